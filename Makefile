@@ -1,0 +1,35 @@
+# Every command installs what it needs into .venv first, so a fresh clone needs only python3, pip and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: the service on the offline demo config (Ctrl-C stops it)
+run: install
+	$(BIN)/watcher --config demo.yaml run
+
+## test: the whole test suite
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check watcher tests
+	$(BIN)/ruff format --check watcher tests
+	$(BIN)/mypy watcher
+
+format: install
+	$(BIN)/ruff format watcher tests
+	$(BIN)/ruff check --fix watcher tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,73 @@
+"""The one exception tree of watcher.
+
+    WatcherError
+    ├── ConfigError    the config file is invalid (carries every problem found)
+    ├── FetchError     a feed could not be fetched (carries the url, status, Retry-After)
+    │   └── FeedGoneError   the server answered 410 Gone: the feed is disabled
+    ├── ParseError     fetched bytes hold no usable feed
+    └── StoreError     the database refused a read or a write
+
+Library errors (httpx, sqlite3, yaml) are translated once, where they occur, with
+``raise ... from exc``; nothing past `fetch` sees httpx and nothing past `store` sees sqlite3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WatcherError(Exception):
+    """Base of every error watcher raises on purpose."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigProblem:
+    """One problem in a config file, placed by line and field."""
+
+    path: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+class ConfigError(WatcherError):
+    """The config file is invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class FetchError(WatcherError):
+    """A feed could not be fetched."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class FeedGoneError(FetchError):
+    """The server said 410 Gone: the feed should not be polled again."""
+
+
+class ParseError(WatcherError):
+    """The fetched bytes hold no usable feed."""
+
+
+class StoreError(WatcherError):
+    """The database refused a read or a write."""

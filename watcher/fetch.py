@@ -1,0 +1,280 @@
+"""Fetch feed bodies politely.
+
+In: a URL and what we remember of it (validators, content hash). Out: a `FetchResult`.
+Raises: `FetchError` (with status and Retry-After where the server gave them), or
+`FeedGoneError` for 410.
+
+One long-lived httpx.AsyncClient serves every poll; a global limit and a per-host limit bound
+concurrency. Redirects are followed here (at most `max_redirects`) so that a chain made only
+of 301/308 can update the stored URL. Bodies are streamed and decompressed by us in bounded
+steps, so neither a huge body nor a gzip bomb can take more than `max_bytes` of memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import zlib
+from collections import defaultdict
+from dataclasses import replace
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import httpx
+
+from watcher import __version__
+from watcher.config import PollSettings
+from watcher.errors import FeedGoneError, FetchError
+from watcher.models import FetchKind, FetchResult
+
+DEFAULT_USER_AGENT = (
+    f"watcher/{__version__} (self-hosted news monitor; +https://github.com/watcher-news/watcher)"
+)
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT = frozenset({301, 308})
+_CHUNK = 64 * 1024
+
+
+class Fetcher:
+    """Fetches feeds over one shared client, within global and per-host limits."""
+
+    def __init__(
+        self, settings: PollSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ):
+        self.settings = settings
+        timeout = httpx.Timeout(
+            settings.read_timeout, connect=settings.connect_timeout, pool=settings.total_timeout
+        )
+        limits = httpx.Limits(
+            max_connections=settings.concurrency,
+            max_keepalive_connections=min(settings.concurrency, 20),
+        )
+        self.client = httpx.AsyncClient(
+            timeout=timeout,
+            limits=limits,
+            follow_redirects=False,
+            transport=transport,
+            headers={
+                "User-Agent": settings.user_agent or DEFAULT_USER_AGENT,
+                "Accept": ACCEPT,
+                "Accept-Encoding": "gzip, deflate",
+            },
+        )
+        self._global = asyncio.Semaphore(settings.concurrency)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.per_host)
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_hash: str | None = None,
+    ) -> FetchResult:
+        """Fetch `url` with validators; a body hashing to `content_hash` is 'unchanged'."""
+        if url.startswith("file:"):
+            return read_file(url, self.settings.max_bytes, content_hash)
+        host = urlsplit(url).hostname or ""
+        started = time.perf_counter()
+        async with self._hosts[host], self._global:
+            try:
+                async with asyncio.timeout(self.settings.total_timeout):
+                    result = await self._follow(url, etag, last_modified, content_hash)
+            except TimeoutError as exc:
+                raise FetchError(
+                    f"no complete response in {self.settings.total_timeout:g} s (total timeout)",
+                    url=url,
+                ) from exc
+        return _with_elapsed(result, started)
+
+    async def _follow(
+        self, url: str, etag: str | None, last_modified: str | None, content_hash: str | None
+    ) -> FetchResult:
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        permanent = True
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            try:
+                async with self.client.stream("GET", current, headers=headers) as response:
+                    location = response.headers.get("location")
+                    if response.status_code in REDIRECTS and location:
+                        permanent = permanent and response.status_code in PERMANENT
+                        current = _redirect_target(current, location)
+                        continue
+                    body = await self._read_body(response, current)
+            except httpx.HTTPError as exc:
+                raise FetchError(_describe(exc), url=current) from exc
+            moved = current if permanent and current != url else None
+            return _result(response, current, moved, body, content_hash)
+        raise FetchError(f"too many redirects (more than {self.settings.max_redirects})", url=url)
+
+    async def _read_body(self, response: httpx.Response, url: str) -> bytes:
+        status = response.status_code
+        if status == 304:
+            return b""
+        if status == 410:
+            raise FeedGoneError(
+                "410 Gone: the feed was removed; it will not be polled again", url=url, status=410
+            )
+        if status >= 400:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise FetchError(
+                f"HTTP {status} {response.reason_phrase}".strip(),
+                url=url,
+                status=status,
+                retry_after=retry_after,
+            )
+        if status != 200:
+            raise FetchError(
+                f"unexpected HTTP {status} {response.reason_phrase}".strip(), url=url, status=status
+            )
+        declared = response.headers.get("content-length", "")
+        limit = self.settings.max_bytes
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_big(url, limit, status)
+        decoder = _Decoder(response.headers.get("content-encoding", ""), limit, url)
+        async for chunk in response.aiter_raw(_CHUNK):
+            decoder.feed(chunk)
+        return decoder.finish()
+
+
+class _Decoder:
+    """Decompresses gzip/deflate in bounded steps, failing once the output passes `limit`."""
+
+    def __init__(self, encoding: str, limit: int, url: str) -> None:
+        encoding = encoding.strip().lower()
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        else:
+            raise FetchError(f"unsupported Content-Encoding {encoding!r}", url=url)
+        self.limit = limit
+        self.url = url
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def feed(self, data: bytes) -> None:
+        if self._zlib is None:
+            self._add(data)
+            return
+        try:
+            while data:
+                out = self._zlib.decompress(data, _CHUNK)
+                self._add(out)
+                data = self._zlib.unconsumed_tail
+        except zlib.error as exc:
+            raise FetchError(f"corrupt compressed body: {exc}", url=self.url) from exc
+
+    def finish(self) -> bytes:
+        if self._zlib is not None:
+            self._add(self._zlib.flush())
+        return b"".join(self.parts)
+
+    def _add(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise _too_big(self.url, self.limit, 200)
+        self.parts.append(data)
+
+
+def read_file(url: str, limit: int, content_hash: str | None) -> FetchResult:
+    """Read a file:// feed, with the same size cap and content hash as HTTP."""
+    path = Path(unquote(urlsplit(url).path))
+    try:
+        with path.open("rb") as handle:
+            body = handle.read(limit + 1)
+    except OSError as exc:
+        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", url=url) from exc
+    if len(body) > limit:
+        raise _too_big(url, limit, None)
+    digest = hashlib.sha256(body).hexdigest()
+    kind: FetchKind = "unchanged" if digest == content_hash else "ok"
+    return FetchResult(kind=kind, url=url, status=200, body=body, content_hash=digest)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _result(
+    response: httpx.Response, url: str, moved: str | None, body: bytes, content_hash: str | None
+) -> FetchResult:
+    etag = response.headers.get("etag")
+    last_modified = response.headers.get("last-modified")
+    if response.status_code == 304:
+        return FetchResult(
+            kind="not_modified", url=url, status=304, permanent_url=moved,
+            etag=etag, last_modified=last_modified, content_hash=content_hash,
+        )  # fmt: skip
+    digest = hashlib.sha256(body).hexdigest()
+    return FetchResult(
+        kind="unchanged" if digest == content_hash else "ok",
+        url=url,
+        status=response.status_code,
+        permanent_url=moved,
+        body=body,
+        content_type=response.headers.get("content-type"),
+        etag=etag,
+        last_modified=last_modified,
+        content_hash=digest,
+    )
+
+
+def _with_elapsed(result: FetchResult, started: float) -> FetchResult:
+    return replace(result, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+
+def _redirect_target(current: str, location: str) -> str:
+    target = urljoin(current, location)
+    if urlsplit(target).scheme not in ("http", "https"):
+        raise FetchError(f"redirect to a non-HTTP URL {target!r} refused", url=current)
+    return target
+
+
+def _too_big(url: str, limit: int, status: int | None) -> FetchError:
+    return FetchError(
+        f"response larger than {limit:,} bytes; cut off (poll.max_bytes)", url=url, status=status
+    )
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    kinds = {
+        httpx.ConnectTimeout: "connection timed out",
+        httpx.ReadTimeout: "read timed out",
+        httpx.WriteTimeout: "write timed out",
+        httpx.PoolTimeout: "no free connection in time",
+        httpx.ConnectError: "cannot connect",
+        httpx.RemoteProtocolError: "broken HTTP response",
+    }
+    for kind, words in kinds.items():
+        if isinstance(exc, kind):
+            return f"{words}: {exc}" if str(exc) else words
+    return f"{type(exc).__name__}: {exc}"

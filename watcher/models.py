@@ -1,0 +1,101 @@
+"""The plain data passed between the steps: feed > entry > story.
+
+Frozen, keyword-only dataclasses; the steps take and return these, never rows or responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedConfig:
+    """A feed as the operator configured it."""
+
+    name: str
+    url: str
+    interval: float  # seconds between polls
+    tags: tuple[str, ...] = ()
+    source: str | None = None  # the outlet's name, when the feed does not say it well
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedState:
+    """What the database remembers about a feed between polls."""
+
+    name: str
+    url: str  # the URL polled now (updated by permanent redirects)
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = None
+    disabled: bool = False
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    last_status: int | None = None
+    last_polled_at: datetime | None = None
+    warning: str | None = None
+    stories: int = 0
+
+
+FetchKind = Literal["ok", "not_modified", "unchanged"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchResult:
+    """A successful fetch: a new body, a 304, or a 200 whose body hashes as before."""
+
+    kind: FetchKind
+    url: str  # the URL finally answered
+    status: int
+    permanent_url: str | None = None  # set when every redirect on the way was 301/308
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Story:
+    """One normalised entry of a feed."""
+
+    id: str
+    feed: str
+    guid: str | None
+    source: str
+    title: str
+    summary: str
+    link: str
+    published: datetime  # UTC
+    fetched_at: datetime  # UTC
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParsedFeed:
+    """What the parser made of one body: its stories and any warning about its form."""
+
+    title: str | None
+    stories: tuple[Story, ...]
+    warning: str | None = None  # set when the feed was malformed but still yielded entries
+
+
+PollStatus = Literal["new", "not_modified", "unchanged", "failed", "gone", "skipped"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PollOutcome:
+    """What one poll of one feed did."""
+
+    feed: str
+    url: str
+    status: PollStatus
+    http_status: int | None = None
+    new_stories: tuple[Story, ...] = field(default_factory=tuple)
+    error: str | None = None
+    elapsed_ms: float = 0.0

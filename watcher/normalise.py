@@ -1,0 +1,124 @@
+"""Turn the parts of a feed entry into clean story fields.
+
+In: strings and times as feedparser gives them. Out: canonical URLs, plain text, UTC times,
+stable ids. Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from urllib.parse import urlsplit, urlunsplit
+
+# Query parameters that only track the reader; everything else in a query is kept.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "igshid", "twclid",
+        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_enc_id", "oly_anon_id",
+        "vero_id", "wickedid", "rb_clickid", "s_cid", "ncid", "cmpid", "ocid",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+_SPACE = re.compile(r"\s+")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, no fragment, default port or tracking parameters."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        host = f"{host}:{port}"
+    if parts.username:
+        host = f"{parts.username}@{host}"
+    query = "&".join(p for p in parts.query.split("&") if p and not _is_tracking(p))
+    return urlunsplit((scheme, host, parts.path or ("/" if host else ""), query, ""))
+
+
+def _is_tracking(param: str) -> bool:
+    key = param.split("=", 1)[0].lower()
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment, skipping scripts and styles."""
+
+    _SKIP = frozenset({"script", "style", "template", "noscript"})
+    _BREAKS = frozenset({"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag in self._BREAKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self.skipping:
+            self.skipping -= 1
+        elif tag in self._BREAKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def plain_text(html: str | None) -> str:
+    """HTML stripped, entities decoded, white space folded to single spaces."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        return fold_space(html)
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    return fold_space("".join(extractor.parts))
+
+
+def fold_space(text: str) -> str:
+    return _SPACE.sub(" ", text.replace("\xa0", " ")).strip()
+
+
+def struct_to_datetime(value: time.struct_time | None) -> datetime | None:
+    """feedparser's UTC struct_time as an aware datetime, or None when unusable."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def published_time(
+    published: datetime | None, updated: datetime | None, fetched_at: datetime
+) -> datetime:
+    """Published, else updated, else fetch time; a date in the future is clamped to fetch time."""
+    when = published or updated or fetched_at
+    return fetched_at if when > fetched_at + FUTURE_SLACK else when
+
+
+def story_id(feed: str, guid: str | None, link: str | None, title: str, published: str) -> str:
+    """A stable id: feed + guid, else feed + link, else feed + a hash of title and date."""
+    if guid:
+        key = f"guid:{guid}"
+    elif link:
+        key = f"link:{link}"
+    else:
+        key = f"title:{title}\n{published}"
+    return hashlib.sha256(f"{feed}\n{key}".encode()).hexdigest()[:24]

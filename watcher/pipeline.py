@@ -1,0 +1,233 @@
+"""One poll of one feed, top to bottom: fetch, parse, store, hand new stories on.
+
+In: a `FeedConfig` and the collaborators built once by the CLI. Out: a `PollOutcome`.
+Raises nothing for a feed's own trouble: fetch and parse errors are recorded on the feed and
+logged with its name and URL, so one feed never stops the others. A `StoreError` is logged
+too; an unexpected exception is a bug, logged with its traceback at this boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from watcher.config import PollSettings
+from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
+from watcher.fetch import Fetcher
+from watcher.models import FeedConfig, FeedState, FetchResult, ParsedFeed, PollOutcome, Story
+from watcher.parse import parse_feed
+from watcher.store import Store
+
+log = logging.getLogger("watcher.pipeline")
+
+NewStoriesHandler = Callable[[Sequence[Story]], Awaitable[None] | None]
+Clock = Callable[[], datetime]
+
+
+def next_poll_after_failure(
+    state: FeedState,
+    *,
+    interval: float,
+    max_backoff: float,
+    retry_after: float | None,
+    now: datetime,
+) -> datetime:
+    """When to try a failing feed again: exponential backoff with jitter, capped, or Retry-After."""
+    failures = state.consecutive_failures + 1
+    delay = min(interval * 2 ** min(failures, 20), max_backoff)
+    delay *= random.uniform(0.9, 1.1)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, max_backoff))
+    return now + timedelta(seconds=delay)
+
+
+def is_due(state: FeedState, now: datetime) -> bool:
+    """A feed is due unless it is disabled or backing off."""
+    return not state.disabled and (state.next_poll_at is None or state.next_poll_at <= now)
+
+
+class Pipeline:
+    """Polls feeds and hands new stories on; collaborators are passed in, built once."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        fetcher: Fetcher,
+        settings: PollSettings,
+        clock: Clock,
+        on_new_stories: NewStoriesHandler | None = None,
+        parse_executor: Executor | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.settings = settings
+        self.clock = clock
+        self.on_new_stories = on_new_stories
+        self.parse_executor = parse_executor
+
+    async def run_cycle(
+        self, feeds: Iterable[FeedConfig], *, force: bool = False
+    ) -> list[PollOutcome]:
+        """Poll every due feed (every feed with `force`) concurrently."""
+        return list(await asyncio.gather(*(self.refresh_feed(f, force=force) for f in feeds)))
+
+    async def refresh_feed(self, feed: FeedConfig, *, force: bool = False) -> PollOutcome:
+        """Poll one feed; its failures are recorded on it, never raised."""
+        started = time.perf_counter()
+        try:
+            outcome = await self._refresh(feed, force)
+        except StoreError as exc:
+            log.error("store error feed=%r error=%r", feed.name, str(exc))
+            outcome = PollOutcome(feed=feed.name, url=feed.url, status="failed", error=str(exc))
+        except Exception as exc:  # a bug: keep the service and the other feeds going
+            log.exception("unexpected error feed=%r url=%r", feed.name, feed.url)
+            outcome = PollOutcome(feed=feed.name, url=feed.url, status="failed", error=repr(exc))
+        outcome = replace(outcome, elapsed_ms=(time.perf_counter() - started) * 1000)
+        _log_outcome(outcome)
+        return outcome
+
+    async def _refresh(self, feed: FeedConfig, force: bool) -> PollOutcome:
+        state = self.store.feed_state(feed.name)
+        now = self.clock()
+        if state.disabled or not (force or is_due(state, now)):
+            return PollOutcome(feed=feed.name, url=state.url, status="skipped")
+        try:
+            result = await self.fetcher.fetch(
+                state.url,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                content_hash=state.content_hash,
+            )
+        except FeedGoneError as exc:
+            self.store.record_poll(_failed(state, exc, now, next_poll=None, disabled=True))
+            return PollOutcome(
+                feed=feed.name, url=state.url, status="gone", http_status=410, error=str(exc)
+            )
+        except FetchError as exc:
+            next_poll = next_poll_after_failure(
+                state, interval=feed.interval, max_backoff=self.settings.max_backoff,
+                retry_after=exc.retry_after, now=now,
+            )  # fmt: skip
+            self.store.record_poll(_failed(state, exc, now, next_poll=next_poll))
+            return PollOutcome(
+                feed=feed.name, url=exc.url, status="failed", http_status=exc.status, error=str(exc)
+            )
+        return await self._store_result(feed, state, result, now)
+
+    async def _store_result(
+        self, feed: FeedConfig, state: FeedState, result: FetchResult, now: datetime
+    ) -> PollOutcome:
+        polled = _succeeded(state, result, now)
+        if result.kind != "ok":
+            self.store.record_poll(polled)
+            return PollOutcome(
+                feed=feed.name, url=result.url, status=result.kind, http_status=result.status
+            )
+        try:
+            parsed = await self._parse(feed, result, now)
+        except ParseError as exc:
+            next_poll = next_poll_after_failure(
+                state, interval=feed.interval, max_backoff=self.settings.max_backoff,
+                retry_after=None, now=now,
+            )  # fmt: skip
+            failed = _failed(
+                replace(polled, content_hash=state.content_hash), exc, now, next_poll=next_poll
+            )
+            self.store.record_poll(failed)
+            return PollOutcome(
+                feed=feed.name,
+                url=result.url,
+                status="failed",
+                http_status=result.status,
+                error=str(exc),
+            )
+        if parsed.warning:
+            log.warning(
+                "malformed feed used feed=%r url=%r warning=%r",
+                feed.name,
+                result.url,
+                parsed.warning,
+            )
+        new = self.store.record_poll(replace(polled, warning=parsed.warning), parsed.stories)
+        if new and self.on_new_stories is not None:
+            handled = self.on_new_stories(new)
+            if handled is not None:
+                await handled
+        return PollOutcome(
+            feed=feed.name,
+            url=result.url,
+            status="new",
+            http_status=result.status,
+            new_stories=tuple(new),
+        )
+
+    async def _parse(self, feed: FeedConfig, result: FetchResult, now: datetime) -> ParsedFeed:
+        work = functools.partial(
+            parse_feed, result.body, feed=feed.name, fetched_at=now,
+            content_type=result.content_type, source=feed.source,
+        )  # fmt: skip
+        if self.parse_executor is None:
+            return work()
+        return await asyncio.get_running_loop().run_in_executor(self.parse_executor, work)
+
+
+def _succeeded(state: FeedState, result: FetchResult, now: datetime) -> FeedState:
+    keep_validators = result.kind == "not_modified"
+    return replace(
+        state,
+        url=result.permanent_url or state.url,
+        etag=result.etag or (state.etag if keep_validators else None),
+        last_modified=result.last_modified or (state.last_modified if keep_validators else None),
+        content_hash=result.content_hash or state.content_hash,
+        consecutive_failures=0,
+        next_poll_at=None,
+        last_polled_at=now,
+        last_success_at=now,
+        last_status=result.status,
+    )
+
+
+def _failed(
+    state: FeedState,
+    exc: Exception,
+    now: datetime,
+    *,
+    next_poll: datetime | None,
+    disabled: bool = False,
+) -> FeedState:
+    status = getattr(exc, "status", None)
+    return replace(
+        state,
+        consecutive_failures=state.consecutive_failures + 1,
+        next_poll_at=next_poll,
+        disabled=disabled or state.disabled,
+        last_polled_at=now,
+        last_error=str(exc),
+        last_error_at=now,
+        last_status=status if status is not None else state.last_status,
+    )
+
+
+def _log_outcome(outcome: PollOutcome) -> None:
+    level = logging.WARNING if outcome.status in ("failed", "gone") else logging.INFO
+    if outcome.status == "skipped":
+        level = logging.DEBUG
+    log.log(
+        level,
+        "poll feed=%r url=%r status=%s http=%s new=%d ms=%.0f%s",
+        outcome.feed,
+        outcome.url,
+        outcome.status,
+        outcome.http_status if outcome.http_status is not None else "-",
+        len(outcome.new_stories),
+        outcome.elapsed_ms,
+        f" error={outcome.error!r}" if outcome.error else "",
+    )

@@ -1,0 +1,255 @@
+"""All SQL lives here: feeds' health and the stories we have seen.
+
+In: dataclasses from `models`. Out: dataclasses. Raises: `StoreError` for any sqlite3 error.
+
+The database runs in WAL mode with a busy timeout, so the CLI can read while the service
+writes. Every poll is written in one transaction (its new stories and the feed's health
+together), so a crash at any moment leaves either all of a poll or none of it. The schema
+version is SQLite's `user_version`; `MIGRATIONS[n]` takes version n to n + 1.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from watcher.errors import StoreError
+from watcher.models import FeedConfig, FeedState, Story
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE feeds (
+            name TEXT PRIMARY KEY,
+            config_url TEXT NOT NULL,
+            url TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            content_hash TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            next_poll_at TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            last_polled_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            last_status INTEGER,
+            warning TEXT
+        );
+        CREATE TABLE stories (
+            id TEXT PRIMARY KEY,
+            feed TEXT NOT NULL,
+            guid TEXT,
+            source TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            link TEXT NOT NULL,
+            published TEXT NOT NULL,
+            fetched_at TEXT NOT NULL
+        );
+        CREATE INDEX stories_fetched_at ON stories (fetched_at);
+        CREATE INDEX stories_feed ON stories (feed);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_FEED_COLUMNS = (
+    "url", "etag", "last_modified", "content_hash", "consecutive_failures", "next_poll_at",
+    "disabled", "last_polled_at", "last_success_at", "last_error", "last_error_at",
+    "last_status", "warning",
+)  # fmt: skip
+_STORY_COLUMNS = tuple(f.name for f in fields(Story))
+
+
+def to_text(when: datetime | None) -> str | None:
+    """A UTC time as stored: ISO 8601 to the second, so text order is time order."""
+    return when.isoformat(timespec="seconds") if when else None
+
+
+def from_text(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"database error while {action}: {exc}") from exc
+
+
+class Store:
+    """The SQLite database of one watcher."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        with _translated(f"opening {self.path}"):
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.db = sqlite_utils.Database(conn)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if str(path) != ":memory:":
+                self.db.enable_wal()
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self.migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Bring the schema up to SCHEMA_VERSION, one transaction per step."""
+        with _translated("migrating the schema"):
+            version = self.schema_version
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this watcher's "
+                    f"{SCHEMA_VERSION}: upgrade watcher"
+                )
+            for step in range(version, SCHEMA_VERSION):
+                with self.db.atomic():
+                    MIGRATIONS[step](self.db)
+                    self.db.execute(f"PRAGMA user_version = {step + 1}")
+
+    # -- feeds -----------------------------------------------------------------------------
+
+    def sync_feeds(self, feeds: Iterable[FeedConfig]) -> None:
+        """Add feeds not seen before; a feed whose configured URL changed starts afresh."""
+        with _translated("recording the configured feeds"), self.db.atomic():
+            for feed in feeds:
+                row = self.db.execute(
+                    "SELECT config_url FROM feeds WHERE name = ?", [feed.name]
+                ).fetchone()
+                if row is None:
+                    self.db.execute(
+                        "INSERT INTO feeds (name, config_url, url) VALUES (?, ?, ?)",
+                        [feed.name, feed.url, feed.url],
+                    )
+                elif row[0] != feed.url:
+                    self.db.execute(
+                        """UPDATE feeds SET config_url = ?, url = ?, etag = NULL,
+                           last_modified = NULL, content_hash = NULL, disabled = 0,
+                           consecutive_failures = 0, next_poll_at = NULL WHERE name = ?""",
+                        [feed.url, feed.url, feed.name],
+                    )
+
+    def feed_state(self, name: str) -> FeedState:
+        with _translated(f"reading feed {name!r}"):
+            rows = self._feed_rows("WHERE f.name = ?", [name])
+        if not rows:
+            raise StoreError(f"no feed named {name!r} in the database")
+        return rows[0]
+
+    def feed_states(self) -> list[FeedState]:
+        with _translated("reading feeds"):
+            return self._feed_rows("", [])
+
+    def _feed_rows(self, where: str, params: list[Any]) -> list[FeedState]:
+        sql = f"""SELECT f.*, (SELECT COUNT(*) FROM stories s WHERE s.feed = f.name) AS stories
+                  FROM feeds f {where} ORDER BY f.name"""
+        return [_feed_from_row(row) for row in self.db.execute_returning_dicts(sql, params)]
+
+    # -- polls -----------------------------------------------------------------------------
+
+    def record_poll(self, state: FeedState, stories: Iterable[Story] = ()) -> list[Story]:
+        """Save the feed's new state and its stories not seen before, in one transaction.
+
+        Returns the stories that were new.
+        """
+        stories = list({s.id: s for s in stories}.values())
+        with _translated(f"saving a poll of feed {state.name!r}"), self.db.atomic():
+            known = self._known_ids([s.id for s in stories])
+            new = [s for s in stories if s.id not in known]
+            if new:
+                self.db.conn.executemany(
+                    f"INSERT INTO stories ({', '.join(_STORY_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in _STORY_COLUMNS)})",
+                    [_story_row(s) for s in new],
+                )
+            values = [_feed_value(getattr(state, c)) for c in _FEED_COLUMNS]
+            self.db.execute(
+                f"UPDATE feeds SET {', '.join(f'{c} = ?' for c in _FEED_COLUMNS)} WHERE name = ?",
+                [*values, state.name],
+            )
+        return new
+
+    def _known_ids(self, ids: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            marks = ", ".join("?" for _ in batch)
+            rows = self.db.execute(f"SELECT id FROM stories WHERE id IN ({marks})", batch)
+            known.update(row[0] for row in rows)
+        return known
+
+    # -- stories ---------------------------------------------------------------------------
+
+    def recent_stories(self, since: datetime) -> list[Story]:
+        """Stories first fetched at or after `since`, newest first."""
+        with _translated("reading stories"):
+            rows = self.db.execute_returning_dicts(
+                f"SELECT {', '.join(_STORY_COLUMNS)} FROM stories WHERE fetched_at >= ? "
+                "ORDER BY fetched_at DESC, published DESC",
+                [to_text(since)],
+            )
+        return [_story_from_row(row) for row in rows]
+
+    def count_stories(self) -> int:
+        with _translated("counting stories"):
+            return int(self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
+
+    def prune_stories(self, fetched_before: datetime) -> int:
+        """Delete stories first fetched before `fetched_before`; returns how many."""
+        with _translated("pruning old stories"), self.db.atomic():
+            cursor = self.db.execute(
+                "DELETE FROM stories WHERE fetched_at < ?", [to_text(fetched_before)]
+            )
+            return cursor.rowcount
+
+
+def _feed_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_text(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _feed_from_row(row: dict[str, Any]) -> FeedState:
+    times = {"next_poll_at", "last_success_at", "last_error_at", "last_polled_at"}
+    values: dict[str, Any] = {
+        k: (from_text(v) if k in times else v) for k, v in row.items() if k != "config_url"
+    }
+    values["disabled"] = bool(values["disabled"])
+    return FeedState(**values)
+
+
+def _story_row(story: Story) -> list[Any]:
+    return [_feed_value(getattr(story, c)) for c in _STORY_COLUMNS]
+
+
+def _story_from_row(row: dict[str, Any]) -> Story:
+    return Story(
+        **{
+            **row,
+            "published": from_text(row["published"]),
+            "fetched_at": from_text(row["fetched_at"]),
+        }
+    )
