@@ -168,13 +168,13 @@ class _Reader:
 
     def expand(self, value: str, node: yaml.Node, name: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            if name in self.env:
-                return str(self.env[name])
+            var, default = match.group(1), match.group(2)
+            if var in self.env:
+                return str(self.env[var])
             if default is not None:
                 return default
             self.problem(
-                node, name, f"environment variable {name} is not set (referenced as ${{{name}}})"
+                node, name, f"environment variable {var} is not set (referenced as ${{{var}}})"
             )
             return ""
 

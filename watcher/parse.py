@@ -79,11 +79,11 @@ def _story(entry: Any, *, feed: str, fetched_at: datetime, source: str) -> Story
     raw_link = entry.get("link") or (guid if guid and guid.startswith("http") else "")
     link = canonical_url(raw_link) if raw_link else ""
     published = published_time(
-        struct_to_datetime(entry.get("published_parsed")),
-        struct_to_datetime(entry.get("updated_parsed")),
+        struct_to_datetime(_raw(entry, "published_parsed")),
+        struct_to_datetime(_raw(entry, "updated_parsed")),
         fetched_at,
     )
-    raw_date = entry.get("published") or entry.get("updated") or ""
+    raw_date = _raw(entry, "published") or _raw(entry, "updated") or ""
     entry_source = entry.get("source") or {}
     return Story(
         id=story_id(feed, guid, link, title, raw_date),
@@ -96,6 +96,11 @@ def _story(entry: Any, *, feed: str, fetched_at: datetime, source: str) -> Story
         published=published,
         fetched_at=fetched_at,
     )
+
+
+def _raw(entry: Any, key: str) -> Any:
+    """A field as the feed gave it, without feedparser's deprecated published/updated aliasing."""
+    return dict.get(entry, key)
 
 
 def _summary_html(entry: Any) -> str:

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from watcher.config import load_config, parse_duration, resolve_config_path
+from watcher.errors import ConfigError
+
+GOOD = """\
+state: state/test.db
+rules: my-rules/
+poll:
+  interval: 5m
+feeds:
+  - name: Wire
+    url: https://wire.test/rss.xml
+    interval: 2m
+    tags: [wire, asia]
+  - name: Local
+    url: file:feeds/local.xml
+smtp:
+  host: smtp.test
+  password: ${SMTP_PASSWORD}
+  from: watcher@test
+subscribers:
+  - name: analyst
+    follow: ["*"]
+    email: analyst@test
+    slack: ${SLACK_URL:-https://hooks.test/default}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "watcher.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_good_config(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD), env={"SMTP_PASSWORD": "s3cret"})
+    assert config.state == tmp_path / "state/test.db"
+    assert config.rules == tmp_path / "my-rules"
+    wire, local = config.feeds
+    assert (wire.name, wire.interval, wire.tags) == ("Wire", 120.0, ("wire", "asia"))
+    assert local.interval == 300.0  # poll default
+    assert local.url == (tmp_path / "feeds/local.xml").as_uri()
+    assert config.smtp is not None and config.smtp.password == "s3cret"
+    assert config.smtp.port == 587 and config.smtp.security == "starttls"
+    assert config.subscribers[0].slack == "https://hooks.test/default"
+
+
+def test_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "feeds: []\n"), env={})
+    assert config.state == tmp_path / "state/watcher.db"
+    assert config.rules == tmp_path / "rules"
+    assert config.poll.interval == 600 and config.poll.max_bytes == 10 * 1024 * 1024
+    assert config.retention_days == 30
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    intervall: 5m\n",
+            ":4: feeds[0].intervall: unknown key",
+            id="unknown-key",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    interval: 10s\n",
+            ":4: feeds[0].interval: must be at least 60",
+            id="short-interval",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    interval: soon\n",
+            ":4: feeds[0].interval: 'soon' is not a duration",
+            id="bad-duration",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: ftp://a.test/\n",
+            ":3: feeds[0].url: 'ftp://a.test/' is not",
+            id="bad-scheme",
+        ),
+        pytest.param(
+            "feeds:\n  - url: https://a.test/\n", "feeds[0].name: is required", id="missing-name"
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n  - name: A\n    url: https://b.test/\n",
+            ":4: feeds[1].name: another feed is already named 'A'",
+            id="duplicate-name",
+        ),
+        pytest.param(
+            "smtp:\n  host: h\n  password: ${NOPE}\n",
+            ":3: smtp.password: environment variable NOPE is not set",
+            id="missing-env",
+        ),
+        pytest.param(
+            "smtp:\n  host: h\n  security: ssl\n",
+            ":3: smtp.security: must be none, starttls or tls",
+            id="bad-security",
+        ),
+        pytest.param("feeds: [\n", "invalid YAML", id="yaml-syntax"),
+        pytest.param("feeds: 3\n", ":1: feeds: must be a list", id="wrong-type"),
+    ],
+)
+def test_invalid_config_names_line_and_field(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert expected in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    text = "feeds:\n  - name: A\n    url: nope\n  - name: B\n    url: https://b.test/\n    interval: 1s\nbogus: 1\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert len(caught.value.problems) == 3
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="No such file"):
+        load_config(tmp_path / "absent.yaml", env={})
+
+
+def test_config_path_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WATCHER_CONFIG", raising=False)
+    assert resolve_config_path(None) == Path("watcher.yaml")
+    monkeypatch.setenv("WATCHER_CONFIG", "/etc/w.yaml")
+    assert resolve_config_path(None) == Path("/etc/w.yaml")
+    assert resolve_config_path("mine.yaml") == Path("mine.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("10m", 600), ("6h", 21600), ("2d", 172800), (45, 45)]
+)
+def test_parse_duration(text: str | int, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_shipped_configs_are_valid() -> None:
+    root = Path(__file__).resolve().parent.parent
+    for name in ("watcher.yaml", "demo.yaml"):
+        config = load_config(root / name, env={})
+        assert config.feeds, name

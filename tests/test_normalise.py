@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from watcher.normalise import canonical_url, plain_text, published_time, story_id
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        pytest.param(
+            "HTTPS://Example.COM/a/B?x=1#frag", "https://example.com/a/B?x=1", id="case-fragment"
+        ),
+        pytest.param("https://e.com/a?utm_source=rss&utm_medium=feed", "https://e.com/a", id="utm"),
+        pytest.param(
+            "https://e.com/a?id=7&fbclid=1&gclid=2&page=3",
+            "https://e.com/a?id=7&page=3",
+            id="keeps-others",
+        ),
+        pytest.param("http://e.com:80/a", "http://e.com/a", id="default-port"),
+        pytest.param("https://e.com:8443/a", "https://e.com:8443/a", id="other-port"),
+        pytest.param(
+            "https://e.com/what-is?-the-tiny", "https://e.com/what-is?-the-tiny", id="bare-query"
+        ),
+        pytest.param("https://e.com", "https://e.com/", id="empty-path"),
+        pytest.param(
+            "https://e.com/a?UTM_Campaign=x&q=a+b",
+            "https://e.com/a?q=a+b",
+            id="case-insensitive-key",
+        ),
+    ],
+)
+def test_canonical_url(raw: str, canonical: str) -> None:
+    assert canonical_url(raw) == canonical
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        pytest.param("<p>One</p><p>Two</p>", "One Two", id="blocks"),
+        pytest.param("A &amp; B&nbsp;&mdash; C", "A & B — C", id="entities"),
+        pytest.param("x<script>alert(1)</script>y", "xy", id="script"),
+        pytest.param("  lots \n of\t space ", "lots of space", id="space"),
+        pytest.param(None, "", id="none"),
+    ],
+)
+def test_plain_text(html: str | None, text: str) -> None:
+    assert plain_text(html) == text
+
+
+FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def test_published_falls_back_to_updated_then_fetch_time() -> None:
+    updated = FETCHED - timedelta(days=1)
+    assert published_time(None, updated, FETCHED) == updated
+    assert published_time(None, None, FETCHED) == FETCHED
+
+
+def test_future_dates_are_clamped_to_fetch_time() -> None:
+    assert published_time(FETCHED + timedelta(days=3), None, FETCHED) == FETCHED
+
+
+def test_story_id_is_stable_and_prefers_guid() -> None:
+    a = story_id("feed", "g1", "https://e.com/1", "T", "")
+    assert a == story_id("feed", "g1", "https://e.com/other", "T2", "")
+    assert a != story_id("other feed", "g1", "https://e.com/1", "T", "")
+    assert story_id("feed", None, "https://e.com/1", "T", "") != story_id(
+        "feed", None, "https://e.com/2", "T", ""
+    )
+    assert story_id("feed", None, None, "T", "d1") != story_id("feed", None, None, "T", "d2")

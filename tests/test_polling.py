@@ -1,0 +1,329 @@
+"""Polling feeds from a real HTTP server on 127.0.0.1, through the whole pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import resource
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeClock
+from tests.feedserver import FeedServer, fixture_bytes, send
+from watcher.config import PollSettings
+from watcher.fetch import Fetcher
+from watcher.models import FeedConfig, PollOutcome
+from watcher.pipeline import Pipeline
+from watcher.store import Store
+
+SETTINGS = PollSettings(connect_timeout=2, read_timeout=2, total_timeout=3, max_bytes=1024 * 1024)
+
+
+class Harness:
+    """A pipeline over a real store file and a real fetcher, with a hand-moved clock."""
+
+    def __init__(self, db: Path, clock: FakeClock, settings: PollSettings = SETTINGS) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.store = Store(db)
+
+    def feed(self, name: str, url: str) -> FeedConfig:
+        feed = FeedConfig(name=name, url=url, interval=600)
+        self.store.sync_feeds([feed])
+        return feed
+
+    def poll(self, *feeds: FeedConfig, force: bool = False) -> list[PollOutcome]:
+        async def go() -> list[PollOutcome]:
+            fetcher = Fetcher(self.settings)
+            pipeline = Pipeline(
+                store=self.store, fetcher=fetcher, settings=self.settings, clock=self.clock
+            )
+            try:
+                return await pipeline.run_cycle(feeds, force=force)
+            finally:
+                await fetcher.aclose()
+
+        return asyncio.run(go())
+
+
+@pytest.fixture
+def harness(tmp_path: Path, clock: FakeClock) -> Harness:
+    return Harness(tmp_path / "watcher.db", clock)
+
+
+def test_new_stories_are_stored_once(server: FeedServer, harness: Harness) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"), validators=False)
+    feed = harness.feed("Wire", server.url("/wire.xml"))
+    (first,) = harness.poll(feed)
+    assert first.status == "new" and len(first.new_stories) == 2
+    harness.clock.now += timedelta(hours=1)
+    (second,) = harness.poll(feed)
+    assert second.status == "unchanged" and second.new_stories == ()
+    assert harness.store.count_stories() == 2
+
+
+def test_conditional_get_sends_validators_and_304_adds_nothing(
+    server: FeedServer, harness: Harness
+) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    feed = harness.feed("Wire", server.url("/wire.xml"))
+    harness.poll(feed)
+    (again,) = harness.poll(feed)
+    sent = server.seen("/wire.xml")[1].headers
+    assert sent["If-None-Match"].startswith('"') and sent["If-Modified-Since"].endswith("GMT")
+    assert again.status == "not_modified" and again.http_status == 304
+    assert harness.store.count_stories() == 2
+    state = harness.store.feed_state("Wire")
+    assert state.etag == sent["If-None-Match"]  # validators are kept across a 304
+
+
+def test_changed_feed_adds_only_the_new_story(server: FeedServer, harness: Harness) -> None:
+    body = {"xml": fixture_bytes("wire.rss.xml")}
+    server.feed("/wire.xml", lambda: body["xml"])
+    feed = harness.feed("Wire", server.url("/wire.xml"))
+    harness.poll(feed)
+    extra = b"<item><title>Tungsten tender opens</title><link>https://wire.test/t</link><guid>wire-103</guid></item>"
+    body["xml"] = body["xml"].replace(b"<item>", extra + b"<item>", 1)
+    (outcome,) = harness.poll(feed)
+    assert [s.title for s in outcome.new_stories] == ["Tungsten tender opens"]
+    assert harness.store.count_stories() == 3
+
+
+def test_permanent_redirect_updates_the_url(server: FeedServer, harness: Harness) -> None:
+    server.redirect("/old.xml", "/new.xml", 301)
+    server.feed("/new.xml", fixture_bytes("wire.rss.xml"))
+    feed = harness.feed("Wire", server.url("/old.xml"))
+    (outcome,) = harness.poll(feed)
+    assert outcome.status == "new"
+    assert harness.store.feed_state("Wire").url == server.url("/new.xml")
+
+
+def test_temporary_redirect_keeps_the_url(server: FeedServer, harness: Harness) -> None:
+    server.redirect("/old.xml", "/new.xml", 302)
+    server.feed("/new.xml", fixture_bytes("wire.rss.xml"))
+    feed = harness.feed("Wire", server.url("/old.xml"))
+    harness.poll(feed)
+    assert harness.store.feed_state("Wire").url == server.url("/old.xml")
+
+
+def test_redirect_loop_is_an_error(server: FeedServer, harness: Harness) -> None:
+    server.redirect("/a", "/b", 302)
+    server.redirect("/b", "/a", 302)
+    (outcome,) = harness.poll(harness.feed("Loop", server.url("/a")))
+    assert outcome.status == "failed" and "too many redirects" in (outcome.error or "")
+    assert len(server.requests) == SETTINGS.max_redirects + 1
+
+
+def test_gone_disables_the_feed(server: FeedServer, harness: Harness) -> None:
+    server.status("/gone.xml", 410)
+    feed = harness.feed("Gone", server.url("/gone.xml"))
+    (outcome,) = harness.poll(feed)
+    assert outcome.status == "gone"
+    state = harness.store.feed_state("Gone")
+    assert state.disabled and "410" in (state.last_error or "")
+    harness.clock.now += timedelta(days=1)
+    (later,) = harness.poll(feed, force=True)
+    assert later.status == "skipped" and len(server.requests) == 1
+
+
+def test_server_errors_back_off_exponentially_and_reset_on_success(
+    server: FeedServer, harness: Harness
+) -> None:
+    server.status("/flaky.xml", 500)
+    feed = harness.feed("Flaky", server.url("/flaky.xml"))
+    delays = []
+    for _ in range(3):
+        (outcome,) = harness.poll(feed)
+        assert outcome.status == "failed" and "HTTP 500" in (outcome.error or "")
+        state = harness.store.feed_state("Flaky")
+        assert state.next_poll_at is not None
+        delays.append((state.next_poll_at - harness.clock.now).total_seconds())
+        (skipped,) = harness.poll(feed)  # not due while backing off
+        assert skipped.status == "skipped"
+        harness.clock.now = state.next_poll_at
+    assert state.consecutive_failures == 3
+    assert delays[0] < delays[1] < delays[2] <= SETTINGS.max_backoff * 1.1
+    server.feed("/flaky.xml", fixture_bytes("wire.rss.xml"))
+    harness.poll(feed)
+    state = harness.store.feed_state("Flaky")
+    assert state.consecutive_failures == 0 and state.next_poll_at is None
+
+
+def test_backoff_is_capped(server: FeedServer, harness: Harness) -> None:
+    server.status("/down.xml", 503)
+    feed = harness.feed("Down", server.url("/down.xml"))
+    for _ in range(12):
+        harness.poll(feed, force=True)
+    state = harness.store.feed_state("Down")
+    assert state.next_poll_at is not None
+    assert (state.next_poll_at - harness.clock.now).total_seconds() <= SETTINGS.max_backoff
+
+
+@pytest.mark.parametrize("code", [429, 503])
+def test_retry_after_is_honoured(server: FeedServer, harness: Harness, code: int) -> None:
+    server.status("/busy.xml", code, {"Retry-After": "7200"})
+    harness.poll(harness.feed("Busy", server.url("/busy.xml")))
+    state = harness.store.feed_state("Busy")
+    assert state.next_poll_at is not None
+    assert (state.next_poll_at - harness.clock.now).total_seconds() >= 7200
+
+
+def test_garbage_body_is_a_failure_that_keeps_the_feed(
+    server: FeedServer, harness: Harness
+) -> None:
+    server.feed("/page.xml", fixture_bytes("page.html"), content_type="text/html")
+    (outcome,) = harness.poll(harness.feed("Page", server.url("/page.xml")))
+    assert outcome.status == "failed" and "no feed found" in (outcome.error or "")
+    state = harness.store.feed_state("Page")
+    assert state.consecutive_failures == 1 and not state.disabled
+
+
+def test_malformed_feed_with_entries_is_stored_with_a_warning(
+    server: FeedServer, harness: Harness
+) -> None:
+    server.feed("/broken.xml", fixture_bytes("broken.rss.xml"))
+    (outcome,) = harness.poll(harness.feed("Broken", server.url("/broken.xml")))
+    assert outcome.status == "new" and len(outcome.new_stories) == 2
+    assert "malformed" in (harness.store.feed_state("Broken").warning or "")
+
+
+def hang(handler: BaseHTTPRequestHandler) -> None:
+    time.sleep(10)
+
+
+def trickle(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/rss+xml")
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    for _ in range(20):
+        handler.wfile.write(b"<")
+        handler.wfile.flush()
+        time.sleep(1)
+
+
+@pytest.mark.parametrize(
+    ("route", "words"), [(hang, "timed out"), (trickle, "total timeout")], ids=["silent", "trickle"]
+)
+def test_slow_servers_are_cut_off(server: FeedServer, harness: Harness, route, words: str) -> None:  # type: ignore[no-untyped-def]
+    server.routes["/slow.xml"] = route
+    started = time.monotonic()
+    (outcome,) = harness.poll(harness.feed("Slow", server.url("/slow.xml")))
+    elapsed = time.monotonic() - started
+    assert outcome.status == "failed" and words in (outcome.error or "")
+    assert elapsed < SETTINGS.total_timeout + 1.5
+
+
+def test_oversized_body_is_cut_off_with_bounded_memory(
+    server: FeedServer, harness: Harness
+) -> None:
+    def huge(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/rss+xml")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        chunk = b"x" * 65536
+        for _ in range(800):  # 50 MiB if read whole
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        handler.wfile.write(b"0\r\n\r\n")
+
+    server.routes["/huge.xml"] = huge
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    (outcome,) = harness.poll(harness.feed("Huge", server.url("/huge.xml")))
+    assert outcome.status == "failed" and "larger than 1,048,576 bytes" in (outcome.error or "")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 30 * 1024
+
+
+def test_declared_oversized_body_is_refused_before_reading(
+    server: FeedServer, harness: Harness
+) -> None:
+    server.routes["/big.xml"] = lambda h: send(
+        h, 200, b"x" * (2 * 1024 * 1024), "application/rss+xml"
+    )
+    (outcome,) = harness.poll(harness.feed("Big", server.url("/big.xml")))
+    assert "larger than" in (outcome.error or "")
+
+
+def test_gzip_bomb_is_cut_off(server: FeedServer, harness: Harness) -> None:
+    bomb = gzip.compress(b"\0" * (200 * 1024 * 1024), compresslevel=9)
+    server.routes["/bomb.xml"] = lambda h: send(
+        h, 200, bomb, "application/rss+xml", {"Content-Encoding": "gzip"}
+    )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    (outcome,) = harness.poll(harness.feed("Bomb", server.url("/bomb.xml")))
+    assert outcome.status == "failed" and "larger than" in (outcome.error or "")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 30 * 1024
+
+
+def test_gzip_feed_is_decoded(server: FeedServer, harness: Harness) -> None:
+    body = gzip.compress(fixture_bytes("wire.rss.xml"))
+    server.routes["/gz.xml"] = lambda h: send(
+        h, 200, body, "application/rss+xml", {"Content-Encoding": "gzip"}
+    )
+    (outcome,) = harness.poll(harness.feed("Gz", server.url("/gz.xml")))
+    assert len(outcome.new_stories) == 2
+
+
+def test_unreachable_host_is_recorded(harness: Harness) -> None:
+    (outcome,) = harness.poll(harness.feed("Nowhere", "http://127.0.0.1:9/feed.xml"))
+    assert outcome.status == "failed" and "cannot connect" in (outcome.error or "")
+
+
+def test_one_bad_feed_does_not_stop_the_others(server: FeedServer, harness: Harness) -> None:
+    server.status("/bad.xml", 500)
+    server.feed("/good.xml", fixture_bytes("journal.atom.xml"))
+    bad, good = (
+        harness.feed("Bad", server.url("/bad.xml")),
+        harness.feed("Good", server.url("/good.xml")),
+    )
+    outcomes = {o.feed: o for o in harness.poll(bad, good)}
+    assert outcomes["Bad"].status == "failed" and outcomes["Good"].status == "new"
+
+
+def test_per_host_limit_bounds_concurrency(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = PollSettings(per_host=2, concurrency=10, total_timeout=10)
+    harness = Harness(tmp_path / "w.db", clock, settings)
+    feeds = []
+    for i in range(6):
+        server.feed(f"/f{i}.xml", fixture_bytes("wire.rss.xml"), delay=0.3)
+        feeds.append(harness.feed(f"F{i}", server.url(f"/f{i}.xml")))
+    harness.poll(*feeds)
+    assert server.peak == 2
+
+
+def test_user_agent_names_the_service(server: FeedServer, harness: Harness) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    harness.poll(harness.feed("Wire", server.url("/wire.xml")))
+    agent = server.requests[0].headers["User-Agent"]
+    assert agent.startswith("watcher/") and "+http" in agent
+
+
+def test_file_url_feed(tmp_path: Path, harness: Harness) -> None:
+    path = tmp_path / "local.xml"
+    path.write_bytes(fixture_bytes("asia.rdf.xml"))
+    feed = harness.feed("Local", path.as_uri())
+    (outcome,) = harness.poll(feed)
+    assert outcome.status == "new"
+    (again,) = harness.poll(feed)
+    assert again.status == "unchanged"
+
+
+def test_restart_keeps_all_state(server: FeedServer, tmp_path: Path, clock: FakeClock) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    first = Harness(tmp_path / "w.db", clock)
+    feed = first.feed("Wire", server.url("/wire.xml"))
+    first.poll(feed)
+    etag = first.store.feed_state("Wire").etag
+    first.store.close()
+    second = Harness(tmp_path / "w.db", clock)
+    second.feed("Wire", server.url("/wire.xml"))
+    assert second.store.feed_state("Wire").etag == etag
+    (outcome,) = second.poll(feed)
+    assert outcome.status == "not_modified" and second.store.count_stories() == 2
