@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 for tests: static feeds, validators, and misbehaviour on demand."""
+"""A real HTTP server on 127.0.0.1 for tests: feeds, validators and misbehaviour on demand."""
 
 from __future__ import annotations
 

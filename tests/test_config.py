@@ -112,7 +112,10 @@ def test_invalid_config_names_line_and_field(tmp_path: Path, text: str, expected
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
-    text = "feeds:\n  - name: A\n    url: nope\n  - name: B\n    url: https://b.test/\n    interval: 1s\nbogus: 1\n"
+    text = (
+        "feeds:\n  - name: A\n    url: nope\n"
+        "  - name: B\n    url: https://b.test/\n    interval: 1s\nbogus: 1\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text), env={})
     assert len(caught.value.problems) == 3

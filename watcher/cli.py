@@ -105,9 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
-    logging.getLogger("apscheduler").setLevel(
-        max(logging.WARNING, logging.getLevelName(args.log_level))
-    )
+    quiet = max(logging.WARNING, logging.getLevelName(args.log_level))
+    for noisy in ("apscheduler", "httpx", "httpcore"):  # our own poll line says what matters
+        logging.getLogger(noisy).setLevel(quiet)
     if args.command == "ingest":
         return cmd_ingest(args.source, args.feed)
     try:

@@ -41,11 +41,10 @@ def next_poll_after_failure(
 ) -> datetime:
     """When to try a failing feed again: exponential backoff with jitter, capped, or Retry-After."""
     failures = state.consecutive_failures + 1
-    delay = min(interval * 2 ** min(failures, 20), max_backoff)
-    delay *= random.uniform(0.9, 1.1)
+    delay = interval * 2 ** min(failures, 20) * random.uniform(0.9, 1.1)
     if retry_after is not None:
-        delay = max(delay, min(retry_after, max_backoff))
-    return now + timedelta(seconds=delay)
+        delay = max(delay, retry_after)
+    return now + timedelta(seconds=min(delay, max_backoff))
 
 
 def is_due(state: FeedState, now: datetime) -> bool:

@@ -1,0 +1,184 @@
+"""The `watcher` command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.feedserver import FeedServer, fixture_bytes
+
+COMMANDS = ["run", "once", "feeds", "stories", "ingest"]
+
+
+def watcher(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "watcher", *args], capture_output=True, text=True, cwd=cwd,
+        env={**os.environ, **(env or {})}, timeout=timeout,
+    )  # fmt: skip
+
+
+def write_config(tmp_path: Path, server: FeedServer, *feeds: tuple[str, str]) -> Path:
+    lines = [
+        "state: state/w.db",
+        "poll:",
+        "  interval: 1m",
+        "  jitter: 0",
+        "  total_timeout: 5s",
+        "feeds:",
+    ]
+    for name, path in feeds:
+        lines += [f"  - name: {name}", f"    url: {server.url(path)}"]
+    config = tmp_path / "watcher.yaml"
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
+    result = watcher(command, "--help")
+    assert result.returncode == 0 and "usage: watcher" in result.stdout
+    assert f"watcher {command}" in (ROOT / "README.md").read_text()
+
+
+def test_once_stores_and_prints_new_stories_then_nothing(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    server.feed("/journal.xml", fixture_bytes("journal.atom.xml"))
+    config = write_config(tmp_path, server, ("Wire", "/wire.xml"), ("Journal", "/journal.xml"))
+    first = watcher("--config", str(config), "once")
+    assert first.returncode == 0, first.stderr
+    assert (
+        "NEW" in first.stdout
+        and "Smelter Group To Start Germanium Output In Ontario" in first.stdout
+    )
+    assert "4 new stories, 0 failed" in first.stdout
+    second = watcher("--config", str(config), "once")
+    assert "0 new stories" in second.stdout and "NEW" not in second.stdout
+    rows = (
+        sqlite3.connect(tmp_path / "state/w.db").execute("SELECT COUNT(*) FROM stories").fetchone()
+    )
+    assert rows[0] == 4
+
+
+def test_feeds_shows_failures(server: FeedServer, tmp_path: Path) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    server.status("/down.xml", 500)
+    config = write_config(tmp_path, server, ("Wire", "/wire.xml"), ("Down", "/down.xml"))
+    once = watcher("--config", str(config), "once")
+    assert once.returncode == 1 and "Down: HTTP 500" in once.stderr
+    table = watcher("--config", str(config), "feeds").stdout.splitlines()
+    assert table[0].split()[:2] == ["FEED", "STATUS"]
+    down = next(line for line in table if line.startswith("Down"))
+    assert down.split()[1] == "failing" and "HTTP 500" in down
+    wire = next(line for line in table if line.startswith("Wire"))
+    assert wire.split()[1:3] == ["ok", "2"]
+
+
+def test_stories_jsonl(server: FeedServer, tmp_path: Path) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    config = write_config(tmp_path, server, ("Wire", "/wire.xml"))
+    watcher("--config", str(config), "once")
+    lines = watcher("--config", str(config), "stories", "--format", "jsonl").stdout.splitlines()
+    assert {json.loads(line)["title"] for line in lines} == {
+        "Smelter Group To Start Germanium Output In Ontario", "Antimony Miner Lifts Forecast",
+    }  # fmt: skip
+
+
+def test_invalid_config_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("feeds:\n  - name: A\n    url: nope\n    interval: 5s\n")
+    result = watcher("--config", str(config), "feeds")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"watcher: {config}:3: feeds[0].url: 'nope' is not an http(s):// or file: URL",
+        f"watcher: {config}:4: feeds[0].interval: must be at least 60 seconds (got 5)",
+    ]
+
+
+def test_watcher_config_environment_variable(server: FeedServer, tmp_path: Path) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    config = write_config(tmp_path, server, ("Wire", "/wire.xml"))
+    result = watcher("feeds", cwd=tmp_path / "..", env={"WATCHER_CONFIG": str(config)})
+    assert result.returncode == 0 and "Wire" in result.stdout
+
+
+def test_ingest_prints_normalised_json_lines(server: FeedServer) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    result = watcher("ingest", server.url("/wire.xml"))
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    for key in ("id", "feed", "source", "title", "summary", "link", "published"):
+        assert key in first
+    assert first["link"] == "https://wire.test/news.php?id=101"
+    assert first["published"] == "2026-11-10T07:30:00+00:00"
+    assert "<" not in first["summary"]
+    assert second["link"] == "https://wire.test/news.php?id=102&page=2"
+
+
+def test_ingest_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "asia.xml"
+    path.write_bytes(fixture_bytes("asia.rdf.xml"))
+    result = watcher("ingest", str(path))
+    assert json.loads(result.stdout)["published"] == "2026-11-12T18:00:00+00:00"
+
+
+@pytest.mark.parametrize("target", ["page", "missing-file", "http-404"])
+def test_ingest_unreadable_feed_is_one_line_and_exit_1(
+    server: FeedServer, tmp_path: Path, target: str
+) -> None:
+    server.feed("/page.html", fixture_bytes("page.html"), content_type="text/html")
+    source = {
+        "page": server.url("/page.html"),
+        "missing-file": str(tmp_path / "absent.xml"),
+        "http-404": server.url("/absent.xml"),
+    }[target]
+    result = watcher("ingest", source)
+    assert result.returncode == 1 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"watcher: cannot read feed {source}: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_run_polls_then_stops_cleanly_on_sigterm(server: FeedServer, tmp_path: Path) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    server.feed("/asia.xml", fixture_bytes("asia.rdf.xml"))
+    config = write_config(tmp_path, server, ("Wire", "/wire.xml"), ("Asia", "/asia.xml"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", str(config), "run"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    db = tmp_path / "state/w.db"
+    try:
+        deadline = time.monotonic() + 30
+        count = 0
+        while time.monotonic() < deadline and count < 3:
+            time.sleep(0.3)
+            if db.exists():
+                try:
+                    count = (
+                        sqlite3.connect(db).execute("SELECT COUNT(*) FROM stories").fetchone()[0]
+                    )
+                except sqlite3.OperationalError:
+                    count = 0
+        assert count == 3
+        proc.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert time.monotonic() - stopped < 10
+    assert proc.returncode == 0, err
+    assert out.count("NEW ") == 3
+    assert "service stopped" in err and "poll feed='Wire'" in err

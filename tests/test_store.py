@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from watcher.errors import StoreError
+from watcher.models import FeedConfig, Story
+from watcher.store import MIGRATIONS, SCHEMA_VERSION, Store
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+FEED = FeedConfig(name="Wire", url="https://wire.test/rss", interval=600)
+
+
+def story(n: int, fetched_at: datetime = NOW) -> Story:
+    return Story(
+        id=f"s{n}", feed="Wire", guid=f"g{n}", source="Wire", title=f"Title {n}", summary="",
+        link=f"https://wire.test/{n}", published=fetched_at, fetched_at=fetched_at,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "state" / "w.db")
+    s.sync_feeds([FEED])
+    return s
+
+
+def test_creates_folder_and_schema_in_wal_mode(tmp_path: Path) -> None:
+    store = Store(tmp_path / "new" / "w.db")
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrates_from_every_earlier_version(tmp_path: Path) -> None:
+    for start in range(SCHEMA_VERSION):
+        path = tmp_path / f"v{start}.db"
+        db = sqlite_utils.Database(path)
+        for step in MIGRATIONS[:start]:
+            step(db)
+        db.execute(f"PRAGMA user_version = {start}")
+        db.close()
+        store = Store(path)
+        assert store.schema_version == SCHEMA_VERSION
+        store.sync_feeds([FEED])
+        assert store.record_poll(store.feed_state("Wire"), [story(1)])
+        store.close()
+
+
+def test_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="upgrade watcher"):
+        Store(path)
+
+
+def test_record_poll_is_idempotent(store: Store) -> None:
+    state = store.feed_state("Wire")
+    assert len(store.record_poll(state, [story(1), story(2), story(1)])) == 2
+    assert [s.id for s in store.record_poll(state, [story(2), story(3)])] == ["s3"]
+    assert store.count_stories() == 3
+
+
+def test_a_failed_poll_write_leaves_nothing_behind(store: Store) -> None:
+    state = replace(store.feed_state("Wire"), etag='"new"')
+    broken = replace(story(2), title=None)  # type: ignore[arg-type]  # violates NOT NULL
+    with pytest.raises(StoreError, match="saving a poll of feed 'Wire'"):
+        store.record_poll(state, [story(1), broken])
+    assert store.count_stories() == 0
+    assert store.feed_state("Wire").etag is None
+
+
+def test_prune_counts_from_fetch_time_not_story_date(store: Store) -> None:
+    old_fetch = replace(story(1, NOW - timedelta(days=40)), published=NOW)
+    old_story_new_fetch = replace(story(2), published=NOW - timedelta(days=400))
+    store.record_poll(store.feed_state("Wire"), [old_fetch, old_story_new_fetch])
+    assert store.prune_stories(NOW - timedelta(days=30)) == 1
+    assert [s.id for s in store.recent_stories(NOW - timedelta(days=365))] == ["s2"]
+
+
+def test_changed_config_url_starts_the_feed_afresh(store: Store) -> None:
+    store.record_poll(replace(store.feed_state("Wire"), etag='"x"', disabled=True))
+    store.sync_feeds([replace(FEED, url="https://wire.test/new")])
+    state = store.feed_state("Wire")
+    assert (state.url, state.etag, state.disabled) == ("https://wire.test/new", None, False)
+
+
+def test_locked_database_is_a_store_error(store: Store, tmp_path: Path) -> None:
+    other = sqlite3.connect(tmp_path / "state" / "w.db", timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    store.db.execute("PRAGMA busy_timeout = 100")
+    try:
+        with pytest.raises(StoreError, match="locked"):
+            store.record_poll(store.feed_state("Wire"), [story(1)])
+    finally:
+        other.rollback()
+        other.close()
+    assert store.record_poll(store.feed_state("Wire"), [story(1)])
