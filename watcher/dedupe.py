@@ -1,0 +1,432 @@
+"""Fold near-identical stories into story clusters.
+
+In: `Story` objects. Out: cluster decisions (`Assignment`) and pair scores (`PairScore`).
+Pure computation; the service persists what it decides through `store`.
+
+Two stories are linked at one of three levels:
+- exact: the same canonical link or the same guid;
+- reprint: the same wire text once datelines, credit lines, outlet suffixes and UPDATE
+  prefixes are set aside (near-identical lead, or for a title-only story, near-identical
+  title with no specific word of either title missing from the other story);
+- same-event: other wording of the same news, published within the window, sharing enough
+  *specific* terms (names, rare words and numbers) and enough of their weighted wording.
+
+A term's weight is its rarity in general English (wordfreq's Zipf scale: 6 minus the
+frequency, so "the" weighs nothing and "gallium" about 4.4), which does not depend on the
+stories seen, so a pair's decision depends on that pair alone. Clusters are the connected
+components of these links: the same set of stories gives the same partition in any order.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+from functools import lru_cache
+from typing import Literal
+
+from rapidfuzz import fuzz
+from wordfreq import zipf_frequency
+
+from watcher.models import Story
+
+Level = Literal["exact", "reprint", "same-event"]
+LEVEL_RANK: dict[str, int] = {"exact": 3, "reprint": 2, "same-event": 1}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterSettings:
+    """Thresholds of the three levels; `window` in seconds."""
+
+    window: float = 72 * 3600.0
+    reprint_lead: float = 90.0  # rapidfuzz ratio of the cleaned leads' first 200 characters
+    reprint_title: float = 92.0  # ratio of cleaned titles, used when a story has no lead
+    same_event_terms: int = 3  # specific terms both stories must share
+    same_event_weight: float = 12.0  # summed weight of all shared terms
+    same_event_dice: float = 0.25  # weighted Dice overlap of title + lead terms
+    max_postings: int = 2000  # newest stories scanned per term when picking candidates
+
+
+# -- text cleaning ---------------------------------------------------------------------------
+
+_UPDATE = re.compile(
+    r"^\s*(?:(?:UPDATE|CORRECTED|CORRECTION|REFILE|BREAKING|EXCLUSIVE)(?:\s*\d+)?\s*[:-]\s*)+",
+    re.IGNORECASE,
+)
+# " - The Mainichi", " | Reuters", " - BERNAMA": up to four capitalised words after a dash or bar.
+_SUFFIX = re.compile(r"\s+[-|–—]\s+(?:The\s+)?[A-Z][\w&.'’]*(?:\s+[A-Z][\w&.'’]*){0,3}\s*$")
+# "TOKYO, Jan 26 (Bernama-Kyodo) -- ", "TOKYO (Kyodo) -- ", "BEIJING, July 3 (Reuters) - ", "TOKYO — "
+_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z.'’ -]{1,40}?(?:,\s*[A-Z][a-z]{2,9}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?"
+    r"\s*(?:--|—|–|-)\s+"
+)
+# "-- BERNAMA-KYODO" at the end; ", Kyodo News reported." closing the first sentence.
+_CREDIT = re.compile(r"\s*(?:--|—)\s*[A-Z][A-Z -]{2,40}\s*$")
+_REPORTED = re.compile(r",\s*(?:[A-Z][\w.]*\s*){1,4}(?:reported|said|reports)\.", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+(?:[.'’,][^\W_]+)*", re.UNICODE)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_NUMBER = re.compile(r"^\d[\d.,]*$")
+LEAD_CHARS = 200
+TERM_TEXT_CHARS = 400
+STEM = (
+    6  # terms are compared on their first six letters: import/imports/importing, Kazakh/Kazakhstan
+)
+
+_STOPWORDS = frozenset(
+    ["a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "from", "with", "by", "at", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "will", "would", "could", "should", "may", "might", "must", "its", "it", "this", "that", "these", "those", "their", "his", "her", "our", "your", "than", "then", "into", "over", "under", "about", "after", "before", "up", "down", "out", "new", "says", "said", "say", "per", "also", "not", "no", "but", "can", "more", "most", "other", "some", "such", "which", "who", "whom", "what", "when", "where", "while", "all", "any", "both", "each", "few", "only", "own", "same", "so", "too", "very", "just", "amid", "via", "according", "reported", "report"]
+)
+
+
+def clean_title(title: str) -> str:
+    """The headline without UPDATE prefixes or an outlet suffix."""
+    title = _UPDATE.sub("", title)
+    return _SUFFIX.sub("", title).strip()
+
+
+def clean_lead(summary: str, title: str) -> str:
+    """The summary without dateline, credit line or a copy of the title ('' if nothing else)."""
+    text = _DATELINE.sub("", summary, count=1)
+    text = _CREDIT.sub("", text)
+    text = _REPORTED.sub(".", text).strip()
+    cleaned_title = clean_title(title)
+    if cleaned_title and text.lower().startswith(cleaned_title.lower()):
+        rest = text[len(cleaned_title) :].strip()
+        # what is left after a copied title is only the outlet's name (Google News): no lead
+        text = "" if len(rest) < 40 else rest
+    return text
+
+
+@lru_cache(maxsize=200_000)
+def term_weight(word: str) -> float:
+    """How specific a lower-case word is: 0 for the commonest, up to 6 for unknown words."""
+    if _NUMBER.match(word):
+        return 1.0 if _YEAR.match(word) else 3.0
+    return max(0.0, 6.0 - zipf_frequency(word, "en"))
+
+
+SPECIFIC = 2.0  # weight from which a term is specific (Zipf frequency at most 4)
+
+
+def text_terms(text: str) -> dict[str, float]:
+    """Terms of `text` with their weights: lower-case, possessives dropped, stems of six letters."""
+    terms: dict[str, float] = {}
+    for raw in _WORD.findall(text.replace("’", "'")):
+        word = raw.lower().removesuffix("'s").replace(",", "")
+        if word in _STOPWORDS or len(word) < 2:
+            continue
+        weight = term_weight(word.rstrip("."))
+        if weight <= 0:
+            continue
+        key = word if word[0].isdigit() else word[:STEM]
+        if weight > terms.get(key, 0.0):
+            terms[key] = weight
+    return terms
+
+
+# -- fingerprints and pair scores ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What clustering keeps of a story."""
+
+    id: str
+    link: str
+    guid: str | None
+    published: float  # POSIX seconds
+    title: str  # cleaned, lower-case
+    lead: str  # cleaned, lower-case, first LEAD_CHARS characters
+    terms: dict[str, float]  # title + lead
+    title_terms: frozenset[str]
+
+
+def fingerprint(story: Story) -> Fingerprint:
+    title = clean_title(story.title)
+    lead = clean_lead(story.summary, story.title)
+    return Fingerprint(
+        id=story.id,
+        link=story.link,
+        guid=story.guid,
+        published=story.published.timestamp(),
+        title=title.lower(),
+        lead=lead[:LEAD_CHARS].lower(),
+        terms=text_terms(f"{title} {lead[:TERM_TEXT_CHARS]}"),
+        title_terms=frozenset(text_terms(title)),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairScore:
+    """Why two stories are, or are not, the same news item."""
+
+    level: Level | None
+    reason: str
+    hours_apart: float
+    title_ratio: float
+    lead_ratio: float | None
+    shared_terms: tuple[str, ...]
+    specific_shared: int
+    shared_weight: float
+    dice: float
+    title_conflicts: tuple[str, ...]
+    slot_swaps: tuple[str, ...] = ()
+
+
+def compare(a: Fingerprint, b: Fingerprint, settings: ClusterSettings) -> PairScore:
+    """Score a pair and decide its level (None: not the same news item)."""
+    hours = abs(a.published - b.published) / 3600
+    title_ratio = fuzz.ratio(a.title, b.title, score_cutoff=0)
+    both_leads = len(a.lead) >= 40 and len(b.lead) >= 40
+    lead_ratio = fuzz.ratio(a.lead, b.lead) if both_leads else None
+    shared = sorted(a.terms.keys() & b.terms.keys())
+    weight = sum(min(a.terms[t], b.terms[t]) for t in shared)
+    total = sum(a.terms.values()) + sum(b.terms.values())
+    dice = 2 * weight / total if total else 0.0
+    specific = sum(1 for t in shared if min(a.terms[t], b.terms[t]) >= SPECIFIC)
+    conflicts = tuple(sorted(_title_conflicts(a, b) | _title_conflicts(b, a)))
+    swaps = slot_swaps(a.title, b.title, a.terms, b.terms)
+    if lead_ratio is not None and lead_ratio >= settings.reprint_lead:
+        swaps += slot_swaps(a.lead, b.lead, a.terms, b.terms)
+    score = PairScore(
+        level=None, reason="", hours_apart=round(hours, 2), title_ratio=round(title_ratio, 1),
+        lead_ratio=None if lead_ratio is None else round(lead_ratio, 1), shared_terms=tuple(shared),
+        specific_shared=specific, shared_weight=round(weight, 2), dice=round(dice, 3),
+        title_conflicts=conflicts, slot_swaps=tuple(dict.fromkeys(swaps)),
+    )  # fmt: skip
+    level, reason = _decide(a, b, score, settings)
+    return _with(score, level, reason)
+
+
+def _with(score: PairScore, level: Level | None, reason: str) -> PairScore:
+    return replace(score, level=level, reason=reason)
+
+
+def slot_swaps(
+    a_text: str, b_text: str, a_terms: dict[str, float], b_terms: dict[str, float]
+) -> list[str]:
+    """Aligned spans of at most 3 words where each side holds a specific name the other lacks.
+
+    "import antimony from Tajikistan" against "import antimony from Bolivia" swaps
+    tajikistan/bolivia: the same template about other news. Numbers are not names: a
+    corrected figure is still the same story.
+    """
+    a_words, b_words = _words(a_text), _words(b_text)
+    swaps = []
+    matcher = SequenceMatcher(None, a_words, b_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
+            continue
+        a_names = _names_missing(a_words[i1:i2], b_terms)
+        b_names = _names_missing(b_words[j1:j2], a_terms)
+        if a_names and b_names:
+            swaps.append(f"{a_names[0]}/{b_names[0]}")
+    return swaps
+
+
+def _words(text: str) -> list[str]:
+    return [w.removesuffix("'s") for w in _WORD.findall(text.replace("’", "'").lower())]
+
+
+def _names_missing(words: list[str], other_terms: dict[str, float]) -> list[str]:
+    return [
+        w for w in words
+        if not w[0].isdigit() and term_weight(w) >= SPECIFIC and w[:STEM] not in other_terms
+    ]  # fmt: skip
+
+
+def _title_conflicts(a: Fingerprint, b: Fingerprint) -> set[str]:
+    """Specific words of a's title found nowhere in b's title or lead."""
+    return {t for t in a.title_terms if a.terms.get(t, 0) >= SPECIFIC and t not in b.terms}
+
+
+def _decide(
+    a: Fingerprint, b: Fingerprint, s: PairScore, settings: ClusterSettings
+) -> tuple[Level | None, str]:
+    if a.link and a.link == b.link:
+        return "exact", "same canonical link"
+    if a.guid and a.guid == b.guid:
+        return "exact", "same guid"
+    if s.hours_apart * 3600 > settings.window:
+        return None, f"published {s.hours_apart:g} h apart, beyond the window"
+    if s.slot_swaps:
+        return None, f"the same wording about other names ({', '.join(s.slot_swaps)})"
+    if s.lead_ratio is not None and s.lead_ratio >= settings.reprint_lead:
+        return "reprint", f"leads {s.lead_ratio:g}% alike"
+    title_only = s.lead_ratio is None
+    if title_only and len(a.title_terms & b.title_terms) >= 2 and not s.title_conflicts:
+        if s.title_ratio >= settings.reprint_title:
+            return "reprint", f"titles {s.title_ratio:g}% alike, one story has no lead"
+    if (
+        s.specific_shared >= settings.same_event_terms
+        and s.shared_weight >= settings.same_event_weight
+        and s.dice >= settings.same_event_dice
+    ):
+        return "same-event", (
+            f"{s.specific_shared} specific terms shared, weight {s.shared_weight:g}, "
+            f"dice {s.dice:g}"
+        )
+    return None, (
+        f"{s.specific_shared} specific terms shared (need {settings.same_event_terms}), "
+        f"weight {s.shared_weight:g} (need {settings.same_event_weight:g}), "
+        f"dice {s.dice:g} (need {settings.same_event_dice:g})"
+    )
+
+
+# -- the window index ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assignment:
+    """Where one story went: its cluster, how it got there, and clusters merged into it."""
+
+    story: str
+    cluster: int
+    level: Level | None  # None: it starts a new cluster
+    matched: str | None  # the story it was linked to most strongly
+    reason: str
+    merged: tuple[int, ...] = ()
+
+
+class ClusterIndex:
+    """Recent stories indexed by link, guid, title and specific terms, with their clusters.
+
+    Candidates for a new story are the stories sharing its link, guid or cleaned title, or
+    at least two of its specific terms (scanning at most `max_postings` of the newest
+    stories per term); only those are scored, so the cost per story stays nearly flat as
+    the window grows.
+    """
+
+    def __init__(self, settings: ClusterSettings, *, next_cluster: int = 1) -> None:
+        self.settings = settings
+        self.next_cluster = next_cluster
+        self.prints: list[Fingerprint | None] = []
+        self.cluster_of: list[int] = []
+        self.members: dict[int, list[int]] = {}
+        self.by_key: dict[str, array[int]] = {}
+        self.slot_of: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.slot_of)
+
+    def add(self, story: Story) -> Assignment:
+        """Cluster `story` against the window and keep it there."""
+        return self.add_fingerprint(fingerprint(story))
+
+    def add_fingerprint(self, fp: Fingerprint, cluster: int | None = None) -> Assignment:
+        """Add a story; with `cluster`, restore a known assignment without scoring."""
+        if cluster is not None:
+            self._insert(fp, cluster)
+            self.next_cluster = max(self.next_cluster, cluster + 1)
+            return Assignment(
+                story=fp.id, cluster=cluster, level=None, matched=None, reason="restored"
+            )
+        best: tuple[int, float, int, PairScore] | None = None
+        linked: set[int] = set()
+        for slot in self._candidates(fp):
+            other = self.prints[slot]
+            assert other is not None
+            score = compare(fp, other, self.settings)
+            if score.level is None:
+                continue
+            linked.add(self.cluster_of[slot])
+            rank = (LEVEL_RANK[score.level], score.dice)
+            if best is None or rank > (best[0], best[1]):
+                best = (rank[0], rank[1], slot, score)
+        if best is None:
+            cluster = self.next_cluster
+            self.next_cluster += 1
+            self._insert(fp, cluster)
+            return Assignment(story=fp.id, cluster=cluster, level=None, matched=None, reason="new")
+        cluster = min(linked)
+        merged = tuple(sorted(linked - {cluster}))
+        for old in merged:
+            self._merge(old, into=cluster)
+        self._insert(fp, cluster)
+        _, _, slot, score = best
+        matched = self.prints[slot]
+        assert matched is not None
+        return Assignment(
+            story=fp.id, cluster=cluster, level=score.level, matched=matched.id,
+            reason=score.reason, merged=merged,
+        )  # fmt: skip
+
+    def _keys(self, fp: Fingerprint) -> list[str]:
+        keys = [f"t:{t}" for t, w in fp.terms.items() if w >= SPECIFIC]
+        if fp.link:
+            keys.append(f"l:{fp.link}")
+        if fp.guid:
+            keys.append(f"g:{fp.guid}")
+        if len(fp.title) >= 12:
+            keys.append(f"h:{fp.title}")
+        return keys
+
+    def _candidates(self, fp: Fingerprint) -> list[int]:
+        hits: Counter[int] = Counter()
+        strong: set[int] = set()
+        oldest = fp.published - self.settings.window
+        for key in self._keys(fp):
+            postings = self.by_key.get(key)
+            if not postings:
+                continue
+            if key[0] != "t":
+                strong.update(s for s in postings if self.prints[s] is not None)
+                continue
+            scanned = postings[-self.settings.max_postings :]
+            hits.update(s for s in scanned if _alive_after(self.prints[s], oldest))
+        return sorted(strong | {s for s, n in hits.items() if n >= 2})
+
+    def _insert(self, fp: Fingerprint, cluster: int) -> None:
+        slot = len(self.prints)
+        self.prints.append(fp)
+        self.cluster_of.append(cluster)
+        self.members.setdefault(cluster, []).append(slot)
+        self.slot_of[fp.id] = slot
+        for key in self._keys(fp):
+            self.by_key.setdefault(key, array("i")).append(slot)
+
+    def _merge(self, old: int, *, into: int) -> None:
+        for slot in self.members.pop(old, []):
+            self.cluster_of[slot] = into
+            self.members[into].append(slot)
+
+    def cluster_for(self, story_id: str) -> int | None:
+        slot = self.slot_of.get(story_id)
+        return None if slot is None else self.cluster_of[slot]
+
+    def expire(self, before: float) -> int:
+        """Forget stories published before `before` (POSIX seconds); returns how many."""
+        keep = [
+            (fp, self.cluster_of[i])
+            for i, fp in enumerate(self.prints)
+            if fp and fp.published >= before
+        ]
+        removed = len(self) - len(keep)
+        self.prints, self.cluster_of, self.members, self.by_key, self.slot_of = [], [], {}, {}, {}
+        for fp, cluster in keep:
+            self._insert(fp, cluster)
+        return removed
+
+
+def _alive_after(fp: Fingerprint | None, oldest: float) -> bool:
+    return fp is not None and fp.published >= oldest
+
+
+def cluster_batch(stories: Iterable[Story], settings: ClusterSettings) -> dict[str, str]:
+    """Cluster a set of stories, statelessly: story id -> cluster key.
+
+    Every candidate pair is scored (no posting cap), and clusters are the connected components
+    of the links, keyed by the id of their earliest-published story: the same stories in any
+    order give the same answer.
+    """
+    unlimited = ClusterSettings(**{**settings.__dict__, "max_postings": 1 << 30})
+    ordered = sorted(stories, key=lambda s: (s.published, s.id))
+    index = ClusterIndex(unlimited)
+    for story in ordered:
+        index.add(story)
+    first: dict[int, str] = {}
+    for story in ordered:
+        first.setdefault(index.cluster_for(story.id) or 0, story.id)
+    return {s.id: first[index.cluster_for(s.id) or 0] for s in ordered}
