@@ -58,7 +58,7 @@ _UPDATE = re.compile(
 )
 # " - The Mainichi", " | Reuters", " - BERNAMA": up to four capitalised words after a dash or bar.
 _SUFFIX = re.compile(r"\s+[-|–—]\s+(?:The\s+)?[A-Z][\w&.'’]*(?:\s+[A-Z][\w&.'’]*){0,3}\s*$")
-# "TOKYO, Jan 26 (Bernama-Kyodo) -- ", "TOKYO (Kyodo) -- ", "BEIJING, July 3 (Reuters) - ", "TOKYO — "
+# "TOKYO, Jan 26 (Bernama-Kyodo) -- ", "TOKYO (Kyodo) -- ", "BEIJING, July 3 (Reuters) - "
 _DATELINE = re.compile(
     r"^\s*[A-Z][A-Z.'’ -]{1,40}?(?:,\s*[A-Z][a-z]{2,9}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?"
     r"\s*(?:--|—|–|-)\s+"
@@ -71,12 +71,15 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NUMBER = re.compile(r"^\d[\d.,]*$")
 LEAD_CHARS = 200
 TERM_TEXT_CHARS = 400
-STEM = (
-    6  # terms are compared on their first six letters: import/imports/importing, Kazakh/Kazakhstan
-)
+# terms are compared on their first six letters: import/imports/importing, Kazakh/Kazakhstan
+STEM = 6
 
 _STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "from", "with", "by", "at", "as", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "will", "would", "could", "should", "may", "might", "must", "its", "it", "this", "that", "these", "those", "their", "his", "her", "our", "your", "than", "then", "into", "over", "under", "about", "after", "before", "up", "down", "out", "new", "says", "said", "say", "per", "also", "not", "no", "but", "can", "more", "most", "other", "some", "such", "which", "who", "whom", "what", "when", "where", "while", "all", "any", "both", "each", "few", "only", "own", "same", "so", "too", "very", "just", "amid", "via", "according", "reported", "report"]
+    """a an the and or of to in on for from with by at as is are was were be been being has have
+had will would could should may might must its it this that these those their his her our
+your than then into over under about after before up down out new says said say per also
+not no but can more most other some such which who whom what when where while all any both
+each few only own same so too very just amid via according reported report""".split()  # noqa: SIM905 - a word list reads best as words
 )
 
 
@@ -256,9 +259,13 @@ def _decide(
     if s.lead_ratio is not None and s.lead_ratio >= settings.reprint_lead:
         return "reprint", f"leads {s.lead_ratio:g}% alike"
     title_only = s.lead_ratio is None
-    if title_only and len(a.title_terms & b.title_terms) >= 2 and not s.title_conflicts:
-        if s.title_ratio >= settings.reprint_title:
-            return "reprint", f"titles {s.title_ratio:g}% alike, one story has no lead"
+    if (
+        title_only
+        and len(a.title_terms & b.title_terms) >= 2
+        and not s.title_conflicts
+        and s.title_ratio >= settings.reprint_title
+    ):
+        return "reprint", f"titles {s.title_ratio:g}% alike, one story has no lead"
     if (
         s.specific_shared >= settings.same_event_terms
         and s.shared_weight >= settings.same_event_weight
