@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -20,12 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from watcher import __version__
-from watcher.config import Config, PollSettings, load_config, parse_duration, resolve_config_path
+from watcher.config import (
+    Config,
+    PollSettings,
+    load_config,
+    parse_duration,
+    resolve_config_path,
+)
+from watcher.dedupe import ClusterSettings, cluster_batch, compare, fingerprint
 from watcher.errors import ConfigError, FetchError, ParseError, WatcherError
 from watcher.fetch import Fetcher
-from watcher.models import FeedState, PollOutcome, Story
+from watcher.jsonl import read_stories, story_json
+from watcher.models import Cluster, ClusteredStory, FeedState, PollOutcome
 from watcher.parse import parse_feed
-from watcher.pipeline import Pipeline
+from watcher.pipeline import Clusterer, Pipeline
 from watcher.schedule import Service
 from watcher.store import Store
 
@@ -95,7 +104,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("source", metavar="FILE_OR_URL", help="a feed file, or an http(s)/file URL")
     ingest.add_argument("--feed", metavar="NAME", help="feed name for ids (default: FILE_OR_URL)")
+    _add_dedupe(commands)
+    clusters = commands.add_parser(
+        "clusters",
+        help="list story clusters that gained a story recently, with their sources",
+        description="List clusters (news items) that gained a story within --since: the lead "
+        "story, then every outlet that reported it.",
+    )
+    clusters.add_argument(
+        "--since", default="24h", help="how far back, e.g. 6h, 24h, 7d (default: 24h)"
+    )
     return parser
+
+
+def _add_dedupe(commands: Any) -> None:
+    dedupe = commands.add_parser(
+        "dedupe",
+        help="cluster a JSON-lines file of stories, statelessly (touches no database)",
+        description="Read stories (JSON lines with id, title, summary, link, source, published) "
+        'and write one line per story, in input order: {"id": ..., "cluster": ...}. The '
+        "cluster is the id of the cluster's earliest-published story. The same stories in any "
+        "order give the same clusters. Thresholds come from the config's clustering: section "
+        "when a config file is given or found, else the defaults.",
+    )
+    dedupe.add_argument(
+        "--input", metavar="STORIES.jsonl", type=Path, help="the stories to cluster"
+    )
+    dedupe.add_argument("--output", metavar="FILE", type=Path, help="write here instead of stdout")
+    sub = dedupe.add_subparsers(dest="dedupe_command", metavar="explain")
+    explain = sub.add_parser(
+        "explain",
+        help="show the scores behind the decision for two stories",
+        description="Print the scores that decide whether two stories of the input are the same "
+        "news item, and whether they end up in one cluster (directly or through others).",
+    )
+    explain.add_argument("story_a", metavar="ID_A")
+    explain.add_argument("story_b", metavar="ID_B")
+    explain.add_argument("--input", metavar="STORIES.jsonl", type=Path, required=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(quiet)
     if args.command == "ingest":
         return cmd_ingest(args.source, args.feed)
+    if args.command == "dedupe":
+        return cmd_dedupe(args)
     try:
         config = load_config(resolve_config_path(args.config))
     except ConfigError as exc:
@@ -117,7 +164,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"watcher: {problem}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        handler = {"run": cmd_run, "once": cmd_once, "feeds": cmd_feeds, "stories": cmd_stories}
+        handler = {
+            "run": cmd_run,
+            "once": cmd_once,
+            "feeds": cmd_feeds,
+            "stories": cmd_stories,
+            "clusters": cmd_clusters,
+        }
         return handler[args.command](config, args)
     except WatcherError as exc:
         print(f"watcher: {exc}", file=sys.stderr)
@@ -266,6 +319,110 @@ def cmd_ingest(source: str, feed_name: str | None) -> int:
     return 0
 
 
+def cmd_dedupe(args: argparse.Namespace) -> int:
+    settings = _clustering_settings(args.config)
+    if settings is None:
+        return EXIT_USAGE
+    if args.input is None:
+        print("watcher: dedupe: --input STORIES.jsonl is required", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        stories = read_stories(args.input)
+    except WatcherError as exc:
+        print(f"watcher: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    clusters = cluster_batch(stories, settings)
+    if args.dedupe_command == "explain":
+        return _explain(args.story_a, args.story_b, stories, clusters, settings)
+    lines = "".join(json.dumps({"id": s.id, "cluster": clusters[s.id]}) + "\n" for s in stories)
+    if args.output:
+        args.output.write_text(lines, encoding="utf-8")
+    else:
+        sys.stdout.write(lines)
+    return 0
+
+
+def _clustering_settings(cli_config: str | None) -> ClusterSettings | None:
+    """The config's clustering settings; defaults when no config was named or found."""
+    path = resolve_config_path(cli_config)
+    if cli_config is None and "WATCHER_CONFIG" not in os.environ and not path.exists():
+        return ClusterSettings()
+    try:
+        return load_config(path).clustering
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"watcher: {problem}", file=sys.stderr)
+        return None
+
+
+def _explain(
+    id_a: str,
+    id_b: str,
+    stories: Sequence[Any],
+    clusters: dict[str, str],
+    settings: ClusterSettings,
+) -> int:
+    by_id = {s.id: s for s in stories}
+    for story_id in (id_a, id_b):
+        if story_id not in by_id:
+            print(
+                f"watcher: dedupe explain: no story with id {story_id!r} in the input",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+    a, b = fingerprint(by_id[id_a]), fingerprint(by_id[id_b])
+    score = compare(a, b, settings)
+    lead = "-" if score.lead_ratio is None else f"{score.lead_ratio:g}"
+    st = settings
+    rows = [
+        ["story A", f"{id_a}: {by_id[id_a].title}"],
+        ["story B", f"{id_b}: {by_id[id_b].title}"],
+        ["cleaned titles", f"{a.title!r} / {b.title!r}"],
+        ["hours apart", f"{score.hours_apart:g} (window {st.window / 3600:g} h)"],
+        ["title ratio", f"{score.title_ratio:g} (reprint, no lead: {st.reprint_title:g})"],
+        ["lead ratio", f"{lead} (reprint: {st.reprint_lead:g})"],
+        ["shared terms", ", ".join(score.shared_terms) or "-"],
+        ["specific shared", f"{score.specific_shared} (same event: {st.same_event_terms})"],
+        ["shared weight", f"{score.shared_weight:g} (same event: {st.same_event_weight:g})"],
+        ["dice", f"{score.dice:g} (same event: {st.same_event_dice:g})"],
+        ["title words missing", ", ".join(score.title_conflicts) or "-"],
+        ["name swaps", ", ".join(score.slot_swaps) or "-"],
+        ["direct link", f"{score.level or 'none'}: {score.reason}"],
+        ["same cluster", "yes" if clusters[id_a] == clusters[id_b] else "no"],
+    ]
+    print_table(["", ""], rows, max_width=200)
+    return 0
+
+
+def cmd_clusters(config: Config, args: argparse.Namespace) -> int:
+    try:
+        since = utc_now() - timedelta(seconds=parse_duration(args.since))
+    except ValueError as exc:
+        print(f"watcher: --since: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    store = Store(config.state)
+    try:
+        clusters = store.recent_clusters(since)
+    finally:
+        store.close()
+    for cluster in clusters:
+        _print_cluster(cluster)
+    print(f"{len(clusters)} clusters updated in the last {args.since}")
+    return 0
+
+
+def _print_cluster(cluster: Cluster) -> None:
+    lead = cluster.lead
+    print(f"cluster {cluster.id}: {lead.title}")
+    print(f"  {lead.link}")
+    print(f"  first reported by {lead.source} at {_when(lead.published)} UTC")
+    others = [s for s in cluster.members[1:]]
+    if others:
+        print(f"  also reported by ({len(others)}):")
+        for story in others:
+            print(f"    {_when(story.published)}  {story.source}: {story.title}")
+
+
 async def _fetch_one(url: str, settings: PollSettings) -> Any:
     fetcher = Fetcher(settings)
     try:
@@ -280,11 +437,18 @@ async def _fetch_one(url: str, settings: PollSettings) -> Any:
 def _pipeline(
     config: Config, store: Store, fetcher: Fetcher, pool: ProcessPoolExecutor
 ) -> Pipeline:
+    clusterer = Clusterer(store, config.clustering, utc_now)
+    recovered = clusterer.load()
+    if recovered:
+        logging.getLogger("watcher.cli").info(
+            "clustered stories left unclustered count=%d", recovered
+        )
     return Pipeline(
         store=store,
         fetcher=fetcher,
         settings=config.poll,
         clock=utc_now,
+        clusterer=clusterer,
         on_new_stories=print_new_stories,
         parse_executor=pool,
     )
@@ -295,27 +459,19 @@ def _parse_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn"))
 
 
-def print_new_stories(stories: Sequence[Story]) -> None:
-    """The console sink: one block per new story."""
-    for story in stories:
-        print(
-            f"NEW  {_when(story.published)}  [{story.source}] {story.title}\n     {story.link}",
-            flush=True,
-        )
-
-
-def story_json(story: Story) -> dict[str, Any]:
-    return {
-        "id": story.id,
-        "feed": story.feed,
-        "source": story.source,
-        "title": story.title,
-        "summary": story.summary,
-        "link": story.link,
-        "published": story.published.isoformat(),
-        "guid": story.guid,
-        "fetched_at": story.fetched_at.isoformat(),
-    }
+def print_new_stories(clustered: Sequence[ClusteredStory]) -> None:
+    """The console sink: a new news item, or another outlet joining one."""
+    for item in clustered:
+        story, where = item.story, item.assignment
+        if item.starts_cluster:
+            print(f"NEW   {_when(story.published)}  [{story.source}] {story.title}", flush=True)
+            print(f"      {story.link}  (cluster {where.cluster})", flush=True)
+        else:
+            print(
+                f"ALSO  {_when(story.published)}  [{story.source}] {story.title}\n"
+                f"      joins cluster {where.cluster} ({where.level}: {where.reason})",
+                flush=True,
+            )
 
 
 def _when(when: datetime | None) -> str:

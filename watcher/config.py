@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from watcher.dedupe import ClusterSettings
 from watcher.errors import ConfigError, ConfigProblem
 from watcher.models import FeedConfig
 
@@ -73,6 +74,7 @@ class Config:
     smtp: SmtpSettings | None = None
     subscribers: tuple[Subscriber, ...] = ()
     retention_days: int = 30
+    clustering: ClusterSettings = field(default_factory=ClusterSettings)
 
 
 def parse_duration(value: object) -> float:
@@ -242,7 +244,16 @@ class _Reader:
         top = self.mapping(
             root,
             "",
-            {"state", "rules", "feeds", "poll", "smtp", "subscribers", "retention_days"},
+            {
+                "state",
+                "rules",
+                "feeds",
+                "poll",
+                "smtp",
+                "subscribers",
+                "retention_days",
+                "clustering",
+            },
         )
         poll = self.poll(top.get("poll"))
         feeds = self.feeds(top.get("feeds"), poll)
@@ -255,6 +266,38 @@ class _Reader:
             smtp=self.smtp(top.get("smtp")),
             subscribers=self.subscribers(top.get("subscribers")),
             retention_days=int(self.number(top.get("retention_days"), "retention_days", 30, 1)),
+            clustering=self.clustering(top.get("clustering")),
+        )
+
+    def clustering(self, node: yaml.Node | None) -> ClusterSettings:
+        d = ClusterSettings()
+        keys = {
+            "window", "reprint_lead", "reprint_title", "same_event_terms", "same_event_weight",
+            "same_event_dice", "max_postings",
+        }  # fmt: skip
+        m = self.mapping(node, "clustering", keys)
+
+        def ratio(key: str, default: float, top: float = 100.0) -> float:
+            value = self.number(m.get(key), f"clustering.{key}", default, 0)
+            if value > top:
+                self.problem(m.get(key), f"clustering.{key}", f"must be at most {top:g}")
+                return default
+            return value
+
+        return ClusterSettings(
+            window=self.duration(m.get("window"), "clustering.window", d.window, 60),
+            reprint_lead=ratio("reprint_lead", d.reprint_lead),
+            reprint_title=ratio("reprint_title", d.reprint_title),
+            same_event_terms=int(
+                self.number(m.get("same_event_terms"), "clustering.same_event_terms", 3, 1)
+            ),
+            same_event_weight=self.number(
+                m.get("same_event_weight"), "clustering.same_event_weight", d.same_event_weight, 0
+            ),
+            same_event_dice=ratio("same_event_dice", d.same_event_dice, 1.0),
+            max_postings=int(
+                self.number(m.get("max_postings"), "clustering.max_postings", d.max_postings, 10)
+            ),
         )
 
     def poll(self, node: yaml.Node | None) -> PollSettings:

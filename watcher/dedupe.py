@@ -26,14 +26,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
-from typing import Literal
 
 from rapidfuzz import fuzz
 from wordfreq import zipf_frequency
 
-from watcher.models import Story
+from watcher.models import Assignment, ClusterLevel, Story
 
-Level = Literal["exact", "reprint", "same-event"]
+Level = ClusterLevel
 LEVEL_RANK: dict[str, int] = {"exact": 3, "reprint": 2, "same-event": 1}
 
 
@@ -283,18 +282,6 @@ def _decide(
 
 
 # -- the window index ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class Assignment:
-    """Where one story went: its cluster, how it got there, and clusters merged into it."""
-
-    story: str
-    cluster: int
-    level: Level | None  # None: it starts a new cluster
-    matched: str | None  # the story it was linked to most strongly
-    reason: str
-    merged: tuple[int, ...] = ()
 
 
 class ClusterIndex:

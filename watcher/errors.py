@@ -5,6 +5,7 @@
     ├── FetchError     a feed could not be fetched (carries the url, status, Retry-After)
     │   └── FeedGoneError   the server answered 410 Gone: the feed is disabled
     ├── ParseError     fetched bytes hold no usable feed
+    ├── InputError     a JSON-lines input file is invalid (carries path and line)
     └── StoreError     the database refused a read or a write
 
 Library errors (httpx, sqlite3, yaml) are translated once, where they occur, with
@@ -67,6 +68,16 @@ class FeedGoneError(FetchError):
 
 class ParseError(WatcherError):
     """The fetched bytes hold no usable feed."""
+
+
+class InputError(WatcherError):
+    """A line of a JSON-lines input file is unusable."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
 
 
 class StoreError(WatcherError):

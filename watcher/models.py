@@ -85,6 +85,46 @@ class ParsedFeed:
     warning: str | None = None  # set when the feed was malformed but still yielded entries
 
 
+ClusterLevel = Literal["exact", "reprint", "same-event"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assignment:
+    """Where one story went: its cluster, how it got there, and clusters merged into it."""
+
+    story: str
+    cluster: int
+    level: ClusterLevel | None  # None: the story starts a new cluster
+    matched: str | None = None  # the story it was linked to most strongly
+    reason: str = ""
+    merged: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusteredStory:
+    """A new story with the cluster it joined or started."""
+
+    story: Story
+    assignment: Assignment
+
+    @property
+    def starts_cluster(self) -> bool:
+        return self.assignment.level is None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cluster:
+    """A news item: its lead (earliest) story and every story that reported it."""
+
+    id: int
+    lead: Story
+    members: tuple[Story, ...]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.source for s in self.members))
+
+
 PollStatus = Literal["new", "not_modified", "unchanged", "failed", "gone", "skipped"]
 
 
@@ -97,5 +137,6 @@ class PollOutcome:
     status: PollStatus
     http_status: int | None = None
     new_stories: tuple[Story, ...] = field(default_factory=tuple)
+    clustered: tuple[ClusteredStory, ...] = field(default_factory=tuple)
     error: str | None = None
     elapsed_ms: float = 0.0

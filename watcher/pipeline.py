@@ -1,4 +1,4 @@
-"""One poll of one feed, top to bottom: fetch, parse, store, hand new stories on.
+"""One poll of one feed, top to bottom: fetch, parse, store, cluster, hand new stories on.
 
 In: a `FeedConfig` and the collaborators built once by the CLI. Out: a `PollOutcome`.
 Raises nothing for a feed's own trouble: fetch and parse errors are recorded on the feed and
@@ -19,15 +19,24 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from watcher.config import PollSettings
+from watcher.dedupe import ClusterIndex, ClusterSettings, fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
 from watcher.fetch import Fetcher
-from watcher.models import FeedConfig, FeedState, FetchResult, ParsedFeed, PollOutcome, Story
+from watcher.models import (
+    ClusteredStory,
+    FeedConfig,
+    FeedState,
+    FetchResult,
+    ParsedFeed,
+    PollOutcome,
+    Story,
+)
 from watcher.parse import parse_feed
 from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")
 
-NewStoriesHandler = Callable[[Sequence[Story]], Awaitable[None] | None]
+NewStoriesHandler = Callable[[Sequence[ClusteredStory]], Awaitable[None] | None]
 Clock = Callable[[], datetime]
 
 
@@ -52,6 +61,45 @@ def is_due(state: FeedState, now: datetime) -> bool:
     return not state.disabled and (state.next_poll_at is None or state.next_poll_at <= now)
 
 
+class Clusterer:
+    """Keeps the clustering window in memory and every decision in the store."""
+
+    def __init__(self, store: Store, settings: ClusterSettings, clock: Clock) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.index = ClusterIndex(settings, next_cluster=store.next_cluster_id())
+
+    def load(self) -> int:
+        """Rebuild the window from the store; cluster stories a crash left unclustered.
+
+        Returns how many stories were clustered now.
+        """
+        since = self.clock() - timedelta(seconds=2 * self.settings.window)
+        pending = []
+        for story, cluster in self.store.window_stories(since):
+            if cluster is None:
+                pending.append(story)
+            else:
+                self.index.add_fingerprint(fingerprint(story), cluster)
+        self.cluster(pending)
+        return len(pending)
+
+    def cluster(self, stories: Sequence[Story]) -> list[ClusteredStory]:
+        """Place new stories in clusters, oldest first, and record where they went."""
+        ordered = sorted(stories, key=lambda s: (s.published, s.id))
+        done = [ClusteredStory(story=s, assignment=self.index.add(s)) for s in ordered]
+        if done:
+            self.store.record_assignments(
+                [c.assignment for c in done], {s.id: s for s in ordered}, self.clock()
+            )
+        return done
+
+    def expire(self) -> int:
+        cutoff = self.clock() - timedelta(seconds=2 * self.settings.window)
+        return self.index.expire(cutoff.timestamp())
+
+
 class Pipeline:
     """Polls feeds and hands new stories on; collaborators are passed in, built once."""
 
@@ -62,6 +110,7 @@ class Pipeline:
         fetcher: Fetcher,
         settings: PollSettings,
         clock: Clock,
+        clusterer: Clusterer | None = None,
         on_new_stories: NewStoriesHandler | None = None,
         parse_executor: Executor | None = None,
     ) -> None:
@@ -69,6 +118,7 @@ class Pipeline:
         self.fetcher = fetcher
         self.settings = settings
         self.clock = clock
+        self.clusterer = clusterer or Clusterer(store, ClusterSettings(), clock)
         self.on_new_stories = on_new_stories
         self.parse_executor = parse_executor
 
@@ -156,8 +206,9 @@ class Pipeline:
                 parsed.warning,
             )
         new = self.store.record_poll(replace(polled, warning=parsed.warning), parsed.stories)
-        if new and self.on_new_stories is not None:
-            handled = self.on_new_stories(new)
+        clustered = self.clusterer.cluster(new)
+        if clustered and self.on_new_stories is not None:
+            handled = self.on_new_stories(clustered)
             if handled is not None:
                 await handled
         return PollOutcome(
@@ -166,6 +217,7 @@ class Pipeline:
             status="new",
             http_status=result.status,
             new_stories=tuple(new),
+            clustered=tuple(clustered),
         )
 
     async def _parse(self, feed: FeedConfig, result: FetchResult, now: datetime) -> ParsedFeed:

@@ -97,7 +97,11 @@ class Service:
         except StoreError as exc:
             log.error("prune failed error=%r", str(exc))
             return
-        log.info("pruned stories removed=%d fetched_before=%s", removed, cutoff.isoformat())
+        expired = self.pipeline.clusterer.expire()
+        log.info(
+            "pruned stories removed=%d fetched_before=%s window_expired=%d",
+            removed, cutoff.isoformat(), expired,
+        )  # fmt: skip
 
     async def shutdown(self) -> None:
         """Stop scheduling; give polls in flight `drain_seconds`, then cancel them."""

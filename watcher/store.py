@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from watcher.errors import StoreError
-from watcher.models import FeedConfig, FeedState, Story
+from watcher.models import Assignment, Cluster, FeedConfig, FeedState, Story
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -63,7 +63,29 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """Story clusters: each story's cluster, how it joined, and each cluster's lead story."""
+    db.executescript(
+        """
+        CREATE TABLE clusters (
+            id INTEGER PRIMARY KEY,
+            lead_story TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            merged_into INTEGER
+        );
+        ALTER TABLE stories ADD COLUMN cluster_id INTEGER;
+        ALTER TABLE stories ADD COLUMN cluster_level TEXT;
+        ALTER TABLE stories ADD COLUMN cluster_match TEXT;
+        ALTER TABLE stories ADD COLUMN cluster_reason TEXT;
+        CREATE INDEX stories_cluster ON stories (cluster_id);
+        CREATE INDEX stories_published ON stories (published);
+        CREATE INDEX clusters_updated ON clusters (updated_at);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _FEED_COLUMNS = (
@@ -210,6 +232,90 @@ class Store:
                 [to_text(since)],
             )
         return [_story_from_row(row) for row in rows]
+
+    def window_stories(self, published_since: datetime) -> list[tuple[Story, int | None]]:
+        """Stories published since the given time with their cluster (None: not clustered yet)."""
+        with _translated("reading the clustering window"):
+            rows = self.db.execute_returning_dicts(
+                f"SELECT {', '.join(_STORY_COLUMNS)}, cluster_id FROM stories "
+                "WHERE published >= ? OR cluster_id IS NULL ORDER BY published, id",
+                [to_text(published_since)],
+            )
+        out = []
+        for row in rows:
+            cluster = row.pop("cluster_id")
+            out.append((_story_from_row(row), cluster))
+        return out
+
+    def next_cluster_id(self) -> int:
+        with _translated("reading cluster ids"):
+            row = self.db.execute("SELECT MAX(id) FROM clusters").fetchone()
+        return int(row[0] or 0) + 1
+
+    def record_assignments(
+        self, assignments: Iterable[Assignment], stories: dict[str, Story], now: datetime
+    ) -> None:
+        """Save where new stories went, merging clusters a story linked together."""
+        with _translated("saving story clusters"), self.db.atomic():
+            touched: set[int] = set()
+            for a in assignments:
+                for old in a.merged:
+                    self.db.execute(
+                        "UPDATE stories SET cluster_id = ? WHERE cluster_id = ?", [a.cluster, old]
+                    )
+                    self.db.execute(
+                        "UPDATE clusters SET merged_into = ?, updated_at = ? WHERE id = ?",
+                        [a.cluster, to_text(now), old],
+                    )
+                self.db.execute(
+                    "INSERT OR IGNORE INTO clusters (id, lead_story, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [a.cluster, a.story, to_text(now), to_text(now)],
+                )
+                self.db.execute(
+                    """UPDATE stories SET cluster_id = ?, cluster_level = ?, cluster_match = ?,
+                       cluster_reason = ? WHERE id = ?""",
+                    [a.cluster, a.level, a.matched, a.reason, a.story],
+                )
+                touched.add(a.cluster)
+            for cluster in touched:
+                self._refresh_cluster(cluster, now)
+
+    def _refresh_cluster(self, cluster: int, now: datetime) -> None:
+        lead = self.db.execute(
+            "SELECT id FROM stories WHERE cluster_id = ? "
+            "ORDER BY published, fetched_at, id LIMIT 1",
+            [cluster],
+        ).fetchone()
+        self.db.execute(
+            "UPDATE clusters SET lead_story = ?, updated_at = ? WHERE id = ?",
+            [lead[0], to_text(now), cluster],
+        )
+
+    def recent_clusters(self, since: datetime) -> list[Cluster]:
+        """Clusters that gained a story since `since`, most recently updated first."""
+        with _translated("reading clusters"):
+            ids = [
+                row[0]
+                for row in self.db.execute(
+                    "SELECT id FROM clusters WHERE updated_at >= ? AND merged_into IS NULL "
+                    "ORDER BY updated_at DESC, id DESC",
+                    [to_text(since)],
+                )
+            ]
+            return [self.cluster(i) for i in ids]
+
+    def cluster(self, cluster_id: int) -> Cluster:
+        with _translated(f"reading cluster {cluster_id}"):
+            rows = self.db.execute_returning_dicts(
+                f"SELECT {', '.join(_STORY_COLUMNS)} FROM stories WHERE cluster_id = ? "
+                "ORDER BY published, fetched_at, id",
+                [cluster_id],
+            )
+        members = tuple(_story_from_row(row) for row in rows)
+        if not members:
+            raise StoreError(f"no cluster {cluster_id}")
+        return Cluster(id=cluster_id, lead=members[0], members=members)
 
     def count_stories(self) -> int:
         with _translated("counting stories"):

@@ -1,0 +1,82 @@
+"""Stories to and from JSON lines, for `ingest`, `stories` and `dedupe`.
+
+In: a JSON-lines file of stories with `id`, `title`, `published` (ISO 8601) and optionally
+`summary` (HTML allowed), `link`, `source`, `feed`, `guid`; other fields are ignored.
+Out: `Story` objects normalised like fetched ones. Raises: `InputError` naming file and line.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from watcher.errors import InputError
+from watcher.models import Story
+from watcher.normalise import canonical_url, plain_text
+
+
+def story_json(story: Story) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "feed": story.feed,
+        "source": story.source,
+        "title": story.title,
+        "summary": story.summary,
+        "link": story.link,
+        "published": story.published.isoformat(),
+        "guid": story.guid,
+        "fetched_at": story.fetched_at.isoformat(),
+    }
+
+
+def read_stories(path: Path) -> list[Story]:
+    """Every story of a JSON-lines file, in file order; blank lines are skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read: {exc}", path=str(path)) from exc
+    stories = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        story = _story(line, str(path), number)
+        if story.id in seen:
+            raise InputError(f"id {story.id!r} appears twice", path=str(path), line=number)
+        seen.add(story.id)
+        stories.append(story)
+    return stories
+
+
+def _story(line: str, path: str, number: int) -> Story:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", path=path, line=number) from exc
+    if not isinstance(data, dict):
+        raise InputError("each line must be a JSON object", path=path, line=number)
+    for key in ("id", "title", "published"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise InputError(f"field {key!r} is missing or not a string", path=path, line=number)
+    try:
+        published = datetime.fromisoformat(data["published"].replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(
+            f"published {data['published']!r} is not ISO 8601", path=path, line=number
+        ) from exc
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    published = published.astimezone(UTC)
+    return Story(
+        id=data["id"],
+        feed=str(data.get("feed") or ""),
+        guid=data.get("guid") or None,
+        source=str(data.get("source") or ""),
+        title=plain_text(data["title"]),
+        summary=plain_text(str(data.get("summary") or "")),
+        link=canonical_url(str(data.get("link") or "")) if data.get("link") else "",
+        published=published,
+        fetched_at=published,
+    )
