@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.feedserver import FeedServer, fixture_bytes
 
-COMMANDS = ["run", "once", "feeds", "stories", "ingest"]
+COMMANDS = ["run", "once", "feeds", "stories", "ingest", "dedupe", "dedupe explain", "clusters"]
 
 
 def watcher(
@@ -46,7 +46,7 @@ def write_config(tmp_path: Path, server: FeedServer, *feeds: tuple[str, str]) ->
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
-    result = watcher(command, "--help")
+    result = watcher(*command.split(), "--help")
     assert result.returncode == 0 and "usage: watcher" in result.stdout
     assert f"watcher {command}" in (ROOT / "README.md").read_text()
 

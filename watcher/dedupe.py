@@ -69,6 +69,7 @@ _WORD = re.compile(r"[^\W_]+(?:[.'’,][^\W_]+)*", re.UNICODE)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NUMBER = re.compile(r"^\d[\d.,]*$")
 LEAD_CHARS = 200
+MIN_LEAD = 40  # characters of lead below which a story counts as title-only
 TERM_TEXT_CHARS = 400
 # terms are compared on their first six letters: import/imports/importing, Kazakh/Kazakhstan
 STEM = 6
@@ -97,7 +98,7 @@ def clean_lead(summary: str, title: str) -> str:
     if cleaned_title and text.lower().startswith(cleaned_title.lower()):
         rest = text[len(cleaned_title) :].strip()
         # what is left after a copied title is only the outlet's name (Google News): no lead
-        text = "" if len(rest) < 40 else rest
+        text = "" if len(rest) < MIN_LEAD else rest
     return text
 
 
@@ -181,8 +182,9 @@ def compare(a: Fingerprint, b: Fingerprint, settings: ClusterSettings) -> PairSc
     """Score a pair and decide its level (None: not the same news item)."""
     hours = abs(a.published - b.published) / 3600
     title_ratio = fuzz.ratio(a.title, b.title, score_cutoff=0)
-    both_leads = len(a.lead) >= 40 and len(b.lead) >= 40
-    lead_ratio = fuzz.ratio(a.lead, b.lead) if both_leads else None
+    # an outlet may cut the lead short: compare equally long beginnings
+    common = min(len(a.lead), len(b.lead))
+    lead_ratio = fuzz.ratio(a.lead[:common], b.lead[:common]) if common >= MIN_LEAD else None
     shared = sorted(a.terms.keys() & b.terms.keys())
     weight = sum(min(a.terms[t], b.terms[t]) for t in shared)
     total = sum(a.terms.values()) + sum(b.terms.values())

@@ -1,0 +1,309 @@
+"""Story clustering: cleaning, pair decisions, batch partitions, and the service's window."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bench.scoring import score
+from tests.conftest import FakeClock
+from tests.test_cli import watcher
+from watcher.dedupe import (
+    ClusterIndex,
+    ClusterSettings,
+    clean_lead,
+    clean_title,
+    cluster_batch,
+    compare,
+    fingerprint,
+)
+from watcher.jsonl import read_stories
+from watcher.models import FeedConfig, Story
+from watcher.pipeline import Clusterer
+from watcher.store import Store
+
+FIXTURE = Path(__file__).parent / "fixtures" / "stories.jsonl"
+T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
+SETTINGS = ClusterSettings()
+
+
+def story(sid: str, title: str, summary: str = "", *, hours: float = 0, link: str | None = None,
+          guid: str | None = None) -> Story:  # fmt: skip
+    when = T0 + timedelta(hours=hours)
+    return Story(
+        id=sid, feed="f", guid=guid, source=f"source of {sid}", title=title, summary=summary,
+        link=link if link is not None else f"https://news.test/{sid}", published=when, fetched_at=when,
+    )  # fmt: skip
+
+
+def labels(path: Path) -> dict[str, str]:
+    return {d["id"]: d["event"] for d in map(json.loads, path.read_text().splitlines())}
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        pytest.param("UPDATE: Quake hits Hokkaido", "Quake hits Hokkaido", id="update-colon"),
+        pytest.param("UPDATE 1-Quake hits Hokkaido", "Quake hits Hokkaido", id="update-n"),
+        pytest.param("CORRECTED-Quake hits Hokkaido", "Quake hits Hokkaido", id="corrected"),
+        pytest.param("Quake hits Hokkaido - The Mainichi", "Quake hits Hokkaido", id="suffix-the"),
+        pytest.param("Quake hits Hokkaido - BERNAMA", "Quake hits Hokkaido", id="suffix-caps"),
+        pytest.param("Quake hits Hokkaido | Reuters", "Quake hits Hokkaido", id="suffix-bar"),
+        pytest.param("Prices rise - again", "Prices rise - again", id="lower-case-tail-kept"),
+    ],
+)
+def test_clean_title(raw: str, clean: str) -> None:
+    assert clean_title(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("summary", "lead"),
+    [
+        pytest.param(
+            "TOKYO, Jan 26 (Bernama-Kyodo) -- Mitsubishi will import.",
+            "Mitsubishi will import.",
+            id="bernama",
+        ),
+        pytest.param(
+            "TOKYO (Kyodo) -- Mitsubishi will import.", "Mitsubishi will import.", id="kyodo"
+        ),
+        pytest.param(
+            "BEIJING, July 3 (Reuters) - China will curb.", "China will curb.", id="reuters"
+        ),
+        pytest.param("TOKYO — Mitsubishi will import.", "Mitsubishi will import.", id="em-dash"),
+        pytest.param(
+            "Mitsubishi will import. -- BERNAMA-KYODO", "Mitsubishi will import.", id="credit"
+        ),
+        pytest.param(
+            "Mitsubishi will import gallium, Kyodo News reported.",
+            "Mitsubishi will import gallium.",
+            id="reported",
+        ),
+        pytest.param("Headline Here Today Asia Wire", "", id="copied-title-is-no-lead"),
+    ],
+)
+def test_clean_lead(summary: str, lead: str) -> None:
+    assert clean_lead(summary, "Headline Here Today") == lead
+
+
+HANWA = (
+    "Trading company Hanwa Co. will import {m} concentrate from {c} under a three-year contract."
+)
+PAIRS = [
+    pytest.param(story("a", "Quake hits Hokkaido", link="https://x.test/q"), story("b", "Different", link="https://x.test/q", hours=200), "exact", id="same-link-any-time"),
+    pytest.param(story("a", "Quake hits Hokkaido", guid="g1"), story("b", "Quake strikes", guid="g1"), "exact", id="same-guid"),
+    pytest.param(story("a", "Hanwa to import antimony from Tajikistan", HANWA.format(m="antimony", c="Tajikistan")),
+                 story("b", "Hanwa to import antimony from Bolivia", HANWA.format(m="antimony", c="Bolivia"), hours=20), None, id="template-other-country"),
+    pytest.param(story("a", "Hanwa to import antimony from Tajikistan", HANWA.format(m="antimony", c="Tajikistan")),
+                 story("b", "Hanwa to import tungsten from Tajikistan", HANWA.format(m="tungsten", c="Tajikistan"), hours=5), None, id="template-other-mineral"),
+    pytest.param(story("a", "Hanwa to import antimony from Tajikistan", HANWA.format(m="antimony", c="Tajikistan")),
+                 story("b", "Marubeni to import antimony from Tajikistan", HANWA.format(m="antimony", c="Tajikistan").replace("Hanwa Co.", "Marubeni Corp."), hours=5), None, id="template-other-firm"),
+    pytest.param(story("a", "Umicore opens germanium recycling line in Belgium", "Umicore started a germanium recycling line at its Olen plant in Belgium, able to recover 20 tonnes a year from optical fibre scrap."),
+                 story("b", "Umicore cuts germanium prices as demand slows", "Umicore lowered its germanium list price for the second time this quarter, citing weaker demand from satellite solar cell makers.", hours=30), None, id="same-firm-and-mineral-other-news"),
+    pytest.param(story("a", "Quake of magnitude 6.1 strikes off Hokkaido", "A magnitude 6.1 earthquake struck off the coast of Hokkaido on Monday morning, the Japan Meteorological Agency said. No tsunami warning was issued."),
+                 story("b", "UPDATE 2-Quake of magnitude 6.1 strikes off Hokkaido, no damage reported", "A magnitude 6.1 earthquake struck off the coast of Hokkaido on Monday morning, the Japan Meteorological Agency said. No damage was reported by early afternoon.", hours=3), "same-event", id="update"),
+    pytest.param(story("a", "Nornickel to raise palladium output by 8%", "Nornickel plans to raise palladium output by 8% next year at its Taimyr operations, the miner said on Tuesday."),
+                 story("b", "CORRECTED-Nornickel to raise palladium output by 6%", "Nornickel plans to raise palladium output by 6% next year at its Taimyr operations, the miner said on Tuesday.", hours=2), "reprint", id="correction"),
+    pytest.param(story("a", "Nornickel to raise palladium output next year at Taimyr", "Nornickel plans to raise palladium output next year at its Taimyr operations in Arctic Siberia, the miner said on Tuesday."),
+                 story("b", "Nornickel to raise palladium output next year at Taimyr - Mining Weekly", hours=1), "reprint", id="title-only-feed"),
+    pytest.param(story("a", "Gallium"), story("b", "Gallium prices climb on export curbs", "Gallium prices in Rotterdam climbed for a third week after new export curbs.", hours=2), None, id="very-short-title"),
+    pytest.param(story("a", "Gallium"), story("b", "Gallium", hours=2), None, id="two-one-word-titles"),
+    pytest.param(story("a", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031, the Kazakh producer said."),
+                 story("b", "Cameco secures Kazakh uranium in 5 million-pound deal", "Canadian miner Cameco will buy 5 million pounds of uranium from Kazakhstan's state producer Kazatomprom over five years from 2027.", hours=9), "same-event", id="same-event-rewrite"),
+    pytest.param(story("a", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031."),
+                 story("b", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031.", hours=24 * 20), None, id="outside-window"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("a", "b", "level"), PAIRS)
+def test_pair_decisions(a: Story, b: Story, level: str | None) -> None:
+    forward = compare(fingerprint(a), fingerprint(b), SETTINGS)
+    backward = compare(fingerprint(b), fingerprint(a), SETTINGS)
+    assert forward.level == level, forward.reason
+    assert backward.level == level  # decisions are symmetric
+
+
+def test_thresholds_come_from_settings() -> None:
+    a, b, _ = next(p.values for p in PAIRS if p.id == "same-event-rewrite")
+    assert (
+        compare(fingerprint(a), fingerprint(b), replace(SETTINGS, same_event_terms=9)).level is None
+    )
+
+
+def test_fixture_set_is_clustered_exactly() -> None:
+    stories = read_stories(FIXTURE)
+    result = score(cluster_batch(stories, SETTINGS), labels(FIXTURE))
+    assert (result.pair_precision, result.pair_recall, result.bcubed_f1) == (1.0, 1.0, 1.0)
+
+
+def test_partition_does_not_depend_on_input_order() -> None:
+    stories = read_stories(FIXTURE)
+    expected = cluster_batch(stories, SETTINGS)
+    rng = random.Random(7)
+    for _ in range(10):
+        rng.shuffle(stories)
+        assert cluster_batch(stories, SETTINGS) == expected
+
+
+def test_a_story_linking_two_clusters_merges_them() -> None:
+    index = ClusterIndex(SETTINGS)
+    lead = "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031."
+    first = index.add(story("a", "Kazatomprom signs uranium supply deal with Cameco", lead))
+    other = index.add(story("b", "Uranium", "", hours=1))
+    assert first.cluster != other.cluster
+    bridge = index.add(
+        story(
+            "c",
+            "Kazatomprom signs uranium supply deal with Cameco",
+            lead,
+            hours=2,
+            link="https://news.test/b",
+        )
+    )
+    assert bridge.cluster == first.cluster and bridge.merged == (other.cluster,)
+    assert index.cluster_for("b") == first.cluster
+
+
+def test_candidates_are_picked_not_scanned() -> None:
+    index = ClusterIndex(SETTINGS)
+    rng = random.Random(1)
+    for i in range(2000):
+        words = " ".join(f"w{rng.randrange(10**6)}" for _ in range(8))
+        index.add(story(f"s{i}", f"Story {words}", f"Lead {words}", hours=i / 100))
+    probe = fingerprint(
+        story("p", "Kazatomprom signs uranium supply deal", "Nothing shared here at all.", hours=20)
+    )
+    assert index._candidates(probe) == []
+
+
+def test_expire_forgets_old_stories() -> None:
+    index = ClusterIndex(SETTINGS)
+    index.add(story("old", "Kazatomprom signs uranium supply deal with Cameco", hours=0))
+    index.add(story("new", "Antimony price climbs", hours=100))
+    assert index.expire((T0 + timedelta(hours=50)).timestamp()) == 1
+    assert index.cluster_for("old") is None and index.cluster_for("new") is not None
+
+
+# -- the service's window, persisted --------------------------------------------------------
+
+
+def save(store: Store, *stories: Story) -> list[Story]:
+    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
+    return store.record_poll(store.feed_state("f"), stories)
+
+
+def test_clusters_persist_and_a_late_reprint_joins_after_restart(tmp_path: Path) -> None:
+    stories = {s.id: replace(s, feed="f") for s in read_stories(FIXTURE)}
+    clock = FakeClock(datetime(2026, 3, 4, tzinfo=UTC))
+    store = Store(tmp_path / "w.db")
+    clusterer = Clusterer(store, SETTINGS, clock)
+    clusterer.load()
+    first = clusterer.cluster(save(store, stories["tw-pd"], stories["aw-pd"], stories["tw-u"]))
+    assert [c.starts_cluster for c in first] == [True, False, True]
+    store.close()
+
+    store = Store(tmp_path / "w.db")
+    clusterer = Clusterer(store, SETTINGS, clock)
+    clusterer.load()
+    (late,) = clusterer.cluster(save(store, stories["dm-pd"]))
+    assert (
+        late.assignment.cluster == first[0].assignment.cluster
+        and late.assignment.level == "reprint"
+    )
+    (fresh,) = clusterer.cluster(save(store, stories["aw-sb-tj"]))
+    assert fresh.starts_cluster and fresh.assignment.cluster not in {
+        c.assignment.cluster for c in first
+    }
+    cluster = store.cluster(first[0].assignment.cluster)
+    assert cluster.lead.id == "tw-pd"
+    assert cluster.sources == ("Test Wire", "Asia Wire", "Daily Metal")
+
+
+def test_stories_left_unclustered_by_a_crash_are_clustered_on_load(tmp_path: Path) -> None:
+    stories = {s.id: replace(s, feed="f") for s in read_stories(FIXTURE)}
+    store = Store(tmp_path / "w.db")
+    save(store, stories["tw-u"], stories["mr-u"])  # stored, then the process died
+    clusterer = Clusterer(store, SETTINGS, FakeClock(datetime(2026, 3, 6, tzinfo=UTC)))
+    assert clusterer.load() == 2
+    assert store.cluster(clusterer.index.cluster_for("tw-u") or 0).sources == (
+        "Test Wire",
+        "Metals Review",
+    )
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def test_dedupe_cli_keeps_input_order_and_any_order_gives_the_same_partition(
+    tmp_path: Path,
+) -> None:
+    lines = FIXTURE.read_text().splitlines()
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_text("\n".join(reversed(lines)) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert watcher("dedupe", "--input", str(FIXTURE), "--output", str(out)).returncode == 0
+    first = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [d["id"] for d in first] == [json.loads(line)["id"] for line in lines]
+    second = [
+        json.loads(line) for line in watcher("dedupe", "--input", str(shuffled)).stdout.splitlines()
+    ]
+    assert {d["id"]: d["cluster"] for d in first} == {d["id"]: d["cluster"] for d in second}
+    assert score({d["id"]: d["cluster"] for d in first}, labels(FIXTURE)).pair_f1 == 1.0
+
+
+def test_dedupe_explain(tmp_path: Path) -> None:
+    result = watcher("dedupe", "explain", "aw-sb-tj", "aw-sb-bo", "--input", str(FIXTURE))
+    assert result.returncode == 0
+    assert "name swaps           tajikistan/bolivia" in result.stdout
+    assert "same cluster         no" in result.stdout
+    joined = watcher("dedupe", "explain", "tw-pd", "gn-pd", "--input", str(FIXTURE)).stdout
+    assert "same cluster         yes" in joined
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(
+            '{"id": "a", "title": "T", "published": "2026-01-01T00:00:00Z"}\nnot json\n',
+            ":2: invalid JSON",
+            id="bad-json",
+        ),
+        pytest.param(
+            '{"id": "a", "published": "2026-01-01T00:00:00Z"}\n',
+            ":1: field 'title' is missing",
+            id="missing-title",
+        ),
+        pytest.param(
+            '{"id": "a", "title": "T", "published": "yesterday"}\n',
+            ":1: published 'yesterday' is not ISO 8601",
+            id="bad-date",
+        ),
+    ],
+)
+def test_dedupe_input_errors_name_the_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(content)
+    result = watcher("dedupe", "--input", str(path))
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_shared_corpus_clusters_as_labelled(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    assert (
+        watcher("dedupe", "--input", str(corpus / "stories.jsonl"), "--output", str(out)).returncode
+        == 0
+    )
+    predicted = {d["id"]: d["cluster"] for d in map(json.loads, out.read_text().splitlines())}
+    truth = labels(corpus / "stories.jsonl")
+    for event in ("E1", "E2", "E3"):
+        assert len({predicted[i] for i, e in truth.items() if e == event}) == 1, event
+    singles = [predicted[i] for i, e in truth.items() if e.startswith("X")]
+    assert len(set(singles)) == len(singles)
+    assert all(list(predicted.values()).count(c) == 1 for c in singles)
+    result = score(predicted, truth)
+    assert result.pair_precision == 1.0 and result.pair_recall >= 0.95
