@@ -371,20 +371,20 @@ def _explain(
             )
             return EXIT_FAILED
     a, b = fingerprint(by_id[id_a]), fingerprint(by_id[id_b])
-    score = compare(a, b, settings)
-    lead = "-" if score.lead_ratio is None else f"{score.lead_ratio:g}"
+    score = compare(a, b, settings, explain=True)
+    lead = "-" if score.lead_ratio is None else f"{score.lead_ratio:.1f}"
     st = settings
     rows = [
         ["story A", f"{id_a}: {by_id[id_a].title}"],
         ["story B", f"{id_b}: {by_id[id_b].title}"],
         ["cleaned titles", f"{a.title!r} / {b.title!r}"],
-        ["hours apart", f"{score.hours_apart:g} (window {st.window / 3600:g} h)"],
-        ["title ratio", f"{score.title_ratio:g} (reprint, no lead: {st.reprint_title:g})"],
+        ["hours apart", f"{score.hours_apart:.2f} (window {st.window / 3600:g} h)"],
+        ["title ratio", f"{score.title_ratio:.1f} (reprint, no lead: {st.reprint_title:g})"],
         ["lead ratio", f"{lead} (reprint: {st.reprint_lead:g})"],
         ["shared terms", ", ".join(score.shared_terms) or "-"],
         ["specific shared", f"{score.specific_shared} (same event: {st.same_event_terms})"],
-        ["shared weight", f"{score.shared_weight:g} (same event: {st.same_event_weight:g})"],
-        ["dice", f"{score.dice:g} (same event: {st.same_event_dice:g})"],
+        ["shared weight", f"{score.shared_weight:.2f} (same event: {st.same_event_weight:g})"],
+        ["dice", f"{score.dice:.3f} (same event: {st.same_event_dice:g})"],
         ["title words missing", ", ".join(score.title_conflicts) or "-"],
         ["name swaps", ", ".join(score.slot_swaps) or "-"],
         ["direct link", f"{score.level or 'none'}: {score.reason}"],

@@ -20,6 +20,7 @@ components of these links: the same set of stories gives the same partition in a
 from __future__ import annotations
 
 import re
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -70,6 +71,7 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NUMBER = re.compile(r"^\d[\d.,]*$")
 LEAD_CHARS = 200
 MIN_LEAD = 40  # characters of lead below which a story counts as title-only
+SHORT_TERMS = 6  # specific terms below which a story counts as short when picking candidates
 TERM_TEXT_CHARS = 400
 # terms are compared on their first six letters: import/imports/importing, Kazakh/Kazakhstan
 STEM = 6
@@ -123,7 +125,7 @@ def text_terms(text: str) -> dict[str, float]:
         weight = term_weight(word.rstrip("."))
         if weight <= 0:
             continue
-        key = word if word[0].isdigit() else word[:STEM]
+        key = sys.intern(word if word[0].isdigit() else word[:STEM])
         if weight > terms.get(key, 0.0):
             terms[key] = weight
     return terms
@@ -134,7 +136,7 @@ def text_terms(text: str) -> dict[str, float]:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """What clustering keeps of a story."""
+    """What clustering keeps of a story: lean, because the window holds hundreds of thousands."""
 
     id: str
     link: str
@@ -142,13 +144,19 @@ class Fingerprint:
     published: float  # POSIX seconds
     title: str  # cleaned, lower-case
     lead: str  # cleaned, lower-case, first LEAD_CHARS characters
-    terms: dict[str, float]  # title + lead
-    title_terms: frozenset[str]
+    term_keys: tuple[str, ...]  # title + lead terms, interned
+    term_weights: array[float]
+    title_keys: tuple[str, ...]
+
+    @property
+    def terms(self) -> dict[str, float]:
+        return dict(zip(self.term_keys, self.term_weights, strict=True))
 
 
 def fingerprint(story: Story) -> Fingerprint:
     title = clean_title(story.title)
     lead = clean_lead(story.summary, story.title)
+    terms = text_terms(f"{title} {lead[:TERM_TEXT_CHARS]}")
     return Fingerprint(
         id=story.id,
         link=story.link,
@@ -156,8 +164,9 @@ def fingerprint(story: Story) -> Fingerprint:
         published=story.published.timestamp(),
         title=title.lower(),
         lead=lead[:LEAD_CHARS].lower(),
-        terms=text_terms(f"{title} {lead[:TERM_TEXT_CHARS]}"),
-        title_terms=frozenset(text_terms(title)),
+        term_keys=tuple(terms),
+        term_weights=array("f", terms.values()),
+        title_keys=tuple(text_terms(title)),
     )
 
 
@@ -178,34 +187,74 @@ class PairScore:
     slot_swaps: tuple[str, ...] = ()
 
 
-def compare(a: Fingerprint, b: Fingerprint, settings: ClusterSettings) -> PairScore:
-    """Score a pair and decide its level (None: not the same news item)."""
+def compare(
+    a: Fingerprint, b: Fingerprint, settings: ClusterSettings, *, explain: bool = False
+) -> PairScore:
+    """Score a pair and decide its level (None: not the same news item).
+
+    The name-swap check (a word-level diff) only runs when the cheaper scores would link
+    the pair, or when `explain` asks for every score.
+    """
+    a_terms, b_terms = a.terms, b.terms
     hours = abs(a.published - b.published) / 3600
-    title_ratio = fuzz.ratio(a.title, b.title, score_cutoff=0)
+    title_ratio = fuzz.ratio(a.title, b.title)
     # an outlet may cut the lead short: compare equally long beginnings
     common = min(len(a.lead), len(b.lead))
     lead_ratio = fuzz.ratio(a.lead[:common], b.lead[:common]) if common >= MIN_LEAD else None
-    shared = sorted(a.terms.keys() & b.terms.keys())
-    weight = sum(min(a.terms[t], b.terms[t]) for t in shared)
-    total = sum(a.terms.values()) + sum(b.terms.values())
-    dice = 2 * weight / total if total else 0.0
-    specific = sum(1 for t in shared if min(a.terms[t], b.terms[t]) >= SPECIFIC)
-    conflicts = tuple(sorted(_title_conflicts(a, b) | _title_conflicts(b, a)))
-    swaps = slot_swaps(a.title, b.title, a.terms, b.terms)
-    if lead_ratio is not None and lead_ratio >= settings.reprint_lead:
-        swaps += slot_swaps(a.lead, b.lead, a.terms, b.terms)
+    shared = sorted(a_terms.keys() & b_terms.keys())
+    weight = sum(min(a_terms[t], b_terms[t]) for t in shared)
+    total = sum(a_terms.values()) + sum(b_terms.values())
+    conflicts = _title_conflicts(a, a_terms, b_terms) | _title_conflicts(b, b_terms, a_terms)
     score = PairScore(
-        level=None, reason="", hours_apart=round(hours, 2), title_ratio=round(title_ratio, 1),
-        lead_ratio=None if lead_ratio is None else round(lead_ratio, 1), shared_terms=tuple(shared),
-        specific_shared=specific, shared_weight=round(weight, 2), dice=round(dice, 3),
-        title_conflicts=conflicts, slot_swaps=tuple(dict.fromkeys(swaps)),
+        level=None, reason="", hours_apart=hours, title_ratio=title_ratio, lead_ratio=lead_ratio,
+        shared_terms=tuple(shared),
+        specific_shared=sum(1 for t in shared if min(a_terms[t], b_terms[t]) >= SPECIFIC),
+        shared_weight=weight, dice=2 * weight / total if total else 0.0,
+        title_conflicts=tuple(sorted(conflicts)),
     )  # fmt: skip
     level, reason = _decide(a, b, score, settings)
-    return _with(score, level, reason)
-
-
-def _with(score: PairScore, level: Level | None, reason: str) -> PairScore:
+    if level in ("reprint", "same-event") or explain:
+        swaps = slot_swaps(a.title, b.title, a_terms, b_terms)
+        if lead_ratio is not None and lead_ratio >= settings.reprint_lead:
+            swaps += slot_swaps(a.lead, b.lead, a_terms, b_terms)
+        score = replace(score, slot_swaps=tuple(dict.fromkeys(swaps)))
+        if swaps and level in ("reprint", "same-event"):
+            level, reason = (
+                None,
+                f"the same wording about other names ({', '.join(score.slot_swaps)})",
+            )
     return replace(score, level=level, reason=reason)
+
+
+def could_link(
+    a: Fingerprint, a_terms: dict[str, float], b: Fingerprint, settings: ClusterSettings
+) -> bool:
+    """The conditions of `_decide` without the name-swap veto, computed cheaply.
+
+    Every pair `compare` would link passes; most pairs that share a few words fail here
+    without building a score.
+    """
+    if (a.link and a.link == b.link) or (a.guid and a.guid == b.guid):
+        return True
+    if abs(a.published - b.published) > settings.window:
+        return False
+    common = min(len(a.lead), len(b.lead))
+    if common >= MIN_LEAD:
+        if fuzz.ratio(a.lead[:common], b.lead[:common], score_cutoff=settings.reprint_lead):
+            return True
+    elif fuzz.ratio(a.title, b.title, score_cutoff=settings.reprint_title):
+        return True
+    weight = specific = 0.0
+    for term, b_weight in zip(b.term_keys, b.term_weights, strict=True):
+        a_weight = a_terms.get(term)
+        if a_weight is not None:
+            low = min(a_weight, b_weight)
+            weight += low
+            specific += low >= SPECIFIC
+    if specific < settings.same_event_terms or weight < settings.same_event_weight:
+        return False
+    total = sum(a.term_weights) + sum(b.term_weights)
+    return 2 * weight / total >= settings.same_event_dice
 
 
 def slot_swaps(
@@ -241,9 +290,11 @@ def _names_missing(words: list[str], other_terms: dict[str, float]) -> list[str]
     ]  # fmt: skip
 
 
-def _title_conflicts(a: Fingerprint, b: Fingerprint) -> set[str]:
+def _title_conflicts(
+    a: Fingerprint, a_terms: dict[str, float], b_terms: dict[str, float]
+) -> set[str]:
     """Specific words of a's title found nowhere in b's title or lead."""
-    return {t for t in a.title_terms if a.terms.get(t, 0) >= SPECIFIC and t not in b.terms}
+    return {t for t in a.title_keys if a_terms.get(t, 0) >= SPECIFIC and t not in b_terms}
 
 
 def _decide(
@@ -253,33 +304,31 @@ def _decide(
         return "exact", "same canonical link"
     if a.guid and a.guid == b.guid:
         return "exact", "same guid"
-    if s.hours_apart * 3600 > settings.window:
-        return None, f"published {s.hours_apart:g} h apart, beyond the window"
-    if s.slot_swaps:
-        return None, f"the same wording about other names ({', '.join(s.slot_swaps)})"
+    if abs(a.published - b.published) > settings.window:
+        return None, f"published {s.hours_apart:.1f} h apart, beyond the window"
     if s.lead_ratio is not None and s.lead_ratio >= settings.reprint_lead:
-        return "reprint", f"leads {s.lead_ratio:g}% alike"
+        return "reprint", f"leads {s.lead_ratio:.1f}% alike"
     title_only = s.lead_ratio is None
     if (
         title_only
-        and len(a.title_terms & b.title_terms) >= 2
+        and len(set(a.title_keys) & set(b.title_keys)) >= 2
         and not s.title_conflicts
         and s.title_ratio >= settings.reprint_title
     ):
-        return "reprint", f"titles {s.title_ratio:g}% alike, one story has no lead"
+        return "reprint", f"titles {s.title_ratio:.1f}% alike, one story has no lead"
     if (
         s.specific_shared >= settings.same_event_terms
         and s.shared_weight >= settings.same_event_weight
         and s.dice >= settings.same_event_dice
     ):
         return "same-event", (
-            f"{s.specific_shared} specific terms shared, weight {s.shared_weight:g}, "
-            f"dice {s.dice:g}"
+            f"{s.specific_shared} specific terms shared, weight {s.shared_weight:.2f}, "
+            f"dice {s.dice:.3f}"
         )
     return None, (
         f"{s.specific_shared} specific terms shared (need {settings.same_event_terms}), "
-        f"weight {s.shared_weight:g} (need {settings.same_event_weight:g}), "
-        f"dice {s.dice:g} (need {settings.same_event_dice:g})"
+        f"weight {s.shared_weight:.2f} (need {settings.same_event_weight:g}), "
+        f"dice {s.dice:.3f} (need {settings.same_event_dice:g})"
     )
 
 
@@ -301,7 +350,8 @@ class ClusterIndex:
         self.prints: list[Fingerprint | None] = []
         self.cluster_of: list[int] = []
         self.members: dict[int, list[int]] = {}
-        self.by_key: dict[str, array[int]] = {}
+        self.postings: dict[str, array[int]] = {}  # specific term -> slots, oldest first
+        self.exact: dict[int, array[int]] = {}  # hash of link, guid or cleaned title -> slots
         self.slot_of: dict[str, int] = {}
 
     def __len__(self) -> int:
@@ -321,9 +371,12 @@ class ClusterIndex:
             )
         best: tuple[int, float, int, PairScore] | None = None
         linked: set[int] = set()
+        terms = fp.terms
         for slot in self._candidates(fp):
             other = self.prints[slot]
             assert other is not None
+            if not could_link(fp, terms, other, self.settings):
+                continue
             score = compare(fp, other, self.settings)
             if score.level is None:
                 continue
@@ -349,30 +402,41 @@ class ClusterIndex:
             reason=score.reason, merged=merged,
         )  # fmt: skip
 
-    def _keys(self, fp: Fingerprint) -> list[str]:
-        keys = [f"t:{t}" for t, w in fp.terms.items() if w >= SPECIFIC]
-        if fp.link:
-            keys.append(f"l:{fp.link}")
+    @staticmethod
+    def _specific(fp: Fingerprint) -> list[str]:
+        return [t for t, w in zip(fp.term_keys, fp.term_weights, strict=True) if w >= SPECIFIC]
+
+    @staticmethod
+    def _exact_keys(fp: Fingerprint) -> list[int]:
+        keys = [hash(("link", fp.link))] if fp.link else []
         if fp.guid:
-            keys.append(f"g:{fp.guid}")
+            keys.append(hash(("guid", fp.guid)))
         if len(fp.title) >= 12:
-            keys.append(f"h:{fp.title}")
+            keys.append(hash(("title", fp.title)))
         return keys
 
     def _candidates(self, fp: Fingerprint) -> list[int]:
         hits: Counter[int] = Counter()
-        strong: set[int] = set()
+        limit = self.settings.max_postings
+        for term in self._specific(fp):
+            postings = self.postings.get(term)
+            if postings:
+                hits.update(postings[-limit:])  # counted in C: no Python call per posting
+        needed = self._hits_needed(fp)
+        found = {slot for slot, n in hits.items() if n >= needed}
+        for key in self._exact_keys(fp):
+            found.update(self.exact.get(key, ()))
         oldest = fp.published - self.settings.window
-        for key in self._keys(fp):
-            postings = self.by_key.get(key)
-            if not postings:
-                continue
-            if key[0] != "t":
-                strong.update(s for s in postings if self.prints[s] is not None)
-                continue
-            scanned = postings[-self.settings.max_postings :]
-            hits.update(s for s in scanned if _alive_after(self.prints[s], oldest))
-        return sorted(strong | {s for s, n in hits.items() if n >= 2})
+        return sorted(
+            slot for slot in found if (other := self.prints[slot]) is not None
+            and (other.published >= oldest or other.link == fp.link or other.guid == fp.guid)
+        )  # fmt: skip
+
+    def _hits_needed(self, fp: Fingerprint) -> int:
+        """Shared specific terms that make a candidate: the same-event minimum (at most 3),
+        but 2 for a short story, whose reprints may share no more."""
+        short = len(fp.lead) < MIN_LEAD or len(self._specific(fp)) < SHORT_TERMS
+        return 2 if short else max(2, min(3, self.settings.same_event_terms))
 
     def _insert(self, fp: Fingerprint, cluster: int) -> None:
         slot = len(self.prints)
@@ -380,8 +444,10 @@ class ClusterIndex:
         self.cluster_of.append(cluster)
         self.members.setdefault(cluster, []).append(slot)
         self.slot_of[fp.id] = slot
-        for key in self._keys(fp):
-            self.by_key.setdefault(key, array("i")).append(slot)
+        for term in self._specific(fp):
+            self.postings.setdefault(term, array("i")).append(slot)
+        for key in self._exact_keys(fp):
+            self.exact.setdefault(key, array("i")).append(slot)
 
     def _merge(self, old: int, *, into: int) -> None:
         for slot in self.members.pop(old, []):
@@ -400,14 +466,11 @@ class ClusterIndex:
             if fp and fp.published >= before
         ]
         removed = len(self) - len(keep)
-        self.prints, self.cluster_of, self.members, self.by_key, self.slot_of = [], [], {}, {}, {}
+        self.prints, self.cluster_of, self.members, self.slot_of = [], [], {}, {}
+        self.postings, self.exact = {}, {}
         for fp, cluster in keep:
             self._insert(fp, cluster)
         return removed
-
-
-def _alive_after(fp: Fingerprint | None, oldest: float) -> bool:
-    return fp is not None and fp.published >= oldest
 
 
 def cluster_batch(stories: Iterable[Story], settings: ClusterSettings) -> dict[str, str]:
