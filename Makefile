@@ -31,5 +31,9 @@ format: install
 	$(BIN)/ruff format watcher tests
 	$(BIN)/ruff check --fix watcher tests
 
+## bench: every benchmark; prints the tables and writes bench/README.md
+bench: install
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher import __version__
+from watcher import __version__, cli_rules
 from watcher.config import (
     Config,
     PollSettings,
@@ -32,9 +32,10 @@ from watcher.dedupe import ClusterSettings, cluster_batch, compare, fingerprint
 from watcher.errors import ConfigError, FetchError, ParseError, WatcherError
 from watcher.fetch import Fetcher
 from watcher.jsonl import read_stories, story_json
-from watcher.models import Cluster, ClusteredStory, FeedState, PollOutcome
+from watcher.models import Cluster, ClusteredStory, FeedState, Match, PollOutcome
 from watcher.parse import parse_feed
 from watcher.pipeline import Clusterer, Pipeline
+from watcher.rules.live import LiveRules
 from watcher.schedule import Service
 from watcher.store import Store
 
@@ -49,8 +50,8 @@ def utc_now() -> datetime:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="watcher",
-        description="Self-hosted news monitoring: polls RSS/Atom/RDF feeds and keeps every "
-        "story in SQLite.",
+        description="Self-hosted news monitoring: polls RSS/Atom/RDF feeds, keeps every story "
+        "in SQLite, folds reprints into story clusters and matches them against rules.",
     )
     parser.add_argument("--version", action="version", version=f"watcher {__version__}")
     parser.add_argument(
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     clusters.add_argument(
         "--since", default="24h", help="how far back, e.g. 6h, 24h, 7d (default: 24h)"
     )
+    cli_rules.add_parser(commands)
     return parser
 
 
@@ -157,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_ingest(args.source, args.feed)
     if args.command == "dedupe":
         return cmd_dedupe(args)
+    if args.command == "rules":
+        return cli_rules.cmd_rules(args)
     try:
         config = load_config(resolve_config_path(args.config))
     except ConfigError as exc:
@@ -193,6 +197,8 @@ async def _run_service(config: Config) -> int:
     fetcher = Fetcher(config.poll)
     with _parse_pool() as pool:
         pipeline = _pipeline(config, store, fetcher, pool)
+        if pipeline.rules is not None:
+            loop.add_signal_handler(signal.SIGHUP, pipeline.rules.reload)
         try:
             await Service(config, pipeline, store, clock=utc_now).run(stop)
         finally:
@@ -449,6 +455,7 @@ def _pipeline(
         settings=config.poll,
         clock=utc_now,
         clusterer=clusterer,
+        rules=LiveRules(config.rules),
         on_new_stories=print_new_stories,
         parse_executor=pool,
     )
@@ -459,8 +466,8 @@ def _parse_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn"))
 
 
-def print_new_stories(clustered: Sequence[ClusteredStory]) -> None:
-    """The console sink: a new news item, or another outlet joining one."""
+def print_new_stories(clustered: Sequence[ClusteredStory], matches: Sequence[Match]) -> None:
+    """The console sink: a new news item, another outlet joining one, and rule matches."""
     for item in clustered:
         story, where = item.story, item.assignment
         if item.starts_cluster:
@@ -472,6 +479,12 @@ def print_new_stories(clustered: Sequence[ClusteredStory]) -> None:
                 f"      joins cluster {where.cluster} ({where.level}: {where.reason})",
                 flush=True,
             )
+    for match in matches:
+        terms = "; ".join(f"{k}: {', '.join(v)}" for k, v in match.terms.items())
+        print(
+            f"MATCH rule {match.rule} on cluster {match.cluster}: {match.clause}  [{terms}]",
+            flush=True,
+        )
 
 
 def _when(when: datetime | None) -> str:

@@ -5,6 +5,7 @@
     ├── FetchError     a feed could not be fetched (carries the url, status, Retry-After)
     │   └── FeedGoneError   the server answered 410 Gone: the feed is disabled
     ├── ParseError     fetched bytes hold no usable feed
+    ├── RuleError      rule files are invalid (carries every problem, by file:line:col)
     ├── InputError     a JSON-lines input file is invalid (carries path and line)
     └── StoreError     the database refused a read or a write
 
@@ -68,6 +69,30 @@ class FeedGoneError(FetchError):
 
 class ParseError(WatcherError):
     """The fetched bytes hold no usable feed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleProblem:
+    """One problem in a rule file, placed by line and column (1-based)."""
+
+    path: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line:
+            where += f":{self.line}" + (f":{self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+class RuleError(WatcherError):
+    """The rule files are invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
 
 
 class InputError(WatcherError):

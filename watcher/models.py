@@ -125,6 +125,19 @@ class Cluster:
         return tuple(dict.fromkeys(s.source for s in self.members))
 
 
+@dataclass(frozen=True, kw_only=True)
+class Match:
+    """A cluster matched a rule: recorded once per cluster and rule."""
+
+    cluster: int
+    rule: str
+    story: str  # the story whose text matched
+    terms: dict[str, list[str]]  # term list -> canonical names found
+    clause: str
+    ruleset_version: str
+    matched_at: datetime
+
+
 PollStatus = Literal["new", "not_modified", "unchanged", "failed", "gone", "skipped"]
 
 
@@ -138,5 +151,6 @@ class PollOutcome:
     http_status: int | None = None
     new_stories: tuple[Story, ...] = field(default_factory=tuple)
     clustered: tuple[ClusteredStory, ...] = field(default_factory=tuple)
+    matches: tuple[Match, ...] = field(default_factory=tuple)
     error: str | None = None
     elapsed_ms: float = 0.0

@@ -1,4 +1,4 @@
-"""One poll of one feed, top to bottom: fetch, parse, store, cluster, hand new stories on.
+"""One poll of one feed, top to bottom: fetch, parse, store, cluster, match rules, hand on.
 
 In: a `FeedConfig` and the collaborators built once by the CLI. Out: a `PollOutcome`.
 Raises nothing for a feed's own trouble: fetch and parse errors are recorded on the feed and
@@ -27,16 +27,18 @@ from watcher.models import (
     FeedConfig,
     FeedState,
     FetchResult,
+    Match,
     ParsedFeed,
     PollOutcome,
     Story,
 )
 from watcher.parse import parse_feed
+from watcher.rules.live import LiveRules
 from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")
 
-NewStoriesHandler = Callable[[Sequence[ClusteredStory]], Awaitable[None] | None]
+NewStoriesHandler = Callable[[Sequence[ClusteredStory], Sequence[Match]], Awaitable[None] | None]
 Clock = Callable[[], datetime]
 
 
@@ -111,6 +113,7 @@ class Pipeline:
         settings: PollSettings,
         clock: Clock,
         clusterer: Clusterer | None = None,
+        rules: LiveRules | None = None,
         on_new_stories: NewStoriesHandler | None = None,
         parse_executor: Executor | None = None,
     ) -> None:
@@ -119,6 +122,7 @@ class Pipeline:
         self.settings = settings
         self.clock = clock
         self.clusterer = clusterer or Clusterer(store, ClusterSettings(), clock)
+        self.rules = rules
         self.on_new_stories = on_new_stories
         self.parse_executor = parse_executor
 
@@ -207,8 +211,9 @@ class Pipeline:
             )
         new = self.store.record_poll(replace(polled, warning=parsed.warning), parsed.stories)
         clustered = self.clusterer.cluster(new)
+        matches = self.store.record_matches(self.match_rules(clustered))
         if clustered and self.on_new_stories is not None:
-            handled = self.on_new_stories(clustered)
+            handled = self.on_new_stories(clustered, matches)
             if handled is not None:
                 await handled
         return PollOutcome(
@@ -218,7 +223,27 @@ class Pipeline:
             http_status=result.status,
             new_stories=tuple(new),
             clustered=tuple(clustered),
+            matches=tuple(matches),
         )
+
+    def match_rules(self, clustered: Sequence[ClusteredStory]) -> list[Match]:
+        """Every rule each new story matches, recorded against the story's cluster."""
+        if self.rules is None:
+            return []
+        matcher, now = self.rules.matcher, self.clock()
+        found = []
+        for item in clustered:
+            story = item.story
+            result = matcher.match(story.title, story.summary, story.source)
+            terms = {name: list(found) for name, found in result.terms.items() if found}
+            found += [
+                Match(
+                    cluster=item.assignment.cluster, rule=m.rule, story=story.id, terms=terms,
+                    clause=m.clause, ruleset_version=matcher.ruleset.version, matched_at=now,
+                )
+                for m in result.rules
+            ]  # fmt: skip
+        return found
 
     async def _parse(self, feed: FeedConfig, result: FetchResult, now: datetime) -> ParsedFeed:
         work = functools.partial(

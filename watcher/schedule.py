@@ -25,6 +25,7 @@ from watcher.store import Store
 log = logging.getLogger("watcher.schedule")
 
 PRUNE_INTERVAL = timedelta(hours=6)
+RULES_POLL_SECONDS = 2.0  # how often rule files are checked for edits
 FIRST_POLL_SPREAD = 2.0  # seconds over which the first polls of all feeds are spread
 
 
@@ -58,6 +59,11 @@ class Service:
             args=[self.prune], id="prune", next_run_time=datetime.now().astimezone(),
             coalesce=True, max_instances=1,
         )  # fmt: skip
+        if self.pipeline.rules is not None:
+            self.scheduler.add_job(
+                self.pipeline.rules.reload_if_changed, IntervalTrigger(seconds=RULES_POLL_SECONDS),
+                id="rules", coalesce=True, max_instances=1,
+            )  # fmt: skip
         self.scheduler.start()
         log.info("service started feeds=%d state=%r", len(self.config.feeds), str(self.store.path))
         await stop.wait()

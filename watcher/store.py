@@ -10,20 +10,22 @@ version is SQLite's `user_version`; `MIGRATIONS[n]` takes version n to n + 1.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from watcher.errors import StoreError
-from watcher.models import Assignment, Cluster, FeedConfig, FeedState, Story
+from watcher.models import Assignment, Cluster, FeedConfig, FeedState, Match, Story
 
 BUSY_TIMEOUT_MS = 5000
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -85,7 +87,26 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """Rule matches, one per cluster and rule, with the terms and the rule-set version."""
+    db.executescript(
+        """
+        CREATE TABLE matches (
+            cluster_id INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            story_id TEXT NOT NULL,
+            terms TEXT NOT NULL,
+            clause TEXT NOT NULL,
+            ruleset_version TEXT NOT NULL,
+            matched_at TEXT NOT NULL,
+            PRIMARY KEY (cluster_id, rule)
+        );
+        CREATE INDEX matches_at ON matches (matched_at);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _FEED_COLUMNS = (
@@ -267,6 +288,11 @@ class Store:
                         "UPDATE clusters SET merged_into = ?, updated_at = ? WHERE id = ?",
                         [a.cluster, to_text(now), old],
                     )
+                    self.db.execute(
+                        "UPDATE OR IGNORE matches SET cluster_id = ? WHERE cluster_id = ?",
+                        [a.cluster, old],
+                    )
+                    self.db.execute("DELETE FROM matches WHERE cluster_id = ?", [old])
                 self.db.execute(
                     "INSERT OR IGNORE INTO clusters (id, lead_story, created_at, updated_at) "
                     "VALUES (?, ?, ?, ?)",
@@ -316,6 +342,39 @@ class Store:
         if not members:
             raise StoreError(f"no cluster {cluster_id}")
         return Cluster(id=cluster_id, lead=members[0], members=members)
+
+    def record_matches(self, matches: Iterable[Match]) -> list[Match]:
+        """Save rule matches; returns those new for their cluster and rule."""
+        new = []
+        with _translated("saving rule matches"), self.db.atomic():
+            for m in matches:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO matches (cluster_id, rule, story_id, terms, clause, "
+                    "ruleset_version, matched_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [m.cluster, m.rule, m.story, json.dumps(m.terms), m.clause,
+                     m.ruleset_version, to_text(m.matched_at)],
+                )  # fmt: skip
+                if cursor.rowcount:
+                    new.append(m)
+        return new
+
+    def matches_for(self, cluster: int) -> list[Match]:
+        with _translated(f"reading matches of cluster {cluster}"):
+            rows = self.db.execute_returning_dicts(
+                "SELECT * FROM matches WHERE cluster_id = ? ORDER BY matched_at, rule", [cluster]
+            )
+        return [
+            Match(
+                cluster=r["cluster_id"],
+                rule=r["rule"],
+                story=r["story_id"],
+                terms=json.loads(r["terms"]),
+                clause=r["clause"],
+                ruleset_version=r["ruleset_version"],
+                matched_at=from_text(r["matched_at"]) or NEVER,
+            )
+            for r in rows
+        ]
 
     def count_stories(self) -> int:
         with _translated("counting stories"):

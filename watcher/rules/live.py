@@ -1,0 +1,75 @@
+"""The rule set in force, reloaded when its files change; a broken edit never takes effect.
+
+In: the rules folder. Out: the current `Matcher` and the state of the last reload.
+A reload that fails keeps the last good rules and records the problems, which the service
+logs and `watcher status`-style callers can show.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from watcher.errors import RuleError
+from watcher.rules.loader import load_rules, rule_files
+from watcher.rules.matcher import Matcher
+
+log = logging.getLogger("watcher.rules")
+
+Snapshot = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    changed: bool
+    error: RuleError | None = None
+
+
+class LiveRules:
+    """Holds the current matcher; `reload_if_changed` polls the files' size and mtime."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.snapshot: Snapshot = self._snapshot()
+        self.matcher = Matcher(load_rules(folder))  # a broken rule set at start is fatal
+        self.last_error: RuleError | None = None
+
+    @property
+    def version(self) -> str:
+        return self.matcher.ruleset.version
+
+    def _snapshot(self) -> Snapshot:
+        items = []
+        for path in rule_files(self.folder) if self.folder.is_dir() else []:
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            items.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(items)
+
+    def reload_if_changed(self) -> ReloadResult:
+        snapshot = self._snapshot()
+        if snapshot == self.snapshot:
+            return ReloadResult(changed=False)
+        self.snapshot = snapshot
+        return self.reload()
+
+    def reload(self) -> ReloadResult:
+        """Load the files now; on any problem keep the rules in force."""
+        try:
+            ruleset = load_rules(self.folder)
+        except RuleError as exc:
+            self.last_error = exc
+            for problem in exc.problems:
+                log.error(
+                    "rule reload failed, keeping version=%s problem=%r", self.version, str(problem)
+                )
+            return ReloadResult(changed=False, error=exc)
+        self.last_error = None
+        if ruleset.version == self.version:
+            return ReloadResult(changed=False)
+        self.matcher = Matcher(ruleset)
+        log.info("rules reloaded version=%s %s", ruleset.version, ruleset.summary())
+        return ReloadResult(changed=True)

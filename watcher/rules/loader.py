@@ -1,0 +1,345 @@
+"""Read and check the rule files of a folder.
+
+In: a folder of `*.yaml` files, each with `lists:` (term lists) and/or `rules:`.
+Out: a `RuleSet`. Raises: `RuleError` listing every problem as file:line:col: message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from watcher.errors import RuleError, RuleProblem
+from watcher.rules.model import Alias, Rule, RuleSet, Term
+from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
+
+TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "not_preceded_by"}
+ALIAS_KEYS = {"text", "case_sensitive", "plural"}
+RULE_KEYS = {"name", "description", "when", "any", "all", "none", "tags", "notify", "priority"}
+PRIORITIES = range(1, 6)
+
+
+def rule_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.yaml") if p.is_file()) + sorted(
+        p for p in folder.glob("*.yml") if p.is_file()
+    )
+
+
+def load_rules(folder: Path) -> RuleSet:
+    """Load every rule file of `folder`; all problems are gathered before raising."""
+    loader = _Loader()
+    if not folder.is_dir():
+        raise RuleError(
+            [RuleProblem(path=str(folder), line=None, column=None, message="no such folder")]
+        )
+    files = rule_files(folder)
+    digest = hashlib.sha256()
+    for path in files:
+        content = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + content + b"\0")
+        loader.read(path, content)
+    rules = loader.build_rules()
+    if loader.problems:
+        raise RuleError(loader.problems)
+    return RuleSet(
+        lists={name: terms for name, (terms, _) in loader.lists.items()},
+        rules=tuple(rules),
+        version=digest.hexdigest()[:12],
+        files=tuple(str(p) for p in files),
+    )
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.problems: list[RuleProblem] = []
+        self.lists: dict[str, tuple[tuple[Term, ...], str]] = {}
+        self.raw_rules: list[tuple[Path, yaml.MappingNode]] = []
+
+    def problem(
+        self, path: Path, node: yaml.Node | None, message: str, column_offset: int = 0
+    ) -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        column = node.start_mark.column + 1 + column_offset if node is not None else None
+        self.problems.append(RuleProblem(path=str(path), line=line, column=column, message=message))
+
+    def read(self, path: Path, content: bytes) -> None:
+        try:
+            root = yaml.compose(content.decode("utf-8"), Loader=yaml.SafeLoader)
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+            reason = getattr(exc, "problem", None) or str(exc)
+            self.problems.append(
+                RuleProblem(
+                    path=str(path), line=line, column=column, message=f"invalid YAML: {reason}"
+                )
+            )
+            return
+        if root is None:
+            return
+        top = self.mapping(path, root, {"lists", "rules"}, "rule file")
+        if "lists" in top:
+            for name_node, items in self.mapping_items(path, top["lists"], "lists"):
+                self.read_list(path, name_node, items)
+        if "rules" in top:
+            node = top["rules"]
+            if not isinstance(node, yaml.SequenceNode):
+                self.problem(path, node, "rules must be a list of rules")
+            else:
+                self.raw_rules += [(path, item) for item in node.value]
+
+    # -- generic helpers -------------------------------------------------------------------
+
+    def mapping(
+        self, path: Path, node: yaml.Node, known: set[str], what: str
+    ) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(path, node, f"{what} must be a mapping")
+            return {}
+        out: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            if key.value not in known:
+                self.problem(
+                    path,
+                    key,
+                    f"unknown field {key.value!r} in {what}; "
+                    f"expected one of {', '.join(sorted(known))}",
+                )
+            elif key.value in out:
+                self.problem(path, key, f"field {key.value!r} given twice")
+            else:
+                out[key.value] = value
+        return out
+
+    def mapping_items(
+        self, path: Path, node: yaml.Node, what: str
+    ) -> list[tuple[yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(path, node, f"{what} must map list names to lists of terms")
+            return []
+        return list(node.value)
+
+    def scalar(
+        self, path: Path, node: yaml.Node, what: str, kind: type | tuple[type, ...] = str
+    ) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(path, node, f"{what} must be a single value")
+            return None
+        value = yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+        if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.problem(path, node, f"{what} has the wrong type")
+            return None
+        return value
+
+    def strings(self, path: Path, node: yaml.Node | None, what: str) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        if isinstance(node, yaml.ScalarNode):
+            value = self.scalar(path, node, what)
+            return (value,) if value else ()
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(path, node, f"{what} must be a list")
+            return ()
+        return tuple(v for item in node.value if (v := self.scalar(path, item, what)))
+
+    # -- term lists ------------------------------------------------------------------------
+
+    def read_list(self, path: Path, name_node: yaml.Node, items: yaml.Node) -> None:
+        name = str(name_node.value)
+        if name in self.lists:
+            self.problem(
+                path, name_node, f"term list {name!r} is already defined in {self.lists[name][1]}"
+            )
+            return
+        if not isinstance(items, yaml.SequenceNode):
+            self.problem(path, items, f"term list {name!r} must be a list of terms")
+            return
+        terms = [t for item in items.value if (t := self.read_term(path, item))]
+        seen: set[str] = set()
+        for term, item in zip(terms, items.value, strict=False):
+            if term.name in seen:
+                self.problem(path, item, f"term {term.name!r} appears twice in list {name!r}")
+            seen.add(term.name)
+        self.lists[name] = (tuple(terms), f"{path}:{name_node.start_mark.line + 1}")
+
+    def read_term(self, path: Path, node: yaml.Node) -> Term | None:
+        if isinstance(node, yaml.ScalarNode):
+            name = self.scalar(path, node, "a term")
+            return Term(name=name, aliases=(Alias(name),)) if name else None
+        m = self.mapping(path, node, TERM_KEYS, "a term")
+        if "name" not in m:
+            self.problem(path, node, "a term needs a name")
+            return None
+        name = self.scalar(path, m["name"], "name")
+        case = (
+            bool(self.scalar(path, m["case_sensitive"], "case_sensitive", bool))
+            if "case_sensitive" in m
+            else False
+        )
+        plural = bool(self.scalar(path, m["plural"], "plural", bool)) if "plural" in m else False
+        aliases = [Alias(name, case, plural)] if name else []
+        alias_nodes = m["aliases"].value if isinstance(m.get("aliases"), yaml.SequenceNode) else []
+        if "aliases" in m and not isinstance(m["aliases"], yaml.SequenceNode):
+            self.problem(path, m["aliases"], "aliases must be a list")
+        for alias_node in alias_nodes:
+            alias = self.read_alias(path, alias_node, case, plural)
+            if alias is not None and alias not in aliases:
+                aliases.append(alias)
+        if not name:
+            return None
+        return Term(
+            name=name,
+            aliases=tuple(aliases),
+            not_followed_by=tuple(
+                w.lower() for w in self.strings(path, m.get("not_followed_by"), "not_followed_by")
+            ),
+            not_preceded_by=tuple(
+                w.lower() for w in self.strings(path, m.get("not_preceded_by"), "not_preceded_by")
+            ),
+        )
+
+    def read_alias(self, path: Path, node: yaml.Node, case: bool, plural: bool) -> Alias | None:
+        if isinstance(node, yaml.ScalarNode):
+            text = self.scalar(path, node, "an alias")
+            return Alias(text, case, plural) if text else None
+        m = self.mapping(path, node, ALIAS_KEYS, "an alias")
+        text = self.scalar(path, m["text"], "text") if "text" in m else None
+        if not text:
+            self.problem(path, node, "an alias needs a text")
+            return None
+        if "case_sensitive" in m:
+            case = bool(self.scalar(path, m["case_sensitive"], "case_sensitive", bool))
+        if "plural" in m:
+            plural = bool(self.scalar(path, m["plural"], "plural", bool))
+        return Alias(text, case, plural)
+
+    # -- rules -----------------------------------------------------------------------------
+
+    def build_rules(self) -> list[Rule]:
+        rules: list[Rule] = []
+        names: dict[str, str] = {}
+        for order, (path, node) in enumerate(self.raw_rules):
+            rule = self.read_rule(path, node, order)
+            if rule is None:
+                continue
+            if rule.name in names:
+                self.problem(
+                    path,
+                    node,
+                    f"duplicate rule name {rule.name!r} (first defined at {names[rule.name]})",
+                )
+                continue
+            names[rule.name] = f"{path}:{rule.line}"
+            rules.append(rule)
+        return rules
+
+    def read_rule(self, path: Path, node: yaml.Node, order: int) -> Rule | None:
+        m = self.mapping(path, node, RULE_KEYS, "a rule")
+        if not m:
+            return None
+        name = self.scalar(path, m["name"], "name") if "name" in m else None
+        if not name:
+            self.problem(path, node, "a rule needs a name")
+            return None
+        condition, text = self.condition(path, node, m, name)
+        priority = self.scalar(path, m["priority"], "priority", int) if "priority" in m else 3
+        if priority is not None and priority not in PRIORITIES:
+            self.problem(path, m["priority"], "priority must be 1 (low) to 5 (urgent)")
+        if condition is None:
+            return None
+        return Rule(
+            name=name,
+            description=self.scalar(path, m["description"], "description")
+            if "description" in m
+            else "",
+            condition=condition,
+            text=text,
+            tags=self.strings(path, m.get("tags"), "tags"),
+            notify=self.strings(path, m.get("notify"), "notify"),
+            priority=priority or 3,
+            path=str(path),
+            line=node.start_mark.line + 1,
+            order=order,
+        )
+
+    def condition(
+        self, path: Path, node: yaml.Node, m: dict[str, yaml.Node], name: str
+    ) -> tuple[Node | None, str]:
+        structured = [k for k in ("any", "all", "none") if k in m]
+        if "when" in m and structured:
+            self.problem(
+                path,
+                m[structured[0]],
+                f"rule {name!r}: write the condition as 'when' or as any/all/none lists, not both",
+            )
+            return None, ""
+        if "when" in m:
+            text = self.scalar(path, m["when"], "when") or ""
+            parsed = self.query(path, m["when"], text, name)
+            return parsed, text
+        if not structured:
+            self.problem(
+                path, node, f"rule {name!r} has no condition: give 'when' or any/all/none lists"
+            )
+            return None, ""
+        parts: dict[str, list[Node]] = {}
+        texts = []
+        for key in structured:
+            items = m[key].value if isinstance(m[key], yaml.SequenceNode) else [m[key]]
+            parsed_items = []
+            for item in items:
+                text = self.scalar(path, item, key) or ""
+                parsed = self.query(path, item, text, name)
+                if parsed is None:
+                    return None, ""
+                parsed_items.append(parsed)
+                texts.append(f"{key}: {text}")
+            if not parsed_items:
+                self.problem(path, m[key], f"rule {name!r}: {key} is empty")
+                return None, ""
+            parts[key] = parsed_items
+        children: list[Node] = []
+        if "any" in parts:
+            children.append(parts["any"][0] if len(parts["any"]) == 1 else Or(tuple(parts["any"])))
+        children += parts.get("all", [])
+        if "none" in parts:
+            children += [Not(n) for n in parts["none"]]
+        return (children[0] if len(children) == 1 else And(tuple(children))), "; ".join(texts)
+
+    def query(self, path: Path, node: yaml.Node, text: str, name: str) -> Node | None:
+        offset = 1 if getattr(node, "style", None) in ('"', "'") else 0
+        if not text.strip():
+            self.problem(path, node, f"rule {name!r}: empty condition")
+            return None
+        try:
+            parsed = parse(text)
+        except QuerySyntaxError as exc:
+            self.problem(path, node, f"rule {name!r}: {exc}", offset + exc.column - 1)
+            return None
+        ok = True
+        for ref in list_refs(parsed):
+            if ref.list not in self.lists:
+                known = ", ".join(sorted(self.lists)) or "none defined"
+                self.problem(
+                    path,
+                    node,
+                    f"rule {name!r}: unknown term list @{ref.list} (known: {known})",
+                    offset + ref.column - 1,
+                )
+                ok = False
+            elif ref.entry is not None and ref.entry not in {
+                t.name for t in self.lists[ref.list][0]
+            }:
+                self.problem(
+                    path,
+                    node,
+                    f"rule {name!r}: no entry {ref.entry!r} in term list @{ref.list}",
+                    offset + ref.column - 1,
+                )
+                ok = False
+        return parsed if ok else None

@@ -1,0 +1,63 @@
+"""The plain data of a rule set: term lists, their aliases, and rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from watcher.rules.query import Node
+
+
+@dataclass(frozen=True)
+class Alias:
+    """One way a term is written."""
+
+    text: str
+    case_sensitive: bool = False
+    plural: bool = False
+    wildcard: bool = False
+
+    def forms(self) -> tuple[str, ...]:
+        """The alias, and its plural when asked for (rare earth -> rare earths)."""
+        if not self.plural:
+            return (self.text,)
+        suffix = "es" if self.text.lower().endswith(("s", "x", "z", "ch", "sh")) else "s"
+        return (self.text, self.text + suffix)
+
+
+@dataclass(frozen=True)
+class Term:
+    """An entry of a term list: a canonical name, its aliases and exclusions."""
+
+    name: str
+    aliases: tuple[Alias, ...]
+    not_followed_by: tuple[str, ...] = ()  # lower-case words or phrases
+    not_preceded_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    condition: Node
+    text: str  # the condition as written
+    tags: tuple[str, ...]
+    notify: tuple[str, ...]  # subscriber names
+    priority: int
+    path: str
+    line: int
+    order: int  # position in the rule set, for stable output
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    lists: dict[str, tuple[Term, ...]]
+    rules: tuple[Rule, ...]
+    version: str  # a hash of every rule file's content
+    files: tuple[str, ...]
+
+    def summary(self) -> str:
+        terms = sum(len(t) for t in self.lists.values())
+        return (
+            f"{len(self.files)} files, {len(self.lists)} term lists ({terms} terms), "
+            f"{len(self.rules)} rules, version {self.version}"
+        )

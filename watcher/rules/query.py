@@ -1,0 +1,284 @@
+"""The rule query language: lexer, parser and syntax tree.
+
+In: a condition string such as
+    title:(gallium OR germanium) AND (export* NEAR/5 "rare metal") AND NOT @firms:"Alcoa"
+Out: a tree of frozen nodes. Raises: `QuerySyntaxError` with the column (1-based) of the problem.
+
+Grammar, loosest first (adjacent operands mean AND, as in news search boxes):
+    or   := and ("OR" and)*
+    and  := not ("AND"? not)*
+    not  := "NOT" not | near
+    near := atom ("NEAR/" n atom)*
+    atom := field? ( "(" or ")" | WORD | WORD* | "PHRASE" | @list | @list:"Entry" )
+    field:= title: | summary: | source:
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+FIELDS = ("title", "summary", "source")
+DEFAULT_FIELDS = ("title", "summary")
+
+
+class QuerySyntaxError(ValueError):
+    def __init__(self, message: str, column: int) -> None:
+        self.column = column
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Words:
+    """A word, a "phrase", or a trailing-wildcard word (lithium*)."""
+
+    text: str  # lower-case, single spaces
+    wildcard: bool
+    fields: tuple[str, ...]
+    column: int
+
+
+@dataclass(frozen=True)
+class ListRef:
+    """@list (any entry) or @list:"Entry" (one entry, by canonical name)."""
+
+    list: str
+    entry: str | None
+    fields: tuple[str, ...]
+    column: int
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Near:
+    left: Node
+    right: Node
+    distance: int
+    column: int
+
+
+Node = Words | ListRef | Not | And | Or | Near
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<near>NEAR/(?P<n>\d+))
+  | (?P<field>(?:title|summary|source):)(?=\S)
+  | (?P<listref>@(?P<list>[\w-]+)(?::"(?P<entry>[^"]*)")?)
+  | (?P<phrase>"(?P<phrase_text>[^"]*)")
+  | (?P<unclosed>"[^"]*$)
+  | (?P<word>[^\s()"]+)
+    """,
+    re.VERBOSE,
+)
+_KEYWORDS = {"AND", "OR", "NOT"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    value: str
+    column: int
+    extra: str | None = None
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        assert m is not None  # the word alternative matches any other character
+        kind = m.lastgroup or ""
+        column = pos + 1
+        pos = m.end()
+        if kind == "space":
+            continue
+        if kind in ("n", "near"):
+            tokens.append(Token("near", m.group("n"), column))
+        elif kind in ("list", "entry", "listref"):
+            tokens.append(Token("listref", m.group("list"), column, m.group("entry")))
+        elif kind in ("phrase", "phrase_text"):
+            tokens.append(Token("phrase", m.group("phrase_text"), column))
+        elif kind == "unclosed":
+            raise QuerySyntaxError("unclosed quotation mark", column)
+        elif kind == "word" and m.group() in _KEYWORDS:
+            tokens.append(Token(m.group(), m.group(), column))
+        elif kind == "word" and m.group().startswith("@"):
+            raise QuerySyntaxError(
+                f'bad list reference {m.group()!r}; write @list or @list:"Entry"', column
+            )
+        else:
+            tokens.append(Token(kind, m.group(), column))
+    return tokens
+
+
+def parse(text: str) -> Node:
+    """Parse a condition; the tree's list references are checked later, by the loader."""
+    tokens = tokenize(text)
+    if not tokens:
+        raise QuerySyntaxError("empty condition", 1)
+    parser = _Parser(tokens, len(text))
+    node = parser.or_()
+    if parser.peek() is not None:
+        token = parser.peek()
+        assert token is not None
+        message = (
+            "unbalanced parentheses: ')' without '('"
+            if token.kind == "rparen"
+            else f"unexpected {token.value!r}"
+        )
+        raise QuerySyntaxError(message, token.column)
+    return node
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token], length: int) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.end_column = length + 1
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> Token:
+        token = self.peek()
+        if token is None:
+            raise QuerySyntaxError(
+                "the condition ends where a word, phrase or list was expected", self.end_column
+            )
+        self.pos += 1
+        return token
+
+    def or_(self) -> Node:
+        children = [self.and_()]
+        while (t := self.peek()) is not None and t.kind == "OR":
+            self.take()
+            children.append(self.and_())
+        return children[0] if len(children) == 1 else Or(tuple(children))
+
+    def and_(self) -> Node:
+        children = [self.not_()]
+        while (t := self.peek()) is not None and t.kind not in ("OR", "rparen"):
+            if t.kind == "AND":
+                self.take()
+            children.append(self.not_())
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def not_(self) -> Node:
+        token = self.peek()
+        if token is not None and token.kind == "NOT":
+            self.take()
+            return Not(self.not_())
+        return self.near()
+
+    def near(self) -> Node:
+        node = self.atom(DEFAULT_FIELDS)
+        while (t := self.peek()) is not None and t.kind == "near":
+            self.take()
+            distance = int(t.value)
+            if distance < 1:
+                raise QuerySyntaxError("NEAR/n needs n of at least 1", t.column)
+            right = self.atom(DEFAULT_FIELDS)
+            for side in (node, right):
+                if not _has_positions(side):
+                    raise QuerySyntaxError(
+                        "NEAR joins words, phrases, lists or OR groups of them", t.column
+                    )
+            node = Near(node, right, distance, t.column)
+        return node
+
+    def atom(self, fields: tuple[str, ...]) -> Node:
+        token = self.take()
+        if token.kind == "field":
+            return self.atom((token.value[:-1],))
+        if token.kind == "lparen":
+            if (t := self.peek()) is not None and t.kind == "rparen":
+                raise QuerySyntaxError("empty parentheses", t.column)
+            node = _scoped(self.or_(), fields)
+            closing = self.peek()
+            if closing is None or closing.kind != "rparen":
+                raise QuerySyntaxError("unbalanced parentheses: '(' is never closed", token.column)
+            self.take()
+            return node
+        if token.kind == "listref":
+            return ListRef(token.value, token.extra, fields, token.column)
+        if token.kind == "phrase":
+            text = " ".join(token.value.lower().split())
+            if not text:
+                raise QuerySyntaxError("empty phrase", token.column)
+            return Words(text, False, fields, token.column)
+        if token.kind == "word":
+            return _word(token, fields)
+        if token.kind == "rparen":
+            raise QuerySyntaxError("unbalanced parentheses: ')' without '('", token.column)
+        if token.kind == "NOT":
+            raise QuerySyntaxError("NOT needs a word, phrase or list after it", token.column)
+        raise QuerySyntaxError(
+            f"unexpected {token.value!r} where a word, phrase or list was expected", token.column
+        )
+
+
+def _word(token: Token, fields: tuple[str, ...]) -> Words:
+    raw = token.value
+    wildcard = raw.endswith("*")
+    text = raw.rstrip("*").lower()
+    if not text or "*" in text:
+        raise QuerySyntaxError(
+            f"{raw!r}: only a trailing * is allowed, after at least one letter", token.column
+        )
+    if ":" in text and text.split(":")[0].isalpha():
+        field = text.split(":")[0]
+        raise QuerySyntaxError(
+            f"unknown field {field!r}; fields are {', '.join(FIELDS)}", token.column
+        )
+    return Words(text, wildcard, fields, token.column)
+
+
+def _scoped(node: Node, fields: tuple[str, ...]) -> Node:
+    """Apply a field scope written before a parenthesis to everything inside it."""
+    if fields == DEFAULT_FIELDS:
+        return node
+    if isinstance(node, Words | ListRef):
+        return replace(node, fields=fields)
+    if isinstance(node, Not):
+        return Not(_scoped(node.child, fields))
+    if isinstance(node, Near):
+        return Near(
+            _scoped(node.left, fields), _scoped(node.right, fields), node.distance, node.column
+        )
+    return type(node)(tuple(_scoped(c, fields) for c in node.children))
+
+
+def _has_positions(node: Node) -> bool:
+    if isinstance(node, Words | ListRef | Near):
+        return True
+    return isinstance(node, Or) and all(_has_positions(c) for c in node.children)
+
+
+def list_refs(node: Node) -> list[ListRef]:
+    """Every list reference in a tree, for validation."""
+    if isinstance(node, ListRef):
+        return [node]
+    if isinstance(node, Words):
+        return []
+    if isinstance(node, Not):
+        return list_refs(node.child)
+    if isinstance(node, Near):
+        return list_refs(node.left) + list_refs(node.right)
+    return [ref for child in node.children for ref in list_refs(child)]
