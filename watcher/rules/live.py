@@ -14,6 +14,9 @@ from pathlib import Path
 from watcher.errors import RuleError
 from watcher.rules.loader import load_rules, rule_files
 from watcher.rules.matcher import Matcher
+from watcher.rules.model import RuleSet
+
+EMPTY = RuleSet(lists={}, rules=(), version="none", files=())
 
 log = logging.getLogger("watcher.rules")
 
@@ -32,8 +35,12 @@ class LiveRules:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.snapshot: Snapshot = self._snapshot()
-        self.matcher = Matcher(load_rules(folder))  # a broken rule set at start is fatal
         self.last_error: RuleError | None = None
+        if folder.is_dir():
+            self.matcher = Matcher(load_rules(folder))  # a broken rule set at start is fatal
+        else:
+            log.warning("no rules folder at %s: no rule will match until it exists", folder)
+            self.matcher = Matcher(EMPTY)
 
     @property
     def version(self) -> str:
@@ -58,6 +65,8 @@ class LiveRules:
 
     def reload(self) -> ReloadResult:
         """Load the files now; on any problem keep the rules in force."""
+        if not self.folder.is_dir() and self.version == EMPTY.version:
+            return ReloadResult(changed=False)
         try:
             ruleset = load_rules(self.folder)
         except RuleError as exc:

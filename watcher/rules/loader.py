@@ -224,18 +224,17 @@ class _Loader:
         rules: list[Rule] = []
         names: dict[str, str] = {}
         for order, (path, node) in enumerate(self.raw_rules):
-            rule = self.read_rule(path, node, order)
-            if rule is None:
-                continue
-            if rule.name in names:
+            name = _peek_name(node)
+            if name is not None and name in names:
                 self.problem(
-                    path,
-                    node,
-                    f"duplicate rule name {rule.name!r} (first defined at {names[rule.name]})",
+                    path, node, f"duplicate rule name {name!r} (first defined at {names[name]})"
                 )
                 continue
-            names[rule.name] = f"{path}:{rule.line}"
-            rules.append(rule)
+            if name is not None:
+                names[name] = f"{path}:{node.start_mark.line + 1}"
+            rule = self.read_rule(path, node, order)
+            if rule is not None:
+                rules.append(rule)
         return rules
 
     def read_rule(self, path: Path, node: yaml.Node, order: int) -> Rule | None:
@@ -343,3 +342,12 @@ class _Loader:
                 )
                 ok = False
         return parsed if ok else None
+
+
+def _peek_name(node: yaml.Node) -> str | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key, value in node.value:
+        if key.value == "name" and isinstance(value, yaml.ScalarNode) and value.value:
+            return str(value.value)
+    return None

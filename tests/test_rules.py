@@ -1,0 +1,603 @@
+"""Rules: the query language, matching corners, validation, rule testing and hot reload."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import watcher
+from watcher.errors import RuleError
+from watcher.normalise import plain_text
+from watcher.rules import Matcher, load_rules
+from watcher.rules.live import LiveRules
+from watcher.rules.query import And, ListRef, Near, Not, Or, QuerySyntaxError, Words, parse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LISTS = """\
+lists:
+  minerals:
+    - gallium
+    - {name: tin}
+    - name: rare earths
+      aliases: [{text: rare earth, plural: true}]
+    - lithium
+  firms:
+    - name: Mitsubishi Corporation
+      aliases: ["Mitsubishi Corp.", Mitsubishi]
+      not_followed_by: [Motors, Heavy Industries, UFJ]
+    - name: Eurasian Resources Group
+      aliases: [{text: ERG, case_sensitive: true}]
+    - name: Alcoa
+    - name: Zurich Metals
+    - name: Mitsui
+      aliases: ["Mitsui & Co."]
+      not_preceded_by: [Sumitomo]
+"""
+
+
+def w(
+    text: str,
+    wildcard: bool = False,
+    fields: tuple[str, ...] = ("title", "summary"),
+    column: int = 1,
+) -> Words:
+    return Words(text, wildcard, fields, column)
+
+
+@pytest.mark.parametrize(
+    ("query", "tree"),
+    [
+        pytest.param("gallium", w("gallium"), id="word"),
+        pytest.param("a AND b", And((w("a"), w("b", column=7))), id="and"),
+        pytest.param("a b", And((w("a"), w("b", column=3))), id="implicit-and"),
+        pytest.param("a OR b", Or((w("a"), w("b", column=6))), id="or"),
+        pytest.param("NOT a", Not(w("a", column=5)), id="not"),
+        pytest.param('"rare  Metal"', w("rare metal"), id="phrase-folded"),
+        pytest.param("lithium*", w("lithium", wildcard=True), id="wildcard"),
+        pytest.param("a NEAR/3 b", Near(w("a"), w("b", column=10), 3, 3), id="near"),
+        pytest.param("title:a", w("a", fields=("title",), column=7), id="field"),
+        pytest.param("@firms", ListRef("firms", None, ("title", "summary"), 1), id="list"),
+        pytest.param(
+            '@firms:"Alcoa"', ListRef("firms", "Alcoa", ("title", "summary"), 1), id="list-entry"
+        ),
+        pytest.param(
+            "a OR b AND c",
+            Or((w("a"), And((w("b", column=6), w("c", column=12))))),
+            id="and-binds-tighter-than-or",
+        ),
+        pytest.param(
+            "NOT a b", And((Not(w("a", column=5)), w("b", column=7))), id="not-binds-tightest"
+        ),
+        pytest.param(
+            "a AND b NEAR/2 c",
+            And((w("a"), Near(w("b", column=7), w("c", column=16), 2, 9))),
+            id="near-binds-tighter-than-and",
+        ),
+        pytest.param(
+            "(a OR b) c",
+            And((Or((w("a", column=2), w("b", column=7))), w("c", column=10))),
+            id="parentheses",
+        ),
+        pytest.param(
+            "source:(a OR b)",
+            Or((w("a", fields=("source",), column=9), w("b", fields=("source",), column=14))),
+            id="field-on-group",
+        ),
+    ],
+)
+def test_parse(query: str, tree: object) -> None:
+    assert parse(query) == tree
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        pytest.param("(a OR b", "'(' is never closed", 1, id="open-paren"),
+        pytest.param("a OR b)", "')' without '('", 7, id="close-paren"),
+        pytest.param("", "empty condition", 1, id="empty"),
+        pytest.param("a AND", "the condition ends", 6, id="dangling-and"),
+        pytest.param('a "b', "unclosed quotation mark", 3, id="unclosed-quote"),
+        pytest.param("a NEAR/2 (b AND c)", "NEAR joins words", 3, id="near-of-and"),
+        pytest.param("author:x", "unknown field 'author'", 1, id="unknown-field"),
+        pytest.param("li*um", "only a trailing *", 1, id="inner-wildcard"),
+        pytest.param("a OR OR b", "unexpected 'OR'", 6, id="double-operator"),
+        pytest.param("()", "empty parentheses", 2, id="empty-parens"),
+    ],
+)
+def test_syntax_errors_have_columns(query: str, message: str, column: int) -> None:
+    with pytest.raises(QuerySyntaxError, match=re.escape(message)) as caught:
+        parse(query)
+    assert caught.value.column == column
+
+
+def folder(tmp_path: Path, rules: str, lists: str = LISTS) -> Path:
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir(exist_ok=True)
+    (rules_dir / "lists.yaml").write_text(lists)
+    (rules_dir / "rules.yaml").write_text(rules)
+    return rules_dir
+
+
+def matcher(tmp_path: Path, condition: str) -> Matcher:
+    return Matcher(load_rules(folder(tmp_path, f"rules:\n  - name: r\n    when: '{condition}'\n")))
+
+
+@pytest.mark.parametrize(
+    ("condition", "title", "summary", "matches"),
+    [
+        pytest.param('@minerals:"tin"', "Tin output rises", "", True, id="tin"),
+        pytest.param(
+            '@minerals:"tin"',
+            "Latin American leaders meet",
+            "Tinder shares fall",
+            False,
+            id="tin-inside-words",
+        ),
+        pytest.param(
+            '@firms:"Eurasian Resources Group"',
+            "ERG reports copper finds",
+            "",
+            True,
+            id="ERG-capitals",
+        ),
+        pytest.param(
+            '@firms:"Eurasian Resources Group"',
+            "What is an erg?",
+            "An Erg is a unit",
+            False,
+            id="erg-the-unit",
+        ),
+        pytest.param(
+            '@firms:"Mitsubishi Corporation"',
+            "Mitsubishi Motors recalls cars",
+            "Mitsubishi Heavy Industries too",
+            False,
+            id="mitsubishi-motors",
+        ),
+        pytest.param(
+            '@firms:"Mitsubishi Corporation"',
+            "Japan’s Mitsubishi to buy gallium",
+            "",
+            True,
+            id="bare-mitsubishi",
+        ),
+        pytest.param(
+            '@firms:"Mitsui"', "Sumitomo Mitsui Banking lends", "", False, id="not-preceded-by"
+        ),
+        pytest.param(
+            '@firms:"Alcoa"', "", "at Alcoa’s Australian refinery", True, id="possessive-curly"
+        ),
+        pytest.param(
+            '@firms:"Zurich Metals"', "Zürich Metals expands", "", True, id="diacritics-in-text"
+        ),
+        pytest.param(
+            '@minerals:"rare earths"',
+            "Rare earth prices",
+            "imports of rare earths",
+            True,
+            id="plural",
+        ),
+        pytest.param(
+            '@minerals:"rare earths"',
+            "Rare metal prices",
+            "",
+            False,
+            id="rare-metal-is-not-rare-earths",
+        ),
+        pytest.param(
+            "gallium", "The best gallium nitride chargers", "", True, id="gallium-nitride"
+        ),
+        pytest.param("lithium*", "Lithium-ion makers", "", True, id="wildcard"),
+        pytest.param("lithium*", "Lithiums", "", True, id="wildcard-longer"),
+        pytest.param("lithium", "Lithiums", "", False, id="no-plural-unless-asked"),
+        pytest.param('"rare metal"', "", "the Rare Metal gallium", True, id="phrase-any-case"),
+        pytest.param('"rare metal"', "", "rare metals and a metal", False, id="phrase-whole-words"),
+        pytest.param(
+            "gallium NEAR/3 Kazakhstan", "", "gallium from Kazakhstan", True, id="near-within"
+        ),
+        pytest.param(
+            "gallium NEAR/3 Kazakhstan",
+            "",
+            "gallium is a metal that one day may come from Kazakhstan",
+            False,
+            id="near-beyond",
+        ),
+        pytest.param("title:gallium", "Tin news", "gallium here", False, id="title-scope"),
+        pytest.param("summary:gallium", "Tin news", "gallium here", True, id="summary-scope"),
+        pytest.param(
+            "gallium AND NOT @firms", "Gallium prices", "Alcoa says", False, id="not-list"
+        ),
+        pytest.param(
+            "gallium AND NOT @firms", "Gallium prices", "traders say", True, id="not-list-absent"
+        ),
+        pytest.param(
+            "(gallium OR germanium) AND Kazakhstan",
+            "Germanium from Kazakhstan",
+            "",
+            True,
+            id="group",
+        ),
+        pytest.param("@minerals", "Copper news", "nickel too", False, id="list-without-hit"),
+    ],
+)
+def test_matching(tmp_path: Path, condition: str, title: str, summary: str, matches: bool) -> None:
+    result = matcher(tmp_path, condition).match(title, summary)
+    assert bool(result.rules) is matches
+
+
+def test_source_scope(tmp_path: Path) -> None:
+    m = matcher(tmp_path, 'source:"Kyodo"')
+    assert (
+        m.match("Anything", "", "Kyodo News").rules
+        and not m.match("Kyodo says", "", "Reuters").rules
+    )
+
+
+def test_terms_report_every_entry_found(tmp_path: Path) -> None:
+    result = matcher(tmp_path, "nothing").match(
+        "Mitsubishi Corp. and ERG sign tin deal", "Alcoa’s gallium"
+    )
+    assert result.rules == ()
+    assert result.terms == {
+        "minerals": ("gallium", "tin"),
+        "firms": ("Alcoa", "Eurasian Resources Group", "Mitsubishi Corporation"),
+    }
+
+
+def test_clause_and_hits(tmp_path: Path) -> None:
+    (match,) = (
+        matcher(tmp_path, "@minerals AND (deal OR import*)")
+        .match("Mitsubishi to import gallium", "")
+        .rules
+    )
+    assert match.clause == "@minerals AND import*"
+    assert sorted((h.start, h.end) for h in match.hits) == [(14, 20), (21, 28)]
+
+
+def test_structured_form(tmp_path: Path) -> None:
+    rules = "rules:\n  - name: r\n    any: [gallium, germanium]\n    all: [Kazakhstan]\n    none: ['@firms']\n"
+    m = Matcher(load_rules(folder(tmp_path, rules)))
+    assert m.match("Gallium from Kazakhstan", "").rules
+    assert not m.match("Gallium from Kazakhstan", "by Alcoa").rules
+    assert not m.match("Gallium from Chile", "").rules
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        pytest.param(
+            "rules:\n  - name: r\n    when: '@metals'\n",
+            "rules.yaml:3:12: rule 'r': unknown term list @metals",
+            id="unknown-list",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: '@firms:\"Nobody\"'\n",
+            "rules.yaml:3:12: rule 'r': no entry 'Nobody' in term list @firms",
+            id="unknown-entry",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: (gallium OR tin\n",
+            "rules.yaml:3:11: rule 'r': unbalanced parentheses",
+            id="unbalanced",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a OR b)\n",
+            "rules.yaml:3:17: rule 'r': unbalanced parentheses: ')' without '('",
+            id="unbalanced-close",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: ''\n",
+            "rules.yaml:3:11: rule 'r': empty condition",
+            id="empty",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n  - name: r\n    when: b\n",
+            "rules.yaml:4:5: duplicate rule name 'r' (first defined at",
+            id="duplicate",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    wen: a\n",
+            "rules.yaml:3:5: unknown field 'wen' in a rule",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n", "rules.yaml:2:5: rule 'r' has no condition", id="no-condition"
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    priority: 9\n",
+            "rules.yaml:4:15: priority must be 1 (low) to 5 (urgent)",
+            id="priority",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: [a\n", "rules.yaml:4:1: invalid YAML", id="yaml"
+        ),
+    ],
+)
+def test_validation_names_file_line_and_column(tmp_path: Path, rules: str, expected: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        load_rules(folder(tmp_path, rules))
+    assert any(expected in str(p) for p in caught.value.problems), caught.value
+
+
+def test_rules_check_cli(tmp_path: Path) -> None:
+    good = folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n")
+    ok = watcher("rules", "check", "--rules", str(good))
+    assert ok.returncode == 0 and ok.stdout.strip().endswith(
+        "2 files, 2 term lists (9 terms), 1 rules, version " + load_rules(good).version + ": OK"
+    )
+    (good / "rules.yaml").write_text(
+        "rules:\n  - name: r\n    when: '@metals OR a'\n  - name: r\n    when: b\n"
+    )
+    bad = watcher("rules", "check", "--rules", str(good))
+    assert bad.returncode == 2
+    assert len(bad.stdout.strip().splitlines()) == 2
+    assert f"{good}/rules.yaml:3:12: rule 'r': unknown term list @metals" in bad.stdout
+    assert f"{good}/rules.yaml:4:5: duplicate rule name 'r'" in bad.stdout
+
+
+def test_shipped_rules_are_valid() -> None:
+    ruleset = load_rules(ROOT / "rules")
+    assert {"minerals", "firms"} <= set(ruleset.lists)
+    names = {t.name for t in ruleset.lists["minerals"]}
+    assert {
+        "gallium",
+        "germanium",
+        "antimony",
+        "lithium",
+        "rare earths",
+        "graphite",
+        "tin",
+        "tungsten",
+        "cobalt",
+        "nickel",
+        "copper",
+    } <= names
+    firms = {t.name for t in ruleset.lists["firms"]}
+    assert {
+        "Mitsubishi Corporation",
+        "Sojitz",
+        "Mitsui",
+        "JOGMEC",
+        "Eurasian Resources Group",
+        "Aluminium of Kazakhstan",
+        "Alcoa",
+        "Atlas Lithium",
+        "C29 Metals",
+    } <= firms
+
+
+CANONICAL = {
+    "minerals": {"gallium", "germanium", "antimony", "lithium", "rare earths", "tin", "copper"},
+    "firms": {
+        "Mitsubishi Corporation",
+        "Aluminium of Kazakhstan",
+        "Eurasian Resources Group",
+        "Sojitz",
+        "Mitsui",
+        "Atlas Lithium",
+        "JOGMEC",
+        "Alcoa",
+    },
+}
+
+
+def test_shipped_terms_equal_the_corpus_labels(corpus: Path) -> None:
+    result = watcher(
+        "rules",
+        "test",
+        "--rules",
+        str(ROOT / "rules"),
+        "--stories",
+        str(corpus / "stories.jsonl"),
+        "--format",
+        "jsonl",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    labelled = [json.loads(line) for line in (corpus / "stories.jsonl").read_text().splitlines()]
+    assert [d["id"] for d in lines] == [d["id"] for d in labelled]
+    for got, want in zip(lines, labelled, strict=True):
+        found = {k: sorted(set(got["terms"].get(k, [])) & CANONICAL[k]) for k in CANONICAL}
+        assert found == {k: sorted(v) for k, v in want["mentions"].items()}, got["id"]
+
+
+def test_shipped_terms_on_our_own_sentences() -> None:
+    m = Matcher(load_rules(ROOT / "rules"))
+    cases = {
+        ("Mitsui & Co. buys stake in Atlas Lithium", ""): {
+            "firms": {"Mitsui", "Atlas Lithium"},
+            "minerals": {"lithium"},
+        },
+        ("Aluminum of Kazakhstan (AOK) ships alumina", ""): {
+            "firms": {"Aluminium of Kazakhstan"},
+            "minerals": {"alumina"},
+        },
+        ("Mitsubishi Motors and Mitsubishi UFJ report", "An erg of energy; Latin music"): {
+            "firms": set(),
+            "minerals": set(),
+        },
+        ("JOGMEC backs Sojitz", "rare-earth magnets from Lynas"): {
+            "firms": {"JOGMEC", "Sojitz", "Lynas"},
+            "minerals": {"rare earths"},
+        },
+    }
+    for (title, summary), want in cases.items():
+        terms = m.match(plain_text(title), summary).terms
+        assert {k: set(v) for k, v in terms.items()} == want, title
+
+
+def test_rules_test_cli_table_and_filters(tmp_path: Path) -> None:
+    rules_dir = folder(
+        tmp_path,
+        "rules:\n  - name: tin-news\n    when: '@minerals:\"tin\"'\n  - name: firm-news\n    when: '@firms'\n",
+    )
+    stories = tmp_path / "s.jsonl"
+    stories.write_text(
+        '{"id": "a", "title": "Tin output rises at Alcoa", "published": "2026-01-01T00:00:00Z"}\n'
+        '{"id": "b", "title": "Latin music", "published": "2026-01-01T00:00:00Z"}\n'
+    )
+    table = watcher("rules", "test", "--rules", str(rules_dir), "--stories", str(stories))
+    assert "a  [Tin] output rises at [Alcoa]" in table.stdout
+    assert (
+        'matched tin-news: @minerals:"tin"' in table.stdout
+        and "1 of 2 stories matched" in table.stdout
+    )
+    only = watcher(
+        "rules",
+        "test",
+        "--rules",
+        str(rules_dir),
+        "--stories",
+        str(stories),
+        "--rule",
+        "firm-news",
+        "--format",
+        "jsonl",
+    )
+    assert [json.loads(line)["rules"] for line in only.stdout.splitlines()] == [["firm-news"], []]
+    unknown = watcher(
+        "rules", "test", "--rules", str(rules_dir), "--stories", str(stories), "--rule", "nope"
+    )
+    assert unknown.returncode == 2 and "no rule named 'nope'" in unknown.stderr
+
+
+def test_rules_test_on_a_feed_url(tmp_path: Path) -> None:
+    feed = ROOT / "tests" / "fixtures" / "wire.rss.xml"
+    rules_dir = folder(tmp_path, "rules:\n  - name: g\n    when: germanium\n")
+    result = watcher(
+        "rules", "test", "--rules", str(rules_dir), "--url", feed.as_uri(), "--format", "jsonl"
+    )
+    assert [json.loads(line)["rules"] for line in result.stdout.splitlines()] == [["g"], []]
+
+
+def test_hot_reload_keeps_the_last_good_rules(tmp_path: Path) -> None:
+    rules_dir = folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n")
+    live = LiveRules(rules_dir)
+    first = live.version
+    assert live.reload_if_changed().changed is False
+    (rules_dir / "rules.yaml").write_text("rules:\n  - name: r\n    when: (gallium\n")
+    broken = live.reload_if_changed()
+    assert broken.error is not None and live.version == first and live.last_error is not None
+    assert live.matcher.match("Gallium", "").rules  # the old rule still works
+    (rules_dir / "rules.yaml").write_text("rules:\n  - name: r2\n    when: germanium\n")
+    assert live.reload_if_changed().changed and live.last_error is None
+    assert [m.rule for m in live.matcher.match("Germanium", "").rules] == ["r2"]
+
+
+def test_missing_rules_folder_matches_nothing_until_it_appears(tmp_path: Path) -> None:
+    live = LiveRules(tmp_path / "rules")
+    assert live.matcher.match("Gallium", "").rules == ()
+    folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n")
+    assert live.reload_if_changed().changed
+    assert live.matcher.match("Gallium", "").rules
+
+
+def test_matches_are_recorded_once_per_cluster_with_the_rule_set_version(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from watcher.config import PollSettings
+    from watcher.fetch import Fetcher
+    from watcher.models import FeedConfig
+    from watcher.pipeline import Pipeline
+    from watcher.store import Store
+
+    rules_dir = folder(
+        tmp_path,
+        "rules:\n  - name: germanium-news\n    when: germanium\n",
+        lists="lists:\n  minerals: [germanium, antimony]\n",
+    )
+    feed_file = tmp_path / "wire.xml"
+    feed_file.write_bytes((ROOT / "tests" / "fixtures" / "wire.rss.xml").read_bytes())
+    copy = tmp_path / "copy.xml"  # the same story again in a second feed: same cluster
+    copy.write_bytes(
+        feed_file.read_bytes().replace(b"wire-101", b"copy-101").replace(b"id=101", b"id=901")
+    )
+    store = Store(tmp_path / "w.db")
+    feeds = [
+        FeedConfig(name="Wire", url=feed_file.as_uri(), interval=600),
+        FeedConfig(name="Copy", url=copy.as_uri(), interval=600),
+    ]
+    store.sync_feeds(feeds)
+    live = LiveRules(rules_dir)
+
+    async def poll() -> list:  # type: ignore[type-arg]
+        fetcher = Fetcher(PollSettings())
+        pipeline = Pipeline(
+            store=store,
+            fetcher=fetcher,
+            settings=PollSettings(),
+            rules=live,
+            clock=lambda: datetime(2026, 11, 24, tzinfo=UTC),
+        )
+        try:
+            return [await pipeline.refresh_feed(f) for f in feeds]
+        finally:
+            await fetcher.aclose()
+
+    wire, again = asyncio.run(poll())
+    (match,) = wire.matches
+    assert (match.rule, match.ruleset_version, match.terms) == (
+        "germanium-news",
+        live.version,
+        {"minerals": ["germanium"]},
+    )
+    assert again.matches == ()  # the reprint joined the cluster: no second match
+    recorded = store.matches_for(match.cluster)
+    assert [(m.rule, m.story, m.ruleset_version) for m in recorded] == [
+        ("germanium-news", match.story, live.version)
+    ]
+
+
+def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rules_dir = folder(tmp_path, "rules:\n  - name: germanium-news\n    when: germanium\n")
+    feed = tmp_path / "wire.xml"
+    feed.write_bytes((ROOT / "tests" / "fixtures" / "wire.rss.xml").read_bytes())
+    config = tmp_path / "watcher.yaml"
+    config.write_text(
+        f"state: w.db\nrules: rules/\nfeeds:\n  - name: Wire\n    url: {feed.as_uri()}\n"
+    )
+    out, err = (tmp_path / "out.log").open("w"), (tmp_path / "err.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", str(config), "run"], stdout=out, stderr=err
+    )
+
+    def wait_for(path: Path, text: str, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if text in path.read_text():
+                return
+            assert proc.poll() is None, path.read_text()
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} not in {path.read_text()}")
+
+    try:
+        wait_for(tmp_path / "out.log", "MATCH rule germanium-news")
+        (rules_dir / "rules.yaml").write_text("rules:\n  - name: broken\n    when: (germanium\n")
+        wait_for(tmp_path / "err.log", "rule reload failed, keeping version")
+        assert (
+            "rules.yaml:3:11: rule 'broken': unbalanced parentheses"
+            in (tmp_path / "err.log").read_text()
+        )
+        (rules_dir / "rules.yaml").write_text(
+            "rules:\n  - name: antimony-news\n    when: antimony\n"
+        )
+        wait_for(tmp_path / "err.log", "rules reloaded version=")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert proc.poll() is None  # SIGHUP reloads; it does not stop the service
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        out.close()
+        err.close()
