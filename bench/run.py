@@ -16,7 +16,8 @@ HERE = Path(__file__).parent
 
 def header() -> str:
     packages = ", ".join(
-        f"{name} {version(name)}" for name in ("feedparser", "httpx", "rapidfuzz", "wordfreq", "pyahocorasick")
+        f"{name} {version(name)}"
+        for name in ("feedparser", "httpx", "rapidfuzz", "wordfreq", "pyahocorasick")
     )
     return "\n".join(
         [
@@ -34,7 +35,8 @@ def main() -> None:
     print("clustering ...", file=sys.stderr)
     sections += [
         "## Clustering one new story against the window",
-        "`python -m bench.cluster_bench` — " + (cluster_bench.__doc__ or "").strip().splitlines()[0],
+        "`python -m bench.cluster_bench` — "
+        + (cluster_bench.__doc__ or "").strip().splitlines()[0],
         cluster_bench.table(cluster_bench.run_all(cluster_bench.SIZES)),
     ]
     print("rules ...", file=sys.stderr)

@@ -47,7 +47,7 @@ class ClusterSettings:
     same_event_terms: int = 3  # specific terms both stories must share
     same_event_weight: float = 12.0  # summed weight of all shared terms
     same_event_dice: float = 0.25  # weighted Dice overlap of title + lead terms
-    max_postings: int = 2000  # newest stories scanned per term when picking candidates
+    max_postings: int = 500  # newest stories scanned per term when picking candidates
 
 
 # -- text cleaning ---------------------------------------------------------------------------
@@ -351,7 +351,7 @@ class ClusterIndex:
         self.cluster_of: list[int] = []
         self.members: dict[int, list[int]] = {}
         self.postings: dict[str, array[int]] = {}  # specific term -> slots, oldest first
-        self.exact: dict[int, array[int]] = {}  # hash of link, guid or cleaned title -> slots
+        self.exact: dict[int, int | list[int]] = {}  # hash of link, guid or title -> slot(s)
         self.slot_of: dict[str, int] = {}
 
     def __len__(self) -> int:
@@ -425,7 +425,11 @@ class ClusterIndex:
         needed = self._hits_needed(fp)
         found = {slot for slot, n in hits.items() if n >= needed}
         for key in self._exact_keys(fp):
-            found.update(self.exact.get(key, ()))
+            slots = self.exact.get(key)
+            if isinstance(slots, int):
+                found.add(slots)
+            elif slots:
+                found.update(slots)
         oldest = fp.published - self.settings.window
         return sorted(
             slot for slot in found if (other := self.prints[slot]) is not None
@@ -447,7 +451,13 @@ class ClusterIndex:
         for term in self._specific(fp):
             self.postings.setdefault(term, array("i")).append(slot)
         for key in self._exact_keys(fp):
-            self.exact.setdefault(key, array("i")).append(slot)
+            known = self.exact.get(key)
+            if known is None:
+                self.exact[key] = slot  # most keys name one story: no list for them
+            elif isinstance(known, int):
+                self.exact[key] = [known, slot]
+            else:
+                known.append(slot)
 
     def _merge(self, old: int, *, into: int) -> None:
         for slot in self.members.pop(old, []):

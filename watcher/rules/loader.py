@@ -20,6 +20,7 @@ TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "
 ALIAS_KEYS = {"text", "case_sensitive", "plural"}
 RULE_KEYS = {"name", "description", "when", "any", "all", "none", "tags", "notify", "priority"}
 PRIORITIES = range(1, 6)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
 
 
 def rule_files(folder: Path) -> list[Path]:
@@ -57,6 +58,7 @@ class _Loader:
         self.problems: list[RuleProblem] = []
         self.lists: dict[str, tuple[tuple[Term, ...], str]] = {}
         self.raw_rules: list[tuple[Path, yaml.MappingNode]] = []
+        self.constructor = yaml.SafeLoader("")
 
     def problem(
         self, path: Path, node: yaml.Node | None, message: str, column_offset: int = 0
@@ -67,7 +69,7 @@ class _Loader:
 
     def read(self, path: Path, content: bytes) -> None:
         try:
-            root = yaml.compose(content.decode("utf-8"), Loader=yaml.SafeLoader)
+            root = yaml.compose(content.decode("utf-8"), Loader=_YAML_LOADER)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             mark = getattr(exc, "problem_mark", None)
             line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
@@ -128,7 +130,7 @@ class _Loader:
         if not isinstance(node, yaml.ScalarNode):
             self.problem(path, node, f"{what} must be a single value")
             return None
-        value = yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+        value = self.constructor.construct_object(node)  # type: ignore[no-untyped-call]
         if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):

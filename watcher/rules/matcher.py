@@ -14,6 +14,7 @@ story hardly grows with the number of rules.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
@@ -62,7 +63,20 @@ class Hit:
     field: str
     start: int
     end: int
-    word: int  # index of the first word, for NEAR
+
+
+class _WordIndex:
+    """Word numbers of character positions, worked out per field only when NEAR asks."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+        self.starts: dict[str, list[int]] = {}
+
+    def word(self, hit: Hit) -> int:
+        starts = self.starts.get(hit.field)
+        if starts is None:
+            starts = self.starts[hit.field] = _word_starts(self.texts.get(hit.field, ""))
+        return bisect_right(starts, hit.start) - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +84,7 @@ class _Pattern:
     atom: AtomKey
     alias: Alias
     term: Term | None
-    form: str  # as written, folded: what a case-sensitive alias must equal
+    form: str  # folded, punctuation as spaces: what a case-sensitive alias must equal
 
 
 @dataclass(frozen=True)
@@ -97,16 +111,18 @@ class Matcher:
         for list_name, terms in ruleset.lists.items():
             for term in terms:
                 for alias in term.aliases:
-                    for form in map(fold, alias.forms()):
+                    for form in alias.forms():
                         atom: AtomKey = ("entry", list_name, term.name)
-                        patterns[form.lower()].append(_Pattern(atom, alias, term, form))
+                        _add(patterns, _Pattern(atom, alias, term, _spaced(fold(form)).strip()))
         self.always: list[Rule] = []
         self.by_atom: dict[AtomKey, list[Rule]] = defaultdict(list)
         for rule in ruleset.rules:
             for words in _words(rule.condition):
                 alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
-                form = fold(words.text)
-                patterns[form].append(_Pattern(_words_key(words), alias, None, form))
+                _add(
+                    patterns,
+                    _Pattern(_words_key(words), alias, None, _spaced(fold(words.text)).strip()),
+                )
             triggers = _triggers(rule.condition)
             if triggers is None:
                 self.always.append(rule)
@@ -114,7 +130,7 @@ class Matcher:
                 self.by_atom[atom].append(rule)
         for key, items in patterns.items():
             unique = list({(p.atom, p.alias, p.form): p for p in items}.values())
-            self.automaton.add_word(key, (len(key), unique))
+            self.automaton.add_word(key, (len(key), not key.endswith(" "), unique))
         if patterns:
             self.automaton.make_automaton()
         self.has_patterns = bool(patterns)
@@ -122,18 +138,16 @@ class Matcher:
     def match(self, title: str, summary: str, source: str = "") -> StoryMatch:
         hits: dict[AtomKey, list[Hit]] = defaultdict(list)
         by_field: dict[str, list[Hit]] = {}
+        words = _WordIndex()
         for field_name, text in (("title", title), ("summary", summary), ("source", source)):
-            by_field[field_name] = self._scan(field_name, text, hits)
+            by_field[field_name] = self._scan(field_name, text, hits, words)
         rules = {id(r): r for r in self.always}
-        for atom in list(hits):
+        for atom in hits:
             for rule in self.by_atom.get(atom, ()):
                 rules[id(rule)] = rule
-            if atom[0] == "entry":
-                for rule in self.by_atom.get(("list", atom[1]), ()):
-                    rules[id(rule)] = rule
         matched = []
         for rule in sorted(rules.values(), key=lambda r: r.order):
-            result = _evaluate(rule.condition, hits)
+            result = _evaluate(rule.condition, hits, words)
             if result is not None:
                 clause, evidence = result
                 matched.append(RuleMatch(rule=rule.name, clause=clause, hits=tuple(evidence)))
@@ -147,40 +161,66 @@ class Matcher:
             hits={k: tuple(v) for k, v in by_field.items()},
         )
 
-    def _scan(self, field_name: str, text: str, hits: dict[AtomKey, list[Hit]]) -> list[Hit]:
+    def _scan(
+        self, field_name: str, text: str, hits: dict[AtomKey, list[Hit]], words: _WordIndex
+    ) -> list[Hit]:
+        """Find every pattern in one field. The automaton runs over a copy of the text with
+        each non-word character turned into a space and a space added at both ends, and its
+        keys are " form " (" form" for a trailing wildcard), so it only finds whole words."""
         if not text or not self.has_patterns:
             return []
         folded = fold(text)
         lowered = lower_same_length(folded)
-        starts = _word_starts(lowered)
+        spaced = " " + _spaced(lowered) + " "
+        cased: str | None = None
+        words.texts[field_name] = lowered
         found = []
-        for end, (length, patterns) in self.automaton.iter(lowered):
-            start = end - length + 1
-            if start > 0 and _is_word_char(lowered[start - 1]):
-                continue
-            whole = end + 1 >= len(lowered) or not _is_word_char(lowered[end + 1])
+        for end, (length, wildcard, patterns) in self.automaton.iter(spaced):
+            start = end - length + 1  # in `text`: the key's leading space is the padding
+            stop = end if wildcard else end - 1
+            while wildcard and stop < len(lowered) and lowered[stop].isalnum():
+                stop += 1
+            hit = Hit(field_name, start, stop)
             for p in patterns:
-                if not (whole or p.alias.wildcard):
+                if p.alias.case_sensitive:
+                    cased = cased if cased is not None else _spaced(folded)
+                    if cased[start:stop] != p.form:
+                        continue
+                if p.term is not None and _excluded(p.term, lowered, start, stop):
                     continue
-                if p.alias.case_sensitive and folded[start : end + 1] != p.form:
-                    continue
-                if p.term is not None and _excluded(p.term, lowered, start, end + 1):
-                    continue
-                stop = end + 1
-                while p.alias.wildcard and stop < len(lowered) and _is_word_char(lowered[stop]):
-                    stop += 1
-                hit = Hit(field_name, start, stop, bisect_right(starts, start) - 1)
                 hits[p.atom].append(hit)
+                if p.term is not None:  # an entry also counts for its whole list
+                    hits[("list", p.atom[1])].append(hit)
                 found.append(hit)
         return found
+
+
+_NON_WORD = re.compile(r"[\W_]")
+
+
+_ASCII_SPACED = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+
+
+def _spaced(text: str) -> str:
+    """Every character that is not a letter or digit becomes a space: same length."""
+    return text.translate(_ASCII_SPACED) if text.isascii() else _NON_WORD.sub(" ", text)
+
+
+def _add(patterns: dict[str, list[_Pattern]], pattern: _Pattern) -> None:
+    if pattern.form:
+        key = " " + pattern.form.lower() + ("" if pattern.alias.wildcard else " ")
+        patterns[key].append(pattern)
 
 
 def _is_word_char(char: str) -> bool:
     return char.isalnum()
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
 def _word_starts(text: str) -> list[int]:
-    return [i for i, c in enumerate(text) if c.isalnum() and (i == 0 or not text[i - 1].isalnum())]
+    return [m.start() for m in _WORD.finditer(text)]
 
 
 def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
@@ -227,7 +267,12 @@ def _triggers(node: Node) -> set[AtomKey] | None:
             return None
         return set().union(*(s for s in sets if s is not None))
     known = [s for s in sets if s is not None]
-    return min(known, key=len) if known else None
+    return min(known, key=_expected_hits) if known else None
+
+
+def _expected_hits(atoms: set[AtomKey]) -> int:
+    """A rough rank of how often atoms are found: a whole list far more often than a word."""
+    return sum(50 if atom[0] == "list" else 1 for atom in atoms)
 
 
 def _atom_hits(node: Words | ListRef, hits: dict[AtomKey, list[Hit]]) -> list[Hit]:
@@ -236,12 +281,7 @@ def _atom_hits(node: Words | ListRef, hits: dict[AtomKey, list[Hit]]) -> list[Hi
     elif node.entry is not None:
         found = hits.get(("entry", node.list, node.entry), [])
     else:
-        found = [
-            h
-            for atom, hs in hits.items()
-            if atom[0] == "entry" and atom[1] == node.list
-            for h in hs
-        ]
+        found = hits.get(("list", node.list), [])
     return [h for h in found if h.field in node.fields]
 
 
@@ -265,47 +305,55 @@ def render(node: Node) -> str:
     return "(" + joiner.join(render(c) for c in node.children) + ")"
 
 
-def _evaluate(node: Node, hits: dict[AtomKey, list[Hit]]) -> tuple[str, list[Hit]] | None:
+def _evaluate(
+    node: Node, hits: dict[AtomKey, list[Hit]], words: _WordIndex
+) -> tuple[str, list[Hit]] | None:
     """None when `node` does not hold; else the clause that held and the hits behind it."""
     if isinstance(node, Words | ListRef):
         found = _atom_hits(node, hits)
         return (_describe(node), found) if found else None
     if isinstance(node, Not):
-        return ("NOT ...", []) if _evaluate(node.child, hits) is None else None
+        return ("NOT ...", []) if _evaluate(node.child, hits, words) is None else None
     if isinstance(node, Or):
         for child in node.children:
-            result = _evaluate(child, hits)
+            result = _evaluate(child, hits, words)
             if result is not None:
                 return result
         return None
     if isinstance(node, And):
         clauses, evidence = [], []
         for child in node.children:
-            result = _evaluate(child, hits)
+            result = _evaluate(child, hits, words)
             if result is None:
                 return None
             if result[0] != "NOT ...":
                 clauses.append(result[0])
             evidence += result[1]
         return " AND ".join(clauses) or "NOT ...", evidence
-    return _evaluate_near(node, hits)
+    return _evaluate_near(node, hits, words)
 
 
-def _positions(node: Node, hits: dict[AtomKey, list[Hit]]) -> list[Hit]:
+def _positions(node: Node, hits: dict[AtomKey, list[Hit]], words: _WordIndex) -> list[Hit]:
     if isinstance(node, Words | ListRef):
         return _atom_hits(node, hits)
     if isinstance(node, Or):
-        return [h for child in node.children for h in _positions(child, hits)]
+        return [h for child in node.children for h in _positions(child, hits, words)]
     if isinstance(node, Near):
-        result = _evaluate_near(node, hits)
+        result = _evaluate_near(node, hits, words)
         return result[1] if result else []
     return []
 
 
-def _evaluate_near(node: Near, hits: dict[AtomKey, list[Hit]]) -> tuple[str, list[Hit]] | None:
-    left, right = _positions(node.left, hits), _positions(node.right, hits)
+def _evaluate_near(
+    node: Near, hits: dict[AtomKey, list[Hit]], words: _WordIndex
+) -> tuple[str, list[Hit]] | None:
+    left, right = _positions(node.left, hits, words), _positions(node.right, hits, words)
     for a in left:
         for b in right:
-            if a.field == b.field and a is not b and abs(a.word - b.word) <= node.distance:
+            if (
+                a.field == b.field
+                and a is not b
+                and abs(words.word(a) - words.word(b)) <= node.distance
+            ):
                 return f"{render(node.left)} NEAR/{node.distance} {render(node.right)}", [a, b]
     return None
