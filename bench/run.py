@@ -23,7 +23,8 @@ def header() -> str:
         [
             "# Benchmarks",
             "",
-            f"Made by `make bench` (`python -m bench.run`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: "
+            "Made by `make bench` (`python -m bench.run`) on "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC: "
             f"{os.cpu_count()} cores, Python {platform.python_version()} on {platform.system()}, "
             f"{packages}. Timings on a shared machine vary by 20-30% between runs.",
         ]

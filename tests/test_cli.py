@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.feedserver import FeedServer, fixture_bytes
 
-COMMANDS = ["run", "once", "feeds", "stories", "ingest", "dedupe", "dedupe explain", "clusters"]
+COMMANDS = ["run", "once", "feeds", "stories", "ingest", "dedupe", "dedupe explain", "clusters", "rules check", "rules test"]
 
 
 def watcher(
