@@ -2,10 +2,10 @@
 
 Rules are generated YAML files, loaded, validated and compiled as the service does; each
 combines words, phrases, wildcards, NEAR, NOT, field scopes and a term list of 500 firms.
-Two workloads: "entity" rules name invented firms and places (as operators' rules name
-firms, minerals and countries) with topic words of English rank 5,000-30,000; "common
-words" rules draw every word from English ranks 1,000-30,000, so nearly every word of a
-story is some rule's word: a worst case. Stories are 3 KB of Zipf-distributed English
+Two workloads: "entity" rules are shaped like operators' rules: a name (one of 20,000
+invented places, or a firm of the list) with topic words drawn from 500 words of English
+rank 1,000-5,000 (as "deal", "export*", "mine"); "common words" rules draw every word from
+English ranks 1,000-30,000, so nearly every word of a story is some rule's word: a worst case. Stories are 3 KB of Zipf-distributed English
 (wordfreq's top 30,000 words) with firm and place names mixed in.
 
     python -m bench.rules_bench            # 100, 1,000 and 10,000 rules, both workloads
@@ -36,15 +36,24 @@ _COMMON: list[str] = []
 
 def _rule(rng: random.Random, words: list[str], firms: list[str], i: int) -> dict[str, object]:
     a, b, c, d = rng.sample(words, 4)
-    if words is not _COMMON:  # entity rules: the first word names a place or a firm
-        a = rng.choice(_PLACES)
-    shapes = [
-        f"{a} AND ({b} OR {c}*)",
-        f'"{a} {b}" OR ({c} NEAR/5 {d})',
-        f'@firms:"{rng.choice(firms)}" AND ({a} OR {b})',
-        f"title:{a} AND NOT {b}",
-        f"@firms AND {a} AND {b}*",
-    ]
+    firm = rng.choice(firms)
+    if words is _COMMON:  # any word may stand anywhere
+        shapes = [
+            f"{a} AND ({b} OR {c}*)",
+            f'"{a} {b}" OR ({c} NEAR/5 {d})',
+            f'@firms:"{firm}" AND ({a} OR {b})',
+            f"title:{a} AND NOT {b}",
+            f"@firms AND {a} AND {b}*",
+        ]
+    else:  # every branch names a place or a firm, as operators' rules do
+        place = rng.choice(_PLACES)
+        shapes = [
+            f"{place} AND ({b} OR {c}*)",
+            f'"{place} {b}" OR ({place} NEAR/5 {d})',
+            f'@firms:"{firm}" AND ({a} OR {b})',
+            f"title:{place} AND NOT {b}",
+            f"@firms AND {place} AND {b}*",
+        ]
     return {"name": f"rule-{i}", "when": shapes[i % len(shapes)], "tags": ["bench"], "priority": 3}
 
 
@@ -85,8 +94,8 @@ def measure(count: int, workload: str) -> dict[str, object]:
     if workload == "common words":
         _COMMON[:] = vocabulary[1_000:]
         words = _COMMON
-    else:
-        words = vocabulary[5_000:]
+    else:  # topic words: 500 words of English rank 1,000-5,000, as "deal", "export", "mine"
+        words = random.Random(1).sample(vocabulary[1_000:5_000], 500)
     cum = list(accumulate(1 / (rank + 10) for rank in range(len(vocabulary))))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -16,7 +16,18 @@ import pytest
 from tests.conftest import ROOT
 from tests.feedserver import FeedServer, fixture_bytes
 
-COMMANDS = ["run", "once", "feeds", "stories", "ingest", "dedupe", "dedupe explain", "clusters", "rules check", "rules test"]
+COMMANDS = [
+    "run",
+    "once",
+    "feeds",
+    "stories",
+    "ingest",
+    "dedupe",
+    "dedupe explain",
+    "clusters",
+    "rules check",
+    "rules test",
+]
 
 
 def watcher(
@@ -182,3 +193,34 @@ def test_run_polls_then_stops_cleanly_on_sigterm(server: FeedServer, tmp_path: P
     assert proc.returncode == 0, err
     assert out.count("NEW ") == 3
     assert "service stopped" in err and "poll feed='Wire'" in err
+
+
+def test_the_demo_runs_offline_and_a_second_run_adds_nothing(tmp_path: Path) -> None:
+    import shutil
+
+    for name in ("demo.yaml", "demo", "rules"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", "demo.yaml", "run"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    db = tmp_path / "state" / "demo.db"
+    try:
+        deadline = time.monotonic() + 30
+        count = 0
+        while time.monotonic() < deadline and count < 7:
+            time.sleep(0.3)
+            try:
+                count = sqlite3.connect(db).execute("SELECT COUNT(*) FROM stories").fetchone()[0]
+            except sqlite3.Error:
+                count = 0
+        time.sleep(1.0)  # let the console catch up with the database
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert count == 7, err
+    assert out.count("NEW ") + out.count("ALSO ") == 7 and "MATCH rule gallium-germanium" in out
+    again = watcher("--config", "demo.yaml", "once", cwd=tmp_path)
+    assert "0 new stories" in again.stdout

@@ -116,6 +116,7 @@ class Matcher:
                         _add(patterns, _Pattern(atom, alias, term, _spaced(fold(form)).strip()))
         self.always: list[Rule] = []
         self.by_atom: dict[AtomKey, list[Rule]] = defaultdict(list)
+        self.needs: dict[str, list[frozenset[AtomKey]]] = {}
         for rule in ruleset.rules:
             for words in _words(rule.condition):
                 alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
@@ -123,6 +124,7 @@ class Matcher:
                     patterns,
                     _Pattern(_words_key(words), alias, None, _spaced(fold(words.text)).strip()),
                 )
+            self.needs[rule.name] = _needs(rule.condition)
             triggers = _triggers(rule.condition)
             if triggers is None:
                 self.always.append(rule)
@@ -146,7 +148,10 @@ class Matcher:
             for rule in self.by_atom.get(atom, ()):
                 rules[id(rule)] = rule
         matched = []
+        present = hits.keys()
         for rule in sorted(rules.values(), key=lambda r: r.order):
+            if any(present.isdisjoint(group) for group in self.needs[rule.name]):
+                continue  # an atom the condition cannot hold without is missing
             result = _evaluate(rule.condition, hits, words)
             if result is not None:
                 clause, evidence = result
@@ -268,6 +273,22 @@ def _triggers(node: Node) -> set[AtomKey] | None:
         return set().union(*(s for s in sets if s is not None))
     known = [s for s in sets if s is not None]
     return min(known, key=_expected_hits) if known else None
+
+
+def _needs(node: Node) -> list[frozenset[AtomKey]]:
+    """Groups of atoms, one of each of which must be found for `node` to hold."""
+    if isinstance(node, Words | ListRef):
+        return [frozenset(_triggers(node) or ())]
+    if isinstance(node, Not):
+        return []
+    if isinstance(node, Near):
+        return _needs(node.left) + _needs(node.right)
+    if isinstance(node, And):
+        return [group for child in node.children for group in _needs(child)]
+    alternatives = [_needs(child) for child in node.children]
+    if any(not groups for groups in alternatives):
+        return []  # a branch that needs nothing (NOT ...) can hold on its own
+    return [frozenset().union(*(group for groups in alternatives for group in groups))]
 
 
 def _expected_hits(atoms: set[AtomKey]) -> int:
