@@ -601,3 +601,11 @@ def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) 
         proc.kill()
         out.close()
         err.close()
+
+
+def test_rules_commands_find_the_folder_through_watcher_config(tmp_path: Path) -> None:
+    folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n")
+    config = tmp_path / "elsewhere.yaml"
+    config.write_text("rules: rules/\n")
+    result = watcher("rules", "check", cwd=ROOT / "tests", env={"WATCHER_CONFIG": str(config)})
+    assert result.returncode == 0 and result.stdout.startswith(str(tmp_path / "rules"))

@@ -94,6 +94,14 @@ def resolve_config_path(cli_value: str | None) -> Path:
     return Path(cli_value or os.environ.get("WATCHER_CONFIG") or DEFAULT_PATH)
 
 
+def load_optional_config(cli_value: str | None) -> Config | None:
+    """The config when one is named (--config, $WATCHER_CONFIG) or ./watcher.yaml exists."""
+    path = resolve_config_path(cli_value)
+    if cli_value is None and "WATCHER_CONFIG" not in os.environ and not path.exists():
+        return None
+    return load_config(path)
+
+
 def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     """Read, expand and check the config file at `path`."""
     try:

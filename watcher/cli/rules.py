@@ -1,35 +1,31 @@
-"""`watcher rules check` and `watcher rules test`: the rule commands of the command line."""
+"""`watcher rules check` and `watcher rules test`: rules tested before they are trusted."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher.config import PollSettings, load_config, parse_duration, resolve_config_path
-from watcher.errors import ConfigError, RuleError, WatcherError
-from watcher.fetch import Fetcher
+from watcher.cli.common import EXIT_USAGE, reading, since
+from watcher.cli.feeds import read_feed
+from watcher.config import load_config, load_optional_config, resolve_config_path
+from watcher.errors import RuleError
 from watcher.jsonl import read_stories
 from watcher.models import Story
-from watcher.parse import parse_feed
 from watcher.rules import Matcher, load_rules
 from watcher.rules.matcher import Hit, StoryMatch
-from watcher.store import Store
-
-EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
-def add_parser(commands: Any) -> None:
+def add_parsers(commands: Any) -> None:
     rules = commands.add_parser(
         "rules",
         help="check rule files, or test rules on stories before trusting them",
         description="Check rule files, or run the rules over stories and show what they match.",
     )
+    rules.set_defaults(handler=cmd_rules, needs_config=False)
     sub = rules.add_subparsers(dest="rules_command", metavar="check|test", required=True)
     check = sub.add_parser(
         "check",
@@ -75,9 +71,8 @@ def add_parser(commands: Any) -> None:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    folder = args.rules or _configured_folder(args.config)
-    if folder is None:
-        return EXIT_USAGE
+    config = load_optional_config(args.config) if args.rules is None else None
+    folder = args.rules or (config.rules if config else Path("rules"))
     try:
         ruleset = load_rules(folder)
     except RuleError as exc:
@@ -90,69 +85,26 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.rule and args.rule not in {r.name for r in ruleset.rules}:
         print(f"watcher: rules test: no rule named {args.rule!r} in {folder}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        stories = _stories(args)
-    except WatcherError as exc:
-        print(f"watcher: {exc}", file=sys.stderr)
-        return EXIT_FAILED
     matcher = Matcher(ruleset)
-    results = [(s, matcher.match(s.title, s.summary, s.source)) for s in stories]
+    results = [(s, matcher.match(s.title, s.summary, s.source)) for s in _stories(args)]
     if args.format == "jsonl":
         for story, result in results:
-            print(
-                json.dumps(
-                    {
-                        "id": story.id,
-                        "rules": _rule_names(result, args.rule),
-                        "terms": result.terms,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            line = {"id": story.id, "rules": _rule_names(result, args.rule), "terms": result.terms}
+            print(json.dumps(line, ensure_ascii=False))
         return 0
     _print_table(results, args.rule)
     return 0
-
-
-def _configured_folder(cli_config: str | None) -> Path | None:
-    path = resolve_config_path(cli_config)
-    if cli_config is None and not path.exists():
-        return Path("rules")
-    try:
-        return load_config(path).rules
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"watcher: {problem}", file=sys.stderr)
-        return None
 
 
 def _stories(args: argparse.Namespace) -> list[Story]:
     if args.stories:
         return read_stories(args.stories)
     if args.url:
-        return asyncio.run(_feed_stories(args.url))
-    since = datetime.now(UTC) - timedelta(seconds=parse_duration(args.since or "7d"))
+        return list(read_feed(args.url).stories)
+    start = since(args.since or "7d")
     config = load_config(resolve_config_path(args.config))
-    store = Store(config.state)
-    try:
-        return list(reversed(store.recent_stories(since)))
-    finally:
-        store.close()
-
-
-async def _feed_stories(source: str) -> list[Story]:
-    url = (
-        source if "://" in source or source.startswith("file:") else Path(source).resolve().as_uri()
-    )
-    fetcher = Fetcher(PollSettings())
-    try:
-        result = await fetcher.fetch(url)
-    finally:
-        await fetcher.aclose()
-    parsed = parse_feed(
-        result.body, feed=source, fetched_at=datetime.now(UTC), content_type=result.content_type
-    )
-    return list(parsed.stories)
+    with reading(config.state) as store:
+        return list(reversed(store.recent_stories(start)))
 
 
 def _rule_names(result: StoryMatch, only: str | None) -> list[str]:

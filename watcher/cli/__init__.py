@@ -1,0 +1,74 @@
+"""The command line: the only package that prints and exits.
+
+Each module adds its commands' parsers and handlers: `service` (run, once), `feeds` (feeds,
+stories, ingest), `clusters` (dedupe, clusters), `rules` (rules check, rules test).
+Exit codes: 0 success, 1 a command failed (a feed or input could not be read, a store
+error), 2 invalid usage, an invalid config file or invalid rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from watcher import __version__
+from watcher.cli import clusters, feeds, rules, service
+from watcher.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, print_config_problems
+from watcher.config import load_config, resolve_config_path
+from watcher.errors import ConfigError, WatcherError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="watcher",
+        description="Self-hosted news monitoring: polls RSS/Atom/RDF feeds, keeps every story "
+        "in SQLite, folds reprints into story clusters and matches them against rules.",
+    )
+    parser.add_argument("--version", action="version", version=f"watcher {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="the YAML config file (default: $WATCHER_CONFIG, else ./watcher.yaml)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log on stderr (default: INFO)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (service, feeds, clusters, rules):
+        module.add_parsers(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.log_level)
+    try:
+        if not args.needs_config:
+            return int(args.handler(args))
+        config = load_config(resolve_config_path(args.config))
+        return int(args.handler(config, args))
+    except ConfigError as exc:
+        print_config_problems(exc)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"watcher: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except WatcherError as exc:
+        print(f"watcher: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+    quiet = max(logging.WARNING, logging.getLevelName(level))
+    for noisy in ("apscheduler", "httpx", "httpcore"):  # our own poll line says what matters
+        logging.getLogger(noisy).setLevel(quiet)

@@ -1,0 +1,126 @@
+"""`watcher dedupe`, `watcher dedupe explain` and `watcher clusters`: story clusters."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, since, when
+from watcher.config import Config, load_optional_config
+from watcher.dedupe import ClusterSettings, cluster_batch, compare, fingerprint
+from watcher.jsonl import read_stories
+from watcher.models import Cluster, Story
+
+
+def add_parsers(commands: Any) -> None:
+    dedupe = commands.add_parser(
+        "dedupe",
+        help="cluster a JSON-lines file of stories, statelessly (touches no database)",
+        description="Read stories (JSON lines with id, title, summary, link, source, published) "
+        'and write one line per story, in input order: {"id": ..., "cluster": ...}. The '
+        "cluster is the id of the cluster's earliest-published story. The same stories in any "
+        "order give the same clusters. Thresholds come from the config's clustering: section "
+        "when a config file is given or found, else the defaults.",
+    )
+    dedupe.add_argument(
+        "--input", metavar="STORIES.jsonl", type=Path, help="the stories to cluster"
+    )
+    dedupe.add_argument("--output", metavar="FILE", type=Path, help="write here instead of stdout")
+    dedupe.set_defaults(handler=cmd_dedupe, needs_config=False)
+    sub = dedupe.add_subparsers(dest="dedupe_command", metavar="explain")
+    explain = sub.add_parser(
+        "explain",
+        help="show the scores behind the decision for two stories",
+        description="Print the scores that decide whether two stories of the input are the same "
+        "news item, and whether they end up in one cluster (directly or through others).",
+    )
+    explain.add_argument("story_a", metavar="ID_A")
+    explain.add_argument("story_b", metavar="ID_B")
+    explain.add_argument("--input", metavar="STORIES.jsonl", type=Path, required=True)
+    clusters = commands.add_parser(
+        "clusters",
+        help="list story clusters that gained a story recently, with their sources",
+        description="List clusters (news items) that gained a story within --since: the lead "
+        "story, then every outlet that reported it.",
+    )
+    clusters.add_argument(
+        "--since", default="24h", help="how far back, e.g. 6h, 24h, 7d (default: 24h)"
+    )
+    clusters.set_defaults(handler=cmd_clusters, needs_config=True)
+
+
+def cmd_dedupe(args: argparse.Namespace) -> int:
+    config = load_optional_config(args.config)
+    settings = config.clustering if config else ClusterSettings()
+    if args.input is None:
+        raise UsageError("dedupe: --input STORIES.jsonl is required")
+    stories = read_stories(args.input)
+    clusters = cluster_batch(stories, settings)
+    if args.dedupe_command == "explain":
+        return _explain(args.story_a, args.story_b, stories, clusters, settings)
+    lines = "".join(json.dumps({"id": s.id, "cluster": clusters[s.id]}) + "\n" for s in stories)
+    if args.output:
+        args.output.write_text(lines, encoding="utf-8")
+    else:
+        sys.stdout.write(lines)
+    return 0
+
+
+def _explain(
+    id_a: str, id_b: str, stories: Sequence[Story], clusters: dict[str, str], st: ClusterSettings
+) -> int:
+    by_id = {s.id: s for s in stories}
+    for story_id in (id_a, id_b):
+        if story_id not in by_id:
+            print(
+                f"watcher: dedupe explain: no story with id {story_id!r} in the input",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+    a, b = fingerprint(by_id[id_a]), fingerprint(by_id[id_b])
+    score = compare(a, b, st, explain=True)
+    lead = "-" if score.lead_ratio is None else f"{score.lead_ratio:.1f}"
+    rows = [
+        ["story A", f"{id_a}: {by_id[id_a].title}"],
+        ["story B", f"{id_b}: {by_id[id_b].title}"],
+        ["cleaned titles", f"{a.title!r} / {b.title!r}"],
+        ["hours apart", f"{score.hours_apart:.2f} (window {st.window / 3600:g} h)"],
+        ["title ratio", f"{score.title_ratio:.1f} (reprint, no lead: {st.reprint_title:g})"],
+        ["lead ratio", f"{lead} (reprint: {st.reprint_lead:g})"],
+        ["shared terms", ", ".join(score.shared_terms) or "-"],
+        ["specific shared", f"{score.specific_shared} (same event: {st.same_event_terms})"],
+        ["shared weight", f"{score.shared_weight:.2f} (same event: {st.same_event_weight:g})"],
+        ["dice", f"{score.dice:.3f} (same event: {st.same_event_dice:g})"],
+        ["title words missing", ", ".join(score.title_conflicts) or "-"],
+        ["name swaps", ", ".join(score.slot_swaps) or "-"],
+        ["direct link", f"{score.level or 'none'}: {score.reason}"],
+        ["same cluster", "yes" if clusters[id_a] == clusters[id_b] else "no"],
+    ]
+    print_table(["", ""], rows, max_width=200)
+    return 0
+
+
+def cmd_clusters(config: Config, args: argparse.Namespace) -> int:
+    start = since(args.since)
+    with reading(config.state) as store:
+        clusters = store.recent_clusters(start)
+    for cluster in clusters:
+        _print_cluster(cluster)
+    print(f"{len(clusters)} clusters updated in the last {args.since}")
+    return 0
+
+
+def _print_cluster(cluster: Cluster) -> None:
+    lead = cluster.lead
+    print(f"cluster {cluster.id}: {lead.title}")
+    print(f"  {lead.link}")
+    print(f"  first reported by {lead.source} at {when(lead.published)} UTC")
+    others = cluster.members[1:]
+    if others:
+        print(f"  also reported by ({len(others)}):")
+        for story in others:
+            print(f"    {when(story.published)}  {story.source}: {story.title}")

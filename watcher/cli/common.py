@@ -1,0 +1,58 @@
+"""What every command shares: exit codes, the clock, time windows, tables, the store."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from watcher.config import parse_duration
+from watcher.errors import ConfigError
+from watcher.store import Store
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A command's arguments are unusable: printed as one line, exit code 2."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def since(value: str, option: str = "--since") -> datetime:
+    """The start of a window given as '24h', '7d'... counted back from now."""
+    try:
+        return utc_now() - timedelta(seconds=parse_duration(value))
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from exc
+
+
+@contextmanager
+def reading(path: object) -> Iterator[Store]:
+    """The database, opened for one command and closed after it."""
+    store = Store(path)  # type: ignore[arg-type]
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def print_config_problems(exc: ConfigError) -> None:
+    for problem in exc.problems:
+        print(f"watcher: {problem}", file=sys.stderr)
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def print_table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> None:
+    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

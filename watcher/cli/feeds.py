@@ -1,0 +1,135 @@
+"""`watcher feeds`, `watcher stories` and `watcher ingest`: feeds and what they carried."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from watcher.cli.common import EXIT_FAILED, print_table, reading, since, utc_now, when
+from watcher.config import Config, PollSettings
+from watcher.errors import FetchError, ParseError
+from watcher.fetch import Fetcher
+from watcher.jsonl import story_json
+from watcher.models import FeedState, ParsedFeed
+from watcher.parse import parse_feed
+
+
+def add_parsers(commands: Any) -> None:
+    feeds = commands.add_parser(
+        "feeds",
+        help="show every configured feed and its health",
+        description="A table of the configured feeds: status, stories kept, last success, "
+        "consecutive failures, next poll and last error.",
+    )
+    feeds.set_defaults(handler=cmd_feeds, needs_config=True)
+    stories = commands.add_parser(
+        "stories",
+        help="list stories first fetched recently",
+        description="List stories first fetched within --since, newest first.",
+    )
+    stories.add_argument(
+        "--since", default="24h", help="how far back, e.g. 90m, 24h, 7d (default: 24h)"
+    )
+    stories.add_argument(
+        "--format", choices=["table", "jsonl"], default="table", help="output format"
+    )
+    stories.set_defaults(handler=cmd_stories, needs_config=True)
+    ingest = commands.add_parser(
+        "ingest",
+        help="parse one feed and print its normalised stories as JSON lines (stores nothing)",
+        description="Fetch or read one feed and print its normalised stories as JSON lines, "
+        "without storing anything. For debugging a feed; needs no config file.",
+    )
+    ingest.add_argument("source", metavar="FILE_OR_URL", help="a feed file, or an http(s)/file URL")
+    ingest.add_argument("--feed", metavar="NAME", help="feed name for ids (default: FILE_OR_URL)")
+    ingest.set_defaults(handler=cmd_ingest, needs_config=False)
+
+
+def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
+    with reading(config.state) as store:
+        store.sync_feeds(config.feeds)
+        states = {s.name: s for s in store.feed_states()}
+    rows = [_feed_row(states[f.name]) for f in config.feeds]
+    headers = [
+        "FEED",
+        "STATUS",
+        "STORIES",
+        "LAST SUCCESS",
+        "FAILURES",
+        "NEXT POLL",
+        "URL / LAST ERROR",
+    ]
+    print_table(headers, rows)
+    return 0
+
+
+def _feed_row(state: FeedState) -> list[str]:
+    if state.disabled:
+        status = "disabled"
+    elif state.consecutive_failures:
+        status = "failing"
+    elif state.last_success_at:
+        status = "ok"
+    else:
+        status = "new"
+    detail = state.last_error if state.consecutive_failures or state.disabled else state.url
+    if state.warning and not state.consecutive_failures:
+        detail = f"{state.url} (warning: {state.warning})"
+    next_poll = when(state.next_poll_at) if state.next_poll_at else "on schedule"
+    return [
+        state.name, status, str(state.stories), when(state.last_success_at),
+        str(state.consecutive_failures), "never" if state.disabled else next_poll, detail or "",
+    ]  # fmt: skip
+
+
+def cmd_stories(config: Config, args: argparse.Namespace) -> int:
+    start = since(args.since)
+    with reading(config.state) as store:
+        stories = store.recent_stories(start)
+    if args.format == "jsonl":
+        for story in stories:
+            print(json.dumps(story_json(story), ensure_ascii=False))
+        return 0
+    rows = [[when(s.published), s.source, s.title, s.link] for s in stories]
+    print_table(["PUBLISHED (UTC)", "SOURCE", "TITLE", "LINK"], rows)
+    print(f"{len(stories)} stories first fetched in the last {args.since}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    try:
+        parsed = read_feed(args.source, feed_name=args.feed)
+    except (FetchError, ParseError) as exc:
+        print(f"watcher: cannot read feed {args.source}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if parsed.warning:
+        print(f"watcher: warning: {args.source}: {parsed.warning}", file=sys.stderr)
+    for story in parsed.stories:
+        print(json.dumps(story_json(story), ensure_ascii=False))
+    return 0
+
+
+def read_feed(source: str, *, feed_name: str | None = None) -> ParsedFeed:
+    """Fetch (http, file: URL or a path) and parse one feed with the default poll settings."""
+    url = (
+        source if "://" in source or source.startswith("file:") else Path(source).resolve().as_uri()
+    )
+
+    async def fetch() -> Any:
+        fetcher = Fetcher(PollSettings())
+        try:
+            return await fetcher.fetch(url)
+        finally:
+            await fetcher.aclose()
+
+    result = asyncio.run(fetch())
+    return parse_feed(
+        result.body,
+        feed=feed_name or source,
+        fetched_at=utc_now(),
+        content_type=result.content_type,
+    )

@@ -1,0 +1,140 @@
+"""`watcher run` and `watcher once`, and the console sink they print new stories with."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing
+import signal
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from watcher.cli.common import EXIT_FAILED, utc_now, when
+from watcher.config import Config
+from watcher.fetch import Fetcher
+from watcher.models import ClusteredStory, Match, PollOutcome
+from watcher.pipeline import Clusterer, Pipeline
+from watcher.rules.live import LiveRules
+from watcher.schedule import Service
+from watcher.store import Store
+
+log = logging.getLogger("watcher.cli")
+
+
+def add_parsers(commands: Any) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run the long-lived service: poll every feed on its schedule until SIGTERM/SIGINT",
+        description="Run the service: poll each configured feed at its interval, store new "
+        "stories, cluster them, match them against the rules and print them on the console. "
+        "Rule files are checked for edits every 2 s; SIGHUP reloads them at once. SIGTERM or "
+        "SIGINT stops it cleanly.",
+    )
+    run.set_defaults(handler=cmd_run, needs_config=True)
+    once = commands.add_parser(
+        "once",
+        help="poll every due feed once, store and print new stories, then exit (for cron)",
+        description="Poll every feed that is due (not disabled, not backing off) once, store, "
+        "cluster and match new stories, print them, and exit. Exit code 1 when a feed failed.",
+    )
+    once.add_argument("--force", action="store_true", help="also poll feeds that are backing off")
+    once.set_defaults(handler=cmd_once, needs_config=True)
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    return asyncio.run(_run_service(config))
+
+
+async def _run_service(config: Config) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    store = Store(config.state)
+    fetcher = Fetcher(config.poll)
+    with _parse_pool() as pool:
+        pipeline = build_pipeline(config, store, fetcher, pool)
+        if pipeline.rules is not None:
+            loop.add_signal_handler(signal.SIGHUP, pipeline.rules.reload)
+        try:
+            await Service(config, pipeline, store, clock=utc_now).run(stop)
+        finally:
+            await fetcher.aclose()
+            store.close()
+    return 0
+
+
+def cmd_once(config: Config, args: argparse.Namespace) -> int:
+    outcomes = asyncio.run(_poll_once(config, force=args.force))
+    failed = [o for o in outcomes if o.status in ("failed", "gone")]
+    new = sum(len(o.new_stories) for o in outcomes)
+    skipped = sum(o.status == "skipped" for o in outcomes)
+    print(
+        f"polled {len(outcomes) - skipped} feeds ({skipped} skipped): "
+        f"{new} new stories, {len(failed)} failed"
+    )
+    for outcome in failed:
+        print(f"  {outcome.feed}: {outcome.error}", file=sys.stderr)
+    return EXIT_FAILED if failed else 0
+
+
+async def _poll_once(config: Config, *, force: bool) -> list[PollOutcome]:
+    store = Store(config.state)
+    fetcher = Fetcher(config.poll)
+    try:
+        store.sync_feeds(config.feeds)
+        with _parse_pool() as pool:
+            pipeline = build_pipeline(config, store, fetcher, pool)
+            return await pipeline.run_cycle(config.feeds, force=force)
+    finally:
+        await fetcher.aclose()
+        store.close()
+
+
+def build_pipeline(
+    config: Config, store: Store, fetcher: Fetcher, pool: ProcessPoolExecutor
+) -> Pipeline:
+    """Every collaborator of a poll, built once; clusters a crash left undone first."""
+    clusterer = Clusterer(store, config.clustering, utc_now)
+    recovered = clusterer.load()
+    if recovered:
+        log.info("clustered stories left unclustered count=%d", recovered)
+    return Pipeline(
+        store=store,
+        fetcher=fetcher,
+        settings=config.poll,
+        clock=utc_now,
+        clusterer=clusterer,
+        rules=LiveRules(config.rules),
+        on_new_stories=print_new_stories,
+        parse_executor=pool,
+    )
+
+
+def _parse_pool() -> ProcessPoolExecutor:
+    """Parsing is CPU-bound: a process pool keeps it off the event loop, on every core."""
+    return ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn"))
+
+
+def print_new_stories(clustered: Sequence[ClusteredStory], matches: Sequence[Match]) -> None:
+    """The console sink: a new news item, another outlet joining one, and rule matches."""
+    for item in clustered:
+        story, where = item.story, item.assignment
+        if item.starts_cluster:
+            print(f"NEW   {when(story.published)}  [{story.source}] {story.title}", flush=True)
+            print(f"      {story.link}  (cluster {where.cluster})", flush=True)
+        else:
+            print(
+                f"ALSO  {when(story.published)}  [{story.source}] {story.title}\n"
+                f"      joins cluster {where.cluster} ({where.level}: {where.reason})",
+                flush=True,
+            )
+    for match in matches:
+        terms = "; ".join(f"{k}: {', '.join(v)}" for k, v in match.terms.items())
+        print(
+            f"MATCH rule {match.rule} on cluster {match.cluster}: {match.clause}  [{terms}]",
+            flush=True,
+        )
