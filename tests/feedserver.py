@@ -26,6 +26,7 @@ class FeedServer:
 
     routes: dict[str, Handler] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
+    posts: list[tuple[str, bytes]] = field(default_factory=list)
     in_flight: int = 0
     peak: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -62,6 +63,16 @@ class FeedServer:
                 finally:
                     with outer.lock:
                         outer.in_flight -= 1
+
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                route = outer.routes.get(self.path.split("?")[0])
+                with outer.lock:
+                    outer.posts.append((self.path, body))
+                if route is None:
+                    send(self, 404, b"no_service", "text/plain")
+                else:
+                    route(self)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

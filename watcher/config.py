@@ -56,12 +56,27 @@ class SmtpSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class Subscriber:
+    """Who gets alerts, for which rules, through which channels."""
+
     name: str
-    follow: tuple[str, ...] = ("*",)
+    follow: tuple[str, ...] = ("*",)  # rule names, rule tags, or "*"
     mode: str = "immediate"
     email: str | None = None
-    slack: str | None = None
+    slack: str | None = None  # an incoming-webhook URL: a secret, give it as ${ENV_VAR}
+    webhook: str | None = None  # a URL that gets each alert as JSON
     console: bool = False
+    min_priority: int = 1
+
+    def channels(self) -> tuple[str, ...]:
+        found = [c for c in ("email", "slack", "webhook") if getattr(self, c)]
+        return (*found, "console") if self.console else tuple(found)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverySettings:
+    max_attempts: int = 8  # then the alert goes to the dead-letter list
+    retry_base: float = 30.0  # seconds before the first retry; doubled each time
+    retry_max: float = 3600.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +90,7 @@ class Config:
     subscribers: tuple[Subscriber, ...] = ()
     retention_days: int = 30
     clustering: ClusterSettings = field(default_factory=ClusterSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
 
 def parse_duration(value: object) -> float:
@@ -261,10 +277,13 @@ class _Reader:
                 "subscribers",
                 "retention_days",
                 "clustering",
+                "delivery",
+                "backfill",
             },
         )
         poll = self.poll(top.get("poll"))
-        feeds = self.feeds(top.get("feeds"), poll)
+        backfill = self.backfill(top.get("backfill"), "backfill", 24 * 3600.0)
+        feeds = self.feeds(top.get("feeds"), poll, backfill)
         return Config(
             path=self.path,
             state=self.file_path(top.get("state"), "state", "state/watcher.db"),
@@ -275,6 +294,16 @@ class _Reader:
             subscribers=self.subscribers(top.get("subscribers")),
             retention_days=int(self.number(top.get("retention_days"), "retention_days", 30, 1)),
             clustering=self.clustering(top.get("clustering")),
+            delivery=self.delivery(top.get("delivery")),
+        )
+
+    def delivery(self, node: yaml.Node | None) -> DeliverySettings:
+        d = DeliverySettings()
+        m = self.mapping(node, "delivery", {"max_attempts", "retry_base", "retry_max"})
+        return DeliverySettings(
+            max_attempts=int(self.number(m.get("max_attempts"), "delivery.max_attempts", 8, 1)),
+            retry_base=self.duration(m.get("retry_base"), "delivery.retry_base", d.retry_base, 1),
+            retry_max=self.duration(m.get("retry_max"), "delivery.retry_max", d.retry_max, 1),
         )
 
     def clustering(self, node: yaml.Node | None) -> ClusterSettings:
@@ -337,7 +366,17 @@ class _Reader:
             user_agent=self.string(m.get("user_agent"), "poll.user_agent"),
         )
 
-    def feeds(self, node: yaml.Node | None, poll: PollSettings) -> tuple[FeedConfig, ...]:
+    def backfill(self, node: yaml.Node | None, name: str, default: float | None) -> float | None:
+        """A duration, or 'all': on a feed's first poll, how old a story may be and alert."""
+        if node is None:
+            return default
+        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().lower() == "all":
+            return None
+        return self.duration(node, name, default or 0.0, 0)
+
+    def feeds(
+        self, node: yaml.Node | None, poll: PollSettings, backfill: float | None
+    ) -> tuple[FeedConfig, ...]:
         if node is None:
             return ()
         if not isinstance(node, yaml.SequenceNode):
@@ -347,7 +386,7 @@ class _Reader:
         names: set[str] = set()
         for i, item in enumerate(node.value):
             where = f"feeds[{i}]"
-            m = self.mapping(item, where, {"name", "url", "interval", "tags", "source"})
+            m = self.mapping(item, where, {"name", "url", "interval", "tags", "source", "backfill"})
             name = self.string(m.get("name"), f"{where}.name", required=True)
             url = self.feed_url(m.get("url"), f"{where}.url")
             interval = self.duration(
@@ -366,6 +405,9 @@ class _Reader:
                         interval=interval,
                         tags=self.string_list(m.get("tags"), f"{where}.tags"),
                         source=self.string(m.get("source"), f"{where}.source"),
+                        backfill=self.backfill(m["backfill"], f"{where}.backfill", backfill)
+                        if "backfill" in m
+                        else backfill,
                     )
                 )
         return tuple(feeds)
@@ -402,6 +444,38 @@ class _Reader:
             sender=self.string(m.get("from"), "smtp.from") or "watcher@localhost",
         )
 
+    def subscriber(self, item: yaml.Node, where: str) -> Subscriber | None:
+        keys = {"name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority"}
+        m = self.mapping(item, where, keys)
+        name = self.string(m.get("name"), f"{where}.name", required=True)
+        mode = self.string(m.get("mode"), f"{where}.mode") or "immediate"
+        if mode == "digest":
+            self.problem(
+                m.get("mode"),
+                f"{where}.mode",
+                "digest mode is not supported by this version yet; use immediate",
+            )
+        elif mode != "immediate":
+            self.problem(m.get("mode"), f"{where}.mode", "must be immediate")
+        console = self.scalar(m["console"], f"{where}.console") if "console" in m else False
+        subscriber = Subscriber(
+            name=name or "",
+            follow=self.string_list(m.get("follow"), f"{where}.follow") or ("*",),
+            mode=mode,
+            email=self.string(m.get("email"), f"{where}.email"),
+            slack=self.string(m.get("slack"), f"{where}.slack"),
+            webhook=self.string(m.get("webhook"), f"{where}.webhook"),
+            console=bool(console),
+            min_priority=int(self.number(m.get("min_priority"), f"{where}.min_priority", 1, 1)),
+        )
+        for key in ("slack", "webhook"):
+            url = getattr(subscriber, key)
+            if url and urlsplit(url).scheme not in ("http", "https"):
+                self.problem(m.get(key), f"{where}.{key}", "must be an http(s) URL")
+        if name and not subscriber.channels():
+            self.problem(item, where, "has no channel: give email, slack, webhook or console: true")
+        return subscriber if name else None
+
     def subscribers(self, node: yaml.Node | None) -> tuple[Subscriber, ...]:
         if node is None:
             return ()
@@ -410,23 +484,14 @@ class _Reader:
             return ()
         out: list[Subscriber] = []
         for i, item in enumerate(node.value):
-            where = f"subscribers[{i}]"
-            keys = {"name", "follow", "mode", "email", "slack", "console"}
-            m = self.mapping(item, where, keys)
-            name = self.string(m.get("name"), f"{where}.name", required=True)
-            mode = self.string(m.get("mode"), f"{where}.mode") or "immediate"
-            if mode not in ("immediate", "digest"):
-                self.problem(m.get("mode"), f"{where}.mode", "must be immediate or digest")
-            console = self.scalar(m["console"], f"{where}.console") if "console" in m else False
-            if name:
-                out.append(
-                    Subscriber(
-                        name=name,
-                        follow=self.string_list(m.get("follow"), f"{where}.follow") or ("*",),
-                        mode=mode,
-                        email=self.string(m.get("email"), f"{where}.email"),
-                        slack=self.string(m.get("slack"), f"{where}.slack"),
-                        console=bool(console),
-                    )
+            subscriber = self.subscriber(item, f"subscribers[{i}]")
+            if subscriber is None:
+                continue
+            if subscriber.name in {o.name for o in out}:
+                self.problem(
+                    item,
+                    f"subscribers[{i}].name",
+                    f"another subscriber is named {subscriber.name!r}",
                 )
+            out.append(subscriber)
         return tuple(out)

@@ -6,6 +6,7 @@
     │   └── FeedGoneError   the server answered 410 Gone: the feed is disabled
     ├── ParseError     fetched bytes hold no usable feed
     ├── RuleError      rule files are invalid (carries every problem, by file:line:col)
+    ├── DeliveryError  an alert could not be delivered (transient or not, Retry-After)
     ├── InputError     a JSON-lines input file is invalid (carries path and line)
     └── StoreError     the database refused a read or a write
 
@@ -93,6 +94,15 @@ class RuleError(WatcherError):
     def __init__(self, problems: list[RuleProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class DeliveryError(WatcherError):
+    """An alert could not be delivered; `transient` failures are retried."""
+
+    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+        self.transient = transient
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class InputError(WatcherError):

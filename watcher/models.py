@@ -19,6 +19,7 @@ class FeedConfig:
     interval: float  # seconds between polls
     tags: tuple[str, ...] = ()
     source: str | None = None  # the outlet's name, when the feed does not say it well
+    backfill: float | None = 24 * 3600.0  # on a first poll, how old a story may be and alert
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +137,29 @@ class Match:
     clause: str
     ruleset_version: str
     matched_at: datetime
+
+
+AlertStatus = Literal["pending", "sending", "sent", "dead"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alert:
+    """One delivery of one cluster to one subscriber through one channel (the outbox row)."""
+
+    id: int
+    subscriber: str
+    channel: str  # email | slack | webhook | console
+    cluster: int
+    rule: str
+    story: str
+    terms: dict[str, list[str]]
+    status: AlertStatus
+    attempts: int  # deliveries tried and failed
+    sends: int  # deliveries started: more than one means a crash repeated a send
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
 
 
 PollStatus = Literal["new", "not_modified", "unchanged", "failed", "gone", "skipped"]

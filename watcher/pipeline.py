@@ -114,6 +114,7 @@ class Pipeline:
         clock: Clock,
         clusterer: Clusterer | None = None,
         rules: LiveRules | None = None,
+        route: Callable[[Match], Iterable[tuple[str, str]]] | None = None,
         on_new_stories: NewStoriesHandler | None = None,
         parse_executor: Executor | None = None,
     ) -> None:
@@ -123,6 +124,7 @@ class Pipeline:
         self.clock = clock
         self.clusterer = clusterer or Clusterer(store, ClusterSettings(), clock)
         self.rules = rules
+        self.route = route
         self.on_new_stories = on_new_stories
         self.parse_executor = parse_executor
 
@@ -211,7 +213,11 @@ class Pipeline:
             )
         new = self.store.record_poll(replace(polled, warning=parsed.warning), parsed.stories)
         clustered = self.clusterer.cluster(new)
-        matches = self.store.record_matches(self.match_rules(clustered))
+        quiet = _backlog(feed, state, new, now)
+        route = self.route
+        if route is not None and quiet:
+            route = _quieted(route, quiet)
+        matches = self.store.record_matches(self.match_rules(clustered), route)
         if clustered and self.on_new_stories is not None:
             handled = self.on_new_stories(clustered, matches)
             if handled is not None:
@@ -253,6 +259,25 @@ class Pipeline:
         if self.parse_executor is None:
             return work()
         return await asyncio.get_running_loop().run_in_executor(self.parse_executor, work)
+
+
+def _backlog(
+    feed: FeedConfig, state: FeedState, stories: Sequence[Story], now: datetime
+) -> set[str]:
+    """On a feed's first successful poll, stories older than its backfill: stored, not alerted."""
+    if state.last_success_at is not None or feed.backfill is None:
+        return set()
+    oldest = now - timedelta(seconds=feed.backfill)
+    return {s.id for s in stories if s.published < oldest}
+
+
+def _quieted(
+    route: Callable[[Match], Iterable[tuple[str, str]]], quiet: set[str]
+) -> Callable[[Match], Iterable[tuple[str, str]]]:
+    def routed(match: Match) -> Iterable[tuple[str, str]]:
+        return () if match.story in quiet else route(match)
+
+    return routed
 
 
 def _succeeded(state: FeedState, result: FetchResult, now: datetime) -> FeedState:

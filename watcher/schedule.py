@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher.alerts.sender import Sender
 from watcher.config import Config
 from watcher.errors import StoreError
 from watcher.models import FeedConfig
@@ -26,6 +27,7 @@ log = logging.getLogger("watcher.schedule")
 
 PRUNE_INTERVAL = timedelta(hours=6)
 RULES_POLL_SECONDS = 2.0  # how often rule files are checked for edits
+DELIVERY_POLL_SECONDS = 2.0  # how often the outbox is checked for alerts due
 FIRST_POLL_SPREAD = 2.0  # seconds over which the first polls of all feeds are spread
 
 
@@ -39,12 +41,14 @@ class Service:
         store: Store,
         *,
         clock: Callable[[], datetime],
+        sender: Sender | None = None,
         drain_seconds: float = 8.0,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
         self.store = store
         self.clock = clock
+        self.sender = sender
         self.drain_seconds = drain_seconds
         self._running: set[asyncio.Task[object]] = set()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -59,6 +63,11 @@ class Service:
             args=[self.prune], id="prune", next_run_time=datetime.now().astimezone(),
             coalesce=True, max_instances=1,
         )  # fmt: skip
+        if self.sender is not None:
+            self.scheduler.add_job(
+                self._tracked, IntervalTrigger(seconds=DELIVERY_POLL_SECONDS),
+                args=[self.sender.deliver_due], id="alerts", coalesce=True, max_instances=1,
+            )  # fmt: skip
         if self.pipeline.rules is not None:
             self.scheduler.add_job(
                 self.pipeline.rules.reload_if_changed, IntervalTrigger(seconds=RULES_POLL_SECONDS),

@@ -22,7 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from watcher.errors import StoreError
-from watcher.models import Assignment, Cluster, FeedConfig, FeedState, Match, Story
+from watcher.models import Alert, Assignment, Cluster, FeedConfig, FeedState, Match, Story
 
 BUSY_TIMEOUT_MS = 5000
 NEVER = datetime.min.replace(tzinfo=UTC)
@@ -106,7 +106,33 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """The alert outbox: one row per subscriber, cluster and channel, written with the match."""
+    db.executescript(
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            subscriber TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            cluster_id INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            story_id TEXT NOT NULL,
+            terms TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sends INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (subscriber, cluster_id, channel)
+        );
+        CREATE INDEX alerts_due ON alerts (status, next_attempt_at);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _FEED_COLUMNS = (
@@ -343,10 +369,16 @@ class Store:
             raise StoreError(f"no cluster {cluster_id}")
         return Cluster(id=cluster_id, lead=members[0], members=members)
 
-    def record_matches(self, matches: Iterable[Match]) -> list[Match]:
-        """Save rule matches; returns those new for their cluster and rule."""
+    def record_matches(
+        self,
+        matches: Iterable[Match],
+        route: Callable[[Match], Iterable[tuple[str, str]]] | None = None,
+    ) -> list[Match]:
+        """Save rule matches and, in the same transaction, the alerts `route` gives for each new
+        one as (subscriber, channel) pairs; a subscriber gets one alert per cluster and channel,
+        whatever the number of rules. Returns the matches new for their cluster and rule."""
         new = []
-        with _translated("saving rule matches"), self.db.atomic():
+        with _translated("saving rule matches and alerts"), self.db.atomic():
             for m in matches:
                 cursor = self.db.execute(
                     "INSERT OR IGNORE INTO matches (cluster_id, rule, story_id, terms, clause, "
@@ -356,7 +388,101 @@ class Store:
                 )  # fmt: skip
                 if cursor.rowcount:
                     new.append(m)
+                    for subscriber, channel in route(m) if route else ():
+                        self._enqueue(m, subscriber, channel)
         return new
+
+    def _enqueue(self, m: Match, subscriber: str, channel: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [subscriber, channel, m.cluster, m.rule, m.story, json.dumps(m.terms),
+             to_text(m.matched_at), to_text(m.matched_at)],
+        )  # fmt: skip
+
+    # -- the alert outbox --------------------------------------------------------------------
+
+    def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
+        """Pending alerts whose next attempt is due, oldest first."""
+        return self._alerts(
+            "WHERE status = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at, id LIMIT ?",
+            [to_text(now), limit],
+        )
+
+    def alerts(self, *, since: datetime | None = None, dead_only: bool = False) -> list[Alert]:
+        where, params = ["1 = 1"], []
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(to_text(since))
+        if dead_only:
+            where.append("status = 'dead'")
+        return self._alerts(
+            f"WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC", params
+        )
+
+    def alert(self, alert_id: int) -> Alert:
+        found = self._alerts("WHERE id = ?", [alert_id])
+        if not found:
+            raise StoreError(f"no alert with id {alert_id}")
+        return found[0]
+
+    def _alerts(self, clause: str, params: list[Any]) -> list[Alert]:
+        with _translated("reading alerts"):
+            rows = self.db.execute_returning_dicts(f"SELECT * FROM alerts {clause}", params)
+        return [_alert_from_row(r) for r in rows]
+
+    def mark_sending(self, alert_id: int) -> None:
+        """Committed before the network call: a crash after it is seen as a repeated send."""
+        with _translated(f"marking alert {alert_id} as sending"), self.db.atomic():
+            self.db.execute(
+                "UPDATE alerts SET status = 'sending', sends = sends + 1 WHERE id = ?", [alert_id]
+            )
+
+    def mark_sent(self, alert_id: int, now: datetime) -> None:
+        with _translated(f"marking alert {alert_id} as sent"), self.db.atomic():
+            self.db.execute(
+                "UPDATE alerts SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                [to_text(now), alert_id],
+            )
+
+    def mark_failed(self, alert_id: int, error: str, retry_at: datetime | None) -> None:
+        """A failed attempt: retried at `retry_at`, or dead (the dead-letter list) when None."""
+        with _translated(f"recording a failure of alert {alert_id}"), self.db.atomic():
+            self.db.execute(
+                "UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?",
+                ["pending" if retry_at else "dead", error, to_text(retry_at), alert_id],
+            )
+
+    def requeue_sending(self) -> int:
+        """On start: alerts a crash left 'sending' are sent again (at least once)."""
+        with _translated("requeueing alerts left sending"), self.db.atomic():
+            return self.db.execute(
+                "UPDATE alerts SET status = 'pending' WHERE status = 'sending'"
+            ).rowcount
+
+    def retry_alert(self, alert_id: int, now: datetime) -> Alert:
+        """Put a dead alert back in the queue, due now, with its attempts counted afresh."""
+        alert = self.alert(alert_id)
+        if alert.status != "dead":
+            raise StoreError(f"alert {alert_id} is {alert.status}, not in the dead-letter list")
+        with _translated(f"requeueing alert {alert_id}"), self.db.atomic():
+            self.db.execute(
+                "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                "WHERE id = ?",
+                [to_text(now), alert_id],
+            )
+        return self.alert(alert_id)
+
+    def story(self, story_id: str) -> Story:
+        with _translated(f"reading story {story_id}"):
+            rows = self.db.execute_returning_dicts(
+                f"SELECT {', '.join(_STORY_COLUMNS)} FROM stories WHERE id = ?", [story_id]
+            )
+        if not rows:
+            raise StoreError(f"no story {story_id}")
+        return _story_from_row(rows[0])
 
     def matches_for(self, cluster: int) -> list[Match]:
         with _translated(f"reading matches of cluster {cluster}"):
@@ -404,6 +530,16 @@ def _feed_from_row(row: dict[str, Any]) -> FeedState:
     }
     values["disabled"] = bool(values["disabled"])
     return FeedState(**values)
+
+
+def _alert_from_row(r: dict[str, Any]) -> Alert:
+    return Alert(
+        id=r["id"], subscriber=r["subscriber"], channel=r["channel"], cluster=r["cluster_id"],
+        rule=r["rule"], story=r["story_id"], terms=json.loads(r["terms"]), status=r["status"],
+        attempts=r["attempts"], sends=r["sends"],
+        next_attempt_at=from_text(r["next_attempt_at"]) or NEVER, last_error=r["last_error"],
+        created_at=from_text(r["created_at"]) or NEVER, sent_at=from_text(r["sent_at"]),
+    )  # fmt: skip
 
 
 def _story_row(story: Story) -> list[Any]:

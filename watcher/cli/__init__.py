@@ -1,7 +1,8 @@
 """The command line: the only package that prints and exits.
 
 Each module adds its commands' parsers and handlers: `service` (run, once), `feeds` (feeds,
-stories, ingest), `clusters` (dedupe, clusters), `rules` (rules check, rules test).
+stories, ingest), `clusters` (dedupe, clusters), `rules` (rules check, rules test),
+`alerts` (alerts, alerts retry, send-test).
 Exit codes: 0 success, 1 a command failed (a feed or input could not be read, a store
 error), 2 invalid usage, an invalid config file or invalid rules.
 """
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from watcher import __version__
-from watcher.cli import clusters, feeds, rules, service
+from watcher.cli import alerts, clusters, feeds, rules, service
 from watcher.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, print_config_problems
 from watcher.config import load_config, resolve_config_path
 from watcher.errors import ConfigError, WatcherError
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how much to log on stderr (default: INFO)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (service, feeds, clusters, rules):
+    for module in (service, feeds, clusters, rules, alerts):
         module.add_parsers(commands)
     return parser
 

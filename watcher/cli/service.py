@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from watcher.alerts import route
+from watcher.alerts.render import Message
+from watcher.alerts.sender import Sender
 from watcher.cli.common import EXIT_FAILED, utc_now, when
 from watcher.config import Config
 from watcher.fetch import Fetcher
-from watcher.models import ClusteredStory, Match, PollOutcome
+from watcher.models import Alert, ClusteredStory, Match, PollOutcome
 from watcher.pipeline import Clusterer, Pipeline
 from watcher.rules.live import LiveRules
 from watcher.schedule import Service
@@ -55,12 +58,16 @@ async def _run_service(config: Config) -> int:
         loop.add_signal_handler(sig, stop.set)
     store = Store(config.state)
     fetcher = Fetcher(config.poll)
+    requeued = store.requeue_sending()
+    if requeued:
+        log.warning("alerts left sending by a crash are sent again count=%d", requeued)
     with _parse_pool() as pool:
         pipeline = build_pipeline(config, store, fetcher, pool)
         if pipeline.rules is not None:
             loop.add_signal_handler(signal.SIGHUP, pipeline.rules.reload)
+        sender = build_sender(config, store, fetcher, pipeline.rules)
         try:
-            await Service(config, pipeline, store, clock=utc_now).run(stop)
+            await Service(config, pipeline, store, clock=utc_now, sender=sender).run(stop)
         finally:
             await fetcher.aclose()
             store.close()
@@ -86,9 +93,12 @@ async def _poll_once(config: Config, *, force: bool) -> list[PollOutcome]:
     fetcher = Fetcher(config.poll)
     try:
         store.sync_feeds(config.feeds)
+        store.requeue_sending()
         with _parse_pool() as pool:
             pipeline = build_pipeline(config, store, fetcher, pool)
-            return await pipeline.run_cycle(config.feeds, force=force)
+            outcomes = await pipeline.run_cycle(config.feeds, force=force)
+        await build_sender(config, store, fetcher, pipeline.rules).deliver_due(limit=10_000)
+        return outcomes
     finally:
         await fetcher.aclose()
         store.close()
@@ -102,16 +112,38 @@ def build_pipeline(
     recovered = clusterer.load()
     if recovered:
         log.info("clustered stories left unclustered count=%d", recovered)
+    rules = LiveRules(config.rules)
+
+    def route_match(match: Match) -> list[tuple[str, str]]:
+        named = {r.name: r for r in rules.matcher.ruleset.rules}
+        return route(match, named, config.subscribers)
+
     return Pipeline(
         store=store,
         fetcher=fetcher,
         settings=config.poll,
         clock=utc_now,
         clusterer=clusterer,
-        rules=LiveRules(config.rules),
+        rules=rules,
+        route=route_match,
         on_new_stories=print_new_stories,
         parse_executor=pool,
     )
+
+
+def build_sender(config: Config, store: Store, fetcher: Fetcher, rules: LiveRules | None) -> Sender:
+    """Alerts go out over the fetcher's client: one pool of connections for the process."""
+    return Sender(
+        store=store, config=config, client=fetcher.client, clock=utc_now, rules=rules,
+        console=print_alert,
+    )  # fmt: skip
+
+
+def print_alert(message: Message, alert: Alert) -> None:
+    """The console channel."""
+    print(f"ALERT {alert.subscriber} (alert {alert.id}): {message.subject}", flush=True)
+    for line in message.text.rstrip().splitlines():
+        print(f"      {line}", flush=True)
 
 
 def _parse_pool() -> ProcessPoolExecutor:

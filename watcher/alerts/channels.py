@@ -1,0 +1,90 @@
+"""Send one rendered alert through one channel. I/O lives here.
+
+Raises `DeliveryError`: transient for what may pass (a refused connection, SMTP 4xx, HTTP
+429 and 5xx, timeouts), permanent for what will not (SMTP 5xx, HTTP 4xx). Slack's 429
+carries its Retry-After. Nothing past this module sees smtplib or httpx errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any
+
+import httpx
+
+from watcher.alerts.render import Message
+from watcher.config import SmtpSettings
+from watcher.errors import DeliveryError
+from watcher.fetch import parse_retry_after
+
+SMTP_TIMEOUT = 30.0
+
+
+async def post_json(
+    client: httpx.AsyncClient, url: str, payload: dict[str, Any], what: str
+) -> None:
+    """POST a JSON payload (Slack's incoming webhook, or a generic JSON webhook)."""
+    try:
+        response = await client.post(url, json=payload)
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"{what}: {type(exc).__name__}: {exc}", transient=True) from exc
+    status = response.status_code
+    if status < 300:
+        return
+    detail = f"{what}: HTTP {status} {response.text[:200]}".strip()
+    if status == 429 or status >= 500:
+        retry = parse_retry_after(response.headers.get("retry-after"))
+        raise DeliveryError(detail, transient=True, retry_after=retry)
+    raise DeliveryError(detail, transient=False)
+
+
+async def send_email(smtp: SmtpSettings, to: str, message: Message, message_id: str) -> None:
+    """Send multipart plain text + HTML through the configured SMTP server."""
+    mail = EmailMessage()
+    mail["Subject"] = message.subject
+    mail["From"] = smtp.sender
+    mail["To"] = to
+    mail["Date"] = formatdate(localtime=False)
+    mail["Message-ID"] = message_id
+    mail.set_content(message.text)
+    mail.add_alternative(message.html, subtype="html")
+    await asyncio.to_thread(_smtp_send, smtp, mail)
+
+
+def _smtp_send(smtp: SmtpSettings, mail: EmailMessage) -> None:
+    where = f"SMTP {smtp.host}:{smtp.port}"
+    try:
+        context = ssl.create_default_context()
+        if smtp.security == "tls":
+            server: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp.host, smtp.port, timeout=SMTP_TIMEOUT, context=context
+            )
+        else:
+            server = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT)
+        with server:
+            if smtp.security == "starttls":
+                server.starttls(context=context)
+            if smtp.username:
+                server.login(smtp.username, smtp.password or "")
+            server.send_message(mail)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        raise DeliveryError(
+            f"{where}: recipient refused: {exc.recipients}",
+            transient=all(400 <= c < 500 for c in codes),
+        ) from exc
+    except smtplib.SMTPResponseException as exc:
+        message = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        raise DeliveryError(
+            f"{where}: {exc.smtp_code} {message}", transient=400 <= exc.smtp_code < 500
+        ) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}", transient=True) from exc

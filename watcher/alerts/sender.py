@@ -1,0 +1,145 @@
+"""Deliver the outbox: due alerts are sent once each, retried with backoff, or dead-lettered.
+
+In: the store (the outbox), the config (subscribers' addresses, SMTP, delivery settings),
+the rules in force (to highlight matched words) and a shared httpx client.
+Out: `Delivery` results; every state change is committed as it happens:
+'sending' (and the send counted) before the network call, 'sent' after it. A crash between
+the two leaves the alert 'sending'; `requeue_sending` on start sends it again. That window,
+a send that reached the channel but was not yet recorded, is the only way an alert repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from watcher.alerts.channels import post_json, send_email
+from watcher.alerts.render import Message, render
+from watcher.config import Config, Subscriber
+from watcher.errors import DeliveryError, StoreError
+from watcher.models import Alert, Cluster
+from watcher.rules.live import LiveRules
+from watcher.store import Store
+
+log = logging.getLogger("watcher.alerts")
+
+Console = Callable[[Message, Alert], None]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    alert: int
+    subscriber: str
+    channel: str
+    outcome: str  # sent | retry | dead
+    error: str | None = None
+
+
+class Sender:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        config: Config,
+        client: httpx.AsyncClient,
+        clock: Callable[[], datetime],
+        rules: LiveRules | None = None,
+        console: Console | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.client = client
+        self.clock = clock
+        self.rules = rules
+        self.console = console
+        self.subscribers = {s.name: s for s in config.subscribers}
+
+    async def deliver_due(self, limit: int = 100) -> list[Delivery]:
+        """Send every alert that is due, one after another (the order they were created)."""
+        return [await self.deliver(alert) for alert in self.store.due_alerts(self.clock(), limit)]
+
+    async def deliver(self, alert: Alert) -> Delivery:
+        subscriber = self.subscribers.get(alert.subscriber)
+        self.store.mark_sending(alert.id)
+        try:
+            if subscriber is None:
+                raise DeliveryError(
+                    f"subscriber {alert.subscriber!r} is no longer configured", transient=False
+                )
+            await self.send(alert, subscriber, self._message(alert))
+        except DeliveryError as exc:
+            return self._failed(alert, exc)
+        self.store.mark_sent(alert.id, self.clock())
+        log.info(
+            "alert sent alert=%d subscriber=%r channel=%s cluster=%d rule=%r",
+            alert.id,
+            alert.subscriber,
+            alert.channel,
+            alert.cluster,
+            alert.rule,
+        )
+        return Delivery(alert.id, alert.subscriber, alert.channel, "sent")
+
+    def _failed(self, alert: Alert, exc: DeliveryError) -> Delivery:
+        delivery = self.config.delivery
+        attempts = alert.attempts + 1
+        retry_at = None
+        if exc.transient and attempts < delivery.max_attempts:
+            delay = min(
+                delivery.retry_base * 2 ** (attempts - 1), delivery.retry_max
+            ) * random.uniform(0.8, 1.2)
+            retry_at = self.clock() + timedelta(seconds=max(delay, exc.retry_after or 0))
+        self.store.mark_failed(alert.id, str(exc), retry_at)
+        outcome = "retry" if retry_at else "dead"
+        log.warning(
+            "alert failed alert=%d subscriber=%r channel=%s attempt=%d outcome=%s error=%r",
+            alert.id, alert.subscriber, alert.channel, attempts, outcome, str(exc),
+        )  # fmt: skip
+        return Delivery(alert.id, alert.subscriber, alert.channel, outcome, str(exc))
+
+    def _message(self, alert: Alert) -> Message:
+        story = self.store.story(alert.story)
+        try:
+            cluster: Cluster | None = self.store.cluster(alert.cluster)
+        except StoreError:
+            cluster = None
+        spans: dict[str, list[tuple[int, int]]] = {"title": [], "summary": []}
+        if self.rules is not None:
+            for match in self.rules.matcher.match(story.title, story.summary, story.source).rules:
+                for hit in match.hits:
+                    spans.setdefault(hit.field, []).append((hit.start, hit.end))
+        return render(alert, story, cluster, spans)
+
+    async def send(self, alert: Alert, subscriber: Subscriber, message: Message) -> None:
+        await send_message(self.config, self.client, self.console, alert, subscriber, message)
+
+
+async def send_message(
+    config: Config,
+    client: httpx.AsyncClient,
+    console: Console | None,
+    alert: Alert,
+    subscriber: Subscriber,
+    message: Message,
+) -> None:
+    """Send one message through the channel `alert.channel` names; raises DeliveryError."""
+    if alert.channel == "slack" and subscriber.slack:
+        await post_json(client, subscriber.slack, message.slack, "Slack webhook")
+    elif alert.channel == "webhook" and subscriber.webhook:
+        await post_json(client, subscriber.webhook, message.json, "webhook")
+    elif alert.channel == "email" and subscriber.email:
+        if config.smtp is None:
+            raise DeliveryError("email channel but no smtp: section in the config", transient=False)
+        message_id = f"<alert-{alert.subscriber}-{alert.cluster}@watcher>".replace(" ", "_")
+        await send_email(config.smtp, subscriber.email, message, message_id)
+    elif alert.channel == "console" and console is not None:
+        console(message, alert)
+    else:
+        raise DeliveryError(
+            f"subscriber {subscriber.name!r} has no {alert.channel} channel now", transient=False
+        )

@@ -1,0 +1,120 @@
+"""`watcher alerts`, `watcher alerts retry` and `watcher send-test`: the outbox, seen and tried."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+import httpx
+
+from watcher.alerts.render import render
+from watcher.alerts.sender import send_message
+from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, since, utc_now, when
+from watcher.cli.service import print_alert
+from watcher.config import Config
+from watcher.errors import DeliveryError
+from watcher.models import Alert, Story
+
+
+def add_parsers(commands: Any) -> None:
+    alerts = commands.add_parser(
+        "alerts",
+        help="list alerts (or only the dead-letter list), or send a dead alert again",
+        description="List the alerts created within --since with their status (pending, "
+        "sending, sent, dead), attempts and last error; --failed shows only the dead-letter "
+        "list. 'watcher alerts retry ID' puts a dead alert back in the queue.",
+    )
+    alerts.add_argument("--failed", action="store_true", help="only alerts in the dead-letter list")
+    alerts.add_argument(
+        "--since", default="24h", help="how far back, e.g. 6h, 24h, 7d (default: 24h)"
+    )
+    alerts.set_defaults(handler=cmd_alerts, needs_config=True)
+    sub = alerts.add_subparsers(dest="alerts_command", metavar="retry")
+    retry = sub.add_parser(
+        "retry",
+        help="send a dead alert again",
+        description="Put an alert of the dead-letter list back in the queue, due now; the "
+        "running service (or the next 'watcher once') delivers it.",
+    )
+    retry.add_argument("alert_id", metavar="ID", type=int)
+    test = commands.add_parser(
+        "send-test",
+        help="send a test alert through each channel of one subscriber",
+        description="Send a test alert through each channel of SUBSCRIBER, now, outside the "
+        "outbox, and say for each channel whether it worked. Exit code 1 when one failed.",
+    )
+    test.add_argument("subscriber", metavar="SUBSCRIBER")
+    test.set_defaults(handler=cmd_send_test, needs_config=True)
+
+
+def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
+    with reading(config.state) as store:
+        if args.alerts_command == "retry":
+            alert = store.retry_alert(args.alert_id, utc_now())
+            print(f"alert {alert.id} ({alert.subscriber}, {alert.channel}) is queued again")
+            return 0
+        alerts = store.alerts(
+            since=None if args.failed else since(args.since), dead_only=args.failed
+        )
+    rows = [
+        [str(a.id), when(a.created_at), a.subscriber, a.channel, a.status, str(a.attempts),
+         str(a.cluster), a.rule, a.last_error or ""]
+        for a in alerts
+    ]  # fmt: skip
+    headers = [
+        "ID",
+        "CREATED",
+        "SUBSCRIBER",
+        "CHANNEL",
+        "STATUS",
+        "ATTEMPTS",
+        "CLUSTER",
+        "RULE",
+        "LAST ERROR",
+    ]
+    print_table(headers, rows)
+    what = "in the dead-letter list" if args.failed else f"created in the last {args.since}"
+    print(f"{len(alerts)} alerts {what}")
+    return 0
+
+
+def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
+    subscriber = next((s for s in config.subscribers if s.name == args.subscriber), None)
+    if subscriber is None:
+        known = ", ".join(s.name for s in config.subscribers) or "none configured"
+        raise UsageError(f"send-test: no subscriber named {args.subscriber!r} (known: {known})")
+    results = asyncio.run(_send_test(config, subscriber.name, subscriber.channels()))
+    for channel, error in results:
+        if error is None:
+            print(f"{channel}: sent a test alert to {subscriber.name}")
+        else:
+            print(f"{channel}: FAILED: {error}", file=sys.stderr)
+    return EXIT_FAILED if any(error for _, error in results) else 0
+
+
+async def _send_test(
+    config: Config, name: str, channels: tuple[str, ...]
+) -> list[tuple[str, str | None]]:
+    now = utc_now()
+    story = Story(
+        id="test", feed="watcher", guid=None, source="watcher", title="Test alert from watcher",
+        summary="If you can read this, this channel works.", link="", published=now, fetched_at=now,
+    )  # fmt: skip
+    subscriber = next(s for s in config.subscribers if s.name == name)
+    results: list[tuple[str, str | None]] = []
+    async with httpx.AsyncClient(timeout=30) as client:
+        for channel in channels:
+            alert = Alert(
+                id=0, subscriber=name, channel=channel, cluster=0, rule="send-test", story="test",
+                terms={}, status="sending", attempts=0, sends=1, next_attempt_at=now,
+                last_error=None, created_at=now, sent_at=None,
+            )  # fmt: skip
+            try:
+                message = render(alert, story, None, {})
+                await send_message(config, client, print_alert, alert, subscriber, message)
+                results.append((channel, None))
+            except DeliveryError as exc:
+                results.append((channel, str(exc)))
+    return results
