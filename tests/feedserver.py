@@ -64,7 +64,7 @@ class FeedServer:
                     with outer.lock:
                         outer.in_flight -= 1
 
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 route = outer.routes.get(self.path.split("?")[0])
                 with outer.lock:

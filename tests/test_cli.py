@@ -27,6 +27,9 @@ COMMANDS = [
     "clusters",
     "rules check",
     "rules test",
+    "alerts",
+    "alerts retry",
+    "send-test",
 ]
 
 

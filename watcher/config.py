@@ -105,6 +105,10 @@ def parse_duration(value: object) -> float:
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")
+
+
 def resolve_config_path(cli_value: str | None) -> Path:
     """The config path: --config, else $WATCHER_CONFIG, else ./watcher.yaml."""
     return Path(cli_value or os.environ.get("WATCHER_CONFIG") or DEFAULT_PATH)
@@ -377,7 +381,7 @@ class _Reader:
     def feeds(
         self, node: yaml.Node | None, poll: PollSettings, backfill: float | None
     ) -> tuple[FeedConfig, ...]:
-        if node is None:
+        if node is None or _is_null(node):
             return ()
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, "feeds", "must be a list of feeds")
@@ -477,7 +481,7 @@ class _Reader:
         return subscriber if name else None
 
     def subscribers(self, node: yaml.Node | None) -> tuple[Subscriber, ...]:
-        if node is None:
+        if node is None or _is_null(node):
             return ()
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, "subscribers", "must be a list of subscribers")

@@ -8,6 +8,7 @@ carries its Retry-After. Nothing past this module sees smtplib or httpx errors.
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -22,6 +23,7 @@ from watcher.errors import DeliveryError
 from watcher.fetch import parse_retry_after
 
 SMTP_TIMEOUT = 30.0
+_POLICY = email.policy.SMTP.clone(max_line_length=998)  # RFC 5322's line limit
 
 
 async def post_json(
@@ -44,7 +46,7 @@ async def post_json(
 
 async def send_email(smtp: SmtpSettings, to: str, message: Message, message_id: str) -> None:
     """Send multipart plain text + HTML through the configured SMTP server."""
-    mail = EmailMessage()
+    mail = EmailMessage(policy=_POLICY)  # subjects are cut at 200 characters: never folded
     mail["Subject"] = message.subject
     mail["From"] = smtp.sender
     mail["To"] = to

@@ -1,0 +1,427 @@
+"""Alerts end to end: routing, rendering, the outbox, retries and dead letters, with a real
+SMTP server (aiosmtpd) and a real HTTP server standing in for Slack, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import Message as EmailMessage
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.conftest import FakeClock
+from tests.feedserver import FeedServer, fixture_bytes, send
+from tests.test_cli import watcher
+from watcher.alerts import follows
+from watcher.alerts.render import render
+from watcher.alerts.sender import Sender
+from watcher.config import Config, load_config
+from watcher.fetch import Fetcher
+from watcher.models import Alert, Story
+from watcher.pipeline import Clusterer, Pipeline
+from watcher.rules.live import LiveRules
+from watcher.rules.model import Rule
+from watcher.rules.query import parse
+from watcher.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller.port, inbox
+    controller.stop()
+
+
+def slack_route(server: FeedServer, answers: list[tuple[int, dict[str, str]]]) -> None:
+    """Answer POSTs to /slack with the given (status, headers) in turn, then 200."""
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        status, headers = answers.pop(0) if answers else (200, {})
+        send(handler, status, b"ok" if status == 200 else b"error", "text/plain", headers)
+
+    server.routes["/slack"] = route
+
+
+def write_config(
+    tmp_path: Path, *, smtp_port: int, slack: str, extra: str = "", backfill: str = "all"
+) -> Path:
+    rules = tmp_path / "rules"
+    rules.mkdir(exist_ok=True)
+    (rules / "r.yaml").write_text(
+        "lists:\n  minerals: [germanium, antimony, gallium]\n"
+        "rules:\n  - name: germanium-news\n    when: '@minerals:\"germanium\"'\n    tags: [metals]\n"
+    )
+    path = tmp_path / "watcher.yaml"
+    path.write_text(
+        f"state: w.db\nrules: rules/\nbackfill: {backfill}\n"
+        f"delivery: {{max_attempts: 3, retry_base: 10s}}\n"
+        f"smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none, from: watcher@test}}\n"
+        "subscribers:\n"
+        f"  - name: analyst\n    follow: [metals]\n    email: analyst@test\n    slack: {slack}\n"
+        + extra
+        + "feeds:\n"
+    )
+    return path
+
+
+def add_feed(config_path: Path, name: str, body: bytes) -> None:
+    feed = config_path.parent / f"{name}.xml"
+    feed.write_bytes(body)
+    with config_path.open("a") as handle:
+        handle.write(f"  - name: {name}\n    url: {feed.as_uri()}\n")
+
+
+class Harness:
+    """Polls the config's feeds through a real pipeline, then delivers with a real sender."""
+
+    def __init__(self, config_path: Path, clock: FakeClock) -> None:
+        self.config: Config = load_config(config_path, env={})
+        self.clock = clock
+        self.store = Store(self.config.state)
+        self.store.sync_feeds(self.config.feeds)
+
+    def poll(self) -> None:
+        from watcher.alerts import route
+
+        async def go() -> None:
+            fetcher = Fetcher(self.config.poll)
+            rules = LiveRules(self.config.rules)
+            named = {r.name: r for r in rules.matcher.ruleset.rules}
+            pipeline = Pipeline(
+                store=self.store, fetcher=fetcher, settings=self.config.poll, clock=self.clock,
+                clusterer=Clusterer(self.store, self.config.clustering, self.clock), rules=rules,
+                route=lambda m: route(m, named, self.config.subscribers),
+            )  # fmt: skip
+            try:
+                await pipeline.run_cycle(self.config.feeds, force=True)
+            finally:
+                await fetcher.aclose()
+
+        asyncio.run(go())
+
+    def deliver(self) -> list:  # type: ignore[type-arg]
+        async def go() -> list:  # type: ignore[type-arg]
+            fetcher = Fetcher(self.config.poll)
+            try:
+                sender = Sender(
+                    store=self.store, config=self.config, client=fetcher.client, clock=self.clock
+                )
+                return await sender.deliver_due()
+            finally:
+                await fetcher.aclose()
+
+        return asyncio.run(go())
+
+
+WIRE = fixture_bytes("wire.rss.xml")  # one germanium story, one antimony story
+REPRINT = (
+    WIRE.replace(b"wire-101", b"reprint-101")
+    .replace(b"id=101", b"id=9101")
+    .replace(b"wire-102", b"reprint-102")
+    .replace(b"id=102", b"id=9102")
+)
+
+
+# -- routing and rendering ---------------------------------------------------------------
+
+
+def rule(
+    name: str = "r", tags: tuple[str, ...] = (), notify: tuple[str, ...] = (), priority: int = 3
+) -> Rule:
+    return Rule(
+        name=name,
+        description="",
+        condition=parse("x"),
+        text="x",
+        tags=tags,
+        notify=notify,
+        priority=priority,
+        path="p",
+        line=1,
+        order=0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("follow", "the_rule", "min_priority", "expected"),
+    [
+        pytest.param(("*",), rule(), 1, True, id="star"),
+        pytest.param(("r",), rule(), 1, True, id="by-name"),
+        pytest.param(("metals",), rule(tags=("metals",)), 1, True, id="by-tag"),
+        pytest.param(("other",), rule(), 1, False, id="not-followed"),
+        pytest.param(("other",), rule(notify=("s",)), 1, True, id="named-by-rule"),
+        pytest.param(("*",), rule(priority=2), 3, False, id="below-min-priority"),
+    ],
+)
+def test_follows(
+    follow: tuple[str, ...], the_rule: Rule, min_priority: int, expected: bool
+) -> None:
+    from watcher.config import Subscriber
+
+    subscriber = Subscriber(name="s", follow=follow, console=True, min_priority=min_priority)
+    assert follows(subscriber, the_rule) is expected
+
+
+def test_slack_message_keeps_within_limits_and_escapes() -> None:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    story = Story(
+        id="s",
+        feed="f",
+        guid=None,
+        source="A & B",
+        title="T" * 300,
+        summary="<b> & " * 1000,
+        link="https://x.test/?a=1&b=2",
+        published=now,
+        fetched_at=now,
+    )
+    alert = Alert(
+        id=1,
+        subscriber="s",
+        channel="slack",
+        cluster=1,
+        rule="r<1>",
+        story="s",
+        terms={},
+        status="pending",
+        attempts=0,
+        sends=0,
+        next_attempt_at=now,
+        last_error=None,
+        created_at=now,
+        sent_at=None,
+    )
+    message = render(alert, story, None, {})
+    header, section, context = message.slack["blocks"]
+    assert len(header["text"]["text"]) <= 150 and len(section["text"]["text"]) <= 3000
+    assert "<b>" not in section["text"]["text"] and "&lt;b&gt; &amp;" in section["text"]["text"]
+    assert (
+        "A &amp; B" in context["elements"][0]["text"]
+        and "r&lt;1&gt;" in context["elements"][0]["text"]
+    )
+    assert "<b>" not in message.html and "&lt;b&gt;" in message.html
+    assert len(message.slack["blocks"]) <= 50
+
+
+# -- end to end ----------------------------------------------------------------------------
+
+
+def test_one_email_and_one_slack_message_per_cluster_and_none_on_a_second_run(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    add_feed(config, "Wire", WIRE)
+    add_feed(config, "Reprints", REPRINT)
+    first = watcher("--config", str(config), "once")
+    assert first.returncode == 0, first.stderr
+    assert len(inbox.messages) == 1 and len(server.posts) == 1  # two stories, one cluster
+    mail = inbox.messages[0]
+    assert (
+        mail["Subject"]
+        == "[watcher] germanium-news: Smelter Group To Start Germanium Output In Ontario"
+    )
+    assert mail["Message-ID"].startswith("<alert-analyst-") and mail.is_multipart()
+    text, html_part = (
+        p.get_payload(decode=True).decode()
+        for p in mail.walk()
+        if p.get_content_maintype() == "text"
+    )
+    assert "*germanium*" in text and "https://wire.test/news.php?id=" in text
+    assert "<mark>germanium</mark>" in html_part
+    payload = json.loads(server.posts[0][1])
+    assert payload["blocks"][0]["type"] == "header" and "Germanium" in payload["text"]
+    second = watcher("--config", str(config), "once")
+    assert second.returncode == 0 and len(inbox.messages) == 1 and len(server.posts) == 1
+
+
+def test_backfill_keeps_an_old_backlog_quiet_on_the_first_poll(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    add_feed(config, "Wire", WIRE)  # its stories are from 10-11 Nov 2026
+    watcher("--config", str(config), "once")
+    assert inbox.messages == [] and server.posts == []
+    rows = watcher(
+        "--config", str(config), "stories", "--since", "1h", "--format", "jsonl"
+    ).stdout.splitlines()
+    assert len(rows) == 2  # stored all the same
+
+
+def test_corpus_gallium_subscriber_gets_one_alert_per_cluster(
+    server: FeedServer, smtp: tuple[int, Inbox], corpus: Path, tmp_path: Path
+) -> None:
+    port, inbox = smtp
+    slack_route(server, [])
+    config = tmp_path / "watcher.yaml"
+    feeds = "".join(
+        f"  - name: {p.stem.split('.')[0]}\n    url: {p.as_uri()}\n"
+        for p in sorted((corpus / "feeds").glob("*.xml"))
+    )
+    config.write_text(
+        f"state: w.db\nrules: {ROOT / 'rules'}\nbackfill: all\n"
+        f"smtp: {{host: 127.0.0.1, port: {port}, security: none, from: watcher@test}}\n"
+        f"subscribers:\n  - name: gallium\n    follow: [gallium-germanium]\n    email: g@test\n    slack: {server.url('/slack')}\n"
+        f"feeds:\n{feeds}"
+    )
+    assert watcher("--config", str(config), "once").returncode == 0
+    labelled = [json.loads(line) for line in (corpus / "stories.jsonl").read_text().splitlines()]
+    events = {
+        d["event"] for d in labelled if {"gallium", "germanium"} & set(d["mentions"]["minerals"])
+    }
+    assert len(inbox.messages) == len(events) == len(server.posts)
+    watcher("--config", str(config), "once")
+    assert len(inbox.messages) == len(events) == len(server.posts)
+
+
+# -- faults --------------------------------------------------------------------------------
+
+
+def test_slack_429_waits_as_told_then_delivers_once(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    slack_route(server, [(429, {"Retry-After": "120"})])
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
+    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    (first,) = harness.deliver()
+    assert first.outcome == "retry"
+    (alert,) = harness.store.alerts()
+    assert alert.next_attempt_at >= clock.now + timedelta(seconds=120)
+    clock.now += timedelta(seconds=60)
+    assert harness.deliver() == [] and len(server.posts) == 1  # not before Retry-After
+    clock.now += timedelta(seconds=200)
+    (second,) = harness.deliver()
+    assert second.outcome == "sent" and len(server.posts) == 2
+    assert harness.store.alerts()[0].status == "sent"
+
+
+def test_smtp_down_then_up_delivers_once(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    port = free_port()
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    config.write_text(config.read_text().replace(f"    slack: {server.url('/slack')}\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    (down,) = harness.deliver()
+    assert down.outcome == "retry" and "SMTP 127.0.0.1" in (down.error or "")
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        clock.now += timedelta(minutes=5)
+        (up,) = harness.deliver()
+        assert up.outcome == "sent" and len(inbox.messages) == 1
+        clock.now += timedelta(hours=1)
+        assert harness.deliver() == [] and len(inbox.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    slack_route(server, [(500, {})] * 10)
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
+    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    outcomes = []
+    for _ in range(3):  # delivery.max_attempts: 3
+        outcomes += [d.outcome for d in harness.deliver()]
+        clock.now += timedelta(hours=2)
+    assert outcomes == ["retry", "retry", "dead"]
+    (alert,) = harness.store.alerts(dead_only=True)
+    assert alert.attempts == 3 and "HTTP 500" in (alert.last_error or "")
+    listed = watcher("--config", str(config), "alerts", "--failed")
+    assert (
+        "dead" in listed.stdout
+        and "HTTP 500" in listed.stdout
+        and "1 alerts in the dead-letter list" in listed.stdout
+    )
+    retried = watcher("--config", str(config), "alerts", "retry", str(alert.id))
+    assert retried.returncode == 0 and harness.store.alert(alert.id).status == "pending"
+
+
+def test_a_permanent_refusal_is_dead_at_once(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    slack_route(server, [(404, {})])
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
+    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    (result,) = harness.deliver()
+    assert result.outcome == "dead" and "HTTP 404" in (result.error or "")
+
+
+def test_an_alert_left_sending_by_a_crash_is_sent_again_and_counted(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
+) -> None:
+    port, inbox = smtp
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    config.write_text(config.read_text().replace(f"    slack: {server.url('/slack')}\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    (alert,) = harness.store.alerts()
+    harness.store.mark_sending(alert.id)  # ... and the process dies before sending
+    harness.store.close()
+    restarted = Harness(config, clock)
+    assert restarted.store.requeue_sending() == 1
+    (result,) = restarted.deliver()
+    assert result.outcome == "sent" and len(inbox.messages) == 1
+    assert restarted.store.alert(alert.id).sends == 2  # the send the crash may have repeated
+
+
+def test_send_test_reports_each_channel(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    port, inbox = smtp
+    slack_route(server, [(404, {})])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    result = watcher("--config", str(config), "send-test", "analyst")
+    assert result.returncode == 1
+    assert "email: sent a test alert to analyst" in result.stdout
+    assert "slack: FAILED: Slack webhook: HTTP 404" in result.stderr
+    assert len(inbox.messages) == 1 and inbox.messages[0]["Subject"].endswith(
+        "Test alert from watcher"
+    )
