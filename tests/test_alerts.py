@@ -425,3 +425,99 @@ def test_send_test_reports_each_channel(
     assert len(inbox.messages) == 1 and inbox.messages[0]["Subject"].endswith(
         "Test alert from watcher"
     )
+
+
+# -- SMTP security ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls(tmp_path: Path):  # type: ignore[no-untyped-def]
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return server_context, ca_file
+
+
+def authenticator(
+    server: object, session: object, envelope: object, mechanism: str, auth_data: object
+):  # type: ignore[no-untyped-def]
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == b"watcher"
+        and auth_data.password == b"s3cret"
+    )
+    return AuthResult(success=ok)
+
+
+def smtp_config(tmp_path: Path, port: int, security: str, ca_file: Path, password: str) -> Path:
+    path = tmp_path / "watcher.yaml"
+    path.write_text(
+        f"state: w.db\nsmtp:\n  host: 127.0.0.1\n  port: {port}\n  security: {security}\n"
+        f"  username: watcher\n  password: ${{SMTP_PASSWORD}}\n  from: watcher@test\n  ca_file: {ca_file}\n  timeout: 3s\n"
+        "subscribers:\n  - name: analyst\n    email: analyst@test\n"
+    )
+    return path
+
+
+def test_email_over_starttls_with_auth(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
+    server_context, ca_file = tls
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_required=True,
+        tls_context=server_context,
+        require_starttls=True,
+    )
+    controller.start()
+    try:
+        config = smtp_config(tmp_path, controller.port, "starttls", ca_file, "s3cret")
+        good = watcher(
+            "--config", str(config), "send-test", "analyst", env={"SMTP_PASSWORD": "s3cret"}
+        )
+        assert good.returncode == 0, good.stderr
+        assert len(inbox.messages) == 1
+        bad = watcher(
+            "--config", str(config), "send-test", "analyst", env={"SMTP_PASSWORD": "wrong"}
+        )
+        assert bad.returncode == 1 and "email: FAILED: SMTP 127.0.0.1" in bad.stderr
+        assert "wrong" not in bad.stderr  # the password is never shown
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_email_refuses_a_server_certificate_it_does_not_trust(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
+    server_context, _ = tls
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=server_context,
+        require_starttls=True,
+    )
+    controller.start()
+    try:
+        other_ca = tmp_path / "other.pem"
+        import trustme
+
+        trustme.CA().cert_pem.write_to_path(str(other_ca))
+        config = smtp_config(tmp_path, controller.port, "starttls", other_ca, "x")
+        result = watcher(
+            "--config", str(config), "send-test", "analyst", env={"SMTP_PASSWORD": "x"}
+        )
+        assert result.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in result.stderr
+        assert inbox.messages == []
+    finally:
+        controller.stop()

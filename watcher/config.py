@@ -52,6 +52,8 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = None
     sender: str = "watcher@localhost"
+    ca_file: Path | None = None  # trust this CA (PEM) as well, for a server with a private CA
+    timeout: float = 30.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -432,7 +434,7 @@ class _Reader:
     def smtp(self, node: yaml.Node | None) -> SmtpSettings | None:
         if node is None:
             return None
-        keys = {"host", "port", "security", "username", "password", "from"}
+        keys = {"host", "port", "security", "username", "password", "from", "ca_file", "timeout"}
         m = self.mapping(node, "smtp", keys)
         host = self.string(m.get("host"), "smtp.host", required=True)
         security = self.string(m.get("security"), "smtp.security") or "starttls"
@@ -446,6 +448,8 @@ class _Reader:
             username=self.string(m.get("username"), "smtp.username"),
             password=self.string(m.get("password"), "smtp.password"),
             sender=self.string(m.get("from"), "smtp.from") or "watcher@localhost",
+            ca_file=self.file_path(m["ca_file"], "smtp.ca_file", "") if "ca_file" in m else None,
+            timeout=self.duration(m.get("timeout"), "smtp.timeout", 30.0, 1),
         )
 
     def subscriber(self, item: yaml.Node, where: str) -> Subscriber | None:

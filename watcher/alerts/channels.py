@@ -22,7 +22,6 @@ from watcher.config import SmtpSettings
 from watcher.errors import DeliveryError
 from watcher.fetch import parse_retry_after
 
-SMTP_TIMEOUT = 30.0
 _POLICY = email.policy.SMTP.clone(max_line_length=998)  # RFC 5322's line limit
 
 
@@ -61,12 +60,14 @@ def _smtp_send(smtp: SmtpSettings, mail: EmailMessage) -> None:
     where = f"SMTP {smtp.host}:{smtp.port}"
     try:
         context = ssl.create_default_context()
+        if smtp.ca_file is not None:
+            context.load_verify_locations(cafile=str(smtp.ca_file))
         if smtp.security == "tls":
             server: smtplib.SMTP = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=SMTP_TIMEOUT, context=context
+                smtp.host, smtp.port, timeout=smtp.timeout, context=context
             )
         else:
-            server = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT)
+            server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         with server:
             if smtp.security == "starttls":
                 server.starttls(context=context)
