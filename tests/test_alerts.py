@@ -521,3 +521,62 @@ def test_email_refuses_a_server_certificate_it_does_not_trust(tmp_path: Path, tl
         assert inbox.messages == []
     finally:
         controller.stop()
+
+
+def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def slow_then_fast(handler: BaseHTTPRequestHandler) -> None:
+        if len(server.posts) == 1:
+            release.wait(20)  # hold the first send open: the process dies during it
+        send(handler, 200, b"ok", "text/plain")
+
+    server.routes["/slack"] = slow_then_fast
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
+    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+    add_feed(config, "Wire", WIRE)
+    db = tmp_path / "w.db"
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "watcher", "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def alert_row() -> tuple[str, int] | None:
+        try:
+            return sqlite3.connect(db).execute("SELECT status, sends FROM alerts").fetchone()
+        except sqlite3.Error:
+            return None
+
+    def wait_for(condition, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not condition():
+            time.sleep(0.2)
+        assert condition()
+
+    first = start()
+    try:
+        wait_for(lambda: alert_row() == ("sending", 1) and len(server.posts) == 1)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        first.kill()
+        release.set()
+    second = start()
+    try:
+        wait_for(lambda: alert_row() == ("sent", 2))
+        assert len(server.posts) == 2  # at least once: the killed send had reached the stand-in
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(10)
