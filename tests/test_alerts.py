@@ -20,8 +20,8 @@ from aiosmtpd.controller import Controller
 from tests.conftest import FakeClock
 from tests.feedserver import FeedServer, fixture_bytes, send
 from tests.test_cli import watcher
-from watcher.alerts import follows
 from watcher.alerts.render import render
+from watcher.alerts.routing import follows
 from watcher.alerts.sender import Sender
 from watcher.config import Config, load_config
 from watcher.fetch import Fetcher
@@ -71,14 +71,20 @@ def slack_route(server: FeedServer, answers: list[tuple[int, dict[str, str]]]) -
     server.routes["/slack"] = route
 
 
+GERMANIUM_RULE = (
+    "  - name: germanium-news\n    when: '@minerals:\"germanium\"'\n    tags: [metals]\n"
+)
+ANTIMONY_RULE = "  - name: antimony-news\n    when: '@minerals:\"antimony\"'\n    tags: [metals]\n"
+
+
 def write_config(
-    tmp_path: Path, *, smtp_port: int, slack: str, extra: str = "", backfill: str = "all"
-) -> Path:
+    tmp_path: Path, *, smtp_port: int, slack: str, extra: str = "", backfill: str = "all",
+    rules_yaml: str = GERMANIUM_RULE,
+) -> Path:  # fmt: skip
     rules = tmp_path / "rules"
     rules.mkdir(exist_ok=True)
     (rules / "r.yaml").write_text(
-        "lists:\n  minerals: [germanium, antimony, gallium]\n"
-        "rules:\n  - name: germanium-news\n    when: '@minerals:\"germanium\"'\n    tags: [metals]\n"
+        "lists:\n  minerals: [germanium, antimony, gallium]\nrules:\n" + rules_yaml
     )
     path = tmp_path / "watcher.yaml"
     path.write_text(
@@ -110,7 +116,7 @@ class Harness:
         self.store.sync_feeds(self.config.feeds)
 
     def poll(self) -> None:
-        from watcher.alerts import route
+        from watcher.alerts.routing import route
 
         async def go() -> None:
             fetcher = Fetcher(self.config.poll)
@@ -221,7 +227,8 @@ def test_slack_message_keeps_within_limits_and_escapes() -> None:
         sent_at=None,
     )
     message = render(alert, story, None, {})
-    header, section, context = message.slack["blocks"]
+    (payload,) = message.slack
+    header, section, context = payload["blocks"]
     assert len(header["text"]["text"]) <= 150 and len(section["text"]["text"]) <= 3000
     assert "<b>" not in section["text"]["text"] and "&lt;b&gt; &amp;" in section["text"]["text"]
     assert (
@@ -229,7 +236,7 @@ def test_slack_message_keeps_within_limits_and_escapes() -> None:
         and "r&lt;1&gt;" in context["elements"][0]["text"]
     )
     assert "<b>" not in message.html and "&lt;b&gt;" in message.html
-    assert len(message.slack["blocks"]) <= 50
+    assert len(payload["blocks"]) <= 50
 
 
 # -- end to end ----------------------------------------------------------------------------
@@ -580,3 +587,181 @@ def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(10)
+
+
+# -- digests and the hourly cap -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "zone", "after", "expected"),
+    [
+        pytest.param(
+            "hourly", "UTC", "2026-11-24T10:20:00+00:00", "2026-11-24T11:00:00+00:00", id="hourly"
+        ),
+        pytest.param(
+            "hourly",
+            "Asia/Kolkata",
+            "2026-11-24T10:20:00+00:00",
+            "2026-11-24T10:30:00+00:00",
+            id="hourly-half-hour-zone",
+        ),
+        pytest.param(
+            "daily 08:00",
+            "Europe/Berlin",
+            "2026-11-24T06:00:00+00:00",
+            "2026-11-24T07:00:00+00:00",
+            id="daily-later-today",
+        ),
+        pytest.param(
+            "daily 08:00",
+            "Europe/Berlin",
+            "2026-11-24T07:00:00+00:00",
+            "2026-11-25T07:00:00+00:00",
+            id="daily-tomorrow",
+        ),
+        pytest.param(
+            "daily 08:00",
+            "Europe/Berlin",
+            "2026-07-01T08:00:00+00:00",
+            "2026-07-02T06:00:00+00:00",
+            id="daily-summer-time",
+        ),
+    ],
+)
+def test_next_digest(spec: str, zone: str, after: str, expected: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from watcher.alerts.digest import next_digest
+
+    assert next_digest(
+        spec, ZoneInfo(zone), datetime.fromisoformat(after)
+    ) == datetime.fromisoformat(expected)
+
+
+DIGEST_SUBSCRIBER = "  - name: reader\n    follow: [metals]\n    mode: digest\n    digest: daily 08:00\n    timezone: Europe/Berlin\n    email: reader@test\n"
+
+
+def test_a_daily_digest_subscriber_gets_one_email_holding_them_all(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
+) -> None:
+    port, inbox = smtp
+    config = write_config(
+        tmp_path,
+        smtp_port=port,
+        slack=server.url("/slack"),
+        extra=DIGEST_SUBSCRIBER,
+        rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE,
+    )
+    config.write_text(
+        config.read_text().replace(
+            "  - name: analyst\n    follow: [metals]\n    email: analyst@test\n",
+            "  - name: analyst\n    follow: [nothing]\n    email: analyst@test\n",
+        )
+    )
+    add_feed(config, "Wire", WIRE)
+    add_feed(config, "Reprints", REPRINT)
+    clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 13:00 in Berlin
+    harness = Harness(config, clock)
+    harness.poll()
+    assert harness.deliver() == [] and inbox.messages == []  # not before 08:00 Berlin
+    clock.now = datetime(2026, 11, 25, 7, 0, 1, tzinfo=UTC)
+    results = harness.deliver()
+    assert [r.outcome for r in results] == ["sent", "sent"] and len(inbox.messages) == 1
+    mail = inbox.messages[0]
+    assert mail["Subject"] == "[watcher] digest for reader: 2 news items"
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert text.index("== antimony-news (1) ==") < text.index("== germanium-news (1) ==")
+    assert (
+        "Antimony Miner Lifts Forecast" in text
+        and "Smelter Group To Start Germanium Output In Ontario" in text
+    )
+    assert "CET" in text  # times on the subscriber's clock
+    clock.now += timedelta(days=1)
+    assert harness.deliver() == [] and len(inbox.messages) == 1
+
+
+def test_alerts_over_the_hourly_cap_roll_into_the_next_hourly_digest(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    slack_route(server, [])
+    config = write_config(
+        tmp_path,
+        smtp_port=free_port(),
+        slack=server.url("/slack"),
+        rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE,
+    )
+    config.write_text(
+        config.read_text().replace("    email: analyst@test\n", "    max_per_hour: 1\n")
+    )
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    first = harness.deliver()
+    assert [r.outcome for r in first] == ["sent"] and len(server.posts) == 1
+    held = [a for a in harness.store.alerts() if a.digest]
+    assert len(held) == 1 and held[0].next_attempt_at == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+    clock.now = datetime(2026, 11, 24, 13, 0, 1, tzinfo=UTC)
+    assert [r.outcome for r in harness.deliver()] == ["sent"] and len(server.posts) == 2
+    assert json.loads(server.posts[1][1])["text"].startswith(
+        "[watcher] digest for analyst: 1 news items"
+    )
+
+
+def test_a_long_slack_digest_is_split_within_50_blocks() -> None:
+    from watcher.alerts.render import render_digest
+
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    items = []
+    for i in range(60):
+        story = Story(
+            id=f"s{i}",
+            feed="f",
+            guid=None,
+            source="Wire",
+            title=f"Story {i}",
+            summary="",
+            link=f"https://x.test/{i}",
+            published=now,
+            fetched_at=now,
+        )
+        alert = Alert(
+            id=i,
+            subscriber="s",
+            channel="slack",
+            cluster=i,
+            rule=f"rule-{i % 3}",
+            story=f"s{i}",
+            terms={},
+            status="pending",
+            attempts=0,
+            sends=0,
+            next_attempt_at=now,
+            last_error=None,
+            created_at=now,
+            sent_at=None,
+            digest=True,
+        )
+        items.append((alert, story, None))
+    message = render_digest("s", items)
+    assert len(message.slack) == 2 and all(len(p["blocks"]) <= 50 for p in message.slack)
+    assert sum(b["type"] == "section" for p in message.slack for b in p["blocks"]) == 60
+    assert message.slack[1]["text"].endswith("(part 2 of 2)")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        pytest.param("    digest: weekly\n", "'weekly' is not a digest schedule", id="schedule"),
+        pytest.param(
+            "    timezone: Mars/Olympus\n", "'Mars/Olympus' is not an IANA time zone", id="zone"
+        ),
+        pytest.param("    mode: sometimes\n", "must be immediate or digest", id="mode"),
+    ],
+)
+def test_subscriber_settings_are_checked(tmp_path: Path, line: str, expected: str) -> None:
+    from watcher.errors import ConfigError
+
+    path = tmp_path / "w.yaml"
+    path.write_text("subscribers:\n  - name: s\n    console: true\n" + line)
+    with pytest.raises(ConfigError, match=expected):
+        load_config(path, env={})

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from watcher.alerts.digest import check_schedule
 from watcher.dedupe import ClusterSettings
 from watcher.errors import ConfigError, ConfigProblem
 from watcher.models import FeedConfig
@@ -68,6 +70,9 @@ class Subscriber:
     webhook: str | None = None  # a URL that gets each alert as JSON
     console: bool = False
     min_priority: int = 1
+    digest: str = "daily 08:00"  # digest mode: hourly, or daily HH:MM
+    timezone: str = "UTC"  # IANA zone: digest times and the times shown in alerts
+    max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
 
     def channels(self) -> tuple[str, ...]:
         found = [c for c in ("email", "slack", "webhook") if getattr(self, c)]
@@ -453,18 +458,28 @@ class _Reader:
         )
 
     def subscriber(self, item: yaml.Node, where: str) -> Subscriber | None:
-        keys = {"name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority"}
+        keys = {
+            "name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority",
+            "digest", "timezone", "max_per_hour",
+        }  # fmt: skip
         m = self.mapping(item, where, keys)
         name = self.string(m.get("name"), f"{where}.name", required=True)
         mode = self.string(m.get("mode"), f"{where}.mode") or "immediate"
-        if mode == "digest":
-            self.problem(
-                m.get("mode"),
-                f"{where}.mode",
-                "digest mode is not supported by this version yet; use immediate",
-            )
-        elif mode != "immediate":
-            self.problem(m.get("mode"), f"{where}.mode", "must be immediate")
+        if mode not in ("immediate", "digest"):
+            self.problem(m.get("mode"), f"{where}.mode", "must be immediate or digest")
+        digest = self.string(m.get("digest"), f"{where}.digest") or "daily 08:00"
+        if (wrong := check_schedule(digest)) is not None:
+            self.problem(m.get("digest"), f"{where}.digest", wrong)
+        timezone = self.string(m.get("timezone"), f"{where}.timezone") or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            wrong = f"{timezone!r} is not an IANA time zone such as Europe/Berlin"
+            self.problem(m.get("timezone"), f"{where}.timezone", wrong)
+            timezone = "UTC"
+        cap = None
+        if "max_per_hour" in m:
+            cap = int(self.number(m["max_per_hour"], f"{where}.max_per_hour", 0, 1)) or None
         console = self.scalar(m["console"], f"{where}.console") if "console" in m else False
         subscriber = Subscriber(
             name=name or "",
@@ -475,6 +490,9 @@ class _Reader:
             webhook=self.string(m.get("webhook"), f"{where}.webhook"),
             console=bool(console),
             min_priority=int(self.number(m.get("min_priority"), f"{where}.min_priority", 1, 1)),
+            digest=digest,
+            timezone=timezone,
+            max_per_hour=cap,
         )
         for key in ("slack", "webhook"):
             url = getattr(subscriber, key)

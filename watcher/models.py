@@ -160,6 +160,19 @@ class Alert:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    digest: bool = False  # delivered with others in one digest message
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertPlan:
+    """An alert a new match makes: for whom, through what, when, and whether in a digest."""
+
+    subscriber: str
+    channel: str
+    due: datetime
+    digest: bool = False
+    cap: int | None = None  # at most this many immediate alerts an hour ...
+    overflow_due: datetime | None = None  # ... the rest go in a digest at this time
 
 
 PollStatus = Literal["new", "not_modified", "unchanged", "failed", "gone", "skipped"]

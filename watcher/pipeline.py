@@ -23,6 +23,7 @@ from watcher.dedupe import ClusterIndex, ClusterSettings, fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
 from watcher.fetch import Fetcher
 from watcher.models import (
+    AlertPlan,
     ClusteredStory,
     FeedConfig,
     FeedState,
@@ -114,7 +115,7 @@ class Pipeline:
         clock: Clock,
         clusterer: Clusterer | None = None,
         rules: LiveRules | None = None,
-        route: Callable[[Match], Iterable[tuple[str, str]]] | None = None,
+        route: Callable[[Match], Iterable[AlertPlan]] | None = None,
         on_new_stories: NewStoriesHandler | None = None,
         parse_executor: Executor | None = None,
     ) -> None:
@@ -272,9 +273,9 @@ def _backlog(
 
 
 def _quieted(
-    route: Callable[[Match], Iterable[tuple[str, str]]], quiet: set[str]
-) -> Callable[[Match], Iterable[tuple[str, str]]]:
-    def routed(match: Match) -> Iterable[tuple[str, str]]:
+    route: Callable[[Match], Iterable[AlertPlan]], quiet: set[str]
+) -> Callable[[Match], Iterable[AlertPlan]]:
+    def routed(match: Match) -> Iterable[AlertPlan]:
         return () if match.story in quiet else route(match)
 
     return routed

@@ -15,14 +15,23 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from watcher.errors import StoreError
-from watcher.models import Alert, Assignment, Cluster, FeedConfig, FeedState, Match, Story
+from watcher.models import (
+    Alert,
+    AlertPlan,
+    Assignment,
+    Cluster,
+    FeedConfig,
+    FeedState,
+    Match,
+    Story,
+)
 
 BUSY_TIMEOUT_MS = 5000
 NEVER = datetime.min.replace(tzinfo=UTC)
@@ -132,7 +141,12 @@ def _v4(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    """Alerts delivered together in a digest."""
+    db.execute("ALTER TABLE alerts ADD COLUMN digest INTEGER NOT NULL DEFAULT 0")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _FEED_COLUMNS = (
@@ -372,7 +386,7 @@ class Store:
     def record_matches(
         self,
         matches: Iterable[Match],
-        route: Callable[[Match], Iterable[tuple[str, str]]] | None = None,
+        route: Callable[[Match], Iterable[AlertPlan]] | None = None,
     ) -> list[Match]:
         """Save rule matches and, in the same transaction, the alerts `route` gives for each new
         one as (subscriber, channel) pairs; a subscriber gets one alert per cluster and channel,
@@ -388,16 +402,25 @@ class Store:
                 )  # fmt: skip
                 if cursor.rowcount:
                     new.append(m)
-                    for subscriber, channel in route(m) if route else ():
-                        self._enqueue(m, subscriber, channel)
+                    for plan in route(m) if route else ():
+                        self._enqueue(m, plan)
         return new
 
-    def _enqueue(self, m: Match, subscriber: str, channel: str) -> None:
+    def _enqueue(self, m: Match, plan: AlertPlan) -> None:
+        due, digest = plan.due, plan.digest
+        if plan.cap is not None and plan.overflow_due is not None:
+            sent_lately = self.db.execute(
+                "SELECT COUNT(*) FROM alerts WHERE subscriber = ? AND channel = ? AND digest = 0 "
+                "AND created_at > ?",
+                [plan.subscriber, plan.channel, to_text(m.matched_at - timedelta(hours=1))],
+            ).fetchone()[0]
+            if sent_lately >= plan.cap:  # over the hourly cap: into the next hourly digest
+                due, digest = plan.overflow_due, True
         self.db.execute(
             "INSERT OR IGNORE INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
-            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [subscriber, channel, m.cluster, m.rule, m.story, json.dumps(m.terms),
-             to_text(m.matched_at), to_text(m.matched_at)],
+            "next_attempt_at, created_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [plan.subscriber, plan.channel, m.cluster, m.rule, m.story, json.dumps(m.terms),
+             to_text(due), to_text(m.matched_at), int(digest)],
         )  # fmt: skip
 
     # -- the alert outbox --------------------------------------------------------------------
@@ -539,6 +562,7 @@ def _alert_from_row(r: dict[str, Any]) -> Alert:
         attempts=r["attempts"], sends=r["sends"],
         next_attempt_at=from_text(r["next_attempt_at"]) or NEVER, last_error=r["last_error"],
         created_at=from_text(r["created_at"]) or NEVER, sent_at=from_text(r["sent_at"]),
+        digest=bool(r["digest"]),
     )  # fmt: skip
 
 

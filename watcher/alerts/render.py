@@ -10,11 +10,15 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from watcher.models import Alert, Cluster, Story
 
+UTC_ZONE = ZoneInfo("UTC")
+
 HEADER_MAX = 150
 SECTION_MAX = 3000
+BLOCKS_MAX = 50
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class Message:
     subject: str
     text: str
     html: str
-    slack: dict[str, Any]
+    slack: list[dict[str, Any]]  # one Slack message each; a long digest is split
     json: dict[str, Any]
 
 
@@ -46,12 +50,16 @@ def _marked(text: str, spans: list[tuple[int, int]], start: str, end: str, escap
 
 
 def render(
-    alert: Alert, story: Story, cluster: Cluster | None, spans: dict[str, list[tuple[int, int]]]
+    alert: Alert,
+    story: Story,
+    cluster: Cluster | None,
+    spans: dict[str, list[tuple[int, int]]],
+    zone: ZoneInfo = UTC_ZONE,
 ) -> Message:
     """`spans` maps 'title'/'summary' to the character spans of the matched words."""
     others = [s for s in (cluster.members if cluster else ()) if s.id != story.id]
     also = list(dict.fromkeys(s.source for s in others if s.source != story.source))
-    published = story.published.strftime("%Y-%m-%d %H:%M UTC")
+    published = _local(story, zone)
     terms = "; ".join(f"{k}: {', '.join(v)}" for k, v in alert.terms.items())
     subject = _cut(f"[watcher] {alert.rule}: {story.title}", 200)
     text_lines = [
@@ -81,7 +89,7 @@ def render(
         subject=subject,
         text="\n".join(text_lines) + "\n",
         html=f"<html><body>{body_html}</body></html>",
-        slack=_slack(alert, story, also, terms, spans),
+        slack=[_slack(alert, story, also, terms, spans)],
         json=_json(alert, story, also),
     )
 
@@ -126,3 +134,57 @@ def _json(alert: Alert, story: Story, also: list[str]) -> dict[str, Any]:
         "summary": story.summary, "link": story.link, "source": story.source,
         "published": story.published.isoformat(), "also_reported_by": also,
     }  # fmt: skip
+
+
+def _local(story: Story, zone: ZoneInfo) -> str:
+    return story.published.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+DigestItem = tuple[Alert, Story, Cluster | None]
+
+
+def render_digest(subscriber: str, items: list[DigestItem], zone: ZoneInfo = UTC_ZONE) -> Message:
+    """One message for many alerts, grouped by rule, oldest first within a rule."""
+    by_rule: dict[str, list[DigestItem]] = {}
+    for item in sorted(items, key=lambda i: (i[0].rule, i[1].published)):
+        by_rule.setdefault(item[0].rule, []).append(item)
+    subject = f"[watcher] digest for {subscriber}: {len(items)} news items"
+    text, body, blocks = [subject, ""], [f"<h2>{html.escape(subject)}</h2>"], []
+    for rule, group in by_rule.items():
+        text += [f"== {rule} ({len(group)}) =="]
+        body.append(f"<h3>{html.escape(rule)}</h3><ul>")
+        blocks.append(
+            {"type": "header", "text": {"type": "plain_text", "text": _cut(rule, HEADER_MAX)}}
+        )
+        for _, story, cluster in group:
+            members = cluster.members if cluster else ()
+            also = list(dict.fromkeys(m.source for m in members if m.source != story.source))
+            extra = f" - also reported by {', '.join(also)}" if also else ""
+            when = _local(story, zone)
+            text += [f"- {story.title} ({story.source}, {when}){extra}", f"  {story.link}"]
+            link, title = html.escape(story.link, quote=True), html.escape(story.title)
+            body.append(
+                f'<li><a href="{link}">{title}</a> '
+                f"({html.escape(story.source)}, {when}){html.escape(extra)}</li>"
+            )
+            mrkdwn = (
+                f"<{slack_escape(story.link)}|{slack_escape(story.title)}> · "
+                f"{slack_escape(story.source)}{slack_escape(extra)}"
+            )
+            blocks.append(
+                {"type": "section", "text": {"type": "mrkdwn", "text": _cut(mrkdwn, SECTION_MAX)}}
+            )
+        text.append("")
+        body.append("</ul>")
+    parts = range(0, len(blocks), BLOCKS_MAX)
+    payloads = []
+    for n, start in enumerate(parts):
+        label = f"{subject} (part {n + 1} of {len(parts)})" if len(parts) > 1 else subject
+        payloads.append({"text": label, "blocks": blocks[start : start + BLOCKS_MAX]})
+    return Message(
+        subject=subject,
+        text="\n".join(text) + "\n",
+        html=f"<html><body>{''.join(body)}</body></html>",
+        slack=payloads,
+        json={"subscriber": subscriber, "alerts": [_json(a, s, []) for a, s, _ in items]},
+    )

@@ -15,11 +15,12 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from watcher.alerts.channels import post_json, send_email
-from watcher.alerts.render import Message, render
+from watcher.alerts.render import Message, render, render_digest
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, StoreError
 from watcher.models import Alert, Cluster
@@ -59,9 +60,52 @@ class Sender:
         self.console = console
         self.subscribers = {s.name: s for s in config.subscribers}
 
-    async def deliver_due(self, limit: int = 100) -> list[Delivery]:
-        """Send every alert that is due, one after another (the order they were created)."""
-        return [await self.deliver(alert) for alert in self.store.due_alerts(self.clock(), limit)]
+    async def deliver_due(self, limit: int = 1000) -> list[Delivery]:
+        """Send every alert that is due: one by one, and each subscriber's digest as one."""
+        due = self.store.due_alerts(self.clock(), limit)
+        digests: dict[tuple[str, str], list[Alert]] = {}
+        results = []
+        for alert in due:
+            if alert.digest:
+                digests.setdefault((alert.subscriber, alert.channel), []).append(alert)
+            else:
+                results.append(await self.deliver(alert))
+        for group in digests.values():
+            results += await self.deliver_digest(group)
+        return results
+
+    async def deliver_digest(self, alerts: list[Alert]) -> list[Delivery]:
+        """One message for all of a subscriber's due digest alerts on one channel."""
+        first = alerts[0]
+        subscriber = self.subscribers.get(first.subscriber)
+        for alert in alerts:
+            self.store.mark_sending(alert.id)
+        try:
+            if subscriber is None:
+                raise DeliveryError(
+                    f"subscriber {first.subscriber!r} is no longer configured", transient=False
+                )
+            items = [(a, self.store.story(a.story), self._cluster(a)) for a in alerts]
+            message = render_digest(subscriber.name, items, ZoneInfo(subscriber.timezone))
+            await self.send(first, subscriber, message)
+        except DeliveryError as exc:
+            return [self._failed(alert, exc) for alert in alerts]
+        now = self.clock()
+        for alert in alerts:
+            self.store.mark_sent(alert.id, now)
+        log.info(
+            "digest sent subscriber=%r channel=%s alerts=%d",
+            first.subscriber,
+            first.channel,
+            len(alerts),
+        )
+        return [Delivery(a.id, a.subscriber, a.channel, "sent") for a in alerts]
+
+    def _cluster(self, alert: Alert) -> Cluster | None:
+        try:
+            return self.store.cluster(alert.cluster)
+        except StoreError:
+            return None
 
     async def deliver(self, alert: Alert) -> Delivery:
         subscriber = self.subscribers.get(alert.subscriber)
@@ -104,16 +148,15 @@ class Sender:
 
     def _message(self, alert: Alert) -> Message:
         story = self.store.story(alert.story)
-        try:
-            cluster: Cluster | None = self.store.cluster(alert.cluster)
-        except StoreError:
-            cluster = None
+        cluster = self._cluster(alert)
         spans: dict[str, list[tuple[int, int]]] = {"title": [], "summary": []}
         if self.rules is not None:
             for match in self.rules.matcher.match(story.title, story.summary, story.source).rules:
                 for hit in match.hits:
                     spans.setdefault(hit.field, []).append((hit.start, hit.end))
-        return render(alert, story, cluster, spans)
+        subscriber = self.subscribers.get(alert.subscriber)
+        zone = ZoneInfo(subscriber.timezone if subscriber else "UTC")
+        return render(alert, story, cluster, spans, zone)
 
     async def send(self, alert: Alert, subscriber: Subscriber, message: Message) -> None:
         await send_message(self.config, self.client, self.console, alert, subscriber, message)
@@ -129,7 +172,8 @@ async def send_message(
 ) -> None:
     """Send one message through the channel `alert.channel` names; raises DeliveryError."""
     if alert.channel == "slack" and subscriber.slack:
-        await post_json(client, subscriber.slack, message.slack, "Slack webhook")
+        for payload in message.slack:
+            await post_json(client, subscriber.slack, payload, "Slack webhook")
     elif alert.channel == "webhook" and subscriber.webhook:
         await post_json(client, subscriber.webhook, message.json, "webhook")
     elif alert.channel == "email" and subscriber.email:

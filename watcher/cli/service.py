@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from watcher.alerts import route
 from watcher.alerts.render import Message
+from watcher.alerts.routing import route
 from watcher.alerts.sender import Sender
 from watcher.cli.common import EXIT_FAILED, utc_now, when
 from watcher.config import Config
 from watcher.fetch import Fetcher
-from watcher.models import Alert, ClusteredStory, Match, PollOutcome
+from watcher.models import Alert, AlertPlan, ClusteredStory, Match, PollOutcome
 from watcher.pipeline import Clusterer, Pipeline
 from watcher.rules.live import LiveRules
 from watcher.schedule import Service
@@ -114,7 +114,7 @@ def build_pipeline(
         log.info("clustered stories left unclustered count=%d", recovered)
     rules = LiveRules(config.rules)
 
-    def route_match(match: Match) -> list[tuple[str, str]]:
+    def route_match(match: Match) -> list[AlertPlan]:
         named = {r.name: r for r in rules.matcher.ruleset.rules}
         return route(match, named, config.subscribers)
 

@@ -1,0 +1,50 @@
+"""Which alerts a new match makes: the subscribers that follow its rule, on every channel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from watcher.alerts.digest import next_digest, next_hour
+from watcher.config import Subscriber
+from watcher.models import AlertPlan, Match
+from watcher.rules.model import Rule
+
+
+def follows(subscriber: Subscriber, rule: Rule) -> bool:
+    """A subscriber follows a rule by name, by one of its tags, by "*", or is named by it."""
+    wanted = set(subscriber.follow)
+    named = "*" in wanted or rule.name in wanted or bool(wanted & set(rule.tags))
+    return (named or subscriber.name in rule.notify) and rule.priority >= subscriber.min_priority
+
+
+def route(
+    match: Match, rules: dict[str, Rule], subscribers: Iterable[Subscriber]
+) -> list[AlertPlan]:
+    """The alerts a new match makes; none for a rule no longer loaded."""
+    rule = rules.get(match.rule)
+    if rule is None:
+        return []
+    return [plan for s in subscribers if follows(s, rule) for plan in _plans(s, match.matched_at)]
+
+
+def _plans(subscriber: Subscriber, now: datetime) -> list[AlertPlan]:
+    zone = ZoneInfo(subscriber.timezone)
+    if subscriber.mode == "digest":
+        due, digest = next_digest(subscriber.digest, zone, now), True
+    else:
+        due, digest = now, False
+    cap = subscriber.max_per_hour if not digest else None
+    overflow = next_hour(zone, now) if cap else None
+    return [
+        AlertPlan(
+            subscriber=subscriber.name,
+            channel=channel,
+            due=due,
+            digest=digest,
+            cap=cap,
+            overflow_due=overflow,
+        )
+        for channel in subscriber.channels()
+    ]
