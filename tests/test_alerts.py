@@ -765,3 +765,41 @@ def test_subscriber_settings_are_checked(tmp_path: Path, line: str, expected: st
     path.write_text("subscribers:\n  - name: s\n    console: true\n" + line)
     with pytest.raises(ConfigError, match=expected):
         load_config(path, env={})
+
+
+def test_corpus_daily_digest_subscriber_gets_one_email_holding_every_gallium_cluster(
+    smtp: tuple[int, Inbox], corpus: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    port, inbox = smtp
+    config = tmp_path / "watcher.yaml"
+    feeds = "".join(
+        f"  - name: {p.stem.split('.')[0]}\n    url: {p.as_uri()}\n"
+        for p in sorted((corpus / "feeds").glob("*.xml"))
+    )
+    config.write_text(
+        f"state: w.db\nrules: {ROOT / 'rules'}\nbackfill: all\n"
+        f"smtp: {{host: 127.0.0.1, port: {port}, security: none, from: watcher@test}}\n"
+        "subscribers:\n  - name: daily\n    follow: [gallium-germanium]\n    mode: digest\n    digest: daily 08:00\n    email: d@test\n"
+        f"feeds:\n{feeds}"
+    )
+    harness = Harness(config, clock)
+    harness.poll()
+    assert harness.deliver() == []
+    clock.now = clock.now.replace(hour=8, minute=0, second=1) + timedelta(days=1)
+    results = harness.deliver()
+    labelled = [json.loads(line) for line in (corpus / "stories.jsonl").read_text().splitlines()]
+    events = {
+        d["event"] for d in labelled if {"gallium", "germanium"} & set(d["mentions"]["minerals"])
+    }
+    assert len(results) == len(events) and len(inbox.messages) == 1
+    assert inbox.messages[0]["Subject"] == f"[watcher] digest for daily: {len(events)} news items"
+    assert inbox.messages[0]["Message-ID"].startswith("<digest-daily-")
+
+
+def test_a_feed_can_override_backfill(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "backfill: 6h\nfeeds:\n  - name: A\n    url: https://a.test/\n  - name: B\n    url: https://b.test/\n    backfill: all\n  - name: C\n    url: https://c.test/\n    backfill: 2d\n"
+    )
+    a, b, c = load_config(path, env={}).feeds
+    assert (a.backfill, b.backfill, c.backfill) == (6 * 3600, None, 2 * 86400)

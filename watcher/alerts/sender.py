@@ -179,7 +179,12 @@ async def send_message(
     elif alert.channel == "email" and subscriber.email:
         if config.smtp is None:
             raise DeliveryError("email channel but no smtp: section in the config", transient=False)
-        message_id = f"<alert-{alert.subscriber}-{alert.cluster}@watcher>".replace(" ", "_")
+        kind = (
+            f"digest-{alert.subscriber}-{alert.id}"
+            if alert.digest
+            else f"alert-{alert.subscriber}-{alert.cluster}"
+        )
+        message_id = f"<{kind}@watcher>".replace(" ", "_")  # stable across retries
         await send_email(config.smtp, subscriber.email, message, message_id)
     elif alert.channel == "console" and console is not None:
         console(message, alert)
