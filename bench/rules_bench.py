@@ -2,11 +2,12 @@
 
 Rules are generated YAML files, loaded, validated and compiled as the service does; each
 combines words, phrases, wildcards, NEAR, NOT, field scopes and a term list of 500 firms.
-Two workloads: "entity" rules are shaped like operators' rules: a name (one of 20,000
-invented places, or a firm of the list) with topic words drawn from 500 words of English
-rank 1,000-5,000 (as "deal", "export*", "mine"); "common words" rules draw every word from
-English ranks 1,000-30,000, so nearly every word of a story is some rule's word: a worst case. Stories are 3 KB of Zipf-distributed English
-(wordfreq's top 30,000 words) with firm and place names mixed in.
+Two workloads: "entity" rules are shaped like operators' rules, every branch naming one of
+20,000 invented places or a firm of the list, with topic words drawn from 500 words of
+English rank 1,000-5,000 (as "deal", "export*", "mine"); "common words" rules draw every
+word from English ranks 1,000-30,000, so nearly every word of a story is some rule's word:
+a worst case. Stories are 3 KB of Zipf-distributed English (wordfreq's top 30,000 words)
+with firm and place names mixed in.
 
     python -m bench.rules_bench            # 100, 1,000 and 10,000 rules, both workloads
 """

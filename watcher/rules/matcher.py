@@ -18,7 +18,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import ahocorasick
@@ -44,11 +44,17 @@ def _fold_char(char: str) -> str:
     return stripped if len(stripped) == 1 else char
 
 
+_FOLD: dict[int, str] = {}  # every character met so far -> its folded form
+
+
 def fold(text: str) -> str:
     """The text with quotes, dashes, spaces and diacritics folded, same length as the input."""
     if text.isascii():
         return text.translate(_TRANSLATE)
-    return "".join(_fold_char(c) for c in text)
+    for char in set(text):
+        if ord(char) not in _FOLD:
+            _FOLD[ord(char)] = _fold_char(char)
+    return text.translate(_FOLD)
 
 
 def lower_same_length(text: str) -> str:
@@ -98,7 +104,6 @@ class RuleMatch:
 class StoryMatch:
     rules: tuple[RuleMatch, ...]
     terms: dict[str, tuple[str, ...]]  # list name -> canonical names found in title + summary
-    hits: dict[str, tuple[Hit, ...]] = field(default_factory=dict)  # by field, for highlighting
 
 
 class Matcher:
@@ -117,6 +122,7 @@ class Matcher:
         self.always: list[Rule] = []
         self.by_atom: dict[AtomKey, list[Rule]] = defaultdict(list)
         self.needs: dict[str, list[frozenset[AtomKey]]] = {}
+        self.word_atoms: dict[str, frozenset[AtomKey]] = {}
         for rule in ruleset.rules:
             for words in _words(rule.condition):
                 alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
@@ -125,6 +131,7 @@ class Matcher:
                     _Pattern(_words_key(words), alias, None, _spaced(fold(words.text)).strip()),
                 )
             self.needs[rule.name] = _needs(rule.condition)
+            self.word_atoms[rule.name] = frozenset(_words_key(w) for w in _words(rule.condition))
             triggers = _triggers(rule.condition)
             if triggers is None:
                 self.always.append(rule)
@@ -132,26 +139,38 @@ class Matcher:
                 self.by_atom[atom].append(rule)
         for key, items in patterns.items():
             unique = list({(p.atom, p.alias, p.form): p for p in items}.values())
-            self.automaton.add_word(key, (len(key), not key.endswith(" "), unique))
+            word_keys = tuple(dict.fromkeys(p.atom for p in unique if p.term is None))
+            entries = tuple(p for p in unique if p.term is not None)
+            self.automaton.add_word(key, (len(key), not key.endswith(" "), word_keys, entries))
         if patterns:
             self.automaton.make_automaton()
         self.has_patterns = bool(patterns)
 
     def match(self, title: str, summary: str, source: str = "") -> StoryMatch:
+        """Scan once; wake the rules a hit can satisfy; build hit lists only for their words."""
         hits: dict[AtomKey, list[Hit]] = defaultdict(list)
-        by_field: dict[str, list[Hit]] = {}
+        raw: list[_RawHit] = []
         words = _WordIndex()
         for field_name, text in (("title", title), ("summary", summary), ("source", source)):
-            by_field[field_name] = self._scan(field_name, text, hits, words)
-        rules = {id(r): r for r in self.always}
-        for atom in hits:
+            self._scan(field_name, text, hits, raw, words)
+        present = set(hits)
+        for _, _, _, atoms in raw:
+            present.update(atoms)
+        woken = {id(r): r for r in self.always}
+        for atom in present:
             for rule in self.by_atom.get(atom, ()):
-                rules[id(rule)] = rule
+                woken[id(rule)] = rule
+        rules = [
+            r for r in sorted(woken.values(), key=lambda r: r.order)
+            if not any(present.isdisjoint(group) for group in self.needs[r.name])
+        ]  # fmt: skip
+        needed = set().union(*(self.word_atoms[r.name] for r in rules)) if rules else set()
+        for field_name, start, stop, atoms in raw:
+            for atom in atoms:
+                if atom in needed:
+                    hits[atom].append(Hit(field_name, start, stop))
         matched = []
-        present = hits.keys()
-        for rule in sorted(rules.values(), key=lambda r: r.order):
-            if any(present.isdisjoint(group) for group in self.needs[rule.name]):
-                continue  # an atom the condition cannot hold without is missing
+        for rule in rules:
             result = _evaluate(rule.condition, hits, words)
             if result is not None:
                 clause, evidence = result
@@ -161,43 +180,48 @@ class Matcher:
             if atom[0] == "entry" and any(h.field != "source" for h in atom_hits):
                 terms[atom[1]].add(atom[2])
         return StoryMatch(
-            rules=tuple(matched),
-            terms={k: tuple(sorted(v)) for k, v in terms.items()},
-            hits={k: tuple(v) for k, v in by_field.items()},
+            rules=tuple(matched), terms={k: tuple(sorted(v)) for k, v in terms.items()}
         )
 
     def _scan(
-        self, field_name: str, text: str, hits: dict[AtomKey, list[Hit]], words: _WordIndex
-    ) -> list[Hit]:
+        self,
+        field_name: str,
+        text: str,
+        hits: dict[AtomKey, list[Hit]],
+        raw: list[_RawHit],
+        words: _WordIndex,
+    ) -> None:
         """Find every pattern in one field. The automaton runs over a copy of the text with
         each non-word character turned into a space and a space added at both ends, and its
-        keys are " form " (" form" for a trailing wildcard), so it only finds whole words."""
+        keys are " form " (" form" for a trailing wildcard), so it only finds whole words.
+        Term-list entries are checked (case, exclusions) at once; query words are kept raw."""
         if not text or not self.has_patterns:
-            return []
+            return
         folded = fold(text)
         lowered = lower_same_length(folded)
         spaced = " " + _spaced(lowered) + " "
         cased: str | None = None
         words.texts[field_name] = lowered
-        found = []
-        for end, (length, wildcard, patterns) in self.automaton.iter(spaced):
+        for end, (length, wildcard, word_atoms, entries) in self.automaton.iter(spaced):
             start = end - length + 1  # in `text`: the key's leading space is the padding
             stop = end if wildcard else end - 1
             while wildcard and stop < len(lowered) and lowered[stop].isalnum():
                 stop += 1
-            hit = Hit(field_name, start, stop)
-            for p in patterns:
+            if word_atoms:
+                raw.append((field_name, start, stop, word_atoms))
+            for p in entries:
                 if p.alias.case_sensitive:
                     cased = cased if cased is not None else _spaced(folded)
                     if cased[start:stop] != p.form:
                         continue
                 if p.term is not None and _excluded(p.term, lowered, start, stop):
                     continue
+                hit = Hit(field_name, start, stop)
                 hits[p.atom].append(hit)
-                if p.term is not None:  # an entry also counts for its whole list
-                    hits[("list", p.atom[1])].append(hit)
-                found.append(hit)
-        return found
+                hits[("list", p.atom[1])].append(hit)  # an entry also counts for its list
+
+
+_RawHit = tuple[str, int, int, tuple[AtomKey, ...]]
 
 
 _NON_WORD = re.compile(r"[\W_]")
