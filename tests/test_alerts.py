@@ -804,3 +804,86 @@ def test_a_feed_can_override_backfill(tmp_path: Path) -> None:
     )
     a, b, c = load_config(path, env={}).feeds
     assert (a.backfill, b.backfill, c.backfill) == (6 * 3600, None, 2 * 86400)
+
+
+def test_a_merge_keeps_one_pending_alert_per_subscriber_and_channel(tmp_path: Path) -> None:
+    from watcher.models import Assignment, Match
+
+    store = Store(tmp_path / "w.db")
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    from watcher.models import AlertPlan, FeedConfig
+
+    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
+    stories = [
+        Story(
+            id=f"s{i}",
+            feed="f",
+            guid=None,
+            source=f"S{i}",
+            title=f"T{i}",
+            summary="",
+            link=f"https://x.test/{i}",
+            published=now,
+            fetched_at=now,
+        )
+        for i in range(3)
+    ]
+    store.record_poll(store.feed_state("f"), stories)
+    store.record_assignments(
+        [
+            Assignment(story="s0", cluster=1, level=None),
+            Assignment(story="s1", cluster=2, level=None),
+        ],
+        {},
+        now,
+    )
+
+    def plans(m: Match) -> list[AlertPlan]:
+        return (
+            [
+                AlertPlan(subscriber="a", channel="email", due=now),
+                AlertPlan(subscriber="b", channel="email", due=now),
+            ]
+            if m.cluster == 1
+            else [
+                AlertPlan(subscriber="a", channel="email", due=now),
+                AlertPlan(subscriber="c", channel="slack", due=now),
+            ]
+        )
+
+    store.record_matches(
+        [
+            Match(
+                cluster=1,
+                rule="r",
+                story="s0",
+                terms={},
+                clause="x",
+                ruleset_version="v",
+                matched_at=now,
+            )
+        ],
+        plans,
+    )
+    store.record_matches(
+        [
+            Match(
+                cluster=2,
+                rule="q",
+                story="s1",
+                terms={},
+                clause="x",
+                ruleset_version="v",
+                matched_at=now,
+            )
+        ],
+        plans,
+    )
+    store.record_assignments(
+        [Assignment(story="s2", cluster=1, level="same-event", merged=(2,))], {}, now
+    )
+    assert sorted((a.subscriber, a.channel, a.cluster) for a in store.alerts()) == [
+        ("a", "email", 1),
+        ("b", "email", 1),
+        ("c", "slack", 1),
+    ]

@@ -224,16 +224,37 @@ def test_clusters_persist_and_a_late_reprint_joins_after_restart(tmp_path: Path)
     assert cluster.sources == ("Test Wire", "Asia Wire", "Daily Metal")
 
 
-def test_stories_left_unclustered_by_a_crash_are_clustered_on_load(tmp_path: Path) -> None:
+def test_stories_a_crash_left_unclustered_are_clustered_matched_and_alerted_on_start(
+    tmp_path: Path,
+) -> None:
+    from watcher.alerts.routing import route
+    from watcher.config import PollSettings, Subscriber
+    from watcher.fetch import Fetcher
+    from watcher.pipeline import Pipeline
+    from watcher.rules.live import LiveRules
+
     stories = {s.id: replace(s, feed="f") for s in read_stories(FIXTURE)}
     store = Store(tmp_path / "w.db")
     save(store, stories["tw-u"], stories["mr-u"])  # stored, then the process died
-    clusterer = Clusterer(store, SETTINGS, FakeClock(datetime(2026, 3, 6, tzinfo=UTC)))
-    assert clusterer.load() == 2
-    assert store.cluster(clusterer.index.cluster_for("tw-u") or 0).sources == (
-        "Test Wire",
-        "Metals Review",
-    )
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "r.yaml").write_text("rules:\n  - name: uranium\n    when: uranium\n")
+    live = LiveRules(rules_dir)
+    subscribers = [Subscriber(name="s", console=True)]
+    clock = FakeClock(datetime(2026, 3, 6, tzinfo=UTC))
+    pipeline = Pipeline(
+        store=store, fetcher=Fetcher(PollSettings()), settings=PollSettings(), clock=clock,
+        clusterer=Clusterer(store, SETTINGS, clock), rules=live,
+        route=lambda m: route(m, {r.name: r for r in live.matcher.ruleset.rules}, subscribers),
+    )  # fmt: skip
+    assert pipeline.recover() == 2
+    cluster = pipeline.clusterer.index.cluster_for("tw-u") or 0
+    assert store.cluster(cluster).sources == ("Test Wire", "Metals Review")
+    assert [m.rule for m in store.matches_for(cluster)] == ["uranium"]
+    assert [(a.subscriber, a.channel, a.cluster) for a in store.alerts()] == [
+        ("s", "console", cluster)
+    ]
+    assert pipeline.recover() == 0  # settled once
 
 
 # -- the command line -----------------------------------------------------------------------

@@ -73,11 +73,9 @@ class Clusterer:
         self.clock = clock
         self.index = ClusterIndex(settings, next_cluster=store.next_cluster_id())
 
-    def load(self) -> int:
-        """Rebuild the window from the store; cluster stories a crash left unclustered.
-
-        Returns how many stories were clustered now.
-        """
+    def load(self) -> list[Story]:
+        """Rebuild the window from the store; return the stories a crash left unclustered
+        (stored, then the process died before they were clustered and matched)."""
         since = self.clock() - timedelta(seconds=2 * self.settings.window)
         pending = []
         for story, cluster in self.store.window_stories(since):
@@ -85,8 +83,7 @@ class Clusterer:
                 pending.append(story)
             else:
                 self.index.add_fingerprint(fingerprint(story), cluster)
-        self.cluster(pending)
-        return len(pending)
+        return pending
 
     def cluster(self, stories: Sequence[Story]) -> list[ClusteredStory]:
         """Place new stories in clusters, oldest first, and record where they went."""
@@ -213,12 +210,7 @@ class Pipeline:
                 parsed.warning,
             )
         new = self.store.record_poll(replace(polled, warning=parsed.warning), parsed.stories)
-        clustered = self.clusterer.cluster(new)
-        quiet = _backlog(feed, state, new, now)
-        route = self.route
-        if route is not None and quiet:
-            route = _quieted(route, quiet)
-        matches = self.store.record_matches(self.match_rules(clustered), route)
+        clustered, matches = self.settle(new, quiet=_backlog(feed, state, new, now))
         if clustered and self.on_new_stories is not None:
             handled = self.on_new_stories(clustered, matches)
             if handled is not None:
@@ -232,6 +224,30 @@ class Pipeline:
             clustered=tuple(clustered),
             matches=tuple(matches),
         )
+
+    def settle(
+        self, stories: Sequence[Story], quiet: set[str] | None = None
+    ) -> tuple[list[ClusteredStory], list[Match]]:
+        """Cluster stored stories, match them and write their alerts, in one transaction: a
+        crash leaves them unclustered, and `recover` settles them on the next start."""
+        route = self.route
+        if route is not None and quiet:
+            route = _quieted(route, quiet)
+        with self.store.transaction():
+            clustered = self.clusterer.cluster(stories)
+            matches = self.store.record_matches(self.match_rules(clustered), route)
+        return clustered, matches
+
+    def recover(self) -> int:
+        """On start: settle the stories a crash left stored but unclustered; how many."""
+        pending = self.clusterer.load()
+        if pending:
+            clustered, matches = self.settle(pending)
+            if self.on_new_stories is not None:
+                handled = self.on_new_stories(clustered, matches)
+                if handled is not None:
+                    raise TypeError("recover runs before the event loop: use a plain handler")
+        return len(pending)
 
     def match_rules(self, clustered: Sequence[ClusteredStory]) -> list[Match]:
         """Every rule each new story matches, recorded against the story's cluster."""

@@ -193,6 +193,12 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around several writes; each method's own becomes a savepoint."""
+        with _translated("committing"), self.db.atomic():
+            yield
+
     @property
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
@@ -333,6 +339,16 @@ class Store:
                         [a.cluster, old],
                     )
                     self.db.execute("DELETE FROM matches WHERE cluster_id = ?", [old])
+                    # alerts not yet sent follow the cluster, unless it has one for the same
+                    # subscriber and channel already: one news item, one alert
+                    self.db.execute(
+                        "UPDATE OR IGNORE alerts SET cluster_id = ? "
+                        "WHERE cluster_id = ? AND status = 'pending'",
+                        [a.cluster, old],
+                    )
+                    self.db.execute(
+                        "DELETE FROM alerts WHERE cluster_id = ? AND status = 'pending'", [old]
+                    )
                 self.db.execute(
                     "INSERT OR IGNORE INTO clusters (id, lead_story, created_at, updated_at) "
                     "VALUES (?, ?, ?, ?)",

@@ -109,16 +109,13 @@ def build_pipeline(
 ) -> Pipeline:
     """Every collaborator of a poll, built once; clusters a crash left undone first."""
     clusterer = Clusterer(store, config.clustering, utc_now)
-    recovered = clusterer.load()
-    if recovered:
-        log.info("clustered stories left unclustered count=%d", recovered)
     rules = LiveRules(config.rules)
 
     def route_match(match: Match) -> list[AlertPlan]:
         named = {r.name: r for r in rules.matcher.ruleset.rules}
         return route(match, named, config.subscribers)
 
-    return Pipeline(
+    pipeline = Pipeline(
         store=store,
         fetcher=fetcher,
         settings=config.poll,
@@ -129,6 +126,10 @@ def build_pipeline(
         on_new_stories=print_new_stories,
         parse_executor=pool,
     )
+    recovered = pipeline.recover()
+    if recovered:
+        log.info("settled stories a crash left unclustered count=%d", recovered)
+    return pipeline
 
 
 def build_sender(config: Config, store: Store, fetcher: Fetcher, rules: LiveRules | None) -> Sender:
