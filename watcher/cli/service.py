@@ -32,16 +32,18 @@ def add_parsers(commands: Any) -> None:
         "run",
         help="run the long-lived service: poll every feed on its schedule until SIGTERM/SIGINT",
         description="Run the service: poll each configured feed at its interval, store new "
-        "stories, cluster them, match them against the rules and print them on the console. "
-        "Rule files are checked for edits every 2 s; SIGHUP reloads them at once. SIGTERM or "
-        "SIGINT stops it cleanly.",
+        "stories, cluster them, match them against the rules, print them on the console and "
+        "deliver the alerts due every 2 s. Rule files are checked for edits every 2 s; SIGHUP "
+        "reloads them at once. Alerts a crash left 'sending' are sent again on start. SIGTERM "
+        "or SIGINT stops it cleanly.",
     )
     run.set_defaults(handler=cmd_run, needs_config=True)
     once = commands.add_parser(
         "once",
-        help="poll every due feed once, store and print new stories, then exit (for cron)",
+        help="poll every due feed once, deliver the alerts due, then exit (for cron)",
         description="Poll every feed that is due (not disabled, not backing off) once, store, "
-        "cluster and match new stories, print them, and exit. Exit code 1 when a feed failed.",
+        "cluster and match new stories, print them, deliver every alert due, and exit. Exit "
+        "code 1 when a feed failed.",
     )
     once.add_argument("--force", action="store_true", help="also poll feeds that are backing off")
     once.set_defaults(handler=cmd_once, needs_config=True)
