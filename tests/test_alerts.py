@@ -834,7 +834,6 @@ def test_a_merge_keeps_one_pending_alert_per_subscriber_and_channel(tmp_path: Pa
             Assignment(story="s0", cluster=1, level=None),
             Assignment(story="s1", cluster=2, level=None),
         ],
-        {},
         now,
     )
 
@@ -880,7 +879,7 @@ def test_a_merge_keeps_one_pending_alert_per_subscriber_and_channel(tmp_path: Pa
         plans,
     )
     store.record_assignments(
-        [Assignment(story="s2", cluster=1, level="same-event", merged=(2,))], {}, now
+        [Assignment(story="s2", cluster=1, level="same-event", merged=(2,))], now
     )
     assert sorted((a.subscriber, a.channel, a.cluster) for a in store.alerts()) == [
         ("a", "email", 1),

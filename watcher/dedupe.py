@@ -490,7 +490,7 @@ def cluster_batch(stories: Iterable[Story], settings: ClusterSettings) -> dict[s
     of the links, keyed by the id of their earliest-published story: the same stories in any
     order give the same answer.
     """
-    unlimited = ClusterSettings(**{**settings.__dict__, "max_postings": 1 << 30})
+    unlimited = replace(settings, max_postings=1 << 30)
     ordered = sorted(stories, key=lambda s: (s.published, s.id))
     index = ClusterIndex(unlimited)
     for story in ordered:

@@ -90,9 +90,7 @@ class Clusterer:
         ordered = sorted(stories, key=lambda s: (s.published, s.id))
         done = [ClusteredStory(story=s, assignment=self.index.add(s)) for s in ordered]
         if done:
-            self.store.record_assignments(
-                [c.assignment for c in done], {s.id: s for s in ordered}, self.clock()
-            )
+            self.store.record_assignments([c.assignment for c in done], self.clock())
         return done
 
     def expire(self) -> int:
@@ -165,10 +163,7 @@ class Pipeline:
                 feed=feed.name, url=state.url, status="gone", http_status=410, error=str(exc)
             )
         except FetchError as exc:
-            next_poll = next_poll_after_failure(
-                state, interval=feed.interval, max_backoff=self.settings.max_backoff,
-                retry_after=exc.retry_after, now=now,
-            )  # fmt: skip
+            next_poll = self._retry_at(feed, state, now, exc.retry_after)
             self.store.record_poll(_failed(state, exc, now, next_poll=next_poll))
             return PollOutcome(
                 feed=feed.name, url=exc.url, status="failed", http_status=exc.status, error=str(exc)
@@ -187,10 +182,7 @@ class Pipeline:
         try:
             parsed = await self._parse(feed, result, now)
         except ParseError as exc:
-            next_poll = next_poll_after_failure(
-                state, interval=feed.interval, max_backoff=self.settings.max_backoff,
-                retry_after=None, now=now,
-            )  # fmt: skip
+            next_poll = self._retry_at(feed, state, now, None)
             failed = _failed(
                 replace(polled, content_hash=state.content_hash), exc, now, next_poll=next_poll
             )
@@ -225,6 +217,14 @@ class Pipeline:
             matches=tuple(matches),
         )
 
+    def _retry_at(
+        self, feed: FeedConfig, state: FeedState, now: datetime, retry_after: float | None
+    ) -> datetime:
+        return next_poll_after_failure(
+            state, interval=feed.interval, max_backoff=self.settings.max_backoff,
+            retry_after=retry_after, now=now,
+        )  # fmt: skip
+
     def settle(
         self, stories: Sequence[Story], quiet: set[str] | None = None
     ) -> tuple[list[ClusteredStory], list[Match]]:
@@ -242,11 +242,7 @@ class Pipeline:
         """On start: settle the stories a crash left stored but unclustered; how many."""
         pending = self.clusterer.load()
         if pending:
-            clustered, matches = self.settle(pending)
-            if self.on_new_stories is not None:
-                handled = self.on_new_stories(clustered, matches)
-                if handled is not None:
-                    raise TypeError("recover runs before the event loop: use a plain handler")
+            self.settle(pending)
         return len(pending)
 
     def match_rules(self, clustered: Sequence[ClusteredStory]) -> list[Match]:

@@ -319,9 +319,7 @@ class Store:
             row = self.db.execute("SELECT MAX(id) FROM clusters").fetchone()
         return int(row[0] or 0) + 1
 
-    def record_assignments(
-        self, assignments: Iterable[Assignment], stories: dict[str, Story], now: datetime
-    ) -> None:
+    def record_assignments(self, assignments: Iterable[Assignment], now: datetime) -> None:
         """Save where new stories went, merging clusters a story linked together."""
         with _translated("saving story clusters"), self.db.atomic():
             touched: set[int] = set()

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from watcher.config import parse_duration
 from watcher.errors import ConfigError
@@ -32,9 +33,9 @@ def since(value: str, option: str = "--since") -> datetime:
 
 
 @contextmanager
-def reading(path: object) -> Iterator[Store]:
+def reading(path: Path) -> Iterator[Store]:
     """The database, opened for one command and closed after it."""
-    store = Store(path)  # type: ignore[arg-type]
+    store = Store(path)
     try:
         yield store
     finally:

@@ -241,10 +241,6 @@ def _add(patterns: dict[str, list[_Pattern]], pattern: _Pattern) -> None:
         patterns[key].append(pattern)
 
 
-def _is_word_char(char: str) -> bool:
-    return char.isalnum()
-
-
 _WORD = re.compile(r"[^\W_]+")
 
 
