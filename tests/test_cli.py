@@ -195,7 +195,7 @@ def test_run_polls_then_stops_cleanly_on_sigterm(server: FeedServer, tmp_path: P
     assert time.monotonic() - stopped < 10
     assert proc.returncode == 0, err
     assert out.count("NEW ") == 3
-    assert "service stopped" in err and "poll feed='Wire'" in err
+    assert "service stopped" in err and "poll feed=Wire" in err
 
 
 def test_the_demo_runs_offline_and_a_second_run_adds_nothing(tmp_path: Path) -> None:

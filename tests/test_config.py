@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher.config import load_config, parse_duration, resolve_config_path
+from watcher.config import default_rules, load_config, parse_duration, resolve_config_path
 from watcher.errors import ConfigError
 
 GOOD = """\
@@ -53,9 +53,30 @@ def test_good_config(tmp_path: Path) -> None:
 def test_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "feeds: []\n"), env={})
     assert config.state == tmp_path / "state/watcher.db"
-    assert config.rules == tmp_path / "rules"
+    assert config.rules == default_rules()  # no rules/ beside the config: the shipped rules
+    assert {p.name for p in config.rules.glob("*.yaml")} >= {"minerals.yaml", "firms.yaml"}
     assert config.poll.interval == 600 and config.poll.max_bytes == 10 * 1024 * 1024
     assert config.retention_days == 30
+    assert config.listen == ("127.0.0.1", 8080) and config.log_format == "keyvalue"
+    (tmp_path / "rules").mkdir()
+    assert load_config(tmp_path / "watcher.yaml", env={}).rules == tmp_path / "rules"
+
+
+def test_listen_and_log_format(tmp_path: Path) -> None:
+    text = "feeds: []\nlisten: 0.0.0.0:9100\nlog_format: json\n"
+    config = load_config(write(tmp_path, text), env={})
+    assert config.listen == ("0.0.0.0", 9100) and config.log_format == "json"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "feeds: []\nlisten: here\nlog_format: xml\n"), env={})
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path / 'watcher.yaml'}:2: listen: 'here' is not HOST:PORT, such as 127.0.0.1:8080",
+        f"{tmp_path / 'watcher.yaml'}:3: log_format: 'xml' is not one of keyvalue, json",
+    ]
+
+
+def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD), env={"SMTP_PASSWORD": "s3cret"})
+    assert set(config.secrets()) >= {"s3cret", "https://hooks.test/default"}
 
 
 @pytest.mark.parametrize(

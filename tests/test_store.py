@@ -10,7 +10,8 @@ import sqlite_utils
 
 from watcher.errors import StoreError
 from watcher.models import FeedConfig, Story
-from watcher.store import MIGRATIONS, SCHEMA_VERSION, Store
+from watcher.schema import MIGRATIONS, SCHEMA_VERSION
+from watcher.store import Store
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 FEED = FeedConfig(name="Wire", url="https://wire.test/rss", interval=600)
@@ -42,12 +43,21 @@ def test_migrates_from_every_earlier_version(tmp_path: Path) -> None:
         db = sqlite_utils.Database(path)
         for step in MIGRATIONS[:start]:
             step(db)
+        if start:  # a story written by that version survives every later step
+            db.execute("INSERT INTO feeds (name, config_url, url) VALUES ('Wire', 'u', 'u')")
+            db.execute(
+                "INSERT INTO stories (id, feed, guid, source, title, summary, link, published, "
+                "fetched_at) VALUES ('old', 'Wire', 'g', 'Wire', 'Old', '', 'l', ?, ?)",
+                [NOW.isoformat(), NOW.isoformat()],
+            )
         db.execute(f"PRAGMA user_version = {start}")
         db.close()
         store = Store(path)
         assert store.schema_version == SCHEMA_VERSION
         store.sync_feeds([FEED])
         assert store.record_poll(store.feed_state("Wire"), [story(1)])
+        if start:
+            assert store.story("old").title == "Old"
         store.close()
 
 

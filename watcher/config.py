@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +24,8 @@ from watcher.errors import ConfigError, ConfigProblem
 from watcher.models import FeedConfig
 
 DEFAULT_PATH = "watcher.yaml"
+DEFAULT_LISTEN = ("127.0.0.1", 8080)
+LOG_FORMATS = ("keyvalue", "json")
 MIN_INTERVAL = 60.0
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
@@ -98,6 +101,31 @@ class Config:
     retention_days: int = 30
     clustering: ClusterSettings = field(default_factory=ClusterSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    listen: tuple[str, int] = DEFAULT_LISTEN  # the HTTP endpoint of `watcher run`
+    log_format: str = "keyvalue"  # or json
+
+    def secrets(self) -> list[str]:
+        """Every value that must never be logged: the SMTP password and webhook URLs."""
+        found = [self.smtp.password] if self.smtp and self.smtp.password else []
+        for s in self.subscribers:
+            found += [url for url in (s.slack, s.webhook) if url]
+        return found
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """'HOST:PORT' (or '[v6]:PORT'); port 0 takes any free port."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT, such as 127.0.0.1:8080")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def default_rules() -> Path:
+    """The rule files shipped inside the package (the project's rules/ folder)."""
+    try:
+        return Path(str(resources.files("watcher.default_rules")))
+    except ModuleNotFoundError:  # an editable install can't import a data-only subpackage
+        return Path(__file__).resolve().parent.parent / "rules"
 
 
 def parse_duration(value: object) -> float:
@@ -290,6 +318,8 @@ class _Reader:
                 "clustering",
                 "delivery",
                 "backfill",
+                "listen",
+                "log_format",
             },
         )
         poll = self.poll(top.get("poll"))
@@ -298,7 +328,7 @@ class _Reader:
         return Config(
             path=self.path,
             state=self.file_path(top.get("state"), "state", "state/watcher.db"),
-            rules=self.file_path(top.get("rules"), "rules", "rules/"),
+            rules=self.rules_folder(top.get("rules")),
             feeds=feeds,
             poll=poll,
             smtp=self.smtp(top.get("smtp")),
@@ -306,7 +336,34 @@ class _Reader:
             retention_days=int(self.number(top.get("retention_days"), "retention_days", 30, 1)),
             clustering=self.clustering(top.get("clustering")),
             delivery=self.delivery(top.get("delivery")),
+            listen=self.listen(top.get("listen")),
+            log_format=self.choice(top.get("log_format"), "log_format", LOG_FORMATS),
         )
+
+    def rules_folder(self, node: yaml.Node | None) -> Path:
+        """rules:, else rules/ beside the config file, else the rules shipped in the package."""
+        if node is not None:
+            return self.file_path(node, "rules", "rules/")
+        beside = self.base / "rules"
+        return beside if beside.is_dir() else default_rules()
+
+    def listen(self, node: yaml.Node | None) -> tuple[str, int]:
+        text = self.string(node, "listen")
+        if text is None:
+            return DEFAULT_LISTEN
+        try:
+            return parse_listen(text)
+        except ValueError as exc:
+            self.problem(node, "listen", str(exc))
+            return DEFAULT_LISTEN
+
+    def choice(self, node: yaml.Node | None, name: str, allowed: tuple[str, ...]) -> str:
+        text = self.string(node, name)
+        if text is None:
+            return allowed[0]
+        if text not in allowed:
+            self.problem(node, name, f"{text!r} is not one of {', '.join(allowed)}")
+        return text
 
     def delivery(self, node: yaml.Node | None) -> DeliverySettings:
         d = DeliverySettings()

@@ -22,6 +22,7 @@ from watcher.config import PollSettings
 from watcher.dedupe import ClusterIndex, ClusterSettings, fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
 from watcher.fetch import Fetcher
+from watcher.logs import event
 from watcher.models import (
     AlertPlan,
     ClusteredStory,
@@ -136,7 +137,7 @@ class Pipeline:
         try:
             outcome = await self._refresh(feed, force)
         except StoreError as exc:
-            log.error("store error feed=%r error=%r", feed.name, str(exc))
+            event(log, logging.ERROR, "store error", feed=feed.name, error=str(exc))
             outcome = PollOutcome(feed=feed.name, url=feed.url, status="failed", error=str(exc))
         except Exception as exc:  # a bug: keep the service and the other feeds going
             log.exception("unexpected error feed=%r url=%r", feed.name, feed.url)
@@ -195,12 +196,10 @@ class Pipeline:
                 error=str(exc),
             )
         if parsed.warning:
-            log.warning(
-                "malformed feed used feed=%r url=%r warning=%r",
-                feed.name,
-                result.url,
-                parsed.warning,
-            )
+            event(
+                log, logging.WARNING, "malformed feed used",
+                feed=feed.name, url=result.url, warning=parsed.warning,
+            )  # fmt: skip
         new = self.store.record_poll(replace(polled, warning=parsed.warning), parsed.stories)
         clustered, matches = self.settle(new, quiet=_backlog(feed, state, new, now))
         if clustered and self.on_new_stories is not None:
@@ -334,14 +333,8 @@ def _log_outcome(outcome: PollOutcome) -> None:
     level = logging.WARNING if outcome.status in ("failed", "gone") else logging.INFO
     if outcome.status == "skipped":
         level = logging.DEBUG
-    log.log(
-        level,
-        "poll feed=%r url=%r status=%s http=%s new=%d ms=%.0f%s",
-        outcome.feed,
-        outcome.url,
-        outcome.status,
-        outcome.http_status if outcome.http_status is not None else "-",
-        len(outcome.new_stories),
-        outcome.elapsed_ms,
-        f" error={outcome.error!r}" if outcome.error else "",
-    )
+    event(
+        log, level, "poll", feed=outcome.feed, url=outcome.url, status=outcome.status,
+        http=outcome.http_status, new=len(outcome.new_stories), ms=round(outcome.elapsed_ms),
+        **({"error": outcome.error} if outcome.error else {}),
+    )  # fmt: skip

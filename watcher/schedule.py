@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watcher.alerts.sender import Sender
 from watcher.config import Config
 from watcher.errors import StoreError
+from watcher.logs import event
 from watcher.models import FeedConfig
 from watcher.pipeline import Pipeline
 from watcher.store import Store
@@ -74,7 +75,13 @@ class Service:
                 id="rules", coalesce=True, max_instances=1,
             )  # fmt: skip
         self.scheduler.start()
-        log.info("service started feeds=%d state=%r", len(self.config.feeds), str(self.store.path))
+        event(
+            log,
+            logging.INFO,
+            "service started",
+            feeds=len(self.config.feeds),
+            state=self.store.path,
+        )
         await stop.wait()
         await self.shutdown()
 
@@ -110,12 +117,12 @@ class Service:
         try:
             removed = self.store.prune_stories(cutoff)
         except StoreError as exc:
-            log.error("prune failed error=%r", str(exc))
+            event(log, logging.ERROR, "prune failed", error=str(exc))
             return
         expired = self.pipeline.clusterer.expire()
-        log.info(
-            "pruned stories removed=%d fetched_before=%s window_expired=%d",
-            removed, cutoff.isoformat(), expired,
+        event(
+            log, logging.INFO, "pruned stories",
+            removed=removed, fetched_before=cutoff, window_expired=expired,
         )  # fmt: skip
 
     async def shutdown(self) -> None:
@@ -123,10 +130,10 @@ class Service:
         self.scheduler.shutdown(wait=False)
         pending = set(self._running)
         if pending:
-            log.info("draining polls in flight count=%d", len(pending))
+            event(log, logging.INFO, "draining polls in flight", count=len(pending))
             _, still = await asyncio.wait(pending, timeout=self.drain_seconds)
             for task in still:
                 task.cancel()
             if still:
                 await asyncio.wait(still, timeout=1.0)
-        log.info("service stopped")
+        event(log, logging.INFO, "service stopped")

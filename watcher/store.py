@@ -5,7 +5,7 @@ In: dataclasses from `models`. Out: dataclasses. Raises: `StoreError` for any sq
 The database runs in WAL mode with a busy timeout, so the CLI can read while the service
 writes. Every poll is written in one transaction (its new stories and the feed's health
 together), so a crash at any moment leaves either all of a poll or none of it. The schema
-version is SQLite's `user_version`; `MIGRATIONS[n]` takes version n to n + 1.
+and its migrations live in `schema`; they run when a `Store` opens the file.
 """
 
 from __future__ import annotations
@@ -32,122 +32,11 @@ from watcher.models import (
     Match,
     Story,
 )
+from watcher.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 5000
 NEVER = datetime.min.replace(tzinfo=UTC)
 
-
-def _v1(db: sqlite_utils.Database) -> None:
-    db.executescript(
-        """
-        CREATE TABLE feeds (
-            name TEXT PRIMARY KEY,
-            config_url TEXT NOT NULL,
-            url TEXT NOT NULL,
-            etag TEXT,
-            last_modified TEXT,
-            content_hash TEXT,
-            consecutive_failures INTEGER NOT NULL DEFAULT 0,
-            next_poll_at TEXT,
-            disabled INTEGER NOT NULL DEFAULT 0,
-            last_polled_at TEXT,
-            last_success_at TEXT,
-            last_error TEXT,
-            last_error_at TEXT,
-            last_status INTEGER,
-            warning TEXT
-        );
-        CREATE TABLE stories (
-            id TEXT PRIMARY KEY,
-            feed TEXT NOT NULL,
-            guid TEXT,
-            source TEXT NOT NULL,
-            title TEXT NOT NULL,
-            summary TEXT NOT NULL,
-            link TEXT NOT NULL,
-            published TEXT NOT NULL,
-            fetched_at TEXT NOT NULL
-        );
-        CREATE INDEX stories_fetched_at ON stories (fetched_at);
-        CREATE INDEX stories_feed ON stories (feed);
-        """
-    )
-
-
-def _v2(db: sqlite_utils.Database) -> None:
-    """Story clusters: each story's cluster, how it joined, and each cluster's lead story."""
-    db.executescript(
-        """
-        CREATE TABLE clusters (
-            id INTEGER PRIMARY KEY,
-            lead_story TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            merged_into INTEGER
-        );
-        ALTER TABLE stories ADD COLUMN cluster_id INTEGER;
-        ALTER TABLE stories ADD COLUMN cluster_level TEXT;
-        ALTER TABLE stories ADD COLUMN cluster_match TEXT;
-        ALTER TABLE stories ADD COLUMN cluster_reason TEXT;
-        CREATE INDEX stories_cluster ON stories (cluster_id);
-        CREATE INDEX stories_published ON stories (published);
-        CREATE INDEX clusters_updated ON clusters (updated_at);
-        """
-    )
-
-
-def _v3(db: sqlite_utils.Database) -> None:
-    """Rule matches, one per cluster and rule, with the terms and the rule-set version."""
-    db.executescript(
-        """
-        CREATE TABLE matches (
-            cluster_id INTEGER NOT NULL,
-            rule TEXT NOT NULL,
-            story_id TEXT NOT NULL,
-            terms TEXT NOT NULL,
-            clause TEXT NOT NULL,
-            ruleset_version TEXT NOT NULL,
-            matched_at TEXT NOT NULL,
-            PRIMARY KEY (cluster_id, rule)
-        );
-        CREATE INDEX matches_at ON matches (matched_at);
-        """
-    )
-
-
-def _v4(db: sqlite_utils.Database) -> None:
-    """The alert outbox: one row per subscriber, cluster and channel, written with the match."""
-    db.executescript(
-        """
-        CREATE TABLE alerts (
-            id INTEGER PRIMARY KEY,
-            subscriber TEXT NOT NULL,
-            channel TEXT NOT NULL,
-            cluster_id INTEGER NOT NULL,
-            rule TEXT NOT NULL,
-            story_id TEXT NOT NULL,
-            terms TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'pending',
-            attempts INTEGER NOT NULL DEFAULT 0,
-            sends INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at TEXT NOT NULL,
-            last_error TEXT,
-            created_at TEXT NOT NULL,
-            sent_at TEXT,
-            UNIQUE (subscriber, cluster_id, channel)
-        );
-        CREATE INDEX alerts_due ON alerts (status, next_attempt_at);
-        """
-    )
-
-
-def _v5(db: sqlite_utils.Database) -> None:
-    """Alerts delivered together in a digest."""
-    db.execute("ALTER TABLE alerts ADD COLUMN digest INTEGER NOT NULL DEFAULT 0")
-
-
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
-SCHEMA_VERSION = len(MIGRATIONS)
 
 _FEED_COLUMNS = (
     "url", "etag", "last_modified", "content_hash", "consecutive_failures", "next_poll_at",
@@ -542,6 +431,56 @@ class Store:
     def count_stories(self) -> int:
         with _translated("counting stories"):
             return int(self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
+
+    def count_clusters(self) -> int:
+        """Clusters that still stand (not merged into another)."""
+        with _translated("counting clusters"):
+            sql = "SELECT COUNT(*) FROM clusters WHERE merged_into IS NULL"
+            return int(self.db.execute(sql).fetchone()[0])
+
+    def outbox_depth(self) -> dict[tuple[str, str], int]:
+        """How many alerts are in each (status, channel) that is not yet sent."""
+        with _translated("counting the outbox"):
+            rows = self.db.execute(
+                "SELECT status, channel, COUNT(*) FROM alerts WHERE status != 'sent' "
+                "GROUP BY status, channel"
+            ).fetchall()
+        return {(status, channel): count for status, channel, count in rows}
+
+    # -- what the service says about itself ---------------------------------------------------
+
+    def put_service_values(self, values: dict[str, str], now: datetime) -> None:
+        with _translated("recording the service's state"), self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT INTO service (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [(key, value, to_text(now)) for key, value in values.items()],
+            )
+
+    def service_values(self) -> dict[str, tuple[str, datetime]]:
+        """Each key the service recorded, with its value and when it was written."""
+        with _translated("reading the service's state"):
+            rows = self.db.execute("SELECT key, value, updated_at FROM service").fetchall()
+        return {key: (value, from_text(at) or NEVER) for key, value, at in rows}
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the database at `target`, taken while others write (SQLite's
+        online backup), checked, then moved into place so `target` is never half written."""
+        partial = target.with_name(target.name + ".partial")
+        with _translated(f"backing up to {target}"):
+            partial.unlink(missing_ok=True)
+            copy = sqlite3.connect(str(partial))
+            try:
+                self.db.conn.backup(copy)
+                copy.execute("PRAGMA journal_mode = DELETE")
+                check = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                copy.close()
+            if check != "ok":
+                partial.unlink(missing_ok=True)
+                raise sqlite3.DatabaseError(f"the copy failed its integrity check: {check}")
+            partial.replace(target)
 
     def prune_stories(self, fetched_before: datetime) -> int:
         """Delete stories first fetched before `fetched_before`; returns how many."""

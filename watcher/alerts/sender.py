@@ -23,6 +23,7 @@ from watcher.alerts.channels import post_json, send_email
 from watcher.alerts.render import Message, render, render_digest
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, StoreError
+from watcher.logs import event
 from watcher.models import Alert, Cluster
 from watcher.rules.live import LiveRules
 from watcher.store import Store
@@ -93,12 +94,10 @@ class Sender:
         now = self.clock()
         for alert in alerts:
             self.store.mark_sent(alert.id, now)
-        log.info(
-            "digest sent subscriber=%r channel=%s alerts=%d",
-            first.subscriber,
-            first.channel,
-            len(alerts),
-        )
+        event(
+            log, logging.INFO, "digest sent",
+            subscriber=first.subscriber, channel=first.channel, alerts=len(alerts),
+        )  # fmt: skip
         return [Delivery(a.id, a.subscriber, a.channel, "sent") for a in alerts]
 
     def _cluster(self, alert: Alert) -> Cluster | None:
@@ -119,14 +118,10 @@ class Sender:
         except DeliveryError as exc:
             return self._failed(alert, exc)
         self.store.mark_sent(alert.id, self.clock())
-        log.info(
-            "alert sent alert=%d subscriber=%r channel=%s cluster=%d rule=%r",
-            alert.id,
-            alert.subscriber,
-            alert.channel,
-            alert.cluster,
-            alert.rule,
-        )
+        event(
+            log, logging.INFO, "alert sent", alert=alert.id, subscriber=alert.subscriber,
+            channel=alert.channel, cluster=alert.cluster, rule=alert.rule,
+        )  # fmt: skip
         return Delivery(alert.id, alert.subscriber, alert.channel, "sent")
 
     def _failed(self, alert: Alert, exc: DeliveryError) -> Delivery:
@@ -140,9 +135,9 @@ class Sender:
             retry_at = self.clock() + timedelta(seconds=max(delay, exc.retry_after or 0))
         self.store.mark_failed(alert.id, str(exc), retry_at)
         outcome = "retry" if retry_at else "dead"
-        log.warning(
-            "alert failed alert=%d subscriber=%r channel=%s attempt=%d outcome=%s error=%r",
-            alert.id, alert.subscriber, alert.channel, attempts, outcome, str(exc),
+        event(
+            log, logging.WARNING, "alert failed", alert=alert.id, subscriber=alert.subscriber,
+            channel=alert.channel, attempt=attempts, outcome=outcome, error=str(exc),
         )  # fmt: skip
         return Delivery(alert.id, alert.subscriber, alert.channel, outcome, str(exc))
 

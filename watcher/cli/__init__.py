@@ -10,14 +10,13 @@ error), 2 invalid usage, an invalid config file or invalid rules.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
-from watcher import __version__
+from watcher import __version__, logs
 from watcher.cli import alerts, clusters, feeds, rules, service
 from watcher.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, print_config_problems
-from watcher.config import load_config, resolve_config_path
+from watcher.config import LOG_FORMATS, load_config, resolve_config_path
 from watcher.errors import ConfigError, WatcherError
 
 
@@ -39,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="how much to log on stderr (default: INFO)",
     )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help="log lines as key=value or as JSON objects (default: the config's log_format:, "
+        "else keyvalue)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (service, feeds, clusters, rules, alerts):
         module.add_parsers(commands)
@@ -47,11 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.log_level)
+    logs.configure(args.log_level, args.log_format or "keyvalue")
     try:
         if not args.needs_config:
             return int(args.handler(args))
         config = load_config(resolve_config_path(args.config))
+        logs.add_secrets(config.secrets())
+        if args.log_format is None and config.log_format != "keyvalue":
+            logs.configure(args.log_level, config.log_format)
         return int(args.handler(config, args))
     except ConfigError as exc:
         print_config_problems(exc)
@@ -62,14 +70,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WatcherError as exc:
         print(f"watcher: {exc}", file=sys.stderr)
         return EXIT_FAILED
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        stream=sys.stderr,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
-    quiet = max(logging.WARNING, logging.getLevelName(level))
-    for noisy in ("apscheduler", "httpx", "httpcore"):  # our own poll line says what matters
-        logging.getLogger(noisy).setLevel(quiet)

@@ -11,7 +11,7 @@ from typing import Any
 
 from watcher.cli.common import EXIT_USAGE, reading, since
 from watcher.cli.feeds import read_feed
-from watcher.config import load_config, load_optional_config, resolve_config_path
+from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
 from watcher.errors import RuleError
 from watcher.jsonl import read_stories
 from watcher.models import Story
@@ -37,7 +37,8 @@ def add_parsers(commands: Any) -> None:
         "--rules",
         metavar="DIR",
         type=Path,
-        help="the rules folder (default: the config's rules:, else ./rules)",
+        help="the rules folder (default: the config's rules:, else ./rules, else the rules "
+        "shipped with watcher)",
     )
     test = sub.add_parser(
         "test",
@@ -66,13 +67,14 @@ def add_parsers(commands: Any) -> None:
         "--rules",
         metavar="DIR",
         type=Path,
-        help="the rules folder (default: the config's rules:, else ./rules)",
+        help="the rules folder (default: the config's rules:, else ./rules, else the rules "
+        "shipped with watcher)",
     )
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
     config = load_optional_config(args.config) if args.rules is None else None
-    folder = args.rules or (config.rules if config else Path("rules"))
+    folder = args.rules or (config.rules if config else _rules_here())
     try:
         ruleset = load_rules(folder)
     except RuleError as exc:
@@ -105,6 +107,12 @@ def _stories(args: argparse.Namespace) -> list[Story]:
     config = load_config(resolve_config_path(args.config))
     with reading(config.state) as store:
         return list(reversed(store.recent_stories(start)))
+
+
+def _rules_here() -> Path:
+    """./rules when it exists, else the rules shipped with watcher."""
+    here = Path("rules")
+    return here if here.is_dir() else default_rules()
 
 
 def _rule_names(result: StoryMatch, only: str | None) -> list[str]:

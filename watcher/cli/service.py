@@ -18,6 +18,7 @@ from watcher.alerts.sender import Sender
 from watcher.cli.common import EXIT_FAILED, utc_now, when
 from watcher.config import Config
 from watcher.fetch import Fetcher
+from watcher.logs import event
 from watcher.models import Alert, AlertPlan, ClusteredStory, Match, PollOutcome
 from watcher.pipeline import Clusterer, Pipeline
 from watcher.rules.live import LiveRules
@@ -62,7 +63,7 @@ async def _run_service(config: Config) -> int:
     fetcher = Fetcher(config.poll)
     requeued = store.requeue_sending()
     if requeued:
-        log.warning("alerts left sending by a crash are sent again count=%d", requeued)
+        event(log, logging.WARNING, "alerts left sending by a crash are sent again", count=requeued)
     with _parse_pool() as pool:
         pipeline = build_pipeline(config, store, fetcher, pool)
         if pipeline.rules is not None:
@@ -130,7 +131,7 @@ def build_pipeline(
     )
     recovered = pipeline.recover()
     if recovered:
-        log.info("settled stories a crash left unclustered count=%d", recovered)
+        event(log, logging.INFO, "settled stories a crash left unclustered", count=recovered)
     return pipeline
 
 

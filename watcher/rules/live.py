@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from watcher.errors import RuleError
+from watcher.logs import event
 from watcher.rules.loader import load_rules, rule_files
 from watcher.rules.matcher import Matcher
 from watcher.rules.model import RuleSet
@@ -39,7 +40,12 @@ class LiveRules:
         if folder.is_dir():
             self.matcher = Matcher(load_rules(folder))  # a broken rule set at start is fatal
         else:
-            log.warning("no rules folder at %s: no rule will match until it exists", folder)
+            event(
+                log,
+                logging.WARNING,
+                "no rules folder: no rule matches until it exists",
+                folder=folder,
+            )
             self.matcher = Matcher(EMPTY)
 
     @property
@@ -72,13 +78,14 @@ class LiveRules:
         except RuleError as exc:
             self.last_error = exc
             for problem in exc.problems:
-                log.error(
-                    "rule reload failed, keeping version=%s problem=%r", self.version, str(problem)
-                )
+                event(
+                    log, logging.ERROR, "rule reload failed, keeping the rules in force",
+                    version=self.version, problem=str(problem),
+                )  # fmt: skip
             return ReloadResult(changed=False, error=exc)
         self.last_error = None
         if ruleset.version == self.version:
             return ReloadResult(changed=False)
         self.matcher = Matcher(ruleset)
-        log.info("rules reloaded version=%s %s", ruleset.version, ruleset.summary())
+        event(log, logging.INFO, "rules reloaded", version=ruleset.version, rules=ruleset.summary())
         return ReloadResult(changed=True)

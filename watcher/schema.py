@@ -1,0 +1,137 @@
+"""The database schema, as the steps that build it: `MIGRATIONS[n]` takes version n to n + 1.
+
+The version is SQLite's `user_version`. A step is never edited once released: a change to
+the schema is a new step, so a database from any earlier version migrates on start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE feeds (
+            name TEXT PRIMARY KEY,
+            config_url TEXT NOT NULL,
+            url TEXT NOT NULL,
+            etag TEXT,
+            last_modified TEXT,
+            content_hash TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            next_poll_at TEXT,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            last_polled_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            last_status INTEGER,
+            warning TEXT
+        );
+        CREATE TABLE stories (
+            id TEXT PRIMARY KEY,
+            feed TEXT NOT NULL,
+            guid TEXT,
+            source TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            link TEXT NOT NULL,
+            published TEXT NOT NULL,
+            fetched_at TEXT NOT NULL
+        );
+        CREATE INDEX stories_fetched_at ON stories (fetched_at);
+        CREATE INDEX stories_feed ON stories (feed);
+        """
+    )
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    """Story clusters: each story's cluster, how it joined, and each cluster's lead story."""
+    db.executescript(
+        """
+        CREATE TABLE clusters (
+            id INTEGER PRIMARY KEY,
+            lead_story TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            merged_into INTEGER
+        );
+        ALTER TABLE stories ADD COLUMN cluster_id INTEGER;
+        ALTER TABLE stories ADD COLUMN cluster_level TEXT;
+        ALTER TABLE stories ADD COLUMN cluster_match TEXT;
+        ALTER TABLE stories ADD COLUMN cluster_reason TEXT;
+        CREATE INDEX stories_cluster ON stories (cluster_id);
+        CREATE INDEX stories_published ON stories (published);
+        CREATE INDEX clusters_updated ON clusters (updated_at);
+        """
+    )
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    """Rule matches, one per cluster and rule, with the terms and the rule-set version."""
+    db.executescript(
+        """
+        CREATE TABLE matches (
+            cluster_id INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            story_id TEXT NOT NULL,
+            terms TEXT NOT NULL,
+            clause TEXT NOT NULL,
+            ruleset_version TEXT NOT NULL,
+            matched_at TEXT NOT NULL,
+            PRIMARY KEY (cluster_id, rule)
+        );
+        CREATE INDEX matches_at ON matches (matched_at);
+        """
+    )
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    """The alert outbox: one row per subscriber, cluster and channel, written with the match."""
+    db.executescript(
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            subscriber TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            cluster_id INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            story_id TEXT NOT NULL,
+            terms TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sends INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (subscriber, cluster_id, channel)
+        );
+        CREATE INDEX alerts_due ON alerts (status, next_attempt_at);
+        """
+    )
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    """Alerts delivered together in a digest."""
+    db.execute("ALTER TABLE alerts ADD COLUMN digest INTEGER NOT NULL DEFAULT 0")
+
+
+def _v6(db: sqlite_utils.Database) -> None:
+    """What the running service says about itself, for `watcher status` in another process."""
+    db.executescript(
+        """
+        CREATE TABLE service (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+SCHEMA_VERSION = len(MIGRATIONS)
