@@ -561,7 +561,16 @@ def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "watcher", "--config", str(config), "run"],
+            [
+                sys.executable,
+                "-m",
+                "watcher",
+                "--config",
+                str(config),
+                "run",
+                "--listen",
+                "127.0.0.1:0",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -170,7 +170,7 @@ def test_run_polls_then_stops_cleanly_on_sigterm(server: FeedServer, tmp_path: P
     server.feed("/asia.xml", fixture_bytes("asia.rdf.xml"))
     config = write_config(tmp_path, server, ("Wire", "/wire.xml"), ("Asia", "/asia.xml"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "--config", str(config), "run"],
+        [sys.executable, "-m", "watcher", "--config", str(config), "run", "--listen", "127.0.0.1:0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     db = tmp_path / "state/w.db"
@@ -205,7 +205,7 @@ def test_the_demo_runs_offline_and_a_second_run_adds_nothing(tmp_path: Path) -> 
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "--config", "demo.yaml", "run"], cwd=tmp_path,
+        [sys.executable, "-m", "watcher", "--config", "demo.yaml", "run", "--listen", "127.0.0.1:0"], cwd=tmp_path,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     db = tmp_path / "state" / "demo.db"

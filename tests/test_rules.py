@@ -568,7 +568,18 @@ def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) 
     )
     out, err = (tmp_path / "out.log").open("w"), (tmp_path / "err.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "--config", str(config), "run"], stdout=out, stderr=err
+        [
+            sys.executable,
+            "-m",
+            "watcher",
+            "--config",
+            str(config),
+            "run",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        stdout=out,
+        stderr=err,
     )
 
     def wait_for(path: Path, text: str, seconds: float = 20) -> None:
@@ -583,7 +594,7 @@ def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) 
     try:
         wait_for(tmp_path / "out.log", "MATCH rule germanium-news")
         (rules_dir / "rules.yaml").write_text("rules:\n  - name: broken\n    when: (germanium\n")
-        wait_for(tmp_path / "err.log", "rule reload failed, keeping version")
+        wait_for(tmp_path / "err.log", "rule reload failed, keeping the rules in force")
         assert (
             "rules.yaml:3:11: rule 'broken': unbalanced parentheses"
             in (tmp_path / "err.log").read_text()

@@ -117,3 +117,7 @@ class InputError(WatcherError):
 
 class StoreError(WatcherError):
     """The database refused a read or a write."""
+
+
+class ServiceError(WatcherError):
+    """The service cannot start: its HTTP endpoint cannot listen, say."""

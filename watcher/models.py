@@ -190,4 +190,5 @@ class PollOutcome:
     clustered: tuple[ClusteredStory, ...] = field(default_factory=tuple)
     matches: tuple[Match, ...] = field(default_factory=tuple)
     error: str | None = None
-    elapsed_ms: float = 0.0
+    elapsed_ms: float = 0.0  # the whole poll: fetch, parse, store, cluster, match
+    fetch_ms: float | None = None  # the HTTP exchange alone, when one took place

@@ -142,7 +142,7 @@ class Pipeline:
         except Exception as exc:  # a bug: keep the service and the other feeds going
             log.exception("unexpected error feed=%r url=%r", feed.name, feed.url)
             outcome = PollOutcome(feed=feed.name, url=feed.url, status="failed", error=repr(exc))
-        outcome = replace(outcome, elapsed_ms=(time.perf_counter() - started) * 1000)
+        outcome = replace(outcome, elapsed_ms=_ms_since(started))
         _log_outcome(outcome)
         return outcome
 
@@ -151,6 +151,7 @@ class Pipeline:
         now = self.clock()
         if state.disabled or not (force or is_due(state, now)):
             return PollOutcome(feed=feed.name, url=state.url, status="skipped")
+        started = time.perf_counter()
         try:
             result = await self.fetcher.fetch(
                 state.url,
@@ -161,15 +162,18 @@ class Pipeline:
         except FeedGoneError as exc:
             self.store.record_poll(_failed(state, exc, now, next_poll=None, disabled=True))
             return PollOutcome(
-                feed=feed.name, url=state.url, status="gone", http_status=410, error=str(exc)
-            )
+                feed=feed.name, url=state.url, status="gone", http_status=410, error=str(exc),
+                fetch_ms=_ms_since(started),
+            )  # fmt: skip
         except FetchError as exc:
             next_poll = self._retry_at(feed, state, now, exc.retry_after)
             self.store.record_poll(_failed(state, exc, now, next_poll=next_poll))
             return PollOutcome(
-                feed=feed.name, url=exc.url, status="failed", http_status=exc.status, error=str(exc)
-            )
-        return await self._store_result(feed, state, result, now)
+                feed=feed.name, url=exc.url, status="failed", http_status=exc.status,
+                error=str(exc), fetch_ms=_ms_since(started),
+            )  # fmt: skip
+        fetched = _ms_since(started)
+        return replace(await self._store_result(feed, state, result, now), fetch_ms=fetched)
 
     async def _store_result(
         self, feed: FeedConfig, state: FeedState, result: FetchResult, now: datetime
@@ -327,6 +331,10 @@ def _failed(
         last_error_at=now,
         last_status=status if status is not None else state.last_status,
     )
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def _log_outcome(outcome: PollOutcome) -> None:

@@ -2,13 +2,17 @@
 
 In: the config and a `Pipeline`. Runs until `stop` is set (the CLI sets it on SIGTERM or
 SIGINT), then stops scheduling, lets polls in flight finish for up to `drain_seconds`, cancels
-the rest and returns. Every job is coalesced and runs at most once at a time.
+the rest and returns. Every job is coalesced and runs at most once at a time. It serves
+/healthz, /metrics and /status on `listen`, and takes a new config with `apply_config`
+(SIGHUP) without dropping what is in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,10 +20,15 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher import __version__, logs
+from watcher.alerts.routing import router
 from watcher.alerts.sender import Sender
 from watcher.config import Config
-from watcher.errors import StoreError
+from watcher.endpoint import Endpoint, Response
+from watcher.errors import ServiceError, StoreError
+from watcher.health import Check, check_health, status_document
 from watcher.logs import event
+from watcher.metrics import CONTENT_TYPE, Metrics
 from watcher.models import FeedConfig
 from watcher.pipeline import Pipeline
 from watcher.store import Store
@@ -29,11 +38,19 @@ log = logging.getLogger("watcher.schedule")
 PRUNE_INTERVAL = timedelta(hours=6)
 RULES_POLL_SECONDS = 2.0  # how often rule files are checked for edits
 DELIVERY_POLL_SECONDS = 2.0  # how often the outbox is checked for alerts due
+HEARTBEAT_SECONDS = 15.0  # how often the service records its state for `watcher status`
 FIRST_POLL_SPREAD = 2.0  # seconds over which the first polls of all feeds are spread
+NEEDS_RESTART = (
+    "state",
+    "listen",
+    "poll",
+    "clustering",
+    "log_format",
+)  # config keys a reload can't change
 
 
 class Service:
-    """Schedules polls of every configured feed and prunes old stories."""
+    """Schedules polls of every configured feed, delivers alerts, prunes, and reports."""
 
     def __init__(
         self,
@@ -44,6 +61,7 @@ class Service:
         clock: Callable[[], datetime],
         sender: Sender | None = None,
         drain_seconds: float = 8.0,
+        listen: tuple[str, int] | None = None,
     ) -> None:
         self.config = config
         self.pipeline = pipeline
@@ -51,39 +69,57 @@ class Service:
         self.clock = clock
         self.sender = sender
         self.drain_seconds = drain_seconds
+        self.listen = listen
+        self.address: tuple[str, int] | None = None  # where the endpoint listens, once started
         self._running: set[asyncio.Task[object]] = set()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.metrics = Metrics(store, self._channels)
+        self.started_at = clock()
+        self.last_poll_at: datetime | None = None
+        self.endpoint = Endpoint(
+            {"/healthz": self.healthz, "/metrics": self.metrics_page, "/status": self.status_page}
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         """Schedule every feed, then wait for `stop` and shut down cleanly."""
         self.store.sync_feeds(self.config.feeds)
+        if self.listen is not None:
+            await self._start_endpoint(*self.listen)
         for feed in self.config.feeds:
             self._add_feed_job(feed)
-        self.scheduler.add_job(
-            self._tracked, IntervalTrigger(seconds=PRUNE_INTERVAL.total_seconds()),
-            args=[self.prune], id="prune", next_run_time=datetime.now().astimezone(),
-            coalesce=True, max_instances=1,
-        )  # fmt: skip
+        self._add_job(self.prune, PRUNE_INTERVAL.total_seconds(), "prune", first=self.clock())
+        self._add_job(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat", first=self.clock())
         if self.sender is not None:
-            self.scheduler.add_job(
-                self._tracked, IntervalTrigger(seconds=DELIVERY_POLL_SECONDS),
-                args=[self.sender.deliver_due], id="alerts", coalesce=True, max_instances=1,
-            )  # fmt: skip
+            self._add_job(self.deliver, DELIVERY_POLL_SECONDS, "alerts")
         if self.pipeline.rules is not None:
             self.scheduler.add_job(
                 self.pipeline.rules.reload_if_changed, IntervalTrigger(seconds=RULES_POLL_SECONDS),
                 id="rules", coalesce=True, max_instances=1,
             )  # fmt: skip
         self.scheduler.start()
-        event(
-            log,
-            logging.INFO,
-            "service started",
-            feeds=len(self.config.feeds),
-            state=self.store.path,
-        )
-        await stop.wait()
-        await self.shutdown()
+        feeds = len(self.config.feeds)
+        event(log, logging.INFO, "service started", feeds=feeds, state=self.store.path)
+        try:
+            await stop.wait()
+        finally:
+            await self.shutdown()
+
+    async def _start_endpoint(self, host: str, port: int) -> None:
+        try:
+            self.address = await self.endpoint.start(host, port)
+        except OSError as exc:
+            raise ServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        url = f"http://{self.address[0]}:{self.address[1]}/"
+        event(log, logging.INFO, "http endpoint listening", url=url)
+
+    def _add_job(
+        self, work: Callable[[], object], seconds: float, job_id: str, first: datetime | None = None
+    ) -> None:
+        when = {"next_run_time": first} if first else {}  # None would add it paused
+        self.scheduler.add_job(
+            self._tracked, IntervalTrigger(seconds=seconds), args=[work], id=job_id,
+            coalesce=True, max_instances=1, **when,
+        )  # fmt: skip
 
     def _add_feed_job(self, feed: FeedConfig) -> None:
         first = datetime.now().astimezone() + timedelta(
@@ -92,13 +128,14 @@ class Service:
         self.scheduler.add_job(
             self._tracked,
             IntervalTrigger(seconds=feed.interval, jitter=self.config.poll.jitter or None),
-            args=[self.pipeline.refresh_feed, feed],
+            args=[self.poll, feed],
             id=f"feed:{feed.name}",
             name=f"poll {feed.name}",
             next_run_time=first,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=int(feed.interval),
+            replace_existing=True,
         )
 
     async def _tracked(self, work: Callable[..., object], *args: object) -> None:
@@ -111,6 +148,16 @@ class Service:
                 await result
         finally:
             self._running.discard(task)
+
+    async def poll(self, feed: FeedConfig) -> None:
+        outcome = await self.pipeline.refresh_feed(feed)
+        now = self.clock()
+        self.last_poll_at = now
+        self.metrics.record_poll(outcome, now.timestamp())
+
+    async def deliver(self) -> None:
+        assert self.sender is not None
+        self.metrics.record_deliveries(await self.sender.deliver_due())
 
     async def prune(self) -> None:
         cutoff = self.clock() - timedelta(days=self.config.retention_days)
@@ -125,9 +172,95 @@ class Service:
             removed=removed, fetched_before=cutoff, window_expired=expired,
         )  # fmt: skip
 
+    def heartbeat(self) -> None:
+        """Record what `watcher status` shows from another process."""
+        rules = self.pipeline.rules
+        values = {
+            "version": __version__,
+            "pid": str(os.getpid()),
+            "started_at": self.started_at.isoformat(),
+            "heartbeat": self.clock().isoformat(),
+            "last_poll_at": self.last_poll_at.isoformat() if self.last_poll_at else "",
+            "stopped_at": "",
+        }
+        if rules is not None:
+            values["rules_version"] = rules.version
+            values["rules_summary"] = rules.matcher.ruleset.summary()
+            problems = rules.last_error.problems if rules.last_error else []
+            values["rules_error"] = "; ".join(str(p) for p in problems)
+        try:
+            self.store.put_service_values(values, self.clock())
+        except StoreError as exc:
+            event(log, logging.ERROR, "heartbeat not recorded", error=str(exc))
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def _channels(self) -> set[str]:
+        return {c for s in self.config.subscribers for c in s.channels()}
+
+    def checks(self) -> list[Check]:
+        intervals = [f.interval for f in self.config.feeds]
+        return check_health(
+            store=self.store, now=self.clock(), scheduler_running=self.scheduler.running,
+            started_at=self.started_at, last_poll_at=self.last_poll_at,
+            interval=min(intervals) if intervals else None,
+        )  # fmt: skip
+
+    def healthz(self) -> Response:
+        checks = self.checks()
+        healthy = all(c.ok for c in checks)
+        lines = [f"{c.name}: {'ok' if c.ok else 'FAIL'} ({c.detail})" for c in checks]
+        body = ("ok\n" if healthy else "unhealthy\n") + "\n".join(lines) + "\n"
+        return Response(200 if healthy else 503, body.encode())
+
+    def metrics_page(self) -> Response:
+        return Response(200, self.metrics.exposition(), CONTENT_TYPE)
+
+    def status_page(self) -> Response:
+        self.heartbeat()
+        try:
+            document = status_document(self.store, self.checks())
+        except StoreError as exc:
+            return Response(503, json.dumps({"error": str(exc)}).encode(), "application/json")
+        body = json.dumps(document, indent=2, ensure_ascii=False).encode()
+        return Response(200, body, "application/json")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def apply_config(self, new: Config) -> None:
+        """Take a reloaded config: feeds added, removed or changed, subscribers, SMTP,
+        delivery, retention and the rules folder. The rest waits for a restart (logged)."""
+        old, self.config = self.config, new
+        for key in NEEDS_RESTART:
+            if getattr(old, key) != getattr(new, key):
+                event(log, logging.WARNING, "config change needs a restart", key=key)
+        self.store.sync_feeds(new.feeds)
+        kept = {f.name: f for f in new.feeds}
+        for feed in old.feeds:
+            if feed.name not in kept:
+                self.scheduler.remove_job(f"feed:{feed.name}")
+        before = set(old.feeds)
+        for feed in new.feeds:
+            if feed not in before:
+                self._add_feed_job(feed)
+        if self.pipeline.rules is not None:
+            self.pipeline.route = router(self.pipeline.rules, new.subscribers)
+            if new.rules != old.rules:
+                self.pipeline.rules.folder = new.rules
+            self.pipeline.rules.reload()
+        if self.sender is not None:
+            self.sender.use_config(new)
+        logs.add_secrets(new.secrets())
+        event(
+            log, logging.INFO, "config reloaded", path=new.path, feeds=len(new.feeds),
+            subscribers=len(new.subscribers),
+        )  # fmt: skip
+
     async def shutdown(self) -> None:
         """Stop scheduling; give polls in flight `drain_seconds`, then cancel them."""
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.endpoint.close()
         pending = set(self._running)
         if pending:
             event(log, logging.INFO, "draining polls in flight", count=len(pending))
@@ -136,4 +269,9 @@ class Service:
                 task.cancel()
             if still:
                 await asyncio.wait(still, timeout=1.0)
+        self.heartbeat()
+        try:
+            self.store.put_service_values({"stopped_at": self.clock().isoformat()}, self.clock())
+        except StoreError as exc:
+            event(log, logging.ERROR, "stop not recorded", error=str(exc))
         event(log, logging.INFO, "service stopped")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from watcher.alerts.digest import next_digest, next_hour
 from watcher.config import Subscriber
 from watcher.models import AlertPlan, Match
+from watcher.rules.live import LiveRules
 from watcher.rules.model import Rule
 
 
@@ -48,3 +49,15 @@ def _plans(subscriber: Subscriber, now: datetime) -> list[AlertPlan]:
         )
         for channel in subscriber.channels()
     ]
+
+
+def router(
+    rules: LiveRules, subscribers: tuple[Subscriber, ...]
+) -> Callable[[Match], list[AlertPlan]]:
+    """`route` bound to the rules in force (read at each match) and these subscribers."""
+
+    def route_match(match: Match) -> list[AlertPlan]:
+        named = {r.name: r for r in rules.matcher.ruleset.rules}
+        return route(match, named, subscribers)
+
+    return route_match

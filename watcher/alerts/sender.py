@@ -59,6 +59,11 @@ class Sender:
         self.clock = clock
         self.rules = rules
         self.console = console
+        self.use_config(config)
+
+    def use_config(self, config: Config) -> None:
+        """Send with this config's subscribers, SMTP and delivery settings from now on."""
+        self.config = config
         self.subscribers = {s.name: s for s in config.subscribers}
 
     async def deliver_due(self, limit: int = 1000) -> list[Delivery]:

@@ -13,13 +13,14 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from watcher.alerts.render import Message
-from watcher.alerts.routing import route
+from watcher.alerts.routing import router
 from watcher.alerts.sender import Sender
 from watcher.cli.common import EXIT_FAILED, utc_now, when
-from watcher.config import Config
+from watcher.config import Config, load_config, parse_listen
+from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
 from watcher.logs import event
-from watcher.models import Alert, AlertPlan, ClusteredStory, Match, PollOutcome
+from watcher.models import Alert, ClusteredStory, Match, PollOutcome
 from watcher.pipeline import Clusterer, Pipeline
 from watcher.rules.live import LiveRules
 from watcher.schedule import Service
@@ -34,9 +35,18 @@ def add_parsers(commands: Any) -> None:
         help="run the long-lived service: poll every feed on its schedule until SIGTERM/SIGINT",
         description="Run the service: poll each configured feed at its interval, store new "
         "stories, cluster them, match them against the rules, print them on the console and "
-        "deliver the alerts due every 2 s. Rule files are checked for edits every 2 s; SIGHUP "
-        "reloads them at once. Alerts a crash left 'sending' are sent again on start. SIGTERM "
-        "or SIGINT stops it cleanly.",
+        "deliver the alerts due every 2 s. Serves /healthz, /metrics (Prometheus) and /status "
+        "(JSON) over HTTP. Rule files are checked for edits every 2 s; SIGHUP reloads the "
+        "config and the rules at once (a broken edit is logged and changes nothing). Alerts a "
+        "crash left 'sending' are sent again on start. SIGTERM or SIGINT stops it cleanly, "
+        "within 10 s.",
+    )
+    run.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        type=_listen,
+        help="serve /healthz, /metrics and /status here (default: the config's listen:, else "
+        "127.0.0.1:8080; port 0 takes a free port)",
     )
     run.set_defaults(handler=cmd_run, needs_config=True)
     once = commands.add_parser(
@@ -50,11 +60,18 @@ def add_parsers(commands: Any) -> None:
     once.set_defaults(handler=cmd_once, needs_config=True)
 
 
+def _listen(value: str) -> tuple[str, int]:
+    try:
+        return parse_listen(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    return asyncio.run(_run_service(config))
+    return asyncio.run(_run_service(config, args.listen or config.listen))
 
 
-async def _run_service(config: Config) -> int:
+async def _run_service(config: Config, listen: tuple[str, int]) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -66,15 +83,29 @@ async def _run_service(config: Config) -> int:
         event(log, logging.WARNING, "alerts left sending by a crash are sent again", count=requeued)
     with _parse_pool() as pool:
         pipeline = build_pipeline(config, store, fetcher, pool)
-        if pipeline.rules is not None:
-            loop.add_signal_handler(signal.SIGHUP, pipeline.rules.reload)
         sender = build_sender(config, store, fetcher, pipeline.rules)
+        service = Service(config, pipeline, store, clock=utc_now, sender=sender, listen=listen)
+        loop.add_signal_handler(signal.SIGHUP, reload_config, service)
         try:
-            await Service(config, pipeline, store, clock=utc_now, sender=sender).run(stop)
+            await service.run(stop)
         finally:
             await fetcher.aclose()
             store.close()
     return 0
+
+
+def reload_config(service: Service) -> None:
+    """SIGHUP: read the config file again and apply it; a broken file changes nothing."""
+    try:
+        config = load_config(service.config.path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            event(log, logging.ERROR, "config reload failed, keeping the config in force",
+                  problem=str(problem))  # fmt: skip
+        if service.pipeline.rules is not None:
+            service.pipeline.rules.reload()
+        return
+    service.apply_config(config)
 
 
 def cmd_once(config: Config, args: argparse.Namespace) -> int:
@@ -113,11 +144,6 @@ def build_pipeline(
     """Every collaborator of a poll, built once; clusters a crash left undone first."""
     clusterer = Clusterer(store, config.clustering, utc_now)
     rules = LiveRules(config.rules)
-
-    def route_match(match: Match) -> list[AlertPlan]:
-        named = {r.name: r for r in rules.matcher.ruleset.rules}
-        return route(match, named, config.subscribers)
-
     pipeline = Pipeline(
         store=store,
         fetcher=fetcher,
@@ -125,7 +151,7 @@ def build_pipeline(
         clock=utc_now,
         clusterer=clusterer,
         rules=rules,
-        route=route_match,
+        route=router(rules, config.subscribers),
         on_new_stories=print_new_stories,
         parse_executor=pool,
     )

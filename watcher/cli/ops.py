@@ -1,0 +1,153 @@
+"""`watcher status`, `watcher backup` and `watcher health`: what operators run beside it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, utc_now, when
+from watcher.config import Config, load_optional_config
+from watcher.health import status_document
+from watcher.schedule import HEARTBEAT_SECONDS
+
+HEALTH_TIMEOUT = 5.0
+
+
+def add_parsers(commands: Any) -> None:
+    status = commands.add_parser(
+        "status",
+        help="feed health, outbox depth, last errors and the rule set in force",
+        description="Read the database and show whether the service is running, the rule set "
+        "it has in force (and its last reload error), every feed's health, the alert outbox "
+        "by status and channel, and the latest dead letters. Works while the service runs "
+        "and after it stopped.",
+    )
+    status.add_argument("--format", choices=["table", "json"], default="table")
+    status.set_defaults(handler=cmd_status, needs_config=True)
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent copy of the database, safe while the service runs",
+        description="Copy the database with SQLite's online backup, so the copy is consistent "
+        "even while the service writes. The copy is checked (integrity_check) and then moved "
+        "into place; PATH may be a file or an existing folder (a dated file is made in it).",
+    )
+    backup.add_argument("path", metavar="PATH", type=Path)
+    backup.set_defaults(handler=cmd_backup, needs_config=True)
+    health = commands.add_parser(
+        "health",
+        help="ask the running service's /healthz; exit 0 when healthy (for HEALTHCHECK)",
+        description="GET /healthz from the running service and print the answer. Exit 0 when "
+        "it answers 200, 1 otherwise (503, refused, timed out).",
+    )
+    health.add_argument(
+        "--url",
+        help="the health URL (default: from the config's listen:, else "
+        "http://127.0.0.1:8080/healthz)",
+    )
+    health.set_defaults(handler=cmd_health, needs_config=False)
+
+
+def cmd_status(config: Config, args: argparse.Namespace) -> int:
+    with reading(config.state) as store:
+        document = status_document(store)
+    if args.format == "json":
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+        return 0
+    _print_status(document, utc_now())
+    return 0
+
+
+def _print_status(document: dict[str, Any], now: datetime) -> None:
+    print(f"service: {service_state(document['service'], now)}")
+    rules = document["rules"]
+    print(f"rules:   {rules['version'] or '-'} ({rules['summary'] or 'not recorded yet'})")
+    if rules["error"]:
+        print(f"         last reload FAILED, previous rules kept: {rules['error']}")
+    print(f"stored:  {document['stories']} stories in {document['clusters']} clusters")
+    outbox = document["outbox"]
+    print("outbox:  " + (_outbox_line(outbox) if outbox else "empty"))
+    print()
+    rows = [
+        [
+            f["name"], f["health"], str(f["last_status"] or "-"), _when(f["last_success_at"]),
+            str(f["consecutive_failures"]), str(f["stories"]), f["last_error"] or "",
+        ]
+        for f in document["feeds"]
+    ]  # fmt: skip
+    headers = ["FEED", "HEALTH", "HTTP", "LAST OK", "FAILURES", "STORIES", "LAST ERROR"]
+    print_table(headers, rows)
+    if document["dead_letters"]:
+        print("\ndead letters (`watcher alerts retry ID` sends one again):")
+        dead = document["dead_letters"]
+        print_table(
+            ["ID", "SUBSCRIBER", "CHANNEL", "ERROR"],
+            [[str(d["id"]), d["subscriber"], d["channel"], d["error"]] for d in dead],
+        )
+
+
+def service_state(service: dict[str, str], now: datetime) -> str:
+    """running, stopped, or silent (no heartbeat: killed, hung, or its disk is full)."""
+    if not service.get("heartbeat"):
+        return "never started on this database"
+    beat = datetime.fromisoformat(service["heartbeat"])
+    what = f"pid {service.get('pid', '?')}, version {service.get('version', '?')}"
+    if service.get("stopped_at"):
+        return f"stopped at {when(datetime.fromisoformat(service['stopped_at']))} ({what})"
+    age = now - beat
+    if age <= timedelta(seconds=3 * HEARTBEAT_SECONDS):
+        started = datetime.fromisoformat(service["started_at"])
+        return f"running since {when(started)} ({what}, heartbeat {age.seconds}s ago)"
+    return f"SILENT: last heartbeat {when(beat)}, no clean stop recorded ({what})"
+
+
+def _outbox_line(outbox: dict[str, dict[str, int]]) -> str:
+    parts = []
+    for status in ("pending", "sending", "dead"):
+        if status in outbox:
+            channels = ", ".join(f"{c} {n}" for c, n in sorted(outbox[status].items()))
+            parts.append(f"{status}: {channels}")
+    return "; ".join(parts)
+
+
+def _when(text: str | None) -> str:
+    return when(datetime.fromisoformat(text)) if text else "-"
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    target: Path = args.path
+    if target.is_dir():
+        target = target / f"watcher-{utc_now():%Y%m%dT%H%M%SZ}.db"
+    if target.resolve() == config.state.resolve():
+        raise UsageError(f"backup: {target} is the database itself")
+    if not target.parent.is_dir():
+        raise UsageError(f"backup: no folder {target.parent}")
+    with reading(config.state) as store:
+        store.backup(target)
+    print(f"backed up {config.state} to {target} ({target.stat().st_size} bytes)")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    url = args.url or _health_url(load_optional_config(args.config))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    try:
+        with opener.open(url, timeout=HEALTH_TIMEOUT) as response:
+            print(response.read().decode(errors="replace").rstrip())
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(exc.read().decode(errors="replace").rstrip())
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"watcher: health: {url}: {getattr(exc, 'reason', exc)}")
+    return EXIT_FAILED
+
+
+def _health_url(config: Config | None) -> str:
+    host, port = config.listen if config else ("127.0.0.1", 8080)
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"

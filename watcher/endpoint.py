@@ -1,0 +1,95 @@
+"""The service's HTTP endpoint: a small HTTP/1.1 server on the service's event loop.
+
+In: routes, each a function returning a `Response`. It runs in the event loop's thread, so
+routes may read the same SQLite connection as the service. GET and HEAD only; one request
+per connection; a client that is slow to send its request is dropped after a few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+
+log = logging.getLogger("watcher.endpoint")
+
+REQUEST_TIMEOUT = 5.0
+MAX_HEADER_LINES = 100
+MAX_LINE = 8192
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+
+
+Route = Callable[[], Response]
+
+
+class Endpoint:
+    def __init__(self, routes: dict[str, Route]) -> None:
+        self.routes = routes
+        self.server: asyncio.Server | None = None
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        """Listen; returns the address bound (port 0 takes a free port). Raises OSError."""
+        self.server = await asyncio.start_server(self._serve, host, port, limit=MAX_LINE)
+        bound = self.server.sockets[0].getsockname()
+        return bound[0], bound[1]
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            method, path = await asyncio.wait_for(_read_request(reader), REQUEST_TIMEOUT)
+            response = self._respond(method, path)
+            writer.write(_encode(response, head_only=method == "HEAD"))
+            await writer.drain()
+        except (
+            TimeoutError, ValueError, ConnectionError,
+            asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+        ):  # fmt: skip
+            pass  # a client that went away or spoke no HTTP: nothing to answer
+        finally:
+            writer.close()
+
+    def _respond(self, method: str, path: str) -> Response:
+        if method not in ("GET", "HEAD"):
+            return Response(405, b"only GET and HEAD\n")
+        route = self.routes.get(path.split("?", 1)[0])
+        if route is None:
+            return Response(404, f"no such page; try {', '.join(self.routes)}\n".encode())
+        try:
+            return route()
+        except Exception:  # a bug in a route: answer 500, keep serving
+            log.exception("endpoint route failed path=%s", path)
+            return Response(500, b"internal error\n")
+
+
+async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str]:
+    request_line = (await reader.readuntil(b"\n")).decode("latin-1").split()
+    if len(request_line) != 3:
+        raise ValueError("not an HTTP request line")
+    for _ in range(MAX_HEADER_LINES):
+        if (await reader.readuntil(b"\n")).strip() == b"":
+            return request_line[0], request_line[1]
+    raise ValueError("too many header lines")
+
+
+def _encode(response: Response, *, head_only: bool) -> bytes:
+    reason = HTTPStatus(response.status).phrase
+    head = (
+        f"HTTP/1.1 {response.status} {reason}\r\n"
+        f"Content-Type: {response.content_type}\r\n"
+        f"Content-Length: {len(response.body)}\r\n"
+        "Cache-Control: no-store\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode("ascii")
+    return head if head_only else head + response.body

@@ -1,0 +1,118 @@
+"""Is the service healthy, and what is its state: for /healthz, /status and `watcher status`.
+
+In: the store and what the running service knows (scheduler running, last poll). Out: plain
+data (`Check`s and a JSON-ready status document). The service records its own facts (start,
+rule set, heartbeat) in the store's `service` table, so `watcher status` in another process,
+or after the service stopped, reads the same story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from watcher.errors import StoreError
+from watcher.logs import redact
+from watcher.models import FeedState
+from watcher.store import Store
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_health(
+    *,
+    store: Store,
+    now: datetime,
+    scheduler_running: bool,
+    started_at: datetime,
+    last_poll_at: datetime | None,
+    interval: float | None,
+) -> list[Check]:
+    """Scheduler running, database writable (a heartbeat is written), and the last poll
+    ended within twice the shortest poll interval (counted from the start before the first)."""
+    checks = [Check("scheduler", scheduler_running, "running" if scheduler_running else "stopped")]
+    try:
+        store.put_service_values({"heartbeat": now.isoformat()}, now)
+        checks.append(Check("database", True, "writable"))
+    except StoreError as exc:
+        checks.append(Check("database", False, str(exc)))
+    checks.append(_polls(now, started_at, last_poll_at, interval))
+    return checks
+
+
+def _polls(
+    now: datetime, started_at: datetime, last_poll_at: datetime | None, interval: float | None
+) -> Check:
+    if interval is None:
+        return Check("polls", True, "no feeds configured")
+    since = last_poll_at or started_at
+    late = now - since > timedelta(seconds=2 * interval)
+    what = f"last poll {last_poll_at.isoformat()}" if last_poll_at else "no poll yet"
+    return Check("polls", not late, f"{what}; due within {2 * interval:.0f}s")
+
+
+def feed_health(state: FeedState) -> str:
+    """ok, failing, disabled (410 Gone) or new (never polled)."""
+    if state.disabled:
+        return "disabled"
+    if state.consecutive_failures:
+        return "failing"
+    return "ok" if state.last_success_at else "new"
+
+
+def status_document(store: Store, checks: list[Check] | None = None) -> dict[str, Any]:
+    """The service's state as JSON-ready data: /status serves it, `watcher status` prints it."""
+    service = {key: value for key, (value, _) in store.service_values().items()}
+    depth = store.outbox_depth()
+    outbox: dict[str, dict[str, int]] = {}
+    for (status, channel), count in sorted(depth.items()):
+        outbox.setdefault(status, {})[channel] = count
+    document: dict[str, Any] = {
+        "service": service,
+        "rules": {
+            "version": service.get("rules_version"),
+            "summary": service.get("rules_summary"),
+            "error": service.get("rules_error") or None,
+        },
+        "feeds": [_feed(f) for f in store.feed_states()],
+        "outbox": outbox,
+        "dead_letters": [
+            {
+                "id": a.id,
+                "subscriber": a.subscriber,
+                "channel": a.channel,
+                "error": redact(a.last_error or ""),
+            }
+            for a in store.alerts(dead_only=True)[:20]
+        ],
+        "clusters": store.count_clusters(),
+        "stories": store.count_stories(),
+    }
+    if checks is not None:
+        document["healthy"] = all(c.ok for c in checks)
+        document["checks"] = {c.name: {"ok": c.ok, "detail": c.detail} for c in checks}
+    return document
+
+
+def _feed(state: FeedState) -> dict[str, Any]:
+    def when(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "name": state.name,
+        "url": redact(state.url),
+        "health": feed_health(state),
+        "last_status": state.last_status,
+        "last_success_at": when(state.last_success_at),
+        "consecutive_failures": state.consecutive_failures,
+        "next_poll_at": when(state.next_poll_at),
+        "last_error": redact(state.last_error) if state.last_error else None,
+        "last_error_at": when(state.last_error_at),
+        "stories": state.stories,
+    }

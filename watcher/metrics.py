@@ -1,0 +1,111 @@
+"""What `/metrics` exposes, in Prometheus' text format (prometheus-client).
+
+In: poll outcomes and delivery results as the service sees them, and the store, read at
+each scrape for what is better counted than tracked (the outbox, failing feeds, clusters).
+Every `Metrics` has its own registry, so two services in one process (tests) never mix.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from watcher import __version__
+from watcher.alerts.sender import Delivery
+from watcher.errors import StoreError
+from watcher.logs import event
+from watcher.models import PollOutcome
+from watcher.store import Store
+
+log = logging.getLogger("watcher.metrics")
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+FETCH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class Metrics:
+    def __init__(self, store: Store, channels: Callable[[], Iterable[str]] = tuple) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        Gauge("watcher_build_info", "The running version", ["version"], registry=r).labels(
+            __version__
+        ).set(1)
+        self.polls = Counter("watcher_polls", "Feed polls by outcome", ["outcome"], registry=r)
+        self.fetch_seconds = Histogram(
+            "watcher_fetch_duration_seconds", "Time of each feed's HTTP exchange",
+            buckets=FETCH_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.stories = Counter("watcher_stories_ingested", "New stories stored", registry=r)
+        self.clusters_started = Counter(
+            "watcher_clusters_started", "New stories that started a cluster", registry=r
+        )
+        self.matches = Counter("watcher_matches", "Rule matches by rule", ["rule"], registry=r)
+        self.alerts_sent = Counter(
+            "watcher_alerts_sent", "Alerts delivered by channel", ["channel"], registry=r
+        )
+        self.alerts_failed = Counter(
+            "watcher_alerts_failed", "Failed delivery attempts by channel", ["channel"], registry=r
+        )
+        self.last_poll = Gauge(
+            "watcher_last_poll_timestamp_seconds", "When the last poll ended", registry=r
+        )
+        r.register(StoreCollector(store, channels))
+
+    def record_poll(self, outcome: PollOutcome, at: float) -> None:
+        self.polls.labels(outcome.status).inc()
+        if outcome.fetch_ms is not None:
+            self.fetch_seconds.observe(outcome.fetch_ms / 1000)
+        self.stories.inc(len(outcome.new_stories))
+        self.clusters_started.inc(sum(c.starts_cluster for c in outcome.clustered))
+        for match in outcome.matches:
+            self.matches.labels(match.rule).inc()
+        if outcome.status != "skipped":
+            self.last_poll.set(at)
+
+    def record_deliveries(self, results: Iterable[Delivery]) -> None:
+        for result in results:
+            if result.outcome == "sent":
+                self.alerts_sent.labels(result.channel).inc()
+            else:
+                self.alerts_failed.labels(result.channel).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class StoreCollector(Collector):
+    """Gauges read from the database at scrape time: they stay right across restarts."""
+
+    def __init__(self, store: Store, channels: Callable[[], Iterable[str]] = tuple) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            feeds = self.store.feed_states()
+            depth = self.store.outbox_depth()
+            clusters = self.store.count_clusters()
+        except StoreError as exc:
+            event(log, logging.ERROR, "metrics: database unreadable", error=str(exc))
+            return
+        queued = GaugeMetricFamily(
+            "watcher_alerts_queued", "Alerts waiting to be sent, by channel", labels=["channel"]
+        )
+        dead = GaugeMetricFamily(
+            "watcher_alerts_dead", "Alerts in the dead-letter list, by channel", labels=["channel"]
+        )
+        for channel in sorted({c for _, c in depth} | set(self.channels())):
+            waiting = depth.get(("pending", channel), 0) + depth.get(("sending", channel), 0)
+            queued.add_metric([channel], waiting)
+            dead.add_metric([channel], depth.get(("dead", channel), 0))
+        yield queued
+        yield dead
+        yield GaugeMetricFamily("watcher_feeds", "Feeds in the database", value=len(feeds))
+        yield GaugeMetricFamily(
+            "watcher_feeds_failing", "Feeds whose last poll failed, or disabled (410 Gone)",
+            value=sum(f.consecutive_failures > 0 or f.disabled for f in feeds),
+        )  # fmt: skip
+        yield GaugeMetricFamily("watcher_clusters", "Story clusters stored", value=clusters)
