@@ -30,6 +30,9 @@ COMMANDS = [
     "alerts",
     "alerts retry",
     "send-test",
+    "status",
+    "backup",
+    "health",
 ]
 
 

@@ -7,10 +7,10 @@ Raises: `ConfigError` listing every problem, each with file, line and field.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -122,10 +122,11 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 def default_rules() -> Path:
     """The rule files shipped inside the package (the project's rules/ folder)."""
-    try:
-        return Path(str(resources.files("watcher.default_rules")))
-    except ModuleNotFoundError:  # an editable install can't import a data-only subpackage
-        return Path(__file__).resolve().parent.parent / "rules"
+    spec = importlib.util.find_spec("watcher.default_rules")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    # an editable install maps the folder but cannot find a data-only subpackage
+    return Path(__file__).resolve().parent.parent / "rules"
 
 
 def parse_duration(value: object) -> float:

@@ -80,8 +80,9 @@ class Metrics:
 class StoreCollector(Collector):
     """Gauges read from the database at scrape time: they stay right across restarts."""
 
-    def __init__(self, store: Store, channels: Callable[[], Iterable[str]] = tuple) -> None:
+    def __init__(self, store: Store, channels: Callable[[], Iterable[str]]) -> None:
         self.store = store
+        self.channels = channels  # the configured channels: shown at 0 before any alert
 
     def collect(self) -> Iterator[Metric]:
         try:

@@ -1,0 +1,461 @@
+"""Operating the service: its HTTP endpoint, logs, status, backup, reload and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import ROOT, FakeClock
+from tests.feedserver import FeedServer, fixture_bytes
+from watcher import logs
+from watcher.endpoint import Endpoint, Response
+from watcher.health import check_health
+from watcher.models import FeedConfig, Story
+from watcher.store import Store
+
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with OPENER.open(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def metrics(port: int) -> dict[str, float]:
+    """Every sample as 'name{label="v"}' -> value."""
+    status, text = get(port, "/metrics")
+    assert status == 200
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return found
+
+
+def watcher(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "watcher", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+
+
+@dataclass
+class Running:
+    proc: subprocess.Popen[bytes]
+    port: int
+    err: Path
+    out: Path
+
+    def log(self) -> str:
+        return self.err.read_text()
+
+    def wait_for(self, text: str, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return
+            assert self.proc.poll() is None, self.log()
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} not logged:\n{self.log()}")
+
+
+@contextmanager
+def service(config: Path, *options: str) -> Iterator[Running]:
+    """`watcher run` as a real subprocess on a free port, read from its log."""
+    err, out = config.parent / "err.log", config.parent / "out.log"
+    with err.open("wb") as err_file, out.open("wb") as out_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "watcher", *options, "--config", str(config), "run",
+             "--listen", "127.0.0.1:0"],
+            stdout=out_file, stderr=err_file,
+        )  # fmt: skip
+        try:
+            running = Running(proc, 0, err, out)
+            running.wait_for("http endpoint listening")
+            line = next(x for x in running.log().splitlines() if "http endpoint listening" in x)
+            running.port = int(line.rsplit(":", 1)[1].strip("/\n"))
+            yield running
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+def config_file(tmp_path: Path, feeds: str, extra: str = "") -> Path:
+    config = tmp_path / "watcher.yaml"
+    config.write_text(
+        "state: state/w.db\nbackfill: all\npoll:\n  interval: 1m\n  jitter: 0\n"
+        f"  total_timeout: 5s\n{extra}subscribers:\n  - name: ops\n    console: true\n"
+        f"feeds:\n{feeds}"
+    )
+    return config
+
+
+def feed_lines(server: FeedServer, *feeds: tuple[str, str]) -> str:
+    return "".join(f"  - name: {n}\n    url: {server.url(p)}\n" for n, p in feeds)
+
+
+def until(check: object, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+# -- the service as a subprocess ----------------------------------------------------------
+
+
+def watch_numbers_move(tmp_path: Path, server: FeedServer, feeds: str, stories: int) -> None:
+    """Start `watcher run` with every feed held back, read /healthz and /metrics, let the
+    polls through, see the numbers move, then SIGTERM and a clean exit within 10 s."""
+    with service(config_file(tmp_path, feeds)) as running:
+        status, body = get(running.port, "/healthz")
+        assert status == 200 and body.startswith("ok"), body
+        before = metrics(running.port)
+        assert before.get("watcher_stories_ingested_total") == 0
+        assert not any(k.startswith("watcher_polls_total") for k in before)
+        assert before['watcher_alerts_queued{channel="console"}'] == 0
+        GATE.set()
+        until(lambda: metrics(running.port)["watcher_stories_ingested_total"] == stories)
+        until(lambda: metrics(running.port).get('watcher_alerts_sent_total{channel="console"}'))
+        after = metrics(running.port)
+        polled = after['watcher_polls_total{outcome="new"}']
+        assert polled == len(feeds.split("- name:")) - 1
+        assert after["watcher_fetch_duration_seconds_count"] == polled
+        assert after["watcher_clusters"] == after["watcher_clusters_started_total"] > 0
+        assert sum(v for k, v in after.items() if k.startswith("watcher_matches_total")) > 0
+        assert after["watcher_feeds_failing"] == 0
+        assert after["watcher_last_poll_timestamp_seconds"] > time.time() - 60
+        status, text = get(running.port, "/status")
+        document = json.loads(text)
+        assert status == 200 and document["healthy"] is True
+        assert {f["health"] for f in document["feeds"]} == {"ok"}
+        assert document["rules"]["version"] and document["rules"]["error"] is None
+        health = watcher("health", "--url", f"http://127.0.0.1:{running.port}/healthz")
+        assert health.returncode == 0 and health.stdout.startswith("ok"), health
+        shown = watcher("--config", str(tmp_path / "watcher.yaml"), "status")
+        assert "service: running since" in shown.stdout, shown
+        running.proc.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        assert running.proc.wait(timeout=10) == 0
+        assert time.monotonic() - stopped < 10
+        assert "service stopped" in running.log()
+    shown = watcher("--config", str(tmp_path / "watcher.yaml"), "status")
+    assert "service: stopped at" in shown.stdout, shown
+    refused = watcher("health", "--url", f"http://127.0.0.1:{running.port}/healthz")
+    assert refused.returncode == 1 and "health:" in refused.stdout
+
+
+GATE = threading.Event()
+
+
+def held(body: bytes) -> object:
+    """A feed body served only once the test opens the gate."""
+
+    def serve() -> bytes:
+        GATE.wait(20)
+        return body
+
+    return serve
+
+
+def test_run_serves_health_and_metrics_that_move_with_polls(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    GATE.clear()
+    server.feed("/wire.xml", held(fixture_bytes("wire.rss.xml")))  # type: ignore[arg-type]
+    server.feed("/asia.xml", held(fixture_bytes("asia.rdf.xml")))  # type: ignore[arg-type]
+    feeds = feed_lines(server, ("Wire", "/wire.xml"), ("Asia", "/asia.xml"))
+    watch_numbers_move(tmp_path, server, feeds, stories=3)
+
+
+def test_run_metrics_move_with_the_served_corpus_feeds(
+    server: FeedServer, corpus: Path, tmp_path: Path
+) -> None:
+    GATE.clear()
+    paths = sorted((corpus / "feeds").glob("*.xml"))
+    for path in paths:
+        server.feed(f"/corpus/{path.name}", held(path.read_bytes()))  # type: ignore[arg-type]
+    feeds = feed_lines(server, *((p.stem, f"/corpus/{p.name}") for p in paths))
+    stories = len((corpus / "stories.jsonl").read_text().splitlines())
+    watch_numbers_move(tmp_path, server, feeds, stories=stories)
+
+
+def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    server.feed("/asia.xml", fixture_bytes("asia.rdf.xml"))
+    config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml")))
+    good = config.read_text()
+    with service(config) as running:
+        running.wait_for("poll feed=Wire")
+        config.write_text(good.replace("feeds:\n", "feeds:\n  - name: [unclosed\n"))
+        running.proc.send_signal(signal.SIGHUP)
+        running.wait_for("config reload failed, keeping the config in force")
+        assert "watcher.yaml:" in running.log()  # the problem names the file and line
+        config.write_text(good + feed_lines(server, ("Asia", "/asia.xml")))
+        running.proc.send_signal(signal.SIGHUP)
+        running.wait_for("config reloaded")
+        running.wait_for("poll feed=Asia")
+        document = json.loads(get(running.port, "/status")[1])
+        assert [f["name"] for f in document["feeds"]] == ["Asia", "Wire"]
+        running.proc.send_signal(signal.SIGTERM)
+        assert running.proc.wait(timeout=10) == 0
+
+
+def test_run_refuses_to_start_when_its_port_is_taken(server: FeedServer, tmp_path: Path) -> None:
+    config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml")))
+    with service(config) as running:
+        other = tmp_path / "other"
+        other.mkdir()
+        second = config_file(other, feed_lines(server, ("Wire", "/wire.xml")))
+        result = watcher("--config", str(second), "run", "--listen", f"127.0.0.1:{running.port}")
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{running.port}" in result.stderr
+
+
+# -- health checks, in process -------------------------------------------------------------
+
+
+def test_health_fails_when_polls_are_late_or_the_database_is_read_only(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    store = Store(tmp_path / "w.db")
+    started = clock()
+
+    def checks(**kw: object) -> dict[str, bool]:
+        args = {"store": store, "now": clock(), "scheduler_running": True,
+                "started_at": started, "last_poll_at": None, "interval": 60.0}  # fmt: skip
+        return {c.name: c.ok for c in check_health(**{**args, **kw})}  # type: ignore[arg-type]
+
+    assert checks() == {"scheduler": True, "database": True, "polls": True}
+    clock.now += timedelta(seconds=119)
+    assert checks()["polls"] is True
+    clock.now += timedelta(seconds=2)  # twice the interval with no poll
+    assert checks()["polls"] is False
+    assert checks(last_poll_at=clock.now - timedelta(seconds=30))["polls"] is True
+    assert checks(interval=None)["polls"] is True  # no feeds: nothing is late
+    assert checks(scheduler_running=False)["scheduler"] is False
+    store.db.execute("PRAGMA query_only = 1")
+    assert checks()["database"] is False
+
+
+def test_endpoint_answers_routes_and_refuses_the_rest() -> None:
+    async def scenario() -> list[bytes]:
+        endpoint = Endpoint({"/ok": lambda: Response(200, b"fine\n"), "/bug": lambda: 1 / 0})
+        host, port = await endpoint.start("127.0.0.1", 0)
+
+        async def ask(raw: bytes) -> bytes:
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(raw)
+            await writer.drain()
+            answer = await reader.read()
+            writer.close()
+            return answer
+
+        silent = await asyncio.open_connection(host, port)  # never sends: must not block others
+        answers = [
+            await ask(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"),
+            await ask(b"HEAD /ok HTTP/1.1\r\n\r\n"),
+            await ask(b"GET /nope HTTP/1.1\r\n\r\n"),
+            await ask(b"POST /ok HTTP/1.1\r\n\r\n"),
+            await ask(b"GET /bug HTTP/1.1\r\n\r\n"),
+            await ask(b"not http at all\r\n"),
+        ]
+        silent[1].close()
+        await endpoint.close()
+        return answers
+
+    logging.getLogger("watcher.endpoint").disabled = True
+    try:
+        ok, head, missing, post, bug, garbage = asyncio.run(scenario())
+    finally:
+        logging.getLogger("watcher.endpoint").disabled = False
+    assert ok.startswith(b"HTTP/1.1 200 OK\r\n") and ok.endswith(b"\r\n\r\nfine\n")
+    assert b"Content-Length: 5\r\n" in head and head.endswith(b"\r\n\r\n")
+    assert missing.startswith(b"HTTP/1.1 404") and b"/ok" in missing
+    assert post.startswith(b"HTTP/1.1 405")
+    assert bug.startswith(b"HTTP/1.1 500")
+    assert garbage == b""
+
+
+# -- logs ----------------------------------------------------------------------------------
+
+
+def test_redact_masks_passwords_tokens_webhooks_and_named_secrets() -> None:
+    logs.add_secrets(["hunter2-smtp", None, ""])
+    cases = {
+        "GET https://user:pa55word@feeds.test/rss failed": "https://user:***@feeds.test/rss",
+        "https://hooks.slack.com/services/T01/B02/xyzSECRET said 500": "hooks.slack.com/services/***",
+        "https://feeds.test/rss?user=me&token=abc123&x=1": "?user=me&token=***&x=1",
+        "auth failed with hunter2-smtp": "auth failed with ***",
+    }
+    for text, kept in cases.items():
+        assert kept in logs.redact(text), logs.redact(text)
+    for secret in ("pa55word", "xyzSECRET", "abc123", "hunter2-smtp"):
+        assert all(secret not in logs.redact(t) for t in cases)
+
+
+def test_formatters_write_events_as_key_value_or_json_and_redact_tracebacks() -> None:
+    logs.add_secrets(["https://hooks.test/very-secret-hook"])
+    record = logging.LogRecord("watcher.x", logging.WARNING, __file__, 1, "%s", ("poll",), None)
+    record.event_fields = {"feed": "Wire Asia", "http": 200, "url": "https://a.test/x", "n": None}
+    line = logs.KeyValueFormatter().format(record)
+    assert line.endswith(
+        ' level=WARNING logger=watcher.x poll feed="Wire Asia" http=200 url=https://a.test/x n=-'
+    )
+    assert json.loads(logs.JsonFormatter().format(record)) | {"time": "t"} == {
+        "time": "t", "level": "WARNING", "logger": "watcher.x", "event": "poll",
+        "feed": "Wire Asia", "http": 200, "url": "https://a.test/x", "n": None,
+    }  # fmt: skip
+    try:
+        raise RuntimeError("POST https://hooks.test/very-secret-hook refused")
+    except RuntimeError:
+        failing = logging.LogRecord("lib", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
+    for formatter in (logs.KeyValueFormatter(), logs.JsonFormatter()):
+        text = formatter.format(failing)
+        assert "very-secret-hook" not in text and "RuntimeError" in text
+
+
+def test_no_secret_reaches_the_log_in_either_format(server: FeedServer, tmp_path: Path) -> None:
+    server.feed("/private.xml", fixture_bytes("wire.rss.xml"))
+    server.status("/hook/T0/B0/sekret-hook-token", 500)
+    feed_url = server.url("/private.xml").replace("http://", "http://reader:feedpass99@")
+    config = tmp_path / "watcher.yaml"
+    config.write_text(
+        "state: w.db\nbackfill: all\n"
+        "smtp:\n  host: 127.0.0.1\n  port: 9\n  security: none\n  username: u\n"
+        "  password: ${SMTP_PASSWORD}\n  timeout: 2s\n"
+        "subscribers:\n  - name: team\n    email: team@example.test\n"
+        f"    slack: {server.url('/hook/T0/B0/sekret-hook-token')}\n"
+        f"feeds:\n  - name: Private\n    url: {feed_url}?token=tok-4242\n"
+    )
+    for fmt in ("keyvalue", "json"):
+        (tmp_path / "w.db").unlink(missing_ok=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "watcher", "--log-level", "DEBUG", "--log-format", fmt,
+             "--config", str(config), "once"],
+            capture_output=True, text=True, timeout=60,
+            env={"SMTP_PASSWORD": "smtp-pass-777", "PATH": "/usr/bin:/bin"},
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "alert failed" in result.stderr and "poll" in result.stderr
+        for secret in ("feedpass99", "tok-4242", "sekret-hook-token", "smtp-pass-777"):
+            assert secret not in result.stderr, (fmt, secret, result.stderr)
+        if fmt == "json":
+            events = [json.loads(line) for line in result.stderr.splitlines()]
+            (poll,) = [e for e in events if e.get("event") == "poll"]
+            assert (poll["feed"], poll["http"], poll["new"]) == ("Private", 200, 2)
+            assert isinstance(poll["ms"], int) and "***" in poll["url"]
+
+
+# -- status and backup ---------------------------------------------------------------------
+
+
+def test_status_shows_feed_health_outbox_and_errors(server: FeedServer, tmp_path: Path) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    server.status("/down.xml", 500)
+    config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml"), ("Down", "/down.xml")))
+    assert "never started" in watcher("--config", str(config), "status").stdout
+    watcher("--config", str(config), "once")
+    result = watcher("--config", str(config), "status")
+    assert result.returncode == 0, result.stderr
+    rows = {
+        line.split()[0]: line for line in result.stdout.splitlines() if line[:4] in ("Wire", "Down")
+    }
+    assert rows["Wire"].split()[1:3] == ["ok", "200"]
+    assert rows["Down"].split()[1:3] == ["failing", "500"] and "HTTP 500" in rows["Down"]
+    assert "service: never started on this database" in result.stdout
+    document = json.loads(watcher("--config", str(config), "status", "--format", "json").stdout)
+    assert document["stories"] == 2 and document["outbox"] == {}
+
+
+def test_backup_is_consistent_while_another_process_writes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state" / "w.db")
+    feed = FeedConfig(name="Wire", url="https://wire.test/rss", interval=600)
+    store.sync_feeds([feed])
+    stop = threading.Event()
+
+    def write() -> None:
+        writer = Store(tmp_path / "state" / "w.db")
+        n = 0
+        while not stop.is_set():
+            stories = [_story(n + i) for i in range(50)]
+            writer.record_poll(writer.feed_state("Wire"), stories)
+            n += 50
+        writer.close()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    counts = []
+    try:
+        for i in range(5):
+            time.sleep(0.1)
+            copy = tmp_path / f"copy{i}.db"
+            store.backup(copy)
+            with _open(copy) as snapshot:
+                counts.append(snapshot.count_stories())
+                assert snapshot.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+                assert snapshot.count_stories() % 50 == 0  # whole polls only
+    finally:
+        stop.set()
+        thread.join()
+    assert counts == sorted(counts) and counts[-1] > 0
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_backup_command_writes_a_dated_copy_and_refuses_the_database_itself(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "watcher.yaml"
+    config.write_text("state: state/w.db\nfeeds: []\n")
+    Store(tmp_path / "state" / "w.db").close()
+    (tmp_path / "backups").mkdir()
+    made = watcher("--config", str(config), "backup", str(tmp_path / "backups"))
+    assert made.returncode == 0, made.stderr
+    (copy,) = (tmp_path / "backups").glob("watcher-*.db")
+    assert f"to {copy}" in made.stdout
+    itself = watcher("--config", str(config), "backup", str(tmp_path / "state" / "w.db"))
+    assert itself.returncode == 2 and "is the database itself" in itself.stderr
+    nowhere = watcher("--config", str(config), "backup", str(tmp_path / "no" / "x.db"))
+    assert nowhere.returncode == 2 and "no folder" in nowhere.stderr
+
+
+def _story(n: int) -> Story:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    return Story(
+        id=f"s{n}", feed="Wire", guid=f"g{n}", source="Wire", title=f"T{n}", summary="x" * 200,
+        link=f"https://wire.test/{n}", published=now, fetched_at=now,
+    )  # fmt: skip
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[Store]:
+    store = Store(path)
+    try:
+        yield store
+    finally:
+        store.close()
