@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ROOT, FakeClock
@@ -99,11 +100,11 @@ def service(config: Path, *options: str) -> Iterator[Running]:
             proc.wait()
 
 
-def config_file(tmp_path: Path, feeds: str, extra: str = "") -> Path:
+def config_file(tmp_path: Path, feeds: str, extra: str = "", timeout: str = "5s") -> Path:
     config = tmp_path / "watcher.yaml"
     config.write_text(
         "state: state/w.db\nbackfill: all\npoll:\n  interval: 1m\n  jitter: 0\n"
-        f"  total_timeout: 5s\n{extra}subscribers:\n  - name: ops\n    console: true\n"
+        f"  total_timeout: {timeout}\n{extra}subscribers:\n  - name: ops\n    console: true\n"
         f"feeds:\n{feeds}"
     )
     return config
@@ -459,3 +460,30 @@ def _open(path: Path) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("delay", "ending"), [(3, "poll feed=Slow"), (60, "cancelled at shutdown")]
+)
+def test_sigterm_drains_a_poll_in_flight_and_stops_within_10_s(
+    server: FeedServer, tmp_path: Path, delay: float, ending: str
+) -> None:
+    """A poll in flight at SIGTERM finishes when it can within the drain time (its stories
+    are stored), or is cancelled after it; either way the process exits within 10 s."""
+    server.feed("/slow.xml", fixture_bytes("asia.rdf.xml"), delay=delay)
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    feeds = feed_lines(server, ("Slow", "/slow.xml"), ("Wire", "/wire.xml"))
+    with service(config_file(tmp_path, feeds, timeout="60s")) as running:
+        running.wait_for("poll feed=Wire")
+        until(lambda: server.seen("/slow.xml"))
+        running.proc.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        assert running.proc.wait(timeout=12) == 0
+        assert time.monotonic() - stopped < 10
+        log = running.log()
+        assert "draining polls in flight count=1" in log and ending in log
+        assert log.index("draining") < log.index(ending) < log.index("service stopped")
+    document = json.loads(
+        watcher("--config", str(tmp_path / "watcher.yaml"), "status", "--format", "json").stdout
+    )
+    assert document["stories"] == (3 if delay < 8 else 2)

@@ -146,6 +146,9 @@ class Service:
             result = work(*args)
             if asyncio.iscoroutine(result):
                 await result
+        except asyncio.CancelledError:  # only at shutdown, after the drain time
+            what = getattr(work, "__name__", "job")
+            event(log, logging.WARNING, "cancelled at shutdown", job=what, args=len(args))
         finally:
             self._running.discard(task)
 
@@ -257,9 +260,12 @@ class Service:
         )  # fmt: skip
 
     async def shutdown(self) -> None:
-        """Stop scheduling; give polls in flight `drain_seconds`, then cancel them."""
+        """Stop scheduling; give polls in flight `drain_seconds`, then cancel them.
+
+        The scheduler is paused, not shut down, while they drain: APScheduler's asyncio
+        executor cancels the jobs it runs when it shuts down."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.pause()
         await self.endpoint.close()
         pending = set(self._running)
         if pending:
@@ -269,6 +275,8 @@ class Service:
                 task.cancel()
             if still:
                 await asyncio.wait(still, timeout=1.0)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         self.heartbeat()
         try:
             self.store.put_service_values({"stopped_at": self.clock().isoformat()}, self.clock())
