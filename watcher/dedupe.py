@@ -118,17 +118,23 @@ SPECIFIC = 2.0  # weight from which a term is specific (Zipf frequency at most 4
 def text_terms(text: str) -> dict[str, float]:
     """Terms of `text` with their weights: lower-case, possessives dropped, stems of six letters."""
     terms: dict[str, float] = {}
-    for raw in _WORD.findall(text.replace("’", "'")):
-        word = raw.lower().removesuffix("'s").replace(",", "")
-        if word in _STOPWORDS or len(word) < 2:
-            continue
-        weight = term_weight(word.rstrip("."))
-        if weight <= 0:
-            continue
-        key = sys.intern(word if word[0].isdigit() else word[:STEM])
-        if weight > terms.get(key, 0.0):
-            terms[key] = weight
+    for raw in _WORD.findall(text):
+        term = _term(raw)
+        if term is not None and term[1] > terms.get(term[0], 0.0):
+            terms[term[0]] = term[1]
     return terms
+
+
+@lru_cache(maxsize=500_000)
+def _term(raw: str) -> tuple[str, float] | None:
+    """A word as a term (its key and weight), or None for a stopword or a common word."""
+    word = raw.replace("’", "'").lower().removesuffix("'s").replace(",", "")
+    if word in _STOPWORDS or len(word) < 2:
+        return None
+    weight = term_weight(word.rstrip("."))
+    if weight <= 0:
+        return None
+    return sys.intern(word if word[0].isdigit() else word[:STEM]), weight
 
 
 # -- fingerprints and pair scores ------------------------------------------------------------
@@ -155,8 +161,12 @@ class Fingerprint:
 
 def fingerprint(story: Story) -> Fingerprint:
     title = clean_title(story.title)
-    lead = clean_lead(story.summary, story.title)
-    terms = text_terms(f"{title} {lead[:TERM_TEXT_CHARS]}")
+    lead = clean_lead(_beginning(story.summary), story.title)
+    title_terms = text_terms(title)
+    terms = dict(title_terms)
+    for key, weight in text_terms(lead[:TERM_TEXT_CHARS]).items():
+        if weight > terms.get(key, 0.0):
+            terms[key] = weight
     return Fingerprint(
         id=story.id,
         link=story.link,
@@ -166,8 +176,13 @@ def fingerprint(story: Story) -> Fingerprint:
         lead=lead[:LEAD_CHARS].lower(),
         term_keys=tuple(terms),
         term_weights=array("f", terms.values()),
-        title_keys=tuple(text_terms(title)),
+        title_keys=tuple(title_terms),
     )
+
+
+def _beginning(summary: str) -> str:
+    """Only a summary's beginning is compared: cleaning all of a long one is wasted work."""
+    return summary if len(summary) <= 4 * TERM_TEXT_CHARS else summary[: 4 * TERM_TEXT_CHARS]
 
 
 @dataclass(frozen=True, kw_only=True)

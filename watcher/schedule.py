@@ -157,6 +157,9 @@ class Service:
         now = self.clock()
         self.last_poll_at = now
         self.metrics.record_poll(outcome, now.timestamp())
+        if outcome.matches and self.sender is not None and self.scheduler.running:
+            # deliver now rather than at the next tick; still one delivery run at a time
+            self.scheduler.modify_job("alerts", next_run_time=datetime.now().astimezone())
 
     async def deliver(self) -> None:
         assert self.sender is not None

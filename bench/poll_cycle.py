@@ -1,0 +1,184 @@
+"""One poll-benchmark run in a process of its own, so its CPU time and peak memory are its own.
+
+`python -m bench.poll_cycle watcher|naive --feeds N --port P --folder DIR --state DB
+--cycles cold,warm,changed` polls every feed once per cycle and prints one JSON object per
+cycle: feeds, seconds, CPU seconds (this process and its parse workers), outcomes, and at
+the end the peak RSS of this process and of its largest worker.
+
+- watcher: the real pipeline (fetch with one httpx client, parse in a process pool over both
+  cores, store, cluster, match the shipped rules, write alerts), `run_cycle` as `watcher once`
+  runs it, with concurrency 100 and 2 per host.
+- naive: the loop users write: `feedparser.parse(url, etag=..., modified=...)` one feed after
+  another, new entries stored in SQLite, one commit per feed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import sqlite3
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from bench import feedgen, servers
+
+TICK = os.sysconf("SC_CLK_TCK")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def proc_peak_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict[str, object]]:
+    from watcher.alerts.routing import router
+    from watcher.config import PollSettings, Subscriber, default_rules
+    from watcher.dedupe import ClusterSettings
+    from watcher.fetch import Fetcher
+    from watcher.models import FeedConfig
+    from watcher.pipeline import Clusterer, Pipeline
+    from watcher.rules.live import LiveRules
+    from watcher.store import Store
+
+    settings = PollSettings(concurrency=100, per_host=2, total_timeout=120, read_timeout=60)
+    store = Store(args.state)
+    feeds = [FeedConfig(name=f"feed{i}", url=u, interval=600, backfill=None)
+             for i, u in enumerate(urls)]  # fmt: skip
+    store.sync_feeds(feeds)
+    fetcher = Fetcher(settings)
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
+    rules = LiveRules(default_rules())
+    subscriber = Subscriber(name="bench", webhook="http://127.0.0.1:9/")
+    from datetime import UTC, datetime
+
+    def clock() -> datetime:
+        return datetime.now(UTC).replace(microsecond=0)
+
+    pipeline = Pipeline(
+        store=store, fetcher=fetcher, settings=settings, clock=clock,
+        clusterer=Clusterer(store, ClusterSettings(), clock), rules=rules,
+        route=router(rules, (subscriber,)), parse_executor=pool,
+    )  # fmt: skip
+    results = []
+    generation = args.generation
+    for cycle in args.cycles.split(","):
+        if cycle == "changed":
+            generation += 1
+            feedgen.change(args.paths, 0.1, generation)
+        workers = list(pool._processes) if pool._processes else []
+        cpu_before = self_cpu() + sum(proc_cpu(p) for p in workers)
+        started = time.perf_counter()
+        outcomes = await pipeline.run_cycle(feeds, force=True)
+        seconds = time.perf_counter() - started
+        workers = list(pool._processes)
+        cpu = self_cpu() + sum(proc_cpu(p) for p in workers) - cpu_before
+        results.append({
+            "cycle": cycle, "feeds": len(feeds), "seconds": seconds, "cpu": cpu,
+            "outcomes": dict(Counter(o.status for o in outcomes)),
+            "stories": sum(len(o.new_stories) for o in outcomes),
+        })  # fmt: skip
+    worker_peak = max((proc_peak_mb(p) for p in pool._processes), default=0.0)
+    results.append({"peak_mb": _self_peak_mb(), "worker_peak_mb": worker_peak})
+    pool.shutdown()
+    await fetcher.aclose()
+    store.close()
+    return results
+
+
+def naive_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict[str, object]]:
+    import feedparser
+
+    db = sqlite3.connect(args.state)
+    db.execute("CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, etag TEXT, modified TEXT)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS entries (id TEXT PRIMARY KEY, feed TEXT, title TEXT, "
+        "summary TEXT, link TEXT, published TEXT)"
+    )
+    results = []
+    generation = args.generation
+    for cycle in args.cycles.split(","):
+        if cycle == "changed":
+            generation += 1
+            feedgen.change(args.paths, 0.1, generation)
+        cpu_before, started = self_cpu(), time.perf_counter()
+        outcomes: Counter[str] = Counter()
+        stories = 0
+        for url in urls:
+            row = db.execute("SELECT etag, modified FROM feeds WHERE url = ?", [url]).fetchone()
+            etag, modified = row if row else (None, None)
+            parsed = feedparser.parse(url, etag=etag, modified=modified)
+            if parsed.get("status") == 304:
+                outcomes["not_modified"] += 1
+                continue
+            outcomes["new" if parsed.entries else "failed"] += 1
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO entries VALUES (?, ?, ?, ?, ?, ?)",
+                [(e.get("id") or e.get("link"), url, e.get("title"), e.get("summary"),
+                  e.get("link"), e.get("published")) for e in parsed.entries],
+            )  # fmt: skip
+            stories += db.total_changes - before
+            db.execute(
+                "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?)",
+                [url, parsed.get("etag"), parsed.get("modified")],
+            )
+            db.commit()
+        results.append({
+            "cycle": cycle, "feeds": len(urls), "seconds": time.perf_counter() - started,
+            "cpu": self_cpu() - cpu_before, "outcomes": dict(outcomes), "stories": stories,
+        })  # fmt: skip
+    results.append({"peak_mb": _self_peak_mb(), "worker_peak_mb": 0.0})
+    return results
+
+
+def _self_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("tool", choices=["watcher", "naive"])
+    parser.add_argument("--feeds", type=int, required=True)
+    parser.add_argument("--port", type=int, default=servers.PORT)
+    parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--state", type=Path, required=True)
+    parser.add_argument("--cycles", default="cold,warm,changed")
+    parser.add_argument("--generation", type=int, default=0, help="the feeds' generation now")
+    args = parser.parse_args()
+    args.paths = [args.folder / f"feed{i}.xml" for i in range(args.feeds)]
+    urls = [servers.url(i, args.port) for i in range(args.feeds)]
+    if args.tool == "watcher":
+        results = asyncio.run(watcher_cycles(args, urls))
+    else:
+        results = naive_cycles(args, urls)
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,410 @@
+"""Fault drills: hostile feeds in one cycle, a soak with SIGKILL restarts, a locked and a full
+database. Marked `drill`; CI runs them with the rest (`-m drill` runs only these).
+
+The soak runs WATCHER_SOAK_SECONDS (default 120) with a SIGKILL every WATCHER_SOAK_KILL_EVERY
+seconds (default 20).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from functools import cache
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeClock
+from tests.feedserver import FeedServer, fixture_bytes, send
+from watcher.config import PollSettings
+from watcher.fetch import Fetcher
+from watcher.models import FeedConfig, PollOutcome
+from watcher.pipeline import Pipeline
+from watcher.store import Store
+
+pytestmark = pytest.mark.drill
+
+SOAK_SECONDS = float(os.environ.get("WATCHER_SOAK_SECONDS", "120"))
+KILL_EVERY = float(os.environ.get("WATCHER_SOAK_KILL_EVERY", "20"))
+
+
+def rss(items: list[str], encoding: str = "utf-8", declared: str | None = None) -> bytes:
+    head = f'<?xml version="1.0" encoding="{declared or encoding}"?>\n'
+    body = '<rss version="2.0"><channel><title>Drill</title><link>https://drill.test/</link>'
+    return (head + body + "".join(items) + "</channel></rss>").encode(encoding, "replace")
+
+
+def item(n: int, title: str | None = None, guid: str | None = None, date: str | None = "") -> str:
+    when = format_datetime(datetime(2026, 11, 20, tzinfo=UTC) + timedelta(minutes=n))
+    date_tag = "" if date is None else f"<pubDate>{date or when}</pubDate>"
+    return (
+        f"<item><title>{title or f'Drill story {n}'}</title>"
+        f"<link>https://drill.test/{n}</link><guid>{guid or f'drill-{n}'}</guid>{date_tag}"
+        f"<description>Body of drill story {n}.</description></item>"
+    )
+
+
+@cache
+def gzip_bomb() -> bytes:
+    """About 1 MB of gzip that inflates to 1 GiB of zeros (made in pieces: little memory)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zeros = b"\0" * (1 << 20)
+    parts = [packer.compress(zeros) for _ in range(1024)]
+    return b"".join(parts) + packer.flush()
+
+
+def never_answers(handler: BaseHTTPRequestHandler) -> None:
+    time.sleep(30)
+
+
+def trickles(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/rss+xml")
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    for byte in rss([item(1)])[:30]:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(1)
+
+
+def fifty_megabytes(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/rss+xml")
+    handler.end_headers()  # no Content-Length: the size shows only while reading
+    chunk = item(0).encode() * 1000
+    head = rss([])[: -len("</channel></rss>")]
+    handler.wfile.write(head)
+    for _ in range(50 * (1 << 20) // len(chunk)):
+        handler.wfile.write(chunk)
+
+
+def bomb(handler: BaseHTTPRequestHandler) -> None:
+    send(handler, 200, gzip_bomb(), "application/rss+xml", {"Content-Encoding": "gzip"})
+
+
+HOSTILE_BODIES = {
+    "billion-laughs": (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol "lol">'
+        + b"".join(
+            f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode()
+            for i in range(1, 10)
+        )
+        + b']><rss version="2.0"><channel><title>&lol9;</title>'
+        + item(1).encode()
+        + b"</channel></rss>"
+    ),
+    "invalid-utf8": rss([item(1, title="Caf INVALID opens")]).replace(b"INVALID", b"\xff\xfe"),
+    "mislabelled": rss([item(1, title="Zürich smelter deal")], "latin-1", declared="utf-8"),
+    "mislabelled-header": rss([item(1, title="Zürich smelter deal")]),
+    "ten-thousand": rss([item(n) for n in range(10_000)]),
+    "duplicate-guids": rss([item(n, guid="same-guid") for n in range(5)]),
+    "dates": rss(
+        [
+            item(1, date=None),
+            item(2, date="Sun, 01 Jan 2090 00:00:00 GMT"),
+            item(3, date="not a date"),
+        ]
+    ),
+}
+
+
+def serve_hostile(server: FeedServer, secret_file: Path) -> dict[str, str]:
+    """Every hostile feed on the server; returns name -> path."""
+    server.routes["/never.xml"] = never_answers
+    server.routes["/trickle.xml"] = trickles
+    server.status("/500.xml", 500)
+    server.status("/404.xml", 404)
+    server.status("/410.xml", 410)
+    server.redirect("/loop-a.xml", server.url("/loop-b.xml"), 302)
+    server.redirect("/loop-b.xml", server.url("/loop-a.xml"), 302)
+    server.routes["/50mb.xml"] = fifty_megabytes
+    gzip_bomb()  # made before the cycle: compressing 1 GiB takes seconds
+    server.routes["/bomb.xml"] = bomb
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "{secret_file.as_uri()}">]>'
+        '<rss version="2.0"><channel><title>XXE</title><item><title>Leak &xxe;</title>'
+        "<link>https://drill.test/xxe</link><guid>xxe</guid></item></channel></rss>"
+    ).encode()
+    server.feed("/xxe.xml", xxe)
+    server.feed("/page.xml", fixture_bytes("page.html"), content_type="text/html")
+    for name, body in HOSTILE_BODIES.items():
+        charset = "iso-8859-1" if name == "mislabelled-header" else "utf-8"
+        server.feed(f"/{name}.xml", body, content_type=f"application/rss+xml; charset={charset}")
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    server.feed("/asia.xml", fixture_bytes("asia.rdf.xml"))
+    names = ["never", "trickle", "500", "404", "410", "loop-a", "50mb", "bomb", "xxe", "page",
+             *HOSTILE_BODIES, "wire", "asia"]  # fmt: skip
+    return {name: f"/{name}.xml" for name in names}
+
+
+def test_hostile_feeds_in_one_cycle_end_cleanly_and_healthy_feeds_are_processed(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-LOCAL-FILE")
+    feeds = serve_hostile(server, secret)
+    config = tmp_path / "watcher.yaml"
+    config.write_text(
+        "state: w.db\npoll:\n  interval: 1m\n  total_timeout: 6s\n  read_timeout: 3s\n"
+        "  connect_timeout: 3s\nfeeds:\n"
+        + "".join(f"  - name: {n}\n    url: {server.url(p)}\n" for n, p in feeds.items())
+    )
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", str(config), "once"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 1, stderr  # some feeds failed
+    assert time.monotonic() - started < 60
+    assert usage.ru_maxrss / 1024 < 300, "peak RSS of the cycle, MB"
+
+    db = sqlite3.connect(tmp_path / "w.db")
+    state = {r[0]: r[1:] for r in db.execute(
+        "SELECT name, consecutive_failures, disabled, last_error, last_status FROM feeds")}  # fmt: skip
+    stories = {name: [r[0] for r in db.execute(
+        "SELECT title FROM stories WHERE feed = ? ORDER BY published", [name])]
+        for name in feeds}  # fmt: skip
+
+    def failed(name: str, *words: str) -> None:
+        failures, _, error, _ = state[name]
+        assert failures == 1 and error, (name, state[name])
+        assert any(w in error.lower() for w in words), (name, error)
+        assert f"feed={name}" in stderr or f'feed="{name}"' in stderr  # the log names it
+
+    failed("never", "timed out", "timeout")
+    failed("trickle", "timed out", "timeout")
+    failed("500", "http 500")
+    failed("404", "http 404")
+    failed("loop-a", "redirect")
+    failed("50mb", "larger than", "max_bytes", "too large")
+    failed("bomb", "larger than", "max_bytes", "too large")
+    failed("page", "not a feed", "html")
+    assert state["410"][1] == 1  # disabled: 410 Gone
+    assert stories["wire"] and stories["asia"]  # the healthy feeds, processed normally
+    assert not any("TOP-SECRET" in t for t in stories["xxe"])
+    assert all(len(t) < 1000 for t in stories["billion-laughs"])
+    assert len(stories["ten-thousand"]) == 10_000
+    assert len(stories["duplicate-guids"]) == 1
+    assert len(stories["dates"]) == 3
+    assert stories["mislabelled"] and "smelter deal" in stories["mislabelled"][0]
+    assert stories["mislabelled-header"] and "smelter deal" in stories["mislabelled-header"][0]
+    assert stories["invalid-utf8"] and "opens" in stories["invalid-utf8"][0]
+    dated = db.execute("SELECT published, fetched_at FROM stories WHERE feed = 'dates'").fetchall()
+    assert not any(published.startswith("2090") for published, _ in dated)  # clamped
+    assert sum(published == fetched for published, fetched in dated) == 3  # none, 2090, junk
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# -- the soak ------------------------------------------------------------------------------------
+
+
+class SoakFeeds:
+    """Feeds that gain a story every few seconds; the first of every ten misbehave."""
+
+    def __init__(self, server: FeedServer, count: int) -> None:
+        self.started = time.time()
+        self.lock = threading.Lock()
+        self.published: dict[int, int] = {}  # feed -> stories published so far
+        self.count = count
+        self.bad = {n: kind for n, kind in zip(range(0, count, 10), self._kinds(), strict=False)}
+        for n in range(count):
+            server.routes[f"/soak{n}.xml"] = self._route(n)
+
+    @staticmethod
+    def _kinds() -> list[str]:
+        return ["500", "hang", "html", "404", "garbage"] * 10
+
+    def stories(self, feed: int) -> int:
+        """Stories feed `feed` holds now: one more every 7 to 13 seconds."""
+        period = 7 + feed % 7
+        return 1 + int((time.time() - self.started) / period)
+
+    def _route(self, feed: int):  # type: ignore[no-untyped-def]
+        def route(handler: BaseHTTPRequestHandler) -> None:
+            kind = self.bad.get(feed)
+            if kind == "500":
+                send(handler, 500, b"oops", "text/plain")
+            elif kind == "404":
+                send(handler, 404, b"gone fishing", "text/plain")
+            elif kind == "hang":
+                time.sleep(8)
+            elif kind == "html":
+                send(handler, 200, b"<html><body>Not a feed</body></html>", "text/html")
+            elif kind == "garbage":
+                send(handler, 200, os.urandom(2000), "application/rss+xml")
+            else:
+                count = self.stories(feed)
+                with self.lock:
+                    self.published[feed] = max(self.published.get(feed, 0), count)
+                body = rss([self._item(feed, k) for k in range(count)])
+                send(handler, 200, body, "application/rss+xml")
+
+        return route
+
+    @staticmethod
+    def _item(feed: int, k: int) -> str:
+        rng = random.Random(f"{feed}-{k}")
+        words = " ".join("".join(rng.choices("bcdfgklmnprstvz", k=3)) + "a" for _ in range(5))
+        when = format_datetime(datetime.now(UTC) - timedelta(minutes=1))
+        return (
+            f"<item><title>Gallium {words} soak{feed}x{k}</title>"
+            f"<link>https://soak.test/{feed}/{k}</link><guid>soak-{feed}-{k}</guid>"
+            f"<pubDate>{when}</pubDate><description>{words} story {k}.</description></item>"
+        )
+
+
+def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    feeds = SoakFeeds(server, 200)
+    server.routes["/hook"] = lambda h: send(h, 200, b"ok", "text/plain")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "soak.yaml").write_text("rules:\n  - name: soak\n    when: gallium\n")
+    config = tmp_path / "watcher.yaml"
+    config.write_text(
+        "state: w.db\nrules: rules/\nbackfill: all\npoll:\n  interval: 1m\n  jitter: 0\n"
+        "  total_timeout: 5s\n  concurrency: 40\nsubscribers:\n  - name: team\n"
+        f"    webhook: {server.url('/hook')}\nfeeds:\n"
+        + "".join(
+            f"  - name: soak{n}\n    url: {server.url(f'/soak{n}.xml')}\n" for n in range(200)
+        )
+    )
+    command = [sys.executable, "-m", "watcher", "--config", str(config), "--log-level", "WARNING"]
+    deadline = time.monotonic() + SOAK_SECONDS
+    kills = 0
+    while time.monotonic() < deadline:
+        proc = subprocess.Popen([*command, "run", "--listen", "127.0.0.1:0"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        time.sleep(
+            min(KILL_EVERY * random.uniform(0.7, 1.3), max(1.0, deadline - time.monotonic()))
+        )
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+    # one last clean pass: everything published until now is fetched and delivered
+    final = subprocess.run(
+        [*command, "once", "--force"], capture_output=True, text=True, timeout=120
+    )
+    assert final.returncode == 1, final.stderr  # the misbehaving feeds fail, nothing else
+
+    db = sqlite3.connect(tmp_path / "w.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = [r[0] for r in db.execute("SELECT guid FROM stories")]
+    assert len(stored) == len(set(stored)), "a story stored twice"
+    expected = {f"soak-{f}-{k}" for f, n in feeds.published.items() for k in range(n)}
+    assert expected and expected <= set(stored), f"lost: {sorted(expected - set(stored))[:5]}"
+    sends = db.execute("SELECT COUNT(*), SUM(sends), SUM(status = 'sent') FROM alerts").fetchone()
+    alerts, total_sends, sent = sends
+    clusters = db.execute("SELECT COUNT(DISTINCT cluster_id) FROM matches").fetchone()[0]
+    assert alerts == clusters == sent, (alerts, clusters, sent)  # one alert per cluster, all sent
+    received = [json.loads(body)["cluster"] for path, body in server.posts if path == "/hook"]
+    assert len(received) <= total_sends  # a send counted may have died before its POST
+    assert sorted(set(received)) == sorted(
+        r[0] for r in db.execute("SELECT DISTINCT cluster_id FROM alerts")
+    ), "an alert lost"
+    repeated = len(received) - len(set(received))
+    assert repeated == 0, (
+        f"{repeated} alerts received twice: a kill landed mid-send ({kills} kills)"
+    )
+    assert kills >= max(1, int(SOAK_SECONDS / KILL_EVERY) - 1)
+
+
+# -- the database ----------------------------------------------------------------------------------
+
+
+def _poll_twice(
+    store: Store, clock: FakeClock, feed: FeedConfig, between: Callable[[], None]
+) -> tuple[PollOutcome, PollOutcome]:
+    """Poll `feed`, run `between` (in a thread), poll again: one event loop, one client."""
+
+    async def scenario() -> tuple[PollOutcome, PollOutcome]:
+        fetcher = Fetcher(PollSettings(total_timeout=10))
+        pipeline = Pipeline(store=store, fetcher=fetcher, settings=PollSettings(), clock=clock)
+        try:
+            first = await pipeline.refresh_feed(feed, force=True)
+            await asyncio.to_thread(between)
+            return first, await pipeline.refresh_feed(feed, force=True)
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(scenario())
+
+
+def test_a_locked_database_fails_the_poll_cleanly_and_the_next_one_stores_it(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    feed = FeedConfig(name="Wire", url=server.url("/wire.xml"), interval=600)
+    store = Store(tmp_path / "w.db")
+    store.sync_feeds([feed])
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(8)",
+         str(tmp_path / "w.db")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    locked, again = _poll_twice(store, clock, feed, holder.wait)
+    holder.stdout.close()
+    assert locked.status == "failed" and "locked" in (locked.error or "")
+    assert again.status == "new" and len(again.new_stories) == 2
+    assert store.count_stories() == 2
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_full_disk_fails_the_poll_cleanly_and_loses_nothing(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The database file may not grow (SQLite's max_page_count: the same SQLITE_FULL a full
+    file system gives); the poll fails whole, and once there is room the next one stores it."""
+    server.feed("/big.xml", rss([item(n, title=f"Story {n} " + "x" * 300) for n in range(400)]))
+    feed = FeedConfig(name="Big", url=server.url("/big.xml"), interval=600)
+    store = Store(tmp_path / "w.db")
+    store.sync_feeds([feed])
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages + 5}")
+    seen: dict[str, object] = {}
+
+    def make_room() -> None:
+        seen["stories"] = store.count_stories()
+        seen["success"] = store.feed_state("Big").last_success_at
+        store.db.execute("PRAGMA max_page_count = 1073741823")
+
+    full, again = _poll_twice(store, clock, feed, make_room)
+    assert full.status == "failed" and "full" in (full.error or "")
+    assert seen == {"stories": 0, "success": None}  # all of the poll or none of it
+    assert again.status == "new" and store.count_stories() == 400
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_gzip_bomb_really_is_one_gigabyte() -> None:
+    body = gzip_bomb()
+    assert len(body) < 1_100_000
+    assert sum(len(c) for c in _inflate(body)) == 1 << 30
+
+
+def _inflate(body: bytes):  # type: ignore[no-untyped-def]
+    unpacker = zlib.decompressobj(31)
+    for start in range(0, len(body), 1 << 16):
+        yield unpacker.decompress(body[start : start + (1 << 16)])
+    yield unpacker.flush()
