@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import cluster_bench, rules_bench
+from bench import cluster_bench, poll_bench, rules_bench
 
 HERE = Path(__file__).parent
 
@@ -17,7 +17,7 @@ HERE = Path(__file__).parent
 def header() -> str:
     packages = ", ".join(
         f"{name} {version(name)}"
-        for name in ("feedparser", "httpx", "rapidfuzz", "wordfreq", "pyahocorasick")
+        for name in ("feedparser", "httpx", "rapidfuzz", "wordfreq", "pyahocorasick", "aiosmtpd")
     )
     return "\n".join(
         [
@@ -33,6 +33,15 @@ def header() -> str:
 
 def main() -> None:
     sections = [header()]
+    print("poll cycles (several minutes) ...", file=sys.stderr)
+    server, rows, e2e = poll_bench.run_all()
+    sections += [
+        "## Poll cycles, side by side with the naive loop and rss2email",
+        "`python -m bench.poll_bench` — " + (poll_bench.__doc__ or "").strip().splitlines()[0],
+        poll_bench.table(server, rows, e2e),
+        "### Targets",
+        poll_bench.targets(rows, e2e),
+    ]
     print("clustering ...", file=sys.stderr)
     sections += [
         "## Clustering one new story against the window",

@@ -27,6 +27,7 @@ class FeedServer:
     routes: dict[str, Handler] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
     posts: list[tuple[str, bytes]] = field(default_factory=list)
+    post_keys: list[tuple[str, str | None]] = field(default_factory=list)  # Idempotency-Key
     in_flight: int = 0
     peak: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,6 +70,7 @@ class FeedServer:
                 route = outer.routes.get(self.path.split("?")[0])
                 with outer.lock:
                     outer.posts.append((self.path, body))
+                    outer.post_keys.append((self.path, self.headers.get("Idempotency-Key")))
                 if route is None:
                     send(self, 404, b"no_service", "text/plain")
                 else:

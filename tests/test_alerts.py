@@ -268,6 +268,9 @@ def test_one_email_and_one_slack_message_per_cluster_and_none_on_a_second_run(
     assert "<mark>germanium</mark>" in html_part
     payload = json.loads(server.posts[0][1])
     assert payload["blocks"][0]["type"] == "header" and "Germanium" in payload["text"]
+    (key,) = [k for _, k in server.post_keys]
+    (story,) = [a.story for a in Store(tmp_path / "w.db").alerts() if a.channel == "slack"]
+    assert key == f"watcher-alert-analyst-slack-{story}"  # the same on every retry
     second = watcher("--config", str(config), "once")
     assert second.returncode == 0 and len(inbox.messages) == 1 and len(server.posts) == 1
 

@@ -129,20 +129,19 @@ class Store:
                     )
 
     def feed_state(self, name: str) -> FeedState:
+        """One feed's state, read before each poll (its `stories` count is left at 0)."""
         with _translated(f"reading feed {name!r}"):
-            rows = self._feed_rows("WHERE f.name = ?", [name])
+            rows = self.db.execute_returning_dicts("SELECT * FROM feeds WHERE name = ?", [name])
         if not rows:
             raise StoreError(f"no feed named {name!r} in the database")
-        return rows[0]
+        return _feed_from_row(rows[0])
 
     def feed_states(self) -> list[FeedState]:
+        """Every feed, with how many stories it has stored."""
+        sql = """SELECT f.*, COUNT(s.id) AS stories FROM feeds f
+                 LEFT JOIN stories s ON s.feed = f.name GROUP BY f.name ORDER BY f.name"""
         with _translated("reading feeds"):
-            return self._feed_rows("", [])
-
-    def _feed_rows(self, where: str, params: list[Any]) -> list[FeedState]:
-        sql = f"""SELECT f.*, (SELECT COUNT(*) FROM stories s WHERE s.feed = f.name) AS stories
-                  FROM feeds f {where} ORDER BY f.name"""
-        return [_feed_from_row(row) for row in self.db.execute_returning_dicts(sql, params)]
+            return [_feed_from_row(row) for row in self.db.execute_returning_dicts(sql)]
 
     # -- polls -----------------------------------------------------------------------------
 
@@ -226,15 +225,18 @@ class Store:
                         [a.cluster, old],
                     )
                     self.db.execute("DELETE FROM matches WHERE cluster_id = ?", [old])
-                    # alerts not yet sent follow the cluster, unless it has one for the same
-                    # subscriber and channel already: one news item, one alert
+                    # alerts never tried follow the cluster, unless it has one for the same
+                    # subscriber and channel already: one news item, one alert. One tried
+                    # before (it may have reached the channel) keeps its record.
                     self.db.execute(
                         "UPDATE OR IGNORE alerts SET cluster_id = ? "
-                        "WHERE cluster_id = ? AND status = 'pending'",
+                        "WHERE cluster_id = ? AND status = 'pending' AND sends = 0",
                         [a.cluster, old],
                     )
                     self.db.execute(
-                        "DELETE FROM alerts WHERE cluster_id = ? AND status = 'pending'", [old]
+                        "DELETE FROM alerts WHERE cluster_id = ? AND status = 'pending' "
+                        "AND sends = 0",
+                        [old],
                     )
                 self.db.execute(
                     "INSERT OR IGNORE INTO clusters (id, lead_story, created_at, updated_at) "

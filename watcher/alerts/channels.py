@@ -26,11 +26,12 @@ _POLICY = email.policy.SMTP.clone(max_line_length=998)  # RFC 5322's line limit
 
 
 async def post_json(
-    client: httpx.AsyncClient, url: str, payload: dict[str, Any], what: str
+    client: httpx.AsyncClient, url: str, payload: dict[str, Any], what: str, key: str
 ) -> None:
-    """POST a JSON payload (Slack's incoming webhook, or a generic JSON webhook)."""
+    """POST a JSON payload (Slack's incoming webhook, or a generic JSON webhook). `key` goes
+    out as Idempotency-Key, the same on every retry, so a receiver can drop a repeat."""
     try:
-        response = await client.post(url, json=payload)
+        response = await client.post(url, json=payload, headers={"Idempotency-Key": key})
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{what}: {type(exc).__name__}: {exc}", transient=True) from exc
     status = response.status_code

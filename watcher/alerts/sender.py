@@ -171,20 +171,20 @@ async def send_message(
     message: Message,
 ) -> None:
     """Send one message through the channel `alert.channel` names; raises DeliveryError."""
+    kind = "digest" if alert.digest else "alert"
+    # the story an alert is about never changes (its cluster may merge): a key for retries
+    key = f"watcher-{kind}-{alert.subscriber}-{alert.channel}-{alert.story}".replace(" ", "_")
     if alert.channel == "slack" and subscriber.slack:
-        for payload in message.slack:
-            await post_json(client, subscriber.slack, payload, "Slack webhook")
+        for part, payload in enumerate(message.slack):
+            suffix = f"-{part}" if part else ""
+            await post_json(client, subscriber.slack, payload, "Slack webhook", key + suffix)
     elif alert.channel == "webhook" and subscriber.webhook:
-        await post_json(client, subscriber.webhook, message.json, "webhook")
+        await post_json(client, subscriber.webhook, message.json, "webhook", key)
     elif alert.channel == "email" and subscriber.email:
         if config.smtp is None:
             raise DeliveryError("email channel but no smtp: section in the config", transient=False)
-        kind = (
-            f"digest-{alert.subscriber}-{alert.id}"
-            if alert.digest
-            else f"alert-{alert.subscriber}-{alert.cluster}"
-        )
-        message_id = f"<{kind}@watcher>".replace(" ", "_")  # stable across retries
+        about = alert.id if alert.digest else alert.cluster
+        message_id = f"<{kind}-{alert.subscriber}-{about}@watcher>".replace(" ", "_")  # stable
         await send_email(config.smtp, subscriber.email, message, message_id)
     elif alert.channel == "console" and console is not None:
         console(message, alert)
