@@ -23,7 +23,7 @@ import re
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -104,7 +104,7 @@ def clean_lead(summary: str, title: str) -> str:
     return text
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=65_536)
 def term_weight(word: str) -> float:
     """How specific a lower-case word is: 0 for the commonest, up to 6 for unknown words."""
     if _NUMBER.match(word):
@@ -125,7 +125,7 @@ def text_terms(text: str) -> dict[str, float]:
     return terms
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=65_536)  # common words recur; names mostly do not
 def _term(raw: str) -> tuple[str, float] | None:
     """A word as a term (its key and weight), or None for a stopword or a common word."""
     word = raw.replace("’", "'").lower().removesuffix("'s").replace(",", "")
@@ -177,6 +177,20 @@ def fingerprint(story: Story) -> Fingerprint:
         term_keys=tuple(terms),
         term_weights=array("f", terms.values()),
         title_keys=tuple(title_terms),
+    )
+
+
+def fingerprints(stories: Sequence[Story]) -> list[Fingerprint]:
+    """Fingerprints of many stories: run in the parse pool, off the event loop."""
+    return [fingerprint(s) for s in stories]
+
+
+def interned(fp: Fingerprint) -> Fingerprint:
+    """A fingerprint that came back from another process, its term keys shared again."""
+    return replace(
+        fp,
+        term_keys=tuple(sys.intern(k) for k in fp.term_keys),
+        title_keys=tuple(sys.intern(k) for k in fp.title_keys),
     )
 
 

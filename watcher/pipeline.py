@@ -19,7 +19,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from watcher.config import PollSettings
-from watcher.dedupe import ClusterIndex, ClusterSettings, fingerprint
+from watcher.dedupe import (
+    ClusterIndex,
+    ClusterSettings,
+    Fingerprint,
+    fingerprint,
+    fingerprints,
+    interned,
+)
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
 from watcher.fetch import Fetcher
 from watcher.logs import event
@@ -39,6 +46,8 @@ from watcher.rules.live import LiveRules
 from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")
+
+POOL_FINGERPRINTS = 4  # fewer new stories are fingerprinted here: not worth a round trip
 
 NewStoriesHandler = Callable[[Sequence[ClusteredStory], Sequence[Match]], Awaitable[None] | None]
 Clock = Callable[[], datetime]
@@ -86,10 +95,17 @@ class Clusterer:
                 self.index.add_fingerprint(fingerprint(story), cluster)
         return pending
 
-    def cluster(self, stories: Sequence[Story]) -> list[ClusteredStory]:
-        """Place new stories in clusters, oldest first, and record where they went."""
-        ordered = sorted(stories, key=lambda s: (s.published, s.id))
-        done = [ClusteredStory(story=s, assignment=self.index.add(s)) for s in ordered]
+    def cluster(
+        self, stories: Sequence[Story], prints: Sequence[Fingerprint] | None = None
+    ) -> list[ClusteredStory]:
+        """Place new stories in clusters, oldest first, and record where they went.
+        `prints`, when given, are the stories' fingerprints, in the same order."""
+        if prints is None:
+            prints = [fingerprint(s) for s in stories]
+        ordered = sorted(zip(stories, prints, strict=True), key=lambda p: (p[0].published, p[0].id))
+        done = [
+            ClusteredStory(story=s, assignment=self.index.add_fingerprint(fp)) for s, fp in ordered
+        ]
         if done:
             self.store.record_assignments([c.assignment for c in done], self.clock())
         return done
@@ -205,7 +221,8 @@ class Pipeline:
                 feed=feed.name, url=result.url, warning=parsed.warning,
             )  # fmt: skip
         new = self.store.record_poll(replace(polled, warning=parsed.warning), parsed.stories)
-        clustered, matches = self.settle(new, quiet=_backlog(feed, state, new, now))
+        prints = await self._fingerprints(new)
+        clustered, matches = self.settle(new, quiet=_backlog(feed, state, new, now), prints=prints)
         if clustered and self.on_new_stories is not None:
             handled = self.on_new_stories(clustered, matches)
             if handled is not None:
@@ -229,7 +246,10 @@ class Pipeline:
         )  # fmt: skip
 
     def settle(
-        self, stories: Sequence[Story], quiet: set[str] | None = None
+        self,
+        stories: Sequence[Story],
+        quiet: set[str] | None = None,
+        prints: Sequence[Fingerprint] | None = None,
     ) -> tuple[list[ClusteredStory], list[Match]]:
         """Cluster stored stories, match them and write their alerts, in one transaction: a
         crash leaves them unclustered, and `recover` settles them on the next start."""
@@ -237,7 +257,7 @@ class Pipeline:
         if route is not None and quiet:
             route = _quieted(route, quiet)
         with self.store.transaction():
-            clustered = self.clusterer.cluster(stories)
+            clustered = self.clusterer.cluster(stories, prints)
             matches = self.store.record_matches(self.match_rules(clustered), route)
         return clustered, matches
 
@@ -266,6 +286,15 @@ class Pipeline:
                 for m in result.rules
             ]  # fmt: skip
         return found
+
+    async def _fingerprints(self, stories: Sequence[Story]) -> list[Fingerprint] | None:
+        """New stories' fingerprints, made in the parse pool (the costly part of clustering
+        that needs no window), so the event loop and the second core share the work."""
+        if self.parse_executor is None or len(stories) < POOL_FINGERPRINTS:
+            return None
+        loop = asyncio.get_running_loop()
+        made = await loop.run_in_executor(self.parse_executor, fingerprints, list(stories))
+        return [interned(fp) for fp in made]
 
     async def _parse(self, feed: FeedConfig, result: FetchResult, now: datetime) -> ParsedFeed:
         work = functools.partial(
