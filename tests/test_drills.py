@@ -271,6 +271,7 @@ class SoakFeeds:
         )
 
 
+@pytest.mark.timeout(SOAK_SECONDS + 300)  # the soak itself, then one clean pass
 def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
     server: FeedServer, tmp_path: Path
 ) -> None:
@@ -293,11 +294,13 @@ def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
     while time.monotonic() < deadline:
         proc = subprocess.Popen([*command, "run", "--listen", "127.0.0.1:0"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(
-            min(KILL_EVERY * random.uniform(0.7, 1.3), max(1.0, deadline - time.monotonic()))
-        )
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        try:
+            time.sleep(
+                min(KILL_EVERY * random.uniform(0.7, 1.3), max(1.0, deadline - time.monotonic()))
+            )
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
         kills += 1
     # one last clean pass: everything published until now is fetched and delivered
     final = subprocess.run(
