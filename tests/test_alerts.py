@@ -428,6 +428,30 @@ def test_an_alert_left_sending_by_a_crash_is_sent_again_and_counted(
     assert restarted.store.alert(alert.id).sends == 2  # the send the crash may have repeated
 
 
+def test_an_alert_removed_by_a_merge_after_it_was_read_is_not_sent(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
+) -> None:
+    """Found by the soak drill: a merge during a delivery batch removed an alert the batch had
+    already read; it was sent anyway and its record was gone. Now it is claimed first."""
+    port, inbox = smtp
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    config.write_text(config.read_text().replace(f"    slack: {server.url('/slack')}\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    read = harness.store.due_alerts
+
+    def read_then_merge(now: datetime, limit: int = 100) -> list[Alert]:
+        due = read(now, limit)
+        harness.store.db.execute("DELETE FROM alerts")  # what a merge does to an untried alert
+        return due
+
+    harness.store.due_alerts = read_then_merge  # type: ignore[method-assign]
+    (result,) = harness.deliver()
+    assert result.outcome == "skipped" and inbox.messages == []
+    assert harness.store.mark_sending(result.alert) is None
+
+
 def test_send_test_reports_each_channel(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:

@@ -292,8 +292,9 @@ def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
     deadline = time.monotonic() + SOAK_SECONDS
     kills = 0
     while time.monotonic() < deadline:
-        proc = subprocess.Popen([*command, "run", "--listen", "127.0.0.1:0"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        with (tmp_path / f"run{kills}.log").open("wb") as log:  # kept for a failure's story
+            proc = subprocess.Popen([*command, "run", "--listen", "127.0.0.1:0"],
+                                    stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
         try:
             time.sleep(
                 min(KILL_EVERY * random.uniform(0.7, 1.3), max(1.0, deadline - time.monotonic()))
@@ -313,7 +314,8 @@ def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
     stored = [r[0] for r in db.execute("SELECT guid FROM stories")]
     assert len(stored) == len(set(stored)), "a story stored twice"
     expected = {f"soak-{f}-{k}" for f, n in feeds.published.items() for k in range(n)}
-    assert expected and expected <= set(stored), f"lost: {sorted(expected - set(stored))[:5]}"
+    lost = sorted(expected - set(stored))
+    assert expected and not lost, f"lost: {lost[:5]}\n{final.stderr[-3000:]}"
     alerts = db.execute("SELECT id, cluster_id, story_id, status, sends FROM alerts").fetchall()
     assert alerts and {a[3] for a in alerts} == {"sent"}  # every alert delivered
     stories_alerted = [a[2] for a in alerts]

@@ -70,7 +70,7 @@ class Metrics:
         for result in results:
             if result.outcome == "sent":
                 self.alerts_sent.labels(result.channel).inc()
-            else:
+            elif result.outcome in ("retry", "dead"):
                 self.alerts_failed.labels(result.channel).inc()
 
     def exposition(self) -> bytes:

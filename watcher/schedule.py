@@ -76,6 +76,7 @@ class Service:
         self.metrics = Metrics(store, self._channels)
         self.started_at = clock()
         self.last_poll_at: datetime | None = None
+        self._delivering = False
         self.endpoint = Endpoint(
             {"/healthz": self.healthz, "/metrics": self.metrics_page, "/status": self.status_page}
         )
@@ -157,13 +158,17 @@ class Service:
         now = self.clock()
         self.last_poll_at = now
         self.metrics.record_poll(outcome, now.timestamp())
-        if outcome.matches and self.sender is not None and self.scheduler.running:
-            # deliver now rather than at the next tick; still one delivery run at a time
+        wake = outcome.matches and self.sender is not None and not self._delivering
+        if wake and self.scheduler.running:  # deliver now, not at the next tick; one at a time
             self.scheduler.modify_job("alerts", next_run_time=datetime.now().astimezone())
 
     async def deliver(self) -> None:
         assert self.sender is not None
-        self.metrics.record_deliveries(await self.sender.deliver_due())
+        self._delivering = True
+        try:
+            self.metrics.record_deliveries(await self.sender.deliver_due())
+        finally:
+            self._delivering = False
 
     async def prune(self) -> None:
         cutoff = self.clock() - timedelta(days=self.config.retention_days)

@@ -360,12 +360,17 @@ class Store:
             rows = self.db.execute_returning_dicts(f"SELECT * FROM alerts {clause}", params)
         return [_alert_from_row(r) for r in rows]
 
-    def mark_sending(self, alert_id: int) -> None:
-        """Committed before the network call: a crash after it is seen as a repeated send."""
+    def mark_sending(self, alert_id: int) -> Alert | None:
+        """Claim a pending alert for sending, committed before the network call (a crash after
+        it is seen as a repeated send). None when it is no longer pending: a merge since it
+        was read moved or removed it, so the caller must not send it."""
         with _translated(f"marking alert {alert_id} as sending"), self.db.atomic():
-            self.db.execute(
-                "UPDATE alerts SET status = 'sending', sends = sends + 1 WHERE id = ?", [alert_id]
-            )
+            claimed = self.db.execute(
+                "UPDATE alerts SET status = 'sending', sends = sends + 1 "
+                "WHERE id = ? AND status = 'pending'",
+                [alert_id],
+            ).rowcount
+        return self.alert(alert_id) if claimed else None
 
     def mark_sent(self, alert_id: int, now: datetime) -> None:
         with _translated(f"marking alert {alert_id} as sent"), self.db.atomic():

@@ -38,7 +38,7 @@ class Delivery:
     alert: int
     subscriber: str
     channel: str
-    outcome: str  # sent | retry | dead
+    outcome: str  # sent | retry | dead | skipped (no longer pending when its turn came)
     error: str | None = None
 
 
@@ -82,10 +82,12 @@ class Sender:
 
     async def deliver_digest(self, alerts: list[Alert]) -> list[Delivery]:
         """One message for all of a subscriber's due digest alerts on one channel."""
+        claimed = [self.store.mark_sending(a.id) for a in alerts]
+        alerts = [a for a in claimed if a is not None]
+        if not alerts:
+            return []
         first = alerts[0]
         subscriber = self.subscribers.get(first.subscriber)
-        for alert in alerts:
-            self.store.mark_sending(alert.id)
         try:
             if subscriber is None:
                 raise DeliveryError(
@@ -112,8 +114,11 @@ class Sender:
             return None
 
     async def deliver(self, alert: Alert) -> Delivery:
+        claimed = self.store.mark_sending(alert.id)
+        if claimed is None:  # changed since it was read (a merge): nothing to send
+            return Delivery(alert.id, alert.subscriber, alert.channel, "skipped")
+        alert = claimed
         subscriber = self.subscribers.get(alert.subscriber)
-        self.store.mark_sending(alert.id)
         try:
             if subscriber is None:
                 raise DeliveryError(
