@@ -316,8 +316,12 @@ def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
     expected = {f"soak-{f}-{k}" for f, n in feeds.published.items() for k in range(n)}
     lost = sorted(expected - set(stored))
     assert expected and not lost, f"lost: {lost[:5]}\n{final.stderr[-3000:]}"
-    alerts = db.execute("SELECT id, cluster_id, story_id, status, sends FROM alerts").fetchall()
-    assert alerts and {a[3] for a in alerts} == {"sent"}  # every alert delivered
+    alerts = db.execute(
+        "SELECT id, cluster_id, story_id, status, sends, last_error FROM alerts"
+    ).fetchall()
+    # delivered, or waiting for a retry after a recorded failure (not lost: it is due later)
+    waiting = [a for a in alerts if a[3] != "sent"]
+    assert alerts and all(a[3] == "pending" and a[5] for a in waiting), waiting[:3]
     stories_alerted = [a[2] for a in alerts]
     assert len(stories_alerted) == len(set(stories_alerted)), "a story alerted twice"
     merged = dict(db.execute("SELECT id, merged_into FROM clusters WHERE merged_into IS NOT NULL"))
@@ -331,14 +335,17 @@ def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
     assert matched <= {root(a[1]) for a in alerts}, "a matched news item never alerted"
     keys = [key for path, key in server.post_keys if path == "/hook"]
     expected_keys = {f"watcher-alert-team-webhook-{a[2]}": a for a in alerts}
-    assert set(keys) == set(expected_keys), "an alert lost, or one the outbox has no record of"
+    sent_keys = {k for k, a in expected_keys.items() if a[3] == "sent"}
+    assert sent_keys <= set(keys), "an alert recorded as sent never arrived"
+    assert set(keys) <= set(expected_keys), "an alert arrived that the outbox has no record of"
     # A kill between a POST and its 'sent' commit makes the restart send that alert again (at
     # least once, never lost): at most one repeat per kill, only of an alert whose send the
     # outbox counted twice, with the same Idempotency-Key so the receiver can drop it.
     repeats = {k: keys.count(k) for k in set(keys) if keys.count(k) > 1}
     assert sum(n - 1 for n in repeats.values()) <= kills
     assert all(expected_keys[k][4] >= n for k, n in repeats.items()), "a repeat not counted"
-    print(f"soak: {kills} kills, {len(alerts)} alerts, {len(keys) - len(set(keys))} repeats")
+    print(f"soak: {kills} kills, {len(alerts)} alerts, {len(waiting)} waiting for a retry, "
+          f"{len(keys) - len(set(keys))} repeats")  # fmt: skip
     assert kills >= max(1, int(SOAK_SECONDS / KILL_EVERY) - 1)
 
 
