@@ -308,6 +308,7 @@ def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
         [*command, "once", "--force"], capture_output=True, text=True, timeout=120
     )
     assert final.returncode == 1, final.stderr  # the misbehaving feeds fail, nothing else
+    assert "\nwatcher: " not in "\n" + final.stderr, final.stderr[-3000:]  # no command error
 
     db = sqlite3.connect(tmp_path / "w.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -321,7 +322,10 @@ def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
     ).fetchall()
     # delivered, or waiting for a retry after a recorded failure (not lost: it is due later)
     waiting = [a for a in alerts if a[3] != "sent"]
-    assert alerts and all(a[3] == "pending" and a[5] for a in waiting), waiting[:3]
+    assert alerts and all(a[3] == "pending" and a[5] for a in waiting), (
+        waiting[:3],
+        final.stderr[-3000:],
+    )
     stories_alerted = [a[2] for a in alerts]
     assert len(stories_alerted) == len(set(stories_alerted)), "a story alerted twice"
     merged = dict(db.execute("SELECT id, merged_into FROM clusters WHERE merged_into IS NOT NULL"))
