@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import ROOT, FakeClock
 from tests.feedserver import FeedServer, fixture_bytes
 from watcher import logs
+from watcher.cli.common import reading
 from watcher.endpoint import Endpoint, Response
 from watcher.health import check_health
 from watcher.models import FeedConfig, Story
@@ -417,7 +418,7 @@ def test_backup_is_consistent_while_another_process_writes(tmp_path: Path) -> No
             time.sleep(0.1)
             copy = tmp_path / f"copy{i}.db"
             store.backup(copy)
-            with _open(copy) as snapshot:
+            with reading(copy) as snapshot:
                 counts.append(snapshot.count_stories())
                 assert snapshot.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
                 assert snapshot.count_stories() % 50 == 0  # whole polls only
@@ -453,15 +454,6 @@ def _story(n: int) -> Story:
         id=f"s{n}", feed="Wire", guid=f"g{n}", source="Wire", title=f"T{n}", summary="x" * 200,
         link=f"https://wire.test/{n}", published=now, fetched_at=now,
     )  # fmt: skip
-
-
-@contextmanager
-def _open(path: Path) -> Iterator[Store]:
-    store = Store(path)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 @pytest.mark.parametrize(

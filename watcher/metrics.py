@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 from watcher import __version__
 from watcher.alerts.sender import Delivery
 from watcher.errors import StoreError
+from watcher.health import feed_health
 from watcher.logs import event
 from watcher.models import PollOutcome
 from watcher.store import Store
@@ -107,6 +108,6 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily("watcher_feeds", "Feeds in the database", value=len(feeds))
         yield GaugeMetricFamily(
             "watcher_feeds_failing", "Feeds whose last poll failed, or disabled (410 Gone)",
-            value=sum(f.consecutive_failures > 0 or f.disabled for f in feeds),
+            value=sum(feed_health(f) in ("failing", "disabled") for f in feeds),
         )  # fmt: skip
         yield GaugeMetricFamily("watcher_clusters", "Story clusters stored", value=clusters)

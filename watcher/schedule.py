@@ -183,8 +183,8 @@ class Service:
             removed=removed, fetched_before=cutoff, window_expired=expired,
         )  # fmt: skip
 
-    def heartbeat(self) -> None:
-        """Record what `watcher status` shows from another process."""
+    def heartbeat(self, *, stopped: bool = False) -> None:
+        """Record what `watcher status` shows from another process (and a clean stop)."""
         rules = self.pipeline.rules
         values = {
             "version": __version__,
@@ -192,7 +192,7 @@ class Service:
             "started_at": self.started_at.isoformat(),
             "heartbeat": self.clock().isoformat(),
             "last_poll_at": self.last_poll_at.isoformat() if self.last_poll_at else "",
-            "stopped_at": "",
+            "stopped_at": self.clock().isoformat() if stopped else "",
         }
         if rules is not None:
             values["rules_version"] = rules.version
@@ -246,7 +246,7 @@ class Service:
             if getattr(old, key) != getattr(new, key):
                 event(log, logging.WARNING, "config change needs a restart", key=key)
         self.store.sync_feeds(new.feeds)
-        kept = {f.name: f for f in new.feeds}
+        kept = {f.name for f in new.feeds}
         for feed in old.feeds:
             if feed.name not in kept:
                 self.scheduler.remove_job(f"feed:{feed.name}")
@@ -285,9 +285,5 @@ class Service:
                 await asyncio.wait(still, timeout=1.0)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.heartbeat()
-        try:
-            self.store.put_service_values({"stopped_at": self.clock().isoformat()}, self.clock())
-        except StoreError as exc:
-            event(log, logging.ERROR, "stop not recorded", error=str(exc))
+        self.heartbeat(stopped=True)
         event(log, logging.INFO, "service stopped")

@@ -13,6 +13,7 @@ from watcher.cli.common import EXIT_FAILED, print_table, reading, since, utc_now
 from watcher.config import Config, PollSettings
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
+from watcher.health import feed_health
 from watcher.jsonl import story_json
 from watcher.models import FeedState, ParsedFeed
 from watcher.parse import parse_feed
@@ -68,14 +69,7 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
 
 
 def _feed_row(state: FeedState) -> list[str]:
-    if state.disabled:
-        status = "disabled"
-    elif state.consecutive_failures:
-        status = "failing"
-    elif state.last_success_at:
-        status = "ok"
-    else:
-        status = "new"
+    status = feed_health(state)
     detail = state.last_error if state.consecutive_failures or state.disabled else state.url
     if state.warning and not state.consecutive_failures:
         detail = f"{state.url} (warning: {state.warning})"
