@@ -16,7 +16,8 @@ from watcher.errors import RuleError
 from watcher.jsonl import read_stories
 from watcher.models import Story
 from watcher.rules import Matcher, load_rules
-from watcher.rules.matcher import Hit, StoryMatch
+from watcher.rules.condition import Hit
+from watcher.rules.matcher import StoryMatch
 
 
 def add_parsers(commands: Any) -> None:

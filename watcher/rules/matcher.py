@@ -16,22 +16,34 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from operator import attrgetter, itemgetter, not_
+from typing import NamedTuple
 
 import ahocorasick
 
+from watcher.rules.condition import (
+    AtomKey,
+    Evaluator,
+    Found,
+    Hit,
+    atom_key,
+    base_key,
+    compile_condition,
+    needs,
+    triggers,
+    words_of,
+)
 from watcher.rules.model import Alias, Rule, RuleSet, Term
-from watcher.rules.query import And, ListRef, Near, Node, Not, Or, Words
+from watcher.rules.query import DEFAULT_FIELDS, FIELDS
 
 _TRANSLATE = str.maketrans({
     "’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"',
     "–": "-", "—": "-", "‐": "-", "‑": "-", "\u00a0": " ", "\n": " ", "\t": " ", "\r": " ",
 })  # fmt: skip
-
-AtomKey = tuple[str, ...]  # ("words", text, "*"|"") or ("entry", list, name)
 
 
 @lru_cache(maxsize=4096)
@@ -44,17 +56,21 @@ def _fold_char(char: str) -> str:
     return stripped if len(stripped) == 1 else char
 
 
-_FOLD: dict[int, str] = {}  # every character met so far -> its folded form
+_FOLD: dict[str, str] = {}  # every non-ASCII character met so far -> its folded form
+_ASCII_FOLD = bytes.maketrans(b"`\n\t\r", b"'   ")
 
 
 def fold(text: str) -> str:
     """The text with quotes, dashes, spaces and diacritics folded, same length as the input."""
-    if text.isascii():
-        return text.translate(_TRANSLATE)
+    if text.isascii():  # bytes.translate is a table lookup; str.translate a dict per char
+        return text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
     for char in set(text):
-        if ord(char) not in _FOLD:
-            _FOLD[ord(char)] = _fold_char(char)
-    return text.translate(_FOLD)
+        folded = _FOLD.get(char)
+        if folded is None:
+            folded = _FOLD[char] = _fold_char(char)
+        if folded != char:
+            text = text.replace(char, folded)
+    return text
 
 
 def lower_same_length(text: str) -> str:
@@ -65,45 +81,72 @@ def lower_same_length(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Hit:
-    field: str
-    start: int
-    end: int
-
-
-class _WordIndex:
-    """Word numbers of character positions, worked out per field only when NEAR asks."""
-
-    def __init__(self) -> None:
-        self.texts: dict[str, str] = {}
-        self.starts: dict[str, list[int]] = {}
-
-    def word(self, hit: Hit) -> int:
-        starts = self.starts.get(hit.field)
-        if starts is None:
-            starts = self.starts[hit.field] = _word_starts(self.texts.get(hit.field, ""))
-        return bisect_right(starts, hit.start) - 1
-
-
-@dataclass(frozen=True, slots=True)
 class _Pattern:
-    atom: AtomKey
+    base: AtomKey  # ("entry", list, name) or ("words", text, "*"|""), without a scope
     alias: Alias
     term: Term | None
     form: str  # folded, punctuation as spaces: what a case-sensitive alias must equal
 
 
-@dataclass(frozen=True)
-class RuleMatch:
+class RuleMatch(NamedTuple):
     rule: str
     clause: str  # the part of the condition that held, with the words found
     hits: tuple[Hit, ...]
 
 
-@dataclass(frozen=True)
-class StoryMatch:
+class StoryMatch(NamedTuple):
     rules: tuple[RuleMatch, ...]
     terms: dict[str, tuple[str, ...]]  # list name -> canonical names found in title + summary
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    rule: Rule
+    rest: tuple[frozenset[int], ...]  # atom groups to check once woken: one atom of each
+    words: frozenset[int]  # the atoms of the words, phrases and wildcards it names
+    evaluate: Evaluator
+
+
+class _Kinds:
+    """The rules by what must still be checked once a rule is woken: nothing (free), that
+    each of some atoms is present (every), that one of some atoms is (one), or more (other).
+    `atoms[n]` holds rule n's atoms for `every` and `one`."""
+
+    def __init__(self, rules: list[_Compiled]) -> None:
+        self.free: set[int] = set()
+        self.every: set[int] = set()
+        self.one: set[int] = set()
+        self.other: set[int] = set()
+        self.atoms: list[frozenset[int]] = []
+        for number, compiled in enumerate(rules):
+            rest = compiled.rest
+            self.atoms.append(frozenset().union(*rest))
+            if not rest:
+                self.free.add(number)
+            elif all(len(group) == 1 for group in rest):
+                self.every.add(number)
+            elif len(rest) == 1:
+                self.one.add(number)
+            else:
+                self.other.add(number)
+
+
+class _Atoms:
+    """Atom keys numbered: sets and dicts of small ints hash far faster than of tuples."""
+
+    def __init__(self) -> None:
+        self.ids: dict[AtomKey, int] = {}
+        self.keys: list[AtomKey] = []
+
+    def id(self, key: AtomKey) -> int:
+        number = self.ids.get(key)
+        if number is None:
+            number = self.ids[key] = len(self.keys)
+            self.keys.append(key)
+        return number
+
+    def ids_of(self, keys: set[AtomKey] | frozenset[AtomKey]) -> frozenset[int]:
+        return frozenset(map(self.id, keys))
 
 
 class Matcher:
@@ -111,105 +154,129 @@ class Matcher:
 
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
-        self.automaton = ahocorasick.Automaton()
+        self.atoms = _Atoms()
         patterns: dict[str, list[_Pattern]] = defaultdict(list)
         for list_name, terms in ruleset.lists.items():
             for term in terms:
+                entry = ("entry", list_name, term.name)
+                self.atoms.id((*entry, DEFAULT_FIELDS))  # every entry: the terms found
                 for alias in term.aliases:
                     for form in alias.forms():
-                        atom: AtomKey = ("entry", list_name, term.name)
-                        _add(patterns, _Pattern(atom, alias, term, _spaced(fold(form)).strip()))
-        self.always: list[Rule] = []
-        self.by_atom: dict[AtomKey, list[Rule]] = defaultdict(list)
-        self.needs: dict[str, list[frozenset[AtomKey]]] = {}
-        self.word_atoms: dict[str, frozenset[AtomKey]] = {}
-        for rule in ruleset.rules:
-            for words in _words(rule.condition):
-                alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
-                _add(
-                    patterns,
-                    _Pattern(_words_key(words), alias, None, _spaced(fold(words.text)).strip()),
-                )
-            self.needs[rule.name] = _needs(rule.condition)
-            self.word_atoms[rule.name] = frozenset(_words_key(w) for w in _words(rule.condition))
-            triggers = _triggers(rule.condition)
-            if triggers is None:
-                self.always.append(rule)
-            for atom in triggers or ():
-                self.by_atom[atom].append(rule)
-        for key, items in patterns.items():
-            unique = list({(p.atom, p.alias, p.form): p for p in items}.values())
-            word_keys = tuple(dict.fromkeys(p.atom for p in unique if p.term is None))
-            entries = tuple(p for p in unique if p.term is not None)
-            self.automaton.add_word(key, (len(key), not key.endswith(" "), word_keys, entries))
-        if patterns:
-            self.automaton.make_automaton()
+                        folded = _spaced(fold(form)).strip()
+                        _add(patterns, _Pattern(entry, alias, term, folded))
+        self.rules: list[_Compiled] = []
+        self.always: list[int] = []  # rules that can hold with no hit at all (NOT ...)
+        by_atom: dict[int, list[int]] = defaultdict(list)
+        for number, rule in enumerate(ruleset.rules):
+            self.rules.append(self._compile(rule, patterns))
+            woken_by = triggers(rule.condition)
+            if woken_by is None:
+                self.always.append(number)
+            for atom in self.atoms.ids_of(woken_by or set()):
+                by_atom[atom].append(number)
+        self.by_atom = {atom: tuple(numbers) for atom, numbers in by_atom.items()}
+        self.kinds = _Kinds(self.rules)
+        self.automaton = _automaton(patterns, self.atoms)
         self.has_patterns = bool(patterns)
 
+    def _compile(self, rule: Rule, patterns: dict[str, list[_Pattern]]) -> _Compiled:
+        """The rule's words as patterns, and its condition as a function of hits."""
+        named = words_of(rule.condition)
+        for words in named:
+            alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
+            form = _spaced(fold(words.text)).strip()
+            self.atoms.id(atom_key(words))
+            _add(patterns, _Pattern(base_key(words), alias, None, form))
+        woken_by = triggers(rule.condition)
+        # once woken, one of `woken_by` is present: a group holding all of them is met
+        rest = [g for g in needs(rule.condition) if not woken_by or woken_by - g]
+        return _Compiled(
+            rule=rule,
+            rest=tuple(map(self.atoms.ids_of, rest)),
+            words=frozenset(self.atoms.id(atom_key(w)) for w in named),
+            evaluate=compile_condition(rule.condition, self.atoms.id),
+        )
+
     def match(self, title: str, summary: str, source: str = "") -> StoryMatch:
-        """Scan once; wake the rules a hit can satisfy; build hit lists only for their words."""
-        hits: dict[AtomKey, list[Hit]] = defaultdict(list)
-        raw: list[_RawHit] = []
-        words = _WordIndex()
-        for field_name, text in (("title", title), ("summary", summary), ("source", source)):
-            self._scan(field_name, text, hits, raw, words)
+        """Scan once; wake the rules a hit can satisfy; build hit lists only for their words.
+
+        Query words are found far more often than any rule needs them, so their hits stay
+        raw automaton output, filtered by C-level map/compress, until the rules woken by
+        the story say which words they need."""
+        found = Found()
+        hits = found.hits
+        scanned = [
+            self._scan(index, text, found)
+            for index, text in enumerate((title, summary, source))
+            if text and self.has_patterns
+        ]
         present = set(hits)
-        for _, _, _, atoms in raw:
-            present.update(atoms)
-        woken = {id(r): r for r in self.always}
-        for atom in present:
-            for rule in self.by_atom.get(atom, ()):
-                woken[id(rule)] = rule
-        rules = [
-            r for r in sorted(woken.values(), key=lambda r: r.order)
-            if not any(present.isdisjoint(group) for group in self.needs[r.name])
-        ]  # fmt: skip
-        needed = set().union(*(self.word_atoms[r.name] for r in rules)) if rules else set()
-        for field_name, start, stop, atoms in raw:
-            for atom in atoms:
-                if atom in needed:
-                    hits[atom].append(Hit(field_name, start, stop))
+        for field in scanned:
+            present.update(*field.word_atoms)
+        candidates = [self.rules[n] for n in self._candidates(present)]
+        needed = frozenset().union(*map(_WORDS, candidates))
+        if needed:
+            for field in scanned:
+                wanted = map(not_, map(needed.isdisjoint, field.word_atoms))
+                for (end, (length, wildcard, *_)), atoms in compress(
+                    zip(field.found, field.word_atoms, strict=True), wanted
+                ):
+                    hit = Hit(field.name, *_span(field.spaced, end, length, wildcard))
+                    for atom in needed.intersection(atoms):
+                        hits[atom].append(hit)
         matched = []
-        for rule in rules:
-            result = _evaluate(rule.condition, hits, words)
+        for compiled in candidates:
+            result = compiled.evaluate(found)
             if result is not None:
                 clause, evidence = result
-                matched.append(RuleMatch(rule=rule.name, clause=clause, hits=tuple(evidence)))
+                matched.append(
+                    RuleMatch(rule=compiled.rule.name, clause=clause, hits=tuple(evidence))
+                )
         terms: dict[str, set[str]] = {name: set() for name in self.ruleset.lists}
-        for atom, atom_hits in hits.items():
-            if atom[0] == "entry" and any(h.field != "source" for h in atom_hits):
-                terms[atom[1]].add(atom[2])
+        keys = self.atoms.keys
+        for atom in hits:
+            key = keys[atom]
+            if key[0] == "entry" and key[3] == DEFAULT_FIELDS:  # found in title or summary
+                terms[key[1]].add(key[2])
         return StoryMatch(
             rules=tuple(matched), terms={k: tuple(sorted(v)) for k, v in terms.items()}
         )
 
-    def _scan(
-        self,
-        field_name: str,
-        text: str,
-        hits: dict[AtomKey, list[Hit]],
-        raw: list[_RawHit],
-        words: _WordIndex,
-    ) -> None:
+    def _candidates(self, present: set[int]) -> list[int]:
+        """The rules (by number) woken by a present atom that find one atom of every other
+        group they need present. Most rules need nothing more, or only single atoms, or
+        one of a single group: those are checked by C-level set operations over many rules
+        at once; only the others one by one."""
+        woken = set(self.always)
+        woken.update(*filter(None, map(self.by_atom.get, present)))
+        chosen = woken & self.kinds.free
+        atoms = self.kinds.atoms.__getitem__
+        every = list(woken & self.kinds.every)
+        chosen.update(compress(every, map(present.issuperset, map(atoms, every))))
+        one = list(woken & self.kinds.one)
+        chosen.update(compress(one, map(not_, map(present.isdisjoint, map(atoms, one)))))
+        for n in woken & self.kinds.other:
+            if not any(map(present.isdisjoint, self.rules[n].rest)):
+                chosen.add(n)
+        return sorted(chosen)
+
+    def _scan(self, index: int, text: str, found: Found) -> _Scanned:
         """Find every pattern in one field. The automaton runs over a copy of the text with
         each non-word character turned into a space and a space added at both ends, and its
         keys are " form " (" form" for a trailing wildcard), so it only finds whole words.
         Term-list entries are checked (case, exclusions) at once; query words are kept raw."""
-        if not text or not self.has_patterns:
-            return
+        field_name = FIELDS[index]
         folded = fold(text)
         lowered = lower_same_length(folded)
         spaced = " " + _spaced(lowered) + " "
+        found.texts[field_name] = spaced
+        output = list(self.automaton.iter(spaced))
+        values = list(map(_VALUE, output))
+        hits = found.hits
         cased: str | None = None
-        words.texts[field_name] = lowered
-        for end, (length, wildcard, word_atoms, entries) in self.automaton.iter(spaced):
-            start = end - length + 1  # in `text`: the key's leading space is the padding
-            stop = end if wildcard else end - 1
-            while wildcard and stop < len(lowered) and lowered[stop].isalnum():
-                stop += 1
-            if word_atoms:
-                raw.append((field_name, start, stop, word_atoms))
-            for p in entries:
+        for end, (length, wildcard, entries, *_) in compress(output, map(_ENTRIES, values)):
+            start, stop = _span(spaced, end, length, wildcard)
+            for p, atoms in entries:
                 if p.alias.case_sensitive:
                     cased = cased if cased is not None else _spaced(folded)
                     if cased[start:stop] != p.form:
@@ -217,22 +284,81 @@ class Matcher:
                 if p.term is not None and _excluded(p.term, lowered, start, stop):
                     continue
                 hit = Hit(field_name, start, stop)
-                hits[p.atom].append(hit)
-                hits[("list", p.atom[1])].append(hit)  # an entry also counts for its list
+                for atom in atoms[index]:  # the entry's and its list's, in scopes with this field
+                    hits[atom].append(hit)
+        word_atoms = list(map(_WORDS_IN[index], values))
+        return _Scanned(field_name, spaced, output, word_atoms)
 
 
-_RawHit = tuple[str, int, int, tuple[AtomKey, ...]]
+_ByField = tuple[tuple[int, ...], ...]  # atoms whose scope holds title, summary, source
+# (length, wildcard, entries, then the query words' atoms for each field: see _automaton)
+_Value = tuple[object, ...]
+_VALUE, _ENTRIES = itemgetter(1), itemgetter(2)
+_WORDS_IN = tuple(itemgetter(3 + index) for index in range(len(FIELDS)))
+_WORDS = attrgetter("words")
 
 
-_NON_WORD = re.compile(r"[\W_]")
+@dataclass(frozen=True, slots=True)
+class _Scanned:
+    name: str
+    spaced: str  # the text the automaton ran over
+    found: list[tuple[int, _Value]]  # the automaton's output: (end, value)
+    word_atoms: list[tuple[int, ...]]  # for each, the query words' atoms scoped to the field
 
 
-_ASCII_SPACED = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+def _span(spaced: str, end: int, length: int, wildcard: bool) -> tuple[int, int]:
+    """Where a key found at `end` of `spaced` stands in the text: the key's leading space is
+    the padding; a wildcard runs on to the end of its word, the next space."""
+    start = end - length + 1
+    return start, (spaced.index(" ", end + 1) - 1 if wildcard else end - 1)
+
+
+_ASCII_SPACED = bytes(b if chr(b).isalnum() else 32 for b in range(128)) + bytes(128)
 
 
 def _spaced(text: str) -> str:
     """Every character that is not a letter or digit becomes a space: same length."""
-    return text.translate(_ASCII_SPACED) if text.isascii() else _NON_WORD.sub(" ", text)
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_SPACED).decode("ascii")
+    for char in set(text):
+        if char != " " and not char.isalnum():
+            text = text.replace(char, " ")
+    return text
+
+
+def _automaton(patterns: dict[str, list[_Pattern]], atoms: _Atoms) -> ahocorasick.Automaton:
+    """One key per distinct pattern text; its value says how long the key is, whether it
+    is a wildcard, and, for each field, which query words' atoms it stands for; and which
+    term-list entries to check, each with its atoms (the entry's and its list's) by field."""
+    automaton = ahocorasick.Automaton()
+    for key, items in patterns.items():
+        unique = list({(p.base, p.alias, p.form): p for p in items}.values())
+        words = list(dict.fromkeys(p.base for p in unique if p.term is None))
+        entries = tuple(
+            (p, _by_field(atoms, [p.base, ("list", p.base[1])])) for p in unique if p.term
+        )
+        wildcard = not key.endswith(" ")
+        automaton.add_word(key, (len(key), wildcard, entries, *_by_field(atoms, words)))
+    if patterns:
+        automaton.make_automaton()
+    return automaton
+
+
+def _by_field(atoms: _Atoms, bases: list[AtomKey]) -> _ByField:
+    """For each field, the atoms of `bases` in every scope holding that field that some rule
+    (or, for entries, the terms found) uses."""
+    return tuple(
+        tuple(
+            atoms.ids[scoped]
+            for base in bases
+            for scope in _SCOPES
+            if field in scope and (scoped := (*base, scope)) in atoms.ids
+        )
+        for field in FIELDS
+    )
+
+
+_SCOPES = (DEFAULT_FIELDS, *((field,) for field in FIELDS))
 
 
 def _add(patterns: dict[str, list[_Pattern]], pattern: _Pattern) -> None:
@@ -241,160 +367,24 @@ def _add(patterns: dict[str, list[_Pattern]], pattern: _Pattern) -> None:
         patterns[key].append(pattern)
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
-def _word_starts(text: str) -> list[int]:
-    return [m.start() for m in _WORD.finditer(text)]
-
-
 def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
-    after = lowered[end:].lstrip(" .,")
-    for word in term.not_followed_by:
-        if after.startswith(word) and not after[len(word) : len(word) + 1].isalnum():
-            return True
-    before = lowered[:start].rstrip(" ")
-    for word in term.not_preceded_by:
-        if before.endswith(word) and not before[: len(before) - len(word)][-1:].isalnum():
-            return True
+    """Whether the words around a hit exclude it (Mitsubishi Motors); reads only nearby."""
+    if term.not_followed_by:
+        after = _AFTER.match(lowered, end).end()  # type: ignore[union-attr]
+        for word in term.not_followed_by:
+            stop = after + len(word)
+            if lowered.startswith(word, after) and not lowered[stop : stop + 1].isalnum():
+                return True
+    if term.not_preceded_by:
+        before = start
+        while before > 0 and lowered[before - 1] == " ":
+            before -= 1
+        for word in term.not_preceded_by:
+            first = before - len(word)
+            whole = first == 0 or (first > 0 and not lowered[first - 1].isalnum())
+            if whole and lowered.startswith(word, first):
+                return True
     return False
 
 
-def _words_key(words: Words) -> AtomKey:
-    return ("words", words.text, "*" if words.wildcard else "")
-
-
-def _words(node: Node) -> list[Words]:
-    if isinstance(node, Words):
-        return [node]
-    if isinstance(node, ListRef):
-        return []
-    if isinstance(node, Not):
-        return _words(node.child)
-    if isinstance(node, Near):
-        return _words(node.left) + _words(node.right)
-    return [w for child in node.children for w in _words(child)]
-
-
-def _triggers(node: Node) -> set[AtomKey] | None:
-    """Atoms one of which must be found for `node` to hold; None when none is needed (NOT)."""
-    if isinstance(node, Words):
-        return {_words_key(node)}
-    if isinstance(node, ListRef):
-        return {("list", node.list)} if node.entry is None else {("entry", node.list, node.entry)}
-    if isinstance(node, Not):
-        return None
-    if isinstance(node, Near):
-        return _triggers(node.left)
-    sets = [_triggers(child) for child in node.children]
-    if isinstance(node, Or):
-        if any(s is None for s in sets):
-            return None
-        return set().union(*(s for s in sets if s is not None))
-    known = [s for s in sets if s is not None]
-    return min(known, key=_expected_hits) if known else None
-
-
-def _needs(node: Node) -> list[frozenset[AtomKey]]:
-    """Groups of atoms, one of each of which must be found for `node` to hold."""
-    if isinstance(node, Words | ListRef):
-        return [frozenset(_triggers(node) or ())]
-    if isinstance(node, Not):
-        return []
-    if isinstance(node, Near):
-        return _needs(node.left) + _needs(node.right)
-    if isinstance(node, And):
-        return [group for child in node.children for group in _needs(child)]
-    alternatives = [_needs(child) for child in node.children]
-    if any(not groups for groups in alternatives):
-        return []  # a branch that needs nothing (NOT ...) can hold on its own
-    return [frozenset().union(*(group for groups in alternatives for group in groups))]
-
-
-def _expected_hits(atoms: set[AtomKey]) -> int:
-    """A rough rank of how often atoms are found: a whole list far more often than a word."""
-    return sum(50 if atom[0] == "list" else 1 for atom in atoms)
-
-
-def _atom_hits(node: Words | ListRef, hits: dict[AtomKey, list[Hit]]) -> list[Hit]:
-    if isinstance(node, Words):
-        found = hits.get(_words_key(node), [])
-    elif node.entry is not None:
-        found = hits.get(("entry", node.list, node.entry), [])
-    else:
-        found = hits.get(("list", node.list), [])
-    return [h for h in found if h.field in node.fields]
-
-
-def _describe(node: Words | ListRef) -> str:
-    scope = "" if node.fields == ("title", "summary") else f"{node.fields[0]}:"
-    if isinstance(node, Words):
-        text = f'"{node.text}"' if " " in node.text else node.text
-        return scope + text + ("*" if node.wildcard else "")
-    return scope + f"@{node.list}" + (f':"{node.entry}"' if node.entry else "")
-
-
-def render(node: Node) -> str:
-    """A condition tree written back in the query language."""
-    if isinstance(node, Words | ListRef):
-        return _describe(node)
-    if isinstance(node, Not):
-        return f"NOT {render(node.child)}"
-    if isinstance(node, Near):
-        return f"{render(node.left)} NEAR/{node.distance} {render(node.right)}"
-    joiner = " OR " if isinstance(node, Or) else " AND "
-    return "(" + joiner.join(render(c) for c in node.children) + ")"
-
-
-def _evaluate(
-    node: Node, hits: dict[AtomKey, list[Hit]], words: _WordIndex
-) -> tuple[str, list[Hit]] | None:
-    """None when `node` does not hold; else the clause that held and the hits behind it."""
-    if isinstance(node, Words | ListRef):
-        found = _atom_hits(node, hits)
-        return (_describe(node), found) if found else None
-    if isinstance(node, Not):
-        return ("NOT ...", []) if _evaluate(node.child, hits, words) is None else None
-    if isinstance(node, Or):
-        for child in node.children:
-            result = _evaluate(child, hits, words)
-            if result is not None:
-                return result
-        return None
-    if isinstance(node, And):
-        clauses, evidence = [], []
-        for child in node.children:
-            result = _evaluate(child, hits, words)
-            if result is None:
-                return None
-            if result[0] != "NOT ...":
-                clauses.append(result[0])
-            evidence += result[1]
-        return " AND ".join(clauses) or "NOT ...", evidence
-    return _evaluate_near(node, hits, words)
-
-
-def _positions(node: Node, hits: dict[AtomKey, list[Hit]], words: _WordIndex) -> list[Hit]:
-    if isinstance(node, Words | ListRef):
-        return _atom_hits(node, hits)
-    if isinstance(node, Or):
-        return [h for child in node.children for h in _positions(child, hits, words)]
-    if isinstance(node, Near):
-        result = _evaluate_near(node, hits, words)
-        return result[1] if result else []
-    return []
-
-
-def _evaluate_near(
-    node: Near, hits: dict[AtomKey, list[Hit]], words: _WordIndex
-) -> tuple[str, list[Hit]] | None:
-    left, right = _positions(node.left, hits, words), _positions(node.right, hits, words)
-    for a in left:
-        for b in right:
-            if (
-                a.field == b.field
-                and a is not b
-                and abs(words.word(a) - words.word(b)) <= node.distance
-            ):
-                return f"{render(node.left)} NEAR/{node.distance} {render(node.right)}", [a, b]
-    return None
+_AFTER = re.compile(r"[ .,]*")
