@@ -206,6 +206,19 @@ def matcher(tmp_path: Path, condition: str) -> Matcher:
             False,
             id="near-beyond",
         ),
+        pytest.param("gallium NEAR/3 gallium*", "", "gallium prices", False, id="near-not-itself"),
+        pytest.param("gallium NEAR/3 gallium*", "", "gallium and gallium", True, id="near-twice"),
+        pytest.param(
+            "(gallium AND export*) OR germanium", "", "gallium exports", True, id="or-of-and"
+        ),
+        pytest.param(
+            "(gallium AND export*) OR germanium", "", "germanium", True, id="or-other-branch"
+        ),
+        pytest.param(
+            "(gallium AND export*) OR germanium", "", "gallium imports", False, id="or-neither"
+        ),
+        pytest.param("title:@minerals", "Tin news", "", True, id="title-list"),
+        pytest.param("title:@minerals", "Firm news", "tin too", False, id="title-list-scope"),
         pytest.param("title:gallium", "Tin news", "gallium here", False, id="title-scope"),
         pytest.param("summary:gallium", "Tin news", "gallium here", True, id="summary-scope"),
         pytest.param(
@@ -235,6 +248,12 @@ def test_source_scope(tmp_path: Path) -> None:
         m.match("Anything", "", "Kyodo News").rules
         and not m.match("Kyodo says", "", "Reuters").rules
     )
+
+
+def test_terms_come_from_title_and_summary_alone(tmp_path: Path) -> None:
+    m = matcher(tmp_path, "source:@firms")
+    result = m.match("Tin news", "", "Alcoa wire")
+    assert [r.rule for r in result.rules] and result.terms["firms"] == ()
 
 
 def test_terms_report_every_entry_found(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress
+from itertools import chain, compress
 from operator import attrgetter, itemgetter, not_
 from typing import NamedTuple
 
@@ -107,28 +107,36 @@ class _Compiled:
     evaluate: Evaluator
 
 
-class _Kinds:
-    """The rules by what must still be checked once a rule is woken: nothing (free), that
-    each of some atoms is present (every), that one of some atoms is (one), or more (other).
-    `atoms[n]` holds rule n's atoms for `every` and `one`."""
+class _Wake(NamedTuple):
+    """The rules an atom wakes, by what must still be checked: nothing (free), that each
+    of some atoms is present (every), that one of some atoms is (one), or more (other)."""
 
-    def __init__(self, rules: list[_Compiled]) -> None:
-        self.free: set[int] = set()
-        self.every: set[int] = set()
-        self.one: set[int] = set()
-        self.other: set[int] = set()
-        self.atoms: list[frozenset[int]] = []
-        for number, compiled in enumerate(rules):
-            rest = compiled.rest
-            self.atoms.append(frozenset().union(*rest))
-            if not rest:
-                self.free.add(number)
-            elif all(len(group) == 1 for group in rest):
-                self.every.add(number)
-            elif len(rest) == 1:
-                self.one.add(number)
-            else:
-                self.other.add(number)
+    free: tuple[int, ...]
+    every: tuple[tuple[int, frozenset[int]], ...]  # (rule number, its atoms)
+    one: tuple[tuple[int, frozenset[int]], ...]
+    other: tuple[int, ...]
+
+
+def _wakes(rules: list[_Compiled], woken_by: dict[int, list[int]]) -> dict[int, _Wake]:
+    kinds: list[tuple[int, object]] = []  # per rule: (0-3 for free, every, one, other, data)
+    for number, compiled in enumerate(rules):
+        rest = compiled.rest
+        if not rest:
+            kinds.append((0, number))
+        elif all(len(group) == 1 for group in rest):
+            kinds.append((1, (number, frozenset().union(*rest))))
+        elif len(rest) == 1:
+            kinds.append((2, (number, rest[0])))
+        else:
+            kinds.append((3, number))
+    wakes = {}
+    for atom, numbers in woken_by.items():
+        lists: tuple[list[object], ...] = ([], [], [], [])
+        for number in numbers:
+            kind, data = kinds[number]
+            lists[kind].append(data)
+        wakes[atom] = _Wake(*map(tuple, lists))  # type: ignore[arg-type]
+    return wakes
 
 
 class _Atoms:
@@ -155,11 +163,13 @@ class Matcher:
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
         self.atoms = _Atoms()
+        self.entries: dict[int, tuple[str, str]] = {}  # atom -> (list, canonical name)
         patterns: dict[str, list[_Pattern]] = defaultdict(list)
         for list_name, terms in ruleset.lists.items():
             for term in terms:
                 entry = ("entry", list_name, term.name)
-                self.atoms.id((*entry, DEFAULT_FIELDS))  # every entry: the terms found
+                # hits of an entry in title or summary: the terms found
+                self.entries[self.atoms.id((*entry, DEFAULT_FIELDS))] = (list_name, term.name)
                 for alias in term.aliases:
                     for form in alias.forms():
                         folded = _spaced(fold(form)).strip()
@@ -174,8 +184,7 @@ class Matcher:
                 self.always.append(number)
             for atom in self.atoms.ids_of(woken_by or set()):
                 by_atom[atom].append(number)
-        self.by_atom = {atom: tuple(numbers) for atom, numbers in by_atom.items()}
-        self.kinds = _Kinds(self.rules)
+        self.wakes = _wakes(self.rules, by_atom)
         self.automaton = _automaton(patterns, self.atoms)
         self.has_patterns = bool(patterns)
 
@@ -233,11 +242,8 @@ class Matcher:
                     RuleMatch(rule=compiled.rule.name, clause=clause, hits=tuple(evidence))
                 )
         terms: dict[str, set[str]] = {name: set() for name in self.ruleset.lists}
-        keys = self.atoms.keys
-        for atom in hits:
-            key = keys[atom]
-            if key[0] == "entry" and key[3] == DEFAULT_FIELDS:  # found in title or summary
-                terms[key[1]].add(key[2])
+        for list_name, name in filter(None, map(self.entries.get, hits)):
+            terms[list_name].add(name)
         return StoryMatch(
             rules=tuple(matched), terms={k: tuple(sorted(v)) for k, v in terms.items()}
         )
@@ -247,15 +253,15 @@ class Matcher:
         group they need present. Most rules need nothing more, or only single atoms, or
         one of a single group: those are checked by C-level set operations over many rules
         at once; only the others one by one."""
-        woken = set(self.always)
-        woken.update(*filter(None, map(self.by_atom.get, present)))
-        chosen = woken & self.kinds.free
-        atoms = self.kinds.atoms.__getitem__
-        every = list(woken & self.kinds.every)
-        chosen.update(compress(every, map(present.issuperset, map(atoms, every))))
-        one = list(woken & self.kinds.one)
-        chosen.update(compress(one, map(not_, map(present.isdisjoint, map(atoms, one)))))
-        for n in woken & self.kinds.other:
+        wakes = list(filter(None, map(self.wakes.get, present)))
+        chosen = set(self.always)
+        chosen.update(*map(_FREE, wakes))
+        every = list(chain.from_iterable(map(_EVERY, wakes)))
+        chosen.update(compress(map(_FIRST, every), map(present.issuperset, map(_SECOND, every))))
+        one = list(chain.from_iterable(map(_ONE, wakes)))
+        held = map(not_, map(present.isdisjoint, map(_SECOND, one)))
+        chosen.update(compress(map(_FIRST, one), held))
+        for n in chain.from_iterable(map(_OTHER, wakes)):
             if not any(map(present.isdisjoint, self.rules[n].rest)):
                 chosen.add(n)
         return sorted(chosen)
@@ -276,13 +282,14 @@ class Matcher:
         cased: str | None = None
         for end, (length, wildcard, entries, *_) in compress(output, map(_ENTRIES, values)):
             start, stop = _span(spaced, end, length, wildcard)
-            for p, atoms in entries:
-                if p.alias.case_sensitive:
-                    cased = cased if cased is not None else _spaced(folded)
-                    if cased[start:stop] != p.form:
+            for p, atoms, checked in entries:
+                if checked:
+                    if p.alias.case_sensitive:
+                        cased = cased if cased is not None else _spaced(folded)
+                        if cased[start:stop] != p.form:
+                            continue
+                    if p.term is not None and _excluded(p.term, lowered, start, stop):
                         continue
-                if p.term is not None and _excluded(p.term, lowered, start, stop):
-                    continue
                 hit = Hit(field_name, start, stop)
                 for atom in atoms[index]:  # the entry's and its list's, in scopes with this field
                     hits[atom].append(hit)
@@ -296,10 +303,11 @@ _Value = tuple[object, ...]
 _VALUE, _ENTRIES = itemgetter(1), itemgetter(2)
 _WORDS_IN = tuple(itemgetter(3 + index) for index in range(len(FIELDS)))
 _WORDS = attrgetter("words")
+_FREE, _EVERY, _ONE, _OTHER = (attrgetter(name) for name in _Wake._fields)
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
-@dataclass(frozen=True, slots=True)
-class _Scanned:
+class _Scanned(NamedTuple):
     name: str
     spaced: str  # the text the automaton ran over
     found: list[tuple[int, _Value]]  # the automaton's output: (end, value)
@@ -335,13 +343,22 @@ def _automaton(patterns: dict[str, list[_Pattern]], atoms: _Atoms) -> ahocorasic
         unique = list({(p.base, p.alias, p.form): p for p in items}.values())
         words = list(dict.fromkeys(p.base for p in unique if p.term is None))
         entries = tuple(
-            (p, _by_field(atoms, [p.base, ("list", p.base[1])])) for p in unique if p.term
+            (p, _by_field(atoms, [p.base, ("list", p.base[1])]), _checked(p))
+            for p in unique
+            if p.term
         )
         wildcard = not key.endswith(" ")
         automaton.add_word(key, (len(key), wildcard, entries, *_by_field(atoms, words)))
     if patterns:
         automaton.make_automaton()
     return automaton
+
+
+def _checked(pattern: _Pattern) -> bool:
+    """Whether a hit of the pattern needs checking: its case, or the words around it."""
+    term = pattern.term
+    excludes = term is not None and bool(term.not_followed_by or term.not_preceded_by)
+    return pattern.alias.case_sensitive or excludes
 
 
 def _by_field(atoms: _Atoms, bases: list[AtomKey]) -> _ByField:
