@@ -221,6 +221,7 @@ class SoakFeeds:
 
     def __init__(self, server: FeedServer, count: int) -> None:
         self.started = time.time()
+        self.frozen_at: float | None = None
         self.lock = threading.Lock()
         self.published: dict[int, int] = {}  # feed -> stories published so far
         self.count = count
@@ -233,9 +234,15 @@ class SoakFeeds:
         return ["500", "hang", "html", "404", "garbage"] * 10
 
     def stories(self, feed: int) -> int:
-        """Stories feed `feed` holds now: one more every 7 to 13 seconds."""
+        """Stories feed `feed` holds now: one more every 7 to 13 seconds, until frozen."""
         period = 7 + feed % 7
-        return 1 + int((time.time() - self.started) / period)
+        now = time.time() if self.frozen_at is None else self.frozen_at
+        return 1 + int((now - self.started) / period)
+
+    def freeze(self) -> None:
+        """Publish nothing more: a request a killed process sent, answered late, must not
+        publish a story after the final pass has fetched its feed."""
+        self.frozen_at = time.time()
 
     def _route(self, feed: int):  # type: ignore[no-untyped-def]
         def route(handler: BaseHTTPRequestHandler) -> None:
@@ -304,6 +311,7 @@ def test_soak_with_sigkill_restarts_loses_nothing_and_alerts_at_most_once(
             proc.wait()
         kills += 1
     # one last clean pass: everything published until now is fetched and delivered
+    feeds.freeze()
     final = subprocess.run(
         [*command, "once", "--force"], capture_output=True, text=True, timeout=120
     )
