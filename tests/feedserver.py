@@ -11,13 +11,15 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
+
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
 @dataclass
 class Seen:
     path: str
-    headers: dict[str, str]
+    headers: httpx.Headers  # names are case-insensitive, as in HTTP
 
 
 @dataclass
@@ -50,7 +52,9 @@ class FeedServer:
 
             def do_GET(self) -> None:
                 with outer.lock:
-                    outer.requests.append(Seen(self.path, dict(self.headers.items())))
+                    outer.requests.append(
+                        Seen(self.path, httpx.Headers(list(self.headers.items())))
+                    )
                     outer.in_flight += 1
                     outer.peak = max(outer.peak, outer.in_flight)
                 try:
