@@ -140,6 +140,9 @@ class Pipeline:
         self.route = route
         self.on_new_stories = on_new_stories
         self.parse_executor = parse_executor
+        # polls between their fetch and their last write: each holds a body, then its
+        # stories; when fetching outruns parsing, the rest wait before fetching
+        self._in_flight = asyncio.Semaphore(settings.concurrency)
 
     async def run_cycle(
         self, feeds: Iterable[FeedConfig], *, force: bool = False
@@ -163,10 +166,14 @@ class Pipeline:
         return outcome
 
     async def _refresh(self, feed: FeedConfig, force: bool) -> PollOutcome:
-        state = self.store.feed_state(feed.name)
-        now = self.clock()
-        if state.disabled or not (force or is_due(state, now)):
-            return PollOutcome(feed=feed.name, url=state.url, status="skipped")
+        async with self._in_flight:
+            state = self.store.feed_state(feed.name)
+            now = self.clock()
+            if state.disabled or not (force or is_due(state, now)):
+                return PollOutcome(feed=feed.name, url=state.url, status="skipped")
+            return await self._poll(feed, state, now)
+
+    async def _poll(self, feed: FeedConfig, state: FeedState, now: datetime) -> PollOutcome:
         started = time.perf_counter()
         try:
             result = await self.fetcher.fetch(
