@@ -189,8 +189,8 @@ def interned(fp: Fingerprint) -> Fingerprint:
     """A fingerprint that came back from another process, its term keys shared again."""
     return replace(
         fp,
-        term_keys=tuple(sys.intern(k) for k in fp.term_keys),
-        title_keys=tuple(sys.intern(k) for k in fp.title_keys),
+        term_keys=tuple(map(sys.intern, fp.term_keys)),  # map: no Python frame per key
+        title_keys=tuple(map(sys.intern, fp.title_keys)),
     )
 
 
@@ -273,13 +273,14 @@ def could_link(
             return True
     elif fuzz.ratio(a.title, b.title, score_cutoff=settings.reprint_title):
         return True
+    shared = a_terms.keys() & set(b.term_keys)  # in C; most pairs share too few terms
+    if len(shared) < settings.same_event_terms:
+        return False
     weight = specific = 0.0
-    for term, b_weight in zip(b.term_keys, b.term_weights, strict=True):
-        a_weight = a_terms.get(term)
-        if a_weight is not None:
-            low = min(a_weight, b_weight)
-            weight += low
-            specific += low >= SPECIFIC
+    for term in shared:
+        low = min(a_terms[term], b.term_weights[b.term_keys.index(term)])
+        weight += low
+        specific += low >= SPECIFIC
     if specific < settings.same_event_terms or weight < settings.same_event_weight:
         return False
     total = sum(a.term_weights) + sum(b.term_weights)
@@ -401,7 +402,8 @@ class ClusterIndex:
         best: tuple[int, float, int, PairScore] | None = None
         linked: set[int] = set()
         terms = fp.terms
-        for slot in self._candidates(fp):
+        specific = self._specific(fp)
+        for slot in self._candidates(fp, specific):
             other = self.prints[slot]
             assert other is not None
             if not could_link(fp, terms, other, self.settings):
@@ -416,13 +418,13 @@ class ClusterIndex:
         if best is None:
             cluster = self.next_cluster
             self.next_cluster += 1
-            self._insert(fp, cluster)
+            self._insert(fp, cluster, specific)
             return Assignment(story=fp.id, cluster=cluster, level=None, matched=None, reason="new")
         cluster = min(linked)
         merged = tuple(sorted(linked - {cluster}))
         for old in merged:
             self._merge(old, into=cluster)
-        self._insert(fp, cluster)
+        self._insert(fp, cluster, specific)
         _, _, slot, score = best
         matched = self.prints[slot]
         assert matched is not None
@@ -444,14 +446,15 @@ class ClusterIndex:
             keys.append(hash(("title", fp.title)))
         return keys
 
-    def _candidates(self, fp: Fingerprint) -> list[int]:
+    def _candidates(self, fp: Fingerprint, specific: list[str] | None = None) -> list[int]:
+        specific = self._specific(fp) if specific is None else specific
         hits: Counter[int] = Counter()
         limit = self.settings.max_postings
-        for term in self._specific(fp):
+        for term in specific:
             postings = self.postings.get(term)
             if postings:
                 hits.update(postings[-limit:])  # counted in C: no Python call per posting
-        needed = self._hits_needed(fp)
+        needed = self._hits_needed(fp, specific)
         found = {slot for slot, n in hits.items() if n >= needed}
         for key in self._exact_keys(fp):
             slots = self.exact.get(key)
@@ -465,19 +468,19 @@ class ClusterIndex:
             and (other.published >= oldest or other.link == fp.link or other.guid == fp.guid)
         )  # fmt: skip
 
-    def _hits_needed(self, fp: Fingerprint) -> int:
+    def _hits_needed(self, fp: Fingerprint, specific: list[str]) -> int:
         """Shared specific terms that make a candidate: the same-event minimum (at most 3),
         but 2 for a short story, whose reprints may share no more."""
-        short = len(fp.lead) < MIN_LEAD or len(self._specific(fp)) < SHORT_TERMS
+        short = len(fp.lead) < MIN_LEAD or len(specific) < SHORT_TERMS
         return 2 if short else max(2, min(3, self.settings.same_event_terms))
 
-    def _insert(self, fp: Fingerprint, cluster: int) -> None:
+    def _insert(self, fp: Fingerprint, cluster: int, specific: list[str] | None = None) -> None:
         slot = len(self.prints)
         self.prints.append(fp)
         self.cluster_of.append(cluster)
         self.members.setdefault(cluster, []).append(slot)
         self.slot_of[fp.id] = slot
-        for term in self._specific(fp):
+        for term in self._specific(fp) if specific is None else specific:
             self.postings.setdefault(term, array("i")).append(slot)
         for key in self._exact_keys(fp):
             known = self.exact.get(key)

@@ -209,48 +209,59 @@ class Store:
 
     def record_assignments(self, assignments: Iterable[Assignment], now: datetime) -> None:
         """Save where new stories went, merging clusters a story linked together."""
+        stamp = to_text(now)
+        clusters: list[list[Any]] = []
+        stories: list[list[Any]] = []
+
+        def flush() -> None:  # rows go in batches, but always before a merge moves rows
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO clusters (id, lead_story, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?)",
+                clusters,
+            )
+            self.db.conn.executemany(
+                """UPDATE stories SET cluster_id = ?, cluster_level = ?, cluster_match = ?,
+                   cluster_reason = ? WHERE id = ?""",
+                stories,
+            )
+            clusters.clear()
+            stories.clear()
+
         with _translated("saving story clusters"), self.db.atomic():
             touched: set[int] = set()
             for a in assignments:
+                if a.merged:
+                    flush()
                 for old in a.merged:
-                    self.db.execute(
-                        "UPDATE stories SET cluster_id = ? WHERE cluster_id = ?", [a.cluster, old]
-                    )
-                    self.db.execute(
-                        "UPDATE clusters SET merged_into = ?, updated_at = ? WHERE id = ?",
-                        [a.cluster, to_text(now), old],
-                    )
-                    self.db.execute(
-                        "UPDATE OR IGNORE matches SET cluster_id = ? WHERE cluster_id = ?",
-                        [a.cluster, old],
-                    )
-                    self.db.execute("DELETE FROM matches WHERE cluster_id = ?", [old])
-                    # alerts never tried follow the cluster, unless it has one for the same
-                    # subscriber and channel already: one news item, one alert. One tried
-                    # before (it may have reached the channel) keeps its record.
-                    self.db.execute(
-                        "UPDATE OR IGNORE alerts SET cluster_id = ? "
-                        "WHERE cluster_id = ? AND status = 'pending' AND sends = 0",
-                        [a.cluster, old],
-                    )
-                    self.db.execute(
-                        "DELETE FROM alerts WHERE cluster_id = ? AND status = 'pending' "
-                        "AND sends = 0",
-                        [old],
-                    )
-                self.db.execute(
-                    "INSERT OR IGNORE INTO clusters (id, lead_story, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    [a.cluster, a.story, to_text(now), to_text(now)],
-                )
-                self.db.execute(
-                    """UPDATE stories SET cluster_id = ?, cluster_level = ?, cluster_match = ?,
-                       cluster_reason = ? WHERE id = ?""",
-                    [a.cluster, a.level, a.matched, a.reason, a.story],
-                )
-                touched.add(a.cluster)
+                    self._merge_cluster(old, into=a.cluster, stamp=stamp)
+                clusters.append([a.cluster, a.story, stamp, stamp])
+                stories.append([a.cluster, a.level, a.matched, a.reason, a.story])
+                if a.reason != "new":  # a new cluster's one story is already its lead
+                    touched.add(a.cluster)
+            flush()
             for cluster in touched:
                 self._refresh_cluster(cluster, now)
+
+    def _merge_cluster(self, old: int, *, into: int, stamp: str) -> None:
+        self.db.execute("UPDATE stories SET cluster_id = ? WHERE cluster_id = ?", [into, old])
+        self.db.execute(
+            "UPDATE clusters SET merged_into = ?, updated_at = ? WHERE id = ?", [into, stamp, old]
+        )
+        self.db.execute(
+            "UPDATE OR IGNORE matches SET cluster_id = ? WHERE cluster_id = ?", [into, old]
+        )
+        self.db.execute("DELETE FROM matches WHERE cluster_id = ?", [old])
+        # alerts never tried follow the cluster, unless it has one for the same subscriber
+        # and channel already: one news item, one alert. One tried before (it may have
+        # reached the channel) keeps its record.
+        self.db.execute(
+            "UPDATE OR IGNORE alerts SET cluster_id = ? "
+            "WHERE cluster_id = ? AND status = 'pending' AND sends = 0",
+            [into, old],
+        )
+        self.db.execute(
+            "DELETE FROM alerts WHERE cluster_id = ? AND status = 'pending' AND sends = 0", [old]
+        )
 
     def _refresh_cluster(self, cluster: int, now: datetime) -> None:
         lead = self.db.execute(
