@@ -224,6 +224,41 @@ def test_clusters_persist_and_a_late_reprint_joins_after_restart(tmp_path: Path)
     assert cluster.sources == ("Test Wire", "Asia Wire", "Daily Metal")
 
 
+def test_a_cluster_started_and_merged_away_in_one_batch_keeps_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """B starts a cluster; C, later in the same poll, shares A's link and B's guid and merges
+    B's cluster into A's. Every story, match and alert ends in A's cluster."""
+    from watcher.alerts.routing import route
+    from watcher.config import PollSettings, Subscriber
+    from watcher.fetch import Fetcher
+    from watcher.pipeline import Pipeline
+    from watcher.rules.live import LiveRules
+
+    store = Store(tmp_path / "w.db")
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "r.yaml").write_text("rules:\n  - name: gallium\n    when: gallium\n")
+    live = LiveRules(rules_dir)
+    subscribers = [Subscriber(name="s", console=True)]
+    clock = FakeClock(T0 + timedelta(hours=3))
+    pipeline = Pipeline(
+        store=store, fetcher=Fetcher(PollSettings()), settings=PollSettings(), clock=clock,
+        clusterer=Clusterer(store, SETTINGS, clock), rules=live,
+        route=lambda m: route(m, {r.name: r for r in live.matcher.ruleset.rules}, subscribers),
+    )  # fmt: skip
+    a = story("a", "Copper smelter opens in Peru", link="https://news.test/same")
+    pipeline.settle(save(store, a))
+    b = story("b", "Gallium prices climb in Rotterdam", hours=1, guid="g-1")
+    c = story("c", "Zinc output falls", hours=2, link="https://news.test/same", guid="g-1")
+    clustered, matches = pipeline.settle(save(store, b, c))
+    home = pipeline.clusterer.index.cluster_for("a")
+    assert [x.assignment.cluster for x in clustered] == [home, home]
+    assert [m.cluster for m in matches] == [home]
+    assert [s.id for s in store.cluster(home or 0).members] == ["a", "b", "c"]
+    assert [(x.subscriber, x.cluster) for x in store.alerts()] == [("s", home)]
+
+
 def test_stories_a_crash_left_unclustered_are_clustered_matched_and_alerted_on_start(
     tmp_path: Path,
 ) -> None:

@@ -108,7 +108,15 @@ class Clusterer:
         ]
         if done:
             self.store.record_assignments([c.assignment for c in done], self.clock())
-        return done
+        return [self._final(c) for c in done]
+
+    def _final(self, clustered: ClusteredStory) -> ClusteredStory:
+        """The story with the cluster it ended in: a later story of the same batch may have
+        merged the one it joined into another (its matches and alerts belong there)."""
+        cluster = self.index.cluster_for(clustered.story.id)
+        if cluster is None or cluster == clustered.assignment.cluster:
+            return clustered
+        return replace(clustered, assignment=replace(clustered.assignment, cluster=cluster))
 
     def expire(self) -> int:
         cutoff = self.clock() - timedelta(seconds=2 * self.settings.window)

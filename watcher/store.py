@@ -229,17 +229,19 @@ class Store:
 
         with _translated("saving story clusters"), self.db.atomic():
             touched: set[int] = set()
+            gone: set[int] = set()  # merged into another cluster by this batch
             for a in assignments:
                 if a.merged:
                     flush()
                 for old in a.merged:
                     self._merge_cluster(old, into=a.cluster, stamp=stamp)
+                    gone.add(old)
                 clusters.append([a.cluster, a.story, stamp, stamp])
                 stories.append([a.cluster, a.level, a.matched, a.reason, a.story])
                 if a.reason != "new":  # a new cluster's one story is already its lead
                     touched.add(a.cluster)
             flush()
-            for cluster in touched:
+            for cluster in touched - gone:
                 self._refresh_cluster(cluster, now)
 
     def _merge_cluster(self, old: int, *, into: int, stamp: str) -> None:
