@@ -244,7 +244,7 @@ class Store:
             for cluster in touched - gone:
                 self._refresh_cluster(cluster, now)
 
-    def _merge_cluster(self, old: int, *, into: int, stamp: str) -> None:
+    def _merge_cluster(self, old: int, *, into: int, stamp: str | None) -> None:
         self.db.execute("UPDATE stories SET cluster_id = ? WHERE cluster_id = ?", [into, old])
         self.db.execute(
             "UPDATE clusters SET merged_into = ?, updated_at = ? WHERE id = ?", [into, stamp, old]

@@ -298,8 +298,19 @@ class Matcher:
 
 
 _ByField = tuple[tuple[int, ...], ...]  # atoms whose scope holds title, summary, source
-# (length, wildcard, entries, then the query words' atoms for each field: see _automaton)
-_Value = tuple[object, ...]
+
+
+class _Value(NamedTuple):
+    """What the automaton holds for a key: see _automaton."""
+
+    length: int
+    wildcard: bool
+    entries: tuple[tuple[_Pattern, _ByField, bool], ...]
+    title: tuple[int, ...]  # the query words' atoms scoped to each field
+    summary: tuple[int, ...]
+    source: tuple[int, ...]
+
+
 _VALUE, _ENTRIES = itemgetter(1), itemgetter(2)
 _WORDS_IN = tuple(itemgetter(3 + index) for index in range(len(FIELDS)))
 _WORDS = attrgetter("words")
@@ -348,7 +359,7 @@ def _automaton(patterns: dict[str, list[_Pattern]], atoms: _Atoms) -> ahocorasic
             if p.term
         )
         wildcard = not key.endswith(" ")
-        automaton.add_word(key, (len(key), wildcard, entries, *_by_field(atoms, words)))
+        automaton.add_word(key, _Value(len(key), wildcard, entries, *_by_field(atoms, words)))
     if patterns:
         automaton.make_automaton()
     return automaton
