@@ -5,10 +5,10 @@
 cycle: feeds, seconds, CPU seconds (this process and its parse workers), outcomes, and at
 the end the peak RSS of this process and of its largest worker.
 
-- watcher: the real pipeline (fetch with one httpx client, parse in a process pool over both
-  cores, store, cluster, match the shipped rules, write alerts), every feed polled at once as
-  the scheduler of `watcher run` would, each outcome dropped once counted as the service
-  does; concurrency 100 and 2 per host.
+- watcher: the real pipeline (fetch with one httpx client over aiohttp, parse in a process
+  pool over both cores, store, cluster, match the shipped rules, write alerts), every feed
+  polled at once as the scheduler of `watcher run` would, each outcome dropped once counted
+  as the service does; concurrency 100 and 2 per host.
 - naive: the loop users write: `feedparser.parse(url, etag=..., modified=...)` one feed after
   another, new entries stored in SQLite, one commit per feed.
 """

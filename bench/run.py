@@ -14,11 +14,12 @@ from bench import cluster_bench, poll_bench, rules_bench
 HERE = Path(__file__).parent
 
 
+PACKAGES = ("feedparser", "httpx", "httpx-aiohttp", "aiohttp", "rapidfuzz", "wordfreq",
+            "pyahocorasick", "aiosmtpd")  # fmt: skip
+
+
 def header() -> str:
-    packages = ", ".join(
-        f"{name} {version(name)}"
-        for name in ("feedparser", "httpx", "rapidfuzz", "wordfreq", "pyahocorasick", "aiosmtpd")
-    )
+    packages = ", ".join(f"{name} {version(name)}" for name in PACKAGES)
     return "\n".join(
         [
             "# Benchmarks",
