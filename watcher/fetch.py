@@ -5,7 +5,7 @@ Raises: `FetchError` (with status and Retry-After where the server gave them), o
 `FeedGoneError` for 410.
 
 One long-lived httpx.AsyncClient serves every poll, over aiohttp's connection pool and HTTP
-parser (httpx-aiohttp): a third of the CPU per request of httpx's own transport, which
+parser (httpx-aiohttp): about 40 % of the CPU per request of httpx's own transport, which
 matters when thousands of feeds answer 304. A global limit and a per-host limit bound
 concurrency. Redirects are followed here (at most `max_redirects`) so that a chain made only
 of 301/308 can update the stored URL. Bodies are streamed and decompressed by us in bounded
