@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 import resource
 import time
@@ -296,6 +297,15 @@ def test_per_host_limit_bounds_concurrency(
         feeds.append(harness.feed(f"F{i}", server.url(f"/f{i}.xml")))
     harness.poll(*feeds)
     assert server.peak == 2
+
+
+def test_credentials_in_the_url_go_as_basic_auth(server: FeedServer, harness: Harness) -> None:
+    server.feed("/private.xml", fixture_bytes("wire.rss.xml"))
+    url = server.url("/private.xml").replace("http://", "http://reader:p%40ss@")
+    (outcome,) = harness.poll(harness.feed("Private", url))
+    sent = server.seen("/private.xml")[0].headers
+    assert outcome.status == "new"
+    assert sent["Authorization"] == "Basic " + base64.b64encode(b"reader:p@ss").decode()
 
 
 def test_user_agent_names_the_service(server: FeedServer, harness: Harness) -> None:

@@ -44,6 +44,7 @@ _FEED_COLUMNS = (
     "last_status", "warning",
 )  # fmt: skip
 _STORY_COLUMNS = tuple(f.name for f in fields(Story))
+_UPDATE_FEED = f"UPDATE feeds SET {', '.join(f'{c} = ?' for c in _FEED_COLUMNS)} WHERE name = ?"
 
 
 def to_text(when: datetime | None) -> str | None:
@@ -151,6 +152,11 @@ class Store:
         Returns the stories that were new.
         """
         stories = list({s.id: s for s in stories}.values())
+        values = [*(_feed_value(getattr(state, c)) for c in _FEED_COLUMNS), state.name]
+        if not stories:  # one statement is a transaction of its own
+            with _translated(f"saving a poll of feed {state.name!r}"):
+                self.db.conn.execute(_UPDATE_FEED, values)
+            return []
         with _translated(f"saving a poll of feed {state.name!r}"), self.db.atomic():
             known = self._known_ids([s.id for s in stories])
             new = [s for s in stories if s.id not in known]
@@ -160,11 +166,7 @@ class Store:
                     f"VALUES ({', '.join('?' for _ in _STORY_COLUMNS)})",
                     [_story_row(s) for s in new],
                 )
-            values = [_feed_value(getattr(state, c)) for c in _FEED_COLUMNS]
-            self.db.execute(
-                f"UPDATE feeds SET {', '.join(f'{c} = ?' for c in _FEED_COLUMNS)} WHERE name = ?",
-                [*values, state.name],
-            )
+            self.db.conn.execute(_UPDATE_FEED, values)
         return new
 
     def _known_ids(self, ids: list[str]) -> set[str]:
