@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import NamedTuple
 
-from watcher.rules.query import And, ListRef, Near, Node, Not, Or, Words
+from watcher.rules.query import And, ListRef, Near, Node, Not, Or, Words, leaves
 
 # ("words", text, "*"|"", fields), ("entry", list, name, fields) or ("list", list, fields)
 AtomKey = tuple[object, ...]
@@ -70,15 +70,7 @@ def base_key(node: Words | ListRef) -> AtomKey:
 
 def words_of(node: Node) -> list[Words]:
     """Every word, phrase and wildcard the condition names."""
-    if isinstance(node, Words):
-        return [node]
-    if isinstance(node, ListRef):
-        return []
-    if isinstance(node, Not):
-        return words_of(node.child)
-    if isinstance(node, Near):
-        return words_of(node.left) + words_of(node.right)
-    return [w for child in node.children for w in words_of(child)]
+    return [leaf for leaf in leaves(node) if isinstance(leaf, Words)]
 
 
 def triggers(node: Node) -> set[AtomKey] | None:

@@ -57,7 +57,7 @@ def _fold_char(char: str) -> str:
 
 
 _FOLD: dict[str, str] = {}  # every non-ASCII character met so far -> its folded form
-_ASCII_FOLD = bytes.maketrans(b"`\n\t\r", b"'   ")
+_ASCII_FOLD = bytes(ord(_TRANSLATE.get(b, chr(b))) for b in range(128)) + bytes(128)
 
 
 def fold(text: str) -> str:
@@ -178,8 +178,8 @@ class Matcher:
         self.always: list[int] = []  # rules that can hold with no hit at all (NOT ...)
         by_atom: dict[int, list[int]] = defaultdict(list)
         for number, rule in enumerate(ruleset.rules):
-            self.rules.append(self._compile(rule, patterns))
             woken_by = triggers(rule.condition)
+            self.rules.append(self._compile(rule, woken_by, patterns))
             if woken_by is None:
                 self.always.append(number)
             for atom in self.atoms.ids_of(woken_by or set()):
@@ -188,7 +188,9 @@ class Matcher:
         self.automaton = _automaton(patterns, self.atoms)
         self.has_patterns = bool(patterns)
 
-    def _compile(self, rule: Rule, patterns: dict[str, list[_Pattern]]) -> _Compiled:
+    def _compile(
+        self, rule: Rule, woken_by: set[AtomKey] | None, patterns: dict[str, list[_Pattern]]
+    ) -> _Compiled:
         """The rule's words as patterns, and its condition as a function of hits."""
         named = words_of(rule.condition)
         for words in named:
@@ -196,7 +198,6 @@ class Matcher:
             form = _spaced(fold(words.text)).strip()
             self.atoms.id(atom_key(words))
             _add(patterns, _Pattern(base_key(words), alias, None, form))
-        woken_by = triggers(rule.condition)
         # once woken, one of `woken_by` is present: a group holding all of them is met
         rest = [g for g in needs(rule.condition) if not woken_by or woken_by - g]
         return _Compiled(

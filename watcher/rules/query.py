@@ -271,14 +271,17 @@ def _has_positions(node: Node) -> bool:
     return isinstance(node, Or) and all(_has_positions(c) for c in node.children)
 
 
+def leaves(node: Node) -> list[Words | ListRef]:
+    """Every word, phrase, wildcard and list reference in a tree, in order."""
+    if isinstance(node, Words | ListRef):
+        return [node]
+    if isinstance(node, Not):
+        return leaves(node.child)
+    if isinstance(node, Near):
+        return leaves(node.left) + leaves(node.right)
+    return [leaf for child in node.children for leaf in leaves(child)]
+
+
 def list_refs(node: Node) -> list[ListRef]:
     """Every list reference in a tree, for validation."""
-    if isinstance(node, ListRef):
-        return [node]
-    if isinstance(node, Words):
-        return []
-    if isinstance(node, Not):
-        return list_refs(node.child)
-    if isinstance(node, Near):
-        return list_refs(node.left) + list_refs(node.right)
-    return [ref for child in node.children for ref in list_refs(child)]
+    return [leaf for leaf in leaves(node) if isinstance(leaf, ListRef)]
