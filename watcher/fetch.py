@@ -123,7 +123,6 @@ class Fetcher:
         for _ in range(self.settings.max_redirects + 1):
             try:
                 request = httpx.Request("GET", current, headers=headers, extensions=self.timeouts)
-                _authorise(request)
                 response = await self.transport.handle_async_request(request)
                 try:
                     location = response.headers.get("location")
@@ -170,21 +169,17 @@ class Fetcher:
         return decoder.finish()
 
 
-def _authorise(request: httpx.Request) -> None:
-    """Credentials in a feed's URL become a Basic Authorization header, as httpx's client
-    makes them."""
-    url = request.url
-    if url.username or url.password:
-        pair = f"{url.username}:{url.password}".encode()
-        request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-
-
 class _Transport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Credentials in a feed's URL already travel in the Authorization header; aiohttp
-        refuses a request that has both."""
-        if request.url.userinfo:
-            request.url = request.url.copy_with(userinfo=b"")
+        """Credentials in a URL travel as a Basic Authorization header only (httpx's client
+        has made it already; a poll sent straight here has not): aiohttp refuses a request
+        with both."""
+        url = request.url
+        if url.userinfo:
+            if "Authorization" not in request.headers and (url.username or url.password):
+                pair = f"{url.username}:{url.password}".encode()
+                request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+            request.url = url.copy_with(userinfo=b"")
         return await super().handle_async_request(request)
 
 
