@@ -393,8 +393,9 @@ class ClusterIndex:
 
     def add_fingerprint(self, fp: Fingerprint, cluster: int | None = None) -> Assignment:
         """Add a story; with `cluster`, restore a known assignment without scoring."""
+        specific = self._specific(fp)
         if cluster is not None:
-            self._insert(fp, cluster)
+            self._insert(fp, cluster, specific)
             self.next_cluster = max(self.next_cluster, cluster + 1)
             return Assignment(
                 story=fp.id, cluster=cluster, level=None, matched=None, reason="restored"
@@ -402,7 +403,6 @@ class ClusterIndex:
         best: tuple[int, float, int, PairScore] | None = None
         linked: set[int] = set()
         terms = fp.terms
-        specific = self._specific(fp)
         for slot in self._candidates(fp, specific):
             other = self.prints[slot]
             assert other is not None
@@ -474,13 +474,13 @@ class ClusterIndex:
         short = len(fp.lead) < MIN_LEAD or len(specific) < SHORT_TERMS
         return 2 if short else max(2, min(3, self.settings.same_event_terms))
 
-    def _insert(self, fp: Fingerprint, cluster: int, specific: list[str] | None = None) -> None:
+    def _insert(self, fp: Fingerprint, cluster: int, specific: list[str]) -> None:
         slot = len(self.prints)
         self.prints.append(fp)
         self.cluster_of.append(cluster)
         self.members.setdefault(cluster, []).append(slot)
         self.slot_of[fp.id] = slot
-        for term in self._specific(fp) if specific is None else specific:
+        for term in specific:
             self.postings.setdefault(term, array("i")).append(slot)
         for key in self._exact_keys(fp):
             known = self.exact.get(key)
@@ -511,7 +511,7 @@ class ClusterIndex:
         self.prints, self.cluster_of, self.members, self.slot_of = [], [], {}, {}
         self.postings, self.exact = {}, {}
         for fp, cluster in keep:
-            self._insert(fp, cluster)
+            self._insert(fp, cluster, self._specific(fp))
         return removed
 
 

@@ -153,11 +153,12 @@ class Store:
         """
         stories = list({s.id: s for s in stories}.values())
         values = [*(_feed_value(getattr(state, c)) for c in _FEED_COLUMNS), state.name]
+        action = f"saving a poll of feed {state.name!r}"
         if not stories:  # one statement is a transaction of its own
-            with _translated(f"saving a poll of feed {state.name!r}"):
+            with _translated(action):
                 self.db.conn.execute(_UPDATE_FEED, values)
             return []
-        with _translated(f"saving a poll of feed {state.name!r}"), self.db.atomic():
+        with _translated(action), self.db.atomic():
             known = self._known_ids([s.id for s in stories])
             new = [s for s in stories if s.id not in known]
             if new:
