@@ -106,6 +106,18 @@ def add_feed(config_path: Path, name: str, body: bytes) -> None:
         handle.write(f"  - name: {name}\n    url: {feed.as_uri()}\n")
 
 
+def polled_by_email_only(
+    tmp_path: Path, smtp_port: int, server: FeedServer, clock: FakeClock
+) -> tuple[Path, Harness]:
+    """A config whose subscriber has email alone, its Wire feed polled once."""
+    config = write_config(tmp_path, smtp_port=smtp_port, slack=server.url("/slack"))
+    config.write_text(config.read_text().replace(f"    slack: {server.url('/slack')}\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    return config, harness
+
+
 class Harness:
     """Polls the config's feeds through a real pipeline, then delivers with a real sender."""
 
@@ -350,11 +362,7 @@ def test_smtp_down_then_up_delivers_once(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:
     port = free_port()
-    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
-    config.write_text(config.read_text().replace(f"    slack: {server.url('/slack')}\n", ""))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
+    _config, harness = polled_by_email_only(tmp_path, port, server, clock)
     (down,) = harness.deliver()
     assert down.outcome == "retry" and "SMTP 127.0.0.1" in (down.error or "")
     inbox = Inbox()
@@ -413,11 +421,7 @@ def test_an_alert_left_sending_by_a_crash_is_sent_again_and_counted(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
 ) -> None:
     port, inbox = smtp
-    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
-    config.write_text(config.read_text().replace(f"    slack: {server.url('/slack')}\n", ""))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
+    config, harness = polled_by_email_only(tmp_path, port, server, clock)
     (alert,) = harness.store.alerts()
     harness.store.mark_sending(alert.id)  # ... and the process dies before sending
     harness.store.close()
@@ -434,11 +438,7 @@ def test_an_alert_removed_by_a_merge_after_it_was_read_is_not_sent(
     """Found by the soak drill: a merge during a delivery batch removed an alert the batch had
     already read; it was sent anyway and its record was gone. Now it is claimed first."""
     port, inbox = smtp
-    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
-    config.write_text(config.read_text().replace(f"    slack: {server.url('/slack')}\n", ""))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
+    _config, harness = polled_by_email_only(tmp_path, port, server, clock)
     read = harness.store.due_alerts
 
     def read_then_merge(now: datetime, limit: int = 100) -> list[Alert]:
