@@ -4,9 +4,10 @@ In: a URL and what we remember of it (validators, content hash). Out: a `FetchRe
 Raises: `FetchError` (with status and Retry-After where the server gave them), or
 `FeedGoneError` for 410.
 
-One long-lived httpx.AsyncClient serves every poll, over aiohttp's connection pool and HTTP
-parser (httpx-aiohttp): about 40 % of the CPU per request of httpx's own transport, which
-matters when thousands of feeds answer 304. A global limit and a per-host limit bound
+Every poll goes as an httpx.Request through one long-lived httpx transport over aiohttp's
+connection pool and HTTP parser (httpx-aiohttp): about 40 % of the CPU per request of
+httpx's own transport, which matters when thousands of feeds answer 304; the alert
+channels use an httpx.AsyncClient over the same transport. A global limit and a per-host limit bound
 concurrency. Redirects are followed here (at most `max_redirects`) so that a chain made only
 of 301/308 can update the stored URL. Bodies are streamed and decompressed by us in bounded
 steps, so neither a huge body nor a gzip bomb can take more than `max_bytes` of memory.
@@ -47,7 +48,7 @@ _CHUNK = 64 * 1024
 
 
 class Fetcher:
-    """Fetches feeds over one shared client, within global and per-host limits."""
+    """Fetches feeds over one shared transport, within global and per-host limits."""
 
     def __init__(
         self, settings: PollSettings, *, transport: httpx.AsyncBaseTransport | None = None
