@@ -8,9 +8,10 @@ Every poll goes as an httpx.Request through one long-lived httpx transport over 
 connection pool and HTTP parser (httpx-aiohttp): about 40 % of the CPU per request of
 httpx's own transport, which matters when thousands of feeds answer 304; the alert
 channels use an httpx.AsyncClient over the same transport. A global limit and a per-host
-limit bound concurrency. Redirects are followed here (at most `max_redirects`) so that a chain made only
-of 301/308 can update the stored URL. Bodies are streamed and decompressed by us in bounded
-steps, so neither a huge body nor a gzip bomb can take more than `max_bytes` of memory.
+limit bound concurrency. Redirects are followed here (at most `max_redirects`) so that a
+chain made only of 301/308 can update the stored URL. Bodies are streamed and decompressed
+by us in bounded steps, so neither a huge body nor a gzip bomb can take more than
+`max_bytes` of memory.
 """
 
 from __future__ import annotations
