@@ -3,11 +3,14 @@ from __future__ import annotations
 import os
 import resource
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from tests.feedserver import fixture_bytes
+from watcher import parse as parse_module
 from watcher.errors import ParseError
+from watcher.models import ParsedFeed
 from watcher.parse import parse_feed
 
 FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -15,6 +18,81 @@ FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 def parse(name: str, **kw: object):  # type: ignore[no-untyped-def]
     return parse_feed(fixture_bytes(name), feed="test", fetched_at=FETCHED, **kw)  # type: ignore[arg-type]
+
+
+def feedparser_only(body: bytes, monkeypatch: pytest.MonkeyPatch, **kw: object) -> ParsedFeed:
+    """What feedparser alone makes of `body`: the fast path switched off."""
+    with monkeypatch.context() as patch:
+        patch.setattr(parse_module, "_fast_parse", lambda body, content_type: None)
+        return parse_feed(body, feed="test", fetched_at=FETCHED, **kw)  # type: ignore[arg-type]
+
+
+WELL_FORMED = ["wire.rss.xml", "journal.atom.xml", "asia.rdf.xml", "edges.rss.xml",
+               "edges.atom.xml"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", WELL_FORMED)
+def test_fast_parser_gives_feedparsers_stories(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = fixture_bytes(name)
+    assert parse_module._fast_parse(body, "application/rss+xml; charset=utf-8") is not None
+    assert parse(name) == feedparser_only(body, monkeypatch)
+
+
+def test_fast_parser_gives_feedparsers_stories_on_the_corpus(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feeds = sorted((corpus / "feeds").glob("*.xml"))
+    assert len(feeds) >= 10
+    for path in feeds:
+        body = path.read_bytes()
+        assert parse_module._fast_parse(body, None) is not None, path.name
+        fast = parse_feed(body, feed="test", fetched_at=FETCHED)
+        assert fast == feedparser_only(body, monkeypatch), path.name
+
+
+def test_edge_entries_become_stories() -> None:
+    """Entities in an Atom href, content without a summary, a guid standing in for a link."""
+    atom = parse("edges.atom.xml").stories
+    assert atom[0].link == "https://edges.test/a?id=7&lang=en&x=1"
+    assert atom[0].title == "Germanium output & exports"
+    assert atom[0].summary == "Xhtml content only."
+    assert atom[1].source == "Original Outlet"
+    rss = {s.title: s for s in parse("edges.rss.xml").stories}
+    first = rss["Antimony prices jump 5% & more"]
+    assert first.link == "https://edges.test/story?id=1&page=2"
+    assert first.summary == "Short teaser only."
+    assert first.source == "Outlet & Sons"
+    assert rss["Lithium deal signed in Astana"].summary.startswith("Only content, no description")
+    assert rss["Guid that is a URL, no link"].link == "https://edges.test/guid-only"
+    assert rss["A date from the future"].published == FETCHED
+
+
+def _one_title_feed(declared: str | None, title: bytes) -> bytes:
+    head = f'<?xml version="1.0" encoding="{declared}"?>'.encode() if declared else b""
+    return head + (
+        b'<rss version="2.0"><channel><title>t</title><item><title>' + title
+        + b"</title><link>https://x.test/1</link></item></channel></rss>"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "title"),
+    [
+        (_one_title_feed("iso-8859-1", "Café München".encode("latin-1")), None, "Café München"),
+        (_one_title_feed(None, "日本".encode("shift_jis")), "text/xml; charset=Shift_JIS", "日本"),
+        (_one_title_feed("utf-8", "Café".encode("latin-1")), None, "Café"),  # mislabelled
+        (_one_title_feed(None, b"bad \xff\xfe bytes"), None, "bad ÿþ bytes"),  # invalid UTF-8
+        ("<?xml version='1.0' encoding='utf-16'?>".encode("utf-16")
+         + _one_title_feed(None, b"wide").decode().encode("utf-16")[2:], None, "wide"),
+    ],
+    ids=["latin-1", "shift-jis-in-content-type", "mislabelled", "invalid-utf-8", "utf-16"],
+)  # fmt: skip
+def test_other_encodings_go_to_feedparser(
+    body: bytes, content_type: str | None, title: str
+) -> None:
+    assert parse_module._fast_parse(body, content_type) is None
+    (story,) = parse_feed(body, feed="t", fetched_at=FETCHED, content_type=content_type).stories
+    assert story.title == title
 
 
 def test_rss_story_fields() -> None:
@@ -54,6 +132,7 @@ def test_configured_source_overrides_channel_title() -> None:
 
 
 def test_malformed_feed_with_entries_is_used_and_flagged() -> None:
+    assert parse_module._fast_parse(fixture_bytes("broken.rss.xml"), None) is None
     parsed = parse("broken.rss.xml")
     assert [s.title for s in parsed.stories] == ["Tin output rises", "Cobalt exports fall"]
     assert parsed.warning and "malformed" in parsed.warning
