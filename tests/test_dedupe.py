@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import pickle
 import random
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from wordfreq import zipf_frequency
 
 from bench.scoring import score
 from tests.conftest import FakeClock
@@ -21,6 +24,7 @@ from watcher.dedupe import (
     cluster_batch,
     compare,
     fingerprint,
+    term_weight,
 )
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, Story
@@ -43,6 +47,23 @@ def story(sid: str, title: str, summary: str = "", *, hours: float = 0, link: st
 
 def labels(path: Path) -> dict[str, str]:
     return {d["id"]: d["event"] for d in map(json.loads, path.read_text().splitlines())}
+
+
+def test_fingerprint_from_another_process_shares_its_term_keys() -> None:
+    made = fingerprint(story("a", "Kazakh gallium exports to Japan rise", "TOKYO -- " + "x " * 30))
+    back = pickle.loads(pickle.dumps(made))  # what a pool worker's result goes through
+    assert back == made
+    for key in back.term_keys + back.title_keys:
+        assert key is sys.intern(key)  # the copy fingerprint() interned here, not a new one
+
+
+def test_term_weight_of_unknown_words_is_wordfreqs() -> None:
+    rng = random.Random(7)
+    made_up = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(2, 11)))
+               for _ in range(3000)]  # fmt: skip
+    words = [*made_up, "gallium", "the", "kazakhstan", "o'neill", "u.s", "café", "naïve"]
+    for word in words:
+        assert term_weight(word) == max(0.0, 6.0 - zipf_frequency(word, "en")), word
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz
-from wordfreq import zipf_frequency
+from wordfreq import get_frequency_dict, zipf_frequency
 
 from watcher.models import Assignment, ClusterLevel, Story
 
@@ -109,7 +110,14 @@ def term_weight(word: str) -> float:
     """How specific a lower-case word is: 0 for the commonest, up to 6 for unknown words."""
     if _NUMBER.match(word):
         return 1.0 if _YEAR.match(word) else 3.0
+    if word.isascii() and word.isalpha() and word not in _english():
+        return 6.0  # what wordfreq says of one unknown token, without tokenising it: 20x faster
     return max(0.0, 6.0 - zipf_frequency(word, "en"))
+
+
+@lru_cache(maxsize=1)
+def _english() -> dict[str, float]:
+    return get_frequency_dict("en")
 
 
 SPECIFIC = 2.0  # weight from which a term is specific (Zipf frequency at most 4)
@@ -158,6 +166,25 @@ class Fingerprint:
     def terms(self) -> dict[str, float]:
         return dict(zip(self.term_keys, self.term_weights, strict=True))
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled by value; unpickled (from a pool worker) with its term keys interned."""
+        fields = (self.id, self.link, self.guid, self.published, self.title, self.lead,
+                  self.term_keys, self.term_weights, self.title_keys)  # fmt: skip
+        return _unpickled, fields
+
+
+def _unpickled(
+    id: str, link: str, guid: str | None, published: float, title: str, lead: str,
+    term_keys: tuple[str, ...], term_weights: array[float], title_keys: tuple[str, ...],
+) -> Fingerprint:  # fmt: skip
+    """A fingerprint from another process, its term keys shared with the window's again."""
+    intern = sys.intern
+    return Fingerprint(
+        id=id, link=link, guid=guid, published=published, title=title, lead=lead,
+        term_keys=tuple(map(intern, term_keys)), term_weights=term_weights,
+        title_keys=tuple(map(intern, title_keys)),
+    )  # fmt: skip
+
 
 def fingerprint(story: Story) -> Fingerprint:
     title = clean_title(story.title)
@@ -183,15 +210,6 @@ def fingerprint(story: Story) -> Fingerprint:
 def fingerprints(stories: Sequence[Story]) -> list[Fingerprint]:
     """Fingerprints of many stories: run in the parse pool, off the event loop."""
     return [fingerprint(s) for s in stories]
-
-
-def interned(fp: Fingerprint) -> Fingerprint:
-    """A fingerprint that came back from another process, its term keys shared again."""
-    return replace(
-        fp,
-        term_keys=tuple(map(sys.intern, fp.term_keys)),  # map: no Python frame per key
-        title_keys=tuple(map(sys.intern, fp.title_keys)),
-    )
 
 
 def _beginning(summary: str) -> str:

@@ -25,7 +25,6 @@ from watcher.dedupe import (
     Fingerprint,
     fingerprint,
     fingerprints,
-    interned,
 )
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
 from watcher.fetch import Fetcher
@@ -308,8 +307,7 @@ class Pipeline:
         if self.parse_executor is None or len(stories) < POOL_FINGERPRINTS:
             return None
         loop = asyncio.get_running_loop()
-        made = await loop.run_in_executor(self.parse_executor, fingerprints, list(stories))
-        return [interned(fp) for fp in made]
+        return await loop.run_in_executor(self.parse_executor, fingerprints, list(stories))
 
     async def _parse(self, feed: FeedConfig, result: FetchResult, now: datetime) -> ParsedFeed:
         work = functools.partial(
