@@ -14,8 +14,8 @@ from bench import cluster_bench, poll_bench, rules_bench
 HERE = Path(__file__).parent
 
 
-PACKAGES = ("feedparser", "httpx", "httpx-aiohttp", "aiohttp", "rapidfuzz", "wordfreq",
-            "pyahocorasick", "aiosmtpd")  # fmt: skip
+PACKAGES = ("feedparser", "feedparser-rs", "httpx", "httpx-aiohttp", "aiohttp", "rapidfuzz",
+            "wordfreq", "pyahocorasick", "aiosmtpd")  # fmt: skip
 
 
 def header() -> str:
