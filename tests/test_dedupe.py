@@ -112,6 +112,19 @@ def test_clean_lead(summary: str, lead: str) -> None:
     assert clean_lead(summary, "Headline Here Today") == lead
 
 
+def test_credit_lines_are_found_wherever_the_full_scan_finds_them() -> None:
+    """clean_lead skips the credit-line scan for text that cannot end in a credit line; on
+    random dashes, capitals and spaces it strips exactly what the scan alone strips."""
+    from watcher.dedupe import _CREDIT, _DATELINE, _REPORTED
+
+    rng = random.Random(3)
+    pieces = [*"ABCDEFGHIJ abc-—.,\n\t", "--", " -- ", "KYODO", "BERNAMA-KYODO", "  "]
+    for _ in range(50_000):
+        text = "".join(rng.choices(pieces, k=rng.randint(0, 30)))
+        scanned = _REPORTED.sub(".", _CREDIT.sub("", _DATELINE.sub("", text, count=1))).strip()
+        assert clean_lead(text, "") == scanned, text
+
+
 HANWA = (
     "Trading company Hanwa Co. will import {m} concentrate from {c} under a three-year contract."
 )

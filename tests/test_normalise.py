@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from watcher import normalise
 from watcher.normalise import canonical_url, plain_text, published_time, story_id
 
 
@@ -48,6 +50,35 @@ def test_canonical_url(raw: str, canonical: str) -> None:
 )
 def test_plain_text(html: str | None, text: str) -> None:
     assert plain_text(html) == text
+
+
+def _html_parsers_text(html: str) -> str:
+    extractor = normalise._TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    return normalise.fold_space("".join(extractor.parts))
+
+
+HTML_PIECES = [
+    "<p>", "</p>", "<br/>", "<br />", "<b>", "</b>", '<a href="x?a=1&amp;b=2">', "</a>", "<P>",
+    "<div class='c'>", "</DIV>", "<script>x<y</script>", "<style>p{}</style>", "<!-- c -->",
+    "<![CDATA[z]]>", "<?php ?>", "&amp;", "&lt;", "&#8217;", "&eacute;", "&amp", "&", "<", ">",
+    "&nbsp;", "\xa0", " ", "\n", "word", "Mot", "<img src=x>", '<a title="x>y">', "<o:p>",
+    "</o:p>", "<h1>", "x<3", "<a\nhref='q'>", "<li>", "<a title='it\"s'>", "</span >", "<p/>",
+    "</", "<1>",
+]  # fmt: skip
+
+
+def test_plain_text_of_plain_tags_is_html_parsers() -> None:
+    """The fast path for plain tags gives what HTMLParser gives, on random HTML made of plain
+    tags, entities, scripts, comments, quoted '>' and stray '<'."""
+    rng = random.Random(11)
+    fast = 0
+    for _ in range(20_000):
+        html = "".join(rng.choices(HTML_PIECES, k=rng.randint(1, 12)))
+        assert plain_text(html) == _html_parsers_text(html), html
+        fast += "<" in html and normalise._plain_tags_text(html) is not None
+    assert fast > 1000  # the fast path was taken, not only the fallback
 
 
 FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

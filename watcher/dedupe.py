@@ -66,6 +66,7 @@ _DATELINE = re.compile(
 )
 # "-- BERNAMA-KYODO" at the end; ", Kyodo News reported." closing the first sentence.
 _CREDIT = re.compile(r"\s*(?:--|—)\s*[A-Z][A-Z -]{2,40}\s*$")
+_CREDIT_ENDS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ-")  # a credit's last non-space character
 _REPORTED = re.compile(r",\s*(?:[A-Z][\w.]*\s*){1,4}(?:reported|said|reports)\.", re.UNICODE)
 _WORD = re.compile(r"[^\W_]+(?:[.'’,][^\W_]+)*", re.UNICODE)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -95,7 +96,8 @@ def clean_title(title: str) -> str:
 def clean_lead(summary: str, title: str) -> str:
     """The summary without dateline, credit line or a copy of the title ('' if nothing else)."""
     text = _DATELINE.sub("", summary, count=1)
-    text = _CREDIT.sub("", text)
+    if text.rstrip()[-1:] in _CREDIT_ENDS:  # no credit line can end otherwise: skip the scan
+        text = _CREDIT.sub("", text)
     text = _REPORTED.sub(".", text).strip()
     cleaned_title = clean_title(title)
     if cleaned_title and text.lower().startswith(cleaned_title.lower()):
@@ -126,10 +128,9 @@ SPECIFIC = 2.0  # weight from which a term is specific (Zipf frequency at most 4
 def text_terms(text: str) -> dict[str, float]:
     """Terms of `text` with their weights: lower-case, possessives dropped, stems of six letters."""
     terms: dict[str, float] = {}
-    for raw in _WORD.findall(text):
-        term = _term(raw)
-        if term is not None and term[1] > terms.get(term[0], 0.0):
-            terms[term[0]] = term[1]
+    for key, weight in filter(None, map(_term, _WORD.findall(text))):  # map: no frame per word
+        if weight > terms.get(key, 0.0):
+            terms[key] = weight
     return terms
 
 
