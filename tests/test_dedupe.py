@@ -6,6 +6,7 @@ import json
 import pickle
 import random
 import sys
+from array import array
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -221,6 +222,37 @@ def test_expire_forgets_old_stories() -> None:
     index.add(story("new", "Antimony price climbs", hours=100))
     assert index.expire((T0 + timedelta(hours=50)).timestamp()) == 1
     assert index.cluster_for("old") is None and index.cluster_for("new") is not None
+
+
+def _index_state(index: ClusterIndex) -> tuple[object, ...]:
+    def plain(value: object) -> object:
+        return list(value) if isinstance(value, list | array) else value  # type: ignore[arg-type]
+
+    return (
+        list(index.prints), list(index.cluster_of), index.next_cluster, dict(index.slot_of),
+        {k: plain(v) for k, v in index.members.items()},
+        {k: plain(v) for k, v in index.postings.items()},
+        {k: plain(v) for k, v in index.exact.items()},
+    )  # fmt: skip
+
+
+def test_rollback_takes_back_the_stories_and_merges_since_begin() -> None:
+    index = ClusterIndex(SETTINGS)
+    index.add(story("a", "Copper smelter opens in Peru", link="https://news.test/same"))
+    index.add(story("b", "Gallium prices climb in Rotterdam", hours=1, guid="g-1"))
+    before = _index_state(index)
+    links_both = story("c", "Zinc output falls", hours=2, link="https://news.test/same", guid="g-1")
+    index.begin()
+    assert index.add(links_both).merged  # a's and b's clusters become one
+    index.add(story("d", "Antimony price climbs in Hunan as Kazakh exports stall", hours=3))
+    index.add(story("a", "Copper smelter opens in Peru", link="https://news.test/same"))
+    index.rollback()
+    assert _index_state(index) == before
+    assert index.cluster_for("a") != index.cluster_for("b")
+    index.begin()
+    again = index.add(links_both)
+    index.commit()
+    assert again.merged and index.cluster_for("b") == index.cluster_for("a")
 
 
 # -- the service's window, persisted --------------------------------------------------------

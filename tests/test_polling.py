@@ -95,6 +95,41 @@ def test_changed_feed_adds_only_the_new_story(server: FeedServer, harness: Harne
     assert harness.store.count_stories() == 3
 
 
+def test_a_poll_whose_writes_fail_leaves_no_trace_and_the_next_one_stores_it(
+    server: FeedServer, harness: Harness
+) -> None:
+    """A write failing late in a poll (a trigger refuses its cluster rows) undoes all of the
+    poll, in the store and in the clustering window; the next poll fetches the stories again
+    (the validators were not saved either) and stores them once."""
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    feed = harness.feed("Wire", server.url("/wire.xml"))
+    harness.store.db.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON clusters BEGIN SELECT RAISE(ABORT, 'no room'); END"
+    )
+
+    async def go() -> tuple[PollOutcome, int, PollOutcome, int]:
+        fetcher = Fetcher(SETTINGS)
+        pipeline = Pipeline(
+            store=harness.store, fetcher=fetcher, settings=SETTINGS, clock=harness.clock
+        )
+        try:
+            (failed,) = await pipeline.run_cycle([feed], force=True)
+            window_after_failure = len(pipeline.clusterer.index)
+            harness.store.db.execute("DROP TRIGGER refuse")
+            (stored,) = await pipeline.run_cycle([feed], force=True)
+            return failed, window_after_failure, stored, len(pipeline.clusterer.index)
+        finally:
+            await fetcher.aclose()
+
+    failed, window_after_failure, stored, window = asyncio.run(go())
+    assert failed.status == "failed" and "no room" in (failed.error or "")
+    assert window_after_failure == 0
+    assert "If-None-Match" not in server.seen("/wire.xml")[1].headers
+    assert stored.status == "new" and len(stored.new_stories) == 2
+    assert harness.store.count_stories() == 2 and window == 2
+    assert harness.store.count_clusters() == 2
+
+
 def test_permanent_redirect_updates_the_url(server: FeedServer, harness: Harness) -> None:
     server.redirect("/old.xml", "/new.xml", 301)
     server.feed("/new.xml", fixture_bytes("wire.rss.xml"))

@@ -23,7 +23,7 @@ import re
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -402,6 +402,24 @@ class ClusterIndex:
         self.postings: dict[str, array[int]] = {}  # specific term -> slots, oldest first
         self.exact: dict[int, int | list[int]] = {}  # hash of link, guid or title -> slot(s)
         self.slot_of: dict[str, int] = {}
+        self._undo: list[Callable[[], None]] | None = None  # inverses of changes since begin()
+        self._undo_next_cluster = next_cluster
+
+    # -- tentative changes: a batch whose writes to the store may yet fail --------------------
+
+    def begin(self) -> None:
+        """Record what follows, so that `rollback` can take it back."""
+        self._undo, self._undo_next_cluster = [], self.next_cluster
+
+    def commit(self) -> None:
+        self._undo = None
+
+    def rollback(self) -> None:
+        """Take back every story added and every merge made since `begin`, newest first."""
+        steps, self._undo = self._undo or [], None
+        for step in reversed(steps):
+            step()
+        self.next_cluster = self._undo_next_cluster
 
     def __len__(self) -> int:
         return len(self.slot_of)
@@ -495,6 +513,9 @@ class ClusterIndex:
 
     def _insert(self, fp: Fingerprint, cluster: int, specific: list[str]) -> None:
         slot = len(self.prints)
+        if self._undo is not None:
+            previous = self.slot_of.get(fp.id)
+            self._undo.append(lambda: self._uninsert(fp, cluster, specific, previous))
         self.prints.append(fp)
         self.cluster_of.append(cluster)
         self.members.setdefault(cluster, []).append(slot)
@@ -510,10 +531,49 @@ class ClusterIndex:
             else:
                 known.append(slot)
 
+    def _uninsert(
+        self, fp: Fingerprint, cluster: int, specific: list[str], previous: int | None
+    ) -> None:
+        """Undo `_insert` of the newest slot (every later change is undone already)."""
+        removed = self.prints.pop()
+        assert removed is fp, "undo steps run newest first"
+        self.cluster_of.pop()
+        members = self.members[cluster]
+        members.pop()
+        if not members:
+            del self.members[cluster]
+        if previous is None:
+            del self.slot_of[fp.id]
+        else:
+            self.slot_of[fp.id] = previous
+        for term in specific:
+            postings = self.postings[term]
+            postings.pop()
+            if not postings:
+                del self.postings[term]
+        for key in self._exact_keys(fp):
+            known = self.exact[key]
+            if isinstance(known, int):
+                del self.exact[key]
+            else:
+                known.pop()
+                if len(known) == 1:
+                    self.exact[key] = known[0]
+
     def _merge(self, old: int, *, into: int) -> None:
-        for slot in self.members.pop(old, []):
+        moved = self.members.pop(old, [])
+        for slot in moved:
             self.cluster_of[slot] = into
-            self.members[into].append(slot)
+        self.members[into].extend(moved)
+        if self._undo is not None:
+            self._undo.append(lambda: self._unmerge(old, into, moved))
+
+    def _unmerge(self, old: int, into: int, moved: list[int]) -> None:
+        if moved:
+            del self.members[into][-len(moved) :]
+            self.members[old] = moved
+        for slot in moved:
+            self.cluster_of[slot] = old
 
     def cluster_for(self, story_id: str) -> int | None:
         slot = self.slot_of.get(story_id)
@@ -521,6 +581,7 @@ class ClusterIndex:
 
     def expire(self, before: float) -> int:
         """Forget stories published before `before` (POSIX seconds); returns how many."""
+        assert self._undo is None, "no expiry within a tentative batch"
         keep = [
             (fp, self.cluster_of[i])
             for i, fp in enumerate(self.prints)

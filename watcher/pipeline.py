@@ -13,8 +13,9 @@ import functools
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -83,8 +84,8 @@ class Clusterer:
         self.index = ClusterIndex(settings, next_cluster=store.next_cluster_id())
 
     def load(self) -> list[Story]:
-        """Rebuild the window from the store; return the stories a crash left unclustered
-        (stored, then the process died before they were clustered and matched)."""
+        """Rebuild the window from the store; return the stories left unclustered (stored
+        by an earlier version, which clustered them in a second transaction)."""
         since = self.clock() - timedelta(seconds=2 * self.settings.window)
         pending = []
         for story, cluster in self.store.window_stories(since):
@@ -97,19 +98,37 @@ class Clusterer:
     def cluster(
         self, stories: Sequence[Story], prints: Sequence[Fingerprint] | None = None
     ) -> list[ClusteredStory]:
-        """Place new stories in clusters, oldest first, and record where they went.
+        """Place stored stories in clusters, oldest first, and record where they went.
         `prints`, when given, are the stories' fingerprints, in the same order."""
+        done = self.place(stories, prints)
+        if done:
+            self.store.record_assignments([c.assignment for c in done], self.clock())
+        return [self.final(c) for c in done]
+
+    def place(
+        self, stories: Sequence[Story], prints: Sequence[Fingerprint] | None = None
+    ) -> list[ClusteredStory]:
+        """Place stories in clusters of the window, oldest first; nothing is recorded."""
         if prints is None:
             prints = [fingerprint(s) for s in stories]
         ordered = sorted(zip(stories, prints, strict=True), key=lambda p: (p[0].published, p[0].id))
-        done = [
+        return [
             ClusteredStory(story=s, assignment=self.index.add_fingerprint(fp)) for s, fp in ordered
         ]
-        if done:
-            self.store.record_assignments([c.assignment for c in done], self.clock())
-        return [self._final(c) for c in done]
 
-    def _final(self, clustered: ClusteredStory) -> ClusteredStory:
+    @contextmanager
+    def tentative(self) -> Iterator[None]:
+        """Stories placed within are taken out of the window again if the block fails:
+        the window never holds a story, or a merge, the store does not."""
+        self.index.begin()
+        try:
+            yield
+        except BaseException:
+            self.index.rollback()
+            raise
+        self.index.commit()
+
+    def final(self, clustered: ClusteredStory) -> ClusteredStory:
         """The story with the cluster it ended in: a later story of the same batch may have
         merged the one it joined into another (its matches and alerts belong there)."""
         cluster = self.index.cluster_for(clustered.story.id)
@@ -234,9 +253,15 @@ class Pipeline:
                 log, logging.WARNING, "malformed feed used",
                 feed=feed.name, url=result.url, warning=parsed.warning,
             )  # fmt: skip
-        new = self.store.record_poll(replace(polled, warning=parsed.warning), parsed.stories)
+        polled = replace(polled, warning=parsed.warning)
+        new = self.store.unknown_stories(parsed.stories)
         prints = await self._fingerprints(new)
-        clustered, matches = self.settle(new, quiet=_backlog(feed, state, new, now), prints=prints)
+        if new:
+            quiet = _backlog(feed, state, new, now)
+            clustered, matches = self.settle(new, quiet, prints, polled=polled)
+        else:
+            self.store.record_poll(polled)
+            clustered, matches = [], []
         if clustered and self.on_new_stories is not None:
             handled = self.on_new_stories(clustered, matches)
             if handled is not None:
@@ -264,19 +289,29 @@ class Pipeline:
         stories: Sequence[Story],
         quiet: set[str] | None = None,
         prints: Sequence[Fingerprint] | None = None,
+        *,
+        polled: FeedState | None = None,
     ) -> tuple[list[ClusteredStory], list[Match]]:
-        """Cluster stored stories, match them and write their alerts, in one transaction: a
-        crash leaves them unclustered, and `recover` settles them on the next start."""
+        """Cluster stories, match them and write their alerts, in one transaction that a
+        failure or a crash undoes, in the window too. With `polled`, they are a poll's new
+        stories, stored here with their clusters and the feed's new state (a failed poll
+        fetches them again); without, they were stored unclustered (by a version that stored
+        them first), and `recover` settles them on start."""
         route = self.route
         if route is not None and quiet:
             route = _quieted(route, quiet)
-        with self.store.transaction():
-            clustered = self.clusterer.cluster(stories, prints)
+        with self.clusterer.tentative(), self.store.transaction():
+            if polled is None:
+                clustered = self.clusterer.cluster(stories, prints)
+            else:
+                placed = self.clusterer.place(stories, prints)
+                self.store.record_new_stories(polled, placed, self.clock())
+                clustered = [self.clusterer.final(c) for c in placed]
             matches = self.store.record_matches(self.match_rules(clustered), route)
         return clustered, matches
 
     def recover(self) -> int:
-        """On start: settle the stories a crash left stored but unclustered; how many."""
+        """On start: settle the stories left stored but unclustered; how many."""
         pending = self.clusterer.load()
         if pending:
             self.settle(pending)

@@ -3,16 +3,17 @@
 In: dataclasses from `models`. Out: dataclasses. Raises: `StoreError` for any sqlite3 error.
 
 The database runs in WAL mode with a busy timeout, so the CLI can read while the service
-writes. Every poll is written in one transaction (its new stories and the feed's health
-together), so a crash at any moment leaves either all of a poll or none of it. The schema
-and its migrations live in `schema`; they run when a `Store` opens the file.
+writes. Every poll is written in one transaction (the feed's health, its new stories with
+their clusters, their matches and alerts), so a crash at any moment leaves either all of a
+poll or none of it. The schema and its migrations live in `schema`; they run when a `Store`
+opens the file.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from watcher.models import (
     AlertPlan,
     Assignment,
     Cluster,
+    ClusteredStory,
     FeedConfig,
     FeedState,
     Match,
@@ -45,6 +47,12 @@ _FEED_COLUMNS = (
     "last_status", "warning",
 )  # fmt: skip
 _STORY_COLUMNS = tuple(f.name for f in fields(Story))
+_PLACED_COLUMNS = (*_STORY_COLUMNS, "cluster_id", "cluster_level", "cluster_match",
+                   "cluster_reason")  # fmt: skip
+_INSERT_PLACED_STORY = (
+    f"INSERT INTO stories ({', '.join(_PLACED_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _PLACED_COLUMNS)})"
+)
 _UPDATE_FEED = f"UPDATE feeds SET {', '.join(f'{c} = ?' for c in _FEED_COLUMNS)} WHERE name = ?"
 
 
@@ -196,6 +204,28 @@ class Store:
             self.db.conn.execute(_UPDATE_FEED, values)
         return new
 
+    def unknown_stories(self, stories: Iterable[Story]) -> list[Story]:
+        """The stories not stored yet, the first of each id."""
+        unique = list({s.id: s for s in stories}.values())
+        if not unique:
+            return []
+        with _translated("reading which stories are stored"):
+            known = self._known_ids([s.id for s in unique])
+        return [s for s in unique if s.id not in known]
+
+    def record_new_stories(
+        self, state: FeedState, placed: Sequence[ClusteredStory], now: datetime
+    ) -> None:
+        """Save a poll: the feed's new state, its new stories with the clusters they were placed
+        in, and those clusters (merges included). A story stored already is an error."""
+        values = [*(_feed_value(getattr(state, c)) for c in _FEED_COLUMNS), state.name]
+        rows = [[*_story_row(c.story), c.assignment.cluster, c.assignment.level,
+                 c.assignment.matched, c.assignment.reason] for c in placed]  # fmt: skip
+        with _translated(f"saving a poll of feed {state.name!r}"), self._atomic():
+            self.db.conn.executemany(_INSERT_PLACED_STORY, rows)
+            self.db.conn.execute(_UPDATE_FEED, values)
+            self.record_assignments([c.assignment for c in placed], now, stories_written=True)
+
     def _known_ids(self, ids: list[str]) -> set[str]:
         known: set[str] = set()
         for start in range(0, len(ids), 500):
@@ -236,8 +266,11 @@ class Store:
             row = self.db.execute("SELECT MAX(id) FROM clusters").fetchone()
         return int(row[0] or 0) + 1
 
-    def record_assignments(self, assignments: Iterable[Assignment], now: datetime) -> None:
-        """Save where new stories went, merging clusters a story linked together."""
+    def record_assignments(
+        self, assignments: Iterable[Assignment], now: datetime, *, stories_written: bool = False
+    ) -> None:
+        """Save where new stories went, merging clusters a story linked together.
+        `stories_written`: the story rows hold their assignments already."""
         stamp = to_text(now)
         clusters: list[list[Any]] = []
         stories: list[list[Any]] = []
@@ -248,11 +281,12 @@ class Store:
                 "VALUES (?, ?, ?, ?)",
                 clusters,
             )
-            self.db.conn.executemany(
-                """UPDATE stories SET cluster_id = ?, cluster_level = ?, cluster_match = ?,
-                   cluster_reason = ? WHERE id = ?""",
-                stories,
-            )
+            if not stories_written:
+                self.db.conn.executemany(
+                    """UPDATE stories SET cluster_id = ?, cluster_level = ?, cluster_match = ?,
+                       cluster_reason = ? WHERE id = ?""",
+                    stories,
+                )
             clusters.clear()
             stories.clear()
 
