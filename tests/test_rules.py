@@ -572,6 +572,53 @@ def test_matches_are_recorded_once_per_cluster_with_the_rule_set_version(tmp_pat
     ]
 
 
+def test_matches_made_in_the_parse_pool_equal_the_services() -> None:
+    """A spawned pool worker, as the service's are, matches stories against the rule set in
+    force exactly as the service does; asked for a version its folder does not hold, it
+    leaves the stories to the service."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from watcher.jsonl import read_stories
+    from watcher.rules.live import PoolMatches, match_in_pool
+
+    stories = read_stories(ROOT / "tests" / "fixtures" / "stories.jsonl")
+    live = LiveRules(ROOT / "rules")
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        pooled = pool.submit(match_in_pool, stories, ROOT / "rules", live.version).result()
+        other = pool.submit(match_in_pool, stories, ROOT / "rules", "another").result()
+    expected = {s.id: live.matcher.match(s.title, s.summary, s.source) for s in stories}
+    assert pooled == PoolMatches(live.version, expected)
+    assert sum(bool(m.rules) for m in expected.values()) >= 3
+    assert other is None
+
+
+def test_pool_matches_count_only_when_made_against_the_rule_set_in_force(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from watcher.config import PollSettings
+    from watcher.fetch import Fetcher
+    from watcher.models import Assignment, ClusteredStory, Story
+    from watcher.pipeline import Pipeline
+    from watcher.rules.live import PoolMatches
+    from watcher.rules.matcher import RuleMatch, StoryMatch
+    from watcher.store import Store
+
+    live = LiveRules(folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n"))
+    when = datetime(2026, 11, 24, tzinfo=UTC)
+    story = Story(id="s", feed="f", guid=None, source="x", title="Gallium", summary="", link="",
+                  published=when, fetched_at=when)  # fmt: skip
+    placed = [ClusteredStory(story=story, assignment=Assignment(story="s", cluster=7, level=None))]
+    pipeline = Pipeline(store=Store(tmp_path / "w.db"), fetcher=Fetcher(PollSettings()),
+                        settings=PollSettings(), rules=live, clock=lambda: when)  # fmt: skip
+    made = {"s": StoryMatch(rules=(RuleMatch("made-in-pool", "gallium", ()),), terms={})}
+    current = pipeline.match_rules(placed, PoolMatches(live.version, made))
+    stale = pipeline.match_rules(placed, PoolMatches("an older version", made))
+    assert [(m.rule, m.cluster) for m in current] == [("made-in-pool", 7)]
+    assert [(m.rule, m.cluster) for m in stale] == [("r", 7)]
+
+
 def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) -> None:
     import signal
     import subprocess

@@ -18,6 +18,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from watcher.config import PollSettings
 from watcher.dedupe import (
@@ -42,7 +43,7 @@ from watcher.models import (
     Story,
 )
 from watcher.parse import parse_feed
-from watcher.rules.live import LiveRules
+from watcher.rules.live import LiveRules, PoolMatches, match_in_pool
 from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")
@@ -255,10 +256,10 @@ class Pipeline:
             )  # fmt: skip
         polled = replace(polled, warning=parsed.warning)
         new = self.store.unknown_stories(parsed.stories)
-        prints = await self._fingerprints(new)
+        prints, premade = await self._prepare(new)
         if new:
             quiet = _backlog(feed, state, new, now)
-            clustered, matches = self.settle(new, quiet, prints, polled=polled)
+            clustered, matches = self.settle(new, quiet, prints, polled=polled, premade=premade)
         else:
             self.store.record_poll(polled)
             clustered, matches = [], []
@@ -291,6 +292,7 @@ class Pipeline:
         prints: Sequence[Fingerprint] | None = None,
         *,
         polled: FeedState | None = None,
+        premade: PoolMatches | None = None,
     ) -> tuple[list[ClusteredStory], list[Match]]:
         """Cluster stories, match them and write their alerts, in one transaction that a
         failure or a crash undoes, in the window too. With `polled`, they are a poll's new
@@ -307,7 +309,7 @@ class Pipeline:
                 placed = self.clusterer.place(stories, prints)
                 self.store.record_new_stories(polled, placed, self.clock())
                 clustered = [self.clusterer.final(c) for c in placed]
-            matches = self.store.record_matches(self.match_rules(clustered), route)
+            matches = self.store.record_matches(self.match_rules(clustered, premade), route)
         return clustered, matches
 
     def recover(self) -> int:
@@ -317,15 +319,21 @@ class Pipeline:
             self.settle(pending)
         return len(pending)
 
-    def match_rules(self, clustered: Sequence[ClusteredStory]) -> list[Match]:
-        """Every rule each new story matches, recorded against the story's cluster."""
+    def match_rules(
+        self, clustered: Sequence[ClusteredStory], premade: PoolMatches | None = None
+    ) -> list[Match]:
+        """Every rule each new story matches, recorded against the story's cluster; `premade`
+        matches are used when they were made against the rule set in force."""
         if self.rules is None:
             return []
         matcher, now = self.rules.matcher, self.clock()
+        made = premade.by_story if premade and premade.version == matcher.ruleset.version else {}
         found = []
         for item in clustered:
             story = item.story
-            result = matcher.match(story.title, story.summary, story.source)
+            result = made.get(story.id)
+            if result is None:
+                result = matcher.match(story.title, story.summary, story.source)
             terms = {name: list(found) for name, found in result.terms.items() if found}
             found += [
                 Match(
@@ -336,13 +344,16 @@ class Pipeline:
             ]  # fmt: skip
         return found
 
-    async def _fingerprints(self, stories: Sequence[Story]) -> list[Fingerprint] | None:
-        """New stories' fingerprints, made in the parse pool (the costly part of clustering
-        that needs no window), so the event loop and the second core share the work."""
+    async def _prepare(
+        self, stories: Sequence[Story]
+    ) -> tuple[list[Fingerprint] | None, PoolMatches | None]:
+        """New stories' fingerprints and rule matches, made in the parse pool (the costly work
+        that needs neither the window nor the store), so both cores share it."""
         if self.parse_executor is None or len(stories) < POOL_FINGERPRINTS:
-            return None
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.parse_executor, fingerprints, list(stories))
+            return None, None
+        rules = (self.rules.folder, self.rules.version) if self.rules is not None else None
+        work = functools.partial(prepare, list(stories), rules)
+        return await asyncio.get_running_loop().run_in_executor(self.parse_executor, work)
 
     async def _parse(self, feed: FeedConfig, result: FetchResult, now: datetime) -> ParsedFeed:
         work = functools.partial(
@@ -352,6 +363,14 @@ class Pipeline:
         if self.parse_executor is None:
             return work()
         return await asyncio.get_running_loop().run_in_executor(self.parse_executor, work)
+
+
+def prepare(
+    stories: Sequence[Story], rules: tuple[Path, str] | None
+) -> tuple[list[Fingerprint], PoolMatches | None]:
+    """In the parse pool: the stories' fingerprints and, given the rules folder and the
+    version in force, their rule matches."""
+    return fingerprints(stories), match_in_pool(stories, *rules) if rules else None
 
 
 def _backlog(

@@ -8,13 +8,16 @@ logs and `watcher status`-style callers can show.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from watcher.errors import RuleError
 from watcher.logs import event
+from watcher.models import Story
 from watcher.rules.loader import load_rules, rule_files
-from watcher.rules.matcher import Matcher
+from watcher.rules.matcher import Matcher, StoryMatch
 from watcher.rules.model import RuleSet
 
 EMPTY = RuleSet(lists={}, rules=(), version="none", files=())
@@ -89,3 +92,50 @@ class LiveRules:
         self.matcher = Matcher(ruleset)
         event(log, logging.INFO, "rules reloaded", version=ruleset.version, rules=ruleset.summary())
         return ReloadResult(changed=True)
+
+
+# -- matching in a pool worker -------------------------------------------------------------
+
+
+class PoolMatches(NamedTuple):
+    """Stories' matches made in a pool worker, against the rule set of `version`."""
+
+    version: str
+    by_story: dict[str, StoryMatch]
+
+
+class _PoolMatcher:
+    """A pool worker's copy of the rule set in force, built from the same folder."""
+
+    def __init__(self) -> None:
+        self.matcher: Matcher | None = None
+        self.missed: set[str] = set()  # versions the folder did not hold when asked for
+
+    def get(self, folder: Path, version: str) -> Matcher | None:
+        if self.matcher is not None and self.matcher.ruleset.version == version:
+            return self.matcher
+        if version in self.missed:
+            return None
+        try:
+            ruleset = load_rules(folder)
+        except (RuleError, OSError):
+            ruleset = None
+        if ruleset is None or ruleset.version != version:
+            self.missed.add(version)
+            return None
+        self.matcher = Matcher(ruleset)
+        return self.matcher
+
+
+_POOL_MATCHER = _PoolMatcher()  # one per process; used in pool workers only
+
+
+def match_in_pool(stories: Sequence[Story], folder: Path, version: str) -> PoolMatches | None:
+    """In a pool worker: the stories' matches against the rule set of `version`, read from
+    `folder`; None when the folder holds another version (the service matches them itself)."""
+    matcher = _POOL_MATCHER.get(folder, version)
+    if matcher is None:
+        return None
+    return PoolMatches(
+        version, {s.id: matcher.match(s.title, s.summary, s.source) for s in stories}
+    )
