@@ -26,7 +26,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import compress
+from operator import le
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -472,7 +474,7 @@ class ClusterIndex:
 
     @staticmethod
     def _specific(fp: Fingerprint) -> list[str]:
-        return [t for t, w in zip(fp.term_keys, fp.term_weights, strict=True) if w >= SPECIFIC]
+        return list(compress(fp.term_keys, map(partial(le, SPECIFIC), fp.term_weights)))  # in C
 
     @staticmethod
     def _exact_keys(fp: Fingerprint) -> list[int]:
@@ -492,7 +494,7 @@ class ClusterIndex:
             if postings:
                 hits.update(postings[-limit:])  # counted in C: no Python call per posting
         needed = self._hits_needed(fp, specific)
-        found = {slot for slot, n in hits.items() if n >= needed}
+        found = set(compress(hits.keys(), map(partial(le, needed), hits.values())))  # in C
         for key in self._exact_keys(fp):
             slots = self.exact.get(key)
             if isinstance(slots, int):

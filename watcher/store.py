@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -165,11 +166,12 @@ class Store:
 
     def feed_state(self, name: str) -> FeedState:
         """One feed's state, read before each poll (its `stories` count is left at 0)."""
-        with _translated(f"reading feed {name!r}"):
-            rows = self.db.execute_returning_dicts("SELECT * FROM feeds WHERE name = ?", [name])
-        if not rows:
+        with _translated(f"reading feed {name!r}"):  # the cursor, not sqlite-utils' query():
+            cursor = self.db.conn.execute("SELECT * FROM feeds WHERE name = ?", [name])
+            row = cursor.fetchone()  # it wraps each query in a savepoint
+        if row is None:
             raise StoreError(f"no feed named {name!r} in the database")
-        return _feed_from_row(rows[0])
+        return _feed_from_row(dict(zip([c[0] for c in cursor.description], row, strict=True)))
 
     def feed_states(self) -> list[FeedState]:
         """Every feed, with how many stories it has stored."""
@@ -602,8 +604,15 @@ def _alert_from_row(r: dict[str, Any]) -> Alert:
     )  # fmt: skip
 
 
+_STORY_VALUES = attrgetter(*_STORY_COLUMNS)
+_STORY_TIMES = [i for i, c in enumerate(_STORY_COLUMNS) if c in ("published", "fetched_at")]
+
+
 def _story_row(story: Story) -> list[Any]:
-    return [_feed_value(getattr(story, c)) for c in _STORY_COLUMNS]
+    row = list(_STORY_VALUES(story))
+    for column in _STORY_TIMES:
+        row[column] = to_text(row[column])
+    return row
 
 
 def _story_from_row(row: dict[str, Any]) -> Story:
