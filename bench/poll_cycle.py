@@ -60,6 +60,7 @@ def self_cpu() -> float:
 
 async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict[str, object]]:
     from watcher.alerts.routing import router
+    from watcher.cli.service import tune_gc
     from watcher.config import PollSettings, Subscriber, default_rules
     from watcher.dedupe import ClusterSettings
     from watcher.fetch import Fetcher
@@ -68,6 +69,7 @@ async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict
     from watcher.rules.live import LiveRules
     from watcher.store import Store
 
+    tune_gc()  # as build_pipeline does for `watcher run`
     settings = PollSettings(concurrency=100, per_host=2, total_timeout=120, read_timeout=60)
     store = Store(args.state)
     feeds = [FeedConfig(name=f"feed{i}", url=u, interval=600, backfill=None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import multiprocessing
 import signal
@@ -142,6 +143,7 @@ def build_pipeline(
     config: Config, store: Store, fetcher: Fetcher, pool: ProcessPoolExecutor
 ) -> Pipeline:
     """Every collaborator of a poll, built once; clusters a crash left undone first."""
+    tune_gc()
     clusterer = Clusterer(store, config.clustering, utc_now)
     rules = LiveRules(config.rules)
     pipeline = Pipeline(
@@ -159,6 +161,18 @@ def build_pipeline(
     if recovered:
         event(log, logging.INFO, "settled stories a crash left unclustered", count=recovered)
     return pipeline
+
+
+# CPython collects its youngest generation every 700 net allocations of container objects,
+# and a poll of 35 stories makes tens of thousands: on a cold cycle of 1,000 feeds that was
+# 1.1-1.4 s of the event loop's 13-15 s, against 0.2 s with these thresholds (warm polls:
+# 1,200-1,400/s against 1,700-1,900/s). Cyclic garbage waits longer, bounded by 50,000.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+def tune_gc() -> None:
+    """Collect cyclic garbage less often: the service's objects die by reference counting."""
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def build_sender(config: Config, store: Store, fetcher: Fetcher, rules: LiveRules | None) -> Sender:
