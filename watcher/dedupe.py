@@ -114,14 +114,9 @@ def term_weight(word: str) -> float:
     """How specific a lower-case word is: 0 for the commonest, up to 6 for unknown words."""
     if _NUMBER.match(word):
         return 1.0 if _YEAR.match(word) else 3.0
-    if word.isascii() and word.isalpha() and word not in _english():
+    if word.isascii() and word.isalpha() and word not in get_frequency_dict("en"):
         return 6.0  # what wordfreq says of one unknown token, without tokenising it: 20x faster
     return max(0.0, 6.0 - zipf_frequency(word, "en"))
-
-
-@lru_cache(maxsize=1)
-def _english() -> dict[str, float]:
-    return get_frequency_dict("en")
 
 
 SPECIFIC = 2.0  # weight from which a term is specific (Zipf frequency at most 4)

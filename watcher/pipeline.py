@@ -48,7 +48,7 @@ from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")
 
-POOL_FINGERPRINTS = 4  # fewer new stories are fingerprinted here: not worth a round trip
+POOL_FINGERPRINTS = 4  # fewer new stories are fingerprinted and matched here: no round trip
 
 NewStoriesHandler = Callable[[Sequence[ClusteredStory], Sequence[Match]], Awaitable[None] | None]
 Clock = Callable[[], datetime]

@@ -50,10 +50,14 @@ _FEED_COLUMNS = (
 _STORY_COLUMNS = tuple(f.name for f in fields(Story))
 _PLACED_COLUMNS = (*_STORY_COLUMNS, "cluster_id", "cluster_level", "cluster_match",
                    "cluster_reason")  # fmt: skip
-_INSERT_PLACED_STORY = (
-    f"INSERT INTO stories ({', '.join(_PLACED_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _PLACED_COLUMNS)})"
-)
+
+
+def _insert_into(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+_INSERT_STORY = _insert_into("stories", _STORY_COLUMNS)
+_INSERT_PLACED_STORY = _insert_into("stories", _PLACED_COLUMNS)
 _UPDATE_FEED = f"UPDATE feeds SET {', '.join(f'{c} = ?' for c in _FEED_COLUMNS)} WHERE name = ?"
 
 
@@ -187,32 +191,27 @@ class Store:
 
         Returns the stories that were new.
         """
-        stories = list({s.id: s for s in stories}.values())
-        values = [*(_feed_value(getattr(state, c)) for c in _FEED_COLUMNS), state.name]
+        stories = list(stories)
         action = f"saving a poll of feed {state.name!r}"
         if not stories:  # one statement is a transaction of its own
             with _translated(action):
-                self.db.conn.execute(_UPDATE_FEED, values)
+                self.db.conn.execute(_UPDATE_FEED, _feed_row(state))
             return []
         with _translated(action), self._atomic():
-            known = self._known_ids([s.id for s in stories])
-            new = [s for s in stories if s.id not in known]
+            new = self._unknown(stories)
             if new:
-                self.db.conn.executemany(
-                    f"INSERT INTO stories ({', '.join(_STORY_COLUMNS)}) "
-                    f"VALUES ({', '.join('?' for _ in _STORY_COLUMNS)})",
-                    [_story_row(s) for s in new],
-                )
-            self.db.conn.execute(_UPDATE_FEED, values)
+                self.db.conn.executemany(_INSERT_STORY, [_story_row(s) for s in new])
+            self.db.conn.execute(_UPDATE_FEED, _feed_row(state))
         return new
 
     def unknown_stories(self, stories: Iterable[Story]) -> list[Story]:
         """The stories not stored yet, the first of each id."""
-        unique = list({s.id: s for s in stories}.values())
-        if not unique:
-            return []
         with _translated("reading which stories are stored"):
-            known = self._known_ids([s.id for s in unique])
+            return self._unknown(stories)
+
+    def _unknown(self, stories: Iterable[Story]) -> list[Story]:
+        unique = list({s.id: s for s in stories}.values())
+        known = self._known_ids([s.id for s in unique]) if unique else set()
         return [s for s in unique if s.id not in known]
 
     def record_new_stories(
@@ -220,12 +219,11 @@ class Store:
     ) -> None:
         """Save a poll: the feed's new state, its new stories with the clusters they were placed
         in, and those clusters (merges included). A story stored already is an error."""
-        values = [*(_feed_value(getattr(state, c)) for c in _FEED_COLUMNS), state.name]
         rows = [[*_story_row(c.story), c.assignment.cluster, c.assignment.level,
                  c.assignment.matched, c.assignment.reason] for c in placed]  # fmt: skip
         with _translated(f"saving a poll of feed {state.name!r}"), self._atomic():
             self.db.conn.executemany(_INSERT_PLACED_STORY, rows)
-            self.db.conn.execute(_UPDATE_FEED, values)
+            self.db.conn.execute(_UPDATE_FEED, _feed_row(state))
             self.record_assignments([c.assignment for c in placed], now, stories_written=True)
 
     def _known_ids(self, ids: list[str]) -> set[str]:
@@ -574,6 +572,11 @@ class Store:
                 "DELETE FROM stories WHERE fetched_at < ?", [to_text(fetched_before)]
             )
             return cursor.rowcount
+
+
+def _feed_row(state: FeedState) -> list[Any]:
+    """The values `_UPDATE_FEED` takes for a feed's state."""
+    return [*(_feed_value(getattr(state, c)) for c in _FEED_COLUMNS), state.name]
 
 
 def _feed_value(value: Any) -> Any:
