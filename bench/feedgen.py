@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -19,6 +20,7 @@ MINERALS = ["gallium", "germanium", "antimony", "lithium", "tungsten", "graphite
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
+@cache
 def vocabulary() -> list[str]:
     from wordfreq import top_n_list
 
@@ -53,7 +55,7 @@ def item(rng: random.Random, words: list[str], feed: int, n: int, size: int) -> 
 def feed_xml(feed: int, seed: int = 0, generation: int = 0) -> bytes:
     """Feed number `feed`; a later `generation` has new items on top (a changed feed)."""
     rng = random.Random(f"{seed}-{feed}")
-    words = WORDS
+    words = vocabulary()
     count = rng.randint(20, 50)
     target = rng.randint(35_000, 87_000)  # the markup adds about 15 %
     per_item = target // count
@@ -66,9 +68,6 @@ def feed_xml(feed: int, seed: int = 0, generation: int = 0) -> bytes:
         f"<description>Generated feed {feed}</description>\n"
     )
     return (head + "".join(items) + "</channel></rss>\n").encode()
-
-
-WORDS = vocabulary()
 
 
 def write_feeds(folder: Path, count: int, seed: int = 0) -> list[Path]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import pickle
+import multiprocessing
 import random
-import sys
 from array import array
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,8 @@ from tests.test_cli import watcher
 from watcher.dedupe import (
     ClusterIndex,
     ClusterSettings,
+    _SlotTable,
+    _StoryIds,
     clean_lead,
     clean_title,
     cluster_batch,
@@ -48,14 +50,6 @@ def story(sid: str, title: str, summary: str = "", *, hours: float = 0, link: st
 
 def labels(path: Path) -> dict[str, str]:
     return {d["id"]: d["event"] for d in map(json.loads, path.read_text().splitlines())}
-
-
-def test_fingerprint_from_another_process_shares_its_term_keys() -> None:
-    made = fingerprint(story("a", "Kazakh gallium exports to Japan rise", "TOKYO -- " + "x " * 30))
-    back = pickle.loads(pickle.dumps(made))  # what a pool worker's result goes through
-    assert back == made
-    for key in back.term_keys + back.title_keys:
-        assert key is sys.intern(key)  # the copy fingerprint() interned here, not a new one
 
 
 def test_term_weight_of_unknown_words_is_wordfreqs() -> None:
@@ -163,6 +157,19 @@ def test_pair_decisions(a: Story, b: Story, level: str | None) -> None:
     assert backward.level == level  # decisions are symmetric
 
 
+@pytest.mark.parametrize(("a", "b", "level"), PAIRS)
+def test_the_window_decides_pairs_as_compare_does_without_wordfreq(
+    a: Story, b: Story, level: str | None
+) -> None:
+    prints = fingerprint(a), fingerprint(b)  # made in the parse pool, where wordfreq is
+    term_weight.cache_clear()
+    index = ClusterIndex(SETTINGS)
+    index.add_fingerprint(prints[0])
+    second = index.add_fingerprint(prints[1])
+    assert second.level == level, second.reason
+    assert term_weight.cache_info().misses == 0  # the window never asked wordfreq
+
+
 def test_thresholds_come_from_settings() -> None:
     a, b, _ = next(p.values for p in PAIRS if p.id == "same-event-rewrite")
     assert (
@@ -224,16 +231,44 @@ def test_expire_forgets_old_stories() -> None:
     assert index.cluster_for("old") is None and index.cluster_for("new") is not None
 
 
-def _index_state(index: ClusterIndex) -> tuple[object, ...]:
-    def plain(value: object) -> object:
-        return list(value) if isinstance(value, list | array) else value  # type: ignore[arg-type]
+def _index_state(index: ClusterIndex) -> dict[str, object]:
+    """Everything the index holds, as plain values (a slot table as its live entries)."""
 
-    return (
-        list(index.prints), list(index.cluster_of), index.next_cluster, dict(index.slot_of),
-        {k: plain(v) for k, v in index.members.items()},
-        {k: plain(v) for k, v in index.postings.items()},
-        {k: plain(v) for k, v in index.exact.items()},
-    )  # fmt: skip
+    def plain(value: object) -> object:
+        if isinstance(value, _StoryIds):
+            return [value[slot] for slot in range(len(value))]
+        if isinstance(value, _SlotTable):
+            return sorted((k, s) for k, s in zip(value._keys, value._slots, strict=True) if s >= 0)
+        if isinstance(value, list | array):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return {name: plain(v) for name, v in vars(index).items() if not name.startswith("_undo")}
+
+
+def test_story_ids_are_kept_packed_or_as_they_are() -> None:
+    ids = _StoryIds()
+    made = ["67ee183094ecbfee032bf8e2", "a", "83ca66b11362285104690ad4", "67ee183094ecbfee032bf8e2"]
+    for story_id in [*made, "ABCDEF0123456789abcdef01"]:
+        ids.append(story_id)
+    assert [ids[slot] for slot in range(len(ids))] == [*made, "ABCDEF0123456789abcdef01"]
+    assert ids.last("67ee183094ecbfee032bf8e2") == 3 and ids.last("a") == 1
+    assert ids.last("000000000000000000000000") is None  # an odd id's zero filler is no id
+    assert ids.pop() == "ABCDEF0123456789abcdef01" and ids.pop() == made[3] and len(ids) == 3
+    assert ids.last("67ee183094ecbfee032bf8e2") == 0
+
+
+def test_the_window_compares_text_beyond_ascii() -> None:
+    index = ClusterIndex(SETTINGS)
+    lead = "Die Bundesregierung prüft Lieferverträge für Gallium aus Kasachstan, sagte Müller am Dienstag."
+    first = index.add(story("a", "Gallium: Bundesregierung prüft Verträge mit Kasachstan", lead))
+    again = index.add(
+        story("b", "UPDATE: Gallium: Bundesregierung prüft Verträge mit Kasachstan", lead, hours=1)
+    )
+    assert (again.cluster, again.level) == (first.cluster, "reprint")
+    assert index.cluster_for("b") == first.cluster
 
 
 def test_rollback_takes_back_the_stories_and_merges_since_begin() -> None:
@@ -288,6 +323,25 @@ def test_clusters_persist_and_a_late_reprint_joins_after_restart(tmp_path: Path)
     cluster = store.cluster(first[0].assignment.cluster)
     assert cluster.lead.id == "tw-pd"
     assert cluster.sources == ("Test Wire", "Asia Wire", "Daily Metal")
+
+
+def test_the_window_rebuilt_in_a_process_pool_is_the_window_rebuilt_here(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(datetime(2026, 3, 4, tzinfo=UTC))
+    store = Store(tmp_path / "w.db")
+    Clusterer(store, SETTINGS, clock).cluster(
+        save(store, *(replace(s, feed="f") for s in read_stories(FIXTURE)))
+    )
+    here = Clusterer(store, SETTINGS, clock)
+    here.load()
+    pooled = Clusterer(store, SETTINGS, clock)
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=spawn) as pool:
+        pooled.load(pool)
+    assert len(here.index) > 10
+    assert _index_state(pooled.index) == _index_state(here.index)
+    store.close()
 
 
 def test_a_cluster_started_and_merged_away_in_one_batch_keeps_nothing_behind(

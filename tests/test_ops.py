@@ -146,7 +146,8 @@ def watch_numbers_move(tmp_path: Path, server: FeedServer, feeds: str, stories: 
         polled = after['watcher_polls_total{outcome="new"}']
         assert polled == count
         assert after["watcher_fetch_duration_seconds_count"] == polled
-        assert after["watcher_clusters"] == after["watcher_clusters_started_total"] > 0
+        # a story linking two clusters merges them, in some orders of the concurrent polls
+        assert 0 < after["watcher_clusters"] <= after["watcher_clusters_started_total"]
         assert sum(v for k, v in after.items() if k.startswith("watcher_matches_total")) > 0
         assert after["watcher_feeds_failing"] == 0
         assert after["watcher_last_poll_timestamp_seconds"] > time.time() - 60

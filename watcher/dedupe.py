@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache, partial
-from itertools import compress
+from itertools import compress, count
 from operator import le
 from typing import Any
 
@@ -79,6 +79,7 @@ SHORT_TERMS = 6  # specific terms below which a story counts as short when picki
 TERM_TEXT_CHARS = 400
 # terms are compared on their first six letters: import/imports/importing, Kazakh/Kazakhstan
 STEM = 6
+MASK_WORDS = 64  # words of a title or lead whose specificity a fingerprint holds
 
 _STOPWORDS = frozenset(
     """a an the and or of to in on for from with by at as is are was were be been being has have
@@ -120,24 +121,27 @@ def term_weight(word: str) -> float:
 
 
 SPECIFIC = 2.0  # weight from which a term is specific (Zipf frequency at most 4)
+SPECIFIC_HUNDREDTHS = 200
 
 
-def text_terms(text: str) -> dict[str, float]:
-    """Terms of `text` with their weights: lower-case, possessives dropped, stems of six letters."""
-    terms: dict[str, float] = {}
-    for key, weight in filter(None, map(_term, _WORD.findall(text))):  # map: no frame per word
-        if weight > terms.get(key, 0.0):
+def _terms_of(words: list[str]) -> dict[str, int]:
+    """Terms of a text's words with their weights in hundredths: lower-case, possessives
+    dropped, stems of six letters; a term's heaviest word gives its weight."""
+    terms: dict[str, int] = {}
+    for key, weight in filter(None, map(_term, words)):  # map: no frame per word
+        if weight > terms.get(key, 0):
             terms[key] = weight
     return terms
 
 
 @lru_cache(maxsize=65_536)  # common words recur; names mostly do not
-def _term(raw: str) -> tuple[str, float] | None:
-    """A word as a term (its key and weight), or None for a stopword or a common word."""
+def _term(raw: str) -> tuple[str, int] | None:
+    """A word as a term (its key and weight in hundredths), or None for a stopword or a
+    common word."""
     word = raw.replace("’", "'").lower().removesuffix("'s").replace(",", "")
     if word in _STOPWORDS or len(word) < 2:
         return None
-    weight = term_weight(word.rstrip("."))
+    weight = round(term_weight(word.rstrip(".")) * 100)
     if weight <= 0:
         return None
     return sys.intern(word if word[0].isdigit() else word[:STEM]), weight
@@ -157,41 +161,22 @@ class Fingerprint:
     title: str  # cleaned, lower-case
     lead: str  # cleaned, lower-case, first LEAD_CHARS characters
     term_keys: tuple[str, ...]  # title + lead terms, interned
-    term_weights: array[float]
+    term_weights: array[int]  # hundredths: Zipf frequencies have two decimals
     title_keys: tuple[str, ...]
+    title_specific: int  # bits: which of the title's first MASK_WORDS words are specific
+    lead_specific: int  # the same for the lead
 
     @property
     def terms(self) -> dict[str, float]:
-        return dict(zip(self.term_keys, self.term_weights, strict=True))
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """Pickled by value; unpickled (from a pool worker) with its term keys interned."""
-        fields = (self.id, self.link, self.guid, self.published, self.title, self.lead,
-                  self.term_keys, self.term_weights, self.title_keys)  # fmt: skip
-        return _unpickled, fields
-
-
-def _unpickled(
-    id: str, link: str, guid: str | None, published: float, title: str, lead: str,
-    term_keys: tuple[str, ...], term_weights: array[float], title_keys: tuple[str, ...],
-) -> Fingerprint:  # fmt: skip
-    """A fingerprint from another process, its term keys shared with the window's again."""
-    intern = sys.intern
-    return Fingerprint(
-        id=id, link=link, guid=guid, published=published, title=title, lead=lead,
-        term_keys=tuple(map(intern, term_keys)), term_weights=term_weights,
-        title_keys=tuple(map(intern, title_keys)),
-    )  # fmt: skip
+        return {k: w / 100 for k, w in zip(self.term_keys, self.term_weights, strict=True)}
 
 
 def fingerprint(story: Story) -> Fingerprint:
     title = clean_title(story.title)
     lead = clean_lead(_beginning(story.summary), story.title)
-    title_terms = text_terms(title)
-    terms = dict(title_terms)
-    for key, weight in text_terms(lead[:TERM_TEXT_CHARS]).items():
-        if weight > terms.get(key, 0.0):
-            terms[key] = weight
+    title_words = _WORD.findall(title)
+    title_terms = _terms_of(title_words)
+    terms = _terms_of(title_words + _WORD.findall(lead[:TERM_TEXT_CHARS]))  # title's first
     return Fingerprint(
         id=story.id,
         link=story.link,
@@ -200,9 +185,30 @@ def fingerprint(story: Story) -> Fingerprint:
         title=title.lower(),
         lead=lead[:LEAD_CHARS].lower(),
         term_keys=tuple(terms),
-        term_weights=array("f", terms.values()),
+        term_weights=array("H", terms.values()),
         title_keys=tuple(title_terms),
+        title_specific=_specific_words(title.lower()),
+        lead_specific=_specific_words(lead[:LEAD_CHARS].lower()),
     )
+
+
+def _specific_words(text: str) -> int:
+    """Which of the text's first words are specific, as bits: what a pair's name-swap check
+    asks of words, answered here, where wordfreq is loaded, not in the service's window."""
+    return sum(compress(_BITS, map(_is_specific_token, _WORD.findall(text)[:MASK_WORDS])))  # C
+
+
+_BITS = tuple(1 << i for i in range(MASK_WORDS))
+
+
+@lru_cache(maxsize=65_536)
+def _is_specific_token(raw: str) -> bool:
+    """`_is_specific_word` of a word as `_words` gives it."""
+    return _is_specific_word(raw.replace("’", "'").lower().removesuffix("'s"))
+
+
+def _is_specific_word(word: str) -> bool:
+    return not word[0].isdigit() and term_weight(word) >= SPECIFIC
 
 
 def fingerprints(stories: Sequence[Story]) -> list[Fingerprint]:
@@ -259,9 +265,9 @@ def compare(
     )  # fmt: skip
     level, reason = _decide(a, b, score, settings)
     if level in ("reprint", "same-event") or explain:
-        swaps = slot_swaps(a.title, b.title, a_terms, b_terms)
+        swaps = slot_swaps(a.title, b.title, a_terms, b_terms, a.title_specific, b.title_specific)
         if lead_ratio is not None and lead_ratio >= settings.reprint_lead:
-            swaps += slot_swaps(a.lead, b.lead, a_terms, b_terms)
+            swaps += slot_swaps(a.lead, b.lead, a_terms, b_terms, a.lead_specific, b.lead_specific)
         score = replace(score, slot_swaps=tuple(dict.fromkeys(swaps)))
         if swaps and level in ("reprint", "same-event"):
             level, reason = (
@@ -271,46 +277,16 @@ def compare(
     return replace(score, level=level, reason=reason)
 
 
-def could_link(
-    a: Fingerprint, a_terms: dict[str, float], b: Fingerprint, settings: ClusterSettings
-) -> bool:
-    """The conditions of `_decide` without the name-swap veto, computed cheaply.
-
-    Every pair `compare` would link passes; most pairs that share a few words fail here
-    without building a score.
-    """
-    if (a.link and a.link == b.link) or (a.guid and a.guid == b.guid):
-        return True
-    if abs(a.published - b.published) > settings.window:
-        return False
-    common = min(len(a.lead), len(b.lead))
-    if common >= MIN_LEAD:
-        if fuzz.ratio(a.lead[:common], b.lead[:common], score_cutoff=settings.reprint_lead):
-            return True
-    elif fuzz.ratio(a.title, b.title, score_cutoff=settings.reprint_title):
-        return True
-    shared = a_terms.keys() & set(b.term_keys)  # in C; most pairs share too few terms
-    if len(shared) < settings.same_event_terms:
-        return False
-    weight = specific = 0.0
-    for term in shared:
-        low = min(a_terms[term], b.term_weights[b.term_keys.index(term)])
-        weight += low
-        specific += low >= SPECIFIC
-    if specific < settings.same_event_terms or weight < settings.same_event_weight:
-        return False
-    total = sum(a.term_weights) + sum(b.term_weights)
-    return 2 * weight / total >= settings.same_event_dice
-
-
 def slot_swaps(
-    a_text: str, b_text: str, a_terms: dict[str, float], b_terms: dict[str, float]
-) -> list[str]:
+    a_text: str, b_text: str, a_terms: dict[str, float], b_terms: dict[str, float],
+    a_specific: int, b_specific: int,
+) -> list[str]:  # fmt: skip
     """Aligned spans of at most 3 words where each side holds a specific name the other lacks.
 
     "import antimony from Tajikistan" against "import antimony from Bolivia" swaps
     tajikistan/bolivia: the same template about other news. Numbers are not names: a
-    corrected figure is still the same story.
+    corrected figure is still the same story. `a_specific` and `b_specific` say which words
+    are specific (`_specific_words`).
     """
     a_words, b_words = _words(a_text), _words(b_text)
     swaps = []
@@ -318,8 +294,8 @@ def slot_swaps(
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
             continue
-        a_names = _names_missing(a_words[i1:i2], b_terms)
-        b_names = _names_missing(b_words[j1:j2], a_terms)
+        a_names = _names_missing(a_words, i1, i2, a_specific, b_terms)
+        b_names = _names_missing(b_words, j1, j2, b_specific, a_terms)
         if a_names and b_names:
             swaps.append(f"{a_names[0]}/{b_names[0]}")
     return swaps
@@ -329,10 +305,15 @@ def _words(text: str) -> list[str]:
     return [w.removesuffix("'s") for w in _WORD.findall(text.replace("’", "'").lower())]
 
 
-def _names_missing(words: list[str], other_terms: dict[str, float]) -> list[str]:
+def _names_missing(
+    words: list[str], start: int, end: int, specific: int, other_terms: dict[str, float]
+) -> list[str]:
+    """Specific words of `words[start:end]` whose term the other story lacks; `specific` holds
+    the first words' answers (see `_specific_words`)."""
     return [
-        w for w in words
-        if not w[0].isdigit() and term_weight(w) >= SPECIFIC and w[:STEM] not in other_terms
+        words[i] for i in range(start, end)
+        if (specific >> i & 1 if i < MASK_WORDS else _is_specific_word(words[i]))
+        and words[i][:STEM] not in other_terms
     ]  # fmt: skip
 
 
@@ -388,25 +369,49 @@ class ClusterIndex:
     at least two of its specific terms (scanning at most `max_postings` of the newest
     stories per term); only those are scored, so the cost per story stays nearly flat as
     the window grows.
+
+    The window holds hundreds of thousands of stories, so it keeps them in columns, not as
+    `Fingerprint` objects: a story is a slot in flat arrays, its terms are numbers in a
+    vocabulary, its link and guid are their hashes, and a merged cluster points to the one
+    it joined. A slot's fingerprint is rebuilt only to score a pair that may link.
     """
 
     def __init__(self, settings: ClusterSettings, *, next_cluster: int = 1) -> None:
         self.settings = settings
         self.next_cluster = next_cluster
-        self.prints: list[Fingerprint | None] = []
-        self.cluster_of: list[int] = []
-        self.members: dict[int, list[int]] = {}
-        self.postings: dict[str, array[int]] = {}  # specific term -> slots, oldest first
-        self.exact: dict[int, int | list[int]] = {}  # hash of link, guid or title -> slot(s)
-        self.slot_of: dict[str, int] = {}
+        self._clear()
         self._undo: list[Callable[[], None]] | None = None  # inverses of changes since begin()
         self._undo_next_cluster = next_cluster
+        self._undo_words = 0
+
+    def _clear(self) -> None:
+        self._ids = _StoryIds()
+        self._published = array("d")
+        self._cluster = array("q")  # cluster on insertion; `_merged` leads to the current one
+        self._link = array("q")  # hash of the link, 0 for none
+        self._guid = array("q")
+        self._text = bytearray()  # cleaned titles + leads, UTF-8: most news is ASCII
+        self._text_at = array("I", [0])  # slot i's text: [_text_at[i], _text_at[i + 1])
+        self._title_len = array("I")
+        self._title_terms = array("I")  # a fingerprint's title terms come first in its terms
+        self._title_specific = array("Q")
+        self._lead_specific = array("Q")
+        self._terms_at = array("I", [0])  # slot i's terms: [_terms_at[i], _terms_at[i + 1])
+        self._term_ids = array("I")
+        self._term_weights = array("H")
+        self._vocab: dict[str, int] = {}  # term -> id
+        self._words: list[str] = []  # id -> term
+        # specific term id -> its slots, oldest first: one slot as an int (most names are rare)
+        self._postings: list[array[int] | int | None] = []
+        self._keyed = _SlotTable()  # hash of link, guid or title -> slots
+        self._merged: dict[int, int] = {}  # cluster -> the cluster it was merged into
 
     # -- tentative changes: a batch whose writes to the store may yet fail --------------------
 
     def begin(self) -> None:
         """Record what follows, so that `rollback` can take it back."""
         self._undo, self._undo_next_cluster = [], self.next_cluster
+        self._undo_words = len(self._words)
 
     def commit(self) -> None:
         self._undo = None
@@ -417,9 +422,12 @@ class ClusterIndex:
         for step in reversed(steps):
             step()
         self.next_cluster = self._undo_next_cluster
+        for word in self._words[self._undo_words :]:
+            del self._vocab[word]
+        del self._words[self._undo_words :], self._postings[self._undo_words :]
 
     def __len__(self) -> int:
-        return len(self.slot_of)
+        return len(self._ids)
 
     def add(self, story: Story) -> Assignment:
         """Cluster `story` against the window and keep it there."""
@@ -427,169 +435,396 @@ class ClusterIndex:
 
     def add_fingerprint(self, fp: Fingerprint, cluster: int | None = None) -> Assignment:
         """Add a story; with `cluster`, restore a known assignment without scoring."""
-        specific = self._specific(fp)
+        row = self._row(fp)
         if cluster is not None:
-            self._insert(fp, cluster, specific)
+            self._insert(row, cluster)
             self.next_cluster = max(self.next_cluster, cluster + 1)
             return Assignment(
                 story=fp.id, cluster=cluster, level=None, matched=None, reason="restored"
             )
         best: tuple[int, float, int, PairScore] | None = None
         linked: set[int] = set()
-        terms = fp.terms
-        for slot in self._candidates(fp, specific):
-            other = self.prints[slot]
-            assert other is not None
-            if not could_link(fp, terms, other, self.settings):
+        probe: Fingerprint | None = None
+        candidates = self._candidates_of(row)
+        terms = dict(zip(row.ids, row.weights, strict=True)) if candidates else {}
+        total = sum(row.weights)
+        for slot in candidates:
+            if not self._could_link(row, terms, total, slot):
                 continue
-            score = compare(fp, other, self.settings)
+            probe = probe or replace(fp, link=_stand_in(row.link), guid=_stand_in(row.guid))
+            score = compare(probe, self._print_at(slot), self.settings)
             if score.level is None:
                 continue
-            linked.add(self.cluster_of[slot])
+            linked.add(self.current(self._cluster[slot]))
             rank = (LEVEL_RANK[score.level], score.dice)
             if best is None or rank > (best[0], best[1]):
                 best = (rank[0], rank[1], slot, score)
         if best is None:
             cluster = self.next_cluster
             self.next_cluster += 1
-            self._insert(fp, cluster, specific)
+            self._insert(row, cluster)
             return Assignment(story=fp.id, cluster=cluster, level=None, matched=None, reason="new")
         cluster = min(linked)
         merged = tuple(sorted(linked - {cluster}))
         for old in merged:
             self._merge(old, into=cluster)
-        self._insert(fp, cluster, specific)
+        self._insert(row, cluster)
         _, _, slot, score = best
-        matched = self.prints[slot]
-        assert matched is not None
         return Assignment(
-            story=fp.id, cluster=cluster, level=score.level, matched=matched.id,
+            story=fp.id, cluster=cluster, level=score.level, matched=self._ids[slot],
             reason=score.reason, merged=merged,
         )  # fmt: skip
 
-    @staticmethod
-    def _specific(fp: Fingerprint) -> list[str]:
-        return list(compress(fp.term_keys, map(partial(le, SPECIFIC), fp.term_weights)))  # in C
-
-    @staticmethod
-    def _exact_keys(fp: Fingerprint) -> list[int]:
-        keys = [hash(("link", fp.link))] if fp.link else []
-        if fp.guid:
-            keys.append(hash(("guid", fp.guid)))
-        if len(fp.title) >= 12:
-            keys.append(hash(("title", fp.title)))
-        return keys
-
-    def _candidates(self, fp: Fingerprint, specific: list[str] | None = None) -> list[int]:
-        specific = self._specific(fp) if specific is None else specific
-        hits: Counter[int] = Counter()
-        limit = self.settings.max_postings
-        for term in specific:
-            postings = self.postings.get(term)
-            if postings:
-                hits.update(postings[-limit:])  # counted in C: no Python call per posting
-        needed = self._hits_needed(fp, specific)
-        found = set(compress(hits.keys(), map(partial(le, needed), hits.values())))  # in C
-        for key in self._exact_keys(fp):
-            slots = self.exact.get(key)
-            if isinstance(slots, int):
-                found.add(slots)
-            elif slots:
-                found.update(slots)
-        oldest = fp.published - self.settings.window
-        return sorted(
-            slot for slot in found if (other := self.prints[slot]) is not None
-            and (other.published >= oldest or other.link == fp.link or other.guid == fp.guid)
-        )  # fmt: skip
-
-    def _hits_needed(self, fp: Fingerprint, specific: list[str]) -> int:
-        """Shared specific terms that make a candidate: the same-event minimum (at most 3),
-        but 2 for a short story, whose reprints may share no more."""
-        short = len(fp.lead) < MIN_LEAD or len(specific) < SHORT_TERMS
-        return 2 if short else max(2, min(3, self.settings.same_event_terms))
-
-    def _insert(self, fp: Fingerprint, cluster: int, specific: list[str]) -> None:
-        slot = len(self.prints)
-        if self._undo is not None:
-            previous = self.slot_of.get(fp.id)
-            self._undo.append(lambda: self._uninsert(fp, cluster, specific, previous))
-        self.prints.append(fp)
-        self.cluster_of.append(cluster)
-        self.members.setdefault(cluster, []).append(slot)
-        self.slot_of[fp.id] = slot
-        for term in specific:
-            self.postings.setdefault(term, array("i")).append(slot)
-        for key in self._exact_keys(fp):
-            known = self.exact.get(key)
-            if known is None:
-                self.exact[key] = slot  # most keys name one story: no list for them
-            elif isinstance(known, int):
-                self.exact[key] = [known, slot]
-            else:
-                known.append(slot)
-
-    def _uninsert(
-        self, fp: Fingerprint, cluster: int, specific: list[str], previous: int | None
-    ) -> None:
-        """Undo `_insert` of the newest slot (every later change is undone already)."""
-        removed = self.prints.pop()
-        assert removed is fp, "undo steps run newest first"
-        self.cluster_of.pop()
-        members = self.members[cluster]
-        members.pop()
-        if not members:
-            del self.members[cluster]
-        if previous is None:
-            del self.slot_of[fp.id]
-        else:
-            self.slot_of[fp.id] = previous
-        for term in specific:
-            postings = self.postings[term]
-            postings.pop()
-            if not postings:
-                del self.postings[term]
-        for key in self._exact_keys(fp):
-            known = self.exact[key]
-            if isinstance(known, int):
-                del self.exact[key]
-            else:
-                known.pop()
-                if len(known) == 1:
-                    self.exact[key] = known[0]
-
-    def _merge(self, old: int, *, into: int) -> None:
-        moved = self.members.pop(old, [])
-        for slot in moved:
-            self.cluster_of[slot] = into
-        self.members[into].extend(moved)
-        if self._undo is not None:
-            self._undo.append(lambda: self._unmerge(old, into, moved))
-
-    def _unmerge(self, old: int, into: int, moved: list[int]) -> None:
-        if moved:
-            del self.members[into][-len(moved) :]
-            self.members[old] = moved
-        for slot in moved:
-            self.cluster_of[slot] = old
+    def current(self, cluster: int) -> int:
+        """The cluster a cluster ended in, after merges (itself if it was never merged)."""
+        while (into := self._merged.get(cluster)) is not None:
+            cluster = into
+        return cluster
 
     def cluster_for(self, story_id: str) -> int | None:
-        slot = self.slot_of.get(story_id)
-        return None if slot is None else self.cluster_of[slot]
+        """The cluster of the story added last with this id: a scan, for tools and tests."""
+        slot = self._ids.last(story_id)
+        return None if slot is None else self.current(self._cluster[slot])
 
     def expire(self, before: float) -> int:
         """Forget stories published before `before` (POSIX seconds); returns how many."""
         assert self._undo is None, "no expiry within a tentative batch"
-        keep = [
-            (fp, self.cluster_of[i])
-            for i, fp in enumerate(self.prints)
-            if fp and fp.published >= before
-        ]
-        removed = len(self) - len(keep)
-        self.prints, self.cluster_of, self.members, self.slot_of = [], [], {}, {}
-        self.postings, self.exact = {}, {}
-        for fp, cluster in keep:
-            self._insert(fp, cluster, self._specific(fp))
+        kept = ClusterIndex(self.settings, next_cluster=self.next_cluster)
+        for slot in range(len(self._ids)):  # one story at a time: no copy of the whole window
+            if self._published[slot] >= before:
+                cluster = self.current(self._cluster[slot])
+                kept._insert(kept._made_row(*self._stored(slot)), cluster)
+        removed = len(self) - len(kept)
+        self.__dict__.update(vars(kept))
         return removed
+
+    # -- candidates and scores -----------------------------------------------------------------
+
+    def _candidates(self, fp: Fingerprint) -> list[int]:
+        """Slots worth scoring against `fp` (which is not added)."""
+        known = [k in self._vocab for k in fp.term_keys]
+        keys, weights = compress(fp.term_keys, known), compress(fp.term_weights, known)
+        probe = replace(fp, term_keys=tuple(keys), term_weights=array("H", weights), title_keys=())
+        return self._candidates_of(self._row(probe, number=False))
+
+    def _candidates_of(self, row: _Row) -> list[int]:
+        hits: Counter[int] = Counter()
+        limit = self.settings.max_postings
+        postings, single = self._postings, []
+        for term in row.specific:
+            slots = postings[term]
+            if isinstance(slots, int):
+                single.append(slots)
+            elif slots is not None:
+                hits.update(slots[-limit:])  # counted in C: no Python call per posting
+        hits.update(single)
+        needed = self._hits_needed(row)
+        found = set(compress(hits.keys(), map(partial(le, needed), hits.values())))  # in C
+        for key in _exact_keys(row.link, row.guid, row.title):
+            found.update(self._keyed.get(key))
+        oldest, published = row.published - self.settings.window, self._published
+        link, guid = self._link, self._guid
+        return sorted(
+            slot for slot in found if published[slot] >= oldest
+            or (row.link and link[slot] == row.link) or (row.guid and guid[slot] == row.guid)
+        )  # fmt: skip
+
+    def _hits_needed(self, row: _Row) -> int:
+        """Shared specific terms that make a candidate: the same-event minimum (at most 3),
+        but 2 for a short story, whose reprints may share no more."""
+        short = len(row.lead) < MIN_LEAD or len(row.specific) < SHORT_TERMS
+        return 2 if short else max(2, min(3, self.settings.same_event_terms))
+
+    def _could_link(self, a: _Row, a_terms: dict[int, int], a_total: int, slot: int) -> bool:
+        """The conditions of `_decide` without the name-swap veto, computed cheaply from the
+        columns, for a new story (its terms by id, and their summed weight) and a slot.
+
+        Every pair `compare` would link passes; most pairs that share a few words fail here
+        without building a score. Weights are in hundredths, sums exact.
+        """
+        s = self.settings
+        if (a.link and a.link == self._link[slot]) or (a.guid and a.guid == self._guid[slot]):
+            return True
+        if abs(a.published - self._published[slot]) > s.window:
+            return False
+        text, title_len = self._text_of(slot), self._title_len[slot]
+        common = min(len(a.lead), len(text) - title_len)
+        if common >= MIN_LEAD:
+            b_lead = text[title_len : title_len + common]
+            if fuzz.ratio(a.lead[:common], b_lead, score_cutoff=s.reprint_lead):
+                return True
+        elif fuzz.ratio(a.title, text[:title_len], score_cutoff=s.reprint_title):
+            return True
+        start, end = self._terms_at[slot], self._terms_at[slot + 1]
+        b_ids = self._term_ids[start:end]
+        shared = a_terms.keys() & set(b_ids)  # in C; most pairs share too few terms
+        if len(shared) < s.same_event_terms:
+            return False
+        b_weights = self._term_weights[start:end]
+        weight = specific = 0
+        for term in shared:
+            low = min(a_terms[term], b_weights[b_ids.index(term)])
+            weight += low
+            specific += low >= SPECIFIC_HUNDREDTHS
+        if specific < s.same_event_terms or weight < s.same_event_weight * 100:
+            return False
+        return 2 * weight / (a_total + sum(b_weights)) >= s.same_event_dice
+
+    def _print_at(self, slot: int) -> Fingerprint:
+        """A slot's fingerprint, its link and guid stood in for by their hashes."""
+        id, published, link, guid, title, lead, keys, weights, title_terms, specific_words = (
+            self._stored(slot)
+        )
+        return Fingerprint(
+            id=id, link=_stand_in(link), guid=_stand_in(guid), published=published,
+            title=title, lead=lead, term_keys=keys, term_weights=weights,
+            title_keys=keys[:title_terms], title_specific=specific_words[0],
+            lead_specific=specific_words[1],
+        )  # fmt: skip
+
+    # -- rows and slots ------------------------------------------------------------------------
+
+    def _row(self, fp: Fingerprint, *, number: bool = True) -> _Row:
+        """A fingerprint as the window keeps it; `number` gives its new terms ids."""
+        title_terms = len(fp.title_keys)
+        assert fp.term_keys[:title_terms] == fp.title_keys, "title terms come first"
+        link, guid = hash(fp.link) if fp.link else 0, hash(fp.guid) if fp.guid else 0
+        return self._made_row(
+            fp.id, fp.published, link, guid, fp.title, fp.lead, fp.term_keys, fp.term_weights,
+            title_terms, (fp.title_specific, fp.lead_specific), number=number,
+        )  # fmt: skip
+
+    def _made_row(
+        self, id: str, published: float, link: int, guid: int, title: str, lead: str,
+        keys: tuple[str, ...], weights: array[int], title_terms: int,
+        specific_words: tuple[int, int], *, number: bool = True,
+    ) -> _Row:  # fmt: skip
+        vocab = self._vocab
+        found: list[Any] = list(map(vocab.get, keys))  # in C, as below
+        if number and None in found:
+            new = [k for k, i in zip(keys, found, strict=True) if i is None]
+            vocab.update(zip(new, count(len(self._words))))
+            self._words += new
+            self._postings += [None] * len(new)
+            found = list(map(vocab.get, keys))
+        ids = array("I", found)
+        return _Row(
+            id=id, published=published, link=link, guid=guid, title=title, lead=lead,
+            keys=keys, weights=weights, title_terms=title_terms, specific_words=specific_words,
+            ids=ids,
+            specific=list(compress(ids, map(partial(le, SPECIFIC_HUNDREDTHS), weights))),  # in C
+        )  # fmt: skip
+
+    def _text_of(self, slot: int) -> str:
+        return self._text[self._text_at[slot] : self._text_at[slot + 1]].decode()
+
+    def _stored(self, slot: int) -> tuple[Any, ...]:
+        """A slot's fields, in `_made_row`'s order."""
+        start, end = self._terms_at[slot], self._terms_at[slot + 1]
+        text, title_len = self._text_of(slot), self._title_len[slot]
+        return (
+            self._ids[slot], self._published[slot], self._link[slot], self._guid[slot],
+            text[:title_len], text[title_len:],
+            tuple(map(self._words.__getitem__, self._term_ids[start:end])),
+            self._term_weights[start:end], self._title_terms[slot],
+            (self._title_specific[slot], self._lead_specific[slot]),
+        )  # fmt: skip
+
+    def _insert(self, row: _Row, cluster: int) -> None:
+        slot = len(self._ids)
+        if self._undo is not None:
+            self._undo.append(lambda: self._uninsert(row))
+        self._ids.append(row.id)
+        self._published.append(row.published)
+        self._cluster.append(cluster)
+        self._link.append(row.link)
+        self._guid.append(row.guid)
+        self._text += (row.title + row.lead).encode()
+        self._text_at.append(len(self._text))
+        self._title_len.append(len(row.title))
+        self._title_terms.append(row.title_terms)
+        self._title_specific.append(row.specific_words[0])
+        self._lead_specific.append(row.specific_words[1])
+        self._term_ids += row.ids
+        self._term_weights += row.weights
+        self._terms_at.append(len(self._term_ids))
+        postings = self._postings
+        for term in row.specific:
+            slots = postings[term]
+            if slots is None:
+                postings[term] = slot
+            elif isinstance(slots, int):
+                postings[term] = array("i", [slots, slot])
+            else:
+                slots.append(slot)
+        for key in _exact_keys(row.link, row.guid, row.title):
+            self._keyed.add(key, slot)
+
+    def _uninsert(self, row: _Row) -> None:
+        """Undo `_insert` of the newest slot (every later change is undone already)."""
+        removed = self._ids.pop()
+        assert removed == row.id, "undo steps run newest first"
+        for column in (self._published, self._cluster, self._link, self._guid, self._text_at,
+                       self._title_len, self._title_terms, self._title_specific,
+                       self._lead_specific, self._terms_at):  # fmt: skip
+            column.pop()
+        del self._term_ids[self._terms_at[-1] :], self._term_weights[self._terms_at[-1] :]
+        del self._text[self._text_at[-1] :]
+        for term in row.specific:
+            slots = self._postings[term]
+            assert slots is not None
+            if isinstance(slots, int):
+                self._postings[term] = None
+            else:
+                slots.pop()
+                if len(slots) == 1:
+                    self._postings[term] = slots[0]
+        for key in _exact_keys(row.link, row.guid, row.title):
+            self._keyed.remove(key, len(self._ids))
+
+    def _merge(self, old: int, *, into: int) -> None:
+        self._merged[old] = into
+        if self._undo is not None:
+            self._undo.append(lambda: self._merged.__delitem__(old))
+
+
+@dataclass(slots=True, kw_only=True)
+class _Row:
+    """A story as the window index takes it in, with its terms numbered."""
+
+    id: str
+    published: float
+    link: int  # hash, 0 for none
+    guid: int
+    title: str
+    lead: str
+    keys: tuple[str, ...]
+    weights: array[int]
+    title_terms: int
+    specific_words: tuple[int, int]  # title's and lead's: see `_specific_words`
+    ids: array[int]
+    specific: list[int]  # ids of the specific terms
+
+
+class _StoryIds:
+    """Story ids by slot: 12 bytes for an id of 24 hex digits (what `parse` makes), a
+    string for any other."""
+
+    _WIDTH = 12
+
+    def __init__(self) -> None:
+        self._packed = bytearray()
+        self._other: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._packed) // self._WIDTH
+
+    def __getitem__(self, slot: int) -> str:
+        if not 0 <= slot < len(self):
+            raise IndexError(slot)
+        other = self._other.get(slot)
+        if other is not None:
+            return other
+        return self._packed[slot * self._WIDTH : (slot + 1) * self._WIDTH].hex()
+
+    def append(self, story_id: str) -> None:
+        packed = _packed_id(story_id)
+        if packed is None:
+            self._other[len(self)] = story_id
+            packed = bytes(self._WIDTH)
+        self._packed += packed
+
+    def pop(self) -> str:
+        story_id = self[len(self) - 1]
+        self._other.pop(len(self) - 1, None)
+        del self._packed[-self._WIDTH :]
+        return story_id
+
+    def last(self, story_id: str) -> int | None:
+        """The newest slot holding `story_id`."""
+        packed = _packed_id(story_id)
+        if packed is None:
+            return max((s for s, other in self._other.items() if other == story_id), default=None)
+        end = len(self._packed)
+        while (at := self._packed.rfind(packed, 0, end)) >= 0:  # in C
+            if at % self._WIDTH == 0 and at // self._WIDTH not in self._other:
+                return at // self._WIDTH
+            end = at + len(packed) - 1
+        return None
+
+
+_HEX_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def _packed_id(story_id: str) -> bytes | None:
+    return bytes.fromhex(story_id) if _HEX_ID.fullmatch(story_id) else None
+
+
+class _SlotTable:
+    """Slots by 64-bit key, any number per key, in two flat arrays (open addressing, linear
+    probing): an entry costs 24 to 48 bytes, where a dict entry with its ints costs 100."""
+
+    _FREE, _GONE = -1, -2  # slot values of an empty place and of a removed entry
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._keys = array("q", bytes(8 * capacity))
+        self._slots = array("q", [self._FREE]) * capacity
+        self._mask = capacity - 1
+        self._taken = 0  # entries and removed entries: what makes probes long
+
+    def add(self, key: int, slot: int) -> None:
+        if 3 * (self._taken + 1) > 2 * len(self._slots):  # probes stay short to 2/3 full
+            self._resize()
+        keys, slots, mask = self._keys, self._slots, self._mask
+        i = key & mask
+        while slots[i] != self._FREE:
+            i = (i + 1) & mask
+        keys[i], slots[i] = key, slot
+        self._taken += 1
+
+    def get(self, key: int) -> list[int]:
+        """The slots added under `key`."""
+        keys, slots, mask = self._keys, self._slots, self._mask
+        found = []
+        i = key & mask
+        while (slot := slots[i]) != self._FREE:
+            if slot >= 0 and keys[i] == key:
+                found.append(slot)
+            i = (i + 1) & mask
+        return found
+
+    def remove(self, key: int, slot: int) -> None:
+        keys, slots, mask = self._keys, self._slots, self._mask
+        i = key & mask
+        while slots[i] != slot or keys[i] != key:
+            assert slots[i] != self._FREE, "removing an entry that is not there"
+            i = (i + 1) & mask
+        slots[i] = self._GONE
+
+    def _resize(self) -> None:
+        keys, slots = self._keys, self._slots
+        live = len(slots) - slots.count(self._FREE) - slots.count(self._GONE)
+        capacity = 1024
+        while capacity < 2 * (live + 1):  # at most half full again
+            capacity *= 2
+        self.__init__(capacity)  # type: ignore[misc]
+        for key, slot in zip(keys, slots, strict=True):  # no list of the entries: no peak
+            if slot >= 0:
+                self.add(key, slot)
+
+
+def _exact_keys(link: int, guid: int, title: str) -> list[int]:
+    keys = [hash(("link", link))] if link else []
+    if guid:
+        keys.append(hash(("guid", guid)))
+    if len(title) >= 12:
+        keys.append(hash(("title", title)))
+    return keys
+
+
+def _stand_in(hashed: int) -> str:
+    """What a pair score compares for a link or guid the window keeps as a hash."""
+    return f"#{hashed:x}" if hashed else ""
 
 
 def cluster_batch(stories: Iterable[Story], settings: ClusterSettings) -> dict[str, str]:
@@ -602,9 +837,9 @@ def cluster_batch(stories: Iterable[Story], settings: ClusterSettings) -> dict[s
     unlimited = replace(settings, max_postings=1 << 30)
     ordered = sorted(stories, key=lambda s: (s.published, s.id))
     index = ClusterIndex(unlimited)
-    for story in ordered:
-        index.add(story)
+    added = [(story.id, index.add(story).cluster) for story in ordered]
+    ended = {story_id: index.current(cluster) for story_id, cluster in added}  # last of an id
     first: dict[int, str] = {}
     for story in ordered:
-        first.setdefault(index.cluster_for(story.id) or 0, story.id)
-    return {s.id: first[index.cluster_for(s.id) or 0] for s in ordered}
+        first.setdefault(ended[story.id], story.id)
+    return {s.id: first[ended[s.id]] for s in ordered}

@@ -48,7 +48,7 @@ from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")
 
-POOL_FINGERPRINTS = 4  # fewer new stories are fingerprinted and matched here: no round trip
+LOAD_CHUNK = 2_000  # stories fingerprinted per pool task when the window is rebuilt
 
 NewStoriesHandler = Callable[[Sequence[ClusteredStory], Sequence[Match]], Awaitable[None] | None]
 Clock = Callable[[], datetime]
@@ -84,16 +84,23 @@ class Clusterer:
         self.clock = clock
         self.index = ClusterIndex(settings, next_cluster=store.next_cluster_id())
 
-    def load(self) -> list[Story]:
-        """Rebuild the window from the store; return the stories left unclustered (stored
-        by an earlier version, which clustered them in a second transaction)."""
+    def load(self, executor: Executor | None = None) -> list[Story]:
+        """Rebuild the window from the store, fingerprinting in `executor` when given; return
+        the stories left unclustered (stored by an earlier version, which clustered them in
+        a second transaction)."""
         since = self.clock() - timedelta(seconds=2 * self.settings.window)
-        pending = []
+        pending, clustered, clusters = [], [], []
         for story, cluster in self.store.window_stories(since):
             if cluster is None:
                 pending.append(story)
             else:
-                self.index.add_fingerprint(fingerprint(story), cluster)
+                clustered.append(story)
+                clusters.append(cluster)
+        chunks = [clustered[i : i + LOAD_CHUNK] for i in range(0, len(clustered), LOAD_CHUNK)]
+        made = executor.map(fingerprints, chunks) if executor else map(fingerprints, chunks)
+        prints = (fp for chunk in made for fp in chunk)
+        for fp, cluster in zip(prints, clusters, strict=True):
+            self.index.add_fingerprint(fp, cluster)
         return pending
 
     def cluster(
@@ -132,8 +139,8 @@ class Clusterer:
     def final(self, clustered: ClusteredStory) -> ClusteredStory:
         """The story with the cluster it ended in: a later story of the same batch may have
         merged the one it joined into another (its matches and alerts belong there)."""
-        cluster = self.index.cluster_for(clustered.story.id)
-        if cluster is None or cluster == clustered.assignment.cluster:
+        cluster = self.index.current(clustered.assignment.cluster)
+        if cluster == clustered.assignment.cluster:
             return clustered
         return replace(clustered, assignment=replace(clustered.assignment, cluster=cluster))
 
@@ -314,7 +321,7 @@ class Pipeline:
 
     def recover(self) -> int:
         """On start: settle the stories left stored but unclustered; how many."""
-        pending = self.clusterer.load()
+        pending = self.clusterer.load(self.parse_executor)
         if pending:
             self.settle(pending)
         return len(pending)
@@ -349,7 +356,7 @@ class Pipeline:
     ) -> tuple[list[Fingerprint] | None, PoolMatches | None]:
         """New stories' fingerprints and rule matches, made in the parse pool (the costly work
         that needs neither the window nor the store), so both cores share it."""
-        if self.parse_executor is None or len(stories) < POOL_FINGERPRINTS:
+        if self.parse_executor is None or not stories:
             return None, None
         rules = (self.rules.folder, self.rules.version) if self.rules is not None else None
         work = functools.partial(prepare, list(stories), rules)
