@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache, partial
-from itertools import compress, count
-from operator import le
+from itertools import compress, count, repeat
+from operator import is_, le
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -556,14 +556,14 @@ class ClusterIndex:
         elif fuzz.ratio(a.title, text[:title_len], score_cutoff=s.reprint_title):
             return True
         start, end = self._terms_at[slot], self._terms_at[slot + 1]
-        b_ids = self._term_ids[start:end]
-        shared = a_terms.keys() & set(b_ids)  # in C; most pairs share too few terms
+        b_weights = self._term_weights[start:end]
+        b_terms = dict(zip(self._term_ids[start:end], b_weights, strict=True))
+        shared = a_terms.keys() & b_terms.keys()  # in C
         if len(shared) < s.same_event_terms:
             return False
-        b_weights = self._term_weights[start:end]
         weight = specific = 0
         for term in shared:
-            low = min(a_terms[term], b_weights[b_ids.index(term)])
+            low = min(a_terms[term], b_terms[term])
             weight += low
             specific += low >= SPECIFIC_HUNDREDTHS
         if specific < s.same_event_terms or weight < s.same_event_weight * 100:
@@ -602,11 +602,11 @@ class ClusterIndex:
         vocab = self._vocab
         found: list[Any] = list(map(vocab.get, keys))  # in C, as below
         if number and None in found:
-            new = [k for k, i in zip(keys, found, strict=True) if i is None]
+            new = list(compress(keys, map(is_, found, repeat(None))))
             vocab.update(zip(new, count(len(self._words))))
             self._words += new
             self._postings += [None] * len(new)
-            found = list(map(vocab.get, keys))
+            found = list(map(vocab.__getitem__, keys))
         ids = array("I", found)
         return _Row(
             id=id, published=published, link=link, guid=guid, title=title, lead=lead,
