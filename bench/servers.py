@@ -101,13 +101,28 @@ def feed_server(root: Path, run: Path) -> Iterator[str]:
         )
     )  # fmt: skip
     version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr.strip()
+    _ensure_free(HOSTS[0], PORT)
     proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(run)], stderr=subprocess.DEVNULL)
     try:
         _wait_for_port(HOSTS[0], PORT)
+        if proc.poll() is not None:
+            raise RuntimeError(f"nginx exited ({proc.returncode}); see {run}/error.log")
         yield version.replace("nginx version: ", "")
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def _ensure_free(host: str, port: int) -> None:
+    """Refuse to measure against a server left running by an earlier run: it would serve
+    other files."""
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return
+    raise RuntimeError(f"{host}:{port} is taken already (a feed server left by an earlier run?)")
 
 
 def _wait_for_port(host: str, port: int, seconds: float = 10) -> None:
