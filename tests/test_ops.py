@@ -229,6 +229,34 @@ def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(
         assert running.proc.wait(timeout=10) == 0
 
 
+def test_parse_workers_exit_when_the_service_is_killed(server: FeedServer, tmp_path: Path) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml")))
+    with service(config) as running:
+        running.wait_for("poll")
+        workers = children(running.proc.pid)
+        assert workers, "the parse pool has started"
+        running.proc.kill()  # SIGKILL: no shutdown of the pool
+        running.proc.wait()
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, f"workers {workers} outlived the service"
+            time.sleep(0.1)
+
+
+def children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def test_run_refuses_to_start_when_its_port_is_taken(server: FeedServer, tmp_path: Path) -> None:
     config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml")))
     with service(config) as running:

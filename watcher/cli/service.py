@@ -7,8 +7,11 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -192,7 +195,22 @@ def print_alert(message: Message, alert: Alert) -> None:
 
 def _parse_pool() -> ProcessPoolExecutor:
     """Parsing is CPU-bound: a process pool keeps it off the event loop, on every core."""
-    return ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn"))
+    spawn = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(mp_context=spawn, initializer=exit_with_parent)
+
+
+def exit_with_parent() -> None:
+    """In a pool worker: exit when the service dies, even by SIGKILL. A worker holds its own
+    copy of the task queue's write end, so it would otherwise wait for work forever."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def print_new_stories(clustered: Sequence[ClusteredStory], matches: Sequence[Match]) -> None:
