@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -116,8 +117,6 @@ def feed_server(root: Path, run: Path) -> Iterator[str]:
 def _ensure_free(host: str, port: int) -> None:
     """Refuse to measure against a server left running by an earlier run: it would serve
     other files."""
-    import socket
-
     try:
         socket.create_connection((host, port), timeout=1).close()
     except OSError:
@@ -126,8 +125,6 @@ def _ensure_free(host: str, port: int) -> None:
 
 
 def _wait_for_port(host: str, port: int, seconds: float = 10) -> None:
-    import socket
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:

@@ -220,7 +220,7 @@ def test_candidates_are_picked_not_scanned() -> None:
     probe = fingerprint(
         story("p", "Kazatomprom signs uranium supply deal", "Nothing shared here at all.", hours=20)
     )
-    assert index._candidates(probe) == []
+    assert index._candidates_of(index._row(probe)) == []
 
 
 def test_expire_forgets_old_stories() -> None:

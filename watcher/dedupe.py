@@ -379,12 +379,6 @@ class ClusterIndex:
     def __init__(self, settings: ClusterSettings, *, next_cluster: int = 1) -> None:
         self.settings = settings
         self.next_cluster = next_cluster
-        self._clear()
-        self._undo: list[Callable[[], None]] | None = None  # inverses of changes since begin()
-        self._undo_next_cluster = next_cluster
-        self._undo_words = 0
-
-    def _clear(self) -> None:
         self._ids = _StoryIds()
         self._published = array("d")
         self._cluster = array("q")  # cluster on insertion; `_merged` leads to the current one
@@ -405,6 +399,9 @@ class ClusterIndex:
         self._postings: list[array[int] | int | None] = []
         self._keyed = _SlotTable()  # hash of link, guid or title -> slots
         self._merged: dict[int, int] = {}  # cluster -> the cluster it was merged into
+        self._undo: list[Callable[[], None]] | None = None  # inverses of changes since begin()
+        self._undo_next_cluster = next_cluster
+        self._undo_words = 0
 
     # -- tentative changes: a batch whose writes to the store may yet fail --------------------
 
@@ -500,14 +497,8 @@ class ClusterIndex:
 
     # -- candidates and scores -----------------------------------------------------------------
 
-    def _candidates(self, fp: Fingerprint) -> list[int]:
-        """Slots worth scoring against `fp` (which is not added)."""
-        known = [k in self._vocab for k in fp.term_keys]
-        keys, weights = compress(fp.term_keys, known), compress(fp.term_weights, known)
-        probe = replace(fp, term_keys=tuple(keys), term_weights=array("H", weights), title_keys=())
-        return self._candidates_of(self._row(probe, number=False))
-
     def _candidates_of(self, row: _Row) -> list[int]:
+        """Slots worth scoring against a new story."""
         hits: Counter[int] = Counter()
         limit = self.settings.max_postings
         postings, single = self._postings, []
@@ -584,24 +575,24 @@ class ClusterIndex:
 
     # -- rows and slots ------------------------------------------------------------------------
 
-    def _row(self, fp: Fingerprint, *, number: bool = True) -> _Row:
-        """A fingerprint as the window keeps it; `number` gives its new terms ids."""
+    def _row(self, fp: Fingerprint) -> _Row:
+        """A fingerprint as the window keeps it, its new terms given ids."""
         title_terms = len(fp.title_keys)
         assert fp.term_keys[:title_terms] == fp.title_keys, "title terms come first"
         link, guid = hash(fp.link) if fp.link else 0, hash(fp.guid) if fp.guid else 0
         return self._made_row(
             fp.id, fp.published, link, guid, fp.title, fp.lead, fp.term_keys, fp.term_weights,
-            title_terms, (fp.title_specific, fp.lead_specific), number=number,
+            title_terms, (fp.title_specific, fp.lead_specific),
         )  # fmt: skip
 
     def _made_row(
         self, id: str, published: float, link: int, guid: int, title: str, lead: str,
         keys: tuple[str, ...], weights: array[int], title_terms: int,
-        specific_words: tuple[int, int], *, number: bool = True,
+        specific_words: tuple[int, int],
     ) -> _Row:  # fmt: skip
         vocab = self._vocab
         found: list[Any] = list(map(vocab.get, keys))  # in C, as below
-        if number and None in found:
+        if None in found:
             new = list(compress(keys, map(is_, found, repeat(None))))
             vocab.update(zip(new, count(len(self._words))))
             self._words += new
