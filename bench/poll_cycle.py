@@ -25,7 +25,6 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +59,7 @@ def self_cpu() -> float:
 
 async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict[str, object]]:
     from watcher.alerts.routing import router
-    from watcher.cli.service import tune_gc
+    from watcher.cli.service import parse_pool, start_pool, tune_gc
     from watcher.config import PollSettings, Subscriber, default_rules
     from watcher.dedupe import ClusterSettings
     from watcher.fetch import Fetcher
@@ -76,7 +75,8 @@ async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict
              for i, u in enumerate(urls)]  # fmt: skip
     store.sync_feeds(feeds)
     fetcher = Fetcher(settings)
-    pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
+    pool = parse_pool(2)
+    start_pool(pool, 2)  # as `watcher run` does on start: workers up, word list loaded
     rules = LiveRules(default_rules())
     subscriber = Subscriber(name="bench", webhook="http://127.0.0.1:9/")
     from datetime import UTC, datetime

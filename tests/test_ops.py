@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -229,13 +230,17 @@ def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(
         assert running.proc.wait(timeout=10) == 0
 
 
-def test_parse_workers_exit_when_the_service_is_killed(server: FeedServer, tmp_path: Path) -> None:
+def test_parse_workers_start_with_the_service_below_its_priority_and_exit_when_it_is_killed(
+    server: FeedServer, tmp_path: Path
+) -> None:
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
     config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml")))
     with service(config) as running:
         running.wait_for("poll")
         workers = children(running.proc.pid)
-        assert workers, "the parse pool has started"
+        own = os.getpriority(os.PRIO_PROCESS, running.proc.pid)
+        lower = [pid for pid in workers if os.getpriority(os.PRIO_PROCESS, pid) > own]
+        assert len(lower) == os.cpu_count(), f"one parse worker per core, niced: {workers}"
         running.proc.kill()  # SIGKILL: no shutdown of the pool
         running.proc.wait()
         deadline = time.monotonic() + 10

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -21,6 +22,7 @@ from watcher.alerts.routing import router
 from watcher.alerts.sender import Sender
 from watcher.cli.common import EXIT_FAILED, utc_now, when
 from watcher.config import Config, load_config, parse_listen
+from watcher.dedupe import term_weight
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
 from watcher.logs import event
@@ -85,7 +87,8 @@ async def _run_service(config: Config, listen: tuple[str, int]) -> int:
     requeued = store.requeue_sending()
     if requeued:
         event(log, logging.WARNING, "alerts left sending by a crash are sent again", count=requeued)
-    with _parse_pool() as pool:
+    with parse_pool() as pool:
+        start_pool(pool)
         pipeline = build_pipeline(config, store, fetcher, pool)
         sender = build_sender(config, store, fetcher, pipeline.rules)
         service = Service(config, pipeline, store, clock=utc_now, sender=sender, listen=listen)
@@ -132,7 +135,7 @@ async def _poll_once(config: Config, *, force: bool) -> list[PollOutcome]:
     try:
         store.sync_feeds(config.feeds)
         store.requeue_sending()
-        with _parse_pool() as pool:
+        with parse_pool() as pool:
             pipeline = build_pipeline(config, store, fetcher, pool)
             outcomes = await pipeline.run_cycle(config.feeds, force=force)
         await build_sender(config, store, fetcher, pipeline.rules).deliver_due(limit=10_000)
@@ -193,10 +196,38 @@ def print_alert(message: Message, alert: Alert) -> None:
         print(f"      {line}", flush=True)
 
 
-def _parse_pool() -> ProcessPoolExecutor:
+WORKERS = os.cpu_count() or 1  # parse workers: one per core
+WORKER_NICE = 10  # they yield a core to the event loop, which fetches, clusters and alerts
+
+
+def parse_pool(workers: int = WORKERS) -> ProcessPoolExecutor:
     """Parsing is CPU-bound: a process pool keeps it off the event loop, on every core."""
     spawn = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(mp_context=spawn, initializer=exit_with_parent)
+    return ProcessPoolExecutor(workers, mp_context=spawn, initializer=start_worker)
+
+
+def start_pool(pool: ProcessPoolExecutor, workers: int = WORKERS) -> None:
+    """Start the pool's `workers` now, with the service, not on the first poll: returns once
+    each has run a task, so each has finished `start_worker`."""
+    ready: set[int] = set()
+    for _ in range(100):  # a task holds its worker for a while, so the others take the rest
+        ready.update(pool.map(_worker_pid, [0.02] * workers))
+        if len(ready) == workers:
+            return
+    raise RuntimeError(f"{workers - len(ready)} of {workers} parse workers did not start")
+
+
+def _worker_pid(hold: float) -> int:
+    time.sleep(hold)
+    return os.getpid()
+
+
+def start_worker() -> None:
+    """In a pool worker: run below the event loop's priority, exit with the service, and load
+    the word list every fingerprint needs."""
+    os.nice(WORKER_NICE)
+    exit_with_parent()
+    term_weight("news")  # loads wordfreq's list: about 0.3 s, paid here rather than in a poll
 
 
 def exit_with_parent() -> None:
