@@ -7,18 +7,24 @@ import base64
 import gzip
 import resource
 import time
+from concurrent.futures import Executor
 from datetime import timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
-from tests.conftest import FakeClock
+from tests.conftest import ROOT, FakeClock
 from tests.feedserver import FeedServer, fixture_bytes, send
+from watcher.cli.service import parse_pool
 from watcher.config import PollSettings
 from watcher.fetch import Fetcher
+from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, PollOutcome
 from watcher.pipeline import Pipeline
+from watcher.rules.live import LiveRules
 from watcher.store import Store
 
 SETTINGS = PollSettings(connect_timeout=2, read_timeout=2, total_timeout=3, max_bytes=1024 * 1024)
@@ -38,12 +44,19 @@ class Harness:
         self.store.sync_feeds([feed])
         return feed
 
-    def poll(self, *feeds: FeedConfig, force: bool = False) -> list[PollOutcome]:
+    def poll(
+        self,
+        *feeds: FeedConfig,
+        force: bool = False,
+        executor: Executor | None = None,
+        rules: LiveRules | None = None,
+    ) -> list[PollOutcome]:
         async def go() -> list[PollOutcome]:
             fetcher = Fetcher(self.settings)
             pipeline = Pipeline(
-                store=self.store, fetcher=fetcher, settings=self.settings, clock=self.clock
-            )
+                store=self.store, fetcher=fetcher, settings=self.settings, clock=self.clock,
+                parse_executor=executor, rules=rules,
+            )  # fmt: skip
             try:
                 return await pipeline.run_cycle(feeds, force=force)
             finally:
@@ -372,3 +385,54 @@ def test_restart_keeps_all_state(server: FeedServer, tmp_path: Path, clock: Fake
     assert second.store.feed_state("Wire").etag == etag
     (outcome,) = second.poll(feed)
     assert outcome.status == "not_modified" and second.store.count_stories() == 2
+
+
+def test_the_parse_pool_changes_nothing_that_is_stored(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Stories parsed, fingerprinted and matched in the pool are stored, clustered and
+    matched as those the event loop handles itself: over three feeds of reprints, a
+    duplicate guid and a later poll that finds one new story among the known ones."""
+    stories = read_stories(ROOT / "tests" / "fixtures" / "stories.jsonl")
+    items = [
+        f"<item><title>{escape(s.title)}</title><link>{escape(s.link)}</link>"
+        f"<guid>{s.id}</guid><pubDate>{format_datetime(s.published)}</pubDate>"
+        f"<description>{escape(s.summary)}</description></item>"
+        for s in stories
+    ]
+    bodies = {n: _rss(items[n::3]) for n in range(3)}
+    bodies[0] = _rss([*items[0::3], items[0].replace("</title>", " (corrected)</title>")])
+    for n in range(3):
+        server.feed(f"/{n}.xml", lambda n=n: bodies[n])
+    rules = LiveRules(ROOT / "rules")
+    in_loop, pooled = Harness(tmp_path / "loop.db", clock), Harness(tmp_path / "pool.db", clock)
+    with parse_pool(1) as pool:
+        for run, executor in ((in_loop, None), (pooled, pool)):
+            feeds = [run.feed(f"feed{n}", server.url(f"/{n}.xml")) for n in range(3)]
+            for feed in feeds:  # one at a time: cluster numbers follow the order of polls
+                run.poll(feed, executor=executor, rules=rules)
+            bodies[1] = _rss([items[4].replace("</title>", " again</title>").replace(
+                f"<guid>{stories[4].id}</guid>", "<guid>later</guid>"), *items[1::3]])  # fmt: skip
+            (later,) = run.poll(feeds[1], executor=executor, rules=rules)
+            assert len(later.new_stories) == 1
+            bodies[1] = _rss(items[1::3])
+    assert _stored(pooled.store) == _stored(in_loop.store)
+    stored, matched = _stored(in_loop.store)
+    assert len(stored) == len(stories) + 1 and matched  # the duplicate guid stored once
+    assert len({row[1] for row in stored}) < len(stored)  # some stories share a cluster
+
+
+def _rss(items: list[str]) -> bytes:
+    channel = "<title>Pool</title><link>https://pool.test/</link>"
+    return f'<rss version="2.0"><channel>{channel}{"".join(items)}</channel></rss>'.encode()
+
+
+def _stored(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    stories = store.db.execute(
+        "SELECT id, cluster_id, cluster_level, cluster_match, cluster_reason, title "
+        "FROM stories ORDER BY id"
+    ).fetchall()
+    matches = store.db.execute(
+        "SELECT cluster_id, rule, story_id, terms FROM matches ORDER BY cluster_id, rule"
+    ).fetchall()
+    return stories, matches

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from watcher.config import PollSettings
 from watcher.dedupe import (
@@ -242,7 +243,7 @@ class Pipeline:
                 feed=feed.name, url=result.url, status=result.kind, http_status=result.status
             )
         try:
-            parsed = await self._parse(feed, result, now)
+            parsed, prepared = await self._parse(feed, result, now)
         except ParseError as exc:
             next_poll = self._retry_at(feed, state, now, None)
             failed = _failed(
@@ -263,8 +264,9 @@ class Pipeline:
             )  # fmt: skip
         polled = replace(polled, warning=parsed.warning)
         new = self.store.unknown_stories(parsed.stories)
-        prints, premade = await self._prepare(new)
         if new:
+            prints = [prepared.prints[s.id] for s in new] if prepared else None
+            premade = prepared.matches if prepared else None
             quiet = _backlog(feed, state, new, now)
             clustered, matches = self.settle(new, quiet, prints, polled=polled, premade=premade)
         else:
@@ -351,33 +353,41 @@ class Pipeline:
             ]  # fmt: skip
         return found
 
-    async def _prepare(
-        self, stories: Sequence[Story]
-    ) -> tuple[list[Fingerprint] | None, PoolMatches | None]:
-        """New stories' fingerprints and rule matches, made in the parse pool (the costly work
-        that needs neither the window nor the store), so both cores share it."""
-        if self.parse_executor is None or not stories:
-            return None, None
-        rules = (self.rules.folder, self.rules.version) if self.rules is not None else None
-        work = functools.partial(prepare, list(stories), rules)
-        return await asyncio.get_running_loop().run_in_executor(self.parse_executor, work)
-
-    async def _parse(self, feed: FeedConfig, result: FetchResult, now: datetime) -> ParsedFeed:
+    async def _parse(
+        self, feed: FeedConfig, result: FetchResult, now: datetime
+    ) -> tuple[ParsedFeed, Prepared | None]:
+        """The feed's stories; with a parse pool, also their fingerprints and rule matches,
+        made there in the same task (the costly work that needs neither the window nor the
+        store, so both cores share it). Every story is prepared, stored or not: one round
+        trip costs the event loop less than a second one for only the new stories would."""
         work = functools.partial(
             parse_feed, result.body, feed=feed.name, fetched_at=now,
             content_type=result.content_type, source=feed.source,
         )  # fmt: skip
         if self.parse_executor is None:
-            return work()
-        return await asyncio.get_running_loop().run_in_executor(self.parse_executor, work)
+            return work(), None
+        rules = (self.rules.folder, self.rules.version) if self.rules is not None else None
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.parse_executor, prepare, work, rules)
+
+
+class Prepared(NamedTuple):
+    """What the parse pool makes of a feed's stories besides parsing them, by story id."""
+
+    prints: dict[str, Fingerprint]
+    matches: PoolMatches | None
 
 
 def prepare(
-    stories: Sequence[Story], rules: tuple[Path, str] | None
-) -> tuple[list[Fingerprint], PoolMatches | None]:
-    """In the parse pool: the stories' fingerprints and, given the rules folder and the
-    version in force, their rule matches."""
-    return fingerprints(stories), match_in_pool(stories, *rules) if rules else None
+    parse: Callable[[], ParsedFeed], rules: tuple[Path, str] | None
+) -> tuple[ParsedFeed, Prepared]:
+    """In the parse pool: the parsed feed, its stories' fingerprints and, given the rules
+    folder and the version in force, their rule matches."""
+    parsed = parse()
+    stories = parsed.stories
+    prints = {s.id: fp for s, fp in zip(stories, fingerprints(stories), strict=True)}
+    matches = match_in_pool(stories, *rules) if rules else None
+    return parsed, Prepared(prints, matches)
 
 
 def _backlog(
