@@ -175,6 +175,19 @@ def test_the_window_decides_pairs_as_compare_does_without_wordfreq(
     assert term_weight.cache_info().misses == 0  # the window never asked wordfreq
 
 
+def test_a_pair_is_scored_in_full_when_a_shared_term_was_counted_only_in_part() -> None:
+    """A story is scored in full against the window unless its shared specific terms were
+    all counted: a long posting list is scanned only from its newest `max_postings` slots."""
+    a, _, _ = next(p.values for p in PAIRS if p.id == "same-event-rewrite")
+    b = story("b", "Kazatomprom and Cameco sign uranium deal", hours=3)  # 3 specific terms
+    index = ClusterIndex(replace(SETTINGS, max_postings=2))
+    first = index.add(a)
+    for n, topic in enumerate(("price report", "market wrap", "weekly digest")):
+        assert index.add(story(f"f{n}", f"Uranium {topic}", hours=1 + n / 10)).level is None
+    second = index.add(b)  # a is counted for Kazatomprom and Cameco, but not for uranium
+    assert (second.level, second.cluster) == ("same-event", first.cluster), second.reason
+
+
 def test_thresholds_come_from_settings() -> None:
     a, b, _ = next(p.values for p in PAIRS if p.id == "same-event-rewrite")
     assert (
@@ -225,7 +238,7 @@ def test_candidates_are_picked_not_scanned() -> None:
     probe = fingerprint(
         story("p", "Kazatomprom signs uranium supply deal", "Nothing shared here at all.", hours=20)
     )
-    assert index._candidates_of(index._row(probe)) == []
+    assert index._candidates_of(index._row(probe))[0] == []
 
 
 def test_expire_forgets_old_stories() -> None:

@@ -450,11 +450,12 @@ class ClusterIndex:
         best: tuple[int, float, int, PairScore] | None = None
         linked: set[int] = set()
         probe: Fingerprint | None = None
-        candidates = self._candidates_of(row)
+        candidates, specific, counted_from = self._candidates_of(row)
         terms = dict(zip(row.ids, row.weights, strict=True)) if candidates else {}
-        total = sum(row.weights)
+        total, least = sum(row.weights), self.settings.same_event_terms
         for slot in candidates:
-            if not self._could_link(row, terms, total, slot):
+            shares = slot < counted_from or specific[slot] >= least  # may be the same event
+            if not self._could_link(row, terms, total, slot, shares):
                 continue
             probe = probe or replace(fp, link=_stand_in(row.link), guid=_stand_in(row.guid))
             score = compare(probe, self._print_at(slot), self.settings)
@@ -505,10 +506,12 @@ class ClusterIndex:
 
     # -- candidates and scores -----------------------------------------------------------------
 
-    def _candidates_of(self, row: _Row) -> list[int]:
-        """Slots worth scoring against a new story."""
+    def _candidates_of(self, row: _Row) -> tuple[list[int], Counter[int], int]:
+        """Slots worth scoring against a new story; how many specific terms each slot shares
+        with it; and the oldest slot from which those counts are whole (a long posting list
+        is scanned only from its newest `max_postings` slots)."""
         hits: Counter[int] = Counter()
-        limit = self.settings.max_postings
+        limit, counted_from = self.settings.max_postings, 0
         postings, single = self._postings, []
         for term in row.specific:
             slots = postings[term]
@@ -516,6 +519,8 @@ class ClusterIndex:
                 single.append(slots)
             elif slots is not None:
                 hits.update(slots[-limit:])  # counted in C: no Python call per posting
+                if len(slots) > limit:  # slots in ascending order: older ones were not seen
+                    counted_from = max(counted_from, slots[-limit])
         hits.update(single)
         needed = self._hits_needed(row)
         found = set(compress(hits.keys(), map(partial(le, needed), hits.values())))  # in C
@@ -526,7 +531,7 @@ class ClusterIndex:
         return sorted(
             slot for slot in found if published[slot] >= oldest
             or (row.link and link[slot] == row.link) or (row.guid and guid[slot] == row.guid)
-        )  # fmt: skip
+        ), hits, counted_from  # fmt: skip
 
     def _hits_needed(self, row: _Row) -> int:
         """Shared specific terms that make a candidate: the same-event minimum (at most 3),
@@ -534,9 +539,13 @@ class ClusterIndex:
         short = len(row.lead) < MIN_LEAD or len(row.specific) < SHORT_TERMS
         return 2 if short else max(2, min(3, self.settings.same_event_terms))
 
-    def _could_link(self, a: _Row, a_terms: dict[int, int], a_total: int, slot: int) -> bool:
+    def _could_link(
+        self, a: _Row, a_terms: dict[int, int], a_total: int, slot: int, shares: bool = True
+    ) -> bool:
         """The conditions of `_decide` without the name-swap veto, computed cheaply from the
         columns, for a new story (its terms by id, and their summed weight) and a slot.
+        Without `shares`, the pair is known to share too few specific terms to be the same
+        event, and only the exact and reprint conditions are checked.
 
         Every pair `compare` would link passes; most pairs that share a few words fail here
         without building a score. Weights are in hundredths, sums exact.
@@ -554,6 +563,8 @@ class ClusterIndex:
                 return True
         elif fuzz.ratio(a.title, text[:title_len], score_cutoff=s.reprint_title):
             return True
+        if not shares:
+            return False
         start, end = self._terms_at[slot], self._terms_at[slot + 1]
         b_weights = self._term_weights[start:end]
         b_terms = dict(zip(self._term_ids[start:end], b_weights, strict=True))
