@@ -229,9 +229,10 @@ def table(server: str, rows: list[Row], e2e: dict[str, float]) -> str:
         f"Feeds served by {server} on 127.0.1.1-100 (ETag and Last-Modified; a second port "
         "with validators off). The latency proxy delays every chunk 50 ms each way and a new "
         "connection's handshake 100 ms. watcher: concurrency 100, 2 per host, parsing in a "
-        "process pool of 2; clustering, the shipped rules and the alert outbox included. CPU "
-        "counts the parse workers; peak RSS is the main process. Ratios compare feeds/s in "
-        "the same network and cycle.",
+        "process pool of 2, started before the first cycle as `watcher run` starts it (its "
+        "workers' start, about 1 CPU-s each, is not in any cycle); clustering, the shipped "
+        "rules and the alert outbox included. CPU counts the parse workers; peak RSS is the "
+        "main process. Ratios compare feeds/s in the same network and cycle.",
         "",
         "| network | cycle | tool | feeds | feeds/s | CPU s per 1,000 feeds | peak RSS MB | "
         "watcher ÷ naive | watcher ÷ rss2email | notes |",

@@ -6,7 +6,8 @@ cycle: feeds, seconds, CPU seconds (this process and its parse workers), outcome
 the end the peak RSS of this process and of its largest worker.
 
 - watcher: the real pipeline (fetch with one httpx client over aiohttp, parse in a process
-  pool over both cores, store, cluster, match the shipped rules, write alerts), every feed
+  pool over both cores, started before the first cycle as `watcher run` starts it, store,
+  cluster, match the shipped rules, write alerts), every feed
   polled at once as the scheduler of `watcher run` would, each outcome dropped once counted
   as the service does; concurrency 100 and 2 per host.
 - naive: the loop users write: `feedparser.parse(url, etag=..., modified=...)` one feed after
