@@ -83,7 +83,6 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._savepoints = 0
         with _translated(f"opening {self.path}"):
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,30 +102,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One transaction around several writes; each method's own becomes a savepoint."""
+        """One transaction around several writes, all undone by an error that leaves the block.
+        The methods called within make no savepoints of their own (a savepoint copies every
+        page it changes), so an error caught within would keep a failed method's writes."""
         with _translated("committing"), self._atomic():
             yield
 
     @contextmanager
     def _atomic(self) -> Iterator[None]:
-        """sqlite-utils' atomic(), nested ones named by a counter: it draws each savepoint's
-        name from os.urandom, 0.2 ms a call here, twice per poll."""
-        conn = self.db.conn
-        if not conn.in_transaction:
-            with self.db.atomic():
-                yield
-            return
-        self._savepoints += 1
-        name = f"watcher_{self._savepoints}"
-        conn.execute(f"SAVEPOINT {name}")
-        try:
+        """A transaction, or within one, nothing: an error undoes the enclosing one, since no
+        method of the store catches one from another."""
+        if self.db.conn.in_transaction:
             yield
-        except BaseException:
-            if conn.in_transaction:  # an error may have ended the whole transaction
-                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                conn.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        conn.execute(f"RELEASE SAVEPOINT {name}")
+            return
+        with self.db.atomic():
+            yield
 
     @property
     def schema_version(self) -> int:
