@@ -161,7 +161,7 @@ def _term(raw: str) -> tuple[str, int] | None:
 
 class Fingerprint(NamedTuple):
     """What clustering needs of a story. A tuple: made in the parse pool and pickled to the
-    event loop, 35 of them cost 190 us to unpickle where a frozen dataclass cost 370."""
+    event loop, a feed's 35 unpickle in about 190 us, where frozen dataclasses took 370-400."""
 
     id: str
     link: str
