@@ -418,7 +418,8 @@ def test_the_parse_pool_changes_nothing_that_is_stored(
             bodies[1] = _rss(items[1::3])
     assert _stored(pooled.store) == _stored(in_loop.store)
     stored, matched = _stored(in_loop.store)
-    assert len(stored) == len(stories) + 1 and matched  # the duplicate guid stored once
+    assert len(stored) == len(stories) + 1 and matched  # the duplicate guid stored once,
+    assert sum(row[5].endswith(" (corrected)") for row in stored) == 1  # as its last version
     assert len({row[1] for row in stored}) < len(stored)  # some stories share a cluster
 
 

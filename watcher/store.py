@@ -195,7 +195,7 @@ class Store:
         return new
 
     def unknown_stories(self, stories: Iterable[Story]) -> list[Story]:
-        """The stories not stored yet, the first of each id."""
+        """The stories not stored yet, one per id: the last given, in the first one's place."""
         with _translated("reading which stories are stored"):
             return self._unknown(stories)
 
