@@ -38,6 +38,26 @@ def test_canonical_url(raw: str, canonical: str) -> None:
     assert canonical_url(raw) == canonical
 
 
+def test_plain_urls_are_made_canonical_as_urlsplit_makes_them() -> None:
+    """Most links skip urlsplit; any URL, odd characters included, comes out the same."""
+    rng = random.Random(1)
+    hosts = ["e.com", "www.news.test", "E.com", "e.com:80", "u@e.com", "[::1]", "é.com", ""]
+    usual = ["/a", "/B-2", "?id=7", "&utm_source=x", "&fbclid=1", "#top", "/", "?", "&", "//"]
+    odd = [*"Z09.-_/?#&=:@[]%+~ \t\r\n\x00\x7f;,é!$'()*"]
+    urls = [
+        rng.choice(["http://", "https://", "Https://", "http:/", " https://", ""])
+        + rng.choice(hosts)
+        + "".join(rng.choices(usual, k=rng.randint(0, 6)))
+        + "".join(rng.choices(odd, k=rng.choice([0, 0, 1, 3])))
+        + "".join(rng.choices(usual, k=rng.randint(0, 3)))
+        for _ in range(50_000)
+    ]
+    plain = [u for u in urls if normalise._PLAIN_URL.fullmatch(u.strip())]
+    assert len(plain) > 3_000  # the fast path is taken, and checked, often
+    for url in urls:
+        assert canonical_url(url) == normalise._split_canonical(url.strip()), url
+
+
 @pytest.mark.parametrize(
     ("html", "text"),
     [

@@ -31,6 +31,23 @@ FUTURE_SLACK = timedelta(minutes=5)
 def canonical_url(url: str) -> str:
     """Lower-case scheme and host, no fragment, default port or tracking parameters."""
     url = url.strip()
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is None:
+        return _split_canonical(url)
+    scheme, host, path, query = plain.groups()
+    query = _kept_query(query or "")
+    return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
+
+
+# What most feed links look like, taken apart without urlsplit (4x faster): a lower-case
+# http(s) scheme and host, no port, user or brackets, nothing urlsplit strips or that would
+# make the path or query other than what follows. `_split_canonical` takes any other URL.
+_PLAIN_URL = re.compile(
+    r"(https?)://([a-z0-9.-]+)(/[^?#\s\x00-\x1f]*)?(?:\?([^#\s\x00-\x1f]*))?(?:#.*)?", re.DOTALL
+)
+
+
+def _split_canonical(url: str) -> str:
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -42,8 +59,12 @@ def canonical_url(url: str) -> str:
         host = f"{host}:{port}"
     if parts.username:
         host = f"{parts.username}@{host}"
-    query = "&".join(p for p in parts.query.split("&") if p and not _is_tracking(p))
+    query = _kept_query(parts.query)
     return urlunsplit((scheme, host, parts.path or ("/" if host else ""), query, ""))
+
+
+def _kept_query(query: str) -> str:
+    return "&".join(p for p in query.split("&") if p and not _is_tracking(p))
 
 
 def _is_tracking(param: str) -> bool:
