@@ -186,18 +186,19 @@ def fingerprint(story: Story) -> Fingerprint:
     title_words = _WORD.findall(title)
     title_terms = _terms_of(title_words)
     terms = _terms_of(_WORD.findall(lead[:TERM_TEXT_CHARS]), dict(title_terms))  # title's first
+    lower_title, lower_lead = title.lower(), lead[:LEAD_CHARS].lower()
     return Fingerprint(
         id=story.id,
         link=story.link,
         guid=story.guid,
         published=story.published.timestamp(),
-        title=title.lower(),
-        lead=lead[:LEAD_CHARS].lower(),
+        title=lower_title,
+        lead=lower_lead,
         term_keys=tuple(terms),
         term_weights=array("H", terms.values()),
         title_keys=tuple(title_terms),
-        title_specific=_specific_words(title.lower(), title_words if title.isascii() else None),
-        lead_specific=_specific_words(lead[:LEAD_CHARS].lower()),
+        title_specific=_specific_words(lower_title, title_words if title.isascii() else None),
+        lead_specific=_specific_words(lower_lead),
     )
 
 
@@ -623,8 +624,7 @@ class ClusterIndex:
         ids = array("I", found)
         return _Row(
             id=id, published=published, link=link, guid=guid, title=title, lead=lead,
-            keys=keys, weights=weights, title_terms=title_terms, specific_words=specific_words,
-            ids=ids,
+            weights=weights, title_terms=title_terms, specific_words=specific_words, ids=ids,
             specific=list(compress(ids, map(partial(le, SPECIFIC_HUNDREDTHS), weights))),  # in C
         )  # fmt: skip
 
@@ -711,7 +711,6 @@ class _Row:
     guid: int
     title: str
     lead: str
-    keys: tuple[str, ...]
     weights: array[int]
     title_terms: int
     specific_words: tuple[int, int]  # title's and lead's: see `_specific_words`
