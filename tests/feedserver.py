@@ -155,3 +155,10 @@ def send(
 
 def fixture_bytes(name: str) -> bytes:
     return (Path(__file__).parent / "fixtures" / name).read_bytes()
+
+
+def rss(items: list[str], encoding: str = "utf-8", declared: str | None = None) -> bytes:
+    """An RSS 2.0 feed of `items` (XML), in `encoding`, declaring `declared` or `encoding`."""
+    head = f'<?xml version="1.0" encoding="{declared or encoding}"?>\n'
+    body = '<rss version="2.0"><channel><title>Drill</title><link>https://drill.test/</link>'
+    return (head + body + "".join(items) + "</channel></rss>").encode(encoding, "replace")

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FakeClock
-from tests.feedserver import FeedServer, fixture_bytes, send
+from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.config import PollSettings
 from watcher.fetch import Fetcher
 from watcher.models import FeedConfig, PollOutcome
@@ -38,12 +38,6 @@ pytestmark = pytest.mark.drill
 
 SOAK_SECONDS = float(os.environ.get("WATCHER_SOAK_SECONDS", "120"))
 KILL_EVERY = float(os.environ.get("WATCHER_SOAK_KILL_EVERY", "20"))
-
-
-def rss(items: list[str], encoding: str = "utf-8", declared: str | None = None) -> bytes:
-    head = f'<?xml version="1.0" encoding="{declared or encoding}"?>\n'
-    body = '<rss version="2.0"><channel><title>Drill</title><link>https://drill.test/</link>'
-    return (head + body + "".join(items) + "</channel></rss>").encode(encoding, "replace")
 
 
 def item(n: int, title: str | None = None, guid: str | None = None, date: str | None = "") -> str:

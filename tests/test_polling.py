@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from tests.conftest import ROOT, FakeClock
-from tests.feedserver import FeedServer, fixture_bytes, send
+from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.cli.service import parse_pool
 from watcher.config import PollSettings
 from watcher.fetch import Fetcher
@@ -400,8 +400,8 @@ def test_the_parse_pool_changes_nothing_that_is_stored(
         f"<description>{escape(s.summary)}</description></item>"
         for s in stories
     ]
-    bodies = {n: _rss(items[n::3]) for n in range(3)}
-    bodies[0] = _rss([*items[0::3], items[0].replace("</title>", " (corrected)</title>")])
+    bodies = {n: rss(items[n::3]) for n in range(3)}
+    bodies[0] = rss([*items[0::3], items[0].replace("</title>", " (corrected)</title>")])
     for n in range(3):
         server.feed(f"/{n}.xml", lambda n=n: bodies[n])
     rules = LiveRules(ROOT / "rules")
@@ -411,21 +411,16 @@ def test_the_parse_pool_changes_nothing_that_is_stored(
             feeds = [run.feed(f"feed{n}", server.url(f"/{n}.xml")) for n in range(3)]
             for feed in feeds:  # one at a time: cluster numbers follow the order of polls
                 run.poll(feed, executor=executor, rules=rules)
-            bodies[1] = _rss([items[4].replace("</title>", " again</title>").replace(
+            bodies[1] = rss([items[4].replace("</title>", " again</title>").replace(
                 f"<guid>{stories[4].id}</guid>", "<guid>later</guid>"), *items[1::3]])  # fmt: skip
             (later,) = run.poll(feeds[1], executor=executor, rules=rules)
             assert len(later.new_stories) == 1
-            bodies[1] = _rss(items[1::3])
+            bodies[1] = rss(items[1::3])
     assert _stored(pooled.store) == _stored(in_loop.store)
     stored, matched = _stored(in_loop.store)
     assert len(stored) == len(stories) + 1 and matched  # the duplicate guid stored once,
     assert sum(row[5].endswith(" (corrected)") for row in stored) == 1  # as its last version
     assert len({row[1] for row in stored}) < len(stored)  # some stories share a cluster
-
-
-def _rss(items: list[str]) -> bytes:
-    channel = "<title>Pool</title><link>https://pool.test/</link>"
-    return f'<rss version="2.0"><channel>{channel}{"".join(items)}</channel></rss>'.encode()
 
 
 def _stored(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
