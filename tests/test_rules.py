@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -582,15 +583,18 @@ def test_matches_made_in_the_parse_pool_equal_the_services() -> None:
     from watcher.jsonl import read_stories
     from watcher.rules.live import PoolMatches, match_in_pool
 
-    stories = read_stories(ROOT / "tests" / "fixtures" / "stories.jsonl")
+    fixtures = read_stories(ROOT / "tests" / "fixtures" / "stories.jsonl")
+    unwatched = replace(fixtures[0], id="unwatched", title="Rain all week", summary="Cold too.")
+    stories = [*fixtures, unwatched]
     live = LiveRules(ROOT / "rules")
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
         pooled = pool.submit(match_in_pool, stories, ROOT / "rules", live.version).result()
         other = pool.submit(match_in_pool, stories, ROOT / "rules", "another").result()
-    expected = {s.id: live.matcher.match(s.title, s.summary, s.source) for s in stories}
+    everything = {s.id: live.matcher.match(s.title, s.summary, s.source) for s in stories}
+    expected = {key: found for key, found in everything.items() if found.rules}
     assert pooled == PoolMatches(live.version, expected)
-    assert sum(bool(m.rules) for m in expected.values()) >= 3
+    assert len(expected) >= 3 and "unwatched" not in expected  # it matched no rule
     assert other is None
 
 
@@ -617,6 +621,9 @@ def test_pool_matches_count_only_when_made_against_the_rule_set_in_force(tmp_pat
     stale = pipeline.match_rules(placed, PoolMatches("an older version", made))
     assert [(m.rule, m.cluster) for m in current] == [("made-in-pool", 7)]
     assert [(m.rule, m.cluster) for m in stale] == [("r", 7)]
+    # a story the pool left out matched no rule there: the service does not match it again
+    assert pipeline.match_rules(placed, PoolMatches(live.version, {})) == []
+    assert [m.rule for m in pipeline.match_rules(placed, None)] == ["r"]
 
 
 def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) -> None:

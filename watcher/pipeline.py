@@ -336,12 +336,15 @@ class Pipeline:
         if self.rules is None:
             return []
         matcher, now = self.rules.matcher, self.clock()
-        made = premade.by_story if premade and premade.version == matcher.ruleset.version else {}
+        pooled = premade is not None and premade.version == matcher.ruleset.version
+        made = premade.by_story if premade is not None and pooled else {}
         found = []
         for item in clustered:
             story = item.story
             result = made.get(story.id)
             if result is None:
+                if pooled:  # the pool matched it: no rule
+                    continue
                 result = matcher.match(story.title, story.summary, story.source)
             terms = {name: list(found) for name, found in result.terms.items() if found}
             found += [

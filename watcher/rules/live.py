@@ -98,7 +98,9 @@ class LiveRules:
 
 
 class PoolMatches(NamedTuple):
-    """Stories' matches made in a pool worker, against the rule set of `version`."""
+    """Stories' matches made in a pool worker, against the rule set of `version`: only the
+    stories that matched a rule are listed, every other one matched none (most stories match
+    no rule, and their empty results cost more to pickle than all the others)."""
 
     version: str
     by_story: dict[str, StoryMatch]
@@ -136,6 +138,5 @@ def match_in_pool(stories: Sequence[Story], folder: Path, version: str) -> PoolM
     matcher = _POOL_MATCHER.get(folder, version)
     if matcher is None:
         return None
-    return PoolMatches(
-        version, {s.id: matcher.match(s.title, s.summary, s.source) for s in stories}
-    )
+    found = {s.id: matcher.match(s.title, s.summary, s.source) for s in stories}
+    return PoolMatches(version, {key: found for key, found in found.items() if found.rules})
