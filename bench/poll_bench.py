@@ -69,6 +69,10 @@ class Bench:
         memory = results.pop()
         self.generation += cycles.split(",").count("changed")
         for r in results:
+            if r["cycle"] == "expiry":  # "feeds" holds the window's stories
+                self.rows.append(Row(group, "expiry", tool, feeds, r["seconds"], r["cpu"],
+                                     memory["peak_mb"], r["note"]))  # fmt: skip
+                continue
             outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items()))
             worker = (
                 f"; largest parse worker {memory['worker_peak_mb']:.0f} MB"
@@ -103,7 +107,7 @@ def run_all() -> tuple[str, list[Row], dict[str, float]]:
         feedgen.write_feeds(bench.folder, max(SIZES))
         with servers.feed_server(bench.folder, work / "nginx") as server:
             for size in SIZES:
-                bench.child("watcher", size, servers.PORT, "cold,warm,changed", "loopback")
+                bench.child("watcher", size, servers.PORT, "cold,warm,changed,expiry", "loopback")
             bench.child("watcher", SIZES[0], servers.NO_VALIDATORS_PORT, "cold,unchanged",
                         "no validators")  # fmt: skip
             bench.child("naive", PEER_FEEDS, servers.PORT, "cold,warm,changed", "loopback")
@@ -231,14 +235,20 @@ def table(server: str, rows: list[Row], e2e: dict[str, float]) -> str:
         "connection's handshake 100 ms. watcher: concurrency 100, 2 per host, parsing in a "
         "process pool of 2, started before the first cycle as `watcher run` starts it (its "
         "workers' start, about 1 CPU-s each, is not in any cycle); clustering, the shipped "
-        "rules and the alert outbox included. CPU counts the parse workers; peak RSS is the "
-        "main process. Ratios compare feeds/s in the same network and cycle.",
+        "rules and the alert outbox included. After its cycles, each loopback run expires "
+        "the oldest tenth of its clustering window, as the service's prune does every 6 hours "
+        "(row `expiry`). CPU counts the parse workers; peak RSS is the main process, over the "
+        "whole run. Ratios compare feeds/s in the same network and cycle.",
         "",
         "| network | cycle | tool | feeds | feeds/s | CPU s per 1,000 feeds | peak RSS MB | "
         "watcher ÷ naive | watcher ÷ rss2email | notes |",
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
+        if r.cycle == "expiry":
+            lines.append(f"| {r.group} | expiry | {r.tool} | {r.feeds:,} |  |  | {r.peak_mb:.0f} "
+                         f"|  |  | {r.note} |")  # fmt: skip
+            continue
         ratios = ["", ""]
         if r.tool == "watcher":
             for i, peer in enumerate(("naive", "rss2email")):

@@ -1,9 +1,10 @@
 """One poll-benchmark run in a process of its own, so its CPU time and peak memory are its own.
 
 `python -m bench.poll_cycle watcher|naive --feeds N --port P --folder DIR --state DB
---cycles cold,warm,changed` polls every feed once per cycle and prints one JSON object per
-cycle: feeds, seconds, CPU seconds (this process and its parse workers), outcomes, and at
-the end the peak RSS of this process and of its largest worker.
+--cycles cold,warm,changed[,expiry]` polls every feed once per cycle and prints one JSON
+object per cycle: feeds, seconds, CPU seconds (this process and its parse workers), outcomes,
+and at the end the peak RSS of this process and of its largest worker. `expiry` (watcher
+only) expires the oldest tenth of the clustering window, as the service's prune does.
 
 - watcher: the real pipeline (fetch with one httpx client over aiohttp, parse in a process
   pool over both cores, started before the first cycle as `watcher run` starts it, store,
@@ -93,6 +94,9 @@ async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict
     results = []
     generation = args.generation
     for cycle in args.cycles.split(","):
+        if cycle == "expiry":
+            results.append(_expire_oldest_tenth(pipeline.clusterer, store))
+            continue
         if cycle == "changed":
             generation += 1
             _change_elsewhere(args.paths, generation)
@@ -114,6 +118,25 @@ async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict
     await fetcher.aclose()
     store.close()
     return results
+
+
+def _expire_oldest_tenth(clusterer: Any, store: Any) -> dict[str, object]:
+    """The service's prune drops stories from the window (`Clusterer.expire`, every 6 hours):
+    here the oldest tenth of it, timed, in this process, so the peak RSS includes it."""
+    from watcher.store import from_text
+
+    window = len(clusterer.index)
+    row = store.db.execute(
+        "SELECT published FROM stories ORDER BY published LIMIT 1 OFFSET ?", [window // 10]
+    ).fetchone()
+    cpu_before, started = self_cpu(), time.perf_counter()
+    removed = clusterer.index.expire(from_text(row[0]).timestamp())
+    seconds = time.perf_counter() - started
+    return {
+        "cycle": "expiry", "feeds": window, "seconds": seconds, "cpu": self_cpu() - cpu_before,
+        "outcomes": {}, "stories": 0,
+        "note": f"the window's oldest {removed:,} of {window:,} stories expired in {seconds:.1f} s",
+    }  # fmt: skip
 
 
 def _change_elsewhere(paths: list[Path], generation: int) -> None:

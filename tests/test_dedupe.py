@@ -249,6 +249,38 @@ def test_expire_forgets_old_stories() -> None:
     assert index.cluster_for("old") is None and index.cluster_for("new") is not None
 
 
+def test_expiry_leaves_the_index_a_fresh_start_would_build() -> None:
+    """Expiry compacts the window in place; what is left is what an index built from the
+    kept stories alone holds, each story restored in the cluster it ended in."""
+    rng = random.Random(3)
+    names = ["Kazatomprom", "Sojitz", "Tajikistan", "Rotterdam", "Hunan", "Cameco", "Bolivia"]
+    rare = ["".join(rng.choices("bdgklmnprstvz", k=3)).capitalize() + "ova" for _ in range(120)]
+    index, prints = ClusterIndex(SETTINGS), []
+    for i in range(400):
+        a, b, c = rng.sample(names, 3)
+        made = story(
+            f"{i:024x}" if i % 5 else f"odd-{i}",  # hex ids are packed, others kept aside
+            f"{a} {b} {c} {rare[rng.randrange(120)]} update {rng.randrange(40)}",
+            f"{a} and {b} said on day {rng.randrange(9)} that output in {c} grew again.",
+            hours=rng.uniform(0, 200),  # slots are not in order of publication
+            link=f"https://news.test/{rng.randrange(300)}",  # shared links merge clusters
+            guid=f"g-{rng.randrange(300)}" if i % 3 else None,
+        )
+        prints.append(fingerprint(made))
+        index.add_fingerprint(prints[-1])
+    assert index._merged  # clusters were merged before expiry
+    before = (T0 + timedelta(hours=100)).timestamp()
+    fresh = ClusterIndex(SETTINGS, next_cluster=index.next_cluster)
+    for fp in prints:
+        if fp.published >= before:
+            fresh.add_fingerprint(fp, index.cluster_for(fp.id))
+    assert index.expire(before) == 400 - len(fresh) > 100
+    assert _index_state(index) == _index_state(fresh)
+    for fp in prints:  # and it finds the same candidates for any story, kept or not
+        assert index._candidates_of(index._row(fp))[0] == fresh._candidates_of(fresh._row(fp))[0]
+    assert index.expire(before) == 0
+
+
 def _index_state(index: ClusterIndex) -> dict[str, object]:
     """Everything the index holds, as plain values (a slot table as its live entries)."""
 

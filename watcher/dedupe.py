@@ -497,16 +497,53 @@ class ClusterIndex:
         return None if slot is None else self.current(self._cluster[slot])
 
     def expire(self, before: float) -> int:
-        """Forget stories published before `before` (POSIX seconds); returns how many."""
+        """Forget stories published before `before` (POSIX seconds); returns how many.
+
+        The window is compacted in place, a column at a time, so it is never held twice:
+        the result is the index a fresh start would build from the stories kept, each in
+        the cluster it ended in."""
         assert self._undo is None, "no expiry within a tentative batch"
-        kept = ClusterIndex(self.settings, next_cluster=self.next_cluster)
-        for slot in range(len(self._ids)):  # one story at a time: no copy of the whole window
-            if self._published[slot] >= before:
-                cluster = self.current(self._cluster[slot])
-                kept._insert(kept._made_row(*self._stored(slot)), cluster)
-        removed = len(self) - len(kept)
-        self.__dict__.update(vars(kept))
+        keep = bytes(map(partial(le, before), self._published))  # 1: published >= before
+        removed = len(keep) - sum(keep)
+        if not removed:
+            return 0
+        moved = array("i", [-1]) * len(keep)  # slot -> its new slot, -1 when expired
+        for new, old in enumerate(compress(range(len(keep)), keep)):
+            moved[old] = new
+        self._cluster = array("q", map(self.current, self._cluster))
+        self._merged = {}
+        for name in ("_published", "_cluster", "_link", "_guid", "_title_len", "_title_terms",
+                     "_title_specific", "_lead_specific"):  # fmt: skip
+            column = getattr(self, name)
+            setattr(self, name, array(column.typecode, compress(column, keep)))
+        self._ids.move(moved)
+        self._text_at = _compact(self._text, self._text_at, keep)
+        _compact(self._term_weights, self._terms_at, keep)
+        self._terms_at = _compact(self._term_ids, self._terms_at, keep)
+        self._renumber_terms()
+        self._postings = [_moved_postings(slots, moved) for slots in self._postings]
+        self._keyed.move(moved)
         return removed
+
+    def _renumber_terms(self) -> None:
+        """Drop the terms no story holds any more; number the others in order of first use."""
+        order = dict.fromkeys(self._term_ids)  # in C: ids held, first use first
+        numbers = array("i", [-1]) * len(self._words)
+        for new, old in enumerate(order):
+            numbers[old] = new
+        term_ids, step = self._term_ids, 1 << 16
+        for start in range(0, len(term_ids), step):  # in C, a slice at a time: no second copy
+            term_ids[start : start + step] = array(
+                "I", map(numbers.__getitem__, term_ids[start : start + step])
+            )
+        words, postings = self._words, self._postings
+        for old, word in enumerate(words):
+            if numbers[old] < 0:
+                del self._vocab[word]
+            else:
+                self._vocab[word] = numbers[old]
+        self._words = [words[old] for old in order]
+        self._postings = [postings[old] for old in order]
 
     # -- candidates and scores -----------------------------------------------------------------
 
@@ -752,6 +789,13 @@ class _StoryIds:
         del self._packed[-self._WIDTH :]
         return story_id
 
+    def move(self, moved: array[int]) -> None:
+        """Renumber every slot as `moved` says, removing those it maps to -1."""
+        width, packed = self._WIDTH, self._packed
+        chunks = (packed[at : at + width] for at in range(0, len(packed), width))
+        self._packed = bytearray().join(compress(chunks, map(partial(le, 0), moved)))
+        self._other = {moved[old]: id for old, id in self._other.items() if moved[old] >= 0}
+
     def last(self, story_id: str) -> int | None:
         """The newest slot holding `story_id`."""
         packed = _packed_id(story_id)
@@ -813,6 +857,13 @@ class _SlotTable:
             i = (i + 1) & mask
         slots[i] = self._GONE
 
+    def move(self, moved: array[int]) -> None:
+        """Renumber every slot as `moved` says, removing those it maps to -1."""
+        slots = self._slots
+        for i, slot in enumerate(slots):
+            if slot >= 0:
+                slots[i] = self._GONE if moved[slot] < 0 else moved[slot]
+
     def _resize(self) -> None:
         keys, slots = self._keys, self._slots
         live = len(slots) - slots.count(self._FREE) - slots.count(self._GONE)
@@ -837,6 +888,29 @@ def _exact_keys(link: int, guid: int, title: str) -> list[int]:
 def _stand_in(hashed: int) -> str:
     """What a pair score compares for a link or guid the window keeps as a hash."""
     return f"#{hashed:x}" if hashed else ""
+
+
+def _compact(data: Any, at: array[int], keep: bytes) -> array[int]:
+    """Move the spans of the kept slots (slot i's span: `data[at[i]:at[i + 1]]`) to the
+    front of `data`, in place, and drop the rest; returns the new offsets."""
+    offsets, end = array(at.typecode, [0]), 0
+    for start, stop, kept in zip(at, at[1:], keep):  # noqa: B905 - at holds one more
+        if kept:
+            if start != end:
+                data[end : end + stop - start] = data[start:stop]
+            end += stop - start
+            offsets.append(end)
+    del data[end:]
+    return offsets
+
+
+def _moved_postings(slots: array[int] | int | None, moved: array[int]) -> array[int] | int | None:
+    """A term's postings with expired slots dropped and kept ones renumbered."""
+    if slots is None:
+        return None
+    kept = [moved[slot] for slot in ((slots,) if isinstance(slots, int) else slots)
+            if moved[slot] >= 0]  # fmt: skip
+    return None if not kept else kept[0] if len(kept) == 1 else array("i", kept)
 
 
 def cluster_batch(stories: Iterable[Story], settings: ClusterSettings) -> dict[str, str]:
