@@ -69,6 +69,13 @@ class FeedServer:
                     with outer.lock:
                         outer.in_flight -= 1
 
+            def do_CONNECT(self) -> None:  # as a proxy: records the tunnel asked for, refuses it
+                with outer.lock:
+                    outer.requests.append(
+                        Seen(f"CONNECT {self.path}", httpx.Headers(list(self.headers.items())))
+                    )
+                send(self, 403, b"no tunnels here", "text/plain")
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 route = outer.routes.get(self.path.split("?")[0])

@@ -20,7 +20,8 @@ from tests.conftest import ROOT, FakeClock
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.cli.service import parse_pool
 from watcher.config import PollSettings
-from watcher.fetch import Fetcher
+from watcher.errors import ConfigError
+from watcher.fetch import Fetcher, bypasses
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, PollOutcome
 from watcher.pipeline import Pipeline
@@ -354,6 +355,94 @@ def test_credentials_in_the_url_go_as_basic_auth(server: FeedServer, harness: Ha
     sent = server.seen("/private.xml")[0].headers
     assert outcome.status == "new"
     assert sent["Authorization"] == "Basic " + base64.b64encode(b"reader:p@ss").decode()
+
+
+# nothing listens on this loopback address: only a proxy can answer for it
+ELSEWHERE = "http://127.0.0.2:9"
+
+
+def test_polls_go_through_the_proxy_the_environment_names(
+    server: FeedServer, harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.feed(f"{ELSEWHERE}/wire.xml", fixture_bytes("wire.rss.xml"))  # the proxy answers
+    monkeypatch.setenv("HTTP_PROXY", server.base.replace("http://", "http://ops:s%3Dcret@"))
+    (outcome,) = harness.poll(harness.feed("Wire", f"{ELSEWHERE}/wire.xml"))
+    assert outcome.status == "new" and len(outcome.new_stories) > 0
+    (seen,) = server.seen(f"{ELSEWHERE}/wire.xml")  # asked for in absolute form
+    assert (
+        seen.headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"ops:s=cret").decode()
+    )
+    assert seen.headers["User-Agent"].startswith("watcher/")
+
+
+def test_https_polls_ask_the_proxy_for_a_tunnel(
+    server: FeedServer, harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", server.base.replace("http://", "http://ops:pw@"))
+    (outcome,) = harness.poll(harness.feed("Secure", "https://127.0.0.2:9/wire.xml"))
+    (seen,) = server.seen("CONNECT 127.0.0.2:9")
+    assert seen.headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"ops:pw").decode()
+    assert outcome.status == "failed" and (outcome.error or "").startswith("the proxy refused: 403")
+
+
+def test_hosts_no_proxy_lists_are_reached_directly(
+    server: FeedServer, harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    proxy = FeedServer().start()
+    try:
+        monkeypatch.setenv("http_proxy", proxy.base)
+        monkeypatch.setenv("no_proxy", "localhost, 127.0.0.0/8")
+        (outcome,) = harness.poll(harness.feed("Wire", server.url("/wire.xml")))
+    finally:
+        proxy.stop()
+    assert outcome.status == "new" and proxy.requests == [] and len(server.requests) == 1
+
+
+def test_alert_webhooks_go_through_the_proxy_too(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.routes[f"{ELSEWHERE}/hook"] = lambda h: send(h, 200, b"ok", "text/plain")
+    monkeypatch.setenv("HTTP_PROXY", server.base)
+
+    async def post() -> int:
+        fetcher = Fetcher(SETTINGS)
+        try:
+            return (await fetcher.client.post(f"{ELSEWHERE}/hook", json={"text": "hi"})).status_code
+        finally:
+            await fetcher.aclose()
+
+    assert asyncio.run(post()) == 200
+    assert server.posts == [(f"{ELSEWHERE}/hook", b'{"text":"hi"}')]
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "host", "port", "bypassed"),
+    [
+        ("*", "feeds.example.com", 443, True),
+        ("example.com", "feeds.example.com", 443, True),
+        (".example.com", "example.com", 80, True),
+        ("example.com", "badexample.com", 80, False),
+        ("feeds.example.com:8080", "feeds.example.com", 8080, True),
+        ("feeds.example.com:8080", "feeds.example.com", 443, False),
+        ("10.0.0.0/8, intranet", "10.2.3.4", 80, True),
+        ("10.0.0.0/8", "11.2.3.4", 80, False),
+        ("::1", "::1", 80, True),
+        ("", "example.com", 80, False),
+    ],
+)
+def test_no_proxy_is_read_as_curl_reads_it(
+    no_proxy: str, host: str, port: int, bypassed: bool
+) -> None:
+    assert bypasses(no_proxy, host, port) is bypassed
+
+
+def test_a_proxy_watcher_cannot_use_is_a_config_error_that_hides_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Fetcher(SETTINGS, proxies={"https": "socks5://ops:hunter2@10.0.0.1:1080", "http": "p:3128"})
+    message = str(caught.value)
+    assert "HTTPS_PROXY" in message and "socks5://ops:***@10.0.0.1:1080" in message
+    assert "hunter2" not in message and "HTTP_PROXY" not in message  # host:port is http://
 
 
 def test_user_agent_names_the_service(server: FeedServer, harness: Harness) -> None:
