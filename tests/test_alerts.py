@@ -537,6 +537,39 @@ def test_email_over_starttls_with_auth(tmp_path: Path, tls) -> None:  # type: ig
         controller.stop()
 
 
+# aiosmtpd counts only STARTTLS as TLS: for a session that is TLS from its first byte, AUTH
+# must be allowed "without" TLS, which it warns about
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_email_over_implicit_tls_with_auth(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
+    server_context, ca_file = tls
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_required=True,
+        auth_require_tls=False,
+        ssl_context=server_context,  # TLS from the first byte, as on port 465
+    )
+    controller.start()
+    try:
+        config = smtp_config(tmp_path, controller.port, "tls", ca_file, "s3cret")
+        sent = watcher(
+            "--config", str(config), "send-test", "analyst", env={"SMTP_PASSWORD": "s3cret"}
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert len(inbox.messages) == 1
+        plain = smtp_config(tmp_path, controller.port, "starttls", ca_file, "s3cret")
+        refused = watcher(
+            "--config", str(plain), "send-test", "analyst", env={"SMTP_PASSWORD": "s3cret"}
+        )
+        assert refused.returncode == 1 and "email: FAILED: SMTP 127.0.0.1" in refused.stderr
+        assert len(inbox.messages) == 1  # a plain session gets nowhere with a TLS-only server
+    finally:
+        controller.stop()
+
+
 def test_email_refuses_a_server_certificate_it_does_not_trust(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
     server_context, _ = tls
     inbox = Inbox()
