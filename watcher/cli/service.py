@@ -13,8 +13,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from watcher.alerts.render import Message
@@ -116,9 +117,10 @@ def reload_config(service: Service) -> None:
 
 
 def cmd_once(config: Config, args: argparse.Namespace) -> int:
-    outcomes = asyncio.run(_poll_once(config, force=args.force))
+    counted = asyncio.run(_poll_once(config, force=args.force))
+    outcomes = [outcome for outcome, _ in counted]
     failed = [o for o in outcomes if o.status in ("failed", "gone")]
-    new = sum(len(o.new_stories) for o in outcomes)
+    new = sum(new for _, new in counted)
     skipped = sum(o.status == "skipped" for o in outcomes)
     print(
         f"polled {len(outcomes) - skipped} feeds ({skipped} skipped): "
@@ -129,7 +131,9 @@ def cmd_once(config: Config, args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else 0
 
 
-async def _poll_once(config: Config, *, force: bool) -> list[PollOutcome]:
+async def _poll_once(config: Config, *, force: bool) -> list[tuple[PollOutcome, int]]:
+    """Every feed's outcome, without its stories, and how many stories were new: a cycle
+    over thousands of feeds would otherwise hold every story it stored until the end."""
     store = Store(config.state)
     fetcher = Fetcher(config.poll)
     try:
@@ -137,12 +141,18 @@ async def _poll_once(config: Config, *, force: bool) -> list[PollOutcome]:
         store.requeue_sending()
         with parse_pool() as pool:
             pipeline = build_pipeline(config, store, fetcher, pool)
-            outcomes = await pipeline.run_cycle(config.feeds, force=force)
+            polls = (_counted(pipeline.refresh_feed(f, force=force)) for f in config.feeds)
+            outcomes = await asyncio.gather(*polls)
         await build_sender(config, store, fetcher, pipeline.rules).deliver_due(limit=10_000)
         return outcomes
     finally:
         await fetcher.aclose()
         store.close()
+
+
+async def _counted(poll: Awaitable[PollOutcome]) -> tuple[PollOutcome, int]:
+    outcome = await poll
+    return replace(outcome, new_stories=(), clustered=(), matches=()), len(outcome.new_stories)
 
 
 def build_pipeline(
