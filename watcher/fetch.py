@@ -284,9 +284,13 @@ def _proxy(url: str) -> httpx.Proxy:
     parsed = httpx.URL(url)
     if not parsed.userinfo:
         return httpx.Proxy(parsed)
-    pair = f"{parsed.username}:{parsed.password}".encode()
-    basic = "Basic " + base64.b64encode(pair).decode()
+    basic = _basic(parsed)
     return httpx.Proxy(parsed.copy_with(userinfo=b""), headers={"Proxy-Authorization": basic})
+
+
+def _basic(url: httpx.URL) -> str:
+    """The Basic credentials of a URL's user and password, as a header value."""
+    return "Basic " + base64.b64encode(f"{url.username}:{url.password}".encode()).decode()
 
 
 class _AiohttpTransport(AiohttpTransport):
@@ -297,8 +301,7 @@ class _AiohttpTransport(AiohttpTransport):
         url = request.url
         if url.userinfo:
             if "Authorization" not in request.headers and (url.username or url.password):
-                pair = f"{url.username}:{url.password}".encode()
-                request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+                request.headers["Authorization"] = _basic(url)
             request.url = url.copy_with(userinfo=b"")
         if self.proxy is not None and url.scheme == "http":  # https: they go with CONNECT
             request.headers.update(self.proxy.headers)  # what aiohttp sends plain http with
