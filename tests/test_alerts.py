@@ -8,11 +8,14 @@ import email
 import email.policy
 import json
 import socket
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -507,34 +510,34 @@ def smtp_config(tmp_path: Path, port: int, security: str, ca_file: Path, passwor
     return path
 
 
-def test_email_over_starttls_with_auth(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
-    server_context, ca_file = tls
+@contextmanager
+def smtp_server(**options: Any) -> Iterator[tuple[Inbox, int]]:
+    """A real aiosmtpd server on 127.0.0.1 with these options: its inbox and port."""
     inbox = Inbox()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=authenticator,
-        auth_required=True,
-        tls_context=server_context,
-        require_starttls=True,
-    )
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     try:
-        config = smtp_config(tmp_path, controller.port, "starttls", ca_file, "s3cret")
-        good = watcher(
-            "--config", str(config), "send-test", "analyst", env={"SMTP_PASSWORD": "s3cret"}
-        )
+        yield inbox, controller.port
+    finally:
+        controller.stop()
+
+
+def send_test(config: Path, password: str) -> subprocess.CompletedProcess[str]:
+    return watcher("--config", str(config), "send-test", "analyst", env={"SMTP_PASSWORD": password})
+
+
+def test_email_over_starttls_with_auth(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
+    server_context, ca_file = tls
+    with smtp_server(authenticator=authenticator, auth_required=True, tls_context=server_context,
+                     require_starttls=True) as (inbox, port):  # fmt: skip
+        config = smtp_config(tmp_path, port, "starttls", ca_file, "s3cret")
+        good = send_test(config, "s3cret")
         assert good.returncode == 0, good.stderr
         assert len(inbox.messages) == 1
-        bad = watcher(
-            "--config", str(config), "send-test", "analyst", env={"SMTP_PASSWORD": "wrong"}
-        )
+        bad = send_test(config, "wrong")
         assert bad.returncode == 1 and "email: FAILED: SMTP 127.0.0.1" in bad.stderr
         assert "wrong" not in bad.stderr  # the password is never shown
         assert len(inbox.messages) == 1
-    finally:
-        controller.stop()
 
 
 # aiosmtpd counts only STARTTLS as TLS: for a session that is TLS from its first byte, AUTH
@@ -542,58 +545,27 @@ def test_email_over_starttls_with_auth(tmp_path: Path, tls) -> None:  # type: ig
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_email_over_implicit_tls_with_auth(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
     server_context, ca_file = tls
-    inbox = Inbox()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=authenticator,
-        auth_required=True,
-        auth_require_tls=False,
-        ssl_context=server_context,  # TLS from the first byte, as on port 465
-    )
-    controller.start()
-    try:
-        config = smtp_config(tmp_path, controller.port, "tls", ca_file, "s3cret")
-        sent = watcher(
-            "--config", str(config), "send-test", "analyst", env={"SMTP_PASSWORD": "s3cret"}
-        )
+    # TLS from the first byte, as on port 465
+    with smtp_server(authenticator=authenticator, auth_required=True, auth_require_tls=False,
+                     ssl_context=server_context) as (inbox, port):  # fmt: skip
+        sent = send_test(smtp_config(tmp_path, port, "tls", ca_file, "s3cret"), "s3cret")
         assert sent.returncode == 0, sent.stderr
         assert len(inbox.messages) == 1
-        plain = smtp_config(tmp_path, controller.port, "starttls", ca_file, "s3cret")
-        refused = watcher(
-            "--config", str(plain), "send-test", "analyst", env={"SMTP_PASSWORD": "s3cret"}
-        )
+        refused = send_test(smtp_config(tmp_path, port, "starttls", ca_file, "s3cret"), "s3cret")
         assert refused.returncode == 1 and "email: FAILED: SMTP 127.0.0.1" in refused.stderr
         assert len(inbox.messages) == 1  # a plain session gets nowhere with a TLS-only server
-    finally:
-        controller.stop()
 
 
 def test_email_refuses_a_server_certificate_it_does_not_trust(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
-    server_context, _ = tls
-    inbox = Inbox()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        tls_context=server_context,
-        require_starttls=True,
-    )
-    controller.start()
-    try:
-        other_ca = tmp_path / "other.pem"
-        import trustme
+    import trustme
 
+    server_context, _ = tls
+    with smtp_server(tls_context=server_context, require_starttls=True) as (inbox, port):
+        other_ca = tmp_path / "other.pem"
         trustme.CA().cert_pem.write_to_path(str(other_ca))
-        config = smtp_config(tmp_path, controller.port, "starttls", other_ca, "x")
-        result = watcher(
-            "--config", str(config), "send-test", "analyst", env={"SMTP_PASSWORD": "x"}
-        )
+        result = send_test(smtp_config(tmp_path, port, "starttls", other_ca, "x"), "x")
         assert result.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in result.stderr
         assert inbox.messages == []
-    finally:
-        controller.stop()
 
 
 def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
