@@ -470,6 +470,18 @@ def test_send_test_reports_each_channel(
     )
 
 
+def test_send_test_goes_through_the_proxy_as_the_service_does(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    elsewhere = "http://127.0.0.2:9/slack"  # nothing listens there: only the proxy answers
+    server.routes[elsewhere] = lambda h: send(h, 200, b"ok", "text/plain")
+    config = write_config(tmp_path, smtp_port=smtp[0], slack=elsewhere)
+    result = watcher("--config", str(config), "send-test", "analyst",
+                     env={"HTTP_PROXY": server.base, "NO_PROXY": "localhost"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert [path for path, _ in server.posts] == [elsewhere]
+
+
 # -- SMTP security ---------------------------------------------------------------------------
 
 

@@ -7,14 +7,13 @@ import asyncio
 import sys
 from typing import Any
 
-import httpx
-
 from watcher.alerts.render import render
 from watcher.alerts.sender import send_message
 from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, since, utc_now, when
 from watcher.cli.service import print_alert
 from watcher.config import Config
 from watcher.errors import DeliveryError
+from watcher.fetch import Fetcher
 from watcher.models import Alert, Story
 
 
@@ -104,7 +103,8 @@ async def _send_test(
     )  # fmt: skip
     subscriber = next(s for s in config.subscribers if s.name == name)
     results: list[tuple[str, str | None]] = []
-    async with httpx.AsyncClient(timeout=30) as client:
+    fetcher = Fetcher(config.poll)  # the service's client: its pool, proxies and timeouts
+    try:
         for channel in channels:
             alert = Alert(
                 id=0, subscriber=name, channel=channel, cluster=0, rule="send-test", story="test",
@@ -113,8 +113,10 @@ async def _send_test(
             )  # fmt: skip
             try:
                 message = render(alert, story, None, {})
-                await send_message(config, client, print_alert, alert, subscriber, message)
+                await send_message(config, fetcher.client, print_alert, alert, subscriber, message)
                 results.append((channel, None))
             except DeliveryError as exc:
                 results.append((channel, str(exc)))
+    finally:
+        await fetcher.aclose()
     return results
