@@ -4,7 +4,9 @@
 --cycles cold,warm,changed[,expiry]` polls every feed once per cycle and prints one JSON
 object per cycle: feeds, seconds, CPU seconds (this process and its parse workers), outcomes,
 and at the end the peak RSS of this process and of its largest worker. `expiry` (watcher
-only) expires the oldest tenth of the clustering window, as the service's prune does.
+only) expires the oldest tenth of the clustering window, as the service's prune does;
+`restart` (watcher only, over the database of an earlier run) rebuilds the window as
+`watcher run` does on start.
 
 - watcher: the real pipeline (fetch with one httpx client over aiohttp, parse in a process
   pool over both cores, started before the first cycle as `watcher run` starts it, store,
@@ -97,6 +99,9 @@ async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict
         if cycle == "expiry":
             results.append(_expire_oldest_tenth(pipeline.clusterer, store))
             continue
+        if cycle == "restart":
+            results.append(_rebuild_window(pipeline, len(feeds)))
+            continue
         if cycle == "changed":
             generation += 1
             _change_elsewhere(args.paths, generation)
@@ -136,6 +141,20 @@ def _expire_oldest_tenth(clusterer: Any, store: Any) -> dict[str, object]:
         "cycle": "expiry", "feeds": window, "seconds": seconds, "cpu": self_cpu() - cpu_before,
         "outcomes": {}, "stories": 0,
         "note": f"the window's oldest {removed:,} of {window:,} stories expired in {seconds:.1f} s",
+    }  # fmt: skip
+
+
+def _rebuild_window(pipeline: Any, feeds: int) -> dict[str, object]:
+    """What `watcher run` does on start over a database that holds stories: the clustering
+    window rebuilt from it (`Pipeline.recover`), fingerprinted in the pool."""
+    cpu_before, started = self_cpu(), time.perf_counter()
+    pipeline.recover()
+    seconds = time.perf_counter() - started
+    window = len(pipeline.clusterer.index)
+    return {
+        "cycle": "restart", "feeds": feeds, "seconds": seconds, "cpu": self_cpu() - cpu_before,
+        "outcomes": {}, "stories": 0,
+        "note": f"window of {window:,} stories rebuilt from the database in {seconds:.1f} s",
     }  # fmt: skip
 
 

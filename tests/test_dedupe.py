@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import random
 from array import array
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -391,6 +392,38 @@ def test_the_window_rebuilt_in_a_process_pool_is_the_window_rebuilt_here(
         pooled.load(pool)
     assert len(here.index) > 10
     assert _index_state(pooled.index) == _index_state(here.index)
+    store.close()
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_the_window_is_rebuilt_a_few_chunks_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pooled: bool
+) -> None:
+    """Stories read from the store but not yet in the window never pass LOAD_AHEAD + 1
+    chunks: a restart does not hold the whole window as stories."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from watcher import pipeline
+
+    monkeypatch.setattr(pipeline, "LOAD_CHUNK", 2)
+    clock = FakeClock(datetime(2026, 3, 4, tzinfo=UTC))
+    store = Store(tmp_path / "w.db")
+    stories = [replace(s, feed="f") for s in read_stories(FIXTURE)]
+    Clusterer(store, SETTINGS, clock).cluster(save(store, *stories))
+    clusterer = Clusterer(store, SETTINGS, clock)
+    ahead: list[int] = []
+    read = store.window_stories
+
+    def counted(since: datetime) -> Iterator[tuple[Story, int | None]]:
+        for number, row in enumerate(read(since), 1):
+            ahead.append(number - len(clusterer.index))
+            yield row
+
+    monkeypatch.setattr(store, "window_stories", counted)
+    with ThreadPoolExecutor(2) as pool:
+        assert clusterer.load(pool if pooled else None) == []
+    assert len(ahead) == len(clusterer.index) > 2 * (pipeline.LOAD_AHEAD + 1)
+    assert max(ahead) <= 2 * (pipeline.LOAD_AHEAD + 1)
     store.close()
 
 

@@ -13,11 +13,13 @@ import functools
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,6 +52,7 @@ from watcher.store import Store
 log = logging.getLogger("watcher.pipeline")
 
 LOAD_CHUNK = 2_000  # stories fingerprinted per pool task when the window is rebuilt
+LOAD_AHEAD = 4  # chunks in the pool at once
 
 NewStoriesHandler = Callable[[Sequence[ClusteredStory], Sequence[Match]], Awaitable[None] | None]
 Clock = Callable[[], datetime]
@@ -88,20 +91,18 @@ class Clusterer:
     def load(self, executor: Executor | None = None) -> list[Story]:
         """Rebuild the window from the store, fingerprinting in `executor` when given; return
         the stories left unclustered (stored by an earlier version, which clustered them in
-        a second transaction)."""
+        a second transaction). Stories are read, fingerprinted and added a chunk at a time,
+        at most `LOAD_AHEAD` chunks in the pool: the window is never held as stories."""
         since = self.clock() - timedelta(seconds=2 * self.settings.window)
-        pending, clustered, clusters = [], [], []
-        for story, cluster in self.store.window_stories(since):
-            if cluster is None:
-                pending.append(story)
-            else:
-                clustered.append(story)
-                clusters.append(cluster)
-        chunks = [clustered[i : i + LOAD_CHUNK] for i in range(0, len(clustered), LOAD_CHUNK)]
-        made = executor.map(fingerprints, chunks) if executor else map(fingerprints, chunks)
-        prints = (fp for chunk in made for fp in chunk)
-        for fp, cluster in zip(prints, clusters, strict=True):
-            self.index.add_fingerprint(fp, cluster)
+        pending = []
+        rows = self.store.window_stories(since)
+        chunks = iter(lambda: list(islice(rows, LOAD_CHUNK)), [])
+        for chunk, prints in _fingerprinted(chunks, executor):
+            for (story, cluster), fp in zip(chunk, prints, strict=True):
+                if cluster is None:
+                    pending.append(story)
+                else:
+                    self.index.add_fingerprint(fp, cluster)
         return pending
 
     def cluster(
@@ -148,6 +149,25 @@ class Clusterer:
     def expire(self) -> int:
         cutoff = self.clock() - timedelta(seconds=2 * self.settings.window)
         return self.index.expire(cutoff.timestamp())
+
+
+def _fingerprinted(
+    chunks: Iterable[list[tuple[Story, int | None]]], executor: Executor | None
+) -> Iterator[tuple[list[tuple[Story, int | None]], list[Fingerprint]]]:
+    """Each chunk with its stories' fingerprints, in order."""
+    if executor is None:
+        for chunk in chunks:
+            yield chunk, fingerprints([story for story, _ in chunk])
+        return
+    ahead: deque[tuple[list[tuple[Story, int | None]], Future[list[Fingerprint]]]] = deque()
+    for chunk in chunks:
+        ahead.append((chunk, executor.submit(fingerprints, [story for story, _ in chunk])))
+        if len(ahead) >= LOAD_AHEAD:
+            done, made = ahead.popleft()
+            yield done, made.result()
+    while ahead:
+        done, made = ahead.popleft()
+        yield done, made.result()
 
 
 class Pipeline:

@@ -237,19 +237,18 @@ class Store:
             )
         return [_story_from_row(row) for row in rows]
 
-    def window_stories(self, published_since: datetime) -> list[tuple[Story, int | None]]:
-        """Stories published since the given time with their cluster (None: not clustered yet)."""
+    def window_stories(self, published_since: datetime) -> Iterator[tuple[Story, int | None]]:
+        """Stories published since the given time with their cluster (None: not clustered
+        yet), oldest first, read as they are taken: the window may hold hundreds of thousands."""
         with _translated("reading the clustering window"):
-            rows = self.db.execute_returning_dicts(
+            cursor = self.db.conn.execute(
                 f"SELECT {', '.join(_STORY_COLUMNS)}, cluster_id FROM stories "
                 "WHERE published >= ? OR cluster_id IS NULL ORDER BY published, id",
                 [to_text(published_since)],
             )
-        out = []
-        for row in rows:
-            cluster = row.pop("cluster_id")
-            out.append((_story_from_row(row), cluster))
-        return out
+            while rows := cursor.fetchmany(1000):
+                for *values, cluster in rows:
+                    yield _story_from_row(dict(zip(_STORY_COLUMNS, values, strict=True))), cluster
 
     def next_cluster_id(self) -> int:
         with _translated("reading cluster ids"):
