@@ -19,6 +19,7 @@ from bench.scoring import score
 from tests.conftest import FakeClock
 from tests.test_cli import watcher
 from watcher.dedupe import (
+    SUMMARY_CHARS,
     ClusterIndex,
     ClusterSettings,
     _SlotTable,
@@ -414,8 +415,8 @@ def test_the_window_is_rebuilt_a_few_chunks_at_a_time(
     ahead: list[int] = []
     read = store.window_stories
 
-    def counted(since: datetime) -> Iterator[tuple[Story, int | None]]:
-        for number, row in enumerate(read(since), 1):
+    def counted(since: datetime, **options: int) -> Iterator[tuple[Story, int | None]]:
+        for number, row in enumerate(read(since, **options), 1):
             ahead.append(number - len(clusterer.index))
             yield row
 
@@ -424,6 +425,28 @@ def test_the_window_is_rebuilt_a_few_chunks_at_a_time(
         assert clusterer.load(pool if pooled else None) == []
     assert len(ahead) == len(clusterer.index) > 2 * (pipeline.LOAD_AHEAD + 1)
     assert max(ahead) <= 2 * (pipeline.LOAD_AHEAD + 1)
+    store.close()
+
+
+def test_the_window_reads_only_the_part_of_a_summary_a_fingerprint_reads(
+    tmp_path: Path,
+) -> None:
+    """A clustered story's summary is read only as far as its fingerprint goes, with the same
+    fingerprint; an unclustered one whole, since it is yet to be matched against the rules."""
+    long = "Kazakhstan's gallium exports rose again as Sojitz signed for more. " * 100
+    clustered = story("a", "Kazakh gallium exports rise", long)
+    unclustered = story("b", "Antimony output falls in Hunan", long.upper(), hours=1)
+    clock = FakeClock(T0 + timedelta(hours=2))
+    store = Store(tmp_path / "w.db")
+    (placed,) = Clusterer(store, SETTINGS, clock).cluster(save(store, clustered))
+    save(store, unclustered)
+    rows = dict(store.window_stories(T0, summary_chars=SUMMARY_CHARS))
+    assert [s.summary for s in rows] == [long[:SUMMARY_CHARS], long.upper()]
+    loaded = Clusterer(store, SETTINGS, clock)
+    assert loaded.load() == [unclustered]
+    expected = ClusterIndex(SETTINGS, next_cluster=loaded.index.next_cluster)
+    expected.add_fingerprint(fingerprint(clustered), placed.assignment.cluster)
+    assert _index_state(loaded.index) == _index_state(expected)
     store.close()
 
 

@@ -78,6 +78,7 @@ LEAD_CHARS = 200
 MIN_LEAD = 40  # characters of lead below which a story counts as title-only
 SHORT_TERMS = 6  # specific terms below which a story counts as short when picking candidates
 TERM_TEXT_CHARS = 400
+SUMMARY_CHARS = 4 * TERM_TEXT_CHARS  # of a summary, all a fingerprint reads
 # terms are compared on their first six letters: import/imports/importing, Kazakh/Kazakhstan
 STEM = 6
 MASK_WORDS = 64  # words of a title or lead whose specificity a fingerprint holds
@@ -230,7 +231,7 @@ def fingerprints(stories: Sequence[Story]) -> list[Fingerprint]:
 
 def _beginning(summary: str) -> str:
     """Only a summary's beginning is compared: cleaning all of a long one is wasted work."""
-    return summary if len(summary) <= 4 * TERM_TEXT_CHARS else summary[: 4 * TERM_TEXT_CHARS]
+    return summary if len(summary) <= SUMMARY_CHARS else summary[:SUMMARY_CHARS]
 
 
 @dataclass(frozen=True, kw_only=True)

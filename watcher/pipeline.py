@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from watcher.config import PollSettings
 from watcher.dedupe import (
+    SUMMARY_CHARS,
     ClusterIndex,
     ClusterSettings,
     Fingerprint,
@@ -95,7 +96,7 @@ class Clusterer:
         at most `LOAD_AHEAD` chunks in the pool: the window is never held as stories."""
         since = self.clock() - timedelta(seconds=2 * self.settings.window)
         pending = []
-        rows = self.store.window_stories(since)
+        rows = self.store.window_stories(since, summary_chars=SUMMARY_CHARS)  # all it reads
         chunks = iter(lambda: list(islice(rows, LOAD_CHUNK)), [])
         for chunk, prints in _fingerprinted(chunks, executor):
             for (story, cluster), fp in zip(chunk, prints, strict=True):

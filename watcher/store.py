@@ -237,14 +237,19 @@ class Store:
             )
         return [_story_from_row(row) for row in rows]
 
-    def window_stories(self, published_since: datetime) -> Iterator[tuple[Story, int | None]]:
+    def window_stories(
+        self, published_since: datetime, *, summary_chars: int
+    ) -> Iterator[tuple[Story, int | None]]:
         """Stories published since the given time with their cluster (None: not clustered
-        yet), oldest first, read as they are taken: the window may hold hundreds of thousands."""
+        yet), oldest first, read as they are taken: the window may hold hundreds of thousands.
+        A clustered story's summary is cut to its first `summary_chars` characters."""
+        cut = "CASE WHEN cluster_id IS NULL THEN summary ELSE substr(summary, 1, ?) END"
+        columns = [cut if c == "summary" else c for c in _STORY_COLUMNS]
         with _translated("reading the clustering window"):
             cursor = self.db.conn.execute(
-                f"SELECT {', '.join(_STORY_COLUMNS)}, cluster_id FROM stories "
+                f"SELECT {', '.join(columns)}, cluster_id FROM stories "
                 "WHERE published >= ? OR cluster_id IS NULL ORDER BY published, id",
-                [to_text(published_since)],
+                [summary_chars, to_text(published_since)],
             )
             while rows := cursor.fetchmany(1000):
                 for *values, cluster in rows:
