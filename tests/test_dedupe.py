@@ -22,8 +22,6 @@ from watcher.dedupe import (
     SUMMARY_CHARS,
     ClusterIndex,
     ClusterSettings,
-    _SlotTable,
-    _StoryIds,
     clean_lead,
     clean_title,
     cluster_batch,
@@ -31,6 +29,7 @@ from watcher.dedupe import (
     fingerprint,
     term_weight,
 )
+from watcher.dedupe.columns import SlotTable, StoryIds
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, Story
 from watcher.pipeline import Clusterer
@@ -117,7 +116,7 @@ def test_clean_lead(summary: str, lead: str) -> None:
 def test_credit_lines_are_found_wherever_the_full_scan_finds_them() -> None:
     """clean_lead skips the credit-line scan for text that cannot end in a credit line; on
     random dashes, capitals and spaces it strips exactly what the scan alone strips."""
-    from watcher.dedupe import _CREDIT, _DATELINE, _REPORTED
+    from watcher.dedupe.text import _CREDIT, _DATELINE, _REPORTED
 
     rng = random.Random(3)
     pieces = [*"ABCDEFGHIJ abc-—.,\n\t", "--", " -- ", "KYODO", "BERNAMA-KYODO", "  "]
@@ -287,9 +286,9 @@ def _index_state(index: ClusterIndex) -> dict[str, object]:
     """Everything the index holds, as plain values (a slot table as its live entries)."""
 
     def plain(value: object) -> object:
-        if isinstance(value, _StoryIds):
+        if isinstance(value, StoryIds):
             return [value[slot] for slot in range(len(value))]
-        if isinstance(value, _SlotTable):
+        if isinstance(value, SlotTable):
             return sorted((k, s) for k, s in zip(value._keys, value._slots, strict=True) if s >= 0)
         if isinstance(value, list | array):
             return [plain(v) for v in value]
@@ -301,7 +300,7 @@ def _index_state(index: ClusterIndex) -> dict[str, object]:
 
 
 def test_story_ids_are_kept_packed_or_as_they_are() -> None:
-    ids = _StoryIds()
+    ids = StoryIds()
     made = ["67ee183094ecbfee032bf8e2", "a", "83ca66b11362285104690ad4", "67ee183094ecbfee032bf8e2"]
     for story_id in [*made, "ABCDEF0123456789abcdef01"]:
         ids.append(story_id)

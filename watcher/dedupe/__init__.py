@@ -1,0 +1,36 @@
+"""Fold near-identical stories into story clusters.
+
+In: `Story` objects. Out: cluster decisions (`Assignment`) and pair scores (`PairScore`).
+Pure computation; the service persists what it decides through `store`.
+
+Two stories are linked at one of three levels:
+- exact: the same canonical link or the same guid;
+- reprint: the same wire text once datelines, credit lines, outlet suffixes and UPDATE
+  prefixes are set aside (near-identical lead, or for a title-only story, near-identical
+  title with no specific word of either title missing from the other story);
+- same-event: other wording of the same news, published within the window, sharing enough
+  *specific* terms (names, rare words and numbers) and enough of their weighted wording.
+
+A term's weight is its rarity in general English (wordfreq's Zipf scale: 6 minus the
+frequency, so "the" weighs nothing and "gallium" about 4.4), which does not depend on the
+stories seen, so a pair's decision depends on that pair alone. Clusters are the connected
+components of these links: the same set of stories gives the same partition in any order.
+"""
+
+from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, Level, PairScore, compare, slot_swaps
+from watcher.dedupe.text import (
+    SUMMARY_CHARS,
+    Fingerprint,
+    clean_lead,
+    clean_title,
+    fingerprint,
+    fingerprints,
+    term_weight,
+)
+from watcher.dedupe.window import ClusterIndex, cluster_batch
+
+__all__ = [
+    "LEVEL_RANK", "SUMMARY_CHARS", "ClusterIndex", "ClusterSettings", "Fingerprint", "Level",
+    "PairScore", "clean_lead", "clean_title", "cluster_batch", "compare", "fingerprint",
+    "fingerprints", "slot_swaps", "term_weight",
+]  # fmt: skip

@@ -1,0 +1,158 @@
+"""Flat storage for the window: story ids packed by slot, slots by 64-bit key, and
+compaction in place.
+
+In and out: slots (ints) and arrays. Pure data structures; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from functools import partial
+from itertools import compress
+from operator import le
+from typing import Any
+
+
+class StoryIds:
+    """Story ids by slot: 12 bytes for an id of 24 hex digits (what `parse` makes), a
+    string for any other."""
+
+    _WIDTH = 12
+
+    def __init__(self) -> None:
+        self._packed = bytearray()
+        self._other: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._packed) // self._WIDTH
+
+    def __getitem__(self, slot: int) -> str:
+        if not 0 <= slot < len(self):
+            raise IndexError(slot)
+        other = self._other.get(slot)
+        if other is not None:
+            return other
+        return self._packed[slot * self._WIDTH : (slot + 1) * self._WIDTH].hex()
+
+    def append(self, story_id: str) -> None:
+        packed = _packed_id(story_id)
+        if packed is None:
+            self._other[len(self)] = story_id
+            packed = bytes(self._WIDTH)
+        self._packed += packed
+
+    def pop(self) -> str:
+        story_id = self[len(self) - 1]
+        self._other.pop(len(self) - 1, None)
+        del self._packed[-self._WIDTH :]
+        return story_id
+
+    def move(self, moved: array[int]) -> None:
+        """Renumber every slot as `moved` says, removing those it maps to -1."""
+        width, packed = self._WIDTH, self._packed
+        chunks = (packed[at : at + width] for at in range(0, len(packed), width))
+        self._packed = bytearray().join(compress(chunks, map(partial(le, 0), moved)))
+        self._other = {moved[old]: id for old, id in self._other.items() if moved[old] >= 0}
+
+    def last(self, story_id: str) -> int | None:
+        """The newest slot holding `story_id`."""
+        packed = _packed_id(story_id)
+        if packed is None:
+            return max((s for s, other in self._other.items() if other == story_id), default=None)
+        end = len(self._packed)
+        while (at := self._packed.rfind(packed, 0, end)) >= 0:  # in C
+            if at % self._WIDTH == 0 and at // self._WIDTH not in self._other:
+                return at // self._WIDTH
+            end = at + len(packed) - 1
+        return None
+
+
+_HEX_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def _packed_id(story_id: str) -> bytes | None:
+    return bytes.fromhex(story_id) if _HEX_ID.fullmatch(story_id) else None
+
+
+class SlotTable:
+    """Slots by 64-bit key, any number per key, in two flat arrays (open addressing, linear
+    probing): an entry costs 24 to 48 bytes, where a dict entry with its ints costs 100."""
+
+    _FREE, _GONE = -1, -2  # slot values of an empty place and of a removed entry
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._keys = array("q", bytes(8 * capacity))
+        self._slots = array("q", [self._FREE]) * capacity
+        self._mask = capacity - 1
+        self._taken = 0  # entries and removed entries: what makes probes long
+
+    def add(self, key: int, slot: int) -> None:
+        if 3 * (self._taken + 1) > 2 * len(self._slots):  # probes stay short to 2/3 full
+            self._resize()
+        keys, slots, mask = self._keys, self._slots, self._mask
+        i = key & mask
+        while slots[i] != self._FREE:
+            i = (i + 1) & mask
+        keys[i], slots[i] = key, slot
+        self._taken += 1
+
+    def get(self, key: int) -> list[int]:
+        """The slots added under `key`."""
+        keys, slots, mask = self._keys, self._slots, self._mask
+        found = []
+        i = key & mask
+        while (slot := slots[i]) != self._FREE:
+            if slot >= 0 and keys[i] == key:
+                found.append(slot)
+            i = (i + 1) & mask
+        return found
+
+    def remove(self, key: int, slot: int) -> None:
+        keys, slots, mask = self._keys, self._slots, self._mask
+        i = key & mask
+        while slots[i] != slot or keys[i] != key:
+            assert slots[i] != self._FREE, "removing an entry that is not there"
+            i = (i + 1) & mask
+        slots[i] = self._GONE
+
+    def move(self, moved: array[int]) -> None:
+        """Renumber every slot as `moved` says, removing those it maps to -1."""
+        slots = self._slots
+        for i, slot in enumerate(slots):
+            if slot >= 0:
+                slots[i] = self._GONE if moved[slot] < 0 else moved[slot]
+
+    def _resize(self) -> None:
+        keys, slots = self._keys, self._slots
+        live = len(slots) - slots.count(self._FREE) - slots.count(self._GONE)
+        capacity = 1024
+        while capacity < 2 * (live + 1):  # at most half full again
+            capacity *= 2
+        self.__init__(capacity)  # type: ignore[misc]
+        for key, slot in zip(keys, slots, strict=True):  # no list of the entries: no peak
+            if slot >= 0:
+                self.add(key, slot)
+
+
+def compact(data: Any, at: array[int], keep: bytes) -> array[int]:
+    """Move the spans of the kept slots (slot i's span: `data[at[i]:at[i + 1]]`) to the
+    front of `data`, in place, and drop the rest; returns the new offsets."""
+    offsets, end = array(at.typecode, [0]), 0
+    for start, stop, kept in zip(at, at[1:], keep):  # noqa: B905 - at holds one more
+        if kept:
+            if start != end:
+                data[end : end + stop - start] = data[start:stop]
+            end += stop - start
+            offsets.append(end)
+    del data[end:]
+    return offsets
+
+
+def moved_postings(slots: array[int] | int | None, moved: array[int]) -> array[int] | int | None:
+    """A term's postings with expired slots dropped and kept ones renumbered."""
+    if slots is None:
+        return None
+    kept = [moved[slot] for slot in ((slots,) if isinstance(slots, int) else slots)
+            if moved[slot] >= 0]  # fmt: skip
+    return None if not kept else kept[0] if len(kept) == 1 else array("i", kept)
