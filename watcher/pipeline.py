@@ -52,7 +52,7 @@ from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")
 
-LOAD_CHUNK = 2_000  # stories fingerprinted per pool task when the window is rebuilt
+LOAD_CHUNK = 500  # stories fingerprinted per pool task when the window is rebuilt
 LOAD_AHEAD = 4  # chunks in the pool at once
 
 NewStoriesHandler = Callable[[Sequence[ClusteredStory], Sequence[Match]], Awaitable[None] | None]
