@@ -9,12 +9,11 @@ connection pool and HTTP parser (httpx-aiohttp): about 40 % of the CPU per reque
 httpx's own transport, which matters when thousands of feeds answer 304; the alert
 channels use an httpx.AsyncClient over the same transport. Requests go through the HTTP
 proxy the environment names for their scheme (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, in
-either case), except to hosts NO_PROXY lists; read once, when the fetcher is made. A global
-limit and a per-host
-limit bound concurrency. Redirects are followed here (at most `max_redirects`) so that a
-chain made only of 301/308 can update the stored URL. Bodies are streamed and decompressed
-by us in bounded steps, so neither a huge body nor a gzip bomb can take more than
-`max_bytes` of memory.
+either case), except to hosts NO_PROXY lists; read once, when the fetcher is made. A
+global limit and a per-host limit bound concurrency. Redirects are followed here (at most
+`max_redirects`) so that a chain made only of 301/308 can update the stored URL. Bodies are
+streamed and decompressed by us in bounded steps, so neither a huge body nor a gzip bomb
+can take more than `max_bytes` of memory.
 """
 
 from __future__ import annotations
