@@ -73,7 +73,7 @@ class Bench:
         self.generation += cycles.split(",").count("changed")
         for r in results:
             if r["cycle"] in ("expiry", "restart"):  # no feed is polled: no rate
-                self.rows.append(Row(group, "expiry", tool, feeds, r["seconds"], r["cpu"],
+                self.rows.append(Row(group, r["cycle"], tool, feeds, r["seconds"], r["cpu"],
                                      memory["peak_mb"], r["note"]))  # fmt: skip
                 continue
             outcomes = ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items()))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections.abc import Sequence
 from functools import partial
-from itertools import compress
 from operator import le
 from typing import Any
 
@@ -50,9 +50,8 @@ class StoryIds:
 
     def move(self, moved: array[int]) -> None:
         """Renumber every slot as `moved` says, removing those it maps to -1."""
-        width, packed = self._WIDTH, self._packed
-        chunks = (packed[at : at + width] for at in range(0, len(packed), width))
-        self._packed = bytearray().join(compress(chunks, map(partial(le, 0), moved)))
+        keep = bytes(map(partial(le, 0), moved))
+        compact(self._packed, range(0, len(self._packed) + 1, self._WIDTH), keep)  # in place
         self._other = {moved[old]: id for old, id in self._other.items() if moved[old] >= 0}
 
     def last(self, story_id: str) -> int | None:
@@ -135,10 +134,10 @@ class SlotTable:
                 self.add(key, slot)
 
 
-def compact(data: Any, at: array[int], keep: bytes) -> array[int]:
+def compact(data: Any, at: Sequence[int], keep: bytes) -> array[int]:
     """Move the spans of the kept slots (slot i's span: `data[at[i]:at[i + 1]]`) to the
     front of `data`, in place, and drop the rest; returns the new offsets."""
-    offsets, end = array(at.typecode, [0]), 0
+    offsets, end = array("I", [0]), 0  # as the offsets it is given
     for start, stop, kept in zip(at, at[1:], keep):  # noqa: B905 - at holds one more
         if kept:
             if start != end:
@@ -147,6 +146,16 @@ def compact(data: Any, at: array[int], keep: bytes) -> array[int]:
             offsets.append(end)
     del data[end:]
     return offsets
+
+
+def keep_in_place(items: list[Any], keep: bytes) -> None:
+    """Keep the items whose flag in `keep` is 1, in order, without a second list."""
+    end = 0
+    for item, kept in zip(items, keep, strict=True):  # writes stay behind the reads
+        if kept:
+            items[end] = item
+            end += 1
+    del items[end:]
 
 
 def moved_postings(slots: array[int] | int | None, moved: array[int]) -> array[int] | int | None:

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 from itertools import compress, count, repeat
-from operator import is_, le
+from operator import is_, le, not_
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from watcher.dedupe.columns import SlotTable, StoryIds, compact, moved_postings
+from watcher.dedupe.columns import SlotTable, StoryIds, compact, keep_in_place, moved_postings
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, PairScore, compare
 from watcher.dedupe.text import (
     MIN_LEAD,
@@ -155,9 +155,10 @@ class ClusterIndex:
     def expire(self, before: float) -> int:
         """Forget stories published before `before` (POSIX seconds); returns how many.
 
-        The window is compacted in place, a column at a time, so it is never held twice:
-        the result is the index a fresh start would build from the stories kept, each in
-        the cluster it ended in."""
+        The window is compacted in place, a column at a time, so it is never held twice;
+        terms only the expired stories held are dropped, the others keep their order. What
+        is left holds what a fresh start would build from the stories kept, each in the
+        cluster it ended in."""
         assert self._undo is None, "no expiry within a tentative batch"
         keep = bytes(map(partial(le, before), self._published))  # 1: published >= before
         removed = len(keep) - sum(keep)
@@ -166,6 +167,9 @@ class ClusterIndex:
         moved = array("i", [-1]) * len(keep)  # slot -> its new slot, -1 when expired
         for new, old in enumerate(compress(range(len(keep)), keep)):
             moved[old] = new
+        terms_at, maybe_unused = self._terms_at, set[int]()
+        for slot in compress(range(len(keep)), map(not_, keep)):
+            maybe_unused.update(self._term_ids[terms_at[slot] : terms_at[slot + 1]])
         self._cluster = array("q", map(self.current, self._cluster))
         self._merged = {}
         for name in ("_published", "_cluster", "_link", "_guid", "_title_len", "_title_terms",
@@ -174,32 +178,39 @@ class ClusterIndex:
             setattr(self, name, array(column.typecode, compress(column, keep)))
         self._ids.move(moved)
         self._text_at = compact(self._text, self._text_at, keep)
-        compact(self._term_weights, self._terms_at, keep)
-        self._terms_at = compact(self._term_ids, self._terms_at, keep)
-        self._renumber_terms()
-        self._postings = [moved_postings(slots, moved) for slots in self._postings]
+        compact(self._term_weights, terms_at, keep)
+        self._terms_at = compact(self._term_ids, terms_at, keep)
+        postings = self._postings
+        for term, slots in enumerate(postings):  # in place: old and new are never all held
+            if slots is not None:
+                postings[term] = moved_postings(slots, moved)
+        maybe_unused.difference_update(self._term_ids)  # in C, in place: over the kept ids
+        self._drop_terms(maybe_unused)
         self._keyed.move(moved)
         return removed
 
-    def _renumber_terms(self) -> None:
-        """Drop the terms no story holds any more; number the others in order of first use."""
-        order = dict.fromkeys(self._term_ids)  # in C: ids held, first use first
-        numbers = array("i", [-1]) * len(self._words)
-        for new, old in enumerate(order):
+    def _drop_terms(self, unused: set[int]) -> None:
+        """Forget terms no story holds; the others are numbered anew, in the same order."""
+        if not unused:
+            return
+        words = self._words
+        alive = bytes(term not in unused for term in range(len(words)))
+        numbers = array("i", [-1]) * len(words)
+        for new, old in enumerate(compress(range(len(words)), alive)):
             numbers[old] = new
         term_ids, step = self._term_ids, 1 << 16
         for start in range(0, len(term_ids), step):  # in C, a slice at a time: no second copy
             term_ids[start : start + step] = array(
                 "I", map(numbers.__getitem__, term_ids[start : start + step])
             )
-        words, postings = self._words, self._postings
-        for old, word in enumerate(words):
+        vocab = self._vocab
+        for old in range(min(unused), len(words)):  # numbers below the first unused stay
             if numbers[old] < 0:
-                del self._vocab[word]
+                del vocab[words[old]]
             else:
-                self._vocab[word] = numbers[old]
-        self._words = [words[old] for old in order]
-        self._postings = [postings[old] for old in order]
+                vocab[words[old]] = numbers[old]
+        keep_in_place(words, alive)
+        keep_in_place(self._postings, alive)
 
     # -- candidates and scores -----------------------------------------------------------------
 
