@@ -191,13 +191,11 @@ def checked_proxies(proxies: dict[str, str]) -> dict[str, str]:
     """The proxies by scheme (and "no": hosts to reach directly), each an http:// URL (a bare
     host:port is taken as one); ConfigError names any other kind, which aiohttp cannot use."""
     checked, problems = {}, []
-    for key, value in proxies.items():
-        value = value.strip()
-        if key == "no" or (key in PROXY_SCHEMES and not value):
+    for key, value in ((key, value.strip()) for key, value in proxies.items()):
+        if key == "no" and value:
             checked[key] = value
-        elif key in PROXY_SCHEMES:
-            url = value if "://" in value else f"http://{value}"
-            checked[key] = url
+        elif key in PROXY_SCHEMES and value:
+            checked[key] = url = value if "://" in value else f"http://{value}"
             if not url.lower().startswith("http://"):
                 message = f"{_without_password(url)}: watcher can use http:// proxies only"
                 field = f"{key.upper()}_PROXY"
@@ -206,7 +204,7 @@ def checked_proxies(proxies: dict[str, str]) -> dict[str, str]:
                 )
     if problems:
         raise ConfigError(problems)
-    return {key: url for key, url in checked.items() if url}
+    return checked
 
 
 def bypasses(no_proxy: str, host: str, port: int) -> bool:

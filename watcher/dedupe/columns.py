@@ -10,6 +10,7 @@ import re
 from array import array
 from collections.abc import Sequence
 from functools import partial
+from itertools import compress
 from operator import le
 from typing import Any
 
@@ -146,6 +147,14 @@ def compact(data: Any, at: Sequence[int], keep: bytes) -> array[int]:
             offsets.append(end)
     del data[end:]
     return offsets
+
+
+def renumbering(keep: bytes) -> array[int]:
+    """For each place, its number among the kept ones (flag 1 in `keep`), -1 where dropped."""
+    numbers = array("i", [-1]) * len(keep)
+    for new, old in enumerate(compress(range(len(keep)), keep)):
+        numbers[old] = new
+    return numbers
 
 
 def keep_in_place(items: list[Any], keep: bytes) -> None:

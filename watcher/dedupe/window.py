@@ -18,7 +18,14 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from watcher.dedupe.columns import SlotTable, StoryIds, compact, keep_in_place, moved_postings
+from watcher.dedupe.columns import (
+    SlotTable,
+    StoryIds,
+    compact,
+    keep_in_place,
+    moved_postings,
+    renumbering,
+)
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, PairScore, compare
 from watcher.dedupe.text import (
     MIN_LEAD,
@@ -164,9 +171,7 @@ class ClusterIndex:
         removed = len(keep) - sum(keep)
         if not removed:
             return 0
-        moved = array("i", [-1]) * len(keep)  # slot -> its new slot, -1 when expired
-        for new, old in enumerate(compress(range(len(keep)), keep)):
-            moved[old] = new
+        moved = renumbering(keep)  # slot -> its new slot, -1 when expired
         terms_at, maybe_unused = self._terms_at, set[int]()
         for slot in compress(range(len(keep)), map(not_, keep)):
             maybe_unused.update(self._term_ids[terms_at[slot] : terms_at[slot + 1]])
@@ -195,9 +200,7 @@ class ClusterIndex:
             return
         words = self._words
         alive = bytes(term not in unused for term in range(len(words)))
-        numbers = array("i", [-1]) * len(words)
-        for new, old in enumerate(compress(range(len(words)), alive)):
-            numbers[old] = new
+        numbers = renumbering(alive)
         term_ids, step = self._term_ids, 1 << 16
         for start in range(0, len(term_ids), step):  # in C, a slice at a time: no second copy
             term_ids[start : start + step] = array(

@@ -139,4 +139,4 @@ def match_in_pool(stories: Sequence[Story], folder: Path, version: str) -> PoolM
     if matcher is None:
         return None
     found = {s.id: matcher.match(s.title, s.summary, s.source) for s in stories}
-    return PoolMatches(version, {key: found for key, found in found.items() if found.rules})
+    return PoolMatches(version, {key: match for key, match in found.items() if match.rules})
