@@ -32,6 +32,9 @@ SLOW_PEER_FEEDS = int(os.environ.get("BENCH_SLOW_PEER_FEEDS", "200"))  # one at 
 E2E_STORIES = int(os.environ.get("BENCH_E2E_STORIES", "20"))
 
 
+NO_RATE = ("expiry", "restart")  # cycles that poll no feed
+
+
 @dataclass
 class Row:
     group: str  # loopback | 100 ms away | no validators
@@ -72,7 +75,7 @@ class Bench:
         memory = results.pop()
         self.generation += cycles.split(",").count("changed")
         for r in results:
-            if r["cycle"] in ("expiry", "restart"):  # no feed is polled: no rate
+            if r["cycle"] in NO_RATE:
                 self.rows.append(Row(group, r["cycle"], tool, feeds, r["seconds"], r["cpu"],
                                      memory["peak_mb"], r["note"]))  # fmt: skip
                 continue
@@ -251,7 +254,7 @@ def table(server: str, rows: list[Row], e2e: dict[str, float]) -> str:
         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
-        if r.cycle in ("expiry", "restart"):
+        if r.cycle in NO_RATE:
             lines.append(f"| {r.group} | {r.cycle} | {r.tool} | {r.feeds:,} |  |  | "
                          f"{r.peak_mb:.0f} |  |  | {r.note} |")  # fmt: skip
             continue

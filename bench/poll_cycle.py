@@ -1,18 +1,18 @@
 """One poll-benchmark run in a process of its own, so its CPU time and peak memory are its own.
 
 `python -m bench.poll_cycle watcher|naive --feeds N --port P --folder DIR --state DB
---cycles cold,warm,changed[,expiry]` polls every feed once per cycle and prints one JSON
-object per cycle: feeds, seconds, CPU seconds (this process and its parse workers), outcomes,
-and at the end the peak RSS of this process and of its largest worker. `expiry` (watcher
-only) expires the oldest tenth of the clustering window, as the service's prune does;
-`restart` (watcher only, over the database of an earlier run) rebuilds the window as
-`watcher run` does on start.
+--cycles cold,warm,changed[,expiry][,restart]` polls every feed once per cycle and prints
+one JSON object per cycle: feeds, seconds, CPU seconds (this process and its parse
+workers), outcomes, and at the end the peak RSS of this process and of its largest worker.
+`expiry` (watcher only) expires the oldest tenth of the clustering window, as the
+service's prune does; `restart` (watcher only, over the database of an earlier run)
+rebuilds the window as `watcher run` does on start.
 
 - watcher: the real pipeline (fetch with one httpx client over aiohttp, parse in a process
   pool over both cores, started before the first cycle as `watcher run` starts it, store,
-  cluster, match the shipped rules, write alerts), every feed
-  polled at once as the scheduler of `watcher run` would, each outcome dropped once counted
-  as the service does; concurrency 100 and 2 per host.
+  cluster, match the shipped rules, write alerts), every feed polled at once as the
+  scheduler of `watcher run` would, each outcome dropped once counted as the service does;
+  concurrency 100 and 2 per host.
 - naive: the loop users write: `feedparser.parse(url, etag=..., modified=...)` one feed after
   another, new entries stored in SQLite, one commit per feed.
 """
@@ -97,7 +97,7 @@ async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict
     generation = args.generation
     for cycle in args.cycles.split(","):
         if cycle == "expiry":
-            results.append(_expire_oldest_tenth(pipeline.clusterer, store))
+            results.append(_expire_oldest_tenth(pipeline.clusterer, store, len(feeds)))
             continue
         if cycle == "restart":
             results.append(_rebuild_window(pipeline, len(feeds)))
@@ -125,7 +125,7 @@ async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict
     return results
 
 
-def _expire_oldest_tenth(clusterer: Any, store: Any) -> dict[str, object]:
+def _expire_oldest_tenth(clusterer: Any, store: Any, feeds: int) -> dict[str, object]:
     """The service's prune drops stories from the window (`Clusterer.expire`, every 6 hours):
     here the oldest tenth of it, timed, in this process, so the peak RSS includes it."""
     from watcher.store import from_text
@@ -138,7 +138,7 @@ def _expire_oldest_tenth(clusterer: Any, store: Any) -> dict[str, object]:
     removed = clusterer.index.expire(from_text(row[0]).timestamp())
     seconds = time.perf_counter() - started
     return {
-        "cycle": "expiry", "feeds": window, "seconds": seconds, "cpu": self_cpu() - cpu_before,
+        "cycle": "expiry", "feeds": feeds, "seconds": seconds, "cpu": self_cpu() - cpu_before,
         "outcomes": {}, "stories": 0,
         "note": f"the window's oldest {removed:,} of {window:,} stories expired in {seconds:.1f} s",
     }  # fmt: skip
