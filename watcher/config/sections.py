@@ -1,115 +1,32 @@
-"""Load and check the YAML config file.
+"""The sections of a config file (poll, feeds, smtp, subscribers, ...) read into settings.
 
-In: a path to a YAML file (and the process environment, for ``${VAR}`` references).
-Out: a frozen `Config`. Relative paths in the file are resolved against the file's folder.
-Raises: `ConfigError` listing every problem, each with file, line and field.
+In: the YAML node tree. Out: a `Config`, or problems noted on the reader.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from watcher.alerts.digest import check_schedule
+from watcher.config.reader import Reader, is_null
+from watcher.config.settings import (
+    DEFAULT_LISTEN,
+    Config,
+    DeliverySettings,
+    PollSettings,
+    SmtpSettings,
+    Subscriber,
+)
 from watcher.dedupe import ClusterSettings
-from watcher.errors import ConfigError, ConfigProblem
 from watcher.models import FeedConfig
 
-DEFAULT_PATH = "watcher.yaml"
-DEFAULT_LISTEN = ("127.0.0.1", 8080)
 LOG_FORMATS = ("keyvalue", "json")
 MIN_INTERVAL = 60.0
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-@dataclass(frozen=True, kw_only=True)
-class PollSettings:
-    """How feeds are fetched: defaults for every feed and the politeness limits."""
-
-    interval: float = 600.0
-    jitter: float = 30.0
-    concurrency: int = 20
-    per_host: int = 2
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 60.0
-    max_bytes: int = 10 * 1024 * 1024
-    max_redirects: int = 5
-    max_backoff: float = 6 * 3600.0
-    user_agent: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class SmtpSettings:
-    host: str
-    port: int = 587
-    security: str = "starttls"
-    username: str | None = None
-    password: str | None = None
-    sender: str = "watcher@localhost"
-    ca_file: Path | None = None  # trust this CA (PEM) as well, for a server with a private CA
-    timeout: float = 30.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class Subscriber:
-    """Who gets alerts, for which rules, through which channels."""
-
-    name: str
-    follow: tuple[str, ...] = ("*",)  # rule names, rule tags, or "*"
-    mode: str = "immediate"
-    email: str | None = None
-    slack: str | None = None  # an incoming-webhook URL: a secret, give it as ${ENV_VAR}
-    webhook: str | None = None  # a URL that gets each alert as JSON
-    console: bool = False
-    min_priority: int = 1
-    digest: str = "daily 08:00"  # digest mode: hourly, or daily HH:MM
-    timezone: str = "UTC"  # IANA zone: digest times and the times shown in alerts
-    max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
-
-    def channels(self) -> tuple[str, ...]:
-        found = [c for c in ("email", "slack", "webhook") if getattr(self, c)]
-        return (*found, "console") if self.console else tuple(found)
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeliverySettings:
-    max_attempts: int = 8  # then the alert goes to the dead-letter list
-    retry_base: float = 30.0  # seconds before the first retry; doubled each time
-    retry_max: float = 3600.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class Config:
-    path: Path
-    state: Path
-    rules: Path
-    feeds: tuple[FeedConfig, ...]
-    poll: PollSettings = field(default_factory=PollSettings)
-    smtp: SmtpSettings | None = None
-    subscribers: tuple[Subscriber, ...] = ()
-    retention_days: int = 30
-    clustering: ClusterSettings = field(default_factory=ClusterSettings)
-    delivery: DeliverySettings = field(default_factory=DeliverySettings)
-    listen: tuple[str, int] = DEFAULT_LISTEN  # the HTTP endpoint of `watcher run`
-    log_format: str = "keyvalue"  # or json
-
-    def secrets(self) -> list[str]:
-        """Every value that must never be logged: the SMTP password and webhook URLs."""
-        found = [self.smtp.password] if self.smtp and self.smtp.password else []
-        for s in self.subscribers:
-            found += [url for url in (s.slack, s.webhook) if url]
-        return found
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -126,181 +43,11 @@ def default_rules() -> Path:
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
     # an editable install maps the folder but cannot find a data-only subpackage
-    return Path(__file__).resolve().parent.parent / "rules"
+    return Path(__file__).resolve().parents[2] / "rules"
 
 
-def parse_duration(value: object) -> float:
-    """Seconds in '90s', '10m', '6h', '2d', '1w' or a bare number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration")
-    if isinstance(value, int | float):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a duration such as 90s, 10m, 6h or 2d")
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
-
-
-def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")
-
-
-def resolve_config_path(cli_value: str | None) -> Path:
-    """The config path: --config, else $WATCHER_CONFIG, else ./watcher.yaml."""
-    return Path(cli_value or os.environ.get("WATCHER_CONFIG") or DEFAULT_PATH)
-
-
-def load_optional_config(cli_value: str | None) -> Config | None:
-    """The config when one is named (--config, $WATCHER_CONFIG) or ./watcher.yaml exists."""
-    path = resolve_config_path(cli_value)
-    if cli_value is None and "WATCHER_CONFIG" not in os.environ and not path.exists():
-        return None
-    return load_config(path)
-
-
-def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
-    """Read, expand and check the config file at `path`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        problem = ConfigProblem(
-            path=str(path), line=None, field="", message=exc.strerror or str(exc)
-        )
-        raise ConfigError([problem]) from exc
-    reader = _Reader(path, os.environ if env is None else env)
-    root = reader.load(text)
-    config = reader.build(root)
-    if reader.problems:
-        raise ConfigError(reader.problems)
-    assert config is not None
-    return config
-
-
-class _Reader:
-    """Walks the YAML node tree, keeping line numbers for messages."""
-
-    def __init__(self, path: Path, env: Any) -> None:
-        self.path = path
-        self.base = path.resolve().parent
-        self.env = env
-        self.problems: list[ConfigProblem] = []
-
-    def problem(self, node: yaml.Node | None, field_name: str, message: str) -> None:
-        line = node.start_mark.line + 1 if node is not None else None
-        self.problems.append(
-            ConfigProblem(path=str(self.path), line=line, field=field_name, message=message)
-        )
-
-    def load(self, text: str) -> yaml.Node | None:
-        try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            reason = getattr(exc, "problem", None) or str(exc)
-            self.problems.append(
-                ConfigProblem(
-                    path=str(self.path), line=line, field="", message=f"invalid YAML: {reason}"
-                )
-            )
-            return None
-
-    # -- typed accessors -------------------------------------------------------------------
-
-    def mapping(self, node: yaml.Node | None, name: str, known: set[str]) -> dict[str, yaml.Node]:
-        if node is None:
-            return {}
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(node, name, "must be a mapping of keys to values")
-            return {}
-        out: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            where = f"{name}.{key}" if name else key
-            if key not in known:
-                hint = ", ".join(sorted(known))
-                self.problem(key_node, where, f"unknown key; expected one of: {hint}")
-            elif key in out:
-                self.problem(key_node, where, "given twice")
-            else:
-                out[key] = value_node
-        return out
-
-    def scalar(self, node: yaml.Node, name: str) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            return node
-        value = yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
-        return self.expand(value, node, name) if isinstance(value, str) else value
-
-    def expand(self, value: str, node: yaml.Node, name: str) -> str:
-        def replace(match: re.Match[str]) -> str:
-            var, default = match.group(1), match.group(2)
-            if var in self.env:
-                return str(self.env[var])
-            if default is not None:
-                return default
-            self.problem(
-                node, name, f"environment variable {var} is not set (referenced as ${{{var}}})"
-            )
-            return ""
-
-        return _ENV_REF.sub(replace, value)
-
-    def string(self, node: yaml.Node | None, name: str, *, required: bool = False) -> str | None:
-        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
-            if required:
-                self.problem(node, name, "is required")
-            return None
-        value = self.scalar(node, name)
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
-            self.problem(node, name, "must be a string")
-            return None
-        text = str(value).strip()
-        if required and not text:
-            self.problem(node, name, "must not be empty")
-            return None
-        return text or None
-
-    def number(self, node: yaml.Node | None, name: str, default: float, minimum: float) -> float:
-        if node is None:
-            return default
-        value = self.scalar(node, name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-            self.problem(node, name, f"must be a number of at least {minimum:g}")
-            return default
-        return float(value)
-
-    def duration(self, node: yaml.Node | None, name: str, default: float, minimum: float) -> float:
-        if node is None:
-            return default
-        try:
-            seconds = parse_duration(self.scalar(node, name))
-        except ValueError as exc:
-            self.problem(node, name, str(exc))
-            return default
-        if seconds < minimum:
-            self.problem(node, name, f"must be at least {minimum:g} seconds (got {seconds:g})")
-            return default
-        return seconds
-
-    def string_list(self, node: yaml.Node | None, name: str) -> tuple[str, ...]:
-        if node is None:
-            return ()
-        if isinstance(node, yaml.ScalarNode):
-            value = self.string(node, name)
-            return (value,) if value else ()
-        if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, name, "must be a list of strings")
-            return ()
-        items = (self.string(item, f"{name}[{i}]") for i, item in enumerate(node.value))
-        return tuple(item for item in items if item)
-
-    def file_path(self, node: yaml.Node | None, name: str, default: str) -> Path:
-        text = self.string(node, name) or default
-        path = Path(text).expanduser()
-        return path if path.is_absolute() else self.base / path
-
-    # -- sections --------------------------------------------------------------------------
+class ConfigReader(Reader):
+    """Reads each section of the file into its settings."""
 
     def build(self, root: yaml.Node | None) -> Config | None:
         if root is None and self.problems:
@@ -446,7 +193,7 @@ class _Reader:
     def feeds(
         self, node: yaml.Node | None, poll: PollSettings, backfill: float | None
     ) -> tuple[FeedConfig, ...]:
-        if node is None or _is_null(node):
+        if node is None or is_null(node):
             return ()
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, "feeds", "must be a list of feeds")
@@ -561,7 +308,7 @@ class _Reader:
         return subscriber if name else None
 
     def subscribers(self, node: yaml.Node | None) -> tuple[Subscriber, ...]:
-        if node is None or _is_null(node):
+        if node is None or is_null(node):
             return ()
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, "subscribers", "must be a list of subscribers")

@@ -1,0 +1,161 @@
+"""Reading a YAML config file: values with their line numbers, durations, ${VAR} references.
+
+In: the file's text and an environment. Out: typed values; each problem is noted as a
+`ConfigProblem` (file, line, field) and a default returned, so one run reports them all.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from watcher.errors import ConfigProblem
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: object) -> float:
+    """Seconds in '90s', '10m', '6h', '2d', '1w' or a bare number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration")
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as 90s, 10m, 6h or 2d")
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")
+
+
+class Reader:
+    """Walks the YAML node tree, keeping line numbers for messages: typed accessors that note a
+    problem and return a default, so every problem of a file is reported at once."""
+
+    def __init__(self, path: Path, env: Any) -> None:
+        self.path = path
+        self.base = path.resolve().parent
+        self.env = env
+        self.problems: list[ConfigProblem] = []
+
+    def problem(self, node: yaml.Node | None, field_name: str, message: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        self.problems.append(
+            ConfigProblem(path=str(self.path), line=line, field=field_name, message=message)
+        )
+
+    def load(self, text: str) -> yaml.Node | None:
+        try:
+            return yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            reason = getattr(exc, "problem", None) or str(exc)
+            self.problems.append(
+                ConfigProblem(
+                    path=str(self.path), line=line, field="", message=f"invalid YAML: {reason}"
+                )
+            )
+            return None
+
+    # -- typed accessors -------------------------------------------------------------------
+
+    def mapping(self, node: yaml.Node | None, name: str, known: set[str]) -> dict[str, yaml.Node]:
+        if node is None:
+            return {}
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, name, "must be a mapping of keys to values")
+            return {}
+        out: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            where = f"{name}.{key}" if name else key
+            if key not in known:
+                hint = ", ".join(sorted(known))
+                self.problem(key_node, where, f"unknown key; expected one of: {hint}")
+            elif key in out:
+                self.problem(key_node, where, "given twice")
+            else:
+                out[key] = value_node
+        return out
+
+    def scalar(self, node: yaml.Node, name: str) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            return node
+        value = yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+        return self.expand(value, node, name) if isinstance(value, str) else value
+
+    def expand(self, value: str, node: yaml.Node, name: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            var, default = match.group(1), match.group(2)
+            if var in self.env:
+                return str(self.env[var])
+            if default is not None:
+                return default
+            self.problem(
+                node, name, f"environment variable {var} is not set (referenced as ${{{var}}})"
+            )
+            return ""
+
+        return _ENV_REF.sub(replace, value)
+
+    def string(self, node: yaml.Node | None, name: str, *, required: bool = False) -> str | None:
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+            if required:
+                self.problem(node, name, "is required")
+            return None
+        value = self.scalar(node, name)
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.problem(node, name, "must be a string")
+            return None
+        text = str(value).strip()
+        if required and not text:
+            self.problem(node, name, "must not be empty")
+            return None
+        return text or None
+
+    def number(self, node: yaml.Node | None, name: str, default: float, minimum: float) -> float:
+        if node is None:
+            return default
+        value = self.scalar(node, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+            self.problem(node, name, f"must be a number of at least {minimum:g}")
+            return default
+        return float(value)
+
+    def duration(self, node: yaml.Node | None, name: str, default: float, minimum: float) -> float:
+        if node is None:
+            return default
+        try:
+            seconds = parse_duration(self.scalar(node, name))
+        except ValueError as exc:
+            self.problem(node, name, str(exc))
+            return default
+        if seconds < minimum:
+            self.problem(node, name, f"must be at least {minimum:g} seconds (got {seconds:g})")
+            return default
+        return seconds
+
+    def string_list(self, node: yaml.Node | None, name: str) -> tuple[str, ...]:
+        if node is None:
+            return ()
+        if isinstance(node, yaml.ScalarNode):
+            value = self.string(node, name)
+            return (value,) if value else ()
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, name, "must be a list of strings")
+            return ()
+        items = (self.string(item, f"{name}[{i}]") for i, item in enumerate(node.value))
+        return tuple(item for item in items if item)
+
+    def file_path(self, node: yaml.Node | None, name: str, default: str) -> Path:
+        text = self.string(node, name) or default
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else self.base / path

@@ -1,0 +1,91 @@
+"""What a config file sets, as frozen dataclasses (the whole file is a `Config`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from watcher.dedupe import ClusterSettings
+from watcher.models import FeedConfig
+
+DEFAULT_LISTEN = ("127.0.0.1", 8080)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PollSettings:
+    """How feeds are fetched: defaults for every feed and the politeness limits."""
+
+    interval: float = 600.0
+    jitter: float = 30.0
+    concurrency: int = 20
+    per_host: int = 2
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 60.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    max_backoff: float = 6 * 3600.0
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmtpSettings:
+    host: str
+    port: int = 587
+    security: str = "starttls"
+    username: str | None = None
+    password: str | None = None
+    sender: str = "watcher@localhost"
+    ca_file: Path | None = None  # trust this CA (PEM) as well, for a server with a private CA
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscriber:
+    """Who gets alerts, for which rules, through which channels."""
+
+    name: str
+    follow: tuple[str, ...] = ("*",)  # rule names, rule tags, or "*"
+    mode: str = "immediate"
+    email: str | None = None
+    slack: str | None = None  # an incoming-webhook URL: a secret, give it as ${ENV_VAR}
+    webhook: str | None = None  # a URL that gets each alert as JSON
+    console: bool = False
+    min_priority: int = 1
+    digest: str = "daily 08:00"  # digest mode: hourly, or daily HH:MM
+    timezone: str = "UTC"  # IANA zone: digest times and the times shown in alerts
+    max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
+
+    def channels(self) -> tuple[str, ...]:
+        found = [c for c in ("email", "slack", "webhook") if getattr(self, c)]
+        return (*found, "console") if self.console else tuple(found)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverySettings:
+    max_attempts: int = 8  # then the alert goes to the dead-letter list
+    retry_base: float = 30.0  # seconds before the first retry; doubled each time
+    retry_max: float = 3600.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    path: Path
+    state: Path
+    rules: Path
+    feeds: tuple[FeedConfig, ...]
+    poll: PollSettings = field(default_factory=PollSettings)
+    smtp: SmtpSettings | None = None
+    subscribers: tuple[Subscriber, ...] = ()
+    retention_days: int = 30
+    clustering: ClusterSettings = field(default_factory=ClusterSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    listen: tuple[str, int] = DEFAULT_LISTEN  # the HTTP endpoint of `watcher run`
+    log_format: str = "keyvalue"  # or json
+
+    def secrets(self) -> list[str]:
+        """Every value that must never be logged: the SMTP password and webhook URLs."""
+        found = [self.smtp.password] if self.smtp and self.smtp.password else []
+        for s in self.subscribers:
+            found += [url for url in (s.slack, s.webhook) if url]
+        return found

@@ -1,0 +1,110 @@
+"""All SQL lives here: feeds' health and the stories we have seen.
+
+In: dataclasses from `models`. Out: dataclasses. Raises: `StoreError` for any sqlite3 error.
+
+The database runs in WAL mode with a busy timeout, so the CLI can read while the service
+writes. Every poll is written in one transaction (the feed's health, its new stories with
+their clusters, their matches and alerts), so a crash at any moment leaves either all of a
+poll or none of it. The schema and its migrations live in `schema`; they run when a `Store`
+opens the file.
+
+One module a group of tables: `feeds`, `stories` (with clusters), `outbox` (matches and
+alerts); `rows` turns dataclasses into rows and back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from watcher.errors import StoreError
+from watcher.schema import MIGRATIONS, SCHEMA_VERSION
+from watcher.store.base import translated
+from watcher.store.feeds import FeedTables
+from watcher.store.outbox import OutboxTables
+from watcher.store.rows import NEVER, from_text, to_text
+from watcher.store.stories import StoryTables
+
+__all__ = ["NEVER", "Store", "from_text", "to_text"]
+
+BUSY_TIMEOUT_MS = 5000
+WAL_CHECKPOINT_PAGES = 10_000
+
+
+class Store(FeedTables, StoryTables, OutboxTables):
+    """The SQLite database of one watcher."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        with translated(f"opening {self.path}"):
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.db = sqlite_utils.Database(conn)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if str(path) != ":memory:":
+                self.db.enable_wal()
+                # checkpoint every ~40 MB of WAL, not every 4 MB: a checkpoint copies pages
+                # and syncs the file within some commit, and fewer of them cost less in all
+                conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self.migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Bring the schema up to SCHEMA_VERSION, one transaction per step."""
+        with translated("migrating the schema"):
+            version = self.schema_version
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this watcher's "
+                    f"{SCHEMA_VERSION}: upgrade watcher"
+                )
+            for step in range(version, SCHEMA_VERSION):
+                with self._atomic():
+                    MIGRATIONS[step](self.db)
+                    self.db.execute(f"PRAGMA user_version = {step + 1}")
+
+    # -- what the service says about itself ---------------------------------------------------
+
+    def put_service_values(self, values: dict[str, str], now: datetime) -> None:
+        with translated("recording the service's state"), self._atomic():
+            self.db.conn.executemany(
+                "INSERT INTO service (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [(key, value, to_text(now)) for key, value in values.items()],
+            )
+
+    def service_values(self) -> dict[str, tuple[str, datetime]]:
+        """Each key the service recorded, with its value and when it was written."""
+        with translated("reading the service's state"):
+            rows = self.db.execute("SELECT key, value, updated_at FROM service").fetchall()
+        return {key: (value, from_text(at) or NEVER) for key, value, at in rows}
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the database at `target`, taken while others write (SQLite's
+        online backup), checked, then moved into place so `target` is never half written."""
+        partial = target.with_name(target.name + ".partial")
+        with translated(f"backing up to {target}"):
+            partial.unlink(missing_ok=True)
+            copy = sqlite3.connect(str(partial))
+            try:
+                self.db.conn.backup(copy)
+                copy.execute("PRAGMA journal_mode = DELETE")
+                check = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                copy.close()
+            if check != "ok":
+                partial.unlink(missing_ok=True)
+                raise sqlite3.DatabaseError(f"the copy failed its integrity check: {check}")
+            partial.replace(target)

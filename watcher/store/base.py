@@ -1,0 +1,44 @@
+"""What every part of the store shares: the connection, transactions, error translation."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlite_utils
+
+from watcher.errors import StoreError
+
+
+@contextmanager
+def translated(action: str) -> Iterator[None]:
+    """sqlite3 errors within become a `StoreError` that says what was being done."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"database error while {action}: {exc}") from exc
+
+
+class Tables:
+    """The connection the store's parts (feeds, stories, outbox) write through."""
+
+    db: sqlite_utils.Database
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around several writes, all undone by an error that leaves the block.
+        The methods called within make no savepoints of their own (a savepoint copies every
+        page it changes), so an error caught within would keep a failed method's writes."""
+        with translated("committing"), self._atomic():
+            yield
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """A transaction, or within one, nothing: an error undoes the enclosing one, since no
+        method of the store catches one from another."""
+        if self.db.conn.in_transaction:
+            yield
+            return
+        with self.db.atomic():
+            yield

@@ -1,0 +1,90 @@
+"""The feeds table: configured feeds and their health, and polls that store stories as they are.
+
+In: `FeedConfig`, `FeedState`, `Story`. Out: `FeedState`, `Story`. Raises: `StoreError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from watcher.errors import StoreError
+from watcher.models import FeedConfig, FeedState, Story
+from watcher.store.base import Tables, translated
+from watcher.store.rows import INSERT_STORY, UPDATE_FEED, feed_from_row, feed_row, story_row
+
+
+class FeedTables(Tables):
+    """Feeds, and what a poll writes without clustering."""
+
+    def sync_feeds(self, feeds: Iterable[FeedConfig]) -> None:
+        """Add feeds not seen before; a feed whose configured URL changed starts afresh."""
+        with translated("recording the configured feeds"), self._atomic():
+            for feed in feeds:
+                row = self.db.execute(
+                    "SELECT config_url FROM feeds WHERE name = ?", [feed.name]
+                ).fetchone()
+                if row is None:
+                    self.db.execute(
+                        "INSERT INTO feeds (name, config_url, url) VALUES (?, ?, ?)",
+                        [feed.name, feed.url, feed.url],
+                    )
+                elif row[0] != feed.url:
+                    self.db.execute(
+                        """UPDATE feeds SET config_url = ?, url = ?, etag = NULL,
+                           last_modified = NULL, content_hash = NULL, disabled = 0,
+                           consecutive_failures = 0, next_poll_at = NULL WHERE name = ?""",
+                        [feed.url, feed.url, feed.name],
+                    )
+
+    def feed_state(self, name: str) -> FeedState:
+        """One feed's state, read before each poll (its `stories` count is left at 0)."""
+        with translated(f"reading feed {name!r}"):  # the cursor, not sqlite-utils' query():
+            cursor = self.db.conn.execute("SELECT * FROM feeds WHERE name = ?", [name])
+            row = cursor.fetchone()  # it wraps each query in a savepoint
+        if row is None:
+            raise StoreError(f"no feed named {name!r} in the database")
+        return feed_from_row(dict(zip([c[0] for c in cursor.description], row, strict=True)))
+
+    def feed_states(self) -> list[FeedState]:
+        """Every feed, with how many stories it has stored."""
+        sql = """SELECT f.*, COUNT(s.id) AS stories FROM feeds f
+                 LEFT JOIN stories s ON s.feed = f.name GROUP BY f.name ORDER BY f.name"""
+        with translated("reading feeds"):
+            return [feed_from_row(row) for row in self.db.execute_returning_dicts(sql)]
+
+    def record_poll(self, state: FeedState, stories: Iterable[Story] = ()) -> list[Story]:
+        """Save the feed's new state and its stories not seen before, in one transaction.
+
+        Returns the stories that were new.
+        """
+        stories = list(stories)
+        action = f"saving a poll of feed {state.name!r}"
+        if not stories:  # one statement is a transaction of its own
+            with translated(action):
+                self.db.conn.execute(UPDATE_FEED, feed_row(state))
+            return []
+        with translated(action), self._atomic():
+            new = self._unknown(stories)
+            if new:
+                self.db.conn.executemany(INSERT_STORY, [story_row(s) for s in new])
+            self.db.conn.execute(UPDATE_FEED, feed_row(state))
+        return new
+
+    def unknown_stories(self, stories: Iterable[Story]) -> list[Story]:
+        """The stories not stored yet, one per id: the last given, in the first one's place."""
+        with translated("reading which stories are stored"):
+            return self._unknown(stories)
+
+    def _unknown(self, stories: Iterable[Story]) -> list[Story]:
+        unique = list({s.id: s for s in stories}.values())
+        known = self._known_ids([s.id for s in unique]) if unique else set()
+        return [s for s in unique if s.id not in known]
+
+    def _known_ids(self, ids: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            marks = ", ".join("?" for _ in batch)
+            rows = self.db.execute(f"SELECT id FROM stories WHERE id IN ({marks})", batch)
+            known.update(row[0] for row in rows)
+        return known

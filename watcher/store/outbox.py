@@ -1,0 +1,156 @@
+"""The matches and alerts tables: rule matches, and the outbox alerts wait in until sent.
+
+In: `Match`, `AlertPlan`. Out: `Match`, `Alert`. Raises: `StoreError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from watcher.errors import StoreError
+from watcher.models import Alert, AlertPlan, Match
+from watcher.store.base import Tables, translated
+from watcher.store.rows import alert_from_row, match_from_row, to_text
+
+
+class OutboxTables(Tables):
+    """Rule matches and the alerts they queue."""
+
+    def record_matches(
+        self,
+        matches: Iterable[Match],
+        route: Callable[[Match], Iterable[AlertPlan]] | None = None,
+    ) -> list[Match]:
+        """Save rule matches and, in the same transaction, the alerts `route` gives for each new
+        one as (subscriber, channel) pairs; a subscriber gets one alert per cluster and channel,
+        whatever the number of rules. Returns the matches new for their cluster and rule."""
+        new = []
+        with translated("saving rule matches and alerts"), self._atomic():
+            for m in matches:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO matches (cluster_id, rule, story_id, terms, clause, "
+                    "ruleset_version, matched_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [m.cluster, m.rule, m.story, json.dumps(m.terms), m.clause,
+                     m.ruleset_version, to_text(m.matched_at)],
+                )  # fmt: skip
+                if cursor.rowcount:
+                    new.append(m)
+                    for plan in route(m) if route else ():
+                        self._enqueue(m, plan)
+        return new
+
+    def _enqueue(self, m: Match, plan: AlertPlan) -> None:
+        due, digest = plan.due, plan.digest
+        if plan.cap is not None and plan.overflow_due is not None:
+            sent_lately = self.db.execute(
+                "SELECT COUNT(*) FROM alerts WHERE subscriber = ? AND channel = ? AND digest = 0 "
+                "AND created_at > ?",
+                [plan.subscriber, plan.channel, to_text(m.matched_at - timedelta(hours=1))],
+            ).fetchone()[0]
+            if sent_lately >= plan.cap:  # over the hourly cap: into the next hourly digest
+                due, digest = plan.overflow_due, True
+        self.db.execute(
+            "INSERT OR IGNORE INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
+            "next_attempt_at, created_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [plan.subscriber, plan.channel, m.cluster, m.rule, m.story, json.dumps(m.terms),
+             to_text(due), to_text(m.matched_at), int(digest)],
+        )  # fmt: skip
+
+    def matches_for(self, cluster: int) -> list[Match]:
+        with translated(f"reading matches of cluster {cluster}"):
+            rows = self.db.execute_returning_dicts(
+                "SELECT * FROM matches WHERE cluster_id = ? ORDER BY matched_at, rule", [cluster]
+            )
+        return [match_from_row(r) for r in rows]
+
+    # -- the alert outbox --------------------------------------------------------------------
+
+    def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
+        """Pending alerts whose next attempt is due, oldest first."""
+        return self._alerts(
+            "WHERE status = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at, id LIMIT ?",
+            [to_text(now), limit],
+        )
+
+    def alerts(self, *, since: datetime | None = None, dead_only: bool = False) -> list[Alert]:
+        where, params = ["1 = 1"], []
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(to_text(since))
+        if dead_only:
+            where.append("status = 'dead'")
+        return self._alerts(
+            f"WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC", params
+        )
+
+    def alert(self, alert_id: int) -> Alert:
+        found = self._alerts("WHERE id = ?", [alert_id])
+        if not found:
+            raise StoreError(f"no alert with id {alert_id}")
+        return found[0]
+
+    def _alerts(self, clause: str, params: list[Any]) -> list[Alert]:
+        with translated("reading alerts"):
+            rows = self.db.execute_returning_dicts(f"SELECT * FROM alerts {clause}", params)
+        return [alert_from_row(r) for r in rows]
+
+    def mark_sending(self, alert_id: int) -> Alert | None:
+        """Claim a pending alert for sending, committed before the network call (a crash after
+        it is seen as a repeated send). None when it is no longer pending: a merge since it
+        was read moved or removed it, so the caller must not send it."""
+        with translated(f"marking alert {alert_id} as sending"), self._atomic():
+            claimed = self.db.execute(
+                "UPDATE alerts SET status = 'sending', sends = sends + 1 "
+                "WHERE id = ? AND status = 'pending'",
+                [alert_id],
+            ).rowcount
+        return self.alert(alert_id) if claimed else None
+
+    def mark_sent(self, alert_id: int, now: datetime) -> None:
+        with translated(f"marking alert {alert_id} as sent"), self._atomic():
+            self.db.execute(
+                "UPDATE alerts SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+                [to_text(now), alert_id],
+            )
+
+    def mark_failed(self, alert_id: int, error: str, retry_at: datetime | None) -> None:
+        """A failed attempt: retried at `retry_at`, or dead (the dead-letter list) when None."""
+        with translated(f"recording a failure of alert {alert_id}"), self._atomic():
+            self.db.execute(
+                "UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?",
+                ["pending" if retry_at else "dead", error, to_text(retry_at), alert_id],
+            )
+
+    def requeue_sending(self) -> int:
+        """On start: alerts a crash left 'sending' are sent again (at least once)."""
+        with translated("requeueing alerts left sending"), self._atomic():
+            return self.db.execute(
+                "UPDATE alerts SET status = 'pending' WHERE status = 'sending'"
+            ).rowcount
+
+    def retry_alert(self, alert_id: int, now: datetime) -> Alert:
+        """Put a dead alert back in the queue, due now, with its attempts counted afresh."""
+        alert = self.alert(alert_id)
+        if alert.status != "dead":
+            raise StoreError(f"alert {alert_id} is {alert.status}, not in the dead-letter list")
+        with translated(f"requeueing alert {alert_id}"), self._atomic():
+            self.db.execute(
+                "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = ? "
+                "WHERE id = ?",
+                [to_text(now), alert_id],
+            )
+        return self.alert(alert_id)
+
+    def outbox_depth(self) -> dict[tuple[str, str], int]:
+        """How many alerts are in each (status, channel) that is not yet sent."""
+        with translated("counting the outbox"):
+            rows = self.db.execute(
+                "SELECT status, channel, COUNT(*) FROM alerts WHERE status != 'sent' "
+                "GROUP BY status, channel"
+            ).fetchall()
+        return {(status, channel): count for status, channel, count in rows}

@@ -1,0 +1,109 @@
+"""How dataclasses become rows and rows dataclasses: columns, statements, times as text.
+
+In: `models` dataclasses or rows as dicts. Out: the other. Pure: no database here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import UTC, datetime
+from operator import attrgetter
+from typing import Any
+
+from watcher.models import Alert, FeedState, Match, Story
+
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+FEED_COLUMNS = (
+    "url", "etag", "last_modified", "content_hash", "consecutive_failures", "next_poll_at",
+    "disabled", "last_polled_at", "last_success_at", "last_error", "last_error_at",
+    "last_status", "warning",
+)  # fmt: skip
+STORY_COLUMNS = tuple(f.name for f in fields(Story))
+PLACED_COLUMNS = (*STORY_COLUMNS, "cluster_id", "cluster_level", "cluster_match",
+                  "cluster_reason")  # fmt: skip
+
+
+def _insert_into(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+INSERT_STORY = _insert_into("stories", STORY_COLUMNS)
+INSERT_PLACED_STORY = _insert_into("stories", PLACED_COLUMNS)
+UPDATE_FEED = f"UPDATE feeds SET {', '.join(f'{c} = ?' for c in FEED_COLUMNS)} WHERE name = ?"
+
+
+def to_text(when: datetime | None) -> str | None:
+    """A UTC time as stored: ISO 8601 to the second, so text order is time order."""
+    return when.isoformat(timespec="seconds") if when else None
+
+
+def from_text(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def feed_row(state: FeedState) -> list[Any]:
+    """The values `UPDATE_FEED` takes for a feed's state."""
+    return [*(_feed_value(getattr(state, c)) for c in FEED_COLUMNS), state.name]
+
+
+def _feed_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_text(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def feed_from_row(row: dict[str, Any]) -> FeedState:
+    times = {"next_poll_at", "last_success_at", "last_error_at", "last_polled_at"}
+    values: dict[str, Any] = {
+        k: (from_text(v) if k in times else v) for k, v in row.items() if k != "config_url"
+    }
+    values["disabled"] = bool(values["disabled"])
+    return FeedState(**values)
+
+
+def alert_from_row(r: dict[str, Any]) -> Alert:
+    return Alert(
+        id=r["id"], subscriber=r["subscriber"], channel=r["channel"], cluster=r["cluster_id"],
+        rule=r["rule"], story=r["story_id"], terms=json.loads(r["terms"]), status=r["status"],
+        attempts=r["attempts"], sends=r["sends"],
+        next_attempt_at=from_text(r["next_attempt_at"]) or NEVER, last_error=r["last_error"],
+        created_at=from_text(r["created_at"]) or NEVER, sent_at=from_text(r["sent_at"]),
+        digest=bool(r["digest"]),
+    )  # fmt: skip
+
+
+def match_from_row(r: dict[str, Any]) -> Match:
+    return Match(
+        cluster=r["cluster_id"],
+        rule=r["rule"],
+        story=r["story_id"],
+        terms=json.loads(r["terms"]),
+        clause=r["clause"],
+        ruleset_version=r["ruleset_version"],
+        matched_at=from_text(r["matched_at"]) or NEVER,
+    )
+
+
+_STORY_VALUES = attrgetter(*STORY_COLUMNS)
+_STORY_TIMES = [i for i, c in enumerate(STORY_COLUMNS) if c in ("published", "fetched_at")]
+
+
+def story_row(story: Story) -> list[Any]:
+    row = list(_STORY_VALUES(story))
+    for column in _STORY_TIMES:
+        row[column] = to_text(row[column])
+    return row
+
+
+def story_from_row(row: dict[str, Any]) -> Story:
+    return Story(
+        **{
+            **row,
+            "published": from_text(row["published"]),
+            "fetched_at": from_text(row["fetched_at"]),
+        }
+    )

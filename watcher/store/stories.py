@@ -1,0 +1,199 @@
+"""The stories and clusters tables: polls with their clusters, the window, merges.
+
+In: `FeedState`, `ClusteredStory`, `Assignment`. Out: `Story`, `Cluster`. Raises: `StoreError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from watcher.errors import StoreError
+from watcher.models import Assignment, Cluster, ClusteredStory, FeedState, Story
+from watcher.store.base import Tables, translated
+from watcher.store.rows import (
+    INSERT_PLACED_STORY,
+    STORY_COLUMNS,
+    UPDATE_FEED,
+    feed_row,
+    story_from_row,
+    story_row,
+    to_text,
+)
+
+
+class StoryTables(Tables):
+    """Stories and the clusters they were placed in."""
+
+    def record_new_stories(
+        self, state: FeedState, placed: Sequence[ClusteredStory], now: datetime
+    ) -> None:
+        """Save a poll: the feed's new state, its new stories with the clusters they were placed
+        in, and those clusters (merges included). A story stored already is an error."""
+        rows = [[*story_row(c.story), c.assignment.cluster, c.assignment.level,
+                 c.assignment.matched, c.assignment.reason] for c in placed]  # fmt: skip
+        with translated(f"saving a poll of feed {state.name!r}"), self._atomic():
+            self.db.conn.executemany(INSERT_PLACED_STORY, rows)
+            self.db.conn.execute(UPDATE_FEED, feed_row(state))
+            self.record_assignments([c.assignment for c in placed], now, stories_written=True)
+
+    def recent_stories(self, since: datetime) -> list[Story]:
+        """Stories first fetched at or after `since`, newest first."""
+        with translated("reading stories"):
+            rows = self.db.execute_returning_dicts(
+                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE fetched_at >= ? "
+                "ORDER BY fetched_at DESC, published DESC",
+                [to_text(since)],
+            )
+        return [story_from_row(row) for row in rows]
+
+    def window_stories(
+        self, published_since: datetime, *, summary_chars: int
+    ) -> Iterator[tuple[Story, int | None]]:
+        """Stories published since the given time with their cluster (None: not clustered
+        yet), oldest first, read as they are taken: the window may hold hundreds of thousands.
+        A clustered story's summary is cut to its first `summary_chars` characters."""
+        cut = "CASE WHEN cluster_id IS NULL THEN summary ELSE substr(summary, 1, ?) END"
+        columns = [cut if c == "summary" else c for c in STORY_COLUMNS]
+        with translated("reading the clustering window"):
+            cursor = self.db.conn.execute(
+                f"SELECT {', '.join(columns)}, cluster_id FROM stories "
+                "WHERE published >= ? OR cluster_id IS NULL ORDER BY published, id",
+                [summary_chars, to_text(published_since)],
+            )
+            while rows := cursor.fetchmany(1000):
+                for *values, cluster in rows:
+                    yield story_from_row(dict(zip(STORY_COLUMNS, values, strict=True))), cluster
+
+    def story(self, story_id: str) -> Story:
+        with translated(f"reading story {story_id}"):
+            rows = self.db.execute_returning_dicts(
+                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE id = ?", [story_id]
+            )
+        if not rows:
+            raise StoreError(f"no story {story_id}")
+        return story_from_row(rows[0])
+
+    def count_stories(self) -> int:
+        with translated("counting stories"):
+            return int(self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
+
+    def prune_stories(self, fetched_before: datetime) -> int:
+        """Delete stories first fetched before `fetched_before`; returns how many."""
+        with translated("pruning old stories"), self._atomic():
+            cursor = self.db.execute(
+                "DELETE FROM stories WHERE fetched_at < ?", [to_text(fetched_before)]
+            )
+            return cursor.rowcount
+
+    # -- clusters ----------------------------------------------------------------------------
+
+    def next_cluster_id(self) -> int:
+        with translated("reading cluster ids"):
+            row = self.db.execute("SELECT MAX(id) FROM clusters").fetchone()
+        return int(row[0] or 0) + 1
+
+    def record_assignments(
+        self, assignments: Iterable[Assignment], now: datetime, *, stories_written: bool = False
+    ) -> None:
+        """Save where new stories went, merging clusters a story linked together.
+        `stories_written`: the story rows hold their assignments already."""
+        stamp = to_text(now)
+        clusters: list[list[Any]] = []
+        stories: list[list[Any]] = []
+
+        def flush() -> None:  # rows go in batches, but always before a merge moves rows
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO clusters (id, lead_story, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?)",
+                clusters,
+            )
+            if not stories_written:
+                self.db.conn.executemany(
+                    """UPDATE stories SET cluster_id = ?, cluster_level = ?, cluster_match = ?,
+                       cluster_reason = ? WHERE id = ?""",
+                    stories,
+                )
+            clusters.clear()
+            stories.clear()
+
+        with translated("saving story clusters"), self._atomic():
+            touched: set[int] = set()
+            gone: set[int] = set()  # merged into another cluster by this batch
+            for a in assignments:
+                if a.merged:
+                    flush()
+                for old in a.merged:
+                    self._merge_cluster(old, into=a.cluster, stamp=stamp)
+                    gone.add(old)
+                clusters.append([a.cluster, a.story, stamp, stamp])
+                stories.append([a.cluster, a.level, a.matched, a.reason, a.story])
+                if a.reason != "new":  # a new cluster's one story is already its lead
+                    touched.add(a.cluster)
+            flush()
+            for cluster in touched - gone:
+                self._refresh_cluster(cluster, now)
+
+    def _merge_cluster(self, old: int, *, into: int, stamp: str | None) -> None:
+        self.db.execute("UPDATE stories SET cluster_id = ? WHERE cluster_id = ?", [into, old])
+        self.db.execute(
+            "UPDATE clusters SET merged_into = ?, updated_at = ? WHERE id = ?", [into, stamp, old]
+        )
+        self.db.execute(
+            "UPDATE OR IGNORE matches SET cluster_id = ? WHERE cluster_id = ?", [into, old]
+        )
+        self.db.execute("DELETE FROM matches WHERE cluster_id = ?", [old])
+        # alerts never tried follow the cluster, unless it has one for the same subscriber
+        # and channel already: one news item, one alert. One tried before (it may have
+        # reached the channel) keeps its record.
+        self.db.execute(
+            "UPDATE OR IGNORE alerts SET cluster_id = ? "
+            "WHERE cluster_id = ? AND status = 'pending' AND sends = 0",
+            [into, old],
+        )
+        self.db.execute(
+            "DELETE FROM alerts WHERE cluster_id = ? AND status = 'pending' AND sends = 0", [old]
+        )
+
+    def _refresh_cluster(self, cluster: int, now: datetime) -> None:
+        lead = self.db.execute(
+            "SELECT id FROM stories WHERE cluster_id = ? "
+            "ORDER BY published, fetched_at, id LIMIT 1",
+            [cluster],
+        ).fetchone()
+        self.db.execute(
+            "UPDATE clusters SET lead_story = ?, updated_at = ? WHERE id = ?",
+            [lead[0], to_text(now), cluster],
+        )
+
+    def recent_clusters(self, since: datetime) -> list[Cluster]:
+        """Clusters that gained a story since `since`, most recently updated first."""
+        with translated("reading clusters"):
+            ids = [
+                row[0]
+                for row in self.db.execute(
+                    "SELECT id FROM clusters WHERE updated_at >= ? AND merged_into IS NULL "
+                    "ORDER BY updated_at DESC, id DESC",
+                    [to_text(since)],
+                )
+            ]
+            return [self.cluster(i) for i in ids]
+
+    def cluster(self, cluster_id: int) -> Cluster:
+        with translated(f"reading cluster {cluster_id}"):
+            rows = self.db.execute_returning_dicts(
+                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE cluster_id = ? "
+                "ORDER BY published, fetched_at, id",
+                [cluster_id],
+            )
+        members = tuple(story_from_row(row) for row in rows)
+        if not members:
+            raise StoreError(f"no cluster {cluster_id}")
+        return Cluster(id=cluster_id, lead=members[0], members=members)
+
+    def count_clusters(self) -> int:
+        """Clusters that still stand (not merged into another)."""
+        with translated("counting clusters"):
+            sql = "SELECT COUNT(*) FROM clusters WHERE merged_into IS NULL"
+            return int(self.db.execute(sql).fetchone()[0])
