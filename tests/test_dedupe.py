@@ -18,6 +18,7 @@ from wordfreq import get_frequency_dict, zipf_frequency
 from bench.scoring import score
 from tests.conftest import FakeClock
 from tests.test_cli import watcher
+from watcher.clusterer import Clusterer
 from watcher.dedupe import (
     SUMMARY_CHARS,
     ClusterIndex,
@@ -32,7 +33,6 @@ from watcher.dedupe import (
 from watcher.dedupe.columns import SlotTable, StoryIds
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, Story
-from watcher.pipeline import Clusterer
 from watcher.store import Store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "stories.jsonl"
@@ -415,9 +415,9 @@ def test_the_window_is_rebuilt_a_few_chunks_at_a_time(
     chunks: a restart does not hold the whole window as stories."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from watcher import pipeline
+    from watcher import clusterer as loading
 
-    monkeypatch.setattr(pipeline, "LOAD_CHUNK", 2)
+    monkeypatch.setattr(loading, "LOAD_CHUNK", 2)
     clock = FakeClock(datetime(2026, 3, 4, tzinfo=UTC))
     store = Store(tmp_path / "w.db")
     stories = [replace(s, feed="f") for s in read_stories(FIXTURE)]
@@ -434,8 +434,8 @@ def test_the_window_is_rebuilt_a_few_chunks_at_a_time(
     monkeypatch.setattr(store, "window_stories", counted)
     with ThreadPoolExecutor(2) as pool:
         assert clusterer.load(pool if pooled else None) == []
-    assert len(ahead) == len(clusterer.index) > 2 * (pipeline.LOAD_AHEAD + 1)
-    assert max(ahead) <= 2 * (pipeline.LOAD_AHEAD + 1)
+    assert len(ahead) == len(clusterer.index) > 2 * (loading.LOAD_AHEAD + 1)
+    assert max(ahead) <= 2 * (loading.LOAD_AHEAD + 1)
     store.close()
 
 

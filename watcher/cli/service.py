@@ -22,13 +22,14 @@ from watcher.alerts.render import Message
 from watcher.alerts.routing import router
 from watcher.alerts.sender import Sender
 from watcher.cli.common import EXIT_FAILED, utc_now, when
+from watcher.clusterer import Clusterer
 from watcher.config import Config, load_config, parse_listen
 from watcher.dedupe import term_weight
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
 from watcher.logs import event
 from watcher.models import Alert, ClusteredStory, Match, PollOutcome
-from watcher.pipeline import Clusterer, Pipeline
+from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
 from watcher.schedule import Service
 from watcher.store import Store
