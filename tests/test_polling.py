@@ -21,12 +21,13 @@ from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.cli.service import parse_pool
 from watcher.config import PollSettings
 from watcher.errors import ConfigError
-from watcher.fetch import Fetcher, bypasses
+from watcher.fetch import Fetcher
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, PollOutcome
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
 from watcher.store import Store
+from watcher.transport import bypasses
 
 SETTINGS = PollSettings(connect_timeout=2, read_timeout=2, total_timeout=3, max_bytes=1024 * 1024)
 

@@ -1,0 +1,138 @@
+"""How requests leave: aiohttp's connection pool behind an httpx transport, with proxies.
+
+In: httpx requests, and the proxies the environment names (`urllib.request.getproxies`).
+Out: httpx responses. Raises: `ConfigError` for a proxy aiohttp cannot use (not http://);
+httpx and aiohttp errors of a request, which `fetch` translates.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+from urllib.parse import urlsplit
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from watcher.errors import ConfigError, ConfigProblem
+
+PROXY_SCHEMES = ("http", "https", "all")
+
+
+def checked_proxies(proxies: dict[str, str]) -> dict[str, str]:
+    """The proxies by scheme (and "no": hosts to reach directly), each an http:// URL (a bare
+    host:port is taken as one); ConfigError names any other kind, which aiohttp cannot use."""
+    checked, problems = {}, []
+    for key, value in ((key, value.strip()) for key, value in proxies.items()):
+        if key == "no" and value:
+            checked[key] = value
+        elif key in PROXY_SCHEMES and value:
+            checked[key] = url = value if "://" in value else f"http://{value}"
+            if not url.lower().startswith("http://"):
+                message = f"{_without_password(url)}: watcher can use http:// proxies only"
+                field = f"{key.upper()}_PROXY"
+                problems.append(
+                    ConfigProblem(path="environment", line=None, field=field, message=message)
+                )
+    if problems:
+        raise ConfigError(problems)
+    return checked
+
+
+def bypasses(no_proxy: str, host: str, port: int) -> bool:
+    """Whether NO_PROXY (comma-separated) lists the host: "*", the name or address, a domain
+    it is in ("example.com" or ".example.com"), either with this port ("example.com:8080"),
+    or a network holding the address ("10.0.0.0/8")."""
+    host = host.lower().strip("[]")
+    for entry in no_proxy.lower().replace(" ", "").split(","):
+        name, _, entry_port = entry.partition(":") if entry.count(":") == 1 else (entry, "", "")
+        name = name.strip("[]").lstrip(".")
+        if entry == "*" or (
+            name and (host == name or host.endswith("." + name) or _in_network(host, name))
+            and (not entry_port or entry_port == str(port))
+        ):  # fmt: skip
+            return True
+    return False
+
+
+def _in_network(host: str, network: str) -> bool:
+    if "/" not in network:
+        return False
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network(network, strict=False)
+    except ValueError:  # a name, or no network
+        return False
+
+
+def _without_password(url: str) -> str:
+    password = urlsplit(url).password
+    return url if password is None else url.replace(f":{password}@", ":***@", 1)
+
+
+class Transport(httpx.AsyncBaseTransport):
+    """aiohttp's connection pool for every request: straight to the host, or through the proxy
+    `proxies` names for its scheme unless their "no" entry lists the host (see `bypasses`)."""
+
+    def __init__(self, limits: httpx.Limits, proxies: dict[str, str]) -> None:
+        self.direct = _AiohttpTransport(limits=limits)
+        self.proxies = proxies
+        self.routes: dict[tuple[str, str], AiohttpTransport] = {}  # (scheme, host[:port])
+        self.via: dict[str, AiohttpTransport] = {}  # proxy URL -> a view of the same pool
+
+    def route(self, url: httpx.URL) -> AiohttpTransport:
+        key = (url.scheme, f"{url.host}:{url.port}" if url.port else url.host)
+        route = self.routes.get(key)
+        if route is None:
+            proxy = self.proxies.get(url.scheme) or self.proxies.get("all")
+            port = url.port or (443 if url.scheme == "https" else 80)
+            if proxy is None or bypasses(self.proxies.get("no", ""), url.host, port):
+                route = self.direct
+            elif proxy in self.via:
+                route = self.via[proxy]
+            else:
+                route = _AiohttpTransport(proxy=_proxy(proxy), client=self._session)
+                self.via[proxy] = route
+            self.routes[key] = route
+        return route
+
+    def _session(self) -> aiohttp.ClientSession:
+        if not isinstance(self.direct.client, aiohttp.ClientSession):
+            self.direct.client = self.direct.get_client()
+        return self.direct.client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.route(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.direct.aclose()  # the session every route shares
+
+
+def _proxy(url: str) -> httpx.Proxy:
+    """Credentials in a proxy's URL go as a Proxy-Authorization header (aiohttp deprecates
+    its BasicAuth, which httpx-aiohttp would make of them)."""
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return httpx.Proxy(parsed)
+    basic = _basic(parsed)
+    return httpx.Proxy(parsed.copy_with(userinfo=b""), headers={"Proxy-Authorization": basic})
+
+
+def _basic(url: httpx.URL) -> str:
+    """The Basic credentials of a URL's user and password, as a header value."""
+    return "Basic " + base64.b64encode(f"{url.username}:{url.password}".encode()).decode()
+
+
+class _AiohttpTransport(AiohttpTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Credentials in a URL travel as a Basic Authorization header only (httpx's client
+        has made it already; a poll sent straight here has not): aiohttp refuses a request
+        with both. A proxy's credentials go with a plain http request to it."""
+        url = request.url
+        if url.userinfo:
+            if "Authorization" not in request.headers and (url.username or url.password):
+                request.headers["Authorization"] = _basic(url)
+            request.url = url.copy_with(userinfo=b"")
+        if self.proxy is not None and url.scheme == "http":  # https: they go with CONNECT
+            request.headers.update(self.proxy.headers)  # what aiohttp sends plain http with
+        return await super().handle_async_request(request)
