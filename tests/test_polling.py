@@ -349,13 +349,18 @@ def test_per_host_limit_bounds_concurrency(
     assert server.peak == 2
 
 
+def basic(user: str, password: str) -> str:
+    """The Authorization header value of Basic credentials, built here the standard way."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 def test_credentials_in_the_url_go_as_basic_auth(server: FeedServer, harness: Harness) -> None:
     server.feed("/private.xml", fixture_bytes("wire.rss.xml"))
     url = server.url("/private.xml").replace("http://", "http://reader:p%40ss@")
     (outcome,) = harness.poll(harness.feed("Private", url))
     sent = server.seen("/private.xml")[0].headers
     assert outcome.status == "new"
-    assert sent["Authorization"] == "Basic " + base64.b64encode(b"reader:p@ss").decode()
+    assert sent["Authorization"] == basic("reader", "p@ss")
 
 
 # nothing listens on this loopback address: only a proxy can answer for it
@@ -370,9 +375,7 @@ def test_polls_go_through_the_proxy_the_environment_names(
     (outcome,) = harness.poll(harness.feed("Wire", f"{ELSEWHERE}/wire.xml"))
     assert outcome.status == "new" and len(outcome.new_stories) > 0
     (seen,) = server.seen(f"{ELSEWHERE}/wire.xml")  # asked for in absolute form
-    assert (
-        seen.headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"ops:s=cret").decode()
-    )
+    assert seen.headers["Proxy-Authorization"] == basic("ops", "s=cret")
     assert seen.headers["User-Agent"].startswith("watcher/")
 
 
@@ -382,7 +385,7 @@ def test_https_polls_ask_the_proxy_for_a_tunnel(
     monkeypatch.setenv("HTTPS_PROXY", server.base.replace("http://", "http://ops:pw@"))
     (outcome,) = harness.poll(harness.feed("Secure", "https://127.0.0.2:9/wire.xml"))
     (seen,) = server.seen("CONNECT 127.0.0.2:9")
-    assert seen.headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"ops:pw").decode()
+    assert seen.headers["Proxy-Authorization"] == basic("ops", "pw")
     assert outcome.status == "failed" and (outcome.error or "").startswith("the proxy refused: 403")
 
 
