@@ -4,10 +4,9 @@ In: a `RuleSet` (compiled once) and a story's title, summary and source.
 Out: a `StoryMatch`: the rules that matched (with the clause and the words that made each
 match) and every term-list entry found in title + summary.
 
-Text is folded before matching, one character for one, so positions stay those of the
-original text: curly quotes and apostrophes become straight, dashes a hyphen, white space a
-space, and letters lose their diacritics. Matching is on whole words, case-insensitive unless
-a term says otherwise; a possessive ("Alcoa's") still matches, and a term may ask for its
+Text is folded before matching (see `folding`), one character for one, so positions stay
+those of the original text. Matching is on whole words, case-insensitive unless a term says
+otherwise; a possessive ("Alcoa's") still matches, and a term may ask for its
 plural. Only rules that one of the story's hits can satisfy are evaluated, so the cost per
 story hardly grows with the number of rules.
 """
@@ -15,10 +14,8 @@ story hardly grows with the number of rules.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain, compress
 from operator import attrgetter, itemgetter, not_
 from typing import NamedTuple
@@ -37,47 +34,9 @@ from watcher.rules.condition import (
     triggers,
     words_of,
 )
+from watcher.rules.folding import fold, lower_same_length, space_out
 from watcher.rules.model import Alias, Rule, RuleSet, Term
 from watcher.rules.query import DEFAULT_FIELDS, FIELDS
-
-_TRANSLATE = str.maketrans({
-    "’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"',
-    "–": "-", "—": "-", "‐": "-", "‑": "-", "\u00a0": " ", "\n": " ", "\t": " ", "\r": " ",
-})  # fmt: skip
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(char: str) -> str:
-    char = char.translate(_TRANSLATE)
-    if char.isascii():
-        return char
-    base = unicodedata.normalize("NFKD", char)
-    stripped = "".join(c for c in base if not unicodedata.combining(c))
-    return stripped if len(stripped) == 1 else char
-
-
-_FOLD: dict[str, str] = {}  # every non-ASCII character met so far -> its folded form
-_ASCII_FOLD = bytes(ord(_TRANSLATE.get(b, chr(b))) for b in range(128)) + bytes(128)
-
-
-def fold(text: str) -> str:
-    """The text with quotes, dashes, spaces and diacritics folded, same length as the input."""
-    if text.isascii():  # bytes.translate is a table lookup; str.translate a dict per char
-        return text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
-    for char in set(text):
-        folded = _FOLD.get(char)
-        if folded is None:
-            folded = _FOLD[char] = _fold_char(char)
-        if folded != char:
-            text = text.replace(char, folded)
-    return text
-
-
-def lower_same_length(text: str) -> str:
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +131,7 @@ class Matcher:
                 self.entries[self.atoms.id((*entry, DEFAULT_FIELDS))] = (list_name, term.name)
                 for alias in term.aliases:
                     for form in alias.forms():
-                        folded = _spaced(fold(form)).strip()
+                        folded = space_out(fold(form)).strip()
                         _add(patterns, _Pattern(entry, alias, term, folded))
         self.rules: list[_Compiled] = []
         self.always: list[int] = []  # rules that can hold with no hit at all (NOT ...)
@@ -195,7 +154,7 @@ class Matcher:
         named = words_of(rule.condition)
         for words in named:
             alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
-            form = _spaced(fold(words.text)).strip()
+            form = space_out(fold(words.text)).strip()
             self.atoms.id(atom_key(words))
             _add(patterns, _Pattern(base_key(words), alias, None, form))
         # once woken, one of `woken_by` is present: a group holding all of them is met
@@ -275,7 +234,7 @@ class Matcher:
         field_name = FIELDS[index]
         folded = fold(text)
         lowered = lower_same_length(folded)
-        spaced = " " + _spaced(lowered) + " "
+        spaced = " " + space_out(lowered) + " "
         found.texts[field_name] = spaced
         output = list(self.automaton.iter(spaced))
         values = list(map(_VALUE, output))
@@ -286,7 +245,7 @@ class Matcher:
             for p, atoms, checked in entries:
                 if checked:
                     if p.alias.case_sensitive:
-                        cased = cased if cased is not None else _spaced(folded)
+                        cased = cased if cased is not None else space_out(folded)
                         if cased[start:stop] != p.form:
                             continue
                     if p.term is not None and _excluded(p.term, lowered, start, stop):
@@ -331,19 +290,6 @@ def _span(spaced: str, end: int, length: int, wildcard: bool) -> tuple[int, int]
     the padding; a wildcard runs on to the end of its word, the next space."""
     start = end - length + 1
     return start, (spaced.index(" ", end + 1) - 1 if wildcard else end - 1)
-
-
-_ASCII_SPACED = bytes(b if chr(b).isalnum() else 32 for b in range(128)) + bytes(128)
-
-
-def _spaced(text: str) -> str:
-    """Every character that is not a letter or digit becomes a space: same length."""
-    if text.isascii():
-        return text.encode("ascii").translate(_ASCII_SPACED).decode("ascii")
-    for char in set(text):
-        if char != " " and not char.isalnum():
-            text = text.replace(char, " ")
-    return text
 
 
 def _automaton(patterns: dict[str, list[_Pattern]], atoms: _Atoms) -> ahocorasick.Automaton:

@@ -1,0 +1,64 @@
+"""Text as rules compare it, one character for one, so positions stay those of the original:
+curly quotes and apostrophes become straight, dashes a hyphen, white space a space, and
+letters lose their diacritics; `space_out` turns everything but letters and digits to spaces.
+
+In and out: strings of the same length. Pure.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+_TRANSLATE = str.maketrans({
+    "’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"',
+    "–": "-", "—": "-", "‐": "-", "‑": "-", "\u00a0": " ", "\n": " ", "\t": " ", "\r": " ",
+})  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    char = char.translate(_TRANSLATE)
+    if char.isascii():
+        return char
+    base = unicodedata.normalize("NFKD", char)
+    stripped = "".join(c for c in base if not unicodedata.combining(c))
+    return stripped if len(stripped) == 1 else char
+
+
+_FOLD: dict[str, str] = {}  # every non-ASCII character met so far -> its folded form
+_ASCII_FOLD = bytes(ord(_TRANSLATE.get(b, chr(b))) for b in range(128)) + bytes(128)
+
+
+def fold(text: str) -> str:
+    """The text with quotes, dashes, spaces and diacritics folded, same length as the input."""
+    if text.isascii():  # bytes.translate is a table lookup; str.translate a dict per char
+        return text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
+    for char in set(text):
+        folded = _FOLD.get(char)
+        if folded is None:
+            folded = _FOLD[char] = _fold_char(char)
+        if folded != char:
+            text = text.replace(char, folded)
+    return text
+
+
+def lower_same_length(text: str) -> str:
+    """Lower case, one character for one: a character whose lower case is longer stays."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+_ASCII_SPACED = bytes(b if chr(b).isalnum() else 32 for b in range(128)) + bytes(128)
+
+
+def space_out(text: str) -> str:
+    """Every character that is not a letter or digit becomes a space: same length."""
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_SPACED).decode("ascii")
+    for char in set(text):
+        if char != " " and not char.isalnum():
+            text = text.replace(char, " ")
+    return text
