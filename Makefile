@@ -23,13 +23,13 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check watcher tests
-	$(BIN)/ruff format --check watcher tests
+	$(BIN)/ruff check watcher tests bench
+	$(BIN)/ruff format --check watcher tests bench
 	$(BIN)/mypy watcher
 
 format: install
-	$(BIN)/ruff format watcher tests
-	$(BIN)/ruff check --fix watcher tests
+	$(BIN)/ruff format watcher tests bench
+	$(BIN)/ruff check --fix watcher tests bench
 
 ## bench: every benchmark; prints the tables and writes bench/README.md
 bench: install
