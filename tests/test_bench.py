@@ -1,0 +1,62 @@
+"""The poll benchmark still runs on a few feeds, and each cycle reports what it did.
+
+Timings are bench/'s to measure (`make bench`); this checks the counts its table is made of,
+so a change to watcher that breaks the benchmark fails here, not in the next bench run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench import feedgen, servers
+
+ROOT = Path(__file__).resolve().parent.parent
+FEEDS = 10  # the changed cycle rewrites every tenth feed: one here
+
+
+def run(tool: str, folder: Path, state: Path, cycles: str, generation: int = 0) -> Any:
+    command = [
+        sys.executable, "-m", "bench.poll_cycle", tool, "--feeds", str(FEEDS), "--folder",
+        str(folder), "--state", str(state), "--cycles", cycles, "--generation", str(generation),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def items(paths: list[Path]) -> int:
+    return sum(path.read_bytes().count(b"<item>") for path in paths)
+
+
+def counted(note: str, pattern: str) -> list[int]:
+    found = re.search(pattern, note)
+    assert found, note
+    return [int(group.replace(",", "")) for group in found.groups()]
+
+
+def test_the_poll_benchmark_cycles_report_what_they_did(tmp_path: Path) -> None:
+    folder = tmp_path / "feeds"
+    paths = feedgen.write_feeds(folder, FEEDS)
+    first = items(paths)
+    with servers.python_server(folder):
+        cold, warm, changed, expiry, memory = run(
+            "watcher", folder, tmp_path / "w.db", "cold,warm,changed,expiry"
+        )
+        restart, _ = run("watcher", folder, tmp_path / "w.db", "restart", generation=1)
+        naive_cold, naive_warm, _ = run("naive", folder, tmp_path / "n.db", "cold,warm", 1)
+    assert (cold["outcomes"], cold["stories"]) == ({"new": FEEDS}, first)
+    assert (warm["outcomes"], warm["stories"]) == ({"not_modified": FEEDS}, 0)
+    assert changed["outcomes"] == {"new": 1, "not_modified": FEEDS - 1}
+    assert changed["stories"] == 3  # a generation adds three items on top
+    expired, window = counted(expiry["note"], r"oldest ([\d,]+) of ([\d,]+) stories")
+    assert window == first + 3 and expired == window // 10
+    (rebuilt,) = counted(restart["note"], r"window of ([\d,]+) stories")
+    assert 0 < rebuilt <= window  # the stories published within the window's reach
+    assert memory["peak_mb"] > 0 and memory["worker_peak_mb"] > 0
+    assert (naive_cold["outcomes"], naive_cold["stories"]) == ({"new": FEEDS}, items(paths))
+    assert naive_warm["outcomes"] == {"not_modified": FEEDS}
