@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Executor
@@ -28,6 +27,7 @@ from watcher.dedupe import (
     fingerprints,
 )
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
+from watcher.feed_state import after_failure, after_success, is_due, next_poll_after_failure
 from watcher.fetch import Fetcher
 from watcher.logs import event
 from watcher.models import (
@@ -48,27 +48,6 @@ from watcher.store import Store
 log = logging.getLogger("watcher.pipeline")
 
 NewStoriesHandler = Callable[[Sequence[ClusteredStory], Sequence[Match]], Awaitable[None] | None]
-
-
-def next_poll_after_failure(
-    state: FeedState,
-    *,
-    interval: float,
-    max_backoff: float,
-    retry_after: float | None,
-    now: datetime,
-) -> datetime:
-    """When to try a failing feed again: exponential backoff with jitter, capped, or Retry-After."""
-    failures = state.consecutive_failures + 1
-    delay = interval * 2 ** min(failures, 20) * random.uniform(0.9, 1.1)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return now + timedelta(seconds=min(delay, max_backoff))
-
-
-def is_due(state: FeedState, now: datetime) -> bool:
-    """A feed is due unless it is disabled or backing off."""
-    return not state.disabled and (state.next_poll_at is None or state.next_poll_at <= now)
 
 
 class Pipeline:
@@ -139,14 +118,14 @@ class Pipeline:
                 content_hash=state.content_hash,
             )
         except FeedGoneError as exc:
-            self.store.record_poll(_failed(state, exc, now, next_poll=None, disabled=True))
+            self.store.record_poll(after_failure(state, exc, now, next_poll=None, disabled=True))
             return PollOutcome(
                 feed=feed.name, url=state.url, status="gone", http_status=410, error=str(exc),
                 fetch_ms=_ms_since(started),
             )  # fmt: skip
         except FetchError as exc:
             next_poll = self._retry_at(feed, state, now, exc.retry_after)
-            self.store.record_poll(_failed(state, exc, now, next_poll=next_poll))
+            self.store.record_poll(after_failure(state, exc, now, next_poll=next_poll))
             return PollOutcome(
                 feed=feed.name, url=exc.url, status="failed", http_status=exc.status,
                 error=str(exc), fetch_ms=_ms_since(started),
@@ -157,7 +136,7 @@ class Pipeline:
     async def _store_result(
         self, feed: FeedConfig, state: FeedState, result: FetchResult, now: datetime
     ) -> PollOutcome:
-        polled = _succeeded(state, result, now)
+        polled = after_success(state, result, now)
         if result.kind != "ok":
             self.store.record_poll(polled)
             return PollOutcome(
@@ -167,7 +146,7 @@ class Pipeline:
             parsed, prepared = await self._parse(feed, result, now)
         except ParseError as exc:
             next_poll = self._retry_at(feed, state, now, None)
-            failed = _failed(
+            failed = after_failure(
                 replace(polled, content_hash=state.content_hash), exc, now, next_poll=next_poll
             )
             self.store.record_poll(failed)
@@ -331,43 +310,6 @@ def _quieted(
         return () if match.story in quiet else route(match)
 
     return routed
-
-
-def _succeeded(state: FeedState, result: FetchResult, now: datetime) -> FeedState:
-    keep_validators = result.kind == "not_modified"
-    return replace(
-        state,
-        url=result.permanent_url or state.url,
-        etag=result.etag or (state.etag if keep_validators else None),
-        last_modified=result.last_modified or (state.last_modified if keep_validators else None),
-        content_hash=result.content_hash or state.content_hash,
-        consecutive_failures=0,
-        next_poll_at=None,
-        last_polled_at=now,
-        last_success_at=now,
-        last_status=result.status,
-    )
-
-
-def _failed(
-    state: FeedState,
-    exc: Exception,
-    now: datetime,
-    *,
-    next_poll: datetime | None,
-    disabled: bool = False,
-) -> FeedState:
-    status = getattr(exc, "status", None)
-    return replace(
-        state,
-        consecutive_failures=state.consecutive_failures + 1,
-        next_poll_at=next_poll,
-        disabled=disabled or state.disabled,
-        last_polled_at=now,
-        last_error=str(exc),
-        last_error_at=now,
-        last_status=status if status is not None else state.last_status,
-    )
 
 
 def _ms_since(started: float) -> float:

@@ -1,0 +1,73 @@
+"""What a poll does to a feed's state: when it is due, and its state after a success or a
+failure (exponential backoff with jitter, capped, or the server's Retry-After).
+
+In: a `FeedState` and what the poll found. Out: a new `FeedState` or a time. No I/O.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from watcher.models import FeedState, FetchResult
+
+
+def next_poll_after_failure(
+    state: FeedState,
+    *,
+    interval: float,
+    max_backoff: float,
+    retry_after: float | None,
+    now: datetime,
+) -> datetime:
+    """When to try a failing feed again: exponential backoff with jitter, capped, or Retry-After."""
+    failures = state.consecutive_failures + 1
+    delay = interval * 2 ** min(failures, 20) * random.uniform(0.9, 1.1)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return now + timedelta(seconds=min(delay, max_backoff))
+
+
+def is_due(state: FeedState, now: datetime) -> bool:
+    """A feed is due unless it is disabled or backing off."""
+    return not state.disabled and (state.next_poll_at is None or state.next_poll_at <= now)
+
+
+def after_success(state: FeedState, result: FetchResult, now: datetime) -> FeedState:
+    """After a fetch that worked: validators kept or replaced, failures forgotten."""
+    keep_validators = result.kind == "not_modified"
+    return replace(
+        state,
+        url=result.permanent_url or state.url,
+        etag=result.etag or (state.etag if keep_validators else None),
+        last_modified=result.last_modified or (state.last_modified if keep_validators else None),
+        content_hash=result.content_hash or state.content_hash,
+        consecutive_failures=0,
+        next_poll_at=None,
+        last_polled_at=now,
+        last_success_at=now,
+        last_status=result.status,
+    )
+
+
+def after_failure(
+    state: FeedState,
+    exc: Exception,
+    now: datetime,
+    *,
+    next_poll: datetime | None,
+    disabled: bool = False,
+) -> FeedState:
+    """After a failed fetch or parse: counted, with the error and when to try again."""
+    status = getattr(exc, "status", None)
+    return replace(
+        state,
+        consecutive_failures=state.consecutive_failures + 1,
+        next_poll_at=next_poll,
+        disabled=disabled or state.disabled,
+        last_polled_at=now,
+        last_error=str(exc),
+        last_error_at=now,
+        last_status=status if status is not None else state.last_status,
+    )
