@@ -31,6 +31,7 @@ from watcher.dedupe import (
     term_weight,
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
+from watcher.dedupe.text import WORD, words_of
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, Story
 from watcher.store import Store
@@ -111,6 +112,25 @@ def test_clean_title(raw: str, clean: str) -> None:
 )
 def test_clean_lead(summary: str, lead: str) -> None:
     assert clean_lead(summary, "Headline Here Today") == lead
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["U.S. output rose 1,000 t", "don't stop_here", "x--y, z.", "Kazakhstan’s gallium",
+     "Société Générale à Paris", "a_b __c 9.5.1 ,x'", ""],
+)  # fmt: skip
+def test_words_of_finds_the_words_word_finds(text: str) -> None:
+    assert words_of(text) == WORD.findall(text)
+
+
+def test_words_of_ascii_text_are_the_words_word_finds() -> None:
+    """On random ASCII text full of the characters words join or split on, the ASCII pattern
+    finds exactly what WORD finds."""
+    rng = random.Random(7)
+    alphabet = "aZ09_.',- \t\n;:!?&()"
+    for _ in range(3000):
+        text = "".join(rng.choices(alphabet, k=rng.randint(0, 40)))
+        assert words_of(text) == WORD.findall(text), text
 
 
 def test_credit_lines_are_found_wherever_the_full_scan_finds_them() -> None:
