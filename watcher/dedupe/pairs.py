@@ -16,9 +16,9 @@ from watcher.dedupe.text import (
     MIN_LEAD,
     SPECIFIC,
     STEM,
-    WORD,
     Fingerprint,
     is_specific_word,
+    words_of,
 )
 from watcher.models import ClusterLevel
 
@@ -120,7 +120,7 @@ def slot_swaps(
 
 
 def _words(text: str) -> list[str]:
-    return [w.removesuffix("'s") for w in WORD.findall(text.replace("’", "'").lower())]
+    return [w.removesuffix("'s") for w in words_of(text.replace("’", "'").lower())]
 
 
 def _names_missing(
