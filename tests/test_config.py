@@ -121,7 +121,12 @@ def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:
             id="bad-security",
         ),
         pytest.param("feeds: [\n", "invalid YAML", id="yaml-syntax"),
-        pytest.param("feeds: 3\n", ":1: feeds: must be a list", id="wrong-type"),
+        pytest.param("feeds: 3\n", ":1: feeds: must be a list of feeds", id="wrong-type"),
+        pytest.param(
+            "subscribers: {name: a}\n",
+            ":1: subscribers: must be a list of subscribers",
+            id="subscribers-not-a-list",
+        ),
     ],
 )
 def test_invalid_config_names_line_and_field(tmp_path: Path, text: str, expected: str) -> None:

@@ -143,6 +143,15 @@ class Reader:
             return default
         return seconds
 
+    def items(self, node: yaml.Node | None, name: str, what: str) -> list[yaml.Node]:
+        """A list's items: none for a missing or null value, a problem for a non-list."""
+        if node is None or is_null(node):
+            return []
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, name, f"must be a list of {what}")
+            return []
+        return list(node.value)
+
     def string_list(self, node: yaml.Node | None, name: str) -> tuple[str, ...]:
         if node is None:
             return ()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from watcher.alerts.digest import check_schedule
-from watcher.config.reader import Reader, is_null
+from watcher.config.reader import Reader
 from watcher.config.settings import (
     DEFAULT_LISTEN,
     Config,
@@ -193,14 +193,9 @@ class ConfigReader(Reader):
     def feeds(
         self, node: yaml.Node | None, poll: PollSettings, backfill: float | None
     ) -> tuple[FeedConfig, ...]:
-        if node is None or is_null(node):
-            return ()
-        if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, "feeds", "must be a list of feeds")
-            return ()
         feeds: list[FeedConfig] = []
         names: set[str] = set()
-        for i, item in enumerate(node.value):
+        for i, item in enumerate(self.items(node, "feeds", "feeds")):
             where = f"feeds[{i}]"
             m = self.mapping(item, where, {"name", "url", "interval", "tags", "source", "backfill"})
             name = self.string(m.get("name"), f"{where}.name", required=True)
@@ -308,13 +303,8 @@ class ConfigReader(Reader):
         return subscriber if name else None
 
     def subscribers(self, node: yaml.Node | None) -> tuple[Subscriber, ...]:
-        if node is None or is_null(node):
-            return ()
-        if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, "subscribers", "must be a list of subscribers")
-            return ()
         out: list[Subscriber] = []
-        for i, item in enumerate(node.value):
+        for i, item in enumerate(self.items(node, "subscribers", "subscribers")):
             subscriber = self.subscriber(item, f"subscribers[{i}]")
             if subscriber is None:
                 continue
