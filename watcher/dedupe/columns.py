@@ -52,7 +52,7 @@ class StoryIds:
     def move(self, moved: array[int]) -> None:
         """Renumber every slot as `moved` says, removing those it maps to -1."""
         keep = bytes(map(partial(le, 0), moved))
-        compact(self._packed, range(0, len(self._packed) + 1, self._WIDTH), keep)  # in place
+        compact(range(0, len(self._packed) + 1, self._WIDTH), keep, self._packed)  # in place
         self._other = {moved[old]: id for old, id in self._other.items() if moved[old] >= 0}
 
     def last(self, story_id: str) -> int | None:
@@ -135,17 +135,20 @@ class SlotTable:
                 self.add(key, slot)
 
 
-def compact(data: Any, at: Sequence[int], keep: bytes) -> array[int]:
-    """Move the spans of the kept slots (slot i's span: `data[at[i]:at[i + 1]]`) to the
-    front of `data`, in place, and drop the rest; returns the new offsets."""
+def compact(at: Sequence[int], keep: bytes, *columns: Any) -> array[int]:
+    """Move the spans of the kept slots (slot i's span: `column[at[i]:at[i + 1]]`) to the
+    front of each column, in place, and drop the rest; returns the new offsets, which all
+    the columns share."""
     offsets, end = array("I", [0]), 0  # as the offsets it is given
     for start, stop, kept in zip(at, at[1:], keep):  # noqa: B905 - at holds one more
         if kept:
             if start != end:
-                data[end : end + stop - start] = data[start:stop]
+                for column in columns:
+                    column[end : end + stop - start] = column[start:stop]
             end += stop - start
             offsets.append(end)
-    del data[end:]
+    for column in columns:
+        del column[end:]
     return offsets
 
 

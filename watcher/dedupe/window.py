@@ -182,9 +182,8 @@ class ClusterIndex:
             column = getattr(self, name)
             setattr(self, name, array(column.typecode, compress(column, keep)))
         self._ids.move(moved)
-        self._text_at = compact(self._text, self._text_at, keep)
-        compact(self._term_weights, terms_at, keep)
-        self._terms_at = compact(self._term_ids, terms_at, keep)
+        self._text_at = compact(self._text_at, keep, self._text)
+        self._terms_at = compact(terms_at, keep, self._term_ids, self._term_weights)
         postings = self._postings
         for term, slots in enumerate(postings):  # in place: old and new are never all held
             if slots is not None:
