@@ -107,7 +107,7 @@ class Reader:
         return _ENV_REF.sub(replace, value)
 
     def string(self, node: yaml.Node | None, name: str, *, required: bool = False) -> str | None:
-        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+        if node is None or is_null(node):
             if required:
                 self.problem(node, name, "is required")
             return None
