@@ -1,0 +1,244 @@
+"""The clustering window's storage: recent stories as slots in flat columns.
+
+In: `Fingerprint`s, as `Row`s with their terms numbered. Out: a slot's fields, its text and
+its fingerprint rebuilt; the slots that hold a specific term or an exact key. Pure data
+structures, no I/O: `window.ClusterIndex` decides what goes in and what is scored.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from functools import partial
+from itertools import compress, count, repeat
+from operator import is_, le, not_
+from typing import Any
+
+from watcher.dedupe.columns import (
+    SlotTable,
+    StoryIds,
+    compact,
+    keep_in_place,
+    moved_postings,
+    renumbering,
+)
+from watcher.dedupe.text import SPECIFIC_HUNDREDTHS, Fingerprint
+
+
+class WindowSlots:
+    """Stories in columns, not as `Fingerprint` objects: the window holds hundreds of
+    thousands. A story is a slot in flat arrays, its terms are numbers in a vocabulary, its
+    link and guid are their hashes; a slot's fingerprint is rebuilt only to score a pair
+    that may link. Specific terms and exact keys (link, guid, title) lead to their slots."""
+
+    def __init__(self) -> None:
+        self._ids = StoryIds()
+        self._published = array("d")
+        self._cluster = array("q")  # cluster on insertion (the index follows merges from it)
+        self._link = array("q")  # hash of the link, 0 for none
+        self._guid = array("q")
+        self._text = bytearray()  # cleaned titles + leads, UTF-8: most news is ASCII
+        self._text_at = array("I", [0])  # slot i's text: [_text_at[i], _text_at[i + 1])
+        self._title_len = array("I")
+        self._title_terms = array("I")  # a fingerprint's title terms come first in its terms
+        self._title_specific = array("Q")
+        self._lead_specific = array("Q")
+        self._terms_at = array("I", [0])  # slot i's terms: [_terms_at[i], _terms_at[i + 1])
+        self._term_ids = array("I")
+        self._term_weights = array("H")
+        self._vocab: dict[str, int] = {}  # term -> id
+        self._words: list[str] = []  # id -> term
+        # specific term id -> its slots, oldest first: one slot as an int (most names are rare)
+        self._postings: list[array[int] | int | None] = []
+        self._keyed = SlotTable()  # hash of link, guid or title -> slots
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def _forget_words(self, kept: int) -> None:
+        """Forget the terms numbered from `kept` on: new terms of rows taken back."""
+        for word in self._words[kept:]:
+            del self._vocab[word]
+        del self._words[kept:], self._postings[kept:]
+
+    def _row(self, fp: Fingerprint) -> Row:
+        """A fingerprint as the window keeps it, its new terms given ids."""
+        title_terms = len(fp.title_keys)
+        assert fp.term_keys[:title_terms] == fp.title_keys, "title terms come first"
+        link, guid = hash(fp.link) if fp.link else 0, hash(fp.guid) if fp.guid else 0
+        return self._made_row(
+            fp.id, fp.published, link, guid, fp.title, fp.lead, fp.term_keys, fp.term_weights,
+            title_terms, (fp.title_specific, fp.lead_specific),
+        )  # fmt: skip
+
+    def _made_row(
+        self, id: str, published: float, link: int, guid: int, title: str, lead: str,
+        keys: tuple[str, ...], weights: array[int], title_terms: int,
+        specific_words: tuple[int, int],
+    ) -> Row:  # fmt: skip
+        vocab = self._vocab
+        found: list[Any] = list(map(vocab.get, keys))  # in C, as below
+        if None in found:
+            new = list(compress(keys, map(is_, found, repeat(None))))
+            vocab.update(zip(new, count(len(self._words))))
+            self._words += new
+            self._postings += [None] * len(new)
+            found = list(map(vocab.__getitem__, keys))
+        ids = array("I", found)
+        return Row(
+            id=id, published=published, link=link, guid=guid, title=title, lead=lead,
+            weights=weights, title_terms=title_terms, specific_words=specific_words, ids=ids,
+            specific=list(compress(ids, map(partial(le, SPECIFIC_HUNDREDTHS), weights))),  # in C
+        )  # fmt: skip
+
+    def _text_of(self, slot: int) -> str:
+        return self._text[self._text_at[slot] : self._text_at[slot + 1]].decode()
+
+    def _stored(self, slot: int) -> tuple[Any, ...]:
+        """A slot's fields, in `_made_row`'s order."""
+        start, end = self._terms_at[slot], self._terms_at[slot + 1]
+        text, title_len = self._text_of(slot), self._title_len[slot]
+        return (
+            self._ids[slot], self._published[slot], self._link[slot], self._guid[slot],
+            text[:title_len], text[title_len:],
+            tuple(map(self._words.__getitem__, self._term_ids[start:end])),
+            self._term_weights[start:end], self._title_terms[slot],
+            (self._title_specific[slot], self._lead_specific[slot]),
+        )  # fmt: skip
+
+    def _insert(self, row: Row, cluster: int) -> None:
+        slot = len(self._ids)
+        self._ids.append(row.id)
+        self._published.append(row.published)
+        self._cluster.append(cluster)
+        self._link.append(row.link)
+        self._guid.append(row.guid)
+        self._text += (row.title + row.lead).encode()
+        self._text_at.append(len(self._text))
+        self._title_len.append(len(row.title))
+        self._title_terms.append(row.title_terms)
+        self._title_specific.append(row.specific_words[0])
+        self._lead_specific.append(row.specific_words[1])
+        self._term_ids += row.ids
+        self._term_weights += row.weights
+        self._terms_at.append(len(self._term_ids))
+        postings = self._postings
+        for term in row.specific:
+            slots = postings[term]
+            if slots is None:
+                postings[term] = slot
+            elif isinstance(slots, int):
+                postings[term] = array("i", [slots, slot])
+            else:
+                slots.append(slot)
+        for key in exact_keys(row.link, row.guid, row.title):
+            self._keyed.add(key, slot)
+
+    def _uninsert(self, row: Row) -> None:
+        """Undo `_insert` of the newest slot (every later change is undone already)."""
+        removed = self._ids.pop()
+        assert removed == row.id, "undo steps run newest first"
+        for column in (self._published, self._cluster, self._link, self._guid, self._text_at,
+                       self._title_len, self._title_terms, self._title_specific,
+                       self._lead_specific, self._terms_at):  # fmt: skip
+            column.pop()
+        del self._term_ids[self._terms_at[-1] :], self._term_weights[self._terms_at[-1] :]
+        del self._text[self._text_at[-1] :]
+        for term in row.specific:
+            slots = self._postings[term]
+            assert slots is not None
+            if isinstance(slots, int):
+                self._postings[term] = None
+            else:
+                slots.pop()
+                if len(slots) == 1:
+                    self._postings[term] = slots[0]
+        for key in exact_keys(row.link, row.guid, row.title):
+            self._keyed.remove(key, len(self._ids))
+
+    def _print_at(self, slot: int) -> Fingerprint:
+        """A slot's fingerprint, its link and guid stood in for by their hashes."""
+        id, published, link, guid, title, lead, keys, weights, title_terms, specific_words = (
+            self._stored(slot)
+        )
+        return Fingerprint(
+            id=id, link=stand_in(link), guid=stand_in(guid), published=published,
+            title=title, lead=lead, term_keys=keys, term_weights=weights,
+            title_keys=keys[:title_terms], title_specific=specific_words[0],
+            lead_specific=specific_words[1],
+        )  # fmt: skip
+
+    def _compact(self, keep: bytes) -> None:
+        """Keep the slots flagged 1 in `keep`, in order. Compacted in place, a column at a
+        time, so the window is never held twice; terms only the others held are dropped, the
+        rest keep their order."""
+        moved = renumbering(keep)  # slot -> its new slot, -1 when dropped
+        terms_at, maybe_unused = self._terms_at, set[int]()
+        for slot in compress(range(len(keep)), map(not_, keep)):
+            maybe_unused.update(self._term_ids[terms_at[slot] : terms_at[slot + 1]])
+        for name in ("_published", "_cluster", "_link", "_guid", "_title_len", "_title_terms",
+                     "_title_specific", "_lead_specific"):  # fmt: skip
+            column = getattr(self, name)
+            setattr(self, name, array(column.typecode, compress(column, keep)))
+        self._ids.move(moved)
+        self._text_at = compact(self._text_at, keep, self._text)
+        self._terms_at = compact(terms_at, keep, self._term_ids, self._term_weights)
+        postings = self._postings
+        for term, slots in enumerate(postings):  # in place: old and new are never all held
+            if slots is not None:
+                postings[term] = moved_postings(slots, moved)
+        maybe_unused.difference_update(self._term_ids)  # in C, in place: over the kept ids
+        self._drop_terms(maybe_unused)
+        self._keyed.move(moved)
+
+    def _drop_terms(self, unused: set[int]) -> None:
+        """Forget terms no story holds; the others are numbered anew, in the same order."""
+        if not unused:
+            return
+        words = self._words
+        alive = bytes(term not in unused for term in range(len(words)))
+        numbers = renumbering(alive)
+        term_ids, step = self._term_ids, 1 << 16
+        for start in range(0, len(term_ids), step):  # in C, a slice at a time: no second copy
+            term_ids[start : start + step] = array(
+                "I", map(numbers.__getitem__, term_ids[start : start + step])
+            )
+        vocab = self._vocab
+        for old in range(min(unused), len(words)):  # numbers below the first unused stay
+            if numbers[old] < 0:
+                del vocab[words[old]]
+            else:
+                vocab[words[old]] = numbers[old]
+        keep_in_place(words, alive)
+        keep_in_place(self._postings, alive)
+
+
+@dataclass(slots=True, kw_only=True)
+class Row:
+    """A story as the window index takes it in, with its terms numbered."""
+
+    id: str
+    published: float
+    link: int  # hash, 0 for none
+    guid: int
+    title: str
+    lead: str
+    weights: array[int]
+    title_terms: int
+    specific_words: tuple[int, int]  # title's and lead's: see `_specific_words`
+    ids: array[int]
+    specific: list[int]  # ids of the specific terms
+
+
+def exact_keys(link: int, guid: int, title: str) -> list[int]:
+    keys = [hash(("link", link))] if link else []
+    if guid:
+        keys.append(hash(("guid", guid)))
+    if len(title) >= 12:
+        keys.append(hash(("title", title)))
+    return keys
+
+
+def stand_in(hashed: int) -> str:
+    """What a pair score compares for a link or guid the window keeps as a hash."""
+    return f"#{hashed:x}" if hashed else ""
