@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from watcher.errors import RuleError, RuleProblem
 from watcher.rules.model import Alias, Rule, RuleSet, Term
+from watcher.rules.nodes import NodeReader
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
 
 TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "not_preceded_by"}
 ALIAS_KEYS = {"text", "case_sensitive", "plural"}
 RULE_KEYS = {"name", "description", "when", "any", "all", "none", "tags", "notify", "priority"}
 PRIORITIES = range(1, 6)
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
 
 
 def rule_files(folder: Path) -> list[Path]:
@@ -53,33 +52,17 @@ def load_rules(folder: Path) -> RuleSet:
     )
 
 
-class _Loader:
+class _Loader(NodeReader):
+    """The term lists and rules of a folder's files: lists as each file is read, rules once
+    every list is known."""
+
     def __init__(self) -> None:
-        self.problems: list[RuleProblem] = []
+        super().__init__()
         self.lists: dict[str, tuple[tuple[Term, ...], str]] = {}
         self.raw_rules: list[tuple[Path, yaml.MappingNode]] = []
-        self.constructor = yaml.SafeLoader("")
-
-    def problem(
-        self, path: Path, node: yaml.Node | None, message: str, column_offset: int = 0
-    ) -> None:
-        line = node.start_mark.line + 1 if node is not None else None
-        column = node.start_mark.column + 1 + column_offset if node is not None else None
-        self.problems.append(RuleProblem(path=str(path), line=line, column=column, message=message))
 
     def read(self, path: Path, content: bytes) -> None:
-        try:
-            root = yaml.compose(content.decode("utf-8"), Loader=_YAML_LOADER)
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-            reason = getattr(exc, "problem", None) or str(exc)
-            self.problems.append(
-                RuleProblem(
-                    path=str(path), line=line, column=column, message=f"invalid YAML: {reason}"
-                )
-            )
-            return
+        root = self.compose(path, content)
         if root is None:
             return
         top = self.mapping(path, root, {"lists", "rules"}, "rule file")
@@ -92,62 +75,6 @@ class _Loader:
                 self.problem(path, node, "rules must be a list of rules")
             else:
                 self.raw_rules += [(path, item) for item in node.value]
-
-    # -- generic helpers -------------------------------------------------------------------
-
-    def mapping(
-        self, path: Path, node: yaml.Node, known: set[str], what: str
-    ) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(path, node, f"{what} must be a mapping")
-            return {}
-        out: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            if key.value not in known:
-                self.problem(
-                    path,
-                    key,
-                    f"unknown field {key.value!r} in {what}; "
-                    f"expected one of {', '.join(sorted(known))}",
-                )
-            elif key.value in out:
-                self.problem(path, key, f"field {key.value!r} given twice")
-            else:
-                out[key.value] = value
-        return out
-
-    def mapping_items(
-        self, path: Path, node: yaml.Node, what: str
-    ) -> list[tuple[yaml.Node, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(path, node, f"{what} must map list names to lists of terms")
-            return []
-        return list(node.value)
-
-    def scalar(
-        self, path: Path, node: yaml.Node, what: str, kind: type | tuple[type, ...] = str
-    ) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            self.problem(path, node, f"{what} must be a single value")
-            return None
-        value = self.constructor.construct_object(node)  # type: ignore[no-untyped-call]
-        if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.problem(path, node, f"{what} has the wrong type")
-            return None
-        return value
-
-    def strings(self, path: Path, node: yaml.Node | None, what: str) -> tuple[str, ...]:
-        if node is None:
-            return ()
-        if isinstance(node, yaml.ScalarNode):
-            value = self.scalar(path, node, what)
-            return (value,) if value else ()
-        if not isinstance(node, yaml.SequenceNode):
-            self.problem(path, node, f"{what} must be a list")
-            return ()
-        return tuple(v for item in node.value if (v := self.scalar(path, item, what)))
 
     # -- term lists ------------------------------------------------------------------------
 
