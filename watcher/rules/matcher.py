@@ -15,16 +15,22 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from itertools import chain, compress
 from operator import attrgetter, itemgetter, not_
 from typing import NamedTuple
 
-import ahocorasick
-
+from watcher.rules.automaton import (
+    Atoms,
+    CompiledRule,
+    Pattern,
+    Value,
+    Wake,
+    add_pattern,
+    build_automaton,
+    wakes,
+)
 from watcher.rules.condition import (
     AtomKey,
-    Evaluator,
     Found,
     Hit,
     atom_key,
@@ -39,14 +45,6 @@ from watcher.rules.model import Alias, Rule, RuleSet, Term
 from watcher.rules.query import DEFAULT_FIELDS, FIELDS
 
 
-@dataclass(frozen=True, slots=True)
-class _Pattern:
-    base: AtomKey  # ("entry", list, name) or ("words", text, "*"|""), without a scope
-    alias: Alias
-    term: Term | None
-    form: str  # folded, punctuation as spaces: what a case-sensitive alias must equal
-
-
 class RuleMatch(NamedTuple):
     rule: str
     clause: str  # the part of the condition that held, with the words found
@@ -58,72 +56,14 @@ class StoryMatch(NamedTuple):
     terms: dict[str, tuple[str, ...]]  # list name -> canonical names found in title + summary
 
 
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    rule: Rule
-    rest: tuple[frozenset[int], ...]  # atom groups to check once woken: one atom of each
-    words: frozenset[int]  # the atoms of the words, phrases and wildcards it names
-    evaluate: Evaluator
-
-
-class _Wake(NamedTuple):
-    """The rules an atom wakes, by what must still be checked: nothing (free), that each
-    of some atoms is present (every), that one of some atoms is (one), or more (other)."""
-
-    free: tuple[int, ...]
-    every: tuple[tuple[int, frozenset[int]], ...]  # (rule number, its atoms)
-    one: tuple[tuple[int, frozenset[int]], ...]
-    other: tuple[int, ...]
-
-
-def _wakes(rules: list[_Compiled], woken_by: dict[int, list[int]]) -> dict[int, _Wake]:
-    kinds: list[tuple[int, object]] = []  # per rule: (0-3 for free, every, one, other, data)
-    for number, compiled in enumerate(rules):
-        rest = compiled.rest
-        if not rest:
-            kinds.append((0, number))
-        elif all(len(group) == 1 for group in rest):
-            kinds.append((1, (number, frozenset().union(*rest))))
-        elif len(rest) == 1:
-            kinds.append((2, (number, rest[0])))
-        else:
-            kinds.append((3, number))
-    wakes = {}
-    for atom, numbers in woken_by.items():
-        lists: tuple[list[object], ...] = ([], [], [], [])
-        for number in numbers:
-            kind, data = kinds[number]
-            lists[kind].append(data)
-        wakes[atom] = _Wake(*map(tuple, lists))  # type: ignore[arg-type]
-    return wakes
-
-
-class _Atoms:
-    """Atom keys numbered: sets and dicts of small ints hash far faster than of tuples."""
-
-    def __init__(self) -> None:
-        self.ids: dict[AtomKey, int] = {}
-        self.keys: list[AtomKey] = []
-
-    def id(self, key: AtomKey) -> int:
-        number = self.ids.get(key)
-        if number is None:
-            number = self.ids[key] = len(self.keys)
-            self.keys.append(key)
-        return number
-
-    def ids_of(self, keys: set[AtomKey] | frozenset[AtomKey]) -> frozenset[int]:
-        return frozenset(map(self.id, keys))
-
-
 class Matcher:
     """All rules and term lists of a rule set, compiled into one automaton."""
 
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
-        self.atoms = _Atoms()
+        self.atoms = Atoms()
         self.entries: dict[int, tuple[str, str]] = {}  # atom -> (list, canonical name)
-        patterns: dict[str, list[_Pattern]] = defaultdict(list)
+        patterns: dict[str, list[Pattern]] = defaultdict(list)
         for list_name, terms in ruleset.lists.items():
             for term in terms:
                 entry = ("entry", list_name, term.name)
@@ -132,8 +72,8 @@ class Matcher:
                 for alias in term.aliases:
                     for form in alias.forms():
                         folded = space_out(fold(form)).strip()
-                        _add(patterns, _Pattern(entry, alias, term, folded))
-        self.rules: list[_Compiled] = []
+                        add_pattern(patterns, Pattern(entry, alias, term, folded))
+        self.rules: list[CompiledRule] = []
         self.always: list[int] = []  # rules that can hold with no hit at all (NOT ...)
         by_atom: dict[int, list[int]] = defaultdict(list)
         for number, rule in enumerate(ruleset.rules):
@@ -143,23 +83,23 @@ class Matcher:
                 self.always.append(number)
             for atom in self.atoms.ids_of(woken_by or set()):
                 by_atom[atom].append(number)
-        self.wakes = _wakes(self.rules, by_atom)
-        self.automaton = _automaton(patterns, self.atoms)
+        self.wakes = wakes(self.rules, by_atom)
+        self.automaton = build_automaton(patterns, self.atoms)
         self.has_patterns = bool(patterns)
 
     def _compile(
-        self, rule: Rule, woken_by: set[AtomKey] | None, patterns: dict[str, list[_Pattern]]
-    ) -> _Compiled:
+        self, rule: Rule, woken_by: set[AtomKey] | None, patterns: dict[str, list[Pattern]]
+    ) -> CompiledRule:
         """The rule's words as patterns, and its condition as a function of hits."""
         named = words_of(rule.condition)
         for words in named:
             alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
             form = space_out(fold(words.text)).strip()
             self.atoms.id(atom_key(words))
-            _add(patterns, _Pattern(base_key(words), alias, None, form))
+            add_pattern(patterns, Pattern(base_key(words), alias, None, form))
         # once woken, one of `woken_by` is present: a group holding all of them is met
         rest = [g for g in needs(rule.condition) if not woken_by or woken_by - g]
-        return _Compiled(
+        return CompiledRule(
             rule=rule,
             rest=tuple(map(self.atoms.ids_of, rest)),
             words=frozenset(self.atoms.id(atom_key(w)) for w in named),
@@ -257,31 +197,17 @@ class Matcher:
         return _Scanned(field_name, spaced, output, word_atoms)
 
 
-_ByField = tuple[tuple[int, ...], ...]  # atoms whose scope holds title, summary, source
-
-
-class _Value(NamedTuple):
-    """What the automaton holds for a key: see _automaton."""
-
-    length: int
-    wildcard: bool
-    entries: tuple[tuple[_Pattern, _ByField, bool], ...]
-    title: tuple[int, ...]  # the query words' atoms scoped to each field
-    summary: tuple[int, ...]
-    source: tuple[int, ...]
-
-
 _VALUE, _ENTRIES = itemgetter(1), itemgetter(2)
 _WORDS_IN = tuple(itemgetter(3 + index) for index in range(len(FIELDS)))
 _WORDS = attrgetter("words")
-_FREE, _EVERY, _ONE, _OTHER = (attrgetter(name) for name in _Wake._fields)
+_FREE, _EVERY, _ONE, _OTHER = (attrgetter(name) for name in Wake._fields)
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 class _Scanned(NamedTuple):
     name: str
     spaced: str  # the text the automaton ran over
-    found: list[tuple[int, _Value]]  # the automaton's output: (end, value)
+    found: list[tuple[int, Value]]  # the automaton's output: (end, value)
     word_atoms: list[tuple[int, ...]]  # for each, the query words' atoms scoped to the field
 
 
@@ -290,56 +216,6 @@ def _span(spaced: str, end: int, length: int, wildcard: bool) -> tuple[int, int]
     the padding; a wildcard runs on to the end of its word, the next space."""
     start = end - length + 1
     return start, (spaced.index(" ", end + 1) - 1 if wildcard else end - 1)
-
-
-def _automaton(patterns: dict[str, list[_Pattern]], atoms: _Atoms) -> ahocorasick.Automaton:
-    """One key per distinct pattern text; its value says how long the key is, whether it
-    is a wildcard, and, for each field, which query words' atoms it stands for; and which
-    term-list entries to check, each with its atoms (the entry's and its list's) by field."""
-    automaton = ahocorasick.Automaton()
-    for key, items in patterns.items():
-        unique = list({(p.base, p.alias, p.form): p for p in items}.values())
-        words = list(dict.fromkeys(p.base for p in unique if p.term is None))
-        entries = tuple(
-            (p, _by_field(atoms, [p.base, ("list", p.base[1])]), _checked(p))
-            for p in unique
-            if p.term
-        )
-        wildcard = not key.endswith(" ")
-        automaton.add_word(key, _Value(len(key), wildcard, entries, *_by_field(atoms, words)))
-    if patterns:
-        automaton.make_automaton()
-    return automaton
-
-
-def _checked(pattern: _Pattern) -> bool:
-    """Whether a hit of the pattern needs checking: its case, or the words around it."""
-    term = pattern.term
-    excludes = term is not None and bool(term.not_followed_by or term.not_preceded_by)
-    return pattern.alias.case_sensitive or excludes
-
-
-def _by_field(atoms: _Atoms, bases: list[AtomKey]) -> _ByField:
-    """For each field, the atoms of `bases` in every scope holding that field that some rule
-    (or, for entries, the terms found) uses."""
-    return tuple(
-        tuple(
-            atoms.ids[scoped]
-            for base in bases
-            for scope in _SCOPES
-            if field in scope and (scoped := (*base, scope)) in atoms.ids
-        )
-        for field in FIELDS
-    )
-
-
-_SCOPES = (DEFAULT_FIELDS, *((field,) for field in FIELDS))
-
-
-def _add(patterns: dict[str, list[_Pattern]], pattern: _Pattern) -> None:
-    if pattern.form:
-        key = " " + pattern.form.lower() + ("" if pattern.alias.wildcard else " ")
-        patterns[key].append(pattern)
 
 
 def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:

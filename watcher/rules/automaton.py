@@ -1,0 +1,152 @@
+"""What the matcher compiles a rule set into: numbered atoms, the patterns of one
+Aho-Corasick automaton, and which rules each atom wakes.
+
+In: the patterns of term-list aliases and query words, and the compiled rules. Out: an
+automaton whose values say, per key, its length, whether it is a wildcard, the term-list
+entries to check and the query words' atoms per field; and each atom's `Wake`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import ahocorasick
+
+from watcher.rules.condition import AtomKey, Evaluator
+from watcher.rules.model import Alias, Rule, Term
+from watcher.rules.query import DEFAULT_FIELDS, FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One form of a term-list alias or a query word, as the automaton looks for it."""
+
+    base: AtomKey  # ("entry", list, name) or ("words", text, "*"|""), without a scope
+    alias: Alias
+    term: Term | None
+    form: str  # folded, punctuation as spaces: what a case-sensitive alias must equal
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule as the matcher runs it: what it still needs once woken, and its condition."""
+
+    rule: Rule
+    rest: tuple[frozenset[int], ...]  # atom groups to check once woken: one atom of each
+    words: frozenset[int]  # the atoms of the words, phrases and wildcards it names
+    evaluate: Evaluator
+
+
+class Wake(NamedTuple):
+    """The rules an atom wakes, by what must still be checked: nothing (free), that each
+    of some atoms is present (every), that one of some atoms is (one), or more (other)."""
+
+    free: tuple[int, ...]
+    every: tuple[tuple[int, frozenset[int]], ...]  # (rule number, its atoms)
+    one: tuple[tuple[int, frozenset[int]], ...]
+    other: tuple[int, ...]
+
+
+def wakes(rules: list[CompiledRule], woken_by: dict[int, list[int]]) -> dict[int, Wake]:
+    kinds: list[tuple[int, object]] = []  # per rule: (0-3 for free, every, one, other, data)
+    for number, compiled in enumerate(rules):
+        rest = compiled.rest
+        if not rest:
+            kinds.append((0, number))
+        elif all(len(group) == 1 for group in rest):
+            kinds.append((1, (number, frozenset().union(*rest))))
+        elif len(rest) == 1:
+            kinds.append((2, (number, rest[0])))
+        else:
+            kinds.append((3, number))
+    wakes = {}
+    for atom, numbers in woken_by.items():
+        lists: tuple[list[object], ...] = ([], [], [], [])
+        for number in numbers:
+            kind, data = kinds[number]
+            lists[kind].append(data)
+        wakes[atom] = Wake(*map(tuple, lists))  # type: ignore[arg-type]
+    return wakes
+
+
+class Atoms:
+    """Atom keys numbered: sets and dicts of small ints hash far faster than of tuples."""
+
+    def __init__(self) -> None:
+        self.ids: dict[AtomKey, int] = {}
+        self.keys: list[AtomKey] = []
+
+    def id(self, key: AtomKey) -> int:
+        number = self.ids.get(key)
+        if number is None:
+            number = self.ids[key] = len(self.keys)
+            self.keys.append(key)
+        return number
+
+    def ids_of(self, keys: set[AtomKey] | frozenset[AtomKey]) -> frozenset[int]:
+        return frozenset(map(self.id, keys))
+
+
+ByField = tuple[tuple[int, ...], ...]  # atoms whose scope holds title, summary, source
+
+
+class Value(NamedTuple):
+    """What the automaton holds for a key: see build_automaton."""
+
+    length: int
+    wildcard: bool
+    entries: tuple[tuple[Pattern, ByField, bool], ...]
+    title: tuple[int, ...]  # the query words' atoms scoped to each field
+    summary: tuple[int, ...]
+    source: tuple[int, ...]
+
+
+def build_automaton(patterns: dict[str, list[Pattern]], atoms: Atoms) -> ahocorasick.Automaton:
+    """One key per distinct pattern text; its value says how long the key is, whether it
+    is a wildcard, and, for each field, which query words' atoms it stands for; and which
+    term-list entries to check, each with its atoms (the entry's and its list's) by field."""
+    automaton = ahocorasick.Automaton()
+    for key, items in patterns.items():
+        unique = list({(p.base, p.alias, p.form): p for p in items}.values())
+        words = list(dict.fromkeys(p.base for p in unique if p.term is None))
+        entries = tuple(
+            (p, _by_field(atoms, [p.base, ("list", p.base[1])]), _checked(p))
+            for p in unique
+            if p.term
+        )
+        wildcard = not key.endswith(" ")
+        automaton.add_word(key, Value(len(key), wildcard, entries, *_by_field(atoms, words)))
+    if patterns:
+        automaton.make_automaton()
+    return automaton
+
+
+def _checked(pattern: Pattern) -> bool:
+    """Whether a hit of the pattern needs checking: its case, or the words around it."""
+    term = pattern.term
+    excludes = term is not None and bool(term.not_followed_by or term.not_preceded_by)
+    return pattern.alias.case_sensitive or excludes
+
+
+def _by_field(atoms: Atoms, bases: list[AtomKey]) -> ByField:
+    """For each field, the atoms of `bases` in every scope holding that field that some rule
+    (or, for entries, the terms found) uses."""
+    return tuple(
+        tuple(
+            atoms.ids[scoped]
+            for base in bases
+            for scope in _SCOPES
+            if field in scope and (scoped := (*base, scope)) in atoms.ids
+        )
+        for field in FIELDS
+    )
+
+
+_SCOPES = (DEFAULT_FIELDS, *((field,) for field in FIELDS))
+
+
+def add_pattern(patterns: dict[str, list[Pattern]], pattern: Pattern) -> None:
+    if pattern.form:
+        key = " " + pattern.form.lower() + ("" if pattern.alias.wildcard else " ")
+        patterns[key].append(pattern)
