@@ -145,46 +145,54 @@ class Pipeline:
         try:
             parsed, prepared = await self._parse(feed, result, now)
         except ParseError as exc:
-            next_poll = self._retry_at(feed, state, now, None)
-            failed = after_failure(
-                replace(polled, content_hash=state.content_hash), exc, now, next_poll=next_poll
-            )
-            self.store.record_poll(failed)
-            return PollOutcome(
-                feed=feed.name,
-                url=result.url,
-                status="failed",
-                http_status=result.status,
-                error=str(exc),
-            )
+            return self._parse_failed(feed, state, polled, result, exc, now)
         if parsed.warning:
             event(
                 log, logging.WARNING, "malformed feed used",
                 feed=feed.name, url=result.url, warning=parsed.warning,
             )  # fmt: skip
         polled = replace(polled, warning=parsed.warning)
-        new = self.store.unknown_stories(parsed.stories)
-        if new:
-            prints = [prepared.prints[s.id] for s in new] if prepared else None
-            premade = prepared.matches if prepared else None
-            quiet = _backlog(feed, state, new, now)
-            clustered, matches = self.settle(new, quiet, prints, polled=polled, premade=premade)
-        else:
-            self.store.record_poll(polled)
-            clustered, matches = [], []
+        new, clustered, matches = self._store_new(feed, state, polled, parsed, prepared, now)
         if clustered and self.on_new_stories is not None:
             handled = self.on_new_stories(clustered, matches)
             if handled is not None:
                 await handled
         return PollOutcome(
-            feed=feed.name,
-            url=result.url,
-            status="new",
-            http_status=result.status,
-            new_stories=tuple(new),
-            clustered=tuple(clustered),
-            matches=tuple(matches),
+            feed=feed.name, url=result.url, status="new", http_status=result.status,
+            new_stories=tuple(new), clustered=tuple(clustered), matches=tuple(matches),
+        )  # fmt: skip
+
+    def _parse_failed(
+        self, feed: FeedConfig, state: FeedState, polled: FeedState, result: FetchResult,
+        exc: ParseError, now: datetime,
+    ) -> PollOutcome:  # fmt: skip
+        """A body that holds no feed: a failure, with the content hash of the last good body
+        kept, so the same body is parsed (and reported) again."""
+        next_poll = self._retry_at(feed, state, now, None)
+        failed = after_failure(
+            replace(polled, content_hash=state.content_hash), exc, now, next_poll=next_poll
         )
+        self.store.record_poll(failed)
+        return PollOutcome(
+            feed=feed.name, url=result.url, status="failed", http_status=result.status,
+            error=str(exc),
+        )  # fmt: skip
+
+    def _store_new(
+        self, feed: FeedConfig, state: FeedState, polled: FeedState, parsed: ParsedFeed,
+        prepared: Prepared | None, now: datetime,
+    ) -> tuple[list[Story], list[ClusteredStory], list[Match]]:  # fmt: skip
+        """The poll's stories not stored before, settled with the feed's new state (only the
+        state is written when none is new); the new stories, as clustered, and their matches."""
+        new = self.store.unknown_stories(parsed.stories)
+        if not new:
+            self.store.record_poll(polled)
+            return [], [], []
+        prints = [prepared.prints[s.id] for s in new] if prepared else None
+        premade = prepared.matches if prepared else None
+        quiet = _backlog(feed, state, new, now)
+        clustered, matches = self.settle(new, quiet, prints, polled=polled, premade=premade)
+        return new, clustered, matches
 
     def _retry_at(
         self, feed: FeedConfig, state: FeedState, now: datetime, retry_after: float | None
