@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format hooks bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: install
 format: install
 	$(BIN)/ruff format watcher tests bench
 	$(BIN)/ruff check --fix watcher tests bench
+
+## hooks: run ruff (check --fix, format) on the staged files before every commit
+hooks: install
+	$(BIN)/pre-commit install
 
 ## bench: every benchmark; prints the tables and writes bench/README.md
 bench: install
