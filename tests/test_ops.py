@@ -283,7 +283,10 @@ def test_health_fails_when_polls_are_late_or_the_database_is_read_only(
     started = clock()
 
     def checks(**kw: object) -> dict[str, bool]:
-        args = {"store": store, "now": clock(), "scheduler_running": True,
+        def record_heartbeat() -> None:
+            store.put_service_values({"heartbeat": clock().isoformat()}, clock())
+
+        args = {"record_heartbeat": record_heartbeat, "now": clock(), "scheduler_running": True,
                 "started_at": started, "last_poll_at": None, "interval": 60.0}  # fmt: skip
         return {c.name: c.ok for c in check_health(**{**args, **kw})}  # type: ignore[arg-type]
 

@@ -1,6 +1,7 @@
 """Is the service healthy, and what is its state: for /healthz, /status and `watcher status`.
 
-In: the store and what the running service knows (scheduler running, last poll). Out: plain
+In: the store and what the running service knows (scheduler running, last poll, how to
+record its heartbeat). Out: plain
 data (`Check`s and a JSON-ready status document). The service records its own facts (start,
 rule set, heartbeat) in the store's `service` table, so `watcher status` in another process,
 or after the service stopped, reads the same story.
@@ -8,6 +9,7 @@ or after the service stopped, reads the same story.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,18 +29,19 @@ class Check:
 
 def check_health(
     *,
-    store: Store,
+    record_heartbeat: Callable[[], None],
     now: datetime,
     scheduler_running: bool,
     started_at: datetime,
     last_poll_at: datetime | None,
     interval: float | None,
 ) -> list[Check]:
-    """Scheduler running, database writable (a heartbeat is written), and the last poll
-    ended within twice the shortest poll interval (counted from the start before the first)."""
+    """Scheduler running, database writable (`record_heartbeat` writes to it, raising
+    `StoreError` when it cannot), and the last poll ended within twice the shortest poll
+    interval (counted from the start before the first)."""
     checks = [Check("scheduler", scheduler_running, "running" if scheduler_running else "stopped")]
     try:
-        store.put_service_values({"heartbeat": now.isoformat()}, now)
+        record_heartbeat()
         checks.append(Check("database", True, "writable"))
     except StoreError as exc:
         checks.append(Check("database", False, str(exc)))

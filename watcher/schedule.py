@@ -185,6 +185,14 @@ class Service:
 
     def heartbeat(self, *, stopped: bool = False) -> None:
         """Record what `watcher status` shows from another process (and a clean stop)."""
+        try:
+            self.record_heartbeat(stopped=stopped)
+        except StoreError as exc:
+            event(log, logging.ERROR, "heartbeat not recorded", error=str(exc))
+
+    def record_heartbeat(self, *, stopped: bool = False) -> None:
+        """`heartbeat`, raising `StoreError` when the database cannot take it: the health
+        checks' proof that it is writable."""
         rules = self.pipeline.rules
         values = {
             "version": __version__,
@@ -199,10 +207,7 @@ class Service:
             values["rules_summary"] = rules.matcher.ruleset.summary()
             problems = rules.last_error.problems if rules.last_error else []
             values["rules_error"] = "; ".join(str(p) for p in problems)
-        try:
-            self.store.put_service_values(values, self.clock())
-        except StoreError as exc:
-            event(log, logging.ERROR, "heartbeat not recorded", error=str(exc))
+        self.store.put_service_values(values, self.clock())
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -212,7 +217,8 @@ class Service:
     def checks(self) -> list[Check]:
         intervals = [f.interval for f in self.config.feeds]
         return check_health(
-            store=self.store, now=self.clock(), scheduler_running=self.scheduler.running,
+            record_heartbeat=self.record_heartbeat, now=self.clock(),
+            scheduler_running=self.scheduler.running,
             started_at=self.started_at, last_poll_at=self.last_poll_at,
             interval=min(intervals) if intervals else None,
         )  # fmt: skip
@@ -228,7 +234,6 @@ class Service:
         return Response(200, self.metrics.exposition(), CONTENT_TYPE)
 
     def status_page(self) -> Response:
-        self.heartbeat()
         try:
             document = status_document(self.store, self.checks())
         except StoreError as exc:
