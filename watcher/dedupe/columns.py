@@ -10,8 +10,8 @@ import re
 from array import array
 from collections.abc import Sequence
 from functools import partial
-from itertools import compress
-from operator import le
+from itertools import compress, repeat
+from operator import le, sub
 from typing import Any
 
 
@@ -138,15 +138,18 @@ class SlotTable:
 def compact(at: Sequence[int], keep: bytes, *columns: Any) -> array[int]:
     """Move the spans of the kept slots (slot i's span: `column[at[i]:at[i + 1]]`) to the
     front of each column, in place, and drop the rest; returns the new offsets, which all
-    the columns share."""
-    offsets, end = array("I", [0]), 0  # as the offsets it is given
-    for start, stop, kept in zip(at, at[1:], keep):  # noqa: B905 - at holds one more
-        if kept:
-            if start != end:
-                for column in columns:
-                    column[end : end + stop - start] = column[start:stop]
-            end += stop - start
-            offsets.append(end)
+    the columns share. A run of kept slots moves at once, its offsets shifted in C."""
+    offsets, end, slot = array("I", [0]), 0, 0  # as the offsets it is given
+    while (first := keep.find(1, slot)) >= 0:  # kept: first .. last - 1
+        last = keep.find(0, first)
+        last = len(keep) if last < 0 else last
+        start, stop = at[first], at[last]
+        if start != end:
+            for column in columns:
+                column[end : end + stop - start] = column[start:stop]
+        offsets.extend(map(sub, at[first + 1 : last + 1], repeat(start - end)))
+        end += stop - start
+        slot = last
     for column in columns:
         del column[end:]
     return offsets
@@ -174,6 +177,7 @@ def moved_postings(slots: array[int] | int | None, moved: array[int]) -> array[i
     """A term's postings with expired slots dropped and kept ones renumbered."""
     if slots is None:
         return None
-    kept = [moved[slot] for slot in ((slots,) if isinstance(slots, int) else slots)
-            if moved[slot] >= 0]  # fmt: skip
-    return None if not kept else kept[0] if len(kept) == 1 else array("i", kept)
+    if isinstance(slots, int):  # one slot, as most names have
+        return None if moved[slots] < 0 else moved[slots]
+    kept = array("i", filter(partial(le, 0), map(moved.__getitem__, slots)))  # in C
+    return None if not kept else kept[0] if len(kept) == 1 else kept

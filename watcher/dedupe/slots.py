@@ -196,21 +196,20 @@ class WindowSlots:
         if not unused:
             return
         words = self._words
-        alive = bytes(term not in unused for term in range(len(words)))
+        flags = bytearray(b"\x01") * len(words)
+        for term in unused:
+            flags[term] = 0
+        alive = bytes(flags)
         numbers = renumbering(alive)
         term_ids, step = self._term_ids, 1 << 16
         for start in range(0, len(term_ids), step):  # in C, a slice at a time: no second copy
             term_ids[start : start + step] = array(
                 "I", map(numbers.__getitem__, term_ids[start : start + step])
             )
-        vocab = self._vocab
-        for old in range(min(unused), len(words)):  # numbers below the first unused stay
-            if numbers[old] < 0:
-                del vocab[words[old]]
-            else:
-                vocab[words[old]] = numbers[old]
         keep_in_place(words, alive)
         keep_in_place(self._postings, alive)
+        self._vocab.clear()  # numbered anew in C, emptied first: never two vocabularies
+        self._vocab.update(zip(words, count()))
 
 
 @dataclass(slots=True, kw_only=True)
