@@ -1,10 +1,9 @@
 """Is the service healthy, and what is its state: for /healthz, /status and `watcher status`.
 
 In: the store and what the running service knows (scheduler running, last poll, how to
-record its heartbeat). Out: plain
-data (`Check`s and a JSON-ready status document). The service records its own facts (start,
-rule set, heartbeat) in the store's `service` table, so `watcher status` in another process,
-or after the service stopped, reads the same story.
+record its heartbeat). Out: plain data (`Check`s and a JSON-ready status document). The
+service records its own facts (start, rule set, heartbeat) in the store's `service` table,
+so `watcher status` in another process, or after the service stopped, reads the same story.
 """
 
 from __future__ import annotations
