@@ -155,7 +155,7 @@ def compact(at: Sequence[int], keep: bytes, *columns: Any) -> array[int]:
     return offsets
 
 
-def renumbering(keep: bytes) -> array[int]:
+def renumbering(keep: bytes | bytearray) -> array[int]:
     """For each place, its number among the kept ones (flag 1 in `keep`), -1 where dropped."""
     numbers = array("i", [-1]) * len(keep)
     for new, old in enumerate(compress(range(len(keep)), keep)):
@@ -163,7 +163,7 @@ def renumbering(keep: bytes) -> array[int]:
     return numbers
 
 
-def keep_in_place(items: list[Any], keep: bytes) -> None:
+def keep_in_place(items: list[Any], keep: bytes | bytearray) -> None:
     """Keep the items whose flag in `keep` is 1, in order, without a second list."""
     end = 0
     for item, kept in zip(items, keep, strict=True):  # writes stay behind the reads

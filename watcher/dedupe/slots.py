@@ -196,10 +196,9 @@ class WindowSlots:
         if not unused:
             return
         words = self._words
-        flags = bytearray(b"\x01") * len(words)
+        alive = bytearray(b"\x01") * len(words)
         for term in unused:
-            flags[term] = 0
-        alive = bytes(flags)
+            alive[term] = 0
         numbers = renumbering(alive)
         term_ids, step = self._term_ids, 1 << 16
         for start in range(0, len(term_ids), step):  # in C, a slice at a time: no second copy
