@@ -78,6 +78,14 @@ class _Loader(NodeReader):
 
     # -- term lists ------------------------------------------------------------------------
 
+    def mapping_items(
+        self, path: Path, node: yaml.Node, what: str
+    ) -> list[tuple[yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(path, node, f"{what} must map list names to lists of terms")
+            return []
+        return list(node.value)
+
     def read_list(self, path: Path, name_node: yaml.Node, items: yaml.Node) -> None:
         name = str(name_node.value)
         if name in self.lists:

@@ -67,14 +67,6 @@ class NodeReader:
                 out[key.value] = value
         return out
 
-    def mapping_items(
-        self, path: Path, node: yaml.Node, what: str
-    ) -> list[tuple[yaml.Node, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            self.problem(path, node, f"{what} must map list names to lists of terms")
-            return []
-        return list(node.value)
-
     def scalar(
         self, path: Path, node: yaml.Node, what: str, kind: type | tuple[type, ...] = str
     ) -> Any:
