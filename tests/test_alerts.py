@@ -143,7 +143,9 @@ class Harness:
                 route=lambda m: route(m, named, self.config.subscribers),
             )  # fmt: skip
             try:
-                await pipeline.run_cycle(self.config.feeds, force=True)
+                await asyncio.gather(
+                    *(pipeline.refresh_feed(f, force=True) for f in self.config.feeds)
+                )
             finally:
                 await fetcher.aclose()
 

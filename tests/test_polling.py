@@ -60,7 +60,9 @@ class Harness:
                 parse_executor=executor, rules=rules,
             )  # fmt: skip
             try:
-                return await pipeline.run_cycle(feeds, force=force)
+                return list(
+                    await asyncio.gather(*(pipeline.refresh_feed(f, force=force) for f in feeds))
+                )
             finally:
                 await fetcher.aclose()
 
@@ -128,10 +130,10 @@ def test_a_poll_whose_writes_fail_leaves_no_trace_and_the_next_one_stores_it(
             store=harness.store, fetcher=fetcher, settings=SETTINGS, clock=harness.clock
         )
         try:
-            (failed,) = await pipeline.run_cycle([feed], force=True)
+            failed = await pipeline.refresh_feed(feed, force=True)
             window_after_failure = len(pipeline.clusterer.index)
             harness.store.db.execute("DROP TRIGGER refuse")
-            (stored,) = await pipeline.run_cycle([feed], force=True)
+            stored = await pipeline.refresh_feed(feed, force=True)
             return failed, window_after_failure, stored, len(pipeline.clusterer.index)
         finally:
             await fetcher.aclose()

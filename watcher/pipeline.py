@@ -79,12 +79,6 @@ class Pipeline:
         # stories; when fetching outruns parsing, the rest wait before fetching
         self._in_flight = asyncio.Semaphore(settings.concurrency)
 
-    async def run_cycle(
-        self, feeds: Iterable[FeedConfig], *, force: bool = False
-    ) -> list[PollOutcome]:
-        """Poll every due feed (every feed with `force`) concurrently."""
-        return list(await asyncio.gather(*(self.refresh_feed(f, force=force) for f in feeds)))
-
     async def refresh_feed(self, feed: FeedConfig, *, force: bool = False) -> PollOutcome:
         """Poll one feed; its failures are recorded on it, never raised."""
         started = time.perf_counter()
