@@ -15,6 +15,26 @@ from operator import le, sub
 from typing import Any
 
 
+class Vocabulary(dict[str, int]):
+    """Terms numbered in order of arrival. Looking up a new term numbers it, appends it to
+    `words` and gives it an empty entry in `postings`: known terms, nearly all of a story's,
+    are looked up in C, and a story's terms take one pass."""
+
+    __slots__ = ("postings", "words")
+
+    def __init__(self, words: list[str], postings: list[Any]) -> None:
+        super().__init__()
+        self.words = words  # number -> term
+        self.postings = postings  # number -> its slots (None until a story holds it)
+
+    def __missing__(self, word: str) -> int:
+        number = len(self.words)
+        self[word] = number
+        self.words.append(word)
+        self.postings.append(None)
+        return number
+
+
 class StoryIds:
     """Story ids by slot: 12 bytes for an id of 24 hex digits (what `parse` makes), a
     string for any other."""

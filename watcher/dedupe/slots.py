@@ -10,13 +10,14 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass
 from functools import partial
-from itertools import compress, count, repeat
-from operator import is_, le, not_
+from itertools import compress, count
+from operator import le, not_
 from typing import Any
 
 from watcher.dedupe.columns import (
     SlotTable,
     StoryIds,
+    Vocabulary,
     compact,
     keep_in_place,
     moved_postings,
@@ -46,10 +47,10 @@ class WindowSlots:
         self._terms_at = array("I", [0])  # slot i's terms: [_terms_at[i], _terms_at[i + 1])
         self._term_ids = array("I")
         self._term_weights = array("H")
-        self._vocab: dict[str, int] = {}  # term -> id
         self._words: list[str] = []  # id -> term
         # specific term id -> its slots, oldest first: one slot as an int (most names are rare)
         self._postings: list[array[int] | int | None] = []
+        self._vocab = Vocabulary(self._words, self._postings)  # term -> id
         self._keyed = SlotTable()  # hash of link, guid or title -> slots
 
     def __len__(self) -> int:
@@ -76,19 +77,12 @@ class WindowSlots:
         keys: tuple[str, ...], weights: array[int], title_terms: int,
         specific_words: tuple[int, int],
     ) -> Row:  # fmt: skip
-        vocab = self._vocab
-        found: list[Any] = list(map(vocab.get, keys))  # in C, as below
-        if None in found:
-            new = list(compress(keys, map(is_, found, repeat(None))))
-            vocab.update(zip(new, count(len(self._words))))
-            self._words += new
-            self._postings += [None] * len(new)
-            found = list(map(vocab.__getitem__, keys))
-        ids = array("I", found)
+        found = list(map(self._vocab.__getitem__, keys))  # in C, as below: new terms numbered
         return Row(
             id=id, published=published, link=link, guid=guid, title=title, lead=lead,
-            weights=weights, title_terms=title_terms, specific_words=specific_words, ids=ids,
-            specific=list(compress(ids, map(partial(le, SPECIFIC_HUNDREDTHS), weights))),  # in C
+            weights=weights, title_terms=title_terms, specific_words=specific_words,
+            ids=array("I", found),
+            specific=list(compress(found, map(partial(le, SPECIFIC_HUNDREDTHS), weights))),
         )  # fmt: skip
 
     def _text_of(self, slot: int) -> str:
