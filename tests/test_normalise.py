@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from watcher import normalise
-from watcher.normalise import canonical_url, plain_text, published_time, story_id
+from watcher.normalise import (
+    absolute_url,
+    canonical_url,
+    plain_text,
+    published_time,
+    story_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,6 +62,25 @@ def test_plain_urls_are_made_canonical_as_urlsplit_makes_them() -> None:
     assert len(plain) > 3_000  # the fast path is taken, and checked, often
     for url in urls:
         assert canonical_url(url) == normalise._split_canonical(url.strip()), url
+
+
+@pytest.mark.parametrize(
+    ("url", "bases", "resolved"),
+    [
+        ("https://a.test/1", ("https://b.test/",), "https://a.test/1"),
+        ("mailto:desk@a.test", ("https://b.test/",), "mailto:desk@a.test"),
+        ("/news/1", ("https://b.test/x/",), "https://b.test/news/1"),
+        ("news/1", ("https://b.test/x/",), "https://b.test/x/news/1"),
+        ("//cdn.test/1", ("https://b.test/",), "https://cdn.test/1"),
+        ("/news/1", (None, "", "relative/base", "https://c.test/"), "https://c.test/news/1"),
+        ("/news/1", (None, "https://c.test/"), "https://c.test/news/1"),
+        ("/news/1", (), "/news/1"),
+    ],
+    ids=["absolute", "other-scheme", "root-relative", "path-relative", "scheme-relative",
+         "first-usable-base", "skips-none", "no-base"],
+)  # fmt: skip
+def test_absolute_url(url: str, bases: tuple[str | None, ...], resolved: str) -> None:
+    assert absolute_url(url, *bases) == resolved
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,54 @@ def test_edge_entries_become_stories() -> None:
     assert rss["A date from the future"].published == FETCHED
 
 
+_ATOM = '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"{base}>'
+_ENTRY = '<entry{base}><title>{title}</title><link href="{href}"/><id>tag:t,{title}</id></entry>'
+_RSS = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{link}'
+_ITEM = "<item><title>{title}</title><link>{href}</link></item>"
+FETCHED_FROM = "https://feeds.test/dir/feed.xml"
+
+
+def _atom(feed_base: str, *entries: tuple[str, str, str]) -> bytes:
+    body = "".join(_ENTRY.format(base=b, title=t, href=h) for b, t, h in entries)
+    return (_ATOM.format(base=feed_base) + "<title>t</title><id>t</id>" + body + "</feed>").encode()
+
+
+def _rss_links(channel_link: str, *hrefs: str) -> bytes:
+    items = "".join(_ITEM.format(title=f"t{n}", href=h) for n, h in enumerate(hrefs))
+    return (_RSS.format(link=channel_link) + items + "</channel></rss>").encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "links"),
+    [
+        (_rss_links("<link>https://site.test/news/</link>", "/a/1", "b/2", "//cdn.test/c"),
+         ["https://site.test/a/1", "https://site.test/news/b/2", "https://cdn.test/c"]),
+        (_rss_links("", "/a/1", "https://abs.test/2"),
+         ["https://feeds.test/a/1", "https://abs.test/2"]),
+        (_atom(' xml:base="https://one.test/x/"', ("", "e1", "a/1"),
+               (' xml:base="https://two.test/y/"', "e2", "a/2"), ("", "e3", "/root")),
+         ["https://one.test/x/a/1", "https://two.test/y/a/2", "https://one.test/root"]),
+    ],
+    ids=["rss-against-channel-link", "rss-against-feed-url", "atom-against-xml-base"],
+)  # fmt: skip
+def test_relative_links_are_resolved_alike_by_both_parsers(
+    body: bytes, links: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against xml:base, then the channel's link, then the URL the feed came from: a relative
+    link would make an alert's link useless and join unrelated outlets' stories."""
+    assert parse_module._fast_parse(body, None) is not None
+    fast = parse_feed(body, feed="test", fetched_at=FETCHED, url=FETCHED_FROM)
+    assert [s.link for s in fast.stories] == links
+    assert fast == feedparser_only(body, monkeypatch, url=FETCHED_FROM)
+
+
+def test_a_relative_link_without_a_base_is_kept_as_it_is() -> None:
+    body = _rss_links("", "/a/1")
+    for url in (None, "file:///feeds/f.xml"):  # a file: URL is no base for a web link
+        (story,) = parse_feed(body, feed="t", fetched_at=FETCHED, url=url).stories
+        assert story.link == "/a/1"
+
+
 def _one_title_feed(declared: str | None, title: bytes) -> bytes:
     head = f'<?xml version="1.0" encoding="{declared}"?>'.encode() if declared else b""
     return head + (

@@ -29,6 +29,7 @@ from watcher.rules.live import LiveRules
 from watcher.store import Store
 from watcher.transport import bypasses
 
+DAY = timedelta(days=1)
 SETTINGS = PollSettings(connect_timeout=2, read_timeout=2, total_timeout=3, max_bytes=1024 * 1024)
 
 
@@ -110,6 +111,31 @@ def test_changed_feed_adds_only_the_new_story(server: FeedServer, harness: Harne
     (outcome,) = harness.poll(feed)
     assert [s.title for s in outcome.new_stories] == ["Tungsten tender opens"]
     assert harness.store.count_stories() == 3
+
+
+def test_relative_links_are_stored_absolute_and_keep_outlets_apart(
+    server: FeedServer, harness: Harness
+) -> None:
+    """Two outlets whose feeds link their own, unrelated stories as "/news/1": resolved
+    against each channel's link (or the feed's URL), they are two links and two news items,
+    where one relative link would have joined them as the same story."""
+    item = "<item><title>{0}</title><link>/news/1</link><description>{1}</description></item>"
+    feeds = {
+        "/a.xml": ("<link>https://a.test/</link>", "Gallium plant opens in Kazakhstan",
+                   "The Pavlodar smelter starts gallium output."),
+        "/b.xml": ("", "Antimony mine floods in Bolivia",
+                   "Heavy rain stopped work at an antimony pit near Potosi."),
+    }  # fmt: skip
+    for path, (link, title, text) in feeds.items():
+        channel = f'<rss version="2.0"><channel><title>{path}</title>{link}'
+        server.feed(path, (channel + item.format(title, text) + "</channel></rss>").encode())
+    harness.poll(*(harness.feed(path, server.url(path)) for path in feeds))
+    links = {s.title: s.link for s in harness.store.recent_stories(harness.clock.now - DAY)}
+    assert links == {
+        "Gallium plant opens in Kazakhstan": "https://a.test/news/1",
+        "Antimony mine floods in Bolivia": server.url("/news/1"),
+    }
+    assert harness.store.count_clusters() == 2
 
 
 def test_a_poll_whose_writes_fail_leaves_no_trace_and_the_next_one_stores_it(

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; everything else in a query is kept.
 TRACKING_PARAMS = frozenset(
@@ -37,6 +37,26 @@ def canonical_url(url: str) -> str:
     scheme, host, path, query = plain.groups()
     query = _kept_query(query or "")
     return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def is_relative_url(url: str) -> bool:
+    """A reference without a scheme ("/news/1", "posts/9", "//host/x"): only a base makes it
+    a link."""
+    return bool(url) and _SCHEME.match(url) is None
+
+
+def absolute_url(url: str, *bases: str | None) -> str:
+    """`url` resolved against the first base that makes it absolute; as it is when none
+    does (or when it is absolute already)."""
+    for base in bases:
+        if not is_relative_url(url):
+            break
+        if base and not is_relative_url(base):
+            url = urljoin(base, url)
+    return url
 
 
 # What most feed links look like, taken apart without urlsplit (4x faster): a lower-case

@@ -1,6 +1,6 @@
 """Parse the bytes of a feed into normalised stories.
 
-In: the body we fetched, its Content-Type, the feed's name and the fetch time.
+In: the body we fetched, its Content-Type and URL, the feed's name and the fetch time.
 Out: a `ParsedFeed`. A malformed feed that still yields entries is used, with a warning.
 Raises: `ParseError` when the bytes hold no feed at all.
 
@@ -32,7 +32,9 @@ import feedparser_rs
 from watcher.errors import ParseError
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import (
+    absolute_url,
     canonical_url,
+    is_relative_url,
     plain_text,
     published_time,
     story_id,
@@ -56,8 +58,10 @@ def parse_feed(
     fetched_at: datetime,
     content_type: str | None = None,
     source: str | None = None,
+    url: str | None = None,
 ) -> ParsedFeed:
-    """Parse `body` into stories of `feed`; `source` overrides the outlet name."""
+    """Parse `body` into stories of `feed`; `source` overrides the outlet name. `url`, where
+    the feed was fetched from, is the base of last resort for relative links (see `_story`)."""
     fast = _fast_parse(body, content_type)
     result = fast if fast is not None else _full_parse(body, content_type)
     problem = _bozo_message(result)
@@ -68,10 +72,11 @@ def parse_feed(
     channel_title = _feed_title(result)
     # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
     attribute_links = fast is not None and str(fast.version).startswith("atom")
+    bases = (result.feed.get("link"), url if url and url.startswith(("http:", "https:")) else None)
     stories = tuple(
         _story(
             entry, feed=feed, fetched_at=fetched_at, source=source or channel_title or feed,
-            attribute_links=attribute_links,
+            attribute_links=attribute_links, bases=bases,
         )
         for entry in result.entries
     )  # fmt: skip
@@ -88,7 +93,19 @@ def _fast_parse(body: bytes, content_type: str | None) -> Any | None:
         return None
     if result.bozo or not result.entries or len(result.entries) >= FAST_MAX_ENTRIES:
         return None
+    if any(is_relative_url(entry.get("link") or "") for entry in result.entries):
+        # parsed again, resolving against xml:base and the channel's link, as feedparser does
+        # with xml:base: rare, and resolving every summary's markup costs time
+        return _fast_parse_resolved(body, result)
     return result
+
+
+def _fast_parse_resolved(body: bytes, unresolved: Any) -> Any:
+    try:
+        result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=True)
+    except Exception:  # any failure of the fast path: feedparser decides
+        return None
+    return result if len(result.entries) == len(unresolved.entries) else None
 
 
 def _is_utf8(body: bytes, content_type: str | None) -> bool:
@@ -128,9 +145,12 @@ def _feed_title(result: Any) -> str | None:
 
 
 def _story(
-    entry: Any, *, feed: str, fetched_at: datetime, source: str, attribute_links: bool = False
-) -> Story:
-    """One entry as a story; `attribute_links`: the parser left entities in Atom hrefs."""
+    entry: Any, *, feed: str, fetched_at: datetime, source: str, attribute_links: bool = False,
+    bases: tuple[str | None, ...] = (),
+) -> Story:  # fmt: skip
+    """One entry as a story; `attribute_links`: the parser left entities in Atom hrefs. A
+    relative link the parser did not resolve (against xml:base) is resolved against the first
+    of `bases` (the channel's link, then the feed's URL) that makes it absolute."""
     title = plain_text(entry.get("title"))[:MAX_TITLE]
     summary = plain_text(_summary_html(entry))[:MAX_SUMMARY]
     guid = (entry.get("id") or "").strip() or None
@@ -138,7 +158,7 @@ def _story(
     if entry_link and attribute_links:
         entry_link = _XML_ENTITY.sub(_xml_character, entry_link)
     raw_link = entry_link or (guid if guid and guid.startswith("http") else "")
-    link = canonical_url(raw_link) if raw_link else ""
+    link = canonical_url(absolute_url(raw_link, *bases)) if raw_link else ""
     published = published_time(
         struct_to_datetime(_raw(entry, "published_parsed")),
         struct_to_datetime(_raw(entry, "updated_parsed")),

@@ -267,7 +267,7 @@ class Pipeline:
         trip costs the event loop less than a second one for only the new stories would."""
         work = functools.partial(
             parse_feed, result.body, feed=feed.name, fetched_at=now,
-            content_type=result.content_type, source=feed.source,
+            content_type=result.content_type, source=feed.source, url=result.url,
         )  # fmt: skip
         if self.parse_executor is None:
             return work(), None

@@ -126,4 +126,5 @@ def read_feed(source: str, *, feed_name: str | None = None) -> ParsedFeed:
         feed=feed_name or source,
         fetched_at=utc_now(),
         content_type=result.content_type,
+        url=result.url,
     )
