@@ -214,20 +214,11 @@ def test_follows(
     assert follows(subscriber, the_rule) is expected
 
 
-def test_slack_message_keeps_within_limits_and_escapes() -> None:
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    story = Story(
-        id="s",
-        feed="f",
-        guid=None,
-        source="A & B",
-        title="T" * 300,
-        summary="<b> & " * 1000,
-        link="https://x.test/?a=1&b=2",
-        published=now,
-        fetched_at=now,
-    )
-    alert = Alert(
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def _slack_alert() -> Alert:
+    return Alert(
         id=1,
         subscriber="s",
         channel="slack",
@@ -238,12 +229,26 @@ def test_slack_message_keeps_within_limits_and_escapes() -> None:
         status="pending",
         attempts=0,
         sends=0,
-        next_attempt_at=now,
+        next_attempt_at=NOW,
         last_error=None,
-        created_at=now,
+        created_at=NOW,
         sent_at=None,
     )
-    message = render(alert, story, None, {})
+
+
+def test_slack_message_keeps_within_limits_and_escapes() -> None:
+    story = Story(
+        id="s",
+        feed="f",
+        guid=None,
+        source="A & B",
+        title="T" * 300,
+        summary="<b> & " * 1000,
+        link="https://x.test/?a=1&b=2",
+        published=NOW,
+        fetched_at=NOW,
+    )
+    message = render(_slack_alert(), story, None, {})
     (payload,) = message.slack
     header, section, context = payload["blocks"]
     assert len(header["text"]["text"]) <= 150 and len(section["text"]["text"]) <= 3000
@@ -254,6 +259,16 @@ def test_slack_message_keeps_within_limits_and_escapes() -> None:
     )
     assert "<b>" not in message.html and "&lt;b&gt;" in message.html
     assert len(payload["blocks"]) <= 50
+
+
+def test_slack_header_is_never_empty() -> None:
+    """Slack refuses a header block without text: the alert would end as a dead letter."""
+    story = Story(
+        id="s", feed="f", guid="g", source="A", title="", summary="", link="",
+        published=NOW, fetched_at=NOW,
+    )  # fmt: skip
+    (payload,) = render(_slack_alert(), story, None, {}).slack
+    assert payload["blocks"][0]["text"]["text"] == "(untitled)"
 
 
 # -- end to end ----------------------------------------------------------------------------

@@ -115,6 +115,34 @@ def test_a_relative_link_without_a_base_is_kept_as_it_is() -> None:
         assert story.link == "/a/1"
 
 
+LONG_POST = "Kazakhstan restarts gallium output at the Pavlodar smelter after a decade, " * 3
+
+
+@pytest.mark.parametrize(
+    ("item", "title"),
+    [
+        ("<description>Gallium output restarts.</description><link>https://m.test/1</link>",
+         "Gallium output restarts."),
+        (f"<description>{LONG_POST}</description><link>https://m.test/2</link>",
+         "Kazakhstan restarts gallium output at the Pavlodar smelter after a decade, Kazakhstan"
+         " restarts…"),
+        ("<description>   </description><link>https://m.test/3</link>", "https://m.test/3"),
+        ("<title>  </title><guid isPermaLink=\"false\">g4</guid>", ""),
+    ],
+    ids=["short-text", "long-text-cut-at-a-word", "no-text-the-link", "nothing"],
+)  # fmt: skip
+def test_an_untitled_entry_is_titled_by_its_text(
+    item: str, title: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mastodon's and Bluesky's feeds carry no titles; alerts and tables need one."""
+    body = _rss_links("<link>https://m.test/</link>").replace(
+        b"</channel>", f"<item>{item}</item></channel>".encode()
+    )
+    fast = parse_feed(body, feed="test", fetched_at=FETCHED)
+    assert [s.title for s in fast.stories] == [title]
+    assert fast == feedparser_only(body, monkeypatch)
+
+
 def _one_title_feed(declared: str | None, title: bytes) -> bytes:
     head = f'<?xml version="1.0" encoding="{declared}"?>'.encode() if declared else b""
     return head + (

@@ -155,6 +155,19 @@ def _plain_tags_text(html: str) -> str | None:
     return "".join(out)
 
 
+UNTITLED_CHARS = 100  # of an untitled entry's text, what stands for its title
+
+
+def title_of_untitled(summary: str, link: str) -> str:
+    """A title for an entry without one (as in Mastodon's and Bluesky's feeds): the beginning
+    of its text, cut at a word with "…", else its link."""
+    if len(summary) <= UNTITLED_CHARS:
+        return summary or link
+    cut = summary[: UNTITLED_CHARS + 1]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut[:UNTITLED_CHARS]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
 def fold_space(text: str) -> str:
     """Runs of white space (non-breaking spaces included) as one space, none at the ends."""
     return " ".join(text.split())  # str.split's white space is re's \s: 4x faster than re.sub

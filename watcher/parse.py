@@ -39,6 +39,7 @@ from watcher.normalise import (
     published_time,
     story_id,
     struct_to_datetime,
+    title_of_untitled,
 )
 
 MAX_TITLE = 1000
@@ -151,7 +152,6 @@ def _story(
     """One entry as a story; `attribute_links`: the parser left entities in Atom hrefs. A
     relative link the parser did not resolve (against xml:base) is resolved against the first
     of `bases` (the channel's link, then the feed's URL) that makes it absolute."""
-    title = plain_text(entry.get("title"))[:MAX_TITLE]
     summary = plain_text(_summary_html(entry))[:MAX_SUMMARY]
     guid = (entry.get("id") or "").strip() or None
     entry_link = entry.get("link")
@@ -159,6 +159,7 @@ def _story(
         entry_link = _XML_ENTITY.sub(_xml_character, entry_link)
     raw_link = entry_link or (guid if guid and guid.startswith("http") else "")
     link = canonical_url(absolute_url(raw_link, *bases)) if raw_link else ""
+    title = plain_text(entry.get("title"))[:MAX_TITLE] or title_of_untitled(summary, link)
     published = published_time(
         struct_to_datetime(_raw(entry, "published_parsed")),
         struct_to_datetime(_raw(entry, "updated_parsed")),

@@ -19,6 +19,7 @@ UTC_ZONE = ZoneInfo("UTC")
 HEADER_MAX = 150
 SECTION_MAX = 3000
 BLOCKS_MAX = 50
+UNTITLED = "(untitled)"
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def _slack(
         "blocks": [
             {
                 "type": "header",
-                "text": {"type": "plain_text", "text": _cut(story.title, HEADER_MAX)},
+                # Slack refuses an empty header: a story with no title, text or link
+                "text": {"type": "plain_text", "text": _cut(story.title or UNTITLED, HEADER_MAX)},
             },
             {
                 "type": "section",
