@@ -85,6 +85,27 @@ def test_clean_title(raw: str, clean: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "source", "clean"),
+    [
+        pytest.param("Gallium output resumes - The Globe and Mail", "The Globe and Mail",
+                     "Gallium output resumes", id="source-with-lower-case-words"),
+        pytest.param("Gallium output resumes | mining.com", "mining.com", "Gallium output resumes",
+                     id="source-in-lower-case"),
+        pytest.param("Gallium output resumes — times of central asia", "Times of Central Asia",
+                     "Gallium output resumes", id="source-in-other-case"),
+        pytest.param("Gallium deal with Japan-Kyodo", "Kyodo", "Gallium deal with Japan-Kyodo",
+                     id="no-space-before-the-dash"),
+        pytest.param("Gallium output resumes - BERNAMA", "Japan Today", "Gallium output resumes",
+                     id="another-source-suffix-as-before"),
+        pytest.param("Kyodo", "Kyodo", "Kyodo", id="the-source-alone"),
+    ],
+)  # fmt: skip
+def test_clean_title_takes_the_source_off_its_end(raw: str, source: str, clean: str) -> None:
+    """Google News ends every title with " - " and the outlet's name, however it is spelled."""
+    assert clean_title(raw, source) == clean
+
+
+@pytest.mark.parametrize(
     ("summary", "lead"),
     [
         pytest.param(
@@ -166,6 +187,8 @@ PAIRS = [
                  story("b", "CORRECTED-Nornickel to raise palladium output by 6%", "Nornickel plans to raise palladium output by 6% next year at its Taimyr operations, the miner said on Tuesday.", hours=2), "reprint", id="correction"),
     pytest.param(story("a", "Nornickel to raise palladium output next year at Taimyr", "Nornickel plans to raise palladium output next year at its Taimyr operations in Arctic Siberia, the miner said on Tuesday."),
                  story("b", "Nornickel to raise palladium output next year at Taimyr - Mining Weekly", hours=1), "reprint", id="title-only-feed"),
+    pytest.param(story("a", "Kazakhstan resumes gallium output after a decade", "Kazakhstan resumed gallium output at the Pavlodar aluminium smelter after a ten-year pause, the operator said on Monday."),
+                 replace(story("b", "Kazakhstan resumes gallium output after a decade - The Times of Central Asia", hours=1), source="The Times of Central Asia"), "reprint", id="google-news-copy"),
     pytest.param(story("a", "Gallium"), story("b", "Gallium prices climb on export curbs", "Gallium prices in Rotterdam climbed for a third week after new export curbs.", hours=2), None, id="very-short-title"),
     pytest.param(story("a", "Gallium"), story("b", "Gallium", hours=2), None, id="two-one-word-titles"),
     pytest.param(story("a", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031, the Kazakh producer said."),

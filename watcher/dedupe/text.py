@@ -64,19 +64,37 @@ def words_of(text: str) -> list[str]:
     return (_ASCII_WORD if text.isascii() else WORD).findall(text)
 
 
-def clean_title(title: str) -> str:
-    """The headline without UPDATE prefixes or an outlet suffix."""
+def clean_title(title: str, source: str = "") -> str:
+    """The headline without UPDATE prefixes or an outlet suffix: the story's `source` after a
+    dash or bar (as Google News titles end, whatever the outlet's name), else what `_SUFFIX`
+    takes for an outlet's name."""
     title = _UPDATE.sub("", title)
-    return _SUFFIX.sub("", title).strip()
+    cut = _without_source(title, source) if source else None
+    return cut if cut is not None else _SUFFIX.sub("", title).strip()
 
 
-def clean_lead(summary: str, title: str) -> str:
+def _without_source(title: str, source: str) -> str | None:
+    """`title` without " - {source}" (or a bar or another dash) at its end; None without it."""
+    title, source = title.rstrip(), source.strip()
+    head = title[: -len(source)] if source else ""
+    if not head or title[len(head) :].lower() != source.lower():
+        return None
+    head = head.rstrip()
+    if head[-1:] not in _SEPARATORS or head[-2:-1] not in (" ", "\t"):
+        return None
+    return head[:-1].strip() or None
+
+
+_SEPARATORS = frozenset("-|–—")
+
+
+def clean_lead(summary: str, title: str, source: str = "") -> str:
     """The summary without dateline, credit line or a copy of the title ('' if nothing else)."""
     text = _DATELINE.sub("", summary, count=1)
     if text.rstrip()[-1:] in _CREDIT_ENDS:  # no credit line can end otherwise: skip the scan
         text = _CREDIT.sub("", text)
     text = _REPORTED.sub(".", text).strip()
-    cleaned_title = clean_title(title)
+    cleaned_title = clean_title(title, source)
     if cleaned_title and text.lower().startswith(cleaned_title.lower()):
         rest = text[len(cleaned_title) :].strip()
         # what is left after a copied title is only the outlet's name (Google News): no lead
@@ -154,8 +172,8 @@ class Fingerprint(NamedTuple):
 
 
 def fingerprint(story: Story) -> Fingerprint:
-    title = clean_title(story.title)
-    lead = clean_lead(_beginning(story.summary), story.title)
+    title = clean_title(story.title, story.source)
+    lead = clean_lead(_beginning(story.summary), story.title, story.source)
     title_words = words_of(title)
     title_terms = _terms_of(title_words)
     terms = _terms_of(words_of(lead[:TERM_TEXT_CHARS]), dict(title_terms))  # title's first
