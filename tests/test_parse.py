@@ -4,6 +4,7 @@ import os
 import resource
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
@@ -141,6 +142,34 @@ def test_an_untitled_entry_is_titled_by_its_text(
     fast = parse_feed(body, feed="test", fetched_at=FETCHED)
     assert [s.title for s in fast.stories] == [title]
     assert fast == feedparser_only(body, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("items", "expected", "ids"),
+    [
+        ([("g", "https://d.test/1"), ("g", "https://d.test/2"), ("g", "https://d.test/3")],
+         [(None, "https://d.test/1"), (None, "https://d.test/2"), (None, "https://d.test/3")], 3),
+        ([("g", "https://d.test/1"), ("g", "https://d.test/1?utm_source=x")],
+         [("g", "https://d.test/1"), ("g", "https://d.test/1")], 1),
+        ([("g", "https://d.test/1"), ("h", "https://d.test/1")],
+         [("g", "https://d.test/1"), ("h", "https://d.test/1")], 2),
+    ],
+    ids=["one-guid-on-three-stories", "one-entry-twice", "two-guids-one-link"],
+)  # fmt: skip
+def test_a_guid_shared_by_entries_with_other_links_is_dropped(
+    items: list[tuple[str, str]], expected: list[tuple[str | None, str]], ids: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A feed that gives one guid to different stories would otherwise keep only the first."""
+    entries = "".join(
+        f"<item><title>Story {n}</title><link>{escape(link)}</link><guid>{guid}</guid></item>"
+        for n, (guid, link) in enumerate(items)
+    )
+    body = _rss_links("").replace(b"</channel>", entries.encode() + b"</channel>")
+    parsed = parse_feed(body, feed="test", fetched_at=FETCHED)
+    assert [(s.guid, s.link) for s in parsed.stories] == expected
+    assert len({s.id for s in parsed.stories}) == ids
+    assert parsed == feedparser_only(body, monkeypatch)
 
 
 def _one_title_feed(declared: str | None, title: bytes) -> bytes:

@@ -74,10 +74,11 @@ def parse_feed(
     # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
     attribute_links = fast is not None and str(fast.version).startswith("atom")
     bases = (result.feed.get("link"), url if url and url.startswith(("http:", "https:")) else None)
+    shared = _shared_guids(result.entries)
     stories = tuple(
         _story(
             entry, feed=feed, fetched_at=fetched_at, source=source or channel_title or feed,
-            attribute_links=attribute_links, bases=bases,
+            attribute_links=attribute_links, bases=bases, shared_guids=shared,
         )
         for entry in result.entries
     )  # fmt: skip
@@ -145,15 +146,31 @@ def _feed_title(result: Any) -> str | None:
     return plain_text(result.feed.get("title"))[:MAX_TITLE] or None
 
 
+def _shared_guids(entries: Any) -> frozenset[str]:
+    """Guids the document gives to entries with different links: they identify nothing."""
+    links: dict[str, set[str]] = {}
+    for entry in entries:
+        if guid := _guid(entry):
+            links.setdefault(guid, set()).add(canonical_url(entry.get("link") or ""))
+    return frozenset(guid for guid, found in links.items() if len(found) > 1)
+
+
+def _guid(entry: Any) -> str | None:
+    return (entry.get("id") or "").strip() or None
+
+
 def _story(
     entry: Any, *, feed: str, fetched_at: datetime, source: str, attribute_links: bool = False,
-    bases: tuple[str | None, ...] = (),
+    bases: tuple[str | None, ...] = (), shared_guids: frozenset[str] = frozenset(),
 ) -> Story:  # fmt: skip
     """One entry as a story; `attribute_links`: the parser left entities in Atom hrefs. A
     relative link the parser did not resolve (against xml:base) is resolved against the first
-    of `bases` (the channel's link, then the feed's URL) that makes it absolute."""
+    of `bases` (the channel's link, then the feed's URL) that makes it absolute. A guid in
+    `shared_guids` is dropped: the story is known by its link, and clustering does not take
+    stories that shared it for one."""
     summary = plain_text(_summary_html(entry))[:MAX_SUMMARY]
-    guid = (entry.get("id") or "").strip() or None
+    guid = _guid(entry)
+    guid = None if guid in shared_guids else guid
     entry_link = entry.get("link")
     if entry_link and attribute_links:
         entry_link = _XML_ENTITY.sub(_xml_character, entry_link)
