@@ -278,6 +278,52 @@ def test_clause_and_hits(tmp_path: Path) -> None:
     assert sorted((h.start, h.end) for h in match.hits) == [(14, 20), (21, 28)]
 
 
+UNSPACED_LISTS = """\
+lists:
+  minerals:
+    - name: gallium
+      aliases: [gallium, ガリウム, 镓, 갈륨, แกลเลียม]
+  firms:
+    - name: Mitsubishi Corporation
+      aliases: [三菱商事, Mitsubishi]
+    - name: Sojitz
+      aliases: [双日]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "minerals", "firms"),
+    [
+        pytest.param("三菱商事、カザフスタンからガリウム輸入へ", ["ガリウム"], ["Mitsubishi Corporation"], id="japanese"),
+        pytest.param("三菱商事将从哈萨克斯坦进口镓", ["镓"], ["Mitsubishi Corporation"], id="chinese"),
+        pytest.param("미쓰비시상사, 카자흐스탄산 갈륨을 수입", ["갈륨"], [], id="korean-particle"),
+        pytest.param("ญี่ปุ่นนำเข้าแกลเลียมจากคาซัคสถาน", ["แกลเลียม"], [], id="thai"),
+        pytest.param("Mitsubishi商事 imports gallium", ["gallium"], ["Mitsubishi Corporation"], id="latin-before-han"),
+        pytest.param("双日とMitsubishiがgalliumを輸入", ["gallium"], ["Mitsubishi Corporation", "Sojitz"], id="latin-between-han"),
+        pytest.param("Mitsubishix imports galliumy", [], [], id="latin-still-whole-words"),
+        pytest.param("双日は双日本", [], ["Sojitz"], id="inside-a-run"),
+    ],
+)  # fmt: skip
+def test_scripts_without_spaces_match_inside_runs(
+    tmp_path: Path, text: str, minerals: list[str], firms: list[str]
+) -> None:
+    """Japanese, Chinese, Thai write no spaces between words, Korean joins particles to
+    nouns: a term of those scripts is found inside a run of letters, with its exact span."""
+    rules = "rules:\n  - name: r\n    when: '@minerals'\n"
+    result = Matcher(load_rules(folder(tmp_path, rules, UNSPACED_LISTS))).match(text, "")
+    hits = sorted((h.start, h.end) for r in result.rules for h in r.hits)
+    assert [text[start:end] for start, end in hits] == minerals
+    assert list(result.terms["firms"]) == firms
+
+
+def test_query_words_of_scripts_without_spaces_match_inside_runs(tmp_path: Path) -> None:
+    m = matcher(tmp_path, "ガリウム AND 輸入*")
+    (match,) = m.match("三菱商事、カザフスタンからガリウム輸入へ", "").rules
+    assert match.clause == "ガリウム AND 輸入*"
+    assert sorted((h.start, h.end) for h in match.hits) == [(13, 17), (17, 19)]
+    assert not m.match("ガリウム", "").rules
+
+
 def test_structured_form(tmp_path: Path) -> None:
     rules = "rules:\n  - name: r\n    any: [gallium, germanium]\n    all: [Kazakhstan]\n    none: ['@firms']\n"
     m = Matcher(load_rules(folder(tmp_path, rules)))

@@ -2,7 +2,7 @@
 Aho-Corasick automaton, and which rules each atom wakes.
 
 In: the patterns of term-list aliases and query words, and the compiled rules. Out: an
-automaton whose values say, per key, its length, whether it is a wildcard, the term-list
+automaton whose values say, per key, where its text starts and ends, the term-list
 entries to check and the query words' atoms per field; and each atom's `Wake`.
 """
 
@@ -14,6 +14,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from watcher.rules.condition import AtomKey, Evaluator
+from watcher.rules.folding import is_unspaced
 from watcher.rules.model import Alias, Rule, Term
 from watcher.rules.query import DEFAULT_FIELDS, FIELDS
 
@@ -91,11 +92,16 @@ class Atoms:
 ByField = tuple[tuple[int, ...], ...]  # atoms whose scope holds title, summary, source
 
 
+# How a key's text ends: at a word's end (a space follows), at the next space (a trailing
+# wildcard), or where the key ends (a word of a script written without spaces).
+AT_WORD_END, AT_NEXT_SPACE, AT_KEY_END = 0, 1, 2
+
+
 class Value(NamedTuple):
     """What the automaton holds for a key: see build_automaton."""
 
-    length: int
-    wildcard: bool
+    reach: int  # from the end of a found key back to where its text starts, plus one
+    ends: int  # AT_WORD_END, AT_NEXT_SPACE or AT_KEY_END
     entries: tuple[tuple[Pattern, ByField, bool], ...]
     title: tuple[int, ...]  # the query words' atoms scoped to each field
     summary: tuple[int, ...]
@@ -103,8 +109,8 @@ class Value(NamedTuple):
 
 
 def build_automaton(patterns: dict[str, list[Pattern]], atoms: Atoms) -> ahocorasick.Automaton:
-    """One key per distinct pattern text; its value says how long the key is, whether it
-    is a wildcard, and, for each field, which query words' atoms it stands for; and which
+    """One key per distinct pattern text; its value says where the key's text starts and
+    ends, and, for each field, which query words' atoms it stands for; and which
     term-list entries to check, each with its atoms (the entry's and its list's) by field."""
     automaton = ahocorasick.Automaton()
     for key, items in patterns.items():
@@ -115,8 +121,10 @@ def build_automaton(patterns: dict[str, list[Pattern]], atoms: Atoms) -> ahocora
             for p in unique
             if p.term
         )
-        wildcard = not key.endswith(" ")
-        automaton.add_word(key, Value(len(key), wildcard, entries, *_by_field(atoms, words)))
+        reach = len(key) + (not key.startswith(" "))  # the padding space, or none
+        ends = AT_WORD_END if key.endswith(" ") else AT_NEXT_SPACE
+        ends = AT_KEY_END if is_unspaced(key[-1]) else ends
+        automaton.add_word(key, Value(reach, ends, entries, *_by_field(atoms, words)))
     if patterns:
         automaton.make_automaton()
     return automaton
@@ -147,6 +155,10 @@ _SCOPES = (DEFAULT_FIELDS, *((field,) for field in FIELDS))
 
 
 def add_pattern(patterns: dict[str, list[Pattern]], pattern: Pattern) -> None:
-    if pattern.form:
-        key = " " + pattern.form.lower() + ("" if pattern.alias.wildcard else " ")
-        patterns[key].append(pattern)
+    """Keys are " form " (" form" for a trailing wildcard): whole words of the spaced text.
+    A form's end in a script written without spaces between words (Chinese, Japanese,
+    Korean with its particles, Thai...) needs no space there: it is found inside a run."""
+    if form := pattern.form.lower():
+        lead = "" if is_unspaced(form[0]) else " "
+        trail = "" if pattern.alias.wildcard or is_unspaced(form[-1]) else " "
+        patterns[lead + form + trail].append(pattern)

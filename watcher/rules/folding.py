@@ -1,12 +1,14 @@
 """Text as rules compare it, one character for one, so positions stay those of the original:
 curly quotes and apostrophes become straight, dashes a hyphen, white space a space, and
-letters lose their diacritics; `space_out` turns everything but letters and digits to spaces.
+letters lose their diacritics; `space_out` turns everything but letters and digits to spaces,
+`space_unspaced` the letters of scripts written without spaces between words.
 
 In and out: strings of the same length. Pure.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -62,3 +64,21 @@ def space_out(text: str) -> str:
         if char != " " and not char.isalnum():
             text = text.replace(char, " ")
     return text
+
+
+# Han, kana, Hangul, Thai, Lao, Khmer, Myanmar and their extensions
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
+    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+    "\U00020000-\U0003134f]"
+)
+
+
+def is_unspaced(char: str) -> bool:
+    """Whether the character belongs to a script that does not put spaces between words."""
+    return _UNSPACED.match(char) is not None
+
+
+def space_unspaced(text: str) -> str:
+    """Every letter of a script without spaces between words becomes a space: same length."""
+    return _UNSPACED.sub(" ", text)

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from itertools import chain, compress
 from operator import attrgetter, itemgetter, not_
 from typing import NamedTuple
 
 from watcher.rules.automaton import (
+    AT_NEXT_SPACE,
+    AT_WORD_END,
     Atoms,
     CompiledRule,
     Pattern,
@@ -40,7 +43,7 @@ from watcher.rules.condition import (
     triggers,
     words_of,
 )
-from watcher.rules.folding import fold, lower_same_length, space_out
+from watcher.rules.folding import fold, lower_same_length, space_out, space_unspaced
 from watcher.rules.model import Alias, Rule, RuleSet, Term
 from watcher.rules.query import DEFAULT_FIELDS, FIELDS
 
@@ -127,10 +130,10 @@ class Matcher:
         if needed:
             for field in scanned:
                 wanted = map(not_, map(needed.isdisjoint, field.word_atoms))
-                for (end, (length, wildcard, *_)), atoms in compress(
+                for (end, (reach, ends, *_)), atoms in compress(
                     zip(field.found, field.word_atoms, strict=True), wanted
                 ):
-                    hit = Hit(field.name, *_span(field.spaced, end, length, wildcard))
+                    hit = Hit(field.name, *_span(field.spaced, end, reach, ends))
                     for atom in needed.intersection(atoms):
                         hits[atom].append(hit)
         matched = []
@@ -169,7 +172,8 @@ class Matcher:
     def _scan(self, index: int, text: str, found: Found) -> _Scanned:
         """Find every pattern in one field. The automaton runs over a copy of the text with
         each non-word character turned into a space and a space added at both ends, and its
-        keys are " form " (" form" for a trailing wildcard), so it only finds whole words.
+        keys are " form " (" form" for a trailing wildcard), so it only finds whole words
+        (see `add_pattern` for scripts written without spaces).
         Term-list entries are checked (case, exclusions) at once; query words are kept raw."""
         field_name = FIELDS[index]
         folded = fold(text)
@@ -177,11 +181,14 @@ class Matcher:
         spaced = " " + space_out(lowered) + " "
         found.texts[field_name] = spaced
         output = list(self.automaton.iter(spaced))
+        if not text.isascii() and spaced != (latin := space_unspaced(spaced)):
+            # a word right before or after Japanese, Chinese... (Mitsubishi商事) is whole too
+            output = _with(output, self.automaton.iter(latin))
         values = list(map(_VALUE, output))
         hits = found.hits
         cased: str | None = None
-        for end, (length, wildcard, entries, *_) in compress(output, map(_ENTRIES, values)):
-            start, stop = _span(spaced, end, length, wildcard)
+        for end, (reach, ends, entries, *_) in compress(output, map(_ENTRIES, values)):
+            start, stop = _span(spaced, end, reach, ends)
             for p, atoms, checked in entries:
                 if checked:
                     if p.alias.case_sensitive:
@@ -211,11 +218,25 @@ class _Scanned(NamedTuple):
     word_atoms: list[tuple[int, ...]]  # for each, the query words' atoms scoped to the field
 
 
-def _span(spaced: str, end: int, length: int, wildcard: bool) -> tuple[int, int]:
-    """Where a key found at `end` of `spaced` stands in the text: the key's leading space is
-    the padding; a wildcard runs on to the end of its word, the next space."""
-    start = end - length + 1
-    return start, (spaced.index(" ", end + 1) - 1 if wildcard else end - 1)
+_Found = list[tuple[int, Value]]
+
+
+def _with(found: _Found, more: Iterable[tuple[int, Value]]) -> _Found:
+    """`found` and the keys of `more` not in it, in order of their ends."""
+    seen = {(end, id(value)) for end, value in found}
+    extra = [(end, value) for end, value in more if (end, id(value)) not in seen]
+    return sorted(found + extra, key=itemgetter(0)) if extra else found
+
+
+def _span(spaced: str, end: int, reach: int, ends: int) -> tuple[int, int]:
+    """Where a key found at `end` of `spaced` stands in the text (`spaced` has one space of
+    padding before it): a word ends before the key's last space, a wildcard runs on to the
+    end of its word, the next space, and an unspaced script's word where the key ends."""
+    if ends == AT_WORD_END:
+        return end - reach + 1, end - 1
+    if ends == AT_NEXT_SPACE:
+        return end - reach + 1, spaced.index(" ", end + 1) - 1
+    return end - reach + 1, end
 
 
 def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
