@@ -181,7 +181,7 @@ class Matcher:
         spaced = " " + space_out(lowered) + " "
         found.texts[field_name] = spaced
         output = list(self.automaton.iter(spaced))
-        if not text.isascii() and spaced != (latin := space_unspaced(spaced)):
+        if not spaced.isascii() and spaced != (latin := space_unspaced(spaced)):
             # a word right before or after Japanese, Chinese... (Mitsubishi商事) is whole too
             output = _with(output, self.automaton.iter(latin))
         values = list(map(_VALUE, output))
