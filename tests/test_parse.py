@@ -172,6 +172,26 @@ def test_a_guid_shared_by_entries_with_other_links_is_dropped(
     assert parsed == feedparser_only(body, monkeypatch)
 
 
+def test_a_summary_given_to_stories_with_other_titles_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Paywalled feeds give every story the same teaser: it is about none of them."""
+    paywall = "This article is for subscribers only. Log in or subscribe to continue reading."
+    entries = [("Gallium prices rise in Rotterdam", paywall),
+               ("Port workers end strike at the northern harbour", paywall),
+               ("Lithium mine floods in Chile", "Rain stopped work at the Atacama pit."),
+               ("Lithium mine floods in Chile", "Rain stopped work at the Atacama pit.")]  # fmt: skip
+    items = "".join(
+        f"<item><title>{title}</title><link>https://p.test/{n}</link>"
+        f"<description>{text}</description></item>"
+        for n, (title, text) in enumerate(entries)
+    )
+    body = _rss_links("").replace(b"</channel>", items.encode() + b"</channel>")
+    parsed = parse_feed(body, feed="test", fetched_at=FETCHED)
+    assert [s.summary for s in parsed.stories] == ["", "", *[entries[2][1]] * 2]
+    assert parsed == feedparser_only(body, monkeypatch)
+
+
 def _one_title_feed(declared: str | None, title: bytes) -> bytes:
     head = f'<?xml version="1.0" encoding="{declared}"?>'.encode() if declared else b""
     return head + (

@@ -138,6 +138,24 @@ def test_relative_links_are_stored_absolute_and_keep_outlets_apart(
     assert harness.store.count_clusters() == 2
 
 
+def test_stories_sharing_only_a_paywall_teaser_stay_apart(
+    server: FeedServer, harness: Harness
+) -> None:
+    """Taken for their text, two stories of a paywalled feed would be reprints of each other,
+    and every later story of the feed would join them without an alert of its own."""
+    paywall = "Log in to Fastmarkets or subscribe to Fastmarkets Metal Bulletin to read the story."
+    items = [
+        f"<item><title>{title}</title><link>https://p.test/{n}</link>"
+        f"<description>{paywall}</description></item>"
+        for n, title in enumerate(["Port workers end strike at northern harbour",
+                                   "Gallium prices rise in Rotterdam on export curbs"])
+    ]  # fmt: skip
+    server.feed("/paywalled.xml", rss(items))
+    harness.poll(harness.feed("Paywalled", server.url("/paywalled.xml")))
+    assert harness.store.count_stories() == 2
+    assert harness.store.count_clusters() == 2
+
+
 def test_a_poll_whose_writes_fail_leaves_no_trace_and_the_next_one_stores_it(
     server: FeedServer, harness: Harness
 ) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -82,7 +83,7 @@ def parse_feed(
         )
         for entry in result.entries
     )  # fmt: skip
-    return ParsedFeed(title=channel_title, stories=stories, warning=problem)
+    return ParsedFeed(title=channel_title, stories=_without_boilerplate(stories), warning=problem)
 
 
 def _fast_parse(body: bytes, content_type: str | None) -> Any | None:
@@ -144,6 +145,20 @@ def _bozo_message(result: Any) -> str | None:
 
 def _feed_title(result: Any) -> str | None:
     return plain_text(result.feed.get("title"))[:MAX_TITLE] or None
+
+
+def _without_boilerplate(stories: tuple[Story, ...]) -> tuple[Story, ...]:
+    """A summary the document gives to stories with other titles ("Subscribe to continue
+    reading.") says nothing of any of them: it is dropped, so that clustering does not take
+    the stories for reprints of each other."""
+    titles: dict[str, set[str]] = {}
+    for story in stories:
+        if story.summary:
+            titles.setdefault(story.summary, set()).add(story.title)
+    shared = {summary for summary, found in titles.items() if len(found) > 1}
+    if not shared:
+        return stories
+    return tuple(replace(s, summary="") if s.summary in shared else s for s in stories)
 
 
 def _shared_guids(entries: Any) -> frozenset[str]:
