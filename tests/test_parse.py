@@ -192,6 +192,26 @@ def test_a_summary_given_to_stories_with_other_titles_is_dropped(
     assert parsed == feedparser_only(body, monkeypatch)
 
 
+def test_a_link_to_the_site_or_the_feed_is_no_storys_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some feeds link every entry to the home page: taken for the stories' links, it would
+    make them one story (without guids) or one cluster (by exact link)."""
+    entries = [("Gallium prices rise", "<guid isPermaLink='false'>a</guid>", "https://site.test/"),
+               ("Port strike ends", "", "https://site.test"),
+               ("Lithium mine floods", "<guid>https://site.test/news/3</guid>", "https://site.test/"),
+               ("Antimony curbs", "", FETCHED_FROM)]  # fmt: skip
+    items = "".join(
+        f"<item><title>{title}</title>{guid}<link>{link}</link></item>"
+        for title, guid, link in entries
+    )
+    body = _rss_links("<link>https://site.test/</link>").replace(
+        b"</channel>", items.encode() + b"</channel>"
+    )
+    parsed = parse_feed(body, feed="test", fetched_at=FETCHED, url=FETCHED_FROM)
+    assert [s.link for s in parsed.stories] == ["", "", "https://site.test/news/3", ""]
+    assert len({s.id for s in parsed.stories}) == 4
+    assert parsed == feedparser_only(body, monkeypatch, url=FETCHED_FROM)
+
+
 def _one_title_feed(declared: str | None, title: bytes) -> bytes:
     head = f'<?xml version="1.0" encoding="{declared}"?>'.encode() if declared else b""
     return head + (

@@ -156,6 +156,19 @@ def test_stories_sharing_only_a_paywall_teaser_stay_apart(
     assert harness.store.count_clusters() == 2
 
 
+def test_stories_linking_the_home_page_stay_apart(server: FeedServer, harness: Harness) -> None:
+    """A feed whose entries all link to the site's home page: two stories, two news items."""
+    items = [
+        f"<item><title>{title}</title><link>https://drill.test/</link></item>"
+        for title in ["Port workers end strike at northern harbour",
+                      "Gallium prices rise in Rotterdam on export curbs"]
+    ]  # fmt: skip
+    server.feed("/home-links.xml", rss(items))
+    harness.poll(harness.feed("Home links", server.url("/home-links.xml")))
+    assert harness.store.count_stories() == 2
+    assert harness.store.count_clusters() == 2
+
+
 def test_a_poll_whose_writes_fail_leaves_no_trace_and_the_next_one_stores_it(
     server: FeedServer, harness: Harness
 ) -> None:

@@ -75,11 +75,12 @@ def parse_feed(
     # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
     attribute_links = fast is not None and str(fast.version).startswith("atom")
     bases = (result.feed.get("link"), url if url and url.startswith(("http:", "https:")) else None)
+    homes = frozenset(canonical_url(b) for b in bases if b and not is_relative_url(b))
     shared = _shared_guids(result.entries)
     stories = tuple(
         _story(
             entry, feed=feed, fetched_at=fetched_at, source=source or channel_title or feed,
-            attribute_links=attribute_links, bases=bases, shared_guids=shared,
+            attribute_links=attribute_links, bases=bases, homes=homes, shared_guids=shared,
         )
         for entry in result.entries
     )  # fmt: skip
@@ -176,11 +177,13 @@ def _guid(entry: Any) -> str | None:
 
 def _story(
     entry: Any, *, feed: str, fetched_at: datetime, source: str, attribute_links: bool = False,
-    bases: tuple[str | None, ...] = (), shared_guids: frozenset[str] = frozenset(),
+    bases: tuple[str | None, ...] = (), homes: frozenset[str] = frozenset(),
+    shared_guids: frozenset[str] = frozenset(),
 ) -> Story:  # fmt: skip
     """One entry as a story; `attribute_links`: the parser left entities in Atom hrefs. A
     relative link the parser did not resolve (against xml:base) is resolved against the first
-    of `bases` (the channel's link, then the feed's URL) that makes it absolute. A guid in
+    of `bases` (the channel's link, then the feed's URL) that makes it absolute; a link to
+    one of `homes` (the same two) is the site's or the feed's, not the story's. A guid in
     `shared_guids` is dropped: the story is known by its link, and clustering does not take
     stories that shared it for one."""
     summary = plain_text(_summary_html(entry))[:MAX_SUMMARY]
@@ -189,8 +192,10 @@ def _story(
     entry_link = entry.get("link")
     if entry_link and attribute_links:
         entry_link = _XML_ENTITY.sub(_xml_character, entry_link)
-    raw_link = entry_link or (guid if guid and guid.startswith("http") else "")
-    link = canonical_url(absolute_url(raw_link, *bases)) if raw_link else ""
+    web_guid = guid if guid and guid.startswith("http") else ""
+    link = _story_link(entry_link or web_guid, bases, homes)
+    if not link and entry_link:  # the entry links home, as every entry of some broken feeds
+        link = _story_link(web_guid, bases, homes)
     title = plain_text(entry.get("title"))[:MAX_TITLE] or title_of_untitled(summary, link)
     published = published_time(
         struct_to_datetime(_raw(entry, "published_parsed")),
@@ -210,6 +215,12 @@ def _story(
         published=published,
         fetched_at=fetched_at,
     )
+
+
+def _story_link(raw: str, bases: tuple[str | None, ...], homes: frozenset[str]) -> str:
+    """The canonical absolute link, or '' for none or a link to one of `homes`."""
+    link = canonical_url(absolute_url(raw, *bases)) if raw else ""
+    return "" if link in homes else link
 
 
 def _xml_character(found: re.Match[str]) -> str:
