@@ -173,6 +173,8 @@ HANWA = (
 PAIRS = [
     pytest.param(story("a", "Quake hits Hokkaido", link="https://x.test/q"), story("b", "Different", link="https://x.test/q", hours=200), "exact", id="same-link-any-time"),
     pytest.param(story("a", "Quake hits Hokkaido", guid="g1"), story("b", "Quake strikes", guid="g1"), "exact", id="same-guid"),
+    pytest.param(story("a", "Quake hits Hokkaido", guid="20451", link="https://one.test/q"), story("b", "Gallium output rises", guid="20451", link="https://two.test/g"), None, id="two-sites-one-entry-number"),
+    pytest.param(story("a", "Quake hits Hokkaido", guid="tag:wire.test,2026:7", link="https://one.test/q"), story("b", "Quake strikes", guid="tag:wire.test,2026:7", link="https://two.test/q"), "exact", id="same-uri-guid-on-two-sites"),
     pytest.param(story("a", "Hanwa to import antimony from Tajikistan", HANWA.format(m="antimony", c="Tajikistan")),
                  story("b", "Hanwa to import antimony from Bolivia", HANWA.format(m="antimony", c="Bolivia"), hours=20), None, id="template-other-country"),
     pytest.param(story("a", "Hanwa to import antimony from Tajikistan", HANWA.format(m="antimony", c="Tajikistan")),

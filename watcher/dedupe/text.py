@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import compress
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from wordfreq import get_frequency_dict, zipf_frequency
 
@@ -156,7 +157,7 @@ class Fingerprint(NamedTuple):
 
     id: str
     link: str
-    guid: str | None
+    guid: str | None  # as `site_guid` gives it
     published: float  # POSIX seconds
     title: str  # cleaned, lower-case
     lead: str  # cleaned, lower-case, first LEAD_CHARS characters
@@ -181,7 +182,7 @@ def fingerprint(story: Story) -> Fingerprint:
     return Fingerprint(
         id=story.id,
         link=story.link,
-        guid=story.guid,
+        guid=site_guid(story.guid, story.link),
         published=story.published.timestamp(),
         title=lower_title,
         lead=lower_lead,
@@ -191,6 +192,22 @@ def fingerprint(story: Story) -> Fingerprint:
         title_specific=_specific_words(lower_title, title_words if title.isascii() else None),
         lead_specific=_specific_words(lower_lead),
     )
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def site_guid(guid: str | None, link: str) -> str | None:
+    """The guid as clustering compares it: a URI (http:, tag:, urn:...) names the entry
+    wherever it is found; a bare one ("12345") only within its site, so that two sites'
+    entry numbers never make one story."""
+    if not guid or _SCHEME.match(guid) or not link:
+        return guid
+    try:
+        site = urlsplit(link).hostname or ""
+    except ValueError:  # a malformed link: the guid as it is
+        return guid
+    return f"{site} {guid}"
 
 
 def _specific_words(text: str, words: list[str] | None = None) -> int:
