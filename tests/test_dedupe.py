@@ -193,6 +193,7 @@ PAIRS = [
                  replace(story("b", "Kazakhstan resumes gallium output after a decade - The Times of Central Asia", hours=1), source="The Times of Central Asia"), "reprint", id="google-news-copy"),
     pytest.param(story("a", "Gallium"), story("b", "Gallium prices climb on export curbs", "Gallium prices in Rotterdam climbed for a third week after new export curbs.", hours=2), None, id="very-short-title"),
     pytest.param(story("a", "Gallium"), story("b", "Gallium", hours=2), None, id="two-one-word-titles"),
+    pytest.param(story("a", "Gallium price assessment"), story("b", "Gallium price assessment", hours=24), None, id="recurring-column"),
     pytest.param(story("a", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031, the Kazakh producer said."),
                  story("b", "Cameco secures Kazakh uranium in 5 million-pound deal", "Canadian miner Cameco will buy 5 million pounds of uranium from Kazakhstan's state producer Kazatomprom over five years from 2027.", hours=9), "same-event", id="same-event-rewrite"),
     pytest.param(story("a", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031."),

@@ -15,6 +15,7 @@ from watcher.dedupe.text import (
     MASK_WORDS,
     MIN_LEAD,
     SPECIFIC,
+    SPECIFIC_HUNDREDTHS,
     STEM,
     Fingerprint,
     is_specific_word,
@@ -142,6 +143,22 @@ def _title_conflicts(
     return {t for t in a.title_keys if a_terms.get(t, 0) >= SPECIFIC and t not in b_terms}
 
 
+# Specific words two titles must share to make title-only stories reprints: a recurring
+# column ("Daily metals market report", "Gallium price assessment") repeats its title
+# over other news every day, and a real headline names two things or more.
+TITLE_ONLY_SPECIFIC = 2
+
+
+def _specific_in_both_titles(a: Fingerprint, b: Fingerprint) -> int:
+    a_weights = dict(zip(a.term_keys, a.term_weights, strict=True))
+    b_weights = dict(zip(b.term_keys, b.term_weights, strict=True))
+    return sum(
+        1
+        for t in set(a.title_keys) & set(b.title_keys)
+        if min(a_weights[t], b_weights[t]) >= SPECIFIC_HUNDREDTHS
+    )
+
+
 def _decide(
     a: Fingerprint, b: Fingerprint, s: PairScore, settings: ClusterSettings
 ) -> tuple[Level | None, str]:
@@ -159,6 +176,7 @@ def _decide(
         and len(set(a.title_keys) & set(b.title_keys)) >= 2
         and not s.title_conflicts
         and s.title_ratio >= settings.reprint_title
+        and _specific_in_both_titles(a, b) >= TITLE_ONLY_SPECIFIC
     ):
         return "reprint", f"titles {s.title_ratio:.1f}% alike, one story has no lead"
     if (
