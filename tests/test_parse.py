@@ -212,6 +212,29 @@ def test_a_link_to_the_site_or_the_feed_is_no_storys_link(monkeypatch: pytest.Mo
     assert parsed == feedparser_only(body, monkeypatch, url=FETCHED_FROM)
 
 
+@pytest.mark.parametrize(
+    ("hrefs", "links"),
+    [
+        (["#2026-11-24", "https://gov.test/press.html#2026-11-23"],
+         ["https://gov.test/press.html#2026-11-24", "https://gov.test/press.html#2026-11-23"]),
+        (["https://gov.test/a#top", "https://gov.test/b#top"],
+         ["https://gov.test/a", "https://gov.test/b"]),
+        (["https://gov.test/a#top"], ["https://gov.test/a"]),
+    ],
+    ids=["a-page-of-news-with-anchors", "same-fragment-other-pages", "one-entry"],
+)  # fmt: skip
+def test_fragments_are_kept_where_they_tell_entries_apart(
+    hrefs: list[str], links: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A press-release page that lists its releases as anchors: without their fragments,
+    every release would be one link, one id (without guids) and one story."""
+    body = _rss_links("<link>https://gov.test/press.html</link>", *hrefs)
+    parsed = parse_feed(body, feed="test", fetched_at=FETCHED, url=FETCHED_FROM)
+    assert [s.link for s in parsed.stories] == links
+    assert len({s.id for s in parsed.stories}) == len(links)
+    assert parsed == feedparser_only(body, monkeypatch, url=FETCHED_FROM)
+
+
 def _one_title_feed(declared: str | None, title: bytes) -> bytes:
     head = f'<?xml version="1.0" encoding="{declared}"?>'.encode() if declared else b""
     return head + (

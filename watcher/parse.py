@@ -25,7 +25,7 @@ import io
 import re
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import feedparser
 import feedparser_rs
@@ -74,15 +74,15 @@ def parse_feed(
     channel_title = _feed_title(result)
     # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
     attribute_links = fast is not None and str(fast.version).startswith("atom")
-    bases = (result.feed.get("link"), url if url and url.startswith(("http:", "https:")) else None)
-    homes = frozenset(canonical_url(b) for b in bases if b and not is_relative_url(b))
-    shared = _shared_guids(result.entries)
+    raw_links = [_entry_link(entry, attribute_links) for entry in result.entries]
+    links = _Links.of(raw_links, result.feed.get("link"), url)
+    shared = _shared_guids(result.entries, [links.story_link(raw) for raw in raw_links])
     stories = tuple(
         _story(
-            entry, feed=feed, fetched_at=fetched_at, source=source or channel_title or feed,
-            attribute_links=attribute_links, bases=bases, homes=homes, shared_guids=shared,
+            entry, raw_link, feed=feed, fetched_at=fetched_at,
+            source=source or channel_title or feed, links=links, shared_guids=shared,
         )
-        for entry in result.entries
+        for entry, raw_link in zip(result.entries, raw_links, strict=True)
     )  # fmt: skip
     return ParsedFeed(title=channel_title, stories=_without_boilerplate(stories), warning=problem)
 
@@ -162,13 +162,60 @@ def _without_boilerplate(stories: tuple[Story, ...]) -> tuple[Story, ...]:
     return tuple(replace(s, summary="") if s.summary in shared else s for s in stories)
 
 
-def _shared_guids(entries: Any) -> frozenset[str]:
+def _shared_guids(entries: Any, links: list[str]) -> frozenset[str]:
     """Guids the document gives to entries with different links: they identify nothing."""
-    links: dict[str, set[str]] = {}
-    for entry in entries:
+    found: dict[str, set[str]] = {}
+    for entry, link in zip(entries, links, strict=True):
         if guid := _guid(entry):
-            links.setdefault(guid, set()).add(canonical_url(entry.get("link") or ""))
-    return frozenset(guid for guid, found in links.items() if len(found) > 1)
+            found.setdefault(guid, set()).add(link)
+    return frozenset(guid for guid, links_of in found.items() if len(links_of) > 1)
+
+
+class _Links(NamedTuple):
+    """How a document's entries' links become stories' links.
+
+    A relative link the parser did not resolve (against xml:base) is resolved against the
+    first of `bases` (the channel's link, then the feed's http(s) URL) that makes it
+    absolute. A link to one of `homes` (the same two) is the site's or the feed's, not the
+    story's. Canonical links drop fragments, but not those in `fragmented`: links that the
+    document gives to several entries with other fragments (a page of news with anchors)."""
+
+    bases: tuple[str | None, ...]
+    homes: frozenset[str]
+    fragmented: frozenset[str]
+
+    @classmethod
+    def of(cls, raw_links: list[str], channel_link: str | None, url: str | None) -> _Links:
+        bases = (channel_link, url if url and url.startswith(("http:", "https:")) else None)
+        homes = frozenset(canonical_url(b) for b in bases if b and not is_relative_url(b))
+        fragments: dict[str, set[str]] = {}
+        for raw in raw_links:
+            if "#" in raw:
+                absolute = absolute_url(raw, *bases)
+                fragments.setdefault(canonical_url(absolute), set()).add(_fragment(absolute))
+        fragmented = frozenset(link for link, found in fragments.items() if len(found) > 1)
+        return cls(bases, homes, fragmented)
+
+    def story_link(self, raw: str) -> str:
+        """The canonical absolute link of `raw`, or '' for none or a link home."""
+        if not raw:
+            return ""
+        absolute = absolute_url(raw, *self.bases)
+        link = canonical_url(absolute)
+        if link in self.fragmented and (fragment := _fragment(absolute)):
+            link = f"{link}#{fragment}"
+        return "" if link in self.homes else link
+
+
+def _fragment(url: str) -> str:
+    return url.partition("#")[2]
+
+
+def _entry_link(entry: Any, attribute_links: bool) -> str:
+    """The entry's link as the document gives it; `attribute_links`: the parser left
+    entities in Atom hrefs."""
+    link = entry.get("link") or ""
+    return _XML_ENTITY.sub(_xml_character, link) if link and attribute_links else link
 
 
 def _guid(entry: Any) -> str | None:
@@ -176,26 +223,19 @@ def _guid(entry: Any) -> str | None:
 
 
 def _story(
-    entry: Any, *, feed: str, fetched_at: datetime, source: str, attribute_links: bool = False,
-    bases: tuple[str | None, ...] = (), homes: frozenset[str] = frozenset(),
-    shared_guids: frozenset[str] = frozenset(),
+    entry: Any, raw_link: str, *, feed: str, fetched_at: datetime, source: str, links: _Links,
+    shared_guids: frozenset[str],
 ) -> Story:  # fmt: skip
-    """One entry as a story; `attribute_links`: the parser left entities in Atom hrefs. A
-    relative link the parser did not resolve (against xml:base) is resolved against the first
-    of `bases` (the channel's link, then the feed's URL) that makes it absolute; a link to
-    one of `homes` (the same two) is the site's or the feed's, not the story's. A guid in
+    """One entry as a story, its link made by `links` from `raw_link`. A guid in
     `shared_guids` is dropped: the story is known by its link, and clustering does not take
     stories that shared it for one."""
     summary = plain_text(_summary_html(entry))[:MAX_SUMMARY]
     guid = _guid(entry)
     guid = None if guid in shared_guids else guid
-    entry_link = entry.get("link")
-    if entry_link and attribute_links:
-        entry_link = _XML_ENTITY.sub(_xml_character, entry_link)
     web_guid = guid if guid and guid.startswith("http") else ""
-    link = _story_link(entry_link or web_guid, bases, homes)
-    if not link and entry_link:  # the entry links home, as every entry of some broken feeds
-        link = _story_link(web_guid, bases, homes)
+    link = links.story_link(raw_link or web_guid)
+    if not link and raw_link:  # the entry links home, as every entry of some broken feeds
+        link = links.story_link(web_guid)
     title = plain_text(entry.get("title"))[:MAX_TITLE] or title_of_untitled(summary, link)
     published = published_time(
         struct_to_datetime(_raw(entry, "published_parsed")),
@@ -215,12 +255,6 @@ def _story(
         published=published,
         fetched_at=fetched_at,
     )
-
-
-def _story_link(raw: str, bases: tuple[str | None, ...], homes: frozenset[str]) -> str:
-    """The canonical absolute link, or '' for none or a link to one of `homes`."""
-    link = canonical_url(absolute_url(raw, *bases)) if raw else ""
-    return "" if link in homes else link
 
 
 def _xml_character(found: re.Match[str]) -> str:
