@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import FakeClock
-from tests.feedserver import FeedServer, fixture_bytes, send
+from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from tests.test_cli import watcher
 from watcher.alerts.render import render
 from watcher.alerts.routing import follows
@@ -320,6 +320,29 @@ def test_backfill_keeps_an_old_backlog_quiet_on_the_first_poll(
         "--config", str(config), "stories", "--since", "1h", "--format", "jsonl"
     ).stdout.splitlines()
     assert len(rows) == 2  # stored all the same
+
+
+def test_backfill_keeps_undated_stories_quiet_on_the_first_poll_only(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """An undated entry may be years old: on a feed's first poll it counts as backlog; an
+    undated entry that appears later is news."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    item = "<item><title>{0}</title><link>https://u.test/{1}</link><description>{2}</description></item>"
+    first = item.format("Germanium smelter opens in Yunnan", 1,
+                        "A germanium smelter opened in Yunnan province.")  # fmt: skip
+    add_feed(config, "Undated", rss([first]))
+    watcher("--config", str(config), "once")
+    assert inbox.messages == [] and server.posts == []
+    later = item.format("Umicore buys a germanium recycler near Olen", 2,
+                        "Umicore agreed to buy a Belgian germanium recycling firm.")  # fmt: skip
+    (tmp_path / "Undated.xml").write_bytes(rss([later, first]))
+    watcher("--config", str(config), "once", "--force")
+    assert [m["Subject"] for m in inbox.messages] == [
+        "[watcher] germanium-news: Umicore buys a germanium recycler near Olen"
+    ]
 
 
 def serve_corpus_feeds(server: FeedServer, corpus: Path) -> str:

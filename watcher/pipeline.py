@@ -298,11 +298,13 @@ def prepare(
 def _backlog(
     feed: FeedConfig, state: FeedState, stories: Sequence[Story], now: datetime
 ) -> set[str]:
-    """On a feed's first successful poll, stories older than its backfill: stored, not alerted."""
+    """On a feed's first successful poll, stories older than its backfill: stored, not alerted.
+    A story dated at its fetch had no date (or one in the future): its age is unknown, so it
+    counts as older."""
     if state.last_success_at is not None or feed.backfill is None:
         return set()
     oldest = now - timedelta(seconds=feed.backfill)
-    return {s.id for s in stories if s.published < oldest}
+    return {s.id for s in stories if s.published < oldest or s.published == s.fetched_at}
 
 
 def _quieted(
