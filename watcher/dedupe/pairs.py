@@ -15,7 +15,6 @@ from watcher.dedupe.text import (
     MASK_WORDS,
     MIN_LEAD,
     SPECIFIC,
-    SPECIFIC_HUNDREDTHS,
     STEM,
     Fingerprint,
     is_specific_word,
@@ -51,6 +50,7 @@ class PairScore:
     lead_ratio: float | None
     shared_terms: tuple[str, ...]
     specific_shared: int
+    title_specific_shared: int  # specific words in both titles
     shared_weight: float
     dice: float
     title_conflicts: tuple[str, ...]
@@ -79,6 +79,10 @@ def compare(
         level=None, reason="", hours_apart=hours, title_ratio=title_ratio, lead_ratio=lead_ratio,
         shared_terms=tuple(shared),
         specific_shared=sum(1 for t in shared if min(a_terms[t], b_terms[t]) >= SPECIFIC),
+        title_specific_shared=sum(
+            1 for t in set(a.title_keys) & set(b.title_keys)
+            if min(a_terms[t], b_terms[t]) >= SPECIFIC
+        ),
         shared_weight=weight, dice=2 * weight / total if total else 0.0,
         title_conflicts=tuple(sorted(conflicts)),
     )  # fmt: skip
@@ -149,16 +153,6 @@ def _title_conflicts(
 TITLE_ONLY_SPECIFIC = 2
 
 
-def _specific_in_both_titles(a: Fingerprint, b: Fingerprint) -> int:
-    a_weights = dict(zip(a.term_keys, a.term_weights, strict=True))
-    b_weights = dict(zip(b.term_keys, b.term_weights, strict=True))
-    return sum(
-        1
-        for t in set(a.title_keys) & set(b.title_keys)
-        if min(a_weights[t], b_weights[t]) >= SPECIFIC_HUNDREDTHS
-    )
-
-
 def _decide(
     a: Fingerprint, b: Fingerprint, s: PairScore, settings: ClusterSettings
 ) -> tuple[Level | None, str]:
@@ -176,7 +170,7 @@ def _decide(
         and len(set(a.title_keys) & set(b.title_keys)) >= 2
         and not s.title_conflicts
         and s.title_ratio >= settings.reprint_title
-        and _specific_in_both_titles(a, b) >= TITLE_ONLY_SPECIFIC
+        and s.title_specific_shared >= TITLE_ONLY_SPECIFIC
     ):
         return "reprint", f"titles {s.title_ratio:.1f}% alike, one story has no lead"
     if (
