@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from wordfreq import get_frequency_dict, zipf_frequency
 
 from watcher.models import Story
+from watcher.normalise import is_relative_url
 
 # -- text cleaning ---------------------------------------------------------------------------
 
@@ -194,14 +195,11 @@ def fingerprint(story: Story) -> Fingerprint:
     )
 
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-
-
 def site_guid(guid: str | None, link: str) -> str | None:
     """The guid as clustering compares it: a URI (http:, tag:, urn:...) names the entry
     wherever it is found; a bare one ("12345") only within its site, so that two sites'
     entry numbers never make one story."""
-    if not guid or _SCHEME.match(guid) or not link:
+    if not guid or not is_relative_url(guid) or not link:
         return guid
     try:
         site = urlsplit(link).hostname or ""
