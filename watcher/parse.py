@@ -76,13 +76,14 @@ def parse_feed(
     attribute_links = fast is not None and str(fast.version).startswith("atom")
     raw_links = [_entry_link(entry, attribute_links) for entry in result.entries]
     links = _Links.of(raw_links, result.feed.get("link"), url)
-    shared = _shared_guids(result.entries, [links.story_link(raw) for raw in raw_links])
+    entry_links = [links.story_link(raw) for raw in raw_links]
+    shared = _shared_guids(result.entries, entry_links)
     stories = tuple(
         _story(
-            entry, raw_link, feed=feed, fetched_at=fetched_at,
+            entry, link, feed=feed, fetched_at=fetched_at,
             source=source or channel_title or feed, links=links, shared_guids=shared,
         )
-        for entry, raw_link in zip(result.entries, raw_links, strict=True)
+        for entry, link in zip(result.entries, entry_links, strict=True)
     )  # fmt: skip
     return ParsedFeed(title=channel_title, stories=_without_boilerplate(stories), warning=problem)
 
@@ -223,19 +224,18 @@ def _guid(entry: Any) -> str | None:
 
 
 def _story(
-    entry: Any, raw_link: str, *, feed: str, fetched_at: datetime, source: str, links: _Links,
-    shared_guids: frozenset[str],
+    entry: Any, entry_link: str, *, feed: str, fetched_at: datetime, source: str,
+    links: _Links, shared_guids: frozenset[str],
 ) -> Story:  # fmt: skip
-    """One entry as a story, its link made by `links` from `raw_link`. A guid in
-    `shared_guids` is dropped: the story is known by its link, and clustering does not take
-    stories that shared it for one."""
+    """One entry as a story; `entry_link`: its own link as `links` made it ('' for none or a
+    link home), for which a guid that is a web address stands in. A guid in `shared_guids`
+    is dropped: the story is known by its link, and clustering does not take stories that
+    shared it for one."""
     summary = plain_text(_summary_html(entry))[:MAX_SUMMARY]
     guid = _guid(entry)
     guid = None if guid in shared_guids else guid
     web_guid = guid if guid and guid.startswith("http") else ""
-    link = links.story_link(raw_link or web_guid)
-    if not link and raw_link:  # the entry links home, as every entry of some broken feeds
-        link = links.story_link(web_guid)
+    link = entry_link or links.story_link(web_guid)
     title = plain_text(entry.get("title"))[:MAX_TITLE] or title_of_untitled(summary, link)
     published = published_time(
         struct_to_datetime(_raw(entry, "published_parsed")),
