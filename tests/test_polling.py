@@ -8,6 +8,7 @@ import gzip
 import resource
 import time
 from concurrent.futures import Executor
+from contextlib import nullcontext
 from datetime import timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
@@ -167,6 +168,50 @@ def test_stories_linking_the_home_page_stay_apart(server: FeedServer, harness: H
     harness.poll(harness.feed("Home links", server.url("/home-links.xml")))
     assert harness.store.count_stories() == 2
     assert harness.store.count_clusters() == 2
+
+
+@pytest.mark.parametrize("pooled", [False, True], ids=["in the loop", "in the parse pool"])
+def test_a_guid_given_again_to_another_story_loses_no_story(
+    server: FeedServer, harness: Harness, pooled: bool
+) -> None:
+    """Feeds that number entries by position give guid 1 to each newest story: a new story
+    under a stored story's guid is stored and matched, not taken as known; an edit of a
+    story (another link and title, the same text) stays the story it was."""
+
+    def entry(guid: str, title: str, slug: str, text: str) -> str:
+        return (f"<item><guid>{guid}</guid><title>{title}</title>"
+                f"<link>https://pos.test/{slug}</link><description>{text}</description></item>")  # fmt: skip
+
+    gallium = entry("1", "Gallium plant opens in Kazakhstan", "gallium",
+                    "The Pavlodar smelter starts gallium output for export to Japan.")  # fmt: skip
+    lithium = entry("2", "Lithium brine project wins approval in Chile", "lithium",
+                    "Regulators in Santiago approved the Maricunga brine venture.")  # fmt: skip
+    antimony = entry("1", "Antimony mine floods in Bolivia", "antimony",
+                     "Rain stopped an antimony pit near Potosi and delayed its offtake deal.")  # fmt: skip
+    edited = entry("2", "Lithium brine project wins final approval in Chile", "lithium-final",
+                   "Regulators in Santiago approved the Maricunga brine venture.")  # fmt: skip
+    tin = entry("3", "Tin smelter restarts in Indonesia", "tin",
+                "PT Timah restarted its Muntok smelter after a month of repairs.")  # fmt: skip
+    body = {"xml": rss([gallium, lithium])}
+    server.feed("/pos.xml", lambda: body["xml"], validators=False)
+    feed = harness.feed("Positions", server.url("/pos.xml"))
+    rules = LiveRules(ROOT / "rules")
+
+    def poll(*items: str) -> PollOutcome:
+        body["xml"] = rss(list(items))
+        harness.clock.now += timedelta(hours=1)
+        with parse_pool(1) if pooled else nullcontext() as pool:
+            (outcome,) = harness.poll(feed, executor=pool, rules=rules)
+        return outcome
+
+    assert len(poll(gallium, lithium).new_stories) == 2
+    again = poll(antimony, lithium)
+    assert [s.title for s in again.new_stories] == ["Antimony mine floods in Bolivia"]
+    assert [m.story for m in again.matches] == [again.new_stories[0].id]  # and alerted
+    assert [s.title for s in poll(antimony, edited, tin).new_stories] == [
+        "Tin smelter restarts in Indonesia"
+    ]  # the antimony story is known now, the edit is the lithium story
+    assert harness.store.count_stories() == 4
 
 
 def test_a_poll_whose_writes_fail_leaves_no_trace_and_the_next_one_stores_it(

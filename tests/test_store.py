@@ -77,6 +77,22 @@ def test_record_poll_is_idempotent(store: Store) -> None:
     assert store.count_stories() == 3
 
 
+def test_stories_stored_under_their_id_with_another_link_are_told_apart(store: Store) -> None:
+    """A stored id with another link (or, without links, another title) may be another
+    story under a guid the feed gave again: the pipeline asks the text."""
+    unlinked = replace(story(3), link="")
+    store.record_poll(store.feed_state("Wire"), [story(1), story(2), unlinked])
+    given = [
+        replace(story(1), link="https://wire.test/other"),  # another link
+        replace(story(2), title="Title 2, edited"),  # the same link: the same story
+        replace(unlinked, title="Another title"),  # no link: the title tells
+        story(4),
+    ]
+    known = store.unknown_stories(given)
+    assert [s.id for s in known.new] == ["s4"]
+    assert [s.id for s in known.relinked] == ["s1", "s3"]
+
+
 def test_a_failed_poll_write_leaves_nothing_behind(store: Store) -> None:
     state = replace(store.feed_state("Wire"), etag='"new"')
     broken = replace(story(2), title=None)  # type: ignore[arg-type]  # violates NOT NULL

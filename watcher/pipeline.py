@@ -24,7 +24,9 @@ from watcher.config import PollSettings
 from watcher.dedupe import (
     ClusterSettings,
     Fingerprint,
+    fingerprint,
     fingerprints,
+    reused_guid,
 )
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
 from watcher.feed_state import after_failure, after_success, is_due, next_poll_after_failure
@@ -178,7 +180,8 @@ class Pipeline:
     ) -> tuple[list[Story], list[ClusteredStory], list[Match]]:  # fmt: skip
         """The poll's stories not stored before, settled with the feed's new state (only the
         state is written when none is new); the new stories, as clustered, and their matches."""
-        new = self.store.unknown_stories(parsed.stories)
+        known = self.store.unknown_stories(parsed.stories)
+        new = known.new + self._given_again(known.new, known.relinked, prepared)
         if not new:
             self.store.record_poll(polled)
             return [], [], []
@@ -187,6 +190,29 @@ class Pipeline:
         quiet = _backlog(feed, state, new, now)
         clustered, matches = self.settle(new, quiet, prints, polled=polled, premade=premade)
         return new, clustered, matches
+
+    def _given_again(
+        self, new: list[Story], relinked: list[Story], prepared: Prepared | None
+    ) -> list[Story]:
+        """Entries of `relinked` that are other news items than the stored stories of their
+        ids (feeds that give a guid again, see `dedupe.reused`), under ids of their own that
+        are stored neither; `prepared` learns their ids."""
+        others: list[Story] = []
+        for entry in relinked:
+            print_ = prepared.prints[entry.id] if prepared is not None else fingerprint(entry)
+            stored = self.store.story(entry.id)
+            other = reused_guid(entry, print_, stored, self.clusterer.settings)
+            if other is None:
+                continue
+            others.append(other)
+            if prepared is not None:
+                prepared.prints[other.id] = print_._replace(id=other.id, guid=None)
+                if prepared.matches is not None and entry.id in prepared.matches.by_story:
+                    prepared.matches.by_story[other.id] = prepared.matches.by_story[entry.id]
+        if not others:
+            return []
+        taken = {s.id for s in new}
+        return [s for s in self.store.unknown_stories(others).new if s.id not in taken]
 
     def _retry_at(
         self, feed: FeedConfig, state: FeedState, now: datetime, retry_after: float | None

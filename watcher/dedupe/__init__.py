@@ -18,6 +18,7 @@ components of these links: the same set of stories gives the same partition in a
 """
 
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, Level, PairScore, compare, slot_swaps
+from watcher.dedupe.reused import reused_guid
 from watcher.dedupe.text import (
     SUMMARY_CHARS,
     Fingerprint,
@@ -32,5 +33,5 @@ from watcher.dedupe.window import ClusterIndex, cluster_batch
 __all__ = [
     "LEVEL_RANK", "SUMMARY_CHARS", "ClusterIndex", "ClusterSettings", "Fingerprint", "Level",
     "PairScore", "clean_lead", "clean_title", "cluster_batch", "compare", "fingerprint",
-    "fingerprints", "slot_swaps", "term_weight",
+    "fingerprints", "reused_guid", "slot_swaps", "term_weight",
 ]  # fmt: skip

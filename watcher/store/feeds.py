@@ -6,11 +6,25 @@ In: `FeedConfig`, `FeedState`, `Story`. Out: `FeedState`, `Story`. Raises: `Stor
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from watcher.errors import StoreError
 from watcher.models import FeedConfig, FeedState, Story
 from watcher.store.base import Tables, translated
 from watcher.store.rows import INSERT_STORY, UPDATE_FEED, feed_from_row, feed_row, story_row
+
+
+class Unknown(NamedTuple):
+    """A poll's stories as the store knows them (see `FeedTables.unknown_stories`)."""
+
+    new: list[Story]
+    relinked: list[Story]
+
+
+def _relinked(story: Story, link: str, title: str) -> bool:
+    if story.link and link:
+        return story.link != link
+    return story.title != title
 
 
 class FeedTables(Tables):
@@ -64,27 +78,31 @@ class FeedTables(Tables):
                 self.db.conn.execute(UPDATE_FEED, feed_row(state))
             return []
         with translated(action), self._atomic():
-            new = self._unknown(stories)
+            new = self.unknown_stories(stories).new
             if new:
                 self.db.conn.executemany(INSERT_STORY, [story_row(s) for s in new])
             self.db.conn.execute(UPDATE_FEED, feed_row(state))
         return new
 
-    def unknown_stories(self, stories: Iterable[Story]) -> list[Story]:
-        """The stories not stored yet, one per id: the last given, in the first one's place."""
+    def unknown_stories(self, stories: Iterable[Story]) -> Unknown:
+        """The stories not stored yet, one per id (the last given, in the first one's place),
+        and those stored under their id with another link (or, where either has no link,
+        another title): perhaps another story under a guid the feed gave before."""
         with translated("reading which stories are stored"):
-            return self._unknown(stories)
+            unique = list({s.id: s for s in stories}.values())
+            stored = self._stored_keys([s.id for s in unique]) if unique else {}
+        new = [s for s in unique if s.id not in stored]
+        relinked = [s for s in unique if s.id in stored and _relinked(s, *stored[s.id])]
+        return Unknown(new, relinked)
 
-    def _unknown(self, stories: Iterable[Story]) -> list[Story]:
-        unique = list({s.id: s for s in stories}.values())
-        known = self._known_ids([s.id for s in unique]) if unique else set()
-        return [s for s in unique if s.id not in known]
-
-    def _known_ids(self, ids: list[str]) -> set[str]:
-        known: set[str] = set()
+    def _stored_keys(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """The link and title of each stored story of `ids`."""
+        stored: dict[str, tuple[str, str]] = {}
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
             marks = ", ".join("?" for _ in batch)
-            rows = self.db.execute(f"SELECT id FROM stories WHERE id IN ({marks})", batch)
-            known.update(row[0] for row in rows)
-        return known
+            rows = self.db.execute(
+                f"SELECT id, link, title FROM stories WHERE id IN ({marks})", batch
+            )
+            stored.update((row[0], (row[1], row[2])) for row in rows)
+        return stored
