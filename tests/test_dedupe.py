@@ -28,6 +28,7 @@ from watcher.dedupe import (
     cluster_batch,
     compare,
     fingerprint,
+    reused_guid,
     term_weight,
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
@@ -646,3 +647,25 @@ def test_shared_corpus_clusters_as_labelled(corpus: Path, tmp_path: Path) -> Non
     assert all(list(predicted.values()).count(c) == 1 for c in singles)
     result = score(predicted, truth)
     assert result.pair_precision == 1.0 and result.pair_recall >= 0.95
+
+
+def test_an_entry_under_a_stored_guid_is_told_from_an_edit_by_its_text() -> None:
+    """The stored story under guid 1, and entries a later poll gives guid 1."""
+    stored = story("s1", "Gallium plant opens in Kazakhstan",
+                   "The Pavlodar smelter starts gallium output for export to Japan.",
+                   link="https://pos.test/gallium", guid="1")  # fmt: skip
+    other = replace(stored, title="Antimony mine floods in Bolivia", link="https://pos.test/sb",
+                    summary="Rain stopped an antimony pit near Potosi.")  # fmt: skip
+    edited = replace(stored, title="Gallium plant opens in Kazakhstan, ahead of plan",
+                     link="https://pos.test/gallium-ahead")  # fmt: skip
+    column = replace(stored, title="Morning market report", summary="")  # nothing specific
+    retagged = replace(column, link="https://pos.test/report?src=rss2")  # a link that varies
+
+    def told(entry: Story, before: Story = stored) -> Story | None:
+        return reused_guid(entry, fingerprint(entry), before, SETTINGS)
+
+    new = told(other)
+    assert new is not None and new.guid is None and new.id != stored.id
+    assert new.id == told(replace(other, summary="Another text")).id  # known by its link
+    assert told(edited) is None  # the same text: the stored story, edited
+    assert told(retagged, column) is None  # the same title and no text: nothing tells
