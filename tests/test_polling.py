@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import gzip
+import os
 import resource
 import time
 from concurrent.futures import Executor
@@ -19,7 +21,7 @@ import pytest
 
 from tests.conftest import ROOT, FakeClock
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
-from watcher.cli.service import parse_pool
+from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
 from watcher.config import PollSettings
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
@@ -629,3 +631,14 @@ def _stored(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, 
         "SELECT cluster_id, rule, story_id, terms FROM matches ORDER BY cluster_id, rule"
     ).fetchall()
     return stories, matches
+
+
+def test_parse_workers_run_below_the_event_loop_and_collect_garbage_as_it_does() -> None:
+    with parse_pool(1) as pool:
+        niceness, thresholds = pool.submit(_worker_settings).result(timeout=60)
+    assert niceness == os.nice(0) + WORKER_NICE
+    assert thresholds == GC_THRESHOLDS
+
+
+def _worker_settings() -> tuple[int, tuple[int, int, int]]:
+    return os.nice(0), gc.get_threshold()

@@ -234,11 +234,12 @@ def _worker_pid(hold: float) -> int:
 
 
 def start_worker() -> None:
-    """In a pool worker: run below the event loop's priority, exit with the service, and load
-    the word list every fingerprint needs."""
+    """In a pool worker: run below the event loop's priority, exit with the service, load
+    the word list every fingerprint needs, and collect cyclic garbage as the service does."""
     os.nice(WORKER_NICE)
     exit_with_parent()
     term_weight("news")  # loads wordfreq's list: about 0.3 s, paid here rather than in a poll
+    tune_gc()  # a feed's parse makes thousands of objects, and they too die by reference
 
 
 def exit_with_parent() -> None:
