@@ -1,5 +1,6 @@
-"""What a poll does to a feed's state: when it is due, and its state after a success or a
-failure (exponential backoff with jitter, capped, or the server's Retry-After).
+"""What a poll does to a feed's state: when it is due, its state after a success or a
+failure (exponential backoff with jitter, capped, or the server's Retry-After), and which
+stories of its first poll are its backlog.
 
 In: a `FeedState` and what the poll found. Out: a new `FeedState` or a time. No I/O.
 """
@@ -7,10 +8,11 @@ In: a `FeedState` and what the poll found. Out: a new `FeedState` or a time. No 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from watcher.models import FeedState, FetchResult
+from watcher.models import FeedState, FetchResult, Story
 
 
 def next_poll_after_failure(
@@ -71,3 +73,15 @@ def after_failure(
         last_error_at=now,
         last_status=status if status is not None else state.last_status,
     )
+
+
+def backlog(
+    state: FeedState, backfill: float | None, stories: Sequence[Story], now: datetime
+) -> set[str]:
+    """On a feed's first successful poll, the ids of stories older than its `backfill`
+    (seconds): stored, not alerted. A story dated at its fetch had no date (or one in the
+    future): its age is unknown, so it counts as older."""
+    if state.last_success_at is not None or backfill is None:
+        return set()
+    oldest = now - timedelta(seconds=backfill)
+    return {s.id for s in stories if s.published < oldest or s.published == s.fetched_at}

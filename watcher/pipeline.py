@@ -15,9 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import NamedTuple
+from datetime import datetime
 
 from watcher.clusterer import Clock, Clusterer
 from watcher.config import PollSettings
@@ -25,11 +23,16 @@ from watcher.dedupe import (
     ClusterSettings,
     Fingerprint,
     fingerprint,
-    fingerprints,
     reused_guid,
 )
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
-from watcher.feed_state import after_failure, after_success, is_due, next_poll_after_failure
+from watcher.feed_state import (
+    after_failure,
+    after_success,
+    backlog,
+    is_due,
+    next_poll_after_failure,
+)
 from watcher.fetch import Fetcher
 from watcher.logs import event
 from watcher.models import (
@@ -44,7 +47,8 @@ from watcher.models import (
     Story,
 )
 from watcher.parse import parse_feed
-from watcher.rules.live import LiveRules, PoolMatches, match_in_pool
+from watcher.prepare import Prepared, prepare
+from watcher.rules.live import LiveRules, PoolMatches
 from watcher.store import Store
 
 log = logging.getLogger("watcher.pipeline")
@@ -187,7 +191,7 @@ class Pipeline:
             return [], [], []
         prints = [prepared.prints[s.id] for s in new] if prepared else None
         premade = prepared.matches if prepared else None
-        quiet = _backlog(feed, state, new, now)
+        quiet = backlog(state, feed.backfill, new, now)
         clustered, matches = self.settle(new, quiet, prints, polled=polled, premade=premade)
         return new, clustered, matches
 
@@ -300,37 +304,6 @@ class Pipeline:
         rules = (self.rules.folder, self.rules.version) if self.rules is not None else None
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.parse_executor, prepare, work, rules)
-
-
-class Prepared(NamedTuple):
-    """What the parse pool makes of a feed's stories besides parsing them, by story id."""
-
-    prints: dict[str, Fingerprint]
-    matches: PoolMatches | None
-
-
-def prepare(
-    parse: Callable[[], ParsedFeed], rules: tuple[Path, str] | None
-) -> tuple[ParsedFeed, Prepared]:
-    """In the parse pool: the parsed feed, its stories' fingerprints and, given the rules
-    folder and the version in force, their rule matches."""
-    parsed = parse()
-    stories = parsed.stories
-    prints = {s.id: fp for s, fp in zip(stories, fingerprints(stories), strict=True)}
-    matches = match_in_pool(stories, *rules) if rules else None
-    return parsed, Prepared(prints, matches)
-
-
-def _backlog(
-    feed: FeedConfig, state: FeedState, stories: Sequence[Story], now: datetime
-) -> set[str]:
-    """On a feed's first successful poll, stories older than its backfill: stored, not alerted.
-    A story dated at its fetch had no date (or one in the future): its age is unknown, so it
-    counts as older."""
-    if state.last_success_at is not None or feed.backfill is None:
-        return set()
-    oldest = now - timedelta(seconds=feed.backfill)
-    return {s.id for s in stories if s.published < oldest or s.published == s.fetched_at}
 
 
 def _quieted(
