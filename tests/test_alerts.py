@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -343,6 +344,39 @@ def test_backfill_keeps_undated_stories_quiet_on_the_first_poll_only(
     assert [m["Subject"] for m in inbox.messages] == [
         "[watcher] germanium-news: Umicore buys a germanium recycler near Olen"
     ]
+
+
+def test_a_site_that_moves_to_https_alerts_none_of_its_stories_again(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A site moved to https and www: every entry has a new link, so a new id, and stories
+    older than the clustering window have no cluster to join. The same date and the same
+    link up to scheme and www make an entry the stored story; a story gained at the move
+    alerts."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    days_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
+
+    def item(n: int, title: str, text: str, site: str = "http://u.test") -> str:
+        when = format_datetime(days_ago + timedelta(days=n))
+        return (f"<item><title>{title}</title><link>{site}/{n}</link><pubDate>{when}</pubDate>"
+                f"<description>{text}</description></item>")  # fmt: skip
+
+    old = [(0, "Germanium smelter opens in Yunnan", "A germanium smelter opened in Yunnan."),
+           (1, "Umicore buys a germanium recycler", "Umicore agreed to buy a recycling firm.")]  # fmt: skip
+    add_feed(config, "Moving", rss([item(*story) for story in old]))
+    watcher("--config", str(config), "once")
+    assert len(inbox.messages) == 2
+    fresh = (10, "Germanium output halts in Kazakhstan", "The Pavlodar plant halted its output.")
+    moved = [item(*story, site="https://www.u.test") for story in (fresh, *old)]
+    (tmp_path / "Moving.xml").write_bytes(rss(moved))
+    watcher("--config", str(config), "once", "--force")
+    assert [m["Subject"] for m in inbox.messages[2:]] == [
+        "[watcher] germanium-news: Germanium output halts in Kazakhstan"
+    ]
+    db = Store(tmp_path / "w.db")
+    assert db.count_stories() == 5  # the moved copies stored, under their new ids
 
 
 def serve_corpus_feeds(server: FeedServer, corpus: Path) -> str:

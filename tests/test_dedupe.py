@@ -28,6 +28,7 @@ from watcher.dedupe import (
     cluster_batch,
     compare,
     fingerprint,
+    moved_stories,
     reused_guid,
     term_weight,
 )
@@ -669,3 +670,23 @@ def test_an_entry_under_a_stored_guid_is_told_from_an_edit_by_its_text() -> None
     assert new.id == told(replace(other, summary="Another text")).id  # known by its link
     assert told(edited) is None  # the same text: the stored story, edited
     assert told(retagged, column) is None  # the same title and no text: nothing tells
+
+
+def test_a_story_a_site_moved_is_known_by_its_date_and_its_link_up_to_scheme_and_www() -> None:
+    def fetched(s: Story, hours: float = 5) -> Story:  # dated by its feed, fetched later
+        return replace(s, fetched_at=s.published + timedelta(hours=hours))
+
+    stored = [
+        fetched(story("s1", "Gallium plant opens", link="http://u.test/1")),
+        fetched(story("s2", "Antimony mine floods", link="https://u.test/2",
+                      guid="https://u.test/?p=2", hours=1)),
+        fetched(story("s3", "Undated", link="http://u.test/3", hours=2), 0),
+    ]  # fmt: skip
+    moved = replace(stored[0], id="n1", link="https://www.u.test/1")  # to https and www
+    reformed = replace(stored[1], id="n2", guid="2")  # the guid's form changed, the link not
+    other_day = replace(moved, id="n3", published=T0 - timedelta(days=1))  # a landing page
+    undated = replace(stored[2], id="n4", link="https://u.test/3")
+    unstored = fetched(story("n5", "Tin smelter restarts", link="https://www.u.test/5"))
+    found = moved_stories([moved, reformed, other_day, undated, unstored], stored)
+    assert found == {"n1", "n2"}
+    assert moved_stories([replace(moved, feed="other")], stored) == set()

@@ -39,6 +39,15 @@ def canonical_url(url: str) -> str:
     return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
 
 
+def moved_key(url: str | None) -> str | None:
+    """An http(s) URL as it reads whatever its scheme and a leading "www." (as sites move
+    to https, or add or drop www); None for anything else."""
+    found = _MOVED.fullmatch(url) if url else None
+    return found[1] if found else None
+
+
+_MOVED = re.compile(r"https?://(?:www\.)?(\S+)", re.IGNORECASE)
+
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 

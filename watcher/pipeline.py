@@ -23,6 +23,7 @@ from watcher.dedupe import (
     ClusterSettings,
     Fingerprint,
     fingerprint,
+    moved_stories,
     reused_guid,
 )
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
@@ -191,7 +192,7 @@ class Pipeline:
             return [], [], []
         prints = [prepared.prints[s.id] for s in new] if prepared else None
         premade = prepared.matches if prepared else None
-        quiet = backlog(state, feed.backfill, new, now)
+        quiet = backlog(state, feed.backfill, new, now) | self._moved(state, new)
         clustered, matches = self.settle(new, quiet, prints, polled=polled, premade=premade)
         return new, clustered, matches
 
@@ -199,7 +200,7 @@ class Pipeline:
         self, new: list[Story], relinked: list[Story], prepared: Prepared | None
     ) -> list[Story]:
         """Entries of `relinked` that are other news items than the stored stories of their
-        ids (feeds that give a guid again, see `dedupe.reused`), under ids of their own that
+        ids (feeds that give a guid again, see `dedupe.identity`), under ids of their own that
         are stored neither; `prepared` learns their ids."""
         others: list[Story] = []
         for entry in relinked:
@@ -217,6 +218,15 @@ class Pipeline:
             return []
         taken = {s.id for s in new}
         return [s for s in self.store.unknown_stories(others).new if s.id not in taken]
+
+    def _moved(self, state: FeedState, new: list[Story]) -> set[str]:
+        """Ids of new stories that are stored stories of the feed under new ids (a site that
+        moved to https or changed its guids, see `dedupe.identity`): stored, not alerted."""
+        dated = [s for s in new if s.published != s.fetched_at]
+        if state.last_success_at is None or not dated:
+            return set()
+        stored = self.store.stories_published_at(state.name, [s.published for s in dated])
+        return moved_stories(dated, stored) if stored else set()
 
     def _retry_at(
         self, feed: FeedConfig, state: FeedState, now: datetime, retry_after: float | None

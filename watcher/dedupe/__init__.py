@@ -17,8 +17,8 @@ stories seen, so a pair's decision depends on that pair alone. Clusters are the 
 components of these links: the same set of stories gives the same partition in any order.
 """
 
+from watcher.dedupe.identity import moved_stories, reused_guid
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, Level, PairScore, compare, slot_swaps
-from watcher.dedupe.reused import reused_guid
 from watcher.dedupe.text import (
     SUMMARY_CHARS,
     Fingerprint,
@@ -33,5 +33,5 @@ from watcher.dedupe.window import ClusterIndex, cluster_batch
 __all__ = [
     "LEVEL_RANK", "SUMMARY_CHARS", "ClusterIndex", "ClusterSettings", "Fingerprint", "Level",
     "PairScore", "clean_lead", "clean_title", "cluster_batch", "compare", "fingerprint",
-    "fingerprints", "reused_guid", "slot_swaps", "term_weight",
+    "fingerprints", "moved_stories", "reused_guid", "slot_swaps", "term_weight",
 ]  # fmt: skip

@@ -66,6 +66,22 @@ class StoryTables(Tables):
                 for *values, cluster in rows:
                     yield story_from_row(dict(zip(STORY_COLUMNS, values, strict=True))), cluster
 
+    def stories_published_at(self, feed: str, times: Iterable[datetime]) -> list[Story]:
+        """Stored stories of `feed` published at any of `times` (found by the index on the
+        date: few stories share one, where a feed may have thousands)."""
+        stamps = sorted(set(filter(None, map(to_text, times))))
+        rows: list[dict[str, Any]] = []
+        with translated(f"reading stories of feed {feed!r}"):
+            for start in range(0, len(stamps), 500):
+                batch = stamps[start : start + 500]
+                marks = ", ".join("?" for _ in batch)
+                rows += self.db.execute_returning_dicts(
+                    f"SELECT {', '.join(STORY_COLUMNS)} FROM stories "
+                    f"WHERE published IN ({marks}) AND +feed = ?",
+                    [*batch, feed],
+                )
+        return [story_from_row(row) for row in rows]
+
     def story(self, story_id: str) -> Story:
         with translated(f"reading story {story_id}"):
             rows = self.db.execute_returning_dicts(

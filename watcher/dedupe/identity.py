@@ -1,0 +1,68 @@
+"""Entries whose id misleads: a guid a feed gives again, and a story a feed moved.
+
+A story's id comes from its feed and guid, else its link (`normalise.story_id`), and two
+things feeds do make it wrong:
+
+- Some feeds number their entries by position, or give a new story the guid of one they
+  dropped. The id is then a stored story's, and the new story would be taken as known: its
+  alert would never go out. An entry stored under its id with another link
+  (`FeedTables.unknown_stories` tells which) is the stored story again, edited, when the
+  two have the same title or clustering would link them on their text; otherwise it is
+  another news item, known by its link from then on (`reused_guid`).
+- A site that moves to https, adds or drops "www.", or changes the form of its guids gives
+  every entry a new id: each would alert again, months-old ones too, beyond the reach of
+  clustering's window. A new entry with the date of a stored story of its feed and the same
+  link or guid, up to scheme and "www.", is that story (`moved_stories`).
+
+In: stories (and fingerprints). Out: stories or ids. Pure computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from watcher.dedupe.pairs import ClusterSettings, compare
+from watcher.dedupe.text import Fingerprint, fingerprint
+from watcher.models import Story
+from watcher.normalise import moved_key, story_id
+
+
+def reused_guid(
+    entry: Story, entry_print: Fingerprint, stored: Story, settings: ClusterSettings
+) -> Story | None:
+    """`entry` under an id of its own (from its link, else its title) and without its guid
+    when it is another news item than `stored`, whose id its guid gave; None when it is
+    `stored` again: the same cleaned title, or text that clustering would link (the link and
+    guid set aside). A title alone, without text, tells no more than that: a titles-only
+    feed whose links vary from poll to poll keeps its stories."""
+    stored_print = fingerprint(stored)
+    if entry_print.title == stored_print.title:
+        return None
+    if compare(_text_only(entry_print), _text_only(stored_print), settings).level:
+        return None
+    own_id = story_id(entry.feed, None, entry.link or None, entry.title, "")
+    return replace(entry, id=own_id, guid=None)
+
+
+def _text_only(print_: Fingerprint) -> Fingerprint:
+    return print_._replace(link="", guid=None)
+
+
+def moved_stories(new: Iterable[Story], stored: Sequence[Story]) -> set[str]:
+    """Ids of `new` stories that are `stored` stories of their feed under other ids: the same
+    date, and the same link or guid up to scheme and "www.". Undated stories (dated at their
+    fetch) never match: only a date of the feed's own makes two entries one."""
+    by_date: dict[tuple[str, object], set[str]] = {}
+    for story in stored:
+        if story.published != story.fetched_at:
+            by_date.setdefault((story.feed, story.published), set()).update(_keys(story))
+    return {
+        story.id for story in new
+        if story.published != story.fetched_at
+        and _keys(story) & by_date.get((story.feed, story.published), set())
+    }  # fmt: skip
+
+
+def _keys(story: Story) -> set[str]:
+    return {key for key in (moved_key(story.link), moved_key(story.guid)) if key}
