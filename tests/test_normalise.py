@@ -38,6 +38,17 @@ from watcher.normalise import (
             "https://e.com/a?q=a+b",
             id="case-insensitive-key",
         ),
+        pytest.param(
+            "https://ir.e.com/news/12;jsessionid=0A1B.node2?id=7",
+            "https://ir.e.com/news/12?id=7",
+            id="java-session-id",
+        ),
+        pytest.param(
+            "https://e.com/a.php?PHPSESSID=9f&id=7&CFID=1&cftoken=2",
+            "https://e.com/a.php?id=7",
+            id="session-ids-in-query",
+        ),
+        pytest.param("https://e.com/a;v=2", "https://e.com/a;v=2", id="other-path-parameter"),
     ],
 )
 def test_canonical_url(raw: str, canonical: str) -> None:
@@ -48,7 +59,8 @@ def test_plain_urls_are_made_canonical_as_urlsplit_makes_them() -> None:
     """Most links skip urlsplit; any URL, odd characters included, comes out the same."""
     rng = random.Random(1)
     hosts = ["e.com", "www.news.test", "E.com", "e.com:80", "u@e.com", "[::1]", "é.com", ""]
-    usual = ["/a", "/B-2", "?id=7", "&utm_source=x", "&fbclid=1", "#top", "/", "?", "&", "//"]
+    usual = ["/a", "/B-2", "?id=7", "&utm_source=x", "&fbclid=1", "#top", "/", "?", "&", "//",
+             ";jsessionid=A1", ";JSessionID=b.2", "&phpsessid=3"]  # fmt: skip
     odd = [*"Z09.-_/?#&=:@[]%+~ \t\r\n\x00\x7f;,é!$'()*"]
     urls = [
         rng.choice(["http://", "https://", "Https://", "http:/", " https://", ""])

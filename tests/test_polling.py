@@ -216,6 +216,28 @@ def test_a_guid_given_again_to_another_story_loses_no_story(
     assert harness.store.count_stories() == 4
 
 
+def test_session_ids_in_links_make_no_new_stories(server: FeedServer, harness: Harness) -> None:
+    """A server that puts a session id in the links it gives a client without cookies gives
+    another on every poll: the links, and the stories known by them, stay the same."""
+    polls = iter(range(1, 100))
+
+    def body() -> bytes:
+        session = f"{next(polls):04X}.node1"
+        return rss([f"<item><title>Sojitz results</title><link>https://ir.test/news/{n}"
+                    f";jsessionid={session}</link></item>" for n in (1, 2)])  # fmt: skip
+
+    server.feed("/ir.xml", body, validators=False)
+    feed = harness.feed("IR", server.url("/ir.xml"))
+    assert len(harness.poll(feed)[0].new_stories) == 2
+    harness.clock.now += timedelta(hours=1)
+    (again,) = harness.poll(feed)
+    assert again.status == "new" and again.new_stories == ()  # parsed again, nothing new
+    assert {s.link for s in harness.store.recent_stories(harness.clock.now - DAY)} == {
+        "https://ir.test/news/1",
+        "https://ir.test/news/2",
+    }
+
+
 def test_a_poll_whose_writes_fail_leaves_no_trace_and_the_next_one_stores_it(
     server: FeedServer, harness: Harness
 ) -> None:

@@ -24,17 +24,23 @@ TRACKING_PARAMS = frozenset(
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+# Session ids a server puts in the links it gives a client without cookies (as a feed
+# fetcher is): another on every poll, so without them every poll would make new stories.
+SESSION_PARAMS = frozenset({"jsessionid", "phpsessid", "cfid", "cftoken"})
+_SESSION_IN_PATH = re.compile(r";jsessionid=[^/?#;]*", re.IGNORECASE)  # Java's path form
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 FUTURE_SLACK = timedelta(minutes=5)
 
 
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, default port or tracking parameters."""
+    """Lower-case scheme and host, no fragment, default port, tracking parameters or
+    session ids."""
     url = url.strip()
     plain = _PLAIN_URL.fullmatch(url)
     if plain is None:
         return _split_canonical(url)
     scheme, host, path, query = plain.groups()
+    path = _without_session(path) if path and ";" in path else path
     query = _kept_query(query or "")
     return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
 
@@ -89,7 +95,12 @@ def _split_canonical(url: str) -> str:
     if parts.username:
         host = f"{parts.username}@{host}"
     query = _kept_query(parts.query)
-    return urlunsplit((scheme, host, parts.path or ("/" if host else ""), query, ""))
+    path = _without_session(parts.path)
+    return urlunsplit((scheme, host, path or ("/" if host else ""), query, ""))
+
+
+def _without_session(path: str) -> str:
+    return _SESSION_IN_PATH.sub("", path)
 
 
 def _kept_query(query: str) -> str:
@@ -98,7 +109,7 @@ def _kept_query(query: str) -> str:
 
 def _is_tracking(param: str) -> bool:
     key = param.split("=", 1)[0].lower()
-    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+    return key in TRACKING_PARAMS or key in SESSION_PARAMS or key.startswith(TRACKING_PREFIXES)
 
 
 class _TextExtractor(HTMLParser):
