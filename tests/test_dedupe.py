@@ -672,7 +672,7 @@ def test_an_entry_under_a_stored_guid_is_told_from_an_edit_by_its_text() -> None
     assert told(retagged, column) is None  # the same title and no text: nothing tells
 
 
-def test_a_story_a_site_moved_is_known_by_its_date_and_its_link_up_to_scheme_and_www() -> None:
+def test_a_story_a_site_moved_is_known_by_date_title_and_link_up_to_scheme_and_www() -> None:
     def fetched(s: Story, hours: float = 5) -> Story:  # dated by its feed, fetched later
         return replace(s, fetched_at=s.published + timedelta(hours=hours))
 
@@ -686,7 +686,8 @@ def test_a_story_a_site_moved_is_known_by_its_date_and_its_link_up_to_scheme_and
     reformed = replace(stored[1], id="n2", guid="2")  # the guid's form changed, the link not
     other_day = replace(moved, id="n3", published=T0 - timedelta(days=1))  # a landing page
     undated = replace(stored[2], id="n4", link="https://u.test/3")
+    same_page = replace(moved, id="n6", title="Tin smelter restarts")  # one page, every entry
     unstored = fetched(story("n5", "Tin smelter restarts", link="https://www.u.test/5"))
-    found = moved_stories([moved, reformed, other_day, undated, unstored], stored)
+    found = moved_stories([moved, reformed, other_day, undated, unstored, same_page], stored)
     assert found == {"n1", "n2"}
     assert moved_stories([replace(moved, feed="other")], stored) == set()

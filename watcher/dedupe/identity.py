@@ -11,8 +11,8 @@ things feeds do make it wrong:
   another news item, known by its link from then on (`reused_guid`).
 - A site that moves to https, adds or drops "www.", or changes the form of its guids gives
   every entry a new id: each would alert again, months-old ones too, beyond the reach of
-  clustering's window. A new entry with the date of a stored story of its feed and the same
-  link or guid, up to scheme and "www.", is that story (`moved_stories`).
+  clustering's window. A new entry with the date and title of a stored story of its feed
+  and the same link or guid, up to scheme and "www.", is that story (`moved_stories`).
 
 In: stories (and fingerprints). Out: stories or ids. Pure computation.
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from watcher.dedupe.pairs import ClusterSettings, compare
 from watcher.dedupe.text import Fingerprint, fingerprint
@@ -51,16 +52,17 @@ def _text_only(print_: Fingerprint) -> Fingerprint:
 
 def moved_stories(new: Iterable[Story], stored: Sequence[Story]) -> set[str]:
     """Ids of `new` stories that are `stored` stories of their feed under other ids: the same
-    date, and the same link or guid up to scheme and "www.". Undated stories (dated at their
-    fetch) never match: only a date of the feed's own makes two entries one."""
-    by_date: dict[tuple[str, object], set[str]] = {}
+    date and title, and the same link or guid up to scheme and "www." (the title too, as
+    some feeds link every entry to one page). Undated stories (dated at their fetch) never
+    match: only a date of the feed's own makes two entries one."""
+    seen: set[tuple[str, datetime, str, str]] = set()
     for story in stored:
         if story.published != story.fetched_at:
-            by_date.setdefault((story.feed, story.published), set()).update(_keys(story))
+            seen.update((story.feed, story.published, story.title, key) for key in _keys(story))
     return {
         story.id for story in new
         if story.published != story.fetched_at
-        and _keys(story) & by_date.get((story.feed, story.published), set())
+        and any((story.feed, story.published, story.title, key) in seen for key in _keys(story))
     }  # fmt: skip
 
 
