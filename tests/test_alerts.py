@@ -379,6 +379,38 @@ def test_a_site_that_moves_to_https_alerts_none_of_its_stories_again(
     assert db.count_stories() == 5  # the moved copies stored, under their new ids
 
 
+def test_a_headline_that_comes_to_name_a_mineral_alerts_once_unless_the_story_is_old(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A developing story's feed entry keeps its guid and link and changes its title: the
+    alert goes out with the title that names germanium. The same change to a story of ten
+    days ago is not news."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def item(n: int, title: str, days_ago: float) -> str:
+        when = format_datetime(now - timedelta(days=days_ago))
+        return (f"<item><guid>dev-{n}</guid><title>{title}</title><link>https://dev.test/{n}"
+                f"</link><pubDate>{when}</pubDate><description>A smelter near Olen halted its "
+                f"lines {n}.</description></item>")  # fmt: skip
+
+    add_feed(config, "Dev", rss([item(1, "Smelter halts output in Belgium", 0.1),
+                                 item(2, "Refinery closes in Belgium", 10)]))  # fmt: skip
+    watcher("--config", str(config), "once")
+    assert inbox.messages == []
+    (tmp_path / "Dev.xml").write_bytes(rss([
+        item(1, "Germanium smelter halts output in Belgium", 0.1),
+        item(2, "Germanium refinery closes in Belgium", 10),
+    ]))  # fmt: skip
+    polled = watcher("--config", str(config), "once", "--force")
+    assert [m["Subject"] for m in inbox.messages] == [
+        "[watcher] germanium-news: Germanium smelter halts output in Belgium"
+    ]
+    assert polled.stdout.count("MATCH rule germanium-news") == 1  # the console says so too
+
+
 def serve_corpus_feeds(server: FeedServer, corpus: Path) -> str:
     """The corpus feeds served over HTTP on 127.0.0.1, as config lines."""
     lines = []

@@ -216,6 +216,41 @@ def test_a_guid_given_again_to_another_story_loses_no_story(
     assert harness.store.count_stories() == 4
 
 
+@pytest.mark.parametrize("pooled", [False, True], ids=["in the loop", "in the parse pool"])
+def test_a_story_given_a_title_that_names_a_mineral_is_matched_again(
+    server: FeedServer, harness: Harness, pooled: bool
+) -> None:
+    """A developing story's headline comes to name what it did not: the stored story takes
+    the new title, and a rule it matches now matches its cluster, once."""
+
+    def body(title: str, hours_ago: float = 1) -> bytes:
+        when = format_datetime(harness.clock.now - timedelta(hours=hours_ago))
+        return rss([f"<item><guid>dev-1</guid><title>{title}</title><link>https://dev.test/1"
+                    f"</link><pubDate>{when}</pubDate><description>An explosion hit a smelter "
+                    "near Pavlodar on Monday.</description></item>"])  # fmt: skip
+
+    served = {"xml": body("Explosion at a smelter in Kazakhstan")}
+    server.feed("/dev.xml", lambda: served["xml"], validators=False)
+    feed = harness.feed("Developing", server.url("/dev.xml"))
+    rules = LiveRules(ROOT / "rules")
+
+    def poll(xml: bytes) -> PollOutcome:
+        served["xml"] = xml
+        harness.clock.now += timedelta(minutes=10)
+        with parse_pool(1) if pooled else nullcontext() as pool:
+            (outcome,) = harness.poll(feed, executor=pool, rules=rules)
+        return outcome
+
+    first = poll(served["xml"])
+    assert len(first.new_stories) == 1 and first.matches == ()
+    named = poll(body("Explosion at a Kazakh gallium smelter kills three"))
+    assert named.new_stories == () and "gallium" in {m.rule for m in named.matches}
+    (story,) = harness.store.recent_stories(harness.clock.now - DAY)
+    assert story.title == "Explosion at a Kazakh gallium smelter kills three"
+    again = poll(body("Explosion at a Kazakh gallium smelter kills four"))
+    assert again.matches == ()  # the cluster matched that rule already
+
+
 def test_session_ids_in_links_make_no_new_stories(server: FeedServer, harness: Harness) -> None:
     """A server that puts a session id in the links it gives a client without cookies gives
     another on every poll: the links, and the stories known by them, stay the same."""

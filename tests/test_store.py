@@ -77,7 +77,9 @@ def test_record_poll_is_idempotent(store: Store) -> None:
     assert store.count_stories() == 3
 
 
-def test_stories_stored_under_their_id_with_another_link_are_told_apart(store: Store) -> None:
+def test_stories_stored_under_their_id_with_another_link_or_title_are_told_apart(
+    store: Store,
+) -> None:
     """A stored id with another link (or, without links, another title) may be another
     story under a guid the feed gave again: the pipeline asks the text."""
     unlinked = replace(story(3), link="")
@@ -91,6 +93,7 @@ def test_stories_stored_under_their_id_with_another_link_are_told_apart(store: S
     known = store.unknown_stories(given)
     assert [s.id for s in known.new] == ["s4"]
     assert [s.id for s in known.relinked] == ["s1", "s3"]
+    assert [s.id for s in known.retitled] == ["s2"]  # its feed gave it another title
 
 
 def test_a_failed_poll_write_leaves_nothing_behind(store: Store) -> None:

@@ -15,29 +15,19 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from watcher.clusterer import Clock, Clusterer
 from watcher.config import PollSettings
-from watcher.dedupe import (
-    ClusterSettings,
-    Fingerprint,
-    fingerprint,
-    moved_stories,
-    reused_guid,
-)
+from watcher.dedupe import ClusterSettings, Fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
-from watcher.feed_state import (
-    after_failure,
-    after_success,
-    backlog,
-    is_due,
-    next_poll_after_failure,
-)
+from watcher.feed_state import after_failure, after_success, is_due, next_poll_after_failure
 from watcher.fetch import Fetcher
+from watcher.known import sort_stories
 from watcher.logs import event
 from watcher.models import (
     AlertPlan,
+    Assignment,
     ClusteredStory,
     FeedConfig,
     FeedState,
@@ -154,7 +144,7 @@ class Pipeline:
             )  # fmt: skip
         polled = replace(polled, warning=parsed.warning)
         new, clustered, matches = self._store_new(feed, state, polled, parsed, prepared, now)
-        if clustered and self.on_new_stories is not None:
+        if (clustered or matches) and self.on_new_stories is not None:
             handled = self.on_new_stories(clustered, matches)
             if handled is not None:
                 await handled
@@ -184,49 +174,41 @@ class Pipeline:
         prepared: Prepared | None, now: datetime,
     ) -> tuple[list[Story], list[ClusteredStory], list[Match]]:  # fmt: skip
         """The poll's stories not stored before, settled with the feed's new state (only the
-        state is written when none is new); the new stories, as clustered, and their matches."""
-        known = self.store.unknown_stories(parsed.stories)
-        new = known.new + self._given_again(known.new, known.relinked, prepared)
+        state is written when none is new), and its stories retitled since they were stored;
+        the new stories, as clustered, and the matches of both."""
+        found = sort_stories(
+            self.store, parsed.stories, state=state, backfill=feed.backfill, prepared=prepared,
+            settings=self.clusterer.settings, now=now,
+        )  # fmt: skip
+        premade = prepared.matches if prepared else None
+        retitled = self._retitle(found.retitled, premade, now) if found.retitled else []
+        new = found.new
         if not new:
             self.store.record_poll(polled)
-            return [], [], []
+            return [], [], retitled
         prints = [prepared.prints[s.id] for s in new] if prepared else None
-        premade = prepared.matches if prepared else None
-        quiet = backlog(state, feed.backfill, new, now) | self._moved(state, new)
-        clustered, matches = self.settle(new, quiet, prints, polled=polled, premade=premade)
-        return new, clustered, matches
+        clustered, matches = self.settle(new, found.quiet, prints, polled=polled, premade=premade)
+        return new, clustered, matches + retitled
 
-    def _given_again(
-        self, new: list[Story], relinked: list[Story], prepared: Prepared | None
-    ) -> list[Story]:
-        """Entries of `relinked` that are other news items than the stored stories of their
-        ids (feeds that give a guid again, see `dedupe.identity`), under ids of their own that
-        are stored neither; `prepared` learns their ids."""
-        others: list[Story] = []
-        for entry in relinked:
-            print_ = prepared.prints[entry.id] if prepared is not None else fingerprint(entry)
-            stored = self.store.story(entry.id)
-            other = reused_guid(entry, print_, stored, self.clusterer.settings)
-            if other is None:
-                continue
-            others.append(other)
-            if prepared is not None:
-                prepared.prints[other.id] = print_._replace(id=other.id, guid=None)
-                if prepared.matches is not None and entry.id in prepared.matches.by_story:
-                    prepared.matches.by_story[other.id] = prepared.matches.by_story[entry.id]
-        if not others:
+    def _retitle(
+        self, stories: list[Story], premade: PoolMatches | None, now: datetime
+    ) -> list[Match]:
+        """Stored stories that their feed gave another title (a developing story's headline
+        names what it did not): stored as they are now, and matched again, so a rule they
+        match now alerts their cluster, once, as a new story would. Stories published before
+        the clustering window are not news: their text is kept as it was."""
+        oldest = now - timedelta(seconds=self.clusterer.settings.window)
+        recent = [s for s in stories if s.published >= oldest]
+        if not recent:
             return []
-        taken = {s.id for s in new}
-        return [s for s in self.store.unknown_stories(others).new if s.id not in taken]
-
-    def _moved(self, state: FeedState, new: list[Story]) -> set[str]:
-        """Ids of new stories that are stored stories of the feed under new ids (a site that
-        moved to https or changed its guids, see `dedupe.identity`): stored, not alerted."""
-        dated = [s for s in new if s.published != s.fetched_at]
-        if state.last_success_at is None or not dated:
-            return set()
-        stored = self.store.stories_published_at(state.name, [s.published for s in dated])
-        return moved_stories(dated, stored) if stored else set()
+        with self.store.transaction():
+            clusters = self.store.retitle_stories(recent)
+            items = [
+                ClusteredStory(story=s, assignment=Assignment(
+                    story=s.id, cluster=clusters[s.id], level="exact", reason="retitled"))
+                for s in recent if s.id in clusters
+            ]  # fmt: skip
+            return self.store.record_matches(self.match_rules(items, premade), self.route)
 
     def _retry_at(
         self, feed: FeedConfig, state: FeedState, now: datetime, retry_after: float | None

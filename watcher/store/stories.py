@@ -66,6 +66,26 @@ class StoryTables(Tables):
                 for *values, cluster in rows:
                     yield story_from_row(dict(zip(STORY_COLUMNS, values, strict=True))), cluster
 
+    def retitle_stories(self, stories: Sequence[Story]) -> dict[str, int]:
+        """Give stored stories the title, summary and link their feed gives them now; the
+        clusters of those clustered, by story id."""
+        clusters: dict[str, int] = {}
+        with translated("saving retitled stories"), self._atomic():
+            self.db.conn.executemany(
+                "UPDATE stories SET title = ?, summary = ?, link = ? WHERE id = ?",
+                [[s.title, s.summary, s.link, s.id] for s in stories],
+            )
+            for start in range(0, len(stories), 500):
+                batch = [s.id for s in stories[start : start + 500]]
+                marks = ", ".join("?" for _ in batch)
+                rows = self.db.execute(
+                    f"SELECT id, cluster_id FROM stories WHERE id IN ({marks}) "
+                    "AND cluster_id IS NOT NULL",
+                    batch,
+                )
+                clusters.update((row[0], row[1]) for row in rows)
+        return clusters
+
     def stories_published_at(self, feed: str, times: Iterable[datetime]) -> list[Story]:
         """Stored stories of `feed` published at any of `times` (found by the index on the
         date: few stories share one, where a feed may have thousands)."""

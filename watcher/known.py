@@ -1,0 +1,74 @@
+"""Which of a poll's stories are news: not stored yet, stored under an id that misleads, or
+stored and since given another title.
+
+In: a poll's parsed stories (with what the parse pool prepared of them), the feed's state
+and the store. Out: a `Sorted`. Reads the store, writes nothing; what the ids of a feed get
+wrong is decided in `dedupe.identity`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from watcher.dedupe import ClusterSettings, fingerprint, moved_stories, reused_guid
+from watcher.feed_state import backlog
+from watcher.models import FeedState, Story
+from watcher.prepare import Prepared
+from watcher.store import Store
+
+
+class Sorted(NamedTuple):
+    """A poll's stories as news."""
+
+    new: list[Story]  # not stored yet (some under ids of their own, see `dedupe.identity`)
+    quiet: set[str]  # ids of new stories to store and cluster without alerting
+    retitled: list[Story]  # stored stories, as their feed gives them now: another title
+
+
+def sort_stories(
+    store: Store, stories: Sequence[Story], *, state: FeedState, backfill: float | None,
+    prepared: Prepared | None, settings: ClusterSettings, now: datetime,
+) -> Sorted:  # fmt: skip
+    """Sort a poll's stories; `prepared` learns the ids given to stories of reused guids."""
+    known = store.unknown_stories(stories)
+    others, edited = _given_again(store, known.relinked, prepared, settings)
+    taken = {s.id for s in known.new}
+    new = known.new + [s for s in others if s.id not in taken]
+    quiet = backlog(state, backfill, new, now) | _moved(store, state, new)
+    return Sorted(new, quiet, known.retitled + edited)
+
+
+def _given_again(
+    store: Store, relinked: list[Story], prepared: Prepared | None, settings: ClusterSettings
+) -> tuple[list[Story], list[Story]]:
+    """Entries of `relinked` that are other news items than the stored stories of their
+    ids, under ids of their own that are not stored either; and those that are the stored
+    stories with another title."""
+    others: list[Story] = []
+    edited: list[Story] = []
+    for entry in relinked:
+        print_ = prepared.prints[entry.id] if prepared is not None else fingerprint(entry)
+        stored = store.story(entry.id)
+        other = reused_guid(entry, print_, stored, settings)
+        if other is None:
+            if entry.title != stored.title:
+                edited.append(entry)
+            continue
+        others.append(other)
+        if prepared is not None:
+            prepared.prints[other.id] = print_._replace(id=other.id, guid=None)
+            if prepared.matches is not None and entry.id in prepared.matches.by_story:
+                prepared.matches.by_story[other.id] = prepared.matches.by_story[entry.id]
+    return (store.unknown_stories(others).new if others else []), edited
+
+
+def _moved(store: Store, state: FeedState, new: list[Story]) -> set[str]:
+    """Ids of new stories that are stored stories of the feed under new ids (a site that
+    moved to https or changed its guids): stored, not alerted."""
+    dated = [s for s in new if s.published != s.fetched_at]
+    if state.last_success_at is None or not dated:
+        return set()
+    stored = store.stories_published_at(state.name, [s.published for s in dated])
+    return moved_stories(dated, stored) if stored else set()
