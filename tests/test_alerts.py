@@ -371,10 +371,11 @@ def test_a_site_that_moves_to_https_alerts_none_of_its_stories_again(
     fresh = (10, "Germanium output halts in Kazakhstan", "The Pavlodar plant halted its output.")
     moved = [item(*story, site="https://www.u.test") for story in (fresh, *old)]
     (tmp_path / "Moving.xml").write_bytes(rss(moved))
-    watcher("--config", str(config), "once", "--force")
+    moving = watcher("--config", str(config), "once", "--force")
     assert [m["Subject"] for m in inbox.messages[2:]] == [
         "[watcher] germanium-news: Germanium output halts in Kazakhstan"
     ]
+    assert moving.stderr.count("story moved feed=Moving") == 2  # the log says why
     db = Store(tmp_path / "w.db")
     assert db.count_stories() == 5  # the moved copies stored, under their new ids
 
@@ -409,6 +410,7 @@ def test_a_headline_that_comes_to_name_a_mineral_alerts_once_unless_the_story_is
         "[watcher] germanium-news: Germanium smelter halts output in Belgium"
     ]
     assert polled.stdout.count("MATCH rule germanium-news") == 1  # the console says so too
+    assert 'story retitled feed=Dev title="Germanium smelter' in polled.stderr
 
 
 def serve_corpus_feeds(server: FeedServer, corpus: Path) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import gc
 import gzip
+import logging
 import os
 import resource
 import time
@@ -174,7 +175,7 @@ def test_stories_linking_the_home_page_stay_apart(server: FeedServer, harness: H
 
 @pytest.mark.parametrize("pooled", [False, True], ids=["in the loop", "in the parse pool"])
 def test_a_guid_given_again_to_another_story_loses_no_story(
-    server: FeedServer, harness: Harness, pooled: bool
+    server: FeedServer, harness: Harness, pooled: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Feeds that number entries by position give guid 1 to each newest story: a new story
     under a stored story's guid is stored and matched, not taken as known; an edit of a
@@ -207,12 +208,16 @@ def test_a_guid_given_again_to_another_story_loses_no_story(
         return outcome
 
     assert len(poll(gallium, lithium).new_stories) == 2
-    again = poll(antimony, lithium)
+    with caplog.at_level(logging.INFO, logger="watcher.known"):
+        again = poll(antimony, lithium)
     assert [s.title for s in again.new_stories] == ["Antimony mine floods in Bolivia"]
+    assert [r.getMessage() for r in caplog.records] == ["guid given again"]
     assert [m.story for m in again.matches] == [again.new_stories[0].id]  # and alerted
-    assert [s.title for s in poll(antimony, edited, tin).new_stories] == [
-        "Tin smelter restarts in Indonesia"
-    ]  # the antimony story is known now, the edit is the lithium story
+    with caplog.at_level(logging.INFO, logger="watcher.known"):
+        assert [s.title for s in poll(antimony, edited, tin).new_stories] == [
+            "Tin smelter restarts in Indonesia"
+        ]  # the antimony story is known now, the edit is the lithium story
+    assert [r.getMessage() for r in caplog.records] == ["guid given again"]  # once
     assert harness.store.count_stories() == 4
 
 

@@ -3,20 +3,25 @@ stored and since given another title.
 
 In: a poll's parsed stories (with what the parse pool prepared of them), the feed's state
 and the store. Out: a `Sorted`. Reads the store, writes nothing; what the ids of a feed get
-wrong is decided in `dedupe.identity`.
+wrong is decided in `dedupe.identity`, and each such decision is logged with the feed and
+the story's title, so an operator can tell why a story did or did not alert.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
 from watcher.dedupe import ClusterSettings, fingerprint, moved_stories, reused_guid
 from watcher.feed_state import backlog
+from watcher.logs import event
 from watcher.models import FeedState, Story
 from watcher.prepare import Prepared
 from watcher.store import Store
+
+log = logging.getLogger("watcher.known")
 
 
 class Sorted(NamedTuple):
@@ -46,7 +51,7 @@ def _given_again(
     """Entries of `relinked` that are other news items than the stored stories of their
     ids, under ids of their own that are not stored either; and those that are the stored
     stories with another title."""
-    others: list[Story] = []
+    others: dict[str, tuple[Story, Story]] = {}  # by new id: the entry and its guid's story
     edited: list[Story] = []
     for entry in relinked:
         print_ = prepared.prints[entry.id] if prepared is not None else fingerprint(entry)
@@ -56,12 +61,18 @@ def _given_again(
             if entry.title != stored.title:
                 edited.append(entry)
             continue
-        others.append(other)
+        others[other.id] = (other, stored)
         if prepared is not None:
             prepared.prints[other.id] = print_._replace(id=other.id, guid=None)
             if prepared.matches is not None and entry.id in prepared.matches.by_story:
                 prepared.matches.by_story[other.id] = prepared.matches.by_story[entry.id]
-    return (store.unknown_stories(others).new if others else []), edited
+    fresh = store.unknown_stories(o for o, _ in others.values()).new if others else []
+    for story in fresh:  # logged once: later polls find the story under its own id
+        event(
+            log, logging.INFO, "guid given again", feed=story.feed, title=story.title,
+            guid_story=others[story.id][1].title,
+        )  # fmt: skip
+    return fresh, edited
 
 
 def _moved(store: Store, state: FeedState, new: list[Story]) -> set[str]:
@@ -71,4 +82,8 @@ def _moved(store: Store, state: FeedState, new: list[Story]) -> set[str]:
     if state.last_success_at is None or not dated:
         return set()
     stored = store.stories_published_at(state.name, [s.published for s in dated])
-    return moved_stories(dated, stored) if stored else set()
+    moved = moved_stories(dated, stored) if stored else set()
+    for story in (s for s in dated if s.id in moved):
+        event(log, logging.INFO, "story moved", feed=story.feed, title=story.title,
+              link=story.link, alert="no")  # fmt: skip
+    return moved

@@ -201,6 +201,8 @@ class Pipeline:
         recent = [s for s in stories if s.published >= oldest]
         if not recent:
             return []
+        for story in recent:
+            event(log, logging.INFO, "story retitled", feed=story.feed, title=story.title)
         with self.store.transaction():
             clusters = self.store.retitle_stories(recent)
             items = [
