@@ -1,14 +1,24 @@
-"""What every part of the store shares: the connection, transactions, error translation."""
+"""What every part of the store shares: the connection, transactions, error translation,
+batches of `IN (...)` values."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlite_utils
 
 from watcher.errors import StoreError
+
+IN_BATCH = 500  # values bound in one `IN (...)`: well below SQLite's limit on parameters
+
+
+def in_batches(values: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
+    """`values` a batch at a time for `IN (...)`: the batch's placeholders and the batch."""
+    for start in range(0, len(values), IN_BATCH):
+        batch = list(values[start : start + IN_BATCH])
+        yield ", ".join("?" * len(batch)), batch
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from watcher.errors import StoreError
 from watcher.models import FeedConfig, FeedState, Story
-from watcher.store.base import Tables, translated
+from watcher.store.base import Tables, in_batches, translated
 from watcher.store.rows import INSERT_STORY, UPDATE_FEED, feed_from_row, feed_row, story_row
 
 
@@ -106,9 +106,7 @@ class FeedTables(Tables):
     def _stored_keys(self, ids: list[str]) -> dict[str, tuple[str, str]]:
         """The link and title of each stored story of `ids`."""
         stored: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(ids), 500):
-            batch = ids[start : start + 500]
-            marks = ", ".join("?" for _ in batch)
+        for marks, batch in in_batches(ids):
             rows = self.db.execute(
                 f"SELECT id, link, title FROM stories WHERE id IN ({marks})", batch
             )

@@ -11,7 +11,7 @@ from typing import Any
 
 from watcher.errors import StoreError
 from watcher.models import Assignment, Cluster, ClusteredStory, FeedState, Story
-from watcher.store.base import Tables, translated
+from watcher.store.base import Tables, in_batches, translated
 from watcher.store.rows import (
     INSERT_PLACED_STORY,
     STORY_COLUMNS,
@@ -75,9 +75,7 @@ class StoryTables(Tables):
                 "UPDATE stories SET title = ?, summary = ?, link = ? WHERE id = ?",
                 [[s.title, s.summary, s.link, s.id] for s in stories],
             )
-            for start in range(0, len(stories), 500):
-                batch = [s.id for s in stories[start : start + 500]]
-                marks = ", ".join("?" for _ in batch)
+            for marks, batch in in_batches([s.id for s in stories]):
                 rows = self.db.execute(
                     f"SELECT id, cluster_id FROM stories WHERE id IN ({marks}) "
                     "AND cluster_id IS NOT NULL",
@@ -92,9 +90,7 @@ class StoryTables(Tables):
         stamps = sorted(set(filter(None, map(to_text, times))))
         rows: list[dict[str, Any]] = []
         with translated(f"reading stories of feed {feed!r}"):
-            for start in range(0, len(stamps), 500):
-                batch = stamps[start : start + 500]
-                marks = ", ".join("?" for _ in batch)
+            for marks, batch in in_batches(stamps):
                 rows += self.db.execute_returning_dicts(
                     f"SELECT {', '.join(STORY_COLUMNS)} FROM stories "
                     f"WHERE published IN ({marks}) AND +feed = ?",
