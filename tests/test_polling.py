@@ -219,6 +219,10 @@ def test_a_guid_given_again_to_another_story_loses_no_story(
         ]  # the antimony story is known now, the edit is the lithium story
     assert [r.getMessage() for r in caplog.records] == ["guid given again"]  # once
     assert harness.store.count_stories() == 4
+    titles = {s.link: s.title for s in harness.store.recent_stories(harness.clock.now - DAY)}
+    assert titles["https://pos.test/lithium-final"] == (
+        "Lithium brine project wins final approval in Chile"
+    )  # the edit, with its new link, is the stored lithium story now
 
 
 @pytest.mark.parametrize("pooled", [False, True], ids=["in the loop", "in the parse pool"])

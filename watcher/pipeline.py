@@ -181,7 +181,7 @@ class Pipeline:
             settings=self.clusterer.settings, now=now,
         )  # fmt: skip
         premade = prepared.matches if prepared else None
-        retitled = self._retitle(found.retitled, premade, now) if found.retitled else []
+        retitled = self._retitle(found.retitled, premade, now)
         new = found.new
         if not new:
             self.store.record_poll(polled)
