@@ -1,6 +1,6 @@
 """One poll-benchmark run in a process of its own, so its CPU time and peak memory are its own.
 
-`python -m bench.poll_cycle watcher|naive --feeds N --port P --folder DIR --state DB
+`python -m bench.poll_cycle watcher|watcher-bare|naive --feeds N --port P --folder DIR --state DB
 --cycles cold,warm,changed[,expiry][,restart]` polls every feed once per cycle and prints
 one JSON object per cycle: feeds, seconds, CPU seconds (this process and its parse
 workers), outcomes, and at the end the peak RSS of this process and of its largest worker.
@@ -13,6 +13,8 @@ rebuilds the window as `watcher run` does on start.
   cluster, match the shipped rules, write alerts), every feed polled at once as the
   scheduler of `watcher run` would, each outcome dropped once counted as the service does;
   concurrency 100 and 2 per host.
+- watcher-bare: the same with fingerprints, clustering and rule matching left out
+  (bench/bare.py): what fetching, parsing and storing cost on their own.
 - naive: the loop users write: `feedparser.parse(url, etag=..., modified=...)` one feed after
   another, new entries stored in SQLite, one commit per feed.
 """
@@ -229,7 +231,7 @@ def _self_peak_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("tool", choices=["watcher", "naive"])
+    parser.add_argument("tool", choices=["watcher", "watcher-bare", "naive"])
     parser.add_argument("--feeds", type=int, required=True)
     parser.add_argument("--port", type=int, default=servers.PORT)
     parser.add_argument("--folder", type=Path, required=True)
@@ -239,7 +241,11 @@ def main() -> None:
     args = parser.parse_args()
     args.paths = [args.folder / f"feed{i}.xml" for i in range(args.feeds)]
     urls = [servers.url(i, args.port) for i in range(args.feeds)]
-    if args.tool == "watcher":
+    if args.tool == "watcher-bare":
+        from bench import bare
+
+        bare.install()
+    if args.tool.startswith("watcher"):
         results = asyncio.run(watcher_cycles(args, urls))
     else:
         results = naive_cycles(args, urls)

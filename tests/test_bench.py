@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,26 @@ def test_the_poll_benchmark_cycles_report_what_they_did(tmp_path: Path) -> None:
     assert memory["peak_mb"] > 0 and memory["worker_peak_mb"] > 0
     assert (naive_cold["outcomes"], naive_cold["stories"]) == ({"new": FEEDS}, items(paths))
     assert naive_warm["outcomes"] == {"not_modified": FEEDS}
+
+
+def test_the_bare_pipeline_stores_every_story_alone_and_matches_none(tmp_path: Path) -> None:
+    folder = tmp_path / "feeds"
+    paths = feedgen.write_feeds(folder, FEEDS)
+    with servers.python_server(folder):
+        full, _ = run("watcher", folder, tmp_path / "full.db", "cold")
+        bare, memory = run("watcher-bare", folder, tmp_path / "bare.db", "cold")
+    assert (bare["outcomes"], bare["stories"]) == ({"new": FEEDS}, items(paths))
+    assert memory["worker_peak_mb"] > 0  # parsed in the pool, as watcher parses
+    counts = {name: tables(tmp_path / f"{name}.db") for name in ("full", "bare")}
+    assert counts["bare"] == (full["stories"], full["stories"], 0)  # a cluster each, no match
+    stories, _, matches = counts["full"]
+    assert stories == full["stories"] and matches > 0  # the feeds name minerals: rules match
+
+
+def tables(state: Path) -> tuple[int, int, int]:
+    """Stories stored, clusters they are in, and matches recorded."""
+    with sqlite3.connect(state) as db:
+        return db.execute(
+            "SELECT (SELECT count(*) FROM stories), (SELECT count(DISTINCT cluster_id) FROM "
+            "stories), (SELECT count(*) FROM matches)"
+        ).fetchone()
