@@ -12,6 +12,7 @@ from watcher.normalise import (
     plain_text,
     published_time,
     story_id,
+    unwrapped_url,
 )
 
 
@@ -53,6 +54,52 @@ from watcher.normalise import (
 )
 def test_canonical_url(raw: str, canonical: str) -> None:
     assert canonical_url(raw) == canonical
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        pytest.param(
+            "https://www.google.com/url?rct=j&sa=t&url=https://news.test/gallium-deal/"
+            "&ct=ga&cd=CAIyGjU5&usg=AOvVaw0x",
+            "https://news.test/gallium-deal/", id="google-alerts",
+        ),
+        pytest.param(
+            "http://www.bing.com/news/apiclick.aspx?ref=FexRss&aid=&tid=9A&url=https%3a%2f%2f"
+            "mining.test%2fa%3fid%3d7&c=55&mkt=en-us",
+            "https://mining.test/a?id=7", id="bing-news-percent-encoded",
+        ),
+        pytest.param(
+            "https://news.google.com/news/url?sa=t&fd=R&usg=x&url=http://wire.test/1",
+            "http://wire.test/1", id="old-google-news",
+        ),
+        pytest.param(
+            "https://www.google.co.uk/url?q=https://e.test/b&sa=U", "https://e.test/b",
+            id="google-country-domain-q",
+        ),
+        pytest.param(
+            "https://www.google.com/search?q=https://e.test/", "https://www.google.com/search?q=https://e.test/",
+            id="a-search-is-no-redirect",
+        ),
+        pytest.param(
+            "https://www.google.com/url?url=javascript:alert(1)",
+            "https://www.google.com/url?url=javascript:alert(1)", id="only-to-http",
+        ),
+        pytest.param(
+            "https://www.google.com/url?sa=t", "https://www.google.com/url?sa=t", id="no-target",
+        ),
+        pytest.param(
+            "https://news.google.com/rss/articles/CBMiabc?oc=5",
+            "https://news.google.com/rss/articles/CBMiabc?oc=5", id="opaque-google-news-link",
+        ),
+        pytest.param(
+            "https://notgoogle.test/url?url=https://e.test/", "https://notgoogle.test/url?url=https://e.test/",
+            id="other-hosts",
+        ),
+    ],
+)  # fmt: skip
+def test_a_redirectors_link_is_the_page_it_leads_to(url: str, target: str) -> None:
+    assert unwrapped_url(url) == target
 
 
 def test_plain_urls_are_made_canonical_as_urlsplit_makes_them() -> None:

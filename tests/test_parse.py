@@ -10,6 +10,7 @@ import pytest
 
 from tests.feedserver import fixture_bytes
 from watcher import parse as parse_module
+from watcher.dedupe import ClusterSettings, compare, fingerprint
 from watcher.errors import ParseError
 from watcher.models import ParsedFeed
 from watcher.parse import parse_feed
@@ -283,6 +284,43 @@ def test_atom_html_title_and_summary_become_plain_text() -> None:
     assert primer.title == "Gallium & germanium: a primer"
     assert primer.summary == "Two by-products of zinc and aluminium — and why they matter."
     assert primer.published == datetime(2026, 11, 12, 6, 0, tzinfo=UTC)
+
+
+# A Google Alerts feed as Google writes it: each link redirects through google.com, with
+# parameters of its own, and the matched words are bold in title and content.
+_ALERTS = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><id>tag:google.com,2005:reader/user/1/state/alerts/7</id>
+<title>Google Alert - gallium</title><link href="https://www.google.com/alerts/feeds/1/7" rel="self"/>
+<entry><id>tag:google.com,2013:googlealerts/feed:1055</id>
+<title type="html">Astana signs &lt;b&gt;gallium&lt;/b&gt; supply pact with Tokyo</title>
+<link href="https://www.google.com/url?rct=j&amp;sa=t&amp;url=https://wire.test/news/{path}&amp;ct=ga&amp;cd=CAIyGj&amp;usg=AOvVaw1"/>
+<published>2026-11-24T09:00:00Z</published><updated>2026-11-24T09:00:00Z</updated>
+<content type="html">Kazakhstan will ship &lt;b&gt;gallium&lt;/b&gt; to Japan from next year.</content>
+</entry></feed>"""
+_OUTLET = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>
+<item><title>Astana signs gallium supply pact with Tokyo</title>
+<link>https://wire.test/news/{path}</link><guid isPermaLink="false">w-88</guid>
+<pubDate>Tue, 24 Nov 2026 08:40:00 GMT</pubDate>
+<description>Kazakhstan will ship gallium to Japan from next year.</description></item>
+</channel></rss>"""
+
+
+def test_a_google_alerts_story_is_known_by_the_page_its_link_leads_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Google Alerts links redirect through google.com with parameters that change: the
+    story's link is the outlet's page, so the outlet's own entry is the same story."""
+    path = "astana-gallium-pact?id=88&amp;utm_source=alerts"
+    body = _ALERTS.format(path=path).encode()
+    (alert,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
+    assert alert.link == "https://wire.test/news/astana-gallium-pact?id=88"
+    assert alert.title == "Astana signs gallium supply pact with Tokyo"
+    assert alert == feedparser_only(body, monkeypatch).stories[0]
+    (outlet,) = parse_feed(
+        _OUTLET.format(path=path).encode(), feed="wire", fetched_at=FETCHED
+    ).stories
+    score = compare(fingerprint(alert), fingerprint(outlet), ClusterSettings())
+    assert (score.level, score.reason) == ("exact", "same canonical link")
 
 
 def test_atom_without_published_uses_updated() -> None:

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; everything else in a query is kept.
 TRACKING_PARAMS = frozenset(
@@ -43,6 +43,32 @@ def canonical_url(url: str) -> str:
     path = _without_session(path) if path and ";" in path else path
     query = _kept_query(query or "")
     return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
+
+
+# Links that only redirect to the story: Google Alerts' (google.com/url?url=...), the old
+# Google News feeds' (news.google.com/news/url?url=...) and Bing News' (bing.com/news/
+# apiclick.aspx?url=...). Their other parameters differ per alert and per reader.
+_REDIRECT = re.compile(
+    r"https?://(?:(?:www|news)\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?/(?:news/)?url\?"
+    r"|https?://(?:www\.)?bing\.com/news/apiclick\.aspx\?",
+    re.IGNORECASE,
+)
+
+
+def unwrapped_url(url: str) -> str:
+    """The page a redirector's link leads to (its `url`, else its `q` parameter, when that
+    is an http(s) URL); any other URL as it is."""
+    if not _REDIRECT.match(url):
+        return url
+    params = parse_qs(url.partition("?")[2].partition("#")[0])
+    for key in ("url", "q"):
+        target = params.get(key, [""])[0].strip()
+        if _SCHEME_HTTP.match(target):
+            return target
+    return url
+
+
+_SCHEME_HTTP = re.compile(r"https?://[^/?#\s]", re.IGNORECASE)
 
 
 def moved_key(url: str | None) -> str | None:

@@ -41,6 +41,7 @@ from watcher.normalise import (
     story_id,
     struct_to_datetime,
     title_of_untitled,
+    unwrapped_url,
 )
 
 MAX_TITLE = 1000
@@ -192,16 +193,17 @@ class _Links(NamedTuple):
         fragments: dict[str, set[str]] = {}
         for raw in raw_links:
             if "#" in raw:
-                absolute = absolute_url(raw, *bases)
+                absolute = unwrapped_url(absolute_url(raw, *bases))
                 fragments.setdefault(canonical_url(absolute), set()).add(_fragment(absolute))
         fragmented = frozenset(link for link, found in fragments.items() if len(found) > 1)
         return cls(bases, homes, fragmented)
 
     def story_link(self, raw: str) -> str:
-        """The canonical absolute link of `raw`, or '' for none or a link home."""
+        """The canonical absolute link of `raw` (of the page it leads to, for a link that
+        only redirects: `unwrapped_url`), or '' for none or a link home."""
         if not raw:
             return ""
-        absolute = absolute_url(raw, *self.bases)
+        absolute = unwrapped_url(absolute_url(raw, *self.bases))
         link = canonical_url(absolute)
         if link in self.fragmented and (fragment := _fragment(absolute)):
             link = f"{link}#{fragment}"
