@@ -315,12 +315,24 @@ def test_a_google_alerts_story_is_known_by_the_page_its_link_leads_to(
     (alert,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
     assert alert.link == "https://wire.test/news/astana-gallium-pact?id=88"
     assert alert.title == "Astana signs gallium supply pact with Tokyo"
+    assert alert.source == "wire.test"  # the outlet, not the alert's name ("Google Alert - ...")
     assert alert == feedparser_only(body, monkeypatch).stories[0]
     (outlet,) = parse_feed(
         _OUTLET.format(path=path).encode(), feed="wire", fetched_at=FETCHED
     ).stories
     score = compare(fingerprint(alert), fingerprint(outlet), ClusterSettings())
     assert (score.level, score.reason) == ("exact", "same canonical link")
+
+
+def test_a_configured_or_given_outlet_names_a_redirected_story() -> None:
+    body = _ALERTS.format(path="a").encode()
+    (story,) = parse_feed(body, feed="t", fetched_at=FETCHED, source="Alerts").stories
+    assert story.source == "Alerts"
+    given = body.replace(b"</content>", b"</content><source><title>Wire Daily</title></source>")
+    (story,) = parse_feed(given, feed="t", fetched_at=FETCHED).stories
+    assert story.source == "Wire Daily"
+    (story,) = parse("journal.atom.xml").stories[:1]  # no redirect: the channel's title
+    assert story.source == "Test Metals Journal"
 
 
 def test_atom_without_published_uses_updated() -> None:

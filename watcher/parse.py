@@ -26,6 +26,7 @@ import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import feedparser
 import feedparser_rs
@@ -64,7 +65,10 @@ def parse_feed(
     url: str | None = None,
 ) -> ParsedFeed:
     """Parse `body` into stories of `feed`; `source` overrides the outlet name. `url`, where
-    the feed was fetched from, is the base of last resort for relative links (see `_story`)."""
+    the feed was fetched from, is the base of last resort for relative links (see `_story`).
+    A story whose link redirects (`unwrapped_url`) is, without an outlet of its own or a
+    configured one, from the host of the page it leads to: a Google Alerts feed's title
+    names the search, not the outlet."""
     fast = _fast_parse(body, content_type)
     result = fast if fast is not None else _full_parse(body, content_type)
     problem = _bozo_message(result)
@@ -82,9 +86,10 @@ def parse_feed(
     stories = tuple(
         _story(
             entry, link, feed=feed, fetched_at=fetched_at,
-            source=source or channel_title or feed, links=links, shared_guids=shared,
+            source=source or _page_host(raw) or channel_title or feed, links=links,
+            shared_guids=shared,
         )
-        for entry, link in zip(result.entries, entry_links, strict=True)
+        for entry, raw, link in zip(result.entries, raw_links, entry_links, strict=True)
     )  # fmt: skip
     return ParsedFeed(title=channel_title, stories=_without_boilerplate(stories), warning=problem)
 
@@ -208,6 +213,19 @@ class _Links(NamedTuple):
         if link in self.fragmented and (fragment := _fragment(absolute)):
             link = f"{link}#{fragment}"
         return "" if link in self.homes else link
+
+
+def _page_host(raw_link: str) -> str | None:
+    """The host, without "www.", of the page a redirector's link leads to; None for a link
+    that does not redirect."""
+    page = unwrapped_url(raw_link)
+    if page == raw_link:
+        return None
+    try:
+        host = urlsplit(page).hostname or ""
+    except ValueError:  # a malformed host: no outlet to name
+        return None
+    return host.removeprefix("www.") or None
 
 
 def _fragment(url: str) -> str:
