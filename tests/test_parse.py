@@ -324,6 +324,23 @@ def test_a_google_alerts_story_is_known_by_the_page_its_link_leads_to(
     assert (score.level, score.reason) == ("exact", "same canonical link")
 
 
+_FEEDBURNER = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel>
+<title>Site News</title><link>https://site.test/</link>
+<item><title>Smelter restarts</title><link>http://feedproxy.google.com/~r/Site/~3/Zx9/s1</link>
+<guid isPermaLink="false">s-1</guid>
+<feedburner:origLink>https://site.test/news/s1?utm_source=feedburner</feedburner:origLink></item>
+<item><title>No original</title><link>https://site.test/news/s2</link></item>
+</channel></rss>"""
+
+
+def test_a_feedburner_story_links_to_its_own_page() -> None:
+    """FeedBurner gives each entry's page as `origLink` beside a feedproxy redirect."""
+    assert parse_module._fast_parse(_FEEDBURNER.encode(), None) is None  # it drops origLink
+    stories = parse_feed(_FEEDBURNER.encode(), feed="t", fetched_at=FETCHED).stories
+    assert [s.link for s in stories] == ["https://site.test/news/s1", "https://site.test/news/s2"]
+
+
 def test_a_configured_or_given_outlet_names_a_redirected_story() -> None:
     body = _ALERTS.format(path="a").encode()
     (story,) = parse_feed(body, feed="t", fetched_at=FETCHED, source="Alerts").stories

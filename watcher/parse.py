@@ -95,8 +95,9 @@ def parse_feed(
 
 
 def _fast_parse(body: bytes, content_type: str | None) -> Any | None:
-    """feedparser-rs's result for a well-formed UTF-8 feed, else None (feedparser decides)."""
-    if not _is_utf8(body, content_type):
+    """feedparser-rs's result for a well-formed UTF-8 feed, else None (feedparser decides).
+    A FeedBurner feed goes to feedparser too: feedparser-rs drops its `origLink`."""
+    if not _is_utf8(body, content_type) or _ORIG_LINK in body:
         return None
     try:
         result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=False)
@@ -232,10 +233,14 @@ def _fragment(url: str) -> str:
     return url.partition("#")[2]
 
 
+_ORIG_LINK = b"origLink"
+
+
 def _entry_link(entry: Any, attribute_links: bool) -> str:
-    """The entry's link as the document gives it; `attribute_links`: the parser left
+    """The entry's link as the document gives it (FeedBurner's `origLink`, the story's own
+    page, before its feedproxy.google.com redirect); `attribute_links`: the parser left
     entities in Atom hrefs."""
-    link = entry.get("link") or ""
+    link = (entry.get("feedburner_origlink") or "").strip() or entry.get("link") or ""
     return _XML_ENTITY.sub(_xml_character, link) if link and attribute_links else link
 
 
