@@ -691,3 +691,15 @@ def test_a_story_a_site_moved_is_known_by_date_title_and_link_up_to_scheme_and_w
     found = moved_stories([moved, reformed, other_day, undated, unstored, same_page], stored)
     assert found == {"n1", "n2"}
     assert moved_stories([replace(moved, feed="other")], stored) == set()
+
+
+def test_a_story_stored_with_a_redirectors_link_is_known_by_the_page() -> None:
+    """Stored before links were followed through redirectors, a story of a feed without
+    guids (Bing News) comes back with the page's link, so a new id: it is the stored story."""
+    bing = "http://www.bing.com/news/apiclick.aspx?tid=9&url=https%3a%2f%2fu.test%2f1%3futm_source%3dbing&c=5"
+    stored = [
+        replace(story("s1", "Gallium plant opens", link=bing), fetched_at=T0 + timedelta(hours=5))
+    ]
+    page = replace(stored[0], id="n1", link="https://u.test/1")
+    elsewhere = replace(page, id="n2", link="https://u.test/2")
+    assert moved_stories([page, elsewhere], stored) == {"n1"}
