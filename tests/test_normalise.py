@@ -9,6 +9,7 @@ from watcher import normalise
 from watcher.normalise import (
     absolute_url,
     canonical_url,
+    own_list_item,
     plain_text,
     published_time,
     story_id,
@@ -206,3 +207,60 @@ def test_story_id_is_stable_and_prefers_guid() -> None:
         "feed", None, "https://e.com/2", "T", ""
     )
     assert story_id("feed", None, None, "T", "d1") != story_id("feed", None, None, "T", "d2")
+
+
+_COVERAGE = (
+    '<ol><li><a href="https://news.test/a" target="_blank">Tokyo buys Kazakh gallium</a>'
+    '&nbsp;&nbsp;<font color="#6f6f6f">Wire One</font></li>'
+    '<li><a href="https://news.test/b">Sojitz eyes antimony in Tajikistan</a>'
+    '&nbsp;&nbsp;<font color="#6f6f6f">Mine Daily</font></li>'
+    '<li><strong><a href="https://news.test/all">View full coverage</a></strong></li></ol>'
+)
+
+
+@pytest.mark.parametrize(
+    ("html", "title", "own"),
+    [
+        pytest.param(
+            _COVERAGE, "Tokyo buys Kazakh gallium - Wire One",
+            '<a href="https://news.test/a" target="_blank">Tokyo buys Kazakh gallium</a>'
+            '&nbsp;&nbsp;<font color="#6f6f6f">Wire One</font>',
+            id="coverage-list-headed-by-the-entry",
+        ),
+        pytest.param(
+            _COVERAGE.upper().replace("HREF", "href"), "TOKYO BUYS KAZAKH GALLIUM",
+            '<A href="HTTPS://NEWS.TEST/A" TARGET="_BLANK">TOKYO BUYS KAZAKH GALLIUM</A>'
+            '&NBSP;&NBSP;<FONT COLOR="#6F6F6F">WIRE ONE</FONT>',
+            id="tags-in-capitals",
+        ),
+        pytest.param(_COVERAGE, "Sojitz eyes antimony in Tajikistan", _COVERAGE, id="headed-by-another-story"),
+        pytest.param(
+            "<ul><li>Output up 4%</li><li>Exports resume</li></ul>", "Output up 4%",
+            "<ul><li>Output up 4%</li><li>Exports resume</li></ul>", id="bullets-without-links",
+        ),
+        pytest.param(
+            '<ol><li><a href="/a">Tokyo buys gallium</a></li></ol>', "Tokyo buys gallium",
+            '<ol><li><a href="/a">Tokyo buys gallium</a></li></ol>', id="one-item",
+        ),
+        pytest.param(
+            '<p>Read on.</p><ol><li><a href="/a">T</a></li><li><a href="/b">U</a></li></ol>', "T",
+            '<p>Read on.</p><ol><li><a href="/a">T</a></li><li><a href="/b">U</a></li></ol>',
+            id="a-list-inside-a-text",
+        ),
+        pytest.param("Plain text.", "Plain", "Plain text.", id="no-html"),
+    ],
+)  # fmt: skip
+def test_a_coverage_list_is_cut_to_the_entrys_own_item(html: str, title: str, own: str) -> None:
+    assert own_list_item(html, title) == own
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        pytest.param("<ol>" + "<li><a " * 2500, id="tags-never-closed"),
+        pytest.param("<ol>" + "<li>" * 5000, id="items-never-closed"),
+        pytest.param("<ol><li><a>T</a></li><li><a>U</a></li></ol>" + " " * 20_000, id="too-long-to-be-a-list"),
+    ],
+)  # fmt: skip
+def test_a_summary_that_only_looks_like_a_list_is_kept(html: str) -> None:
+    assert own_list_item(html, "T") == html

@@ -10,10 +10,12 @@ import pytest
 
 from tests.feedserver import fixture_bytes
 from watcher import parse as parse_module
+from watcher.config import default_rules
 from watcher.dedupe import ClusterSettings, compare, fingerprint
 from watcher.errors import ParseError
 from watcher.models import ParsedFeed
 from watcher.parse import parse_feed
+from watcher.rules import Matcher, load_rules
 
 FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -350,6 +352,35 @@ def test_a_configured_or_given_outlet_names_a_redirected_story() -> None:
     assert story.source == "Wire Daily"
     (story,) = parse("journal.atom.xml").stories[:1]  # no redirect: the channel's title
     assert story.source == "Test Metals Journal"
+
+
+_GOOGLE_NEWS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>
+<title>"gallium" - Google News</title><link>https://news.google.com/search?q=gallium</link>
+<item><title>Tokyo trader to buy Kazakh gallium - Wire One</title>
+<link>https://news.google.com/rss/articles/CBMiAAA?oc=5</link>
+<guid isPermaLink="false">CBMiAAA</guid><pubDate>Tue, 24 Nov 2026 08:00:00 GMT</pubDate>
+<description>&lt;ol&gt;&lt;li&gt;&lt;a href="https://news.google.com/rss/articles/CBMiAAA?oc=5"
+target="_blank"&gt;Tokyo trader to buy Kazakh gallium&lt;/a&gt;&amp;nbsp;&amp;nbsp;&lt;font
+color="#6f6f6f"&gt;Wire One&lt;/font&gt;&lt;/li&gt;&lt;li&gt;&lt;a
+href="https://news.google.com/rss/articles/CBMiBBB?oc=5" target="_blank"&gt;Sojitz eyes antimony
+deal in Tajikistan&lt;/a&gt;&amp;nbsp;&amp;nbsp;&lt;font color="#6f6f6f"&gt;Mine Daily&lt;/font&gt;
+&lt;/li&gt;&lt;/ol&gt;</description><source url="https://wire-one.test">Wire One</source></item>
+</channel></rss>"""
+
+
+def test_a_google_news_coverage_list_is_not_the_storys_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Google News lists other outlets' headlines under an entry: their words are not the
+    story's, so rules do not match them and clustering does not take them for its lead."""
+    (story,) = parse_feed(_GOOGLE_NEWS.encode(), feed="test", fetched_at=FETCHED).stories
+    assert story.summary == "Tokyo trader to buy Kazakh gallium Wire One"
+    assert story.source == "Wire One"
+    assert story == feedparser_only(_GOOGLE_NEWS.encode(), monkeypatch).stories[0]
+    terms = Matcher(load_rules(default_rules())).match(story.title, story.summary, story.source)
+    assert set(terms.terms["minerals"]) == {"gallium"}
+    assert not terms.terms["firms"]
+    assert fingerprint(story).lead == ""  # its own headline and outlet: no lead
 
 
 def test_atom_without_published_uses_updated() -> None:

@@ -201,6 +201,45 @@ def _plain_tags_text(html: str) -> str | None:
     return "".join(out)
 
 
+# A summary that lists the coverage of a story, an item per outlet, each item a link:
+# Google News gives an entry of a story that several outlets reported so, its own headline first.
+_LIST_START = re.compile(r"\s*<(?:ol|ul)\b", re.IGNORECASE)
+LIST_MAX_CHARS = 20_000  # coverage lists are a few items long: a longer summary is text
+
+
+def own_list_item(html: str, title: str) -> str:
+    """Of a summary that is a list of links to stories, the first of them headed by the
+    entry's own title, that first item: the others are other outlets' stories, and their
+    words are not this story's. Any other summary as it is."""
+    if len(html) > LIST_MAX_CHARS or not _LIST_START.match(html):
+        return html
+    items = _list_items(html)
+    if len(items) < 2 or not all(headline for _, headline in items):
+        return html
+    first, headline = items[0]
+    own = plain_text(headline).casefold()
+    return first if own and plain_text(title).casefold().startswith(own) else html
+
+
+def _list_items(html: str) -> list[tuple[str, str]]:
+    """Each `<li>` item's HTML with the HTML of its first link's text ('' for none). One
+    pass over the tags (`_TAG` never scans past a '<'), so hostile HTML costs linear time."""
+    items, item_at, link_at, link = [], -1, -1, ""
+    for tag in _TAG.finditer(html):
+        closing, name = tag.group(1), tag.group(2).lower()
+        if name == "li" and not closing:
+            item_at, link_at, link = tag.end(), -1, ""
+        elif name == "li" and item_at >= 0:
+            items.append((html[item_at : tag.start()], link))
+            item_at = -1
+        elif name == "a" and item_at >= 0 and not link:
+            if not closing:
+                link_at = tag.end()
+            elif link_at >= 0:
+                link = html[link_at : tag.start()]
+    return items
+
+
 UNTITLED_CHARS = 100  # of an untitled entry's text, what stands for its title
 
 

@@ -37,6 +37,7 @@ from watcher.normalise import (
     absolute_url,
     canonical_url,
     is_relative_url,
+    own_list_item,
     plain_text,
     published_time,
     story_id,
@@ -256,7 +257,8 @@ def _story(
     link home), for which a guid that is a web address stands in. A guid in `shared_guids`
     is dropped: the story is known by its link, and clustering does not take stories that
     shared it for one."""
-    summary = plain_text(_summary_html(entry))[:MAX_SUMMARY]
+    summary = plain_text(own_list_item(_summary_html(entry), entry.get("title") or ""))
+    summary = summary[:MAX_SUMMARY]
     guid = _guid(entry)
     guid = None if guid in shared_guids else guid
     web_guid = guid if guid and guid.startswith("http") else ""
