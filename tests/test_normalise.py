@@ -14,6 +14,7 @@ from watcher.normalise import (
     published_time,
     story_id,
     unwrapped_url,
+    without_post_footer,
 )
 
 
@@ -264,3 +265,18 @@ def test_a_coverage_list_is_cut_to_the_entrys_own_item(html: str, title: str, ow
 )  # fmt: skip
 def test_a_summary_that_only_looks_like_a_list_is_kept(html: str) -> None:
     assert own_list_item(html, "T") == html
+
+
+@pytest.mark.parametrize(
+    ("summary", "title", "kept"),
+    [
+        pytest.param("Output rises. The post Smelter news appeared first on MINE.TEST.", "Smelter news", "Output rises.", id="footer"),
+        pytest.param("The post Smelter news appeared first on Mine Daily | Metals.", "Smelter news", "", id="footer-alone"),
+        pytest.param("Output rises. The post Other news appeared first on Mine Daily.", "Smelter news", "Output rises. The post Other news appeared first on Mine Daily.", id="another-title"),
+        pytest.param("The post Smelter news appeared first on Mine Daily. Then output rose.", "Smelter news", "The post Smelter news appeared first on Mine Daily. Then output rose.", id="text-follows"),
+        pytest.param("Output rises. The post Smelter news appeared first on Mine Daily", "Smelter news", "Output rises. The post Smelter news appeared first on Mine Daily", id="no-full-stop"),
+        pytest.param("The post office reopens.", "", "The post office reopens.", id="untitled"),
+    ],
+)  # fmt: skip
+def test_wordpress_closing_line_is_not_the_storys_text(summary: str, title: str, kept: str) -> None:
+    assert without_post_footer(summary, title) == kept

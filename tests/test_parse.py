@@ -383,6 +383,22 @@ def test_a_google_news_coverage_list_is_not_the_storys_text(
     assert fingerprint(story).lead == ""  # its own headline and outlet: no lead
 
 
+_WORDPRESS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>
+<title>Mine Daily</title><link>https://mine.test</link>
+<item><title>Pavlodar refinery restarts gallium line</title><link>https://mine.test/pavlodar/</link>
+<guid isPermaLink="false">https://mine.test/?p=4411</guid><pubDate>Tue, 24 Nov 2026 08:00:00 GMT</pubDate>
+<description><![CDATA[<p>The refinery resumed gallium output on Monday.</p>
+<p>The post <a href="https://mine.test/pavlodar/">Pavlodar refinery restarts gallium line</a>
+appeared first on <a href="https://mine.test">Mine Daily</a>.</p>]]></description></item>
+</channel></rss>"""
+
+
+def test_a_wordpress_feeds_closing_line_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    (story,) = parse_feed(_WORDPRESS.encode(), feed="test", fetched_at=FETCHED).stories
+    assert story.summary == "The refinery resumed gallium output on Monday."
+    assert story == feedparser_only(_WORDPRESS.encode(), monkeypatch).stories[0]
+
+
 def test_atom_without_published_uses_updated() -> None:
     assert parse("journal.atom.xml").stories[1].published == datetime(2026, 11, 11, 10, tzinfo=UTC)
 

@@ -209,8 +209,8 @@ LIST_MAX_CHARS = 20_000  # coverage lists are a few items long: a longer summary
 
 def own_list_item(html: str, title: str) -> str:
     """Of a summary that is a list of links to stories, the first of them headed by the
-    entry's own title, that first item: the others are other outlets' stories, and their
-    words are not this story's. Any other summary as it is."""
+    entry's own `title` (plain text), that first item: the others are other outlets'
+    stories, and their words are not this story's. Any other summary as it is."""
     if len(html) > LIST_MAX_CHARS or not _LIST_START.match(html):
         return html
     items = _list_items(html)
@@ -218,7 +218,7 @@ def own_list_item(html: str, title: str) -> str:
         return html
     first, headline = items[0]
     own = plain_text(headline).casefold()
-    return first if own and plain_text(title).casefold().startswith(own) else html
+    return first if own and title.casefold().startswith(own) else html
 
 
 def _list_items(html: str) -> list[tuple[str, str]]:
@@ -238,6 +238,22 @@ def _list_items(html: str) -> list[tuple[str, str]]:
             elif link_at >= 0:
                 link = html[link_at : tag.start()]
     return items
+
+
+def without_post_footer(summary: str, title: str) -> str:
+    """A summary (plain text) without the line WordPress sites close every entry with,
+    "The post TITLE appeared first on SITE." (Yoast SEO's default): no words of the story."""
+    at = summary.rfind("The post ")
+    if at < 0 or not title:
+        return summary
+    tail = summary[at:]
+    site = tail.removeprefix(f"The post {title} appeared first on ")
+    if site == tail or not site.endswith(".") or ". " in site or len(site) > FOOTER_SITE_CHARS:
+        return summary  # not the footer, or text follows it
+    return summary[:at].rstrip()
+
+
+FOOTER_SITE_CHARS = 200
 
 
 UNTITLED_CHARS = 100  # of an untitled entry's text, what stands for its title

@@ -44,6 +44,7 @@ from watcher.normalise import (
     struct_to_datetime,
     title_of_untitled,
     unwrapped_url,
+    without_post_footer,
 )
 
 MAX_TITLE = 1000
@@ -257,13 +258,14 @@ def _story(
     link home), for which a guid that is a web address stands in. A guid in `shared_guids`
     is dropped: the story is known by its link, and clustering does not take stories that
     shared it for one."""
-    summary = plain_text(own_list_item(_summary_html(entry), entry.get("title") or ""))
-    summary = summary[:MAX_SUMMARY]
+    own_title = plain_text(entry.get("title"))[:MAX_TITLE]
+    summary = plain_text(own_list_item(_summary_html(entry), own_title))
+    summary = without_post_footer(summary, own_title)[:MAX_SUMMARY]
     guid = _guid(entry)
     guid = None if guid in shared_guids else guid
     web_guid = guid if guid and guid.startswith("http") else ""
     link = entry_link or links.story_link(web_guid)
-    title = plain_text(entry.get("title"))[:MAX_TITLE] or title_of_untitled(summary, link)
+    title = own_title or title_of_untitled(summary, link)
     published = published_time(
         struct_to_datetime(_raw(entry, "published_parsed")),
         struct_to_datetime(_raw(entry, "updated_parsed")),
