@@ -28,6 +28,7 @@ from watcher.alerts.render import render
 from watcher.alerts.routing import follows
 from watcher.alerts.sender import Sender
 from watcher.config import Config, load_config
+from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
 from watcher.models import Alert, Story
 from watcher.pipeline import Clusterer, Pipeline
@@ -344,6 +345,52 @@ def test_backfill_keeps_undated_stories_quiet_on_the_first_poll_only(
     assert [m["Subject"] for m in inbox.messages] == [
         "[watcher] germanium-news: Umicore buys a germanium recycler near Olen"
     ]
+
+
+def test_max_age_keeps_old_news_a_feed_gives_again_quiet(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A search feed's results change with their relevance: a story dated weeks ago that
+    appears on a later poll is stored, not alerted; a recent one, or an undated one,
+    alerts. A feed with `max_age: off` alerts it all the same."""
+    port, inbox = smtp
+    slack_route(server, [])
+    extra = "max_age: 7d\n"
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), extra=extra)
+    now = datetime.now(UTC)
+    item = (
+        "<item><title>{0}</title><link>https://s.test/{1}</link><pubDate>{2}</pubDate>"
+        "<description>{3}</description></item>"
+    )
+    first = item.format("Antimony price eases", 1, format_datetime(now - timedelta(hours=2)),
+                        "The antimony price eased.")  # fmt: skip
+    add_feed(config, "Search", rss([first]))
+    add_feed(config, "Everything", rss([]))
+    with config.open("a") as handle:
+        handle.write("    max_age: off\n")
+    watcher("--config", str(config), "once")
+    assert inbox.messages == []
+    old = item.format("Umicore buys a germanium recycler near Olen", 2,
+                      format_datetime(now - timedelta(days=30)),
+                      "Umicore agreed to buy a Belgian germanium recycling firm.")  # fmt: skip
+    recent = item.format("Germanium smelter opens in Yunnan", 3,
+                         format_datetime(now - timedelta(hours=1)),
+                         "A germanium smelter opened in Yunnan province.")  # fmt: skip
+    undated = "<item><title>Germanium wafers ship from Kazan</title><link>https://s.test/4</link><description>Germanium wafers left Kazan by rail.</description></item>"
+    (tmp_path / "Search.xml").write_bytes(rss([recent, old, undated, first]))
+    elsewhere = item.format("Teck halts germanium output at Trail", 5,
+                            format_datetime(now - timedelta(days=30)),
+                            "Teck Resources halted germanium output at its Trail smelter.")  # fmt: skip
+    (tmp_path / "Everything.xml").write_bytes(rss([elsewhere]))
+    result = watcher("--config", str(config), "once", "--force")
+    assert sorted(m["Subject"] for m in inbox.messages) == [
+        "[watcher] germanium-news: Germanium smelter opens in Yunnan",
+        "[watcher] germanium-news: Germanium wafers ship from Kazan",
+        "[watcher] germanium-news: Teck halts germanium output at Trail",
+    ]
+    assert "story too old to alert" in result.stderr and "near Olen" in result.stderr
+    rows = watcher("--config", str(config), "stories", "--format", "jsonl").stdout
+    assert "Umicore buys a germanium recycler near Olen" in rows  # stored all the same
 
 
 def test_a_site_that_moves_to_https_alerts_none_of_its_stories_again(
@@ -956,6 +1003,20 @@ def test_corpus_daily_digest_subscriber_gets_one_email_holding_every_gallium_clu
     assert len(results) == len(events) and len(inbox.messages) == 1
     assert inbox.messages[0]["Subject"] == f"[watcher] digest for daily: {len(events)} news items"
     assert inbox.messages[0]["Message-ID"].startswith("<digest-daily-")
+
+
+def test_a_feed_can_override_max_age(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "max_age: 7d\nfeeds:\n  - name: A\n    url: https://a.test/\n  - name: B\n    url: https://b.test/\n    max_age: off\n  - name: C\n    url: https://c.test/\n    max_age: 2d\n"
+    )
+    a, b, c = load_config(path, env={}).feeds
+    assert (a.max_age, b.max_age, c.max_age) == (7 * 86400, None, 2 * 86400)
+    path.write_text("feeds:\n  - name: A\n    url: https://a.test/\n")
+    assert load_config(path, env={}).feeds[0].max_age is None  # no limit unless set
+    path.write_text("max_age: 10m\nfeeds: []\n")
+    with pytest.raises(ConfigError, match=r"w.yaml:1: max_age: must be at least 3600 seconds"):
+        load_config(path, env={})
 
 
 def test_a_feed_can_override_backfill(tmp_path: Path) -> None:

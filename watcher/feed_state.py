@@ -85,3 +85,15 @@ def backlog(
         return set()
     oldest = now - timedelta(seconds=backfill)
     return {s.id for s in stories if s.published < oldest or s.published == s.fetched_at}
+
+
+def stale(
+    state: FeedState, max_age: float | None, stories: Sequence[Story], now: datetime
+) -> set[str]:
+    """On a feed's later polls, the ids of stories its feed dated more than `max_age`
+    (seconds) ago: old news that a feed gives again (a search feed's results change with
+    their relevance), stored, not alerted. An undated story is news."""
+    if state.last_success_at is None or max_age is None:
+        return set()
+    oldest = now - timedelta(seconds=max_age)
+    return {s.id for s in stories if s.published < oldest and s.published != s.fetched_at}

@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import NamedTuple
 
 from watcher.dedupe import ClusterSettings, fingerprint, moved_stories, reused_guid
-from watcher.feed_state import backlog
+from watcher.feed_state import backlog, stale
 from watcher.logs import event
-from watcher.models import FeedState, Story
+from watcher.models import FeedConfig, FeedState, Story
 from watcher.prepare import Prepared
 from watcher.store import Store
 
@@ -33,7 +33,7 @@ class Sorted(NamedTuple):
 
 
 def sort_stories(
-    store: Store, stories: Sequence[Story], *, state: FeedState, backfill: float | None,
+    store: Store, stories: Sequence[Story], *, state: FeedState, feed: FeedConfig,
     prepared: Prepared | None, settings: ClusterSettings, now: datetime,
 ) -> Sorted:  # fmt: skip
     """Sort a poll's stories; `prepared` learns the ids given to stories of reused guids."""
@@ -41,8 +41,8 @@ def sort_stories(
     others, edited = _given_again(store, known.relinked, prepared, settings)
     taken = {s.id for s in known.new}
     new = known.new + [s for s in others if s.id not in taken]
-    quiet = backlog(state, backfill, new, now) | _moved(store, state, new)
-    return Sorted(new, quiet, known.retitled + edited)
+    quiet = backlog(state, feed.backfill, new, now) | _moved(store, state, new)
+    return Sorted(new, quiet | _stale(state, feed.max_age, new, now), known.retitled + edited)
 
 
 def _given_again(
@@ -87,3 +87,12 @@ def _moved(store: Store, state: FeedState, new: list[Story]) -> set[str]:
         event(log, logging.INFO, "story moved", feed=story.feed, title=story.title,
               link=story.link, alert="no")  # fmt: skip
     return moved
+
+
+def _stale(state: FeedState, max_age: float | None, new: list[Story], now: datetime) -> set[str]:
+    """Ids of new stories older than the feed's `max_age`: stored, not alerted."""
+    old = stale(state, max_age, new, now)
+    for story in (s for s in new if s.id in old):
+        event(log, logging.INFO, "story too old to alert", feed=story.feed, title=story.title,
+              published=story.published.isoformat(), alert="no")  # fmt: skip
+    return old

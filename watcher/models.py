@@ -20,6 +20,7 @@ class FeedConfig:
     tags: tuple[str, ...] = ()
     source: str | None = None  # the outlet's name, when the feed does not say it well
     backfill: float | None = 24 * 3600.0  # on a first poll, how old a story may be and alert
+    max_age: float | None = None  # on later polls, how old a dated story may be and alert
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -177,7 +177,7 @@ class Pipeline:
         state is written when none is new), and its stories retitled since they were stored;
         the new stories, as clustered, and the matches of both."""
         found = sort_stories(
-            self.store, parsed.stories, state=state, backfill=feed.backfill, prepared=prepared,
+            self.store, parsed.stories, state=state, feed=feed, prepared=prepared,
             settings=self.clusterer.settings, now=now,
         )  # fmt: skip
         premade = prepared.matches if prepared else None

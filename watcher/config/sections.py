@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +28,14 @@ from watcher.models import FeedConfig
 
 LOG_FORMATS = ("keyvalue", "json")
 MIN_INTERVAL = 60.0
+MIN_MAX_AGE = 3600.0  # a shorter max_age would silence stories a slow poll found late
+
+
+class Ages(NamedTuple):
+    """The top level's ages of stories that alert, which every feed takes unless it says."""
+
+    backfill: float | None
+    max_age: float | None
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -66,13 +75,15 @@ class ConfigReader(Reader):
                 "clustering",
                 "delivery",
                 "backfill",
+                "max_age",
                 "listen",
                 "log_format",
             },
         )
         poll = self.poll(top.get("poll"))
         backfill = self.backfill(top.get("backfill"), "backfill", 24 * 3600.0)
-        feeds = self.feeds(top.get("feeds"), poll, backfill)
+        ages = Ages(backfill, self.max_age(top.get("max_age"), "max_age", None))
+        feeds = self.feeds(top.get("feeds"), poll, ages)
         return Config(
             path=self.path,
             state=self.file_path(top.get("state"), "state", "state/watcher.db"),
@@ -190,14 +201,25 @@ class ConfigReader(Reader):
             return None
         return self.duration(node, name, default or 0.0, 0)
 
+    def max_age(self, node: yaml.Node | None, name: str, default: float | None) -> float | None:
+        """A duration of at least an hour, or 'off': on later polls, how old a dated story
+        may be and alert."""
+        if node is None:
+            return default
+        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().lower() == "off":
+            return None
+        return self.duration(node, name, default or 0.0, MIN_MAX_AGE)
+
     def feeds(
-        self, node: yaml.Node | None, poll: PollSettings, backfill: float | None
+        self, node: yaml.Node | None, poll: PollSettings, ages: Ages
     ) -> tuple[FeedConfig, ...]:
         feeds: list[FeedConfig] = []
         names: set[str] = set()
         for i, item in enumerate(self.items(node, "feeds", "feeds")):
             where = f"feeds[{i}]"
-            m = self.mapping(item, where, {"name", "url", "interval", "tags", "source", "backfill"})
+            m = self.mapping(
+                item, where, {"name", "url", "interval", "tags", "source", "backfill", "max_age"}
+            )
             name = self.string(m.get("name"), f"{where}.name", required=True)
             url = self.feed_url(m.get("url"), f"{where}.url")
             interval = self.duration(
@@ -216,9 +238,12 @@ class ConfigReader(Reader):
                         interval=interval,
                         tags=self.string_list(m.get("tags"), f"{where}.tags"),
                         source=self.string(m.get("source"), f"{where}.source"),
-                        backfill=self.backfill(m["backfill"], f"{where}.backfill", backfill)
+                        backfill=self.backfill(m["backfill"], f"{where}.backfill", ages.backfill)
                         if "backfill" in m
-                        else backfill,
+                        else ages.backfill,
+                        max_age=self.max_age(m["max_age"], f"{where}.max_age", ages.max_age)
+                        if "max_age" in m
+                        else ages.max_age,
                     )
                 )
         return tuple(feeds)
