@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.feedserver import FeedServer, fixture_bytes
+from watcher.config import load_config
 
 COMMANDS = [
     "run",
@@ -22,6 +23,7 @@ COMMANDS = [
     "feeds",
     "stories",
     "ingest",
+    "import-opml",
     "dedupe",
     "dedupe explain",
     "clusters",
@@ -230,3 +232,45 @@ def test_the_demo_runs_offline_and_a_second_run_adds_nothing(tmp_path: Path) -> 
     assert out.count("NEW ") + out.count("ALSO ") == 7 and "MATCH rule gallium " in out
     again = watcher("--config", "demo.yaml", "once", cwd=tmp_path)
     assert "0 new stories" in again.stdout
+
+
+def test_import_opml_prints_feeds_the_config_takes(tmp_path: Path) -> None:
+    """Folders become tags, a feed in two folders is one feed, a name taken twice is made
+    unique, and a URL that is not http(s) is skipped with a word on stderr."""
+    result = watcher("import-opml", str(ROOT / "tests" / "fixtures" / "subscriptions.opml"))
+    assert result.returncode == 0, result.stderr
+    assert "skipped Local file: file:///etc/passwd: not an http(s) URL" in result.stderr
+    config = tmp_path / "watcher.yaml"
+    config.write_text(result.stdout)
+    feeds = load_config(config, env={}).feeds
+    assert [(f.name, f.url, f.tags) for f in feeds] == [
+        ("Mine Daily", "https://mine.test/feed/", ("Metals", "Japan")),
+        ("Wire: Asia", "https://wire.test/asia.xml", ("Metals",)),
+        ("Mine Daily (2)", "https://other.test/rss", ("Japan",)),
+        ("https://untitled.test/atom", "https://untitled.test/atom", ()),
+    ]
+
+
+_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY l0 "lol">'
+    + b"".join(b'<!ENTITY l%d "%s">' % (n, b"&l%d;" % (n - 1) * 10) for n in range(1, 10))
+    + b']><opml><body><outline text="&l9;" xmlUrl="https://x.test/"/></body></opml>'
+)  # a billion laughs: 3 GB if expanded
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param(b"<opml><body><outline", "bad.opml:1: not XML", id="not-xml"),
+        pytest.param(b"<rss><channel/></rss>", "bad.opml: not OPML", id="not-opml"),
+        pytest.param(_LAUGHS, "bad.opml:", id="entity-bomb"),
+    ],
+)  # fmt: skip
+def test_import_opml_names_the_file_it_cannot_read(
+    tmp_path: Path, body: bytes, message: str
+) -> None:
+    path = tmp_path / "bad.opml"
+    path.write_bytes(body)
+    result = watcher("import-opml", str(path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert message in result.stderr

@@ -7,7 +7,7 @@
     ├── ParseError     fetched bytes hold no usable feed
     ├── RuleError      rule files are invalid (carries every problem, by file:line:col)
     ├── DeliveryError  an alert could not be delivered (transient or not, Retry-After)
-    ├── InputError     a JSON-lines input file is invalid (carries path and line)
+    ├── InputError     a JSON-lines or OPML input file is invalid (carries path and line)
     └── StoreError     the database refused a read or a write
 
 Library errors (httpx, sqlite3, yaml) are translated once, where they occur, with
@@ -106,7 +106,7 @@ class DeliveryError(WatcherError):
 
 
 class InputError(WatcherError):
-    """A line of a JSON-lines input file is unusable."""
+    """An input file is unusable: a line of a JSON-lines file, or an OPML file."""
 
     def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
         self.path = path

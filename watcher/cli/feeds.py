@@ -1,4 +1,5 @@
-"""`watcher feeds`, `watcher stories` and `watcher ingest`: feeds and what they carried."""
+"""`watcher feeds`, `watcher stories`, `watcher ingest` and `watcher import-opml`: feeds and
+what they carried."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from watcher.cli.common import EXIT_FAILED, print_table, reading, since, utc_now, when
 from watcher.config import Config, PollSettings
 from watcher.errors import FetchError, ParseError
@@ -16,6 +19,7 @@ from watcher.fetch import Fetcher
 from watcher.health import feed_health
 from watcher.jsonl import story_json
 from watcher.models import FeedState, ParsedFeed
+from watcher.opml import read_opml
 from watcher.parse import parse_feed
 
 
@@ -48,6 +52,16 @@ def add_parsers(commands: Any) -> None:
     ingest.add_argument("source", metavar="FILE_OR_URL", help="a feed file, or an http(s)/file URL")
     ingest.add_argument("--feed", metavar="NAME", help="feed name for ids (default: FILE_OR_URL)")
     ingest.set_defaults(handler=cmd_ingest, needs_config=False)
+    opml = commands.add_parser(
+        "import-opml",
+        help="print the feeds of an OPML file as the config's feeds: section",
+        description="Read the subscriptions another reader exported as OPML (Feedly, "
+        "Inoreader, Miniflux, NetNewsWire, rss2email) and print them as YAML for the "
+        "config's feeds: section: one entry per feed URL, named by its title, its folders "
+        "as tags. Writes no file; needs no config file.",
+    )
+    opml.add_argument("opml_file", metavar="FILE", help="the OPML file")
+    opml.set_defaults(handler=cmd_import_opml, needs_config=False)
 
 
 def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
@@ -128,3 +142,22 @@ def read_feed(source: str, *, feed_name: str | None = None) -> ParsedFeed:
         content_type=result.content_type,
         url=result.url,
     )
+
+
+def cmd_import_opml(args: argparse.Namespace) -> int:
+    path = Path(args.opml_file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"watcher: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    found = read_opml(data, str(path))  # InputError: reported by main, exit 1
+    for line in found.skipped:
+        print(f"watcher: {path}: skipped {line}", file=sys.stderr)
+    entries = [
+        {"name": f.name, "url": f.url, **({"tags": list(f.tags)} if f.tags else {})}
+        for f in found.feeds
+    ]
+    print(f"# {len(entries)} feeds from {path.name}")
+    print(yaml.safe_dump({"feeds": entries}, sort_keys=False, allow_unicode=True), end="")
+    return 0

@@ -1,0 +1,83 @@
+"""Feeds from an OPML file, as Feedly, Inoreader, Miniflux, NetNewsWire and rss2email export
+their subscriptions.
+
+In: the file's bytes and its name. Out: `OpmlFeed`s (name, URL, the folders it sat in as
+tags) and the outlines skipped, with why. Raises `InputError` (path and line) for a file
+that is not XML or not OPML. Expat reads it: no DOCTYPE is fetched and no external entity
+loaded, and an entity bomb is refused.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from watcher.errors import InputError
+
+
+class OpmlFeed(NamedTuple):
+    name: str
+    url: str
+    tags: tuple[str, ...]  # the folders it was found in, outermost first
+
+
+class OpmlFeeds(NamedTuple):
+    feeds: list[OpmlFeed]
+    skipped: list[str]  # one line each: the outline and why
+
+
+def read_opml(data: bytes, path: str) -> OpmlFeeds:
+    """Every outline with an http(s) `xmlUrl`, once per URL (its folders merged as tags),
+    named by its `title` or `text` (else its URL), names made unique with " (2)", " (3)"."""
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise InputError(f"not XML: {exc}", path=path, line=exc.position[0]) from exc
+    body = root.find("body")
+    if root.tag != "opml" or body is None:
+        raise InputError("not OPML: no <opml> with a <body>", path=path)
+    found: dict[str, OpmlFeed] = {}
+    skipped: list[str] = []
+    for outline, folders in _outlines(body):
+        url = (outline.get("xmlUrl") or "").strip()
+        name = " ".join((outline.get("title") or outline.get("text") or "").split())
+        if not url:
+            continue  # a folder
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            skipped.append(f"{name or url}: {url}: not an http(s) URL")
+            continue
+        known = found.get(url)
+        tags = tuple(dict.fromkeys((*known.tags, *folders))) if known else folders
+        found[url] = OpmlFeed(known.name if known else name or url, url, tags)
+    return OpmlFeeds(_unique_names(list(found.values())), skipped)
+
+
+def _outlines(body: ET.Element) -> list[tuple[ET.Element, tuple[str, ...]]]:
+    """Every outline under `body`, in document order, with the folders it sits in (a stack,
+    not recursion: a hostile file may nest outlines deeper than Python recurses)."""
+    found: list[tuple[ET.Element, tuple[str, ...]]] = []
+    stack: list[tuple[ET.Element, tuple[str, ...]]] = [
+        (outline, ()) for outline in reversed(body.findall("outline"))
+    ]
+    while stack:
+        outline, folders = stack.pop()
+        found.append((outline, folders))
+        folder = " ".join((outline.get("title") or outline.get("text") or "").split())
+        inner = (*folders, folder) if folder and not outline.get("xmlUrl") else folders
+        stack += [(child, inner) for child in reversed(outline.findall("outline"))]
+    return found
+
+
+def _unique_names(feeds: list[OpmlFeed]) -> list[OpmlFeed]:
+    """Config feed names are unique: a name taken already gets " (2)", " (3)", ..."""
+    taken: set[str] = set()
+    unique = []
+    for feed in feeds:
+        name, n = feed.name, 1
+        while name in taken:
+            n += 1
+            name = f"{feed.name} ({n})"
+        taken.add(name)
+        unique.append(feed._replace(name=name))
+    return unique
