@@ -4,8 +4,8 @@ In: a path to a YAML file (and the process environment, for ``${VAR}`` reference
 Out: a frozen `Config`. Relative paths in the file are resolved against the file's folder.
 Raises: `ConfigError` listing every problem, each with file, line and field.
 
-`settings` holds the dataclasses, `reader` the typed YAML accessors, `sections` reads each
-section of the file.
+`settings` holds the dataclasses, `reader` the typed YAML accessors, `feeds` reads the
+feeds and the ages of stories that alert, `sections` every other section of the file.
 """
 
 from __future__ import annotations

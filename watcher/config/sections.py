@@ -1,4 +1,5 @@
-"""The sections of a config file (poll, feeds, smtp, subscribers, ...) read into settings.
+"""The sections of a config file (poll, smtp, subscribers, ...) read into settings; the
+feeds are read by `config.feeds`.
 
 In: the YAML node tree. Out: a `Config`, or problems noted on the reader.
 """
@@ -7,14 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from watcher.alerts.digest import check_schedule
-from watcher.config.reader import Reader
+from watcher.config.feeds import MIN_INTERVAL, Ages, FeedsReader
 from watcher.config.settings import (
     DEFAULT_LISTEN,
     Config,
@@ -24,18 +24,8 @@ from watcher.config.settings import (
     Subscriber,
 )
 from watcher.dedupe import ClusterSettings
-from watcher.models import FeedConfig
 
 LOG_FORMATS = ("keyvalue", "json")
-MIN_INTERVAL = 60.0
-MIN_MAX_AGE = 3600.0  # a shorter max_age would silence stories a slow poll found late
-
-
-class Ages(NamedTuple):
-    """The top level's ages of stories that alert, which every feed takes unless it says."""
-
-    backfill: float | None
-    max_age: float | None
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -55,7 +45,7 @@ def default_rules() -> Path:
     return Path(__file__).resolve().parents[2] / "rules"
 
 
-class ConfigReader(Reader):
+class ConfigReader(FeedsReader):
     """Reads each section of the file into its settings."""
 
     def build(self, root: yaml.Node | None) -> Config | None:
@@ -192,74 +182,6 @@ class ConfigReader(Reader):
             max_backoff=self.duration(m.get("max_backoff"), "poll.max_backoff", d.max_backoff, 60),
             user_agent=self.string(m.get("user_agent"), "poll.user_agent"),
         )
-
-    def backfill(self, node: yaml.Node | None, name: str, default: float | None) -> float | None:
-        """A duration, or 'all': on a feed's first poll, how old a story may be and alert."""
-        if node is None:
-            return default
-        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().lower() == "all":
-            return None
-        return self.duration(node, name, default or 0.0, 0)
-
-    def max_age(self, node: yaml.Node | None, name: str, default: float | None) -> float | None:
-        """A duration of at least an hour, or 'off': on later polls, how old a dated story
-        may be and alert."""
-        if node is None:
-            return default
-        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().lower() == "off":
-            return None
-        return self.duration(node, name, default or 0.0, MIN_MAX_AGE)
-
-    def feeds(
-        self, node: yaml.Node | None, poll: PollSettings, ages: Ages
-    ) -> tuple[FeedConfig, ...]:
-        feeds: list[FeedConfig] = []
-        names: set[str] = set()
-        for i, item in enumerate(self.items(node, "feeds", "feeds")):
-            where = f"feeds[{i}]"
-            m = self.mapping(
-                item, where, {"name", "url", "interval", "tags", "source", "backfill", "max_age"}
-            )
-            name = self.string(m.get("name"), f"{where}.name", required=True)
-            url = self.feed_url(m.get("url"), f"{where}.url")
-            interval = self.duration(
-                m.get("interval"), f"{where}.interval", poll.interval, MIN_INTERVAL
-            )
-            if name and name in names:
-                self.problem(
-                    m.get("name"), f"{where}.name", f"another feed is already named {name!r}"
-                )
-            if name and url:
-                names.add(name)
-                feeds.append(
-                    FeedConfig(
-                        name=name,
-                        url=url,
-                        interval=interval,
-                        tags=self.string_list(m.get("tags"), f"{where}.tags"),
-                        source=self.string(m.get("source"), f"{where}.source"),
-                        backfill=self.backfill(m["backfill"], f"{where}.backfill", ages.backfill)
-                        if "backfill" in m
-                        else ages.backfill,
-                        max_age=self.max_age(m["max_age"], f"{where}.max_age", ages.max_age)
-                        if "max_age" in m
-                        else ages.max_age,
-                    )
-                )
-        return tuple(feeds)
-
-    def feed_url(self, node: yaml.Node | None, name: str) -> str | None:
-        url = self.string(node, name, required=True)
-        if url is None:
-            return None
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.netloc:
-            return url
-        if parts.scheme == "file":
-            local = Path(parts.netloc + parts.path) if parts.netloc else Path(parts.path)
-            return (local if local.is_absolute() else self.base / local).resolve().as_uri()
-        self.problem(node, name, f"{url!r} is not an http(s):// or file: URL")
-        return None
 
     def smtp(self, node: yaml.Node | None) -> SmtpSettings | None:
         if node is None:
