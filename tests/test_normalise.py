@@ -6,15 +6,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from watcher import normalise
+from watcher.boilerplate import own_list_item, without_post_footer
 from watcher.normalise import (
     absolute_url,
     canonical_url,
-    own_list_item,
     plain_text,
     published_time,
     story_id,
     unwrapped_url,
-    without_post_footer,
 )
 
 

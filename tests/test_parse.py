@@ -399,6 +399,29 @@ def test_a_wordpress_feeds_closing_line_is_dropped(monkeypatch: pytest.MonkeyPat
     assert story == feedparser_only(_WORDPRESS.encode(), monkeypatch).stories[0]
 
 
+_MOJIBAKE = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
+<title>Metals Wireâ€™s feed</title><link>https://mw.test/</link>
+<item><title>Mitsubishiâ€™s gallium deal â€” first shipment in March</title>
+<link>https://mw.test/1</link><description>Mitsubishi Corp.Â\u00a0will import gallium.</description></item>
+<item><title>Kazakhstan’s café — “naïve” résumé</title><link>https://mw.test/2</link>
+<description>三菱商事、カザフスタンからガリウム輸入 Ürümqi</description></item>
+</channel></rss>"""
+
+
+def test_text_a_site_decoded_wrongly_is_repaired(monkeypatch: pytest.MonkeyPatch) -> None:
+    """UTF-8 read as Windows-1252 ("â€™" for "’") glues a name to the next word: the
+    matcher could not find "Mitsubishi" in "Mitsubishiâ€™s". Text written right is kept."""
+    fixed, right = parse_feed(_MOJIBAKE.encode(), feed="test", fetched_at=FETCHED).stories
+    assert fixed.title == "Mitsubishi’s gallium deal — first shipment in March"
+    assert fixed.summary == "Mitsubishi Corp. will import gallium."
+    assert fixed.source == "Metals Wire’s feed"
+    found = Matcher(load_rules(default_rules())).match(fixed.title, fixed.summary).terms
+    assert set(found["firms"]) == {"Mitsubishi Corporation"}
+    assert right.title == "Kazakhstan’s café — “naïve” résumé"
+    assert right.summary == "三菱商事、カザフスタンからガリウム輸入 Ürümqi"
+    assert (fixed, right) == feedparser_only(_MOJIBAKE.encode(), monkeypatch).stories
+
+
 def test_atom_without_published_uses_updated() -> None:
     assert parse("journal.atom.xml").stories[1].published == datetime(2026, 11, 11, 10, tzinfo=UTC)
 

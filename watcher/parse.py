@@ -31,20 +31,20 @@ from urllib.parse import urlsplit
 import feedparser
 import feedparser_rs
 
+from watcher.boilerplate import own_list_item, without_post_footer
 from watcher.errors import ParseError
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import (
     absolute_url,
     canonical_url,
     is_relative_url,
-    own_list_item,
     plain_text,
     published_time,
+    repaired,
     story_id,
     struct_to_datetime,
     title_of_untitled,
     unwrapped_url,
-    without_post_footer,
 )
 
 MAX_TITLE = 1000
@@ -155,7 +155,7 @@ def _bozo_message(result: Any) -> str | None:
 
 
 def _feed_title(result: Any) -> str | None:
-    return plain_text(result.feed.get("title"))[:MAX_TITLE] or None
+    return plain_text(repaired(result.feed.get("title")))[:MAX_TITLE] or None
 
 
 def _without_boilerplate(stories: tuple[Story, ...]) -> tuple[Story, ...]:
@@ -258,8 +258,8 @@ def _story(
     link home), for which a guid that is a web address stands in. A guid in `shared_guids`
     is dropped: the story is known by its link, and clustering does not take stories that
     shared it for one."""
-    own_title = plain_text(entry.get("title"))[:MAX_TITLE]
-    summary = plain_text(own_list_item(_summary_html(entry), own_title))
+    own_title = plain_text(repaired(entry.get("title")))[:MAX_TITLE]
+    summary = plain_text(own_list_item(repaired(_summary_html(entry)), own_title))
     summary = without_post_footer(summary, own_title)[:MAX_SUMMARY]
     guid = _guid(entry)
     guid = None if guid in shared_guids else guid
@@ -277,7 +277,7 @@ def _story(
         id=story_id(feed, guid, link, title, raw_date),
         feed=feed,
         guid=guid,
-        source=plain_text(entry_source.get("title")) or source,
+        source=plain_text(repaired(entry_source.get("title"))) or source,
         title=title,
         summary=summary,
         link=link,
