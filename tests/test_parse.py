@@ -422,6 +422,38 @@ def test_text_a_site_decoded_wrongly_is_repaired(monkeypatch: pytest.MonkeyPatch
     assert (fixed, right) == feedparser_only(_MOJIBAKE.encode(), monkeypatch).stories
 
 
+@pytest.mark.parametrize(
+    ("written", "utc"),
+    [
+        pytest.param("Tue, 24 Nov 2026 09:00:00 UTC", "2026-11-24T09:00:00", id="utc-by-name"),
+        pytest.param("Tuesday, 24 November 2026 09:00:00 GMT", "2026-11-24T09:00:00", id="full-day-and-month"),
+        pytest.param("Tue, 24 Nov 2026 9:00:00 +0800", "2026-11-24T01:00:00", id="one-digit-hour"),
+        pytest.param("Tue, 24 Nov 2026 09:00:00 JST", "2026-11-24T00:00:00", id="japan"),
+        pytest.param("Tue, 24 Nov 2026 09:00:00 CET", "2026-11-24T08:00:00", id="central-europe"),
+        pytest.param("Tue, 24 Nov 2026 05:00:00 EST", "2026-11-24T10:00:00", id="feedparser-knows-est"),
+        pytest.param("Tue, 24 Nov 2026 09:00:00 +0900", "2026-11-24T00:00:00", id="offset"),
+        pytest.param("2026-11-24T09:00:00+05:00", "2026-11-24T04:00:00", id="iso-8601"),
+        pytest.param("sometime last week", None, id="no-date"),
+    ],
+)  # fmt: skip
+def test_dates_are_read_alike_by_both_parsers(
+    written: str, utc: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """feedparser-rs reads no "UTC", no full day names and no one-digit hour: such a date is
+    read as feedparser reads it, so a story is never dated at its fetch for it. A zone name
+    feedparser would read as UTC (JST, CET) is read at its offset."""
+    body = _WIRE_DATED.format(date=written).encode()
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
+    want = FETCHED if utc is None else datetime.fromisoformat(utc).replace(tzinfo=UTC)
+    assert story.published == want
+    assert story == feedparser_only(body, monkeypatch).stories[0]
+
+
+_WIRE_DATED = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>W</title>
+<item><title>Smelter restarts</title><link>https://w.test/1</link><pubDate>{date}</pubDate></item>
+</channel></rss>"""
+
+
 def test_atom_without_published_uses_updated() -> None:
     assert parse("journal.atom.xml").stories[1].published == datetime(2026, 11, 11, 10, tzinfo=UTC)
 

@@ -37,12 +37,12 @@ from watcher.models import ParsedFeed, Story
 from watcher.normalise import (
     absolute_url,
     canonical_url,
+    entry_time,
     is_relative_url,
     plain_text,
     published_time,
     repaired,
     story_id,
-    struct_to_datetime,
     title_of_untitled,
     unwrapped_url,
 )
@@ -267,8 +267,8 @@ def _story(
     link = entry_link or links.story_link(web_guid)
     title = own_title or title_of_untitled(summary, link)
     published = published_time(
-        struct_to_datetime(_raw(entry, "published_parsed")),
-        struct_to_datetime(_raw(entry, "updated_parsed")),
+        entry_time(_raw(entry, "published"), _raw(entry, "published_parsed")),
+        entry_time(_raw(entry, "updated"), _raw(entry, "updated_parsed")),
         fetched_at,
     )
     raw_date = _raw(entry, "published") or _raw(entry, "updated") or ""
