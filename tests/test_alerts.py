@@ -1005,27 +1005,30 @@ def test_corpus_daily_digest_subscriber_gets_one_email_holding_every_gallium_clu
     assert inbox.messages[0]["Message-ID"].startswith("<digest-daily-")
 
 
-def test_a_feed_can_override_max_age(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("key", "top", "no_limit", "want"),
+    [
+        pytest.param("backfill", "6h", "all", (6 * 3600, None, 2 * 86400), id="backfill"),
+        pytest.param("max_age", "7d", "off", (7 * 86400, None, 2 * 86400), id="max_age"),
+    ],
+)  # fmt: skip
+def test_a_feed_can_override_the_ages_of_stories_that_alert(
+    tmp_path: Path, key: str, top: str, no_limit: str, want: tuple[float | None, ...]
+) -> None:
     path = tmp_path / "w.yaml"
     path.write_text(
-        "max_age: 7d\nfeeds:\n  - name: A\n    url: https://a.test/\n  - name: B\n    url: https://b.test/\n    max_age: off\n  - name: C\n    url: https://c.test/\n    max_age: 2d\n"
+        f"{key}: {top}\nfeeds:\n  - name: A\n    url: https://a.test/\n  - name: B\n    url: https://b.test/\n    {key}: {no_limit}\n  - name: C\n    url: https://c.test/\n    {key}: 2d\n"
     )
-    a, b, c = load_config(path, env={}).feeds
-    assert (a.max_age, b.max_age, c.max_age) == (7 * 86400, None, 2 * 86400)
+    assert tuple(getattr(f, key) for f in load_config(path, env={}).feeds) == want
+
+
+def test_max_age_is_off_unless_set_and_at_least_an_hour(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
     path.write_text("feeds:\n  - name: A\n    url: https://a.test/\n")
-    assert load_config(path, env={}).feeds[0].max_age is None  # no limit unless set
+    assert load_config(path, env={}).feeds[0].max_age is None
     path.write_text("max_age: 10m\nfeeds: []\n")
     with pytest.raises(ConfigError, match=r"w.yaml:1: max_age: must be at least 3600 seconds"):
         load_config(path, env={})
-
-
-def test_a_feed_can_override_backfill(tmp_path: Path) -> None:
-    path = tmp_path / "w.yaml"
-    path.write_text(
-        "backfill: 6h\nfeeds:\n  - name: A\n    url: https://a.test/\n  - name: B\n    url: https://b.test/\n    backfill: all\n  - name: C\n    url: https://c.test/\n    backfill: 2d\n"
-    )
-    a, b, c = load_config(path, env={}).feeds
-    assert (a.backfill, b.backfill, c.backfill) == (6 * 3600, None, 2 * 86400)
 
 
 def test_a_merge_keeps_one_pending_alert_per_subscriber_and_channel(tmp_path: Path) -> None:
