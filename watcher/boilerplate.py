@@ -15,6 +15,7 @@ from watcher.normalise import TAG, plain_text
 # Google News gives an entry of a story that several outlets reported so, its own headline first.
 _LIST_START = re.compile(r"\s*<(?:ol|ul)\b", re.IGNORECASE)
 LIST_MAX_CHARS = 20_000  # coverage lists are a few items long: a longer summary is text
+FOOTER_SITE_CHARS = 200  # a longer "site name" after WordPress's words is text of the story
 
 
 def own_list_item(html: str, title: str) -> str:
@@ -61,6 +62,3 @@ def without_post_footer(summary: str, title: str) -> str:
     if site == tail or not site.endswith(".") or ". " in site or len(site) > FOOTER_SITE_CHARS:
         return summary  # not the footer, or text follows it
     return summary[:at].rstrip()
-
-
-FOOTER_SITE_CHARS = 200

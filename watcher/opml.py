@@ -41,7 +41,7 @@ def read_opml(data: bytes, path: str) -> OpmlFeeds:
     skipped: list[str] = []
     for outline, folders in _outlines(body):
         url = (outline.get("xmlUrl") or "").strip()
-        name = " ".join((outline.get("title") or outline.get("text") or "").split())
+        name = _label(outline)
         if not url:
             continue  # a folder
         if urlsplit(url).scheme.lower() not in ("http", "https"):
@@ -63,10 +63,15 @@ def _outlines(body: ET.Element) -> list[tuple[ET.Element, tuple[str, ...]]]:
     while stack:
         outline, folders = stack.pop()
         found.append((outline, folders))
-        folder = " ".join((outline.get("title") or outline.get("text") or "").split())
+        folder = _label(outline)
         inner = (*folders, folder) if folder and not outline.get("xmlUrl") else folders
         stack += [(child, inner) for child in reversed(outline.findall("outline"))]
     return found
+
+
+def _label(outline: ET.Element) -> str:
+    """An outline's `title`, else its `text`, white space folded ('' for none)."""
+    return " ".join((outline.get("title") or outline.get("text") or "").split())
 
 
 def _unique_names(feeds: list[OpmlFeed]) -> list[OpmlFeed]:

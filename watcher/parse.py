@@ -155,7 +155,13 @@ def _bozo_message(result: Any) -> str | None:
 
 
 def _feed_title(result: Any) -> str | None:
-    return plain_text(repaired(result.feed.get("title")))[:MAX_TITLE] or None
+    return _plain(result.feed.get("title"))[:MAX_TITLE] or None
+
+
+def _plain(field: str | None) -> str:
+    """A title as plain text: mojibake repaired first (its non-breaking spaces are still
+    there to see), then HTML stripped and white space folded."""
+    return plain_text(repaired(field))
 
 
 def _without_boilerplate(stories: tuple[Story, ...]) -> tuple[Story, ...]:
@@ -258,7 +264,7 @@ def _story(
     link home), for which a guid that is a web address stands in. A guid in `shared_guids`
     is dropped: the story is known by its link, and clustering does not take stories that
     shared it for one."""
-    own_title = plain_text(repaired(entry.get("title")))[:MAX_TITLE]
+    own_title = _plain(entry.get("title"))[:MAX_TITLE]
     summary = plain_text(own_list_item(repaired(_summary_html(entry)), own_title))
     summary = without_post_footer(summary, own_title)[:MAX_SUMMARY]
     guid = _guid(entry)
@@ -266,18 +272,19 @@ def _story(
     web_guid = guid if guid and guid.startswith("http") else ""
     link = entry_link or links.story_link(web_guid)
     title = own_title or title_of_untitled(summary, link)
+    raw_published, raw_updated = _raw(entry, "published"), _raw(entry, "updated")
     published = published_time(
-        entry_time(_raw(entry, "published"), _raw(entry, "published_parsed")),
-        entry_time(_raw(entry, "updated"), _raw(entry, "updated_parsed")),
+        entry_time(raw_published, _raw(entry, "published_parsed")),
+        entry_time(raw_updated, _raw(entry, "updated_parsed")),
         fetched_at,
     )
-    raw_date = _raw(entry, "published") or _raw(entry, "updated") or ""
+    raw_date = raw_published or raw_updated or ""
     entry_source = entry.get("source") or {}
     return Story(
         id=story_id(feed, guid, link, title, raw_date),
         feed=feed,
         guid=guid,
-        source=plain_text(repaired(entry_source.get("title"))) or source,
+        source=_plain(entry_source.get("title")) or source,
         title=title,
         summary=summary,
         link=link,

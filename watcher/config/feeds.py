@@ -32,20 +32,24 @@ class FeedsReader(Reader):
 
     def backfill(self, node: yaml.Node | None, name: str, default: float | None) -> float | None:
         """A duration, or 'all': on a feed's first poll, how old a story may be and alert."""
-        if node is None:
-            return default
-        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().lower() == "all":
-            return None
-        return self.duration(node, name, default or 0.0, 0)
+        return self._age(node, name, default, no_limit="all", minimum=0)
 
     def max_age(self, node: yaml.Node | None, name: str, default: float | None) -> float | None:
         """A duration of at least an hour, or 'off': on later polls, how old a dated story
         may be and alert."""
+        return self._age(node, name, default, no_limit="off", minimum=MIN_MAX_AGE)
+
+    def _age(
+        self, node: yaml.Node | None, name: str, default: float | None, *, no_limit: str,
+        minimum: float,
+    ) -> float | None:  # fmt: skip
+        """A duration of at least `minimum`, or the word `no_limit` for None; `default`
+        where the key is not given."""
         if node is None:
             return default
-        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().lower() == "off":
+        if isinstance(node, yaml.ScalarNode) and str(node.value).strip().lower() == no_limit:
             return None
-        return self.duration(node, name, default or 0.0, MIN_MAX_AGE)
+        return self.duration(node, name, default or 0.0, minimum)
 
     def feeds(
         self, node: yaml.Node | None, poll: PollSettings, ages: Ages
@@ -75,12 +79,10 @@ class FeedsReader(Reader):
                         interval=interval,
                         tags=self.string_list(m.get("tags"), f"{where}.tags"),
                         source=self.string(m.get("source"), f"{where}.source"),
-                        backfill=self.backfill(m["backfill"], f"{where}.backfill", ages.backfill)
-                        if "backfill" in m
-                        else ages.backfill,
-                        max_age=self.max_age(m["max_age"], f"{where}.max_age", ages.max_age)
-                        if "max_age" in m
-                        else ages.max_age,
+                        backfill=self.backfill(
+                            m.get("backfill"), f"{where}.backfill", ages.backfill
+                        ),
+                        max_age=self.max_age(m.get("max_age"), f"{where}.max_age", ages.max_age),
                     )
                 )
         return tuple(feeds)
