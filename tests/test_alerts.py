@@ -17,6 +17,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -458,6 +459,38 @@ def test_a_headline_that_comes_to_name_a_mineral_alerts_once_unless_the_story_is
     ]
     assert polled.stdout.count("MATCH rule germanium-news") == 1  # the console says so too
     assert 'story retitled feed=Dev title="Germanium smelter' in polled.stderr
+
+
+def test_outlets_google_news_lists_as_one_news_item_alert_once(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A Google News search lists two outlets' headlines of one news item as two entries,
+    each listing the other as coverage of the same news: one alert, though the headlines
+    share too few words to be linked on their text."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    now = datetime.now(UTC)
+    stories = [("AAA", "China curbs germanium exports", "Wire One"),
+               ("BBB", "Beijing tightens its grip on germanium shipments", "Mine Daily")]  # fmt: skip
+
+    def listed(own: tuple[str, str, str], other: tuple[str, str, str]) -> str:
+        when = format_datetime(now - timedelta(hours=2 if own is stories[0] else 1))
+        links = "".join(
+            f'<li><a href="https://news.google.com/rss/articles/CBMi{code}?oc=5">{title}</a>'
+            f'&nbsp;&nbsp;<font color="#6f6f6f">{outlet}</font></li>'
+            for code, title, outlet in (own, other)
+        )
+        return (f"<item><title>{own[1]} - {own[2]}</title><link>https://news.google.com/rss/"
+                f"articles/CBMi{own[0]}?oc=5</link><pubDate>{when}</pubDate><description>"
+                f"{escape('<ol>' + links + '</ol>')}</description></item>")  # fmt: skip
+
+    add_feed(config, "News", rss([listed(*stories), listed(*reversed(stories))]))
+    watcher("--config", str(config), "once")
+    assert [m["Subject"] for m in inbox.messages] == [
+        "[watcher] germanium-news: China curbs germanium exports - Wire One"
+    ]
+    assert len(server.posts) == 1
 
 
 def serve_corpus_feeds(server: FeedServer, corpus: Path) -> str:

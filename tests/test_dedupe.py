@@ -34,7 +34,7 @@ from watcher.dedupe import (
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
 from watcher.dedupe.text import WORD, words_of
-from watcher.jsonl import read_stories
+from watcher.jsonl import read_stories, story_json
 from watcher.models import FeedConfig, Story
 from watcher.store import Store
 
@@ -624,6 +624,11 @@ def test_dedupe_explain(tmp_path: Path) -> None:
             ":1: published 'yesterday' is not ISO 8601",
             id="bad-date",
         ),
+        pytest.param(
+            '{"id": "a", "title": "T", "published": "2026-01-01T00:00:00Z", "related": "https://x.test/"}\n',
+            ":1: field 'related' must be a list of links",
+            id="related-not-a-list",
+        ),
     ],
 )
 def test_dedupe_input_errors_name_the_line(tmp_path: Path, content: str, message: str) -> None:
@@ -703,3 +708,87 @@ def test_a_story_stored_with_a_redirectors_link_is_known_by_the_page() -> None:
     page = replace(stored[0], id="n1", link="https://u.test/1")
     elsewhere = replace(page, id="n2", link="https://u.test/2")
     assert moved_stories([page, elsewhere], stored) == {"n1"}
+
+
+# -- coverage lists (Google News) -------------------------------------------------------------
+
+# three outlets' headlines of one news item: too few words in common to be linked on text
+_HEADLINES = {
+    "ga": "China curbs gallium and germanium exports",
+    "gb": "Beijing tightens its grip on chip metals",
+    "gc": "Export licences now needed for two minor metals, Mofcom says",
+}
+
+
+def listing(sid: str, *others: str, hours: float = 0) -> Story:
+    """A title-only story whose entry lists `others` as coverage of the same news."""
+    listed = tuple(f"https://news.test/{other}" for other in others)
+    return replace(story(sid, _HEADLINES[sid], hours=hours), related=listed)
+
+
+def test_stories_an_entry_lists_as_coverage_of_its_news_are_one_cluster_in_any_order() -> None:
+    unlisted = cluster_batch([listing("ga"), listing("gb"), listing("gc")], SETTINGS)
+    assert len(set(unlisted.values())) == 3  # on their text alone, three news items
+    siblings = cluster_batch([listing("ga", "gc"), listing("gb", "gc", hours=1)], SETTINGS)
+    assert siblings["gb"] == "gb"  # both list one page (a site's own, maybe): nothing said
+    stories = [listing("ga", "gb"), listing("gb", hours=1), listing("gc", "ga", hours=2)]
+    for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]):
+        clusters = cluster_batch([stories[i] for i in order], SETTINGS)
+        assert set(clusters.values()) == {"ga"}
+    index = ClusterIndex(SETTINGS)
+    index.add(stories[1])
+    joined = index.add(stories[0])  # lists the story before it
+    assert joined.level == "same-event" and joined.matched == "gb"
+    assert joined.reason == "listed together as coverage of one news item"
+    assert compare(fingerprint(stories[0]), fingerprint(stories[1]), SETTINGS).listed
+    assert not compare(fingerprint(stories[1]), fingerprint(stories[2]), SETTINGS).listed
+
+
+def test_a_listed_story_beyond_the_window_is_other_news() -> None:
+    late = listing("gb", hours=SETTINGS.window / 3600 + 1)
+    clusters = cluster_batch([listing("ga", "gb"), late], SETTINGS)
+    assert clusters["gb"] == "gb"
+
+
+def test_a_listing_taken_back_or_expired_with_its_story_links_nothing() -> None:
+    index = ClusterIndex(SETTINGS)
+    index.add(story("old", "Kazatomprom signs uranium supply deal with Cameco", hours=-100))
+    before = _index_state(index)
+    index.begin()
+    index.add(listing("ga", "gb"))
+    index.rollback()
+    assert _index_state(index) == before
+    assert index.add(listing("gb", hours=1)).reason == "new"
+    index = ClusterIndex(SETTINGS)
+    index.add(story("old", "Kazatomprom signs uranium supply deal with Cameco", hours=-100))
+    first = index.add(listing("ga", "gb"))
+    assert index.expire(T0.timestamp()) == 1  # "old" goes; "ga" moves to another slot
+    assert index.add(listing("gb", hours=1)).cluster == first.cluster
+
+
+def test_a_listing_is_stored_and_links_a_story_that_comes_after_a_restart(tmp_path: Path) -> None:
+    clock = FakeClock(T0 + timedelta(hours=2))
+    store = Store(tmp_path / "w.db")
+    clusterer = Clusterer(store, SETTINGS, clock)
+    clusterer.load()
+    (first,) = clusterer.cluster(save(store, listing("ga", "gb", "gc")))
+    store.close()
+
+    store = Store(tmp_path / "w.db")
+    assert store.story("ga").related == ("https://news.test/gb", "https://news.test/gc")
+    clusterer = Clusterer(store, SETTINGS, clock)
+    clusterer.load()
+    (late,) = clusterer.cluster(save(store, listing("gc", hours=1)))
+    assert late.assignment.cluster == first.assignment.cluster
+
+
+def test_dedupe_reads_the_links_a_story_lists_and_explains_the_pair(tmp_path: Path) -> None:
+    ga, gb = story_json(listing("ga")), story_json(listing("gb", hours=1))
+    ga["related"] = ["https://news.test/gb?utm_source=x"]  # made canonical, as links are
+    path = tmp_path / "in.jsonl"
+    path.write_text(f"{json.dumps(ga)}\n{json.dumps(gb)}\n")
+    assert read_stories(path)[0].related == ("https://news.test/gb",)
+    out = watcher("dedupe", "--input", str(path)).stdout
+    assert [json.loads(line)["cluster"] for line in out.splitlines()] == ["ga", "ga"]
+    explained = watcher("dedupe", "explain", "ga", "gb", "--input", str(path)).stdout
+    assert "listed together      yes" in explained and "same cluster         yes" in explained

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from watcher import normalise
-from watcher.boilerplate import own_list_item, without_post_footer
+from watcher.boilerplate import coverage, without_post_footer
 from watcher.normalise import (
     absolute_url,
     canonical_url,
@@ -251,7 +251,18 @@ _COVERAGE = (
     ],
 )  # fmt: skip
 def test_a_coverage_list_is_cut_to_the_entrys_own_item(html: str, title: str, own: str) -> None:
-    assert own_list_item(html, title) == own
+    assert coverage(html, title).own == own
+
+
+def test_a_coverage_list_gives_the_links_of_its_other_stories() -> None:
+    assert coverage(_COVERAGE, "Tokyo buys Kazakh gallium").others == (
+        "https://news.test/b", "https://news.test/all",
+    )  # fmt: skip
+    html = (
+        "<ol><li><a href='/a'>T</a></li><li><a\tHREF = https://n.test/b?x=1&amp;y=2>U</a></li>"
+        '<li><a name="c">V</a></li><li><a data-href="/d" href="/e">W</a></li></ol>'
+    )
+    assert coverage(html, "T") == ("<a href='/a'>T</a>", ("https://n.test/b?x=1&y=2", "/e"))
 
 
 @pytest.mark.parametrize(
@@ -263,7 +274,7 @@ def test_a_coverage_list_is_cut_to_the_entrys_own_item(html: str, title: str, ow
     ],
 )  # fmt: skip
 def test_a_summary_that_only_looks_like_a_list_is_kept(html: str) -> None:
-    assert own_list_item(html, "T") == html
+    assert coverage(html, "T") == (html, ())
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,13 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from tests.feedserver import fixture_bytes
+from tests.feedserver import fixture_bytes, rss
 from watcher import parse as parse_module
 from watcher.config import default_rules
 from watcher.dedupe import ClusterSettings, compare, fingerprint
 from watcher.errors import ParseError
 from watcher.models import ParsedFeed
-from watcher.parse import parse_feed
+from watcher.parse import MAX_RELATED, parse_feed
 from watcher.rules import Matcher, load_rules
 
 FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -381,6 +381,26 @@ def test_a_google_news_coverage_list_is_not_the_storys_text(
     assert set(terms.terms["minerals"]) == {"gallium"}
     assert not terms.terms["firms"]
     assert fingerprint(story).lead == ""  # its own headline and outlet: no lead
+    assert story.related == ("https://news.google.com/rss/articles/CBMiBBB?oc=5",)
+
+
+def test_a_coverage_lists_links_are_kept_as_stories_links_web_ones_only_and_a_few() -> None:
+    hrefs = ["/own", "javascript:alert(1)", "mailto:x@mine.test", "", "https://mine.test/",
+             "//other.test/a?utm_source=rss", "/own#top"] + [f"/s{i}" for i in range(40)]  # fmt: skip
+    items = "".join(f'<li><a href="{h}">Headline {i}</a></li>' for i, h in enumerate(hrefs))
+    body = rss([f"<item><title>Headline 0</title><link>https://mine.test/own</link>"
+                f"<description>{escape('<ol>' + items + '</ol>')}</description></item>"])  # fmt: skip
+    (story,) = parse_feed(
+        body.replace(b"drill.test", b"mine.test"), feed="t", fetched_at=FETCHED
+    ).stories
+    assert story.summary == "Headline 0"
+    assert story.related[0] == "https://other.test/a"
+    assert story.related[1:] == tuple(
+        f"https://mine.test/s{i}" for i in range(len(story.related) - 1)
+    )
+    # of the first 20 other links, four name no other story: a script, a mail address, the
+    # site's home and the entry's own page
+    assert len(story.related) == MAX_RELATED - 4
 
 
 _WORDPRESS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>

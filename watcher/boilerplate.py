@@ -2,12 +2,14 @@
 the closing line a WordPress site gives every entry.
 
 In: a summary (its HTML, or its plain text) and the entry's title as plain text. Out: the
-summary without them. Pure functions; no I/O.
+summary without them, and the links of a coverage list's other stories. Pure functions; no I/O.
 """
 
 from __future__ import annotations
 
 import re
+from html import unescape
+from typing import NamedTuple
 
 from watcher.normalise import TAG, plain_text
 
@@ -18,37 +20,62 @@ LIST_MAX_CHARS = 20_000  # coverage lists are a few items long: a longer summary
 FOOTER_SITE_CHARS = 200  # a longer "site name" after WordPress's words is text of the story
 
 
-def own_list_item(html: str, title: str) -> str:
+class Coverage(NamedTuple):
+    """A summary as the entry's own text, and the links a coverage list gives other
+    outlets' stories of the same news (none for any other summary)."""
+
+    own: str
+    others: tuple[str, ...] = ()
+
+
+def coverage(html: str, title: str) -> Coverage:
     """Of a summary that is a list of links to stories, the first of them headed by the
-    entry's own `title` (plain text), that first item: the others are other outlets'
-    stories, and their words are not this story's. Any other summary as it is."""
+    entry's own `title` (plain text): that first item, and the other items' links (as the
+    HTML gives them). The others are other outlets' stories of the same news, and their
+    words are not this story's. Any other summary as it is."""
     if len(html) > LIST_MAX_CHARS or not _LIST_START.match(html):
-        return html
+        return Coverage(html)
     items = _list_items(html)
-    if len(items) < 2 or not all(headline for _, headline in items):
-        return html
-    first, headline = items[0]
-    own = plain_text(headline).casefold()
-    return first if own and title.casefold().startswith(own) else html
+    if len(items) < 2 or not all(item.headline for item in items):
+        return Coverage(html)
+    own = plain_text(items[0].headline).casefold()
+    if not own or not title.casefold().startswith(own):
+        return Coverage(html)
+    return Coverage(items[0].html, tuple(item.href for item in items[1:] if item.href))
 
 
-def _list_items(html: str) -> list[tuple[str, str]]:
-    """Each `<li>` item's HTML with the HTML of its first link's text ('' for none). One
-    pass over the tags (`TAG` never scans past a '<'), so hostile HTML costs linear time."""
-    items, item_at, link_at, link = [], -1, -1, ""
+class _Item(NamedTuple):
+    html: str
+    headline: str  # the HTML of its first link's text
+    href: str  # that link's address
+
+
+def _list_items(html: str) -> list[_Item]:
+    """Each `<li>` item with its first link ('' for none). One pass over the tags (`TAG`
+    never scans past a '<'), so hostile HTML costs linear time."""
+    items, item_at, link_at, headline, href = [], -1, -1, "", ""
     for tag in TAG.finditer(html):
         closing, name = tag.group(1), tag.group(2).lower()
         if name == "li" and not closing:
-            item_at, link_at, link = tag.end(), -1, ""
+            item_at, link_at, headline, href = tag.end(), -1, "", ""
         elif name == "li" and item_at >= 0:
-            items.append((html[item_at : tag.start()], link))
+            items.append(_Item(html[item_at : tag.start()], headline, href))
             item_at = -1
-        elif name == "a" and item_at >= 0 and not link:
+        elif name == "a" and item_at >= 0 and not headline:
             if not closing:
-                link_at = tag.end()
+                link_at, href = tag.end(), _href(tag.group(3))
             elif link_at >= 0:
-                link = html[link_at : tag.start()]
+                headline = html[link_at : tag.start()]
     return items
+
+
+_HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>`]+))""", re.IGNORECASE)
+
+
+def _href(attributes: str) -> str:
+    """The href of a tag's attributes, its character references read ('' for none)."""
+    found = _HREF.search(attributes)
+    return unescape(next(filter(None, found.groups()), "")).strip() if found else ""
 
 
 def without_post_footer(summary: str, title: str) -> str:

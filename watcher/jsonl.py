@@ -1,7 +1,8 @@
 """Stories to and from JSON lines, for `ingest`, `stories` and `dedupe`.
 
 In: a JSON-lines file of stories with `id`, `title`, `published` (ISO 8601) and optionally
-`summary` (HTML allowed), `link`, `source`, `feed`, `guid`; other fields are ignored.
+`summary` (HTML allowed), `link`, `source`, `feed`, `guid`, `related` (links the entry lists
+as other coverage of its news); other fields are ignored.
 Out: `Story` objects normalised like fetched ones. Raises: `InputError` naming file and line.
 """
 
@@ -28,6 +29,7 @@ def story_json(story: Story) -> dict[str, Any]:
         "published": story.published.isoformat(),
         "guid": story.guid,
         "fetched_at": story.fetched_at.isoformat(),
+        "related": list(story.related),
     }
 
 
@@ -69,6 +71,9 @@ def _story(line: str, path: str, number: int) -> Story:
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
     published = published.astimezone(UTC)
+    related = data.get("related") or []
+    if not isinstance(related, list) or not all(isinstance(r, str) and r for r in related):
+        raise InputError("field 'related' must be a list of links", path=path, line=number)
     return Story(
         id=data["id"],
         feed=str(data.get("feed") or ""),
@@ -79,4 +84,5 @@ def _story(line: str, path: str, number: int) -> Story:
         link=canonical_url(str(data.get("link") or "")) if data.get("link") else "",
         published=published,
         fetched_at=published,
+        related=tuple(filter(None, dict.fromkeys(map(canonical_url, related)))),
     )

@@ -76,6 +76,8 @@ class Story:
     link: str
     published: datetime  # UTC
     fetched_at: datetime  # UTC
+    # links of other outlets' stories of the same news, as the entry lists them (Google News)
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

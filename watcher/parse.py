@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import feedparser
 import feedparser_rs
 
-from watcher.boilerplate import own_list_item, without_post_footer
+from watcher.boilerplate import coverage, without_post_footer
 from watcher.errors import ParseError
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import (
@@ -49,6 +49,7 @@ from watcher.normalise import (
 
 MAX_TITLE = 1000
 MAX_SUMMARY = 20_000
+MAX_RELATED = 20  # links of a coverage list's other stories kept
 FAST_MAX_ENTRIES = 10_000  # feedparser-rs's default limit; a longer feed goes to feedparser
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -265,8 +266,8 @@ def _story(
     is dropped: the story is known by its link, and clustering does not take stories that
     shared it for one."""
     own_title = _plain(entry.get("title"))[:MAX_TITLE]
-    summary = plain_text(own_list_item(repaired(_summary_html(entry)), own_title))
-    summary = without_post_footer(summary, own_title)[:MAX_SUMMARY]
+    listed = coverage(repaired(_summary_html(entry)), own_title)
+    summary = without_post_footer(plain_text(listed.own), own_title)[:MAX_SUMMARY]
     guid = _guid(entry)
     guid = None if guid in shared_guids else guid
     web_guid = guid if guid and guid.startswith("http") else ""
@@ -290,7 +291,18 @@ def _story(
         link=link,
         published=published,
         fetched_at=fetched_at,
+        related=_related(listed.others, link, links),
     )
+
+
+def _related(others: tuple[str, ...], link: str, links: _Links) -> tuple[str, ...]:
+    """The listed stories' web links as stories' links are made, without the entry's own
+    (none holds a line break: the store keeps them a line each)."""
+    found = dict.fromkeys(map(links.story_link, others[:MAX_RELATED]))
+    return tuple(
+        other for other in found
+        if other != link and other.startswith(("http:", "https:")) and "\n" not in other
+    )  # fmt: skip
 
 
 def _xml_character(found: re.Match[str]) -> str:

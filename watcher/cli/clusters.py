@@ -20,7 +20,8 @@ def add_parsers(commands: Any) -> None:
     dedupe = commands.add_parser(
         "dedupe",
         help="cluster a JSON-lines file of stories, statelessly (touches no database)",
-        description="Read stories (JSON lines with id, title, summary, link, source, published) "
+        description="Read stories (JSON lines with id, title, summary, link, source, published, "
+        "guid, related) "
         'and write one line per story, in input order: {"id": ..., "cluster": ...}. The '
         "cluster is the id of the cluster's earliest-published story. The same stories in any "
         "order give the same clusters. Thresholds come from the config's clustering: section "
@@ -97,6 +98,7 @@ def _explain(
         ["dice", f"{score.dice:.3f} (same event: {st.same_event_dice:g})"],
         ["title words missing", ", ".join(score.title_conflicts) or "-"],
         ["name swaps", ", ".join(score.slot_swaps) or "-"],
+        ["listed together", "yes" if score.listed else "no"],
         ["direct link", f"{score.level or 'none'}: {score.reason}"],
         ["same cluster", "yes" if clusters[id_a] == clusters[id_b] else "no"],
     ]

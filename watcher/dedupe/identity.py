@@ -47,7 +47,7 @@ def reused_guid(
 
 
 def _text_only(print_: Fingerprint) -> Fingerprint:
-    return print_._replace(link="", guid=None)
+    return print_._replace(link="", guid=None, related=())
 
 
 def moved_stories(new: Iterable[Story], stored: Sequence[Story]) -> set[str]:

@@ -55,15 +55,19 @@ class PairScore:
     dice: float
     title_conflicts: tuple[str, ...]
     slot_swaps: tuple[str, ...] = ()
+    listed: bool = False  # one story lists the other as coverage of its news
 
 
 def compare(
-    a: Fingerprint, b: Fingerprint, settings: ClusterSettings, *, explain: bool = False
-) -> PairScore:
+    a: Fingerprint, b: Fingerprint, settings: ClusterSettings, *, explain: bool = False,
+    listed: bool = False,
+) -> PairScore:  # fmt: skip
     """Score a pair and decide its level (None: not the same news item).
 
     The name-swap check (a word-level diff) only runs when the cheaper scores would link
-    the pair, or when `explain` asks for every score.
+    the pair, or when `explain` asks for every score. `listed`: one story's entry lists
+    the other's link as coverage of its news, where their fingerprints do not say so (the
+    window keeps no story's list).
     """
     a_terms, b_terms = a.terms, b.terms
     hours = abs(a.published - b.published) / 3600
@@ -85,6 +89,7 @@ def compare(
         ),
         shared_weight=weight, dice=2 * weight / total if total else 0.0,
         title_conflicts=tuple(sorted(conflicts)),
+        listed=listed or _lists(a, b) or _lists(b, a),
     )  # fmt: skip
     level, reason = _decide(a, b, score, settings)
     if level in ("reprint", "same-event") or explain:
@@ -92,12 +97,17 @@ def compare(
         if lead_ratio is not None and lead_ratio >= settings.reprint_lead:
             swaps += slot_swaps(a.lead, b.lead, a_terms, b_terms, a.lead_specific, b.lead_specific)
         score = replace(score, slot_swaps=tuple(dict.fromkeys(swaps)))
-        if swaps and level in ("reprint", "same-event"):
+        if swaps and level in ("reprint", "same-event") and not score.listed:
             level, reason = (
                 None,
                 f"the same wording about other names ({', '.join(score.slot_swaps)})",
             )
     return replace(score, level=level, reason=reason)
+
+
+def _lists(a: Fingerprint, b: Fingerprint) -> bool:
+    """Whether a's entry lists b's link among other outlets' coverage of its news."""
+    return bool(b.link) and b.link in a.related
 
 
 def slot_swaps(
@@ -173,6 +183,8 @@ def _decide(
         and s.title_specific_shared >= TITLE_ONLY_SPECIFIC
     ):
         return "reprint", f"titles {s.title_ratio:.1f}% alike, one story has no lead"
+    if s.listed:  # the site that lists both (Google News) took them for one news item
+        return "same-event", "listed together as coverage of one news item"
     if (
         s.specific_shared >= settings.same_event_terms
         and s.shared_weight >= settings.same_event_weight

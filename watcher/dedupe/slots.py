@@ -67,10 +67,13 @@ class WindowSlots:
         title_terms = len(fp.title_keys)
         assert fp.term_keys[:title_terms] == fp.title_keys, "title terms come first"
         link, guid = hash(fp.link) if fp.link else 0, hash(fp.guid) if fp.guid else 0
-        return self._made_row(
+        row = self._made_row(
             fp.id, fp.published, link, guid, fp.title, fp.lead, fp.term_keys, fp.term_weights,
             title_terms, (fp.title_specific, fp.lead_specific),
         )  # fmt: skip
+        if fp.related:
+            row.related = tuple(map(hash, fp.related))
+        return row
 
     def _made_row(
         self, id: str, published: float, link: int, guid: int, title: str, lead: str,
@@ -125,7 +128,7 @@ class WindowSlots:
                 postings[term] = array("i", [slots, slot])
             else:
                 slots.append(slot)
-        for key in exact_keys(row.link, row.guid, row.title):
+        for key in exact_keys(row.link, row.guid, row.title, row.related):
             self._keyed.add(key, slot)
 
     def _uninsert(self, row: Row) -> None:
@@ -147,7 +150,7 @@ class WindowSlots:
                 slots.pop()
                 if len(slots) == 1:
                     self._postings[term] = slots[0]
-        for key in exact_keys(row.link, row.guid, row.title):
+        for key in exact_keys(row.link, row.guid, row.title, row.related):
             self._keyed.remove(key, len(self._ids))
 
     def _print_at(self, slot: int) -> Fingerprint:
@@ -220,15 +223,25 @@ class Row:
     specific_words: tuple[int, int]  # title's and lead's: see `_specific_words`
     ids: array[int]
     specific: list[int]  # ids of the specific terms
+    related: tuple[int, ...] = ()  # hashes of the links its entry lists as other coverage
 
 
-def exact_keys(link: int, guid: int, title: str) -> list[int]:
-    keys = [hash(("link", link))] if link else []
+def exact_keys(link: int, guid: int, title: str, related: tuple[int, ...] = ()) -> list[int]:
+    """The keys a slot is found under: its link's, those of the links it lists (stories
+    listed with it are found as a link's are), its guid's and its title's."""
+    keys = [link_key(link)] if link else []
+    if related:
+        keys += map(link_key, related)
     if guid:
         keys.append(hash(("guid", guid)))
     if len(title) >= 12:
         keys.append(hash(("title", title)))
     return keys
+
+
+def link_key(link: int) -> int:
+    """The key of the slots whose link has this hash."""
+    return hash(("link", link))
 
 
 def stand_in(hashed: int) -> str:

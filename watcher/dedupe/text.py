@@ -167,6 +167,7 @@ class Fingerprint(NamedTuple):
     title_keys: tuple[str, ...]
     title_specific: int  # bits: which of the title's first MASK_WORDS words are specific
     lead_specific: int  # the same for the lead
+    related: tuple[str, ...] = ()  # links the entry lists as other coverage of its news
 
     @property
     def terms(self) -> dict[str, float]:
@@ -192,6 +193,7 @@ def fingerprint(story: Story) -> Fingerprint:
         title_keys=tuple(title_terms),
         title_specific=_specific_words(lower_title, title_words if title.isascii() else None),
         lead_specific=_specific_words(lower_lead),
+        related=story.related,
     )
 
 

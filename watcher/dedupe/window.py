@@ -18,7 +18,13 @@ from operator import le
 from rapidfuzz import fuzz
 
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, PairScore, compare
-from watcher.dedupe.slots import Row, WindowSlots, exact_keys, stand_in
+from watcher.dedupe.slots import (
+    Row,
+    WindowSlots,
+    exact_keys,
+    link_key,
+    stand_in,
+)
 from watcher.dedupe.text import (
     MIN_LEAD,
     SHORT_TERMS,
@@ -84,15 +90,16 @@ class ClusterIndex(WindowSlots):
         best: tuple[int, float, int, PairScore] | None = None
         linked: set[int] = set()
         probe: Fingerprint | None = None
-        candidates, specific, counted_from = self._candidates_of(row)
+        candidates, specific, counted_from, listed = self._candidates_of(row)
         terms = dict(zip(row.ids, row.weights, strict=True)) if candidates else {}
         total, least = sum(row.weights), self.settings.same_event_terms
         for slot in candidates:
             shares = slot < counted_from or specific[slot] >= least  # may be the same event
-            if not self._could_link(row, terms, total, slot, shares):
+            together = slot in listed
+            if not together and not self._could_link(row, terms, total, slot, shares):
                 continue
             probe = probe or fp._replace(link=stand_in(row.link), guid=stand_in(row.guid))
-            score = compare(probe, self._print_at(slot), self.settings)
+            score = compare(probe, self._print_at(slot), self.settings, listed=together)
             if score.level is None:
                 continue
             linked.add(self.current(self._cluster[slot]))
@@ -142,10 +149,11 @@ class ClusterIndex(WindowSlots):
 
     # -- candidates and scores -----------------------------------------------------------------
 
-    def _candidates_of(self, row: Row) -> tuple[list[int], Counter[int], int]:
+    def _candidates_of(self, row: Row) -> tuple[list[int], Counter[int], int, set[int]]:
         """Slots worth scoring against a new story; how many specific terms each slot shares
-        with it; and the oldest slot from which those counts are whole (a long posting list
-        is scanned only from its newest `max_postings` slots)."""
+        with it; the oldest slot from which those counts are whole (a long posting list
+        is scanned only from its newest `max_postings` slots); and the slots listed with it
+        as coverage of one news item (by its entry, or theirs)."""
         hits: Counter[int] = Counter()
         limit, counted_from = self.settings.max_postings, 0
         postings, single = self._postings, []
@@ -160,14 +168,21 @@ class ClusterIndex(WindowSlots):
         hits.update(single)
         needed = self._hits_needed(row)
         found = set(compress(hits.keys(), map(partial(le, needed), hits.values())))  # in C
-        for key in exact_keys(row.link, row.guid, row.title):
-            found.update(self._keyed.get(key))
+        keyed, link, guid = self._keyed, self._link, self._guid
+        # under a link's key: the slots of that link, and those whose entry lists it
+        by_link = keyed.get(link_key(row.link)) if row.link else []
+        listed = {slot for slot in by_link if link[slot] != row.link}
+        for other in row.related:  # the slots of the links its entry lists
+            listed.update(slot for slot in keyed.get(link_key(other)) if link[slot] == other)
+        found.update(by_link)
+        found |= listed
+        for key in exact_keys(0, row.guid, row.title):
+            found.update(keyed.get(key))
         oldest, published = row.published - self.settings.window, self._published
-        link, guid = self._link, self._guid
         return sorted(
             slot for slot in found if published[slot] >= oldest
             or (row.link and link[slot] == row.link) or (row.guid and guid[slot] == row.guid)
-        ), hits, counted_from  # fmt: skip
+        ), hits, counted_from, listed  # fmt: skip
 
     def _hits_needed(self, row: Row) -> int:
         """Shared specific terms that make a candidate: the same-event minimum (at most 3),

@@ -92,10 +92,14 @@ _STORY_VALUES = attrgetter(*STORY_COLUMNS)
 _STORY_TIMES = [i for i, c in enumerate(STORY_COLUMNS) if c in ("published", "fetched_at")]
 
 
+_RELATED = STORY_COLUMNS.index("related")
+
+
 def story_row(story: Story) -> list[Any]:
     row = list(_STORY_VALUES(story))
     for column in _STORY_TIMES:
         row[column] = to_text(row[column])
+    row[_RELATED] = "\n".join(story.related)  # links hold no line breaks
     return row
 
 
@@ -105,5 +109,6 @@ def story_from_row(row: dict[str, Any]) -> Story:
             **row,
             "published": from_text(row["published"]),
             "fetched_at": from_text(row["fetched_at"]),
+            "related": tuple(row["related"].split("\n")) if row["related"] else (),
         }
     )
