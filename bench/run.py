@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import cluster_bench, poll_bench, rules_bench
+from bench import cluster_bench, poll_bench, rules_bench, stages
 
 HERE = Path(__file__).parent
 
 
+COLD_1000 = ("loopback", "cold", "watcher", 1000)  # the row whose CPU the steps break down
 PACKAGES = ("feedparser", "feedparser-rs", "httpx", "httpx-aiohttp", "aiohttp", "rapidfuzz",
             "wordfreq", "pyahocorasick", "aiosmtpd")  # fmt: skip
 
@@ -42,6 +43,13 @@ def main() -> None:
         poll_bench.table(server, rows, e2e),
         "### Targets",
         poll_bench.targets(rows, e2e),
+    ]
+    print("steps of a cold feed ...", file=sys.stderr)
+    cold = [r for r in rows if (r.group, r.cycle, r.tool, r.feeds) == COLD_1000]
+    sections += [
+        "## Where a cold feed's CPU goes",
+        "`python -m bench.stages` — " + (stages.__doc__ or "").strip().splitlines()[0],
+        stages.table(stages.run(), cold[0].cpu_per_1000 if cold else None),
     ]
     print("clustering ...", file=sys.stderr)
     sections += [

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import feedgen, servers
+from bench import feedgen, servers, stages
 
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = 10  # the changed cycle rewrites every tenth feed: one here
@@ -84,3 +84,12 @@ def tables(state: Path) -> tuple[int, int, int]:
             "SELECT (SELECT count(*) FROM stories), (SELECT count(DISTINCT cluster_id) FROM "
             "stories), (SELECT count(*) FROM matches)"
         ).fetchone()
+
+
+def test_the_steps_of_a_cold_feed_are_each_timed() -> None:
+    costs = stages.run(feeds=3)
+    assert list(costs) == [step for step, _ in stages.STEPS]
+    assert all(cost > 0 for cost in costs.values())
+    table = stages.table(costs, cycle_cpu_ms=sum(costs.values()) + 1)
+    assert all(f"| {step} | {where} |" in table for step, where in stages.STEPS)
+    assert "1.0 ms a feed went to what the steps leave out" in table
