@@ -9,7 +9,8 @@ Two stories are linked at one of three levels:
   prefixes are set aside (near-identical lead, or for a title-only story, near-identical
   title with no specific word of either title missing from the other story);
 - same-event: other wording of the same news, published within the window, sharing enough
-  *specific* terms (names, rare words and numbers) and enough of their weighted wording.
+  *specific* terms (names, rare words and numbers) and enough of their weighted wording;
+  or listed by the other's entry as coverage of its news (Google News lists so).
 
 A term's weight is its rarity in general English (wordfreq's Zipf scale: 6 minus the
 frequency, so "the" weighs nothing and "gallium" about 4.4), which does not depend on the

@@ -18,13 +18,7 @@ from operator import le
 from rapidfuzz import fuzz
 
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, PairScore, compare
-from watcher.dedupe.slots import (
-    Row,
-    WindowSlots,
-    exact_keys,
-    link_key,
-    stand_in,
-)
+from watcher.dedupe.slots import Row, WindowSlots, exact_keys, link_key, stand_in
 from watcher.dedupe.text import (
     MIN_LEAD,
     SHORT_TERMS,
