@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 from tests.conftest import FakeClock
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from tests.test_cli import watcher
-from watcher.alerts.render import render
+from watcher.alerts.render import EXCERPT_CHARS, excerpts, render
 from watcher.alerts.routing import follows
 from watcher.alerts.sender import Sender
 from watcher.config import Config, load_config
@@ -264,6 +264,21 @@ def test_slack_message_keeps_within_limits_and_escapes() -> None:
     assert len(payload["blocks"]) <= 50
 
 
+def test_full_text_excerpts_join_when_they_overlap_keep_whole_words_and_stop_at_three() -> None:
+    text = " ".join(f"w{i:03}" for i in range(400))  # five characters a word
+    found = ["w010", "w020", "w100", "w200", "w300"]
+    spans = [(text.index(word), text.index(word) + 4) for word in found]
+    parts = excerpts(text, spans)
+    assert [[part[a:b] for a, b in inside] for part, inside in parts] == [
+        ["w010", "w020"], ["w100"], ["w200"],
+    ]  # fmt: skip
+    words = set(text.split())
+    for part, _ in parts:
+        assert set(part.strip("…").split()) <= words  # cut at spaces: whole words
+    assert parts[0][0].startswith("w000 ") and parts[0][0].endswith("…")
+    assert parts[1][0].startswith("…") and len(parts[1][0]) <= 2 + 2 * EXCERPT_CHARS + 4
+
+
 def test_slack_header_is_never_empty() -> None:
     """Slack refuses a header block without text: the alert would end as a dead letter."""
     story = Story(
@@ -491,6 +506,34 @@ def test_outlets_google_news_lists_as_one_news_item_alert_once(
         "[watcher] germanium-news: China curbs germanium exports - Wire One"
     ]
     assert len(server.posts) == 1
+
+
+def test_a_mineral_named_only_in_a_storys_full_text_alerts_with_an_excerpt(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A WordPress feed's description is an excerpt: germanium, named further down the
+    article its `content:encoded` holds, alerts, and the alert shows where."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    when = format_datetime(datetime.now(UTC) - timedelta(hours=1))
+    filler = "The plant near Pavlodar ran at full rate through the spring. " * 4
+    add_feed(config, "Mine", rss([
+        f"<item><title>Pavlodar smelter lifts output</title><link>https://mine.test/p/</link>"
+        f"<pubDate>{when}</pubDate><description>The smelter lifted output [&#8230;]</description>"
+        f"<content:encoded>{escape(f'<p>The smelter lifted output.</p><p>{filler}</p>')}"
+        f"{escape('<p>It will add a germanium line in 2027.</p>')}</content:encoded></item>"
+    ]).replace(b'<rss version="2.0">', b'<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'))  # fmt: skip
+    watcher("--config", str(config), "once")
+    (mail,) = inbox.messages
+    assert mail["Subject"] == "[watcher] germanium-news: Pavlodar smelter lifts output"
+    lines = mail.get_body(preferencelist=("plain",)).get_content().splitlines()
+    assert "The smelter lifted output […]" in lines  # the summary, as the feed gives it
+    (excerpt,) = (line for line in lines if line.startswith("In the full text: …"))
+    assert excerpt.endswith(" the spring. It will add a *germanium* line in 2027.")
+    assert len(excerpt) < len("In the full text: …") + 2 + 100 + len("germanium line in 2027.")
+    ((_, post),) = server.posts
+    assert "It will add a *germanium* line" in json.dumps(json.loads(post))
 
 
 def serve_corpus_feeds(server: FeedServer, corpus: Path) -> str:

@@ -542,3 +542,39 @@ def test_external_entity_reads_no_local_file(tmp_path) -> None:  # type: ignore[
     (story,) = parse_feed(body, feed="t", fetched_at=FETCHED).stories
     assert "TOP-SECRET" not in story.title + story.summary
     assert os.path.exists(secret)
+
+
+_FULL_TEXT = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"
+xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Mine Daily</title>
+<link>https://mine.test</link>
+<item><title>Kazakh output rises</title><link>https://mine.test/a/</link>
+<description><![CDATA[<p>Output rose in May [&#8230;]</p>]]></description>
+<content:encoded><![CDATA[<p>Output rose in May.</p><p>Sojitz said it will buy the
+plant&#8217;s gallium.</p><p>The post Kazakh output rises appeared first on Mine Daily.</p>]]>
+</content:encoded></item>
+<item><title>Only a content</title><link>https://mine.test/b/</link>
+<content:encoded><![CDATA[<p>The whole story.</p>]]></content:encoded></item>
+<item><title>The same twice</title><link>https://mine.test/c/</link>
+<description>All of it.</description><content:encoded>All of it.</content:encoded></item>
+</channel></rss>"""
+
+
+def test_an_entrys_full_text_is_its_body_where_it_says_more_than_its_summary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A WordPress feed's description is an excerpt; `content:encoded` holds the article."""
+    excerpt, only, same = parse_feed(_FULL_TEXT.encode(), feed="test", fetched_at=FETCHED).stories
+    assert excerpt.summary == "Output rose in May […]"
+    assert excerpt.body == "Output rose in May. Sojitz said it will buy the plant’s gallium."
+    assert (only.summary, only.body) == ("The whole story.", "")
+    assert (same.summary, same.body) == ("All of it.", "")
+    assert feedparser_only(_FULL_TEXT.encode(), monkeypatch).stories == (excerpt, only, same)
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>A</title><id>urn:a</id><updated>2026-11-24T08:00:00Z</updated><entry>"
+        '<title>T</title><id>urn:a:1</id><link href="https://a.test/1"/>'
+        "<updated>2026-11-24T08:00:00Z</updated><summary>Short.</summary>"
+        '<content type="html">&lt;p&gt;Short. Then more.&lt;/p&gt;</content></entry></feed>'
+    )
+    (story,) = parse_feed(atom.encode(), feed="test", fetched_at=FETCHED).stories
+    assert (story.summary, story.body) == ("Short.", "Short. Then more.")

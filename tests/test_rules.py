@@ -14,7 +14,17 @@ from watcher.errors import RuleError
 from watcher.normalise import plain_text
 from watcher.rules import Matcher, load_rules
 from watcher.rules.live import LiveRules
-from watcher.rules.query import And, ListRef, Near, Not, Or, QuerySyntaxError, Words, parse
+from watcher.rules.query import (
+    DEFAULT_FIELDS,
+    And,
+    ListRef,
+    Near,
+    Not,
+    Or,
+    QuerySyntaxError,
+    Words,
+    parse,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +53,7 @@ lists:
 def w(
     text: str,
     wildcard: bool = False,
-    fields: tuple[str, ...] = ("title", "summary"),
+    fields: tuple[str, ...] = DEFAULT_FIELDS,
     column: int = 1,
 ) -> Words:
     return Words(text, wildcard, fields, column)
@@ -61,9 +71,9 @@ def w(
         pytest.param("lithium*", w("lithium", wildcard=True), id="wildcard"),
         pytest.param("a NEAR/3 b", Near(w("a"), w("b", column=10), 3, 3), id="near"),
         pytest.param("title:a", w("a", fields=("title",), column=7), id="field"),
-        pytest.param("@firms", ListRef("firms", None, ("title", "summary"), 1), id="list"),
+        pytest.param("@firms", ListRef("firms", None, DEFAULT_FIELDS, 1), id="list"),
         pytest.param(
-            '@firms:"Alcoa"', ListRef("firms", "Alcoa", ("title", "summary"), 1), id="list-entry"
+            '@firms:"Alcoa"', ListRef("firms", "Alcoa", DEFAULT_FIELDS, 1), id="list-entry"
         ),
         pytest.param(
             "a OR b AND c",
@@ -251,10 +261,33 @@ def test_source_scope(tmp_path: Path) -> None:
     )
 
 
-def test_terms_come_from_title_and_summary_alone(tmp_path: Path) -> None:
+def test_terms_come_from_title_summary_and_body_alone(tmp_path: Path) -> None:
     m = matcher(tmp_path, "source:@firms")
-    result = m.match("Tin news", "", "Alcoa wire")
-    assert [r.rule for r in result.rules] and result.terms["firms"] == ()
+    result = m.match("Tin news", "", "Alcoa wire", "ERG buys it")
+    assert [r.rule for r in result.rules] and result.terms["firms"] == ("Eurasian Resources Group",)
+
+
+@pytest.mark.parametrize(
+    ("condition", "matches"),
+    [
+        pytest.param("gallium", True, id="unscoped"),
+        pytest.param("body:gallium", True, id="body-scope"),
+        pytest.param("summary:gallium", False, id="summary-scope"),
+        pytest.param("title:(Kazakh gallium)", False, id="title-scope"),
+        pytest.param("Kazakh NEAR/3 gallium", False, id="near-across-fields"),
+        pytest.param("@minerals AND NOT body:@firms", False, id="not-in-body"),
+    ],
+)  # fmt: skip
+def test_a_storys_full_text_is_matched_as_its_own_field(
+    tmp_path: Path, condition: str, matches: bool
+) -> None:
+    """A WordPress feed's excerpt leaves out what its `content:encoded` says further on."""
+    m = matcher(tmp_path, condition)
+    result = m.match("Kazakh output rises", "Output rose in May.", "Mine Daily",
+                     "Output rose in May. Alcoa will buy the plant's gallium.")  # fmt: skip
+    assert bool(result.rules) is matches
+    if matches:
+        assert {hit.field for r in result.rules for hit in r.hits} == {"body"}
 
 
 def test_terms_report_every_entry_found(tmp_path: Path) -> None:
@@ -529,6 +562,12 @@ def test_rules_test_cli_table_and_filters(tmp_path: Path) -> None:
         "rules", "test", "--rules", str(rules_dir), "--stories", str(stories), "--rule", "nope"
     )
     assert unknown.returncode == 2 and "no rule named 'nope'" in unknown.stderr
+    stories.write_text(
+        '{"id": "c", "title": "Smelter news", "summary": "Output rose.", "published": '
+        '"2026-01-01T00:00:00Z", "body": "<p>Output rose.</p><p>Alcoa runs the plant.</p>"}\n'
+    )
+    table = watcher("rules", "test", "--rules", str(rules_dir), "--stories", str(stories))
+    assert "    in the full text: Output rose. [Alcoa] runs the plant." in table.stdout
 
 
 def test_rules_test_on_a_feed_url(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 import sqlite_utils
 
 from watcher.errors import StoreError
-from watcher.models import FeedConfig, Story
+from watcher.models import Assignment, FeedConfig, Story
 from watcher.schema import MIGRATIONS, SCHEMA_VERSION
 from watcher.store import Store
 
@@ -75,6 +75,26 @@ def test_record_poll_is_idempotent(store: Store) -> None:
     assert len(store.record_poll(state, [story(1), story(2), story(1)])) == 2
     assert [s.id for s in store.record_poll(state, [story(2), story(3)])] == ["s3"]
     assert store.count_stories() == 3
+
+
+def test_a_storys_body_is_kept_and_read_for_the_window_only_while_unclustered(
+    store: Store,
+) -> None:
+    full = replace(story(1), body="The whole article.", related=("https://x.test/1",))
+    store.record_poll(store.feed_state("Wire"), [full])
+    assert store.story("s1") == full
+
+    def in_window() -> Story:
+        (found,) = (s for s, _ in store.window_stories(NOW - timedelta(1), summary_chars=9))
+        return found
+
+    assert in_window().body == full.body  # not clustered yet: clustered and matched on start
+    placed = Assignment(story="s1", cluster=1, level=None, matched=None, reason="new")
+    store.record_assignments([placed], NOW)
+    assert (in_window().body, in_window().related) == ("", full.related)
+    edited = replace(full, title="Title 1, edited", body="The whole article, edited.")
+    assert store.retitle_stories([edited]) == {"s1": 1}
+    assert store.story("s1") == edited
 
 
 def test_stories_stored_under_their_id_with_another_link_or_title_are_told_apart(

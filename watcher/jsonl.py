@@ -1,8 +1,9 @@
 """Stories to and from JSON lines, for `ingest`, `stories` and `dedupe`.
 
 In: a JSON-lines file of stories with `id`, `title`, `published` (ISO 8601) and optionally
-`summary` (HTML allowed), `link`, `source`, `feed`, `guid`, `related` (links the entry lists
-as other coverage of its news); other fields are ignored.
+`summary` (HTML allowed), `body` (the full text, HTML allowed), `link`, `source`, `feed`,
+`guid`, `related` (links the entry lists as other coverage of its news); other fields are
+ignored.
 Out: `Story` objects normalised like fetched ones. Raises: `InputError` naming file and line.
 """
 
@@ -30,6 +31,7 @@ def story_json(story: Story) -> dict[str, Any]:
         "guid": story.guid,
         "fetched_at": story.fetched_at.isoformat(),
         "related": list(story.related),
+        "body": story.body,
     }
 
 
@@ -85,4 +87,5 @@ def _story(line: str, path: str, number: int) -> Story:
         published=published,
         fetched_at=published,
         related=tuple(filter(None, dict.fromkeys(map(canonical_url, related)))),
+        body=plain_text(str(data.get("body") or "")),
     )

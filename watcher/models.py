@@ -78,6 +78,8 @@ class Story:
     fetched_at: datetime  # UTC
     # links of other outlets' stories of the same news, as the entry lists them (Google News)
     related: tuple[str, ...] = ()
+    # the entry's full text where its feed gives more than the summary (content:encoded)
+    body: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -49,6 +49,8 @@ from watcher.normalise import (
 
 MAX_TITLE = 1000
 MAX_SUMMARY = 20_000
+MAX_BODY = 20_000  # characters of an entry's full text kept, as of a summary
+BODY_HTML_CHARS = 5 * MAX_BODY  # of its HTML, all that is read
 MAX_RELATED = 20  # links of a coverage list's other stories kept
 FAST_MAX_ENTRIES = 10_000  # feedparser-rs's default limit; a longer feed goes to feedparser
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
@@ -268,6 +270,7 @@ def _story(
     own_title = _plain(entry.get("title"))[:MAX_TITLE]
     listed = coverage(repaired(_summary_html(entry)), own_title)
     summary = without_post_footer(plain_text(listed.own), own_title)[:MAX_SUMMARY]
+    body = _body(entry, summary, own_title)
     guid = _guid(entry)
     guid = None if guid in shared_guids else guid
     web_guid = guid if guid and guid.startswith("http") else ""
@@ -292,6 +295,7 @@ def _story(
         published=published,
         fetched_at=fetched_at,
         related=_related(listed.others, link, links),
+        body=body,
     )
 
 
@@ -318,6 +322,17 @@ def _raw(entry: Any, key: str) -> Any:
     if isinstance(entry, dict):
         return dict.get(entry, key)
     return getattr(entry, key, None)
+
+
+def _body(entry: Any, summary: str, title: str) -> str:
+    """The entry's full text (RSS `content:encoded`, Atom `content`) as plain text, where
+    it says more than the summary (a WordPress feed's excerpt); '' where it does not."""
+    content = entry.get("content") or []
+    html = str(content[0].get("value", ""))[:BODY_HTML_CHARS] if content else ""
+    if not html:
+        return ""
+    body = without_post_footer(plain_text(repaired(html)), title)[:MAX_BODY]
+    return body if len(body) > len(summary) else ""
 
 
 def _summary_html(entry: Any) -> str:

@@ -271,7 +271,7 @@ class Pipeline:
             if result is None:
                 if pooled:  # the pool matched it: no rule
                     continue
-                result = matcher.match(story.title, story.summary, story.source)
+                result = matcher.match_story(story)
             terms = {name: list(found) for name, found in result.terms.items() if found}
             found += [
                 Match(

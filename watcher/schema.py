@@ -138,5 +138,12 @@ def _v7(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE stories ADD COLUMN related TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(db: sqlite_utils.Database) -> None:
+    """A story's full text, where its feed gives more than the summary."""
+    db.execute("ALTER TABLE stories ADD COLUMN body TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8,
+]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

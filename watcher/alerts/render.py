@@ -20,6 +20,9 @@ HEADER_MAX = 150
 SECTION_MAX = 3000
 BLOCKS_MAX = 50
 UNTITLED = "(untitled)"
+EXCERPT_CHARS = 100  # of a story's full text shown on each side of a word matched there
+EXCERPTS_MAX = 3
+IN_FULL_TEXT = "In the full text:"
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _marked(text: str, spans: list[tuple[int, int]], start: str, end: str, escape: Any) -> str:
+def marked(text: str, spans: list[tuple[int, int]], start: str, end: str, escape: Any) -> str:
+    """The text, escaped, with each span (overlapping ones once) between `start` and `end`."""
     out, pos = [], 0
     for a, b in sorted(set(spans)):
         if a < pos:
@@ -50,6 +54,38 @@ def _marked(text: str, spans: list[tuple[int, int]], start: str, end: str, escap
     return "".join(out)
 
 
+def excerpts(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The stretches of a story's full text around the words matched there (at most
+    `EXCERPTS_MAX`, overlapping ones joined, cut at spaces, "…" where text is left out),
+    each with the spans of those words within it."""
+    found: list[list[int]] = []  # [start, end] of each stretch
+    for a, b in sorted(set(spans)):
+        start, end = max(0, a - EXCERPT_CHARS), min(len(text), b + EXCERPT_CHARS)
+        if found and start <= found[-1][1]:
+            found[-1][1] = max(found[-1][1], end)
+        elif len(found) < EXCERPTS_MAX:
+            found.append([start, end])
+    out = []
+    for start, end in found:
+        start = text.find(" ", start) + 1 if start > 0 and " " in text[start:end] else start
+        end = text.rfind(" ", start, end) if end < len(text) and " " in text[start:end] else end
+        head = "…" if start > 0 else ""
+        inside = [(a - start + len(head), b - start + len(head)) for a, b in spans
+                  if start <= a and b <= end]  # fmt: skip
+        out.append((head + text[start:end] + ("…" if end < len(text) else ""), inside))
+    return out
+
+
+def _excerpted(
+    story: Story, spans: dict[str, list[tuple[int, int]]], start: str, end: str, escape: Any
+) -> list[str]:
+    """The full text's excerpts (see `excerpts`), each marked and escaped."""
+    return [
+        marked(text, inside, start, end, escape)
+        for text, inside in excerpts(story.body, spans.get("body", []))
+    ]
+
+
 def render(
     alert: Alert,
     story: Story,
@@ -57,7 +93,8 @@ def render(
     spans: dict[str, list[tuple[int, int]]],
     zone: ZoneInfo = UTC_ZONE,
 ) -> Message:
-    """`spans` maps 'title'/'summary' to the character spans of the matched words."""
+    """`spans` maps 'title', 'summary' and 'body' to the character spans of the matched
+    words; words matched in the body, which no alert shows whole, are shown in excerpts."""
     others = [s for s in (cluster.members if cluster else ()) if s.id != story.id]
     also = list(dict.fromkeys(s.source for s in others if s.source != story.source))
     published = _local(story, zone)
@@ -67,22 +104,25 @@ def render(
         story.title,
         f"{story.source}, {published}",
         "",
-        _marked(story.summary, spans.get("summary", []), "*", "*", str),
+        marked(story.summary, spans.get("summary", []), "*", "*", str),
+        *(f"{IN_FULL_TEXT} {part}" for part in _excerpted(story, spans, "*", "*", str)),
         "",
         story.link,
         f"Rule: {alert.rule}" + (f" ({terms})" if terms else ""),
     ]
     if also:
         text_lines.append(f"Also reported by: {', '.join(also)}")
-    title_html = _marked(story.title, spans.get("title", []), "<mark>", "</mark>", html.escape)
-    summary_html = _marked(
-        story.summary, spans.get("summary", []), "<mark>", "</mark>", html.escape
-    )
+    title_html = marked(story.title, spans.get("title", []), "<mark>", "</mark>", html.escape)
+    summary_html = marked(story.summary, spans.get("summary", []), "<mark>", "</mark>", html.escape)
     body_html = (
         f"<h2>{title_html}</h2>"
         f"<p>{html.escape(story.source)}, {published}</p>"
         f"<p>{summary_html}</p>"
-        f'<p><a href="{html.escape(story.link, quote=True)}">{html.escape(story.link)}</a></p>'
+        + "".join(
+            f"<p>{IN_FULL_TEXT} {part}</p>"
+            for part in _excerpted(story, spans, "<mark>", "</mark>", html.escape)
+        )
+        + f'<p><a href="{html.escape(story.link, quote=True)}">{html.escape(story.link)}</a></p>'
         f"<p>Rule: {html.escape(alert.rule)}{html.escape(f' ({terms})' if terms else '')}</p>"
         + (f"<p>Also reported by: {html.escape(', '.join(also))}</p>" if also else "")
     )
@@ -103,7 +143,9 @@ def _slack(
         if story.link
         else slack_escape(story.title)
     )
-    summary = _marked(story.summary, spans.get("summary", []), "*", "*", slack_escape)
+    summary = marked(story.summary, spans.get("summary", []), "*", "*", slack_escape)
+    for part in _excerpted(story, spans, "*", "*", slack_escape):
+        summary += f"\n{IN_FULL_TEXT} {part}"
     context = f"{slack_escape(story.source)} · rule {slack_escape(alert.rule)}"
     if terms:
         context += f" · {slack_escape(terms)}"

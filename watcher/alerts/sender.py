@@ -156,7 +156,7 @@ class Sender:
         cluster = self._cluster(alert)
         spans: dict[str, list[tuple[int, int]]] = {"title": [], "summary": []}
         if self.rules is not None:
-            for match in self.rules.matcher.match(story.title, story.summary, story.source).rules:
+            for match in self.rules.matcher.match_story(story).rules:
                 for hit in match.hits:
                     spans.setdefault(hit.field, []).append((hit.start, hit.end))
         subscriber = self.subscribers.get(alert.subscriber)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from watcher.alerts.render import excerpts, marked
 from watcher.cli.common import EXIT_USAGE, reading, since
 from watcher.cli.feeds import read_feed
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
@@ -52,7 +53,10 @@ def add_parsers(commands: Any) -> None:
     )
     source = test.add_mutually_exclusive_group()
     source.add_argument(
-        "--stories", metavar="FILE.jsonl", type=Path, help="stories as JSON lines (as for dedupe)"
+        "--stories",
+        metavar="FILE.jsonl",
+        type=Path,
+        help="stories as JSON lines (as for dedupe, with body: the full text)",
     )
     source.add_argument(
         "--since",
@@ -89,7 +93,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         print(f"watcher: rules test: no rule named {args.rule!r} in {folder}", file=sys.stderr)
         return EXIT_USAGE
     matcher = Matcher(ruleset)
-    results = [(s, matcher.match(s.title, s.summary, s.source)) for s in _stories(args)]
+    results = [(s, matcher.match_story(s)) for s in _stories(args)]
     if args.format == "jsonl":
         for story, result in results:
             line = {"id": story.id, "rules": _rule_names(result, args.rule), "terms": result.terms}
@@ -132,6 +136,8 @@ def _print_table(results: Sequence[tuple[Story, StoryMatch]], only: str | None) 
         summary = highlight(story.summary, evidence, "summary")
         if "[" in summary:
             print(f"    {summary}")
+        for part, inside in excerpts(story.body, _spans(evidence, "body")):
+            print(f"    in the full text: {marked(part, inside, '[', ']', str)}")
         for m in rules:
             print(f"    matched {m.rule}: {m.clause}")
         found = "; ".join(f"{k}: {', '.join(v)}" for k, v in result.terms.items() if v)
@@ -142,12 +148,8 @@ def _print_table(results: Sequence[tuple[Story, StoryMatch]], only: str | None) 
 
 def highlight(text: str, hits: Sequence[Hit], field: str) -> str:
     """The text with every hit in `field` wrapped in [brackets]."""
-    spans = sorted({(h.start, h.end) for h in hits if h.field == field})
-    out, pos = [], 0
-    for start, end in spans:
-        if start < pos:
-            continue
-        out += [text[pos:start], "[", text[start:end], "]"]
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
+    return marked(text, _spans(hits, field), "[", "]", str)
+
+
+def _spans(hits: Sequence[Hit], field: str) -> list[tuple[int, int]]:
+    return [(h.start, h.end) for h in hits if h.field == field]

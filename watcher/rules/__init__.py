@@ -1,7 +1,7 @@
 """Rules: term lists and boolean conditions that operators write, check and test.
 
 load_rules(folder) -> RuleSet      (raises RuleError with file:line:col problems)
-Matcher(ruleset).match(title, summary, source) -> StoryMatch
+Matcher(ruleset).match(title, summary, source, body) -> StoryMatch (or .match_story(story))
 """
 
 from watcher.rules.loader import load_rules, rule_files

@@ -106,6 +106,7 @@ class Value(NamedTuple):
     title: tuple[int, ...]  # the query words' atoms scoped to each field
     summary: tuple[int, ...]
     source: tuple[int, ...]
+    body: tuple[int, ...]
 
 
 def build_automaton(patterns: dict[str, list[Pattern]], atoms: Atoms) -> ahocorasick.Automaton:

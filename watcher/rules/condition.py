@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import NamedTuple
 
-from watcher.rules.query import And, ListRef, Near, Node, Not, Or, Words, leaves
+from watcher.rules.query import DEFAULT_FIELDS, And, ListRef, Near, Node, Not, Or, Words, leaves
 
 # ("words", text, "*"|"", fields), ("entry", list, name, fields) or ("list", list, fields)
 AtomKey = tuple[object, ...]
@@ -122,7 +122,7 @@ _MOST_GROUPS = 16
 
 
 def describe(node: Words | ListRef) -> str:
-    scope = "" if node.fields == ("title", "summary") else f"{node.fields[0]}:"
+    scope = "" if node.fields == DEFAULT_FIELDS else f"{node.fields[0]}:"
     if isinstance(node, Words):
         text = f'"{node.text}"' if " " in node.text else node.text
         return scope + text + ("*" if node.wildcard else "")

@@ -138,5 +138,5 @@ def match_in_pool(stories: Sequence[Story], folder: Path, version: str) -> PoolM
     matcher = _POOL_MATCHER.get(folder, version)
     if matcher is None:
         return None
-    found = {s.id: matcher.match(s.title, s.summary, s.source) for s in stories}
+    found = {s.id: matcher.match_story(s) for s in stories}
     return PoolMatches(version, {key: match for key, match in found.items() if match.rules})

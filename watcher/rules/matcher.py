@@ -1,8 +1,8 @@
 """Match stories against every rule and term list with one Aho-Corasick automaton.
 
-In: a `RuleSet` (compiled once) and a story's title, summary and source.
+In: a `RuleSet` (compiled once) and a story's title, summary, source and body (its full text).
 Out: a `StoryMatch`: the rules that matched (with the clause and the words that made each
-match) and every term-list entry found in title + summary.
+match) and every term-list entry found in title, summary and body.
 
 Text is folded before matching (see `folding`), one character for one, so positions stay
 those of the original text. Matching is on whole words, case-insensitive unless a term says
@@ -20,6 +20,7 @@ from itertools import chain, compress
 from operator import attrgetter, itemgetter, not_
 from typing import NamedTuple
 
+from watcher.models import Story
 from watcher.rules.automaton import (
     AT_NEXT_SPACE,
     AT_WORD_END,
@@ -56,7 +57,7 @@ class RuleMatch(NamedTuple):
 
 class StoryMatch(NamedTuple):
     rules: tuple[RuleMatch, ...]
-    terms: dict[str, tuple[str, ...]]  # list name -> canonical names found in title + summary
+    terms: dict[str, tuple[str, ...]]  # list name -> canonical names in title, summary, body
 
 
 class Matcher:
@@ -109,7 +110,10 @@ class Matcher:
             evaluate=compile_condition(rule.condition, self.atoms.id),
         )
 
-    def match(self, title: str, summary: str, source: str = "") -> StoryMatch:
+    def match_story(self, story: Story) -> StoryMatch:
+        return self.match(story.title, story.summary, story.source, story.body)
+
+    def match(self, title: str, summary: str, source: str = "", body: str = "") -> StoryMatch:
         """Scan once; wake the rules a hit can satisfy; build hit lists only for their words.
 
         Query words are found far more often than any rule needs them, so their hits stay
@@ -119,7 +123,7 @@ class Matcher:
         hits = found.hits
         scanned = [
             self._scan(index, text, found)
-            for index, text in enumerate((title, summary, source))
+            for index, text in enumerate((title, summary, source, body))
             if text and self.has_patterns
         ]
         present = set(hits)

@@ -10,7 +10,7 @@ Grammar, loosest first (adjacent operands mean AND, as in news search boxes):
     not  := "NOT" not | near
     near := atom ("NEAR/" n atom)*
     atom := field? ( "(" or ")" | WORD | WORD* | "PHRASE" | @list | @list:"Entry" )
-    field:= title: | summary: | source:
+    field:= title: | summary: | body: | source:
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-FIELDS = ("title", "summary", "source")
-DEFAULT_FIELDS = ("title", "summary")
+FIELDS = ("title", "summary", "source", "body")  # body: the full text, where a feed gives it
+DEFAULT_FIELDS = ("title", "summary", "body")
 
 
 class QuerySyntaxError(ValueError):
@@ -79,7 +79,7 @@ _TOKEN = re.compile(
   | (?P<lparen>\()
   | (?P<rparen>\))
   | (?P<near>NEAR/(?P<n>\d+))
-  | (?P<field>(?:title|summary|source):)(?=\S)
+  | (?P<field>(?:title|summary|source|body):)(?=\S)
   | (?P<listref>@(?P<list>[\w-]+)(?::"(?P<entry>[^"]*)")?)
   | (?P<phrase>"(?P<phrase_text>[^"]*)")
   | (?P<unclosed>"[^"]*$)

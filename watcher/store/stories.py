@@ -53,9 +53,11 @@ class StoryTables(Tables):
     ) -> Iterator[tuple[Story, int | None]]:
         """Stories published since the given time with their cluster (None: not clustered
         yet), oldest first, read as they are taken: the window may hold hundreds of thousands.
-        A clustered story's summary is cut to its first `summary_chars` characters."""
+        A clustered story's summary is cut to its first `summary_chars` characters, and its
+        body, which clustering does not read, left out."""
         cut = "CASE WHEN cluster_id IS NULL THEN summary ELSE substr(summary, 1, ?) END"
-        columns = [cut if c == "summary" else c for c in STORY_COLUMNS]
+        read = {"summary": cut, "body": "CASE WHEN cluster_id IS NULL THEN body ELSE '' END"}
+        columns = [read.get(c, c) for c in STORY_COLUMNS]
         with translated("reading the clustering window"):
             cursor = self.db.conn.execute(
                 f"SELECT {', '.join(columns)}, cluster_id FROM stories "
@@ -67,13 +69,13 @@ class StoryTables(Tables):
                     yield story_from_row(dict(zip(STORY_COLUMNS, values, strict=True))), cluster
 
     def retitle_stories(self, stories: Sequence[Story]) -> dict[str, int]:
-        """Give stored stories the title, summary and link their feed gives them now; the
-        clusters of those clustered, by story id."""
+        """Give stored stories the title, summary, body and link their feed gives them now;
+        the clusters of those clustered, by story id."""
         clusters: dict[str, int] = {}
         with translated("saving retitled stories"), self._atomic():
             self.db.conn.executemany(
-                "UPDATE stories SET title = ?, summary = ?, link = ? WHERE id = ?",
-                [[s.title, s.summary, s.link, s.id] for s in stories],
+                "UPDATE stories SET title = ?, summary = ?, body = ?, link = ? WHERE id = ?",
+                [[s.title, s.summary, s.body, s.link, s.id] for s in stories],
             )
             for marks, batch in in_batches([s.id for s in stories]):
                 rows = self.db.execute(
