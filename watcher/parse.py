@@ -302,6 +302,8 @@ def _story(
 def _related(others: tuple[str, ...], link: str, links: _Links) -> tuple[str, ...]:
     """The listed stories' web links as stories' links are made, without the entry's own
     (none holds a line break: the store keeps them a line each)."""
+    if not others:  # nearly every entry
+        return ()
     found = dict.fromkeys(map(links.story_link, others[:MAX_RELATED]))
     return tuple(
         other for other in found
