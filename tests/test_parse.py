@@ -13,8 +13,9 @@ from watcher import parse as parse_module
 from watcher.config import default_rules
 from watcher.dedupe import ClusterSettings, compare, fingerprint
 from watcher.errors import ParseError
+from watcher.links import MAX_RELATED
 from watcher.models import ParsedFeed
-from watcher.parse import MAX_RELATED, parse_feed
+from watcher.parse import parse_feed
 from watcher.rules import Matcher, load_rules
 
 FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

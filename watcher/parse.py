@@ -25,18 +25,16 @@ import io
 import re
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from typing import Any
 
 import feedparser
 import feedparser_rs
 
 from watcher.boilerplate import coverage, without_post_footer
 from watcher.errors import ParseError
+from watcher.links import Links, page_host
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import (
-    absolute_url,
-    canonical_url,
     entry_time,
     is_relative_url,
     plain_text,
@@ -44,14 +42,12 @@ from watcher.normalise import (
     repaired,
     story_id,
     title_of_untitled,
-    unwrapped_url,
 )
 
 MAX_TITLE = 1000
 MAX_SUMMARY = 20_000
 MAX_BODY = 20_000  # characters of an entry's full text kept, as of a summary
 BODY_HTML_CHARS = 5 * MAX_BODY  # of its HTML, all that is read
-MAX_RELATED = 20  # links of a coverage list's other stories kept
 FAST_MAX_ENTRIES = 10_000  # feedparser-rs's default limit; a longer feed goes to feedparser
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -85,13 +81,13 @@ def parse_feed(
     # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
     attribute_links = fast is not None and str(fast.version).startswith("atom")
     raw_links = [_entry_link(entry, attribute_links) for entry in result.entries]
-    links = _Links.of(raw_links, result.feed.get("link"), url)
+    links = Links.of(raw_links, result.feed.get("link"), url)
     entry_links = [links.story_link(raw) for raw in raw_links]
     shared = _shared_guids(result.entries, entry_links)
     stories = tuple(
         _story(
             entry, link, feed=feed, fetched_at=fetched_at,
-            source=source or _page_host(raw) or channel_title or feed, links=links,
+            source=source or page_host(raw) or channel_title or feed, links=links,
             shared_guids=shared,
         )
         for entry, raw, link in zip(result.entries, raw_links, entry_links, strict=True)
@@ -190,60 +186,6 @@ def _shared_guids(entries: Any, links: list[str]) -> frozenset[str]:
     return frozenset(guid for guid, links_of in found.items() if len(links_of) > 1)
 
 
-class _Links(NamedTuple):
-    """How a document's entries' links become stories' links.
-
-    A relative link the parser did not resolve (against xml:base) is resolved against the
-    first of `bases` (the channel's link, then the feed's http(s) URL) that makes it
-    absolute. A link to one of `homes` (the same two) is the site's or the feed's, not the
-    story's. Canonical links drop fragments, but not those in `fragmented`: links that the
-    document gives to several entries with other fragments (a page of news with anchors)."""
-
-    bases: tuple[str | None, ...]
-    homes: frozenset[str]
-    fragmented: frozenset[str]
-
-    @classmethod
-    def of(cls, raw_links: list[str], channel_link: str | None, url: str | None) -> _Links:
-        bases = (channel_link, url if url and url.startswith(("http:", "https:")) else None)
-        homes = frozenset(canonical_url(b) for b in bases if b and not is_relative_url(b))
-        fragments: dict[str, set[str]] = {}
-        for raw in raw_links:
-            if "#" in raw:
-                absolute = unwrapped_url(absolute_url(raw, *bases))
-                fragments.setdefault(canonical_url(absolute), set()).add(_fragment(absolute))
-        fragmented = frozenset(link for link, found in fragments.items() if len(found) > 1)
-        return cls(bases, homes, fragmented)
-
-    def story_link(self, raw: str) -> str:
-        """The canonical absolute link of `raw` (of the page it leads to, for a link that
-        only redirects: `unwrapped_url`), or '' for none or a link home."""
-        if not raw:
-            return ""
-        absolute = unwrapped_url(absolute_url(raw, *self.bases))
-        link = canonical_url(absolute)
-        if link in self.fragmented and (fragment := _fragment(absolute)):
-            link = f"{link}#{fragment}"
-        return "" if link in self.homes else link
-
-
-def _page_host(raw_link: str) -> str | None:
-    """The host, without "www.", of the page a redirector's link leads to; None for a link
-    that does not redirect."""
-    page = unwrapped_url(raw_link)
-    if page == raw_link:
-        return None
-    try:
-        host = urlsplit(page).hostname or ""
-    except ValueError:  # a malformed host: no outlet to name
-        return None
-    return host.removeprefix("www.") or None
-
-
-def _fragment(url: str) -> str:
-    return url.partition("#")[2]
-
-
 _ORIG_LINK = b"origLink"
 
 
@@ -261,7 +203,7 @@ def _guid(entry: Any) -> str | None:
 
 def _story(
     entry: Any, entry_link: str, *, feed: str, fetched_at: datetime, source: str,
-    links: _Links, shared_guids: frozenset[str],
+    links: Links, shared_guids: frozenset[str],
 ) -> Story:  # fmt: skip
     """One entry as a story; `entry_link`: its own link as `links` made it ('' for none or a
     link home), for which a guid that is a web address stands in. A guid in `shared_guids`
@@ -294,21 +236,9 @@ def _story(
         link=link,
         published=published,
         fetched_at=fetched_at,
-        related=_related(listed.others, link, links),
+        related=links.related(listed.others, link),
         body=body,
     )
-
-
-def _related(others: tuple[str, ...], link: str, links: _Links) -> tuple[str, ...]:
-    """The listed stories' web links as stories' links are made, without the entry's own
-    (none holds a line break: the store keeps them a line each)."""
-    if not others:  # nearly every entry
-        return ()
-    found = dict.fromkeys(map(links.story_link, others[:MAX_RELATED]))
-    return tuple(
-        other for other in found
-        if other != link and other.startswith(("http:", "https:")) and "\n" not in other
-    )  # fmt: skip
 
 
 def _xml_character(found: re.Match[str]) -> str:

@@ -1,0 +1,81 @@
+"""How a document's entries' links become stories' links: made absolute against the
+channel's link or the feed's URL, through redirectors, canonical; a link home is none.
+
+In: the raw links of one document. Out: stories' links, the links a coverage list gives
+other stories, and the outlet a redirector's link names. Pure; no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from watcher.normalise import absolute_url, canonical_url, is_relative_url, unwrapped_url
+
+MAX_RELATED = 20  # links of a coverage list's other stories kept
+
+
+class Links(NamedTuple):
+    """How a document's entries' links become stories' links.
+
+    A relative link the parser did not resolve (against xml:base) is resolved against the
+    first of `bases` (the channel's link, then the feed's http(s) URL) that makes it
+    absolute. A link to one of `homes` (the same two) is the site's or the feed's, not the
+    story's. Canonical links drop fragments, but not those in `fragmented`: links that the
+    document gives to several entries with other fragments (a page of news with anchors)."""
+
+    bases: tuple[str | None, ...]
+    homes: frozenset[str]
+    fragmented: frozenset[str]
+
+    @classmethod
+    def of(cls, raw_links: list[str], channel_link: str | None, url: str | None) -> Links:
+        bases = (channel_link, url if url and url.startswith(("http:", "https:")) else None)
+        homes = frozenset(canonical_url(b) for b in bases if b and not is_relative_url(b))
+        fragments: dict[str, set[str]] = {}
+        for raw in raw_links:
+            if "#" in raw:
+                absolute = unwrapped_url(absolute_url(raw, *bases))
+                fragments.setdefault(canonical_url(absolute), set()).add(_fragment(absolute))
+        fragmented = frozenset(link for link, found in fragments.items() if len(found) > 1)
+        return cls(bases, homes, fragmented)
+
+    def story_link(self, raw: str) -> str:
+        """The canonical absolute link of `raw` (of the page it leads to, for a link that
+        only redirects: `unwrapped_url`), or '' for none or a link home."""
+        if not raw:
+            return ""
+        absolute = unwrapped_url(absolute_url(raw, *self.bases))
+        link = canonical_url(absolute)
+        if link in self.fragmented and (fragment := _fragment(absolute)):
+            link = f"{link}#{fragment}"
+        return "" if link in self.homes else link
+
+    def related(self, others: tuple[str, ...], link: str) -> tuple[str, ...]:
+        """The web links of the stories a coverage list names besides the entry's own
+        (`link`), as stories' links are made; none holds a line break, as the store keeps
+        them a line each."""
+        if not others:  # nearly every entry
+            return ()
+        found = dict.fromkeys(map(self.story_link, others[:MAX_RELATED]))
+        return tuple(
+            other for other in found
+            if other != link and other.startswith(("http:", "https:")) and "\n" not in other
+        )  # fmt: skip
+
+
+def page_host(raw_link: str) -> str | None:
+    """The host, without "www.", of the page a redirector's link leads to; None for a link
+    that does not redirect."""
+    page = unwrapped_url(raw_link)
+    if page == raw_link:
+        return None
+    try:
+        host = urlsplit(page).hostname or ""
+    except ValueError:  # a malformed host: no outlet to name
+        return None
+    return host.removeprefix("www.") or None
+
+
+def _fragment(url: str) -> str:
+    return url.partition("#")[2]
