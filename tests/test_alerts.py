@@ -279,6 +279,21 @@ def test_full_text_excerpts_join_when_they_overlap_keep_whole_words_and_stop_at_
     assert parts[1][0].startswith("…") and len(parts[1][0]) <= 2 + 2 * EXCERPT_CHARS + 4
 
 
+def test_words_the_summary_shows_are_not_shown_again_from_the_full_text() -> None:
+    alert = _slack_alert()
+    story = Story(
+        id="s", feed="f", guid=None, source="Wire", title="Smelter news",
+        summary="Germanium output rose.", link="https://w.test/1", published=NOW, fetched_at=NOW,
+        body="Germanium output rose. Alcoa runs the plant.",
+    )  # fmt: skip
+    spans = {"title": [], "summary": [(0, 9)], "body": [(0, 9), (23, 28)]}
+    message = render(alert, story, None, spans)
+    assert "In the full text: Germanium output rose. *Alcoa* runs the plant." in message.text
+    assert message.text.count("In the full text:") == 1
+    message = render(alert, story, None, {**spans, "body": [(0, 9)]})
+    assert "In the full text" not in message.text
+
+
 def test_slack_header_is_never_empty() -> None:
     """Slack refuses a header block without text: the alert would end as a dead letter."""
     story = Story(

@@ -79,11 +79,15 @@ def excerpts(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, list[tu
 def _excerpted(
     story: Story, spans: dict[str, list[tuple[int, int]]], start: str, end: str, escape: Any
 ) -> list[str]:
-    """The full text's excerpts (see `excerpts`), each marked and escaped."""
-    return [
-        marked(text, inside, start, end, escape)
-        for text, inside in excerpts(story.body, spans.get("body", []))
-    ]
+    """Excerpts (see `excerpts`) of the full text around the words matched there and not in
+    the title or summary, which the alert shows whole; each marked and escaped."""
+    shown = {
+        text[a:b].casefold()
+        for text, field in ((story.title, "title"), (story.summary, "summary"))
+        for a, b in spans.get(field, [])
+    }
+    only = [(a, b) for a, b in spans.get("body", []) if story.body[a:b].casefold() not in shown]
+    return [marked(text, inside, start, end, escape) for text, inside in excerpts(story.body, only)]
 
 
 def render(
