@@ -210,9 +210,10 @@ def _story(
     is dropped: the story is known by its link, and clustering does not take stories that
     shared it for one."""
     own_title = _plain(entry.get("title"))[:MAX_TITLE]
-    listed = coverage(repaired(_summary_html(entry)), own_title)
+    summary_html = _summary_html(entry)
+    listed = coverage(repaired(summary_html), own_title)
     summary = without_post_footer(plain_text(listed.own), own_title)[:MAX_SUMMARY]
-    body = _body(entry, summary, own_title)
+    body = _body(entry, summary_html, summary, own_title)
     guid = _guid(entry)
     guid = None if guid in shared_guids else guid
     web_guid = guid if guid and guid.startswith("http") else ""
@@ -256,20 +257,22 @@ def _raw(entry: Any, key: str) -> Any:
     return getattr(entry, key, None)
 
 
-def _body(entry: Any, summary: str, title: str) -> str:
+def _body(entry: Any, summary_html: str, summary: str, title: str) -> str:
     """The entry's full text (RSS `content:encoded`, Atom `content`) as plain text, where
-    it says more than the summary (a WordPress feed's excerpt); '' where it does not."""
-    content = entry.get("content") or []
-    html = str(content[0].get("value", ""))[:BODY_HTML_CHARS] if content else ""
-    if not html:
+    it says more than the summary (a WordPress feed's excerpt); '' where it does not, and
+    where the summary is that text already (an entry with a content and no summary)."""
+    html = _content_html(entry)
+    if not html or html == summary_html:
         return ""
-    body = without_post_footer(plain_text(repaired(html)), title)[:MAX_BODY]
+    body = without_post_footer(plain_text(repaired(html[:BODY_HTML_CHARS])), title)[:MAX_BODY]
     return body if len(body) > len(summary) else ""
 
 
 def _summary_html(entry: Any) -> str:
     summary = entry.get("summary") or entry.get("description")
-    if summary:
-        return str(summary)
+    return str(summary) if summary else _content_html(entry)
+
+
+def _content_html(entry: Any) -> str:
     content = entry.get("content") or []
     return str(content[0].get("value", "")) if content else ""
