@@ -8,11 +8,13 @@ kept and &, < and > escaped in mrkdwn; HTML is escaped.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from watcher.models import Alert, Cluster, Story
+from watcher.rules.condition import Hit
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -54,7 +56,19 @@ def marked(text: str, spans: list[tuple[int, int]], start: str, end: str, escape
     return "".join(out)
 
 
-def excerpts(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, list[tuple[int, int]]]]:
+def hit_spans(hits: Iterable[Hit]) -> dict[str, list[tuple[int, int]]]:
+    """The spans of matched words by field ('title', 'summary', 'body'), as `render` and
+    `body_excerpts` take them."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for hit in hits:
+        spans.setdefault(hit.field, []).append((hit.start, hit.end))
+    return spans
+
+
+Excerpt = tuple[str, list[tuple[int, int]]]  # a stretch of text and the spans in it
+
+
+def excerpts(text: str, spans: list[tuple[int, int]]) -> list[Excerpt]:
     """The stretches of a story's full text around the words matched there (at most
     `EXCERPTS_MAX`, overlapping ones joined, cut at spaces, "…" where text is left out),
     each with the spans of those words within it."""
@@ -76,18 +90,16 @@ def excerpts(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, list[tu
     return out
 
 
-def _excerpted(
-    story: Story, spans: dict[str, list[tuple[int, int]]], start: str, end: str, escape: Any
-) -> list[str]:
-    """Excerpts (see `excerpts`) of the full text around the words matched there and not in
-    the title or summary, which the alert shows whole; each marked and escaped."""
+def body_excerpts(story: Story, spans: dict[str, list[tuple[int, int]]]) -> list[Excerpt]:
+    """Excerpts (see `excerpts`) of the story's full text around the words matched there
+    and not in its title or summary, which are shown whole."""
     shown = {
         text[a:b].casefold()
         for text, field in ((story.title, "title"), (story.summary, "summary"))
         for a, b in spans.get(field, [])
     }
     only = [(a, b) for a, b in spans.get("body", []) if story.body[a:b].casefold() not in shown]
-    return [marked(text, inside, start, end, escape) for text, inside in excerpts(story.body, only)]
+    return excerpts(story.body, only)
 
 
 def render(
@@ -100,6 +112,7 @@ def render(
     """`spans` maps 'title', 'summary' and 'body' to the character spans of the matched
     words; words matched in the body, which no alert shows whole, are shown in excerpts."""
     others = [s for s in (cluster.members if cluster else ()) if s.id != story.id]
+    parts = body_excerpts(story, spans)
     also = list(dict.fromkeys(s.source for s in others if s.source != story.source))
     published = _local(story, zone)
     terms = "; ".join(f"{k}: {', '.join(v)}" for k, v in alert.terms.items())
@@ -109,7 +122,7 @@ def render(
         f"{story.source}, {published}",
         "",
         marked(story.summary, spans.get("summary", []), "*", "*", str),
-        *(f"{IN_FULL_TEXT} {part}" for part in _excerpted(story, spans, "*", "*", str)),
+        *(f"{IN_FULL_TEXT} {marked(part, inside, '*', '*', str)}" for part, inside in parts),
         "",
         story.link,
         f"Rule: {alert.rule}" + (f" ({terms})" if terms else ""),
@@ -123,8 +136,8 @@ def render(
         f"<p>{html.escape(story.source)}, {published}</p>"
         f"<p>{summary_html}</p>"
         + "".join(
-            f"<p>{IN_FULL_TEXT} {part}</p>"
-            for part in _excerpted(story, spans, "<mark>", "</mark>", html.escape)
+            f"<p>{IN_FULL_TEXT} {marked(part, inside, '<mark>', '</mark>', html.escape)}</p>"
+            for part, inside in parts
         )
         + f'<p><a href="{html.escape(story.link, quote=True)}">{html.escape(story.link)}</a></p>'
         f"<p>Rule: {html.escape(alert.rule)}{html.escape(f' ({terms})' if terms else '')}</p>"
@@ -134,22 +147,23 @@ def render(
         subject=subject,
         text="\n".join(text_lines) + "\n",
         html=f"<html><body>{body_html}</body></html>",
-        slack=[_slack(alert, story, also, terms, spans)],
+        slack=[_slack(alert, story, also, terms, spans, parts)],
         json=_json(alert, story, also),
     )
 
 
 def _slack(
-    alert: Alert, story: Story, also: list[str], terms: str, spans: dict[str, list[tuple[int, int]]]
-) -> dict[str, Any]:
+    alert: Alert, story: Story, also: list[str], terms: str,
+    spans: dict[str, list[tuple[int, int]]], parts: list[Excerpt],
+) -> dict[str, Any]:  # fmt: skip
     link = (
         f"<{slack_escape(story.link)}|{slack_escape(story.title)}>"
         if story.link
         else slack_escape(story.title)
     )
     summary = marked(story.summary, spans.get("summary", []), "*", "*", slack_escape)
-    for part in _excerpted(story, spans, "*", "*", slack_escape):
-        summary += f"\n{IN_FULL_TEXT} {part}"
+    for part, inside in parts:
+        summary += f"\n{IN_FULL_TEXT} {marked(part, inside, '*', '*', slack_escape)}"
     context = f"{slack_escape(story.source)} · rule {slack_escape(alert.rule)}"
     if terms:
         context += f" · {slack_escape(terms)}"

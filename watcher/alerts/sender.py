@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from watcher.alerts.channels import post_json, send_email
-from watcher.alerts.render import Message, render, render_digest
+from watcher.alerts.render import Message, hit_spans, render, render_digest
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, StoreError
 from watcher.logs import event
@@ -154,11 +154,8 @@ class Sender:
     def _message(self, alert: Alert) -> Message:
         story = self.store.story(alert.story)
         cluster = self._cluster(alert)
-        spans: dict[str, list[tuple[int, int]]] = {"title": [], "summary": []}
-        if self.rules is not None:
-            for match in self.rules.matcher.match_story(story).rules:
-                for hit in match.hits:
-                    spans.setdefault(hit.field, []).append((hit.start, hit.end))
+        matches = self.rules.matcher.match_story(story).rules if self.rules is not None else ()
+        spans = hit_spans(hit for match in matches for hit in match.hits)
         subscriber = self.subscribers.get(alert.subscriber)
         zone = ZoneInfo(subscriber.timezone if subscriber else "UTC")
         return render(alert, story, cluster, spans, zone)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from watcher.alerts.render import excerpts, marked
+from watcher.alerts.render import body_excerpts, hit_spans, marked
 from watcher.cli.common import EXIT_USAGE, reading, since
 from watcher.cli.feeds import read_feed
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
@@ -17,7 +17,6 @@ from watcher.errors import RuleError
 from watcher.jsonl import read_stories
 from watcher.models import Story
 from watcher.rules import Matcher, load_rules
-from watcher.rules.condition import Hit
 from watcher.rules.matcher import StoryMatch
 
 
@@ -131,13 +130,13 @@ def _print_table(results: Sequence[tuple[Story, StoryMatch]], only: str | None) 
         if not rules:
             continue
         matched += 1
-        evidence = [h for m in rules for h in m.hits]
-        print(f"{story.id}  {highlight(story.title, evidence, 'title')}")
-        summary = highlight(story.summary, evidence, "summary")
+        spans = hit_spans(h for m in rules for h in m.hits)
+        print(f"{story.id}  {_bracketed(story.title, spans.get('title', []))}")
+        summary = _bracketed(story.summary, spans.get("summary", []))
         if "[" in summary:
             print(f"    {summary}")
-        for part, inside in excerpts(story.body, _spans(evidence, "body")):
-            print(f"    in the full text: {marked(part, inside, '[', ']', str)}")
+        for part, inside in body_excerpts(story, spans):
+            print(f"    in the full text: {_bracketed(part, inside)}")
         for m in rules:
             print(f"    matched {m.rule}: {m.clause}")
         found = "; ".join(f"{k}: {', '.join(v)}" for k, v in result.terms.items() if v)
@@ -146,10 +145,6 @@ def _print_table(results: Sequence[tuple[Story, StoryMatch]], only: str | None) 
     print(f"{matched} of {len(results)} stories matched" + (f" rule {only}" if only else ""))
 
 
-def highlight(text: str, hits: Sequence[Hit], field: str) -> str:
-    """The text with every hit in `field` wrapped in [brackets]."""
-    return marked(text, _spans(hits, field), "[", "]", str)
-
-
-def _spans(hits: Sequence[Hit], field: str) -> list[tuple[int, int]]:
-    return [(h.start, h.end) for h in hits if h.field == field]
+def _bracketed(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with every span wrapped in [brackets]."""
+    return marked(text, spans, "[", "]", str)
