@@ -159,8 +159,9 @@ class Harness:
             fetcher = Fetcher(self.config.poll)
             try:
                 sender = Sender(
-                    store=self.store, config=self.config, client=fetcher.client, clock=self.clock
-                )
+                    store=self.store, config=self.config, client=fetcher.client,
+                    clock=self.clock, rules=LiveRules(self.config.rules),
+                )  # fmt: skip
                 return await sender.deliver_due()
             finally:
                 await fetcher.aclose()
@@ -981,6 +982,11 @@ def test_a_daily_digest_subscriber_gets_one_email_holding_them_all(
         and "Smelter Group To Start Germanium Output In Ontario" in text
     )
     assert "CET" in text  # times on the subscriber's clock
+    # each item: a snippet with the matched word marked, and the terms found
+    assert "start *germanium* output in Ontario" in text
+    assert "  Matched: minerals: germanium" in text and "  Matched: minerals: antimony" in text
+    page = mail.get_body(preferencelist=("html",)).get_content()
+    assert "start <mark>germanium</mark> output" in page
     clock.now += timedelta(days=1)
     assert harness.deliver() == [] and len(inbox.messages) == 1
 
@@ -1013,7 +1019,7 @@ def test_alerts_over_the_hourly_cap_roll_into_the_next_hourly_digest(
 
 
 def test_a_long_slack_digest_is_split_within_50_blocks() -> None:
-    from watcher.alerts.render import render_digest
+    from watcher.alerts.digest import render_digest
 
     now = datetime(2026, 11, 24, tzinfo=UTC)
     items = []
@@ -1046,11 +1052,82 @@ def test_a_long_slack_digest_is_split_within_50_blocks() -> None:
             sent_at=None,
             digest=True,
         )
-        items.append((alert, story, None))
+        items.append((alert, story, None, {}))
     message = render_digest("s", items)
     assert len(message.slack) == 2 and all(len(p["blocks"]) <= 50 for p in message.slack)
     assert sum(b["type"] == "section" for p in message.slack for b in p["blocks"]) == 60
     assert message.slack[1]["text"].endswith("(part 2 of 2)")
+
+
+def digest_story(i: int, summary: str = "", body: str = "", source: str = "Wire") -> Story:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    return Story(
+        id=f"s{i}", feed="f", guid=None, source=source, title=f"Story {i}", summary=summary,
+        link=f"https://x.test/{i}", published=now + timedelta(minutes=i), fetched_at=now,
+        body=body,
+    )  # fmt: skip
+
+
+def digest_alert(i: int, terms: dict[str, list[str]]) -> Alert:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    return Alert(
+        id=i, subscriber="s", channel="email", cluster=i, rule="r", story=f"s{i}", terms=terms,
+        status="pending", attempts=0, sends=0, next_attempt_at=now, last_error=None,
+        created_at=now, sent_at=None, digest=True,
+    )  # fmt: skip
+
+
+def test_a_digest_item_shows_a_snippet_with_the_matched_words_and_the_terms() -> None:
+    from watcher.alerts.digest import SNIPPET_CHARS, render_digest
+    from watcher.models import Cluster
+
+    filler = "Markets were quiet as traders waited for the data. " * 10  # 510 characters
+    short = digest_story(1, "Sojitz & a <partner> buy a gallium stake.")
+    long_ = digest_story(2, filler + "Later, gallium prices rose. " + filler)
+    in_body = digest_story(3, "A short summary.", body=filler + "A gallium plant opens. " + filler)
+    unmatched = digest_story(4, filler)
+    reprint = digest_story(9, "Sojitz & a partner buy a gallium stake.", source="Reprints")
+    cluster = Cluster(id=1, lead=short, members=(short, reprint))
+
+    def spans(story: Story, field: str = "summary") -> dict[str, list[tuple[int, int]]]:
+        text = getattr(story, field)
+        at = text.index("gallium")
+        return {field: [(at, at + len("gallium"))]}
+
+    terms = {"minerals": ["gallium"]}
+    message = render_digest(
+        "s",
+        [
+            (digest_alert(1, terms), short, cluster, spans(short)),
+            (digest_alert(2, terms), long_, None, spans(long_)),
+            (digest_alert(3, terms), in_body, None, spans(in_body, "body")),
+            (digest_alert(4, {}), unmatched, None, {}),
+        ],
+    )
+    lines = message.text.splitlines()
+    first = lines.index("- Story 1 (Wire, 2026-11-24 00:01 UTC) - also reported by Reprints")
+    assert lines[first + 1 : first + 4] == [
+        "  Sojitz & a <partner> buy a *gallium* stake.",
+        "  Matched: minerals: gallium",
+        "  https://x.test/1",
+    ]
+    around = lines[lines.index("- Story 2 (Wire, 2026-11-24 00:02 UTC)") + 1]
+    assert around.startswith("  …") and "Later, *gallium* prices rose." in around
+    assert len(around) < 2 * EXCERPT_CHARS + 20
+    full = lines[lines.index("- Story 3 (Wire, 2026-11-24 00:03 UTC)") + 1]
+    assert full.startswith("  In the full text: …") and "A *gallium* plant opens." in full
+    beginning = lines[lines.index("- Story 4 (Wire, 2026-11-24 00:04 UTC)") + 1]
+    assert beginning.endswith("…") and len(beginning) <= 2 + SNIPPET_CHARS + 1
+    assert filler.startswith(beginning[2:-1])
+    assert "Matched" not in lines[lines.index("- Story 4 (Wire, 2026-11-24 00:04 UTC)") + 2]
+    assert "Sojitz &amp; a &lt;partner&gt; buy a <mark>gallium</mark> stake." in message.html
+    assert "<br>Matched: minerals: gallium" in message.html
+    slack = [b["text"]["text"] for b in message.slack[0]["blocks"] if b["type"] == "section"]
+    assert slack[0] == (
+        "<https://x.test/1|Story 1> · Wire - also reported by Reprints · minerals: gallium\n"
+        "Sojitz &amp; a &lt;partner&gt; buy a *gallium* stake."
+    )
+    assert message.json["alerts"][0]["also_reported_by"] == ["Reprints"]
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,37 @@
-"""When digests go out: 'hourly', or 'daily HH:MM' in the subscriber's time zone.
+"""Digests: when they go out ('hourly', or 'daily HH:MM' in the subscriber's time zone) and
+what one says.
 
-Pure functions of the schedule, the zone and a time; all times in and out are UTC-aware.
+Pure functions of the schedule, the zone and a time (all times in and out UTC-aware), and
+of the alerts a digest holds.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from watcher.alerts.render import (
+    BLOCKS_MAX,
+    HEADER_MAX,
+    IN_FULL_TEXT,
+    SECTION_MAX,
+    UTC_ZONE,
+    Excerpt,
+    Message,
+    also_reported,
+    body_excerpts,
+    cut,
+    excerpts,
+    json_of,
+    local_time,
+    marked,
+    slack_escape,
+    terms_found,
+)
+from watcher.models import Alert, Cluster, Story
 
 _DAILY = re.compile(r"^daily\s+([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -38,3 +62,99 @@ def next_hour(zone: ZoneInfo, after: datetime) -> datetime:
     """The next top of the hour on the subscriber's clock."""
     local = after.astimezone(zone)
     return (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(UTC)
+
+
+# -- what a digest says ----------------------------------------------------------------------
+
+Spans = dict[str, list[tuple[int, int]]]  # as `render.render` takes them
+DigestItem = tuple[Alert, Story, Cluster | None, Spans]
+SNIPPET_CHARS = 300  # of a summary, shown whole in a digest; a longer one is cut
+
+
+def snippet(story: Story, spans: Spans) -> tuple[str, Excerpt]:
+    """What a digest shows of a story's text, with a label: the summary (around its first
+    matched word when it is long), else an excerpt of the full text around a word matched
+    only there (labelled "In the full text:"), else the summary's beginning."""
+    summary, inside = story.summary, spans.get("summary", [])
+    if inside and len(summary) <= SNIPPET_CHARS:
+        return "", (summary, inside)
+    if inside:
+        return "", excerpts(summary, inside)[0]
+    if parts := body_excerpts(story, spans):
+        return IN_FULL_TEXT, parts[0]
+    if len(summary) <= SNIPPET_CHARS:
+        return "", (summary, [])
+    end = summary.rfind(" ", 0, SNIPPET_CHARS)
+    return "", (summary[: end if end > 0 else SNIPPET_CHARS] + "…", [])
+
+
+def render_digest(subscriber: str, items: list[DigestItem], zone: ZoneInfo = UTC_ZONE) -> Message:
+    """One message for many alerts, grouped by rule, oldest first within a rule."""
+    by_rule: dict[str, list[DigestItem]] = {}
+    for item in sorted(items, key=lambda i: (i[0].rule, i[1].published)):
+        by_rule.setdefault(item[0].rule, []).append(item)
+    subject = f"[watcher] digest for {subscriber}: {len(items)} news items"
+    text, body, blocks = [subject, ""], [f"<h2>{html.escape(subject)}</h2>"], []
+    for rule, group in by_rule.items():
+        text.append(f"== {rule} ({len(group)}) ==")
+        body.append(f"<h3>{html.escape(rule)}</h3><ul>")
+        blocks.append(
+            {"type": "header", "text": {"type": "plain_text", "text": cut(rule, HEADER_MAX)}}
+        )
+        for item in group:
+            item_text, item_html, item_mrkdwn = _item(item, zone)
+            text += item_text
+            body.append(item_html)
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": item_mrkdwn}})
+        text.append("")
+        body.append("</ul>")
+    return Message(
+        subject=subject,
+        text="\n".join(text) + "\n",
+        html=f"<html><body>{''.join(body)}</body></html>",
+        slack=_slack_parts(subject, blocks),
+        json={
+            "subscriber": subscriber,
+            "alerts": [json_of(a, s, also_reported(s, c)) for a, s, c, _ in items],
+        },
+    )
+
+
+def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
+    """One news item of a digest: its plain-text lines, HTML list item and Slack mrkdwn.
+    The headline with its outlet, time and other outlets; a snippet with the matched words
+    marked; the terms found; the link."""
+    alert, story, cluster, spans = item
+    also = also_reported(story, cluster)
+    extra = f" - also reported by {', '.join(also)}" if also else ""
+    when, terms = local_time(story, zone), terms_found(alert)
+    label, (part, inside) = snippet(story, spans)
+    label += " " if label else ""
+    text = [f"- {story.title} ({story.source}, {when}){extra}"]
+    text += [f"  {label}{marked(part, inside, '*', '*', str)}"] if part else []
+    text += [f"  Matched: {terms}"] if terms else []
+    text.append(f"  {story.link}")
+    link, title = html.escape(story.link, quote=True), html.escape(story.title)
+    item_html = f'<li><a href="{link}">{title}</a> ({html.escape(story.source)}, {when})'
+    item_html += html.escape(extra)
+    if part:
+        item_html += f"<br>{html.escape(label)}"
+        item_html += marked(part, inside, "<mark>", "</mark>", html.escape)
+    item_html += (f"<br>Matched: {html.escape(terms)}" if terms else "") + "</li>"
+    mrkdwn = f"<{slack_escape(story.link)}|{slack_escape(story.title)}> · "
+    mrkdwn += slack_escape(f"{story.source}{extra}" + (f" · {terms}" if terms else ""))
+    if part:
+        mrkdwn += f"\n{slack_escape(label)}{marked(part, inside, '*', '*', slack_escape)}"
+    return text, item_html, cut(mrkdwn, SECTION_MAX)
+
+
+def _slack_parts(subject: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The digest's blocks as Slack messages of at most `BLOCKS_MAX` blocks each."""
+    parts = range(0, len(blocks), BLOCKS_MAX)
+    return [
+        {
+            "text": f"{subject} (part {n + 1} of {len(parts)})" if len(parts) > 1 else subject,
+            "blocks": blocks[start : start + BLOCKS_MAX],
+        }
+        for n, start in enumerate(parts)
+    ]

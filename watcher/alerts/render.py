@@ -36,7 +36,7 @@ class Message:
     json: dict[str, Any]
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -111,12 +111,11 @@ def render(
 ) -> Message:
     """`spans` maps 'title', 'summary' and 'body' to the character spans of the matched
     words; words matched in the body, which no alert shows whole, are shown in excerpts."""
-    others = [s for s in (cluster.members if cluster else ()) if s.id != story.id]
     parts = body_excerpts(story, spans)
-    also = list(dict.fromkeys(s.source for s in others if s.source != story.source))
-    published = _local(story, zone)
-    terms = "; ".join(f"{k}: {', '.join(v)}" for k, v in alert.terms.items())
-    subject = _cut(f"[watcher] {alert.rule}: {story.title}", 200)
+    also = also_reported(story, cluster)
+    published = local_time(story, zone)
+    terms = terms_found(alert)
+    subject = cut(f"[watcher] {alert.rule}: {story.title}", 200)
     text_lines = [
         story.title,
         f"{story.source}, {published}",
@@ -148,7 +147,7 @@ def render(
         text="\n".join(text_lines) + "\n",
         html=f"<html><body>{body_html}</body></html>",
         slack=[_slack(alert, story, also, terms, spans, parts)],
-        json=_json(alert, story, also),
+        json=json_of(alert, story, also),
     )
 
 
@@ -170,26 +169,26 @@ def _slack(
     if also:
         context += f" · also reported by {slack_escape(', '.join(also))}"
     return {
-        "text": _cut(f"{alert.rule}: {story.title} {story.link}", SECTION_MAX),
+        "text": cut(f"{alert.rule}: {story.title} {story.link}", SECTION_MAX),
         "blocks": [
             {
                 "type": "header",
                 # Slack refuses an empty header: a story with no title, text or link
-                "text": {"type": "plain_text", "text": _cut(story.title or UNTITLED, HEADER_MAX)},
+                "text": {"type": "plain_text", "text": cut(story.title or UNTITLED, HEADER_MAX)},
             },
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": _cut(f"{link}\n{summary}", SECTION_MAX)},
+                "text": {"type": "mrkdwn", "text": cut(f"{link}\n{summary}", SECTION_MAX)},
             },
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": _cut(context, SECTION_MAX)}],
+                "elements": [{"type": "mrkdwn", "text": cut(context, SECTION_MAX)}],
             },
         ],
     }
 
 
-def _json(alert: Alert, story: Story, also: list[str]) -> dict[str, Any]:
+def json_of(alert: Alert, story: Story, also: list[str]) -> dict[str, Any]:
     return {
         "alert": alert.id, "subscriber": alert.subscriber, "rule": alert.rule,
         "cluster": alert.cluster, "terms": alert.terms, "title": story.title,
@@ -198,55 +197,16 @@ def _json(alert: Alert, story: Story, also: list[str]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _local(story: Story, zone: ZoneInfo) -> str:
+def local_time(story: Story, zone: ZoneInfo) -> str:
     return story.published.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-DigestItem = tuple[Alert, Story, Cluster | None]
+def also_reported(story: Story, cluster: Cluster | None) -> list[str]:
+    """The cluster's other outlets, each once, in order."""
+    members = cluster.members if cluster else ()
+    return list(dict.fromkeys(m.source for m in members if m.source != story.source))
 
 
-def render_digest(subscriber: str, items: list[DigestItem], zone: ZoneInfo = UTC_ZONE) -> Message:
-    """One message for many alerts, grouped by rule, oldest first within a rule."""
-    by_rule: dict[str, list[DigestItem]] = {}
-    for item in sorted(items, key=lambda i: (i[0].rule, i[1].published)):
-        by_rule.setdefault(item[0].rule, []).append(item)
-    subject = f"[watcher] digest for {subscriber}: {len(items)} news items"
-    text, body, blocks = [subject, ""], [f"<h2>{html.escape(subject)}</h2>"], []
-    for rule, group in by_rule.items():
-        text += [f"== {rule} ({len(group)}) =="]
-        body.append(f"<h3>{html.escape(rule)}</h3><ul>")
-        blocks.append(
-            {"type": "header", "text": {"type": "plain_text", "text": _cut(rule, HEADER_MAX)}}
-        )
-        for _, story, cluster in group:
-            members = cluster.members if cluster else ()
-            also = list(dict.fromkeys(m.source for m in members if m.source != story.source))
-            extra = f" - also reported by {', '.join(also)}" if also else ""
-            when = _local(story, zone)
-            text += [f"- {story.title} ({story.source}, {when}){extra}", f"  {story.link}"]
-            link, title = html.escape(story.link, quote=True), html.escape(story.title)
-            body.append(
-                f'<li><a href="{link}">{title}</a> '
-                f"({html.escape(story.source)}, {when}){html.escape(extra)}</li>"
-            )
-            mrkdwn = (
-                f"<{slack_escape(story.link)}|{slack_escape(story.title)}> · "
-                f"{slack_escape(story.source)}{slack_escape(extra)}"
-            )
-            blocks.append(
-                {"type": "section", "text": {"type": "mrkdwn", "text": _cut(mrkdwn, SECTION_MAX)}}
-            )
-        text.append("")
-        body.append("</ul>")
-    parts = range(0, len(blocks), BLOCKS_MAX)
-    payloads = []
-    for n, start in enumerate(parts):
-        label = f"{subject} (part {n + 1} of {len(parts)})" if len(parts) > 1 else subject
-        payloads.append({"text": label, "blocks": blocks[start : start + BLOCKS_MAX]})
-    return Message(
-        subject=subject,
-        text="\n".join(text) + "\n",
-        html=f"<html><body>{''.join(body)}</body></html>",
-        slack=payloads,
-        json={"subscriber": subscriber, "alerts": [_json(a, s, []) for a, s, _ in items]},
-    )
+def terms_found(alert: Alert) -> str:
+    """The alert's terms by kind: "minerals: gallium; firms: Sojitz"."""
+    return "; ".join(f"{kind}: {', '.join(terms)}" for kind, terms in alert.terms.items())

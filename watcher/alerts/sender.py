@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from watcher.alerts.channels import post_json, send_email
-from watcher.alerts.render import Message, hit_spans, render, render_digest
+from watcher.alerts.digest import render_digest
+from watcher.alerts.render import Message, hit_spans, render
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, StoreError
 from watcher.logs import event
-from watcher.models import Alert, Cluster
+from watcher.models import Alert, Cluster, Story
 from watcher.rules.live import LiveRules
 from watcher.store import Store
 
@@ -93,7 +94,11 @@ class Sender:
                 raise DeliveryError(
                     f"subscriber {first.subscriber!r} is no longer configured", transient=False
                 )
-            items = [(a, self.store.story(a.story), self._cluster(a)) for a in alerts]
+            stories = [self.store.story(a.story) for a in alerts]
+            items = [
+                (a, s, self._cluster(a), self._spans(s))
+                for a, s in zip(alerts, stories, strict=True)
+            ]
             message = render_digest(subscriber.name, items, ZoneInfo(subscriber.timezone))
             await self.send(first, subscriber, message)
         except DeliveryError as exc:
@@ -154,11 +159,14 @@ class Sender:
     def _message(self, alert: Alert) -> Message:
         story = self.store.story(alert.story)
         cluster = self._cluster(alert)
-        matches = self.rules.matcher.match_story(story).rules if self.rules is not None else ()
-        spans = hit_spans(hit for match in matches for hit in match.hits)
         subscriber = self.subscribers.get(alert.subscriber)
         zone = ZoneInfo(subscriber.timezone if subscriber else "UTC")
-        return render(alert, story, cluster, spans, zone)
+        return render(alert, story, cluster, self._spans(story), zone)
+
+    def _spans(self, story: Story) -> dict[str, list[tuple[int, int]]]:
+        """Where the rules in force find their words in the story, by field."""
+        matches = self.rules.matcher.match_story(story).rules if self.rules is not None else ()
+        return hit_spans(hit for match in matches for hit in match.hits)
 
     async def send(self, alert: Alert, subscriber: Subscriber, message: Message) -> None:
         await send_message(self.config, self.client, self.console, alert, subscriber, message)
