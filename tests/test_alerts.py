@@ -291,8 +291,9 @@ def test_words_the_summary_shows_are_not_shown_again_from_the_full_text() -> Non
     message = render(alert, story, None, spans)
     assert "In the full text: Germanium output rose. *Alcoa* runs the plant." in message.text
     assert message.text.count("In the full text:") == 1
+    assert message.json["full_text_excerpts"] == ["Germanium output rose. Alcoa runs the plant."]
     message = render(alert, story, None, {**spans, "body": [(0, 9)]})
-    assert "In the full text" not in message.text
+    assert "In the full text" not in message.text and message.json["full_text_excerpts"] == []
 
 
 def test_slack_header_is_never_empty() -> None:
@@ -1128,6 +1129,9 @@ def test_a_digest_item_shows_a_snippet_with_the_matched_words_and_the_terms() ->
         "Sojitz &amp; a &lt;partner&gt; buy a *gallium* stake."
     )
     assert message.json["alerts"][0]["also_reported_by"] == ["Reprints"]
+    assert message.json["alerts"][2]["full_text_excerpts"] == [
+        full.split(": ", 1)[1].replace("*", "")
+    ]
 
 
 @pytest.mark.parametrize(

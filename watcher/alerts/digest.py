@@ -115,7 +115,10 @@ def render_digest(subscriber: str, items: list[DigestItem], zone: ZoneInfo = UTC
         slack=_slack_parts(subject, blocks),
         json={
             "subscriber": subscriber,
-            "alerts": [json_of(a, s, also_reported(s, c)) for a, s, c, _ in items],
+            "alerts": [
+                json_of(a, s, also_reported(s, c), body_excerpts(s, spans))
+                for a, s, c, spans in items
+            ],
         },
     )
 

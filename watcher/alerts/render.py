@@ -147,7 +147,7 @@ def render(
         text="\n".join(text_lines) + "\n",
         html=f"<html><body>{body_html}</body></html>",
         slack=[_slack(alert, story, also, terms, spans, parts)],
-        json=json_of(alert, story, also),
+        json=json_of(alert, story, also, parts),
     )
 
 
@@ -188,12 +188,14 @@ def _slack(
     }
 
 
-def json_of(alert: Alert, story: Story, also: list[str]) -> dict[str, Any]:
+def json_of(alert: Alert, story: Story, also: list[str], parts: list[Excerpt]) -> dict[str, Any]:
+    """The alert as a webhook's JSON; `parts`: the full text's excerpts the alert shows."""
     return {
         "alert": alert.id, "subscriber": alert.subscriber, "rule": alert.rule,
         "cluster": alert.cluster, "terms": alert.terms, "title": story.title,
         "summary": story.summary, "link": story.link, "source": story.source,
         "published": story.published.isoformat(), "also_reported_by": also,
+        "full_text_excerpts": [part for part, _ in parts],
     }  # fmt: skip
 
 
