@@ -37,7 +37,7 @@ from watcher import __version__
 from watcher.config import PollSettings
 from watcher.errors import FeedGoneError, FetchError
 from watcher.models import FetchKind, FetchResult
-from watcher.transport import Transport, checked_proxies
+from watcher.transport import Transport, checked_proxies, describe_error
 
 DEFAULT_USER_AGENT = (
     f"watcher/{__version__} (self-hosted news monitor; +https://github.com/watcher-news/watcher)"
@@ -148,7 +148,7 @@ class Fetcher:
                 finally:
                     await response.aclose()
             except (httpx.HTTPError, aiohttp.ClientError) as exc:
-                raise FetchError(_describe(exc), url=current) from exc
+                raise FetchError(describe_error(exc), url=current) from exc
             moved = current if permanent and current != url else None
             return _result(response, current, moved, body, content_hash)
         raise FetchError(f"too many redirects (more than {self.settings.max_redirects})", url=url)
@@ -293,32 +293,3 @@ def _too_big(url: str, limit: int, status: int | None) -> FetchError:
     return FetchError(
         f"response larger than {limit:,} bytes; cut off (poll.max_bytes)", url=url, status=status
     )
-
-
-def _describe(exc: Exception) -> str:
-    """A failed request in a few words; aiohttp's own error when the transport raised one."""
-    cause = exc.__cause__ if isinstance(exc.__cause__, aiohttp.ClientError) else exc
-    detail = " ".join(str(cause).split())  # aiohttp's parser errors span lines
-    for kind, words in _KINDS:
-        if isinstance(cause, kind):
-            return f"{words}: {detail}" if detail else words
-    return f"{type(cause).__name__}: {detail}"
-
-
-_KINDS: tuple[tuple[type[Exception], str], ...] = (
-    (aiohttp.ConnectionTimeoutError, "connection timed out"),
-    (aiohttp.SocketTimeoutError, "read timed out"),
-    (aiohttp.ServerTimeoutError, "timed out"),
-    (aiohttp.ClientProxyConnectionError, "cannot connect to the proxy"),
-    (aiohttp.ClientHttpProxyError, "the proxy refused"),
-    (aiohttp.ClientConnectorError, "cannot connect"),
-    (aiohttp.ServerDisconnectedError, "broken HTTP response"),
-    (aiohttp.ClientPayloadError, "broken HTTP response"),
-    (aiohttp.ClientResponseError, "broken HTTP response"),
-    (httpx.ConnectTimeout, "connection timed out"),
-    (httpx.ReadTimeout, "read timed out"),
-    (httpx.WriteTimeout, "write timed out"),
-    (httpx.PoolTimeout, "no free connection in time"),
-    (httpx.ConnectError, "cannot connect"),
-    (httpx.RemoteProtocolError, "broken HTTP response"),
-)

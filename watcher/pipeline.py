@@ -257,30 +257,8 @@ class Pipeline:
     def match_rules(
         self, clustered: Sequence[ClusteredStory], premade: PoolMatches | None = None
     ) -> list[Match]:
-        """Every rule each new story matches, recorded against the story's cluster; `premade`
-        matches are used when they were made against the rule set in force."""
-        if self.rules is None:
-            return []
-        matcher, now = self.rules.matcher, self.clock()
-        pooled = premade is not None and premade.version == matcher.ruleset.version
-        made = premade.by_story if premade is not None and pooled else {}
-        found = []
-        for item in clustered:
-            story = item.story
-            result = made.get(story.id)
-            if result is None:
-                if pooled:  # the pool matched it: no rule
-                    continue
-                result = matcher.match_story(story)
-            terms = {name: list(found) for name, found in result.terms.items() if found}
-            found += [
-                Match(
-                    cluster=item.assignment.cluster, rule=m.rule, story=story.id, terms=terms,
-                    clause=m.clause, ruleset_version=matcher.ruleset.version, matched_at=now,
-                )
-                for m in result.rules
-            ]  # fmt: skip
-        return found
+        """Every rule each new story matches, against its cluster (none without rules)."""
+        return [] if self.rules is None else self.rules.matches(clustered, premade, self.clock())
 
     async def _parse(
         self, feed: FeedConfig, result: FetchResult, now: datetime

@@ -2,7 +2,7 @@
 
 In: httpx requests, and the proxies the environment names (`urllib.request.getproxies`).
 Out: httpx responses. Raises: `ConfigError` for a proxy aiohttp cannot use (not http://);
-httpx and aiohttp errors of a request, which `fetch` translates.
+httpx and aiohttp errors of a request, which `describe_error` puts in a few words.
 """
 
 from __future__ import annotations
@@ -136,3 +136,33 @@ class _AiohttpTransport(AiohttpTransport):
         if self.proxy is not None and url.scheme == "http":  # https: they go with CONNECT
             request.headers.update(self.proxy.headers)  # what aiohttp sends plain http with
         return await super().handle_async_request(request)
+
+
+def describe_error(exc: Exception) -> str:
+    """A failed request in a few words, for `FetchError`: aiohttp's own error when the
+    transport raised one."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, aiohttp.ClientError) else exc
+    detail = " ".join(str(cause).split())  # aiohttp's parser errors span lines
+    for kind, words in _KINDS:
+        if isinstance(cause, kind):
+            return f"{words}: {detail}" if detail else words
+    return f"{type(cause).__name__}: {detail}"
+
+
+_KINDS: tuple[tuple[type[Exception], str], ...] = (
+    (aiohttp.ConnectionTimeoutError, "connection timed out"),
+    (aiohttp.SocketTimeoutError, "read timed out"),
+    (aiohttp.ServerTimeoutError, "timed out"),
+    (aiohttp.ClientProxyConnectionError, "cannot connect to the proxy"),
+    (aiohttp.ClientHttpProxyError, "the proxy refused"),
+    (aiohttp.ClientConnectorError, "cannot connect"),
+    (aiohttp.ServerDisconnectedError, "broken HTTP response"),
+    (aiohttp.ClientPayloadError, "broken HTTP response"),
+    (aiohttp.ClientResponseError, "broken HTTP response"),
+    (httpx.ConnectTimeout, "connection timed out"),
+    (httpx.ReadTimeout, "read timed out"),
+    (httpx.WriteTimeout, "write timed out"),
+    (httpx.PoolTimeout, "no free connection in time"),
+    (httpx.ConnectError, "cannot connect"),
+    (httpx.RemoteProtocolError, "broken HTTP response"),
+)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from watcher.errors import RuleError
 from watcher.logs import event
-from watcher.models import Story
+from watcher.models import ClusteredStory, Match, Story
 from watcher.rules.loader import load_rules, rule_files
 from watcher.rules.matcher import Matcher, StoryMatch
 from watcher.rules.model import RuleSet
@@ -92,6 +93,32 @@ class LiveRules:
         self.matcher = Matcher(ruleset)
         event(log, logging.INFO, "rules reloaded", version=ruleset.version, rules=ruleset.summary())
         return ReloadResult(changed=True)
+
+    def matches(
+        self, clustered: Sequence[ClusteredStory], premade: PoolMatches | None, now: datetime
+    ) -> list[Match]:
+        """Every rule each new story matches, recorded against the story's cluster; `premade`
+        matches are used when they were made against the rule set in force."""
+        matcher = self.matcher
+        pooled = premade is not None and premade.version == matcher.ruleset.version
+        made = premade.by_story if premade is not None and pooled else {}
+        found = []
+        for item in clustered:
+            story = item.story
+            result = made.get(story.id)
+            if result is None:
+                if pooled:  # the pool matched it: no rule
+                    continue
+                result = matcher.match_story(story)
+            terms = {name: list(words) for name, words in result.terms.items() if words}
+            found += [
+                Match(
+                    cluster=item.assignment.cluster, rule=m.rule, story=story.id, terms=terms,
+                    clause=m.clause, ruleset_version=matcher.ruleset.version, matched_at=now,
+                )
+                for m in result.rules
+            ]  # fmt: skip
+        return found
 
 
 # -- matching in a pool worker -------------------------------------------------------------
