@@ -48,7 +48,7 @@ def add_parsers(commands: Any) -> None:
         "and show which rules matched each story, the clause that made it match and the matched "
         "words in [brackets]. --format jsonl writes one line per story, in input order: "
         '{"id": ..., "rules": [...], "terms": {list: [canonical names]}} with every term-list '
-        "entry found in title + summary.",
+        "entry found in title, summary and body (the full text).",
     )
     source = test.add_mutually_exclusive_group()
     source.add_argument(

@@ -71,7 +71,7 @@ class Matcher:
         for list_name, terms in ruleset.lists.items():
             for term in terms:
                 entry = ("entry", list_name, term.name)
-                # hits of an entry in title or summary: the terms found
+                # hits of an entry in title, summary or body: the terms found
                 self.entries[self.atoms.id((*entry, DEFAULT_FIELDS))] = (list_name, term.name)
                 for alias in term.aliases:
                     for form in alias.forms():
