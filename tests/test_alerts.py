@@ -7,6 +7,7 @@ import asyncio
 import email
 import email.policy
 import json
+import re
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -355,6 +356,25 @@ def test_backfill_keeps_an_old_backlog_quiet_on_the_first_poll(
         "--config", str(config), "stories", "--since", "1h", "--format", "jsonl"
     ).stdout.splitlines()
     assert len(rows) == 2  # stored all the same
+
+
+def test_rules_test_counts_stored_stories_by_their_stored_clusters(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """From the database, `rules test` counts news items as the service clustered them: a
+    reprint is the wire story's news item, one alert."""
+    port, _ = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    add_feed(config, "Wire", WIRE)
+    add_feed(config, "Reprints", REPRINT)
+    assert watcher("--config", str(config), "once").returncode == 0
+    table = watcher("--config", str(config), "rules", "test", "--since", "1h").stdout
+    rows = [re.split(r"\s{2,}", line) for line in table.split("\n\n")[-1].splitlines()]
+    assert rows == [["rule", "stories", "news items"], ["germanium-news", "2", "1"],
+                    ["(any rule)", "2", "1"]]  # fmt: skip
+    alerts = Store(tmp_path / "w.db").alerts()
+    assert len({a.cluster for a in alerts if a.rule == "germanium-news"}) == 1
 
 
 def test_backfill_keeps_undated_stories_quiet_on_the_first_poll_only(

@@ -570,6 +570,33 @@ def test_rules_test_cli_table_and_filters(tmp_path: Path) -> None:
     assert "    in the full text: Output rose. [Alcoa] runs the plant." in table.stdout
 
 
+def test_rules_test_counts_the_news_items_each_rule_would_alert(tmp_path: Path) -> None:
+    """Two outlets' copies of one wire story are one news item, one alert."""
+    rules_dir = folder(
+        tmp_path,
+        "rules:\n  - name: tin-news\n    when: '@minerals:\"tin\"'\n  - name: firm-news\n    when: '@firms'\n",
+    )
+    lead = "A smelter in Bolivia will double its tin output next year, its owner said on Monday."
+    line = '{{"id": "{0}", "title": "{1}", "summary": "{2}", "source": "{3}", "published": "2026-01-01T0{4}:00:00Z"}}\n'
+    stories = tmp_path / "s.jsonl"
+    stories.write_text(
+        line.format("a", "Bolivian smelter to double tin output", lead, "Wire", 1)
+        + line.format("b", "Bolivian smelter to double tin output - Daily", lead, "Daily", 2)
+        + line.format("c", "Alcoa names a new chief executive", "Alcoa named a chief.", "Wire", 3)
+        + line.format("d", "Tin prices slip in London trading", "Prices fell.", "Wire", 4)
+    )  # fmt: skip
+    table = watcher("rules", "test", "--rules", str(rules_dir), "--stories", str(stories)).stdout
+    rows = [re.split(r"\s{2,}", line) for line in table.split("\n\n")[-1].splitlines()]
+    assert rows == [
+        ["rule", "stories", "news items"],
+        ["tin-news", "3", "2"], ["firm-news", "1", "1"], ["(any rule)", "4", "3"],
+    ]  # fmt: skip
+    only = watcher(
+        "rules", "test", "--rules", str(rules_dir), "--stories", str(stories), "--rule", "tin-news"
+    ).stdout
+    assert only.split("\n\n")[-1].splitlines()[1:] == ["tin-news        3           2"]
+
+
 def test_rules_test_on_a_feed_url(tmp_path: Path) -> None:
     feed = ROOT / "tests" / "fixtures" / "wire.rss.xml"
     rules_dir = folder(tmp_path, "rules:\n  - name: g\n    when: germanium\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from watcher.alerts.render import body_excerpts, hit_spans, marked
 from watcher.cli.common import EXIT_USAGE, reading, since
 from watcher.cli.feeds import read_feed
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
+from watcher.dedupe import ClusterSettings, cluster_batch
 from watcher.errors import RuleError
 from watcher.jsonl import read_stories
 from watcher.models import Story
@@ -46,9 +48,11 @@ def add_parsers(commands: Any) -> None:
         help="run the rules over stories and show which matched, and why",
         description="Run the rules over stories from a JSON-lines file, the database, or a feed, "
         "and show which rules matched each story, the clause that made it match and the matched "
-        "words in [brackets]. --format jsonl writes one line per story, in input order: "
-        '{"id": ..., "rules": [...], "terms": {list: [canonical names]}} with every term-list '
-        "entry found in title, summary and body (the full text).",
+        "words in [brackets]; then, per rule, how many stories and news items (clusters: "
+        "from the database, as stored; else as watcher dedupe forms them) it matched, one alert "
+        "each to a subscriber who follows it. --format jsonl writes one line per story, in "
+        'input order: {"id": ..., "rules": [...], "terms": {list: [canonical names]}} with '
+        "every term-list entry found in title, summary and body (the full text).",
     )
     source = test.add_mutually_exclusive_group()
     source.add_argument(
@@ -92,25 +96,30 @@ def cmd_rules(args: argparse.Namespace) -> int:
         print(f"watcher: rules test: no rule named {args.rule!r} in {folder}", file=sys.stderr)
         return EXIT_USAGE
     matcher = Matcher(ruleset)
-    results = [(s, matcher.match_story(s)) for s in _stories(args)]
+    stories, clusters = _stories(args)
+    results = [(s, matcher.match_story(s)) for s in stories]
     if args.format == "jsonl":
         for story, result in results:
             line = {"id": story.id, "rules": _rule_names(result, args.rule), "terms": result.terms}
             print(json.dumps(line, ensure_ascii=False))
         return 0
     _print_table(results, args.rule)
+    _print_counts(results, clusters, args.rule)
     return 0
 
 
-def _stories(args: argparse.Namespace) -> list[Story]:
-    if args.stories:
-        return read_stories(args.stories)
-    if args.url:
-        return list(read_feed(args.url).stories)
+def _stories(args: argparse.Namespace) -> tuple[list[Story], dict[str, Any]]:
+    """The stories to test, with the news item (cluster) of each: from the database, the
+    stored one; else as `watcher dedupe` clusters the stories given."""
+    if args.stories or args.url:
+        stories = read_stories(args.stories) if args.stories else list(read_feed(args.url).stories)
+        config = load_optional_config(args.config)
+        return stories, cluster_batch(stories, config.clustering if config else ClusterSettings())
     start = since(args.since or "7d")
     config = load_config(resolve_config_path(args.config))
     with reading(config.state) as store:
-        return list(reversed(store.recent_stories(start)))
+        stories = list(reversed(store.recent_stories(start)))
+        return stories, store.clusters_of([s.id for s in stories])
 
 
 def _rules_here() -> Path:
@@ -143,6 +152,30 @@ def _print_table(results: Sequence[tuple[Story, StoryMatch]], only: str | None) 
         if found:
             print(f"    terms: {found}")
     print(f"{matched} of {len(results)} stories matched" + (f" rule {only}" if only else ""))
+
+
+def _print_counts(
+    results: Sequence[tuple[Story, StoryMatch]], clusters: dict[str, Any], only: str | None
+) -> None:
+    """Per rule, the stories it matched and the news items they are: how many alerts it
+    would have sent a subscriber who follows it alone (one per news item)."""
+    stories: Counter[str] = Counter()
+    items: defaultdict[str, set[Any]] = defaultdict(set)
+    for story, result in results:
+        names = _rule_names(result, only)
+        for name in [*names, ANY_RULE] if names and only is None else names:
+            stories[name] += 1
+            items[name].add(clusters.get(story.id, story.id))  # unclustered: its own item
+    if not stories:
+        return
+    width = max(map(len, ("rule", *stories)))
+    print(f"\n{'rule':<{width}}  stories  news items")
+    rows = sorted(stories.items(), key=lambda kv: (kv[0] == ANY_RULE, -len(items[kv[0]]), kv[0]))
+    for name, count in rows:
+        print(f"{name:<{width}}  {count:>7}  {len(items[name]):>10}")
+
+
+ANY_RULE = "(any rule)"  # the last row, without --rule: the news items any rule matched
 
 
 def _bracketed(text: str, spans: list[tuple[int, int]]) -> str:

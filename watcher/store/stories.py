@@ -48,6 +48,19 @@ class StoryTables(Tables):
             )
         return [story_from_row(row) for row in rows]
 
+    def clusters_of(self, story_ids: Sequence[str]) -> dict[str, int]:
+        """The cluster of each clustered story of `story_ids`."""
+        found: dict[str, int] = {}
+        with translated("reading the stories' clusters"):
+            for marks, batch in in_batches(story_ids):
+                rows = self.db.execute(
+                    f"SELECT id, cluster_id FROM stories WHERE id IN ({marks}) "
+                    "AND cluster_id IS NOT NULL",
+                    batch,
+                )
+                found.update(rows)
+        return found
+
     def window_stories(
         self, published_since: datetime, *, summary_chars: int
     ) -> Iterator[tuple[Story, int | None]]:
