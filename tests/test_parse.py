@@ -10,11 +10,13 @@ import pytest
 
 from tests.feedserver import fixture_bytes, rss
 from watcher import parse as parse_module
+from watcher.boilerplate import repeats_title
 from watcher.config import default_rules
 from watcher.dedupe import ClusterSettings, compare, fingerprint
 from watcher.errors import ParseError
 from watcher.links import MAX_RELATED
 from watcher.models import ParsedFeed
+from watcher.normalise import plain_text
 from watcher.parse import parse_feed
 from watcher.rules import Matcher, load_rules
 
@@ -375,7 +377,7 @@ def test_a_google_news_coverage_list_is_not_the_storys_text(
     """Google News lists other outlets' headlines under an entry: their words are not the
     story's, so rules do not match them and clustering does not take them for its lead."""
     (story,) = parse_feed(_GOOGLE_NEWS.encode(), feed="test", fetched_at=FETCHED).stories
-    assert story.summary == "Tokyo trader to buy Kazakh gallium Wire One"
+    assert story.summary == ""  # its own headline and outlet: nothing the title does not say
     assert story.source == "Wire One"
     assert story == feedparser_only(_GOOGLE_NEWS.encode(), monkeypatch).stories[0]
     terms = Matcher(load_rules(default_rules())).match(story.title, story.summary, story.source)
@@ -383,6 +385,55 @@ def test_a_google_news_coverage_list_is_not_the_storys_text(
     assert not terms.terms["firms"]
     assert fingerprint(story).lead == ""  # its own headline and outlet: no lead
     assert story.related == ("https://news.google.com/rss/articles/CBMiBBB?oc=5",)
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "source", "dropped"),
+    [
+        pytest.param("Gallium plant opens", "Gallium plant opens", "", True, id="a-copy"),
+        pytest.param("Gallium plant opens", "GALLIUM plant opens.", "", True, id="case-and-dot"),
+        pytest.param(
+            "Gallium plant opens - Wire One",
+            "Gallium plant opens\xa0\xa0Wire One",
+            "Wire One",
+            True,
+            id="google-news",
+        ),
+        pytest.param(
+            "Gallium plant opens",
+            "Gallium plant opens Wire One",
+            "Wire One",
+            True,
+            id="outlet-after",
+        ),
+        pytest.param(
+            "Gallium plant opens | Wire One",
+            "Gallium plant opens",
+            "",
+            True,
+            id="without-the-titles-outlet",
+        ),
+        pytest.param(
+            "Gallium plant opens", "Gallium plant opens in Kazakhstan.", "", False, id="more"
+        ),
+        pytest.param("Gallium plant opens", "A plant opens.", "", False, id="other-words"),
+        pytest.param("Gallium - a primer", "Gallium", "", True, id="words-of-the-title-only"),
+        pytest.param("Gallium plant opens", "", "", True, id="empty"),
+        pytest.param("Gallium plant opens", "—", "", False, id="no-words-kept-as-they-are"),
+    ],
+)
+def test_a_summary_that_only_repeats_the_title_is_dropped(
+    title: str, summary: str, source: str, dropped: bool
+) -> None:
+    item = f"<item><title>{escape(title)}</title><link>https://w.test/1</link>"
+    item += f"<description>{escape(summary)}</description>"
+    item += (
+        f"<source url='https://w.test'>{escape(source)}</source></item>" if source else "</item>"
+    )
+    (story,) = parse_feed(rss([item]), feed="t", fetched_at=FETCHED).stories
+    assert story.summary == ("" if dropped else plain_text(summary))
+    assert repeats_title(plain_text(summary), title, source) is (dropped and bool(summary))
+    assert story.title == title
 
 
 def test_a_coverage_lists_links_are_kept_as_stories_links_web_ones_only_and_a_few() -> None:
@@ -394,7 +445,7 @@ def test_a_coverage_lists_links_are_kept_as_stories_links_web_ones_only_and_a_fe
     (story,) = parse_feed(
         body.replace(b"drill.test", b"mine.test"), feed="t", fetched_at=FETCHED
     ).stories
-    assert story.summary == "Headline 0"
+    assert story.summary == ""  # its own headline alone
     assert story.related[0] == "https://other.test/a"
     assert story.related[1:] == tuple(
         f"https://mine.test/s{i}" for i in range(len(story.related) - 1)

@@ -1,5 +1,5 @@
 """What of an entry's text is not the story's: other outlets' headlines in a coverage list,
-the closing line a WordPress site gives every entry.
+the closing line a WordPress site gives every entry, a summary that only repeats the title.
 
 In: a summary (its HTML, or its plain text) and the entry's title as plain text. Out: the
 summary without them, and the links of a coverage list's other stories. Pure functions; no I/O.
@@ -89,3 +89,17 @@ def without_post_footer(summary: str, title: str) -> str:
     if site == tail or not site.endswith(".") or ". " in site or len(site) > FOOTER_SITE_CHARS:
         return summary  # not the footer, or text follows it
     return summary[:at].rstrip()
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def repeats_title(summary: str, title: str, source: str) -> bool:
+    """Whether a summary (plain text) says no more than the entry's title: each of its words
+    is one of the title's or of the outlet's name (`source`). Google News gives "Headline -
+    Outlet" and "Headline  Outlet"; some feeds copy the title into the description. Case,
+    punctuation and spacing aside."""
+    if not summary or len(summary) > len(title) + len(source) + 8:  # most summaries: no scan
+        return False
+    said = set(_WORDS.findall(summary.casefold()))
+    return bool(said) and said <= set(_WORDS.findall(f"{title} {source}".casefold()))

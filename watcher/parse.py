@@ -30,7 +30,7 @@ from typing import Any
 import feedparser
 import feedparser_rs
 
-from watcher.boilerplate import coverage, without_post_footer
+from watcher.boilerplate import coverage, repeats_title, without_post_footer
 from watcher.errors import ParseError
 from watcher.links import Links, page_host
 from watcher.models import ParsedFeed, Story
@@ -219,6 +219,9 @@ def _story(
     web_guid = guid if guid and guid.startswith("http") else ""
     link = entry_link or links.story_link(web_guid)
     title = own_title or title_of_untitled(summary, link)
+    source = _plain((entry.get("source") or {}).get("title")) or source
+    if repeats_title(summary, own_title, source):
+        summary = ""  # nothing to show or match that the title does not hold
     raw_published, raw_updated = _raw(entry, "published"), _raw(entry, "updated")
     published = published_time(
         entry_time(raw_published, _raw(entry, "published_parsed")),
@@ -226,12 +229,11 @@ def _story(
         fetched_at,
     )
     raw_date = raw_published or raw_updated or ""
-    entry_source = entry.get("source") or {}
     return Story(
         id=story_id(feed, guid, link, title, raw_date),
         feed=feed,
         guid=guid,
-        source=_plain(entry_source.get("title")) or source,
+        source=source,
         title=title,
         summary=summary,
         link=link,
