@@ -12,6 +12,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
 from email.utils import format_datetime
@@ -1098,6 +1099,29 @@ def digest_alert(i: int, terms: dict[str, list[str]]) -> Alert:
     )  # fmt: skip
 
 
+def test_an_alert_names_the_other_outlets_each_linked_to_its_story() -> None:
+    from watcher.models import Cluster
+
+    story = digest_story(1, "Gallium output rises.")
+    reprint = digest_story(2, "Gallium output rises.", source="Reprints")
+    again = digest_story(3, "Gallium output rises again.", source="Reprints")  # one outlet: once
+    unlinked = replace(digest_story(4, "Output rises.", source="Daily & Co"), link="")
+    cluster = Cluster(id=1, lead=story, members=(story, reprint, again, unlinked))
+    message = render(digest_alert(1, {}), story, cluster, {})
+    assert "Also reported by: Reprints, Daily & Co\n" in message.text
+    assert (
+        '<p>Also reported by: <a href="https://x.test/2">Reprints</a>, Daily &amp; Co</p>'
+        in message.html
+    )
+    context = message.slack[0]["blocks"][2]["elements"][0]["text"]
+    assert context.endswith("also reported by <https://x.test/2|Reprints>, Daily &amp; Co")
+    assert message.json["also_reported_by"] == ["Reprints", "Daily & Co"]
+    assert message.json["coverage"] == [
+        {"source": "Reprints", "title": "Story 2", "link": "https://x.test/2"},
+        {"source": "Daily & Co", "title": "Story 4", "link": ""},
+    ]
+
+
 def test_a_digest_item_shows_a_snippet_with_the_matched_words_and_the_terms() -> None:
     from watcher.alerts.digest import SNIPPET_CHARS, render_digest
     from watcher.models import Cluster
@@ -1145,10 +1169,12 @@ def test_a_digest_item_shows_a_snippet_with_the_matched_words_and_the_terms() ->
     assert "<br>Matched: minerals: gallium" in message.html
     slack = [b["text"]["text"] for b in message.slack[0]["blocks"] if b["type"] == "section"]
     assert slack[0] == (
-        "<https://x.test/1|Story 1> · Wire - also reported by Reprints · minerals: gallium\n"
+        "<https://x.test/1|Story 1> · Wire - also reported by <https://x.test/9|Reprints> · "
+        "minerals: gallium\n"
         "Sojitz &amp; a &lt;partner&gt; buy a *gallium* stake."
     )
     assert message.json["alerts"][0]["also_reported_by"] == ["Reprints"]
+    assert 'also reported by <a href="https://x.test/9">Reprints</a>' in message.html
     assert message.json["alerts"][2]["full_text_excerpts"] == [
         full.split(": ", 1)[1].replace("*", "")
     ]

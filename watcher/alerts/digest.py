@@ -21,13 +21,15 @@ from watcher.alerts.render import (
     UTC_ZONE,
     Excerpt,
     Message,
-    also_reported,
     body_excerpts,
     cut,
     excerpts,
     json_of,
     local_time,
     marked,
+    other_coverage,
+    outlets_html,
+    outlets_mrkdwn,
     slack_escape,
     terms_found,
 )
@@ -116,7 +118,7 @@ def render_digest(subscriber: str, items: list[DigestItem], zone: ZoneInfo = UTC
         json={
             "subscriber": subscriber,
             "alerts": [
-                json_of(a, s, also_reported(s, c), body_excerpts(s, spans))
+                json_of(a, s, other_coverage(s, c), body_excerpts(s, spans))
                 for a, s, c, spans in items
             ],
         },
@@ -128,8 +130,8 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     The headline with its outlet, time and other outlets; a snippet with the matched words
     marked; the terms found; the link."""
     alert, story, cluster, spans = item
-    also = also_reported(story, cluster)
-    extra = f" - also reported by {', '.join(also)}" if also else ""
+    others = other_coverage(story, cluster)
+    extra = f" - also reported by {', '.join(s.source for s in others)}" if others else ""
     when, terms = local_time(story, zone), terms_found(alert)
     label, (part, inside) = snippet(story, spans)
     label += " " if label else ""
@@ -139,13 +141,15 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     text.append(f"  {story.link}")
     link, title = html.escape(story.link, quote=True), html.escape(story.title)
     item_html = f'<li><a href="{link}">{title}</a> ({html.escape(story.source)}, {when})'
-    item_html += html.escape(extra)
+    item_html += f" - also reported by {outlets_html(others)}" if others else ""
     if part:
         item_html += f"<br>{html.escape(label)}"
         item_html += marked(part, inside, "<mark>", "</mark>", html.escape)
     item_html += (f"<br>Matched: {html.escape(terms)}" if terms else "") + "</li>"
     mrkdwn = f"<{slack_escape(story.link)}|{slack_escape(story.title)}> · "
-    mrkdwn += slack_escape(f"{story.source}{extra}" + (f" · {terms}" if terms else ""))
+    mrkdwn += slack_escape(story.source)
+    mrkdwn += f" - also reported by {outlets_mrkdwn(others)}" if others else ""
+    mrkdwn += f" · {slack_escape(terms)}" if terms else ""
     if part:
         mrkdwn += f"\n{slack_escape(label)}{marked(part, inside, '*', '*', slack_escape)}"
     return text, item_html, cut(mrkdwn, SECTION_MAX)

@@ -112,7 +112,8 @@ def render(
     """`spans` maps 'title', 'summary' and 'body' to the character spans of the matched
     words; words matched in the body, which no alert shows whole, are shown in excerpts."""
     parts = body_excerpts(story, spans)
-    also = also_reported(story, cluster)
+    others = other_coverage(story, cluster)
+    also = [other.source for other in others]
     published = local_time(story, zone)
     terms = terms_found(alert)
     subject = cut(f"[watcher] {alert.rule}: {story.title}", 200)
@@ -140,19 +141,19 @@ def render(
         )
         + f'<p><a href="{html.escape(story.link, quote=True)}">{html.escape(story.link)}</a></p>'
         f"<p>Rule: {html.escape(alert.rule)}{html.escape(f' ({terms})' if terms else '')}</p>"
-        + (f"<p>Also reported by: {html.escape(', '.join(also))}</p>" if also else "")
+        + (f"<p>Also reported by: {outlets_html(others)}</p>" if others else "")
     )
     return Message(
         subject=subject,
         text="\n".join(text_lines) + "\n",
         html=f"<html><body>{body_html}</body></html>",
-        slack=[_slack(alert, story, also, terms, spans, parts)],
-        json=json_of(alert, story, also, parts),
+        slack=[_slack(alert, story, others, terms, spans, parts)],
+        json=json_of(alert, story, others, parts),
     )
 
 
 def _slack(
-    alert: Alert, story: Story, also: list[str], terms: str,
+    alert: Alert, story: Story, others: list[Story], terms: str,
     spans: dict[str, list[tuple[int, int]]], parts: list[Excerpt],
 ) -> dict[str, Any]:  # fmt: skip
     link = (
@@ -166,8 +167,8 @@ def _slack(
     context = f"{slack_escape(story.source)} · rule {slack_escape(alert.rule)}"
     if terms:
         context += f" · {slack_escape(terms)}"
-    if also:
-        context += f" · also reported by {slack_escape(', '.join(also))}"
+    if others:
+        context += f" · also reported by {outlets_mrkdwn(others)}"
     return {
         "text": cut(f"{alert.rule}: {story.title} {story.link}", SECTION_MAX),
         "blocks": [
@@ -188,13 +189,20 @@ def _slack(
     }
 
 
-def json_of(alert: Alert, story: Story, also: list[str], parts: list[Excerpt]) -> dict[str, Any]:
-    """The alert as a webhook's JSON; `parts`: the full text's excerpts the alert shows."""
+def json_of(
+    alert: Alert, story: Story, others: list[Story], parts: list[Excerpt]
+) -> dict[str, Any]:
+    """The alert as a webhook's JSON; `others`: the other outlets' stories of its news item,
+    `parts`: the full text's excerpts the alert shows."""
     return {
         "alert": alert.id, "subscriber": alert.subscriber, "rule": alert.rule,
         "cluster": alert.cluster, "terms": alert.terms, "title": story.title,
         "summary": story.summary, "link": story.link, "source": story.source,
-        "published": story.published.isoformat(), "also_reported_by": also,
+        "published": story.published.isoformat(),
+        "also_reported_by": [other.source for other in others],
+        "coverage": [
+            {"source": other.source, "title": other.title, "link": other.link} for other in others
+        ],
         "full_text_excerpts": [part for part, _ in parts],
     }  # fmt: skip
 
@@ -203,10 +211,31 @@ def local_time(story: Story, zone: ZoneInfo) -> str:
     return story.published.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def also_reported(story: Story, cluster: Cluster | None) -> list[str]:
-    """The cluster's other outlets, each once, in order."""
-    members = cluster.members if cluster else ()
-    return list(dict.fromkeys(m.source for m in members if m.source != story.source))
+def other_coverage(story: Story, cluster: Cluster | None) -> list[Story]:
+    """The first story of each of the cluster's other outlets, in the cluster's order."""
+    first: dict[str, Story] = {}
+    for member in cluster.members if cluster else ():
+        if member.source != story.source:
+            first.setdefault(member.source, member)
+    return list(first.values())
+
+
+def outlets_html(stories: Iterable[Story]) -> str:
+    """The stories' outlets, each a link to its story (where it has a link)."""
+    return ", ".join(
+        f'<a href="{html.escape(s.link, quote=True)}">{html.escape(s.source)}</a>'
+        if s.link
+        else html.escape(s.source)
+        for s in stories
+    )
+
+
+def outlets_mrkdwn(stories: Iterable[Story]) -> str:
+    """The stories' outlets in Slack's mrkdwn, each a link to its story where it has one."""
+    return ", ".join(
+        f"<{slack_escape(s.link)}|{slack_escape(s.source)}>" if s.link else slack_escape(s.source)
+        for s in stories
+    )
 
 
 def terms_found(alert: Alert) -> str:
