@@ -14,7 +14,7 @@ from watcher.boilerplate import repeats_title
 from watcher.config import default_rules
 from watcher.dedupe import ClusterSettings, compare, fingerprint
 from watcher.errors import ParseError
-from watcher.links import MAX_RELATED
+from watcher.links import MAX_RELATED, named_feeds
 from watcher.models import ParsedFeed
 from watcher.normalise import plain_text
 from watcher.parse import parse_feed
@@ -553,8 +553,44 @@ def test_malformed_feed_with_entries_is_used_and_flagged() -> None:
     ids=["html", "empty", "binary"],
 )
 def test_not_a_feed_is_a_parse_error(body: bytes) -> None:
-    with pytest.raises(ParseError, match="no feed found"):
+    with pytest.raises(ParseError, match="no feed found") as raised:
         parse_feed(body, feed="t", fetched_at=FETCHED)
+    assert ("web page (HTML)" in str(raised.value)) is body.startswith(b"<!DOCTYPE html")
+
+
+_SITE_PAGE = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "xhtml1-strict.dtd">
+<html><head><title>Metals Daily &raquo; News</title>
+<link rel="stylesheet" href="/style.css" />
+<link rel="alternate" type="application/rss+xml" title="Feed" href="https://metals.test/feed/" />
+<LINK REL='Alternate' TYPE='application/atom+xml; charset=utf-8' HREF='atom.xml?a=1&amp;b=2'>
+<link rel="alternate" type="application/json+oembed" href="/oembed?url=x">
+<link rel="alternate" hreflang="fr" href="/fr/">
+<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">
+<link rel="alternate" type="application/rss+xml" href="https://metals.test/feed/">
+{more}</head><body><p>Gallium &amp; germanium news.</p></body></html>"""
+
+
+def test_a_web_page_in_place_of_a_feed_names_the_feeds_it_links() -> None:
+    """As feed readers discover feeds: the page's `<link rel="alternate">` of a feed type."""
+    with pytest.raises(ParseError) as raised:
+        parse_feed(
+            _SITE_PAGE.format(more="").encode(), feed="t", fetched_at=FETCHED,
+            url="https://metals.test/news/",
+        )  # fmt: skip
+    assert str(raised.value) == (
+        "no feed found: the document is a web page (HTML), not RSS, Atom or RDF; the page "
+        "names its feeds: https://metals.test/feed/, https://metals.test/news/atom.xml?a=1&b=2 "
+        "(use one as the url)"
+    )
+    many = "".join(
+        f'<link rel="alternate" type="application/rdf+xml" href="/c{i}.rdf">' for i in range(9)
+    )
+    assert len(named_feeds(_SITE_PAGE.format(more=many).encode(), "https://m.test/")) == 5
+    assert named_feeds(_SITE_PAGE.format(more="").encode(), None) == ["https://metals.test/feed/"]
+    late = _SITE_PAGE.format(more=" " * 300_000 + '<link rel="alternate" type="application/'
+                             'rss+xml" href="https://metals.test/late/">')  # fmt: skip
+    assert "https://metals.test/late/" not in named_feeds(late.encode(), None)
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>

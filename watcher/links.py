@@ -2,15 +2,24 @@
 channel's link or the feed's URL, through redirectors, canonical; a link home is none.
 
 In: the raw links of one document. Out: stories' links, the links a coverage list gives
-other stories, and the outlet a redirector's link names. Pure; no I/O.
+other stories, the outlet a redirector's link names, and the feeds a web page names.
+Pure; no I/O.
 """
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from watcher.normalise import absolute_url, canonical_url, is_relative_url, unwrapped_url
+from watcher.normalise import (
+    TAG,
+    absolute_url,
+    canonical_url,
+    is_relative_url,
+    unwrapped_url,
+)
 
 MAX_RELATED = 20  # links of a coverage list's other stories kept
 
@@ -79,3 +88,41 @@ def page_host(raw_link: str) -> str | None:
 
 def _fragment(url: str) -> str:
     return url.partition("#")[2]
+
+
+# -- the feeds a web page names ------------------------------------------------------------
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
+PAGE_HEAD_BYTES = 256 * 1024  # of a page, all that is searched for its feeds' links
+MAX_NAMED_FEEDS = 5
+_ATTRIBUTE = re.compile(r"""([a-zA-Z][\w:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>`]+))""")
+
+
+def named_feeds(page: bytes, url: str | None) -> list[str]:
+    """The feeds a web page names, as feed readers find them: its `<link rel="alternate">`
+    tags of an RSS, Atom or RDF type, made absolute against `url`, the web links each once,
+    at most `MAX_NAMED_FEEDS`. One pass over the tags of the page's beginning: linear in
+    its length, whatever the page holds."""
+    text = page[:PAGE_HEAD_BYTES].decode("utf-8", "replace")
+    found: dict[str, None] = {}
+    for tag in TAG.finditer(text):
+        if tag.group(1) or tag.group(2).lower() != "link":
+            continue
+        attributes = _attributes(tag.group(3))
+        kind = attributes.get("type", "").partition(";")[0].strip().lower()
+        if "alternate" not in attributes.get("rel", "").lower().split() or kind not in FEED_TYPES:
+            continue
+        href = urljoin(url or "", attributes.get("href", "").strip())
+        if href.startswith(("http://", "https://")):
+            found[href] = None
+        if len(found) == MAX_NAMED_FEEDS:
+            break
+    return list(found)
+
+
+def _attributes(text: str) -> dict[str, str]:
+    """A tag's attributes by lower-case name, character references read."""
+    return {
+        match.group(1).lower(): unescape(next((g for g in match.groups()[1:] if g is not None), ""))
+        for match in _ATTRIBUTE.finditer(text)
+    }

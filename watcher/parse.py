@@ -32,7 +32,7 @@ import feedparser_rs
 
 from watcher.boilerplate import coverage, repeats_title, without_post_footer
 from watcher.errors import ParseError
-from watcher.links import Links, page_host
+from watcher.links import Links, named_feeds, page_host
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import (
     entry_time,
@@ -75,7 +75,7 @@ def parse_feed(
     problem = _bozo_message(result)
     if not result.entries:
         if problem or not result.get("version"):
-            raise ParseError(f"no feed found: {problem or 'the document is not RSS, Atom or RDF'}")
+            raise ParseError(_no_feed(problem, body, url))
         return ParsedFeed(title=_feed_title(result), stories=())
     channel_title = _feed_title(result)
     # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
@@ -155,6 +155,25 @@ def _bozo_message(result: Any) -> str | None:
 
 def _feed_title(result: Any) -> str | None:
     return _plain(result.feed.get("title"))[:MAX_TITLE] or None
+
+
+def _no_feed(problem: str | None, body: bytes, url: str | None) -> str:
+    """Why a body holds no feed; for a web page, that it is one, and the feeds it names."""
+    if not _is_web_page(body):
+        return f"no feed found: {problem or 'the document is not RSS, Atom or RDF'}"
+    message = "no feed found: the document is a web page (HTML), not RSS, Atom or RDF"
+    if feeds := named_feeds(body, url):
+        message += f"; the page names its feeds: {', '.join(feeds)} (use one as the url)"
+    return message
+
+
+def _is_web_page(body: bytes) -> bool:
+    """Whether a document begins as a web page does: `<!DOCTYPE html` or `<html`, after
+    white space, a byte order mark or an XML declaration (XHTML)."""
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<?xml"):
+        head = head.partition(b"?>")[2].lstrip()
+    return head.startswith((b"<!doctype html", b"<html"))
 
 
 def _plain(field: str | None) -> str:
