@@ -1228,6 +1228,8 @@ def test_corpus_daily_digest_subscriber_gets_one_email_holding_every_gallium_clu
     [
         pytest.param("backfill", "6h", "all", (6 * 3600, None, 2 * 86400), id="backfill"),
         pytest.param("max_age", "7d", "off", (7 * 86400, None, 2 * 86400), id="max_age"),
+        pytest.param("silent_after", "3d", "off", (3 * 86400, None, 2 * 86400),
+                     id="silent_after"),
     ],
 )  # fmt: skip
 def test_a_feed_can_override_the_ages_of_stories_that_alert(
@@ -1238,6 +1240,15 @@ def test_a_feed_can_override_the_ages_of_stories_that_alert(
         f"{key}: {top}\nfeeds:\n  - name: A\n    url: https://a.test/\n  - name: B\n    url: https://b.test/\n    {key}: {no_limit}\n  - name: C\n    url: https://c.test/\n    {key}: 2d\n"
     )
     assert tuple(getattr(f, key) for f in load_config(path, env={}).feeds) == want
+
+
+def test_silent_after_is_a_week_unless_set_and_at_least_an_hour(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text("feeds:\n  - name: A\n    url: https://a.test/\n")
+    assert load_config(path, env={}).feeds[0].silent_after == 7 * 86400
+    path.write_text("feeds:\n  - name: A\n    url: https://a.test/\n    silent_after: 30m\n")
+    with pytest.raises(ConfigError, match=r"feeds\[0\].silent_after: must be at least 3600"):
+        load_config(path, env={})
 
 
 def test_max_age_is_off_unless_set_and_at_least_an_hour(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -151,6 +151,7 @@ def watch_numbers_move(tmp_path: Path, server: FeedServer, feeds: str, stories: 
         assert 0 < after["watcher_clusters"] <= after["watcher_clusters_started_total"]
         assert sum(v for k, v in after.items() if k.startswith("watcher_matches_total")) > 0
         assert after["watcher_feeds_failing"] == 0
+        assert after["watcher_feeds_silent"] == 0
         assert after["watcher_last_poll_timestamp_seconds"] > time.time() - 60
         status, text = get(running.port, "/status")
         document = json.loads(text)
@@ -430,6 +431,88 @@ def test_status_shows_feed_health_outbox_and_errors(server: FeedServer, tmp_path
     assert "service: never started on this database" in result.stdout
     document = json.loads(watcher("--config", str(config), "status", "--format", "json").stdout)
     assert document["stories"] == 2 and document["outbox"] == {}
+
+
+@pytest.mark.parametrize(
+    ("stories", "newest", "silent_after", "health"),
+    [
+        pytest.param(5, timedelta(days=1), 7 * 86400.0, "ok", id="news-yesterday"),
+        pytest.param(5, timedelta(days=8), 7 * 86400.0, "silent", id="none-for-8-days"),
+        pytest.param(0, None, 7 * 86400.0, "silent", id="no-story"),
+        pytest.param(5, timedelta(days=8), None, "ok", id="off"),
+    ],
+)
+def test_a_feed_that_polls_well_but_brings_no_new_story_is_silent(
+    stories: int, newest: timedelta | None, silent_after: float | None, health: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from watcher.health import feed_health
+    from watcher.models import FeedState
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    state = FeedState(
+        name="f", url="https://f.test/", last_success_at=now, stories=stories,
+        newest_story_at=now - newest if newest else None,
+    )  # fmt: skip
+    assert feed_health(state, silent_after, now) == health
+    assert feed_health(state) == "ok"  # without a limit and a time, never silent
+    failing = FeedState(name="f", url="https://f.test/", consecutive_failures=2)
+    assert feed_health(failing, silent_after, now) == "failing"  # failing comes first
+
+
+def test_metrics_count_the_silent_feeds(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from watcher.metrics import Metrics
+
+    store = Store(tmp_path / "w.db")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    feeds = [FeedConfig(name=n, url=f"https://{n}.test/", interval=600) for n in "abc"]
+    store.sync_feeds(feeds)
+    for feed in feeds:  # each polled well; only c keeps a story, fetched now
+        state = store.feed_state(feed.name)
+        story = [_story(1)] if feed.name == "c" else []
+        kept = [replace(s, feed="c", fetched_at=now) for s in story]
+        store.record_poll(replace(state, last_success_at=now), kept)
+    limits = {"a": 86400.0, "b": None, "c": 86400.0}  # b: silent_after off
+    exposition = Metrics(store, silent_after=lambda: limits, clock=lambda: now).exposition()
+    samples = {
+        s.name: s.value
+        for family in text_string_to_metric_families(exposition.decode())
+        for s in family.samples
+    }
+    assert samples["watcher_feeds_silent"] == 1  # a: polled, no story
+
+
+def test_status_and_feeds_show_silent_feeds(server: FeedServer, tmp_path: Path) -> None:
+    """A search that finds nothing, and a feed frozen at its last stories, fail no poll."""
+    from datetime import UTC, datetime
+
+    from tests.feedserver import rss
+    from watcher.store import to_text
+
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    server.feed("/empty.xml", rss([]))
+    feeds = feed_lines(server, ("Wire", "/wire.xml"), ("Empty", "/empty.xml"))
+    config = config_file(tmp_path, feeds)
+    watcher("--config", str(config), "once")
+    listed = watcher("--config", str(config), "feeds").stdout
+    rows = {line.split()[0]: line.split() for line in listed.splitlines()[1:]}
+    assert rows["Wire"][1] == "ok" and rows["Empty"][1:4] == ["silent", "0", "-"]
+    with reading(tmp_path / "state" / "w.db") as store:
+        store.db.execute(
+            "UPDATE stories SET fetched_at = ?", [to_text(datetime(2026, 1, 2, 3, 4, tzinfo=UTC))]
+        )
+    listed = watcher("--config", str(config), "feeds").stdout
+    rows = {line.split()[0]: line.split() for line in listed.splitlines()[1:]}
+    assert rows["Wire"][1:5] == ["silent", "2", "2026-01-02", "03:04"]  # the newest story
+    document = json.loads(watcher("--config", str(config), "status", "--format", "json").stdout)
+    health = {f["name"]: (f["health"], f["newest_story_at"]) for f in document["feeds"]}
+    assert health == {"Wire": ("silent", "2026-01-02T03:04:00+00:00"), "Empty": ("silent", None)}
+    config.write_text(config.read_text().replace("feeds:\n", "silent_after: off\nfeeds:\n"))
+    document = json.loads(watcher("--config", str(config), "status", "--format", "json").stdout)
+    assert {f["health"] for f in document["feeds"]} == {"ok"}
 
 
 def test_backup_is_consistent_while_another_process_writes(tmp_path: Path) -> None:

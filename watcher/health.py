@@ -8,14 +8,14 @@ so `watcher status` in another process, or after the service stopped, reads the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from watcher.errors import StoreError
 from watcher.logs import redact
-from watcher.models import FeedState
+from watcher.models import FeedConfig, FeedState
 from watcher.store import Store
 
 
@@ -59,17 +59,39 @@ def _polls(
     return Check("polls", not late, f"{what}; due within {2 * interval:.0f}s")
 
 
-def feed_health(state: FeedState) -> str:
-    """ok, failing, disabled (410 Gone) or new (never polled)."""
+def feed_health(
+    state: FeedState, silent_after: float | None = None, now: datetime | None = None
+) -> str:
+    """ok, failing, disabled (410 Gone), new (never polled), or silent: polled well, but no
+    story kept was first fetched within `silent_after` of `now` (a feed frozen at its last
+    stories, or a search that finds nothing, fails no poll). `state` as `feed_states` reads
+    it; without `silent_after` and `now`, never silent."""
     if state.disabled:
         return "disabled"
     if state.consecutive_failures:
         return "failing"
-    return "ok" if state.last_success_at else "new"
+    if not state.last_success_at:
+        return "new"
+    if silent_after is None or now is None:
+        return "ok"
+    newest = state.newest_story_at
+    quiet = newest is None or (now - newest).total_seconds() > silent_after
+    return "silent" if quiet else "ok"
 
 
-def status_document(store: Store, checks: list[Check] | None = None) -> dict[str, Any]:
-    """The service's state as JSON-ready data: /status serves it, `watcher status` prints it."""
+SilentAfter = Mapping[str, float | None]  # feed name -> its silent_after
+
+
+def silent_after_of(feeds: Iterable[FeedConfig]) -> dict[str, float | None]:
+    """Each configured feed's `silent_after` by name, as `status_document` takes them."""
+    return {feed.name: feed.silent_after for feed in feeds}
+
+
+def status_document(
+    store: Store, now: datetime, silent_after: SilentAfter, checks: list[Check] | None = None
+) -> dict[str, Any]:
+    """The service's state as JSON-ready data: /status serves it, `watcher status` prints it.
+    `silent_after`: each configured feed's (see `feed_health`)."""
     service = {key: value for key, (value, _) in store.service_values().items()}
     depth = store.outbox_depth()
     outbox: dict[str, dict[str, int]] = {}
@@ -82,7 +104,7 @@ def status_document(store: Store, checks: list[Check] | None = None) -> dict[str
             "summary": service.get("rules_summary"),
             "error": service.get("rules_error") or None,
         },
-        "feeds": [_feed(f) for f in store.feed_states()],
+        "feeds": [_feed(f, silent_after.get(f.name), now) for f in store.feed_states()],
         "outbox": outbox,
         "dead_letters": [
             {
@@ -102,14 +124,14 @@ def status_document(store: Store, checks: list[Check] | None = None) -> dict[str
     return document
 
 
-def _feed(state: FeedState) -> dict[str, Any]:
+def _feed(state: FeedState, silent_after: float | None, now: datetime) -> dict[str, Any]:
     def when(moment: datetime | None) -> str | None:
         return moment.isoformat() if moment else None
 
     return {
         "name": state.name,
         "url": redact(state.url),
-        "health": feed_health(state),
+        "health": feed_health(state, silent_after, now),
         "last_status": state.last_status,
         "last_success_at": when(state.last_success_at),
         "consecutive_failures": state.consecutive_failures,
@@ -117,4 +139,5 @@ def _feed(state: FeedState) -> dict[str, Any]:
         "last_error": redact(state.last_error) if state.last_error else None,
         "last_error_at": when(state.last_error_at),
         "stories": state.stories,
+        "newest_story_at": when(state.newest_story_at),
     }

@@ -1,7 +1,8 @@
 """What `/metrics` exposes, in Prometheus' text format (prometheus-client).
 
 In: poll outcomes and delivery results as the service sees them, and the store, read at
-each scrape for what is better counted than tracked (the outbox, failing feeds, clusters).
+each scrape for what is better counted than tracked (the outbox, failing and silent
+feeds, clusters).
 Every `Metrics` has its own registry, so two services in one process (tests) never mix.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -17,7 +19,7 @@ from prometheus_client.registry import Collector
 from watcher import __version__
 from watcher.alerts.sender import Delivery
 from watcher.errors import StoreError
-from watcher.health import feed_health
+from watcher.health import SilentAfter, feed_health
 from watcher.logs import event
 from watcher.models import PollOutcome
 from watcher.store import Store
@@ -29,7 +31,13 @@ FETCH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 6
 
 
 class Metrics:
-    def __init__(self, store: Store, channels: Callable[[], Iterable[str]] = tuple) -> None:
+    def __init__(
+        self,
+        store: Store,
+        channels: Callable[[], Iterable[str]] = tuple,
+        silent_after: Callable[[], SilentAfter] = dict,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         Gauge("watcher_build_info", "The running version", ["version"], registry=r).labels(
@@ -54,7 +62,7 @@ class Metrics:
         self.last_poll = Gauge(
             "watcher_last_poll_timestamp_seconds", "When the last poll ended", registry=r
         )
-        r.register(StoreCollector(store, channels))
+        r.register(StoreCollector(store, channels, silent_after, clock))
 
     def record_poll(self, outcome: PollOutcome, at: float) -> None:
         self.polls.labels(outcome.status).inc()
@@ -81,9 +89,17 @@ class Metrics:
 class StoreCollector(Collector):
     """Gauges read from the database at scrape time: they stay right across restarts."""
 
-    def __init__(self, store: Store, channels: Callable[[], Iterable[str]]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        channels: Callable[[], Iterable[str]],
+        silent_after: Callable[[], SilentAfter],
+        clock: Callable[[], datetime],
+    ) -> None:
         self.store = store
         self.channels = channels  # the configured channels: shown at 0 before any alert
+        self.silent_after = silent_after  # the configured feeds' (see `feed_health`)
+        self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
         try:
@@ -109,5 +125,10 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily(
             "watcher_feeds_failing", "Feeds whose last poll failed, or disabled (410 Gone)",
             value=sum(feed_health(f) in ("failing", "disabled") for f in feeds),
+        )  # fmt: skip
+        silent_after, now = self.silent_after(), self.clock()
+        yield GaugeMetricFamily(
+            "watcher_feeds_silent", "Feeds that poll well but kept no new story lately",
+            value=sum(feed_health(f, silent_after.get(f.name), now) == "silent" for f in feeds),
         )  # fmt: skip
         yield GaugeMetricFamily("watcher_clusters", "Story clusters stored", value=clusters)

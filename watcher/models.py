@@ -21,6 +21,7 @@ class FeedConfig:
     source: str | None = None  # the outlet's name, when the feed does not say it well
     backfill: float | None = 24 * 3600.0  # on a first poll, how old a story may be and alert
     max_age: float | None = None  # on later polls, how old a dated story may be and alert
+    silent_after: float | None = 7 * 24 * 3600.0  # no new story for this long: "silent"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +42,8 @@ class FeedState:
     last_status: int | None = None
     last_polled_at: datetime | None = None
     warning: str | None = None
-    stories: int = 0
+    stories: int = 0  # stories kept (`feed_states` counts them)
+    newest_story_at: datetime | None = None  # the newest kept story's first fetch (the same)
 
 
 FetchKind = Literal["ok", "not_modified", "unchanged"]

@@ -26,7 +26,7 @@ from watcher.alerts.sender import Sender
 from watcher.config import Config
 from watcher.endpoint import Endpoint, Response
 from watcher.errors import ServiceError, StoreError
-from watcher.health import Check, check_health, status_document
+from watcher.health import Check, check_health, silent_after_of, status_document
 from watcher.logs import event
 from watcher.metrics import CONTENT_TYPE, Metrics
 from watcher.models import FeedConfig
@@ -73,7 +73,7 @@ class Service:
         self.address: tuple[str, int] | None = None  # where the endpoint listens, once started
         self._running: set[asyncio.Task[object]] = set()
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self.metrics = Metrics(store, self._channels)
+        self.metrics = Metrics(store, self._channels, self._silent_after, clock)
         self.started_at = clock()
         self.last_poll_at: datetime | None = None
         self._delivering = False
@@ -214,6 +214,9 @@ class Service:
     def _channels(self) -> set[str]:
         return {c for s in self.config.subscribers for c in s.channels()}
 
+    def _silent_after(self) -> dict[str, float | None]:
+        return silent_after_of(self.config.feeds)
+
     def checks(self) -> list[Check]:
         intervals = [f.interval for f in self.config.feeds]
         return check_health(
@@ -235,7 +238,9 @@ class Service:
 
     def status_page(self) -> Response:
         try:
-            document = status_document(self.store, self.checks())
+            document = status_document(
+                self.store, self.clock(), self._silent_after(), self.checks()
+            )
         except StoreError as exc:
             return Response(503, json.dumps({"error": str(exc)}).encode(), "application/json")
         body = json.dumps(document, indent=2, ensure_ascii=False).encode()

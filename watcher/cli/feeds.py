@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,10 @@ def add_parsers(commands: Any) -> None:
     feeds = commands.add_parser(
         "feeds",
         help="show every configured feed and its health",
-        description="A table of the configured feeds: status, stories kept, last success, "
-        "consecutive failures, next poll and last error.",
+        description="A table of the configured feeds: status (new, ok, failing, disabled, or "
+        "silent: polled well but no story kept was first fetched within its silent_after), "
+        "stories kept, when the newest was first fetched, last success, consecutive failures, "
+        "next poll, and the URL or the last error.",
     )
     feeds.set_defaults(handler=cmd_feeds, needs_config=True)
     stories = commands.add_parser(
@@ -68,29 +71,27 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
     with reading(config.state) as store:
         store.sync_feeds(config.feeds)
         states = {s.name: s for s in store.feed_states()}
-    rows = [_feed_row(states[f.name]) for f in config.feeds]
+    now = utc_now()
+    rows = [_feed_row(states[f.name], f.silent_after, now) for f in config.feeds]
     headers = [
-        "FEED",
-        "STATUS",
-        "STORIES",
-        "LAST SUCCESS",
-        "FAILURES",
-        "NEXT POLL",
+        "FEED", "STATUS", "STORIES", "NEWEST", "LAST SUCCESS", "FAILURES", "NEXT POLL",
         "URL / LAST ERROR",
-    ]
+    ]  # fmt: skip
     print_table(headers, rows)
     return 0
 
 
-def _feed_row(state: FeedState) -> list[str]:
-    status = feed_health(state)
-    detail = state.last_error if state.consecutive_failures or state.disabled else state.url
+def _feed_row(state: FeedState, silent_after: float | None, now: datetime) -> list[str]:
+    status = feed_health(state, silent_after, now)
+    failed = state.consecutive_failures or state.disabled
+    detail = (state.last_error or "") if failed else state.url
     if state.warning and not state.consecutive_failures:
         detail = f"{state.url} (warning: {state.warning})"
     next_poll = when(state.next_poll_at) if state.next_poll_at else "on schedule"
     return [
-        state.name, status, str(state.stories), when(state.last_success_at),
-        str(state.consecutive_failures), "never" if state.disabled else next_poll, detail or "",
+        state.name, status, str(state.stories),
+        when(state.newest_story_at), when(state.last_success_at),
+        str(state.consecutive_failures), "never" if state.disabled else next_poll, detail,
     ]  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, utc_now, when
 from watcher.config import Config, load_optional_config
-from watcher.health import status_document
+from watcher.health import silent_after_of, status_document
 from watcher.schedule import HEARTBEAT_SECONDS
 
 HEALTH_TIMEOUT = 5.0
@@ -54,7 +54,7 @@ def add_parsers(commands: Any) -> None:
 
 def cmd_status(config: Config, args: argparse.Namespace) -> int:
     with reading(config.state) as store:
-        document = status_document(store)
+        document = status_document(store, utc_now(), silent_after_of(config.feeds))
     if args.format == "json":
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
@@ -75,11 +75,14 @@ def _print_status(document: dict[str, Any], now: datetime) -> None:
     rows = [
         [
             f["name"], f["health"], str(f["last_status"] or "-"), _when(f["last_success_at"]),
-            str(f["consecutive_failures"]), str(f["stories"]), f["last_error"] or "",
+            str(f["consecutive_failures"]), str(f["stories"]), _when(f["newest_story_at"]),
+            f["last_error"] or "",
         ]
         for f in document["feeds"]
     ]  # fmt: skip
-    headers = ["FEED", "HEALTH", "HTTP", "LAST OK", "FAILURES", "STORIES", "LAST ERROR"]
+    headers = [
+        "FEED", "HEALTH", "HTTP", "LAST OK", "FAILURES", "STORIES", "NEWEST", "LAST ERROR"
+    ]  # fmt: skip
     print_table(headers, rows)
     if document["dead_letters"]:
         print("\ndead letters (`watcher alerts retry ID` sends one again):")

@@ -1,7 +1,7 @@
 """The feeds section of a config file, and the ages of stories that alert.
 
-In: the YAML nodes of `feeds:` and of the top level's `backfill:` and `max_age:`. Out:
-`FeedConfig`s, or problems noted on the reader.
+In: the YAML nodes of `feeds:` and of the top level's `backfill:`, `max_age:` and
+`silent_after:`. Out: `FeedConfig`s, or problems noted on the reader.
 """
 
 from __future__ import annotations
@@ -18,13 +18,20 @@ from watcher.models import FeedConfig
 
 MIN_INTERVAL = 60.0
 MIN_MAX_AGE = 3600.0  # a shorter max_age would silence stories a slow poll found late
+MIN_SILENT_AFTER = 3600.0
+SILENT_AFTER = 7 * 24 * 3600.0
+FEED_KEYS = {
+    "name", "url", "interval", "tags", "source", "backfill", "max_age", "silent_after"
+}  # fmt: skip
 
 
 class Ages(NamedTuple):
-    """The top level's ages of stories that alert, which every feed takes unless it says."""
+    """The top level's ages of stories that alert, and how long a feed may go without a new
+    story before it counts as silent: every feed takes them unless it says."""
 
     backfill: float | None
     max_age: float | None
+    silent_after: float | None = SILENT_AFTER
 
 
 class FeedsReader(Reader):
@@ -38,6 +45,13 @@ class FeedsReader(Reader):
         """A duration of at least an hour, or 'off': on later polls, how old a dated story
         may be and alert."""
         return self._age(node, name, default, no_limit="off", minimum=MIN_MAX_AGE)
+
+    def silent_after(
+        self, node: yaml.Node | None, name: str, default: float | None
+    ) -> float | None:
+        """A duration of at least an hour, or 'off': how long a feed that polls well may go
+        without a new story before its health is 'silent'."""
+        return self._age(node, name, default, no_limit="off", minimum=MIN_SILENT_AFTER)
 
     def _age(
         self, node: yaml.Node | None, name: str, default: float | None, *, no_limit: str,
@@ -58,9 +72,7 @@ class FeedsReader(Reader):
         names: set[str] = set()
         for i, item in enumerate(self.items(node, "feeds", "feeds")):
             where = f"feeds[{i}]"
-            m = self.mapping(
-                item, where, {"name", "url", "interval", "tags", "source", "backfill", "max_age"}
-            )
+            m = self.mapping(item, where, FEED_KEYS)
             name = self.string(m.get("name"), f"{where}.name", required=True)
             url = self.feed_url(m.get("url"), f"{where}.url")
             interval = self.duration(
@@ -83,6 +95,9 @@ class FeedsReader(Reader):
                             m.get("backfill"), f"{where}.backfill", ages.backfill
                         ),
                         max_age=self.max_age(m.get("max_age"), f"{where}.max_age", ages.max_age),
+                        silent_after=self.silent_after(
+                            m.get("silent_after"), f"{where}.silent_after", ages.silent_after
+                        ),
                     )
                 )
         return tuple(feeds)

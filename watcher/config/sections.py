@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from watcher.alerts.digest import check_schedule
-from watcher.config.feeds import MIN_INTERVAL, Ages, FeedsReader
+from watcher.config.feeds import MIN_INTERVAL, SILENT_AFTER, Ages, FeedsReader
 from watcher.config.settings import (
     DEFAULT_LISTEN,
     Config,
@@ -66,13 +66,18 @@ class ConfigReader(FeedsReader):
                 "delivery",
                 "backfill",
                 "max_age",
+                "silent_after",
                 "listen",
                 "log_format",
             },
         )
         poll = self.poll(top.get("poll"))
         backfill = self.backfill(top.get("backfill"), "backfill", 24 * 3600.0)
-        ages = Ages(backfill, self.max_age(top.get("max_age"), "max_age", None))
+        ages = Ages(
+            backfill,
+            self.max_age(top.get("max_age"), "max_age", None),
+            self.silent_after(top.get("silent_after"), "silent_after", SILENT_AFTER),
+        )
         feeds = self.feeds(top.get("feeds"), poll, ages)
         return Config(
             path=self.path,

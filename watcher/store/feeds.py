@@ -61,9 +61,10 @@ class FeedTables(Tables):
         return feed_from_row(dict(zip([c[0] for c in cursor.description], row, strict=True)))
 
     def feed_states(self) -> list[FeedState]:
-        """Every feed, with how many stories it has stored."""
-        sql = """SELECT f.*, COUNT(s.id) AS stories FROM feeds f
-                 LEFT JOIN stories s ON s.feed = f.name GROUP BY f.name ORDER BY f.name"""
+        """Every feed, with how many stories it has stored and when the newest was fetched."""
+        sql = """SELECT f.*, COUNT(s.id) AS stories, MAX(s.fetched_at) AS newest_story_at
+                 FROM feeds f LEFT JOIN stories s ON s.feed = f.name
+                 GROUP BY f.name ORDER BY f.name"""
         with translated("reading feeds"):
             return [feed_from_row(row) for row in self.db.execute_returning_dicts(sql)]
 

@@ -57,7 +57,9 @@ def _feed_value(value: Any) -> Any:
 
 
 def feed_from_row(row: dict[str, Any]) -> FeedState:
-    times = {"next_poll_at", "last_success_at", "last_error_at", "last_polled_at"}
+    times = {
+        "next_poll_at", "last_success_at", "last_error_at", "last_polled_at", "newest_story_at"
+    }  # fmt: skip
     values: dict[str, Any] = {
         k: (from_text(v) if k in times else v) for k, v in row.items() if k != "config_url"
     }
