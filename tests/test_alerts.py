@@ -378,6 +378,66 @@ def test_rules_test_counts_stored_stories_by_their_stored_clusters(
     assert len({a.cluster for a in alerts if a.rule == "germanium-news"}) == 1
 
 
+def test_why_says_who_was_alerted_for_a_story_and_why_the_others_were_not(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    port, _ = smtp
+    slack_route(server, [])
+    others = (
+        "  - name: other\n    follow: [antimony-news]\n    console: true\n"
+        "  - name: picky\n    follow: [metals]\n    min_priority: 4\n    console: true\n"
+    )
+    rules = GERMANIUM_RULE + ANTIMONY_RULE
+    config = write_config(
+        tmp_path, smtp_port=port, slack=server.url("/slack"), extra=others, rules_yaml=rules
+    )
+    add_feed(config, "Wire", WIRE)
+    add_feed(config, "Reprints", REPRINT)
+    assert watcher("--config", str(config), "once").returncode == 0
+    stored = Store(tmp_path / "w.db")
+    wire, reprint = (
+        stored.find_stories(f"https://wire.test/news.php?id={n}")[0] for n in (101, 9101)
+    )
+    result = watcher("--config", str(config), "why", reprint.id[:8])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"story:    {reprint.id}  {reprint.title}"
+    assert lines[2].startswith("cluster:  ") and lines[2].endswith(", 2 stories from 1 outlet")
+    assert f"this story joined it as a reprint of {wire.id}" in result.stdout
+    assert "rule:     germanium-news, matched " in result.stdout
+    assert f'by story {wire.id}: @minerals:"germanium"' in result.stdout
+    assert any(
+        line.startswith("alert:    #") and "analyst by email: sent" in line for line in lines
+    )
+    assert "analyst:  alerted" in lines
+    assert "other:    not alerted: it follows none of the rules matched (germanium-news)" in lines
+    assert (
+        "picky:    not alerted: it follows germanium-news (priority 3), below its min_priority 4"
+        in lines
+    )
+    by_link = watcher("--config", str(config), "why", "https://WIRE.test/news.php?id=101#top")
+    assert by_link.stdout.splitlines()[0] == f"story:    {wire.id}  {wire.title}"
+    missing = watcher("--config", str(config), "why", "0123456789ab")
+    assert missing.returncode == 1 and "no stored story has the id or link" in missing.stderr
+
+
+def test_why_says_a_backlog_story_was_too_old_to_alert(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    add_feed(config, "Wire", WIRE)  # its stories are from 10-11 Nov 2026: backlog
+    watcher("--config", str(config), "once")
+    assert inbox.messages == []
+    (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
+    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
+    assert lines[-1] == (
+        f"analyst:  not alerted: story {story.id} came in its feed's first poll and was "
+        "older than backfill (1d)"
+    )
+
+
 def test_backfill_keeps_undated_stories_quiet_on_the_first_poll_only(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:

@@ -32,6 +32,7 @@ COMMANDS = [
     "alerts",
     "alerts retry",
     "send-test",
+    "why",
     "status",
     "backup",
     "health",

@@ -2,7 +2,7 @@
 
 Each module adds its commands' parsers and handlers: `service` (run, once), `feeds` (feeds,
 stories, ingest, import-opml), `clusters` (dedupe, clusters), `rules` (rules check, rules test),
-`alerts` (alerts, alerts retry, send-test), `ops` (status, backup, health).
+`alerts` (alerts, alerts retry, send-test), `why`, `ops` (status, backup, health).
 Exit codes: 0 success, 1 a command failed (a feed or input could not be read, a store
 error), 2 invalid usage, an invalid config file or invalid rules.
 """
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from watcher import __version__, logs
-from watcher.cli import alerts, clusters, feeds, ops, rules, service
+from watcher.cli import alerts, clusters, feeds, ops, rules, service, why
 from watcher.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, print_config_problems
 from watcher.config import LOG_FORMATS, load_config, resolve_config_path
 from watcher.errors import ConfigError, WatcherError
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "else keyvalue)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (service, feeds, clusters, rules, alerts, ops):
+    for module in (service, feeds, clusters, rules, alerts, why, ops):
         module.add_parsers(commands)
     return parser
 

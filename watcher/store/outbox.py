@@ -87,6 +87,21 @@ class OutboxTables(Tables):
             f"WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC", params
         )
 
+    def alerts_for(self, cluster: int) -> list[Alert]:
+        """The alerts made for a cluster and for the clusters merged into it (an alert tried
+        before a merge keeps its cluster), oldest first."""
+        merged = (
+            "WITH RECURSIVE merged(id) AS (SELECT ? UNION "
+            "SELECT c.id FROM clusters c JOIN merged m ON c.merged_into = m.id) "
+        )
+        with translated(f"reading the alerts of cluster {cluster}"):
+            rows = self.db.execute_returning_dicts(
+                merged + "SELECT * FROM alerts WHERE cluster_id IN (SELECT id FROM merged) "
+                "ORDER BY created_at, id",
+                [cluster],
+            )
+        return [alert_from_row(r) for r in rows]
+
     def alert(self, alert_id: int) -> Alert:
         found = self._alerts("WHERE id = ?", [alert_id])
         if not found:

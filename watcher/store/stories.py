@@ -11,12 +11,14 @@ from typing import Any
 
 from watcher.errors import StoreError
 from watcher.models import Assignment, Cluster, ClusteredStory, FeedState, Story
+from watcher.normalise import canonical_url
 from watcher.store.base import Tables, in_batches, translated
 from watcher.store.rows import (
     INSERT_PLACED_STORY,
     STORY_COLUMNS,
     UPDATE_FEED,
     feed_row,
+    from_text,
     story_from_row,
     story_row,
     to_text,
@@ -60,6 +62,44 @@ class StoryTables(Tables):
                 )
                 found.update(rows)
         return found
+
+    def find_stories(self, key: str) -> list[Story]:
+        """Stories by id, by the start of their id (6 characters at least), or by link."""
+        with translated(f"finding the story {key!r}"):
+            if key.startswith(("http://", "https://")):
+                clause, params = "link = ?", [canonical_url(key)]
+            elif len(key) >= 6 and key.isalnum():
+                clause, params = "id GLOB ?", [key.lower() + "*"]
+            else:
+                clause, params = "id = ?", [key]
+            rows = self.db.execute_returning_dicts(
+                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE {clause} "
+                "ORDER BY fetched_at LIMIT 20",
+                params,
+            )
+        return [story_from_row(row) for row in rows]
+
+    def placement(self, story_id: str) -> tuple[int | None, str | None, str | None, str | None]:
+        """Where a stored story was placed: its cluster, and the level, the story and the
+        reason of the link that put it there (None for the story that started its cluster)."""
+        with translated(f"reading story {story_id}"):
+            row = self.db.execute(
+                "SELECT cluster_id, cluster_level, cluster_match, cluster_reason FROM stories "
+                "WHERE id = ?",
+                [story_id],
+            ).fetchone()
+        if row is None:
+            raise StoreError(f"no story {story_id}")
+        return row[0], row[1], row[2], row[3]
+
+    def first_fetch(self, feed: str) -> datetime | None:
+        """When the oldest story kept of a feed was first fetched (its first poll, unless
+        pruning has taken that poll's stories)."""
+        with translated(f"reading feed {feed!r}"):
+            row = self.db.execute(
+                "SELECT MIN(fetched_at) FROM stories WHERE feed = ?", [feed]
+            ).fetchone()
+        return from_text(row[0]) if row and row[0] else None
 
     def window_stories(
         self, published_since: datetime, *, summary_chars: int

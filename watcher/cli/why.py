@@ -1,0 +1,194 @@
+"""`watcher why STORY`: which alerts a stored story's news item made, and why a subscriber
+got none.
+
+Reads the database (the story, its cluster, the cluster's matches and alerts) and the config
+(subscribers, feeds' ages, the rule files in force); changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from watcher.alerts.routing import follows
+from watcher.cli.common import EXIT_FAILED, reading, when
+from watcher.config import Config, Subscriber
+from watcher.errors import RuleError
+from watcher.models import Alert, Cluster, Match, Story
+from watcher.rules import Matcher, load_rules
+from watcher.rules.model import Rule, RuleSet
+from watcher.store import Store
+
+
+def add_parsers(commands: Any) -> None:
+    why = commands.add_parser(
+        "why",
+        help="show which alerts a story's news item made, and why a subscriber got none",
+        description="Find a stored story (by id, the first 6 or more characters of its id, or "
+        "its link) and show its news item (cluster) and how the story joined it, the rules "
+        "the news item matched, the alerts made for it with their status, and for each "
+        "subscriber without one, why: no rule matched; it follows none of the rules matched, "
+        "or their priority is below its min_priority; the story that matched was older than "
+        "its feed's backfill (on the feed's first poll) or max_age (later); or none of these, "
+        "when the config or the rules changed since. Reads the database; changes nothing.",
+    )
+    why.add_argument("story", metavar="STORY", help="a story id, its first characters, or a link")
+    why.set_defaults(handler=cmd_why, needs_config=True)
+
+
+def cmd_why(config: Config, args: argparse.Namespace) -> int:
+    with reading(config.state) as store:
+        found = store.find_stories(args.story.strip())
+        if len(found) != 1:
+            print(_not_one(args.story, found), file=sys.stderr)
+            return EXIT_FAILED
+        print("\n".join(_report(store, config, found[0])))
+    return 0
+
+
+def _not_one(key: str, found: list[Story]) -> str:
+    if not found:
+        return f"watcher: why: no stored story has the id or link {key!r}"
+    listed = "".join(f"\n  {s.id}  {s.title}" for s in found)
+    return f"watcher: why: {len(found)} stories match {key!r}; give one id:{listed}"
+
+
+def _report(store: Store, config: Config, story: Story) -> list[str]:
+    lines = [
+        f"story:    {story.id}  {story.title}",
+        f"          {story.source}, feed {story.feed}, published {when(story.published)}, "
+        f"first fetched {when(story.fetched_at)}",
+    ]
+    cluster_id, level, linked, reason = store.placement(story.id)
+    if cluster_id is None:
+        return [*lines, "cluster:  none yet (the service clusters it when it next starts)"]
+    cluster = store.cluster(cluster_id)
+    lines += _cluster_lines(story, cluster, level, linked, reason)
+    ruleset = _ruleset_now(config)
+    rules = {rule.name: rule for rule in ruleset.rules} if ruleset else None
+    matches = store.matches_for(cluster_id)
+    lines += _match_lines(matches, story, ruleset)
+    alerts = store.alerts_for(cluster_id)
+    lines += [f"alert:    {_alert_text(a)}" for a in alerts]
+    for subscriber in config.subscribers:
+        mine = [a for a in alerts if a.subscriber == subscriber.name]
+        answer = "alerted" if mine else _why_not(store, config, subscriber, matches, rules)
+        lines.append(f"{subscriber.name + ':':<10}{answer}")
+    return lines
+
+
+def _cluster_lines(
+    story: Story, cluster: Cluster, level: str | None, linked: str | None, reason: str | None
+) -> list[str]:
+    outlets = len({s.source for s in cluster.members})
+    head = (
+        f"cluster:  {cluster.id}, {_count(len(cluster.members), 'story', 'stories')} from "
+        f"{_count(outlets, 'outlet', 'outlets')}"
+    )
+    if level is None or linked is None:
+        return [head, "          this story started it"]
+    return [head, f"          this story joined it as a {level} of {linked} ({reason})"]
+
+
+def _match_lines(matches: list[Match], story: Story, ruleset: RuleSet | None) -> list[str]:
+    if not matches:
+        lines = ["rules:    none matched this news item"]
+        now = Matcher(ruleset).match_story(story).rules if ruleset else ()
+        if now:  # rules written or changed since the story came
+            names = ", ".join(m.rule for m in now)
+            lines.append(f"          the rules in force match this story now: {names}")
+        return lines
+    return [
+        f"rule:     {m.rule}, matched {when(m.matched_at)} by story {m.story}"
+        + (" (this one)" if m.story == story.id else "")
+        + f": {m.clause}"
+        for m in matches
+    ]
+
+
+def _alert_text(alert: Alert) -> str:
+    about = f"{alert.subscriber} by {alert.channel}" + (" (digest)" if alert.digest else "")
+    if alert.status == "sent":
+        state = f"sent {when(alert.sent_at)}"
+    elif alert.status == "dead":
+        state = f"failed {alert.attempts} times, in the dead-letter list: {alert.last_error}"
+    else:
+        state = f"{alert.status}, due {when(alert.next_attempt_at)}"
+        state += f" (failed {alert.attempts} times: {alert.last_error})" if alert.attempts else ""
+    return f"#{alert.id} {about}: {state}"
+
+
+def _why_not(
+    store: Store, config: Config, subscriber: Subscriber, matches: list[Match],
+    rules: dict[str, Rule] | None,
+) -> str:  # fmt: skip
+    if not matches:
+        return "not alerted: no rule matched this news item"
+    if not subscriber.channels():
+        return "not alerted: it has no channel"
+    if rules is None:
+        return "not alerted (the rule files cannot be read now to say more)"
+    matched = [rules[m.rule] for m in matches if m.rule in rules]
+    gone = [m.rule for m in matches if m.rule not in rules]
+    followed = [m for m in matches if m.rule in rules and follows(subscriber, rules[m.rule])]
+    if not followed:
+        unranked = replace(subscriber, min_priority=1)
+        low = [r for r in matched if follows(unranked, r)]
+        if low:
+            names = ", ".join(f"{r.name} (priority {r.priority})" for r in low)
+            floor = subscriber.min_priority
+            return f"not alerted: it follows {names}, below its min_priority {floor}"
+        names = ", ".join(r.name for r in matched) or "-"
+        extra = f"; no longer in the rule files: {', '.join(gone)}" if gone else ""
+        return f"not alerted: it follows none of the rules matched ({names}){extra}"
+    match = followed[0]
+    quiet = _too_old(store, config, store.story(match.story))
+    if quiet:
+        return f"not alerted: {quiet}"
+    return (
+        f"not alerted, though it follows {match.rule}: no alert was made when the rule matched "
+        f"({when(match.matched_at)}); the subscriber, its follow list or the rule changed since"
+    )
+
+
+def _too_old(store: Store, config: Config, story: Story) -> str | None:
+    """Why the story was kept from alerting by its age, as `feed_state.backlog` and
+    `feed_state.stale` decided it; None when its age was no bar."""
+    feed = next((f for f in config.feeds if f.name == story.feed), None)
+    if feed is None:
+        return None
+    undated = story.published == story.fetched_at
+    first_poll = story.fetched_at == store.first_fetch(story.feed)
+    if first_poll and feed.backfill is not None and (undated or _older(story, feed.backfill)):
+        age = "undated" if undated else f"older than backfill ({_span(feed.backfill)})"
+        return f"story {story.id} came in its feed's first poll and was {age}"
+    if not first_poll and feed.max_age is not None and not undated and _older(story, feed.max_age):
+        return f"story {story.id} was dated over max_age ({_span(feed.max_age)}) before it came"
+    return None
+
+
+def _older(story: Story, seconds: float) -> bool:
+    """Whether the story was dated more than `seconds` before it was first fetched."""
+    return story.published < story.fetched_at - timedelta(seconds=seconds)
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _ruleset_now(config: Config) -> RuleSet | None:
+    """The rule files as they are now; None when they cannot be read."""
+    try:
+        return load_rules(config.rules)
+    except (RuleError, OSError):
+        return None
