@@ -1400,3 +1400,36 @@ def test_a_merge_keeps_one_pending_alert_per_subscriber_and_channel(tmp_path: Pa
         ("b", "email", 1),
         ("c", "slack", 1),
     ]
+    assert [a.cluster for a in store.alerts_for(1)] == [1, 1, 1] and store.alerts_for(2) == []
+
+
+def test_the_alerts_of_a_cluster_include_those_tried_before_it_merged_others(
+    tmp_path: Path,
+) -> None:
+    """An alert tried before a merge keeps its cluster: `why` still finds it, through any
+    number of merges."""
+    from watcher.models import AlertPlan, Assignment, FeedConfig, Match
+
+    store = Store(tmp_path / "w.db")
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
+    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(4)])
+    store.record_assignments(
+        [Assignment(story=f"s{i}", cluster=i, level=None) for i in (1, 2)], now
+    )
+    for cluster in (1, 2):
+        match = Match(cluster=cluster, rule="r", story=f"s{cluster}", terms={}, clause="x",
+                      ruleset_version="v", matched_at=now)  # fmt: skip
+        store.record_matches(
+            [match], lambda m: [AlertPlan(subscriber="a", channel="email", due=now)]
+        )
+    (tried,) = [a for a in store.alerts() if a.cluster == 1]
+    store.mark_sending(tried.id)  # tried: it stays with cluster 1
+    store.record_assignments(
+        [Assignment(story="s3", cluster=2, level="same-event", merged=(1,))], now
+    )
+    store.record_assignments(
+        [Assignment(story="s0", cluster=5, level="same-event", merged=(2,))], now
+    )
+    assert {(a.id, a.cluster) for a in store.alerts_for(5)} == {(tried.id, 1), (tried.id + 1, 5)}
+    assert [a.id for a in store.alerts_for(1)] == [tried.id]  # not the cluster it merged into
