@@ -151,3 +151,18 @@ def test_locked_database_is_a_store_error(store: Store, tmp_path: Path) -> None:
         other.rollback()
         other.close()
     assert store.record_poll(store.feed_state("Wire"), [story(1)])
+
+
+def test_stories_are_found_by_id_by_the_start_of_an_id_or_by_link(store: Store) -> None:
+    ids = ["abcdef12", "abcdef1234", "abcdef99"]
+    stories = [
+        replace(story(n), id=story_id, link=f"https://site.test/news/{n}")
+        for n, story_id in enumerate(ids)
+    ]
+    store.record_poll(store.feed_state("Wire"), stories)
+    assert [s.id for s in store.find_stories("abcdef12")] == ["abcdef12"]  # the exact id first
+    assert [s.id for s in store.find_stories("ABCDEF9")] == ["abcdef99"]
+    assert sorted(s.id for s in store.find_stories("abcdef")) == sorted(ids)
+    assert store.find_stories("abcd") == []  # too short to be the start of an id
+    link = "HTTPS://Site.test/news/1?utm_source=rss#top"  # canonical: the stored link
+    assert [s.id for s in store.find_stories(link)] == ["abcdef1234"]

@@ -64,18 +64,21 @@ class StoryTables(Tables):
         return found
 
     def find_stories(self, key: str) -> list[Story]:
-        """Stories by id, by the start of their id (6 characters at least), or by link."""
-        with translated(f"finding the story {key!r}"):
-            if key.startswith(("http://", "https://")):
-                clause, params = "link = ?", [canonical_url(key)]
-            elif len(key) >= 6 and key.isalnum():
-                clause, params = "id GLOB ?", [key.lower() + "*"]
-            else:
-                clause, params = "id = ?", [key]
+        """Stories by link, else the story of that id, else those whose id starts so (6
+        characters at least); 20 at most."""
+        if key.lower().startswith(("http://", "https://")):
+            return self._stories_where("link = ?", canonical_url(key))
+        found = self._stories_where("id = ?", key)
+        if found or len(key) < 6 or not key.isalnum():
+            return found
+        return self._stories_where("id GLOB ?", key.lower() + "*")
+
+    def _stories_where(self, clause: str, value: str) -> list[Story]:
+        with translated(f"finding the story {value!r}"):
             rows = self.db.execute_returning_dicts(
                 f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE {clause} "
                 "ORDER BY fetched_at LIMIT 20",
-                params,
+                [value],
             )
         return [story_from_row(row) for row in rows]
 
