@@ -275,3 +275,36 @@ def test_import_opml_names_the_file_it_cannot_read(
     result = watcher("import-opml", str(path))
     assert result.returncode == 1 and result.stdout == ""
     assert message in result.stderr
+
+
+def test_a_reader_that_stops_reading_is_no_error(tmp_path: Path) -> None:
+    """`watcher ingest FEED | head -1`: the pipe closes while watcher still writes."""
+    from tests.feedserver import rss
+
+    items = [
+        f"<item><title>Story {n}</title><link>https://wire.test/{n}</link>"
+        f"<description>{'Gallium output rose. ' * 20}</description></item>"
+        for n in range(2000)
+    ]
+    feed = tmp_path / "big.xml"
+    feed.write_bytes(rss(items))  # about 1 MB of JSON lines out: more than a pipe holds
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "ingest", str(feed)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert reader.stdout is not None and reader.stdout.readline().startswith(b"{")
+    reader.stdout.close()
+    _, stderr = reader.communicate(timeout=60)
+    assert reader.returncode == 0 and b"Traceback" not in stderr, stderr.decode()
+
+
+def test_tables_cut_long_cells_but_never_the_last_column(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The last column holds a link or an error: cut, a link leads nowhere."""
+    from watcher.cli.common import print_table
+
+    link = "https://news.example/" + "a" * 100
+    print_table(["TITLE", "LINK"], [["T" * 100, link]], max_width=20)
+    header, row = capsys.readouterr().out.splitlines()
+    assert row == "T" * 19 + "…" + "  " + link and header.startswith("TITLE" + " " * 15 + "  LINK")

@@ -10,6 +10,7 @@ error), 2 invalid usage, an invalid config file or invalid rules.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -70,3 +71,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WatcherError as exc:
         print(f"watcher: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # the reader stopped reading (`watcher stories | head`): no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at exit's flush
+        return 0

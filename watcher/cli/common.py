@@ -52,7 +52,12 @@ def when(moment: datetime | None) -> str:
 
 
 def print_table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> None:
-    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in rows]
+    """Columns padded to their widest cell, cells cut at `max_width`, but for the last column
+    (a link or an error in every table), which nothing follows: a cut link leads nowhere."""
+    cells = [
+        [c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row[:-1]] + row[-1:]
+        for row in rows
+    ]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in cells:
