@@ -357,6 +357,12 @@ def test_backfill_keeps_an_old_backlog_quiet_on_the_first_poll(
         "--config", str(config), "stories", "--since", "1h", "--format", "jsonl"
     ).stdout.splitlines()
     assert len(rows) == 2  # stored all the same
+    (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
+    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
+    assert lines[-1] == (  # and `watcher why` says so
+        f"analyst:  not alerted: story {story.id} came in its feed's first poll and was "
+        "older than backfill (1d)"
+    )
 
 
 def test_rules_test_counts_stored_stories_by_their_stored_clusters(
@@ -419,23 +425,6 @@ def test_why_says_who_was_alerted_for_a_story_and_why_the_others_were_not(
     assert by_link.stdout.splitlines()[0] == f"story:    {wire.id}  {wire.title}"
     missing = watcher("--config", str(config), "why", "0123456789ab")
     assert missing.returncode == 1 and "no stored story has the id or link" in missing.stderr
-
-
-def test_why_says_a_backlog_story_was_too_old_to_alert(
-    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
-) -> None:
-    port, inbox = smtp
-    slack_route(server, [])
-    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
-    add_feed(config, "Wire", WIRE)  # its stories are from 10-11 Nov 2026: backlog
-    watcher("--config", str(config), "once")
-    assert inbox.messages == []
-    (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
-    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
-    assert lines[-1] == (
-        f"analyst:  not alerted: story {story.id} came in its feed's first poll and was "
-        "older than backfill (1d)"
-    )
 
 
 def test_backfill_keeps_undated_stories_quiet_on_the_first_poll_only(
