@@ -121,14 +121,15 @@ class StoreCollector(Collector):
             dead.add_metric([channel], depth.get(("dead", channel), 0))
         yield queued
         yield dead
+        silent_after, now = self.silent_after(), self.clock()
+        healths = [feed_health(f, silent_after.get(f.name), now) for f in feeds]
         yield GaugeMetricFamily("watcher_feeds", "Feeds in the database", value=len(feeds))
         yield GaugeMetricFamily(
             "watcher_feeds_failing", "Feeds whose last poll failed, or disabled (410 Gone)",
-            value=sum(feed_health(f) in ("failing", "disabled") for f in feeds),
+            value=sum(h in ("failing", "disabled") for h in healths),
         )  # fmt: skip
-        silent_after, now = self.silent_after(), self.clock()
         yield GaugeMetricFamily(
             "watcher_feeds_silent", "Feeds that poll well but kept no new story lately",
-            value=sum(feed_health(f, silent_after.get(f.name), now) == "silent" for f in feeds),
+            value=healths.count("silent"),
         )  # fmt: skip
         yield GaugeMetricFamily("watcher_clusters", "Story clusters stored", value=clusters)

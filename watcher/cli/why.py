@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from watcher.alerts.routing import follows
 from watcher.cli.common import EXIT_FAILED, reading, when
 from watcher.config import Config, Subscriber
 from watcher.errors import RuleError
-from watcher.models import Alert, Cluster, Match, Story
+from watcher.feed_state import backlog, stale
+from watcher.models import Alert, Cluster, FeedState, Match, Story
 from watcher.rules import Matcher, load_rules
 from watcher.rules.model import Rule, RuleSet
 from watcher.store import Store
@@ -155,24 +155,26 @@ def _why_not(
 
 
 def _too_old(store: Store, config: Config, story: Story) -> str | None:
-    """Why the story was kept from alerting by its age, as `feed_state.backlog` and
-    `feed_state.stale` decided it; None when its age was no bar."""
+    """Why the story was kept from alerting by its age, as `feed_state.backlog` (on its
+    feed's first poll) and `feed_state.stale` (later) decided it, at its first fetch; None
+    when its age was no bar."""
     feed = next((f for f in config.feeds if f.name == story.feed), None)
     if feed is None:
         return None
-    undated = story.published == story.fetched_at
     first_poll = story.fetched_at == store.first_fetch(story.feed)
-    if first_poll and feed.backfill is not None and (undated or _older(story, feed.backfill)):
-        age = "undated" if undated else f"older than backfill ({_span(feed.backfill)})"
+    polled = FeedState(
+        name=feed.name, url=feed.url, last_success_at=None if first_poll else story.fetched_at
+    )
+    if story.id in backlog(polled, feed.backfill, [story], story.fetched_at):
+        undated = story.published == story.fetched_at
+        limit = _span(feed.backfill or 0)  # backlog finds none without a backfill
+        age = "undated" if undated else f"older than backfill ({limit})"
         return f"story {story.id} came in its feed's first poll and was {age}"
-    if not first_poll and feed.max_age is not None and not undated and _older(story, feed.max_age):
-        return f"story {story.id} was dated over max_age ({_span(feed.max_age)}) before it came"
+    if story.id in stale(polled, feed.max_age, [story], story.fetched_at):
+        return (
+            f"story {story.id} was dated over max_age ({_span(feed.max_age or 0)}) before it came"
+        )
     return None
-
-
-def _older(story: Story, seconds: float) -> bool:
-    """Whether the story was dated more than `seconds` before it was first fetched."""
-    return story.published < story.fetched_at - timedelta(seconds=seconds)
 
 
 def _count(number: int, one: str, many: str) -> str:
