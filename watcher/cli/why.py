@@ -30,12 +30,15 @@ def add_parsers(commands: Any) -> None:
         description="Find a stored story (by id, the first 6 or more characters of its id, or "
         "its link) and show its news item (cluster) and how the story joined it, the rules "
         "the news item matched, the alerts made for it with their status, and for each "
-        "subscriber without one, why: no rule matched; it follows none of the rules matched, "
-        "or their priority is below its min_priority; the story that matched was older than "
+        "subscriber without one, why: no rule matched (and which rules in force match the "
+        "story now); it has no channel; it follows none of the rules matched, or their "
+        "priority is below its min_priority; the story that matched was older than "
         "its feed's backfill (on the feed's first poll) or max_age (later); or none of these, "
         "when the config or the rules changed since. Reads the database; changes nothing.",
     )
-    why.add_argument("story", metavar="STORY", help="a story id, its first characters, or a link")
+    why.add_argument(
+        "story", metavar="STORY", help="a story id, its first 6 or more characters, or a link"
+    )
     why.set_defaults(handler=cmd_why, needs_config=True)
 
 
