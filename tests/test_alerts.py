@@ -33,7 +33,7 @@ from watcher.alerts.sender import Sender
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
-from watcher.models import Alert, Story
+from watcher.models import Alert, Match, Story
 from watcher.pipeline import Clusterer, Pipeline
 from watcher.rules.live import LiveRules
 from watcher.rules.model import Rule
@@ -359,9 +359,11 @@ def test_backfill_keeps_an_old_backlog_quiet_on_the_first_poll(
     assert len(rows) == 2  # stored all the same
     (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
     lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
+    assert any(line.endswith("; quiet (the story was kept from alerting)") for line in lines)
     assert lines[-1] == (  # and `watcher why` says so
         f"analyst:  not alerted: story {story.id} came in its feed's first poll and was "
-        "older than backfill (1d)"
+        "older than backfill (1d); the next story of this news item to match germanium-news "
+        "will"
     )
 
 
@@ -1422,3 +1424,103 @@ def test_the_alerts_of_a_cluster_include_those_tried_before_it_merged_others(
     )
     assert {(a.id, a.cluster) for a in store.alerts_for(5)} == {(tried.id, 1), (tried.id + 1, 5)}
     assert [a.id for a in store.alerts_for(1)] == [tried.id]  # not the cluster it merged into
+
+
+def _match(cluster: int, story: str, *, quiet: bool = False) -> Match:
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    return Match(cluster=cluster, rule="r", story=story, terms={}, clause="x",
+                 ruleset_version="v", matched_at=now, quiet=quiet)  # fmt: skip
+
+
+def test_a_quiet_match_gives_way_to_the_next_loud_match_of_its_cluster_and_rule(
+    tmp_path: Path,
+) -> None:
+    """A match by a story too old to alert alerts no one, and leaves the news item free to
+    alert on its next story that matches the rule; in a batch, in either order."""
+    from watcher.models import AlertPlan, Assignment, FeedConfig
+
+    store = Store(tmp_path / "w.db")
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
+    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(6)])
+    store.record_assignments(
+        [Assignment(story=f"s{i}", cluster=i // 2, level=None) for i in range(6)], now
+    )
+
+    def plans(m: Match) -> list[AlertPlan]:
+        return [AlertPlan(subscriber="a", channel="email", due=now)]
+
+    assert store.record_matches([_match(0, "s0", quiet=True)], plans) == [
+        _match(0, "s0", quiet=True)
+    ]
+    assert store.alerts() == []
+    assert store.record_matches([_match(0, "s1")], plans) == [_match(0, "s1")]
+    assert store.record_matches([_match(0, "s1")], plans) == []  # once
+    store.record_matches([_match(1, "s2", quiet=True), _match(1, "s3")], plans)
+    store.record_matches([_match(2, "s5"), _match(2, "s4", quiet=True)], plans)
+    assert sorted((a.cluster, a.story) for a in store.alerts()) == [(0, "s1"), (1, "s3"), (2, "s5")]
+    assert [(m.story, m.quiet) for c in range(3) for m in store.matches_for(c)] == [
+        ("s1", False), ("s3", False), ("s5", False)
+    ]  # fmt: skip
+
+
+def test_a_merge_keeps_the_loud_match_of_a_rule_both_clusters_matched(tmp_path: Path) -> None:
+    """Merged into a cluster whose match of the rule was quiet, an alerted cluster's match
+    stays: a later story of the news item does not alert it again."""
+    from watcher.models import AlertPlan, Assignment, FeedConfig
+
+    store = Store(tmp_path / "w.db")
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
+    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(4)])
+    store.record_assignments(
+        [Assignment(story=f"s{i}", cluster=i, level=None) for i in (1, 2)], now
+    )
+
+    def plans(m: Match) -> list[AlertPlan]:
+        return [AlertPlan(subscriber="a", channel="email", due=now)]
+
+    store.record_matches([_match(1, "s1", quiet=True), _match(2, "s2")], plans)
+    (alert,) = store.alerts()
+    store.mark_sending(alert.id)
+    store.record_assignments(
+        [Assignment(story="s3", cluster=1, level="same-event", merged=(2,))], now
+    )
+    assert [(m.story, m.quiet) for m in store.matches_for(1)] == [("s2", False)]
+    assert store.record_matches([_match(1, "s3")], plans) == []
+    assert len(store.alerts()) == 1
+
+
+def test_a_fresh_story_joining_a_backlog_news_item_alerts_it(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A new feed's backlog is quiet, but it must not silence the news it reported: a fresh
+    outlet's story of the same news item, polled later, alerts it."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    now = datetime.now(UTC)
+    item = (
+        "<item><title>{0}</title><link>https://{1}.test/1</link><pubDate>{2}</pubDate>"
+        "<description>{3}</description></item>"
+    )
+    lead = ("A smelter group will start germanium output in Ontario next year and sell it to "
+            "optics makers, its chief executive said on Tuesday.")  # fmt: skip
+    title = "Smelter group to start germanium output in Ontario"
+    add_feed(
+        config,
+        "Wire",
+        rss([item.format(title, "wire", format_datetime(now - timedelta(days=2)), lead)]),
+    )
+    watcher("--config", str(config), "once")
+    assert inbox.messages == [] and server.posts == []  # two days old on its feed's first poll
+    add_feed(config, "Paper", rss([item.format(title, "paper", format_datetime(now), lead)]))
+    watcher("--config", str(config), "once")
+    assert [m["Subject"] for m in inbox.messages] == [f"[watcher] germanium-news: {title}"]
+    store = Store(tmp_path / "w.db")
+    (wire,) = store.find_stories("https://wire.test/1")
+    (paper,) = store.find_stories("https://paper.test/1")
+    assert {a.story for a in store.alerts()} == {paper.id}
+    assert store.placement(paper.id)[0] == store.placement(wire.id)[0]  # one news item
+    lines = watcher("--config", str(config), "why", wire.id).stdout.splitlines()
+    assert "analyst:  alerted" in lines

@@ -144,6 +144,7 @@ class Match:
     clause: str
     ruleset_version: str
     matched_at: datetime
+    quiet: bool = False  # made by a story kept from alerting: a later story's match alerts
 
 
 AlertStatus = Literal["pending", "sending", "sent", "dead"]

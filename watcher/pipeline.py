@@ -234,9 +234,6 @@ class Pipeline:
         stories, stored here with their clusters and the feed's new state (a failed poll
         fetches them again); without, they were stored unclustered (by a version that stored
         them first), and `recover` settles them on start."""
-        route = self.route
-        if route is not None and quiet:
-            route = _quieted(route, quiet)
         with self.clusterer.tentative(), self.store.transaction():
             if polled is None:
                 clustered = self.clusterer.cluster(stories, prints)
@@ -244,7 +241,10 @@ class Pipeline:
                 placed = self.clusterer.place(stories, prints)
                 self.store.record_new_stories(polled, placed, self.clock())
                 clustered = [self.clusterer.final(c) for c in placed]
-            matches = self.store.record_matches(self.match_rules(clustered, premade), route)
+            matches = self.match_rules(clustered, premade)
+            if quiet:
+                matches = [replace(m, quiet=True) if m.story in quiet else m for m in matches]
+            matches = self.store.record_matches(matches, self.route)
         return clustered, matches
 
     def recover(self) -> int:
@@ -276,15 +276,6 @@ class Pipeline:
         rules = (self.rules.folder, self.rules.version) if self.rules is not None else None
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.parse_executor, prepare, work, rules)
-
-
-def _quieted(
-    route: Callable[[Match], Iterable[AlertPlan]], quiet: set[str]
-) -> Callable[[Match], Iterable[AlertPlan]]:
-    def routed(match: Match) -> Iterable[AlertPlan]:
-        return () if match.story in quiet else route(match)
-
-    return routed
 
 
 def _ms_since(started: float) -> float:

@@ -143,7 +143,13 @@ def _v8(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE stories ADD COLUMN body TEXT NOT NULL DEFAULT ''")
 
 
+def _v9(db: sqlite_utils.Database) -> None:
+    """Matches made by a story too old to alert (backfill, max_age) or moved: a later story of
+    the cluster that matches the rule alerts in their place. Earlier matches count as loud."""
+    db.execute("ALTER TABLE matches ADD COLUMN quiet INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

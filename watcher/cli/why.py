@@ -33,8 +33,10 @@ def add_parsers(commands: Any) -> None:
         "subscriber without one, why: no rule matched (and which rules in force match the "
         "story now); it has no channel; it follows none of the rules matched, or their "
         "priority is below its min_priority; the story that matched was older than "
-        "its feed's backfill (on the feed's first poll) or max_age (later); or none of these, "
-        "when the config or the rules changed since. Reads the database; changes nothing.",
+        "its feed's backfill (on the feed's first poll) or max_age (later), or a stored story "
+        "under a new id (the news item's next story to match the rule alerts then); or none "
+        "of these, when the config or the rules changed since. Reads the database; changes "
+        "nothing.",
     )
     why.add_argument(
         "story", metavar="STORY", help="a story id, its first 6 or more characters, or a link"
@@ -108,6 +110,7 @@ def _match_lines(matches: list[Match], story: Story, ruleset: RuleSet | None) ->
         f"rule:     {m.rule}, matched {when(m.matched_at)} by story {m.story}"
         + (" (this one)" if m.story == story.id else "")
         + f": {m.clause}"
+        + ("; quiet (the story was kept from alerting)" if m.quiet else "")
         for m in matches
     ]
 
@@ -149,7 +152,11 @@ def _why_not(
         return f"not alerted: it follows none of the rules matched ({names}){extra}"
     match = followed[0]
     quiet = _too_old(store, config, store.story(match.story))
-    if quiet:
+    if match.quiet:
+        reason = quiet or f"story {match.story} was a stored story of its feed under a new id"
+        later = f"the next story of this news item to match {match.rule} will"
+        return f"not alerted: {reason}; {later}"
+    if quiet:  # matched before quiet matches were recorded as such (schema 9)
         return f"not alerted: {quiet}"
     return (
         f"not alerted, though it follows {match.rule}: no alert was made when the rule matched "

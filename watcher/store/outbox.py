@@ -26,19 +26,30 @@ class OutboxTables(Tables):
     ) -> list[Match]:
         """Save rule matches and, in the same transaction, the alerts `route` gives for each new
         one as (subscriber, channel) pairs; a subscriber gets one alert per cluster and channel,
-        whatever the number of rules. Returns the matches new for their cluster and rule."""
+        whatever the number of rules. A quiet match (its story too old to alert) is saved
+        without alerts, and a loud match of its cluster and rule takes its place later. Returns
+        the matches new for their cluster and rule, and the loud ones that took a quiet's
+        place."""
         new = []
         with translated("saving rule matches and alerts"), self._atomic():
             for m in matches:
+                values = [m.story, json.dumps(m.terms), m.clause, m.ruleset_version,
+                          to_text(m.matched_at), int(m.quiet), m.cluster, m.rule]  # fmt: skip
                 cursor = self.db.execute(
-                    "INSERT OR IGNORE INTO matches (cluster_id, rule, story_id, terms, clause, "
-                    "ruleset_version, matched_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [m.cluster, m.rule, m.story, json.dumps(m.terms), m.clause,
-                     m.ruleset_version, to_text(m.matched_at)],
-                )  # fmt: skip
+                    "INSERT OR IGNORE INTO matches (story_id, terms, clause, ruleset_version, "
+                    "matched_at, quiet, cluster_id, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    values,
+                )
+                if not cursor.rowcount and not m.quiet:
+                    cursor = self.db.execute(
+                        "UPDATE matches SET story_id = ?, terms = ?, clause = ?, "
+                        "ruleset_version = ?, matched_at = ?, quiet = ? "
+                        "WHERE cluster_id = ? AND rule = ? AND quiet = 1",
+                        values,
+                    )
                 if cursor.rowcount:
                     new.append(m)
-                    for plan in route(m) if route else ():
+                    for plan in route(m) if route and not m.quiet else ():
                         self._enqueue(m, plan)
         return new
 

@@ -87,6 +87,7 @@ def match_from_row(r: dict[str, Any]) -> Match:
         clause=r["clause"],
         ruleset_version=r["ruleset_version"],
         matched_at=from_text(r["matched_at"]) or NEVER,
+        quiet=bool(r["quiet"]),
     )
 
 

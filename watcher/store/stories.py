@@ -230,6 +230,13 @@ class StoryTables(Tables):
         self.db.execute(
             "UPDATE clusters SET merged_into = ?, updated_at = ? WHERE id = ?", [into, stamp, old]
         )
+        # a rule both clusters matched keeps the loud match: a quiet one would let a later
+        # story alert the news item again
+        self.db.execute(
+            "DELETE FROM matches WHERE cluster_id = ? AND quiet = 1 AND rule IN "
+            "(SELECT rule FROM matches WHERE cluster_id = ? AND quiet = 0)",
+            [into, old],
+        )
         self.db.execute(
             "UPDATE OR IGNORE matches SET cluster_id = ? WHERE cluster_id = ?", [into, old]
         )
