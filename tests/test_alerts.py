@@ -1524,3 +1524,34 @@ def test_a_fresh_story_joining_a_backlog_news_item_alerts_it(
     assert store.placement(paper.id)[0] == store.placement(wire.id)[0]  # one news item
     lines = watcher("--config", str(config), "why", wire.id).stdout.splitlines()
     assert "analyst:  alerted" in lines
+
+
+def test_a_backlog_story_given_another_title_stays_quiet(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A story of a new feed's backlog is not news when its feed retitles it later; a story
+    of that first poll recent enough for `backfill` alerts, once."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def item(n: int, title: str, days_ago: float) -> str:
+        when = format_datetime(now - timedelta(days=days_ago))
+        return (f"<item><guid>dev-{n}</guid><title>{title}</title><link>https://dev.test/{n}"
+                f"</link><pubDate>{when}</pubDate><description>The plant near Olen stopped "
+                f"line {n}.</description></item>")  # fmt: skip
+
+    add_feed(config, "Dev", rss([item(1, "Germanium smelter halts output", 2),
+                                 item(2, "Refinery closes in Belgium", 0.1)]))  # fmt: skip
+    watcher("--config", str(config), "once")
+    assert inbox.messages == []
+    (tmp_path / "Dev.xml").write_bytes(rss([
+        item(1, "Germanium smelter halts output in Belgium", 2),
+        item(2, "Germanium refinery closes in Belgium", 0.1),
+    ]))  # fmt: skip
+    polled = watcher("--config", str(config), "once", "--force")
+    assert polled.stderr.count("story retitled") == 2
+    assert [m["Subject"] for m in inbox.messages] == [
+        "[watcher] germanium-news: Germanium refinery closes in Belgium"
+    ]

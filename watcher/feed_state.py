@@ -87,6 +87,15 @@ def backlog(
     return {s.id for s in stories if s.published < oldest or s.published == s.fetched_at}
 
 
+def was_backlog(story: Story, backfill: float | None, first_poll: datetime | None) -> bool:
+    """Whether a stored story came in its feed's backlog: in its first poll (its stories
+    fetched at `first_poll`), older than `backfill`."""
+    if story.fetched_at != first_poll:
+        return False
+    first = FeedState(name=story.feed, url="")
+    return story.id in backlog(first, backfill, [story], story.fetched_at)
+
+
 def stale(
     state: FeedState, max_age: float | None, stories: Sequence[Story], now: datetime
 ) -> set[str]:

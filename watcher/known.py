@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from watcher.dedupe import ClusterSettings, fingerprint, moved_stories, reused_guid
-from watcher.feed_state import backlog, stale
+from watcher.feed_state import backlog, stale, was_backlog
 from watcher.logs import event
 from watcher.models import FeedConfig, FeedState, Story
 from watcher.prepare import Prepared
@@ -28,7 +28,7 @@ class Sorted(NamedTuple):
     """A poll's stories as news."""
 
     new: list[Story]  # not stored yet (some under ids of their own, see `dedupe.identity`)
-    quiet: set[str]  # ids of new stories to store and cluster without alerting
+    quiet: set[str]  # ids of new and retitled stories to store and match without alerting
     retitled: list[Story]  # stored stories, as their feed gives them now: another title
 
 
@@ -42,7 +42,9 @@ def sort_stories(
     taken = {s.id for s in known.new}
     new = known.new + [s for s in others if s.id not in taken]
     quiet = backlog(state, feed.backfill, new, now) | _moved(store, state, new)
-    return Sorted(new, quiet | _stale(state, feed.max_age, new, now), known.retitled + edited)
+    retitled = known.retitled + edited
+    quiet |= _stale(state, feed.max_age, new, now) | _quiet_again(store, state, feed, retitled, now)
+    return Sorted(new, quiet, retitled)
 
 
 def _given_again(
@@ -87,6 +89,20 @@ def _moved(store: Store, state: FeedState, new: list[Story]) -> set[str]:
         event(log, logging.INFO, "story moved", feed=story.feed, title=story.title,
               link=story.link, alert="no")  # fmt: skip
     return moved
+
+
+def _quiet_again(
+    store: Store, state: FeedState, feed: FeedConfig, retitled: list[Story], now: datetime
+) -> set[str]:
+    """Ids of stored stories given another title that are still no news: those of their
+    feed's backlog, and those dated more than `max_age` ago."""
+    if not retitled:
+        return set()
+    first_poll = store.first_fetch(feed.name)
+    backlogged = {
+        s.id for s in retitled if was_backlog(store.story(s.id), feed.backfill, first_poll)
+    }
+    return backlogged | stale(state, feed.max_age, retitled, now)
 
 
 def _stale(state: FeedState, max_age: float | None, new: list[Story], now: datetime) -> set[str]:

@@ -181,7 +181,7 @@ class Pipeline:
             settings=self.clusterer.settings, now=now,
         )  # fmt: skip
         premade = prepared.matches if prepared else None
-        retitled = self._retitle(found.retitled, premade, now)
+        retitled = self._retitle(found.retitled, found.quiet, premade, now)
         new = found.new
         if not new:
             self.store.record_poll(polled)
@@ -191,7 +191,7 @@ class Pipeline:
         return new, clustered, matches + retitled
 
     def _retitle(
-        self, stories: list[Story], premade: PoolMatches | None, now: datetime
+        self, stories: list[Story], quiet: set[str], premade: PoolMatches | None, now: datetime
     ) -> list[Match]:
         """Stored stories that their feed gave another title (a developing story's headline
         names what it did not): stored as they are now, and matched again, so a rule they
@@ -210,7 +210,8 @@ class Pipeline:
                     story=s.id, cluster=clusters[s.id], level="exact", reason="retitled"))
                 for s in recent if s.id in clusters
             ]  # fmt: skip
-            return self.store.record_matches(self.match_rules(items, premade), self.route)
+            matches = _quieted(self.match_rules(items, premade), quiet)
+            return self.store.record_matches(matches, self.route)
 
     def _retry_at(
         self, feed: FeedConfig, state: FeedState, now: datetime, retry_after: float | None
@@ -241,9 +242,7 @@ class Pipeline:
                 placed = self.clusterer.place(stories, prints)
                 self.store.record_new_stories(polled, placed, self.clock())
                 clustered = [self.clusterer.final(c) for c in placed]
-            matches = self.match_rules(clustered, premade)
-            if quiet:
-                matches = [replace(m, quiet=True) if m.story in quiet else m for m in matches]
+            matches = _quieted(self.match_rules(clustered, premade), quiet or set())
             matches = self.store.record_matches(matches, self.route)
         return clustered, matches
 
@@ -276,6 +275,11 @@ class Pipeline:
         rules = (self.rules.folder, self.rules.version) if self.rules is not None else None
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.parse_executor, prepare, work, rules)
+
+
+def _quieted(matches: list[Match], quiet: set[str]) -> list[Match]:
+    """The matches, those of the `quiet` stories marked so (they alert no one)."""
+    return [replace(m, quiet=True) if m.story in quiet else m for m in matches]
 
 
 def _ms_since(started: float) -> float:

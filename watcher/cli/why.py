@@ -16,7 +16,7 @@ from watcher.alerts.routing import follows
 from watcher.cli.common import EXIT_FAILED, reading, when
 from watcher.config import Config, Subscriber
 from watcher.errors import RuleError
-from watcher.feed_state import backlog, stale
+from watcher.feed_state import stale, was_backlog
 from watcher.models import Alert, Cluster, FeedState, Match, Story
 from watcher.rules import Matcher, load_rules
 from watcher.rules.model import Rule, RuleSet
@@ -153,7 +153,10 @@ def _why_not(
     match = followed[0]
     quiet = _too_old(store, config, store.story(match.story))
     if match.quiet:
-        reason = quiet or f"story {match.story} was a stored story of its feed under a new id"
+        reason = quiet or (
+            f"story {match.story} was kept from alerting (a stored story under a new id, or "
+            "too old when its feed gave it another title)"
+        )
         later = f"the next story of this news item to match {match.rule} will"
         return f"not alerted: {reason}; {later}"
     if quiet:  # matched before quiet matches were recorded as such (schema 9)
@@ -171,15 +174,12 @@ def _too_old(store: Store, config: Config, story: Story) -> str | None:
     feed = next((f for f in config.feeds if f.name == story.feed), None)
     if feed is None:
         return None
-    first_poll = story.fetched_at == store.first_fetch(story.feed)
-    polled = FeedState(
-        name=feed.name, url=feed.url, last_success_at=None if first_poll else story.fetched_at
-    )
-    if story.id in backlog(polled, feed.backfill, [story], story.fetched_at):
+    if was_backlog(story, feed.backfill, store.first_fetch(story.feed)):
         undated = story.published == story.fetched_at
         limit = _span(feed.backfill or 0)  # backlog finds none without a backfill
         age = "undated" if undated else f"older than backfill ({limit})"
         return f"story {story.id} came in its feed's first poll and was {age}"
+    polled = FeedState(name=feed.name, url=feed.url, last_success_at=story.fetched_at)
     if story.id in stale(polled, feed.max_age, [story], story.fetched_at):
         return (
             f"story {story.id} was dated over max_age ({_span(feed.max_age or 0)}) before it came"
