@@ -33,7 +33,7 @@ from watcher.dedupe import (
     term_weight,
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
-from watcher.dedupe.text import WORD, words_of
+from watcher.dedupe.text import WORD, is_cjk, words_of
 from watcher.jsonl import read_stories, story_json
 from watcher.models import FeedConfig, Story
 from watcher.store import Store
@@ -64,7 +64,8 @@ def test_term_weight_is_wordfreqs() -> None:
     band = {f: w for w, f in get_frequency_dict("en").items() if w.isascii() and w.isalpha()}
     known = [*band.values(), *rng.sample(sorted(get_frequency_dict("en")), 5_000)]
     words = [*made_up, *known, "gallium", "the", "kazakhstan", "o'neill", "u.s", "café"]
-    words = [w for w in words if not w[0].isdigit()]  # numbers are weighed by our own rule
+    # numbers, and Chinese and Japanese words (the English list has some), by our own rules
+    words = [w for w in words if not w[0].isdigit() and not is_cjk(w)]
     term_weight.cache_clear()
     for word in words:
         assert term_weight(word) == max(0.0, 6.0 - zipf_frequency(word, "en")), word
@@ -792,3 +793,67 @@ def test_dedupe_reads_the_links_a_story_lists_and_explains_the_pair(tmp_path: Pa
     assert [json.loads(line)["cluster"] for line in out.splitlines()] == ["ga", "ga"]
     explained = watcher("dedupe", "explain", "ga", "gb", "--input", str(path)).stdout
     assert "listed together      yes" in explained and "same cluster         yes" in explained
+
+
+# -- Chinese and Japanese --------------------------------------------------------------------
+
+
+def test_chinese_and_japanese_runs_are_cut_into_words() -> None:
+    """Neither script spaces its words: katakana runs stay whole, hiragana (grammar) goes,
+    kanji/hanzi are cut at the words wordfreq lists, other letters stay as they are."""
+    assert words_of("三菱商事がカザフスタンでガリウムを調達") == [
+        "三菱商事", "カザフスタン", "ガリウム", "調達"
+    ]  # fmt: skip
+    assert words_of("中国限制镓和锗出口，商务部称") == [
+        "中国", "限制", "镓", "和", "锗", "出口", "商务部", "称"
+    ]  # fmt: skip
+    assert words_of("EV向けリチウム電池") == ["EV", "向", "リチウム", "電池"]
+    assert words_of("Gallium café in Almaty") == ["Gallium", "café", "in", "Almaty"]
+
+
+def test_a_chinese_or_japanese_word_weighs_as_common_as_either_language_uses_it() -> None:
+    """A rare metal's one character is a specific term, in traditional characters too; a
+    word every report uses is not."""
+    gallium = term_weight("镓")
+    assert gallium >= 2 and term_weight("鎵") == gallium  # traditional, as simplified
+    assert term_weight("中国") < 2 and term_weight("発表") < 2 and term_weight("和") < 1
+    assert term_weight("ガリウム") >= 2
+    assert set(fingerprint(story("x", "中国限制镓和锗出口")).term_keys) >= {"镓", "锗"}
+
+
+def test_chinese_and_japanese_reports_of_one_event_make_one_cluster() -> None:
+    """Two outlets' own words about one event share its names and words once the runs are
+    cut into words; another deal of the same firm, or the same move on another metal, does
+    not join them."""
+    stories = [
+        story("ja1", "三菱商事、カザフスタン産ガリウムを調達へ",
+              "三菱商事は26日、カザフスタンの企業からガリウムを調達すると発表した。"
+              "中国の輸出規制を受け、半導体材料の供給網を多様化する。"),
+        story("ja2", "カザフスタンのガリウム、三菱商事が日本へ供給",
+              "三菱商事はカザフスタンの金属会社からガリウムを長期で調達する契約を結んだ。"
+              "中国の輸出規制を受けて調達先を分散する。", hours=3),
+        story("ja3", "三菱商事、豪州で銅鉱山の権益を追加取得",
+              "三菱商事は26日、オーストラリアの銅鉱山の権益を追加で取得すると発表した。"
+              "脱炭素で需要が伸びる銅の確保を狙う。", hours=1),
+        story("ja4", "双日、ベトナムでレアアース調達",
+              "双日は26日、ベトナムの企業からレアアースを調達すると発表した。"
+              "中国の輸出規制を受け、供給網を多様化する。", hours=2),
+        story("zh1", "中国限制镓和锗出口 称维护国家安全",
+              "中国商务部周一宣布，将对镓和锗相关物项实施出口管制，自8月1日起生效，"
+              "以维护国家安全和利益。"),
+        story("zh2", "商务部：8月1日起对镓锗实施出口管制",
+              "商务部和海关总署发布公告，对镓、锗相关物项实施出口管制，未经许可不得出口。",
+              hours=2),
+        story("zh3", "中国对锂电池技术实施出口限制",
+              "商务部宣布对部分锂电池正极材料技术实施出口限制，以保护国内产业。", hours=1),
+    ]  # fmt: skip
+    clusters = cluster_batch(stories, ClusterSettings())
+    assert clusters == {
+        "ja1": "ja1", "ja2": "ja1", "ja3": "ja3", "ja4": "ja4",
+        "zh1": "zh1", "zh2": "zh1", "zh3": "zh3",
+    }  # fmt: skip
+    settings = ClusterSettings()
+    linked = compare(fingerprint(stories[0]), fingerprint(stories[1]), settings)
+    assert linked.level == "same-event" and {"ガリウム", "三菱商事", "カザフスタン"} <= set(
+        linked.shared_terms
+    )

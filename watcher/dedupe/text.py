@@ -5,6 +5,7 @@ In: `Story` objects. Out: `Fingerprint`s (pure computation, made in the parse po
 
 from __future__ import annotations
 
+import gzip
 import math
 import re
 import sys
@@ -15,7 +16,9 @@ from itertools import compress
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+import msgpack
 from wordfreq import get_frequency_dict, zipf_frequency
+from wordfreq.util import data_path
 
 from watcher.models import Story
 from watcher.normalise import is_relative_url
@@ -62,8 +65,80 @@ each few only own same so too very just amid via according reported report""".sp
 
 
 def words_of(text: str) -> list[str]:
-    """The text's words as `WORD` finds them."""
-    return (_ASCII_WORD if text.isascii() else WORD).findall(text)
+    """The text's words as `WORD` finds them, a run of Chinese or Japanese split into words
+    (see `cjk_words`)."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text)
+    words = WORD.findall(text)
+    if not is_cjk(text):
+        return words
+    return [part for word in words for part in cjk_words(word)]
+
+
+# -- Chinese and Japanese --------------------------------------------------------------------
+# Neither writes spaces between words: a run of their script is one `WORD`, which two
+# outlets' reports of the same news rarely share whole. `cjk_words` splits it as wordfreq's
+# own Chinese and Japanese word lists (made with jieba and MeCab) cut words: a run of
+# katakana is one word (a loanword or a foreign name), a run of hiragana is grammar and
+# dropped, and a run of kanji/hanzi is cut into the longest listed words, left to right.
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
+_KANA = "\u30a0-\u30ff\uff66-\uff9f"
+_HIRAGANA = "\u3040-\u309f"
+_CJK = re.compile(f"[{_HAN}{_KANA}{_HIRAGANA}]")
+_SCRIPT_RUN = re.compile(f"([{_HAN}]+)|([{_KANA}]+)|[{_HIRAGANA}]+|([^{_HAN}{_KANA}{_HIRAGANA}]+)")
+HAN_WORD = 4  # characters of the longest word looked up in a run of kanji/hanzi
+
+
+def cjk_words(word: str) -> list[str]:
+    """A `WORD` that holds Chinese or Japanese, as words: katakana runs whole, hiragana
+    dropped, kanji/hanzi cut into listed words (`_han_words`), other letters whole."""
+    if not is_cjk(word):
+        return [word]
+    parts: list[str] = []
+    for han, kana, other in _SCRIPT_RUN.findall(word):
+        if han:
+            parts += _han_words(han)
+        elif kana or other:
+            parts.append(kana or other)
+    return parts
+
+
+@lru_cache(maxsize=65_536)
+def _han_words(run: str) -> tuple[str, ...]:
+    """A run of kanji/hanzi cut into the longest words wordfreq lists for Chinese or
+    Japanese (at most `HAN_WORD` characters), left to right; an unlisted character alone."""
+    listed = _cjk_frequency
+    words, start = [], 0
+    while start < len(run):
+        size = min(HAN_WORD, len(run) - start)
+        while size > 1 and listed(run[start : start + size]) is None:
+            size -= 1
+        words.append(run[start : start + size])
+        start += size
+    return tuple(words)
+
+
+def _cjk_frequency(word: str) -> float | None:
+    """The word's frequency in Chinese (written traditional or simplified) or Japanese, the
+    highest; None if none lists it."""
+    zh, ja = get_frequency_dict("zh"), get_frequency_dict("ja")
+    simple = zh.get(word.translate(_simplified()))
+    return max(zh.get(word) or 0.0, ja.get(word) or 0.0, simple or 0.0) or None
+
+
+@lru_cache(maxsize=1)
+def _simplified() -> dict[int, str]:
+    """wordfreq's map of traditional Chinese characters to simplified ones (its Chinese list
+    is simplified), read from its data: its own reader imports jieba, which we do not need."""
+    with gzip.open(data_path("_chinese_mapping.msgpack.gz")) as mapping:
+        table: dict[int, str] = msgpack.load(mapping, raw=False, strict_map_key=False)
+    return table
+
+
+def is_cjk(text: str) -> bool:
+    """Whether the text holds Chinese or Japanese letters."""
+    return _CJK.search(text) is not None
 
 
 def clean_title(title: str, source: str = "") -> str:
@@ -112,6 +187,9 @@ def term_weight(word: str) -> float:
     if word.isascii() and word.isalpha():  # one token: look it up without tokenising it
         freq = get_frequency_dict("en").get(word)
         return 6.0 if freq is None else max(0.0, 6.0 - _zipf(freq))
+    if is_cjk(word):  # a word of `cjk_words`: how common it is in Chinese or Japanese
+        freq = _cjk_frequency(word)
+        return 6.0 if freq is None else max(0.0, 6.0 - _zipf(freq))
     return max(0.0, 6.0 - zipf_frequency(word, "en"))
 
 
@@ -141,7 +219,7 @@ def _term(raw: str) -> tuple[str, int] | None:
     """A word as a term (its key and weight in hundredths), or None for a stopword or a
     common word."""
     word = raw.replace("’", "'").lower().removesuffix("'s").replace(",", "")
-    if word in _STOPWORDS or len(word) < 2:
+    if word in _STOPWORDS or (len(word) < 2 and not is_cjk(word)):  # 镓 is gallium
         return None
     weight = round(term_weight(word.rstrip(".")) * 100)
     if weight <= 0:
