@@ -33,7 +33,8 @@ from watcher.dedupe import (
     term_weight,
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
-from watcher.dedupe.text import WORD, is_cjk, words_of
+from watcher.dedupe.lexicon import is_cjk, languages_of
+from watcher.dedupe.text import WORD, weight_in, words_of
 from watcher.jsonl import read_stories, story_json
 from watcher.models import FeedConfig, Story
 from watcher.store import Store
@@ -857,3 +858,63 @@ def test_chinese_and_japanese_reports_of_one_event_make_one_cluster() -> None:
     assert linked.level == "same-event" and {"ガリウム", "三菱商事", "カザフスタン"} <= set(
         linked.shared_terms
     )
+
+
+# -- other languages than English ------------------------------------------------------------
+
+
+def test_a_storys_languages_are_told_by_their_commonest_words() -> None:
+    def langs(text: str) -> tuple[str, ...]:
+        return languages_of([w.lower() for w in words_of(text)])
+
+    assert langs("Smelter Group To Start Germanium Output In Ontario") == ("en",)
+    assert langs("Antimony miner lifts forecast") == ("en",)  # no common word at all
+    assert "fr" in langs("Le ministère a annoncé mardi que la réforme sera présentée")
+    assert "ru" in langs("Как сообщили в министерстве, завод будет построен до конца года")
+    assert langs("Chile y Bolivia firman un acuerdo sobre el litio")[:2] == ("en", "es")
+
+
+def test_a_word_common_in_the_storys_language_is_no_name() -> None:
+    """Weighed by English alone, every French word is as rare as 'gallium'."""
+    french = ("en", "fr")
+    assert term_weight("dans") >= 2 and weight_in("dans", french) < 2
+    assert weight_in("semaines", french) < 2 and weight_in("l'état", french) < 2
+    assert weight_in("gallium", french) == term_weight("gallium") >= 2
+    assert weight_in("министерстве", ("en", "ru")) < 2 <= weight_in("павлодаре", ("en", "ru"))
+
+
+def test_unrelated_stories_in_other_languages_stay_apart_and_one_event_clusters() -> None:
+    """Two unrelated French (Russian, Spanish) stories share a dozen everyday words, each
+    unknown to English: they made one news item. One event's reports still do."""
+    stories = [
+        story("fr-pension", "Le gouvernement annonce une réforme des retraites",
+              "Le Premier ministre a annoncé mardi que la réforme des retraites sera présentée "
+              "au Parlement dans les prochaines semaines, selon un communiqué."),
+        story("fr-gallium", "La Chine restreint les exportations de gallium",
+              "Le ministère chinois du Commerce a annoncé mardi que les exportations de gallium "
+              "et de germanium seront soumises à une licence dans les prochaines semaines.",
+              hours=1),
+        story("fr-gallium-2", "Pékin impose des licences pour exporter le gallium et le germanium",
+              "La Chine va exiger des licences d'exportation pour le gallium et le germanium "
+              "dans les prochaines semaines, a indiqué mardi le ministère du Commerce.", hours=2),
+        story("ru-gallium", "Казахстан начнет производство галлия в Павлодаре",
+              "Как сообщили в министерстве промышленности, завод по производству галлия будет "
+              "построен в Павлодарской области до конца года, что позволит стране выйти на "
+              "мировой рынок."),
+        story("ru-banks", "Правительство утвердило новые правила для банков",
+              "Как сообщили в министерстве финансов, новые правила для банков вступят в силу до "
+              "конца года, что позволит снизить риски для вкладчиков.", hours=1),
+        story("es-mining", "El gobierno aprueba una nueva ley de minería",
+              "El Ministerio de Minas anunció el martes que la nueva ley de minería entrará en "
+              "vigor en las próximas semanas, según un comunicado oficial."),
+        story("es-lithium", "Chile y Bolivia firman un acuerdo sobre el litio",
+              "El presidente de Chile anunció el martes que el acuerdo sobre el litio con "
+              "Bolivia será firmado en las próximas semanas, según un comunicado oficial.",
+              hours=1),
+    ]  # fmt: skip
+    clusters = cluster_batch(stories, ClusterSettings())
+    assert clusters == {
+        "fr-pension": "fr-pension", "fr-gallium": "fr-gallium", "fr-gallium-2": "fr-gallium",
+        "ru-gallium": "ru-gallium", "ru-banks": "ru-banks",
+        "es-mining": "es-mining", "es-lithium": "es-lithium",
+    }  # fmt: skip

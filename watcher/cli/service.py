@@ -25,6 +25,7 @@ from watcher.cli.common import EXIT_FAILED, utc_now, when
 from watcher.clusterer import Clusterer
 from watcher.config import Config, load_config, parse_listen
 from watcher.dedupe import term_weight
+from watcher.dedupe.lexicon import load_lists
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
 from watcher.logs import event
@@ -239,6 +240,7 @@ def start_worker() -> None:
     os.nice(WORKER_NICE)
     exit_with_parent()
     term_weight("news")  # loads wordfreq's list: about 0.3 s, paid here rather than in a poll
+    load_lists()  # and what tells a story's language: about 0.5 s
     tune_gc()  # a feed's parse makes thousands of objects, and they too die by reference
 
 

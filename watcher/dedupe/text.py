@@ -5,21 +5,26 @@ In: `Story` objects. Out: `Fingerprint`s (pure computation, made in the parse po
 
 from __future__ import annotations
 
-import gzip
-import math
 import re
 import sys
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import compress
+from itertools import chain, compress, islice, repeat
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-import msgpack
 from wordfreq import get_frequency_dict, zipf_frequency
-from wordfreq.util import data_path
 
+from watcher.dedupe.lexicon import (
+    ENGLISH,
+    cjk_frequency,
+    cjk_words,
+    common_words,
+    is_cjk,
+    languages_of,
+    zipf,
+)
 from watcher.models import Story
 from watcher.normalise import is_relative_url
 
@@ -66,79 +71,13 @@ each few only own same so too very just amid via according reported report""".sp
 
 def words_of(text: str) -> list[str]:
     """The text's words as `WORD` finds them, a run of Chinese or Japanese split into words
-    (see `cjk_words`)."""
+    (see `lexicon.cjk_words`)."""
     if text.isascii():
         return _ASCII_WORD.findall(text)
     words = WORD.findall(text)
     if not is_cjk(text):
         return words
     return [part for word in words for part in cjk_words(word)]
-
-
-# -- Chinese and Japanese --------------------------------------------------------------------
-# Neither writes spaces between words: a run of their script is one `WORD`, which two
-# outlets' reports of the same news rarely share whole. `cjk_words` splits it as wordfreq's
-# own Chinese and Japanese word lists (made with jieba and MeCab) cut words: a run of
-# katakana is one word (a loanword or a foreign name), a run of hiragana is grammar and
-# dropped, and a run of kanji/hanzi is cut into the longest listed words, left to right.
-
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
-_KANA = "\u30a0-\u30ff\uff66-\uff9f"
-_HIRAGANA = "\u3040-\u309f"
-_CJK = re.compile(f"[{_HAN}{_KANA}{_HIRAGANA}]")
-_SCRIPT_RUN = re.compile(f"([{_HAN}]+)|([{_KANA}]+)|[{_HIRAGANA}]+|([^{_HAN}{_KANA}{_HIRAGANA}]+)")
-HAN_WORD = 4  # characters of the longest word looked up in a run of kanji/hanzi
-
-
-def cjk_words(word: str) -> list[str]:
-    """A `WORD` that holds Chinese or Japanese, as words: katakana runs whole, hiragana
-    dropped, kanji/hanzi cut into listed words (`_han_words`), other letters whole."""
-    if not is_cjk(word):
-        return [word]
-    parts: list[str] = []
-    for han, kana, other in _SCRIPT_RUN.findall(word):
-        if han:
-            parts += _han_words(han)
-        elif kana or other:
-            parts.append(kana or other)
-    return parts
-
-
-@lru_cache(maxsize=65_536)
-def _han_words(run: str) -> tuple[str, ...]:
-    """A run of kanji/hanzi cut into the longest words wordfreq lists for Chinese or
-    Japanese (at most `HAN_WORD` characters), left to right; an unlisted character alone."""
-    listed = _cjk_frequency
-    words, start = [], 0
-    while start < len(run):
-        size = min(HAN_WORD, len(run) - start)
-        while size > 1 and listed(run[start : start + size]) is None:
-            size -= 1
-        words.append(run[start : start + size])
-        start += size
-    return tuple(words)
-
-
-def _cjk_frequency(word: str) -> float | None:
-    """The word's frequency in Chinese (written traditional or simplified) or Japanese, the
-    highest; None if none lists it."""
-    zh, ja = get_frequency_dict("zh"), get_frequency_dict("ja")
-    simple = zh.get(word.translate(_simplified()))
-    return max(zh.get(word) or 0.0, ja.get(word) or 0.0, simple or 0.0) or None
-
-
-@lru_cache(maxsize=1)
-def _simplified() -> dict[int, str]:
-    """wordfreq's map of traditional Chinese characters to simplified ones (its Chinese list
-    is simplified), read from its data: its own reader imports jieba, which we do not need."""
-    with gzip.open(data_path("_chinese_mapping.msgpack.gz")) as mapping:
-        table: dict[int, str] = msgpack.load(mapping, raw=False, strict_map_key=False)
-    return table
-
-
-def is_cjk(text: str) -> bool:
-    """Whether the text holds Chinese or Japanese letters."""
-    return _CJK.search(text) is not None
 
 
 def clean_title(title: str, source: str = "") -> str:
@@ -184,31 +123,39 @@ def term_weight(word: str) -> float:
     """How specific a lower-case word is: 0 for the commonest, up to 6 for unknown words."""
     if _NUMBER.match(word):
         return 1.0 if _YEAR.match(word) else 3.0
+    if is_cjk(word):  # a word of `cjk_words`: how common it is in Chinese or Japanese
+        freq = cjk_frequency(word)
+        return 6.0 if freq is None else max(0.0, 6.0 - zipf(freq))
     if word.isascii() and word.isalpha():  # one token: look it up without tokenising it
         freq = get_frequency_dict("en").get(word)
-        return 6.0 if freq is None else max(0.0, 6.0 - _zipf(freq))
-    if is_cjk(word):  # a word of `cjk_words`: how common it is in Chinese or Japanese
-        freq = _cjk_frequency(word)
-        return 6.0 if freq is None else max(0.0, 6.0 - _zipf(freq))
+        return 6.0 if freq is None else max(0.0, 6.0 - zipf(freq))
     return max(0.0, 6.0 - zipf_frequency(word, "en"))
 
 
-def _zipf(freq: float) -> float:
-    """`zipf_frequency` of a listed one-token word: wordfreq's list holds whole centibels,
-    so its rounding to three significant digits changes none of them (a test checks each)."""
-    return round(math.log(freq, 10) + 9, 2)
+def weight_in(word: str, langs: tuple[str, ...]) -> float:
+    """`term_weight` in a text of `langs` (`lexicon.languages_of`): as common as the language
+    that uses the word most has it."""
+    weight = term_weight(word)
+    for lang in langs[1:]:
+        common = common_words(lang)  # "l'état" is as common as "état"
+        found = common.get(word) or common.get(word.rpartition("'")[2], 0.0)
+        weight = min(weight, max(0.0, 6.0 - found))
+    return weight
 
 
 SPECIFIC = 2.0  # weight from which a term is specific (Zipf frequency at most 4)
 SPECIFIC_HUNDREDTHS = 200
 
 
-def _terms_of(words: list[str], terms: dict[str, int] | None = None) -> dict[str, int]:
+def _terms_of(
+    words: list[str], langs: tuple[str, ...], terms: dict[str, int] | None = None
+) -> dict[str, int]:
     """Terms of a text's words with their weights in hundredths: lower-case, possessives
     dropped, stems of six letters; a term's heaviest word gives its weight. Given `terms`
     (of the text before), adds to them."""
     terms = {} if terms is None else terms
-    for key, weight in filter(None, map(_term, words)):  # map: no frame per word
+    found = map(_term, words) if langs == ENGLISH else map(_term_in, words, repeat(langs))
+    for key, weight in filter(None, found):  # map: no frame per word
         if weight > terms.get(key, 0):
             terms[key] = weight
     return terms
@@ -218,13 +165,28 @@ def _terms_of(words: list[str], terms: dict[str, int] | None = None) -> dict[str
 def _term(raw: str) -> tuple[str, int] | None:
     """A word as a term (its key and weight in hundredths), or None for a stopword or a
     common word."""
-    word = raw.replace("’", "'").lower().removesuffix("'s").replace(",", "")
+    word = _normal(raw)
     if word in _STOPWORDS or (len(word) < 2 and not is_cjk(word)):  # 镓 is gallium
         return None
     weight = round(term_weight(word.rstrip(".")) * 100)
     if weight <= 0:
         return None
     return sys.intern(word if word[0].isdigit() else word[:STEM]), weight
+
+
+def _term_in(raw: str, langs: tuple[str, ...]) -> tuple[str, int] | None:
+    """`_term` in a text of `langs`: not cached by language, which would hold each word
+    once a language mix."""
+    term = _term(raw)
+    if term is None:
+        return None
+    weight = min(term[1], round(weight_in(_normal(raw).rstrip("."), langs) * 100))
+    return (term[0], weight) if weight > 0 else None
+
+
+@lru_cache(maxsize=65_536)
+def _normal(raw: str) -> str:
+    return raw.replace("’", "'").lower().removesuffix("'s").replace(",", "")
 
 
 # -- fingerprints ------------------------------------------------------------
@@ -255,9 +217,10 @@ class Fingerprint(NamedTuple):
 def fingerprint(story: Story) -> Fingerprint:
     title = clean_title(story.title, story.source)
     lead = clean_lead(_beginning(story.summary), story.title, story.source)
-    title_words = words_of(title)
-    title_terms = _terms_of(title_words)
-    terms = _terms_of(words_of(lead[:TERM_TEXT_CHARS]), dict(title_terms))  # title's first
+    title_words, lead_words = words_of(title), words_of(lead[:TERM_TEXT_CHARS])
+    langs = languages_of(list(map(str.lower, islice(chain(title_words, lead_words), 40))))
+    title_terms = _terms_of(title_words, langs)
+    terms = _terms_of(lead_words, langs, dict(title_terms))  # title's first
     lower_title, lower_lead = title.lower(), lead[:LEAD_CHARS].lower()
     return Fingerprint(
         id=story.id,
@@ -269,8 +232,10 @@ def fingerprint(story: Story) -> Fingerprint:
         term_keys=tuple(terms),
         term_weights=array("H", terms.values()),
         title_keys=tuple(title_terms),
-        title_specific=_specific_words(lower_title, title_words if title.isascii() else None),
-        lead_specific=_specific_words(lower_lead),
+        title_specific=_specific_words(
+            lower_title, langs, title_words if title.isascii() else None
+        ),
+        lead_specific=_specific_words(lower_lead, langs),
         related=story.related,
     )
 
@@ -288,12 +253,16 @@ def site_guid(guid: str | None, link: str) -> str | None:
     return f"{site} {guid}"
 
 
-def _specific_words(text: str, words: list[str] | None = None) -> int:
+def _specific_words(text: str, langs: tuple[str, ...], words: list[str] | None = None) -> int:
     """Which of the text's first words are specific, as bits: what a pair's name-swap check
     asks of words, answered here, where wordfreq is loaded, not in the service's window.
     `words`: the text's words, in any case (for ASCII, case does not change the words)."""
-    words = words_of(text) if words is None else words
-    return sum(compress(_BITS, map(_is_specific_token, words[:MASK_WORDS])))  # all in C
+    words = (words_of(text) if words is None else words)[:MASK_WORDS]
+    found = (
+        map(_is_specific_token, words) if langs == ENGLISH
+        else map(_is_specific_token_in, words, repeat(langs))
+    )  # fmt: skip
+    return sum(compress(_BITS, found))  # all in C
 
 
 _BITS = tuple(1 << i for i in range(MASK_WORDS))
@@ -305,8 +274,16 @@ def _is_specific_token(raw: str) -> bool:
     return is_specific_word(raw.replace("’", "'").lower().removesuffix("'s"))
 
 
-def is_specific_word(word: str) -> bool:
-    return not word[0].isdigit() and term_weight(word) >= SPECIFIC
+def _is_specific_token_in(raw: str, langs: tuple[str, ...]) -> bool:
+    return _is_specific_token(raw) and is_specific_word(
+        raw.replace("’", "'").lower().removesuffix("'s"), langs
+    )
+
+
+def is_specific_word(word: str, langs: tuple[str, ...] = ENGLISH) -> bool:
+    if word[0].isdigit():
+        return False
+    return (term_weight(word) if langs == ENGLISH else weight_in(word, langs)) >= SPECIFIC
 
 
 def fingerprints(stories: Sequence[Story]) -> list[Fingerprint]:
