@@ -918,3 +918,17 @@ def test_unrelated_stories_in_other_languages_stay_apart_and_one_event_clusters(
         "ru-gallium": "ru-gallium", "ru-banks": "ru-banks",
         "es-mining": "es-mining", "es-lithium": "es-lithium",
     }  # fmt: skip
+
+
+def test_dedupe_explain_names_the_languages_that_weigh_each_story(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    french = story("fr", "La Chine restreint les exportations de gallium",
+                   "Le ministère du Commerce a annoncé mardi que les exportations de gallium "
+                   "seront soumises à une licence dans les prochaines semaines.")  # fmt: skip
+    english = story("en", "China curbs gallium exports",
+                    "China said on Tuesday that exports of gallium will need a licence.")  # fmt: skip
+    path.write_text("".join(json.dumps(story_json(s)) + "\n" for s in (french, english)))
+    result = watcher("dedupe", "explain", "fr", "en", "--input", str(path))
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith("languages")]
+    first, second = row.removeprefix("languages").strip().split(" / ")
+    assert first.startswith("en, ") and "fr" in first.split(", ") and second == "en"

@@ -12,6 +12,7 @@ from typing import Any
 from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, since, when
 from watcher.config import Config, load_optional_config
 from watcher.dedupe import ClusterSettings, cluster_batch, compare, fingerprint
+from watcher.dedupe.text import story_languages
 from watcher.jsonl import read_stories
 from watcher.models import Cluster, Story
 
@@ -89,6 +90,7 @@ def _explain(
         ["story A", f"{id_a}: {by_id[id_a].title}"],
         ["story B", f"{id_b}: {by_id[id_b].title}"],
         ["cleaned titles", f"{a.title!r} / {b.title!r}"],
+        ["languages", " / ".join(", ".join(story_languages(by_id[i])) for i in (id_a, id_b))],
         ["hours apart", f"{score.hours_apart:.2f} (window {st.window / 3600:g} h)"],
         ["title ratio", f"{score.title_ratio:.1f} (reprint, no lead: {st.reprint_title:g})"],
         ["lead ratio", f"{lead} (reprint: {st.reprint_lead:g})"],

@@ -214,11 +214,14 @@ class Fingerprint(NamedTuple):
         return {k: w / 100 for k, w in zip(self.term_keys, self.term_weights, strict=True)}
 
 
+LANGUAGE_WORDS = 40  # of the title and lead: enough to tell a language
+
+
 def fingerprint(story: Story) -> Fingerprint:
     title = clean_title(story.title, story.source)
     lead = clean_lead(_beginning(story.summary), story.title, story.source)
     title_words, lead_words = words_of(title), words_of(lead[:TERM_TEXT_CHARS])
-    langs = languages_of(list(map(str.lower, islice(chain(title_words, lead_words), 40))))
+    langs = _languages(title_words, lead_words)
     title_terms = _terms_of(title_words, langs)
     terms = _terms_of(lead_words, langs, dict(title_terms))  # title's first
     lower_title, lower_lead = title.lower(), lead[:LEAD_CHARS].lower()
@@ -238,6 +241,18 @@ def fingerprint(story: Story) -> Fingerprint:
         lead_specific=_specific_words(lower_lead, langs),
         related=story.related,
     )
+
+
+def _languages(title_words: list[str], lead_words: list[str]) -> tuple[str, ...]:
+    words = islice(chain(title_words, lead_words), LANGUAGE_WORDS)
+    return languages_of(list(map(str.lower, words)))
+
+
+def story_languages(story: Story) -> tuple[str, ...]:
+    """The languages `fingerprint` weighs the story's words by."""
+    title = clean_title(story.title, story.source)
+    lead = clean_lead(_beginning(story.summary), story.title, story.source)
+    return _languages(words_of(title), words_of(lead[:TERM_TEXT_CHARS]))
 
 
 def site_guid(guid: str | None, link: str) -> str | None:
