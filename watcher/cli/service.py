@@ -240,7 +240,7 @@ def start_worker() -> None:
     os.nice(WORKER_NICE)
     exit_with_parent()
     term_weight("news")  # loads wordfreq's list: about 0.3 s, paid here rather than in a poll
-    load_lists()  # and what tells a story's language: about 0.5 s
+    load_lists()  # and what tells a story's language: about 0.4 s
     tune_gc()  # a feed's parse makes thousands of objects, and they too die by reference
 
 

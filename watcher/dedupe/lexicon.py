@@ -38,7 +38,7 @@ COMMON_ZIPF = 4.0  # a word this common weighs under 2 (`SPECIFIC`): not a name
 
 
 def languages_of(words: Sequence[str]) -> tuple[str, ...]:
-    """The languages of lower-case words, as wordfreq codes, English first. English alone
+    """The languages of words (in any case), as wordfreq codes, English first. English alone
     when a quarter of them are among its commonest (any English text), or when under a
     tenth of them are common in another language and not in English; else also the
     languages with most of their commonest words among them (at most `MAX_LANGUAGES`, each
@@ -50,7 +50,7 @@ def languages_of(words: Sequence[str]) -> tuple[str, ...]:
     index, foreign = _top_index()
     if sum(map(foreign.__contains__, words)) < max(2, FOREIGN_SHARE * len(words)):
         return ENGLISH
-    hits = Counter(chain.from_iterable(filter(None, map(index.get, words))))
+    hits = Counter(chain.from_iterable(filter(None, map(index.get, map(str.lower, words)))))
     english = hits.pop("en", 0)
     ranked = sorted(hits.items(), key=lambda item: (-item[1], item[0]))[:MAX_LANGUAGES]
     best = ranked[0][1] if ranked else 0
@@ -65,22 +65,25 @@ def load_lists() -> None:
 
 @lru_cache(maxsize=1)
 def _english_top() -> frozenset[str]:
-    return frozenset(top_n_list("en", ENGLISH_TOP))
+    """English's commonest words, as written in text and in headlines: the, The, THE."""
+    top = top_n_list("en", ENGLISH_TOP)
+    return frozenset(chain(top, map(str.capitalize, top), map(str.upper, top)))
 
 
 @lru_cache(maxsize=1)
 def _top_index() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
     """Each word among a language's `TOP_WORDS` commonest, with the languages it is so in;
-    and those of them that English does not use commonly. Read from every list once (about
-    half a second), keeping only those words."""
+    and those of them that English does not use commonly, as written in text and in
+    headlines. Read from every list once (about half a second), keeping only those words."""
     found: defaultdict[str, list[str]] = defaultdict(list)
     for lang, path in sorted(available_languages(LISTS).items()):
         for word in islice(chain.from_iterable(read_cBpack(path)), TOP_WORDS):
             found[word].append(lang)
     english = get_frequency_dict("en")
     least = 10 ** (COMMON_ZIPF - 9)  # the frequency of Zipf COMMON_ZIPF
-    foreign = frozenset(w for w in found if english.get(w, 0.0) < least)
-    return {word: tuple(langs) for word, langs in found.items()}, foreign
+    foreign = [w for w in found if english.get(w, 0.0) < least]
+    cased = chain(foreign, map(str.capitalize, foreign), map(str.upper, foreign))
+    return {word: tuple(langs) for word, langs in found.items()}, frozenset(cased)
 
 
 @cache

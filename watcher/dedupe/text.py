@@ -123,11 +123,11 @@ def term_weight(word: str) -> float:
     """How specific a lower-case word is: 0 for the commonest, up to 6 for unknown words."""
     if _NUMBER.match(word):
         return 1.0 if _YEAR.match(word) else 3.0
-    if is_cjk(word):  # a word of `cjk_words`: how common it is in Chinese or Japanese
-        freq = cjk_frequency(word)
-        return 6.0 if freq is None else max(0.0, 6.0 - zipf(freq))
     if word.isascii() and word.isalpha():  # one token: look it up without tokenising it
         freq = get_frequency_dict("en").get(word)
+        return 6.0 if freq is None else max(0.0, 6.0 - zipf(freq))
+    if is_cjk(word):  # a word of `cjk_words`: how common it is in Chinese or Japanese
+        freq = cjk_frequency(word)
         return 6.0 if freq is None else max(0.0, 6.0 - zipf(freq))
     return max(0.0, 6.0 - zipf_frequency(word, "en"))
 
@@ -244,8 +244,7 @@ def fingerprint(story: Story) -> Fingerprint:
 
 
 def _languages(title_words: list[str], lead_words: list[str]) -> tuple[str, ...]:
-    words = islice(chain(title_words, lead_words), LANGUAGE_WORDS)
-    return languages_of(list(map(str.lower, words)))
+    return languages_of(list(islice(chain(title_words, lead_words), LANGUAGE_WORDS)))
 
 
 def story_languages(story: Story) -> tuple[str, ...]:
