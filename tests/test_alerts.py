@@ -532,6 +532,14 @@ def test_a_site_that_moves_to_https_alerts_none_of_its_stories_again(
     assert db.count_stories() == 5  # the moved copies stored, under their new ids
 
 
+def developing(n: int, title: str, days_ago: float) -> str:
+    """An RSS item of a developing story: guid and link stay, its title may change."""
+    when = format_datetime(datetime.now(UTC) - timedelta(days=days_ago))
+    return (f"<item><guid>dev-{n}</guid><title>{title}</title><link>https://dev.test/{n}"
+            f"</link><pubDate>{when}</pubDate><description>A smelter near Olen halted its "
+            f"lines {n}.</description></item>")  # fmt: skip
+
+
 def test_a_headline_that_comes_to_name_a_mineral_alerts_once_unless_the_story_is_old(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:
@@ -541,21 +549,13 @@ def test_a_headline_that_comes_to_name_a_mineral_alerts_once_unless_the_story_is
     port, inbox = smtp
     slack_route(server, [])
     config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
-    now = datetime.now(UTC).replace(microsecond=0)
-
-    def item(n: int, title: str, days_ago: float) -> str:
-        when = format_datetime(now - timedelta(days=days_ago))
-        return (f"<item><guid>dev-{n}</guid><title>{title}</title><link>https://dev.test/{n}"
-                f"</link><pubDate>{when}</pubDate><description>A smelter near Olen halted its "
-                f"lines {n}.</description></item>")  # fmt: skip
-
-    add_feed(config, "Dev", rss([item(1, "Smelter halts output in Belgium", 0.1),
-                                 item(2, "Refinery closes in Belgium", 10)]))  # fmt: skip
+    add_feed(config, "Dev", rss([developing(1, "Smelter halts output in Belgium", 0.1),
+                                 developing(2, "Refinery closes in Belgium", 10)]))  # fmt: skip
     watcher("--config", str(config), "once")
     assert inbox.messages == []
     (tmp_path / "Dev.xml").write_bytes(rss([
-        item(1, "Germanium smelter halts output in Belgium", 0.1),
-        item(2, "Germanium refinery closes in Belgium", 10),
+        developing(1, "Germanium smelter halts output in Belgium", 0.1),
+        developing(2, "Germanium refinery closes in Belgium", 10),
     ]))  # fmt: skip
     polled = watcher("--config", str(config), "once", "--force")
     assert [m["Subject"] for m in inbox.messages] == [
@@ -1534,21 +1534,13 @@ def test_a_backlog_story_given_another_title_stays_quiet(
     port, inbox = smtp
     slack_route(server, [])
     config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
-    now = datetime.now(UTC).replace(microsecond=0)
-
-    def item(n: int, title: str, days_ago: float) -> str:
-        when = format_datetime(now - timedelta(days=days_ago))
-        return (f"<item><guid>dev-{n}</guid><title>{title}</title><link>https://dev.test/{n}"
-                f"</link><pubDate>{when}</pubDate><description>The plant near Olen stopped "
-                f"line {n}.</description></item>")  # fmt: skip
-
-    add_feed(config, "Dev", rss([item(1, "Germanium smelter halts output", 2),
-                                 item(2, "Refinery closes in Belgium", 0.1)]))  # fmt: skip
+    add_feed(config, "Dev", rss([developing(1, "Germanium smelter halts output", 2),
+                                 developing(2, "Refinery closes in Belgium", 0.1)]))  # fmt: skip
     watcher("--config", str(config), "once")
     assert inbox.messages == []
     (tmp_path / "Dev.xml").write_bytes(rss([
-        item(1, "Germanium smelter halts output in Belgium", 2),
-        item(2, "Germanium refinery closes in Belgium", 0.1),
+        developing(1, "Germanium smelter halts output in Belgium", 2),
+        developing(2, "Germanium refinery closes in Belgium", 0.1),
     ]))  # fmt: skip
     polled = watcher("--config", str(config), "once", "--force")
     assert polled.stderr.count("story retitled") == 2
