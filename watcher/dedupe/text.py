@@ -218,9 +218,7 @@ LANGUAGE_WORDS = 40  # of the title and lead: enough to tell a language
 
 
 def fingerprint(story: Story) -> Fingerprint:
-    title = clean_title(story.title, story.source)
-    lead = clean_lead(_beginning(story.summary), story.title, story.source)
-    title_words, lead_words = words_of(title), words_of(lead[:TERM_TEXT_CHARS])
+    title, lead, title_words, lead_words = _cleaned(story)
     langs = _languages(title_words, lead_words)
     title_terms = _terms_of(title_words, langs)
     terms = _terms_of(lead_words, langs, dict(title_terms))  # title's first
@@ -243,15 +241,21 @@ def fingerprint(story: Story) -> Fingerprint:
     )
 
 
+def _cleaned(story: Story) -> tuple[str, str, list[str], list[str]]:
+    """The story's cleaned title and lead, and the words terms are made of in each."""
+    title = clean_title(story.title, story.source)
+    lead = clean_lead(_beginning(story.summary), story.title, story.source)
+    return title, lead, words_of(title), words_of(lead[:TERM_TEXT_CHARS])
+
+
 def _languages(title_words: list[str], lead_words: list[str]) -> tuple[str, ...]:
     return languages_of(list(islice(chain(title_words, lead_words), LANGUAGE_WORDS)))
 
 
 def story_languages(story: Story) -> tuple[str, ...]:
     """The languages `fingerprint` weighs the story's words by."""
-    title = clean_title(story.title, story.source)
-    lead = clean_lead(_beginning(story.summary), story.title, story.source)
-    return _languages(words_of(title), words_of(lead[:TERM_TEXT_CHARS]))
+    _, _, title_words, lead_words = _cleaned(story)
+    return _languages(title_words, lead_words)
 
 
 def site_guid(guid: str | None, link: str) -> str | None:
