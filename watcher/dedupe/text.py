@@ -186,7 +186,13 @@ def _term_in(raw: str, langs: tuple[str, ...]) -> tuple[str, int] | None:
 
 @lru_cache(maxsize=65_536)
 def _normal(raw: str) -> str:
-    return raw.replace("’", "'").lower().removesuffix("'s").replace(",", "")
+    """A word as terms are made of it: `_spelled`, without the commas of 1,000."""
+    return _spelled(raw).replace(",", "")
+
+
+def _spelled(raw: str) -> str:
+    """A word lower-case, with a straight apostrophe and no possessive 's."""
+    return raw.replace("’", "'").lower().removesuffix("'s")
 
 
 # -- fingerprints ------------------------------------------------------------
@@ -289,13 +295,11 @@ _BITS = tuple(1 << i for i in range(MASK_WORDS))
 @lru_cache(maxsize=65_536)
 def _is_specific_token(raw: str) -> bool:
     """`is_specific_word` of a word as `_words` gives it."""
-    return is_specific_word(raw.replace("’", "'").lower().removesuffix("'s"))
+    return is_specific_word(_spelled(raw))
 
 
 def _is_specific_token_in(raw: str, langs: tuple[str, ...]) -> bool:
-    return _is_specific_token(raw) and is_specific_word(
-        raw.replace("’", "'").lower().removesuffix("'s"), langs
-    )
+    return _is_specific_token(raw) and is_specific_word(_spelled(raw), langs)
 
 
 def is_specific_word(word: str, langs: tuple[str, ...] = ENGLISH) -> bool:
