@@ -540,6 +540,18 @@ def developing(n: int, title: str, days_ago: float) -> str:
             f"lines {n}.</description></item>")  # fmt: skip
 
 
+def polled_before_and_after(
+    config: Path, inbox: Inbox, before: list[str], after: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """Poll the Dev feed of `before`'s items (no alert may come of them), then again, forced,
+    with `after`'s: the second poll's result."""
+    add_feed(config, "Dev", rss(before))
+    watcher("--config", str(config), "once")
+    assert inbox.messages == []
+    (config.parent / "Dev.xml").write_bytes(rss(after))
+    return watcher("--config", str(config), "once", "--force")
+
+
 def test_a_headline_that_comes_to_name_a_mineral_alerts_once_unless_the_story_is_old(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:
@@ -549,15 +561,13 @@ def test_a_headline_that_comes_to_name_a_mineral_alerts_once_unless_the_story_is
     port, inbox = smtp
     slack_route(server, [])
     config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
-    add_feed(config, "Dev", rss([developing(1, "Smelter halts output in Belgium", 0.1),
-                                 developing(2, "Refinery closes in Belgium", 10)]))  # fmt: skip
-    watcher("--config", str(config), "once")
-    assert inbox.messages == []
-    (tmp_path / "Dev.xml").write_bytes(rss([
-        developing(1, "Germanium smelter halts output in Belgium", 0.1),
-        developing(2, "Germanium refinery closes in Belgium", 10),
-    ]))  # fmt: skip
-    polled = watcher("--config", str(config), "once", "--force")
+    polled = polled_before_and_after(
+        config, inbox,
+        [developing(1, "Smelter halts output in Belgium", 0.1),
+         developing(2, "Refinery closes in Belgium", 10)],
+        [developing(1, "Germanium smelter halts output in Belgium", 0.1),
+         developing(2, "Germanium refinery closes in Belgium", 10)],
+    )  # fmt: skip
     assert [m["Subject"] for m in inbox.messages] == [
         "[watcher] germanium-news: Germanium smelter halts output in Belgium"
     ]
@@ -1534,15 +1544,13 @@ def test_a_backlog_story_given_another_title_stays_quiet(
     port, inbox = smtp
     slack_route(server, [])
     config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
-    add_feed(config, "Dev", rss([developing(1, "Germanium smelter halts output", 2),
-                                 developing(2, "Refinery closes in Belgium", 0.1)]))  # fmt: skip
-    watcher("--config", str(config), "once")
-    assert inbox.messages == []
-    (tmp_path / "Dev.xml").write_bytes(rss([
-        developing(1, "Germanium smelter halts output in Belgium", 2),
-        developing(2, "Germanium refinery closes in Belgium", 0.1),
-    ]))  # fmt: skip
-    polled = watcher("--config", str(config), "once", "--force")
+    polled = polled_before_and_after(
+        config, inbox,
+        [developing(1, "Germanium smelter halts output", 2),
+         developing(2, "Refinery closes in Belgium", 0.1)],
+        [developing(1, "Germanium smelter halts output in Belgium", 2),
+         developing(2, "Germanium refinery closes in Belgium", 0.1)],
+    )  # fmt: skip
     assert polled.stderr.count("story retitled") == 2
     assert [m["Subject"] for m in inbox.messages] == [
         "[watcher] germanium-news: Germanium refinery closes in Belgium"
