@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import random
 from array import array
@@ -33,7 +34,7 @@ from watcher.dedupe import (
     term_weight,
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
-from watcher.dedupe.lexicon import is_cjk, languages_of
+from watcher.dedupe.lexicon import english_zipf, is_cjk, languages_of, word_list
 from watcher.dedupe.text import WORD, weight_in, words_of
 from watcher.jsonl import read_stories, story_json
 from watcher.models import FeedConfig, Story
@@ -70,6 +71,31 @@ def test_term_weight_is_wordfreqs() -> None:
     term_weight.cache_clear()
     for word in words:
         assert term_weight(word) == max(0.0, 6.0 - zipf_frequency(word, "en")), word
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ja"])
+def test_a_compact_word_list_gives_every_word_wordfreqs_frequency(lang: str) -> None:
+    """Every listed word (one listed twice at its rarer place, as wordfreq's dict has it),
+    and no word that is not listed: "kp" and "火" are the same bytes to Python's hash."""
+    listed = get_frequency_dict(lang)
+    compact = word_list(lang)
+    assert len(compact) == len(listed)
+    for word, freq in listed.items():  # wordfreq's Zipf scale, to its two decimals
+        assert compact.zipf(word) == round(math.log10(freq) + 9, 2), word
+    rng = random.Random(11)
+    unlisted = {"".join(rng.choices("abcdefghijklmnopqrstuvwxyz火水爱の", k=rng.randint(2, 9)))
+                for _ in range(5000)} - listed.keys()  # fmt: skip
+    assert not [word for word in unlisted if compact.zipf(word) is not None]
+
+
+def test_english_frequency_of_a_word_of_several_tokens_is_wordfreqs() -> None:
+    """Contractions, hyphens, digits inside words and accents: wordfreq's tokens and its
+    formula, read from the compact list."""
+    listed = [w for w in get_frequency_dict("en") if not (w.isascii() and w.isalpha())]
+    made_up = ["co-op", "covid19", "g7", "abc-xyz-qq", "naïve", "l'état", "'s", "-", "",
+               "don't", "x86-64", "2024s", "brexit-era", "smörgåsbord"]  # fmt: skip
+    for word in [*listed, *made_up]:
+        assert english_zipf(word) == zipf_frequency(word, "en"), word
 
 
 @pytest.mark.parametrize(

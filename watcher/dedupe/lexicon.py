@@ -1,7 +1,7 @@
 """How common a word is: the language of a story, and the words of Chinese and Japanese.
 
 In: words. Out: a language code, word frequencies, words. Reads wordfreq's word lists (loaded
-when first needed, each once a process); pure computation otherwise.
+when first needed, each once a process, into `WordList`s); pure computation otherwise.
 
 A word is specific (a name, a rare word) when it is rare in the story's language. English
 weighs by wordfreq's English list; a story in another language also by its own list, so
@@ -15,14 +15,96 @@ from __future__ import annotations
 import gzip
 import math
 import re
+from array import array
+from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache, lru_cache
 from itertools import chain, islice
 
 import msgpack
-from wordfreq import available_languages, get_frequency_dict, read_cBpack, top_n_list
+from wordfreq import available_languages, digit_freq, lossy_tokenize, smash_numbers
 from wordfreq.util import data_path
+
+# -- wordfreq's lists, held compactly ----------------------------------------------------------
+
+
+class WordList:
+    """A wordfreq word list as a sorted array of 64-bit integers, one a word: its hash's low
+    48 bits, then its frequency in centibels (the list's own unit). About 8 bytes a word,
+    where wordfreq's dict of the words takes about 110: English's 321,000 words take 2.6 MB
+    instead of 37, Chinese's and Japanese's 550,000 take 4.4 MB instead of 67. Python's hash
+    of a string is the process's own, so each process builds its lists when it reads them,
+    and a word outside a list is taken for one inside it about once in 10^9 lookups."""
+
+    def __init__(self, buckets: Iterable[list[str]]) -> None:
+        packed = array("Q")
+        for centibels, bucket in enumerate(buckets):  # bucket i: the words of frequency -i cB
+            packed.extend(_hashed(word) << 16 | centibels for word in bucket)
+        self._packed = array("Q", sorted(packed))
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def zipf(self, word: str) -> float | None:
+        """The word's Zipf frequency, as wordfreq's `zipf_frequency` gives a listed word;
+        None if it is not listed."""
+        hashed = _hashed(word)
+        at = bisect_left(self._packed, (hashed + 1) << 16) - 1  # a word listed twice: as
+        if at < 0 or self._packed[at] >> 16 != hashed:  # wordfreq's dict, its rarer place
+            return None
+        return round(9 - (self._packed[at] & 0xFFFF) / 100, 2)
+
+
+def _hashed(word: str) -> int:
+    """48 bits of the word's hash. Python hashes a string's stored bytes, which "kp" and "火"
+    share (one byte a letter, or two): its length tells them apart."""
+    return (hash(word) ^ len(word)) & _HASH_BITS
+
+
+_HASH_BITS = (1 << 48) - 1
+
+
+def read_buckets(path: str) -> Iterator[list[str]]:
+    """A wordfreq list's buckets of words, one at a time (`wordfreq.read_cBpack` holds the
+    whole list at once: its peak is the memory `WordList` saves)."""
+    with gzip.open(path, "rb") as file:
+        unpacker = msgpack.Unpacker(file, raw=False)
+        count = unpacker.read_array_header()
+        header = unpacker.unpack()
+        if header != {"format": "cB", "version": 1}:  # as wordfreq checks it
+            raise ValueError(f"{path}: not a wordfreq list (header {header!r})")
+        for _ in range(count - 1):
+            yield unpacker.unpack()
+
+
+@cache
+def word_list(lang: str, lists: str = "best") -> WordList:
+    """wordfreq's list of the language's words (its largest by default)."""
+    return WordList(read_buckets(available_languages(lists)[lang]))
+
+
+def english_zipf(text: str) -> float:
+    """wordfreq's `zipf_frequency(text, "en")` (0 for an unknown word), read from the
+    compact list: a text of several tokens ("don't" is one, "co-op" two) is as rare as
+    wordfreq's formula makes it, and digits count as wordfreq counts them."""
+    tokens = lossy_tokenize(text, "en")
+    if not tokens:
+        return 0.0
+    english, inverse = word_list("en"), 0.0
+    for token in tokens:
+        smashed = smash_numbers(token)
+        listed = english.zipf(smashed)
+        if listed is None:
+            return 0.0
+        freq = 10 ** (listed - 9) * (digit_freq(token) if smashed != token else 1.0)
+        inverse += 1.0 / freq
+    freq = max(1.0 / inverse, _ZIPF_ZERO)
+    freq = round(freq, math.floor(-math.log(freq, 10)) + 3)  # wordfreq's 3 significant digits
+    return round(math.log(freq, 10) + 9, 2)
+
+
+_ZIPF_ZERO = 1e-9  # the frequency of Zipf 0
 
 # -- the language of a story -----------------------------------------------------------------
 
@@ -66,7 +148,8 @@ def load_lists() -> None:
 @lru_cache(maxsize=1)
 def _english_top() -> frozenset[str]:
     """English's commonest words, as written in text and in headlines: the, The, THE."""
-    top = top_n_list("en", ENGLISH_TOP)
+    buckets = read_buckets(available_languages("small")["en"])
+    top = list(islice(chain.from_iterable(buckets), ENGLISH_TOP))
     return frozenset(chain(top, map(str.capitalize, top), map(str.upper, top)))
 
 
@@ -77,11 +160,10 @@ def _top_index() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
     headlines. Read from every list once (about half a second), keeping only those words."""
     found: defaultdict[str, list[str]] = defaultdict(list)
     for lang, path in sorted(available_languages(LISTS).items()):
-        for word in islice(chain.from_iterable(read_cBpack(path)), TOP_WORDS):
+        for word in islice(chain.from_iterable(read_buckets(path)), TOP_WORDS):
             found[word].append(lang)
-    english = get_frequency_dict("en")
-    least = 10 ** (COMMON_ZIPF - 9)  # the frequency of Zipf COMMON_ZIPF
-    foreign = [w for w in found if english.get(w, 0.0) < least]
+    english = word_list("en")
+    foreign = [w for w in found if (english.zipf(w) or 0.0) < COMMON_ZIPF]
     cased = chain(foreign, map(str.capitalize, foreign), map(str.upper, foreign))
     return {word: tuple(langs) for word, langs in found.items()}, frozenset(cased)
 
@@ -90,16 +172,10 @@ def _top_index() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
 def common_words(lang: str) -> dict[str, float]:
     """The language's words of Zipf frequency `COMMON_ZIPF` or more, with it: those that can
     make a word no name (about 10,000 a language; the list's rarer words are let go)."""
-    buckets = read_cBpack(available_languages(LISTS)[lang])  # bucket i: frequency -i cB
+    buckets = read_buckets(available_languages(LISTS)[lang])  # bucket i: frequency -i cB
     top = int((9 - COMMON_ZIPF) * 100)
-    return {word: round(9 - i / 100, 2) for i, bucket in enumerate(buckets[: top + 1])
+    return {word: round(9 - i / 100, 2) for i, bucket in enumerate(islice(buckets, top + 1))
             for word in bucket}  # fmt: skip
-
-
-def zipf(freq: float) -> float:
-    """`zipf_frequency` of a listed one-token word: wordfreq's lists hold whole centibels,
-    so its rounding to three significant digits changes none of them (a test checks each)."""
-    return round(math.log(freq, 10) + 9, 2)
 
 
 # -- Chinese and Japanese --------------------------------------------------------------------
@@ -143,19 +219,19 @@ def _han_words(run: str) -> tuple[str, ...]:
     words, start = [], 0
     while start < len(run):
         size = min(HAN_WORD, len(run) - start)
-        while size > 1 and cjk_frequency(run[start : start + size]) is None:
+        while size > 1 and cjk_zipf(run[start : start + size]) is None:
             size -= 1
         words.append(run[start : start + size])
         start += size
     return tuple(words)
 
 
-def cjk_frequency(word: str) -> float | None:
-    """The word's frequency in Chinese (written traditional or simplified) or Japanese, the
-    highest; None if none lists it."""
-    zh, ja = get_frequency_dict("zh"), get_frequency_dict("ja")
-    simple = zh.get(word.translate(_simplified()))
-    return max(zh.get(word) or 0.0, ja.get(word) or 0.0, simple or 0.0) or None
+def cjk_zipf(word: str) -> float | None:
+    """The word's Zipf frequency in Chinese (written traditional or simplified) or Japanese,
+    the highest; None if none lists it."""
+    zh, ja = word_list("zh"), word_list("ja")
+    found = (zh.zipf(word), ja.zipf(word), zh.zipf(word.translate(_simplified())))
+    return max(filter(None, found), default=None)
 
 
 @lru_cache(maxsize=1)

@@ -14,16 +14,15 @@ from itertools import chain, compress, islice, repeat
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from wordfreq import get_frequency_dict, zipf_frequency
-
 from watcher.dedupe.lexicon import (
     ENGLISH,
-    cjk_frequency,
     cjk_words,
+    cjk_zipf,
     common_words,
+    english_zipf,
     is_cjk,
     languages_of,
-    zipf,
+    word_list,
 )
 from watcher.models import Story
 from watcher.normalise import is_relative_url
@@ -124,12 +123,12 @@ def term_weight(word: str) -> float:
     if _NUMBER.match(word):
         return 1.0 if _YEAR.match(word) else 3.0
     if word.isascii() and word.isalpha():  # one token: look it up without tokenising it
-        freq = get_frequency_dict("en").get(word)
-        return 6.0 if freq is None else max(0.0, 6.0 - zipf(freq))
-    if is_cjk(word):  # a word of `cjk_words`: how common it is in Chinese or Japanese
-        freq = cjk_frequency(word)
-        return 6.0 if freq is None else max(0.0, 6.0 - zipf(freq))
-    return max(0.0, 6.0 - zipf_frequency(word, "en"))
+        found = word_list("en").zipf(word)
+    elif is_cjk(word):  # a word of `cjk_words`: how common it is in Chinese or Japanese
+        found = cjk_zipf(word)
+    else:
+        found = english_zipf(word)
+    return 6.0 if found is None else max(0.0, 6.0 - found)
 
 
 def weight_in(word: str, langs: tuple[str, ...]) -> float:
