@@ -886,6 +886,24 @@ def test_chinese_and_japanese_reports_of_one_event_make_one_cluster() -> None:
     )
 
 
+def test_a_report_in_traditional_characters_joins_the_simplified_reports_of_its_event() -> None:
+    """Taiwan and Hong Kong write 鎵 where the mainland writes 镓: one term, one news item."""
+    stories = [
+        story("zh1", "中国限制镓和锗出口 称维护国家安全",
+              "中国商务部周一宣布，将对镓和锗相关物项实施出口管制，自8月1日起生效，"
+              "以维护国家安全和利益。"),
+        story("tw1", "中國宣布管制鎵、鍺出口 8月起實施",
+              "中國商務部與海關總署宣布，自8月1日起對鎵、鍺相關物項實施出口管制，"
+              "出口須經許可，以維護國家安全。", hours=2),
+        story("tw2", "台積電擴大美國亞利桑那廠投資",
+              "台積電宣布將再投資美國亞利桑那州晶圓廠，擴大先進製程產能，以滿足客戶需求。",
+              hours=1),
+    ]  # fmt: skip
+    assert cluster_batch(stories, ClusterSettings()) == {"zh1": "zh1", "tw1": "zh1", "tw2": "tw2"}
+    linked = compare(fingerprint(stories[0]), fingerprint(stories[1]), ClusterSettings())
+    assert {"镓", "锗", "管制"} <= set(linked.shared_terms) and not linked.slot_swaps
+
+
 # -- other languages than English ------------------------------------------------------------
 
 

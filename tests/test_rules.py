@@ -329,6 +329,7 @@ lists:
     [
         pytest.param("三菱商事、カザフスタンからガリウム輸入へ", ["ガリウム"], ["Mitsubishi Corporation"], id="japanese"),
         pytest.param("三菱商事将从哈萨克斯坦进口镓", ["镓"], ["Mitsubishi Corporation"], id="chinese"),
+        pytest.param("三菱商事將從哈薩克斯坦進口鎵", ["鎵"], ["Mitsubishi Corporation"], id="traditional-chinese"),
         pytest.param("미쓰비시상사, 카자흐스탄산 갈륨을 수입", ["갈륨"], [], id="korean-particle"),
         pytest.param("ญี่ปุ่นนำเข้าแกลเลียมจากคาซัคสถาน", ["แกลเลียม"], [], id="thai"),
         pytest.param("Mitsubishi商事 imports gallium", ["gallium"], ["Mitsubishi Corporation"], id="latin-before-han"),
@@ -355,6 +356,16 @@ def test_query_words_of_scripts_without_spaces_match_inside_runs(tmp_path: Path)
     assert match.clause == "ガリウム AND 輸入*"
     assert sorted((h.start, h.end) for h in match.hits) == [(13, 17), (17, 19)]
     assert not m.match("ガリウム", "").rules
+
+
+def test_traditional_and_simplified_chinese_match_each_other(tmp_path: Path) -> None:
+    """A rule in either script finds a word in both: 鍺 is 锗, germanium."""
+    for query in ("鍺 AND 出口", "锗 AND 出口"):
+        m = matcher(tmp_path, query)
+        for text in ("中国限制锗出口", "中國限制鍺出口"):
+            (match,) = m.match(text, "").rules
+            assert sorted((h.start, h.end) for h in match.hits) == [(4, 5), (5, 7)]
+        assert not m.match("中國限制鎵出口", "").rules
 
 
 def test_structured_form(tmp_path: Path) -> None:

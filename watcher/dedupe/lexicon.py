@@ -24,7 +24,8 @@ from itertools import chain, islice
 
 import msgpack
 from wordfreq import available_languages, digit_freq, lossy_tokenize, smash_numbers
-from wordfreq.util import data_path
+
+from watcher.hanzi import simplified
 
 # -- wordfreq's lists, held compactly ----------------------------------------------------------
 
@@ -230,14 +231,5 @@ def cjk_zipf(word: str) -> float | None:
     """The word's Zipf frequency in Chinese (written traditional or simplified) or Japanese,
     the highest; None if none lists it."""
     zh, ja = word_list("zh"), word_list("ja")
-    found = (zh.zipf(word), ja.zipf(word), zh.zipf(word.translate(_simplified())))
+    found = (zh.zipf(word), ja.zipf(word), zh.zipf(simplified(word)))
     return max(filter(None, found), default=None)
-
-
-@lru_cache(maxsize=1)
-def _simplified() -> dict[int, str]:
-    """wordfreq's map of traditional Chinese characters to simplified ones (its Chinese list
-    is simplified), read from its data: its own reader imports jieba, which we do not need."""
-    with gzip.open(data_path("_chinese_mapping.msgpack.gz")) as mapping:
-        table: dict[int, str] = msgpack.load(mapping, raw=False, strict_map_key=False)
-    return table

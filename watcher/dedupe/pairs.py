@@ -15,9 +15,9 @@ from watcher.dedupe.text import (
     MASK_WORDS,
     MIN_LEAD,
     SPECIFIC,
-    STEM,
     Fingerprint,
     is_specific_word,
+    term_key,
     words_of,
 )
 from watcher.models import ClusterLevel
@@ -146,7 +146,7 @@ def _names_missing(
     return [
         words[i] for i in range(start, end)
         if (specific >> i & 1 if i < MASK_WORDS else is_specific_word(words[i]))
-        and words[i][:STEM] not in other_terms
+        and term_key(words[i]) not in other_terms
     ]  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from watcher.dedupe.lexicon import (
     languages_of,
     word_list,
 )
+from watcher.hanzi import simplified
 from watcher.models import Story
 from watcher.normalise import is_relative_url
 
@@ -170,7 +171,15 @@ def _term(raw: str) -> tuple[str, int] | None:
     weight = round(term_weight(word.rstrip(".")) * 100)
     if weight <= 0:
         return None
-    return sys.intern(word if word[0].isdigit() else word[:STEM]), weight
+    return sys.intern(term_key(word)), weight
+
+
+def term_key(word: str) -> str:
+    """The key of a lower-case word's term: its first `STEM` letters, a number whole, and
+    Chinese written simplified (鎵 and 镓 are one term)."""
+    if word[0].isdigit():
+        return word
+    return (simplified(word) if is_cjk(word) else word)[:STEM]
 
 
 def _term_in(raw: str, langs: tuple[str, ...]) -> tuple[str, int] | None:

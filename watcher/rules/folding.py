@@ -1,7 +1,8 @@
 """Text as rules compare it, one character for one, so positions stay those of the original:
-curly quotes and apostrophes become straight, dashes a hyphen, white space a space, and
-letters lose their diacritics; `space_out` turns everything but letters and digits to spaces,
-`space_unspaced` the letters of scripts written without spaces between words.
+curly quotes and apostrophes become straight, dashes a hyphen, white space a space, letters
+lose their diacritics and traditional Chinese characters are written simplified;
+`space_out` turns everything but letters and digits to spaces, `space_unspaced` the letters
+of scripts written without spaces between words.
 
 In and out: strings of the same length. Pure.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+
+from watcher.hanzi import simplified
 
 _TRANSLATE = str.maketrans({
     "’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"',
@@ -25,7 +28,8 @@ def _fold_char(char: str) -> str:
         return char
     base = unicodedata.normalize("NFKD", char)
     stripped = "".join(c for c in base if not unicodedata.combining(c))
-    return stripped if len(stripped) == 1 else char
+    char = stripped if len(stripped) == 1 else char
+    return simplified(char)  # a traditional Chinese character as its simplified one: 鎵 as 镓
 
 
 _FOLD: dict[str, str] = {}  # every non-ASCII character met so far -> its folded form
