@@ -927,6 +927,24 @@ def test_a_word_common_in_the_storys_language_is_no_name() -> None:
     assert weight_in("министерстве", ("en", "ru")) < 2 <= weight_in("павлодаре", ("en", "ru"))
 
 
+def test_a_word_of_the_storys_language_weighs_by_its_frequency_there() -> None:
+    """As an English word does: 6 minus its Zipf frequency in the language (not 6, as a word
+    unknown to English, whenever the language has it under Zipf 4)."""
+    russian, french = ("en", "ru"), ("en", "fr")
+    for word in ("месторождении", "восточно", "казахстанской"):
+        assert weight_in(word, russian) == round(6 - zipf_frequency(word, "ru"), 2) < 4
+        assert term_weight(word) == 6
+    assert weight_in("exportations", french) == round(6 - zipf_frequency("exportations", "fr"), 2)
+    lithium = story("ru-li", "Казахстан начал добычу лития в ВКО",
+                    "Первую тонну лития получили на месторождении Бакенное в "
+                    "Восточно-Казахстанской области, сообщила компания.")  # fmt: skip
+    copper = story("ru-cu", "Добыча меди в ВКО выросла на 10%",
+                   "На медных месторождениях Восточно-Казахстанской области за год добыли на "
+                   "10 процентов больше меди, чем годом ранее.", hours=3)  # fmt: skip
+    apart = compare(fingerprint(lithium), fingerprint(copper), ClusterSettings())
+    assert apart.level is None and "казахс" in apart.shared_terms  # only the region's words
+
+
 def test_unrelated_stories_in_other_languages_stay_apart_and_one_event_clusters() -> None:
     """Two unrelated French (Russian, Spanish) stories share a dozen everyday words, each
     unknown to English: they made one news item. One event's reports still do."""

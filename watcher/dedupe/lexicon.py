@@ -178,16 +178,6 @@ def _top_index() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
     return {word: tuple(langs) for word, langs in found.items()}, frozenset(cased)
 
 
-@cache
-def common_words(lang: str) -> dict[str, float]:
-    """The language's words of Zipf frequency `COMMON_ZIPF` or more, with it: those that can
-    make a word no name (about 10,000 a language; the list's rarer words are let go)."""
-    buckets = read_buckets(available_languages(LISTS)[lang])  # bucket i: frequency -i cB
-    top = int((9 - COMMON_ZIPF) * 100)
-    return {word: round(9 - i / 100, 2) for i, bucket in enumerate(islice(buckets, top + 1))
-            for word in bucket}  # fmt: skip
-
-
 # -- Chinese and Japanese --------------------------------------------------------------------
 # Neither writes spaces between words: a run of their script is one `WORD`, which two
 # outlets' reports of the same news rarely share whole. `cjk_words` splits it as wordfreq's

@@ -18,7 +18,6 @@ from watcher.dedupe.lexicon import (
     ENGLISH,
     cjk_words,
     cjk_zipf,
-    common_words,
     english_zipf,
     is_cjk,
     languages_of,
@@ -137,8 +136,8 @@ def weight_in(word: str, langs: tuple[str, ...]) -> float:
     that uses the word most has it."""
     weight = term_weight(word)
     for lang in langs[1:]:
-        common = common_words(lang)  # "l'état" is as common as "état"
-        found = common.get(word) or common.get(word.rpartition("'")[2], 0.0)
+        listed = word_list(lang)  # "l'état" is as common as "état"
+        found = listed.zipf(word) or listed.zipf(word.rpartition("'")[2]) or 0.0
         weight = min(weight, max(0.0, 6.0 - found))
     return weight
 
