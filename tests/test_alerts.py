@@ -1522,10 +1522,13 @@ def test_a_fresh_story_joining_a_backlog_news_item_alerts_it(
         "Wire",
         rss([item.format(title, "wire", format_datetime(now - timedelta(days=2)), lead)]),
     )
-    watcher("--config", str(config), "once")
+    first = watcher("--config", str(config), "once").stdout
     assert inbox.messages == [] and server.posts == []  # two days old on its feed's first poll
+    (matched,) = [line for line in first.splitlines() if line.startswith("MATCH rule")]
+    assert matched.endswith("(quiet: the story was kept from alerting)")
     add_feed(config, "Paper", rss([item.format(title, "paper", format_datetime(now), lead)]))
-    watcher("--config", str(config), "once")
+    second = watcher("--config", str(config), "once").stdout
+    assert "MATCH rule germanium-news" in second and "(quiet" not in second
     assert [m["Subject"] for m in inbox.messages] == [f"[watcher] germanium-news: {title}"]
     store = Store(tmp_path / "w.db")
     (wire,) = store.find_stories("https://wire.test/1")

@@ -485,6 +485,29 @@ def test_metrics_count_the_silent_feeds(tmp_path: Path) -> None:
     assert samples["watcher_feeds_silent"] == 1  # a: polled, no story
 
 
+def test_metrics_tell_quiet_matches_from_those_that_can_alert(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from watcher.metrics import Metrics
+    from watcher.models import Match, PollOutcome
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    metrics = Metrics(Store(tmp_path / "w.db"), clock=lambda: now)
+    matched = [
+        Match(cluster=c, rule="gallium", story=f"s{c}", terms={}, clause="gallium",
+              ruleset_version="v", matched_at=now, quiet=quiet)
+        for c, quiet in ((1, True), (2, False), (1, False))
+    ]  # fmt: skip
+    metrics.record_poll(PollOutcome(feed="f", url="u", status="new", matches=tuple(matched)), 0)
+    samples = {
+        (s.name, s.labels.get("quiet")): s.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for s in family.samples
+        if s.name == "watcher_matches_total"
+    }
+    assert samples == {("watcher_matches_total", "true"): 1, ("watcher_matches_total", "false"): 2}
+
+
 def test_status_and_feeds_show_silent_feeds(server: FeedServer, tmp_path: Path) -> None:
     """A search that finds nothing, and a feed frozen at its last stories, fail no poll."""
     from datetime import UTC, datetime

@@ -52,7 +52,12 @@ class Metrics:
         self.clusters_started = Counter(
             "watcher_clusters_started", "New stories that started a cluster", registry=r
         )
-        self.matches = Counter("watcher_matches", "Rule matches by rule", ["rule"], registry=r)
+        self.matches = Counter(
+            "watcher_matches",
+            "Rule matches by rule; quiet: made by a story kept from alerting (the news item's"
+            " next loud match of the rule counts again)",
+            ["rule", "quiet"], registry=r,
+        )  # fmt: skip
         self.alerts_sent = Counter(
             "watcher_alerts_sent", "Alerts delivered by channel", ["channel"], registry=r
         )
@@ -71,7 +76,7 @@ class Metrics:
         self.stories.inc(len(outcome.new_stories))
         self.clusters_started.inc(sum(c.starts_cluster for c in outcome.clustered))
         for match in outcome.matches:
-            self.matches.labels(match.rule).inc()
+            self.matches.labels(match.rule, "true" if match.quiet else "false").inc()
         if outcome.status != "skipped":
             self.last_poll.set(at)
 

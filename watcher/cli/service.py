@@ -273,7 +273,8 @@ def print_new_stories(clustered: Sequence[ClusteredStory], matches: Sequence[Mat
             )
     for match in matches:
         terms = "; ".join(f"{k}: {', '.join(v)}" for k, v in match.terms.items())
+        quiet = "  (quiet: the story was kept from alerting)" if match.quiet else ""
         print(
-            f"MATCH rule {match.rule} on cluster {match.cluster}: {match.clause}  [{terms}]",
+            f"MATCH rule {match.rule} on cluster {match.cluster}: {match.clause}  [{terms}]{quiet}",
             flush=True,
         )
