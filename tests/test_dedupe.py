@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from wordfreq import get_frequency_dict, zipf_frequency
+from wordfreq import get_frequency_dict, top_n_list, zipf_frequency
 
 from bench.scoring import score
 from tests.conftest import FakeClock
@@ -34,7 +34,7 @@ from watcher.dedupe import (
     term_weight,
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
-from watcher.dedupe.lexicon import english_zipf, is_cjk, languages_of, word_list
+from watcher.dedupe.lexicon import _english_top, english_zipf, is_cjk, languages_of, word_list
 from watcher.dedupe.text import WORD, weight_in, words_of
 from watcher.jsonl import read_stories, story_json
 from watcher.models import FeedConfig, Story
@@ -916,6 +916,13 @@ def test_a_storys_languages_are_told_by_their_commonest_words() -> None:
     assert "fr" in langs("Le ministère a annoncé mardi que la réforme sera présentée")
     assert "ru" in langs("Как сообщили в министерстве, завод будет построен до конца года")
     assert langs("Chile y Bolivia firman un acuerdo sobre el litio")[:2] == ("en", "es")
+
+
+def test_englishs_commonest_words_are_wordfreqs_top_100() -> None:
+    """Read from wordfreq's file as `top_n_list` reads it: no "000" among them, "said" is."""
+    assert _english_top() == {
+        cased for word in top_n_list("en", 100) for cased in (word, word.capitalize(), word.upper())
+    }
 
 
 def test_a_word_common_in_the_storys_language_is_no_name() -> None:

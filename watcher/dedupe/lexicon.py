@@ -19,10 +19,16 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
-from itertools import chain, islice
+from itertools import chain, filterfalse, islice
 
 import msgpack
-from wordfreq import available_languages, digit_freq, lossy_tokenize, smash_numbers
+from wordfreq import (
+    available_languages,
+    digit_freq,
+    has_digit_sequence,
+    lossy_tokenize,
+    smash_numbers,
+)
 
 from watcher.hanzi import simplified
 
@@ -82,7 +88,8 @@ def read_buckets(path: str) -> Iterator[list[str]]:
         unpacker = msgpack.Unpacker(file, raw=False)
         count = unpacker.read_array_header()
         header = unpacker.unpack()
-        if header != {"format": "cB", "version": 1}:  # as wordfreq checks it
+        known = isinstance(header, dict) and header.get("format") == "cB"
+        if not known or header.get("version") != 1:  # wordfreq's own check
             raise ValueError(f"{path}: not a wordfreq list (header {header!r})")
         for _ in range(count - 1):
             yield unpacker.unpack()
@@ -158,8 +165,8 @@ def load_lists() -> None:
 @lru_cache(maxsize=1)
 def _english_top() -> frozenset[str]:
     """English's commonest words, as written in text and in headlines: the, The, THE."""
-    buckets = read_buckets(available_languages("small")["en"])
-    top = list(islice(chain.from_iterable(buckets), ENGLISH_TOP))
+    words = chain.from_iterable(read_buckets(available_languages(LISTS)["en"]))
+    top = list(islice(filterfalse(has_digit_sequence, words), ENGLISH_TOP))  # as top_n_list
     return frozenset(chain(top, map(str.capitalize, top), map(str.upper, top)))
 
 
