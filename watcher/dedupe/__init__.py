@@ -13,8 +13,10 @@ Two stories are linked at one of three levels:
   or listed by the other's entry as coverage of its news (Google News lists so).
 
 A term's weight is its rarity in general English (wordfreq's Zipf scale: 6 minus the
-frequency, so "the" weighs nothing and "gallium" about 4.4), which does not depend on the
-stories seen, so a pair's decision depends on that pair alone. Clusters are the connected
+frequency, so "the" weighs nothing and "gallium" about 4.4), and in a story's own language
+when that is another (`lexicon.languages_of`); Chinese and Japanese are cut into words
+first, traditional characters read as simplified. A weight does not depend on the stories
+seen, so a pair's decision depends on that pair alone. Clusters are the connected
 components of these links: the same set of stories gives the same partition in any order.
 """
 
