@@ -82,14 +82,15 @@ class Running:
 
 
 @contextmanager
-def service(config: Path, *options: str) -> Iterator[Running]:
-    """`watcher run` as a real subprocess on a free port, read from its log."""
+def service(config: Path, *options: str, group: bool = False) -> Iterator[Running]:
+    """`watcher run` as a real subprocess on a free port, read from its log; with `group`,
+    leading a process group of its own, as a terminal runs a command."""
     err, out = config.parent / "err.log", config.parent / "out.log"
     with err.open("wb") as err_file, out.open("wb") as out_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "watcher", *options, "--config", str(config), "run",
              "--listen", "127.0.0.1:0"],
-            stdout=out_file, stderr=err_file,
+            stdout=out_file, stderr=err_file, start_new_session=group,
         )  # fmt: skip
         try:
             running = Running(proc, 0, err, out)
@@ -624,3 +625,39 @@ def test_sigterm_drains_a_poll_in_flight_and_stops_within_10_s(
         watcher("--config", str(tmp_path / "watcher.yaml"), "status", "--format", "json").stdout
     )
     assert document["stories"] == (3 if delay < 8 else 2)
+
+
+def test_ctrl_c_stops_the_service_and_its_parse_workers_without_a_traceback(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Ctrl-C sends SIGINT to the terminal's whole process group, the parse workers too:
+    the service stops them itself, so none of them prints a KeyboardInterrupt."""
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    with service(
+        config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml"))), group=True
+    ) as running:
+        running.wait_for("poll feed=Wire")
+        os.killpg(running.proc.pid, signal.SIGINT)
+        assert running.proc.wait(timeout=12) == 0
+        log = running.log()
+        assert "service stopped" in log
+        assert "Traceback" not in log and "KeyboardInterrupt" not in log, log
+
+
+def test_ctrl_c_interrupts_a_command_with_one_line_and_status_130(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """`watcher once` stopped by Ctrl-C mid-poll: one line, the shell's 130, no traceback
+    from it or its parse workers, and the database still answers."""
+    server.feed("/slow.xml", fixture_bytes("wire.rss.xml"), delay=30)
+    config = config_file(tmp_path, feed_lines(server, ("Slow", "/slow.xml")), timeout="60s")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", str(config), "once"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    until(lambda: server.seen("/slow.xml"))
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert err.rstrip().endswith("watcher: interrupted") and "Traceback" not in err, err
+    assert watcher("--config", str(config), "status").returncode == 0

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 
 from watcher import __version__, logs
 from watcher.cli import alerts, clusters, feeds, ops, rules, service, why
-from watcher.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, print_config_problems
+from watcher.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    UsageError,
+    print_config_problems,
+)
 from watcher.config import LOG_FORMATS, load_config, resolve_config_path
 from watcher.errors import ConfigError, WatcherError
 
@@ -71,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WatcherError as exc:
         print(f"watcher: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:  # Ctrl-C: what was written is committed, the rest rolled back
+        print("watcher: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader stopped reading (`watcher stories | head`): no error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nor at exit's flush
         return 0

@@ -235,10 +235,14 @@ def _worker_pid(hold: float) -> int:
 
 
 def start_worker() -> None:
-    """In a pool worker: run below the event loop's priority, exit with the service, load
-    the word list every fingerprint needs, and collect cyclic garbage as the service does."""
+    """In a pool worker: run below the event loop's priority, exit with the service, leave
+    Ctrl-C to it, load the word list every fingerprint needs, and collect cyclic garbage as
+    the service does."""
     os.nice(WORKER_NICE)
     exit_with_parent()
+    # Ctrl-C sends SIGINT to the terminal's whole process group: the service stops its
+    # workers itself, and a worker interrupted in its queue's get printed a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     term_weight("news")  # loads wordfreq's list: about 0.3 s, paid here rather than in a poll
     load_lists()  # and what tells a story's language: about 0.4 s
     tune_gc()  # a feed's parse makes thousands of objects, and they too die by reference
