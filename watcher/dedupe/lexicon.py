@@ -48,27 +48,28 @@ class WordList:
     def __init__(self, path: str) -> None:
         self._words = sum(map(len, read_buckets(path)))
         self._size = self._words * 3 // 2 + 1
-        table = array("Q", bytes(8 * self._size))
+        self._table = array("Q", bytes(8 * self._size))
         for centibels, bucket in enumerate(read_buckets(path)):  # bucket i: frequency -i cB
             for word in bucket:
-                table[self._slot(_hashed(word), table)] = _hashed(word) << 16 | centibels
-        self._table = table
+                hashed = _hashed(word)
+                self._table[self._slot(hashed)] = hashed << 16 | centibels
 
     def __len__(self) -> int:
         return self._words
 
-    def _slot(self, hashed: int, table: array[int]) -> int:
+    def _slot(self, hashed: int) -> int:
         """The slot that holds the hash, else the empty slot where it would go. A word
         listed twice takes its slot again: its rarer place, as in wordfreq's dict."""
-        slot = hashed % self._size
+        table, size = self._table, self._size
+        slot = hashed % size
         while (entry := table[slot]) and entry >> 16 != hashed:
-            slot = (slot + 1) % self._size
+            slot = (slot + 1) % size
         return slot
 
     def zipf(self, word: str) -> float | None:
         """The word's Zipf frequency, as wordfreq's `zipf_frequency` gives a listed word;
         None if it is not listed."""
-        entry = self._table[self._slot(_hashed(word), self._table)]
+        entry = self._table[self._slot(_hashed(word))]
         return round(9 - (entry & 0xFFFF) / 100, 2) if entry else None
 
 
