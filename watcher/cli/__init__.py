@@ -4,7 +4,8 @@ Each module adds its commands' parsers and handlers: `service` (run, once), `fee
 stories, ingest, import-opml), `clusters` (dedupe, clusters), `rules` (rules check, rules test),
 `alerts` (alerts, alerts retry, send-test), `why`, `ops` (status, backup, health).
 Exit codes: 0 success, 1 a command failed (a feed or input could not be read, a store
-error), 2 invalid usage, an invalid config file or invalid rules.
+error), 2 invalid usage, an invalid config file or invalid rules, 130 interrupted by Ctrl-C
+(`run` stops cleanly on it, with 0).
 """
 
 from __future__ import annotations
