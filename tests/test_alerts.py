@@ -1183,6 +1183,36 @@ def test_an_alert_names_the_other_outlets_each_linked_to_its_story() -> None:
     ]
 
 
+def test_an_alert_shows_a_headline_without_the_outlets_name_it_shows_beside_it() -> None:
+    """Google News and many feeds end a title with " - Outlet": shown with the outlet, the
+    name came twice in every alert."""
+    from watcher.alerts.digest import render_digest
+    from watcher.models import Cluster
+
+    title = "Sojitz buys a gallium stake - Asia Wire"
+    story = replace(digest_story(1, "A stake."), title=title, source="Asia Wire")
+    other = replace(digest_story(2, "A stake."), title="Gallium stake sold | Reprints",
+                    source="Reprints")  # fmt: skip
+    cluster = Cluster(id=1, lead=story, members=(story, other))
+    at = title.index("gallium")
+    spans = {"title": [(at, at + 7), (title.index("Asia"), len(title))]}  # the name matched too
+    message = render(digest_alert(1, {}), story, cluster, spans)
+    assert message.subject == "[watcher] r: Sojitz buys a gallium stake"
+    assert message.text.startswith("Sojitz buys a gallium stake\nAsia Wire, 2026-11-24 00:01 UTC\n")
+    assert "<h2>Sojitz buys a <mark>gallium</mark> stake</h2>" in message.html
+    header, section, _ = message.slack[0]["blocks"]
+    assert header["text"]["text"] == "Sojitz buys a gallium stake"
+    assert section["text"]["text"].startswith("<https://x.test/1|Sojitz buys a gallium stake>\n")
+    assert message.json["title"] == "Sojitz buys a gallium stake"
+    assert message.json["coverage"][0]["title"] == "Gallium stake sold"
+    digest = render_digest("s", [(digest_alert(1, {}), story, cluster, spans)])
+    assert "- Sojitz buys a gallium stake (Asia Wire, 2026-11-24 00:01 UTC)" in digest.text
+    assert '<a href="https://x.test/1">Sojitz buys a gallium stake</a> (Asia Wire' in digest.html
+    item = next(b for b in digest.slack[0]["blocks"] if b["type"] == "section")
+    assert item["text"]["text"].startswith("<https://x.test/1|Sojitz buys a gallium stake> · ")
+    assert digest.json["alerts"][0]["title"] == "Sojitz buys a gallium stake"
+
+
 def test_a_digest_item_shows_a_snippet_with_the_matched_words_and_the_terms() -> None:
     from watcher.alerts.digest import SNIPPET_CHARS, render_digest
     from watcher.models import Cluster

@@ -116,6 +116,35 @@ def test_stories_jsonl(server: FeedServer, tmp_path: Path) -> None:
     }  # fmt: skip
 
 
+def test_listings_show_a_headline_without_the_outlets_name_beside_it(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    item = (
+        "<item><title>{title}</title><link>https://asia.test/{n}</link>"
+        "<pubDate>Tue, 24 Nov 2026 0{n}:00:00 GMT</pubDate><description>{text}</description></item>"
+    )  # fmt: skip
+    items = [
+        item.format(n=1, title="Sojitz buys a gallium stake - Asia Wire", text="Sojitz paid."),
+        item.format(n=2, title="Sojitz buys a gallium stake | Asia Wire", text="Sojitz paid."),
+    ]
+    channel = "<channel><title>Asia Wire</title><link>https://asia.test/</link>"
+    server.feed(
+        "/asia.xml", f'<rss version="2.0">{channel}{"".join(items)}</channel></rss>'.encode()
+    )
+    config = write_config(tmp_path, server, ("Asia", "/asia.xml"))
+    once = watcher("--config", str(config), "once").stdout
+    assert "[Asia Wire] Sojitz buys a gallium stake\n" in once
+    table = watcher("--config", str(config), "stories").stdout.splitlines()
+    assert [line.split("  ")[2].strip() for line in table[1:3]] == [
+        "Sojitz buys a gallium stake"
+    ] * 2
+    clusters = watcher("--config", str(config), "clusters").stdout.splitlines()
+    assert clusters[0].endswith(": Sojitz buys a gallium stake")
+    assert clusters[-2].endswith("Asia Wire: Sojitz buys a gallium stake")
+    jsonl = watcher("--config", str(config), "stories", "--format", "jsonl").stdout.splitlines()
+    assert json.loads(jsonl[0])["title"].endswith(" Asia Wire")  # the data as the feed gave it
+
+
 def test_invalid_config_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text("feeds:\n  - name: A\n    url: nope\n    interval: 5s\n")

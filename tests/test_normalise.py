@@ -290,3 +290,23 @@ def test_a_summary_that_only_looks_like_a_list_is_kept(html: str) -> None:
 )  # fmt: skip
 def test_wordpress_closing_line_is_not_the_storys_text(summary: str, title: str, kept: str) -> None:
     assert without_post_footer(summary, title) == kept
+
+
+@pytest.mark.parametrize(
+    ("title", "source", "shown"),
+    [
+        ("Sojitz buys a gallium stake - Asia Wire", "Asia Wire", "Sojitz buys a gallium stake"),
+        ("Sojitz buys a gallium stake | ASIA WIRE ", "Asia Wire", "Sojitz buys a gallium stake"),
+        ("Sojitz buys a gallium stake — Asia Wire", "Asia Wire", "Sojitz buys a gallium stake"),
+        ("Sojitz buys a gallium stake-Asia Wire", "Asia Wire", "Sojitz buys a gallium stake-Asia Wire"),
+        ("Sojitz buys a gallium stake - Asia Wire Daily", "Asia Wire", "Sojitz buys a gallium stake - Asia Wire Daily"),
+        ("Talks with Asia Wire", "Asia Wire", "Talks with Asia Wire"),
+        ("Asia Wire", "Asia Wire", "Asia Wire"),
+        (" - Asia Wire", "Asia Wire", " - Asia Wire"),
+        ("Sojitz buys a gallium stake - Asia Wire", "", "Sojitz buys a gallium stake - Asia Wire"),
+    ],
+)  # fmt: skip
+def test_a_headline_is_shown_without_its_outlets_name_at_its_end(
+    title: str, source: str, shown: str
+) -> None:
+    assert normalise.headline(title, source) == shown

@@ -230,6 +230,30 @@ _MOJIBAKE_HINT = re.compile(
 REPAIR_MAX_CHARS = 100_000  # ftfy takes about 0.25 ms a kilobyte: a longer text is kept
 
 
+def without_source(title: str, source: str) -> str | None:
+    """`title` without " - {source}" (or a bar or another dash) at its end, as Google News
+    and many feeds end a headline with the outlet's name; None without it."""
+    title, source = title.rstrip(), source.strip()
+    head = title[: -len(source)] if source else ""
+    if not head or title[len(head) :].lower() != source.lower():
+        return None
+    head = head.rstrip()
+    if head[-1:] not in _SEPARATORS or head[-2:-1] not in (" ", "\t"):
+        return None
+    return head[:-1].strip() or None
+
+
+_SEPARATORS = frozenset("-|–—")
+
+
+def headline(title: str, source: str) -> str:
+    """The title as shown beside its outlet's name: without that name at its end
+    (`without_source`), else whole. Always a beginning of `title`, so the spans of words
+    matched in the title stay in place."""
+    head = without_source(title, source)
+    return head if head is not None and title.startswith(head) else title
+
+
 def repaired(text: str | None) -> str:
     """Text (or HTML) whose UTF-8 a site read as Windows-1252 ("Japanâ€™s" for "Japan’s")
     as it was meant, by ftfy; other text as it is ('' for None). Repair before folding

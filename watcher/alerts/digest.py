@@ -34,6 +34,7 @@ from watcher.alerts.render import (
     terms_found,
 )
 from watcher.models import Alert, Cluster, Story
+from watcher.normalise import headline
 
 _DAILY = re.compile(r"^daily\s+([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -135,18 +136,19 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     when, terms = local_time(story, zone), terms_found(alert)
     label, (part, inside) = snippet(story, spans)
     label += " " if label else ""
-    text = [f"- {story.title} ({story.source}, {when}){extra}"]
+    title = headline(story.title, story.source)
+    text = [f"- {title} ({story.source}, {when}){extra}"]
     text += [f"  {label}{marked(part, inside, '*', '*', str)}"] if part else []
     text += [f"  Matched: {terms}"] if terms else []
     text.append(f"  {story.link}")
-    link, title = html.escape(story.link, quote=True), html.escape(story.title)
-    item_html = f'<li><a href="{link}">{title}</a> ({html.escape(story.source)}, {when})'
+    link, title_html = html.escape(story.link, quote=True), html.escape(title)
+    item_html = f'<li><a href="{link}">{title_html}</a> ({html.escape(story.source)}, {when})'
     item_html += f" - also reported by {outlets_html(others)}" if others else ""
     if part:
         item_html += f"<br>{html.escape(label)}"
         item_html += marked(part, inside, "<mark>", "</mark>", html.escape)
     item_html += (f"<br>Matched: {html.escape(terms)}" if terms else "") + "</li>"
-    mrkdwn = f"<{slack_escape(story.link)}|{slack_escape(story.title)}> · "
+    mrkdwn = f"<{slack_escape(story.link)}|{slack_escape(title)}> · "
     mrkdwn += slack_escape(story.source)
     mrkdwn += f" - also reported by {outlets_mrkdwn(others)}" if others else ""
     mrkdwn += f" · {slack_escape(terms)}" if terms else ""

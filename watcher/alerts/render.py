@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from watcher.models import Alert, Cluster, Story
+from watcher.normalise import headline
 from watcher.rules.condition import Hit
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -116,9 +117,11 @@ def render(
     also = [other.source for other in others]
     published = local_time(story, zone)
     terms = terms_found(alert)
-    subject = cut(f"[watcher] {alert.rule}: {story.title}", 200)
+    title = headline(story.title, story.source)  # its outlet is shown beside it
+    title_spans = [(a, b) for a, b in spans.get("title", []) if b <= len(title)]
+    subject = cut(f"[watcher] {alert.rule}: {title}", 200)
     text_lines = [
-        story.title,
+        title,
         f"{story.source}, {published}",
         "",
         marked(story.summary, spans.get("summary", []), "*", "*", str),
@@ -129,7 +132,7 @@ def render(
     ]
     if also:
         text_lines.append(f"Also reported by: {', '.join(also)}")
-    title_html = marked(story.title, spans.get("title", []), "<mark>", "</mark>", html.escape)
+    title_html = marked(title, title_spans, "<mark>", "</mark>", html.escape)
     summary_html = marked(story.summary, spans.get("summary", []), "<mark>", "</mark>", html.escape)
     body_html = (
         f"<h2>{title_html}</h2>"
@@ -156,11 +159,10 @@ def _slack(
     alert: Alert, story: Story, others: list[Story], terms: str,
     spans: dict[str, list[tuple[int, int]]], parts: list[Excerpt],
 ) -> dict[str, Any]:  # fmt: skip
-    link = (
-        f"<{slack_escape(story.link)}|{slack_escape(story.title)}>"
-        if story.link
-        else slack_escape(story.title)
-    )
+    title = headline(story.title, story.source)
+    link = slack_escape(title)
+    if story.link:
+        link = f"<{slack_escape(story.link)}|{link}>"
     summary = marked(story.summary, spans.get("summary", []), "*", "*", slack_escape)
     for part, inside in parts:
         summary += f"\n{IN_FULL_TEXT} {marked(part, inside, '*', '*', slack_escape)}"
@@ -170,12 +172,12 @@ def _slack(
     if others:
         context += f" · also reported by {outlets_mrkdwn(others)}"
     return {
-        "text": cut(f"{alert.rule}: {story.title} {story.link}", SECTION_MAX),
+        "text": cut(f"{alert.rule}: {title} {story.link}", SECTION_MAX),
         "blocks": [
             {
                 "type": "header",
                 # Slack refuses an empty header: a story with no title, text or link
-                "text": {"type": "plain_text", "text": cut(story.title or UNTITLED, HEADER_MAX)},
+                "text": {"type": "plain_text", "text": cut(title or UNTITLED, HEADER_MAX)},
             },
             {
                 "type": "section",
@@ -196,12 +198,14 @@ def json_of(
     `parts`: the full text's excerpts the alert shows."""
     return {
         "alert": alert.id, "subscriber": alert.subscriber, "rule": alert.rule,
-        "cluster": alert.cluster, "terms": alert.terms, "title": story.title,
-        "summary": story.summary, "link": story.link, "source": story.source,
+        "cluster": alert.cluster, "terms": alert.terms,
+        "title": headline(story.title, story.source), "summary": story.summary,
+        "link": story.link, "source": story.source,
         "published": story.published.isoformat(),
         "also_reported_by": [other.source for other in others],
         "coverage": [
-            {"source": other.source, "title": other.title, "link": other.link} for other in others
+            {"source": s.source, "title": headline(s.title, s.source), "link": s.link}
+            for s in others
         ],
         "full_text_excerpts": [part for part, _ in parts],
     }  # fmt: skip

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, since, when
+from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, shown, since, when
 from watcher.config import Config, load_optional_config
 from watcher.dedupe import ClusterSettings, cluster_batch, compare, fingerprint
 from watcher.dedupe.text import story_languages
@@ -120,11 +120,11 @@ def cmd_clusters(config: Config, args: argparse.Namespace) -> int:
 
 def _print_cluster(cluster: Cluster) -> None:
     lead = cluster.lead
-    print(f"cluster {cluster.id}: {lead.title}")
+    print(f"cluster {cluster.id}: {shown(lead)}")
     print(f"  {lead.link}")
     print(f"  first reported by {lead.source} at {when(lead.published)} UTC")
     others = cluster.members[1:]
     if others:
         print(f"  also reported by ({len(others)}):")
         for story in others:
-            print(f"    {when(story.published)}  {story.source}: {story.title}")
+            print(f"    {when(story.published)}  {story.source}: {shown(story)}")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from watcher.config import parse_duration
 from watcher.errors import ConfigError
+from watcher.models import Story
+from watcher.normalise import headline
 from watcher.store import Store
 
 EXIT_FAILED = 1
@@ -50,6 +52,11 @@ def print_config_problems(exc: ConfigError) -> None:
 
 def when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def shown(story: Story) -> str:
+    """The story's title beside its outlet's name: without that name at its end."""
+    return headline(story.title, story.source)
 
 
 def print_table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from watcher.cli.common import EXIT_FAILED, print_table, reading, since, utc_now, when
+from watcher.cli.common import EXIT_FAILED, print_table, reading, shown, since, utc_now, when
 from watcher.config import Config, PollSettings
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
@@ -103,7 +103,7 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
         for story in stories:
             print(json.dumps(story_json(story), ensure_ascii=False))
         return 0
-    rows = [[when(s.published), s.source, s.title, s.link] for s in stories]
+    rows = [[when(s.published), s.source, shown(s), s.link] for s in stories]
     print_table(["PUBLISHED (UTC)", "SOURCE", "TITLE", "LINK"], rows)
     print(f"{len(stories)} stories first fetched in the last {args.since}")
     return 0

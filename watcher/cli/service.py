@@ -21,7 +21,7 @@ from typing import Any
 from watcher.alerts.render import Message
 from watcher.alerts.routing import router
 from watcher.alerts.sender import Sender
-from watcher.cli.common import EXIT_FAILED, utc_now, when
+from watcher.cli.common import EXIT_FAILED, shown, utc_now, when
 from watcher.clusterer import Clusterer
 from watcher.config import Config, load_config, parse_listen
 from watcher.dedupe import term_weight
@@ -267,11 +267,11 @@ def print_new_stories(clustered: Sequence[ClusteredStory], matches: Sequence[Mat
     for item in clustered:
         story, where = item.story, item.assignment
         if item.starts_cluster:
-            print(f"NEW   {when(story.published)}  [{story.source}] {story.title}", flush=True)
+            print(f"NEW   {when(story.published)}  [{story.source}] {shown(story)}", flush=True)
             print(f"      {story.link}  (cluster {where.cluster})", flush=True)
         else:
             print(
-                f"ALSO  {when(story.published)}  [{story.source}] {story.title}\n"
+                f"ALSO  {when(story.published)}  [{story.source}] {shown(story)}\n"
                 f"      joins cluster {where.cluster} ({where.level}: {where.reason})",
                 flush=True,
             )

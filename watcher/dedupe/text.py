@@ -25,7 +25,7 @@ from watcher.dedupe.lexicon import (
 )
 from watcher.hanzi import simplified
 from watcher.models import Story
-from watcher.normalise import is_relative_url
+from watcher.normalise import is_relative_url, without_source
 
 # -- text cleaning ---------------------------------------------------------------------------
 
@@ -84,23 +84,8 @@ def clean_title(title: str, source: str = "") -> str:
     dash or bar (as Google News titles end, whatever the outlet's name), else what `_SUFFIX`
     takes for an outlet's name."""
     title = _UPDATE.sub("", title)
-    cut = _without_source(title, source) if source else None
+    cut = without_source(title, source) if source else None
     return cut if cut is not None else _SUFFIX.sub("", title).strip()
-
-
-def _without_source(title: str, source: str) -> str | None:
-    """`title` without " - {source}" (or a bar or another dash) at its end; None without it."""
-    title, source = title.rstrip(), source.strip()
-    head = title[: -len(source)] if source else ""
-    if not head or title[len(head) :].lower() != source.lower():
-        return None
-    head = head.rstrip()
-    if head[-1:] not in _SEPARATORS or head[-2:-1] not in (" ", "\t"):
-        return None
-    return head[:-1].strip() or None
-
-
-_SEPARATORS = frozenset("-|–—")
 
 
 def clean_lead(summary: str, title: str, source: str = "") -> str:
