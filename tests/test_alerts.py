@@ -733,6 +733,8 @@ def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(
         and "HTTP 500" in listed.stdout
         and "1 alerts in the dead-letter list" in listed.stdout
     )
+    header, row = listed.stdout.splitlines()[:2]
+    assert row[header.index("FAILED TRIES") :].split()[0] == "3"  # no "ATTEMPTS 0" when sent
     retried = watcher("--config", str(config), "alerts", "retry", str(alert.id))
     assert retried.returncode == 0 and harness.store.alert(alert.id).status == "pending"
 

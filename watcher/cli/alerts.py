@@ -22,8 +22,8 @@ def add_parsers(commands: Any) -> None:
         "alerts",
         help="list alerts (or only the dead-letter list), or send a dead alert again",
         description="List the alerts created within --since with their status (pending, "
-        "sending, sent, dead), attempts and last error; --failed shows only the dead-letter "
-        "list. 'watcher alerts retry ID' puts a dead alert back in the queue.",
+        "sending, sent, dead), failed attempts and last error; --failed shows only the "
+        "dead-letter list. 'watcher alerts retry ID' puts a dead alert back in the queue.",
     )
     alerts.add_argument("--failed", action="store_true", help="only alerts in the dead-letter list")
     alerts.add_argument(
@@ -68,7 +68,7 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
         "SUBSCRIBER",
         "CHANNEL",
         "STATUS",
-        "ATTEMPTS",
+        "FAILED TRIES",
         "CLUSTER",
         "RULE",
         "LAST ERROR",
