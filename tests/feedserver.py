@@ -24,7 +24,6 @@ class Seen:
     headers: httpx.Headers  # names are case-insensitive, as in HTTP
 
 
-@dataclass
 class _QuietServer(ThreadingHTTPServer):
     """A client that hangs up between requests (a drill's, on purpose) is no error."""
 
@@ -33,6 +32,7 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+@dataclass
 class FeedServer:
     """Serves routes added by tests; records every request and the peak concurrency."""
 
