@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -430,6 +430,14 @@ def test_status_shows_feed_health_outbox_and_errors(server: FeedServer, tmp_path
     assert rows["Wire"].split()[1:3] == ["ok", "200"]
     assert rows["Down"].split()[1:3] == ["failing", "500"] and "HTTP 500" in rows["Down"]
     assert "service: never started on this database" in result.stdout
+    assert "rules:   - (not recorded yet)\n" in result.stdout  # `once` records no rule set
+    with reading(tmp_path / "state" / "w.db") as store:  # as `watcher run` records its rules
+        store.put_service_values(
+            {"rules_version": "abc123", "rules_summary": "1 files, 6 rules, version abc123"},
+            datetime.now(UTC),
+        )
+    shown = watcher("--config", str(config), "status").stdout
+    assert "rules:   1 files, 6 rules, version abc123\n" in shown  # the version once
     document = json.loads(watcher("--config", str(config), "status", "--format", "json").stdout)
     assert document["stories"] == 2 and document["outbox"] == {}
 

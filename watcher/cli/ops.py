@@ -65,7 +65,7 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
 def _print_status(document: dict[str, Any], now: datetime) -> None:
     print(f"service: {service_state(document['service'], now)}")
     rules = document["rules"]
-    print(f"rules:   {rules['version'] or '-'} ({rules['summary'] or 'not recorded yet'})")
+    print(f"rules:   {rules['summary'] or rules['version'] or '- (not recorded yet)'}")
     if rules["error"]:
         print(f"         last reload FAILED, previous rules kept: {rules['error']}")
     print(f"stored:  {document['stories']} stories in {document['clusters']} clusters")
