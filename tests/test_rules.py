@@ -581,6 +581,33 @@ def test_rules_test_cli_table_and_filters(tmp_path: Path) -> None:
     assert "    in the full text: Output rose. [Alcoa] runs the plant." in table.stdout
 
 
+def test_rules_test_tries_a_query_with_the_folders_term_lists(tmp_path: Path) -> None:
+    """A query tried on stories before it goes in a rule file; its problems placed as a
+    rule file's are."""
+    rules_dir = folder(tmp_path, "rules:\n  - name: tin-news\n    when: '@minerals:\"tin\"'\n")
+    stories = tmp_path / "s.jsonl"
+    stories.write_text(
+        '{"id": "a", "title": "Tin output rises at Alcoa", "published": "2026-01-01T00:00:00Z"}\n'
+        '{"id": "b", "title": "Gallium from Kazakhstan", "published": "2026-01-01T01:00:00Z"}\n'
+    )
+    test = ("rules", "test", "--rules", str(rules_dir), "--stories", str(stories))
+    tried = watcher(*test, "--query", "@minerals AND Kazakhstan")
+    assert tried.returncode == 0, tried.stderr
+    assert "b  [Gallium] from [Kazakhstan]\n    matched (query): @minerals AND" in tried.stdout
+    assert "a  " not in tried.stdout and "tin-news" not in tried.stdout  # the query alone
+    assert tried.stdout.splitlines()[-1].split() == ["(query)", "1", "1"]
+    jsonl = watcher(*test, "--query", "@minerals AND Kazakhstan", "--format", "jsonl").stdout
+    assert [json.loads(line)["rules"] for line in jsonl.splitlines()] == [[], ["(query)"]]
+    unknown = watcher(*test, "--query", "tin OR @metals")
+    assert unknown.returncode == 2 and unknown.stderr.startswith(
+        "--query:1:8: rule '(query)': unknown term list @metals (known: firms, minerals)"
+    )
+    unclosed = watcher(*test, "--query", "tin AND (gallium")
+    assert unclosed.returncode == 2 and unclosed.stderr.startswith("--query:1:9: ")
+    both = watcher(*test, "--query", "tin", "--rule", "tin-news")
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
 def test_rules_test_counts_the_news_items_each_rule_would_alert(tmp_path: Path) -> None:
     """Two outlets' copies of one wire story are one news item, one alert."""
     rules_dir = folder(

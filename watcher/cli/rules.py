@@ -18,7 +18,8 @@ from watcher.dedupe import ClusterSettings, cluster_batch
 from watcher.errors import RuleError
 from watcher.jsonl import read_stories
 from watcher.models import Story
-from watcher.rules import Matcher, load_rules
+from watcher.rules import Matcher, RuleSet, load_rules
+from watcher.rules.loader import QUERY_RULE, query_rule
 from watcher.rules.matcher import StoryMatch
 
 
@@ -69,7 +70,15 @@ def add_parsers(commands: Any) -> None:
     source.add_argument(
         "--url", metavar="FEED_URL", help="fetch one feed (or file) and test its stories"
     )
-    test.add_argument("--rule", metavar="NAME", help="only this rule")
+    only = test.add_mutually_exclusive_group()
+    only.add_argument("--rule", metavar="NAME", help="only this rule")
+    only.add_argument(
+        "--query",
+        metavar="QUERY",
+        help="only this query, in the rule files' query language, with their term lists "
+        "(e.g. '@minerals AND Kazakhstan'): a rule tried before it goes in a file; it is "
+        f"reported as the rule {QUERY_RULE}",
+    )
     test.add_argument("--format", choices=["table", "jsonl"], default="table", help="output format")
     test.add_argument(
         "--rules",
@@ -95,6 +104,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
     if args.rule and args.rule not in {r.name for r in ruleset.rules}:
         print(f"watcher: rules test: no rule named {args.rule!r} in {folder}", file=sys.stderr)
         return EXIT_USAGE
+    if args.query is not None:
+        try:
+            ruleset = _with_query_only(ruleset, args.query)
+        except RuleError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return EXIT_USAGE
+        args.rule = QUERY_RULE
     matcher = Matcher(ruleset)
     stories, clusters = _stories(args)
     results = [(s, matcher.match_story(s)) for s in stories]
@@ -106,6 +123,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
     _print_table(results, args.rule)
     _print_counts(results, clusters, args.rule)
     return 0
+
+
+def _with_query_only(ruleset: RuleSet, query: str) -> RuleSet:
+    """The rule set's term lists with one rule, the query (`rules.loader.query_rule`)."""
+    return RuleSet(
+        lists=ruleset.lists, rules=(query_rule(query, ruleset),), version=ruleset.version,
+        files=ruleset.files,
+    )  # fmt: skip
 
 
 def _stories(args: argparse.Namespace) -> tuple[list[Story], dict[str, Any]]:

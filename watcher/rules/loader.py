@@ -52,6 +52,27 @@ def load_rules(folder: Path) -> RuleSet:
     )
 
 
+QUERY_RULE = "(query)"  # the rule `watcher rules test --query` makes of its query
+QUERY_PATH = "--query"  # where its problems are placed: --query:1:COLUMN
+
+
+def query_rule(text: str, ruleset: RuleSet) -> Rule:
+    """A rule of one query, checked as a rule file's `when:` is, against the term lists of
+    `ruleset`: what `watcher rules test --query` tries before it goes in a file. Raises
+    `RuleError` with each problem placed as --query:1:COLUMN."""
+    loader = _Loader()
+    loader.lists = {name: (terms, "") for name, terms in ruleset.lists.items()}
+    start = yaml.Mark(QUERY_PATH, 0, 0, 0, text, 0)
+    node = yaml.ScalarNode("tag:yaml.org,2002:str", text, start_mark=start)
+    condition = loader.query(Path(QUERY_PATH), node, text, QUERY_RULE)
+    if condition is None:
+        raise RuleError(loader.problems)
+    return Rule(
+        name=QUERY_RULE, description="", condition=condition, text=text, tags=(), notify=(),
+        priority=3, path=QUERY_PATH, line=1, order=len(ruleset.rules),
+    )  # fmt: skip
+
+
 class _Loader(NodeReader):
     """The term lists and rules of a folder's files: lists as each file is read, rules once
     every list is known."""
