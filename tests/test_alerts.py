@@ -220,6 +220,22 @@ def test_follows(
     assert follows(subscriber, the_rule) is expected
 
 
+def test_names_that_follow_or_notify_no_one_are_found() -> None:
+    from watcher.alerts.routing import unknown_names
+    from watcher.config import Subscriber
+
+    rules = [rule("gallium", tags=("metals",)), rule("tin", notify=("desk", "dsek"))]
+    subscribers = [
+        Subscriber(name="desk", follow=("metals", "galium", "*"), console=True),
+        Subscriber(name="all", console=True),  # follows "*"
+    ]
+    assert unknown_names(rules, subscribers) == [
+        "subscriber 'desk' follows 'galium', which is no rule's name or tag",
+        "p:1: rule 'tin' notifies 'dsek', who is no subscriber",
+    ]
+    assert unknown_names(rules[:1], subscribers[1:]) == []
+
+
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 

@@ -788,6 +788,7 @@ def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) 
     config = tmp_path / "watcher.yaml"
     config.write_text(
         f"state: w.db\nrules: rules/\nfeeds:\n  - name: Wire\n    url: {feed.as_uri()}\n"
+        "subscribers:\n  - name: desk\n    console: true\n    follow: [antimony-news]\n"
     )
     out, err = (tmp_path / "out.log").open("w"), (tmp_path / "err.log").open("w")
     proc = subprocess.Popen(
@@ -816,6 +817,8 @@ def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) 
 
     try:
         wait_for(tmp_path / "out.log", "MATCH rule germanium-news")
+        unknown = "subscriber 'desk' follows 'antimony-news', which is no rule's name or tag"
+        assert unknown in (tmp_path / "err.log").read_text()  # said on start
         (rules_dir / "rules.yaml").write_text("rules:\n  - name: broken\n    when: (germanium\n")
         wait_for(tmp_path / "err.log", "rule reload failed, keeping the rules in force")
         assert (
@@ -826,6 +829,11 @@ def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) 
             "rules:\n  - name: antimony-news\n    when: antimony\n"
         )
         wait_for(tmp_path / "err.log", "rules reloaded version=")
+        (rules_dir / "rules.yaml").write_text(
+            "rules:\n  - name: antimony-news\n    when: antimony\n    notify: [dsek]\n"
+        )
+        wait_for(tmp_path / "err.log", "rules.yaml:2: rule 'antimony-news' notifies 'dsek', who")
+        assert (tmp_path / "err.log").read_text().count(unknown) == 1  # followed since
         proc.send_signal(signal.SIGHUP)
         time.sleep(0.5)
         assert proc.poll() is None  # SIGHUP reloads; it does not stop the service
@@ -835,6 +843,23 @@ def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) 
         proc.kill()
         out.close()
         err.close()
+
+
+def test_rules_check_warns_of_names_that_follow_or_notify_no_one(tmp_path: Path) -> None:
+    folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n    notify: [desk, dsek]\n")
+    config = tmp_path / "watcher.yaml"
+    config.write_text("rules: rules/\nsubscribers:\n  - name: desk\n    console: true\n"
+                      "    follow: [r, gallium-news]\n")  # fmt: skip
+    checked = watcher("--config", str(config), "rules", "check")
+    assert checked.returncode == 0 and checked.stdout.endswith(": OK\n")
+    assert checked.stderr.splitlines() == [
+        "watcher: warning: subscriber 'desk' follows 'gallium-news', which is no rule's name "
+        "or tag",
+        f"watcher: warning: {tmp_path / 'rules' / 'rules.yaml'}:2: rule 'r' notifies 'dsek', "
+        "who is no subscriber",
+    ]
+    alone = watcher("rules", "check", "--rules", str(tmp_path / "rules"))  # no config to check
+    assert alone.returncode == 0 and alone.stderr == ""
 
 
 def test_rules_commands_find_the_folder_through_watcher_config(tmp_path: Path) -> None:

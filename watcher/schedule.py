@@ -21,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__, logs
-from watcher.alerts.routing import router
+from watcher.alerts.routing import router, warn_unknown_names
 from watcher.alerts.sender import Sender
 from watcher.config import Config
 from watcher.endpoint import Endpoint, Response
@@ -94,7 +94,7 @@ class Service:
             self._add_job(self.deliver, DELIVERY_POLL_SECONDS, "alerts")
         if self.pipeline.rules is not None:
             self.scheduler.add_job(
-                self.pipeline.rules.reload_if_changed, IntervalTrigger(seconds=RULES_POLL_SECONDS),
+                self.reload_rules, IntervalTrigger(seconds=RULES_POLL_SECONDS),
                 id="rules", coalesce=True, max_instances=1,
             )  # fmt: skip
         self.scheduler.start()
@@ -248,6 +248,13 @@ class Service:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def reload_rules(self) -> None:
+        """The rule files again if they changed; a rule set taken is checked against the
+        subscribers (`warn_unknown_names`)."""
+        rules = self.pipeline.rules
+        if rules is not None and rules.reload_if_changed().changed:
+            warn_unknown_names(rules.matcher.ruleset.rules, self.config.subscribers)
+
     def apply_config(self, new: Config) -> None:
         """Take a reloaded config: feeds added, removed or changed, subscribers, SMTP,
         delivery, retention and the rules folder. The rest waits for a restart (logged)."""
@@ -269,6 +276,7 @@ class Service:
             if new.rules != old.rules:
                 self.pipeline.rules.folder = new.rules
             self.pipeline.rules.reload()
+            warn_unknown_names(self.pipeline.rules.matcher.ruleset.rules, new.subscribers)
         if self.sender is not None:
             self.sender.use_config(new)
         logs.add_secrets(new.secrets())

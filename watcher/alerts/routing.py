@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from watcher.alerts.digest import next_digest, next_hour
 from watcher.config import Subscriber
+from watcher.logs import event
 from watcher.models import AlertPlan, Match
 from watcher.rules.live import LiveRules
 from watcher.rules.model import Rule
+
+log = logging.getLogger("watcher.alerts")
 
 
 def follows(subscriber: Subscriber, rule: Rule) -> bool:
@@ -18,6 +22,31 @@ def follows(subscriber: Subscriber, rule: Rule) -> bool:
     wanted = set(subscriber.follow)
     named = "*" in wanted or rule.name in wanted or bool(wanted & set(rule.tags))
     return (named or subscriber.name in rule.notify) and rule.priority >= subscriber.min_priority
+
+
+def unknown_names(rules: Iterable[Rule], subscribers: Iterable[Subscriber]) -> list[str]:
+    """Each name in a subscriber's `follow` that is no rule's name or tag, and each name in
+    a rule's `notify` that is no subscriber's, as a sentence: a typo in either silences
+    alerts without an error, since rules and config are read and reloaded apart."""
+    rules, subscribers = list(rules), list(subscribers)
+    followable = {r.name for r in rules} | {tag for r in rules for tag in r.tags} | {"*"}
+    names = {s.name for s in subscribers}
+    found = [
+        f"subscriber {s.name!r} follows {name!r}, which is no rule's name or tag"
+        for s in subscribers for name in s.follow if name not in followable
+    ]  # fmt: skip
+    found += [
+        f"{r.path}:{r.line}: rule {r.name!r} notifies {name!r}, who is no subscriber"
+        for r in rules for name in r.notify if name not in names
+    ]  # fmt: skip
+    return found
+
+
+def warn_unknown_names(rules: Iterable[Rule], subscribers: Iterable[Subscriber]) -> None:
+    """`unknown_names` logged, one warning each."""
+    for problem in unknown_names(rules, subscribers):
+        event(log, logging.WARNING, "a name in the rules or subscribers names no one",
+              problem=problem)  # fmt: skip
 
 
 def route(

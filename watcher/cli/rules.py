@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.alerts.render import body_excerpts, hit_spans, marked
+from watcher.alerts.routing import unknown_names
 from watcher.cli.common import EXIT_USAGE, reading, since
 from watcher.cli.feeds import read_feed
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
@@ -35,7 +36,10 @@ def add_parsers(commands: Any) -> None:
         "check",
         help="validate rule files; print every problem as file:line:col: message",
         description="Validate every rule file. Each problem is printed as file:line:col: message "
-        "and the exit code is 2; when all is valid a one-line summary is printed (exit 0).",
+        "and the exit code is 2; when all is valid a one-line summary is printed (exit 0). "
+        "Without --rules, the config's subscribers are checked against the rules too: a name "
+        "a subscriber follows that is no rule's name or tag, or a name a rule notifies that "
+        "is no subscriber's, is printed as a warning on stderr (the exit code stays 0).",
     )
     check.add_argument(
         "--rules",
@@ -100,6 +104,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.rules_command == "check":
         print(f"{folder}: {ruleset.summary()}: OK")
+        for unknown in unknown_names(ruleset.rules, config.subscribers) if config else ():
+            print(f"watcher: warning: {unknown}", file=sys.stderr)
         return 0
     if args.rule and args.rule not in {r.name for r in ruleset.rules}:
         print(f"watcher: rules test: no rule named {args.rule!r} in {folder}", file=sys.stderr)

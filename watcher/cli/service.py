@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from watcher.alerts.render import Message
-from watcher.alerts.routing import router
+from watcher.alerts.routing import router, warn_unknown_names
 from watcher.alerts.sender import Sender
 from watcher.cli.common import EXIT_FAILED, shown, utc_now, when
 from watcher.clusterer import Clusterer
@@ -164,6 +164,7 @@ def build_pipeline(
     tune_gc()
     clusterer = Clusterer(store, config.clustering, utc_now)
     rules = LiveRules(config.rules)
+    warn_unknown_names(rules.matcher.ruleset.rules, config.subscribers)
     pipeline = Pipeline(
         store=store,
         fetcher=fetcher,
