@@ -327,6 +327,26 @@ def test_a_reader_that_stops_reading_is_no_error(tmp_path: Path) -> None:
     assert reader.returncode == 0 and b"Traceback" not in stderr, stderr.decode()
 
 
+def test_the_console_shows_a_matchs_terms_only_where_it_found_some(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from datetime import UTC, datetime
+
+    from watcher.cli.service import print_new_stories
+    from watcher.models import Match
+
+    def match(terms: dict[str, list[str]], quiet: bool = False) -> Match:
+        return Match(cluster=1, rule="r", story="s", terms=terms, clause="gallium",
+                     ruleset_version="v", matched_at=datetime.now(UTC), quiet=quiet)  # fmt: skip
+
+    print_new_stories([], [match({"minerals": ["gallium"]}), match({}), match({}, quiet=True)])
+    assert capsys.readouterr().out.splitlines() == [
+        "MATCH rule r on cluster 1: gallium  [minerals: gallium]",
+        "MATCH rule r on cluster 1: gallium",
+        "MATCH rule r on cluster 1: gallium  (quiet: the story was kept from alerting)",
+    ]
+
+
 def test_tables_cut_long_cells_but_never_the_last_column(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -278,8 +278,9 @@ def print_new_stories(clustered: Sequence[ClusteredStory], matches: Sequence[Mat
             )
     for match in matches:
         terms = "; ".join(f"{k}: {', '.join(v)}" for k, v in match.terms.items())
+        found = f"  [{terms}]" if terms else ""  # a rule without term lists finds none
         quiet = "  (quiet: the story was kept from alerting)" if match.quiet else ""
         print(
-            f"MATCH rule {match.rule} on cluster {match.cluster}: {match.clause}  [{terms}]{quiet}",
+            f"MATCH rule {match.rule} on cluster {match.cluster}: {match.clause}{found}{quiet}",
             flush=True,
         )
