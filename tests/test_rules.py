@@ -534,6 +534,19 @@ def test_shipped_terms_on_our_own_sentences() -> None:
             "firms": {"JOGMEC", "Sojitz", "Lynas"},
             "minerals": {"rare earths"},
         },
+        # names that other firms, car models and places share
+        ("2027 Mitsubishi Outlander review", "Mitsubishi Tanabe Pharma; the Mitsubishi Triton"): {
+            "firms": set(),
+            "minerals": set(),
+        },
+        ("Italy's ERG buys wind farms", "Albemarle County schools close; ERG SpA results"): {
+            "firms": set(),
+            "minerals": set(),
+        },
+        ("ERG and Albemarle sign a deal", "Mitsubishi will import the ore"): {
+            "firms": {"Eurasian Resources Group", "Albemarle", "Mitsubishi Corporation"},
+            "minerals": set(),
+        },
     }
     for (title, summary), want in cases.items():
         terms = m.match(plain_text(title), summary).terms
