@@ -543,6 +543,14 @@ def test_shipped_terms_on_our_own_sentences() -> None:
             "firms": set(),
             "minerals": set(),
         },
+        ("Platinum Equity to acquire a parts maker", "The album went platinum"): {
+            "firms": set(),
+            "minerals": set(),
+        },
+        ("Platinum and palladium prices rise", ""): {
+            "firms": set(),
+            "minerals": {"platinum group metals"},
+        },
         ("ERG and Albemarle sign a deal", "Mitsubishi will import the ore"): {
             "firms": {"Eurasian Resources Group", "Albemarle", "Mitsubishi Corporation"},
             "minerals": set(),
