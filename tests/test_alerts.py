@@ -10,6 +10,8 @@ import json
 import re
 import socket
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -725,6 +727,72 @@ def test_smtp_down_then_up_delivers_once(
         assert harness.deliver() == [] and len(inbox.messages) == 1
     finally:
         controller.stop()
+
+
+class HungSmtp:
+    """An SMTP server that takes connections and never greets: a client waits for its
+    timeout. Counts the connections made and those still open."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted = 0
+        self.open = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.open += 1
+            threading.Thread(target=self._hold, args=(conn,), daemon=True).start()
+
+    def _hold(self, conn: socket.socket) -> None:
+        with conn:
+            while conn.recv(1024):  # until the client hangs up
+                pass
+        self.open -= 1
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_hung_smtp_server_holds_up_no_slack_alert(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Each channel is delivered in a lane of its own; a lane stops at a failure that may
+    pass, so one hung server costs one timeout a round, not one an alert."""
+    smtp = HungSmtp()
+    posted_while_smtp_hung = []
+
+    def slack(handler: BaseHTTPRequestHandler) -> None:
+        deadline = time.monotonic() + 2
+        while smtp.open == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        posted_while_smtp_hung.append(smtp.open > 0)
+        send(handler, 200, b"ok", "text/plain")
+
+    server.routes["/slack"] = slack
+    config = write_config(tmp_path, smtp_port=smtp.port, slack=server.url("/slack"),
+                          rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+    config.write_text(
+        config.read_text().replace("from: watcher@test}", "from: w@test, timeout: 4s}")
+    )
+    add_feed(config, "Wire", WIRE)  # a germanium and an antimony story: two news items
+    harness = Harness(config, clock)
+    harness.poll()
+    try:
+        done = sorted((d.channel, d.outcome) for d in harness.deliver())
+    finally:
+        smtp.close()
+    assert done == [("email", "retry"), ("slack", "sent"), ("slack", "sent")]
+    assert posted_while_smtp_hung == [True, True]
+    assert smtp.accepted == 1  # the second email waits for the next round
+    untried = [a for a in harness.store.alerts() if a.channel == "email" and a.attempts == 0]
+    assert len(untried) == 1 and untried[0].status == "pending"
 
 
 def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(

@@ -10,6 +10,7 @@ a send that reached the channel but was not yet recorded, is the only way an ale
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -68,17 +69,38 @@ class Sender:
         self.subscribers = {s.name: s for s in config.subscribers}
 
     async def deliver_due(self, limit: int = 1000) -> list[Delivery]:
-        """Send every alert that is due: one by one, and each subscriber's digest as one."""
+        """Send every alert that is due, each subscriber's digest as one message. Each
+        channel (email, Slack, webhook, console) has a lane of its own, and the lanes run at
+        once: an SMTP server that hangs until its timeout holds up no Slack alert. Within a
+        lane messages go one at a time, and a lane stops at its first failure that may pass
+        (a server down, a 429): the rest stay due for the next round, and are not each held
+        for the same timeout."""
         due = self.store.due_alerts(self.clock(), limit)
+        lanes: dict[str, list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str], list[Alert]] = {}
-        results = []
         for alert in due:
-            if alert.digest:
-                digests.setdefault((alert.subscriber, alert.channel), []).append(alert)
+            if not alert.digest:
+                lanes.setdefault(alert.channel, []).append(alert)
+            elif (alert.subscriber, alert.channel) not in digests:
+                group = digests[alert.subscriber, alert.channel] = [alert]
+                lanes.setdefault(alert.channel, []).append(group)
             else:
-                results.append(await self.deliver(alert))
-        for group in digests.values():
-            results += await self.deliver_digest(group)
+                digests[alert.subscriber, alert.channel].append(alert)
+        done = await asyncio.gather(*(self._deliver_lane(lane) for lane in lanes.values()))
+        return [delivery for lane in done for delivery in lane]
+
+    async def _deliver_lane(self, lane: list[Alert | list[Alert]]) -> list[Delivery]:
+        """One channel's alerts and digests in turn, up to the first that failed and may be
+        tried again."""
+        results: list[Delivery] = []
+        for item in lane:
+            if isinstance(item, list):
+                sent = await self.deliver_digest(item)
+            else:
+                sent = [await self.deliver(item)]
+            results += sent
+            if any(d.outcome == "retry" for d in sent):
+                break
         return results
 
     async def deliver_digest(self, alerts: list[Alert]) -> list[Delivery]:
