@@ -4,6 +4,7 @@ SMTP server (aiosmtpd) and a real HTTP server standing in for Slack, on 127.0.0.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import json
@@ -738,6 +739,8 @@ class HungSmtp:
         self.port = self.listener.getsockname()[1]
         self.accepted = 0
         self.open = 0
+        self.first_closed = threading.Event()  # the first connection's client gave up
+        self.connections: list[socket.socket] = []
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -748,16 +751,26 @@ class HungSmtp:
                 return
             self.accepted += 1
             self.open += 1
-            threading.Thread(target=self._hold, args=(conn,), daemon=True).start()
+            self.connections.append(conn)
+            threading.Thread(target=self._hold, args=(conn, self.accepted), daemon=True).start()
 
-    def _hold(self, conn: socket.socket) -> None:
+    def _hold(self, conn: socket.socket, number: int) -> None:
         with conn:
-            while conn.recv(1024):  # until the client hangs up
+            try:
+                while conn.recv(1024):  # until the client hangs up
+                    pass
+            except OSError:
                 pass
         self.open -= 1
+        if number == 1:
+            self.first_closed.set()
 
     def close(self) -> None:
+        """Stop listening, and hang up on every client waiting for a greeting."""
         self.listener.close()
+        for conn in self.connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
 
 def test_a_hung_smtp_server_holds_up_no_slack_alert(
@@ -793,6 +806,61 @@ def test_a_hung_smtp_server_holds_up_no_slack_alert(
     assert smtp.accepted == 1  # the second email waits for the next round
     untried = [a for a in harness.store.alerts() if a.channel == "email" and a.attempts == 0]
     assert len(untried) == 1 and untried[0].status == "pending"
+
+
+def test_the_service_sends_a_later_slack_alert_while_an_email_still_hangs(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """`watcher run` delivers each channel in a job of its own: a Slack alert made while
+    the email job waits on a hung SMTP server goes at once, not after that round."""
+    import signal
+    import sys
+
+    smtp = HungSmtp()
+    first_email_hung = []
+
+    def slack(handler: BaseHTTPRequestHandler) -> None:
+        first_email_hung.append(smtp.accepted > 0 and not smtp.first_closed.is_set())
+        send(handler, 200, b"ok", "text/plain")
+
+    server.routes["/slack"] = slack
+    config = write_config(tmp_path, smtp_port=smtp.port, slack=server.url("/slack"))
+    config.write_text(
+        config.read_text().replace("from: watcher@test}", "from: w@test, timeout: 60s}")
+    )
+    add_feed(config, "Wire", WIRE)  # one germanium story: an email and a Slack alert
+    command = [sys.executable, "-m", "watcher", "--config", str(config), "run", "--listen",
+               "127.0.0.1:0"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_for(condition: Any, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not condition():
+            assert proc.poll() is None
+            time.sleep(0.1)
+        assert condition()
+
+    try:
+        wait_for(lambda: len(server.posts) == 1 and smtp.accepted == 1)
+        other = (
+            "<item><title>Germanium Recycler Opens Plant In Belgium</title>"
+            "<link>https://other.test/1</link><pubDate>Tue, 10 Nov 2026 09:00:00 +0000</pubDate>"
+            "<description>A recycler opened a germanium recovery plant near Antwerp to supply "
+            "fibre-optic makers.</description></item>"
+        )
+        add_feed(config, "Other", rss([other]))
+        proc.send_signal(signal.SIGHUP)  # the new feed is polled at once: a new news item
+        wait_for(lambda: len(server.posts) == 2)
+        assert first_email_hung[1]  # the first email still waited for its SMTP server
+        assert smtp.accepted == 1  # and the email job took up no other alert meanwhile
+        proc.send_signal(signal.SIGTERM)  # with the email still waiting on its server
+        assert proc.wait(15) == 0  # stopped within its drain time, not the SMTP timeout
+        (email_alert,) = [a for a in Store(tmp_path / "w.db").alerts() if a.channel == "email"
+                          and a.status == "sending"]  # fmt: skip
+    finally:
+        smtp.close()
+        proc.kill()
+    assert email_alert.sends == 1  # sent again on the next start, as after a crash
 
 
 def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(

@@ -16,13 +16,14 @@ import os
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__, logs
 from watcher.alerts.routing import router, warn_unknown_names
-from watcher.alerts.sender import Sender
+from watcher.alerts.sender import CHANNELS, Sender
 from watcher.config import Config
 from watcher.endpoint import Endpoint, Response
 from watcher.errors import ServiceError, StoreError
@@ -76,7 +77,7 @@ class Service:
         self.metrics = Metrics(store, self._channels, self._silent_after, clock)
         self.started_at = clock()
         self.last_poll_at: datetime | None = None
-        self._delivering = False
+        self._delivering: set[str] = set()  # channels whose delivery job is running
         self.endpoint = Endpoint(
             {"/healthz": self.healthz, "/metrics": self.metrics_page, "/status": self.status_page}
         )
@@ -90,8 +91,9 @@ class Service:
             self._add_feed_job(feed)
         self._add_job(self.prune, PRUNE_INTERVAL.total_seconds(), "prune", first=self.clock())
         self._add_job(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat", first=self.clock())
-        if self.sender is not None:
-            self._add_job(self.deliver, DELIVERY_POLL_SECONDS, "alerts")
+        for channel in CHANNELS if self.sender is not None else ():  # a job each: see deliver
+            deliver = partial(self.deliver, channel)
+            self._add_job(deliver, DELIVERY_POLL_SECONDS, f"alerts:{channel}")
         if self.pipeline.rules is not None:
             self.scheduler.add_job(
                 self.reload_rules, IntervalTrigger(seconds=RULES_POLL_SECONDS),
@@ -158,17 +160,21 @@ class Service:
         now = self.clock()
         self.last_poll_at = now
         self.metrics.record_poll(outcome, now.timestamp())
-        wake = outcome.matches and self.sender is not None and not self._delivering
-        if wake and self.scheduler.running:  # deliver now, not at the next tick; one at a time
-            self.scheduler.modify_job("alerts", next_run_time=datetime.now().astimezone())
+        if outcome.matches and self.sender is not None and self.scheduler.running:
+            for channel in set(CHANNELS) - self._delivering:  # now, not at the next tick
+                self.scheduler.modify_job(
+                    f"alerts:{channel}", next_run_time=datetime.now().astimezone()
+                )
 
-    async def deliver(self) -> None:
+    async def deliver(self, channel: str) -> None:
+        """The channel's due alerts. Each channel has a job of its own, so an SMTP server
+        that hangs until its timeout delays no Slack alert, in this round or the next."""
         assert self.sender is not None
-        self._delivering = True
+        self._delivering.add(channel)
         try:
-            self.metrics.record_deliveries(await self.sender.deliver_due())
+            self.metrics.record_deliveries(await self.sender.deliver_due(channel=channel))
         finally:
-            self._delivering = False
+            self._delivering.discard(channel)
 
     async def prune(self) -> None:
         cutoff = self.clock() - timedelta(days=self.config.retention_days)

@@ -8,9 +8,12 @@ carries its Retry-After. Nothing past this module sees smtplib or httpx errors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.policy
 import smtplib
 import ssl
+import threading
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
@@ -54,7 +57,37 @@ async def send_email(smtp: SmtpSettings, to: str, message: Message, message_id: 
     mail["Message-ID"] = message_id
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
-    await asyncio.to_thread(_smtp_send, smtp, mail)
+    await in_daemon_thread(lambda: _smtp_send(smtp, mail))
+
+
+async def in_daemon_thread(work: Callable[[], None]) -> None:
+    """Run blocking `work` in a thread of its own that does not keep the process alive.
+    asyncio.to_thread's threads are joined at exit: a send that waited on a hung SMTP server
+    held a stopping service until the SMTP timeout (30 s by default), past a container's
+    10 s grace. The alert of a send cut short this way is left 'sending', and sent again on
+    the next start."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():  # cancelled meanwhile: no one waits for the outcome
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            work()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed: the process is stopping
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=run, name="smtp-send", daemon=True).start()
+    await done
 
 
 def _smtp_send(smtp: SmtpSettings, mail: EmailMessage) -> None:

@@ -33,6 +33,7 @@ from watcher.store import Store
 log = logging.getLogger("watcher.alerts")
 
 Console = Callable[[Message, Alert], None]
+CHANNELS = ("email", "slack", "webhook", "console")
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,15 @@ class Sender:
         self.config = config
         self.subscribers = {s.name: s for s in config.subscribers}
 
-    async def deliver_due(self, limit: int = 1000) -> list[Delivery]:
-        """Send every alert that is due, each subscriber's digest as one message. Each
-        channel (email, Slack, webhook, console) has a lane of its own, and the lanes run at
-        once: an SMTP server that hangs until its timeout holds up no Slack alert. Within a
-        lane messages go one at a time, and a lane stops at its first failure that may pass
-        (a server down, a 429): the rest stay due for the next round, and are not each held
-        for the same timeout."""
-        due = self.store.due_alerts(self.clock(), limit)
+    async def deliver_due(self, limit: int = 1000, channel: str | None = None) -> list[Delivery]:
+        """Send every alert that is due (on `channel`, when given), each subscriber's digest
+        as one message. Each channel (email, Slack, webhook, console) has a lane of its own,
+        and the lanes run at once: an SMTP server that hangs until its timeout holds up no
+        Slack alert. Within a lane messages go one at a time, and a lane stops at its first
+        failure that may pass (a server down, a 429): the rest stay due for the next round,
+        and are not each held for the same timeout. `watcher run` calls this a channel at a
+        time, in a job each, so that one channel's round never waits for another's."""
+        due = self.store.due_alerts(self.clock(), limit, channel)
         lanes: dict[str, list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str], list[Alert]] = {}
         for alert in due:

@@ -79,12 +79,15 @@ class OutboxTables(Tables):
 
     # -- the alert outbox --------------------------------------------------------------------
 
-    def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
-        """Pending alerts whose next attempt is due, oldest first."""
+    def due_alerts(
+        self, now: datetime, limit: int = 100, channel: str | None = None
+    ) -> list[Alert]:
+        """Pending alerts whose next attempt is due (on `channel`, when given), oldest first."""
+        on = "AND channel = ? " if channel is not None else ""
         return self._alerts(
-            "WHERE status = 'pending' AND next_attempt_at <= ? "
+            f"WHERE status = 'pending' AND next_attempt_at <= ? {on}"
             "ORDER BY next_attempt_at, id LIMIT ?",
-            [to_text(now), limit],
+            [to_text(now), *([channel] if channel is not None else []), limit],
         )
 
     def alerts(self, *, since: datetime | None = None, dead_only: bool = False) -> list[Alert]:
