@@ -44,7 +44,9 @@ def add_parsers(commands: Any) -> None:
         help="run the long-lived service: poll every feed on its schedule until SIGTERM/SIGINT",
         description="Run the service: poll each configured feed at its interval, store new "
         "stories, cluster them, match them against the rules, print them on the console and "
-        "deliver the alerts due every 2 s and after each poll that matched. Serves /healthz, "
+        "deliver the alerts due every 2 s and after each poll that matched, each channel "
+        "(email, Slack, webhook, console) on its own, so one hung server delays no other "
+        "channel. Serves /healthz, "
         "/metrics (Prometheus) and /status (JSON) over HTTP. Rule files are checked for edits "
         "every 2 s; SIGHUP reloads the config and the rules at once (a broken edit is logged "
         "and changes nothing). Alerts a crash left 'sending' are sent again on start. SIGTERM "
