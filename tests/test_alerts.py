@@ -928,8 +928,8 @@ def test_an_alert_removed_by_a_merge_after_it_was_read_is_not_sent(
     _config, harness = polled_by_email_only(tmp_path, port, server, clock)
     read = harness.store.due_alerts
 
-    def read_then_merge(now: datetime, limit: int = 100) -> list[Alert]:
-        due = read(now, limit)
+    def read_then_merge(now: datetime, limit: int = 100, channel: str | None = None) -> list[Alert]:
+        due = read(now, limit, channel)
         harness.store.db.execute("DELETE FROM alerts")  # what a merge does to an untried alert
         return due
 
