@@ -26,7 +26,7 @@ from bench import feedgen, peers, servers
 
 HERE = Path(__file__).resolve().parent
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_FEEDS", "1000,5000").split(","))
-LATENCY_FEEDS = int(os.environ.get("BENCH_LATENCY_FEEDS", "1000"))
+LATENCY_SIZES = tuple(int(n) for n in os.environ.get("BENCH_LATENCY_FEEDS", "1000,5000").split(","))
 PEER_FEEDS = int(os.environ.get("BENCH_PEER_FEEDS", "1000"))  # the naive loop, no latency
 SLOW_PEER_FEEDS = int(os.environ.get("BENCH_SLOW_PEER_FEEDS", "200"))  # one at a time: slow
 E2E_STORIES = int(os.environ.get("BENCH_E2E_STORIES", "20"))
@@ -90,6 +90,8 @@ class Bench:
                 if memory["worker_peak_mb"]
                 else ""
             )
+            if "own_cpu" in r and r["cycle"] == "cold":  # the event loop's share of the CPU
+                worker += f"; {r['own_cpu'] / r['feeds'] * 1000:.1f} CPU ms a feed not in the pool"
             self.rows.append(Row(
                 group, r["cycle"], tool, r["feeds"], r["seconds"], r["cpu"],
                 memory["peak_mb"], f"{outcomes}; {r['stories']} new stories{worker}",
@@ -127,7 +129,8 @@ def run_all() -> tuple[str, list[Row], dict[str, float]]:
             bench.rss2email(SLOW_PEER_FEEDS, servers.PORT, "loopback")
             with servers.latency_proxy():
                 away = "100 ms away"
-                bench.child("watcher", LATENCY_FEEDS, servers.PROXY_PORT, "cold,warm,changed", away)
+                for size in LATENCY_SIZES:
+                    bench.child("watcher", size, servers.PROXY_PORT, "cold,warm,changed", away)
                 bench.child("naive", SLOW_PEER_FEEDS, servers.PROXY_PORT, "cold,warm", away)
                 bench.rss2email(SLOW_PEER_FEEDS, servers.PROXY_PORT, away)
             e2e = end_to_end(work, E2E_STORIES)
@@ -252,10 +255,11 @@ def table(server: str, rows: list[Row], e2e: dict[str, float]) -> str:
         "the oldest tenth of its clustering window, as the service's prune does every 6 hours "
         "(row `expiry`); then a new process rebuilds the window from that database, as "
         "`watcher run` does on start (row `restart`, its own peak RSS). CPU counts the parse "
-        "workers; peak RSS is the main process, over the whole run. Ratios compare feeds/s in "
-        "the same network and cycle. Row `watcher-bare` is watcher with fingerprints, "
-        "clustering and rule matching left out (bench/bare.py): what fetching, parsing "
-        "and storing cost on their own.",
+        "workers (a cold cycle's note gives what the main process, event loop and SQLite, "
+        "spent apart from them); peak RSS is the main process, over the whole run. Ratios "
+        "compare feeds/s in the same network and cycle. Row `watcher-bare` is watcher with "
+        "fingerprints, clustering and rule matching left out (bench/bare.py): what fetching, "
+        "parsing and storing cost on their own.",
         "",
         "| network | cycle | tool | feeds | feeds/s | CPU s per 1,000 feeds | peak RSS MB | "
         "watcher ÷ naive | watcher ÷ rss2email | notes |",
@@ -287,6 +291,11 @@ def table(server: str, rows: list[Row], e2e: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def watchers(rows: list[Row], group: str, cycle: str) -> list[Row]:
+    """watcher's rows of a network and cycle, one a size."""
+    return [r for r in rows if (r.group, r.cycle, r.tool) == (group, cycle, "watcher")]
+
+
 def targets(rows: list[Row], e2e: dict[str, float]) -> str:
     """Each target of the issue, the figure measured, and whether it is met."""
 
@@ -300,30 +309,33 @@ def targets(rows: list[Row], e2e: dict[str, float]) -> str:
     def add(target: str, measured: str, met: bool) -> None:
         lines.append(f"| {target} | {measured} | {'yes' if met else '**no**'} |")
 
-    cold, naive = one("loopback", "cold", "watcher"), one("loopback", "cold", "naive")
-    bare = one("loopback", "cold", BARE)
-    if cold and naive:
-        add("cold cycle ≥ 100 feeds/s", f"{cold.rate:.0f} feeds/s ({cold.feeds:,} feeds)",
+    naive, bare = one("loopback", "cold", "naive"), one("loopback", "cold", BARE)
+    for cold in watchers(rows, "loopback", "cold"):
+        add(f"cold cycle ≥ 100 feeds/s ({cold.feeds:,} feeds)", f"{cold.rate:.0f} feeds/s",
             cold.rate >= 100)  # fmt: skip
+    for cold in watchers(rows, "loopback", "cold"):
+        if naive is None:
+            break
         without = (
             f"; without fingerprints, clustering and rules {bare.rate / naive.rate:.1f}× at "
             f"{bare.cpu_per_1000:.1f}"
             if bare
             else ""
         )
-        add("cold cycle ≥ 4 × the naive loop", f"{cold.rate / naive.rate:.1f}× (CPU s per "
-            f"1,000 feeds: watcher {cold.cpu_per_1000:.1f} over both cores, naive "
-            f"{naive.cpu_per_1000:.1f} on one{without})", cold.rate >= 4 * naive.rate)  # fmt: skip
-    for row in (r for r in rows if (r.group, r.cycle, r.tool) == ("loopback", "warm", "watcher")):
+        add(f"cold cycle ≥ 4 × the naive loop ({cold.feeds:,} feeds)",
+            f"{cold.rate / naive.rate:.1f}× (CPU s per 1,000 feeds: watcher "
+            f"{cold.cpu_per_1000:.1f} over both cores, naive {naive.cpu_per_1000:.1f} on one"
+            f"{without})", cold.rate >= 4 * naive.rate)  # fmt: skip
+    for row in watchers(rows, "loopback", "warm"):
         add(f"warm cycle ≥ 1,000 feeds/s ({row.feeds:,} feeds)", f"{row.rate:,.0f} feeds/s",
             row.rate >= 1000)  # fmt: skip
-    away, r2e = one("100 ms away", "cold", "watcher"), one("100 ms away", "cold", "rss2email")
-    warm_away = one("100 ms away", "warm", "watcher")
-    r2e_warm = one("100 ms away", "warm", "rss2email")
-    for label, ours, theirs in (("cold", away, r2e), ("warm", warm_away, r2e_warm)):
-        if ours and theirs:
-            add(f"100 ms away, {label}: ≥ 50 × rss2email", f"{ours.rate / theirs.rate:.0f}×",
-                ours.rate >= 50 * theirs.rate)  # fmt: skip
+    for label in ("cold", "warm"):
+        theirs = one("100 ms away", label, "rss2email")
+        for ours in watchers(rows, "100 ms away", label):
+            if theirs is None:
+                break
+            add(f"100 ms away, {label}: ≥ 50 × rss2email ({ours.feeds:,} feeds)",
+                f"{ours.rate / theirs.rate:.0f}×", ours.rate >= 50 * theirs.rate)  # fmt: skip
     same = one("no validators", "unchanged", "watcher")
     if same:
         add("an unchanged 200 without validators is not parsed again", same.note.split(";")[0],

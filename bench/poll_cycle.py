@@ -3,7 +3,8 @@
 `python -m bench.poll_cycle watcher|watcher-bare|naive --feeds N --port P --folder DIR --state DB
 --cycles cold,warm,changed[,expiry][,restart]` polls every feed once per cycle and prints
 one JSON object per cycle: feeds, seconds, CPU seconds (this process and its parse
-workers), outcomes, and at the end the peak RSS of this process and of its largest worker.
+workers; for watcher also this process's own, `own_cpu`), outcomes, and at the end the
+peak RSS of this process and of its largest worker.
 `expiry` (watcher only) expires the oldest tenth of the clustering window, as the
 service's prune does; `restart` (watcher only, over the database of an earlier run)
 rebuilds the window as `watcher run` does on start.
@@ -109,14 +110,16 @@ async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict
             generation += 1
             _change_elsewhere(args.paths, generation)
         workers = list(pool._processes) if pool._processes else []
-        cpu_before = self_cpu() + sum(proc_cpu(p) for p in workers)
+        own_before = self_cpu()
+        cpu_before = own_before + sum(proc_cpu(p) for p in workers)
         started = time.perf_counter()
         outcomes = await asyncio.gather(*(poll(pipeline, feed) for feed in feeds))
         seconds = time.perf_counter() - started
         workers = list(pool._processes)
-        cpu = self_cpu() + sum(proc_cpu(p) for p in workers) - cpu_before
+        own = self_cpu() - own_before
+        cpu = own_before + own + sum(proc_cpu(p) for p in workers) - cpu_before
         results.append({
-            "cycle": cycle, "feeds": len(feeds), "seconds": seconds, "cpu": cpu,
+            "cycle": cycle, "feeds": len(feeds), "seconds": seconds, "cpu": cpu, "own_cpu": own,
             "outcomes": dict(Counter(status for status, _ in outcomes)),
             "stories": sum(new for _, new in outcomes),
         })  # fmt: skip

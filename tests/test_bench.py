@@ -59,6 +59,7 @@ def test_the_poll_benchmark_cycles_report_what_they_did(tmp_path: Path) -> None:
     (rebuilt,) = counted(restart["note"], r"window of ([\d,]+) stories")
     assert 0 < rebuilt <= window  # the stories published within the window's reach
     assert memory["peak_mb"] > 0 and memory["worker_peak_mb"] > 0
+    assert 0 < cold["own_cpu"] < cold["cpu"]  # the workers' CPU counts too
     assert (naive_cold["outcomes"], naive_cold["stories"]) == ({"new": FEEDS}, items(paths))
     assert naive_warm["outcomes"] == {"not_modified": FEEDS}
 
@@ -93,3 +94,27 @@ def test_the_steps_of_a_cold_feed_are_each_timed() -> None:
     table = stages.table(costs, cycle_cpu_ms=sum(costs.values()) + 1)
     assert all(f"| {step} | {where} |" in table for step, where in stages.STEPS)
     assert "1.0 ms a feed went to what the steps leave out" in table
+
+
+def test_the_targets_table_judges_each_size_against_its_peer() -> None:
+    from bench.poll_bench import Row, targets
+
+    def row(group: str, cycle: str, tool: str, feeds: int, seconds: float) -> Row:
+        return Row(group, cycle, tool, feeds, seconds, cpu=1.0, peak_mb=100.0, note="")
+
+    rows = [
+        row("loopback", "cold", "watcher", 1000, 5.0),  # 200 feeds/s
+        row("loopback", "cold", "watcher", 5000, 100.0),  # 50 feeds/s
+        row("loopback", "cold", "naive", 1000, 25.0),  # 40 feeds/s
+        row("100 ms away", "cold", "watcher", 1000, 10.0),  # 100 feeds/s
+        row("100 ms away", "cold", "watcher", 5000, 25.0),  # 200 feeds/s
+        row("100 ms away", "cold", "rss2email 3.14", 200, 50.0),  # 4 feeds/s
+    ]
+    e2e = {"median": 30.0, "p95": 50.0, "received": 20, "stories": 20}
+    table = targets(rows, e2e).splitlines()
+    assert "| cold cycle ≥ 100 feeds/s (1,000 feeds) | 200 feeds/s | yes |" in table
+    assert "| cold cycle ≥ 100 feeds/s (5,000 feeds) | 50 feeds/s | **no** |" in table
+    assert any(line.startswith("| cold cycle ≥ 4 × the naive loop (1,000 feeds) | 5.0×")
+               and line.endswith("| yes |") for line in table)  # fmt: skip
+    assert "| 100 ms away, cold: ≥ 50 × rss2email (1,000 feeds) | 25× | **no** |" in table
+    assert "| 100 ms away, cold: ≥ 50 × rss2email (5,000 feeds) | 50× | yes |" in table
