@@ -212,7 +212,7 @@ def test_a_guid_given_again_to_another_story_loses_no_story(
         again = poll(antimony, lithium)
     assert [s.title for s in again.new_stories] == ["Antimony mine floods in Bolivia"]
     assert [r.getMessage() for r in caplog.records] == ["guid given again"]
-    assert [m.story for m in again.matches] == [again.new_stories[0].id]  # and alerted
+    assert {m.story for m in again.matches} == {again.new_stories[0].id}  # and alerted
     with caplog.at_level(logging.INFO, logger="watcher.known"):
         assert [s.title for s in poll(antimony, edited, tin).new_stories] == [
             "Tin smelter restarts in Indonesia"
