@@ -808,6 +808,42 @@ def test_a_hung_smtp_server_holds_up_no_slack_alert(
     assert len(untried) == 1 and untried[0].status == "pending"
 
 
+def test_one_subscribers_hung_webhook_holds_up_no_other_subscribers(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Webhook and Slack alerts go to each subscriber's own URL: a lane each."""
+    release, a_in_flight = threading.Event(), threading.Event()
+    b_posted_while_a_hung = []
+
+    def hook_a(handler: BaseHTTPRequestHandler) -> None:
+        a_in_flight.set()
+        release.wait(10)  # longer than the client waits
+        send(handler, 200, b"ok", "text/plain")
+
+    def hook_b(handler: BaseHTTPRequestHandler) -> None:
+        a_in_flight.wait(2)
+        b_posted_while_a_hung.append(a_in_flight.is_set() and not release.is_set())
+        send(handler, 200, b"ok", "text/plain")
+
+    server.routes["/hook-a"], server.routes["/hook-b"] = hook_a, hook_b
+    extra = "".join(
+        f"  - name: {name}\n    follow: [metals]\n    webhook: {server.url(f'/hook-{name}')}\n"
+        for name in "ab"
+    ) + "poll:\n  read_timeout: 3s\n"  # fmt: skip
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"), extra=extra)
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    try:
+        done = sorted(
+            (d.subscriber, d.outcome) for d in harness.deliver() if d.channel == "webhook"
+        )
+    finally:
+        release.set()
+    assert done == [("a", "retry"), ("b", "sent")]
+    assert b_posted_while_a_hung == [True]
+
+
 def test_the_service_sends_a_later_slack_alert_while_an_email_still_hangs(
     server: FeedServer, tmp_path: Path
 ) -> None:

@@ -71,28 +71,29 @@ class Sender:
 
     async def deliver_due(self, limit: int = 1000, channel: str | None = None) -> list[Delivery]:
         """Send every alert that is due (on `channel`, when given), each subscriber's digest
-        as one message. Each channel (email, Slack, webhook, console) has a lane of its own,
-        and the lanes run at once: an SMTP server that hangs until its timeout holds up no
-        Slack alert. Within a lane messages go one at a time, and a lane stops at its first
-        failure that may pass (a server down, a 429): the rest stay due for the next round,
-        and are not each held for the same timeout. `watcher run` calls this a channel at a
-        time, in a job each, so that one channel's round never waits for another's."""
+        as one message. Each server has a lane of its own (`_lane`), and the lanes run at
+        once: an SMTP server that hangs until its timeout holds up no Slack alert, and one
+        subscriber's hung webhook no other's. Within a lane messages go one at a time, and a
+        lane stops at its first failure that may pass (a server down, a 429): the rest stay
+        due for the next round, and are not each held for the same timeout. `watcher run`
+        calls this a channel at a time, in a job each, so that one channel's round never
+        waits for another's."""
         due = self.store.due_alerts(self.clock(), limit, channel)
-        lanes: dict[str, list[Alert | list[Alert]]] = {}
+        lanes: dict[tuple[str, str], list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str], list[Alert]] = {}
         for alert in due:
+            lane = lanes.setdefault(_lane(alert), [])
             if not alert.digest:
-                lanes.setdefault(alert.channel, []).append(alert)
+                lane.append(alert)
             elif (alert.subscriber, alert.channel) not in digests:
-                group = digests[alert.subscriber, alert.channel] = [alert]
-                lanes.setdefault(alert.channel, []).append(group)
+                lane.append(digests.setdefault((alert.subscriber, alert.channel), [alert]))
             else:
                 digests[alert.subscriber, alert.channel].append(alert)
         done = await asyncio.gather(*(self._deliver_lane(lane) for lane in lanes.values()))
         return [delivery for lane in done for delivery in lane]
 
     async def _deliver_lane(self, lane: list[Alert | list[Alert]]) -> list[Delivery]:
-        """One channel's alerts and digests in turn, up to the first that failed and may be
+        """One lane's alerts and digests in turn, up to the first that failed and may be
         tried again."""
         results: list[Delivery] = []
         for item in lane:
@@ -194,6 +195,13 @@ class Sender:
 
     async def send(self, alert: Alert, subscriber: Subscriber, message: Message) -> None:
         await send_message(self.config, self.client, self.console, alert, subscriber, message)
+
+
+def _lane(alert: Alert) -> tuple[str, str]:
+    """Which alerts go one after another: email through the one SMTP server; Slack and
+    webhook alerts of a subscriber to its URL (each subscriber has its own); the console."""
+    shared = alert.channel in ("email", "console")
+    return alert.channel, "" if shared else alert.subscriber
 
 
 async def send_message(
