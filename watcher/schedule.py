@@ -23,8 +23,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__, logs
 from watcher.alerts.routing import router, warn_unknown_names
-from watcher.alerts.sender import CHANNELS, Sender
-from watcher.config import Config
+from watcher.alerts.sender import Sender
+from watcher.config import CHANNELS, Config
 from watcher.endpoint import Endpoint, Response
 from watcher.errors import ServiceError, StoreError
 from watcher.health import Check, check_health, silent_after_of, status_document
@@ -91,9 +91,10 @@ class Service:
             self._add_feed_job(feed)
         self._add_job(self.prune, PRUNE_INTERVAL.total_seconds(), "prune", first=self.clock())
         self._add_job(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat", first=self.clock())
-        for channel in CHANNELS if self.sender is not None else ():  # a job each: see deliver
-            deliver = partial(self.deliver, channel)
-            self._add_job(deliver, DELIVERY_POLL_SECONDS, f"alerts:{channel}")
+        if self.sender is not None:
+            for channel in CHANNELS:  # a job each: see deliver
+                deliver = partial(self.deliver, channel)
+                self._add_job(deliver, DELIVERY_POLL_SECONDS, f"alerts:{channel}")
         if self.pipeline.rules is not None:
             self.scheduler.add_job(
                 self.reload_rules, IntervalTrigger(seconds=RULES_POLL_SECONDS),

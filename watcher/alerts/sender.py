@@ -33,7 +33,6 @@ from watcher.store import Store
 log = logging.getLogger("watcher.alerts")
 
 Console = Callable[[Message, Alert], None]
-CHANNELS = ("email", "slack", "webhook", "console")
 
 
 @dataclass(frozen=True)
@@ -82,13 +81,14 @@ class Sender:
         lanes: dict[tuple[str, str], list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str], list[Alert]] = {}
         for alert in due:
-            lane = lanes.setdefault(_lane(alert), [])
+            lane, key = lanes.setdefault(_lane(alert), []), (alert.subscriber, alert.channel)
             if not alert.digest:
                 lane.append(alert)
-            elif (alert.subscriber, alert.channel) not in digests:
-                lane.append(digests.setdefault((alert.subscriber, alert.channel), [alert]))
+            elif key in digests:  # a digest is one message: one item of its lane
+                digests[key].append(alert)
             else:
-                digests[alert.subscriber, alert.channel].append(alert)
+                digests[key] = [alert]
+                lane.append(digests[key])
         done = await asyncio.gather(*(self._deliver_lane(lane) for lane in lanes.values()))
         return [delivery for lane in done for delivery in lane]
 

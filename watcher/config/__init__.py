@@ -16,6 +16,7 @@ from pathlib import Path
 from watcher.config.reader import parse_duration
 from watcher.config.sections import LOG_FORMATS, ConfigReader, default_rules, parse_listen
 from watcher.config.settings import (
+    CHANNELS,
     Config,
     DeliverySettings,
     PollSettings,
@@ -25,9 +26,9 @@ from watcher.config.settings import (
 from watcher.errors import ConfigError, ConfigProblem
 
 __all__ = [
-    "LOG_FORMATS", "Config", "DeliverySettings", "PollSettings", "SmtpSettings", "Subscriber",
-    "default_rules", "load_config", "load_optional_config", "parse_duration", "parse_listen",
-    "resolve_config_path",
+    "CHANNELS", "LOG_FORMATS", "Config", "DeliverySettings", "PollSettings", "SmtpSettings",
+    "Subscriber", "default_rules", "load_config", "load_optional_config", "parse_duration",
+    "parse_listen", "resolve_config_path",
 ]  # fmt: skip
 
 DEFAULT_PATH = "watcher.yaml"

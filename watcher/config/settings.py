@@ -40,6 +40,9 @@ class SmtpSettings:
     timeout: float = 30.0
 
 
+CHANNELS = ("email", "slack", "webhook", "console")  # each a field of `Subscriber`
+
+
 @dataclass(frozen=True, kw_only=True)
 class Subscriber:
     """Who gets alerts, for which rules, through which channels."""
@@ -57,8 +60,7 @@ class Subscriber:
     max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
 
     def channels(self) -> tuple[str, ...]:
-        found = [c for c in ("email", "slack", "webhook") if getattr(self, c)]
-        return (*found, "console") if self.console else tuple(found)
+        return tuple(c for c in CHANNELS if getattr(self, c))
 
 
 @dataclass(frozen=True, kw_only=True)
