@@ -116,8 +116,9 @@ async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict
         outcomes = await asyncio.gather(*(poll(pipeline, feed) for feed in feeds))
         seconds = time.perf_counter() - started
         workers = list(pool._processes)
-        own = self_cpu() - own_before
-        cpu = own_before + own + sum(proc_cpu(p) for p in workers) - cpu_before
+        own_after = self_cpu()
+        own = own_after - own_before
+        cpu = own_after + sum(proc_cpu(p) for p in workers) - cpu_before
         results.append({
             "cycle": cycle, "feeds": len(feeds), "seconds": seconds, "cpu": cpu, "own_cpu": own,
             "outcomes": dict(Counter(status for status, _ in outcomes)),
