@@ -53,13 +53,18 @@ def free_port() -> int:
 
 
 class Inbox:
+    """aiosmtpd's handler: keeps each message, and the client's address it came from (one
+    for each connection)."""
+
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.peers: list[object] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )  # type: ignore[attr-defined]
+        )
+        self.peers.append(session.peer)
         return "250 OK"
 
 
@@ -728,6 +733,58 @@ def test_smtp_down_then_up_delivers_once(
         assert harness.deliver() == [] and len(inbox.messages) == 1
     finally:
         controller.stop()
+
+
+SUBSCRIBERS_BC = "".join(
+    f"  - name: {name}\n    follow: [metals]\n    email: {name}@test\n" for name in ("b", "c")
+)
+
+
+def test_a_round_of_emails_shares_one_smtp_connection(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
+) -> None:
+    """A burst of alerts logs in once, not once an email, which providers may refuse."""
+    port, inbox = smtp
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
+                          extra=SUBSCRIBERS_BC, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+    add_feed(config, "Wire", WIRE)  # two news items, for each of three subscribers
+    harness = Harness(config, clock)
+    harness.poll()
+    done = [d.outcome for d in harness.deliver() if d.channel == "email"]
+    assert done == ["sent"] * 6
+    assert sorted(m["To"] for m in inbox.messages) == sorted(
+        ["analyst@test", "b@test", "c@test"] * 2
+    )
+    assert len(set(inbox.peers)) == 1
+
+
+class HangingUpInbox(Inbox):
+    """An SMTP server that hangs up after each message it takes."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        asyncio.get_running_loop().call_soon(server.transport.close)  # after the reply
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_an_smtp_server_that_hangs_up_after_each_email_gets_each_once(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A shared connection that the server dropped is opened again for the next email."""
+    inbox = HangingUpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        config = write_config(tmp_path, smtp_port=controller.port, slack=server.url("/slack"),
+                              extra=SUBSCRIBERS_BC)  # fmt: skip
+        add_feed(config, "Wire", WIRE)  # one news item, for each of three subscribers
+        harness = Harness(config, clock)
+        harness.poll()
+        done = [d.outcome for d in harness.deliver() if d.channel == "email"]
+    finally:
+        controller.stop()
+    assert done == ["sent"] * 3
+    assert sorted(m["To"] for m in inbox.messages) == ["analyst@test", "b@test", "c@test"]
+    assert len(set(inbox.peers)) == 3
 
 
 class HungSmtp:

@@ -47,8 +47,8 @@ async def post_json(
     raise DeliveryError(detail, transient=False)
 
 
-async def send_email(smtp: SmtpSettings, to: str, message: Message, message_id: str) -> None:
-    """Send multipart plain text + HTML through the configured SMTP server."""
+def email_message(smtp: SmtpSettings, to: str, message: Message, message_id: str) -> EmailMessage:
+    """The message as multipart plain text + HTML, from the configured sender."""
     mail = EmailMessage(policy=_POLICY)  # subjects are cut at 200 characters: never folded
     mail["Subject"] = message.subject
     mail["From"] = smtp.sender
@@ -57,7 +57,71 @@ async def send_email(smtp: SmtpSettings, to: str, message: Message, message_id: 
     mail["Message-ID"] = message_id
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
-    await in_daemon_thread(lambda: _smtp_send(smtp, mail))
+    return mail
+
+
+class SmtpSession:
+    """One SMTP connection for emails sent one after another: opened (and logged in) at the
+    first send, reused by the next, closed by `close`. A burst of alerts thus costs one
+    handshake and one login, not one each, which providers that limit logins would refuse.
+    A reused connection that the server has dropped is opened again once for the send."""
+
+    def __init__(self, smtp: SmtpSettings) -> None:
+        self.smtp = smtp
+        self.where = f"SMTP {smtp.host}:{smtp.port}"
+        self.connections = 0  # opened so far
+        self._server: smtplib.SMTP | None = None
+        self._sending = False
+
+    async def send(self, mail: EmailMessage) -> None:
+        """Send `mail`; raises DeliveryError, after which the connection is closed."""
+        await in_daemon_thread(lambda: self._send(mail))
+
+    async def close(self) -> None:
+        """Say QUIT and hang up, unless no connection is open or a send cut short (the
+        service stopping) still uses it in its thread."""
+        if self._server is not None and not self._sending:
+            await in_daemon_thread(self._quit)
+
+    def _send(self, mail: EmailMessage) -> None:
+        self._sending = True
+        try:
+            self._send_on_a_connection(mail)
+        except BaseException as exc:
+            self._drop()  # in an unknown state: the next send starts anew
+            if isinstance(exc, OSError):  # smtplib's errors, refused and timed-out connections
+                raise _delivery_error(self.where, exc) from exc
+            raise
+        finally:
+            self._sending = False
+
+    def _send_on_a_connection(self, mail: EmailMessage) -> None:
+        reused = self._server is not None
+        try:
+            self._connected().send_message(mail)
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            if not reused:
+                raise
+            self._drop()  # the server hung up while the connection idled: once more, anew
+            self._connected().send_message(mail)
+
+    def _connected(self) -> smtplib.SMTP:
+        if self._server is None:
+            self._server = _connect(self.smtp)
+            self.connections += 1
+        return self._server
+
+    def _quit(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            with contextlib.suppress(OSError):  # the server may have gone: hang up anyway
+                server.quit()
+            server.close()
+
+    def _drop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
 
 
 async def in_daemon_thread(work: Callable[[], None]) -> None:
@@ -90,38 +154,43 @@ async def in_daemon_thread(work: Callable[[], None]) -> None:
     await done
 
 
-def _smtp_send(smtp: SmtpSettings, mail: EmailMessage) -> None:
-    where = f"SMTP {smtp.host}:{smtp.port}"
+def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    """A connection to the server, secured and logged in as configured."""
+    context = ssl.create_default_context()
+    if smtp.ca_file is not None:
+        context.load_verify_locations(cafile=str(smtp.ca_file))
+    if smtp.security == "tls":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            smtp.host, smtp.port, timeout=smtp.timeout, context=context
+        )
+    else:
+        server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
     try:
-        context = ssl.create_default_context()
-        if smtp.ca_file is not None:
-            context.load_verify_locations(cafile=str(smtp.ca_file))
-        if smtp.security == "tls":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=smtp.timeout, context=context
-            )
-        else:
-            server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-        with server:
-            if smtp.security == "starttls":
-                server.starttls(context=context)
-            if smtp.username:
-                server.login(smtp.username, smtp.password or "")
-            server.send_message(mail)
-    except smtplib.SMTPRecipientsRefused as exc:
+        if smtp.security == "starttls":
+            server.starttls(context=context)
+        if smtp.username:
+            server.login(smtp.username, smtp.password or "")
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
+def _delivery_error(where: str, exc: OSError) -> DeliveryError:
+    """smtplib's error as a DeliveryError: transient unless the server said 5xx."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
-        raise DeliveryError(
+        return DeliveryError(
             f"{where}: recipient refused: {exc.recipients}",
             transient=all(400 <= c < 500 for c in codes),
-        ) from exc
-    except smtplib.SMTPResponseException as exc:
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
         message = (
             exc.smtp_error.decode(errors="replace")
             if isinstance(exc.smtp_error, bytes)
             else str(exc.smtp_error)
         )
-        raise DeliveryError(
+        return DeliveryError(
             f"{where}: {exc.smtp_code} {message}", transient=400 <= exc.smtp_code < 500
-        ) from exc
-    except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(f"{where}: {type(exc).__name__}: {exc}", transient=True) from exc
+        )
+    return DeliveryError(f"{where}: {type(exc).__name__}: {exc}", transient=True)

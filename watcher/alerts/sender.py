@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from watcher.alerts.channels import post_json, send_email
+from watcher.alerts.channels import SmtpSession, email_message, post_json
 from watcher.alerts.digest import render_digest
 from watcher.alerts.render import Message, hit_spans, render
 from watcher.config import Config, Subscriber
@@ -89,25 +89,36 @@ class Sender:
             else:
                 digests[key] = [alert]
                 lane.append(digests[key])
-        done = await asyncio.gather(*(self._deliver_lane(lane) for lane in lanes.values()))
+        done = await asyncio.gather(
+            *(self._deliver_lane(lane, channel) for (channel, _), lane in lanes.items())
+        )
         return [delivery for lane in done for delivery in lane]
 
-    async def _deliver_lane(self, lane: list[Alert | list[Alert]]) -> list[Delivery]:
+    async def _deliver_lane(self, lane: list[Alert | list[Alert]], channel: str) -> list[Delivery]:
         """One lane's alerts and digests in turn, up to the first that failed and may be
-        tried again."""
+        tried again. The email lane's messages share one SMTP connection."""
+        smtp = self.config.smtp
+        session = SmtpSession(smtp) if smtp is not None and channel == "email" else None
         results: list[Delivery] = []
-        for item in lane:
-            if isinstance(item, list):
-                sent = await self.deliver_digest(item)
-            else:
-                sent = [await self.deliver(item)]
-            results += sent
-            if any(d.outcome == "retry" for d in sent):
-                break
+        try:
+            for item in lane:
+                if isinstance(item, list):
+                    sent = await self.deliver_digest(item, session)
+                else:
+                    sent = [await self.deliver(item, session)]
+                results += sent
+                if any(d.outcome == "retry" for d in sent):
+                    break
+        finally:
+            if session is not None:
+                await session.close()
         return results
 
-    async def deliver_digest(self, alerts: list[Alert]) -> list[Delivery]:
-        """One message for all of a subscriber's due digest alerts on one channel."""
+    async def deliver_digest(
+        self, alerts: list[Alert], session: SmtpSession | None = None
+    ) -> list[Delivery]:
+        """One message for all of a subscriber's due digest alerts on one channel; an
+        email through `session` if given."""
         claimed = [self.store.mark_sending(a.id) for a in alerts]
         alerts = [a for a in claimed if a is not None]
         if not alerts:
@@ -125,7 +136,7 @@ class Sender:
                 for a, s in zip(alerts, stories, strict=True)
             ]
             message = render_digest(subscriber.name, items, ZoneInfo(subscriber.timezone))
-            await self.send(first, subscriber, message)
+            await self.send(first, subscriber, message, session)
         except DeliveryError as exc:
             return [self._failed(alert, exc) for alert in alerts]
         now = self.clock()
@@ -143,7 +154,8 @@ class Sender:
         except StoreError:
             return None
 
-    async def deliver(self, alert: Alert) -> Delivery:
+    async def deliver(self, alert: Alert, session: SmtpSession | None = None) -> Delivery:
+        """Send one alert; an email through `session` if given."""
         claimed = self.store.mark_sending(alert.id)
         if claimed is None:  # changed since it was read (a merge): nothing to send
             return Delivery(alert.id, alert.subscriber, alert.channel, "skipped")
@@ -154,7 +166,7 @@ class Sender:
                 raise DeliveryError(
                     f"subscriber {alert.subscriber!r} is no longer configured", transient=False
                 )
-            await self.send(alert, subscriber, self._message(alert))
+            await self.send(alert, subscriber, self._message(alert), session)
         except DeliveryError as exc:
             return self._failed(alert, exc)
         self.store.mark_sent(alert.id, self.clock())
@@ -193,8 +205,16 @@ class Sender:
         matches = self.rules.matcher.match_story(story).rules if self.rules is not None else ()
         return hit_spans(hit for match in matches for hit in match.hits)
 
-    async def send(self, alert: Alert, subscriber: Subscriber, message: Message) -> None:
-        await send_message(self.config, self.client, self.console, alert, subscriber, message)
+    async def send(
+        self,
+        alert: Alert,
+        subscriber: Subscriber,
+        message: Message,
+        session: SmtpSession | None = None,
+    ) -> None:
+        await send_message(
+            self.config, self.client, self.console, alert, subscriber, message, session
+        )
 
 
 def _lane(alert: Alert) -> tuple[str, str]:
@@ -211,8 +231,10 @@ async def send_message(
     alert: Alert,
     subscriber: Subscriber,
     message: Message,
+    session: SmtpSession | None = None,
 ) -> None:
-    """Send one message through the channel `alert.channel` names; raises DeliveryError."""
+    """Send one message through the channel `alert.channel` names; raises DeliveryError.
+    An email goes through `session`, else through a connection of its own."""
     kind = "digest" if alert.digest else "alert"
     # the story an alert is about never changes (its cluster may merge): a key for retries
     key = f"watcher-{kind}-{alert.subscriber}-{alert.channel}-{alert.story}".replace(" ", "_")
@@ -227,7 +249,15 @@ async def send_message(
             raise DeliveryError("email channel but no smtp: section in the config", transient=False)
         about = alert.id if alert.digest else alert.cluster
         message_id = f"<{kind}-{alert.subscriber}-{about}@watcher>".replace(" ", "_")  # stable
-        await send_email(config.smtp, subscriber.email, message, message_id)
+        mail = email_message(config.smtp, subscriber.email, message, message_id)
+        if session is not None:
+            await session.send(mail)
+            return
+        session = SmtpSession(config.smtp)
+        try:
+            await session.send(mail)
+        finally:
+            await session.close()
     elif alert.channel == "console" and console is not None:
         console(message, alert)
     else:
