@@ -787,6 +787,167 @@ def test_an_smtp_server_that_hangs_up_after_each_email_gets_each_once(
     assert len(set(inbox.peers)) == 3
 
 
+def delivery_rounds(harness: Harness, steps: list[Any], channel: str = "email") -> list[list[str]]:
+    """Rounds of one long-lived Sender on `channel`, as `watcher run` makes them: each step
+    is None for a round, or a callable run between rounds (given the sender). Returns each
+    round's outcomes, by subscriber."""
+
+    async def go() -> list[list[str]]:
+        fetcher = Fetcher(harness.config.poll)
+        sender = Sender(store=harness.store, config=harness.config, client=fetcher.client,
+                        clock=harness.clock)  # fmt: skip
+        rounds = []
+        try:
+            for step in steps:
+                if step is None:
+                    done = await sender.deliver_due(channel=channel)
+                    rounds.append(sorted(f"{d.subscriber}:{d.outcome}" for d in done))
+                else:
+                    step(sender)
+        finally:
+            await fetcher.aclose()
+        return rounds
+
+    return asyncio.run(go())
+
+
+def test_a_down_smtp_server_is_tried_once_a_backoff_not_once_an_email(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The server's failure holds its lane: the emails behind the one that failed wait,
+    untried, instead of each spending an attempt on a server that is down. A config
+    reload (which may mend the address) and the end of the backoff lift the hold."""
+    port = free_port()
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
+                          extra=SUBSCRIBERS_BC)  # fmt: skip
+    add_feed(config, "Wire", WIRE)  # one news item, for each of three subscribers
+    harness = Harness(config, clock)
+    harness.poll()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+
+    def later(seconds: float) -> Any:
+        return lambda _sender: setattr(clock, "now", clock.now + timedelta(seconds=seconds))
+
+    rounds = delivery_rounds(harness, [
+        None, later(2), None,  # held: retry_base is 10 s
+        lambda sender: sender.use_config(harness.config), None,  # tried again, held again
+        lambda _sender: controller.start(), later(2), None,  # still held
+        later(30), None,  # all three, one of them on its third try
+    ])  # fmt: skip
+    controller.stop()
+    assert rounds[0] in (["analyst:retry"], ["b:retry"], ["c:retry"])
+    assert rounds[1] == []
+    assert len(rounds[2]) == 1 and rounds[2][0].endswith(":retry")
+    assert rounds[3] == []
+    assert rounds[4] == ["analyst:sent", "b:sent", "c:sent"]
+    failed_tries = [a.attempts for a in harness.store.alerts() if a.channel == "email"]
+    assert sorted(failed_tries) == [0, 1, 1]
+    assert len(set(inbox.peers)) == 1
+
+
+def test_a_webhook_answering_503_is_held_alone(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """HTTP 5xx is the server's failure: that subscriber's webhook waits out its backoff,
+    and the other subscriber's alerts go on."""
+    server.routes["/hook-a"] = lambda h: send(h, 503, b"busy", "text/plain")
+    server.routes["/hook-b"] = lambda h: send(h, 200, b"ok", "text/plain")
+    extra = "".join(
+        f"  - name: {name}\n    follow: [metals]\n    webhook: {server.url(f'/hook-{name}')}\n"
+        for name in "ab"
+    )  # fmt: skip
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+                          extra=extra, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+    add_feed(config, "Wire", WIRE)  # two news items, for each subscriber
+    harness = Harness(config, clock)
+    harness.poll()
+    rounds = delivery_rounds(harness, [None, None], channel="webhook")
+    assert rounds == [["a:retry", "b:sent", "b:sent"], []]
+    assert sorted(path for path, _ in server.posts) == ["/hook-a", "/hook-b", "/hook-b"]
+
+
+class MailboxFullFor(Inbox):
+    """An SMTP server that refuses one recipient for now (452), as a full mailbox."""
+
+    def __init__(self, full: str) -> None:
+        super().__init__()
+        self.full = full
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address == self.full:
+            return "452 4.2.2 Mailbox full"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_recipient_refused_for_now_holds_up_no_other_email(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """One email's failure is retried alone; the server's other emails go on."""
+    inbox = MailboxFullFor("b@test")
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        config = write_config(tmp_path, smtp_port=controller.port, slack=server.url("/slack"),
+                              extra=SUBSCRIBERS_BC)  # fmt: skip
+        add_feed(config, "Wire", WIRE)  # one news item, for each of three subscribers
+        harness = Harness(config, clock)
+        harness.poll()
+        rounds = delivery_rounds(harness, [None, None])
+    finally:
+        controller.stop()
+    assert rounds == [["analyst:sent", "b:retry", "c:sent"], []]
+    assert sorted(m["To"] for m in inbox.messages) == ["analyst@test", "c@test"]
+
+
+class SenderRefused(Inbox):
+    """An SMTP server that will not take mail from the configured sender."""
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        return "553 5.7.1 Sender address rejected: not owned by user"
+
+
+def test_an_smtp_server_refusing_its_greeting_or_sender_dead_letters_no_alert(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A 5xx before any recipient is named is the server's or the config's: the alerts
+    wait for a fix (held, retried), where each went to the dead-letter list."""
+    greeting_554 = socket.create_server(("127.0.0.1", 0))
+
+    def greet() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = greeting_554.accept()
+                with conn:
+                    conn.sendall(b"554 5.3.2 No SMTP service here\r\n")
+
+    threading.Thread(target=greet, daemon=True).start()
+    refused = Controller(SenderRefused(), hostname="127.0.0.1", port=free_port())
+    refused.start()
+    outcomes = []
+    try:
+        for port in (greeting_554.getsockname()[1], refused.port):
+            (tmp_path / str(port)).mkdir()
+            config = write_config(tmp_path / str(port), smtp_port=port,
+                                  slack=server.url("/slack"), extra=SUBSCRIBERS_BC)  # fmt: skip
+            add_feed(config, "Wire", WIRE)  # one news item, for each of three subscribers
+            harness = Harness(config, clock)
+            harness.poll()
+            outcomes += delivery_rounds(harness, [None])
+            (failed,) = [a for a in harness.store.alerts() if a.attempts]
+            assert failed.status == "pending" and "SMTP 127.0.0.1" in (failed.last_error or "")
+    finally:
+        greeting_554.close()
+        refused.stop()
+    assert [len(round_) for round_ in outcomes] == [1, 1]
+    assert all(outcome.endswith(":retry") for round_ in outcomes for outcome in round_)
+
+
 class HungSmtp:
     """An SMTP server that takes connections and never greets: a client waits for its
     timeout. Counts the connections made and those still open."""

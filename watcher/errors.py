@@ -97,11 +97,21 @@ class RuleError(WatcherError):
 
 
 class DeliveryError(WatcherError):
-    """An alert could not be delivered; `transient` failures are retried."""
+    """An alert could not be delivered; `transient` failures are retried. A `server_wide`
+    failure is the server's, not the message's (no connection, a timeout, HTTP 429 or 5xx,
+    SMTP 421): the next message to that server would fail as well."""
 
-    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        retry_after: float | None = None,
+        server_wide: bool = False,
+    ) -> None:
         self.transient = transient
         self.retry_after = retry_after
+        self.server_wide = server_wide
         super().__init__(message)
 
 

@@ -1,8 +1,9 @@
 """Send one rendered alert through one channel. I/O lives here.
 
 Raises `DeliveryError`: transient for what may pass (a refused connection, SMTP 4xx, HTTP
-429 and 5xx, timeouts), permanent for what will not (SMTP 5xx, HTTP 4xx). Slack's 429
-carries its Retry-After. Nothing past this module sees smtplib or httpx errors.
+429 and 5xx, timeouts), permanent for what will not (SMTP 5xx, HTTP 4xx); server-wide for
+what is the server's and not the message's. Slack's 429 carries its Retry-After. Nothing
+past this module sees smtplib or httpx errors.
 """
 
 from __future__ import annotations
@@ -36,14 +37,16 @@ async def post_json(
     try:
         response = await client.post(url, json=payload, headers={"Idempotency-Key": key})
     except httpx.HTTPError as exc:
-        raise DeliveryError(f"{what}: {type(exc).__name__}: {exc}", transient=True) from exc
+        raise DeliveryError(
+            f"{what}: {type(exc).__name__}: {exc}", transient=True, server_wide=True
+        ) from exc
     status = response.status_code
     if status < 300:
         return
     detail = f"{what}: HTTP {status} {response.text[:200]}".strip()
     if status == 429 or status >= 500:
         retry = parse_retry_after(response.headers.get("retry-after"))
-        raise DeliveryError(detail, transient=True, retry_after=retry)
+        raise DeliveryError(detail, transient=True, retry_after=retry, server_wide=True)
     raise DeliveryError(detail, transient=False)
 
 
@@ -107,7 +110,10 @@ class SmtpSession:
 
     def _connected(self) -> smtplib.SMTP:
         if self._server is None:
-            self._server = _connect(self.smtp)
+            try:
+                self._server = _connect(self.smtp)
+            except OSError as exc:
+                raise _delivery_error(self.where, exc, connecting=True) from exc
             self.connections += 1
         return self._server
 
@@ -176,8 +182,11 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
     return server
 
 
-def _delivery_error(where: str, exc: OSError) -> DeliveryError:
-    """smtplib's error as a DeliveryError: transient unless the server said 5xx."""
+def _delivery_error(where: str, exc: OSError, *, connecting: bool = False) -> DeliveryError:
+    """smtplib's error as a DeliveryError: transient unless the server said 5xx to this
+    email. A failure `connecting` (the greeting, STARTTLS, the login) or a refused sender is
+    the server's or the config's, not the email's: server-wide, and transient even when
+    5xx, so that the alerts wait for a fix instead of each going to the dead-letter list."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return DeliveryError(
@@ -190,7 +199,11 @@ def _delivery_error(where: str, exc: OSError) -> DeliveryError:
             if isinstance(exc.smtp_error, bytes)
             else str(exc.smtp_error)
         )
+        code = exc.smtp_code
+        server_wide = connecting or code == 421 or isinstance(exc, smtplib.SMTPSenderRefused)
         return DeliveryError(
-            f"{where}: {exc.smtp_code} {message}", transient=400 <= exc.smtp_code < 500
+            f"{where}: {code} {message}",
+            transient=server_wide or 400 <= code < 500,
+            server_wide=server_wide,  # 421: "service not available, closing"
         )
-    return DeliveryError(f"{where}: {type(exc).__name__}: {exc}", transient=True)
+    return DeliveryError(f"{where}: {type(exc).__name__}: {exc}", transient=True, server_wide=True)

@@ -36,6 +36,14 @@ Console = Callable[[Message, Alert], None]
 
 
 @dataclass(frozen=True)
+class Hold:
+    """A lane whose server failed: its alerts wait, untried, `until`."""
+
+    failures: int  # server-wide failures in a row
+    until: datetime
+
+
+@dataclass(frozen=True)
 class Delivery:
     alert: int
     subscriber: str
@@ -61,26 +69,33 @@ class Sender:
         self.clock = clock
         self.rules = rules
         self.console = console
+        self.holds: dict[tuple[str, str], Hold] = {}  # by lane (`_lane`)
         self.use_config(config)
 
     def use_config(self, config: Config) -> None:
-        """Send with this config's subscribers, SMTP and delivery settings from now on."""
+        """Send with this config's subscribers, SMTP and delivery settings from now on; a
+        held lane is tried again at once, since the new config may have mended it."""
         self.config = config
         self.subscribers = {s.name: s for s in config.subscribers}
+        self.holds.clear()
 
     async def deliver_due(self, limit: int = 1000, channel: str | None = None) -> list[Delivery]:
         """Send every alert that is due (on `channel`, when given), each subscriber's digest
         as one message. Each server has a lane of its own (`_lane`), and the lanes run at
         once: an SMTP server that hangs until its timeout holds up no Slack alert, and one
-        subscriber's hung webhook no other's. Within a lane messages go one at a time, and a
-        lane stops at its first failure that may pass (a server down, a 429): the rest stay
-        due for the next round, and are not each held for the same timeout. `watcher run`
+        subscriber's hung webhook no other's. Within a lane messages go one at a time. When
+        its server fails (down, hung, a 429), the lane stops and is held with backoff
+        (`_hold`): the rest wait, untried, and are not each held for the same timeout. A
+        message's own failure (a recipient refused for now) is retried alone. `watcher run`
         calls this a channel at a time, in a job each, so that one channel's round never
         waits for another's."""
-        due = self.store.due_alerts(self.clock(), limit, channel)
+        now = self.clock()
+        due = self.store.due_alerts(now, limit, channel)
         lanes: dict[tuple[str, str], list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str], list[Alert]] = {}
         for alert in due:
+            if self._held(_lane(alert), now):
+                continue
             lane, key = lanes.setdefault(_lane(alert), []), (alert.subscriber, alert.channel)
             if not alert.digest:
                 lane.append(alert)
@@ -89,16 +104,16 @@ class Sender:
             else:
                 digests[key] = [alert]
                 lane.append(digests[key])
-        done = await asyncio.gather(
-            *(self._deliver_lane(lane, channel) for (channel, _), lane in lanes.items())
-        )
+        done = await asyncio.gather(*(self._deliver_lane(lane, key) for key, lane in lanes.items()))
         return [delivery for lane in done for delivery in lane]
 
-    async def _deliver_lane(self, lane: list[Alert | list[Alert]], channel: str) -> list[Delivery]:
-        """One lane's alerts and digests in turn, up to the first that failed and may be
-        tried again. The email lane's messages share one SMTP connection."""
+    async def _deliver_lane(
+        self, lane: list[Alert | list[Alert]], key: tuple[str, str]
+    ) -> list[Delivery]:
+        """One lane's alerts and digests in turn, until its server fails (`_failed` holds
+        the lane). The email lane's messages share one SMTP connection."""
         smtp = self.config.smtp
-        session = SmtpSession(smtp) if smtp is not None and channel == "email" else None
+        session = SmtpSession(smtp) if smtp is not None and key[0] == "email" else None
         results: list[Delivery] = []
         try:
             for item in lane:
@@ -107,7 +122,7 @@ class Sender:
                 else:
                     sent = [await self.deliver(item, session)]
                 results += sent
-                if any(d.outcome == "retry" for d in sent):
+                if self._held(key, self.clock()):
                     break
         finally:
             if session is not None:
@@ -142,6 +157,7 @@ class Sender:
         now = self.clock()
         for alert in alerts:
             self.store.mark_sent(alert.id, now)
+        self.holds.pop(_lane(first), None)
         event(
             log, logging.INFO, "digest sent",
             subscriber=first.subscriber, channel=first.channel, alerts=len(alerts),
@@ -170,6 +186,7 @@ class Sender:
         except DeliveryError as exc:
             return self._failed(alert, exc)
         self.store.mark_sent(alert.id, self.clock())
+        self.holds.pop(_lane(alert), None)
         event(
             log, logging.INFO, "alert sent", alert=alert.id, subscriber=alert.subscriber,
             channel=alert.channel, cluster=alert.cluster, rule=alert.rule,
@@ -177,14 +194,12 @@ class Sender:
         return Delivery(alert.id, alert.subscriber, alert.channel, "sent")
 
     def _failed(self, alert: Alert, exc: DeliveryError) -> Delivery:
-        delivery = self.config.delivery
         attempts = alert.attempts + 1
         retry_at = None
-        if exc.transient and attempts < delivery.max_attempts:
-            delay = min(
-                delivery.retry_base * 2 ** (attempts - 1), delivery.retry_max
-            ) * random.uniform(0.8, 1.2)
-            retry_at = self.clock() + timedelta(seconds=max(delay, exc.retry_after or 0))
+        if exc.transient and attempts < self.config.delivery.max_attempts:
+            retry_at = self.clock() + self._backoff(attempts, exc.retry_after)
+        if exc.transient and exc.server_wide:
+            self._hold(_lane(alert), exc)
         self.store.mark_failed(alert.id, str(exc), retry_at)
         outcome = "retry" if retry_at else "dead"
         event(
@@ -192,6 +207,31 @@ class Sender:
             channel=alert.channel, attempt=attempts, outcome=outcome, error=str(exc),
         )  # fmt: skip
         return Delivery(alert.id, alert.subscriber, alert.channel, outcome, str(exc))
+
+    def _backoff(self, failures: int, retry_after: float | None) -> timedelta:
+        """`retry_base` doubled at each failure, ±20 %, at most `retry_max`; not before
+        the server's Retry-After."""
+        delivery = self.config.delivery
+        delay = min(delivery.retry_base * 2 ** (failures - 1), delivery.retry_max)
+        return timedelta(seconds=max(delay * random.uniform(0.8, 1.2), retry_after or 0))
+
+    def _hold(self, lane: tuple[str, str], exc: DeliveryError) -> None:
+        """Hold the lane of a server that failed: the alerts behind the one that failed
+        wait, untried, as a retry would, instead of each spending an attempt (and, with a
+        hung server, a timeout) on a server that is down."""
+        held = self.holds.get(lane)
+        failures = held.failures + 1 if held else 1
+        until = self.clock() + self._backoff(failures, exc.retry_after)
+        self.holds[lane] = Hold(failures, until)
+        channel, subscriber = lane
+        event(
+            log, logging.WARNING, "delivery held", channel=channel, subscriber=subscriber or None,
+            failures=failures, until=until.isoformat(timespec="seconds"),
+        )  # fmt: skip
+
+    def _held(self, lane: tuple[str, str], now: datetime) -> bool:
+        held = self.holds.get(lane)
+        return held is not None and now < held.until
 
     def _message(self, alert: Alert) -> Message:
         story = self.store.story(alert.story)
