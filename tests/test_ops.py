@@ -23,7 +23,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ROOT, FakeClock
-from tests.feedserver import FeedServer, fixture_bytes
+from tests.feedserver import FeedServer, fixture_bytes, send
 from watcher import logs
 from watcher.cli.common import reading
 from watcher.endpoint import Endpoint, Response
@@ -230,6 +230,33 @@ def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(
         assert [f["name"] for f in document["feeds"]] == ["Asia", "Wire"]
         running.proc.send_signal(signal.SIGTERM)
         assert running.proc.wait(timeout=10) == 0
+
+
+def test_a_webhook_down_is_held_and_shown_in_the_metrics(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """`watcher run`: a webhook answering 503 holds its lane (logged, and counted in
+    `watcher_delivery_held`) and its other alerts wait untried; a SIGHUP lifts the hold."""
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))  # two news items
+    server.routes["/hook"] = lambda h: send(h, 503, b"busy", "text/plain")
+    config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml")))
+    config.write_text(
+        config.read_text().replace(
+            "subscribers:\n", f"subscribers:\n  - name: hook\n    webhook: {server.url('/hook')}\n"
+        )
+    )
+    held = 'watcher_delivery_held{channel="webhook"}'
+    with service(config) as running:
+        running.wait_for("delivery held channel=webhook subscriber=hook failures=1")
+        until(lambda: metrics(running.port).get(held) == 1)
+        time.sleep(5)  # two rounds and more (one each 2 s): none tries the second alert
+        assert len([p for p, _ in server.posts if p == "/hook"]) == 1
+        assert metrics(running.port)['watcher_alerts_queued{channel="webhook"}'] == 2
+        running.proc.send_signal(signal.SIGHUP)
+        until(lambda: len([p for p, _ in server.posts if p == "/hook"]) == 2)
+        running.proc.send_signal(signal.SIGTERM)
+        assert running.proc.wait(timeout=10) == 0
+    assert running.log().count("delivery held") == 2
 
 
 def test_parse_workers_start_with_the_service_below_its_priority_and_exit_when_it_is_killed(

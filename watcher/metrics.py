@@ -64,6 +64,12 @@ class Metrics:
         self.alerts_failed = Counter(
             "watcher_alerts_failed", "Failed delivery attempts by channel", ["channel"], registry=r
         )
+        self.delivery_held = Gauge(
+            "watcher_delivery_held",
+            "Delivery lanes (the SMTP server, a subscriber's Slack or webhook URL) held after"
+            " their server failed, by channel",
+            ["channel"], registry=r,
+        )  # fmt: skip
         self.last_poll = Gauge(
             "watcher_last_poll_timestamp_seconds", "When the last poll ended", registry=r
         )

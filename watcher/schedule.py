@@ -174,6 +174,7 @@ class Service:
         self._delivering.add(channel)
         try:
             self.metrics.record_deliveries(await self.sender.deliver_due(channel=channel))
+            self.metrics.delivery_held.labels(channel).set(self.sender.held_lanes(channel))
         finally:
             self._delivering.discard(channel)
 

@@ -229,6 +229,11 @@ class Sender:
             failures=failures, until=until.isoformat(timespec="seconds"),
         )  # fmt: skip
 
+    def held_lanes(self, channel: str) -> int:
+        """How many of the channel's lanes are held now."""
+        now = self.clock()
+        return sum(lane[0] == channel and self._held(lane, now) for lane in self.holds)
+
     def _held(self, lane: tuple[str, str], now: datetime) -> bool:
         held = self.holds.get(lane)
         return held is not None and now < held.until
