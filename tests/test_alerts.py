@@ -867,6 +867,29 @@ def test_a_webhook_answering_503_is_held_alone(
     assert sorted(path for path, _ in server.posts) == ["/hook-a", "/hook-b", "/hook-b"]
 
 
+def test_the_outbox_leaves_out_held_lanes_before_its_limit(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A held lane's backlog never fills a round's limit ahead of the other lanes."""
+    extra = "".join(
+        f"  - name: {name}\n    follow: [metals]\n    webhook: https://{name}.test/hook\n"
+        for name in "ab"
+    )  # fmt: skip
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+                          extra=extra, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+    add_feed(config, "Wire", WIRE)  # two news items, for each subscriber and channel
+    harness = Harness(config, clock)
+    harness.poll()
+    due = harness.store.due_alerts
+
+    def lanes(alerts: list[Alert]) -> list[str]:
+        return sorted(f"{a.channel}:{a.subscriber}" for a in alerts)
+
+    assert lanes(due(clock.now, 2, "webhook", [("webhook", "a")])) == ["webhook:b"] * 2
+    everything_but_email = due(clock.now, 100, None, [("email", ""), ("webhook", "b")])
+    assert lanes(everything_but_email) == ["slack:analyst"] * 2 + ["webhook:a"] * 2
+
+
 class MailboxFullFor(Inbox):
     """An SMTP server that refuses one recipient for now (452), as a full mailbox."""
 
@@ -1182,8 +1205,10 @@ def test_an_alert_removed_by_a_merge_after_it_was_read_is_not_sent(
     _config, harness = polled_by_email_only(tmp_path, port, server, clock)
     read = harness.store.due_alerts
 
-    def read_then_merge(now: datetime, limit: int = 100, channel: str | None = None) -> list[Alert]:
-        due = read(now, limit, channel)
+    def read_then_merge(
+        now: datetime, limit: int = 100, channel: str | None = None, held: Any = ()
+    ) -> list[Alert]:
+        due = read(now, limit, channel, held)
         harness.store.db.execute("DELETE FROM alerts")  # what a merge does to an untried alert
         return due
 

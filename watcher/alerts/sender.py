@@ -90,12 +90,11 @@ class Sender:
         calls this a channel at a time, in a job each, so that one channel's round never
         waits for another's."""
         now = self.clock()
-        due = self.store.due_alerts(now, limit, channel)
+        held = [lane for lane in self.holds if self._held(lane, now)]
+        due = self.store.due_alerts(now, limit, channel, held)
         lanes: dict[tuple[str, str], list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str], list[Alert]] = {}
         for alert in due:
-            if self._held(_lane(alert), now):
-                continue
             lane, key = lanes.setdefault(_lane(alert), []), (alert.subscriber, alert.channel)
             if not alert.digest:
                 lane.append(alert)

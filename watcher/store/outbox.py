@@ -80,14 +80,24 @@ class OutboxTables(Tables):
     # -- the alert outbox --------------------------------------------------------------------
 
     def due_alerts(
-        self, now: datetime, limit: int = 100, channel: str | None = None
+        self,
+        now: datetime,
+        limit: int = 100,
+        channel: str | None = None,
+        held: Iterable[tuple[str, str]] = (),
     ) -> list[Alert]:
-        """Pending alerts whose next attempt is due (on `channel`, when given), oldest first."""
-        on = "AND channel = ? " if channel is not None else ""
+        """Pending alerts whose next attempt is due (on `channel`, when given), oldest first,
+        but for those of the `held` lanes: (channel, subscriber), '' for every subscriber.
+        Left out here, a held lane's backlog never fills `limit` ahead of other lanes."""
+        where, params = ["status = 'pending'", "next_attempt_at <= ?"], [to_text(now)]
+        if channel is not None:
+            where.append("channel = ?")
+            params.append(channel)
+        for held_channel, subscriber in held:
+            where.append("NOT (channel = ? AND ? IN ('', subscriber))")
+            params += [held_channel, subscriber]
         return self._alerts(
-            f"WHERE status = 'pending' AND next_attempt_at <= ? {on}"
-            "ORDER BY next_attempt_at, id LIMIT ?",
-            [to_text(now), *([channel] if channel is not None else []), limit],
+            f"WHERE {' AND '.join(where)} ORDER BY next_attempt_at, id LIMIT ?", [*params, limit]
         )
 
     def alerts(self, *, since: datetime | None = None, dead_only: bool = False) -> list[Alert]:
