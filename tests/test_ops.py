@@ -232,11 +232,12 @@ def test_sighup_reloads_the_config_and_a_broken_one_changes_nothing(
         assert running.proc.wait(timeout=10) == 0
 
 
-def test_a_webhook_down_is_held_and_shown_in_the_metrics(
+def test_a_webhook_down_is_held_and_shown_in_metrics_and_status(
     server: FeedServer, tmp_path: Path
 ) -> None:
-    """`watcher run`: a webhook answering 503 holds its lane (logged, and counted in
-    `watcher_delivery_held`) and its other alerts wait untried; a SIGHUP lifts the hold."""
+    """`watcher run`: a webhook answering 503 holds its lane (logged, counted in
+    `watcher_delivery_held`, shown by `watcher status`) and its other alerts wait untried;
+    a SIGHUP lifts the hold."""
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))  # two news items
     server.routes["/hook"] = lambda h: send(h, 503, b"busy", "text/plain")
     config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml")))
@@ -252,11 +253,17 @@ def test_a_webhook_down_is_held_and_shown_in_the_metrics(
         time.sleep(5)  # two rounds and more (one each 2 s): none tries the second alert
         assert len([p for p, _ in server.posts if p == "/hook"]) == 1
         assert metrics(running.port)['watcher_alerts_queued{channel="webhook"}'] == 2
+        (lane,) = json.loads(get(running.port, "/status")[1])["delivery_held"]
+        assert (lane["channel"], lane["subscriber"], lane["failures"]) == ("webhook", "hook", 1)
+        shown = watcher("--config", str(config), "status").stdout
+        assert "held:    webhook to hook, 1 failure in a row, next try " in shown, shown
+        assert "webhook: HTTP 503 busy" in shown
         running.proc.send_signal(signal.SIGHUP)
         until(lambda: len([p for p, _ in server.posts if p == "/hook"]) == 2)
         running.proc.send_signal(signal.SIGTERM)
         assert running.proc.wait(timeout=10) == 0
     assert running.log().count("delivery held") == 2
+    assert "held:" not in watcher("--config", str(config), "status").stdout  # stopped
 
 
 def test_parse_workers_start_with_the_service_below_its_priority_and_exit_when_it_is_killed(

@@ -8,6 +8,7 @@ so `watcher status` in another process, or after the service stopped, reads the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -93,6 +94,7 @@ def status_document(
     """The service's state as JSON-ready data: /status serves it, `watcher status` prints it.
     `silent_after`: each configured feed's (see `feed_health`)."""
     service = {key: value for key, (value, _) in store.service_values().items()}
+    held = json.loads(service.pop("delivery_held", "") or "[]")
     depth = store.outbox_depth()
     outbox: dict[str, dict[str, int]] = {}
     for (status, channel), count in sorted(depth.items()):
@@ -106,6 +108,7 @@ def status_document(
         },
         "feeds": [_feed(f, silent_after.get(f.name), now) for f in store.feed_states()],
         "outbox": outbox,
+        "delivery_held": [{**lane, "error": redact(lane["error"])} for lane in held],
         "dead_letters": [
             {
                 "id": a.id,

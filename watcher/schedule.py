@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -78,6 +79,7 @@ class Service:
         self.started_at = clock()
         self.last_poll_at: datetime | None = None
         self._delivering: set[str] = set()  # channels whose delivery job is running
+        self._held_recorded: list[dict[str, Any]] = []  # the held lanes `watcher status` has
         self.endpoint = Endpoint(
             {"/healthz": self.healthz, "/metrics": self.metrics_page, "/status": self.status_page}
         )
@@ -175,6 +177,8 @@ class Service:
         try:
             self.metrics.record_deliveries(await self.sender.deliver_due(channel=channel))
             self.metrics.delivery_held.labels(channel).set(self.sender.held_lanes(channel))
+            if self.sender.held_now() != self._held_recorded:  # for `watcher status`, now
+                self.heartbeat()
         finally:
             self._delivering.discard(channel)
 
@@ -210,12 +214,15 @@ class Service:
             "last_poll_at": self.last_poll_at.isoformat() if self.last_poll_at else "",
             "stopped_at": self.clock().isoformat() if stopped else "",
         }
+        held = self.sender.held_now() if self.sender is not None and not stopped else []
+        values["delivery_held"] = json.dumps(held)
         if rules is not None:
             values["rules_version"] = rules.version
             values["rules_summary"] = rules.matcher.ruleset.summary()
             problems = rules.last_error.problems if rules.last_error else []
             values["rules_error"] = "; ".join(str(p) for p in problems)
         self.store.put_service_values(values, self.clock())
+        self._held_recorded = held
 
     # -- reporting ---------------------------------------------------------------------------
 

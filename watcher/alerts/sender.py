@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -41,6 +42,7 @@ class Hold:
 
     failures: int  # server-wide failures in a row
     until: datetime
+    error: str  # the last failure's
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ class Sender:
         held = self.holds.get(lane)
         failures = held.failures + 1 if held else 1
         until = self.clock() + self._backoff(failures, exc.retry_after)
-        self.holds[lane] = Hold(failures, until)
+        self.holds[lane] = Hold(failures, until, str(exc))
         channel, subscriber = lane
         event(
             log, logging.WARNING, "delivery held", channel=channel, subscriber=subscriber or None,
@@ -232,6 +234,17 @@ class Sender:
         """How many of the channel's lanes are held now."""
         now = self.clock()
         return sum(lane[0] == channel and self._held(lane, now) for lane in self.holds)
+
+    def held_now(self) -> list[dict[str, Any]]:
+        """The lanes held now, as `watcher status` shows them: channel, subscriber ('' for
+        all of them), failures in a row, until when, and the last error."""
+        now = self.clock()
+        return [
+            {"channel": channel, "subscriber": subscriber, "failures": hold.failures,
+             "until": hold.until.isoformat(timespec="seconds"), "error": hold.error}
+            for (channel, subscriber), hold in sorted(self.holds.items())
+            if self._held((channel, subscriber), now)
+        ]  # fmt: skip
 
     def _held(self, lane: tuple[str, str], now: datetime) -> bool:
         held = self.holds.get(lane)

@@ -6,7 +6,7 @@ import argparse
 import json
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ def add_parsers(commands: Any) -> None:
         help="feed health, outbox depth, last errors and the rule set in force",
         description="Read the database and show whether the service is running, the rule set "
         "it has in force (and its last reload error), every feed's health, the alert outbox "
-        "by status and channel, and the latest dead letters. Works while the service runs "
+        "by status and channel, the delivery lanes held after their server failed (as the "
+        "service last recorded them), and the latest dead letters. Works while the service runs "
         "and after it stopped.",
     )
     status.add_argument("--format", choices=["table", "json"], default="table")
@@ -71,6 +72,8 @@ def _print_status(document: dict[str, Any], now: datetime) -> None:
     print(f"stored:  {document['stories']} stories in {document['clusters']} clusters")
     outbox = document["outbox"]
     print("outbox:  " + (_outbox_line(outbox) if outbox else "empty"))
+    for lane in document["delivery_held"]:
+        print(f"held:    {_held_line(lane)}")
     print()
     rows = [
         [
@@ -115,6 +118,17 @@ def _outbox_line(outbox: dict[str, dict[str, int]]) -> str:
             channels = ", ".join(f"{c} {n}" for c, n in sorted(outbox[status].items()))
             parts.append(f"{status}: {channels}")
     return "; ".join(parts)
+
+
+def _held_line(lane: dict[str, Any]) -> str:
+    """A delivery lane held after its server failed, as `watcher status` prints it."""
+    who = f" to {lane['subscriber']}" if lane["subscriber"] else ""
+    failures = lane["failures"]
+    until = datetime.fromisoformat(lane["until"]).astimezone(UTC).strftime("%H:%M:%S UTC")
+    return (
+        f"{lane['channel']}{who}, {failures} failure{'s' if failures > 1 else ''} in a row, "
+        f"next try {until}: {lane['error']}"
+    )
 
 
 def _when(text: str | None) -> str:
