@@ -1168,6 +1168,49 @@ def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(
     assert retried.returncode == 0 and harness.store.alert(alert.id).status == "pending"
 
 
+def test_alerts_retry_requeues_dead_letters_by_id_or_all_of_a_subscriber_or_channel(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    slack_route(server, [(404, {})] * 2)
+    server.routes["/gone"] = lambda h: send(h, 404, b"no such hook", "text/plain")
+    extra = "".join(
+        f"  - name: {name}\n    follow: [metals]\n    webhook: {server.url('/gone')}\n"
+        for name in "ab"
+    )  # fmt: skip
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+                          extra=extra, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+    add_feed(config, "Wire", WIRE)  # two news items: two alerts for each subscriber
+    harness = Harness(config, clock)
+    harness.poll()
+    assert {d.outcome for d in harness.deliver()} == {"dead"}
+
+    def retry(*args: str) -> subprocess.CompletedProcess[str]:
+        return watcher("--config", str(config), "alerts", "retry", *args)
+
+    def dead() -> list[str]:
+        return sorted(f"{a.subscriber}/{a.channel}" for a in harness.store.alerts(dead_only=True))
+
+    assert retry().returncode == 2 and "give the IDs of dead alerts, or --all" in retry().stderr
+    assert retry("--subscriber", "a").returncode == 2
+    first = min(a.id for a in harness.store.alerts())
+    unknown = retry(str(first), "99999")
+    assert unknown.returncode == 1 and "no alert with id 99999" in unknown.stderr
+    assert len(dead()) == 6  # none queued
+    by_id = retry(str(first))
+    assert by_id.returncode == 0 and f"alert {first} (" in by_id.stdout and len(dead()) == 5
+    assert harness.store.alert(first).status == "pending"
+    assert retry(str(first)).returncode == 1  # no longer dead
+    of_a = retry("--all", "--subscriber", "a")
+    assert "2 alerts of the dead-letter list queued again" in of_a.stdout, of_a
+    assert "a/webhook" not in dead()
+    on_slack = retry("--all", "--channel", "slack")
+    assert on_slack.returncode == 0 and not [d for d in dead() if d.endswith("/slack")]
+    rest = retry("--all")
+    assert rest.returncode == 0 and dead() == []
+    assert {a.attempts for a in harness.store.alerts()} == {0}
+
+
 def test_a_permanent_refusal_is_dead_at_once(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:

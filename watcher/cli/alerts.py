@@ -11,19 +11,21 @@ from watcher.alerts.render import render
 from watcher.alerts.sender import send_message
 from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, since, utc_now, when
 from watcher.cli.service import print_alert
-from watcher.config import Config
+from watcher.config import CHANNELS, Config
 from watcher.errors import DeliveryError
 from watcher.fetch import Fetcher
 from watcher.models import Alert, Story
+from watcher.store import Store
 
 
 def add_parsers(commands: Any) -> None:
     alerts = commands.add_parser(
         "alerts",
-        help="list alerts (or only the dead-letter list), or send a dead alert again",
+        help="list alerts (or only the dead-letter list), or send dead alerts again",
         description="List the alerts created within --since with their status (pending, "
         "sending, sent, dead), failed attempts and last error; --failed shows only the "
-        "dead-letter list. 'watcher alerts retry ID' puts a dead alert back in the queue.",
+        "dead-letter list. 'watcher alerts retry ID...' puts dead alerts back in the queue, "
+        "'watcher alerts retry --all' every one.",
     )
     alerts.add_argument("--failed", action="store_true", help="only alerts in the dead-letter list")
     alerts.add_argument(
@@ -33,11 +35,16 @@ def add_parsers(commands: Any) -> None:
     sub = alerts.add_subparsers(dest="alerts_command", metavar="retry")
     retry = sub.add_parser(
         "retry",
-        help="send a dead alert again",
-        description="Put an alert of the dead-letter list back in the queue, due now; the "
-        "running service (or the next 'watcher once') delivers it.",
+        help="send dead alerts again",
+        description="Put alerts of the dead-letter list back in the queue, due now, their "
+        "attempts counted afresh: those given by ID (each must be dead, else none is "
+        "queued), or with --all every one, of --subscriber and on --channel when given. The "
+        "running service (or the next 'watcher once') delivers them.",
     )
-    retry.add_argument("alert_id", metavar="ID", type=int)
+    retry.add_argument("alert_ids", metavar="ID", type=int, nargs="*", help="dead alerts' ids")
+    retry.add_argument("--all", action="store_true", help="every alert in the dead-letter list")
+    retry.add_argument("--subscriber", metavar="NAME", help="with --all: only this subscriber's")
+    retry.add_argument("--channel", choices=CHANNELS, help="with --all: only those on this channel")
     test = commands.add_parser(
         "send-test",
         help="send a test alert through each channel of one subscriber",
@@ -51,9 +58,7 @@ def add_parsers(commands: Any) -> None:
 def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     with reading(config.state) as store:
         if args.alerts_command == "retry":
-            alert = store.retry_alert(args.alert_id, utc_now())
-            print(f"alert {alert.id} ({alert.subscriber}, {alert.channel}) is queued again")
-            return 0
+            return _retry(store, args)
         alerts = store.alerts(
             since=None if args.failed else since(args.since), dead_only=args.failed
         )
@@ -76,6 +81,21 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     print_table(headers, rows)
     what = "in the dead-letter list" if args.failed else f"created in the last {args.since}"
     print(f"{len(alerts)} alerts {what}")
+    return 0
+
+
+def _retry(store: Store, args: argparse.Namespace) -> int:
+    if bool(args.alert_ids) == args.all:
+        raise UsageError("alerts retry: give the IDs of dead alerts, or --all")
+    if (args.subscriber or args.channel) and not args.all:
+        raise UsageError("alerts retry: --subscriber and --channel go with --all")
+    queued = store.retry_alerts(
+        utc_now(), args.alert_ids, subscriber=args.subscriber, channel=args.channel
+    )
+    for alert in queued:
+        print(f"alert {alert.id} ({alert.subscriber}, {alert.channel}) is queued again")
+    if args.all:
+        print(f"{len(queued)} alerts of the dead-letter list queued again")
     return 0
 
 

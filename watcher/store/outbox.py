@@ -6,7 +6,7 @@ In: `Match`, `AlertPlan`. Out: `Match`, `Alert`. Raises: `StoreError`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -172,18 +172,38 @@ class OutboxTables(Tables):
                 "UPDATE alerts SET status = 'pending' WHERE status = 'sending'"
             ).rowcount
 
-    def retry_alert(self, alert_id: int, now: datetime) -> Alert:
-        """Put a dead alert back in the queue, due now, with its attempts counted afresh."""
-        alert = self.alert(alert_id)
-        if alert.status != "dead":
-            raise StoreError(f"alert {alert_id} is {alert.status}, not in the dead-letter list")
-        with translated(f"requeueing alert {alert_id}"), self._atomic():
-            self.db.execute(
+    def retry_alerts(
+        self,
+        now: datetime,
+        ids: Sequence[int] = (),
+        *,
+        subscriber: str | None = None,
+        channel: str | None = None,
+    ) -> list[Alert]:
+        """Put dead alerts back in the queue, due now, with their attempts counted afresh:
+        those of `ids`, each of which must be dead (else none is), or without `ids` every
+        dead alert (of `subscriber`, on `channel`, when given)."""
+        if ids:
+            alerts = [self.alert(alert_id) for alert_id in ids]
+            for alert in alerts:
+                if alert.status != "dead":
+                    raise StoreError(
+                        f"alert {alert.id} is {alert.status}, not in the dead-letter list"
+                    )
+        else:
+            where, params = ["status = 'dead'"], []
+            for column, value in (("subscriber", subscriber), ("channel", channel)):
+                if value is not None:
+                    where.append(f"{column} = ?")
+                    params.append(value)
+            alerts = self._alerts(f"WHERE {' AND '.join(where)} ORDER BY id", params)
+        with translated("requeueing dead alerts"), self._atomic():
+            self.db.conn.executemany(
                 "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = ? "
-                "WHERE id = ?",
-                [to_text(now), alert_id],
+                "WHERE id = ? AND status = 'dead'",
+                [(to_text(now), alert.id) for alert in alerts],
             )
-        return self.alert(alert_id)
+        return [self.alert(alert.id) for alert in alerts]
 
     def outbox_depth(self) -> dict[tuple[str, str], int]:
         """How many alerts are in each (status, channel) that is not yet sent."""
