@@ -79,6 +79,24 @@ def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:
     assert set(config.secrets()) >= {"s3cret", "https://hooks.test/default"}
 
 
+def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path: Path) -> None:
+    text = (
+        "feeds:\n  - name: A\n    url: https://a.test/\n    headers:\n"
+        "      Authorization: Bearer ${TOKEN}\n      User-Agent: Mozilla/5.0 (watcher)\n"
+        "      X-Api-Key: k-123456\n"
+    )
+    config = load_config(write(tmp_path, text), env={"TOKEN": "t0ken-abcdef"})
+    (feed,) = config.feeds
+    assert feed.headers == (
+        ("Authorization", "Bearer t0ken-abcdef"), ("User-Agent", "Mozilla/5.0 (watcher)"),
+        ("X-Api-Key", "k-123456"),
+    )  # fmt: skip
+    assert "t0ken" not in repr(feed)
+    secrets = set(config.secrets())
+    assert {"Bearer t0ken-abcdef", "t0ken-abcdef", "k-123456"} <= secrets
+    assert not any("Mozilla" in secret for secret in secrets)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -119,6 +137,34 @@ def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:
             "smtp:\n  host: h\n  security: ssl\n",
             ":3: smtp.security: must be none, starttls or tls",
             id="bad-security",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    headers:\n      Bad Name: x\n",
+            ":5: feeds[0].headers.Bad Name: is not an HTTP header name",
+            id="header-name",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    headers:\n"
+            "      Accept-Encoding: br\n",
+            ":5: feeds[0].headers.Accept-Encoding: is set by watcher for every poll",
+            id="header-of-watcher",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    headers:\n"
+            '      X-Key: "a\\r\\nInjected: 1"\n',
+            ":5: feeds[0].headers.X-Key: must be one line",
+            id="header-value-lines",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    headers:\n"
+            "      x-key: a\n      X-Key: b\n",
+            ":6: feeds[0].headers.X-Key: given twice",
+            id="header-twice",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    headers: [X-Key]\n",
+            ":4: feeds[0].headers: must be a mapping of HTTP header names to values",
+            id="headers-not-a-mapping",
         ),
         pytest.param("feeds: [\n", "invalid YAML", id="yaml-syntax"),
         pytest.param("feeds: 3\n", ":1: feeds: must be a list of feeds", id="wrong-type"),

@@ -535,6 +535,53 @@ def test_credentials_in_the_url_go_as_basic_auth(server: FeedServer, harness: Ha
     assert sent["Authorization"] == basic("reader", "p@ss")
 
 
+OWN = (("Authorization", "Bearer t0ken"), ("X-Api-Key", "k-1"), ("User-Agent", "Reader/1.0"))
+
+
+def test_a_feeds_own_headers_go_to_its_origin_only(server: FeedServer, harness: Harness) -> None:
+    """Sent with the poll and a redirect on the feed's origin; a redirect to another origin
+    (here another port) goes without them."""
+    other = FeedServer().start()
+    try:
+        server.redirect("/private.xml", "/here.xml", 302)
+        server.redirect("/here.xml", other.url("/there.xml"), 302)
+        other.feed("/there.xml", fixture_bytes("wire.rss.xml"))
+        feed = FeedConfig(name="Private", url=server.url("/private.xml"), interval=600,
+                          headers=OWN)  # fmt: skip
+        harness.store.sync_feeds([feed])
+        (outcome,) = harness.poll(feed)
+        (there,) = other.seen("/there.xml")
+    finally:
+        other.stop()
+    assert outcome.status == "new"
+    for path in ("/private.xml", "/here.xml"):
+        (seen,) = server.seen(path)
+        assert [seen.headers.get(name) for name, _ in OWN] == [value for _, value in OWN]
+    assert "Authorization" not in there.headers and "X-Api-Key" not in there.headers
+    assert there.headers["User-Agent"].startswith("watcher/")
+
+
+def test_a_feed_moved_to_another_origin_is_polled_without_its_headers(
+    server: FeedServer, harness: Harness
+) -> None:
+    """The headers are for the configured URL's origin, not for one a permanent redirect
+    has since moved the stored URL to."""
+    other = FeedServer().start()
+    try:
+        server.redirect("/private.xml", other.url("/moved.xml"), 301)
+        other.feed("/moved.xml", fixture_bytes("wire.rss.xml"), validators=False)
+        feed = FeedConfig(name="Private", url=server.url("/private.xml"), interval=600,
+                          headers=OWN)  # fmt: skip
+        harness.store.sync_feeds([feed])
+        harness.poll(feed)
+        assert harness.store.feed_state("Private").url == other.url("/moved.xml")
+        harness.poll(feed, force=True)
+        polls = other.seen("/moved.xml")
+    finally:
+        other.stop()
+    assert len(polls) == 2 and not any("Authorization" in p.headers for p in polls)
+
+
 # nothing listens on this loopback address: only a proxy can answer for it
 ELSEWHERE = "http://127.0.0.2:9"
 

@@ -107,8 +107,11 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         content_hash: str | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> FetchResult:
-        """Fetch `url` with validators; a body hashing to `content_hash` is 'unchanged'."""
+        """Fetch `url` with validators; a body hashing to `content_hash` is 'unchanged'.
+        `headers` (a feed's own, such as credentials) go with the request, and with the
+        redirects that stay on `url`'s origin: a redirect elsewhere goes without them."""
         if url.startswith("file:"):
             return read_file(url, self.settings.max_bytes, content_hash)
         host = urlsplit(url).hostname or ""
@@ -116,7 +119,7 @@ class Fetcher:
         async with self._hosts[host], self._global:
             try:
                 async with asyncio.timeout(self.settings.total_timeout):
-                    result = await self._follow(url, etag, last_modified, content_hash)
+                    result = await self._follow(url, etag, last_modified, content_hash, headers)
             except TimeoutError as exc:
                 raise FetchError(
                     f"no complete response in {self.settings.total_timeout:g} s (total timeout)",
@@ -125,7 +128,12 @@ class Fetcher:
         return _with_elapsed(result, started)
 
     async def _follow(
-        self, url: str, etag: str | None, last_modified: str | None, content_hash: str | None
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        content_hash: str | None,
+        own: tuple[tuple[str, str], ...],
     ) -> FetchResult:
         headers = dict(self.headers)
         if etag:
@@ -135,8 +143,11 @@ class Fetcher:
         permanent = True
         current = url
         for _ in range(self.settings.max_redirects + 1):
+            if own and not same_origin(current, url):
+                own = ()  # a feed's credentials never leave its origin
+            sent = with_headers(headers, own) if own else headers
             try:
-                request = httpx.Request("GET", current, headers=headers, extensions=self.timeouts)
+                request = httpx.Request("GET", current, headers=sent, extensions=self.timeouts)
                 response = await self.transport.handle_async_request(request)
                 try:
                     location = response.headers.get("location")
@@ -280,6 +291,19 @@ def _result(
 
 def _with_elapsed(result: FetchResult, started: float) -> FetchResult:
     return replace(result, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs have one scheme, host and port."""
+    one, other = urlsplit(a), urlsplit(b)
+    return (one.scheme, one.hostname, one.port) == (other.scheme, other.hostname, other.port)
+
+
+def with_headers(headers: dict[str, str], own: tuple[tuple[str, str], ...]) -> httpx.Headers:
+    """`headers` with a feed's `own` in place of any of the same name, in any case."""
+    merged = httpx.Headers(headers)
+    merged.update(dict(own))
+    return merged
 
 
 def _redirect_target(current: str, location: str) -> str:

@@ -22,6 +22,8 @@ class FeedConfig:
     backfill: float | None = 24 * 3600.0  # on a first poll, how old a story may be and alert
     max_age: float | None = None  # on later polls, how old a dated story may be and alert
     silent_after: float | None = 7 * 24 * 3600.0  # no new story for this long: "silent"
+    # sent with its requests to its own origin only; may hold secrets, so never printed
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,7 +22,7 @@ from watcher.config import PollSettings
 from watcher.dedupe import ClusterSettings, Fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
 from watcher.feed_state import after_failure, after_success, is_due, next_poll_after_failure
-from watcher.fetch import Fetcher
+from watcher.fetch import Fetcher, same_origin
 from watcher.known import sort_stories
 from watcher.logs import event
 from watcher.models import (
@@ -107,6 +107,9 @@ class Pipeline:
                 etag=state.etag,
                 last_modified=state.last_modified,
                 content_hash=state.content_hash,
+                # the operator gave the headers for the configured URL's origin, not for one
+                # a permanent redirect has since moved the feed to
+                headers=feed.headers if same_origin(state.url, feed.url) else (),
             )
         except FeedGoneError as exc:
             self.store.record_poll(after_failure(state, exc, now, next_poll=None, disabled=True))

@@ -6,13 +6,14 @@ In: the YAML nodes of `feeds:` and of the top level's `backfill:`, `max_age:` an
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import yaml
 
-from watcher.config.reader import Reader
+from watcher.config.reader import Reader, is_null
 from watcher.config.settings import PollSettings
 from watcher.models import FeedConfig
 
@@ -21,7 +22,14 @@ MIN_MAX_AGE = 3600.0  # a shorter max_age would silence stories a slow poll foun
 MIN_SILENT_AFTER = 3600.0
 SILENT_AFTER = 7 * 24 * 3600.0
 FEED_KEYS = {
-    "name", "url", "interval", "tags", "source", "backfill", "max_age", "silent_after"
+    "name", "url", "interval", "tags", "source", "backfill", "max_age", "silent_after",
+    "headers",
+}  # fmt: skip
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token
+# what watcher sets for every poll: conditional GET, and the decoding it does itself
+OWN_HEADERS = {
+    "host", "content-length", "transfer-encoding", "connection", "if-none-match",
+    "if-modified-since", "accept-encoding",
 }  # fmt: skip
 
 
@@ -98,9 +106,34 @@ class FeedsReader(Reader):
                         silent_after=self.silent_after(
                             m.get("silent_after"), f"{where}.silent_after", ages.silent_after
                         ),
+                        headers=self.headers(m.get("headers"), f"{where}.headers"),
                     )
                 )
         return tuple(feeds)
+
+    def headers(self, node: yaml.Node | None, name: str) -> tuple[tuple[str, str], ...]:
+        """A feed's own HTTP headers: a mapping of header names to one-line values."""
+        if node is None or is_null(node):
+            return ()
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, name, "must be a mapping of HTTP header names to values")
+            return ()
+        headers: dict[str, tuple[str, str]] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            where = f"{name}.{key}"
+            value = self.string(value_node, where, required=True)
+            if not HEADER_NAME.fullmatch(key):
+                self.problem(key_node, where, "is not an HTTP header name")
+            elif key.lower() in OWN_HEADERS:
+                self.problem(key_node, where, "is set by watcher for every poll")
+            elif key.lower() in headers:
+                self.problem(key_node, where, "given twice")
+            elif value is not None and any(c in value for c in "\r\n\0"):
+                self.problem(value_node, where, "must be one line")
+            elif value is not None:
+                headers[key.lower()] = (key, value)
+        return tuple(headers.values())
 
     def feed_url(self, node: yaml.Node | None, name: str) -> str | None:
         url = self.string(node, name, required=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,8 +87,18 @@ class Config:
     log_format: str = "keyvalue"  # or json
 
     def secrets(self) -> list[str]:
-        """Every value that must never be logged: the SMTP password and webhook URLs."""
+        """Every value that must never be logged: the SMTP password, webhook URLs, and the
+        values of feeds' headers that carry credentials (and a credential after its
+        scheme, as in "Bearer TOKEN")."""
         found = [self.smtp.password] if self.smtp and self.smtp.password else []
         for s in self.subscribers:
             found += [url for url in (s.slack, s.webhook) if url]
+        for feed in self.feeds:
+            for name, value in feed.headers:
+                if _SECRET_HEADER.search(name):
+                    found += {value, value.rpartition(" ")[2]}
         return found
+
+
+# header names that carry credentials: Authorization, Cookie, X-Api-Key, X-Auth-Token...
+_SECRET_HEADER = re.compile(r"auth|cookie|key|token|secret|session|pass", re.IGNORECASE)
