@@ -10,11 +10,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.feedserver import FeedServer, fixture_bytes
+from tests.feedserver import FeedServer, fixture_bytes, send
 from watcher.config import load_config
 
 COMMANDS = [
@@ -174,6 +175,35 @@ def test_ingest_prints_normalised_json_lines(server: FeedServer) -> None:
     assert first["published"] == "2026-11-10T07:30:00+00:00"
     assert "<" not in first["summary"]
     assert second["link"] == "https://wire.test/news.php?id=102&page=2"
+
+
+def key_required(server: FeedServer, path: str, key: str) -> None:
+    """Serve the wire feed at `path` only to requests with `X-Api-Key: key`, else 401."""
+
+    def route(handler: Any) -> None:
+        if handler.headers.get("X-Api-Key") == key:
+            send(handler, 200, fixture_bytes("wire.rss.xml"), "application/rss+xml")
+        else:
+            send(handler, 401, b"key needed", "text/plain")
+
+    server.routes[path] = route
+
+
+def test_ingest_and_rules_test_send_the_headers_given(server: FeedServer, tmp_path: Path) -> None:
+    key_required(server, "/private.xml", "k-123")
+    url = server.url("/private.xml")
+    refused = watcher("ingest", url)
+    assert refused.returncode == 1 and "401" in refused.stderr
+    ingested = watcher("ingest", url, "--header", "X-Api-Key: k-123", "--header", "X-Other: 1")
+    assert ingested.returncode == 0 and len(ingested.stdout.splitlines()) == 2
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yaml").write_text("rules:\n  - name: g\n    when: germanium\n")
+    tested = watcher("rules", "test", "--rules", str(rules), "--url", url,
+                     "--header", "X-Api-Key: k-123", "--format", "jsonl")  # fmt: skip
+    assert [json.loads(line)["rules"] for line in tested.stdout.splitlines()] == [["g"], []]
+    bad = watcher("ingest", url, "--header", "Accept-Encoding: br")
+    assert bad.returncode == 2 and "is set by watcher for every poll" in bad.stderr
 
 
 def test_ingest_a_file(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from watcher.config import parse_duration
+from watcher.config.feeds import header_problem
 from watcher.errors import ConfigError
 from watcher.models import Story
 from watcher.normalise import headline
@@ -48,6 +50,21 @@ def reading(path: Path) -> Iterator[Store]:
 def print_config_problems(exc: ConfigError) -> None:
     for problem in exc.problems:
         print(f"watcher: {problem}", file=sys.stderr)
+
+
+def header(text: str) -> tuple[str, str]:
+    """An argparse type: 'Name: value', a header to send with a feed's fetch."""
+    name, colon, value = text.partition(":")
+    problem = "is not 'Name: value'" if not colon else header_problem(name.strip(), value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"header {text!r} {problem}")
+    return name.strip(), value.strip()
+
+
+HEADER_HELP = (
+    "'Name: value', sent with the feed's fetch (to its origin only), as a feed's headers: "
+    "in the config; may be given more than once"
+)
 
 
 def when(moment: datetime | None) -> str:

@@ -13,7 +13,17 @@ from typing import Any
 
 import yaml
 
-from watcher.cli.common import EXIT_FAILED, print_table, reading, shown, since, utc_now, when
+from watcher.cli.common import (
+    EXIT_FAILED,
+    HEADER_HELP,
+    header,
+    print_table,
+    reading,
+    shown,
+    since,
+    utc_now,
+    when,
+)
 from watcher.config import Config, PollSettings
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
@@ -54,6 +64,9 @@ def add_parsers(commands: Any) -> None:
     )
     ingest.add_argument("source", metavar="FILE_OR_URL", help="a feed file, or an http(s)/file URL")
     ingest.add_argument("--feed", metavar="NAME", help="feed name for ids (default: FILE_OR_URL)")
+    ingest.add_argument(
+        "--header", metavar="HEADER", type=header, action="append", default=[], help=HEADER_HELP
+    )
     ingest.set_defaults(handler=cmd_ingest, needs_config=False)
     opml = commands.add_parser(
         "import-opml",
@@ -111,7 +124,7 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     try:
-        parsed = read_feed(args.source, feed_name=args.feed)
+        parsed = read_feed(args.source, feed_name=args.feed, headers=tuple(args.header))
     except (FetchError, ParseError) as exc:
         print(f"watcher: cannot read feed {args.source}: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -122,8 +135,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_feed(source: str, *, feed_name: str | None = None) -> ParsedFeed:
-    """Fetch (http, file: URL or a path) and parse one feed with the default poll settings."""
+def read_feed(
+    source: str, *, feed_name: str | None = None, headers: tuple[tuple[str, str], ...] = ()
+) -> ParsedFeed:
+    """Fetch (http, file: URL or a path) and parse one feed with the default poll settings,
+    sending `headers` as a feed's own."""
     url = (
         source if "://" in source or source.startswith("file:") else Path(source).resolve().as_uri()
     )
@@ -131,7 +147,7 @@ def read_feed(source: str, *, feed_name: str | None = None) -> ParsedFeed:
     async def fetch() -> Any:
         fetcher = Fetcher(PollSettings())
         try:
-            return await fetcher.fetch(url)
+            return await fetcher.fetch(url, headers=headers)
         finally:
             await fetcher.aclose()
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from watcher.alerts.render import body_excerpts, hit_spans, marked
 from watcher.alerts.routing import unknown_names
-from watcher.cli.common import EXIT_USAGE, reading, since
+from watcher.cli.common import EXIT_USAGE, HEADER_HELP, header, reading, since
 from watcher.cli.feeds import read_feed
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
 from watcher.dedupe import ClusterSettings, cluster_batch
@@ -74,6 +74,10 @@ def add_parsers(commands: Any) -> None:
     source.add_argument(
         "--url", metavar="FEED_URL", help="fetch one feed (or file) and test its stories"
     )
+    test.add_argument(
+        "--header", metavar="HEADER", type=header, action="append", default=[],
+        help=f"with --url: {HEADER_HELP}",
+    )  # fmt: skip
     only = test.add_mutually_exclusive_group()
     only.add_argument("--rule", metavar="NAME", help="only this rule")
     only.add_argument(
@@ -143,7 +147,11 @@ def _stories(args: argparse.Namespace) -> tuple[list[Story], dict[str, Any]]:
     """The stories to test, with the news item (cluster) of each: from the database, the
     stored one; else as `watcher dedupe` clusters the stories given."""
     if args.stories or args.url:
-        stories = read_stories(args.stories) if args.stories else list(read_feed(args.url).stories)
+        stories = (
+            read_stories(args.stories)
+            if args.stories
+            else list(read_feed(args.url, headers=tuple(args.header)).stories)
+        )
         config = load_optional_config(args.config)
         return stories, cluster_batch(stories, config.clustering if config else ClusterSettings())
     start = since(args.since or "7d")

@@ -33,6 +33,17 @@ OWN_HEADERS = {
 }  # fmt: skip
 
 
+def header_problem(name: str, value: str) -> str | None:
+    """What is wrong with a feed's own header, if anything."""
+    if not HEADER_NAME.fullmatch(name):
+        return "is not an HTTP header name"
+    if name.lower() in OWN_HEADERS:
+        return "is set by watcher for every poll"
+    if any(c in value for c in "\r\n\0"):
+        return "must be one line"
+    return None
+
+
 class Ages(NamedTuple):
     """The top level's ages of stories that alert, and how long a feed may go without a new
     story before it counts as silent: every feed takes them unless it says."""
@@ -123,15 +134,14 @@ class FeedsReader(Reader):
             key = str(key_node.value)
             where = f"{name}.{key}"
             value = self.string(value_node, where, required=True)
-            if not HEADER_NAME.fullmatch(key):
-                self.problem(key_node, where, "is not an HTTP header name")
-            elif key.lower() in OWN_HEADERS:
-                self.problem(key_node, where, "is set by watcher for every poll")
-            elif key.lower() in headers:
-                self.problem(key_node, where, "given twice")
-            elif value is not None and any(c in value for c in "\r\n\0"):
-                self.problem(value_node, where, "must be one line")
-            elif value is not None:
+            if value is None:
+                continue
+            problem = header_problem(key, value)
+            if problem is None and key.lower() in headers:
+                problem = "given twice"
+            if problem is not None:
+                self.problem(value_node if problem.startswith("must") else key_node, where, problem)
+            else:
                 headers[key.lower()] = (key, value)
         return tuple(headers.values())
 
