@@ -740,16 +740,58 @@ SUBSCRIBERS_BC = "".join(
 )
 
 
+def three_by_email(
+    folder: Path,
+    smtp_port: int,
+    server: FeedServer,
+    clock: FakeClock,
+    rules_yaml: str = GERMANIUM_RULE,
+) -> Harness:
+    """analyst, b and c follow the metals rules by email (analyst by Slack too); the Wire
+    feed polled once: one news item (two with ANTIMONY_RULE) for each of them."""
+    config = write_config(folder, smtp_port=smtp_port, slack=server.url("/slack"),
+                          extra=SUBSCRIBERS_BC, rules_yaml=rules_yaml)  # fmt: skip
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    return harness
+
+
+def two_by_webhook(
+    tmp_path: Path, server: FeedServer, clock: FakeClock, url: Any, *, email: bool = True
+) -> Harness:
+    """a and b follow the metals rules by webhook, at `url(name)`, beside the analyst
+    (without email, given `email=False`); the Wire feed polled once: two news items."""
+    extra = "".join(
+        f"  - name: {name}\n    follow: [metals]\n    webhook: {url(name)}\n" for name in "ab"
+    )
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+                          extra=extra, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+    if not email:
+        config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    return harness
+
+
+@contextmanager
+def smtp_serving(handler: Inbox) -> Iterator[int]:
+    """An aiosmtpd server with `handler`, on a free port, for the block."""
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
+
+
 def test_a_round_of_emails_shares_one_smtp_connection(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
 ) -> None:
     """A burst of alerts logs in once, not once an email, which providers may refuse."""
     port, inbox = smtp
-    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
-                          extra=SUBSCRIBERS_BC, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
-    add_feed(config, "Wire", WIRE)  # two news items, for each of three subscribers
-    harness = Harness(config, clock)
-    harness.poll()
+    harness = three_by_email(tmp_path, port, server, clock, GERMANIUM_RULE + ANTIMONY_RULE)
     done = [d.outcome for d in harness.deliver() if d.channel == "email"]
     assert done == ["sent"] * 6
     assert sorted(m["To"] for m in inbox.messages) == sorted(
@@ -771,17 +813,9 @@ def test_an_smtp_server_that_hangs_up_after_each_email_gets_each_once(
 ) -> None:
     """A shared connection that the server dropped is opened again for the next email."""
     inbox = HangingUpInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        config = write_config(tmp_path, smtp_port=controller.port, slack=server.url("/slack"),
-                              extra=SUBSCRIBERS_BC)  # fmt: skip
-        add_feed(config, "Wire", WIRE)  # one news item, for each of three subscribers
-        harness = Harness(config, clock)
-        harness.poll()
+    with smtp_serving(inbox) as port:
+        harness = three_by_email(tmp_path, port, server, clock)
         done = [d.outcome for d in harness.deliver() if d.channel == "email"]
-    finally:
-        controller.stop()
     assert done == ["sent"] * 3
     assert sorted(m["To"] for m in inbox.messages) == ["analyst@test", "b@test", "c@test"]
     assert len(set(inbox.peers)) == 3
@@ -818,11 +852,7 @@ def test_a_down_smtp_server_is_tried_once_a_backoff_not_once_an_email(
     untried, instead of each spending an attempt on a server that is down. A config
     reload (which may mend the address) and the end of the backoff lift the hold."""
     port = free_port()
-    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
-                          extra=SUBSCRIBERS_BC)  # fmt: skip
-    add_feed(config, "Wire", WIRE)  # one news item, for each of three subscribers
-    harness = Harness(config, clock)
-    harness.poll()
+    harness = three_by_email(tmp_path, port, server, clock)
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
 
@@ -853,15 +883,7 @@ def test_a_webhook_answering_503_is_held_alone(
     and the other subscriber's alerts go on."""
     server.routes["/hook-a"] = lambda h: send(h, 503, b"busy", "text/plain")
     server.routes["/hook-b"] = lambda h: send(h, 200, b"ok", "text/plain")
-    extra = "".join(
-        f"  - name: {name}\n    follow: [metals]\n    webhook: {server.url(f'/hook-{name}')}\n"
-        for name in "ab"
-    )  # fmt: skip
-    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
-                          extra=extra, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
-    add_feed(config, "Wire", WIRE)  # two news items, for each subscriber
-    harness = Harness(config, clock)
-    harness.poll()
+    harness = two_by_webhook(tmp_path, server, clock, lambda name: server.url(f"/hook-{name}"))
     rounds = delivery_rounds(harness, [None, None], channel="webhook")
     assert rounds == [["a:retry", "b:sent", "b:sent"], []]
     assert sorted(path for path, _ in server.posts) == ["/hook-a", "/hook-b", "/hook-b"]
@@ -871,15 +893,7 @@ def test_the_outbox_leaves_out_held_lanes_before_its_limit(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:
     """A held lane's backlog never fills a round's limit ahead of the other lanes."""
-    extra = "".join(
-        f"  - name: {name}\n    follow: [metals]\n    webhook: https://{name}.test/hook\n"
-        for name in "ab"
-    )  # fmt: skip
-    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
-                          extra=extra, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
-    add_feed(config, "Wire", WIRE)  # two news items, for each subscriber and channel
-    harness = Harness(config, clock)
-    harness.poll()
+    harness = two_by_webhook(tmp_path, server, clock, lambda name: f"https://{name}.test/hook")
     due = harness.store.due_alerts
 
     def lanes(alerts: list[Alert]) -> list[str]:
@@ -911,17 +925,9 @@ def test_a_recipient_refused_for_now_holds_up_no_other_email(
 ) -> None:
     """One email's failure is retried alone; the server's other emails go on."""
     inbox = MailboxFullFor("b@test")
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        config = write_config(tmp_path, smtp_port=controller.port, slack=server.url("/slack"),
-                              extra=SUBSCRIBERS_BC)  # fmt: skip
-        add_feed(config, "Wire", WIRE)  # one news item, for each of three subscribers
-        harness = Harness(config, clock)
-        harness.poll()
+    with smtp_serving(inbox) as port:
+        harness = three_by_email(tmp_path, port, server, clock)
         rounds = delivery_rounds(harness, [None, None])
-    finally:
-        controller.stop()
     assert rounds == [["analyst:sent", "b:retry", "c:sent"], []]
     assert sorted(m["To"] for m in inbox.messages) == ["analyst@test", "c@test"]
 
@@ -950,23 +956,18 @@ def test_an_smtp_server_refusing_its_greeting_or_sender_dead_letters_no_alert(
                     conn.sendall(b"554 5.3.2 No SMTP service here\r\n")
 
     threading.Thread(target=greet, daemon=True).start()
-    refused = Controller(SenderRefused(), hostname="127.0.0.1", port=free_port())
-    refused.start()
     outcomes = []
     try:
-        for port in (greeting_554.getsockname()[1], refused.port):
-            (tmp_path / str(port)).mkdir()
-            config = write_config(tmp_path / str(port), smtp_port=port,
-                                  slack=server.url("/slack"), extra=SUBSCRIBERS_BC)  # fmt: skip
-            add_feed(config, "Wire", WIRE)  # one news item, for each of three subscribers
-            harness = Harness(config, clock)
-            harness.poll()
-            outcomes += delivery_rounds(harness, [None])
-            (failed,) = [a for a in harness.store.alerts() if a.attempts]
-            assert failed.status == "pending" and "SMTP 127.0.0.1" in (failed.last_error or "")
+        with smtp_serving(SenderRefused()) as refused:
+            for port in (greeting_554.getsockname()[1], refused):
+                (tmp_path / str(port)).mkdir()
+                harness = three_by_email(tmp_path / str(port), port, server, clock)
+                outcomes += delivery_rounds(harness, [None])
+                (failed,) = [a for a in harness.store.alerts() if a.attempts]
+                assert failed.status == "pending"
+                assert "SMTP 127.0.0.1" in (failed.last_error or "")
     finally:
         greeting_554.close()
-        refused.stop()
     assert [len(round_) for round_ in outcomes] == [1, 1]
     assert all(outcome.endswith(":retry") for round_ in outcomes for outcome in round_)
 
@@ -1173,20 +1174,11 @@ def test_alerts_retry_requeues_dead_letters_by_id_or_all_of_a_subscriber_or_chan
 ) -> None:
     slack_route(server, [(404, {})] * 2)
     server.routes["/gone"] = lambda h: send(h, 404, b"no such hook", "text/plain")
-    extra = "".join(
-        f"  - name: {name}\n    follow: [metals]\n    webhook: {server.url('/gone')}\n"
-        for name in "ab"
-    )  # fmt: skip
-    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
-                          extra=extra, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
-    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
-    add_feed(config, "Wire", WIRE)  # two news items: two alerts for each subscriber
-    harness = Harness(config, clock)
-    harness.poll()
+    harness = two_by_webhook(tmp_path, server, clock, lambda _: server.url("/gone"), email=False)
     assert {d.outcome for d in harness.deliver()} == {"dead"}
 
     def retry(*args: str) -> subprocess.CompletedProcess[str]:
-        return watcher("--config", str(config), "alerts", "retry", *args)
+        return watcher("--config", str(tmp_path / "watcher.yaml"), "alerts", "retry", *args)
 
     def dead() -> list[str]:
         return sorted(f"{a.subscriber}/{a.channel}" for a in harness.store.alerts(dead_only=True))
