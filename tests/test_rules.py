@@ -551,6 +551,27 @@ def test_shipped_terms_on_our_own_sentences() -> None:
             "firms": set(),
             "minerals": {"platinum group metals"},
         },
+        # minerals' names that tech, security, car, colour and everyday news use
+        ("Hackers used Cobalt Strike beacons", "The Chevrolet Cobalt recall; cobalt blue paint"): {
+            "firms": set(),
+            "minerals": set(),
+        },
+        ("Google patches a Chromium bug", "Chromium-based browsers and the Chromium engine"): {
+            "firms": set(),
+            "minerals": set(),
+        },
+        ("Rhodium Group says exports rose", "Her platinum blonde hair; a platinum sponsor"): {
+            "firms": set(),
+            "minerals": set(),
+        },
+        ("Tin foil hats and the Tin Man", "a tin can on a tin roof"): {
+            "firms": set(),
+            "minerals": set(),
+        },
+        ("Cobalt and chromium prices rebound", "Tin output rises; platinum group metals too"): {
+            "firms": set(),
+            "minerals": {"cobalt", "chromium", "tin", "platinum group metals"},
+        },
         ("ERG and Albemarle sign a deal", "Mitsubishi will import the ore"): {
             "firms": {"Eurasian Resources Group", "Albemarle", "Mitsubishi Corporation"},
             "minerals": set(),
