@@ -636,6 +636,9 @@ def test_rules_test_tries_a_query_with_the_folders_term_lists(tmp_path: Path) ->
     tried = watcher(*test, "--query", "@minerals AND Kazakhstan")
     assert tried.returncode == 0, tried.stderr
     assert "b  [Gallium] from [Kazakhstan]\n    matched (query): @minerals AND" in tried.stdout
+    assert "AND Kazakhstan" in tried.stdout  # as written, not lower-cased
+    phrase = watcher(*test, "--query", 'title:"Gallium  From" OR Kazakh*').stdout
+    assert 'matched (query): title:"Gallium From"\n' in phrase, phrase
     assert "a  " not in tried.stdout and "tin-news" not in tried.stdout  # the query alone
     assert tried.stdout.splitlines()[-1].split() == ["(query)", "1", "1"]
     jsonl = watcher(*test, "--query", "@minerals AND Kazakhstan", "--format", "jsonl").stdout

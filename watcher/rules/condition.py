@@ -124,7 +124,8 @@ _MOST_GROUPS = 16
 def describe(node: Words | ListRef) -> str:
     scope = "" if node.fields == DEFAULT_FIELDS else f"{node.fields[0]}:"
     if isinstance(node, Words):
-        text = f'"{node.text}"' if " " in node.text else node.text
+        shown = node.written or node.text
+        text = f'"{shown}"' if " " in shown else shown
         return scope + text + ("*" if node.wildcard else "")
     return scope + f"@{node.list}" + (f':"{node.entry}"' if node.entry else "")
 

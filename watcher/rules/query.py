@@ -16,7 +16,7 @@ Grammar, loosest first (adjacent operands mean AND, as in news search boxes):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 FIELDS = ("title", "summary", "source", "body")  # body: the full text, where a feed gives it
 DEFAULT_FIELDS = ("title", "summary", "body")
@@ -36,6 +36,7 @@ class Words:
     wildcard: bool
     fields: tuple[str, ...]
     column: int
+    written: str = field(default="", compare=False)  # as the rule wrote it, for messages
 
 
 @dataclass(frozen=True)
@@ -219,10 +220,10 @@ class _Parser:
         if token.kind == "listref":
             return ListRef(token.value, token.extra, fields, token.column)
         if token.kind == "phrase":
-            text = " ".join(token.value.lower().split())
-            if not text:
+            written = " ".join(token.value.split())
+            if not written:
                 raise QuerySyntaxError("empty phrase", token.column)
-            return Words(text, False, fields, token.column)
+            return Words(written.lower(), False, fields, token.column, written)
         if token.kind == "word":
             return _word(token, fields)
         if token.kind == "rparen":
@@ -243,11 +244,11 @@ def _word(token: Token, fields: tuple[str, ...]) -> Words:
             f"{raw!r}: only a trailing * is allowed, after at least one letter", token.column
         )
     if ":" in text and text.split(":")[0].isalpha():
-        field = text.split(":")[0]
+        scope = text.split(":")[0]
         raise QuerySyntaxError(
-            f"unknown field {field!r}; fields are {', '.join(FIELDS)}", token.column
+            f"unknown field {scope!r}; fields are {', '.join(FIELDS)}", token.column
         )
-    return Words(text, wildcard, fields, token.column)
+    return Words(text, wildcard, fields, token.column, raw.rstrip("*"))
 
 
 def _scoped(node: Node, fields: tuple[str, ...]) -> Node:
