@@ -199,14 +199,14 @@ class Sender:
         retry_at = None
         if exc.transient and attempts < self.config.delivery.max_attempts:
             retry_at = self.clock() + self._backoff(attempts, exc.retry_after)
-        if exc.transient and exc.server_wide:
-            self._hold(_lane(alert), exc)
         self.store.mark_failed(alert.id, str(exc), retry_at)
         outcome = "retry" if retry_at else "dead"
         event(
             log, logging.WARNING, "alert failed", alert=alert.id, subscriber=alert.subscriber,
             channel=alert.channel, attempt=attempts, outcome=outcome, error=str(exc),
         )  # fmt: skip
+        if exc.transient and exc.server_wide:
+            self._hold(_lane(alert), exc)
         return Delivery(alert.id, alert.subscriber, alert.channel, outcome, str(exc))
 
     def _backoff(self, failures: int, retry_after: float | None) -> timedelta:
