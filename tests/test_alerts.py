@@ -1183,6 +1183,11 @@ def test_alerts_retry_requeues_dead_letters_by_id_or_all_of_a_subscriber_or_chan
     def dead() -> list[str]:
         return sorted(f"{a.subscriber}/{a.channel}" for a in harness.store.alerts(dead_only=True))
 
+    listed = watcher("--config", str(tmp_path / "watcher.yaml"), "alerts", "--failed",
+                     "--subscriber", "a", "--channel", "webhook").stdout  # fmt: skip
+    assert "2 alerts of a on webhook in the dead-letter list" in listed
+    rows = listed.splitlines()[1:-1]
+    assert len(rows) == 2 and all(" a " in row and " webhook " in row for row in rows)
     assert retry().returncode == 2 and "give the IDs of dead alerts, or --all" in retry().stderr
     assert retry("--subscriber", "a").returncode == 2
     first = min(a.id for a in harness.store.alerts())

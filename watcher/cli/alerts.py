@@ -31,6 +31,12 @@ def add_parsers(commands: Any) -> None:
     alerts.add_argument(
         "--since", default="24h", help="how far back, e.g. 6h, 24h, 7d (default: 24h)"
     )
+    alerts.add_argument(
+        "--subscriber", metavar="NAME", dest="of_subscriber", help="only this subscriber's"
+    )
+    alerts.add_argument(
+        "--channel", choices=CHANNELS, dest="on_channel", help="only those on this channel"
+    )
     alerts.set_defaults(handler=cmd_alerts, needs_config=True)
     sub = alerts.add_subparsers(dest="alerts_command", metavar="retry")
     retry = sub.add_parser(
@@ -60,8 +66,9 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
         if args.alerts_command == "retry":
             return _retry(store, args)
         alerts = store.alerts(
-            since=None if args.failed else since(args.since), dead_only=args.failed
-        )
+            since=None if args.failed else since(args.since), dead_only=args.failed,
+            subscriber=args.of_subscriber, channel=args.on_channel,
+        )  # fmt: skip
     rows = [
         [str(a.id), when(a.created_at), a.subscriber, a.channel, a.status, str(a.attempts),
          str(a.cluster), a.rule, a.last_error or ""]
@@ -80,7 +87,9 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     ]
     print_table(headers, rows)
     what = "in the dead-letter list" if args.failed else f"created in the last {args.since}"
-    print(f"{len(alerts)} alerts {what}")
+    whose = f" of {args.of_subscriber}" if args.of_subscriber else ""
+    where = f" on {args.on_channel}" if args.on_channel else ""
+    print(f"{len(alerts)} alerts{whose}{where} {what}")
     return 0
 
 

@@ -100,13 +100,26 @@ class OutboxTables(Tables):
             f"WHERE {' AND '.join(where)} ORDER BY next_attempt_at, id LIMIT ?", [*params, limit]
         )
 
-    def alerts(self, *, since: datetime | None = None, dead_only: bool = False) -> list[Alert]:
+    def alerts(
+        self,
+        *,
+        since: datetime | None = None,
+        dead_only: bool = False,
+        subscriber: str | None = None,
+        channel: str | None = None,
+    ) -> list[Alert]:
+        """Alerts, newest first: created since `since`, dead only, of `subscriber`, on
+        `channel`, as given."""
         where, params = ["1 = 1"], []
         if since is not None:
             where.append("created_at >= ?")
             params.append(to_text(since))
         if dead_only:
             where.append("status = 'dead'")
+        for column, value in (("subscriber", subscriber), ("channel", channel)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
         return self._alerts(
             f"WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC", params
         )
@@ -191,12 +204,7 @@ class OutboxTables(Tables):
                         f"alert {alert.id} is {alert.status}, not in the dead-letter list"
                     )
         else:
-            where, params = ["status = 'dead'"], []
-            for column, value in (("subscriber", subscriber), ("channel", channel)):
-                if value is not None:
-                    where.append(f"{column} = ?")
-                    params.append(value)
-            alerts = self._alerts(f"WHERE {' AND '.join(where)} ORDER BY id", params)
+            alerts = self.alerts(dead_only=True, subscriber=subscriber, channel=channel)[::-1]
         with translated("requeueing dead alerts"), self._atomic():
             self.db.conn.executemany(
                 "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = ? "
