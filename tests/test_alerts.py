@@ -1547,6 +1547,31 @@ def test_a_daily_digest_subscriber_gets_one_email_holding_them_all(
     assert harness.deliver() == [] and len(inbox.messages) == 1
 
 
+def test_a_digest_that_fails_is_one_failure_of_its_server(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A digest of two alerts is one message: its failure counts once toward the hold's
+    backoff, not once an alert."""
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+                          extra=DIGEST_SUBSCRIBER, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+    config.write_text(
+        config.read_text().replace(
+            "follow: [metals]\n    email: analyst@test",
+            "follow: [nothing]\n    email: analyst@test",
+        )
+    )
+    add_feed(config, "Wire", WIRE)  # two news items: one digest of two alerts
+    clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    harness = Harness(config, clock)
+    harness.poll()
+    clock.now = datetime(2026, 11, 25, 7, 0, 1, tzinfo=UTC)  # past 08:00 in Berlin
+    holds: list[Any] = []
+    rounds = delivery_rounds(harness, [None, lambda sender: holds.extend(sender.held_now())])
+    assert rounds[0] == ["reader:retry", "reader:retry"]
+    (held,) = holds
+    assert held["channel"] == "email" and held["failures"] == 1
+
+
 def test_alerts_over_the_hourly_cap_roll_into_the_next_hourly_digest(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -87,7 +87,7 @@ class Sender:
         once: an SMTP server that hangs until its timeout holds up no Slack alert, and one
         subscriber's hung webhook no other's. Within a lane messages go one at a time. When
         its server fails (down, hung, a 429), the lane stops and is held with backoff
-        (`_hold`): the rest wait, untried, and are not each held for the same timeout. A
+        (`_hold_if_server`): the rest wait, untried, and are not each held for the same timeout. A
         message's own failure (a recipient refused for now) is retried alone. `watcher run`
         calls this a channel at a time, in a job each, so that one channel's round never
         waits for another's."""
@@ -111,8 +111,8 @@ class Sender:
     async def _deliver_lane(
         self, lane: list[Alert | list[Alert]], key: tuple[str, str]
     ) -> list[Delivery]:
-        """One lane's alerts and digests in turn, until its server fails (`_failed` holds
-        the lane). The email lane's messages share one SMTP connection."""
+        """One lane's alerts and digests in turn, until its server fails (and
+        `_hold_if_server` holds the lane). The email lane's messages share one SMTP connection."""
         smtp = self.config.smtp
         session = SmtpSession(smtp) if smtp is not None and key[0] == "email" else None
         results: list[Delivery] = []
@@ -154,7 +154,9 @@ class Sender:
             message = render_digest(subscriber.name, items, ZoneInfo(subscriber.timezone))
             await self.send(first, subscriber, message, session)
         except DeliveryError as exc:
-            return [self._failed(alert, exc) for alert in alerts]
+            failed = [self._failed(alert, exc) for alert in alerts]
+            self._hold_if_server(first, exc)  # one message failed: one failure of its server
+            return failed
         now = self.clock()
         for alert in alerts:
             self.store.mark_sent(alert.id, now)
@@ -185,7 +187,9 @@ class Sender:
                 )
             await self.send(alert, subscriber, self._message(alert), session)
         except DeliveryError as exc:
-            return self._failed(alert, exc)
+            failed = self._failed(alert, exc)
+            self._hold_if_server(alert, exc)
+            return failed
         self.store.mark_sent(alert.id, self.clock())
         self.holds.pop(_lane(alert), None)
         event(
@@ -205,8 +209,6 @@ class Sender:
             log, logging.WARNING, "alert failed", alert=alert.id, subscriber=alert.subscriber,
             channel=alert.channel, attempt=attempts, outcome=outcome, error=str(exc),
         )  # fmt: skip
-        if exc.transient and exc.server_wide:
-            self._hold(_lane(alert), exc)
         return Delivery(alert.id, alert.subscriber, alert.channel, outcome, str(exc))
 
     def _backoff(self, failures: int, retry_after: float | None) -> timedelta:
@@ -216,10 +218,13 @@ class Sender:
         delay = min(delivery.retry_base * 2 ** (failures - 1), delivery.retry_max)
         return timedelta(seconds=max(delay * random.uniform(0.8, 1.2), retry_after or 0))
 
-    def _hold(self, lane: tuple[str, str], exc: DeliveryError) -> None:
+    def _hold_if_server(self, alert: Alert, exc: DeliveryError) -> None:
         """Hold the lane of a server that failed: the alerts behind the one that failed
         wait, untried, as a retry would, instead of each spending an attempt (and, with a
         hung server, a timeout) on a server that is down."""
+        if not (exc.transient and exc.server_wide):
+            return
+        lane = _lane(alert)
         held = self.holds.get(lane)
         failures = held.failures + 1 if held else 1
         until = self.clock() + self._backoff(failures, exc.retry_after)
