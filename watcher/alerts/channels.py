@@ -72,12 +72,12 @@ class SmtpSession:
     def __init__(self, smtp: SmtpSettings) -> None:
         self.smtp = smtp
         self.where = f"SMTP {smtp.host}:{smtp.port}"
-        self.connections = 0  # opened so far
         self._server: smtplib.SMTP | None = None
-        self._sending = False
+        self._sending = False  # a send's thread uses the connection (until it ends)
 
     async def send(self, mail: EmailMessage) -> None:
         """Send `mail`; raises DeliveryError, after which the connection is closed."""
+        self._sending = True  # before the thread starts: `close` must not race it
         await in_daemon_thread(lambda: self._send(mail))
 
     async def close(self) -> None:
@@ -87,7 +87,6 @@ class SmtpSession:
             await in_daemon_thread(self._quit)
 
     def _send(self, mail: EmailMessage) -> None:
-        self._sending = True
         try:
             self._send_on_a_connection(mail)
         except BaseException as exc:
@@ -114,7 +113,6 @@ class SmtpSession:
                 self._server = _connect(self.smtp)
             except OSError as exc:
                 raise _delivery_error(self.where, exc, connecting=True) from exc
-            self.connections += 1
         return self._server
 
     def _quit(self) -> None:
