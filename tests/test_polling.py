@@ -25,7 +25,7 @@ from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
 from watcher.config import PollSettings
 from watcher.errors import ConfigError
-from watcher.fetch import Fetcher
+from watcher.fetch import Fetcher, same_origin
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, PollOutcome
 from watcher.pipeline import Pipeline
@@ -559,6 +559,21 @@ def test_a_feeds_own_headers_go_to_its_origin_only(server: FeedServer, harness: 
         assert [seen.headers.get(name) for name, _ in OWN] == [value for _, value in OWN]
     assert "Authorization" not in there.headers and "X-Api-Key" not in there.headers
     assert there.headers["User-Agent"].startswith("watcher/")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("https://a.test/feed", "https://a.test:443/other", True),  # the default port
+        ("http://A.test/feed", "http://a.test/", True),
+        ("http://a.test/feed", "https://a.test/feed", False),
+        ("http://a.test/feed", "http://b.a.test/feed", False),
+        ("http://a.test:8080/", "http://a.test/", False),
+        ("http://a.test:abc/", "http://a.test/", False),  # a malformed redirect's port
+    ],
+)
+def test_same_origin(a: str, b: str, same: bool) -> None:
+    assert same_origin(a, b) is same
 
 
 def test_a_feed_moved_to_another_origin_is_polled_without_its_headers(

@@ -294,9 +294,19 @@ def _with_elapsed(result: FetchResult, started: float) -> FetchResult:
 
 
 def same_origin(a: str, b: str) -> bool:
-    """Whether two URLs have one scheme, host and port."""
-    one, other = urlsplit(a), urlsplit(b)
-    return (one.scheme, one.hostname, one.port) == (other.scheme, other.hostname, other.port)
+    """Whether two URLs have one scheme, host and port (not when either is malformed)."""
+    try:
+        return _origin(a) == _origin(b)
+    except ValueError:  # a port that is no number, as a hostile redirect may give
+        return False
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def with_headers(headers: dict[str, str], own: tuple[tuple[str, str], ...]) -> httpx.Headers:

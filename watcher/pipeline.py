@@ -109,7 +109,7 @@ class Pipeline:
                 content_hash=state.content_hash,
                 # the operator gave the headers for the configured URL's origin, not for one
                 # a permanent redirect has since moved the feed to
-                headers=feed.headers if same_origin(state.url, feed.url) else (),
+                headers=feed.headers if feed.headers and same_origin(state.url, feed.url) else (),
             )
         except FeedGoneError as exc:
             self.store.record_poll(after_failure(state, exc, now, next_poll=None, disabled=True))
