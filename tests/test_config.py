@@ -121,6 +121,16 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             id="bad-scheme",
         ),
         pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test:port/\n",
+            ":3: feeds[0].url: 'https://a.test:port/' is not a valid URL",
+            id="bad-port",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: 'http://[::1/'\n",
+            ":3: feeds[0].url: 'http://[::1/' is not a valid URL",
+            id="bad-ipv6",
+        ),
+        pytest.param(
             "feeds:\n  - url: https://a.test/\n", "feeds[0].name: is required", id="missing-name"
         ),
         pytest.param(

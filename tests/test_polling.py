@@ -342,6 +342,20 @@ def test_redirect_loop_is_an_error(server: FeedServer, harness: Harness) -> None
     assert len(server.requests) == SETTINGS.max_redirects + 1
 
 
+@pytest.mark.parametrize("location", ["http://127.0.0.1:abc/feed", "http://[::1/feed"])
+def test_a_redirect_to_a_malformed_url_is_the_feeds_failure(
+    server: FeedServer, harness: Harness, location: str
+) -> None:
+    """A hostile Location (a port that is no number, a broken IPv6 host) is a failure
+    recorded on the feed, with backoff; it raised out of the fetch as an unexpected error."""
+    server.redirect("/bad", location, 302)
+    (outcome,) = harness.poll(harness.feed("Bad", server.url("/bad")))
+    assert outcome.status == "failed"
+    assert f"redirect to a malformed URL {location!r} refused" in (outcome.error or "")
+    state = harness.store.feed_state("Bad")
+    assert state.consecutive_failures == 1 and "malformed URL" in (state.last_error or "")
+
+
 def test_gone_disables_the_feed(server: FeedServer, harness: Harness) -> None:
     server.status("/gone.xml", 410)
     feed = harness.feed("Gone", server.url("/gone.xml"))

@@ -317,8 +317,15 @@ def with_headers(headers: dict[str, str], own: tuple[tuple[str, str], ...]) -> h
 
 
 def _redirect_target(current: str, location: str) -> str:
-    target = urljoin(current, location)
-    if urlsplit(target).scheme not in ("http", "https"):
+    try:
+        target = urljoin(current, location)
+        scheme = urlsplit(target).scheme
+        httpx.URL(target)  # what the next request will make of it: a port, a host
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise FetchError(
+            f"redirect to a malformed URL {location!r} refused: {exc}", url=current
+        ) from exc
+    if scheme not in ("http", "https"):
         raise FetchError(f"redirect to a non-HTTP URL {target!r} refused", url=current)
     return target
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+import httpx
 import yaml
 
 from watcher.config.reader import Reader, is_null
@@ -149,7 +150,13 @@ class FeedsReader(Reader):
         url = self.string(node, name, required=True)
         if url is None:
             return None
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https"):
+                httpx.URL(url)  # a port that is no number, a broken host
+        except (ValueError, httpx.InvalidURL) as exc:
+            self.problem(node, name, f"{url!r} is not a valid URL: {exc}")
+            return None
         if parts.scheme in ("http", "https") and parts.netloc:
             return url
         if parts.scheme == "file":
