@@ -12,6 +12,7 @@ import resource
 import time
 from concurrent.futures import Executor
 from contextlib import nullcontext
+from dataclasses import replace
 from datetime import timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
@@ -354,6 +355,26 @@ def test_a_redirect_to_a_malformed_url_is_the_feeds_failure(
     assert f"redirect to a malformed URL {location!r} refused" in (outcome.error or "")
     state = harness.store.feed_state("Bad")
     assert state.consecutive_failures == 1 and "malformed URL" in (state.last_error or "")
+
+
+def test_a_validator_that_is_not_ascii_is_neither_kept_nor_sent(
+    server: FeedServer, harness: Harness
+) -> None:
+    """A Latin-1 ETag or Last-Modified could not go back as a header: every later poll of
+    the feed failed before its request."""
+    body = fixture_bytes("wire.rss.xml")
+    server.routes["/latin.xml"] = lambda h: send(
+        h, 200, body, "application/rss+xml", {"ETag": '"caf\xe9"', "Last-Modified": "d\xe9c"}
+    )
+    feed = harness.feed("Latin", server.url("/latin.xml"))
+    first, second = harness.poll(feed, force=True)[0], harness.poll(feed, force=True)[0]
+    assert (first.status, second.status) == ("new", "unchanged")
+    state = harness.store.feed_state("Latin")
+    assert state.etag is None and state.last_modified is None
+    harness.store.record_poll(replace(state, etag='"caf\xe9"'))  # kept by an older version
+    (third,) = harness.poll(feed, force=True)
+    assert third.status == "unchanged"
+    assert "If-None-Match" not in server.seen("/latin.xml")[-1].headers
 
 
 def test_gone_disables_the_feed(server: FeedServer, harness: Harness) -> None:

@@ -136,9 +136,9 @@ class Fetcher:
         own: tuple[tuple[str, str], ...],
     ) -> FetchResult:
         headers = dict(self.headers)
-        if etag:
+        if etag := _validator(etag):
             headers["If-None-Match"] = etag
-        if last_modified:
+        if last_modified := _validator(last_modified):
             headers["If-Modified-Since"] = last_modified
         permanent = True
         current = url
@@ -268,8 +268,8 @@ def parse_retry_after(value: str | None) -> float | None:
 def _result(
     response: httpx.Response, url: str, moved: str | None, body: bytes, content_hash: str | None
 ) -> FetchResult:
-    etag = response.headers.get("etag")
-    last_modified = response.headers.get("last-modified")
+    etag = _validator(response.headers.get("etag"))
+    last_modified = _validator(response.headers.get("last-modified"))
     if response.status_code == 304:
         return FetchResult(
             kind="not_modified", url=url, status=304, permanent_url=moved,
@@ -287,6 +287,12 @@ def _result(
         last_modified=last_modified,
         content_hash=digest,
     )
+
+
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified fit to send back: printable ASCII. A server's other bytes
+    (a Latin-1 ETag) could not be sent: the next poll failed before its request, for ever."""
+    return value if value and value.isascii() and value.isprintable() else None
 
 
 def _with_elapsed(result: FetchResult, started: float) -> FetchResult:
