@@ -904,6 +904,35 @@ def test_the_outbox_leaves_out_held_lanes_before_its_limit(
     assert lanes(everything_but_email) == ["slack:analyst"] * 2 + ["webhook:a"] * 2
 
 
+def test_an_unexpected_error_while_sending_puts_the_alert_in_the_dead_letter_list(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A bug, or input no check foresaw, must not leave an alert 'sending' until a restart:
+    it is logged and the alert is dead, with the error, for `watcher alerts retry`."""
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+                          extra="  - name: ops\n    follow: [metals]\n    console: true\n")  # fmt: skip
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+
+    def broken_console(message: object, alert: Alert) -> None:
+        raise RuntimeError("the console is broken")
+
+    async def go() -> list[Any]:
+        fetcher = Fetcher(harness.config.poll)
+        sender = Sender(store=harness.store, config=harness.config, client=fetcher.client,
+                        clock=clock, console=broken_console)  # fmt: skip
+        try:
+            return await sender.deliver_due(channel="console")
+        finally:
+            await fetcher.aclose()
+
+    (result,) = asyncio.run(go())
+    assert result.outcome == "dead" and "RuntimeError('the console is broken')" in result.error
+    (alert,) = harness.store.alerts(channel="console")
+    assert alert.status == "dead" and "unexpected error" in (alert.last_error or "")
+
+
 class MailboxFullFor(Inbox):
     """An SMTP server that refuses one recipient for now (452), as a full mailbox."""
 

@@ -176,6 +176,16 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             ":4: feeds[0].headers: must be a mapping of HTTP header names to values",
             id="headers-not-a-mapping",
         ),
+        pytest.param(
+            'subscribers:\n  - name: a\n    email: "a@b.test\\nBcc: c@d.test"\n',
+            ":3: subscribers[0].email: 'a@b.test\\nBcc: c@d.test' is not an email address",
+            id="email-header-injection",
+        ),
+        pytest.param(
+            "subscribers:\n  - name: a\n    email: analyst\n",
+            ":3: subscribers[0].email: 'analyst' is not an email address",
+            id="email-no-at",
+        ),
         pytest.param("feeds: [\n", "invalid YAML", id="yaml-syntax"),
         pytest.param("feeds: 3\n", ":1: feeds: must be a list of feeds", id="wrong-type"),
         pytest.param(

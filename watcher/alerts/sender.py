@@ -153,9 +153,10 @@ class Sender:
             ]
             message = render_digest(subscriber.name, items, ZoneInfo(subscriber.timezone))
             await self.send(first, subscriber, message, session)
-        except DeliveryError as exc:
-            failed = [self._failed(alert, exc) for alert in alerts]
-            self._hold_if_server(first, exc)  # one message failed: one failure of its server
+        except Exception as exc:  # none may leave its alerts 'sending'
+            error = _delivery_error(exc, f"digest of alert {first.id}")
+            failed = [self._failed(alert, error) for alert in alerts]
+            self._hold_if_server(first, error)  # one message failed: one failure of its server
             return failed
         now = self.clock()
         for alert in alerts:
@@ -186,9 +187,10 @@ class Sender:
                     f"subscriber {alert.subscriber!r} is no longer configured", transient=False
                 )
             await self.send(alert, subscriber, self._message(alert), session)
-        except DeliveryError as exc:
-            failed = self._failed(alert, exc)
-            self._hold_if_server(alert, exc)
+        except Exception as exc:  # none may leave the alert 'sending'
+            error = _delivery_error(exc, f"alert {alert.id}")
+            failed = self._failed(alert, error)
+            self._hold_if_server(alert, error)
             return failed
         self.store.mark_sent(alert.id, self.clock())
         self.holds.pop(_lane(alert), None)
@@ -277,6 +279,16 @@ class Sender:
         await send_message(
             self.config, self.client, self.console, alert, subscriber, message, session
         )
+
+
+def _delivery_error(exc: Exception, what: str) -> DeliveryError:
+    """`exc` as a DeliveryError: one that is not (a bug, or input no check foresaw) is
+    logged with its traceback and is permanent, so its alert goes to the dead-letter list,
+    where `watcher alerts --failed` shows it, instead of staying 'sending' until a restart."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    log.exception("unexpected error sending %s", what)
+    return DeliveryError(f"unexpected error: {exc!r}", transient=False)
 
 
 def _lane(alert: Alert) -> tuple[str, str]:

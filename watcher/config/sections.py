@@ -7,6 +7,7 @@ In: the YAML node tree. Out: a `Config`, or problems noted on the reader.
 from __future__ import annotations
 
 import importlib.util
+from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -250,6 +251,9 @@ class ConfigReader(FeedsReader):
             url = getattr(subscriber, key)
             if url and urlsplit(url).scheme not in ("http", "https"):
                 self.problem(m.get(key), f"{where}.{key}", "must be an http(s) URL")
+        if subscriber.email and not _addresses(subscriber.email):
+            wrong = f"{subscriber.email!r} is not an email address (or a list of them)"
+            self.problem(m.get("email"), f"{where}.email", wrong)
         if name and not subscriber.channels():
             self.problem(item, where, "has no channel: give email, slack, webhook or console: true")
         return subscriber if name else None
@@ -268,3 +272,12 @@ class ConfigReader(FeedsReader):
                 )
             out.append(subscriber)
         return tuple(out)
+
+
+def _addresses(value: str) -> bool:
+    """Whether `value` is one or more email addresses, "a@example.org" or "Name
+    <a@example.org>", comma-separated, on one line."""
+    if any(c in value for c in "\r\n\0"):
+        return False
+    found = getaddresses([value])
+    return bool(found) and all("@" in address and " " not in address for _, address in found)
