@@ -32,9 +32,9 @@ from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from tests.test_cli import watcher
 from watcher.alerts.render import EXCERPT_CHARS, excerpts, render
 from watcher.alerts.routing import follows
-from watcher.alerts.sender import Sender
+from watcher.alerts.sender import HOLD_MAX_SECONDS, Hold, Sender
 from watcher.config import Config, load_config
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher
 from watcher.models import Alert, Match, Story
 from watcher.pipeline import Clusterer, Pipeline
@@ -874,6 +874,39 @@ def test_a_down_smtp_server_is_tried_once_a_backoff_not_once_an_email(
     failed_tries = [a.attempts for a in harness.store.alerts() if a.channel == "email"]
     assert sorted(failed_tries) == [0, 1, 1]
     assert len(set(inbox.peers)) == 1
+
+
+def test_once_the_server_is_back_the_alerts_that_failed_go_at_once(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The first send after a hold makes the lane's failed alerts due at once, not at the
+    end of their own backoff (up to retry_max); a hold, however long the outage, lasts at
+    most HOLD_MAX_SECONDS (but for a Retry-After)."""
+    inbox = Inbox()
+    with smtp_serving(inbox) as port:
+        harness = three_by_email(tmp_path, port, server, clock)
+        first = min(a.id for a in harness.store.alerts() if a.channel == "email")
+        outage_ended = clock.now - timedelta(seconds=1)
+
+        def after_an_outage(sender: Sender) -> None:
+            harness.store.mark_failed(first, "SMTP down", clock.now + timedelta(hours=1))
+            sender.holds[("email", "")] = Hold(6, outage_ended, "SMTP down")
+
+        rounds = delivery_rounds(harness, [after_an_outage, None, None])
+    assert len(rounds[0]) == 2 and len(rounds[1]) == 1 and len(inbox.messages) == 3
+
+    async def hold_after(failures: int, retry_after: float | None) -> timedelta:
+        fetcher = Fetcher(harness.config.poll)
+        sender = Sender(store=harness.store, config=harness.config, client=fetcher.client,
+                        clock=clock)  # fmt: skip
+        sender.holds[("email", "")] = Hold(failures, clock.now, "down")
+        error = DeliveryError("down", transient=True, server_wide=True, retry_after=retry_after)
+        sender._hold_if_server(harness.store.alerts()[0], error)
+        await fetcher.aclose()
+        return sender.holds[("email", "")].until - clock.now
+
+    assert asyncio.run(hold_after(20, None)) <= timedelta(seconds=HOLD_MAX_SECONDS)
+    assert asyncio.run(hold_after(20, 3600)) == timedelta(seconds=3600)
 
 
 def test_a_webhook_answering_503_is_held_alone(

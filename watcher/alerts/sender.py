@@ -34,6 +34,9 @@ from watcher.store import Store
 log = logging.getLogger("watcher.alerts")
 
 Console = Callable[[Message, Alert], None]
+# a held lane's server is tried again at least this often, whatever its failures in a row
+# (but never before its Retry-After): alerts resume within minutes of its return
+HOLD_MAX_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ class Sender:
         now = self.clock()
         for alert in alerts:
             self.store.mark_sent(alert.id, now)
-        self.holds.pop(_lane(first), None)
+        self._resume(_lane(first))
         event(
             log, logging.INFO, "digest sent",
             subscriber=first.subscriber, channel=first.channel, alerts=len(alerts),
@@ -193,7 +196,7 @@ class Sender:
             self._hold_if_server(alert, error)
             return failed
         self.store.mark_sent(alert.id, self.clock())
-        self.holds.pop(_lane(alert), None)
+        self._resume(_lane(alert))
         event(
             log, logging.INFO, "alert sent", alert=alert.id, subscriber=alert.subscriber,
             channel=alert.channel, cluster=alert.cluster, rule=alert.rule,
@@ -229,12 +232,26 @@ class Sender:
         lane = _lane(alert)
         held = self.holds.get(lane)
         failures = held.failures + 1 if held else 1
-        until = self.clock() + self._backoff(failures, exc.retry_after)
+        probe = min(self._backoff(failures, None), timedelta(seconds=HOLD_MAX_SECONDS))
+        until = self.clock() + max(probe, timedelta(seconds=exc.retry_after or 0))
         self.holds[lane] = Hold(failures, until, str(exc))
         channel, subscriber = lane
         event(
             log, logging.WARNING, "delivery held", channel=channel, subscriber=subscriber or None,
             failures=failures, until=until.isoformat(timespec="seconds"),
+        )  # fmt: skip
+
+    def _resume(self, lane: tuple[str, str]) -> None:
+        """A send on the lane went: end its hold, and if it was held, make the alerts that
+        failed on its server during the outage due now, not at the end of their own
+        backoff (up to `retry_max`)."""
+        if self.holds.pop(lane, None) is None:
+            return
+        channel, subscriber = lane
+        requeued = self.store.retry_failed_now(self.clock(), channel, subscriber or None)
+        event(
+            log, logging.INFO, "delivery resumed", channel=channel,
+            subscriber=subscriber or None, requeued=requeued,
         )  # fmt: skip
 
     def held_lanes(self, channel: str) -> int:

@@ -213,6 +213,19 @@ class OutboxTables(Tables):
             )
         return [self.alert(alert.id) for alert in alerts]
 
+    def retry_failed_now(self, now: datetime, channel: str, subscriber: str | None) -> int:
+        """Make the pending alerts on `channel` (of `subscriber`, when given) that failed
+        before and wait for their retry due `now`; how many."""
+        where = "status = 'pending' AND attempts > 0 AND next_attempt_at > ? AND channel = ?"
+        params = [to_text(now), channel]
+        if subscriber is not None:
+            where += " AND subscriber = ?"
+            params.append(subscriber)
+        with translated(f"requeueing the failed {channel} alerts"), self._atomic():
+            return self.db.execute(
+                f"UPDATE alerts SET next_attempt_at = ? WHERE {where}", [to_text(now), *params]
+            ).rowcount
+
     def outbox_depth(self) -> dict[tuple[str, str], int]:
         """How many alerts are in each (status, channel) that is not yet sent."""
         with translated("counting the outbox"):
