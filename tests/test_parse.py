@@ -57,6 +57,31 @@ def test_fast_parser_gives_feedparsers_stories_on_the_corpus(
         assert fast == feedparser_only(body, monkeypatch), path.name
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_control_characters_never_reach_a_terminal(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile feed's escape sequences (raw, or as character references) are taken out
+    of every text a command or the console prints, and percent-encoded in links."""
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire\x1b]0;owned\x07</title>'
+        b"<item><title>Gallium \x1b[31mprices\x1b[0m rise &#27;[2J</title>"
+        b"<link>https://wire.test/a\x1b[5m</link>"
+        b"<description>Smelters \x1b[8mhidden\x7f &#x9b;2J short</description></item>"
+        b"</channel></rss>"
+    )
+    parsed = (
+        parse_feed(body, feed="test", fetched_at=FETCHED)
+        if fast
+        else feedparser_only(body, monkeypatch)
+    )
+    (story,) = parsed.stories
+    for text in (story.title, story.summary, story.source, story.link):
+        assert text.isprintable(), text
+    assert story.title == "Gallium [31mprices [0m rise [2J"
+    assert story.link == "https://wire.test/a%1B[5m"
+
+
 def test_edge_entries_become_stories() -> None:
     """Entities in an Atom href, content without a summary, a guid standing in for a link."""
     atom = parse("edges.atom.xml").stories

@@ -19,6 +19,7 @@ from watcher.normalise import (
     canonical_url,
     is_relative_url,
     unwrapped_url,
+    without_controls,
 )
 
 MAX_RELATED = 20  # links of a coverage list's other stories kept
@@ -54,6 +55,8 @@ class Links(NamedTuple):
         only redirects: `unwrapped_url`), or '' for none or a link home."""
         if not raw:
             return ""
+        if not raw.isprintable():  # a control character (ESC) would reach a terminal
+            raw = without_controls(raw)
         absolute = unwrapped_url(absolute_url(raw, *self.bases))
         link = canonical_url(absolute)
         if link in self.fragmented and (fragment := _fragment(absolute)):
