@@ -107,6 +107,25 @@ def test_feeds_shows_failures(server: FeedServer, tmp_path: Path) -> None:
     assert wire.split()[1:3] == ["ok", "2"]
 
 
+def test_a_servers_escape_sequence_is_printed_escaped(server: FeedServer, tmp_path: Path) -> None:
+    """A reason phrase is kept in the feed's error as it came; printed, its control
+    characters are shown as \\xNN and none reaches the terminal."""
+
+    def hostile(handler: Any) -> None:
+        handler.send_response(500, "Oops\x1b]0;owned\x07\x1b[2J")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    server.routes["/hostile.xml"] = hostile
+    config = write_config(tmp_path, server, ("Hostile", "/hostile.xml"))
+    once = watcher("--config", str(config), "once")
+    feeds = watcher("--config", str(config), "feeds").stdout
+    status = watcher("--config", str(config), "status").stdout
+    for output in (once.stderr, feeds, status):
+        assert "HTTP 500 Oops\\x1b]0;owned\\x07\\x1b[2J" in output, output
+        assert "\x1b" not in output and "\x07" not in output
+
+
 def test_stories_jsonl(server: FeedServer, tmp_path: Path) -> None:
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
     config = write_config(tmp_path, server, ("Wire", "/wire.xml"))

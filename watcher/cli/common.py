@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,12 +77,26 @@ def shown(story: Story) -> str:
     return headline(story.title, story.source)
 
 
+def printable(text: str) -> str:
+    """`text` with its control characters shown as \\xNN: a server's error or reason phrase
+    is printed as it came, and an escape sequence in it must not act on the terminal."""
+    return text if text.isprintable() else _CONTROL.sub(_escaped, text)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
 def print_table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> None:
     """Columns padded to their widest cell, cells cut at `max_width`, but for the last column
-    (a link or an error in every table), which nothing follows: a cut link leads nowhere."""
+    (a link or an error in every table), which nothing follows: a cut link leads nowhere.
+    Control characters are shown escaped (`printable`)."""
     cells = [
         [c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row[:-1]] + row[-1:]
-        for row in rows
+        for row in ([printable(c) for c in row] for row in rows)
     ]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())

@@ -10,7 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, utc_now, when
+from watcher.cli.common import (
+    EXIT_FAILED,
+    UsageError,
+    print_table,
+    printable,
+    reading,
+    utc_now,
+    when,
+)
 from watcher.config import Config, load_optional_config
 from watcher.health import silent_after_of, status_document
 from watcher.schedule import HEARTBEAT_SECONDS
@@ -68,12 +76,12 @@ def _print_status(document: dict[str, Any], now: datetime) -> None:
     rules = document["rules"]
     print(f"rules:   {rules['summary'] or rules['version'] or '- (not recorded yet)'}")
     if rules["error"]:
-        print(f"         last reload FAILED, previous rules kept: {rules['error']}")
+        print(f"         last reload FAILED, previous rules kept: {printable(rules['error'])}")
     print(f"stored:  {document['stories']} stories in {document['clusters']} clusters")
     outbox = document["outbox"]
     print("outbox:  " + (_outbox_line(outbox) if outbox else "empty"))
     for lane in document["delivery_held"]:
-        print(f"held:    {_held_line(lane)}")
+        print(f"held:    {printable(_held_line(lane))}")
     print()
     rows = [
         [

@@ -21,7 +21,7 @@ from typing import Any
 from watcher.alerts.render import Message
 from watcher.alerts.routing import router, warn_unknown_names
 from watcher.alerts.sender import Sender
-from watcher.cli.common import EXIT_FAILED, shown, utc_now, when
+from watcher.cli.common import EXIT_FAILED, printable, shown, utc_now, when
 from watcher.clusterer import Clusterer
 from watcher.config import Config, load_config, parse_listen
 from watcher.dedupe import term_weight
@@ -132,7 +132,7 @@ def cmd_once(config: Config, args: argparse.Namespace) -> int:
         f"{new} new stories, {len(failed)} failed"
     )
     for outcome in failed:
-        print(f"  {outcome.feed}: {outcome.error}", file=sys.stderr)
+        print(f"  {outcome.feed}: {printable(outcome.error or '')}", file=sys.stderr)
     return EXIT_FAILED if failed else 0
 
 
