@@ -9,7 +9,16 @@ from typing import Any
 
 from watcher.alerts.render import render
 from watcher.alerts.sender import send_message
-from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, since, utc_now, when
+from watcher.cli.common import (
+    EXIT_FAILED,
+    UsageError,
+    print_table,
+    printable,
+    reading,
+    since,
+    utc_now,
+    when,
+)
 from watcher.cli.service import print_alert
 from watcher.config import CHANNELS, Config
 from watcher.errors import DeliveryError
@@ -118,7 +127,7 @@ def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
         if error is None:
             print(f"{channel}: sent a test alert to {subscriber.name}")
         else:
-            print(f"{channel}: FAILED: {error}", file=sys.stderr)
+            print(f"{channel}: FAILED: {printable(error)}", file=sys.stderr)
     return EXIT_FAILED if any(error for _, error in results) else 0
 
 

@@ -18,6 +18,7 @@ from watcher.cli.common import (
     HEADER_HELP,
     header,
     print_table,
+    printable,
     reading,
     shown,
     since,
@@ -126,7 +127,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         parsed = read_feed(args.source, feed_name=args.feed, headers=tuple(args.header))
     except (FetchError, ParseError) as exc:
-        print(f"watcher: cannot read feed {args.source}: {exc}", file=sys.stderr)
+        print(f"watcher: cannot read feed {args.source}: {printable(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     if parsed.warning:
         print(f"watcher: warning: {args.source}: {parsed.warning}", file=sys.stderr)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from watcher.alerts.routing import follows
-from watcher.cli.common import EXIT_FAILED, reading, when
+from watcher.cli.common import EXIT_FAILED, printable, reading, when
 from watcher.config import Config, Subscriber
 from watcher.errors import RuleError
 from watcher.feed_state import stale, was_backlog
@@ -124,7 +124,7 @@ def _alert_text(alert: Alert) -> str:
     else:
         state = f"{alert.status}, due {when(alert.next_attempt_at)}"
         state += f" (failed {alert.attempts} times: {alert.last_error})" if alert.attempts else ""
-    return f"#{alert.id} {about}: {state}"
+    return printable(f"#{alert.id} {about}: {state}")  # its error is a server's text
 
 
 def _why_not(
