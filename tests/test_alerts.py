@@ -876,21 +876,25 @@ def test_a_down_smtp_server_is_tried_once_a_backoff_not_once_an_email(
     assert len(set(inbox.peers)) == 1
 
 
+@pytest.mark.parametrize("ended_by", ["its end", "a config reload"])
 def test_once_the_server_is_back_the_alerts_that_failed_go_at_once(
-    server: FeedServer, tmp_path: Path, clock: FakeClock
+    server: FeedServer, tmp_path: Path, clock: FakeClock, ended_by: str
 ) -> None:
-    """The first send after a hold makes the lane's failed alerts due at once, not at the
-    end of their own backoff (up to retry_max); a hold, however long the outage, lasts at
-    most HOLD_MAX_SECONDS (but for a Retry-After)."""
+    """The first send after a hold (ended, or lifted by a config reload) makes the lane's
+    failed alerts due at once, not at the end of their own backoff (up to retry_max); a
+    hold, however long the outage, lasts at most HOLD_MAX_SECONDS (but for a
+    Retry-After)."""
     inbox = Inbox()
     with smtp_serving(inbox) as port:
         harness = three_by_email(tmp_path, port, server, clock)
         first = min(a.id for a in harness.store.alerts() if a.channel == "email")
-        outage_ended = clock.now - timedelta(seconds=1)
+        until = clock.now + timedelta(seconds=-1 if ended_by == "its end" else 60)
 
         def after_an_outage(sender: Sender) -> None:
             harness.store.mark_failed(first, "SMTP down", clock.now + timedelta(hours=1))
-            sender.holds[("email", "")] = Hold(6, outage_ended, "SMTP down")
+            sender.holds[("email", "")] = Hold(6, until, "SMTP down")
+            if ended_by == "a config reload":
+                sender.use_config(harness.config)
 
         rounds = delivery_rounds(harness, [after_an_outage, None, None])
     assert len(rounds[0]) == 2 and len(rounds[1]) == 1 and len(inbox.messages) == 3

@@ -79,10 +79,12 @@ class Sender:
 
     def use_config(self, config: Config) -> None:
         """Send with this config's subscribers, SMTP and delivery settings from now on; a
-        held lane is tried again at once, since the new config may have mended it."""
+        held lane is tried again at once, since the new config may have mended it (its
+        hold ended, not forgotten: a send that goes requeues its failed alerts)."""
         self.config = config
         self.subscribers = {s.name: s for s in config.subscribers}
-        self.holds.clear()
+        now = self.clock()
+        self.holds = {lane: Hold(0, now, hold.error) for lane, hold in self.holds.items()}
 
     async def deliver_due(self, limit: int = 1000, channel: str | None = None) -> list[Delivery]:
         """Send every alert that is due (on `channel`, when given), each subscriber's digest
