@@ -26,9 +26,10 @@ from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
 from watcher.config import PollSettings
 from watcher.errors import ConfigError
-from watcher.fetch import Fetcher, same_origin
+from watcher.fetch import Fetcher
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, PollOutcome
+from watcher.normalise import same_origin
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
 from watcher.store import Store

@@ -37,6 +37,7 @@ from watcher import __version__
 from watcher.config import PollSettings
 from watcher.errors import FeedGoneError, FetchError
 from watcher.models import FetchKind, FetchResult
+from watcher.normalise import same_origin
 from watcher.transport import Transport, checked_proxies, describe_error
 
 DEFAULT_USER_AGENT = (
@@ -297,22 +298,6 @@ def _validator(value: str | None) -> str | None:
 
 def _with_elapsed(result: FetchResult, started: float) -> FetchResult:
     return replace(result, elapsed_ms=(time.perf_counter() - started) * 1000)
-
-
-def same_origin(a: str, b: str) -> bool:
-    """Whether two URLs have one scheme, host and port (not when either is malformed)."""
-    try:
-        return _origin(a) == _origin(b)
-    except ValueError:  # a port that is no number, as a hostile redirect may give
-        return False
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def with_headers(headers: dict[str, str], own: tuple[tuple[str, str], ...]) -> httpx.Headers:

@@ -49,6 +49,19 @@ def canonical_url(url: str) -> str:
     return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
 
 
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs have one scheme, host and port (not when either is malformed)."""
+    try:
+        return _origin(a) == _origin(b)
+    except ValueError:  # a port that is no number, as a hostile redirect may give
+        return False
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
+
+
 # Links that only redirect to the story: Google Alerts' (google.com/url?url=...), the old
 # Google News feeds' (news.google.com/news/url?url=...) and Bing News' (bing.com/news/
 # apiclick.aspx?url=...). Their other parameters differ per alert and per reader.

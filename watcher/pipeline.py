@@ -22,7 +22,7 @@ from watcher.config import PollSettings
 from watcher.dedupe import ClusterSettings, Fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
 from watcher.feed_state import after_failure, after_success, is_due, next_poll_after_failure
-from watcher.fetch import Fetcher, same_origin
+from watcher.fetch import Fetcher
 from watcher.known import sort_stories
 from watcher.logs import event
 from watcher.models import (
@@ -37,6 +37,7 @@ from watcher.models import (
     PollOutcome,
     Story,
 )
+from watcher.normalise import same_origin
 from watcher.parse import parse_feed
 from watcher.prepare import Prepared, prepare
 from watcher.rules.live import LiveRules, PoolMatches
