@@ -302,9 +302,12 @@ def _has_control(text: str) -> bool:
     return b"\xc2" in raw and _CONTROL.search(text) is not None
 
 
+CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls and DEL
+
+
 def without_controls(url: str) -> str:
     """A URL with its control characters percent-encoded, as browsers send them."""
-    return re.sub("[\x00-\x1f\x7f-\x9f]", lambda m: quote(m.group()), url)
+    return CONTROL_CHARS.sub(lambda m: quote(m.group()), url)
 
 
 # Zone names that feedparser reads as UTC, each meaning one offset wherever it is used

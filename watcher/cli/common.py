@@ -14,7 +14,7 @@ from watcher.config import parse_duration
 from watcher.config.feeds import header_problem
 from watcher.errors import ConfigError
 from watcher.models import Story
-from watcher.normalise import headline
+from watcher.normalise import CONTROL_CHARS, headline
 from watcher.store import Store
 
 EXIT_FAILED = 1
@@ -80,10 +80,7 @@ def shown(story: Story) -> str:
 def printable(text: str) -> str:
     """`text` with its control characters shown as \\xNN: a server's error or reason phrase
     is printed as it came, and an escape sequence in it must not act on the terminal."""
-    return text if text.isprintable() else _CONTROL.sub(_escaped, text)
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+    return text if text.isprintable() else CONTROL_CHARS.sub(_escaped, text)
 
 
 def _escaped(match: re.Match[str]) -> str:
