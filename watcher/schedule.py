@@ -176,8 +176,11 @@ class Service:
         self._delivering.add(channel)
         try:
             self.metrics.record_deliveries(await self.sender.deliver_due(channel=channel))
-            self.metrics.delivery_held.labels(channel).set(self.sender.held_lanes(channel))
-            if self.sender.held_now() != self._held_recorded:  # for `watcher status`, now
+            held = self.sender.held_now()
+            self.metrics.delivery_held.labels(channel).set(
+                sum(lane["channel"] == channel for lane in held)
+            )
+            if held != self._held_recorded:  # for `watcher status`, now
                 self.heartbeat()
         finally:
             self._delivering.discard(channel)

@@ -92,8 +92,9 @@ class Sender:
         once: an SMTP server that hangs until its timeout holds up no Slack alert, and one
         subscriber's hung webhook no other's. Within a lane messages go one at a time. When
         its server fails (down, hung, a 429), the lane stops and is held with backoff
-        (`_hold_if_server`): the rest wait, untried, and are not each held for the same timeout. A
-        message's own failure (a recipient refused for now) is retried alone. `watcher run`
+        (`_hold_if_server`): the rest wait, untried, and are not each held for the same
+        timeout. A message's own failure (a recipient refused for now) is retried alone.
+        `watcher run`
         calls this a channel at a time, in a job each, so that one channel's round never
         waits for another's."""
         now = self.clock()
@@ -117,7 +118,8 @@ class Sender:
         self, lane: list[Alert | list[Alert]], key: tuple[str, str]
     ) -> list[Delivery]:
         """One lane's alerts and digests in turn, until its server fails (and
-        `_hold_if_server` holds the lane). The email lane's messages share one SMTP connection."""
+        `_hold_if_server` holds the lane). The email lane's messages share one SMTP
+        connection."""
         smtp = self.config.smtp
         session = SmtpSession(smtp) if smtp is not None and key[0] == "email" else None
         results: list[Delivery] = []
@@ -159,7 +161,7 @@ class Sender:
             message = render_digest(subscriber.name, items, ZoneInfo(subscriber.timezone))
             await self.send(first, subscriber, message, session)
         except Exception as exc:  # none may leave its alerts 'sending'
-            error = _delivery_error(exc, f"digest of alert {first.id}")
+            error = _as_delivery_error(exc, f"digest of alert {first.id}")
             failed = [self._failed(alert, error) for alert in alerts]
             self._hold_if_server(first, error)  # one message failed: one failure of its server
             return failed
@@ -193,7 +195,7 @@ class Sender:
                 )
             await self.send(alert, subscriber, self._message(alert), session)
         except Exception as exc:  # none may leave the alert 'sending'
-            error = _delivery_error(exc, f"alert {alert.id}")
+            error = _as_delivery_error(exc, f"alert {alert.id}")
             failed = self._failed(alert, error)
             self._hold_if_server(alert, error)
             return failed
@@ -250,16 +252,11 @@ class Sender:
         if self.holds.pop(lane, None) is None:
             return
         channel, subscriber = lane
-        requeued = self.store.retry_failed_now(self.clock(), channel, subscriber or None)
+        requeued = self.store.retry_failed_now(self.clock(), lane)
         event(
             log, logging.INFO, "delivery resumed", channel=channel,
             subscriber=subscriber or None, requeued=requeued,
         )  # fmt: skip
-
-    def held_lanes(self, channel: str) -> int:
-        """How many of the channel's lanes are held now."""
-        now = self.clock()
-        return sum(lane[0] == channel and self._held(lane, now) for lane in self.holds)
 
     def held_now(self) -> list[dict[str, Any]]:
         """The lanes held now, as `watcher status` shows them: channel, subscriber ('' for
@@ -300,7 +297,7 @@ class Sender:
         )
 
 
-def _delivery_error(exc: Exception, what: str) -> DeliveryError:
+def _as_delivery_error(exc: Exception, what: str) -> DeliveryError:
     """`exc` as a DeliveryError: one that is not (a bug, or input no check foresaw) is
     logged with its traceback and is permanent, so its alert goes to the dead-letter list,
     where `watcher alerts --failed` shows it, instead of staying 'sending' until a restart."""

@@ -15,6 +15,10 @@ from watcher.models import Alert, AlertPlan, Match
 from watcher.store.base import Tables, translated
 from watcher.store.rows import alert_from_row, match_from_row, to_text
 
+# an alert of the lane (channel, subscriber), where subscriber '' is every one: the
+# sender's lanes (`alerts.sender._lane`)
+_IN_LANE = "channel = ? AND ? IN ('', subscriber)"
+
 
 class OutboxTables(Tables):
     """Rule matches and the alerts they queue."""
@@ -93,9 +97,9 @@ class OutboxTables(Tables):
         if channel is not None:
             where.append("channel = ?")
             params.append(channel)
-        for held_channel, subscriber in held:
-            where.append("NOT (channel = ? AND ? IN ('', subscriber))")
-            params += [held_channel, subscriber]
+        for lane in held:
+            where.append(f"NOT ({_IN_LANE})")
+            params += lane
         return self._alerts(
             f"WHERE {' AND '.join(where)} ORDER BY next_attempt_at, id LIMIT ?", [*params, limit]
         )
@@ -213,17 +217,14 @@ class OutboxTables(Tables):
             )
         return [self.alert(alert.id) for alert in alerts]
 
-    def retry_failed_now(self, now: datetime, channel: str, subscriber: str | None) -> int:
-        """Make the pending alerts on `channel` (of `subscriber`, when given) that failed
-        before and wait for their retry due `now`; how many."""
-        where = "status = 'pending' AND attempts > 0 AND next_attempt_at > ? AND channel = ?"
-        params = [to_text(now), channel]
-        if subscriber is not None:
-            where += " AND subscriber = ?"
-            params.append(subscriber)
-        with translated(f"requeueing the failed {channel} alerts"), self._atomic():
+    def retry_failed_now(self, now: datetime, lane: tuple[str, str]) -> int:
+        """Make the pending alerts of a lane (as for `due_alerts`) that failed before and
+        wait for their retry due `now`; how many."""
+        with translated(f"requeueing the failed {lane[0]} alerts"), self._atomic():
             return self.db.execute(
-                f"UPDATE alerts SET next_attempt_at = ? WHERE {where}", [to_text(now), *params]
+                "UPDATE alerts SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 "
+                f"AND next_attempt_at > ? AND {_IN_LANE}",
+                [to_text(now), to_text(now), *lane],
             ).rowcount
 
     def outbox_depth(self) -> dict[tuple[str, str], int]:
