@@ -7,6 +7,7 @@ import json
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +138,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def _with_query_only(ruleset: RuleSet, query: str) -> RuleSet:
     """The rule set's term lists with one rule, the query (`rules.loader.query_rule`)."""
-    return RuleSet(
-        lists=ruleset.lists, rules=(query_rule(query, ruleset),), version=ruleset.version,
-        files=ruleset.files,
-    )  # fmt: skip
+    return replace(ruleset, rules=(query_rule(query, ruleset),))
 
 
 def _stories(args: argparse.Namespace) -> tuple[list[Story], dict[str, Any]]:
