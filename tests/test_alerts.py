@@ -2095,6 +2095,169 @@ def test_a_merge_keeps_the_loud_match_of_a_rule_both_clusters_matched(tmp_path: 
     assert len(store.alerts()) == 1
 
 
+# -- rules that wait for outlets (min_sources) ---------------------------------------------
+
+T_WAIT = datetime(2026, 11, 24, 8, tzinfo=UTC)
+
+
+def outlet_story(sid: str, source: str, *, hours: float = 0) -> Story:
+    """One outlet's copy of the same wire story: the same text, its own link."""
+    when = T_WAIT + timedelta(hours=hours)
+    return Story(
+        id=sid, feed="f", guid=None, source=source,
+        title="Smelter group to start gallium output in Ontario next year",
+        summary="A smelter group will start gallium output in Ontario next year and sell it "
+        "to chip makers, its chief executive said on Tuesday.",
+        link=f"https://{sid}.test/news/1", published=when, fetched_at=when,
+    )  # fmt: skip
+
+
+class Waiting:
+    """A pipeline over a real store whose rule `gallium` waits for outlets; one console
+    subscriber follows it."""
+
+    def __init__(self, tmp_path: Path, rule: str, clock: FakeClock) -> None:
+        from watcher.alerts.routing import route
+        from watcher.config import PollSettings, Subscriber
+        from watcher.dedupe import ClusterSettings
+        from watcher.models import FeedConfig
+
+        self.rules = tmp_path / "rules"
+        self.rules.mkdir()
+        self.write(rule)
+        self.live = LiveRules(self.rules)
+        self.store = Store(tmp_path / "w.db")
+        self.store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
+        subscribers = [Subscriber(name="desk", console=True)]
+        self.pipeline = Pipeline(
+            store=self.store, fetcher=Fetcher(PollSettings()), settings=PollSettings(),
+            clock=clock, clusterer=Clusterer(self.store, ClusterSettings(), clock),
+            rules=self.live,
+            route=lambda m: route(
+                m, {r.name: r for r in self.live.matcher.ruleset.rules}, subscribers
+            ),
+        )  # fmt: skip
+
+    def write(self, rule: str) -> None:
+        (self.rules / "r.yaml").write_text(f"rules:\n  - name: gallium\n{rule}")
+
+    def settle(self, *stories: Story) -> list[Match]:
+        saved = self.store.record_poll(self.store.feed_state("f"), stories)
+        return self.pipeline.settle(saved)[1]
+
+
+def test_a_rule_with_min_sources_alerts_when_its_news_item_reaches_that_many_outlets(
+    tmp_path: Path,
+) -> None:
+    """Matched by one outlet's story, the news item waits, quiet; a second copy from the same
+    outlet is no second outlet; a copy from another outlet alerts it, once, with the story
+    that matched first."""
+    clock = FakeClock(T_WAIT + timedelta(hours=3))
+    wait = Waiting(tmp_path, "    when: gallium\n    min_sources: 2\n", clock)
+    (first,) = wait.settle(outlet_story("a", "Wire"))
+    assert (first.quiet, first.waiting) == (True, True)
+    assert wait.store.alerts() == []
+    assert wait.settle(outlet_story("b", "Wire", hours=1)) == []  # the same outlet again
+    assert wait.store.alerts() == []
+    (loud,) = wait.settle(outlet_story("c", "Daily Paper", hours=2))
+    assert (loud.quiet, loud.waiting, loud.cluster) == (False, False, first.cluster)
+    (alert,) = wait.store.alerts()
+    assert (alert.subscriber, alert.cluster) == ("desk", first.cluster)
+    assert wait.settle(outlet_story("d", "Third Outlet", hours=2.5)) == []  # once
+    assert [(m.quiet, m.waiting) for m in wait.store.matches_for(first.cluster)] == [(False, False)]
+
+
+def test_a_waiting_news_item_alerts_when_an_outlet_joins_that_the_rule_does_not_match(
+    tmp_path: Path,
+) -> None:
+    """The joining story need not match the rule: the news item's outlets are what count.
+    The match keeps the story that made it."""
+    clock = FakeClock(T_WAIT + timedelta(hours=3))
+    rule = "    when: 'gallium AND NOT source:Rival'\n    min_sources: 2\n"
+    wait = Waiting(tmp_path, rule, clock)
+    (first,) = wait.settle(outlet_story("a", "Wire"))
+    (promoted,) = wait.settle(outlet_story("b", "Rival", hours=1))
+    assert (promoted.story, promoted.cluster, promoted.quiet) == ("a", first.cluster, False)
+    assert promoted.matched_at == clock.now
+    assert [(a.story, a.cluster) for a in wait.store.alerts()] == [("a", first.cluster)]
+
+
+def test_rules_that_ask_for_fewer_outlets_alert_the_news_items_waiting_in_the_window(
+    tmp_path: Path,
+) -> None:
+    """Lowered min_sources applies to matches waiting now, within the clustering window;
+    older news stays unalerted."""
+    from watcher.dedupe import ClusterSettings
+
+    clock = FakeClock(T_WAIT + timedelta(hours=1))
+    wait = Waiting(tmp_path, "    when: gallium\n    min_sources: 3\n", clock)
+    old = wait.settle(outlet_story("a", "Wire"), outlet_story("b", "Paper"))
+    assert [m.waiting for m in old] == [True]
+    later = timedelta(seconds=ClusterSettings().window, hours=6)
+    clock.now += later
+    fresh = [replace(outlet_story(sid, source), published=clock.now, fetched_at=clock.now,
+                     title="Gallium output to start in Ontario, smelter group says")
+             for sid, source in (("c", "Wire"), ("d", "Paper"))]  # fmt: skip
+    (waiting,) = wait.settle(*fresh)
+    assert waiting.cluster != old[0].cluster
+    assert wait.pipeline.recheck_waiting() == []  # the rules did not change
+    wait.write("    when: gallium\n    min_sources: 2\n")
+    assert wait.live.reload().changed
+    (promoted,) = wait.pipeline.recheck_waiting()
+    assert (promoted.cluster, promoted.quiet) == (waiting.cluster, False)
+    assert [a.cluster for a in wait.store.alerts()] == [waiting.cluster]
+    assert [m.waiting for m in wait.store.matches_for(old[0].cluster)] == [True]
+
+
+def test_a_merge_keeps_a_waiting_match_over_a_quiet_one(tmp_path: Path) -> None:
+    """A waiting match may alert yet; a quiet one (a story too old) never does: merged, the
+    news item keeps the one that waits."""
+    from watcher.models import AlertPlan, Assignment, FeedConfig
+
+    store = Store(tmp_path / "w.db")
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
+    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(4)])
+    store.record_assignments(
+        [Assignment(story=f"s{i}", cluster=i, level=None) for i in (1, 2)], now
+    )
+
+    def plans(m: Match) -> list[AlertPlan]:
+        return [AlertPlan(subscriber="a", channel="email", due=now)]
+
+    waiting = replace(_match(2, "s2", quiet=True), waiting=True)
+    store.record_matches([_match(1, "s1", quiet=True), waiting], plans)
+    store.record_assignments(
+        [Assignment(story="s3", cluster=1, level="same-event", merged=(2,))], now
+    )
+    assert [(m.story, m.waiting) for m in store.matches_for(1)] == [("s2", True)]
+    assert store.waiting_matches(clusters=[1]) == [replace(waiting, cluster=1)]
+    assert store.alerts() == []
+
+
+def test_a_waiting_match_takes_a_quiet_ones_place(tmp_path: Path) -> None:
+    """A news item whose first match was quiet (a backlog story) still waits for outlets
+    when a fresh story matches the rule: its match waits in the quiet one's place."""
+    from watcher.models import AlertPlan, Assignment, FeedConfig
+
+    store = Store(tmp_path / "w.db")
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
+    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(2)])
+    store.record_assignments([Assignment(story="s0", cluster=0, level=None)], now)
+
+    def plans(m: Match) -> list[AlertPlan]:
+        return [AlertPlan(subscriber="a", channel="email", due=now)]
+
+    store.record_matches([_match(0, "s0", quiet=True)], plans)
+    waiting = replace(_match(0, "s1", quiet=True), waiting=True)
+    assert store.record_matches([waiting], plans) == [waiting]
+    assert store.record_matches([waiting], plans) == []  # once
+    assert store.waiting_matches(clusters=[0]) == [waiting]
+    assert store.record_matches([_match(0, "s1")], plans) == [_match(0, "s1")]
+    assert store.waiting_matches(clusters=[0]) == [] and len(store.alerts()) == 1
+
+
 def test_a_fresh_story_joining_a_backlog_news_item_alerts_it(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:
@@ -2131,6 +2294,59 @@ def test_a_fresh_story_joining_a_backlog_news_item_alerts_it(
     assert store.placement(paper.id)[0] == store.placement(wire.id)[0]  # one news item
     lines = watcher("--config", str(config), "why", wire.id).stdout.splitlines()
     assert "analyst:  alerted" in lines
+
+
+def test_min_sources_holds_the_email_until_a_second_outlet_carries_the_news(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """End to end with `watcher once`: the console says the match waits, `why` says for
+    how many outlets, a second feed of the same outlet changes nothing, another outlet's
+    feed sends the one email."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(
+        tmp_path, smtp_port=port, slack=server.url("/slack"),
+        rules_yaml=GERMANIUM_RULE + "    min_sources: 2\n",
+    )  # fmt: skip
+    now = format_datetime(datetime.now(UTC))
+    item = (
+        "<item><title>Smelter group to start germanium output in Ontario</title>"
+        "<link>https://{0}.test/1</link><pubDate>{1}</pubDate><description>A smelter group "
+        "will start germanium output in Ontario next year and sell it to optics makers, its "
+        "chief executive said on Tuesday.</description></item>"
+    )
+
+    def add_outlet(name: str, source: str, host: str) -> str:
+        add_feed(config, name, rss([item.format(host, now)]))
+        with config.open("a") as handle:
+            handle.write(f"    source: {source}\n")
+        return watcher("--config", str(config), "once").stdout
+
+    first = add_outlet("Wire", "Wire Service", "wire")
+    (matched,) = [line for line in first.splitlines() if line.startswith("MATCH rule")]
+    assert matched.endswith("(waiting: alerts once as many outlets carry the news item as "
+                            "the rule asks)")  # fmt: skip
+    add_outlet("Wire-Metals", "Wire Service", "metals.wire")
+    assert inbox.messages == [] and server.posts == []
+    (wire,) = Store(tmp_path / "w.db").find_stories("https://wire.test/1")
+    lines = watcher("--config", str(config), "why", wire.id).stdout.splitlines()
+    assert "cluster:  " in lines[2] and "2 stories from 1 outlet" in lines[2]
+    assert any(line.endswith("; waiting for the outlets the rule asks for (min_sources)")
+               for line in lines)  # fmt: skip
+    assert lines[-1] == (
+        "analyst:  not alerted yet: the rules it follows wait for outlets (min_sources: "
+        "germanium-news at 2); 1 outlet carries this news item"
+    )
+    third = add_outlet("Paper", "Daily Paper", "paper")
+    assert "MATCH rule germanium-news" in third and "(waiting" not in third
+    assert [m["Subject"] for m in inbox.messages] == [
+        "[watcher] germanium-news: Smelter group to start germanium output in Ontario"
+    ]
+    assert len(server.posts) == 1
+    watcher("--config", str(config), "once")
+    assert len(inbox.messages) == 1  # once
+    lines = watcher("--config", str(config), "why", wire.id).stdout.splitlines()
+    assert lines[-1] == "analyst:  alerted"
 
 
 def test_a_backlog_story_given_another_title_stays_quiet(

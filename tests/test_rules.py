@@ -423,6 +423,16 @@ def test_structured_form(tmp_path: Path) -> None:
             id="priority",
         ),
         pytest.param(
+            "rules:\n  - name: r\n    when: a\n    min_sources: 0\n",
+            "rules.yaml:4:18: min_sources must be 1 or more (outlets)",
+            id="min-sources",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    min_sources: two\n",
+            "rules.yaml:4:18: min_sources has the wrong type",
+            id="min-sources-type",
+        ),
+        pytest.param(
             "rules:\n  - name: r\n    when: [a\n", "rules.yaml:4:1: invalid YAML", id="yaml"
         ),
     ],
@@ -431,6 +441,18 @@ def test_validation_names_file_line_and_column(tmp_path: Path, rules: str, expec
     with pytest.raises(RuleError) as caught:
         load_rules(folder(tmp_path, rules))
     assert any(expected in str(p) for p in caught.value.problems), caught.value
+
+
+def test_min_sources_is_read_per_rule_and_is_one_unless_given(tmp_path: Path) -> None:
+    ruleset = load_rules(
+        folder(
+            tmp_path,
+            "rules:\n  - name: a\n    when: a\n    min_sources: 3\n  - name: b\n    when: b\n",
+        )
+    )
+    assert [(r.name, r.min_sources) for r in ruleset.rules] == [("a", 3), ("b", 1)]
+    assert ruleset.min_sources == {"a": 3, "b": 1} and ruleset.waits
+    assert not load_rules(folder(tmp_path, "rules:\n  - name: b\n    when: b\n")).waits
 
 
 def test_rules_check_cli(tmp_path: Path) -> None:
@@ -680,6 +702,36 @@ def test_rules_test_counts_the_news_items_each_rule_would_alert(tmp_path: Path) 
     assert only.split("\n\n")[-1].splitlines()[1:] == ["tin-news        3           2"]
 
 
+def test_rules_test_counts_the_news_items_a_rule_that_waits_for_outlets_would_alert(
+    tmp_path: Path,
+) -> None:
+    """With min_sources, each match says how many outlets carry its news item, and a last
+    column counts the news items that have enough: the alerts."""
+    rules_dir = folder(
+        tmp_path,
+        "rules:\n  - name: tin-news\n    when: '@minerals:\"tin\"'\n    min_sources: 2\n"
+        "  - name: firm-news\n    when: '@firms'\n",
+    )
+    lead = "A smelter in Bolivia will double its tin output next year, its owner said on Monday."
+    line = '{{"id": "{0}", "title": "{1}", "summary": "{2}", "source": "{3}", "published": "2026-01-01T0{4}:00:00Z"}}\n'
+    stories = tmp_path / "s.jsonl"
+    stories.write_text(
+        line.format("a", "Bolivian smelter to double tin output", lead, "Wire", 1)
+        + line.format("b", "Bolivian smelter to double tin output - Daily", lead, "Daily", 2)
+        + line.format("c", "Alcoa names a new chief executive", "Alcoa named a chief.", "Wire", 3)
+        + line.format("d", "Tin prices slip in London trading", "Prices fell.", "Wire", 4)
+    )  # fmt: skip
+    out = watcher("rules", "test", "--rules", str(rules_dir), "--stories", str(stories)).stdout
+    assert out.count('matched tin-news: @minerals:"tin" (min_sources 2: 2 outlets)') == 2
+    assert out.count('matched tin-news: @minerals:"tin" (min_sources 2: 1 outlet)') == 1
+    assert "matched firm-news: @firms\n" in out
+    rows = [re.split(r"\s{2,}", line) for line in out.split("\n\n")[-1].splitlines()]
+    assert rows == [
+        ["rule", "stories", "news items", "alerting"],
+        ["tin-news", "3", "2", "1"], ["firm-news", "1", "1", "1"], ["(any rule)", "4", "3", "2"],
+    ]  # fmt: skip
+
+
 def test_rules_test_on_a_feed_url(tmp_path: Path) -> None:
     feed = ROOT / "tests" / "fixtures" / "wire.rss.xml"
     rules_dir = folder(tmp_path, "rules:\n  - name: g\n    when: germanium\n")
@@ -821,73 +873,102 @@ def test_pool_matches_count_only_when_made_against_the_rule_set_in_force(tmp_pat
     assert [m.rule for m in pipeline.match_rules(placed, None)] == ["r"]
 
 
-def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
+class Running:
+    """`watcher run` on a config in its own process; its output in out.log and err.log."""
 
-    rules_dir = folder(tmp_path, "rules:\n  - name: germanium-news\n    when: germanium\n")
-    feed = tmp_path / "wire.xml"
-    feed.write_bytes((ROOT / "tests" / "fixtures" / "wire.rss.xml").read_bytes())
-    config = tmp_path / "watcher.yaml"
-    config.write_text(
-        f"state: w.db\nrules: rules/\nfeeds:\n  - name: Wire\n    url: {feed.as_uri()}\n"
-        "subscribers:\n  - name: desk\n    console: true\n    follow: [antimony-news]\n"
-    )
-    out, err = (tmp_path / "out.log").open("w"), (tmp_path / "err.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "watcher",
-            "--config",
-            str(config),
-            "run",
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        stdout=out,
-        stderr=err,
-    )
+    def __init__(self, config: Path) -> None:
+        import subprocess
+        import sys
 
-    def wait_for(path: Path, text: str, seconds: float = 20) -> None:
+        self.logs = config.parent
+        self.out = (self.logs / "out.log").open("w")
+        self.err = (self.logs / "err.log").open("w")
+        command = ["-m", "watcher", "--config", str(config), "run", "--listen", "127.0.0.1:0"]
+        self.proc = subprocess.Popen([sys.executable, *command], stdout=self.out, stderr=self.err)
+
+    def wait_for(self, log: str, text: str, seconds: float = 20) -> None:
+        import time
+
+        path = self.logs / log
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if text in path.read_text():
                 return
-            assert proc.poll() is None, path.read_text()
+            assert self.proc.poll() is None, path.read_text()
             time.sleep(0.2)
         raise AssertionError(f"{text!r} not in {path.read_text()}")
 
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.out.close()
+        self.err.close()
+
+
+def wire_config(tmp_path: Path, subscribers: str) -> Path:
+    """A config of the rules/ folder and the Wire fixture feed, every story news."""
+    feed = tmp_path / "wire.xml"
+    feed.write_bytes((ROOT / "tests" / "fixtures" / "wire.rss.xml").read_bytes())
+    config = tmp_path / "watcher.yaml"
+    config.write_text(
+        f"state: w.db\nrules: rules/\nbackfill: all\nfeeds:\n  - name: Wire\n"
+        f"    url: {feed.as_uri()}\nsubscribers:\n{subscribers}"
+    )
+    return config
+
+
+def test_run_survives_a_broken_rule_edit_and_reloads_a_good_one(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    rules_dir = folder(tmp_path, "rules:\n  - name: germanium-news\n    when: germanium\n")
+    config = wire_config(
+        tmp_path, "  - name: desk\n    console: true\n    follow: [antimony-news]\n"
+    )
+    running = Running(config)
+    proc, wait_for, err_log = running.proc, running.wait_for, tmp_path / "err.log"
     try:
-        wait_for(tmp_path / "out.log", "MATCH rule germanium-news")
+        wait_for("out.log", "MATCH rule germanium-news")
         unknown = "subscriber 'desk' follows 'antimony-news', which is no rule's name or tag"
-        assert unknown in (tmp_path / "err.log").read_text()  # said on start
+        assert unknown in err_log.read_text()  # said on start
         (rules_dir / "rules.yaml").write_text("rules:\n  - name: broken\n    when: (germanium\n")
-        wait_for(tmp_path / "err.log", "rule reload failed, keeping the rules in force")
-        assert (
-            "rules.yaml:3:11: rule 'broken': unbalanced parentheses"
-            in (tmp_path / "err.log").read_text()
-        )
+        wait_for("err.log", "rule reload failed, keeping the rules in force")
+        assert "rules.yaml:3:11: rule 'broken': unbalanced parentheses" in err_log.read_text()
         (rules_dir / "rules.yaml").write_text(
             "rules:\n  - name: antimony-news\n    when: antimony\n"
         )
-        wait_for(tmp_path / "err.log", "rules reloaded version=")
+        wait_for("err.log", "rules reloaded version=")
         (rules_dir / "rules.yaml").write_text(
             "rules:\n  - name: antimony-news\n    when: antimony\n    notify: [dsek]\n"
         )
-        wait_for(tmp_path / "err.log", "rules.yaml:2: rule 'antimony-news' notifies 'dsek', who")
-        assert (tmp_path / "err.log").read_text().count(unknown) == 1  # followed since
+        wait_for("err.log", "rules.yaml:2: rule 'antimony-news' notifies 'dsek', who")
+        assert err_log.read_text().count(unknown) == 1  # followed since
         proc.send_signal(signal.SIGHUP)
         time.sleep(0.5)
         assert proc.poll() is None  # SIGHUP reloads; it does not stop the service
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:
-        proc.kill()
-        out.close()
-        err.close()
+        running.close()
+
+
+def test_run_alerts_the_waiting_news_when_a_rule_asks_for_fewer_outlets(tmp_path: Path) -> None:
+    """The service checks the matches waiting for outlets again when it takes new rules."""
+    waits = "rules:\n  - name: germanium-news\n    when: germanium\n    min_sources: {0}\n"
+    rules_dir = folder(tmp_path, waits.format(2))
+    config = wire_config(tmp_path, "  - name: desk\n    console: true\n    follow: ['*']\n")
+    running = Running(config)
+    try:
+        running.wait_for("out.log", "MATCH rule germanium-news")
+        running.wait_for("out.log", "(waiting: alerts once as many outlets carry")
+        assert "ALERT desk" not in (tmp_path / "out.log").read_text()
+        (rules_dir / "rules.yaml").write_text(waits.format(1))
+        running.wait_for("out.log", "ALERT desk (alert 1): [watcher] germanium-news:")
+        matches = [line for line in (tmp_path / "out.log").read_text().splitlines()
+                   if line.startswith("MATCH rule germanium-news")]  # fmt: skip
+        assert len(matches) == 2 and "(waiting" not in matches[1]
+    finally:
+        running.close()
 
 
 def test_rules_check_warns_of_names_that_follow_or_notify_no_one(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from watcher.alerts.sender import Delivery
 from watcher.errors import StoreError
 from watcher.health import SilentAfter, feed_health
 from watcher.logs import event
-from watcher.models import PollOutcome
+from watcher.models import Match, PollOutcome
 from watcher.store import Store
 
 log = logging.getLogger("watcher.metrics")
@@ -81,10 +81,13 @@ class Metrics:
             self.fetch_seconds.observe(outcome.fetch_ms / 1000)
         self.stories.inc(len(outcome.new_stories))
         self.clusters_started.inc(sum(c.starts_cluster for c in outcome.clustered))
-        for match in outcome.matches:
-            self.matches.labels(match.rule, "true" if match.quiet else "false").inc()
+        self.record_matches(outcome.matches)
         if outcome.status != "skipped":
             self.last_poll.set(at)
+
+    def record_matches(self, matches: Iterable[Match]) -> None:
+        for match in matches:
+            self.matches.labels(match.rule, "true" if match.quiet else "false").inc()
 
     def record_deliveries(self, results: Iterable[Delivery]) -> None:
         for result in results:

@@ -147,6 +147,7 @@ class Match:
     ruleset_version: str
     matched_at: datetime
     quiet: bool = False  # made by a story kept from alerting: a later story's match alerts
+    waiting: bool = False  # quiet until the news item has the rule's `min_sources` outlets
 
 
 AlertStatus = Literal["pending", "sending", "sent", "dead"]

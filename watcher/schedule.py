@@ -74,6 +74,7 @@ class Service:
         self.listen = listen
         self.address: tuple[str, int] | None = None  # where the endpoint listens, once started
         self._running: set[asyncio.Task[object]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the store's thread, once running
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.metrics = Metrics(store, self._channels, self._silent_after, clock)
         self.started_at = clock()
@@ -86,6 +87,7 @@ class Service:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Schedule every feed, then wait for `stop` and shut down cleanly."""
+        self._loop = asyncio.get_running_loop()
         self.store.sync_feeds(self.config.feeds)
         if self.listen is not None:
             await self._start_endpoint(*self.listen)
@@ -163,8 +165,13 @@ class Service:
         now = self.clock()
         self.last_poll_at = now
         self.metrics.record_poll(outcome, now.timestamp())
-        if outcome.matches and self.sender is not None and self.scheduler.running:
-            for channel in set(CHANNELS) - self._delivering:  # now, not at the next tick
+        if outcome.matches:
+            self._deliver_now()
+
+    def _deliver_now(self) -> None:
+        """Run the delivery jobs now, not at their next tick."""
+        if self.sender is not None and self.scheduler.running:
+            for channel in set(CHANNELS) - self._delivering:
                 self.scheduler.modify_job(
                     f"alerts:{channel}", next_run_time=datetime.now().astimezone()
                 )
@@ -266,12 +273,38 @@ class Service:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def reload_rules(self) -> None:
-        """The rule files again if they changed; a rule set taken is checked against the
-        subscribers (`warn_unknown_names`)."""
+    def reload_rules(self, *, force: bool = False) -> None:
+        """The rule files again if they changed (`force`: read them whatever their size and
+        time say). A rule set taken is checked against the subscribers
+        (`warn_unknown_names`), and the matches waiting for outlets against its rules, on the
+        event loop (the store's thread; the scheduler runs this job in another)."""
         rules = self.pipeline.rules
-        if rules is not None and rules.reload_if_changed().changed:
+        if rules is None:
+            return
+        if (rules.reload() if force else rules.reload_if_changed()).changed:
             warn_unknown_names(rules.matcher.ruleset.rules, self.config.subscribers)
+            if self._loop is None:
+                self._recheck_waiting()
+            else:
+                self._loop.call_soon_threadsafe(self._recheck_waiting)
+
+    def _recheck_waiting(self) -> None:
+        """Alert the waiting matches the rules in force let alert (`Pipeline.recheck_waiting`)."""
+        try:
+            promoted = self.pipeline.recheck_waiting()
+        except StoreError as exc:  # the next story of each news item checks it again
+            event(log, logging.ERROR, "checking the matches waiting for outlets failed", error=exc)
+            return
+        if not promoted:
+            return
+        self.metrics.record_matches(promoted)
+        if self.pipeline.on_new_stories is not None:
+            handled = self.pipeline.on_new_stories([], promoted)
+            if handled is not None:
+                task = asyncio.ensure_future(handled)
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+        self._deliver_now()
 
     def apply_config(self, new: Config) -> None:
         """Take a reloaded config: feeds added, removed or changed, subscribers, SMTP,
@@ -293,8 +326,8 @@ class Service:
             self.pipeline.route = router(self.pipeline.rules, new.subscribers)
             if new.rules != old.rules:
                 self.pipeline.rules.folder = new.rules
-            self.pipeline.rules.reload()
             warn_unknown_names(self.pipeline.rules.matcher.ruleset.rules, new.subscribers)
+            self.reload_rules(force=True)
         if self.sender is not None:
             self.sender.use_config(new)
         logs.add_secrets(new.secrets())

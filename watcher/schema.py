@@ -149,7 +149,12 @@ def _v9(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE matches ADD COLUMN quiet INTEGER NOT NULL DEFAULT 0")
 
 
+def _v10(db: sqlite_utils.Database) -> None:
+    """Matches that wait, quiet, until their news item has the rule's `min_sources` outlets."""
+    db.execute("ALTER TABLE matches ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from watcher.alerts.render import body_excerpts, hit_spans, marked
 from watcher.alerts.routing import unknown_names
@@ -56,7 +56,9 @@ def add_parsers(commands: Any) -> None:
         "and show which rules matched each story, the clause that made it match and the matched "
         "words in [brackets]; then, per rule, how many stories and news items (clusters: "
         "from the database, as stored; else as watcher dedupe forms them) it matched, one alert "
-        "each to a subscriber who follows it. --format jsonl writes one line per story, in "
+        "each to a subscriber who follows it; for a rule with min_sources, a last column counts "
+        "the news items that enough outlets carry among the stories tested. --format jsonl "
+        "writes one line per story, in "
         'input order: {"id": ..., "rules": [...], "terms": {list: [canonical names]}} with '
         "every term-list entry found in title, summary and body (the full text).",
     )
@@ -131,8 +133,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
             line = {"id": story.id, "rules": _rule_names(result, args.rule), "terms": result.terms}
             print(json.dumps(line, ensure_ascii=False))
         return 0
-    _print_table(results, args.rule)
-    _print_counts(results, clusters, args.rule)
+    items = _news_items(results, clusters)
+    _print_table(results, items, ruleset.min_sources, args.rule)
+    _print_counts(results, items, ruleset.min_sources, args.rule)
     return 0
 
 
@@ -169,7 +172,26 @@ def _rule_names(result: StoryMatch, only: str | None) -> list[str]:
     return [m.rule for m in result.rules if only is None or m.rule == only]
 
 
-def _print_table(results: Sequence[tuple[Story, StoryMatch]], only: str | None) -> None:
+class NewsItems(NamedTuple):
+    """The news item (cluster) of each story tested, and the outlets of each news item among
+    them; a story with no cluster is its own."""
+
+    of: dict[str, Any]
+    outlets: dict[Any, set[str]]
+
+
+def _news_items(results: Sequence[tuple[Story, StoryMatch]], clusters: dict[str, Any]) -> NewsItems:
+    of = {story.id: clusters.get(story.id, story.id) for story, _ in results}
+    outlets: defaultdict[Any, set[str]] = defaultdict(set)
+    for story, _ in results:
+        outlets[of[story.id]].add(story.source)
+    return NewsItems(of, outlets)
+
+
+def _print_table(
+    results: Sequence[tuple[Story, StoryMatch]], items: NewsItems, need: dict[str, int],
+    only: str | None,
+) -> None:  # fmt: skip
     matched = 0
     for story, result in results:
         rules = [m for m in result.rules if only is None or m.rule == only]
@@ -183,8 +205,12 @@ def _print_table(results: Sequence[tuple[Story, StoryMatch]], only: str | None) 
             print(f"    {summary}")
         for part, inside in body_excerpts(story, spans):
             print(f"    in the full text: {_bracketed(part, inside)}")
+        outlets = len(items.outlets[items.of[story.id]])
         for m in rules:
-            print(f"    matched {m.rule}: {m.clause}")
+            waits = need.get(m.rule, 1)
+            have = f"{outlets} outlet" + ("s" if outlets != 1 else "")
+            enough = f" (min_sources {waits}: {have})" if waits > 1 else ""
+            print(f"    matched {m.rule}: {m.clause}{enough}")
         found = "; ".join(f"{k}: {', '.join(v)}" for k, v in result.terms.items() if v)
         if found:
             print(f"    terms: {found}")
@@ -192,24 +218,35 @@ def _print_table(results: Sequence[tuple[Story, StoryMatch]], only: str | None) 
 
 
 def _print_counts(
-    results: Sequence[tuple[Story, StoryMatch]], clusters: dict[str, Any], only: str | None
-) -> None:
+    results: Sequence[tuple[Story, StoryMatch]], items: NewsItems, need: dict[str, int],
+    only: str | None,
+) -> None:  # fmt: skip
     """Per rule, the stories it matched and the news items they are: how many alerts it
-    would have sent a subscriber who follows it alone (one per news item)."""
+    would have sent a subscriber who follows it alone (one per news item). When a rule
+    waits for outlets (`min_sources`), a last column counts the news items that have them
+    among the stories tested: the alerts."""
     stories: Counter[str] = Counter()
-    items: defaultdict[str, set[Any]] = defaultdict(set)
+    found: defaultdict[str, set[Any]] = defaultdict(set)
+    alerting: defaultdict[str, set[Any]] = defaultdict(set)
     for story, result in results:
+        item = items.of[story.id]
         names = _rule_names(result, only)
         for name in [*names, ANY_RULE] if names and only is None else names:
             stories[name] += 1
-            items[name].add(clusters.get(story.id, story.id))  # unclustered: its own item
+            found[name].add(item)
+        for name in names:
+            if len(items.outlets[item]) >= need.get(name, 1):
+                alerting[name].add(item)
+                alerting[ANY_RULE].add(item)
     if not stories:
         return
+    waits = any(need.get(name, 1) > 1 for name in stories)
     width = max(map(len, ("rule", *stories)))
-    print(f"\n{'rule':<{width}}  stories  news items")
-    rows = sorted(stories.items(), key=lambda kv: (kv[0] == ANY_RULE, -len(items[kv[0]]), kv[0]))
+    print(f"\n{'rule':<{width}}  stories  news items" + ("  alerting" if waits else ""))
+    rows = sorted(stories.items(), key=lambda kv: (kv[0] == ANY_RULE, -len(found[kv[0]]), kv[0]))
     for name, count in rows:
-        print(f"{name:<{width}}  {count:>7}  {len(items[name]):>10}")
+        alerts = f"  {len(alerting[name]):>8}" if waits else ""
+        print(f"{name:<{width}}  {count:>7}  {len(found[name]):>10}{alerts}")
 
 
 ANY_RULE = "(any rule)"  # the last row, without --rule: the news items any rule matched

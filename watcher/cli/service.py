@@ -115,8 +115,7 @@ def reload_config(service: Service) -> None:
         for problem in exc.problems:
             event(log, logging.ERROR, "config reload failed, keeping the config in force",
                   problem=str(problem))  # fmt: skip
-        if service.pipeline.rules is not None:
-            service.pipeline.rules.reload()
+        service.reload_rules(force=True)
         return
     service.apply_config(config)
 
@@ -283,6 +282,8 @@ def print_new_stories(clustered: Sequence[ClusteredStory], matches: Sequence[Mat
         terms = "; ".join(f"{k}: {', '.join(v)}" for k, v in match.terms.items())
         found = f"  [{terms}]" if terms else ""  # a rule without term lists finds none
         quiet = "  (quiet: the story was kept from alerting)" if match.quiet else ""
+        if match.waiting:
+            quiet = "  (waiting: alerts once as many outlets carry the news item as the rule asks)"
         print(
             f"MATCH rule {match.rule} on cluster {match.cluster}: {match.clause}{found}{quiet}",
             flush=True,

@@ -34,8 +34,9 @@ def add_parsers(commands: Any) -> None:
         "story now); it has no channel; it follows none of the rules matched, or their "
         "priority is below its min_priority; the story that matched was older than "
         "its feed's backfill (on the feed's first poll) or max_age (later), or a stored story "
-        "under a new id (the news item's next story to match the rule alerts then); or none "
-        "of these, when the config or the rules changed since. Reads the database; changes "
+        "under a new id (the news item's next story to match the rule alerts then); the rules "
+        "it follows wait for more outlets (min_sources); or none of these, when the config or "
+        "the rules changed since. Reads the database; changes "
         "nothing.",
     )
     why.add_argument(
@@ -80,7 +81,7 @@ def _report(store: Store, config: Config, story: Story) -> list[str]:
     lines += [f"alert:    {_alert_text(a)}" for a in alerts]
     for subscriber in config.subscribers:
         mine = [a for a in alerts if a.subscriber == subscriber.name]
-        answer = "alerted" if mine else _why_not(store, config, subscriber, matches, rules)
+        answer = "alerted" if mine else _why_not(store, config, subscriber, cluster, matches, rules)
         lines.append(f"{subscriber.name + ':':<10}{answer}")
     return lines
 
@@ -88,7 +89,7 @@ def _report(store: Store, config: Config, story: Story) -> list[str]:
 def _cluster_lines(
     story: Story, cluster: Cluster, level: str | None, linked: str | None, reason: str | None
 ) -> list[str]:
-    outlets = len({s.source for s in cluster.members})
+    outlets = len(cluster.sources)
     head = (
         f"cluster:  {cluster.id}, {_count(len(cluster.members), 'story', 'stories')} from "
         f"{_count(outlets, 'outlet', 'outlets')}"
@@ -110,9 +111,15 @@ def _match_lines(matches: list[Match], story: Story, ruleset: RuleSet | None) ->
         f"rule:     {m.rule}, matched {when(m.matched_at)} by story {m.story}"
         + (" (this one)" if m.story == story.id else "")
         + f": {m.clause}"
-        + ("; quiet (the story was kept from alerting)" if m.quiet else "")
+        + _kept(m)
         for m in matches
     ]
+
+
+def _kept(match: Match) -> str:
+    if match.waiting:
+        return "; waiting for the outlets the rule asks for (min_sources)"
+    return "; quiet (the story was kept from alerting)" if match.quiet else ""
 
 
 def _alert_text(alert: Alert) -> str:
@@ -128,8 +135,8 @@ def _alert_text(alert: Alert) -> str:
 
 
 def _why_not(
-    store: Store, config: Config, subscriber: Subscriber, matches: list[Match],
-    rules: dict[str, Rule] | None,
+    store: Store, config: Config, subscriber: Subscriber, cluster: Cluster,
+    matches: list[Match], rules: dict[str, Rule] | None,
 ) -> str:  # fmt: skip
     if not matches:
         return "not alerted: no rule matched this news item"
@@ -150,7 +157,13 @@ def _why_not(
         names = ", ".join(r.name for r in matched) or "-"
         extra = f"; no longer in the rule files: {', '.join(gone)}" if gone else ""
         return f"not alerted: it follows none of the rules matched ({names}){extra}"
-    match = followed[0]
+    if all(m.waiting for m in followed):
+        waits = ", ".join(f"{m.rule} at {rules[m.rule].min_sources}" for m in followed)
+        return (
+            f"not alerted yet: the rules it follows wait for outlets (min_sources: {waits}); "
+            f"{_count(len(cluster.sources), 'outlet carries', 'outlets carry')} this news item"
+        )
+    match = next(m for m in followed if not m.waiting)
     quiet = _too_old(store, config, store.story(match.story))
     if match.quiet:
         reason = quiet or (

@@ -18,7 +18,10 @@ from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs,
 
 TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "not_preceded_by"}
 ALIAS_KEYS = {"text", "case_sensitive", "plural"}
-RULE_KEYS = {"name", "description", "when", "any", "all", "none", "tags", "notify", "priority"}
+RULE_KEYS = {
+    "name", "description", "when", "any", "all", "none", "tags", "notify", "priority",
+    "min_sources",
+}  # fmt: skip
 PRIORITIES = range(1, 6)
 
 
@@ -207,6 +210,11 @@ class _Loader(NodeReader):
         priority = self.scalar(path, m["priority"], "priority", int) if "priority" in m else 3
         if priority is not None and priority not in PRIORITIES:
             self.problem(path, m["priority"], "priority must be 1 (low) to 5 (urgent)")
+        sources = 1
+        if "min_sources" in m:
+            sources = self.scalar(path, m["min_sources"], "min_sources", int)
+        if sources is not None and sources < 1:
+            self.problem(path, m["min_sources"], "min_sources must be 1 or more (outlets)")
         if condition is None:
             return None
         return Rule(
@@ -222,6 +230,7 @@ class _Loader(NodeReader):
             path=str(path),
             line=node.start_mark.line + 1,
             order=order,
+            min_sources=max(sources or 1, 1),
         )
 
     def condition(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from watcher.rules.query import Node
 
@@ -46,6 +47,7 @@ class Rule:
     path: str
     line: int
     order: int  # position in the rule set, for stable output
+    min_sources: int = 1  # outlets its news item needs before a match alerts
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,16 @@ class RuleSet:
     rules: tuple[Rule, ...]
     version: str  # a hash of every rule file's content
     files: tuple[str, ...]
+
+    @cached_property
+    def min_sources(self) -> dict[str, int]:
+        """Each rule's `min_sources`, by name."""
+        return {r.name: r.min_sources for r in self.rules}
+
+    @property
+    def waits(self) -> bool:
+        """Whether a rule waits for its news item's outlets."""
+        return any(n > 1 for n in self.min_sources.values())
 
     def summary(self) -> str:
         terms = sum(len(t) for t in self.lists.values())

@@ -6,15 +6,18 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 import sqlite_utils
 
 from watcher.errors import StoreError
 
+T = TypeVar("T")
+
 IN_BATCH = 500  # values bound in one `IN (...)`: well below SQLite's limit on parameters
 
 
-def in_batches(values: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
+def in_batches(values: Sequence[T]) -> Iterator[tuple[str, list[T]]]:
     """`values` a batch at a time for `IN (...)`: the batch's placeholders and the batch."""
     for start in range(0, len(values), IN_BATCH):
         batch = list(values[start : start + IN_BATCH])

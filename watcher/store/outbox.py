@@ -12,8 +12,8 @@ from typing import Any
 
 from watcher.errors import StoreError
 from watcher.models import Alert, AlertPlan, Match
-from watcher.store.base import Tables, translated
-from watcher.store.rows import alert_from_row, match_from_row, to_text
+from watcher.store.base import Tables, in_batches, translated
+from watcher.store.rows import NEVER, alert_from_row, match_from_row, to_text
 
 # an alert of the lane (channel, subscriber), where subscriber '' is every one: the
 # sender's lanes (`alerts.sender._lane`)
@@ -38,18 +38,22 @@ class OutboxTables(Tables):
         with translated("saving rule matches and alerts"), self._atomic():
             for m in matches:
                 values = [m.story, json.dumps(m.terms), m.clause, m.ruleset_version,
-                          to_text(m.matched_at), int(m.quiet), m.cluster, m.rule]  # fmt: skip
+                          to_text(m.matched_at), int(m.quiet), int(m.waiting), m.cluster,
+                          m.rule]  # fmt: skip
                 cursor = self.db.execute(
                     "INSERT OR IGNORE INTO matches (story_id, terms, clause, ruleset_version, "
-                    "matched_at, quiet, cluster_id, rule) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "matched_at, quiet, waiting, cluster_id, rule) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     values,
                 )
-                if not cursor.rowcount and not m.quiet:
+                if not cursor.rowcount and (m.waiting or not m.quiet):
+                    # a loud match takes a quiet one's place, a waiting one a quiet one's
+                    # that does not wait
                     cursor = self.db.execute(
                         "UPDATE matches SET story_id = ?, terms = ?, clause = ?, "
-                        "ruleset_version = ?, matched_at = ?, quiet = ? "
-                        "WHERE cluster_id = ? AND rule = ? AND quiet = 1",
-                        values,
+                        "ruleset_version = ?, matched_at = ?, quiet = ?, waiting = ? "
+                        "WHERE cluster_id = ? AND rule = ? AND quiet = 1 AND waiting < ?",
+                        [*values, 1 if m.waiting else 2],
                     )
                 if cursor.rowcount:
                     new.append(m)
@@ -73,6 +77,24 @@ class OutboxTables(Tables):
             [plan.subscriber, plan.channel, m.cluster, m.rule, m.story, json.dumps(m.terms),
              to_text(due), to_text(m.matched_at), int(digest)],
         )  # fmt: skip
+
+    def waiting_matches(
+        self, *, clusters: Iterable[int] | None = None, since: datetime | None = None
+    ) -> list[Match]:
+        """Matches waiting for their news item's outlets: of `clusters`, or made since
+        `since`."""
+        sql = "SELECT * FROM matches WHERE waiting = 1"
+        queries: list[tuple[str, list[Any]]]
+        if clusters is None:
+            queries = [(sql + " AND matched_at >= ?", [to_text(since or NEVER)])]
+        else:
+            queries = [
+                (sql + f" AND cluster_id IN ({marks})", batch)
+                for marks, batch in in_batches(sorted(set(clusters)))
+            ]
+        with translated("reading matches waiting for outlets"):
+            rows = [r for q, params in queries for r in self.db.execute_returning_dicts(q, params)]
+        return [match_from_row(r) for r in rows]
 
     def matches_for(self, cluster: int) -> list[Match]:
         with translated(f"reading matches of cluster {cluster}"):

@@ -88,6 +88,7 @@ def match_from_row(r: dict[str, Any]) -> Match:
         ruleset_version=r["ruleset_version"],
         matched_at=from_text(r["matched_at"]) or NEVER,
         quiet=bool(r["quiet"]),
+        waiting=bool(r["waiting"]),
     )
 
 

@@ -230,11 +230,12 @@ class StoryTables(Tables):
         self.db.execute(
             "UPDATE clusters SET merged_into = ?, updated_at = ? WHERE id = ?", [into, stamp, old]
         )
-        # a rule both clusters matched keeps the loud match: a quiet one would let a later
-        # story alert the news item again
+        # a rule both clusters matched keeps the loud match (a quiet one would let a later
+        # story alert the news item again), else the waiting one (it may alert yet)
         self.db.execute(
-            "DELETE FROM matches WHERE cluster_id = ? AND quiet = 1 AND rule IN "
-            "(SELECT rule FROM matches WHERE cluster_id = ? AND quiet = 0)",
+            "DELETE FROM matches WHERE cluster_id = ? AND quiet = 1 AND EXISTS "
+            "(SELECT 1 FROM matches AS o WHERE o.cluster_id = ? AND o.rule = matches.rule "
+            "AND (o.quiet = 0 OR o.waiting > matches.waiting))",
             [into, old],
         )
         self.db.execute(
@@ -288,6 +289,20 @@ class StoryTables(Tables):
         if not members:
             raise StoreError(f"no cluster {cluster_id}")
         return Cluster(id=cluster_id, lead=members[0], members=members)
+
+    def source_counts(self, clusters: Iterable[int]) -> dict[int, int]:
+        """The outlets (distinct sources, as `Cluster.sources` counts them) of each cluster's
+        stories."""
+        counts: dict[int, int] = {}
+        with translated("counting the outlets of clusters"):
+            for marks, batch in in_batches(sorted(set(clusters))):
+                rows = self.db.execute(
+                    "SELECT cluster_id, COUNT(DISTINCT source) FROM stories "
+                    f"WHERE cluster_id IN ({marks}) GROUP BY cluster_id",
+                    batch,
+                )
+                counts.update(rows)
+        return counts
 
     def count_clusters(self) -> int:
         """Clusters that still stand (not merged into another)."""
