@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -1114,6 +1115,48 @@ def test_a_hung_smtp_server_holds_up_no_slack_alert(
     assert smtp.accepted == 1  # the second email waits for the next round
     untried = [a for a in harness.store.alerts() if a.channel == "email" and a.attempts == 0]
     assert len(untried) == 1 and untried[0].status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("status", "charset", "outcome"),
+    [(500, "utf-8", "transient"), (404, "no-such-charset", "permanent"), (200, None, None)],
+)
+def test_a_receiver_that_never_stops_replying_is_read_no_further_than_its_start(
+    server: FeedServer, status: int, charset: str | None, outcome: str | None
+) -> None:
+    """A webhook URL that answers with an endless body (a download, a stream, a hostile
+    server) costs the start of its reply, not memory and time without end: the error
+    quotes its first characters."""
+    stop = threading.Event()
+
+    def endless(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        kind = "text/plain" + (f"; charset={charset}" if charset else "")
+        handler.send_header("Content-Type", kind)
+        handler.end_headers()  # no length: the body ends when the connection does
+        with contextlib.suppress(OSError):
+            handler.wfile.write(b"Service down: " + b"x" * 65536)
+            while not stop.wait(0.01):
+                handler.wfile.write(b"y" * 65536)
+
+    server.routes["/hook"] = endless
+
+    async def post() -> None:
+        from watcher.alerts.channels import post_json
+
+        async with httpx.AsyncClient(timeout=5) as client:
+            await post_json(client, server.url("/hook"), {"text": "hi"}, "webhook", "k1")
+
+    try:
+        if outcome is None:
+            asyncio.run(asyncio.wait_for(post(), 10))
+            return
+        with pytest.raises(DeliveryError) as caught:
+            asyncio.run(asyncio.wait_for(post(), 10))
+    finally:
+        stop.set()
+    assert str(caught.value) == f"webhook: HTTP {status} Service down: " + "x" * 186
+    assert caught.value.transient == (outcome == "transient")
 
 
 def test_one_subscribers_hung_webhook_holds_up_no_other_subscribers(

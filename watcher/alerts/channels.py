@@ -35,7 +35,10 @@ async def post_json(
     """POST a JSON payload (Slack's incoming webhook, or a generic JSON webhook). `key` goes
     out as Idempotency-Key, the same on every retry, so a receiver can drop a repeat."""
     try:
-        response = await client.post(url, json=payload, headers={"Idempotency-Key": key})
+        async with client.stream(
+            "POST", url, json=payload, headers={"Idempotency-Key": key}
+        ) as response:
+            head = await _first_bytes(response, REPLY_BYTES)
     except httpx.HTTPError as exc:
         raise DeliveryError(
             f"{what}: {type(exc).__name__}: {exc}", transient=True, server_wide=True
@@ -43,11 +46,32 @@ async def post_json(
     status = response.status_code
     if status < 300:
         return
-    detail = f"{what}: HTTP {status} {response.text[:200]}".strip()
+    detail = f"{what}: HTTP {status} {_text(head, response.charset_encoding)[:200]}".strip()
     if status == 429 or status >= 500:
         retry = parse_retry_after(response.headers.get("retry-after"))
         raise DeliveryError(detail, transient=True, retry_after=retry, server_wide=True)
     raise DeliveryError(detail, transient=False)
+
+
+def _text(body: bytes, charset: str | None) -> str:
+    try:
+        return body.decode(charset or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", "replace")
+
+
+REPLY_BYTES = 4096  # of a receiver's reply read: the start of its error, never a huge body
+
+
+async def _first_bytes(response: httpx.Response, limit: int) -> bytes:
+    """The reply's first `limit` bytes, or all of a shorter one (the connection is then
+    kept for the next post)."""
+    head = bytearray()
+    async for chunk in response.aiter_bytes():
+        head += chunk
+        if len(head) >= limit:
+            break
+    return bytes(head[:limit])
 
 
 def email_message(smtp: SmtpSettings, to: str, message: Message, message_id: str) -> EmailMessage:
