@@ -187,6 +187,46 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             id="email-no-at",
         ),
         pytest.param("feeds: [\n", "invalid YAML", id="yaml-syntax"),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: !!python/object:os.system https://a.test/\n",
+            ":3: invalid YAML: the tag 'tag:yaml.org,2002:python/object:os.system' is not read",
+            id="yaml-python-tag",
+        ),
+        pytest.param(
+            "poll:\n  concurrency: .inf\n",
+            ":2: poll.concurrency: must be a number of at least 1",
+            id="infinite-number",
+        ),
+        pytest.param(
+            "poll:\n  per_host: .nan\n",
+            ":2: poll.per_host: must be a number of at least 1",
+            id="nan-number",
+        ),
+        pytest.param(
+            "retention_days: 1.0e+300\n",
+            ":1: retention_days: must be at most 36500",
+            id="huge-retention",
+        ),
+        pytest.param(
+            "poll:\n  interval: 99999999d\n",
+            ":2: poll.interval: '99999999d' is longer than watcher takes (at most 3650d)",
+            id="huge-duration",
+        ),
+        pytest.param(
+            "poll:\n  interval: .inf\n",
+            ":2: poll.interval: inf is longer than watcher takes (at most 3650d)",
+            id="infinite-duration",
+        ),
+        pytest.param(
+            "smtp:\n  host: h\n  port: 99999\n",
+            ":3: smtp.port: must be at most 65535",
+            id="port-range",
+        ),
+        pytest.param(
+            "subscribers:\n  - name: a\n    console: true\n    min_priority: 9\n",
+            ":4: subscribers[0].min_priority: must be at most 5",
+            id="min-priority-range",
+        ),
         pytest.param("feeds: 3\n", ":1: feeds: must be a list of feeds", id="wrong-type"),
         pytest.param(
             "subscribers: {name: a}\n",
@@ -231,6 +271,24 @@ def test_config_path_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_parse_duration(text: str | int, seconds: float) -> None:
     assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["99999999d", "3651d", float("inf"), float("nan"), "soon", True])
+def test_parse_duration_refuses_what_is_no_duration_or_overflows_a_date(text: object) -> None:
+    with pytest.raises(ValueError, match=r"not a duration|longer than watcher takes"):
+        parse_duration(text)
+    assert parse_duration("3650d") == 3650 * 86400
+
+
+def test_a_since_past_any_date_is_a_usage_error(tmp_path: Path) -> None:
+    from tests.test_cli import watcher
+
+    config = write(tmp_path, "state: w.db\nfeeds: []\n")
+    result = watcher("--config", str(config), "stories", "--since", "99999999d")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "watcher: --since: '99999999d' is longer than watcher takes (at most 3650d)\n"
+    )
 
 
 def test_shipped_configs_are_valid() -> None:

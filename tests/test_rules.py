@@ -423,6 +423,21 @@ def test_structured_form(tmp_path: Path) -> None:
             id="priority",
         ),
         pytest.param(
+            "rules:\n  - name: r\n    when: !!python/name:os.system a\n",
+            "rules.yaml:3:11: invalid YAML: the tag 'tag:yaml.org,2002:python/name:os.system'",
+            id="yaml-python-tag",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    tags: !custom [a]\n",
+            "rules.yaml:4:11: invalid YAML: the tag '!custom' is not read here",
+            id="yaml-custom-tag",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    ? [tags]\n    : [a]\n",
+            "rules.yaml:4:7: a key of a rule must be a single word",
+            id="list-key",
+        ),
+        pytest.param(
             "rules:\n  - name: r\n    when: a\n    min_sources: 0\n",
             "rules.yaml:4:18: min_sources must be 1 or more (outlets)",
             id="min-sources",

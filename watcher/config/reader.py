@@ -6,6 +6,7 @@ In: the file's text and an environment. Out: typed values; each problem is noted
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -13,22 +14,30 @@ from typing import Any
 import yaml
 
 from watcher.errors import ConfigProblem
+from watcher.rules.nodes import foreign_tag
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+MAX_DURATION = 3650 * 86400.0  # ten years: longer is a typo, and overflows a date
+
+
 def parse_duration(value: object) -> float:
-    """Seconds in '90s', '10m', '6h', '2d', '1w' or a bare number of seconds."""
+    """Seconds in '90s', '10m', '6h', '2d', '1w' or a bare number of seconds, up to
+    `MAX_DURATION`."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
+        seconds = float(value)
+    elif match := _DURATION.match(str(value)):
+        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    else:
         raise ValueError(f"{value!r} is not a duration such as 90s, 10m, 6h or 2d")
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if not seconds <= MAX_DURATION:  # also NaN
+        raise ValueError(f"{value!r} is longer than watcher takes (at most 3650d)")
+    return seconds
 
 
 def is_null(node: yaml.Node) -> bool:
@@ -53,7 +62,7 @@ class Reader:
 
     def load(self, text: str) -> yaml.Node | None:
         try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -64,6 +73,11 @@ class Reader:
                 )
             )
             return None
+        tagged = foreign_tag(root) if root is not None else None
+        if tagged is not None:
+            self.problem(tagged, "", f"invalid YAML: the tag {tagged.tag!r} is not read here")
+            return None
+        return root
 
     # -- typed accessors -------------------------------------------------------------------
 
@@ -121,12 +135,23 @@ class Reader:
             return None
         return text or None
 
-    def number(self, node: yaml.Node | None, name: str, default: float, minimum: float) -> float:
+    def number(
+        self, node: yaml.Node | None, name: str, default: float, minimum: float,
+        maximum: float = 1e9,
+    ) -> float:  # fmt: skip
         if node is None:
             return default
         value = self.scalar(node, name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < minimum
+        ):
             self.problem(node, name, f"must be a number of at least {minimum:g}")
+            return default
+        if value > maximum:
+            self.problem(node, name, f"must be at most {maximum:g}")
             return default
         return float(value)
 

@@ -88,7 +88,9 @@ class ConfigReader(FeedsReader):
             poll=poll,
             smtp=self.smtp(top.get("smtp")),
             subscribers=self.subscribers(top.get("subscribers")),
-            retention_days=int(self.number(top.get("retention_days"), "retention_days", 30, 1)),
+            retention_days=int(
+                self.number(top.get("retention_days"), "retention_days", 30, 1, 36500)
+            ),
             clustering=self.clustering(top.get("clustering")),
             delivery=self.delivery(top.get("delivery")),
             listen=self.listen(top.get("listen")),
@@ -201,7 +203,7 @@ class ConfigReader(FeedsReader):
         default_port = {"none": 25, "starttls": 587, "tls": 465}.get(security, 587)
         return SmtpSettings(
             host=host or "",
-            port=int(self.number(m.get("port"), "smtp.port", default_port, 1)),
+            port=int(self.number(m.get("port"), "smtp.port", default_port, 1, 65535)),
             security=security,
             username=self.string(m.get("username"), "smtp.username"),
             password=self.string(m.get("password"), "smtp.password"),
@@ -242,7 +244,7 @@ class ConfigReader(FeedsReader):
             slack=self.string(m.get("slack"), f"{where}.slack"),
             webhook=self.string(m.get("webhook"), f"{where}.webhook"),
             console=bool(console),
-            min_priority=int(self.number(m.get("min_priority"), f"{where}.min_priority", 1, 1)),
+            min_priority=int(self.number(m.get("min_priority"), f"{where}.min_priority", 1, 1, 5)),
             digest=digest,
             timezone=timezone,
             max_per_hour=cap,

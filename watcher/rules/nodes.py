@@ -16,6 +16,30 @@ from watcher.errors import RuleProblem
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
 
 
+_SAFE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag} | {
+    "tag:yaml.org,2002:merge",  # `<<`: read, and reported, as any unknown key
+}
+
+
+def foreign_tag(root: yaml.Node) -> yaml.Node | None:
+    """The first node whose tag (`!!python/object`, `!custom`) safe loading cannot build:
+    a file that has one is not a file watcher reads."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:  # an alias, possibly of a node that holds it
+            continue
+        seen.add(id(node))
+        if node.tag not in _SAFE_TAGS:
+            return node
+        if isinstance(node, yaml.SequenceNode):
+            todo += reversed(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            todo += [n for pair in reversed(node.value) for n in reversed(pair)]
+    return None
+
+
 class NodeReader:
     """Typed accessors over YAML nodes that note a problem and return a default."""
 
@@ -44,6 +68,10 @@ class NodeReader:
                 )
             )
             return None
+        tagged = foreign_tag(root) if root is not None else None
+        if tagged is not None:
+            self.problem(path, tagged, f"invalid YAML: the tag {tagged.tag!r} is not read here")
+            return None
         return root
 
     def mapping(
@@ -54,7 +82,9 @@ class NodeReader:
             return {}
         out: dict[str, yaml.Node] = {}
         for key, value in node.value:
-            if key.value not in known:
+            if not isinstance(key, yaml.ScalarNode):
+                self.problem(path, key, f"a key of {what} must be a single word")
+            elif key.value not in known:
                 self.problem(
                     path,
                     key,
