@@ -666,6 +666,21 @@ def test_dedupe_input_errors_name_the_line(tmp_path: Path, content: str, message
     assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_lone_surrogate_in_the_json_is_read_as_a_replacement_character(tmp_path: Path) -> None:
+    """`\\ud800` is valid JSON but no character: dedupe raised UnicodeEncodeError on it."""
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        '{"id": "a", "title": "Tin \\ud800 output", "summary": "x \\udfff", '
+        '"published": "2026-01-01T00:00:00Z", "related": ["https://r.test/\\ud800"]}\n'
+        '{"id": "b", "title": "Tin \\ud83d\\ude00", "published": "2026-01-01T00:00:00Z"}\n'
+    )
+    (a, b) = read_stories(path)
+    assert (a.title, a.summary, b.title) == ("Tin \ufffd output", "x \ufffd", "Tin \U0001f600")
+    assert a.related == ("https://r.test/\ufffd",)
+    result = watcher("dedupe", "--input", str(path))
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 2
+
+
 def test_shared_corpus_clusters_as_labelled(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     assert (

@@ -135,9 +135,10 @@ def test_plain_urls_are_made_canonical_as_urlsplit_makes_them() -> None:
         ("/news/1", (None, "", "relative/base", "https://c.test/"), "https://c.test/news/1"),
         ("/news/1", (None, "https://c.test/"), "https://c.test/news/1"),
         ("/news/1", (), "/news/1"),
+        ("/news/1", ("http://[::1", "https://c.test/"), "https://c.test/news/1"),
     ],
     ids=["absolute", "other-scheme", "root-relative", "path-relative", "scheme-relative",
-         "first-usable-base", "skips-none", "no-base"],
+         "first-usable-base", "skips-none", "no-base", "skips-a-malformed-base"],
 )  # fmt: skip
 def test_absolute_url(url: str, bases: tuple[str | None, ...], resolved: str) -> None:
     assert absolute_url(url, *bases) == resolved
@@ -151,6 +152,10 @@ def test_absolute_url(url: str, bases: tuple[str | None, ...], resolved: str) ->
         pytest.param("x<script>alert(1)</script>y", "xy", id="script"),
         pytest.param("  lots \n of\t space ", "lots of space", id="space"),
         pytest.param(None, "", id="none"),
+        pytest.param("a <![C--x y]]> <b>b</b>", "a C--x y]]> b", id="unknown-marked-section"),
+        pytest.param("a <![ b", "a b", id="unclosed-marked-section"),
+        pytest.param("<![CDATA[Tin rises]]> <i>again</i>", "Tin rises again", id="cdata"),
+        pytest.param("<![if !supportLists]>1.<![endif]> <b>Tin</b>", "1. Tin", id="ms-office"),
     ],
 )
 def test_plain_text(html: str | None, text: str) -> None:

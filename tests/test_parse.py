@@ -573,6 +573,55 @@ def test_malformed_feed_with_entries_is_used_and_flagged() -> None:
 
 
 @pytest.mark.parametrize(
+    "ref",
+    [
+        "&#xD800;",
+        "&#55296;",
+        "&#xDFFF;",
+        "&#x110000;",
+        "&#99999999999999;",
+        "&#x" + "1" * 5000 + ";",
+    ],
+)
+def test_a_character_reference_to_no_character_costs_its_character_not_the_feed(
+    ref: str,
+) -> None:
+    """feedparser raised on such a reference (UnicodeEncodeError, ValueError, OverflowError),
+    and the feed failed every poll: now it reads as U+FFFD, and the other entries stay."""
+    body = (
+        '<rss version="2.0"><channel><title>Desk</title>'
+        f"<item><title>Tin {ref} output &#8217;rises&#x2019;</title>"
+        "<link>https://desk.test/1</link></item>"
+        "<item><title>Cobalt exports fall</title><link>https://desk.test/2</link></item>"
+        "</channel></rss>"
+    ).encode()
+    parsed = parse_feed(body, feed="t", fetched_at=FETCHED)
+    assert [s.title for s in parsed.stories] == [
+        "Tin \ufffd output \u2019rises\u2019",
+        "Cobalt exports fall",
+    ]
+
+
+def test_a_failure_inside_feedparser_is_a_parse_error_that_names_it() -> None:
+    """Its lenient parser raised KeyError on a link left open past its item."""
+    body = (
+        b'<rss version="2.0"><channel><title>Desk</title><item><title>Tin</title>'
+        b"<link>https://desk.test/1</item></link></channel></rss>"
+    )
+    with pytest.raises(ParseError, match=r"^malformed feed: feedparser failed on it: KeyError"):
+        parse_feed(body, feed="t", fetched_at=FETCHED)
+
+
+def test_a_malformed_channel_link_is_no_base_for_relative_links() -> None:
+    body = (
+        b'<rss version="2.0"><channel><title>Desk</title><link>http://[::1</link>'
+        b"<item><title>Tin output rises</title><link>/news/1</link></item></channel></rss>"
+    )
+    parsed = parse_feed(body, feed="t", fetched_at=FETCHED, url="https://desk.test/feed")
+    assert [s.link for s in parsed.stories] == ["https://desk.test/news/1"]
+
+
+@pytest.mark.parametrize(
     "body",
     [fixture_bytes("page.html"), b"", b"\x00\xff garbage \x89PNG"],
     ids=["html", "empty", "binary"],

@@ -54,6 +54,16 @@ def read_stories(path: Path) -> list[Story]:
     return stories
 
 
+def _unicode(value: Any) -> Any:
+    """A string (or each of a list's) with its lone surrogates (`\\ud800` in the JSON) as
+    U+FFFD: they are no text, and no UTF-8 encoder takes them."""
+    if isinstance(value, list):
+        return [_unicode(item) for item in value]
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return value
+
+
 def _story(line: str, path: str, number: int) -> Story:
     try:
         data = json.loads(line)
@@ -61,6 +71,8 @@ def _story(line: str, path: str, number: int) -> Story:
         raise InputError(f"invalid JSON: {exc.msg}", path=path, line=number) from exc
     if not isinstance(data, dict):
         raise InputError("each line must be a JSON object", path=path, line=number)
+    if "\\u" in line:  # an escape may be half of a surrogate pair: no character
+        data = {key: _unicode(value) for key, value in data.items()}
     for key in ("id", "title", "published"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise InputError(f"field {key!r} is missing or not a string", path=path, line=number)

@@ -7,6 +7,7 @@ stable ids. Pure functions; no I/O.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import hashlib
 import re
 import time
@@ -108,12 +109,14 @@ def is_relative_url(url: str) -> bool:
 
 def absolute_url(url: str, *bases: str | None) -> str:
     """`url` resolved against the first base that makes it absolute; as it is when none
-    does (or when it is absolute already)."""
+    does (or when it is absolute already). A malformed base (a broken IPv6 host) makes
+    nothing."""
     for base in bases:
         if not is_relative_url(url):
             break
         if base and not is_relative_url(base):
-            url = urljoin(base, url)
+            with contextlib.suppress(ValueError):
+                url = urljoin(base, url)
     return url
 
 
@@ -181,6 +184,20 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self.skipping:
             self.parts.append(data)
+
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        """A `<![...[` section, as the standard library reads it; one it does not know
+        (`<![foo[`, `<![ `) raised AssertionError from there and lost the whole feed: its
+        `<![` is skipped, and what follows read as text."""
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            return i + 3
+
+    def unknown_decl(self, data: str) -> None:
+        """A `<![CDATA[...]]>` within the HTML (a feed that wrapped its text twice): text."""
+        if data[:6].upper() == "CDATA[":
+            self.handle_data(data[6:])
 
 
 def plain_text(html: str | None) -> str:

@@ -137,13 +137,49 @@ def _is_utf8(body: bytes, content_type: str | None) -> bool:
 
 
 def _full_parse(body: bytes, content_type: str | None) -> Any:
+    """feedparser's result. A numeric character reference to no character (`&#xD800;`, a
+    half of a surrogate pair, or past U+10FFFF) raises inside feedparser: the body is read
+    again with each such reference as U+FFFD, so one bad entry does not lose the feed."""
+    try:
+        return _feedparser(body, content_type)
+    except (UnicodeEncodeError, ValueError, OverflowError) as exc:
+        mended = _CHAR_REF.sub(_valid_char_ref, body)
+        if mended == body:
+            raise ParseError(f"malformed feed: {type(exc).__name__}: {exc}") from exc
+        try:
+            return _feedparser(mended, content_type)
+        except (UnicodeEncodeError, ValueError, OverflowError) as again:
+            raise ParseError(f"malformed feed: {type(again).__name__}: {again}") from again
+
+
+def _feedparser(body: bytes, content_type: str | None) -> Any:
+    """feedparser's result; a failure of its own (its lenient parser can trip on a closing
+    tag it never saw open) is a `ParseError` naming it."""
     headers = {"content-type": content_type} if content_type else {}
-    return feedparser.parse(
-        io.BytesIO(body),
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        return feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except (UnicodeEncodeError, ValueError, OverflowError):
+        raise  # a character reference to no character: `_full_parse` mends the body
+    except Exception as exc:
+        raise ParseError(f"malformed feed: feedparser failed on it: {exc!r}") from exc
+
+
+_CHAR_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]+)|0*([0-9]+));")
+
+
+def _valid_char_ref(ref: re.Match[bytes]) -> bytes:
+    """The reference, or U+FFFD's where it names no character."""
+    hexadecimal, decimal = ref.group(1), ref.group(2)
+    digits = hexadecimal or decimal or b"0"
+    if len(digits) > 8:  # past U+10FFFF, in either base (and int() refuses thousands)
+        return b"&#xFFFD;"
+    value = int(digits, 16 if hexadecimal else 10)
+    return b"&#xFFFD;" if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF else ref.group()
 
 
 def _bozo_message(result: Any) -> str | None:
