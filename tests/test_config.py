@@ -178,13 +178,23 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
         ),
         pytest.param(
             'subscribers:\n  - name: a\n    email: "a@b.test\\nBcc: c@d.test"\n',
-            ":3: subscribers[0].email: 'a@b.test\\nBcc: c@d.test' is not an email address",
+            ":3: subscribers[0].email: must be one line of text, without control characters",
             id="email-header-injection",
         ),
         pytest.param(
             "subscribers:\n  - name: a\n    email: analyst\n",
             ":3: subscribers[0].email: 'analyst' is not an email address",
             id="email-no-at",
+        ),
+        pytest.param(
+            'feeds:\n  - name: "Wire\\e[2J"\n    url: https://a.test/\n',
+            ":2: feeds[0].name: must be one line of text, without control characters",
+            id="name-with-escape",
+        ),
+        pytest.param(
+            'smtp:\n  host: h\n  from: "w@test\\u2028Bcc: x@test"\n',
+            ":3: smtp.from: must be one line of text, without control characters",
+            id="sender-line-separator",
         ),
         pytest.param("feeds: [\n", "invalid YAML", id="yaml-syntax"),
         pytest.param(

@@ -438,6 +438,16 @@ def test_structured_form(tmp_path: Path) -> None:
             id="list-key",
         ),
         pytest.param(
+            'rules:\n  - name: "r\\nBcc: x@test"\n    when: a\n',
+            "rules.yaml:2:11: name must be one line of text, without control characters",
+            id="name-line-break",
+        ),
+        pytest.param(
+            'rules:\n  - name: r\n    when: a\n    tags: ["a\\e[31m"]\n',
+            "rules.yaml:4:12: tags must be one line of text, without control characters",
+            id="tag-escape",
+        ),
+        pytest.param(
             "rules:\n  - name: r\n    when: a\n    min_sources: 0\n",
             "rules.yaml:4:18: min_sources must be 1 or more (outlets)",
             id="min-sources",

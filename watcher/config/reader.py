@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from watcher.errors import ConfigProblem
-from watcher.rules.nodes import foreign_tag
+from watcher.rules.nodes import LINE_BREAKS_AND_CONTROLS, foreign_tag
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
@@ -132,6 +132,9 @@ class Reader:
         text = str(value).strip()
         if required and not text:
             self.problem(node, name, "must not be empty")
+            return None
+        if LINE_BREAKS_AND_CONTROLS.search(text):  # into a header, a log line, a terminal
+            self.problem(node, name, "must be one line of text, without control characters")
             return None
         return text or None
 

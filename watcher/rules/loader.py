@@ -130,13 +130,13 @@ class _Loader(NodeReader):
 
     def read_term(self, path: Path, node: yaml.Node) -> Term | None:
         if isinstance(node, yaml.ScalarNode):
-            name = self.scalar(path, node, "a term")
+            name = self.name(path, node, "a term")
             return Term(name=name, aliases=(Alias(name),)) if name else None
         m = self.mapping(path, node, TERM_KEYS, "a term")
         if "name" not in m:
             self.problem(path, node, "a term needs a name")
             return None
-        name = self.scalar(path, m["name"], "name")
+        name = self.name(path, m["name"], "name")
         case = (
             bool(self.scalar(path, m["case_sensitive"], "case_sensitive", bool))
             if "case_sensitive" in m
@@ -202,7 +202,7 @@ class _Loader(NodeReader):
         m = self.mapping(path, node, RULE_KEYS, "a rule")
         if not m:
             return None
-        name = self.scalar(path, m["name"], "name") if "name" in m else None
+        name = self.name(path, m["name"], "name") if "name" in m else None
         if not name:
             self.problem(path, node, "a rule needs a name")
             return None

@@ -6,6 +6,7 @@ In: a file's bytes, then its nodes. Out: typed values; each problem is noted as 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,9 @@ from watcher.errors import RuleProblem
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
 
+
+# what a name must not hold: it goes into email headers, log lines and terminals
+LINE_BREAKS_AND_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 _SAFE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag} | {
     "tag:yaml.org,2002:merge",  # `<<`: read, and reported, as any unknown key
@@ -111,13 +115,22 @@ class NodeReader:
             return None
         return value
 
+    def name(self, path: Path, node: yaml.Node, what: str) -> str | None:
+        """A scalar that names something: one line, without control characters."""
+        value = self.scalar(path, node, what)
+        if value and LINE_BREAKS_AND_CONTROLS.search(value):
+            self.problem(path, node, f"{what} must be one line of text, without control characters")
+            return None
+        return value  # type: ignore[no-any-return]
+
     def strings(self, path: Path, node: yaml.Node | None, what: str) -> tuple[str, ...]:
+        """A list of names (or one name)."""
         if node is None:
             return ()
         if isinstance(node, yaml.ScalarNode):
-            value = self.scalar(path, node, what)
+            value = self.name(path, node, what)
             return (value,) if value else ()
         if not isinstance(node, yaml.SequenceNode):
             self.problem(path, node, f"{what} must be a list")
             return ()
-        return tuple(v for item in node.value if (v := self.scalar(path, item, what)))
+        return tuple(v for item in node.value if (v := self.name(path, item, what)))
