@@ -37,7 +37,7 @@ from watcher.alerts.sender import HOLD_MAX_SECONDS, Hold, Sender
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher
-from watcher.models import Alert, Match, Story
+from watcher.models import Alert, AlertPlan, Match, Story
 from watcher.pipeline import Clusterer, Pipeline
 from watcher.rules.live import LiveRules
 from watcher.rules.model import Rule
@@ -2079,24 +2079,32 @@ def _match(cluster: int, story: str, *, quiet: bool = False) -> Match:
                  ruleset_version="v", matched_at=now, quiet=quiet)  # fmt: skip
 
 
+def _clustered(tmp_path: Path, stories: int, clusters: dict[int, int]) -> Store:
+    """A store of `stories` stories s0, s1..., story i placed in cluster `clusters[i]`."""
+    from watcher.models import Assignment, FeedConfig
+
+    store = Store(tmp_path / "w.db")
+    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
+    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(stories)])
+    store.record_assignments(
+        [Assignment(story=f"s{i}", cluster=c, level=None) for i, c in clusters.items()],
+        datetime(2026, 11, 24, tzinfo=UTC),
+    )
+    return store
+
+
+def _email_to_a(m: Match) -> list[AlertPlan]:
+    """The route of every match: an email to subscriber a."""
+    return [AlertPlan(subscriber="a", channel="email", due=datetime(2026, 11, 24, tzinfo=UTC))]
+
+
 def test_a_quiet_match_gives_way_to_the_next_loud_match_of_its_cluster_and_rule(
     tmp_path: Path,
 ) -> None:
     """A match by a story too old to alert alerts no one, and leaves the news item free to
     alert on its next story that matches the rule; in a batch, in either order."""
-    from watcher.models import AlertPlan, Assignment, FeedConfig
-
-    store = Store(tmp_path / "w.db")
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
-    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(6)])
-    store.record_assignments(
-        [Assignment(story=f"s{i}", cluster=i // 2, level=None) for i in range(6)], now
-    )
-
-    def plans(m: Match) -> list[AlertPlan]:
-        return [AlertPlan(subscriber="a", channel="email", due=now)]
-
+    store = _clustered(tmp_path, 6, {i: i // 2 for i in range(6)})
+    plans = _email_to_a
     assert store.record_matches([_match(0, "s0", quiet=True)], plans) == [
         _match(0, "s0", quiet=True)
     ]
@@ -2114,19 +2122,13 @@ def test_a_quiet_match_gives_way_to_the_next_loud_match_of_its_cluster_and_rule(
 def test_a_merge_keeps_the_loud_match_of_a_rule_both_clusters_matched(tmp_path: Path) -> None:
     """Merged into a cluster whose match of the rule was quiet, an alerted cluster's match
     stays: a later story of the news item does not alert it again."""
-    from watcher.models import AlertPlan, Assignment, FeedConfig
+    from watcher.models import Assignment
 
-    store = Store(tmp_path / "w.db")
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
-    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(4)])
-    store.record_assignments(
-        [Assignment(story=f"s{i}", cluster=i, level=None) for i in (1, 2)], now
+    store, now, plans = (
+        _clustered(tmp_path, 4, {1: 1, 2: 2}),
+        datetime(2026, 11, 24, tzinfo=UTC),
+        _email_to_a,
     )
-
-    def plans(m: Match) -> list[AlertPlan]:
-        return [AlertPlan(subscriber="a", channel="email", due=now)]
-
     store.record_matches([_match(1, "s1", quiet=True), _match(2, "s2")], plans)
     (alert,) = store.alerts()
     store.mark_sending(alert.id)
@@ -2255,19 +2257,13 @@ def test_rules_that_ask_for_fewer_outlets_alert_the_news_items_waiting_in_the_wi
 def test_a_merge_keeps_a_waiting_match_over_a_quiet_one(tmp_path: Path) -> None:
     """A waiting match may alert yet; a quiet one (a story too old) never does: merged, the
     news item keeps the one that waits."""
-    from watcher.models import AlertPlan, Assignment, FeedConfig
+    from watcher.models import Assignment
 
-    store = Store(tmp_path / "w.db")
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
-    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(4)])
-    store.record_assignments(
-        [Assignment(story=f"s{i}", cluster=i, level=None) for i in (1, 2)], now
+    store, now, plans = (
+        _clustered(tmp_path, 4, {1: 1, 2: 2}),
+        datetime(2026, 11, 24, tzinfo=UTC),
+        _email_to_a,
     )
-
-    def plans(m: Match) -> list[AlertPlan]:
-        return [AlertPlan(subscriber="a", channel="email", due=now)]
-
     waiting = replace(_match(2, "s2", quiet=True), waiting=True)
     store.record_matches([_match(1, "s1", quiet=True), waiting], plans)
     store.record_assignments(
@@ -2281,17 +2277,7 @@ def test_a_merge_keeps_a_waiting_match_over_a_quiet_one(tmp_path: Path) -> None:
 def test_a_waiting_match_takes_a_quiet_ones_place(tmp_path: Path) -> None:
     """A news item whose first match was quiet (a backlog story) still waits for outlets
     when a fresh story matches the rule: its match waits in the quiet one's place."""
-    from watcher.models import AlertPlan, Assignment, FeedConfig
-
-    store = Store(tmp_path / "w.db")
-    now = datetime(2026, 11, 24, tzinfo=UTC)
-    store.sync_feeds([FeedConfig(name="f", url="https://f.test/", interval=600)])
-    store.record_poll(store.feed_state("f"), [digest_story(i) for i in range(2)])
-    store.record_assignments([Assignment(story="s0", cluster=0, level=None)], now)
-
-    def plans(m: Match) -> list[AlertPlan]:
-        return [AlertPlan(subscriber="a", channel="email", due=now)]
-
+    store, plans = _clustered(tmp_path, 2, {0: 0}), _email_to_a
     store.record_matches([_match(0, "s0", quiet=True)], plans)
     waiting = replace(_match(0, "s1", quiet=True), waiting=True)
     assert store.record_matches([waiting], plans) == [waiting]

@@ -700,12 +700,9 @@ def test_rules_test_tries_a_query_with_the_folders_term_lists(tmp_path: Path) ->
     assert both.returncode == 2 and "not allowed with" in both.stderr
 
 
-def test_rules_test_counts_the_news_items_each_rule_would_alert(tmp_path: Path) -> None:
-    """Two outlets' copies of one wire story are one news item, one alert."""
-    rules_dir = folder(
-        tmp_path,
-        "rules:\n  - name: tin-news\n    when: '@minerals:\"tin\"'\n  - name: firm-news\n    when: '@firms'\n",
-    )
+def tin_stories(tmp_path: Path) -> Path:
+    """Four stories as JSON lines: two outlets' copies of one tin story, a firm's, another
+    tin story."""
     lead = "A smelter in Bolivia will double its tin output next year, its owner said on Monday."
     line = '{{"id": "{0}", "title": "{1}", "summary": "{2}", "source": "{3}", "published": "2026-01-01T0{4}:00:00Z"}}\n'
     stories = tmp_path / "s.jsonl"
@@ -715,6 +712,16 @@ def test_rules_test_counts_the_news_items_each_rule_would_alert(tmp_path: Path) 
         + line.format("c", "Alcoa names a new chief executive", "Alcoa named a chief.", "Wire", 3)
         + line.format("d", "Tin prices slip in London trading", "Prices fell.", "Wire", 4)
     )  # fmt: skip
+    return stories
+
+
+def test_rules_test_counts_the_news_items_each_rule_would_alert(tmp_path: Path) -> None:
+    """Two outlets' copies of one wire story are one news item, one alert."""
+    rules_dir = folder(
+        tmp_path,
+        "rules:\n  - name: tin-news\n    when: '@minerals:\"tin\"'\n  - name: firm-news\n    when: '@firms'\n",
+    )
+    stories = tin_stories(tmp_path)
     table = watcher("rules", "test", "--rules", str(rules_dir), "--stories", str(stories)).stdout
     rows = [re.split(r"\s{2,}", line) for line in table.split("\n\n")[-1].splitlines()]
     assert rows == [
@@ -737,15 +744,7 @@ def test_rules_test_counts_the_news_items_a_rule_that_waits_for_outlets_would_al
         "rules:\n  - name: tin-news\n    when: '@minerals:\"tin\"'\n    min_sources: 2\n"
         "  - name: firm-news\n    when: '@firms'\n",
     )
-    lead = "A smelter in Bolivia will double its tin output next year, its owner said on Monday."
-    line = '{{"id": "{0}", "title": "{1}", "summary": "{2}", "source": "{3}", "published": "2026-01-01T0{4}:00:00Z"}}\n'
-    stories = tmp_path / "s.jsonl"
-    stories.write_text(
-        line.format("a", "Bolivian smelter to double tin output", lead, "Wire", 1)
-        + line.format("b", "Bolivian smelter to double tin output - Daily", lead, "Daily", 2)
-        + line.format("c", "Alcoa names a new chief executive", "Alcoa named a chief.", "Wire", 3)
-        + line.format("d", "Tin prices slip in London trading", "Prices fell.", "Wire", 4)
-    )  # fmt: skip
+    stories = tin_stories(tmp_path)
     out = watcher("rules", "test", "--rules", str(rules_dir), "--stories", str(stories)).stdout
     assert out.count('matched tin-news: @minerals:"tin" (min_sources 2: 2 outlets)') == 2
     assert out.count('matched tin-news: @minerals:"tin" (min_sources 2: 1 outlet)') == 1
