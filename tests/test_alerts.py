@@ -2366,6 +2366,8 @@ def test_min_sources_holds_the_email_until_a_second_outlet_carries_the_news(
         "analyst:  not alerted yet: the rules it follows wait for outlets (min_sources: "
         "germanium-news at 2); 1 outlet carries this news item"
     )
+    listed = watcher("--config", str(config), "clusters", "--since", "1h").stdout
+    assert "  rules: germanium-news (waiting for outlets)\n" in listed
     third = add_outlet("Paper", "Daily Paper", "paper")
     assert "MATCH rule germanium-news" in third and "(waiting" not in third
     assert [m["Subject"] for m in inbox.messages] == [
@@ -2376,6 +2378,8 @@ def test_min_sources_holds_the_email_until_a_second_outlet_carries_the_news(
     assert len(inbox.messages) == 1  # once
     lines = watcher("--config", str(config), "why", wire.id).stdout.splitlines()
     assert lines[-1] == "analyst:  alerted"
+    listed = watcher("--config", str(config), "clusters", "--since", "1h").stdout
+    assert "  rules: germanium-news\n" in listed
 
 
 def test_a_backlog_story_given_another_title_stays_quiet(

@@ -14,7 +14,7 @@ from watcher.config import Config, load_optional_config
 from watcher.dedupe import ClusterSettings, cluster_batch, compare, fingerprint
 from watcher.dedupe.text import story_languages
 from watcher.jsonl import read_stories
-from watcher.models import Cluster, Story
+from watcher.models import Cluster, Match, Story
 
 
 def add_parsers(commands: Any) -> None:
@@ -47,7 +47,9 @@ def add_parsers(commands: Any) -> None:
         "clusters",
         help="list story clusters that gained a story recently, with their sources",
         description="List clusters (news items) that gained a story within --since: the lead "
-        "story, then every outlet that reported it.",
+        "story, the rules it matched (marked 'waiting for outlets' while a rule's min_sources "
+        "is not reached, 'quiet' when the story that matched was kept from alerting), then "
+        "every outlet that reported it.",
     )
     clusters.add_argument(
         "--since", default="24h", help="how far back, e.g. 6h, 24h, 7d (default: 24h)"
@@ -108,21 +110,31 @@ def _explain(
     return 0
 
 
+def _kept(match: Match) -> str:
+    """What kept a match from alerting, if anything."""
+    if match.waiting:
+        return " (waiting for outlets)"
+    return " (quiet)" if match.quiet else ""
+
+
 def cmd_clusters(config: Config, args: argparse.Namespace) -> int:
     start = since(args.since)
     with reading(config.state) as store:
         clusters = store.recent_clusters(start)
+        matches = {cluster.id: store.matches_for(cluster.id) for cluster in clusters}
     for cluster in clusters:
-        _print_cluster(cluster)
+        _print_cluster(cluster, matches[cluster.id])
     print(f"{len(clusters)} clusters updated in the last {args.since}")
     return 0
 
 
-def _print_cluster(cluster: Cluster) -> None:
+def _print_cluster(cluster: Cluster, matches: Sequence[Match]) -> None:
     lead = cluster.lead
     print(f"cluster {cluster.id}: {shown(lead)}")
     print(f"  {lead.link}")
     print(f"  first reported by {lead.source} at {when(lead.published)} UTC")
+    if matches:
+        print(f"  rules: {', '.join(m.rule + _kept(m) for m in matches)}")
     others = cluster.members[1:]
     if others:
         print(f"  also reported by ({len(others)}):")
