@@ -315,10 +315,16 @@ def test_the_demo_runs_offline_and_a_second_run_adds_nothing(tmp_path: Path) -> 
 
 def test_import_opml_prints_feeds_the_config_takes(tmp_path: Path) -> None:
     """Folders become tags, a feed in two folders is one feed, a name taken twice is made
-    unique, and a URL that is not http(s) is skipped with a word on stderr."""
+    unique, and a URL that is not http(s), or that the config would refuse, is skipped with
+    a word on stderr."""
     result = watcher("import-opml", str(ROOT / "tests" / "fixtures" / "subscriptions.opml"))
     assert result.returncode == 0, result.stderr
     assert "skipped Local file: file:///etc/passwd: not an http(s) URL" in result.stderr
+    assert (
+        "skipped Broken: 'https://broken.test/feed\\n/rss': not a valid URL (it holds white "
+        "space or a control character)" in result.stderr
+    )
+    assert "skipped Bad host: https://[::1/feed: not a valid URL: " in result.stderr
     config = tmp_path / "watcher.yaml"
     config.write_text(result.stdout)
     feeds = load_config(config, env={}).feeds

@@ -13,7 +13,10 @@ import xml.etree.ElementTree as ET
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+import httpx
+
 from watcher.errors import InputError
+from watcher.rules.nodes import LINE_BREAKS_AND_CONTROLS
 
 
 class OpmlFeed(NamedTuple):
@@ -44,13 +47,27 @@ def read_opml(data: bytes, path: str) -> OpmlFeeds:
         name = _label(outline)
         if not url:
             continue  # a folder
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
-            skipped.append(f"{name or url}: {url}: not an http(s) URL")
+        problem = _url_problem(url)
+        if problem:
+            shown = url if url.isprintable() else repr(url)
+            skipped.append(f"{name or shown}: {shown}: {problem}")
             continue
         known = found.get(url)
         tags = tuple(dict.fromkeys((*known.tags, *folders))) if known else folders
         found[url] = OpmlFeed(known.name if known else name or url, url, tags)
     return OpmlFeeds(_unique_names(list(found.values())), skipped)
+
+
+def _url_problem(url: str) -> str | None:
+    """Why the config would refuse `url` as a feed's, if it would (`config.feeds`)."""
+    if LINE_BREAKS_AND_CONTROLS.search(url) or any(c.isspace() for c in url):
+        return "not a valid URL (it holds white space or a control character)"
+    try:
+        scheme = urlsplit(url).scheme.lower()
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        return f"not a valid URL: {exc}"
+    return None if scheme in ("http", "https") else "not an http(s) URL"
 
 
 def _outlines(body: ET.Element) -> list[tuple[ET.Element, tuple[str, ...]]]:
