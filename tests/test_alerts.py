@@ -2382,6 +2382,23 @@ def test_min_sources_holds_the_email_until_a_second_outlet_carries_the_news(
     assert "  rules: germanium-news\n" in listed
 
 
+def test_rules_that_ask_for_fewer_outlets_while_the_service_is_down_apply_at_its_start(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    port, inbox = smtp
+    slack_route(server, [])
+    waiting = GERMANIUM_RULE + "    min_sources: 3\n"
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), rules_yaml=waiting)
+    add_feed(config, "Wire", WIRE)
+    assert "(waiting" in watcher("--config", str(config), "once").stdout
+    assert inbox.messages == []
+    rules = tmp_path / "rules" / "r.yaml"
+    rules.write_text(rules.read_text().replace("min_sources: 3", "min_sources: 1"))
+    again = watcher("--config", str(config), "once").stdout
+    assert "MATCH rule germanium-news" in again and "(waiting" not in again
+    assert [m["Subject"].split(":")[0] for m in inbox.messages] == ["[watcher] germanium-news"]
+
+
 def test_a_backlog_story_given_another_title_stays_quiet(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:

@@ -162,7 +162,9 @@ async def _counted(poll: Awaitable[PollOutcome]) -> tuple[PollOutcome, int]:
 def build_pipeline(
     config: Config, store: Store, fetcher: Fetcher, pool: ProcessPoolExecutor
 ) -> Pipeline:
-    """Every collaborator of a poll, built once; clusters a crash left undone first."""
+    """Every collaborator of a poll, built once; clusters a crash left undone first, and
+    alerts the news items waiting for outlets that rules changed while it was down let
+    alert."""
     tune_gc()
     clusterer = Clusterer(store, config.clustering, utc_now)
     rules = LiveRules(config.rules)
@@ -181,6 +183,9 @@ def build_pipeline(
     recovered = pipeline.recover()
     if recovered:
         event(log, logging.INFO, "settled stories a crash left unclustered", count=recovered)
+    promoted = pipeline.recheck_waiting()
+    if promoted:
+        print_new_stories([], promoted)
     return pipeline
 
 
