@@ -282,8 +282,9 @@ class Pipeline:
         return self.store.record_matches(ready, self.route) if ready else []
 
     def recheck_waiting(self) -> list[Match]:
-        """After the rules changed: the matches made within the clustering window that wait
-        for outlets, alerted if their rule now asks for no more than their news items have."""
+        """At start, and after the rules changed: the matches made within the clustering
+        window that wait for outlets, alerted if their rule now asks for no more than their
+        news items have."""
         since = self.clock() - timedelta(seconds=self.clusterer.settings.window)
         with self.store.transaction():
             waiting = self.store.waiting_matches(since=since)
