@@ -1082,6 +1082,54 @@ class HungSmtp:
                 conn.shutdown(socket.SHUT_RDWR)
 
 
+class TricklingSmtp(HungSmtp):
+    """An SMTP server that greets without end: a "220-" line every 0.2 s, each well within
+    a client's timeout, until the client hangs up."""
+
+    def _hold(self, conn: socket.socket, number: int) -> None:
+        with conn:
+            try:
+                while True:
+                    conn.sendall(b"220-still greeting\r\n")
+                    time.sleep(0.2)
+            except OSError:
+                pass
+        self.open -= 1
+        if number == 1:
+            self.first_closed.set()
+
+
+def test_an_smtp_server_that_trickles_its_replies_fails_the_send_in_bounded_time() -> None:
+    """Every read is within the timeout, so only a limit on the whole exchange ends it; the
+    connection is shut, so the send's thread ends too."""
+    from watcher.alerts.channels import SEND_TIMEOUTS, SmtpSession
+    from watcher.config.settings import SmtpSettings
+
+    smtp = TricklingSmtp()
+    settings = SmtpSettings(host="127.0.0.1", port=smtp.port, security="none", timeout=1.0)
+    mail = EmailMessage()
+    mail["Subject"], mail["From"], mail["To"] = "x", "w@test", "a@test"
+
+    async def send() -> float:
+        started = time.monotonic()
+        session = SmtpSession(settings)
+        try:
+            with pytest.raises(DeliveryError) as caught:
+                await session.send(mail)
+        finally:
+            await session.close()
+        assert caught.value.transient and caught.value.server_wide
+        assert f"did not end within {SEND_TIMEOUTS:g} s" in str(caught.value)
+        return time.monotonic() - started
+
+    try:
+        took = asyncio.run(send())
+        assert SEND_TIMEOUTS <= took < SEND_TIMEOUTS + 2
+        assert smtp.first_closed.wait(3)  # hung up: the thread reading it has ended
+    finally:
+        smtp.close()
+
+
 def test_a_hung_smtp_server_holds_up_no_slack_alert(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import email.policy
 import smtplib
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -87,6 +88,9 @@ def email_message(smtp: SmtpSettings, to: str, message: Message, message_id: str
     return mail
 
 
+SEND_TIMEOUTS = 4  # an email's whole exchange may take this many SMTP timeouts
+
+
 class SmtpSession:
     """One SMTP connection for emails sent one after another: opened (and logged in) at the
     first send, reused by the next, closed by `close`. A burst of alerts thus costs one
@@ -100,9 +104,20 @@ class SmtpSession:
         self._sending = False  # a send's thread uses the connection (until it ends)
 
     async def send(self, mail: EmailMessage) -> None:
-        """Send `mail`; raises DeliveryError, after which the connection is closed."""
+        """Send `mail`; raises DeliveryError, after which the connection is closed. The whole
+        exchange takes at most `SEND_TIMEOUTS` times the SMTP timeout: the timeout bounds
+        each wait for the server, and a server that trickles its replies (endless "250-"
+        lines, a byte at a time) would otherwise hold the email lane for ever."""
         self._sending = True  # before the thread starts: `close` must not race it
-        await in_daemon_thread(lambda: self._send(mail))
+        limit = self.smtp.timeout * SEND_TIMEOUTS
+        try:
+            await asyncio.wait_for(in_daemon_thread(lambda: self._send(mail)), limit)
+        except TimeoutError:
+            self._hang_up()
+            raise DeliveryError(
+                f"{self.where}: the exchange did not end within {limit:g} s (a server that "
+                "answers too slowly)", transient=True, server_wide=True,
+            ) from None  # fmt: skip
 
     async def close(self) -> None:
         """Say QUIT and hang up, unless no connection is open or a send cut short (the
@@ -133,8 +148,10 @@ class SmtpSession:
 
     def _connected(self) -> smtplib.SMTP:
         if self._server is None:
+            server = _unconnected(self.smtp)
+            self._server = server  # `_hang_up` reaches its socket while it connects
             try:
-                self._server = _connect(self.smtp)
+                _open(server, self.smtp)
             except OSError as exc:
                 raise _delivery_error(self.where, exc, connecting=True) from exc
         return self._server
@@ -150,6 +167,15 @@ class SmtpSession:
         server, self._server = self._server, None
         if server is not None:
             server.close()
+
+    def _hang_up(self) -> None:
+        """From the event loop, while a send's thread still waits on the server: shut the
+        socket, so that the thread's read fails and the thread ends."""
+        server, self._server = self._server, None
+        sock = getattr(server, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 async def in_daemon_thread(work: Callable[[], None]) -> None:
@@ -182,26 +208,36 @@ async def in_daemon_thread(work: Callable[[], None]) -> None:
     await done
 
 
-def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
-    """A connection to the server, secured and logged in as configured."""
+def _context(smtp: SmtpSettings) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if smtp.ca_file is not None:
         context.load_verify_locations(cafile=str(smtp.ca_file))
+    return context
+
+
+def _unconnected(smtp: SmtpSettings) -> smtplib.SMTP:
+    """A client for the server, not yet connected (`_open` connects it)."""
     if smtp.security == "tls":
-        server: smtplib.SMTP = smtplib.SMTP_SSL(
-            smtp.host, smtp.port, timeout=smtp.timeout, context=context
-        )
+        server: smtplib.SMTP = smtplib.SMTP_SSL(timeout=smtp.timeout, context=_context(smtp))
     else:
-        server = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        server = smtplib.SMTP(timeout=smtp.timeout)
+    # the name TLS checks the certificate against (SNI too), which smtplib's __init__ sets
+    # only when given the host, and then connects before we hold the client
+    server._host = smtp.host  # type: ignore[attr-defined]
+    return server
+
+
+def _open(server: smtplib.SMTP, smtp: SmtpSettings) -> None:
+    """Connect `server`, secured and logged in as configured; closed again on a failure."""
     try:
+        server.connect(smtp.host, smtp.port)
         if smtp.security == "starttls":
-            server.starttls(context=context)
+            server.starttls(context=_context(smtp))
         if smtp.username:
             server.login(smtp.username, smtp.password or "")
     except BaseException:
         server.close()
         raise
-    return server
 
 
 def _delivery_error(where: str, exc: OSError, *, connecting: bool = False) -> DeliveryError:
