@@ -1193,7 +1193,7 @@ def test_a_receiver_that_never_stops_replying_is_read_no_further_than_its_start(
         from watcher.alerts.channels import post_json
 
         async with httpx.AsyncClient(timeout=5) as client:
-            await post_json(client, server.url("/hook"), {"text": "hi"}, "webhook", "k1")
+            await post_json(client, server.url("/hook"), {"text": "hi"}, "webhook", "k1", limit=60)
 
     try:
         if outcome is None:
@@ -1205,6 +1205,39 @@ def test_a_receiver_that_never_stops_replying_is_read_no_further_than_its_start(
         stop.set()
     assert str(caught.value) == f"webhook: HTTP {status} Service down: " + "x" * 186
     assert caught.value.transient == (outcome == "transient")
+
+
+def test_a_receiver_that_trickles_its_reply_fails_the_post_in_bounded_time(
+    server: FeedServer,
+) -> None:
+    """Each byte of the reply's head comes within the client's read timeout: only the limit
+    on the whole exchange ends it."""
+    stop = threading.Event()
+
+    def trickle(handler: BaseHTTPRequestHandler) -> None:
+        with contextlib.suppress(OSError):
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not stop.wait(0.2):
+                handler.wfile.write(b"y")
+                handler.wfile.flush()
+
+    server.routes["/hook"] = trickle
+
+    async def post() -> float:
+        from watcher.alerts.channels import post_json
+
+        started = time.monotonic()
+        async with httpx.AsyncClient(timeout=5) as client:
+            with pytest.raises(DeliveryError) as caught:
+                await post_json(client, server.url("/hook"), {}, "webhook", "k1", limit=2)
+        assert str(caught.value).startswith("webhook: the exchange did not end within 2 s")
+        assert caught.value.transient and caught.value.server_wide
+        return time.monotonic() - started
+
+    try:
+        assert asyncio.run(post()) < 4
+    finally:
+        stop.set()
 
 
 def test_one_subscribers_hung_webhook_holds_up_no_other_subscribers(

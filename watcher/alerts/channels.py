@@ -31,19 +31,28 @@ _POLICY = email.policy.SMTP.clone(max_line_length=998)  # RFC 5322's line limit
 
 
 async def post_json(
-    client: httpx.AsyncClient, url: str, payload: dict[str, Any], what: str, key: str
-) -> None:
+    client: httpx.AsyncClient, url: str, payload: dict[str, Any], what: str, key: str,
+    *, limit: float,
+) -> None:  # fmt: skip
     """POST a JSON payload (Slack's incoming webhook, or a generic JSON webhook). `key` goes
-    out as Idempotency-Key, the same on every retry, so a receiver can drop a repeat."""
+    out as Idempotency-Key, the same on every retry, so a receiver can drop a repeat. The
+    whole exchange takes at most `limit` seconds: the client's timeouts bound each read,
+    and a receiver could trickle its reply a byte at a time."""
     try:
-        async with client.stream(
-            "POST", url, json=payload, headers={"Idempotency-Key": key}
-        ) as response:
+        async with (
+            asyncio.timeout(limit),
+            client.stream("POST", url, json=payload, headers={"Idempotency-Key": key}) as response,
+        ):
             head = await _first_bytes(response, REPLY_BYTES)
     except httpx.HTTPError as exc:
         raise DeliveryError(
             f"{what}: {type(exc).__name__}: {exc}", transient=True, server_wide=True
         ) from exc
+    except TimeoutError:
+        raise DeliveryError(
+            f"{what}: the exchange did not end within {limit:g} s (a receiver that answers "
+            "too slowly)", transient=True, server_wide=True,
+        ) from None  # fmt: skip
     status = response.status_code
     if status < 300:
         return

@@ -331,9 +331,11 @@ async def send_message(
     if alert.channel == "slack" and subscriber.slack:
         for part, payload in enumerate(message.slack):
             suffix = f"-{part}" if part else ""
-            await post_json(client, subscriber.slack, payload, "Slack webhook", key + suffix)
+            await post_json(client, subscriber.slack, payload, "Slack webhook", key + suffix,
+                            limit=config.poll.total_timeout)  # fmt: skip
     elif alert.channel == "webhook" and subscriber.webhook:
-        await post_json(client, subscriber.webhook, message.json, "webhook", key)
+        await post_json(client, subscriber.webhook, message.json, "webhook", key,
+                        limit=config.poll.total_timeout)  # fmt: skip
     elif alert.channel == "email" and subscriber.email:
         if config.smtp is None:
             raise DeliveryError("email channel but no smtp: section in the config", transient=False)
