@@ -320,6 +320,9 @@ def _has_control(text: str) -> bool:
 
 
 CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls and DEL
+# what a name or a config value must not hold: it goes into email headers, log lines and
+# terminals (the controls, and the Unicode line and paragraph separators)
+LINE_BREAKS_AND_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def without_controls(url: str) -> str:

@@ -13,10 +13,9 @@ import xml.etree.ElementTree as ET
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-import httpx
-
+from watcher.config.feeds import malformed
 from watcher.errors import InputError
-from watcher.rules.nodes import LINE_BREAKS_AND_CONTROLS
+from watcher.normalise import LINE_BREAKS_AND_CONTROLS
 
 
 class OpmlFeed(NamedTuple):
@@ -59,15 +58,14 @@ def read_opml(data: bytes, path: str) -> OpmlFeeds:
 
 
 def _url_problem(url: str) -> str | None:
-    """Why the config would refuse `url` as a feed's, if it would (`config.feeds`)."""
+    """Why `url` is no feed URL to write into the config, if it is not: white space or a
+    control character in it, or what the config's check (`config.feeds.malformed`)
+    refuses."""
     if LINE_BREAKS_AND_CONTROLS.search(url) or any(c.isspace() for c in url):
         return "not a valid URL (it holds white space or a control character)"
-    try:
-        scheme = urlsplit(url).scheme.lower()
-        httpx.URL(url)
-    except (ValueError, httpx.InvalidURL) as exc:
-        return f"not a valid URL: {exc}"
-    return None if scheme in ("http", "https") else "not an http(s) URL"
+    if (why := malformed(url)) is not None:
+        return f"not a valid URL: {why}"
+    return None if urlsplit(url).scheme.lower() in ("http", "https") else "not an http(s) URL"
 
 
 def _outlines(body: ET.Element) -> list[tuple[ET.Element, tuple[str, ...]]]:

@@ -94,9 +94,8 @@ class Sender:
         its server fails (down, hung, a 429), the lane stops and is held with backoff
         (`_hold_if_server`): the rest wait, untried, and are not each held for the same
         timeout. A message's own failure (a recipient refused for now) is retried alone.
-        `watcher run`
-        calls this a channel at a time, in a job each, so that one channel's round never
-        waits for another's."""
+        `watcher run` calls this a channel at a time, in a job each, so that one channel's
+        round never waits for another's."""
         now = self.clock()
         held = [lane for lane in self.holds if self._held(lane, now)]
         due = self.store.due_alerts(now, limit, channel, held)

@@ -45,6 +45,17 @@ def header_problem(name: str, value: str) -> str | None:
     return None
 
 
+def malformed(url: str) -> str | None:
+    """Why an http(s) `url` cannot be fetched as written (a port that is no number, a broken
+    host), if it cannot."""
+    try:
+        if urlsplit(url).scheme in ("http", "https"):
+            httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        return str(exc)
+    return None
+
+
 class Ages(NamedTuple):
     """The top level's ages of stories that alert, and how long a feed may go without a new
     story before it counts as silent: every feed takes them unless it says."""
@@ -150,13 +161,11 @@ class FeedsReader(Reader):
         url = self.string(node, name, required=True)
         if url is None:
             return None
-        try:
-            parts = urlsplit(url)
-            if parts.scheme in ("http", "https"):
-                httpx.URL(url)  # a port that is no number, a broken host
-        except (ValueError, httpx.InvalidURL) as exc:
-            self.problem(node, name, f"{url!r} is not a valid URL: {exc}")
+        why = malformed(url)
+        if why is not None:
+            self.problem(node, name, f"{url!r} is not a valid URL: {why}")
             return None
+        parts = urlsplit(url)
         if parts.scheme in ("http", "https") and parts.netloc:
             return url
         if parts.scheme == "file":

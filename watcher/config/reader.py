@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 
 from watcher.errors import ConfigProblem
-from watcher.rules.nodes import LINE_BREAKS_AND_CONTROLS, foreign_tag
+from watcher.normalise import LINE_BREAKS_AND_CONTROLS
+from watcher.rules.nodes import foreign_tag
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")

@@ -6,19 +6,16 @@ In: a file's bytes, then its nodes. Out: typed values; each problem is noted as 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from watcher.errors import RuleProblem
+from watcher.normalise import LINE_BREAKS_AND_CONTROLS
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
 
-
-# what a name must not hold: it goes into email headers, log lines and terminals
-LINE_BREAKS_AND_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 _SAFE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag} | {
     "tag:yaml.org,2002:merge",  # `<<`: read, and reported, as any unknown key
