@@ -716,6 +716,28 @@ def test_slack_429_waits_as_told_then_delivers_once(
     assert harness.store.alerts()[0].status == "sent"
 
 
+@pytest.mark.parametrize("value", ["9" * 30, "Fri, 31 Dec 9999 23:59:59 GMT", "²"])
+def test_slack_429_with_a_hostile_retry_after_waits_at_most_a_day(
+    server: FeedServer, tmp_path: Path, clock: FakeClock, value: str
+) -> None:
+    """A Retry-After of centuries (or of digits HTTP does not know) neither crashes the
+    round nor leaves the alert 'sending': it is retried within a day."""
+    slack_route(server, [(429, {"Retry-After": value})])
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
+    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    (first,) = harness.deliver()
+    assert first.outcome == "retry"
+    (alert,) = harness.store.alerts()
+    assert alert.status == "pending" and alert.next_attempt_at is not None
+    assert alert.next_attempt_at <= clock.now + timedelta(days=1, minutes=1)
+    clock.now += timedelta(days=1, minutes=1)
+    (second,) = harness.deliver()
+    assert second.outcome == "sent" and len(server.posts) == 2
+
+
 def test_smtp_down_then_up_delivers_once(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:

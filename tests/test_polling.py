@@ -432,6 +432,20 @@ def test_retry_after_is_honoured(server: FeedServer, harness: Harness, code: int
     assert (state.next_poll_at - harness.clock.now).total_seconds() >= 7200
 
 
+@pytest.mark.parametrize("value", ["²", "9" * 30, "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_hostile_retry_after_is_a_failure_recorded_on_its_feed(
+    server: FeedServer, harness: Harness, value: str
+) -> None:
+    """A Retry-After of digits Python reads but HTTP does not, or of a wait of centuries,
+    fails the poll as any 503 does: recorded, with a wait of at most poll.max_backoff."""
+    server.status("/busy.xml", 503, {"Retry-After": value})
+    (outcome,) = harness.poll(harness.feed("Busy", server.url("/busy.xml")))
+    assert outcome.status == "failed" and outcome.http_status == 503
+    state = harness.store.feed_state("Busy")
+    assert state.consecutive_failures == 1 and state.next_poll_at is not None
+    assert (state.next_poll_at - harness.clock.now).total_seconds() <= SETTINGS.max_backoff
+
+
 def test_garbage_body_is_a_failure_that_keeps_the_feed(
     server: FeedServer, harness: Harness
 ) -> None:

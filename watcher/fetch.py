@@ -50,6 +50,7 @@ ACCEPT = (
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({301, 308})
 _CHUNK = 64 * 1024
+MAX_RETRY_AFTER = 86_400.0  # a longer Retry-After is read as a day
 
 
 class Fetcher:
@@ -187,7 +188,7 @@ class Fetcher:
             )
         declared = response.headers.get("content-length", "")
         limit = self.settings.max_bytes
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise _too_big(url, limit, status)
         decoder = _Decoder(response.headers.get("content-encoding", ""), limit, url)
         async for chunk in response.aiter_raw(_CHUNK):
@@ -253,17 +254,18 @@ def read_file(url: str, limit: int, content_hash: str | None) -> FetchResult:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), at most
+    `MAX_RETRY_AFTER`: a server's wait of centuries would overflow a date."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # not "²", which str.isdigit takes
+        return min(float(value), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return min(max(0.0, when.timestamp() - time.time()), MAX_RETRY_AFTER)
 
 
 def _result(
