@@ -10,6 +10,7 @@ import email.policy
 import json
 import re
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -409,6 +410,29 @@ def test_rules_test_counts_stored_stories_by_their_stored_clusters(
                     ["(any rule)", "2", "1"]]  # fmt: skip
     alerts = Store(tmp_path / "w.db").alerts()
     assert len({a.cluster for a in alerts if a.rule == "germanium-news"}) == 1
+
+
+def test_rules_test_counts_a_news_items_outlets_among_all_its_stored_stories(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """From the database, a news item's outlets are counted as the service counts them for
+    min_sources: among all its stored stories, also those fetched before --since."""
+    port, _ = smtp
+    slack_route(server, [])
+    waits = "  - name: germanium-news\n    when: germanium\n    min_sources: 2\n"
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), rules_yaml=waits)
+    add_feed(config, "Wire", WIRE)
+    add_feed(config, "Reprints", REPRINT.replace(b"Test Wire - Markets", b"The Daily Reprint"))
+    assert watcher("--config", str(config), "once").returncode == 0
+    (wire,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
+    old = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    with sqlite3.connect(tmp_path / "w.db") as db:
+        db.execute("UPDATE stories SET fetched_at = ? WHERE source = ?", (old, wire.source))
+    out = watcher("--config", str(config), "rules", "test", "--since", "1d").stdout
+    assert "matched germanium-news: germanium (min_sources 2: 2 outlets)" in out
+    rows = [re.split(r"\s{2,}", line) for line in out.split("\n\n")[-1].splitlines()]
+    assert rows == [["rule", "stories", "news items", "alerting"],
+                    ["germanium-news", "1", "1", "1"], ["(any rule)", "1", "1", "1"]]  # fmt: skip
 
 
 def test_why_says_who_was_alerted_for_a_story_and_why_the_others_were_not(

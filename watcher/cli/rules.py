@@ -57,7 +57,8 @@ def add_parsers(commands: Any) -> None:
         "words in [brackets]; then, per rule, how many stories and news items (clusters: "
         "from the database, as stored; else as watcher dedupe forms them) it matched, one alert "
         "each to a subscriber who follows it; for a rule with min_sources, a last column counts "
-        "the news items that enough outlets carry among the stories tested. --format jsonl "
+        "the news items that enough outlets carry (from the database, among all their stored "
+        "stories; else among the stories tested). --format jsonl "
         "writes one line per story, in "
         'input order: {"id": ..., "rules": [...], "terms": {list: [canonical names]}} with '
         "every term-list entry found in title, summary and body (the full text).",
@@ -126,14 +127,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         args.rule = QUERY_RULE
     matcher = Matcher(ruleset)
-    stories, clusters = _stories(args)
-    results = [(s, matcher.match_story(s)) for s in stories]
+    tested = _stories(args)
+    results = [(s, matcher.match_story(s)) for s in tested.stories]
     if args.format == "jsonl":
         for story, result in results:
             line = {"id": story.id, "rules": _rule_names(result, args.rule), "terms": result.terms}
             print(json.dumps(line, ensure_ascii=False))
         return 0
-    items = _news_items(results, clusters)
+    items = _news_items(results, tested)
     _print_table(results, items, ruleset.min_sources, args.rule)
     _print_counts(results, items, ruleset.min_sources, args.rule)
     return 0
@@ -144,9 +145,19 @@ def _with_query_only(ruleset: RuleSet, query: str) -> RuleSet:
     return replace(ruleset, rules=(query_rule(query, ruleset),))
 
 
-def _stories(args: argparse.Namespace) -> tuple[list[Story], dict[str, Any]]:
+class Tested(NamedTuple):
+    """The stories to test, the news item (cluster) of each, and, from the database, the
+    outlets of each news item among all its stored stories."""
+
+    stories: list[Story]
+    clusters: dict[str, Any]
+    outlets: dict[Any, int] | None = None
+
+
+def _stories(args: argparse.Namespace) -> Tested:
     """The stories to test, with the news item (cluster) of each: from the database, the
-    stored one; else as `watcher dedupe` clusters the stories given."""
+    stored one, with its outlets as the service counts them; else as `watcher dedupe`
+    clusters the stories given."""
     if args.stories or args.url:
         stories = (
             read_stories(args.stories)
@@ -154,12 +165,15 @@ def _stories(args: argparse.Namespace) -> tuple[list[Story], dict[str, Any]]:
             else list(read_feed(args.url, headers=tuple(args.header)).stories)
         )
         config = load_optional_config(args.config)
-        return stories, cluster_batch(stories, config.clustering if config else ClusterSettings())
+        return Tested(
+            stories, cluster_batch(stories, config.clustering if config else ClusterSettings())
+        )
     start = since(args.since or "7d")
     config = load_config(resolve_config_path(args.config))
     with reading(config.state) as store:
         stories = list(reversed(store.recent_stories(start)))
-        return stories, store.clusters_of([s.id for s in stories])
+        clusters = store.clusters_of([s.id for s in stories])
+        return Tested(stories, clusters, store.source_counts(clusters.values()))
 
 
 def _rules_here() -> Path:
@@ -173,19 +187,21 @@ def _rule_names(result: StoryMatch, only: str | None) -> list[str]:
 
 
 class NewsItems(NamedTuple):
-    """The news item (cluster) of each story tested, and the outlets of each news item among
-    them; a story with no cluster is its own."""
+    """The news item (cluster) of each story tested, and the outlets of each news item; a
+    story with no cluster is its own."""
 
     of: dict[str, Any]
-    outlets: dict[Any, set[str]]
+    outlets: dict[Any, int]
 
 
-def _news_items(results: Sequence[tuple[Story, StoryMatch]], clusters: dict[str, Any]) -> NewsItems:
-    of = {story.id: clusters.get(story.id, story.id) for story, _ in results}
-    outlets: defaultdict[Any, set[str]] = defaultdict(set)
+def _news_items(results: Sequence[tuple[Story, StoryMatch]], tested: Tested) -> NewsItems:
+    """Each story's news item; its outlets as stored, else among the stories tested."""
+    of = {story.id: tested.clusters.get(story.id, story.id) for story, _ in results}
+    sources: defaultdict[Any, set[str]] = defaultdict(set)
     for story, _ in results:
-        outlets[of[story.id]].add(story.source)
-    return NewsItems(of, outlets)
+        sources[of[story.id]].add(story.source)
+    stored = tested.outlets or {}
+    return NewsItems(of, {item: stored.get(item, len(s)) for item, s in sources.items()})
 
 
 def _print_table(
@@ -205,7 +221,7 @@ def _print_table(
             print(f"    {summary}")
         for part, inside in body_excerpts(story, spans):
             print(f"    in the full text: {_bracketed(part, inside)}")
-        outlets = len(items.outlets[items.of[story.id]])
+        outlets = items.outlets[items.of[story.id]]
         for m in rules:
             waits = need.get(m.rule, 1)
             have = f"{outlets} outlet" + ("s" if outlets != 1 else "")
@@ -223,8 +239,8 @@ def _print_counts(
 ) -> None:  # fmt: skip
     """Per rule, the stories it matched and the news items they are: how many alerts it
     would have sent a subscriber who follows it alone (one per news item). When a rule
-    waits for outlets (`min_sources`), a last column counts the news items that have them
-    among the stories tested: the alerts."""
+    waits for outlets (`min_sources`), a last column counts the news items that have them:
+    the alerts."""
     stories: Counter[str] = Counter()
     found: defaultdict[str, set[Any]] = defaultdict(set)
     alerting: defaultdict[str, set[Any]] = defaultdict(set)
@@ -235,7 +251,7 @@ def _print_counts(
             stories[name] += 1
             found[name].add(item)
         for name in names:
-            if len(items.outlets[item]) >= need.get(name, 1):
+            if items.outlets[item] >= need.get(name, 1):
                 alerting[name].add(item)
                 alerting[ANY_RULE].add(item)
     if not stories:
