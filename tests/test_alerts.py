@@ -762,6 +762,22 @@ def test_slack_429_with_a_hostile_retry_after_waits_at_most_a_day(
     assert second.outcome == "sent" and len(server.posts) == 2
 
 
+def test_a_webhook_that_redirects_is_not_followed_and_the_alert_goes_dead(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A redirect is no delivery: the alert is not posted to wherever it points (an alert
+    is not sent to a place the operator never named) and waits in the dead-letter list."""
+    slack_route(server, [(301, {"Location": server.url("/slack")})])
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
+    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    (first,) = harness.deliver()
+    assert first.outcome == "dead" and "HTTP 301" in (first.error or "")
+    assert len(server.posts) == 1
+
+
 def test_smtp_down_then_up_delivers_once(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:
