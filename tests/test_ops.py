@@ -686,6 +686,13 @@ def test_ctrl_c_stops_the_service_and_its_parse_workers_without_a_traceback(
         assert "Traceback" not in log and "KeyboardInterrupt" not in log, log
 
 
+def _as_in_a_terminal() -> None:
+    """In the child: SIGINT as a terminal's command gets it. A test run started in the
+    background (`make test &`) ignores SIGINT, and a child inherits that: Ctrl-C would not
+    reach it, as it reaches no command started under nohup."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_interrupts_a_command_with_one_line_and_status_130(
     server: FeedServer, tmp_path: Path
 ) -> None:
@@ -696,6 +703,7 @@ def test_ctrl_c_interrupts_a_command_with_one_line_and_status_130(
     proc = subprocess.Popen(
         [sys.executable, "-m", "watcher", "--config", str(config), "once"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_as_in_a_terminal,
     )  # fmt: skip
     until(lambda: server.seen("/slow.xml"))
     os.killpg(proc.pid, signal.SIGINT)
