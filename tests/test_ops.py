@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ROOT, FakeClock
 from tests.feedserver import FeedServer, fixture_bytes, send
+from watcher import endpoint as endpoint_module
 from watcher import logs
 from watcher.cli.common import reading
 from watcher.endpoint import Endpoint, Response
@@ -375,6 +377,32 @@ def test_endpoint_answers_routes_and_refuses_the_rest() -> None:
     assert post.startswith(b"HTTP/1.1 405")
     assert bug.startswith(b"HTTP/1.1 500")
     assert garbage == b""
+
+
+def test_endpoint_drops_a_client_that_stops_reading_its_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that asks and never reads would hold its connection (and the answer) for
+    ever: after the write timeout the answer is cut off and the connection dropped."""
+    monkeypatch.setattr(endpoint_module, "WRITE_TIMEOUT", 0.3)
+    body = b"x" * 20_000_000  # far beyond what the sockets' buffers hold
+
+    async def scenario() -> int:
+        endpoint = Endpoint({"/big": lambda: Response(200, body)})
+        host, port = await endpoint.start("127.0.0.1", 0)
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"GET /big HTTP/1.1\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(1.5)  # reads nothing: the server's writes stall
+        received = 0
+        with contextlib.suppress(ConnectionError):
+            while chunk := await asyncio.wait_for(reader.read(1 << 20), 10):
+                received += len(chunk)
+        writer.close()
+        await endpoint.close()
+        return received
+
+    assert 0 < asyncio.run(scenario()) < len(body)
 
 
 # -- logs ----------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 In: routes, each a function returning a `Response`. It runs in the event loop's thread, so
 routes may read the same SQLite connection as the service. GET and HEAD only; one request
-per connection; a client that is slow to send its request is dropped after a few seconds.
+per connection; a client that is slow to send its request is dropped after a few seconds,
+one that does not read its answer after `WRITE_TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from http import HTTPStatus
 log = logging.getLogger("watcher.endpoint")
 
 REQUEST_TIMEOUT = 5.0
+WRITE_TIMEOUT = 30.0  # a client that stops reading would hold its socket for ever
 MAX_HEADER_LINES = 100
 MAX_LINE = 8192
 
@@ -51,12 +53,14 @@ class Endpoint:
             method, path = await asyncio.wait_for(_read_request(reader), REQUEST_TIMEOUT)
             response = self._respond(method, path)
             writer.write(_encode(response, head_only=method == "HEAD"))
-            await writer.drain()
+            await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT)
         except (
             TimeoutError, ValueError, ConnectionError,
             asyncio.IncompleteReadError, asyncio.LimitOverrunError,
         ):  # fmt: skip
-            pass  # a client that went away or spoke no HTTP: nothing to answer
+            # a client that went away, spoke no HTTP or stopped reading: closing would wait
+            # to send it what is left
+            writer.transport.abort()
         finally:
             writer.close()
 
