@@ -719,15 +719,24 @@ def test_corpus_gallium_subscriber_gets_one_alert_per_cluster(
 # -- faults --------------------------------------------------------------------------------
 
 
-def test_slack_429_waits_as_told_then_delivers_once(
-    server: FeedServer, tmp_path: Path, clock: FakeClock
-) -> None:
-    slack_route(server, [(429, {"Retry-After": "120"})])
+def polled_for_slack_only(
+    server: FeedServer, tmp_path: Path, clock: FakeClock, answers: list[tuple[int, dict[str, str]]]
+) -> Harness:
+    """The analyst by Slack alone, its stand-in answering `answers` in turn (then 200);
+    the Wire feed polled once."""
+    slack_route(server, answers)
     config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
     config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
     add_feed(config, "Wire", WIRE)
     harness = Harness(config, clock)
     harness.poll()
+    return harness
+
+
+def test_slack_429_waits_as_told_then_delivers_once(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    harness = polled_for_slack_only(server, tmp_path, clock, [(429, {"Retry-After": "120"})])
     (first,) = harness.deliver()
     assert first.outcome == "retry"
     (alert,) = harness.store.alerts()
@@ -746,12 +755,7 @@ def test_slack_429_with_a_hostile_retry_after_waits_at_most_a_day(
 ) -> None:
     """A Retry-After of centuries (or of digits HTTP does not know) neither crashes the
     round nor leaves the alert 'sending': it is retried within a day."""
-    slack_route(server, [(429, {"Retry-After": value})])
-    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
-    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
+    harness = polled_for_slack_only(server, tmp_path, clock, [(429, {"Retry-After": value})])
     (first,) = harness.deliver()
     assert first.outcome == "retry"
     (alert,) = harness.store.alerts()
@@ -767,12 +771,9 @@ def test_a_webhook_that_redirects_is_not_followed_and_the_alert_goes_dead(
 ) -> None:
     """A redirect is no delivery: the alert is not posted to wherever it points (an alert
     is not sent to a place the operator never named) and waits in the dead-letter list."""
-    slack_route(server, [(301, {"Location": server.url("/slack")})])
-    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
-    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
+    harness = polled_for_slack_only(
+        server, tmp_path, clock, [(301, {"Location": server.url("/slack")})]
+    )
     (first,) = harness.deliver()
     assert first.outcome == "dead" and "HTTP 301" in (first.error or "")
     assert len(server.posts) == 1
@@ -1396,12 +1397,7 @@ def test_the_service_sends_a_later_slack_alert_while_an_email_still_hangs(
 def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:
-    slack_route(server, [(500, {})] * 10)
-    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
-    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
+    harness = polled_for_slack_only(server, tmp_path, clock, [(500, {})] * 10)
     outcomes = []
     for _ in range(3):  # delivery.max_attempts: 3
         outcomes += [d.outcome for d in harness.deliver()]
@@ -1409,7 +1405,7 @@ def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(
     assert outcomes == ["retry", "retry", "dead"]
     (alert,) = harness.store.alerts(dead_only=True)
     assert alert.attempts == 3 and "HTTP 500" in (alert.last_error or "")
-    listed = watcher("--config", str(config), "alerts", "--failed")
+    listed = watcher("--config", str(tmp_path / "watcher.yaml"), "alerts", "--failed")
     assert (
         "dead" in listed.stdout
         and "HTTP 500" in listed.stdout
@@ -1417,7 +1413,7 @@ def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(
     )
     header, row = listed.stdout.splitlines()[:2]
     assert row[header.index("FAILED TRIES") :].split()[0] == "3"  # no "ATTEMPTS 0" when sent
-    retried = watcher("--config", str(config), "alerts", "retry", str(alert.id))
+    retried = watcher("--config", str(tmp_path / "watcher.yaml"), "alerts", "retry", str(alert.id))
     assert retried.returncode == 0 and harness.store.alert(alert.id).status == "pending"
 
 
@@ -1463,12 +1459,7 @@ def test_alerts_retry_requeues_dead_letters_by_id_or_all_of_a_subscriber_or_chan
 def test_a_permanent_refusal_is_dead_at_once(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:
-    slack_route(server, [(404, {})])
-    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
-    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
+    harness = polled_for_slack_only(server, tmp_path, clock, [(404, {})])
     (result,) = harness.deliver()
     assert result.outcome == "dead" and "HTTP 404" in (result.error or "")
 
