@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -174,6 +175,30 @@ def watch_numbers_move(tmp_path: Path, server: FeedServer, feeds: str, stories: 
     assert "service: stopped at" in shown.stdout, shown
     refused = watcher("health", "--url", f"http://127.0.0.1:{running.port}/healthz")
     assert refused.returncode == 1 and "health:" in refused.stdout
+
+
+def test_health_refuses_a_url_it_cannot_ask_and_says_what_answered_no_http(
+    tmp_path: Path,
+) -> None:
+    """A health URL that is no http(s) URL is a usage error; a port taken by a server that
+    speaks no HTTP is unhealthy, said in one line, without a traceback."""
+    for url in ("notaurl", "ftp://127.0.0.1/", "http://[::1", "http://127.0.0.1:99999/"):
+        refused = watcher("health", "--url", url)
+        assert refused.returncode == 2 and "argument --url" in refused.stderr, refused
+        assert "Traceback" not in refused.stderr
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def greet() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+                conn.recv(1024)
+
+        threading.Thread(target=greet, daemon=True).start()
+        other = watcher("health", "--url", f"http://127.0.0.1:{port}/healthz")
+    assert other.returncode == 1 and "no HTTP answer" in other.stdout, other
+    assert "Traceback" not in other.stderr
 
 
 GATE = threading.Event()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,11 +53,12 @@ def add_parsers(commands: Any) -> None:
         "health",
         help="ask the running service's /healthz; exit 0 when healthy (for HEALTHCHECK)",
         description="GET /healthz from the running service and print the answer. Exit 0 when "
-        "it answers 200, 1 otherwise (503, refused, timed out).",
+        "it answers 200, 1 otherwise (503, refused, timed out, or no HTTP answer).",
     )
     health.add_argument(
         "--url",
-        help="the health URL (default: from the config's listen:, else "
+        type=http_url,
+        help="the health URL, http(s) (default: from the config's listen:, else "
         "http://127.0.0.1:8080/healthz)",
     )
     health.set_defaults(handler=cmd_health, needs_config=False)
@@ -168,7 +171,21 @@ def cmd_health(args: argparse.Namespace) -> int:
         print(exc.read().decode(errors="replace").rstrip())
     except (urllib.error.URLError, OSError) as exc:
         print(f"watcher: health: {url}: {getattr(exc, 'reason', exc)}")
+    except http.client.HTTPException as exc:  # not an HTTP server: a port taken by another
+        print(f"watcher: health: {url}: no HTTP answer ({type(exc).__name__}: {exc})")
     return EXIT_FAILED
+
+
+def http_url(text: str) -> str:
+    """An argparse type: an http(s) URL with a host, and a port that is a number."""
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port that is no number or out of range
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is no valid URL: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{text!r} is no http(s) URL with a host")
+    return text
 
 
 def _health_url(config: Config | None) -> str:
