@@ -232,7 +232,9 @@ def test_ingest_a_file(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["published"] == "2026-11-12T18:00:00+00:00"
 
 
-@pytest.mark.parametrize("target", ["page", "missing-file", "http-404"])
+@pytest.mark.parametrize(
+    "target", ["page", "missing-file", "http-404", "bad-ipv6", "bad-port", "ftp"]
+)
 def test_ingest_unreadable_feed_is_one_line_and_exit_1(
     server: FeedServer, tmp_path: Path, target: str
 ) -> None:
@@ -241,6 +243,9 @@ def test_ingest_unreadable_feed_is_one_line_and_exit_1(
         "page": server.url("/page.html"),
         "missing-file": str(tmp_path / "absent.xml"),
         "http-404": server.url("/absent.xml"),
+        "bad-ipv6": "http://[::1/feed.xml",
+        "bad-port": "http://127.0.0.1:port/feed.xml",
+        "ftp": "ftp://127.0.0.1/feed.xml",  # not fetched: watcher speaks HTTP only
     }[target]
     result = watcher("ingest", source)
     assert result.returncode == 1 and result.stdout == ""

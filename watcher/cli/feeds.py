@@ -10,6 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -26,6 +27,7 @@ from watcher.cli.common import (
     when,
 )
 from watcher.config import Config, PollSettings
+from watcher.config.feeds import malformed
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
 from watcher.health import feed_health
@@ -146,6 +148,10 @@ def read_feed(
     url = (
         source if "://" in source or source.startswith("file:") else Path(source).resolve().as_uri()
     )
+    if problem := malformed(url):
+        raise FetchError(f"malformed URL: {problem}", url=url)
+    if urlsplit(url).scheme not in ("http", "https", "file"):
+        raise FetchError("not an http(s) URL, a file: URL or a path", url=url)
 
     async def fetch() -> Any:
         fetcher = Fetcher(PollSettings())
