@@ -268,6 +268,17 @@ def test_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.yaml", env={})
 
 
+def test_a_file_that_is_not_utf8_is_a_problem_at_its_line(tmp_path: Path) -> None:
+    """A config saved in Latin-1 (an editor's default) is a problem at the line of its
+    first foreign byte, not a traceback."""
+    path = tmp_path / "watcher.yaml"
+    path.write_bytes("state: w.db\n# Zürich desk\nfeeds: []\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.message) == (2, "not UTF-8 text: byte 0xfc cannot be read")
+
+
 def test_config_path_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WATCHER_CONFIG", raising=False)
     assert resolve_config_path(None) == Path("watcher.yaml")

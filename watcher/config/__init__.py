@@ -50,11 +50,17 @@ def load_optional_config(cli_value: str | None) -> Config | None:
 def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     """Read, expand and check the config file at `path`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except OSError as exc:
         problem = ConfigProblem(
             path=str(path), line=None, field="", message=exc.strerror or str(exc)
         )
+        raise ConfigError([problem]) from exc
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        message = f"not UTF-8 text: byte {data[exc.start]:#04x} cannot be read"
+        problem = ConfigProblem(path=str(path), line=line, field="", message=message)
         raise ConfigError([problem]) from exc
     reader = ConfigReader(path, os.environ if env is None else env)
     root = reader.load(text)
