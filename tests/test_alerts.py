@@ -1731,6 +1731,27 @@ def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
             "2026-07-02T06:00:00+00:00",
             id="daily-summer-time",
         ),
+        pytest.param(  # 02:00 CEST, and at 01:00 UTC the clocks go back to 02:00 CET
+            "hourly",
+            "Europe/Berlin",
+            "2026-10-25T00:00:00+00:00",
+            "2026-10-25T01:00:00+00:00",
+            id="hourly-when-summer-time-ends",
+        ),
+        pytest.param(  # 01:20 CET; 02:00 does not come: at 01:00 UTC it is 03:00 CEST
+            "hourly",
+            "Europe/Berlin",
+            "2026-03-29T00:20:00+00:00",
+            "2026-03-29T01:00:00+00:00",
+            id="hourly-when-summer-time-starts",
+        ),
+        pytest.param(
+            "hourly",
+            "Asia/Kathmandu",
+            "2026-11-24T10:20:00+00:00",
+            "2026-11-24T11:15:00+00:00",
+            id="hourly-quarter-hour-zone",
+        ),
     ],
 )
 def test_next_digest(spec: str, zone: str, after: str, expected: str) -> None:

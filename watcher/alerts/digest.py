@@ -62,8 +62,17 @@ def next_digest(spec: str, zone: ZoneInfo, after: datetime) -> datetime:
 
 
 def next_hour(zone: ZoneInfo, after: datetime) -> datetime:
-    """The next top of the hour on the subscriber's clock."""
-    local = after.astimezone(zone)
+    """The next top of the hour on the subscriber's clock: the first quarter of an hour of
+    UTC after `after` at which that clock shows minute 0 (zones are whole quarters of an
+    hour from UTC). Adding an hour to the local time skipped one when clocks went back."""
+    moment = after.astimezone(UTC)
+    quarter = timedelta(minutes=15)
+    top = moment.replace(minute=moment.minute // 15 * 15, second=0, microsecond=0) + quarter
+    for _ in range(8):
+        if top.astimezone(zone).minute == 0:
+            return top
+        top += quarter
+    local = after.astimezone(zone)  # a zone of another offset (before 1970): its wall clock
     return (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(UTC)
 
 
