@@ -72,6 +72,11 @@ def test_listen_and_log_format(tmp_path: Path) -> None:
         f"{tmp_path / 'watcher.yaml'}:2: listen: 'here' is not HOST:PORT, such as 127.0.0.1:8080",
         f"{tmp_path / 'watcher.yaml'}:3: log_format: 'xml' is not one of keyvalue, json",
     ]
+    with pytest.raises(ConfigError) as caught:  # "²" passes str.isdigit, not int()
+        load_config(write(tmp_path, "feeds: []\nlisten: '127.0.0.1:²'\n"), env={})
+    assert [p.message for p in caught.value.problems] == [
+        "'127.0.0.1:²' is not HOST:PORT, such as 127.0.0.1:8080"
+    ]
 
 
 def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:
