@@ -975,6 +975,8 @@ def test_once_the_server_is_back_the_alerts_that_failed_go_at_once(
 
     assert asyncio.run(hold_after(20, None)) <= timedelta(seconds=HOLD_MAX_SECONDS)
     assert asyncio.run(hold_after(20, 3600)) == timedelta(seconds=3600)
+    # a server down for weeks: 5-minute holds, thousands of failures in a row
+    assert asyncio.run(hold_after(5000, None)) <= timedelta(seconds=HOLD_MAX_SECONDS)
 
 
 def test_a_webhook_answering_503_is_held_alone(

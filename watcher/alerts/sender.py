@@ -223,7 +223,8 @@ class Sender:
         """`retry_base` doubled at each failure, ±20 %, at most `retry_max`; not before
         the server's Retry-After."""
         delivery = self.config.delivery
-        delay = min(delivery.retry_base * 2 ** (failures - 1), delivery.retry_max)
+        doubled = 2.0 ** min(failures - 1, 40)  # past 1,024, a float would overflow
+        delay = min(delivery.retry_base * doubled, delivery.retry_max)
         return timedelta(seconds=max(delay * random.uniform(0.8, 1.2), retry_after or 0))
 
     def _hold_if_server(self, alert: Alert, exc: DeliveryError) -> None:
