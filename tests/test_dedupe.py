@@ -652,6 +652,11 @@ def test_dedupe_explain(tmp_path: Path) -> None:
             ":1: published 'yesterday' is not ISO 8601",
             id="bad-date",
         ),
+        pytest.param(  # valid ISO 8601, but before year 1 in UTC
+            '{"id": "a", "title": "T", "published": "0001-01-01T00:00:00+14:00"}\n',
+            ":1: published '0001-01-01T00:00:00+14:00' is out of range in UTC",
+            id="date-out-of-range",
+        ),
         pytest.param(
             '{"id": "a", "title": "T", "published": "2026-01-01T00:00:00Z", "related": "https://x.test/"}\n',
             ":1: field 'related' must be a list of links",

@@ -84,7 +84,12 @@ def _story(line: str, path: str, number: int) -> Story:
         ) from exc
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
-    published = published.astimezone(UTC)
+    try:
+        published = published.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise InputError(
+            f"published {data['published']!r} is out of range in UTC", path=path, line=number
+        ) from exc
     related = data.get("related") or []
     if not isinstance(related, list) or not all(isinstance(r, str) and r for r in related):
         raise InputError("field 'related' must be a list of links", path=path, line=number)
