@@ -37,7 +37,7 @@ from watcher import __version__
 from watcher.config import PollSettings
 from watcher.errors import FeedGoneError, FetchError
 from watcher.models import FetchKind, FetchResult
-from watcher.normalise import same_origin
+from watcher.normalise import ascii_digits, same_origin
 from watcher.transport import Transport, checked_proxies, describe_error
 
 DEFAULT_USER_AGENT = (
@@ -188,7 +188,7 @@ class Fetcher:
             )
         declared = response.headers.get("content-length", "")
         limit = self.settings.max_bytes
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        if ascii_digits(declared) and int(declared) > limit:
             raise _too_big(url, limit, status)
         decoder = _Decoder(response.headers.get("content-encoding", ""), limit, url)
         async for chunk in response.aiter_raw(_CHUNK):
@@ -259,7 +259,7 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isascii() and value.isdigit():  # not "²", which str.isdigit takes
+    if ascii_digits(value):
         return min(float(value), MAX_RETRY_AFTER)
     try:
         when = parsedate_to_datetime(value)

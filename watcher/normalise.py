@@ -325,6 +325,12 @@ CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls and DEL
 LINE_BREAKS_AND_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether `text` is a number of ASCII digits, as HTTP headers and ports write one:
+    str.isdigit also takes "²", which int() and float() refuse."""
+    return text.isascii() and text.isdigit()
+
+
 def without_controls(url: str) -> str:
     """A URL with its control characters percent-encoded, as browsers send them."""
     return CONTROL_CHARS.sub(lambda m: quote(m.group()), url)

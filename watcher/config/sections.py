@@ -25,6 +25,7 @@ from watcher.config.settings import (
     Subscriber,
 )
 from watcher.dedupe import ClusterSettings
+from watcher.normalise import ascii_digits
 
 LOG_FORMATS = ("keyvalue", "json")
 
@@ -32,7 +33,7 @@ LOG_FORMATS = ("keyvalue", "json")
 def parse_listen(value: str) -> tuple[str, int]:
     """'HOST:PORT' (or '[v6]:PORT'); port 0 takes any free port."""
     host, sep, port = value.rpartition(":")
-    if not sep or not (port.isascii() and port.isdigit()) or int(port) > 65535:
+    if not sep or not ascii_digits(port) or int(port) > 65535:
         raise ValueError(f"{value!r} is not HOST:PORT, such as 127.0.0.1:8080")
     return host.strip("[]") or "0.0.0.0", int(port)
 
