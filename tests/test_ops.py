@@ -177,9 +177,7 @@ def watch_numbers_move(tmp_path: Path, server: FeedServer, feeds: str, stories: 
     assert refused.returncode == 1 and "health:" in refused.stdout
 
 
-def test_health_refuses_a_url_it_cannot_ask_and_says_what_answered_no_http(
-    tmp_path: Path,
-) -> None:
+def test_health_refuses_a_url_it_cannot_ask_and_says_what_answered_no_http() -> None:
     """A health URL that is no http(s) URL is a usage error; a port taken by a server that
     speaks no HTTP is unhealthy, said in one line, without a traceback."""
     for url in ("notaurl", "ftp://127.0.0.1/", "http://[::1", "http://127.0.0.1:99999/"):
