@@ -233,7 +233,7 @@ def test_ingest_a_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "target", ["page", "missing-file", "http-404", "bad-ipv6", "bad-port", "ftp"]
+    "target", ["page", "missing-file", "http-404", "bad-ipv6", "bad-port", "port-range", "ftp"]
 )
 def test_ingest_unreadable_feed_is_one_line_and_exit_1(
     server: FeedServer, tmp_path: Path, target: str
@@ -245,12 +245,15 @@ def test_ingest_unreadable_feed_is_one_line_and_exit_1(
         "http-404": server.url("/absent.xml"),
         "bad-ipv6": "http://[::1/feed.xml",
         "bad-port": "http://127.0.0.1:port/feed.xml",
+        "port-range": "http://127.0.0.1:99999/feed.xml",
         "ftp": "ftp://127.0.0.1/feed.xml",  # not fetched: watcher speaks HTTP only
     }[target]
     result = watcher("ingest", source)
     assert result.returncode == 1 and result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"watcher: cannot read feed {source}: ")
+    if target.startswith(("bad-", "port-")):
+        assert "malformed URL" in line
     assert "Traceback" not in result.stderr
 
 
@@ -330,6 +333,7 @@ def test_import_opml_prints_feeds_the_config_takes(tmp_path: Path) -> None:
         "space or a control character)" in result.stderr
     )
     assert "skipped Bad host: https://[::1/feed: not a valid URL: " in result.stderr
+    assert "skipped Bad port: https://port.test:70000/feed: not a valid URL: " in result.stderr
     config = tmp_path / "watcher.yaml"
     config.write_text(result.stdout)
     feeds = load_config(config, env={}).feeds

@@ -136,6 +136,26 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             id="bad-ipv6",
         ),
         pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test:70000/\n",
+            ":3: feeds[0].url: 'https://a.test:70000/' is not a valid URL: Port out of range",
+            id="port-out-of-range",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test:0/\n",
+            ":3: feeds[0].url: 'https://a.test:0/' is not a valid URL: port 0 is no port",
+            id="port-zero",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: 'http://:8080/feed'\n",
+            ":3: feeds[0].url: 'http://:8080/feed' is not a valid URL: it names no host",
+            id="no-host",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: 'http://a test/feed'\n",
+            ":3: feeds[0].url: 'http://a test/feed' is not a valid URL: white space",
+            id="space-in-host",
+        ),
+        pytest.param(
             "feeds:\n  - url: https://a.test/\n", "feeds[0].name: is required", id="missing-name"
         ),
         pytest.param(

@@ -180,7 +180,10 @@ def watch_numbers_move(tmp_path: Path, server: FeedServer, feeds: str, stories: 
 def test_health_refuses_a_url_it_cannot_ask_and_says_what_answered_no_http() -> None:
     """A health URL that is no http(s) URL is a usage error; a port taken by a server that
     speaks no HTTP is unhealthy, said in one line, without a traceback."""
-    for url in ("notaurl", "ftp://127.0.0.1/", "http://[::1", "http://127.0.0.1:99999/"):
+    for url in (
+        "notaurl", "ftp://127.0.0.1/", "http://[::1", "http://127.0.0.1:99999/", "http://:8080/",
+        "http://127.0.0.1:0/",
+    ):  # fmt: skip
         refused = watcher("health", "--url", url)
         assert refused.returncode == 2 and "argument --url" in refused.stderr, refused
         assert "Traceback" not in refused.stderr

@@ -344,12 +344,20 @@ def test_redirect_loop_is_an_error(server: FeedServer, harness: Harness) -> None
     assert len(server.requests) == SETTINGS.max_redirects + 1
 
 
-@pytest.mark.parametrize("location", ["http://127.0.0.1:abc/feed", "http://[::1/feed"])
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://127.0.0.1:abc/feed",
+        "http://[::1/feed",
+        "http://127.0.0.1:99999/feed",
+        "http://:80/feed",
+    ],
+)
 def test_a_redirect_to_a_malformed_url_is_the_feeds_failure(
     server: FeedServer, harness: Harness, location: str
 ) -> None:
-    """A hostile Location (a port that is no number, a broken IPv6 host) is a failure
-    recorded on the feed, with backoff; it raised out of the fetch as an unexpected error."""
+    """A hostile Location (a port that is no number or out of range, a broken IPv6 host, no
+    host) is a failure recorded on the feed, with backoff, that names it."""
     server.redirect("/bad", location, 302)
     (outcome,) = harness.poll(harness.feed("Bad", server.url("/bad")))
     assert outcome.status == "failed"

@@ -35,6 +35,7 @@ import httpx
 
 from watcher import __version__
 from watcher.config import PollSettings
+from watcher.config.feeds import malformed
 from watcher.errors import FeedGoneError, FetchError
 from watcher.models import FetchKind, FetchResult
 from watcher.normalise import ascii_digits, same_origin
@@ -312,13 +313,13 @@ def with_headers(headers: dict[str, str], own: tuple[tuple[str, str], ...]) -> h
 def _redirect_target(current: str, location: str) -> str:
     try:
         target = urljoin(current, location)
-        scheme = urlsplit(target).scheme
-        httpx.URL(target)  # what the next request will make of it: a port, a host
-    except (ValueError, httpx.InvalidURL) as exc:
+    except ValueError as exc:
         raise FetchError(
             f"redirect to a malformed URL {location!r} refused: {exc}", url=current
         ) from exc
-    if scheme not in ("http", "https"):
+    if why := malformed(target):
+        raise FetchError(f"redirect to a malformed URL {location!r} refused: {why}", url=current)
+    if urlsplit(target).scheme not in ("http", "https"):
         raise FetchError(f"redirect to a non-HTTP URL {target!r} refused", url=current)
     return target
 

@@ -78,8 +78,8 @@ def add_parsers(commands: Any) -> None:
         "Inoreader, Miniflux, NetNewsWire, rss2email) and print them as YAML for the "
         "config's feeds: section: one entry per feed URL, named by its title, its folders "
         "as tags. An outline whose URL is not http(s), or is no valid URL (white space or a "
-        "control character in it, a malformed host or port), is skipped with a line on "
-        "stderr. Writes no file; needs no config file.",
+        "control character in it, no host or a malformed one, a port not from 1 to 65535), "
+        "is skipped with a line on stderr. Writes no file; needs no config file.",
     )
     opml.add_argument("opml_file", metavar="FILE", help="the OPML file")
     opml.set_defaults(handler=cmd_import_opml, needs_config=False)

@@ -22,6 +22,7 @@ from watcher.cli.common import (
     when,
 )
 from watcher.config import Config, load_optional_config
+from watcher.config.feeds import malformed
 from watcher.health import silent_after_of, status_document
 from watcher.schedule import HEARTBEAT_SECONDS
 
@@ -177,14 +178,11 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def http_url(text: str) -> str:
-    """An argparse type: an http(s) URL with a host, and a port that is a number."""
-    try:
-        parts = urllib.parse.urlsplit(text)
-        parts.port  # noqa: B018 - raises on a port that is no number or out of range
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is no valid URL: {exc}") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"{text!r} is no http(s) URL with a host")
+    """An argparse type: an http(s) URL the config would take as a feed's."""
+    if why := malformed(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is no valid URL: {why}")
+    if urllib.parse.urlsplit(text).scheme not in ("http", "https"):
+        raise argparse.ArgumentTypeError(f"{text!r} is no http(s) URL")
     return text
 
 

@@ -46,14 +46,21 @@ def header_problem(name: str, value: str) -> str | None:
 
 
 def malformed(url: str) -> str | None:
-    """Why an http(s) `url` cannot be fetched as written (a port that is no number, a broken
-    host), if it cannot."""
+    """Why an http(s) `url` cannot be fetched as written, if it cannot: no host, white space
+    in its host, a port that is no number or not 1 to 65535, a broken host."""
     try:
-        if urlsplit(url).scheme in ("http", "https"):
-            httpx.URL(url)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return None
+        port = parts.port  # urllib checks the range, which httpx does not
+        httpx.URL(url)
     except (ValueError, httpx.InvalidURL) as exc:
         return str(exc)
-    return None
+    if not parts.hostname:
+        return "it names no host"
+    if any(c.isspace() or not c.isprintable() for c in parts.hostname):
+        return "white space or a control character in its host"
+    return "port 0 is no port a server listens on" if port == 0 else None
 
 
 class Ages(NamedTuple):
