@@ -212,6 +212,21 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             id="email-no-at",
         ),
         pytest.param(
+            "subscribers:\n  - name: a\n    slack: 'https://[::1/services/T0/B0/secret'\n",
+            ":3: subscribers[0].slack: is not a valid URL: Invalid IPv6 URL",
+            id="slack-bad-ipv6",
+        ),
+        pytest.param(
+            "subscribers:\n  - name: a\n    webhook: https://hooks.test:70000/secret\n",
+            ":3: subscribers[0].webhook: is not a valid URL: Port out of range",
+            id="webhook-port-range",
+        ),
+        pytest.param(
+            "subscribers:\n  - name: a\n    webhook: ftp://hooks.test/secret\n",
+            ":3: subscribers[0].webhook: must be an http(s) URL",
+            id="webhook-scheme",
+        ),
+        pytest.param(
             'feeds:\n  - name: "Wire\\e[2J"\n    url: https://a.test/\n',
             ":2: feeds[0].name: must be one line of text, without control characters",
             id="name-with-escape",
@@ -276,6 +291,7 @@ def test_invalid_config_names_line_and_field(tmp_path: Path, text: str, expected
         load_config(path, env={})
     assert expected in str(caught.value)
     assert str(path) in str(caught.value)
+    assert "secret" not in str(caught.value)  # a webhook URL is never echoed
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:

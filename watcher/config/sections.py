@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from watcher.alerts.digest import check_schedule
-from watcher.config.feeds import MIN_INTERVAL, SILENT_AFTER, Ages, FeedsReader
+from watcher.config.feeds import MIN_INTERVAL, SILENT_AFTER, Ages, FeedsReader, malformed
 from watcher.config.settings import (
     DEFAULT_LISTEN,
     Config,
@@ -251,9 +251,8 @@ class ConfigReader(FeedsReader):
             max_per_hour=cap,
         )
         for key in ("slack", "webhook"):
-            url = getattr(subscriber, key)
-            if url and urlsplit(url).scheme not in ("http", "https"):
-                self.problem(m.get(key), f"{where}.{key}", "must be an http(s) URL")
+            if problem := _webhook_problem(getattr(subscriber, key)):
+                self.problem(m.get(key), f"{where}.{key}", problem)
         if subscriber.email and not _addresses(subscriber.email):
             wrong = f"{subscriber.email!r} is not an email address (or a list of them)"
             self.problem(m.get("email"), f"{where}.email", wrong)
@@ -275,6 +274,15 @@ class ConfigReader(FeedsReader):
                 )
             out.append(subscriber)
         return tuple(out)
+
+
+def _webhook_problem(url: str | None) -> str | None:
+    """What is wrong with a Slack or webhook URL, if anything, without the URL: a secret."""
+    if not url:
+        return None
+    if why := malformed(url):
+        return f"is not a valid URL: {why}"
+    return None if urlsplit(url).scheme in ("http", "https") else "must be an http(s) URL"
 
 
 def _addresses(value: str) -> bool:
