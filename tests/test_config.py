@@ -236,6 +236,16 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             ":3: smtp.from: must be one line of text, without control characters",
             id="sender-line-separator",
         ),
+        pytest.param(
+            "state: ~no-such-user-here/watcher.db\n",
+            ":1: state: '~no-such-user-here/watcher.db': '~no-such-user-here' names no user",
+            id="state-unknown-home",
+        ),
+        pytest.param(
+            "rules: ~no-such-user-here/rules\n",
+            ":1: rules: '~no-such-user-here/rules': '~no-such-user-here' names no user",
+            id="rules-unknown-home",
+        ),
         pytest.param("feeds: [\n", "invalid YAML", id="yaml-syntax"),
         pytest.param(
             "feeds:\n  - name: A\n    url: !!python/object:os.system https://a.test/\n",

@@ -195,5 +195,10 @@ class Reader:
 
     def file_path(self, node: yaml.Node | None, name: str, default: str) -> Path:
         text = self.string(node, name) or default
-        path = Path(text).expanduser()
+        try:
+            path = Path(text).expanduser()
+        except RuntimeError:  # ~user of no such user, or ~ with neither $HOME nor a passwd entry
+            home = text.split("/")[0]
+            self.problem(node, name, f"{text!r}: {home!r} names no user with a home directory")
+            path = Path(text)
         return path if path.is_absolute() else self.base / path
