@@ -10,6 +10,7 @@ Out: `Story` objects normalised like fetched ones. Raises: `InputError` naming f
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,14 @@ def story_json(story: Story) -> dict[str, Any]:
     }
 
 
+MAX_LINE_BYTES = 16 * 1024 * 1024  # a story is far shorter; a longer line is no story file
+
+
 def read_stories(path: Path) -> list[Story]:
     """Every story of a JSON-lines file, in file order; blank lines are skipped."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", path=str(path)) from exc
     stories = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
+    for number, line in _lines(path):
         if not line.strip():
             continue
         story = _story(line, str(path), number)
@@ -52,6 +52,27 @@ def read_stories(path: Path) -> list[Story]:
         seen.add(story.id)
         stories.append(story)
     return stories
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Each line of `path` with its number, split at "\\n" alone: JSON may hold U+2028 and
+    U+0085 unescaped, which `str.splitlines` would split at. A byte order mark is skipped;
+    a line longer than MAX_LINE_BYTES, or not UTF-8, is that line's error."""
+    try:
+        with path.open("rb") as file:
+            for number, raw in enumerate(iter(lambda: file.readline(MAX_LINE_BYTES + 1), b""), 1):
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    limit = f"{MAX_LINE_BYTES // 2**20} MB"
+                    raise InputError(f"line longer than {limit}", path=str(path), line=number)
+                try:
+                    yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    byte = f"its byte {exc.start + 1}, {raw[exc.start]:#04x}"
+                    raise InputError(
+                        f"not UTF-8 text: {byte}, cannot be read", path=str(path), line=number
+                    ) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc}", path=str(path)) from exc
 
 
 def _unicode(value: Any) -> Any:
