@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.feedserver import FeedServer, fixture_bytes, send
 from watcher.config import load_config
+from watcher.files import MAX_FILE_BYTES
 
 COMMANDS = [
     "run",
@@ -343,6 +344,17 @@ def test_import_opml_prints_feeds_the_config_takes(tmp_path: Path) -> None:
         ("Mine Daily (2)", "https://other.test/rss", ("Japan",)),
         ("https://untitled.test/atom", "https://untitled.test/atom", ()),
     ]
+
+
+def test_import_opml_of_a_file_larger_than_any_opml_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "subscriptions.opml"
+    path.write_bytes(b"<opml>" + b" " * MAX_FILE_BYTES + b"</opml>")
+    result = watcher("import-opml", str(path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert (
+        result.stderr == f"watcher: cannot read {path}: larger than 16 MB, more than any "
+        "config, rule or OPML file\n"
+    )
 
 
 _LAUGHS = (

@@ -6,6 +6,7 @@ import pytest
 
 from watcher.config import default_rules, load_config, parse_duration, resolve_config_path
 from watcher.errors import ConfigError
+from watcher.files import MAX_FILE_BYTES
 
 GOOD = """\
 state: state/test.db
@@ -302,6 +303,14 @@ def test_invalid_config_names_line_and_field(tmp_path: Path, text: str, expected
     assert expected in str(caught.value)
     assert str(path) in str(caught.value)
     assert "secret" not in str(caught.value)  # a webhook URL is never echoed
+
+
+def test_a_config_file_larger_than_any_config_is_not_read_whole(tmp_path: Path) -> None:
+    """`--config` naming the database or a log by mistake read it all into memory."""
+    path = tmp_path / "watcher.yaml"
+    path.write_bytes(b"feeds: []\n" + b"#" * MAX_FILE_BYTES)
+    with pytest.raises(ConfigError, match="larger than 16 MB, more than any config"):
+        load_config(path, env={})
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:

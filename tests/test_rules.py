@@ -11,8 +11,9 @@ import pytest
 
 from tests.test_cli import watcher
 from watcher.errors import RuleError
+from watcher.files import MAX_FILE_BYTES
 from watcher.normalise import plain_text
-from watcher.rules import Matcher, load_rules
+from watcher.rules import Matcher, load_rules, loader
 from watcher.rules.live import LiveRules
 from watcher.rules.query import (
     DEFAULT_FIELDS,
@@ -777,6 +778,28 @@ def test_hot_reload_keeps_the_last_good_rules(tmp_path: Path) -> None:
     (rules_dir / "rules.yaml").write_text("rules:\n  - name: r2\n    when: germanium\n")
     assert live.reload_if_changed().changed and live.last_error is None
     assert [m.rule for m in live.matcher.match("Germanium", "").rules] == ["r2"]
+
+
+def test_a_rule_file_too_large_or_gone_is_a_problem_and_reload_keeps_the_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule file larger than 16 MB (a log saved as .yaml) is not read whole; one removed
+    between listing and reading raised FileNotFoundError out of the reload job."""
+    rules_dir = folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n")
+    live = LiveRules(rules_dir)
+    (rules_dir / "huge.yaml").write_bytes(b"#" * (MAX_FILE_BYTES + 1))
+    huge = live.reload_if_changed()
+    assert huge.error is not None and live.matcher.match("Gallium", "").rules
+    assert [str(p) for p in huge.error.problems] == [
+        f"{rules_dir / 'huge.yaml'}: cannot read: larger than 16 MB, more than any config, "
+        "rule or OPML file"
+    ]
+    (rules_dir / "huge.yaml").unlink()
+    listed = loader.rule_files(rules_dir)
+    monkeypatch.setattr(loader, "rule_files", lambda _: [*listed, rules_dir / "gone.yaml"])
+    gone = live.reload()
+    assert gone.error is not None and "gone.yaml: cannot read: No such file" in str(gone.error)
+    assert live.matcher.match("Gallium", "").rules
 
 
 def test_missing_rules_folder_matches_nothing_until_it_appears(tmp_path: Path) -> None:

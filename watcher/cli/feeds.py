@@ -30,6 +30,7 @@ from watcher.config import Config, PollSettings
 from watcher.config.feeds import malformed
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
+from watcher.files import read_capped
 from watcher.health import feed_health
 from watcher.jsonl import story_json
 from watcher.models import FeedState, ParsedFeed
@@ -173,7 +174,7 @@ def read_feed(
 def cmd_import_opml(args: argparse.Namespace) -> int:
     path = Path(args.opml_file)
     try:
-        data = path.read_bytes()
+        data = read_capped(path)
     except OSError as exc:
         print(f"watcher: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -24,6 +24,7 @@ from watcher.config.settings import (
     Subscriber,
 )
 from watcher.errors import ConfigError, ConfigProblem
+from watcher.files import read_capped
 
 __all__ = [
     "CHANNELS", "LOG_FORMATS", "Config", "DeliverySettings", "PollSettings", "SmtpSettings",
@@ -50,7 +51,7 @@ def load_optional_config(cli_value: str | None) -> Config | None:
 def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     """Read, expand and check the config file at `path`."""
     try:
-        data = path.read_bytes()
+        data = read_capped(path)
         text = data.decode("utf-8")
     except OSError as exc:
         problem = ConfigProblem(

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from watcher.errors import RuleError, RuleProblem
+from watcher.files import read_capped
 from watcher.rules.model import Alias, Rule, RuleSet, Term
 from watcher.rules.nodes import NodeReader
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
@@ -41,7 +42,12 @@ def load_rules(folder: Path) -> RuleSet:
     files = rule_files(folder)
     digest = hashlib.sha256()
     for path in files:
-        content = path.read_bytes()
+        try:
+            content = read_capped(path)
+        except OSError as exc:  # gone since listed, unreadable, or no rule file
+            why = f"cannot read: {exc.strerror or exc}"
+            loader.problems.append(RuleProblem(path=str(path), line=None, column=None, message=why))
+            continue
         digest.update(path.name.encode() + b"\0" + content + b"\0")
         loader.read(path, content)
     rules = loader.build_rules()

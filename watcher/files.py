@@ -1,0 +1,22 @@
+"""Reading the files an operator names (the config, rule files, an OPML file) with a cap on
+their size: a wrong path (`/dev/zero`, the database, a log) must not fill the memory."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a config or rule file is kilobytes; 10,000 feeds' OPML, 2 MB
+
+
+def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of `path`; OSError (EFBIG, its strerror says why) when it holds more than
+    `limit`."""
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        limit_text = f"{limit // 2**20} MB"
+        raise OSError(
+            errno.EFBIG, f"larger than {limit_text}, more than any config, rule or OPML file"
+        )
+    return data
