@@ -9,6 +9,7 @@ import gzip
 import logging
 import os
 import resource
+import threading
 import time
 from concurrent.futures import Executor
 from contextlib import nullcontext
@@ -756,6 +757,28 @@ def test_file_url_feed(tmp_path: Path, harness: Harness) -> None:
     assert outcome.status == "new"
     (again,) = harness.poll(feed)
     assert again.status == "unchanged"
+
+
+def test_a_file_feed_that_is_no_regular_file_fails_without_blocking_the_others(
+    tmp_path: Path, harness: Harness
+) -> None:
+    """Opening a named pipe blocks until a writer comes: it stopped the event loop, every
+    feed's polls with it (the pipe's writer here comes after 5 s, to end the old wait)."""
+    pipe = tmp_path / "feed.xml"
+    os.mkfifo(pipe)
+
+    def late_writer() -> None:
+        time.sleep(5)
+        with pipe.open("wb"):
+            pass
+
+    threading.Thread(target=late_writer, daemon=True).start()
+    path = tmp_path / "local.xml"
+    path.write_bytes(fixture_bytes("asia.rdf.xml"))
+    pipe_feed, good = harness.feed("Pipe", pipe.as_uri()), harness.feed("Local", path.as_uri())
+    (failed, polled) = harness.poll(pipe_feed, good)
+    assert failed.status == "failed" and failed.error == f"{pipe} is not a regular file"
+    assert polled.status == "new"
 
 
 def test_restart_keeps_all_state(server: FeedServer, tmp_path: Path, clock: FakeClock) -> None:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import stat
 import time
 import zlib
 from collections import defaultdict
@@ -240,10 +242,14 @@ class _Decoder:
 
 
 def read_file(url: str, limit: int, content_hash: str | None) -> FetchResult:
-    """Read a file:// feed, with the same size cap and content hash as HTTP."""
+    """Read a file:// feed, with the same size cap and content hash as HTTP. Only a regular
+    file: opening a named pipe would block the event loop, every feed's polls with it, until
+    something writes to it."""
     path = Path(unquote(urlsplit(url).path))
     try:
-        with path.open("rb") as handle:
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise FetchError(f"{path} is not a regular file", url=url)
             body = handle.read(limit + 1)
     except OSError as exc:
         raise FetchError(f"cannot read {path}: {exc.strerror or exc}", url=url) from exc
