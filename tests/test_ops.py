@@ -686,6 +686,27 @@ def test_backup_command_writes_a_dated_copy_and_refuses_the_database_itself(
     assert nowhere.returncode == 2 and "no folder" in nowhere.stderr
 
 
+def test_backup_replaces_an_older_backup_only(tmp_path: Path) -> None:
+    """A backup took the place of whatever its path named: the config file given by
+    mistake, a named pipe, a device (as root, `/dev/null` became a file)."""
+    config = tmp_path / "watcher.yaml"
+    config.write_text("state: w.db\nfeeds: []\n")
+    Store(tmp_path / "w.db").close()
+    older = tmp_path / "latest.db"
+    for _ in range(2):  # a backup, then another in its place
+        made = watcher("--config", str(config), "backup", str(older))
+        assert made.returncode == 0 and older.read_bytes().startswith(b"SQLite format 3"), made
+    os.mkfifo(tmp_path / "pipe")
+    for target, problem in [
+        (config, "exists and is no SQLite database"),
+        (tmp_path / "pipe", "is no regular file"),
+    ]:
+        refused = watcher("--config", str(config), "backup", str(target))
+        assert refused.returncode == 2, refused
+        assert f"backup: {target} {problem}: not replaced" in refused.stderr
+    assert config.read_text() == "state: w.db\nfeeds: []\n" and (tmp_path / "pipe").is_fifo()
+
+
 def _story(n: int) -> Story:
     from datetime import UTC, datetime
 

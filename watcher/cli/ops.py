@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import stat
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,6 +28,7 @@ from watcher.health import silent_after_of, status_document
 from watcher.schedule import HEARTBEAT_SECONDS
 
 HEALTH_TIMEOUT = 5.0
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 
 def add_parsers(commands: Any) -> None:
@@ -155,10 +157,26 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
         raise UsageError(f"backup: {target} is the database itself")
     if not target.parent.is_dir():
         raise UsageError(f"backup: no folder {target.parent}")
+    if target.exists() and (problem := _not_a_backup(target)):
+        raise UsageError(f"backup: {target} {problem}: not replaced")
     with reading(config.state) as store:
         store.backup(target)
     print(f"backed up {config.state} to {target} ({target.stat().st_size} bytes)")
     return 0
+
+
+def _not_a_backup(path: Path) -> str | None:
+    """Why the existing `path` must not be replaced by a backup, if it must not: it is no
+    regular file (a device, a pipe: the backup would replace it), or holds something other
+    than an SQLite database (a config file named by mistake)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return "is no regular file"
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    return None if head in (b"", SQLITE_HEADER) else "exists and is no SQLite database"
 
 
 def cmd_health(args: argparse.Namespace) -> int:
