@@ -2042,6 +2042,9 @@ def test_a_digest_item_shows_a_snippet_with_the_matched_words_and_the_terms() ->
         pytest.param(
             "    timezone: Mars/Olympus\n", "'Mars/Olympus' is not an IANA time zone", id="zone"
         ),
+        pytest.param(  # a folder of the zone database: IsADirectoryError escaped
+            "    timezone: Europe\n", "'Europe' is not an IANA time zone", id="zone-region"
+        ),
         pytest.param("    mode: sometimes\n", "must be immediate or digest", id="mode"),
     ],
 )

@@ -229,7 +229,7 @@ class ConfigReader(FeedsReader):
         timezone = self.string(m.get("timezone"), f"{where}.timezone") or "UTC"
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a region, "Europe"
             wrong = f"{timezone!r} is not an IANA time zone such as Europe/Berlin"
             self.problem(m.get("timezone"), f"{where}.timezone", wrong)
             timezone = "UTC"
