@@ -686,6 +686,26 @@ def test_backup_command_writes_a_dated_copy_and_refuses_the_database_itself(
     assert nowhere.returncode == 2 and "no folder" in nowhere.stderr
 
 
+def test_one_service_or_once_at_a_time_on_a_database(tmp_path: Path) -> None:
+    """A second `run`, or a `once` (cron's next tick over a slow one), on the database of a
+    running service is refused: each sent again the alerts the other was sending. The lock
+    goes with its holder, even killed with SIGKILL."""
+    config = config_file(tmp_path, "  []\n")
+    state = tmp_path / "state" / "w.db"
+    with service(config) as running:
+        for command in (["once"], ["run", "--listen", "127.0.0.1:0"]):
+            refused = watcher("--config", str(config), *command)
+            assert refused.returncode == 1, refused
+            assert refused.stderr == (
+                f"watcher: {state} is in use by another watcher run or once "
+                f"(pid {running.proc.pid}): two at once would send alerts twice\n"
+            )
+        running.proc.kill()
+        running.proc.wait()
+        after = watcher("--config", str(config), "once")
+    assert after.returncode == 0 and "polled 0 feeds" in after.stdout, after
+
+
 def test_backup_replaces_an_older_backup_only(tmp_path: Path) -> None:
     """A backup took the place of whatever its path named: the config file given by
     mistake, a named pipe, a device (as root, `/dev/null` became a file)."""

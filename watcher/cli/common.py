@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from watcher.config import parse_duration
 from watcher.config.feeds import header_problem
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, ServiceError
 from watcher.models import Story
 from watcher.normalise import CONTROL_CHARS, headline
 from watcher.store import Store
@@ -36,6 +38,34 @@ def since(value: str, option: str = "--since") -> datetime:
         return utc_now() - timedelta(seconds=parse_duration(value))
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from exc
+
+
+@contextmanager
+def sole_writer(state: Path) -> Iterator[None]:
+    """Hold the lock file beside `state` while a service or a `watcher once` runs. Two at
+    once would each send again the alerts the other is sending (to each, they look left
+    `sending` by a crash) and cluster without the other's stories. The kernel drops the lock
+    when the process ends, however it ends."""
+    lock = state.with_name(state.name + ".lock")
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ServiceError(f"cannot open the lock file {lock}: {exc.strerror or exc}") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise ServiceError(
+                f"{state} is in use by another watcher run or once (pid {holder}): two at "
+                "once would send alerts twice"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 @contextmanager

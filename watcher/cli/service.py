@@ -21,7 +21,7 @@ from typing import Any
 from watcher.alerts.render import Message
 from watcher.alerts.routing import router, warn_unknown_names
 from watcher.alerts.sender import Sender
-from watcher.cli.common import EXIT_FAILED, printable, shown, utc_now, when
+from watcher.cli.common import EXIT_FAILED, printable, shown, sole_writer, utc_now, when
 from watcher.clusterer import Clusterer
 from watcher.config import Config, load_config, parse_listen
 from watcher.dedupe import term_weight
@@ -51,7 +51,8 @@ def add_parsers(commands: Any) -> None:
         "/metrics (Prometheus) and /status (JSON) over HTTP. Rule files are checked for edits "
         "every 2 s; SIGHUP reloads the config and the rules at once (a broken edit is logged "
         "and changes nothing). Alerts a crash left 'sending' are sent again on start. SIGTERM "
-        "or SIGINT stops it cleanly, within 10 s.",
+        "or SIGINT stops it cleanly, within 10 s. Exit code 1 at once when another run or "
+        "once uses the database (its lock file, beside it).",
     )
     run.add_argument(
         "--listen",
@@ -66,7 +67,8 @@ def add_parsers(commands: Any) -> None:
         help="poll every due feed once, deliver the alerts due, then exit (for cron)",
         description="Poll every feed that is due (not disabled, not backing off) once, store, "
         "cluster and match new stories, print them, deliver every alert due, and exit. Exit "
-        "code 1 when a feed failed.",
+        "code 1 when a feed failed, or when another run or once uses the database (its lock "
+        "file, beside it).",
     )
     once.add_argument("--force", action="store_true", help="also poll feeds that are backing off")
     once.set_defaults(handler=cmd_once, needs_config=True)
@@ -80,7 +82,8 @@ def _listen(value: str) -> tuple[str, int]:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    return asyncio.run(_run_service(config, args.listen or config.listen))
+    with sole_writer(config.state):
+        return asyncio.run(_run_service(config, args.listen or config.listen))
 
 
 async def _run_service(config: Config, listen: tuple[str, int]) -> int:
@@ -121,7 +124,8 @@ def reload_config(service: Service) -> None:
 
 
 def cmd_once(config: Config, args: argparse.Namespace) -> int:
-    counted = asyncio.run(_poll_once(config, force=args.force))
+    with sole_writer(config.state):
+        counted = asyncio.run(_poll_once(config, force=args.force))
     outcomes = [outcome for outcome, _ in counted]
     failed = [o for o in outcomes if o.status in ("failed", "gone")]
     new = sum(new for _, new in counted)
