@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -704,6 +705,24 @@ def test_one_service_or_once_at_a_time_on_a_database(tmp_path: Path) -> None:
         running.proc.wait()
         after = watcher("--config", str(config), "once")
     assert after.returncode == 0 and "polled 0 feeds" in after.stdout, after
+
+
+def test_a_file_system_without_locks_runs_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """flock fails with ENOLCK on some network and FUSE file systems: the service runs
+    unguarded, and says so, rather than not at all."""
+    from watcher.cli import common
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(common.fcntl, "flock", no_locks)
+    ran = []
+    with caplog.at_level(logging.WARNING), common.sole_writer(tmp_path / "w.db"):
+        ran.append(True)
+    (record,) = [r for r in caplog.records if "cannot lock" in r.getMessage()]
+    assert ran and record.event_fields["error"] == "No locks available"  # type: ignore[attr-defined]
 
 
 def test_backup_replaces_an_older_backup_only(tmp_path: Path) -> None:

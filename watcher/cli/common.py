@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import logging
 import os
 import re
 import sys
@@ -15,9 +16,12 @@ from pathlib import Path
 from watcher.config import parse_duration
 from watcher.config.feeds import header_problem
 from watcher.errors import ConfigError, ServiceError
+from watcher.logs import event
 from watcher.models import Story
 from watcher.normalise import CONTROL_CHARS, headline
 from watcher.store import Store
+
+log = logging.getLogger("watcher.cli")
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -61,6 +65,9 @@ def sole_writer(state: Path) -> Iterator[None]:
                 f"{state} is in use by another watcher run or once (pid {holder}): two at "
                 "once would send alerts twice"
             ) from None
+        except OSError as exc:  # a file system without locks (some network or FUSE ones)
+            event(log, logging.WARNING, "cannot lock the database's lock file: nothing keeps "
+                  "a second run or once off it", lock=lock, error=exc.strerror or exc)  # fmt: skip
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
