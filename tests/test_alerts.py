@@ -850,6 +850,66 @@ def smtp_serving(handler: Inbox) -> Iterator[int]:
         controller.stop()
 
 
+def by_email_without_smtputf8(
+    tmp_path: Path, server: FeedServer, clock: FakeClock, port: int, addresses: dict[str, str],
+    sender: str = "watcher@test",
+) -> Harness:  # fmt: skip
+    """Subscribers by email at `addresses` (name: address; the analyst's first), following
+    the metals rules; the Wire feed polled once: one news item each."""
+    first = addresses.pop("analyst")
+    extra = "".join(
+        f"  - name: {name}\n    follow: [metals]\n    email: '{address}'\n"
+        for name, address in addresses.items()
+    )
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), extra=extra)
+    text = config.read_text().replace(f"    slack: {server.url('/slack')}\n", "")
+    text = text.replace("from: watcher@test", f"from: '{sender}'")
+    config.write_text(text.replace("    email: analyst@test\n", f"    email: '{first}'\n"))
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    return harness
+
+
+def test_a_domain_not_in_ascii_is_sent_in_its_idna_form(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A server without SMTPUTF8 (many have none) takes ana@xn--bcher-kva.test, not
+    ana@bücher.test: the email failed, as the server's failure, holding every email."""
+    with smtp_server(enable_SMTPUTF8=False) as (inbox, port):
+        harness = by_email_without_smtputf8(
+            tmp_path, server, clock, port, {"analyst": "Ana Müller <ana@bücher.test>"}
+        )
+        assert [d.outcome for d in harness.deliver() if d.channel == "email"] == ["sent"]
+    (mail,) = inbox.messages
+    assert mail["To"].addresses[0].display_name == "Ana Müller"
+    assert mail["To"].addresses[0].addr_spec == "ana@xn--bcher-kva.test"
+
+
+def test_a_local_part_not_in_ascii_fails_its_email_alone(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A recipient's address that needs SMTPUTF8, at a server without it, is that email's
+    failure for good: the other subscribers' emails go in the same round. The sender's
+    holds every email, as a refused sender does, until the config is fixed."""
+    with smtp_server(enable_SMTPUTF8=False) as (inbox, port):
+        addresses = {"analyst": "анна@test", "b": "b@test"}
+        harness = by_email_without_smtputf8(tmp_path, server, clock, port, addresses)
+        outcomes = {d.subscriber: d.outcome for d in harness.deliver() if d.channel == "email"}
+        assert outcomes == {"analyst": "dead", "b": "sent"} and len(inbox.messages) == 1
+        (dead,) = [a for a in harness.store.alerts() if a.status == "dead"]
+        assert "no SMTPUTF8" in (dead.last_error or "")
+    with smtp_server(enable_SMTPUTF8=False) as (inbox, port):
+        addresses = {"analyst": "a@test", "b": "b@test"}
+        (tmp_path / "sender").mkdir()
+        harness = by_email_without_smtputf8(
+            tmp_path / "sender", server, clock, port, addresses, sender="вотчер@test"
+        )
+        outcomes = {d.subscriber: d.outcome for d in harness.deliver() if d.channel == "email"}
+        assert "dead" not in outcomes.values() and inbox.messages == []
+        assert all(a.status == "pending" for a in harness.store.alerts() if a.channel == "email")
+
+
 def test_a_round_of_emails_shares_one_smtp_connection(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
 ) -> None:

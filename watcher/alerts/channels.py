@@ -17,7 +17,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formataddr, formatdate, getaddresses
 from typing import Any
 
 import httpx
@@ -88,13 +88,37 @@ def email_message(smtp: SmtpSettings, to: str, message: Message, message_id: str
     """The message as multipart plain text + HTML, from the configured sender."""
     mail = EmailMessage(policy=_POLICY)  # subjects are cut at 200 characters: never folded
     mail["Subject"] = message.subject
-    mail["From"] = smtp.sender
-    mail["To"] = to
+    mail["From"] = ascii_domains(smtp.sender)
+    mail["To"] = ascii_domains(to)
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = message_id
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
     return mail
+
+
+def ascii_domains(addresses: str) -> str:
+    """`addresses` (a header's list) with each domain in its ASCII form (IDNA: bücher.de is
+    xn--bcher-kva.de), which every SMTP server takes: one not in ASCII needs the server's
+    SMTPUTF8, which many lack. A local part not in ASCII still needs it."""
+    original = getaddresses([addresses])
+    found = [(name, _ascii_domain(address)) for name, address in original]
+    if found == original or not all(address.isascii() for _, address in found):
+        return addresses  # in ASCII already, or needs SMTPUTF8 however written
+    return ", ".join(formataddr(pair) for pair in found)
+
+
+def needs_smtputf8(addresses: str) -> bool:
+    """Whether an address of `addresses` has a local part not in ASCII: no domain form helps."""
+    return any(not _ascii_domain(address).isascii() for _, address in getaddresses([addresses]))
+
+
+def _ascii_domain(address: str) -> str:
+    local, at, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}" if at else address
+    except UnicodeError:  # no valid IDNA name: the server judges it as it is
+        return address
 
 
 SEND_TIMEOUTS = 4  # an email's whole exchange may take this many SMTP timeouts
@@ -139,11 +163,24 @@ class SmtpSession:
             self._send_on_a_connection(mail)
         except BaseException as exc:
             self._drop()  # in an unknown state: the next send starts anew
+            if isinstance(exc, smtplib.SMTPNotSupportedError):  # a local part not in ASCII
+                raise self._no_smtputf8(exc) from exc
             if isinstance(exc, OSError):  # smtplib's errors, refused and timed-out connections
                 raise _delivery_error(self.where, exc) from exc
             raise
         finally:
             self._sending = False
+
+    def _no_smtputf8(self, exc: smtplib.SMTPNotSupportedError) -> DeliveryError:
+        """The server takes no address that is not ASCII (no SMTPUTF8): for a recipient's,
+        this email fails for good and the others go on; for the sender's, every email waits
+        for a fix of the config, as when the server refuses the sender."""
+        sender = needs_smtputf8(self.smtp.sender)
+        return DeliveryError(
+            f"{self.where}: the server takes no address that is not ASCII (no SMTPUTF8): {exc}",
+            transient=sender,
+            server_wide=sender,
+        )
 
     def _send_on_a_connection(self, mail: EmailMessage) -> None:
         reused = self._server is not None
