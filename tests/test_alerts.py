@@ -1676,6 +1676,34 @@ def test_email_over_implicit_tls_with_auth(tmp_path: Path, tls) -> None:  # type
         assert len(inbox.messages) == 1  # a plain session gets nowhere with a TLS-only server
 
 
+def utf8_authenticator(
+    server: object, session: object, envelope: object, mechanism: str, auth_data: object
+):  # type: ignore[no-untyped-def]
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    ok = isinstance(auth_data, LoginPassword) and auth_data.password == "pässwörd€".encode()
+    return AuthResult(success=ok)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_email_logs_in_with_a_password_not_in_ascii(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
+    """smtplib sends AUTH as ASCII and raised UnicodeEncodeError on "pässwörd€": each alert
+    went to the dead-letter list as an unexpected error. It goes as AUTH PLAIN in UTF-8."""
+    server_context, ca_file = tls
+    with smtp_server(authenticator=utf8_authenticator, auth_required=True,
+                     auth_require_tls=False, ssl_context=server_context) as (inbox, port):  # fmt: skip
+        sent = send_test(smtp_config(tmp_path, port, "tls", ca_file, "x"), "pässwörd€")
+        assert sent.returncode == 0, sent.stderr
+        assert len(inbox.messages) == 1
+    with smtp_server(authenticator=utf8_authenticator, auth_required=True,
+                     auth_require_tls=False, ssl_context=server_context,
+                     auth_exclude_mechanism=["PLAIN"]) as (inbox, port):  # fmt: skip
+        refused = send_test(smtp_config(tmp_path, port, "tls", ca_file, "x"), "pässwörd€")
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert "needs AUTH PLAIN, which the server does not offer" in refused.stderr
+        assert inbox.messages == []
+
+
 def test_email_refuses_a_server_certificate_it_does_not_trust(tmp_path: Path, tls) -> None:  # type: ignore[no-untyped-def]
     import trustme
 

@@ -9,6 +9,7 @@ past this module sees smtplib or httpx errors.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import email.policy
 import smtplib
@@ -280,7 +281,7 @@ def _open(server: smtplib.SMTP, smtp: SmtpSettings) -> None:
         if smtp.security == "starttls":
             server.starttls(context=_context(smtp))
         if smtp.username:
-            server.login(smtp.username, smtp.password or "")
+            _login(server, smtp.username, smtp.password or "")
     except BaseException:
         server.close()
         raise
@@ -311,3 +312,22 @@ def _delivery_error(where: str, exc: OSError, *, connecting: bool = False) -> De
             server_wide=server_wide,  # 421: "service not available, closing"
         )
     return DeliveryError(f"{where}: {type(exc).__name__}: {exc}", transient=True, server_wide=True)
+
+
+def _login(server: smtplib.SMTP, username: str, password: str) -> None:
+    """Log in; a name or password not in ASCII by AUTH PLAIN in UTF-8 (RFC 4616), which
+    smtplib cannot send: it encodes every AUTH line as ASCII (CPython issue 73936), and
+    raised UnicodeEncodeError, an unexpected error that put each alert in the dead-letter
+    list."""
+    if (username + password).isascii():
+        server.login(username, password)
+        return
+    server.ehlo_or_helo_if_needed()
+    if "PLAIN" not in server.esmtp_features.get("auth", "").upper().split():
+        raise smtplib.SMTPException(
+            "a user name or password not in ASCII needs AUTH PLAIN, which the server does not offer"
+        )
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+    code, reply = server.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:  # 235: authentication succeeded
+        raise smtplib.SMTPAuthenticationError(code, reply)

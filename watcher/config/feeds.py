@@ -42,6 +42,8 @@ def header_problem(name: str, value: str) -> str | None:
         return "is set by watcher for every poll"
     if any(c in value for c in "\r\n\0"):
         return "must be one line"
+    if not value.isascii():  # httpx sends header values as ASCII: the poll would raise
+        return "must be ASCII text (percent-encode or base64 what is not)"
     return None
 
 
