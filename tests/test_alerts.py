@@ -1504,6 +1504,9 @@ def test_alerts_retry_requeues_dead_letters_by_id_or_all_of_a_subscriber_or_chan
     unknown = retry(str(first), "99999")
     assert unknown.returncode == 1 and "no alert with id 99999" in unknown.stderr
     assert len(dead()) == 6  # none queued
+    for wrong in ("99999999999999999999999", "0", "١٢"):  # past SQLite's integers: a traceback
+        refused = retry("--", wrong)
+        assert refused.returncode == 2 and "is no alert id" in refused.stderr, refused
     by_id = retry(str(first))
     assert by_id.returncode == 0 and f"alert {first} (" in by_id.stdout and len(dead()) == 5
     assert harness.store.alert(first).status == "pending"

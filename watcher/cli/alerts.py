@@ -24,6 +24,7 @@ from watcher.config import CHANNELS, Config
 from watcher.errors import DeliveryError
 from watcher.fetch import Fetcher
 from watcher.models import Alert, Story
+from watcher.normalise import ascii_digits
 from watcher.store import Store
 
 
@@ -56,7 +57,7 @@ def add_parsers(commands: Any) -> None:
         "queued), or with --all every one, of --subscriber and on --channel when given. The "
         "running service (or the next 'watcher once') delivers them.",
     )
-    retry.add_argument("alert_ids", metavar="ID", type=int, nargs="*", help="dead alerts' ids")
+    retry.add_argument("alert_ids", metavar="ID", type=alert_id, nargs="*", help="dead alerts' ids")
     retry.add_argument("--all", action="store_true", help="every alert in the dead-letter list")
     retry.add_argument("--subscriber", metavar="NAME", help="with --all: only this subscriber's")
     retry.add_argument("--channel", choices=CHANNELS, help="with --all: only those on this channel")
@@ -68,6 +69,16 @@ def add_parsers(commands: Any) -> None:
     )
     test.add_argument("subscriber", metavar="SUBSCRIBER")
     test.set_defaults(handler=cmd_send_test, needs_config=True)
+
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
+def alert_id(text: str) -> int:
+    """An argparse type: an alert's id, a whole number from 1 to SQLite's largest."""
+    if not ascii_digits(text) or not 1 <= int(text) <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is no alert id (a whole number from 1)")
+    return int(text)
 
 
 def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
