@@ -725,6 +725,26 @@ def test_a_file_system_without_locks_runs_with_a_warning(
     assert ran and record.event_fields["error"] == "No locks available"  # type: ignore[attr-defined]
 
 
+def test_a_path_the_file_system_refuses_is_one_line(tmp_path: Path) -> None:
+    """A `state:` under a file (FileExistsError), and a name longer than the file system's
+    255 bytes (Python 3.11's Path.is_dir raises on it), were tracebacks."""
+    (tmp_path / "notes.txt").write_text("")
+    config = tmp_path / "watcher.yaml"
+    config.write_text("state: notes.txt/w.db\nfeeds: []\n")
+    for command in ("status", "once"):
+        result = watcher("--config", str(config), command)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result
+        assert f"{tmp_path / 'notes.txt'}" in result.stderr and "File exists" in result.stderr
+    config.write_text("state: w.db\nfeeds: []\n")
+    Store(tmp_path / "w.db").close()
+    long = tmp_path / ("x" * 300)
+    backup = watcher("--config", str(config), "backup", str(long))
+    assert backup.returncode == 1 and "File name too long" in backup.stderr, backup
+    rules = watcher("--config", str(config), "rules", "check", "--rules", str(long))
+    assert rules.returncode == 2 and "no such folder" in rules.stdout, rules
+    assert "Traceback" not in backup.stderr + rules.stderr
+
+
 def test_backup_replaces_an_older_backup_only(tmp_path: Path) -> None:
     """A backup took the place of whatever its path named: the config file given by
     mistake, a named pipe, a device (as root, `/dev/null` became a file)."""

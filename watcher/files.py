@@ -20,3 +20,12 @@ def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
             errno.EFBIG, f"larger than {limit_text}, more than any config, rule or OPML file"
         )
     return data
+
+
+def is_folder(path: Path) -> bool:
+    """`Path.is_dir`, and False where the path cannot be looked at: Python 3.11's raises on a
+    name too long for the file system, or a folder it may not search."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False

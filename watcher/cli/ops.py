@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import stat
 import urllib.error
 import urllib.parse
@@ -24,6 +25,7 @@ from watcher.cli.common import (
 )
 from watcher.config import Config, load_optional_config
 from watcher.config.feeds import malformed
+from watcher.files import is_folder
 from watcher.health import silent_after_of, status_document
 from watcher.schedule import HEARTBEAT_SECONDS
 
@@ -151,13 +153,13 @@ def _when(text: str | None) -> str:
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     target: Path = args.path
-    if target.is_dir():
+    if is_folder(target):
         target = target / f"watcher-{utc_now():%Y%m%dT%H%M%SZ}.db"
     if target.resolve() == config.state.resolve():
         raise UsageError(f"backup: {target} is the database itself")
-    if not target.parent.is_dir():
+    if not is_folder(target.parent):
         raise UsageError(f"backup: no folder {target.parent}")
-    if target.exists() and (problem := _not_a_backup(target)):
+    if os.path.exists(target) and (problem := _not_a_backup(target)):  # False on errors
         raise UsageError(f"backup: {target} {problem}: not replaced")
     with reading(config.state) as store:
         store.backup(target)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from watcher.errors import RuleError
+from watcher.files import is_folder
 from watcher.logs import event
 from watcher.models import ClusteredStory, Match, Story
 from watcher.rules.loader import load_rules, rule_files
@@ -41,7 +42,7 @@ class LiveRules:
         self.folder = folder
         self.snapshot: Snapshot = self._snapshot()
         self.last_error: RuleError | None = None
-        if folder.is_dir():
+        if is_folder(folder):
             self.matcher = Matcher(load_rules(folder))  # a broken rule set at start is fatal
         else:
             event(
@@ -58,7 +59,7 @@ class LiveRules:
 
     def _snapshot(self) -> Snapshot:
         items = []
-        for path in rule_files(self.folder) if self.folder.is_dir() else []:
+        for path in rule_files(self.folder) if is_folder(self.folder) else []:
             try:
                 stat = path.stat()
             except OSError:
@@ -75,7 +76,7 @@ class LiveRules:
 
     def reload(self) -> ReloadResult:
         """Load the files now; on any problem keep the rules in force."""
-        if not self.folder.is_dir() and self.version == EMPTY.version:
+        if not is_folder(self.folder) and self.version == EMPTY.version:
             return ReloadResult(changed=False)
         try:
             ruleset = load_rules(self.folder)

@@ -34,6 +34,15 @@ BUSY_TIMEOUT_MS = 5000
 WAL_CHECKPOINT_PAGES = 10_000
 
 
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, a name too long, no permission
+        raise StoreError(
+            f"cannot make the database's folder {folder}: {exc.strerror or exc}"
+        ) from exc
+
+
 class Store(FeedTables, StoryTables, OutboxTables):
     """The SQLite database of one watcher."""
 
@@ -41,7 +50,7 @@ class Store(FeedTables, StoryTables, OutboxTables):
         self.path = Path(path)
         with translated(f"opening {self.path}"):
             if str(path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                _make_folder(self.path.parent)
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -95,6 +104,12 @@ class Store(FeedTables, StoryTables, OutboxTables):
         """A consistent copy of the database at `target`, taken while others write (SQLite's
         online backup), checked, then moved into place so `target` is never half written."""
         partial = target.with_name(target.name + ".partial")
+        try:
+            self._backup(partial, target)
+        except OSError as exc:  # no room, no permission, a name too long
+            raise StoreError(f"backing up to {target}: {exc.strerror or exc}") from exc
+
+    def _backup(self, partial: Path, target: Path) -> None:
         with translated(f"backing up to {target}"):
             partial.unlink(missing_ok=True)
             copy = sqlite3.connect(str(partial))
