@@ -92,12 +92,14 @@ def _label(outline: ET.Element) -> str:
 def _unique_names(feeds: list[OpmlFeed]) -> list[OpmlFeed]:
     """Config feed names are unique: a name taken already gets " (2)", " (3)", ..."""
     taken: set[str] = set()
+    tried: dict[str, int] = {}  # the last number tried for a name: n feeds of one name cost n
     unique = []
     for feed in feeds:
-        name, n = feed.name, 1
+        name, n = feed.name, tried.get(feed.name, 1)
         while name in taken:
             n += 1
             name = f"{feed.name} ({n})"
+        tried[feed.name] = n
         taken.add(name)
         unique.append(feed._replace(name=name))
     return unique
