@@ -253,6 +253,16 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             ":3: invalid YAML: the tag 'tag:yaml.org,2002:python/object:os.system' is not read",
             id="yaml-python-tag",
         ),
+        pytest.param(  # PyYAML raised KeyError, ValueError or AttributeError out of the reader
+            "poll:\n  concurrency: !!bool maybe\n",
+            ":2: invalid YAML: 'maybe' is not a value of the tag !!bool",
+            id="yaml-tag-refuses-bool",
+        ),
+        pytest.param(
+            "retention_days: !!timestamp 2026-99-99\n",
+            ":1: invalid YAML: '2026-99-99' is not a value of the tag !!timestamp",
+            id="yaml-tag-refuses-timestamp",
+        ),
         pytest.param(
             "poll:\n  concurrency: .inf\n",
             ":2: poll.concurrency: must be a number of at least 1",

@@ -433,6 +433,11 @@ def test_structured_form(tmp_path: Path) -> None:
             "rules.yaml:4:11: invalid YAML: the tag '!custom' is not read here",
             id="yaml-custom-tag",
         ),
+        pytest.param(  # PyYAML raised ValueError out of the loader
+            "rules:\n  - name: r\n    when: a\n    priority: !!int high\n",
+            "rules.yaml:4:15: invalid YAML: 'high' is not a value of the tag !!int",
+            id="yaml-tag-refuses-value",
+        ),
         pytest.param(
             "rules:\n  - name: r\n    when: a\n    ? [tags]\n    : [a]\n",
             "rules.yaml:4:7: a key of a rule must be a single word",

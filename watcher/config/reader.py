@@ -15,7 +15,7 @@ import yaml
 
 from watcher.errors import ConfigProblem
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS
-from watcher.rules.nodes import foreign_tag
+from watcher.rules.nodes import unreadable_node
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
@@ -74,9 +74,9 @@ class Reader:
                 )
             )
             return None
-        tagged = foreign_tag(root) if root is not None else None
-        if tagged is not None:
-            self.problem(tagged, "", f"invalid YAML: the tag {tagged.tag!r} is not read here")
+        unreadable = unreadable_node(root) if root is not None else None
+        if unreadable is not None:
+            self.problem(unreadable[0], "", f"invalid YAML: {unreadable[1]}")
             return None
         return root
 

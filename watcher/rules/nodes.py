@@ -22,9 +22,15 @@ _SAFE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag} | {
 }
 
 
-def foreign_tag(root: yaml.Node) -> yaml.Node | None:
-    """The first node whose tag (`!!python/object`, `!custom`) safe loading cannot build:
-    a file that has one is not a file watcher reads."""
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
+    """The first node safe loading cannot build, and why: a tag it does not read
+    (`!!python/object`, `!custom`), or a value its tag refuses (`!!int abc`, `!!binary ü`,
+    which raised ValueError, KeyError or AttributeError from PyYAML). A file that has one is
+    not a file watcher reads."""
+    constructor = yaml.SafeLoader("")
     seen: set[int] = set()
     todo = [root]
     while todo:
@@ -33,7 +39,13 @@ def foreign_tag(root: yaml.Node) -> yaml.Node | None:
             continue
         seen.add(id(node))
         if node.tag not in _SAFE_TAGS:
-            return node
+            return node, f"the tag {node.tag!r} is not read here"
+        if isinstance(node, yaml.ScalarNode) and node.tag != _STR_TAG:
+            try:
+                constructor.construct_object(node)  # type: ignore[no-untyped-call]
+            except (yaml.YAMLError, ValueError, LookupError, AttributeError, TypeError):
+                tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+                return node, f"{node.value!r} is not a value of the tag {tag}"
         if isinstance(node, yaml.SequenceNode):
             todo += reversed(node.value)
         elif isinstance(node, yaml.MappingNode):
@@ -69,9 +81,9 @@ class NodeReader:
                 )
             )
             return None
-        tagged = foreign_tag(root) if root is not None else None
-        if tagged is not None:
-            self.problem(path, tagged, f"invalid YAML: the tag {tagged.tag!r} is not read here")
+        unreadable = unreadable_node(root) if root is not None else None
+        if unreadable is not None:
+            self.problem(path, unreadable[0], f"invalid YAML: {unreadable[1]}")
             return None
         return root
 
