@@ -191,6 +191,17 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             ":5: feeds[0].headers.X-Key: must be one line",
             id="header-value-lines",
         ),
+        pytest.param(  # httpx sends header values as ASCII: every poll raised
+            "feeds:\n  - name: A\n    url: https://a.test/\n    headers:\n"
+            "      X-Key: tökén\n",
+            ":5: feeds[0].headers.X-Key: must be ASCII text",
+            id="header-value-not-ascii",
+        ),
+        pytest.param(
+            "poll:\n  user_agent: wätcher/1\n",
+            ":2: poll.user_agent: must be ASCII text",
+            id="user-agent-not-ascii",
+        ),
         pytest.param(
             "feeds:\n  - name: A\n    url: https://a.test/\n    headers:\n"
             "      x-key: a\n      X-Key: b\n",

@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from watcher.alerts.digest import check_schedule
-from watcher.config.feeds import MIN_INTERVAL, SILENT_AFTER, Ages, FeedsReader, malformed
+from watcher.config.feeds import (
+    MIN_INTERVAL,
+    SILENT_AFTER,
+    Ages,
+    FeedsReader,
+    header_problem,
+    malformed,
+)
 from watcher.config.settings import (
     DEFAULT_LISTEN,
     Config,
@@ -189,8 +196,16 @@ class ConfigReader(FeedsReader):
             max_bytes=int(self.number(m.get("max_bytes"), "poll.max_bytes", d.max_bytes, 1024)),
             max_redirects=int(self.number(m.get("max_redirects"), "poll.max_redirects", 5, 0)),
             max_backoff=self.duration(m.get("max_backoff"), "poll.max_backoff", d.max_backoff, 60),
-            user_agent=self.string(m.get("user_agent"), "poll.user_agent"),
+            user_agent=self._user_agent(m.get("user_agent")),
         )
+
+    def _user_agent(self, node: yaml.Node | None) -> str | None:
+        """A User-Agent header's value: one line of ASCII, as a feed's own headers."""
+        agent = self.string(node, "poll.user_agent")
+        if agent is not None and (problem := header_problem("User-Agent", agent)) is not None:
+            self.problem(node, "poll.user_agent", problem)
+            return None
+        return agent
 
     def smtp(self, node: yaml.Node | None) -> SmtpSettings | None:
         if node is None:
