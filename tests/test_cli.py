@@ -225,6 +225,8 @@ def test_ingest_and_rules_test_send_the_headers_given(server: FeedServer, tmp_pa
     assert [json.loads(line)["rules"] for line in tested.stdout.splitlines()] == [["g"], []]
     bad = watcher("ingest", url, "--header", "Accept-Encoding: br")
     assert bad.returncode == 2 and "is set by watcher for every poll" in bad.stderr
+    foreign = watcher("ingest", url, "--header", "X-Api-Key: k-123ü")  # httpx sends ASCII only
+    assert foreign.returncode == 2 and "must be ASCII text" in foreign.stderr, foreign
 
 
 def test_ingest_a_file(tmp_path: Path) -> None:
