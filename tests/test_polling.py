@@ -779,6 +779,12 @@ def test_a_file_feed_that_is_no_regular_file_fails_without_blocking_the_others(
     (failed, polled) = harness.poll(pipe_feed, good)
     assert failed.status == "failed" and failed.error == f"{pipe} is not a regular file"
     assert polled.status == "new"
+    folder = harness.feed("Folder", tmp_path.as_uri())
+    open_before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):  # each poll of a folder kept the descriptor it opened
+        (outcome,) = harness.poll(folder, force=True)
+        assert outcome.status == "failed" and "is not a regular file" in (outcome.error or "")
+    assert len(os.listdir("/proc/self/fd")) <= open_before
 
 
 def test_restart_keeps_all_state(server: FeedServer, tmp_path: Path, clock: FakeClock) -> None:

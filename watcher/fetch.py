@@ -247,10 +247,14 @@ def read_file(url: str, limit: int, content_hash: str | None) -> FetchResult:
     something writes to it."""
     path = Path(unquote(urlsplit(url).path))
     try:
-        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder too: each poll kept its fd
                 raise FetchError(f"{path} is not a regular file", url=url)
-            body = handle.read(limit + 1)
+            with open(fd, "rb", closefd=False) as handle:
+                body = handle.read(limit + 1)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise FetchError(f"cannot read {path}: {exc.strerror or exc}", url=url) from exc
     if len(body) > limit:

@@ -1,5 +1,6 @@
 """Reading the files an operator names (the config, rule files, an OPML file) with a cap on
-their size: a wrong path (`/dev/zero`, the database, a log) must not fill the memory."""
+their size: a wrong path (`/dev/zero`, the database, a log) must not fill the memory. And
+asking whether a path is a folder without the OSError Python 3.11 raises on some paths."""
 
 from __future__ import annotations
 
