@@ -265,13 +265,18 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
         ),
         pytest.param(  # PyYAML raised KeyError, ValueError or AttributeError out of the reader
             "poll:\n  concurrency: !!bool maybe\n",
-            ":2: invalid YAML: 'maybe' is not a value of the tag !!bool",
+            ":2: invalid YAML: 'maybe' is no valid !!bool",
             id="yaml-tag-refuses-bool",
         ),
         pytest.param(
             "retention_days: !!timestamp 2026-99-99\n",
-            ":1: invalid YAML: '2026-99-99' is not a value of the tag !!timestamp",
+            ":1: invalid YAML: '2026-99-99' is no valid !!timestamp",
             id="yaml-tag-refuses-timestamp",
+        ),
+        pytest.param(  # a date YAML finds in plain text, with no tag written
+            "feeds:\n  - name: 2026-99-99\n    url: https://a.test/\n",
+            ":2: invalid YAML: '2026-99-99' is no valid !!timestamp (quote it if it is text)",
+            id="yaml-plain-date-out-of-range",
         ),
         pytest.param(
             "poll:\n  concurrency: .inf\n",

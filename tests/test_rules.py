@@ -435,7 +435,7 @@ def test_structured_form(tmp_path: Path) -> None:
         ),
         pytest.param(  # PyYAML raised ValueError out of the loader
             "rules:\n  - name: r\n    when: a\n    priority: !!int high\n",
-            "rules.yaml:4:15: invalid YAML: 'high' is not a value of the tag !!int",
+            "rules.yaml:4:15: invalid YAML: 'high' is no valid !!int",
             id="yaml-tag-refuses-value",
         ),
         pytest.param(

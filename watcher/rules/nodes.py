@@ -28,8 +28,8 @@ _STR_TAG = "tag:yaml.org,2002:str"
 def unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
     """The first node safe loading cannot build, and why: a tag it does not read
     (`!!python/object`, `!custom`), or a value its tag refuses (`!!int abc`, `!!binary ü`,
-    which raised ValueError, KeyError or AttributeError from PyYAML). A file that has one is
-    not a file watcher reads."""
+    or `2026-99-99`, which YAML takes for a date), which raised ValueError, KeyError or
+    AttributeError from PyYAML. A file that has one is not a file watcher reads."""
     constructor = yaml.SafeLoader("")
     seen: set[int] = set()
     todo = [root]
@@ -45,7 +45,7 @@ def unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
                 constructor.construct_object(node)  # type: ignore[no-untyped-call]
             except (yaml.YAMLError, ValueError, LookupError, AttributeError, TypeError):
                 tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-                return node, f"{node.value!r} is not a value of the tag {tag}"
+                return node, f"{node.value!r} is no valid {tag} (quote it if it is text)"
         if isinstance(node, yaml.SequenceNode):
             todo += reversed(node.value)
         elif isinstance(node, yaml.MappingNode):
