@@ -124,6 +124,14 @@ def add_feed(config_path: Path, name: str, body: bytes) -> None:
         handle.write(f"  - name: {name}\n    url: {feed.as_uri()}\n")
 
 
+def wire_polled(config: Path, clock: FakeClock) -> Harness:
+    """The Wire feed added to `config` and polled once."""
+    add_feed(config, "Wire", WIRE)
+    harness = Harness(config, clock)
+    harness.poll()
+    return harness
+
+
 def polled_by_email_only(
     tmp_path: Path, smtp_port: int, server: FeedServer, clock: FakeClock
 ) -> tuple[Path, Harness]:
@@ -727,10 +735,7 @@ def polled_for_slack_only(
     slack_route(server, answers)
     config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
     config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
-    return harness
+    return wire_polled(config, clock)
 
 
 def test_slack_429_waits_as_told_then_delivers_once(
@@ -815,10 +820,7 @@ def three_by_email(
     feed polled once: one news item (two with ANTIMONY_RULE) for each of them."""
     config = write_config(folder, smtp_port=smtp_port, slack=server.url("/slack"),
                           extra=SUBSCRIBERS_BC, rules_yaml=rules_yaml)  # fmt: skip
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
-    return harness
+    return wire_polled(config, clock)
 
 
 def two_by_webhook(
@@ -833,10 +835,7 @@ def two_by_webhook(
                           extra=extra, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
     if not email:
         config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
-    return harness
+    return wire_polled(config, clock)
 
 
 @contextmanager
@@ -865,10 +864,7 @@ def by_email_without_smtputf8(
     text = config.read_text().replace(f"    slack: {server.url('/slack')}\n", "")
     text = text.replace("from: watcher@test", f"from: '{sender}'")
     config.write_text(text.replace("    email: analyst@test\n", f"    email: '{first}'\n"))
-    add_feed(config, "Wire", WIRE)
-    harness = Harness(config, clock)
-    harness.poll()
-    return harness
+    return wire_polled(config, clock)
 
 
 def test_a_domain_not_in_ascii_is_sent_in_its_idna_form(
