@@ -294,6 +294,33 @@ def test_run_polls_then_stops_cleanly_on_sigterm(server: FeedServer, tmp_path: P
     assert "service stopped" in err and "poll feed=Wire" in err
 
 
+def test_a_closed_stdout_fails_no_poll_and_dead_letters_console_alerts(tmp_path: Path) -> None:
+    """`watcher once | head -c 1`: printing the new stories raised BrokenPipeError inside the
+    poll, which was recorded as the feed's unexpected error, and each console alert after it
+    went dead as one. The polls succeed, a warning says stdout is closed, and the console
+    alerts go to the dead-letter list saying so, to be sent again where something reads."""
+    import shutil
+
+    for name in ("demo.yaml", "demo", "rules"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, tmp_path / name)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", "demo.yaml", "once"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before the first line
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert "stdout is closed: new stories, matches and console alerts are no longer printed" in err
+    assert "Traceback" not in err and "unexpected error" not in err
+    dead = watcher("--config", "demo.yaml", "alerts", "--failed", cwd=tmp_path).stdout
+    assert dead.count("console: stdout is closed, nothing reads the alert") >= 3, dead
+    feeds = watcher("--config", "demo.yaml", "feeds", cwd=tmp_path).stdout
+    assert " failing " not in feeds and feeds.count(" ok ") == 3, feeds
+
+
 def test_the_demo_runs_offline_and_a_second_run_adds_nothing(tmp_path: Path) -> None:
     import shutil
 

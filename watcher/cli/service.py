@@ -26,7 +26,7 @@ from watcher.clusterer import Clusterer
 from watcher.config import Config, load_config, parse_listen
 from watcher.dedupe import term_weight
 from watcher.dedupe.lexicon import load_lists
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher
 from watcher.logs import event
 from watcher.models import Alert, ClusteredStory, Match, PollOutcome
@@ -214,10 +214,37 @@ def build_sender(config: Config, store: Store, fetcher: Fetcher, rules: LiveRule
 
 
 def print_alert(message: Message, alert: Alert) -> None:
-    """The console channel."""
-    print(f"ALERT {alert.subscriber} (alert {alert.id}): {message.subject}", flush=True)
-    for line in message.text.rstrip().splitlines():
-        print(f"      {line}", flush=True)
+    """The console channel. Raises DeliveryError once stdout is closed: the alert goes to the
+    dead-letter list, to be sent again (`watcher alerts retry`) where something reads."""
+    lines = [f"ALERT {alert.subscriber} (alert {alert.id}): {message.subject}"]
+    lines += [f"      {line}" for line in message.text.rstrip().splitlines()]
+    if not printed(lines):
+        raise DeliveryError("console: stdout is closed, nothing reads the alert", transient=False)
+
+
+class _Stdout:
+    closed = False  # set once a print failed: nothing reads stdout any more
+
+
+def printed(lines: Sequence[str]) -> bool:
+    """Print `lines` on stdout; False once stdout is closed (its reader went away, as in
+    `watcher run | head`, or its disk is full), and from then on. A print that raised there
+    failed the poll that printed its new stories (stored, but recorded as an unexpected
+    error), and every console alert after it. A warning says so once; stdout then goes to
+    /dev/null, so that the interpreter's last flush does not fail too."""
+    if _Stdout.closed:
+        return False
+    if not lines:
+        return True
+    try:
+        print("\n".join(lines), flush=True)
+        return True
+    except OSError as exc:  # EPIPE, EIO from a terminal that closed, ENOSPC
+        _Stdout.closed = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        event(log, logging.WARNING, "stdout is closed: new stories, matches and console "
+              "alerts are no longer printed", error=exc.strerror or exc)  # fmt: skip
+        return False
 
 
 WORKERS = os.cpu_count() or 1  # parse workers: one per core
@@ -276,24 +303,22 @@ def exit_with_parent() -> None:
 
 def print_new_stories(clustered: Sequence[ClusteredStory], matches: Sequence[Match]) -> None:
     """The console sink: a new news item, another outlet joining one, and rule matches."""
+    lines = []
     for item in clustered:
         story, where = item.story, item.assignment
         if item.starts_cluster:
-            print(f"NEW   {when(story.published)}  [{story.source}] {shown(story)}", flush=True)
-            print(f"      {story.link}  (cluster {where.cluster})", flush=True)
+            lines.append(f"NEW   {when(story.published)}  [{story.source}] {shown(story)}")
+            lines.append(f"      {story.link}  (cluster {where.cluster})")
         else:
-            print(
-                f"ALSO  {when(story.published)}  [{story.source}] {shown(story)}\n"
-                f"      joins cluster {where.cluster} ({where.level}: {where.reason})",
-                flush=True,
-            )
+            lines.append(f"ALSO  {when(story.published)}  [{story.source}] {shown(story)}")
+            lines.append(f"      joins cluster {where.cluster} ({where.level}: {where.reason})")
     for match in matches:
         terms = "; ".join(f"{k}: {', '.join(v)}" for k, v in match.terms.items())
         found = f"  [{terms}]" if terms else ""  # a rule without term lists finds none
         quiet = "  (quiet: the story was kept from alerting)" if match.quiet else ""
         if match.waiting:
             quiet = "  (waiting: alerts once as many outlets carry the news item as the rule asks)"
-        print(
-            f"MATCH rule {match.rule} on cluster {match.cluster}: {match.clause}{found}{quiet}",
-            flush=True,
+        lines.append(
+            f"MATCH rule {match.rule} on cluster {match.cluster}: {match.clause}{found}{quiet}"
         )
+    printed(lines)
