@@ -294,6 +294,33 @@ def test_run_polls_then_stops_cleanly_on_sigterm(server: FeedServer, tmp_path: P
     assert "service stopped" in err and "poll feed=Wire" in err
 
 
+def test_a_console_that_cannot_show_a_title_gets_it_escaped(tmp_path: Path) -> None:
+    """A stdout in ASCII (PYTHONIOENCODING, a C or Latin-1 locale) raised UnicodeEncodeError
+    printing "—" or "ü": the poll failed as an unexpected error, the console alert went
+    dead, and `watcher stories` stopped with a traceback."""
+    (tmp_path / "f.xml").write_text(
+        '<rss version="2.0"><channel><title>Zürich Wire</title><link>https://z.test/</link>'
+        "<item><title>Tin output rises — report</title><link>https://z.test/1</link>"
+        "<pubDate>Fri, 04 Dec 2026 10:00:00 GMT</pubDate></item></channel></rss>",
+        encoding="utf-8",
+    )
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yaml").write_text("rules:\n  - name: tin\n    when: tin\n")
+    (tmp_path / "c.yaml").write_text(
+        "state: w.db\nbackfill: all\nfeeds:\n  - name: Z\n    url: file:f.xml\n"
+        "subscribers:\n  - name: a\n    console: true\n"
+    )
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for command, shown in [("once", "ALERT a (alert 1)"), ("stories", "Z\\xfcrich Wire")]:
+        result = subprocess.run(
+            [sys.executable, "-m", "watcher", "--config", "c.yaml", command], cwd=tmp_path,
+            env=env, capture_output=True, text=True, encoding="ascii", timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result
+        assert "Tin output rises \\u2014 report" in result.stdout, result.stdout
+        assert shown in result.stdout, result.stdout
+
+
 def test_a_closed_stdout_fails_no_poll_and_dead_letters_console_alerts(tmp_path: Path) -> None:
     """`watcher once | head -c 1`: printing the new stories raised BrokenPipeError inside the
     poll, which was recorded as the feed's unexpected error, and each console alert after it

@@ -11,6 +11,7 @@ error), 2 invalid usage, an invalid config file or invalid rules, 130 interrupte
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -60,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):  # a console in ASCII or Latin-1 (LC_ALL,
+        # PYTHONIOENCODING) shows what it cannot encode as \u2014: a title raised there
+        sys.stdout.reconfigure(errors="backslashreplace")
     logs.configure(args.log_level, args.log_format or "keyvalue")
     try:
         if not args.needs_config:
