@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -31,6 +32,7 @@ from watcher import endpoint as endpoint_module
 from watcher import logs
 from watcher.cli.common import reading
 from watcher.endpoint import Endpoint, Response
+from watcher.errors import ServiceError
 from watcher.health import check_health
 from watcher.models import FeedConfig, Story
 from watcher.store import Store
@@ -723,6 +725,31 @@ def test_a_file_system_without_locks_runs_with_a_warning(
         ran.append(True)
     (record,) = [r for r in caplog.records if "cannot lock" in r.getMessage()]
     assert ran and record.event_fields["error"] == "No locks available"  # type: ignore[attr-defined]
+
+
+def test_a_lock_file_of_another_user_still_locks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock file left by another user (a `docker exec` as root) cannot be opened for
+    writing, which stopped every run and once; read-only, it locks as well. (This suite may
+    run as root, whom no permission stops: the refusal is simulated.)"""
+    from watcher.cli import common
+
+    state = tmp_path / "w.db"
+    state.with_name("w.db.lock").write_text("1\n")
+    real_open = os.open
+
+    def refuse_writing(path: Any, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_RDWR:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(common.os, "open", refuse_writing)
+    second = pytest.raises(ServiceError, match="in use by another watcher run or once")
+    with common.sole_writer(state), second, common.sole_writer(state):
+        pass
+    with common.sole_writer(state):  # released with its holder
+        pass
 
 
 def test_a_path_the_file_system_refuses_is_one_line(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import logging
 import os
@@ -53,7 +54,10 @@ def sole_writer(state: Path) -> Iterator[None]:
     lock = state.with_name(state.name + ".lock")
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:  # another user's (a `docker exec` as root): it locks as well
+            fd = os.open(lock, os.O_RDONLY)
     except OSError as exc:
         raise ServiceError(f"cannot open the lock file {lock}: {exc.strerror or exc}") from exc
     try:
@@ -68,8 +72,9 @@ def sole_writer(state: Path) -> Iterator[None]:
         except OSError as exc:  # a file system without locks (some network or FUSE ones)
             event(log, logging.WARNING, "cannot lock the database's lock file: nothing keeps "
                   "a second run or once off it", lock=lock, error=exc.strerror or exc)  # fmt: skip
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # the pid is for the message; a read-only file has none
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
     finally:
         os.close(fd)
