@@ -1,6 +1,5 @@
 """Reading the files an operator names (the config, rule files, an OPML file) with a cap on
-their size: a wrong path (`/dev/zero`, the database, a log) must not fill the memory. And
-asking whether a path is a folder without the OSError Python 3.11 raises on some paths."""
+their size: a wrong path (`/dev/zero`, the database, a log) must not fill the memory."""
 
 from __future__ import annotations
 
@@ -21,12 +20,3 @@ def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
             errno.EFBIG, f"larger than {limit_text}, more than any config, rule or OPML file"
         )
     return data
-
-
-def is_folder(path: Path) -> bool:
-    """`Path.is_dir`, and False where the path cannot be looked at: Python 3.11's raises on a
-    name too long for the file system, or a folder it may not search."""
-    try:
-        return path.is_dir()
-    except OSError:
-        return False

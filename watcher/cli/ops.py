@@ -25,7 +25,6 @@ from watcher.cli.common import (
 )
 from watcher.config import Config, load_optional_config
 from watcher.config.feeds import malformed
-from watcher.files import is_folder
 from watcher.health import silent_after_of, status_document
 from watcher.schedule import HEARTBEAT_SECONDS
 
@@ -153,11 +152,11 @@ def _when(text: str | None) -> str:
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     target: Path = args.path
-    if is_folder(target):
+    if os.path.isdir(target):
         target = target / f"watcher-{utc_now():%Y%m%dT%H%M%SZ}.db"
     if target.resolve() == config.state.resolve():
         raise UsageError(f"backup: {target} is the database itself")
-    if not is_folder(target.parent):
+    if not os.path.isdir(target.parent):
         raise UsageError(f"backup: no folder {target.parent}")
     if os.path.exists(target) and (problem := _not_a_backup(target)):  # False on errors
         raise UsageError(f"backup: {target} {problem}: not replaced")

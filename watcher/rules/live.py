@@ -8,6 +8,7 @@ logs and `watcher status`-style callers can show.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from watcher.errors import RuleError
-from watcher.files import is_folder
 from watcher.logs import event
 from watcher.models import ClusteredStory, Match, Story
 from watcher.rules.loader import load_rules, rule_files
@@ -42,7 +42,7 @@ class LiveRules:
         self.folder = folder
         self.snapshot: Snapshot = self._snapshot()
         self.last_error: RuleError | None = None
-        if is_folder(folder):
+        if os.path.isdir(folder):
             self.matcher = Matcher(load_rules(folder))  # a broken rule set at start is fatal
         else:
             event(
@@ -59,7 +59,7 @@ class LiveRules:
 
     def _snapshot(self) -> Snapshot:
         items = []
-        for path in rule_files(self.folder) if is_folder(self.folder) else []:
+        for path in rule_files(self.folder) if os.path.isdir(self.folder) else []:
             try:
                 stat = path.stat()
             except OSError:
@@ -76,7 +76,7 @@ class LiveRules:
 
     def reload(self) -> ReloadResult:
         """Load the files now; on any problem keep the rules in force."""
-        if not is_folder(self.folder) and self.version == EMPTY.version:
+        if not os.path.isdir(self.folder) and self.version == EMPTY.version:
             return ReloadResult(changed=False)
         try:
             ruleset = load_rules(self.folder)

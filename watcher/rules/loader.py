@@ -7,12 +7,13 @@ Out: a `RuleSet`. Raises: `RuleError` listing every problem as file:line:col: me
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import yaml
 
 from watcher.errors import RuleError, RuleProblem
-from watcher.files import is_folder, read_capped
+from watcher.files import read_capped
 from watcher.rules.model import Alias, Rule, RuleSet, Term
 from watcher.rules.nodes import NodeReader
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
@@ -35,7 +36,7 @@ def rule_files(folder: Path) -> list[Path]:
 def load_rules(folder: Path) -> RuleSet:
     """Load every rule file of `folder`; all problems are gathered before raising."""
     loader = _Loader()
-    if not is_folder(folder):
+    if not os.path.isdir(folder):
         raise RuleError(
             [RuleProblem(path=str(folder), line=None, column=None, message="no such folder")]
         )
