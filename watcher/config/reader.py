@@ -15,7 +15,7 @@ import yaml
 
 from watcher.errors import ConfigProblem
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS
-from watcher.rules.nodes import unreadable_node
+from watcher.rules.nodes import yaml_tree
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
@@ -62,22 +62,11 @@ class Reader:
         )
 
     def load(self, text: str) -> yaml.Node | None:
-        try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            reason = getattr(exc, "problem", None) or str(exc)
+        root, fault = yaml_tree(text, yaml.SafeLoader)
+        if fault is not None:
             self.problems.append(
-                ConfigProblem(
-                    path=str(self.path), line=line, field="", message=f"invalid YAML: {reason}"
-                )
+                ConfigProblem(path=str(self.path), line=fault.line, field="", message=fault.message)
             )
-            return None
-        unreadable = unreadable_node(root) if root is not None else None
-        if unreadable is not None:
-            self.problem(unreadable[0], "", f"invalid YAML: {unreadable[1]}")
-            return None
         return root
 
     # -- typed accessors -------------------------------------------------------------------

@@ -7,7 +7,7 @@ In: a file's bytes, then its nodes. Out: typed values; each problem is noted as 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -25,7 +25,7 @@ _SAFE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag} | {
 _STR_TAG = "tag:yaml.org,2002:str"
 
 
-def unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
+def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
     """The first node safe loading cannot build, and why: a tag it does not read
     (`!!python/object`, `!custom`), or a value its tag refuses (`!!int abc`, `!!binary ü`,
     or `2026-99-99`, which YAML takes for a date), which raised ValueError, KeyError or
@@ -53,6 +53,34 @@ def unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
     return None
 
 
+class YamlFault(NamedTuple):
+    """Where (1-based, when known) and why a text is no YAML watcher reads."""
+
+    line: int | None
+    column: int | None
+    message: str
+
+
+def yaml_tree(text: str, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None, YamlFault | None]:
+    """The node tree of `text` (None for an empty text), or the fault that makes it no YAML
+    watcher reads: not YAML, or a node safe loading cannot build (`_unreadable_node`). The
+    config and the rule files read theirs through it."""
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc)
+        if mark is None:
+            return None, YamlFault(None, None, f"invalid YAML: {reason}")
+        return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {reason}")
+    unreadable = _unreadable_node(root) if root is not None else None
+    if unreadable is None:
+        return root, None
+    node, why = unreadable
+    mark = node.start_mark
+    return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {why}")
+
+
 class NodeReader:
     """Typed accessors over YAML nodes that note a problem and return a default."""
 
@@ -69,22 +97,19 @@ class NodeReader:
 
     def compose(self, path: Path, content: bytes) -> yaml.Node | None:
         """The file's node tree (None for an empty file, or one that is not YAML: noted)."""
+        root: yaml.Node | None = None
+        fault: YamlFault | None
         try:
-            root = yaml.compose(content.decode("utf-8"), Loader=_YAML_LOADER)
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-            reason = getattr(exc, "problem", None) or str(exc)
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            fault = YamlFault(None, None, f"invalid YAML: {exc}")
+        else:
+            root, fault = yaml_tree(text)
+        if fault is not None:
+            line, column, message = fault
             self.problems.append(
-                RuleProblem(
-                    path=str(path), line=line, column=column, message=f"invalid YAML: {reason}"
-                )
+                RuleProblem(path=str(path), line=line, column=column, message=message)
             )
-            return None
-        unreadable = unreadable_node(root) if root is not None else None
-        if unreadable is not None:
-            self.problem(path, unreadable[0], f"invalid YAML: {unreadable[1]}")
-            return None
         return root
 
     def mapping(
