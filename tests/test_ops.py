@@ -8,6 +8,7 @@ import errno
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -793,6 +794,23 @@ def test_backup_replaces_an_older_backup_only(tmp_path: Path) -> None:
     assert config.read_text() == "state: w.db\nfeeds: []\n" and (tmp_path / "pipe").is_fifo()
 
 
+def test_the_shutdown_log_names_each_job_as_the_readme_does() -> None:
+    from functools import partial
+
+    from watcher.models import FeedConfig
+    from watcher.schedule import _job_name
+
+    class Jobs:
+        def poll(self, feed: FeedConfig) -> None: ...
+        def deliver(self, channel: str) -> None: ...
+        def prune(self) -> None: ...
+
+    jobs, wire = Jobs(), FeedConfig(name="Wire", url="http://127.0.0.1/w.xml", interval=60)
+    assert _job_name(jobs.poll, (wire,)) == "poll Wire"
+    assert _job_name(partial(jobs.deliver, "email"), ()) == "deliver email"
+    assert _job_name(jobs.prune, ()) == "prune"
+
+
 def _story(n: int) -> Story:
     from datetime import UTC, datetime
 
@@ -804,13 +822,16 @@ def _story(n: int) -> Story:
 
 
 @pytest.mark.parametrize(
-    ("delay", "ending"), [(3, "poll feed=Slow"), (60, "cancelled at shutdown")]
+    ("delay", "ending"),
+    [(3, "poll feed=Slow"), (60, 'cancelled at shutdown job="poll Slow"')],
 )
 def test_sigterm_drains_a_poll_in_flight_and_stops_within_10_s(
     server: FeedServer, tmp_path: Path, delay: float, ending: str
 ) -> None:
     """A poll in flight at SIGTERM finishes when it can within the drain time (its stories
-    are stored), or is cancelled after it; either way the process exits within 10 s."""
+    are stored), or is cancelled after it; either way the process exits within 10 s. The
+    log names the jobs it waits for: Wire's poll, or the delivery it started, may still be
+    ending then."""
     server.feed("/slow.xml", fixture_bytes("asia.rdf.xml"), delay=delay)
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
     feeds = feed_lines(server, ("Slow", "/slow.xml"), ("Wire", "/wire.xml"))
@@ -822,7 +843,9 @@ def test_sigterm_drains_a_poll_in_flight_and_stops_within_10_s(
         assert running.proc.wait(timeout=12) == 0
         assert time.monotonic() - stopped < 10
         log = running.log()
-        assert "draining polls in flight count=1" in log and ending in log
+        draining = re.search(r'draining jobs in flight count=(\d) jobs="([^"]+)"', log)
+        assert draining and "poll Slow" in draining[2].split(", "), log
+        assert int(draining[1]) == len(draining[2].split(", ")) and ending in log
         assert log.index("draining") < log.index(ending) < log.index("service stopped")
     document = json.loads(
         watcher("--config", str(tmp_path / "watcher.yaml"), "status", "--format", "json").stdout

@@ -73,7 +73,7 @@ class Service:
         self.drain_seconds = drain_seconds
         self.listen = listen
         self.address: tuple[str, int] | None = None  # where the endpoint listens, once started
-        self._running: set[asyncio.Task[object]] = set()
+        self._running: dict[asyncio.Task[Any], str] = {}  # each job in flight: what it does
         self._loop: asyncio.AbstractEventLoop | None = None  # the store's thread, once running
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.metrics = Metrics(store, self._channels, self._silent_after, clock)
@@ -149,16 +149,15 @@ class Service:
     async def _tracked(self, work: Callable[..., object], *args: object) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._running.add(task)
+        self._running[task] = what = _job_name(work, args)
         try:
             result = work(*args)
             if asyncio.iscoroutine(result):
                 await result
         except asyncio.CancelledError:  # only at shutdown, after the drain time
-            what = getattr(work, "__name__", "job")
-            event(log, logging.WARNING, "cancelled at shutdown", job=what, args=len(args))
+            event(log, logging.WARNING, "cancelled at shutdown", job=what)
         finally:
-            self._running.discard(task)
+            self._running.pop(task, None)
 
     async def poll(self, feed: FeedConfig) -> None:
         outcome = await self.pipeline.refresh_feed(feed)
@@ -302,8 +301,8 @@ class Service:
             handled = self.pipeline.on_new_stories([], promoted)
             if handled is not None:
                 task = asyncio.ensure_future(handled)
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
+                self._running[task] = "new-story handler"
+                task.add_done_callback(lambda done: self._running.pop(done, None))
         self._deliver_now()
 
     def apply_config(self, new: Config) -> None:
@@ -337,7 +336,8 @@ class Service:
         )  # fmt: skip
 
     async def shutdown(self) -> None:
-        """Stop scheduling; give polls in flight `drain_seconds`, then cancel them.
+        """Stop scheduling; give the jobs in flight (polls, deliveries) `drain_seconds`,
+        then cancel them.
 
         The scheduler is paused, not shut down, while they drain: APScheduler's asyncio
         executor cancels the jobs it runs when it shuts down."""
@@ -346,7 +346,8 @@ class Service:
         await self.endpoint.close()
         pending = set(self._running)
         if pending:
-            event(log, logging.INFO, "draining polls in flight", count=len(pending))
+            jobs = ", ".join(sorted(self._running.values()))
+            event(log, logging.INFO, "draining jobs in flight", count=len(pending), jobs=jobs)
             _, still = await asyncio.wait(pending, timeout=self.drain_seconds)
             for task in still:
                 task.cancel()
@@ -356,3 +357,11 @@ class Service:
             self.scheduler.shutdown(wait=False)
         self.heartbeat(stopped=True)
         event(log, logging.INFO, "service stopped")
+
+
+def _job_name(work: Callable[..., object], args: tuple[object, ...]) -> str:
+    """What a job does, for the log: `poll Wire`, `deliver email`, `prune`."""
+    words = list(work.args) if isinstance(work, partial) else []
+    words += [a.name if isinstance(a, FeedConfig) else a for a in args]
+    name = getattr(work.func if isinstance(work, partial) else work, "__name__", "job")
+    return " ".join([name, *map(str, words)])
