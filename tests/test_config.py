@@ -80,6 +80,21 @@ def test_listen_and_log_format(tmp_path: Path) -> None:
     ]
 
 
+def test_the_smtp_password_keeps_its_spaces_as_written(tmp_path: Path) -> None:
+    """Every other value is stripped; a password that ends in a space lost it, and the
+    server refused every login."""
+    text = "smtp:\n  host: ' smtp.test '\n  username: ' ana '\n  password: ${PW}\n"
+    config = load_config(write(tmp_path, text + "feeds: []\n"), env={"PW": " pa ss "})
+    assert config.smtp is not None and config.smtp.password == " pa ss "
+    assert (config.smtp.host, config.smtp.username) == ("smtp.test", "ana")
+    quoted = load_config(write(tmp_path, "smtp:\n  host: h\n  password: 'x1 '\nfeeds: []\n"))
+    assert quoted.smtp is not None and quoted.smtp.password == "x1 "
+    from_a_file = load_config(write(tmp_path, text + "feeds: []\n"), env={"PW": "s3 \r\n"})
+    assert from_a_file.smtp is not None and from_a_file.smtp.password == "s3 "
+    with pytest.raises(ConfigError, match=r":4: smtp.password: must be one line"):
+        load_config(write(tmp_path, text + "feeds: []\n"), env={"PW": "s3\ncret"})
+
+
 def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD), env={"SMTP_PASSWORD": "s3cret"})
     assert set(config.secrets()) >= {"s3cret", "https://hooks.test/default"}

@@ -439,7 +439,7 @@ def test_endpoint_drops_a_client_that_stops_reading_its_answer(
 
 
 def test_redact_masks_passwords_tokens_webhooks_and_named_secrets() -> None:
-    logs.add_secrets(["hunter2-smtp", None, ""])
+    logs.add_secrets(["hunter2-smtp", None, "", "     ", "ab "])  # too short to mask
     cases = {
         "GET https://user:pa55word@feeds.test/rss failed": "https://user:***@feeds.test/rss",
         "https://hooks.slack.com/services/T01/B02/xyzSECRET said 500": "hooks.slack.com/services/***",
@@ -450,6 +450,7 @@ def test_redact_masks_passwords_tokens_webhooks_and_named_secrets() -> None:
         assert kept in logs.redact(text), logs.redact(text)
     for secret in ("pa55word", "xyzSECRET", "abc123", "hunter2-smtp"):
         assert all(secret not in logs.redact(t) for t in cases)
+    assert logs.redact("ab  cd     ef") == "ab  cd     ef"
 
 
 def test_formatters_write_events_as_key_value_or_json_and_redact_tracebacks() -> None:

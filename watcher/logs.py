@@ -38,7 +38,7 @@ _secrets: set[str] = set()
 
 def add_secrets(values: Iterable[str | None]) -> None:
     """Values that must never appear in a log line (passwords, webhook URLs)."""
-    _secrets.update(v for v in values if v and len(v) >= 4)
+    _secrets.update(v for v in values if v and len(v.strip()) >= 4)
 
 
 def redact(text: str) -> str:

@@ -110,7 +110,12 @@ class Reader:
 
         return _ENV_REF.sub(replace, value)
 
-    def string(self, node: yaml.Node | None, name: str, *, required: bool = False) -> str | None:
+    def string(
+        self, node: yaml.Node | None, name: str, *, required: bool = False, exact: bool = False
+    ) -> str | None:
+        """A one-line text value, stripped of surrounding white space; if `exact` (a
+        password, which may begin or end with a space), of line breaks only (as a secret
+        file's last line ends, read into a variable)."""
         if node is None or is_null(node):
             if required:
                 self.problem(node, name, "is required")
@@ -119,7 +124,7 @@ class Reader:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             self.problem(node, name, "must be a string")
             return None
-        text = str(value).strip()
+        text = str(value).strip("\r\n") if exact else str(value).strip()
         if required and not text:
             self.problem(node, name, "must not be empty")
             return None

@@ -222,7 +222,7 @@ class ConfigReader(FeedsReader):
             port=int(self.number(m.get("port"), "smtp.port", default_port, 1, 65535)),
             security=security,
             username=self.string(m.get("username"), "smtp.username"),
-            password=self.string(m.get("password"), "smtp.password"),
+            password=self.string(m.get("password"), "smtp.password", exact=True),
             sender=self.string(m.get("from"), "smtp.from") or "watcher@localhost",
             ca_file=self.file_path(m["ca_file"], "smtp.ca_file", "") if "ca_file" in m else None,
             timeout=self.duration(m.get("timeout"), "smtp.timeout", 30.0, 1),
