@@ -474,6 +474,19 @@ def test_validation_names_file_line_and_column(tmp_path: Path, rules: str, expec
     assert any(expected in str(p) for p in caught.value.problems), caught.value
 
 
+def test_a_rule_file_not_in_utf_8_is_named_at_its_line_and_column(tmp_path: Path) -> None:
+    """As the config is: Python's "codec can't decode byte 0xfc in position 34" gave no line."""
+    rules = folder(tmp_path, "")
+    (rules / "rules.yaml").write_bytes(
+        "rules:\n  - name: r\n    when: Düsseldorf\n".encode("latin-1")
+    )
+    with pytest.raises(RuleError) as caught:
+        load_rules(rules)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{rules / 'rules.yaml'}:3:12: not UTF-8 text: byte 0xfc cannot be read"
+    ]
+
+
 def test_min_sources_is_read_per_rule_and_is_one_unless_given(tmp_path: Path) -> None:
     ruleset = load_rules(
         folder(

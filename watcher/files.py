@@ -20,3 +20,22 @@ def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
             errno.EFBIG, f"larger than {limit_text}, more than any config, rule or OPML file"
         )
     return data
+
+
+class NotUtf8(ValueError):
+    """Bytes that are not UTF-8 text: where the first bad byte is, and a message naming it."""
+
+    def __init__(self, line: int, column: int, byte: int) -> None:
+        super().__init__(f"not UTF-8 text: byte {byte:#04x} cannot be read")
+        self.line, self.column = line, column
+
+
+def utf8_text(data: bytes) -> str:
+    """`data` as text; NotUtf8 at the line and column (counted in bytes) of its first byte
+    that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise NotUtf8(line, exc.start - line_start + 1, data[exc.start]) from exc

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from watcher.errors import RuleProblem
+from watcher.files import NotUtf8, utf8_text
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
@@ -100,9 +101,9 @@ class NodeReader:
         root: yaml.Node | None = None
         fault: YamlFault | None
         try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            fault = YamlFault(None, None, f"invalid YAML: {exc}")
+            text = utf8_text(content)
+        except NotUtf8 as exc:
+            fault = YamlFault(exc.line, exc.column, str(exc))
         else:
             root, fault = yaml_tree(text)
         if fault is not None:
