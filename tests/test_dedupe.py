@@ -634,6 +634,9 @@ def test_dedupe_explain(tmp_path: Path) -> None:
     assert "same cluster         no" in result.stdout
     joined = watcher("dedupe", "explain", "tw-pd", "gn-pd", "--input", str(FIXTURE)).stdout
     assert "same cluster         yes" in joined
+    itself = watcher("dedupe", "explain", "tw-pd", "tw-pd", "--input", str(FIXTURE))
+    assert itself.returncode == 2 and not itself.stdout, itself
+    assert "dedupe explain: give two stories, not 'tw-pd' twice" in itself.stderr
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,9 @@ def add_parsers(commands: Any) -> None:
         "explain",
         help="show the scores behind the decision for two stories",
         description="Print the scores that decide whether two stories of the input are the same "
-        "news item, and whether they end up in one cluster (directly or through others).",
+        "news item, and whether they end up in one cluster (directly or through others). "
+        "An id not in the input is an error (exit code 1); one id given twice, a usage error "
+        "(exit code 2).",
     )
     explain.add_argument("story_a", metavar="ID_A")
     explain.add_argument("story_b", metavar="ID_B")
@@ -64,9 +66,12 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     settings = config.clustering if config else ClusterSettings()
     if args.input is None:
         raise UsageError("dedupe: --input STORIES.jsonl is required")
+    explain = args.dedupe_command == "explain"
+    if explain and args.story_a == args.story_b:
+        raise UsageError(f"dedupe explain: give two stories, not {args.story_a!r} twice")
     stories = read_stories(args.input)
     clusters = cluster_batch(stories, settings)
-    if args.dedupe_command == "explain":
+    if explain:
         return _explain(args.story_a, args.story_b, stories, clusters, settings)
     lines = "".join(json.dumps({"id": s.id, "cluster": clusters[s.id]}) + "\n" for s in stories)
     if args.output:
