@@ -131,3 +131,7 @@ class StoreError(WatcherError):
 
 class ServiceError(WatcherError):
     """The service cannot start: its HTTP endpoint cannot listen, say."""
+
+
+class DatabaseBusy(ServiceError):
+    """Another `run` or `once` holds the database: try again later (exit code 75)."""

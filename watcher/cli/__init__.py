@@ -4,8 +4,9 @@ Each module adds its commands' parsers and handlers: `service` (run, once), `fee
 stories, ingest, import-opml), `clusters` (dedupe, clusters), `rules` (rules check, rules test),
 `alerts` (alerts, alerts retry, send-test), `why`, `ops` (status, backup, health).
 Exit codes: 0 success, 1 a command failed (a feed or input could not be read, a store
-error), 2 invalid usage, an invalid config file or invalid rules, 130 interrupted by Ctrl-C
-(`run` stops cleanly on it, with 0).
+error), 2 invalid usage, an invalid config file or invalid rules, 75 the database in use by
+another `run` or `once` (try later), 130 interrupted by Ctrl-C (`run` stops cleanly on it,
+with 0).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from watcher import __version__, logs
 from watcher.cli import alerts, clusters, feeds, ops, rules, service, why
 from watcher.cli.common import (
+    EXIT_BUSY,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -26,7 +28,7 @@ from watcher.cli.common import (
     print_config_problems,
 )
 from watcher.config import LOG_FORMATS, load_config, resolve_config_path
-from watcher.errors import ConfigError, WatcherError
+from watcher.errors import ConfigError, DatabaseBusy, WatcherError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"watcher: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseBusy as exc:
+        print(f"watcher: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except WatcherError as exc:
         print(f"watcher: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from watcher.config import parse_duration
 from watcher.config.feeds import header_problem
-from watcher.errors import ConfigError, ServiceError
+from watcher.errors import ConfigError, DatabaseBusy, ServiceError
 from watcher.logs import event
 from watcher.models import Story
 from watcher.normalise import CONTROL_CHARS, headline
@@ -26,6 +26,7 @@ log = logging.getLogger("watcher.cli")
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_BUSY = 75  # EX_TEMPFAIL of sysexits.h: another run or once holds the database
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 
@@ -65,7 +66,7 @@ def sole_writer(state: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-            raise ServiceError(
+            raise DatabaseBusy(
                 f"{state} is in use by another watcher run or once (pid {holder}): two at "
                 "once would send alerts twice"
             ) from None

@@ -51,7 +51,7 @@ def add_parsers(commands: Any) -> None:
         "/metrics (Prometheus) and /status (JSON) over HTTP. Rule files are checked for edits "
         "every 2 s; SIGHUP reloads the config and the rules at once (a broken edit is logged "
         "and changes nothing). Alerts a crash left 'sending' are sent again on start. SIGTERM "
-        "or SIGINT stops it cleanly, within 10 s. Exit code 1 at once when another run or "
+        "or SIGINT stops it cleanly, within 10 s. Exit code 75 at once when another run or "
         "once uses the database (its lock file, beside it).",
     )
     run.add_argument(
@@ -67,8 +67,8 @@ def add_parsers(commands: Any) -> None:
         help="poll every due feed once, deliver the alerts due, then exit (for cron)",
         description="Poll every feed that is due (not disabled, not backing off) once, store, "
         "cluster and match new stories, print them, deliver every alert due, and exit. Exit "
-        "code 1 when a feed failed, or when another run or once uses the database (its lock "
-        "file, beside it).",
+        "code 1 when a feed failed; 75 at once when another run or once uses the database "
+        "(its lock file, beside it): cron's next once over a slow one.",
     )
     once.add_argument("--force", action="store_true", help="also poll feeds that are backing off")
     once.set_defaults(handler=cmd_once, needs_config=True)
