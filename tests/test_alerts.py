@@ -1467,7 +1467,7 @@ def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(
     assert (
         "dead" in listed.stdout
         and "HTTP 500" in listed.stdout
-        and "1 alerts in the dead-letter list" in listed.stdout
+        and "1 alert in the dead-letter list" in listed.stdout
     )
     header, row = listed.stdout.splitlines()[:2]
     assert row[header.index("FAILED TRIES") :].split()[0] == "3"  # no "ATTEMPTS 0" when sent

@@ -86,13 +86,21 @@ def test_once_stores_and_prints_new_stories_then_nothing(
         "NEW" in first.stdout
         and "Smelter Group To Start Germanium Output In Ontario" in first.stdout
     )
-    assert "4 new stories, 0 failed" in first.stdout
+    assert "polled 2 feeds (0 skipped): 4 new stories, 0 failed" in first.stdout
     second = watcher("--config", str(config), "once")
     assert "0 new stories" in second.stdout and "NEW" not in second.stdout
     rows = (
         sqlite3.connect(tmp_path / "state/w.db").execute("SELECT COUNT(*) FROM stories").fetchone()
     )
     assert rows[0] == 4
+
+
+def test_counts_are_printed_in_the_singular_for_one() -> None:
+    from watcher.cli.common import count
+
+    assert [count(n, "feed") for n in (0, 1, 2)] == ["0 feeds", "1 feed", "2 feeds"]
+    assert count(1, "new story", "new stories") == "1 new story"
+    assert count(3, "new story", "new stories") == "3 new stories"
 
 
 def test_feeds_shows_failures(server: FeedServer, tmp_path: Path) -> None:

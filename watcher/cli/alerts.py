@@ -12,6 +12,7 @@ from watcher.alerts.sender import send_message
 from watcher.cli.common import (
     EXIT_FAILED,
     UsageError,
+    count,
     print_table,
     printable,
     reading,
@@ -109,7 +110,7 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     what = "in the dead-letter list" if args.failed else f"created in the last {args.since}"
     whose = f" of {args.of_subscriber}" if args.of_subscriber else ""
     where = f" on {args.on_channel}" if args.on_channel else ""
-    print(f"{len(alerts)} alerts{whose}{where} {what}")
+    print(f"{count(len(alerts), 'alert')}{whose}{where} {what}")
     return 0
 
 
@@ -124,7 +125,7 @@ def _retry(store: Store, args: argparse.Namespace) -> int:
     for alert in queued:
         print(f"alert {alert.id} ({alert.subscriber}, {alert.channel}) is queued again")
     if args.all:
-        print(f"{len(queued)} alerts of the dead-letter list queued again")
+        print(f"{count(len(queued), 'alert')} of the dead-letter list queued again")
     return 0
 
 

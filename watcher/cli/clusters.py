@@ -9,7 +9,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from watcher.cli.common import EXIT_FAILED, UsageError, print_table, reading, shown, since, when
+from watcher.cli.common import (
+    EXIT_FAILED,
+    UsageError,
+    count,
+    print_table,
+    reading,
+    shown,
+    since,
+    when,
+)
 from watcher.config import Config, load_optional_config
 from watcher.dedupe import ClusterSettings, cluster_batch, compare, fingerprint
 from watcher.dedupe.text import story_languages
@@ -131,7 +140,7 @@ def cmd_clusters(config: Config, args: argparse.Namespace) -> int:
         matches = {cluster.id: store.matches_for(cluster.id) for cluster in clusters}
     for cluster in clusters:
         _print_cluster(cluster, matches[cluster.id])
-    print(f"{len(clusters)} clusters updated in the last {args.since}")
+    print(f"{count(len(clusters), 'cluster')} updated in the last {args.since}")
     return 0
 
 

@@ -111,6 +111,11 @@ HEADER_HELP = (
 )
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 feed`, `2 feeds`, `0 stories` (`plural` where adding an s is wrong)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "-"
 

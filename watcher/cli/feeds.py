@@ -17,6 +17,7 @@ import yaml
 from watcher.cli.common import (
     EXIT_FAILED,
     HEADER_HELP,
+    count,
     header,
     print_table,
     printable,
@@ -124,7 +125,7 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
         return 0
     rows = [[when(s.published), s.source, shown(s), s.link] for s in stories]
     print_table(["PUBLISHED (UTC)", "SOURCE", "TITLE", "LINK"], rows)
-    print(f"{len(stories)} stories first fetched in the last {args.since}")
+    print(f"{count(len(stories), 'story', 'stories')} first fetched in the last {args.since}")
     return 0
 
 

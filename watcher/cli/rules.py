@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from watcher.alerts.render import body_excerpts, hit_spans, marked
 from watcher.alerts.routing import unknown_names
-from watcher.cli.common import EXIT_USAGE, HEADER_HELP, header, reading, since
+from watcher.cli.common import EXIT_USAGE, HEADER_HELP, count, header, reading, since
 from watcher.cli.feeds import read_feed
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
 from watcher.dedupe import ClusterSettings, cluster_batch
@@ -230,7 +230,8 @@ def _print_table(
         found = "; ".join(f"{k}: {', '.join(v)}" for k, v in result.terms.items() if v)
         if found:
             print(f"    terms: {found}")
-    print(f"{matched} of {len(results)} stories matched" + (f" rule {only}" if only else ""))
+    tested = count(len(results), "story", "stories")
+    print(f"{matched} of {tested} matched" + (f" rule {only}" if only else ""))
 
 
 def _print_counts(
@@ -260,9 +261,9 @@ def _print_counts(
     width = max(map(len, ("rule", *stories)))
     print(f"\n{'rule':<{width}}  stories  news items" + ("  alerting" if waits else ""))
     rows = sorted(stories.items(), key=lambda kv: (kv[0] == ANY_RULE, -len(found[kv[0]]), kv[0]))
-    for name, count in rows:
+    for name, matched in rows:
         alerts = f"  {len(alerting[name]):>8}" if waits else ""
-        print(f"{name:<{width}}  {count:>7}  {len(found[name]):>10}{alerts}")
+        print(f"{name:<{width}}  {matched:>7}  {len(found[name]):>10}{alerts}")
 
 
 ANY_RULE = "(any rule)"  # the last row, without --rule: the news items any rule matched

@@ -21,7 +21,7 @@ from typing import Any
 from watcher.alerts.render import Message
 from watcher.alerts.routing import router, warn_unknown_names
 from watcher.alerts.sender import Sender
-from watcher.cli.common import EXIT_FAILED, printable, shown, sole_writer, utc_now, when
+from watcher.cli.common import EXIT_FAILED, count, printable, shown, sole_writer, utc_now, when
 from watcher.clusterer import Clusterer
 from watcher.config import Config, load_config, parse_listen
 from watcher.dedupe import term_weight
@@ -131,8 +131,8 @@ def cmd_once(config: Config, args: argparse.Namespace) -> int:
     new = sum(new for _, new in counted)
     skipped = sum(o.status == "skipped" for o in outcomes)
     print(
-        f"polled {len(outcomes) - skipped} feeds ({skipped} skipped): "
-        f"{new} new stories, {len(failed)} failed"
+        f"polled {count(len(outcomes) - skipped, 'feed')} ({skipped} skipped): "
+        f"{count(new, 'new story', 'new stories')}, {len(failed)} failed"
     )
     for outcome in failed:
         print(f"  {outcome.feed}: {printable(outcome.error or '')}", file=sys.stderr)
