@@ -33,7 +33,7 @@ from watcher import endpoint as endpoint_module
 from watcher import logs
 from watcher.cli.common import reading
 from watcher.endpoint import Endpoint, Response
-from watcher.errors import ServiceError
+from watcher.errors import ServiceError, StoreError
 from watcher.health import check_health
 from watcher.models import FeedConfig, Story
 from watcher.store import Store
@@ -368,6 +368,32 @@ def test_health_fails_when_polls_are_late_or_the_database_is_read_only(
     assert checks(scheduler_running=False)["scheduler"] is False
     store.db.execute("PRAGMA query_only = 1")
     assert checks()["database"] is False
+
+
+def test_a_database_removed_or_replaced_under_the_service_fails_its_health(
+    tmp_path: Path,
+) -> None:
+    """`rm -r state/` while the service runs left it writing to a file no one opens again
+    (all lost at the next start) with /healthz still ok: the container was never
+    restarted. The heartbeat checks that the path still names the file open."""
+    config = config_file(tmp_path, "  []\n")
+    state = tmp_path / "state" / "w.db"
+    with service(config) as running:
+        assert get(running.port, "/healthz")[0] == 200
+        for extra in ("-wal", "-shm", ""):
+            state.with_name(state.name + extra).unlink(missing_ok=True)
+        status, body = get(running.port, "/healthz")
+        assert status == 503, body
+        assert f"database: FAIL ({state} was removed while open: what is stored now" in body
+        running.wait_for("heartbeat not recorded")
+    Store(tmp_path / "other.db").close()
+    os.replace(tmp_path / "other.db", state)
+    store = Store(state)
+    os.replace(state, tmp_path / "moved.db")
+    Store(state).close()  # a new file where it was
+    with pytest.raises(StoreError, match="was replaced by another file while open"):
+        store.check_in_place()
+    store.close()
 
 
 def test_endpoint_answers_routes_and_refuses_the_rest() -> None:

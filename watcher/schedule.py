@@ -230,6 +230,7 @@ class Service:
             values["rules_summary"] = rules.matcher.ruleset.summary()
             problems = rules.last_error.problems if rules.last_error else []
             values["rules_error"] = "; ".join(str(p) for p in problems)
+        self.store.check_in_place()
         self.store.put_service_values(values, self.clock())
         self._held_recorded = held
 

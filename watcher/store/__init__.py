@@ -43,6 +43,11 @@ def _make_folder(folder: Path) -> None:
         ) from exc
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_dev, status.st_ino
+
+
 class Store(FeedTables, StoryTables, OutboxTables):
     """The SQLite database of one watcher."""
 
@@ -61,9 +66,31 @@ class Store(FeedTables, StoryTables, OutboxTables):
                 conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             conn.execute("PRAGMA synchronous = NORMAL")
             self.migrate()
+        try:
+            self._opened = _identity(self.path) if str(path) != ":memory:" else None
+        except OSError:  # cannot look: nothing to compare with later
+            self._opened = None
 
     def close(self) -> None:
         self.db.close()
+
+    def check_in_place(self) -> None:
+        """StoreError when the file at `path` is no longer the one open: removed or replaced
+        while open (`rm -r state/`), what is written goes to a file no one opens again."""
+        if self._opened is None:
+            return
+        try:
+            now = _identity(self.path)
+        except FileNotFoundError:
+            now = None
+        except OSError:  # cannot look (permissions changed): nothing to say
+            return
+        if now != self._opened:
+            what = "removed" if now is None else "replaced by another file"
+            raise StoreError(
+                f"{self.path} was {what} while open: what is stored now is lost at the next "
+                "start; restart watcher"
+            )
 
     @property
     def schema_version(self) -> int:
