@@ -11,6 +11,8 @@ import os
 import resource
 import threading
 import time
+import zlib
+from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import nullcontext
 from dataclasses import replace
@@ -549,6 +551,51 @@ def test_gzip_feed_is_decoded(server: FeedServer, harness: Harness) -> None:
     )
     (outcome,) = harness.poll(harness.feed("Gz", server.url("/gz.xml")))
     assert len(outcome.new_stories) == 2
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        pytest.param("deflate", zlib.compress, id="deflate-zlib"),
+        pytest.param(
+            "deflate", lambda b: zlib.compress(b, wbits=-zlib.MAX_WBITS), id="deflate-raw"
+        ),
+        pytest.param("gzip", lambda b: b, id="gzip-label-on-a-plain-body"),
+    ],
+)
+def test_bodies_servers_label_loosely_are_read_as_feedparser_reads_them(
+    server: FeedServer, harness: Harness, encoding: str, encode: Callable[[bytes], bytes]
+) -> None:
+    """Raw deflate (old IIS) and a plain feed labelled gzip failed every poll ("corrupt
+    compressed body"); feedparser, so the naive loop and rss2email, reads both."""
+    body = encode(fixture_bytes("wire.rss.xml"))
+    server.routes["/x.xml"] = lambda h: send(
+        h, 200, body, "application/rss+xml", {"Content-Encoding": encoding}
+    )
+    (outcome,) = harness.poll(harness.feed("X", server.url("/x.xml")))
+    assert outcome.status == "new" and len(outcome.new_stories) == 2, outcome.error
+
+
+def test_a_body_decodes_whatever_its_chunks() -> None:
+    """The first two bytes choose the decoder; they may come one at a time."""
+    from watcher.errors import FetchError
+    from watcher.fetch import _Decoder
+
+    plain = fixture_bytes("wire.rss.xml")
+    for encoding, body in [
+        ("gzip", gzip.compress(plain)), ("deflate", zlib.compress(plain)),
+        ("deflate", zlib.compress(plain, wbits=-zlib.MAX_WBITS)), ("gzip", plain), ("", plain),
+    ]:  # fmt: skip
+        decoder = _Decoder(encoding, 10 * len(plain), "http://x.test/")
+        for i in range(len(body)):
+            decoder.feed(body[i : i + 1])
+        assert decoder.finish() == plain, encoding
+    one_byte = _Decoder("gzip", 100, "http://x.test/")
+    one_byte.feed(b"<")
+    assert one_byte.finish() == b"<"
+    broken = _Decoder("gzip", 10 * len(plain), "http://x.test/")
+    with pytest.raises(FetchError, match="corrupt compressed body"):
+        broken.feed(b"\x1f\x8b" + b"not gzip at all" * 10)
 
 
 def test_unreachable_host_is_recorded(harness: Harness) -> None:

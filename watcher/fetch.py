@@ -200,24 +200,33 @@ class Fetcher:
 
 
 class _Decoder:
-    """Decompresses gzip/deflate in bounded steps, failing once the output passes `limit`."""
+    """Decompresses gzip/deflate in bounded steps, failing once the output passes `limit`.
+
+    Tolerant as feedparser (the naive loop, rss2email) is, since servers get these wrong:
+    "deflate" may be zlib-wrapped (RFC 9110) or raw (old IIS), told apart by the zlib
+    header; a body labelled gzip without gzip's magic bytes is the plain feed (a server
+    that decompressed it, or never compressed it)."""
 
     def __init__(self, encoding: str, limit: int, url: str) -> None:
         encoding = encoding.strip().lower()
-        if encoding in ("", "identity"):
-            self._zlib = None
-        elif encoding in ("gzip", "x-gzip"):
-            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._zlib = zlib.decompressobj()
-        else:
+        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
             raise FetchError(f"unsupported Content-Encoding {encoding!r}", url=url)
+        self.encoding = "" if encoding == "identity" else encoding
+        self._zlib: zlib._Decompress | None = None  # chosen by the body's first two bytes
+        self._head = b""  # those bytes, while fewer than two have come
         self.limit = limit
         self.url = url
         self.parts: list[bytes] = []
         self.size = 0
 
     def feed(self, data: bytes) -> None:
+        if self.encoding and self._zlib is None:
+            self._head += data
+            if len(self._head) < 2:
+                return
+            data, self._head = self._head, b""
+            self._zlib = _decompressor(self.encoding, data[:2])
+            self.encoding = self.encoding if self._zlib is not None else ""
         if self._zlib is None:
             self._add(data)
             return
@@ -230,6 +239,8 @@ class _Decoder:
             raise FetchError(f"corrupt compressed body: {exc}", url=self.url) from exc
 
     def finish(self) -> bytes:
+        if self._head:  # a body of one byte
+            self._add(self._head)
         if self._zlib is not None:
             self._add(self._zlib.flush())
         return b"".join(self.parts)
@@ -239,6 +250,17 @@ class _Decoder:
         if self.size > self.limit:
             raise _too_big(self.url, self.limit, 200)
         self.parts.append(data)
+
+
+def _decompressor(encoding: str, head: bytes) -> zlib._Decompress | None:
+    """The zlib decompressor for a body labelled `encoding` that begins with `head` (two
+    bytes), or None when the body is not compressed after all."""
+    if encoding == "deflate":
+        zlib_header = head[0] & 0x0F == 8 and int.from_bytes(head, "big") % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+    if head == b"\x1f\x8b":
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    return None
 
 
 def read_file(url: str, limit: int, content_hash: str | None) -> FetchResult:
