@@ -1606,6 +1606,29 @@ def tls(tmp_path: Path):  # type: ignore[no-untyped-def]
     return server_context, ca_file
 
 
+def test_a_webhook_behind_a_private_ca_is_reached_with_poll_ca_file(
+    tmp_path: Path, clock: FakeClock, tls: tuple[Any, Path]
+) -> None:
+    """A Slack-compatible server in-house (Mattermost, Rocket.Chat) with a certificate its
+    company CA signed: refused until poll.ca_file names that CA, then sent once."""
+    server_context, ca_file = tls
+    server = FeedServer(tls=server_context).start()
+    try:
+        slack_route(server, [])
+        config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
+        config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+        (refused,) = wire_polled(config, clock).deliver()
+        assert refused.outcome == "retry", refused
+        assert "TLS certificate refused" in (refused.error or ""), refused.error
+        assert server.posts == []
+        config.write_text(f"poll:\n  ca_file: {ca_file}\n" + config.read_text())
+        clock.now += timedelta(hours=1)
+        (sent,) = Harness(config, clock).deliver()
+        assert sent.outcome == "sent" and len(server.posts) == 1
+    finally:
+        server.stop()
+
+
 def authenticator(
     server: object, session: object, envelope: object, mechanism: str, auth_data: object
 ):  # type: ignore[no-untyped-def]

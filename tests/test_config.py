@@ -95,6 +95,32 @@ def test_the_smtp_password_keeps_its_spaces_as_written(tmp_path: Path) -> None:
         load_config(write(tmp_path, text + "feeds: []\n"), env={"PW": "s3\ncret"})
 
 
+def test_ca_files_are_checked_when_the_config_is_read(tmp_path: Path) -> None:
+    """A missing file, or one that holds no certificate, failed every poll or every email
+    later (smtp.ca_file: "FileNotFoundError" on each send); it is a problem at its line.
+    PEM and DER are both taken."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    der = ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())
+    (tmp_path / "ca.der").write_bytes(der)
+    (tmp_path / "notes.txt").write_text("not a certificate\n")
+    for name in ("ca.pem", "ca.der"):
+        text = f"poll:\n  ca_file: {name}\nsmtp:\n  host: h\n  ca_file: {name}\nfeeds: []\n"
+        config = load_config(write(tmp_path, text), env={})
+        assert config.poll.ca_file == config.smtp.ca_file == tmp_path / name  # type: ignore[union-attr]
+    text = "poll:\n  ca_file: gone.pem\nsmtp:\n  host: h\n  ca_file: notes.txt\nfeeds: []\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert [str(p).removeprefix(str(tmp_path / "watcher.yaml")) for p in caught.value.problems] == [
+        f":2: poll.ca_file: cannot read {tmp_path / 'gone.pem'}: No such file or directory",
+        f":5: smtp.ca_file: {tmp_path / 'notes.txt'} holds no CA certificate (PEM, or one in DER)",
+    ]
+
+
 def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD), env={"SMTP_PASSWORD": "s3cret"})
     assert set(config.secrets()) >= {"s3cret", "https://hooks.test/default"}

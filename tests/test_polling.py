@@ -598,6 +598,35 @@ def test_a_body_decodes_whatever_its_chunks() -> None:
         broken.feed(b"\x1f\x8b" + b"not gzip at all" * 10)
 
 
+def test_a_feed_signed_by_a_private_ca_is_read_with_poll_ca_file(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """An intranet feed whose certificate a company CA signed failed every poll; poll.ca_file
+    trusts that CA as well, and only then is the feed read."""
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server = FeedServer(tls=context).start()
+    try:
+        server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+        assert server.url("/wire.xml").startswith("https://127.0.0.1:")
+        untrusted = Harness(tmp_path / "a.db", clock, SETTINGS)
+        (refused,) = untrusted.poll(untrusted.feed("Wire", server.url("/wire.xml")))
+        assert refused.status == "failed", refused
+        assert (refused.error or "").startswith("TLS certificate refused: "), refused.error
+        trusting = Harness(tmp_path / "b.db", clock, replace(SETTINGS, ca_file=ca_file))
+        (read,) = trusting.poll(trusting.feed("Wire", server.url("/wire.xml")))
+        assert read.status == "new" and len(read.new_stories) == 2, read.error
+    finally:
+        server.stop()
+
+
 def test_unreachable_host_is_recorded(harness: Harness) -> None:
     (outcome,) = harness.poll(harness.feed("Nowhere", "http://127.0.0.1:9/feed.xml"))
     assert outcome.status == "failed" and "cannot connect" in (outcome.error or "")

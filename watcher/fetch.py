@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import ssl
 import stat
 import time
 import zlib
@@ -38,7 +39,8 @@ import httpx
 from watcher import __version__
 from watcher.config import PollSettings
 from watcher.config.feeds import malformed
-from watcher.errors import FeedGoneError, FetchError
+from watcher.errors import FeedGoneError, FetchError, ServiceError
+from watcher.files import trust_ca
 from watcher.models import FetchKind, FetchResult
 from watcher.normalise import ascii_digits, same_origin
 from watcher.transport import Transport, checked_proxies, describe_error
@@ -78,7 +80,9 @@ class Fetcher:
         )
         if transport is None:  # decompression stays ours: aiohttp's is switched off
             transport = Transport(
-                limits, checked_proxies(getproxies() if proxies is None else proxies)
+                limits,
+                checked_proxies(getproxies() if proxies is None else proxies),
+                _tls(settings),
             )
         self.headers = {
             "User-Agent": settings.user_agent or DEFAULT_USER_AGENT,
@@ -197,6 +201,19 @@ class Fetcher:
         async for chunk in response.aiter_raw(_CHUNK):
             decoder.feed(chunk)
         return decoder.finish()
+
+
+def _tls(settings: PollSettings) -> ssl.SSLContext | None:
+    """httpx's certificates, and `poll.ca_file`'s too when given (ServiceError if it went
+    missing or bad after the config's check)."""
+    if settings.ca_file is None:
+        return None
+    context = httpx.create_ssl_context()
+    try:
+        trust_ca(context, settings.ca_file)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise ServiceError(f"poll.ca_file {settings.ca_file}: {exc}") from exc
+    return context
 
 
 class _Decoder:

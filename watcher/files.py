@@ -4,6 +4,7 @@ their size: a wrong path (`/dev/zero`, the database, a log) must not fill the me
 from __future__ import annotations
 
 import errno
+import ssl
 from pathlib import Path
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a config or rule file is kilobytes; 10,000 feeds' OPML, 2 MB
@@ -39,3 +40,14 @@ def utf8_text(data: bytes) -> str:
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         line = data.count(b"\n", 0, exc.start) + 1
         raise NotUtf8(line, exc.start - line_start + 1, data[exc.start]) from exc
+
+
+def trust_ca(context: ssl.SSLContext, path: Path) -> None:
+    """Trust the CA certificates in `path` too: PEM (one or more), or one in DER. OSError
+    when the file cannot be read, ssl.SSLError or ValueError when it holds no certificate."""
+    data = read_capped(path)
+    try:
+        cadata: str | bytes = data.decode("ascii")
+    except UnicodeDecodeError:  # binary: DER
+        cadata = data
+    context.load_verify_locations(cadata=cadata)

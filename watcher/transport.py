@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import ssl
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -74,8 +75,12 @@ class Transport(httpx.AsyncBaseTransport):
     """aiohttp's connection pool for every request: straight to the host, or through the proxy
     `proxies` names for its scheme unless their "no" entry lists the host (see `bypasses`)."""
 
-    def __init__(self, limits: httpx.Limits, proxies: dict[str, str]) -> None:
-        self.direct = _AiohttpTransport(limits=limits)
+    def __init__(
+        self, limits: httpx.Limits, proxies: dict[str, str], tls: ssl.SSLContext | None = None
+    ) -> None:
+        """`tls`: what certificates to trust (default: httpx's, certifi's or $SSL_CERT_FILE's),
+        for every route: they share one connector."""
+        self.direct = _AiohttpTransport(limits=limits, verify=tls or True)
         self.proxies = proxies
         self.routes: dict[tuple[str, str], AiohttpTransport] = {}  # (scheme, host[:port])
         self.via: dict[str, AiohttpTransport] = {}  # proxy URL -> a view of the same pool
@@ -155,6 +160,7 @@ _KINDS: tuple[tuple[type[Exception], str], ...] = (
     (aiohttp.ServerTimeoutError, "timed out"),
     (aiohttp.ClientProxyConnectionError, "cannot connect to the proxy"),
     (aiohttp.ClientHttpProxyError, "the proxy refused"),
+    (aiohttp.ClientConnectorCertificateError, "TLS certificate refused"),  # see poll.ca_file
     (aiohttp.ClientConnectorError, "cannot connect"),
     (aiohttp.ServerDisconnectedError, "broken HTTP response"),
     (aiohttp.ClientPayloadError, "broken HTTP response"),

@@ -27,6 +27,8 @@ from watcher.alerts.render import Message
 from watcher.config import SmtpSettings
 from watcher.errors import DeliveryError
 from watcher.fetch import parse_retry_after
+from watcher.files import trust_ca
+from watcher.transport import describe_error
 
 _POLICY = email.policy.SMTP.clone(max_line_length=998)  # RFC 5322's line limit
 
@@ -45,9 +47,9 @@ async def post_json(
             client.stream("POST", url, json=payload, headers={"Idempotency-Key": key}) as response,
         ):
             head = await _first_bytes(response, REPLY_BYTES)
-    except httpx.HTTPError as exc:
+    except httpx.HTTPError as exc:  # in a feed's words: httpx-aiohttp's names mislead
         raise DeliveryError(
-            f"{what}: {type(exc).__name__}: {exc}", transient=True, server_wide=True
+            f"{what}: {describe_error(exc)}", transient=True, server_wide=True
         ) from exc
     except TimeoutError:
         raise DeliveryError(
@@ -258,7 +260,7 @@ async def in_daemon_thread(work: Callable[[], None]) -> None:
 def _context(smtp: SmtpSettings) -> ssl.SSLContext:
     context = ssl.create_default_context()
     if smtp.ca_file is not None:
-        context.load_verify_locations(cafile=str(smtp.ca_file))
+        trust_ca(context, smtp.ca_file)
     return context
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+import ssl
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from watcher.errors import ConfigProblem
+from watcher.files import trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS
 from watcher.rules.nodes import yaml_tree
 
@@ -186,6 +188,21 @@ class Reader:
             return ()
         items = (self.string(item, f"{name}[{i}]") for i, item in enumerate(node.value))
         return tuple(item for item in items if item)
+
+    def ca_file(self, node: yaml.Node | None, name: str) -> Path | None:
+        """A file of CA certificates to trust as well, checked by loading it."""
+        if node is None or is_null(node):
+            return None
+        path = self.file_path(node, name, "")
+        try:
+            trust_ca(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), path)
+        except (ssl.SSLError, ValueError):  # before OSError, SSLError's base
+            self.problem(node, name, f"{path} holds no CA certificate (PEM, or one in DER)")
+            return None
+        except OSError as exc:
+            self.problem(node, name, f"cannot read {path}: {exc.strerror or exc}")
+            return None
+        return path
 
     def file_path(self, node: yaml.Node | None, name: str, default: str) -> Path:
         text = self.string(node, name) or default

@@ -174,7 +174,7 @@ class ConfigReader(FeedsReader):
         d = PollSettings()
         keys = {
             "interval", "jitter", "concurrency", "per_host", "connect_timeout", "read_timeout",
-            "total_timeout", "max_bytes", "max_redirects", "max_backoff", "user_agent",
+            "total_timeout", "max_bytes", "max_redirects", "max_backoff", "user_agent", "ca_file",
         }  # fmt: skip
         m = self.mapping(node, "poll", keys)
         return PollSettings(
@@ -197,6 +197,7 @@ class ConfigReader(FeedsReader):
             max_redirects=int(self.number(m.get("max_redirects"), "poll.max_redirects", 5, 0)),
             max_backoff=self.duration(m.get("max_backoff"), "poll.max_backoff", d.max_backoff, 60),
             user_agent=self._user_agent(m.get("user_agent")),
+            ca_file=self.ca_file(m.get("ca_file"), "poll.ca_file"),
         )
 
     def _user_agent(self, node: yaml.Node | None) -> str | None:
@@ -224,7 +225,7 @@ class ConfigReader(FeedsReader):
             username=self.string(m.get("username"), "smtp.username"),
             password=self.string(m.get("password"), "smtp.password", exact=True),
             sender=self.string(m.get("from"), "smtp.from") or "watcher@localhost",
-            ca_file=self.file_path(m["ca_file"], "smtp.ca_file", "") if "ca_file" in m else None,
+            ca_file=self.ca_file(m.get("ca_file"), "smtp.ca_file"),
             timeout=self.duration(m.get("timeout"), "smtp.timeout", 30.0, 1),
         )
 

@@ -27,6 +27,7 @@ class PollSettings:
     max_redirects: int = 5
     max_backoff: float = 6 * 3600.0
     user_agent: str | None = None
+    ca_file: Path | None = None  # trust this CA as well, for feeds and webhooks (a private CA)
 
 
 @dataclass(frozen=True, kw_only=True)
