@@ -192,6 +192,17 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             ":3: feeds[0].url: 'http://:8080/feed' is not a valid URL: it names no host",
             id="no-host",
         ),
+        pytest.param(  # getaddrinfo raised UnicodeError out of every poll
+            "feeds:\n  - name: A\n    url: 'http://news..example.org/feed'\n",
+            ":3: feeds[0].url: 'http://news..example.org/feed' is not a valid URL: in its host "
+            "name, a part between dots is empty or longer than 63 characters",
+            id="empty-label",
+        ),
+        pytest.param(
+            "smtp:\n  host: smtp..example.org\nfeeds: []\n",
+            ":2: smtp.host: 'smtp..example.org' is no host name: a part between dots is empty",
+            id="smtp-host-empty-label",
+        ),
         pytest.param(
             "feeds:\n  - name: A\n    url: 'http://a test/feed'\n",
             ":3: feeds[0].url: 'http://a test/feed' is not a valid URL: white space",

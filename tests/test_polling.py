@@ -354,6 +354,7 @@ def test_redirect_loop_is_an_error(server: FeedServer, harness: Harness) -> None
         "http://[::1/feed",
         "http://127.0.0.1:99999/feed",
         "http://:80/feed",
+        f"http://{'x' * 64}.example.org/feed",
     ],
 )
 def test_a_redirect_to_a_malformed_url_is_the_feeds_failure(
@@ -816,6 +817,14 @@ def test_a_proxy_watcher_cannot_use_is_a_config_error_that_hides_its_password() 
     message = str(caught.value)
     assert "HTTPS_PROXY" in message and "socks5://ops:***@10.0.0.1:1080" in message
     assert "hunter2" not in message and "HTTP_PROXY" not in message  # host:port is http://
+    with pytest.raises(ConfigError) as caught:  # each poll raised UnicodeError, or went nowhere
+        Fetcher(SETTINGS, proxies={"http": "http://ops:hunter2@proxy..corp:3128", "https": "p:0"})
+    assert [str(p) for p in caught.value.problems] == [
+        "environment: HTTP_PROXY: http://ops:***@proxy..corp:3128: malformed URL: in its host "
+        "name, a part between dots is empty or longer than 63 characters",
+        "environment: HTTPS_PROXY: http://p:0: malformed URL: port 0 is no port a server "
+        "listens on",
+    ]
 
 
 def test_user_agent_names_the_service(server: FeedServer, harness: Harness) -> None:

@@ -16,6 +16,7 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from watcher.config.feeds import malformed
 from watcher.errors import ConfigError, ConfigProblem
 
 PROXY_SCHEMES = ("http", "https", "all")
@@ -31,11 +32,16 @@ def checked_proxies(proxies: dict[str, str]) -> dict[str, str]:
         elif key in PROXY_SCHEMES and value:
             checked[key] = url = value if "://" in value else f"http://{value}"
             if not url.lower().startswith("http://"):
-                message = f"{_without_password(url)}: watcher can use http:// proxies only"
-                field = f"{key.upper()}_PROXY"
-                problems.append(
-                    ConfigProblem(path="environment", line=None, field=field, message=message)
-                )
+                why = "watcher can use http:// proxies only"
+            elif broken := malformed(url):  # a..b raised UnicodeError out of each poll
+                why = f"malformed URL: {broken}"
+            else:
+                continue
+            message = f"{_without_password(url)}: {why}"
+            field = f"{key.upper()}_PROXY"
+            problems.append(
+                ConfigProblem(path="environment", line=None, field=field, message=message)
+            )
     if problems:
         raise ConfigError(problems)
     return checked

@@ -55,14 +55,26 @@ def malformed(url: str) -> str | None:
         if parts.scheme not in ("http", "https"):
             return None
         port = parts.port  # urllib checks the range, which httpx does not
-        httpx.URL(url)
+        host = httpx.URL(url).raw_host
     except (ValueError, httpx.InvalidURL) as exc:
         return str(exc)
     if not parts.hostname:
         return "it names no host"
     if any(c.isspace() or not c.isprintable() for c in parts.hostname):
         return "white space or a control character in its host"
+    if (problem := host_name_problem(host.decode("ascii"))) is not None:
+        return f"in its host name, {problem}"
     return "port 0 is no port a server listens on" if port == 0 else None
+
+
+def host_name_problem(host: str) -> str | None:
+    """Why the resolver would refuse `host` with an error of its own (UnicodeError from
+    getaddrinfo, out of the fetch or the SMTP connection), if it would."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return "a part between dots is empty or longer than 63 characters"
+    return None
 
 
 class Ages(NamedTuple):

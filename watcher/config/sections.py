@@ -21,6 +21,7 @@ from watcher.config.feeds import (
     Ages,
     FeedsReader,
     header_problem,
+    host_name_problem,
     malformed,
 )
 from watcher.config.settings import (
@@ -214,6 +215,9 @@ class ConfigReader(FeedsReader):
         keys = {"host", "port", "security", "username", "password", "from", "ca_file", "timeout"}
         m = self.mapping(node, "smtp", keys)
         host = self.string(m.get("host"), "smtp.host", required=True)
+        if host and (problem := host_name_problem(host)) is not None:
+            self.problem(m.get("host"), "smtp.host", f"{host!r} is no host name: {problem}")
+            host = None
         security = self.string(m.get("security"), "smtp.security") or "starttls"
         if security not in ("none", "starttls", "tls"):
             self.problem(m.get("security"), "smtp.security", "must be none, starttls or tls")
