@@ -84,9 +84,11 @@ def test_the_smtp_password_keeps_its_spaces_as_written(tmp_path: Path) -> None:
     """Every other value is stripped; a password that ends in a space lost it, and the
     server refused every login."""
     text = "smtp:\n  host: ' smtp.test '\n  username: ' ana '\n  password: ${PW}\n"
+    text += "  from: Watcher <watcher@bücher.test>\n"
     config = load_config(write(tmp_path, text + "feeds: []\n"), env={"PW": " pa ss "})
     assert config.smtp is not None and config.smtp.password == " pa ss "
     assert (config.smtp.host, config.smtp.username) == ("smtp.test", "ana")
+    assert config.smtp.sender == "Watcher <watcher@bücher.test>"  # a name, an IDN: one address
     quoted = load_config(write(tmp_path, "smtp:\n  host: h\n  password: 'x1 '\nfeeds: []\n"))
     assert quoted.smtp is not None and quoted.smtp.password == "x1 "
     from_a_file = load_config(write(tmp_path, text + "feeds: []\n"), env={"PW": "s3 \r\n"})
@@ -273,6 +275,26 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             "subscribers:\n  - name: a\n    email: analyst\n",
             ":3: subscribers[0].email: 'analyst' is not an email address",
             id="email-no-at",
+        ),
+        pytest.param(
+            "subscribers:\n  - name: a\n    email: '@example.org'\n",
+            ":3: subscribers[0].email: '@example.org' is not an email address",
+            id="email-no-local-part",
+        ),
+        pytest.param(  # went out as MAIL FROM:<not>
+            "smtp:\n  host: h\n  from: not an address\nfeeds: []\n",
+            ":3: smtp.from: 'not an address' is not one email address",
+            id="from-no-address",
+        ),
+        pytest.param(  # went out as the null sender, MAIL FROM:<>
+            "smtp:\n  host: h\n  from: a@b@c.test\nfeeds: []\n",
+            ":3: smtp.from: 'a@b@c.test' is not one email address",
+            id="from-two-at-signs",
+        ),
+        pytest.param(
+            "smtp:\n  host: h\n  from: 'a@b.test, c@d.test'\nfeeds: []\n",
+            ":3: smtp.from: 'a@b.test, c@d.test' is not one email address",
+            id="from-two-addresses",
         ),
         pytest.param(
             "subscribers:\n  - name: a\n    slack: 'https://[::1/services/T0/B0/secret'\n",

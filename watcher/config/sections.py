@@ -228,10 +228,18 @@ class ConfigReader(FeedsReader):
             security=security,
             username=self.string(m.get("username"), "smtp.username"),
             password=self.string(m.get("password"), "smtp.password", exact=True),
-            sender=self.string(m.get("from"), "smtp.from") or "watcher@localhost",
+            sender=self._sender(m.get("from")),
             ca_file=self.ca_file(m.get("ca_file"), "smtp.ca_file"),
             timeout=self.duration(m.get("timeout"), "smtp.timeout", 30.0, 1),
         )
+
+    def _sender(self, node: yaml.Node | None) -> str:
+        """smtp.from: one address, with a name or without ("not an address" went out as
+        MAIL FROM:<not>, "a@b@c" as the null sender, whose bounces go nowhere)."""
+        sender = self.string(node, "smtp.from") or "watcher@localhost"
+        if len(getaddresses([sender])) != 1 or not _addresses(sender):
+            self.problem(node, "smtp.from", f"{sender!r} is not one email address")
+        return sender
 
     def subscriber(self, item: yaml.Node, where: str) -> Subscriber | None:
         keys = {
@@ -309,4 +317,9 @@ def _addresses(value: str) -> bool:
     """Whether `value` is one or more email addresses, "a@example.org" or "Name
     <a@example.org>", comma-separated (`Reader.string` took it as one line)."""
     found = getaddresses([value])
-    return bool(found) and all("@" in address and " " not in address for _, address in found)
+    return bool(found) and all(_address(address) for _, address in found)
+
+
+def _address(address: str) -> bool:
+    local, at, domain = address.rpartition("@")
+    return bool(local and at and domain) and " " not in address
