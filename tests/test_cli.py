@@ -411,6 +411,27 @@ def test_import_opml_prints_feeds_the_config_takes(tmp_path: Path) -> None:
     ]
 
 
+def test_import_opml_writes_dollar_braces_as_the_config_reads_them_back(tmp_path: Path) -> None:
+    """A title or URL holding ${...} became an environment variable once pasted into the
+    config: the name `${HOME}` read as the home folder, a URL with `${X}` failed the config."""
+    opml = tmp_path / "f.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="${TEAM}">'
+        '<outline type="rss" text="${HOME}" xmlUrl="https://a.test/feed?q=${X}"/>'
+        '<outline type="rss" text="$${odd}" xmlUrl="https://b.test/feed"/>'
+        "</outline></body></opml>"
+    )
+    result = watcher("import-opml", str(opml))
+    assert result.returncode == 0, result.stderr
+    config = tmp_path / "watcher.yaml"
+    config.write_text(result.stdout)
+    feeds = load_config(config, env={"HOME": "/root", "X": "x", "TEAM": "t"}).feeds
+    assert [(f.name, f.url, f.tags) for f in feeds] == [
+        ("${HOME}", "https://a.test/feed?q=${X}", ("${TEAM}",)),
+        ("$${odd}", "https://b.test/feed", ("${TEAM}",)),
+    ]
+
+
 def test_import_opml_numbers_feeds_of_one_name_past_the_names_taken() -> None:
     """A feed titled "A (2)" keeps its name, and the third "A" becomes "A (3)"; each name's
     last number is remembered, so 30,000 feeds of one name take 3 s, not 82."""

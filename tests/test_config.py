@@ -123,6 +123,18 @@ def test_ca_files_are_checked_when_the_config_is_read(tmp_path: Path) -> None:
     ]
 
 
+def test_dollar_dollar_brace_is_a_literal_dollar_brace(tmp_path: Path) -> None:
+    """As in Docker Compose, but for `$${` alone: a `$$` elsewhere (a password) stays."""
+    from watcher.config.reader import literal
+
+    text = "feeds:\n  - name: 'A $${B} pa$$word $${D:-e} ${F}'\n    url: https://a.test/\n"
+    (feed,) = load_config(write(tmp_path, text), env={"B": "no", "F": "f"}).feeds
+    assert feed.name == "A ${B} pa$$word ${D:-e} f"
+    for name in ("${B}", "$${B}", "$$", "${", "$"):  # what `literal` writes reads back as it was
+        written = f"feeds:\n  - name: '{literal(name)}'\n    url: https://a.test/\n"
+        assert load_config(write(tmp_path, written), env={"B": "no"}).feeds[0].name == name
+
+
 def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD), env={"SMTP_PASSWORD": "s3cret"})
     assert set(config.secrets()) >= {"s3cret", "https://hooks.test/default"}

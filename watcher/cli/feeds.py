@@ -29,6 +29,7 @@ from watcher.cli.common import (
 )
 from watcher.config import Config, PollSettings
 from watcher.config.feeds import malformed
+from watcher.config.reader import literal
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
 from watcher.files import read_capped
@@ -182,8 +183,12 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
     found = read_opml(data, str(path))  # InputError: reported by main, exit 1
     for line in found.skipped:
         print(f"watcher: {path}: skipped {line}", file=sys.stderr)
-    entries = [
-        {"name": f.name, "url": f.url, **({"tags": list(f.tags)} if f.tags else {})}
+    entries = [  # as the config reads them back: a ${ in them is no variable
+        {
+            "name": literal(f.name),
+            "url": literal(f.url),
+            **({"tags": [literal(t) for t in f.tags]} if f.tags else {}),
+        }
         for f in found.feeds
     ]
     print(f"# {len(entries)} feeds from {path.name}")

@@ -19,7 +19,8 @@ from watcher.files import trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS
 from watcher.rules.nodes import yaml_tree
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ${VAR} or ${VAR:-default}; $${ is a literal ${ (as in Docker Compose, for $ before { only)
+_ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -41,6 +42,11 @@ def parse_duration(value: object) -> float:
     if not seconds <= MAX_DURATION:  # also NaN
         raise ValueError(f"{value!r} is longer than watcher takes (at most 3650d)")
     return seconds
+
+
+def literal(text: str) -> str:
+    """`text` as a config value that reads back as `text`: each ${ written $${."""
+    return text.replace("${", "$${")
 
 
 def is_null(node: yaml.Node) -> bool:
@@ -100,7 +106,9 @@ class Reader:
 
     def expand(self, value: str, node: yaml.Node, name: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            var, default = match.group(1), match.group(2)
+            literal, var, default = match.groups()
+            if literal:
+                return literal
             if var in self.env:
                 return str(self.env[var])
             if default is not None:
