@@ -213,6 +213,12 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             id="empty-label",
         ),
         pytest.param(
+            "smtp:\n  host: smtp\ufffd.example.org\nfeeds: []\n",
+            ":2: smtp.host: 'smtp\ufffd.example.org' is no host name: the resolver cannot "
+            "encode it (Invalid character '\ufffd')",
+            id="smtp-host-bad-character",
+        ),
+        pytest.param(
             "smtp:\n  host: smtp..example.org\nfeeds: []\n",
             ":2: smtp.host: 'smtp..example.org' is no host name: a part between dots is empty",
             id="smtp-host-empty-label",

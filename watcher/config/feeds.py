@@ -72,8 +72,11 @@ def host_name_problem(host: str) -> str | None:
     getaddrinfo, out of the fetch or the SMTP connection), if it would."""
     try:
         host.encode("idna")
-    except UnicodeError:
-        return "a part between dots is empty or longer than 63 characters"
+    except UnicodeError as exc:
+        why = str(exc.__cause__ or exc)
+        if "label" in why:  # "label empty or too long"
+            return "a part between dots is empty or longer than 63 characters"
+        return f"the resolver cannot encode it ({why})"
     return None
 
 
