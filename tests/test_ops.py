@@ -396,6 +396,26 @@ def test_a_database_removed_or_replaced_under_the_service_fails_its_health(
     store.close()
 
 
+def test_the_endpoints_url_puts_an_ipv6_address_in_brackets(tmp_path: Path) -> None:
+    """`--listen [::1]:0` logged `http://::1:44057/`, which no client takes; `watcher health`
+    builds its default URL the same way."""
+    from watcher.cli.ops import _health_url
+    from watcher.config import load_config
+    from watcher.endpoint import url_of
+
+    assert url_of("::1", 44057) == "http://[::1]:44057/"
+    assert url_of("127.0.0.1", 8080, "/healthz") == "http://127.0.0.1:8080/healthz"
+    config = tmp_path / "watcher.yaml"
+    for listen, url in [
+        ("'[::1]:9100'", "http://[::1]:9100/healthz"),
+        ("'[::]:9100'", "http://127.0.0.1:9100/healthz"),
+        ("0.0.0.0:9100", "http://127.0.0.1:9100/healthz"),
+        ("myhost:9100", "http://myhost:9100/healthz"),
+    ]:
+        config.write_text(f"listen: {listen}\nfeeds: []\n")
+        assert _health_url(load_config(config, env={})) == url
+
+
 def test_endpoint_answers_routes_and_refuses_the_rest() -> None:
     async def scenario() -> list[bytes]:
         endpoint = Endpoint({"/ok": lambda: Response(200, b"fine\n"), "/bug": lambda: 1 / 0})

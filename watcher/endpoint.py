@@ -22,6 +22,11 @@ MAX_HEADER_LINES = 100
 MAX_LINE = 8192
 
 
+def url_of(host: str, port: int, path: str = "/") -> str:
+    """The http URL of `path` on `host`:`port`, an IPv6 address in brackets."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"
+
+
 @dataclass(frozen=True)
 class Response:
     status: int

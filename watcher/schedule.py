@@ -26,7 +26,7 @@ from watcher import __version__, logs
 from watcher.alerts.routing import router, warn_unknown_names
 from watcher.alerts.sender import Sender
 from watcher.config import CHANNELS, Config
-from watcher.endpoint import Endpoint, Response
+from watcher.endpoint import Endpoint, Response, url_of
 from watcher.errors import ServiceError, StoreError
 from watcher.health import Check, check_health, silent_after_of, status_document
 from watcher.logs import event
@@ -117,7 +117,7 @@ class Service:
             self.address = await self.endpoint.start(host, port)
         except OSError as exc:
             raise ServiceError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-        url = f"http://{self.address[0]}:{self.address[1]}/"
+        url = url_of(self.address[0], self.address[1])
         event(log, logging.INFO, "http endpoint listening", url=url)
 
     def _add_job(

@@ -25,6 +25,7 @@ from watcher.cli.common import (
 )
 from watcher.config import Config, load_optional_config
 from watcher.config.feeds import malformed
+from watcher.endpoint import url_of
 from watcher.health import silent_after_of, status_document
 from watcher.schedule import HEARTBEAT_SECONDS
 
@@ -211,4 +212,4 @@ def _health_url(config: Config | None) -> str:
     host, port = config.listen if config else ("127.0.0.1", 8080)
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}/healthz"
+    return url_of(host, port, "/healthz")
