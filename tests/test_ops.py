@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -818,6 +818,37 @@ def test_a_path_the_file_system_refuses_is_one_line(tmp_path: Path) -> None:
     rules = watcher("--config", str(config), "rules", "check", "--rules", str(long))
     assert rules.returncode == 2 and "no such folder" in rules.stdout, rules
     assert "Traceback" not in backup.stderr + rules.stderr
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    """In the child: files cannot grow past `limit` bytes, as on a full disk (writes fail
+    with EFBIG rather than killing the process with SIGXFSZ)."""
+
+    def limited() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limited
+
+
+def test_a_backup_that_fails_for_room_leaves_nothing_behind(tmp_path: Path) -> None:
+    """A full disk failed the backup and left its half-written `.partial` file."""
+    config = tmp_path / "watcher.yaml"
+    config.write_text("state: w.db\nfeeds: []\n")
+    store = Store(tmp_path / "w.db")
+    store.db.execute("CREATE TABLE ballast (x)")
+    store.db.conn.executemany("INSERT INTO ballast VALUES (?)", [("x" * 1000,)] * 400)
+    store.close()
+    target = tmp_path / "backups" / "b.db"
+    target.parent.mkdir()
+    failed = subprocess.run(
+        [sys.executable, "-m", "watcher", "--config", str(config), "backup", str(target)],
+        capture_output=True, text=True, preexec_fn=_file_size_limit(64 * 1024),
+    )  # fmt: skip
+    assert failed.returncode == 1 and f"backing up to {target}" in failed.stderr, failed
+    assert "Traceback" not in failed.stderr and list(target.parent.iterdir()) == []
 
 
 def test_backup_replaces_an_older_backup_only(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ alerts); `rows` turns dataclasses into rows and back.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -135,6 +136,9 @@ class Store(FeedTables, StoryTables, OutboxTables):
             self._backup(partial, target)
         except OSError as exc:  # no room, no permission, a name too long
             raise StoreError(f"backing up to {target}: {exc.strerror or exc}") from exc
+        finally:  # a failed copy (a full disk) is no backup: nothing is left of it
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
 
     def _backup(self, partial: Path, target: Path) -> None:
         with translated(f"backing up to {target}"):
@@ -147,6 +151,5 @@ class Store(FeedTables, StoryTables, OutboxTables):
             finally:
                 copy.close()
             if check != "ok":
-                partial.unlink(missing_ok=True)
                 raise sqlite3.DatabaseError(f"the copy failed its integrity check: {check}")
             partial.replace(target)
