@@ -50,7 +50,8 @@ def add_parsers(commands: Any) -> None:
         help="write a consistent copy of the database, safe while the service runs",
         description="Copy the database with SQLite's online backup, so the copy is consistent "
         "even while the service writes. The copy is checked (integrity_check) and then moved "
-        "into place; PATH may be a file or an existing folder (a dated file is made in it). "
+        "into place (a copy that fails, on a full disk say, leaves nothing); PATH may be a "
+        "file or an existing folder (a dated file is made in it). "
         "An existing file is replaced only when it is an SQLite database (an older backup) or "
         "empty; anything else is a usage error, and left as it was.",
     )
