@@ -34,7 +34,7 @@ from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from tests.test_cli import watcher
 from watcher.alerts.render import EXCERPT_CHARS, excerpts, render
 from watcher.alerts.routing import follows
-from watcher.alerts.sender import HOLD_MAX_SECONDS, Hold, Sender
+from watcher.alerts.sender import HOLD_MAX_SECONDS, Delivery, Hold, Sender
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher
@@ -782,6 +782,34 @@ def test_a_webhook_that_redirects_is_not_followed_and_the_alert_goes_dead(
     (first,) = harness.deliver()
     assert first.outcome == "dead" and "HTTP 301" in (first.error or "")
     assert len(server.posts) == 1
+
+
+def test_a_clock_set_back_leaves_no_alert_or_lane_waiting_for_it(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """An alert's retry, and its lane's hold, were set while the clock ran a year ahead:
+    once the clock is put right, both lie further ahead than any wait the sender sets, so
+    the alert goes at the next round instead of a year later."""
+    right = clock.now
+    clock.now = right + timedelta(days=365)
+    harness = polled_for_slack_only(server, tmp_path, clock, [(503, {})])
+
+    async def rounds() -> list[list[Delivery]]:
+        fetcher = Fetcher(harness.config.poll)
+        sender = Sender(
+            store=harness.store, config=harness.config, client=fetcher.client, clock=clock,
+            rules=LiveRules(harness.config.rules),
+        )  # fmt: skip
+        try:
+            failed = await sender.deliver_due()  # the lane is held too, in this sender
+            clock.now = right + timedelta(minutes=1)
+            return [failed, await sender.deliver_due(), await sender.deliver_due()]
+        finally:
+            await fetcher.aclose()
+
+    failed, sent, after = asyncio.run(rounds())
+    assert [d.outcome for d in failed] == ["retry"] and [d.outcome for d in sent] == ["sent"]
+    assert after == [] and len(server.posts) == 2  # once
 
 
 def test_smtp_down_then_up_delivers_once(
@@ -1550,9 +1578,10 @@ def test_an_alert_removed_by_a_merge_after_it_was_read_is_not_sent(
     read = harness.store.due_alerts
 
     def read_then_merge(
-        now: datetime, limit: int = 100, channel: str | None = None, held: Any = ()
-    ) -> list[Alert]:
-        due = read(now, limit, channel, held)
+        now: datetime, limit: int = 100, channel: str | None = None, held: Any = (),
+        beyond: datetime | None = None,
+    ) -> list[Alert]:  # fmt: skip
+        due = read(now, limit, channel, held, beyond)
         harness.store.db.execute("DELETE FROM alerts")  # what a merge does to an untried alert
         return due
 

@@ -425,6 +425,26 @@ def test_server_errors_back_off_exponentially_and_reset_on_success(
     assert state.consecutive_failures == 0 and state.next_poll_at is None
 
 
+def test_a_clock_set_back_leaves_no_feed_waiting_for_it(
+    server: FeedServer, harness: Harness
+) -> None:
+    """A failing feed's next poll was set while the clock ran a year ahead: once the clock
+    is put right, that wait is longer than max_backoff allows, so the feed is polled, not
+    left idle for a year."""
+    server.status("/flaky.xml", 500)
+    feed = harness.feed("Flaky", server.url("/flaky.xml"))
+    right = harness.clock.now
+    harness.clock.now = right + timedelta(days=365)
+    assert harness.poll(feed)[0].status == "failed"
+    harness.clock.now = right + timedelta(minutes=1)
+    server.feed("/flaky.xml", fixture_bytes("wire.rss.xml"))
+    (polled,) = harness.poll(feed)
+    assert polled.status == "new", polled
+    server.status("/flaky.xml", 500)
+    harness.poll(feed, force=True)  # a backoff set now is kept, as ever
+    assert harness.poll(feed)[0].status == "skipped"
+
+
 def test_backoff_is_capped(server: FeedServer, harness: Harness) -> None:
     server.status("/down.xml", 503)
     feed = harness.feed("Down", server.url("/down.xml"))

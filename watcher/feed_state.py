@@ -31,9 +31,13 @@ def next_poll_after_failure(
     return now + timedelta(seconds=min(delay, max_backoff))
 
 
-def is_due(state: FeedState, now: datetime) -> bool:
-    """A feed is due unless it is disabled or backing off."""
-    return not state.disabled and (state.next_poll_at is None or state.next_poll_at <= now)
+def is_due(state: FeedState, now: datetime, max_backoff: float) -> bool:
+    """A feed is due unless it is disabled or backing off. A wait longer than `max_backoff`
+    (which caps every wait) means the clock went back since it was set: the feed is due,
+    rather than idle until the clock reaches that time again."""
+    if state.disabled or state.next_poll_at is None or state.next_poll_at <= now:
+        return not state.disabled
+    return state.next_poll_at - now > timedelta(seconds=max_backoff)
 
 
 def after_success(state: FeedState, result: FetchResult, now: datetime) -> FeedState:

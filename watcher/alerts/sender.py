@@ -26,6 +26,7 @@ from watcher.alerts.digest import render_digest
 from watcher.alerts.render import Message, hit_spans, render
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, StoreError
+from watcher.fetch import MAX_RETRY_AFTER
 from watcher.logs import event
 from watcher.models import Alert, Cluster, Story
 from watcher.rules.live import LiveRules
@@ -98,7 +99,7 @@ class Sender:
         round never waits for another's."""
         now = self.clock()
         held = [lane for lane in self.holds if self._held(lane, now)]
-        due = self.store.due_alerts(now, limit, channel, held)
+        due = self.store.due_alerts(now, limit, channel, held, beyond=now + self._longest_wait())
         lanes: dict[tuple[str, str], list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str], list[Alert]] = {}
         for alert in due:
@@ -270,8 +271,17 @@ class Sender:
         ]  # fmt: skip
 
     def _held(self, lane: tuple[str, str], now: datetime) -> bool:
+        """Whether the lane is held now: not when its hold ends further ahead than any hold
+        lasts, set before the clock went back."""
         held = self.holds.get(lane)
-        return held is not None and now < held.until
+        return held is not None and now < held.until <= now + self._longest_wait()
+
+    def _longest_wait(self) -> timedelta:
+        """Longer than any wait the sender sets: a retry (`retry_max` and its jitter, or a
+        Retry-After of at most a day), a hold, or a digest's time (a day, and an hour of
+        daylight saving)."""
+        longest = max(self.config.delivery.retry_max * 1.2, MAX_RETRY_AFTER, HOLD_MAX_SECONDS)
+        return timedelta(seconds=longest) + timedelta(hours=2)
 
     def _message(self, alert: Alert) -> Message:
         story = self.store.story(alert.story)

@@ -111,11 +111,17 @@ class OutboxTables(Tables):
         limit: int = 100,
         channel: str | None = None,
         held: Iterable[tuple[str, str]] = (),
+        beyond: datetime | None = None,
     ) -> list[Alert]:
         """Pending alerts whose next attempt is due (on `channel`, when given), oldest first,
         but for those of the `held` lanes: (channel, subscriber), '' for every subscriber.
-        Left out here, a held lane's backlog never fills `limit` ahead of other lanes."""
+        Left out here, a held lane's backlog never fills `limit` ahead of other lanes. An
+        attempt set after `beyond`, later than any wait the sender sets, counts as due: the
+        clock went back since."""
         where, params = ["status = 'pending'", "next_attempt_at <= ?"], [to_text(now)]
+        if beyond is not None:
+            where[1] = "(next_attempt_at <= ? OR next_attempt_at > ?)"
+            params.append(to_text(beyond))
         if channel is not None:
             where.append("channel = ?")
             params.append(channel)
