@@ -80,6 +80,12 @@ def test_listen_and_log_format(tmp_path: Path) -> None:
     ]
 
 
+def test_an_smtp_host_is_a_name_or_an_address(tmp_path: Path) -> None:
+    for written, host in [("'[::1]'", "::1"), ("'::1'", "::1"), ("10.0.0.5", "10.0.0.5")]:
+        config = load_config(write(tmp_path, f"smtp:\n  host: {written}\nfeeds: []\n"), env={})
+        assert config.smtp is not None and config.smtp.host == host
+
+
 def test_the_smtp_password_keeps_its_spaces_as_written(tmp_path: Path) -> None:
     """Every other value is stripped; a password that ends in a space lost it, and the
     server refused every login."""
@@ -211,6 +217,16 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             ":3: feeds[0].url: 'http://news..example.org/feed' is not a valid URL: in its host "
             "name, a part between dots is empty or longer than 63 characters",
             id="empty-label",
+        ),
+        pytest.param(  # each failed every email with "Name or service not known"
+            "smtp:\n  host: 'smtp.test:587'\nfeeds: []\n",
+            ":2: smtp.host: 'smtp.test:587' is no host name: give the port as smtp.port: 587",
+            id="smtp-host-with-port",
+        ),
+        pytest.param(
+            "smtp:\n  host: 'smtps://smtp.test'\nfeeds: []\n",
+            ":2: smtp.host: 'smtps://smtp.test' is no host name: give the host alone, not a URL",
+            id="smtp-host-url",
         ),
         pytest.param(
             "smtp:\n  host: smtp\ufffd.example.org\nfeeds: []\n",

@@ -135,7 +135,8 @@ class SmtpSession:
 
     def __init__(self, smtp: SmtpSettings) -> None:
         self.smtp = smtp
-        self.where = f"SMTP {smtp.host}:{smtp.port}"
+        host = f"[{smtp.host}]" if ":" in smtp.host else smtp.host
+        self.where = f"SMTP {host}:{smtp.port}"
         self._server: smtplib.SMTP | None = None
         self._sending = False  # a send's thread uses the connection (until it ends)
 

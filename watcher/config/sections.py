@@ -214,10 +214,7 @@ class ConfigReader(FeedsReader):
             return None
         keys = {"host", "port", "security", "username", "password", "from", "ca_file", "timeout"}
         m = self.mapping(node, "smtp", keys)
-        host = self.string(m.get("host"), "smtp.host", required=True)
-        if host and (problem := host_name_problem(host)) is not None:
-            self.problem(m.get("host"), "smtp.host", f"{host!r} is no host name: {problem}")
-            host = None
+        host = self._smtp_host(m.get("host"))
         security = self.string(m.get("security"), "smtp.security") or "starttls"
         if security not in ("none", "starttls", "tls"):
             self.problem(m.get("security"), "smtp.security", "must be none, starttls or tls")
@@ -232,6 +229,27 @@ class ConfigReader(FeedsReader):
             ca_file=self.ca_file(m.get("ca_file"), "smtp.ca_file"),
             timeout=self.duration(m.get("timeout"), "smtp.timeout", 30.0, 1),
         )
+
+    def _smtp_host(self, node: yaml.Node | None) -> str | None:
+        """A host name or address alone: each of `smtp://host`, `host:587` and a bad name
+        failed every email with "Name or service not known". `[v6]` is taken as `v6`."""
+        host = self.string(node, "smtp.host", required=True)
+        if not host:
+            return None
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        name, _, port = host.rpartition(":")
+        problem: str | None
+        if "://" in host:
+            problem = "give the host alone, not a URL (the port as smtp.port)"
+        elif ascii_digits(port) and name and ":" not in name:
+            problem = f"give the port as smtp.port: {port}, and the host alone"
+        else:
+            problem = host_name_problem(host)
+        if problem is None:
+            return host
+        self.problem(node, "smtp.host", f"{host!r} is no host name: {problem}")
+        return None
 
     def _sender(self, node: yaml.Node | None) -> str:
         """smtp.from: one address, with a name or without ("not an address" went out as
