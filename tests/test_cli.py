@@ -87,12 +87,22 @@ def test_once_stores_and_prints_new_stories_then_nothing(
         and "Smelter Group To Start Germanium Output In Ontario" in first.stdout
     )
     assert "polled 2 feeds (0 skipped): 4 new stories, 0 failed" in first.stdout
+    assert "configured twice" not in first.stderr
     second = watcher("--config", str(config), "once")
     assert "0 new stories" in second.stdout and "NEW" not in second.stdout
     rows = (
         sqlite3.connect(tmp_path / "state/w.db").execute("SELECT COUNT(*) FROM stories").fetchone()
     )
     assert rows[0] == 4
+
+
+def test_once_warns_of_a_feed_configured_twice(server: FeedServer, tmp_path: Path) -> None:
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    config = write_config(tmp_path, server, ("Wire", "/wire.xml"), ("Wire again", "/wire.xml"))
+    result = watcher("--config", str(config), "once")
+    assert result.returncode == 0, result.stderr
+    assert "a feed is configured twice" in result.stderr
+    assert "feeds 'Wire' and 'Wire again' have one URL: it is polled twice" in result.stderr
 
 
 def test_counts_are_printed_in_the_singular_for_one() -> None:

@@ -141,6 +141,23 @@ def test_dollar_dollar_brace_is_a_literal_dollar_brace(tmp_path: Path) -> None:
         assert load_config(write(tmp_path, written), env={"B": "no"}).feeds[0].name == name
 
 
+def test_a_feed_configured_twice_is_found(tmp_path: Path) -> None:
+    """Two names for one URL (an OPML import pasted over feeds already there) poll it twice
+    and store its stories twice: a warning at start and on reload names both. Other
+    headers (another account's token) make another feed."""
+    from watcher.config.feeds import same_urls
+
+    text = (
+        "feeds:\n  - {name: A, url: 'https://a.test/feed'}\n"
+        "  - {name: B, url: 'HTTPS://A.test:443/feed'}\n"
+        "  - {name: C, url: 'https://a.test/feed', headers: {X-Key: k2}}\n"
+        "  - {name: D, url: 'https://a.test/feed?page=2'}\n"
+        "  - {name: E, url: 'https://u:p@a.test/feed'}\n"
+    )
+    feeds = load_config(write(tmp_path, text), env={}).feeds
+    assert same_urls(feeds) == ["feeds 'A' and 'B' have one URL: it is polled twice"]
+
+
 def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD), env={"SMTP_PASSWORD": "s3cret"})
     assert set(config.secrets()) >= {"s3cret", "https://hooks.test/default"}

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -26,6 +26,7 @@ from watcher import __version__, logs
 from watcher.alerts.routing import router, warn_unknown_names
 from watcher.alerts.sender import Sender
 from watcher.config import CHANNELS, Config
+from watcher.config.feeds import same_urls
 from watcher.endpoint import Endpoint, Response, url_of
 from watcher.errors import ServiceError, StoreError
 from watcher.health import Check, check_health, silent_after_of, status_document
@@ -314,6 +315,7 @@ class Service:
             if getattr(old, key) != getattr(new, key):
                 event(log, logging.WARNING, "config change needs a restart", key=key)
         self.store.sync_feeds(new.feeds)
+        warn_same_urls(new.feeds)
         kept = {f.name for f in new.feeds}
         for feed in old.feeds:
             if feed.name not in kept:
@@ -366,3 +368,9 @@ def _job_name(work: Callable[..., object], args: tuple[object, ...]) -> str:
     words += [a.name if isinstance(a, FeedConfig) else a for a in args]
     name = getattr(work.func if isinstance(work, partial) else work, "__name__", "job")
     return " ".join([name, *map(str, words)])
+
+
+def warn_same_urls(feeds: Iterable[FeedConfig]) -> None:
+    """`same_urls` logged, one warning each."""
+    for problem in same_urls(feeds):
+        event(log, logging.WARNING, "a feed is configured twice", problem=problem)

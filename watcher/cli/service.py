@@ -32,7 +32,7 @@ from watcher.logs import event
 from watcher.models import Alert, ClusteredStory, Match, PollOutcome
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
-from watcher.schedule import Service
+from watcher.schedule import Service, warn_same_urls
 from watcher.store import Store
 
 log = logging.getLogger("watcher.cli")
@@ -173,6 +173,7 @@ def build_pipeline(
     clusterer = Clusterer(store, config.clustering, utc_now)
     rules = LiveRules(config.rules)
     warn_unknown_names(rules.matcher.ruleset.rules, config.subscribers)
+    warn_same_urls(config.feeds)
     pipeline = Pipeline(
         store=store,
         fetcher=fetcher,

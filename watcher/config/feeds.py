@@ -7,9 +7,10 @@ In: the YAML nodes of `feeds:` and of the top level's `backfill:`, `max_age:` an
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import yaml
@@ -65,6 +66,33 @@ def malformed(url: str) -> str | None:
     if (problem := host_name_problem(host.decode("ascii"))) is not None:
         return f"in its host name, {problem}"
     return "port 0 is no port a server listens on" if port == 0 else None
+
+
+def same_urls(feeds: Iterable[FeedConfig]) -> list[str]:
+    """Each feed whose URL and headers another, earlier one has too (the host's case and a
+    default port aside): polled twice, its stories stored twice. A line each, naming both."""
+    first: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+    found = []
+    for feed in feeds:
+        key = (_comparable(feed.url), feed.headers)
+        if key in first:
+            found.append(f"feeds {first[key]!r} and {feed.name!r} have one URL: it is polled twice")
+        else:
+            first[key] = feed.name
+    return found
+
+
+def _comparable(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return url
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    user = parts.netloc.rpartition("@")[0]
+    host = (parts.hostname or "") + (f":{port}" if port and port != default else "")
+    host = f"{user}@{host}" if user else host
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
 
 
 def host_name_problem(host: str) -> str | None:
