@@ -812,6 +812,27 @@ def test_a_clock_set_back_leaves_no_alert_or_lane_waiting_for_it(
     assert after == [] and len(server.posts) == 2  # once
 
 
+def test_a_story_its_feed_still_lists_is_not_alerted_again_after_the_prune(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """With max_age off (or for an undated story), a story pruned after retention_days while
+    its feed still listed it came back as new at the feed's next change, and alerted again."""
+    config = write_config(tmp_path, smtp_port=free_port(), slack="http://127.0.0.1:9/slack")
+    config.write_text(
+        config.read_text().replace("backfill: all\n", "backfill: all\nmax_age: off\n")
+    )
+    harness = wire_polled(config, clock)
+    alerted = len(harness.store.alerts())
+    assert alerted > 0
+    clock.now += timedelta(days=31)
+    feeds = [f.name for f in harness.config.feeds]  # as the service's prune job passes them
+    assert harness.store.prune_stories(clock.now - timedelta(days=30), feeds) == 0
+    extra = b"<item><title>Port reopens</title><link>https://wire.test/port</link></item>"
+    (tmp_path / "Wire.xml").write_bytes(WIRE.replace(b"</channel>", extra + b"</channel>"))
+    harness.poll()
+    assert len(harness.store.alerts()) == alerted
+
+
 def test_smtp_down_then_up_delivers_once(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:

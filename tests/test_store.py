@@ -133,6 +133,19 @@ def test_prune_counts_from_fetch_time_not_story_date(store: Store) -> None:
     assert [s.id for s in store.recent_stories(NOW - timedelta(days=365))] == ["s2"]
 
 
+def test_prune_keeps_the_stories_their_feed_still_lists(store: Store) -> None:
+    """A story its feed still lists came back as new once pruned, and alerted again (an
+    undated one, or any with max_age off): the latest listing of a configured feed is kept,
+    whatever its age; what the feed no longer lists, and a removed feed's, go."""
+    old = NOW - timedelta(days=40)
+    store.record_poll(store.feed_state("Wire"), [story(1, old), story(2, old)])
+    assert store.prune_stories(NOW - timedelta(days=30), ["Wire"]) == 0  # both still listed
+    store.mark_listed("Wire", ["s2", "s9"], NOW - timedelta(days=1))  # s9: never stored
+    assert store.prune_stories(NOW - timedelta(days=30), ["Wire"]) == 1
+    assert [s.id for s in store.recent_stories(NOW - timedelta(days=365))] == ["s2"]
+    assert store.prune_stories(NOW - timedelta(days=30), []) == 1  # Wire left the config
+
+
 def test_changed_config_url_starts_the_feed_afresh(store: Store) -> None:
     store.record_poll(replace(store.feed_state("Wire"), etag='"x"', disabled=True))
     store.sync_feeds([replace(FEED, url="https://wire.test/new")])

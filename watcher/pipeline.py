@@ -147,6 +147,7 @@ class Pipeline:
                 feed=feed.name, url=result.url, warning=parsed.warning,
             )  # fmt: skip
         polled = replace(polled, warning=parsed.warning)
+        self.store.mark_listed(feed.name, [s.id for s in parsed.stories], now)
         new, clustered, matches = self._store_new(feed, state, polled, parsed, prepared, now)
         if (clustered or matches) and self.on_new_stories is not None:
             handled = self.on_new_stories(clustered, matches)

@@ -195,7 +195,7 @@ class Service:
     async def prune(self) -> None:
         cutoff = self.clock() - timedelta(days=self.config.retention_days)
         try:
-            removed = self.store.prune_stories(cutoff)
+            removed = self.store.prune_stories(cutoff, [f.name for f in self.config.feeds])
         except StoreError as exc:
             event(log, logging.ERROR, "prune failed", error=str(exc))
             return

@@ -154,7 +154,13 @@ def _v10(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE matches ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0")
 
 
+def _v11(db: sqlite_utils.Database) -> None:
+    """When a story was last listed by its feed, if after its first fetch: the stories its
+    feed still lists are kept past `retention_days`, or they would come back as new."""
+    db.execute("ALTER TABLE stories ADD COLUMN seen_at TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

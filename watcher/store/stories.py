@@ -5,6 +5,7 @@ In: `FeedState`, `ClusteredStory`, `Assignment`. Out: `Story`, `Cluster`. Raises
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -169,11 +170,34 @@ class StoryTables(Tables):
         with translated("counting stories"):
             return int(self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
 
-    def prune_stories(self, fetched_before: datetime) -> int:
-        """Delete stories first fetched before `fetched_before`; returns how many."""
+    def mark_listed(self, feed: str, ids: Sequence[str], now: datetime) -> None:
+        """The feed's stored stories among `ids` were listed by it again at `now`."""
+        with translated(f"noting the stories feed {feed!r} lists"), self._atomic():
+            for marks, batch in in_batches(ids):
+                self.db.execute(
+                    f"UPDATE stories SET seen_at = ? WHERE feed = ? AND id IN ({marks})",
+                    [to_text(now), feed, *batch],
+                )
+
+    def prune_stories(self, fetched_before: datetime, feeds: Iterable[str] = ()) -> int:
+        """Delete stories first fetched before `fetched_before`, but for those the latest
+        listing of one of `feeds` held (their feed still lists them: pruned, they would
+        come back as new, and alert again); returns how many."""
+        listed = "COALESCE(seen_at, fetched_at)"
         with translated("pruning old stories"), self._atomic():
+            self.db.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS listing (feed TEXT PRIMARY KEY, at TEXT)"
+            )
+            self.db.execute("DELETE FROM temp.listing")
+            self.db.execute(
+                f"INSERT INTO temp.listing SELECT feed, MAX({listed}) FROM stories "
+                "WHERE feed IN (SELECT value FROM json_each(?)) GROUP BY feed",
+                [json.dumps(list(feeds))],
+            )
             cursor = self.db.execute(
-                "DELETE FROM stories WHERE fetched_at < ?", [to_text(fetched_before)]
+                "DELETE FROM stories WHERE fetched_at < ? AND NOT EXISTS (SELECT 1 FROM "
+                f"temp.listing l WHERE l.feed = stories.feed AND l.at = {listed})",
+                [to_text(fetched_before)],
             )
             return cursor.rowcount
 
