@@ -111,12 +111,19 @@ def test_ca_files_are_checked_when_the_config_is_read(tmp_path: Path) -> None:
 
     import trustme
 
+    from watcher.files import trust_ca
+
     ca = trustme.CA()
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     der = ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())
     (tmp_path / "ca.der").write_bytes(der)
     (tmp_path / "notes.txt").write_text("not a certificate\n")
-    for name in ("ca.pem", "ca.der"):
+    bundle = "# Főtanúsítvány (a bundle's comment, not ASCII)\n" + ca.cert_pem.bytes().decode()
+    (tmp_path / "bundle.pem").write_text(bundle + "\n" + trustme.CA().cert_pem.bytes().decode())
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    trust_ca(context, tmp_path / "bundle.pem")
+    assert context.cert_store_stats()["x509_ca"] == 2
+    for name in ("ca.pem", "ca.der", "bundle.pem"):
         text = f"poll:\n  ca_file: {name}\nsmtp:\n  host: h\n  ca_file: {name}\nfeeds: []\n"
         config = load_config(write(tmp_path, text), env={})
         assert config.poll.ca_file == config.smtp.ca_file == tmp_path / name  # type: ignore[union-attr]

@@ -4,6 +4,7 @@ their size: a wrong path (`/dev/zero`, the database, a log) must not fill the me
 from __future__ import annotations
 
 import errno
+import re
 import ssl
 from pathlib import Path
 
@@ -43,11 +44,13 @@ def utf8_text(data: bytes) -> str:
 
 
 def trust_ca(context: ssl.SSLContext, path: Path) -> None:
-    """Trust the CA certificates in `path` too: PEM (one or more), or one in DER. OSError
-    when the file cannot be read, ssl.SSLError or ValueError when it holds no certificate."""
+    """Trust the CA certificates in `path` too: PEM (one or more, with whatever text between
+    them: some bundles name each CA in a comment not in ASCII, which `ssl` refuses), or one
+    in DER. OSError when the file cannot be read, ssl.SSLError or ValueError when it holds
+    no certificate."""
     data = read_capped(path)
-    try:
-        cadata: str | bytes = data.decode("ascii")
-    except UnicodeDecodeError:  # binary: DER
-        cadata = data
-    context.load_verify_locations(cadata=cadata)
+    blocks = _PEM_BLOCK.findall(data)
+    context.load_verify_locations(cadata=b"\n".join(blocks).decode("ascii") if blocks else data)
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*-----END CERTIFICATE-----")

@@ -106,9 +106,9 @@ class Reader:
 
     def expand(self, value: str, node: yaml.Node, name: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            literal, var, default = match.groups()
-            if literal:
-                return literal
+            escaped, var, default = match.groups()
+            if escaped:
+                return escaped
             if var in self.env:
                 return str(self.env[var])
             if default is not None:
