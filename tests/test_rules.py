@@ -784,6 +784,36 @@ def test_rules_test_on_a_feed_url(tmp_path: Path) -> None:
     assert [json.loads(line)["rules"] for line in result.stdout.splitlines()] == [["g"], []]
 
 
+def test_rules_test_fetches_a_feed_url_as_the_service_does(tmp_path: Path) -> None:
+    """With a config, `--url` takes its poll settings: an intranet feed behind a company CA
+    (`poll.ca_file`) is read, as `watcher run` reads it; without them, it is refused."""
+    import ssl
+
+    import trustme
+
+    from tests.feedserver import FeedServer, fixture_bytes
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    server = FeedServer(tls=context).start()
+    try:
+        server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+        rules_dir = folder(tmp_path, "rules:\n  - name: g\n    when: germanium\n")
+        config = tmp_path / "watcher.yaml"
+        config.write_text("feeds: []\n")
+        test = ("rules", "test", "--rules", str(rules_dir), "--url", server.url("/wire.xml"))
+        refused = watcher("--config", str(config), *test)
+        assert refused.returncode == 1 and "TLS certificate refused" in refused.stderr
+        config.write_text("poll:\n  ca_file: ca.pem\nfeeds: []\n")
+        read = watcher("--config", str(config), *test, "--format", "jsonl")
+        assert read.returncode == 0, read.stderr
+        assert [json.loads(line)["rules"] for line in read.stdout.splitlines()] == [["g"], []]
+    finally:
+        server.stop()
+
+
 def test_hot_reload_keeps_the_last_good_rules(tmp_path: Path) -> None:
     rules_dir = folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n")
     live = LiveRules(rules_dir)

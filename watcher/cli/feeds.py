@@ -144,10 +144,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def read_feed(
-    source: str, *, feed_name: str | None = None, headers: tuple[tuple[str, str], ...] = ()
-) -> ParsedFeed:
-    """Fetch (http, file: URL or a path) and parse one feed with the default poll settings,
-    sending `headers` as a feed's own."""
+    source: str, *, feed_name: str | None = None, headers: tuple[tuple[str, str], ...] = (),
+    settings: PollSettings | None = None,
+) -> ParsedFeed:  # fmt: skip
+    """Fetch (http, file: URL or a path) and parse one feed with `settings` (by default the
+    default poll settings), sending `headers` as a feed's own."""
     url = (
         source if "://" in source or source.startswith("file:") else Path(source).resolve().as_uri()
     )
@@ -157,7 +158,7 @@ def read_feed(
         raise FetchError("not an http(s) URL, a file: URL or a path", url=url)
 
     async def fetch() -> Any:
-        fetcher = Fetcher(PollSettings())
+        fetcher = Fetcher(settings or PollSettings())
         try:
             return await fetcher.fetch(url, headers=headers)
         finally:

@@ -76,8 +76,10 @@ def add_parsers(commands: Any) -> None:
         help="stories first fetched within this time, from the database (default: 7d)",
     )
     source.add_argument(
-        "--url", metavar="FEED_URL", help="fetch one feed (or file) and test its stories"
-    )
+        "--url", metavar="FEED_URL",
+        help="fetch one feed (or file) and test its stories; with a config given or found, "
+        "with its poll: settings (timeouts, size cap, user agent, ca_file), as the service",
+    )  # fmt: skip
     test.add_argument(
         "--header", metavar="HEADER", type=header, action="append", default=[],
         help=f"with --url: {HEADER_HELP}",
@@ -159,12 +161,13 @@ def _stories(args: argparse.Namespace) -> Tested:
     stored one, with its outlets as the service counts them; else as `watcher dedupe`
     clusters the stories given."""
     if args.stories or args.url:
+        config = load_optional_config(args.config)
+        poll = config.poll if config else None  # as the service fetches: its CA, timeouts
         stories = (
             read_stories(args.stories)
             if args.stories
-            else list(read_feed(args.url, headers=tuple(args.header)).stories)
+            else list(read_feed(args.url, headers=tuple(args.header), settings=poll).stories)
         )
-        config = load_optional_config(args.config)
         return Tested(
             stories, cluster_batch(stories, config.clustering if config else ClusterSettings())
         )
