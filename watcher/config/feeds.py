@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import yaml
@@ -18,6 +18,7 @@ import yaml
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import PollSettings
 from watcher.models import FeedConfig
+from watcher.normalise import canonical_url
 
 MIN_INTERVAL = 60.0
 MIN_MAX_AGE = 3600.0  # a shorter max_age would silence stories a slow poll found late
@@ -69,30 +70,17 @@ def malformed(url: str) -> str | None:
 
 
 def same_urls(feeds: Iterable[FeedConfig]) -> list[str]:
-    """Each feed whose URL and headers another, earlier one has too (the host's case and a
-    default port aside): polled twice, its stories stored twice. A line each, naming both."""
+    """Each feed whose URL (made canonical, as a story's link is) and headers another,
+    earlier one has too: polled twice, its stories stored twice. A line each, naming both."""
     first: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     found = []
     for feed in feeds:
-        key = (_comparable(feed.url), feed.headers)
+        key = (canonical_url(feed.url), feed.headers)
         if key in first:
             found.append(f"feeds {first[key]!r} and {feed.name!r} have one URL: it is polled twice")
         else:
             first[key] = feed.name
     return found
-
-
-def _comparable(url: str) -> str:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        return url
-    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    user = parts.netloc.rpartition("@")[0]
-    host = (parts.hostname or "") + (f":{port}" if port and port != default else "")
-    host = f"{user}@{host}" if user else host
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", parts.query, ""))
 
 
 def host_name_problem(host: str) -> str | None:
