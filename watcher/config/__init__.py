@@ -24,7 +24,7 @@ from watcher.config.settings import (
     Subscriber,
 )
 from watcher.errors import ConfigError, ConfigProblem
-from watcher.files import NotUtf8, read_capped, utf8_text
+from watcher.files import read_capped
 
 __all__ = [
     "CHANNELS", "LOG_FORMATS", "Config", "DeliverySettings", "PollSettings", "SmtpSettings",
@@ -51,17 +51,14 @@ def load_optional_config(cli_value: str | None) -> Config | None:
 def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     """Read, expand and check the config file at `path`."""
     try:
-        text = utf8_text(read_capped(path))
+        data = read_capped(path)
     except OSError as exc:
         problem = ConfigProblem(
             path=str(path), line=None, field="", message=exc.strerror or str(exc)
         )
         raise ConfigError([problem]) from exc
-    except NotUtf8 as exc:
-        problem = ConfigProblem(path=str(path), line=exc.line, field="", message=str(exc))
-        raise ConfigError([problem]) from exc
     reader = ConfigReader(path, os.environ if env is None else env)
-    root = reader.load(text)
+    root = reader.load(data)
     config = reader.build(root)
     if reader.problems:
         raise ConfigError(reader.problems)

@@ -69,8 +69,8 @@ class Reader:
             ConfigProblem(path=str(self.path), line=line, field=field_name, message=message)
         )
 
-    def load(self, text: str) -> yaml.Node | None:
-        root, fault = yaml_tree(text, yaml.SafeLoader)
+    def load(self, data: bytes) -> yaml.Node | None:
+        root, fault = yaml_tree(data, yaml.SafeLoader)
         if fault is not None:
             self.problems.append(
                 ConfigProblem(path=str(self.path), line=fault.line, field="", message=fault.message)

@@ -62,12 +62,15 @@ class YamlFault(NamedTuple):
     message: str
 
 
-def yaml_tree(text: str, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None, YamlFault | None]:
-    """The node tree of `text` (None for an empty text), or the fault that makes it no YAML
-    watcher reads: not YAML, or a node safe loading cannot build (`_unreadable_node`). The
-    config and the rule files read theirs through it."""
+def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None, YamlFault | None]:
+    """The node tree of a file's `data` (None for an empty file), or the fault that makes it
+    no YAML watcher reads: not UTF-8 (at its first foreign byte), not YAML, or a node safe
+    loading cannot build (`_unreadable_node`). The config and the rule files read theirs
+    through it."""
     try:
-        root = yaml.compose(text, Loader=loader)
+        root = yaml.compose(utf8_text(data), Loader=loader)
+    except NotUtf8 as exc:
+        return None, YamlFault(exc.line, exc.column, str(exc))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
@@ -98,14 +101,7 @@ class NodeReader:
 
     def compose(self, path: Path, content: bytes) -> yaml.Node | None:
         """The file's node tree (None for an empty file, or one that is not YAML: noted)."""
-        root: yaml.Node | None = None
-        fault: YamlFault | None
-        try:
-            text = utf8_text(content)
-        except NotUtf8 as exc:
-            fault = YamlFault(exc.line, exc.column, str(exc))
-        else:
-            root, fault = yaml_tree(text)
+        root, fault = yaml_tree(content)
         if fault is not None:
             line, column, message = fault
             self.problems.append(
