@@ -61,12 +61,14 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.peers: list[object] = []
+        self.envelopes: list[list[str]] = []  # each message's recipients, as RCPT named them
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
         self.peers.append(session.peer)
+        self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 
@@ -1169,6 +1171,56 @@ def test_a_recipient_refused_for_now_holds_up_no_other_email(
     assert sorted(m["To"] for m in inbox.messages) == ["analyst@test", "c@test"]
 
 
+def test_an_email_some_recipients_refuse_for_now_reaches_them_later_and_no_one_twice(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A subscriber's email to two addresses, one of them refused for now (452): the other
+    gets it at once, the refused one at the retry, and neither twice. It went as sent,
+    and the refused address never had it."""
+    inbox = MailboxFullFor("b2@test")
+    with smtp_serving(inbox) as port:
+        config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
+                              extra=SUBSCRIBERS_BC.replace("b@test", "'b@test, b2@test'"))  # fmt: skip
+        harness = wire_polled(config, clock)
+
+        def mailbox_emptied(sender: Sender) -> None:
+            inbox.full = ""
+            clock.now += timedelta(minutes=1)
+
+        rounds = delivery_rounds(harness, [None, None, mailbox_emptied, None, None])
+    assert rounds == [["analyst:sent", "b:retry", "c:sent"], [], ["b:sent"], []]
+    to_b = [e for e in inbox.envelopes if "b@test" in e or "b2@test" in e]
+    assert to_b == [["b@test"], ["b2@test"]]
+    (alert,) = harness.store.alerts(subscriber="b")
+    assert alert.status == "sent" and alert.attempts == 1
+
+
+def test_an_email_one_recipient_refuses_for_good_is_sent_with_the_refusal_noted(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A 550 for one of a subscriber's addresses (a typo, a closed mailbox) is not tried
+    again; the alert is sent to the others, and `watcher alerts` shows the refusal."""
+
+    class NoSuchUser(MailboxFullFor):
+        async def handle_RCPT(self, server: Any, session: Any, envelope: Any,
+                              address: str, options: Any) -> str:  # fmt: skip
+            if address == self.full:
+                return "550 5.1.1 No such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    inbox = NoSuchUser("b2@test")
+    with smtp_serving(inbox) as port:
+        config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
+                              extra=SUBSCRIBERS_BC.replace("b@test", "'b@test, b2@test'"))  # fmt: skip
+        harness = wire_polled(config, clock)
+        rounds = delivery_rounds(harness, [None, None])
+    assert rounds == [["analyst:sent", "b:sent", "c:sent"], []]
+    (alert,) = harness.store.alerts(subscriber="b")
+    assert alert.status == "sent" and "b2@test (550 5.1.1 No such user)" in (alert.last_error or "")
+    assert [e for e in inbox.envelopes if "b@test" in e] == [["b@test"]]
+
+
 class SenderRefused(Inbox):
     """An SMTP server that will not take mail from the configured sender."""
 
@@ -1285,7 +1337,7 @@ def test_an_smtp_server_that_trickles_its_replies_fails_the_send_in_bounded_time
         session = SmtpSession(settings)
         try:
             with pytest.raises(DeliveryError) as caught:
-                await session.send(mail)
+                await session.send(mail, ["a@test"])
         finally:
             await session.close()
         assert caught.value.transient and caught.value.server_wide
@@ -1996,6 +2048,36 @@ def test_a_digest_that_fails_is_one_failure_of_its_server(
     assert rounds[0] == ["reader:retry", "reader:retry"]
     (held,) = holds
     assert held["channel"] == "email" and held["failures"] == 1
+
+
+def test_a_digest_one_address_refuses_for_now_goes_again_to_it_alone(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    inbox = MailboxFullFor("r2@test")
+    with smtp_serving(inbox) as port:
+        config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
+                              extra=DIGEST_SUBSCRIBER.replace("reader@test", "'reader@test, r2@test'"),
+                              rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+        config.write_text(
+            config.read_text().replace(
+                "follow: [metals]\n    email: analyst", "follow: [x]\n    email: analyst"
+            )
+        )
+        add_feed(config, "Wire", WIRE)  # two news items: one digest of two alerts
+        clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+        harness = Harness(config, clock)
+        harness.poll()
+        clock.now = datetime(2026, 11, 25, 7, 0, 1, tzinfo=UTC)  # past 08:00 in Berlin
+
+        def mailbox_emptied(sender: Sender) -> None:
+            inbox.full = ""
+            clock.now += timedelta(hours=1)
+
+        rounds = delivery_rounds(harness, [None, mailbox_emptied, None, None])
+    assert rounds == [["reader:retry", "reader:retry"], ["reader:sent", "reader:sent"], []]
+    assert inbox.envelopes == [["reader@test"], ["r2@test"]]
+    assert inbox.messages[0]["Subject"] == inbox.messages[1]["Subject"]
+    assert {a.status for a in harness.store.alerts(subscriber="reader")} == {"sent"}
 
 
 def test_alerts_over_the_hourly_cap_roll_into_the_next_hourly_digest(

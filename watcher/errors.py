@@ -115,6 +115,16 @@ class DeliveryError(WatcherError):
         super().__init__(message)
 
 
+class RecipientsRefused(DeliveryError):
+    """The SMTP server refused some of an email's recipients, or all (`reached` empty):
+    `retry_to` those refused for now (4xx), to be tried again alone; the rest for good."""
+
+    def __init__(self, message: str, *, reached: tuple[str, ...], retry_to: tuple[str, ...]):
+        super().__init__(message, transient=bool(retry_to))
+        self.reached = reached
+        self.retry_to = retry_to
+
+
 class InputError(WatcherError):
     """An input file is unusable: a line of a JSON-lines file, or an OPML file."""
 

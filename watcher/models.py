@@ -172,6 +172,7 @@ class Alert:
     created_at: datetime
     sent_at: datetime | None
     digest: bool = False  # delivered with others in one digest message
+    retry_to: tuple[str, ...] = ()  # an email's addresses refused for now; () for every one
 
 
 @dataclass(frozen=True, kw_only=True)

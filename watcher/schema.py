@@ -160,7 +160,13 @@ def _v11(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE stories ADD COLUMN seen_at TEXT")
 
 
+def _v12(db: sqlite_utils.Database) -> None:
+    """The addresses of an email alert that the SMTP server refused for now (a JSON list):
+    its retry goes to them alone, not again to those that had it. NULL: every address."""
+    db.execute("ALTER TABLE alerts ADD COLUMN retry_to TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

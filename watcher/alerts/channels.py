@@ -16,7 +16,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses
 from typing import Any
@@ -25,12 +25,13 @@ import httpx
 
 from watcher.alerts.render import Message
 from watcher.config import SmtpSettings
-from watcher.errors import DeliveryError
+from watcher.errors import DeliveryError, RecipientsRefused
 from watcher.fetch import parse_retry_after
 from watcher.files import trust_ca
 from watcher.transport import describe_error
 
 _POLICY = email.policy.SMTP.clone(max_line_length=998)  # RFC 5322's line limit
+Refused = dict[str, tuple[int, bytes]]  # smtplib's: recipient -> the server's code and reply
 
 
 async def post_json(
@@ -111,6 +112,13 @@ def ascii_domains(addresses: str) -> str:
     return ", ".join(formataddr(pair) for pair in found)
 
 
+def envelope(addresses: str, only: Sequence[str] = ()) -> list[str]:
+    """The SMTP recipients of a `To:` list, as `email_message` writes it (domains in their
+    ASCII form), in order, once each; only those of `only`, when given."""
+    found = dict.fromkeys(address for _, address in getaddresses([ascii_domains(addresses)]))
+    return [address for address in found if not only or address in only]
+
+
 def needs_smtputf8(addresses: str) -> bool:
     """Whether an address of `addresses` has a local part not in ASCII: no domain form helps."""
     return any(not _ascii_domain(address).isascii() for _, address in getaddresses([addresses]))
@@ -140,15 +148,20 @@ class SmtpSession:
         self._server: smtplib.SMTP | None = None
         self._sending = False  # a send's thread uses the connection (until it ends)
 
-    async def send(self, mail: EmailMessage) -> None:
-        """Send `mail`; raises DeliveryError, after which the connection is closed. The whole
-        exchange takes at most `SEND_TIMEOUTS` times the SMTP timeout: the timeout bounds
-        each wait for the server, and a server that trickles its replies (endless "250-"
-        lines, a byte at a time) would otherwise hold the email lane for ever."""
+    async def send(self, mail: EmailMessage, to: list[str]) -> Refused:
+        """Send `mail` to the addresses `to`; returns those the server refused (every one,
+        when none took it). Raises DeliveryError, after which the connection is closed. The
+        whole exchange takes at most `SEND_TIMEOUTS` times the SMTP timeout: the timeout
+        bounds each wait for the server, and a server that trickles its replies (endless
+        "250-" lines, a byte at a time) would otherwise hold the email lane for ever."""
         self._sending = True  # before the thread starts: `close` must not race it
         limit = self.smtp.timeout * SEND_TIMEOUTS
+        refused: Refused = {}
         try:
-            await asyncio.wait_for(in_daemon_thread(lambda: self._send(mail)), limit)
+            await asyncio.wait_for(
+                in_daemon_thread(lambda: refused.update(self._send(mail, to))), limit
+            )
+            return refused
         except TimeoutError:
             self._hang_up()
             raise DeliveryError(
@@ -162,9 +175,9 @@ class SmtpSession:
         if self._server is not None and not self._sending:
             await in_daemon_thread(self._quit)
 
-    def _send(self, mail: EmailMessage) -> None:
+    def _send(self, mail: EmailMessage, to: list[str]) -> Refused:
         try:
-            self._send_on_a_connection(mail)
+            return self._send_on_a_connection(mail, to)
         except BaseException as exc:
             self._drop()  # in an unknown state: the next send starts anew
             if isinstance(exc, smtplib.SMTPNotSupportedError):  # a local part not in ASCII
@@ -186,15 +199,15 @@ class SmtpSession:
             server_wide=sender,
         )
 
-    def _send_on_a_connection(self, mail: EmailMessage) -> None:
+    def _send_on_a_connection(self, mail: EmailMessage, to: list[str]) -> Refused:
         reused = self._server is not None
         try:
-            self._connected().send_message(mail)
+            return _sent(self._connected(), mail, to)
         except (smtplib.SMTPServerDisconnected, ConnectionError):
             if not reused:
                 raise
             self._drop()  # the server hung up while the connection idled: once more, anew
-            self._connected().send_message(mail)
+            return _sent(self._connected(), mail, to)
 
     def _connected(self) -> smtplib.SMTP:
         if self._server is None:
@@ -290,23 +303,41 @@ def _open(server: smtplib.SMTP, smtp: SmtpSettings) -> None:
         raise
 
 
+def _sent(server: smtplib.SMTP, mail: EmailMessage, to: list[str]) -> Refused:
+    """Send `mail` to `to` through `server`; the recipients it refused (every one, when it
+    took none: smtplib raises then, and has reset the exchange, so the connection serves on)."""
+    try:
+        return server.send_message(mail, to_addrs=to)
+    except smtplib.SMTPRecipientsRefused as exc:
+        return exc.recipients
+
+
+def refusal(where: str, to: list[str], refused: Refused) -> RecipientsRefused:
+    """What the server's refusal of some or all of `to` means: the addresses refused for now
+    (4xx: a full mailbox, greylisting) are tried again alone, those refused for good (5xx:
+    no such user) not; those that took the email have it."""
+    said = "; ".join(
+        f"{address} ({code} {_said(reply)})" for address, (code, reply) in refused.items()
+    )
+    reached = tuple(address for address in to if address not in refused)
+    message = f"{where}: recipient refused: {said}"
+    if reached:
+        message += f"; sent to {', '.join(reached)}"
+    retry_to = tuple(address for address, (code, _) in refused.items() if 400 <= code < 500)
+    return RecipientsRefused(message, reached=reached, retry_to=retry_to)
+
+
+def _said(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
 def _delivery_error(where: str, exc: OSError, *, connecting: bool = False) -> DeliveryError:
     """smtplib's error as a DeliveryError: transient unless the server said 5xx to this
     email. A failure `connecting` (the greeting, STARTTLS, the login) or a refused sender is
     the server's or the config's, not the email's: server-wide, and transient even when
     5xx, so that the alerts wait for a fix instead of each going to the dead-letter list."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return DeliveryError(
-            f"{where}: recipient refused: {exc.recipients}",
-            transient=all(400 <= c < 500 for c in codes),
-        )
     if isinstance(exc, smtplib.SMTPResponseException):
-        message = (
-            exc.smtp_error.decode(errors="replace")
-            if isinstance(exc.smtp_error, bytes)
-            else str(exc.smtp_error)
-        )
+        message = _said(exc.smtp_error)
         code = exc.smtp_code
         server_wide = connecting or code == 421 or isinstance(exc, smtplib.SMTPSenderRefused)
         return DeliveryError(

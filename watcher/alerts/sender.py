@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from watcher.alerts.channels import SmtpSession, email_message, post_json
+from watcher.alerts.channels import SmtpSession, email_message, envelope, post_json, refusal
 from watcher.alerts.digest import render_digest
 from watcher.alerts.render import Message, hit_spans, render
 from watcher.config import Config, Subscriber
-from watcher.errors import DeliveryError, StoreError
+from watcher.errors import DeliveryError, RecipientsRefused, StoreError
 from watcher.fetch import MAX_RETRY_AFTER
 from watcher.logs import event
 from watcher.models import Alert, Cluster, Story
@@ -101,9 +101,10 @@ class Sender:
         held = [lane for lane in self.holds if self._held(lane, now)]
         due = self.store.due_alerts(now, limit, channel, held, beyond=now + self._longest_wait())
         lanes: dict[tuple[str, str], list[Alert | list[Alert]]] = {}
-        digests: dict[tuple[str, str], list[Alert]] = {}
+        digests: dict[tuple[str, str, tuple[str, ...]], list[Alert]] = {}
         for alert in due:
-            lane, key = lanes.setdefault(_lane(alert), []), (alert.subscriber, alert.channel)
+            lane = lanes.setdefault(_lane(alert), [])
+            key = (alert.subscriber, alert.channel, alert.retry_to)
             if not alert.digest:
                 lane.append(alert)
             elif key in digests:  # a digest is one message: one item of its lane
@@ -161,19 +162,41 @@ class Sender:
             message = render_digest(subscriber.name, items, ZoneInfo(subscriber.timezone))
             await self.send(first, subscriber, message, session)
         except Exception as exc:  # none may leave its alerts 'sending'
-            error = _as_delivery_error(exc, f"digest of alert {first.id}")
-            failed = [self._failed(alert, error) for alert in alerts]
-            self._hold_if_server(first, error)  # one message failed: one failure of its server
-            return failed
-        now = self.clock()
+            return self._not_sent(alerts, _as_delivery_error(exc, f"digest of alert {first.id}"))
+        return self._sent(alerts)
+
+    def _sent(self, alerts: list[Alert], note: str | None = None) -> list[Delivery]:
+        """Record one message (an alert, or a digest of `alerts`) as sent, with `note`."""
+        now, first = self.clock(), alerts[0]
         for alert in alerts:
-            self.store.mark_sent(alert.id, now)
+            self.store.mark_sent(alert.id, now, note)
         self._resume(_lane(first))
-        event(
-            log, logging.INFO, "digest sent",
-            subscriber=first.subscriber, channel=first.channel, alerts=len(alerts),
-        )  # fmt: skip
-        return [Delivery(a.id, a.subscriber, a.channel, "sent") for a in alerts]
+        if first.digest:
+            event(
+                log, logging.INFO, "digest sent",
+                subscriber=first.subscriber, channel=first.channel, alerts=len(alerts),
+            )  # fmt: skip
+        else:
+            event(
+                log, logging.INFO, "alert sent", alert=first.id, subscriber=first.subscriber,
+                channel=first.channel, cluster=first.cluster, rule=first.rule,
+            )  # fmt: skip
+        return [Delivery(a.id, a.subscriber, a.channel, "sent", note) for a in alerts]
+
+    def _not_sent(self, alerts: list[Alert], error: DeliveryError) -> list[Delivery]:
+        """One message (an alert, or a digest of `alerts`) failed with `error`: each alert
+        is retried or dead, and a server that failed holds its lane (one failure of the
+        server). Some recipients that refused it for good while others took it make it
+        sent, with the refusal noted; those that refused it for now get the retry alone."""
+        if isinstance(error, RecipientsRefused) and error.reached and not error.retry_to:
+            event(
+                log, logging.WARNING, "recipient refused", alert=alerts[0].id,
+                subscriber=alerts[0].subscriber, channel=alerts[0].channel, error=str(error),
+            )  # fmt: skip
+            return self._sent(alerts, str(error))
+        failed = [self._failed(alert, error) for alert in alerts]
+        self._hold_if_server(alerts[0], error)
+        return failed
 
     def _cluster(self, alert: Alert) -> Cluster | None:
         try:
@@ -195,24 +218,18 @@ class Sender:
                 )
             await self.send(alert, subscriber, self._message(alert), session)
         except Exception as exc:  # none may leave the alert 'sending'
-            error = _as_delivery_error(exc, f"alert {alert.id}")
-            failed = self._failed(alert, error)
-            self._hold_if_server(alert, error)
-            return failed
-        self.store.mark_sent(alert.id, self.clock())
-        self._resume(_lane(alert))
-        event(
-            log, logging.INFO, "alert sent", alert=alert.id, subscriber=alert.subscriber,
-            channel=alert.channel, cluster=alert.cluster, rule=alert.rule,
-        )  # fmt: skip
-        return Delivery(alert.id, alert.subscriber, alert.channel, "sent")
+            (delivery,) = self._not_sent([alert], _as_delivery_error(exc, f"alert {alert.id}"))
+            return delivery
+        (delivery,) = self._sent([alert])
+        return delivery
 
     def _failed(self, alert: Alert, exc: DeliveryError) -> Delivery:
         attempts = alert.attempts + 1
         retry_at = None
         if exc.transient and attempts < self.config.delivery.max_attempts:
             retry_at = self.clock() + self._backoff(attempts, exc.retry_after)
-        self.store.mark_failed(alert.id, str(exc), retry_at)
+        retry_to = exc.retry_to if isinstance(exc, RecipientsRefused) else None
+        self.store.mark_failed(alert.id, str(exc), retry_at, retry_to)
         outcome = "retry" if retry_at else "dead"
         event(
             log, logging.WARNING, "alert failed", alert=alert.id, subscriber=alert.subscriber,
@@ -334,7 +351,9 @@ async def send_message(
     session: SmtpSession | None = None,
 ) -> None:
     """Send one message through the channel `alert.channel` names; raises DeliveryError.
-    An email goes through `session`, else through a connection of its own."""
+    An email goes through `session`, else through a connection of its own, to the
+    subscriber's addresses (only those refused for now last time, `alert.retry_to`, when
+    set); a server that refused some raises `RecipientsRefused`."""
     kind = "digest" if alert.digest else "alert"
     # the story an alert is about never changes (its cluster may merge): a key for retries
     key = f"watcher-{kind}-{alert.subscriber}-{alert.channel}-{alert.story}".replace(" ", "_")
@@ -349,17 +368,21 @@ async def send_message(
     elif alert.channel == "email" and subscriber.email:
         if config.smtp is None:
             raise DeliveryError("email channel but no smtp: section in the config", transient=False)
+        to = envelope(subscriber.email, alert.retry_to)
+        if not to:  # the addresses left to reach are no longer the subscriber's
+            return
         about = alert.id if alert.digest else alert.cluster
         message_id = f"<{kind}-{alert.subscriber}-{about}@watcher>".replace(" ", "_")  # stable
         mail = email_message(config.smtp, subscriber.email, message, message_id)
-        if session is not None:
-            await session.send(mail)
-            return
-        session = SmtpSession(config.smtp)
+        own = session is None
+        session = session or SmtpSession(config.smtp)
         try:
-            await session.send(mail)
+            refused = await session.send(mail, to)
         finally:
-            await session.close()
+            if own:
+                await session.close()
+        if refused:
+            raise refusal(session.where, to, refused)
     elif alert.channel == "console" and console is not None:
         console(message, alert)
     else:

@@ -194,20 +194,31 @@ class OutboxTables(Tables):
             ).rowcount
         return self.alert(alert_id) if claimed else None
 
-    def mark_sent(self, alert_id: int, now: datetime) -> None:
+    def mark_sent(self, alert_id: int, now: datetime, note: str | None = None) -> None:
+        """Sent; `note` kept as its last error (recipients that refused it for good)."""
         with translated(f"marking alert {alert_id} as sent"), self._atomic():
             self.db.execute(
-                "UPDATE alerts SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
-                [to_text(now), alert_id],
+                "UPDATE alerts SET status = 'sent', sent_at = ?, last_error = ?, retry_to = NULL "
+                "WHERE id = ?",
+                [to_text(now), note, alert_id],
             )
 
-    def mark_failed(self, alert_id: int, error: str, retry_at: datetime | None) -> None:
-        """A failed attempt: retried at `retry_at`, or dead (the dead-letter list) when None."""
+    def mark_failed(
+        self,
+        alert_id: int,
+        error: str,
+        retry_at: datetime | None,
+        retry_to: Sequence[str] | None = None,
+    ) -> None:
+        """A failed attempt: retried at `retry_at`, or dead (the dead-letter list) when None;
+        from now on only to the addresses `retry_to`, when given (else as before)."""
+        addresses = json.dumps(list(retry_to)) if retry_to else None
         with translated(f"recording a failure of alert {alert_id}"), self._atomic():
             self.db.execute(
                 "UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?, "
-                "next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?",
-                ["pending" if retry_at else "dead", error, to_text(retry_at), alert_id],
+                "next_attempt_at = COALESCE(?, next_attempt_at), "
+                "retry_to = COALESCE(?, retry_to) WHERE id = ?",
+                ["pending" if retry_at else "dead", error, to_text(retry_at), addresses, alert_id],
             )
 
     def requeue_sending(self) -> int:
