@@ -455,6 +455,49 @@ def test_endpoint_answers_routes_and_refuses_the_rest() -> None:
     assert garbage == b""
 
 
+def test_endpoint_drops_connections_past_its_cap_and_serves_again_once_they_close(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A flood of idle connections holds at most MAX_CONNECTIONS sockets; the rest are
+    dropped at once, with one warning, and the endpoint answers when the flood ends."""
+    cap = endpoint_module.MAX_CONNECTIONS
+
+    async def scenario() -> tuple[bytes, bytes]:
+        endpoint = Endpoint({"/ok": lambda: Response(200, b"fine\n")})
+        host, port = await endpoint.start("127.0.0.1", 0)
+        idle = [await asyncio.open_connection(host, port) for _ in range(cap)]
+        while endpoint.open < cap:
+            await asyncio.sleep(0.01)
+
+        async def ask() -> bytes:
+            reader, writer = await asyncio.open_connection(host, port)
+            with contextlib.suppress(ConnectionError):
+                writer.write(b"GET /ok HTTP/1.1\r\n\r\n")
+                await writer.drain()
+            try:
+                return await asyncio.wait_for(reader.read(), 3)
+            except ConnectionError:
+                return b""
+            finally:
+                writer.close()
+
+        over = [await ask() for _ in range(3)]
+        for _, writer in idle:
+            writer.close()
+        while endpoint.open:
+            await asyncio.sleep(0.01)
+        after = await ask()
+        await endpoint.close()
+        return b"".join(over), after
+
+    with caplog.at_level(logging.WARNING, logger="watcher.endpoint"):
+        over, after = asyncio.run(scenario())
+    assert over == b""
+    assert after.startswith(b"HTTP/1.1 200 OK")
+    busy = [r for r in caplog.records if "endpoint busy" in r.getMessage()]
+    assert len(busy) == 1 and f"{cap} connections open" in busy[0].getMessage()
+
+
 def test_endpoint_drops_a_client_that_stops_reading_its_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -3,7 +3,8 @@
 In: routes, each a function returning a `Response`. It runs in the event loop's thread, so
 routes may read the same SQLite connection as the service. GET and HEAD only; one request
 per connection; a client that is slow to send its request is dropped after a few seconds,
-one that does not read its answer after `WRITE_TIMEOUT`.
+one that does not read its answer after `WRITE_TIMEOUT`, and a connection past
+`MAX_CONNECTIONS` open at once is dropped at once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ REQUEST_TIMEOUT = 5.0
 WRITE_TIMEOUT = 30.0  # a client that stops reading would hold its socket for ever
 MAX_HEADER_LINES = 100
 MAX_LINE = 8192
+# connections served at once: a flood of idle ones holds no more sockets than this (each
+# for REQUEST_TIMEOUT), where it could take every file descriptor the polls need
+MAX_CONNECTIONS = 64
 
 
 def url_of(host: str, port: int, path: str = "/") -> str:
@@ -41,6 +45,8 @@ class Endpoint:
     def __init__(self, routes: dict[str, Route]) -> None:
         self.routes = routes
         self.server: asyncio.Server | None = None
+        self.open = 0  # connections being served
+        self.dropped = 0  # connections dropped since the last one served
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Listen; returns the address bound (port 0 takes a free port). Raises OSError."""
@@ -54,8 +60,22 @@ class Endpoint:
             await self.server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.open >= MAX_CONNECTIONS:
+            if not self.dropped:
+                log.warning("endpoint busy: %d connections open, dropping more", self.open)
+            self.dropped += 1
+            writer.transport.abort()
+            return
+        self.open += 1
+        try:
+            await self._answer(reader, writer)
+        finally:
+            self.open -= 1
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             method, path = await asyncio.wait_for(_read_request(reader), REQUEST_TIMEOUT)
+            self.dropped = 0
             response = self._respond(method, path)
             writer.write(_encode(response, head_only=method == "HEAD"))
             await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT)
