@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import nullcontext
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -30,6 +30,7 @@ from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
 from watcher.config import PollSettings
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
+from watcher.health import status_document
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, PollOutcome
 from watcher.normalise import same_origin
@@ -120,6 +121,46 @@ def test_changed_feed_adds_only_the_new_story(server: FeedServer, harness: Harne
     (outcome,) = harness.poll(feed)
     assert [s.title for s in outcome.new_stories] == ["Tungsten tender opens"]
     assert harness.store.count_stories() == 3
+
+
+def numbered_items(numbers: range, start: datetime, guid: str = "n") -> list[str]:
+    """RSS items numbered `numbers`, each its own news, dated `start` plus n minutes."""
+    topics = ["tin", "zinc", "cobalt", "nickel", "lead", "copper", "bismuth", "tungsten"]
+    return [
+        f"<item><title>Item {n}: {topics[n % 8]} smelter {n * 7} tonnes</title>"
+        f"<link>https://drill.test/{n}</link><guid>{guid}-{n}</guid>"
+        f"<pubDate>{format_datetime(start + timedelta(minutes=n))}</pubDate></item>"
+        for n in numbers
+    ]
+
+
+def test_a_feed_that_lists_only_new_stories_is_warned_of_until_it_overlaps_again(
+    server: FeedServer, harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """More stories came than the feed holds: the ones between may be lost. Not on the
+    first poll, not for a feed listing two, not for a site that changed its guids."""
+    start = harness.clock.now
+    body = {"xml": b""}
+    server.feed("/f.xml", lambda: body["xml"], validators=False)
+    feed = harness.feed("Fast", server.url("/f.xml"))
+    outcomes, warnings = [], []
+    for numbers, guid in [
+        (range(1, 5), "n"), (range(3, 7), "n"), (range(7, 11), "n"), (range(9, 13), "n"),
+        (range(9, 13), "moved"), (range(13, 15), "n"),
+    ]:  # fmt: skip
+        harness.clock.now += timedelta(minutes=10)
+        body["xml"] = rss(numbered_items(numbers, start, guid))
+        with caplog.at_level(logging.WARNING, logger="watcher.pipeline"):
+            (outcome,) = harness.poll(feed)
+        outcomes.append((len(outcome.new_stories), outcome.gap))
+        (shown,) = status_document(harness.store, harness.clock.now, {"Fast": None})["feeds"]
+        assert shown["warning"] == harness.store.feed_state("Fast").warning
+        warnings.append(shown["warning"])
+    assert outcomes == [(4, False), (2, False), (4, True), (2, False), (4, False), (2, False)]
+    assert [w is not None for w in warnings] == [False, False, True, False, False, False]
+    assert "all 4 stories it lists are new since the last poll" in (warnings[2] or "")
+    (logged,) = [r for r in caplog.records if "feed may have dropped stories" in r.getMessage()]
+    assert logged.event_fields["feed"] == "Fast" and logged.event_fields["listed"] == 4
 
 
 def test_relative_links_are_stored_absolute_and_keep_outlets_apart(

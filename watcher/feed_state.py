@@ -110,3 +110,25 @@ def stale(
         return set()
     oldest = now - timedelta(seconds=max_age)
     return {s.id for s in stories if s.published < oldest and s.published != s.fetched_at}
+
+
+# a feed that lists fewer stories than this says little by listing only new ones (one that
+# lists its latest story alone does so at each change)
+GAP_LISTED = 3
+
+
+def gap(
+    state: FeedState, listed: int, new: int, quiet: int, first_fetch: datetime | None
+) -> str | None:
+    """On a feed's later polls, a warning when every story it lists (`listed`, at least
+    `GAP_LISTED`) is `new` and none of them old news or a stored story under a new id
+    (`quiet`), while stories of it were stored before (`first_fetch`): more came since the
+    last poll than it holds, so some may have come and gone unseen."""
+    if state.last_success_at is None or first_fetch is None or quiet:
+        return None
+    if listed < GAP_LISTED or new < listed:
+        return None
+    return (
+        f"all {listed} stories it lists are new since the last poll: stories may have "
+        "come and gone between polls (poll it more often)"
+    )

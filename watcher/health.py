@@ -141,6 +141,7 @@ def _feed(state: FeedState, silent_after: float | None, now: datetime) -> dict[s
         "next_poll_at": when(state.next_poll_at),
         "last_error": redact(state.last_error) if state.last_error else None,
         "last_error_at": when(state.last_error_at),
+        "warning": redact(state.warning) if state.warning else None,
         "stories": state.stories,
         "newest_story_at": when(state.newest_story_at),
     }

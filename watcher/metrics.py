@@ -49,6 +49,11 @@ class Metrics:
             buckets=FETCH_BUCKETS, registry=r,
         )  # fmt: skip
         self.stories = Counter("watcher_stories_ingested", "New stories stored", registry=r)
+        self.gaps = Counter(
+            "watcher_feed_gaps",
+            "Polls whose feed listed only new stories: some may have come and gone unseen",
+            registry=r,
+        )
         self.clusters_started = Counter(
             "watcher_clusters_started", "New stories that started a cluster", registry=r
         )
@@ -80,6 +85,7 @@ class Metrics:
         if outcome.fetch_ms is not None:
             self.fetch_seconds.observe(outcome.fetch_ms / 1000)
         self.stories.inc(len(outcome.new_stories))
+        self.gaps.inc(outcome.gap)
         self.clusters_started.inc(sum(c.starts_cluster for c in outcome.clustered))
         self.record_matches(outcome.matches)
         if outcome.status != "skipped":

@@ -204,3 +204,4 @@ class PollOutcome:
     error: str | None = None
     elapsed_ms: float = 0.0  # the whole poll: fetch, parse, store, cluster, match
     fetch_ms: float | None = None  # the HTTP exchange alone, when one took place
+    gap: bool = False  # every story listed was new: some may have come and gone unseen

@@ -21,7 +21,7 @@ from watcher.clusterer import Clock, Clusterer
 from watcher.config import PollSettings
 from watcher.dedupe import ClusterSettings, Fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
-from watcher.feed_state import after_failure, after_success, is_due, next_poll_after_failure
+from watcher.feed_state import after_failure, after_success, gap, is_due, next_poll_after_failure
 from watcher.fetch import Fetcher
 from watcher.known import sort_stories
 from watcher.logs import event
@@ -148,7 +148,9 @@ class Pipeline:
             )  # fmt: skip
         polled = replace(polled, warning=parsed.warning)
         self.store.mark_listed(feed.name, [s.id for s in parsed.stories], now)
-        new, clustered, matches = self._store_new(feed, state, polled, parsed, prepared, now)
+        new, clustered, matches, gapped = self._store_new(
+            feed, state, polled, parsed, prepared, now
+        )
         if (clustered or matches) and self.on_new_stories is not None:
             handled = self.on_new_stories(clustered, matches)
             if handled is not None:
@@ -156,6 +158,7 @@ class Pipeline:
         return PollOutcome(
             feed=feed.name, url=result.url, status="new", http_status=result.status,
             new_stories=tuple(new), clustered=tuple(clustered), matches=tuple(matches),
+            gap=gapped,
         )  # fmt: skip
 
     def _parse_failed(
@@ -177,10 +180,11 @@ class Pipeline:
     def _store_new(
         self, feed: FeedConfig, state: FeedState, polled: FeedState, parsed: ParsedFeed,
         prepared: Prepared | None, now: datetime,
-    ) -> tuple[list[Story], list[ClusteredStory], list[Match]]:  # fmt: skip
+    ) -> tuple[list[Story], list[ClusteredStory], list[Match], bool]:  # fmt: skip
         """The poll's stories not stored before, settled with the feed's new state (only the
         state is written when none is new), and its stories retitled since they were stored;
-        the new stories, as clustered, and the matches of both."""
+        the new stories, as clustered, the matches of both, and whether the feed may have
+        dropped stories since the last poll (`gap`: its state's warning says so)."""
         found = sort_stories(
             self.store, parsed.stories, state=state, feed=feed, prepared=prepared,
             settings=self.clusterer.settings, now=now,
@@ -190,10 +194,27 @@ class Pipeline:
         new = found.new
         if not new:
             self.store.record_poll(polled)
-            return [], [], retitled
+            return [], [], retitled, False
+        gapped = self._gap(feed, state, len(parsed.stories), found.new, found.quiet)
+        if gapped:
+            polled = replace(polled, warning="; ".join(filter(None, [polled.warning, gapped])))
         prints = [prepared.prints[s.id] for s in new] if prepared else None
         clustered, matches = self.settle(new, found.quiet, prints, polled=polled, premade=premade)
-        return new, clustered, matches + retitled
+        return new, clustered, matches + retitled, gapped is not None
+
+    def _gap(
+        self, feed: FeedConfig, state: FeedState, listed: int, new: list[Story], quiet: set[str]
+    ) -> str | None:
+        """The warning `feed_state.gap` gives, logged: a feed that lists only new stories."""
+        if len(new) < listed or quiet:  # the usual case, without a query
+            return None
+        warning = gap(state, listed, len(new), len(quiet), self.store.first_fetch(feed.name))
+        if warning:
+            event(
+                log, logging.WARNING, "feed may have dropped stories", feed=feed.name,
+                url=state.url, listed=listed, interval=feed.interval,
+            )  # fmt: skip
+        return warning
 
     def _retitle(
         self, stories: list[Story], quiet: set[str], premade: PoolMatches | None, now: datetime

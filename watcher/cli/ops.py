@@ -82,6 +82,13 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _feed_problem(feed: dict[str, Any]) -> str:
+    """The last error; for a feed polled well since, its warning, if it has one."""
+    if feed["warning"] and not feed["consecutive_failures"]:
+        return f"warning: {feed['warning']}"
+    return str(feed["last_error"] or "")
+
+
 def _print_status(document: dict[str, Any], now: datetime) -> None:
     print(f"service: {service_state(document['service'], now)}")
     rules = document["rules"]
@@ -98,7 +105,7 @@ def _print_status(document: dict[str, Any], now: datetime) -> None:
         [
             f["name"], f["health"], str(f["last_status"] or "-"), _when(f["last_success_at"]),
             str(f["consecutive_failures"]), str(f["stories"]), _when(f["newest_story_at"]),
-            f["last_error"] or "",
+            _feed_problem(f),
         ]
         for f in document["feeds"]
     ]  # fmt: skip
