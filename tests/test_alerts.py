@@ -855,6 +855,32 @@ def test_smtp_down_then_up_delivers_once(
         controller.stop()
 
 
+def test_an_alert_waiting_out_a_long_outage_keeps_its_story_past_the_prune(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """With `retention_days: 1`, an SMTP server down over a weekend: the prune took the
+    story its pending alert is about (its feed had moved on), and the alert died with an
+    unexpected error when the server came back. Stories of alerts not yet sent are kept."""
+    port = free_port()
+    _config, harness = polled_by_email_only(tmp_path, port, server, clock)
+    assert [d.outcome for d in harness.deliver()] == ["retry"]
+    (tmp_path / "Wire.xml").write_bytes(rss(["<item><title>Port strike ends</title>"
+                                             "<guid>other-1</guid></item>"]))  # fmt: skip
+    clock.now += timedelta(hours=1)
+    harness.poll()
+    clock.now += timedelta(days=3)
+    names = [f.name for f in harness.config.feeds]
+    harness.store.prune_stories(clock.now - timedelta(days=1), names)
+    assert harness.store.count_stories() == 2  # the alert's story, and the one listed now
+    inbox = Inbox()
+    with smtp_serving(inbox) as port_now:
+        harness.config = replace(harness.config, smtp=replace(harness.config.smtp, port=port_now))
+        assert [d.outcome for d in harness.deliver()] == ["sent"]
+    assert len(inbox.messages) == 1
+    harness.store.prune_stories(clock.now - timedelta(days=1), names)
+    assert harness.store.count_stories() == 1  # sent: its story goes at the next prune
+
+
 SUBSCRIBERS_BC = "".join(
     f"  - name: {name}\n    follow: [metals]\n    email: {name}@test\n" for name in ("b", "c")
 )

@@ -182,7 +182,9 @@ class StoryTables(Tables):
     def prune_stories(self, fetched_before: datetime, feeds: Iterable[str] = ()) -> int:
         """Delete stories first fetched before `fetched_before`, but for those the latest
         listing of one of `feeds` held (their feed still lists them: pruned, they would
-        come back as new, and alert again); returns how many."""
+        come back as new, and alert again) and those of alerts not sent (pending through a
+        long outage, or in the dead-letter list: sent later, they need their story);
+        returns how many."""
         listed = "COALESCE(seen_at, fetched_at)"
         with translated("pruning old stories"), self._atomic():
             self.db.execute(
@@ -196,7 +198,8 @@ class StoryTables(Tables):
             )
             cursor = self.db.execute(
                 "DELETE FROM stories WHERE fetched_at < ? AND NOT EXISTS (SELECT 1 FROM "
-                f"temp.listing l WHERE l.feed = stories.feed AND l.at = {listed})",
+                f"temp.listing l WHERE l.feed = stories.feed AND l.at = {listed}) "
+                "AND id NOT IN (SELECT story_id FROM alerts WHERE status != 'sent')",
                 [to_text(fetched_before)],
             )
             return cursor.rowcount
