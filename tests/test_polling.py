@@ -161,6 +161,10 @@ def test_a_feed_that_lists_only_new_stories_is_warned_of_until_it_overlaps_again
     assert "all 4 stories it lists are new since the last poll" in (warnings[2] or "")
     (logged,) = [r for r in caplog.records if "feed may have dropped stories" in r.getMessage()]
     assert logged.event_fields["feed"] == "Fast" and logged.event_fields["listed"] == 4
+    harness.store.sync_feeds([replace(feed, url=server.url("/f.xml?moved"))])
+    body["xml"] = rss(numbered_items(range(20, 24), start))
+    (afresh,) = harness.poll(replace(feed, url=server.url("/f.xml?moved")))
+    assert len(afresh.new_stories) == 4 and not afresh.gap  # another URL: nothing to compare
 
 
 def test_relative_links_are_stored_absolute_and_keep_outlets_apart(
