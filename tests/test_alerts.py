@@ -1245,6 +1245,8 @@ def test_an_email_one_recipient_refuses_for_good_is_sent_with_the_refusal_noted(
     (alert,) = harness.store.alerts(subscriber="b")
     assert alert.status == "sent" and "b2@test (550 5.1.1 No such user)" in (alert.last_error or "")
     assert [e for e in inbox.envelopes if "b@test" in e] == [["b@test"]]
+    why = watcher("--config", str(config), "why", alert.story).stdout
+    assert f"#{alert.id} b by email: sent " in why and "b2@test (550 5.1.1" in why, why
 
 
 class SenderRefused(Inbox):

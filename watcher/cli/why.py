@@ -126,6 +126,7 @@ def _alert_text(alert: Alert) -> str:
     about = f"{alert.subscriber} by {alert.channel}" + (" (digest)" if alert.digest else "")
     if alert.status == "sent":
         state = f"sent {when(alert.sent_at)}"
+        state += f" ({alert.last_error})" if alert.last_error else ""  # refused by some
     elif alert.status == "dead":
         state = f"failed {alert.attempts} times, in the dead-letter list: {alert.last_error}"
     else:
