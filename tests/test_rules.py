@@ -466,6 +466,31 @@ def test_structured_form(tmp_path: Path) -> None:
         pytest.param(
             "rules:\n  - name: r\n    when: [a\n", "rules.yaml:4:1: invalid YAML", id="yaml"
         ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    examples: [a]\n",
+            "rules.yaml:4:15: examples must be a mapping",
+            id="examples-list",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    examples: {matches: [a]}\n",
+            "rules.yaml:4:16: unknown field 'matches' in examples; expected one of match, no_match",
+            id="examples-key",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    examples: {match: a}\n",
+            "rules.yaml:4:23: rule 'r': examples match must be a list",
+            id="examples-not-a-list",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    examples:\n      match: [{link: x}]\n",
+            "rules.yaml:5:16: unknown field 'link' in an example; expected one of body, source, summary, title",
+            id="example-key",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    examples:\n      match: [{source: x}]\n",
+            "rules.yaml:5:15: rule 'r': an example needs a title, summary or body",
+            id="example-empty",
+        ),
     ],
 )
 def test_validation_names_file_line_and_column(tmp_path: Path, rules: str, expected: str) -> None:
@@ -485,6 +510,69 @@ def test_a_rule_file_not_in_utf_8_is_named_at_its_line_and_column(tmp_path: Path
     assert [str(p) for p in caught.value.problems] == [
         f"{rules / 'rules.yaml'}:3:12: not UTF-8 text: byte 0xfc cannot be read"
     ]
+
+
+EXAMPLES = """\
+rules:
+  - name: gallium-exports
+    when: '@minerals:"gallium" AND export*'
+    examples:
+      match:
+        - Gallium exports resume
+        - {title: Quarterly trade figures, summary: Exports of gallium rose.}
+        - {title: Trade figures, body: "The full text: gallium exports doubled."}
+      no_match:
+        - Gallium prices rise
+        - {title: Exports rise, source: Gallium Weekly}
+"""
+
+
+def test_examples_in_a_rule_file_are_checked_at_every_load(tmp_path: Path) -> None:
+    """A rule file says what its rules must and must not match; a load fails, at the
+    example, when a rule does not do as it says."""
+    ruleset = load_rules(folder(tmp_path, EXAMPLES))
+    assert [(e.title, e.match) for e in ruleset.examples] == [
+        ("Gallium exports resume", True), ("Quarterly trade figures", True),
+        ("Trade figures", True), ("Gallium prices rise", False), ("Exports rise", False),
+    ]  # fmt: skip
+    assert ", 5 examples, version " in ruleset.summary()
+    narrowed = EXAMPLES.replace("export*'", "title:export*'")
+    with pytest.raises(RuleError) as caught:
+        load_rules(folder(tmp_path, narrowed))
+    missed = "rule 'gallium-exports' does not match this example, which it must"
+    assert [str(p).split("/")[-1] for p in caught.value.problems] == [
+        f"rules.yaml:7:11: {missed}",
+        f"rules.yaml:8:11: {missed}",
+    ]
+    widened = EXAMPLES.replace(" AND export*'", "'")
+    with pytest.raises(RuleError) as caught:
+        load_rules(folder(tmp_path, widened))
+    messages = [str(p) for p in caught.value.problems]
+    assert (
+        len(messages) == 1
+        and "rules.yaml:10:11: rule 'gallium-exports' matches this" in messages[0]
+    )
+    assert messages[0].endswith('which it must not: @minerals:"gallium" (found: Gallium)')
+
+
+def test_a_reload_that_breaks_a_rules_examples_keeps_the_rules_in_force(tmp_path: Path) -> None:
+    rules_dir = folder(tmp_path, EXAMPLES)
+    live = LiveRules(rules_dir)
+    first = live.version
+    (rules_dir / "rules.yaml").write_text(EXAMPLES.replace(" AND export*'", "'"))
+    result = live.reload_if_changed()
+    assert result.error is not None and live.version == first
+    assert "must not" in str(result.error)
+    checked = watcher("rules", "check", "--rules", str(rules_dir))
+    assert checked.returncode == 2 and "rules.yaml:10:11: rule 'gallium-exports'" in checked.stdout
+
+
+def test_the_readmes_rule_file_example_loads_and_its_examples_hold(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```yaml\nlists:\n") + len("```yaml\n")
+    (tmp_path / "readme.yaml").write_text(readme[start : readme.index("```", start)])
+    ruleset = load_rules(tmp_path)
+    assert len(ruleset.rules) == 3 and len(ruleset.examples) == 3
 
 
 def test_min_sources_is_read_per_rule_and_is_one_unless_given(tmp_path: Path) -> None:

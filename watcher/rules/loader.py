@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
 from watcher.errors import RuleError, RuleProblem
 from watcher.files import read_capped
-from watcher.rules.model import Alias, Rule, RuleSet, Term
+from watcher.rules.condition import Hit
+from watcher.rules.matcher import Matcher
+from watcher.rules.model import Alias, Example, Rule, RuleSet, Term
 from watcher.rules.nodes import NodeReader
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
 
@@ -22,8 +25,10 @@ TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "
 ALIAS_KEYS = {"text", "case_sensitive", "plural"}
 RULE_KEYS = {
     "name", "description", "when", "any", "all", "none", "tags", "notify", "priority",
-    "min_sources",
+    "min_sources", "examples",
 }  # fmt: skip
+EXAMPLE_KINDS = {"match": True, "no_match": False}
+EXAMPLE_KEYS = {"title", "summary", "body", "source"}
 PRIORITIES = range(1, 6)
 
 
@@ -54,12 +59,47 @@ def load_rules(folder: Path) -> RuleSet:
     rules = loader.build_rules()
     if loader.problems:
         raise RuleError(loader.problems)
-    return RuleSet(
+    ruleset = RuleSet(
         lists={name: terms for name, (terms, _) in loader.lists.items()},
         rules=tuple(rules),
         version=digest.hexdigest()[:12],
         files=tuple(str(p) for p in files),
+        examples=tuple(loader.examples),
     )
+    failed = failed_examples(ruleset)
+    if failed:
+        raise RuleError(failed)
+    return ruleset
+
+
+def failed_examples(ruleset: RuleSet) -> list[RuleProblem]:
+    """The examples their rule does not bear out, each placed where it is written: a rule
+    that matches what it says it must not, or misses what it says it must."""
+    if not ruleset.examples:
+        return []
+    matcher = Matcher(ruleset)
+    problems = []
+    for example in ruleset.examples:
+        found = matcher.match(example.title, example.summary, example.source, example.body)
+        held = next((m for m in found.rules if m.rule == example.rule), None)
+        if (held is not None) == example.match:
+            continue
+        message = f"rule {example.rule!r} does not match this example, which it must"
+        if held is not None:
+            message = (
+                f"rule {example.rule!r} matches this example, which it must not: {held.clause}"
+                f" (found: {_found(example, held.hits)})"
+            )
+        at = example.path, example.line, example.column
+        problems.append(RuleProblem(path=at[0], line=at[1], column=at[2], message=message))
+    return problems
+
+
+def _found(example: Example, hits: Iterable[Hit]) -> str:
+    """The words of `example` that the hits point at, each once."""
+    text = {"title": example.title, "summary": example.summary, "body": example.body,
+            "source": example.source}  # fmt: skip
+    return ", ".join(dict.fromkeys(text[hit.field][hit.start : hit.end] for hit in hits))
 
 
 QUERY_RULE = "(query)"  # the rule `watcher rules test --query` makes of its query
@@ -91,6 +131,7 @@ class _Loader(NodeReader):
         super().__init__()
         self.lists: dict[str, tuple[tuple[Term, ...], str]] = {}
         self.raw_rules: list[tuple[Path, yaml.MappingNode]] = []
+        self.examples: list[Example] = []
 
     def read(self, path: Path, content: bytes) -> None:
         root = self.compose(path, content)
@@ -222,6 +263,8 @@ class _Loader(NodeReader):
             sources = self.scalar(path, m["min_sources"], "min_sources", int)
         if sources is not None and sources < 1:
             self.problem(path, m["min_sources"], "min_sources must be 1 or more (outlets)")
+        if "examples" in m:
+            self.examples += self.read_examples(path, m["examples"], name)
         if condition is None:
             return None
         return Rule(
@@ -239,6 +282,38 @@ class _Loader(NodeReader):
             order=order,
             min_sources=max(sources or 1, 1),
         )
+
+    def read_examples(self, path: Path, node: yaml.Node, rule: str) -> list[Example]:
+        """`examples:` of a rule: `match:` and `no_match:` lists of stories, each a title,
+        or a mapping of title, summary, body and source."""
+        kinds = self.mapping(path, node, set(EXAMPLE_KINDS), "examples")
+        if isinstance(node, yaml.MappingNode) and not node.value:
+            self.problem(path, node, f"rule {rule!r}: examples need match: or no_match: lists")
+        examples = []
+        for kind, items in kinds.items():
+            if not isinstance(items, yaml.SequenceNode):
+                self.problem(path, items, f"rule {rule!r}: examples {kind} must be a list")
+                continue
+            for item in items.value:
+                fields = self.example_fields(path, item, rule)
+                if fields is not None:
+                    examples.append(Example(
+                        rule=rule, match=EXAMPLE_KINDS[kind], **fields, path=str(path),
+                        line=item.start_mark.line + 1, column=item.start_mark.column + 1,
+                    ))  # fmt: skip
+        return examples
+
+    def example_fields(self, path: Path, node: yaml.Node, rule: str) -> dict[str, str] | None:
+        """An example's text by field: a scalar is a title."""
+        if isinstance(node, yaml.ScalarNode):
+            title = self.scalar(path, node, "an example")
+            return {"title": title} if title else None
+        m = self.mapping(path, node, EXAMPLE_KEYS, "an example")
+        fields = {key: self.scalar(path, value, key) or "" for key, value in m.items()}
+        if not any(fields.get(key) for key in ("title", "summary", "body")):
+            self.problem(path, node, f"rule {rule!r}: an example needs a title, summary or body")
+            return None
+        return {"title": "", **fields}
 
     def condition(
         self, path: Path, node: yaml.Node, m: dict[str, yaml.Node], name: str

@@ -51,11 +51,27 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A story a rule file says its rule matches (`match`), or does not: every load checks it."""
+
+    rule: str
+    match: bool
+    title: str
+    summary: str = ""
+    body: str = ""
+    source: str = ""
+    path: str = ""  # where it is written
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True)
 class RuleSet:
     lists: dict[str, tuple[Term, ...]]
     rules: tuple[Rule, ...]
     version: str  # a hash of every rule file's content
     files: tuple[str, ...]
+    examples: tuple[Example, ...] = ()  # every one checked: each rule did as it says
 
     @cached_property
     def min_sources(self) -> dict[str, int]:
@@ -69,7 +85,8 @@ class RuleSet:
 
     def summary(self) -> str:
         terms = sum(len(t) for t in self.lists.values())
+        examples = f", {len(self.examples)} examples" if self.examples else ""
         return (
             f"{len(self.files)} files, {len(self.lists)} term lists ({terms} terms), "
-            f"{len(self.rules)} rules, version {self.version}"
+            f"{len(self.rules)} rules{examples}, version {self.version}"
         )
