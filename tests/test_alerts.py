@@ -8,6 +8,7 @@ import contextlib
 import email
 import email.policy
 import json
+import logging
 import re
 import socket
 import sqlite3
@@ -879,6 +880,40 @@ def test_an_alert_waiting_out_a_long_outage_keeps_its_story_past_the_prune(
     assert len(inbox.messages) == 1
     harness.store.prune_stories(clock.now - timedelta(days=1), names)
     assert harness.store.count_stories() == 1  # sent: its story goes at the next prune
+
+
+def test_the_prune_job_takes_the_clusters_it_leaves_without_stories(
+    server: FeedServer, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stories went after `retention_days`, their clusters never: `watcher status` and
+    /metrics counted every news item ever seen. The prune job takes both."""
+    from watcher.schedule import Service
+
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+                          rules_yaml="  - name: r\n    when: tungsten\n")  # fmt: skip
+    harness = wire_polled(config, clock)  # two news items, no alert
+    (tmp_path / "Wire.xml").write_bytes(rss(["<item><title>Port strike ends</title>"
+                                             "<guid>other-1</guid></item>"]))  # fmt: skip
+    clock.now += timedelta(hours=1)
+    harness.poll()
+    assert (harness.store.count_stories(), harness.store.count_clusters()) == (3, 3)
+    clock.now += timedelta(days=31)
+
+    async def prune() -> None:
+        fetcher = Fetcher(harness.config.poll)
+        clusterer = Clusterer(harness.store, harness.config.clustering, clock)
+        pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=harness.config.poll,
+                            clock=clock, clusterer=clusterer)  # fmt: skip
+        try:
+            await Service(harness.config, pipeline, harness.store, clock=clock).prune()
+        finally:
+            await fetcher.aclose()
+
+    with caplog.at_level(logging.INFO, logger="watcher.schedule"):
+        asyncio.run(prune())
+    assert (harness.store.count_stories(), harness.store.count_clusters()) == (1, 1)
+    (logged,) = [r for r in caplog.records if r.getMessage() == "pruned stories"]
+    assert logged.event_fields["removed"] == 2 and logged.event_fields["clusters"] == 2
 
 
 SUBSCRIBERS_BC = "".join(

@@ -146,6 +146,43 @@ def test_prune_keeps_the_stories_their_feed_still_lists(store: Store) -> None:
     assert store.prune_stories(NOW - timedelta(days=30), []) == 1  # Wire left the config
 
 
+def test_prune_clusters_takes_those_without_stories_and_keeps_the_chain_to_a_standing_one(
+    store: Store,
+) -> None:
+    """Clusters outlived their stories for ever: `watcher status` counted every news item
+    ever seen, and the table grew without end. Kept: one merged into a cluster that
+    stands, and the newest (ids must not be given again)."""
+    old, stamp = NOW - timedelta(days=40), (NOW - timedelta(days=40)).isoformat()
+    store.record_poll(store.feed_state("Wire"), [story(2, old)])
+    rows = [(1, None), (2, None), (3, 2), (4, 1), (5, None)]  # (id, merged into)
+    for cluster, into in rows:
+        store.db.execute(
+            "INSERT INTO clusters (id, lead_story, created_at, updated_at, merged_into) "
+            "VALUES (?, 's2', ?, ?, ?)",
+            [cluster, stamp, stamp, into],
+        )
+        store.db.execute(
+            "INSERT INTO matches (cluster_id, rule, story_id, terms, clause, ruleset_version, "
+            "matched_at) VALUES (?, 'r', 's2', '{}', 'c', 'v', ?)",
+            [cluster, stamp],
+        )
+    store.db.execute("UPDATE stories SET cluster_id = 2 WHERE id = 's2'")
+
+    def left() -> list[int]:
+        return [r[0] for r in store.db.execute("SELECT id FROM clusters ORDER BY id")]
+
+    assert store.prune_clusters(old) == 0  # updated before the cutoff only
+    assert store.prune_clusters(NOW) == 1 and left() == [2, 3, 4, 5]
+    assert store.prune_clusters(NOW) == 1 and left() == [2, 3, 5]  # 1 gone, 4 after it
+    assert store.prune_clusters(NOW) == 0
+    matched = {r[0] for r in store.db.execute("SELECT cluster_id FROM matches")}
+    assert matched == {2, 3, 5}
+    assert store.prune_stories(NOW - timedelta(days=30)) == 1
+    assert store.prune_clusters(NOW, limit=1) == 1 and left() == [3, 5]
+    assert store.prune_clusters(NOW) == 1 and left() == [5]
+    assert store.next_cluster_id() == 6
+
+
 def test_changed_config_url_starts_the_feed_afresh(store: Store) -> None:
     store.record_poll(replace(store.feed_state("Wire"), etag='"x"', disabled=True))
     store.sync_feeds([replace(FEED, url="https://wire.test/new")])

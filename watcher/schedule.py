@@ -200,10 +200,25 @@ class Service:
             event(log, logging.ERROR, "prune failed", error=str(exc))
             return
         expired = self.pipeline.clusterer.expire()
+        emptied = await self._prune_clusters(cutoff)
         event(
             log, logging.INFO, "pruned stories",
-            removed=removed, fetched_before=cutoff, window_expired=expired,
+            removed=removed, fetched_before=cutoff, window_expired=expired, clusters=emptied,
         )  # fmt: skip
+
+    async def _prune_clusters(self, cutoff: datetime) -> int:
+        """The clusters the prune left without stories, in batches that let the event loop
+        run between them. Only those last updated before the window's expiry too: a story
+        still in the window (with a `retention_days` shorter than it) keeps its cluster."""
+        window = timedelta(seconds=2 * self.config.clustering.window)
+        before, emptied = min(cutoff, self.clock() - window), 0
+        try:
+            while removed := self.store.prune_clusters(before):
+                emptied += removed
+                await asyncio.sleep(0)
+        except StoreError as exc:
+            event(log, logging.ERROR, "prune of empty clusters failed", error=str(exc))
+        return emptied
 
     def heartbeat(self, *, stopped: bool = False) -> None:
         """Record what `watcher status` shows from another process (and a clean stop)."""

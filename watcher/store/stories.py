@@ -204,6 +204,30 @@ class StoryTables(Tables):
             )
             return cursor.rowcount
 
+    def prune_clusters(self, updated_before: datetime, limit: int = 20_000) -> int:
+        """Delete up to `limit` clusters that no story is left in, last updated before
+        `updated_before`, with their rule matches; returns how many (call until 0). Kept:
+        one merged into a cluster that stands (`alerts_for` finds that cluster's alerts
+        through it; it goes at a later call once that one has gone), and the newest (the
+        next cluster's id follows its, so no id is given twice). Alerts stay: the record of
+        what was sent."""
+        with translated("pruning empty clusters"), self._atomic():
+            ids = [
+                row[0]
+                for row in self.db.execute(
+                    "SELECT id FROM clusters c WHERE updated_at < ? "
+                    "AND id < (SELECT MAX(id) FROM clusters) "
+                    "AND NOT EXISTS (SELECT 1 FROM stories s WHERE s.cluster_id = c.id) "
+                    "AND NOT EXISTS (SELECT 1 FROM clusters p WHERE p.id = c.merged_into) "
+                    "LIMIT ?",
+                    [to_text(updated_before), limit],
+                )
+            ]
+            for marks, batch in in_batches(ids):
+                self.db.execute(f"DELETE FROM matches WHERE cluster_id IN ({marks})", batch)
+                self.db.execute(f"DELETE FROM clusters WHERE id IN ({marks})", batch)
+        return len(ids)
+
     # -- clusters ----------------------------------------------------------------------------
 
     def next_cluster_id(self) -> int:
