@@ -491,6 +491,11 @@ def test_structured_form(tmp_path: Path) -> None:
             "rules.yaml:5:15: rule 'r': an example needs a title, summary or body",
             id="example-empty",
         ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    examples:\n      no_match: [' ']\n",
+            "rules.yaml:5:18: rule 'r': an example needs a title, summary or body",
+            id="example-blank",
+        ),
     ],
 )
 def test_validation_names_file_line_and_column(tmp_path: Path, rules: str, expected: str) -> None:

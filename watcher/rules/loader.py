@@ -306,11 +306,11 @@ class _Loader(NodeReader):
     def example_fields(self, path: Path, node: yaml.Node, rule: str) -> dict[str, str] | None:
         """An example's text by field: a scalar is a title."""
         if isinstance(node, yaml.ScalarNode):
-            title = self.scalar(path, node, "an example")
-            return {"title": title} if title else None
-        m = self.mapping(path, node, EXAMPLE_KEYS, "an example")
-        fields = {key: self.scalar(path, value, key) or "" for key, value in m.items()}
-        if not any(fields.get(key) for key in ("title", "summary", "body")):
+            fields = {"title": self.scalar(path, node, "an example") or ""}
+        else:
+            m = self.mapping(path, node, EXAMPLE_KEYS, "an example")
+            fields = {key: self.scalar(path, value, key) or "" for key, value in m.items()}
+        if not any(str(fields.get(key, "")).strip() for key in ("title", "summary", "body")):
             self.problem(path, node, f"rule {rule!r}: an example needs a title, summary or body")
             return None
         return {"title": "", **fields}
