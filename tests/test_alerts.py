@@ -916,6 +916,64 @@ def test_the_prune_job_takes_the_clusters_it_leaves_without_stories(
     assert logged.event_fields["removed"] == 2 and logged.event_fields["clusters"] == 2
 
 
+def wire_and_reprints_by_email(tmp_path: Path, port: int, server: FeedServer, clock: FakeClock,
+                               extra: str = "") -> Harness:  # fmt: skip
+    """Two news items (germanium, antimony), each a Wire story and its reprint, alerted to
+    the analyst by email (and to `extra`'s subscribers)."""
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), extra=extra,
+                          rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+    config.write_text(config.read_text().replace(f"    slack: {server.url('/slack')}\n", ""))
+    add_feed(config, "Wire", WIRE)
+    add_feed(config, "Reprints", REPRINT)
+    harness = Harness(config, clock)
+    harness.poll()
+    return harness
+
+
+def forget_stories(harness: Harness, alerts: list[Alert]) -> None:
+    """The first alert's story goes from the database, and every story of the second's news
+    item: as a prune could have taken them."""
+    gone, emptied = alerts
+    harness.store.db.execute("DELETE FROM stories WHERE id = ?", [gone.story])
+    harness.store.db.execute("DELETE FROM stories WHERE cluster_id = ?", [emptied.cluster])
+
+
+def test_an_alert_whose_story_is_gone_tells_of_its_news_item_by_its_lead(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    """It went to the dead-letter list as an unexpected error, with a traceback. Now the
+    news item's lead stands in for the story; one whose news item is gone too is dead, said
+    so, alone."""
+    port, inbox = smtp
+    harness = wire_and_reprints_by_email(tmp_path, port, server, clock)
+    alerts = sorted(harness.store.alerts(channel="email"), key=lambda a: a.id)
+    forget_stories(harness, alerts)
+    with caplog.at_level(logging.ERROR):
+        outcomes = {d.alert: (d.outcome, d.error) for d in harness.deliver()}
+    assert outcomes[alerts[0].id] == ("sent", None)
+    outcome, error = outcomes[alerts[1].id]
+    assert outcome == "dead" and "neither its story nor its news item is stored" in (error or "")
+    (mail,) = inbox.messages
+    assert "id=9101" in mail.get_body(preferencelist=("plain",)).get_content()  # the reprint
+    assert not [r for r in caplog.records if "unexpected error" in r.getMessage()]
+
+
+def test_a_digest_leaves_out_only_the_alert_whose_story_and_news_item_are_gone(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
+) -> None:
+    port, inbox = smtp
+    clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    harness = wire_and_reprints_by_email(tmp_path, port, server, clock, DIGEST_SUBSCRIBER)
+    alerts = sorted(harness.store.alerts(subscriber="reader"), key=lambda a: a.id)
+    forget_stories(harness, alerts)
+    clock.now = datetime(2026, 11, 25, 7, 0, 1, tzinfo=UTC)  # past 08:00 in Berlin
+    outcomes = {d.alert: d.outcome for d in harness.deliver() if d.subscriber == "reader"}
+    assert outcomes == {alerts[0].id: "sent", alerts[1].id: "dead"}
+    (digest,) = [m for m in inbox.messages if m["To"] == "reader@test"]
+    assert digest["Subject"] == "[watcher] digest for reader: 1 news item"
+
+
 SUBSCRIBERS_BC = "".join(
     f"  - name: {name}\n    follow: [metals]\n    email: {name}@test\n" for name in ("b", "c")
 )
@@ -2166,7 +2224,7 @@ def test_alerts_over_the_hourly_cap_roll_into_the_next_hourly_digest(
     clock.now = datetime(2026, 11, 24, 13, 0, 1, tzinfo=UTC)
     assert [r.outcome for r in harness.deliver()] == ["sent"] and len(server.posts) == 2
     assert json.loads(server.posts[1][1])["text"].startswith(
-        "[watcher] digest for analyst: 1 news items"
+        "[watcher] digest for analyst: 1 news item"
     )
 
 

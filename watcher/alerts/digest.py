@@ -105,7 +105,8 @@ def render_digest(subscriber: str, items: list[DigestItem], zone: ZoneInfo = UTC
     by_rule: dict[str, list[DigestItem]] = {}
     for item in sorted(items, key=lambda i: (i[0].rule, i[1].published)):
         by_rule.setdefault(item[0].rule, []).append(item)
-    subject = f"[watcher] digest for {subscriber}: {len(items)} news items"
+    noun = "news item" if len(items) == 1 else "news items"
+    subject = f"[watcher] digest for {subscriber}: {len(items)} {noun}"
     text, body, blocks = [subject, ""], [f"<h2>{html.escape(subject)}</h2>"], []
     for rule, group in by_rule.items():
         text.append(f"== {rule} ({len(group)}) ==")

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from watcher.alerts.channels import SmtpSession, email_message, envelope, post_json, refusal
-from watcher.alerts.digest import render_digest
+from watcher.alerts.digest import Spans, render_digest
 from watcher.alerts.render import Message, hit_spans, render
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, RecipientsRefused, StoreError
@@ -144,9 +144,10 @@ class Sender:
         """One message for all of a subscriber's due digest alerts on one channel; an
         email through `session` if given."""
         claimed = [self.store.mark_sending(a.id) for a in alerts]
-        alerts = [a for a in claimed if a is not None]
+        items, lost = self._digest_items([a for a in claimed if a is not None])
+        alerts = [item[0] for item in items]
         if not alerts:
-            return []
+            return lost
         first = alerts[0]
         subscriber = self.subscribers.get(first.subscriber)
         try:
@@ -154,16 +155,28 @@ class Sender:
                 raise DeliveryError(
                     f"subscriber {first.subscriber!r} is no longer configured", transient=False
                 )
-            stories = [self.store.story(a.story) for a in alerts]
-            items = [
-                (a, s, self._cluster(a), self._spans(s))
-                for a, s in zip(alerts, stories, strict=True)
-            ]
             message = render_digest(subscriber.name, items, ZoneInfo(subscriber.timezone))
             await self.send(first, subscriber, message, session)
         except Exception as exc:  # none may leave its alerts 'sending'
-            return self._not_sent(alerts, _as_delivery_error(exc, f"digest of alert {first.id}"))
-        return self._sent(alerts)
+            error = _as_delivery_error(exc, f"digest of alert {first.id}")
+            return lost + self._not_sent(alerts, error)
+        return lost + self._sent(alerts)
+
+    def _digest_items(
+        self, alerts: list[Alert]
+    ) -> tuple[list[tuple[Alert, Story, Cluster | None, Spans]], list[Delivery]]:
+        """Each alert with its story, news item and the rules' words in it; an alert whose
+        story and news item are both gone is dead on its own, not the digest with it."""
+        items, lost = [], []
+        for alert in alerts:
+            cluster = self._cluster(alert)
+            try:
+                story = self._story(alert, cluster)
+            except DeliveryError as exc:
+                lost.append(self._failed(alert, exc))
+                continue
+            items.append((alert, story, cluster, self._spans(story)))
+        return items, lost
 
     def _sent(self, alerts: list[Alert], note: str | None = None) -> list[Delivery]:
         """Record one message (an alert, or a digest of `alerts`) as sent, with `note`."""
@@ -197,6 +210,19 @@ class Sender:
         failed = [self._failed(alert, error) for alert in alerts]
         self._hold_if_server(alerts[0], error)
         return failed
+
+    def _story(self, alert: Alert, cluster: Cluster | None) -> Story:
+        """The story the alert is about; when it is no longer stored (the prune took it
+        before its news item gained the outlets a rule waited for), the news item's lead."""
+        try:
+            return self.store.story(alert.story)
+        except StoreError:
+            if cluster is None:
+                raise DeliveryError(
+                    f"alert {alert.id}: neither its story nor its news item is stored any more",
+                    transient=False,
+                ) from None
+            return cluster.lead
 
     def _cluster(self, alert: Alert) -> Cluster | None:
         try:
@@ -301,8 +327,8 @@ class Sender:
         return timedelta(seconds=longest) + timedelta(hours=2)
 
     def _message(self, alert: Alert) -> Message:
-        story = self.store.story(alert.story)
         cluster = self._cluster(alert)
+        story = self._story(alert, cluster)
         subscriber = self.subscribers.get(alert.subscriber)
         zone = ZoneInfo(subscriber.timezone if subscriber else "UTC")
         return render(alert, story, cluster, self._spans(story), zone)
