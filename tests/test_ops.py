@@ -598,6 +598,25 @@ def test_no_secret_reaches_the_log_in_either_format(server: FeedServer, tmp_path
 # -- status and backup ---------------------------------------------------------------------
 
 
+def test_a_damaged_database_is_named_so_with_what_to_do(tmp_path: Path) -> None:
+    """A file with pages overwritten (a disk fault, a copy torn while written) read as
+    `database disk image is malformed`, and no more."""
+    config = config_file(tmp_path, "")
+    store = Store(tmp_path / "state" / "w.db")
+    store.sync_feeds([FeedConfig(name=f"Feed {n}", url=f"https://f.test/{n}", interval=600)
+                      for n in range(2000)])  # fmt: skip
+    store.db.close()
+    path = tmp_path / "state" / "w.db"
+    data = bytearray(path.read_bytes())
+    for page in range(2, len(data) // 4096):
+        data[page * 4096 + 8 : page * 4096 + 200] = b"\x5a" * 192
+    path.write_bytes(data)
+    result = watcher("--config", str(config), "status")
+    assert result.returncode == 1, result
+    assert "malformed (the database file is damaged: stop watcher" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_status_shows_feed_health_outbox_and_errors(server: FeedServer, tmp_path: Path) -> None:
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
     server.status("/down.xml", 500)

@@ -30,7 +30,15 @@ def translated(action: str) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        raise StoreError(f"database error while {action}: {exc}") from exc
+        hint = DAMAGED if getattr(exc, "sqlite_errorcode", None) in DAMAGED_CODES else ""
+        raise StoreError(f"database error while {action}: {exc}{hint}") from exc
+
+
+DAMAGED_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+DAMAGED = (
+    " (the database file is damaged: stop watcher and put a copy made by `watcher backup` in"
+    " its place)"
+)
 
 
 class Tables:
