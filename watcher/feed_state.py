@@ -117,17 +117,13 @@ def stale(
 GAP_LISTED = 3
 
 
-def gap(
-    state: FeedState, listed: int, new: int, quiet: int, first_fetch: datetime | None
-) -> str | None:
-    """On a feed's later polls, a warning when every story it lists (`listed`, at least
-    `GAP_LISTED`) is `new` and none of them old news or a stored story under a new id
-    (`quiet`), while stories of it were stored before (`first_fetch`) and a body of its URL
-    was read before (a changed URL starts afresh): more came since the last poll than it
-    holds, so some may have come and gone unseen."""
-    if state.last_success_at is None or state.content_hash is None:
-        return None
-    if first_fetch is None or quiet:
+def gap(state: FeedState, listed: int, new: int, quiet: int) -> str | None:
+    """On a later poll of a feed's URL (one whose body was read before: a changed URL starts
+    afresh), a warning when every story it lists (`listed`, at least `GAP_LISTED`) is `new`
+    and none of them old news or a stored story under a new id (`quiet`): more came since
+    the last poll than it holds, so some may have come and gone unseen. The caller checks
+    that stories of the feed were stored before (an empty feed's first stories are all new)."""
+    if state.last_success_at is None or state.content_hash is None or quiet:
         return None
     if listed < GAP_LISTED or new < listed:
         return None

@@ -205,15 +205,15 @@ class Pipeline:
     def _gap(
         self, feed: FeedConfig, state: FeedState, listed: int, new: list[Story], quiet: set[str]
     ) -> str | None:
-        """The warning `feed_state.gap` gives, logged: a feed that lists only new stories."""
-        if len(new) < listed or quiet:  # the usual case, without a query
+        """The warning `feed_state.gap` gives, logged, when stories of the feed were stored
+        before: a feed that lists only new stories."""
+        warning = gap(state, listed, len(new), len(quiet))
+        if warning is None or self.store.first_fetch(feed.name) is None:
             return None
-        warning = gap(state, listed, len(new), len(quiet), self.store.first_fetch(feed.name))
-        if warning:
-            event(
-                log, logging.WARNING, "feed may have dropped stories", feed=feed.name,
-                url=state.url, listed=listed, interval=feed.interval,
-            )  # fmt: skip
+        event(
+            log, logging.WARNING, "feed may have dropped stories", feed=feed.name,
+            url=state.url, listed=listed, interval=feed.interval,
+        )  # fmt: skip
         return warning
 
     def _retitle(
