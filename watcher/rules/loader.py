@@ -310,7 +310,7 @@ class _Loader(NodeReader):
         else:
             m = self.mapping(path, node, EXAMPLE_KEYS, "an example")
             fields = {key: self.scalar(path, value, key) or "" for key, value in m.items()}
-        if not any(str(fields.get(key, "")).strip() for key in ("title", "summary", "body")):
+        if not any(fields.get(key, "").strip() for key in ("title", "summary", "body")):
             self.problem(path, node, f"rule {rule!r}: an example needs a title, summary or body")
             return None
         return {"title": "", **fields}

@@ -204,6 +204,8 @@ class StoryTables(Tables):
             )
             return cursor.rowcount
 
+    # -- clusters ----------------------------------------------------------------------------
+
     def prune_clusters(self, updated_before: datetime, limit: int = 20_000) -> int:
         """Delete up to `limit` clusters that no story is left in, last updated before
         `updated_before`, with their rule matches; returns how many (call until 0). Kept:
@@ -227,8 +229,6 @@ class StoryTables(Tables):
                 self.db.execute(f"DELETE FROM matches WHERE cluster_id IN ({marks})", batch)
                 self.db.execute(f"DELETE FROM clusters WHERE id IN ({marks})", batch)
         return len(ids)
-
-    # -- clusters ----------------------------------------------------------------------------
 
     def next_cluster_id(self) -> int:
         with translated("reading cluster ids"):
