@@ -36,7 +36,8 @@ def add_parsers(commands: Any) -> None:
     check = sub.add_parser(
         "check",
         help="validate rule files; print every problem as file:line:col: message",
-        description="Validate every rule file. Each problem is printed as file:line:col: message "
+        description="Validate every rule file, and check each rule's examples: (the stories "
+        "it must match and must not). Each problem is printed as file:line:col: message "
         "and the exit code is 2; when all is valid a one-line summary is printed (exit 0). "
         "Without --rules, the config's subscribers are checked against the rules too: a name "
         "a subscriber follows that is no rule's name or tag, or a name a rule notifies that "
