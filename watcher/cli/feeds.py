@@ -47,7 +47,8 @@ def add_parsers(commands: Any) -> None:
         description="A table of the configured feeds: status (new, ok, failing, disabled, or "
         "silent: polled well but no story kept was first fetched within its silent_after), "
         "stories kept, when the newest was first fetched, last success, consecutive failures, "
-        "next poll, and the URL or the last error.",
+        "next poll, and the URL (with the feed's warning, if its last parse gave one: "
+        "malformed, or only new stories listed) or the last error.",
     )
     feeds.set_defaults(handler=cmd_feeds, needs_config=True)
     stories = commands.add_parser(

@@ -29,7 +29,8 @@ def add_parsers(commands: Any) -> None:
         help="show which alerts a story's news item made, and why a subscriber got none",
         description="Find a stored story (by id, the first 6 or more characters of its id, or "
         "its link) and show its news item (cluster) and how the story joined it, the rules "
-        "the news item matched, the alerts made for it with their status, and for each "
+        "the news item matched, the alerts made for it with their status (a sent email's "
+        "with the addresses that refused it, if any), and for each "
         "subscriber without one, why: no rule matched (and which rules in force match the "
         "story now); it has no channel; it follows none of the rules matched, or their "
         "priority is below its min_priority; the story that matched was older than "
