@@ -16,7 +16,7 @@ from typing import Any
 
 from watcher.errors import StoreError
 from watcher.logs import redact
-from watcher.models import FeedConfig, FeedState
+from watcher.models import FeedConfig, FeedNotice, FeedProblem, FeedState
 from watcher.store import Store
 
 
@@ -78,6 +78,72 @@ def feed_health(
     newest = state.newest_story_at
     quiet = newest is None or (now - newest).total_seconds() > silent_after
     return "silent" if quiet else "ok"
+
+
+# polls failed in a row before a feed's notice says it fails: a blip (one 503, a timeout)
+# tells no one, and backoff spaces the polls out, so the third comes some time after the first
+FAILING_NOTICE_AFTER = 3
+
+
+def feed_problem(state: FeedState, silent_after: float | None, now: datetime) -> FeedProblem | None:
+    """What a feed notice tells of the feed now: failing (`FAILING_NOTICE_AFTER` polls or
+    more in a row), gone (410 Gone: no longer polled) or silent; None for none of these."""
+    health = feed_health(state, silent_after, now)
+    if health == "disabled":
+        return "gone"
+    if health == "failing":
+        return "failing" if state.consecutive_failures >= FAILING_NOTICE_AFTER else None
+    return "silent" if health == "silent" else None
+
+
+def feed_notice(
+    state: FeedState, notified: str | None, silent_after: float | None, now: datetime
+) -> FeedNotice | None:
+    """The notice the feed calls for, given the problem last told of it (`notified`): one
+    when its problem is new or other than told, and one when a told problem is over (the
+    feed ok again, or polled well since it was told of as failing); None when there is
+    nothing new to tell."""
+    problem = feed_problem(state, silent_after, now)
+    if problem is not None and problem != notified:
+        detail = _problem_detail(state, problem, silent_after, now)
+        since = state.last_success_at
+        return FeedNotice(feed=state.name, problem=problem, url=redact(state.url),
+                          detail=detail, since=since)  # fmt: skip
+    if problem is not None or not notified:
+        return None
+    health = feed_health(state, silent_after, now)
+    # fewer failures in a row than told: a poll went well since (a URL change clears it)
+    if health == "ok" or (notified == "failing" and health == "failing"):
+        return FeedNotice(feed=state.name, problem="recovered", url=redact(state.url),
+                          detail=f"it was {notified}", since=None)  # fmt: skip
+    return None
+
+
+def _problem_detail(
+    state: FeedState, problem: FeedProblem, silent_after: float | None, now: datetime
+) -> str:
+    if problem == "silent":
+        newest = state.newest_story_at
+        after = f"silent_after {_duration(silent_after or 0)}"
+        if newest is None:
+            return f"polled well, but no story of it is kept ({after})"
+        return f"polled well, but no new story since {_minute(newest)} ({after})"
+    error = redact(state.last_error or "no error recorded")
+    if problem == "gone":
+        return f"no longer polled: {error}"
+    return f"{state.consecutive_failures} polls failed in a row; the last: {error}"
+
+
+def _minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _duration(seconds: float) -> str:
+    """As the config writes durations: 7d, 36h, 90m, 45s."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 SilentAfter = Mapping[str, float | None]  # feed name -> its silent_after

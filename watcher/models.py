@@ -151,6 +151,19 @@ class Match:
 
 
 AlertStatus = Literal["pending", "sending", "sent", "dead"]
+FeedProblem = Literal["failing", "gone", "silent", "recovered"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedNotice:
+    """A feed that came to fail, was gone or fell silent, or recovered from that: news an
+    operator needs, or alerts go missing unseen. An alert carries it in a cluster's place."""
+
+    feed: str
+    problem: FeedProblem
+    url: str
+    detail: str  # the last error, how long no story came, or the problem it recovered from
+    since: datetime | None  # the feed's last success (failing, gone, silent), or None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,6 +186,7 @@ class Alert:
     sent_at: datetime | None
     digest: bool = False  # delivered with others in one digest message
     retry_to: tuple[str, ...] = ()  # an email's addresses refused for now; () for every one
+    notice: FeedNotice | None = None  # a feed's problem, not a news item: no cluster or story
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__, logs
+from watcher.alerts.notices import queue_feed_notices
 from watcher.alerts.routing import router, warn_unknown_names
 from watcher.alerts.sender import Sender
 from watcher.config import CHANNELS, Config
@@ -42,6 +43,7 @@ PRUNE_INTERVAL = timedelta(hours=6)
 RULES_POLL_SECONDS = 2.0  # how often rule files are checked for edits
 DELIVERY_POLL_SECONDS = 2.0  # how often the outbox is checked for alerts due
 HEARTBEAT_SECONDS = 15.0  # how often the service records its state for `watcher status`
+FEED_NOTICE_SECONDS = 60.0  # how often the feeds' health is read for feed notices
 FIRST_POLL_SPREAD = 2.0  # seconds over which the first polls of all feeds are spread
 NEEDS_RESTART = (
     "state",
@@ -100,6 +102,8 @@ class Service:
             for channel in CHANNELS:  # a job each: see deliver
                 deliver = partial(self.deliver, channel)
                 self._add_job(deliver, DELIVERY_POLL_SECONDS, f"alerts:{channel}")
+            first = self.clock()  # problems found before this start are told at once
+            self._add_job(self.notice_feeds, FEED_NOTICE_SECONDS, "feed notices", first=first)
         if self.pipeline.rules is not None:
             self.scheduler.add_job(
                 self.reload_rules, IntervalTrigger(seconds=RULES_POLL_SECONDS),
@@ -191,6 +195,16 @@ class Service:
                 self.heartbeat()
         finally:
             self._delivering.discard(channel)
+
+    def notice_feeds(self) -> None:
+        """Queue the feed notices due (see `queue_feed_notices`), and deliver them now."""
+        try:
+            notices = queue_feed_notices(self.store, self.config, self.clock())
+        except StoreError as exc:
+            event(log, logging.ERROR, "feed notices not queued", error=str(exc))
+            return
+        if notices:
+            self._deliver_now()
 
     async def prune(self) -> None:
         cutoff = self.clock() - timedelta(days=self.config.retention_days)

@@ -166,7 +166,19 @@ def _v12(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE alerts ADD COLUMN retry_to TEXT")
 
 
+def _v13(db: sqlite_utils.Database) -> None:
+    """Feed notices: the problem last told of a feed (NULL: none), and an alert's notice (a
+    JSON object) where it tells of a feed, not a news item. Such an alert's cluster_id is
+    negative, one a notice, as the outbox's UNIQUE (subscriber, cluster_id, channel) needs."""
+    db.executescript(
+        """
+        ALTER TABLE feeds ADD COLUMN notified TEXT;
+        ALTER TABLE alerts ADD COLUMN notice TEXT;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

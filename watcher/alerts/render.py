@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from watcher.models import Alert, Cluster, Story
+from watcher.models import Alert, Cluster, FeedNotice, Story
 from watcher.normalise import headline
 from watcher.rules.condition import Hit
 
@@ -209,6 +209,50 @@ def json_of(
         ],
         "full_text_excerpts": [part for part, _ in parts],
     }  # fmt: skip
+
+
+NOTICE_HEADS = {
+    "failing": "Feed failing",
+    "gone": "Feed gone",
+    "silent": "Feed silent",
+    "recovered": "Feed recovered",
+}
+NOTICE_NEXT = {
+    "failing": "Its polls go on, with backoff; you hear again when it recovers.",
+    "gone": "It is no longer polled: mend or remove its url: in the config.",
+    "silent": "Its polls go on; you hear again when a new story comes.",
+    "recovered": "It is polled well again.",
+}
+
+
+def render_notice(alert: Alert, notice: FeedNotice, zone: ZoneInfo = UTC_ZONE) -> Message:
+    """A feed notice's words: what is wrong with the feed (or that it recovered), since
+    when it last polled well, its URL (its secrets masked) and what happens next."""
+    head = f"{NOTICE_HEADS[notice.problem]}: {notice.feed}"
+    since = notice.since.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if notice.since else None
+    lines = [notice.detail[:1].upper() + notice.detail[1:] + "."]
+    if notice.problem != "recovered":
+        lines.append(f"Last polled well: {since or 'never'}.")
+    lines += [f"URL: {notice.url}", NOTICE_NEXT[notice.problem]]
+    html_lines = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    mrkdwn = "\n".join(slack_escape(line) for line in lines)
+    return Message(
+        subject=cut(f"[watcher] {head}", 200),
+        text="\n".join([head, "", *lines]) + "\n",
+        html=f"<html><body><h2>{html.escape(head)}</h2>{html_lines}</body></html>",
+        slack=[{
+            "text": cut(slack_escape(f"{head}: {notice.detail}"), SECTION_MAX),
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "text": cut(head, HEADER_MAX)}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": cut(mrkdwn, SECTION_MAX)}},
+            ],
+        }],
+        json={
+            "notice": alert.id, "subscriber": alert.subscriber, "feed": notice.feed,
+            "problem": notice.problem, "detail": notice.detail, "url": notice.url,
+            "last_success": notice.since.isoformat() if notice.since else None,
+        },
+    )  # fmt: skip
 
 
 def local_time(story: Story, zone: ZoneInfo) -> str:

@@ -39,6 +39,12 @@ def unknown_names(rules: Iterable[Rule], subscribers: Iterable[Subscriber]) -> l
         f"{r.path}:{r.line}: rule {r.name!r} notifies {name!r}, who is no subscriber"
         for r in rules for name in r.notify if name not in names
     ]  # fmt: skip
+    notified = {name for r in rules for name in r.notify}
+    found += [
+        f"subscriber {s.name!r} follows no rule (follow: []), no rule notifies it, and it "
+        "takes no feed notices (feed_problems): it gets nothing"
+        for s in subscribers if not s.follow and s.name not in notified and not s.feed_problems
+    ]  # fmt: skip
     return found
 
 

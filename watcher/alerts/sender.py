@@ -23,7 +23,7 @@ import httpx
 
 from watcher.alerts.channels import SmtpSession, email_message, envelope, post_json, refusal
 from watcher.alerts.digest import Spans, render_digest
-from watcher.alerts.render import Message, hit_spans, render
+from watcher.alerts.render import Message, hit_spans, render, render_notice
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, RecipientsRefused, StoreError
 from watcher.fetch import MAX_RETRY_AFTER
@@ -327,10 +327,12 @@ class Sender:
         return timedelta(seconds=longest) + timedelta(hours=2)
 
     def _message(self, alert: Alert) -> Message:
-        cluster = self._cluster(alert)
-        story = self._story(alert, cluster)
         subscriber = self.subscribers.get(alert.subscriber)
         zone = ZoneInfo(subscriber.timezone if subscriber else "UTC")
+        if alert.notice is not None:
+            return render_notice(alert, alert.notice, zone)
+        cluster = self._cluster(alert)
+        story = self._story(alert, cluster)
         return render(alert, story, cluster, self._spans(story), zone)
 
     def _spans(self, story: Story) -> dict[str, list[tuple[int, int]]]:
@@ -380,9 +382,10 @@ async def send_message(
     An email goes through `session`, else through a connection of its own, to the
     subscriber's addresses (only those refused for now last time, `alert.retry_to`, when
     set); a server that refused some raises `RecipientsRefused`."""
-    kind = "digest" if alert.digest else "alert"
+    kind = "notice" if alert.notice else "digest" if alert.digest else "alert"
     # the story an alert is about never changes (its cluster may merge): a key for retries
-    key = f"watcher-{kind}-{alert.subscriber}-{alert.channel}-{alert.story}".replace(" ", "_")
+    about = alert.id if alert.notice else alert.story
+    key = f"watcher-{kind}-{alert.subscriber}-{alert.channel}-{about}".replace(" ", "_")
     if alert.channel == "slack" and subscriber.slack:
         for part, payload in enumerate(message.slack):
             suffix = f"-{part}" if part else ""
@@ -397,7 +400,7 @@ async def send_message(
         to = envelope(subscriber.email, alert.retry_to)
         if not to:  # the addresses left to reach are no longer the subscriber's
             return
-        about = alert.id if alert.digest else alert.cluster
+        about = alert.id if alert.digest or alert.notice else alert.cluster
         message_id = f"<{kind}-{alert.subscriber}-{about}@watcher>".replace(" ", "_")  # stable
         mail = email_message(config.smtp, subscriber.email, message, message_id)
         own = session is None

@@ -92,7 +92,8 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
         )  # fmt: skip
     rows = [
         [str(a.id), when(a.created_at), a.subscriber, a.channel, a.status, str(a.attempts),
-         str(a.cluster), a.rule, a.last_error or ""]
+         "-" if a.notice else str(a.cluster),
+         f"{a.rule}: {a.notice.feed}" if a.notice else a.rule, a.last_error or ""]
         for a in alerts
     ]  # fmt: skip
     headers = [

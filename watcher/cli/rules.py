@@ -40,8 +40,9 @@ def add_parsers(commands: Any) -> None:
         "it must match and must not). Each problem is printed as file:line:col: message "
         "and the exit code is 2; when all is valid a one-line summary is printed (exit 0). "
         "Without --rules, the config's subscribers are checked against the rules too: a name "
-        "a subscriber follows that is no rule's name or tag, or a name a rule notifies that "
-        "is no subscriber's, is printed as a warning on stderr (the exit code stays 0).",
+        "a subscriber follows that is no rule's name or tag, a name a rule notifies that is "
+        "no subscriber's, or a subscriber that gets nothing (follow: [], named by no rule, "
+        "without feed_problems), is printed as a warning on stderr (the exit code stays 0).",
     )
     check.add_argument(
         "--rules",

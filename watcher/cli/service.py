@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+from watcher.alerts.notices import queue_feed_notices
 from watcher.alerts.render import Message
 from watcher.alerts.routing import router, warn_unknown_names
 from watcher.alerts.sender import Sender
@@ -151,6 +152,7 @@ async def _poll_once(config: Config, *, force: bool) -> list[tuple[PollOutcome, 
             pipeline = build_pipeline(config, store, fetcher, pool)
             polls = (_counted(pipeline.refresh_feed(f, force=force)) for f in config.feeds)
             outcomes = await asyncio.gather(*polls)
+        queue_feed_notices(store, config, utc_now())
         await build_sender(config, store, fetcher, pipeline.rules).deliver_due(limit=10_000)
         return outcomes
     finally:

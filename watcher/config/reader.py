@@ -104,6 +104,16 @@ class Reader:
         value = yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
         return self.expand(value, node, name) if isinstance(value, str) else value
 
+    def flag(self, node: yaml.Node | None, name: str) -> bool:
+        """true or false (absent: false); anything else is a problem, not taken as true."""
+        if node is None:
+            return False
+        value = self.scalar(node, name)
+        if not isinstance(value, bool):
+            self.problem(node, name, "must be true or false")
+            return False
+        return value
+
     def expand(self, value: str, node: yaml.Node, name: str) -> str:
         def replace(match: re.Match[str]) -> str:
             escaped, var, default = match.groups()

@@ -24,6 +24,7 @@ from watcher.config.feeds import (
     host_name_problem,
     malformed,
 )
+from watcher.config.reader import is_null
 from watcher.config.settings import (
     DEFAULT_LISTEN,
     Config,
@@ -262,7 +263,7 @@ class ConfigReader(FeedsReader):
     def subscriber(self, item: yaml.Node, where: str) -> Subscriber | None:
         keys = {
             "name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority",
-            "digest", "timezone", "max_per_hour",
+            "digest", "timezone", "max_per_hour", "feed_problems",
         }  # fmt: skip
         m = self.mapping(item, where, keys)
         name = self.string(m.get("name"), f"{where}.name", required=True)
@@ -282,19 +283,19 @@ class ConfigReader(FeedsReader):
         cap = None
         if "max_per_hour" in m:
             cap = int(self.number(m["max_per_hour"], f"{where}.max_per_hour", 0, 1)) or None
-        console = self.scalar(m["console"], f"{where}.console") if "console" in m else False
         subscriber = Subscriber(
             name=name or "",
-            follow=self.string_list(m.get("follow"), f"{where}.follow") or ("*",),
+            follow=self.follow(m.get("follow"), f"{where}.follow"),
             mode=mode,
             email=self.string(m.get("email"), f"{where}.email"),
             slack=self.string(m.get("slack"), f"{where}.slack"),
             webhook=self.string(m.get("webhook"), f"{where}.webhook"),
-            console=bool(console),
+            console=self.flag(m.get("console"), f"{where}.console"),
             min_priority=int(self.number(m.get("min_priority"), f"{where}.min_priority", 1, 1, 5)),
             digest=digest,
             timezone=timezone,
             max_per_hour=cap,
+            feed_problems=self.flag(m.get("feed_problems"), f"{where}.feed_problems"),
         )
         for key in ("slack", "webhook"):
             if problem := _webhook_problem(getattr(subscriber, key)):
@@ -305,6 +306,13 @@ class ConfigReader(FeedsReader):
         if name and not subscriber.channels():
             self.problem(item, where, "has no channel: give email, slack, webhook or console: true")
         return subscriber if name else None
+
+    def follow(self, node: yaml.Node | None, name: str) -> tuple[str, ...]:
+        """A subscriber's rules: every one ("*") when not given; none for `[]`, for one that
+        only the rules' `notify:` name, or that only wants feed notices."""
+        if node is None or is_null(node):
+            return ("*",)
+        return self.string_list(node, name)
 
     def subscribers(self, node: yaml.Node | None) -> tuple[Subscriber, ...]:
         out: list[Subscriber] = []

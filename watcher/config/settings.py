@@ -60,6 +60,7 @@ class Subscriber:
     digest: str = "daily 08:00"  # digest mode: hourly, or daily HH:MM
     timezone: str = "UTC"  # IANA zone: digest times and the times shown in alerts
     max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
+    feed_problems: bool = False  # also told when a feed fails, is gone or falls silent
 
     def channels(self) -> tuple[str, ...]:
         return tuple(c for c in CHANNELS if getattr(self, c))

@@ -32,7 +32,8 @@ class FeedTables(Tables):
     """Feeds, and what a poll writes without clustering."""
 
     def sync_feeds(self, feeds: Iterable[FeedConfig]) -> None:
-        """Add feeds not seen before; a feed whose configured URL changed starts afresh."""
+        """Add feeds not seen before; a feed whose configured URL changed starts afresh (its
+        notice too: the operator who changed it knows what the old URL did)."""
         with translated("recording the configured feeds"), self._atomic():
             for feed in feeds:
                 row = self.db.execute(
@@ -47,9 +48,18 @@ class FeedTables(Tables):
                     self.db.execute(
                         """UPDATE feeds SET config_url = ?, url = ?, etag = NULL,
                            last_modified = NULL, content_hash = NULL, disabled = 0,
-                           consecutive_failures = 0, next_poll_at = NULL WHERE name = ?""",
+                           consecutive_failures = 0, next_poll_at = NULL, notified = NULL
+                           WHERE name = ?""",
                         [feed.url, feed.url, feed.name],
                     )
+
+    def notified(self) -> dict[str, str]:
+        """The problem last told of each feed that has one told (see `record_notices`)."""
+        with translated("reading the feeds' notices"):
+            rows = self.db.execute(
+                "SELECT name, notified FROM feeds WHERE notified IS NOT NULL"
+            ).fetchall()
+        return dict(rows)
 
     def feed_state(self, name: str) -> FeedState:
         """One feed's state, read before each poll (its `stories` count is left at 0)."""

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watcher.errors import StoreError
-from watcher.models import Alert, AlertPlan, Match
+from watcher.models import Alert, AlertPlan, FeedNotice, Match
 from watcher.store.base import Tables, in_batches, translated
-from watcher.store.rows import NEVER, alert_from_row, match_from_row, to_text
+from watcher.store.rows import NEVER, alert_from_row, match_from_row, notice_text, to_text
 
 # an alert of the lane (channel, subscriber), where subscriber '' is every one: the
 # sender's lanes (`alerts.sender._lane`)
@@ -66,7 +66,7 @@ class OutboxTables(Tables):
         if plan.cap is not None and plan.overflow_due is not None:
             sent_lately = self.db.execute(
                 "SELECT COUNT(*) FROM alerts WHERE subscriber = ? AND channel = ? AND digest = 0 "
-                "AND created_at > ?",
+                "AND notice IS NULL AND created_at > ?",
                 [plan.subscriber, plan.channel, to_text(m.matched_at - timedelta(hours=1))],
             ).fetchone()[0]
             if sent_lately >= plan.cap:  # over the hourly cap: into the next hourly digest
@@ -77,6 +77,32 @@ class OutboxTables(Tables):
             [plan.subscriber, plan.channel, m.cluster, m.rule, m.story, json.dumps(m.terms),
              to_text(due), to_text(m.matched_at), int(digest)],
         )  # fmt: skip
+
+    def record_notices(
+        self, notices: Iterable[tuple[FeedNotice, Sequence[tuple[str, str]]]], now: datetime
+    ) -> int:
+        """Save feed notices, each as an alert due now to each (subscriber, channel) given,
+        and each feed's problem as told (none, once recovered), in one transaction: a notice
+        is told once, and never lost. Returns how many alerts."""
+        made = 0
+        with translated("saving feed notices"), self._atomic():
+            for notice, recipients in notices:
+                told = None if notice.problem == "recovered" else notice.problem
+                self.db.execute("UPDATE feeds SET notified = ? WHERE name = ?", [told, notice.feed])
+                # a notice's cluster_id: negative, one a notice (the outbox is UNIQUE by it)
+                (number,) = self.db.execute(
+                    "SELECT MIN(0, COALESCE(MIN(cluster_id), 0)) - 1 FROM alerts"
+                ).fetchone()
+                for subscriber, channel in recipients:
+                    self.db.execute(
+                        "INSERT INTO alerts (subscriber, channel, cluster_id, rule, story_id, "
+                        "terms, next_attempt_at, created_at, notice) "
+                        "VALUES (?, ?, ?, ?, '', '{}', ?, ?, ?)",
+                        [subscriber, channel, number, f"feed {notice.problem}", to_text(now),
+                         to_text(now), notice_text(notice)],
+                    )  # fmt: skip
+                    made += 1
+        return made
 
     def waiting_matches(
         self, *, clusters: Iterable[int] | None = None, since: datetime | None = None

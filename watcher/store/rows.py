@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
 
-from watcher.models import Alert, FeedState, Match, Story
+from watcher.models import Alert, FeedNotice, FeedState, Match, Story
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -61,7 +61,9 @@ def feed_from_row(row: dict[str, Any]) -> FeedState:
         "next_poll_at", "last_success_at", "last_error_at", "last_polled_at", "newest_story_at"
     }  # fmt: skip
     values: dict[str, Any] = {
-        k: (from_text(v) if k in times else v) for k, v in row.items() if k != "config_url"
+        k: (from_text(v) if k in times else v)
+        for k, v in row.items()
+        if k not in ("config_url", "notified")  # `notified`: the feed notices' own
     }
     values["disabled"] = bool(values["disabled"])
     return FeedState(**values)
@@ -75,6 +77,22 @@ def alert_from_row(r: dict[str, Any]) -> Alert:
         next_attempt_at=from_text(r["next_attempt_at"]) or NEVER, last_error=r["last_error"],
         created_at=from_text(r["created_at"]) or NEVER, sent_at=from_text(r["sent_at"]),
         digest=bool(r["digest"]), retry_to=tuple(json.loads(r["retry_to"] or "[]")),
+        notice=notice_from_text(r["notice"]) if r["notice"] else None,
+    )  # fmt: skip
+
+
+def notice_text(notice: FeedNotice) -> str:
+    return json.dumps({
+        "feed": notice.feed, "problem": notice.problem, "url": notice.url,
+        "detail": notice.detail, "since": to_text(notice.since),
+    })  # fmt: skip
+
+
+def notice_from_text(text: str) -> FeedNotice:
+    values = json.loads(text)
+    return FeedNotice(
+        feed=values["feed"], problem=values["problem"], url=values["url"],
+        detail=values["detail"], since=from_text(values["since"]),
     )  # fmt: skip
 
 

@@ -1,0 +1,306 @@
+"""Feed notices: a subscriber with `feed_problems: true` hears once when a feed fails, is
+gone or falls silent, and once when it recovers; through the outbox, as alerts go."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.conftest import FakeClock
+from tests.feedserver import FeedServer, fixture_bytes
+from tests.test_alerts import Harness, Inbox, free_port
+from tests.test_cli import watcher
+from watcher.alerts.notices import queue_feed_notices
+from watcher.alerts.render import render_notice
+from watcher.alerts.routing import unknown_names
+from watcher.config import Subscriber, load_config
+from watcher.errors import ConfigError
+from watcher.health import FAILING_NOTICE_AFTER, feed_notice
+from watcher.models import Alert, FeedNotice, FeedState
+from watcher.store import Store
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[int, Inbox]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1: its port and what it received."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller.port, inbox
+    controller.stop()
+
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+WEEK = 7 * 86400.0
+
+
+def state(**changes: object) -> FeedState:
+    """A feed polled well an hour ago, its newest story fetched then."""
+    base = FeedState(
+        name="Wire", url="https://wire.test/rss?token=s3cret", last_success_at=NOW - timedelta(hours=1),
+        newest_story_at=NOW - timedelta(hours=1), stories=10,
+    )  # fmt: skip
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+FAILING = {"consecutive_failures": FAILING_NOTICE_AFTER, "last_error": "HTTP 500"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "notified", "expected"),
+    [
+        pytest.param({}, None, None, id="ok"),
+        pytest.param({"last_success_at": None, "newest_story_at": None}, None, None, id="new"),
+        pytest.param(
+            {"consecutive_failures": FAILING_NOTICE_AFTER - 1}, None, None, id="a-blip-tells-no-one"
+        ),
+        pytest.param(FAILING, None, "failing", id="failing"),
+        pytest.param({**FAILING, "consecutive_failures": 9}, "failing", None, id="told-once"),
+        pytest.param({}, "failing", "recovered", id="recovered"),
+        pytest.param(
+            {"consecutive_failures": 1}, "failing", "recovered", id="recovered-then-a-blip"
+        ),
+        pytest.param({"consecutive_failures": 1}, "silent", None, id="silent-then-a-blip"),
+        pytest.param({"disabled": True, "last_error": "HTTP 410"}, None, "gone", id="gone"),
+        pytest.param({"disabled": True}, "failing", "gone", id="failing-then-gone"),
+        pytest.param({"newest_story_at": NOW - timedelta(days=8)}, None, "silent", id="silent"),
+        pytest.param(FAILING, "silent", "failing", id="silent-then-failing"),
+        pytest.param({}, "silent", "recovered", id="silent-then-a-new-story"),
+    ],
+)
+def test_a_notice_is_due_when_a_feeds_problem_is_new_or_over(
+    changes: dict[str, object], notified: str | None, expected: str | None
+) -> None:
+    notice = feed_notice(state(**changes), notified, WEEK, NOW)
+    assert (notice.problem if notice else None) == expected
+
+
+def test_a_notice_says_what_is_wrong_and_masks_the_urls_secrets() -> None:
+    notice = feed_notice(state(**FAILING), None, WEEK, NOW)
+    assert notice is not None and notice.since == NOW - timedelta(hours=1)
+    assert notice.detail == "3 polls failed in a row; the last: HTTP 500"
+    assert notice.url == "https://wire.test/rss?token=***"  # as logs mask it
+    silent = feed_notice(state(newest_story_at=NOW - timedelta(days=8)), None, WEEK, NOW)
+    assert silent is not None and "no new story since 2026-11-27 12:00 UTC" in silent.detail
+    assert "(silent_after 7d)" in silent.detail
+
+
+def test_a_notice_renders_in_every_channel() -> None:
+    notice = FeedNotice(
+        feed="Wire <&>", problem="failing", url="https://wire.test/rss",
+        detail="3 polls failed in a row; the last: HTTP 500", since=NOW,
+    )  # fmt: skip
+    alert = Alert(
+        id=7, subscriber="ops", channel="slack", cluster=-1, rule="feed failing", story="",
+        terms={}, status="pending", attempts=0, sends=0, next_attempt_at=NOW, last_error=None,
+        created_at=NOW, sent_at=None, notice=notice,
+    )  # fmt: skip
+    message = render_notice(alert, notice)
+    assert message.subject == "[watcher] Feed failing: Wire <&>"
+    assert "Last polled well: 2026-12-05 12:00 UTC." in message.text
+    assert "<h2>Feed failing: Wire &lt;&amp;&gt;</h2>" in message.html
+    (slack,) = message.slack
+    assert slack["text"].startswith("Feed failing: Wire &lt;&amp;&gt;: 3 polls failed")
+    assert slack["blocks"][0]["text"] == {"type": "plain_text", "text": "Feed failing: Wire <&>"}
+    assert "HTTP 500" in slack["blocks"][1]["text"]["text"]
+    assert message.json["feed"] == "Wire <&>" and message.json["problem"] == "failing"
+    assert message.json["last_success"] == NOW.isoformat()
+
+
+def test_follow_empty_follows_no_rule_and_one_that_gets_nothing_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "subscribers:\n"
+        "  - {name: ops, follow: [], feed_problems: true, console: true}\n"
+        "  - {name: idle, follow: [], console: true}\n"
+        "  - {name: all, follow: null, console: true}\n"
+    )
+    ops, idle, everything = load_config(path, env={}).subscribers
+    assert ops.follow == () and ops.feed_problems and idle.follow == ()
+    assert everything.follow == ("*",) and not everything.feed_problems
+    (problem,) = unknown_names([], [ops, idle, everything])
+    assert problem.startswith("subscriber 'idle' follows no rule")
+
+
+def test_feed_problems_must_be_true_or_false(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text("subscribers:\n  - {name: ops, feed_problems: maybe, console: maybe}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    message = str(caught.value)
+    assert "subscribers[0].feed_problems: must be true or false" in message
+    assert "subscribers[0].console: must be true or false" in message
+
+
+def ops_config(tmp_path: Path, server: FeedServer, smtp_port: int, feed_url: str) -> Path:
+    """One feed, a subscriber taking feed notices by webhook and email, and an analyst
+    who follows every rule and takes none."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yaml").write_text(
+        "lists:\n  minerals: [germanium]\nrules:\n  - name: g\n    when: '@minerals'\n"
+    )
+    path = tmp_path / "watcher.yaml"
+    path.write_text(
+        "state: w.db\nrules: rules/\nbackfill: all\n"
+        f"smtp: {{host: 127.0.0.1, port: {smtp_port}, security: none, from: watcher@test}}\n"
+        "subscribers:\n"
+        f"  - {{name: ops, follow: [], feed_problems: true, email: ops@test, "
+        f"webhook: '{server.url('/hook')}'}}\n"
+        f"  - {{name: analyst, webhook: '{server.url('/analyst')}'}}\n"
+        f"feeds:\n  - {{name: Wire, url: '{feed_url}'}}\n"
+    )
+    server.routes["/hook"] = server.routes["/analyst"] = lambda h: _ok(h)
+    return path
+
+
+def _ok(handler: object) -> None:
+    from tests.feedserver import send
+
+    send(handler, 200, b"ok", "text/plain")  # type: ignore[arg-type]
+
+
+def notices_posted(server: FeedServer) -> list[dict[str, object]]:
+    return [json.loads(body) for path, body in server.posts if path == "/hook"]
+
+
+def test_once_tells_of_a_failing_feed_once_and_of_its_recovery(
+    server: FeedServer, mailbox: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    port, inbox = mailbox
+    server.status("/rss", 500)
+    config = ops_config(tmp_path, server, port, server.url("/rss"))
+    for _ in range(FAILING_NOTICE_AFTER - 1):
+        assert watcher("--config", str(config), "once", "--force").returncode == 1
+    assert notices_posted(server) == [] and inbox.messages == []
+    third = watcher("--config", str(config), "once", "--force")
+    assert third.returncode == 1
+    (posted,) = notices_posted(server)
+    assert posted["feed"] == "Wire" and posted["problem"] == "failing"
+    assert posted["last_success"] is None and "3 polls failed in a row" in str(posted["detail"])
+    (mail,) = inbox.messages
+    assert mail["Subject"] == "[watcher] Feed failing: Wire"
+    assert mail["Message-ID"].startswith("<notice-ops-")
+    assert "Last polled well: never." in mail.get_body(("plain",)).get_content()
+    assert "feed notice" in third.stderr and "problem=failing" in third.stderr
+    watcher("--config", str(config), "once", "--force")  # still failing: told already
+    assert len(notices_posted(server)) == 1 and len(inbox.messages) == 1
+    server.feed("/rss", fixture_bytes("wire.rss.xml"))
+    assert watcher("--config", str(config), "once", "--force").returncode == 0
+    assert [p["problem"] for p in notices_posted(server)] == ["failing", "recovered"]
+    assert [m["Subject"] for m in inbox.messages][1] == "[watcher] Feed recovered: Wire"
+    # the analyst had the news alert, and no notice; the ops subscriber no news alert
+    analyst = [json.loads(body) for path, body in server.posts if path == "/analyst"]
+    assert analyst and all("notice" not in a for a in analyst)
+    listed = watcher("--config", str(config), "alerts", "--subscriber", "ops")
+    assert "feed failing: Wire" in listed.stdout and "feed recovered: Wire" in listed.stdout
+    alerts = Store(tmp_path / "w.db").alerts(subscriber="ops")
+    assert {a.status for a in alerts} == {"sent"} and len(alerts) == 4  # 2 notices x 2 channels
+
+
+def test_the_service_tells_at_start_of_a_feed_that_failed_before_and_sends_it(
+    server: FeedServer, mailbox: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    from tests.test_ops import service, until
+
+    server.status("/rss", 500)
+    config = ops_config(tmp_path, server, mailbox[0], server.url("/rss"))
+    text = config.read_text()
+    config.write_text(text.replace("feed_problems: true", "feed_problems: false"))
+    for _ in range(FAILING_NOTICE_AFTER):
+        watcher("--config", str(config), "once", "--force")
+    assert notices_posted(server) == []  # no subscriber took them: none queued, none told
+    config.write_text(text)
+    with service(config) as running:
+        until(lambda: len(notices_posted(server)) == 1 and len(mailbox[1].messages) == 1)
+        running.wait_for("feed notice")
+    assert notices_posted(server)[0]["problem"] == "failing"
+
+
+def test_a_silent_feed_and_a_gone_one_are_told_once_and_only_configured_ones(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    server.feed("/rss", fixture_bytes("wire.rss.xml"))
+    server.status("/gone", 410)
+    config = ops_config(tmp_path, server, 9, server.url("/rss"))
+    with config.open("a") as handle:
+        handle.write(f"  - {{name: Gone, url: '{server.url('/gone')}'}}\n")
+    harness = Harness(config, clock)
+    harness.poll()
+    store, settings = harness.store, harness.config
+    assert [n.problem for n in queue_feed_notices(store, settings, clock())] == ["gone"]
+    clock.now += timedelta(days=8)  # no new story since: the 7d default makes it silent
+    assert [(n.feed, n.problem) for n in queue_feed_notices(store, settings, clock())] == [
+        ("Wire", "silent")
+    ]
+    assert queue_feed_notices(store, settings, clock()) == []  # told
+    unconfigured = replace(settings, feeds=(), subscribers=settings.subscribers)
+    store.db.execute("UPDATE feeds SET notified = NULL")
+    assert queue_feed_notices(store, unconfigured, clock()) == []  # removed feeds: none
+    nobody = replace(settings, subscribers=(Subscriber(name="a", console=True),))
+    assert queue_feed_notices(store, nobody, clock()) == []
+    assert store.notified() == {}  # nobody took them: a subscriber added later hears
+    queued = [a for a in store.alerts() if a.notice]
+    assert {a.cluster for a in queued} == {-1, -2} and len(queued) == 4
+
+
+def test_a_feed_whose_url_is_changed_is_told_afresh(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    server.status("/rss", 500)
+    config = ops_config(tmp_path, server, 9, server.url("/rss"))
+    harness = Harness(config, clock)
+    for _ in range(FAILING_NOTICE_AFTER):
+        harness.poll()
+    assert [n.problem for n in queue_feed_notices(harness.store, harness.config, clock())] == [
+        "failing"
+    ]
+    config.write_text(config.read_text().replace("/rss", "/moved"))
+    moved = Harness(config, clock)  # syncs the feeds: the URL changed
+    assert moved.store.notified() == {}
+    assert queue_feed_notices(moved.store, moved.config, clock()) == []  # no recovery told
+
+
+def test_a_notice_alert_counts_against_no_max_per_hour(tmp_path: Path, clock: FakeClock) -> None:
+    store = Store(tmp_path / "w.db")
+    notice = FeedNotice(feed="Wire", problem="failing", url="u", detail="d", since=None)
+    store.record_notices([(notice, [("ops", "console")])] * 3, clock())
+    (count,) = store.db.execute(
+        "SELECT COUNT(*) FROM alerts WHERE notice IS NULL AND created_at > ?",
+        [(clock() - timedelta(hours=1)).isoformat()],
+    ).fetchone()
+    assert count == 0 and len(store.alerts()) == 3
+
+
+def test_a_notice_email_survives_an_smtp_outage_as_an_alert_does(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    server.status("/rss", 500)
+    config = ops_config(tmp_path, server, 9, server.url("/rss"))  # nothing listens on 9
+    config.write_text(config.read_text().replace(", webhook: '" + server.url("/hook") + "'", ""))
+    harness = Harness(config, clock)
+    for _ in range(FAILING_NOTICE_AFTER):
+        harness.poll()
+    queue_feed_notices(harness.store, harness.config, clock())
+    (delivery,) = harness.deliver()
+    assert delivery.outcome == "retry"  # kept, to be sent when the server is back
+    (alert,) = harness.store.alerts(subscriber="ops")
+    assert alert.status == "pending" and alert.attempts == 1 and alert.notice is not None
+
+
+def test_a_gone_feeds_notice_says_it_is_no_longer_polled() -> None:
+    notice = FeedNotice(feed="Wire", problem="gone", url="u", detail="no longer polled: HTTP 410",
+                        since=None)  # fmt: skip
+    alert = Alert(
+        id=1, subscriber="ops", channel="email", cluster=-1, rule="feed gone", story="",
+        terms={}, status="pending", attempts=0, sends=0, next_attempt_at=NOW, last_error=None,
+        created_at=NOW, sent_at=None, notice=notice,
+    )  # fmt: skip
+    text = render_notice(alert, notice).text
+    assert text.splitlines()[:3] == ["Feed gone: Wire", "", "No longer polled: HTTP 410."]
+    assert "mend or remove its url:" in text and "Last polled well: never." in text

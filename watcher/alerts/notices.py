@@ -1,0 +1,49 @@
+"""Feed notices: the subscribers who take them hear when a feed fails, is gone or falls
+silent, and when it recovers; a dead feed would otherwise lose its news unseen.
+
+In: the store (each feed's health, and the problem last told of it) and the config (its
+feeds and subscribers). Out: the notices made, each queued in the outbox as an alert, due
+now, to every channel of every subscriber with `feed_problems: true`, in the transaction
+that records the problem as told: each is told once, and delivered as alerts are.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from watcher.config import Config
+from watcher.health import feed_notice
+from watcher.logs import event
+from watcher.models import FeedNotice
+from watcher.store import Store
+
+log = logging.getLogger("watcher.alerts")
+
+
+def queue_feed_notices(store: Store, config: Config, now: datetime) -> list[FeedNotice]:
+    """Queue a notice for each configured feed whose problem is new, other than told, or
+    over; none when no subscriber takes them (a subscriber added later hears of the
+    problems there are then). Raises `StoreError`."""
+    recipients = [
+        (s.name, channel)
+        for s in config.subscribers if s.feed_problems for channel in s.channels()
+    ]  # fmt: skip
+    if not recipients:
+        return []
+    silent_after = {feed.name: feed.silent_after for feed in config.feeds}
+    told = store.notified()
+    notices = [
+        notice
+        for state in store.feed_states() if state.name in silent_after
+        if (notice := feed_notice(state, told.get(state.name), silent_after[state.name], now))
+    ]  # fmt: skip
+    if notices:
+        store.record_notices([(notice, recipients) for notice in notices], now)
+    for notice in notices:
+        level = logging.INFO if notice.problem == "recovered" else logging.WARNING
+        event(
+            log, level, "feed notice", feed=notice.feed, problem=notice.problem,
+            detail=notice.detail, alerts=len(recipients),
+        )  # fmt: skip
+    return notices
