@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email.message import Message as EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from tests.feedserver import FeedServer
 
@@ -51,3 +57,36 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Inbox:
+    """aiosmtpd's handler: keeps each message, and the client's address it came from (one
+    for each connection)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.peers: list[object] = []
+        self.envelopes: list[list[str]] = []  # each message's recipients, as RCPT named them
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        self.peers.append(session.peer)
+        self.envelopes.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Inbox]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller.port, inbox
+    controller.stop()

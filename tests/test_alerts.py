@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
-import email.policy
 import json
 import logging
 import re
@@ -30,7 +28,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, Inbox, free_port
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from tests.test_cli import watcher
 from watcher.alerts.render import EXCERPT_CHARS, excerpts, render
@@ -47,39 +45,6 @@ from watcher.rules.query import parse
 from watcher.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Inbox:
-    """aiosmtpd's handler: keeps each message, and the client's address it came from (one
-    for each connection)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.peers: list[object] = []
-        self.envelopes: list[list[str]] = []  # each message's recipients, as RCPT named them
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        self.peers.append(session.peer)
-        self.envelopes.append(list(envelope.rcpt_tos))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[int, Inbox]]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
 
 
 def slack_route(server: FeedServer, answers: list[tuple[int, dict[str, str]]]) -> None:

@@ -4,17 +4,15 @@ gone or falls silent, and once when it recovers; through the outbox, as alerts g
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, Inbox
 from tests.feedserver import FeedServer, fixture_bytes
-from tests.test_alerts import Harness, Inbox, free_port
+from tests.test_alerts import Harness
 from tests.test_cli import watcher
 from watcher.alerts.notices import queue_feed_notices
 from watcher.alerts.render import render_notice
@@ -24,17 +22,6 @@ from watcher.errors import ConfigError
 from watcher.health import FAILING_NOTICE_AFTER, feed_notice
 from watcher.models import Alert, FeedNotice, FeedState
 from watcher.store import Store
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[int, Inbox]]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1: its port and what it received."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
-
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 WEEK = 7 * 86400.0
@@ -170,9 +157,9 @@ def notices_posted(server: FeedServer) -> list[dict[str, object]]:
 
 
 def test_once_tells_of_a_failing_feed_once_and_of_its_recovery(
-    server: FeedServer, mailbox: tuple[int, Inbox], tmp_path: Path
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:
-    port, inbox = mailbox
+    port, inbox = smtp
     server.status("/rss", 500)
     config = ops_config(tmp_path, server, port, server.url("/rss"))
     for _ in range(FAILING_NOTICE_AFTER - 1):
@@ -204,12 +191,12 @@ def test_once_tells_of_a_failing_feed_once_and_of_its_recovery(
 
 
 def test_the_service_tells_at_start_of_a_feed_that_failed_before_and_sends_it(
-    server: FeedServer, mailbox: tuple[int, Inbox], tmp_path: Path
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:
     from tests.test_ops import service, until
 
     server.status("/rss", 500)
-    config = ops_config(tmp_path, server, mailbox[0], server.url("/rss"))
+    config = ops_config(tmp_path, server, smtp[0], server.url("/rss"))
     text = config.read_text()
     config.write_text(text.replace("feed_problems: true", "feed_problems: false"))
     for _ in range(FAILING_NOTICE_AFTER):
@@ -217,7 +204,7 @@ def test_the_service_tells_at_start_of_a_feed_that_failed_before_and_sends_it(
     assert notices_posted(server) == []  # no subscriber took them: none queued, none told
     config.write_text(text)
     with service(config) as running:
-        until(lambda: len(notices_posted(server)) == 1 and len(mailbox[1].messages) == 1)
+        until(lambda: len(notices_posted(server)) == 1 and len(smtp[1].messages) == 1)
         running.wait_for("feed notice")
     assert notices_posted(server)[0]["problem"] == "failing"
 
