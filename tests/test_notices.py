@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,18 +87,19 @@ def test_a_notice_renders_in_every_channel() -> None:
     alert = Alert(
         id=7, subscriber="ops", channel="slack", cluster=-1, rule="feed failing", story="",
         terms={}, status="pending", attempts=0, sends=0, next_attempt_at=NOW, last_error=None,
-        created_at=NOW, sent_at=None, notice=notice,
+        created_at=NOW, sent_at=None, notices=(notice,),
     )  # fmt: skip
-    message = render_notice(alert, notice)
+    message = render_notice(alert, (notice,))
     assert message.subject == "[watcher] Feed failing: Wire <&>"
     assert "Last polled well: 2026-12-05 12:00 UTC." in message.text
     assert "<h2>Feed failing: Wire &lt;&amp;&gt;</h2>" in message.html
     (slack,) = message.slack
-    assert slack["text"].startswith("Feed failing: Wire &lt;&amp;&gt;: 3 polls failed")
+    assert slack["text"] == "Feed failing: Wire &lt;&amp;&gt;"
     assert slack["blocks"][0]["text"] == {"type": "plain_text", "text": "Feed failing: Wire <&>"}
     assert "HTTP 500" in slack["blocks"][1]["text"]["text"]
-    assert message.json["feed"] == "Wire <&>" and message.json["problem"] == "failing"
-    assert message.json["last_success"] == NOW.isoformat()
+    (feed,) = message.json["feeds"]
+    assert feed["feed"] == "Wire <&>" and feed["problem"] == "failing"
+    assert feed["last_success"] == NOW.isoformat() and message.json["notice"] == 7
 
 
 def test_follow_empty_follows_no_rule_and_one_that_gets_nothing_is_named(tmp_path: Path) -> None:
@@ -152,8 +154,11 @@ def _ok(handler: object) -> None:
     send(handler, 200, b"ok", "text/plain")  # type: ignore[arg-type]
 
 
-def notices_posted(server: FeedServer) -> list[dict[str, object]]:
-    return [json.loads(body) for path, body in server.posts if path == "/hook"]
+def notices_posted(server: FeedServer) -> list[dict[str, Any]]:
+    """Each feed notice the webhook received: one feed each in these tests."""
+    posts = [json.loads(body) for path, body in server.posts if path == "/hook"]
+    assert all(len(post["feeds"]) == 1 for post in posts)
+    return [post["feeds"][0] for post in posts]
 
 
 def test_once_tells_of_a_failing_feed_once_and_of_its_recovery(
@@ -232,7 +237,7 @@ def test_a_silent_feed_and_a_gone_one_are_told_once_and_only_configured_ones(
     nobody = replace(settings, subscribers=(Subscriber(name="a", console=True),))
     assert queue_feed_notices(store, nobody, clock()) == []
     assert store.notified() == {}  # nobody took them: a subscriber added later hears
-    queued = [a for a in store.alerts() if a.notice]
+    queued = [a for a in store.alerts() if a.notices]
     assert {a.cluster for a in queued} == {-1, -2} and len(queued) == 4
 
 
@@ -253,15 +258,33 @@ def test_a_feed_whose_url_is_changed_is_told_afresh(
     assert queue_feed_notices(moved.store, moved.config, clock()) == []  # no recovery told
 
 
-def test_a_notice_alert_counts_against_no_max_per_hour(tmp_path: Path, clock: FakeClock) -> None:
+def test_a_reading_that_finds_many_feeds_changed_is_one_message_a_channel(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A network outage fails every feed at once: one message says so, not one a feed."""
     store = Store(tmp_path / "w.db")
-    notice = FeedNotice(feed="Wire", problem="failing", url="u", detail="d", since=None)
-    store.record_notices([(notice, [("ops", "console")])] * 3, clock())
-    (count,) = store.db.execute(
+    failing = [FeedNotice(feed=f"F{i}", problem="failing", url=f"https://f{i}.test/",
+                          detail="3 polls failed in a row; the last: timeout", since=None)
+               for i in range(60)]  # fmt: skip
+    back = FeedNotice(feed="B", problem="recovered", url="u", detail="it was failing", since=None)
+    assert (
+        store.record_notices([*failing, back], [("ops", "slack"), ("ops", "email")], clock()) == 2
+    )
+    slack, mail = sorted(store.alerts(), key=lambda a: a.channel, reverse=True)
+    assert slack.rule == mail.rule == "feed problems" and slack.cluster == mail.cluster
+    assert mail.notices == slack.notices and len(slack.notices) == 61
+    message = render_notice(slack, slack.notices)
+    assert message.subject == "[watcher] Feed problems: 60 failing, 1 recovered"
+    blocks = message.slack[0]["blocks"]
+    assert len(blocks) == 50 and blocks[-1]["text"]["text"].startswith("And 13 more feeds")
+    assert "F59" in message.text and "Feed recovered: B" in message.text
+    assert [f["feed"] for f in message.json["feeds"]][-2:] == ["F59", "B"]
+    # a notice counts against no max_per_hour: the cap counts the alerts of news items
+    (counted,) = store.db.execute(
         "SELECT COUNT(*) FROM alerts WHERE notice IS NULL AND created_at > ?",
         [(clock() - timedelta(hours=1)).isoformat()],
     ).fetchone()
-    assert count == 0 and len(store.alerts()) == 3
+    assert counted == 0
 
 
 def test_a_notice_email_survives_an_smtp_outage_as_an_alert_does(
@@ -277,7 +300,7 @@ def test_a_notice_email_survives_an_smtp_outage_as_an_alert_does(
     (delivery,) = harness.deliver()
     assert delivery.outcome == "retry"  # kept, to be sent when the server is back
     (alert,) = harness.store.alerts(subscriber="ops")
-    assert alert.status == "pending" and alert.attempts == 1 and alert.notice is not None
+    assert alert.status == "pending" and alert.attempts == 1 and alert.notices
 
 
 def test_a_gone_feeds_notice_says_it_is_no_longer_polled() -> None:
@@ -286,8 +309,8 @@ def test_a_gone_feeds_notice_says_it_is_no_longer_polled() -> None:
     alert = Alert(
         id=1, subscriber="ops", channel="email", cluster=-1, rule="feed gone", story="",
         terms={}, status="pending", attempts=0, sends=0, next_attempt_at=NOW, last_error=None,
-        created_at=NOW, sent_at=None, notice=notice,
+        created_at=NOW, sent_at=None, notices=(notice,),
     )  # fmt: skip
-    text = render_notice(alert, notice).text
+    text = render_notice(alert, (notice,)).text
     assert text.splitlines()[:3] == ["Feed gone: Wire", "", "No longer polled: HTTP 410."]
     assert "mend or remove its url:" in text and "Last polled well: never." in text

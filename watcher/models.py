@@ -157,7 +157,8 @@ FeedProblem = Literal["failing", "gone", "silent", "recovered"]
 @dataclass(frozen=True, kw_only=True)
 class FeedNotice:
     """A feed that came to fail, was gone or fell silent, or recovered from that: news an
-    operator needs, or alerts go missing unseen. An alert carries it in a cluster's place."""
+    operator needs, or alerts go missing unseen. An alert carries those of one reading of
+    the feeds' health in a cluster's place."""
 
     feed: str
     problem: FeedProblem
@@ -186,7 +187,8 @@ class Alert:
     sent_at: datetime | None
     digest: bool = False  # delivered with others in one digest message
     retry_to: tuple[str, ...] = ()  # an email's addresses refused for now; () for every one
-    notice: FeedNotice | None = None  # a feed's problem, not a news item: no cluster or story
+    # feeds' problems, not a news item (no cluster or story): the feeds whose health changed
+    notices: tuple[FeedNotice, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

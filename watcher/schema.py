@@ -167,9 +167,10 @@ def _v12(db: sqlite_utils.Database) -> None:
 
 
 def _v13(db: sqlite_utils.Database) -> None:
-    """Feed notices: the problem last told of a feed (NULL: none), and an alert's notice (a
-    JSON object) where it tells of a feed, not a news item. Such an alert's cluster_id is
-    negative, one a notice, as the outbox's UNIQUE (subscriber, cluster_id, channel) needs."""
+    """Feed notices: the problem last told of a feed (NULL: none), and an alert's notices (a
+    JSON list) where it tells of feeds, not a news item. Such an alert's cluster_id is
+    negative, one a reading of the feeds' health, as the outbox's UNIQUE (subscriber,
+    cluster_id, channel) needs."""
     db.executescript(
         """
         ALTER TABLE feeds ADD COLUMN notified TEXT;

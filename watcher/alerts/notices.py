@@ -3,8 +3,10 @@ silent, and when it recovers; a dead feed would otherwise lose its news unseen.
 
 In: the store (each feed's health, and the problem last told of it) and the config (its
 feeds and subscribers). Out: the notices made, each queued in the outbox as an alert, due
-now, to every channel of every subscriber with `feed_problems: true`, in the transaction
-that records the problem as told: each is told once, and delivered as alerts are.
+now, to every channel of every subscriber with `feed_problems: true`: one alert for all the
+feeds whose health changed, so that a network outage that fails every feed is one message,
+not one a feed. The transaction records each problem as told: each is told once, and
+delivered as alerts are.
 """
 
 from __future__ import annotations
@@ -38,8 +40,7 @@ def queue_feed_notices(store: Store, config: Config, now: datetime) -> list[Feed
         for state in store.feed_states() if state.name in silent_after
         if (notice := feed_notice(state, told.get(state.name), silent_after[state.name], now))
     ]  # fmt: skip
-    if notices:
-        store.record_notices([(notice, recipients) for notice in notices], now)
+    store.record_notices(notices, recipients, now)
     for notice in notices:
         level = logging.INFO if notice.problem == "recovered" else logging.WARNING
         event(

@@ -8,12 +8,13 @@ kept and &, < and > escaped in mrkdwn; HTML is escaped.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from watcher.models import Alert, Cluster, FeedNotice, Story
+from watcher.models import Alert, Cluster, FeedNotice, FeedProblem, Story
 from watcher.normalise import headline
 from watcher.rules.condition import Hit
 
@@ -211,13 +212,13 @@ def json_of(
     }  # fmt: skip
 
 
-NOTICE_HEADS = {
+NOTICE_HEADS: dict[FeedProblem, str] = {
     "failing": "Feed failing",
     "gone": "Feed gone",
     "silent": "Feed silent",
     "recovered": "Feed recovered",
 }
-NOTICE_NEXT = {
+NOTICE_NEXT: dict[FeedProblem, str] = {
     "failing": "Its polls go on, with backoff; you hear again when it recovers.",
     "gone": "It is no longer polled: mend or remove its url: in the config.",
     "silent": "Its polls go on; you hear again when a new story comes.",
@@ -225,34 +226,71 @@ NOTICE_NEXT = {
 }
 
 
-def render_notice(alert: Alert, notice: FeedNotice, zone: ZoneInfo = UTC_ZONE) -> Message:
-    """A feed notice's words: what is wrong with the feed (or that it recovered), since
-    when it last polled well, its URL (its secrets masked) and what happens next."""
-    head = f"{NOTICE_HEADS[notice.problem]}: {notice.feed}"
-    since = notice.since.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if notice.since else None
-    lines = [notice.detail[:1].upper() + notice.detail[1:] + "."]
-    if notice.problem != "recovered":
-        lines.append(f"Last polled well: {since or 'never'}.")
-    lines += [f"URL: {notice.url}", NOTICE_NEXT[notice.problem]]
-    html_lines = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    mrkdwn = "\n".join(slack_escape(line) for line in lines)
+def render_notice(
+    alert: Alert, notices: tuple[FeedNotice, ...], zone: ZoneInfo = UTC_ZONE
+) -> Message:
+    """Feed notices' words: for each feed, what is wrong with it (or that it recovered),
+    since when it last polled well and its URL (its secrets masked); then what happens next.
+    Several feeds (a network outage fails them all at once) are one message, counted by
+    problem in its head."""
+    if len(notices) == 1:
+        head = f"{NOTICE_HEADS[notices[0].problem]}: {notices[0].feed}"
+    else:
+        counts = Counter(n.problem for n in notices)
+        head = "Feed problems: " + ", ".join(
+            f"{counts[problem]} {problem}" for problem in NOTICE_HEADS if counts[problem]
+        )
+    blocks = [_notice_lines(n, zone) for n in notices]
+    if len(notices) == 1:
+        blocks = [blocks[0][1:]]  # its head says it
+    after = [NOTICE_NEXT[p] for p in NOTICE_HEADS if any(n.problem == p for n in notices)]
+    text = [head, ""] + [line for block in blocks for line in [*block, ""]] + after
+    html_blocks = "".join(
+        "<p>" + "<br>".join(html.escape(line) for line in block) + "</p>" for block in blocks
+    )
     return Message(
         subject=cut(f"[watcher] {head}", 200),
-        text="\n".join([head, "", *lines]) + "\n",
-        html=f"<html><body><h2>{html.escape(head)}</h2>{html_lines}</body></html>",
-        slack=[{
-            "text": cut(slack_escape(f"{head}: {notice.detail}"), SECTION_MAX),
-            "blocks": [
-                {"type": "header", "text": {"type": "plain_text", "text": cut(head, HEADER_MAX)}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": cut(mrkdwn, SECTION_MAX)}},
-            ],
-        }],
+        text="\n".join(text) + "\n",
+        html=f"<html><body><h2>{html.escape(head)}</h2>{html_blocks}"
+        + "".join(f"<p>{html.escape(line)}</p>" for line in after) + "</body></html>",
+        slack=[_notice_slack(head, blocks, after)],
         json={
-            "notice": alert.id, "subscriber": alert.subscriber, "feed": notice.feed,
-            "problem": notice.problem, "detail": notice.detail, "url": notice.url,
-            "last_success": notice.since.isoformat() if notice.since else None,
+            "notice": alert.id, "subscriber": alert.subscriber,
+            "feeds": [
+                {"feed": n.feed, "problem": n.problem, "detail": n.detail, "url": n.url,
+                 "last_success": n.since.isoformat() if n.since else None}
+                for n in notices
+            ],
         },
     )  # fmt: skip
+
+
+def _notice_slack(head: str, blocks: list[list[str]], after: list[str]) -> dict[str, Any]:
+    """A header, a section a feed (as many as Slack's 50 blocks hold), and what is next."""
+    shown = blocks[: BLOCKS_MAX - 2]  # the header, and the closing section
+    if len(shown) < len(blocks):
+        after = [f"And {len(blocks) - len(shown)} more feeds: `watcher feeds` lists them.", *after]
+    sections = ["\n".join(slack_escape(line) for line in lines) for lines in [*shown, after]]
+    return {
+        "text": cut(slack_escape(head), SECTION_MAX),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": cut(head, HEADER_MAX)}},
+            *({"type": "section", "text": {"type": "mrkdwn", "text": cut(section, SECTION_MAX)}}
+              for section in sections),
+        ],
+    }  # fmt: skip
+
+
+def _notice_lines(notice: FeedNotice, zone: ZoneInfo) -> list[str]:
+    """One feed's notice: its head, what is wrong, when it last polled well, its URL."""
+    lines = [f"{NOTICE_HEADS[notice.problem]}: {notice.feed}"]
+    lines.append(notice.detail[:1].upper() + notice.detail[1:] + ".")
+    if notice.problem != "recovered":
+        since = (
+            notice.since.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if notice.since else None
+        )
+        lines.append(f"Last polled well: {since or 'never'}.")
+    return [*lines, f"URL: {notice.url}"]
 
 
 def local_time(story: Story, zone: ZoneInfo) -> str:

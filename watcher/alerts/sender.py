@@ -329,8 +329,8 @@ class Sender:
     def _message(self, alert: Alert) -> Message:
         subscriber = self.subscribers.get(alert.subscriber)
         zone = ZoneInfo(subscriber.timezone if subscriber else "UTC")
-        if alert.notice is not None:
-            return render_notice(alert, alert.notice, zone)
+        if alert.notices:
+            return render_notice(alert, alert.notices, zone)
         cluster = self._cluster(alert)
         story = self._story(alert, cluster)
         return render(alert, story, cluster, self._spans(story), zone)
@@ -382,9 +382,9 @@ async def send_message(
     An email goes through `session`, else through a connection of its own, to the
     subscriber's addresses (only those refused for now last time, `alert.retry_to`, when
     set); a server that refused some raises `RecipientsRefused`."""
-    kind = "notice" if alert.notice else "digest" if alert.digest else "alert"
+    kind = "notice" if alert.notices else "digest" if alert.digest else "alert"
     # the story an alert is about never changes (its cluster may merge): a key for retries
-    about = alert.id if alert.notice else alert.story
+    about = alert.id if alert.notices else alert.story
     key = f"watcher-{kind}-{alert.subscriber}-{alert.channel}-{about}".replace(" ", "_")
     if alert.channel == "slack" and subscriber.slack:
         for part, payload in enumerate(message.slack):
@@ -400,7 +400,7 @@ async def send_message(
         to = envelope(subscriber.email, alert.retry_to)
         if not to:  # the addresses left to reach are no longer the subscriber's
             return
-        about = alert.id if alert.digest or alert.notice else alert.cluster
+        about = alert.id if alert.digest or alert.notices else alert.cluster
         message_id = f"<{kind}-{alert.subscriber}-{about}@watcher>".replace(" ", "_")  # stable
         mail = email_message(config.smtp, subscriber.email, message, message_id)
         own = session is None

@@ -82,6 +82,13 @@ def alert_id(text: str) -> int:
     return int(text)
 
 
+def _feeds(alert: Alert) -> str:
+    """The feeds of a feed notice's alert, the first three by name."""
+    names = [n.feed for n in alert.notices]
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return ", ".join(names[:3]) + more
+
+
 def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     with reading(config.state) as store:
         if args.alerts_command == "retry":
@@ -92,8 +99,9 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
         )  # fmt: skip
     rows = [
         [str(a.id), when(a.created_at), a.subscriber, a.channel, a.status, str(a.attempts),
-         "-" if a.notice else str(a.cluster),
-         f"{a.rule}: {a.notice.feed}" if a.notice else a.rule, a.last_error or ""]
+         "-" if a.notices else str(a.cluster),
+         f"{a.rule}: {_feeds(a)}" if a.notices else a.rule,
+         a.last_error or ""]
         for a in alerts
     ]  # fmt: skip
     headers = [

@@ -14,6 +14,9 @@ from watcher.errors import StoreError
 
 T = TypeVar("T")
 
+# alerts not yet sent, as the index alerts_due (status, ...) finds them: `status != 'sent'`
+# read every alert ever sent, 90 ms a /metrics scrape with two million of them
+NOT_SENT = "status IN ('pending', 'sending', 'dead')"
 IN_BATCH = 500  # values bound in one `IN (...)`: well below SQLite's limit on parameters
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from watcher.errors import StoreError
 from watcher.models import Alert, AlertPlan, FeedNotice, Match
-from watcher.store.base import Tables, in_batches, translated
-from watcher.store.rows import NEVER, alert_from_row, match_from_row, notice_text, to_text
+from watcher.store.base import NOT_SENT, Tables, in_batches, translated
+from watcher.store.rows import NEVER, alert_from_row, match_from_row, notices_text, to_text
 
 # an alert of the lane (channel, subscriber), where subscriber '' is every one: the
 # sender's lanes (`alerts.sender._lane`)
@@ -79,30 +79,35 @@ class OutboxTables(Tables):
         )  # fmt: skip
 
     def record_notices(
-        self, notices: Iterable[tuple[FeedNotice, Sequence[tuple[str, str]]]], now: datetime
+        self, notices: Sequence[FeedNotice], recipients: Iterable[tuple[str, str]], now: datetime
     ) -> int:
-        """Save feed notices, each as an alert due now to each (subscriber, channel) given,
-        and each feed's problem as told (none, once recovered), in one transaction: a notice
-        is told once, and never lost. Returns how many alerts."""
-        made = 0
+        """Save feed notices as one alert, due now, to each (subscriber, channel) given, and
+        each feed's problem as told (none, once recovered), in one transaction: each is told
+        once, and never lost. Returns how many alerts."""
+        if not notices:
+            return 0
         with translated("saving feed notices"), self._atomic():
-            for notice, recipients in notices:
-                told = None if notice.problem == "recovered" else notice.problem
-                self.db.execute("UPDATE feeds SET notified = ? WHERE name = ?", [told, notice.feed])
-                # a notice's cluster_id: negative, one a notice (the outbox is UNIQUE by it)
-                (number,) = self.db.execute(
-                    "SELECT MIN(0, COALESCE(MIN(cluster_id), 0)) - 1 FROM alerts"
-                ).fetchone()
-                for subscriber, channel in recipients:
-                    self.db.execute(
-                        "INSERT INTO alerts (subscriber, channel, cluster_id, rule, story_id, "
-                        "terms, next_attempt_at, created_at, notice) "
-                        "VALUES (?, ?, ?, ?, '', '{}', ?, ?, ?)",
-                        [subscriber, channel, number, f"feed {notice.problem}", to_text(now),
-                         to_text(now), notice_text(notice)],
-                    )  # fmt: skip
-                    made += 1
-        return made
+            self.db.conn.executemany(
+                "UPDATE feeds SET notified = ? WHERE name = ?",
+                [(None if n.problem == "recovered" else n.problem, n.feed) for n in notices],
+            )
+            # the notices' cluster_id: negative, one a reading (the outbox is UNIQUE by it)
+            (number,) = self.db.execute(
+                "SELECT MIN(0, COALESCE(MIN(cluster_id), 0)) - 1 FROM alerts"
+            ).fetchone()
+            problems = {n.problem for n in notices}
+            rule = f"feed {problems.pop()}" if len(problems) == 1 else "feed problems"
+            rows = [
+                (subscriber, channel, number, rule, to_text(now), to_text(now),
+                 notices_text(notices))
+                for subscriber, channel in recipients
+            ]  # fmt: skip
+            self.db.conn.executemany(
+                "INSERT INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
+                "next_attempt_at, created_at, notice) VALUES (?, ?, ?, ?, '', '{}', ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
 
     def waiting_matches(
         self, *, clusters: Iterable[int] | None = None, since: datetime | None = None
@@ -296,7 +301,7 @@ class OutboxTables(Tables):
         """How many alerts are in each (status, channel) that is not yet sent."""
         with translated("counting the outbox"):
             rows = self.db.execute(
-                "SELECT status, channel, COUNT(*) FROM alerts WHERE status != 'sent' "
+                f"SELECT status, channel, COUNT(*) FROM alerts WHERE {NOT_SENT} "
                 "GROUP BY status, channel"
             ).fetchall()
         return {(status, channel): count for status, channel, count in rows}

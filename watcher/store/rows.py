@@ -6,6 +6,7 @@ In: `models` dataclasses or rows as dicts. Out: the other. Pure: no database her
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import fields
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -77,23 +78,29 @@ def alert_from_row(r: dict[str, Any]) -> Alert:
         next_attempt_at=from_text(r["next_attempt_at"]) or NEVER, last_error=r["last_error"],
         created_at=from_text(r["created_at"]) or NEVER, sent_at=from_text(r["sent_at"]),
         digest=bool(r["digest"]), retry_to=tuple(json.loads(r["retry_to"] or "[]")),
-        notice=notice_from_text(r["notice"]) if r["notice"] else None,
+        notices=notices_from_text(r["notice"]) if r["notice"] else (),
     )  # fmt: skip
 
 
-def notice_text(notice: FeedNotice) -> str:
-    return json.dumps({
-        "feed": notice.feed, "problem": notice.problem, "url": notice.url,
-        "detail": notice.detail, "since": to_text(notice.since),
-    })  # fmt: skip
+def notices_text(notices: Iterable[FeedNotice]) -> str:
+    return json.dumps([
+        {"feed": n.feed, "problem": n.problem, "url": n.url, "detail": n.detail,
+         "since": to_text(n.since)}
+        for n in notices
+    ])  # fmt: skip
 
 
-def notice_from_text(text: str) -> FeedNotice:
-    values = json.loads(text)
-    return FeedNotice(
-        feed=values["feed"], problem=values["problem"], url=values["url"],
-        detail=values["detail"], since=from_text(values["since"]),
-    )  # fmt: skip
+def notices_from_text(text: str) -> tuple[FeedNotice, ...]:
+    return tuple(
+        FeedNotice(
+            feed=v["feed"],
+            problem=v["problem"],
+            url=v["url"],
+            detail=v["detail"],
+            since=from_text(v["since"]),
+        )
+        for v in json.loads(text)
+    )
 
 
 def match_from_row(r: dict[str, Any]) -> Match:

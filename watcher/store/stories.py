@@ -13,7 +13,7 @@ from typing import Any
 from watcher.errors import StoreError
 from watcher.models import Assignment, Cluster, ClusteredStory, FeedState, Story
 from watcher.normalise import canonical_url
-from watcher.store.base import Tables, in_batches, translated
+from watcher.store.base import NOT_SENT, Tables, in_batches, translated
 from watcher.store.rows import (
     INSERT_PLACED_STORY,
     STORY_COLUMNS,
@@ -199,7 +199,7 @@ class StoryTables(Tables):
             cursor = self.db.execute(
                 "DELETE FROM stories WHERE fetched_at < ? AND NOT EXISTS (SELECT 1 FROM "
                 f"temp.listing l WHERE l.feed = stories.feed AND l.at = {listed}) "
-                "AND id NOT IN (SELECT story_id FROM alerts WHERE status != 'sent')",
+                f"AND id NOT IN (SELECT story_id FROM alerts WHERE {NOT_SENT})",
                 [to_text(fetched_before)],
             )
             return cursor.rowcount
