@@ -643,6 +643,34 @@ def test_status_shows_feed_health_outbox_and_errors(server: FeedServer, tmp_path
     assert document["stories"] == 2 and document["outbox"] == {}
 
 
+def test_a_feed_removed_from_the_config_leaves_status_and_metrics(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Its row stays in the database: one removed while it failed counted as failing for
+    ever, and an alert on watcher_feeds_failing never cleared."""
+    from watcher.config import load_config
+    from watcher.health import silent_after_of
+    from watcher.metrics import Metrics
+
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    server.status("/down.xml", 500)
+    config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml"), ("Down", "/down.xml")))
+    watcher("--config", str(config), "once")
+    config.write_text(config.read_text().split("  - name: Down")[0])
+    document = json.loads(watcher("--config", str(config), "status", "--format", "json").stdout)
+    assert [f["name"] for f in document["feeds"]] == ["Wire"]
+    store = Store(tmp_path / "state" / "w.db")
+    assert {f.name for f in store.feed_states()} == {"Wire", "Down"}  # the row stays
+    feeds = load_config(config, env={}).feeds
+    exposition = Metrics(store, silent_after=lambda: silent_after_of(feeds)).exposition()
+    samples = {
+        s.name: s.value
+        for family in text_string_to_metric_families(exposition.decode())
+        for s in family.samples
+    }
+    assert samples["watcher_feeds"] == 1 and samples["watcher_feeds_failing"] == 0
+
+
 @pytest.mark.parametrize(
     ("stories", "newest", "silent_after", "health"),
     [

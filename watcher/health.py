@@ -158,7 +158,8 @@ def status_document(
     store: Store, now: datetime, silent_after: SilentAfter, checks: list[Check] | None = None
 ) -> dict[str, Any]:
     """The service's state as JSON-ready data: /status serves it, `watcher status` prints it.
-    `silent_after`: each configured feed's (see `feed_health`)."""
+    `silent_after`: each configured feed's (see `feed_health`); a feed removed from the
+    config, whose row the database keeps, is not shown."""
     service = {key: value for key, (value, _) in store.service_values().items()}
     held = json.loads(service.pop("delivery_held", "") or "[]")
     depth = store.outbox_depth()
@@ -172,7 +173,11 @@ def status_document(
             "summary": service.get("rules_summary"),
             "error": service.get("rules_error") or None,
         },
-        "feeds": [_feed(f, silent_after.get(f.name), now) for f in store.feed_states()],
+        "feeds": [
+            _feed(f, silent_after[f.name], now)
+            for f in store.feed_states()
+            if f.name in silent_after
+        ],
         "outbox": outbox,
         "delivery_held": [{**lane, "error": redact(lane["error"])} for lane in held],
         "dead_letters": [

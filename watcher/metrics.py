@@ -142,8 +142,11 @@ class StoreCollector(Collector):
         yield queued
         yield dead
         silent_after, now = self.silent_after(), self.clock()
-        healths = [feed_health(f, silent_after.get(f.name), now) for f in feeds]
-        yield GaugeMetricFamily("watcher_feeds", "Feeds in the database", value=len(feeds))
+        # the configured feeds: a removed one's row stays, failing for ever if it failed
+        healths = [
+            feed_health(f, silent_after[f.name], now) for f in feeds if f.name in silent_after
+        ]
+        yield GaugeMetricFamily("watcher_feeds", "Feeds configured", value=len(healths))
         yield GaugeMetricFamily(
             "watcher_feeds_failing", "Feeds whose last poll failed, or disabled (410 Gone)",
             value=sum(h in ("failing", "disabled") for h in healths),

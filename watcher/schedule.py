@@ -198,12 +198,7 @@ class Service:
 
     def notice_feeds(self) -> None:
         """Queue the feed notices due (see `queue_feed_notices`), and deliver them now."""
-        try:
-            notices = queue_feed_notices(self.store, self.config, self.clock())
-        except StoreError as exc:
-            event(log, logging.ERROR, "feed notices not queued", error=str(exc))
-            return
-        if notices:
+        if queue_feed_notices(self.store, self.config, self.clock()):
             self._deliver_now()
 
     async def prune(self) -> None:

@@ -15,6 +15,7 @@ import logging
 from datetime import datetime
 
 from watcher.config import Config
+from watcher.errors import StoreError
 from watcher.health import feed_notice
 from watcher.logs import event
 from watcher.models import FeedNotice
@@ -26,7 +27,8 @@ log = logging.getLogger("watcher.alerts")
 def queue_feed_notices(store: Store, config: Config, now: datetime) -> list[FeedNotice]:
     """Queue a notice for each configured feed whose problem is new, other than told, or
     over; none when no subscriber takes them (a subscriber added later hears of the
-    problems there are then). Raises `StoreError`."""
+    problems there are then). A database error is logged: the next reading tries again,
+    and the alerts already queued go out meanwhile."""
     recipients = [
         (s.name, channel)
         for s in config.subscribers if s.feed_problems for channel in s.channels()
@@ -34,13 +36,17 @@ def queue_feed_notices(store: Store, config: Config, now: datetime) -> list[Feed
     if not recipients:
         return []
     silent_after = {feed.name: feed.silent_after for feed in config.feeds}
-    told = store.notified()
-    notices = [
-        notice
-        for state in store.feed_states() if state.name in silent_after
-        if (notice := feed_notice(state, told.get(state.name), silent_after[state.name], now))
-    ]  # fmt: skip
-    store.record_notices(notices, recipients, now)
+    try:
+        told = store.notified()
+        notices = [
+            notice
+            for state in store.feed_states() if state.name in silent_after
+            if (notice := feed_notice(state, told.get(state.name), silent_after[state.name], now))
+        ]  # fmt: skip
+        store.record_notices(notices, recipients, now)
+    except StoreError as exc:
+        event(log, logging.ERROR, "feed notices not queued", error=str(exc))
+        return []
     for notice in notices:
         level = logging.INFO if notice.problem == "recovered" else logging.WARNING
         event(

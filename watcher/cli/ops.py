@@ -38,10 +38,10 @@ def add_parsers(commands: Any) -> None:
         "status",
         help="feed health, outbox depth, last errors and the rule set in force",
         description="Read the database and show whether the service is running, the rule set "
-        "it has in force (and its last reload error), every feed's health, the alert outbox "
-        "by status and channel, the delivery lanes held after their server failed (as the "
-        "service last recorded them), and the latest dead letters. Works while the service runs "
-        "and after it stopped.",
+        "it has in force (and its last reload error), every configured feed's health, the "
+        "alert outbox by status and channel, the delivery lanes held after their server failed "
+        "(as the service last recorded them), and the latest dead letters. Works while the "
+        "service runs and after it stopped.",
     )
     status.add_argument("--format", choices=["table", "json"], default="table")
     status.set_defaults(handler=cmd_status, needs_config=True)
