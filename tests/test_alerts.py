@@ -1704,6 +1704,42 @@ def test_alerts_retry_requeues_dead_letters_by_id_or_all_of_a_subscriber_or_chan
     assert {a.attempts for a in harness.store.alerts()} == {0}
 
 
+def test_alerts_drop_takes_dead_letters_off_the_list_for_good(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A subscriber removed from the config leaves its dead alerts for ever, and the dead
+    count in /metrics with them: the operator drops them, and they stay on record."""
+    slack_route(server, [(404, {})] * 2)
+    server.routes["/gone"] = lambda h: send(h, 404, b"no such hook", "text/plain")
+    harness = two_by_webhook(tmp_path, server, clock, lambda _: server.url("/gone"), email=False)
+    assert {d.outcome for d in harness.deliver()} == {"dead"}
+    config = str(tmp_path / "watcher.yaml")
+
+    def drop(*args: str) -> subprocess.CompletedProcess[str]:
+        return watcher("--config", config, "alerts", "drop", *args)
+
+    assert drop().returncode == 2 and "alerts drop: give the IDs" in drop().stderr
+    first = min(a.id for a in harness.store.alerts())
+    one = drop(str(first))
+    assert one.returncode == 0 and f"alert {first} (" in one.stdout and "is dropped" in one.stdout
+    assert drop(str(first)).returncode == 1  # no longer dead
+    of_a = drop("--all", "--subscriber", "a")
+    assert of_a.returncode == 0 and "of the dead-letter list dropped" in of_a.stdout
+    left = harness.store.alerts(dead_only=True)
+    assert left and all(a.subscriber != "a" for a in left)
+    assert ("dead", "slack") in harness.store.outbox_depth()
+    drop("--all")
+    assert harness.store.alerts(dead_only=True) == [] and harness.store.outbox_depth() == {}
+    assert {a.status for a in harness.store.alerts()} == {"dropped"}  # kept, on record
+    listed = watcher("--config", config, "alerts", "--since", "3650d").stdout
+    assert listed.count(" dropped ") == 6, listed
+    assert harness.deliver() == []  # never sent
+    assert (
+        "0 alerts in the dead-letter list"
+        in watcher("--config", config, "alerts", "--failed").stdout
+    )
+
+
 def test_a_permanent_refusal_is_dead_at_once(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:

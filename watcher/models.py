@@ -150,7 +150,7 @@ class Match:
     waiting: bool = False  # quiet until the news item has the rule's `min_sources` outlets
 
 
-AlertStatus = Literal["pending", "sending", "sent", "dead"]
+AlertStatus = Literal["pending", "sending", "sent", "dead", "dropped"]  # dropped: by hand
 FeedProblem = Literal["failing", "gone", "silent", "recovered"]
 
 

@@ -32,11 +32,12 @@ from watcher.store import Store
 def add_parsers(commands: Any) -> None:
     alerts = commands.add_parser(
         "alerts",
-        help="list alerts (or only the dead-letter list), or send dead alerts again",
+        help="list alerts (or only the dead-letter list), send dead alerts again, or drop them",
         description="List the alerts created within --since with their status (pending, "
-        "sending, sent, dead), failed attempts and last error; --failed shows only the "
-        "dead-letter list. 'watcher alerts retry ID...' puts dead alerts back in the queue, "
-        "'watcher alerts retry --all' every one.",
+        "sending, sent, dead, dropped), failed attempts and last error; --failed shows only "
+        "the dead-letter list. 'watcher alerts retry ID...' puts dead alerts back in the "
+        "queue, 'watcher alerts retry --all' every one; 'watcher alerts drop' takes them off "
+        "the dead-letter list for good.",
     )
     alerts.add_argument("--failed", action="store_true", help="only alerts in the dead-letter list")
     alerts.add_argument(
@@ -49,7 +50,7 @@ def add_parsers(commands: Any) -> None:
         "--channel", choices=CHANNELS, dest="on_channel", help="only those on this channel"
     )
     alerts.set_defaults(handler=cmd_alerts, needs_config=True)
-    sub = alerts.add_subparsers(dest="alerts_command", metavar="retry")
+    sub = alerts.add_subparsers(dest="alerts_command", metavar="retry|drop")
     retry = sub.add_parser(
         "retry",
         help="send dead alerts again",
@@ -58,10 +59,28 @@ def add_parsers(commands: Any) -> None:
         "queued), or with --all every one, of --subscriber and on --channel when given. The "
         "running service (or the next 'watcher once') delivers them.",
     )
-    retry.add_argument("alert_ids", metavar="ID", type=alert_id, nargs="*", help="dead alerts' ids")
-    retry.add_argument("--all", action="store_true", help="every alert in the dead-letter list")
-    retry.add_argument("--subscriber", metavar="NAME", help="with --all: only this subscriber's")
-    retry.add_argument("--channel", choices=CHANNELS, help="with --all: only those on this channel")
+    drop = sub.add_parser(
+        "drop",
+        help="take dead alerts off the dead-letter list for good",
+        description="Mark alerts of the dead-letter list as dropped: never sent, kept as the "
+        "record of what was not sent, no longer listed by --failed nor counted as dead (in "
+        "watcher status and /metrics). Those given by ID (each must be dead, else none is "
+        "dropped), or with --all every one, of --subscriber and on --channel when given: "
+        "the alerts of a subscriber removed from the config, say.",
+    )
+    for command in (retry, drop):
+        command.add_argument(
+            "alert_ids", metavar="ID", type=alert_id, nargs="*", help="dead alerts' ids"
+        )
+        command.add_argument(
+            "--all", action="store_true", help="every alert in the dead-letter list"
+        )
+        command.add_argument(
+            "--subscriber", metavar="NAME", help="with --all: only this subscriber's"
+        )
+        command.add_argument(
+            "--channel", choices=CHANNELS, help="with --all: only those on this channel"
+        )
     test = commands.add_parser(
         "send-test",
         help="send a test alert through each channel of one subscriber",
@@ -91,8 +110,8 @@ def _feeds(alert: Alert) -> str:
 
 def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     with reading(config.state) as store:
-        if args.alerts_command == "retry":
-            return _retry(store, args)
+        if args.alerts_command in ("retry", "drop"):
+            return _retry_or_drop(store, args)
         alerts = store.alerts(
             since=None if args.failed else since(args.since), dead_only=args.failed,
             subscriber=args.of_subscriber, channel=args.on_channel,
@@ -123,18 +142,21 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _retry(store: Store, args: argparse.Namespace) -> int:
+def _retry_or_drop(store: Store, args: argparse.Namespace) -> int:
+    command = f"alerts {args.alerts_command}"
     if bool(args.alert_ids) == args.all:
-        raise UsageError("alerts retry: give the IDs of dead alerts, or --all")
+        raise UsageError(f"{command}: give the IDs of dead alerts, or --all")
     if (args.subscriber or args.channel) and not args.all:
-        raise UsageError("alerts retry: --subscriber and --channel go with --all")
-    queued = store.retry_alerts(
-        utc_now(), args.alert_ids, subscriber=args.subscriber, channel=args.channel
-    )
-    for alert in queued:
-        print(f"alert {alert.id} ({alert.subscriber}, {alert.channel}) is queued again")
+        raise UsageError(f"{command}: --subscriber and --channel go with --all")
+    whose = {"subscriber": args.subscriber, "channel": args.channel}
+    if args.alerts_command == "retry":
+        done, what = store.retry_alerts(utc_now(), args.alert_ids, **whose), "queued again"
+    else:
+        done, what = store.drop_alerts(args.alert_ids, **whose), "dropped"
+    for alert in done:
+        print(f"alert {alert.id} ({alert.subscriber}, {alert.channel}) is {what}")
     if args.all:
-        print(f"{count(len(queued), 'alert')} of the dead-letter list queued again")
+        print(f"{count(len(done), 'alert')} of the dead-letter list {what}")
     return 0
 
 

@@ -270,15 +270,7 @@ class OutboxTables(Tables):
         """Put dead alerts back in the queue, due now, with their attempts counted afresh:
         those of `ids`, each of which must be dead (else none is), or without `ids` every
         dead alert (of `subscriber`, on `channel`, when given)."""
-        if ids:
-            alerts = [self.alert(alert_id) for alert_id in ids]
-            for alert in alerts:
-                if alert.status != "dead":
-                    raise StoreError(
-                        f"alert {alert.id} is {alert.status}, not in the dead-letter list"
-                    )
-        else:
-            alerts = self.alerts(dead_only=True, subscriber=subscriber, channel=channel)[::-1]
+        alerts = self._dead(ids, subscriber, channel)
         with translated("requeueing dead alerts"), self._atomic():
             self.db.conn.executemany(
                 "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = ? "
@@ -286,6 +278,30 @@ class OutboxTables(Tables):
                 [(to_text(now), alert.id) for alert in alerts],
             )
         return [self.alert(alert.id) for alert in alerts]
+
+    def drop_alerts(
+        self, ids: Sequence[int] = (), *, subscriber: str | None = None, channel: str | None = None
+    ) -> list[Alert]:
+        """Take dead alerts off the dead-letter list for good, as `retry_alerts` picks them:
+        'dropped', kept as the record of what was not sent, never sent."""
+        alerts = self._dead(ids, subscriber, channel)
+        with translated("dropping dead alerts"), self._atomic():
+            self.db.conn.executemany(
+                "UPDATE alerts SET status = 'dropped' WHERE id = ? AND status = 'dead'",
+                [(alert.id,) for alert in alerts],
+            )
+        return [self.alert(alert.id) for alert in alerts]
+
+    def _dead(self, ids: Sequence[int], subscriber: str | None, channel: str | None) -> list[Alert]:
+        """The alerts of `ids`, each of which must be dead (else StoreError), or without
+        `ids` every dead alert (of `subscriber`, on `channel`, when given), oldest first."""
+        if not ids:
+            return self.alerts(dead_only=True, subscriber=subscriber, channel=channel)[::-1]
+        alerts = [self.alert(alert_id) for alert_id in ids]
+        for alert in alerts:
+            if alert.status != "dead":
+                raise StoreError(f"alert {alert.id} is {alert.status}, not in the dead-letter list")
+        return alerts
 
     def retry_failed_now(self, now: datetime, lane: tuple[str, str]) -> int:
         """Make the pending alerts of a lane (as for `due_alerts`) that failed before and
