@@ -2100,6 +2100,88 @@ def test_next_digest(spec: str, zone: str, after: str, expected: str) -> None:
     ) == datetime.fromisoformat(expected)
 
 
+@pytest.mark.parametrize(
+    ("spec", "zone", "now", "expected"),
+    [
+        pytest.param("22:00-07:00", "Europe/Berlin", "2026-11-24T22:30:00+00:00",
+                     "2026-11-25T06:00:00+00:00", id="past-midnight"),
+        pytest.param("22:00-07:00", "Europe/Berlin", "2026-11-25T05:59:00+00:00",
+                     "2026-11-25T06:00:00+00:00", id="before-the-end"),
+        pytest.param("22:00-07:00", "Europe/Berlin", "2026-11-25T06:00:00+00:00", None,
+                     id="at-the-end"),
+        pytest.param("22:00-07:00", "Europe/Berlin", "2026-11-24T20:59:00+00:00", None,
+                     id="before-the-start"),
+        pytest.param("22:00-07:00", "Europe/Berlin", "2026-11-24T21:00:00+00:00",
+                     "2026-11-25T06:00:00+00:00", id="at-the-start"),
+        pytest.param("12:00-13:30", "UTC", "2026-11-24T13:29:00+00:00",
+                     "2026-11-24T13:30:00+00:00", id="within-a-day"),
+        pytest.param("12:00-13:30", "UTC", "2026-11-24T14:00:00+00:00", None, id="after"),
+        pytest.param(  # 01:30 CET; summer time starts at 02:00: 07:00 CEST is 05:00 UTC
+            "22:00-07:00", "Europe/Berlin", "2026-03-29T00:30:00+00:00",
+            "2026-03-29T05:00:00+00:00", id="summer-time-starts-in-the-night"),
+    ],
+)  # fmt: skip
+def test_quiet_until(spec: str, zone: str, now: str, expected: str | None) -> None:
+    from zoneinfo import ZoneInfo
+
+    from watcher.alerts.digest import quiet_until
+
+    ends = quiet_until(spec, ZoneInfo(zone), datetime.fromisoformat(now))
+    assert ends == (datetime.fromisoformat(expected) if expected else None)
+
+
+@pytest.mark.parametrize(
+    ("quiet", "mode", "problem"),
+    [
+        ("22:00 to 07:00", "immediate", "is not quiet hours: write HH:MM-HH:MM"),
+        ("24:00-07:00", "immediate", "is not quiet hours"),
+        ("07:00-7:00", "immediate", "ends when it starts"),
+        ("22:00-07:00", "digest", "is for mode: immediate"),
+    ],
+)
+def test_wrong_quiet_hours_stop_the_config(
+    tmp_path: Path, quiet: str, mode: str, problem: str
+) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        f"subscribers:\n  - {{name: a, console: true, mode: {mode}, quiet_hours: '{quiet}'}}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert "subscribers[0].quiet_hours" in str(caught.value) and problem in str(caught.value)
+
+
+def test_alerts_in_quiet_hours_wait_for_their_end_as_one_digest_but_urgent_ones(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    slack_route(server, [])
+    urgent = "  - name: antimony-news\n    when: '@minerals:\"antimony\"'\n    priority: 5\n"
+    config = write_config(
+        tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+        rules_yaml=GERMANIUM_RULE + urgent.replace("    priority", "    tags: [metals]\n    priority"),
+    )  # fmt: skip
+    config.write_text(
+        config.read_text().replace(
+            "    email: analyst@test\n",
+            "    quiet_hours: 22:00-07:00\n    timezone: Europe/Berlin\n",
+        )
+    )
+    add_feed(config, "Wire", WIRE)  # one germanium story (priority 3), one antimony (5)
+    clock.now = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)  # midnight in Berlin
+    harness = Harness(config, clock)
+    harness.poll()
+    (urgent_sent,) = harness.deliver()
+    assert urgent_sent.outcome == "sent" and "Antimony" in json.loads(server.posts[0][1])["text"]
+    (waiting,) = [a for a in harness.store.alerts() if a.status == "pending"]
+    assert waiting.digest and waiting.rule == "germanium-news"
+    assert waiting.next_attempt_at == datetime(2026, 11, 25, 6, 0, tzinfo=UTC)  # 07:00 Berlin
+    clock.now = datetime(2026, 11, 25, 5, 59, tzinfo=UTC)
+    assert harness.deliver() == []
+    clock.now = datetime(2026, 11, 25, 6, 0, 1, tzinfo=UTC)
+    assert [r.outcome for r in harness.deliver()] == ["sent"] and len(server.posts) == 2
+    assert json.loads(server.posts[1][1])["text"].startswith("[watcher] digest for analyst")
+
+
 DIGEST_SUBSCRIBER = "  - name: reader\n    follow: [metals]\n    mode: digest\n    digest: daily 08:00\n    timezone: Europe/Berlin\n    email: reader@test\n"
 
 

@@ -46,6 +46,42 @@ def check_schedule(spec: str) -> str | None:
     return f"{spec!r} is not a digest schedule: write hourly or daily HH:MM (24-hour clock)"
 
 
+_QUIET = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def check_quiet_hours(spec: str) -> str | None:
+    """None when `spec` is quiet hours (HH:MM-HH:MM, not empty); else what is wrong."""
+    bounds = _quiet_bounds(spec)
+    if bounds is None:
+        return f"{spec!r} is not quiet hours: write HH:MM-HH:MM (24-hour clock), e.g. 22:00-07:00"
+    if bounds[0] == bounds[1]:
+        return f"{spec!r} ends when it starts: quiet hours need a length"
+    return None
+
+
+def _quiet_bounds(spec: str) -> tuple[int, int] | None:
+    """Quiet hours' start and end, in minutes of the day."""
+    match = _QUIET.match(spec)
+    if match is None:
+        return None
+    start, end = (int(match.group(i)) * 60 + int(match.group(i + 1)) for i in (1, 3))
+    return start, end
+
+
+def quiet_until(spec: str, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """When the quiet hours `spec` (HH:MM-HH:MM on the zone's clock, past midnight when the
+    end comes first) that `now` falls in end; None when `now` is outside them."""
+    bounds = _quiet_bounds(spec)
+    assert bounds is not None, spec
+    start, end = bounds
+    local = now.astimezone(zone)
+    minute = local.hour * 60 + local.minute
+    inside = start <= minute < end if start < end else (minute >= start or minute < end)
+    if not inside:
+        return None
+    return next_digest(f"daily {end // 60:02d}:{end % 60:02d}", zone, now)
+
+
 def next_digest(spec: str, zone: ZoneInfo, after: datetime) -> datetime:
     """The first digest time strictly after `after`."""
     local = after.astimezone(zone)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from watcher.alerts.digest import next_digest, next_hour
+from watcher.alerts.digest import next_digest, next_hour, quiet_until
 from watcher.config import Subscriber
 from watcher.logs import event
 from watcher.models import AlertPlan, Match
@@ -62,13 +62,25 @@ def route(
     rule = rules.get(match.rule)
     if rule is None:
         return []
-    return [plan for s in subscribers if follows(s, rule) for plan in _plans(s, match.matched_at)]
+    return [
+        plan
+        for s in subscribers if follows(s, rule)
+        for plan in _plans(s, match.matched_at, rule.priority)
+    ]  # fmt: skip
 
 
-def _plans(subscriber: Subscriber, now: datetime) -> list[AlertPlan]:
+URGENT = 5  # a rule's priority that breaks through a subscriber's quiet hours
+
+
+def _plans(subscriber: Subscriber, now: datetime, priority: int) -> list[AlertPlan]:
     zone = ZoneInfo(subscriber.timezone)
+    quiet = None
+    if subscriber.quiet_hours and priority < URGENT:
+        quiet = quiet_until(subscriber.quiet_hours, zone, now)
     if subscriber.mode == "digest":
         due, digest = next_digest(subscriber.digest, zone, now), True
+    elif quiet is not None:  # a digest when the quiet hours end
+        due, digest = quiet, True
     else:
         due, digest = now, False
     cap = subscriber.max_per_hour if not digest else None

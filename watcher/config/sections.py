@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from watcher.alerts.digest import check_schedule
+from watcher.alerts.digest import check_quiet_hours, check_schedule
 from watcher.config.feeds import (
     MIN_INTERVAL,
     SILENT_AFTER,
@@ -263,7 +263,7 @@ class ConfigReader(FeedsReader):
     def subscriber(self, item: yaml.Node, where: str) -> Subscriber | None:
         keys = {
             "name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority",
-            "digest", "timezone", "max_per_hour", "feed_problems",
+            "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours",
         }  # fmt: skip
         m = self.mapping(item, where, keys)
         name = self.string(m.get("name"), f"{where}.name", required=True)
@@ -296,6 +296,7 @@ class ConfigReader(FeedsReader):
             timezone=timezone,
             max_per_hour=cap,
             feed_problems=self.flag(m.get("feed_problems"), f"{where}.feed_problems"),
+            quiet_hours=self.quiet_hours(m.get("quiet_hours"), f"{where}.quiet_hours", mode),
         )
         for key in ("slack", "webhook"):
             if problem := _webhook_problem(getattr(subscriber, key)):
@@ -306,6 +307,19 @@ class ConfigReader(FeedsReader):
         if name and not subscriber.channels():
             self.problem(item, where, "has no channel: give email, slack, webhook or console: true")
         return subscriber if name else None
+
+    def quiet_hours(self, node: yaml.Node | None, name: str, mode: str) -> str | None:
+        """HH:MM-HH:MM, for an immediate subscriber (a digest one's alerts wait already)."""
+        spec = self.string(node, name)
+        if not spec:
+            return None
+        if (wrong := check_quiet_hours(spec)) is not None:
+            self.problem(node, name, wrong)
+            return None
+        if mode == "digest":
+            self.problem(node, name, "is for mode: immediate (a digest's alerts wait for it)")
+            return None
+        return spec
 
     def follow(self, node: yaml.Node | None, name: str) -> tuple[str, ...]:
         """A subscriber's rules: every one ("*") when not given; none for `[]`, for one that

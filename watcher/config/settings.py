@@ -61,6 +61,7 @@ class Subscriber:
     timezone: str = "UTC"  # IANA zone: digest times and the times shown in alerts
     max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
     feed_problems: bool = False  # also told when a feed fails, is gone or falls silent
+    quiet_hours: str | None = None  # immediate mode: HH:MM-HH:MM, alerts wait for its end
 
     def channels(self) -> tuple[str, ...]:
         return tuple(c for c in CHANNELS if getattr(self, c))
