@@ -314,3 +314,47 @@ def test_a_gone_feeds_notice_says_it_is_no_longer_polled() -> None:
     text = render_notice(alert, (notice,)).text
     assert text.splitlines()[:3] == ["Feed gone: Wire", "", "No longer polled: HTTP 410."]
     assert "mend or remove its url:" in text and "Last polled well: never." in text
+
+
+def test_a_servers_escape_sequences_reach_no_notice_and_no_terminal(
+    tmp_path: Path, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reason phrase is the server's text: an ANSI escape in it went into the feed's last
+    error, and from there into a notice printed on the console."""
+    import socket
+    import threading
+
+    from watcher.cli.service import print_alert
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 500 Bad \x1b[2J\x1b[31mred\r\n"
+                             b"Content-Length: 0\r\nConnection: close\r\n\r\n")  # fmt: skip
+
+    threading.Thread(target=serve, daemon=True).start()
+    path = tmp_path / "watcher.yaml"
+    path.write_text(
+        "state: w.db\nsubscribers:\n  - {name: ops, follow: [], feed_problems: true, "
+        f"console: true}}\nfeeds:\n  - {{name: Hostile, url: 'http://127.0.0.1:{port}/'}}\n"
+    )
+    harness = Harness(path, clock)
+    try:
+        for _ in range(FAILING_NOTICE_AFTER):
+            harness.poll()
+    finally:
+        listener.close()
+    (notice,) = queue_feed_notices(harness.store, harness.config, clock())
+    assert "\x1b" not in notice.detail and "Bad \\x1b[2J\\x1b[31mred" in notice.detail
+    (alert,) = harness.store.alerts()
+    print_alert(render_notice(alert, alert.notices), alert)
+    printed = capsys.readouterr().out
+    assert "Feed failing: Hostile" in printed and "\x1b" not in printed

@@ -17,6 +17,7 @@ from typing import Any
 from watcher.errors import StoreError
 from watcher.logs import redact
 from watcher.models import FeedConfig, FeedNotice, FeedProblem, FeedState
+from watcher.normalise import printable
 from watcher.store import Store
 
 
@@ -128,7 +129,7 @@ def _problem_detail(
         if newest is None:
             return f"polled well, but no story of it is kept ({after})"
         return f"polled well, but no new story since {_minute(newest)} ({after})"
-    error = redact(state.last_error or "no error recorded")
+    error = printable(redact(state.last_error or "no error recorded"))  # as a server sent it
     if problem == "gone":
         return f"no longer polled: {error}"
     return f"{state.consecutive_failures} polls failed in a row; the last: {error}"

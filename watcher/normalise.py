@@ -325,6 +325,16 @@ CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls and DEL
 LINE_BREAKS_AND_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def printable(text: str) -> str:
+    """`text` with its control characters shown as \\xNN: a server's error or reason phrase
+    is shown as it came, and an escape sequence in it must not act on a terminal."""
+    return text if text.isprintable() else CONTROL_CHARS.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
 def ascii_digits(text: str) -> bool:
     """Whether `text` is a number of ASCII digits, as HTTP headers and ports write one:
     str.isdigit also takes "²", which int() and float() refuse."""

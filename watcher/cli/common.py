@@ -7,7 +7,6 @@ import contextlib
 import fcntl
 import logging
 import os
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from watcher.config.feeds import header_problem
 from watcher.errors import ConfigError, DatabaseBusy, ServiceError
 from watcher.logs import event
 from watcher.models import Story
-from watcher.normalise import CONTROL_CHARS, headline
+from watcher.normalise import headline, printable
 from watcher.store import Store
 
 log = logging.getLogger("watcher.cli")
@@ -123,16 +122,6 @@ def when(moment: datetime | None) -> str:
 def shown(story: Story) -> str:
     """The story's title beside its outlet's name: without that name at its end."""
     return headline(story.title, story.source)
-
-
-def printable(text: str) -> str:
-    """`text` with its control characters shown as \\xNN: a server's error or reason phrase
-    is printed as it came, and an escape sequence in it must not act on the terminal."""
-    return text if text.isprintable() else CONTROL_CHARS.sub(_escaped, text)
-
-
-def _escaped(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
 
 
 def print_table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> None:

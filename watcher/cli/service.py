@@ -219,8 +219,8 @@ def build_sender(config: Config, store: Store, fetcher: Fetcher, rules: LiveRule
 def print_alert(message: Message, alert: Alert) -> None:
     """The console channel. Raises DeliveryError once stdout is closed: the alert goes to the
     dead-letter list, to be sent again (`watcher alerts retry`) where something reads."""
-    lines = [f"ALERT {alert.subscriber} (alert {alert.id}): {message.subject}"]
-    lines += [f"      {line}" for line in message.text.rstrip().splitlines()]
+    lines = [f"ALERT {alert.subscriber} (alert {alert.id}): {printable(message.subject)}"]
+    lines += [f"      {printable(line)}" for line in message.text.rstrip().splitlines()]
     if not printed(lines):
         raise DeliveryError("console: stdout is closed, nothing reads the alert", transient=False)
 
