@@ -48,7 +48,9 @@ def add_parsers(commands: Any) -> None:
         "deliver the alerts due every 2 s and after each poll that matched, each channel "
         "(email, Slack, webhook, console) on its own, so one hung server delays no other "
         "channel; a server that fails is tried again with backoff (at least every 5 minutes) "
-        "while the alerts for it wait. Serves /healthz, "
+        "while the alerts for it wait. Every minute the feeds' health is read, and a "
+        "subscriber with feed_problems: true is told of a feed that fails, is gone or falls "
+        "silent, and when it recovers. Serves /healthz, "
         "/metrics (Prometheus) and /status (JSON) over HTTP. Rule files are checked for edits "
         "every 2 s; SIGHUP reloads the config and the rules at once (a broken edit is logged "
         "and changes nothing). Alerts a crash left 'sending' are sent again on start. SIGTERM "
@@ -67,7 +69,8 @@ def add_parsers(commands: Any) -> None:
         "once",
         help="poll every due feed once, deliver the alerts due, then exit (for cron)",
         description="Poll every feed that is due (not disabled, not backing off) once, store, "
-        "cluster and match new stories, print them, deliver every alert due, and exit. Exit "
+        "cluster and match new stories, print them, queue the feed notices due, deliver every "
+        "alert due, and exit. Exit "
         "code 1 when a feed failed; 75 at once when another run or once uses the database "
         "(its lock file, beside it): cron's next once over a slow one.",
     )
