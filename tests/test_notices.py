@@ -4,6 +4,7 @@ gone or falls silent, and once when it recovers; through the outbox, as alerts g
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from watcher.alerts.render import render_notice
 from watcher.alerts.routing import unknown_names
 from watcher.config import Subscriber, load_config
 from watcher.errors import ConfigError
-from watcher.health import FAILING_NOTICE_AFTER, feed_notice
+from watcher.health import FAILING_NOTICE_AFTER, STEADY_AFTER, feed_notice
 from watcher.models import Alert, FeedNotice, FeedState
 from watcher.store import Store
 
@@ -51,8 +52,15 @@ FAILING = {"consecutive_failures": FAILING_NOTICE_AFTER, "last_error": "HTTP 500
         pytest.param(FAILING, None, "failing", id="failing"),
         pytest.param({**FAILING, "consecutive_failures": 9}, "failing", None, id="told-once"),
         pytest.param({}, "failing", "recovered", id="recovered"),
+        pytest.param({"consecutive_failures": 1}, "failing", None, id="failing-by-turns"),
         pytest.param(
-            {"consecutive_failures": 1}, "failing", "recovered", id="recovered-then-a-blip"
+            {"last_error_at": NOW - timedelta(minutes=50)}, "failing", None, id="not-steady-yet"
+        ),
+        pytest.param(
+            {"last_error_at": NOW - timedelta(minutes=60)}, "failing", "recovered", id="steady"
+        ),
+        pytest.param(
+            {"last_error_at": NOW - timedelta(minutes=5)}, "silent", "recovered", id="silent-over"
         ),
         pytest.param({"consecutive_failures": 1}, "silent", None, id="silent-then-a-blip"),
         pytest.param({"disabled": True, "last_error": "HTTP 410"}, None, "gone", id="gone"),
@@ -184,6 +192,13 @@ def test_once_tells_of_a_failing_feed_once_and_of_its_recovery(
     assert len(notices_posted(server)) == 1 and len(inbox.messages) == 1
     server.feed("/rss", fixture_bytes("wire.rss.xml"))
     assert watcher("--config", str(config), "once", "--force").returncode == 0
+    assert len(notices_posted(server)) == 1  # back, but not yet steady: it may fail again
+    with sqlite3.connect(tmp_path / "w.db") as db:  # its last failure an hour ago
+        db.execute(
+            "UPDATE feeds SET last_error_at = ?",
+            [(datetime.now(UTC) - STEADY_AFTER).isoformat(timespec="seconds")],
+        )
+    assert watcher("--config", str(config), "once").returncode == 0
     assert [p["problem"] for p in notices_posted(server)] == ["failing", "recovered"]
     assert [m["Subject"] for m in inbox.messages][1] == "[watcher] Feed recovered: Wire"
     # the analyst had the news alert, and no notice; the ops subscriber no news alert

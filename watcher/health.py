@@ -84,6 +84,9 @@ def feed_health(
 # polls failed in a row before a feed's notice says it fails: a blip (one 503, a timeout)
 # tells no one, and backoff spaces the polls out, so the third comes some time after the first
 FAILING_NOTICE_AFTER = 3
+# a feed told of as failing is told recovered once it has polled without a failure this long:
+# one that fails and recovers by turns is told of once, not at each turn
+STEADY_AFTER = timedelta(hours=1)
 
 
 def feed_problem(state: FeedState, silent_after: float | None, now: datetime) -> FeedProblem | None:
@@ -102,7 +105,7 @@ def feed_notice(
 ) -> FeedNotice | None:
     """The notice the feed calls for, given the problem last told of it (`notified`): one
     when its problem is new or other than told, and one when a told problem is over (the
-    feed ok again, or polled well since it was told of as failing); None when there is
+    feed ok again; after failing, without a failure for `STEADY_AFTER`); None when there is
     nothing new to tell."""
     problem = feed_problem(state, silent_after, now)
     if problem is not None and problem != notified:
@@ -112,12 +115,13 @@ def feed_notice(
                           detail=detail, since=since)  # fmt: skip
     if problem is not None or not notified:
         return None
-    health = feed_health(state, silent_after, now)
-    # fewer failures in a row than told: a poll went well since (a URL change clears it)
-    if health == "ok" or (notified == "failing" and health == "failing"):
-        return FeedNotice(feed=state.name, problem="recovered", url=redact(state.url),
-                          detail=f"it was {notified}", since=None)  # fmt: skip
-    return None
+    if feed_health(state, silent_after, now) != "ok":
+        return None
+    failed = state.last_error_at
+    if notified == "failing" and failed is not None and now - failed < STEADY_AFTER:
+        return None
+    return FeedNotice(feed=state.name, problem="recovered", url=redact(state.url),
+                      detail=f"it was {notified}", since=None)  # fmt: skip
 
 
 def _problem_detail(
