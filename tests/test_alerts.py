@@ -1734,6 +1734,9 @@ def test_alerts_drop_takes_dead_letters_off_the_list_for_good(
     listed = watcher("--config", config, "alerts", "--since", "3650d").stdout
     assert listed.count(" dropped ") == 6, listed
     assert harness.deliver() == []  # never sent
+    why = watcher("--config", config, "why", harness.store.alert(first).story).stdout
+    assert f"#{first} " in why and "failed 1 times, dropped, never sent: " in why, why
+    assert "a:        not alerted: its alert failed, and was dropped" in why
     assert (
         "0 alerts in the dead-letter list"
         in watcher("--config", config, "alerts", "--failed").stdout

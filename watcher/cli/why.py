@@ -30,8 +30,10 @@ def add_parsers(commands: Any) -> None:
         description="Find a stored story (by id, the first 6 or more characters of its id, or "
         "its link) and show its news item (cluster) and how the story joined it, the rules "
         "the news item matched, the alerts made for it with their status (a sent email's "
-        "with the addresses that refused it, if any), and for each "
-        "subscriber without one, why: no rule matched (and which rules in force match the "
+        "with the addresses that refused it, if any), then each subscriber's answer: "
+        "alerted (one of its alerts was sent), alert queued (not sent yet), not alerted "
+        "because its alert failed (dead, or dropped), or for a subscriber without one, why: "
+        "no rule matched (and which rules in force match the "
         "story now); it has no channel; it follows none of the rules matched, or their "
         "priority is below its min_priority; the story that matched was older than "
         "its feed's backfill (on the feed's first poll) or max_age (later), or a stored story "
@@ -82,9 +84,22 @@ def _report(store: Store, config: Config, story: Story) -> list[str]:
     lines += [f"alert:    {_alert_text(a)}" for a in alerts]
     for subscriber in config.subscribers:
         mine = [a for a in alerts if a.subscriber == subscriber.name]
-        answer = "alerted" if mine else _why_not(store, config, subscriber, cluster, matches, rules)
+        answer = _alerted(mine) if mine else _why_not(store, config, subscriber, cluster,
+                                                      matches, rules)  # fmt: skip
         lines.append(f"{subscriber.name + ':':<10}{answer}")
     return lines
+
+
+def _alerted(alerts: list[Alert]) -> str:
+    """A subscriber's state, from its alerts of the news item (a channel each)."""
+    statuses = {alert.status for alert in alerts}
+    if "sent" in statuses:
+        return "alerted"
+    if statuses & {"pending", "sending"}:
+        return "alert queued, not sent yet (see its alert above)"
+    if "dead" in statuses:
+        return "not alerted: its alert failed, and is in the dead-letter list"
+    return "not alerted: its alert failed, and was dropped from the dead-letter list"
 
 
 def _cluster_lines(
@@ -130,6 +145,8 @@ def _alert_text(alert: Alert) -> str:
         state += f" ({alert.last_error})" if alert.last_error else ""  # refused by some
     elif alert.status == "dead":
         state = f"failed {alert.attempts} times, in the dead-letter list: {alert.last_error}"
+    elif alert.status == "dropped":
+        state = f"failed {alert.attempts} times, dropped, never sent: {alert.last_error}"
     else:
         state = f"{alert.status}, due {when(alert.next_attempt_at)}"
         state += f" (failed {alert.attempts} times: {alert.last_error})" if alert.attempts else ""
