@@ -179,7 +179,7 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     alert, story, cluster, spans = item
     others = other_coverage(story, cluster)
     extra = f" - also reported by {', '.join(s.source for s in others)}" if others else ""
-    when, terms = local_time(story, zone), terms_found(alert)
+    when, terms = local_time(story.published, zone), terms_found(alert)
     label, (part, inside) = snippet(story, spans)
     label += " " if label else ""
     title = headline(story.title, story.source)

@@ -11,6 +11,7 @@ import html
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,7 +117,7 @@ def render(
     parts = body_excerpts(story, spans)
     others = other_coverage(story, cluster)
     also = [other.source for other in others]
-    published = local_time(story, zone)
+    published = local_time(story.published, zone)
     terms = terms_found(alert)
     title = headline(story.title, story.source)  # its outlet is shown beside it
     title_spans = [(a, b) for a, b in spans.get("title", []) if b <= len(title)]
@@ -286,15 +287,14 @@ def _notice_lines(notice: FeedNotice, zone: ZoneInfo) -> list[str]:
     lines = [f"{NOTICE_HEADS[notice.problem]}: {notice.feed}"]
     lines.append(notice.detail[:1].upper() + notice.detail[1:] + ".")
     if notice.problem != "recovered":
-        since = (
-            notice.since.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if notice.since else None
-        )
-        lines.append(f"Last polled well: {since or 'never'}.")
+        since = local_time(notice.since, zone) if notice.since else "never"
+        lines.append(f"Last polled well: {since}.")
     return [*lines, f"URL: {notice.url}"]
 
 
-def local_time(story: Story, zone: ZoneInfo) -> str:
-    return story.published.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A time on `zone`'s clock, as alerts show it: 2026-11-24 13:00 CET."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def other_coverage(story: Story, cluster: Cluster | None) -> list[Story]:
