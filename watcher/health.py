@@ -89,10 +89,10 @@ FAILING_NOTICE_AFTER = 3
 STEADY_AFTER = timedelta(hours=1)
 
 
-def feed_problem(state: FeedState, silent_after: float | None, now: datetime) -> FeedProblem | None:
-    """What a feed notice tells of the feed now: failing (`FAILING_NOTICE_AFTER` polls or
-    more in a row), gone (410 Gone: no longer polled) or silent; None for none of these."""
-    health = feed_health(state, silent_after, now)
+def feed_problem(state: FeedState, health: str) -> FeedProblem | None:
+    """What a feed notice tells of the feed, given its `feed_health`: failing
+    (`FAILING_NOTICE_AFTER` polls or more in a row), gone (410 Gone: no longer polled) or
+    silent; None for none of these."""
     if health == "disabled":
         return "gone"
     if health == "failing":
@@ -107,15 +107,14 @@ def feed_notice(
     when its problem is new or other than told, and one when a told problem is over (the
     feed ok again; after failing, without a failure for `STEADY_AFTER`); None when there is
     nothing new to tell."""
-    problem = feed_problem(state, silent_after, now)
+    health = feed_health(state, silent_after, now)
+    problem = feed_problem(state, health)
     if problem is not None and problem != notified:
         detail = _problem_detail(state, problem, silent_after, now)
         since = state.last_success_at
         return FeedNotice(feed=state.name, problem=problem, url=redact(state.url),
                           detail=detail, since=since)  # fmt: skip
-    if problem is not None or not notified:
-        return None
-    if feed_health(state, silent_after, now) != "ok":
+    if problem is not None or not notified or health != "ok":
         return None
     failed = state.last_error_at
     if notified == "failing" and failed is not None and now - failed < STEADY_AFTER:
@@ -154,6 +153,12 @@ def _duration(seconds: float) -> str:
 SilentAfter = Mapping[str, float | None]  # feed name -> its silent_after
 
 
+def configured_states(store: Store, silent_after: SilentAfter) -> list[FeedState]:
+    """The states of the configured feeds (the keys of `silent_after`): the database keeps a
+    removed feed's row, which would count as failing for ever if it failed."""
+    return [state for state in store.feed_states() if state.name in silent_after]
+
+
 def silent_after_of(feeds: Iterable[FeedConfig]) -> dict[str, float | None]:
     """Each configured feed's `silent_after` by name, as `status_document` takes them."""
     return {feed.name: feed.silent_after for feed in feeds}
@@ -179,9 +184,7 @@ def status_document(
             "error": service.get("rules_error") or None,
         },
         "feeds": [
-            _feed(f, silent_after[f.name], now)
-            for f in store.feed_states()
-            if f.name in silent_after
+            _feed(f, silent_after[f.name], now) for f in configured_states(store, silent_after)
         ],
         "outbox": outbox,
         "delivery_held": [{**lane, "error": redact(lane["error"])} for lane in held],

@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 from watcher import __version__
 from watcher.alerts.sender import Delivery
 from watcher.errors import StoreError
-from watcher.health import SilentAfter, feed_health
+from watcher.health import SilentAfter, configured_states, feed_health
 from watcher.logs import event
 from watcher.models import Match, PollOutcome
 from watcher.store import Store
@@ -122,8 +122,9 @@ class StoreCollector(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
+        silent_after, now = self.silent_after(), self.clock()
         try:
-            feeds = self.store.feed_states()
+            feeds = configured_states(self.store, silent_after)
             depth = self.store.outbox_depth()
             clusters = self.store.count_clusters()
         except StoreError as exc:
@@ -141,12 +142,8 @@ class StoreCollector(Collector):
             dead.add_metric([channel], depth.get(("dead", channel), 0))
         yield queued
         yield dead
-        silent_after, now = self.silent_after(), self.clock()
-        # the configured feeds: a removed one's row stays, failing for ever if it failed
-        healths = [
-            feed_health(f, silent_after[f.name], now) for f in feeds if f.name in silent_after
-        ]
-        yield GaugeMetricFamily("watcher_feeds", "Feeds configured", value=len(healths))
+        healths = [feed_health(f, silent_after[f.name], now) for f in feeds]
+        yield GaugeMetricFamily("watcher_feeds", "Feeds configured", value=len(feeds))
         yield GaugeMetricFamily(
             "watcher_feeds_failing", "Feeds whose last poll failed, or disabled (410 Gone)",
             value=sum(h in ("failing", "disabled") for h in healths),

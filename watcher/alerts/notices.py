@@ -16,7 +16,7 @@ from datetime import datetime
 
 from watcher.config import Config
 from watcher.errors import StoreError
-from watcher.health import feed_notice
+from watcher.health import configured_states, feed_notice, silent_after_of
 from watcher.logs import event
 from watcher.models import FeedNotice
 from watcher.store import Store
@@ -35,12 +35,12 @@ def queue_feed_notices(store: Store, config: Config, now: datetime) -> list[Feed
     ]  # fmt: skip
     if not recipients:
         return []
-    silent_after = {feed.name: feed.silent_after for feed in config.feeds}
+    silent_after = silent_after_of(config.feeds)
     try:
         told = store.notified()
         notices = [
             notice
-            for state in store.feed_states() if state.name in silent_after
+            for state in configured_states(store, silent_after)
             if (notice := feed_notice(state, told.get(state.name), silent_after[state.name], now))
         ]  # fmt: skip
         store.record_notices(notices, recipients, now)
