@@ -7,13 +7,14 @@ import json
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import FakeClock, Inbox
-from tests.feedserver import FeedServer, fixture_bytes
+from tests.feedserver import FeedServer, fixture_bytes, send
 from tests.test_alerts import Harness
 from tests.test_cli import watcher
 from watcher.alerts.notices import queue_feed_notices
@@ -87,17 +88,21 @@ def test_a_notice_says_what_is_wrong_and_masks_the_urls_secrets() -> None:
     assert "(silent_after 7d)" in silent.detail
 
 
+def notice_alert(alert_id: int, notice: FeedNotice) -> Alert:
+    """The outbox row of one feed notice to subscriber ops, as `record_notices` writes it."""
+    return Alert(
+        id=alert_id, subscriber="ops", channel="slack", cluster=-1, rule=f"feed {notice.problem}",
+        story="", terms={}, status="pending", attempts=0, sends=0, next_attempt_at=NOW,
+        last_error=None, created_at=NOW, sent_at=None, notices=(notice,),
+    )  # fmt: skip
+
+
 def test_a_notice_renders_in_every_channel() -> None:
     notice = FeedNotice(
         feed="Wire <&>", problem="failing", url="https://wire.test/rss",
         detail="3 polls failed in a row; the last: HTTP 500", since=NOW,
     )  # fmt: skip
-    alert = Alert(
-        id=7, subscriber="ops", channel="slack", cluster=-1, rule="feed failing", story="",
-        terms={}, status="pending", attempts=0, sends=0, next_attempt_at=NOW, last_error=None,
-        created_at=NOW, sent_at=None, notices=(notice,),
-    )  # fmt: skip
-    message = render_notice(alert, (notice,))
+    message = render_notice(notice_alert(7, notice), (notice,))
     assert message.subject == "[watcher] Feed failing: Wire <&>"
     assert "Last polled well: 2026-12-05 12:00 UTC." in message.text
     assert "<h2>Feed failing: Wire &lt;&amp;&gt;</h2>" in message.html
@@ -156,10 +161,8 @@ def ops_config(tmp_path: Path, server: FeedServer, smtp_port: int, feed_url: str
     return path
 
 
-def _ok(handler: object) -> None:
-    from tests.feedserver import send
-
-    send(handler, 200, b"ok", "text/plain")  # type: ignore[arg-type]
+def _ok(handler: BaseHTTPRequestHandler) -> None:
+    send(handler, 200, b"ok", "text/plain")
 
 
 def notices_posted(server: FeedServer) -> list[dict[str, Any]]:
@@ -321,12 +324,7 @@ def test_a_notice_email_survives_an_smtp_outage_as_an_alert_does(
 def test_a_gone_feeds_notice_says_it_is_no_longer_polled() -> None:
     notice = FeedNotice(feed="Wire", problem="gone", url="u", detail="no longer polled: HTTP 410",
                         since=None)  # fmt: skip
-    alert = Alert(
-        id=1, subscriber="ops", channel="email", cluster=-1, rule="feed gone", story="",
-        terms={}, status="pending", attempts=0, sends=0, next_attempt_at=NOW, last_error=None,
-        created_at=NOW, sent_at=None, notices=(notice,),
-    )  # fmt: skip
-    text = render_notice(alert, (notice,)).text
+    text = render_notice(notice_alert(1, notice), (notice,)).text
     assert text.splitlines()[:3] == ["Feed gone: Wire", "", "No longer polled: HTTP 410."]
     assert "mend or remove its url:" in text and "Last polled well: never." in text
 
