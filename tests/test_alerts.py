@@ -330,6 +330,9 @@ def test_one_email_and_one_slack_message_per_cluster_and_none_on_a_second_run(
         == "[watcher] germanium-news: Smelter Group To Start Germanium Output In Ontario"
     )
     assert mail["Message-ID"].startswith("<alert-analyst-") and mail.is_multipart()
+    # no vacation or out-of-office reply to a machine's message
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["X-Auto-Response-Suppress"] == "All"
     text, html_part = (
         p.get_payload(decode=True).decode()
         for p in mail.walk()

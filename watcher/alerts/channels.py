@@ -89,13 +89,18 @@ async def _first_bytes(response: httpx.Response, limit: int) -> bytes:
 
 
 def email_message(smtp: SmtpSettings, to: str, message: Message, message_id: str) -> EmailMessage:
-    """The message as multipart plain text + HTML, from the configured sender."""
+    """The message as multipart plain text + HTML, from the configured sender, marked as
+    machine-made so that auto-responders keep quiet."""
     mail = EmailMessage(policy=_POLICY)  # subjects are cut at 200 characters: never folded
     mail["Subject"] = message.subject
     mail["From"] = ascii_domains(smtp.sender)
     mail["To"] = ascii_domains(to)
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = message_id
+    # an alert is machine-made: no vacation or out-of-office reply (RFC 3834; Exchange's
+    # own header), which would flood the sender's mailbox at every alert
+    mail["Auto-Submitted"] = "auto-generated"
+    mail["X-Auto-Response-Suppress"] = "All"
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
     return mail
