@@ -152,6 +152,9 @@ class Match:
 
 AlertStatus = Literal["pending", "sending", "sent", "dead", "dropped"]  # dropped: by hand
 FeedProblem = Literal["failing", "gone", "silent", "recovered"]
+# what a digest alert waits for: the subscriber's digest time, the end of its quiet hours,
+# or the next hour (over its hourly cap)
+Waits = Literal["digest", "quiet", "cap"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,6 +192,7 @@ class Alert:
     retry_to: tuple[str, ...] = ()  # an email's addresses refused for now; () for every one
     # feeds' problems, not a news item (no cluster or story): the feeds whose health changed
     notices: tuple[FeedNotice, ...] = ()
+    waits: Waits | None = None  # what a digest alert waits for; None: nothing (or unknown)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,9 +202,13 @@ class AlertPlan:
     subscriber: str
     channel: str
     due: datetime
-    digest: bool = False
+    waits: Waits | None = None  # what it waits for, in a digest; None: due at once, alone
     cap: int | None = None  # at most this many immediate alerts an hour ...
     overflow_due: datetime | None = None  # ... the rest go in a digest at this time
+
+    @property
+    def digest(self) -> bool:
+        return self.waits is not None
 
 
 PollStatus = Literal["new", "not_modified", "unchanged", "failed", "gone", "skipped"]

@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__, logs
 from watcher.alerts.notices import queue_feed_notices
-from watcher.alerts.routing import router, warn_unknown_names
+from watcher.alerts.routing import replan_waiting, router, warn_unknown_names
 from watcher.alerts.sender import Sender
 from watcher.config import CHANNELS, Config
 from watcher.config.feeds import same_urls
@@ -301,8 +301,9 @@ class Service:
     def reload_rules(self, *, force: bool = False) -> None:
         """The rule files again if they changed (`force`: read them whatever their size and
         time say). A rule set taken is checked against the subscribers
-        (`warn_unknown_names`), and the matches waiting for outlets against its rules, on the
-        event loop (the store's thread; the scheduler runs this job in another)."""
+        (`warn_unknown_names`), the matches waiting for outlets against its rules, and the
+        alerts waiting for a digest against its priorities, on the event loop (the store's
+        thread; the scheduler runs this job in another)."""
         rules = self.pipeline.rules
         if rules is None:
             return
@@ -310,8 +311,10 @@ class Service:
             warn_unknown_names(rules.matcher.ruleset.rules, self.config.subscribers)
             if self._loop is None:
                 self._recheck_waiting()
+                self._replan_waiting()
             else:
                 self._loop.call_soon_threadsafe(self._recheck_waiting)
+                self._loop.call_soon_threadsafe(self._replan_waiting)
 
     def _recheck_waiting(self) -> None:
         """Alert the waiting matches the rules in force let alert (`Pipeline.recheck_waiting`)."""
@@ -330,6 +333,13 @@ class Service:
                 self._running[task] = "new-story handler"
                 task.add_done_callback(lambda done: self._running.pop(done, None))
         self._deliver_now()
+
+    def _replan_waiting(self) -> None:
+        """Move the alerts waiting for a digest to where the subscribers' settings and the
+        rules' priorities now put them (`replan_waiting`), and deliver those now due."""
+        rules = self.pipeline.rules.matcher.ruleset.rules if self.pipeline.rules else ()
+        if replan_waiting(self.store, self.config.subscribers, rules, self.clock()):
+            self._deliver_now()
 
     def apply_config(self, new: Config) -> None:
         """Take a reloaded config: feeds added, removed or changed, subscribers, SMTP,
@@ -356,6 +366,7 @@ class Service:
             self.reload_rules(force=True)
         if self.sender is not None:
             self.sender.use_config(new)
+        self._replan_waiting()
         logs.add_secrets(new.secrets())
         event(
             log, logging.INFO, "config reloaded", path=new.path, feeds=len(new.feeds),

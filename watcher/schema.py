@@ -179,7 +179,15 @@ def _v13(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v14(db: sqlite_utils.Database) -> None:
+    """What a digest alert waits for: its subscriber's digest time ('digest'), the end of its
+    quiet hours ('quiet') or the next hour, over the hourly cap ('cap'); NULL: nothing, or
+    made before this. A subscriber's new schedule moves the alerts that wait (see
+    `alerts.routing.replan`)."""
+    db.execute("ALTER TABLE alerts ADD COLUMN waits TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

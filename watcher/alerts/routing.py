@@ -1,4 +1,5 @@
-"""Which alerts a new match makes: the subscribers that follow its rule, on every channel."""
+"""Which alerts a new match makes: the subscribers that follow its rule, on every channel,
+and when each is due; and the alerts that wait moved when a subscriber's schedule changes."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from zoneinfo import ZoneInfo
 
 from watcher.alerts.digest import next_digest, next_hour, quiet_until
 from watcher.config import Subscriber
+from watcher.errors import StoreError
 from watcher.logs import event
-from watcher.models import AlertPlan, Match
+from watcher.models import Alert, AlertPlan, Match, Waits
 from watcher.rules.live import LiveRules
-from watcher.rules.model import Rule
+from watcher.rules.model import DEFAULT_PRIORITY, Rule
+from watcher.store import Store
+from watcher.store.rows import to_text
 
 log = logging.getLogger("watcher.alerts")
 
@@ -72,30 +76,79 @@ def route(
 URGENT = 5  # a rule's priority that breaks through a subscriber's quiet hours
 
 
-def _plans(subscriber: Subscriber, now: datetime, priority: int) -> list[AlertPlan]:
+def _schedule(
+    subscriber: Subscriber, made: datetime, priority: int
+) -> tuple[datetime, Waits | None]:
+    """When an alert made at `made` is due, and what it waits for: the subscriber's digest
+    time, or the end of its quiet hours (for a rule below urgent); None, due at once."""
     zone = ZoneInfo(subscriber.timezone)
-    quiet = None
-    if subscriber.quiet_hours and priority < URGENT:
-        quiet = quiet_until(subscriber.quiet_hours, zone, now)
     if subscriber.mode == "digest":
-        due, digest = next_digest(subscriber.digest, zone, now), True
-    elif quiet is not None:  # a digest when the quiet hours end
-        due, digest = quiet, True
-    else:
-        due, digest = now, False
-    cap = subscriber.max_per_hour if not digest else None
-    overflow = next_hour(zone, now) if cap else None
+        return next_digest(subscriber.digest, zone, made), "digest"
+    if subscriber.quiet_hours and priority < URGENT:
+        quiet = quiet_until(subscriber.quiet_hours, zone, made)
+        if quiet is not None:  # a digest when the quiet hours end
+            return quiet, "quiet"
+    return made, None
+
+
+def _plans(subscriber: Subscriber, now: datetime, priority: int) -> list[AlertPlan]:
+    due, waits = _schedule(subscriber, now, priority)
+    cap = subscriber.max_per_hour if waits is None else None
+    overflow = next_hour(ZoneInfo(subscriber.timezone), now) if cap else None
     return [
         AlertPlan(
             subscriber=subscriber.name,
             channel=channel,
             due=due,
-            digest=digest,
+            waits=waits,
             cap=cap,
             overflow_due=overflow,
         )
         for channel in subscriber.channels()
     ]
+
+
+def replan(
+    alert: Alert, subscriber: Subscriber, priority: int
+) -> tuple[datetime, Waits | None] | None:
+    """When an alert that waits for a digest is due under its subscriber's settings now,
+    and what it waits for then; None when that is what it has. A new digest time, time
+    zone or quiet hours move it, as does a mode now immediate (it goes at once, in a digest
+    with the others that waited); one over the hourly cap keeps its hour while a cap
+    stands. Reckoned from when it was made, so a second call changes nothing."""
+    due, waits = _schedule(subscriber, alert.created_at, priority)
+    if waits is None and alert.waits == "cap" and subscriber.max_per_hour:
+        return None
+    return None if (due, waits) == (alert.next_attempt_at, alert.waits) else (due, waits)
+
+
+def replan_waiting(
+    store: Store, subscribers: Iterable[Subscriber], rules: Iterable[Rule], now: datetime
+) -> int:
+    """Move the alerts that wait for a digest (never tried) to where their subscriber's
+    settings now put them (`replan`), at start and when the config or rules change: a
+    subscriber's schedule is read when an alert is made. One whose subscriber or channel
+    is gone stays, to fail when due. Returns how many moved; a database error is logged."""
+    named = {s.name: s for s in subscribers}
+    priority = {r.name: r.priority for r in rules}
+    moves: dict[str, list[tuple[int, datetime, Waits | None]]] = {}
+    try:
+        for alert in store.waiting_alerts():
+            subscriber = named.get(alert.subscriber)
+            if subscriber is None or alert.channel not in subscriber.channels():
+                continue
+            plan = replan(alert, subscriber, priority.get(alert.rule, DEFAULT_PRIORITY))
+            if plan is not None:
+                moves.setdefault(subscriber.name, []).append((alert.id, *plan))
+        moved = store.reschedule_alerts([move for some in moves.values() for move in some])
+    except StoreError as exc:
+        event(log, logging.ERROR, "waiting alerts not rescheduled", error=str(exc))
+        return 0
+    for name, some in moves.items():
+        first = min(due for _, due, _ in some)
+        event(log, logging.INFO, "alerts rescheduled", subscriber=name, alerts=len(some),
+              due=to_text(max(first, now)))  # fmt: skip
+    return moved
 
 
 def router(

@@ -20,7 +20,7 @@ from typing import Any
 
 from watcher.alerts.notices import queue_feed_notices
 from watcher.alerts.render import Message
-from watcher.alerts.routing import router, warn_unknown_names
+from watcher.alerts.routing import replan_waiting, router, warn_unknown_names
 from watcher.alerts.sender import Sender
 from watcher.cli.common import EXIT_FAILED, count, printable, shown, sole_writer, utc_now, when
 from watcher.clusterer import Clusterer
@@ -53,7 +53,10 @@ def add_parsers(commands: Any) -> None:
         "silent, and when it recovers. Serves /healthz, "
         "/metrics (Prometheus) and /status (JSON) over HTTP. Rule files are checked for edits "
         "every 2 s; SIGHUP reloads the config and the rules at once (a broken edit is logged "
-        "and changes nothing). Alerts a crash left 'sending' are sent again on start. SIGTERM "
+        "and changes nothing). Alerts a crash left 'sending' are sent again on start. At "
+        "start and at each reload, alerts waiting for a digest time, the end of quiet hours "
+        "or the next hour move to where the subscribers' settings and the rules' priorities "
+        "now put them. SIGTERM "
         "or SIGINT stops it cleanly, within 10 s. Exit code 75 at once when another run or "
         "once uses the database (its lock file, beside it).",
     )
@@ -70,7 +73,9 @@ def add_parsers(commands: Any) -> None:
         help="poll every due feed once, deliver the alerts due, then exit (for cron)",
         description="Poll every feed that is due (not disabled, not backing off) once, store, "
         "cluster and match new stories, print them, queue the feed notices due, deliver every "
-        "alert due, and exit. Exit "
+        "alert due, and exit. Alerts waiting for a digest time, the end of quiet hours or the "
+        "next hour first move to where the subscribers' settings and the rules' priorities "
+        "now put them. Exit "
         "code 1 when a feed failed; 75 at once when another run or once uses the database "
         "(its lock file, beside it): cron's next once over a slow one.",
     )
@@ -171,9 +176,9 @@ async def _counted(poll: Awaitable[PollOutcome]) -> tuple[PollOutcome, int]:
 def build_pipeline(
     config: Config, store: Store, fetcher: Fetcher, pool: ProcessPoolExecutor
 ) -> Pipeline:
-    """Every collaborator of a poll, built once; clusters a crash left undone first, and
-    alerts the news items waiting for outlets that rules changed while it was down let
-    alert."""
+    """Every collaborator of a poll, built once; clusters a crash left undone first, alerts
+    the news items waiting for outlets that rules changed while it was down let alert, and
+    moves the alerts waiting for a digest that a subscriber's new schedule moves."""
     tune_gc()
     clusterer = Clusterer(store, config.clustering, utc_now)
     rules = LiveRules(config.rules)
@@ -196,6 +201,7 @@ def build_pipeline(
     promoted = pipeline.recheck_waiting()
     if promoted:
         print_new_stories([], promoted)
+    replan_waiting(store, config.subscribers, rules.matcher.ruleset.rules, utc_now())
     return pipeline
 
 

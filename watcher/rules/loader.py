@@ -17,7 +17,7 @@ from watcher.errors import RuleError, RuleProblem
 from watcher.files import read_capped
 from watcher.rules.condition import Hit
 from watcher.rules.matcher import Matcher
-from watcher.rules.model import Alias, Example, Rule, RuleSet, Term
+from watcher.rules.model import DEFAULT_PRIORITY, Alias, Example, Rule, RuleSet, Term
 from watcher.rules.nodes import NodeReader
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
 
@@ -119,7 +119,7 @@ def query_rule(text: str, ruleset: RuleSet) -> Rule:
         raise RuleError(loader.problems)
     return Rule(
         name=QUERY_RULE, description="", condition=condition, text=text, tags=(), notify=(),
-        priority=3, path=QUERY_PATH, line=1, order=len(ruleset.rules),
+        priority=DEFAULT_PRIORITY, path=QUERY_PATH, line=1, order=len(ruleset.rules),
     )  # fmt: skip
 
 
@@ -255,7 +255,11 @@ class _Loader(NodeReader):
             self.problem(path, node, "a rule needs a name")
             return None
         condition, text = self.condition(path, node, m, name)
-        priority = self.scalar(path, m["priority"], "priority", int) if "priority" in m else 3
+        priority = (
+            self.scalar(path, m["priority"], "priority", int)
+            if "priority" in m
+            else DEFAULT_PRIORITY
+        )
         if priority is not None and priority not in PRIORITIES:
             self.problem(path, m["priority"], "priority must be 1 (low) to 5 (urgent)")
         sources = 1

@@ -7,6 +7,8 @@ from functools import cached_property
 
 from watcher.rules.query import Node
 
+DEFAULT_PRIORITY = 3  # of a rule that gives none, on the scale 1 (low) to 5 (urgent)
+
 
 @dataclass(frozen=True)
 class Alias:

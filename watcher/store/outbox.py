@@ -62,7 +62,7 @@ class OutboxTables(Tables):
         return new
 
     def _enqueue(self, m: Match, plan: AlertPlan) -> None:
-        due, digest = plan.due, plan.digest
+        due, waits = plan.due, plan.waits
         if plan.cap is not None and plan.overflow_due is not None:
             sent_lately = self.db.execute(
                 "SELECT COUNT(*) FROM alerts WHERE subscriber = ? AND channel = ? AND digest = 0 "
@@ -70,12 +70,12 @@ class OutboxTables(Tables):
                 [plan.subscriber, plan.channel, to_text(m.matched_at - timedelta(hours=1))],
             ).fetchone()[0]
             if sent_lately >= plan.cap:  # over the hourly cap: into the next hourly digest
-                due, digest = plan.overflow_due, True
+                due, waits = plan.overflow_due, "cap"
         self.db.execute(
             "INSERT OR IGNORE INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
-            "next_attempt_at, created_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "next_attempt_at, created_at, digest, waits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [plan.subscriber, plan.channel, m.cluster, m.rule, m.story, json.dumps(m.terms),
-             to_text(due), to_text(m.matched_at), int(digest)],
+             to_text(due), to_text(m.matched_at), int(waits is not None), waits],
         )  # fmt: skip
 
     def record_notices(
@@ -212,6 +212,27 @@ class OutboxTables(Tables):
         with translated("reading alerts"):
             rows = self.db.execute_returning_dicts(f"SELECT * FROM alerts {clause}", params)
         return [alert_from_row(r) for r in rows]
+
+    def waiting_alerts(self) -> list[Alert]:
+        """The alerts that wait, never tried, for a digest: a digest time, the end of quiet
+        hours or the next hour (those made before schema 14 say not what for, and are
+        left out)."""
+        return self._alerts(
+            "WHERE status = 'pending' AND attempts = 0 AND waits IS NOT NULL ORDER BY id", []
+        )
+
+    def reschedule_alerts(self, moves: Sequence[tuple[int, datetime, str | None]]) -> int:
+        """Give each alert (id, due, what it waits for), unless it is no longer a pending
+        alert never tried (a delivery took it meanwhile); returns how many moved."""
+        with translated("rescheduling waiting alerts"), self._atomic():
+            return sum(
+                self.db.execute(
+                    "UPDATE alerts SET next_attempt_at = ?, waits = ? "
+                    "WHERE id = ? AND status = 'pending' AND attempts = 0",
+                    [to_text(due), waits, alert_id],
+                ).rowcount
+                for alert_id, due, waits in moves
+            )
 
     def mark_sending(self, alert_id: int) -> Alert | None:
         """Claim a pending alert for sending, committed before the network call (a crash after

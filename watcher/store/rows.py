@@ -78,7 +78,7 @@ def alert_from_row(r: dict[str, Any]) -> Alert:
         next_attempt_at=from_text(r["next_attempt_at"]) or NEVER, last_error=r["last_error"],
         created_at=from_text(r["created_at"]) or NEVER, sent_at=from_text(r["sent_at"]),
         digest=bool(r["digest"]), retry_to=tuple(json.loads(r["retry_to"] or "[]")),
-        notices=notices_from_text(r["notice"]) if r["notice"] else (),
+        notices=notices_from_text(r["notice"]) if r["notice"] else (), waits=r["waits"],
     )  # fmt: skip
 
 

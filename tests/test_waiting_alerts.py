@@ -1,0 +1,265 @@
+"""Alerts that wait for a digest (a digest time, the end of quiet hours, the next hour over
+the hourly cap) follow their subscriber's settings as they are now: a new schedule, time
+zone, quiet hours or mode, or a rule made urgent, moves them, at start and at reload."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.feedserver import FeedServer
+from tests.test_alerts import WIRE, add_feed, slack_route, write_config
+from tests.test_cli import watcher
+from watcher.alerts.routing import replan, replan_waiting
+from watcher.config import Subscriber
+from watcher.models import Alert, AlertPlan, Match
+from watcher.rules.model import Rule
+from watcher.rules.query import parse
+from watcher.store import Store
+
+MADE = datetime(2026, 12, 4, 23, 0, tzinfo=UTC)  # midnight in Berlin
+NOW = datetime(2026, 12, 5, 1, 0, tzinfo=UTC)
+BERLIN = {"timezone": "Europe/Berlin"}
+
+
+def waiting(waits: str, due: datetime) -> Alert:
+    return Alert(
+        id=1, subscriber="ana", channel="slack", cluster=7, rule="r", story="s", terms={},
+        status="pending", attempts=0, sends=0, next_attempt_at=due, last_error=None,
+        created_at=MADE, sent_at=None, digest=True, waits=waits,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+DAILY_8 = {"mode": "digest", "digest": "daily 08:00", **BERLIN}
+QUIET = {"quiet_hours": "22:00-07:00", **BERLIN}
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "priority", "after"),
+    [
+        pytest.param(
+            ("digest", "2026-12-05T07:00:00+00:00"), DAILY_8, 3, None, id="digest-unchanged"
+        ),
+        pytest.param(
+            ("digest", "2026-12-05T07:00:00+00:00"),
+            {**DAILY_8, "digest": "daily 06:30"},
+            3,
+            ("2026-12-05T05:30:00+00:00", "digest"),
+            id="digest-earlier",
+        ),
+        pytest.param(
+            ("digest", "2026-12-05T07:00:00+00:00"),
+            {**DAILY_8, "timezone": "Asia/Kolkata"},  # made at 04:30 there
+            3,
+            ("2026-12-05T02:30:00+00:00", "digest"),
+            id="digest-other-zone",
+        ),
+        pytest.param(
+            ("digest", "2026-12-05T07:00:00+00:00"),
+            {"digest": "daily 08:00", **BERLIN},
+            3,
+            (MADE.isoformat(), None),
+            id="digest-now-immediate",
+        ),
+        pytest.param(
+            ("digest", "2026-12-05T07:00:00+00:00"),
+            QUIET,
+            3,
+            ("2026-12-05T06:00:00+00:00", "quiet"),  # immediate, but made in quiet hours
+            id="digest-now-quiet-hours",
+        ),
+        pytest.param(("quiet", "2026-12-05T06:00:00+00:00"), QUIET, 3, None, id="quiet-unchanged"),
+        pytest.param(
+            ("quiet", "2026-12-05T06:00:00+00:00"),
+            {**QUIET, "quiet_hours": "23:00-06:00"},
+            3,
+            ("2026-12-05T05:00:00+00:00", "quiet"),
+            id="quiet-ends-earlier",
+        ),
+        pytest.param(
+            ("quiet", "2026-12-05T06:00:00+00:00"),
+            BERLIN,
+            3,
+            (MADE.isoformat(), None),
+            id="quiet-hours-gone",
+        ),
+        pytest.param(
+            ("quiet", "2026-12-05T06:00:00+00:00"),
+            QUIET,
+            5,
+            (MADE.isoformat(), None),
+            id="rule-now-urgent",
+        ),
+        pytest.param(
+            ("quiet", "2026-12-05T06:00:00+00:00"),
+            DAILY_8,
+            3,
+            ("2026-12-05T07:00:00+00:00", "digest"),
+            id="quiet-now-digest",
+        ),
+        pytest.param(
+            ("cap", "2026-12-05T00:00:00+00:00"),
+            {"max_per_hour": 5},
+            3,
+            None,
+            id="cap-stands",
+        ),
+        pytest.param(
+            ("cap", "2026-12-05T00:00:00+00:00"), {}, 3, (MADE.isoformat(), None), id="cap-gone"
+        ),
+        pytest.param(
+            ("cap", "2026-12-05T00:00:00+00:00"),
+            {"max_per_hour": 5, **DAILY_8},
+            3,
+            ("2026-12-05T07:00:00+00:00", "digest"),
+            id="cap-now-digest",
+        ),
+    ],
+)
+def test_replan(
+    before: tuple[str, str],
+    now: dict[str, object],
+    priority: int,
+    after: tuple[str, str | None] | None,
+) -> None:
+    subscriber = Subscriber(name="ana", slack="https://hooks.test/x", **now)  # type: ignore[arg-type]
+    found = replan(waiting(before[0], at(before[1])), subscriber, priority)
+    assert found == (None if after is None else (at(after[0]), after[1]))
+
+
+def test_a_second_replan_changes_nothing() -> None:
+    subscriber = Subscriber(name="ana", slack="https://hooks.test/x", **BERLIN)  # type: ignore[arg-type]
+    alert = waiting("digest", at("2026-12-05T07:00:00+00:00"))
+    due, waits = replan(alert, subscriber, 3) or (alert.next_attempt_at, alert.waits)
+    assert replan(replace(alert, next_attempt_at=due, waits=waits), subscriber, 3) is None
+
+
+def _queued(store: Store, plan: AlertPlan, cluster: int, *, rule: str = "r") -> None:
+    match = Match(
+        cluster=cluster, rule=rule, story=f"s{cluster}", terms={}, clause="c",
+        ruleset_version="v", matched_at=MADE,
+    )  # fmt: skip
+    store.record_matches([match], lambda m: [plan])
+
+
+def _rule(name: str, priority: int) -> Rule:
+    return Rule(
+        name=name, description="", condition=parse("x"), text="x", tags=(), notify=(),
+        priority=priority, path="r.yaml", line=1, order=0,
+    )  # fmt: skip
+
+
+def test_replan_waiting_moves_what_the_settings_move_and_leaves_the_rest(tmp_path: Path) -> None:
+    store = Store(tmp_path / "w.db")
+    due = at("2026-12-05T07:00:00+00:00")
+    for cluster, subscriber in enumerate(["ana", "ana", "gone", "ana"]):
+        channel = "email" if cluster == 3 else "slack"  # ana no longer has email
+        plan = AlertPlan(subscriber=subscriber, channel=channel, due=due, waits="digest")
+        _queued(store, plan, cluster, rule="urgent" if cluster == 1 else "r")
+    _queued(store, AlertPlan(subscriber="ana", channel="slack", due=MADE), 9)  # due at once
+    store.mark_failed(2, "HTTP 500", retry_at=due)  # tried once: its retry time stands
+    ana = Subscriber(name="ana", slack="https://hooks.test/x", **QUIET)  # type: ignore[arg-type]
+    rules = [_rule("r", 3), _rule("urgent", 5)]
+    assert replan_waiting(store, [ana], rules, NOW) == 1
+    by_id = {a.id: a for a in store.alerts()}
+    assert (by_id[1].next_attempt_at, by_id[1].waits) == (at("2026-12-05T06:00:00+00:00"), "quiet")
+    assert (by_id[2].next_attempt_at, by_id[2].waits) == (due, "digest")  # urgent, but tried
+    assert by_id[3].next_attempt_at == due and by_id[4].next_attempt_at == due  # gone: as due
+    assert by_id[5].waits is None and not by_id[5].digest
+    assert replan_waiting(store, [ana], rules, NOW) == 0  # nothing moves twice
+    store.mark_failed(2, "HTTP 500", retry_at=None)  # dead, then retried by hand: tried
+    assert replan_waiting(store, [ana], rules, NOW) == 0
+
+
+# -- end to end, with the service and the command --------------------------------------------
+
+
+DIGEST = "    mode: digest\n    digest: daily {hhmm}\n"
+
+
+def _digest_config(server: FeedServer, tmp_path: Path) -> Path:
+    """The analyst on Slack alone, in digest mode at a time 12 hours from now: no digest
+    goes while the test runs."""
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=1, slack=server.url("/slack"))
+    later = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+    config.write_text(
+        config.read_text().replace("    email: analyst@test\n", DIGEST.format(hhmm=later))
+    )
+    add_feed(config, "Wire", WIRE)  # one germanium story
+    return config
+
+
+def _now_immediate(config: Path) -> None:
+    text = config.read_text()
+    start = text.index("    mode: digest\n")
+    end = text.index("\n", text.index("    digest: daily")) + 1
+    config.write_text(text[:start] + text[end:])
+
+
+def _pending(db: Path) -> list[Alert]:
+    return [a for a in Store(db).alerts() if a.status == "pending"]
+
+
+def test_once_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    config = _digest_config(server, tmp_path)
+    first = watcher("--config", str(config), "once")
+    assert first.returncode == 0, first.stderr
+    (alert,) = _pending(tmp_path / "w.db")
+    assert alert.waits == "digest" and server.posts == []
+    again = watcher("--config", str(config), "once")  # the same config: it still waits
+    assert again.returncode == 0 and server.posts == [] and "alerts rescheduled" not in again.stderr
+    _now_immediate(config)
+    last = watcher("--config", str(config), "once")
+    assert last.returncode == 0, last.stderr
+    assert "alerts rescheduled" in last.stderr and "subscriber=analyst" in last.stderr
+    (post,) = server.posts  # nothing new was polled: the waiting alert went
+    assert json.loads(post[1])["text"].startswith("[watcher] digest for analyst")
+    assert _pending(tmp_path / "w.db") == []
+
+
+def test_a_reload_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    config = _digest_config(server, tmp_path)
+    command = [sys.executable, "-m", "watcher", "--config", str(config), "run", "--listen",
+               "127.0.0.1:0"]  # fmt: skip
+    log = tmp_path / "stderr.log"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not condition():
+            assert proc.poll() is None
+            time.sleep(0.1)
+        assert condition()
+
+    try:
+        wait_for(lambda: len(_pending(tmp_path / "w.db")) == 1)
+        time.sleep(2.5)  # a delivery round or more: the alert waits for its digest
+        assert server.posts == []
+        _now_immediate(config)
+        proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(server.posts) == 1, seconds=15)
+        assert json.loads(server.posts[0][1])["text"].startswith("[watcher] digest for analyst")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        proc.kill()
+    assert "alerts rescheduled" in log.read_text()
