@@ -256,7 +256,8 @@ def test_a_silent_feed_and_a_gone_one_are_told_once_and_only_configured_ones(
     assert queue_feed_notices(store, nobody, clock()) == []
     assert store.notified() == {}  # nobody took them: a subscriber added later hears
     queued = [a for a in store.alerts() if a.notices]
-    assert {a.cluster for a in queued} == {-1, -2} and len(queued) == 4
+    numbers = {a.cluster for a in queued}  # one a reading, negative
+    assert len(numbers) == 2 and max(numbers) < 0 and len(queued) == 4
 
 
 def test_a_feed_whose_url_is_changed_is_told_afresh(

@@ -216,3 +216,48 @@ def test_stories_are_found_by_id_by_the_start_of_an_id_or_by_link(store: Store) 
     assert store.find_stories("abcd") == []  # too short to be the start of an id
     link = "HTTPS://Site.test/news/1?utm_source=rss#top"  # canonical: the stored link
     assert [s.id for s in store.find_stories(link)] == ["abcdef1234"]
+
+
+def test_the_outbox_reads_the_last_hour_through_its_index_of_times(store: Store) -> None:
+    """The hourly cap's count and `watcher alerts --since --subscriber` read alerts by time
+    (`alerts_made`), not every alert a subscriber ever had: that grew without end, to
+    163 ms an alert made at two million alerts. Checked on the statements the store runs."""
+    from watcher.models import AlertPlan, Match
+
+    plan = AlertPlan(
+        subscriber="ana", channel="slack", due=NOW, cap=1, overflow_due=NOW + timedelta(hours=1)
+    )
+    ran: list[str] = []
+    store.db.conn.set_trace_callback(ran.append)
+    for cluster in (1, 2):
+        match = Match(
+            cluster=cluster, rule="r", story=f"s{cluster}", terms={}, clause="c",
+            ruleset_version="v", matched_at=NOW,
+        )  # fmt: skip
+        store.record_matches([match], lambda m: [plan])
+    listed = store.alerts(since=NOW - timedelta(days=1), subscriber="ana", channel="slack")
+    store.db.conn.set_trace_callback(None)
+    assert [(a.cluster, a.waits) for a in listed] == [(2, "cap"), (1, None)]  # over the cap
+    reads = [sql for sql in ran if sql.startswith("SELECT") and "FROM alerts" in sql]
+    assert any("COUNT(*)" in sql for sql in reads) and len(reads) >= 3
+    for sql in reads:
+        (plan_row, *_) = store.db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+        assert "USING INDEX alerts_made" in plan_row[3], (sql, plan_row)
+
+
+def test_feed_notices_of_each_reading_have_a_number_of_their_own(store: Store) -> None:
+    """A notice alert's cluster number is negative and new at each reading, below those
+    of readings made before schema 15 (-1, -2, ...)."""
+    from watcher.models import FeedNotice
+
+    notice = FeedNotice(feed="Wire", problem="failing", url="u", detail="d", since=NOW)
+    store.db.execute(  # as an older watcher numbered its first reading's notice
+        "INSERT INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
+        "next_attempt_at, created_at, notice) VALUES ('ana', 'slack', -1, 'feed failing', '', "
+        "'{}', '2026-11-24T12:00:00+00:00', '2026-11-24T12:00:00+00:00', '[]')"
+    )
+    for _ in range(3):
+        store.record_notices([notice], [("ana", "slack"), ("ana", "email")], NOW)
+    numbers = [a.cluster for a in store.alerts()]
+    assert len(numbers) == 7 and all(n < 0 for n in numbers)
+    assert len(set(numbers)) == 4  # each reading's two channels share theirs

@@ -64,10 +64,12 @@ class OutboxTables(Tables):
     def _enqueue(self, m: Match, plan: AlertPlan) -> None:
         due, waits = plan.due, plan.waits
         if plan.cap is not None and plan.overflow_due is not None:
+            # through `alerts_made`, the last hour's alerts: the UNIQUE index's subscriber
+            # prefix, which SQLite would pick, reads all a subscriber ever had (`+` bars it)
             sent_lately = self.db.execute(
-                "SELECT COUNT(*) FROM alerts WHERE subscriber = ? AND channel = ? AND digest = 0 "
-                "AND notice IS NULL AND created_at > ?",
-                [plan.subscriber, plan.channel, to_text(m.matched_at - timedelta(hours=1))],
+                "SELECT COUNT(*) FROM alerts WHERE created_at > ? AND +subscriber = ? "
+                "AND channel = ? AND digest = 0 AND notice IS NULL",
+                [to_text(m.matched_at - timedelta(hours=1)), plan.subscriber, plan.channel],
             ).fetchone()[0]
             if sent_lately >= plan.cap:  # over the hourly cap: into the next hourly digest
                 due, waits = plan.overflow_due, "cap"
@@ -91,10 +93,10 @@ class OutboxTables(Tables):
                 "UPDATE feeds SET notified = ? WHERE name = ?",
                 [(None if n.problem == "recovered" else n.problem, n.feed) for n in notices],
             )
-            # the notices' cluster_id: negative, one a reading (the outbox is UNIQUE by it)
-            (number,) = self.db.execute(
-                "SELECT MIN(0, COALESCE(MIN(cluster_id), 0)) - 1 FROM alerts"
-            ).fetchone()
+            # the notices' cluster_id: negative, one a reading (the outbox is UNIQUE by it).
+            # Notice rows stay, so the highest id grows from one reading to the next; and
+            # it is below the -1, -2, ... of readings before schema 15, fewer than the rows.
+            (number,) = self.db.execute("SELECT -1 - COALESCE(MAX(id), 0) FROM alerts").fetchone()
             problems = {n.problem for n in notices}
             rule = f"feed {problems.pop()}" if len(problems) == 1 else "feed problems"
             rows = [
@@ -180,8 +182,8 @@ class OutboxTables(Tables):
         if dead_only:
             where.append("status = 'dead'")
         for column, value in (("subscriber", subscriber), ("channel", channel)):
-            if value is not None:
-                where.append(f"{column} = ?")
+            if value is not None:  # within `since`, through `alerts_made` (see `_enqueue`)
+                where.append(f"+{column} = ?" if since is not None else f"{column} = ?")
                 params.append(value)
         return self._alerts(
             f"WHERE {' AND '.join(where)} ORDER BY created_at DESC, id DESC", params
