@@ -1173,6 +1173,65 @@ def test_once_the_server_is_back_the_alerts_that_failed_go_at_once(
     assert asyncio.run(hold_after(5000, None)) <= timedelta(seconds=HOLD_MAX_SECONDS)
 
 
+def test_an_outage_however_long_sends_no_alert_to_the_dead_letter_list(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A server down for hours: the failure that found it down spends an attempt, the
+    probes of the held lane after it do not (max_attempts is 3 here, the probes 12), so
+    no alert dies of the outage, and all go once the server is back."""
+    answers: list[tuple[int, dict[str, str]]] = [(503, {})] * 12
+    harness = polled_for_slack_only(server, tmp_path, clock, answers)
+    harness.store.record_matches(  # a second news item: an alert behind the first
+        [Match(cluster=99, rule="germanium-news", story=harness.store.alerts()[0].story,
+               terms={}, clause="c", ruleset_version="v", matched_at=clock.now)],
+        lambda m: [AlertPlan(subscriber="analyst", channel="slack", due=clock.now)],
+    )  # fmt: skip
+
+    def later(_sender: Sender) -> None:
+        clock.now += timedelta(minutes=10)
+
+    rounds = delivery_rounds(harness, [None, later] * 14, channel="slack")
+    outcomes = [outcome for round_ in rounds for outcome in round_]
+    assert outcomes.count("analyst:retry") == 12 and "analyst:dead" not in outcomes
+    assert outcomes.count("analyst:sent") == 2 and len(server.posts) == 14
+    assert max(a.attempts for a in harness.store.alerts()) == 1
+
+
+def test_an_alert_the_server_fails_alone_still_dies_while_others_go(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A server that answers 5xx to one alert alone (its own content) looks down at each
+    of its tries; but the others on the lane go between them, so each try is counted and
+    it reaches the dead-letter list after max_attempts (3), holding no other alert up."""
+
+    def slack(handler: BaseHTTPRequestHandler) -> None:
+        poison = b"Antimony" in server.posts[-1][1]  # the body the server read
+        send(handler, 500 if poison else 200, b"error" if poison else b"ok", "text/plain")
+
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+                          rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+    config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
+    harness = wire_polled(config, clock)
+    server.routes["/slack"] = slack
+    germanium = next(a.story for a in harness.store.alerts() if a.rule == "germanium-news")
+    steps: list[Any] = []
+    for cluster in range(100, 104):  # a news item on the lane every 10 minutes
+
+        def news(_sender: Sender, cluster: int = cluster) -> None:
+            clock.now += timedelta(minutes=10)
+            harness.store.record_matches(
+                [Match(cluster=cluster, rule="germanium-news", story=germanium, terms={},
+                       clause="c", ruleset_version="v", matched_at=clock.now)],
+                lambda m: [AlertPlan(subscriber="analyst", channel="slack", due=clock.now)],
+            )  # fmt: skip
+
+        steps += [news, None, None]
+    delivery_rounds(harness, [None, *steps], channel="slack")
+    (poison,) = [a for a in harness.store.alerts() if a.rule == "antimony-news"]
+    assert poison.status == "dead" and poison.attempts == 3
+    assert [a.status for a in harness.store.alerts() if a.rule != "antimony-news"] == ["sent"] * 5
+
+
 def test_a_webhook_answering_503_is_held_alone(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -170,7 +170,8 @@ def test_replan_waiting_moves_what_the_settings_move_and_leaves_the_rest(tmp_pat
         plan = AlertPlan(subscriber=subscriber, channel=channel, due=due, waits="digest")
         _queued(store, plan, cluster, rule="urgent" if cluster == 1 else "r")
     _queued(store, AlertPlan(subscriber="ana", channel="slack", due=MADE), 9)  # due at once
-    store.mark_failed(2, "HTTP 500", retry_at=due)  # tried once: its retry time stands
+    store.mark_sending(2)
+    store.mark_failed(2, "HTTP 500", retry_at=due, spent=False)  # tried: its retry time stands
     ana = Subscriber(name="ana", slack="https://hooks.test/x", **QUIET)  # type: ignore[arg-type]
     rules = [_rule("r", 3), _rule("urgent", 5)]
     assert replan_waiting(store, [ana], rules, NOW) == 1

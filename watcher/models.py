@@ -182,7 +182,7 @@ class Alert:
     story: str
     terms: dict[str, list[str]]
     status: AlertStatus
-    attempts: int  # deliveries tried and failed
+    attempts: int  # deliveries tried and failed, but for those on a server known to be down
     sends: int  # deliveries started: more than one means a crash repeated a send
     next_attempt_at: datetime
     last_error: str | None

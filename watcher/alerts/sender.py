@@ -207,7 +207,11 @@ class Sender:
                 subscriber=alerts[0].subscriber, channel=alerts[0].channel, error=str(error),
             )  # fmt: skip
             return self._sent(alerts, str(error))
-        failed = [self._failed(alert, error) for alert in alerts]
+        held = self.holds.get(_lane(alerts[0]))
+        # the server failed the lane's last send too, and none went since: it is down, and
+        # this failure is not the alert's (an outage, however long, kills no alert)
+        down = error.transient and error.server_wide and held is not None and held.failures > 0
+        failed = [self._failed(alert, error, spent=not down) for alert in alerts]
         self._hold_if_server(alerts[0], error)
         return failed
 
@@ -249,17 +253,20 @@ class Sender:
         (delivery,) = self._sent([alert])
         return delivery
 
-    def _failed(self, alert: Alert, exc: DeliveryError) -> Delivery:
-        attempts = alert.attempts + 1
+    def _failed(self, alert: Alert, exc: DeliveryError, *, spent: bool = True) -> Delivery:
+        """A failed send: retried with backoff, or dead once it fails for good or spends its
+        `max_attempts`; a failure not `spent` (a server known to be down) spends none."""
+        attempts = alert.attempts + spent
         retry_at = None
-        if exc.transient and attempts < self.config.delivery.max_attempts:
-            retry_at = self.clock() + self._backoff(attempts, exc.retry_after)
+        if exc.transient and (not spent or attempts < self.config.delivery.max_attempts):
+            retry_at = self.clock() + self._backoff(max(attempts, 1), exc.retry_after)
         retry_to = exc.retry_to if isinstance(exc, RecipientsRefused) else None
-        self.store.mark_failed(alert.id, str(exc), retry_at, retry_to)
+        self.store.mark_failed(alert.id, str(exc), retry_at, retry_to, spent=spent)
         outcome = "retry" if retry_at else "dead"
         event(
             log, logging.WARNING, "alert failed", alert=alert.id, subscriber=alert.subscriber,
             channel=alert.channel, attempt=attempts, outcome=outcome, error=str(exc),
+            **({} if spent else {"server_down": "attempt not spent"}),
         )  # fmt: skip
         return Delivery(alert.id, alert.subscriber, alert.channel, outcome, str(exc))
 

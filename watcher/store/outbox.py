@@ -220,7 +220,7 @@ class OutboxTables(Tables):
         hours or the next hour (those made before schema 14 say not what for, and are
         left out)."""
         return self._alerts(
-            "WHERE status = 'pending' AND attempts = 0 AND waits IS NOT NULL ORDER BY id", []
+            "WHERE status = 'pending' AND sends = 0 AND waits IS NOT NULL ORDER BY id", []
         )
 
     def reschedule_alerts(self, moves: Sequence[tuple[int, datetime, str | None]]) -> int:
@@ -230,7 +230,7 @@ class OutboxTables(Tables):
             return sum(
                 self.db.execute(
                     "UPDATE alerts SET next_attempt_at = ?, waits = ? "
-                    "WHERE id = ? AND status = 'pending' AND attempts = 0",
+                    "WHERE id = ? AND status = 'pending' AND sends = 0",
                     [to_text(due), waits, alert_id],
                 ).rowcount
                 for alert_id, due, waits in moves
@@ -263,17 +263,21 @@ class OutboxTables(Tables):
         error: str,
         retry_at: datetime | None,
         retry_to: Sequence[str] | None = None,
+        *,
+        spent: bool = True,
     ) -> None:
         """A failed attempt: retried at `retry_at`, or dead (the dead-letter list) when None;
-        from now on only to the addresses `retry_to`, when given (else as before)."""
+        from now on only to the addresses `retry_to`, when given (else as before). Counted
+        in `attempts` when `spent`."""
         addresses = json.dumps(list(retry_to)) if retry_to else None
         with translated(f"recording a failure of alert {alert_id}"), self._atomic():
             self.db.execute(
-                "UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ?, "
+                "UPDATE alerts SET status = ?, attempts = attempts + ?, last_error = ?, "
                 "next_attempt_at = COALESCE(?, next_attempt_at), "
                 "retry_to = COALESCE(?, retry_to) WHERE id = ?",
-                ["pending" if retry_at else "dead", error, to_text(retry_at), addresses, alert_id],
-            )
+                ["pending" if retry_at else "dead", int(spent), error, to_text(retry_at),
+                 addresses, alert_id],
+            )  # fmt: skip
 
     def requeue_sending(self) -> int:
         """On start: alerts a crash left 'sending' are sent again (at least once)."""
@@ -331,8 +335,8 @@ class OutboxTables(Tables):
         wait for their retry due `now`; how many."""
         with translated(f"requeueing the failed {lane[0]} alerts"), self._atomic():
             return self.db.execute(
-                "UPDATE alerts SET next_attempt_at = ? WHERE status = 'pending' AND attempts > 0 "
-                f"AND next_attempt_at > ? AND {_IN_LANE}",
+                "UPDATE alerts SET next_attempt_at = ? WHERE status = 'pending' "
+                f"AND last_error IS NOT NULL AND next_attempt_at > ? AND {_IN_LANE}",
                 [to_text(now), to_text(now), *lane],
             ).rowcount
 
