@@ -223,6 +223,10 @@ def test_once_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
     assert first.returncode == 0, first.stderr
     (alert,) = _pending(tmp_path / "w.db")
     assert alert.waits == "digest" and server.posts == []
+    listed = watcher("--config", str(config), "alerts").stdout
+    header, row = listed.splitlines()[:2]
+    due = alert.next_attempt_at.strftime("%Y-%m-%d %H:%M")
+    assert row[header.index("DUE") :].startswith(f"{due} (digest)"), listed
     again = watcher("--config", str(config), "once")  # the same config: it still waits
     assert again.returncode == 0 and server.posts == [] and "alerts rescheduled" not in again.stderr
     _now_immediate(config)
@@ -232,6 +236,9 @@ def test_once_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
     (post,) = server.posts  # nothing new was polled: the waiting alert went
     assert json.loads(post[1])["text"].startswith("[watcher] digest for analyst")
     assert _pending(tmp_path / "w.db") == []
+    listed = watcher("--config", str(config), "alerts").stdout
+    header, row = listed.splitlines()[:2]
+    assert row[header.index("DUE") :].split()[0] == "-"  # sent: due no more
 
 
 def test_a_reload_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(

@@ -34,7 +34,9 @@ def add_parsers(commands: Any) -> None:
         "alerts",
         help="list alerts (or only the dead-letter list), send dead alerts again, or drop them",
         description="List the alerts created within --since with their status (pending, "
-        "sending, sent, dead, dropped), failed attempts and last error; --failed shows only "
+        "sending, sent, dead, dropped), when a pending one is due (UTC) and what it waits "
+        "for (a digest, quiet hours, the hourly cap), failed attempts and last error; "
+        "--failed shows only "
         "the dead-letter list. 'watcher alerts retry ID...' puts dead alerts back in the "
         "queue, 'watcher alerts retry --all' every one; 'watcher alerts drop' takes them off "
         "the dead-letter list for good.",
@@ -108,6 +110,17 @@ def _feeds(alert: Alert) -> str:
     return ", ".join(names[:3]) + more
 
 
+WAITS_FOR = {"digest": "digest", "quiet": "quiet hours", "cap": "hourly cap"}
+
+
+def _due(alert: Alert) -> str:
+    """When a pending alert is due, and what it waits for; '-' for any other."""
+    if alert.status != "pending":
+        return "-"
+    waits = f" ({WAITS_FOR[alert.waits]})" if alert.waits else ""
+    return when(alert.next_attempt_at) + waits
+
+
 def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     with reading(config.state) as store:
         if args.alerts_command in ("retry", "drop"):
@@ -117,7 +130,8 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
             subscriber=args.of_subscriber, channel=args.on_channel,
         )  # fmt: skip
     rows = [
-        [str(a.id), when(a.created_at), a.subscriber, a.channel, a.status, str(a.attempts),
+        [str(a.id), when(a.created_at), a.subscriber, a.channel, a.status, _due(a),
+         str(a.attempts),
          "-" if a.notices else str(a.cluster),
          f"{a.rule}: {_feeds(a)}" if a.notices else a.rule,
          a.last_error or ""]
@@ -129,6 +143,7 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
         "SUBSCRIBER",
         "CHANNEL",
         "STATUS",
+        "DUE",
         "FAILED TRIES",
         "CLUSTER",
         "RULE",
