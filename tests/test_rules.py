@@ -877,9 +877,10 @@ def test_rules_test_on_a_feed_url(tmp_path: Path) -> None:
     assert [json.loads(line)["rules"] for line in result.stdout.splitlines()] == [["g"], []]
 
 
-def test_rules_test_fetches_a_feed_url_as_the_service_does(tmp_path: Path) -> None:
-    """With a config, `--url` takes its poll settings: an intranet feed behind a company CA
-    (`poll.ca_file`) is read, as `watcher run` reads it; without them, it is refused."""
+def test_rules_test_and_ingest_fetch_a_feed_url_as_the_service_does(tmp_path: Path) -> None:
+    """With a config, `rules test --url` and `ingest` take its poll settings: an intranet
+    feed behind a company CA (`poll.ca_file`) is read, as `watcher run` reads it; without
+    them, it is refused."""
     import ssl
 
     import trustme
@@ -897,12 +898,17 @@ def test_rules_test_fetches_a_feed_url_as_the_service_does(tmp_path: Path) -> No
         config = tmp_path / "watcher.yaml"
         config.write_text("feeds: []\n")
         test = ("rules", "test", "--rules", str(rules_dir), "--url", server.url("/wire.xml"))
-        refused = watcher("--config", str(config), *test)
-        assert refused.returncode == 1 and "TLS certificate refused" in refused.stderr
+        ingest = ("ingest", server.url("/wire.xml"))
+        for command in (test, ingest):
+            refused = watcher("--config", str(config), *command)
+            assert refused.returncode == 1 and "TLS certificate refused" in refused.stderr
         config.write_text("poll:\n  ca_file: ca.pem\nfeeds: []\n")
         read = watcher("--config", str(config), *test, "--format", "jsonl")
         assert read.returncode == 0, read.stderr
         assert [json.loads(line)["rules"] for line in read.stdout.splitlines()] == [["g"], []]
+        ingested = watcher("--config", str(config), *ingest)
+        assert ingested.returncode == 0, ingested.stderr
+        assert len(ingested.stdout.splitlines()) == 2
     finally:
         server.stop()
 

@@ -27,7 +27,7 @@ from watcher.cli.common import (
     utc_now,
     when,
 )
-from watcher.config import Config, PollSettings
+from watcher.config import Config, PollSettings, load_optional_config
 from watcher.config.feeds import malformed
 from watcher.config.reader import literal
 from watcher.errors import FetchError, ParseError
@@ -67,7 +67,9 @@ def add_parsers(commands: Any) -> None:
         "ingest",
         help="parse one feed and print its normalised stories as JSON lines (stores nothing)",
         description="Fetch or read one feed and print its normalised stories as JSON lines, "
-        "without storing anything. For debugging a feed; needs no config file.",
+        "without storing anything. For debugging a feed; needs no config file, but fetches "
+        "with the config's poll: settings (timeouts, size cap, user agent, ca_file) when "
+        "one is given or found, as the service does.",
     )
     ingest.add_argument("source", metavar="FILE_OR_URL", help="a feed file, or an http(s)/file URL")
     ingest.add_argument("--feed", metavar="NAME", help="feed name for ids (default: FILE_OR_URL)")
@@ -132,8 +134,12 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    config = load_optional_config(args.config)
+    poll = config.poll if config else None  # as the service fetches: its CA, timeouts, cap
     try:
-        parsed = read_feed(args.source, feed_name=args.feed, headers=tuple(args.header))
+        parsed = read_feed(
+            args.source, feed_name=args.feed, headers=tuple(args.header), settings=poll
+        )
     except (FetchError, ParseError) as exc:
         print(f"watcher: cannot read feed {args.source}: {printable(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
