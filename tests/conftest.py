@@ -4,7 +4,9 @@ import email
 import email.policy
 import os
 import socket
-from collections.abc import Iterator
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.message import Message as EmailMessage
 from pathlib import Path
@@ -90,3 +92,17 @@ def smtp() -> Iterator[tuple[int, Inbox]]:
     controller.start()
     yield controller.port, inbox
     controller.stop()
+
+
+def wait_until(
+    condition: Callable[[], object],
+    seconds: float = 30,
+    proc: subprocess.Popen[Any] | None = None,
+) -> None:
+    """Poll `condition` until it holds; fail after `seconds`, or at once when `proc` (the
+    service under test) has exited."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert proc is None or proc.poll() is None, "the service exited"
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)

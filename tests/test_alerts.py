@@ -28,7 +28,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import FakeClock, Inbox, free_port
+from tests.conftest import FakeClock, Inbox, free_port, wait_until
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from tests.test_cli import watcher
 from watcher.alerts.render import EXCERPT_CHARS, excerpts, render
@@ -1671,15 +1671,8 @@ def test_the_service_sends_a_later_slack_alert_while_an_email_still_hangs(
                "127.0.0.1:0"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def wait_for(condition: Any, seconds: float = 30) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not condition():
-            assert proc.poll() is None
-            time.sleep(0.1)
-        assert condition()
-
     try:
-        wait_for(lambda: len(server.posts) == 1 and smtp.accepted == 1)
+        wait_until(lambda: len(server.posts) == 1 and smtp.accepted == 1, proc=proc)
         other = (
             "<item><title>Germanium Recycler Opens Plant In Belgium</title>"
             "<link>https://other.test/1</link><pubDate>Tue, 10 Nov 2026 09:00:00 +0000</pubDate>"
@@ -1688,7 +1681,7 @@ def test_the_service_sends_a_later_slack_alert_while_an_email_still_hangs(
         )
         add_feed(config, "Other", rss([other]))
         proc.send_signal(signal.SIGHUP)  # the new feed is polled at once: a new news item
-        wait_for(lambda: len(server.posts) == 2)
+        wait_until(lambda: len(server.posts) == 2, proc=proc)
         assert first_email_hung[1]  # the first email still waited for its SMTP server
         assert smtp.accepted == 1  # and the email job took up no other alert meanwhile
         proc.send_signal(signal.SIGTERM)  # with the email still waiting on its server
@@ -2035,7 +2028,6 @@ def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
     import subprocess
     import sys
     import threading
-    import time
 
     release = threading.Event()
 
@@ -2072,15 +2064,9 @@ def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
         except sqlite3.Error:
             return None
 
-    def wait_for(condition, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not condition():
-            time.sleep(0.2)
-        assert condition()
-
     first = start()
     try:
-        wait_for(lambda: alert_row() == ("sending", 1) and len(server.posts) == 1)
+        wait_until(lambda: alert_row() == ("sending", 1) and len(server.posts) == 1)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
@@ -2088,7 +2074,7 @@ def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
         release.set()
     second = start()
     try:
-        wait_for(lambda: alert_row() == ("sent", 2))
+        wait_until(lambda: alert_row() == ("sent", 2))
         assert len(server.posts) == 2  # at least once: the killed send had reached the stand-in
     finally:
         second.send_signal(signal.SIGTERM)

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import ROOT, FakeClock
+from tests.conftest import ROOT, FakeClock, wait_until
 from tests.feedserver import FeedServer, fixture_bytes, send
 from watcher import endpoint as endpoint_module
 from watcher import logs
@@ -124,15 +124,6 @@ def feed_lines(server: FeedServer, *feeds: tuple[str, str]) -> str:
     return "".join(f"  - name: {n}\n    url: {server.url(p)}\n" for n, p in feeds)
 
 
-def until(check: object, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
-
-
 # -- the service as a subprocess ----------------------------------------------------------
 
 
@@ -147,10 +138,12 @@ def watch_numbers_move(tmp_path: Path, server: FeedServer, feeds: str, stories: 
         assert not any(k.startswith("watcher_polls_total") for k in before)
         assert before['watcher_alerts_queued{channel="console"}'] == 0
         GATE.set()
-        until(lambda: metrics(running.port)["watcher_stories_ingested_total"] == stories)
-        until(lambda: metrics(running.port).get('watcher_alerts_sent_total{channel="console"}'))
+        wait_until(lambda: metrics(running.port)["watcher_stories_ingested_total"] == stories)
+        wait_until(
+            lambda: metrics(running.port).get('watcher_alerts_sent_total{channel="console"}')
+        )
         count = len(feeds.split("- name:")) - 1  # a feed with nothing new may end last
-        until(lambda: metrics(running.port).get('watcher_polls_total{outcome="new"}') == count)
+        wait_until(lambda: metrics(running.port).get('watcher_polls_total{outcome="new"}') == count)
         after = metrics(running.port)
         polled = after['watcher_polls_total{outcome="new"}']
         assert polled == count
@@ -281,7 +274,7 @@ def test_a_webhook_down_is_held_and_shown_in_metrics_and_status(
     held = 'watcher_delivery_held{channel="webhook"}'
     with service(config) as running:
         running.wait_for("delivery held channel=webhook subscriber=hook failures=1")
-        until(lambda: metrics(running.port).get(held) == 1)
+        wait_until(lambda: metrics(running.port).get(held) == 1)
         time.sleep(5)  # two rounds and more (one each 2 s): none tries the second alert
         assert len([p for p, _ in server.posts if p == "/hook"]) == 1
         assert metrics(running.port)['watcher_alerts_queued{channel="webhook"}'] == 2
@@ -291,7 +284,7 @@ def test_a_webhook_down_is_held_and_shown_in_metrics_and_status(
         assert "held:    webhook to hook, 1 failure in a row, next try " in shown, shown
         assert "webhook: HTTP 503 busy" in shown
         running.proc.send_signal(signal.SIGHUP)
-        until(lambda: len([p for p, _ in server.posts if p == "/hook"]) == 2)
+        wait_until(lambda: len([p for p, _ in server.posts if p == "/hook"]) == 2)
         running.proc.send_signal(signal.SIGTERM)
         assert running.proc.wait(timeout=10) == 0
     assert running.log().count("delivery held") == 2
@@ -1005,7 +998,7 @@ def test_sigterm_drains_a_poll_in_flight_and_stops_within_10_s(
     feeds = feed_lines(server, ("Slow", "/slow.xml"), ("Wire", "/wire.xml"))
     with service(config_file(tmp_path, feeds, timeout="60s")) as running:
         running.wait_for("poll feed=Wire")
-        until(lambda: server.seen("/slow.xml"))
+        wait_until(lambda: server.seen("/slow.xml"))
         running.proc.send_signal(signal.SIGTERM)
         stopped = time.monotonic()
         assert running.proc.wait(timeout=12) == 0
@@ -1057,7 +1050,7 @@ def test_ctrl_c_interrupts_a_command_with_one_line_and_status_130(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         preexec_fn=_as_in_a_terminal,
     )  # fmt: skip
-    until(lambda: server.seen("/slow.xml"))
+    wait_until(lambda: server.seen("/slow.xml"))
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err

@@ -9,13 +9,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import wait_until
 from tests.feedserver import FeedServer
 from tests.test_alerts import WIRE, add_feed, slack_route, write_config
 from tests.test_cli import watcher
@@ -251,20 +251,13 @@ def test_a_reload_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
     with log.open("w") as stderr:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
 
-    def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not condition():
-            assert proc.poll() is None
-            time.sleep(0.1)
-        assert condition()
-
     try:
-        wait_for(lambda: len(_pending(tmp_path / "w.db")) == 1)
+        wait_until(lambda: len(_pending(tmp_path / "w.db")) == 1, proc=proc)
         time.sleep(2.5)  # a delivery round or more: the alert waits for its digest
         assert server.posts == []
         _now_immediate(config)
         proc.send_signal(signal.SIGHUP)
-        wait_for(lambda: len(server.posts) == 1, seconds=15)
+        wait_until(lambda: len(server.posts) == 1, seconds=15, proc=proc)
         assert json.loads(server.posts[0][1])["text"].startswith("[watcher] digest for analyst")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
