@@ -197,7 +197,8 @@ class Alert:
 
 @dataclass(frozen=True, kw_only=True)
 class AlertPlan:
-    """An alert a new match makes: for whom, through what, when, and whether in a digest."""
+    """An alert a new match makes: for whom, through what, when, and what it waits for (in a
+    digest)."""
 
     subscriber: str
     channel: str
@@ -205,10 +206,6 @@ class AlertPlan:
     waits: Waits | None = None  # what it waits for, in a digest; None: due at once, alone
     cap: int | None = None  # at most this many immediate alerts an hour ...
     overflow_due: datetime | None = None  # ... the rest go in a digest at this time
-
-    @property
-    def digest(self) -> bool:
-        return self.waits is not None
 
 
 PollStatus = Literal["new", "not_modified", "unchanged", "failed", "gone", "skipped"]
