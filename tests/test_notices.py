@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FakeClock, Inbox
+from tests.conftest import FakeClock, Inbox, wait_until
 from tests.feedserver import FeedServer, fixture_bytes, send
 from tests.test_alerts import Harness
 from tests.test_cli import watcher
@@ -216,7 +216,7 @@ def test_once_tells_of_a_failing_feed_once_and_of_its_recovery(
 def test_the_service_tells_at_start_of_a_feed_that_failed_before_and_sends_it(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:
-    from tests.test_ops import service, until
+    from tests.test_ops import service
 
     server.status("/rss", 500)
     config = ops_config(tmp_path, server, smtp[0], server.url("/rss"))
@@ -227,7 +227,7 @@ def test_the_service_tells_at_start_of_a_feed_that_failed_before_and_sends_it(
     assert notices_posted(server) == []  # no subscriber took them: none queued, none told
     config.write_text(text)
     with service(config) as running:
-        until(lambda: len(notices_posted(server)) == 1 and len(smtp[1].messages) == 1)
+        wait_until(lambda: len(notices_posted(server)) == 1 and len(smtp[1].messages) == 1)
         running.wait_for("feed notice")
     assert notices_posted(server)[0]["problem"] == "failing"
 
