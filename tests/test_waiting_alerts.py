@@ -5,6 +5,7 @@ zone, quiet hours or mode, or a rule made urgent, moves them, at start and at re
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -162,7 +163,9 @@ def _rule(name: str, priority: int) -> Rule:
     )  # fmt: skip
 
 
-def test_replan_waiting_moves_what_the_settings_move_and_leaves_the_rest(tmp_path: Path) -> None:
+def test_replan_waiting_moves_what_the_settings_move_and_leaves_the_rest(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     store = Store(tmp_path / "w.db")
     due = at("2026-12-05T07:00:00+00:00")
     for cluster, subscriber in enumerate(["ana", "ana", "gone", "ana"]):
@@ -174,7 +177,16 @@ def test_replan_waiting_moves_what_the_settings_move_and_leaves_the_rest(tmp_pat
     store.mark_failed(2, "HTTP 500", retry_at=due, spent=False)  # tried: its retry time stands
     ana = Subscriber(name="ana", slack="https://hooks.test/x", **QUIET)  # type: ignore[arg-type]
     rules = [_rule("r", 3), _rule("urgent", 5)]
-    assert replan_waiting(store, [ana], rules, NOW) == 1
+    with caplog.at_level(logging.WARNING, logger="watcher.alerts"):
+        assert replan_waiting(store, [ana], rules, NOW) == 1
+    orphans = [
+        {k: r.event_fields[k] for k in ("subscriber", "channel", "alerts")}  # type: ignore[attr-defined]
+        for r in caplog.records if "no longer configured" in r.getMessage()
+    ]  # fmt: skip
+    assert orphans == [  # each subscriber and channel whose alerts wait, once
+        {"subscriber": "ana", "channel": "email", "alerts": 1},
+        {"subscriber": "gone", "channel": "slack", "alerts": 1},
+    ]
     by_id = {a.id: a for a in store.alerts()}
     assert (by_id[1].next_attempt_at, by_id[1].waits) == (at("2026-12-05T06:00:00+00:00"), "quiet")
     assert (by_id[2].next_attempt_at, by_id[2].waits) == (due, "digest")  # urgent, but tried

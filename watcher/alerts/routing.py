@@ -4,6 +4,7 @@ and when each is due; and the alerts that wait moved when a subscriber's schedul
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -128,14 +129,18 @@ def replan_waiting(
     """Move the alerts that wait for a digest (never tried) to where their subscriber's
     settings now put them (`replan`), at start and when the config or rules change: a
     subscriber's schedule is read when an alert is made. One whose subscriber or channel
-    is gone stays, to fail when due. Returns how many moved; a database error is logged."""
+    is gone stays, to fail when due, and is warned of (a renamed subscriber's news would
+    reach the dead-letter list unseen). Returns how many moved; a database error is
+    logged."""
     named = {s.name: s for s in subscribers}
     priority = {r.name: r.priority for r in rules}
     moves: dict[str, list[tuple[int, datetime, Waits | None]]] = {}
+    orphans: Counter[tuple[str, str]] = Counter()
     try:
         for alert in store.waiting_alerts():
             subscriber = named.get(alert.subscriber)
             if subscriber is None or alert.channel not in subscriber.channels():
+                orphans[alert.subscriber, alert.channel] += 1
                 continue
             plan = replan(alert, subscriber, priority.get(alert.rule, DEFAULT_PRIORITY))
             if plan is not None:
@@ -148,6 +153,12 @@ def replan_waiting(
         first = min(due for _, due, _ in some)
         event(log, logging.INFO, "alerts rescheduled", subscriber=name, alerts=len(some),
               due=to_text(max(first, now)))  # fmt: skip
+    for (name, channel), waiting in sorted(orphans.items()):
+        event(
+            log, logging.WARNING, "alerts wait for a subscriber or channel no longer configured",
+            subscriber=name, channel=channel, alerts=waiting,
+            then="the dead-letter list when due, unless the config names them again",
+        )  # fmt: skip
     return moved
 
 
