@@ -1798,6 +1798,40 @@ def test_alerts_drop_takes_dead_letters_off_the_list_for_good(
     )
 
 
+def test_alerts_drop_takes_a_failing_pending_alert_by_id(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """An alert that its server fails alone waits, pending, while its lane looks down (no
+    other alert goes): the operator can drop it by id, but not one never tried, and
+    `--all` takes the dead-letter list alone."""
+    harness = polled_for_slack_only(server, tmp_path, clock, [(503, {})])
+    (failing,) = harness.store.alerts()
+    assert [d.outcome for d in harness.deliver()] == ["retry"]
+    harness.store.record_matches(
+        [Match(cluster=99, rule="germanium-news", story=failing.story, terms={}, clause="c",
+               ruleset_version="v", matched_at=clock.now + timedelta(days=1))],
+        lambda m: [AlertPlan(subscriber="analyst", channel="slack", due=m.matched_at)],
+    )  # fmt: skip
+    untried = max(a.id for a in harness.store.alerts())
+    config = str(tmp_path / "watcher.yaml")
+    refused = watcher("--config", config, "alerts", "drop", str(untried))
+    assert refused.returncode == 1
+    assert f"alert {untried} is pending, not in the dead-letter list nor failing" in refused.stderr
+    everything = watcher("--config", config, "alerts", "drop", "--all")
+    assert "0 alerts of the dead-letter list dropped" in everything.stdout
+    dropped = watcher("--config", config, "alerts", "drop", str(failing.id))
+    assert (
+        dropped.returncode == 0
+        and f"alert {failing.id} (analyst, slack) is dropped" in dropped.stdout
+    )
+    assert {a.id: a.status for a in harness.store.alerts()} == {
+        failing.id: "dropped",
+        untried: "pending",
+    }
+    clock.now += timedelta(hours=2)
+    assert harness.deliver() == [] and len(server.posts) == 1  # never sent
+
+
 def test_a_permanent_refusal_is_dead_at_once(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -66,9 +66,10 @@ def add_parsers(commands: Any) -> None:
         help="take dead alerts off the dead-letter list for good",
         description="Mark alerts of the dead-letter list as dropped: never sent, kept as the "
         "record of what was not sent, no longer listed by --failed nor counted as dead (in "
-        "watcher status and /metrics). Those given by ID (each must be dead, else none is "
-        "dropped), or with --all every one, of --subscriber and on --channel when given: "
-        "the alerts of a subscriber removed from the config, say.",
+        "watcher status and /metrics). Those given by ID (each must be dead, or pending "
+        "after a failure, as an alert that its server fails alone while no other goes; else "
+        "none is dropped), or with --all every dead one, of --subscriber and on --channel "
+        "when given: the alerts of a subscriber removed from the config, say.",
     )
     for command in (retry, drop):
         command.add_argument(
@@ -168,8 +169,9 @@ def _retry_or_drop(store: Store, args: argparse.Namespace) -> int:
         done, what = store.retry_alerts(utc_now(), args.alert_ids, **whose), "queued again"
     else:
         done, what = store.drop_alerts(args.alert_ids, **whose), "dropped"
-    for alert in done:
-        print(f"alert {alert.id} ({alert.subscriber}, {alert.channel}) is {what}")
+    for alert in done:  # one a delivery took meanwhile says so
+        print(f"alert {alert.id} ({alert.subscriber}, {alert.channel}) is "
+              f"{what if alert.status in ('pending', 'dropped') else alert.status}")  # fmt: skip
     if args.all:
         print(f"{count(len(done), 'alert')} of the dead-letter list {what}")
     return 0

@@ -309,25 +309,36 @@ class OutboxTables(Tables):
     def drop_alerts(
         self, ids: Sequence[int] = (), *, subscriber: str | None = None, channel: str | None = None
     ) -> list[Alert]:
-        """Take dead alerts off the dead-letter list for good, as `retry_alerts` picks them:
-        'dropped', kept as the record of what was not sent, never sent."""
-        alerts = self._dead(ids, subscriber, channel)
+        """Take dead alerts off the dead-letter list for good, as `retry_alerts` picks them,
+        and, given by id, pending alerts that failed (one a server fails alone waits while
+        its lane looks down): 'dropped', kept as the record of what was not sent, never
+        sent. One that a delivery took meanwhile keeps its status."""
+        alerts = self._dead(ids, subscriber, channel, failing=True)
         with translated("dropping dead alerts"), self._atomic():
             self.db.conn.executemany(
-                "UPDATE alerts SET status = 'dropped' WHERE id = ? AND status = 'dead'",
+                "UPDATE alerts SET status = 'dropped' WHERE id = ? AND (status = 'dead' "
+                "OR (status = 'pending' AND last_error IS NOT NULL))",
                 [(alert.id,) for alert in alerts],
             )
         return [self.alert(alert.id) for alert in alerts]
 
-    def _dead(self, ids: Sequence[int], subscriber: str | None, channel: str | None) -> list[Alert]:
-        """The alerts of `ids`, each of which must be dead (else StoreError), or without
-        `ids` every dead alert (of `subscriber`, on `channel`, when given), oldest first."""
+    def _dead(
+        self, ids: Sequence[int], subscriber: str | None, channel: str | None, *,
+        failing: bool = False,
+    ) -> list[Alert]:  # fmt: skip
+        """The alerts of `ids`, each of which must be dead, or pending after a failure when
+        `failing` (else StoreError), or without `ids` every dead alert (of `subscriber`, on
+        `channel`, when given), oldest first."""
         if not ids:
             return self.alerts(dead_only=True, subscriber=subscriber, channel=channel)[::-1]
         alerts = [self.alert(alert_id) for alert_id in ids]
         for alert in alerts:
-            if alert.status != "dead":
-                raise StoreError(f"alert {alert.id} is {alert.status}, not in the dead-letter list")
+            failed = alert.status == "pending" and alert.last_error is not None
+            if alert.status != "dead" and not (failing and failed):
+                where = (
+                    "in the dead-letter list nor failing" if failing else "in the dead-letter list"
+                )
+                raise StoreError(f"alert {alert.id} is {alert.status}, not {where}")
         return alerts
 
     def retry_failed_now(self, now: datetime, lane: tuple[str, str]) -> int:
