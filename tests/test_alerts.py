@@ -1173,6 +1173,18 @@ def test_once_the_server_is_back_the_alerts_that_failed_go_at_once(
     assert asyncio.run(hold_after(5000, None)) <= timedelta(seconds=HOLD_MAX_SECONDS)
 
 
+def queue_slack_alert(store: Store, cluster: int, story: str, at: datetime) -> None:
+    """The analyst's Slack alert of a news item, matched by `story` and due at `at`, queued
+    as a rule match queues it."""
+    match = Match(
+        cluster=cluster, rule="germanium-news", story=story, terms={}, clause="c",
+        ruleset_version="v", matched_at=at,
+    )  # fmt: skip
+    store.record_matches(
+        [match], lambda m: [AlertPlan(subscriber="analyst", channel="slack", due=at)]
+    )
+
+
 def test_an_outage_however_long_sends_no_alert_to_the_dead_letter_list(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -1181,11 +1193,8 @@ def test_an_outage_however_long_sends_no_alert_to_the_dead_letter_list(
     no alert dies of the outage, and all go once the server is back."""
     answers: list[tuple[int, dict[str, str]]] = [(503, {})] * 12
     harness = polled_for_slack_only(server, tmp_path, clock, answers)
-    harness.store.record_matches(  # a second news item: an alert behind the first
-        [Match(cluster=99, rule="germanium-news", story=harness.store.alerts()[0].story,
-               terms={}, clause="c", ruleset_version="v", matched_at=clock.now)],
-        lambda m: [AlertPlan(subscriber="analyst", channel="slack", due=clock.now)],
-    )  # fmt: skip
+    # a second news item: an alert behind the first
+    queue_slack_alert(harness.store, 99, harness.store.alerts()[0].story, clock.now)
 
     def later(_sender: Sender) -> None:
         clock.now += timedelta(minutes=10)
@@ -1219,11 +1228,7 @@ def test_an_alert_the_server_fails_alone_still_dies_while_others_go(
 
         def news(_sender: Sender, cluster: int = cluster) -> None:
             clock.now += timedelta(minutes=10)
-            harness.store.record_matches(
-                [Match(cluster=cluster, rule="germanium-news", story=germanium, terms={},
-                       clause="c", ruleset_version="v", matched_at=clock.now)],
-                lambda m: [AlertPlan(subscriber="analyst", channel="slack", due=clock.now)],
-            )  # fmt: skip
+            queue_slack_alert(harness.store, cluster, germanium, clock.now)
 
         steps += [news, None, None]
     delivery_rounds(harness, [None, *steps], channel="slack")
@@ -1807,11 +1812,7 @@ def test_alerts_drop_takes_a_failing_pending_alert_by_id(
     harness = polled_for_slack_only(server, tmp_path, clock, [(503, {})])
     (failing,) = harness.store.alerts()
     assert [d.outcome for d in harness.deliver()] == ["retry"]
-    harness.store.record_matches(
-        [Match(cluster=99, rule="germanium-news", story=failing.story, terms={}, clause="c",
-               ruleset_version="v", matched_at=clock.now + timedelta(days=1))],
-        lambda m: [AlertPlan(subscriber="analyst", channel="slack", due=m.matched_at)],
-    )  # fmt: skip
+    queue_slack_alert(harness.store, 99, failing.story, clock.now + timedelta(days=1))
     untried = max(a.id for a in harness.store.alerts())
     config = str(tmp_path / "watcher.yaml")
     refused = watcher("--config", config, "alerts", "drop", str(untried))
