@@ -18,6 +18,8 @@ from watcher.store.rows import NEVER, alert_from_row, match_from_row, notices_te
 # an alert of the lane (channel, subscriber), where subscriber '' is every one: the
 # sender's lanes (`alerts.sender._lane`)
 _IN_LANE = "channel = ? AND ? IN ('', subscriber)"
+# an alert that failed and waits to be tried again (not dead)
+_FAILING = "status = 'pending' AND last_error IS NOT NULL"
 
 
 class OutboxTables(Tables):
@@ -317,7 +319,7 @@ class OutboxTables(Tables):
         with translated("dropping dead alerts"), self._atomic():
             self.db.conn.executemany(
                 "UPDATE alerts SET status = 'dropped' WHERE id = ? AND (status = 'dead' "
-                "OR (status = 'pending' AND last_error IS NOT NULL))",
+                f"OR ({_FAILING}))",
                 [(alert.id,) for alert in alerts],
             )
         return [self.alert(alert.id) for alert in alerts]
@@ -346,8 +348,8 @@ class OutboxTables(Tables):
         wait for their retry due `now`; how many."""
         with translated(f"requeueing the failed {lane[0]} alerts"), self._atomic():
             return self.db.execute(
-                "UPDATE alerts SET next_attempt_at = ? WHERE status = 'pending' "
-                f"AND last_error IS NOT NULL AND next_attempt_at > ? AND {_IN_LANE}",
+                f"UPDATE alerts SET next_attempt_at = ? WHERE {_FAILING} "
+                f"AND next_attempt_at > ? AND {_IN_LANE}",
                 [to_text(now), to_text(now), *lane],
             ).rowcount
 
