@@ -11,6 +11,7 @@ import re
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -707,6 +708,54 @@ def polled_for_slack_only(
     config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"))
     config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
     return wire_polled(config, clock)
+
+
+def test_a_round_the_locked_database_fails_is_logged_and_the_next_one_sends(
+    server: FeedServer, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`watcher run` runs each lane's round as a task of its own. Another process holding
+    the database's write lock past the busy timeout fails the round: logged with the
+    store's error, the alert left pending, and the lane's next round sends it."""
+    from watcher.schedule import Service
+
+    harness = polled_for_slack_only(server, tmp_path, clock, [])
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(7)",
+         str(tmp_path / "w.db")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    holder.stdout.close()
+
+    async def two_rounds() -> list[str]:
+        fetcher = Fetcher(harness.config.poll)
+        clusterer = Clusterer(harness.store, harness.config.clustering, clock)
+        pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=harness.config.poll,
+                            clock=clock, clusterer=clusterer)  # fmt: skip
+        sender = Sender(store=harness.store, config=harness.config, client=fetcher.client,
+                        clock=clock)  # fmt: skip
+        service = Service(harness.config, pipeline, harness.store, clock=clock, sender=sender)
+        statuses = []
+        try:
+            for _ in range(2):
+                await service.deliver("slack")
+                while sender.sending:
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0)  # the service's own look at the ended round
+                statuses.append(harness.store.alerts()[0].status)
+                holder.wait()
+        finally:
+            await fetcher.aclose()
+        return statuses
+
+    with caplog.at_level(logging.INFO, logger="watcher.schedule"):
+        assert asyncio.run(two_rounds()) == ["pending", "sent"]
+    (failed,) = [r for r in caplog.records if r.getMessage() == "delivery round failed"]
+    assert failed.event_fields["job"] == "deliver slack analyst"
+    assert "locked" in failed.event_fields["error"]
+    assert len(server.posts) == 1
 
 
 def test_slack_429_waits_as_told_then_delivers_once(
@@ -1651,13 +1700,21 @@ def test_one_subscribers_hung_webhook_holds_up_no_other_subscribers(
     assert b_posted_while_a_hung == [True]
 
 
+# a germanium news item of its own, for a feed added while the service runs
+OTHER_GERMANIUM = rss([
+    "<item><title>Germanium Recycler Opens Plant In Belgium</title>"
+    "<link>https://other.test/1</link><pubDate>Tue, 10 Nov 2026 09:00:00 +0000</pubDate>"
+    "<description>A recycler opened a germanium recovery plant near Antwerp to supply "
+    "fibre-optic makers.</description></item>"
+])  # fmt: skip
+
+
 def test_the_service_sends_a_later_slack_alert_while_an_email_still_hangs(
     server: FeedServer, tmp_path: Path
 ) -> None:
     """`watcher run` delivers each channel in a job of its own: a Slack alert made while
     the email job waits on a hung SMTP server goes at once, not after that round."""
     import signal
-    import sys
 
     smtp = HungSmtp()
     first_email_hung = []
@@ -1678,13 +1735,7 @@ def test_the_service_sends_a_later_slack_alert_while_an_email_still_hangs(
 
     try:
         wait_until(lambda: len(server.posts) == 1 and smtp.accepted == 1, proc=proc)
-        other = (
-            "<item><title>Germanium Recycler Opens Plant In Belgium</title>"
-            "<link>https://other.test/1</link><pubDate>Tue, 10 Nov 2026 09:00:00 +0000</pubDate>"
-            "<description>A recycler opened a germanium recovery plant near Antwerp to supply "
-            "fibre-optic makers.</description></item>"
-        )
-        add_feed(config, "Other", rss([other]))
+        add_feed(config, "Other", OTHER_GERMANIUM)
         proc.send_signal(signal.SIGHUP)  # the new feed is polled at once: a new news item
         wait_until(lambda: len(server.posts) == 2, proc=proc)
         assert first_email_hung[1]  # the first email still waited for its SMTP server
@@ -1697,6 +1748,57 @@ def test_the_service_sends_a_later_slack_alert_while_an_email_still_hangs(
         smtp.close()
         proc.kill()
     assert email_alert.sends == 1  # sent again on the next start, as after a crash
+
+
+def test_the_service_sends_a_later_webhook_alert_while_another_subscribers_hangs(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """`watcher run` sends each lane's round in a task of its own: while one subscriber's
+    webhook hangs, the next alert of another subscriber's webhook goes at once, not when
+    that round ends (the webhook's timeout)."""
+    import signal
+
+    release, a_in_flight = threading.Event(), threading.Event()
+    b_posted_while_a_hung: list[bool] = []
+
+    def hook_a(handler: BaseHTTPRequestHandler) -> None:
+        a_in_flight.set()
+        release.wait(60)  # longer than the test waits for b
+        send(handler, 200, b"ok", "text/plain")
+
+    def hook_b(handler: BaseHTTPRequestHandler) -> None:
+        b_posted_while_a_hung.append(a_in_flight.is_set() and not release.is_set())
+        send(handler, 200, b"ok", "text/plain")
+
+    server.routes["/hook-a"], server.routes["/hook-b"] = hook_a, hook_b
+    server.routes["/slack"] = lambda handler: send(handler, 200, b"ok", "text/plain")
+    extra = "".join(
+        f"  - name: {name}\n    follow: [metals]\n    webhook: {server.url(f'/hook-{name}')}\n"
+        for name in "ab"
+    ) + "poll:\n  read_timeout: 50s\n  total_timeout: 50s\n"  # fmt: skip
+    config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"), extra=extra)
+    add_feed(config, "Wire", WIRE)
+    command = [sys.executable, "-m", "watcher", "--config", str(config), "run", "--listen",
+               "127.0.0.1:0"]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: a_in_flight.is_set() and len(b_posted_while_a_hung) == 1, proc=proc)
+        add_feed(config, "Other", OTHER_GERMANIUM)
+        proc.send_signal(signal.SIGHUP)  # the new feed is polled at once: a new news item
+        wait_until(lambda: len(b_posted_while_a_hung) == 2, seconds=20, proc=proc)
+        assert b_posted_while_a_hung == [True, True]
+        proc.send_signal(signal.SIGTERM)  # with a's first alert still in flight
+        assert proc.wait(15) == 0  # stopped within its drain time, not the webhook's timeout
+    finally:
+        release.set()
+        proc.kill()
+    hooks = [a for a in Store(tmp_path / "w.db").alerts() if a.channel == "webhook"]
+    assert sorted((a.subscriber, a.status) for a in hooks) == [
+        ("a", "pending"),
+        ("a", "sending"),
+        ("b", "sent"),
+        ("b", "sent"),
+    ]  # a's second waits for its lane; its first is sent again on the next start
 
 
 def test_a_channel_that_always_fails_ends_in_the_dead_letter_list(
@@ -2061,7 +2163,6 @@ def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
     import signal
     import sqlite3
     import subprocess
-    import sys
     import threading
 
     release = threading.Event()

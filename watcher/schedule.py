@@ -25,7 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from watcher import __version__, logs
 from watcher.alerts.notices import queue_feed_notices
 from watcher.alerts.routing import replan_waiting, router, warn_unknown_names
-from watcher.alerts.sender import Sender
+from watcher.alerts.sender import Delivery, Sender
 from watcher.config import CHANNELS, Config
 from watcher.config.feeds import same_urls
 from watcher.endpoint import Endpoint, Response, url_of
@@ -82,7 +82,6 @@ class Service:
         self.metrics = Metrics(store, self._channels, self._silent_after, clock)
         self.started_at = clock()
         self.last_poll_at: datetime | None = None
-        self._delivering: set[str] = set()  # channels whose delivery job is running
         self._held_recorded: list[dict[str, Any]] = []  # the held lanes `watcher status` has
         self.endpoint = Endpoint(
             {"/healthz": self.healthz, "/metrics": self.metrics_page, "/status": self.status_page}
@@ -175,26 +174,39 @@ class Service:
     def _deliver_now(self) -> None:
         """Run the delivery jobs now, not at their next tick."""
         if self.sender is not None and self.scheduler.running:
-            for channel in set(CHANNELS) - self._delivering:
+            for channel in CHANNELS:
                 self.scheduler.modify_job(
                     f"alerts:{channel}", next_run_time=datetime.now().astimezone()
                 )
 
     async def deliver(self, channel: str) -> None:
-        """The channel's due alerts. Each channel has a job of its own, so an SMTP server
-        that hangs until its timeout delays no Slack alert, in this round or the next."""
+        """Start the channel's rounds of due alerts, a task each lane (see
+        `Sender.start_due`), and return: each channel has a job of its own and each lane a
+        task of its own, so a server that hangs until its timeout (an SMTP server, one
+        subscriber's webhook) delays no other lane's alerts, in this round or the next."""
         assert self.sender is not None
-        self._delivering.add(channel)
-        try:
-            self.metrics.record_deliveries(await self.sender.deliver_due(channel=channel))
-            held = self.sender.held_now()
-            self.metrics.delivery_held.labels(channel).set(
-                sum(lane["channel"] == channel for lane in held)
-            )
-            if held != self._held_recorded:  # for `watcher status`, now
-                self.heartbeat()
-        finally:
-            self._delivering.discard(channel)
+        for task in self.sender.start_due(channel=channel):
+            self._running[task] = task.get_name()
+            task.add_done_callback(partial(self._round_ended, channel))
+
+    def _round_ended(self, channel: str, task: asyncio.Task[list[Delivery]]) -> None:
+        """A lane's round ended: count its deliveries and the channel's lanes held."""
+        assert self.sender is not None
+        what = self._running.pop(task, "deliver")
+        if task.cancelled():  # only at shutdown, after the drain time
+            event(log, logging.WARNING, "cancelled at shutdown", job=what)
+            return
+        if isinstance(exc := task.exception(), StoreError):  # the database locked, full
+            event(log, logging.ERROR, "delivery round failed", job=what, error=str(exc))
+            return
+        if exc is not None:  # a bug: with its traceback
+            log.error("%s failed", what, exc_info=exc)
+            return
+        self.metrics.record_deliveries(task.result())
+        held = self.sender.held_now()
+        self.metrics.delivery_held.labels(channel).set(sum(h["channel"] == channel for h in held))
+        if held != self._held_recorded:  # for `watcher status`, now
+            self.heartbeat()
 
     def notice_feeds(self) -> None:
         """Queue the feed notices due (see `queue_feed_notices`), and deliver them now."""

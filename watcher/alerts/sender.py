@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,6 +77,7 @@ class Sender:
         self.rules = rules
         self.console = console
         self.holds: dict[tuple[str, str], Hold] = {}  # by lane (`_lane`)
+        self.sending: set[tuple[str, str]] = set()  # lanes in a round (`start_due`)
         self.use_config(config)
 
     def use_config(self, config: Config) -> None:
@@ -89,17 +91,26 @@ class Sender:
 
     async def deliver_due(self, limit: int = 1000, channel: str | None = None) -> list[Delivery]:
         """Send every alert that is due (on `channel`, when given), each subscriber's digest
-        as one message. Each server has a lane of its own (`_lane`), and the lanes run at
-        once: an SMTP server that hangs until its timeout holds up no Slack alert, and one
-        subscriber's hung webhook no other's. Within a lane messages go one at a time. When
-        its server fails (down, hung, a 429), the lane stops and is held with backoff
-        (`_hold_if_server`): the rest wait, untried, and are not each held for the same
-        timeout. A message's own failure (a recipient refused for now) is retried alone.
-        `watcher run` calls this a channel at a time, in a job each, so that one channel's
-        round never waits for another's."""
+        as one message, and return when every lane's round has ended (see `start_due`)."""
+        done = await asyncio.gather(*self.start_due(limit, channel))
+        return [delivery for lane in done for delivery in lane]
+
+    def start_due(
+        self, limit: int = 1000, channel: str | None = None
+    ) -> list[asyncio.Task[list[Delivery]]]:
+        """Start a round, a task each, on every lane with alerts due (on `channel`, when
+        given) that is neither held nor in a round already. Each server has a lane of its
+        own (`_lane`), and the lanes run at once: an SMTP server that hangs until its timeout
+        holds up no Slack alert, and one subscriber's hung webhook no other's. Within a lane
+        messages go one at a time, each subscriber's digest as one; alerts that fall due on
+        a lane during its round wait for the next. When its server fails (down, hung, a
+        429), the lane stops and is held with backoff (`_hold_if_server`): the rest wait,
+        untried, and are not each held for the same timeout. A message's own failure (a
+        recipient refused for now) is retried alone. `watcher run` starts rounds without
+        waiting for them, so one lane's hung server delays no other lane's next alert."""
         now = self.clock()
-        held = [lane for lane in self.holds if self._held(lane, now)]
-        due = self.store.due_alerts(now, limit, channel, held, beyond=now + self._longest_wait())
+        skip = [lane for lane in self.holds if self._held(lane, now)] + sorted(self.sending)
+        due = self.store.due_alerts(now, limit, channel, skip, beyond=now + self._longest_wait())
         lanes: dict[tuple[str, str], list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str, tuple[str, ...]], list[Alert]] = {}
         for alert in due:
@@ -112,8 +123,16 @@ class Sender:
             else:
                 digests[key] = [alert]
                 lane.append(digests[key])
-        done = await asyncio.gather(*(self._deliver_lane(lane, key) for key, lane in lanes.items()))
-        return [delivery for lane in done for delivery in lane]
+        rounds = []
+        for name, items in lanes.items():
+            task = asyncio.create_task(self._deliver_lane(items, name), name=_round_name(name))
+            self.sending.add(name)  # until the task ends, even cancelled before it began
+            task.add_done_callback(partial(self._round_ended, name))
+            rounds.append(task)
+        return rounds
+
+    def _round_ended(self, lane: tuple[str, str], _: asyncio.Task[list[Delivery]]) -> None:
+        self.sending.discard(lane)
 
     async def _deliver_lane(
         self, lane: list[Alert | list[Alert]], key: tuple[str, str]
@@ -367,6 +386,11 @@ def _as_delivery_error(exc: Exception, what: str) -> DeliveryError:
         return exc
     log.exception("unexpected error sending %s", what)
     return DeliveryError(f"unexpected error: {exc!r}", transient=False)
+
+
+def _round_name(lane: tuple[str, str]) -> str:
+    """A lane's round, for the log: `deliver webhook a`, `deliver email`."""
+    return " ".join(["deliver", *filter(None, lane)])
 
 
 def _lane(alert: Alert) -> tuple[str, str]:
