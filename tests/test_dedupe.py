@@ -32,6 +32,7 @@ from watcher.dedupe import (
     fingerprint,
     moved_stories,
     reused_guid,
+    slot_swaps,
     term_weight,
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
@@ -228,6 +229,10 @@ PAIRS = [
     pytest.param(story("a", "Gallium price assessment"), story("b", "Gallium price assessment", hours=24), None, id="recurring-column"),
     pytest.param(story("a", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031, the Kazakh producer said."),
                  story("b", "Cameco secures Kazakh uranium in 5 million-pound deal", "Canadian miner Cameco will buy 5 million pounds of uranium from Kazakhstan's state producer Kazatomprom over five years from 2027.", hours=9), "same-event", id="same-event-rewrite"),
+    pytest.param(story("a", "China bans exports of gallium, germanium, antimony to US", "China on Tuesday banned exports to the United States of gallium, germanium and antimony, key materials for chips, a day after Washington's latest curbs on its chip sector."),
+                 story("b", "Beijing halts shipments of critical minerals to United States in chip war retaliation", "China has blocked sales of gallium, germanium and antimony to the US, the commerce ministry said, hitting back at new American curbs on semiconductor exports.", hours=2), "same-event", id="outlets-own-headline-verbs"),
+    pytest.param(story("a", "Japan's Mitsubishi to begin procuring gallium in Kazakhstan", "Mitsubishi Corp. will begin procuring gallium from Aluminium of Kazakhstan this year, its first supply of the metal from Central Asia."),
+                 story("b", "Mitsubishi taps Kazakhstan for gallium, hedging against China", "Japanese trading house Mitsubishi Corp. has struck a deal to buy gallium from Aluminium of Kazakhstan, reducing its reliance on Chinese supply.", hours=10), "same-event", id="outlets-own-headline-verbs-2"),
     pytest.param(story("a", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031."),
                  story("b", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031.", hours=24 * 20), None, id="outside-window"),
 ]  # fmt: skip
@@ -239,6 +244,33 @@ def test_pair_decisions(a: Story, b: Story, level: str | None) -> None:
     backward = compare(fingerprint(b), fingerprint(a), SETTINGS)
     assert forward.level == level, forward.reason
     assert backward.level == level  # decisions are symmetric
+
+
+def test_reworded_headlines_swap_only_names_their_leads_repeat() -> None:
+    """Two headlines in other words align words of their own (an outlet's verb): where
+    titles share less than half their wording, a swap counts only for words each story's
+    lead repeats, as it does the names the story is about."""
+    a = fingerprint(
+        story(
+            "a",
+            "Tajikistan antimony heads to Japan under Hanwa contract",
+            "Hanwa Co. will import antimony concentrate from Tajikistan for three years.",
+        )
+    )
+    b = fingerprint(
+        story(
+            "b",
+            "Bolivia strikes antimony pact with Osaka's Hanwa",
+            "Hanwa Co. agreed to buy antimony concentrate from Bolivia for three years.",
+        )
+    )
+    titles = (a.title, b.title, a.terms, b.terms, a.title_specific, b.title_specific)
+    assert slot_swaps(*titles, a.lead, b.lead) == ["tajikistan/bolivia"]
+    assert slot_swaps(*titles) == []  # no lead: no word recurs
+    same = fingerprint(story("c", "Tajikistan antimony heads to Japan under Sojitz contract"))
+    assert slot_swaps(
+        a.title, same.title, a.terms, same.terms, a.title_specific, same.title_specific
+    ) == ["hanwa/sojitz"]  # the same wording: no lead needed
 
 
 @pytest.mark.parametrize(("a", "b", "level"), PAIRS)

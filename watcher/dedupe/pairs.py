@@ -93,7 +93,8 @@ def compare(
     )  # fmt: skip
     level, reason = _decide(a, b, score, settings)
     if level in ("reprint", "same-event") or explain:
-        swaps = slot_swaps(a.title, b.title, a_terms, b_terms, a.title_specific, b.title_specific)
+        swaps = slot_swaps(a.title, b.title, a_terms, b_terms, a.title_specific,
+                           b.title_specific, a.lead, b.lead)  # fmt: skip
         if lead_ratio is not None and lead_ratio >= settings.reprint_lead:
             swaps += slot_swaps(a.lead, b.lead, a_terms, b_terms, a.lead_specific, b.lead_specific)
         score = replace(score, slot_swaps=tuple(dict.fromkeys(swaps)))
@@ -112,23 +113,31 @@ def _lists(a: Fingerprint, b: Fingerprint) -> bool:
 
 def slot_swaps(
     a_text: str, b_text: str, a_terms: dict[str, float], b_terms: dict[str, float],
-    a_specific: int, b_specific: int,
+    a_specific: int, b_specific: int, a_lead: str = "", b_lead: str = "",
 ) -> list[str]:  # fmt: skip
     """Aligned spans of at most 3 words where each side holds a specific name the other lacks.
 
     "import antimony from Tajikistan" against "import antimony from Bolivia" swaps
-    tajikistan/bolivia: the same template about other news. Numbers are not names: a
-    corrected figure is still the same story. `a_specific` and `b_specific` say which words
-    are specific (`_specific_words`).
+    tajikistan/bolivia: the same template about other news. Where the texts do not share
+    most of their wording (the words they have in common, in order, are fewer than half
+    the shorter one's), a swapped word counts only if it recurs in its own story's lead
+    (`a_lead`, `b_lead`), as a name the story is about does: two outlets' own headlines
+    for one news item align their verbs ("China bans exports of gallium" against "Beijing
+    halts shipments of critical minerals": bans/halts), words the leads seldom repeat.
+    Numbers are not names: a corrected figure is still the same story. `a_specific` and
+    `b_specific` say which words are specific (`_specific_words`).
     """
     a_words, b_words = _words(a_text), _words(b_text)
+    opcodes = SequenceMatcher(None, a_words, b_words, autojunk=False).get_opcodes()
+    common = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes if tag == "equal")
+    reworded = 2 * common < min(len(a_words), len(b_words))
+    a_own, b_own = (set(_words(a_lead)), set(_words(b_lead))) if reworded else (None, None)
     swaps = []
-    matcher = SequenceMatcher(None, a_words, b_words, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
             continue
-        a_names = _names_missing(a_words, i1, i2, a_specific, b_terms)
-        b_names = _names_missing(b_words, j1, j2, b_specific, a_terms)
+        a_names = _names_missing(a_words, i1, i2, a_specific, b_terms, a_own)
+        b_names = _names_missing(b_words, j1, j2, b_specific, a_terms, b_own)
         if a_names and b_names:
             swaps.append(f"{a_names[0]}/{b_names[0]}")
     return swaps
@@ -139,14 +148,17 @@ def _words(text: str) -> list[str]:
 
 
 def _names_missing(
-    words: list[str], start: int, end: int, specific: int, other_terms: dict[str, float]
-) -> list[str]:
-    """Specific words of `words[start:end]` whose term the other story lacks; `specific` holds
-    the first words' answers (see `_specific_words`)."""
+    words: list[str], start: int, end: int, specific: int, other_terms: dict[str, float],
+    own: set[str] | None = None,
+) -> list[str]:  # fmt: skip
+    """Specific words of `words[start:end]` whose term the other story lacks (and that are
+    among `own`, when given); `specific` holds the first words' answers (see
+    `_specific_words`)."""
     return [
         words[i] for i in range(start, end)
         if (specific >> i & 1 if i < MASK_WORDS else is_specific_word(words[i]))
         and term_key(words[i]) not in other_terms
+        and (own is None or words[i] in own)
     ]  # fmt: skip
 
 
