@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -866,6 +867,57 @@ def test_rules_test_counts_the_news_items_a_rule_that_waits_for_outlets_would_al
         ["rule", "stories", "news items", "alerting"],
         ["tin-news", "3", "2", "1"], ["firm-news", "1", "1", "1"], ["(any rule)", "4", "3", "2"],
     ]  # fmt: skip
+
+
+def test_rules_test_diff_shows_what_an_edit_of_the_rules_changes(tmp_path: Path) -> None:
+    """An edited copy of the rules, tested against the rules in force (the config's): the
+    stories the two match otherwise, with the clause, and per rule the news items it would
+    alert on before and after, `min_sources` counted."""
+    in_force = folder(
+        tmp_path,
+        "rules:\n  - name: tin-news\n    when: '@minerals:\"tin\"'\n  - name: firm-news\n    when: '@firms'\n",
+    )
+    (tmp_path / "watcher.yaml").write_text("state: w.db\nrules: rules/\n")
+    draft = tmp_path / "draft"
+    shutil.copytree(in_force, draft)
+    (draft / "rules.yaml").write_text(
+        "rules:\n  - name: tin-news\n    when: '@minerals:\"tin\" AND NOT prices'\n"
+        "  - name: firm-news\n    when: '@firms OR smelter'\n    min_sources: 2\n"
+    )
+    stories = tin_stories(tmp_path)  # a and b: one news item of two outlets; c; d
+    test = ("rules", "test", "--stories", str(stories), "--rules", str(draft), "--diff")
+    out = watcher(*test, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    changes, alerts = out.stdout.split("\n\n")
+    assert changes.splitlines() == [
+        "a  Bolivian smelter to double tin output", "    + firm-news: smelter",
+        "b  Bolivian smelter to double tin output - Daily", "    + firm-news: smelter",
+        "d  Tin prices slip in London trading", '    - tin-news: @minerals:"tin"',
+        "3 of 4 stories matched otherwise",
+    ]  # fmt: skip
+    rows = [re.split(r"\s{2,}", line.strip()) for line in alerts.splitlines()]
+    assert rows == [
+        ["rule", "news items before", "after", "gained", "lost"],
+        ["firm-news", "1", "1", "1", "1"],  # c has one outlet of the 2 now needed
+        ["tin-news", "2", "1", "0", "1"],
+    ]  # fmt: skip
+    jsonl = watcher(*test, "--format", "jsonl", "--rule", "firm-news", cwd=tmp_path).stdout
+    assert [json.loads(line) for line in jsonl.splitlines()] == [
+        {"id": "a", "rules": ["firm-news"], "before": []},
+        {"id": "b", "rules": ["firm-news"], "before": []},
+        {"id": "c", "rules": ["firm-news"], "before": ["firm-news"]},
+        {"id": "d", "rules": [], "before": []},
+    ]
+    named = watcher(*test[:-3], "--rules", str(in_force), "--diff", str(draft), cwd=tmp_path)
+    assert named.stdout.splitlines()[1] == "    - firm-news: smelter"  # the other way round
+    for wrong in ([str(draft)], [str(in_force), "--query", "tin"]):  # itself; a query
+        refused = watcher(*test, *wrong, cwd=tmp_path)
+        assert refused.returncode == 2 and "--diff compares" in refused.stderr
+    broken = tmp_path / "broken"
+    shutil.copytree(in_force, broken)
+    (broken / "rules.yaml").write_text("rules:\n  - name: tin-news\n    when: 'tin AND ('\n")
+    refused = watcher(*test[:-1], "--diff", str(broken), cwd=tmp_path)
+    assert refused.returncode == 2 and refused.stderr.startswith(f"{broken / 'rules.yaml'}:3:")
 
 
 def test_rules_test_on_a_feed_url(tmp_path: Path) -> None:

@@ -15,6 +15,13 @@ from watcher.alerts.render import body_excerpts, hit_spans, marked
 from watcher.alerts.routing import unknown_names
 from watcher.cli.common import EXIT_USAGE, HEADER_HELP, count, header, reading, since
 from watcher.cli.feeds import read_feed
+from watcher.cli.rules_diff import (
+    Compared,
+    NewsItems,
+    print_alert_changes,
+    print_changes,
+    print_jsonl,
+)
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
 from watcher.dedupe import ClusterSettings, cluster_batch
 from watcher.errors import RuleError
@@ -97,6 +104,15 @@ def add_parsers(commands: Any) -> None:
     )
     test.add_argument("--format", choices=["table", "jsonl"], default="table", help="output format")
     test.add_argument(
+        "--diff", metavar="DIR", nargs="?", const="",
+        help="what an edit changes: compare the rules tested (--rules, a copy being edited) "
+        "with those in DIR (default: the rules in force, the config's rules:, else ./rules, "
+        "else the rules shipped with watcher); show only the stories the two match "
+        "otherwise, each rule gained (+) or lost (-) with its clause, then per rule the news "
+        "items it would alert on (with its min_sources) before and after, gained and lost; "
+        'with --format jsonl, each line also holds "before": the rules DIR matched',
+    )  # fmt: skip
+    test.add_argument(
         "--rules",
         metavar="DIR",
         type=Path,
@@ -119,8 +135,22 @@ def cmd_rules(args: argparse.Namespace) -> int:
         for unknown in unknown_names(ruleset.rules, config.subscribers) if config else ():
             print(f"watcher: warning: {unknown}", file=sys.stderr)
         return 0
-    if args.rule and args.rule not in {r.name for r in ruleset.rules}:
-        print(f"watcher: rules test: no rule named {args.rule!r} in {folder}", file=sys.stderr)
+    before = None
+    if args.diff is not None:
+        other = _in_force(args) if args.diff == "" else Path(args.diff)
+        if args.query is not None or other.resolve() == folder.resolve():
+            print(_DIFF_USAGE, file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            before = load_rules(other)
+        except RuleError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return EXIT_USAGE
+    names = {r.name for r in [*ruleset.rules, *(before.rules if before else ())]}
+    if args.rule and args.rule not in names:
+        where = f"{folder} or {other}" if before else folder
+        print(f"watcher: rules test: no rule named {args.rule!r} in {where}", file=sys.stderr)
         return EXIT_USAGE
     if args.query is not None:
         try:
@@ -133,6 +163,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
     matcher = Matcher(ruleset)
     tested = _stories(args)
     results = [(s, matcher.match_story(s)) for s in tested.stories]
+    if before is not None:
+        _print_diff(args, results, tested, ruleset, before)
+        return 0
     if args.format == "jsonl":
         for story, result in results:
             line = {"id": story.id, "rules": _rule_names(result, args.rule), "terms": result.terms}
@@ -142,6 +175,35 @@ def cmd_rules(args: argparse.Namespace) -> int:
     _print_table(results, items, ruleset.min_sources, args.rule)
     _print_counts(results, items, ruleset.min_sources, args.rule)
     return 0
+
+
+_DIFF_USAGE = (
+    "watcher: rules test: --diff compares the rules tested (--rules DIR, a copy being edited) "
+    "with other rules (--diff DIR, else the rules in force), not with themselves, and not "
+    "with --query"
+)
+
+
+def _in_force(args: argparse.Namespace) -> Path:
+    """The rules the service uses: the config's `rules:`, else ./rules, else the shipped."""
+    config = load_optional_config(args.config)
+    return config.rules if config else _rules_here()
+
+
+def _print_diff(
+    args: argparse.Namespace, results: list[tuple[Story, StoryMatch]], tested: Tested,
+    ruleset: RuleSet, before: RuleSet,
+) -> None:  # fmt: skip
+    """`--diff`: the stories the rules tested and `before` match otherwise, and the alerts
+    each rule would send before and after."""
+    earlier = Matcher(before)
+    compared = [Compared(story, result, earlier.match_story(story)) for story, result in results]
+    if args.format == "jsonl":
+        print_jsonl(compared, args.rule)
+        return
+    print_changes(compared, args.rule)
+    items = _news_items(results, tested)
+    print_alert_changes(compared, items, (ruleset.min_sources, before.min_sources), args.rule)
 
 
 def _with_query_only(ruleset: RuleSet, query: str) -> RuleSet:
@@ -189,14 +251,6 @@ def _rules_here() -> Path:
 
 def _rule_names(result: StoryMatch, only: str | None) -> list[str]:
     return [m.rule for m in result.rules if only is None or m.rule == only]
-
-
-class NewsItems(NamedTuple):
-    """The news item (cluster) of each story tested, and the outlets of each news item; a
-    story with no cluster is its own."""
-
-    of: dict[str, Any]
-    outlets: dict[Any, int]
 
 
 def _news_items(results: Sequence[tuple[Story, StoryMatch]], tested: Tested) -> NewsItems:
