@@ -5,6 +5,7 @@ import email.policy
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -106,3 +107,18 @@ def wait_until(
         assert proc is None or proc.poll() is None, "the service exited"
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.1)
+
+
+def write_locked(db: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process holding the database's write lock (BEGIN IMMEDIATE) for `seconds`,
+    from when this returns; `wait()` on it to have the lock back."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(float(sys.argv[2]))",
+         str(db), str(seconds)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    holder.stdout.close()
+    return holder

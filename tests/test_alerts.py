@@ -29,7 +29,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import FakeClock, Inbox, free_port, wait_until
+from tests.conftest import FakeClock, Inbox, free_port, wait_until, write_locked
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from tests.test_cli import watcher
 from watcher.alerts.render import EXCERPT_CHARS, excerpts, render
@@ -719,15 +719,7 @@ def test_a_round_the_locked_database_fails_is_logged_and_the_next_one_sends(
     from watcher.schedule import Service
 
     harness = polled_for_slack_only(server, tmp_path, clock, [])
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(7)",
-         str(tmp_path / "w.db")],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    holder.stdout.close()
+    holder = write_locked(tmp_path / "w.db", seconds=7)
 
     async def two_rounds() -> list[str]:
         fetcher = Fetcher(harness.config.poll)
@@ -1010,16 +1002,21 @@ def three_by_email(
     return wire_polled(config, clock)
 
 
+def by_webhook(url: Any) -> str:
+    """Config lines of subscribers a and b, following the metals rules by webhook at
+    `url(name)`."""
+    return "".join(
+        f"  - name: {name}\n    follow: [metals]\n    webhook: {url(name)}\n" for name in "ab"
+    )
+
+
 def two_by_webhook(
     tmp_path: Path, server: FeedServer, clock: FakeClock, url: Any, *, email: bool = True
 ) -> Harness:
     """a and b follow the metals rules by webhook, at `url(name)`, beside the analyst
     (without email, given `email=False`); the Wire feed polled once: two news items."""
-    extra = "".join(
-        f"  - name: {name}\n    follow: [metals]\n    webhook: {url(name)}\n" for name in "ab"
-    )
     config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
-                          extra=extra, rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
+                          extra=by_webhook(url), rules_yaml=GERMANIUM_RULE + ANTIMONY_RULE)  # fmt: skip
     if not email:
         config.write_text(config.read_text().replace("    email: analyst@test\n", ""))
     return wire_polled(config, clock)
@@ -1682,10 +1679,7 @@ def test_one_subscribers_hung_webhook_holds_up_no_other_subscribers(
         send(handler, 200, b"ok", "text/plain")
 
     server.routes["/hook-a"], server.routes["/hook-b"] = hook_a, hook_b
-    extra = "".join(
-        f"  - name: {name}\n    follow: [metals]\n    webhook: {server.url(f'/hook-{name}')}\n"
-        for name in "ab"
-    ) + "poll:\n  read_timeout: 3s\n"  # fmt: skip
+    extra = by_webhook(lambda name: server.url(f"/hook-{name}")) + "poll:\n  read_timeout: 3s\n"
     config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"), extra=extra)
     add_feed(config, "Wire", WIRE)
     harness = Harness(config, clock)
@@ -1772,10 +1766,10 @@ def test_the_service_sends_a_later_webhook_alert_while_another_subscribers_hangs
 
     server.routes["/hook-a"], server.routes["/hook-b"] = hook_a, hook_b
     server.routes["/slack"] = lambda handler: send(handler, 200, b"ok", "text/plain")
-    extra = "".join(
-        f"  - name: {name}\n    follow: [metals]\n    webhook: {server.url(f'/hook-{name}')}\n"
-        for name in "ab"
-    ) + "poll:\n  read_timeout: 50s\n  total_timeout: 50s\n"  # fmt: skip
+    extra = (
+        by_webhook(lambda name: server.url(f"/hook-{name}"))
+        + "poll:\n  read_timeout: 50s\n  total_timeout: 50s\n"
+    )
     config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"), extra=extra)
     add_feed(config, "Wire", WIRE)
     command = [sys.executable, "-m", "watcher", "--config", str(config), "run", "--listen",

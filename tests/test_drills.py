@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, write_locked
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.config import PollSettings
 from watcher.fetch import Fetcher
@@ -399,16 +399,8 @@ def test_a_locked_database_fails_the_poll_cleanly_and_the_next_one_stores_it(
     feed = FeedConfig(name="Wire", url=server.url("/wire.xml"), interval=600)
     store = Store(tmp_path / "w.db")
     store.sync_feeds([feed])
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(8)",
-         str(tmp_path / "w.db")],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    holder = write_locked(tmp_path / "w.db", seconds=8)
     locked, again = _poll_twice(store, clock, feed, holder.wait)
-    holder.stdout.close()
     assert locked.status == "failed" and "locked" in (locked.error or "")
     assert again.status == "new" and len(again.new_stories) == 2
     assert store.count_stories() == 2
