@@ -171,8 +171,9 @@ REPRINT = (
 
 
 def rule(
-    name: str = "r", tags: tuple[str, ...] = (), notify: tuple[str, ...] = (), priority: int = 3
-) -> Rule:
+    name: str = "r", tags: tuple[str, ...] = (), notify: tuple[str, ...] = (), priority: int = 3,
+    feeds: tuple[str, ...] = (),
+) -> Rule:  # fmt: skip
     return Rule(
         name=name,
         description="",
@@ -184,6 +185,7 @@ def rule(
         path="p",
         line=1,
         order=0,
+        feeds=feeds,
     )
 
 
@@ -207,20 +209,26 @@ def test_follows(
     assert follows(subscriber, the_rule) is expected
 
 
-def test_names_that_follow_or_notify_no_one_are_found() -> None:
+def test_names_that_follow_notify_or_take_no_one_are_found() -> None:
     from watcher.alerts.routing import unknown_names
     from watcher.config import Subscriber
+    from watcher.models import FeedConfig
 
-    rules = [rule("gallium", tags=("metals",)), rule("tin", notify=("desk", "dsek"))]
+    rules = [
+        rule("gallium", tags=("metals",), feeds=("Wire", "asia", "Wrie")),
+        rule("tin", notify=("desk", "dsek")),
+    ]
     subscribers = [
         Subscriber(name="desk", follow=("metals", "galium", "*"), console=True),
         Subscriber(name="all", console=True),  # follows "*"
     ]
-    assert unknown_names(rules, subscribers) == [
+    feeds = [FeedConfig(name="Wire", url="https://w.test/", interval=600, tags=("asia",))]
+    assert unknown_names(rules, subscribers, feeds) == [
         "subscriber 'desk' follows 'galium', which is no rule's name or tag",
         "p:1: rule 'tin' notifies 'dsek', who is no subscriber",
+        "p:1: rule 'gallium' takes stories of 'Wrie' (feeds:), which is no feed's name or tag",
     ]
-    assert unknown_names(rules[:1], subscribers[1:]) == []
+    assert unknown_names([rule("gallium", feeds=("Wire", "asia"))], subscribers[1:], feeds) == []
 
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

@@ -126,7 +126,7 @@ def test_follow_empty_follows_no_rule_and_one_that_gets_nothing_is_named(tmp_pat
     ops, idle, everything = load_config(path, env={}).subscribers
     assert ops.follow == () and ops.feed_problems and idle.follow == ()
     assert everything.follow == ("*",) and not everything.feed_problems
-    (problem,) = unknown_names([], [ops, idle, everything])
+    (problem,) = unknown_names([], [ops, idle, everything], [])
     assert problem.startswith("subscriber 'idle' follows no rule")
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from tests.feedserver import rss
 from tests.test_cli import watcher
 from watcher.errors import RuleError
 from watcher.files import MAX_FILE_BYTES
@@ -578,7 +580,8 @@ def test_the_readmes_rule_file_example_loads_and_its_examples_hold(tmp_path: Pat
     start = readme.index("```yaml\nlists:\n") + len("```yaml\n")
     (tmp_path / "readme.yaml").write_text(readme[start : readme.index("```", start)])
     ruleset = load_rules(tmp_path)
-    assert len(ruleset.rules) == 3 and len(ruleset.examples) == 3
+    assert len(ruleset.rules) == 4 and len(ruleset.examples) == 3
+    assert ruleset.rules[2].feeds == ("wire", "Nikkei Asia")
 
 
 def test_min_sources_is_read_per_rule_and_is_one_unless_given(tmp_path: Path) -> None:
@@ -918,6 +921,86 @@ def test_rules_test_diff_shows_what_an_edit_of_the_rules_changes(tmp_path: Path)
     (broken / "rules.yaml").write_text("rules:\n  - name: tin-news\n    when: 'tin AND ('\n")
     refused = watcher(*test[:-1], "--diff", str(broken), cwd=tmp_path)
     assert refused.returncode == 2 and refused.stderr.startswith(f"{broken / 'rules.yaml'}:3:")
+
+
+FEED_RULES = (
+    "rules:\n"
+    "  - name: tin-wires\n    when: tin\n    feeds: [wire]\n"  # a tag of feeds
+    "  - name: tin-blog\n    when: tin\n    feeds: Blog\n"  # a feed's name, alone
+    "  - name: tin-any\n    when: tin\n"
+    "  - name: tin-typo\n    when: tin\n    feeds: [wrie]\n"
+)
+
+
+def feeds_of_tin(tmp_path: Path) -> Path:
+    """A config of two feeds, one tagged wire, each with a tin story of its own, and a
+    console subscriber of every rule; the rules folder holds `FEED_RULES`."""
+    folder(tmp_path, FEED_RULES)
+    stories = {
+        "wire": ("Tin output rises at Bolivian smelter", "A smelter in Oruro raised output."),
+        "blog": ("Why tin prices fell this week", "Traders sold on weaker Chinese demand."),
+    }
+    for name, (title, summary) in stories.items():
+        (tmp_path / f"{name}.xml").write_bytes(rss([
+            f"<item><title>{title}</title><link>https://{name}.test/1</link>"
+            f"<pubDate>Tue, 01 Dec 2026 09:00:00 +0000</pubDate>"
+            f"<description>{summary}</description></item>"
+        ]))  # fmt: skip
+    config = tmp_path / "watcher.yaml"
+    config.write_text(
+        "state: w.db\nrules: rules/\nbackfill: all\nmax_age: 'off'\n"
+        "feeds:\n  - {name: Wire, url: 'file:wire.xml', tags: [wire, asia]}\n"
+        "  - {name: Blog, url: 'file:blog.xml'}\n"
+        "subscribers:\n  - {name: desk, console: true}\n"
+    )
+    return config
+
+
+def test_a_rule_with_feeds_takes_only_the_stories_of_those_feeds(tmp_path: Path) -> None:
+    """`feeds:` names feeds, by name or by a tag the config gives them: the service (whose
+    parse pool matches) and `rules test` match such a rule only in their stories. A name
+    that is no feed's nor tag's is warned of, as a subscriber's unknown name is."""
+    config = feeds_of_tin(tmp_path)
+    once = watcher("--config", str(config), "once", cwd=tmp_path)
+    assert once.returncode == 0, once.stderr
+    assert "rule 'tin-typo' takes stories of 'wrie' (feeds:)" in once.stderr
+    db = sqlite3.connect(tmp_path / "w.db")
+    feed_of = dict(db.execute("SELECT id, feed FROM stories"))
+    matched = sorted((r, feed_of[s]) for r, s in db.execute("SELECT rule, story_id FROM matches"))
+    assert matched == [
+        ("tin-any", "Blog"), ("tin-any", "Wire"), ("tin-blog", "Blog"), ("tin-wires", "Wire"),
+    ]  # fmt: skip
+    tested = watcher("--config", str(config), "rules", "test", "--since", "3650d",
+                     "--format", "jsonl", cwd=tmp_path)  # fmt: skip
+    by_feed = {
+        feed_of[line["id"]]: line["rules"] for line in map(json.loads, tested.stdout.splitlines())
+    }
+    assert by_feed == {"Wire": ["tin-wires", "tin-any"], "Blog": ["tin-blog", "tin-any"]}
+    checked = watcher("--config", str(config), "rules", "check", cwd=tmp_path)
+    assert (
+        checked.returncode == 0
+        and "'wrie' (feeds:), which is no feed's name or tag" in checked.stderr
+    )
+    lines = tmp_path / "s.jsonl"  # a line's feed: the configured feed of that name, its tags
+    lines.write_text(
+        '{"id": "a", "feed": "Wire", "title": "Tin rises", "published": "2026-12-01T00:00:00Z"}\n'
+        '{"id": "b", "title": "Tin falls", "published": "2026-12-01T00:00:00Z"}\n'
+    )
+    from_file = watcher("--config", str(config), "rules", "test", "--stories", str(lines),
+                        "--format", "jsonl", cwd=tmp_path)  # fmt: skip
+    assert [json.loads(line)["rules"] for line in from_file.stdout.splitlines()] == [
+        ["tin-wires", "tin-any"], ["tin-any"],
+    ]  # fmt: skip
+    from_url = watcher("--config", str(config), "rules", "test", "--url", "file:wire.xml",
+                       "--format", "jsonl", cwd=tmp_path)  # fmt: skip
+    assert json.loads(from_url.stdout)["rules"] == ["tin-wires", "tin-any"]  # named as Wire
+
+
+def test_feeds_that_name_no_feed_is_a_problem(tmp_path: Path) -> None:
+    rules_dir = folder(tmp_path, "rules:\n  - name: r\n    when: tin\n    feeds: []\n")
+    checked = watcher("rules", "check", "--rules", str(rules_dir))
+    assert checked.returncode == 2
+    assert "rules.yaml:4:12: feeds: names no feed (leave it out for every feed)" in checked.stdout
 
 
 def test_rules_test_on_a_feed_url(tmp_path: Path) -> None:

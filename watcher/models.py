@@ -5,6 +5,7 @@ Frozen, keyword-only dataclasses; the steps take and return these, never rows or
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -24,6 +25,11 @@ class FeedConfig:
     silent_after: float | None = 7 * 24 * 3600.0  # no new story for this long: "silent"
     # sent with its requests to its own origin only; may hold secrets, so never printed
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+
+def tags_by_feed(feeds: Iterable[FeedConfig]) -> dict[str, tuple[str, ...]]:
+    """Each feed's tags, by its name: what a rule's `feeds:` may name besides feeds."""
+    return {f.name: f.tags for f in feeds}
 
 
 @dataclass(frozen=True, kw_only=True)

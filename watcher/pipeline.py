@@ -341,7 +341,9 @@ class Pipeline:
         )  # fmt: skip
         if self.parse_executor is None:
             return work(), None
-        rules = (self.rules.folder, self.rules.version) if self.rules is not None else None
+        rules = (
+            (self.rules.folder, self.rules.version, feed.tags) if self.rules is not None else None
+        )
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.parse_executor, prepare, work, rules)
 

@@ -1,9 +1,10 @@
 """What the parse pool makes of a fetched body: the costly work that needs neither the
 clustering window nor the store, so both cores share it.
 
-In: a call that parses the body, and the rules folder with the version in force. Out: the
-`ParsedFeed` and a `Prepared` of its stories' fingerprints and rule matches. Runs in a pool
-worker; the event loop's `Pipeline` uses what it returns.
+In: a call that parses the body, and the rules folder with the version in force (and the
+feed's tags, for rules' `feeds:`). Out: the `ParsedFeed` and a `Prepared` of its stories'
+fingerprints and rule matches. Runs in a pool worker; the event loop's `Pipeline` uses what
+it returns.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ class Prepared(NamedTuple):
 
 
 def prepare(
-    parse: Callable[[], ParsedFeed], rules: tuple[Path, str] | None
+    parse: Callable[[], ParsedFeed], rules: tuple[Path, str, tuple[str, ...]] | None
 ) -> tuple[ParsedFeed, Prepared]:
     """In the parse pool: the parsed feed, its stories' fingerprints and, given the rules
-    folder and the version in force, their rule matches."""
+    folder, the version in force and the feed's tags, their rule matches."""
     parsed = parse()
     stories = parsed.stories
     prints = {s.id: fp for s, fp in zip(stories, fingerprints(stories), strict=True)}

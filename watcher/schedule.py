@@ -33,7 +33,7 @@ from watcher.errors import ServiceError, StoreError
 from watcher.health import Check, check_health, silent_after_of, status_document
 from watcher.logs import event
 from watcher.metrics import CONTENT_TYPE, Metrics
-from watcher.models import FeedConfig
+from watcher.models import FeedConfig, tags_by_feed
 from watcher.pipeline import Pipeline
 from watcher.store import Store
 
@@ -320,7 +320,9 @@ class Service:
         if rules is None:
             return
         if (rules.reload() if force else rules.reload_if_changed()).changed:
-            warn_unknown_names(rules.matcher.ruleset.rules, self.config.subscribers)
+            warn_unknown_names(
+                rules.matcher.ruleset.rules, self.config.subscribers, self.config.feeds
+            )
             if self._loop is None:
                 self._recheck_waiting()
                 self._replan_waiting()
@@ -374,7 +376,9 @@ class Service:
             self.pipeline.route = router(self.pipeline.rules, new.subscribers)
             if new.rules != old.rules:
                 self.pipeline.rules.folder = new.rules
-            warn_unknown_names(self.pipeline.rules.matcher.ruleset.rules, new.subscribers)
+            self.pipeline.rules.feed_tags = tags_by_feed(new.feeds)
+            rules = self.pipeline.rules.matcher.ruleset.rules
+            warn_unknown_names(rules, new.subscribers, new.feeds)
             self.reload_rules(force=True)
         if self.sender is not None:
             self.sender.use_config(new)

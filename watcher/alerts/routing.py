@@ -13,7 +13,7 @@ from watcher.alerts.digest import next_digest, next_hour, quiet_until
 from watcher.config import Subscriber
 from watcher.errors import StoreError
 from watcher.logs import event
-from watcher.models import Alert, AlertPlan, Match, Waits
+from watcher.models import Alert, AlertPlan, FeedConfig, Match, Waits
 from watcher.rules.live import LiveRules
 from watcher.rules.model import DEFAULT_PRIORITY, Rule
 from watcher.store import Store
@@ -29,10 +29,13 @@ def follows(subscriber: Subscriber, rule: Rule) -> bool:
     return (named or subscriber.name in rule.notify) and rule.priority >= subscriber.min_priority
 
 
-def unknown_names(rules: Iterable[Rule], subscribers: Iterable[Subscriber]) -> list[str]:
-    """Each name in a subscriber's `follow` that is no rule's name or tag, and each name in
-    a rule's `notify` that is no subscriber's, as a sentence: a typo in either silences
-    alerts without an error, since rules and config are read and reloaded apart."""
+def unknown_names(
+    rules: Iterable[Rule], subscribers: Iterable[Subscriber], feeds: Iterable[FeedConfig]
+) -> list[str]:
+    """Each name in a subscriber's `follow` that is no rule's name or tag, each name in a
+    rule's `notify` that is no subscriber's, and each name in a rule's `feeds` that is no
+    feed's name or tag, as a sentence: a typo in any silences alerts without an error,
+    since rules and config are read and reloaded apart."""
     rules, subscribers = list(rules), list(subscribers)
     followable = {r.name for r in rules} | {tag for r in rules for tag in r.tags} | {"*"}
     names = {s.name for s in subscribers}
@@ -44,6 +47,12 @@ def unknown_names(rules: Iterable[Rule], subscribers: Iterable[Subscriber]) -> l
         f"{r.path}:{r.line}: rule {r.name!r} notifies {name!r}, who is no subscriber"
         for r in rules for name in r.notify if name not in names
     ]  # fmt: skip
+    feedable = {name for f in feeds for name in (f.name, *f.tags)}
+    found += [
+        f"{r.path}:{r.line}: rule {r.name!r} takes stories of {name!r} (feeds:), which is no "
+        "feed's name or tag"
+        for r in rules for name in r.feeds if name not in feedable
+    ]  # fmt: skip
     notified = {name for r in rules for name in r.notify}
     found += [
         f"subscriber {s.name!r} follows no rule (follow: []), no rule notifies it, and it "
@@ -53,9 +62,11 @@ def unknown_names(rules: Iterable[Rule], subscribers: Iterable[Subscriber]) -> l
     return found
 
 
-def warn_unknown_names(rules: Iterable[Rule], subscribers: Iterable[Subscriber]) -> None:
+def warn_unknown_names(
+    rules: Iterable[Rule], subscribers: Iterable[Subscriber], feeds: Iterable[FeedConfig]
+) -> None:
     """`unknown_names` logged, one warning each."""
-    for problem in unknown_names(rules, subscribers):
+    for problem in unknown_names(rules, subscribers, feeds):
         event(log, logging.WARNING, "a name in the rules or subscribers names no one",
               problem=problem)  # fmt: skip
 

@@ -150,15 +150,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_url(source: str) -> str:
+    """The URL `read_feed` reads for `source`: a URL as given, a path as a file: URL."""
+    return (
+        source if "://" in source or source.startswith("file:") else Path(source).resolve().as_uri()
+    )
+
+
 def read_feed(
     source: str, *, feed_name: str | None = None, headers: tuple[tuple[str, str], ...] = (),
     settings: PollSettings | None = None,
 ) -> ParsedFeed:  # fmt: skip
     """Fetch (http, file: URL or a path) and parse one feed with `settings` (by default the
     default poll settings), sending `headers` as a feed's own."""
-    url = (
-        source if "://" in source or source.startswith("file:") else Path(source).resolve().as_uri()
-    )
+    url = read_url(source)
     if problem := malformed(url):
         raise FetchError(f"malformed URL: {problem}", url=url)
     if urlsplit(url).scheme not in ("http", "https", "file"):

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from watcher.alerts.render import body_excerpts, hit_spans, marked
 from watcher.alerts.routing import unknown_names
 from watcher.cli.common import EXIT_USAGE, HEADER_HELP, count, header, reading, since
-from watcher.cli.feeds import read_feed
+from watcher.cli.feeds import read_feed, read_url
 from watcher.cli.rules_diff import (
     Compared,
     NewsItems,
@@ -23,10 +23,11 @@ from watcher.cli.rules_diff import (
     print_jsonl,
 )
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
+from watcher.config.feeds import feed_at
 from watcher.dedupe import ClusterSettings, cluster_batch
 from watcher.errors import RuleError
 from watcher.jsonl import read_stories
-from watcher.models import Story
+from watcher.models import Story, tags_by_feed
 from watcher.rules import Matcher, RuleSet, load_rules
 from watcher.rules.loader import QUERY_RULE, query_rule
 from watcher.rules.matcher import StoryMatch
@@ -46,10 +47,11 @@ def add_parsers(commands: Any) -> None:
         description="Validate every rule file, and check each rule's examples: (the stories "
         "it must match and must not). Each problem is printed as file:line:col: message "
         "and the exit code is 2; when all is valid a one-line summary is printed (exit 0). "
-        "Without --rules, the config's subscribers are checked against the rules too: a name "
-        "a subscriber follows that is no rule's name or tag, a name a rule notifies that is "
-        "no subscriber's, or a subscriber that gets nothing (follow: [], named by no rule, "
-        "without feed_problems), is printed as a warning on stderr (the exit code stays 0).",
+        "Without --rules, the config's subscribers and feeds are checked against the rules "
+        "too: a name a subscriber follows that is no rule's name or tag, a name a rule "
+        "notifies that is no subscriber's, a name in a rule's feeds: that is no feed's name "
+        "or tag, or a subscriber that gets nothing (follow: [], named by no rule, without "
+        "feed_problems), is printed as a warning on stderr (the exit code stays 0).",
     )
     check.add_argument(
         "--rules",
@@ -132,7 +134,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.rules_command == "check":
         print(f"{folder}: {ruleset.summary()}: OK")
-        for unknown in unknown_names(ruleset.rules, config.subscribers) if config else ():
+        for unknown in (
+            unknown_names(ruleset.rules, config.subscribers, config.feeds) if config else ()
+        ):
             print(f"watcher: warning: {unknown}", file=sys.stderr)
         return 0
     before = None
@@ -162,7 +166,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         args.rule = QUERY_RULE
     matcher = Matcher(ruleset)
     tested = _stories(args)
-    results = [(s, matcher.match_story(s)) for s in tested.stories]
+    results = [(s, matcher.match_story(s, tested.tags.get(s.feed, ()))) for s in tested.stories]
     if before is not None:
         _print_diff(args, results, tested, ruleset, before)
         return 0
@@ -197,7 +201,10 @@ def _print_diff(
     """`--diff`: the stories the rules tested and `before` match otherwise, and the alerts
     each rule would send before and after."""
     earlier = Matcher(before)
-    compared = [Compared(story, result, earlier.match_story(story)) for story, result in results]
+    compared = [
+        Compared(story, result, earlier.match_story(story, tested.tags.get(story.feed, ())))
+        for story, result in results
+    ]
     if args.format == "jsonl":
         print_jsonl(compared, args.rule)
         return
@@ -217,6 +224,7 @@ class Tested(NamedTuple):
 
     stories: list[Story]
     clusters: dict[str, Any]
+    tags: dict[str, tuple[str, ...]]  # the config's feeds' tags, by feed (rules' feeds:)
     outlets: dict[Any, int] | None = None
 
 
@@ -226,21 +234,24 @@ def _stories(args: argparse.Namespace) -> Tested:
     clusters the stories given."""
     if args.stories or args.url:
         config = load_optional_config(args.config)
+        feeds = config.feeds if config else ()
         poll = config.poll if config else None  # as the service fetches: its CA, timeouts
-        stories = (
-            read_stories(args.stories)
-            if args.stories
-            else list(read_feed(args.url, headers=tuple(args.header), settings=poll).stories)
-        )
-        return Tested(
-            stories, cluster_batch(stories, config.clustering if config else ClusterSettings())
-        )
+        if args.stories:
+            stories = read_stories(args.stories)
+        else:  # named as the configured feed of that URL, if there is one
+            configured = feed_at(read_url(args.url), feeds)
+            name = configured.name if configured else None
+            parsed = read_feed(args.url, feed_name=name, headers=tuple(args.header), settings=poll)
+            stories = list(parsed.stories)
+        settings = config.clustering if config else ClusterSettings()
+        return Tested(stories, cluster_batch(stories, settings), tags_by_feed(feeds))
     start = since(args.since or "7d")
     config = load_config(resolve_config_path(args.config))
     with reading(config.state) as store:
         stories = list(reversed(store.recent_stories(start)))
-        clusters = store.clusters_of([s.id for s in stories])
-        return Tested(stories, clusters, store.source_counts(clusters.values()))
+        stored = store.clusters_of([s.id for s in stories])
+        outlets = store.source_counts(stored.values())
+        return Tested(stories, stored, tags_by_feed(config.feeds), outlets)
 
 
 def _rules_here() -> Path:

@@ -30,7 +30,7 @@ from watcher.dedupe.lexicon import load_lists
 from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher
 from watcher.logs import event
-from watcher.models import Alert, ClusteredStory, Match, PollOutcome
+from watcher.models import Alert, ClusteredStory, Match, PollOutcome, tags_by_feed
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
 from watcher.schedule import Service, warn_same_urls
@@ -182,7 +182,8 @@ def build_pipeline(
     tune_gc()
     clusterer = Clusterer(store, config.clustering, utc_now)
     rules = LiveRules(config.rules)
-    warn_unknown_names(rules.matcher.ruleset.rules, config.subscribers)
+    rules.feed_tags = tags_by_feed(config.feeds)
+    warn_unknown_names(rules.matcher.ruleset.rules, config.subscribers, config.feeds)
     warn_same_urls(config.feeds)
     pipeline = Pipeline(
         store=store,

@@ -17,7 +17,7 @@ from watcher.cli.common import EXIT_FAILED, printable, reading, when
 from watcher.config import Config, Subscriber
 from watcher.errors import RuleError
 from watcher.feed_state import stale, was_backlog
-from watcher.models import Alert, Cluster, FeedState, Match, Story
+from watcher.models import Alert, Cluster, FeedState, Match, Story, tags_by_feed
 from watcher.rules import Matcher, load_rules
 from watcher.rules.model import Rule, RuleSet
 from watcher.store import Store
@@ -79,7 +79,8 @@ def _report(store: Store, config: Config, story: Story) -> list[str]:
     ruleset = _ruleset_now(config)
     rules = {rule.name: rule for rule in ruleset.rules} if ruleset else None
     matches = store.matches_for(cluster_id)
-    lines += _match_lines(matches, story, ruleset)
+    tags = tags_by_feed(config.feeds).get(story.feed, ())
+    lines += _match_lines(matches, story, ruleset, tags)
     alerts = store.alerts_for(cluster_id)
     lines += [f"alert:    {_alert_text(a)}" for a in alerts]
     for subscriber in config.subscribers:
@@ -115,10 +116,12 @@ def _cluster_lines(
     return [head, f"          this story joined it as a {level} of {linked} ({reason})"]
 
 
-def _match_lines(matches: list[Match], story: Story, ruleset: RuleSet | None) -> list[str]:
+def _match_lines(
+    matches: list[Match], story: Story, ruleset: RuleSet | None, tags: tuple[str, ...]
+) -> list[str]:
     if not matches:
         lines = ["rules:    none matched this news item"]
-        now = Matcher(ruleset).match_story(story).rules if ruleset else ()
+        now = Matcher(ruleset).match_story(story, tags).rules if ruleset else ()
         if now:  # rules written or changed since the story came
             names = ", ".join(m.rule for m in now)
             lines.append(f"          the rules in force match this story now: {names}")

@@ -69,6 +69,22 @@ def malformed(url: str) -> str | None:
     return "port 0 is no port a server listens on" if port == 0 else None
 
 
+def absolute_file_url(url: str, base: Path) -> str:
+    """A file: URL with its path made absolute from `base` (`file:feeds/a.xml`)."""
+    parts = urlsplit(url)
+    local = Path(parts.netloc + parts.path) if parts.netloc else Path(parts.path)
+    return (local if local.is_absolute() else base / local).resolve().as_uri()
+
+
+def feed_at(url: str, feeds: Iterable[FeedConfig]) -> FeedConfig | None:
+    """The configured feed polled at `url` (both made canonical, a file: path absolute
+    from the working folder), if there is one."""
+    if urlsplit(url).scheme == "file":
+        url = absolute_file_url(url, Path.cwd())
+    wanted = canonical_url(url)
+    return next((f for f in feeds if canonical_url(f.url) == wanted), None)
+
+
 def same_urls(feeds: Iterable[FeedConfig]) -> list[str]:
     """Each feed whose URL (made canonical, as a story's link is) and headers another,
     earlier one has too: polled twice, its stories stored twice. A line each, naming both."""
@@ -209,7 +225,6 @@ class FeedsReader(Reader):
         if parts.scheme in ("http", "https") and parts.netloc:
             return url
         if parts.scheme == "file":
-            local = Path(parts.netloc + parts.path) if parts.netloc else Path(parts.path)
-            return (local if local.is_absolute() else self.base / local).resolve().as_uri()
+            return absolute_file_url(url, self.base)
         self.problem(node, name, f"{url!r} is not an http(s):// or file: URL")
         return None

@@ -40,6 +40,7 @@ class LiveRules:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.feed_tags: dict[str, tuple[str, ...]] = {}  # the config's feeds' (rules' feeds:)
         self.snapshot: Snapshot = self._snapshot()
         self.last_error: RuleError | None = None
         if os.path.isdir(folder):
@@ -110,7 +111,7 @@ class LiveRules:
             if result is None:
                 if pooled:  # the pool matched it: no rule
                     continue
-                result = matcher.match_story(story)
+                result = matcher.match_story(story, self.feed_tags.get(story.feed, ()))
             terms = {name: list(words) for name, words in result.terms.items() if words}
             found += [
                 Match(
@@ -160,11 +161,14 @@ class _PoolMatcher:
 _POOL_MATCHER = _PoolMatcher()  # one per process; used in pool workers only
 
 
-def match_in_pool(stories: Sequence[Story], folder: Path, version: str) -> PoolMatches | None:
+def match_in_pool(
+    stories: Sequence[Story], folder: Path, version: str, tags: tuple[str, ...] = ()
+) -> PoolMatches | None:
     """In a pool worker: the stories' matches against the rule set of `version`, read from
-    `folder`; None when the folder holds another version (the service matches them itself)."""
+    `folder`, their feed tagged `tags`; None when the folder holds another version (the
+    service matches them itself)."""
     matcher = _POOL_MATCHER.get(folder, version)
     if matcher is None:
         return None
-    found = {s.id: matcher.match_story(s) for s in stories}
+    found = {s.id: matcher.match_story(s, tags) for s in stories}
     return PoolMatches(version, {key: match for key, match in found.items() if match.rules})

@@ -25,7 +25,7 @@ TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "
 ALIAS_KEYS = {"text", "case_sensitive", "plural"}
 RULE_KEYS = {
     "name", "description", "when", "any", "all", "none", "tags", "notify", "priority",
-    "min_sources", "examples",
+    "min_sources", "examples", "feeds",
 }  # fmt: skip
 EXAMPLE_KINDS = {"match": True, "no_match": False}
 EXAMPLE_KEYS = {"title", "summary", "body", "source"}
@@ -269,6 +269,9 @@ class _Loader(NodeReader):
             self.problem(path, m["min_sources"], "min_sources must be 1 or more (outlets)")
         if "examples" in m:
             self.examples += self.read_examples(path, m["examples"], name)
+        feeds = self.strings(path, m.get("feeds"), "feeds")
+        if "feeds" in m and not feeds:
+            self.problem(path, m["feeds"], "feeds: names no feed (leave it out for every feed)")
         if condition is None:
             return None
         return Rule(
@@ -285,6 +288,7 @@ class _Loader(NodeReader):
             line=node.start_mark.line + 1,
             order=order,
             min_sources=max(sources or 1, 1),
+            feeds=feeds,
         )
 
     def read_examples(self, path: Path, node: yaml.Node, rule: str) -> list[Example]:

@@ -65,6 +65,7 @@ class Matcher:
 
     def __init__(self, ruleset: RuleSet) -> None:
         self.ruleset = ruleset
+        self.scoped = {r.name: r for r in ruleset.rules if r.feeds}  # rules with `feeds:`
         self.atoms = Atoms()
         self.entries: dict[int, tuple[str, str]] = {}  # atom -> (list, canonical name)
         patterns: dict[str, list[Pattern]] = defaultdict(list)
@@ -110,8 +111,18 @@ class Matcher:
             evaluate=compile_condition(rule.condition, self.atoms.id),
         )
 
-    def match_story(self, story: Story) -> StoryMatch:
-        return self.match(story.title, story.summary, story.source, story.body)
+    def match_story(self, story: Story, tags: Iterable[str] = ()) -> StoryMatch:
+        """The rules the story matches, but for those whose `feeds:` take no story of its
+        feed (named `story.feed`, tagged `tags` in the config)."""
+        found = self.match(story.title, story.summary, story.source, story.body)
+        if not self.scoped or not found.rules:
+            return found
+        tags = tuple(tags)
+        scoped = self.scoped
+        taken = [
+            m for m in found.rules if m.rule not in scoped or scoped[m.rule].takes(story.feed, tags)
+        ]
+        return found._replace(rules=tuple(taken))
 
     def match(self, title: str, summary: str, source: str = "", body: str = "") -> StoryMatch:
         """Scan once; wake the rules a hit can satisfy; build hit lists only for their words.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -50,6 +51,12 @@ class Rule:
     line: int
     order: int  # position in the rule set, for stable output
     min_sources: int = 1  # outlets its news item needs before a match alerts
+    feeds: tuple[str, ...] = ()  # names or tags of the feeds whose stories it takes; () all
+
+    def takes(self, feed: str, tags: Iterable[str] = ()) -> bool:
+        """Whether a story of the feed named `feed`, with `tags`, may match the rule: any
+        feed's, or one its `feeds:` names (by name or tag)."""
+        return not self.feeds or feed in self.feeds or any(t in self.feeds for t in tags)
 
 
 @dataclass(frozen=True)
