@@ -929,16 +929,19 @@ FEED_RULES = (
     "  - name: tin-blog\n    when: tin\n    feeds: Blog\n"  # a feed's name, alone
     "  - name: tin-any\n    when: tin\n"
     "  - name: tin-typo\n    when: tin\n    feeds: [wrie]\n"
+    "  - name: gallium-wires\n    when: gallium\n    feeds: [wire]\n"
 )
 
 
 def feeds_of_tin(tmp_path: Path) -> Path:
-    """A config of two feeds, one tagged wire, each with a tin story of its own, and a
-    console subscriber of every rule; the rules folder holds `FEED_RULES`."""
+    """A config of three feeds, one tagged wire, two with a tin story of its own and one
+    with a gallium story, and a console subscriber of every rule; the rules folder holds
+    `FEED_RULES`."""
     folder(tmp_path, FEED_RULES)
     stories = {
         "wire": ("Tin output rises at Bolivian smelter", "A smelter in Oruro raised output."),
         "blog": ("Why tin prices fell this week", "Traders sold on weaker Chinese demand."),
+        "notes": ("Gallium recycler opens a plant", "It recovers gallium from scrap."),
     }
     for name, (title, summary) in stories.items():
         (tmp_path / f"{name}.xml").write_bytes(rss([
@@ -950,7 +953,7 @@ def feeds_of_tin(tmp_path: Path) -> Path:
     config.write_text(
         "state: w.db\nrules: rules/\nbackfill: all\nmax_age: 'off'\n"
         "feeds:\n  - {name: Wire, url: 'file:wire.xml', tags: [wire, asia]}\n"
-        "  - {name: Blog, url: 'file:blog.xml'}\n"
+        "  - {name: Blog, url: 'file:blog.xml'}\n  - {name: Notes, url: 'file:notes.xml'}\n"
         "subscribers:\n  - {name: desk, console: true}\n"
     )
     return config
@@ -975,7 +978,16 @@ def test_a_rule_with_feeds_takes_only_the_stories_of_those_feeds(tmp_path: Path)
     by_feed = {
         feed_of[line["id"]]: line["rules"] for line in map(json.loads, tested.stdout.splitlines())
     }
-    assert by_feed == {"Wire": ["tin-wires", "tin-any"], "Blog": ["tin-blog", "tin-any"]}
+    assert by_feed == {
+        "Wire": ["tin-wires", "tin-any"], "Blog": ["tin-blog", "tin-any"], "Notes": [],
+    }  # fmt: skip
+    (notes,) = [story for story, feed in feed_of.items() if feed == "Notes"]
+    why = watcher("--config", str(config), "why", notes, cwd=tmp_path).stdout
+    assert "rules:    none matched this news item\n" in why
+    assert (
+        "the words of gallium-wires are in it, but not its feeds: (this story is of feed 'Notes')"
+        in why
+    )
     checked = watcher("--config", str(config), "rules", "check", cwd=tmp_path)
     assert (
         checked.returncode == 0

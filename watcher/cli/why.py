@@ -34,7 +34,8 @@ def add_parsers(commands: Any) -> None:
         "alerted (one of its alerts was sent), alert queued (not sent yet), not alerted "
         "because its alert failed (dead, or dropped), or for a subscriber without one, why: "
         "no rule matched (and which rules in force match the "
-        "story now); it has no channel; it follows none of the rules matched, or their "
+        "story now, and which hold words in it but take no story of its feed: feeds:); it "
+        "has no channel; it follows none of the rules matched, or their "
         "priority is below its min_priority; the story that matched was older than "
         "its feed's backfill (on the feed's first poll) or max_age (later), or a stored story "
         "under a new id (the news item's next story to match the rule alerts then); the rules "
@@ -121,10 +122,18 @@ def _match_lines(
 ) -> list[str]:
     if not matches:
         lines = ["rules:    none matched this news item"]
-        now = Matcher(ruleset).match_story(story, tags).rules if ruleset else ()
+        if ruleset is None:
+            return lines
+        matcher = Matcher(ruleset)
+        now = [m.rule for m in matcher.match_story(story, tags).rules]
         if now:  # rules written or changed since the story came
-            names = ", ".join(m.rule for m in now)
-            lines.append(f"          the rules in force match this story now: {names}")
+            lines.append(f"          the rules in force match this story now: {', '.join(now)}")
+        found = matcher.match(story.title, story.summary, story.source, story.body)
+        if kept := [m.rule for m in found.rules if m.rule not in now]:  # kept off by feeds:
+            lines.append(
+                f"          the words of {', '.join(kept)} are in it, but not its feeds: "
+                f"(this story is of feed {story.feed!r})"
+            )
         return lines
     return [
         f"rule:     {m.rule}, matched {when(m.matched_at)} by story {m.story}"
