@@ -221,14 +221,18 @@ def test_names_that_follow_notify_or_take_no_one_are_found() -> None:
     subscribers = [
         Subscriber(name="desk", follow=("metals", "galium", "*"), console=True),
         Subscriber(name="all", console=True),  # follows "*"
-    ]
+        Subscriber(name="ops", follow=(), console=True, feed_problems=True,
+                   problem_feeds=("asia", "europe")),
+    ]  # fmt: skip
     feeds = [FeedConfig(name="Wire", url="https://w.test/", interval=600, tags=("asia",))]
     assert unknown_names(rules, subscribers, feeds) == [
         "subscriber 'desk' follows 'galium', which is no rule's name or tag",
         "p:1: rule 'tin' notifies 'dsek', who is no subscriber",
         "p:1: rule 'gallium' takes stories of 'Wrie' (feeds:), which is no feed's name or tag",
+        "subscriber 'ops' takes the problems of 'europe' (feed_problems:), which is no feed's "
+        "name or tag",
     ]
-    assert unknown_names([rule("gallium", feeds=("Wire", "asia"))], subscribers[1:], feeds) == []
+    assert unknown_names([rule("gallium", feeds=("Wire", "asia"))], subscribers[1:2], feeds) == []
 
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

@@ -130,14 +130,54 @@ def test_follow_empty_follows_no_rule_and_one_that_gets_nothing_is_named(tmp_pat
     assert problem.startswith("subscriber 'idle' follows no rule")
 
 
-def test_feed_problems_must_be_true_or_false(tmp_path: Path) -> None:
+def test_feed_problems_must_be_true_false_or_feeds(tmp_path: Path) -> None:
     path = tmp_path / "w.yaml"
-    path.write_text("subscribers:\n  - {name: ops, feed_problems: maybe, console: maybe}\n")
+    path.write_text(
+        "subscribers:\n  - {name: ops, feed_problems: maybe, console: maybe}\n"
+        "  - {name: desk, feed_problems: [], console: true}\n"
+        "  - {name: wires, feed_problems: [wire, Kyodo], console: true}\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path, env={})
     message = str(caught.value)
-    assert "subscribers[0].feed_problems: must be true or false" in message
+    assert (
+        "subscribers[0].feed_problems: must be true, false or a list of feed names or tags"
+        in message
+    )
     assert "subscribers[0].console: must be true or false" in message
+    assert "subscribers[1].feed_problems: names no feed (true for every feed)" in message
+    assert "subscribers[2]" not in message
+    path.write_text(
+        "subscribers:\n  - {name: wires, feed_problems: [wire, Kyodo], console: true}\n"
+    )
+    (wires,) = load_config(path, env={}).subscribers
+    assert wires.feed_problems and wires.problem_feeds == ("wire", "Kyodo")
+
+
+def test_a_subscriber_naming_feeds_hears_of_their_problems_only(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """`feed_problems: [names or tags]`: told of those feeds' problems alone, in the same
+    reading's notice as the others; a reading with none of theirs queues it nothing."""
+    server.feed("/rss", fixture_bytes("wire.rss.xml"))
+    server.status("/gone", 410)
+    config = ops_config(tmp_path, server, 9, server.url("/rss"))
+    text = config.read_text().replace("{name: Wire, url:", "{name: Wire, tags: [wires], url:")
+    desk = "  - {name: desk, follow: [], feed_problems: [wires], console: true}\n"
+    config.write_text(text.replace("subscribers:\n", "subscribers:\n" + desk)
+                      + f"  - {{name: Gone, url: '{server.url('/gone')}'}}\n")  # fmt: skip
+    harness = Harness(config, clock)
+    harness.poll()
+    store, settings = harness.store, harness.config
+    assert [n.feed for n in queue_feed_notices(store, settings, clock())] == ["Gone"]
+    assert store.alerts(subscriber="desk") == []
+    clock.now += timedelta(days=8)  # Wire falls silent; Gone was told
+    store.db.execute("UPDATE feeds SET notified = NULL WHERE name = 'Gone'")  # told again
+    assert [n.feed for n in queue_feed_notices(store, settings, clock())] == ["Gone", "Wire"]
+    (told,) = store.alerts(subscriber="desk")
+    assert [n.feed for n in told.notices] == ["Wire"] and told.rule == "feed silent"
+    ops = [a for a in store.alerts(subscriber="ops") if a.cluster == told.cluster]
+    assert [[n.feed for n in a.notices] for a in ops] == [["Gone", "Wire"]] * 2
 
 
 def ops_config(tmp_path: Path, server: FeedServer, smtp_port: int, feed_url: str) -> Path:
@@ -286,8 +326,9 @@ def test_a_reading_that_finds_many_feeds_changed_is_one_message_a_channel(
                           detail="3 polls failed in a row; the last: timeout", since=None)
                for i in range(60)]  # fmt: skip
     back = FeedNotice(feed="B", problem="recovered", url="u", detail="it was failing", since=None)
+    told = [*failing, back]
     assert (
-        store.record_notices([*failing, back], [("ops", "slack"), ("ops", "email")], clock()) == 2
+        store.record_notices(told, [("ops", "slack", told), ("ops", "email", told)], clock()) == 2
     )
     slack, mail = sorted(store.alerts(), key=lambda a: a.channel, reverse=True)
     assert slack.rule == mail.rule == "feed problems" and slack.cluster == mail.cluster

@@ -257,7 +257,9 @@ def test_feed_notices_of_each_reading_have_a_number_of_their_own(store: Store) -
         "'{}', '2026-11-24T12:00:00+00:00', '2026-11-24T12:00:00+00:00', '[]')"
     )
     for _ in range(3):
-        store.record_notices([notice], [("ana", "slack"), ("ana", "email")], NOW)
+        store.record_notices(
+            [notice], [("ana", "slack", [notice]), ("ana", "email", [notice])], NOW
+        )
     numbers = [a.cluster for a in store.alerts()]
     assert len(numbers) == 7 and all(n < 0 for n in numbers)
     assert len(set(numbers)) == 4  # each reading's two channels share theirs

@@ -27,6 +27,12 @@ class FeedConfig:
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
+def named_in(names: tuple[str, ...], feed: str, tags: Iterable[str]) -> bool:
+    """Whether `names` (a rule's `feeds:`, a subscriber's `feed_problems:`) name the feed
+    called `feed`, or one of its `tags`."""
+    return feed in names or any(t in names for t in tags)
+
+
 def tags_by_feed(feeds: Iterable[FeedConfig]) -> dict[str, tuple[str, ...]]:
     """Each feed's tags, by its name: what a rule's `feeds:` may name besides feeds."""
     return {f.name: f.tags for f in feeds}

@@ -33,9 +33,10 @@ def unknown_names(
     rules: Iterable[Rule], subscribers: Iterable[Subscriber], feeds: Iterable[FeedConfig]
 ) -> list[str]:
     """Each name in a subscriber's `follow` that is no rule's name or tag, each name in a
-    rule's `notify` that is no subscriber's, and each name in a rule's `feeds` that is no
-    feed's name or tag, as a sentence: a typo in any silences alerts without an error,
-    since rules and config are read and reloaded apart."""
+    rule's `notify` that is no subscriber's, and each name in a rule's `feeds` or a
+    subscriber's `feed_problems` that is no feed's name or tag, as a sentence: a typo in
+    any silences alerts without an error, since rules and config are read and reloaded
+    apart."""
     rules, subscribers = list(rules), list(subscribers)
     followable = {r.name for r in rules} | {tag for r in rules for tag in r.tags} | {"*"}
     names = {s.name for s in subscribers}
@@ -52,6 +53,11 @@ def unknown_names(
         f"{r.path}:{r.line}: rule {r.name!r} takes stories of {name!r} (feeds:), which is no "
         "feed's name or tag"
         for r in rules for name in r.feeds if name not in feedable
+    ]  # fmt: skip
+    found += [
+        f"subscriber {s.name!r} takes the problems of {name!r} (feed_problems:), which is no "
+        "feed's name or tag"
+        for s in subscribers for name in s.problem_feeds if name not in feedable
     ]  # fmt: skip
     notified = {name for r in rules for name in r.notify}
     found += [

@@ -49,9 +49,10 @@ def add_parsers(commands: Any) -> None:
         "and the exit code is 2; when all is valid a one-line summary is printed (exit 0). "
         "Without --rules, the config's subscribers and feeds are checked against the rules "
         "too: a name a subscriber follows that is no rule's name or tag, a name a rule "
-        "notifies that is no subscriber's, a name in a rule's feeds: that is no feed's name "
-        "or tag, or a subscriber that gets nothing (follow: [], named by no rule, without "
-        "feed_problems), is printed as a warning on stderr (the exit code stays 0).",
+        "notifies that is no subscriber's, a name in a rule's feeds: or a subscriber's "
+        "feed_problems: that is no feed's name or tag, or a subscriber that gets nothing "
+        "(follow: [], named by no rule, without feed_problems), is printed as a warning on "
+        "stderr (the exit code stays 0).",
     )
     check.add_argument(
         "--rules",

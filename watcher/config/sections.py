@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 from email.utils import getaddresses
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -260,6 +261,19 @@ class ConfigReader(FeedsReader):
             self.problem(node, "smtp.from", f"{sender!r} is not one email address")
         return sender
 
+    def feed_problems(self, node: yaml.Node | None, name: str) -> dict[str, Any]:
+        """`feed_problems:` true or false, or a list of feed names or tags: only their
+        problems are told."""
+        if not isinstance(node, yaml.SequenceNode):
+            value = None if node is None else self.scalar(node, name)
+            if node is not None and not isinstance(value, bool):
+                self.problem(node, name, "must be true, false or a list of feed names or tags")
+            return {"feed_problems": value is True}
+        feeds = self.string_list(node, name)
+        if not feeds:
+            self.problem(node, name, "names no feed (true for every feed)")
+        return {"feed_problems": bool(feeds), "problem_feeds": feeds}
+
     def subscriber(self, item: yaml.Node, where: str) -> Subscriber | None:
         keys = {
             "name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority",
@@ -295,7 +309,7 @@ class ConfigReader(FeedsReader):
             digest=digest,
             timezone=timezone,
             max_per_hour=cap,
-            feed_problems=self.flag(m.get("feed_problems"), f"{where}.feed_problems"),
+            **self.feed_problems(m.get("feed_problems"), f"{where}.feed_problems"),
             quiet_hours=self.quiet_hours(m.get("quiet_hours"), f"{where}.quiet_hours", mode),
         )
         for key in ("slack", "webhook"):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from watcher.dedupe import ClusterSettings
-from watcher.models import FeedConfig
+from watcher.models import FeedConfig, named_in
 
 DEFAULT_LISTEN = ("127.0.0.1", 8080)
 
@@ -61,10 +61,17 @@ class Subscriber:
     timezone: str = "UTC"  # IANA zone: digest times and the times shown in alerts
     max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
     feed_problems: bool = False  # also told when a feed fails, is gone or falls silent
+    problem_feeds: tuple[str, ...] = ()  # of these feeds (names or tags) only; () every feed
     quiet_hours: str | None = None  # immediate mode: HH:MM-HH:MM, alerts wait for its end
 
     def channels(self) -> tuple[str, ...]:
         return tuple(c for c in CHANNELS if getattr(self, c))
+
+    def told_of(self, feed: FeedConfig) -> bool:
+        """Whether the subscriber hears of the feed's problems (`feed_problems`)."""
+        return self.feed_problems and (
+            not self.problem_feeds or named_in(self.problem_feeds, feed.name, feed.tags)
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from watcher.models import named_in
 from watcher.rules.query import Node
 
 DEFAULT_PRIORITY = 3  # of a rule that gives none, on the scale 1 (low) to 5 (urgent)
@@ -56,7 +57,7 @@ class Rule:
     def takes(self, feed: str, tags: Iterable[str] = ()) -> bool:
         """Whether a story of the feed named `feed`, with `tags`, may match the rule: any
         feed's, or one its `feeds:` names (by name or tag)."""
-        return not self.feeds or feed in self.feeds or any(t in self.feeds for t in tags)
+        return not self.feeds or named_in(self.feeds, feed, tags)
 
 
 @dataclass(frozen=True)

@@ -83,11 +83,12 @@ class OutboxTables(Tables):
         )  # fmt: skip
 
     def record_notices(
-        self, notices: Sequence[FeedNotice], recipients: Iterable[tuple[str, str]], now: datetime
-    ) -> int:
-        """Save feed notices as one alert, due now, to each (subscriber, channel) given, and
-        each feed's problem as told (none, once recovered), in one transaction: each is told
-        once, and never lost. Returns how many alerts."""
+        self, notices: Sequence[FeedNotice],
+        recipients: Iterable[tuple[str, str, Sequence[FeedNotice]]], now: datetime,
+    ) -> int:  # fmt: skip
+        """Save feed notices as one alert, due now, to each (subscriber, channel) given, of
+        the notices given with it, and each feed's problem as told (none, once recovered),
+        in one transaction: each is told once, and never lost. Returns how many alerts."""
         if not notices:
             return 0
         with translated("saving feed notices"), self._atomic():
@@ -99,12 +100,10 @@ class OutboxTables(Tables):
             # Notice rows stay, so the highest id grows from one reading to the next; and
             # it is below the -1, -2, ... of readings before schema 15, fewer than the rows.
             (number,) = self.db.execute("SELECT -1 - COALESCE(MAX(id), 0) FROM alerts").fetchone()
-            problems = {n.problem for n in notices}
-            rule = f"feed {problems.pop()}" if len(problems) == 1 else "feed problems"
             rows = [
-                (subscriber, channel, number, rule, to_text(now), to_text(now),
-                 notices_text(notices))
-                for subscriber, channel in recipients
+                (subscriber, channel, number, _notice_rule(told), to_text(now), to_text(now),
+                 notices_text(told))
+                for subscriber, channel, told in recipients
             ]  # fmt: skip
             self.db.conn.executemany(
                 "INSERT INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
@@ -361,3 +360,9 @@ class OutboxTables(Tables):
                 "GROUP BY status, channel"
             ).fetchall()
         return {(status, channel): count for status, channel, count in rows}
+
+
+def _notice_rule(notices: Sequence[FeedNotice]) -> str:
+    """A notice's `rule`: `feed failing`, or `feed problems` when they differ."""
+    problems = {n.problem for n in notices}
+    return f"feed {problems.pop()}" if len(problems) == 1 else "feed problems"
