@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -722,36 +722,47 @@ def polled_for_slack_only(
     return wire_polled(config, clock)
 
 
+@contextlib.asynccontextmanager
+async def slack_service(harness: Harness, clock: FakeClock) -> AsyncIterator[Any]:
+    """A `Service` (not started) over the harness's store and config, with a real sender."""
+    from watcher.schedule import Service
+
+    fetcher = Fetcher(harness.config.poll)
+    clusterer = Clusterer(harness.store, harness.config.clustering, clock)
+    pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=harness.config.poll,
+                        clock=clock, clusterer=clusterer)  # fmt: skip
+    sender = Sender(store=harness.store, config=harness.config, client=fetcher.client,
+                    clock=clock)  # fmt: skip
+    try:
+        yield Service(harness.config, pipeline, harness.store, clock=clock, sender=sender)
+    finally:
+        await fetcher.aclose()
+
+
+async def rounds_ended(service: Any) -> None:
+    """Until the rounds the service started have ended, and it has counted them."""
+    while service.sender.sending:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # the service's own look at each ended round
+
+
 def test_a_round_the_locked_database_fails_is_logged_and_the_next_one_sends(
     server: FeedServer, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """`watcher run` runs each lane's round as a task of its own. Another process holding
     the database's write lock past the busy timeout fails the round: logged with the
     store's error, the alert left pending, and the lane's next round sends it."""
-    from watcher.schedule import Service
-
     harness = polled_for_slack_only(server, tmp_path, clock, [])
     holder = write_locked(tmp_path / "w.db", seconds=7)
 
     async def two_rounds() -> list[str]:
-        fetcher = Fetcher(harness.config.poll)
-        clusterer = Clusterer(harness.store, harness.config.clustering, clock)
-        pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=harness.config.poll,
-                            clock=clock, clusterer=clusterer)  # fmt: skip
-        sender = Sender(store=harness.store, config=harness.config, client=fetcher.client,
-                        clock=clock)  # fmt: skip
-        service = Service(harness.config, pipeline, harness.store, clock=clock, sender=sender)
         statuses = []
-        try:
+        async with slack_service(harness, clock) as service:
             for _ in range(2):
                 await service.deliver("slack")
-                while sender.sending:
-                    await asyncio.sleep(0.05)
-                await asyncio.sleep(0)  # the service's own look at the ended round
+                await rounds_ended(service)
                 statuses.append(harness.store.alerts()[0].status)
                 holder.wait()
-        finally:
-            await fetcher.aclose()
         return statuses
 
     with caplog.at_level(logging.INFO, logger="watcher.schedule"):
@@ -760,6 +771,30 @@ def test_a_round_the_locked_database_fails_is_logged_and_the_next_one_sends(
     assert failed.event_fields["job"] == "deliver slack analyst"
     assert "locked" in failed.event_fields["error"]
     assert len(server.posts) == 1
+
+
+def test_a_delivery_tick_the_database_fails_is_logged_and_the_next_one_sends(
+    server: FeedServer, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The delivery job, and a poll that matched, start the rounds at once; a read of the
+    outbox that fails is logged with the store's error, and raises into neither."""
+    harness = polled_for_slack_only(server, tmp_path, clock, [])
+
+    async def two_ticks() -> None:
+        async with slack_service(harness, clock) as service:
+            harness.store.db.execute("ALTER TABLE alerts RENAME TO alerts_away")
+            service.start_rounds("slack")  # the outbox unreadable: logged, nothing started
+            assert not service.sender.sending
+            harness.store.db.execute("ALTER TABLE alerts_away RENAME TO alerts")
+            await service.deliver("slack")
+            await rounds_ended(service)
+
+    with caplog.at_level(logging.INFO, logger="watcher.schedule"):
+        asyncio.run(two_ticks())
+    (failed,) = [r for r in caplog.records if r.getMessage() == "delivery failed"]
+    assert failed.event_fields["channel"] == "slack"
+    assert "no such table: alerts" in failed.event_fields["error"]
+    assert len(server.posts) == 1 and harness.store.alerts()[0].status == "sent"
 
 
 def test_slack_429_waits_as_told_then_delivers_once(

@@ -172,20 +172,27 @@ class Service:
             self._deliver_now()
 
     def _deliver_now(self) -> None:
-        """Run the delivery jobs now, not at their next tick."""
+        """Start the delivery rounds now, not at the jobs' next tick."""
         if self.sender is not None and self.scheduler.running:
             for channel in CHANNELS:
-                self.scheduler.modify_job(
-                    f"alerts:{channel}", next_run_time=datetime.now().astimezone()
-                )
+                self.start_rounds(channel)
 
     async def deliver(self, channel: str) -> None:
+        """The channel's delivery job: `start_rounds`."""
+        self.start_rounds(channel)
+
+    def start_rounds(self, channel: str) -> None:
         """Start the channel's rounds of due alerts, a task each lane (see
-        `Sender.start_due`), and return: each channel has a job of its own and each lane a
-        task of its own, so a server that hangs until its timeout (an SMTP server, one
-        subscriber's webhook) delays no other lane's alerts, in this round or the next."""
+        `Sender.start_due`), and return: each lane's round is a task of its own, so a
+        server that hangs until its timeout (an SMTP server, one subscriber's webhook)
+        delays no other lane's alerts, in this round or the next."""
         assert self.sender is not None
-        for task in self.sender.start_due(channel=channel):
+        try:
+            rounds = self.sender.start_due(channel=channel)
+        except StoreError as exc:  # the database locked, damaged: the next tick tries again
+            event(log, logging.ERROR, "delivery failed", channel=channel, error=str(exc))
+            return
+        for task in rounds:
             self._running[task] = task.get_name()
             task.add_done_callback(partial(self._round_ended, channel))
 
