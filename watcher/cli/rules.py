@@ -18,9 +18,11 @@ from watcher.cli.feeds import read_feed, read_url
 from watcher.cli.rules_diff import (
     Compared,
     NewsItems,
+    alerting,
     print_alert_changes,
     print_changes,
     print_jsonl,
+    rule_names,
 )
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
 from watcher.config.feeds import feed_at
@@ -173,7 +175,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return 0
     if args.format == "jsonl":
         for story, result in results:
-            line = {"id": story.id, "rules": _rule_names(result, args.rule), "terms": result.terms}
+            line = {"id": story.id, "rules": rule_names(result, args.rule), "terms": result.terms}
             print(json.dumps(line, ensure_ascii=False))
         return 0
     items = _news_items(results, tested)
@@ -261,10 +263,6 @@ def _rules_here() -> Path:
     return here if here.is_dir() else default_rules()
 
 
-def _rule_names(result: StoryMatch, only: str | None) -> list[str]:
-    return [m.rule for m in result.rules if only is None or m.rule == only]
-
-
 def _news_items(results: Sequence[tuple[Story, StoryMatch]], tested: Tested) -> NewsItems:
     """Each story's news item; its outlets as stored, else among the stories tested."""
     of = {story.id: tested.clusters.get(story.id, story.id) for story, _ in results}
@@ -315,17 +313,14 @@ def _print_counts(
     the alerts."""
     stories: Counter[str] = Counter()
     found: defaultdict[str, set[Any]] = defaultdict(set)
-    alerting: defaultdict[str, set[Any]] = defaultdict(set)
     for story, result in results:
         item = items.of[story.id]
-        names = _rule_names(result, only)
+        names = rule_names(result, only)
         for name in [*names, ANY_RULE] if names and only is None else names:
             stories[name] += 1
             found[name].add(item)
-        for name in names:
-            if items.outlets[item] >= need.get(name, 1):
-                alerting[name].add(item)
-                alerting[ANY_RULE].add(item)
+    alerts_of = alerting(results, items, need, only)
+    alerts_of[ANY_RULE] = set().union(*alerts_of.values())
     if not stories:
         return
     waits = any(need.get(name, 1) > 1 for name in stories)
@@ -333,7 +328,7 @@ def _print_counts(
     print(f"\n{'rule':<{width}}  stories  news items" + ("  alerting" if waits else ""))
     rows = sorted(stories.items(), key=lambda kv: (kv[0] == ANY_RULE, -len(found[kv[0]]), kv[0]))
     for name, matched in rows:
-        alerts = f"  {len(alerting[name]):>8}" if waits else ""
+        alerts = f"  {len(alerts_of[name]):>8}" if waits else ""
         print(f"{name:<{width}}  {matched:>7}  {len(found[name]):>10}{alerts}")
 
 

@@ -36,7 +36,11 @@ class Compared(NamedTuple):
 def print_jsonl(compared: Sequence[Compared], only: str | None) -> None:
     """One line a story, in input order: the rules each set matched."""
     for c in compared:
-        line = {"id": c.story.id, "rules": _names(c.after, only), "before": _names(c.before, only)}
+        line = {
+            "id": c.story.id,
+            "rules": rule_names(c.after, only),
+            "before": rule_names(c.before, only),
+        }
         print(json.dumps(line, ensure_ascii=False))
 
 
@@ -65,8 +69,8 @@ def print_alert_changes(
     """Per rule, the news items it would alert on (matched, and carried by its
     `min_sources` outlets: `need`, after and before) before and after the edit, and how
     many it gains and loses; the most changed first."""
-    now = _alerting([(c.story, c.after) for c in compared], items, need[0], only)
-    then = _alerting([(c.story, c.before) for c in compared], items, need[1], only)
+    now = alerting([(c.story, c.after) for c in compared], items, need[0], only)
+    then = alerting([(c.story, c.before) for c in compared], items, need[1], only)
     rules = sorted(now.keys() | then.keys(), key=lambda r: (-len(now[r] ^ then[r]), r))
     if not rules:
         return
@@ -79,7 +83,7 @@ def print_alert_changes(
         )
 
 
-def _alerting(
+def alerting(
     results: Sequence[tuple[Story, StoryMatch]], items: NewsItems, need: dict[str, int],
     only: str | None,
 ) -> defaultdict[str, set[Any]]:  # fmt: skip
@@ -87,13 +91,14 @@ def _alerting(
     found: defaultdict[str, set[Any]] = defaultdict(set)
     for story, result in results:
         item = items.of[story.id]
-        for name in _names(result, only):
+        for name in rule_names(result, only):
             if items.outlets[item] >= need.get(name, 1):
                 found[name].add(item)
     return found
 
 
-def _names(result: StoryMatch, only: str | None) -> list[str]:
+def rule_names(result: StoryMatch, only: str | None) -> list[str]:
+    """The rules the story matched (only `only`, if given)."""
     return [m.rule for m in result.rules if only is None or m.rule == only]
 
 
