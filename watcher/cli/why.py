@@ -125,10 +125,10 @@ def _match_lines(
         if ruleset is None:
             return lines
         matcher = Matcher(ruleset)
-        now = [m.rule for m in matcher.match_story(story, tags).rules]
+        found = matcher.match(story.title, story.summary, story.source, story.body)
+        now = [m.rule for m in matcher.in_feed(found, story.feed, tags).rules]
         if now:  # rules written or changed since the story came
             lines.append(f"          the rules in force match this story now: {', '.join(now)}")
-        found = matcher.match(story.title, story.summary, story.source, story.body)
         if kept := [m.rule for m in found.rules if m.rule not in now]:  # kept off by feeds:
             lines.append(
                 f"          the words of {', '.join(kept)} are in it, but not its feeds: "

@@ -115,13 +115,15 @@ class Matcher:
         """The rules the story matches, but for those whose `feeds:` take no story of its
         feed (named `story.feed`, tagged `tags` in the config)."""
         found = self.match(story.title, story.summary, story.source, story.body)
+        return self.in_feed(found, story.feed, tags)
+
+    def in_feed(self, found: StoryMatch, feed: str, tags: Iterable[str] = ()) -> StoryMatch:
+        """`found` without the rules whose `feeds:` take no story of the feed `feed`,
+        tagged `tags`."""
         if not self.scoped or not found.rules:
             return found
-        tags = tuple(tags)
-        scoped = self.scoped
-        taken = [
-            m for m in found.rules if m.rule not in scoped or scoped[m.rule].takes(story.feed, tags)
-        ]
+        tags, scoped = tuple(tags), self.scoped
+        taken = [m for m in found.rules if m.rule not in scoped or scoped[m.rule].takes(feed, tags)]
         return found._replace(rules=tuple(taken))
 
     def match(self, title: str, summary: str, source: str = "", body: str = "") -> StoryMatch:
