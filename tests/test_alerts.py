@@ -129,9 +129,11 @@ class Harness:
             fetcher = Fetcher(self.config.poll)
             rules = LiveRules(self.config.rules)
             named = {r.name: r for r in rules.matcher.ruleset.rules}
+            clusterer = Clusterer(self.store, self.config.clustering, self.clock)
+            clusterer.load()  # the window, as the service builds it when it starts
             pipeline = Pipeline(
                 store=self.store, fetcher=fetcher, settings=self.config.poll, clock=self.clock,
-                clusterer=Clusterer(self.store, self.config.clustering, self.clock), rules=rules,
+                clusterer=clusterer, rules=rules,
                 route=lambda m: route(m, named, self.config.subscribers),
             )  # fmt: skip
             try:
