@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -534,3 +535,23 @@ def test_shipped_configs_are_valid() -> None:
     for name in ("watcher.yaml", "demo.yaml"):
         config = load_config(root / name, env={})
         assert config.feeds, name
+
+
+def test_the_readmes_example_config_loads(tmp_path: Path) -> None:
+    """Every key the README's example shows is one the config takes, with the value shown."""
+    import trustme
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Configuration") :]
+    start = section.index("```yaml\n") + 8
+    example = section[start : section.index("```\n", start)]
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    example = re.sub(r"/etc/ssl/[\w-]+\.pem", "ca.pem", example)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "watcher.yaml").write_text(example)
+    slack = "https://hooks.slack.com/services/T0/B0/x"
+    env = {"FEED_TOKEN": "t", "SMTP_PASSWORD": "p", "SLACK_WEBHOOK_URL": slack}
+    config = load_config(tmp_path / "watcher.yaml", env=env)
+    (analyst,) = config.subscribers
+    assert (analyst.settle, analyst.quiet_hours, analyst.max_per_hour) == (300.0, "22:00-07:00", 20)
+    assert [f.name for f in config.feeds] == ["Kyodo News"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from watcher.alerts.digest import next_digest, next_hour, quiet_until
@@ -98,15 +98,19 @@ def _schedule(
     subscriber: Subscriber, made: datetime, priority: int
 ) -> tuple[datetime, Waits | None]:
     """When an alert made at `made` is due, and what it waits for: the subscriber's digest
-    time, or the end of its quiet hours (for a rule below urgent); None, due at once."""
+    time, or the end of its quiet hours (for a rule below urgent); None, due alone, after
+    the subscriber's `settle` (at once for an urgent rule)."""
     zone = ZoneInfo(subscriber.timezone)
     if subscriber.mode == "digest":
         return next_digest(subscriber.digest, zone, made), "digest"
-    if subscriber.quiet_hours and priority < URGENT:
-        quiet = quiet_until(subscriber.quiet_hours, zone, made)
+    if priority >= URGENT:
+        return made, None
+    settled = made + timedelta(seconds=subscriber.settle)
+    if subscriber.quiet_hours:
+        quiet = quiet_until(subscriber.quiet_hours, zone, settled)
         if quiet is not None:  # a digest when the quiet hours end
             return quiet, "quiet"
-    return made, None
+    return settled, None
 
 
 def _plans(subscriber: Subscriber, now: datetime, priority: int) -> list[AlertPlan]:

@@ -38,6 +38,7 @@ from watcher.dedupe import ClusterSettings
 from watcher.normalise import ascii_digits
 
 LOG_FORMATS = ("keyvalue", "json")
+MAX_SETTLE = 3600.0  # a subscriber's settle: an hour; longer waits are what digests are for
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -277,7 +278,7 @@ class ConfigReader(FeedsReader):
     def subscriber(self, item: yaml.Node, where: str) -> Subscriber | None:
         keys = {
             "name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority",
-            "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours",
+            "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours", "settle",
         }  # fmt: skip
         m = self.mapping(item, where, keys)
         name = self.string(m.get("name"), f"{where}.name", required=True)
@@ -311,6 +312,7 @@ class ConfigReader(FeedsReader):
             max_per_hour=cap,
             **self.feed_problems(m.get("feed_problems"), f"{where}.feed_problems"),
             quiet_hours=self.quiet_hours(m.get("quiet_hours"), f"{where}.quiet_hours", mode),
+            settle=self.settle(m.get("settle"), f"{where}.settle", mode),
         )
         for key in ("slack", "webhook"):
             if problem := _webhook_problem(getattr(subscriber, key)):
@@ -334,6 +336,17 @@ class ConfigReader(FeedsReader):
             self.problem(node, name, "is for mode: immediate (a digest's alerts wait for it)")
             return None
         return spec
+
+    def settle(self, node: yaml.Node | None, name: str, mode: str) -> float:
+        """How long an immediate subscriber's alerts wait before they go: 0 to `MAX_SETTLE`."""
+        seconds = self.duration(node, name, 0.0, 0)
+        if seconds > MAX_SETTLE:
+            self.problem(node, name, f"must be at most {MAX_SETTLE // 60:g}m (longer is a digest)")
+            return 0.0
+        if seconds and mode == "digest":
+            self.problem(node, name, "is for mode: immediate (a digest's alerts wait already)")
+            return 0.0
+        return seconds
 
     def follow(self, node: yaml.Node | None, name: str) -> tuple[str, ...]:
         """A subscriber's rules: every one ("*") when not given; none for `[]`, for one that

@@ -63,6 +63,7 @@ class Subscriber:
     feed_problems: bool = False  # also told when a feed fails, is gone or falls silent
     problem_feeds: tuple[str, ...] = ()  # of these feeds (names or tags) only; () every feed
     quiet_hours: str | None = None  # immediate mode: HH:MM-HH:MM, alerts wait for its end
+    settle: float = 0.0  # immediate mode: seconds an alert waits for its news item's coverage
 
     def channels(self) -> tuple[str, ...]:
         return tuple(c for c in CHANNELS if getattr(self, c))
