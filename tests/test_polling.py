@@ -27,8 +27,9 @@ import pytest
 from tests.conftest import ROOT, FakeClock
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
-from watcher.config import PollSettings
+from watcher.config import Config, PollSettings
 from watcher.errors import ConfigError
+from watcher.feed_state import catch_up_delay
 from watcher.fetch import Fetcher
 from watcher.health import status_document
 from watcher.jsonl import read_stories
@@ -36,6 +37,7 @@ from watcher.models import FeedConfig, PollOutcome
 from watcher.normalise import same_origin
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
+from watcher.schedule import Service
 from watcher.store import Store
 from watcher.transport import bypasses
 
@@ -165,6 +167,65 @@ def test_a_feed_that_lists_only_new_stories_is_warned_of_until_it_overlaps_again
     body["xml"] = rss(numbered_items(range(20, 24), start))
     (afresh,) = harness.poll(replace(feed, url=server.url("/f.xml?moved")))
     assert len(afresh.new_stories) == 4 and not afresh.gap  # another URL: nothing to compare
+
+
+@pytest.mark.parametrize(
+    ("interval", "gaps", "after"),
+    [
+        (600, 0, None), (600, 1, 300), (600, 2, 150), (600, 5, 150),  # a quarter at most
+        (3600, 1, 1800), (100, 1, 60), (60, 1, None),  # never sooner than a minute
+    ],
+)  # fmt: skip
+def test_catch_up_delay(interval: float, gaps: int, after: float | None) -> None:
+    assert catch_up_delay(interval, gaps) == after
+
+
+def test_watcher_run_polls_a_feed_that_drops_stories_sooner_until_it_overlaps_again(
+    server: FeedServer, harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A poll that lists only new stories pulls the feed's next poll in: after half its
+    interval, then a quarter while it keeps dropping; never later than it was due."""
+    start = harness.clock.now
+    body = {"xml": b""}
+    server.feed("/f.xml", lambda: body["xml"], validators=False)
+    feed = harness.feed("Fast", server.url("/f.xml"))
+    config = Config(path=harness.db, state=harness.db, rules=harness.db, feeds=(feed,))
+
+    async def polls() -> list[float]:
+        fetcher = Fetcher(SETTINGS)
+        pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=SETTINGS,
+                            clock=harness.clock)  # fmt: skip
+        service = Service(config, pipeline, harness.store, clock=harness.clock)
+        service._add_feed_job(feed)
+        service.scheduler.start(paused=True)  # no poll but those made here
+        job = service.scheduler.get_job("feed:Fast")
+        waits = []
+        try:
+            for numbers, scheduled in [
+                (range(1, 5), True), (range(5, 9), False), (range(9, 13), False),
+                (range(13, 17), False), (range(16, 20), False), (range(20, 24), True),
+            ]:  # fmt: skip
+                if scheduled:  # as after a poll at its interval
+                    job.modify(next_run_time=datetime.now().astimezone() + timedelta(seconds=600))
+                body["xml"] = rss(numbered_items(numbers, start))
+                await service.poll(feed)
+                waits.append((job.next_run_time - datetime.now().astimezone()).total_seconds())
+        finally:
+            service.scheduler.shutdown(wait=False)
+            await fetcher.aclose()
+        return waits
+
+    with caplog.at_level(logging.INFO, logger="watcher.schedule"):
+        waits = asyncio.run(polls())
+    # gaps at the 2nd, 3rd and 4th polls; the 5th lists story 16 again; the 6th drops again
+    expected = [600, 300, 150, 150, 150, 300]
+    assert [round(w / 10) * 10 for w in waits] == expected
+    logged = [r.event_fields for r in caplog.records if r.getMessage() == "feed polled sooner"]
+    assert [(f["feed"], f["after"]) for f in logged] == [
+        ("Fast", "300s"),
+        ("Fast", "150s"),
+        ("Fast", "300s"),
+    ]
 
 
 def test_relative_links_are_stored_absolute_and_keep_outlets_apart(

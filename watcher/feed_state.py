@@ -131,3 +131,15 @@ def gap(state: FeedState, listed: int, new: int, quiet: int) -> str | None:
         f"all {listed} stories it lists are new since the last poll: stories may have "
         "come and gone between polls (poll it more often)"
     )
+
+
+CATCH_UP_STEPS = 2  # halvings: a feed that drops stories is polled up to 4 times as often
+CATCH_UP_FLOOR = 60.0  # seconds: never sooner than this (the shortest `interval`)
+
+
+def catch_up_delay(interval: float, gaps: int) -> float | None:
+    """When to poll again a feed whose last `gaps` polls in a row may have dropped stories
+    (`gap`): after half its interval, then a quarter; never sooner than `CATCH_UP_FLOOR`.
+    None when that is no sooner than its interval."""
+    delay = max(interval / 2 ** min(gaps, CATCH_UP_STEPS), CATCH_UP_FLOOR)
+    return delay if gaps > 0 and delay < interval else None

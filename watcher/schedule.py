@@ -30,6 +30,7 @@ from watcher.config import CHANNELS, Config
 from watcher.config.feeds import same_urls
 from watcher.endpoint import Endpoint, Response, url_of
 from watcher.errors import ServiceError, StoreError
+from watcher.feed_state import catch_up_delay
 from watcher.health import Check, check_health, silent_after_of, status_document
 from watcher.logs import event
 from watcher.metrics import CONTENT_TYPE, Metrics
@@ -83,6 +84,7 @@ class Service:
         self.started_at = clock()
         self.last_poll_at: datetime | None = None
         self._held_recorded: list[dict[str, Any]] = []  # the held lanes `watcher status` has
+        self._gaps: dict[str, int] = {}  # feed -> its polls in a row that may have dropped stories
         self.endpoint = Endpoint(
             {"/healthz": self.healthz, "/metrics": self.metrics_page, "/status": self.status_page}
         )
@@ -170,6 +172,25 @@ class Service:
         self.metrics.record_poll(outcome, now.timestamp())
         if outcome.matches:
             self._deliver_now()
+        if outcome.status != "skipped":
+            self._catch_up(feed, outcome.gap)
+
+    def _catch_up(self, feed: FeedConfig, gap: bool) -> None:
+        """Poll a feed that may have dropped stories again sooner (`catch_up_delay`), for as
+        long as its polls list only new stories; its interval again from the first poll
+        that lists a story seen before."""
+        gaps = self._gaps.pop(feed.name, 0) + 1
+        delay = catch_up_delay(feed.interval, gaps)
+        if not gap or delay is None or not self.scheduler.running:
+            return
+        self._gaps[feed.name] = gaps
+        job = self.scheduler.get_job(f"feed:{feed.name}")
+        sooner = datetime.now().astimezone() + timedelta(seconds=delay)
+        if job is None or (job.next_run_time is not None and job.next_run_time <= sooner):
+            return
+        job.modify(next_run_time=sooner)
+        event(log, logging.INFO, "feed polled sooner", feed=feed.name, after=f"{delay:g}s",
+              interval=f"{feed.interval:g}s", reason="it may have dropped stories")  # fmt: skip
 
     def _deliver_now(self) -> None:
         """Start the delivery rounds now, not at the jobs' next tick."""
