@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import gc
 import gzip
 import logging
@@ -12,7 +13,7 @@ import resource
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from contextlib import nullcontext
 from dataclasses import replace
@@ -180,6 +181,25 @@ def test_catch_up_delay(interval: float, gaps: int, after: float | None) -> None
     assert catch_up_delay(interval, gaps) == after
 
 
+@contextlib.asynccontextmanager
+async def scheduled(harness: Harness, *feeds: FeedConfig) -> AsyncIterator[Service]:
+    """`watcher run`'s Service over the harness's store, each feed's job added, its scheduler
+    paused: no poll runs but those a test makes (`Service.poll`)."""
+    config = Config(path=harness.db, state=harness.db, rules=harness.db, feeds=feeds)
+    fetcher = Fetcher(SETTINGS)
+    pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=SETTINGS,
+                        clock=harness.clock)  # fmt: skip
+    service = Service(config, pipeline, harness.store, clock=harness.clock)
+    for feed in feeds:
+        service._add_feed_job(feed)
+    service.scheduler.start(paused=True)
+    try:
+        yield service
+    finally:
+        service.scheduler.shutdown(wait=False)
+        await fetcher.aclose()
+
+
 def test_watcher_run_polls_a_feed_that_drops_stories_sooner_until_it_overlaps_again(
     server: FeedServer, harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -189,30 +209,20 @@ def test_watcher_run_polls_a_feed_that_drops_stories_sooner_until_it_overlaps_ag
     body = {"xml": b""}
     server.feed("/f.xml", lambda: body["xml"], validators=False)
     feed = harness.feed("Fast", server.url("/f.xml"))
-    config = Config(path=harness.db, state=harness.db, rules=harness.db, feeds=(feed,))
 
     async def polls() -> list[float]:
-        fetcher = Fetcher(SETTINGS)
-        pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=SETTINGS,
-                            clock=harness.clock)  # fmt: skip
-        service = Service(config, pipeline, harness.store, clock=harness.clock)
-        service._add_feed_job(feed)
-        service.scheduler.start(paused=True)  # no poll but those made here
-        job = service.scheduler.get_job("feed:Fast")
         waits = []
-        try:
-            for numbers, scheduled in [
+        async with scheduled(harness, feed) as service:
+            job = service.scheduler.get_job("feed:Fast")
+            for numbers, at_interval in [
                 (range(1, 5), True), (range(5, 9), False), (range(9, 13), False),
                 (range(13, 17), False), (range(16, 20), False), (range(20, 24), True),
             ]:  # fmt: skip
-                if scheduled:  # as after a poll at its interval
+                if at_interval:  # as after a poll at its interval
                     job.modify(next_run_time=datetime.now().astimezone() + timedelta(seconds=600))
                 body["xml"] = rss(numbered_items(numbers, start))
                 await service.poll(feed)
                 waits.append((job.next_run_time - datetime.now().astimezone()).total_seconds())
-        finally:
-            service.scheduler.shutdown(wait=False)
-            await fetcher.aclose()
         return waits
 
     with caplog.at_level(logging.INFO, logger="watcher.schedule"):
@@ -226,6 +236,42 @@ def test_watcher_run_polls_a_feed_that_drops_stories_sooner_until_it_overlaps_ag
         ("Fast", "150s"),
         ("Fast", "300s"),
     ]
+
+
+def test_only_a_poll_that_stored_stories_or_failed_has_an_info_line_and_run_sums_them_up(
+    server: FeedServer, harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A poll that found nothing new (a 304, an unchanged body) is logged at DEBUG;
+    `watcher run` logs every 10 minutes one line of the polls since the last."""
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    wire, broken = (
+        harness.feed("Wire", server.url("/wire.xml")),
+        harness.feed("Broken", server.url("/none")),
+    )
+
+    async def polls() -> None:
+        async with scheduled(harness, wire, broken) as service:
+            for feed in (wire, wire, broken, wire):
+                await service.poll(feed)
+            harness.clock.now += timedelta(minutes=10)
+            service.sum_up_polls()
+            service.sum_up_polls()  # no poll since: no line
+
+    with caplog.at_level(logging.DEBUG, logger="watcher"):
+        asyncio.run(polls())
+    polls_logged = [
+        (r.event_fields["feed"], r.event_fields["status"], r.levelname)  # type: ignore[attr-defined]
+        for r in caplog.records if r.getMessage() == "poll"
+    ]  # fmt: skip
+    assert polls_logged == [
+        ("Wire", "new", "INFO"), ("Wire", "not_modified", "DEBUG"),
+        ("Broken", "failed", "WARNING"), ("Wire", "not_modified", "DEBUG"),
+    ]  # fmt: skip
+    (summary,) = [r for r in caplog.records if r.getMessage() == "polls"]
+    assert summary.levelname == "INFO"
+    assert summary.event_fields == {  # type: ignore[attr-defined]
+        "polls": 4, "failed": 1, "new": 1, "not_modified": 2, "stories": 2, "minutes": 10,
+    }  # fmt: skip
 
 
 def test_relative_links_are_stored_absolute_and_keep_outlets_apart(

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -45,6 +46,7 @@ RULES_POLL_SECONDS = 2.0  # how often rule files are checked for edits
 DELIVERY_POLL_SECONDS = 2.0  # how often the outbox is checked for alerts due
 HEARTBEAT_SECONDS = 15.0  # how often the service records its state for `watcher status`
 FEED_NOTICE_SECONDS = 60.0  # how often the feeds' health is read for feed notices
+POLL_SUMMARY_SECONDS = 600.0  # how often `watcher run` sums up its polls in the log
 FIRST_POLL_SPREAD = 2.0  # seconds over which the first polls of all feeds are spread
 NEEDS_RESTART = (
     "state",
@@ -84,6 +86,8 @@ class Service:
         self.started_at = clock()
         self.last_poll_at: datetime | None = None
         self._held_recorded: list[dict[str, Any]] = []  # the held lanes `watcher status` has
+        self._polled: Counter[str] = Counter()  # polls by outcome, and new stories, since
+        self._summed_at = clock()  # the last summary
         self._gaps: dict[str, int] = {}  # feed -> its polls in a row that may have dropped stories
         self.endpoint = Endpoint(
             {"/healthz": self.healthz, "/metrics": self.metrics_page, "/status": self.status_page}
@@ -99,6 +103,7 @@ class Service:
             self._add_feed_job(feed)
         self._add_job(self.prune, PRUNE_INTERVAL.total_seconds(), "prune", first=self.clock())
         self._add_job(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat", first=self.clock())
+        self._add_job(self.sum_up_polls, POLL_SUMMARY_SECONDS, "poll summary")
         if self.sender is not None:
             for channel in CHANNELS:  # a job each: see deliver
                 deliver = partial(self.deliver, channel)
@@ -170,10 +175,23 @@ class Service:
         now = self.clock()
         self.last_poll_at = now
         self.metrics.record_poll(outcome, now.timestamp())
+        self._polled.update({outcome.status: 1, "stories": len(outcome.new_stories)})
         if outcome.matches:
             self._deliver_now()
         if outcome.status != "skipped":
             self._catch_up(feed, outcome.gap)
+
+    def sum_up_polls(self) -> None:
+        """Log one line for the polls since the last: how many, by outcome, and the new
+        stories they stored. Only a poll that stored stories (INFO) or failed (WARNING) is
+        logged on its own line, one that found nothing new at DEBUG."""
+        polled, self._polled = self._polled, Counter()
+        now, since = self.clock(), self._summed_at
+        self._summed_at = now
+        stories = polled.pop("stories", 0)
+        if polled:
+            event(log, logging.INFO, "polls", polls=polled.total(), **dict(sorted(polled.items())),
+                  stories=stories, minutes=round((now - since).total_seconds() / 60))  # fmt: skip
 
     def _catch_up(self, feed: FeedConfig, gap: bool) -> None:
         """Poll a feed that may have dropped stories again sooner (`catch_up_delay`), for as
