@@ -41,6 +41,7 @@ class FeedServer:
     requests: list[Seen] = field(default_factory=list)
     posts: list[tuple[str, bytes]] = field(default_factory=list)
     post_keys: list[tuple[str, str | None]] = field(default_factory=list)  # Idempotency-Key
+    post_headers: list[httpx.Headers] = field(default_factory=list)  # each POST's, in turn
     in_flight: int = 0
     peak: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -94,6 +95,7 @@ class FeedServer:
                 with outer.lock:
                     outer.posts.append((self.path, body))
                     outer.post_keys.append((self.path, self.headers.get("Idempotency-Key")))
+                    outer.post_headers.append(httpx.Headers(list(self.headers.items())))
                 if route is None:
                     send(self, 404, b"no_service", "text/plain")
                 else:

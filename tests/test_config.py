@@ -550,8 +550,15 @@ def test_the_readmes_example_config_loads(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
     (tmp_path / "watcher.yaml").write_text(example)
     slack = "https://hooks.slack.com/services/T0/B0/x"
-    env = {"FEED_TOKEN": "t", "SMTP_PASSWORD": "p", "SLACK_WEBHOOK_URL": slack}
+    secret = "whsec_" + "a" * 24  # 18 bytes
+    env = {
+        "FEED_TOKEN": "t",
+        "SMTP_PASSWORD": "p",
+        "SLACK_WEBHOOK_URL": slack,
+        "WEBHOOK_SECRET": secret,
+    }
     config = load_config(tmp_path / "watcher.yaml", env=env)
     (analyst,) = config.subscribers
     assert (analyst.settle, analyst.quiet_hours, analyst.max_per_hour) == (300.0, "22:00-07:00", 20)
+    assert analyst.webhook_secret == secret
     assert [f.name for f in config.feeds] == ["Kyodo News"]

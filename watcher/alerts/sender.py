@@ -423,8 +423,10 @@ async def send_message(
             await post_json(client, subscriber.slack, payload, "Slack webhook", key + suffix,
                             limit=config.poll.total_timeout)  # fmt: skip
     elif alert.channel == "webhook" and subscriber.webhook:
-        await post_json(client, subscriber.webhook, message.json, "webhook", key,
-                        limit=config.poll.total_timeout)  # fmt: skip
+        await post_json(
+            client, subscriber.webhook, message.json, "webhook", key,
+            limit=config.poll.total_timeout, secret=subscriber.webhook_secret,
+        )  # fmt: skip
     elif alert.channel == "email" and subscriber.email:
         if config.smtp is None:
             raise DeliveryError("email channel but no smtp: section in the config", transient=False)

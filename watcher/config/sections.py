@@ -33,6 +33,7 @@ from watcher.config.settings import (
     PollSettings,
     SmtpSettings,
     Subscriber,
+    signing_key,
 )
 from watcher.dedupe import ClusterSettings
 from watcher.normalise import ascii_digits
@@ -279,6 +280,7 @@ class ConfigReader(FeedsReader):
         keys = {
             "name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority",
             "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours", "settle",
+            "webhook_secret",
         }  # fmt: skip
         m = self.mapping(item, where, keys)
         name = self.string(m.get("name"), f"{where}.name", required=True)
@@ -305,6 +307,7 @@ class ConfigReader(FeedsReader):
             email=self.string(m.get("email"), f"{where}.email"),
             slack=self.string(m.get("slack"), f"{where}.slack"),
             webhook=self.string(m.get("webhook"), f"{where}.webhook"),
+            webhook_secret=self.string(m.get("webhook_secret"), f"{where}.webhook_secret"),
             console=self.flag(m.get("console"), f"{where}.console"),
             min_priority=int(self.number(m.get("min_priority"), f"{where}.min_priority", 1, 1, 5)),
             digest=digest,
@@ -317,6 +320,8 @@ class ConfigReader(FeedsReader):
         for key in ("slack", "webhook"):
             if problem := _webhook_problem(getattr(subscriber, key)):
                 self.problem(m.get(key), f"{where}.{key}", problem)
+        if problem := _secret_problem(subscriber):
+            self.problem(m.get("webhook_secret"), f"{where}.webhook_secret", problem)
         if subscriber.email and not _addresses(subscriber.email):
             wrong = f"{subscriber.email!r} is not an email address (or a list of them)"
             self.problem(m.get("email"), f"{where}.email", wrong)
@@ -378,6 +383,19 @@ def _webhook_problem(url: str | None) -> str | None:
     if why := malformed(url):
         return f"is not a valid URL: {why}"
     return None if urlsplit(url).scheme in ("http", "https") else "must be an http(s) URL"
+
+
+def _secret_problem(subscriber: Subscriber) -> str | None:
+    """What is wrong with a subscriber's webhook secret, if anything, without the secret."""
+    if subscriber.webhook_secret is None:
+        return None
+    if not subscriber.webhook:
+        return "signs webhook posts: give webhook: as well"
+    try:
+        signing_key(subscriber.webhook_secret)
+    except ValueError as exc:
+        return f"{exc} (a Standard Webhooks secret: whsec_ and a random key in base64)"
+    return None
 
 
 def _addresses(value: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,7 @@ class Subscriber:
     email: str | None = None
     slack: str | None = None  # an incoming-webhook URL: a secret, give it as ${ENV_VAR}
     webhook: str | None = None  # a URL that gets each alert as JSON
+    webhook_secret: str | None = None  # whsec_BASE64: webhook posts signed (Standard Webhooks)
     console: bool = False
     min_priority: int = 1
     digest: str = "daily 08:00"  # digest mode: hourly, or daily HH:MM
@@ -98,12 +101,13 @@ class Config:
     log_format: str = "keyvalue"  # or json
 
     def secrets(self) -> list[str]:
-        """Every value that must never be logged: the SMTP password, webhook URLs, and the
+        """Every value that must never be logged: the SMTP password, webhook URLs and
+        secrets, and the
         values of feeds' headers that carry credentials (and a credential after its
         scheme, as in "Bearer TOKEN")."""
         found = [self.smtp.password] if self.smtp and self.smtp.password else []
         for s in self.subscribers:
-            found += [url for url in (s.slack, s.webhook) if url]
+            found += [value for value in (s.slack, s.webhook, s.webhook_secret) if value]
         for feed in self.feeds:
             for name, value in feed.headers:
                 if _SECRET_HEADER.search(name):
@@ -113,3 +117,24 @@ class Config:
 
 # header names that carry credentials: Authorization, Cookie, X-Api-Key, X-Auth-Token...
 _SECRET_HEADER = re.compile(r"auth|cookie|key|token|secret|session|pass", re.IGNORECASE)
+
+
+SECRET_PREFIX = "whsec_"  # of a Standard Webhooks secret, before its base64
+
+
+def signing_key(secret: str) -> bytes:
+    """The key of a Standard Webhooks secret, `whsec_` and the key in base64 (as
+    standardwebhooks.com's libraries read it); ValueError when it is not one."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError(f"must start with {SECRET_PREFIX}")
+    encoded = secret.removeprefix(SECRET_PREFIX).rstrip("=")
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error:
+        raise ValueError(f"must be {SECRET_PREFIX} followed by base64") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(f"must hold a key of at least {MIN_KEY_BYTES} bytes (got {len(key)})")
+    return key
+
+
+MIN_KEY_BYTES = 16
