@@ -2372,13 +2372,18 @@ def test_quiet_until(spec: str, zone: str, now: str, expected: str | None) -> No
 def test_wrong_quiet_hours_stop_the_config(
     tmp_path: Path, quiet: str, mode: str, problem: str
 ) -> None:
+    found = subscriber_problems(tmp_path, f"mode: {mode}, quiet_hours: '{quiet}'")
+    assert "subscribers[0].quiet_hours" in found and problem in found
+
+
+def subscriber_problems(tmp_path: Path, fields: str) -> str:
+    """The problems of a config whose one subscriber (a console's) has these `fields`,
+    written as in a YAML flow mapping."""
     path = tmp_path / "w.yaml"
-    path.write_text(
-        f"subscribers:\n  - {{name: a, console: true, mode: {mode}, quiet_hours: '{quiet}'}}\n"
-    )
+    path.write_text(f"subscribers:\n  - {{name: a, console: true, {fields}}}\n")
     with pytest.raises(ConfigError) as caught:
         load_config(path, env={})
-    assert "subscribers[0].quiet_hours" in str(caught.value) and problem in str(caught.value)
+    return str(caught.value)
 
 
 def test_alerts_in_quiet_hours_wait_for_their_end_as_one_digest_but_urgent_ones(
