@@ -724,6 +724,18 @@ def polled_for_slack_only(
     return wire_polled(config, clock)
 
 
+def test_why_shows_a_pending_alerts_last_failure_and_the_attempts_it_spent(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    harness = polled_for_slack_only(server, tmp_path, clock, [(500, {})])
+    assert [d.outcome for d in harness.deliver()] == ["retry"]
+    (alert,) = harness.store.alerts()
+    config = str(tmp_path / "watcher.yaml")
+    why = watcher("--config", config, "why", alert.story).stdout
+    expected = "(last try failed, 1 attempt spent: Slack webhook: HTTP 500 error)"
+    assert f"#{alert.id} analyst by slack: pending, due " in why and expected in why, why
+
+
 @contextlib.asynccontextmanager
 async def slack_service(harness: Harness, clock: FakeClock) -> AsyncIterator[Any]:
     """A `Service` (not started) over the harness's store and config, with a real sender."""
@@ -1940,7 +1952,7 @@ def test_alerts_drop_takes_dead_letters_off_the_list_for_good(
     assert listed.count(" dropped ") == 6, listed
     assert harness.deliver() == []  # never sent
     why = watcher("--config", config, "why", harness.store.alert(first).story).stdout
-    assert f"#{first} " in why and "failed 1 times, dropped, never sent: " in why, why
+    assert f"#{first} " in why and "dropped, never sent, 1 attempt spent: " in why, why
     assert "a:        not alerted: its alert failed, and was dropped" in why
     assert (
         "0 alerts in the dead-letter list"

@@ -156,13 +156,19 @@ def _alert_text(alert: Alert) -> str:
         state = f"sent {when(alert.sent_at)}"
         state += f" ({alert.last_error})" if alert.last_error else ""  # refused by some
     elif alert.status == "dead":
-        state = f"failed {alert.attempts} times, in the dead-letter list: {alert.last_error}"
+        state = f"in the dead-letter list, {_spent(alert)}: {alert.last_error}"
     elif alert.status == "dropped":
-        state = f"failed {alert.attempts} times, dropped, never sent: {alert.last_error}"
+        state = f"dropped, never sent, {_spent(alert)}: {alert.last_error}"
     else:
         state = f"{alert.status}, due {when(alert.next_attempt_at)}"
-        state += f" (failed {alert.attempts} times: {alert.last_error})" if alert.attempts else ""
+        if alert.last_error:
+            state += f" (last try failed, {_spent(alert)}: {alert.last_error})"
     return printable(f"#{alert.id} {about}: {state}")  # its error is a server's text
+
+
+def _spent(alert: Alert) -> str:
+    """Its attempts spent: a try while its server was down spends none (see `Sender`)."""
+    return _count(alert.attempts, "attempt spent", "attempts spent")
 
 
 def _why_not(
