@@ -102,9 +102,8 @@ class Config:
 
     def secrets(self) -> list[str]:
         """Every value that must never be logged: the SMTP password, webhook URLs and
-        secrets, and the
-        values of feeds' headers that carry credentials (and a credential after its
-        scheme, as in "Bearer TOKEN")."""
+        secrets, and the values of feeds' headers that carry credentials (and a credential
+        after its scheme, as in "Bearer TOKEN")."""
         found = [self.smtp.password] if self.smtp and self.smtp.password else []
         for s in self.subscribers:
             found += [value for value in (s.slack, s.webhook, s.webhook_secret) if value]
@@ -120,6 +119,7 @@ _SECRET_HEADER = re.compile(r"auth|cookie|key|token|secret|session|pass", re.IGN
 
 
 SECRET_PREFIX = "whsec_"  # of a Standard Webhooks secret, before its base64
+MIN_KEY_BYTES = 16
 
 
 def signing_key(secret: str) -> bytes:
@@ -135,6 +135,3 @@ def signing_key(secret: str) -> bytes:
     if len(key) < MIN_KEY_BYTES:
         raise ValueError(f"must hold a key of at least {MIN_KEY_BYTES} bytes (got {len(key)})")
     return key
-
-
-MIN_KEY_BYTES = 16
