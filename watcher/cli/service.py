@@ -43,7 +43,9 @@ def add_parsers(commands: Any) -> None:
     run = commands.add_parser(
         "run",
         help="run the long-lived service: poll every feed on its schedule until SIGTERM/SIGINT",
-        description="Run the service: poll each configured feed at its interval, store new "
+        description="Run the service: poll each configured feed at its interval (one whose "
+        "poll lists only new stories, which may have dropped some, sooner: after half its "
+        "interval, then a quarter, until a poll lists a story seen before), store new "
         "stories, cluster them, match them against the rules, print them on the console and "
         "deliver the alerts due every 2 s and after each poll that matched, the SMTP "
         "server, the console and each subscriber's Slack or webhook URL on its own, so one "
@@ -54,7 +56,9 @@ def add_parsers(commands: Any) -> None:
         "it recovers. Serves /healthz, "
         "/metrics (Prometheus) and /status (JSON) over HTTP. Rule files are checked for edits "
         "every 2 s; SIGHUP reloads the config and the rules at once (a broken edit is logged "
-        "and changes nothing). Alerts a crash left 'sending' are sent again on start. At "
+        "and changes nothing). A poll that stores no story is logged at DEBUG; every 10 "
+        "minutes one line sums up the polls. Alerts a crash left 'sending' are sent again on "
+        "start. At "
         "start and at each reload, alerts waiting for a digest time, the end of quiet hours "
         "or the next hour move to where the subscribers' settings and the rules' priorities "
         "now put them. SIGTERM "
