@@ -562,3 +562,22 @@ def test_the_readmes_example_config_loads(tmp_path: Path) -> None:
     assert (analyst.settle, analyst.quiet_hours, analyst.max_per_hour) == (300.0, "22:00-07:00", 20)
     assert analyst.webhook_secret == secret
     assert [f.name for f in config.feeds] == ["Kyodo News"]
+
+
+@pytest.mark.parametrize(
+    ("url", "meant"),
+    [
+        ("feed://example.org/rss", "write 'https://example.org/rss' (or 'http://example.org/rss')"),
+        ("feed:https://example.org/rss", "write 'https://example.org/rss')"),
+        ("feed:http://example.org/rss", "write 'http://example.org/rss')"),
+    ],
+)
+def test_a_browsers_feed_link_is_refused_with_the_url_to_write(
+    tmp_path: Path, url: str, meant: str
+) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(f"feeds:\n  - name: A\n    url: {url}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert f"feeds[0].url: '{url}' is not an http(s):// or file: URL" in str(caught.value)
+    assert meant in str(caught.value)

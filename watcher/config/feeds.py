@@ -226,5 +226,13 @@ class FeedsReader(Reader):
             return url
         if parts.scheme == "file":
             return absolute_file_url(url, self.base)
-        self.problem(node, name, f"{url!r} is not an http(s):// or file: URL")
+        wrong = f"{url!r} is not an http(s):// or file: URL"
+        if parts.scheme == "feed":  # a browser's subscribe link: feed://host/x, feed:https://
+            inner = url.removeprefix("feed:").removeprefix("//")
+            if urlsplit(inner).scheme in ("http", "https"):
+                meant = repr(inner)
+            else:
+                meant = f"'https://{inner}' (or 'http://{inner}')"
+            wrong += f" (feed: is a browser's link to a feed: write {meant})"
+        self.problem(node, name, wrong)
         return None
