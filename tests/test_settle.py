@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FakeClock, free_port
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, fixture_bytes
 from tests.test_alerts import (
     GERMANIUM_RULE,
     Harness,
@@ -20,12 +20,14 @@ from tests.test_alerts import (
     subscriber_problems,
     write_config,
 )
+from tests.test_ops import config_file, feed_lines, service
 from tests.test_waiting_alerts import BERLIN, at
 from watcher.alerts.routing import route
 from watcher.config import Subscriber, load_config
 from watcher.models import Match
 from watcher.rules.model import Rule
 from watcher.rules.query import parse
+from watcher.store import Store
 
 MADE = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
@@ -184,3 +186,22 @@ def test_a_settling_alert_is_not_sent_before_its_time(server: FeedServer, tmp_pa
     assert harness.deliver() == [] and _texts(server) == []
     (pending,) = {a.next_attempt_at for a in harness.store.alerts() if a.status == "pending"}
     assert pending == MADE + timedelta(minutes=5)
+
+
+def test_watcher_run_sends_a_settling_alert_once_its_settle_is_over(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """The service's delivery job picks a settling alert up when it falls due: not before."""
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    config = config_file(tmp_path, feed_lines(server, ("Wire", "/wire.xml")))
+    config.write_text(
+        config.read_text().replace("    console: true\n", "    console: true\n    settle: 3s\n")
+    )
+    with service(config) as running:
+        running.wait_for("alert sent", seconds=30)
+        alerts = Store(tmp_path / "state" / "w.db").alerts()
+    sent = [a for a in alerts if a.status == "sent"]
+    assert sent and all(
+        a.sent_at and a.sent_at - a.created_at >= timedelta(seconds=3) for a in sent
+    )
+    assert "alert sent" in running.log() and "ALERT" in running.out.read_text()
