@@ -181,6 +181,29 @@ class FeedNotice:
     detail: str  # the last error, how long no story came, or the problem it recovered from
     since: datetime | None  # the feed's last success (failing, gone, silent), or None
 
+    @property
+    def about(self) -> str:
+        return self.feed
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryNotice:
+    """Alerts of one subscriber's channel that went to the dead-letter list since the last
+    reading (a revoked Slack webhook, an address refused for good): news an operator
+    needs, or they stay unsent unseen."""
+
+    subscriber: str
+    channel: str
+    alerts: int  # how many went dead since the last reading
+    error: str  # the last one's error
+
+    @property
+    def about(self) -> str:
+        return f"{self.subscriber} by {self.channel}"
+
+
+Notice = FeedNotice | DeliveryNotice
+
 
 @dataclass(frozen=True, kw_only=True)
 class Alert:
@@ -202,8 +225,9 @@ class Alert:
     sent_at: datetime | None
     digest: bool = False  # delivered with others in one digest message
     retry_to: tuple[str, ...] = ()  # an email's addresses refused for now; () for every one
-    # feeds' problems, not a news item (no cluster or story): the feeds whose health changed
-    notices: tuple[FeedNotice, ...] = ()
+    # not a news item (no cluster or story): the feeds whose health changed, or the
+    # subscribers' channels whose alerts went dead (all of one kind)
+    notices: tuple[FeedNotice, ...] | tuple[DeliveryNotice, ...] = ()
     waits: Waits | None = None  # what a digest alert waits for; None: nothing (or unknown)
 
 

@@ -24,7 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__, logs
-from watcher.alerts.notices import queue_feed_notices
+from watcher.alerts.notices import queue_delivery_notices, queue_feed_notices
 from watcher.alerts.routing import replan_waiting, router, warn_unknown_names
 from watcher.alerts.sender import Delivery, Sender
 from watcher.config import CHANNELS, Config
@@ -255,8 +255,11 @@ class Service:
             self.heartbeat()
 
     def notice_feeds(self) -> None:
-        """Queue the feed notices due (see `queue_feed_notices`), and deliver them now."""
-        if queue_feed_notices(self.store, self.config, self.clock()):
+        """Queue the feed and delivery notices due (see `queue_feed_notices` and
+        `queue_delivery_notices`), and deliver them now."""
+        now = self.clock()
+        feeds = queue_feed_notices(self.store, self.config, now)
+        if queue_delivery_notices(self.store, self.config, now) or feeds:
             self._deliver_now()
 
     async def prune(self) -> None:

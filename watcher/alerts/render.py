@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from watcher.models import Alert, Cluster, FeedNotice, FeedProblem, Story
+from watcher.models import Alert, Cluster, DeliveryNotice, FeedNotice, FeedProblem, Story
 from watcher.normalise import headline
 from watcher.rules.condition import Hit
 
@@ -228,23 +228,72 @@ NOTICE_NEXT: dict[FeedProblem, str] = {
 
 
 def render_notice(
-    alert: Alert, notices: tuple[FeedNotice, ...], zone: ZoneInfo = UTC_ZONE
+    alert: Alert, notices: Sequence[FeedNotice | DeliveryNotice], zone: ZoneInfo = UTC_ZONE
 ) -> Message:
     """Feed notices' words: for each feed, what is wrong with it (or that it recovered),
     since when it last polled well and its URL (its secrets masked); then what happens next.
     Several feeds (a network outage fails them all at once) are one message, counted by
-    problem in its head."""
-    if len(notices) == 1:
-        head = f"{NOTICE_HEADS[notices[0].problem]}: {notices[0].feed}"
+    problem in its head. Delivery notices' words: `render_undelivered`."""
+    undelivered = [n for n in notices if isinstance(n, DeliveryNotice)]
+    if undelivered:
+        return render_undelivered(alert, undelivered)
+    feeds = [n for n in notices if isinstance(n, FeedNotice)]
+    if len(feeds) == 1:
+        head = f"{NOTICE_HEADS[feeds[0].problem]}: {feeds[0].feed}"
     else:
-        counts = Counter(n.problem for n in notices)
+        counts = Counter(n.problem for n in feeds)
         head = "Feed problems: " + ", ".join(
             f"{counts[problem]} {problem}" for problem in NOTICE_HEADS if counts[problem]
         )
-    blocks = [_notice_lines(n, zone) for n in notices]
-    if len(notices) == 1:
+    blocks = [_notice_lines(n, zone) for n in feeds]
+    if len(feeds) == 1:
         blocks = [blocks[0][1:]]  # its head says it
-    after = [NOTICE_NEXT[p] for p in NOTICE_HEADS if any(n.problem == p for n in notices)]
+    after = [NOTICE_NEXT[p] for p in NOTICE_HEADS if any(n.problem == p for n in feeds)]
+    value = {
+        "notice": alert.id, "subscriber": alert.subscriber,
+        "feeds": [
+            {"feed": n.feed, "problem": n.problem, "detail": n.detail, "url": n.url,
+             "last_success": n.since.isoformat() if n.since else None}
+            for n in feeds
+        ],
+    }  # fmt: skip
+    return _notice_message(head, blocks, after, value, "feeds: `watcher feeds` lists them")
+
+
+def render_undelivered(alert: Alert, notices: Sequence[DeliveryNotice]) -> Message:
+    """Delivery notices' words: for each subscriber's channel, how many alerts went to the
+    dead-letter list, the last error, and the command that sends them again once mended."""
+    if len(notices) == 1:
+        head = f"Alerts undelivered: {notices[0].about}"
+    else:
+        head = f"Alerts undelivered: {len(notices)} subscribers' channels"
+    blocks = [
+        [f"{n.about}: {n.alerts} {'alert' if n.alerts == 1 else 'alerts'} in the dead-letter list.",
+         f"Last error: {n.error}",
+         f"Once mended: watcher alerts retry --all --subscriber {n.subscriber} "
+         f"--channel {n.channel}"]
+        for n in notices
+    ]  # fmt: skip
+    after = [
+        "They are not sent until retried: `watcher alerts --failed` lists them. A revoked "
+        "Slack or webhook URL, or an address refused for good, needs a fix in the config first."
+    ]
+    value = {
+        "notice": alert.id, "subscriber": alert.subscriber,
+        "undelivered": [
+            {"subscriber": n.subscriber, "channel": n.channel, "alerts": n.alerts,
+             "error": n.error}
+            for n in notices
+        ],
+    }  # fmt: skip
+    return _notice_message(head, blocks, after, value, "channels: `watcher alerts --failed`")
+
+
+def _notice_message(
+    head: str, blocks: list[list[str]], after: list[str], value: dict[str, Any], more: str
+) -> Message:
+    """A notice's message in every channel's form, from its head, a block of lines each
+    feed or channel, and what happens next; `more` names what Slack leaves out."""
     text = [head, ""] + [line for block in blocks for line in [*block, ""]] + after
     html_blocks = "".join(
         "<p>" + "<br>".join(html.escape(line) for line in block) + "</p>" for block in blocks
@@ -254,23 +303,19 @@ def render_notice(
         text="\n".join(text) + "\n",
         html=f"<html><body><h2>{html.escape(head)}</h2>{html_blocks}"
         + "".join(f"<p>{html.escape(line)}</p>" for line in after) + "</body></html>",
-        slack=[_notice_slack(head, blocks, after)],
-        json={
-            "notice": alert.id, "subscriber": alert.subscriber,
-            "feeds": [
-                {"feed": n.feed, "problem": n.problem, "detail": n.detail, "url": n.url,
-                 "last_success": n.since.isoformat() if n.since else None}
-                for n in notices
-            ],
-        },
+        slack=[_notice_slack(head, blocks, after, more)],
+        json=value,
     )  # fmt: skip
 
 
-def _notice_slack(head: str, blocks: list[list[str]], after: list[str]) -> dict[str, Any]:
-    """A header, a section a feed (as many as Slack's 50 blocks hold), and what is next."""
+def _notice_slack(
+    head: str, blocks: list[list[str]], after: list[str], more: str
+) -> dict[str, Any]:
+    """A header, a section a feed or channel (as many as Slack's 50 blocks hold), and what
+    is next."""
     shown = blocks[: BLOCKS_MAX - 2]  # the header, and the closing section
     if len(shown) < len(blocks):
-        after = [f"And {len(blocks) - len(shown)} more feeds: `watcher feeds` lists them.", *after]
+        after = [f"And {len(blocks) - len(shown)} more {more}.", *after]
     sections = ["\n".join(slack_escape(line) for line in lines) for lines in [*shown, after]]
     return {
         "text": cut(slack_escape(head), SECTION_MAX),

@@ -62,8 +62,10 @@ def unknown_names(
     notified = {name for r in rules for name in r.notify}
     found += [
         f"subscriber {s.name!r} follows no rule (follow: []), no rule notifies it, and it "
-        "takes no feed notices (feed_problems): it gets nothing"
-        for s in subscribers if not s.follow and s.name not in notified and not s.feed_problems
+        "takes no feed or delivery notices (feed_problems, delivery_problems): it gets nothing"
+        for s in subscribers
+        if not s.follow and s.name not in notified and not s.feed_problems
+        and not s.delivery_problems
     ]  # fmt: skip
     return found
 

@@ -105,8 +105,9 @@ def alert_id(text: str) -> int:
 
 
 def _feeds(alert: Alert) -> str:
-    """The feeds of a feed notice's alert, the first three by name."""
-    names = [n.feed for n in alert.notices]
+    """The feeds of a feed notice's alert (or the channels of a delivery notice's), the
+    first three by name."""
+    names = [n.about for n in alert.notices]
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     return ", ".join(names[:3]) + more
 

@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from watcher.alerts.notices import queue_feed_notices
+from watcher.alerts.notices import queue_delivery_notices, queue_feed_notices
 from watcher.alerts.render import Message
 from watcher.alerts.routing import replan_waiting, router, warn_unknown_names
 from watcher.alerts.sender import Sender
@@ -53,7 +53,8 @@ def add_parsers(commands: Any) -> None:
         "backoff (at least every 5 minutes) while the alerts for it wait. Every minute the "
         "feeds' health is read, and a subscriber with feed_problems: true (or naming the "
         "feed, or its tag) is told of a feed that fails, is gone or falls silent, and when "
-        "it recovers. Serves /healthz, "
+        "it recovers; one with delivery_problems: true, of alerts gone to the dead-letter "
+        "list. Serves /healthz, "
         "/metrics (Prometheus) and /status (JSON) over HTTP. Rule files are checked for edits "
         "every 2 s; SIGHUP reloads the config and the rules at once (a broken edit is logged "
         "and changes nothing). A poll that stores no story is logged at DEBUG; every 10 "
@@ -77,12 +78,12 @@ def add_parsers(commands: Any) -> None:
         "once",
         help="poll every due feed once, deliver the alerts due, then exit (for cron)",
         description="Poll every feed that is due (not disabled, not backing off) once, store, "
-        "cluster and match new stories, print them, queue the feed notices due, deliver every "
-        "alert due, and exit. Alerts waiting for a digest time, the end of quiet hours or the "
-        "next hour first move to where the subscribers' settings and the rules' priorities "
-        "now put them. Exit "
-        "code 1 when a feed failed; 75 at once when another run or once uses the database "
-        "(its lock file, beside it): cron's next once over a slow one.",
+        "cluster and match new stories, print them, queue the feed and delivery notices "
+        "due, deliver every alert due, and exit. Alerts waiting for a digest time, the end "
+        "of quiet hours or the next hour first move to where the subscribers' settings and "
+        "the rules' priorities now put them. Exit code 1 when a feed failed; 75 at once "
+        "when another run or once uses the database (its lock file, beside it): cron's next "
+        "once over a slow one.",
     )
     once.add_argument("--force", action="store_true", help="also poll feeds that are backing off")
     once.set_defaults(handler=cmd_once, needs_config=True)
@@ -166,6 +167,7 @@ async def _poll_once(config: Config, *, force: bool) -> list[tuple[PollOutcome, 
             polls = (_counted(pipeline.refresh_feed(f, force=force)) for f in config.feeds)
             outcomes = await asyncio.gather(*polls)
         queue_feed_notices(store, config, utc_now())
+        queue_delivery_notices(store, config, utc_now())
         await build_sender(config, store, fetcher, pipeline.rules).deliver_due(limit=10_000)
         return outcomes
     finally:

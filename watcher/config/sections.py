@@ -280,7 +280,7 @@ class ConfigReader(FeedsReader):
         keys = {
             "name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority",
             "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours", "settle",
-            "webhook_secret",
+            "webhook_secret", "delivery_problems",
         }  # fmt: skip
         m = self.mapping(item, where, keys)
         name = self.string(m.get("name"), f"{where}.name", required=True)
@@ -316,6 +316,7 @@ class ConfigReader(FeedsReader):
             **self.feed_problems(m.get("feed_problems"), f"{where}.feed_problems"),
             quiet_hours=self.quiet_hours(m.get("quiet_hours"), f"{where}.quiet_hours", mode),
             settle=self.settle(m.get("settle"), f"{where}.settle", mode),
+            delivery_problems=self.flag(m.get("delivery_problems"), f"{where}.delivery_problems"),
         )
         for key in ("slack", "webhook"):
             if problem := _webhook_problem(getattr(subscriber, key)):

@@ -65,6 +65,7 @@ class Subscriber:
     max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
     feed_problems: bool = False  # also told when a feed fails, is gone or falls silent
     problem_feeds: tuple[str, ...] = ()  # of these feeds (names or tags) only; () every feed
+    delivery_problems: bool = False  # also told when alerts go to the dead-letter list
     quiet_hours: str | None = None  # immediate mode: HH:MM-HH:MM, alerts wait for its end
     settle: float = 0.0  # immediate mode: seconds an alert waits for its news item's coverage
 

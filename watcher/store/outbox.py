@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watcher.errors import StoreError
-from watcher.models import Alert, AlertPlan, FeedNotice, Match
+from watcher.models import Alert, AlertPlan, DeliveryNotice, FeedNotice, Match
 from watcher.store.base import NOT_SENT, Tables, in_batches, translated
 from watcher.store.rows import NEVER, alert_from_row, match_from_row, notices_text, to_text
 
@@ -96,20 +96,50 @@ class OutboxTables(Tables):
                 "UPDATE feeds SET notified = ? WHERE name = ?",
                 [(None if n.problem == "recovered" else n.problem, n.feed) for n in notices],
             )
-            # the notices' cluster_id: negative, one a reading (the outbox is UNIQUE by it).
-            # Notice rows stay, so the highest id grows from one reading to the next; and
-            # it is below the -1, -2, ... of readings before schema 15, fewer than the rows.
-            (number,) = self.db.execute("SELECT -1 - COALESCE(MAX(id), 0) FROM alerts").fetchone()
-            rows = [
-                (subscriber, channel, number, _notice_rule(told), to_text(now), to_text(now),
-                 notices_text(told))
-                for subscriber, channel, told in recipients
-            ]  # fmt: skip
-            self.db.conn.executemany(
-                "INSERT INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
-                "next_attempt_at, created_at, notice) VALUES (?, ?, ?, ?, '', '{}', ?, ?, ?)",
-                rows,
+            return self._insert_notices(recipients, now)
+
+    def record_delivery_notices(
+        self, recipients: Iterable[tuple[str, str, Sequence[DeliveryNotice]]],
+        dead: Iterable[tuple[int, int]], now: datetime,
+    ) -> int:  # fmt: skip
+        """Save delivery notices as one alert, due now, to each (subscriber, channel) given,
+        and the dead letters told of (`dead`: the id and sends of each alert in the
+        dead-letter list now: one retried and dead again has sent once more, and is told
+        again), in one transaction. Returns how many alerts."""
+        with translated("saving delivery notices"), self._atomic():
+            self.db.execute(
+                "INSERT INTO service (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [DEAD_TOLD, json.dumps(sorted(dead)), to_text(now)],
             )
+            return self._insert_notices(recipients, now)
+
+    def dead_letters_told(self) -> set[tuple[int, int]]:
+        """The dead letters the last delivery notices told of: their ids and sends."""
+        with translated("reading the dead letters told of"):
+            row = self.db.execute("SELECT value FROM service WHERE key = ?", [DEAD_TOLD]).fetchone()
+        return {(alert, sends) for alert, sends in json.loads(row[0])} if row else set()
+
+    def _insert_notices(
+        self,
+        recipients: Iterable[tuple[str, str, Sequence[FeedNotice] | Sequence[DeliveryNotice]]],
+        now: datetime,
+    ) -> int:
+        # the notices' cluster_id: negative, one a reading (the outbox is UNIQUE by it).
+        # Notice rows stay, so the highest id grows from one reading to the next; and
+        # it is below the -1, -2, ... of readings before schema 15, fewer than the rows.
+        (number,) = self.db.execute("SELECT -1 - COALESCE(MAX(id), 0) FROM alerts").fetchone()
+        rows = [
+            (subscriber, channel, number, _notice_rule(told), to_text(now), to_text(now),
+             notices_text(told))
+            for subscriber, channel, told in recipients
+        ]  # fmt: skip
+        self.db.conn.executemany(
+            "INSERT INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
+            "next_attempt_at, created_at, notice) VALUES (?, ?, ?, ?, '', '{}', ?, ?, ?)",
+            rows,
+        )
         return len(rows)
 
     def waiting_matches(
@@ -362,7 +392,13 @@ class OutboxTables(Tables):
         return {(status, channel): count for status, channel, count in rows}
 
 
-def _notice_rule(notices: Sequence[FeedNotice]) -> str:
-    """A notice's `rule`: `feed failing`, or `feed problems` when they differ."""
-    problems = {n.problem for n in notices}
+DEAD_TOLD = "dead_letters_told"  # the service value: [id, sends] of each dead letter told of
+
+
+def _notice_rule(notices: Sequence[FeedNotice] | Sequence[DeliveryNotice]) -> str:
+    """A notice's `rule`: `feed failing`, or `feed problems` when they differ; `alerts
+    undelivered` for a delivery notice."""
+    if any(isinstance(n, DeliveryNotice) for n in notices):
+        return "alerts undelivered"
+    problems = {n.problem for n in notices if isinstance(n, FeedNotice)}
     return f"feed {problems.pop()}" if len(problems) == 1 else "feed problems"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Any
 
-from watcher.models import Alert, FeedNotice, FeedState, Match, Story
+from watcher.models import Alert, DeliveryNotice, FeedNotice, FeedState, Match, Story
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -82,15 +82,31 @@ def alert_from_row(r: dict[str, Any]) -> Alert:
     )  # fmt: skip
 
 
-def notices_text(notices: Iterable[FeedNotice]) -> str:
-    return json.dumps([
-        {"feed": n.feed, "problem": n.problem, "url": n.url, "detail": n.detail,
-         "since": to_text(n.since)}
-        for n in notices
-    ])  # fmt: skip
+def notices_text(notices: Iterable[FeedNotice | DeliveryNotice]) -> str:
+    return json.dumps([_notice_value(n) for n in notices])
 
 
-def notices_from_text(text: str) -> tuple[FeedNotice, ...]:
+def _notice_value(n: FeedNotice | DeliveryNotice) -> dict[str, Any]:
+    if isinstance(n, DeliveryNotice):
+        return {"kind": "delivery", "subscriber": n.subscriber, "channel": n.channel,
+                "alerts": n.alerts, "error": n.error}  # fmt: skip
+    return {"feed": n.feed, "problem": n.problem, "url": n.url, "detail": n.detail,
+            "since": to_text(n.since)}  # fmt: skip
+
+
+def notices_from_text(text: str) -> tuple[FeedNotice, ...] | tuple[DeliveryNotice, ...]:
+    """A notice alert's notices, all of one kind (a feed notice's rows have no `kind`)."""
+    values = json.loads(text)
+    if values and values[0].get("kind") == "delivery":
+        return tuple(
+            DeliveryNotice(
+                subscriber=v["subscriber"],
+                channel=v["channel"],
+                alerts=v["alerts"],
+                error=v["error"],
+            )
+            for v in values
+        )
     return tuple(
         FeedNotice(
             feed=v["feed"],
@@ -99,7 +115,7 @@ def notices_from_text(text: str) -> tuple[FeedNotice, ...]:
             detail=v["detail"],
             since=from_text(v["since"]),
         )
-        for v in json.loads(text)
+        for v in values
     )
 
 
