@@ -98,25 +98,8 @@ def notices_from_text(text: str) -> tuple[FeedNotice, ...] | tuple[DeliveryNotic
     """A notice alert's notices, all of one kind (a feed notice's rows have no `kind`)."""
     values = json.loads(text)
     if values and values[0].get("kind") == "delivery":
-        return tuple(
-            DeliveryNotice(
-                subscriber=v["subscriber"],
-                channel=v["channel"],
-                alerts=v["alerts"],
-                error=v["error"],
-            )
-            for v in values
-        )
-    return tuple(
-        FeedNotice(
-            feed=v["feed"],
-            problem=v["problem"],
-            url=v["url"],
-            detail=v["detail"],
-            since=from_text(v["since"]),
-        )
-        for v in values
-    )
+        return tuple(DeliveryNotice(**{k: x for k, x in v.items() if k != "kind"}) for v in values)
+    return tuple(FeedNotice(**{**v, "since": from_text(v["since"])}) for v in values)
 
 
 def match_from_row(r: dict[str, Any]) -> Match:
