@@ -4,7 +4,9 @@ reading, through its channels but the one that refused them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,9 @@ from tests.test_alerts import (
     WIRE,
     Harness,
     add_feed,
+    polled_for_slack_only,
     slack_route,
+    slack_service,
     smtp_serving,
     subscriber_problems,
     wire_polled,
@@ -26,9 +30,10 @@ from tests.test_cli import watcher
 from watcher.alerts.notices import queue_delivery_notices
 from watcher.alerts.render import render_undelivered
 from watcher.alerts.routing import unknown_names
-from watcher.config import Subscriber
+from watcher.config import Subscriber, load_config
 from watcher.health import status_document
-from watcher.models import Alert, DeliveryNotice
+from watcher.models import Alert, DeliveryNotice, Lanes
+from watcher.store import Store
 
 REVOKED = [(404, {})] * 2  # Slack's answer to a webhook removed: no_service, for good
 
@@ -137,14 +142,12 @@ def test_no_subscriber_takes_them_and_nothing_is_stored(
     harness = _analyst_told(tmp_path, server, port, clock)
     untold = replace_subscribers(harness, delivery_problems=False)
     assert queue_delivery_notices(harness.store, untold, clock.now) == []
-    assert harness.store.dead_letters_told() == set()
+    assert harness.store.delivery_told() == (set(), set())
     (notice,) = queue_delivery_notices(harness.store, harness.config, clock.now)
     assert notice.alerts == 2
 
 
 def replace_subscribers(harness: Harness, **changes: Any) -> Any:
-    from dataclasses import replace
-
     return replace(
         harness.config, subscribers=tuple(replace(s, **changes) for s in harness.config.subscribers)
     )
@@ -166,8 +169,10 @@ def test_a_delivery_notice_in_each_channels_form() -> None:
     assert message.json == {
         "notice": 9, "subscriber": "ops",
         "undelivered": [
-            {"subscriber": "a", "channel": "slack", "alerts": 1, "error": "Slack webhook: HTTP 404"},
-            {"subscriber": "b", "channel": "email", "alerts": 3, "error": "550 No such user"},
+            {"subscriber": "a", "channel": "slack", "problem": "dead", "alerts": 1, "failures": 0,
+             "error": "Slack webhook: HTTP 404"},
+            {"subscriber": "b", "channel": "email", "problem": "dead", "alerts": 3, "failures": 0,
+             "error": "550 No such user"},
         ],
     }  # fmt: skip
     (slack,) = message.slack
@@ -204,3 +209,61 @@ def test_watcher_once_tells_of_the_alerts_an_earlier_run_left_dead(
     assert second.returncode == 0 and "delivery notice" in second.stderr, second.stderr
     (mail,) = _notice_mails(inbox)
     assert mail["To"] == "ops@test" and mail["Subject"].endswith("analyst by slack")
+
+
+def test_a_lane_whose_server_keeps_failing_is_told_of_and_when_it_works_again(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """`watcher run`'s notice job reads the sender's lanes: the analyst's Slack webhook
+    failing with 503s three times in a row is told of (its alerts wait, not dead), once;
+    a send through it after is told of too."""
+    harness = polled_for_slack_only(server, tmp_path, clock, [(503, {})] * 3)
+    ops = Subscriber(name="ops", follow=(), console=True, delivery_problems=True)
+    harness.config = replace(harness.config, subscribers=(*harness.config.subscribers, ops))
+
+    async def rounds() -> list[list[DeliveryNotice]]:
+        told = []
+        async with slack_service(harness, clock) as service:
+            for _ in range(4):  # 503, 503, 503, then 200
+                await service.sender.deliver_due()
+                before = max((a.id for a in harness.store.alerts()), default=0)
+                service.notice_feeds()
+                told.append([n for a in harness.store.alerts() if a.id > before for n in a.notices])
+                clock.now += timedelta(minutes=10)
+        return told
+
+    told = asyncio.run(rounds())
+    assert [[n.problem for n in some] for some in told] == [[], [], ["held"], ["resumed"]]
+    held = told[2][0]
+    assert (held.subscriber, held.channel, held.failures) == ("analyst", "slack", 3)
+    assert "HTTP 503" in held.error
+    assert {a.status for a in harness.store.alerts() if not a.notices} == {"sent"}  # waited
+
+
+def test_lanes_held_are_told_through_other_channels_and_resumed_only_once_a_send_went(
+    tmp_path: Path,
+) -> None:
+    """The email lane held: every taker's email refuses too, so ops hears by console. After
+    a restart no lane is known to fail; one told of as held is resumed only once a send
+    went through on it."""
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "state: w.db\nsubscribers:\n  - name: ops\n    follow: []\n    delivery_problems: true\n"
+        "    email: ops@test\n    console: true\n"
+    )
+    config = load_config(path, env={})
+    store, now, email = Store(config.state), datetime(2026, 12, 5, tzinfo=UTC), ("email", "")
+
+    def reading(failing: dict[tuple[str, str], tuple[int, str]], delivered: set[Any]) -> list[Any]:
+        lanes = Lanes(failing, frozenset(delivered))
+        return [(n.problem, n.about) for n in queue_delivery_notices(store, config, now, lanes)]
+
+    assert reading({email: (2, "SMTP refused")}, set()) == []  # a blip
+    assert reading({email: (3, "SMTP refused")}, set()) == [("held", "email (every subscriber's)")]
+    assert [(a.channel, a.rule) for a in store.alerts()] == [("console", "alerts held")]
+    assert reading({email: (4, "SMTP refused")}, set()) == []  # told
+    assert reading({}, set()) == []  # a restart: nothing known to fail, nothing proved to work
+    assert reading({}, {email}) == [("resumed", "email (every subscriber's)")]
+    resumed = [a for a in store.alerts() if a.rule == "alerts resumed"]
+    assert sorted(a.channel for a in resumed) == ["console", "email"]
+    assert reading({}, {email}) == []

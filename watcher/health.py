@@ -19,7 +19,7 @@ from watcher.logs import redact
 from watcher.models import FeedConfig, FeedNotice, FeedProblem, FeedState
 from watcher.normalise import printable
 from watcher.store import Store
-from watcher.store.outbox import DEAD_TOLD
+from watcher.store.outbox import DEAD_TOLD, HELD_TOLD
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,8 @@ def status_document(
     config, whose row the database keeps, is not shown."""
     service = {key: value for key, (value, _) in store.service_values().items()}
     held = json.loads(service.pop("delivery_held", "") or "[]")
-    service.pop(DEAD_TOLD, None)  # the delivery notices' own
+    for key in (DEAD_TOLD, HELD_TOLD):  # the delivery notices' own
+        service.pop(key, None)
     depth = store.outbox_depth()
     outbox: dict[str, dict[str, int]] = {}
     for (status, channel), count in sorted(depth.items()):

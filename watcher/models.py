@@ -5,7 +5,7 @@ Frozen, keyword-only dataclasses; the steps take and return these, never rows or
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -186,23 +186,42 @@ class FeedNotice:
         return self.feed
 
 
+DeliveryProblem = Literal["dead", "held", "resumed"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class DeliveryNotice:
     """Alerts of one subscriber's channel that went to the dead-letter list since the last
-    reading (a revoked Slack webhook, an address refused for good): news an operator
-    needs, or they stay unsent unseen."""
+    reading (a revoked Slack webhook, an address refused for good), or a delivery lane
+    whose server keeps failing (its alerts wait), or that works again: news an operator
+    needs, or alerts stay unsent unseen."""
 
-    subscriber: str
+    subscriber: str  # '' for a lane every subscriber shares (email, console)
     channel: str
-    alerts: int  # how many went dead since the last reading
-    error: str  # the last one's error
+    alerts: int = 0  # dead: how many went dead since the last reading
+    error: str = ""  # the last error (dead, held)
+    problem: DeliveryProblem = "dead"
+    failures: int = 0  # held: the server's failures in a row
 
     @property
     def about(self) -> str:
+        if not self.subscriber:
+            return f"{self.channel} (every subscriber's)"
         return f"{self.subscriber} by {self.channel}"
 
 
 Notice = FeedNotice | DeliveryNotice
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """What the sender knows of its lanes (channel, subscriber; '' for the email and console
+    lanes every subscriber shares): those failing (a server failure, and no send since),
+    with their failures in a row and last error; and those a send went through on since
+    the process started."""
+
+    failing: Mapping[tuple[str, str], tuple[int, str]]
+    delivered: frozenset[tuple[str, str]]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -259,7 +259,8 @@ class Service:
         `queue_delivery_notices`), and deliver them now."""
         now = self.clock()
         feeds = queue_feed_notices(self.store, self.config, now)
-        if queue_delivery_notices(self.store, self.config, now) or feeds:
+        lanes = self.sender.lanes() if self.sender is not None else None
+        if queue_delivery_notices(self.store, self.config, now, lanes) or feeds:
             self._deliver_now()
 
     async def prune(self) -> None:

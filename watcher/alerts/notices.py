@@ -19,7 +19,7 @@ from watcher.config import Config, Subscriber
 from watcher.errors import StoreError
 from watcher.health import configured_states, feed_notice, silent_after_of
 from watcher.logs import event
-from watcher.models import Alert, DeliveryNotice, FeedConfig, FeedNotice
+from watcher.models import Alert, DeliveryNotice, FeedConfig, FeedNotice, Lanes
 from watcher.store import Store
 
 log = logging.getLogger("watcher.alerts")
@@ -68,40 +68,78 @@ def _recipients(
     return found
 
 
-def queue_delivery_notices(store: Store, config: Config, now: datetime) -> list[DeliveryNotice]:
+HELD_AFTER = 3  # a lane's server failures in a row before its hold is told of
+
+
+def queue_delivery_notices(
+    store: Store, config: Config, now: datetime, lanes: Lanes | None = None
+) -> list[DeliveryNotice]:
     """Queue a notice of the alerts gone to the dead-letter list since the last reading,
     one for each subscriber's channel (the notices' own dead letters aside: a notice that
-    cannot be delivered is not told of, through the same channels, for ever), to every
-    channel of every subscriber with `delivery_problems: true` but the channels told of:
-    the channel that refused the alerts would refuse their notice. None, and nothing
-    stored, when no subscriber takes them. A database error is logged: the next reading
-    tries again."""
+    cannot be delivered is not told of, through the same channels, for ever); and, given
+    the sender's `lanes`, of each lane held after `HELD_AFTER` failures, and of each told
+    so that a send went through on since (after a restart, none is known to fail).
+    It goes to every channel of every subscriber with `delivery_problems: true` but the
+    channels told of as failing: they would refuse their notice. None, and nothing stored,
+    when no subscriber takes them. A database error is logged: the next reading tries
+    again."""
     takers = [s for s in config.subscribers if s.delivery_problems and s.channels()]
     if not takers:
         return []
     try:
         dead = [a for a in store.alerts(dead_only=True) if not a.notices]
-        told, now_dead = store.dead_letters_told(), {(a.id, a.sends) for a in dead}
-        notices = _undelivered([a for a in dead if (a.id, a.sends) not in told])
-        if not notices and told == now_dead:
+        told_dead, told_held = store.delivery_told()
+        now_dead = {(a.id, a.sends) for a in dead}
+        notices = _undelivered([a for a in dead if (a.id, a.sends) not in told_dead])
+        lane_notices, held = _lanes(lanes, told_held) if lanes else ([], told_held)
+        notices += lane_notices
+        if not notices and told_dead == now_dead and held == told_held:
             return []
-        failing = {(n.subscriber, n.channel) for n in notices}
         recipients = [
             (s.name, channel, notices)
             for s in takers for channel in s.channels()
-            if notices and (s.name, channel) not in failing
+            if notices and not _refuses(s.name, channel, notices)
         ]  # fmt: skip
-        store.record_delivery_notices(recipients, now_dead, now)
+        store.record_delivery_notices(recipients, now_dead, held, now)
     except StoreError as exc:
         event(log, logging.ERROR, "delivery notices not queued", error=str(exc))
         return []
     for notice in notices:
         event(
-            log, logging.WARNING, "delivery notice", subscriber=notice.subscriber,
-            channel=notice.channel, dead=notice.alerts, error=notice.error,
-            alerts=len(recipients),
+            log, logging.INFO if notice.problem == "resumed" else logging.WARNING,
+            "delivery notice", problem=notice.problem, lane=notice.about,
+            dead=notice.alerts, error=notice.error or None, alerts=len(recipients),
         )  # fmt: skip
     return notices
+
+
+def _lanes(
+    lanes: Lanes, told: set[tuple[str, str]]
+) -> tuple[list[DeliveryNotice], set[tuple[str, str]]]:
+    """The lanes held (failing after `HELD_AFTER` failures) not told of yet, and those told
+    of that a send went through on since; and the lanes told of as held after them."""
+    failing = lanes.failing
+    held = {lane for lane, (failures, _) in failing.items() if failures >= HELD_AFTER}
+    resumed = (told - set(failing)) & lanes.delivered
+    notices = [
+        DeliveryNotice(subscriber=subscriber, channel=channel, problem="held",
+                       failures=failing[channel, subscriber][0],
+                       error=failing[channel, subscriber][1])
+        for channel, subscriber in sorted(held - told)
+    ] + [
+        DeliveryNotice(subscriber=subscriber, channel=channel, problem="resumed")
+        for channel, subscriber in sorted(resumed)
+    ]  # fmt: skip
+    return notices, held | (told - resumed)
+
+
+def _refuses(subscriber: str, channel: str, notices: list[DeliveryNotice]) -> bool:
+    """Whether the subscriber's channel is one the notices tell of as failing: dead
+    letters of its own, or its lane held (the email lane: every subscriber's email)."""
+    return any(
+        n.problem != "resumed" and n.channel == channel and n.subscriber in ("", subscriber)
+        for n in notices
+    )
 
 
 def _undelivered(dead: list[Alert]) -> list[DeliveryNotice]:

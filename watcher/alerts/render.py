@@ -15,7 +15,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from watcher.models import Alert, Cluster, DeliveryNotice, FeedNotice, FeedProblem, Story
+from watcher.models import (
+    Alert,
+    Cluster,
+    DeliveryNotice,
+    DeliveryProblem,
+    FeedNotice,
+    FeedProblem,
+    Story,
+)
 from watcher.normalise import headline
 from watcher.rules.condition import Hit
 
@@ -260,33 +268,70 @@ def render_notice(
     return _notice_message(head, blocks, after, value, "feeds: `watcher feeds` lists them")
 
 
+DELIVERY_HEADS: dict[DeliveryProblem, str] = {
+    "dead": "Alerts undelivered",
+    "held": "Alerts held",
+    "resumed": "Alerts flowing again",
+}
+
+
 def render_undelivered(alert: Alert, notices: Sequence[DeliveryNotice]) -> Message:
     """Delivery notices' words: for each subscriber's channel, how many alerts went to the
-    dead-letter list, the last error, and the command that sends them again once mended."""
+    dead-letter list, the last error, and the command that sends them again once mended;
+    for each lane held, its server's failures and last error (its alerts wait); for each
+    lane that works again, that its alerts go."""
+    kinds = {n.problem for n in notices}
     if len(notices) == 1:
-        head = f"Alerts undelivered: {notices[0].about}"
+        head = f"{DELIVERY_HEADS[notices[0].problem]}: {notices[0].about}"
+    elif len(kinds) == 1:
+        head = f"{DELIVERY_HEADS[kinds.pop()]}: {len(notices)} subscribers' channels"
     else:
-        head = f"Alerts undelivered: {len(notices)} subscribers' channels"
-    blocks = [
-        [f"{n.about}: {n.alerts} {'alert' if n.alerts == 1 else 'alerts'} in the dead-letter list.",
-         f"Last error: {n.error}",
-         f"Once mended: watcher alerts retry --all --subscriber {n.subscriber} "
-         f"--channel {n.channel}"]
-        for n in notices
-    ]  # fmt: skip
+        counts = Counter(n.problem for n in notices)
+        head = "Delivery problems: " + ", ".join(
+            f"{counts[kind]} {DELIVERY_HEADS[kind].removeprefix('Alerts ')}"
+            for kind in DELIVERY_HEADS
+            if counts[kind]
+        )
+    blocks = [_delivery_lines(n) for n in notices]
     after = [
-        "They are not sent until retried: `watcher alerts --failed` lists them. A revoked "
-        "Slack or webhook URL, or an address refused for good, needs a fix in the config first."
+        DELIVERY_NEXT[kind] for kind in DELIVERY_HEADS if any(n.problem == kind for n in notices)
     ]
     value = {
         "notice": alert.id, "subscriber": alert.subscriber,
         "undelivered": [
-            {"subscriber": n.subscriber, "channel": n.channel, "alerts": n.alerts,
-             "error": n.error}
+            {"subscriber": n.subscriber, "channel": n.channel, "problem": n.problem,
+             "alerts": n.alerts, "failures": n.failures, "error": n.error}
             for n in notices
         ],
     }  # fmt: skip
-    return _notice_message(head, blocks, after, value, "channels: `watcher alerts --failed`")
+    return _notice_message(head, blocks, after, value, "channels: `watcher status` lists them")
+
+
+DELIVERY_NEXT: dict[DeliveryProblem, str] = {
+    "dead": "Alerts in the dead-letter list are not sent until retried: `watcher alerts "
+    "--failed` lists them. A revoked Slack or webhook URL, or an address refused for good, "
+    "needs a fix in the config first.",
+    "held": "The alerts of a held lane wait, untried, and go when its server answers again "
+    "(it is tried at least every 5 minutes); you hear when it does.",
+    "resumed": "The alerts that waited go now.",
+}
+
+
+def _delivery_lines(notice: DeliveryNotice) -> list[str]:
+    if notice.problem == "held":
+        return [
+            f"{notice.about}: its server failed {notice.failures} times in a row; its alerts wait.",
+            f"Last error: {notice.error}",
+        ]
+    if notice.problem == "resumed":
+        return [f"{notice.about}: a send went through again."]
+    alerts = "alert" if notice.alerts == 1 else "alerts"
+    return [
+        f"{notice.about}: {notice.alerts} {alerts} in the dead-letter list.",
+        f"Last error: {notice.error}",
+        f"Once mended: watcher alerts retry --all --subscriber {notice.subscriber} "
+        f"--channel {notice.channel}",
+    ]
 
 
 def _notice_message(

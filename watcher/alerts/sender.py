@@ -29,7 +29,7 @@ from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, RecipientsRefused, StoreError
 from watcher.fetch import MAX_RETRY_AFTER
 from watcher.logs import event
-from watcher.models import Alert, Cluster, Story
+from watcher.models import Alert, Cluster, Lanes, Story
 from watcher.rules.live import LiveRules
 from watcher.store import Store
 
@@ -78,6 +78,7 @@ class Sender:
         self.console = console
         self.holds: dict[tuple[str, str], Hold] = {}  # by lane (`_lane`)
         self.sending: set[tuple[str, str]] = set()  # lanes in a round (`start_due`)
+        self.delivered: set[tuple[str, str]] = set()  # lanes a send went through on
         self.use_config(config)
 
     def use_config(self, config: Config) -> None:
@@ -203,6 +204,7 @@ class Sender:
         for alert in alerts:
             self.store.mark_sent(alert.id, now, note)
         self._resume(_lane(first))
+        self.delivered.add(_lane(first))
         if first.digest:
             event(
                 log, logging.INFO, "digest sent",
@@ -327,6 +329,12 @@ class Sender:
             log, logging.INFO, "delivery resumed", channel=channel,
             subscriber=subscriber or None, requeued=requeued,
         )  # fmt: skip
+
+    def lanes(self) -> Lanes:
+        """The lanes failing (held, or due a probe: no send went since their server failed)
+        and those a send went through on, for delivery notices."""
+        failing = {lane: (hold.failures, hold.error) for lane, hold in self.holds.items()}
+        return Lanes(failing, frozenset(self.delivered))
 
     def held_now(self) -> list[dict[str, Any]]:
         """The lanes held now, as `watcher status` shows them: channel, subscriber ('' for

@@ -100,26 +100,40 @@ class OutboxTables(Tables):
 
     def record_delivery_notices(
         self, recipients: Iterable[tuple[str, str, Sequence[DeliveryNotice]]],
-        dead: Iterable[tuple[int, int]], now: datetime,
+        dead: Iterable[tuple[int, int]], held: Iterable[tuple[str, str]] | None,
+        now: datetime,
     ) -> int:  # fmt: skip
         """Save delivery notices as one alert, due now, to each (subscriber, channel) given,
-        and the dead letters told of (`dead`: the id and sends of each alert in the
-        dead-letter list now: one retried and dead again has sent once more, and is told
-        again), in one transaction. Returns how many alerts."""
+        with what they told of, in one transaction: the dead letters (`dead`: the id and
+        sends of each alert in the dead-letter list now: one retried and dead again has sent
+        once more, and is told again) and the lanes told as held (`held`: (channel,
+        subscriber) each; None leaves them as they were). Returns how many alerts."""
+        told = {DEAD_TOLD: json.dumps(sorted(dead))}
+        if held is not None:
+            told[HELD_TOLD] = json.dumps(sorted(held))
         with translated("saving delivery notices"), self._atomic():
-            self.db.execute(
+            self.db.conn.executemany(
                 "INSERT INTO service (key, value, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
                 "updated_at = excluded.updated_at",
-                [DEAD_TOLD, json.dumps(sorted(dead)), to_text(now)],
+                [(key, value, to_text(now)) for key, value in told.items()],
             )
             return self._insert_notices(recipients, now)
 
-    def dead_letters_told(self) -> set[tuple[int, int]]:
-        """The dead letters the last delivery notices told of: their ids and sends."""
-        with translated("reading the dead letters told of"):
-            row = self.db.execute("SELECT value FROM service WHERE key = ?", [DEAD_TOLD]).fetchone()
-        return {(alert, sends) for alert, sends in json.loads(row[0])} if row else set()
+    def delivery_told(self) -> tuple[set[tuple[int, int]], set[tuple[str, str]]]:
+        """What the last delivery notices told of: the dead letters (ids and sends), and
+        the lanes held (channel, subscriber)."""
+        with translated("reading the delivery problems told of"):
+            rows = dict(
+                self.db.execute(
+                    "SELECT key, value FROM service WHERE key IN (?, ?)", [DEAD_TOLD, HELD_TOLD]
+                ).fetchall()
+            )
+        dead = {(alert, sends) for alert, sends in json.loads(rows.get(DEAD_TOLD, "[]"))}
+        held = {
+            (channel, subscriber) for channel, subscriber in json.loads(rows.get(HELD_TOLD, "[]"))
+        }
+        return dead, held
 
     def _insert_notices(
         self,
@@ -393,12 +407,17 @@ class OutboxTables(Tables):
 
 
 DEAD_TOLD = "dead_letters_told"  # the service value: [id, sends] of each dead letter told of
+HELD_TOLD = "lanes_held_told"  # [channel, subscriber] of each lane told of as held
+
+
+DELIVERY_RULES = {"dead": "alerts undelivered", "held": "alerts held", "resumed": "alerts resumed"}
 
 
 def _notice_rule(notices: Sequence[FeedNotice] | Sequence[DeliveryNotice]) -> str:
     """A notice's `rule`: `feed failing`, or `feed problems` when they differ; `alerts
     undelivered` for a delivery notice."""
-    if any(isinstance(n, DeliveryNotice) for n in notices):
-        return "alerts undelivered"
+    kinds = {n.problem for n in notices if isinstance(n, DeliveryNotice)}
+    if kinds:
+        return DELIVERY_RULES[kinds.pop()] if len(kinds) == 1 else "delivery problems"
     problems = {n.problem for n in notices if isinstance(n, FeedNotice)}
     return f"feed {problems.pop()}" if len(problems) == 1 else "feed problems"

@@ -89,7 +89,8 @@ def notices_text(notices: Iterable[FeedNotice | DeliveryNotice]) -> str:
 def _notice_value(n: FeedNotice | DeliveryNotice) -> dict[str, Any]:
     if isinstance(n, DeliveryNotice):
         return {"kind": "delivery", "subscriber": n.subscriber, "channel": n.channel,
-                "alerts": n.alerts, "error": n.error}  # fmt: skip
+                "alerts": n.alerts, "error": n.error, "problem": n.problem,
+                "failures": n.failures}  # fmt: skip
     return {"feed": n.feed, "problem": n.problem, "url": n.url, "detail": n.detail,
             "since": to_text(n.since)}  # fmt: skip
 
