@@ -91,7 +91,7 @@ def queue_delivery_notices(
         told_dead, told_held = store.delivery_told()
         now_dead = {(a.id, a.sends) for a in dead}
         notices = _undelivered([a for a in dead if (a.id, a.sends) not in told_dead])
-        lane_notices, held = _lanes(lanes, told_held) if lanes else ([], told_held)
+        lane_notices, held = _lanes(lanes, told_held) if lanes is not None else ([], told_held)
         notices += lane_notices
         if not notices and told_dead == now_dead and held == told_held:
             return []
