@@ -535,6 +535,8 @@ def test_shipped_configs_are_valid() -> None:
     for name in ("watcher.yaml", "demo.yaml"):
         config = load_config(root / name, env={})
         assert config.feeds, name
+    (console,) = load_config(root / "watcher.yaml", env={}).subscribers
+    assert console.console and console.feed_problems and console.delivery_problems
 
 
 def test_the_readmes_example_config_loads(tmp_path: Path) -> None:
