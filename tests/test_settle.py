@@ -23,7 +23,7 @@ from tests.test_alerts import (
 from tests.test_ops import config_file, feed_lines, service
 from tests.test_waiting_alerts import BERLIN, at
 from watcher.alerts.routing import route
-from watcher.config import Subscriber, load_config
+from watcher.config import ConfigError, Subscriber, load_config
 from watcher.models import Match
 from watcher.rules.model import Rule
 from watcher.rules.query import parse
@@ -88,6 +88,23 @@ def test_a_subscribers_settle_is_read_from_the_config(tmp_path: Path) -> None:
     )
     a, b = load_config(path, env={}).subscribers
     assert (a.settle, b.settle) == (300.0, 0.0)
+
+
+def test_delivery_settle_is_that_of_each_immediate_subscriber_that_gives_none(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "delivery: {settle: 5m}\nsubscribers:\n  - {name: a, console: true}\n"
+        "  - {name: b, console: true, settle: 0s}\n  - {name: c, console: true, settle: 1m}\n"
+        "  - {name: d, console: true, mode: digest}\n"
+    )
+    config = load_config(path, env={})
+    assert [s.settle for s in config.subscribers] == [300.0, 0.0, 60.0, 0.0]
+    path.write_text("delivery: {settle: 2h}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert "delivery.settle: must be at most 60m" in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,7 @@ class ConfigReader(FeedsReader):
             self.silent_after(top.get("silent_after"), "silent_after", SILENT_AFTER),
         )
         feeds = self.feeds(top.get("feeds"), poll, ages)
+        delivery = self.delivery(top.get("delivery"))
         return Config(
             path=self.path,
             state=self.file_path(top.get("state"), "state", "state/watcher.db"),
@@ -100,12 +101,12 @@ class ConfigReader(FeedsReader):
             feeds=feeds,
             poll=poll,
             smtp=self.smtp(top.get("smtp")),
-            subscribers=self.subscribers(top.get("subscribers")),
+            subscribers=self.subscribers(top.get("subscribers"), delivery.settle),
             retention_days=int(
                 self.number(top.get("retention_days"), "retention_days", 30, 1, 36500)
             ),
             clustering=self.clustering(top.get("clustering")),
-            delivery=self.delivery(top.get("delivery")),
+            delivery=delivery,
             listen=self.listen(top.get("listen")),
             log_format=self.choice(top.get("log_format"), "log_format", LOG_FORMATS),
         )
@@ -137,11 +138,13 @@ class ConfigReader(FeedsReader):
 
     def delivery(self, node: yaml.Node | None) -> DeliverySettings:
         d = DeliverySettings()
-        m = self.mapping(node, "delivery", {"max_attempts", "retry_base", "retry_max"})
+        keys = {"max_attempts", "retry_base", "retry_max", "settle"}
+        m = self.mapping(node, "delivery", keys)
         return DeliverySettings(
             max_attempts=int(self.number(m.get("max_attempts"), "delivery.max_attempts", 8, 1)),
             retry_base=self.duration(m.get("retry_base"), "delivery.retry_base", d.retry_base, 1),
             retry_max=self.duration(m.get("retry_max"), "delivery.retry_max", d.retry_max, 1),
+            settle=self.settle(m.get("settle"), "delivery.settle"),
         )
 
     def clustering(self, node: yaml.Node | None) -> ClusterSettings:
@@ -276,7 +279,7 @@ class ConfigReader(FeedsReader):
             self.problem(node, name, "names no feed (true for every feed)")
         return {"feed_problems": bool(feeds), "problem_feeds": feeds}
 
-    def subscriber(self, item: yaml.Node, where: str) -> Subscriber | None:
+    def subscriber(self, item: yaml.Node, where: str, settle: float = 0.0) -> Subscriber | None:
         keys = {
             "name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority",
             "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours", "settle",
@@ -315,7 +318,7 @@ class ConfigReader(FeedsReader):
             max_per_hour=cap,
             **self.feed_problems(m.get("feed_problems"), f"{where}.feed_problems"),
             quiet_hours=self.quiet_hours(m.get("quiet_hours"), f"{where}.quiet_hours", mode),
-            settle=self.settle(m.get("settle"), f"{where}.settle", mode),
+            settle=self.settle(m.get("settle"), f"{where}.settle", mode, settle),
             delivery_problems=self.flag(m.get("delivery_problems"), f"{where}.delivery_problems"),
         )
         for key in ("slack", "webhook"):
@@ -343,8 +346,13 @@ class ConfigReader(FeedsReader):
             return None
         return spec
 
-    def settle(self, node: yaml.Node | None, name: str, mode: str) -> float:
-        """How long an immediate subscriber's alerts wait before they go: 0 to `MAX_SETTLE`."""
+    def settle(
+        self, node: yaml.Node | None, name: str, mode: str = "immediate", default: float = 0.0
+    ) -> float:
+        """How long an immediate subscriber's alerts wait before they go: 0 to `MAX_SETTLE`;
+        when not given, `default` (`delivery.settle`), and none for a digest subscriber."""
+        if node is None:
+            return default if mode == "immediate" else 0.0
         seconds = self.duration(node, name, 0.0, 0)
         if seconds > MAX_SETTLE:
             self.problem(node, name, f"must be at most {MAX_SETTLE // 60:g}m (longer is a digest)")
@@ -361,10 +369,11 @@ class ConfigReader(FeedsReader):
             return ("*",)
         return self.string_list(node, name)
 
-    def subscribers(self, node: yaml.Node | None) -> tuple[Subscriber, ...]:
+    def subscribers(self, node: yaml.Node | None, settle: float = 0.0) -> tuple[Subscriber, ...]:
+        """The subscribers; `settle`: that of an immediate one that gives none."""
         out: list[Subscriber] = []
         for i, item in enumerate(self.items(node, "subscribers", "subscribers")):
-            subscriber = self.subscriber(item, f"subscribers[{i}]")
+            subscriber = self.subscriber(item, f"subscribers[{i}]", settle)
             if subscriber is None:
                 continue
             if subscriber.name in {o.name for o in out}:

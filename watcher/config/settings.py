@@ -84,6 +84,7 @@ class DeliverySettings:
     max_attempts: int = 8  # then the alert goes to the dead-letter list
     retry_base: float = 30.0  # seconds before the first retry; doubled each time
     retry_max: float = 3600.0
+    settle: float = 0.0  # the `settle` of an immediate subscriber that gives none
 
 
 @dataclass(frozen=True, kw_only=True)
