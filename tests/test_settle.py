@@ -20,6 +20,7 @@ from tests.test_alerts import (
     subscriber_problems,
     write_config,
 )
+from tests.test_cli import watcher
 from tests.test_ops import config_file, feed_lines, service
 from tests.test_waiting_alerts import BERLIN, at
 from watcher.alerts.routing import route
@@ -203,6 +204,12 @@ def test_a_settling_alert_is_not_sent_before_its_time(server: FeedServer, tmp_pa
     assert harness.deliver() == [] and _texts(server) == []
     (pending,) = {a.next_attempt_at for a in harness.store.alerts() if a.status == "pending"}
     assert pending == MADE + timedelta(minutes=5)
+    config, story = str(tmp_path / "watcher.yaml"), harness.store.alerts()[0].story
+    why = watcher("--config", config, "why", story).stdout
+    assert "analyst by slack: pending, due " in why and "(settling: " in why, why
+    harness.clock.now = MADE + timedelta(minutes=5)
+    assert [d.outcome for d in harness.deliver()] == ["sent", "sent"]
+    assert "(settling: " not in watcher("--config", config, "why", story).stdout
 
 
 def test_watcher_run_sends_a_settling_alert_once_its_settle_is_over(

@@ -163,7 +163,18 @@ def _alert_text(alert: Alert) -> str:
         state = f"{alert.status}, due {when(alert.next_attempt_at)}"
         if alert.last_error:
             state += f" (last try failed, {_spent(alert)}: {alert.last_error})"
+        elif _settling(alert):
+            state += " (settling: its subscriber's settle lets other outlets' coverage join)"
     return printable(f"#{alert.id} {about}: {state}")  # its error is a server's text
+
+
+def _settling(alert: Alert) -> bool:
+    """Whether a pending alert waits for its subscriber's `settle`: made to go alone, later
+    than it was made, and never tried."""
+    return (
+        not alert.digest and not alert.notices and alert.sends == 0
+        and alert.next_attempt_at > alert.created_at
+    )  # fmt: skip
 
 
 def _spent(alert: Alert) -> str:
