@@ -210,9 +210,6 @@ class DeliveryNotice:
         return f"{self.subscriber} by {self.channel}"
 
 
-Notice = FeedNotice | DeliveryNotice
-
-
 @dataclass(frozen=True)
 class Lanes:
     """What the sender knows of its lanes (channel, subscriber; '' for the email and console

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -110,23 +109,6 @@ class Store(FeedTables, StoryTables, OutboxTables):
                 with self._atomic():
                     MIGRATIONS[step](self.db)
                     self.db.execute(f"PRAGMA user_version = {step + 1}")
-
-    # -- what the service says about itself ---------------------------------------------------
-
-    def put_service_values(self, values: dict[str, str], now: datetime) -> None:
-        with translated("recording the service's state"), self._atomic():
-            self.db.conn.executemany(
-                "INSERT INTO service (key, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                [(key, value, to_text(now)) for key, value in values.items()],
-            )
-
-    def service_values(self) -> dict[str, tuple[str, datetime]]:
-        """Each key the service recorded, with its value and when it was written."""
-        with translated("reading the service's state"):
-            rows = self.db.execute("SELECT key, value, updated_at FROM service").fetchall()
-        return {key: (value, from_text(at) or NEVER) for key, value, at in rows}
 
     def backup(self, target: Path) -> None:
         """A consistent copy of the database at `target`, taken while others write (SQLite's

@@ -6,11 +6,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TypeVar
 
 import sqlite_utils
 
 from watcher.errors import StoreError
+from watcher.store.rows import NEVER, from_text, to_text
 
 T = TypeVar("T")
 
@@ -66,3 +68,20 @@ class Tables:
             return
         with self.db.atomic():
             yield
+
+    # -- what the service says about itself ---------------------------------------------------
+
+    def put_service_values(self, values: dict[str, str], now: datetime) -> None:
+        with translated("recording the service's state"), self._atomic():
+            self.db.conn.executemany(
+                "INSERT INTO service (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [(key, value, to_text(now)) for key, value in values.items()],
+            )
+
+    def service_values(self) -> dict[str, tuple[str, datetime]]:
+        """Each key the service recorded, with its value and when it was written."""
+        with translated("reading the service's state"):
+            rows = self.db.execute("SELECT key, value, updated_at FROM service").fetchall()
+        return {key: (value, from_text(at) or NEVER) for key, value, at in rows}

@@ -100,39 +100,26 @@ class OutboxTables(Tables):
 
     def record_delivery_notices(
         self, recipients: Iterable[tuple[str, str, Sequence[DeliveryNotice]]],
-        dead: Iterable[tuple[int, int]], held: Iterable[tuple[str, str]] | None,
-        now: datetime,
+        dead: Iterable[tuple[int, int]], held: Iterable[tuple[str, str]], now: datetime,
     ) -> int:  # fmt: skip
         """Save delivery notices as one alert, due now, to each (subscriber, channel) given,
         with what they told of, in one transaction: the dead letters (`dead`: the id and
         sends of each alert in the dead-letter list now: one retried and dead again has sent
         once more, and is told again) and the lanes told as held (`held`: (channel,
-        subscriber) each; None leaves them as they were). Returns how many alerts."""
-        told = {DEAD_TOLD: json.dumps(sorted(dead))}
-        if held is not None:
-            told[HELD_TOLD] = json.dumps(sorted(held))
+        subscriber) each). Returns how many alerts."""
+        told = {DEAD_TOLD: json.dumps(sorted(dead)), HELD_TOLD: json.dumps(sorted(held))}
         with translated("saving delivery notices"), self._atomic():
-            self.db.conn.executemany(
-                "INSERT INTO service (key, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                [(key, value, to_text(now)) for key, value in told.items()],
-            )
+            self.put_service_values(told, now)
             return self._insert_notices(recipients, now)
 
     def delivery_told(self) -> tuple[set[tuple[int, int]], set[tuple[str, str]]]:
         """What the last delivery notices told of: the dead letters (ids and sends), and
         the lanes held (channel, subscriber)."""
-        with translated("reading the delivery problems told of"):
-            rows = dict(
-                self.db.execute(
-                    "SELECT key, value FROM service WHERE key IN (?, ?)", [DEAD_TOLD, HELD_TOLD]
-                ).fetchall()
-            )
-        dead = {(alert, sends) for alert, sends in json.loads(rows.get(DEAD_TOLD, "[]"))}
-        held = {
-            (channel, subscriber) for channel, subscriber in json.loads(rows.get(HELD_TOLD, "[]"))
-        }
+        values = self.service_values()
+        dead_told, _ = values.get(DEAD_TOLD, ("[]", None))
+        held_told, _ = values.get(HELD_TOLD, ("[]", None))
+        dead = {(alert, sends) for alert, sends in json.loads(dead_told)}
+        held = {(channel, subscriber) for channel, subscriber in json.loads(held_told)}
         return dead, held
 
     def _insert_notices(
