@@ -86,8 +86,9 @@ class Service:
         self.started_at = clock()
         self.last_poll_at: datetime | None = None
         self._held_recorded: list[dict[str, Any]] = []  # the held lanes `watcher status` has
-        self._polled: Counter[str] = Counter()  # polls by outcome, and new stories, since
-        self._summed_at = clock()  # the last summary
+        self._polled: Counter[str] = Counter()  # polls by outcome since the last summary
+        self._stored = 0  # the new stories they stored
+        self._summed_at = clock()  # when the last summary was logged
         self._gaps: dict[str, int] = {}  # feed -> its polls in a row that may have dropped stories
         self.endpoint = Endpoint(
             {"/healthz": self.healthz, "/metrics": self.metrics_page, "/status": self.status_page}
@@ -175,7 +176,8 @@ class Service:
         now = self.clock()
         self.last_poll_at = now
         self.metrics.record_poll(outcome, now.timestamp())
-        self._polled.update({outcome.status: 1, "stories": len(outcome.new_stories)})
+        self._polled[outcome.status] += 1
+        self._stored += len(outcome.new_stories)
         if outcome.matches:
             self._deliver_now()
         if outcome.status != "skipped":
@@ -185,21 +187,23 @@ class Service:
         """Log one line for the polls since the last: how many, by outcome, and the new
         stories they stored. Only a poll that stored stories (INFO) or failed (WARNING) is
         logged on its own line, one that found nothing new at DEBUG."""
-        polled, self._polled = self._polled, Counter()
-        now, since = self.clock(), self._summed_at
-        self._summed_at = now
-        stories = polled.pop("stories", 0)
+        now = self.clock()
+        minutes = round((now - self._summed_at).total_seconds() / 60)
+        polled, stories = self._polled, self._stored
+        self._polled, self._stored, self._summed_at = Counter(), 0, now
         if polled:
             event(log, logging.INFO, "polls", polls=polled.total(), **dict(sorted(polled.items())),
-                  stories=stories, minutes=round((now - since).total_seconds() / 60))  # fmt: skip
+                  stories=stories, minutes=minutes)  # fmt: skip
 
     def _catch_up(self, feed: FeedConfig, gap: bool) -> None:
         """Poll a feed that may have dropped stories again sooner (`catch_up_delay`), for as
         long as its polls list only new stories; its interval again from the first poll
         that lists a story seen before."""
         gaps = self._gaps.pop(feed.name, 0) + 1
+        if not gap:
+            return
         delay = catch_up_delay(feed.interval, gaps)
-        if not gap or delay is None or not self.scheduler.running:
+        if delay is None or not self.scheduler.running:
             return
         self._gaps[feed.name] = gaps
         job = self.scheduler.get_job(f"feed:{feed.name}")
