@@ -54,8 +54,7 @@ def add_parsers(commands: Any) -> None:
         "notifies that is no subscriber's, a name in a rule's feeds: or a subscriber's "
         "feed_problems: that is no feed's name or tag, or a subscriber that gets nothing "
         "(follow: [], named by no rule, without feed_problems or delivery_problems), is "
-        "printed as a warning on "
-        "stderr (the exit code stays 0).",
+        "printed as a warning on stderr (the exit code stays 0).",
     )
     check.add_argument(
         "--rules",
