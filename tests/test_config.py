@@ -64,6 +64,15 @@ def test_defaults(tmp_path: Path) -> None:
     assert load_config(tmp_path / "watcher.yaml", env={}).rules == tmp_path / "rules"
 
 
+@pytest.mark.parametrize(
+    ("written", "span"),
+    [("", 72 * 3600.0), ("  max_span: 5d\n", 5 * 86400.0), ("  max_span: off\n", None)],
+)
+def test_clustering_max_span(tmp_path: Path, written: str, span: float | None) -> None:
+    config = load_config(write(tmp_path, f"clustering:\n  window: 24h\n{written}"), env={})
+    assert config.clustering.max_span == span and config.clustering.window == 24 * 3600
+
+
 def test_listen_and_log_format(tmp_path: Path) -> None:
     text = "feeds: []\nlisten: 0.0.0.0:9100\nlog_format: json\n"
     config = load_config(write(tmp_path, text), env={})
@@ -201,6 +210,11 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             "feeds:\n  - name: A\n    url: https://a.test/\n    interval: 10s\n",
             ":4: feeds[0].interval: must be at least 60",
             id="short-interval",
+        ),
+        pytest.param(
+            "clustering:\n  max_span: 30m\n",
+            ":2: clustering.max_span: must be at least 3600",
+            id="short-max-span",
         ),
         pytest.param(
             "feeds:\n  - name: A\n    url: https://a.test/\n    interval: soon\n",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -382,9 +383,15 @@ def test_expiry_leaves_the_index_a_fresh_start_would_build() -> None:
     assert index._merged  # clusters were merged before expiry
     before = (T0 + timedelta(hours=100)).timestamp()
     fresh = ClusterIndex(SETTINGS, next_cluster=index.next_cluster)
+    starts: dict[int, float] = {}  # as the store gives them: a cluster's first story kept
     for fp in prints:
+        cluster = index.cluster_for(fp.id)
+        assert cluster is not None
+        starts[cluster] = min(starts.get(cluster, fp.published), fp.published)
         if fp.published >= before:
-            fresh.add_fingerprint(fp, index.cluster_for(fp.id))
+            fresh.add_fingerprint(fp, cluster)
+    fresh.note_starts(starts)
+    assert any(starts[c] < before for c in fresh._first)  # some began with expired stories
     assert index.expire(before) == 400 - len(fresh) > 100
     assert _worded_state(index) == _worded_state(fresh)
     assert all(index._words[term] == word for word, term in index._vocab.items())
@@ -444,6 +451,86 @@ def test_the_window_compares_text_beyond_ascii() -> None:
     assert index.cluster_for("b") == first.cluster
 
 
+# A topic covered day after day, written for these tests: each story links the one before
+# (same-event), and the fourth is news of its own (Kazakh supply deals) about the same metals.
+SAGA = [
+    ("d0", "China puts export licences on gallium and germanium",
+     "Beijing will require exporters of gallium and germanium, two metals used in chips and "
+     "solar panels, to apply for licences from August, the commerce ministry said on Monday."),
+    ("d2", "Gallium prices jump as China's export licences loom",
+     "Prices of gallium and germanium in Rotterdam rose by a fifth this week as buyers rushed "
+     "to secure the chip metals before China's export licences take effect."),
+    ("d4", "Chinese gallium exports dry up under licence rules",
+     "China shipped no gallium or germanium abroad last month, customs data showed, the first "
+     "full month of the commerce ministry's export licences on the chip metals."),
+    ("d6", "Germanium buyers turn to Kazakhstan as China's gallium licences bite",
+     "Chipmakers short of gallium and germanium after China's export licences are signing "
+     "supply deals in Kazakhstan, where a smelter restarted gallium output."),
+]  # fmt: skip
+
+
+def saga(*hours: float) -> list[Story]:
+    return [
+        story(sid, title, lead, hours=h)
+        for (sid, title, lead), h in zip(SAGA[: len(hours)], hours, strict=True)
+    ]
+
+
+def test_coverage_linking_day_after_day_is_a_new_news_item_after_max_span() -> None:
+    stories = saga(0, 50, 100, 150)
+    prints = [fingerprint(s) for s in stories]
+    for a, b in pairwise(prints):  # each links the one before
+        assert compare(b, a, SETTINGS).level == "same-event"
+    assert SETTINGS.max_span == 72 * 3600
+    assert set(cluster_batch(stories, SETTINGS).items()) == {
+        ("d0", "d0"),
+        ("d2", "d0"),
+        ("d4", "d4"),
+        ("d6", "d4"),
+    }  # d4 came 100 h after d0, the first story of the news item d2 had joined
+    chained = cluster_batch(stories, replace(SETTINGS, max_span=None))
+    assert set(chained.values()) == {"d0"}  # as before max_span: one alert in six days
+    index = ClusterIndex(SETTINGS)
+    first, _ = index.add(stories[0]), index.add(stories[1])
+    started = index.add(stories[2])
+    assert started.level is None
+    assert started.cluster != first.cluster and started.matched == "d2"
+    assert started.reason == "its news item began 100.0 h before, beyond clustering.max_span 72 h"
+
+
+def test_a_reprint_joins_its_story_however_long_ago_the_news_item_began() -> None:
+    """max_span holds same-event links only: a reprint, or a story of the same link, is the
+    story it repeats, and goes where that story went. A same-event link to another cluster
+    counts only while the news item it would end in began within max_span."""
+    d0, d2, d4 = saga(0, 50, 100)
+    index = ClusterIndex(SETTINGS)
+    old, _, new = index.add(d0), index.add(d2), index.add(d4)
+    assert new.level is None  # d4: 100 h after d0
+    reprint = story("r2", f"UPDATE: {d2.title}", f"ROTTERDAM (Wire) -- {d2.summary}", hours=101)
+    joined = index.add(reprint)  # a reprint of d2 (old's), as alike d4 as d2 is
+    assert (joined.cluster, joined.level, joined.matched) == (old.cluster, "reprint", "d2")
+    assert joined.merged == () and index.cluster_for("d4") == new.cluster
+    moved = index.add(story("m4", "Gallium seen elsewhere", hours=130, link=d4.link))
+    assert (moved.cluster, moved.level) == (new.cluster, "exact")
+
+
+def test_a_restored_window_knows_when_its_clusters_began(tmp_path: Path) -> None:
+    """A cluster's first story may be older than the window read on start (a chain of
+    stories placed before max_span, or with a longer one): the store says when it began."""
+    d0, d2, d4, d6 = (replace(s, feed="f") for s in saga(0, 70, 140, 145))
+    clock = FakeClock(T0 + timedelta(hours=146))
+    store = Store(tmp_path / "w.db")
+    unlimited, later = replace(SETTINGS, max_span=None), replace(SETTINGS, max_span=100 * 3600)
+    placed = Clusterer(store, unlimited, clock).cluster(save(store, d0, d2, d4))
+    assert len({c.assignment.cluster for c in placed}) == 1  # a chain over 140 h
+    restarted = Clusterer(store, later, clock)
+    restarted.load()
+    assert restarted.index.cluster_for("d0") is None  # before the window: 2 x 72 h
+    (d6_placed,) = restarted.cluster(save(store, d6))  # 145 h after d0, 5 h after d4
+    assert d6_placed.starts_cluster and d6_placed.assignment.matched == "d4"
+    store.close()
+
+
 def test_rollback_takes_back_the_stories_and_merges_since_begin() -> None:
     index = ClusterIndex(SETTINGS)
     index.add(story("a", "Copper smelter opens in Peru", link="https://news.test/same"))
@@ -454,6 +541,7 @@ def test_rollback_takes_back_the_stories_and_merges_since_begin() -> None:
     assert index.add(links_both).merged  # a's and b's clusters become one
     index.add(story("d", "Antimony price climbs in Hunan as Kazakh exports stall", hours=3))
     index.add(story("a", "Copper smelter opens in Peru", link="https://news.test/same"))
+    index.add(story("e", "Tin output falls", hours=-5, guid="g-1"))  # an earlier first story
     index.rollback()
     assert _index_state(index) == before
     assert index.cluster_for("a") != index.cluster_for("b")
@@ -669,6 +757,26 @@ def test_dedupe_explain(tmp_path: Path) -> None:
     itself = watcher("dedupe", "explain", "tw-pd", "tw-pd", "--input", str(FIXTURE))
     assert itself.returncode == 2 and not itself.stdout, itself
     assert "dedupe explain: give two stories, not 'tw-pd' twice" in itself.stderr
+
+
+def test_dedupe_and_its_explain_keep_to_max_span(tmp_path: Path) -> None:
+    path = tmp_path / "saga.jsonl"
+    path.write_text("".join(json.dumps(story_json(s)) + "\n" for s in saga(0, 50, 100, 150)))
+    placed = [
+        json.loads(line) for line in watcher("dedupe", "--input", str(path)).stdout.splitlines()
+    ]
+    assert [d["cluster"] for d in placed] == ["d0", "d0", "d4", "d4"]
+    explained = watcher("dedupe", "explain", "d2", "d4", "--input", str(path)).stdout
+    assert "direct link          same-event: 4 specific terms shared" in explained
+    assert (
+        "same cluster         no: a same-event story joins a news item only within "
+        "clustering.max_span (72 h) of its first story" in explained
+    )
+    path.with_name("watcher.yaml").write_text("clustering: {max_span: off}\n")
+    unlimited = watcher(
+        "--config", str(path.with_name("watcher.yaml")), "dedupe", "--input", str(path)
+    )
+    assert {json.loads(line)["cluster"] for line in unlimited.stdout.splitlines()} == {"d0"}
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,8 @@ class Clusterer:
                     pending.append(story)
                 else:
                     self.index.add_fingerprint(fp, cluster)
+        starts = self.store.cluster_starts(since)  # a cluster's first story may be older
+        self.index.note_starts({cluster: at.timestamp() for cluster, at in starts.items()})
         return pending
 
     def cluster(

@@ -20,7 +20,7 @@ from watcher.cli.common import (
     when,
 )
 from watcher.config import Config, load_optional_config
-from watcher.dedupe import ClusterSettings, cluster_batch, compare, fingerprint
+from watcher.dedupe import ClusterSettings, PairScore, cluster_batch, compare, fingerprint
 from watcher.dedupe.text import story_languages
 from watcher.jsonl import read_stories
 from watcher.models import Cluster, Match, Story
@@ -49,7 +49,8 @@ def add_parsers(commands: Any) -> None:
         "explain",
         help="show the scores behind the decision for two stories",
         description="Print the scores that decide whether two stories of the input are the same "
-        "news item, and whether they end up in one cluster (directly or through others). "
+        "news item, and whether they end up in one cluster (directly or through others; a "
+        "same-event pair apart for clustering.max_span says so). "
         "An id not in the input is an error (exit code 1); one id given twice, a usage error "
         "(exit code 2).",
     )
@@ -120,10 +121,21 @@ def _explain(
         ["name swaps", ", ".join(score.slot_swaps) or "-"],
         ["listed together", "yes" if score.listed else "no"],
         ["direct link", f"{score.level or 'none'}: {score.reason}"],
-        ["same cluster", "yes" if clusters[id_a] == clusters[id_b] else "no"],
+        ["same cluster", _same_cluster(clusters[id_a] == clusters[id_b], score, st)],
     ]
     print_table(["", ""], rows, max_width=200)
     return 0
+
+
+def _same_cluster(same: bool, score: PairScore, st: ClusterSettings) -> str:
+    if same:
+        return "yes"
+    if score.level == "same-event" and st.max_span is not None:  # linked, yet apart
+        return (
+            f"no: a same-event story joins a news item only within clustering.max_span "
+            f"({st.max_span / 3600:g} h) of its first story"
+        )
+    return "no"
 
 
 def _kept(match: Match) -> str:

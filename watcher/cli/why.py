@@ -28,7 +28,9 @@ def add_parsers(commands: Any) -> None:
         "why",
         help="show which alerts a story's news item made, and why a subscriber got none",
         description="Find a stored story (by id, the first 6 or more characters of its id, or "
-        "its link) and show its news item (cluster) and how the story joined it, the rules "
+        "its link) and show its news item (cluster) and how the story joined it (or, when it "
+        "reads as the same event as a story of a news item begun more than "
+        "clustering.max_span before it, that it started one of its own), the rules "
         "the news item matched, the alerts made for it with their status (a sent email's "
         "with the addresses that refused it, if any; a pending one's last failure and the "
         "attempts it spent, or that it settles), then each subscriber's answer: "
@@ -113,6 +115,9 @@ def _cluster_lines(
         f"cluster:  {cluster.id}, {_count(len(cluster.members), 'story', 'stories')} from "
         f"{_count(outlets, 'outlet', 'outlets')}"
     )
+    if level is None and linked is not None:  # it linked only news items begun too early
+        return [head, f"          this story started it: it reads as the same event as {linked}, "
+                f"but {reason}"]  # fmt: skip
     if level is None or linked is None:
         return [head, "          this story started it"]
     return [head, f"          this story joined it as a {level} of {linked} ({reason})"]

@@ -40,6 +40,7 @@ from watcher.normalise import ascii_digits
 
 LOG_FORMATS = ("keyvalue", "json")
 MAX_SETTLE = 3600.0  # a subscriber's settle: an hour; longer waits are what digests are for
+MIN_MAX_SPAN = 3600.0  # clustering.max_span, when not "off"
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -151,7 +152,7 @@ class ConfigReader(FeedsReader):
         d = ClusterSettings()
         keys = {
             "window", "reprint_lead", "reprint_title", "same_event_terms", "same_event_weight",
-            "same_event_dice", "max_postings",
+            "same_event_dice", "max_postings", "max_span",
         }  # fmt: skip
         m = self.mapping(node, "clustering", keys)
 
@@ -164,6 +165,13 @@ class ConfigReader(FeedsReader):
 
         return ClusterSettings(
             window=self.duration(m.get("window"), "clustering.window", d.window, 60),
+            max_span=self._age(
+                m.get("max_span"),
+                "clustering.max_span",
+                d.max_span,
+                no_limit="off",
+                minimum=MIN_MAX_SPAN,
+            ),
             reprint_lead=ratio("reprint_lead", d.reprint_lead),
             reprint_title=ratio("reprint_title", d.reprint_title),
             same_event_terms=int(

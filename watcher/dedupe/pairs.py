@@ -28,9 +28,11 @@ LEVEL_RANK: dict[str, int] = {"exact": 3, "reprint": 2, "same-event": 1}
 
 @dataclass(frozen=True, kw_only=True)
 class ClusterSettings:
-    """Thresholds of the three levels; `window` in seconds."""
+    """Thresholds of the three levels; `window` and `max_span` in seconds."""
 
     window: float = 72 * 3600.0
+    # a same-event link joins a news item only while its first story is this recent (None: off)
+    max_span: float | None = 72 * 3600.0
     reprint_lead: float = 90.0  # rapidfuzz ratio of the cleaned leads' first 200 characters
     reprint_title: float = 92.0  # ratio of cleaned titles, used when a story has no lead
     same_event_terms: int = 3  # specific terms both stories must share

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
 from itertools import compress
-from operator import le
+from operator import attrgetter, le
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -29,6 +30,19 @@ from watcher.dedupe.text import (
 from watcher.models import Assignment, Story
 
 
+class Link(NamedTuple):
+    """A new story's link to one slot of the window."""
+
+    slot: int
+    score: PairScore
+
+    @property
+    def order(self) -> tuple[int, float, int]:
+        """Stronger first: by level, then overlap, then the earlier slot."""
+        assert self.score.level is not None
+        return LEVEL_RANK[self.score.level], self.score.dice, -self.slot
+
+
 class ClusterIndex(WindowSlots):
     """Recent stories indexed by link, guid, title and specific terms, with their clusters.
 
@@ -36,6 +50,9 @@ class ClusterIndex(WindowSlots):
     at least two of its specific terms (scanning at most `max_postings` of the newest
     stories per term); only those are scored, so the cost per story stays nearly flat as
     the window grows.
+
+    A story joins every cluster it links to, merged into the oldest, but a same-event link
+    counts only within `max_span` of the cluster's first story (see `_spanned`).
 
     Stories are kept as slots in columns (`WindowSlots`); a merged cluster points to the
     one it joined.
@@ -46,6 +63,7 @@ class ClusterIndex(WindowSlots):
         self.settings = settings
         self.next_cluster = next_cluster
         self._merged: dict[int, int] = {}  # cluster -> the cluster it was merged into
+        self._first: dict[int, float] = {}  # cluster -> its first story's published time
         self._undo: list[Callable[[], None]] | None = None  # inverses of changes since begin()
         self._undo_next_cluster = next_cluster
         self._undo_words = 0
@@ -81,8 +99,7 @@ class ClusterIndex(WindowSlots):
             return Assignment(
                 story=fp.id, cluster=cluster, level=None, matched=None, reason="restored"
             )
-        best: tuple[int, float, int, PairScore] | None = None
-        linked: set[int] = set()
+        links: dict[int, Link] = {}  # each linked cluster's best link
         probe: Fingerprint | None = None
         candidates, specific, counted_from, listed = self._candidates_of(row)
         terms = dict(zip(row.ids, row.weights, strict=True)) if candidates else {}
@@ -96,25 +113,55 @@ class ClusterIndex(WindowSlots):
             score = compare(probe, self._print_at(slot), self.settings, listed=together)
             if score.level is None:
                 continue
-            linked.add(self.current(self._cluster[slot]))
-            rank = (LEVEL_RANK[score.level], score.dice)
-            if best is None or rank > (best[0], best[1]):
-                best = (rank[0], rank[1], slot, score)
-        if best is None:
+            link, cluster = Link(slot, score), self.current(self._cluster[slot])
+            if cluster not in links or link.order > links[cluster].order:
+                links[cluster] = link
+        kept = self._spanned(row.published, links)
+        if not kept:
             cluster = self.next_cluster
             self.next_cluster += 1
             self._keep(row, cluster)
-            return Assignment(story=fp.id, cluster=cluster, level=None, matched=None, reason="new")
-        cluster = min(linked)
-        merged = tuple(sorted(linked - {cluster}))
+            return self._started(fp.id, cluster, row.published, links)
+        cluster = min(kept)
+        merged = tuple(sorted(set(kept) - {cluster}))
         for old in merged:
             self._merge(old, into=cluster)
         self._keep(row, cluster)
-        _, _, slot, score = best
+        best = max(kept.values(), key=attrgetter("order"))
         return Assignment(
-            story=fp.id, cluster=cluster, level=score.level, matched=self._ids[slot],
-            reason=score.reason, merged=merged,
+            story=fp.id, cluster=cluster, level=best.score.level, matched=self._ids[best.slot],
+            reason=best.score.reason, merged=merged,
         )  # fmt: skip
+
+    def _spanned(self, published: float, links: dict[int, Link]) -> dict[int, Link]:
+        """The links a story keeps: its exact and reprint links, and each same-event link
+        to a cluster whose first story, or that of a cluster it also joins by a stronger
+        link, was published at most `max_span` before it. Coverage of one topic that links
+        day after day would otherwise chain into one news item and alert once."""
+        span = self.settings.max_span
+        if span is None:
+            return links
+        first = self._first
+        strong = [first[c] for c, link in links.items() if link.score.level != "same-event"]
+        start = min(strong, default=published)
+        return {
+            cluster: link for cluster, link in links.items()
+            if link.score.level != "same-event" or published - min(start, first[cluster]) <= span
+        }  # fmt: skip
+
+    def _started(
+        self, story: str, cluster: int, published: float, links: dict[int, Link]
+    ) -> Assignment:
+        """A story that starts a cluster: new, or linked only to news items begun too early."""
+        if not links:
+            return Assignment(story=story, cluster=cluster, level=None, matched=None, reason="new")
+        old, best = max(links.items(), key=lambda item: item[1].order)
+        hours = (published - self._first[old]) / 3600
+        span = (self.settings.max_span or 0) / 3600
+        reason = f"its news item began {hours:.1f} h before, beyond clustering.max_span {span:g} h"
+        return Assignment(
+            story=story, cluster=cluster, level=None, matched=self._ids[best.slot], reason=reason
+        )
 
     def current(self, cluster: int) -> int:
         """The cluster a cluster ended in, after merges (itself if it was never merged)."""
@@ -139,6 +186,8 @@ class ClusterIndex(WindowSlots):
             self._cluster = array("q", map(self.current, self._cluster))
             self._merged = {}
             self._compact(keep)
+            first, live = self._first, set(self._cluster)
+            self._first = {cluster: first[cluster] for cluster in live}
         return removed
 
     # -- candidates and scores -----------------------------------------------------------------
@@ -230,19 +279,42 @@ class ClusterIndex(WindowSlots):
         self._insert(row, cluster)
         if self._undo is not None:
             self._undo.append(lambda: self._uninsert(row))
+        self._begun(cluster, row.published)
 
     def _merge(self, old: int, *, into: int) -> None:
         self._merged[old] = into
         if self._undo is not None:
             self._undo.append(lambda: self._merged.__delitem__(old))
+        self._begun(into, self._first[old])
+
+    def _begun(self, cluster: int, published: float) -> None:
+        """Note a story of `cluster` published then: its first, if none came before."""
+        before = self._first.get(cluster)
+        if before is not None and before <= published:
+            return
+        self._first[cluster] = published
+        if self._undo is None:
+            return
+        if before is None:
+            self._undo.append(lambda: self._first.__delitem__(cluster))
+        else:
+            self._undo.append(lambda: self._first.__setitem__(cluster, before))
+
+    def note_starts(self, starts: dict[int, float]) -> None:
+        """Clusters' first stories as the store knows them (a restored window may not hold
+        them): cluster -> published time."""
+        for cluster, published in starts.items():
+            if cluster in self._first:
+                self._begun(cluster, published)
 
 
 def cluster_batch(stories: Iterable[Story], settings: ClusterSettings) -> dict[str, str]:
     """Cluster a set of stories, statelessly: story id -> cluster key.
 
-    Every candidate pair is scored (no posting cap), and clusters are the connected components
-    of the links, keyed by the id of their earliest-published story: the same stories in any
-    order give the same answer.
+    Every candidate pair is scored (no posting cap), and stories are placed oldest first, as
+    the service places them: clusters are the connected components of the links (but for
+    same-event links beyond `max_span`), keyed by the id of their earliest-published story.
+    The same stories in any order give the same answer.
     """
     unlimited = replace(settings, max_postings=1 << 30)
     ordered = sorted(stories, key=lambda s: (s.published, s.id))

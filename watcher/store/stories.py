@@ -125,6 +125,18 @@ class StoryTables(Tables):
                 for *values, cluster in rows:
                     yield story_from_row(dict(zip(STORY_COLUMNS, values, strict=True))), cluster
 
+    def cluster_starts(self, published_since: datetime) -> dict[int, datetime]:
+        """When the first kept story was published, for each cluster that has a story
+        published since the given time and one before it."""
+        with translated("reading when clusters began"):
+            rows = self.db.conn.execute(
+                "SELECT cluster_id, MIN(published) AS first FROM stories WHERE cluster_id IN "
+                "(SELECT cluster_id FROM stories WHERE published >= ?) "
+                "GROUP BY cluster_id HAVING first < ?",
+                [to_text(published_since)] * 2,
+            )
+            return {cluster: datetime.fromisoformat(first) for cluster, first in rows}
+
     def retitle_stories(self, stories: Sequence[Story]) -> dict[str, int]:
         """Give stored stories the title, summary, body and link their feed gives them now;
         the clusters of those clustered, by story id."""
@@ -270,7 +282,7 @@ class StoryTables(Tables):
                     gone.add(old)
                 clusters.append([a.cluster, a.story, stamp, stamp])
                 stories.append([a.cluster, a.level, a.matched, a.reason, a.story])
-                if a.reason != "new":  # a new cluster's one story is already its lead
+                if a.level is not None:  # a new cluster's one story is already its lead
                     touched.add(a.cluster)
             flush()
             for cluster in touched - gone:
