@@ -21,7 +21,7 @@ from bench.scoring import score
 from tests.conftest import FakeClock
 from tests.test_cli import watcher
 from watcher import jsonl
-from watcher.clusterer import Clusterer
+from watcher.clusterer import Clusterer, WindowRow
 from watcher.dedupe import (
     SUMMARY_CHARS,
     ClusterIndex,
@@ -383,15 +383,15 @@ def test_expiry_leaves_the_index_a_fresh_start_would_build() -> None:
     assert index._merged  # clusters were merged before expiry
     before = (T0 + timedelta(hours=100)).timestamp()
     fresh = ClusterIndex(SETTINGS, next_cluster=index.next_cluster)
-    starts: dict[int, float] = {}  # as the store gives them: a cluster's first story kept
+    clusters = {fp.id: index.cluster_for(fp.id) for fp in prints}
+    starts: dict[int | None, float] = {}  # as the store gives them: a cluster's first story
     for fp in prints:
-        cluster = index.cluster_for(fp.id)
-        assert cluster is not None
-        starts[cluster] = min(starts.get(cluster, fp.published), fp.published)
+        starts[clusters[fp.id]] = min(starts.get(clusters[fp.id], fp.published), fp.published)
+    for fp in prints:
         if fp.published >= before:
-            fresh.add_fingerprint(fp, cluster)
-    fresh.note_starts(starts)
-    assert any(starts[c] < before for c in fresh._first)  # some began with expired stories
+            fresh.add_fingerprint(fp, clusters[fp.id], starts[clusters[fp.id]])
+    assert any(began < before for began in fresh._began)  # some began with expired stories
+    assert index._lowered  # merges lowered some clusters' first stories
     assert index.expire(before) == 400 - len(fresh) > 100
     assert _worded_state(index) == _worded_state(fresh)
     assert all(index._words[term] == word for word, term in index._vocab.items())
@@ -624,7 +624,7 @@ def test_the_window_is_rebuilt_a_few_chunks_at_a_time(
     ahead: list[int] = []
     read = store.window_stories
 
-    def counted(since: datetime, **options: int) -> Iterator[tuple[Story, int | None]]:
+    def counted(since: datetime, **options: int) -> Iterator[WindowRow]:
         for number, row in enumerate(read(since, **options), 1):
             ahead.append(number - len(clusterer.index))
             yield row
@@ -649,7 +649,7 @@ def test_the_window_reads_only_the_part_of_a_summary_a_fingerprint_reads(
     store = Store(tmp_path / "w.db")
     (placed,) = Clusterer(store, SETTINGS, clock).cluster(save(store, clustered))
     save(store, unclustered)
-    rows = dict(store.window_stories(T0, summary_chars=SUMMARY_CHARS))
+    rows = [row[0] for row in store.window_stories(T0, summary_chars=SUMMARY_CHARS)]
     assert [s.summary for s in rows] == [long[:SUMMARY_CHARS], long.upper()]
     loaded = Clusterer(store, SETTINGS, clock)
     assert loaded.load() == [unclustered]

@@ -85,7 +85,7 @@ def test_a_storys_body_is_kept_and_read_for_the_window_only_while_unclustered(
     assert store.story("s1") == full
 
     def in_window() -> Story:
-        (found,) = (s for s, _ in store.window_stories(NOW - timedelta(1), summary_chars=9))
+        (found,) = (row[0] for row in store.window_stories(NOW - timedelta(1), summary_chars=9))
         return found
 
     assert in_window().body == full.body  # not clustered yet: clustered and matched on start

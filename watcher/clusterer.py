@@ -50,13 +50,11 @@ class Clusterer:
         rows = self.store.window_stories(since, summary_chars=SUMMARY_CHARS)  # all it reads
         chunks = iter(lambda: list(islice(rows, LOAD_CHUNK)), [])
         for chunk, prints in _fingerprinted(chunks, executor):
-            for (story, cluster), fp in zip(chunk, prints, strict=True):
+            for (story, cluster, began), fp in zip(chunk, prints, strict=True):
                 if cluster is None:
                     pending.append(story)
-                else:
-                    self.index.add_fingerprint(fp, cluster)
-        starts = self.store.cluster_starts(since)  # a cluster's first story may be older
-        self.index.note_starts({cluster: at.timestamp() for cluster, at in starts.items()})
+                else:  # its cluster may have begun before the window
+                    self.index.add_fingerprint(fp, cluster, began)
         return pending
 
     def cluster(
@@ -105,17 +103,20 @@ class Clusterer:
         return self.index.expire(cutoff.timestamp())
 
 
+WindowRow = tuple[Story, int | None, float | None]  # as `Store.window_stories` gives it
+
+
 def _fingerprinted(
-    chunks: Iterable[list[tuple[Story, int | None]]], executor: Executor | None
-) -> Iterator[tuple[list[tuple[Story, int | None]], list[Fingerprint]]]:
+    chunks: Iterable[list[WindowRow]], executor: Executor | None
+) -> Iterator[tuple[list[WindowRow], list[Fingerprint]]]:
     """Each chunk with its stories' fingerprints, in order."""
     if executor is None:
         for chunk in chunks:
-            yield chunk, fingerprints([story for story, _ in chunk])
+            yield chunk, fingerprints([row[0] for row in chunk])
         return
-    ahead: deque[tuple[list[tuple[Story, int | None]], Future[list[Fingerprint]]]] = deque()
+    ahead: deque[tuple[list[WindowRow], Future[list[Fingerprint]]]] = deque()
     for chunk in chunks:
-        ahead.append((chunk, executor.submit(fingerprints, [story for story, _ in chunk])))
+        ahead.append((chunk, executor.submit(fingerprints, [row[0] for row in chunk])))
         if len(ahead) >= LOAD_AHEAD:
             done, made = ahead.popleft()
             yield done, made.result()

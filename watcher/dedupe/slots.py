@@ -36,6 +36,7 @@ class WindowSlots:
         self._ids = StoryIds()
         self._published = array("d")
         self._cluster = array("q")  # cluster on insertion (the index follows merges from it)
+        self._began = array("d")  # when its cluster's first story was published, as known then
         self._link = array("q")  # hash of the link, 0 for none
         self._guid = array("q")
         self._text = bytearray()  # cleaned titles + leads, UTF-8: most news is ASCII
@@ -103,11 +104,12 @@ class WindowSlots:
             (self._title_specific[slot], self._lead_specific[slot]),
         )  # fmt: skip
 
-    def _insert(self, row: Row, cluster: int) -> None:
+    def _insert(self, row: Row, cluster: int, began: float) -> None:
         slot = len(self._ids)
         self._ids.append(row.id)
         self._published.append(row.published)
         self._cluster.append(cluster)
+        self._began.append(began)
         self._link.append(row.link)
         self._guid.append(row.guid)
         self._text += (row.title + row.lead).encode()
@@ -135,7 +137,8 @@ class WindowSlots:
         """Undo `_insert` of the newest slot (every later change is undone already)."""
         removed = self._ids.pop()
         assert removed == row.id, "undo steps run newest first"
-        for column in (self._published, self._cluster, self._link, self._guid, self._text_at,
+        for column in (self._published, self._cluster, self._began, self._link, self._guid,
+                       self._text_at,
                        self._title_len, self._title_terms, self._title_specific,
                        self._lead_specific, self._terms_at):  # fmt: skip
             column.pop()
@@ -173,8 +176,8 @@ class WindowSlots:
         terms_at, maybe_unused = self._terms_at, set[int]()
         for slot in compress(range(len(keep)), map(not_, keep)):
             maybe_unused.update(self._term_ids[terms_at[slot] : terms_at[slot + 1]])
-        for name in ("_published", "_cluster", "_link", "_guid", "_title_len", "_title_terms",
-                     "_title_specific", "_lead_specific"):  # fmt: skip
+        for name in ("_published", "_cluster", "_began", "_link", "_guid", "_title_len",
+                     "_title_terms", "_title_specific", "_lead_specific"):  # fmt: skip
             column = getattr(self, name)
             setattr(self, name, array(column.typecode, compress(column, keep)))
         self._ids.move(moved)

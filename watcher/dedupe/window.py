@@ -7,12 +7,13 @@ decides through `store`.
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import partial
-from itertools import compress
+from itertools import compress, repeat
 from operator import attrgetter, le
 from typing import NamedTuple
 
@@ -63,7 +64,9 @@ class ClusterIndex(WindowSlots):
         self.settings = settings
         self.next_cluster = next_cluster
         self._merged: dict[int, int] = {}  # cluster -> the cluster it was merged into
-        self._first: dict[int, float] = {}  # cluster -> its first story's published time
+        # cluster -> when its first story was published, where that is earlier than some of
+        # its slots' `_began` says (a merge, a story dated before the first): see `_first_of`
+        self._lowered: dict[int, float] = {}
         self._undo: list[Callable[[], None]] | None = None  # inverses of changes since begin()
         self._undo_next_cluster = next_cluster
         self._undo_words = 0
@@ -90,11 +93,14 @@ class ClusterIndex(WindowSlots):
         """Cluster `story` against the window and keep it there."""
         return self.add_fingerprint(fingerprint(story))
 
-    def add_fingerprint(self, fp: Fingerprint, cluster: int | None = None) -> Assignment:
-        """Add a story; with `cluster`, restore a known assignment without scoring."""
+    def add_fingerprint(
+        self, fp: Fingerprint, cluster: int | None = None, began: float | None = None
+    ) -> Assignment:
+        """Add a story; with `cluster`, restore a known assignment without scoring (`began`:
+        when that cluster's first story was published, if before this one)."""
         row = self._row(fp)
         if cluster is not None:
-            self._keep(row, cluster)
+            self._keep(row, cluster, min(row.published, began or row.published))
             self.next_cluster = max(self.next_cluster, cluster + 1)
             return Assignment(
                 story=fp.id, cluster=cluster, level=None, matched=None, reason="restored"
@@ -116,32 +122,37 @@ class ClusterIndex(WindowSlots):
             link, cluster = Link(slot, score), self.current(self._cluster[slot])
             if cluster not in links or link.order > links[cluster].order:
                 links[cluster] = link
-        kept = self._spanned(row.published, links)
+        firsts = {cluster: self._first_of(link.slot) for cluster, link in links.items()}
+        kept = self._spanned(row.published, links, firsts)
         if not kept:
             cluster = self.next_cluster
             self.next_cluster += 1
-            self._keep(row, cluster)
-            return self._started(fp.id, cluster, row.published, links)
+            self._keep(row, cluster, row.published)
+            return self._started(fp.id, cluster, row.published, links, firsts)
         cluster = min(kept)
         merged = tuple(sorted(set(kept) - {cluster}))
         for old in merged:
             self._merge(old, into=cluster)
-        self._keep(row, cluster)
+        began = min(row.published, *(firsts[c] for c in kept))
+        if merged or began < firsts[cluster]:  # some slots of the cluster hold a later one
+            self._lower(cluster, began)
+        self._keep(row, cluster, began)
         best = max(kept.values(), key=attrgetter("order"))
         return Assignment(
             story=fp.id, cluster=cluster, level=best.score.level, matched=self._ids[best.slot],
             reason=best.score.reason, merged=merged,
         )  # fmt: skip
 
-    def _spanned(self, published: float, links: dict[int, Link]) -> dict[int, Link]:
+    def _spanned(
+        self, published: float, links: dict[int, Link], first: dict[int, float]
+    ) -> dict[int, Link]:
         """The links a story keeps: its exact and reprint links, and each same-event link
-        to a cluster whose first story, or that of a cluster it also joins by a stronger
-        link, was published at most `max_span` before it. Coverage of one topic that links
-        day after day would otherwise chain into one news item and alert once."""
+        to a cluster whose first story (`first`), or that of a cluster it also joins by a
+        stronger link, was published at most `max_span` before it. Coverage of one topic
+        that links day after day would otherwise chain into one news item and alert once."""
         span = self.settings.max_span
         if span is None:
             return links
-        first = self._first
         strong = [first[c] for c, link in links.items() if link.score.level != "same-event"]
         start = min(strong, default=published)
         return {
@@ -150,13 +161,14 @@ class ClusterIndex(WindowSlots):
         }  # fmt: skip
 
     def _started(
-        self, story: str, cluster: int, published: float, links: dict[int, Link]
-    ) -> Assignment:
+        self, story: str, cluster: int, published: float, links: dict[int, Link],
+        first: dict[int, float],
+    ) -> Assignment:  # fmt: skip
         """A story that starts a cluster: new, or linked only to news items begun too early."""
         if not links:
             return Assignment(story=story, cluster=cluster, level=None, matched=None, reason="new")
         old, best = max(links.items(), key=lambda item: item[1].order)
-        hours = (published - self._first[old]) / 3600
+        hours = (published - first[old]) / 3600
         span = (self.settings.max_span or 0) / 3600
         reason = f"its news item began {hours:.1f} h before, beyond clustering.max_span {span:g} h"
         return Assignment(
@@ -185,9 +197,11 @@ class ClusterIndex(WindowSlots):
         if removed:
             self._cluster = array("q", map(self.current, self._cluster))
             self._merged = {}
+            if self._lowered:  # each slot's _began its cluster's first, as a fresh start has it
+                lowered = map(self._lowered.get, self._cluster, repeat(math.inf))
+                self._began = array("d", map(min, self._began, lowered))
+                self._lowered = {}
             self._compact(keep)
-            first, live = self._first, set(self._cluster)
-            self._first = {cluster: first[cluster] for cluster in live}
         return removed
 
     # -- candidates and scores -----------------------------------------------------------------
@@ -274,38 +288,32 @@ class ClusterIndex(WindowSlots):
             return False
         return 2 * weight / (a_total + sum(b_weights)) >= s.same_event_dice
 
-    def _keep(self, row: Row, cluster: int) -> None:
+    def _keep(self, row: Row, cluster: int, began: float) -> None:
         """Insert a row; within a tentative batch, remember how to take it back."""
-        self._insert(row, cluster)
+        self._insert(row, cluster, began)
         if self._undo is not None:
             self._undo.append(lambda: self._uninsert(row))
-        self._begun(cluster, row.published)
 
     def _merge(self, old: int, *, into: int) -> None:
         self._merged[old] = into
         if self._undo is not None:
             self._undo.append(lambda: self._merged.__delitem__(old))
-        self._begun(into, self._first[old])
 
-    def _begun(self, cluster: int, published: float) -> None:
-        """Note a story of `cluster` published then: its first, if none came before."""
-        before = self._first.get(cluster)
-        if before is not None and before <= published:
-            return
-        self._first[cluster] = published
+    def _first_of(self, slot: int) -> float:
+        """When the first story of a slot's cluster (as it is now) was published: the slot's
+        `_began`, unless a merge or a story dated earlier lowered it since."""
+        began, lowered = self._began[slot], self._lowered.get(self.current(self._cluster[slot]))
+        return began if lowered is None or began < lowered else lowered
+
+    def _lower(self, cluster: int, began: float) -> None:
+        before = self._lowered.get(cluster)
+        self._lowered[cluster] = began
         if self._undo is None:
             return
         if before is None:
-            self._undo.append(lambda: self._first.__delitem__(cluster))
+            self._undo.append(lambda: self._lowered.__delitem__(cluster))
         else:
-            self._undo.append(lambda: self._first.__setitem__(cluster, before))
-
-    def note_starts(self, starts: dict[int, float]) -> None:
-        """Clusters' first stories as the store knows them (a restored window may not hold
-        them): cluster -> published time."""
-        for cluster, published in starts.items():
-            if cluster in self._first:
-                self._begun(cluster, published)
+            self._undo.append(lambda: self._lowered.__setitem__(cluster, before))
 
 
 def cluster_batch(stories: Iterable[Story], settings: ClusterSettings) -> dict[str, str]:

@@ -107,35 +107,31 @@ class StoryTables(Tables):
 
     def window_stories(
         self, published_since: datetime, *, summary_chars: int
-    ) -> Iterator[tuple[Story, int | None]]:
+    ) -> Iterator[tuple[Story, int | None, float | None]]:
         """Stories published since the given time with their cluster (None: not clustered
-        yet), oldest first, read as they are taken: the window may hold hundreds of thousands.
-        A clustered story's summary is cut to its first `summary_chars` characters, and its
-        body, which clustering does not read, left out."""
-        cut = "CASE WHEN cluster_id IS NULL THEN summary ELSE substr(summary, 1, ?) END"
-        read = {"summary": cut, "body": "CASE WHEN cluster_id IS NULL THEN body ELSE '' END"}
-        columns = [read.get(c, c) for c in STORY_COLUMNS]
+        yet) and, where that cluster's first kept story was published before the story,
+        when (in POSIX seconds: it may be before the given time); oldest first, read as they
+        are taken: the window may hold hundreds of thousands. A clustered story's summary is
+        cut to its first `summary_chars` characters, and its body, which clustering does not
+        read, left out."""
+        cut = "CASE WHEN s.cluster_id IS NULL THEN summary ELSE substr(summary, 1, ?) END"
+        read = {"summary": cut, "body": "CASE WHEN s.cluster_id IS NULL THEN body ELSE '' END"}
+        columns = [read.get(c, f"s.{c}") for c in STORY_COLUMNS]
+        since = to_text(published_since)
         with translated("reading the clustering window"):
             cursor = self.db.conn.execute(
-                f"SELECT {', '.join(columns)}, cluster_id FROM stories "
-                "WHERE published >= ? OR cluster_id IS NULL ORDER BY published, id",
-                [summary_chars, to_text(published_since)],
+                f"SELECT {', '.join(columns)}, s.cluster_id, CASE WHEN b.began < s.published "
+                "THEN CAST(strftime('%s', b.began) AS INTEGER) END FROM stories AS s "
+                "LEFT JOIN (SELECT cluster_id, MIN(published) AS began FROM stories "
+                "WHERE cluster_id IN (SELECT cluster_id FROM stories WHERE published >= ?) "
+                "GROUP BY cluster_id) AS b ON b.cluster_id = s.cluster_id "
+                "WHERE s.published >= ? OR s.cluster_id IS NULL ORDER BY s.published, s.id",
+                [summary_chars, since, since],
             )
             while rows := cursor.fetchmany(1000):
-                for *values, cluster in rows:
-                    yield story_from_row(dict(zip(STORY_COLUMNS, values, strict=True))), cluster
-
-    def cluster_starts(self, published_since: datetime) -> dict[int, datetime]:
-        """When the first kept story was published, for each cluster that has a story
-        published since the given time and one before it."""
-        with translated("reading when clusters began"):
-            rows = self.db.conn.execute(
-                "SELECT cluster_id, MIN(published) AS first FROM stories WHERE cluster_id IN "
-                "(SELECT cluster_id FROM stories WHERE published >= ?) "
-                "GROUP BY cluster_id HAVING first < ?",
-                [to_text(published_since)] * 2,
-            )
-            return {cluster: datetime.fromisoformat(first) for cluster, first in rows}
+                for *values, cluster, began in rows:
+                    story = story_from_row(dict(zip(STORY_COLUMNS, values, strict=True)))
+                    yield story, cluster, began
 
     def retitle_stories(self, stories: Sequence[Story]) -> dict[str, int]:
         """Give stored stories the title, summary, body and link their feed gives them now;
