@@ -2640,6 +2640,47 @@ def test_an_alert_names_the_other_outlets_each_linked_to_its_story() -> None:
     ]
 
 
+def test_an_alert_names_the_earlier_news_item_it_follows() -> None:
+    """A news item begun for clustering.max_span (its first story read as the same event as
+    a story of a news item begun too long before) names that story, so the alert reads as
+    the next step of a topic the subscriber heard of, not as a duplicate."""
+    from watcher.alerts.digest import render_digest
+    from watcher.models import Cluster
+
+    story = digest_story(2, "Gallium exports dry up.")
+    earlier = replace(digest_story(1, "Gallium prices <jump>."), title="Prices jump & more",
+                      source="Asia Wire", published=story.published - timedelta(hours=60))  # fmt: skip
+    cluster = Cluster(id=2, lead=story, members=(story,), follows=earlier)
+    message = render(digest_alert(2, {}), story, cluster, {})
+    assert (
+        "Follows earlier news: Prices jump & more (Asia Wire, 2026-11-21 12:02 UTC) "
+        "https://x.test/1\n" in message.text
+    )
+    assert (
+        '<p>Follows earlier news: <a href="https://x.test/1">Prices jump &amp; more</a> '
+        "(Asia Wire, 2026-11-21 12:02 UTC)</p>" in message.html
+    )
+    context = message.slack[0]["blocks"][2]["elements"][0]["text"]
+    assert context.endswith(
+        "follows earlier news: <https://x.test/1|Prices jump &amp; more> "
+        "(Asia Wire, 2026-11-21 12:02 UTC)"
+    )
+    assert message.json["follows"] == {
+        "source": "Asia Wire", "title": "Prices jump & more", "link": "https://x.test/1",
+        "published": "2026-11-21T12:02:00+00:00",
+    }  # fmt: skip
+    digest = render_digest("s", [(digest_alert(2, {}), story, cluster, {})])
+    assert "  Follows earlier news: Prices jump & more (Asia Wire, 2026-11-21" in digest.text
+    assert '<br>Follows earlier news: <a href="https://x.test/1">' in digest.html
+    item = next(b for b in digest.slack[0]["blocks"] if b["type"] == "section")
+    assert (
+        "\nFollows earlier news: <https://x.test/1|Prices jump &amp; more>" in item["text"]["text"]
+    )
+    assert digest.json["alerts"][0]["follows"]["link"] == "https://x.test/1"
+    alone = render(digest_alert(2, {}), story, replace(cluster, follows=None), {})
+    assert "Follows" not in alone.text and alone.json["follows"] is None
+
+
 def test_an_alert_shows_a_headline_without_the_outlets_name_it_shows_beside_it() -> None:
     """Google News and many feeds end a title with " - Outlet": shown with the outlet, the
     name came twice in every alert."""

@@ -58,9 +58,13 @@ def test_a_topic_covered_day_after_day_alerts_again_after_max_span(
     server: FeedServer, tmp_path: Path, span: str, alerted: list[str]
 ) -> None:
     assert _covered_day_after_day(tmp_path, server, span) == alerted
+    bodies = [body.decode() for path, body in server.posts if path == "/slack"]
+    follows = [body for body in bodies if "follows earlier news: " in body]
+    assert len(follows) == len(alerted) - 1  # the alert of d4 names d2, the story it followed
+    assert all("follows earlier news: <https://metals.test/d2|Gallium prices" in b for b in follows)
 
 
-def test_why_says_a_story_started_a_news_item_for_max_span(
+def test_why_and_clusters_say_a_news_item_began_for_max_span(
     server: FeedServer, tmp_path: Path
 ) -> None:
     _covered_day_after_day(tmp_path, server, "72h")
@@ -69,3 +73,8 @@ def test_why_says_a_story_started_a_news_item_for_max_span(
         "this story started it: it reads as the same event as " in why.stdout
         and "but its news item began 100.0 h before, beyond clustering.max_span 72 h" in why.stdout
     ), why.stdout
+    listed = watcher("--config", str(tmp_path / "watcher.yaml"), "clusters", "--since", "90d")
+    assert (
+        "  follows earlier news: Gallium prices jump as China's export licences loom (Metals, "
+        in listed.stdout
+    ), listed.stdout

@@ -141,6 +141,9 @@ class Cluster:
     id: int
     lead: Story
     members: tuple[Story, ...]
+    # a story of the earlier news item this one follows: its first story read as the same
+    # event as that story, whose news item began more than clustering.max_span before
+    follows: Story | None = None
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from watcher.alerts.render import (
     BLOCKS_MAX,
+    FOLLOWS,
     HEADER_MAX,
     IN_FULL_TEXT,
     SECTION_MAX,
@@ -23,7 +24,11 @@ from watcher.alerts.render import (
     Message,
     body_excerpts,
     cut,
+    earlier_html,
+    earlier_mrkdwn,
+    earlier_text,
     excerpts,
+    follows,
     json_of,
     local_time,
     marked,
@@ -165,7 +170,9 @@ def render_digest(subscriber: str, items: list[DigestItem], zone: ZoneInfo = UTC
         json={
             "subscriber": subscriber,
             "alerts": [
-                json_of(a, s, other_coverage(s, c), body_excerpts(s, spans))
+                json_of(
+                    a, s, other_coverage(s, c), body_excerpts(s, spans), c.follows if c else None
+                )
                 for a, s, c, spans in items
             ],
         },
@@ -186,6 +193,8 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     text = [f"- {title} ({story.source}, {when}){extra}"]
     text += [f"  {label}{marked(part, inside, '*', '*', str)}"] if part else []
     text += [f"  Matched: {terms}"] if terms else []
+    earlier = follows(cluster)
+    text += [f"  {FOLLOWS} {earlier_text(earlier, zone)}"] if earlier else []
     text.append(f"  {story.link}")
     link, title_html = html.escape(story.link, quote=True), html.escape(title)
     item_html = f'<li><a href="{link}">{title_html}</a> ({html.escape(story.source)}, {when})'
@@ -193,13 +202,16 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     if part:
         item_html += f"<br>{html.escape(label)}"
         item_html += marked(part, inside, "<mark>", "</mark>", html.escape)
-    item_html += (f"<br>Matched: {html.escape(terms)}" if terms else "") + "</li>"
+    item_html += f"<br>Matched: {html.escape(terms)}" if terms else ""
+    item_html += (f"<br>{FOLLOWS} {earlier_html(earlier, zone)}" if earlier else "") + "</li>"
     mrkdwn = f"<{slack_escape(story.link)}|{slack_escape(title)}> · "
     mrkdwn += slack_escape(story.source)
     mrkdwn += f" - also reported by {outlets_mrkdwn(others)}" if others else ""
     mrkdwn += f" · {slack_escape(terms)}" if terms else ""
     if part:
         mrkdwn += f"\n{slack_escape(label)}{marked(part, inside, '*', '*', slack_escape)}"
+    if earlier:
+        mrkdwn += f"\n{FOLLOWS} {earlier_mrkdwn(earlier, zone)}"
     return text, item_html, cut(mrkdwn, SECTION_MAX)
 
 

@@ -36,6 +36,7 @@ UNTITLED = "(untitled)"
 EXCERPT_CHARS = 100  # of a story's full text shown on each side of a word matched there
 EXCERPTS_MAX = 3
 IN_FULL_TEXT = "In the full text:"
+FOLLOWS = "Follows earlier news:"  # a news item begun beyond max_span of a linked one
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,9 @@ def render(
     ]
     if also:
         text_lines.append(f"Also reported by: {', '.join(also)}")
+    earlier = follows(cluster)
+    if earlier:
+        text_lines.append(f"{FOLLOWS} {earlier_text(earlier, zone)} {earlier.link}".rstrip())
     title_html = marked(title, title_spans, "<mark>", "</mark>", html.escape)
     summary_html = marked(story.summary, spans.get("summary", []), "<mark>", "</mark>", html.escape)
     body_html = (
@@ -155,19 +159,21 @@ def render(
         + f'<p><a href="{html.escape(story.link, quote=True)}">{html.escape(story.link)}</a></p>'
         f"<p>Rule: {html.escape(alert.rule)}{html.escape(f' ({terms})' if terms else '')}</p>"
         + (f"<p>Also reported by: {outlets_html(others)}</p>" if others else "")
+        + (f"<p>{FOLLOWS} {earlier_html(earlier, zone)}</p>" if earlier else "")
     )
     return Message(
         subject=subject,
         text="\n".join(text_lines) + "\n",
         html=f"<html><body>{body_html}</body></html>",
-        slack=[_slack(alert, story, others, terms, spans, parts)],
-        json=json_of(alert, story, others, parts),
+        slack=[_slack(alert, story, others, terms, spans, parts, earlier, zone)],
+        json=json_of(alert, story, others, parts, earlier),
     )
 
 
 def _slack(
     alert: Alert, story: Story, others: list[Story], terms: str,
-    spans: dict[str, list[tuple[int, int]]], parts: list[Excerpt],
+    spans: dict[str, list[tuple[int, int]]], parts: list[Excerpt], earlier: Story | None,
+    zone: ZoneInfo,
 ) -> dict[str, Any]:  # fmt: skip
     title = headline(story.title, story.source)
     link = slack_escape(title)
@@ -181,6 +187,8 @@ def _slack(
         context += f" · {slack_escape(terms)}"
     if others:
         context += f" · also reported by {outlets_mrkdwn(others)}"
+    if earlier:
+        context += f" · {FOLLOWS.lower()} {earlier_mrkdwn(earlier, zone)}"
     return {
         "text": cut(f"{alert.rule}: {title} {story.link}", SECTION_MAX),
         "blocks": [
@@ -202,10 +210,12 @@ def _slack(
 
 
 def json_of(
-    alert: Alert, story: Story, others: list[Story], parts: list[Excerpt]
-) -> dict[str, Any]:
+    alert: Alert, story: Story, others: list[Story], parts: list[Excerpt],
+    earlier: Story | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The alert as a webhook's JSON; `others`: the other outlets' stories of its news item,
-    `parts`: the full text's excerpts the alert shows."""
+    `parts`: the full text's excerpts the alert shows, `earlier`: the story of an earlier
+    news item that it follows (`Cluster.follows`)."""
     return {
         "alert": alert.id, "subscriber": alert.subscriber, "rule": alert.rule,
         "cluster": alert.cluster, "terms": alert.terms,
@@ -218,6 +228,10 @@ def json_of(
             for s in others
         ],
         "full_text_excerpts": [part for part, _ in parts],
+        "follows": earlier and {
+            "source": earlier.source, "title": headline(earlier.title, earlier.source),
+            "link": earlier.link, "published": earlier.published.isoformat(),
+        },
     }  # fmt: skip
 
 
@@ -394,6 +408,30 @@ def other_coverage(story: Story, cluster: Cluster | None) -> list[Story]:
         if member.source != story.source:
             first.setdefault(member.source, member)
     return list(first.values())
+
+
+def follows(cluster: Cluster | None) -> Story | None:
+    return cluster.follows if cluster else None
+
+
+def earlier_text(story: Story, zone: ZoneInfo) -> str:
+    """An earlier news item's story, as a line of plain text names it."""
+    when = local_time(story.published, zone)
+    return f"{headline(story.title, story.source)} ({story.source}, {when})"
+
+
+def earlier_html(story: Story, zone: ZoneInfo) -> str:
+    title = html.escape(headline(story.title, story.source))
+    if story.link:
+        title = f'<a href="{html.escape(story.link, quote=True)}">{title}</a>'
+    return f"{title} ({html.escape(story.source)}, {local_time(story.published, zone)})"
+
+
+def earlier_mrkdwn(story: Story, zone: ZoneInfo) -> str:
+    title = slack_escape(headline(story.title, story.source))
+    if story.link:
+        title = f"<{slack_escape(story.link)}|{title}>"
+    return f"{title} ({slack_escape(story.source)}, {local_time(story.published, zone)})"
 
 
 def outlets_html(stories: Iterable[Story]) -> str:

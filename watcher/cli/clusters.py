@@ -61,7 +61,8 @@ def add_parsers(commands: Any) -> None:
         "clusters",
         help="list story clusters that gained a story recently, with their sources",
         description="List clusters (news items) that gained a story within --since: the lead "
-        "story, the rules it matched (marked 'waiting for outlets' while a rule's min_sources "
+        "story, the earlier news it follows (a news item begun for clustering.max_span), the "
+        "rules it matched (marked 'waiting for outlets' while a rule's min_sources "
         "is not reached, 'quiet' when the story that matched was kept from alerting), then "
         "every outlet that reported it.",
     )
@@ -161,6 +162,9 @@ def _print_cluster(cluster: Cluster, matches: Sequence[Match]) -> None:
     print(f"cluster {cluster.id}: {shown(lead)}")
     print(f"  {lead.link}")
     print(f"  first reported by {lead.source} at {when(lead.published)} UTC")
+    if earlier := cluster.follows:
+        at = f"{earlier.source}, {when(earlier.published)} UTC"
+        print(f"  follows earlier news: {shown(earlier)} ({at})")
     if matches:
         print(f"  rules: {', '.join(m.rule + _kept(m) for m in matches)}")
     others = cluster.members[1:]

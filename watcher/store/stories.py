@@ -344,10 +344,22 @@ class StoryTables(Tables):
                 "ORDER BY published, fetched_at, id",
                 [cluster_id],
             )
+            follows = self._follows(cluster_id) if rows else None
         members = tuple(story_from_row(row) for row in rows)
         if not members:
             raise StoreError(f"no cluster {cluster_id}")
-        return Cluster(id=cluster_id, lead=members[0], members=members)
+        return Cluster(id=cluster_id, lead=members[0], members=members, follows=follows)
+
+    def _follows(self, cluster_id: int) -> Story | None:
+        """The story of an earlier news item that the cluster's first story started for
+        max_span read as the same event as (`Cluster.follows`), if it is still kept."""
+        rows = self.db.execute_returning_dicts(
+            f"SELECT {', '.join('e.' + c for c in STORY_COLUMNS)} FROM stories AS s "
+            "JOIN stories AS e ON e.id = s.cluster_match WHERE s.cluster_id = ? "
+            "AND s.cluster_level IS NULL ORDER BY s.published, s.fetched_at, s.id LIMIT 1",
+            [cluster_id],
+        )
+        return story_from_row(rows[0]) if rows else None
 
     def source_counts(self, clusters: Iterable[int]) -> dict[int, int]:
         """The outlets (distinct sources, as `Cluster.sources` counts them) of each cluster's
