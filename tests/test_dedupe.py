@@ -531,6 +531,21 @@ def test_a_restored_window_knows_when_its_clusters_began(tmp_path: Path) -> None
     store.close()
 
 
+def test_a_news_item_begun_for_max_span_follows_the_story_it_linked(tmp_path: Path) -> None:
+    d0, d2, d4 = (replace(s, feed="f", guid=f"tag:news.test,2026:{s.id}") for s in saga(0, 50, 100))
+    store = Store(tmp_path / "w.db")
+    clusterer = Clusterer(store, SETTINGS, FakeClock(T0 + timedelta(hours=101)))
+    first, _, later = clusterer.cluster(save(store, d0, d2, d4))
+    assert store.cluster(first.assignment.cluster).follows is None
+    assert store.cluster(later.assignment.cluster).follows == d2
+    # an entry under d2's link and d4's guid: one news item after all, following nothing
+    bridge = story("x", "Gallium roundup", hours=100.5, link=d2.link, guid=d4.guid)
+    (joined,) = clusterer.cluster(save(store, replace(bridge, feed="f")))
+    assert joined.assignment.merged == (later.assignment.cluster,)
+    assert store.cluster(joined.assignment.cluster).follows is None
+    store.close()
+
+
 def test_rollback_takes_back_the_stories_and_merges_since_begin() -> None:
     index = ClusterIndex(SETTINGS)
     index.add(story("a", "Copper smelter opens in Peru", link="https://news.test/same"))

@@ -352,11 +352,13 @@ class StoryTables(Tables):
 
     def _follows(self, cluster_id: int) -> Story | None:
         """The story of an earlier news item that the cluster's first story started for
-        max_span read as the same event as (`Cluster.follows`), if it is still kept."""
+        max_span read as the same event as (`Cluster.follows`), if it is still kept and
+        no later link merged the two."""
         rows = self.db.execute_returning_dicts(
             f"SELECT {', '.join('e.' + c for c in STORY_COLUMNS)} FROM stories AS s "
             "JOIN stories AS e ON e.id = s.cluster_match WHERE s.cluster_id = ? "
-            "AND s.cluster_level IS NULL ORDER BY s.published, s.fetched_at, s.id LIMIT 1",
+            "AND s.cluster_level IS NULL AND e.cluster_id IS NOT s.cluster_id "  # not merged
+            "ORDER BY s.published, s.fetched_at, s.id LIMIT 1",
             [cluster_id],
         )
         return story_from_row(rows[0]) if rows else None
