@@ -100,7 +100,7 @@ class ClusterIndex(WindowSlots):
         when that cluster's first story was published, if before this one)."""
         row = self._row(fp)
         if cluster is not None:
-            self._keep(row, cluster, min(row.published, began or row.published))
+            self._keep(row, cluster, row.published if began is None else min(began, row.published))
             self.next_cluster = max(self.next_cluster, cluster + 1)
             return Assignment(
                 story=fp.id, cluster=cluster, level=None, matched=None, reason="restored"
