@@ -739,6 +739,30 @@ def test_metrics_tell_quiet_matches_from_those_that_can_alert(tmp_path: Path) ->
     assert samples == {("watcher_matches_total", "true"): 1, ("watcher_matches_total", "false"): 2}
 
 
+def test_metrics_count_the_clusters_started_past_max_span(tmp_path: Path) -> None:
+    """Operators tuning clustering.max_span see how often a story that read as the same
+    event as another started a news item of its own."""
+    from datetime import UTC, datetime
+
+    from tests.test_dedupe import saga
+    from watcher.dedupe import ClusterIndex, ClusterSettings
+    from watcher.metrics import Metrics
+    from watcher.models import ClusteredStory, PollOutcome
+
+    index, stories = ClusterIndex(ClusterSettings()), saga(0, 50, 100, 150)
+    placed = tuple(ClusteredStory(story=s, assignment=index.add(s)) for s in stories)
+    assert [c.follows for c in placed] == [None, None, "d2", None]
+    metrics = Metrics(Store(tmp_path / "w.db"), clock=lambda: datetime(2026, 12, 1, tzinfo=UTC))
+    metrics.record_poll(PollOutcome(feed="f", url="u", status="new", clustered=placed), 0)
+    samples = {
+        s.name: s.value
+        for family in text_string_to_metric_families(metrics.exposition().decode())
+        for s in family.samples
+    }
+    assert samples["watcher_clusters_started_total"] == 2  # d0, and d4 past max_span
+    assert samples["watcher_clusters_past_span_total"] == 1
+
+
 def test_status_and_feeds_show_silent_feeds(server: FeedServer, tmp_path: Path) -> None:
     """A search that finds nothing, and a feed frozen at its last stories, fail no poll."""
     from datetime import UTC, datetime

@@ -57,6 +57,12 @@ class Metrics:
         self.clusters_started = Counter(
             "watcher_clusters_started", "New stories that started a cluster", registry=r
         )
+        self.clusters_past_span = Counter(
+            "watcher_clusters_past_span",
+            "New stories that started a cluster though they read as the same event as a story"
+            " of one begun more than clustering.max_span before (counted in started too)",
+            registry=r,
+        )
         self.matches = Counter(
             "watcher_matches",
             "Rule matches by rule; quiet: made by a story kept from alerting (the news item's"
@@ -87,6 +93,7 @@ class Metrics:
         self.stories.inc(len(outcome.new_stories))
         self.gaps.inc(outcome.gap)
         self.clusters_started.inc(sum(c.starts_cluster for c in outcome.clustered))
+        self.clusters_past_span.inc(sum(c.follows is not None for c in outcome.clustered))
         self.record_matches(outcome.matches)
         if outcome.status != "skipped":
             self.last_poll.set(at)

@@ -133,6 +133,12 @@ class ClusteredStory:
     def starts_cluster(self) -> bool:
         return self.assignment.level is None
 
+    @property
+    def follows(self) -> str | None:
+        """The story it read as the same event as, when it started a cluster for
+        clustering.max_span (that story's news item began too long before)."""
+        return self.assignment.matched if self.starts_cluster else None
+
 
 @dataclass(frozen=True, kw_only=True)
 class Cluster:
