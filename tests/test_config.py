@@ -571,12 +571,14 @@ def test_the_readmes_example_config_loads(tmp_path: Path) -> None:
         "FEED_TOKEN": "t",
         "SMTP_PASSWORD": "p",
         "SLACK_WEBHOOK_URL": slack,
+        "TEAMS_WEBHOOK_URL": "https://example.test/workflows/x",
         "WEBHOOK_SECRET": secret,
     }
     config = load_config(tmp_path / "watcher.yaml", env=env)
     (analyst,) = config.subscribers
     assert (analyst.settle, analyst.quiet_hours, analyst.max_per_hour) == (300.0, "22:00-07:00", 20)
     assert analyst.webhook_secret == secret
+    assert analyst.channels() == ("email", "slack", "teams", "webhook")
     assert [f.name for f in config.feeds] == ["Kyodo News"]
 
 

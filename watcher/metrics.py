@@ -77,8 +77,8 @@ class Metrics:
         )
         self.delivery_held = Gauge(
             "watcher_delivery_held",
-            "Delivery lanes (the SMTP server, a subscriber's Slack or webhook URL) held after"
-            " their server failed, by channel",
+            "Delivery lanes (the SMTP server, a subscriber's Slack, Teams or webhook URL) held"
+            " after their server failed, by channel",
             ["channel"], registry=r,
         )  # fmt: skip
         self.last_poll = Gauge(

@@ -24,7 +24,7 @@ import httpx
 
 from watcher.alerts.channels import SmtpSession, email_message, envelope, post_json, refusal
 from watcher.alerts.digest import Spans, render_digest
-from watcher.alerts.render import Message, hit_spans, render, render_notice
+from watcher.alerts.render import Message, hit_spans, render, render_notice, teams_cards
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, RecipientsRefused, StoreError
 from watcher.fetch import MAX_RETRY_AFTER
@@ -402,8 +402,9 @@ def _round_name(lane: tuple[str, str]) -> str:
 
 
 def _lane(alert: Alert) -> tuple[str, str]:
-    """Which alerts go one after another: email through the one SMTP server; Slack and
-    webhook alerts of a subscriber to its URL (each subscriber has its own); the console."""
+    """Which alerts go one after another: email through the one SMTP server; Slack, Teams
+    and webhook alerts of a subscriber to its URL (each subscriber has its own); the
+    console."""
     shared = alert.channel in ("email", "console")
     return alert.channel, "" if shared else alert.subscriber
 
@@ -429,6 +430,11 @@ async def send_message(
         for part, payload in enumerate(message.slack):
             suffix = f"-{part}" if part else ""
             await post_json(client, subscriber.slack, payload, "Slack webhook", key + suffix,
+                            limit=config.poll.total_timeout)  # fmt: skip
+    elif alert.channel == "teams" and subscriber.teams:
+        for part, payload in enumerate(teams_cards(message)):
+            suffix = f"-{part}" if part else ""
+            await post_json(client, subscriber.teams, payload, "Teams webhook", key + suffix,
                             limit=config.poll.total_timeout)  # fmt: skip
     elif alert.channel == "webhook" and subscriber.webhook:
         await post_json(

@@ -289,7 +289,8 @@ class ConfigReader(FeedsReader):
 
     def subscriber(self, item: yaml.Node, where: str, settle: float = 0.0) -> Subscriber | None:
         keys = {
-            "name", "follow", "mode", "email", "slack", "webhook", "console", "min_priority",
+            "name", "follow", "mode", "email", "slack", "teams", "webhook", "console",
+            "min_priority",
             "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours", "settle",
             "webhook_secret", "delivery_problems",
         }  # fmt: skip
@@ -317,6 +318,7 @@ class ConfigReader(FeedsReader):
             mode=mode,
             email=self.string(m.get("email"), f"{where}.email"),
             slack=self.string(m.get("slack"), f"{where}.slack"),
+            teams=self.string(m.get("teams"), f"{where}.teams"),
             webhook=self.string(m.get("webhook"), f"{where}.webhook"),
             webhook_secret=self.string(m.get("webhook_secret"), f"{where}.webhook_secret"),
             console=self.flag(m.get("console"), f"{where}.console"),
@@ -329,7 +331,7 @@ class ConfigReader(FeedsReader):
             settle=self.settle(m.get("settle"), f"{where}.settle", mode, settle),
             delivery_problems=self.flag(m.get("delivery_problems"), f"{where}.delivery_problems"),
         )
-        for key in ("slack", "webhook"):
+        for key in ("slack", "teams", "webhook"):
             if problem := _webhook_problem(getattr(subscriber, key)):
                 self.problem(m.get(key), f"{where}.{key}", problem)
         if problem := _secret_problem(subscriber):
@@ -338,7 +340,8 @@ class ConfigReader(FeedsReader):
             wrong = f"{subscriber.email!r} is not an email address (or a list of them)"
             self.problem(m.get("email"), f"{where}.email", wrong)
         if name and not subscriber.channels():
-            self.problem(item, where, "has no channel: give email, slack, webhook or console: true")
+            wrong = "has no channel: give email, slack, teams, webhook or console: true"
+            self.problem(item, where, wrong)
         return subscriber if name else None
 
     def quiet_hours(self, node: yaml.Node | None, name: str, mode: str) -> str | None:
@@ -395,7 +398,8 @@ class ConfigReader(FeedsReader):
 
 
 def _webhook_problem(url: str | None) -> str | None:
-    """What is wrong with a Slack or webhook URL, if anything, without the URL: a secret."""
+    """What is wrong with a Slack, Teams or webhook URL, if anything, without the URL: a
+    secret."""
     if not url:
         return None
     if why := malformed(url):

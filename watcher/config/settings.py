@@ -44,7 +44,7 @@ class SmtpSettings:
     timeout: float = 30.0
 
 
-CHANNELS = ("email", "slack", "webhook", "console")  # each a field of `Subscriber`
+CHANNELS = ("email", "slack", "teams", "webhook", "console")  # each a field of `Subscriber`
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +56,7 @@ class Subscriber:
     mode: str = "immediate"
     email: str | None = None
     slack: str | None = None  # an incoming-webhook URL: a secret, give it as ${ENV_VAR}
+    teams: str | None = None  # a Teams workflow's webhook URL: a secret too
     webhook: str | None = None  # a URL that gets each alert as JSON
     webhook_secret: str | None = None  # whsec_BASE64: webhook posts signed (Standard Webhooks)
     console: bool = False
@@ -108,7 +109,7 @@ class Config:
         after its scheme, as in "Bearer TOKEN")."""
         found = [self.smtp.password] if self.smtp and self.smtp.password else []
         for s in self.subscribers:
-            found += [value for value in (s.slack, s.webhook, s.webhook_secret) if value]
+            found += [value for value in (s.slack, s.teams, s.webhook, s.webhook_secret) if value]
         for feed in self.feeds:
             for name, value in feed.headers:
                 if _SECRET_HEADER.search(name):
