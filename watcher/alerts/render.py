@@ -1,8 +1,9 @@
 """The words of an alert: subject, plain text, HTML, Slack Block Kit, JSON, Teams cards.
 
 In: the alert, its cluster (lead story and other outlets) and the matched spans of the story.
-Out: a `Message`. Pure; Slack's limits (header 150 characters, section 3,000, 50 blocks) are
-kept and &, < and > escaped in mrkdwn; HTML is escaped.
+Out: a `Message` (and Teams cards made of it). Pure; Slack's limits (header 150 characters,
+section 3,000, 50 blocks) are kept and &, < and > escaped in mrkdwn; HTML is escaped; a
+Teams card stays within a Teams message's size.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ EXCERPT_CHARS = 100  # of a story's full text shown on each side of a word match
 EXCERPTS_MAX = 3
 IN_FULL_TEXT = "In the full text:"
 FOLLOWS = "Follows earlier news:"  # a news item begun beyond max_span of a linked one
+TEAMS_CARD_BYTES = 20_000  # of blocks in one card, as JSON: a Teams message holds about 28 KB
+TEAMS_LINE_CHARS = 4_000  # a longer line is cut (its UTF-8 fits a card)
 
 
 @dataclass(frozen=True)
@@ -47,56 +50,6 @@ class Message:
     html: str
     slack: list[dict[str, Any]]  # one Slack message each; a long digest is split
     json: dict[str, Any]
-
-
-TEAMS_CARD_BYTES = 20_000  # of blocks in one card, as JSON: a Teams message holds about 28 KB
-TEAMS_LINE_CHARS = 4_000  # a longer line is cut (its UTF-8 fits a card)
-
-
-def teams_cards(message: Message) -> list[dict[str, Any]]:
-    """The message as posts to a Teams workflow's webhook ("When a Teams webhook request is
-    received"): an Adaptive Card each, its subject in bold, then its plain text a line a
-    block, in as many cards as `TEAMS_CARD_BYTES` take (a long digest, several). Text
-    runs, not TextBlocks: Teams reads no markdown in them, so a feed's text cannot make a
-    link. An alert's card has a button that opens its story."""
-    parts: list[list[dict[str, Any]]] = [[]]
-    size, gap = 0, False
-    for line in message.text.splitlines():
-        if not line.strip():
-            gap = True
-            continue
-        run = {"type": "TextRun", "text": cut(line, TEAMS_LINE_CHARS)}
-        block: dict[str, Any] = {"type": "RichTextBlock", "inlines": [run]}
-        if gap and parts[-1]:
-            block["spacing"] = "Medium"
-        cost = len(json.dumps(block, ensure_ascii=False).encode())
-        if parts[-1] and size + cost > TEAMS_CARD_BYTES:
-            parts.append([])
-            block.pop("spacing", None)
-            size = 0
-        parts[-1].append(block)
-        size, gap = size + cost, False
-    link = message.json.get("link")
-    return [
-        _teams_card(message.subject, number, len(parts), blocks, link if number == 1 else None)
-        for number, blocks in enumerate(parts, 1)
-    ]
-
-
-def _teams_card(
-    subject: str, number: int, count: int, blocks: list[dict[str, Any]], link: Any
-) -> dict[str, Any]:
-    title = subject if count == 1 else f"{subject} ({number}/{count})"
-    heading = {"type": "TextRun", "text": title, "weight": "Bolder", "size": "Medium"}
-    card: dict[str, Any] = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard", "version": "1.4",
-        "body": [{"type": "RichTextBlock", "inlines": [heading]}, *blocks],
-    }  # fmt: skip
-    if isinstance(link, str) and link.startswith(("http://", "https://")):
-        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the story", "url": link}]
-    attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
-    return {"type": "message", "attachments": [attachment]}
 
 
 def cut(text: str, limit: int) -> str:
@@ -506,3 +459,49 @@ def outlets_mrkdwn(stories: Iterable[Story]) -> str:
 def terms_found(alert: Alert) -> str:
     """The alert's terms by kind: "minerals: gallium; firms: Sojitz"."""
     return "; ".join(f"{kind}: {', '.join(terms)}" for kind, terms in alert.terms.items())
+
+
+def teams_cards(message: Message) -> list[dict[str, Any]]:
+    """The message as posts to a Teams workflow's webhook ("When a Teams webhook request is
+    received"): an Adaptive Card each, its subject in bold, then its plain text a line a
+    block, in as many cards as `TEAMS_CARD_BYTES` take (a long digest, several). Text
+    runs, not TextBlocks: Teams reads no markdown in them, so a feed's text cannot make a
+    link. An alert's card has a button that opens its story."""
+    parts: list[list[dict[str, Any]]] = [[]]
+    size, gap = 0, False
+    for line in message.text.splitlines():
+        if not line.strip():
+            gap = True
+            continue
+        run = {"type": "TextRun", "text": cut(line, TEAMS_LINE_CHARS)}
+        block: dict[str, Any] = {"type": "RichTextBlock", "inlines": [run]}
+        if gap and parts[-1]:
+            block["spacing"] = "Medium"
+        cost = len(json.dumps(block, ensure_ascii=False).encode())
+        if parts[-1] and size + cost > TEAMS_CARD_BYTES:
+            parts.append([])
+            block.pop("spacing", None)
+            size = 0
+        parts[-1].append(block)
+        size, gap = size + cost, False
+    link = message.json.get("link")
+    return [
+        _teams_card(message.subject, number, len(parts), blocks, link if number == 1 else None)
+        for number, blocks in enumerate(parts, 1)
+    ]
+
+
+def _teams_card(
+    subject: str, number: int, count: int, blocks: list[dict[str, Any]], link: Any
+) -> dict[str, Any]:
+    title = subject if count == 1 else f"{subject} ({number}/{count})"
+    heading = {"type": "TextRun", "text": title, "weight": "Bolder", "size": "Medium"}
+    card: dict[str, Any] = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard", "version": "1.4",
+        "body": [{"type": "RichTextBlock", "inlines": [heading]}, *blocks],
+    }  # fmt: skip
+    if isinstance(link, str) and link.startswith(("http://", "https://")):
+        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the story", "url": link}]
+    attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+    return {"type": "message", "attachments": [attachment]}
