@@ -22,7 +22,7 @@ from watcher.alerts.render import render_notice
 from watcher.alerts.routing import unknown_names
 from watcher.config import Subscriber, load_config
 from watcher.errors import ConfigError
-from watcher.health import FAILING_NOTICE_AFTER, STEADY_AFTER, feed_notice
+from watcher.health import DROPPING_NOTICE_AFTER, FAILING_NOTICE_AFTER, STEADY_AFTER, feed_notice
 from watcher.models import Alert, FeedNotice, FeedState
 from watcher.store import Store
 
@@ -69,6 +69,11 @@ FAILING = {"consecutive_failures": FAILING_NOTICE_AFTER, "last_error": "HTTP 500
         pytest.param({"newest_story_at": NOW - timedelta(days=8)}, None, "silent", id="silent"),
         pytest.param(FAILING, "silent", "failing", id="silent-then-failing"),
         pytest.param({}, "silent", "recovered", id="silent-then-a-new-story"),
+        pytest.param({"gaps": DROPPING_NOTICE_AFTER - 1}, None, None, id="a-burst-tells-no-one"),
+        pytest.param({"gaps": DROPPING_NOTICE_AFTER}, None, "dropping", id="dropping"),
+        pytest.param({"gaps": 7}, "dropping", None, id="dropping-told-once"),
+        pytest.param({}, "dropping", "recovered", id="dropping-over"),
+        pytest.param({"gaps": 3, **FAILING}, "dropping", "failing", id="dropping-then-failing"),
     ],
 )
 def test_a_notice_is_due_when_a_feeds_problem_is_new_or_over(
@@ -86,6 +91,11 @@ def test_a_notice_says_what_is_wrong_and_masks_the_urls_secrets() -> None:
     silent = feed_notice(state(newest_story_at=NOW - timedelta(days=8)), None, WEEK, NOW)
     assert silent is not None and "no new story since 2026-11-27 12:00 UTC" in silent.detail
     assert "(silent_after 7d)" in silent.detail
+    dropping = feed_notice(state(gaps=4), None, WEEK, NOW)
+    assert dropping is not None and dropping.detail == (
+        "4 polls in a row listed only stories new since the poll before: stories come and go "
+        "between its polls, unseen"
+    )
 
 
 def notice_alert(alert_id: int, notice: FeedNotice) -> Alert:
@@ -251,6 +261,31 @@ def test_once_tells_of_a_failing_feed_once_and_of_its_recovery(
     assert "feed failing: Wire" in listed.stdout and "feed recovered: Wire" in listed.stdout
     alerts = Store(tmp_path / "w.db").alerts(subscriber="ops")
     assert {a.status for a in alerts} == {"sent"} and len(alerts) == 4  # 2 notices x 2 channels
+
+
+def test_once_tells_of_a_feed_that_keeps_dropping_stories_and_when_it_stops(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A feed whose every poll lists only stories new since the one before loses the
+    stories between: its operator hears of it once it has done so 3 polls in a row."""
+    from tests.feedserver import rss
+    from tests.test_polling import numbered_items
+
+    port, inbox = smtp
+    start, body = datetime.now(UTC) - timedelta(hours=1), {"xml": b""}
+    server.feed("/rss", lambda: body["xml"], validators=False)
+    config = ops_config(tmp_path, server, port, server.url("/rss"))
+    for poll in range(DROPPING_NOTICE_AFTER + 1):  # the first poll stores, then 3 gaps
+        body["xml"] = rss(numbered_items(range(5 * poll, 5 * poll + 5), start))
+        assert watcher("--config", str(config), "once", "--force").returncode == 0
+    (posted,) = notices_posted(server)
+    assert posted["problem"] == "dropping" and posted["detail"].startswith("3 polls in a row")
+    (mail,) = inbox.messages
+    assert mail["Subject"] == "[watcher] Feed dropping stories: Wire"
+    assert "Give it a shorter interval:" in mail.get_body(("plain",)).get_content()
+    body["xml"] = rss(numbered_items(range(19, 24), start))  # lists story 19 again
+    watcher("--config", str(config), "once", "--force")
+    assert [p["problem"] for p in notices_posted(server)] == ["dropping", "recovered"]
 
 
 def test_the_service_tells_at_start_of_a_feed_that_failed_before_and_sends_it(

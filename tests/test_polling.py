@@ -210,6 +210,8 @@ def test_watcher_run_polls_a_feed_that_drops_stories_sooner_until_it_overlaps_ag
     server.feed("/f.xml", lambda: body["xml"], validators=False)
     feed = harness.feed("Fast", server.url("/f.xml"))
 
+    gaps: list[int] = []
+
     async def polls() -> list[float]:
         waits = []
         async with scheduled(harness, feed) as service:
@@ -223,6 +225,7 @@ def test_watcher_run_polls_a_feed_that_drops_stories_sooner_until_it_overlaps_ag
                 body["xml"] = rss(numbered_items(numbers, start))
                 await service.poll(feed)
                 waits.append((job.next_run_time - datetime.now().astimezone()).total_seconds())
+                gaps.append(harness.store.feed_state("Fast").gaps)
         return waits
 
     with caplog.at_level(logging.INFO, logger="watcher.schedule"):
@@ -230,6 +233,7 @@ def test_watcher_run_polls_a_feed_that_drops_stories_sooner_until_it_overlaps_ag
     # gaps at the 2nd, 3rd and 4th polls; the 5th lists story 16 again; the 6th drops again
     expected = [600, 300, 150, 150, 150, 300]
     assert [round(w / 10) * 10 for w in waits] == expected
+    assert gaps == [0, 1, 2, 3, 0, 1]  # kept in the store: the 4th is told of (feed notices)
     logged = [r.event_fields for r in caplog.records if r.getMessage() == "feed polled sooner"]
     assert [(f["feed"], f["after"]) for f in logged] == [
         ("Fast", "300s"),

@@ -41,7 +41,8 @@ def is_due(state: FeedState, now: datetime, max_backoff: float) -> bool:
 
 
 def after_success(state: FeedState, result: FetchResult, now: datetime) -> FeedState:
-    """After a fetch that worked: validators kept or replaced, failures forgotten."""
+    """After a fetch that worked: validators kept or replaced, failures and gaps forgotten
+    (the caller counts a gap, `gap`, again)."""
     keep_validators = result.kind == "not_modified"
     return replace(
         state,
@@ -50,6 +51,7 @@ def after_success(state: FeedState, result: FetchResult, now: datetime) -> FeedS
         last_modified=result.last_modified or (state.last_modified if keep_validators else None),
         content_hash=result.content_hash or state.content_hash,
         consecutive_failures=0,
+        gaps=0,
         next_poll_at=None,
         last_polled_at=now,
         last_success_at=now,

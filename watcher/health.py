@@ -85,6 +85,10 @@ def feed_health(
 # polls failed in a row before a feed's notice says it fails: a blip (one 503, a timeout)
 # tells no one, and backoff spaces the polls out, so the third comes some time after the first
 FAILING_NOTICE_AFTER = 3
+# polls in a row that listed only new stories before a feed's notice says it drops stories:
+# `watcher run` polls it after half its interval, then a quarter, so the third is a feed
+# that drops stories even polled 4 times as often (`feed_state.catch_up_delay`)
+DROPPING_NOTICE_AFTER = 3
 # a feed told of as failing is told recovered once it has polled without a failure this long:
 # one that fails and recovers by turns is told of once, not at each turn
 STEADY_AFTER = timedelta(hours=1)
@@ -92,13 +96,16 @@ STEADY_AFTER = timedelta(hours=1)
 
 def feed_problem(state: FeedState, health: str) -> FeedProblem | None:
     """What a feed notice tells of the feed, given its `feed_health`: failing
-    (`FAILING_NOTICE_AFTER` polls or more in a row), gone (410 Gone: no longer polled) or
-    silent; None for none of these."""
+    (`FAILING_NOTICE_AFTER` polls or more in a row), gone (410 Gone: no longer polled),
+    silent, or dropping (`DROPPING_NOTICE_AFTER` polls or more in a row that listed only new
+    stories: some came and went unseen); None for none of these."""
     if health == "disabled":
         return "gone"
     if health == "failing":
         return "failing" if state.consecutive_failures >= FAILING_NOTICE_AFTER else None
-    return "silent" if health == "silent" else None
+    if health == "silent":
+        return "silent"
+    return "dropping" if state.gaps >= DROPPING_NOTICE_AFTER else None
 
 
 def feed_notice(
@@ -133,6 +140,11 @@ def _problem_detail(
         if newest is None:
             return f"polled well, but no story of it is kept ({after})"
         return f"polled well, but no new story since {_minute(newest)} ({after})"
+    if problem == "dropping":
+        return (
+            f"{state.gaps} polls in a row listed only stories new since the poll before: "
+            "stories come and go between its polls, unseen"
+        )
     error = printable(redact(state.last_error or "no error recorded"))  # as a server sent it
     if problem == "gone":
         return f"no longer polled: {error}"

@@ -56,6 +56,7 @@ class FeedState:
     last_status: int | None = None
     last_polled_at: datetime | None = None
     warning: str | None = None
+    gaps: int = 0  # polls in a row that listed only new stories (`feed_state.gap`)
     stories: int = 0  # stories kept (`feed_states` counts them)
     newest_story_at: datetime | None = None  # the newest kept story's first fetch (the same)
 
@@ -172,7 +173,7 @@ class Match:
 
 
 AlertStatus = Literal["pending", "sending", "sent", "dead", "dropped"]  # dropped: by hand
-FeedProblem = Literal["failing", "gone", "silent", "recovered"]
+FeedProblem = Literal["failing", "gone", "silent", "dropping", "recovered"]
 # what a digest alert waits for: the subscriber's digest time, the end of its quiet hours,
 # or the next hour (over its hourly cap)
 Waits = Literal["digest", "quiet", "cap"]

@@ -197,7 +197,8 @@ class Pipeline:
             return [], [], retitled, False
         gapped = self._gap(feed, state, len(parsed.stories), found.new, found.quiet)
         if gapped:
-            polled = replace(polled, warning="; ".join(filter(None, [polled.warning, gapped])))
+            warning = "; ".join(filter(None, [polled.warning, gapped]))
+            polled = replace(polled, warning=warning, gaps=state.gaps + 1)
         prints = [prepared.prints[s.id] for s in new] if prepared else None
         clustered, matches = self.settle(new, found.quiet, prints, polled=polled, premade=premade)
         return new, clustered, matches + retitled, gapped is not None

@@ -194,7 +194,13 @@ def _v15(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX alerts_made ON alerts (created_at)")
 
 
+def _v16(db: sqlite_utils.Database) -> None:
+    """A feed's polls in a row that listed only new stories: one that keeps dropping
+    stories, even polled sooner, is told of (a feed notice)."""
+    db.execute("ALTER TABLE feeds ADD COLUMN gaps INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15, _v16,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
