@@ -89,7 +89,6 @@ class Service:
         self._polled: Counter[str] = Counter()  # polls by outcome since the last summary
         self._stored = 0  # the new stories they stored
         self._summed_at = clock()  # when the last summary was logged
-        self._gaps: dict[str, int] = {}  # feed -> its polls in a row that may have dropped stories
         self.endpoint = Endpoint(
             {"/healthz": self.healthz, "/metrics": self.metrics_page, "/status": self.status_page}
         )
@@ -196,16 +195,19 @@ class Service:
                   stories=stories, minutes=minutes)  # fmt: skip
 
     def _catch_up(self, feed: FeedConfig, gap: bool) -> None:
-        """Poll a feed that may have dropped stories again sooner (`catch_up_delay`), for as
-        long as its polls list only new stories; its interval again from the first poll
-        that lists a story seen before."""
-        gaps = self._gaps.pop(feed.name, 0) + 1
-        if not gap:
+        """Poll a feed that may have dropped stories again sooner (`catch_up_delay`, by its
+        polls in a row that did, as the store counts them), for as long as its polls list
+        only new stories; its interval again from the first poll that lists a story seen
+        before."""
+        if not gap or not self.scheduler.running:
+            return
+        try:
+            gaps = self.store.feed_state(feed.name).gaps
+        except StoreError:  # a database that fails now: the feed's next poll at its interval
             return
         delay = catch_up_delay(feed.interval, gaps)
-        if delay is None or not self.scheduler.running:
+        if delay is None:
             return
-        self._gaps[feed.name] = gaps
         job = self.scheduler.get_job(f"feed:{feed.name}")
         sooner = datetime.now().astimezone() + timedelta(seconds=delay)
         if job is None or (job.next_run_time is not None and job.next_run_time <= sooner):
