@@ -200,6 +200,31 @@ async def scheduled(harness: Harness, *feeds: FeedConfig) -> AsyncIterator[Servi
         await fetcher.aclose()
 
 
+def test_a_feeds_gaps_are_counted_until_a_poll_overlaps_and_kept_through_a_failure(
+    server: FeedServer, harness: Harness
+) -> None:
+    """The store counts a feed's polls in a row that listed only new stories (feed notices
+    tell of 3): a poll that overlaps, or finds nothing new, counts afresh; a failed poll
+    (here a body that is no feed) leaves the count as it was."""
+    start = harness.clock.now
+    body = {"xml": b""}
+    server.feed("/f.xml", lambda: body["xml"], validators=False)
+    feed = harness.feed("Fast", server.url("/f.xml"))
+    counts = []
+    for xml in [
+        rss(numbered_items(range(1, 5), start)), rss(numbered_items(range(5, 9), start)),
+        b"<html><body>Maintenance</body></html>", rss(numbered_items(range(9, 13), start)),
+        rss(numbered_items(range(9, 13), start)), rss(numbered_items(range(13, 17), start)),
+        rss(numbered_items(range(16, 20), start)),
+    ]:  # fmt: skip
+        harness.clock.now += timedelta(minutes=10)
+        body["xml"] = xml
+        harness.poll(feed, force=True)  # through the failure's backoff
+        counts.append(harness.store.feed_state("Fast").gaps)
+    # first poll; a gap; no feed (kept); a gap; nothing new (afresh); a gap; an overlap
+    assert counts == [0, 1, 1, 2, 0, 1, 0]
+
+
 def test_watcher_run_polls_a_feed_that_drops_stories_sooner_until_it_overlaps_again(
     server: FeedServer, harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -166,11 +166,10 @@ class Pipeline:
         exc: ParseError, now: datetime,
     ) -> PollOutcome:  # fmt: skip
         """A body that holds no feed: a failure, with the content hash of the last good body
-        kept, so the same body is parsed (and reported) again."""
+        kept, so the same body is parsed (and reported) again, and its gaps as they were."""
         next_poll = self._retry_at(feed, state, now, None)
-        failed = after_failure(
-            replace(polled, content_hash=state.content_hash), exc, now, next_poll=next_poll
-        )
+        kept = replace(polled, content_hash=state.content_hash, gaps=state.gaps)
+        failed = after_failure(kept, exc, now, next_poll=next_poll)
         self.store.record_poll(failed)
         return PollOutcome(
             feed=feed.name, url=result.url, status="failed", http_status=result.status,
