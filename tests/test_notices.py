@@ -282,7 +282,7 @@ def test_once_tells_of_a_feed_that_keeps_dropping_stories_and_when_it_stops(
     assert posted["problem"] == "dropping" and posted["detail"].startswith("3 polls in a row")
     (mail,) = inbox.messages
     assert mail["Subject"] == "[watcher] Feed dropping stories: Wire"
-    assert "Give it a shorter interval:" in mail.get_body(("plain",)).get_content()
+    assert "Shorten its interval: in the config" in mail.get_body(("plain",)).get_content()
     body["xml"] = rss(numbered_items(range(19, 24), start))  # lists story 19 again
     watcher("--config", str(config), "once", "--force")
     assert [p["problem"] for p in notices_posted(server)] == ["dropping", "recovered"]

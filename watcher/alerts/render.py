@@ -250,9 +250,9 @@ NOTICE_NEXT: dict[FeedProblem, str] = {
     "failing": "Its polls go on, with backoff; you hear again when it recovers.",
     "gone": "It is no longer polled: mend or remove its url: in the config.",
     "silent": "Its polls go on; you hear again when a new story comes.",
-    "dropping": "Give it a shorter interval: (watcher run polls it up to 4 times as often "
-    "meanwhile), or use a feed of it that lists more stories; you hear again when a poll "
-    "lists a story seen before.",
+    "dropping": "Shorten its interval: in the config, or use a feed of it that lists more "
+    "stories (watcher run polls it up to 4 times as often meanwhile); you hear again when a "
+    "poll lists a story seen before.",
     "recovered": "It is polled well again.",
 }
 
