@@ -170,9 +170,7 @@ def render_digest(subscriber: str, items: list[DigestItem], zone: ZoneInfo = UTC
         json={
             "subscriber": subscriber,
             "alerts": [
-                json_of(
-                    a, s, other_coverage(s, c), body_excerpts(s, spans), c.follows if c else None
-                )
+                json_of(a, s, other_coverage(s, c), body_excerpts(s, spans), follows(c))
                 for a, s, c, spans in items
             ],
         },

@@ -122,7 +122,7 @@ class ClusterIndex(WindowSlots):
             link, cluster = Link(slot, score), self.current(self._cluster[slot])
             if cluster not in links or link.order > links[cluster].order:
                 links[cluster] = link
-        firsts = {cluster: self._first_of(link.slot) for cluster, link in links.items()}
+        firsts = {cluster: self._first_of(cluster, link.slot) for cluster, link in links.items()}
         kept = self._spanned(row.published, links, firsts)
         if not kept:
             cluster = self.next_cluster
@@ -299,10 +299,11 @@ class ClusterIndex(WindowSlots):
         if self._undo is not None:
             self._undo.append(lambda: self._merged.__delitem__(old))
 
-    def _first_of(self, slot: int) -> float:
-        """When the first story of a slot's cluster (as it is now) was published: the slot's
-        `_began`, unless a merge or a story dated earlier lowered it since."""
-        began, lowered = self._began[slot], self._lowered.get(self.current(self._cluster[slot]))
+    def _first_of(self, cluster: int, slot: int) -> float:
+        """When the first story of `cluster` (as it is now: the one `slot` ended in) was
+        published: the slot's `_began`, unless a merge or a story dated earlier lowered it
+        since."""
+        began, lowered = self._began[slot], self._lowered.get(cluster)
         return began if lowered is None or began < lowered else lowered
 
     def _lower(self, cluster: int, began: float) -> None:
