@@ -653,9 +653,9 @@ def test_a_web_page_in_place_of_a_feed_names_the_feeds_it_links() -> None:
             url="https://metals.test/news/",
         )  # fmt: skip
     assert str(raised.value) == (
-        "no feed found: the document is a web page (HTML), not RSS, Atom or RDF; the page "
-        "names its feeds: https://metals.test/feed/, https://metals.test/news/atom.xml?a=1&b=2 "
-        "(use one as the url)"
+        "no feed found: the document is a web page (HTML), not RSS, Atom, RDF or JSON Feed; "
+        "the page names its feeds: https://metals.test/feed/, "
+        "https://metals.test/news/atom.xml?a=1&b=2 (use one as the url)"
     )
     many = "".join(
         f'<link rel="alternate" type="application/rdf+xml" href="/c{i}.rdf">' for i in range(9)

@@ -95,7 +95,12 @@ def _fragment(url: str) -> str:
 
 # -- the feeds a web page names ------------------------------------------------------------
 
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",  # not application/json: WordPress so links its REST API's pages
+)
 PAGE_HEAD_BYTES = 256 * 1024  # of a page, all that is searched for its feeds' links
 MAX_NAMED_FEEDS = 5
 _ATTRIBUTE = re.compile(r"""([a-zA-Z][\w:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>`]+))""")
@@ -103,8 +108,8 @@ _ATTRIBUTE = re.compile(r"""([a-zA-Z][\w:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s
 
 def named_feeds(page: bytes, url: str | None) -> list[str]:
     """The feeds a web page names, as feed readers find them: its `<link rel="alternate">`
-    tags of an RSS, Atom or RDF type, made absolute against `url`, the web links each once,
-    at most `MAX_NAMED_FEEDS`. One pass over the tags of the page's beginning: linear in
+    tags of an RSS, Atom, RDF or JSON Feed type, made absolute against `url`, the web links
+    each once, at most `MAX_NAMED_FEEDS`. One pass over the tags of the page's beginning: linear in
     its length, whatever the page holds."""
     text = page[:PAGE_HEAD_BYTES].decode("utf-8", "replace")
     found: dict[str, None] = {}

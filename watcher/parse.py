@@ -11,7 +11,8 @@ one feedparser-rs calls malformed or cannot read, and one with more entries than
 feedparser-rs's limit. feedparser then reads a mislabelled encoding as its fallback and
 says so, where feedparser-rs would replace the bytes it cannot decode. Both give the same
 stories on the shared corpus and our fixtures (tests/test_parse.py holds them to it), so a
-feed's story ids never depend on the parser.
+feed's story ids never depend on the parser. A JSON Feed goes to neither: `json_feed` reads
+it into the same shape.
 
 Neither parser fetches: they get bytes. Neither expands entity declarations of a DOCTYPE or
 loads external entities, so entity bombs and references to local files expand to nothing.
@@ -32,6 +33,7 @@ import feedparser_rs
 
 from watcher.boilerplate import coverage, repeats_title, without_post_footer
 from watcher.errors import ParseError
+from watcher.json_feed import is_json_feed, read_json_feed
 from watcher.links import Links, named_feeds, page_host
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import (
@@ -70,8 +72,7 @@ def parse_feed(
     A story whose link redirects (`unwrapped_url`) is, without an outlet of its own or a
     configured one, from the host of the page it leads to: a Google Alerts feed's title
     names the search, not the outlet."""
-    fast = _fast_parse(body, content_type)
-    result = fast if fast is not None else _full_parse(body, content_type)
+    result, fast = _parsed(body, content_type)
     problem = _bozo_message(result)
     if not result.entries:
         if problem or not result.get("version"):
@@ -79,7 +80,7 @@ def parse_feed(
         return ParsedFeed(title=_feed_title(result), stories=())
     channel_title = _feed_title(result)
     # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
-    attribute_links = fast is not None and str(fast.version).startswith("atom")
+    attribute_links = fast and str(result.version).startswith("atom")
     raw_links = [_entry_link(entry, attribute_links) for entry in result.entries]
     links = Links.of(raw_links, result.feed.get("link"), url)
     entry_links = [links.story_link(raw) for raw in raw_links]
@@ -93,6 +94,14 @@ def parse_feed(
         for entry, raw, link in zip(result.entries, raw_links, entry_links, strict=True)
     )  # fmt: skip
     return ParsedFeed(title=channel_title, stories=_without_boilerplate(stories), warning=problem)
+
+
+def _parsed(body: bytes, content_type: str | None) -> tuple[Any, bool]:
+    """The document read by the parser for it, and whether that was feedparser-rs."""
+    if is_json_feed(body):
+        return read_json_feed(body), False
+    fast = _fast_parse(body, content_type)
+    return (fast, True) if fast is not None else (_full_parse(body, content_type), False)
 
 
 def _fast_parse(body: bytes, content_type: str | None) -> Any | None:
@@ -186,6 +195,8 @@ def _bozo_message(result: Any) -> str | None:
     if not result.get("bozo"):
         return None
     exc = result.get("bozo_exception")
+    if isinstance(exc, str):  # `json_feed`'s
+        return f"malformed feed: {exc}"
     return f"malformed feed: {type(exc).__name__}: {exc}" if exc else "malformed feed"
 
 
@@ -196,8 +207,8 @@ def _feed_title(result: Any) -> str | None:
 def _no_feed(problem: str | None, body: bytes, url: str | None) -> str:
     """Why a body holds no feed; for a web page, that it is one, and the feeds it names."""
     if not _is_web_page(body):
-        return f"no feed found: {problem or 'the document is not RSS, Atom or RDF'}"
-    message = "no feed found: the document is a web page (HTML), not RSS, Atom or RDF"
+        return f"no feed found: {problem or 'the document is not RSS, Atom, RDF or JSON Feed'}"
+    message = "no feed found: the document is a web page (HTML), not RSS, Atom, RDF or JSON Feed"
     if feeds := named_feeds(body, url):
         message += f"; the page names its feeds: {', '.join(feeds)} (use one as the url)"
     return message

@@ -34,7 +34,7 @@ from watcher.errors import ConfigError, DatabaseBusy, WatcherError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="watcher",
-        description="Self-hosted news monitoring: polls RSS/Atom/RDF feeds, keeps every story "
+        description="Self-hosted news monitoring: polls RSS/Atom/RDF/JSON feeds, keeps every story "
         "in SQLite, folds reprints into story clusters and matches them against rules.",
     )
     parser.add_argument("--version", action="version", version=f"watcher {__version__}")
