@@ -73,6 +73,13 @@ FAILING = {"consecutive_failures": FAILING_NOTICE_AFTER, "last_error": "HTTP 500
         pytest.param({"gaps": DROPPING_NOTICE_AFTER}, None, "dropping", id="dropping"),
         pytest.param({"gaps": 7}, "dropping", None, id="dropping-told-once"),
         pytest.param({}, "dropping", "recovered", id="dropping-over"),
+        pytest.param(
+            {"gap_at": NOW - timedelta(minutes=50)}, "dropping", None, id="dropping-not-steady-yet"
+        ),
+        pytest.param(
+            {"gap_at": NOW - timedelta(minutes=60)}, "dropping", "recovered", id="dropping-steady"
+        ),
+        pytest.param({"gap_at": NOW}, "failing", "recovered", id="failing-over-after-a-gap"),
         pytest.param({"gaps": 3, **FAILING}, "dropping", "failing", id="dropping-then-failing"),
     ],
 )
@@ -284,6 +291,13 @@ def test_once_tells_of_a_feed_that_keeps_dropping_stories_and_when_it_stops(
     assert mail["Subject"] == "[watcher] Feed dropping stories: Wire"
     assert "Shorten its interval: in the config" in mail.get_body(("plain",)).get_content()
     body["xml"] = rss(numbered_items(range(19, 24), start))  # lists story 19 again
+    watcher("--config", str(config), "once", "--force")
+    assert len(notices_posted(server)) == 1  # overlaps, but not yet steady: a burst between?
+    with sqlite3.connect(tmp_path / "w.db") as db:  # its last poll of only new stories an hour ago
+        db.execute(
+            "UPDATE feeds SET gap_at = ?",
+            [(datetime.now(UTC) - STEADY_AFTER).isoformat(timespec="seconds")],
+        )
     watcher("--config", str(config), "once", "--force")
     assert [p["problem"] for p in notices_posted(server)] == ["dropping", "recovered"]
 

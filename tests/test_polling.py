@@ -210,7 +210,7 @@ def test_a_feeds_gaps_are_counted_until_a_poll_overlaps_and_kept_through_a_failu
     body = {"xml": b""}
     server.feed("/f.xml", lambda: body["xml"], validators=False)
     feed = harness.feed("Fast", server.url("/f.xml"))
-    counts = []
+    counts, gap_at = [], []
     for xml in [
         rss(numbered_items(range(1, 5), start)), rss(numbered_items(range(5, 9), start)),
         b"<html><body>Maintenance</body></html>", rss(numbered_items(range(9, 13), start)),
@@ -221,8 +221,11 @@ def test_a_feeds_gaps_are_counted_until_a_poll_overlaps_and_kept_through_a_failu
         body["xml"] = xml
         harness.poll(feed, force=True)  # through the failure's backoff
         counts.append(harness.store.feed_state("Fast").gaps)
+        gap_at.append(harness.store.feed_state("Fast").gap_at)
     # first poll; a gap; no feed (kept); a gap; nothing new (afresh); a gap; an overlap
     assert counts == [0, 1, 1, 2, 0, 1, 0]
+    minutes = [None if at is None else (at - start) // timedelta(minutes=1) for at in gap_at]
+    assert minutes == [None, 20, 20, 40, 40, 60, 60]  # when the last gap was, kept till the next
 
 
 def test_watcher_run_polls_a_feed_that_drops_stories_sooner_until_it_overlaps_again(

@@ -184,10 +184,13 @@ def test_prune_clusters_takes_those_without_stories_and_keeps_the_chain_to_a_sta
 
 
 def test_changed_config_url_starts_the_feed_afresh(store: Store) -> None:
-    store.record_poll(replace(store.feed_state("Wire"), etag='"x"', disabled=True))
+    gapped = {"gaps": 3, "gap_at": datetime(2026, 12, 5, tzinfo=UTC)}
+    store.record_poll(replace(store.feed_state("Wire"), etag='"x"', disabled=True, **gapped))
+    assert store.feed_state("Wire").gap_at == gapped["gap_at"]
     store.sync_feeds([replace(FEED, url="https://wire.test/new")])
     state = store.feed_state("Wire")
     assert (state.url, state.etag, state.disabled) == ("https://wire.test/new", None, False)
+    assert (state.gaps, state.gap_at) == (0, None)  # the old URL's gaps are not the new one's
 
 
 def test_locked_database_is_a_store_error(store: Store, tmp_path: Path) -> None:

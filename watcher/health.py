@@ -89,8 +89,9 @@ FAILING_NOTICE_AFTER = 3
 # `watcher run` polls it after half its interval, then a quarter, so the third is a feed
 # that drops stories even polled 4 times as often (`feed_state.catch_up_delay`)
 DROPPING_NOTICE_AFTER = 3
-# a feed told of as failing is told recovered once it has polled without a failure this long:
-# one that fails and recovers by turns is told of once, not at each turn
+# a feed told of as failing (or dropping stories) is told recovered once it has polled without
+# a failure (a poll that listed only new stories) this long: one that fails and recovers by
+# turns is told of once, not at each turn
 STEADY_AFTER = timedelta(hours=1)
 
 
@@ -113,7 +114,8 @@ def feed_notice(
 ) -> FeedNotice | None:
     """The notice the feed calls for, given the problem last told of it (`notified`): one
     when its problem is new or other than told, and one when a told problem is over (the
-    feed ok again; after failing, without a failure for `STEADY_AFTER`); None when there is
+    feed ok again; after failing, without a failure for `STEADY_AFTER`; after dropping
+    stories, without a poll that listed only new ones for as long); None when there is
     nothing new to tell."""
     health = feed_health(state, silent_after, now)
     problem = feed_problem(state, health)
@@ -124,8 +126,8 @@ def feed_notice(
                           detail=detail, since=since)  # fmt: skip
     if problem is not None or not notified or health != "ok":
         return None
-    failed = state.last_error_at
-    if notified == "failing" and failed is not None and now - failed < STEADY_AFTER:
+    last = {"failing": state.last_error_at, "dropping": state.gap_at}.get(notified)
+    if last is not None and now - last < STEADY_AFTER:
         return None
     return FeedNotice(feed=state.name, problem="recovered", url=redact(state.url),
                       detail=f"it was {notified}", since=None)  # fmt: skip

@@ -57,6 +57,7 @@ class FeedState:
     last_polled_at: datetime | None = None
     warning: str | None = None
     gaps: int = 0  # polls in a row that listed only new stories (`feed_state.gap`)
+    gap_at: datetime | None = None  # the last such poll
     stories: int = 0  # stories kept (`feed_states` counts them)
     newest_story_at: datetime | None = None  # the newest kept story's first fetch (the same)
 

@@ -197,7 +197,7 @@ class Pipeline:
         gapped = self._gap(feed, state, len(parsed.stories), found.new, found.quiet)
         if gapped:
             warning = "; ".join(filter(None, [polled.warning, gapped]))
-            polled = replace(polled, warning=warning, gaps=state.gaps + 1)
+            polled = replace(polled, warning=warning, gaps=state.gaps + 1, gap_at=now)
         prints = [prepared.prints[s.id] for s in new] if prepared else None
         clustered, matches = self.settle(new, found.quiet, prints, polled=polled, premade=premade)
         return new, clustered, matches + retitled, gapped is not None

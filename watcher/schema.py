@@ -200,7 +200,14 @@ def _v16(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN gaps INTEGER NOT NULL DEFAULT 0")
 
 
+def _v17(db: sqlite_utils.Database) -> None:
+    """When a feed's last poll that listed only new stories was: one told of as dropping
+    stories is told recovered only an hour after it, not at its first poll that overlaps."""
+    db.execute("ALTER TABLE feeds ADD COLUMN gap_at TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15, _v16,
+    _v17,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

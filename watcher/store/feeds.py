@@ -48,7 +48,8 @@ class FeedTables(Tables):
                     self.db.execute(
                         """UPDATE feeds SET config_url = ?, url = ?, etag = NULL,
                            last_modified = NULL, content_hash = NULL, disabled = 0,
-                           consecutive_failures = 0, next_poll_at = NULL, notified = NULL
+                           consecutive_failures = 0, next_poll_at = NULL, notified = NULL,
+                           gaps = 0, gap_at = NULL
                            WHERE name = ?""",
                         [feed.url, feed.url, feed.name],
                     )
