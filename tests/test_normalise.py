@@ -156,6 +156,16 @@ def test_absolute_url(url: str, bases: tuple[str | None, ...], resolved: str) ->
         pytest.param("a <![ b", "a b", id="unclosed-marked-section"),
         pytest.param("<![CDATA[Tin rises]]> <i>again</i>", "Tin rises again", id="cdata"),
         pytest.param("<![if !supportLists]>1.<![endif]> <b>Tin</b>", "1. Tin", id="ms-office"),
+        pytest.param("Gal&shy;lium Mitsu\u00adbishi", "Gallium Mitsubishi", id="soft-hyphens"),
+        pytest.param(
+            "gal\u200blium anti\u2060mony \ufeffTin", "gallium antimony Tin", id="zero-width"
+        ),
+        pytest.param("Sojitz \u202egallium\u202c x", "Sojitz gallium\u202c x", id="overrides"),
+        pytest.param("a\x1b[2Jb", "a [2Jb", id="controls-as-space"),
+        pytest.param("\u201cTin\u201d \u2013 ok", "\u201cTin\u201d \u2013 ok", id="quotes-stay"),
+        pytest.param(
+            "\u0645\u06cc\u200c\u062e\u0648", "\u0645\u06cc\u200c\u062e\u0648", id="joiners-stay"
+        ),
     ],
 )
 def test_plain_text(html: str | None, text: str) -> None:

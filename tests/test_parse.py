@@ -740,3 +740,30 @@ def test_an_entrys_full_text_is_its_body_where_it_says_more_than_its_summary(
     )
     (story,) = parse_feed(atom.encode(), feed="test", fetched_at=FETCHED).stories
     assert (story.summary, story.body) == ("Short.", "Short. Then more.")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_word_a_site_hyphenated_softly_is_found_and_clusters_with_its_reprint(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sites hyphenate long words with soft hyphens (`&shy;`), invisible in a headline:
+    kept, they hid `gallium` from the rules, and the story from its reprints."""
+    hyphenated = rss([
+        "<item><title>Mitsu&#173;bishi buys gal&shy;lium from Kazakh\u200bstan</title>"
+        "<link>https://de.test/a</link><description>Der Kon&shy;zern kauft Gal&shy;lium "
+        "aus Pavlodar.</description></item>"
+    ])  # fmt: skip
+    hyphenated = hyphenated.replace(b"&shy;", "\u00ad".encode())  # as a character, and as &#173;
+    plain = rss([
+        "<item><title>Mitsubishi buys gallium from Kazakhstan</title><link>https://en.test/b"
+        "</link><description>Der Konzern kauft Gallium aus Pavlodar.</description></item>"
+    ])  # fmt: skip
+    read = (lambda b: parse_feed(b, feed="t", fetched_at=FETCHED)) if fast else (
+        lambda b: feedparser_only(b, monkeypatch))  # fmt: skip
+    (soft,), (reprint,) = read(hyphenated).stories, read(plain).stories
+    assert soft.title == "Mitsubishi buys gallium from Kazakhstan"
+    assert soft.summary == "Der Konzern kauft Gallium aus Pavlodar."
+    found = Matcher(load_rules(default_rules())).match(soft.title, soft.summary)
+    assert {"gallium", "watched-firms"} <= {r.rule for r in found.rules}
+    score = compare(fingerprint(soft), fingerprint(reprint), ClusterSettings())
+    assert score.level in ("exact", "reprint"), score
