@@ -8,6 +8,7 @@ seconds (default 20).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -115,6 +116,24 @@ HOSTILE_BODIES = {
 }
 
 
+def json_feed(items: list[dict[str, str]]) -> bytes:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+
+
+JSON_ITEMS = [
+    {"id": f"j{n}", "url": f"https://drill.test/j{n}", "title": f"Drill JSON story {n}"}
+    for n in range(12_000)
+]
+HOSTILE_JSON = {
+    "json-twelve-thousand": json_feed(JSON_ITEMS),  # past feedparser-rs's 10,000 too
+    "json-nested": b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
+    + b"[" * 200_000
+    + b"]" * 200_000
+    + b"]}",
+    "json-cut": json_feed(JSON_ITEMS[:3])[:-30],
+}
+
+
 def serve_hostile(server: FeedServer, secret_file: Path) -> dict[str, str]:
     """Every hostile feed on the server; returns name -> path."""
     server.routes["/never.xml"] = never_answers
@@ -137,10 +156,12 @@ def serve_hostile(server: FeedServer, secret_file: Path) -> dict[str, str]:
     for name, body in HOSTILE_BODIES.items():
         charset = "iso-8859-1" if name == "mislabelled-header" else "utf-8"
         server.feed(f"/{name}.xml", body, content_type=f"application/rss+xml; charset={charset}")
+    for name, body in HOSTILE_JSON.items():
+        server.feed(f"/{name}.xml", body, content_type="application/feed+json")
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
     server.feed("/asia.xml", fixture_bytes("asia.rdf.xml"))
     names = ["never", "trickle", "500", "404", "410", "loop-a", "50mb", "bomb", "xxe", "page",
-             *HOSTILE_BODIES, "wire", "asia"]  # fmt: skip
+             *HOSTILE_BODIES, *HOSTILE_JSON, "wire", "asia"]  # fmt: skip
     return {name: f"/{name}.xml" for name in names}
 
 
@@ -206,11 +227,14 @@ def test_hostile_feeds_in_one_cycle_end_cleanly_and_healthy_feeds_are_processed(
     failed("50mb", "larger than", "max_bytes", "too large")
     failed("bomb", "larger than", "max_bytes", "too large")
     failed("page", "not a feed", "html")
+    failed("json-nested", "malformed json feed: nested too deeply")
+    failed("json-cut", "malformed json feed: unterminated string at line 1")
     assert state["410"][1] == 1  # disabled: 410 Gone
     assert stories["wire"] and stories["asia"]  # the healthy feeds, processed normally
     assert not any("TOP-SECRET" in t for t in stories["xxe"])
     assert all(len(t) < 1000 for t in stories["billion-laughs"])
     assert len(stories["ten-thousand"]) == 10_000
+    assert len(stories["json-twelve-thousand"]) == 12_000
     # one guid on five different stories identifies none of them: each is kept, by its link
     assert stories["duplicate-guids"] == [f"Drill story {n}" for n in range(5)]
     assert len(stories["dates"]) == 3

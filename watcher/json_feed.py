@@ -27,6 +27,7 @@ from watcher.errors import ParseError
 VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 _BLANK = b"\xef\xbb\xbf \t\r\n"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_DANGLING_AT = re.compile(r"(?: starting)? at$")
 
 
 def is_json_feed(body: bytes) -> bool:
@@ -76,8 +77,9 @@ def _loads(document: bytes | str) -> Any:
     try:
         return json.loads(document, parse_int=str, parse_float=str)
     except json.JSONDecodeError as exc:
+        what = _DANGLING_AT.sub("", exc.msg)  # "Unterminated string starting at"
         where = f"line {exc.lineno}, column {exc.colno}"
-        raise ParseError(f"malformed JSON Feed: {exc.msg} at {where}") from exc
+        raise ParseError(f"malformed JSON Feed: {what} at {where}") from exc
     except RecursionError as exc:
         raise ParseError("malformed JSON Feed: nested too deeply to read") from exc
 
