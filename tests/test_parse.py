@@ -767,3 +767,32 @@ def test_a_word_a_site_hyphenated_softly_is_found_and_clusters_with_its_reprint(
     assert {"gallium", "watched-firms"} <= {r.rule for r in found.rules}
     score = compare(fingerprint(soft), fingerprint(reprint), ClusterSettings())
     assert score.level in ("exact", "reprint"), score
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_html_a_feed_escaped_twice_is_read_as_html(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some publishing systems escape an entry's HTML once more than XML asks: without a
+    second reading, its tags were the summary's words (`<p>Smelter ...`), shown in the
+    alert and matched by the rules. Only text that begins with an escaped tag is so read."""
+    body = rss([
+        "<item><title>Smelter news</title><link>https://twice.test/1</link><description>"
+        "&amp;lt;p&amp;gt;A smelter will make &amp;lt;b&amp;gt;gallium&amp;lt;/b&amp;gt; "
+        "&amp;amp;amp; germanium.&amp;lt;/p&amp;gt;</description><content:encoded>"
+        "&amp;lt;div class=\"x\"&amp;gt;&amp;lt;p&amp;gt;The smelter, in Pavlodar, will make "
+        "gallium and germanium from 2027.&amp;lt;/p&amp;gt;&amp;lt;/div&amp;gt;</content:encoded>"
+        "</item>",
+        "<item><title>Prices</title><link>https://twice.test/2</link><description>Tin rose: "
+        "a &amp;lt;b&amp;gt; in the text stays as written</description></item>",
+    ]).replace(b'<rss version="2.0">', b'<rss version="2.0" xmlns:content='
+               b'"http://purl.org/rss/1.0/modules/content/">')  # fmt: skip
+    parsed = (
+        parse_feed(body, feed="test", fetched_at=FETCHED)
+        if fast
+        else feedparser_only(body, monkeypatch)
+    )
+    twice, once = parsed.stories
+    assert twice.summary == "A smelter will make gallium & germanium."
+    assert twice.body == "The smelter, in Pavlodar, will make gallium and germanium from 2027."
+    assert once.summary == "Tin rose: a <b> in the text stays as written"

@@ -26,6 +26,7 @@ import io
 import re
 from dataclasses import replace
 from datetime import datetime
+from html import unescape
 from typing import Any
 
 import feedparser
@@ -338,9 +339,26 @@ def _body(entry: Any, summary_html: str, summary: str, title: str) -> str:
 
 def _summary_html(entry: Any) -> str:
     summary = entry.get("summary") or entry.get("description")
-    return str(summary) if summary else _content_html(entry)
+    return _escaped_once_more(str(summary)) if summary else _content_html(entry)
 
 
 def _content_html(entry: Any) -> str:
     content = entry.get("content") or []
-    return str(content[0].get("value", "")) if content else ""
+    return _escaped_once_more(str(content[0].get("value", ""))) if content else ""
+
+
+# HTML a feed escaped twice begins with an escaped tag: `&lt;p&gt;`, `&lt;img src=...`
+_ESCAPED_TAG = re.compile(
+    r"\s*&lt;/?(?:p|div|br|img|a|b|i|strong|em|span|h[1-6]|ul|ol|li|table|figure|blockquote)"
+    r"(?:\s|/?&gt;)",
+    re.IGNORECASE,
+)
+
+
+def _escaped_once_more(html: str) -> str:
+    """HTML that a feed escaped once more than XML asks (its markup shown as text: `<p>The
+    plant...`), read as the HTML it is: it begins with an escaped tag and has no tag of its
+    own. Else `html` as it is."""
+    if "<" in html or not _ESCAPED_TAG.match(html):
+        return html
+    return unescape(html)
