@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -27,6 +28,7 @@ COMMANDS = [
     "stories",
     "ingest",
     "import-opml",
+    "export-opml",
     "dedupe",
     "dedupe explain",
     "clusters",
@@ -489,6 +491,58 @@ def test_import_opml_names_the_file_it_cannot_read(
     result = watcher("import-opml", str(path))
     assert result.returncode == 1 and result.stdout == ""
     assert message in result.stderr
+
+
+def test_export_opml_writes_the_feeds_import_opml_reads_back(tmp_path: Path) -> None:
+    """Each tag a folder, a feed of two tags in both; secrets in a URL masked and a feed's
+    headers left out, each named on stderr; a file: URL left out, which no reader polls."""
+    config = tmp_path / "watcher.yaml"
+    config.write_text(
+        "state: w.db\nfeeds:\n"
+        "  - {name: Mine & Co, url: 'https://mine.test/feed?a=1&b=2', tags: [Metals, Japan]}\n"
+        "  - {name: Wire, url: 'https://wire.test/asia.xml', tags: [Metals]}\n"
+        "  - {name: Plain, url: 'https://plain.test/rss'}\n"
+        "  - name: Paid\n    url: 'https://paid.test/rss?token=s3cr3t-value&q=tin'\n"
+        "    headers: {Authorization: Bearer abc123}\n"
+        "  - {name: Local, url: 'file:///var/feeds/local.xml'}\n"
+    )
+    out = tmp_path / "feeds.opml"
+    result = watcher("--config", str(config), "export-opml", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and "4 feeds written to" in result.stderr
+    assert "feed 'Paid': secrets in its URL written as ***" in result.stderr
+    assert "feed 'Paid': its headers: are not in OPML" in result.stderr
+    assert "feed 'Local': not written: other readers cannot poll a file: URL" in result.stderr
+    assert b"s3cr3t" not in out.read_bytes() and b"abc123" not in out.read_bytes()
+    back = watcher("import-opml", str(out))
+    assert back.returncode == 0 and back.stderr == "", back.stderr
+    reread = tmp_path / "reread.yaml"
+    reread.write_text(back.stdout)
+    feeds = load_config(reread, env={}).feeds
+    assert sorted((f.name, f.url, frozenset(f.tags)) for f in feeds) == [
+        ("Mine & Co", "https://mine.test/feed?a=1&b=2", frozenset({"Metals", "Japan"})),
+        ("Paid", "https://paid.test/rss?token=***&q=tin", frozenset()),
+        ("Plain", "https://plain.test/rss", frozenset()),
+        ("Wire", "https://wire.test/asia.xml", frozenset({"Metals"})),
+    ]
+    printed = watcher("--config", str(config), "export-opml")  # on standard output
+
+    def undated(opml: bytes) -> bytes:
+        return re.sub(rb"<dateCreated>[^<]*</dateCreated>", b"", opml)
+
+    assert printed.returncode == 0
+    assert undated(printed.stdout.encode()) == undated(out.read_bytes())
+
+
+def test_export_opml_that_cannot_write_its_file_says_so_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "watcher.yaml"
+    config.write_text("state: w.db\nfeeds:\n  - {name: W, url: 'https://w.test/rss'}\n")
+    target = tmp_path / "no-such-folder" / "feeds.opml"
+    result = watcher("--config", str(config), "export-opml", "--output", str(target))
+    assert result.returncode == 1 and f"cannot write {target}" in result.stderr
+    assert not target.parent.exists()
 
 
 def test_a_reader_that_stops_reading_is_no_error(tmp_path: Path) -> None:

@@ -1,15 +1,19 @@
 """Feeds from an OPML file, as Feedly, Inoreader, Miniflux, NetNewsWire and rss2email export
-their subscriptions.
+their subscriptions, and feeds as such a file.
 
 In: the file's bytes and its name. Out: `OpmlFeed`s (name, URL, the folders it sat in as
 tags) and the outlines skipped, with why. Raises `InputError` (path and line) for a file
 that is not XML or not OPML. Expat reads it: no DOCTYPE is fetched and no external entity
-loaded, and an entity bomb is refused.
+loaded, and an entity bomb is refused. `write_opml` makes the bytes of `OpmlFeed`s, each tag
+a folder, which `read_opml` reads back as the same feeds.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import datetime
+from email.utils import format_datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -103,3 +107,25 @@ def _unique_names(feeds: list[OpmlFeed]) -> list[OpmlFeed]:
         taken.add(name)
         unique.append(feed._replace(name=name))
     return unique
+
+
+def write_opml(feeds: Sequence[OpmlFeed], title: str, created: datetime) -> bytes:
+    """OPML 2.0 of `feeds`: those without tags at the top, each tag a folder holding every
+    feed that has it (a feed of two tags is in both, as readers export a feed in two
+    folders), in the order the tags first appear."""
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = title
+    ET.SubElement(head, "dateCreated").text = format_datetime(created)
+    body = ET.SubElement(root, "body")
+    folders: dict[str, ET.Element] = {}
+    for feed in feeds:
+        for tag in feed.tags:
+            if tag not in folders:
+                folders[tag] = ET.SubElement(body, "outline", text=tag, title=tag)
+    for feed in feeds:
+        for parent in [folders[t] for t in feed.tags] or [body]:
+            ET.SubElement(parent, "outline", type="rss", text=feed.name, title=feed.name,
+                          xmlUrl=feed.url)  # fmt: skip
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -1,5 +1,5 @@
-"""`watcher feeds`, `watcher stories`, `watcher ingest` and `watcher import-opml`: feeds and
-what they carried."""
+"""`watcher feeds`, `watcher stories`, `watcher ingest`, `watcher import-opml` and `watcher
+export-opml`: feeds and what they carried."""
 
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ from watcher.fetch import Fetcher
 from watcher.files import read_capped
 from watcher.health import feed_health
 from watcher.jsonl import story_json
+from watcher.logs import MASK, redact
 from watcher.models import FeedState, ParsedFeed
-from watcher.opml import read_opml
+from watcher.opml import OpmlFeed, read_opml, write_opml
 from watcher.parse import parse_feed
 
 
@@ -89,6 +90,20 @@ def add_parsers(commands: Any) -> None:
     )
     opml.add_argument("opml_file", metavar="FILE", help="the OPML file")
     opml.set_defaults(handler=cmd_import_opml, needs_config=False)
+    export = commands.add_parser(
+        "export-opml",
+        help="print the config's feeds as an OPML file, for another reader",
+        description="Write the config's feeds as OPML 2.0, as feed readers import it: each "
+        "feed by its name and configured URL, each tag a folder holding its feeds (a feed "
+        "without tags at the top). Secrets in a URL (a password, a token= or key= "
+        "parameter) are masked as *** as in the logs, and a feed's headers: are not "
+        "written, nor a feed whose URL is not http(s) (a file: URL): each feed so changed "
+        "or left out is named on stderr. import-opml reads the file back as the same feeds.",
+    )
+    export.add_argument(
+        "--output", metavar="FILE", help="write the file there (default: standard output)"
+    )
+    export.set_defaults(handler=cmd_export_opml, needs_config=True)
 
 
 def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
@@ -206,4 +221,35 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
     ]
     print(f"# {len(entries)} feeds from {path.name}")
     print(yaml.safe_dump({"feeds": entries}, sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
+def cmd_export_opml(config: Config, args: argparse.Namespace) -> int:
+    feeds = []
+    for feed in config.feeds:
+        if urlsplit(feed.url).scheme not in ("http", "https"):
+            print(f"watcher: feed {feed.name!r}: not written: other readers cannot poll a "
+                  f"{urlsplit(feed.url).scheme}: URL", file=sys.stderr)  # fmt: skip
+            continue
+        url = redact(feed.url)
+        if url != feed.url:
+            print(f"watcher: feed {feed.name!r}: secrets in its URL written as {MASK}",
+                  file=sys.stderr)  # fmt: skip
+        if feed.headers:
+            print(f"watcher: feed {feed.name!r}: its headers: are not in OPML", file=sys.stderr)
+        feeds.append(OpmlFeed(feed.name, url, feed.tags))
+    data = write_opml(feeds, "watcher feeds", utc_now())
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+        return 0
+    path = Path(args.output)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        print(f"watcher: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"watcher: {len(feeds)} feeds written to {path}", file=sys.stderr)
     return 0
