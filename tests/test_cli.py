@@ -493,6 +493,23 @@ def test_import_opml_names_the_file_it_cannot_read(
     assert message in result.stderr
 
 
+def test_once_holds_the_feeds_of_a_server_that_asked_to_wait(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """One poll at a time, in config order: the second feed's server answered the first
+    with 429, so the second is not asked, and says why; only the first failed."""
+    server.status("/limited.xml", 429, {"Retry-After": "120"})
+    server.feed("/next.xml", fixture_bytes("wire.rss.xml"))
+    config = write_config(tmp_path, server, ("Limited", "/limited.xml"), ("Next", "/next.xml"))
+    config.write_text(config.read_text().replace("poll:\n", "poll:\n  concurrency: 1\n"))
+    result = watcher("--config", str(config), "once")
+    assert result.returncode == 1, result.stderr
+    assert "polled 1 feed (0 skipped, 1 held): 0 new stories, 1 failed" in result.stdout
+    assert "  Limited: HTTP 429" in result.stderr
+    assert "  Next: not polled: 127.0.0.1:" in result.stderr and "wait 120 s more" in result.stderr
+    assert server.seen("/next.xml") == []
+
+
 def test_export_opml_writes_the_feeds_import_opml_reads_back(tmp_path: Path) -> None:
     """Each tag a folder, a feed of two tags in both; secrets in a URL masked and a feed's
     headers left out, each named on stderr; a file: URL left out, which no reader polls."""

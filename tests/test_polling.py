@@ -29,12 +29,12 @@ from tests.conftest import ROOT, FakeClock
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
 from watcher.config import Config, PollSettings
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, FetchError
 from watcher.feed_state import catch_up_delay
-from watcher.fetch import Fetcher
+from watcher.fetch import SERVER_WAIT, Fetcher
 from watcher.health import status_document
 from watcher.jsonl import read_stories
-from watcher.models import FeedConfig, PollOutcome
+from watcher.models import FeedConfig, FeedState, PollOutcome
 from watcher.normalise import same_origin
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
@@ -649,6 +649,94 @@ def test_retry_after_is_honoured(server: FeedServer, harness: Harness, code: int
     state = harness.store.feed_state("Busy")
     assert state.next_poll_at is not None
     assert (state.next_poll_at - harness.clock.now).total_seconds() >= 7200
+
+
+@pytest.mark.parametrize(
+    ("code", "headers", "wait"),
+    [
+        pytest.param(429, {"Retry-After": "30"}, 30, id="429-retry-after"),
+        pytest.param(429, {}, SERVER_WAIT, id="429-without"),
+        pytest.param(503, {"Retry-After": "30"}, 30, id="503-retry-after"),
+        pytest.param(429, {"Retry-After": "999999"}, SETTINGS.max_backoff, id="capped"),
+        pytest.param(503, {}, None, id="503-without: a fault, not a request to wait"),
+        pytest.param(500, {"Retry-After": "30"}, None, id="500"),
+    ],
+)
+def test_a_server_that_asks_to_wait_is_asked_nothing_by_its_other_feeds(
+    server: FeedServer, code: int, headers: dict[str, str], wait: float | None
+) -> None:
+    """Google News answers a burst of searches with 429: polling its other feeds then would
+    prolong the limit. Another server is polled as ever."""
+    other = FeedServer().start()
+    server.status("/limited.xml", code, headers)
+    server.feed("/next.xml", fixture_bytes("wire.rss.xml"))
+    other.feed("/elsewhere.xml", fixture_bytes("wire.rss.xml"))
+
+    async def go() -> tuple[FetchError, FetchError | None]:
+        fetcher = Fetcher(SETTINGS)
+        try:
+            with pytest.raises(FetchError) as limited:
+                await fetcher.fetch(server.url("/limited.xml"))
+            assert (await fetcher.fetch(other.url("/elsewhere.xml"))).kind == "ok"
+            try:
+                await fetcher.fetch(server.url("/next.xml"))
+            except FetchError as held:
+                return limited.value, held
+            return limited.value, None
+        finally:
+            await fetcher.aclose()
+
+    try:
+        limited, held = asyncio.run(go())
+    finally:
+        other.stop()
+    assert limited.status == code
+    if wait is None:
+        assert held is None and len(server.seen("/next.xml")) == 1
+        return
+    assert held is not None and server.seen("/next.xml") == []  # not asked at all
+    server_name = server.base.removeprefix("http://")
+    assert str(held).startswith(f"not polled: {server_name} answered HTTP {code} ")
+    assert held.retry_after is not None and wait - 5 < held.retry_after <= wait
+
+
+def test_a_feed_held_for_its_server_is_not_failed_and_is_polled_once_the_wait_is_over(
+    server: FeedServer, harness: Harness
+) -> None:
+    """Held: no failure counted and no backoff (the feed did nothing wrong), its next poll
+    not before the server's wait is over."""
+    server.status("/limited.xml", 429, {"Retry-After": "1"})
+    server.feed("/next.xml", fixture_bytes("wire.rss.xml"))
+    limited = harness.feed("Limited", server.url("/limited.xml"))
+    following = harness.feed("Next", server.url("/next.xml"))
+
+    async def go() -> list[PollOutcome]:
+        fetcher = Fetcher(SETTINGS)
+        pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=SETTINGS,
+                            clock=harness.clock)  # fmt: skip
+        try:
+            outcomes = [
+                await pipeline.refresh_feed(limited),
+                await pipeline.refresh_feed(following),
+            ]
+            states.append(harness.store.feed_state("Next"))
+            await asyncio.sleep(1.1)
+            harness.clock.now += timedelta(seconds=1.1)
+            return [*outcomes, await pipeline.refresh_feed(following)]  # due: not forced
+        finally:
+            await fetcher.aclose()
+
+    states: list[FeedState] = []
+    start = harness.clock.now
+    first, held, later = asyncio.run(go())
+    assert first.status == "failed" and first.http_status == 429
+    assert held.status == "held" and "asked to wait" in (held.error or "")
+    (waiting,) = states
+    assert waiting.consecutive_failures == 0 and waiting.last_error is None
+    assert waiting.next_poll_at is not None
+    assert waiting.next_poll_at == start + timedelta(seconds=1)  # the wait, to the second
+    assert later.status == "new" and len(later.new_stories) == 2
+    assert [r.path for r in server.requests].count("/next.xml") == 1
 
 
 @pytest.mark.parametrize("value", ["²", "9" * 30, "Fri, 31 Dec 9999 23:59:59 GMT"])

@@ -68,6 +68,11 @@ class FeedGoneError(FetchError):
     """The server said 410 Gone: the feed should not be polled again."""
 
 
+class ServerHeldError(FetchError):
+    """Not polled: its server asked another feed's poll to wait (429), `retry_after` more
+    seconds. No fault of the feed's."""
+
+
 class ParseError(WatcherError):
     """The fetched bytes hold no usable feed."""
 

@@ -39,7 +39,7 @@ import httpx
 from watcher import __version__
 from watcher.config import PollSettings
 from watcher.config.feeds import malformed
-from watcher.errors import FeedGoneError, FetchError, ServiceError
+from watcher.errors import FeedGoneError, FetchError, ServerHeldError, ServiceError
 from watcher.files import trust_ca
 from watcher.models import FetchKind, FetchResult
 from watcher.normalise import ascii_digits, same_origin
@@ -56,6 +56,8 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({301, 308})
 _CHUNK = 64 * 1024
 MAX_RETRY_AFTER = 86_400.0  # a longer Retry-After is read as a day
+# a 429 without Retry-After holds its server's other feeds this long (see `Fetcher._hold`)
+SERVER_WAIT = 60.0
 
 
 class Fetcher:
@@ -105,6 +107,7 @@ class Fetcher:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.per_host)
         )
+        self._held: dict[str, tuple[float, str]] = {}  # server -> (monotonic end, why)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -126,6 +129,7 @@ class Fetcher:
         host = urlsplit(url).hostname or ""
         started = time.perf_counter()
         async with self._hosts[host], self._global:
+            self._check_hold(url)
             try:
                 async with asyncio.timeout(self.settings.total_timeout):
                     result = await self._follow(url, etag, last_modified, content_hash, headers)
@@ -173,6 +177,32 @@ class Fetcher:
             return _result(response, current, moved, body, content_hash)
         raise FetchError(f"too many redirects (more than {self.settings.max_redirects})", url=url)
 
+    def _hold(self, url: str, status: int, reason: str, retry_after: float | None) -> None:
+        """A server that asked to wait (429, or 503 with Retry-After) is asked nothing more
+        until then, by any feed: polling its other feeds meanwhile would prolong a rate
+        limit. The wait is its Retry-After, else `SERVER_WAIT`, at most `max_backoff`."""
+        if status != 429 and not (status == 503 and retry_after is not None):
+            return
+        wait = min(SERVER_WAIT if retry_after is None else retry_after, self.settings.max_backoff)
+        server, until = _server(url), time.monotonic() + wait
+        if until > self._held.get(server, (0.0, ""))[0]:
+            self._held[server] = (until, f"HTTP {status} {reason}".strip())
+
+    def _check_hold(self, url: str) -> None:
+        """Raise `ServerHeldError` for a feed of a server held by `_hold`, with the wait left."""
+        server = _server(url)
+        until, why = self._held.get(server, (0.0, ""))
+        left = until - time.monotonic()
+        if left <= 0:
+            self._held.pop(server, None)
+            return
+        raise ServerHeldError(
+            f"not polled: {server} answered {why} to a poll and asked to wait; its feeds "
+            f"wait {left:.0f} s more",
+            url=url,
+            retry_after=left,
+        )
+
     async def _read_body(self, response: httpx.Response, url: str) -> bytes:
         status = response.status_code
         if status == 304:
@@ -183,6 +213,7 @@ class Fetcher:
             )
         if status >= 400:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
+            self._hold(url, status, response.reason_phrase, retry_after)
             raise FetchError(
                 f"HTTP {status} {response.reason_phrase}".strip(),
                 url=url,
@@ -301,6 +332,16 @@ def read_file(url: str, limit: int, content_hash: str | None) -> FetchResult:
     digest = hashlib.sha256(body).hexdigest()
     kind: FetchKind = "unchanged" if digest == content_hash else "ok"
     return FetchResult(kind=kind, url=url, status=200, body=body, content_hash=digest)
+
+
+def _server(url: str) -> str:
+    """The server a URL reaches: its host and port (`news.google.com:443`)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a port out of range: the request itself fails, with its own message
+        port = None
+    return f"{parts.hostname or ''}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def parse_retry_after(value: str | None) -> float | None:

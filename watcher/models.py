@@ -271,7 +271,7 @@ class AlertPlan:
     overflow_due: datetime | None = None  # ... the rest go in a digest at this time
 
 
-PollStatus = Literal["new", "not_modified", "unchanged", "failed", "gone", "skipped"]
+PollStatus = Literal["new", "not_modified", "unchanged", "failed", "gone", "skipped", "held"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Executor
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from watcher.clusterer import Clock, Clusterer
 from watcher.config import PollSettings
 from watcher.dedupe import ClusterSettings, Fingerprint
-from watcher.errors import FeedGoneError, FetchError, ParseError, StoreError
+from watcher.errors import FeedGoneError, FetchError, ParseError, ServerHeldError, StoreError
 from watcher.feed_state import after_failure, after_success, gap, is_due, next_poll_after_failure
 from watcher.fetch import Fetcher
 from watcher.known import sort_stories
@@ -112,6 +113,13 @@ class Pipeline:
                 # a permanent redirect has since moved the feed to
                 headers=feed.headers if feed.headers and same_origin(state.url, feed.url) else (),
             )
+        except ServerHeldError as exc:  # no fault of this feed's: no failure, no backoff
+            wait = timedelta(seconds=math.ceil(exc.retry_after or 0))  # stored to the second
+            self.store.record_poll(replace(state, next_poll_at=now + wait))
+            return PollOutcome(
+                feed=feed.name, url=state.url, status="held", error=str(exc),
+                fetch_ms=_ms_since(started),
+            )  # fmt: skip
         except FeedGoneError as exc:
             self.store.record_poll(after_failure(state, exc, now, next_poll=None, disabled=True))
             return PollOutcome(
@@ -360,7 +368,7 @@ def _ms_since(started: float) -> float:
 def _log_outcome(outcome: PollOutcome) -> None:
     """A poll's line: at DEBUG when it stored no story, at 5,000 feeds polled every 10
     minutes 720,000 lines a day at INFO (`watcher run` sums them up every 10 minutes)."""
-    level = logging.INFO if outcome.new_stories else logging.DEBUG
+    level = logging.INFO if outcome.new_stories or outcome.status == "held" else logging.DEBUG
     if outcome.status in ("failed", "gone"):
         level = logging.WARNING
     event(

@@ -147,11 +147,13 @@ def cmd_once(config: Config, args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if o.status in ("failed", "gone")]
     new = sum(new for _, new in counted)
     skipped = sum(o.status == "skipped" for o in outcomes)
+    held = [o for o in outcomes if o.status == "held"]
     print(
-        f"polled {count(len(outcomes) - skipped, 'feed')} ({skipped} skipped): "
+        f"polled {count(len(outcomes) - skipped - len(held), 'feed')} ({skipped} skipped"
+        f"{f', {len(held)} held' if held else ''}): "
         f"{count(new, 'new story', 'new stories')}, {len(failed)} failed"
     )
-    for outcome in failed:
+    for outcome in [*failed, *held]:
         print(f"  {outcome.feed}: {printable(outcome.error or '')}", file=sys.stderr)
     return EXIT_FAILED if failed else 0
 
