@@ -10,6 +10,7 @@ from watcher.boilerplate import coverage, without_post_footer
 from watcher.normalise import (
     absolute_url,
     canonical_url,
+    entry_time,
     plain_text,
     published_time,
     story_id,
@@ -325,3 +326,29 @@ def test_a_headline_is_shown_without_its_outlets_name_at_its_end(
     title: str, source: str, shown: str
 ) -> None:
     assert normalise.headline(title, source) == shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "utc"),
+    [
+        pytest.param("Fr, 04 Dez 2026 10:00:00 +0100", "2026-12-04 09:00", id="german"),
+        pytest.param("Mi, 02 Mär 2026 10:00 MEZ", "2026-03-02 09:00", id="german-zone-name"),
+        pytest.param("ven., 04 déc. 2026 10:00:00 +0100", "2026-12-04 09:00", id="french"),
+        pytest.param("mar., 01 DEC. 2026 10:00:00 +0100", "2026-12-01 09:00", id="french-mardi"),
+        pytest.param("sáb, 05 dic 2026 08:00:00 GMT", "2026-12-05 08:00", id="spanish"),
+        pytest.param("mar, 17 mar 2026 08:00:00 GMT", "2026-03-17 08:00", id="spanish-martes"),
+        pytest.param("gio, 03 set 2026 08:00:00 +0200", "2026-09-03 06:00", id="italian"),
+        pytest.param("Sex, 04 Dez 2026 10:00:00 -0300", "2026-12-04 13:00", id="portuguese"),
+        pytest.param("vr, 04 mrt 2026 10:00:00 +0100", "2026-03-04 09:00", id="dutch"),
+        pytest.param("Пт, 04 дек 2026 10:00:00 +0600", "2026-12-04 04:00", id="russian"),
+        pytest.param("4 мая 2026 10:00:00 +0500", "2026-05-04 05:00", id="russian-genitive"),
+        pytest.param("Fri, 04 Dec 2026 10:00:00 +0100", "2026-12-04 09:00", id="english"),
+        pytest.param("Fr, 04 Foo 2026 10:00:00 +0100", None, id="no-month"),
+        pytest.param("heute, 10:00", None, id="no-date"),
+    ],
+)
+def test_dates_in_rfc_822s_order_are_read_in_other_languages(raw: str, utc: str | None) -> None:
+    """Sites that format dates with their server's locale write RFC 822 in their own
+    language: read as feedparser reads the English, not dated at their fetch."""
+    read = entry_time(raw, None)
+    assert (read.strftime("%Y-%m-%d %H:%M") if read else None) == utc

@@ -796,3 +796,24 @@ def test_html_a_feed_escaped_twice_is_read_as_html(
     assert twice.summary == "A smelter will make gallium & germanium."
     assert twice.body == "The smelter, in Pavlodar, will make gallium and germanium from 2027."
     assert once.summary == "Tin rose: a <b> in the text stays as written"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_date_in_another_language_dates_its_story_whichever_parser_reads_it(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = rss([
+        "<item><title>Galliumwerk eröffnet</title><link>https://de.test/1</link>"
+        "<pubDate>Mo, 23 Nov 2026 10:00:00 +0100</pubDate></item>",
+        "<item><title>Новости</title><link>https://ru.test/1</link>"
+        "<pubDate>Пн, 23 ноя 2026 15:00:00 +0600</pubDate></item>",
+    ])  # fmt: skip
+    parsed = (
+        parse_feed(body, feed="test", fetched_at=FETCHED)
+        if fast
+        else feedparser_only(body, monkeypatch)
+    )
+    assert [s.published for s in parsed.stories] == [
+        datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+    ]  # not FETCHED, the time they were read

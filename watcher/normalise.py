@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit, urlunsplit
 import ftfy
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 
+from watcher.dates import localized_rfc822
+
 # Query parameters that only track the reader; everything else in a query is kept.
 TRACKING_PARAMS = frozenset(
     {
@@ -366,7 +368,8 @@ ZONE_OFFSETS = {
     "pht": "+0800", "awst": "+0800", "wib": "+0700", "ict": "+0700", "pkt": "+0500",
     "msk": "+0300", "eest": "+0300", "eet": "+0200", "cest": "+0200", "sast": "+0200",
     "cet": "+0100", "west": "+0100", "wet": "+0000", "aest": "+1000", "aedt": "+1100",
-    "acst": "+0930", "acdt": "+1030", "nzst": "+1200", "nzdt": "+1300",
+    "acst": "+0930", "acdt": "+1030", "nzst": "+1200", "nzdt": "+1300", "mez": "+0100",
+    "mesz": "+0200",
 }  # fmt: skip
 _ZONE_AT_END = re.compile(r"\s([A-Za-z]{3,4})\s*$")
 DATE_MAX_CHARS = 100  # a longer "date" is no date: feedparser's patterns are not run on it
@@ -376,15 +379,20 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
     """An entry's date in UTC: `raw` (as the feed wrote it) read by feedparser's own date
     parser where the fast parser gave no `parsed` time (feedparser-rs reads neither "UTC",
     full day names nor a one-digit hour) or where `raw` ends in a zone name feedparser would
-    read as UTC (`ZONE_OFFSETS`); else `parsed`. Both parsers so give the same time."""
+    read as UTC (`ZONE_OFFSETS`); else `parsed`. Both parsers so give the same time. A
+    date feedparser cannot read may be RFC 822 in another language (`dates`)."""
     if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
         zone = _ZONE_AT_END.search(raw)
         offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
         if zone and offset:
-            return struct_to_datetime(feedparser_date(f"{raw[: zone.start()]} {offset}"))
+            return struct_to_datetime(_read_date(f"{raw[: zone.start()]} {offset}"))
         if parsed is None:
-            return struct_to_datetime(feedparser_date(raw))
+            return struct_to_datetime(_read_date(raw))
     return struct_to_datetime(parsed)
+
+
+def _read_date(raw: str) -> time.struct_time | None:
+    return feedparser_date(raw) or localized_rfc822(raw)
 
 
 def struct_to_datetime(value: time.struct_time | None) -> datetime | None:

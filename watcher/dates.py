@@ -1,0 +1,68 @@
+"""Dates that feeds write as RFC 822 asks, but in their own language.
+
+In: a date as a feed wrote it, which feedparser could not read. Out: the time in UTC as
+feedparser gives it (a `time.struct_time`), or None.
+
+A site whose software formats dates with the server's locale writes `Fr, 04 Dez 2026
+10:00:00 +0100` or `ven., 04 déc. 2026 10:00:00 +0100` for `Fri, 04 Dec 2026 10:00:00
++0100`. The day and month stand where RFC 822 puts them, so they are read by position: the
+month's name (German, French, Spanish, Italian, Portuguese, Dutch or Russian, full or
+abbreviated, any case, accents or not) is put in English, the day's name (in any language,
+which feedparser refuses) dropped, and the rest read by feedparser. A word that names a
+month in one language and a weekday in another ("mar") is read as what its place makes it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+
+from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
+
+_MONTHS = {
+    "Jan": "january januar jänner janvier janv enero ene gennaio gen janeiro januari "
+    "январь января янв",
+    "Feb": "february februar feber février févr fevr febrero febbraio fevereiro fev "
+    "februari февраль февраля фев",
+    "Mar": "march märz mär mrz mars marzo março marco maart mrt март марта",
+    "Apr": "april avril avr abril abr aprile апрель апреля апр",
+    "May": "mai mayo maggio mag maio mei май мая",
+    "Jun": "june juni juin junio giugno giu junho июнь июня июн",
+    "Jul": "july juli juillet juil julio luglio lug julho июль июля июл",
+    "Aug": "august août aout agosto ago augustus авг август августа",
+    "Sep": "september sept septembre septiembre setiembre set settembre setembro "
+    "сентябрь сентября сен сент",
+    "Oct": "october oktober okt octobre octubre ottobre ott outubro out октябрь октября окт",
+    "Nov": "november novembre noviembre novembro ноябрь ноября ноя",
+    "Dec": "december dezember dez décembre déc diciembre dic dicembre dezembro декабрь декабря дек",
+}
+# [weekday,] day month year rest: `Fr, 04 Dez 2026 10:00:00 +0100`, `mer. 4 déc. 2026 ...`
+_LOCALIZED = re.compile(
+    r"^\s*(?:[^\W\d_]+\.?,?\s+)?(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})\b(.*)$"
+)
+
+
+def _folded(word: str) -> str:
+    """A word in lower case without its accents (`Déc` -> `dec`, `май` -> `маи`)."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# and English's own: a localized day's name before an English month (`Mo, 23 Nov 2026`)
+_ENGLISH = {
+    _folded(name): month for month, names in _MONTHS.items() for name in [month, *names.split()]
+}
+
+
+def localized_rfc822(raw: str) -> time.struct_time | None:
+    """`raw`, a date in RFC 822's order with its month named in another language, read as
+    the English date it stands for; None when it is not one."""
+    found = _LOCALIZED.match(raw)
+    if found is None:
+        return None
+    day, month, year, rest = found.groups()
+    english = _ENGLISH.get(_folded(month))
+    if english is None:
+        return None
+    return feedparser_date(f"{day} {english} {year}{rest}")
