@@ -50,7 +50,7 @@ DEFAULT_USER_AGENT = (
 )
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
-    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({301, 308})
