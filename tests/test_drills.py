@@ -125,7 +125,7 @@ JSON_ITEMS = [
     for n in range(12_000)
 ]
 HOSTILE_JSON = {
-    "json-twelve-thousand": json_feed(JSON_ITEMS),  # past feedparser-rs's 10,000 too
+    "json-twelve-thousand": json_feed(JSON_ITEMS),  # past MAX_ENTRIES
     "json-nested": b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
     + b"[" * 200_000
     + b"]" * 200_000
@@ -234,7 +234,11 @@ def test_hostile_feeds_in_one_cycle_end_cleanly_and_healthy_feeds_are_processed(
     assert not any("TOP-SECRET" in t for t in stories["xxe"])
     assert all(len(t) < 1000 for t in stories["billion-laughs"])
     assert len(stories["ten-thousand"]) == 10_000
-    assert len(stories["json-twelve-thousand"]) == 12_000
+    assert len(stories["json-twelve-thousand"]) == 10_000  # the first 10,000, with a warning
+    (warning,) = db.execute(
+        "SELECT warning FROM feeds WHERE name = 'json-twelve-thousand'"
+    ).fetchone()
+    assert "lists more than 10,000 entries: the first 10,000 are read" in warning
     # one guid on five different stories identifies none of them: each is kept, by its link
     assert stories["duplicate-guids"] == [f"Drill story {n}" for n in range(5)]
     assert len(stories["dates"]) == 3

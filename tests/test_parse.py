@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import resource
 from datetime import UTC, datetime
@@ -817,3 +818,30 @@ def test_a_date_in_another_language_dates_its_story_whichever_parser_reads_it(
         datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
         datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
     ]  # not FETCHED, the time they were read
+
+
+def _numbered(count: int) -> list[str]:
+    return [f"<item><title>Story {n}</title><link>https://many.test/{n}</link></item>"
+            for n in range(count)]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["feedparser-rs", "feedparser", "json-feed", "exactly-the-limit"])
+def test_a_document_of_more_entries_than_max_entries_is_read_to_that_many(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10 MB of empty items made a million stories: 30 s and 700 MB for one poll of a
+    feed of 200,000. The first MAX_ENTRIES (feeds list the newest first) are read, and the
+    warning says so; a document of exactly that many is read whole, without one."""
+    count = parse_module.MAX_ENTRIES + (0 if kind == "exactly-the-limit" else 2_000)
+    if kind == "json-feed":
+        items = [{"id": f"j{n}", "title": f"Story {n}"} for n in range(count)]
+        body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items})
+        parsed = parse_feed(body.encode(), feed="test", fetched_at=FETCHED)
+    elif kind == "feedparser":
+        parsed = feedparser_only(rss(_numbered(count)), monkeypatch)
+    else:
+        parsed = parse_feed(rss(_numbered(count)), feed="test", fetched_at=FETCHED)
+    expected = min(count, parse_module.MAX_ENTRIES)
+    assert [s.title for s in parsed.stories] == [f"Story {n}" for n in range(expected)]
+    too_many = None if kind == "exactly-the-limit" else parse_module.TOO_MANY
+    assert parsed.warning == too_many

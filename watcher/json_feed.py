@@ -36,9 +36,9 @@ def is_json_feed(body: bytes) -> bool:
     return body[:1024].lstrip(_BLANK).startswith(b"{")
 
 
-def read_json_feed(body: bytes) -> FeedParserDict:
-    """The feed and its items; `bozo` with a message where bytes not in UTF-8 were replaced
-    or items that are not objects were skipped."""
+def read_json_feed(body: bytes, max_items: int) -> FeedParserDict:
+    """The feed and its first `max_items` items (`cut` when it has more); `bozo` with a
+    message where bytes not in UTF-8 were replaced or items that are not objects skipped."""
     document, problems = _document(body)
     if not isinstance(document, dict):
         raise ParseError("no feed found: the document is JSON, but not an object (a JSON Feed is)")
@@ -51,12 +51,14 @@ def read_json_feed(body: bytes) -> FeedParserDict:
     items = document.get("items")
     if not isinstance(items, list):
         raise ParseError('malformed JSON Feed: it has no "items" list')
-    entries = [_entry(item) for item in items if isinstance(item, dict)]
-    if skipped := len(items) - len(entries):
+    objects = [item for item in items if isinstance(item, dict)]
+    entries = [_entry(item) for item in objects[:max_items]]
+    if skipped := len(items) - len(objects):
         problems.append(f"{skipped} of its items are not objects (skipped)")
     feed = FeedParserDict(title=_text(document.get("title")),
                           link=_text(document.get("home_page_url")))  # fmt: skip
-    result = FeedParserDict(feed=feed, entries=entries, version=_version(version), bozo=False)
+    result = FeedParserDict(feed=feed, entries=entries, version=_version(version), bozo=False,
+                            cut=len(objects) > max_items)  # fmt: skip
     if problems:
         result["bozo"] = True
         result["bozo_exception"] = f"JSON Feed {'; '.join(problems)}"

@@ -7,12 +7,13 @@ Raises: `ParseError` when the bytes hold no feed at all.
 Two parsers with one output. feedparser-rs (Rust, feedparser's API) parses a well-formed
 UTF-8 feed about 50 times faster than feedparser; feedparser takes every other body: one
 not in valid UTF-8 or declaring another encoding (in its XML declaration or Content-Type),
-one feedparser-rs calls malformed or cannot read, and one with more entries than
-feedparser-rs's limit. feedparser then reads a mislabelled encoding as its fallback and
-says so, where feedparser-rs would replace the bytes it cannot decode. Both give the same
-stories on the shared corpus and our fixtures (tests/test_parse.py holds them to it), so a
-feed's story ids never depend on the parser. A JSON Feed goes to neither: `json_feed` reads
-it into the same shape.
+and one feedparser-rs calls malformed or cannot read. feedparser then reads a mislabelled
+encoding as its fallback and says so, where feedparser-rs would replace the bytes it cannot
+decode. Both give the same stories on the shared corpus and our fixtures
+(tests/test_parse.py holds them to it), so a feed's story ids never depend on the parser. A
+JSON Feed goes to neither: `json_feed` reads it into the same shape. Of a document, the
+first `MAX_ENTRIES` entries are read (feedparser-rs and `json_feed` stop there; feedparser's
+are cut).
 
 Neither parser fetches: they get bytes. Neither expands entity declarations of a DOCTYPE or
 loads external entities, so entity bombs and references to local files expand to nothing.
@@ -51,7 +52,10 @@ MAX_TITLE = 1000
 MAX_SUMMARY = 20_000
 MAX_BODY = 20_000  # characters of an entry's full text kept, as of a summary
 BODY_HTML_CHARS = 5 * MAX_BODY  # of its HTML, all that is read
-FAST_MAX_ENTRIES = 10_000  # feedparser-rs's default limit; a longer feed goes to feedparser
+# a document's entries read, the first in its order (feeds list the newest first): a feed of
+# more is an archive, or a hostile one (10 MB of empty items make a million stories)
+MAX_ENTRIES = 10_000  # feedparser-rs's default limit: it stops reading there
+TOO_MANY = f"the feed lists more than {MAX_ENTRIES:,} entries: the first {MAX_ENTRIES:,} are read"
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)")
@@ -73,36 +77,44 @@ def parse_feed(
     A story whose link redirects (`unwrapped_url`) is, without an outlet of its own or a
     configured one, from the host of the page it leads to: a Google Alerts feed's title
     names the search, not the outlet."""
-    result, fast = _parsed(body, content_type)
-    problem = _bozo_message(result)
-    if not result.entries:
+    result, fast, cut = _parsed(body, content_type)
+    problem = None if fast and cut else _bozo_message(result)  # then its bozo says `cut`
+    problem = "; ".join(filter(None, [problem, TOO_MANY if cut else None])) or None
+    entries = result.entries[:MAX_ENTRIES]
+    if not entries:
         if problem or not result.get("version"):
             raise ParseError(_no_feed(problem, body, url))
         return ParsedFeed(title=_feed_title(result), stories=())
     channel_title = _feed_title(result)
     # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
     attribute_links = fast and str(result.version).startswith("atom")
-    raw_links = [_entry_link(entry, attribute_links) for entry in result.entries]
+    raw_links = [_entry_link(entry, attribute_links) for entry in entries]
     links = Links.of(raw_links, result.feed.get("link"), url)
     entry_links = [links.story_link(raw) for raw in raw_links]
-    shared = _shared_guids(result.entries, entry_links)
+    shared = _shared_guids(entries, entry_links)
     stories = tuple(
         _story(
             entry, link, feed=feed, fetched_at=fetched_at,
             source=source or page_host(raw) or channel_title or feed, links=links,
             shared_guids=shared,
         )
-        for entry, raw, link in zip(result.entries, raw_links, entry_links, strict=True)
+        for entry, raw, link in zip(entries, raw_links, entry_links, strict=True)
     )  # fmt: skip
     return ParsedFeed(title=channel_title, stories=_without_boilerplate(stories), warning=problem)
 
 
-def _parsed(body: bytes, content_type: str | None) -> tuple[Any, bool]:
-    """The document read by the parser for it, and whether that was feedparser-rs."""
+def _parsed(body: bytes, content_type: str | None) -> tuple[Any, bool, bool]:
+    """The document read by the parser for it, whether that was feedparser-rs, and whether
+    it lists more than `MAX_ENTRIES` entries (feedparser-rs and `json_feed` read no more;
+    feedparser reads them all, and all but the first are dropped)."""
     if is_json_feed(body):
-        return read_json_feed(body), False
+        result = read_json_feed(body, MAX_ENTRIES)
+        return result, False, bool(result.get("cut"))
     fast = _fast_parse(body, content_type)
-    return (fast, True) if fast is not None else (_full_parse(body, content_type), False)
+    if fast is not None:
+        return fast, True, _over_limit(fast)
+    full = _full_parse(body, content_type)
+    return full, False, len(full.entries) > MAX_ENTRIES
 
 
 def _fast_parse(body: bytes, content_type: str | None) -> Any | None:
@@ -114,13 +126,19 @@ def _fast_parse(body: bytes, content_type: str | None) -> Any | None:
         result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=False)
     except Exception:  # any failure of the fast path: feedparser decides
         return None
-    if result.bozo or not result.entries or len(result.entries) >= FAST_MAX_ENTRIES:
+    if (result.bozo and not _over_limit(result)) or not result.entries:
         return None
     if any(is_relative_url(entry.get("link") or "") for entry in result.entries):
         # parsed again, resolving against xml:base and the channel's link, as feedparser does
         # with xml:base: rare, and resolving every summary's markup costs time
         return _fast_parse_resolved(body, result)
     return result
+
+
+def _over_limit(result: Any) -> bool:
+    """Whether feedparser-rs stopped at `MAX_ENTRIES`, its limit, with more to read."""
+    exc = str(result.get("bozo_exception") or "")
+    return len(result.entries) == MAX_ENTRIES and exc.startswith("Entry limit exceeded")
 
 
 def _fast_parse_resolved(body: bytes, unresolved: Any) -> Any:
