@@ -845,3 +845,27 @@ def test_a_document_of_more_entries_than_max_entries_is_read_to_that_many(
     assert [s.title for s in parsed.stories] == [f"Story {n}" for n in range(expected)]
     too_many = None if kind == "exactly-the-limit" else parse_module.TOO_MANY
     assert parsed.warning == too_many
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_link_of_another_scheme_than_http_is_no_storys_link(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`javascript:`, `data:` or `file:` is no story's page, and would go into an alert's
+    links; the guid stands in where it is a web address, as for a link home."""
+    body = rss([
+        "<item><title>A</title><link>javascript:alert(1)</link>"
+        "<guid>https://drill.test/a</guid></item>",
+        "<item><title>B</title><link> JavaScript:alert(2)</link></item>",
+        "<item><title>C</title><link>data:text/html,&lt;script&gt;x&lt;/script&gt;</link></item>",
+        "<item><title>D</title><link>file:///etc/passwd</link></item>",
+        "<item><title>E</title><link>//cdn.test/e</link></item>",
+    ])  # fmt: skip
+    parsed = (
+        parse_feed(body, feed="test", fetched_at=FETCHED)
+        if fast
+        else feedparser_only(body, monkeypatch)
+    )
+    assert [s.link for s in parsed.stories] == [
+        "https://drill.test/a", "", "", "", "https://cdn.test/e",
+    ]  # fmt: skip

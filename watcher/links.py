@@ -23,6 +23,8 @@ from watcher.normalise import (
 )
 
 MAX_RELATED = 20  # links of a coverage list's other stories kept
+_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")  # none: a relative link no base resolved
+_WEB_SCHEMES = frozenset({"http", "https"})
 
 
 class Links(NamedTuple):
@@ -52,7 +54,9 @@ class Links(NamedTuple):
 
     def story_link(self, raw: str) -> str:
         """The canonical absolute link of `raw` (of the page it leads to, for a link that
-        only redirects: `unwrapped_url`), or '' for none or a link home."""
+        only redirects: `unwrapped_url`), or '' for none, a link home, or a link of another
+        scheme than http(s) (`javascript:`, `data:`, `file:`: no story's page, and a
+        hostile feed's way into an alert's links)."""
         if not raw:
             return ""
         if not raw.isprintable():  # a control character (ESC) would reach a terminal
@@ -61,7 +65,10 @@ class Links(NamedTuple):
         link = canonical_url(absolute)
         if link in self.fragmented and (fragment := _fragment(absolute)):
             link = f"{link}#{fragment}"
-        return "" if link in self.homes else link
+        scheme = _SCHEME.match(link)
+        if link in self.homes or (scheme and scheme.group(1).lower() not in _WEB_SCHEMES):
+            return ""
+        return link
 
     def related(self, others: tuple[str, ...], link: str) -> tuple[str, ...]:
         """The web links of the stories a coverage list names besides the entry's own
