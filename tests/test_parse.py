@@ -35,6 +35,13 @@ def feedparser_only(body: bytes, monkeypatch: pytest.MonkeyPatch, **kw: object) 
         return parse_feed(body, feed="test", fetched_at=FETCHED, **kw)  # type: ignore[arg-type]
 
 
+def read_either(body: bytes, fast: bool, monkeypatch: pytest.MonkeyPatch) -> ParsedFeed:
+    """`body` as `parse_feed` reads it, or, not `fast`, as feedparser alone does."""
+    if fast:
+        return parse_feed(body, feed="test", fetched_at=FETCHED)
+    return feedparser_only(body, monkeypatch)
+
+
 WELL_FORMED = ["wire.rss.xml", "journal.atom.xml", "asia.rdf.xml", "edges.rss.xml",
                "edges.atom.xml"]  # fmt: skip
 
@@ -71,11 +78,7 @@ def test_control_characters_never_reach_a_terminal(
         b"<description>Smelters \x1b[8mhidden\x7f &#x9b;2J short</description></item>"
         b"</channel></rss>"
     )
-    parsed = (
-        parse_feed(body, feed="test", fetched_at=FETCHED)
-        if fast
-        else feedparser_only(body, monkeypatch)
-    )
+    parsed = read_either(body, fast, monkeypatch)
     (story,) = parsed.stories
     for text in (story.title, story.summary, story.source, story.link):
         assert text.isprintable(), text
@@ -759,9 +762,8 @@ def test_a_word_a_site_hyphenated_softly_is_found_and_clusters_with_its_reprint(
         "<item><title>Mitsubishi buys gallium from Kazakhstan</title><link>https://en.test/b"
         "</link><description>Der Konzern kauft Gallium aus Pavlodar.</description></item>"
     ])  # fmt: skip
-    read = (lambda b: parse_feed(b, feed="t", fetched_at=FETCHED)) if fast else (
-        lambda b: feedparser_only(b, monkeypatch))  # fmt: skip
-    (soft,), (reprint,) = read(hyphenated).stories, read(plain).stories
+    (soft,) = read_either(hyphenated, fast, monkeypatch).stories
+    (reprint,) = read_either(plain, fast, monkeypatch).stories
     assert soft.title == "Mitsubishi buys gallium from Kazakhstan"
     assert soft.summary == "Der Konzern kauft Gallium aus Pavlodar."
     found = Matcher(load_rules(default_rules())).match(soft.title, soft.summary)
@@ -788,11 +790,7 @@ def test_html_a_feed_escaped_twice_is_read_as_html(
         "a &amp;lt;b&amp;gt; in the text stays as written</description></item>",
     ]).replace(b'<rss version="2.0">', b'<rss version="2.0" xmlns:content='
                b'"http://purl.org/rss/1.0/modules/content/">')  # fmt: skip
-    parsed = (
-        parse_feed(body, feed="test", fetched_at=FETCHED)
-        if fast
-        else feedparser_only(body, monkeypatch)
-    )
+    parsed = read_either(body, fast, monkeypatch)
     twice, once = parsed.stories
     assert twice.summary == "A smelter will make gallium & germanium."
     assert twice.body == "The smelter, in Pavlodar, will make gallium and germanium from 2027."
@@ -809,11 +807,7 @@ def test_a_date_in_another_language_dates_its_story_whichever_parser_reads_it(
         "<item><title>Новости</title><link>https://ru.test/1</link>"
         "<pubDate>Пн, 23 ноя 2026 15:00:00 +0600</pubDate></item>",
     ])  # fmt: skip
-    parsed = (
-        parse_feed(body, feed="test", fetched_at=FETCHED)
-        if fast
-        else feedparser_only(body, monkeypatch)
-    )
+    parsed = read_either(body, fast, monkeypatch)
     assert [s.published for s in parsed.stories] == [
         datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
         datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
@@ -861,11 +855,7 @@ def test_a_link_of_another_scheme_than_http_is_no_storys_link(
         "<item><title>D</title><link>file:///etc/passwd</link></item>",
         "<item><title>E</title><link>//cdn.test/e</link></item>",
     ])  # fmt: skip
-    parsed = (
-        parse_feed(body, feed="test", fetched_at=FETCHED)
-        if fast
-        else feedparser_only(body, monkeypatch)
-    )
+    parsed = read_either(body, fast, monkeypatch)
     assert [s.link for s in parsed.stories] == [
         "https://drill.test/a", "", "", "", "https://cdn.test/e",
     ]  # fmt: skip
