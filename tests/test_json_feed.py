@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, Inbox
 from tests.feedserver import FeedServer, fixture_bytes
 from tests.test_polling import Harness
 from watcher.errors import ParseError
@@ -175,3 +175,26 @@ def test_a_broken_json_feed_is_its_feeds_failure_and_keeps_its_stories(
     state = harness.store.feed_state("Desk")
     assert state.consecutive_failures == 1 and "line" in (state.last_error or "")
     assert harness.store.count_stories() == 2
+
+
+def test_a_json_feed_and_an_rss_feed_of_one_news_item_alert_once(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """The site's JSON Feed and a wire's RSS of the same story: one news item, one email
+    and one Slack message, whichever format came first."""
+    from tests.test_alerts import WIRE, add_feed, slack_route, write_config
+    from tests.test_cli import watcher
+
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    add_feed(config, "Desk", fixture_bytes("wire.feed.json"))
+    add_feed(config, "Wire", WIRE)
+    result = watcher("--config", str(config), "once")
+    assert result.returncode == 0, result.stderr
+    assert "polled 2 feeds (0 skipped): 4 new stories, 0 failed" in result.stdout
+    (mail,) = inbox.messages
+    assert mail["Subject"] == (
+        "[watcher] germanium-news: Smelter Group To Start Germanium Output In Ontario"
+    )
+    assert len(server.posts) == 1
