@@ -249,6 +249,47 @@ def test_ingest_and_rules_test_send_the_headers_given(server: FeedServer, tmp_pa
     assert foreign.returncode == 2 and "must be ASCII text" in foreign.stderr, foreign
 
 
+def test_rules_test_live_polls_every_configured_feed_and_stores_nothing(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Rules tried on what the feeds carry now, before the service has run: each feed with
+    its own headers: and source:, one that fails named on stderr, nothing stored."""
+    key_required(server, "/private.xml", "k-123")
+    server.feed("/reprints.xml", fixture_bytes("wire.rss.xml").replace(b"wire-10", b"re-10"))
+    server.status("/down.xml", 500)
+    config = write_config(
+        tmp_path, server, ("Private", "/private.xml"), ("Reprints", "/reprints.xml"),
+        ("Down", "/down.xml"),
+    )  # fmt: skip
+    config.write_text(
+        config.read_text()
+        .replace("/private.xml\n", "/private.xml\n    headers: {X-Api-Key: k-123}\n")
+        .replace("/reprints.xml\n", "/reprints.xml\n    source: Reprint Desk\n")
+        + "rules: rules\n"
+    )
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yaml").write_text("rules:\n  - name: g\n    when: germanium\n")
+    tested = watcher("--config", str(config), "rules", "test", "--live")
+    assert tested.returncode == 0, tested.stderr
+    assert "watcher: rules test: feed 'Down': HTTP 500" in tested.stderr
+    assert tested.stdout.count("Smelter Group To Start [Germanium] Output In Ontario") == 2
+    assert "2 of 4 stories matched" in tested.stdout  # the private feed's, with its key
+    assert re.search(r"\ng +2 +1\n", tested.stdout)  # two stories, one news item
+    assert not (tmp_path / "state").exists()  # stored nothing
+    lines = watcher("--config", str(config), "rules", "test", "--live", "--format", "jsonl")
+    assert [json.loads(line)["rules"] for line in lines.stdout.splitlines()] == [
+        ["g"], [], ["g"], [],
+    ]  # fmt: skip
+    by_source = watcher("--config", str(config), "rules", "test", "--live",
+                        "--query", 'source:"Reprint Desk"')  # fmt: skip
+    assert "2 of 4 stories matched" in by_source.stdout  # the reprints, by their source:
+    server.status("/private.xml", 500)
+    server.status("/reprints.xml", 500)
+    none = watcher("--config", str(config), "rules", "test", "--live")
+    assert none.returncode == 1
+    assert "watcher: rules test --live: no configured feed could be read" in none.stderr
+
+
 def test_ingest_a_file(tmp_path: Path) -> None:
     path = tmp_path / "asia.xml"
     path.write_bytes(fixture_bytes("asia.rdf.xml"))

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from watcher.files import read_capped
 from watcher.health import feed_health
 from watcher.jsonl import story_json
 from watcher.logs import MASK, redact
-from watcher.models import FeedState, ParsedFeed
+from watcher.models import FeedConfig, FeedState, FetchResult, ParsedFeed, Story
 from watcher.opml import OpmlFeed, read_opml, write_opml
 from watcher.parse import parse_feed
 
@@ -199,6 +200,39 @@ def read_feed(
         content_type=result.content_type,
         url=result.url,
     )
+
+
+def read_feeds(
+    feeds: Sequence[FeedConfig], settings: PollSettings
+) -> tuple[list[Story], list[tuple[str, str]]]:
+    """Fetch and parse every feed of `feeds` now, as the service polls them (their own
+    `headers:` and `source:`, at most `settings.concurrency` at once, `per_host` a host),
+    storing nothing: their stories, and (feed, error) for each that could not be read."""
+
+    async def fetch_all() -> list[FetchResult | BaseException]:
+        fetcher = Fetcher(settings)
+        try:
+            return await asyncio.gather(
+                *(fetcher.fetch(f.url, headers=f.headers) for f in feeds), return_exceptions=True
+            )
+        finally:
+            await fetcher.aclose()
+
+    stories: list[Story] = []
+    failed: list[tuple[str, str]] = []
+    for feed, result in zip(feeds, asyncio.run(fetch_all()), strict=True):
+        try:
+            if isinstance(result, BaseException):
+                raise result
+            parsed = parse_feed(
+                result.body, feed=feed.name, fetched_at=utc_now(), source=feed.source,
+                content_type=result.content_type, url=result.url,
+            )  # fmt: skip
+        except (FetchError, ParseError) as exc:
+            failed.append((feed.name, str(exc)))
+            continue
+        stories += parsed.stories
+    return stories, failed
 
 
 def cmd_import_opml(args: argparse.Namespace) -> int:

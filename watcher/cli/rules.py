@@ -13,8 +13,16 @@ from typing import Any, NamedTuple
 
 from watcher.alerts.render import body_excerpts, hit_spans, marked
 from watcher.alerts.routing import unknown_names
-from watcher.cli.common import EXIT_USAGE, HEADER_HELP, count, header, reading, since
-from watcher.cli.feeds import read_feed, read_url
+from watcher.cli.common import (
+    EXIT_USAGE,
+    HEADER_HELP,
+    count,
+    header,
+    printable,
+    reading,
+    since,
+)
+from watcher.cli.feeds import read_feed, read_feeds, read_url
 from watcher.cli.rules_diff import (
     Compared,
     NewsItems,
@@ -27,7 +35,7 @@ from watcher.cli.rules_diff import (
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
 from watcher.config.feeds import feed_at
 from watcher.dedupe import ClusterSettings, cluster_batch
-from watcher.errors import RuleError
+from watcher.errors import FetchError, RuleError
 from watcher.jsonl import read_stories
 from watcher.models import Story, tags_by_feed
 from watcher.rules import Matcher, RuleSet, load_rules
@@ -93,6 +101,12 @@ def add_parsers(commands: Any) -> None:
         "--url", metavar="FEED_URL",
         help="fetch one feed (or file) and test its stories; with a config given or found, "
         "with its poll: settings (timeouts, size cap, user agent, ca_file), as the service",
+    )  # fmt: skip
+    source.add_argument(
+        "--live", action="store_true",
+        help="fetch every configured feed now, as the service polls them (their headers: "
+        "and source:, the config's poll: settings), and test their stories, storing nothing; "
+        "a feed that cannot be read is named on stderr",
     )  # fmt: skip
     test.add_argument(
         "--header", metavar="HEADER", type=header, action="append", default=[],
@@ -233,8 +247,8 @@ class Tested(NamedTuple):
 
 def _stories(args: argparse.Namespace) -> Tested:
     """The stories to test, with the news item (cluster) of each: from the database, the
-    stored one, with its outlets as the service counts them; else as `watcher dedupe`
-    clusters the stories given."""
+    stored one, with its outlets as the service counts them; else (a file, a feed, every
+    configured feed `--live`) as `watcher dedupe` clusters the stories given."""
     if args.stories or args.url:
         config = load_optional_config(args.config)
         feeds = config.feeds if config else ()
@@ -248,8 +262,17 @@ def _stories(args: argparse.Namespace) -> Tested:
             stories = list(parsed.stories)
         settings = config.clustering if config else ClusterSettings()
         return Tested(stories, cluster_batch(stories, settings), tags_by_feed(feeds))
-    start = since(args.since or "7d")
     config = load_config(resolve_config_path(args.config))
+    if args.live:
+        stories, failed = read_feeds(config.feeds, config.poll)
+        for name, error in failed:
+            print(f"watcher: rules test: feed {name!r}: {printable(error)}", file=sys.stderr)
+        if failed and len(failed) == len(config.feeds):
+            raise FetchError("rules test --live: no configured feed could be read", url="")
+        return Tested(
+            stories, cluster_batch(stories, config.clustering), tags_by_feed(config.feeds)
+        )
+    start = since(args.since or "7d")
     with reading(config.state) as store:
         stories = list(reversed(store.recent_stories(start)))
         stored = store.clusters_of([s.id for s in stories])
