@@ -25,6 +25,7 @@ from watcher.normalise import (
             "HTTPS://Example.COM/a/B?x=1#frag", "https://example.com/a/B?x=1", id="case-fragment"
         ),
         pytest.param("https://e.com/a?utm_source=rss&utm_medium=feed", "https://e.com/a", id="utm"),
+        pytest.param("http://[FD00::1]:8080/a?utm_source=x", "http://[fd00::1]:8080/a", id="ipv6"),
         pytest.param(
             "https://e.com/a?id=7&fbclid=1&gclid=2&page=3",
             "https://e.com/a?id=7&page=3",

@@ -859,3 +859,22 @@ def test_a_link_of_another_scheme_than_http_is_no_storys_link(
     assert [s.link for s in parsed.stories] == [
         "https://drill.test/a", "", "", "", "https://cdn.test/e",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://127.0.0.1:8080/news/1", "http://10.1.2.3/news/1", "http://192.168.1.5/news/1",
+        "http://localhost/news/1", "http://wiki.corp.local/news/1", "http://[fd00::5]/news/1",
+        "http://news.internal:8080/news/1",
+    ],
+)  # fmt: skip
+def test_a_link_to_a_host_on_a_private_network_is_kept_whichever_parser_reads_it(
+    link: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """feedparser-rs blanks an entry's link to a private host, where feedparser keeps it: a
+    company's own feed (an RSS bridge on localhost, an intranet's news) lost its links."""
+    body = rss([f"<item><title>Memo</title><link>{link}</link><guid>m1</guid></item>"])
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
+    assert story.link == link
+    assert parse_feed(body, feed="test", fetched_at=FETCHED) == feedparser_only(body, monkeypatch)

@@ -138,6 +138,8 @@ def _split_canonical(url: str) -> str:
         return url
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal, which `hostname` gives without its brackets
+        host = f"[{host}]"
     if port is not None and _DEFAULT_PORTS.get(scheme) != port:
         host = f"{host}:{port}"
     if parts.username:

@@ -128,11 +128,22 @@ def _fast_parse(body: bytes, content_type: str | None) -> Any | None:
         return None
     if (result.bozo and not _over_limit(result)) or not result.entries:
         return None
+    if _PRIVATE_HOST.search(body) and any(not entry.get("link") for entry in result.entries):
+        return None  # feedparser-rs blanks links to such hosts: feedparser keeps them
     if any(is_relative_url(entry.get("link") or "") for entry in result.entries):
         # parsed again, resolving against xml:base and the channel's link, as feedparser does
         # with xml:base: rare, and resolving every summary's markup costs time
         return _fast_parse_resolved(body, result)
     return result
+
+
+# a URL whose host feedparser-rs takes for a private one and blanks as an entry's link: an IP
+# literal (127.0.0.1, 10.x, 192.168.x, [::1], 2130706433), localhost, *.local, *.internal.
+# A feed on a company's network links its own hosts; feedparser keeps their links.
+_PRIVATE_HOST = re.compile(
+    rb"://(?:[^/?#@\s\"'<>]*@)?(?:\[|\d|[^/?#\s\"'<>]*(?:localhost|\.local|\.internal)\b)",
+    re.IGNORECASE,
+)
 
 
 def _over_limit(result: Any) -> bool:
