@@ -25,6 +25,7 @@ class FeedConfig:
     silent_after: float | None = 7 * 24 * 3600.0  # no new story for this long: "silent"
     # sent with its requests to its own origin only; may hold secrets, so never printed
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    full_text: bool = False  # a new story's page read for its body (`full_text`)
 
 
 def named_in(names: tuple[str, ...], feed: str, tags: Iterable[str]) -> bool:

@@ -24,7 +24,8 @@ from watcher.dedupe import ClusterSettings, Fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, ServerHeldError, StoreError
 from watcher.feed_state import after_failure, after_success, gap, is_due, next_poll_after_failure
 from watcher.fetch import Fetcher
-from watcher.known import sort_stories
+from watcher.full_text import with_full_text
+from watcher.known import Sorted, sort_stories
 from watcher.logs import event
 from watcher.models import (
     AlertPlan,
@@ -156,8 +157,15 @@ class Pipeline:
             )  # fmt: skip
         polled = replace(polled, warning=parsed.warning)
         self.store.mark_listed(feed.name, [s.id for s in parsed.stories], now)
+        found = sort_stories(
+            self.store, parsed.stories, state=state, feed=feed, prepared=prepared,
+            settings=self.clusterer.settings, now=now,
+        )  # fmt: skip
+        premade = prepared.matches if prepared else None
+        if feed.full_text and found.new:  # matched again, on the full text
+            found, premade = await self._read_pages(feed, found), None
         new, clustered, matches, gapped = self._store_new(
-            feed, state, polled, parsed, prepared, now
+            feed, state, polled, parsed, found, prepared, premade, now
         )
         if (clustered or matches) and self.on_new_stories is not None:
             handled = self.on_new_stories(clustered, matches)
@@ -184,19 +192,24 @@ class Pipeline:
             error=str(exc),
         )  # fmt: skip
 
+    async def _read_pages(self, feed: FeedConfig, found: Sorted) -> Sorted:
+        """The poll's new stories that may alert given their pages' main text as their body
+        (`full_text`); the quiet ones, which alert no one, as their feed gave them."""
+        loud = [s for s in found.new if s.id not in found.quiet]
+        read = {
+            s.id: s for s in await with_full_text(loud, feed, self.fetcher, self.parse_executor)
+        }
+        return found._replace(new=[read.get(s.id, s) for s in found.new])
+
     def _store_new(
         self, feed: FeedConfig, state: FeedState, polled: FeedState, parsed: ParsedFeed,
-        prepared: Prepared | None, now: datetime,
+        found: Sorted, prepared: Prepared | None, premade: PoolMatches | None, now: datetime,
     ) -> tuple[list[Story], list[ClusteredStory], list[Match], bool]:  # fmt: skip
-        """The poll's stories not stored before, settled with the feed's new state (only the
-        state is written when none is new), and its stories retitled since they were stored;
-        the new stories, as clustered, the matches of both, and whether the feed may have
-        dropped stories since the last poll (`gap`: its state's warning says so)."""
-        found = sort_stories(
-            self.store, parsed.stories, state=state, feed=feed, prepared=prepared,
-            settings=self.clusterer.settings, now=now,
-        )  # fmt: skip
-        premade = prepared.matches if prepared else None
+        """The poll's stories not stored before (`found`), settled with the feed's new state
+        (only the state is written when none is new), and its stories retitled since they
+        were stored; the new stories, as clustered, the matches of both, and whether the
+        feed may have dropped stories since the last poll (`gap`: its state's warning says
+        so). `premade`: the parse pool's matches, where they hold."""
         retitled = self._retitle(found.retitled, found.quiet, premade, now)
         new = found.new
         if not new:

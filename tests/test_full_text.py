@@ -1,0 +1,188 @@
+"""A feed's `full_text: true`: each new story's page read for its main text, which the
+rules match; served by a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FakeClock
+from tests.feedserver import FeedServer, rss, send
+from tests.test_polling import SETTINGS, Harness
+from watcher.config import load_config
+from watcher.errors import ConfigError
+from watcher.fetch import Fetcher
+from watcher.full_text import page_text
+from watcher.models import FeedConfig, PollOutcome
+from watcher.pipeline import Pipeline
+from watcher.rules.live import LiveRules
+
+ARTICLE = """<html><head><title>Trade desk</title></head><body>
+<nav><a href="/">Home</a> <a href="/markets">Markets</a> <a href="/gallium">Gallium prices</a></nav>
+<div class="consent">We use cookies. Accept all cookies to read on.</div>
+<article><h1>Trading house signs a supply deal</h1>
+<p>TOKYO, Dec 4 -- A Japanese trading house said on Friday it had agreed to buy {metal} from
+a new plant in Pavlodar, Kazakhstan, securing a metal used in chips and radar.</p>
+<p>The first cargo is due next year, a spokesman said, declining to give the volume.</p>
+</article>
+<aside><h3>Related</h3><ul><li><a href="/x">Antimony prices hit a record</a></li></ul></aside>
+<footer>Copyright 2026 Trade Desk. All rights reserved.</footer></body></html>"""
+RULES = "lists:\n  minerals: [gallium, antimony]\nrules:\n  - name: g\n    when: '@minerals'\n"
+
+
+def item(slug: str, title: str, hours_ago: float, clock: FakeClock) -> str:
+    when = (clock.now - timedelta(hours=hours_ago)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    return (f"<item><title>{title}</title><link>{{base}}/news/{slug}</link><guid>{slug}</guid>"
+            f"<description>A trading house signs a deal.</description><pubDate>{when}</pubDate>"
+            "</item>")  # fmt: skip
+
+
+@pytest.fixture
+def harness(tmp_path: Path, clock: FakeClock) -> Harness:
+    return Harness(tmp_path / "watcher.db", clock)
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> LiveRules:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "r.yaml").write_text(RULES)
+    return LiveRules(folder)
+
+
+def serve(server: FeedServer, items: list[str], pages: dict[str, tuple[int, str, bytes]]) -> None:
+    body = rss([i.replace("{base}", server.base) for i in items])
+    server.feed("/feed.xml", body)
+    for slug, (status, kind, page) in pages.items():
+        server.routes[f"/news/{slug}"] = (
+            lambda h, s=status, k=kind, p=page: send(h, s, p, k)  # type: ignore[misc]
+        )
+
+
+def poll(harness: Harness, feed: FeedConfig, rules: LiveRules) -> PollOutcome:
+    async def go() -> PollOutcome:
+        fetcher = Fetcher(SETTINGS)
+        pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=SETTINGS,
+                            clock=harness.clock, rules=rules)  # fmt: skip
+        try:
+            return await pipeline.refresh_feed(feed, force=True)
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(go())
+
+
+def page(metal: str) -> tuple[int, str, bytes]:
+    return 200, "text/html; charset=utf-8", ARTICLE.format(metal=metal).encode()
+
+
+def test_a_page_is_read_to_its_main_text_without_menus_or_related_lists() -> None:
+    text = page_text(ARTICLE.format(metal="germanium").encode(), "https://desk.test/news/a")
+    assert text.startswith("Trading house signs a supply deal TOKYO, Dec 4 -- A Japanese")
+    assert "germanium" in text and "declining to give the volume." in text
+    for chrome in ("Gallium prices", "cookies", "Antimony prices", "Copyright"):
+        assert chrome not in text
+    assert page_text(b"\x00\x01 not a page", "https://desk.test/x") == ""
+
+
+def test_a_story_whose_metal_only_its_page_names_is_matched_on_its_full_text(
+    server: FeedServer, harness: Harness, rules: LiveRules, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The feed's entries carry a line; the page names the metal. Its backlog (quiet, on the
+    first poll) is not read: no one is alerted for it."""
+    clock = harness.clock
+    serve(server, [item("old", "Old deal", 48, clock)], {"old": page("gallium")})
+    feed = replace(harness.feed("Desk", server.url("/feed.xml")), full_text=True)
+    first = poll(harness, feed, rules)
+    assert first.status == "new" and server.seen("/news/old") == []  # backlog: quiet
+    serve(server, [item("new", "Trading house signs a supply deal", 1, clock),
+                   item("old", "Old deal", 48, clock)], {"new": page("gallium")})  # fmt: skip
+    clock.now += timedelta(minutes=10)
+    with caplog.at_level(logging.INFO, logger="watcher.full_text"):
+        second = poll(harness, feed, rules)
+    (story,) = second.new_stories
+    assert "buy gallium from a new plant in Pavlodar" in story.body
+    assert [(m.rule, m.story, m.quiet) for m in second.matches] == [("g", story.id, False)]
+    assert harness.store.story(story.id).body == story.body  # stored with it
+    assert "full text not read" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        pytest.param((404, "text/html", b"gone"), "HTTP 404", id="404"),
+        pytest.param((200, "application/pdf", b"%PDF-1.7"), "not a web page", id="pdf"),
+        pytest.param((200, "text/html", b"<html><body></body></html>"), "no main text", id="empty"),
+    ],
+)
+def test_a_page_that_cannot_be_read_leaves_the_story_as_its_feed_gave_it(
+    server: FeedServer, harness: Harness, rules: LiveRules, caplog: pytest.LogCaptureFixture,
+    answer: tuple[int, str, bytes], why: str,
+) -> None:  # fmt: skip
+    clock = harness.clock
+    feed = replace(harness.feed("Desk", server.url("/feed.xml")), full_text=True)
+    serve(server, [], {})
+    poll(harness, feed, rules)
+    serve(server, [item("new", "Trading house signs a deal", 1, clock)], {"new": answer})
+    clock.now += timedelta(minutes=10)
+    with caplog.at_level(logging.INFO, logger="watcher.full_text"):
+        outcome = poll(harness, feed, rules)
+    assert outcome.status == "new" and outcome.new_stories[0].body == ""
+    assert outcome.matches == ()  # the feed's line names no metal
+    (logged,) = [r for r in caplog.records if r.getMessage() == "full text not read"]
+    fields = logged.event_fields  # type: ignore[attr-defined]
+    assert fields["feed"] == "Desk" and fields["url"] == server.url("/news/new")
+    assert why in fields["error"]
+
+
+def test_the_feeds_headers_go_to_pages_on_its_origin_only(
+    server: FeedServer, harness: Harness, rules: LiveRules
+) -> None:
+    other = FeedServer().start()
+    try:
+        clock = harness.clock
+        elsewhere = item("far", "Far story", 1, clock).replace("{base}", other.base)
+        other.routes["/news/far"] = lambda h: send(h, *page("antimony"))
+        serve(server, [], {})
+        feed = replace(harness.feed("Desk", server.url("/feed.xml")), full_text=True,
+                       headers=(("X-Api-Key", "k-1"),))  # fmt: skip
+        poll(harness, feed, rules)
+        serve(server, [item("near", "Near story", 1, clock), elsewhere], {"near": page("tin")})
+        clock.now += timedelta(minutes=10)
+        outcome = poll(harness, feed, rules)
+        assert len(outcome.new_stories) == 2
+        assert server.seen("/news/near")[0].headers["X-Api-Key"] == "k-1"
+        assert "X-Api-Key" not in other.seen("/news/far")[0].headers
+    finally:
+        other.stop()
+
+
+def test_a_feed_without_full_text_reads_no_page(
+    server: FeedServer, harness: Harness, rules: LiveRules
+) -> None:
+    clock = harness.clock
+    feed = harness.feed("Desk", server.url("/feed.xml"))
+    serve(server, [], {})
+    poll(harness, feed, rules)
+    serve(server, [item("new", "Trading house signs a deal", 1, clock)], {"new": page("gallium")})
+    clock.now += timedelta(minutes=10)
+    outcome = poll(harness, feed, rules)
+    assert outcome.new_stories[0].body == "" and server.seen("/news/new") == []
+
+
+def test_full_text_is_a_feeds_true_or_false(tmp_path: Path) -> None:
+    config = tmp_path / "watcher.yaml"
+    config.write_text(
+        "feeds:\n  - {name: A, url: 'https://a.test/rss', full_text: true}\n"
+        "  - {name: B, url: 'https://b.test/rss'}\n"
+    )
+    assert [f.full_text for f in load_config(config, env={}).feeds] == [True, False]
+    config.write_text("feeds:\n  - {name: A, url: 'https://a.test/rss', full_text: sometimes}\n")
+    with pytest.raises(ConfigError, match=re.escape("feeds[0].full_text: must be true or false")):
+        load_config(config, env={})
