@@ -4,6 +4,7 @@ rules match; served by a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from dataclasses import replace
@@ -186,3 +187,21 @@ def test_full_text_is_a_feeds_true_or_false(tmp_path: Path) -> None:
     config.write_text("feeds:\n  - {name: A, url: 'https://a.test/rss', full_text: sometimes}\n")
     with pytest.raises(ConfigError, match=re.escape("feeds[0].full_text: must be true or false")):
         load_config(config, env={})
+
+
+def test_rules_test_live_reads_a_full_text_feeds_pages_as_the_service_does(
+    server: FeedServer, harness: Harness, tmp_path: Path
+) -> None:
+    from tests.test_cli import watcher
+
+    serve(server, [item("new", "Trading house signs a deal", 1, harness.clock)],
+          {"new": page("gallium")})  # fmt: skip
+    (tmp_path / "rules").mkdir(exist_ok=True)
+    (tmp_path / "rules" / "r.yaml").write_text(RULES)
+    config = tmp_path / "watcher.yaml"
+    line = f"  - {{name: Desk, url: '{server.url('/feed.xml')}', full_text: FLAG}}\n"
+    for flag, rules in (("true", [["g"]]), ("false", [[]])):
+        config.write_text("state: w.db\nrules: rules\nfeeds:\n" + line.replace("FLAG", flag))
+        tested = watcher("--config", str(config), "rules", "test", "--live", "--format", "jsonl")
+        assert tested.returncode == 0, tested.stderr
+        assert [json.loads(out)["rules"] for out in tested.stdout.splitlines()] == rules

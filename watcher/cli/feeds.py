@@ -34,10 +34,11 @@ from watcher.config.reader import literal
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
 from watcher.files import read_capped
+from watcher.full_text import with_full_text
 from watcher.health import feed_health
 from watcher.jsonl import story_json
 from watcher.logs import MASK, redact
-from watcher.models import FeedConfig, FeedState, FetchResult, ParsedFeed, Story
+from watcher.models import FeedConfig, FeedState, ParsedFeed, Story
 from watcher.opml import OpmlFeed, read_opml, write_opml
 from watcher.parse import parse_feed
 
@@ -206,33 +207,40 @@ def read_feeds(
     feeds: Sequence[FeedConfig], settings: PollSettings
 ) -> tuple[list[Story], list[tuple[str, str]]]:
     """Fetch and parse every feed of `feeds` now, as the service polls them (their own
-    `headers:` and `source:`, at most `settings.concurrency` at once, `per_host` a host),
-    storing nothing: their stories, and (feed, error) for each that could not be read."""
+    `headers:` and `source:`, at most `settings.concurrency` at once, `per_host` a host; a
+    `full_text` feed's stories' pages read), storing nothing: their stories, and (feed,
+    error) for each that could not be read."""
 
-    async def fetch_all() -> list[FetchResult | BaseException]:
+    async def read_all() -> list[list[Story] | str]:
         fetcher = Fetcher(settings)
         try:
-            return await asyncio.gather(
-                *(fetcher.fetch(f.url, headers=f.headers) for f in feeds), return_exceptions=True
-            )
+            return await asyncio.gather(*(_read_one(f, fetcher) for f in feeds))
         finally:
             await fetcher.aclose()
 
     stories: list[Story] = []
     failed: list[tuple[str, str]] = []
-    for feed, result in zip(feeds, asyncio.run(fetch_all()), strict=True):
-        try:
-            if isinstance(result, BaseException):
-                raise result
-            parsed = parse_feed(
-                result.body, feed=feed.name, fetched_at=utc_now(), source=feed.source,
-                content_type=result.content_type, url=result.url,
-            )  # fmt: skip
-        except (FetchError, ParseError) as exc:
-            failed.append((feed.name, str(exc)))
-            continue
-        stories += parsed.stories
+    for feed, read in zip(feeds, asyncio.run(read_all()), strict=True):
+        if isinstance(read, str):
+            failed.append((feed.name, read))
+        else:
+            stories += read
     return stories, failed
+
+
+async def _read_one(feed: FeedConfig, fetcher: Fetcher) -> list[Story] | str:
+    """One feed's stories, or why it could not be read."""
+    try:
+        result = await fetcher.fetch(feed.url, headers=feed.headers)
+        parsed = parse_feed(
+            result.body, feed=feed.name, fetched_at=utc_now(), source=feed.source,
+            content_type=result.content_type, url=result.url,
+        )  # fmt: skip
+    except (FetchError, ParseError) as exc:
+        return str(exc)
+    if not feed.full_text:
+        return list(parsed.stories)
+    return await with_full_text(parsed.stories, feed, fetcher, None)
 
 
 def cmd_import_opml(args: argparse.Namespace) -> int:

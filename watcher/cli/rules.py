@@ -105,8 +105,8 @@ def add_parsers(commands: Any) -> None:
     source.add_argument(
         "--live", action="store_true",
         help="fetch every configured feed now, as the service polls them (their headers: "
-        "and source:, the config's poll: settings), and test their stories, storing nothing; "
-        "a feed that cannot be read is named on stderr",
+        "and source:, a full_text feed's pages, the config's poll: settings), and test "
+        "their stories, storing nothing; a feed that cannot be read is named on stderr",
     )  # fmt: skip
     test.add_argument(
         "--header", metavar="HEADER", type=header, action="append", default=[],
