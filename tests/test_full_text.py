@@ -205,3 +205,20 @@ def test_rules_test_live_reads_a_full_text_feeds_pages_as_the_service_does(
         tested = watcher("--config", str(config), "rules", "test", "--live", "--format", "jsonl")
         assert tested.returncode == 0, tested.stderr
         assert [json.loads(out)["rules"] for out in tested.stdout.splitlines()] == rules
+
+
+def test_ingest_full_text_prints_the_stories_with_their_pages_text(
+    server: FeedServer, harness: Harness
+) -> None:
+    from tests.test_cli import watcher
+
+    clock = harness.clock
+    items = [item("one", "Deal one", 1, clock), item("two", "Deal two", 2, clock)]
+    serve(server, items, {"one": page("gallium"), "two": (404, "text/html", b"gone")})
+    plain = watcher("ingest", server.url("/feed.xml"))
+    assert [json.loads(line)["body"] for line in plain.stdout.splitlines()] == ["", ""]
+    read = watcher("ingest", server.url("/feed.xml"), "--full-text")
+    assert read.returncode == 0, read.stderr
+    one, two = (json.loads(line) for line in read.stdout.splitlines())
+    assert "buy gallium from a new plant in Pavlodar" in one["body"] and two["body"] == ""
+    assert f"watcher: full text not read: {server.url('/news/two')}: HTTP 404" in read.stderr

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 
@@ -35,12 +35,16 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that nam
 
 
 async def with_full_text(
-    stories: Sequence[Story], feed: FeedConfig, fetcher: Fetcher, executor: Executor | None
-) -> list[Story]:
+    stories: Sequence[Story], feed: FeedConfig, fetcher: Fetcher, executor: Executor | None,
+    *, report: Callable[[Story, str], None] | None = None,
+) -> list[Story]:  # fmt: skip
     """`stories`, those with an http(s) link (the first `MAX_PAGES`) given their page's main
-    text as their body where it is longer than their summary and body."""
+    text as their body where it is longer than their summary and body. A page not read is
+    logged, or given to `report` with why."""
     read = [s for s in stories if s.link.startswith(("http://", "https://"))][:MAX_PAGES]
-    texts = await asyncio.gather(*(_page_text(s, feed, fetcher, executor) for s in read))
+    texts = await asyncio.gather(
+        *(_page_text(s, feed, fetcher, executor, report or _log_not_read) for s in read)
+    )
     longer = {
         story.id: replace(story, body=text)
         for story, text in zip(read, texts, strict=True)
@@ -50,26 +54,32 @@ async def with_full_text(
 
 
 async def _page_text(
-    story: Story, feed: FeedConfig, fetcher: Fetcher, executor: Executor | None
-) -> str:
-    """The main text of the story's page; '' (logged) when there is none to read."""
+    story: Story, feed: FeedConfig, fetcher: Fetcher, executor: Executor | None,
+    not_read: Callable[[Story, str], None],
+) -> str:  # fmt: skip
+    """The main text of the story's page; '' (told `not_read`) when there is none to read."""
     own = feed.headers if same_origin(story.link, feed.url) else ()
     try:
         page = await fetcher.fetch(story.link, headers=own)
     except FetchError as exc:
-        return _not_read(story, str(exc))
-    kind = (page.content_type or "").partition(";")[0].strip().lower()
-    if kind not in PAGE_TYPES:
-        return _not_read(story, f"not a web page ({kind})")
-    loop = asyncio.get_running_loop()
-    text = await loop.run_in_executor(executor, page_text, page.body, page.url)
-    return text or _not_read(story, "no main text found on the page")
+        why = str(exc)
+    else:
+        kind = (page.content_type or "").partition(";")[0].strip().lower()
+        if kind not in PAGE_TYPES:
+            why = f"not a web page ({kind})"
+        else:
+            loop = asyncio.get_running_loop()
+            text = await loop.run_in_executor(executor, page_text, page.body, page.url)
+            if text:
+                return text
+            why = "no main text found on the page"
+    not_read(story, why)
+    return ""
 
 
-def _not_read(story: Story, why: str) -> str:
+def _log_not_read(story: Story, why: str) -> None:
     event(log, logging.INFO, "full text not read", feed=story.feed, story=story.id,
           url=story.link, error=why)  # fmt: skip
-    return ""
 
 
 def page_text(html: bytes, url: str) -> str:

@@ -77,6 +77,11 @@ def add_parsers(commands: Any) -> None:
     ingest.add_argument("source", metavar="FILE_OR_URL", help="a feed file, or an http(s)/file URL")
     ingest.add_argument("--feed", metavar="NAME", help="feed name for ids (default: FILE_OR_URL)")
     ingest.add_argument(
+        "--full-text", action="store_true",
+        help="read each story's page for its main text, as for a feed with full_text: true "
+        "(every story, at most 50; a page that cannot be read is named on stderr)",
+    )  # fmt: skip
+    ingest.add_argument(
         "--header", metavar="HEADER", type=header, action="append", default=[], help=HEADER_HELP
     )
     ingest.set_defaults(handler=cmd_ingest, needs_config=False)
@@ -162,9 +167,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if parsed.warning:
         print(f"watcher: warning: {args.source}: {parsed.warning}", file=sys.stderr)
-    for story in parsed.stories:
+    stories = list(parsed.stories)
+    if args.full_text:
+        stories = _with_pages(stories, read_url(args.source), tuple(args.header), poll)
+    for story in stories:
         print(json.dumps(story_json(story), ensure_ascii=False))
     return 0
+
+
+def _with_pages(
+    stories: list[Story], url: str, headers: tuple[tuple[str, str], ...],
+    settings: PollSettings | None,
+) -> list[Story]:  # fmt: skip
+    """`stories` with their pages' main text as their body, as for a `full_text` feed at
+    `url` (a page that cannot be read is named on stderr, and its story left as it was)."""
+    feed = FeedConfig(name="", url=url, interval=0, headers=headers, full_text=True)
+
+    async def read() -> list[Story]:
+        fetcher = Fetcher(settings or PollSettings())
+        try:
+            return await with_full_text(stories, feed, fetcher, None, report=_page_not_read)
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(read())
+
+
+def _page_not_read(story: Story, why: str) -> None:
+    print(f"watcher: full text not read: {story.link}: {printable(why)}", file=sys.stderr)
 
 
 def read_url(source: str) -> str:
