@@ -107,7 +107,7 @@ def test_a_story_whose_metal_only_its_page_names_is_matched_on_its_full_text(
     serve(server, [item("new", "Trading house signs a supply deal", 1, clock),
                    item("old", "Old deal", 48, clock)], {"new": page("gallium")})  # fmt: skip
     clock.now += timedelta(minutes=10)
-    with caplog.at_level(logging.INFO, logger="watcher.full_text"):
+    with caplog.at_level(logging.INFO, logger="watcher.pipeline"):
         second = poll(harness, feed, rules)
     (story,) = second.new_stories
     assert "buy gallium from a new plant in Pavlodar" in story.body
@@ -134,7 +134,7 @@ def test_a_page_that_cannot_be_read_leaves_the_story_as_its_feed_gave_it(
     poll(harness, feed, rules)
     serve(server, [item("new", "Trading house signs a deal", 1, clock)], {"new": answer})
     clock.now += timedelta(minutes=10)
-    with caplog.at_level(logging.INFO, logger="watcher.full_text"):
+    with caplog.at_level(logging.INFO, logger="watcher.pipeline"):
         outcome = poll(harness, feed, rules)
     assert outcome.status == "new" and outcome.new_stories[0].body == ""
     assert outcome.matches == ()  # the feed's line names no metal
@@ -142,6 +142,8 @@ def test_a_page_that_cannot_be_read_leaves_the_story_as_its_feed_gave_it(
     fields = logged.event_fields  # type: ignore[attr-defined]
     assert fields["feed"] == "Desk" and fields["url"] == server.url("/news/new")
     assert why in fields["error"]
+    warning = harness.store.feed_state("Desk").warning or ""
+    assert warning.startswith(f"full text: 1 page not read (the last: {why}")
 
 
 def test_the_feeds_headers_go_to_pages_on_its_origin_only(

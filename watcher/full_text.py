@@ -9,25 +9,23 @@ host's share, timeouts, `poll.max_bytes`, a server's wait after a 429), with the
 `headers:` only on the feed's origin. The main text is found by trafilatura (its precision
 setting: navigation, cookie banners, "related" lists and footers left out), in the parse
 pool when there is one. A page that cannot be fetched, is no HTML page or holds no main
-text leaves its story as its feed gave it, and is logged (`full text not read`); a poll never
-fails for one.
+text leaves its story as its feed gave it, and is returned with why (the caller logs it); a
+poll never fails for one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
+from typing import NamedTuple
 
 from watcher.errors import FetchError
 from watcher.fetch import Fetcher
-from watcher.logs import event
 from watcher.models import FeedConfig, Story
 from watcher.normalise import fold_space, repaired, same_origin
-
-log = logging.getLogger(__name__)
 
 MAX_PAGES = 50  # of a poll's new stories, the pages read; the rest keep their feed's text
 MAX_TEXT = 20_000  # characters of a page's main text kept, as of an entry's full text
@@ -38,53 +36,53 @@ MAX_PAGE_BYTES = 1_000_000
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that names none
 
 
+class PagesRead(NamedTuple):
+    """Stories with their pages' text, and the pages not read: the story and why."""
+
+    stories: list[Story]
+    not_read: list[tuple[Story, str]]
+
+
 async def with_full_text(
-    stories: Sequence[Story], feed: FeedConfig, fetcher: Fetcher, executor: Executor | None,
-    *, report: Callable[[Story, str], None] | None = None,
-) -> list[Story]:  # fmt: skip
+    stories: Sequence[Story], feed: FeedConfig, fetcher: Fetcher, executor: Executor | None
+) -> PagesRead:
     """`stories`, those with an http(s) link (the first `MAX_PAGES`) given their page's main
-    text as their body where it is longer than their summary and body. A page not read is
-    logged, or given to `report` with why."""
+    text as their body where it is longer than their summary and body."""
     read = [s for s in stories if s.link.startswith(("http://", "https://"))][:MAX_PAGES]
-    texts = await asyncio.gather(
-        *(_page_text(s, feed, fetcher, executor, report or _log_not_read) for s in read)
-    )
+    texts = await asyncio.gather(*(_page_text(s, feed, fetcher, executor) for s in read))
     longer = {
         story.id: replace(story, body=text)
-        for story, text in zip(read, texts, strict=True)
+        for story, (text, _) in zip(read, texts, strict=True)
         if len(text) > max(len(story.summary), len(story.body))
     }
-    return [longer.get(s.id, s) for s in stories]
+    missed = [(story, why) for story, (_, why) in zip(read, texts, strict=True) if why]
+    return PagesRead([longer.get(s.id, s) for s in stories], missed)
+
+
+def not_read_warning(pages: PagesRead) -> str | None:
+    """What a feed's warning says of a poll whose pages were not all read."""
+    if not pages.not_read:
+        return None
+    count, (_, last) = len(pages.not_read), pages.not_read[-1]
+    return f"full text: {count} {'page' if count == 1 else 'pages'} not read (the last: {last})"
 
 
 async def _page_text(
-    story: Story, feed: FeedConfig, fetcher: Fetcher, executor: Executor | None,
-    not_read: Callable[[Story, str], None],
-) -> str:  # fmt: skip
-    """The main text of the story's page; '' (told `not_read`) when there is none to read."""
+    story: Story, feed: FeedConfig, fetcher: Fetcher, executor: Executor | None
+) -> tuple[str, str]:
+    """The main text of the story's page, or '' and why there is none to read."""
     own = feed.headers if same_origin(story.link, feed.url) else ()
     try:
         page = await fetcher.fetch(story.link, headers=own)
     except FetchError as exc:
-        why = str(exc)
-    else:
-        kind = (page.content_type or "").partition(";")[0].strip().lower()
-        if kind not in PAGE_TYPES:
-            why = f"not a web page ({kind})"
-        else:
-            loop = asyncio.get_running_loop()
-            html = page.body[:MAX_PAGE_BYTES]
-            text = await loop.run_in_executor(executor, page_text, html, page.url)
-            if text:
-                return text
-            why = "no main text found on the page"
-    not_read(story, why)
-    return ""
-
-
-def _log_not_read(story: Story, why: str) -> None:
-    event(log, logging.INFO, "full text not read", feed=story.feed, story=story.id,
-          url=story.link, error=why)  # fmt: skip
+        return "", str(exc)
+    kind = (page.content_type or "").partition(";")[0].strip().lower()
+    if kind not in PAGE_TYPES:
+        return "", f"not a web page ({kind})"
+    loop = asyncio.get_running_loop()
+    html = page.body[:MAX_PAGE_BYTES]
+    text = await loop.run_in_executor(executor, page_text, html, page.url)
+    return (text, "") if text else ("", "no main text found on the page")
 
 
 def page_text(html: bytes, url: str) -> str:

@@ -24,7 +24,7 @@ from watcher.dedupe import ClusterSettings, Fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, ServerHeldError, StoreError
 from watcher.feed_state import after_failure, after_success, gap, is_due, next_poll_after_failure
 from watcher.fetch import Fetcher
-from watcher.full_text import with_full_text
+from watcher.full_text import not_read_warning, with_full_text
 from watcher.known import Sorted, sort_stories
 from watcher.logs import event
 from watcher.models import (
@@ -163,7 +163,7 @@ class Pipeline:
         )  # fmt: skip
         premade = prepared.matches if prepared else None
         if feed.full_text and found.new:  # matched again, on the full text
-            found, premade = await self._read_pages(feed, found), None
+            (found, polled), premade = await self._read_pages(feed, found, polled), None
         new, clustered, matches, gapped = self._store_new(
             feed, state, polled, parsed, found, prepared, premade, now
         )
@@ -192,14 +192,21 @@ class Pipeline:
             error=str(exc),
         )  # fmt: skip
 
-    async def _read_pages(self, feed: FeedConfig, found: Sorted) -> Sorted:
+    async def _read_pages(
+        self, feed: FeedConfig, found: Sorted, polled: FeedState
+    ) -> tuple[Sorted, FeedState]:
         """The poll's new stories that may alert given their pages' main text as their body
-        (`full_text`); the quiet ones, which alert no one, as their feed gave them."""
+        (`full_text`; the quiet ones, which alert no one, as their feed gave them); the
+        pages not read logged, and told in the feed's warning."""
         loud = [s for s in found.new if s.id not in found.quiet]
-        read = {
-            s.id: s for s in await with_full_text(loud, feed, self.fetcher, self.parse_executor)
-        }
-        return found._replace(new=[read.get(s.id, s) for s in found.new])
+        pages = await with_full_text(loud, feed, self.fetcher, self.parse_executor)
+        for story, why in pages.not_read:
+            event(log, logging.INFO, "full text not read", feed=feed.name, story=story.id,
+                  url=story.link, error=why)  # fmt: skip
+        read = {s.id: s for s in pages.stories}
+        warning = "; ".join(filter(None, [polled.warning, not_read_warning(pages)])) or None
+        found = found._replace(new=[read.get(s.id, s) for s in found.new])
+        return found, replace(polled, warning=warning)
 
     def _store_new(
         self, feed: FeedConfig, state: FeedState, polled: FeedState, parsed: ParsedFeed,

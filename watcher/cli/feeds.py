@@ -34,7 +34,7 @@ from watcher.config.reader import literal
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
 from watcher.files import read_capped
-from watcher.full_text import with_full_text
+from watcher.full_text import PagesRead, with_full_text
 from watcher.health import feed_health
 from watcher.jsonl import story_json
 from watcher.logs import MASK, redact
@@ -183,18 +183,17 @@ def _with_pages(
     `url` (a page that cannot be read is named on stderr, and its story left as it was)."""
     feed = FeedConfig(name="", url=url, interval=0, headers=headers, full_text=True)
 
-    async def read() -> list[Story]:
+    async def read() -> PagesRead:
         fetcher = Fetcher(settings or PollSettings())
         try:
-            return await with_full_text(stories, feed, fetcher, None, report=_page_not_read)
+            return await with_full_text(stories, feed, fetcher, None)
         finally:
             await fetcher.aclose()
 
-    return asyncio.run(read())
-
-
-def _page_not_read(story: Story, why: str) -> None:
-    print(f"watcher: full text not read: {story.link}: {printable(why)}", file=sys.stderr)
+    pages = asyncio.run(read())
+    for story, why in pages.not_read:
+        print(f"watcher: full text not read: {story.link}: {printable(why)}", file=sys.stderr)
+    return pages.stories
 
 
 def read_url(source: str) -> str:
@@ -270,7 +269,10 @@ async def _read_one(feed: FeedConfig, fetcher: Fetcher) -> list[Story] | str:
         return str(exc)
     if not feed.full_text:
         return list(parsed.stories)
-    return await with_full_text(parsed.stories, feed, fetcher, None)
+    pages = await with_full_text(parsed.stories, feed, fetcher, None)
+    for story, why in pages.not_read:
+        print(f"watcher: full text not read: {story.link}: {printable(why)}", file=sys.stderr)
+    return pages.stories
 
 
 def cmd_import_opml(args: argparse.Namespace) -> int:
