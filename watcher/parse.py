@@ -128,7 +128,7 @@ def _fast_parse(body: bytes, content_type: str | None) -> Any | None:
         return None
     if (result.bozo and not _over_limit(result)) or not result.entries:
         return None
-    if _PRIVATE_HOST.search(body) and any(not entry.get("link") for entry in result.entries):
+    if any(not entry.get("link") for entry in result.entries) and _PRIVATE_HOST.search(body):
         return None  # feedparser-rs blanks links to such hosts: feedparser keeps them
     if any(is_relative_url(entry.get("link") or "") for entry in result.entries):
         # parsed again, resolving against xml:base and the channel's link, as feedparser does
