@@ -8,7 +8,7 @@ import json
 import logging
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,8 @@ from tests.test_polling import SETTINGS, Harness
 from watcher.config import PollSettings, load_config
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
-from watcher.full_text import page_text
-from watcher.models import FeedConfig, PollOutcome
+from watcher.full_text import PagesRead, page_text, with_full_text
+from watcher.models import FeedConfig, PollOutcome, Story
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
 
@@ -34,6 +34,7 @@ a new plant in Pavlodar, Kazakhstan, securing a metal used in chips and radar.</
 </article>
 <aside><h3>Related</h3><ul><li><a href="/x">Antimony prices hit a record</a></li></ul></aside>
 <footer>Copyright 2026 Trade Desk. All rights reserved.</footer></body></html>"""
+FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 RULES = "lists:\n  minerals: [gallium, antimony]\nrules:\n  - name: g\n    when: '@minerals'\n"
 
 
@@ -247,3 +248,27 @@ def test_a_huge_page_is_read_only_as_far_as_its_first_megabyte(
     far, near_story = outcome.new_stories
     assert far.body == "" and "gallium" in near_story.body
     assert [m.story for m in outcome.matches] == [near_story.id]
+
+
+def test_a_google_news_link_is_not_fetched_for_its_full_text(
+    server: FeedServer, harness: Harness
+) -> None:
+    """news.google.com's article links lead to a page that redirects by script: read, it
+    would give Google's words as the story's."""
+    story = Story(
+        id="g1", feed="Search", guid=None, source="Reuters", title="Gallium deal",
+        summary="", link="https://news.google.com/rss/articles/CBMiX2h0dHBz?oc=5",
+        published=FETCHED, fetched_at=FETCHED,
+    )  # fmt: skip
+    feed = FeedConfig(name="Search", url=server.url("/feed.xml"), interval=600, full_text=True)
+
+    async def go() -> PagesRead:
+        fetcher = Fetcher(SETTINGS)
+        try:
+            return await with_full_text([story], feed, fetcher, None)
+        finally:
+            await fetcher.aclose()
+
+    pages = asyncio.run(go())
+    assert pages.stories == [story]
+    assert pages.not_read == [(story, "a redirector's page, which holds no article")]

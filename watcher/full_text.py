@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from watcher.errors import FetchError
 from watcher.fetch import Fetcher
@@ -34,6 +35,8 @@ MAX_TEXT = 20_000  # characters of a page's main text kept, as of an entry's ful
 # takes 1.7 s and 139 MB)
 MAX_PAGE_BYTES = 1_000_000
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that names none
+# hosts whose links lead to a page that only redirects by script: no article on it
+REDIRECT_PAGES = frozenset({"news.google.com"})
 
 
 class PagesRead(NamedTuple):
@@ -71,6 +74,8 @@ async def _page_text(
     story: Story, feed: FeedConfig, fetcher: Fetcher, executor: Executor | None
 ) -> tuple[str, str]:
     """The main text of the story's page, or '' and why there is none to read."""
+    if urlsplit(story.link).hostname in REDIRECT_PAGES:
+        return "", "a redirector's page, which holds no article"
     own = feed.headers if same_origin(story.link, feed.url) else ()
     try:
         page = await fetcher.fetch(story.link, headers=own)
