@@ -94,7 +94,7 @@ def page_text(html: bytes, url: str) -> str:
     """A web page's main text as plain text ('' for none), as a story's body is kept."""
     from trafilatura import extract  # only where a feed asks for full text: 27 MB
 
-    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # its warnings are ours above
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)  # why: the caller says
     try:
         text = extract(html, url=url, favor_precision=True, include_comments=False,
                        include_tables=False)  # fmt: skip
