@@ -331,7 +331,10 @@ def _may_hide(text: str) -> bool:
     raw = text.encode("utf-8", "surrogatepass")
     if len(raw.translate(None, _C0_AND_DEL)) != len(raw):
         return True
-    if not any(lead in raw for lead in _MAY_HIDE):
+    if raw.isascii():  # most text: no lead byte to look for
+        return False
+    c2, e1, e2_80, e2_81, ef = _MAY_HIDE  # spelt out: a generator over them cost a tenth
+    if not (c2 in raw or e2_80 in raw or e2_81 in raw or ef in raw or e1 in raw):
         return False
     return _HIDDEN.search(text) is not None
 
