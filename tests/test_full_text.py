@@ -20,6 +20,7 @@ from watcher.config import PollSettings, load_config
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
 from watcher.full_text import PagesRead, page_text, with_full_text
+from watcher.metrics import Metrics
 from watcher.models import FeedConfig, PollOutcome, Story
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
@@ -114,6 +115,7 @@ def test_a_story_whose_metal_only_its_page_names_is_matched_on_its_full_text(
     assert "buy gallium from a new plant in Pavlodar" in story.body
     assert [(m.rule, m.story, m.quiet) for m in second.matches] == [("g", story.id, False)]
     assert harness.store.story(story.id).body == story.body  # stored with it
+    assert second.pages == (1, 0) and first.pages == (0, 0)
     assert "full text not read" not in caplog.text
 
 
@@ -138,6 +140,10 @@ def test_a_page_that_cannot_be_read_leaves_the_story_as_its_feed_gave_it(
     with caplog.at_level(logging.INFO, logger="watcher.pipeline"):
         outcome = poll(harness, feed, rules)
     assert outcome.status == "new" and outcome.new_stories[0].body == ""
+    assert outcome.pages == (0, 1)
+    metrics = Metrics(harness.store, clock=harness.clock)
+    metrics.record_poll(outcome, 0)
+    assert b'watcher_full_text_pages_total{outcome="not_read"} 1.0' in metrics.exposition()
     assert outcome.matches == ()  # the feed's line names no metal
     (logged,) = [r for r in caplog.records if r.getMessage() == "full text not read"]
     fields = logged.event_fields  # type: ignore[attr-defined]

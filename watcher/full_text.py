@@ -40,9 +40,11 @@ REDIRECT_PAGES = frozenset({"news.google.com"})
 
 
 class PagesRead(NamedTuple):
-    """Stories with their pages' text, and the pages not read: the story and why."""
+    """Stories with their pages' text, how many pages gave one, and the pages not read: the
+    story and why."""
 
     stories: list[Story]
+    read: int
     not_read: list[tuple[Story, str]]
 
 
@@ -59,7 +61,7 @@ async def with_full_text(
         if len(text) > max(len(story.summary), len(story.body))
     }
     missed = [(story, why) for story, (_, why) in zip(read, texts, strict=True) if why]
-    return PagesRead([longer.get(s.id, s) for s in stories], missed)
+    return PagesRead([longer.get(s.id, s) for s in stories], len(read) - len(missed), missed)
 
 
 def not_read_warning(pages: PagesRead) -> str | None:

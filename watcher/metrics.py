@@ -54,6 +54,12 @@ class Metrics:
             "Polls whose feed listed only new stories: some may have come and gone unseen",
             registry=r,
         )
+        self.pages = Counter(
+            "watcher_full_text_pages",
+            "Pages of full_text feeds' new stories: read (their main text found), or not_read"
+            " (logged as full text not read)",
+            ["outcome"], registry=r,
+        )  # fmt: skip
         self.clusters_started = Counter(
             "watcher_clusters_started", "New stories that started a cluster", registry=r
         )
@@ -92,6 +98,9 @@ class Metrics:
             self.fetch_seconds.observe(outcome.fetch_ms / 1000)
         self.stories.inc(len(outcome.new_stories))
         self.gaps.inc(outcome.gap)
+        if any(outcome.pages):
+            self.pages.labels("read").inc(outcome.pages[0])
+            self.pages.labels("not_read").inc(outcome.pages[1])
         self.clusters_started.inc(sum(c.starts_cluster for c in outcome.clustered))
         self.clusters_past_span.inc(sum(c.follows is not None for c in outcome.clustered))
         self.record_matches(outcome.matches)

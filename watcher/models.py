@@ -290,3 +290,4 @@ class PollOutcome:
     elapsed_ms: float = 0.0  # the whole poll: fetch, parse, store, cluster, match
     fetch_ms: float | None = None  # the HTTP exchange alone, when one took place
     gap: bool = False  # every story listed was new: some may have come and gone unseen
+    pages: tuple[int, int] = (0, 0)  # a full_text feed's pages read, and not read

@@ -161,9 +161,10 @@ class Pipeline:
             self.store, parsed.stories, state=state, feed=feed, prepared=prepared,
             settings=self.clusterer.settings, now=now,
         )  # fmt: skip
-        premade = prepared.matches if prepared else None
+        premade, pages = prepared.matches if prepared else None, (0, 0)
         if feed.full_text and found.new:  # matched again, on the full text
-            (found, polled), premade = await self._read_pages(feed, found, polled), None
+            found, polled, pages = await self._read_pages(feed, found, polled)
+            premade = None
         new, clustered, matches, gapped = self._store_new(
             feed, state, polled, parsed, found, prepared, premade, now
         )
@@ -174,7 +175,7 @@ class Pipeline:
         return PollOutcome(
             feed=feed.name, url=result.url, status="new", http_status=result.status,
             new_stories=tuple(new), clustered=tuple(clustered), matches=tuple(matches),
-            gap=gapped,
+            gap=gapped, pages=pages,
         )  # fmt: skip
 
     def _parse_failed(
@@ -194,7 +195,7 @@ class Pipeline:
 
     async def _read_pages(
         self, feed: FeedConfig, found: Sorted, polled: FeedState
-    ) -> tuple[Sorted, FeedState]:
+    ) -> tuple[Sorted, FeedState, tuple[int, int]]:
         """The poll's new stories that may alert given their pages' main text as their body
         (`full_text`; the quiet ones, which alert no one, as their feed gave them); the
         pages not read logged, and told in the feed's warning."""
@@ -206,7 +207,7 @@ class Pipeline:
         read = {s.id: s for s in pages.stories}
         warning = "; ".join(filter(None, [polled.warning, not_read_warning(pages)])) or None
         found = found._replace(new=[read.get(s.id, s) for s in found.new])
-        return found, replace(polled, warning=warning)
+        return found, replace(polled, warning=warning), (pages.read, len(pages.not_read))
 
     def _store_new(
         self, feed: FeedConfig, state: FeedState, polled: FeedState, parsed: ParsedFeed,
