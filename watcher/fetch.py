@@ -28,6 +28,7 @@ import time
 import zlib
 from collections import defaultdict
 from dataclasses import replace
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -188,6 +189,15 @@ class Fetcher:
         if until > self._held.get(server, (0.0, ""))[0]:
             self._held[server] = (until, f"HTTP {status} {reason}".strip())
 
+    def held_servers(self) -> list[dict[str, str]]:
+        """The servers held now (`_hold`): each with when its wait ends (UTC) and why."""
+        now, wall = time.monotonic(), time.time()
+        return [
+            {"server": server, "until": _utc(wall + until - now), "why": why}
+            for server, (until, why) in sorted(self._held.items())
+            if until > now
+        ]
+
     def _check_hold(self, url: str) -> None:
         """Raise `ServerHeldError` for a feed of a server held by `_hold`, with the wait left."""
         server = _server(url)
@@ -332,6 +342,10 @@ def read_file(url: str, limit: int, content_hash: str | None) -> FetchResult:
     digest = hashlib.sha256(body).hexdigest()
     kind: FetchKind = "unchanged" if digest == content_hash else "ok"
     return FetchResult(kind=kind, url=url, status=200, body=body, content_hash=digest)
+
+
+def _utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
 def _server(url: str) -> str:

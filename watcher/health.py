@@ -187,6 +187,7 @@ def status_document(
     config, whose row the database keeps, is not shown."""
     service = {key: value for key, (value, _) in store.service_values().items()}
     held = json.loads(service.pop("delivery_held", "") or "[]")
+    servers = json.loads(service.pop("servers_held", "") or "[]")
     for key in (DEAD_TOLD, HELD_TOLD):  # the delivery notices' own
         service.pop(key, None)
     depth = store.outbox_depth()
@@ -205,6 +206,7 @@ def status_document(
         ],
         "outbox": outbox,
         "delivery_held": [{**lane, "error": redact(lane["error"])} for lane in held],
+        "servers_held": servers,
         "dead_letters": [
             {
                 "id": a.id,

@@ -318,6 +318,8 @@ class Service:
         }
         held = self.sender.held_now() if self.sender is not None and not stopped else []
         values["delivery_held"] = json.dumps(held)
+        servers = self.pipeline.fetcher.held_servers() if not stopped else []
+        values["servers_held"] = json.dumps(servers)
         if rules is not None:
             values["rules_version"] = rules.version
             values["rules_summary"] = rules.matcher.ruleset.summary()

@@ -40,7 +40,8 @@ def add_parsers(commands: Any) -> None:
         description="Read the database and show whether the service is running, the rule set "
         "it has in force (and its last reload error), every configured feed's health, the "
         "alert outbox by status and channel, the delivery lanes held after their server failed "
-        "(as the service last recorded them), and the latest dead letters. Works while the "
+        "and the servers whose feeds wait after a 429 (both as the service last recorded "
+        "them), and the latest dead letters. Works while the "
         "service runs and after it stopped.",
     )
     status.add_argument("--format", choices=["table", "json"], default="table")
@@ -100,6 +101,10 @@ def _print_status(document: dict[str, Any], now: datetime) -> None:
     print("outbox:  " + (_outbox_line(outbox) if outbox else "empty"))
     for lane in document["delivery_held"]:
         print(f"held:    {printable(_held_line(lane))}")
+    for server in document["servers_held"]:
+        until = datetime.fromisoformat(server["until"]).strftime("%H:%M:%S UTC")
+        line = f"{server['server']} asked to wait ({server['why']}): its feeds wait until {until}"
+        print(f"waiting: {printable(line)}")
     print()
     rows = [
         [
