@@ -8,6 +8,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from watcher.config.reader import literal
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
 from watcher.files import read_capped
-from watcher.full_text import PagesRead, with_full_text
+from watcher.full_text import with_full_text
 from watcher.health import feed_health
 from watcher.jsonl import story_json
 from watcher.logs import MASK, redact
@@ -160,40 +161,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     poll = config.poll if config else None  # as the service fetches: its CA, timeouts, cap
     try:
         parsed = read_feed(
-            args.source, feed_name=args.feed, headers=tuple(args.header), settings=poll
-        )
+            args.source, feed_name=args.feed, headers=tuple(args.header), settings=poll,
+            full_text=args.full_text,
+        )  # fmt: skip
     except (FetchError, ParseError) as exc:
         print(f"watcher: cannot read feed {args.source}: {printable(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     if parsed.warning:
         print(f"watcher: warning: {args.source}: {parsed.warning}", file=sys.stderr)
-    stories = list(parsed.stories)
-    if args.full_text:
-        stories = _with_pages(stories, read_url(args.source), tuple(args.header), poll)
-    for story in stories:
+    for story in parsed.stories:
         print(json.dumps(story_json(story), ensure_ascii=False))
     return 0
-
-
-def _with_pages(
-    stories: list[Story], url: str, headers: tuple[tuple[str, str], ...],
-    settings: PollSettings | None,
-) -> list[Story]:  # fmt: skip
-    """`stories` with their pages' main text as their body, as for a `full_text` feed at
-    `url` (a page that cannot be read is named on stderr, and its story left as it was)."""
-    feed = FeedConfig(name="", url=url, interval=0, headers=headers, full_text=True)
-
-    async def read() -> PagesRead:
-        fetcher = Fetcher(settings or PollSettings())
-        try:
-            return await with_full_text(stories, feed, fetcher, None)
-        finally:
-            await fetcher.aclose()
-
-    pages = asyncio.run(read())
-    for story, why in pages.not_read:
-        print(f"watcher: full text not read: {story.link}: {printable(why)}", file=sys.stderr)
-    return pages.stories
 
 
 def read_url(source: str) -> str:
@@ -205,31 +183,27 @@ def read_url(source: str) -> str:
 
 def read_feed(
     source: str, *, feed_name: str | None = None, headers: tuple[tuple[str, str], ...] = (),
-    settings: PollSettings | None = None,
+    settings: PollSettings | None = None, full_text: bool = False,
 ) -> ParsedFeed:  # fmt: skip
     """Fetch (http, file: URL or a path) and parse one feed with `settings` (by default the
-    default poll settings), sending `headers` as a feed's own."""
+    default poll settings), sending `headers` as a feed's own; with `full_text`, its
+    stories' pages read as for a `full_text` feed."""
     url = read_url(source)
     if problem := malformed(url):
         raise FetchError(f"malformed URL: {problem}", url=url)
     if urlsplit(url).scheme not in ("http", "https", "file"):
         raise FetchError("not an http(s) URL, a file: URL or a path", url=url)
+    feed = FeedConfig(name=feed_name or source, url=url, interval=0, headers=headers,
+                      full_text=full_text)  # fmt: skip
 
-    async def fetch() -> Any:
+    async def read() -> ParsedFeed:
         fetcher = Fetcher(settings or PollSettings())
         try:
-            return await fetcher.fetch(url, headers=headers)
+            return await _read(feed, fetcher)
         finally:
             await fetcher.aclose()
 
-    result = asyncio.run(fetch())
-    return parse_feed(
-        result.body,
-        feed=feed_name or source,
-        fetched_at=utc_now(),
-        content_type=result.content_type,
-        url=result.url,
-    )
+    return asyncio.run(read())
 
 
 def read_feeds(
@@ -240,10 +214,16 @@ def read_feeds(
     `full_text` feed's stories' pages read), storing nothing: their stories, and (feed,
     error) for each that could not be read."""
 
+    async def read_one(feed: FeedConfig, fetcher: Fetcher) -> list[Story] | str:
+        try:
+            return list((await _read(feed, fetcher)).stories)
+        except (FetchError, ParseError) as exc:
+            return str(exc)
+
     async def read_all() -> list[list[Story] | str]:
         fetcher = Fetcher(settings)
         try:
-            return await asyncio.gather(*(_read_one(f, fetcher) for f in feeds))
+            return await asyncio.gather(*(read_one(f, fetcher) for f in feeds))
         finally:
             await fetcher.aclose()
 
@@ -257,22 +237,20 @@ def read_feeds(
     return stories, failed
 
 
-async def _read_one(feed: FeedConfig, fetcher: Fetcher) -> list[Story] | str:
-    """One feed's stories, or why it could not be read."""
-    try:
-        result = await fetcher.fetch(feed.url, headers=feed.headers)
-        parsed = parse_feed(
-            result.body, feed=feed.name, fetched_at=utc_now(), source=feed.source,
-            content_type=result.content_type, url=result.url,
-        )  # fmt: skip
-    except (FetchError, ParseError) as exc:
-        return str(exc)
+async def _read(feed: FeedConfig, fetcher: Fetcher) -> ParsedFeed:
+    """One feed fetched and parsed as the service polls it; a `full_text` feed's stories
+    given their pages' text (a page not read named on stderr)."""
+    result = await fetcher.fetch(feed.url, headers=feed.headers)
+    parsed = parse_feed(
+        result.body, feed=feed.name, fetched_at=utc_now(), source=feed.source,
+        content_type=result.content_type, url=result.url,
+    )  # fmt: skip
     if not feed.full_text:
-        return list(parsed.stories)
+        return parsed
     pages = await with_full_text(parsed.stories, feed, fetcher, None)
     for story, why in pages.not_read:
         print(f"watcher: full text not read: {story.link}: {printable(why)}", file=sys.stderr)
-    return pages.stories
+    return replace(parsed, stories=tuple(pages.stories))
 
 
 def cmd_import_opml(args: argparse.Namespace) -> int:
@@ -301,9 +279,9 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
 def cmd_export_opml(config: Config, args: argparse.Namespace) -> int:
     feeds = []
     for feed in config.feeds:
-        if urlsplit(feed.url).scheme not in ("http", "https"):
+        if (scheme := urlsplit(feed.url).scheme) not in ("http", "https"):
             print(f"watcher: feed {feed.name!r}: not written: other readers cannot poll a "
-                  f"{urlsplit(feed.url).scheme}: URL", file=sys.stderr)  # fmt: skip
+                  f"{scheme}: URL", file=sys.stderr)  # fmt: skip
             continue
         url = redact(feed.url)
         if url != feed.url:
