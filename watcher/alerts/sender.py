@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -409,6 +409,17 @@ def _lane(alert: Alert) -> tuple[str, str]:
     return alert.channel, "" if shared else alert.subscriber
 
 
+async def _post_parts(
+    client: httpx.AsyncClient, url: str, parts: Sequence[dict[str, Any]], name: str, key: str,
+    config: Config,
+) -> None:  # fmt: skip
+    """A message's posts in turn (Slack messages of 50 blocks, Teams cards), each with an
+    idempotency key of its own: the first the alert's, the next ones with `-1`, `-2`..."""
+    for part, payload in enumerate(parts):
+        suffix = f"-{part}" if part else ""
+        await post_json(client, url, payload, name, key + suffix, limit=config.poll.total_timeout)
+
+
 async def send_message(
     config: Config,
     client: httpx.AsyncClient,
@@ -427,15 +438,10 @@ async def send_message(
     about = alert.id if alert.notices else alert.story
     key = f"watcher-{kind}-{alert.subscriber}-{alert.channel}-{about}".replace(" ", "_")
     if alert.channel == "slack" and subscriber.slack:
-        for part, payload in enumerate(message.slack):
-            suffix = f"-{part}" if part else ""
-            await post_json(client, subscriber.slack, payload, "Slack webhook", key + suffix,
-                            limit=config.poll.total_timeout)  # fmt: skip
+        await _post_parts(client, subscriber.slack, message.slack, "Slack webhook", key, config)
     elif alert.channel == "teams" and subscriber.teams:
-        for part, payload in enumerate(teams_cards(message)):
-            suffix = f"-{part}" if part else ""
-            await post_json(client, subscriber.teams, payload, "Teams webhook", key + suffix,
-                            limit=config.poll.total_timeout)  # fmt: skip
+        await _post_parts(client, subscriber.teams, teams_cards(message), "Teams webhook", key,
+                          config)  # fmt: skip
     elif alert.channel == "webhook" and subscriber.webhook:
         await post_json(
             client, subscriber.webhook, message.json, "webhook", key,
