@@ -23,8 +23,6 @@ from watcher.normalise import (
 )
 
 MAX_RELATED = 20  # links of a coverage list's other stories kept
-_SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")  # none: a relative link no base resolved
-_WEB_SCHEMES = frozenset({"http", "https"})
 
 
 class Links(NamedTuple):
@@ -65,8 +63,8 @@ class Links(NamedTuple):
         link = canonical_url(absolute)
         if link in self.fragmented and (fragment := _fragment(absolute)):
             link = f"{link}#{fragment}"
-        scheme = _SCHEME.match(link)
-        if link in self.homes or (scheme and scheme.group(1).lower() not in _WEB_SCHEMES):
+        web = link[:6].lower().startswith(("http:", "https:")) or is_relative_url(link)
+        if link in self.homes or not web:
             return ""
         return link
 
