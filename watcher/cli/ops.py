@@ -41,8 +41,8 @@ def add_parsers(commands: Any) -> None:
         "it has in force (and its last reload error), every configured feed's health, the "
         "alert outbox by status and channel, the delivery lanes held after their server failed "
         "and the servers whose feeds wait after a 429 (both as the service last recorded "
-        "them), and the latest dead letters. Works while the "
-        "service runs and after it stopped.",
+        "them), and the latest dead letters. Works while the service runs and after it "
+        "stopped.",
     )
     status.add_argument("--format", choices=["table", "json"], default="table")
     status.set_defaults(handler=cmd_status, needs_config=True)

@@ -290,9 +290,8 @@ class ConfigReader(FeedsReader):
     def subscriber(self, item: yaml.Node, where: str, settle: float = 0.0) -> Subscriber | None:
         keys = {
             "name", "follow", "mode", "email", "slack", "teams", "webhook", "console",
-            "min_priority",
-            "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours", "settle",
-            "webhook_secret", "delivery_problems",
+            "min_priority", "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours",
+            "settle", "webhook_secret", "delivery_problems",
         }  # fmt: skip
         m = self.mapping(item, where, keys)
         name = self.string(m.get("name"), f"{where}.name", required=True)
