@@ -11,12 +11,15 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.message import Message as EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from tests.feedserver import FeedServer
+
+if TYPE_CHECKING:
+    from tests.test_polling import Harness
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -60,6 +63,14 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 24, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def harness(tmp_path: Path, clock: FakeClock) -> Harness:
+    """A pipeline over a real store file in `tmp_path`, polled by hand (`test_polling`)."""
+    from tests.test_polling import Harness  # it imports this module
+
+    return Harness(tmp_path / "watcher.db", clock)
 
 
 def free_port() -> int:

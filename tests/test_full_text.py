@@ -47,11 +47,6 @@ def item(slug: str, title: str, hours_ago: float, clock: FakeClock) -> str:
 
 
 @pytest.fixture
-def harness(tmp_path: Path, clock: FakeClock) -> Harness:
-    return Harness(tmp_path / "watcher.db", clock)
-
-
-@pytest.fixture
 def rules(tmp_path: Path) -> LiveRules:
     folder = tmp_path / "rules"
     folder.mkdir()

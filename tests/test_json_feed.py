@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FakeClock, Inbox
+from tests.conftest import Inbox
 from tests.feedserver import FeedServer, fixture_bytes
 from tests.test_polling import Harness
 from watcher.errors import ParseError
@@ -20,11 +20,6 @@ from watcher.parse import parse_feed
 
 FETCHED = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 V11 = "https://jsonfeed.org/version/1.1"
-
-
-@pytest.fixture
-def harness(tmp_path: Path, clock: FakeClock) -> Harness:
-    return Harness(tmp_path / "watcher.db", clock)
 
 
 def parse_json(document: dict[str, Any] | bytes, **kw: Any) -> ParsedFeed:

@@ -83,11 +83,6 @@ class Harness:
         return asyncio.run(go())
 
 
-@pytest.fixture
-def harness(tmp_path: Path, clock: FakeClock) -> Harness:
-    return Harness(tmp_path / "watcher.db", clock)
-
-
 def test_new_stories_are_stored_once(server: FeedServer, harness: Harness) -> None:
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"), validators=False)
     feed = harness.feed("Wire", server.url("/wire.xml"))
