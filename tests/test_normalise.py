@@ -4,6 +4,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from feedparser.datetimes import _parse_date as feedparser_date
 
 from watcher import normalise
 from watcher.boilerplate import coverage, without_post_footer
@@ -353,3 +354,31 @@ def test_dates_in_rfc_822s_order_are_read_in_other_languages(raw: str, utc: str 
     language: read as feedparser reads the English, not dated at their fetch."""
     read = entry_time(raw, None)
     assert (read.strftime("%Y-%m-%d %H:%M") if read else None) == utc
+
+
+@pytest.mark.parametrize(
+    ("raw", "utc"),
+    [
+        pytest.param("2026/12/04 10:15:00 +0900", "2026-12-04 01:15", id="year-first-slashes"),
+        pytest.param("2026/12/04", "2026-12-04 00:00", id="no-time"),
+        pytest.param("2026.12.04 10:15", "2026-12-04 10:15", id="year-first-dots"),
+        pytest.param("2026/12/04T10:15:30.250Z", "2026-12-04 10:15", id="t-and-fraction"),
+        pytest.param("2026/12/04 9:05 KST", "2026-12-04 00:05", id="zone-name"),
+        pytest.param("04.12.2026 10:15", "2026-12-04 10:15", id="day-first"),
+        pytest.param("4.12.2026, 10:15 +01:00", "2026-12-04 09:15", id="day-first-comma"),
+        pytest.param("2026年12月4日 10:15", "2026-12-04 10:15", id="hanzi"),
+        pytest.param("2026年12月04日(木) 10時15分", "2026-12-04 10:15", id="hanzi-weekday-and-clock"),
+        pytest.param("2026/13/04 10:15", None, id="no-month-13"),
+        pytest.param("2026/02/31", None, id="no-31-february"),
+        pytest.param("2026/12", None, id="a-month-is-no-day"),
+        pytest.param("12/04/2026 10:15", None, id="month-or-day-first-unknown"),
+    ],
+)  # fmt: skip
+def test_dates_in_numbers_are_read_or_not_at_all(raw: str, utc: str | None) -> None:
+    """feedparser reads `2026/12/04 10:15` as 1 December at midnight: a story dated three
+    days early is silenced by `max_age` or a first poll's `backfill`. Read right, whichever
+    parser gave the misread time, or not at all."""
+    misread = feedparser_date(raw)
+    for parsed in (None, misread):
+        read = entry_time(raw, parsed)
+        assert (read.strftime("%Y-%m-%d %H:%M") if read else None) == utc

@@ -1,7 +1,7 @@
-"""Dates that feeds write as RFC 822 asks, but in their own language.
+"""Dates that feeds write as RFC 822 asks but in their own language, or in numbers.
 
-In: a date as a feed wrote it, which feedparser could not read. Out: the time in UTC as
-feedparser gives it (a `time.struct_time`), or None.
+In: a date as a feed wrote it, which feedparser could not read or would misread. Out: the
+time in UTC as feedparser gives it (a `time.struct_time`), or None.
 
 A site whose software formats dates with the server's locale writes `Fr, 04 Dez 2026
 10:00:00 +0100` or `ven., 04 déc. 2026 10:00:00 +0100` for `Fri, 04 Dec 2026 10:00:00
@@ -41,6 +41,40 @@ _MONTHS = {
 _LOCALIZED = re.compile(
     r"^\s*(?:[^\W\d_]+\.?,?\s+)?(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})\b(.*)$"
 )
+
+
+_NUMERIC_START = re.compile(r"\s*(?:\d{4}\s*[/.年]|\d{1,2}\.\d{1,2}\.\d{4})")
+_YEAR_FIRST = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?!\d)")
+_DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
+_HANZI = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*[(（]\w{1,3}[)）])?")
+# `10:15`, `10:15:30.250`, `10時15分`, after a `T`, blanks or a comma
+_CLOCK = re.compile(r"(?:[T\s,]\s*)*(\d{1,2})[:時](\d{2})分?(?::(\d{2})(?:[.,]\d+)?)?")
+_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def is_numeric_date(raw: str) -> bool:
+    """Whether `raw` begins as a date in numbers that `numeric_date` reads."""
+    return _NUMERIC_START.match(raw) is not None
+
+
+def numeric_date(raw: str) -> time.struct_time | None:
+    """`raw`, a date written in numbers (see above), read as feedparser reads the RFC 822
+    date it stands for; None when it is not one, or names no real day."""
+    text = raw.strip()
+    if found := _YEAR_FIRST.match(text):
+        year, month, day = found.group(1, 3, 4)
+    elif found := _DAY_FIRST.match(text) or _HANZI.match(text):
+        day, month, year = found.group(1, 2, 3) if found.re is _DAY_FIRST else found.group(3, 2, 1)
+    else:
+        return None
+    if not 1 <= int(month) <= 12:
+        return None
+    rest = text[found.end() :]
+    clock = _CLOCK.match(rest)
+    hour, minute, second = clock.group(1, 2, 3) if clock else ("0", "0", None)
+    zone = (rest[clock.end() :] if clock else rest).strip() or "GMT"
+    when = f"{int(hour):02d}:{int(minute):02d}:{int(second or 0):02d}"
+    return feedparser_date(f"{int(day)} {_MONTH_NAMES[int(month) - 1]} {year} {when} {zone}")
 
 
 def _folded(word: str) -> str:

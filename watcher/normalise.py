@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, quote, urljoin, urlsplit, urlunsplit
 import ftfy
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 
-from watcher.dates import localized_rfc822
+from watcher.dates import is_numeric_date, localized_rfc822, numeric_date
 
 # Query parameters that only track the reader; everything else in a query is kept.
 TRACKING_PARAMS = frozenset(
@@ -384,19 +384,22 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
     """An entry's date in UTC: `raw` (as the feed wrote it) read by feedparser's own date
     parser where the fast parser gave no `parsed` time (feedparser-rs reads neither "UTC",
     full day names nor a one-digit hour) or where `raw` ends in a zone name feedparser would
-    read as UTC (`ZONE_OFFSETS`); else `parsed`. Both parsers so give the same time. A
-    date feedparser cannot read may be RFC 822 in another language (`dates`)."""
+    read as UTC (`ZONE_OFFSETS`) or is written in numbers (`dates`, which feedparser reads
+    wrong or not at all); else `parsed`. Both parsers so give the same time. A date
+    feedparser cannot read may be RFC 822 in another language (`dates`)."""
     if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
         zone = _ZONE_AT_END.search(raw)
         offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
         if zone and offset:
             return struct_to_datetime(_read_date(f"{raw[: zone.start()]} {offset}"))
-        if parsed is None:
+        if parsed is None or is_numeric_date(raw):
             return struct_to_datetime(_read_date(raw))
     return struct_to_datetime(parsed)
 
 
 def _read_date(raw: str) -> time.struct_time | None:
+    if is_numeric_date(raw):
+        return numeric_date(raw)
     return feedparser_date(raw) or localized_rfc822(raw)
 
 
