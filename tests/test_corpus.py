@@ -9,7 +9,8 @@ from pathlib import Path
 from tests.conftest import FakeClock
 from tests.feedserver import FeedServer
 from tests.test_polling import Harness
-from watcher.normalise import canonical_url, plain_text
+from watcher.normalise import plain_text
+from watcher.urls import canonical_url
 
 
 def serve_corpus(server: FeedServer, corpus: Path, harness: Harness) -> list:  # type: ignore[type-arg]

@@ -6,17 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from feedparser.datetimes import _parse_date as feedparser_date
 
-from watcher import normalise
+from watcher import normalise, urls
 from watcher.boilerplate import coverage, without_post_footer
-from watcher.normalise import (
-    absolute_url,
-    canonical_url,
-    entry_time,
-    plain_text,
-    published_time,
-    story_id,
-    unwrapped_url,
-)
+from watcher.dates import entry_time, published_time
+from watcher.normalise import plain_text, story_id
+from watcher.urls import absolute_url, canonical_url, unwrapped_url
 
 
 @pytest.mark.parametrize(
@@ -113,7 +107,7 @@ def test_plain_urls_are_made_canonical_as_urlsplit_makes_them() -> None:
     usual = ["/a", "/B-2", "?id=7", "&utm_source=x", "&fbclid=1", "#top", "/", "?", "&", "//",
              ";jsessionid=A1", ";JSessionID=b.2", "&phpsessid=3"]  # fmt: skip
     odd = [*"Z09.-_/?#&=:@[]%+~ \t\r\n\x00\x7f;,é!$'()*"]
-    urls = [
+    written = [
         rng.choice(["http://", "https://", "Https://", "http:/", " https://", ""])
         + rng.choice(hosts)
         + "".join(rng.choices(usual, k=rng.randint(0, 6)))
@@ -121,10 +115,10 @@ def test_plain_urls_are_made_canonical_as_urlsplit_makes_them() -> None:
         + "".join(rng.choices(usual, k=rng.randint(0, 3)))
         for _ in range(50_000)
     ]
-    plain = [u for u in urls if normalise._PLAIN_URL.fullmatch(u.strip())]
+    plain = [u for u in written if urls._PLAIN_URL.fullmatch(u.strip())]
     assert len(plain) > 3_000  # the fast path is taken, and checked, often
-    for url in urls:
-        assert canonical_url(url) == normalise._split_canonical(url.strip()), url
+    for url in written:
+        assert canonical_url(url) == urls._split_canonical(url.strip()), url
 
 
 @pytest.mark.parametrize(

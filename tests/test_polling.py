@@ -35,12 +35,12 @@ from watcher.fetch import SERVER_WAIT, Fetcher
 from watcher.health import status_document
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, FeedState, PollOutcome
-from watcher.normalise import same_origin
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
 from watcher.schedule import Service
 from watcher.store import Store
 from watcher.transport import bypasses
+from watcher.urls import same_origin
 
 DAY = timedelta(days=1)
 SETTINGS = PollSettings(connect_timeout=2, read_timeout=2, total_timeout=3, max_bytes=1024 * 1024)

@@ -1,7 +1,10 @@
-"""Dates that feeds write as RFC 822 asks but in their own language, or in numbers.
+"""An entry's dates as feedparser reads them, and those it cannot read or misreads.
 
-In: a date as a feed wrote it, which feedparser could not read or would misread. Out: the
-time in UTC as feedparser gives it (a `time.struct_time`), or None.
+In: a date as a feed wrote it, and the time the parser made of it. Out: the time in UTC
+(`entry_time`), or None; the story's published time (`published_time`).
+
+feedparser reads a zone name it does not know as UTC: one with a single meaning
+(`ZONE_OFFSETS`) is put as its offset first.
 
 A site whose software formats dates with the server's locale writes `Fr, 04 Dez 2026
 10:00:00 +0100` or `ven., 04 déc. 2026 10:00:00 +0100` for `Fri, 04 Dec 2026 10:00:00
@@ -14,9 +17,12 @@ month in one language and a weekday in another ("mar") is read as what its place
 
 from __future__ import annotations
 
+import calendar
 import re
 import time
 import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 
@@ -100,3 +106,60 @@ def localized_rfc822(raw: str) -> time.struct_time | None:
     if english is None:
         return None
     return feedparser_date(f"{day} {english} {year}{rest}")
+
+
+FUTURE_SLACK = timedelta(minutes=5)
+
+# Zone names that feedparser reads as UTC, each meaning one offset wherever it is used
+# (an ambiguous one, such as IST, or CST for China as well as the US, is left to feedparser).
+ZONE_OFFSETS = {
+    "jst": "+0900", "kst": "+0900", "hkt": "+0800", "sgt": "+0800", "myt": "+0800",
+    "pht": "+0800", "awst": "+0800", "wib": "+0700", "ict": "+0700", "pkt": "+0500",
+    "msk": "+0300", "eest": "+0300", "eet": "+0200", "cest": "+0200", "sast": "+0200",
+    "cet": "+0100", "west": "+0100", "wet": "+0000", "aest": "+1000", "aedt": "+1100",
+    "acst": "+0930", "acdt": "+1030", "nzst": "+1200", "nzdt": "+1300", "mez": "+0100",
+    "mesz": "+0200",
+}  # fmt: skip
+_ZONE_AT_END = re.compile(r"\s([A-Za-z]{3,4})\s*$")
+DATE_MAX_CHARS = 100  # a longer "date" is no date: feedparser's patterns are not run on it
+
+
+def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
+    """An entry's date in UTC: `raw` (as the feed wrote it) read by feedparser's own date
+    parser where the fast parser gave no `parsed` time (feedparser-rs reads neither "UTC",
+    full day names nor a one-digit hour) or where `raw` ends in a zone name feedparser would
+    read as UTC (`ZONE_OFFSETS`) or is written in numbers (`dates`, which feedparser reads
+    wrong or not at all); else `parsed`. Both parsers so give the same time. A date
+    feedparser cannot read may be RFC 822 in another language (`dates`)."""
+    if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
+        zone = _ZONE_AT_END.search(raw)
+        offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
+        if zone and offset:
+            return struct_to_datetime(_read_date(f"{raw[: zone.start()]} {offset}"))
+        if parsed is None or is_numeric_date(raw):
+            return struct_to_datetime(_read_date(raw))
+    return struct_to_datetime(parsed)
+
+
+def _read_date(raw: str) -> time.struct_time | None:
+    if is_numeric_date(raw):
+        return numeric_date(raw)
+    return feedparser_date(raw) or localized_rfc822(raw)
+
+
+def struct_to_datetime(value: time.struct_time | None) -> datetime | None:
+    """feedparser's UTC struct_time as an aware datetime, or None when unusable."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def published_time(
+    published: datetime | None, updated: datetime | None, fetched_at: datetime
+) -> datetime:
+    """Published, else updated, else fetch time; a date in the future is clamped to fetch time."""
+    when = published or updated or fetched_at
+    return fetched_at if when > fetched_at + FUTURE_SLACK else when

@@ -43,8 +43,9 @@ from watcher.config.feeds import malformed
 from watcher.errors import FeedGoneError, FetchError, ServerHeldError, ServiceError
 from watcher.files import trust_ca
 from watcher.models import FetchKind, FetchResult
-from watcher.normalise import ascii_digits, same_origin
+from watcher.normalise import ascii_digits
 from watcher.transport import Transport, checked_proxies, describe_error
+from watcher.urls import same_origin
 
 DEFAULT_USER_AGENT = (
     f"watcher/{__version__} (self-hosted news monitor; +https://github.com/watcher-news/watcher)"

@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 from watcher.errors import FetchError
 from watcher.fetch import Fetcher
 from watcher.models import FeedConfig, Story
-from watcher.normalise import fold_space, repaired, same_origin
+from watcher.normalise import fold_space, repaired
+from watcher.urls import same_origin
 
 MAX_PAGES = 50  # of a poll's new stories, the pages read; the rest keep their feed's text
 MAX_TEXT = 20_000  # characters of a page's main text kept, as of an entry's full text

@@ -17,7 +17,8 @@ from typing import Any
 
 from watcher.errors import InputError
 from watcher.models import Story
-from watcher.normalise import canonical_url, plain_text
+from watcher.normalise import plain_text
+from watcher.urls import canonical_url
 
 
 def story_json(story: Story) -> dict[str, Any]:

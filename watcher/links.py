@@ -13,14 +13,8 @@ from html import unescape
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-from watcher.normalise import (
-    TAG,
-    absolute_url,
-    canonical_url,
-    is_relative_url,
-    unwrapped_url,
-    without_controls,
-)
+from watcher.normalise import TAG, without_controls
+from watcher.urls import absolute_url, canonical_url, is_relative_url, unwrapped_url
 
 MAX_RELATED = 20  # links of a coverage list's other stories kept
 

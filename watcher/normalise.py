@@ -1,165 +1,18 @@
 """Turn the parts of a feed entry into clean story fields.
 
-In: strings and times as feedparser gives them. Out: canonical URLs, plain text, UTC times,
-stable ids. Pure functions; no I/O.
+In: strings as feedparser gives them. Out: plain text, headlines, printable names, stable
+ids. Pure functions; no I/O. Links are made canonical in `urls`, dates read in `dates`.
 """
 
 from __future__ import annotations
 
-import calendar
-import contextlib
 import hashlib
 import re
-import time
-from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
-from typing import Any
-from urllib.parse import parse_qs, quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import ftfy
-from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
-
-from watcher.dates import is_numeric_date, localized_rfc822, numeric_date
-
-# Query parameters that only track the reader; everything else in a query is kept.
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "igshid", "twclid",
-        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_enc_id", "oly_anon_id",
-        "vero_id", "wickedid", "rb_clickid", "s_cid", "ncid", "cmpid", "ocid",
-    }
-)  # fmt: skip
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
-# Session ids a server puts in the links it gives a client without cookies (as a feed
-# fetcher is): another on every poll, so without them every poll would make new stories.
-SESSION_PARAMS = frozenset({"jsessionid", "phpsessid", "cfid", "cftoken"})
-_SESSION_IN_PATH = re.compile(r";jsessionid=[^/?#;]*", re.IGNORECASE)  # Java's path form
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-FUTURE_SLACK = timedelta(minutes=5)
-
-
-def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no fragment, default port, tracking parameters or
-    session ids."""
-    url = url.strip()
-    plain = _PLAIN_URL.fullmatch(url)
-    if plain is None:
-        return _split_canonical(url)
-    scheme, host, path, query = plain.groups()
-    path = _without_session(path) if path and ";" in path else path
-    query = _kept_query(query or "")
-    return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
-
-
-def same_origin(a: str, b: str) -> bool:
-    """Whether two URLs have one scheme, host and port (not when either is malformed)."""
-    try:
-        return _origin(a) == _origin(b)
-    except ValueError:  # a port that is no number, as a hostile redirect may give
-        return False
-
-
-def _origin(url: str) -> tuple[str, str | None, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
-
-
-# Links that only redirect to the story: Google Alerts' (google.com/url?url=...), the old
-# Google News feeds' (news.google.com/news/url?url=...) and Bing News' (bing.com/news/
-# apiclick.aspx?url=...). Their other parameters differ per alert and per reader.
-_REDIRECT = re.compile(
-    r"https?://(?:(?:www|news)\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?/(?:news/)?url\?"
-    r"|https?://(?:www\.)?bing\.com/news/apiclick\.aspx\?",
-    re.IGNORECASE,
-)
-
-
-def unwrapped_url(url: str) -> str:
-    """The page a redirector's link leads to (its `url`, else its `q` parameter, when that
-    is an http(s) URL); any other URL as it is."""
-    if not _REDIRECT.match(url):
-        return url
-    params = parse_qs(url.partition("?")[2].partition("#")[0])
-    for key in ("url", "q"):
-        target = params.get(key, [""])[0].strip()
-        if _SCHEME_HTTP.match(target):
-            return target
-    return url
-
-
-_SCHEME_HTTP = re.compile(r"https?://[^/?#\s]", re.IGNORECASE)
-
-
-def moved_key(url: str | None) -> str | None:
-    """An http(s) URL as it reads whatever its scheme and a leading "www." (as sites move
-    to https, or add or drop www); None for anything else."""
-    found = _MOVED.fullmatch(url) if url else None
-    return found[1] if found else None
-
-
-_MOVED = re.compile(r"https?://(?:www\.)?(\S+)", re.IGNORECASE)
-
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-def is_relative_url(url: str) -> bool:
-    """A reference without a scheme ("/news/1", "posts/9", "//host/x"): only a base makes it
-    a link."""
-    return bool(url) and _SCHEME.match(url) is None
-
-
-def absolute_url(url: str, *bases: str | None) -> str:
-    """`url` resolved against the first base that makes it absolute; as it is when none
-    does (or when it is absolute already). A malformed base (a broken IPv6 host) makes
-    nothing."""
-    for base in bases:
-        if not is_relative_url(url):
-            break
-        if base and not is_relative_url(base):
-            with contextlib.suppress(ValueError):
-                url = urljoin(base, url)
-    return url
-
-
-# What most feed links look like, taken apart without urlsplit (4x faster): a lower-case
-# http(s) scheme and host, no port, user or brackets, nothing urlsplit strips or that would
-# make the path or query other than what follows. `_split_canonical` takes any other URL.
-_PLAIN_URL = re.compile(
-    r"(https?)://([a-z0-9.-]+)(/[^?#\s\x00-\x1f]*)?(?:\?([^#\s\x00-\x1f]*))?(?:#.*)?", re.DOTALL
-)
-
-
-def _split_canonical(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if ":" in host:  # an IPv6 literal, which `hostname` gives without its brackets
-        host = f"[{host}]"
-    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
-        host = f"{host}:{port}"
-    if parts.username:
-        host = f"{parts.username}@{host}"
-    query = _kept_query(parts.query)
-    path = _without_session(parts.path)
-    return urlunsplit((scheme, host, path or ("/" if host else ""), query, ""))
-
-
-def _without_session(path: str) -> str:
-    return _SESSION_IN_PATH.sub("", path)
-
-
-def _kept_query(query: str) -> str:
-    return "&".join(p for p in query.split("&") if p and not _is_tracking(p))
-
-
-def _is_tracking(param: str) -> bool:
-    key = param.split("=", 1)[0].lower()
-    return key in TRACKING_PARAMS or key in SESSION_PARAMS or key.startswith(TRACKING_PREFIXES)
 
 
 class _TextExtractor(HTMLParser):
@@ -364,61 +217,6 @@ def ascii_digits(text: str) -> bool:
 def without_controls(url: str) -> str:
     """A URL with its control characters percent-encoded, as browsers send them."""
     return CONTROL_CHARS.sub(lambda m: quote(m.group()), url)
-
-
-# Zone names that feedparser reads as UTC, each meaning one offset wherever it is used
-# (an ambiguous one, such as IST, or CST for China as well as the US, is left to feedparser).
-ZONE_OFFSETS = {
-    "jst": "+0900", "kst": "+0900", "hkt": "+0800", "sgt": "+0800", "myt": "+0800",
-    "pht": "+0800", "awst": "+0800", "wib": "+0700", "ict": "+0700", "pkt": "+0500",
-    "msk": "+0300", "eest": "+0300", "eet": "+0200", "cest": "+0200", "sast": "+0200",
-    "cet": "+0100", "west": "+0100", "wet": "+0000", "aest": "+1000", "aedt": "+1100",
-    "acst": "+0930", "acdt": "+1030", "nzst": "+1200", "nzdt": "+1300", "mez": "+0100",
-    "mesz": "+0200",
-}  # fmt: skip
-_ZONE_AT_END = re.compile(r"\s([A-Za-z]{3,4})\s*$")
-DATE_MAX_CHARS = 100  # a longer "date" is no date: feedparser's patterns are not run on it
-
-
-def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
-    """An entry's date in UTC: `raw` (as the feed wrote it) read by feedparser's own date
-    parser where the fast parser gave no `parsed` time (feedparser-rs reads neither "UTC",
-    full day names nor a one-digit hour) or where `raw` ends in a zone name feedparser would
-    read as UTC (`ZONE_OFFSETS`) or is written in numbers (`dates`, which feedparser reads
-    wrong or not at all); else `parsed`. Both parsers so give the same time. A date
-    feedparser cannot read may be RFC 822 in another language (`dates`)."""
-    if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
-        zone = _ZONE_AT_END.search(raw)
-        offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
-        if zone and offset:
-            return struct_to_datetime(_read_date(f"{raw[: zone.start()]} {offset}"))
-        if parsed is None or is_numeric_date(raw):
-            return struct_to_datetime(_read_date(raw))
-    return struct_to_datetime(parsed)
-
-
-def _read_date(raw: str) -> time.struct_time | None:
-    if is_numeric_date(raw):
-        return numeric_date(raw)
-    return feedparser_date(raw) or localized_rfc822(raw)
-
-
-def struct_to_datetime(value: time.struct_time | None) -> datetime | None:
-    """feedparser's UTC struct_time as an aware datetime, or None when unusable."""
-    if value is None:
-        return None
-    try:
-        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-    except (OverflowError, ValueError, OSError):
-        return None
-
-
-def published_time(
-    published: datetime | None, updated: datetime | None, fetched_at: datetime
-) -> datetime:
-    """Published, else updated, else fetch time; a date in the future is clamped to fetch time."""
-    when = published or updated or fetched_at
-    return fetched_at if when > fetched_at + FUTURE_SLACK else when
 
 
 def story_id(feed: str, guid: str | None, link: str | None, title: str, published: str) -> str:

@@ -34,19 +34,13 @@ import feedparser
 import feedparser_rs
 
 from watcher.boilerplate import coverage, repeats_title, without_post_footer
+from watcher.dates import entry_time, published_time
 from watcher.errors import ParseError
 from watcher.json_feed import is_json_feed, read_json_feed
 from watcher.links import Links, named_feeds, page_host
 from watcher.models import ParsedFeed, Story
-from watcher.normalise import (
-    entry_time,
-    is_relative_url,
-    plain_text,
-    published_time,
-    repaired,
-    story_id,
-    title_of_untitled,
-)
+from watcher.normalise import plain_text, repaired, story_id, title_of_untitled
+from watcher.urls import is_relative_url
 
 MAX_TITLE = 1000
 MAX_SUMMARY = 20_000

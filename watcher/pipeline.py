@@ -39,11 +39,11 @@ from watcher.models import (
     PollOutcome,
     Story,
 )
-from watcher.normalise import same_origin
 from watcher.parse import parse_feed
 from watcher.prepare import Prepared, prepare
 from watcher.rules.live import LiveRules, PoolMatches
 from watcher.store import Store
+from watcher.urls import same_origin
 
 log = logging.getLogger("watcher.pipeline")
 

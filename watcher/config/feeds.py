@@ -18,7 +18,7 @@ import yaml
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import PollSettings
 from watcher.models import FeedConfig
-from watcher.normalise import canonical_url
+from watcher.urls import canonical_url
 
 MIN_INTERVAL = 60.0
 MIN_MAX_AGE = 3600.0  # a shorter max_age would silence stories a slow poll found late

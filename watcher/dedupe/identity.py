@@ -26,7 +26,8 @@ from datetime import datetime
 from watcher.dedupe.pairs import ClusterSettings, compare
 from watcher.dedupe.text import Fingerprint, fingerprint
 from watcher.models import Story
-from watcher.normalise import canonical_url, moved_key, story_id, unwrapped_url
+from watcher.normalise import story_id
+from watcher.urls import canonical_url, moved_key, unwrapped_url
 
 
 def reused_guid(
@@ -69,6 +70,6 @@ def moved_stories(new: Iterable[Story], stored: Sequence[Story]) -> set[str]:
 def _keys(story: Story) -> set[str]:
     """The story's link and guid up to scheme and "www.", and the page its link leads to
     when the link only redirects (a stored story's, kept from before links were followed
-    through redirectors: `normalise.unwrapped_url`)."""
+    through redirectors: `urls.unwrapped_url`)."""
     page = canonical_url(unwrapped_url(story.link)) if story.link else None
     return {key for key in map(moved_key, (story.link, page, story.guid)) if key}

@@ -25,7 +25,8 @@ from watcher.dedupe.lexicon import (
 )
 from watcher.hanzi import simplified
 from watcher.models import Story
-from watcher.normalise import is_relative_url, without_source
+from watcher.normalise import without_source
+from watcher.urls import is_relative_url
 
 # -- text cleaning ---------------------------------------------------------------------------
 

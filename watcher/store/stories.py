@@ -12,7 +12,6 @@ from typing import Any
 
 from watcher.errors import StoreError
 from watcher.models import Assignment, Cluster, ClusteredStory, FeedState, Story
-from watcher.normalise import canonical_url
 from watcher.store.base import NOT_SENT, Tables, in_batches, translated
 from watcher.store.rows import (
     INSERT_PLACED_STORY,
@@ -24,6 +23,7 @@ from watcher.store.rows import (
     story_row,
     to_text,
 )
+from watcher.urls import canonical_url
 
 
 class StoryTables(Tables):

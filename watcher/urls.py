@@ -1,0 +1,150 @@
+"""Story links as one reads them, whoever wrote them.
+
+In: URLs as feeds and servers write them. Out: canonical URLs (no tracking parameters,
+session ids, fragment or default port), a redirector's target, absolute URLs, whether two
+share an origin. Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
+
+# Query parameters that only track the reader; everything else in a query is kept.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "igshid", "twclid",
+        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_enc_id", "oly_anon_id",
+        "vero_id", "wickedid", "rb_clickid", "s_cid", "ncid", "cmpid", "ocid",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+# Session ids a server puts in the links it gives a client without cookies (as a feed
+# fetcher is): another on every poll, so without them every poll would make new stories.
+SESSION_PARAMS = frozenset({"jsessionid", "phpsessid", "cfid", "cftoken"})
+_SESSION_IN_PATH = re.compile(r";jsessionid=[^/?#;]*", re.IGNORECASE)  # Java's path form
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, no fragment, default port, tracking parameters or
+    session ids."""
+    url = url.strip()
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is None:
+        return _split_canonical(url)
+    scheme, host, path, query = plain.groups()
+    path = _without_session(path) if path and ";" in path else path
+    query = _kept_query(query or "")
+    return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs have one scheme, host and port (not when either is malformed)."""
+    try:
+        return _origin(a) == _origin(b)
+    except ValueError:  # a port that is no number, as a hostile redirect may give
+        return False
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
+
+
+# Links that only redirect to the story: Google Alerts' (google.com/url?url=...), the old
+# Google News feeds' (news.google.com/news/url?url=...) and Bing News' (bing.com/news/
+# apiclick.aspx?url=...). Their other parameters differ per alert and per reader.
+_REDIRECT = re.compile(
+    r"https?://(?:(?:www|news)\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?/(?:news/)?url\?"
+    r"|https?://(?:www\.)?bing\.com/news/apiclick\.aspx\?",
+    re.IGNORECASE,
+)
+
+
+def unwrapped_url(url: str) -> str:
+    """The page a redirector's link leads to (its `url`, else its `q` parameter, when that
+    is an http(s) URL); any other URL as it is."""
+    if not _REDIRECT.match(url):
+        return url
+    params = parse_qs(url.partition("?")[2].partition("#")[0])
+    for key in ("url", "q"):
+        target = params.get(key, [""])[0].strip()
+        if _SCHEME_HTTP.match(target):
+            return target
+    return url
+
+
+_SCHEME_HTTP = re.compile(r"https?://[^/?#\s]", re.IGNORECASE)
+
+
+def moved_key(url: str | None) -> str | None:
+    """An http(s) URL as it reads whatever its scheme and a leading "www." (as sites move
+    to https, or add or drop www); None for anything else."""
+    found = _MOVED.fullmatch(url) if url else None
+    return found[1] if found else None
+
+
+_MOVED = re.compile(r"https?://(?:www\.)?(\S+)", re.IGNORECASE)
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def is_relative_url(url: str) -> bool:
+    """A reference without a scheme ("/news/1", "posts/9", "//host/x"): only a base makes it
+    a link."""
+    return bool(url) and _SCHEME.match(url) is None
+
+
+def absolute_url(url: str, *bases: str | None) -> str:
+    """`url` resolved against the first base that makes it absolute; as it is when none
+    does (or when it is absolute already). A malformed base (a broken IPv6 host) makes
+    nothing."""
+    for base in bases:
+        if not is_relative_url(url):
+            break
+        if base and not is_relative_url(base):
+            with contextlib.suppress(ValueError):
+                url = urljoin(base, url)
+    return url
+
+
+# What most feed links look like, taken apart without urlsplit (4x faster): a lower-case
+# http(s) scheme and host, no port, user or brackets, nothing urlsplit strips or that would
+# make the path or query other than what follows. `_split_canonical` takes any other URL.
+_PLAIN_URL = re.compile(
+    r"(https?)://([a-z0-9.-]+)(/[^?#\s\x00-\x1f]*)?(?:\?([^#\s\x00-\x1f]*))?(?:#.*)?", re.DOTALL
+)
+
+
+def _split_canonical(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal, which `hostname` gives without its brackets
+        host = f"[{host}]"
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        host = f"{host}:{port}"
+    if parts.username:
+        host = f"{parts.username}@{host}"
+    query = _kept_query(parts.query)
+    path = _without_session(parts.path)
+    return urlunsplit((scheme, host, path or ("/" if host else ""), query, ""))
+
+
+def _without_session(path: str) -> str:
+    return _SESSION_IN_PATH.sub("", path)
+
+
+def _kept_query(query: str) -> str:
+    return "&".join(p for p in query.split("&") if p and not _is_tracking(p))
+
+
+def _is_tracking(param: str) -> bool:
+    key = param.split("=", 1)[0].lower()
+    return key in TRACKING_PARAMS or key in SESSION_PARAMS or key.startswith(TRACKING_PREFIXES)
