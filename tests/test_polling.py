@@ -869,22 +869,22 @@ def test_bodies_servers_label_loosely_are_read_as_feedparser_reads_them(
 
 def test_a_body_decodes_whatever_its_chunks() -> None:
     """The first two bytes choose the decoder; they may come one at a time."""
+    from watcher.bodies import BodyDecoder
     from watcher.errors import FetchError
-    from watcher.fetch import _Decoder
 
     plain = fixture_bytes("wire.rss.xml")
     for encoding, body in [
         ("gzip", gzip.compress(plain)), ("deflate", zlib.compress(plain)),
         ("deflate", zlib.compress(plain, wbits=-zlib.MAX_WBITS)), ("gzip", plain), ("", plain),
     ]:  # fmt: skip
-        decoder = _Decoder(encoding, 10 * len(plain), "http://x.test/")
+        decoder = BodyDecoder(encoding, 10 * len(plain), "http://x.test/")
         for i in range(len(body)):
             decoder.feed(body[i : i + 1])
         assert decoder.finish() == plain, encoding
-    one_byte = _Decoder("gzip", 100, "http://x.test/")
+    one_byte = BodyDecoder("gzip", 100, "http://x.test/")
     one_byte.feed(b"<")
     assert one_byte.finish() == b"<"
-    broken = _Decoder("gzip", 10 * len(plain), "http://x.test/")
+    broken = BodyDecoder("gzip", 10 * len(plain), "http://x.test/")
     with pytest.raises(FetchError, match="corrupt compressed body"):
         broken.feed(b"\x1f\x8b" + b"not gzip at all" * 10)
 

@@ -13,36 +13,33 @@ either case), except to hosts NO_PROXY lists; read once, when the fetcher is mad
 transport and its proxies live in `transport`). A
 global limit and a per-host limit bound concurrency. Redirects are followed here (at most
 `max_redirects`) so that a chain made only of 301/308 can update the stored URL. Bodies are
-streamed and decompressed by us in bounded steps, so neither a huge body nor a gzip bomb
-can take more than `max_bytes` of memory.
+streamed and decompressed by us in bounded steps (`bodies`), so neither a huge body nor a
+gzip bomb can take more than `max_bytes` of memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import ssl
-import stat
 import time
-import zlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.request import getproxies
 
 import aiohttp
 import httpx
 
 from watcher import __version__
+from watcher.bodies import CHUNK, BodyDecoder, read_file, too_big
 from watcher.config import PollSettings
 from watcher.config.feeds import malformed
 from watcher.errors import FeedGoneError, FetchError, ServerHeldError, ServiceError
 from watcher.files import trust_ca
-from watcher.models import FetchKind, FetchResult
+from watcher.models import FetchResult
 from watcher.normalise import ascii_digits
 from watcher.transport import Transport, checked_proxies, describe_error
 from watcher.urls import same_origin
@@ -56,7 +53,6 @@ ACCEPT = (
 )
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({301, 308})
-_CHUNK = 64 * 1024
 MAX_RETRY_AFTER = 86_400.0  # a longer Retry-After is read as a day
 # a 429 without Retry-After holds its server's other feeds this long (see `Fetcher._hold`)
 SERVER_WAIT = 60.0
@@ -238,9 +234,9 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         limit = self.settings.max_bytes
         if ascii_digits(declared) and int(declared) > limit:
-            raise _too_big(url, limit, status)
-        decoder = _Decoder(response.headers.get("content-encoding", ""), limit, url)
-        async for chunk in response.aiter_raw(_CHUNK):
+            raise too_big(url, limit, status)
+        decoder = BodyDecoder(response.headers.get("content-encoding", ""), limit, url)
+        async for chunk in response.aiter_raw(CHUNK):
             decoder.feed(chunk)
         return decoder.finish()
 
@@ -256,93 +252,6 @@ def _tls(settings: PollSettings) -> ssl.SSLContext | None:
     except (OSError, ssl.SSLError, ValueError) as exc:
         raise ServiceError(f"poll.ca_file {settings.ca_file}: {exc}") from exc
     return context
-
-
-class _Decoder:
-    """Decompresses gzip/deflate in bounded steps, failing once the output passes `limit`.
-
-    Tolerant as feedparser (the naive loop, rss2email) is, since servers get these wrong:
-    "deflate" may be zlib-wrapped (RFC 9110) or raw (old IIS), told apart by the zlib
-    header; a body labelled gzip without gzip's magic bytes is the plain feed (a server
-    that decompressed it, or never compressed it)."""
-
-    def __init__(self, encoding: str, limit: int, url: str) -> None:
-        encoding = encoding.strip().lower()
-        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-            raise FetchError(f"unsupported Content-Encoding {encoding!r}", url=url)
-        self.encoding = "" if encoding == "identity" else encoding
-        self._zlib: zlib._Decompress | None = None  # chosen by the body's first two bytes
-        self._head = b""  # those bytes, while fewer than two have come
-        self.limit = limit
-        self.url = url
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def feed(self, data: bytes) -> None:
-        if self.encoding and self._zlib is None:
-            self._head += data
-            if len(self._head) < 2:
-                return
-            data, self._head = self._head, b""
-            self._zlib = _decompressor(self.encoding, data[:2])
-            self.encoding = self.encoding if self._zlib is not None else ""
-        if self._zlib is None:
-            self._add(data)
-            return
-        try:
-            while data:
-                out = self._zlib.decompress(data, _CHUNK)
-                self._add(out)
-                data = self._zlib.unconsumed_tail
-        except zlib.error as exc:
-            raise FetchError(f"corrupt compressed body: {exc}", url=self.url) from exc
-
-    def finish(self) -> bytes:
-        if self._head:  # a body of one byte
-            self._add(self._head)
-        if self._zlib is not None:
-            self._add(self._zlib.flush())
-        return b"".join(self.parts)
-
-    def _add(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.limit:
-            raise _too_big(self.url, self.limit, 200)
-        self.parts.append(data)
-
-
-def _decompressor(encoding: str, head: bytes) -> zlib._Decompress | None:
-    """The zlib decompressor for a body labelled `encoding` that begins with `head` (two
-    bytes), or None when the body is not compressed after all."""
-    if encoding == "deflate":
-        zlib_header = head[0] & 0x0F == 8 and int.from_bytes(head, "big") % 31 == 0
-        return zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
-    if head == b"\x1f\x8b":
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    return None
-
-
-def read_file(url: str, limit: int, content_hash: str | None) -> FetchResult:
-    """Read a file:// feed, with the same size cap and content hash as HTTP. Only a regular
-    file: opening a named pipe would block the event loop, every feed's polls with it, until
-    something writes to it."""
-    path = Path(unquote(urlsplit(url).path))
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder too: each poll kept its fd
-                raise FetchError(f"{path} is not a regular file", url=url)
-            with open(fd, "rb", closefd=False) as handle:
-                body = handle.read(limit + 1)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise FetchError(f"cannot read {path}: {exc.strerror or exc}", url=url) from exc
-    if len(body) > limit:
-        raise _too_big(url, limit, None)
-    digest = hashlib.sha256(body).hexdigest()
-    kind: FetchKind = "unchanged" if digest == content_hash else "ok"
-    return FetchResult(kind=kind, url=url, status=200, body=body, content_hash=digest)
 
 
 def _utc(seconds: float) -> str:
@@ -427,9 +336,3 @@ def _redirect_target(current: str, location: str) -> str:
     if urlsplit(target).scheme not in ("http", "https"):
         raise FetchError(f"redirect to a non-HTTP URL {target!r} refused", url=current)
     return target
-
-
-def _too_big(url: str, limit: int, status: int | None) -> FetchError:
-    return FetchError(
-        f"response larger than {limit:,} bytes; cut off (poll.max_bytes)", url=url, status=status
-    )
