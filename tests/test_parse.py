@@ -581,6 +581,50 @@ def test_malformed_feed_with_entries_is_used_and_flagged() -> None:
     assert parsed.warning and "malformed" in parsed.warning
 
 
+_CAFE = ["<item><title>Café reopens</title><link>https://cafe.test/1</link></item>"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "warned"),
+    [
+        pytest.param(rss(_CAFE, "iso-8859-1"), "text/xml", False, id="text-xml-without-charset"),
+        pytest.param(rss(_CAFE, "iso-8859-1"), "text/html; charset=iso-8859-1", False, id="served-as-html"),
+        pytest.param(rss(_CAFE, "iso-8859-1"), "text/xml; charset=utf-8", True, id="header-says-other"),
+        pytest.param(rss(_CAFE, "iso-8859-1", "utf-8"), "text/xml", True, id="declaration-says-other"),
+        pytest.param(rss(_CAFE, "iso-8859-1", "utf-8"), None, True, id="declaration-says-other-alone"),
+    ],
+)  # fmt: skip
+def test_only_a_feed_read_against_its_own_word_is_flagged(
+    body: bytes, content_type: str | None, warned: bool
+) -> None:
+    """feedparser complains of a text/xml feed without charset (RFC 3023 made it US-ASCII;
+    RFC 7303 lets the XML declaration decide) and of a feed served as text/html, both read
+    right: "malformed feed" in `watcher feeds` would send an operator after nothing. A
+    feed whose bytes are not what it or its server declares is flagged."""
+    parsed = parse_feed(body, feed="test", fetched_at=FETCHED, content_type=content_type)
+    assert [s.title for s in parsed.stories] == ["Café reopens"]
+    assert (parsed.warning is not None) == warned, parsed.warning
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_rss_091s_entities_are_read_and_flagged_only_without_its_dtd(declared: bool) -> None:
+    """RSS 0.91's DTD declares HTML's entities (`&nbsp;`, `&eacute;`): a document that names
+    it is well formed to a reader that does not fetch it; one without it is not."""
+    doctype = (
+        '<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+        '"http://my.netscape.com/publish/formats/rss-0.91.dtd">\n'
+    )
+    body = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n' + (doctype if declared else "")
+        + '<rss version="0.91"><channel><title>Old&nbsp;Wire</title><link>https://old.test/</link>'
+        "<item><title>Gallium&nbsp;plant opens in Pavlodar, r&eacute;sum&eacute;</title>"
+        "<link>https://old.test/1</link></item></channel></rss>"
+    ).encode("latin-1")  # fmt: skip
+    parsed = parse_feed(body, feed="test", fetched_at=FETCHED, content_type="text/xml")
+    assert [s.title for s in parsed.stories] == ["Gallium plant opens in Pavlodar, résumé"]
+    assert (parsed.warning is None) == declared, parsed.warning
+
+
 @pytest.mark.parametrize(
     "ref",
     [

@@ -72,7 +72,7 @@ def parse_feed(
     configured one, from the host of the page it leads to: a Google Alerts feed's title
     names the search, not the outlet."""
     result, fast, cut = _parsed(body, content_type)
-    problem = None if fast and cut else _bozo_message(result)  # then its bozo says `cut`
+    problem = None if fast and cut else _bozo_message(result, content_type, body)  # bozo: `cut`
     problem = "; ".join(filter(None, [problem, TOO_MANY if cut else None])) or None
     entries = result.entries[:MAX_ENTRIES]
     if not entries:
@@ -215,13 +215,42 @@ def _valid_char_ref(ref: re.Match[bytes]) -> bytes:
     return b"&#xFFFD;" if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF else ref.group()
 
 
-def _bozo_message(result: Any) -> str | None:
+def _bozo_message(result: Any, content_type: str | None, body: bytes) -> str | None:
+    """feedparser's complaint as the feed's warning; None for one about a feed read right
+    (`_is_harmless`)."""
     if not result.get("bozo"):
         return None
     exc = result.get("bozo_exception")
+    if _is_harmless(exc, content_type, body, result.get("encoding")):
+        return None
     if isinstance(exc, str):  # `json_feed`'s
         return f"malformed feed: {exc}"
     return f"malformed feed: {type(exc).__name__}: {exc}" if exc else "malformed feed"
+
+
+def _is_harmless(exc: object, content_type: str | None, body: bytes, read_as: Any) -> bool:
+    """Whether feedparser's complaint is of a server's label or of a rule no reader keeps,
+    about a feed it read right: a media type that is no XML one (`text/html`), a namespace
+    prefix never declared, a text/* type without charset taken for US-ASCII where the
+    document was read in the encoding it declares (RFC 3023's rule, which RFC 7303 dropped:
+    the XML declaration decides), or an entity the document's DTD declares, as RSS 0.91's
+    declares `&nbsp;` (XML asks no reader to fetch a DTD; one that does not reads such a
+    document as well formed, and feedparser as HTML would)."""
+    if isinstance(exc, feedparser.NonXMLContentType | feedparser.UndeclaredNamespace):
+        return True
+    if isinstance(exc, feedparser.CharacterEncodingOverride):
+        media = (content_type or "").partition(";")[0].strip().lower()
+        declared = _DECLARED.match(body[:512])
+        own = declared.group(1).decode().lower() if declared else "utf-8"
+        return (
+            media.startswith("text/")
+            and not _CHARSET.search(content_type or "")
+            and own == str(read_as).lower()
+        )
+    return "undefined entity" in str(exc) and _EXTERNAL_DTD.search(body[:4096]) is not None
+
+
+_EXTERNAL_DTD = re.compile(rb"<!DOCTYPE\s+[\w:.-]+\s+(?:PUBLIC|SYSTEM)\s", re.IGNORECASE)
 
 
 def _feed_title(result: Any) -> str | None:
