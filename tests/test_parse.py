@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from tests.feedserver import fixture_bytes, rss
-from watcher import parse as parse_module
+from watcher import parsers
 from watcher.boilerplate import repeats_title
 from watcher.config import default_rules
 from watcher.dedupe import ClusterSettings, compare, fingerprint
@@ -31,7 +31,7 @@ def parse(name: str, **kw: object):  # type: ignore[no-untyped-def]
 def feedparser_only(body: bytes, monkeypatch: pytest.MonkeyPatch, **kw: object) -> ParsedFeed:
     """What feedparser alone makes of `body`: the fast path switched off."""
     with monkeypatch.context() as patch:
-        patch.setattr(parse_module, "_fast_parse", lambda body, content_type: None)
+        patch.setattr(parsers, "fast_parse", lambda body, content_type: None)
         return parse_feed(body, feed="test", fetched_at=FETCHED, **kw)  # type: ignore[arg-type]
 
 
@@ -49,7 +49,7 @@ WELL_FORMED = ["wire.rss.xml", "journal.atom.xml", "asia.rdf.xml", "edges.rss.xm
 @pytest.mark.parametrize("name", WELL_FORMED)
 def test_fast_parser_gives_feedparsers_stories(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     body = fixture_bytes(name)
-    assert parse_module._fast_parse(body, "application/rss+xml; charset=utf-8") is not None
+    assert parsers.fast_parse(body, "application/rss+xml; charset=utf-8") is not None
     assert parse(name) == feedparser_only(body, monkeypatch)
 
 
@@ -60,7 +60,7 @@ def test_fast_parser_gives_feedparsers_stories_on_the_corpus(
     assert len(feeds) >= 10
     for path in feeds:
         body = path.read_bytes()
-        assert parse_module._fast_parse(body, None) is not None, path.name
+        assert parsers.fast_parse(body, None) is not None, path.name
         fast = parse_feed(body, feed="test", fetched_at=FETCHED)
         assert fast == feedparser_only(body, monkeypatch), path.name
 
@@ -138,7 +138,7 @@ def test_relative_links_are_resolved_alike_by_both_parsers(
 ) -> None:
     """Against xml:base, then the channel's link, then the URL the feed came from: a relative
     link would make an alert's link useless and join unrelated outlets' stories."""
-    assert parse_module._fast_parse(body, None) is not None
+    assert parsers.fast_parse(body, None) is not None
     fast = parse_feed(body, feed="test", fetched_at=FETCHED, url=FETCHED_FROM)
     assert [s.link for s in fast.stories] == links
     assert fast == feedparser_only(body, monkeypatch, url=FETCHED_FROM)
@@ -293,7 +293,7 @@ def _one_title_feed(declared: str | None, title: bytes) -> bytes:
 def test_other_encodings_go_to_feedparser(
     body: bytes, content_type: str | None, title: str
 ) -> None:
-    assert parse_module._fast_parse(body, content_type) is None
+    assert parsers.fast_parse(body, content_type) is None
     (story,) = parse_feed(body, feed="t", fetched_at=FETCHED, content_type=content_type).stories
     assert story.title == title
 
@@ -370,7 +370,7 @@ _FEEDBURNER = """<?xml version="1.0" encoding="utf-8"?>
 
 def test_a_feedburner_story_links_to_its_own_page() -> None:
     """FeedBurner gives each entry's page as `origLink` beside a feedproxy redirect."""
-    assert parse_module._fast_parse(_FEEDBURNER.encode(), None) is None  # it drops origLink
+    assert parsers.fast_parse(_FEEDBURNER.encode(), None) is None  # it drops origLink
     stories = parse_feed(_FEEDBURNER.encode(), feed="t", fetched_at=FETCHED).stories
     assert [s.link for s in stories] == ["https://site.test/news/s1", "https://site.test/news/s2"]
 
@@ -575,7 +575,7 @@ def test_configured_source_overrides_channel_title() -> None:
 
 
 def test_malformed_feed_with_entries_is_used_and_flagged() -> None:
-    assert parse_module._fast_parse(fixture_bytes("broken.rss.xml"), None) is None
+    assert parsers.fast_parse(fixture_bytes("broken.rss.xml"), None) is None
     parsed = parse("broken.rss.xml")
     assert [s.title for s in parsed.stories] == ["Tin output rises", "Cobalt exports fall"]
     assert parsed.warning and "malformed" in parsed.warning
@@ -875,7 +875,7 @@ def test_a_document_of_more_entries_than_max_entries_is_read_to_that_many(
     """10 MB of empty items made a million stories: 30 s and 700 MB for one poll of a
     feed of 200,000. The first MAX_ENTRIES (feeds list the newest first) are read, and the
     warning says so; a document of exactly that many is read whole, without one."""
-    count = parse_module.MAX_ENTRIES + (0 if kind == "exactly-the-limit" else 2_000)
+    count = parsers.MAX_ENTRIES + (0 if kind == "exactly-the-limit" else 2_000)
     if kind == "json-feed":
         items = [{"id": f"j{n}", "title": f"Story {n}"} for n in range(count)]
         body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items})
@@ -884,9 +884,9 @@ def test_a_document_of_more_entries_than_max_entries_is_read_to_that_many(
         parsed = feedparser_only(rss(_numbered(count)), monkeypatch)
     else:
         parsed = parse_feed(rss(_numbered(count)), feed="test", fetched_at=FETCHED)
-    expected = min(count, parse_module.MAX_ENTRIES)
+    expected = min(count, parsers.MAX_ENTRIES)
     assert [s.title for s in parsed.stories] == [f"Story {n}" for n in range(expected)]
-    too_many = None if kind == "exactly-the-limit" else parse_module.TOO_MANY
+    too_many = None if kind == "exactly-the-limit" else parsers.TOO_MANY
     assert parsed.warning == too_many
 
 

@@ -4,16 +4,11 @@ In: the body we fetched, its Content-Type and URL, the feed's name and the fetch
 Out: a `ParsedFeed`. A malformed feed that still yields entries is used, with a warning.
 Raises: `ParseError` when the bytes hold no feed at all.
 
-Two parsers with one output. feedparser-rs (Rust, feedparser's API) parses a well-formed
-UTF-8 feed about 50 times faster than feedparser; feedparser takes every other body: one
-not in valid UTF-8 or declaring another encoding (in its XML declaration or Content-Type),
-and one feedparser-rs calls malformed or cannot read. feedparser then reads a mislabelled
-encoding as its fallback and says so, where feedparser-rs would replace the bytes it cannot
-decode. Both give the same stories on the shared corpus and our fixtures
-(tests/test_parse.py holds them to it), so a feed's story ids never depend on the parser. A
-JSON Feed goes to neither: `json_feed` reads it into the same shape. Of a document, the
-first `MAX_ENTRIES` entries are read (feedparser-rs and `json_feed` stop there; feedparser's
-are cut).
+Two parsers with one output (`parsers` picks one): feedparser-rs for a well-formed UTF-8
+feed, about 50 times faster, and feedparser for every other body. Both give the same
+stories on the shared corpus and our fixtures (tests/test_parse.py holds them to it), so a
+feed's story ids never depend on the parser. A JSON Feed goes to neither: `json_feed` reads
+it into the same shape. Of a document, the first `MAX_ENTRIES` entries are read.
 
 Neither parser fetches: they get bytes. Neither expands entity declarations of a DOCTYPE or
 loads external entities, so entity bombs and references to local files expand to nothing.
@@ -23,36 +18,24 @@ wherever it is shown.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import replace
 from datetime import datetime
 from html import unescape
 from typing import Any
 
-import feedparser
-import feedparser_rs
-
 from watcher.boilerplate import coverage, repeats_title, without_post_footer
 from watcher.dates import entry_time, published_time
 from watcher.errors import ParseError
-from watcher.json_feed import is_json_feed, read_json_feed
 from watcher.links import Links, named_feeds, page_host
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import plain_text, repaired, story_id, title_of_untitled
-from watcher.urls import is_relative_url
+from watcher.parsers import MAX_ENTRIES, TOO_MANY, complaint, read_document
 
 MAX_TITLE = 1000
 MAX_SUMMARY = 20_000
 MAX_BODY = 20_000  # characters of an entry's full text kept, as of a summary
 BODY_HTML_CHARS = 5 * MAX_BODY  # of its HTML, all that is read
-# a document's entries read, the first in its order (feeds list the newest first): a feed of
-# more is an archive, or a hostile one (10 MB of empty items make a million stories)
-MAX_ENTRIES = 10_000  # feedparser-rs's default limit: it stops reading there
-TOO_MANY = f"the feed lists more than {MAX_ENTRIES:,} entries: the first {MAX_ENTRIES:,} are read"
-_UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)")
 _XML_ENTITY = re.compile(r"&(?:#[xX]([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
 _XML_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
@@ -71,8 +54,8 @@ def parse_feed(
     A story whose link redirects (`unwrapped_url`) is, without an outlet of its own or a
     configured one, from the host of the page it leads to: a Google Alerts feed's title
     names the search, not the outlet."""
-    result, fast, cut = _parsed(body, content_type)
-    problem = None if fast and cut else _bozo_message(result, content_type, body)  # bozo: `cut`
+    result, fast, cut = read_document(body, content_type)
+    problem = None if fast and cut else complaint(result, content_type, body)  # bozo: `cut`
     problem = "; ".join(filter(None, [problem, TOO_MANY if cut else None])) or None
     entries = result.entries[:MAX_ENTRIES]
     if not entries:
@@ -95,162 +78,6 @@ def parse_feed(
         for entry, raw, link in zip(entries, raw_links, entry_links, strict=True)
     )  # fmt: skip
     return ParsedFeed(title=channel_title, stories=_without_boilerplate(stories), warning=problem)
-
-
-def _parsed(body: bytes, content_type: str | None) -> tuple[Any, bool, bool]:
-    """The document read by the parser for it, whether that was feedparser-rs, and whether
-    it lists more than `MAX_ENTRIES` entries (feedparser-rs and `json_feed` read no more;
-    feedparser reads them all, and all but the first are dropped)."""
-    if is_json_feed(body):
-        result = read_json_feed(body, MAX_ENTRIES)
-        return result, False, bool(result.get("cut"))
-    fast = _fast_parse(body, content_type)
-    if fast is not None:
-        return fast, True, _over_limit(fast)
-    full = _full_parse(body, content_type)
-    return full, False, len(full.entries) > MAX_ENTRIES
-
-
-def _fast_parse(body: bytes, content_type: str | None) -> Any | None:
-    """feedparser-rs's result for a well-formed UTF-8 feed, else None (feedparser decides).
-    A FeedBurner feed goes to feedparser too: feedparser-rs drops its `origLink`."""
-    if not _is_utf8(body, content_type) or _ORIG_LINK in body:
-        return None
-    try:
-        result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=False)
-    except Exception:  # any failure of the fast path: feedparser decides
-        return None
-    if (result.bozo and not _over_limit(result)) or not result.entries:
-        return None
-    if any(not entry.get("link") for entry in result.entries) and _PRIVATE_HOST.search(body):
-        return None  # feedparser-rs blanks links to such hosts: feedparser keeps them
-    if any(is_relative_url(entry.get("link") or "") for entry in result.entries):
-        # parsed again, resolving against xml:base and the channel's link, as feedparser does
-        # with xml:base: rare, and resolving every summary's markup costs time
-        return _fast_parse_resolved(body, result)
-    return result
-
-
-# a URL whose host feedparser-rs takes for a private one and blanks as an entry's link: an IP
-# literal (127.0.0.1, 10.x, 192.168.x, [::1], 2130706433), localhost, *.local, *.internal.
-# A feed on a company's network links its own hosts; feedparser keeps their links.
-_PRIVATE_HOST = re.compile(
-    rb"://(?:[^/?#@\s\"'<>]*@)?(?:\[|\d|[^/?#\s\"'<>]*(?:localhost|\.local|\.internal)\b)",
-    re.IGNORECASE,
-)
-
-
-def _over_limit(result: Any) -> bool:
-    """Whether feedparser-rs stopped at `MAX_ENTRIES`, its limit, with more to read."""
-    exc = str(result.get("bozo_exception") or "")
-    return len(result.entries) == MAX_ENTRIES and exc.startswith("Entry limit exceeded")
-
-
-def _fast_parse_resolved(body: bytes, unresolved: Any) -> Any:
-    try:
-        result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=True)
-    except Exception:  # any failure of the fast path: feedparser decides
-        return None
-    return result if len(result.entries) == len(unresolved.entries) else None
-
-
-def _is_utf8(body: bytes, content_type: str | None) -> bool:
-    """Declared as UTF-8 (or not declared) in the Content-Type and the XML, and valid UTF-8."""
-    charset = _CHARSET.search(content_type or "")
-    declared = _DECLARED.match(body[:512])
-    names = (charset.group(1).lower() if charset else "utf-8",
-             declared.group(1).decode().lower() if declared else "utf-8")  # fmt: skip
-    if not all(name in _UTF8_CHARSETS for name in names):
-        return False
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _full_parse(body: bytes, content_type: str | None) -> Any:
-    """feedparser's result. A numeric character reference to no character (`&#xD800;`, a
-    half of a surrogate pair, or past U+10FFFF) raises inside feedparser: the body is read
-    again with each such reference as U+FFFD, so one bad entry does not lose the feed."""
-    try:
-        return _feedparser(body, content_type)
-    except (UnicodeEncodeError, ValueError, OverflowError) as exc:
-        mended = _CHAR_REF.sub(_valid_char_ref, body)
-        if mended == body:
-            raise ParseError(f"malformed feed: {type(exc).__name__}: {exc}") from exc
-        try:
-            return _feedparser(mended, content_type)
-        except (UnicodeEncodeError, ValueError, OverflowError) as again:
-            raise ParseError(f"malformed feed: {type(again).__name__}: {again}") from again
-
-
-def _feedparser(body: bytes, content_type: str | None) -> Any:
-    """feedparser's result; a failure of its own (its lenient parser can trip on a closing
-    tag it never saw open) is a `ParseError` naming it."""
-    headers = {"content-type": content_type} if content_type else {}
-    try:
-        return feedparser.parse(
-            io.BytesIO(body),
-            response_headers=headers,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except (UnicodeEncodeError, ValueError, OverflowError):
-        raise  # a character reference to no character: `_full_parse` mends the body
-    except Exception as exc:
-        raise ParseError(f"malformed feed: feedparser failed on it: {exc!r}") from exc
-
-
-_CHAR_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]+)|0*([0-9]+));")
-
-
-def _valid_char_ref(ref: re.Match[bytes]) -> bytes:
-    """The reference, or U+FFFD's where it names no character."""
-    hexadecimal, decimal = ref.group(1), ref.group(2)
-    digits = hexadecimal or decimal or b"0"
-    if len(digits) > 8:  # past U+10FFFF, in either base (and int() refuses thousands)
-        return b"&#xFFFD;"
-    value = int(digits, 16 if hexadecimal else 10)
-    return b"&#xFFFD;" if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF else ref.group()
-
-
-def _bozo_message(result: Any, content_type: str | None, body: bytes) -> str | None:
-    """feedparser's complaint as the feed's warning; None for one about a feed read right
-    (`_is_harmless`)."""
-    if not result.get("bozo"):
-        return None
-    exc = result.get("bozo_exception")
-    if _is_harmless(exc, content_type, body, result.get("encoding")):
-        return None
-    if isinstance(exc, str):  # `json_feed`'s
-        return f"malformed feed: {exc}"
-    return f"malformed feed: {type(exc).__name__}: {exc}" if exc else "malformed feed"
-
-
-def _is_harmless(exc: object, content_type: str | None, body: bytes, read_as: Any) -> bool:
-    """Whether feedparser's complaint is of a server's label or of a rule no reader keeps,
-    about a feed it read right: a media type that is no XML one (`text/html`), a namespace
-    prefix never declared, a text/* type without charset taken for US-ASCII where the
-    document was read in the encoding it declares (RFC 3023's rule, which RFC 7303 dropped:
-    the XML declaration decides), or an entity the document's DTD declares, as RSS 0.91's
-    declares `&nbsp;` (XML asks no reader to fetch a DTD; one that does not reads such a
-    document as well formed, and feedparser as HTML would)."""
-    if isinstance(exc, feedparser.NonXMLContentType | feedparser.UndeclaredNamespace):
-        return True
-    if isinstance(exc, feedparser.CharacterEncodingOverride):
-        media = (content_type or "").partition(";")[0].strip().lower()
-        declared = _DECLARED.match(body[:512])
-        own = declared.group(1).decode().lower() if declared else "utf-8"
-        return (
-            media.startswith("text/")
-            and not _CHARSET.search(content_type or "")
-            and own == str(read_as).lower()
-        )
-    return "undefined entity" in str(exc) and _EXTERNAL_DTD.search(body[:4096]) is not None
-
-
-_EXTERNAL_DTD = re.compile(rb"<!DOCTYPE\s+[\w:.-]+\s+(?:PUBLIC|SYSTEM)\s", re.IGNORECASE)
 
 
 def _feed_title(result: Any) -> str | None:
@@ -303,9 +130,6 @@ def _shared_guids(entries: Any, links: list[str]) -> frozenset[str]:
         if guid := _guid(entry):
             found.setdefault(guid, set()).add(link)
     return frozenset(guid for guid, links_of in found.items() if len(links_of) > 1)
-
-
-_ORIG_LINK = b"origLink"
 
 
 def _entry_link(entry: Any, attribute_links: bool) -> str:
