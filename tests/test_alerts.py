@@ -583,6 +583,13 @@ def developing(n: int, title: str, days_ago: float) -> str:
             f"lines {n}.</description></item>")  # fmt: skip
 
 
+def revised(n: int, summary: str, days_ago: float) -> str:
+    """An RSS item of a developing story whose feed revises its summary, not its title."""
+    return developing(n, "Smelter halts output in Belgium", days_ago).replace(
+        f"A smelter near Olen halted its lines {n}.", summary
+    )
+
+
 def polled_before_and_after(
     config: Path, inbox: Inbox, before: list[str], after: list[str]
 ) -> subprocess.CompletedProcess[str]:
@@ -616,6 +623,65 @@ def test_a_headline_that_comes_to_name_a_mineral_alerts_once_unless_the_story_is
     ]
     assert polled.stdout.count("MATCH rule germanium-news") == 1  # the console says so too
     assert 'story retitled feed=Dev title="Germanium smelter' in polled.stderr
+
+
+def test_a_summary_revised_to_name_a_mineral_alerts_once_unless_the_story_is_old(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A developing story's entry keeps its guid, link and title and changes its summary:
+    the revision that names germanium alerts, once, with the summary that names it; later
+    revisions alert no more. The same revision of a story of ten days ago is not news."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    names = "Europe's only germanium refinery, halted its lines"
+    polled = polled_before_and_after(
+        config, inbox,
+        [revised(1, "A smelter near Olen halted its lines.", 0.1),
+         revised(2, "A refinery near Olen halted its lines.", 10)],
+        [revised(1, f"The smelter near Olen, {names}.", 0.1),
+         revised(2, f"The refinery near Olen, {names}.", 10)],
+    )  # fmt: skip
+    assert [m["Subject"] for m in inbox.messages] == [
+        "[watcher] germanium-news: Smelter halts output in Belgium"
+    ]
+    assert (
+        "Europe's only *germanium* refinery" in inbox.messages[0].get_body(("plain",)).get_content()
+    )
+    assert (
+        'story revised feed=Dev title="Smelter halts output in Belgium" rules=germanium-news'
+        in polled.stderr
+    )
+    assert polled.stderr.count("story revised") == 1
+    (tmp_path / "Dev.xml").write_bytes(rss([revised(1, f"Later: the smelter, {names}.", 0.1)]))
+    again = watcher("--config", str(config), "once", "--force")
+    assert "story revised" not in again.stderr  # its news item has alerted for the rule
+    assert len(inbox.messages) == 1
+
+
+def test_a_summary_rewritten_at_every_poll_alerts_for_no_rule_added_since(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A feed that rewrites its summaries at every poll ("posted 2 hours ago") revises
+    nothing: a rule added since, which the stored summary matches as well, alerts no stored
+    story; a new story that matches it does."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    text = "Antimony prices rose in Rotterdam, posted {} hours ago."
+    add_feed(config, "Dev", rss([revised(1, text.format(2), 0.1)]))
+    watcher("--config", str(config), "once")
+    rules = tmp_path / "rules" / "r.yaml"
+    rules.write_text(rules.read_text() + ANTIMONY_RULE)
+    (tmp_path / "Dev.xml").write_bytes(rss([
+        revised(1, text.format(3), 0.1),
+        developing(2, "Antimony output falls in Bolivia", 0.1),
+    ]))  # fmt: skip
+    polled = watcher("--config", str(config), "once", "--force")
+    assert "story revised" not in polled.stderr
+    assert [m["Subject"] for m in inbox.messages] == [
+        "[watcher] antimony-news: Antimony output falls in Bolivia"
+    ]
 
 
 def test_outlets_google_news_lists_as_one_news_item_alert_once(

@@ -273,3 +273,30 @@ def test_a_google_news_link_is_not_fetched_for_its_full_text(
     pages = asyncio.run(go())
     assert pages.stories == [story]
     assert pages.not_read == [(story, "a redirector's page, which holds no article")]
+
+
+def test_a_full_text_storys_revised_summary_alerts_and_its_page_text_stays(
+    server: FeedServer, harness: Harness, rules: LiveRules
+) -> None:
+    """A `full_text` story is stored with its page's text as its body, which its feed's
+    entry never carries: a revision of its summary that names a metal matches it, and the
+    page's text is kept, not replaced by the entry's."""
+    clock = harness.clock
+    serve(server, [], {})
+    feed = replace(harness.feed("Desk", server.url("/feed.xml")), full_text=True)
+    poll(harness, feed, rules)  # the first poll: an empty feed, no backlog
+    serve(server, [item("deal", "Trading house signs a supply deal", 1, clock)],
+          {"deal": page("germanium")})  # fmt: skip
+    clock.now += timedelta(minutes=10)
+    (story,) = poll(harness, feed, rules).new_stories
+    assert "buy germanium" in story.body and harness.store.story(story.id).body == story.body
+    revised = item("deal", "Trading house signs a supply deal", 1, clock).replace(
+        "A trading house signs a deal.", "A trading house signs a gallium deal."
+    )
+    serve(server, [revised], {})
+    clock.now += timedelta(minutes=10)
+    outcome = poll(harness, feed, rules)
+    assert [(m.rule, m.story, m.quiet) for m in outcome.matches] == [("g", story.id, False)]
+    stored = harness.store.story(story.id)
+    assert stored.summary == "A trading house signs a gallium deal." and stored.body == story.body
+    assert server.seen("/news/deal") and len(server.seen("/news/deal")) == 1  # read once

@@ -103,17 +103,20 @@ def test_stories_stored_under_their_id_with_another_link_or_title_are_told_apart
     """A stored id with another link (or, without links, another title) may be another
     story under a guid the feed gave again: the pipeline asks the text."""
     unlinked = replace(story(3), link="")
-    store.record_poll(store.feed_state("Wire"), [story(1), story(2), unlinked])
+    store.record_poll(store.feed_state("Wire"), [story(1), story(2), unlinked, story(5)])
     given = [
         replace(story(1), link="https://wire.test/other"),  # another link
         replace(story(2), title="Title 2, edited"),  # the same link: the same story
         replace(unlinked, title="Another title"),  # no link: the title tells
         story(4),
+        replace(story(5), summary="Revised."),  # the same link and title
     ]
     known = store.unknown_stories(given)
     assert [s.id for s in known.new] == ["s4"]
     assert [s.id for s in known.relinked] == ["s1", "s3"]
     assert [s.id for s in known.retitled] == ["s2"]  # its feed gave it another title
+    assert [(s.id, s.summary) for s in known.same] == [("s5", "Revised.")]
+    assert store.stories(["s5", "s9"])["s5"] == story(5)  # as stored; s9 is none
 
 
 def test_a_failed_poll_write_leaves_nothing_behind(store: Store) -> None:

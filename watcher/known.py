@@ -1,5 +1,5 @@
-"""Which of a poll's stories are news: not stored yet, stored under an id that misleads, or
-stored and since given another title.
+"""Which of a poll's stories are news: not stored yet, stored under an id that misleads,
+stored and since given another title, or stored and since revised to match a rule.
 
 In: a poll's parsed stories (with what the parse pool prepared of them), the feed's state
 and the store. Out: a `Sorted`. Reads the store, writes nothing; what the ids of a feed get
@@ -10,7 +10,8 @@ the story's title, so an operator can tell why a story did or did not alert.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
@@ -30,6 +31,7 @@ class Sorted(NamedTuple):
     new: list[Story]  # not stored yet (some under ids of their own, see `dedupe.identity`)
     quiet: set[str]  # ids of new and retitled stories to store and match without alerting
     retitled: list[Story]  # stored stories, as their feed gives them now: another title
+    same: list[Story]  # stored stories with the same link and title (`revised` reads them)
 
 
 def sort_stories(
@@ -43,8 +45,8 @@ def sort_stories(
     new = known.new + [s for s in others if s.id not in taken]
     quiet = backlog(state, feed.backfill, new, now) | _moved(store, state, new)
     retitled = known.retitled + edited
-    quiet |= _stale(state, feed.max_age, new, now) | _quiet_again(store, state, feed, retitled, now)
-    return Sorted(new, quiet, retitled)
+    quiet |= _stale(state, feed.max_age, new, now) | quiet_again(store, state, feed, retitled, now)
+    return Sorted(new, quiet, retitled, known.same)
 
 
 def _given_again(
@@ -91,7 +93,40 @@ def _moved(store: Store, state: FeedState, new: list[Story]) -> set[str]:
     return moved
 
 
-def _quiet_again(
+def revised(
+    store: Store, same: list[Story], *, may_match: Callable[[Story], bool],
+    rules_of: Callable[[Story], frozenset[str]], full_text: bool, since: datetime,
+) -> list[Story]:  # fmt: skip
+    """Stored stories (of `same`, published since `since`) whose feed has changed their
+    summary or full text so that they match a rule (`rules_of`) their stored text did not,
+    and that their news item has not matched loudly: a developing story whose summary now
+    names a watched firm. `may_match` passes every story that may match a rule (the parse
+    pool's matches tell). A change that makes no rule match changes nothing, so a feed that
+    rewrites its summaries at every poll (a "2 hours ago") costs a look and nothing more; a
+    rule added since matches the stored text too, so it alerts no stored story. Each story
+    as it is to be stored: a `full_text` feed's keeps the page it was read from as its body."""
+    maybe = [s for s in same if s.published >= since and may_match(s)]
+    stored = store.stories([s.id for s in maybe]) if maybe else {}
+    gained: dict[str, tuple[Story, frozenset[str]]] = {}
+    for story in (s for s in maybe if s.id in stored):
+        old = stored[story.id]
+        story = replace(story, body=old.body) if full_text else story
+        if (story.summary, story.body) == (old.summary, old.body):
+            continue
+        if rules := rules_of(story) - rules_of(old):
+            gained[story.id] = (story, rules)
+    clusters = store.clusters_of(list(gained)) if gained else {}
+    loud = {c: {m.rule for m in store.matches_for(c) if not m.quiet} for c in {*clusters.values()}}
+    revisions = []
+    for story, rules in (gained[i] for i in gained if i in clusters):
+        if new_rules := rules - loud[clusters[story.id]]:
+            event(log, logging.INFO, "story revised", feed=story.feed, title=story.title,
+                  rules=",".join(sorted(new_rules)))  # fmt: skip
+            revisions.append(story)
+    return revisions
+
+
+def quiet_again(
     store: Store, state: FeedState, feed: FeedConfig, retitled: list[Story], now: datetime
 ) -> set[str]:
     """Ids of stored stories given another title that are still no news: those of their

@@ -25,7 +25,7 @@ from watcher.errors import FeedGoneError, FetchError, ParseError, ServerHeldErro
 from watcher.feed_state import after_failure, after_success, gap, is_due, next_poll_after_failure
 from watcher.fetch import Fetcher
 from watcher.full_text import not_read_warning, with_full_text
-from watcher.known import Sorted, sort_stories
+from watcher.known import Sorted, quiet_again, revised, sort_stories
 from watcher.logs import event
 from watcher.models import (
     AlertPlan,
@@ -219,6 +219,7 @@ class Pipeline:
         feed may have dropped stories since the last poll (`gap`: its state's warning says
         so). `premade`: the parse pool's matches, where they hold."""
         retitled = self._retitle(found.retitled, found.quiet, premade, now)
+        retitled += self._revise(feed, state, found.same, premade, now)
         new = found.new
         if not new:
             self.store.record_poll(polled)
@@ -245,18 +246,36 @@ class Pipeline:
         )  # fmt: skip
         return warning
 
+    def _revise(
+        self, feed: FeedConfig, state: FeedState, same: list[Story], premade: PoolMatches | None,
+        now: datetime,
+    ) -> list[Match]:  # fmt: skip
+        """Stored stories their feed revised to match a rule (`known.revised`), stored as they
+        are now and matched again, as `_retitle` does; quiet as a retitled story would be."""
+        if self.rules is None or not same:
+            return []
+        revisions = revised(
+            self.store, same, may_match=self.rules.may_match(premade),
+            rules_of=self.rules.rules_matched, full_text=feed.full_text,
+            since=now - timedelta(seconds=self.clusterer.settings.window),
+        )  # fmt: skip
+        quiet = quiet_again(self.store, state, feed, revisions, now)
+        return self._retitle(revisions, quiet, None, now, logged=False)
+
     def _retitle(
-        self, stories: list[Story], quiet: set[str], premade: PoolMatches | None, now: datetime
-    ) -> list[Match]:
+        self, stories: list[Story], quiet: set[str], premade: PoolMatches | None, now: datetime,
+        *, logged: bool = True,
+    ) -> list[Match]:  # fmt: skip
         """Stored stories that their feed gave another title (a developing story's headline
         names what it did not): stored as they are now, and matched again, so a rule they
         match now alerts their cluster, once, as a new story would. Stories published before
-        the clustering window are not news: their text is kept as it was."""
+        the clustering window are not news: their text is kept as it was. `logged`: say so
+        (`story retitled`)."""
         oldest = now - timedelta(seconds=self.clusterer.settings.window)
         recent = [s for s in stories if s.published >= oldest]
         if not recent:
             return []
-        for story in recent:
+        for story in recent if logged else ():
             event(log, logging.INFO, "story retitled", feed=story.feed, title=story.title)
         with self.store.transaction():
             clusters = self.store.retitle_stories(recent)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +95,18 @@ class LiveRules:
         self.matcher = Matcher(ruleset)
         event(log, logging.INFO, "rules reloaded", version=ruleset.version, rules=ruleset.summary())
         return ReloadResult(changed=True)
+
+    def rules_matched(self, story: Story) -> frozenset[str]:
+        """The names of the rules `story` matches."""
+        found = self.matcher.match_story(story, self.feed_tags.get(story.feed, ()))
+        return frozenset(m.rule for m in found.rules)
+
+    def may_match(self, premade: PoolMatches | None) -> Callable[[Story], bool]:
+        """Whether a story may match a rule: matched none in the pool (`premade`, made
+        against the rule set in force) is no; without, any may."""
+        if premade is None or premade.version != self.version:
+            return lambda story: True
+        return lambda story: story.id in premade.by_story
 
     def matches(
         self, clustered: Sequence[ClusteredStory], premade: PoolMatches | None, now: datetime

@@ -20,6 +20,7 @@ class Unknown(NamedTuple):
     new: list[Story]
     relinked: list[Story]
     retitled: list[Story]
+    same: list[Story]  # stored with the same link and title (their text may have changed)
 
 
 def _relinked(story: Story, link: str, title: str) -> bool:
@@ -100,20 +101,23 @@ class FeedTables(Tables):
     def unknown_stories(self, stories: Iterable[Story]) -> Unknown:
         """The stories not stored yet, one per id (the last given, in the first one's place);
         those stored under their id with another link (or, where either has no link,
-        another title): perhaps another story under a guid the feed gave before; and those
-        stored with their link but another title."""
+        another title): perhaps another story under a guid the feed gave before; those
+        stored with their link but another title; and those stored with their link and
+        title."""
         with translated("reading which stories are stored"):
             unique = list({s.id: s for s in stories}.values())
             stored = self._stored_keys([s.id for s in unique]) if unique else {}
         new = [s for s in unique if s.id not in stored]
-        relinked, retitled = [], []
+        relinked, retitled, same = [], [], []
         for story in (s for s in unique if s.id in stored):
             link, title = stored[story.id]
             if _relinked(story, link, title):
                 relinked.append(story)
             elif story.title != title:
                 retitled.append(story)
-        return Unknown(new, relinked, retitled)
+            else:
+                same.append(story)
+        return Unknown(new, relinked, retitled, same)
 
     def _stored_keys(self, ids: list[str]) -> dict[str, tuple[str, str]]:
         """The link and title of each stored story of `ids`."""

@@ -174,6 +174,16 @@ class StoryTables(Tables):
             raise StoreError(f"no story {story_id}")
         return story_from_row(rows[0])
 
+    def stories(self, story_ids: Sequence[str]) -> dict[str, Story]:
+        """The stored stories of `story_ids`, by id."""
+        rows: list[dict[str, Any]] = []
+        with translated("reading stories"):
+            for marks, batch in in_batches(story_ids):
+                rows += self.db.execute_returning_dicts(
+                    f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE id IN ({marks})", batch
+                )
+        return {row["id"]: story_from_row(row) for row in rows}
+
     def count_stories(self) -> int:
         with translated("counting stories"):
             return int(self.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
