@@ -584,6 +584,33 @@ def test_gone_disables_the_feed(server: FeedServer, harness: Harness) -> None:
     assert later.status == "skipped" and len(server.requests) == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "headers", "told"),
+    [
+        pytest.param(401, {"WWW-Authenticate": 'Basic realm="feeds"'}, "HTTP 401 Unauthorized: the feed asks for credentials (Basic): give them in its url", id="credentials"),
+        pytest.param(403, {"cf-mitigated": "challenge", "Server": "cloudflare"}, "HTTP 403 Forbidden: refused by the site's bot protection (Cloudflare's challenge), which no feed reader passes", id="cloudflare-challenge"),
+        pytest.param(403, {"Server": "ddos-guard"}, "HTTP 403 Forbidden: refused by the site's bot protection (DDoS-Guard)", id="ddos-guard"),
+        pytest.param(403, {"X-DataDome": "protected"}, "HTTP 403 Forbidden: refused by the site's bot protection (DataDome)", id="datadome"),
+        pytest.param(503, {"X-Iinfo": "1-2-3"}, "HTTP 503 Service Unavailable: refused by the site's bot protection (Imperva)", id="imperva"),
+        pytest.param(403, {"Server": "nginx"}, "HTTP 403 Forbidden", id="plain-403"),
+        pytest.param(503, {"Server": "cloudflare"}, "HTTP 503 Service Unavailable", id="cloudflare-origin-down"),
+    ],
+)  # fmt: skip
+def test_a_refusal_says_what_it_asks_of_the_operator(
+    server: FeedServer, harness: Harness, status: int, headers: dict[str, str], told: str
+) -> None:
+    """A feed that wants credentials, or a site whose bot protection refuses feed readers,
+    fails with what to do, not a bare status: an operator reading `watcher feeds` or a
+    feed notice sees why the feed fails and that retrying will not help."""
+    server.routes["/refused.xml"] = lambda h: send(
+        h, status, b"<html>no</html>", "text/html", headers
+    )
+    (outcome,) = harness.poll(harness.feed("Refused", server.url("/refused.xml")))
+    assert outcome.status == "failed"
+    error = outcome.error or ""
+    assert error.startswith(told) and (":" in error) == (":" in told), error  # plain stays so
+
+
 def test_server_errors_back_off_exponentially_and_reset_on_success(
     server: FeedServer, harness: Harness
 ) -> None:

@@ -41,7 +41,7 @@ from watcher.errors import FeedGoneError, FetchError, ServerHeldError, ServiceEr
 from watcher.files import trust_ca
 from watcher.models import FetchResult
 from watcher.normalise import ascii_digits
-from watcher.transport import Transport, checked_proxies, describe_error
+from watcher.transport import Transport, checked_proxies, describe_error, describe_refusal
 from watcher.urls import same_origin
 
 DEFAULT_USER_AGENT = (
@@ -222,7 +222,7 @@ class Fetcher:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
             self._hold(url, status, response.reason_phrase, retry_after)
             raise FetchError(
-                f"HTTP {status} {response.reason_phrase}".strip(),
+                describe_refusal(status, response.reason_phrase, response.headers),
                 url=url,
                 status=status,
                 retry_after=retry_after,

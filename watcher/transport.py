@@ -2,7 +2,8 @@
 
 In: httpx requests, and the proxies the environment names (`urllib.request.getproxies`).
 Out: httpx responses. Raises: `ConfigError` for a proxy aiohttp cannot use (not http://);
-httpx and aiohttp errors of a request, which `describe_error` puts in a few words.
+httpx and aiohttp errors of a request, which `describe_error` puts in a few words, as
+`describe_refusal` does an HTTP error status with what it asks of the operator.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import ssl
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -178,3 +180,50 @@ _KINDS: tuple[tuple[type[Exception], str], ...] = (
     (httpx.ConnectError, "cannot connect"),
     (httpx.RemoteProtocolError, "broken HTTP response"),
 )
+
+
+def describe_refusal(status: int, reason: str, headers: Mapping[str, str]) -> str:
+    """An HTTP error status in a few words (`HTTP 403 Forbidden`), and what it asks of the
+    operator where the response tells: credentials (401), or a bot protection that refused
+    the poll (403 or 503 from Cloudflare, DDoS-Guard, DataDome, Imperva, Sucuri or Akamai,
+    known by their headers), which no feed reader passes. `headers`: lower-case names."""
+    said = f"HTTP {status} {reason}".strip()
+    if status == 401:
+        scheme = (headers.get("www-authenticate") or "").strip().partition(" ")[0]
+        asked = f" ({scheme})" if scheme.isalpha() else ""
+        return (
+            f"{said}: the feed asks for credentials{asked}: give them in its url "
+            "(https://user:password@host/...) or its headers: (Authorization)"
+        )
+    if status in (403, 503) and (guard := _bot_guard(status, headers)):
+        return (
+            f"{said}: refused by the site's bot protection ({guard}), which no feed reader "
+            "passes: ask the site to let feed readers through, or follow its stories "
+            "another way (a search feed of the site)"
+        )
+    return said
+
+
+def _bot_guard(status: int, headers: Mapping[str, str]) -> str | None:
+    """The bot protection a refusal's headers name, if any."""
+    server = (headers.get("server") or "").lower()
+    if headers.get("cf-mitigated", "").lower() == "challenge":
+        return "Cloudflare's challenge"
+    for header, name in _GUARD_HEADERS:
+        if header in headers:
+            return name
+    if status == 403:
+        for word, name in _GUARD_SERVERS:
+            if word in server:
+                return name
+    return None
+
+
+# headers only a bot protection's refusals carry, and the Server of one whose 403 is its own
+_GUARD_HEADERS = (
+    ("x-datadome", "DataDome"), ("x-dd-b", "DataDome"), ("x-iinfo", "Imperva"),
+    ("x-sucuri-id", "Sucuri"),
+)  # fmt: skip
+_GUARD_SERVERS = (
+    ("cloudflare", "Cloudflare"), ("ddos-guard", "DDoS-Guard"), ("akamaighost", "Akamai"),
+)  # fmt: skip
