@@ -28,7 +28,7 @@ from tests.test_alerts import (
 )
 from tests.test_cli import watcher
 from watcher.alerts.notices import queue_delivery_notices
-from watcher.alerts.render import render_undelivered
+from watcher.alerts.render_notices import render_undelivered
 from watcher.alerts.routing import unknown_names
 from watcher.config import Subscriber, load_config
 from watcher.health import status_document

@@ -18,7 +18,7 @@ from tests.feedserver import FeedServer, fixture_bytes, send
 from tests.test_alerts import Harness
 from tests.test_cli import watcher
 from watcher.alerts.notices import queue_feed_notices
-from watcher.alerts.render import render_notice
+from watcher.alerts.render_notices import render_notice
 from watcher.alerts.routing import unknown_names
 from watcher.config import Subscriber, load_config
 from watcher.errors import ConfigError

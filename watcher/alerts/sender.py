@@ -24,7 +24,8 @@ import httpx
 
 from watcher.alerts.channels import SmtpSession, email_message, envelope, post_json, refusal
 from watcher.alerts.digest import Spans, render_digest
-from watcher.alerts.render import Message, hit_spans, render, render_notice, teams_cards
+from watcher.alerts.render import Message, hit_spans, render, teams_cards
+from watcher.alerts.render_notices import render_notice
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, RecipientsRefused, StoreError
 from watcher.fetch import MAX_RETRY_AFTER
