@@ -254,8 +254,9 @@ class Pipeline:
         are now and matched again, as `_retitle` does; quiet as a retitled story would be."""
         if self.rules is None or not same:
             return []
+        # a full_text story is matched on its page's text, which the pool never saw
         revisions = revised(
-            self.store, same, may_match=self.rules.may_match(premade),
+            self.store, same, may_match=self.rules.may_match(None if feed.full_text else premade),
             rules_of=self.rules.rules_matched, full_text=feed.full_text,
             since=now - timedelta(seconds=self.clusterer.settings.window),
         )  # fmt: skip
