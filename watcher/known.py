@@ -129,8 +129,8 @@ def revised(
 def quiet_again(
     store: Store, state: FeedState, feed: FeedConfig, retitled: list[Story], now: datetime
 ) -> set[str]:
-    """Ids of stored stories given another title that are still no news: those of their
-    feed's backlog, and those dated more than `max_age` ago."""
+    """Ids of stored stories given another title (or revised) that are still no news: those
+    of their feed's backlog, and those dated more than `max_age` ago."""
     if not retitled:
         return set()
     first_poll = store.first_fetch(feed.name)
