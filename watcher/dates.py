@@ -13,6 +13,15 @@ month's name (German, French, Spanish, Italian, Portuguese, Dutch or Russian, fu
 abbreviated, any case, accents or not) is put in English, the day's name (in any language,
 which feedparser refuses) dropped, and the rest read by feedparser. A word that names a
 month in one language and a weekday in another ("mar") is read as what its place makes it.
+
+A site may also write its date in numbers as its country does: `2026/12/04 10:15` (Japan,
+China, Korea), `2026.12.04`, `04.12.2026 10:15` (Germany, Russia and much of Europe: day
+first) or `2026年12月4日 10:15`. feedparser reads `2026/12/04` as 1 December and the others
+not at all; they are read here, a zone after the time read as feedparser reads RFC 822's,
+none as UTC (as feedparser reads an ISO 8601 date without one). With slashes and the year
+last (`04/12/2026`) the month may come first (the US) or the day (most elsewhere): no date,
+whichever parser read the feed (feedparser-rs would read the month first). A date that
+begins as one of these but is none of them is no date, not a misread one.
 """
 
 from __future__ import annotations
@@ -49,7 +58,7 @@ _LOCALIZED = re.compile(
 )
 
 
-_NUMERIC_START = re.compile(r"\s*(?:\d{4}\s*[/.年]|\d{1,2}\.\d{1,2}\.\d{4})")
+_NUMERIC_START = re.compile(r"\s*(?:\d{4}\s*[/.年]|\d{1,2}[./]\d{1,2}[./]\d{4})")
 _YEAR_FIRST = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?!\d)")
 _DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
 _HANZI = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*[(（]\w{1,3}[)）])?")
