@@ -539,6 +539,11 @@ def test_text_a_site_decoded_wrongly_is_repaired(monkeypatch: pytest.MonkeyPatch
         pytest.param("24.11.2026 09:00", "2026-11-24T09:00:00", id="day-first-dots"),
         pytest.param("2026年11月24日 09:00", "2026-11-24T09:00:00", id="hanzi"),
         pytest.param("04/12/2026", None, id="month-or-day-first-unknown"),
+        pytest.param("2026-11-24 09:00:00 +0900", "2026-11-24T00:00:00", id="iso-offset-without-colon"),
+        pytest.param("2026-11-24T04:00:00.5-0500", "2026-11-24T09:00:00", id="iso-t-offset-without-colon"),
+        pytest.param("Nov 24, 2026", "2026-11-24T00:00:00", id="month-first"),
+        pytest.param("Monday, November 23, 2026 9:00 PM EST", "2026-11-24T02:00:00", id="month-first-pm-zone"),
+        pytest.param("November 24, 2026 13:00 PM", None, id="month-first-no-such-hour"),
         pytest.param("sometime last week", None, id="no-date"),
     ],
 )  # fmt: skip
@@ -549,7 +554,9 @@ def test_dates_are_read_alike_by_both_parsers(
     read as feedparser reads it, so a story is never dated at its fetch for it. A zone name
     feedparser would read as UTC (JST, CET) is read at its offset. feedparser reads a date
     in numbers with slashes as the 1st of its month, and with dots not at all; feedparser-rs
-    reads `04/12/2026` as 12 April, where the day may come first."""
+    reads `04/12/2026` as 12 April, where the day may come first, an ISO 8601 offset
+    without colon (`+0900`) as none, and a date with its month first, which feedparser
+    reads not at all, as midnight alone."""
     body = _WIRE_DATED.format(date=written).encode()
     (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
     want = FETCHED if utc is None else datetime.fromisoformat(utc).replace(tzinfo=UTC)

@@ -67,6 +67,42 @@ _CLOCK = re.compile(r"(?:[T\s,]\s*)*(\d{1,2})[:時](\d{2})分?(?::(\d{2})(?:[.,]
 _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
+# an ISO 8601 time whose offset has no colon (`2026-12-04 10:15:00 +0900`, as PHP's `O`
+# writes it), which feedparser-rs reads as UTC, ignoring the offset
+_OFFSET_WITHOUT_COLON = re.compile(r"\s*\d{4}-\d{2}-\d{2}[T ][\d:.]+\s*[+-]\d{4}\s*$")
+# [weekday,] month day, year [time [AM|PM]] [zone]: `Dec 4, 2026`, `December 4, 2026 10:15 AM`
+_MONTH_FIRST = re.compile(
+    r"\s*(?:[A-Za-z]+,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),\s*(\d{4})"
+    r"(?:,?\s+(?:at\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?)?\s*(.*?)\s*$"
+)
+
+
+def is_misread(raw: str) -> bool:
+    """Whether feedparser-rs may read `raw` otherwise than feedparser: then feedparser's
+    reading (and this module's) is taken."""
+    return (
+        _NUMERIC_START.match(raw) is not None
+        or _OFFSET_WITHOUT_COLON.match(raw) is not None
+        or _MONTH_FIRST.match(raw) is not None
+    )
+
+
+def month_first(raw: str) -> time.struct_time | None:
+    """`raw`, an English date with the month first (`December 4, 2026 10:15 AM EST`, as US
+    sites write it), read as the RFC 822 date it stands for; None when it is not one."""
+    found = _MONTH_FIRST.match(raw)
+    month = found and _ENGLISH_ONLY.get(found.group(1).lower())
+    if not found or month is None:
+        return None
+    day, year, hour, minute, second, half, zone = found.group(2, 3, 4, 5, 6, 7, 8)
+    hours = int(hour or 0)
+    if half and not 1 <= hours <= 12:
+        return None
+    hours = hours % 12 + (12 if half and half.lower() == "p" else 0) if half else hours
+    when = f"{hours:02d}:{int(minute or 0):02d}:{int(second or 0):02d}"
+    return feedparser_date(f"{int(day)} {month} {year} {when} {zone or 'GMT'}")
+
+
 def is_numeric_date(raw: str) -> bool:
     """Whether `raw` begins as a date in numbers that `numeric_date` reads."""
     return _NUMERIC_START.match(raw) is not None
@@ -104,6 +140,13 @@ _ENGLISH = {
 }
 
 
+# English's month names alone (each `_MONTHS` entry begins with the full one), and "Sept"
+_ENGLISH_ONLY = {
+    name: month for month, names in _MONTHS.items()
+    for name in (month.lower(), names.split()[0], "sept" if month == "Sep" else month.lower())
+}  # fmt: skip
+
+
 def localized_rfc822(raw: str) -> time.struct_time | None:
     """`raw`, a date in RFC 822's order with its month named in another language, read as
     the English date it stands for; None when it is not one."""
@@ -137,15 +180,17 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
     """An entry's date in UTC: `raw` (as the feed wrote it) read by feedparser's own date
     parser where the fast parser gave no `parsed` time (feedparser-rs reads neither "UTC",
     full day names nor a one-digit hour) or where `raw` ends in a zone name feedparser would
-    read as UTC (`ZONE_OFFSETS`) or is written in numbers (`dates`, which feedparser reads
-    wrong or not at all); else `parsed`. Both parsers so give the same time. A date
-    feedparser cannot read may be RFC 822 in another language (`dates`)."""
+    read as UTC (`ZONE_OFFSETS`), or one feedparser-rs may read otherwise (`is_misread`:
+    in numbers, which feedparser reads wrong or not at all and this module reads; an ISO
+    8601 offset without colon; the month first); else `parsed`. Both parsers so give the
+    same time. A date feedparser cannot read may be RFC 822 in another language, or have
+    its month first."""
     if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
         zone = _ZONE_AT_END.search(raw)
         offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
         if zone and offset:
             return struct_to_datetime(_read_date(f"{raw[: zone.start()]} {offset}"))
-        if parsed is None or is_numeric_date(raw):
+        if parsed is None or is_misread(raw):
             return struct_to_datetime(_read_date(raw))
     return struct_to_datetime(parsed)
 
@@ -153,7 +198,7 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
 def _read_date(raw: str) -> time.struct_time | None:
     if is_numeric_date(raw):
         return numeric_date(raw)
-    return feedparser_date(raw) or localized_rfc822(raw)
+    return feedparser_date(raw) or localized_rfc822(raw) or month_first(raw)
 
 
 def struct_to_datetime(value: time.struct_time | None) -> datetime | None:
