@@ -17,7 +17,7 @@ from watcher.dedupe import ClusterSettings, compare, fingerprint
 from watcher.errors import ParseError
 from watcher.links import MAX_RELATED, named_feeds
 from watcher.models import ParsedFeed
-from watcher.normalise import plain_text
+from watcher.normalise import plain_text, story_id
 from watcher.parse import parse_feed
 from watcher.rules import Matcher, load_rules
 
@@ -936,3 +936,19 @@ def test_a_link_to_a_host_on_a_private_network_is_kept_whichever_parser_reads_it
     (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
     assert story.link == link
     assert parse_feed(body, feed="test", fetched_at=FETCHED) == feedparser_only(body, monkeypatch)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_link_whose_ampersand_is_escaped_twice_is_one_link_whichever_parser_reads_it(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publishing system that escapes an RSS link's `&` twice (`&amp;amp;`): feedparser
+    reads `&`, feedparser-rs read `&amp;`, so a feed read by one parser at one poll and the
+    other at the next (a poll whose body came malformed) stored its stories twice, under
+    two ids and two links."""
+    body = rss([
+        "<item><title>Smelter news</title><link>https://amp.test/a?id=1&amp;amp;p=2</link></item>"
+    ])  # fmt: skip
+    (story,) = read_either(body, fast, monkeypatch).stories
+    assert story.link == "https://amp.test/a?id=1&p=2"
+    assert story.id == story_id("test", None, "https://amp.test/a?id=1&p=2", "", "")

@@ -64,8 +64,8 @@ def parse_feed(
         return ParsedFeed(title=_feed_title(result), stories=())
     channel_title = _feed_title(result)
     # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
-    attribute_links = fast and str(result.version).startswith("atom")
-    raw_links = [_entry_link(entry, attribute_links) for entry in entries]
+    atom = str(result.version).startswith("atom")
+    raw_links = [_entry_link(entry, fast=fast, atom=atom) for entry in entries]
     links = Links.of(raw_links, result.feed.get("link"), url)
     entry_links = [links.story_link(raw) for raw in raw_links]
     shared = _shared_guids(entries, entry_links)
@@ -132,12 +132,16 @@ def _shared_guids(entries: Any, links: list[str]) -> frozenset[str]:
     return frozenset(guid for guid, links_of in found.items() if len(links_of) > 1)
 
 
-def _entry_link(entry: Any, attribute_links: bool) -> str:
+def _entry_link(entry: Any, *, fast: bool, atom: bool) -> str:
     """The entry's link as the document gives it (FeedBurner's `origLink`, the story's own
-    page, before its feedproxy.google.com redirect); `attribute_links`: the parser left
-    entities in Atom hrefs."""
+    page, before its feedproxy.google.com redirect), as feedparser reads it whichever parser
+    read the document (`fast`: feedparser-rs): feedparser-rs leaves entities in Atom hrefs,
+    and an RSS link's ampersand escaped twice (`?a=1&amp;amp;b=2`, as some publishing
+    systems write it) as `&amp;`, where feedparser reads `&`."""
     link = (entry.get("feedburner_origlink") or "").strip() or entry.get("link") or ""
-    return _XML_ENTITY.sub(_xml_character, link) if link and attribute_links else link
+    if not (link and fast):
+        return link
+    return _XML_ENTITY.sub(_xml_character, link) if atom else link.replace("&amp;", "&")
 
 
 def _guid(entry: Any) -> str | None:
