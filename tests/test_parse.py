@@ -952,3 +952,48 @@ def test_a_link_whose_ampersand_is_escaped_twice_is_one_link_whichever_parser_re
     (story,) = read_either(body, fast, monkeypatch).stories
     assert story.link == "https://amp.test/a?id=1&p=2"
     assert story.id == story_id("test", None, "https://amp.test/a?id=1&p=2", "", "")
+
+
+_ITEM_WITH = (
+    "<item>{before}<title>Smelter restarts</title>{middle}<link>https://w.test/1</link>"
+    "<description>Gallium output resumes.</description></item>"
+)
+
+
+@pytest.mark.parametrize(
+    ("before", "middle"),
+    [
+        pytest.param("<guid/>", "", id="guid"),
+        pytest.param("", "<dc:creator/>", id="creator"),
+        pytest.param("", "<category />", id="category"),
+        pytest.param("<comments/>", "<description/>", id="comments-and-description"),
+        pytest.param('<source url="https://other.test/rss"/>', "", id="source"),
+    ],
+)
+def test_an_items_empty_element_written_self_closed_loses_nothing(
+    before: str, middle: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """XML writers write an empty value as `<guid/>`: feedparser-rs read such an element of
+    an RSS item as holding what followed it, so the story lost its title (shown as its
+    summary's first words), or took its guid for its link, silently."""
+    body = rss([_ITEM_WITH.format(before=before, middle=middle)]).replace(
+        b'<rss version="2.0">',
+        b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">',
+    )
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
+    assert (story.title, story.link, story.summary) == (
+        "Smelter restarts", "https://w.test/1", "Gallium output resumes."
+    )  # fmt: skip
+    assert parse_feed(body, feed="test", fetched_at=FETCHED) == feedparser_only(body, monkeypatch)
+
+
+def test_an_rss_items_atom_link_is_its_link() -> None:
+    """An RSS item may give its web page as `<atom:link rel="alternate">` alone, as
+    feedparser reads it; feedparser-rs ignored it and took the guid, or nothing."""
+    body = rss([
+        '<item><title>Smelter restarts</title><atom:link href="https://w.test/1" '
+        'rel="alternate"/><guid isPermaLink="false">w-1</guid></item>'
+    ]).replace(b'<rss version="2.0">',
+               b'<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">')  # fmt: skip
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
+    assert story.link == "https://w.test/1" and story.guid == "w-1"

@@ -61,6 +61,8 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
         return None
     if (result.bozo and not _over_limit(result)) or not result.entries:
         return None
+    if str(result.version).startswith("rss") and _misread_items(body):
+        return None  # feedparser reads them right
     if any(not entry.get("link") for entry in result.entries) and _PRIVATE_HOST.search(body):
         return None  # feedparser-rs blanks links to such hosts: feedparser keeps them
     if any(is_relative_url(entry.get("link") or "") for entry in result.entries):
@@ -68,6 +70,32 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
         # with xml:base: rare, and resolving every summary's markup costs time
         return _fast_resolved(body, result)
     return result
+
+
+# An RSS or RDF item's text element written empty and self-closed (`<guid/>`,
+# `<description/>`, `<dc:creator/>`, `<category/>`), as XML writers write an empty value:
+# feedparser-rs reads it as holding what follows, so the item's title, link or summary after
+# it is lost or misplaced (its title None, its link its guid's). An element it reads for
+# attributes alone (`<enclosure .../>`, `<atom:link .../>`, `<media:content .../>`) is
+# read right. Such a tag in an entry's HTML (`<source srcset=...>` in a <picture>) sends
+# the feed to feedparser too: slower, and as right.
+_SELF_CLOSED_TEXT = re.compile(
+    rb"<(?:(?:dc|dcterms|content|wfw|slash|itunes):[\w.-]+|title|link|description|author"
+    rb"|category|comments|source|pubDate|guid)(?:\s[^<>]*)?/>"
+)
+
+
+def _misread_items(body: bytes) -> bool:
+    """Whether an RSS or RDF document has items feedparser-rs misreads: an empty text
+    element self-closed (`_SELF_CLOSED_TEXT`), or an item's `<atom:link>` (its web page
+    where the item has no `<link>`), which feedparser-rs ignores: it took the guid, or
+    nothing, for the story's link."""
+    if _SELF_CLOSED_TEXT.search(body):
+        return True
+    first = body.find(b"<item")
+    return first >= 0 and (
+        body.find(b"<atom:link", first) >= 0 or body.find(b"<atom10:link", first) >= 0
+    )
 
 
 # a URL whose host feedparser-rs takes for a private one and blanks as an entry's link: an IP
