@@ -997,3 +997,17 @@ def test_an_rss_items_atom_link_is_its_link() -> None:
                b'<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">')  # fmt: skip
     (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
     assert story.link == "https://w.test/1" and story.guid == "w-1"
+
+
+def test_html_a_feed_did_not_escape_is_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed that puts HTML in its title or description unescaped, outside CDATA:
+    feedparser-rs kept the text up to the end of the first tag within it ("Raw gallium"),
+    so the rest was matched by no rule and shown to no one."""
+    body = rss([
+        "<item><title>Smelter<br/>restarts</title><link>https://w.test/1</link><description>"
+        "<p>Raw <b>gallium</b> output</p><p>Sojitz buys it all.</p></description></item>"
+    ])  # fmt: skip
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
+    assert story.title == "Smelter restarts"
+    assert story.summary == "Raw gallium output Sojitz buys it all."
+    assert parse_feed(body, feed="test", fetched_at=FETCHED) == feedparser_only(body, monkeypatch)

@@ -72,30 +72,35 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
     return result
 
 
-# An RSS or RDF item's text element written empty and self-closed (`<guid/>`,
-# `<description/>`, `<dc:creator/>`, `<category/>`), as XML writers write an empty value:
-# feedparser-rs reads it as holding what follows, so the item's title, link or summary after
-# it is lost or misplaced (its title None, its link its guid's). An element it reads for
-# attributes alone (`<enclosure .../>`, `<atom:link .../>`, `<media:content .../>`) is
-# read right. Such a tag in an entry's HTML (`<source srcset=...>` in a <picture>) sends
-# the feed to feedparser too: slower, and as right.
-_SELF_CLOSED_TEXT = re.compile(
-    rb"<(?:(?:dc|dcterms|content|wfw|slash|itunes):[\w.-]+|title|link|description|author"
-    rb"|category|comments|source|pubDate|guid)(?:\s[^<>]*)?/>"
-)
-
-
 def _misread_items(body: bytes) -> bool:
-    """Whether an RSS or RDF document has items feedparser-rs misreads: an empty text
-    element self-closed (`_SELF_CLOSED_TEXT`), or an item's `<atom:link>` (its web page
-    where the item has no `<link>`), which feedparser-rs ignores: it took the guid, or
-    nothing, for the story's link."""
-    if _SELF_CLOSED_TEXT.search(body):
-        return True
+    """Whether an RSS or RDF document has items feedparser-rs misreads (`_MISREAD`)."""
     first = body.find(b"<item")
-    return first >= 0 and (
-        body.find(b"<atom:link", first) >= 0 or body.find(b"<atom10:link", first) >= 0
-    )
+    return first >= 0 and _MISREAD.search(body, first) is not None
+
+
+# What of an RSS or RDF item feedparser-rs misreads, found in one pass from the first item:
+# - a text element written empty and self-closed (`<guid/>`, `<description/>`,
+#   `<dc:creator/>`, `<category/>`), as XML writers write an empty value: it reads it as
+#   holding what follows, so the title, link or summary after it is lost or misplaced (the
+#   title None, the link the guid's). Elements it reads for attributes alone
+#   (`<enclosure .../>`, `<media:content .../>`) are read right. Such a tag in an entry's
+#   HTML (`<source srcset=...>` in a <picture>) sends the feed to feedparser too: slower,
+#   and as right;
+# - a title or description (or content:encoded) whose HTML the feed neither escaped nor
+#   wrapped in CDATA (`<description><p>Raw <b>markup</b> here</p></description>`): it keeps
+#   the text up to the end of the first element within ("Raw markup"), feedparser all of
+#   it, as HTML. Text, escaped markup, CDATA or a comment before the first tag pass;
+# - an item's `<atom:link>` (its web page where it has no `<link>`), which it ignores,
+#   taking the guid, or nothing, for the story's link.
+_MISREAD = re.compile(
+    rb"""<(?:
+        (?:(?:dc|dcterms|content|wfw|slash|itunes):[\w.-]+|title|link|description|author
+           |category|comments|source|pubDate|guid)(?:\s[^<>]*)?/>
+        | (?:title|description|content:encoded)>[^<]*<(?![!/])
+        | atom(?:10)?:link\b
+    )""",
+    re.VERBOSE,
+)
 
 
 # a URL whose host feedparser-rs takes for a private one and blanks as an entry's link: an IP
