@@ -1011,3 +1011,18 @@ def test_html_a_feed_did_not_escape_is_read_whole(monkeypatch: pytest.MonkeyPatc
     assert story.title == "Smelter restarts"
     assert story.summary == "Raw gallium output Sojitz buys it all."
     assert parse_feed(body, feed="test", fetched_at=FETCHED) == feedparser_only(body, monkeypatch)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_windows_1252_character_references_are_their_characters(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Old publishing systems write `’` as `&#146;` (its Windows-1252 code): HTML5 and
+    feedparser read the character, feedparser-rs the C1 control, which was dropped
+    ("Japan s gallium")."""
+    body = rss([
+        "<item><title>Japan&#146;s &#147;gallium&#148; deal &#150; &#128;5m</title>"
+        "<link>https://w.test/1</link></item>"
+    ])  # fmt: skip
+    (story,) = read_either(body, fast, monkeypatch).stories
+    assert story.title == "Japan’s “gallium” deal – €5m"

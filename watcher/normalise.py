@@ -157,11 +157,23 @@ def fold_space(text: str) -> str:
     BEL would reach an operator's terminal through `watcher stories` or the console (an
     escape sequence that retitles, recolours or clears it), and means nothing in a
     headline; a soft hyphen or a zero-width space inside a word (`gal&shy;lium`, as sites
-    hyphenate long words) hides it from the rules and from clustering."""
+    hyphenate long words) hides it from the rules and from clustering. A C1 control that
+    Windows-1252 gives a character (`&#146;`, as old publishing systems write `’`) is
+    that character, as HTML5 and feedparser read it: feedparser-rs gives the control."""
     folded = " ".join(text.split())  # str.split's white space is re's \s: 4x faster than re.sub
     if not _may_hide(folded):
         return folded
-    return " ".join(_INVISIBLE.sub("", _CONTROL.sub(" ", folded)).split())
+    shown = folded.translate(_WINDOWS_1252)
+    return " ".join(_INVISIBLE.sub("", _CONTROL.sub(" ", shown)).split())
+
+
+# C1 controls as the Windows-1252 characters of their code (U+0092 as ’, U+0080 as €); the
+# five it leaves undefined stay controls
+_WINDOWS_1252 = {
+    code: bytes([code]).decode("cp1252")
+    for code in range(0x80, 0xA0)
+    if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+}
 
 
 # C0 and C1 controls and DEL that str.split does not take for white space
