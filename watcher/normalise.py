@@ -163,17 +163,17 @@ def fold_space(text: str) -> str:
     folded = " ".join(text.split())  # str.split's white space is re's \s: 4x faster than re.sub
     if not _may_hide(folded):
         return folded
-    shown = folded.translate(_WINDOWS_1252)
+    shown = _C1.sub(_windows_1252, folded)
     return " ".join(_INVISIBLE.sub("", _CONTROL.sub(" ", shown)).split())
 
 
-# C1 controls as the Windows-1252 characters of their code (U+0092 as ’, U+0080 as €); the
-# five it leaves undefined stay controls
-_WINDOWS_1252 = {
-    code: bytes([code]).decode("cp1252")
-    for code in range(0x80, 0xA0)
-    if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-}
+_C1 = re.compile("[\x80-\x9f]")
+
+
+def _windows_1252(control: re.Match[str]) -> str:
+    """A C1 control as the Windows-1252 character of its code (U+0092 as ’, U+0080 as €);
+    one of the five it leaves undefined as it is."""
+    return control.group().encode("latin-1").decode("cp1252", "ignore") or control.group()
 
 
 # C0 and C1 controls and DEL that str.split does not take for white space
