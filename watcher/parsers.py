@@ -8,9 +8,12 @@ fails on the bytes.
 feedparser-rs (Rust, feedparser's API) parses a well-formed UTF-8 feed about 50 times
 faster than feedparser; feedparser takes every other body: one not in valid UTF-8 or
 declaring another encoding (in its XML declaration or Content-Type), one feedparser-rs
-calls malformed or cannot read, a FeedBurner feed (feedparser-rs drops `origLink`), and one
-whose entries link to hosts feedparser-rs blanks. A JSON Feed goes to neither: `json_feed`
-reads it into the same shape.
+calls malformed or cannot read, a FeedBurner feed (feedparser-rs drops `origLink`), one
+whose entries link to hosts feedparser-rs blanks, and RSS whose items it misreads
+(`_MISREAD`). A JSON Feed goes to neither: `json_feed` reads it into the same shape. What
+feedparser-rs reads otherwise than feedparser in a document it does read (a link's `&`
+escaped twice, some dates, Windows-1252 character references) is put right where the
+entry is read (`parse`, `dates`, `normalise`).
 """
 
 from __future__ import annotations
