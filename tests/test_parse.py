@@ -1026,3 +1026,21 @@ def test_windows_1252_character_references_are_their_characters(
     ])  # fmt: skip
     (story,) = read_either(body, fast, monkeypatch).stories
     assert story.title == "Japan’s “gallium” deal – €5m"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_rss_items_media_description_is_its_full_text(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """feedparser reads an RSS item's `<media:description>` beside its description as its
+    content; feedparser-rs kept it apart, and the story had no full text for the rules."""
+    body = rss([
+        "<item><title>Plant opens</title><link>https://w.test/1</link><description>A plant "
+        "opens.</description><media:description>A gallium plant opens in Pavlodar, "
+        "Kazakhstan.</media:description></item>"
+    ]).replace(b'<rss version="2.0">',
+               b'<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">')  # fmt: skip
+    (story,) = read_either(body, fast, monkeypatch).stories
+    assert (story.summary, story.body) == (
+        "A plant opens.", "A gallium plant opens in Pavlodar, Kazakhstan."
+    )  # fmt: skip

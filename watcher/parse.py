@@ -223,8 +223,13 @@ def _summary_html(entry: Any) -> str:
 
 
 def _content_html(entry: Any) -> str:
+    """The entry's content; an RSS item's `<media:description>` beside its description is
+    its content to feedparser, and feedparser-rs's `media_description`."""
     content = entry.get("content") or []
-    return _escaped_once_more(str(content[0].get("value", ""))) if content else ""
+    if content:
+        return _escaped_once_more(str(content[0].get("value", "")))
+    media = entry.get("media_description")
+    return _escaped_once_more(str(media)) if media and media != entry.get("summary") else ""
 
 
 # HTML a feed escaped twice begins with an escaped tag: `&lt;p&gt;`, `&lt;img src=...`
