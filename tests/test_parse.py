@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import resource
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1044,3 +1045,33 @@ def test_an_rss_items_media_description_is_its_full_text(
     assert (story.summary, story.body) == (
         "A plant opens.", "A gallium plant opens in Pavlodar, Kazakhstan."
     )  # fmt: skip
+
+
+_RSS_PARTS = (
+    ["<title>Caf&#233; &#x2014; Japan&#146;s news</title>", "<title><![CDATA[Sojitz & JOGMEC]]></title>",
+     "<title>A <b>bold</b> title</title>", "<title/>", ""],
+    ["<link>https://a.test/1</link>", "<link/>", "<link>https://a.test/c/?id=5&amp;amp;utm_source=rss</link>",
+     '<atom:link href="https://a.test/4" rel="alternate"/>', "<link>javascript:alert(1)</link>", ""],
+    ["<guid>https://a.test/g1</guid>", '<guid isPermaLink="false">7</guid>', "<guid/>", ""],
+    ["<description>&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Two&lt;/p&gt;</description>", "<description><p>Raw <b>gallium</b> here</p></description>",
+     "<description>Short</description><content:encoded><![CDATA[<p>Long <b>full</b> text, longer than the short one.</p>]]></content:encoded>",
+     "<dc:creator/><description>After an empty creator</description>", "<media:description>Media alone</media:description>", ""],
+    ["<pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate>", "<dc:date>2026-11-23 10:00:00 +0900</dc:date>",
+     "<pubDate>04/11/2026</pubDate>", "<pubDate>Nov 23, 2026 9:00 AM EST</pubDate>", ""],
+)  # fmt: skip
+
+
+def test_both_parsers_read_generated_rss_items_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Items built of the forms real feeds take (entities, CDATA, markup left unescaped,
+    empty elements self-closed, links escaped twice, an item's atom:link, dates of every
+    kind): feedparser-rs, where it reads the feed, gives the stories feedparser gives."""
+    rng = random.Random(7)
+    for _ in range(150):
+        item = "<item>" + "".join(rng.choice(part) for part in _RSS_PARTS) + "</item>"
+        body = rss([item]).replace(b'<rss version="2.0">', (
+            b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            b'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+            b'xmlns:atom="http://www.w3.org/2005/Atom" '
+            b'xmlns:media="http://search.yahoo.com/mrss/">'))  # fmt: skip
+        fast = parse_feed(body, feed="test", fetched_at=FETCHED)
+        assert fast == feedparser_only(body, monkeypatch), item
