@@ -1075,3 +1075,31 @@ def test_both_parsers_read_generated_rss_items_alike(monkeypatch: pytest.MonkeyP
             b'xmlns:media="http://search.yahoo.com/mrss/">'))  # fmt: skip
         fast = parse_feed(body, feed="test", fetched_at=FETCHED)
         assert fast == feedparser_only(body, monkeypatch), item
+
+
+_ATOM_PARTS = (
+    ['<title type="html">A &lt;b&gt;B&lt;/b&gt; &amp;amp; C</title>', "<title>x &lt; y</title>",
+     '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">A <b>B</b></div></title>', "<title/>"],
+    ['<link href="https://a.test/1?a=1&amp;b=2"/>', '<link rel="alternate" type="text/html" '
+     'href="https://a.test/2"/><link rel="self" href="https://a.test/self"/>', '<link href="/rel/4"/>',
+     '<link rel="related" href="https://a.test/r"/>', ""],
+    ["<id>tag:a.test,2026:1</id>", "<id>https://a.test/id/1</id>", ""],
+    ["<summary>Plain &amp; simple</summary>", '<summary type="html">&lt;p&gt;Hi&lt;/p&gt;</summary>',
+     '<content type="html">&lt;p&gt;Full text, longer than the summary.&lt;/p&gt;</content><summary>Short</summary>',
+     '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>X <i>y</i></p></div></content>', ""],
+    ["<updated>2026-11-23T10:00:00Z</updated>", "<published>2026-11-23T10:00:00+09:00</published>"
+     "<updated>2026-11-23T11:00:00Z</updated>", ""],
+)  # fmt: skip
+
+
+def test_both_parsers_read_generated_atom_entries_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(11)
+    for _ in range(100):
+        entry = "<entry>" + "".join(rng.choice(part) for part in _ATOM_PARTS) + "</entry>"
+        body = (
+            '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+            f'xml:base="https://a.test/base/"><title>C</title><link href="https://a.test/"/>'
+            f"<id>f</id>{entry}</feed>"
+        ).encode()
+        fast = parse_feed(body, feed="test", fetched_at=FETCHED)
+        assert fast == feedparser_only(body, monkeypatch), entry
