@@ -545,6 +545,13 @@ def test_text_a_site_decoded_wrongly_is_repaired(monkeypatch: pytest.MonkeyPatch
         pytest.param("Nov 24, 2026", "2026-11-24T00:00:00", id="month-first"),
         pytest.param("Monday, November 23, 2026 9:00 PM EST", "2026-11-24T02:00:00", id="month-first-pm-zone"),
         pytest.param("November 24, 2026 13:00 PM", None, id="month-first-no-such-hour"),
+        pytest.param("2026-11-24 09:00:00 UTC", "2026-11-24T09:00:00", id="iso-then-utc-by-name"),
+        pytest.param("2026-11-24 04:00 EST", "2026-11-24T09:00:00", id="iso-then-zone-name"),
+        pytest.param("2026-11-24 18:00:00 Asia/Tokyo", "2026-11-24T09:00:00", id="iso-then-iana-zone"),
+        pytest.param("2026-11-24 14:30:00 +0530", "2026-11-24T09:00:00", id="iso-offset-with-minutes"),
+        pytest.param("2026-11-24 18:30:00 ACST", "2026-11-24T09:00:00", id="iso-then-half-hour-zone"),
+        pytest.param("1795510800", "2026-11-24T09:00:00", id="unix-seconds"),
+        pytest.param("1795510800000", "2026-11-24T09:00:00", id="unix-milliseconds"),
         pytest.param("sometime last week", None, id="no-date"),
     ],
 )  # fmt: skip
@@ -557,7 +564,9 @@ def test_dates_are_read_alike_by_both_parsers(
     in numbers with slashes as the 1st of its month, and with dots not at all; feedparser-rs
     reads `04/12/2026` as 12 April, where the day may come first, an ISO 8601 offset
     without colon (`+0900`) as none, and a date with its month first, which feedparser
-    reads not at all, as midnight alone."""
+    reads not at all, as midnight alone. Both read an ISO time followed by a zone's name
+    (`... UTC`, as Ruby writes it) as its date alone, a Unix time as a day of the year 1733,
+    and feedparser an offset of `+0530` as `+05`."""
     body = _WIRE_DATED.format(date=written).encode()
     (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
     want = FETCHED if utc is None else datetime.fromisoformat(utc).replace(tzinfo=UTC)

@@ -32,6 +32,7 @@ import time
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 
@@ -68,7 +69,8 @@ _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 
 # an ISO 8601 time whose offset has no colon (`2026-12-04 10:15:00 +0900`, as PHP's `O`
-# writes it), which feedparser-rs reads as UTC, ignoring the offset
+# writes it), which feedparser-rs reads as UTC, ignoring the offset, and feedparser without
+# its minutes (India's `+0530` as `+05`)
 _OFFSET_WITHOUT_COLON = re.compile(r"\s*\d{4}-\d{2}-\d{2}[T ][\d:.]+\s*[+-]\d{4}\s*$")
 # [weekday,] month day, year [time [AM|PM]] [zone]: `Dec 4, 2026`, `December 4, 2026 10:15 AM`
 _MONTH_FIRST = re.compile(
@@ -77,14 +79,60 @@ _MONTH_FIRST = re.compile(
 )
 
 
+# an ISO 8601 date and time with a zone's name after it (`2026-12-04 10:15:00 UTC`, as Ruby's
+# Time#to_s writes UTC; `... EST`; `... Asia/Tokyo`): both parsers kept the date and dropped
+# the time, up to a day early
+_ISO_NAMED_ZONE = re.compile(
+    r"\s*(\d{4}-\d{2}-\d{2})[T ](\d{1,2}:\d{2}(?::\d{2})?)(?:[.,]\d+)?\s+([A-Za-z][\w+/-]*)\s*$"
+)
+_UTC_NAMES = frozenset({"utc", "gmt", "ut", "z"})
+# seconds since 1970 (10 digits: 2001 to 2286), or milliseconds (13): feedparser read
+# `1733307300` as a day of the year 1733
+_EPOCH = re.compile(r"\s*(\d{10}|\d{13})\s*$")
+
+
 def is_misread(raw: str) -> bool:
-    """Whether feedparser-rs may read `raw` otherwise than feedparser: then feedparser's
-    reading (and this module's) is taken."""
+    """Whether feedparser-rs may read `raw` otherwise than feedparser, or both wrongly: then
+    this module's reading (else feedparser's) is taken."""
     return (
         _NUMERIC_START.match(raw) is not None
         or _OFFSET_WITHOUT_COLON.match(raw) is not None
         or _MONTH_FIRST.match(raw) is not None
+        or _ISO_NAMED_ZONE.match(raw) is not None
+        or _EPOCH.match(raw) is not None
     )
+
+
+def iso_named_zone(raw: str) -> time.struct_time | None:
+    """`raw`, an ISO 8601 date and time with a zone's name after it (`_ISO_NAMED_ZONE`), in
+    UTC: UTC or GMT, a name of `ZONE_OFFSETS` or one feedparser knows (EST), or an IANA name
+    (`Asia/Tokyo`); None when it is not one, or names no real time."""
+    found = _ISO_NAMED_ZONE.match(raw)
+    if found is None:
+        return None
+    day, clock, zone = found.groups()
+    try:
+        local = datetime.fromisoformat(f"{day}T{clock.zfill(5)}")
+        if "/" in zone:
+            return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).timetuple()
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+    name = zone.lower()
+    offset = "+0000" if name in _UTC_NAMES else ZONE_OFFSETS.get(name)
+    if offset:
+        hours, minutes = int(offset[:3]), int(offset[0] + offset[3:])
+        return (local - timedelta(hours=hours, minutes=minutes)).timetuple()
+    stamp = local.strftime("%d %b %Y %H:%M:%S")  # C locale: English month names
+    return feedparser_date(f"{stamp} {zone}")
+
+
+def epoch_time(raw: str) -> time.struct_time | None:
+    """`raw`, seconds (or milliseconds) since 1970 (`_EPOCH`), in UTC; None when not one."""
+    found = _EPOCH.match(raw)
+    if found is None:
+        return None
+    digits = found.group(1)
+    return time.gmtime(int(digits) / (1000 if len(digits) == 13 else 1))
 
 
 def month_first(raw: str) -> time.struct_time | None:
@@ -198,6 +246,12 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
 def _read_date(raw: str) -> time.struct_time | None:
     if is_numeric_date(raw):
         return numeric_date(raw)
+    if _ISO_NAMED_ZONE.match(raw):
+        return iso_named_zone(raw)
+    if _EPOCH.match(raw):
+        return epoch_time(raw)
+    if _OFFSET_WITHOUT_COLON.match(raw):  # feedparser reads `+0530` as `+05`, `+05:30` right
+        raw = f"{raw.rstrip()[:-2]}:{raw.rstrip()[-2:]}"
     return feedparser_date(raw) or localized_rfc822(raw) or month_first(raw)
 
 
