@@ -103,13 +103,10 @@ def is_misread(raw: str) -> bool:
     )
 
 
-def iso_named_zone(raw: str) -> time.struct_time | None:
-    """`raw`, an ISO 8601 date and time with a zone's name after it (`_ISO_NAMED_ZONE`), in
+def _iso_named_zone(found: re.Match[str]) -> time.struct_time | None:
+    """An ISO 8601 date and time with a zone's name after it (`_ISO_NAMED_ZONE`'s match), in
     UTC: UTC or GMT, a name of `ZONE_OFFSETS` or one feedparser knows (EST), or an IANA name
-    (`Asia/Tokyo`); None when it is not one, or names no real time."""
-    found = _ISO_NAMED_ZONE.match(raw)
-    if found is None:
-        return None
+    (`Asia/Tokyo`); None when it names no real time."""
     day, clock, zone = found.groups()
     try:
         local = datetime.fromisoformat(f"{day}T{clock.zfill(5)}")
@@ -126,11 +123,8 @@ def iso_named_zone(raw: str) -> time.struct_time | None:
     return feedparser_date(f"{stamp} {zone}")
 
 
-def epoch_time(raw: str) -> time.struct_time | None:
-    """`raw`, seconds (or milliseconds) since 1970 (`_EPOCH`), in UTC; None when not one."""
-    found = _EPOCH.match(raw)
-    if found is None:
-        return None
+def _epoch_time(found: re.Match[str]) -> time.struct_time:
+    """Seconds (or milliseconds) since 1970 (`_EPOCH`'s match), in UTC."""
     digits = found.group(1)
     return time.gmtime(int(digits) / (1000 if len(digits) == 13 else 1))
 
@@ -228,11 +222,11 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
     """An entry's date in UTC: `raw` (as the feed wrote it) read by feedparser's own date
     parser where the fast parser gave no `parsed` time (feedparser-rs reads neither "UTC",
     full day names nor a one-digit hour) or where `raw` ends in a zone name feedparser would
-    read as UTC (`ZONE_OFFSETS`), or one feedparser-rs may read otherwise (`is_misread`:
-    in numbers, which feedparser reads wrong or not at all and this module reads; an ISO
-    8601 offset without colon; the month first); else `parsed`. Both parsers so give the
-    same time. A date feedparser cannot read may be RFC 822 in another language, or have
-    its month first."""
+    read as UTC (`ZONE_OFFSETS`), or one feedparser-rs may read otherwise or both wrongly
+    (`is_misread`: in numbers, which feedparser reads wrong or not at all and this module
+    reads; an ISO 8601 offset without colon; the month first; an ISO time followed by a
+    zone's name; a Unix time); else `parsed`. Both parsers so give the same time. A date
+    feedparser cannot read may be RFC 822 in another language, or have its month first."""
     if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
         zone = _ZONE_AT_END.search(raw)
         offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
@@ -246,10 +240,10 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
 def _read_date(raw: str) -> time.struct_time | None:
     if is_numeric_date(raw):
         return numeric_date(raw)
-    if _ISO_NAMED_ZONE.match(raw):
-        return iso_named_zone(raw)
-    if _EPOCH.match(raw):
-        return epoch_time(raw)
+    if found := _ISO_NAMED_ZONE.match(raw):
+        return _iso_named_zone(found)
+    if found := _EPOCH.match(raw):
+        return _epoch_time(found)
     if _OFFSET_WITHOUT_COLON.match(raw):  # feedparser reads `+0530` as `+05`, `+05:30` right
         raw = f"{raw.rstrip()[:-2]}:{raw.rstrip()[-2:]}"
     return feedparser_date(raw) or localized_rfc822(raw) or month_first(raw)

@@ -63,8 +63,7 @@ def parse_feed(
             raise ParseError(_no_feed(problem, body, url))
         return ParsedFeed(title=_feed_title(result), stories=())
     channel_title = _feed_title(result)
-    # feedparser-rs leaves entities undecoded in attributes, as in an Atom link's href
-    atom = str(result.version).startswith("atom")
+    atom = str(result.version).startswith("atom")  # `_entry_link` reads its links alike
     raw_links = [_entry_link(entry, fast=fast, atom=atom) for entry in entries]
     links = Links.of(raw_links, result.feed.get("link"), url)
     entry_links = [links.story_link(raw) for raw in raw_links]

@@ -255,13 +255,14 @@ class Pipeline:
         if self.rules is None or not same:
             return []
         # a full_text story is matched on its page's text, which the pool never saw
+        pooled = None if feed.full_text else premade
         revisions = revised(
-            self.store, same, may_match=self.rules.may_match(None if feed.full_text else premade),
+            self.store, same, may_match=self.rules.may_match(pooled),
             rules_of=self.rules.rules_matched, full_text=feed.full_text,
             since=now - timedelta(seconds=self.clusterer.settings.window),
         )  # fmt: skip
         quiet = quiet_again(self.store, state, feed, revisions, now)
-        return self._retitle(revisions, quiet, None, now, logged=False)
+        return self._retitle(revisions, quiet, pooled, now, logged=False)
 
     def _retitle(
         self, stories: list[Story], quiet: set[str], premade: PoolMatches | None, now: datetime,
