@@ -105,8 +105,8 @@ def is_misread(raw: str) -> bool:
 
 def _iso_named_zone(found: re.Match[str]) -> time.struct_time | None:
     """An ISO 8601 date and time with a zone's name after it (`_ISO_NAMED_ZONE`'s match), in
-    UTC: UTC or GMT, a name of `ZONE_OFFSETS` or one feedparser knows (EST), or an IANA name
-    (`Asia/Tokyo`); None when it names no real time."""
+    UTC: UTC or GMT, a name feedparser knows (EST), or an IANA name (`Asia/Tokyo`); None when
+    it names no real time. (A name of `ZONE_OFFSETS` is its offset before this is read.)"""
     day, clock, zone = found.groups()
     try:
         local = datetime.fromisoformat(f"{day}T{clock.zfill(5)}")
@@ -114,11 +114,8 @@ def _iso_named_zone(found: re.Match[str]) -> time.struct_time | None:
             return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).timetuple()
     except (ValueError, ZoneInfoNotFoundError):
         return None
-    name = zone.lower()
-    offset = "+0000" if name in _UTC_NAMES else ZONE_OFFSETS.get(name)
-    if offset:
-        hours, minutes = int(offset[:3]), int(offset[0] + offset[3:])
-        return (local - timedelta(hours=hours, minutes=minutes)).timetuple()
+    if zone.lower() in _UTC_NAMES:
+        return local.timetuple()
     stamp = local.strftime("%d %b %Y %H:%M:%S")  # C locale: English month names
     return feedparser_date(f"{stamp} {zone}")
 
