@@ -550,6 +550,9 @@ def test_text_a_site_decoded_wrongly_is_repaired(monkeypatch: pytest.MonkeyPatch
         pytest.param("2026-11-24 18:00:00 Asia/Tokyo", "2026-11-24T09:00:00", id="iso-then-iana-zone"),
         pytest.param("2026-11-24 14:30:00 +0530", "2026-11-24T09:00:00", id="iso-offset-with-minutes"),
         pytest.param("2026-11-24 18:30:00 ACST", "2026-11-24T09:00:00", id="iso-then-half-hour-zone"),
+        pytest.param("2026-11-24 18:00:00 +09:00", "2026-11-24T09:00:00", id="iso-offset-after-blank"),
+        pytest.param("Tue,24 Nov 2026 09:00:00 GMT", "2026-11-24T09:00:00", id="no-blank-after-comma"),
+        pytest.param("Di,24 Nov 2026 10:00:00 +0100", "2026-11-24T09:00:00", id="localized-no-blank-after-comma"),
         pytest.param("1795510800", "2026-11-24T09:00:00", id="unix-seconds"),
         pytest.param("1795510800000", "2026-11-24T09:00:00", id="unix-milliseconds"),
         pytest.param("sometime last week", None, id="no-date"),
@@ -566,7 +569,9 @@ def test_dates_are_read_alike_by_both_parsers(
     without colon (`+0900`) as none, and a date with its month first, which feedparser
     reads not at all, as midnight alone. Both read an ISO time followed by a zone's name
     (`... UTC`, as Ruby writes it) as its date alone, a Unix time as a day of the year 1733,
-    and feedparser an offset of `+0530` as `+05`."""
+    and feedparser an offset of `+0530` as `+05`. feedparser-rs reads an ISO offset after a
+    blank (`... 18:00:00 +09:00`) as UTC; feedparser no date without a blank after the day's
+    name's comma (`Tue,24 Nov`)."""
     body = _WIRE_DATED.format(date=written).encode()
     (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
     want = FETCHED if utc is None else datetime.fromisoformat(utc).replace(tzinfo=UTC)
@@ -1009,6 +1014,70 @@ def test_an_rss_items_atom_link_is_its_link() -> None:
     assert story.link == "https://w.test/1" and story.guid == "w-1"
 
 
+_NAMESPACES = (
+    b'<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    b'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:a10="http://www.w3.org/2005/Atom" '
+    b'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">'
+)
+
+
+@pytest.mark.parametrize(
+    ("date", "utc"),
+    [
+        pytest.param("<dc:date>2026-11-24T18:00+09:00</dc:date>", "2026-11-24T09:00", id="w3cdtf-without-seconds"),
+        pytest.param("<dc:date>2026-11-24 09:00</dc:date>", "2026-11-24T09:00", id="dc-date-blank"),
+        pytest.param("<dcterms:modified>2026-11-24T09:00:00Z</dcterms:modified>", "2026-11-24T09:00", id="dcterms-modified"),
+        pytest.param("<dcterms:issued>2026-11-24T09:00:00Z</dcterms:issued>", "2026-11-24T09:00", id="dcterms-issued"),
+        pytest.param("<a10:updated>2026-11-24T18:00:00+09:00</a10:updated>", "2026-11-24T09:00", id="dotnet-atom-updated"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_rss_items_date_in_another_namespace_is_read(
+    date: str, utc: str, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `dc:date` in W3C-DTF without seconds (which the standard allows), as some RDF feeds
+    write it, was dropped by feedparser-rs, and `dcterms:*` or an Atom date in an RSS item
+    (.NET writes `a10:updated`) ignored: the story was dated at its fetch, so `max_age` and a
+    first poll's `backfill` let an old story alert. feedparser reads each."""
+    body = rss([f"<item><title>Smelter restarts</title><link>https://w.test/1</link>{date}</item>"])
+    body = body.replace(b'<rss version="2.0">', _NAMESPACES)
+    (story,) = read_either(body, fast, monkeypatch).stories
+    assert story.published == datetime.fromisoformat(utc).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_rss_items_atom_elements_under_any_prefix_are_read(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An RSS item's Atom link, summary and content are read under whatever prefix the
+    feed binds to Atom (.NET writes `a10`); feedparser-rs ignored them: no link, no text."""
+    body = rss([
+        '<item><title>Plant opens</title><a10:link href="https://w.test/1" rel="alternate"/>'
+        "<a10:summary>A gallium plant opens.</a10:summary></item>",
+        '<item><title>Deal signed</title><link>https://w.test/2</link><description>A deal.'
+        '</description><a10:content type="html">&lt;p&gt;Sojitz signs a germanium offtake '
+        "deal with JOGMEC.&lt;/p&gt;</a10:content></item>",
+    ]).replace(b'<rss version="2.0">', _NAMESPACES)  # fmt: skip
+    plant, deal = read_either(body, fast, monkeypatch).stories
+    assert (plant.link, plant.summary) == ("https://w.test/1", "A gallium plant opens.")
+    assert deal.body == "Sojitz signs a germanium offtake deal with JOGMEC."
+
+
+@pytest.mark.parametrize("second", ["dc:description", "itunes:summary"])
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_second_description_is_an_items_full_text(
+    second: str, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item with a `dc:description` or `itunes:summary` beside its description: feedparser
+    reads the second as its full text; feedparser-rs kept one and dropped the other."""
+    body = rss([
+        f"<item><title>Plant opens</title><link>https://w.test/1</link><description>A plant "
+        f"opens.</description><{second}>A gallium plant opens in Pavlodar.</{second}></item>"
+    ]).replace(b'<rss version="2.0">', _NAMESPACES)  # fmt: skip
+    (story,) = read_either(body, fast, monkeypatch).stories
+    assert (story.summary, story.body) == ("A plant opens.", "A gallium plant opens in Pavlodar.")
+
+
 def test_html_a_feed_did_not_escape_is_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """A feed that puts HTML in its title or description unescaped, outside CDATA:
     feedparser-rs kept the text up to the end of the first tag within it ("Raw gallium"),
@@ -1064,16 +1133,21 @@ _RSS_PARTS = (
     ["<guid>https://a.test/g1</guid>", '<guid isPermaLink="false">7</guid>', "<guid/>", ""],
     ["<description>&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Two&lt;/p&gt;</description>", "<description><p>Raw <b>gallium</b> here</p></description>",
      "<description>Short</description><content:encoded><![CDATA[<p>Long <b>full</b> text, longer than the short one.</p>]]></content:encoded>",
-     "<dc:creator/><description>After an empty creator</description>", "<media:description>Media alone</media:description>", ""],
+     "<dc:creator/><description>After an empty creator</description>", "<media:description>Media alone</media:description>",
+     "<description>Short</description><dc:description>A second, longer description</dc:description>",
+     "<atom:summary>Atom's summary</atom:summary>", ""],
     ["<pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate>", "<dc:date>2026-11-23 10:00:00 +0900</dc:date>",
+     "<dc:date>2026-11-23T10:00+09:00</dc:date>", "<atom:updated>2026-11-23T10:00:00Z</atom:updated>",
+     "<pubDate>Mon,23 Nov 2026 10:00:00 GMT</pubDate>", "<dc:date>2026-11-23T10:00:00 +09:00</dc:date>",
      "<pubDate>04/11/2026</pubDate>", "<pubDate>Nov 23, 2026 9:00 AM EST</pubDate>", ""],
 )  # fmt: skip
 
 
 def test_both_parsers_read_generated_rss_items_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     """Items built of the forms real feeds take (entities, CDATA, markup left unescaped,
-    empty elements self-closed, links escaped twice, an item's atom:link, dates of every
-    kind): feedparser-rs, where it reads the feed, gives the stories feedparser gives."""
+    empty elements self-closed, links escaped twice, an item's Atom elements, a second
+    description, dates of every kind in every element): feedparser-rs, where it reads the
+    feed, gives the stories feedparser gives."""
     rng = random.Random(7)
     for _ in range(150):
         item = "<item>" + "".join(rng.choice(part) for part in _RSS_PARTS) + "</item>"
@@ -1091,7 +1165,9 @@ _ATOM_PARTS = (
      '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">A <b>B</b></div></title>', "<title/>"],
     ['<link href="https://a.test/1?a=1&amp;b=2"/>', '<link rel="alternate" type="text/html" '
      'href="https://a.test/2"/><link rel="self" href="https://a.test/self"/>', '<link href="/rel/4"/>',
-     '<link rel="related" href="https://a.test/r"/>', ""],
+     '<link rel="related" href="https://a.test/r"/>', '<link rel="ALTERNATE" href="https://a.test/5"/>',
+     '<link rel="alternate" type="application/pdf" href="https://a.test/6.pdf"/><link rel="alternate" '
+     'type="text/html" href="https://a.test/6"/>', '<link href="7" xml:base="https://b.test/x/"/>', ""],
     ["<id>tag:a.test,2026:1</id>", "<id>https://a.test/id/1</id>", ""],
     ["<summary>Plain &amp; simple</summary>", '<summary type="html">&lt;p&gt;Hi&lt;/p&gt;</summary>',
      '<content type="html">&lt;p&gt;Full text, longer than the summary.&lt;/p&gt;</content><summary>Short</summary>',
@@ -1099,6 +1175,35 @@ _ATOM_PARTS = (
     ["<updated>2026-11-23T10:00:00Z</updated>", "<published>2026-11-23T10:00:00+09:00</published>"
      "<updated>2026-11-23T11:00:00Z</updated>", ""],
 )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("links", "want"),
+    [
+        pytest.param([("alternate", "application/pdf", "p.pdf"), ("alternate", "text/html", "page")], "page", id="page-after-pdf"),
+        pytest.param([("ALTERNATE", "TEXT/HTML", "page")], "page", id="capitals"),
+        pytest.param([("alternate", "text/html; charset=utf-8", "page")], "page", id="type-with-charset"),
+        pytest.param([("alternate", "text/html", "en"), ("alternate", "text/html", "fr")], "en", id="first-language"),
+        pytest.param([("alternate", "application/pdf", "p.pdf")], "p.pdf", id="no-html-alternate"),
+        pytest.param([("related", "text/html", "other")], "", id="none-alternate"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_atom_entrys_page_is_its_first_html_alternate(
+    links: list[tuple[str, str, str]], want: str, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """feedparser took an entry's last HTML alternate, none in capitals or with a charset,
+    and its id where no alternate was HTML; feedparser-rs its first alternate of any type:
+    the same entry had two links, so two ids for one story. Both give the first HTML
+    alternate now, else the first alternate, else none."""
+    tags = "".join(f'<link rel="{r}" type="{t}" href="https://a.test/{h}"/>' for r, t, h in links)
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>C</title><id>c</id><entry><title>Smelter restarts</title><id>tag:a.test,2026:1"
+        f"</id>{tags}</entry></feed>"
+    ).encode()
+    (story,) = read_either(body, fast, monkeypatch).stories
+    assert story.link == (f"https://a.test/{want}" if want else "")
 
 
 def test_both_parsers_read_generated_atom_entries_alike(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,8 +54,9 @@ _MONTHS = {
     "Dec": "december dezember dez décembre déc diciembre dic dicembre dezembro декабрь декабря дек",
 }
 # [weekday,] day month year rest: `Fr, 04 Dez 2026 10:00:00 +0100`, `mer. 4 déc. 2026 ...`
+# (`Sat,05 Dec 2026 ...`, without the blank after the comma, which feedparser refuses)
 _LOCALIZED = re.compile(
-    r"^\s*(?:[^\W\d_]+\.?,?\s+)?(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})\b(.*)$"
+    r"^\s*(?:[^\W\d_]+\.?(?:,\s*|\s+))?(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})\b(.*)$"
 )
 
 
@@ -69,9 +70,10 @@ _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 
 # an ISO 8601 time whose offset has no colon (`2026-12-04 10:15:00 +0900`, as PHP's `O`
-# writes it), which feedparser-rs reads as UTC, ignoring the offset, and feedparser without
-# its minutes (India's `+0530` as `+05`)
-_OFFSET_WITHOUT_COLON = re.compile(r"\s*\d{4}-\d{2}-\d{2}[T ][\d:.]+\s*[+-]\d{4}\s*$")
+# writes it) or stands after a blank (`... 10:15:00 +09:00`), which feedparser-rs reads as
+# UTC, ignoring the offset, and feedparser without its minutes where it has no colon
+# (India's `+0530` as `+05`)
+_ISO_OFFSET = re.compile(r"\s*\d{4}-\d{2}-\d{2}[T ][\d:.]+(\s*[+-]\d{4}|\s+[+-]\d\d:\d\d)\s*$")
 # [weekday,] month day, year [time [AM|PM]] [zone]: `Dec 4, 2026`, `December 4, 2026 10:15 AM`
 _MONTH_FIRST = re.compile(
     r"\s*(?:[A-Za-z]+,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),\s*(\d{4})"
@@ -96,7 +98,7 @@ def is_misread(raw: str) -> bool:
     this module's reading (else feedparser's) is taken."""
     return (
         _NUMERIC_START.match(raw) is not None
-        or _OFFSET_WITHOUT_COLON.match(raw) is not None
+        or _ISO_OFFSET.match(raw) is not None
         or _MONTH_FIRST.match(raw) is not None
         or _ISO_NAMED_ZONE.match(raw) is not None
         or _EPOCH.match(raw) is not None
@@ -221,9 +223,10 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
     full day names nor a one-digit hour) or where `raw` ends in a zone name feedparser would
     read as UTC (`ZONE_OFFSETS`), or one feedparser-rs may read otherwise or both wrongly
     (`is_misread`: in numbers, which feedparser reads wrong or not at all and this module
-    reads; an ISO 8601 offset without colon; the month first; an ISO time followed by a
-    zone's name; a Unix time); else `parsed`. Both parsers so give the same time. A date
-    feedparser cannot read may be RFC 822 in another language, or have its month first."""
+    reads; an ISO 8601 offset without colon or after a blank; the month first; an ISO time
+    followed by a zone's name; a Unix time); else `parsed`. Both parsers so give the same
+    time. A date feedparser cannot read may be RFC 822 in another language, or have its
+    month first."""
     if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
         zone = _ZONE_AT_END.search(raw)
         offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
@@ -241,7 +244,8 @@ def _read_date(raw: str) -> time.struct_time | None:
         return _iso_named_zone(found)
     if found := _EPOCH.match(raw):
         return _epoch_time(found)
-    if _OFFSET_WITHOUT_COLON.match(raw):  # feedparser reads `+0530` as `+05`, `+05:30` right
+    found = _ISO_OFFSET.match(raw)
+    if found and ":" not in found.group(1):  # feedparser reads `+0530` as `+05`, `+05:30` right
         raw = f"{raw.rstrip()[:-2]}:{raw.rstrip()[-2:]}"
     return feedparser_date(raw) or localized_rfc822(raw) or month_first(raw)
 

@@ -136,11 +136,33 @@ def _entry_link(entry: Any, *, fast: bool, atom: bool) -> str:
     page, before its feedproxy.google.com redirect), as feedparser reads it whichever parser
     read the document (`fast`: feedparser-rs): feedparser-rs leaves entities in Atom hrefs,
     and an RSS link's ampersand escaped twice (`?a=1&amp;amp;b=2`, as some publishing
-    systems write it) as `&amp;`, where feedparser reads `&`."""
-    link = (entry.get("feedburner_origlink") or "").strip() or entry.get("link") or ""
+    systems write it) as `&amp;`, where feedparser reads `&`. An Atom entry's link is its
+    `_alternate`."""
+    own = (atom and _alternate(entry)) or entry.get("link") or ""
+    link = (entry.get("feedburner_origlink") or "").strip() or own
     if not (link and fast):
         return link
     return _XML_ENTITY.sub(_xml_character, link) if atom else link.replace("&amp;", "&")
+
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def _alternate(entry: Any) -> str:
+    """An Atom entry's web page: its first `alternate` link of an HTML type (`rel` and `type`
+    in any case, the type's parameters ignored), else its first alternate; '' for none.
+    feedparser took the last HTML one (of `hreflang` versions), none with parameters and
+    none in capitals, and the entry's id where no alternate was HTML; feedparser-rs the
+    first alternate whatever its type (a PDF before the page) and none in capitals."""
+    other = ""
+    for link in entry.get("links") or ():
+        href = (link.get("href") or "").strip()
+        if not href or (link.get("rel") or "alternate").lower() != "alternate":
+            continue
+        if (link.get("type") or "text/html").split(";")[0].strip().lower() in _HTML_TYPES:
+            return href
+        other = other or href
+    return other
 
 
 def _guid(entry: Any) -> str | None:
