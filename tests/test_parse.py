@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import resource
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1000,6 +1001,15 @@ def test_an_items_empty_element_written_self_closed_loses_nothing(
         "Smelter restarts", "https://w.test/1", "Gallium output resumes."
     )  # fmt: skip
     assert parse_feed(body, feed="test", fetched_at=FETCHED) == feedparser_only(body, monkeypatch)
+
+
+def test_a_channel_title_holding_raw_html_is_read_whole() -> None:
+    """A channel's title with HTML neither escaped nor in CDATA: feedparser-rs kept it up
+    to the end of the first tag ("Raw html"), the outlet's name in every alert."""
+    body = rss(["<item><title>Smelter restarts</title><link>https://w.test/1</link></item>"])
+    body = re.sub(rb"<title>[^<]*</title>", b"<title>Mining <b>Weekly</b> Asia</title>", body, 1)
+    parsed = parse_feed(body, feed="test", fetched_at=FETCHED)
+    assert (parsed.title, parsed.stories[0].source) == ("Mining Weekly Asia",) * 2
 
 
 def test_an_rss_items_atom_link_is_its_link() -> None:

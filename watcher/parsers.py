@@ -84,7 +84,7 @@ def _misread_items(body: bytes, entries: Any) -> bool:
     first = body.find(b"<item")
     if first < 0:
         return False
-    if _MISREAD.search(body, first) or _atom_elements(body, first):
+    if _MISREAD.search(body) or _atom_elements(body, first):
         return True
     if _SECOND_SUMMARY.search(body, first) and body.find(b"<description", first) >= 0:
         return True
@@ -103,7 +103,7 @@ def _dropped_dates(body: bytes, first: int, entries: Any) -> bool:
     return dated < with_date
 
 
-# What of an RSS or RDF item feedparser-rs misreads, found in one pass from the first item:
+# What of an RSS or RDF item (or channel) feedparser-rs misreads, found in one pass:
 # - a text element written empty and self-closed (`<guid/>`, `<description/>`,
 #   `<dc:creator/>`, `<category/>`), as XML writers write an empty value: it reads it as
 #   holding what follows, so the title, link or summary after it is lost or misplaced (the
@@ -114,7 +114,8 @@ def _dropped_dates(body: bytes, first: int, entries: Any) -> bool:
 # - a title or description (or content:encoded) whose HTML the feed neither escaped nor
 #   wrapped in CDATA (`<description><p>Raw <b>markup</b> here</p></description>`): it keeps
 #   the text up to the end of the first element within ("Raw markup"), feedparser all of
-#   it, as HTML. Text, escaped markup, CDATA or a comment before the first tag pass.
+#   it, as HTML (in the channel's title, the outlet's name). Text, escaped markup, CDATA or
+#   a comment before the first tag pass.
 _MISREAD = re.compile(
     rb"""<(?:
         (?:(?:dc|dcterms|content|wfw|slash|itunes):[\w.-]+|title|link|description|author
