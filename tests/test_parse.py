@@ -1007,7 +1007,9 @@ def test_a_channel_title_holding_raw_html_is_read_whole() -> None:
     """A channel's title with HTML neither escaped nor in CDATA: feedparser-rs kept it up
     to the end of the first tag ("Raw html"), the outlet's name in every alert."""
     body = rss(["<item><title>Smelter restarts</title><link>https://w.test/1</link></item>"])
-    body = re.sub(rb"<title>[^<]*</title>", b"<title>Mining <b>Weekly</b> Asia</title>", body, 1)
+    body = re.sub(
+        rb"<title>[^<]*</title>", b"<title>Mining <b>Weekly</b> Asia</title>", body, count=1
+    )
     parsed = parse_feed(body, feed="test", fetched_at=FETCHED)
     assert (parsed.title, parsed.stories[0].source) == ("Mining Weekly Asia",) * 2
 
