@@ -1023,8 +1023,6 @@ def test_the_prune_job_takes_the_clusters_it_leaves_without_stories(
 ) -> None:
     """Stories went after `retention_days`, their clusters never: `watcher status` and
     /metrics counted every news item ever seen. The prune job takes both."""
-    from watcher.schedule import Service
-
     config = write_config(tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
                           rules_yaml="  - name: r\n    when: tungsten\n")  # fmt: skip
     harness = wire_polled(config, clock)  # two news items, no alert
@@ -1034,6 +1032,16 @@ def test_the_prune_job_takes_the_clusters_it_leaves_without_stories(
     harness.poll()
     assert (harness.store.count_stories(), harness.store.count_clusters()) == (3, 3)
     clock.now += timedelta(days=31)
+    logged = run_prune(harness, clock, caplog)
+    assert (harness.store.count_stories(), harness.store.count_clusters()) == (1, 1)
+    assert logged["removed"] == 2 and logged["clusters"] == 2
+
+
+def run_prune(
+    harness: Harness, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> dict[str, Any]:
+    """The service's prune job run once; the fields of its `pruned stories` line."""
+    from watcher.schedule import Service
 
     async def prune() -> None:
         fetcher = Fetcher(harness.config.poll)
@@ -1045,11 +1053,45 @@ def test_the_prune_job_takes_the_clusters_it_leaves_without_stories(
         finally:
             await fetcher.aclose()
 
-    with caplog.at_level(logging.INFO, logger="watcher.schedule"):
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="watcher.prune"):
         asyncio.run(prune())
-    assert (harness.store.count_stories(), harness.store.count_clusters()) == (1, 1)
     (logged,) = [r for r in caplog.records if r.getMessage() == "pruned stories"]
-    assert logged.event_fields["removed"] == 2 and logged.event_fields["clusters"] == 2
+    return logged.event_fields  # type: ignore[no-any-return]
+
+
+def test_the_prune_job_takes_sent_alerts_once_their_news_item_went_and_their_time_passed(
+    server: FeedServer, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Alerts stayed for ever, as history: the table grew by every alert to every subscriber
+    for as long as the service ran. A sent alert goes `alert_retention_days` after it was
+    sent, once the prune has taken its news item; a newer one stays."""
+    inbox = Inbox()
+    with smtp_serving(inbox) as port:
+        config, harness = polled_by_email_only(tmp_path, port, server, clock)
+        config.write_text(
+            config.read_text().replace("\nfeeds:", "\nalert_retention_days: 60\nfeeds:")
+        )
+        harness.config = replace(load_config(config, env={}), smtp=harness.config.smtp)
+        assert harness.config.alert_retention_days == 60
+        assert [d.outcome for d in harness.deliver()] == ["sent"]
+        (tmp_path / "Wire.xml").write_bytes(rss(["<item><title>Port strike ends</title>"
+                                                 "<guid>other-1</guid></item>"]))  # fmt: skip
+        clock.now += timedelta(hours=1)
+        harness.poll()
+        clock.now += timedelta(days=31)
+        assert run_prune(harness, clock, caplog)["alerts"] == 0  # sent 31 days ago
+        assert harness.store.count_clusters() == 1  # the germanium story's went
+        clock.now += timedelta(days=30)
+        (tmp_path / "Wire.xml").write_bytes(rss([
+            "<item><title>Germanium exports resume</title><guid>wire-200</guid><description>"
+            "Germanium shipments leave the port again.</description></item>"
+        ]))  # fmt: skip
+        harness.poll()
+        assert [d.outcome for d in harness.deliver()] == ["sent"]
+    assert run_prune(harness, clock, caplog)["alerts"] == 1
+    (left,) = harness.store.alerts()
+    assert left.story == harness.store.recent_stories(clock.now - timedelta(days=1))[0].id
 
 
 def wire_and_reprints_by_email(tmp_path: Path, port: int, server: FeedServer, clock: FakeClock,

@@ -10,13 +10,14 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.feedserver import FeedServer, fixture_bytes, send
+from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.config import load_config
 from watcher.files import MAX_FILE_BYTES
 from watcher.opml import read_opml
@@ -96,6 +97,32 @@ def test_once_stores_and_prints_new_stories_then_nothing(
         sqlite3.connect(tmp_path / "state/w.db").execute("SELECT COUNT(*) FROM stories").fetchone()
     )
     assert rows[0] == 4
+
+
+def test_once_prunes_when_a_prune_is_due(server: FeedServer, tmp_path: Path) -> None:
+    """Only `watcher run` pruned: a database that cron's `watcher once` kept grew for ever,
+    stories, news items and alerts. `once` prunes as `run` does, when 6 hours have passed
+    since the last prune of either."""
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    config = write_config(tmp_path, server, ("Wire", "/wire.xml"))
+    config.write_text(config.read_text().replace("feeds:", "retention_days: 1\nfeeds:"))
+    assert watcher("--config", str(config), "once").returncode == 0  # 2 stories, pruned none
+    server.feed("/wire.xml", rss(["<item><title>Port strike ends</title><guid>w-9</guid></item>"]))
+    db = sqlite3.connect(tmp_path / "state/w.db", isolation_level=None)
+    two_days_ago = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+
+    def age_stories_and_poll() -> int:
+        db.execute(
+            "UPDATE stories SET fetched_at = ? WHERE title != 'Port strike ends'", [two_days_ago]
+        )
+        db.execute("UPDATE feeds SET next_poll_at = NULL")
+        assert watcher("--config", str(config), "once").returncode == 0
+        return int(db.execute("SELECT COUNT(*) FROM stories").fetchone()[0])
+
+    assert age_stories_and_poll() == 3  # pruned an hour ago: none goes
+    seven_hours_ago = (datetime.now(UTC) - timedelta(hours=7)).isoformat()
+    db.execute("UPDATE service SET updated_at = ? WHERE key = 'pruned_at'", [seven_hours_ago])
+    assert age_stories_and_poll() == 1  # the feed lists the one kept
 
 
 def test_once_warns_of_a_feed_configured_twice(server: FeedServer, tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.rules == default_rules()  # no rules/ beside the config: the shipped rules
     assert {p.name for p in config.rules.glob("*.yaml")} >= {"minerals.yaml", "firms.yaml"}
     assert config.poll.interval == 600 and config.poll.max_bytes == 10 * 1024 * 1024
-    assert config.retention_days == 30
+    assert config.retention_days == 30 and config.alert_retention_days == 365
     assert config.listen == ("127.0.0.1", 8080) and config.log_format == "keyvalue"
     (tmp_path / "rules").mkdir()
     assert load_config(tmp_path / "watcher.yaml", env={}).rules == tmp_path / "rules"
@@ -439,6 +439,11 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             "retention_days: 1.0e+300\n",
             ":1: retention_days: must be at most 36500",
             id="huge-retention",
+        ),
+        pytest.param(
+            "alert_retention_days: 0\n",
+            ":1: alert_retention_days: must be a number of at least 1",
+            id="no-alert-history",
         ),
         pytest.param(
             "poll:\n  interval: 99999999d\n",

@@ -186,6 +186,40 @@ def test_prune_clusters_takes_those_without_stories_and_keeps_the_chain_to_a_sta
     assert store.next_cluster_id() == 6
 
 
+def test_prune_alerts_takes_old_sent_alerts_whose_news_item_went(store: Store) -> None:
+    """Alerts stayed for ever, the table growing by every alert to every subscriber. Sent or
+    dropped alerts, and notices, made and sent before the cutoff go once their news item
+    has; kept: alerts not sent, those of a news item that stands, one sent since the
+    cutoff, and the newest (notices take their ids from it)."""
+    old, recent = (NOW - timedelta(days=400)).isoformat(), (NOW - timedelta(days=10)).isoformat()
+    store.db.execute(
+        "INSERT INTO clusters (id, lead_story, created_at, updated_at) VALUES (7, 's1', ?, ?)",
+        [old, old],
+    )
+    rows = [  # (id, cluster, status, made, sent)
+        (1, 5, "sent", old, old),  # goes: its news item went
+        (2, 7, "sent", old, old),  # kept: its news item stands
+        (3, 5, "pending", old, None),  # kept: not sent
+        (4, 5, "dead", old, None),  # kept: in the dead-letter list
+        (5, 5, "dropped", old, None),  # goes
+        (6, -6, "sent", old, old),  # goes: a notice
+        (7, 6, "sent", old, recent),  # kept: sent after a long outage
+        (8, 6, "sent", recent, recent),  # kept: recent
+        (9, 5, "sent", old, old),  # kept: the newest
+    ]
+    for alert, cluster, status, made, sent in rows:
+        store.db.execute(
+            "INSERT INTO alerts (id, subscriber, channel, cluster_id, rule, story_id, terms, "
+            "status, next_attempt_at, created_at, sent_at) "
+            "VALUES (?, ?, 'email', ?, 'r', 's1', '{}', ?, ?, ?, ?)",
+            [alert, f"a{alert}", cluster, status, made, made, sent],
+        )
+    cutoff = NOW - timedelta(days=365)
+    assert store.prune_alerts(cutoff, limit=2) == 2
+    assert store.prune_alerts(cutoff) == 1 and store.prune_alerts(cutoff) == 0
+    assert sorted(a.id for a in store.alerts()) == [2, 3, 4, 7, 8, 9]
+
+
 def test_changed_config_url_starts_the_feed_afresh(store: Store) -> None:
     gapped = {"gaps": 3, "gap_at": datetime(2026, 12, 5, tzinfo=UTC)}
     store.record_poll(replace(store.feed_state("Wire"), etag='"x"', disabled=True, **gapped))

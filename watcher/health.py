@@ -19,6 +19,7 @@ from watcher.logs import redact
 from watcher.models import FeedConfig, FeedNotice, FeedProblem, FeedState
 from watcher.normalise import printable
 from watcher.store import Store
+from watcher.store.base import PRUNED_AT
 from watcher.store.outbox import DEAD_TOLD, HELD_TOLD
 
 
@@ -188,7 +189,7 @@ def status_document(
     service = {key: value for key, (value, _) in store.service_values().items()}
     held = json.loads(service.pop("delivery_held", "") or "[]")
     servers = json.loads(service.pop("servers_held", "") or "[]")
-    for key in (DEAD_TOLD, HELD_TOLD):  # the delivery notices' own
+    for key in (DEAD_TOLD, HELD_TOLD, PRUNED_AT):  # the delivery notices' own, the prune's
         service.pop(key, None)
     depth = store.outbox_depth()
     outbox: dict[str, dict[str, int]] = {}

@@ -37,11 +37,11 @@ from watcher.logs import event
 from watcher.metrics import CONTENT_TYPE, Metrics
 from watcher.models import FeedConfig, tags_by_feed
 from watcher.pipeline import Pipeline
+from watcher.prune import PRUNE_INTERVAL, prune
 from watcher.store import Store
 
 log = logging.getLogger("watcher.schedule")
 
-PRUNE_INTERVAL = timedelta(hours=6)
 RULES_POLL_SECONDS = 2.0  # how often rule files are checked for edits
 DELIVERY_POLL_SECONDS = 2.0  # how often the outbox is checked for alerts due
 HEARTBEAT_SECONDS = 15.0  # how often the service records its state for `watcher status`
@@ -270,32 +270,7 @@ class Service:
             self._deliver_now()
 
     async def prune(self) -> None:
-        cutoff = self.clock() - timedelta(days=self.config.retention_days)
-        try:
-            removed = self.store.prune_stories(cutoff, [f.name for f in self.config.feeds])
-        except StoreError as exc:
-            event(log, logging.ERROR, "prune failed", error=str(exc))
-            return
-        expired = self.pipeline.clusterer.expire()
-        emptied = await self._prune_clusters(cutoff)
-        event(
-            log, logging.INFO, "pruned stories",
-            removed=removed, fetched_before=cutoff, window_expired=expired, clusters=emptied,
-        )  # fmt: skip
-
-    async def _prune_clusters(self, cutoff: datetime) -> int:
-        """The clusters the prune left without stories, in batches that let the event loop
-        run between them. Only those last updated before the window's expiry too: a story
-        still in the window (with a `retention_days` shorter than it) keeps its cluster."""
-        window = timedelta(seconds=2 * self.config.clustering.window)
-        before, emptied = min(cutoff, self.clock() - window), 0
-        try:
-            while removed := self.store.prune_clusters(before):
-                emptied += removed
-                await asyncio.sleep(0)
-        except StoreError as exc:
-            event(log, logging.ERROR, "prune of empty clusters failed", error=str(exc))
-        return emptied
+        await prune(self.store, self.config, self.clock(), self.pipeline.clusterer.expire)
 
     def heartbeat(self, *, stopped: bool = False) -> None:
         """Record what `watcher status` shows from another process (and a clean stop)."""

@@ -32,6 +32,7 @@ from watcher.fetch import Fetcher
 from watcher.logs import event
 from watcher.models import Alert, ClusteredStory, Match, PollOutcome, tags_by_feed
 from watcher.pipeline import Pipeline
+from watcher.prune import prune, prune_due
 from watcher.rules.live import LiveRules
 from watcher.schedule import Service, warn_same_urls
 from watcher.store import Store
@@ -80,7 +81,8 @@ def add_parsers(commands: Any) -> None:
         help="poll every due feed once, deliver the alerts due, then exit (for cron)",
         description="Poll every feed that is due (not disabled, not backing off) once, store, "
         "cluster and match new stories, print them, queue the feed and delivery notices "
-        "due, deliver every alert due, and exit. Alerts waiting for a digest time, the end "
+        "due, deliver every alert due, prune as `run` does when 6 hours have passed since "
+        "the last prune, and exit. Alerts waiting for a digest time, the end "
         "of quiet hours or the next hour first move to where the subscribers' settings and "
         "the rules' priorities now put them. Exit code 1 when a feed failed; 75 at once "
         "when another run or once uses the database (its lock file, beside it): cron's next "
@@ -172,6 +174,8 @@ async def _poll_once(config: Config, *, force: bool) -> list[tuple[PollOutcome, 
         queue_feed_notices(store, config, utc_now())
         queue_delivery_notices(store, config, utc_now())
         await build_sender(config, store, fetcher, pipeline.rules).deliver_due(limit=10_000)
+        if prune_due(store, utc_now()):
+            await prune(store, config, utc_now(), pipeline.clusterer.expire)
         return outcomes
     finally:
         await fetcher.aclose()

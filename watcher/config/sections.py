@@ -77,6 +77,7 @@ class ConfigReader(FeedsReader):
                 "smtp",
                 "subscribers",
                 "retention_days",
+                "alert_retention_days",
                 "clustering",
                 "delivery",
                 "backfill",
@@ -105,6 +106,9 @@ class ConfigReader(FeedsReader):
             subscribers=self.subscribers(top.get("subscribers"), delivery.settle),
             retention_days=int(
                 self.number(top.get("retention_days"), "retention_days", 30, 1, 36500)
+            ),
+            alert_retention_days=int(
+                self.number(top.get("alert_retention_days"), "alert_retention_days", 365, 1, 36500)
             ),
             clustering=self.clustering(top.get("clustering")),
             delivery=delivery,

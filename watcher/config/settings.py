@@ -98,6 +98,7 @@ class Config:
     smtp: SmtpSettings | None = None
     subscribers: tuple[Subscriber, ...] = ()
     retention_days: int = 30
+    alert_retention_days: int = 365  # sent alerts of pruned news items, kept as history
     clustering: ClusterSettings = field(default_factory=ClusterSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     listen: tuple[str, int] = DEFAULT_LISTEN  # the HTTP endpoint of `watcher run`

@@ -19,6 +19,7 @@ T = TypeVar("T")
 # alerts not yet sent, as the index alerts_due (status, ...) finds them: `status != 'sent'`
 # read every alert ever sent, 90 ms a /metrics scrape with two million of them
 NOT_SENT = "status IN ('pending', 'sending', 'dead')"
+PRUNED_AT = "pruned_at"  # the service key of the last prune's time (`watcher.prune`)
 IN_BATCH = 500  # values bound in one `IN (...)`: well below SQLite's limit on parameters
 
 

@@ -354,6 +354,23 @@ class OutboxTables(Tables):
             )
         return [self.alert(alert.id) for alert in alerts]
 
+    def prune_alerts(self, before: datetime, limit: int = 20_000) -> int:
+        """Delete up to `limit` alerts made and sent (or dropped) before `before` whose news
+        item is gone (the prune took its stories, then it), and feed and delivery notices
+        of that age; returns how many (call until 0). Kept: alerts not sent, those of a news
+        item that stands (the record of what it alerted), and the newest alert (notices
+        take their ids from it)."""
+        stamp = to_text(before)
+        with translated("pruning old alerts"), self._atomic():
+            cursor = self.db.execute(
+                "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts a WHERE created_at < ? "
+                "AND status IN ('sent', 'dropped') AND COALESCE(sent_at, created_at) < ? "
+                "AND id < (SELECT MAX(id) FROM alerts) AND (cluster_id < 0 OR NOT EXISTS "
+                "(SELECT 1 FROM clusters c WHERE c.id = a.cluster_id)) LIMIT ?)",
+                [stamp, stamp, limit],
+            )
+            return cursor.rowcount
+
     def _dead(
         self, ids: Sequence[int], subscriber: str | None, channel: str | None, *,
         failing: bool = False,
