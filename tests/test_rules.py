@@ -354,6 +354,48 @@ def test_scripts_without_spaces_match_inside_runs(
     assert list(result.terms["firms"]) == firms
 
 
+SPACED_LISTS = """\
+lists:
+  firms:
+    - name: Mitsui & Co.
+      not_preceded_by: [Sumitomo]
+    - name: AT&T
+    - name: S&P Global
+      aliases: [{text: S&P, case_sensitive: true}]
+    - name: U.S. Steel
+  minerals:
+    - lithium-ion
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        pytest.param("Mitsui &Co. buys a stake", "Mitsui &Co", id="blank-before"),
+        pytest.param("Mitsui&Co buys a stake", "Mitsui&Co", id="no-blanks"),
+        pytest.param("AT & T sells towers", "AT & T", id="blanks-around"),
+        pytest.param("A lithium – ion plant", "lithium – ion", id="dash-with-blanks"),
+        pytest.param("U. S. Steel and U.S.Steel", "U. S. Steel|U.S.Steel", id="two-runs"),
+        pytest.param("S & P cuts its outlook", "S & P", id="case-sensitive"),
+        pytest.param("Mitsui, co-founder of the fund", "", id="other-punctuation"),
+        pytest.param("AT, T and lithium, ion", "", id="comma-is-not-the-term"),
+        pytest.param("s & p cuts", "", id="case-still-checked"),
+        pytest.param("Sumitomo Mitsui &Co. fund", "", id="exclusion-still-checked"),
+    ],
+)  # fmt: skip
+def test_an_aliases_punctuation_matches_however_it_is_spaced(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    """A term-list alias whose words are joined by punctuation (`Mitsui & Co.`, `AT&T`)
+    matched only the spacing it was written with: `Mitsui &Co.`, `AT & T`, `lithium - ion`
+    reached no rule. The same punctuation with or without blanks around it matches now;
+    other punctuation does not (`Mitsui, co-founder`)."""
+    rules = "rules:\n  - name: r\n    when: '@firms OR @minerals'\n"
+    result = Matcher(load_rules(folder(tmp_path, rules, SPACED_LISTS))).match(text, "")
+    hits = sorted((h.start, h.end) for r in result.rules for h in r.hits)
+    assert "|".join(text[start:end] for start, end in hits) == found
+
+
 def test_query_words_of_scripts_without_spaces_match_inside_runs(tmp_path: Path) -> None:
     m = matcher(tmp_path, "ガリウム AND 輸入*")
     (match,) = m.match("三菱商事、カザフスタンからガリウム輸入へ", "").rules

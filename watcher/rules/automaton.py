@@ -27,6 +27,10 @@ class Pattern:
     alias: Alias
     term: Term | None
     form: str  # folded, punctuation as spaces: what a case-sensitive alias must equal
+    # for another spacing of an alias's punctuation (`folding.spacings`): what the found
+    # text, lower case and without blanks, must be (`Mitsui &Co` for `Mitsui & Co.`, not
+    # `Mitsui, co-founder`); '' for the alias as written
+    joined: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +136,11 @@ def build_automaton(patterns: dict[str, list[Pattern]], atoms: Atoms) -> ahocora
 
 
 def _checked(pattern: Pattern) -> bool:
-    """Whether a hit of the pattern needs checking: its case, or the words around it."""
+    """Whether a hit of the pattern needs checking: its case, its punctuation, or the words
+    around it."""
     term = pattern.term
     excludes = term is not None and bool(term.not_followed_by or term.not_preceded_by)
-    return pattern.alias.case_sensitive or excludes
+    return pattern.alias.case_sensitive or excludes or bool(pattern.joined)
 
 
 def _by_field(atoms: Atoms, bases: list[AtomKey]) -> ByField:

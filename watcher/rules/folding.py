@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import groupby, product
+from math import prod
 
 from watcher.hanzi import simplified
 
@@ -86,3 +88,41 @@ def is_unspaced(char: str) -> bool:
 def space_unspaced(text: str) -> str:
     """Every letter of a script without spaces between words becomes a space: same length."""
     return _UNSPACED.sub(" ", text)
+
+
+MAX_SPACINGS = 27  # an alias with more ways to space its punctuation is matched as written
+
+
+def spacings(folded: str) -> list[str]:
+    """The other ways to space the punctuation between an alias's words (`folded`, its
+    folded text): each run of separators holding punctuation with no blank around it, one
+    blank on one side, or blanks on both (`Mitsui & Co.`: `Mitsui&Co`, `Mitsui &Co`...),
+    as `space_out` writes them, the alias's own spacing left out; none where there would be
+    more than `MAX_SPACINGS`."""
+    runs = [(alnum, "".join(chars)) for alnum, chars in groupby(trimmed(folded), str.isalnum)]
+    choices = []
+    for alnum, text in runs:
+        core = "".join(text.split())
+        if alnum or not core:
+            choices.append([text if alnum else " " * len(text)])
+        else:
+            choices.append([" " * width for width in range(len(core), len(core) + 3)])
+    if prod(map(len, choices)) > MAX_SPACINGS:
+        return []
+    own = space_out("".join(text for _, text in runs))
+    return [form for form in map("".join, product(*choices)) if form != own]
+
+
+def trimmed(text: str) -> str:
+    """The text from its first letter or digit to its last."""
+    start, end = 0, len(text)
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return text[start:end]
+
+
+def without_blanks(text: str) -> str:
+    """The text with every blank taken out: what two spacings of one alias share."""
+    return "".join(text.split())

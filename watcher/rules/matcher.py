@@ -44,7 +44,15 @@ from watcher.rules.condition import (
     triggers,
     words_of,
 )
-from watcher.rules.folding import fold, lower_same_length, space_out, space_unspaced
+from watcher.rules.folding import (
+    fold,
+    lower_same_length,
+    space_out,
+    space_unspaced,
+    spacings,
+    trimmed,
+    without_blanks,
+)
 from watcher.rules.model import Alias, Rule, RuleSet, Term
 from watcher.rules.query import DEFAULT_FIELDS, FIELDS
 
@@ -76,8 +84,13 @@ class Matcher:
                 self.entries[self.atoms.id((*entry, DEFAULT_FIELDS))] = (list_name, term.name)
                 for alias in term.aliases:
                     for form in alias.forms():
-                        folded = space_out(fold(form)).strip()
-                        add_pattern(patterns, Pattern(entry, alias, term, folded))
+                        folded = fold(form)
+                        add_pattern(
+                            patterns, Pattern(entry, alias, term, space_out(folded).strip())
+                        )
+                        joined = without_blanks(lower_same_length(trimmed(folded)))
+                        for spaced in spacings(folded):
+                            add_pattern(patterns, Pattern(entry, alias, term, spaced, joined))
         self.rules: list[CompiledRule] = []
         self.always: list[int] = []  # rules that can hold with no hit at all (NOT ...)
         by_atom: dict[int, list[int]] = defaultdict(list)
@@ -208,6 +221,8 @@ class Matcher:
             start, stop = _span(spaced, end, reach, ends)
             for p, atoms, checked in entries:
                 if checked:
+                    if p.joined and without_blanks(lowered[start:stop]) != p.joined:
+                        continue
                     if p.alias.case_sensitive:
                         cased = cased if cased is not None else space_out(folded)
                         if cased[start:stop] != p.form:
