@@ -379,6 +379,8 @@ lists:
         pytest.param("S & P cuts its outlook", "S & P", id="case-sensitive"),
         pytest.param("Mitsui, co-founder of the fund", "", id="other-punctuation"),
         pytest.param("AT, T and lithium, ion", "", id="comma-is-not-the-term"),
+        pytest.param("Crews arrived at T-Mobile", "", id="other-punctuation-as-written"),
+        pytest.param("A lithium ion cell", "lithium ion", id="hyphen-as-blank"),
         pytest.param("s & p cuts", "", id="case-still-checked"),
         pytest.param("Sumitomo Mitsui &Co. fund", "", id="exclusion-still-checked"),
     ],
@@ -387,9 +389,10 @@ def test_an_aliases_punctuation_matches_however_it_is_spaced(
     tmp_path: Path, text: str, found: str
 ) -> None:
     """A term-list alias whose words are joined by punctuation (`Mitsui & Co.`, `AT&T`)
-    matched only the spacing it was written with: `Mitsui &Co.`, `AT & T`, `lithium - ion`
-    reached no rule. The same punctuation with or without blanks around it matches now;
-    other punctuation does not (`Mitsui, co-founder`)."""
+    matched only the spacing it was written with, and any punctuation spaced alike:
+    `Mitsui &Co.`, `AT & T`, `lithium - ion` reached no rule, "at T-Mobile" was AT&T. The
+    alias's punctuation with or without blanks around it matches now, and no other (a
+    hyphen and a blank aside)."""
     rules = "rules:\n  - name: r\n    when: '@firms OR @minerals'\n"
     result = Matcher(load_rules(folder(tmp_path, rules, SPACED_LISTS))).match(text, "")
     hits = sorted((h.start, h.end) for r in result.rules for h in r.hits)

@@ -123,6 +123,15 @@ def trimmed(text: str) -> str:
     return text[start:end]
 
 
-def without_blanks(text: str) -> str:
-    """The text with every blank taken out: what two spacings of one alias share."""
-    return "".join(text.split())
+_LOOSE = re.compile(r"[\s-]+")
+
+
+def joined(text: str) -> str:
+    """The text without blanks and hyphens: what the spacings of an alias's punctuation share
+    (`at&t` of `AT & T` and `AT&T`), and what a hyphen and a blank share."""
+    return _LOOSE.sub("", text)
+
+
+def punctuated(text: str) -> bool:
+    """Whether the text holds a character other than letters, digits, blanks and hyphens."""
+    return any(not (c.isalnum() or c.isspace() or c == "-") for c in text)

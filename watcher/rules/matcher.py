@@ -46,12 +46,13 @@ from watcher.rules.condition import (
 )
 from watcher.rules.folding import (
     fold,
+    joined,
     lower_same_length,
+    punctuated,
     space_out,
     space_unspaced,
     spacings,
     trimmed,
-    without_blanks,
 )
 from watcher.rules.model import Alias, Rule, RuleSet, Term
 from watcher.rules.query import DEFAULT_FIELDS, FIELDS
@@ -84,13 +85,7 @@ class Matcher:
                 self.entries[self.atoms.id((*entry, DEFAULT_FIELDS))] = (list_name, term.name)
                 for alias in term.aliases:
                     for form in alias.forms():
-                        folded = fold(form)
-                        add_pattern(
-                            patterns, Pattern(entry, alias, term, space_out(folded).strip())
-                        )
-                        joined = without_blanks(lower_same_length(trimmed(folded)))
-                        for spaced in spacings(folded):
-                            add_pattern(patterns, Pattern(entry, alias, term, spaced, joined))
+                        _add_alias(patterns, entry, alias, term, fold(form))
         self.rules: list[CompiledRule] = []
         self.always: list[int] = []  # rules that can hold with no hit at all (NOT ...)
         by_atom: dict[int, list[int]] = defaultdict(list)
@@ -221,7 +216,7 @@ class Matcher:
             start, stop = _span(spaced, end, reach, ends)
             for p, atoms, checked in entries:
                 if checked:
-                    if p.joined and without_blanks(lowered[start:stop]) != p.joined:
+                    if p.joined and not _same_joined(p, lowered[start:stop]):
                         continue
                     if p.alias.case_sensitive:
                         cased = cased if cased is not None else space_out(folded)
@@ -269,6 +264,28 @@ def _span(spaced: str, end: int, reach: int, ends: int) -> tuple[int, int]:
     if ends == AT_NEXT_SPACE:
         return end - reach + 1, spaced.index(" ", end + 1) - 1
     return end - reach + 1, end
+
+
+def _add_alias(
+    patterns: dict[str, list[Pattern]], entry: AtomKey, alias: Alias, term: Term, folded: str
+) -> None:
+    """An alias's form as written, and its other spacings (`spacings`). A hit of one of
+    those, or of the form written with punctuation other than a hyphen, is checked: the
+    text found must be the alias's but for blanks and hyphens (`AT&T` is not found in
+    "at T-Mobile", nor `Mitsui & Co.` in "Mitsui, co-founder")."""
+    written = trimmed(folded)
+    own = joined(lower_same_length(written))
+    plain = space_out(written)
+    add_pattern(patterns, Pattern(entry, alias, term, plain, own if punctuated(written) else ""))
+    for spaced in spacings(folded):
+        add_pattern(patterns, Pattern(entry, alias, term, spaced, own))
+
+
+def _same_joined(pattern: Pattern, found: str) -> bool:
+    """Whether text found is the pattern's alias but for blanks and hyphens (a wildcard's
+    runs on past it)."""
+    text = joined(found)
+    return text.startswith(pattern.joined) if pattern.alias.wildcard else text == pattern.joined
 
 
 def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
