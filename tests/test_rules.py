@@ -399,6 +399,26 @@ def test_an_aliases_punctuation_matches_however_it_is_spaced(
     assert "|".join(text[start:end] for start, end in hits) == found
 
 
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        pytest.param("AT & T buys spectrum", "AT & T", id="blanks-around"),
+        pytest.param("Crews arrived at T-Mobile", "", id="other-punctuation"),
+        pytest.param("A lithium – ion plant", "lithium – ion", id="hyphen-with-blanks"),
+        pytest.param("A lithium ion plant", "lithium ion", id="hyphen-as-blank"),
+        pytest.param("A lithium, ion plant", "", id="comma-is-not-a-hyphen"),
+    ],
+)  # fmt: skip
+def test_a_query_phrases_punctuation_matches_however_it_is_spaced(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    """A query word or phrase is matched as a term-list alias is: its punctuation with or
+    without blanks around it, and no other."""
+    m = matcher(tmp_path, '"AT&T" OR lithium-ion')
+    hits = sorted((h.start, h.end) for r in m.match(text, "").rules for h in r.hits)
+    assert "|".join(text[start:end] for start, end in hits) == found
+
+
 def test_query_words_of_scripts_without_spaces_match_inside_runs(tmp_path: Path) -> None:
     m = matcher(tmp_path, "ガリウム AND 輸入*")
     (match,) = m.match("三菱商事、カザフスタンからガリウム輸入へ", "").rules

@@ -8,7 +8,9 @@ entries to check and the query words' atoms per field; and each atom's `Wake`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import NamedTuple
 
 import ahocorasick
@@ -111,6 +113,11 @@ class Value(NamedTuple):
     summary: tuple[int, ...]
     source: tuple[int, ...]
     body: tuple[int, ...]
+    # the query words' atoms whose hits are checked (`Pattern.joined`): (joined, wildcard)
+    checks: Mapping[int, tuple[str, bool]]
+
+
+_NO_CHECKS: Mapping[int, tuple[str, bool]] = MappingProxyType({})  # most keys': one for all
 
 
 def build_automaton(patterns: dict[str, list[Pattern]], atoms: Atoms) -> ahocorasick.Automaton:
@@ -129,7 +136,14 @@ def build_automaton(patterns: dict[str, list[Pattern]], atoms: Atoms) -> ahocora
         reach = len(key) + (not key.startswith(" "))  # the padding space, or none
         ends = AT_WORD_END if key.endswith(" ") else AT_NEXT_SPACE
         ends = AT_KEY_END if is_unspaced(key[-1]) else ends
-        automaton.add_word(key, Value(reach, ends, entries, *_by_field(atoms, words)))
+        checks = {
+            atom: (p.joined, p.alias.wildcard)
+            for p in unique
+            if p.term is None and p.joined
+            for atom in _scoped(atoms, p.base)
+        } or _NO_CHECKS
+        title, summary, source, body = _by_field(atoms, words)
+        automaton.add_word(key, Value(reach, ends, entries, title, summary, source, body, checks))
     if patterns:
         automaton.make_automaton()
     return automaton
@@ -155,6 +169,11 @@ def _by_field(atoms: Atoms, bases: list[AtomKey]) -> ByField:
         )
         for field in FIELDS
     )
+
+
+def _scoped(atoms: Atoms, base: AtomKey) -> list[int]:
+    """The atoms of `base` in every scope some rule uses."""
+    return [atoms.ids[scoped] for scope in _SCOPES if (scoped := (*base, scope)) in atoms.ids]
 
 
 _SCOPES = (DEFAULT_FIELDS, *((field,) for field in FIELDS))

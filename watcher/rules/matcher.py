@@ -107,9 +107,8 @@ class Matcher:
         named = words_of(rule.condition)
         for words in named:
             alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
-            form = space_out(fold(words.text)).strip()
             self.atoms.id(atom_key(words))
-            add_pattern(patterns, Pattern(base_key(words), alias, None, form))
+            _add_alias(patterns, base_key(words), alias, None, fold(words.text))
         # once woken, one of `woken_by` is present: a group holding all of them is met
         rest = [g for g in needs(rule.condition) if not woken_by or woken_by - g]
         return CompiledRule(
@@ -155,11 +154,16 @@ class Matcher:
         if needed:
             for field in scanned:
                 wanted = map(not_, map(needed.isdisjoint, field.word_atoms))
-                for (end, (reach, ends, *_)), atoms in compress(
+                for (end, value), atoms in compress(
                     zip(field.found, field.word_atoms, strict=True), wanted
                 ):
-                    hit = Hit(field.name, *_span(field.spaced, end, reach, ends))
+                    start, stop = _span(field.spaced, end, value.reach, value.ends)
+                    hit = Hit(field.name, start, stop)
+                    checks = value.checks
                     for atom in needed.intersection(atoms):
+                        check = checks.get(atom) if checks else None
+                        if check and not _same_joined(*check, field.lowered[start:stop]):
+                            continue
                         hits[atom].append(hit)
         matched = []
         for compiled in candidates:
@@ -216,7 +220,9 @@ class Matcher:
             start, stop = _span(spaced, end, reach, ends)
             for p, atoms, checked in entries:
                 if checked:
-                    if p.joined and not _same_joined(p, lowered[start:stop]):
+                    if p.joined and not _same_joined(
+                        p.joined, p.alias.wildcard, lowered[start:stop]
+                    ):
                         continue
                     if p.alias.case_sensitive:
                         cased = cased if cased is not None else space_out(folded)
@@ -228,7 +234,7 @@ class Matcher:
                 for atom in atoms[index]:  # the entry's and its list's, in scopes with this field
                     hits[atom].append(hit)
         word_atoms = list(map(_WORDS_IN[index], values))
-        return _Scanned(field_name, spaced, output, word_atoms)
+        return _Scanned(field_name, lowered, spaced, output, word_atoms)
 
 
 _VALUE, _ENTRIES = itemgetter(1), itemgetter(2)
@@ -240,6 +246,7 @@ _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 class _Scanned(NamedTuple):
     name: str
+    lowered: str  # the text folded and in lower case
     spaced: str  # the text the automaton ran over
     found: list[tuple[int, Value]]  # the automaton's output: (end, value)
     word_atoms: list[tuple[int, ...]]  # for each, the query words' atoms scoped to the field
@@ -267,25 +274,26 @@ def _span(spaced: str, end: int, reach: int, ends: int) -> tuple[int, int]:
 
 
 def _add_alias(
-    patterns: dict[str, list[Pattern]], entry: AtomKey, alias: Alias, term: Term, folded: str
-) -> None:
-    """An alias's form as written, and its other spacings (`spacings`). A hit of one of
-    those, or of the form written with punctuation other than a hyphen, is checked: the
-    text found must be the alias's but for blanks and hyphens (`AT&T` is not found in
-    "at T-Mobile", nor `Mitsui & Co.` in "Mitsui, co-founder")."""
+    patterns: dict[str, list[Pattern]], base: AtomKey, alias: Alias, term: Term | None,
+    folded: str,
+) -> None:  # fmt: skip
+    """An alias's (or query word's) form as written, and its other spacings (`spacings`). A
+    hit of one of those, or of the form written with punctuation other than a hyphen, is
+    checked: the text found must be the alias's but for blanks and hyphens (`AT&T` is not
+    found in "at T-Mobile", nor `Mitsui & Co.` in "Mitsui, co-founder")."""
     written = trimmed(folded)
     own = joined(lower_same_length(written))
     plain = space_out(written)
-    add_pattern(patterns, Pattern(entry, alias, term, plain, own if punctuated(written) else ""))
+    add_pattern(patterns, Pattern(base, alias, term, plain, own if punctuated(written) else ""))
     for spaced in spacings(folded):
-        add_pattern(patterns, Pattern(entry, alias, term, spaced, own))
+        add_pattern(patterns, Pattern(base, alias, term, spaced, own))
 
 
-def _same_joined(pattern: Pattern, found: str) -> bool:
-    """Whether text found is the pattern's alias but for blanks and hyphens (a wildcard's
-    runs on past it)."""
+def _same_joined(own: str, wildcard: bool, found: str) -> bool:
+    """Whether text found is an alias (`own`, joined) but for blanks and hyphens (a
+    wildcard's runs on past it)."""
     text = joined(found)
-    return text.startswith(pattern.joined) if pattern.alias.wildcard else text == pattern.joined
+    return text.startswith(own) if wildcard else text == own
 
 
 def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
