@@ -145,6 +145,25 @@ def test_absolute_url(url: str, bases: tuple[str | None, ...], resolved: str) ->
     ("html", "text"),
     [
         pytest.param("<p>One</p><p>Two</p>", "One Two", id="blocks"),
+        pytest.param(
+            "<tr><td>Gallium</td><td>Germanium</td></tr>", "Gallium Germanium", id="cells"
+        ),
+        pytest.param(
+            "<dl><dt>Metal</dt><dd>Antimony</dd></dl>", "Metal Antimony", id="definitions"
+        ),
+        pytest.param(
+            "<ul><li>Tin</li></ul>Lithium<hr>Cobalt", "Tin Lithium Cobalt", id="list-and-rule"
+        ),
+        pytest.param("Sojitz<blockquote>Quoted</blockquote>said", "Sojitz Quoted said", id="quote"),
+        pytest.param(
+            "<figure><img src=x><figcaption>Photo</figcaption></figure>Gallium",
+            "Photo Gallium",
+            id="figure",
+        ),
+        pytest.param("end.</section><section>Next", "end. Next", id="sections"),
+        pytest.param(
+            "Kazakh<wbr>stan <b>Gal</b>lium", "Kazakhstan Gallium", id="inline-stays-joined"
+        ),
         pytest.param("A &amp; B&nbsp;&mdash; C", "A & B — C", id="entities"),
         pytest.param("x<script>alert(1)</script>y", "xy", id="script"),
         pytest.param("  lots \n of\t space ", "lots of space", id="space"),
@@ -182,7 +201,7 @@ HTML_PIECES = [
     "<![CDATA[z]]>", "<?php ?>", "&amp;", "&lt;", "&#8217;", "&eacute;", "&amp", "&", "<", ">",
     "&nbsp;", "\xa0", " ", "\n", "word", "Mot", "<img src=x>", '<a title="x>y">', "<o:p>",
     "</o:p>", "<h1>", "x<3", "<a\nhref='q'>", "<li>", "<a title='it\"s'>", "</span >", "<p/>",
-    "</", "<1>",
+    "</", "<1>", "<td>", "</td>", "<dd>", "<blockquote>", "</section>", "<hr>", "<wbr>",
 ]  # fmt: skip
 
 

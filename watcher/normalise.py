@@ -19,7 +19,15 @@ class _TextExtractor(HTMLParser):
     """Collects the text of an HTML fragment, skipping scripts and styles."""
 
     _SKIP = frozenset({"script", "style", "template", "noscript"})
-    _BREAKS = frozenset({"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+    # elements that stand apart from the text around them (HTML's block elements, table
+    # cells, a line break): a space, so `<td>Gallium</td><td>Germanium</td>` is two words
+    _BREAKS = frozenset({
+        "p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt",
+        "dd", "ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "caption", "blockquote",
+        "pre", "hr", "figure", "figcaption", "section", "article", "aside", "header",
+        "footer", "nav", "main", "address", "details", "summary", "fieldset", "legend",
+        "form", "hgroup", "dialog", "option",
+    })  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
