@@ -369,6 +369,21 @@ lists:
 
 
 @pytest.mark.parametrize(
+    ("text", "firms"),
+    [
+        pytest.param("Mitsubishi-Motors recalls cars", [], id="hyphen-after"),
+        pytest.param("Sumitomo-Mitsui Banking lends", [], id="hyphen-before"),
+        pytest.param("Mitsui buys Mitsubishi - Heavy", ["Mitsui"], id="spaced-hyphen"),
+        pytest.param("Mitsubishi buys a stake", ["Mitsubishi Corporation"], id="not-excluded"),
+    ],
+)  # fmt: skip
+def test_exclusions_read_past_hyphens(tmp_path: Path, text: str, firms: list[str]) -> None:
+    """`not_followed_by: [Motors]` did not exclude "Mitsubishi-Motors", nor
+    `not_preceded_by: [Sumitomo]` "Sumitomo-Mitsui": the hyphen stopped the look."""
+    assert list(matcher(tmp_path, "@firms").match(text, "").terms["firms"]) == firms
+
+
+@pytest.mark.parametrize(
     ("text", "found"),
     [
         pytest.param("Mitsui &Co. buys a stake", "Mitsui &Co", id="blank-before"),

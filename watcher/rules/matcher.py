@@ -297,7 +297,9 @@ def _same_joined(own: str, wildcard: bool, found: str) -> bool:
 
 
 def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
-    """Whether the words around a hit exclude it (Mitsubishi Motors); reads only nearby."""
+    """Whether the words around a hit exclude it (Mitsubishi Motors, Mitsubishi-Motors,
+    Sumitomo-Mitsui: past blanks and hyphens, and after it commas and periods); reads only
+    nearby."""
     if term.not_followed_by:
         after = _AFTER.match(lowered, end).end()  # type: ignore[union-attr]
         for word in term.not_followed_by:
@@ -306,7 +308,7 @@ def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
                 return True
     if term.not_preceded_by:
         before = start
-        while before > 0 and lowered[before - 1] == " ":
+        while before > 0 and lowered[before - 1] in " -":
             before -= 1
         for word in term.not_preceded_by:
             first = before - len(word)
@@ -316,4 +318,4 @@ def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
     return False
 
 
-_AFTER = re.compile(r"[ .,]*")
+_AFTER = re.compile(r"[ .,-]*")
