@@ -373,7 +373,7 @@ lists:
     [
         pytest.param("Mitsubishi-Motors recalls cars", [], id="hyphen-after"),
         pytest.param("Sumitomo-Mitsui Banking lends", [], id="hyphen-before"),
-        pytest.param("Mitsui buys Mitsubishi - Heavy", ["Mitsui"], id="spaced-hyphen"),
+        pytest.param("Mitsui buys Mitsubishi - Motors", ["Mitsui"], id="spaced-hyphen"),
         pytest.param("Mitsubishi buys a stake", ["Mitsubishi Corporation"], id="not-excluded"),
     ],
 )  # fmt: skip

@@ -298,20 +298,21 @@ def _same_joined(own: str, wildcard: bool, found: str) -> bool:
 
 def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
     """Whether the words around a hit exclude it (Mitsubishi Motors, Mitsubishi-Motors,
-    Sumitomo-Mitsui: past blanks and hyphens, and after it commas and periods); reads only
-    nearby."""
+    Sumitomo-Mitsui: past blanks and hyphens, and after it commas and periods; a word that
+    begins or ends with punctuation, `-based`, right at the hit); reads only nearby."""
     if term.not_followed_by:
         after = _AFTER.match(lowered, end).end()  # type: ignore[union-attr]
         for word in term.not_followed_by:
-            stop = after + len(word)
-            if lowered.startswith(word, after) and not lowered[stop : stop + 1].isalnum():
+            at = end if not word[:1].isalnum() else after
+            stop = at + len(word)
+            if lowered.startswith(word, at) and not lowered[stop : stop + 1].isalnum():
                 return True
     if term.not_preceded_by:
         before = start
         while before > 0 and lowered[before - 1] in " -":
             before -= 1
         for word in term.not_preceded_by:
-            first = before - len(word)
+            first = (start if not word[-1:].isalnum() else before) - len(word)
             whole = first == 0 or (first > 0 and not lowered[first - 1].isalnum())
             if whole and lowered.startswith(word, first):
                 return True
