@@ -960,6 +960,22 @@ def test_a_story_stored_with_a_redirectors_link_is_known_by_the_page() -> None:
     assert moved_stories([page, elsewhere], stored) == {"n1"}
 
 
+def test_a_link_percent_encoded_and_the_same_link_written_out_are_one_page() -> None:
+    """A Google Alerts entry's link, read from the redirector's query, writes the page's
+    path out (`/новости/галлий`); the outlet's own feed percent-encodes it: two stories of
+    one page, with different titles, were two news items and two alerts."""
+    encoded = "https://kapital.kz/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/%d0%b3%d0%b0?id=7"
+    own = story("o1", "Kazakhstan to restart gallium output", link=encoded)
+    alert = story(
+        "g1", "Gallium smelter in Pavlodar to reopen", link="https://kapital.kz/новости/га?id=7"
+    )
+    other = story("o2", "Bolivia tin smelter shuts for repairs", link=encoded.replace("7", "8"))
+    assert compare(fingerprint(own), fingerprint(alert), SETTINGS).level == "exact"
+    assert compare(fingerprint(own), fingerprint(other), SETTINGS).level != "exact"
+    clusters = cluster_batch([own, other, alert], SETTINGS)  # through the window
+    assert clusters["g1"] == clusters["o1"] != clusters["o2"]
+
+
 # -- coverage lists (Google News) -------------------------------------------------------------
 
 # three outlets' headlines of one news item: too few words in common to be linked on text

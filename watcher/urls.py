@@ -40,6 +40,31 @@ def canonical_url(url: str) -> str:
     return f"{scheme}://{host}{path or '/'}{'?' if query else ''}{query}"
 
 
+def comparable_url(url: str) -> str:
+    """The URL as links are compared (`dedupe.fingerprint`): its escapes read as an IRI
+    reads them, so `/%D0%B3%D0%B0` is `/га`, as a redirector's target (read from its query)
+    writes it, `%7e` is `~`, any other escape in capitals, and a blank `%20`."""
+    if "%" not in url:
+        return url.replace(" ", "%20") if " " in url else url
+    return _ESCAPES.sub(_read_escapes, url.replace(" ", "%20"))
+
+
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _read_escapes(found: re.Match[str]) -> str:
+    """A run of escapes: the characters of UTF-8 sequences beyond ASCII and unreserved ones
+    read, any other byte escaped in capitals."""
+    text = bytes.fromhex(found.group().replace("%", "")).decode("utf-8", "surrogateescape")
+    return "".join(
+        f"%{ord(c) - 0xDC00:02X}" if "\udc80" <= c <= "\udcff"
+        else f"%{ord(c):02X}" if c < "\x80" and c not in _UNRESERVED
+        else c
+        for c in text
+    )  # fmt: skip
+
+
 def same_origin(a: str, b: str) -> bool:
     """Whether two URLs have one scheme, host and port (not when either is malformed)."""
     try:

@@ -26,7 +26,7 @@ from watcher.dedupe.lexicon import (
 from watcher.hanzi import simplified
 from watcher.models import Story
 from watcher.normalise import without_source
-from watcher.urls import is_relative_url
+from watcher.urls import comparable_url, is_relative_url
 
 # -- text cleaning ---------------------------------------------------------------------------
 
@@ -224,7 +224,7 @@ def fingerprint(story: Story) -> Fingerprint:
     lower_title, lower_lead = title.lower(), lead[:LEAD_CHARS].lower()
     return Fingerprint(
         id=story.id,
-        link=story.link,
+        link=comparable_url(story.link),
         guid=site_guid(story.guid, story.link),
         published=story.published.timestamp(),
         title=lower_title,
@@ -236,7 +236,7 @@ def fingerprint(story: Story) -> Fingerprint:
             lower_title, langs, title_words if title.isascii() else None
         ),
         lead_specific=_specific_words(lower_lead, langs),
-        related=story.related,
+        related=tuple(map(comparable_url, story.related)),
     )
 
 
