@@ -79,8 +79,8 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
 
 def _misread_items(body: bytes, entries: Any) -> bool:
     """Whether an RSS or RDF document has items feedparser-rs misreads: `_MISREAD`, an
-    item's Atom element (`_atom_elements`), a second description (`_SECOND_SUMMARY`), or a
-    date it dropped (`_dropped_dates`)."""
+    item's Atom element (`_atom_elements`), a second description (`_SECOND_SUMMARY`), a
+    `dc:identifier` as guid (`_identifier_guids`) or a date it dropped (`_dropped_dates`)."""
     first = body.find(b"<item")
     if first < 0:
         return False
@@ -88,7 +88,15 @@ def _misread_items(body: bytes, entries: Any) -> bool:
         return True
     if _SECOND_SUMMARY.search(body, first) and body.find(b"<description", first) >= 0:
         return True
-    return _dropped_dates(body, first, entries)
+    return _identifier_guids(body, first, entries) or _dropped_dates(body, first, entries)
+
+
+def _identifier_guids(body: bytes, first: int, entries: Any) -> bool:
+    """Whether feedparser-rs took an item's `<dc:identifier>` for its guid, where the items
+    have no `<guid>`: feedparser ignores it, and the story's id would hang on the parser."""
+    if not any(entry.get("id") for entry in entries) or body.find(b"<guid", first) >= 0:
+        return False
+    return body.find(b"<dc:identifier", first) >= 0
 
 
 def _dropped_dates(body: bytes, first: int, entries: Any) -> bool:
