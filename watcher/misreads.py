@@ -1,0 +1,122 @@
+"""What feedparser-rs reads otherwise than feedparser in a document it parses without a
+complaint, found in the document's bytes: such a document goes to feedparser (`parsers`).
+
+In: a document's bytes and feedparser-rs's entries of it. Out: whether it holds what
+feedparser-rs misreads. Pure; a pass or two over the bytes from the first item.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from watcher.urls import is_relative_url
+
+
+def misread_items(body: bytes, entries: Any) -> bool:
+    """Whether an RSS or RDF document has items feedparser-rs misreads: `_MISREAD`, an
+    item's Atom element (`_atom_elements`), a second description (`_SECOND_SUMMARY`), a
+    `dc:identifier` as guid (`_identifier_guids`) or a date it dropped (`_dropped_dates`)."""
+    first = body.find(b"<item")
+    if first < 0:
+        return False
+    if _MISREAD.search(body) or _atom_elements(body, first):
+        return True
+    if _SECOND_SUMMARY.search(body, first) and body.find(b"<description", first) >= 0:
+        return True
+    return _identifier_guids(body, first, entries) or _dropped_dates(body, first, entries)
+
+
+def _identifier_guids(body: bytes, first: int, entries: Any) -> bool:
+    """Whether feedparser-rs took an item's `<dc:identifier>` for its guid, where the items
+    have no `<guid>`: feedparser ignores it, and the story's id would hang on the parser."""
+    if not any(entry.get("id") for entry in entries) or body.find(b"<guid", first) >= 0:
+        return False
+    return body.find(b"<dc:identifier", first) >= 0
+
+
+def _dropped_dates(body: bytes, first: int, entries: Any) -> bool:
+    """Whether feedparser-rs dated fewer entries than there are items with a date
+    (`_DATED`). Items are looked at only where some entry has no date."""
+    dated = sum(1 for entry in entries if entry.get("published") or entry.get("updated"))
+    if dated == len(entries):
+        return False
+    starts = [found.start() for found in _ITEM.finditer(body, first)]
+    ends = [*starts[1:], len(body)]
+    with_date = sum(1 for at, end in zip(starts, ends, strict=True) if _DATED.search(body, at, end))
+    return dated < with_date
+
+
+# What of an RSS or RDF item (or channel) feedparser-rs misreads, found in one pass:
+# - a text element written empty and self-closed (`<guid/>`, `<description/>`,
+#   `<dc:creator/>`, `<category/>`), as XML writers write an empty value: it reads it as
+#   holding what follows, so the title, link or summary after it is lost or misplaced (the
+#   title None, the link the guid's). Elements it reads for attributes alone
+#   (`<enclosure .../>`, `<media:content .../>`) are read right. Such a tag in an entry's
+#   HTML (`<source srcset=...>` in a <picture>) sends the feed to feedparser too: slower,
+#   and as right;
+# - a title or description (or content:encoded) whose HTML the feed neither escaped nor
+#   wrapped in CDATA (`<description><p>Raw <b>markup</b> here</p></description>`): it keeps
+#   the text up to the end of the first element within ("Raw markup"), feedparser all of
+#   it, as HTML (in the channel's title, the outlet's name). Text, escaped markup, CDATA or
+#   a comment before the first tag pass.
+_MISREAD = re.compile(
+    rb"""<(?:
+        (?:(?:dc|dcterms|content|wfw|slash|itunes):[\w.-]+|title|link|description|author
+           |category|comments|source|pubDate|guid)(?:\s[^<>]*)?/>
+        | (?:title|description|content:encoded)>[^<]*<(?![!/])
+    )""",
+    re.VERBOSE,
+)
+# the prefixes an RSS document binds to Atom's namespace (`atom`, `atom10`, .NET's `a10`)
+_ATOM_PREFIX = re.compile(rb"""xmlns:([\w.-]+)\s*=\s*["']http://www\.w3\.org/2005/Atom["']""")
+_ATOM_ELEMENT = re.compile(rb"(?:link|summary|content)\b")
+
+
+def _atom_elements(body: bytes, first: int) -> bool:
+    """Whether an item holds an Atom link (its web page where it has no `<link>`), summary
+    or content, under a prefix the document binds to Atom before its first item:
+    feedparser-rs ignores them, taking the guid, or nothing, for the story's link, and no
+    summary or full text."""
+    for prefix in set(_ATOM_PREFIX.findall(body, 0, first)):
+        tag = b"<" + prefix + b":"
+        at = body.find(tag, first)
+        while at >= 0:
+            if _ATOM_ELEMENT.match(body, at + len(tag)):
+                return True
+            at = body.find(tag, at + 1)
+    return False
+
+
+# a summary beside an item's `<description>`: feedparser reads the second as the item's
+# full text, feedparser-rs keeps one (the last) as its summary and drops the other
+_SECOND_SUMMARY = re.compile(rb"<(?:dc:description|itunes:summary)\b")
+# an item's date: feedparser-rs drops a `dc:date` it cannot read (`2026-12-05T10:00+09:00`,
+# W3C-DTF without seconds) and ignores `dcterms:modified` or an Atom date (`a10:updated`);
+# feedparser reads them
+_DATED = re.compile(
+    rb"<(?:pubDate|[\w.-]+:(?:date|issued|modified|created|updated|published))>\s*[^\s<]"
+)
+_ITEM = re.compile(rb"<item[\s>]")
+
+
+# a URL whose host feedparser-rs takes for a private one and blanks as an entry's link: an IP
+# literal (127.0.0.1, 10.x, 192.168.x, [::1], 2130706433), localhost, *.local, *.internal.
+# A feed on a company's network links its own hosts; feedparser keeps their links.
+PRIVATE_HOST = re.compile(
+    rb"://(?:[^/?#@\s\"'<>]*@)?(?:\[|\d|[^/?#\s\"'<>]*(?:localhost|\.local|\.internal)\b)",
+    re.IGNORECASE,
+)
+
+
+def has_relative_link(entry: Any, atom: bool) -> bool:
+    """Whether the entry's link, or one of an Atom entry's links (its page may be another
+    than the one feedparser-rs took: `parse._alternate`), is relative."""
+    if is_relative_url(entry.get("link") or ""):
+        return True
+    links = entry.get("links") or () if atom else ()
+    return any(is_relative_url(link.get("href") or "") for link in links)
+
+
+# an `xml:base` on a link itself, which feedparser-rs ignores resolving a relative link
+LINK_BASE = re.compile(rb"<(?:atom:)?link\b[^>]*\sxml:base\s*=")
