@@ -13,7 +13,6 @@ story hardly grows with the number of rules.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from itertools import chain, compress
@@ -21,6 +20,7 @@ from operator import attrgetter, itemgetter, not_
 from typing import NamedTuple
 
 from watcher.models import Story
+from watcher.rules.aliases import add_alias, excluded, same_joined
 from watcher.rules.automaton import (
     AT_NEXT_SPACE,
     AT_WORD_END,
@@ -29,7 +29,6 @@ from watcher.rules.automaton import (
     Pattern,
     Value,
     Wake,
-    add_pattern,
     build_automaton,
     wakes,
 )
@@ -44,17 +43,8 @@ from watcher.rules.condition import (
     triggers,
     words_of,
 )
-from watcher.rules.folding import (
-    fold,
-    joined,
-    lower_same_length,
-    punctuated,
-    space_out,
-    space_unspaced,
-    spacings,
-    trimmed,
-)
-from watcher.rules.model import Alias, Rule, RuleSet, Term
+from watcher.rules.folding import fold, lower_same_length, space_out, space_unspaced
+from watcher.rules.model import Alias, Rule, RuleSet
 from watcher.rules.query import DEFAULT_FIELDS, FIELDS
 
 
@@ -85,7 +75,7 @@ class Matcher:
                 self.entries[self.atoms.id((*entry, DEFAULT_FIELDS))] = (list_name, term.name)
                 for alias in term.aliases:
                     for form in alias.forms():
-                        _add_alias(patterns, entry, alias, term, fold(form))
+                        add_alias(patterns, entry, alias, term, fold(form))
         self.rules: list[CompiledRule] = []
         self.always: list[int] = []  # rules that can hold with no hit at all (NOT ...)
         by_atom: dict[int, list[int]] = defaultdict(list)
@@ -108,7 +98,7 @@ class Matcher:
         for words in named:
             alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
             self.atoms.id(atom_key(words))
-            _add_alias(patterns, base_key(words), alias, None, fold(words.text))
+            add_alias(patterns, base_key(words), alias, None, fold(words.text))
         # once woken, one of `woken_by` is present: a group holding all of them is met
         rest = [g for g in needs(rule.condition) if not woken_by or woken_by - g]
         return CompiledRule(
@@ -162,7 +152,7 @@ class Matcher:
                     checks = value.checks
                     for atom in needed.intersection(atoms):
                         check = checks.get(atom) if checks else None
-                        if check and not _same_joined(*check, field.lowered[start:stop]):
+                        if check and not same_joined(*check, field.lowered[start:stop]):
                             continue
                         hits[atom].append(hit)
         matched = []
@@ -220,7 +210,7 @@ class Matcher:
             start, stop = _span(spaced, end, reach, ends)
             for p, atoms, checked in entries:
                 if checked:
-                    if p.joined and not _same_joined(
+                    if p.joined and not same_joined(
                         p.joined, p.alias.wildcard, lowered[start:stop]
                     ):
                         continue
@@ -228,7 +218,7 @@ class Matcher:
                         cased = cased if cased is not None else space_out(folded)
                         if cased[start:stop] != p.form:
                             continue
-                    if p.term is not None and _excluded(p.term, lowered, start, stop):
+                    if p.term is not None and excluded(p.term, lowered, start, stop):
                         continue
                 hit = Hit(field_name, start, stop)
                 for atom in atoms[index]:  # the entry's and its list's, in scopes with this field
@@ -271,52 +261,3 @@ def _span(spaced: str, end: int, reach: int, ends: int) -> tuple[int, int]:
     if ends == AT_NEXT_SPACE:
         return end - reach + 1, spaced.index(" ", end + 1) - 1
     return end - reach + 1, end
-
-
-def _add_alias(
-    patterns: dict[str, list[Pattern]], base: AtomKey, alias: Alias, term: Term | None,
-    folded: str,
-) -> None:  # fmt: skip
-    """An alias's (or query word's) form as written, and its other spacings (`spacings`). A
-    hit of one of those, or of the form written with punctuation other than a hyphen, is
-    checked: the text found must be the alias's but for blanks and hyphens (`AT&T` is not
-    found in "at T-Mobile", nor `Mitsui & Co.` in "Mitsui, co-founder")."""
-    written = trimmed(folded)
-    own = joined(lower_same_length(written))
-    plain = space_out(written)
-    add_pattern(patterns, Pattern(base, alias, term, plain, own if punctuated(written) else ""))
-    for spaced in spacings(folded):
-        add_pattern(patterns, Pattern(base, alias, term, spaced, own))
-
-
-def _same_joined(own: str, wildcard: bool, found: str) -> bool:
-    """Whether text found is an alias (`own`, joined) but for blanks and hyphens (a
-    wildcard's runs on past it)."""
-    text = joined(found)
-    return text.startswith(own) if wildcard else text == own
-
-
-def _excluded(term: Term, lowered: str, start: int, end: int) -> bool:
-    """Whether the words around a hit exclude it (Mitsubishi Motors, Mitsubishi-Motors,
-    Sumitomo-Mitsui: past blanks and hyphens, and after it commas and periods; a word that
-    begins or ends with punctuation, `-based`, right at the hit); reads only nearby."""
-    if term.not_followed_by:
-        after = _AFTER.match(lowered, end).end()  # type: ignore[union-attr]
-        for word in term.not_followed_by:
-            at = end if not word[:1].isalnum() else after
-            stop = at + len(word)
-            if lowered.startswith(word, at) and not lowered[stop : stop + 1].isalnum():
-                return True
-    if term.not_preceded_by:
-        before = start
-        while before > 0 and lowered[before - 1] in " -":
-            before -= 1
-        for word in term.not_preceded_by:
-            first = (start if not word[-1:].isalnum() else before) - len(word)
-            whole = first == 0 or (first > 0 and not lowered[first - 1].isalnum())
-            if whole and lowered.startswith(word, first):
-                return True
-    return False
-
-
-_AFTER = re.compile(r"[ .,-]*")

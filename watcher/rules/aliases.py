@@ -1,0 +1,71 @@
+"""An alias's patterns, and what a hit of one must also hold: its punctuation, and the
+words around it (a term's exclusions).
+
+In: an alias (or query word) and its term; the text a hit was found in. Out: patterns for
+the automaton; whether a hit stands. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+
+from watcher.rules.automaton import Pattern, add_pattern
+from watcher.rules.condition import AtomKey
+from watcher.rules.folding import (
+    joined,
+    lower_same_length,
+    punctuated,
+    space_out,
+    spacings,
+    trimmed,
+)
+from watcher.rules.model import Alias, Term
+
+
+def add_alias(
+    patterns: dict[str, list[Pattern]], base: AtomKey, alias: Alias, term: Term | None,
+    folded: str,
+) -> None:  # fmt: skip
+    """An alias's (or query word's) form as written, and its other spacings (`spacings`). A
+    hit of one of those, or of the form written with punctuation other than a hyphen, is
+    checked: the text found must be the alias's but for blanks and hyphens (`AT&T` is not
+    found in "at T-Mobile", nor `Mitsui & Co.` in "Mitsui, co-founder")."""
+    written = trimmed(folded)
+    own = joined(lower_same_length(written))
+    plain = space_out(written)
+    add_pattern(patterns, Pattern(base, alias, term, plain, own if punctuated(written) else ""))
+    for spaced in spacings(folded):
+        add_pattern(patterns, Pattern(base, alias, term, spaced, own))
+
+
+def same_joined(own: str, wildcard: bool, found: str) -> bool:
+    """Whether text found is an alias (`own`, joined) but for blanks and hyphens (a
+    wildcard's runs on past it)."""
+    text = joined(found)
+    return text.startswith(own) if wildcard else text == own
+
+
+def excluded(term: Term, lowered: str, start: int, end: int) -> bool:
+    """Whether the words around a hit exclude it (Mitsubishi Motors, Mitsubishi-Motors,
+    Sumitomo-Mitsui: past blanks and hyphens, and after it commas and periods; a word that
+    begins or ends with punctuation, `-based`, right at the hit); reads only nearby."""
+    if term.not_followed_by:
+        after = _AFTER.match(lowered, end).end()  # type: ignore[union-attr]
+        for word in term.not_followed_by:
+            at = end if not word[:1].isalnum() else after
+            stop = at + len(word)
+            if lowered.startswith(word, at) and not lowered[stop : stop + 1].isalnum():
+                return True
+    if term.not_preceded_by:
+        before = start
+        while before > 0 and lowered[before - 1] in " -":
+            before -= 1
+        for word in term.not_preceded_by:
+            first = (start if not word[-1:].isalnum() else before) - len(word)
+            whole = first == 0 or (first > 0 and not lowered[first - 1].isalnum())
+            if whole and lowered.startswith(word, first):
+                return True
+    return False
+
+
+_AFTER = re.compile(r"[ .,-]*")
