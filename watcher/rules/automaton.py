@@ -29,9 +29,10 @@ class Pattern:
     alias: Alias
     term: Term | None
     form: str  # folded, punctuation as spaces: what a case-sensitive alias must equal
-    # for another spacing of an alias's punctuation (`folding.spacings`): what the found
-    # text, lower case and without blanks, must be (`Mitsui &Co` for `Mitsui & Co.`, not
-    # `Mitsui, co-founder`); '' for the alias as written
+    # what the text found, in lower case without blanks and hyphens, must be, for another
+    # spacing of an alias's punctuation (`folding.spacings`) and for an alias written with
+    # punctuation other than a hyphen (`mitsui&co` of `Mitsui & Co.`: `Mitsui &Co` is
+    # found, `Mitsui, co-founder` not); '' for no check
     joined: str = ""
 
 
