@@ -409,9 +409,13 @@ def test_an_aliases_punctuation_matches_however_it_is_spaced(
     alias's punctuation with or without blanks around it matches now, and no other (a
     hyphen and a blank aside)."""
     rules = "rules:\n  - name: r\n    when: '@firms OR @minerals'\n"
-    result = Matcher(load_rules(folder(tmp_path, rules, SPACED_LISTS))).match(text, "")
-    hits = sorted((h.start, h.end) for r in result.rules for h in r.hits)
-    assert "|".join(text[start:end] for start, end in hits) == found
+    assert hit_text(Matcher(load_rules(folder(tmp_path, rules, SPACED_LISTS))), text) == found
+
+
+def hit_text(m: Matcher, text: str) -> str:
+    """The text of each hit of the rules `text` matches, in order, joined by `|`."""
+    hits = sorted((h.start, h.end) for r in m.match(text, "").rules for h in r.hits)
+    return "|".join(text[start:end] for start, end in hits)
 
 
 @pytest.mark.parametrize(
@@ -429,9 +433,7 @@ def test_a_query_phrases_punctuation_matches_however_it_is_spaced(
 ) -> None:
     """A query word or phrase is matched as a term-list alias is: its punctuation with or
     without blanks around it, and no other."""
-    m = matcher(tmp_path, '"AT&T" OR lithium-ion')
-    hits = sorted((h.start, h.end) for r in m.match(text, "").rules for h in r.hits)
-    assert "|".join(text[start:end] for start, end in hits) == found
+    assert hit_text(matcher(tmp_path, '"AT&T" OR lithium-ion'), text) == found
 
 
 def test_query_words_of_scripts_without_spaces_match_inside_runs(tmp_path: Path) -> None:
