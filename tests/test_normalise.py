@@ -87,6 +87,10 @@ def test_canonical_url(raw: str, canonical: str) -> None:
             "https://www.google.com/url?sa=t", "https://www.google.com/url?sa=t", id="no-target",
         ),
         pytest.param(
+            "https://www.google.com/url?rct=j&url=https://e.test/gallium+germanium/1&ct=ga",
+            "https://e.test/gallium+germanium/1", id="plus-is-plus",
+        ),
+        pytest.param(
             "https://news.google.com/rss/articles/CBMiabc?oc=5",
             "https://news.google.com/rss/articles/CBMiabc?oc=5", id="opaque-google-news-link",
         ),

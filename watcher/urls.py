@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; everything else in a query is kept.
 TRACKING_PARAMS = frozenset(
@@ -90,12 +90,16 @@ _REDIRECT = re.compile(
 
 def unwrapped_url(url: str) -> str:
     """The page a redirector's link leads to (its `url`, else its `q` parameter, when that
-    is an http(s) URL); any other URL as it is."""
+    is an http(s) URL; a `+` in it is a `+`, as in the page's own link, not a blank as in a
+    form); any other URL as it is."""
     if not _REDIRECT.match(url):
         return url
-    params = parse_qs(url.partition("?")[2].partition("#")[0])
+    params: dict[str, str] = {}
+    for param in url.partition("?")[2].partition("#")[0].split("&"):
+        name, _, value = param.partition("=")
+        params.setdefault(unquote(name), unquote(value))
     for key in ("url", "q"):
-        target = params.get(key, [""])[0].strip()
+        target = params.get(key, "").strip()
         if _SCHEME_HTTP.match(target):
             return target
     return url
