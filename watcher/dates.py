@@ -214,6 +214,9 @@ ZONE_OFFSETS = {
     "mesz": "+0200",
 }  # fmt: skip
 _ZONE_AT_END = re.compile(r"\s([A-Za-z]{3,4})\s*$")
+# an offset written after UTC or GMT (`... 10:00:00 UTC+08:00`, `GMT+8`): both parsers read
+# the first as UTC, 8 hours off, and the second not at all
+_NAMED_OFFSET = re.compile(r"\s(?:UTC|GMT|UT)\s*([+-])(\d{1,2})(?::?(\d\d))?\s*$", re.IGNORECASE)
 DATE_MAX_CHARS = 100  # a longer "date" is no date: feedparser's patterns are not run on it
 
 
@@ -224,10 +227,15 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
     read as UTC (`ZONE_OFFSETS`), or one feedparser-rs may read otherwise or both wrongly
     (`is_misread`: in numbers, which feedparser reads wrong or not at all and this module
     reads; an ISO 8601 offset without colon or after a blank; the month first; an ISO time
-    followed by a zone's name; a Unix time); else `parsed`. Both parsers so give the same
+    followed by a zone's name; a Unix time), or ends in an offset after UTC or GMT
+    (`_NAMED_OFFSET`); else `parsed`. Both parsers so give the same
     time. A date feedparser cannot read may be RFC 822 in another language, or have its
     month first."""
     if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
+        if named := _NAMED_OFFSET.search(raw):
+            sign, hours, minutes = named.groups()
+            raw = f"{raw[: named.start()]} {sign}{int(hours):02d}{minutes or '00'}"
+            return struct_to_datetime(_read_date(raw))
         zone = _ZONE_AT_END.search(raw)
         offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
         if zone and offset:
