@@ -557,6 +557,7 @@ def test_text_a_site_decoded_wrongly_is_repaired(monkeypatch: pytest.MonkeyPatch
         pytest.param("Tue, 24 Nov 2026 17:00:00 UTC+08:00", "2026-11-24T09:00:00", id="offset-after-utc"),
         pytest.param("Tue, 24 Nov 2026 17:00:00 GMT+8", "2026-11-24T09:00:00", id="hours-after-gmt"),
         pytest.param("2026-11-24 04:00 UTC-5", "2026-11-24T09:00:00", id="iso-then-utc-offset"),
+        pytest.param("2026-11-24 18:00:00.123456+09", "2026-11-24T09:00:00", id="postgresql-hours-offset"),
         pytest.param("1795510800", "2026-11-24T09:00:00", id="unix-seconds"),
         pytest.param("1795510800000", "2026-11-24T09:00:00", id="unix-milliseconds"),
         pytest.param("sometime last week", None, id="no-date"),

@@ -70,10 +70,13 @@ _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 
 
 # an ISO 8601 time whose offset has no colon (`2026-12-04 10:15:00 +0900`, as PHP's `O`
-# writes it) or stands after a blank (`... 10:15:00 +09:00`), which feedparser-rs reads as
+# writes it), stands after a blank (`... 10:15:00 +09:00`) or has hours alone
+# (`2026-12-04 10:15:00.25+09`, as PostgreSQL writes it), which feedparser-rs reads as
 # UTC, ignoring the offset, and feedparser without its minutes where it has no colon
-# (India's `+0530` as `+05`)
-_ISO_OFFSET = re.compile(r"\s*\d{4}-\d{2}-\d{2}[T ][\d:.]+(\s*[+-]\d{4}|\s+[+-]\d\d:\d\d)\s*$")
+# (India's `+0530` as `+05`), or, for the last, as midnight
+_ISO_OFFSET = re.compile(
+    r"\s*\d{4}-\d{2}-\d{2}[T ][\d:.]+(\s*[+-]\d{4}|\s+[+-]\d\d:\d\d|\s*[+-]\d\d)\s*$"
+)
 # [weekday,] month day, year [time [AM|PM]] [zone]: `Dec 4, 2026`, `December 4, 2026 10:15 AM`
 _MONTH_FIRST = re.compile(
     r"\s*(?:[A-Za-z]+,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),\s*(\d{4})"
@@ -252,9 +255,9 @@ def _read_date(raw: str) -> time.struct_time | None:
         return _iso_named_zone(found)
     if found := _EPOCH.match(raw):
         return _epoch_time(found)
-    found = _ISO_OFFSET.match(raw)
-    if found and ":" not in found.group(1):  # feedparser reads `+0530` as `+05`, `+05:30` right
-        raw = f"{raw.rstrip()[:-2]}:{raw.rstrip()[-2:]}"
+    if found := _ISO_OFFSET.match(raw):  # feedparser reads `+0530` as `+05`, `+05:30` right
+        offset = found.group(1).strip().replace(":", "")
+        raw = f"{raw[: found.start(1)]}{offset[:3]}:{offset[3:] or '00'}"
     return feedparser_date(raw) or localized_rfc822(raw) or month_first(raw)
 
 
