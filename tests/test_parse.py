@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import random
@@ -608,6 +609,22 @@ def test_malformed_feed_with_entries_is_used_and_flagged() -> None:
     parsed = parse("broken.rss.xml")
     assert [s.title for s in parsed.stories] == ["Tin output rises", "Cobalt exports fall"]
     assert parsed.warning and "malformed" in parsed.warning
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("content_type", ["text/xml", "application/rss+xml; charset=iso-8859-1"])
+def test_a_byte_order_mark_names_the_encoding_whatever_the_header_says(
+    codec: str, content_type: str
+) -> None:
+    """A UTF-16 or UTF-32 feed served as `text/xml` without a charset (US-ASCII to RFC 3023)
+    or with a wrong one: feedparser failed on it ("not well-formed"), or read it with a
+    warning, where its byte order mark says what it is (RFC 7303)."""
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE,
+           "utf-32-le": codecs.BOM_UTF32_LE, "utf-32-be": codecs.BOM_UTF32_BE}[codec]  # fmt: skip
+    text = rss(["<item><title>Кобальт и литий</title><link>https://w.test/1</link></item>"])
+    body = bom + text.decode().replace('encoding="utf-8"', 'encoding="utf-16"').encode(codec)
+    parsed = parse_feed(body, feed="test", fetched_at=FETCHED, content_type=content_type)
+    assert ([s.title for s in parsed.stories], parsed.warning) == (["Кобальт и литий"], None)
 
 
 _CAFE = ["<item><title>Café reopens</title><link>https://cafe.test/1</link></item>"]

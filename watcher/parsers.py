@@ -19,6 +19,7 @@ entry is read (`parse`, `dates`, `normalise`).
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from typing import Any
@@ -126,6 +127,7 @@ def _full_parse(body: bytes, content_type: str | None) -> Any:
 def _feedparser(body: bytes, content_type: str | None) -> Any:
     """feedparser's result; a failure of its own (its lenient parser can trip on a closing
     tag it never saw open) is a `ParseError` naming it."""
+    content_type = _as_bom_says(body, content_type)
     headers = {"content-type": content_type} if content_type else {}
     try:
         return feedparser.parse(
@@ -138,6 +140,24 @@ def _feedparser(body: bytes, content_type: str | None) -> Any:
         raise  # a character reference to no character: `_full_parse` mends the body
     except Exception as exc:
         raise ParseError(f"malformed feed: feedparser failed on it: {exc!r}") from exc
+
+
+# UTF-32's marks first: UTF-32LE's begins as UTF-16LE's does
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32le"), (codecs.BOM_UTF32_BE, "utf-32be"),
+    (codecs.BOM_UTF16_LE, "utf-16le"), (codecs.BOM_UTF16_BE, "utf-16be"),
+)  # fmt: skip
+
+
+def _as_bom_says(body: bytes, content_type: str | None) -> str | None:
+    """The Content-Type with the charset a UTF-16 or UTF-32 document's byte order mark
+    names, whatever the header says, as RFC 7303 has it: feedparser read such a feed served
+    as `text/xml` without a charset as US-ASCII, and failed on it or warned."""
+    for bom, charset in _BOMS:
+        if body.startswith(bom):
+            media = (content_type or "application/xml").split(";")[0].strip()
+            return f"{media}; charset={charset}"
+    return content_type
 
 
 _CHAR_REF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]+)|0*([0-9]+));")
