@@ -20,7 +20,7 @@ from watcher.models import FeedConfig, FeedNotice, FeedProblem, FeedState
 from watcher.normalise import printable
 from watcher.store import Store
 from watcher.store.base import PRUNED_AT
-from watcher.store.outbox import DEAD_TOLD, HELD_TOLD
+from watcher.store.notices import DEAD_TOLD, HELD_TOLD
 
 
 @dataclass(frozen=True)

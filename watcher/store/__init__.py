@@ -9,7 +9,8 @@ poll or none of it. The schema and its migrations live in `schema`; they run whe
 opens the file.
 
 One module a group of tables: `feeds`, `stories` (with clusters), `outbox` (matches and
-alerts); `rows` turns dataclasses into rows and back.
+alerts), with `dead_letters` (the alerts that failed) and `notices` (feed and delivery
+notices); `rows` turns dataclasses into rows and back.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import sqlite_utils
 from watcher.errors import StoreError
 from watcher.schema import MIGRATIONS, SCHEMA_VERSION
 from watcher.store.base import translated
+from watcher.store.dead_letters import DeadLetterTables
 from watcher.store.feeds import FeedTables
-from watcher.store.outbox import OutboxTables
+from watcher.store.notices import NoticeTables
 from watcher.store.rows import NEVER, from_text, to_text
 from watcher.store.stories import StoryTables
 
@@ -48,7 +50,7 @@ def _identity(path: Path) -> tuple[int, int]:
     return status.st_dev, status.st_ino
 
 
-class Store(FeedTables, StoryTables, OutboxTables):
+class Store(FeedTables, StoryTables, DeadLetterTables, NoticeTables):
     """The SQLite database of one watcher."""
 
     def __init__(self, path: Path | str) -> None:

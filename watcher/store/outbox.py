@@ -1,6 +1,7 @@
 """The matches and alerts tables: rule matches, and the outbox alerts wait in until sent.
 
-In: `Match`, `AlertPlan`. Out: `Match`, `Alert`. Raises: `StoreError`.
+In: `Match`, `AlertPlan`. Out: `Match`, `Alert`. Raises: `StoreError`. Feed and delivery
+notices are written by `notices`, the dead-letter list is worked by `dead_letters`.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watcher.errors import StoreError
-from watcher.models import Alert, AlertPlan, DeliveryNotice, FeedNotice, Match
+from watcher.models import Alert, AlertPlan, Match
 from watcher.store.base import NOT_SENT, Tables, in_batches, translated
-from watcher.store.rows import NEVER, alert_from_row, match_from_row, notices_text, to_text
+from watcher.store.rows import NEVER, alert_from_row, match_from_row, to_text
 
 # an alert of the lane (channel, subscriber), where subscriber '' is every one: the
 # sender's lanes (`alerts.sender._lane`)
-_IN_LANE = "channel = ? AND ? IN ('', subscriber)"
-# an alert that failed and waits to be tried again (not dead)
-_FAILING = "status = 'pending' AND last_error IS NOT NULL"
+IN_LANE = "channel = ? AND ? IN ('', subscriber)"
 
 
 class OutboxTables(Tables):
@@ -82,67 +81,6 @@ class OutboxTables(Tables):
              to_text(due), to_text(m.matched_at), int(waits is not None), waits],
         )  # fmt: skip
 
-    def record_notices(
-        self, notices: Sequence[FeedNotice],
-        recipients: Iterable[tuple[str, str, Sequence[FeedNotice]]], now: datetime,
-    ) -> int:  # fmt: skip
-        """Save feed notices as one alert, due now, to each (subscriber, channel) given, of
-        the notices given with it, and each feed's problem as told (none, once recovered),
-        in one transaction: each is told once, and never lost. Returns how many alerts."""
-        if not notices:
-            return 0
-        with translated("saving feed notices"), self._atomic():
-            self.db.conn.executemany(
-                "UPDATE feeds SET notified = ? WHERE name = ?",
-                [(None if n.problem == "recovered" else n.problem, n.feed) for n in notices],
-            )
-            return self._insert_notices(recipients, now)
-
-    def record_delivery_notices(
-        self, recipients: Iterable[tuple[str, str, Sequence[DeliveryNotice]]],
-        dead: Iterable[tuple[int, int]], held: Iterable[tuple[str, str]], now: datetime,
-    ) -> int:  # fmt: skip
-        """Save delivery notices as one alert, due now, to each (subscriber, channel) given,
-        with what they told of, in one transaction: the dead letters (`dead`: the id and
-        sends of each alert in the dead-letter list now: one retried and dead again has sent
-        once more, and is told again) and the lanes told as held (`held`: (channel,
-        subscriber) each). Returns how many alerts."""
-        told = {DEAD_TOLD: json.dumps(sorted(dead)), HELD_TOLD: json.dumps(sorted(held))}
-        with translated("saving delivery notices"), self._atomic():
-            self.put_service_values(told, now)
-            return self._insert_notices(recipients, now)
-
-    def delivery_told(self) -> tuple[set[tuple[int, int]], set[tuple[str, str]]]:
-        """What the last delivery notices told of: the dead letters (ids and sends), and
-        the lanes held (channel, subscriber)."""
-        values = self.service_values()
-        dead_told, _ = values.get(DEAD_TOLD, ("[]", None))
-        held_told, _ = values.get(HELD_TOLD, ("[]", None))
-        dead = {(alert, sends) for alert, sends in json.loads(dead_told)}
-        held = {(channel, subscriber) for channel, subscriber in json.loads(held_told)}
-        return dead, held
-
-    def _insert_notices(
-        self,
-        recipients: Iterable[tuple[str, str, Sequence[FeedNotice] | Sequence[DeliveryNotice]]],
-        now: datetime,
-    ) -> int:
-        # the notices' cluster_id: negative, one a reading (the outbox is UNIQUE by it).
-        # Notice rows stay, so the highest id grows from one reading to the next; and
-        # it is below the -1, -2, ... of readings before schema 15, fewer than the rows.
-        (number,) = self.db.execute("SELECT -1 - COALESCE(MAX(id), 0) FROM alerts").fetchone()
-        rows = [
-            (subscriber, channel, number, _notice_rule(told), to_text(now), to_text(now),
-             notices_text(told))
-            for subscriber, channel, told in recipients
-        ]  # fmt: skip
-        self.db.conn.executemany(
-            "INSERT INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
-            "next_attempt_at, created_at, notice) VALUES (?, ?, ?, ?, '', '{}', ?, ?, ?)",
-            rows,
-        )
-        return len(rows)
-
     def waiting_matches(
         self, *, clusters: Iterable[int] | None = None, since: datetime | None = None
     ) -> list[Match]:
@@ -191,7 +129,7 @@ class OutboxTables(Tables):
             where.append("channel = ?")
             params.append(channel)
         for lane in held:
-            where.append(f"NOT ({_IN_LANE})")
+            where.append(f"NOT ({IN_LANE})")
             params += lane
         return self._alerts(
             f"WHERE {' AND '.join(where)} ORDER BY next_attempt_at, id LIMIT ?", [*params, limit]
@@ -318,42 +256,6 @@ class OutboxTables(Tables):
                 "UPDATE alerts SET status = 'pending' WHERE status = 'sending'"
             ).rowcount
 
-    def retry_alerts(
-        self,
-        now: datetime,
-        ids: Sequence[int] = (),
-        *,
-        subscriber: str | None = None,
-        channel: str | None = None,
-    ) -> list[Alert]:
-        """Put dead alerts back in the queue, due now, with their attempts counted afresh:
-        those of `ids`, each of which must be dead (else none is), or without `ids` every
-        dead alert (of `subscriber`, on `channel`, when given)."""
-        alerts = self._dead(ids, subscriber, channel)
-        with translated("requeueing dead alerts"), self._atomic():
-            self.db.conn.executemany(
-                "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = ? "
-                "WHERE id = ? AND status = 'dead'",
-                [(to_text(now), alert.id) for alert in alerts],
-            )
-        return [self.alert(alert.id) for alert in alerts]
-
-    def drop_alerts(
-        self, ids: Sequence[int] = (), *, subscriber: str | None = None, channel: str | None = None
-    ) -> list[Alert]:
-        """Take dead alerts off the dead-letter list for good, as `retry_alerts` picks them,
-        and, given by id, pending alerts that failed (one a server fails alone waits while
-        its lane looks down): 'dropped', kept as the record of what was not sent, never
-        sent. One that a delivery took meanwhile keeps its status."""
-        alerts = self._dead(ids, subscriber, channel, failing=True)
-        with translated("dropping dead alerts"), self._atomic():
-            self.db.conn.executemany(
-                "UPDATE alerts SET status = 'dropped' WHERE id = ? AND (status = 'dead' "
-                f"OR ({_FAILING}))",
-                [(alert.id,) for alert in alerts],
-            )
-        return [self.alert(alert.id) for alert in alerts]
-
     def prune_alerts(self, before: datetime, limit: int = 20_000) -> int:
         """Delete up to `limit` alerts made and sent (or dropped) before `before` whose news
         item is gone (the prune took its stories, then it), and feed and delivery notices
@@ -371,35 +273,6 @@ class OutboxTables(Tables):
             )
             return cursor.rowcount
 
-    def _dead(
-        self, ids: Sequence[int], subscriber: str | None, channel: str | None, *,
-        failing: bool = False,
-    ) -> list[Alert]:  # fmt: skip
-        """The alerts of `ids`, each of which must be dead, or pending after a failure when
-        `failing` (else StoreError), or without `ids` every dead alert (of `subscriber`, on
-        `channel`, when given), oldest first."""
-        if not ids:
-            return self.alerts(dead_only=True, subscriber=subscriber, channel=channel)[::-1]
-        alerts = [self.alert(alert_id) for alert_id in ids]
-        for alert in alerts:
-            failed = alert.status == "pending" and alert.last_error is not None
-            if alert.status != "dead" and not (failing and failed):
-                where = (
-                    "in the dead-letter list nor failing" if failing else "in the dead-letter list"
-                )
-                raise StoreError(f"alert {alert.id} is {alert.status}, not {where}")
-        return alerts
-
-    def retry_failed_now(self, now: datetime, lane: tuple[str, str]) -> int:
-        """Make the pending alerts of a lane (as for `due_alerts`) that failed before and
-        wait for their retry due `now`; how many."""
-        with translated(f"requeueing the failed {lane[0]} alerts"), self._atomic():
-            return self.db.execute(
-                f"UPDATE alerts SET next_attempt_at = ? WHERE {_FAILING} "
-                f"AND next_attempt_at > ? AND {_IN_LANE}",
-                [to_text(now), to_text(now), *lane],
-            ).rowcount
-
     def outbox_depth(self) -> dict[tuple[str, str], int]:
         """How many alerts are in each (status, channel) that is not yet sent."""
         with translated("counting the outbox"):
@@ -408,20 +281,3 @@ class OutboxTables(Tables):
                 "GROUP BY status, channel"
             ).fetchall()
         return {(status, channel): count for status, channel, count in rows}
-
-
-DEAD_TOLD = "dead_letters_told"  # the service value: [id, sends] of each dead letter told of
-HELD_TOLD = "lanes_held_told"  # [channel, subscriber] of each lane told of as held
-
-
-DELIVERY_RULES = {"dead": "alerts undelivered", "held": "alerts held", "resumed": "alerts resumed"}
-
-
-def _notice_rule(notices: Sequence[FeedNotice] | Sequence[DeliveryNotice]) -> str:
-    """A notice's `rule`: `feed failing`, or `feed problems` when they differ; `alerts
-    undelivered` for a delivery notice."""
-    kinds = {n.problem for n in notices if isinstance(n, DeliveryNotice)}
-    if kinds:
-        return DELIVERY_RULES[kinds.pop()] if len(kinds) == 1 else "delivery problems"
-    problems = {n.problem for n in notices if isinstance(n, FeedNotice)}
-    return f"feed {problems.pop()}" if len(problems) == 1 else "feed problems"
