@@ -231,21 +231,26 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
     (`is_misread`: in numbers, which feedparser reads wrong or not at all and this module
     reads; an ISO 8601 offset without colon or after a blank; the month first; an ISO time
     followed by a zone's name; a Unix time), or ends in an offset after UTC or GMT
-    (`_NAMED_OFFSET`); else `parsed`. Both parsers so give the same
-    time. A date feedparser cannot read may be RFC 822 in another language, or have its
-    month first."""
+    (`_NAMED_OFFSET`); else `parsed`. Both parsers so give the same time. A date feedparser
+    cannot read may be RFC 822 in another language, or have its month first."""
     if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
-        if named := _NAMED_OFFSET.search(raw):
-            sign, hours, minutes = named.groups()
-            raw = f"{raw[: named.start()]} {sign}{int(hours):02d}{minutes or '00'}"
-            return struct_to_datetime(_read_date(raw))
-        zone = _ZONE_AT_END.search(raw)
-        offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
-        if zone and offset:
-            return struct_to_datetime(_read_date(f"{raw[: zone.start()]} {offset}"))
+        if (with_offset := _zone_as_offset(raw)) is not None:
+            return struct_to_datetime(_read_date(with_offset))
         if parsed is None or is_misread(raw):
             return struct_to_datetime(_read_date(raw))
     return struct_to_datetime(parsed)
+
+
+def _zone_as_offset(raw: str) -> str | None:
+    """`raw` with the zone it ends in written as its offset, where feedparser would read
+    that zone as UTC or not at all: an offset after UTC or GMT (`UTC+08:00`, `GMT+8`), or
+    a name of `ZONE_OFFSETS`; None for any other date."""
+    if named := _NAMED_OFFSET.search(raw):
+        sign, hours, minutes = named.groups()
+        return f"{raw[: named.start()]} {sign}{int(hours):02d}{minutes or '00'}"
+    zone = _ZONE_AT_END.search(raw)
+    offset = ZONE_OFFSETS.get(zone.group(1).lower()) if zone else None
+    return f"{raw[: zone.start()]} {offset}" if zone and offset else None
 
 
 def _read_date(raw: str) -> time.struct_time | None:

@@ -66,11 +66,12 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
         return None
     if (result.bozo and not _over_limit(result)) or not result.entries:
         return None
-    if str(result.version).startswith("rss") and misread_items(body, result.entries):
+    version = str(result.version)
+    if version.startswith("rss") and misread_items(body, result.entries):
         return None  # feedparser reads them right
     if any(not entry.get("link") for entry in result.entries) and PRIVATE_HOST.search(body):
         return None  # feedparser-rs blanks links to such hosts: feedparser keeps them
-    atom = str(result.version).startswith("atom")
+    atom = version.startswith("atom")
     if any(has_relative_link(entry, atom) for entry in result.entries):
         # parsed again, resolving against xml:base and the channel's link, as feedparser does
         # with xml:base: rare, and resolving every summary's markup costs time. An xml:base

@@ -44,9 +44,8 @@ def comparable_url(url: str) -> str:
     """The URL as links are compared (`dedupe.fingerprint`): its escapes read as an IRI
     reads them, so `/%D0%B3%D0%B0` is `/га`, as a redirector's target (read from its query)
     writes it, `%7e` is `~`, any other escape in capitals, and a blank `%20`."""
-    if "%" not in url:
-        return url.replace(" ", "%20") if " " in url else url
-    return _ESCAPES.sub(_read_escapes, url.replace(" ", "%20"))
+    url = url.replace(" ", "%20")
+    return _ESCAPES.sub(_read_escapes, url) if "%" in url else url
 
 
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
