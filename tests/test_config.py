@@ -516,6 +516,23 @@ def test_a_file_that_is_not_utf8_is_a_problem_at_its_line(tmp_path: Path) -> Non
     assert (problem.line, problem.message) == (2, "not UTF-8 text: byte 0xfc cannot be read")
 
 
+@pytest.mark.parametrize(("text", "code"), [
+    ("state: w.db\r\n# Zürich\r\nfeeds: [\x00]\r\n", "0000"),
+    ("state: w.db\nsmtp:\n  host: mail\x1b[0m\n", "001B"),
+])  # fmt: skip
+def test_a_control_character_is_a_problem_at_its_line(tmp_path: Path, text: str, code: str) -> None:
+    """Not PyYAML's "position 30", counted from the file's start, on a second line."""
+    path = tmp_path / "watcher.yaml"
+    path.write_bytes(text.encode())
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.message) == (
+        3,
+        f"invalid YAML: the control character U+{code} is not allowed in a YAML file",
+    )
+
+
 def test_config_path_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WATCHER_CONFIG", raising=False)
     assert resolve_config_path(None) == Path("watcher.yaml")

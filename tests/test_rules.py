@@ -602,6 +602,21 @@ def test_a_rule_file_not_in_utf_8_is_named_at_its_line_and_column(tmp_path: Path
     ]
 
 
+def test_a_control_character_in_a_rule_file_is_named_at_its_line_and_column(
+    tmp_path: Path,
+) -> None:
+    """libyaml gave "position 41" (counted in bytes, without a line), PyYAML a position in
+    characters: a BEL pasted into a rule was no place an operator could find."""
+    rules = folder(tmp_path, "")
+    (rules / "rules.yaml").write_text("rules:\n  - name: Zürich\n    when: gal\x07lium\n")
+    with pytest.raises(RuleError) as caught:
+        load_rules(rules)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{rules / 'rules.yaml'}:3:14: invalid YAML: the control character U+0007 is not "
+        "allowed in a YAML file"
+    ]
+
+
 EXAMPLES = """\
 rules:
   - name: gallium-exports

@@ -6,6 +6,8 @@ In: a file's bytes, then its nodes. Out: typed values; each problem is noted as 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,6 +26,11 @@ _SAFE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag} | {
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+
+# What YAML 1.1 lets a file hold; PyYAML refuses the rest at a position counted in
+# characters, libyaml in bytes, so the first such character is found here.
+_NOT_IN_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
@@ -68,9 +75,14 @@ def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None
     loading cannot build (`_unreadable_node`). The config and the rule files read theirs
     through it."""
     try:
-        root = yaml.compose(utf8_text(data), Loader=loader)
+        text = utf8_text(data)
     except NotUtf8 as exc:
         return None, YamlFault(exc.line, exc.column, str(exc))
+    foreign = _NOT_IN_YAML.search(text)
+    if foreign:
+        return None, _foreign_character(text, foreign.start())
+    try:
+        root = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
@@ -83,6 +95,16 @@ def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None
     node, why = unreadable
     mark = node.start_mark
     return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {why}")
+
+
+def _foreign_character(text: str, at: int) -> YamlFault:
+    """The fault of a character YAML does not allow in a file (a control character), at `at`."""
+    breaks = list(_LINE_BREAK.finditer(text, 0, at))
+    line_start = breaks[-1].end() if breaks else 0
+    char = text[at]
+    kind = "control character" if unicodedata.category(char) == "Cc" else "character"
+    why = f"invalid YAML: the {kind} U+{ord(char):04X} is not allowed in a YAML file"
+    return YamlFault(len(breaks) + 1, at - line_start + 1, why)
 
 
 class NodeReader:
