@@ -113,6 +113,17 @@ def test_the_smtp_password_keeps_its_spaces_as_written(tmp_path: Path) -> None:
         load_config(write(tmp_path, text + "feeds: []\n"), env={"PW": "s3\ncret"})
 
 
+def test_a_text_value_that_yaml_reads_as_a_number_is_taken_as_written(tmp_path: Path) -> None:
+    """YAML 1.1 reads 0123 as the octal 83, 1:30 as 90 and 1.10 as 1.1: a password of
+    digits came out another, and every login failed."""
+    text = "smtp:\n  host: h\n  username: 1:30\n  password: 0123\n"
+    text += "feeds:\n  - name: 1.10\n    url: https://a.test/\n    source: 0x1F\n"
+    config = load_config(write(tmp_path, text), env={})
+    assert config.smtp is not None
+    assert (config.smtp.username, config.smtp.password) == ("1:30", "0123")
+    assert (config.feeds[0].name, config.feeds[0].source) == ("1.10", "0x1F")
+
+
 def test_ca_files_are_checked_when_the_config_is_read(tmp_path: Path) -> None:
     """A missing file, or one that holds no certificate, failed every poll or every email
     later (smtp.ca_file: "FileNotFoundError" on each send); it is a problem at its line.
@@ -220,6 +231,21 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             "feeds:\n  - name: A\n    url: https://a.test/\n    interval: soon\n",
             ":4: feeds[0].interval: 'soon' is not a duration",
             id="bad-duration",
+        ),
+        pytest.param(
+            "poll:\n  interval: .nan\n",
+            ":2: poll.interval: '.nan' is not a duration",  # not "nan is longer than ..."
+            id="nan-duration",
+        ),
+        pytest.param(
+            "poll:\n  jitter: [30s]\n",
+            ":2: poll.jitter: must be a duration such as 90s",  # not "SequenceNode(tag=..."
+            id="list-duration",
+        ),
+        pytest.param(
+            "delivery:\n  retry_max:\n",
+            ":2: delivery.retry_max: must be a duration such as 90s",  # not "None is not ..."
+            id="empty-duration",
         ),
         pytest.param(
             "feeds:\n  - name: A\n    url: ftp://a.test/\n",

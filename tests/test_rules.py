@@ -617,6 +617,15 @@ def test_a_control_character_in_a_rule_file_is_named_at_its_line_and_column(
     ]
 
 
+def test_a_term_that_yaml_reads_as_a_number_is_matched_as_written(tmp_path: Path) -> None:
+    """YAML 1.1 reads 0123 as the octal 83 and 1.10 as 1.1: the rule looked for "83"."""
+    text = "lists:\n  codes: [0123, 1.10]\nrules:\n  - name: r\n    when: '@codes'\n"
+    text += "    examples:\n      match: [Export code 0123 listed, Version 1.10 out]\n"
+    text += "      no_match: [Export code 83 listed, Version 1.1 out]\n"
+    ruleset = load_rules(folder(tmp_path, text))
+    assert ruleset.lists["codes"][0].name == "0123"
+
+
 EXAMPLES = """\
 rules:
   - name: gallium-exports

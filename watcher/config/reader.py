@@ -144,6 +144,8 @@ class Reader:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             self.problem(node, name, "must be a string")
             return None
+        if not isinstance(value, str):  # as written: YAML reads 0123 as 83, 1.10 as 1.1
+            value = node.value
         text = str(value).strip("\r\n") if exact else str(value).strip()
         if required and not text:
             self.problem(node, name, "must not be empty")
@@ -176,8 +178,14 @@ class Reader:
     def duration(self, node: yaml.Node | None, name: str, default: float, minimum: float) -> float:
         if node is None:
             return default
+        value = self.scalar(node, name)
+        if isinstance(value, bool) or not isinstance(value, str | int | float):  # null, a list
+            self.problem(node, name, "must be a duration such as 90s, 10m, 6h or 2d")
+            return default
+        if isinstance(value, int) or value != value:  # YAML reads 0123 as 83, 1:30 as 90
+            value = node.value  # as written; and .nan is no duration
         try:
-            seconds = parse_duration(self.scalar(node, name))
+            seconds = parse_duration(value)
         except ValueError as exc:
             self.problem(node, name, str(exc))
             return default

@@ -162,7 +162,7 @@ class NodeReader:
             return None
         value = self.constructor.construct_object(node)  # type: ignore[no-untyped-call]
         if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
+            value = node.value  # as written: YAML reads 0123 as 83, 1.10 as 1.1, 1:30 as 90
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             self.problem(path, node, f"{what} has the wrong type")
             return None
