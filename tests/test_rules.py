@@ -545,8 +545,23 @@ def test_structured_form(tmp_path: Path) -> None:
         ),
         pytest.param(
             "rules:\n  - name: r\n    when: a\n    min_sources: two\n",
-            "rules.yaml:4:18: min_sources has the wrong type",
+            "rules.yaml:4:18: min_sources must be a whole number",
             id="min-sources-type",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    priority: high\n",
+            "rules.yaml:4:15: priority must be a whole number",
+            id="priority-type",
+        ),
+        pytest.param(
+            "lists:\n  l:\n    - name: x\n      plural: maybe\n",
+            "rules.yaml:4:15: plural must be true or false",
+            id="plural-type",
+        ),
+        pytest.param(
+            "rules:\n  - name: r\n    when: a\n    description:\n",
+            "rules.yaml:4:17: description is empty",  # "has the wrong type" said nothing
+            id="empty-description",
         ),
         pytest.param(
             "rules:\n  - name: r\n    when: [a\n", "rules.yaml:4:1: invalid YAML", id="yaml"
@@ -618,12 +633,13 @@ def test_a_control_character_in_a_rule_file_is_named_at_its_line_and_column(
 
 
 def test_a_term_that_yaml_reads_as_a_number_is_matched_as_written(tmp_path: Path) -> None:
-    """YAML 1.1 reads 0123 as the octal 83 and 1.10 as 1.1: the rule looked for "83"."""
-    text = "lists:\n  codes: [0123, 1.10]\nrules:\n  - name: r\n    when: '@codes'\n"
+    """YAML 1.1 reads 0123 as the octal 83, 1.10 as 1.1 and NO (Norway) as false: the rule
+    looked for "83", and NO was a problem, "has the wrong type"."""
+    text = "lists:\n  codes: [0123, 1.10, NO]\nrules:\n  - name: r\n    when: '@codes'\n"
     text += "    examples:\n      match: [Export code 0123 listed, Version 1.10 out]\n"
     text += "      no_match: [Export code 83 listed, Version 1.1 out]\n"
     ruleset = load_rules(folder(tmp_path, text))
-    assert ruleset.lists["codes"][0].name == "0123"
+    assert [term.name for term in ruleset.lists["codes"]] == ["0123", "1.10", "NO"]
 
 
 EXAMPLES = """\

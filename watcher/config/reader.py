@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import ssl
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +142,11 @@ class Reader:
                 self.problem(node, name, "is required")
             return None
         value = self.scalar(node, name)
-        if not isinstance(value, str | int | float) or isinstance(value, bool):
+        if isinstance(value, int | float | date):  # as written: YAML reads 0123 as 83, no as
+            value = node.value  # false (bool is an int), 2026-12-05 as a date
+        if not isinstance(value, str):
             self.problem(node, name, "must be a string")
             return None
-        if not isinstance(value, str):  # as written: YAML reads 0123 as 83, 1.10 as 1.1
-            value = node.value
         text = str(value).strip("\r\n") if exact else str(value).strip()
         if required and not text:
             self.problem(node, name, "must not be empty")

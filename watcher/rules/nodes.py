@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -59,6 +60,9 @@ def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
         elif isinstance(node, yaml.MappingNode):
             todo += [n for pair in reversed(node.value) for n in reversed(pair)]
     return None
+
+
+_KINDS: dict[type | tuple[type, ...], str] = {bool: "true or false", int: "a whole number"}
 
 
 class YamlFault(NamedTuple):
@@ -161,12 +165,15 @@ class NodeReader:
             self.problem(path, node, f"{what} must be a single value")
             return None
         value = self.constructor.construct_object(node)  # type: ignore[no-untyped-call]
-        if kind is str and isinstance(value, int | float) and not isinstance(value, bool):
-            value = node.value  # as written: YAML reads 0123 as 83, 1.10 as 1.1, 1:30 as 90
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.problem(path, node, f"{what} has the wrong type")
-            return None
-        return value
+        if kind is str and isinstance(value, int | float | date):  # bool and datetime too
+            value = node.value  # as written: YAML reads 0123 as 83, 1:30 as 90, no as false
+        if value is None:
+            self.problem(path, node, f"{what} is empty")
+        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.problem(path, node, f"{what} must be {_KINDS.get(kind, 'text')}")
+        else:
+            return value
+        return None
 
     def name(self, path: Path, node: yaml.Node, what: str) -> str | None:
         """A scalar that names something: one line, without control characters."""
