@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -38,7 +38,7 @@ from watcher.alerts.sender import HOLD_MAX_SECONDS, Delivery, Hold, Sender
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher
-from watcher.models import Alert, AlertPlan, Match, Story
+from watcher.models import Alert, AlertPlan, Match, Story, Waits
 from watcher.pipeline import Clusterer, Pipeline
 from watcher.rules.live import LiveRules
 from watcher.rules.model import Rule
@@ -2537,6 +2537,39 @@ def test_alerts_in_quiet_hours_wait_for_their_end_as_one_digest_but_urgent_ones(
     assert json.loads(server.posts[1][1])["text"].startswith("[watcher] digest for analyst")
 
 
+def test_an_urgent_match_on_a_news_item_whose_alert_waits_for_quiet_hours_goes_at_once(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A reprint whose title adds "export controls" to a germanium story whose alert waits
+    for the morning: the urgent rule's match brings that alert forward, under its name."""
+    slack_route(server, [])
+    urgent = "  - name: export-controls\n    when: '\"export controls\"'\n    tags: [metals]\n"
+    config = write_config(
+        tmp_path, smtp_port=free_port(), slack=server.url("/slack"),
+        rules_yaml=GERMANIUM_RULE + urgent + "    priority: 5\n",
+    )  # fmt: skip
+    config.write_text(
+        config.read_text().replace(
+            "    email: analyst@test\n",
+            "    quiet_hours: 22:00-07:00\n    timezone: Europe/Berlin\n",
+        )
+    )
+    clock.now = datetime(2026, 11, 10, 23, 0, tzinfo=UTC)  # midnight in Berlin, the window's
+    harness = wire_polled(config, clock)
+    assert harness.deliver() == []  # germanium-news waits for 07:00
+    controls = b"Germanium Output In Ontario As Export Controls Loom</title>"
+    add_feed(config, "Reprints", REPRINT.replace(b"Germanium Output In Ontario</title>", controls))
+    clock.now = datetime(2026, 11, 10, 23, 10, tzinfo=UTC)
+    harness = Harness(config, clock)
+    harness.poll()
+    (sent,) = harness.deliver()
+    assert sent.outcome == "sent" and len(server.posts) == 1
+    text = json.loads(server.posts[0][1])["text"]
+    assert text.startswith("export-controls: Smelter Group To Start Germanium Output In Ontario As")
+    (alert,) = [a for a in harness.store.alerts() if a.rule == "export-controls"]
+    assert alert.status == "sent" and len(harness.store.alerts()) == 1
+
+
 DIGEST_SUBSCRIBER = "  - name: reader\n    follow: [metals]\n    mode: digest\n    digest: daily 08:00\n    timezone: Europe/Berlin\n    email: reader@test\n"
 
 
@@ -3119,6 +3152,41 @@ def test_a_quiet_match_gives_way_to_the_next_loud_match_of_its_cluster_and_rule(
     assert [(m.story, m.quiet) for c in range(3) for m in store.matches_for(c)] == [
         ("s1", False), ("s3", False), ("s5", False)
     ]  # fmt: skip
+
+
+def test_a_later_match_brings_forward_its_news_items_waiting_alert(tmp_path: Path) -> None:
+    """An urgent rule matched by a story that joins a news item whose alert waits for the
+    end of quiet hours went out then, under the lesser rule: the alert goes when the urgent
+    match's would, as its alert. A match due no sooner, or an alert tried, changes nothing."""
+    store = _clustered(tmp_path, 4, {0: 0, 1: 0, 2: 1, 3: 1})
+    night, morning = datetime(2026, 11, 24, 23, tzinfo=UTC), datetime(2026, 11, 25, 6, tzinfo=UTC)
+
+    def plan(due: datetime, waits: Waits | None) -> Callable[[Match], list[AlertPlan]]:
+        return lambda m: [AlertPlan(subscriber="a", channel="email", due=due, waits=waits)]
+
+    def match(cluster: int, story: str, rule: str) -> Match:
+        return replace(_match(cluster, story), rule=rule, terms={"minerals": [rule]})
+
+    store.record_matches([match(0, "s0", "gallium")], plan(morning, "quiet"))
+    store.record_matches([match(0, "s1", "firms")], plan(morning, "quiet"))  # no sooner
+    (waiting,) = store.alerts()
+    assert (waiting.rule, waiting.next_attempt_at, waiting.digest) == ("gallium", morning, True)
+    store.record_matches([match(0, "s1", "export-controls")], plan(night, None))
+    (alert,) = store.alerts()
+    assert (alert.id, alert.rule, alert.story, alert.terms) == (
+        waiting.id,
+        "export-controls",
+        "s1",
+        {"minerals": ["export-controls"]},
+    )
+    assert (alert.next_attempt_at, alert.digest, alert.waits) == (night, False, None)
+    assert [a.id for a in store.due_alerts(night)] == [alert.id]
+    store.record_matches([match(1, "s2", "gallium")], plan(morning, "quiet"))
+    (tried,) = [a for a in store.alerts() if a.cluster == 1]
+    store.mark_sending(tried.id)
+    store.record_matches([match(1, "s3", "export-controls")], plan(night, None))
+    (still,) = [a for a in store.alerts() if a.cluster == 1]
+    assert (still.rule, still.next_attempt_at, still.status) == ("gallium", morning, "sending")
 
 
 def test_a_merge_keeps_the_loud_match_of_a_rule_both_clusters_matched(tmp_path: Path) -> None:

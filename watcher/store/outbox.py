@@ -74,11 +74,26 @@ class OutboxTables(Tables):
             ).fetchone()[0]
             if sent_lately >= plan.cap:  # over the hourly cap: into the next hourly digest
                 due, waits = plan.overflow_due, "cap"
-        self.db.execute(
+        cursor = self.db.execute(
             "INSERT OR IGNORE INTO alerts (subscriber, channel, cluster_id, rule, story_id, terms, "
             "next_attempt_at, created_at, digest, waits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [plan.subscriber, plan.channel, m.cluster, m.rule, m.story, json.dumps(m.terms),
              to_text(due), to_text(m.matched_at), int(waits is not None), waits],
+        )  # fmt: skip
+        if not cursor.rowcount:
+            self._bring_forward(m, plan, due, waits)
+
+    def _bring_forward(self, m: Match, plan: AlertPlan, due: datetime, waits: str | None) -> None:
+        """The subscriber's alert of the news item on that channel, if it still waits (never
+        tried) for later than this match's would: it goes when this match's would, as this
+        match's alert. A priority 5 rule matched by a story that joins a news item whose
+        alert waits for the end of quiet hours, or settles, goes at once."""
+        self.db.execute(
+            "UPDATE alerts SET rule = ?, story_id = ?, terms = ?, next_attempt_at = ?, "
+            "digest = ?, waits = ? WHERE subscriber = ? AND cluster_id = ? AND channel = ? "
+            "AND status = 'pending' AND sends = 0 AND notice IS NULL AND next_attempt_at > ?",
+            [m.rule, m.story, json.dumps(m.terms), to_text(due), int(waits is not None), waits,
+             plan.subscriber, m.cluster, plan.channel, to_text(due)],
         )  # fmt: skip
 
     def waiting_matches(
