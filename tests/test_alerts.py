@@ -325,6 +325,35 @@ def test_slack_header_is_never_empty() -> None:
     assert payload["blocks"][0]["text"]["text"] == "(untitled)"
 
 
+def test_a_hostile_title_pings_no_one_on_slack_and_a_pipe_ends_no_link() -> None:
+    """The notification's text (top-level `text`) took the title as mrkdwn: a feed's
+    `<!channel>` notified a whole channel. A `|` in a link ended it where Slack reads it."""
+    from watcher.models import Cluster
+
+    story = Story(
+        id="s", feed="f", guid=None, source="Wire", title="<!channel> Gallium <https://e.test|x>",
+        summary="", link="https://w.test/a|b", published=NOW, fetched_at=NOW,
+    )  # fmt: skip
+    other = replace(story, id="o", source="Daily", link="https://d.test/?q=1|2")
+    (payload,) = render(
+        _slack_alert(), story, Cluster(id=1, lead=story, members=(story, other)), {}
+    ).slack
+    section, context = payload["blocks"][1]["text"]["text"], payload["blocks"][2]["elements"][0]
+    assert "<!channel>" not in payload["text"] and "<https://e" not in payload["text"]
+    assert payload["text"].startswith(
+        "r&lt;1&gt;: &lt;!channel&gt; Gallium &lt;https://e.test|x&gt;"
+    )
+    assert section.startswith("<https://w.test/a%7Cb|&lt;!channel&gt; Gallium")
+    assert "<https://d.test/?q=1%7C2|Daily>" in context["text"]
+    from watcher.alerts.digest import render_digest
+
+    linkless = replace(digest_story(1), link="")
+    digest = render_digest("s", [(digest_alert(1, {}), linkless, None, {})]).slack[0]
+    assert [b["text"]["text"] for b in digest["blocks"] if b["type"] == "section"] == [
+        "Story 1 · Wire"
+    ]  # not "<|Story 1>"
+
+
 # -- end to end ----------------------------------------------------------------------------
 
 

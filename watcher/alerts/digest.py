@@ -36,6 +36,7 @@ from watcher.alerts.render import (
     outlets_html,
     outlets_mrkdwn,
     slack_escape,
+    slack_link,
     terms_found,
 )
 from watcher.models import Alert, Cluster, Story
@@ -202,7 +203,7 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
         item_html += marked(part, inside, "<mark>", "</mark>", html.escape)
     item_html += f"<br>Matched: {html.escape(terms)}" if terms else ""
     item_html += (f"<br>{FOLLOWS} {earlier_html(earlier, zone)}" if earlier else "") + "</li>"
-    mrkdwn = f"<{slack_escape(story.link)}|{slack_escape(title)}> · "
+    mrkdwn = f"{slack_link(story.link, slack_escape(title))} · "
     mrkdwn += slack_escape(story.source)
     mrkdwn += f" - also reported by {outlets_mrkdwn(others)}" if others else ""
     mrkdwn += f" · {slack_escape(terms)}" if terms else ""

@@ -55,6 +55,12 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def slack_link(url: str, text: str) -> str:
+    """`text` (mrkdwn, escaped) as a Slack link to `url`, alone where there is no URL; a
+    `|` in the URL, where Slack would end it, is percent-encoded."""
+    return f"<{slack_escape(url).replace('|', '%7C')}|{text}>" if url else text
+
+
 def marked(text: str, spans: list[tuple[int, int]], start: str, end: str, escape: Any) -> str:
     """The text, escaped, with each span (overlapping ones once) between `start` and `end`."""
     out, pos = [], 0
@@ -175,9 +181,7 @@ def _slack(
     zone: ZoneInfo,
 ) -> dict[str, Any]:  # fmt: skip
     title = headline(story.title, story.source)
-    link = slack_escape(title)
-    if story.link:
-        link = f"<{slack_escape(story.link)}|{link}>"
+    link = slack_link(story.link, slack_escape(title))
     summary = marked(story.summary, spans.get("summary", []), "*", "*", slack_escape)
     for part, inside in parts:
         summary += f"\n{IN_FULL_TEXT} {marked(part, inside, '*', '*', slack_escape)}"
@@ -189,7 +193,8 @@ def _slack(
     if earlier:
         context += f" · {FOLLOWS.lower()} {earlier_mrkdwn(earlier, zone)}"
     return {
-        "text": cut(f"{alert.rule}: {title} {story.link}", SECTION_MAX),
+        # the notification's text: mrkdwn, where a title's <!channel> would ping a channel
+        "text": cut(slack_escape(f"{alert.rule}: {title} {story.link}"), SECTION_MAX),
         "blocks": [
             {
                 "type": "header",
@@ -266,9 +271,7 @@ def earlier_html(story: Story, zone: ZoneInfo) -> str:
 
 
 def earlier_mrkdwn(story: Story, zone: ZoneInfo) -> str:
-    title = slack_escape(headline(story.title, story.source))
-    if story.link:
-        title = f"<{slack_escape(story.link)}|{title}>"
+    title = slack_link(story.link, slack_escape(headline(story.title, story.source)))
     return f"{title} ({slack_escape(story.source)}, {local_time(story.published, zone)})"
 
 
@@ -284,10 +287,7 @@ def outlets_html(stories: Iterable[Story]) -> str:
 
 def outlets_mrkdwn(stories: Iterable[Story]) -> str:
     """The stories' outlets in Slack's mrkdwn, each a link to its story where it has one."""
-    return ", ".join(
-        f"<{slack_escape(s.link)}|{slack_escape(s.source)}>" if s.link else slack_escape(s.source)
-        for s in stories
-    )
+    return ", ".join(slack_link(s.link, slack_escape(s.source)) for s in stories)
 
 
 def terms_found(alert: Alert) -> str:
