@@ -3218,6 +3218,33 @@ def test_a_later_match_brings_forward_its_news_items_waiting_alert(tmp_path: Pat
     assert (still.rule, still.next_attempt_at, still.status) == ("gallium", morning, "sending")
 
 
+def test_a_merge_keeps_the_sooner_of_two_waiting_alerts_of_a_subscriber(tmp_path: Path) -> None:
+    """Two news items, one alert each waiting for a subscriber's channel, made one: the
+    alert that stays goes when the sooner would have, as that one (an urgent rule's alert,
+    merged into a news item whose alert waits for the morning, waited with it)."""
+    from watcher.models import Assignment
+
+    store = _clustered(tmp_path, 6, {0: 0, 1: 1, 3: 3, 4: 4})
+    night, morning = datetime(2026, 11, 24, 23, tzinfo=UTC), datetime(2026, 11, 25, 6, tzinfo=UTC)
+    waiting: list[tuple[int, str, datetime, Waits | None]] = [
+        (0, "gallium", morning, "quiet"), (1, "urgent", night, None),
+        (3, "urgent", night, None), (4, "gallium", morning, "quiet"),
+    ]  # fmt: skip
+    for cluster, rule, due, waits in waiting:
+        plan = AlertPlan(subscriber="a", channel="email", due=due, waits=waits)
+        match = replace(_match(cluster, f"s{cluster}"), rule=rule)
+        store.record_matches([match], lambda _, plan=plan: [plan])
+    store.record_assignments(
+        [Assignment(story="s2", cluster=0, level="same-event", merged=(1,)),
+         Assignment(story="s5", cluster=3, level="same-event", merged=(4,))], night,
+    )  # fmt: skip
+    kept = {a.cluster: a for a in store.alerts()}
+    assert sorted(kept) == [0, 3]
+    assert (kept[0].rule, kept[0].story, kept[0].next_attempt_at) == ("urgent", "s1", night)
+    assert (kept[0].digest, kept[0].waits) == (False, None)
+    assert (kept[3].rule, kept[3].story, kept[3].next_attempt_at) == ("urgent", "s3", night)
+
+
 def test_a_merge_keeps_the_loud_match_of_a_rule_both_clusters_matched(tmp_path: Path) -> None:
     """Merged into a cluster whose match of the rule was quiet, an alerted cluster's match
     stays: a later story of the news item does not alert it again."""

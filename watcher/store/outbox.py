@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlite_utils
+
 from watcher.errors import StoreError
 from watcher.models import Alert, AlertPlan, Match
 from watcher.store.base import NOT_SENT, Tables, in_batches, translated
@@ -19,6 +21,35 @@ from watcher.store.rows import NEVER, alert_from_row, match_from_row, to_text
 # an alert of the lane (channel, subscriber), where subscriber '' is every one: the
 # sender's lanes (`alerts.sender._lane`)
 IN_LANE = "channel = ? AND ? IN ('', subscriber)"
+
+
+# a pending alert never tried of the same subscriber and channel as `alerts`, in cluster ?
+_TWIN = (
+    "FROM alerts AS o WHERE o.cluster_id = ? AND o.subscriber = alerts.subscriber "
+    "AND o.channel = alerts.channel AND o.status = 'pending' AND o.sends = 0"
+)
+
+
+def move_alerts(db: sqlite_utils.Database, old: int, *, into: int) -> None:
+    """Cluster `old` merged into `into`: its alerts never tried follow it, unless `into`
+    has one for the same subscriber and channel already (one news item, one alert), which
+    then goes as the sooner of the two (an urgent rule's, not one waiting for the end of
+    quiet hours). One tried before (it may have reached the channel) keeps its record."""
+    db.execute(
+        "UPDATE alerts SET (rule, story_id, terms, next_attempt_at, digest, waits) = "
+        f"(SELECT o.rule, o.story_id, o.terms, o.next_attempt_at, o.digest, o.waits {_TWIN}) "
+        "WHERE cluster_id = ? AND status = 'pending' AND sends = 0 AND notice IS NULL "
+        f"AND next_attempt_at > (SELECT o.next_attempt_at {_TWIN})",
+        [old, into, old],
+    )
+    db.execute(
+        "UPDATE OR IGNORE alerts SET cluster_id = ? "
+        "WHERE cluster_id = ? AND status = 'pending' AND sends = 0",
+        [into, old],
+    )
+    db.execute(
+        "DELETE FROM alerts WHERE cluster_id = ? AND status = 'pending' AND sends = 0", [old]
+    )
 
 
 class OutboxTables(Tables):

@@ -13,6 +13,7 @@ from typing import Any
 from watcher.errors import StoreError
 from watcher.models import Assignment, Cluster, ClusteredStory, FeedState, Story
 from watcher.store.base import NOT_SENT, Tables, in_batches, translated
+from watcher.store.outbox import move_alerts
 from watcher.store.rows import (
     INSERT_PLACED_STORY,
     STORY_COLUMNS,
@@ -311,17 +312,7 @@ class StoryTables(Tables):
             "UPDATE OR IGNORE matches SET cluster_id = ? WHERE cluster_id = ?", [into, old]
         )
         self.db.execute("DELETE FROM matches WHERE cluster_id = ?", [old])
-        # alerts never tried follow the cluster, unless it has one for the same subscriber
-        # and channel already: one news item, one alert. One tried before (it may have
-        # reached the channel) keeps its record.
-        self.db.execute(
-            "UPDATE OR IGNORE alerts SET cluster_id = ? "
-            "WHERE cluster_id = ? AND status = 'pending' AND sends = 0",
-            [into, old],
-        )
-        self.db.execute(
-            "DELETE FROM alerts WHERE cluster_id = ? AND status = 'pending' AND sends = 0", [old]
-        )
+        move_alerts(self.db, old, into=into)
 
     def _refresh_cluster(self, cluster: int, now: datetime) -> None:
         lead = self.db.execute(
