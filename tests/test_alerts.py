@@ -1721,7 +1721,7 @@ class TricklingSmtp(HungSmtp):
 def test_an_smtp_server_that_trickles_its_replies_fails_the_send_in_bounded_time() -> None:
     """Every read is within the timeout, so only a limit on the whole exchange ends it; the
     connection is shut, so the send's thread ends too."""
-    from watcher.alerts.channels import SEND_TIMEOUTS, SmtpSession
+    from watcher.alerts.mail import SEND_TIMEOUTS, SmtpSession
     from watcher.config.settings import SmtpSettings
 
     smtp = TricklingSmtp()
@@ -1809,7 +1809,7 @@ def test_a_receiver_that_never_stops_replying_is_read_no_further_than_its_start(
     server.routes["/hook"] = endless
 
     async def post() -> None:
-        from watcher.alerts.channels import post_json
+        from watcher.alerts.webhooks import post_json
 
         async with httpx.AsyncClient(timeout=5) as client:
             await post_json(client, server.url("/hook"), {"text": "hi"}, "webhook", "k1", limit=60)
@@ -1843,7 +1843,7 @@ def test_a_receiver_that_trickles_its_reply_fails_the_post_in_bounded_time(
     server.routes["/hook"] = trickle
 
     async def post() -> float:
-        from watcher.alerts.channels import post_json
+        from watcher.alerts.webhooks import post_json
 
         started = time.monotonic()
         async with httpx.AsyncClient(timeout=5) as client:

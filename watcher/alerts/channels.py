@@ -1,402 +1,86 @@
-"""Send one rendered alert through one channel. I/O lives here.
+"""Send one rendered message through the channel its alert names: email, Slack, Teams, a
+webhook or the console.
 
-Raises `DeliveryError`: transient for what may pass (a refused connection, SMTP 4xx, HTTP
-429 and 5xx, timeouts), permanent for what will not (SMTP 5xx, HTTP 4xx); server-wide for
-what is the server's and not the message's. Slack's 429 carries its Retry-After. Nothing
-past this module sees smtplib or httpx errors.
+In: the config, the shared httpx client, the alert, its subscriber and its message. Raises
+`DeliveryError` (see `mail` and `webhooks`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import contextlib
-import email.policy
-import hashlib
-import hmac
-import json
-import smtplib
-import socket
-import ssl
-import threading
-import time
 from collections.abc import Callable, Sequence
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, getaddresses
 from typing import Any
 
 import httpx
 
-from watcher.alerts.render import Message
-from watcher.config import SmtpSettings
-from watcher.config.settings import signing_key
-from watcher.errors import DeliveryError, RecipientsRefused
-from watcher.fetch import parse_retry_after
-from watcher.files import trust_ca
-from watcher.transport import describe_error
+from watcher.alerts.mail import SmtpSession, email_message, envelope, refusal
+from watcher.alerts.render import Message, teams_cards
+from watcher.alerts.webhooks import post_json
+from watcher.config import Config, Subscriber
+from watcher.errors import DeliveryError
+from watcher.models import Alert
 
-_POLICY = email.policy.SMTP.clone(max_line_length=998)  # RFC 5322's line limit
-Refused = dict[str, tuple[int, bytes]]  # smtplib's: recipient -> the server's code and reply
+Console = Callable[[Message, Alert], None]
 
 
-async def post_json(
-    client: httpx.AsyncClient, url: str, payload: dict[str, Any], what: str, key: str,
-    *, limit: float, secret: str | None = None,
+async def _post_parts(
+    client: httpx.AsyncClient, url: str, parts: Sequence[dict[str, Any]], name: str, key: str,
+    config: Config,
 ) -> None:  # fmt: skip
-    """POST a JSON payload (Slack's incoming webhook, or a generic JSON webhook). `key` goes
-    out as Idempotency-Key, the same on every retry, so a receiver can drop a repeat; with
-    a `secret`, the post is signed (`signed`). The whole exchange takes at most `limit`
-    seconds: the client's timeouts bound each read, and a receiver could trickle its reply
-    a byte at a time."""
-    body = json_body(payload)
-    headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
-    if secret is not None:
-        headers |= signed(body, key, signing_key(secret), time.time())
-    try:
-        async with (
-            asyncio.timeout(limit),
-            client.stream("POST", url, content=body, headers=headers) as response,
-        ):
-            head = await _first_bytes(response, REPLY_BYTES)
-    except httpx.HTTPError as exc:  # in a feed's words: httpx-aiohttp's names mislead
-        raise DeliveryError(
-            f"{what}: {describe_error(exc)}", transient=True, server_wide=True
-        ) from exc
-    except TimeoutError:
-        raise DeliveryError(
-            f"{what}: the exchange did not end within {limit:g} s (a receiver that answers "
-            "too slowly)", transient=True, server_wide=True,
-        ) from None  # fmt: skip
-    status = response.status_code
-    if status < 300:
-        return
-    detail = f"{what}: HTTP {status} {_text(head, response.charset_encoding)[:200]}".strip()
-    if status == 429 or status >= 500:
-        retry = parse_retry_after(response.headers.get("retry-after"))
-        raise DeliveryError(detail, transient=True, retry_after=retry, server_wide=True)
-    raise DeliveryError(detail, transient=False)
+    """A message's posts in turn (Slack messages of 50 blocks, Teams cards), each with an
+    idempotency key of its own: the first the alert's, the next ones with `-1`, `-2`..."""
+    for part, payload in enumerate(parts):
+        suffix = f"-{part}" if part else ""
+        await post_json(client, url, payload, name, key + suffix, limit=config.poll.total_timeout)
 
 
-def json_body(payload: dict[str, Any]) -> bytes:
-    """A payload as httpx's `json=` sends it (compact, UTF-8): the bytes a signature is of."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.encode()
-
-
-def signed(body: bytes, key: str, secret: bytes, now: float) -> dict[str, str]:
-    """The headers of Standard Webhooks (standardwebhooks.com): the message's id (`key`,
-    the same on every retry), when it was sent, and an HMAC-SHA256 under the subscriber's
-    secret of both and the body, so a receiver can tell the post is ours, unchanged and
-    recent."""
-    timestamp = str(int(now))
-    mac = hmac.new(secret, f"{key}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return {
-        "webhook-id": key,
-        "webhook-timestamp": timestamp,
-        "webhook-signature": "v1," + base64.b64encode(mac).decode(),
-    }
-
-
-def _text(body: bytes, charset: str | None) -> str:
-    try:
-        return body.decode(charset or "utf-8", "replace")
-    except LookupError:  # a charset Python does not know
-        return body.decode("utf-8", "replace")
-
-
-REPLY_BYTES = 4096  # of a receiver's reply read: the start of its error, never a huge body
-
-
-async def _first_bytes(response: httpx.Response, limit: int) -> bytes:
-    """The reply's first `limit` bytes, or all of a shorter one (the connection is then
-    kept for the next post)."""
-    head = bytearray()
-    async for chunk in response.aiter_bytes():
-        head += chunk
-        if len(head) >= limit:
-            break
-    return bytes(head[:limit])
-
-
-def email_message(smtp: SmtpSettings, to: str, message: Message, message_id: str) -> EmailMessage:
-    """The message as multipart plain text + HTML, from the configured sender, marked as
-    machine-made so that auto-responders keep quiet."""
-    mail = EmailMessage(policy=_POLICY)  # subjects are cut at 200 characters: never folded
-    mail["Subject"] = message.subject
-    mail["From"] = ascii_domains(smtp.sender)
-    mail["To"] = ascii_domains(to)
-    mail["Date"] = formatdate(localtime=False)
-    mail["Message-ID"] = message_id
-    # an alert is machine-made: no vacation or out-of-office reply (RFC 3834; Exchange's
-    # own header), which would flood the sender's mailbox at every alert
-    mail["Auto-Submitted"] = "auto-generated"
-    mail["X-Auto-Response-Suppress"] = "All"
-    mail.set_content(message.text)
-    mail.add_alternative(message.html, subtype="html")
-    return mail
-
-
-def ascii_domains(addresses: str) -> str:
-    """`addresses` (a header's list) with each domain in its ASCII form (IDNA: bücher.de is
-    xn--bcher-kva.de), which every SMTP server takes: one not in ASCII needs the server's
-    SMTPUTF8, which many lack. A local part not in ASCII still needs it."""
-    original = getaddresses([addresses])
-    found = [(name, _ascii_domain(address)) for name, address in original]
-    if found == original or not all(address.isascii() for _, address in found):
-        return addresses  # in ASCII already, or needs SMTPUTF8 however written
-    return ", ".join(formataddr(pair) for pair in found)
-
-
-def envelope(addresses: str, only: Sequence[str] = ()) -> list[str]:
-    """The SMTP recipients of a `To:` list, as `email_message` writes it (domains in their
-    ASCII form), in order, once each; only those of `only`, when given."""
-    found = dict.fromkeys(address for _, address in getaddresses([ascii_domains(addresses)]))
-    return [address for address in found if not only or address in only]
-
-
-def needs_smtputf8(addresses: str) -> bool:
-    """Whether an address of `addresses` has a local part not in ASCII: no domain form helps."""
-    return any(not _ascii_domain(address).isascii() for _, address in getaddresses([addresses]))
-
-
-def _ascii_domain(address: str) -> str:
-    local, at, domain = address.rpartition("@")
-    try:
-        return f"{local}@{domain.encode('idna').decode('ascii')}" if at else address
-    except UnicodeError:  # no valid IDNA name: the server judges it as it is
-        return address
-
-
-SEND_TIMEOUTS = 4  # an email's whole exchange may take this many SMTP timeouts
-
-
-class SmtpSession:
-    """One SMTP connection for emails sent one after another: opened (and logged in) at the
-    first send, reused by the next, closed by `close`. A burst of alerts thus costs one
-    handshake and one login, not one each, which providers that limit logins would refuse.
-    A reused connection that the server has dropped is opened again once for the send."""
-
-    def __init__(self, smtp: SmtpSettings) -> None:
-        self.smtp = smtp
-        host = f"[{smtp.host}]" if ":" in smtp.host else smtp.host
-        self.where = f"SMTP {host}:{smtp.port}"
-        self._server: smtplib.SMTP | None = None
-        self._sending = False  # a send's thread uses the connection (until it ends)
-
-    async def send(self, mail: EmailMessage, to: list[str]) -> Refused:
-        """Send `mail` to the addresses `to`; returns those the server refused (every one,
-        when none took it). Raises DeliveryError, after which the connection is closed. The
-        whole exchange takes at most `SEND_TIMEOUTS` times the SMTP timeout: the timeout
-        bounds each wait for the server, and a server that trickles its replies (endless
-        "250-" lines, a byte at a time) would otherwise hold the email lane for ever."""
-        self._sending = True  # before the thread starts: `close` must not race it
-        limit = self.smtp.timeout * SEND_TIMEOUTS
-        refused: Refused = {}
-        try:
-            await asyncio.wait_for(
-                in_daemon_thread(lambda: refused.update(self._send(mail, to))), limit
-            )
-            return refused
-        except TimeoutError:
-            self._hang_up()
-            raise DeliveryError(
-                f"{self.where}: the exchange did not end within {limit:g} s (a server that "
-                "answers too slowly)", transient=True, server_wide=True,
-            ) from None  # fmt: skip
-
-    async def close(self) -> None:
-        """Say QUIT and hang up, unless no connection is open or a send cut short (the
-        service stopping) still uses it in its thread."""
-        if self._server is not None and not self._sending:
-            await in_daemon_thread(self._quit)
-
-    def _send(self, mail: EmailMessage, to: list[str]) -> Refused:
-        try:
-            return self._send_on_a_connection(mail, to)
-        except BaseException as exc:
-            self._drop()  # in an unknown state: the next send starts anew
-            if isinstance(exc, smtplib.SMTPNotSupportedError):  # a local part not in ASCII
-                raise self._no_smtputf8(exc) from exc
-            if isinstance(exc, OSError):  # smtplib's errors, refused and timed-out connections
-                raise _delivery_error(self.where, exc) from exc
-            raise
-        finally:
-            self._sending = False
-
-    def _no_smtputf8(self, exc: smtplib.SMTPNotSupportedError) -> DeliveryError:
-        """The server takes no address that is not ASCII (no SMTPUTF8): for a recipient's,
-        this email fails for good and the others go on; for the sender's, every email waits
-        for a fix of the config, as when the server refuses the sender."""
-        sender = needs_smtputf8(self.smtp.sender)
-        return DeliveryError(
-            f"{self.where}: the server takes no address that is not ASCII (no SMTPUTF8): {exc}",
-            transient=sender,
-            server_wide=sender,
-        )
-
-    def _send_on_a_connection(self, mail: EmailMessage, to: list[str]) -> Refused:
-        reused = self._server is not None
-        try:
-            return _sent(self._connected(), mail, to)
-        except (smtplib.SMTPServerDisconnected, ConnectionError):
-            if not reused:
-                raise
-            self._drop()  # the server hung up while the connection idled: once more, anew
-            return _sent(self._connected(), mail, to)
-
-    def _connected(self) -> smtplib.SMTP:
-        if self._server is None:
-            server = _unconnected(self.smtp)
-            self._server = server  # `_hang_up` reaches its socket while it connects
-            try:
-                _open(server, self.smtp)
-            except OSError as exc:
-                raise _delivery_error(self.where, exc, connecting=True) from exc
-        return self._server
-
-    def _quit(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            with contextlib.suppress(OSError):  # the server may have gone: hang up anyway
-                server.quit()
-            server.close()
-
-    def _drop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-
-    def _hang_up(self) -> None:
-        """From the event loop, while a send's thread still waits on the server: shut the
-        socket, so that the thread's read fails and the thread ends."""
-        server, self._server = self._server, None
-        sock = getattr(server, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-
-async def in_daemon_thread(work: Callable[[], None]) -> None:
-    """Run blocking `work` in a thread of its own that does not keep the process alive.
-    asyncio.to_thread's threads are joined at exit: a send that waited on a hung SMTP server
-    held a stopping service until the SMTP timeout (30 s by default), past a container's
-    10 s grace. The alert of a send cut short this way is left 'sending', and sent again on
-    the next start."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-
-    def settle(error: BaseException | None) -> None:
-        if done.done():  # cancelled meanwhile: no one waits for the outcome
+async def send_message(
+    config: Config,
+    client: httpx.AsyncClient,
+    console: Console | None,
+    alert: Alert,
+    subscriber: Subscriber,
+    message: Message,
+    session: SmtpSession | None = None,
+) -> None:
+    """Send one message through the channel `alert.channel` names; raises DeliveryError.
+    An email goes through `session`, else through a connection of its own, to the
+    subscriber's addresses (only those refused for now last time, `alert.retry_to`, when
+    set); a server that refused some raises `RecipientsRefused`."""
+    kind = "notice" if alert.notices else "digest" if alert.digest else "alert"
+    # the story an alert is about never changes (its cluster may merge): a key for retries
+    about = alert.id if alert.notices else alert.story
+    key = f"watcher-{kind}-{alert.subscriber}-{alert.channel}-{about}".replace(" ", "_")
+    if alert.channel == "slack" and subscriber.slack:
+        await _post_parts(client, subscriber.slack, message.slack, "Slack webhook", key, config)
+    elif alert.channel == "teams" and subscriber.teams:
+        await _post_parts(client, subscriber.teams, teams_cards(message), "Teams webhook", key,
+                          config)  # fmt: skip
+    elif alert.channel == "webhook" and subscriber.webhook:
+        await post_json(
+            client, subscriber.webhook, message.json, "webhook", key,
+            limit=config.poll.total_timeout, secret=subscriber.webhook_secret,
+        )  # fmt: skip
+    elif alert.channel == "email" and subscriber.email:
+        if config.smtp is None:
+            raise DeliveryError("email channel but no smtp: section in the config", transient=False)
+        to = envelope(subscriber.email, alert.retry_to)
+        if not to:  # the addresses left to reach are no longer the subscriber's
             return
-        if error is None:
-            done.set_result(None)
-        else:
-            done.set_exception(error)
-
-    def run() -> None:
-        error: BaseException | None = None
+        about = alert.id if alert.digest or alert.notices else alert.cluster
+        message_id = f"<{kind}-{alert.subscriber}-{about}@watcher>".replace(" ", "_")  # stable
+        mail = email_message(config.smtp, subscriber.email, message, message_id)
+        own = session is None
+        session = session or SmtpSession(config.smtp)
         try:
-            work()
-        except BaseException as exc:  # handed to the awaiting coroutine
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop closed: the process is stopping
-            loop.call_soon_threadsafe(settle, error)
-
-    threading.Thread(target=run, name="smtp-send", daemon=True).start()
-    await done
-
-
-def _context(smtp: SmtpSettings) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if smtp.ca_file is not None:
-        trust_ca(context, smtp.ca_file)
-    return context
-
-
-def _unconnected(smtp: SmtpSettings) -> smtplib.SMTP:
-    """A client for the server, not yet connected (`_open` connects it)."""
-    if smtp.security == "tls":
-        server: smtplib.SMTP = smtplib.SMTP_SSL(timeout=smtp.timeout, context=_context(smtp))
+            refused = await session.send(mail, to)
+        finally:
+            if own:
+                await session.close()
+        if refused:
+            raise refusal(session.where, to, refused)
+    elif alert.channel == "console" and console is not None:
+        console(message, alert)
     else:
-        server = smtplib.SMTP(timeout=smtp.timeout)
-    # the name TLS checks the certificate against (SNI too), which smtplib's __init__ sets
-    # only when given the host, and then connects before we hold the client
-    server._host = smtp.host  # type: ignore[attr-defined]
-    return server
-
-
-def _open(server: smtplib.SMTP, smtp: SmtpSettings) -> None:
-    """Connect `server`, secured and logged in as configured; closed again on a failure."""
-    try:
-        server.connect(smtp.host, smtp.port)
-        if smtp.security == "starttls":
-            server.starttls(context=_context(smtp))
-        if smtp.username:
-            _login(server, smtp.username, smtp.password or "")
-    except BaseException:
-        server.close()
-        raise
-
-
-def _sent(server: smtplib.SMTP, mail: EmailMessage, to: list[str]) -> Refused:
-    """Send `mail` to `to` through `server`; the recipients it refused (every one, when it
-    took none: smtplib raises then, and has reset the exchange, so the connection serves on)."""
-    try:
-        return server.send_message(mail, to_addrs=to)
-    except smtplib.SMTPRecipientsRefused as exc:
-        return exc.recipients
-
-
-def refusal(where: str, to: list[str], refused: Refused) -> RecipientsRefused:
-    """What the server's refusal of some or all of `to` means: the addresses refused for now
-    (4xx: a full mailbox, greylisting) are tried again alone, those refused for good (5xx:
-    no such user) not; those that took the email have it."""
-    said = "; ".join(
-        f"{address} ({code} {_said(reply)})" for address, (code, reply) in refused.items()
-    )
-    reached = tuple(address for address in to if address not in refused)
-    message = f"{where}: recipient refused: {said}"
-    if reached:
-        message += f"; sent to {', '.join(reached)}"
-    retry_to = tuple(address for address, (code, _) in refused.items() if 400 <= code < 500)
-    return RecipientsRefused(message, reached=reached, retry_to=retry_to)
-
-
-def _said(reply: bytes | str) -> str:
-    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-
-
-def _delivery_error(where: str, exc: OSError, *, connecting: bool = False) -> DeliveryError:
-    """smtplib's error as a DeliveryError: transient unless the server said 5xx to this
-    email. A failure `connecting` (the greeting, STARTTLS, the login) or a refused sender is
-    the server's or the config's, not the email's: server-wide, and transient even when
-    5xx, so that the alerts wait for a fix instead of each going to the dead-letter list."""
-    if isinstance(exc, smtplib.SMTPResponseException):
-        message = _said(exc.smtp_error)
-        code = exc.smtp_code
-        server_wide = connecting or code == 421 or isinstance(exc, smtplib.SMTPSenderRefused)
-        return DeliveryError(
-            f"{where}: {code} {message}",
-            transient=server_wide or 400 <= code < 500,
-            server_wide=server_wide,  # 421: "service not available, closing"
+        raise DeliveryError(
+            f"subscriber {subscriber.name!r} has no {alert.channel} channel now", transient=False
         )
-    return DeliveryError(f"{where}: {type(exc).__name__}: {exc}", transient=True, server_wide=True)
-
-
-def _login(server: smtplib.SMTP, username: str, password: str) -> None:
-    """Log in; a name or password not in ASCII by AUTH PLAIN in UTF-8 (RFC 4616), which
-    smtplib cannot send: it encodes every AUTH line as ASCII (CPython issue 73936), and
-    raised UnicodeEncodeError, an unexpected error that put each alert in the dead-letter
-    list."""
-    if (username + password).isascii():
-        server.login(username, password)
-        return
-    server.ehlo_or_helo_if_needed()
-    if "PLAIN" not in server.esmtp_features.get("auth", "").upper().split():
-        raise smtplib.SMTPException(
-            "a user name or password not in ASCII needs AUTH PLAIN, which the server does not offer"
-        )
-    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
-    code, reply = server.docmd("AUTH", f"PLAIN {token}")
-    if code != 235:  # 235: authentication succeeded
-        raise smtplib.SMTPAuthenticationError(code, reply)

@@ -7,8 +7,8 @@ import asyncio
 import sys
 from typing import Any
 
+from watcher.alerts.channels import send_message
 from watcher.alerts.render import render
-from watcher.alerts.sender import send_message
 from watcher.cli.common import (
     EXIT_FAILED,
     UsageError,
