@@ -211,6 +211,18 @@ def test_follows(
     assert follows(subscriber, the_rule) is expected
 
 
+def test_a_weekly_digest_subscribers_alert_waits_for_its_day_whatever_the_priority() -> None:
+    from watcher.alerts.routing import route
+    from watcher.config import Subscriber
+
+    weekly = Subscriber(name="boss", mode="digest", digest="weekly mon 08:00",
+                        timezone="Europe/Berlin", console=True)  # fmt: skip
+    friday = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    match = replace(_match(1, "s1"), rule="urgent", matched_at=friday)
+    (plan,) = route(match, {"urgent": rule("urgent", priority=5)}, [weekly])
+    assert (plan.due, plan.waits) == (datetime(2026, 12, 7, 7, 0, tzinfo=UTC), "digest")
+
+
 def test_names_that_follow_notify_or_take_no_one_are_found() -> None:
     from watcher.alerts.routing import unknown_names
     from watcher.config import Subscriber
@@ -2467,6 +2479,41 @@ def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
             "2026-11-24T11:15:00+00:00",
             id="hourly-quarter-hour-zone",
         ),
+        pytest.param(  # Friday 13:00 in Berlin: Monday's 08:00, not Saturday's
+            "weekdays 08:00",
+            "Europe/Berlin",
+            "2026-12-04T12:00:00+00:00",
+            "2026-12-07T07:00:00+00:00",
+            id="weekdays-over-the-weekend",
+        ),
+        pytest.param(  # Friday 13:00 in Berlin: today's 14:00
+            "weekdays 14:00",
+            "Europe/Berlin",
+            "2026-12-04T12:00:00+00:00",
+            "2026-12-04T13:00:00+00:00",
+            id="weekdays-today",
+        ),
+        pytest.param(
+            "weekly mon 08:00",
+            "Europe/Berlin",
+            "2026-12-04T12:00:00+00:00",
+            "2026-12-07T07:00:00+00:00",
+            id="weekly-short-name",
+        ),
+        pytest.param(  # at the time itself: a week on
+            "weekly friday 13:00",
+            "Europe/Berlin",
+            "2026-12-04T12:00:00+00:00",
+            "2026-12-11T12:00:00+00:00",
+            id="weekly-strictly-after",
+        ),
+        pytest.param(  # across the end of summer time: 08:00 CET, not 07:00
+            "weekly sun 08:00",
+            "Europe/Berlin",
+            "2026-10-20T12:00:00+00:00",
+            "2026-10-25T07:00:00+00:00",
+            id="weekly-when-summer-time-ends",
+        ),
     ],
 )
 def test_next_digest(spec: str, zone: str, after: str, expected: str) -> None:
@@ -2943,6 +2990,12 @@ def test_a_digest_item_shows_a_snippet_with_the_matched_words_and_the_terms() ->
     ("line", "expected"),
     [
         pytest.param("    digest: weekly\n", "'weekly' is not a digest schedule", id="schedule"),
+        pytest.param(
+            "    digest: weekly mo 08:00\n", "'weekly mo 08:00' is not a digest", id="weekday-name"
+        ),
+        pytest.param(
+            "    digest: weekdays 25:00\n", "'weekdays 25:00' is not a digest", id="weekdays-time"
+        ),
         pytest.param(
             "    timezone: Mars/Olympus\n", "'Mars/Olympus' is not an IANA time zone", id="zone"
         ),

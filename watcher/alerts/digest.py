@@ -1,5 +1,5 @@
-"""Digests: when they go out ('hourly', or 'daily HH:MM' in the subscriber's time zone) and
-what one says.
+"""Digests: when they go out ('hourly', 'daily HH:MM', 'weekdays HH:MM' or 'weekly DAY
+HH:MM' in the subscriber's time zone) and what one says.
 
 Pure functions of the schedule, the zone and a time (all times in and out UTC-aware), and
 of the alerts a digest holds.
@@ -42,14 +42,29 @@ from watcher.alerts.render import (
 from watcher.models import Alert, Cluster, Story
 from watcher.normalise import headline
 
-_DAILY = re.compile(r"^daily\s+([01]?\d|2[0-3]):([0-5]\d)$")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY = "|".join(rf"{day[:3]}(?:{day[3:]})?" for day in _WEEKDAYS)  # mon or monday
+_TIMED = re.compile(rf"^(daily|weekdays|weekly\s+(?:{_DAY}))\s+([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def check_schedule(spec: str) -> str | None:
     """None when `spec` is a digest schedule; else what is wrong with it."""
-    if spec == "hourly" or _DAILY.match(spec):
+    if spec == "hourly" or _TIMED.match(spec):
         return None
-    return f"{spec!r} is not a digest schedule: write hourly or daily HH:MM (24-hour clock)"
+    return (
+        f"{spec!r} is not a digest schedule: write hourly, daily HH:MM, weekdays HH:MM "
+        "(Monday to Friday) or weekly DAY HH:MM (weekly mon 08:00; 24-hour clock)"
+    )
+
+
+def _days(which: str) -> range | tuple[int]:
+    """The days of the week (Monday 0) a timed schedule's digest goes on."""
+    if which == "daily":
+        return range(7)
+    if which == "weekdays":
+        return range(5)
+    day = which.split()[1]  # weekly DAY
+    return (next(n for n, name in enumerate(_WEEKDAYS) if day in (name, name[:3])),)
 
 
 _QUIET = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)$")
@@ -93,13 +108,14 @@ def next_digest(spec: str, zone: ZoneInfo, after: datetime) -> datetime:
     local = after.astimezone(zone)
     if spec == "hourly":
         return next_hour(zone, after)
-    match = _DAILY.match(spec)
+    match = _TIMED.match(spec)
     assert match is not None, spec
+    days = _days(match.group(1))
     at = local.replace(
-        hour=int(match.group(1)), minute=int(match.group(2)), second=0, microsecond=0
+        hour=int(match.group(2)), minute=int(match.group(3)), second=0, microsecond=0
     )
-    if at <= local:
-        at = (local + timedelta(days=1)).replace(hour=at.hour, minute=at.minute)
+    while at <= local or at.weekday() not in days:
+        at = (at + timedelta(days=1)).replace(hour=at.hour, minute=at.minute)
     return at.astimezone(UTC)
 
 

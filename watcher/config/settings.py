@@ -61,7 +61,7 @@ class Subscriber:
     webhook_secret: str | None = None  # whsec_BASE64: webhook posts signed (Standard Webhooks)
     console: bool = False
     min_priority: int = 1
-    digest: str = "daily 08:00"  # digest mode: hourly, or daily HH:MM
+    digest: str = "daily 08:00"  # digest mode: hourly, daily/weekdays HH:MM, weekly DAY HH:MM
     timezone: str = "UTC"  # IANA zone: digest times and the times shown in alerts
     max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
     feed_problems: bool = False  # also told when a feed fails, is gone, falls silent or drops
