@@ -2649,6 +2649,30 @@ def test_an_urgent_match_on_a_news_item_whose_alert_waits_for_quiet_hours_goes_a
 DIGEST_SUBSCRIBER = "  - name: reader\n    follow: [metals]\n    mode: digest\n    digest: daily 08:00\n    timezone: Europe/Berlin\n    email: reader@test\n"
 
 
+def test_a_weekly_digest_waits_for_its_day(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
+) -> None:
+    """Its time, days ahead, is no time set while the clock ran ahead (which counts as due
+    now): the digest waits for Monday."""
+    port, inbox = smtp
+    weekly = DIGEST_SUBSCRIBER.replace("daily 08:00", "weekly mon 08:00")
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), extra=weekly,
+                          rules_yaml=GERMANIUM_RULE)  # fmt: skip
+    config.write_text(config.read_text().replace("    follow: [metals]\n    email: analyst@test",
+                                                 "    follow: []\n    email: analyst@test"))  # fmt: skip
+    add_feed(config, "Wire", WIRE)
+    clock.now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # Friday, 13:00 in Berlin
+    harness = Harness(config, clock)
+    harness.poll()
+    (waiting,) = harness.store.alerts()
+    assert waiting.next_attempt_at == datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    for day in (4, 5, 6, 7):  # Friday to Monday, 07:59 in Berlin
+        clock.now = datetime(2026, 12, day, 6, 59, tzinfo=UTC)
+        assert harness.deliver() == [] and inbox.messages == []
+    clock.now = datetime(2026, 12, 7, 7, 0, 1, tzinfo=UTC)
+    assert [r.outcome for r in harness.deliver()] == ["sent"] and len(inbox.messages) == 1
+
+
 def test_a_daily_digest_subscriber_gets_one_email_holding_them_all(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
 ) -> None:

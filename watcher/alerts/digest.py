@@ -57,6 +57,15 @@ def check_schedule(spec: str) -> str | None:
     )
 
 
+def longest_wait(spec: str) -> timedelta:
+    """The longest an alert waits for a digest of `spec`: an hour, a day, three days
+    (Friday's to Monday's) or a week."""
+    match = _TIMED.match(spec)
+    if match is None:  # hourly
+        return timedelta(hours=1)
+    return timedelta(days={"daily": 1, "weekdays": 3}.get(match.group(1), 7))
+
+
 def _days(which: str) -> range | tuple[int]:
     """The days of the week (Monday 0) a timed schedule's digest goes on."""
     if which == "daily":

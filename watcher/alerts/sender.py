@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from watcher.alerts.channels import Console, send_message
-from watcher.alerts.digest import Spans, render_digest
+from watcher.alerts.digest import Spans, longest_wait, render_digest
 from watcher.alerts.mail import SmtpSession
 from watcher.alerts.render import Message, hit_spans, render
 from watcher.alerts.render_notices import render_notice
@@ -356,10 +356,11 @@ class Sender:
 
     def _longest_wait(self) -> timedelta:
         """Longer than any wait the sender sets: a retry (`retry_max` and its jitter, or a
-        Retry-After of at most a day), a hold, or a digest's time (a day, and an hour of
-        daylight saving)."""
+        Retry-After of at most a day), a hold, or a digest's time (a day, or up to a week
+        for a subscriber's weekly digest, and an hour of daylight saving)."""
         longest = max(self.config.delivery.retry_max * 1.2, MAX_RETRY_AFTER, HOLD_MAX_SECONDS)
-        return timedelta(seconds=longest) + timedelta(hours=2)
+        digests = [longest_wait(s.digest) for s in self.config.subscribers if s.mode == "digest"]
+        return max([timedelta(seconds=longest), *digests]) + timedelta(hours=2)
 
     def _message(self, alert: Alert) -> Message:
         subscriber = self.subscribers.get(alert.subscriber)
