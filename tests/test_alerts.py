@@ -337,6 +337,22 @@ def test_slack_header_is_never_empty() -> None:
     assert payload["blocks"][0]["text"]["text"] == "(untitled)"
 
 
+def test_a_digest_and_a_webhook_name_the_other_rules_matched() -> None:
+    from watcher.alerts.digest import render_digest
+
+    alert = replace(digest_alert(1, {}), also_matched=("supply-deals", "export<controls>"))
+    digest = render_digest("s", [(alert, digest_story(1), None, {})])
+    assert "  Also matched: supply-deals, export<controls>\n" in digest.text
+    assert "<br>Also matched: supply-deals, export&lt;controls&gt;" in digest.html
+    (section,) = [b for b in digest.slack[0]["blocks"] if b["type"] == "section"]
+    assert section["text"]["text"].endswith("· also matched supply-deals, export&lt;controls&gt;")
+    assert digest.json["alerts"][0]["also_matched"] == ["supply-deals", "export<controls>"]
+    single = render(alert, digest_story(1), None, {})
+    assert single.json["also_matched"] == ["supply-deals", "export<controls>"]
+    assert "<p>Also matched: supply-deals, export&lt;controls&gt;</p>" in single.html
+    assert render(digest_alert(1, {}), digest_story(1), None, {}).json["also_matched"] == []
+
+
 def test_a_hostile_title_pings_no_one_on_slack_and_a_pipe_ends_no_link() -> None:
     """The notification's text (top-level `text`) took the title as mrkdwn: a feed's
     `<!channel>` notified a whole channel. A `|` in a link ended it where Slack reads it."""
@@ -403,6 +419,30 @@ def test_one_email_and_one_slack_message_per_cluster_and_none_on_a_second_run(
     assert key == f"watcher-alert-analyst-slack-{story}"  # the same on every retry
     second = watcher("--config", str(config), "once")
     assert second.returncode == 0 and len(inbox.messages) == 1 and len(server.posts) == 1
+
+
+def test_an_alert_names_the_other_rules_its_news_item_matched_that_its_subscriber_follows(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
+) -> None:
+    """One alert a news item, under the rule it matched first; it says which other rules
+    the subscriber follows the news item matched (not one that waits for outlets, nor
+    one the subscriber does not follow)."""
+    port, inbox = smtp
+    slack_route(server, [])
+    rules = GERMANIUM_RULE + "  - name: smelters\n    when: 'smelter*'\n    tags: [metals]\n"
+    rules += "  - name: widely\n    when: germanium\n    tags: [metals]\n    min_sources: 3\n"
+    rules += "  - name: ontario\n    when: Ontario\n"  # followed by no one
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), rules_yaml=rules)
+    clock.now = datetime(2026, 11, 12, tzinfo=UTC)
+    harness = wire_polled(config, clock)
+    assert [r.outcome for r in harness.deliver()] == ["sent", "sent"]  # email and Slack
+    (alert,) = {a.rule: a for a in harness.store.alerts()}.values()
+    other = ({"germanium-news", "smelters"} - {alert.rule}).pop()
+    text = inbox.messages[0].get_body(preferencelist=("plain",)).get_content()
+    assert f"Rule: {alert.rule} (minerals: germanium)\r\nAlso matched: {other}\r\n" in text
+    context = json.loads(server.posts[0][1])["blocks"][2]["elements"][0]["text"]
+    assert f"· also matched {other}" in context
+    assert "widely" not in text + context and "ontario" not in text + context
 
 
 def test_backfill_keeps_an_old_backlog_quiet_on_the_first_poll(

@@ -257,6 +257,8 @@ class Alert:
     # subscribers' channels whose alerts went dead (all of one kind)
     notices: tuple[FeedNotice, ...] | tuple[DeliveryNotice, ...] = ()
     waits: Waits | None = None  # what a digest alert waits for; None: nothing (or unknown)
+    # the other rules its news item matched that its subscriber follows (read when sent)
+    also_matched: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

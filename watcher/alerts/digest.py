@@ -22,6 +22,7 @@ from watcher.alerts.render import (
     UTC_ZONE,
     Excerpt,
     Message,
+    also_matched,
     body_excerpts,
     cut,
     earlier_html,
@@ -217,6 +218,7 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     text = [f"- {title} ({story.source}, {when}){extra}"]
     text += [f"  {label}{marked(part, inside, '*', '*', str)}"] if part else []
     text += [f"  Matched: {terms}"] if terms else []
+    text += [f"  {also_matched(alert)}"] if alert.also_matched else []
     earlier = follows(cluster)
     text += [f"  {FOLLOWS} {earlier_text(earlier, zone)}"] if earlier else []
     text.append(f"  {story.link}")
@@ -227,11 +229,17 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
         item_html += f"<br>{html.escape(label)}"
         item_html += marked(part, inside, "<mark>", "</mark>", html.escape)
     item_html += f"<br>Matched: {html.escape(terms)}" if terms else ""
+    item_html += f"<br>{html.escape(also_matched(alert))}" if alert.also_matched else ""
     item_html += (f"<br>{FOLLOWS} {earlier_html(earlier, zone)}" if earlier else "") + "</li>"
     mrkdwn = f"{slack_link(story.link, slack_escape(title))} · "
     mrkdwn += slack_escape(story.source)
     mrkdwn += f" - also reported by {outlets_mrkdwn(others)}" if others else ""
     mrkdwn += f" · {slack_escape(terms)}" if terms else ""
+    mrkdwn += (
+        f" · also matched {slack_escape(', '.join(alert.also_matched))}"
+        if alert.also_matched
+        else ""
+    )
     if part:
         mrkdwn += f"\n{slack_escape(label)}{marked(part, inside, '*', '*', slack_escape)}"
     if earlier:

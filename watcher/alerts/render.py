@@ -33,6 +33,7 @@ UNTITLED = "(untitled)"
 EXCERPT_CHARS = 100  # of a story's full text shown on each side of a word matched there
 EXCERPTS_MAX = 3
 IN_FULL_TEXT = "In the full text:"
+ALSO_MATCHED = "Also matched:"  # the other rules a news item matched that its subscriber follows
 FOLLOWS = "Follows earlier news:"  # a news item begun beyond max_span of a linked one
 TEAMS_CARD_BYTES = 20_000  # of blocks in one card, as JSON: a Teams message holds about 28 KB
 TEAMS_LINE_CHARS = 4_000  # a longer line is cut (its UTF-8 fits a card)
@@ -146,6 +147,8 @@ def render(
         story.link,
         f"Rule: {alert.rule}" + (f" ({terms})" if terms else ""),
     ]
+    if alert.also_matched:
+        text_lines.append(also_matched(alert))
     if also:
         text_lines.append(f"Also reported by: {', '.join(also)}")
     earlier = follows(cluster)
@@ -163,6 +166,7 @@ def render(
         )
         + f'<p><a href="{html.escape(story.link, quote=True)}">{html.escape(story.link)}</a></p>'
         f"<p>Rule: {html.escape(alert.rule)}{html.escape(f' ({terms})' if terms else '')}</p>"
+        + (f"<p>{html.escape(also_matched(alert))}</p>" if alert.also_matched else "")
         + (f"<p>Also reported by: {outlets_html(others)}</p>" if others else "")
         + (f"<p>{FOLLOWS} {earlier_html(earlier, zone)}</p>" if earlier else "")
     )
@@ -188,6 +192,8 @@ def _slack(
     context = f"{slack_escape(story.source)} · rule {slack_escape(alert.rule)}"
     if terms:
         context += f" · {slack_escape(terms)}"
+    if alert.also_matched:
+        context += f" · also matched {slack_escape(', '.join(alert.also_matched))}"
     if others:
         context += f" · also reported by {outlets_mrkdwn(others)}"
     if earlier:
@@ -222,7 +228,7 @@ def json_of(
     news item that it follows (`Cluster.follows`)."""
     return {
         "alert": alert.id, "subscriber": alert.subscriber, "rule": alert.rule,
-        "cluster": alert.cluster, "terms": alert.terms,
+        "also_matched": list(alert.also_matched), "cluster": alert.cluster, "terms": alert.terms,
         "title": headline(story.title, story.source), "summary": story.summary,
         "link": story.link, "source": story.source,
         "published": story.published.isoformat(),
@@ -288,6 +294,11 @@ def outlets_html(stories: Iterable[Story]) -> str:
 def outlets_mrkdwn(stories: Iterable[Story]) -> str:
     """The stories' outlets in Slack's mrkdwn, each a link to its story where it has one."""
     return ", ".join(slack_link(s.link, slack_escape(s.source)) for s in stories)
+
+
+def also_matched(alert: Alert) -> str:
+    """The other rules the alert's news item matched: "Also matched: a, b"."""
+    return f"{ALSO_MATCHED} {', '.join(alert.also_matched)}"
 
 
 def terms_found(alert: Alert) -> str:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -27,6 +27,7 @@ from watcher.alerts.digest import Spans, longest_wait, render_digest
 from watcher.alerts.mail import SmtpSession
 from watcher.alerts.render import Message, hit_spans, render
 from watcher.alerts.render_notices import render_notice
+from watcher.alerts.routing import follows
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, RecipientsRefused, StoreError
 from watcher.fetch import MAX_RETRY_AFTER
@@ -196,7 +197,7 @@ class Sender:
             except DeliveryError as exc:
                 lost.append(self._failed(alert, exc))
                 continue
-            items.append((alert, story, cluster, self._spans(story)))
+            items.append((self._also(alert), story, cluster, self._spans(story)))
         return items, lost
 
     def _sent(self, alerts: list[Alert], note: str | None = None) -> list[Delivery]:
@@ -369,7 +370,25 @@ class Sender:
             return render_notice(alert, alert.notices, zone)
         cluster = self._cluster(alert)
         story = self._story(alert, cluster)
-        return render(alert, story, cluster, self._spans(story), zone)
+        return render(self._also(alert), story, cluster, self._spans(story), zone)
+
+    def _also(self, alert: Alert) -> Alert:
+        """The alert with the other rules its news item matched that its subscriber follows
+        (`also_matched`), in the order matched; not those still waiting for outlets."""
+        subscriber = self.subscribers.get(alert.subscriber)
+        if subscriber is None or self.rules is None:
+            return alert
+        named = {r.name: r for r in self.rules.matcher.ruleset.rules}
+        try:
+            matches = self.store.matches_for(alert.cluster)
+        except StoreError:
+            return alert
+        also = [
+            m.rule for m in matches
+            if m.rule != alert.rule and not m.waiting and m.rule in named
+            and follows(subscriber, named[m.rule])
+        ]  # fmt: skip
+        return replace(alert, also_matched=tuple(also))
 
     def _spans(self, story: Story) -> dict[str, list[tuple[int, int]]]:
         """Where the rules in force find their words in the story, by field."""
