@@ -812,6 +812,11 @@ def test_dedupe_and_its_explain_keep_to_max_span(tmp_path: Path) -> None:
             ":1: published 'yesterday' is not ISO 8601",
             id="bad-date",
         ),
+        pytest.param(  # not 16 MB of it on the terminal
+            '{"id": "a", "title": "T", "published": "' + "9" * 100_000 + '"}\n',
+            ":1: published '" + "9" * 80 + "…' is not ISO 8601",
+            id="long-bad-date",
+        ),
         pytest.param(  # valid ISO 8601, but before year 1 in UTC
             '{"id": "a", "title": "T", "published": "0001-01-01T00:00:00+14:00"}\n',
             ":1: published '0001-01-01T00:00:00+14:00' is out of range in UTC",

@@ -49,7 +49,7 @@ def read_stories(path: Path) -> list[Story]:
             continue
         story = _story(line, str(path), number)
         if story.id in seen:
-            raise InputError(f"id {story.id!r} appears twice", path=str(path), line=number)
+            raise InputError(f"id {_shown(story.id)} appears twice", path=str(path), line=number)
         seen.add(story.id)
         stories.append(story)
     return stories
@@ -74,6 +74,14 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                     ) from exc
     except OSError as exc:
         raise InputError(f"cannot read: {exc}", path=str(path)) from exc
+
+
+SHOWN_CHARS = 80  # of a value quoted in an error: a line may be 16 MB
+
+
+def _shown(value: str) -> str:
+    """`value` quoted for an error message, cut after `SHOWN_CHARS` characters."""
+    return repr(value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…")
 
 
 def _unicode(value: Any) -> Any:
@@ -102,7 +110,7 @@ def _story(line: str, path: str, number: int) -> Story:
         published = datetime.fromisoformat(data["published"].replace("Z", "+00:00"))
     except ValueError as exc:
         raise InputError(
-            f"published {data['published']!r} is not ISO 8601", path=path, line=number
+            f"published {_shown(data['published'])} is not ISO 8601", path=path, line=number
         ) from exc
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
@@ -110,7 +118,9 @@ def _story(line: str, path: str, number: int) -> Story:
         published = published.astimezone(UTC)
     except OverflowError as exc:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
         raise InputError(
-            f"published {data['published']!r} is out of range in UTC", path=path, line=number
+            f"published {_shown(data['published'])} is out of range in UTC",
+            path=path,
+            line=number,
         ) from exc
     related = data.get("related") or []
     if not isinstance(related, list) or not all(isinstance(r, str) and r for r in related):
