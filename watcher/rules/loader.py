@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
 from watcher.errors import RuleError, RuleProblem
 from watcher.files import read_capped
-from watcher.rules.condition import Hit
-from watcher.rules.matcher import Matcher
+from watcher.rules.examples import ExamplesReader, failed_examples
 from watcher.rules.model import DEFAULT_PRIORITY, Alias, Example, Rule, RuleSet, Term
-from watcher.rules.nodes import NodeReader
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
 
 TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "not_preceded_by"}
@@ -27,8 +24,6 @@ RULE_KEYS = {
     "name", "description", "when", "any", "all", "none", "tags", "notify", "priority",
     "min_sources", "examples", "feeds",
 }  # fmt: skip
-EXAMPLE_KINDS = {"match": True, "no_match": False}
-EXAMPLE_KEYS = {"title", "summary", "body", "source"}
 PRIORITIES = range(1, 6)
 
 
@@ -72,36 +67,6 @@ def load_rules(folder: Path) -> RuleSet:
     return ruleset
 
 
-def failed_examples(ruleset: RuleSet) -> list[RuleProblem]:
-    """The examples their rule does not bear out, each placed where it is written: a rule
-    that matches what it says it must not, or misses what it says it must."""
-    if not ruleset.examples:
-        return []
-    matcher = Matcher(ruleset)
-    problems = []
-    for example in ruleset.examples:
-        found = matcher.match(example.title, example.summary, example.source, example.body)
-        held = next((m for m in found.rules if m.rule == example.rule), None)
-        if (held is not None) == example.match:
-            continue
-        message = f"rule {example.rule!r} does not match this example, which it must"
-        if held is not None:
-            message = (
-                f"rule {example.rule!r} matches this example, which it must not: {held.clause}"
-                f" (found: {_found(example, held.hits)})"
-            )
-        at = example.path, example.line, example.column
-        problems.append(RuleProblem(path=at[0], line=at[1], column=at[2], message=message))
-    return problems
-
-
-def _found(example: Example, hits: Iterable[Hit]) -> str:
-    """The words of `example` that the hits point at, each once."""
-    text = {"title": example.title, "summary": example.summary, "body": example.body,
-            "source": example.source}  # fmt: skip
-    return ", ".join(dict.fromkeys(text[hit.field][hit.start : hit.end] for hit in hits))
-
-
 QUERY_RULE = "(query)"  # the rule `watcher rules test --query` makes of its query
 QUERY_PATH = "--query"  # where its problems are placed: --query:1:COLUMN
 
@@ -123,7 +88,7 @@ def query_rule(text: str, ruleset: RuleSet) -> Rule:
     )  # fmt: skip
 
 
-class _Loader(NodeReader):
+class _Loader(ExamplesReader):
     """The term lists and rules of a folder's files: lists as each file is read, rules once
     every list is known."""
 
@@ -290,38 +255,6 @@ class _Loader(NodeReader):
             min_sources=max(sources or 1, 1),
             feeds=feeds,
         )
-
-    def read_examples(self, path: Path, node: yaml.Node, rule: str) -> list[Example]:
-        """`examples:` of a rule: `match:` and `no_match:` lists of stories, each a title,
-        or a mapping of title, summary, body and source."""
-        kinds = self.mapping(path, node, set(EXAMPLE_KINDS), "examples")
-        if isinstance(node, yaml.MappingNode) and not node.value:
-            self.problem(path, node, f"rule {rule!r}: examples need match: or no_match: lists")
-        examples = []
-        for kind, items in kinds.items():
-            if not isinstance(items, yaml.SequenceNode):
-                self.problem(path, items, f"rule {rule!r}: examples {kind} must be a list")
-                continue
-            for item in items.value:
-                fields = self.example_fields(path, item, rule)
-                if fields is not None:
-                    examples.append(Example(
-                        rule=rule, match=EXAMPLE_KINDS[kind], **fields, path=str(path),
-                        line=item.start_mark.line + 1, column=item.start_mark.column + 1,
-                    ))  # fmt: skip
-        return examples
-
-    def example_fields(self, path: Path, node: yaml.Node, rule: str) -> dict[str, str] | None:
-        """An example's text by field: a scalar is a title."""
-        if isinstance(node, yaml.ScalarNode):
-            fields = {"title": self.scalar(path, node, "an example") or ""}
-        else:
-            m = self.mapping(path, node, EXAMPLE_KEYS, "an example")
-            fields = {key: self.scalar(path, value, key) or "" for key, value in m.items()}
-        if not any(fields.get(key, "").strip() for key in ("title", "summary", "body")):
-            self.problem(path, node, f"rule {rule!r}: an example needs a title, summary or body")
-            return None
-        return {"title": "", **fields}
 
     def condition(
         self, path: Path, node: yaml.Node, m: dict[str, yaml.Node], name: str
