@@ -23,6 +23,7 @@ from watcher.alerts.render import (
     Excerpt,
     Message,
     also_matched,
+    also_matched_mrkdwn,
     body_excerpts,
     cut,
     earlier_html,
@@ -235,11 +236,7 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     mrkdwn += slack_escape(story.source)
     mrkdwn += f" - also reported by {outlets_mrkdwn(others)}" if others else ""
     mrkdwn += f" · {slack_escape(terms)}" if terms else ""
-    mrkdwn += (
-        f" · also matched {slack_escape(', '.join(alert.also_matched))}"
-        if alert.also_matched
-        else ""
-    )
+    mrkdwn += f" · {also_matched_mrkdwn(alert)}" if alert.also_matched else ""
     if part:
         mrkdwn += f"\n{slack_escape(label)}{marked(part, inside, '*', '*', slack_escape)}"
     if earlier:

@@ -193,7 +193,7 @@ def _slack(
     if terms:
         context += f" · {slack_escape(terms)}"
     if alert.also_matched:
-        context += f" · also matched {slack_escape(', '.join(alert.also_matched))}"
+        context += f" · {also_matched_mrkdwn(alert)}"
     if others:
         context += f" · also reported by {outlets_mrkdwn(others)}"
     if earlier:
@@ -299,6 +299,11 @@ def outlets_mrkdwn(stories: Iterable[Story]) -> str:
 def also_matched(alert: Alert) -> str:
     """The other rules the alert's news item matched: "Also matched: a, b"."""
     return f"{ALSO_MATCHED} {', '.join(alert.also_matched)}"
+
+
+def also_matched_mrkdwn(alert: Alert) -> str:
+    """The other rules matched, in Slack's mrkdwn: "also matched a, b"."""
+    return f"also matched {slack_escape(', '.join(alert.also_matched))}"
 
 
 def terms_found(alert: Alert) -> str:

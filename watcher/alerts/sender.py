@@ -89,6 +89,7 @@ class Sender:
         hold ended, not forgotten: a send that goes requeues its failed alerts)."""
         self.config = config
         self.subscribers = {s.name: s for s in config.subscribers}
+        self.longest_wait = self._longest_wait()
         now = self.clock()
         self.holds = {lane: Hold(0, now, hold.error) for lane, hold in self.holds.items()}
 
@@ -113,7 +114,7 @@ class Sender:
         waiting for them, so one lane's hung server delays no other lane's next alert."""
         now = self.clock()
         skip = [lane for lane in self.holds if self._held(lane, now)] + sorted(self.sending)
-        due = self.store.due_alerts(now, limit, channel, skip, beyond=now + self._longest_wait())
+        due = self.store.due_alerts(now, limit, channel, skip, beyond=now + self.longest_wait)
         lanes: dict[tuple[str, str], list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str, tuple[str, ...]], list[Alert]] = {}
         for alert in due:
@@ -353,14 +354,15 @@ class Sender:
         """Whether the lane is held now: not when its hold ends further ahead than any hold
         lasts, set before the clock went back."""
         held = self.holds.get(lane)
-        return held is not None and now < held.until <= now + self._longest_wait()
+        return held is not None and now < held.until <= now + self.longest_wait
 
     def _longest_wait(self) -> timedelta:
-        """Longer than any wait the sender sets: a retry (`retry_max` and its jitter, or a
-        Retry-After of at most a day), a hold, or a digest's time (a day, or up to a week
-        for a subscriber's weekly digest, and an hour of daylight saving)."""
-        longest = max(self.config.delivery.retry_max * 1.2, MAX_RETRY_AFTER, HOLD_MAX_SECONDS)
-        digests = [longest_wait(s.digest) for s in self.config.subscribers if s.mode == "digest"]
+        """Longer than any wait the sender sets under its config: a retry (`retry_max` and
+        its jitter, or a Retry-After of at most a day), a hold, or a digest's time (a day,
+        or up to a week for a subscriber's weekly digest, and an hour of daylight saving)."""
+        config = self.config
+        longest = max(config.delivery.retry_max * 1.2, MAX_RETRY_AFTER, HOLD_MAX_SECONDS)
+        digests = [longest_wait(s.digest) for s in config.subscribers if s.mode == "digest"]
         return max([timedelta(seconds=longest), *digests]) + timedelta(hours=2)
 
     def _message(self, alert: Alert) -> Message:

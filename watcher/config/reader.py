@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 import ssl
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import yaml
 from watcher.errors import ConfigProblem
 from watcher.files import trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS
-from watcher.rules.nodes import yaml_tree
+from watcher.rules.nodes import as_written, yaml_tree
 
 # ${VAR} or ${VAR:-default}; $${ is a literal ${ (as in Docker Compose, for $ before { only)
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -141,9 +140,7 @@ class Reader:
             if required:
                 self.problem(node, name, "is required")
             return None
-        value = self.scalar(node, name)
-        if isinstance(value, int | float | date):  # as written: YAML reads 0123 as 83, no as
-            value = node.value  # false (bool is an int), 2026-12-05 as a date
+        value = as_written(node, self.scalar(node, name))
         if not isinstance(value, str):
             self.problem(node, name, "must be a string")
             return None

@@ -111,6 +111,12 @@ def _foreign_character(text: str, at: int) -> YamlFault:
     return YamlFault(len(breaks) + 1, at - line_start + 1, why)
 
 
+def as_written(node: yaml.Node, value: Any) -> Any:
+    """A value meant as text: as written where YAML 1.1 read it as a number, a truth value
+    or a date (0123 as 83, 1:30 as 90, no as false, 2026-12-05 as a date); else `value`."""
+    return node.value if isinstance(value, int | float | date) else value  # bool, datetime too
+
+
 class NodeReader:
     """Typed accessors over YAML nodes that note a problem and return a default."""
 
@@ -165,8 +171,8 @@ class NodeReader:
             self.problem(path, node, f"{what} must be a single value")
             return None
         value = self.constructor.construct_object(node)  # type: ignore[no-untyped-call]
-        if kind is str and isinstance(value, int | float | date):  # bool and datetime too
-            value = node.value  # as written: YAML reads 0123 as 83, 1:30 as 90, no as false
+        if kind is str:
+            value = as_written(node, value)
         if value is None:
             self.problem(path, node, f"{what} is empty")
         elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
