@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -74,8 +75,9 @@ def _days(which: str) -> range | tuple[int]:
         return range(7)
     if which == "weekdays":
         return range(5)
-    day = which.split()[1]  # weekly DAY
-    return (next(n for n, name in enumerate(_WEEKDAYS) if day in (name, name[:3])),)
+    day = day_of_week(which.split()[1])  # weekly DAY
+    assert day is not None, which
+    return (day,)
 
 
 _QUIET = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)$")
@@ -100,18 +102,51 @@ def _quiet_bounds(spec: str) -> tuple[int, int] | None:
     return start, end
 
 
-def quiet_until(spec: str, zone: ZoneInfo, now: datetime) -> datetime | None:
-    """When the quiet hours `spec` (HH:MM-HH:MM on the zone's clock, past midnight when the
-    end comes first) that `now` falls in end; None when `now` is outside them."""
+def day_of_week(name: str) -> int | None:
+    """Monday 0 to Sunday 6 for a day's name or its first three letters (any case)."""
+    name = name.strip().lower()
+    return next((n for n, day in enumerate(_WEEKDAYS) if name in (day, day[:3])), None)
+
+
+QUIET_STEPS = 16  # a week of quiet days and the quiet hours around them take at most 9
+
+
+def quiet_until(
+    spec: str | None, zone: ZoneInfo, now: datetime, days: Collection[int] = ()
+) -> datetime | None:
+    """When the quiet time that `now` falls in ends: quiet hours `spec` (HH:MM-HH:MM on
+    the zone's clock, past midnight when the end comes first) and quiet `days` (Monday 0;
+    whole days on that clock), one after the other as one; None when `now` is outside
+    them."""
+    end = now
+    for _ in range(QUIET_STEPS):
+        local = end.astimezone(zone)
+        if local.weekday() in days:
+            end = _next_midnight(local)
+        elif spec and (hours_end := _quiet_hours_end(spec, zone, local)) is not None:
+            end = hours_end
+        else:
+            break
+    return None if end == now else end
+
+
+def _quiet_hours_end(spec: str, zone: ZoneInfo, local: datetime) -> datetime | None:
+    """When the quiet hours `spec` that `local` falls in end; None when it is outside them."""
     bounds = _quiet_bounds(spec)
     assert bounds is not None, spec
     start, end = bounds
-    local = now.astimezone(zone)
     minute = local.hour * 60 + local.minute
     inside = start <= minute < end if start < end else (minute >= start or minute < end)
     if not inside:
         return None
-    return next_digest(f"daily {end // 60:02d}:{end % 60:02d}", zone, now)
+    return next_digest(f"daily {end // 60:02d}:{end % 60:02d}", zone, local)
+
+
+def _next_midnight(local: datetime) -> datetime:
+    """The start of the next day on `local`'s clock (in UTC): its first moment, where a
+    change of clocks skips midnight."""
+    start = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo)
+    return start.astimezone(UTC)
 
 
 def next_digest(spec: str, zone: ZoneInfo, after: datetime) -> datetime:

@@ -100,7 +100,7 @@ def _schedule(
     subscriber: Subscriber, made: datetime, priority: int
 ) -> tuple[datetime, Waits | None]:
     """When an alert made at `made` is due, and what it waits for: the subscriber's digest
-    time, or the end of its quiet hours (for a rule below urgent); None, due alone, after
+    time, or the end of its quiet hours or days (for a rule below urgent); None, due alone, after
     the subscriber's `settle` (at once for an urgent rule)."""
     zone = ZoneInfo(subscriber.timezone)
     if subscriber.mode == "digest":
@@ -108,10 +108,9 @@ def _schedule(
     if priority >= URGENT:
         return made, None
     settled = made + timedelta(seconds=subscriber.settle)
-    if subscriber.quiet_hours:
-        quiet = quiet_until(subscriber.quiet_hours, zone, settled)
-        if quiet is not None:  # a digest when the quiet hours end
-            return quiet, "quiet"
+    quiet = quiet_until(subscriber.quiet_hours, zone, settled, subscriber.quiet_days)
+    if quiet is not None:  # a digest when the quiet time ends
+        return quiet, "quiet"
     return settled, None
 
 

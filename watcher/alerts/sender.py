@@ -358,12 +358,14 @@ class Sender:
 
     def _longest_wait(self) -> timedelta:
         """Longer than any wait the sender sets under its config: a retry (`retry_max` and
-        its jitter, or a Retry-After of at most a day), a hold, or a digest's time (a day,
-        or up to a week for a subscriber's weekly digest, and an hour of daylight saving)."""
+        its jitter, or a Retry-After of at most a day), a hold, a digest's time (a day, or
+        up to a week for a subscriber's weekly digest) or the end of quiet days (a day more
+        than there are, for the quiet hours after them), and an hour of daylight saving."""
         config = self.config
         longest = max(config.delivery.retry_max * 1.2, MAX_RETRY_AFTER, HOLD_MAX_SECONDS)
         digests = [longest_wait(s.digest) for s in config.subscribers if s.mode == "digest"]
-        return max([timedelta(seconds=longest), *digests]) + timedelta(hours=2)
+        quiet = [timedelta(days=len(s.quiet_days) + 1) for s in config.subscribers]
+        return max([timedelta(seconds=longest), *digests, *quiet]) + timedelta(hours=2)
 
     def _message(self, alert: Alert) -> Message:
         subscriber = self.subscribers.get(alert.subscriber)

@@ -68,6 +68,7 @@ class Subscriber:
     problem_feeds: tuple[str, ...] = ()  # of these feeds (names or tags) only; () every feed
     delivery_problems: bool = False  # also told when alerts go to the dead-letter list
     quiet_hours: str | None = None  # immediate mode: HH:MM-HH:MM, alerts wait for its end
+    quiet_days: tuple[int, ...] = ()  # immediate mode: whole days of quiet hours (Monday 0)
     settle: float = 0.0  # immediate mode: seconds an alert waits for its news item's coverage
 
     def channels(self) -> tuple[str, ...]:

@@ -1,5 +1,5 @@
 """The config's `subscribers:` read into `Subscriber`s: who follows what, through which
-channels, when (immediate, settled, quiet hours, digests) and which problems they are told.
+channels, when (immediate, settled, quiet hours and days, digests) and which problems they are told.
 
 In: the YAML node tree of the section. Out: subscribers, or problems noted on the reader.
 """
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from watcher.alerts.digest import check_quiet_hours, check_schedule
+from watcher.alerts.digest import check_quiet_hours, check_schedule, day_of_week
 from watcher.config.feeds import malformed
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import Subscriber, signing_key
@@ -41,7 +41,7 @@ class SubscribersReader(Reader):
         keys = {
             "name", "follow", "mode", "email", "slack", "teams", "webhook", "console",
             "min_priority", "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours",
-            "settle", "webhook_secret", "delivery_problems",
+            "settle", "webhook_secret", "delivery_problems", "quiet_days",
         }  # fmt: skip
         m = self.mapping(item, where, keys)
         name = self.string(m.get("name"), f"{where}.name", required=True)
@@ -77,6 +77,7 @@ class SubscribersReader(Reader):
             max_per_hour=cap,
             **self.feed_problems(m.get("feed_problems"), f"{where}.feed_problems"),
             quiet_hours=self.quiet_hours(m.get("quiet_hours"), f"{where}.quiet_hours", mode),
+            quiet_days=self.quiet_days(m.get("quiet_days"), f"{where}.quiet_days", mode),
             settle=self.settle(m.get("settle"), f"{where}.settle", mode, settle),
             delivery_problems=self.flag(m.get("delivery_problems"), f"{where}.delivery_problems"),
         )
@@ -105,6 +106,27 @@ class SubscribersReader(Reader):
             self.problem(node, name, "is for mode: immediate (a digest's alerts wait for it)")
             return None
         return spec
+
+    def quiet_days(self, node: yaml.Node | None, name: str, mode: str) -> tuple[int, ...]:
+        """Days of the week (a list, or one line with commas), for an immediate subscriber:
+        Monday 0 to Sunday 6, in order."""
+        names = [
+            part.strip()
+            for item in self.string_list(node, name) for part in item.split(",") if part.strip()
+        ]  # fmt: skip
+        days = {day for day in map(day_of_week, names) if day is not None}
+        if wrong := [n for n in names if day_of_week(n) is None]:
+            self.problem(node, name, f"{wrong[0]!r} is not a day of the week: write mon to "
+                         "sun, or monday to sunday")  # fmt: skip
+            return ()
+        if days and mode == "digest":
+            self.problem(node, name, "is for mode: immediate (a digest's alerts wait for it)")
+            return ()
+        if len(days) == 7:
+            self.problem(node, name, "makes every day quiet: for alerts at set times, use "
+                         "mode: digest")  # fmt: skip
+            return ()
+        return tuple(sorted(days))
 
     def settle(
         self, node: yaml.Node | None, name: str, mode: str = "immediate", default: float = 0.0
