@@ -253,6 +253,20 @@ def test_once_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
     assert row[header.index("DUE") :].split()[0] == "-"  # sent: due no more
 
 
+def test_once_withdraws_the_digest_alert_of_a_rule_the_subscriber_no_longer_follows(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    config = _digest_config(server, tmp_path)
+    assert watcher("--config", str(config), "once").returncode == 0
+    (alert,) = _pending(tmp_path / "w.db")
+    assert alert.rule == "germanium-news"
+    config.write_text(config.read_text().replace("    follow: [metals]\n", "    min_priority: 4\n"))
+    last = watcher("--config", str(config), "once")
+    assert last.returncode == 0, last.stderr
+    assert "alert withdrawn" in last.stderr and "rule=germanium-news" in last.stderr
+    assert Store(tmp_path / "w.db").alerts() == [] and server.posts == []
+
+
 def test_a_reload_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
     server: FeedServer, tmp_path: Path
 ) -> None:
@@ -276,3 +290,75 @@ def test_a_reload_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
     finally:
         proc.kill()
     assert "alerts rescheduled" in log.read_text()
+
+
+# -- a rule no longer followed -----------------------------------------------------------------
+
+
+def _two_news_items(store: Store) -> None:
+    """Alerts waiting for ana's digest: news item 1 matched germanium, then deals; news
+    item 2 germanium alone; news item 3 a rule no longer loaded."""
+    plan = AlertPlan(subscriber="ana", channel="slack", due=at("2026-12-05T07:00:00+00:00"),
+                     waits="digest")  # fmt: skip
+    _queued(store, plan, 1, rule="germanium")
+    deal = Match(cluster=1, rule="deals", story="s1-deal", terms={"firms": ["Sojitz"]},
+                 clause="c", ruleset_version="v", matched_at=MADE)  # fmt: skip
+    store.record_matches([deal], lambda m: [plan])  # one alert a news item: this makes none
+    _queued(store, plan, 2, rule="germanium")
+    _queued(store, plan, 3, rule="renamed")
+
+
+RULES = [_rule("germanium", 3), _rule("deals", 3)]
+
+
+@pytest.mark.parametrize(
+    ("settings", "after"),
+    [
+        pytest.param({"follow": ("deals",)}, {1: "deals", 3: "renamed"}, id="unfollowed"),
+        pytest.param({"follow": ("*",)}, {1: "germanium", 2: "germanium", 3: "renamed"},
+                     id="still-followed"),
+        pytest.param({"follow": ("deals", "metal")}, {1: "germanium", 2: "germanium",
+                     3: "renamed"}, id="a-name-that-names-no-rule-keeps-them"),
+        pytest.param({"follow": ("*",), "min_priority": 4}, {3: "renamed"},
+                     id="below-min-priority"),
+    ],
+)  # fmt: skip
+def test_an_alert_of_a_rule_no_longer_followed_goes_under_another_or_is_withdrawn(
+    tmp_path: Path, settings: dict[str, object], after: dict[int, str]
+) -> None:
+    store = Store(tmp_path / "w.db")
+    _two_news_items(store)
+    ana = Subscriber(name="ana", slack="https://hooks.test/x", **DAILY_8, **settings)  # type: ignore[arg-type]
+    replan_waiting(store, [ana], RULES, NOW)
+    alerts = store.alerts()
+    assert {a.cluster: a.rule for a in alerts} == after
+    for alert in alerts:  # a deal's alert shows the deal's story and terms
+        deal = alert.rule == "deals"
+        assert alert.story == ("s1-deal" if deal else f"s{alert.cluster}")
+        assert alert.terms == ({"firms": ["Sojitz"]} if deal else {})
+        assert alert.waits == "digest"
+
+
+def test_a_news_item_whose_alert_was_withdrawn_alerts_on_a_followed_rule_later(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "w.db")
+    _two_news_items(store)
+    ana = Subscriber(name="ana", slack="https://hooks.test/x", follow=("deals",), **DAILY_8)  # type: ignore[arg-type]
+    replan_waiting(store, [ana], RULES, NOW)
+    plan = AlertPlan(subscriber="ana", channel="slack", due=at("2026-12-05T07:00:00+00:00"),
+                     waits="digest")  # fmt: skip
+    _queued(store, plan, 2, rule="deals")
+    (alert,) = [a for a in store.alerts() if a.cluster == 2]
+    assert alert.rule == "deals" and alert.status == "pending"
+
+
+def test_a_withdrawn_alert_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = Store(tmp_path / "w.db")
+    _two_news_items(store)
+    ana = Subscriber(name="ana", slack="https://hooks.test/x", follow=("deals",), **DAILY_8)  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="watcher.alerts"):
+        replan_waiting(store, [ana], RULES, NOW)
+    (withdrawn,) = [r for r in caplog.records if r.getMessage().startswith("alert withdrawn")]
+    fields = withdrawn.event_fields  # type: ignore[attr-defined]
+    assert (fields["subscriber"], fields["cluster"], fields["rule"]) == ("ana", 2, "germanium")

@@ -1,11 +1,13 @@
 """Which alerts a new match makes: the subscribers that follow its rule, on every channel,
-and when each is due; and the alerts that wait moved when a subscriber's schedule changes."""
+and when each is due; and the alerts that wait moved when a subscriber's schedule changes,
+or withdrawn when it no longer follows their rule."""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -150,12 +152,13 @@ def replan_waiting(
 ) -> int:
     """Move the alerts that wait for a digest (never tried) to where their subscriber's
     settings now put them (`replan`), at start and when the config or rules change: a
-    subscriber's schedule is read when an alert is made. One whose subscriber or channel
-    is gone stays, to fail when due, and is warned of (a renamed subscriber's news would
-    reach the dead-letter list unseen). Returns how many moved; a database error is
-    logged."""
+    subscriber's schedule is read when an alert is made. One whose subscriber no longer
+    follows its rule goes under another rule its news item matched that the subscriber
+    follows, or is withdrawn (`_unfollowed`). One whose subscriber or channel is gone
+    stays, to fail when due, and is warned of (a renamed subscriber's news would reach the
+    dead-letter list unseen). Returns how many moved; a database error is logged."""
     named = {s.name: s for s in subscribers}
-    priority = {r.name: r.priority for r in rules}
+    by_name = {r.name: r for r in rules}
     moves: dict[str, list[tuple[int, datetime, Waits | None]]] = {}
     orphans: Counter[tuple[str, str]] = Counter()
     try:
@@ -164,9 +167,13 @@ def replan_waiting(
             if subscriber is None or alert.channel not in subscriber.channels():
                 orphans[alert.subscriber, alert.channel] += 1
                 continue
-            plan = replan(alert, subscriber, priority.get(alert.rule, DEFAULT_PRIORITY))
+            kept = _unfollowed(store, alert, subscriber, by_name)
+            if kept is None:
+                continue
+            rule = by_name.get(kept.rule)
+            plan = replan(kept, subscriber, rule.priority if rule else DEFAULT_PRIORITY)
             if plan is not None:
-                moves.setdefault(subscriber.name, []).append((alert.id, *plan))
+                moves.setdefault(subscriber.name, []).append((kept.id, *plan))
         moved = store.reschedule_alerts([move for some in moves.values() for move in some])
     except StoreError as exc:
         event(log, logging.ERROR, "waiting alerts not rescheduled", error=str(exc))
@@ -182,6 +189,41 @@ def replan_waiting(
             then="the dead-letter list when due, unless the config names them again",
         )  # fmt: skip
     return moved
+
+
+def _unfollowed(
+    store: Store, alert: Alert, subscriber: Subscriber, rules: dict[str, Rule]
+) -> Alert | None:
+    """The waiting alert as it stands under the rules its subscriber follows now: as it
+    is while the subscriber follows its rule (or the rule is no longer loaded: renamed or
+    removed, which cannot be told apart; or a name the subscriber follows names no rule,
+    a typo that would withdraw its news); else under the first rule its news item matched
+    that the subscriber follows (its story and terms); else None, withdrawn (deleted, so
+    that a later match of a followed rule alerts). Raises `StoreError`."""
+    rule = rules.get(alert.rule)
+    if rule is None or follows(subscriber, rule) or _names_unknown(subscriber, rules):
+        return alert
+    instead = next(
+        (
+            m for m in store.matches_for(alert.cluster)
+            if not (m.quiet or m.waiting) and m.rule in rules and follows(subscriber, rules[m.rule])
+        ),
+        None,
+    )  # fmt: skip
+    if instead is None:
+        store.withdraw_alert(alert.id)
+        event(log, logging.INFO, "alert withdrawn", alert=alert.id, subscriber=subscriber.name,
+              channel=alert.channel, cluster=alert.cluster, rule=alert.rule,
+              reason="the subscriber no longer follows the rule")  # fmt: skip
+        return None
+    store.retarget_alert(alert.id, instead)
+    return replace(alert, rule=instead.rule, story=instead.story, terms=instead.terms)
+
+
+def _names_unknown(subscriber: Subscriber, rules: dict[str, Rule]) -> bool:
+    """Whether a name the subscriber follows is no rule's name or tag."""
+    known = {"*", *rules, *(tag for rule in rules.values() for tag in rule.tags)}
+    return not known.issuperset(subscriber.follow)
 
 
 def router(

@@ -64,7 +64,8 @@ def add_parsers(commands: Any) -> None:
         "start. At "
         "start and at each reload, alerts waiting for a digest time, the end of quiet hours "
         "or the next hour move to where the subscribers' settings and the rules' priorities "
-        "now put them. SIGTERM "
+        "now put them (one of a rule its subscriber no longer follows goes under another "
+        "rule its news item matched that the subscriber follows, or is withdrawn). SIGTERM "
         "or SIGINT stops it cleanly, within 10 s. Exit code 75 at once when another run or "
         "once uses the database (its lock file, beside it).",
     )
@@ -84,7 +85,9 @@ def add_parsers(commands: Any) -> None:
         "due, deliver every alert due, prune as `run` does when 6 hours have passed since "
         "the last prune, and exit. Alerts waiting for a digest time, the end "
         "of quiet hours or the next hour first move to where the subscribers' settings and "
-        "the rules' priorities now put them. Exit code 1 when a feed failed; 75 at once "
+        "the rules' priorities now put them (one of a rule its subscriber no longer "
+        "follows goes under another rule its news item matched that the subscriber follows, "
+        "or is withdrawn). Exit code 1 when a feed failed; 75 at once "
         "when another run or once uses the database (its lock file, beside it): cron's next "
         "once over a slow one.",
     )

@@ -252,6 +252,24 @@ class OutboxTables(Tables):
                 for alert_id, due, waits in moves
             )
 
+    def retarget_alert(self, alert_id: int, match: Match) -> None:
+        """Give a pending alert never tried another match's rule, story and terms."""
+        with translated(f"moving alert {alert_id} to rule {match.rule}"), self._atomic():
+            self.db.execute(
+                "UPDATE alerts SET rule = ?, story_id = ?, terms = ? "
+                "WHERE id = ? AND status = 'pending' AND sends = 0",
+                [match.rule, match.story, json.dumps(match.terms), alert_id],
+            )
+
+    def withdraw_alert(self, alert_id: int) -> None:
+        """Delete a pending alert never tried: its subscriber no longer wants it, and a later
+        match of a rule it follows on the news item makes one."""
+        with translated(f"withdrawing alert {alert_id}"), self._atomic():
+            self.db.execute(
+                "DELETE FROM alerts WHERE id = ? AND status = 'pending' AND sends = 0",
+                [alert_id],
+            )
+
     def mark_sending(self, alert_id: int) -> Alert | None:
         """Claim a pending alert for sending, committed before the network call (a crash after
         it is seen as a repeated send). None when it is no longer pending: a merge since it
