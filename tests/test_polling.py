@@ -186,7 +186,7 @@ async def scheduled(harness: Harness, *feeds: FeedConfig) -> AsyncIterator[Servi
                         clock=harness.clock)  # fmt: skip
     service = Service(config, pipeline, harness.store, clock=harness.clock)
     for feed in feeds:
-        service._add_feed_job(feed)
+        service._add_feed_job(feed, None)
     service.scheduler.start(paused=True)
     try:
         yield service

@@ -40,6 +40,27 @@ def is_due(state: FeedState, now: datetime, max_backoff: float) -> bool:
     return state.next_poll_at - now > timedelta(seconds=max_backoff)
 
 
+def first_poll_in(
+    state: FeedState | None, interval: float, now: datetime, max_backoff: float
+) -> float | None:
+    """How long `watcher run`, starting, waits to poll a feed polled before: until its
+    interval since its last poll is over (a shorter wait while it may be dropping stories,
+    `catch_up_delay`), or its backoff ends, so that a restart polls no feed sooner than it
+    would have been. None (at once) for a feed never read at its URL, one whose time has
+    come, or one whose time lies further ahead than any wait (the clock went back)."""
+    if state is None or state.disabled:
+        return None
+    if state.next_poll_at is not None:  # backing off, or a server's Retry-After
+        due, longest = state.next_poll_at, max_backoff
+    elif state.last_polled_at is None or state.content_hash is None:
+        return None
+    else:
+        wait = catch_up_delay(interval, state.gaps) or interval
+        due, longest = state.last_polled_at + timedelta(seconds=wait), interval
+    seconds = (due - now).total_seconds()
+    return seconds if 0 < seconds <= longest else None
+
+
 def after_success(state: FeedState, result: FetchResult, now: datetime) -> FeedState:
     """After a fetch that worked: validators kept or replaced, failures and gaps forgotten
     (the caller counts a gap, `gap`, again)."""

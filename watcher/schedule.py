@@ -31,11 +31,11 @@ from watcher.config import CHANNELS, Config
 from watcher.config.feeds import same_urls
 from watcher.endpoint import Endpoint, Response, url_of
 from watcher.errors import ServiceError, StoreError
-from watcher.feed_state import catch_up_delay
+from watcher.feed_state import catch_up_delay, first_poll_in
 from watcher.health import Check, check_health, silent_after_of, status_document
 from watcher.logs import event
 from watcher.metrics import CONTENT_TYPE, Metrics
-from watcher.models import FeedConfig, tags_by_feed
+from watcher.models import FeedConfig, FeedState, tags_by_feed
 from watcher.pipeline import Pipeline
 from watcher.prune import PRUNE_INTERVAL, prune
 from watcher.store import Store
@@ -99,8 +99,9 @@ class Service:
         self.store.sync_feeds(self.config.feeds)
         if self.listen is not None:
             await self._start_endpoint(*self.listen)
+        states = self._feed_states()
         for feed in self.config.feeds:
-            self._add_feed_job(feed)
+            self._add_feed_job(feed, states.get(feed.name))
         self._add_job(self.prune, PRUNE_INTERVAL.total_seconds(), "prune", first=self.clock())
         self._add_job(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat", first=self.clock())
         self._add_job(self.sum_up_polls, POLL_SUMMARY_SECONDS, "poll summary")
@@ -140,10 +141,22 @@ class Service:
             coalesce=True, max_instances=1, **when,
         )  # fmt: skip
 
-    def _add_feed_job(self, feed: FeedConfig) -> None:
-        first = datetime.now().astimezone() + timedelta(
-            seconds=random.uniform(0, FIRST_POLL_SPREAD)
-        )
+    def _feed_states(self) -> dict[str, FeedState]:
+        """The feeds' states by name; none when the database cannot tell (polled at once)."""
+        try:
+            return {state.name: state for state in self.store.feed_states()}
+        except StoreError as exc:
+            event(log, logging.ERROR, "feed states not read", error=str(exc))
+            return {}
+
+    def _add_feed_job(self, feed: FeedConfig, state: FeedState | None) -> None:
+        """The feed's job, first run when its interval since its last poll is over
+        (`first_poll_in`), else within `FIRST_POLL_SPREAD` seconds, the feeds spread."""
+        settings = self.config.poll
+        wait = first_poll_in(state, feed.interval, self.clock(), settings.max_backoff)
+        if wait is None:
+            wait = random.uniform(0, FIRST_POLL_SPREAD)
+        first = datetime.now().astimezone() + timedelta(seconds=wait)
         self.scheduler.add_job(
             self._tracked,
             IntervalTrigger(seconds=feed.interval, jitter=self.config.poll.jitter or None),
@@ -402,9 +415,10 @@ class Service:
             if feed.name not in kept:
                 self.scheduler.remove_job(f"feed:{feed.name}")
         before = set(old.feeds)
-        for feed in new.feeds:
-            if feed not in before:
-                self._add_feed_job(feed)
+        added = [feed for feed in new.feeds if feed not in before]
+        states = self._feed_states() if added else {}
+        for feed in added:
+            self._add_feed_job(feed, states.get(feed.name))
         if self.pipeline.rules is not None:
             self.pipeline.route = router(self.pipeline.rules, new.subscribers)
             if new.rules != old.rules:

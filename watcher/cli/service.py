@@ -46,7 +46,8 @@ def add_parsers(commands: Any) -> None:
         help="run the long-lived service: poll every feed on its schedule until SIGTERM/SIGINT",
         description="Run the service: poll each configured feed at its interval (one whose "
         "poll lists only new stories, which may have dropped some, sooner: after half its "
-        "interval, then a quarter, until a poll lists a story seen before), store new "
+        "interval, then a quarter, until a poll lists a story seen before; on start, a "
+        "feed read before once its interval since its last poll is over), store new "
         "stories, cluster them, match them against the rules, print them on the console and "
         "deliver the alerts due every 2 s and after each poll that matched, the SMTP "
         "server, the console and each subscriber's Slack, Teams or webhook URL on its own, so "
