@@ -2757,6 +2757,27 @@ def test_a_daily_digest_subscriber_gets_one_email_holding_them_all(
     assert harness.deliver() == [] and len(inbox.messages) == 1
 
 
+def test_a_digest_shows_the_higher_priority_rule_first(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, clock: FakeClock
+) -> None:
+    port, inbox = smtp
+    config = write_config(
+        tmp_path, smtp_port=port, slack=server.url("/slack"), extra=DIGEST_SUBSCRIBER,
+        rules_yaml=GERMANIUM_RULE + "    priority: 4\n" + ANTIMONY_RULE,
+    )  # fmt: skip
+    analyst = "    follow: [metals]\n    email: analyst@test\n"  # the reader alone gets news
+    config.write_text(config.read_text().replace(analyst, "    follow: []\n    email: a@test\n"))
+    add_feed(config, "Wire", WIRE)
+    clock.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    harness = Harness(config, clock)
+    harness.poll()
+    clock.now = datetime(2026, 11, 25, 7, 0, 1, tzinfo=UTC)
+    assert [r.outcome for r in harness.deliver()] == ["sent", "sent"]
+    (mail,) = inbox.messages
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert text.index("== germanium-news (1) ==") < text.index("== antimony-news (1) ==")
+
+
 def test_a_digest_that_fails_is_one_failure_of_its_server(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -2896,6 +2917,29 @@ def digest_alert(i: int, terms: dict[str, list[str]]) -> Alert:
         status="pending", attempts=0, sends=0, next_attempt_at=now, last_error=None,
         created_at=now, sent_at=None, digest=True,
     )  # fmt: skip
+
+
+def test_a_digest_puts_the_most_urgent_rules_first() -> None:
+    """Grouped by rule, by priority (highest first), then name; oldest first in a rule. A
+    rule no longer loaded counts as of the default priority."""
+    from watcher.alerts.digest import render_digest
+
+    rules = ["zinc", "antimony", "zinc", "export-controls", "gone"]
+    items = [
+        (replace(digest_alert(i, {}), rule=rule), digest_story(i), None, {})
+        for i, rule in reversed(list(enumerate(rules)))
+    ]
+    priority = {"zinc": 4, "antimony": 2, "export-controls": 5}
+    message = render_digest("s", items, priority=priority)
+    headers = [line for line in message.text.splitlines() if line.startswith("==")]
+    assert headers == [
+        "== export-controls (1) ==", "== zinc (2) ==", "== gone (1) ==", "== antimony (1) ==",
+    ]  # fmt: skip
+    zinc = message.text[message.text.index("== zinc") : message.text.index("== gone")]
+    assert zinc.index("Story 0") < zinc.index("Story 2")
+    slack = [b["text"]["text"] for b in message.slack[0]["blocks"] if b["type"] == "header"]
+    assert slack == ["export-controls", "zinc", "gone", "antimony"]
+    assert "<h3>export-controls</h3>" in message.html.split("<h3>zinc</h3>")[0]
 
 
 def test_an_alert_names_the_other_outlets_each_linked_to_its_story() -> None:

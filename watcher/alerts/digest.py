@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ from watcher.alerts.render import (
 )
 from watcher.models import Alert, Cluster, Story
 from watcher.normalise import headline
+from watcher.rules.model import DEFAULT_PRIORITY
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY = "|".join(rf"{day[:3]}(?:{day[3:]})?" for day in _WEEKDAYS)  # mon or monday
@@ -204,10 +205,22 @@ def snippet(story: Story, spans: Spans) -> tuple[str, Excerpt]:
     return "", (summary[: end if end > 0 else SNIPPET_CHARS] + "…", [])
 
 
-def render_digest(subscriber: str, items: list[DigestItem], zone: ZoneInfo = UTC_ZONE) -> Message:
-    """One message for many alerts, grouped by rule, oldest first within a rule."""
+def render_digest(
+    subscriber: str,
+    items: list[DigestItem],
+    zone: ZoneInfo = UTC_ZONE,
+    priority: Mapping[str, int] | None = None,
+) -> Message:
+    """One message for many alerts, grouped by rule, the rules by `priority` (highest
+    first; a rule not in it of the default priority), then name; oldest first in a rule."""
+    rank = priority or {}
+
+    def order(item: DigestItem) -> tuple[int, str, datetime]:
+        rule = item[0].rule
+        return -rank.get(rule, DEFAULT_PRIORITY), rule, item[1].published
+
     by_rule: dict[str, list[DigestItem]] = {}
-    for item in sorted(items, key=lambda i: (i[0].rule, i[1].published)):
+    for item in sorted(items, key=order):
         by_rule.setdefault(item[0].rule, []).append(item)
     noun = "news item" if len(items) == 1 else "news items"
     subject = f"[watcher] digest for {subscriber}: {len(items)} {noun}"

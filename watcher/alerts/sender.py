@@ -178,7 +178,8 @@ class Sender:
                 raise DeliveryError(
                     f"subscriber {first.subscriber!r} is no longer configured", transient=False
                 )
-            message = render_digest(subscriber.name, items, ZoneInfo(subscriber.timezone))
+            zone = ZoneInfo(subscriber.timezone)
+            message = render_digest(subscriber.name, items, zone, self._priorities())
             await self.send(first, subscriber, message, session)
         except Exception as exc:  # none may leave its alerts 'sending'
             error = _as_delivery_error(exc, f"digest of alert {first.id}")
@@ -364,7 +365,7 @@ class Sender:
         config = self.config
         longest = max(config.delivery.retry_max * 1.2, MAX_RETRY_AFTER, HOLD_MAX_SECONDS)
         digests = [longest_wait(s.digest) for s in config.subscribers if s.mode == "digest"]
-        quiet = [timedelta(days=len(s.quiet_days) + 1) for s in config.subscribers]
+        quiet = [timedelta(days=len(s.quiet_days) + 1) for s in config.subscribers if s.quiet_days]
         return max([timedelta(seconds=longest), *digests, *quiet]) + timedelta(hours=2)
 
     def _message(self, alert: Alert) -> Message:
@@ -375,6 +376,11 @@ class Sender:
         cluster = self._cluster(alert)
         story = self._story(alert, cluster)
         return render(self._also(alert), story, cluster, self._spans(story), zone)
+
+    def _priorities(self) -> dict[str, int]:
+        """The priority of each rule in force, by name."""
+        rules = self.rules.matcher.ruleset.rules if self.rules is not None else ()
+        return {rule.name: rule.priority for rule in rules}
 
     def _also(self, alert: Alert) -> Alert:
         """The alert with the other rules its news item matched that its subscriber follows
