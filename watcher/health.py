@@ -66,10 +66,12 @@ def _polls(
 def feed_health(
     state: FeedState, silent_after: float | None = None, now: datetime | None = None
 ) -> str:
-    """ok, failing, disabled (410 Gone), new (never polled), or silent: polled well, but no
-    story kept was first fetched within `silent_after` of `now` (a feed frozen at its last
-    stories, or a search that finds nothing, fails no poll). `state` as `feed_states` reads
-    it; without `silent_after` and `now`, never silent."""
+    """paused (by the config), ok, failing, disabled (410 Gone), new (never polled), or
+    silent: polled well, but no story kept was first fetched within `silent_after` of `now`
+    (a feed frozen at its last stories, or a search that finds nothing, fails no poll).
+    `state` as `feed_states` reads it; without `silent_after` and `now`, never silent."""
+    if state.paused:
+        return "paused"
     if state.disabled:
         return "disabled"
     if state.consecutive_failures:
@@ -100,7 +102,9 @@ def feed_problem(state: FeedState, health: str) -> FeedProblem | None:
     """What a feed notice tells of the feed, given its `feed_health`: failing
     (`FAILING_NOTICE_AFTER` polls or more in a row), gone (410 Gone: no longer polled),
     silent, or dropping (`DROPPING_NOTICE_AFTER` polls or more in a row that listed only new
-    stories: some came and went unseen); None for none of these."""
+    stories: some came and went unseen); None for none of these, and for a paused feed."""
+    if health == "paused":
+        return None
     if health == "disabled":
         return "gone"
     if health == "failing":

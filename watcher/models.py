@@ -26,6 +26,7 @@ class FeedConfig:
     # sent with its requests to its own origin only; may hold secrets, so never printed
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     full_text: bool = False  # a new story's page read for its body (`full_text`)
+    paused: bool = False  # not polled, and not told of, until the operator resumes it
 
 
 def named_in(names: tuple[str, ...], feed: str, tags: Iterable[str]) -> bool:
@@ -61,6 +62,7 @@ class FeedState:
     gap_at: datetime | None = None  # the last such poll
     stories: int = 0  # stories kept (`feed_states` counts them)
     newest_story_at: datetime | None = None  # the newest kept story's first fetch (the same)
+    paused: bool = False  # as the config says (`sync_feeds` copies it)
 
 
 FetchKind = Literal["ok", "not_modified", "unchanged"]

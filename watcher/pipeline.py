@@ -98,7 +98,11 @@ class Pipeline:
         async with self._in_flight:
             state = self.store.feed_state(feed.name)
             now = self.clock()
-            if state.disabled or not (force or is_due(state, now, self.settings.max_backoff)):
+            if (
+                state.disabled
+                or state.paused
+                or not (force or is_due(state, now, self.settings.max_backoff))
+            ):
                 return PollOutcome(feed=feed.name, url=state.url, status="skipped")
             return await self._poll(feed, state, now)
 

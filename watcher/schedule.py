@@ -101,7 +101,8 @@ class Service:
             await self._start_endpoint(*self.listen)
         states = self._feed_states()
         for feed in self.config.feeds:
-            self._add_feed_job(feed, states.get(feed.name))
+            if not feed.paused:
+                self._add_feed_job(feed, states.get(feed.name))
         self._add_job(self.prune, PRUNE_INTERVAL.total_seconds(), "prune", first=self.clock())
         self._add_job(self.heartbeat, HEARTBEAT_SECONDS, "heartbeat", first=self.clock())
         self._add_job(self.sum_up_polls, POLL_SUMMARY_SECONDS, "poll summary")
@@ -326,7 +327,7 @@ class Service:
         return silent_after_of(self.config.feeds)
 
     def checks(self) -> list[Check]:
-        intervals = [f.interval for f in self.config.feeds]
+        intervals = [f.interval for f in self.config.feeds if not f.paused]
         return check_health(
             record_heartbeat=self.record_heartbeat, now=self.clock(),
             scheduler_running=self.scheduler.running,
@@ -410,12 +411,12 @@ class Service:
                 event(log, logging.WARNING, "config change needs a restart", key=key)
         self.store.sync_feeds(new.feeds)
         warn_same_urls(new.feeds)
-        kept = {f.name for f in new.feeds}
+        polled = {f.name for f in new.feeds if not f.paused}
         for feed in old.feeds:
-            if feed.name not in kept:
+            if feed.name not in polled and not feed.paused:  # removed, or paused now
                 self.scheduler.remove_job(f"feed:{feed.name}")
         before = set(old.feeds)
-        added = [feed for feed in new.feeds if feed not in before]
+        added = [feed for feed in new.feeds if feed not in before and not feed.paused]
         states = self._feed_states() if added else {}
         for feed in added:
             self._add_feed_job(feed, states.get(feed.name))

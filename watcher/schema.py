@@ -206,8 +206,14 @@ def _v17(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN gap_at TEXT")
 
 
+def _v18(db: sqlite_utils.Database) -> None:
+    """Whether the config pauses a feed (copied at each start and reload): `watcher feeds`,
+    `watcher status` and the feed notices read it with the feed's state."""
+    db.execute("ALTER TABLE feeds ADD COLUMN paused INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15, _v16,
-    _v17,
+    _v17, _v18,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -48,7 +48,8 @@ def add_parsers(commands: Any) -> None:
     feeds = commands.add_parser(
         "feeds",
         help="show every configured feed and its health",
-        description="A table of the configured feeds: status (new, ok, failing, disabled, or "
+        description="A table of the configured feeds: status (new, ok, failing, disabled, "
+        "paused (by its paused: true), or "
         "silent: polled well but no story kept was first fetched within its silent_after), "
         "stories kept, when the newest was first fetched, last success, consecutive failures, "
         "next poll, and the URL (with the feed's warning, if its last parse gave one: "

@@ -264,10 +264,11 @@ def _stories(args: argparse.Namespace) -> Tested:
         return Tested(stories, cluster_batch(stories, settings), tags_by_feed(feeds))
     config = load_config(resolve_config_path(args.config))
     if args.live:
-        stories, failed = read_feeds(config.feeds, config.poll)
+        polled = [feed for feed in config.feeds if not feed.paused]
+        stories, failed = read_feeds(polled, config.poll)
         for name, error in failed:
             print(f"watcher: rules test: feed {name!r}: {printable(error)}", file=sys.stderr)
-        if failed and len(failed) == len(config.feeds):
+        if failed and len(failed) == len(polled):
             raise FetchError("rules test --live: no configured feed could be read", url="")
         return Tested(
             stories, cluster_batch(stories, config.clustering), tags_by_feed(config.feeds)

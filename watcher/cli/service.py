@@ -81,7 +81,8 @@ def add_parsers(commands: Any) -> None:
     once = commands.add_parser(
         "once",
         help="poll every due feed once, deliver the alerts due, then exit (for cron)",
-        description="Poll every feed that is due (not disabled, not backing off) once, store, "
+        description="Poll every feed that is due (not disabled, not paused, not backing off) "
+        "once, store, "
         "cluster and match new stories, print them, queue the feed and delivery notices "
         "due, deliver every alert due, prune as `run` does when 6 hours have passed since "
         "the last prune, and exit. Alerts waiting for a digest time, the end "

@@ -34,7 +34,8 @@ class FeedTables(Tables):
 
     def sync_feeds(self, feeds: Iterable[FeedConfig]) -> None:
         """Add feeds not seen before; a feed whose configured URL changed starts afresh (its
-        notice too: the operator who changed it knows what the old URL did)."""
+        notice too: the operator who changed it knows what the old URL did). Each feed's
+        `paused` is copied."""
         with translated("recording the configured feeds"), self._atomic():
             for feed in feeds:
                 row = self.db.execute(
@@ -42,10 +43,14 @@ class FeedTables(Tables):
                 ).fetchone()
                 if row is None:
                     self.db.execute(
-                        "INSERT INTO feeds (name, config_url, url) VALUES (?, ?, ?)",
-                        [feed.name, feed.url, feed.url],
+                        "INSERT INTO feeds (name, config_url, url, paused) VALUES (?, ?, ?, ?)",
+                        [feed.name, feed.url, feed.url, int(feed.paused)],
                     )
-                elif row[0] != feed.url:
+                    continue
+                self.db.execute(
+                    "UPDATE feeds SET paused = ? WHERE name = ?", [int(feed.paused), feed.name]
+                )
+                if row[0] != feed.url:
                     self.db.execute(
                         """UPDATE feeds SET config_url = ?, url = ?, etag = NULL,
                            last_modified = NULL, content_hash = NULL, disabled = 0,
