@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -119,3 +119,27 @@ def test_run_schedules_no_paused_feed_and_a_reload_pauses_and_resumes(tmp_path: 
 
     assert asyncio.run(jobs()) == [{"feed:A"}, set(), {"feed:A", "feed:B"}]
     assert not store.feed_state("A").paused and not store.feed_state("B").paused
+
+
+def test_healthz_does_not_wait_for_the_polls_of_a_paused_feed(tmp_path: Path) -> None:
+    """Twice the shortest interval of the feeds polled: a paused one's 60 s would fail the
+    check 200 s after the start, with no poll yet."""
+    store = Store(tmp_path / "w.db")
+    closed = f"http://127.0.0.1:{free_port()}"
+    fast = FeedConfig(name="Fast", url=f"{closed}/f.xml", interval=60, paused=True)
+    slow = FeedConfig(name="Slow", url=f"{closed}/s.xml", interval=3600)
+    clock = FakeClock(NOW)
+    settings = PollSettings()
+    pipeline = Pipeline(store=store, fetcher=Fetcher(settings), settings=settings, clock=clock)
+
+    def polls_check(*feeds: FeedConfig) -> tuple[bool, str]:
+        config = Config(path=tmp_path, state=tmp_path / "w.db", rules=tmp_path, feeds=feeds)
+        service = Service(config, pipeline, store, clock=clock)
+        clock.now = NOW + timedelta(seconds=200)
+        (polls,) = [c for c in service.checks() if c.name == "polls"]
+        clock.now = NOW
+        return polls.ok, polls.detail
+
+    assert polls_check(fast, slow) == (True, "no poll yet; due within 7200s")
+    assert polls_check(replace(fast, paused=False), slow)[0] is False
+    assert polls_check(fast) == (True, "no feed to poll (none configured, or every one paused)")

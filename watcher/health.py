@@ -56,7 +56,7 @@ def _polls(
     now: datetime, started_at: datetime, last_poll_at: datetime | None, interval: float | None
 ) -> Check:
     if interval is None:
-        return Check("polls", True, "no feeds configured")
+        return Check("polls", True, "no feed to poll (none configured, or every one paused)")
     since = last_poll_at or started_at
     late = now - since > timedelta(seconds=2 * interval)
     what = f"last poll {last_poll_at.isoformat()}" if last_poll_at else "no poll yet"
