@@ -21,6 +21,7 @@ from tests.test_alerts import (
     subscriber_problems,
     write_config,
 )
+from tests.test_cli import watcher
 from tests.test_waiting_alerts import waiting
 from watcher.alerts.digest import quiet_until
 from watcher.alerts.routing import replan
@@ -140,6 +141,9 @@ def test_alerts_on_quiet_days_wait_for_monday_as_one_digest_but_urgent_ones(
     (held,) = [a for a in harness.store.alerts() if a.status == "pending"]
     assert held.digest and held.waits == "quiet" and held.rule == "germanium-news"
     assert held.next_attempt_at == datetime(2026, 12, 6, 23, 0, tzinfo=UTC)  # Monday 00:00
+    why = watcher("--config", str(config), "why", held.story).stdout
+    assert "pending, due 2026-12-06 23:00" in why, why
+    assert "(waiting for the end of its subscriber's quiet hours or days)" in why, why
     clock.now = datetime(2026, 12, 6, 22, 59, tzinfo=UTC)
     assert harness.deliver() == []
     clock.now = datetime(2026, 12, 6, 23, 0, 1, tzinfo=UTC)

@@ -33,7 +33,9 @@ def add_parsers(commands: Any) -> None:
         "clustering.max_span before it, that it started one of its own), the rules "
         "the news item matched, the alerts made for it with their status (a sent email's "
         "with the addresses that refused it, if any; a pending one's last failure and the "
-        "attempts it spent, or that it settles), then each subscriber's answer: "
+        "attempts it spent, or what it waits for: its digest time, the end of quiet hours "
+        "or days, the next hour over max_per_hour, or its settle), then each subscriber's "
+        "answer: "
         "alerted (one of its alerts was sent), alert queued (not sent yet), not alerted "
         "because its alert failed (dead, or dropped), or for a subscriber without one, why: "
         "no rule matched (and which rules in force match the "
@@ -169,9 +171,18 @@ def _alert_text(alert: Alert) -> str:
         state = f"{alert.status}, due {when(alert.next_attempt_at)}"
         if alert.last_error:
             state += f" (last try failed, {_spent(alert)}: {alert.last_error})"
+        elif alert.waits is not None and alert.sends == 0:
+            state += f" (waiting for {_WAITS_FOR[alert.waits]})"
         elif _settling(alert):
             state += " (settling: its subscriber's settle lets other outlets' coverage join)"
     return printable(f"#{alert.id} {about}: {state}")  # its error is a server's text
+
+
+_WAITS_FOR = {
+    "digest": "its subscriber's digest time",
+    "quiet": "the end of its subscriber's quiet hours or days",
+    "cap": "the next hour: its subscriber's max_per_hour was reached",
+}
 
 
 def _settling(alert: Alert) -> bool:
