@@ -80,7 +80,7 @@ def test_once_polls_no_paused_feed_and_feeds_shows_it(server: FeedServer, tmp_pa
     assert len(server.seen("/wire.xml")) == 1 and server.seen("/other.xml") == []
     listed = watcher("--config", str(config), "feeds").stdout
     (other,) = [line for line in listed.splitlines() if line.startswith("Other")]
-    assert " paused " in other
+    assert other.split()[1] == "paused" and " never " in other  # no next poll
     _paused(config, "Other", paused=False)  # resumed: polled at the next once
     assert watcher("--config", str(config), "once").returncode == 0
     assert len(server.seen("/other.xml")) == 1

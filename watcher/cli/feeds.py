@@ -52,8 +52,9 @@ def add_parsers(commands: Any) -> None:
         "paused (by its paused: true), or "
         "silent: polled well but no story kept was first fetched within its silent_after), "
         "stories kept, when the newest was first fetched, last success, consecutive failures, "
-        "next poll, and the URL (with the feed's warning, if its last parse gave one: "
-        "malformed, or only new stories listed) or the last error.",
+        "next poll (never for a feed gone or paused), and the URL (with the feed's "
+        "warning, if its last parse gave one: malformed, or only new stories listed) or the "
+        "last error.",
     )
     feeds.set_defaults(handler=cmd_feeds, needs_config=True)
     stories = commands.add_parser(
@@ -139,7 +140,8 @@ def _feed_row(state: FeedState, silent_after: float | None, now: datetime) -> li
     return [
         state.name, status, str(state.stories),
         when(state.newest_story_at), when(state.last_success_at),
-        str(state.consecutive_failures), "never" if state.disabled else next_poll, detail,
+        str(state.consecutive_failures),
+        "never" if state.disabled or state.paused else next_poll, detail,
     ]  # fmt: skip
 
 
