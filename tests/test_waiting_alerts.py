@@ -362,3 +362,14 @@ def test_a_withdrawn_alert_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFi
     (withdrawn,) = [r for r in caplog.records if r.getMessage().startswith("alert withdrawn")]
     fields = withdrawn.event_fields  # type: ignore[attr-defined]
     assert (fields["subscriber"], fields["cluster"], fields["rule"]) == ("ana", 2, "germanium")
+
+
+def test_an_alert_moved_to_an_urgent_rule_goes_at_once(tmp_path: Path) -> None:
+    """Quiet hours hold a germanium alert till 07:00; the subscriber now follows only the
+    deals rule, urgent, which the news item matched too: the alert is due when made."""
+    store = Store(tmp_path / "w.db")
+    _two_news_items(store)
+    ana = Subscriber(name="ana", slack="https://hooks.test/x", follow=("deals",), **QUIET)  # type: ignore[arg-type]
+    replan_waiting(store, [ana], [_rule("germanium", 3), _rule("deals", 5)], NOW)
+    (moved,) = [a for a in store.alerts() if a.cluster == 1]
+    assert (moved.rule, moved.next_attempt_at, moved.waits) == ("deals", MADE, None)
