@@ -43,11 +43,12 @@ def is_due(state: FeedState, now: datetime, max_backoff: float) -> bool:
 def first_poll_in(
     state: FeedState | None, interval: float, now: datetime, max_backoff: float
 ) -> float | None:
-    """How long `watcher run`, starting, waits to poll a feed polled before: until its
-    interval since its last poll is over (a shorter wait while it may be dropping stories,
-    `catch_up_delay`), or its backoff ends, so that a restart polls no feed sooner than it
-    would have been. None (at once) for a feed never read at its URL, one whose time has
-    come, or one whose time lies further ahead than any wait (the clock went back)."""
+    """How long `watcher run`, starting, waits to poll a feed: until its backoff ends, or,
+    for a feed read before, until its interval since its last poll is over (a shorter wait
+    while it may be dropping stories, `catch_up_delay`), so that a restart polls no feed
+    sooner than it would have been. None (at once) for a feed never read at its URL and
+    not backing off, one whose time has come, or one whose time lies further ahead than
+    any wait (the clock went back)."""
     if state is None or state.disabled:
         return None
     if state.next_poll_at is not None:  # backing off, or a server's Retry-After
