@@ -31,6 +31,22 @@ def follows(subscriber: Subscriber, rule: Rule) -> bool:
     return (named or subscriber.name in rule.notify) and rule.priority >= subscriber.min_priority
 
 
+def followable(rules: Iterable[Rule]) -> set[str]:
+    """What a subscriber may follow: each rule's name and tags, and "*"."""
+    return {"*", *(name for r in rules for name in (r.name, *r.tags))}
+
+
+def followed_matches(
+    matches: Iterable[Match], subscriber: Subscriber, rules: dict[str, Rule]
+) -> list[Match]:
+    """The matches, in their order, of rules in force (`rules`, by name) that the
+    subscriber follows; not those still waiting for outlets."""
+    return [
+        m for m in matches
+        if not m.waiting and m.rule in rules and follows(subscriber, rules[m.rule])
+    ]  # fmt: skip
+
+
 def unknown_names(
     rules: Iterable[Rule], subscribers: Iterable[Subscriber], feeds: Iterable[FeedConfig]
 ) -> list[str]:
@@ -40,11 +56,11 @@ def unknown_names(
     any silences alerts without an error, since rules and config are read and reloaded
     apart."""
     rules, subscribers = list(rules), list(subscribers)
-    followable = {r.name for r in rules} | {tag for r in rules for tag in r.tags} | {"*"}
+    known = followable(rules)
     names = {s.name for s in subscribers}
     found = [
         f"subscriber {s.name!r} follows {name!r}, which is no rule's name or tag"
-        for s in subscribers for name in s.follow if name not in followable
+        for s in subscribers for name in s.follow if name not in known
     ]  # fmt: skip
     found += [
         f"{r.path}:{r.line}: rule {r.name!r} notifies {name!r}, who is no subscriber"
@@ -159,6 +175,7 @@ def replan_waiting(
     dead-letter list unseen). Returns how many moved; a database error is logged."""
     named = {s.name: s for s in subscribers}
     by_name = {r.name: r for r in rules}
+    known = followable(by_name.values())
     moves: dict[str, list[tuple[int, datetime, Waits | None]]] = {}
     orphans: Counter[tuple[str, str]] = Counter()
     try:
@@ -167,7 +184,7 @@ def replan_waiting(
             if subscriber is None or alert.channel not in subscriber.channels():
                 orphans[alert.subscriber, alert.channel] += 1
                 continue
-            kept = _unfollowed(store, alert, subscriber, by_name)
+            kept = _unfollowed(store, alert, subscriber, by_name, known)
             if kept is None:
                 continue
             rule = by_name.get(kept.rule)
@@ -192,24 +209,20 @@ def replan_waiting(
 
 
 def _unfollowed(
-    store: Store, alert: Alert, subscriber: Subscriber, rules: dict[str, Rule]
+    store: Store, alert: Alert, subscriber: Subscriber, rules: dict[str, Rule], known: set[str]
 ) -> Alert | None:
     """The waiting alert as it stands under the rules its subscriber follows now: as it
     is while the subscriber follows its rule (or the rule is no longer loaded: renamed or
     removed, which cannot be told apart; or a name the subscriber follows names no rule,
-    a typo that would withdraw its news); else under the first rule its news item matched
-    that the subscriber follows (its story and terms); else None, withdrawn (deleted, so
-    that a later match of a followed rule alerts). Raises `StoreError`."""
+    a typo that would withdraw its news: not in `known`, the `followable` names); else
+    under the first rule its news item matched that the subscriber follows, not quietly
+    (its story and terms); else None, withdrawn (deleted, so that a later match of a
+    followed rule alerts). Raises `StoreError`."""
     rule = rules.get(alert.rule)
-    if rule is None or follows(subscriber, rule) or _names_unknown(subscriber, rules):
+    if rule is None or follows(subscriber, rule) or not known.issuperset(subscriber.follow):
         return alert
-    instead = next(
-        (
-            m for m in store.matches_for(alert.cluster)
-            if not (m.quiet or m.waiting) and m.rule in rules and follows(subscriber, rules[m.rule])
-        ),
-        None,
-    )  # fmt: skip
+    followed = followed_matches(store.matches_for(alert.cluster), subscriber, rules)
+    instead = next((m for m in followed if not m.quiet), None)
     if instead is None:
         store.withdraw_alert(alert.id)
         event(log, logging.INFO, "alert withdrawn", alert=alert.id, subscriber=subscriber.name,
@@ -218,12 +231,6 @@ def _unfollowed(
         return None
     store.retarget_alert(alert.id, instead)
     return replace(alert, rule=instead.rule, story=instead.story, terms=instead.terms)
-
-
-def _names_unknown(subscriber: Subscriber, rules: dict[str, Rule]) -> bool:
-    """Whether a name the subscriber follows is no rule's name or tag."""
-    known = {"*", *rules, *(tag for rule in rules.values() for tag in rule.tags)}
-    return not known.issuperset(subscriber.follow)
 
 
 def router(

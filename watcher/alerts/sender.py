@@ -27,13 +27,14 @@ from watcher.alerts.digest import Spans, longest_wait, render_digest
 from watcher.alerts.mail import SmtpSession
 from watcher.alerts.render import Message, hit_spans, render
 from watcher.alerts.render_notices import render_notice
-from watcher.alerts.routing import follows
+from watcher.alerts.routing import followed_matches
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, RecipientsRefused, StoreError
 from watcher.fetch import MAX_RETRY_AFTER
 from watcher.logs import event
 from watcher.models import Alert, Cluster, Lanes, Story
 from watcher.rules.live import LiveRules
+from watcher.rules.model import Rule
 from watcher.store import Store
 
 log = logging.getLogger("watcher.alerts")
@@ -377,27 +378,27 @@ class Sender:
         story = self._story(alert, cluster)
         return render(self._also(alert), story, cluster, self._spans(story), zone)
 
+    def _rules_by_name(self) -> dict[str, Rule]:
+        """The rules in force, by name."""
+        rules = self.rules.matcher.ruleset.rules if self.rules is not None else ()
+        return {rule.name: rule for rule in rules}
+
     def _priorities(self) -> dict[str, int]:
         """The priority of each rule in force, by name."""
-        rules = self.rules.matcher.ruleset.rules if self.rules is not None else ()
-        return {rule.name: rule.priority for rule in rules}
+        return {name: rule.priority for name, rule in self._rules_by_name().items()}
 
     def _also(self, alert: Alert) -> Alert:
         """The alert with the other rules its news item matched that its subscriber follows
-        (`also_matched`), in the order matched; not those still waiting for outlets."""
+        (`also_matched`, `followed_matches`), in the order matched."""
         subscriber = self.subscribers.get(alert.subscriber)
         if subscriber is None or self.rules is None:
             return alert
-        named = {r.name: r for r in self.rules.matcher.ruleset.rules}
         try:
             matches = self.store.matches_for(alert.cluster)
         except StoreError:
             return alert
-        also = [
-            m.rule for m in matches
-            if m.rule != alert.rule and not m.waiting and m.rule in named
-            and follows(subscriber, named[m.rule])
-        ]  # fmt: skip
+        followed = followed_matches(matches, subscriber, self._rules_by_name())
+        also = [m.rule for m in followed if m.rule != alert.rule]
         return replace(alert, also_matched=tuple(also))
 
     def _spans(self, story: Story) -> dict[str, list[tuple[int, int]]]:

@@ -39,7 +39,7 @@ class FeedTables(Tables):
         with translated("recording the configured feeds"), self._atomic():
             for feed in feeds:
                 row = self.db.execute(
-                    "SELECT config_url FROM feeds WHERE name = ?", [feed.name]
+                    "SELECT config_url, paused FROM feeds WHERE name = ?", [feed.name]
                 ).fetchone()
                 if row is None:
                     self.db.execute(
@@ -47,9 +47,10 @@ class FeedTables(Tables):
                         [feed.name, feed.url, feed.url, int(feed.paused)],
                     )
                     continue
-                self.db.execute(
-                    "UPDATE feeds SET paused = ? WHERE name = ?", [int(feed.paused), feed.name]
-                )
+                if row[1] != feed.paused:  # a start or a reload needs no write per feed
+                    self.db.execute(
+                        "UPDATE feeds SET paused = ? WHERE name = ?", [int(feed.paused), feed.name]
+                    )
                 if row[0] != feed.url:
                     self.db.execute(
                         """UPDATE feeds SET config_url = ?, url = ?, etag = NULL,

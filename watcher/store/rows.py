@@ -68,7 +68,7 @@ def feed_from_row(row: dict[str, Any]) -> FeedState:
         if k not in ("config_url", "notified")  # `notified`: the feed notices' own
     }
     values["disabled"] = bool(values["disabled"])
-    values["paused"] = bool(values.get("paused", 0))
+    values["paused"] = bool(values["paused"])
     return FeedState(**values)
 
 
