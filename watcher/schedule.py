@@ -145,7 +145,7 @@ class Service:
     def _feed_states(self) -> dict[str, FeedState]:
         """The feeds' states by name; none when the database cannot tell (polled at once)."""
         try:
-            return {state.name: state for state in self.store.feed_states()}
+            return {state.name: state for state in self.store.feed_states(counted=False)}
         except StoreError as exc:
             event(log, logging.ERROR, "feed states not read", error=str(exc))
             return {}

@@ -78,11 +78,14 @@ class FeedTables(Tables):
             raise StoreError(f"no feed named {name!r} in the database")
         return feed_from_row(dict(zip([c[0] for c in cursor.description], row, strict=True)))
 
-    def feed_states(self) -> list[FeedState]:
-        """Every feed, with how many stories it has stored and when the newest was fetched."""
+    def feed_states(self, *, counted: bool = True) -> list[FeedState]:
+        """Every feed, with how many stories it has stored and when the newest was fetched
+        (`counted`: else without, and without reading the stories)."""
         sql = """SELECT f.*, COUNT(s.id) AS stories, MAX(s.fetched_at) AS newest_story_at
                  FROM feeds f LEFT JOIN stories s ON s.feed = f.name
                  GROUP BY f.name ORDER BY f.name"""
+        if not counted:
+            sql = "SELECT * FROM feeds ORDER BY name"
         with translated("reading feeds"):
             return [feed_from_row(row) for row in self.db.execute_returning_dicts(sql)]
 
