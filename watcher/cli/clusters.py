@@ -11,8 +11,10 @@ from typing import Any
 
 from watcher.cli.common import (
     EXIT_FAILED,
+    FEED_NAMES,
     UsageError,
     count,
+    feeds_named,
     print_table,
     reading,
     shown,
@@ -22,7 +24,7 @@ from watcher.cli.common import (
 from watcher.config import Config, load_optional_config
 from watcher.dedupe import ClusterSettings, PairScore, cluster_batch, compare, fingerprint
 from watcher.dedupe.text import story_languages
-from watcher.jsonl import read_stories
+from watcher.jsonl import read_stories, story_json
 from watcher.models import Cluster, Match, Story
 
 
@@ -64,10 +66,24 @@ def add_parsers(commands: Any) -> None:
         "story, the earlier news it follows (a news item begun for clustering.max_span), the "
         "rules it matched (marked 'waiting for outlets' while a rule's min_sources "
         "is not reached, 'quiet' when the story that matched was kept from alerting), then "
-        "every outlet that reported it.",
+        "every outlet that reported it. --format jsonl writes one line per news item: "
+        '{"id", "stories": [...], "follows", "rules": [...]}, the lead story first.',
     )
     clusters.add_argument(
         "--since", default="24h", help="how far back, e.g. 6h, 24h, 7d (default: 24h)"
+    )
+    clusters.add_argument(
+        "--feed",
+        metavar="NAME",
+        help=f"only news items with a story of this feed: {FEED_NAMES}",
+    )
+    clusters.add_argument(
+        "--rule",
+        metavar="NAME",
+        help="only news items that matched the rule of this name (loudly, quietly or waiting)",
+    )
+    clusters.add_argument(
+        "--format", choices=["table", "jsonl"], default="table", help="output format"
     )
     clusters.set_defaults(handler=cmd_clusters, needs_config=True)
 
@@ -148,13 +164,48 @@ def _kept(match: Match) -> str:
 
 def cmd_clusters(config: Config, args: argparse.Namespace) -> int:
     start = since(args.since)
+    feeds = feeds_named(config, args.feed)
     with reading(config.state) as store:
-        clusters = store.recent_clusters(start)
+        clusters = [
+            c for c in store.recent_clusters(start)
+            if feeds is None or any(s.feed in feeds for s in c.members)
+        ]  # fmt: skip
         matches = {cluster.id: store.matches_for(cluster.id) for cluster in clusters}
+    if args.rule is not None:
+        clusters = [c for c in clusters if any(m.rule == args.rule for m in matches[c.id])]
+    if args.format == "jsonl":
+        for cluster in clusters:
+            print(json.dumps(_cluster_json(cluster, matches[cluster.id]), ensure_ascii=False))
+        return 0
     for cluster in clusters:
         _print_cluster(cluster, matches[cluster.id])
-    print(f"{count(len(clusters), 'cluster')} updated in the last {args.since}")
+    which = f" of {args.feed}" if args.feed else ""
+    which += f" matching {args.rule}" if args.rule else ""
+    print(f"{count(len(clusters), 'cluster')}{which} updated in the last {args.since}")
     return 0
+
+
+def _cluster_json(cluster: Cluster, matches: Sequence[Match]) -> dict[str, Any]:
+    """A news item as `--format jsonl` writes it: its stories (the lead first) without
+    their text, the earlier news it follows, and the rules it matched."""
+    return {
+        "id": cluster.id,
+        "stories": [
+            {key: value for key, value in story_json(s).items() if key in CLUSTER_STORY_KEYS}
+            for s in cluster.members
+        ],
+        "follows": cluster.follows.id if cluster.follows else None,
+        "rules": [
+            {
+                "rule": m.rule, "story": m.story, "terms": m.terms, "clause": m.clause,
+                "matched_at": m.matched_at.isoformat(), "waiting": m.waiting, "quiet": m.quiet,
+            }
+            for m in matches
+        ],
+    }  # fmt: skip
+
+
+CLUSTER_STORY_KEYS = ("id", "feed", "source", "title", "link", "published", "fetched_at")
 
 
 def _print_cluster(cluster: Cluster, matches: Sequence[Match]) -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from watcher.config import parse_duration
+from watcher.config import Config, parse_duration
 from watcher.config.feeds import header_problem
 from watcher.errors import ConfigError, DatabaseBusy, ServiceError
 from watcher.logs import event
@@ -43,6 +43,23 @@ def since(value: str, option: str = "--since") -> datetime:
         return utc_now() - timedelta(seconds=parse_duration(value))
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from exc
+
+
+def feeds_named(config: Config, name: str | None) -> frozenset[str] | None:
+    """The feeds a `--feed NAME` option names: each configured feed called NAME or tagged
+    so; else NAME itself, a feed no longer configured whose stories are kept (warned of on
+    stderr: a typo shows nothing). None without the option."""
+    if name is None:
+        return None
+    named = frozenset(f.name for f in config.feeds if name == f.name or name in f.tags)
+    if named:
+        return named
+    print(
+        f"watcher: warning: --feed: no configured feed is named or tagged {name!r}; "
+        "showing the stored stories of a feed once called so, if any",
+        file=sys.stderr,
+    )
+    return frozenset({name})
 
 
 @contextmanager
@@ -104,6 +121,10 @@ def header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+FEED_NAMES = (
+    "a configured feed's name, or a tag of the config's feeds (every feed tagged so); another "
+    "name is read as a feed no longer configured (warned of)"
+)
 HEADER_HELP = (
     "'Name: value', sent with the feed's fetch (to its origin only), as a feed's headers: "
     "in the config; may be given more than once"

@@ -18,8 +18,10 @@ import yaml
 
 from watcher.cli.common import (
     EXIT_FAILED,
+    FEED_NAMES,
     HEADER_HELP,
     count,
+    feeds_named,
     header,
     print_table,
     printable,
@@ -64,6 +66,9 @@ def add_parsers(commands: Any) -> None:
     )
     stories.add_argument(
         "--since", default="24h", help="how far back, e.g. 90m, 24h, 7d (default: 24h)"
+    )
+    stories.add_argument(
+        "--feed", metavar="NAME", help=f"only the stories of this feed: {FEED_NAMES}"
     )
     stories.add_argument(
         "--format", choices=["table", "jsonl"], default="table", help="output format"
@@ -148,14 +153,15 @@ def _feed_row(state: FeedState, silent_after: float | None, now: datetime) -> li
 def cmd_stories(config: Config, args: argparse.Namespace) -> int:
     start = since(args.since)
     with reading(config.state) as store:
-        stories = store.recent_stories(start)
+        stories = store.recent_stories(start, feeds_named(config, args.feed))
     if args.format == "jsonl":
         for story in stories:
             print(json.dumps(story_json(story), ensure_ascii=False))
         return 0
     rows = [[when(s.published), s.source, shown(s), s.link] for s in stories]
     print_table(["PUBLISHED (UTC)", "SOURCE", "TITLE", "LINK"], rows)
-    print(f"{count(len(stories), 'story', 'stories')} first fetched in the last {args.since}")
+    of = f" of {args.feed}" if args.feed else ""
+    print(f"{count(len(stories), 'story', 'stories')}{of} first fetched in the last {args.since}")
     return 0
 
 

@@ -6,7 +6,7 @@ In: `FeedState`, `ClusteredStory`, `Assignment`. Out: `Story`, `Cluster`. Raises
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,13 +42,15 @@ class StoryTables(Tables):
             self.db.conn.execute(UPDATE_FEED, feed_row(state))
             self.record_assignments([c.assignment for c in placed], now, stories_written=True)
 
-    def recent_stories(self, since: datetime) -> list[Story]:
-        """Stories first fetched at or after `since`, newest first."""
+    def recent_stories(self, since: datetime, feeds: Collection[str] | None = None) -> list[Story]:
+        """Stories first fetched at or after `since` (of `feeds` alone, where given), newest
+        first."""
+        only = f" AND feed IN ({', '.join('?' * len(feeds))})" if feeds is not None else ""
         with translated("reading stories"):
             rows = self.db.execute_returning_dicts(
-                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE fetched_at >= ? "
+                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE fetched_at >= ?{only} "
                 "ORDER BY fetched_at DESC, published DESC",
-                [to_text(since)],
+                [to_text(since), *(feeds or ())],
             )
         return [story_from_row(row) for row in rows]
 
