@@ -26,6 +26,7 @@ from tests.test_waiting_alerts import waiting
 from watcher.alerts.digest import quiet_until
 from watcher.alerts.routing import replan
 from watcher.config import Subscriber, load_config
+from watcher.errors import ConfigError
 
 WEEKEND = (5, 6)
 
@@ -96,6 +97,19 @@ def test_quiet_days_are_read(tmp_path: Path, written: str, days: tuple[int, ...]
 def test_wrong_quiet_days_stop_the_config(tmp_path: Path, fields: str, problem: str) -> None:
     found = subscriber_problems(tmp_path, fields)
     assert "subscribers[0].quiet_days" in found and problem in found
+
+
+def test_a_wrong_day_in_a_block_list_is_reported_at_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "subscribers:\n  - name: a\n    console: true\n    quiet_days:\n      - sat\n"
+        "      - sunday\n      - [holidays]\n      - sun, hols\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    found = str(caught.value)
+    assert f"{path}:7: subscribers[0].quiet_days[2]: must be a string" in found
+    assert f"{path}:8: subscribers[0].quiet_days[3]: 'hols' is not a day of the week" in found
 
 
 def test_quiet_days_added_move_a_waiting_alert() -> None:

@@ -110,14 +110,20 @@ class SubscribersReader(Reader):
     def quiet_days(self, node: yaml.Node | None, name: str, mode: str) -> tuple[int, ...]:
         """Days of the week (a list, or one line with commas), for an immediate subscriber:
         Monday 0 to Sunday 6, in order."""
+        if isinstance(node, yaml.SequenceNode):  # each item's problem at its own line
+            items = [(item, f"{name}[{i}]") for i, item in enumerate(node.value)]
+            lines = [(item, at, self.string(item, at)) for item, at in items]
+        else:
+            lines = [(node, name, line) for line in self.string_list(node, name)]
         names = [
-            part.strip()
-            for item in self.string_list(node, name) for part in item.split(",") if part.strip()
+            (item, at, part.strip())
+            for item, at, line in lines if line for part in line.split(",") if part.strip()
         ]  # fmt: skip
-        days = {day for day in map(day_of_week, names) if day is not None}
-        if wrong := [n for n in names if day_of_week(n) is None]:
-            self.problem(node, name, f"{wrong[0]!r} is not a day of the week: write mon to "
-                         "sun, or monday to sunday")  # fmt: skip
+        days = {day for day in (day_of_week(n) for _, _, n in names) if day is not None}
+        if wrong := [(item, at, n) for item, at, n in names if day_of_week(n) is None]:
+            item, at, day = wrong[0]
+            self.problem(item, at, f"{day!r} is not a day of the week: write mon to sun, or "
+                         "monday to sunday")  # fmt: skip
             return ()
         if days and mode == "digest":
             self.problem(node, name, "is for mode: immediate (a digest's alerts wait for it)")
