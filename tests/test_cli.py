@@ -576,6 +576,17 @@ def test_once_holds_the_feeds_of_a_server_that_asked_to_wait(
     assert "  Limited: HTTP 429" in result.stderr
     assert "  Next: not polled: 127.0.0.1:" in result.stderr and "wait 120 s more" in result.stderr
     assert server.seen("/next.xml") == []
+    # the hold outlives the process: a feed of the server added since is not asked either
+    server.feed("/added.xml", fixture_bytes("wire.rss.xml"))
+    added = f"  - name: Added\n    url: {server.url('/added.xml')}\n"
+    config.write_text(config.read_text() + added)
+    again = watcher("--config", str(config), "once")
+    assert "polled 0 feeds (2 skipped, 1 held): 0 new stories, 0 failed" in again.stdout
+    assert "  Added: not polled: 127.0.0.1:" in again.stderr and "asked to wait" in again.stderr
+    assert "server still held" in again.stderr
+    assert server.seen("/added.xml") == [] and len(server.seen("/limited.xml")) == 1
+    status = watcher("--config", str(config), "status").stdout
+    assert "asked to wait (HTTP 429 Too Many Requests): its feeds wait until" in status
 
 
 def test_export_opml_writes_the_feeds_import_opml_reads_back(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """A restart of `watcher run` polls each feed when it would have been polled had the
 service kept running: its interval after its last poll, or the end of its backoff; a
-feed never read at its URL at once."""
+feed never read at its URL at once; and it holds a server that asked to wait before it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,13 +14,16 @@ import pytest
 
 from tests.conftest import FakeClock
 from tests.feedserver import FeedServer, fixture_bytes
+from watcher.cli.common import utc_now
 from watcher.config import Config, PollSettings
 from watcher.feed_state import first_poll_in
 from watcher.fetch import Fetcher
+from watcher.health import status_document
 from watcher.models import FeedConfig, FeedState
 from watcher.pipeline import Pipeline
 from watcher.schedule import Service
 from watcher.store import Store
+from watcher.store.base import SERVERS_HELD
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 READ = FeedState(name="f", url="https://f.test/", content_hash="abc", last_polled_at=NOW)
@@ -91,3 +95,76 @@ def test_a_restart_polls_a_feed_read_lately_at_its_time_and_a_new_one_at_once(
     assert len(server.seen("/wire.xml")) == 1 and len(server.seen("/other.xml")) == 1
     assert 490 < waits["Read"] <= 500  # 600 s after its poll
     assert 590 < waits["New"] <= 600  # polled at once: its interval from then
+
+
+def test_a_restart_keeps_a_servers_hold_for_its_feeds_not_polled_before(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """A 429 with Retry-After holds its server: recorded at once, kept at a clean stop and
+    read again on start, so a feed of that server added before the restart waits too (no
+    failure of its own: its first poll at the hold's end)."""
+    server.status("/limited.xml", 429, {"Retry-After": "300"})
+    server.feed("/added.xml", fixture_bytes("wire.rss.xml"))
+    limited = FeedConfig(name="Limited", url=server.url("/limited.xml"), interval=600)
+    added = FeedConfig(name="Added", url=server.url("/added.xml"), interval=600)
+    store = Store(tmp_path / "w.db")
+    settings = PollSettings(total_timeout=10, jitter=0)
+
+    async def service_run(feeds: tuple[FeedConfig, ...]) -> list[dict[str, str]]:
+        """Run the service for 3 s; the servers held as recorded then, before it stops."""
+        fetcher = Fetcher(settings)
+        pipeline = Pipeline(store=store, fetcher=fetcher, settings=settings, clock=utc_now)
+        config = Config(path=tmp_path, state=tmp_path / "w.db", rules=tmp_path, feeds=feeds,
+                        poll=settings)  # fmt: skip
+        service = Service(config, pipeline, store, clock=utc_now)
+        stop = asyncio.Event()
+        running = asyncio.create_task(service.run(stop))
+        await asyncio.sleep(3)
+        recorded = store.servers_held()
+        stop.set()
+        await running
+        await fetcher.aclose()
+        return recorded
+
+    [held] = asyncio.run(service_run((limited,)))  # recorded at once: a SIGKILL keeps it
+    assert store.servers_held() == [held]
+    assert held["why"] == "HTTP 429 Too Many Requests" and held["server"].startswith("127.0.0.1:")
+    asyncio.run(service_run((limited, added)))
+    assert len(server.seen("/limited.xml")) == 1 and server.seen("/added.xml") == []
+    state = store.feed_state("Added")
+    assert state.last_polled_at is None and state.last_error is None
+    assert state.next_poll_at is not None and state.next_poll_at > utc_now() + timedelta(
+        seconds=280
+    )
+
+
+def test_a_hold_is_resumed_for_the_wait_it_has_left_and_never_longer_than_any_wait() -> None:
+    fetcher = Fetcher(PollSettings(max_backoff=3600))
+    now = datetime.now(UTC)
+    resumed = fetcher.resume_holds([
+        {"server": "a.test:443", "until": (now + timedelta(seconds=300)).isoformat(), "why": "429"},
+        {"server": "b.test:443", "until": (now - timedelta(seconds=1)).isoformat(), "why": "429"},
+        {"server": "c.test:443", "until": (now + timedelta(days=30)).isoformat(), "why": "503"},
+        {"server": "d.test:443", "until": "soon", "why": "429"},
+        {"server": "e.test:443"},
+        {"server": "f.test:443", "until": "2026-12-05T12:00:00", "why": "naive"},
+    ])  # fmt: skip
+    assert resumed == ["a.test:443", "c.test:443"]
+    waits = {h["server"]: datetime.fromisoformat(h["until"]) - now for h in fetcher.held_servers()}
+    assert timedelta(seconds=298) < waits["a.test:443"] <= timedelta(seconds=301)
+    assert timedelta(seconds=3598) < waits["c.test:443"] <= timedelta(seconds=3601)
+
+
+def test_status_shows_the_recorded_holds_not_over(tmp_path: Path) -> None:
+    store = Store(tmp_path / "w.db")
+    now = utc_now()
+    held = [
+        {"server": "over.test:443", "until": (now - timedelta(seconds=5)).isoformat(), "why": "x"},
+        {"server": "on.test:443", "until": (now + timedelta(seconds=60)).isoformat(), "why": "y"},
+        {"server": "naive.test:443", "until": "2999-01-01T00:00:00", "why": "z"},
+    ]
+    store.put_service_values({SERVERS_HELD: json.dumps([*held, "not a hold"])}, now)
+    assert store.servers_held() == held
+    assert [h["server"] for h in status_document(store, now, {})["servers_held"]] == ["on.test:443"]
+    store.put_service_values({SERVERS_HELD: "{not json"}, now)
+    assert store.servers_held() == [] and status_document(store, now, {})["servers_held"] == []

@@ -24,6 +24,7 @@ import hashlib
 import ssl
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -56,6 +57,7 @@ PERMANENT = frozenset({301, 308})
 MAX_RETRY_AFTER = 86_400.0  # a longer Retry-After is read as a day
 # a 429 without Retry-After holds its server's other feeds this long (see `Fetcher._hold`)
 SERVER_WAIT = 60.0
+HOLDING = frozenset({429, 503})  # statuses that may hold a server (`Fetcher._hold`)
 
 
 class Fetcher:
@@ -194,6 +196,26 @@ class Fetcher:
             for server, (until, why) in sorted(self._held.items())
             if until > now
         ]
+
+    def resume_holds(self, held: Iterable[Mapping[str, str]]) -> list[str]:
+        """Hold again the servers an earlier process held (its `held_servers`, as it
+        recorded them) for the wait they have left, so that a restart asks a rate-limited
+        server nothing sooner than it asked; at most `max_backoff`, should the clock have
+        gone back. Returns the servers held."""
+        now = datetime.now(UTC)  # the clock `held_servers` reads
+        resumed = []
+        for entry in held:
+            try:
+                server, why = str(entry["server"]), str(entry["why"])
+                left = (datetime.fromisoformat(entry["until"]) - now).total_seconds()
+            except (KeyError, TypeError, ValueError):  # not as `held_servers` writes it
+                continue
+            if left > 0:
+                until = time.monotonic() + min(left, self.settings.max_backoff)
+                if until > self._held.get(server, (0.0, ""))[0]:
+                    self._held[server] = (until, why)
+                    resumed.append(server)
+        return resumed
 
     def _check_hold(self, url: str) -> None:
         """Raise `ServerHeldError` for a feed of a server held by `_hold`, with the wait left."""

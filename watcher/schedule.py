@@ -32,6 +32,7 @@ from watcher.config.feeds import same_urls
 from watcher.endpoint import Endpoint, Response, url_of
 from watcher.errors import ServiceError, StoreError
 from watcher.feed_state import catch_up_delay, first_poll_in
+from watcher.fetch import HOLDING, Fetcher
 from watcher.health import Check, check_health, silent_after_of, status_document
 from watcher.logs import event
 from watcher.metrics import CONTENT_TYPE, Metrics
@@ -39,6 +40,7 @@ from watcher.models import FeedConfig, FeedState, tags_by_feed
 from watcher.pipeline import Pipeline
 from watcher.prune import PRUNE_INTERVAL, prune
 from watcher.store import Store
+from watcher.store.base import SERVERS_HELD
 
 log = logging.getLogger("watcher.schedule")
 
@@ -86,6 +88,7 @@ class Service:
         self.started_at = clock()
         self.last_poll_at: datetime | None = None
         self._held_recorded: list[dict[str, Any]] = []  # the held lanes `watcher status` has
+        self._servers_recorded: set[str] = set()  # and the servers held
         self._polled: Counter[str] = Counter()  # polls by outcome since the last summary
         self._stored = 0  # the new stories they stored
         self._summed_at = clock()  # when the last summary was logged
@@ -99,6 +102,7 @@ class Service:
         self.store.sync_feeds(self.config.feeds)
         if self.listen is not None:
             await self._start_endpoint(*self.listen)
+        resume_holds(self.store, self.pipeline.fetcher)
         states = self._feed_states()
         for feed in self.config.feeds:
             if not feed.paused:
@@ -193,6 +197,8 @@ class Service:
         self._stored += len(outcome.new_stories)
         if outcome.matches:
             self._deliver_now()
+        if outcome.http_status in HOLDING and self._holds_changed():  # now, not in 15 s
+            self.heartbeat()
         if outcome.status != "skipped":
             self._catch_up(feed, outcome.gap)
 
@@ -307,8 +313,9 @@ class Service:
         }
         held = self.sender.held_now() if self.sender is not None and not stopped else []
         values["delivery_held"] = json.dumps(held)
-        servers = self.pipeline.fetcher.held_servers() if not stopped else []
-        values["servers_held"] = json.dumps(servers)
+        # kept when stopped: the next start holds them again (`resume_holds`)
+        servers = self.pipeline.fetcher.held_servers()
+        values[SERVERS_HELD] = json.dumps(servers)
         if rules is not None:
             values["rules_version"] = rules.version
             values["rules_summary"] = rules.matcher.ruleset.summary()
@@ -317,6 +324,12 @@ class Service:
         self.store.check_in_place()
         self.store.put_service_values(values, self.clock())
         self._held_recorded = held
+        self._servers_recorded = {h["server"] for h in servers}
+
+    def _holds_changed(self) -> bool:
+        """Whether the servers held are others than the heartbeat last recorded."""
+        held = {h["server"] for h in self.pipeline.fetcher.held_servers()}
+        return held != self._servers_recorded
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -467,6 +480,29 @@ def _job_name(work: Callable[..., object], args: tuple[object, ...]) -> str:
     words += [a.name if isinstance(a, FeedConfig) else a for a in args]
     name = getattr(work.func if isinstance(work, partial) else work, "__name__", "job")
     return " ".join([name, *map(str, words)])
+
+
+def resume_holds(store: Store, fetcher: Fetcher) -> None:
+    """Hold again the servers held when the last `run` or `once` recorded them, for the wait
+    they have left (`Fetcher.resume_holds`); each logged. A database that cannot tell
+    holds none."""
+    try:
+        held = store.servers_held()
+    except StoreError as exc:
+        event(log, logging.ERROR, "servers held not read", error=str(exc))
+        return
+    for server in fetcher.resume_holds(held):
+        event(log, logging.INFO, "server still held", server=server,
+              reason="it asked to wait before the restart")  # fmt: skip
+
+
+def record_holds(store: Store, fetcher: Fetcher, now: datetime) -> None:
+    """Record the servers held now, for the next `once` or `run` (`resume_holds`) and
+    `watcher status`; `run` does so with its heartbeat."""
+    try:
+        store.put_service_values({SERVERS_HELD: json.dumps(fetcher.held_servers())}, now)
+    except StoreError as exc:
+        event(log, logging.ERROR, "servers held not recorded", error=str(exc))
 
 
 def warn_same_urls(feeds: Iterable[FeedConfig]) -> None:

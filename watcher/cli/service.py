@@ -34,7 +34,7 @@ from watcher.models import Alert, ClusteredStory, Match, PollOutcome, tags_by_fe
 from watcher.pipeline import Pipeline
 from watcher.prune import prune, prune_due
 from watcher.rules.live import LiveRules
-from watcher.schedule import Service, warn_same_urls
+from watcher.schedule import Service, record_holds, resume_holds, warn_same_urls
 from watcher.store import Store
 
 log = logging.getLogger("watcher.cli")
@@ -174,8 +174,10 @@ async def _poll_once(config: Config, *, force: bool) -> list[tuple[PollOutcome, 
         store.requeue_sending()
         with parse_pool() as pool:
             pipeline = build_pipeline(config, store, fetcher, pool)
+            resume_holds(store, fetcher)
             polls = (_counted(pipeline.refresh_feed(f, force=force)) for f in config.feeds)
             outcomes = await asyncio.gather(*polls)
+            record_holds(store, fetcher, utc_now())
         queue_feed_notices(store, config, utc_now())
         queue_delivery_notices(store, config, utc_now())
         await build_sender(config, store, fetcher, pipeline.rules).deliver_due(limit=10_000)

@@ -3,6 +3,7 @@ batches of `IN (...)` values."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ T = TypeVar("T")
 # read every alert ever sent, 90 ms a /metrics scrape with two million of them
 NOT_SENT = "status IN ('pending', 'sending', 'dead')"
 PRUNED_AT = "pruned_at"  # the service key of the last prune's time (`watcher.prune`)
+# the service key of the servers whose feeds wait (`Fetcher.held_servers`), as JSON
+SERVERS_HELD = "servers_held"
 IN_BATCH = 500  # values bound in one `IN (...)`: well below SQLite's limit on parameters
 
 
@@ -80,6 +83,16 @@ class Tables:
                 "updated_at = excluded.updated_at",
                 [(key, value, to_text(now)) for key, value in values.items()],
             )
+
+    def servers_held(self) -> list[dict[str, str]]:
+        """The servers held, as last recorded (`put_service_values`, `SERVERS_HELD`): none
+        when the value is missing or not a JSON list of objects."""
+        value, _ = self.service_values().get(SERVERS_HELD, ("", NEVER))
+        try:
+            held = json.loads(value or "[]")
+        except ValueError:
+            return []
+        return [h for h in held if isinstance(h, dict)] if isinstance(held, list) else []
 
     def service_values(self) -> dict[str, tuple[str, datetime]]:
         """Each key the service recorded, with its value and when it was written."""
