@@ -295,11 +295,14 @@ def test_a_reload_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
 # -- a rule no longer followed -----------------------------------------------------------------
 
 
-def _two_news_items(store: Store) -> None:
-    """Alerts waiting for ana's digest: news item 1 matched germanium, then deals; news
-    item 2 germanium alone; news item 3 a rule no longer loaded."""
-    plan = AlertPlan(subscriber="ana", channel="slack", due=at("2026-12-05T07:00:00+00:00"),
-                     waits="digest")  # fmt: skip
+DIGEST_PLAN = AlertPlan(
+    subscriber="ana", channel="slack", due=at("2026-12-05T07:00:00+00:00"), waits="digest"
+)
+
+
+def _two_news_items(store: Store, plan: AlertPlan = DIGEST_PLAN) -> None:
+    """Alerts waiting for ana's digest (or as `plan` says): news item 1 matched germanium,
+    then deals; news item 2 germanium alone; news item 3 a rule no longer loaded."""
     _queued(store, plan, 1, rule="germanium")
     deal = Match(cluster=1, rule="deals", story="s1-deal", terms={"firms": ["Sojitz"]},
                  clause="c", ruleset_version="v", matched_at=MADE)  # fmt: skip
@@ -337,6 +340,24 @@ def test_an_alert_of_a_rule_no_longer_followed_goes_under_another_or_is_withdraw
         assert alert.story == ("s1-deal" if deal else f"s{alert.cluster}")
         assert alert.terms == ({"firms": ["Sojitz"]} if deal else {})
         assert alert.waits == "digest"
+
+
+def test_a_settling_alert_of_a_rule_no_longer_followed_is_moved_or_withdrawn_not_replanned(
+    tmp_path: Path,
+) -> None:
+    """Alerts of an immediate subscriber, settling for 10 minutes: moved to a followed rule
+    or withdrawn as a digest's would be; each keeps its time (quiet hours added since do
+    not move an alert made before them)."""
+    store = Store(tmp_path / "w.db")
+    settling = AlertPlan(subscriber="ana", channel="slack", due=MADE + timedelta(minutes=10))
+    _two_news_items(store, settling)
+    ana = Subscriber(name="ana", slack="https://hooks.test/x", follow=("deals",), settle=600,
+                     **QUIET)  # type: ignore[arg-type]  # fmt: skip
+    assert replan_waiting(store, [ana], RULES, NOW) == 0
+    alerts = store.alerts()
+    assert {a.cluster: a.rule for a in alerts} == {1: "deals", 3: "renamed"}
+    assert {(a.next_attempt_at, a.waits) for a in alerts} == {(MADE + timedelta(minutes=10), None)}
+    assert sorted(a.story for a in alerts) == ["s1-deal", "s3"]
 
 
 def test_a_news_item_whose_alert_was_withdrawn_alerts_on_a_followed_rule_later(

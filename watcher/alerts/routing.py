@@ -168,24 +168,25 @@ def replan_waiting(
 ) -> int:
     """Move the alerts that wait for a digest (never tried) to where their subscriber's
     settings now put them (`replan`), at start and when the config or rules change: a
-    subscriber's schedule is read when an alert is made. One whose subscriber no longer
-    follows its rule goes under another rule its news item matched that the subscriber
-    follows, or is withdrawn (`_unfollowed`). One whose subscriber or channel is gone
-    stays, to fail when due, and is warned of (a renamed subscriber's news would reach the
-    dead-letter list unseen). Returns how many moved; a database error is logged."""
+    subscriber's schedule is read when an alert is made. An alert not yet tried (waiting,
+    settling or due) whose subscriber no longer follows its rule goes under another rule
+    its news item matched that the subscriber follows, or is withdrawn (`_unfollowed`).
+    One whose subscriber or channel is gone stays, to fail when due, and is warned of (a
+    renamed subscriber's news would reach the dead-letter list unseen). Returns how many
+    moved; a database error is logged."""
     named = {s.name: s for s in subscribers}
     by_name = {r.name: r for r in rules}
     known = followable(by_name.values())
     moves: dict[str, list[tuple[int, datetime, Waits | None]]] = {}
     orphans: Counter[tuple[str, str]] = Counter()
     try:
-        for alert in store.waiting_alerts():
+        for alert in store.unsent_alerts():
             subscriber = named.get(alert.subscriber)
             if subscriber is None or alert.channel not in subscriber.channels():
                 orphans[alert.subscriber, alert.channel] += 1
                 continue
             kept = _unfollowed(store, alert, subscriber, by_name, known)
-            if kept is None:
+            if kept is None or kept.waits is None:  # withdrawn, or settling or due: kept
                 continue
             rule = by_name.get(kept.rule)
             plan = replan(kept, subscriber, rule.priority if rule else DEFAULT_PRIORITY)

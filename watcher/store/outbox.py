@@ -231,13 +231,10 @@ class OutboxTables(Tables):
             rows = self.db.execute_returning_dicts(f"SELECT * FROM alerts {clause}", params)
         return [alert_from_row(r) for r in rows]
 
-    def waiting_alerts(self) -> list[Alert]:
-        """The alerts that wait, never tried, for a digest: a digest time, the end of quiet
-        hours or the next hour (those made before schema 14 say not what for, and are
-        left out)."""
-        return self._alerts(
-            "WHERE status = 'pending' AND sends = 0 AND waits IS NOT NULL ORDER BY id", []
-        )
+    def unsent_alerts(self) -> list[Alert]:
+        """The pending alerts never tried: those that wait for a digest (a digest time, the
+        end of quiet hours or the next hour: `waits`), that settle, or that are due."""
+        return self._alerts("WHERE status = 'pending' AND sends = 0 ORDER BY id", [])
 
     def reschedule_alerts(self, moves: Sequence[tuple[int, datetime, str | None]]) -> int:
         """Give each alert (id, due, what it waits for), unless it is no longer a pending
