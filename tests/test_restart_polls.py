@@ -19,6 +19,7 @@ from watcher.config import Config, PollSettings
 from watcher.feed_state import first_poll_in
 from watcher.fetch import Fetcher
 from watcher.health import status_document
+from watcher.holds import hold_of
 from watcher.models import FeedConfig, FeedState
 from watcher.pipeline import Pipeline
 from watcher.schedule import Service
@@ -141,15 +142,18 @@ def test_a_restart_keeps_a_servers_hold_for_its_feeds_not_polled_before(
 def test_a_hold_is_resumed_for_the_wait_it_has_left_and_never_longer_than_any_wait() -> None:
     fetcher = Fetcher(PollSettings(max_backoff=3600))
     now = datetime.now(UTC)
-    resumed = fetcher.resume_holds([
+    recorded = [
         {"server": "a.test:443", "until": (now + timedelta(seconds=300)).isoformat(), "why": "429"},
         {"server": "b.test:443", "until": (now - timedelta(seconds=1)).isoformat(), "why": "429"},
         {"server": "c.test:443", "until": (now + timedelta(days=30)).isoformat(), "why": "503"},
         {"server": "d.test:443", "until": "soon", "why": "429"},
         {"server": "e.test:443"},
-        {"server": "f.test:443", "until": "2026-12-05T12:00:00", "why": "naive"},
-    ])  # fmt: skip
-    assert resumed == ["a.test:443", "c.test:443"]
+        {"server": "f.test:443", "until": "2999-12-05T12:00:00", "why": "not in UTC"},
+        {"server": ["g.test"], "until": (now + timedelta(seconds=9)).isoformat(), "why": "x"},
+    ]  # fmt: skip
+    holds = [hold for entry in recorded if (hold := hold_of(entry))]
+    assert [h.server for h in holds] == ["a.test:443", "b.test:443", "c.test:443"]
+    assert fetcher.resume_holds(holds) == ["a.test:443", "c.test:443"]
     waits = {h["server"]: datetime.fromisoformat(h["until"]) - now for h in fetcher.held_servers()}
     assert timedelta(seconds=298) < waits["a.test:443"] <= timedelta(seconds=301)
     assert timedelta(seconds=3598) < waits["c.test:443"] <= timedelta(seconds=3601)

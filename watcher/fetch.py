@@ -24,10 +24,11 @@ import hashlib
 import ssl
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 from urllib.request import getproxies
 
@@ -58,6 +59,14 @@ MAX_RETRY_AFTER = 86_400.0  # a longer Retry-After is read as a day
 # a 429 without Retry-After holds its server's other feeds this long (see `Fetcher._hold`)
 SERVER_WAIT = 60.0
 HOLDING = frozenset({429, 503})  # statuses that may hold a server (`Fetcher._hold`)
+
+
+class Hold(NamedTuple):
+    """A server held: its feeds wait until `until` (UTC), because it answered `why`."""
+
+    server: str
+    until: datetime
+    why: str
 
 
 class Fetcher:
@@ -197,24 +206,17 @@ class Fetcher:
             if until > now
         ]
 
-    def resume_holds(self, held: Iterable[Mapping[str, str]]) -> list[str]:
-        """Hold again the servers an earlier process held (its `held_servers`, as it
-        recorded them) for the wait they have left, so that a restart asks a rate-limited
-        server nothing sooner than it asked; at most `max_backoff`, should the clock have
-        gone back. Returns the servers held."""
+    def resume_holds(self, holds: Iterable[Hold]) -> list[str]:
+        """Hold again the servers an earlier process held, for the wait they have left (at
+        most `max_backoff`, should the clock have gone back); returns the servers held."""
         now = datetime.now(UTC)  # the clock `held_servers` reads
         resumed = []
-        for entry in held:
-            try:
-                server, why = str(entry["server"]), str(entry["why"])
-                left = (datetime.fromisoformat(entry["until"]) - now).total_seconds()
-            except (KeyError, TypeError, ValueError):  # not as `held_servers` writes it
-                continue
-            if left > 0:
-                until = time.monotonic() + min(left, self.settings.max_backoff)
-                if until > self._held.get(server, (0.0, ""))[0]:
-                    self._held[server] = (until, why)
-                    resumed.append(server)
+        for server, until, why in holds:
+            left = (until - now).total_seconds()
+            end = time.monotonic() + min(left, self.settings.max_backoff)
+            if left > 0 and end > self._held.get(server, (0.0, ""))[0]:
+                self._held[server] = (end, why)
+                resumed.append(server)
         return resumed
 
     def _check_hold(self, url: str) -> None:

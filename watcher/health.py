@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watcher.errors import StoreError
+from watcher.holds import holds_not_over
 from watcher.logs import redact
 from watcher.models import FeedConfig, FeedNotice, FeedProblem, FeedState
 from watcher.normalise import printable
 from watcher.store import Store
 from watcher.store.base import PRUNED_AT, SERVERS_HELD
 from watcher.store.notices import DEAD_TOLD, HELD_TOLD
-from watcher.store.rows import NEVER
 
 
 @dataclass(frozen=True)
@@ -180,15 +180,6 @@ def configured_states(store: Store, silent_after: SilentAfter) -> list[FeedState
     return [state for state in store.feed_states() if state.name in silent_after]
 
 
-def _until(held: Mapping[str, str]) -> datetime:
-    """When a recorded hold ends; long ago for one that does not say (or not in UTC)."""
-    try:
-        until = datetime.fromisoformat(held["until"])
-    except (KeyError, TypeError, ValueError):
-        return NEVER
-    return until if until.tzinfo is not None else NEVER
-
-
 def silent_after_of(feeds: Iterable[FeedConfig]) -> dict[str, float | None]:
     """Each configured feed's `silent_after` by name, as `status_document` takes them."""
     return {feed.name: feed.silent_after for feed in feeds}
@@ -203,7 +194,7 @@ def status_document(
     service = {key: value for key, (value, _) in store.service_values().items()}
     held = json.loads(service.pop("delivery_held", "") or "[]")
     service.pop(SERVERS_HELD, None)
-    servers = [s for s in store.servers_held() if _until(s) > now]  # as recorded, not over
+    servers = holds_not_over(store.servers_held(), now)
     for key in (DEAD_TOLD, HELD_TOLD, PRUNED_AT):  # the delivery notices' own, the prune's
         service.pop(key, None)
     depth = store.outbox_depth()

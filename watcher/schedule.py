@@ -32,8 +32,9 @@ from watcher.config.feeds import same_urls
 from watcher.endpoint import Endpoint, Response, url_of
 from watcher.errors import ServiceError, StoreError
 from watcher.feed_state import catch_up_delay, first_poll_in
-from watcher.fetch import HOLDING, Fetcher
+from watcher.fetch import HOLDING
 from watcher.health import Check, check_health, silent_after_of, status_document
+from watcher.holds import resume_holds
 from watcher.logs import event
 from watcher.metrics import CONTENT_TYPE, Metrics
 from watcher.models import FeedConfig, FeedState, tags_by_feed
@@ -480,29 +481,6 @@ def _job_name(work: Callable[..., object], args: tuple[object, ...]) -> str:
     words += [a.name if isinstance(a, FeedConfig) else a for a in args]
     name = getattr(work.func if isinstance(work, partial) else work, "__name__", "job")
     return " ".join([name, *map(str, words)])
-
-
-def resume_holds(store: Store, fetcher: Fetcher) -> None:
-    """Hold again the servers held when the last `run` or `once` recorded them, for the wait
-    they have left (`Fetcher.resume_holds`); each logged. A database that cannot tell
-    holds none."""
-    try:
-        held = store.servers_held()
-    except StoreError as exc:
-        event(log, logging.ERROR, "servers held not read", error=str(exc))
-        return
-    for server in fetcher.resume_holds(held):
-        event(log, logging.INFO, "server still held", server=server,
-              reason="it asked to wait before the restart")  # fmt: skip
-
-
-def record_holds(store: Store, fetcher: Fetcher, now: datetime) -> None:
-    """Record the servers held now, for the next `once` or `run` (`resume_holds`) and
-    `watcher status`; `run` does so with its heartbeat."""
-    try:
-        store.put_service_values({SERVERS_HELD: json.dumps(fetcher.held_servers())}, now)
-    except StoreError as exc:
-        event(log, logging.ERROR, "servers held not recorded", error=str(exc))
 
 
 def warn_same_urls(feeds: Iterable[FeedConfig]) -> None:

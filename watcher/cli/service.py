@@ -29,12 +29,13 @@ from watcher.dedupe import term_weight
 from watcher.dedupe.lexicon import load_lists
 from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher
+from watcher.holds import record_holds, resume_holds
 from watcher.logs import event
 from watcher.models import Alert, ClusteredStory, Match, PollOutcome, tags_by_feed
 from watcher.pipeline import Pipeline
 from watcher.prune import prune, prune_due
 from watcher.rules.live import LiveRules
-from watcher.schedule import Service, record_holds, resume_holds, warn_same_urls
+from watcher.schedule import Service, warn_same_urls
 from watcher.store import Store
 
 log = logging.getLogger("watcher.cli")
