@@ -412,6 +412,123 @@ def test_an_aliases_punctuation_matches_however_it_is_spaced(
     assert hit_text(Matcher(load_rules(folder(tmp_path, rules, SPACED_LISTS))), text) == found
 
 
+WILDCARD_LISTS = """lists:
+  minerals:
+    - name: antimony
+      aliases: [сурьм*, "Sb*", "E*Trade"]
+      not_followed_by: [фон]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        pytest.param("Экспорт сурьмы вырос", "сурьмы", id="an-inflection"),
+        pytest.param("Запасы сурьмой богаты", "сурьмой", id="another"),
+        pytest.param("СУРЬМА подорожала", "СУРЬМА", id="any-case"),
+        pytest.param("Рост: сурьма фон", "", id="exclusions-still-checked"),
+        pytest.param("Поставки несурьмы", "", id="only-words-that-begin-so"),
+        pytest.param("Sbs and SbCl3", "Sbs|SbCl3", id="latin-too"),
+        pytest.param("E*Trade and ETrade", "E*Trade", id="an-inner-star-is-a-star"),
+    ],
+)  # fmt: skip
+def test_an_alias_ending_in_a_star_finds_the_words_that_begin_so(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    """Languages that inflect their nouns (Russian's сурьма, сурьмы, сурьмой) need one alias
+    for every form; a trailing * in a term-list alias finds them all, as in a query."""
+    rules = "rules:\n  - name: r\n    when: '@minerals'\n"
+    assert hit_text(Matcher(load_rules(folder(tmp_path, rules, WILDCARD_LISTS))), text) == found
+
+
+@pytest.mark.parametrize(
+    ("term", "problem"),
+    [
+        pytest.param("{name: 'сурьм*'}", "a term's name is what is reported, so it cannot end in *",
+                     id="a-name"),
+        pytest.param("сурьм*", "a term's name is what is reported", id="a-plain-term"),
+        pytest.param("{name: antimony, aliases: ['сурьм**']}",
+                     "alias 'сурьм**': a wildcard * must follow a letter or digit", id="two"),
+        pytest.param("{name: antimony, aliases: [{text: '*'}]}", "alias '*': a wildcard",
+                     id="alone"),
+    ],
+)  # fmt: skip
+def test_a_wildcard_where_it_cannot_be_is_a_problem(
+    tmp_path: Path, term: str, problem: str
+) -> None:
+    lists = f"lists:\n  minerals:\n    - {term}\n"
+    with pytest.raises(RuleError) as caught:
+        load_rules(folder(tmp_path, "rules:\n  - name: r\n    when: '@minerals'\n", lists))
+    assert any(problem in str(p) and ":3:" in str(p) for p in caught.value.problems), caught.value
+
+
+UNSPACED_EXCLUSIONS = """lists:
+  minerals:
+    - name: graphite
+      aliases: [石墨]
+      not_followed_by: [烯]       # graphene
+  firms:
+    - name: Sojitz
+      aliases: [双日]
+      not_preceded_by: [单]       # odd and even days
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        pytest.param("中国石墨出口增长", "石墨", id="a-term-in-a-run"),
+        pytest.param("新型石墨烯电池问世", "", id="excluded-by-what-follows-in-the-run"),
+        pytest.param("石墨烯", "", id="at-the-runs-end"),
+        pytest.param("双日与JOGMEC合作", "双日", id="a-firm"),
+        pytest.param("北京实行单双日限行", "", id="excluded-by-what-precedes-in-the-run"),
+    ],
+)  # fmt: skip
+def test_exclusions_in_scripts_without_spaces_are_read_within_a_run_of_letters(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    """A term is found inside a run of Chinese or Japanese letters, but its exclusions were
+    looked for as whole words, which such a run never holds: 石墨烯 (graphene) was graphite."""
+    rules = "rules:\n  - name: r\n    when: '@minerals OR @firms'\n"
+    lists = UNSPACED_EXCLUSIONS
+    assert hit_text(Matcher(load_rules(folder(tmp_path, rules, lists))), text) == found
+
+
+MARKED_LISTS = """lists:
+  minerals:
+    - name: gallium
+      aliases: [ガリウム, галлий]
+    - name: germanium
+      aliases: [германий]
+  firms:
+    - name: Eurasian Resources Group
+      aliases: [{text: ERG, case_sensitive: true}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        pytest.param("ガリウム輸入へ", "ガリウム", id="kana"),
+        pytest.param("カリウム価格が上昇", "", id="potassium-is-not-gallium"),
+        pytest.param("Цены на галлий растут", "галлий", id="cyrillic"),
+        pytest.param("Экспорт из Германии вырос", "", id="germany-is-not-germanium"),
+        pytest.param("Поставки галлии", "", id="и-is-not-й"),
+        pytest.param("ＥＲＧ、新工場を建設", "ＥＲＧ", id="full-width-latin"),
+    ],
+)  # fmt: skip
+def test_a_mark_that_makes_another_letter_is_not_folded_away(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    """Diacritics were folded in every script: Japanese ガ became カ, so ガリウム (gallium)
+    matched カリウム (potassium), and Russian й became и, so германий (germanium) matched
+    Германии (Germany's). They fold in Latin and Greek (Zürich is Zurich) and in full-width
+    letters, no longer where the mark makes another letter."""
+    rules = "rules:\n  - name: r\n    when: '@minerals OR @firms'\n"
+    lists = MARKED_LISTS
+    assert hit_text(Matcher(load_rules(folder(tmp_path, rules, lists))), text) == found
+
+
 def hit_text(m: Matcher, text: str) -> str:
     """The text of each hit of the rules `text` matches, in order, joined by `|`."""
     hits = sorted((h.start, h.end) for r in m.match(text, "").rules for h in r.hits)

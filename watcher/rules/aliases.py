@@ -12,6 +12,7 @@ import re
 from watcher.rules.automaton import Pattern, add_pattern
 from watcher.rules.condition import AtomKey
 from watcher.rules.folding import (
+    is_unspaced,
     joined,
     lower_same_length,
     punctuated,
@@ -48,13 +49,15 @@ def same_joined(own: str, wildcard: bool, found: str) -> bool:
 def excluded(term: Term, lowered: str, start: int, end: int) -> bool:
     """Whether the words around a hit exclude it (Mitsubishi Motors, Mitsubishi-Motors,
     Sumitomo-Mitsui: past blanks and hyphens, and after it commas and periods; a word that
-    begins or ends with punctuation, `-based`, right at the hit); reads only nearby."""
+    begins or ends with punctuation, `-based`, right at the hit; a word of a script written
+    without spaces, 石墨烯 for 石墨, within a run of letters); reads only nearby."""
     if term.not_followed_by:
         after = _AFTER.match(lowered, end).end()  # type: ignore[union-attr]
         for word in term.not_followed_by:
             at = end if not word[:1].isalnum() else after
             stop = at + len(word)
-            if lowered.startswith(word, at) and not lowered[stop : stop + 1].isalnum():
+            ends = is_unspaced(word[-1]) or not lowered[stop : stop + 1].isalnum()
+            if lowered.startswith(word, at) and ends:
                 return True
     if term.not_preceded_by:
         before = start
@@ -62,8 +65,10 @@ def excluded(term: Term, lowered: str, start: int, end: int) -> bool:
             before -= 1
         for word in term.not_preceded_by:
             first = (start if not word[-1:].isalnum() else before) - len(word)
-            whole = first == 0 or (first > 0 and not lowered[first - 1].isalnum())
-            if whole and lowered.startswith(word, first):
+            begins = first == 0 or (
+                first > 0 and (is_unspaced(word[0]) or not lowered[first - 1].isalnum())
+            )
+            if begins and lowered.startswith(word, first):
                 return True
     return False
 

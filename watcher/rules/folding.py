@@ -30,8 +30,17 @@ def _fold_char(char: str) -> str:
         return char
     base = unicodedata.normalize("NFKD", char)
     stripped = "".join(c for c in base if not unicodedata.combining(c))
-    char = stripped if len(stripped) == 1 else char
+    if len(stripped) == 1 and (stripped == base or _marks_fold(char)):
+        char = stripped  # ü as u, a full-width Ｅ as E, a half-width ｶ as カ
     return simplified(char)  # a traditional Chinese character as its simplified one: 鎵 as 镓
+
+
+def _marks_fold(char: str) -> bool:
+    """Whether a letter's marks go (Zürich is Zurich): in Latin and Greek, and Russian's ё
+    (often written е); not where the mark makes another letter: Russian's й is not и, nor
+    is Japanese ガ カ (ガリウム, gallium, is not カリウム, potassium)."""
+    name = unicodedata.name(char, "")
+    return "LATIN" in name or "GREEK" in name or char in "ёЁ"
 
 
 _FOLD: dict[str, str] = {}  # every non-ASCII character met so far -> its folded form

@@ -143,13 +143,13 @@ class _Loader(ExamplesReader):
 
     def read_term(self, path: Path, node: yaml.Node) -> Term | None:
         if isinstance(node, yaml.ScalarNode):
-            name = self.name(path, node, "a term")
+            name = self.term_name(path, node, "a term")
             return Term(name=name, aliases=(Alias(name),)) if name else None
         m = self.mapping(path, node, TERM_KEYS, "a term")
         if "name" not in m:
             self.problem(path, node, "a term needs a name")
             return None
-        name = self.name(path, m["name"], "name")
+        name = self.term_name(path, m["name"], "name")
         case = (
             bool(self.scalar(path, m["case_sensitive"], "case_sensitive", bool))
             if "case_sensitive" in m
@@ -177,10 +177,19 @@ class _Loader(ExamplesReader):
             ),
         )
 
+    def term_name(self, path: Path, node: yaml.Node, what: str) -> str | None:
+        """A term's name, which is reported as found, so no wildcard."""
+        name = self.name(path, node, what)
+        if name and name.endswith("*"):
+            self.problem(path, node, f"a term's name is what is reported, so it cannot end in "
+                         f"*: write {{name: ..., aliases: [{name}]}}")  # fmt: skip
+            return None
+        return name
+
     def read_alias(self, path: Path, node: yaml.Node, case: bool, plural: bool) -> Alias | None:
         if isinstance(node, yaml.ScalarNode):
             text = self.scalar(path, node, "an alias")
-            return Alias(text, case, plural) if text else None
+            return self.alias(path, node, text, case, plural) if text else None
         m = self.mapping(path, node, ALIAS_KEYS, "an alias")
         text = self.scalar(path, m["text"], "text") if "text" in m else None
         if not text:
@@ -190,7 +199,21 @@ class _Loader(ExamplesReader):
             case = bool(self.scalar(path, m["case_sensitive"], "case_sensitive", bool))
         if "plural" in m:
             plural = bool(self.scalar(path, m["plural"], "plural", bool))
-        return Alias(text, case, plural)
+        return self.alias(path, node, text, case, plural)
+
+    def alias(
+        self, path: Path, node: yaml.Node, text: str, case: bool, plural: bool
+    ) -> Alias | None:
+        """An alias as written; one ending in * is a trailing wildcard, which finds the
+        words that begin so (`галли*`: галлий, галлия, галлием), plural or not."""
+        if not text.endswith("*"):
+            return Alias(text, case, plural)
+        stem = text[:-1]
+        if not stem[-1:].isalnum():
+            self.problem(path, node, f"alias {text!r}: a wildcard * must follow a letter or "
+                         "digit, once, at the alias's end")  # fmt: skip
+            return None
+        return Alias(stem, case, wildcard=True)
 
     # -- rules -----------------------------------------------------------------------------
 
