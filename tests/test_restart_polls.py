@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -26,6 +28,7 @@ from watcher.schedule import Service
 from watcher.store import Store
 from watcher.store.base import SERVERS_HELD
 
+T = TypeVar("T")
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 READ = FeedState(name="f", url="https://f.test/", content_hash="abc", last_polled_at=NOW)
 
@@ -58,6 +61,26 @@ def test_first_poll_in(state: FeedState | None, expected: float | None) -> None:
     assert first_poll_in(state, 600, NOW, max_backoff=3600) == expected
 
 
+async def run_for_a_while(
+    tmp_path: Path, store: Store, feeds: tuple[FeedConfig, ...], clock: Callable[[], datetime],
+    look: Callable[[Service], T],
+) -> T:  # fmt: skip
+    """Run the service over `feeds` for 3 s; what `look` sees of it then, before it stops."""
+    settings = PollSettings(total_timeout=10, jitter=0)
+    fetcher = Fetcher(settings)
+    pipeline = Pipeline(store=store, fetcher=fetcher, settings=settings, clock=clock)
+    config = Config(path=tmp_path, state=store.path, rules=tmp_path, feeds=feeds, poll=settings)
+    service = Service(config, pipeline, store, clock=clock)
+    stop = asyncio.Event()
+    running = asyncio.create_task(service.run(stop))
+    await asyncio.sleep(3)
+    seen = look(service)
+    stop.set()
+    await running
+    await fetcher.aclose()
+    return seen
+
+
 def test_a_restart_polls_a_feed_read_lately_at_its_time_and_a_new_one_at_once(
     server: FeedServer, tmp_path: Path
 ) -> None:
@@ -66,36 +89,26 @@ def test_a_restart_polls_a_feed_read_lately_at_its_time_and_a_new_one_at_once(
     read = FeedConfig(name="Read", url=server.url("/wire.xml"), interval=600)
     new = FeedConfig(name="New", url=server.url("/other.xml"), interval=600)
     store = Store(tmp_path / "w.db")
-    settings = PollSettings(total_timeout=10, jitter=0)
     clock = FakeClock(NOW - timedelta(seconds=100))
 
-    async def service_run(feeds: tuple[FeedConfig, ...]) -> dict[str, float]:
-        """Run the service for 3 s; the seconds until each feed's next poll then."""
-        fetcher = Fetcher(settings)
-        pipeline = Pipeline(store=store, fetcher=fetcher, settings=settings, clock=clock)
-        config = Config(path=tmp_path, state=tmp_path / "w.db", rules=tmp_path, feeds=feeds,
-                        poll=settings)  # fmt: skip
-        service = Service(config, pipeline, store, clock=clock)
-        stop = asyncio.Event()
-        running = asyncio.create_task(service.run(stop))
-        await asyncio.sleep(3)
+    def waits(service: Service) -> dict[str, float]:
+        """The seconds until each feed's next poll."""
         now = datetime.now().astimezone()
-        waits = {
-            feed.name: (job.next_run_time - now).total_seconds()
-            for feed in feeds if (job := service.scheduler.get_job(f"feed:{feed.name}"))
+        return {
+            name: (job.next_run_time - now).total_seconds()
+            for name in ("Read", "New") if (job := service.scheduler.get_job(f"feed:{name}"))
         }  # fmt: skip
-        stop.set()
-        await running
-        await fetcher.aclose()
-        return waits
 
-    asyncio.run(service_run((read,)))  # the first run reads Read
+    def service_run(feeds: tuple[FeedConfig, ...]) -> dict[str, float]:
+        return asyncio.run(run_for_a_while(tmp_path, store, feeds, clock, waits))
+
+    service_run((read,))  # the first run reads Read
     assert len(server.seen("/wire.xml")) == 1
     clock.now = NOW  # 100 s later, a restart with New added
-    waits = asyncio.run(service_run((read, new)))
+    after = service_run((read, new))
     assert len(server.seen("/wire.xml")) == 1 and len(server.seen("/other.xml")) == 1
-    assert 490 < waits["Read"] <= 500  # 600 s after its poll
-    assert 590 < waits["New"] <= 600  # polled at once: its interval from then
+    assert 490 < after["Read"] <= 500  # 600 s after its poll
+    assert 590 < after["New"] <= 600  # polled at once: its interval from then
 
 
 def test_a_restart_keeps_a_servers_hold_for_its_feeds_not_polled_before(
@@ -109,28 +122,18 @@ def test_a_restart_keeps_a_servers_hold_for_its_feeds_not_polled_before(
     limited = FeedConfig(name="Limited", url=server.url("/limited.xml"), interval=600)
     added = FeedConfig(name="Added", url=server.url("/added.xml"), interval=600)
     store = Store(tmp_path / "w.db")
-    settings = PollSettings(total_timeout=10, jitter=0)
 
-    async def service_run(feeds: tuple[FeedConfig, ...]) -> list[dict[str, str]]:
-        """Run the service for 3 s; the servers held as recorded then, before it stops."""
-        fetcher = Fetcher(settings)
-        pipeline = Pipeline(store=store, fetcher=fetcher, settings=settings, clock=utc_now)
-        config = Config(path=tmp_path, state=tmp_path / "w.db", rules=tmp_path, feeds=feeds,
-                        poll=settings)  # fmt: skip
-        service = Service(config, pipeline, store, clock=utc_now)
-        stop = asyncio.Event()
-        running = asyncio.create_task(service.run(stop))
-        await asyncio.sleep(3)
-        recorded = store.servers_held()
-        stop.set()
-        await running
-        await fetcher.aclose()
-        return recorded
+    def held(_: Service) -> list[dict[str, str]]:
+        """The servers held as recorded while it runs, before it stops."""
+        return store.servers_held()
 
-    [held] = asyncio.run(service_run((limited,)))  # recorded at once: a SIGKILL keeps it
+    def service_run(feeds: tuple[FeedConfig, ...]) -> list[dict[str, str]]:
+        return asyncio.run(run_for_a_while(tmp_path, store, feeds, utc_now, held))
+
+    [held] = service_run((limited,))  # recorded at once: a SIGKILL keeps it
     assert store.servers_held() == [held]
     assert held["why"] == "HTTP 429 Too Many Requests" and held["server"].startswith("127.0.0.1:")
-    asyncio.run(service_run((limited, added)))
+    service_run((limited, added))
     assert len(server.seen("/limited.xml")) == 1 and server.seen("/added.xml") == []
     state = store.feed_state("Added")
     assert state.last_polled_at is None and state.last_error is None

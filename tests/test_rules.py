@@ -408,8 +408,7 @@ def test_an_aliases_punctuation_matches_however_it_is_spaced(
     `Mitsui &Co.`, `AT & T`, `lithium - ion` reached no rule, "at T-Mobile" was AT&T. The
     alias's punctuation with or without blanks around it matches now, and no other (a
     hyphen and a blank aside)."""
-    rules = "rules:\n  - name: r\n    when: '@firms OR @minerals'\n"
-    assert hit_text(Matcher(load_rules(folder(tmp_path, rules, SPACED_LISTS))), text) == found
+    assert list_hits(tmp_path, SPACED_LISTS, text) == found
 
 
 WILDCARD_LISTS = """lists:
@@ -437,8 +436,7 @@ def test_an_alias_ending_in_a_star_finds_the_words_that_begin_so(
 ) -> None:
     """Languages that inflect their nouns (Russian's сурьма, сурьмы, сурьмой) need one alias
     for every form; a trailing * in a term-list alias finds them all, as in a query."""
-    rules = "rules:\n  - name: r\n    when: '@minerals'\n"
-    assert hit_text(Matcher(load_rules(folder(tmp_path, rules, WILDCARD_LISTS))), text) == found
+    assert list_hits(tmp_path, WILDCARD_LISTS, text, "@minerals") == found
 
 
 @pytest.mark.parametrize(
@@ -489,9 +487,7 @@ def test_exclusions_in_scripts_without_spaces_are_read_within_a_run_of_letters(
 ) -> None:
     """A term is found inside a run of Chinese or Japanese letters, but its exclusions were
     looked for as whole words, which such a run never holds: 石墨烯 (graphene) was graphite."""
-    rules = "rules:\n  - name: r\n    when: '@minerals OR @firms'\n"
-    lists = UNSPACED_EXCLUSIONS
-    assert hit_text(Matcher(load_rules(folder(tmp_path, rules, lists))), text) == found
+    assert list_hits(tmp_path, UNSPACED_EXCLUSIONS, text) == found
 
 
 MARKED_LISTS = """lists:
@@ -524,9 +520,13 @@ def test_a_mark_that_makes_another_letter_is_not_folded_away(
     matched カリウム (potassium), and Russian й became и, so германий (germanium) matched
     Германии (Germany's). They fold in Latin and Greek (Zürich is Zurich) and in full-width
     letters, no longer where the mark makes another letter."""
-    rules = "rules:\n  - name: r\n    when: '@minerals OR @firms'\n"
-    lists = MARKED_LISTS
-    assert hit_text(Matcher(load_rules(folder(tmp_path, rules, lists))), text) == found
+    assert list_hits(tmp_path, MARKED_LISTS, text) == found
+
+
+def list_hits(tmp_path: Path, lists: str, text: str, when: str = "@firms OR @minerals") -> str:
+    """`hit_text` of a rule `when` over these term lists."""
+    rules = f"rules:\n  - name: r\n    when: '{when}'\n"
+    return hit_text(Matcher(load_rules(folder(tmp_path, rules, lists))), text)
 
 
 def hit_text(m: Matcher, text: str) -> str:
