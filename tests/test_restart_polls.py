@@ -123,12 +123,12 @@ def test_a_restart_keeps_a_servers_hold_for_its_feeds_not_polled_before(
     added = FeedConfig(name="Added", url=server.url("/added.xml"), interval=600)
     store = Store(tmp_path / "w.db")
 
-    def held(_: Service) -> list[dict[str, str]]:
+    def recorded(_: Service) -> list[dict[str, str]]:
         """The servers held as recorded while it runs, before it stops."""
         return store.servers_held()
 
     def service_run(feeds: tuple[FeedConfig, ...]) -> list[dict[str, str]]:
-        return asyncio.run(run_for_a_while(tmp_path, store, feeds, utc_now, held))
+        return asyncio.run(run_for_a_while(tmp_path, store, feeds, utc_now, recorded))
 
     [held] = service_run((limited,))  # recorded at once: a SIGKILL keeps it
     assert store.servers_held() == [held]
