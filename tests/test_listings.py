@@ -94,3 +94,30 @@ def test_the_clusters_table_says_what_it_was_narrowed_to(polled: Path) -> None:
     assert last == "1 cluster of Reprints matching g updated in the last 24h"
     none = watcher("--config", str(polled), "clusters", "--rule", "nothing").stdout
     assert none == "0 clusters matching nothing updated in the last 24h\n"
+
+
+def test_alerts_as_json_lines(server: FeedServer, tmp_path: Path) -> None:
+    """Sent console alerts, one line each, with the news item, rule, story and terms."""
+    server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+    config = write_config(tmp_path, server, ("Wire", "/wire.xml"))
+    config.write_text(
+        config.read_text() + "backfill: all\nrules: rules\n"
+        "subscribers:\n  - {name: ana, console: true, follow: ['*']}\n"
+    )
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yaml").write_text(
+        "lists:\n  minerals: [germanium, antimony]\n"
+        "rules:\n  - name: g\n    when: '@minerals:\"germanium\"'\n"
+    )
+    assert watcher("--config", str(config), "once").returncode == 0
+    result = watcher("--config", str(config), "alerts", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    [alert] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (alert["subscriber"], alert["channel"], alert["status"]) == ("ana", "console", "sent")
+    assert alert["rule"] == "g" and alert["terms"] == {"minerals": ["germanium"]}
+    assert alert["due"] is None and alert["sent_at"] and alert["failed_tries"] == 0
+    clusters = clusters_of(config, "--rule", "g")
+    assert [alert["cluster"]] == [c["id"] for c in clusters]
+    assert alert["story"] in {s["id"] for s in clusters[0]["stories"]}
+    none = watcher("--config", str(config), "alerts", "--format", "jsonl", "--subscriber", "bo")
+    assert none.stdout == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from typing import Any
 
@@ -39,7 +40,10 @@ def add_parsers(commands: Any) -> None:
         "--failed shows only "
         "the dead-letter list. 'watcher alerts retry ID...' puts dead alerts back in the "
         "queue, 'watcher alerts retry --all' every one; 'watcher alerts drop' takes them off "
-        "the dead-letter list for good.",
+        "the dead-letter list for good. --format jsonl writes one line per alert: "
+        '{"id", "created_at", "subscriber", "channel", "status", "due", "waits", '
+        '"failed_tries", "cluster", "rule", "story", "terms", "about", "sent_at", '
+        '"last_error"}.',
     )
     alerts.add_argument("--failed", action="store_true", help="only alerts in the dead-letter list")
     alerts.add_argument(
@@ -50,6 +54,9 @@ def add_parsers(commands: Any) -> None:
     )
     alerts.add_argument(
         "--channel", choices=CHANNELS, dest="on_channel", help="only those on this channel"
+    )
+    alerts.add_argument(
+        "--format", choices=["table", "jsonl"], default="table", help="output format"
     )
     alerts.set_defaults(handler=cmd_alerts, needs_config=True)
     sub = alerts.add_subparsers(dest="alerts_command", metavar="retry|drop")
@@ -123,6 +130,24 @@ def _due(alert: Alert) -> str:
     return when(alert.next_attempt_at) + waits
 
 
+def _alert_json(alert: Alert) -> dict[str, Any]:
+    """An alert as `--format jsonl` writes it: a notice's has no cluster, story nor terms,
+    and says what it is about (feeds, or subscribers' channels)."""
+    pending = alert.status == "pending"
+    return {
+        "id": alert.id, "created_at": alert.created_at.isoformat(),
+        "subscriber": alert.subscriber, "channel": alert.channel, "status": alert.status,
+        "due": alert.next_attempt_at.isoformat() if pending else None,
+        "waits": alert.waits if pending else None, "failed_tries": alert.attempts,
+        "cluster": None if alert.notices else alert.cluster, "rule": alert.rule,
+        "story": None if alert.notices else alert.story,
+        "terms": {} if alert.notices else alert.terms,
+        "about": [n.about for n in alert.notices],
+        "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
+        "last_error": alert.last_error,
+    }  # fmt: skip
+
+
 def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
     with reading(config.state) as store:
         if args.alerts_command in ("retry", "drop"):
@@ -131,6 +156,10 @@ def cmd_alerts(config: Config, args: argparse.Namespace) -> int:
             since=None if args.failed else since(args.since), dead_only=args.failed,
             subscriber=args.of_subscriber, channel=args.on_channel,
         )  # fmt: skip
+    if args.format == "jsonl":
+        for alert in alerts:
+            print(json.dumps(_alert_json(alert), ensure_ascii=False))
+        return 0
     rows = [
         [str(a.id), when(a.created_at), a.subscriber, a.channel, a.status, _due(a),
          str(a.attempts),
