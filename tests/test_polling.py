@@ -116,9 +116,15 @@ def test_changed_feed_adds_only_the_new_story(server: FeedServer, harness: Harne
     harness.poll(feed)
     extra = b"<item><title>Tungsten tender opens</title><link>https://wire.test/t</link><guid>wire-103</guid></item>"
     body["xml"] = body["xml"].replace(b"<item>", extra + b"<item>", 1)
+    harness.clock.now += timedelta(minutes=10)
     (outcome,) = harness.poll(feed)
     assert [s.title for s in outcome.new_stories] == ["Tungsten tender opens"]
     assert harness.store.count_stories() == 3
+    # the stories stored before are marked as listed again (the prune keeps them); the new
+    # one is not, nor were any at the first poll: nothing was stored to mark
+    seen = dict(harness.store.db.execute("SELECT title, seen_at FROM stories").fetchall())
+    assert seen.pop("Tungsten tender opens") is None
+    assert set(seen.values()) == {harness.clock.now.isoformat()}
 
 
 def numbered_items(numbers: range, start: datetime, guid: str = "n") -> list[str]:

@@ -160,11 +160,13 @@ class Pipeline:
                 feed=feed.name, url=result.url, warning=parsed.warning,
             )  # fmt: skip
         polled = replace(polled, warning=parsed.warning)
-        self.store.mark_listed(feed.name, [s.id for s in parsed.stories], now)
         found = sort_stories(
             self.store, parsed.stories, state=state, feed=feed, prepared=prepared,
             settings=self.clusterer.settings, now=now,
         )  # fmt: skip
+        new_ids = {s.id for s in found.new}  # none stored: a first poll writes nothing here
+        if listed := [s.id for s in parsed.stories if s.id not in new_ids]:
+            self.store.mark_listed(feed.name, listed, now)
         premade, pages = prepared.matches if prepared else None, (0, 0)
         if feed.full_text and found.new:  # matched again, on the full text
             found, polled, pages = await self._read_pages(feed, found, polled)
