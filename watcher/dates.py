@@ -13,6 +13,9 @@ month's name (German, French, Spanish, Italian, Portuguese, Dutch or Russian, fu
 abbreviated, any case, accents or not) is put in English, the day's name (in any language,
 which feedparser refuses) dropped, and the rest read by feedparser. A word that names a
 month in one language and a weekday in another ("mar") is read as what its place makes it.
+A site that writes the date for its readers may put a comma or a short word between the
+year and the time (`30 ноября 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `10:15 Uhr`):
+those are dropped.
 
 A site may also write its date in numbers as its country does: `2026/12/04 10:15` (Japan,
 China, Korea), `2026.12.04`, `04.12.2026 10:15` (Germany, Russia and much of Europe: day
@@ -191,9 +194,18 @@ _ENGLISH_ONLY = {
 }  # fmt: skip
 
 
+# what a site's own language puts between the year and the time, and after it: `30 ноября
+# 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `4. Dezember 2026, 10:15 Uhr`
+_SPOKEN_CLOCK = re.compile(
+    r"\s*(?:г\.)?\s*,?\s*(?:[^\W\d_]{1,4}\.?\s+){0,2}(\d{1,2}:\d{2}(?::\d{2})?)(?:\s*uhr\b)?(.*)$",
+    re.IGNORECASE,
+)
+
+
 def localized_rfc822(raw: str) -> time.struct_time | None:
     """`raw`, a date in RFC 822's order with its month named in another language, read as
-    the English date it stands for; None when it is not one."""
+    the English date it stands for (the words its language puts around the time dropped);
+    None when it is not one."""
     found = _LOCALIZED.match(raw)
     if found is None:
         return None
@@ -201,6 +213,8 @@ def localized_rfc822(raw: str) -> time.struct_time | None:
     english = _ENGLISH.get(_folded(month))
     if english is None:
         return None
+    if clock := _SPOKEN_CLOCK.match(rest):
+        rest = f" {clock.group(1)}{clock.group(2)}"
     return feedparser_date(f"{day} {english} {year}{rest}")
 
 
