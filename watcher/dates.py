@@ -9,9 +9,9 @@ feedparser reads a zone name it does not know as UTC: one with a single meaning
 A site whose software formats dates with the server's locale writes `Fr, 04 Dez 2026
 10:00:00 +0100` or `ven., 04 déc. 2026 10:00:00 +0100` for `Fri, 04 Dec 2026 10:00:00
 +0100`. The day and month stand where RFC 822 puts them, so they are read by position: the
-month's name (German, French, Spanish, Italian, Portuguese, Dutch or Russian, full or
-abbreviated, any case, accents or not) is put in English, the day's name (in any language,
-which feedparser refuses) dropped, and the rest read by feedparser. A word that names a
+month's name (German, French, Spanish, Italian, Portuguese, Dutch, Russian or Kazakh, full
+or abbreviated, any case, accents or not) is put in English, the day's name (in any
+language, which feedparser refuses) dropped, and the rest read by feedparser. A word that names a
 month in one language and a weekday in another ("mar") is read as what its place makes it.
 A site that writes the date for its readers may put a comma or a short word between the
 year and the time (`30 ноября 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `10:15 Uhr`):
@@ -41,20 +41,21 @@ from feedparser.datetimes import _parse_date as feedparser_date  # its readers, 
 
 _MONTHS = {
     "Jan": "january januar jänner janvier janv enero ene gennaio gen janeiro januari "
-    "январь января янв",
+    "январь января янв қаңтар",
     "Feb": "february februar feber février févr fevr febrero febbraio fevereiro fev "
-    "februari февраль февраля фев",
-    "Mar": "march märz mär mrz mars marzo março marco maart mrt март марта",
-    "Apr": "april avril avr abril abr aprile апрель апреля апр",
-    "May": "mai mayo maggio mag maio mei май мая",
-    "Jun": "june juni juin junio giugno giu junho июнь июня июн",
-    "Jul": "july juli juillet juil julio luglio lug julho июль июля июл",
-    "Aug": "august août aout agosto ago augustus авг август августа",
+    "februari февраль февраля фев ақпан",
+    "Mar": "march märz mär mrz mars marzo março marco maart mrt март марта наурыз",
+    "Apr": "april avril avr abril abr aprile апрель апреля апр сәуір",
+    "May": "mai mayo maggio mag maio mei май мая мамыр",
+    "Jun": "june juni juin junio giugno giu junho июнь июня июн маусым",
+    "Jul": "july juli juillet juil julio luglio lug julho июль июля июл шілде",
+    "Aug": "august août aout agosto ago augustus авг август августа тамыз",
     "Sep": "september sept septembre septiembre setiembre set settembre setembro "
-    "сентябрь сентября сен сент",
-    "Oct": "october oktober okt octobre octubre ottobre ott outubro out октябрь октября окт",
-    "Nov": "november novembre noviembre novembro ноябрь ноября ноя",
-    "Dec": "december dezember dez décembre déc diciembre dic dicembre dezembro декабрь декабря дек",
+    "сентябрь сентября сен сент қыркүйек",
+    "Oct": "october oktober okt octobre octubre ottobre ott outubro out октябрь октября окт қазан",
+    "Nov": "november novembre noviembre novembro ноябрь ноября ноя қараша",
+    "Dec": "december dezember dez décembre déc diciembre dic dicembre dezembro декабрь декабря дек "
+    "желтоқсан",
 }
 # [weekday,] day month year rest: `Fr, 04 Dez 2026 10:00:00 +0100`, `mer. 4 déc. 2026 ...`
 # (`Sat,05 Dec 2026 ...`, without the blank after the comma, which feedparser refuses)
@@ -197,7 +198,7 @@ _ENGLISH_ONLY = {
 # what a site's own language puts between the year and the time, and after it: `30 ноября
 # 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `4. Dezember 2026, 10:15 Uhr`
 _SPOKEN_CLOCK = re.compile(
-    r"\s*(?:г\.)?\s*,?\s*(?:[^\W\d_]{1,4}\.?\s+){0,2}(\d{1,2}:\d{2}(?::\d{2})?)(?:\s*uhr\b)?(.*)$",
+    r"\s*(?:[гж]\.)?\s*,?\s*(?:[^\W\d_]{1,4}\.?\s+){0,2}(\d{1,2}:\d{2}(?::\d{2})?)(?:\s*uhr\b)?(.*)$",
     re.IGNORECASE,
 )
 
