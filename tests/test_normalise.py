@@ -368,6 +368,8 @@ def test_a_headline_is_shown_without_its_outlets_name_at_its_end(
         pytest.param("4. Dezember 2026, 10:15 Uhr", "2026-12-04 10:15", id="german-uhr"),
         pytest.param("30 ноября 2026", "2026-11-30 00:00", id="no-time"),
         pytest.param("30 қараша 2026 ж., 11:20", "2026-11-30 11:20", id="kazakh"),
+        pytest.param("4 de diciembre de 2026 a las 10:15", "2026-12-04 10:15", id="spanish-de"),
+        pytest.param("4 de dezembro de 2026 às 10:15", "2026-12-04 10:15", id="portuguese-de"),
         pytest.param("Дс, 07 желтоқсан 2026 09:00:00 +0500", "2026-12-07 04:00", id="kazakh-rfc"),
         pytest.param("Fri, 04 Dec 2026 10:00:00 +0100", "2026-12-04 09:00", id="english"),
         pytest.param("Fr, 04 Foo 2026 10:00:00 +0100", None, id="no-month"),

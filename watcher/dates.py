@@ -14,8 +14,8 @@ or abbreviated, any case, accents or not) is put in English, the day's name (in 
 language, which feedparser refuses) dropped, and the rest read by feedparser. A word that names a
 month in one language and a weekday in another ("mar") is read as what its place makes it.
 A site that writes the date for its readers may put a comma or a short word between the
-year and the time (`30 ноября 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `10:15 Uhr`):
-those are dropped.
+year and the time (`30 ноября 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `10:15 Uhr`),
+and "de" around the month (`4 de diciembre de 2026`): those are dropped.
 
 A site may also write its date in numbers as its country does: `2026/12/04 10:15` (Japan,
 China, Korea), `2026.12.04`, `04.12.2026 10:15` (Germany, Russia and much of Europe: day
@@ -60,7 +60,8 @@ _MONTHS = {
 # [weekday,] day month year rest: `Fr, 04 Dez 2026 10:00:00 +0100`, `mer. 4 déc. 2026 ...`
 # (`Sat,05 Dec 2026 ...`, without the blank after the comma, which feedparser refuses)
 _LOCALIZED = re.compile(
-    r"^\s*(?:[^\W\d_]+\.?(?:,\s*|\s+))?(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})\b(.*)$"
+    r"^\s*(?:[^\W\d_]+\.?(?:,\s*|\s+))?(\d{1,2})\.?\s+(?:de\s+)?([^\W\d_]+)\.?,?\s+"
+    r"(?:de\s+)?(\d{4})\b(.*)$"  # `4 de diciembre de 2026`: Spanish and Portuguese
 )
 
 
