@@ -11,8 +11,9 @@ A site whose software formats dates with the server's locale writes `Fr, 04 Dez 
 +0100`. The day and month stand where RFC 822 puts them, so they are read by position: the
 month's name (German, French, Spanish, Italian, Portuguese, Dutch, Russian or Kazakh, full
 or abbreviated, any case, accents or not) is put in English, the day's name (in any
-language, which feedparser refuses) dropped, and the rest read by feedparser. A word that names a
-month in one language and a weekday in another ("mar") is read as what its place makes it.
+language, which feedparser refuses) dropped, and the rest read by feedparser. A word that
+names a month in one language and a weekday in another ("mar") is read as what its place
+makes it.
 A site that writes the date for its readers may put a comma or a short word between the
 year and the time (`30 ноября 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `10:15 Uhr`),
 and "de" around the month (`4 de diciembre de 2026`): those are dropped.

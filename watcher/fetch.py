@@ -190,7 +190,7 @@ class Fetcher:
         """A server that asked to wait (429, or 503 with Retry-After) is asked nothing more
         until then, by any feed: polling its other feeds meanwhile would prolong a rate
         limit. The wait is its Retry-After, else `SERVER_WAIT`, at most `max_backoff`."""
-        if status != 429 and not (status == 503 and retry_after is not None):
+        if status not in HOLDING or (status == 503 and retry_after is None):
             return
         wait = min(SERVER_WAIT if retry_after is None else retry_after, self.settings.max_backoff)
         server, until = _server(url), time.monotonic() + wait

@@ -20,7 +20,7 @@ from watcher.logs import redact
 from watcher.models import FeedConfig, FeedNotice, FeedProblem, FeedState
 from watcher.normalise import printable
 from watcher.store import Store
-from watcher.store.base import PRUNED_AT, SERVERS_HELD
+from watcher.store.base import PRUNED_AT, SERVERS_HELD, servers_held_in
 from watcher.store.notices import DEAD_TOLD, HELD_TOLD
 
 
@@ -193,8 +193,7 @@ def status_document(
     config, whose row the database keeps, is not shown."""
     service = {key: value for key, (value, _) in store.service_values().items()}
     held = json.loads(service.pop("delivery_held", "") or "[]")
-    service.pop(SERVERS_HELD, None)
-    servers = holds_not_over(store.servers_held(), now)
+    servers = holds_not_over(servers_held_in(service.pop(SERVERS_HELD, "")), now)
     for key in (DEAD_TOLD, HELD_TOLD, PRUNED_AT):  # the delivery notices' own, the prune's
         service.pop(key, None)
     depth = store.outbox_depth()

@@ -33,6 +33,16 @@ def in_batches(values: Sequence[T]) -> Iterator[tuple[str, list[T]]]:
         yield ", ".join("?" * len(batch)), batch
 
 
+def servers_held_in(value: str) -> list[dict[str, str]]:
+    """The servers held as a `SERVERS_HELD` value records them: none when it is empty or
+    not a JSON list of objects."""
+    try:
+        held = json.loads(value or "[]")
+    except ValueError:
+        return []
+    return [h for h in held if isinstance(h, dict)] if isinstance(held, list) else []
+
+
 @contextmanager
 def translated(action: str) -> Iterator[None]:
     """sqlite3 errors within become a `StoreError` that says what was being done."""
@@ -85,14 +95,9 @@ class Tables:
             )
 
     def servers_held(self) -> list[dict[str, str]]:
-        """The servers held, as last recorded (`put_service_values`, `SERVERS_HELD`): none
-        when the value is missing or not a JSON list of objects."""
+        """The servers held, as last recorded (`put_service_values`, `SERVERS_HELD`)."""
         value, _ = self.service_values().get(SERVERS_HELD, ("", NEVER))
-        try:
-            held = json.loads(value or "[]")
-        except ValueError:
-            return []
-        return [h for h in held if isinstance(h, dict)] if isinstance(held, list) else []
+        return servers_held_in(value)
 
     def service_values(self) -> dict[str, tuple[str, datetime]]:
         """Each key the service recorded, with its value and when it was written."""
