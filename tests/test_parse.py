@@ -550,6 +550,8 @@ def test_text_a_site_decoded_wrongly_is_repaired(monkeypatch: pytest.MonkeyPatch
         pytest.param("2026-11-24 09:00:00 UTC", "2026-11-24T09:00:00", id="iso-then-utc-by-name"),
         pytest.param("2026-11-24 04:00 EST", "2026-11-24T09:00:00", id="iso-then-zone-name"),
         pytest.param("2026-11-24 18:00:00 Asia/Tokyo", "2026-11-24T09:00:00", id="iso-then-iana-zone"),
+        pytest.param("2026-11-24 18:00:00 America/Argentina", None, id="iso-then-region-folder"),
+        pytest.param("2026-11-24 18:00:00 Asia/Atlantis", None, id="iso-then-no-such-zone"),
         pytest.param("2026-11-24 14:30:00 +0530", "2026-11-24T09:00:00", id="iso-offset-with-minutes"),
         pytest.param("2026-11-24 18:30:00 ACST", "2026-11-24T09:00:00", id="iso-then-half-hour-zone"),
         pytest.param("2026-11-24 18:00:00 +09:00", "2026-11-24T09:00:00", id="iso-offset-after-blank"),

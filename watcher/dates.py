@@ -121,14 +121,25 @@ def _iso_named_zone(found: re.Match[str]) -> time.struct_time | None:
     day, clock, zone = found.groups()
     try:
         local = datetime.fromisoformat(f"{day}T{clock.zfill(5)}")
-        if "/" in zone:
-            return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).timetuple()
-    except (ValueError, ZoneInfoNotFoundError):
+    except ValueError:
         return None
+    if "/" in zone:
+        named = zone_named(zone)
+        return local.replace(tzinfo=named).astimezone(UTC).timetuple() if named else None
     if zone.lower() in _UTC_NAMES:
         return local.timetuple()
     stamp = local.strftime("%d %b %Y %H:%M:%S")  # C locale: English month names
     return feedparser_date(f"{stamp} {zone}")
+
+
+def zone_named(name: str) -> ZoneInfo | None:
+    """The IANA time zone called `name` (`Asia/Tokyo`), or None where there is none: no
+    such name, a region's folder (`America/Argentina`, which ZoneInfo tries to read as a
+    file), a path that leaves the zone database."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
 
 
 def _epoch_time(found: re.Match[str]) -> time.struct_time:

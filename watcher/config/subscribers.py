@@ -9,7 +9,6 @@ from __future__ import annotations
 from email.utils import getaddresses
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -17,6 +16,7 @@ from watcher.alerts.digest import check_quiet_hours, check_schedule, day_of_week
 from watcher.config.feeds import malformed
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import Subscriber, signing_key
+from watcher.dates import zone_named
 
 MAX_SETTLE = 3600.0  # a subscriber's settle: an hour; longer waits are what digests are for
 
@@ -52,9 +52,7 @@ class SubscribersReader(Reader):
         if (wrong := check_schedule(digest)) is not None:
             self.problem(m.get("digest"), f"{where}.digest", wrong)
         timezone = self.string(m.get("timezone"), f"{where}.timezone") or "UTC"
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a region, "Europe"
+        if zone_named(timezone) is None:
             wrong = f"{timezone!r} is not an IANA time zone such as Europe/Berlin"
             self.problem(m.get("timezone"), f"{where}.timezone", wrong)
             timezone = "UTC"
