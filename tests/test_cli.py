@@ -324,6 +324,27 @@ def test_ingest_a_file(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["published"] == "2026-11-12T18:00:00+00:00"
 
 
+def test_a_feeds_timezone_dates_its_stories_that_name_no_zone(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """A Tokyo site's `2026年11月24日 18:00` is 09:00 UTC: the configured feed's
+    `timezone:` reaches the stories the service stores, and `ingest --timezone` reads alike."""
+    item = "<item><title>Smelter restarts</title><link>https://w.test/1</link>"
+    server.feed("/tokyo.xml", rss([item + "<pubDate>2026年11月24日 18:00</pubDate></item>"]))
+    url = server.url("/tokyo.xml")
+    as_utc = watcher("ingest", url)
+    assert json.loads(as_utc.stdout)["published"] == "2026-11-24T18:00:00+00:00"
+    ingested = watcher("ingest", url, "--timezone", "Asia/Tokyo")
+    assert json.loads(ingested.stdout)["published"] == "2026-11-24T09:00:00+00:00"
+    wrong = watcher("ingest", url, "--timezone", "Asia/Edo")
+    assert wrong.returncode == 2 and "'Asia/Edo' is not an IANA time zone" in wrong.stderr
+    config = write_config(tmp_path, server, ("Tokyo", "/tokyo.xml"))
+    config.write_text(config.read_text() + "    timezone: Asia/Tokyo\n")
+    assert watcher("--config", str(config), "once").returncode == 0
+    stored = watcher("--config", str(config), "stories", "--since", "3650d", "--format", "jsonl")
+    assert json.loads(stored.stdout)["published"] == "2026-11-24T09:00:00+00:00"
+
+
 @pytest.mark.parametrize(
     "target", ["page", "missing-file", "http-404", "bad-ipv6", "bad-port", "port-range", "ftp"]
 )

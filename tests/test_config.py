@@ -19,6 +19,7 @@ feeds:
     url: https://wire.test/rss.xml
     interval: 2m
     tags: [wire, asia]
+    timezone: Asia/Tokyo
   - name: Local
     url: file:feeds/local.xml
 smtp:
@@ -45,6 +46,7 @@ def test_good_config(tmp_path: Path) -> None:
     assert config.rules == tmp_path / "my-rules"
     wire, local = config.feeds
     assert (wire.name, wire.interval, wire.tags) == ("Wire", 120.0, ("wire", "asia"))
+    assert (wire.timezone, local.timezone) == ("Asia/Tokyo", None)
     assert local.interval == 300.0  # poll default
     assert local.url == (tmp_path / "feeds/local.xml").as_uri()
     assert config.smtp is not None and config.smtp.password == "s3cret"
@@ -221,6 +223,16 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
             "feeds:\n  - name: A\n    url: https://a.test/\n    interval: 10s\n",
             ":4: feeds[0].interval: must be at least 60",
             id="short-interval",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    timezone: Asia/Edo\n",
+            ":4: feeds[0].timezone: 'Asia/Edo' is not an IANA time zone such as Europe/Berlin",
+            id="feed-zone",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    timezone: America/Argentina\n",
+            ":4: feeds[0].timezone: 'America/Argentina' is not an IANA time zone",
+            id="feed-zone-region",
         ),
         pytest.param(
             "clustering:\n  max_span: 30m\n",

@@ -587,6 +587,46 @@ def test_dates_are_read_alike_by_both_parsers(
     assert story == feedparser_only(body, monkeypatch).stories[0]
 
 
+@pytest.mark.parametrize(
+    ("written", "zone", "utc"),
+    [
+        pytest.param("2026年11月24日 18:00", "Asia/Tokyo", "2026-11-24T09:00:00", id="hanzi"),
+        pytest.param("2026/11/24 18:00", "Asia/Tokyo", "2026-11-24T09:00:00", id="slashes"),
+        pytest.param("24.11.2026 12:00", "Europe/Moscow", "2026-11-24T09:00:00", id="day-first"),
+        pytest.param("24 ноября 2026 г., 12:00", "Europe/Moscow", "2026-11-24T09:00:00", id="russian"),
+        pytest.param("24. November 2026, 10:00 Uhr", "Europe/Berlin", "2026-11-24T09:00:00", id="uhr"),
+        pytest.param("2026-07-01T11:00:00", "Europe/Berlin", "2026-07-01T09:00:00", id="iso-summer"),
+        pytest.param("Tue, 24 Nov 2026 18:00:00", "Asia/Tokyo", "2026-11-24T09:00:00", id="rfc822"),
+        pytest.param("24 Nov 2026 18:00", "Asia/Tokyo", "2026-11-24T09:00:00", id="rfc822-no-day"),
+        pytest.param("November 24, 2026 4:00 AM", "America/New_York", "2026-11-24T09:00:00", id="am"),
+        pytest.param("2026-11-24", "Asia/Tokyo", "2026-11-23T15:00:00", id="day-alone"),
+        pytest.param("Tue, 24 Nov 2026 14:30:00 IST", "Asia/Kolkata", "2026-11-24T09:00:00", id="ist"),
+        pytest.param("Tue, 24 Nov 2026 09:00:00 GMT", "Asia/Tokyo", "2026-11-24T09:00:00", id="gmt"),
+        pytest.param("Tue, 24 Nov 2026 09:00:00 -0000", "Asia/Tokyo", "2026-11-24T09:00:00", id="offset"),
+        pytest.param("2026-11-24T09:00:00Z", "Asia/Tokyo", "2026-11-24T09:00:00", id="z"),
+        pytest.param("2026-11-24T18:00:00.5+09:00", "Europe/Berlin", "2026-11-24T09:00:00", id="iso"),
+        pytest.param("2026-11-24 18:00:00+09", "Europe/Berlin", "2026-11-24T09:00:00", id="hours"),
+        pytest.param("Tue, 24 Nov 2026 04:00:00 EST", "Asia/Tokyo", "2026-11-24T09:00:00", id="est"),
+        pytest.param("Tue, 24 Nov 2026 18:00:00 JST", "Europe/Berlin", "2026-11-24T09:00:00", id="jst"),
+        pytest.param("Tue, 24 Nov 2026 17:00:00 GMT+8", "Asia/Tokyo", "2026-11-24T09:00:00", id="gmt-plus"),
+        pytest.param("2026-11-24 18:00:00 Asia/Tokyo", "Europe/Berlin", "2026-11-24T09:00:00", id="iana"),
+        pytest.param("1795510800", "Asia/Tokyo", "2026-11-24T09:00:00", id="unix"),
+        pytest.param("Nov 24, 2026 4:00 AM EST", "Asia/Tokyo", "2026-11-24T09:00:00", id="am-est"),
+    ],
+)  # fmt: skip
+def test_a_feeds_timezone_is_that_of_its_dates_that_name_none(
+    written: str, zone: str, utc: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site writes its own time without a zone (`2026年11月24日 18:00` in Tokyo): read as
+    UTC, the story was dated 9 hours late (then at its fetch, as in the future). With the
+    feed's `timezone`, such a date is that zone's time; a date that names its zone, by an
+    offset, a name or a Unix time, stays as it says. Both parsers read alike."""
+    body = _WIRE_DATED.format(date=written).encode()
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED, timezone=zone).stories
+    assert story.published == datetime.fromisoformat(utc).replace(tzinfo=UTC)
+    assert story == feedparser_only(body, monkeypatch, timezone=zone).stories[0]
+
+
 _WIRE_DATED = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>W</title>
 <item><title>Smelter restarts</title><link>https://w.test/1</link><pubDate>{date}</pubDate></item>
 </channel></rss>"""

@@ -26,6 +26,9 @@ none as UTC (as feedparser reads an ISO 8601 date without one). With slashes and
 last (`04/12/2026`) the month may come first (the US) or the day (most elsewhere): no date,
 whichever parser read the feed (feedparser-rs would read the month first). A date that
 begins as one of these but is none of them is no date, not a misread one.
+
+A date that names no zone (`names_zone`) is read as UTC, as feedparser reads one, unless
+its feed has a `timezone`: then it is that zone's time.
 """
 
 from __future__ import annotations
@@ -34,11 +37,12 @@ import calendar
 import re
 import time
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
+from feedparser.datetimes.rfc822 import timezone_names as FEEDPARSER_ZONES
 
 _MONTHS = {
     "Jan": "january januar jänner janvier janv enero ene gennaio gen janeiro januari "
@@ -251,7 +255,9 @@ _NAMED_OFFSET = re.compile(r"\s(?:UTC|GMT|UT)\s*([+-])(\d{1,2})(?::?(\d\d))?\s*$
 DATE_MAX_CHARS = 100  # a longer "date" is no date: feedparser's patterns are not run on it
 
 
-def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
+def entry_time(
+    raw: Any, parsed: time.struct_time | None, zone: tzinfo | None = None
+) -> datetime | None:
     """An entry's date in UTC: `raw` (as the feed wrote it) read by feedparser's own date
     parser where the fast parser gave no `parsed` time (feedparser-rs reads neither "UTC",
     full day names nor a one-digit hour) or where `raw` ends in a zone name feedparser would
@@ -260,13 +266,46 @@ def entry_time(raw: Any, parsed: time.struct_time | None) -> datetime | None:
     reads; an ISO 8601 offset without colon or after a blank; the month first; an ISO time
     followed by a zone's name; a Unix time), or ends in an offset after UTC or GMT
     (`_NAMED_OFFSET`); else `parsed`. Both parsers so give the same time. A date feedparser
-    cannot read may be RFC 822 in another language, or have its month first."""
+    cannot read may be RFC 822 in another language, or have its month first. With a
+    `zone` (the feed's `timezone`), a date that names none (`names_zone`) is that zone's
+    time, not UTC's."""
+    when = struct_to_datetime(parsed)
     if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
         if (with_offset := _zone_as_offset(raw)) is not None:
             return struct_to_datetime(_read_date(with_offset))
         if parsed is None or is_misread(raw):
-            return struct_to_datetime(_read_date(raw))
-    return struct_to_datetime(parsed)
+            when = struct_to_datetime(_read_date(raw))
+        if zone is not None and when is not None and not names_zone(raw):
+            return when.replace(tzinfo=zone).astimezone(UTC)
+    return when
+
+
+# a zone after the time: an offset (`10:15:00+09:00`, `10:15 +0900`, `10:15:00.25+09`) or Z
+_OFFSET_AT_END = re.compile(r"\d:\d\d(?::\d\d)?(?:[.,]\d+)?\s*(?:[zZ]|[+-]\d\d?(?::?\d\d)?)\s*$")
+# the last word (`GMT`, `GMT+8`, `Asia/Tokyo`; `AM`, `Uhr`, which name none)
+_LAST_WORD = re.compile(r"(?:^|\s)([A-Za-z][\w/+:-]*)\s*$")
+_OFFSET_AFTER_NAME = re.compile(r"(?:utc|gmt|ut)[+-]\d", re.IGNORECASE)
+
+
+def names_zone(raw: str) -> bool:
+    """Whether a date, as its feed wrote it, names its zone: an offset or Z after its time,
+    a zone's name that feedparser or this module reads (`EST`, `JST`; UTC or GMT, with an
+    offset or without), an IANA zone's (`Asia/Tokyo`), or a Unix time (UTC's). A date
+    without a time (`2026-12-04`), or ending in another word (`10:15 AM`, `10:15 Uhr`, or
+    a name neither reads, as `IST`, which is India's and Ireland's), names none."""
+    if _OFFSET_AT_END.search(raw) or _EPOCH.match(raw):
+        return True
+    word = _LAST_WORD.search(raw)
+    if word is None:
+        return False
+    name = word.group(1).lower()
+    if len(name) == 1:  # a military zone's letter, or `a. m.`'s m: read as none
+        return name == "z"
+    if name in FEEDPARSER_ZONES or name in ZONE_OFFSETS or name in _UTC_NAMES:
+        return True
+    if _OFFSET_AFTER_NAME.match(name) is not None:
+        return True
+    return "/" in name and zone_named(word.group(1)) is not None
 
 
 def _zone_as_offset(raw: str) -> str | None:

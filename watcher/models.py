@@ -27,6 +27,7 @@ class FeedConfig:
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     full_text: bool = False  # a new story's page read for its body (`full_text`)
     paused: bool = False  # not polled, and not told of, until the operator resumes it
+    timezone: str | None = None  # IANA zone of the feed's dates that name none; None: UTC
 
 
 def named_in(names: tuple[str, ...], feed: str, tags: Iterable[str]) -> bool:

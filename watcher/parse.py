@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from html import unescape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from watcher.boilerplate import coverage, repeats_title, without_post_footer
 from watcher.dates import entry_time, published_time
@@ -48,9 +49,11 @@ def parse_feed(
     content_type: str | None = None,
     source: str | None = None,
     url: str | None = None,
+    timezone: str | None = None,
 ) -> ParsedFeed:
     """Parse `body` into stories of `feed`; `source` overrides the outlet name. `url`, where
     the feed was fetched from, is the base of last resort for relative links (see `_story`).
+    `timezone` (an IANA zone) is the zone of the entries' dates that name none, else UTC.
     A story whose link redirects (`unwrapped_url`) is, without an outlet of its own or a
     configured one, from the host of the page it leads to: a Google Alerts feed's title
     names the search, not the outlet."""
@@ -68,11 +71,12 @@ def parse_feed(
     links = Links.of(raw_links, result.feed.get("link"), url)
     entry_links = [links.story_link(raw) for raw in raw_links]
     shared = _shared_guids(entries, entry_links)
+    zone = ZoneInfo(timezone) if timezone else None
     stories = tuple(
         _story(
             entry, link, feed=feed, fetched_at=fetched_at,
             source=source or page_host(raw) or channel_title or feed, links=links,
-            shared_guids=shared,
+            shared_guids=shared, zone=zone,
         )
         for entry, raw, link in zip(entries, raw_links, entry_links, strict=True)
     )  # fmt: skip
@@ -171,12 +175,12 @@ def _guid(entry: Any) -> str | None:
 
 def _story(
     entry: Any, entry_link: str, *, feed: str, fetched_at: datetime, source: str,
-    links: Links, shared_guids: frozenset[str],
+    links: Links, shared_guids: frozenset[str], zone: tzinfo | None = None,
 ) -> Story:  # fmt: skip
     """One entry as a story; `entry_link`: its own link as `links` made it ('' for none or a
     link home), for which a guid that is a web address stands in. A guid in `shared_guids`
     is dropped: the story is known by its link, and clustering does not take stories that
-    shared it for one."""
+    shared it for one. `zone`: of dates that name none (`entry_time`)."""
     own_title = _plain(entry.get("title"))[:MAX_TITLE]
     summary_html = _summary_html(entry)
     listed = coverage(repaired(summary_html), own_title)
@@ -192,8 +196,8 @@ def _story(
         summary = ""  # nothing to show or match that the title does not hold
     raw_published, raw_updated = _raw(entry, "published"), _raw(entry, "updated")
     published = published_time(
-        entry_time(raw_published, _raw(entry, "published_parsed")),
-        entry_time(raw_updated, _raw(entry, "updated_parsed")),
+        entry_time(raw_published, _raw(entry, "published_parsed"), zone),
+        entry_time(raw_updated, _raw(entry, "updated_parsed"), zone),
         fetched_at,
     )
     raw_date = raw_published or raw_updated or ""

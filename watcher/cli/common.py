@@ -15,6 +15,7 @@ from pathlib import Path
 
 from watcher.config import Config, parse_duration
 from watcher.config.feeds import header_problem
+from watcher.dates import zone_named
 from watcher.errors import ConfigError, DatabaseBusy, ServiceError
 from watcher.logs import event
 from watcher.models import Story
@@ -119,6 +120,13 @@ def header(text: str) -> tuple[str, str]:
     if problem is not None:
         raise argparse.ArgumentTypeError(f"header {text!r} {problem}")
     return name.strip(), value.strip()
+
+
+def time_zone(text: str) -> str:
+    """An argparse type: an IANA time zone's name (`Asia/Tokyo`)."""
+    if zone_named(text) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IANA time zone such as Asia/Tokyo")
+    return text
 
 
 FEED_NAMES = (

@@ -28,6 +28,7 @@ from watcher.cli.common import (
     reading,
     shown,
     since,
+    time_zone,
     utc_now,
     when,
 )
@@ -92,6 +93,11 @@ def add_parsers(commands: Any) -> None:
     ingest.add_argument(
         "--header", metavar="HEADER", type=header, action="append", default=[], help=HEADER_HELP
     )
+    ingest.add_argument(
+        "--timezone", metavar="ZONE", type=time_zone,
+        help="the IANA zone (e.g. Asia/Tokyo) of the feed's dates that name none, as a feed's "
+        "timezone: in the config (default: UTC)",
+    )  # fmt: skip
     ingest.set_defaults(handler=cmd_ingest, needs_config=False)
     opml = commands.add_parser(
         "import-opml",
@@ -171,7 +177,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         parsed = read_feed(
             args.source, feed_name=args.feed, headers=tuple(args.header), settings=poll,
-            full_text=args.full_text,
+            full_text=args.full_text, timezone=args.timezone,
         )  # fmt: skip
     except (FetchError, ParseError) as exc:
         print(f"watcher: cannot read feed {args.source}: {printable(str(exc))}", file=sys.stderr)
@@ -192,18 +198,19 @@ def read_url(source: str) -> str:
 
 def read_feed(
     source: str, *, feed_name: str | None = None, headers: tuple[tuple[str, str], ...] = (),
-    settings: PollSettings | None = None, full_text: bool = False,
+    settings: PollSettings | None = None, full_text: bool = False, timezone: str | None = None,
 ) -> ParsedFeed:  # fmt: skip
     """Fetch (http, file: URL or a path) and parse one feed with `settings` (by default the
     default poll settings), sending `headers` as a feed's own; with `full_text`, its
-    stories' pages read as for a `full_text` feed."""
+    stories' pages read as for a `full_text` feed; its dates that name no zone in
+    `timezone`'s."""
     url = read_url(source)
     if problem := malformed(url):
         raise FetchError(f"malformed URL: {problem}", url=url)
     if urlsplit(url).scheme not in ("http", "https", "file"):
         raise FetchError("not an http(s) URL, a file: URL or a path", url=url)
     feed = FeedConfig(name=feed_name or source, url=url, interval=0, headers=headers,
-                      full_text=full_text)  # fmt: skip
+                      full_text=full_text, timezone=timezone)  # fmt: skip
 
     async def read() -> ParsedFeed:
         fetcher = Fetcher(settings or PollSettings())
@@ -219,9 +226,9 @@ def read_feeds(
     feeds: Sequence[FeedConfig], settings: PollSettings
 ) -> tuple[list[Story], list[tuple[str, str]]]:
     """Fetch and parse every feed of `feeds` now, as the service polls them (their own
-    `headers:` and `source:`, at most `settings.concurrency` at once, `per_host` a host; a
-    `full_text` feed's stories' pages read), storing nothing: their stories, and (feed,
-    error) for each that could not be read."""
+    `headers:`, `source:` and `timezone:`, at most `settings.concurrency` at once,
+    `per_host` a host; a `full_text` feed's stories' pages read), storing nothing: their
+    stories, and (feed, error) for each that could not be read."""
 
     async def read_one(feed: FeedConfig, fetcher: Fetcher) -> list[Story] | str:
         try:
@@ -252,7 +259,7 @@ async def _read(feed: FeedConfig, fetcher: Fetcher) -> ParsedFeed:
     result = await fetcher.fetch(feed.url, headers=feed.headers)
     parsed = parse_feed(
         result.body, feed=feed.name, fetched_at=utc_now(), source=feed.source,
-        content_type=result.content_type, url=result.url,
+        content_type=result.content_type, url=result.url, timezone=feed.timezone,
     )  # fmt: skip
     if not feed.full_text:
         return parsed

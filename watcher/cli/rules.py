@@ -104,8 +104,8 @@ def add_parsers(commands: Any) -> None:
     )  # fmt: skip
     source.add_argument(
         "--live", action="store_true",
-        help="fetch every configured feed now, as the service polls them (their headers: "
-        "and source:, a full_text feed's pages, the config's poll: settings), and test "
+        help="fetch every configured feed now, as the service polls them (their headers:, "
+        "source: and timezone:, a full_text feed's pages, the config's poll: settings), and test "
         "their stories, storing nothing; a feed that cannot be read is named on stderr",
     )  # fmt: skip
     test.add_argument(
@@ -255,10 +255,12 @@ def _stories(args: argparse.Namespace) -> Tested:
         poll = config.poll if config else None  # as the service fetches: its CA, timeouts
         if args.stories:
             stories = read_stories(args.stories)
-        else:  # named as the configured feed of that URL, if there is one
+        else:  # named and dated as the configured feed of that URL, if there is one
             configured = feed_at(read_url(args.url), feeds)
-            name = configured.name if configured else None
-            parsed = read_feed(args.url, feed_name=name, headers=tuple(args.header), settings=poll)
+            name, zone = (configured.name, configured.timezone) if configured else (None, None)
+            parsed = read_feed(
+                args.url, feed_name=name, headers=tuple(args.header), settings=poll, timezone=zone
+            )
             stories = list(parsed.stories)
         settings = config.clustering if config else ClusterSettings()
         return Tested(stories, cluster_batch(stories, settings), tags_by_feed(feeds))

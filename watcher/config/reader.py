@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from watcher.dates import zone_named
 from watcher.errors import ConfigProblem
 from watcher.files import trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS
@@ -212,6 +213,15 @@ class Reader:
             return ()
         items = (self.string(item, f"{name}[{i}]") for i, item in enumerate(node.value))
         return tuple(item for item in items if item)
+
+    def zone(self, node: yaml.Node | None, name: str) -> str | None:
+        """An IANA time zone's name (`Europe/Berlin`), None where none is given or it is
+        wrong (a problem)."""
+        zone = self.string(node, name)
+        if zone is not None and zone_named(zone) is None:
+            self.problem(node, name, f"{zone!r} is not an IANA time zone such as Europe/Berlin")
+            return None
+        return zone
 
     def ca_file(self, node: yaml.Node | None, name: str) -> Path | None:
         """A file of CA certificates to trust as well, checked by loading it."""

@@ -16,7 +16,6 @@ from watcher.alerts.digest import check_quiet_hours, check_schedule, day_of_week
 from watcher.config.feeds import malformed
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import Subscriber, signing_key
-from watcher.dates import zone_named
 
 MAX_SETTLE = 3600.0  # a subscriber's settle: an hour; longer waits are what digests are for
 
@@ -51,11 +50,7 @@ class SubscribersReader(Reader):
         digest = self.string(m.get("digest"), f"{where}.digest") or "daily 08:00"
         if (wrong := check_schedule(digest)) is not None:
             self.problem(m.get("digest"), f"{where}.digest", wrong)
-        timezone = self.string(m.get("timezone"), f"{where}.timezone") or "UTC"
-        if zone_named(timezone) is None:
-            wrong = f"{timezone!r} is not an IANA time zone such as Europe/Berlin"
-            self.problem(m.get("timezone"), f"{where}.timezone", wrong)
-            timezone = "UTC"
+        timezone = self.zone(m.get("timezone"), f"{where}.timezone") or "UTC"
         cap = None
         if "max_per_hour" in m:
             cap = int(self.number(m["max_per_hour"], f"{where}.max_per_hour", 0, 1)) or None
