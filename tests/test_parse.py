@@ -587,6 +587,15 @@ def test_dates_are_read_alike_by_both_parsers(
     assert story == feedparser_only(body, monkeypatch).stories[0]
 
 
+def test_a_panic_of_the_fast_parser_leaves_the_feed_to_feedparser() -> None:
+    """feedparser-rs's Rust code panics on a 7-byte date with a `-` after 4 characters, one
+    of them not ASCII (`30.日-`): Python sees a PanicException, which is no Exception, and
+    the feed's every poll failed (in the parse pool, with an error about pickling it)."""
+    body = _WIRE_DATED.format(date="30.日-").encode()
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
+    assert (story.title, story.published) == ("Smelter restarts", FETCHED)
+
+
 @pytest.mark.parametrize(
     ("written", "zone", "utc"),
     [

@@ -60,11 +60,8 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
     A FeedBurner feed goes to feedparser too: feedparser-rs drops its `origLink`."""
     if not _is_utf8(body, content_type) or ORIG_LINK in body:
         return None
-    try:
-        result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=False)
-    except Exception:  # any failure of the fast path: feedparser decides
-        return None
-    if (result.bozo and not _over_limit(result)) or not result.entries:
+    result = _rust_parse(body, resolve=False)
+    if result is None or (result.bozo and not _over_limit(result)) or not result.entries:
         return None
     version = str(result.version)
     if version.startswith("rss") and misread_items(body, result.entries):
@@ -87,11 +84,20 @@ def _over_limit(result: Any) -> bool:
 
 
 def _fast_resolved(body: bytes, unresolved: Any) -> Any:
+    result = _rust_parse(body, resolve=True)
+    return result if result is not None and len(result.entries) == len(unresolved.entries) else None
+
+
+def _rust_parse(body: bytes, *, resolve: bool) -> Any | None:
+    """feedparser-rs's result, or None where it failed (feedparser decides): an error, or a
+    panic of its Rust code, which Python sees as a `PanicException`, no `Exception` (a date
+    such as `30.日-` raised one, which failed the feed's poll every time)."""
     try:
-        result = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=True)
-    except Exception:  # any failure of the fast path: feedparser decides
+        return feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=resolve)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
         return None
-    return result if len(result.entries) == len(unresolved.entries) else None
 
 
 def _is_utf8(body: bytes, content_type: str | None) -> bool:
