@@ -221,7 +221,18 @@ def _xml_character(found: re.Match[str]) -> str:
     if name:
         return _XML_NAMED[name]
     number = int(hex_code, 16) if hex_code else int(code)
-    return chr(number) if 0 < number <= 0x10FFFF else found.group(0)
+    return chr(number) if _is_xml_char(number) else found.group(0)
+
+
+def _is_xml_char(code: int) -> bool:
+    """Whether XML 1.0 allows the character: not a lone surrogate (`&#xD800;`, which no text
+    can store or encode as UTF-8), nor a control but tab and line ends, nor U+FFFE/FFFF."""
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
 
 
 def _raw(entry: Any, key: str) -> Any:
