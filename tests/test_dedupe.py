@@ -836,6 +836,26 @@ def test_dedupe_input_errors_name_the_line(tmp_path: Path, content: str, message
     assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_what_ingest_writes_of_an_entry_without_title_text_or_link_is_read_back(
+    tmp_path: Path,
+) -> None:
+    """Such an entry is a story with an empty title, as `ingest` and `stories` write it:
+    `dedupe` and `rules test --stories` refused the file ("field 'title' is missing")."""
+    feed = tmp_path / "bare.xml"
+    feed.write_text(
+        '<rss version="2.0"><channel><title>W</title><item><description> </description></item>'
+        "<item><title>Tin output</title><link>https://w.test/2</link></item></channel></rss>"
+    )
+    ingested = watcher("ingest", str(feed))
+    assert ingested.returncode == 0, ingested.stderr
+    path = tmp_path / "in.jsonl"
+    path.write_text(ingested.stdout)
+    bare, titled = read_stories(path)
+    assert (bare.title, bare.link, titled.title) == ("", "", "Tin output")
+    result = watcher("dedupe", "--input", str(path))
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 2, result.stderr
+
+
 def test_a_lone_surrogate_in_the_json_is_read_as_a_replacement_character(tmp_path: Path) -> None:
     """`\\ud800` is valid JSON but no character: dedupe raised UnicodeEncodeError on it."""
     path = tmp_path / "in.jsonl"

@@ -103,8 +103,8 @@ def _story(line: str, path: str, number: int) -> Story:
         raise InputError("each line must be a JSON object", path=path, line=number)
     if "\\u" in line:  # an escape may be half of a surrogate pair: no character
         data = {key: _unicode(value) for key, value in data.items()}
-    for key in ("id", "title", "published"):
-        if not isinstance(data.get(key), str) or not data[key]:
+    for key in ("id", "title", "published"):  # a title may be empty, as a stored one can be
+        if not isinstance(data.get(key), str) or not (data[key] or key == "title"):
             raise InputError(f"field {key!r} is missing or not a string", path=path, line=number)
     try:
         published = datetime.fromisoformat(data["published"].replace("Z", "+00:00"))
