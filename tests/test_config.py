@@ -211,6 +211,68 @@ def test_feed_headers_are_read_and_their_credentials_kept_from_the_log(tmp_path:
     assert not any("Mozilla" in secret for secret in secrets)
 
 
+def test_merge_keys_share_settings_between_feeds(tmp_path: Path) -> None:
+    """`<<: *anchor`, as Docker Compose files use it, with anchors under a top-level `x-`
+    key: a feed's own keys win, then the first mapping of a list; `<<` was refused as
+    "no valid !!merge", and `x-japan` as an unknown key."""
+    text = """\
+x-japan: &japan {timezone: Asia/Tokyo, tags: [japan], interval: 5m}
+x-private: &private
+  headers: {X-Api-Key: k-1}
+  interval: 9m
+  source: Private Wire
+feeds:
+  - name: A
+    url: https://a.test/rss
+    <<: *japan
+  - <<: [*japan, *private]
+    name: B
+    url: https://b.test/rss
+    tags: [own]
+  - {name: C, url: https://c.test/rss}
+"""
+    a, b, c = load_config(write(tmp_path, text), env={}).feeds
+    assert (a.timezone, a.tags, a.interval, a.headers) == ("Asia/Tokyo", ("japan",), 300.0, ())
+    assert (b.timezone, b.tags, b.interval) == ("Asia/Tokyo", ("own",), 300.0)
+    assert (b.headers, b.source) == ((("X-Api-Key", "k-1"),), "Private Wire")
+    assert (c.timezone, c.interval) == (None, 600.0)
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    start = readme.index("```yaml\nx-japan") + 8
+    nikkei, kyodo = load_config(write(tmp_path, readme[start : readme.index("```", start)])).feeds
+    assert (nikkei.interval, kyodo.interval, kyodo.timezone) == (300.0, 120.0, "Asia/Tokyo")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "x-a: &a 5m\nfeeds:\n  - <<: *a\n    name: A\n    url: https://a.test/\n",
+            ":1: invalid YAML: a merge key (<<) takes a mapping or a list of mappings",
+            id="merge-a-scalar",
+        ),
+        pytest.param(
+            "x-a: &a {interval: 5m, <<: *a}\n",
+            ":1: invalid YAML: a merge key (<<) merges the mapping that holds it",
+            id="merge-itself",
+        ),
+        pytest.param(  # a merged mapping's problem is at its own line
+            "x-a: &a {intervall: 5m}\nfeeds:\n  - <<: *a\n    name: A\n    url: https://a.test/\n",
+            ":1: feeds[0].intervall: unknown key",
+            id="merged-unknown-key",
+        ),
+        pytest.param(  # `x-` keys are skipped at the top only
+            "poll:\n  x-a: 1\n",
+            ":2: poll.x-a: unknown key",
+            id="extension-below-the-top",
+        ),
+    ],
+)
+def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert expected in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -835,6 +835,25 @@ def test_min_sources_is_read_per_rule_and_is_one_unless_given(tmp_path: Path) ->
     assert not load_rules(folder(tmp_path, "rules:\n  - name: b\n    when: b\n")).waits
 
 
+def test_rules_share_fields_by_merge_keys(tmp_path: Path) -> None:
+    """A rule file's `x-` keys hold anchors that rules merge (`<<: *urgent`), their own
+    fields first."""
+    rules = """\
+x-urgent: &urgent {priority: 5, tags: [urgent], min_sources: 2}
+rules:
+  - {name: a, when: a, <<: *urgent}
+  - name: b
+    when: b
+    <<: *urgent
+    priority: 3
+"""
+    a, b = load_rules(folder(tmp_path, rules)).rules
+    assert (a.priority, a.tags, a.min_sources) == (5, ("urgent",), 2)
+    assert (b.priority, b.tags, b.min_sources) == (3, ("urgent",), 2)
+    with pytest.raises(RuleError, match=r"rules.yaml:2:5: unknown field .x-urgent. in a rule"):
+        load_rules(folder(tmp_path, "rules:\n  - x-urgent: 1\n    name: a\n    when: a\n"))
+
+
 def test_rules_check_cli(tmp_path: Path) -> None:
     good = folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n")
     ok = watcher("rules", "check", "--rules", str(good))

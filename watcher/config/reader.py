@@ -18,7 +18,7 @@ from watcher.dates import zone_named
 from watcher.errors import ConfigProblem
 from watcher.files import trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS
-from watcher.rules.nodes import as_written, yaml_tree
+from watcher.rules.nodes import EXTENSION_PREFIX, as_written, yaml_tree
 
 # ${VAR} or ${VAR:-default}; $${ is a literal ${ (as in Docker Compose, for $ before { only)
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -81,6 +81,8 @@ class Reader:
     # -- typed accessors -------------------------------------------------------------------
 
     def mapping(self, node: yaml.Node | None, name: str, known: set[str]) -> dict[str, yaml.Node]:
+        """The mapping's values by key; at the top (no `name`), a key beginning with `x-`
+        (anchors to merge) is skipped."""
         if node is None:
             return {}
         if not isinstance(node, yaml.MappingNode):
@@ -90,6 +92,8 @@ class Reader:
         for key_node, value_node in node.value:
             key = str(key_node.value)
             where = f"{name}.{key}" if name else key
+            if not name and key.startswith(EXTENSION_PREFIX):
+                continue
             if key not in known:
                 hint = ", ".join(sorted(known))
                 self.problem(key_node, where, f"unknown key; expected one of: {hint}")

@@ -102,7 +102,7 @@ class _Loader(ExamplesReader):
         root = self.compose(path, content)
         if root is None:
             return
-        top = self.mapping(path, root, {"lists", "rules"}, "rule file")
+        top = self.mapping(path, root, {"lists", "rules"}, "rule file", top=True)
         if "lists" in top:
             for name_node, items in self.mapping_items(path, top["lists"], "lists"):
                 self.read_list(path, name_node, items)

@@ -21,9 +21,9 @@ from watcher.normalise import LINE_BREAKS_AND_CONTROLS
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
 
 
-_SAFE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag} | {
-    "tag:yaml.org,2002:merge",  # `<<`: read, and reported, as any unknown key
-}
+_SAFE_TAGS = {tag for tag in yaml.SafeLoader.yaml_constructors if tag}
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+EXTENSION_PREFIX = "x-"  # a top-level key so named holds anchors to merge, not settings
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -38,7 +38,9 @@ def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
     """The first node safe loading cannot build, and why: a tag it does not read
     (`!!python/object`, `!custom`), or a value its tag refuses (`!!int abc`, `!!binary ü`,
     or `2026-99-99`, which YAML takes for a date), which raised ValueError, KeyError or
-    AttributeError from PyYAML. A file that has one is not a file watcher reads."""
+    AttributeError from PyYAML; or a merge key (`<<`) that merges no mapping. A file that
+    has one is not a file watcher reads. Every mapping's merge keys are replaced, in
+    place, by the pairs they merge (`_merge`)."""
     constructor = yaml.SafeLoader("")
     seen: set[int] = set()
     todo = [root]
@@ -58,6 +60,8 @@ def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
         if isinstance(node, yaml.SequenceNode):
             todo += reversed(node.value)
         elif isinstance(node, yaml.MappingNode):
+            if (fault := _merge(node, frozenset())) is not None:
+                return fault
             todo += [n for pair in reversed(node.value) for n in reversed(pair)]
     return None
 
@@ -101,6 +105,34 @@ def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None
     return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {why}")
 
 
+def _merge(node: yaml.MappingNode, within: frozenset[int]) -> tuple[yaml.Node, str] | None:
+    """`node`'s merge keys (`<<: *defaults`, YAML 1.1's, as Docker Compose files use them)
+    replaced by the pairs of the mappings they name: its own keys win, then the first
+    mapping's of a list (`<<: [*a, *b]`). The node of a `<<` that merges no mapping (or
+    the mapping `within` which it is), and why, if there is one."""
+    if not any(key.tag == _MERGE_TAG for key, _ in node.value):
+        return None
+    if id(node) in within:
+        return node, "a merge key (<<) merges the mapping that holds it"
+    own = [(key, value) for key, value in node.value if key.tag != _MERGE_TAG]
+    taken = {key.value for key, _ in own if isinstance(key, yaml.ScalarNode)}
+    merged = []
+    for key, value in node.value:
+        if key.tag != _MERGE_TAG:
+            continue
+        for source in value.value if isinstance(value, yaml.SequenceNode) else [value]:
+            if not isinstance(source, yaml.MappingNode):
+                return source, "a merge key (<<) takes a mapping or a list of mappings"
+            if (fault := _merge(source, within | {id(node)})) is not None:
+                return fault
+            for pair in source.value:
+                if not isinstance(pair[0], yaml.ScalarNode) or pair[0].value not in taken:
+                    taken.add(pair[0].value)
+                    merged.append(pair)
+    node.value = merged + own
+    return None
+
+
 def _foreign_character(text: str, at: int) -> YamlFault:
     """The fault of a character YAML does not allow in a file (a control character), at `at`."""
     breaks = list(_LINE_BREAK.finditer(text, 0, at))
@@ -142,8 +174,10 @@ class NodeReader:
         return root
 
     def mapping(
-        self, path: Path, node: yaml.Node, known: set[str], what: str
+        self, path: Path, node: yaml.Node, known: set[str], what: str, *, top: bool = False
     ) -> dict[str, yaml.Node]:
+        """The mapping's fields by name; at the `top` of a file, a key beginning with `x-`
+        (anchors to merge) is skipped."""
         if not isinstance(node, yaml.MappingNode):
             self.problem(path, node, f"{what} must be a mapping")
             return {}
@@ -151,6 +185,8 @@ class NodeReader:
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode):
                 self.problem(path, key, f"a key of {what} must be a single word")
+            elif top and str(key.value).startswith(EXTENSION_PREFIX):
+                continue
             elif key.value not in known:
                 self.problem(
                     path,
