@@ -627,6 +627,11 @@ def test_a_panic_of_the_fast_parser_leaves_the_feed_to_feedparser() -> None:
         pytest.param("November 24, 2026 4:00 AM", "America/New_York", "2026-11-24T09:00:00", id="am"),
         pytest.param("2026-11-24", "Asia/Tokyo", "2026-11-23T15:00:00", id="day-alone"),
         pytest.param("Tue, 24 Nov 2026 14:30:00 IST", "Asia/Kolkata", "2026-11-24T09:00:00", id="ist"),
+        pytest.param("Tue, 24 Nov 2026 17:00:00 CST", "Asia/Shanghai", "2026-11-24T09:00:00", id="china-cst"),
+        pytest.param("Tue, 24 Nov 2026 03:00:00 CST", "America/Chicago", "2026-11-24T09:00:00", id="us-cst"),
+        pytest.param("Tue, 24 Nov 2026 03:00:00 CST", "Asia/Tokyo", "2026-11-24T09:00:00", id="cst-elsewhere"),
+        pytest.param("2026-07-01 10:00 IST", "Europe/Dublin", "2026-07-01T09:00:00", id="irish-summer"),
+        pytest.param("2026-11-24 17:00 CST", "Asia/Taipei", "2026-11-24T09:00:00", id="iso-then-own-name"),
         pytest.param("Tue, 24 Nov 2026 09:00:00 GMT", "Asia/Tokyo", "2026-11-24T09:00:00", id="gmt"),
         pytest.param("Tue, 24 Nov 2026 09:00:00 -0000", "Asia/Tokyo", "2026-11-24T09:00:00", id="offset"),
         pytest.param("2026-11-24T09:00:00Z", "Asia/Tokyo", "2026-11-24T09:00:00", id="z"),
@@ -645,8 +650,10 @@ def test_a_feeds_timezone_is_that_of_its_dates_that_name_none(
 ) -> None:
     """A site writes its own time without a zone (`2026年11月24日 18:00` in Tokyo): read as
     UTC, the story was dated 9 hours late (then at its fetch, as in the future). With the
-    feed's `timezone`, such a date is that zone's time; a date that names its zone, by an
-    offset, a name or a Unix time, stays as it says. Both parsers read alike."""
+    feed's `timezone`, such a date is that zone's time, and so is one that names the zone
+    as it is called then (`CST` in China, which feedparser reads as US Central's); a date
+    that names another zone, by an offset, a name or a Unix time, stays as it says. Both
+    parsers read alike."""
     body = _WIRE_DATED.format(date=written).encode()
     (story,) = parse_feed(body, feed="test", fetched_at=FETCHED, timezone=zone).stories
     assert story.published == datetime.fromisoformat(utc).replace(tzinfo=UTC)

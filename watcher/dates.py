@@ -34,6 +34,7 @@ its feed has a `timezone`: then it is that zone's time.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import time
 import unicodedata
@@ -267,10 +268,12 @@ def entry_time(
     followed by a zone's name; a Unix time), or ends in an offset after UTC or GMT
     (`_NAMED_OFFSET`); else `parsed`. Both parsers so give the same time. A date feedparser
     cannot read may be RFC 822 in another language, or have its month first. With a
-    `zone` (the feed's `timezone`), a date that names none (`names_zone`) is that zone's
-    time, not UTC's."""
+    `zone` (the feed's `timezone`), a date that names none (`names_zone`), or names the
+    zone by what it is called at that time (`_in_own_zone`), is that zone's time."""
     when = struct_to_datetime(parsed)
     if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
+        if zone is not None and (own := _in_own_zone(raw, zone)) is not None:
+            return own
         if (with_offset := _zone_as_offset(raw)) is not None:
             return struct_to_datetime(_read_date(with_offset))
         if parsed is None or is_misread(raw):
@@ -285,6 +288,31 @@ _OFFSET_AT_END = re.compile(r"\d:\d\d(?::\d\d)?(?:[.,]\d+)?\s*(?:[zZ]|[+-]\d\d?(
 # the last word (`GMT`, `GMT+8`, `Asia/Tokyo`; `AM`, `Uhr`, which name none)
 _LAST_WORD = re.compile(r"(?:^|\s)([A-Za-z][\w/+:-]*)\s*$")
 _OFFSET_AFTER_NAME = re.compile(r"(?:utc|gmt|ut)[+-]\d", re.IGNORECASE)
+
+
+def _in_own_zone(raw: str, zone: tzinfo) -> datetime | None:
+    """`raw` read in `zone` where it ends in the name that `zone` goes by at that time
+    (`CST` for Asia/Shanghai, which feedparser reads as US Central's; `IST` for
+    Asia/Kolkata or, in summer, Europe/Dublin), else None."""
+    word = _LAST_WORD.search(raw)
+    if word is None or word.group(1).upper() not in _names_of(zone):
+        return None
+    local = struct_to_datetime(_read_date(raw[: word.start(1)]))
+    if local is None:
+        return None
+    wall = local.replace(tzinfo=None)
+    if zone.tzname(wall) != word.group(1).upper():
+        return None
+    return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=64)
+def _names_of(zone: tzinfo) -> frozenset[str]:
+    """What `zone` is called this year, in winter and in summer (`CST`, `CDT`)."""
+    year = datetime.now(UTC).year
+    return frozenset(
+        name for month in (1, 7) if (name := zone.tzname(datetime(year, month, 1))) is not None
+    )
 
 
 def names_zone(raw: str) -> bool:
