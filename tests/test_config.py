@@ -260,6 +260,11 @@ feeds:
             ":1: feeds[0].intervall: unknown key",
             id="merged-unknown-key",
         ),
+        pytest.param(  # a key that is no scalar, merged: a problem, not a TypeError
+            "x-a: &a {? [k] : 1}\nfeeds:\n  - <<: *a\n    name: A\n    url: https://a.test/\n",
+            ":1: feeds[0]: a key must be a single word, not a list or mapping",
+            id="merged-complex-key",
+        ),
         pytest.param(  # `x-` keys are skipped at the top only
             "poll:\n  x-a: 1\n",
             ":2: poll.x-a: unknown key",

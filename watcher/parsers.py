@@ -96,7 +96,7 @@ def _rust_parse(body: bytes, *, resolve: bool) -> Any | None:
         return feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=resolve)
     except (KeyboardInterrupt, SystemExit):
         raise
-    except BaseException:
+    except BaseException:  # PanicException derives from BaseException alone
         return None
 
 

@@ -90,6 +90,9 @@ class Reader:
             return {}
         out: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, name, "a key must be a single word, not a list or mapping")
+                continue
             key = str(key_node.value)
             where = f"{name}.{key}" if name else key
             if not name and key.startswith(EXTENSION_PREFIX):

@@ -125,8 +125,10 @@ def _merge(node: yaml.MappingNode, within: frozenset[int]) -> tuple[yaml.Node, s
                 return source, "a merge key (<<) takes a mapping or a list of mappings"
             if (fault := _merge(source, within | {id(node)})) is not None:
                 return fault
-            for pair in source.value:
-                if not isinstance(pair[0], yaml.ScalarNode) or pair[0].value not in taken:
+            for pair in source.value:  # a key that is no scalar is kept, and reported
+                if not isinstance(pair[0], yaml.ScalarNode):
+                    merged.append(pair)
+                elif pair[0].value not in taken:
                     taken.add(pair[0].value)
                     merged.append(pair)
     node.value = merged + own
