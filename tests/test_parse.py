@@ -640,6 +640,7 @@ def test_a_panic_of_the_fast_parser_leaves_the_feed_to_feedparser() -> None:
         pytest.param("Tue, 24 Nov 2026 04:00:00 EST", "Asia/Tokyo", "2026-11-24T09:00:00", id="est"),
         pytest.param("Tue, 24 Nov 2026 18:00:00 JST", "Europe/Berlin", "2026-11-24T09:00:00", id="jst"),
         pytest.param("Tue, 24 Nov 2026 17:00:00 GMT+8", "Asia/Tokyo", "2026-11-24T09:00:00", id="gmt-plus"),
+        pytest.param("Tue, 24 Nov 2026 18:00:00 +0900 (JST)", "Europe/Berlin", "2026-11-24T09:00:00", id="comment"),
         pytest.param("2026-11-24 18:00:00 Asia/Tokyo", "Europe/Berlin", "2026-11-24T09:00:00", id="iana"),
         pytest.param("1795510800", "Asia/Tokyo", "2026-11-24T09:00:00", id="unix"),
         pytest.param("Nov 24, 2026 4:00 AM EST", "Asia/Tokyo", "2026-11-24T09:00:00", id="am-est"),

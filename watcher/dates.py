@@ -288,6 +288,7 @@ _OFFSET_AT_END = re.compile(r"\d:\d\d(?::\d\d)?(?:[.,]\d+)?\s*(?:[zZ]|[+-]\d\d?(
 # the last word (`GMT`, `GMT+8`, `Asia/Tokyo`; `AM`, `Uhr`, which name none)
 _LAST_WORD = re.compile(r"(?:^|\s)([A-Za-z][\w/+:-]*)\s*$")
 _OFFSET_AFTER_NAME = re.compile(r"(?:utc|gmt|ut)[+-]\d", re.IGNORECASE)
+_COMMENT_AT_END = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def _in_own_zone(raw: str, zone: tzinfo) -> datetime | None:
@@ -321,6 +322,7 @@ def names_zone(raw: str) -> bool:
     offset or without), an IANA zone's (`Asia/Tokyo`), or a Unix time (UTC's). A date
     without a time (`2026-12-04`), or ending in another word (`10:15 AM`, `10:15 Uhr`, or
     a name neither reads, as `IST`, which is India's and Ireland's), names none."""
+    raw = _COMMENT_AT_END.sub("", raw)  # `+0900 (JST)`: RFC 822's comment names nothing
     if _OFFSET_AT_END.search(raw) or _EPOCH.match(raw):
         return True
     word = _LAST_WORD.search(raw)
