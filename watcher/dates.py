@@ -16,7 +16,8 @@ names a month in one language and a weekday in another ("mar") is read as what i
 makes it.
 A site that writes the date for its readers may put a comma or a short word between the
 year and the time (`30 ноября 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `10:15 Uhr`),
-and "de" around the month (`4 de diciembre de 2026`): those are dropped.
+and "de" around the month (`4 de diciembre de 2026`): those are dropped. A Kazakh date
+puts the year first (`2026 жылғы 30 қараша`): it is read in RFC 822's order.
 
 A site may also write its date in numbers as its country does: `2026/12/04 10:15` (Japan,
 China, Korea), `2026.12.04`, `04.12.2026 10:15` (Germany, Russia and much of Europe: day
@@ -71,6 +72,8 @@ _LOCALIZED = re.compile(
 )
 
 
+# the year first, as Kazakh writes a date: `2026 жылғы 30 қараша, 11:20`, `2026 ж. 30 қараша`
+_YEAR_FIRST_NAMED = re.compile(r"^\s*(\d{4})\s+(?:жылғы|ж\.)\s*(\d{1,2})\s+([^\W\d_]+)(.*)$")
 _NUMERIC_START = re.compile(r"\s*(?:\d{4}\s*[/.年]|\d{1,2}[./]\d{1,2}[./]\d{4})")
 _YEAR_FIRST = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?!\d)")
 _DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
@@ -116,6 +119,7 @@ def is_misread(raw: str) -> bool:
         or _MONTH_FIRST.match(raw) is not None
         or _ISO_NAMED_ZONE.match(raw) is not None
         or _EPOCH.match(raw) is not None
+        or _YEAR_FIRST_NAMED.match(raw) is not None
     )
 
 
@@ -219,6 +223,16 @@ _SPOKEN_CLOCK = re.compile(
     r"\s*(?:[гж]\.)?\s*,?\s*(?:[^\W\d_]{1,4}\.?\s+){0,2}(\d{1,2}:\d{2}(?::\d{2})?)(?:\s*uhr\b)?(.*)$",
     re.IGNORECASE,
 )
+
+
+def year_first_named(raw: str) -> time.struct_time | None:
+    """`raw`, a date with the year first and the month named (`2026 жылғы 30 қараша`),
+    read as the same date in RFC 822's order; None when it is not one."""
+    found = _YEAR_FIRST_NAMED.match(raw)
+    if found is None:
+        return None
+    year, day, month, rest = found.groups()
+    return localized_rfc822(f"{day} {month} {year}{rest}")
 
 
 def localized_rfc822(raw: str) -> time.struct_time | None:
@@ -360,6 +374,8 @@ def _read_date(raw: str) -> time.struct_time | None:
     if found := _ISO_OFFSET.match(raw):  # feedparser reads `+0530` as `+05`, `+05:30` right
         offset = found.group(1).strip().replace(":", "")
         raw = f"{raw[: found.start(1)]}{offset[:3]}:{offset[3:] or '00'}"
+    if _YEAR_FIRST_NAMED.match(raw):  # feedparser reads `2026 жылғы 30 қараша` as 1 December
+        return year_first_named(raw)
     return feedparser_date(raw) or localized_rfc822(raw) or month_first(raw)
 
 
