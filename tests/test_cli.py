@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -276,6 +277,37 @@ def test_ingest_and_rules_test_send_the_headers_given(server: FeedServer, tmp_pa
     assert foreign.returncode == 2 and "must be ASCII text" in foreign.stderr, foreign
 
 
+def test_ingest_and_rules_test_read_a_configured_feeds_url_as_that_feed(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """Its name (for ids), `source:` and `headers:`: a private feed's key was sent only
+    when given again as `--header`, and ids differed from the service's."""
+    key_required(server, "/private.xml", "k-123")
+    url = server.url("/private.xml")
+    config = write_config(tmp_path, server, ("Private", "/private.xml"))
+    config.write_text(
+        config.read_text() + "    headers: {X-Api-Key: k-123}\n    source: Private Wire\n"
+    )
+    ingested = watcher("--config", str(config), "ingest", url)
+    assert ingested.returncode == 0, ingested.stderr
+    stories = [json.loads(line) for line in ingested.stdout.splitlines()]
+    assert {(s["feed"], s["source"]) for s in stories} == {("Private", "Private Wire")}
+    wrong_key = watcher("--config", str(config), "ingest", url, "--header", "x-api-key: no")
+    assert wrong_key.returncode == 1 and "401" in wrong_key.stderr  # in place of the key
+    renamed = watcher("--config", str(config), "ingest", url, "--feed", "Other")
+    assert {json.loads(line)["feed"] for line in renamed.stdout.splitlines()} == {"Other"}
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yaml").write_text("rules:\n  - name: g\n    when: germanium\n")
+    tested = watcher("--config", str(config), "rules", "test", "--rules", str(tmp_path / "rules"),
+                     "--url", url, "--format", "jsonl")  # fmt: skip
+    assert [json.loads(line)["id"] for line in tested.stdout.splitlines()] == [
+        s["id"] for s in stories
+    ]
+    malformed = watcher("--config", str(config), "rules", "test", "--url", "http://[::1/x")
+    assert "malformed URL: Invalid IPv6 URL" in malformed.stderr  # was a ValueError's traceback
+    assert malformed.returncode == 1 and "Traceback" not in malformed.stderr
+
+
 def test_rules_test_live_polls_every_configured_feed_and_stores_nothing(
     server: FeedServer, tmp_path: Path
 ) -> None:
@@ -343,6 +375,8 @@ def test_a_feeds_timezone_dates_its_stories_that_name_no_zone(
     assert watcher("--config", str(config), "once").returncode == 0
     stored = watcher("--config", str(config), "stories", "--since", "3650d", "--format", "jsonl")
     assert json.loads(stored.stdout)["published"] == "2026-11-24T09:00:00+00:00"
+    as_configured = json.loads(watcher("--config", str(config), "ingest", url).stdout)
+    assert as_configured == {**json.loads(stored.stdout), "fetched_at": ANY}  # the feed's name
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,8 @@ FEED_NAMES = (
 )
 HEADER_HELP = (
     "'Name: value', sent with the feed's fetch (to its origin only), as a feed's headers: "
-    "in the config; may be given more than once"
+    "in the config (in place of a configured feed's header of that name); may be given more "
+    "than once"
 )
 
 

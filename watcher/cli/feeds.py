@@ -33,7 +33,7 @@ from watcher.cli.common import (
     when,
 )
 from watcher.config import Config, PollSettings, load_optional_config
-from watcher.config.feeds import malformed
+from watcher.config.feeds import feed_at, malformed
 from watcher.config.reader import literal
 from watcher.errors import FetchError, ParseError
 from watcher.fetch import Fetcher
@@ -81,10 +81,14 @@ def add_parsers(commands: Any) -> None:
         description="Fetch or read one feed and print its normalised stories as JSON lines, "
         "without storing anything. For debugging a feed; needs no config file, but fetches "
         "with the config's poll: settings (timeouts, size cap, user agent, ca_file) when "
-        "one is given or found, as the service does.",
+        "one is given or found, as the service does, and reads a configured feed's URL as "
+        "that feed (its name, source:, headers: and timezone:).",
     )
     ingest.add_argument("source", metavar="FILE_OR_URL", help="a feed file, or an http(s)/file URL")
-    ingest.add_argument("--feed", metavar="NAME", help="feed name for ids (default: FILE_OR_URL)")
+    ingest.add_argument(
+        "--feed", metavar="NAME",
+        help="feed name for ids (default: the configured feed's of that URL, else FILE_OR_URL)",
+    )  # fmt: skip
     ingest.add_argument(
         "--full-text", action="store_true",
         help="read each story's page for its main text, as for a feed with full_text: true "
@@ -96,7 +100,7 @@ def add_parsers(commands: Any) -> None:
     ingest.add_argument(
         "--timezone", metavar="ZONE", type=time_zone,
         help="the IANA zone (e.g. Asia/Tokyo) of the feed's dates that name none, as a feed's "
-        "timezone: in the config (default: UTC)",
+        "timezone: in the config (default: the configured feed's, else UTC)",
     )  # fmt: skip
     ingest.set_defaults(handler=cmd_ingest, needs_config=False)
     opml = commands.add_parser(
@@ -174,10 +178,11 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     config = load_optional_config(args.config)
     poll = config.poll if config else None  # as the service fetches: its CA, timeouts, cap
+    configured = feed_at(read_url(args.source), config.feeds) if config else None
     try:
         parsed = read_feed(
-            args.source, feed_name=args.feed, headers=tuple(args.header), settings=poll,
-            full_text=args.full_text, timezone=args.timezone,
+            args.source, configured=configured, feed_name=args.feed, headers=tuple(args.header),
+            settings=poll, full_text=args.full_text, timezone=args.timezone,
         )  # fmt: skip
     except (FetchError, ParseError) as exc:
         print(f"watcher: cannot read feed {args.source}: {printable(str(exc))}", file=sys.stderr)
@@ -197,20 +202,27 @@ def read_url(source: str) -> str:
 
 
 def read_feed(
-    source: str, *, feed_name: str | None = None, headers: tuple[tuple[str, str], ...] = (),
-    settings: PollSettings | None = None, full_text: bool = False, timezone: str | None = None,
+    source: str, *, configured: FeedConfig | None = None, feed_name: str | None = None,
+    headers: tuple[tuple[str, str], ...] = (), settings: PollSettings | None = None,
+    full_text: bool = False, timezone: str | None = None,
 ) -> ParsedFeed:  # fmt: skip
     """Fetch (http, file: URL or a path) and parse one feed with `settings` (by default the
-    default poll settings), sending `headers` as a feed's own; with `full_text`, its
-    stories' pages read as for a `full_text` feed; its dates that name no zone in
-    `timezone`'s."""
+    default poll settings), as the `configured` feed of its URL where there is one is
+    polled (its name, `source:`, `headers:` and `timezone:`); `feed_name`, `headers` (each
+    in place of the configured one of its name) and `timezone` given win. With
+    `full_text`, its stories' pages read as for a `full_text` feed."""
     url = read_url(source)
     if problem := malformed(url):
         raise FetchError(f"malformed URL: {problem}", url=url)
     if urlsplit(url).scheme not in ("http", "https", "file"):
         raise FetchError("not an http(s) URL, a file: URL or a path", url=url)
-    feed = FeedConfig(name=feed_name or source, url=url, interval=0, headers=headers,
-                      full_text=full_text, timezone=timezone)  # fmt: skip
+    base = configured or FeedConfig(name=source, url=url, interval=0)
+    given = {name.lower() for name, _ in headers}
+    feed = replace(
+        base, name=feed_name or base.name, url=url, full_text=full_text,
+        headers=tuple(h for h in base.headers if h[0].lower() not in given) + headers,
+        timezone=timezone or base.timezone,
+    )  # fmt: skip
 
     async def read() -> ParsedFeed:
         fetcher = Fetcher(settings or PollSettings())

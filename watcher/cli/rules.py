@@ -100,7 +100,8 @@ def add_parsers(commands: Any) -> None:
     source.add_argument(
         "--url", metavar="FEED_URL",
         help="fetch one feed (or file) and test its stories; with a config given or found, "
-        "with its poll: settings (timeouts, size cap, user agent, ca_file), as the service",
+        "with its poll: settings (timeouts, size cap, user agent, ca_file), as the service, "
+        "and a configured feed's URL as that feed (its name, source:, headers:, timezone:)",
     )  # fmt: skip
     source.add_argument(
         "--live", action="store_true",
@@ -255,11 +256,10 @@ def _stories(args: argparse.Namespace) -> Tested:
         poll = config.poll if config else None  # as the service fetches: its CA, timeouts
         if args.stories:
             stories = read_stories(args.stories)
-        else:  # named and dated as the configured feed of that URL, if there is one
+        else:  # as the configured feed of that URL is polled, if there is one
             configured = feed_at(read_url(args.url), feeds)
-            name, zone = (configured.name, configured.timezone) if configured else (None, None)
             parsed = read_feed(
-                args.url, feed_name=name, headers=tuple(args.header), settings=poll, timezone=zone
+                args.url, configured=configured, headers=tuple(args.header), settings=poll
             )
             stories = list(parsed.stories)
         settings = config.clustering if config else ClusterSettings()

@@ -78,10 +78,14 @@ def absolute_file_url(url: str, base: Path) -> str:
 
 def feed_at(url: str, feeds: Iterable[FeedConfig]) -> FeedConfig | None:
     """The configured feed polled at `url` (both made canonical, a file: path absolute
-    from the working folder), if there is one."""
-    if urlsplit(url).scheme == "file":
-        url = absolute_file_url(url, Path.cwd())
-    wanted = canonical_url(url)
+    from the working folder), if there is one; none for a URL that cannot be read
+    (`http://[::1/`), which the fetch then refuses."""
+    try:
+        if urlsplit(url).scheme == "file":
+            url = absolute_file_url(url, Path.cwd())
+        wanted = canonical_url(url)
+    except ValueError:
+        return None
     return next((f for f in feeds if canonical_url(f.url) == wanted), None)
 
 
