@@ -1002,7 +1002,7 @@ def test_shipped_terms_on_our_own_sentences() -> None:
             "firms": set(),
             "minerals": {"gallium", "germanium", "lithium", "rare earths"},
         },
-        ("Германия и Галлиполи", "Германии, Германию"): {  # Germany, Gallipoli
+        ("Германия и Галлиполи", "Германии, Германию; объединение двух Германий"): {
             "firms": set(),
             "minerals": set(),
         },
