@@ -589,14 +589,21 @@ def test_dates_are_read_alike_by_both_parsers(
     assert story == feedparser_only(body, monkeypatch).stories[0]
 
 
-@pytest.mark.parametrize("guid", ["&amp;#xD800;supply", "https://a.test/x?p=&amp;#xDFFF;"])
+@pytest.mark.parametrize(
+    "guid",
+    [
+        "&amp;#xD800;supply",
+        "https://a.test/x?p=&amp;#xDFFF;",
+        "&amp;#" + "9" * 5000 + ";x",  # raised ValueError: int() takes at most 4,300 digits
+    ],
+)
 def test_a_character_reference_xml_forbids_in_an_atom_link_is_not_read(
     guid: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """feedparser-rs leaves references in an Atom entry's link (here its id, the entry
     having no link), which are read as feedparser reads them; `&#xD800;` was read as a
-    lone surrogate, which SQLite cannot store as UTF-8: the feed's every poll failed, as
-    an unexpected error."""
+    lone surrogate, which SQLite cannot store as UTF-8, and one of thousands of digits raised
+    ValueError: the feed's every poll failed, as an unexpected error."""
     body = (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
         f"<title>t</title><entry><id>{guid}</id><title>x</title></entry></feed>"

@@ -220,7 +220,10 @@ def _xml_character(found: re.Match[str]) -> str:
     hex_code, code, name = found.groups()
     if name:
         return _XML_NAMED[name]
-    number = int(hex_code, 16) if hex_code else int(code)
+    digits = hex_code or code
+    if len(digits.lstrip("0")) > 8:  # past U+10FFFF in either base; int() refuses thousands
+        return found.group(0)
+    number = int(digits, 16 if hex_code else 10)
     return chr(number) if _is_xml_char(number) else found.group(0)
 
 
