@@ -284,17 +284,16 @@ def entry_time(
     cannot read may be RFC 822 in another language, or have its month first. With a
     `zone` (the feed's `timezone`), a date that names none (`names_zone`), or names the
     zone by what it is called at that time (`_in_own_zone`), is that zone's time."""
-    when = struct_to_datetime(parsed)
-    if isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS:
-        if zone is not None and (own := _in_own_zone(raw, zone)) is not None:
-            return own
-        if (with_offset := _zone_as_offset(raw)) is not None:
-            return struct_to_datetime(_read_date(with_offset))
-        if parsed is None or is_misread(raw):
-            when = struct_to_datetime(_read_date(raw))
-        if zone is not None and when is not None and not names_zone(raw):
-            return when.replace(tzinfo=zone).astimezone(UTC)
-    return when
+    if not (isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS):
+        return struct_to_datetime(parsed)
+    if zone is not None and (own := _in_own_zone(raw, zone)) is not None:
+        return own
+    if (with_offset := _zone_as_offset(raw)) is not None:
+        return struct_to_datetime(_read_date(with_offset))
+    when = struct_to_datetime(_read_date(raw) if parsed is None or is_misread(raw) else parsed)
+    if zone is None or when is None or names_zone(raw):
+        return when
+    return when.replace(tzinfo=zone).astimezone(UTC)
 
 
 # a zone after the time: an offset (`10:15:00+09:00`, `10:15 +0900`, `10:15:00.25+09`) or Z
