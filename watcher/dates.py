@@ -225,12 +225,9 @@ _SPOKEN_CLOCK = re.compile(
 )
 
 
-def year_first_named(raw: str) -> time.struct_time | None:
-    """`raw`, a date with the year first and the month named (`2026 жылғы 30 қараша`),
-    read as the same date in RFC 822's order; None when it is not one."""
-    found = _YEAR_FIRST_NAMED.match(raw)
-    if found is None:
-        return None
+def _year_first_named(found: re.Match[str]) -> time.struct_time | None:
+    """A date with the year first and the month named (`_YEAR_FIRST_NAMED`'s match, `2026
+    жылғы 30 қараша`), read as the same date in RFC 822's order; None when it is none."""
     year, day, month, rest = found.groups()
     return localized_rfc822(f"{day} {month} {year}{rest}")
 
@@ -373,8 +370,8 @@ def _read_date(raw: str) -> time.struct_time | None:
     if found := _ISO_OFFSET.match(raw):  # feedparser reads `+0530` as `+05`, `+05:30` right
         offset = found.group(1).strip().replace(":", "")
         raw = f"{raw[: found.start(1)]}{offset[:3]}:{offset[3:] or '00'}"
-    if _YEAR_FIRST_NAMED.match(raw):  # feedparser reads `2026 жылғы 30 қараша` as 1 December
-        return year_first_named(raw)
+    if found := _YEAR_FIRST_NAMED.match(raw):  # feedparser: `2026 жылғы 30 қараша` is 1 Dec
+        return _year_first_named(found)
     return feedparser_date(raw) or localized_rfc822(raw) or month_first(raw)
 
 
