@@ -638,6 +638,32 @@ def test_a_control_character_is_a_problem_at_its_line(tmp_path: Path, text: str,
     )
 
 
+def test_an_escaped_surrogate_is_a_problem_not_text_the_database_refuses(tmp_path: Path) -> None:
+    """JSON's way of writing 😀 ("\\ud83d\\ude00"): PyYAML made two halves of it, and the
+    feed's name, stored, failed every command with UnicodeEncodeError."""
+    text = 'state: w.db\nfeeds:\n  - name: "Wire \\ud83d\\ude00"\n    url: https://a.test/\n'
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    (problem,) = caught.value.problems
+    assert problem.line == 3
+    assert problem.message.startswith("invalid YAML: the escape \\uD83D is half of a UTF-16")
+    fixed = text.replace("\\ud83d\\ude00", "\\U0001F600")
+    assert load_config(write(tmp_path, fixed), env={}).feeds[0].name == "Wire \U0001f600"
+
+
+def test_an_environment_variable_that_is_not_utf8_is_a_problem(tmp_path: Path) -> None:
+    """os.environ holds a byte that is no UTF-8 as a surrogate (0xff as U+DCFF)."""
+    text = "smtp:\n  host: mail\n  password: ${SMTP_PASSWORD}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={"SMTP_PASSWORD": "s3\udcffcret"})
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field, problem.message) == (
+        3,
+        "smtp.password",
+        "environment variable SMTP_PASSWORD is not UTF-8 text",
+    )
+
+
 def test_config_path_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WATCHER_CONFIG", raising=False)
     assert resolve_config_path(None) == Path("watcher.yaml")

@@ -18,7 +18,7 @@ from watcher.dates import zone_named
 from watcher.errors import ConfigProblem
 from watcher.files import trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS
-from watcher.rules.nodes import EXTENSION_PREFIX, as_written, yaml_tree
+from watcher.rules.nodes import EXTENSION_PREFIX, SURROGATE, as_written, yaml_tree
 
 # ${VAR} or ${VAR:-default}; $${ is a literal ${ (as in Docker Compose, for $ before { only)
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -127,6 +127,10 @@ class Reader:
             escaped, var, default = match.groups()
             if escaped:
                 return escaped
+            if var in self.env and SURROGATE.search(str(self.env[var])):
+                # a byte that is no UTF-8, as os.environ keeps it (surrogateescape)
+                self.problem(node, name, f"environment variable {var} is not UTF-8 text")
+                return ""
             if var in self.env:
                 return str(self.env[var])
             if default is not None:

@@ -32,13 +32,18 @@ _STR_TAG = "tag:yaml.org,2002:str"
 # characters, libyaml in bytes, so the first such character is found here.
 _NOT_IN_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# A UTF-16 surrogate: what PyYAML makes of a "\\uD83D" escape (libyaml refuses it) and
+# os.environ of a byte that is no UTF-8
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
     """The first node safe loading cannot build, and why: a tag it does not read
     (`!!python/object`, `!custom`), or a value its tag refuses (`!!int abc`, `!!binary ü`,
     or `2026-99-99`, which YAML takes for a date), which raised ValueError, KeyError or
-    AttributeError from PyYAML; or a merge key (`<<`) that merges no mapping. A file that
+    AttributeError from PyYAML; or text with an escaped UTF-16 surrogate (`"\\ud83d"`, as
+    JSON writes characters past U+FFFF), which is no character and which libyaml refuses
+    too; or a merge key (`<<`) that merges no mapping. A file that
     has one is not a file watcher reads. Every mapping's merge keys are replaced, in
     place, by the pairs they merge (`_merge`)."""
     constructor = yaml.SafeLoader("")
@@ -51,6 +56,11 @@ def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
         seen.add(id(node))
         if node.tag not in _SAFE_TAGS:
             return node, f"the tag {node.tag!r} is not read here"
+        if isinstance(node, yaml.ScalarNode) and (found := SURROGATE.search(node.value)):
+            return node, (
+                f"the escape \\u{ord(found.group()):04X} is half of a UTF-16 surrogate pair, "
+                "no character: write the character itself, or \\U and its 8 hex digits"
+            )
         if isinstance(node, yaml.ScalarNode) and node.tag != _STR_TAG:
             try:
                 constructor.construct_object(node)  # type: ignore[no-untyped-call]
