@@ -1077,6 +1077,47 @@ def test_a_link_whose_ampersand_is_escaped_twice_is_one_link_whichever_parser_re
     assert story.id == story_id("test", None, "https://amp.test/a?id=1&p=2", "", "")
 
 
+LOOSE_LINKS = [  # as written in a feed's XML; the link read from an RSS item, an Atom entry
+    ("https://l.test/O&apos;Brien-&#39;s", "https://l.test/O'Brien-'s", "https://l.test/O'Brien-'s"),
+    ("https://l.test/a?q=&quot;Ga&quot;&amp;x=&lt;1&gt;", 'https://l.test/a?q="Ga"&x=<1>',
+     'https://l.test/a?q="Ga"&x=<1>'),
+    # feedparser reads an RSS link's `&` escaped twice as `&`; an Atom href as written
+    ("https://l.test/a?id=1&amp;amp;p=2", "https://l.test/a?id=1&p=2",
+     "https://l.test/a?id=1&amp;p=2"),
+    ("https://l.test/a?id=1&amp;amp=1", "https://l.test/a?id=1&amp=1",  # AMP's parameter
+     "https://l.test/a?id=1&amp=1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("written", "rss_link", "atom_link"), LOOSE_LINKS)
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_a_link_of_a_feed_read_leniently_is_the_link_written(
+    kind: str, written: str, rss_link: str, atom_link: str
+) -> None:
+    """A feed that is not well-formed (an unclosed `<br>` in its title) is read by
+    feedparser's lenient parser, which left `&apos;` as `&apos` in an RSS link
+    (`O&aposBrien`, a page that is not there) and `&apos;` in an Atom one; each link is
+    read as the same feed's, well-formed, is."""
+    entry = (
+        f"<item><title>Smelter news</title><link>{written}</link></item>"
+        if kind == "rss"
+        else f'<entry><id>urn:x:1</id><title>Smelter news</title><link href="{written}"/></entry>'
+    )
+    head = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        if kind == "rss"
+        else '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+    )
+    tail = "</channel></rss>" if kind == "rss" else "</feed>"
+    for title, malformed in (("Desk<br>news", True), ("Desk news", False)):
+        body = f"{head}<title>{title}</title>{entry}{tail}".encode()
+        parsed = parse_feed(body, feed="test", fetched_at=FETCHED)
+        assert (parsed.warning is not None) is malformed
+        assert [story.link for story in parsed.stories] == [
+            rss_link if kind == "rss" else atom_link
+        ]
+
+
 _ITEM_WITH = (
     "<item>{before}<title>Smelter restarts</title>{middle}<link>https://w.test/1</link>"
     "<description>Gallium output resumes.</description></item>"

@@ -31,14 +31,19 @@ from watcher.errors import ParseError
 from watcher.links import Links, named_feeds, page_host
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import plain_text, repaired, story_id, title_of_untitled
-from watcher.parsers import MAX_ENTRIES, TOO_MANY, complaint, read_document
+from watcher.parsers import MAX_ENTRIES, TOO_MANY, complaint, read_document, read_loosely
 
 MAX_TITLE = 1000
 MAX_SUMMARY = 20_000
 MAX_BODY = 20_000  # characters of an entry's full text kept, as of a summary
 BODY_HTML_CHARS = 5 * MAX_BODY  # of its HTML, all that is read
 _XML_ENTITY = re.compile(r"&(?:#[xX]([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
+# what feedparser's lenient parser leaves in an Atom href: it reads `&amp;` alone
+_LOOSE_ATOM_ENTITY = re.compile(r"&(?:#[xX]([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|quot|apos));")
 _XML_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+# What feedparser's lenient parser leaves of an entity in an RSS link: `&apos;` as `&apos`,
+# `&amp;amp;p=2` as `&ampp=2` (`&amp=1`, the AMP parameter, is left as it is)
+_LOOSE_ENTITY = re.compile(r"&(?:(lt|gt|quot|apos);?|amp(?=[^=&#;]))")
 
 
 def parse_feed(
@@ -67,7 +72,8 @@ def parse_feed(
         return ParsedFeed(title=_feed_title(result), stories=())
     channel_title = _feed_title(result)
     atom = str(result.version).startswith("atom")  # `_entry_link` reads its links alike
-    raw_links = [_entry_link(entry, fast=fast, atom=atom) for entry in entries]
+    loose = not fast and read_loosely(result)
+    raw_links = [_entry_link(entry, fast=fast, loose=loose, atom=atom) for entry in entries]
     links = Links.of(raw_links, result.feed.get("link"), url)
     entry_links = [links.story_link(raw) for raw in raw_links]
     shared = _shared_guids(entries, entry_links)
@@ -135,18 +141,24 @@ def _shared_guids(entries: Any, links: list[str]) -> frozenset[str]:
     return frozenset(guid for guid, links_of in found.items() if len(links_of) > 1)
 
 
-def _entry_link(entry: Any, *, fast: bool, atom: bool) -> str:
+def _entry_link(entry: Any, *, fast: bool, loose: bool, atom: bool) -> str:
     """The entry's link as the document gives it (FeedBurner's `origLink`, the story's own
-    page, before its feedproxy.google.com redirect), as feedparser reads it whichever parser
-    read the document (`fast`: feedparser-rs): feedparser-rs leaves entities in Atom hrefs,
-    and an RSS link's ampersand escaped twice (`?a=1&amp;amp;b=2`, as some publishing
-    systems write it) as `&amp;`, where feedparser reads `&`. An Atom entry's link is its
-    `_alternate`."""
+    page, before its feedproxy.google.com redirect), as feedparser reads a well-formed
+    document, whichever parser read it (`fast`: feedparser-rs; `loose`: feedparser's
+    lenient parser, `read_loosely`): both leave entities in Atom hrefs; feedparser-rs
+    reads an RSS link's ampersand escaped twice (`?a=1&amp;amp;b=2`, as some publishing
+    systems write it) as `&amp;`, where feedparser reads `&`, and the lenient parser
+    `&apos;` as `&apos` (`O&aposBrien`) and that `&` as `&amp` (`_LOOSE_ENTITY`). An Atom
+    entry's link is its `_alternate`."""
     own = (atom and _alternate(entry)) or entry.get("link") or ""
     link = (entry.get("feedburner_origlink") or "").strip() or own
-    if not (link and fast):
+    if not (link and (fast or loose)):
         return link
-    return _XML_ENTITY.sub(_xml_character, link) if atom else link.replace("&amp;", "&")
+    if atom:
+        return (_XML_ENTITY if fast else _LOOSE_ATOM_ENTITY).sub(_xml_character, link)
+    if loose:
+        return _LOOSE_ENTITY.sub(lambda found: _XML_NAMED[found.group(1) or "amp"], link)
+    return link.replace("&amp;", "&")
 
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})

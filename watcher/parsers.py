@@ -22,6 +22,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import xml.sax
 from typing import Any
 
 import feedparser
@@ -75,6 +76,15 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
         # on a link itself feedparser-rs ignores
         return None if LINK_BASE.search(body) else _fast_resolved(body, result)
     return result
+
+
+def read_loosely(result: Any) -> bool:
+    """Whether feedparser read the document with its lenient parser, as it does one that is
+    not well-formed XML (or in an encoding it cannot tell): that parser leaves `&lt;`,
+    `&gt;`, `&quot;` and `&apos;` in an Atom link's href, and in an RSS link drops their `;`
+    too (`O&aposBrien`)."""
+    exc = result.get("bozo_exception")
+    return isinstance(exc, xml.sax.SAXException | feedparser.CharacterEncodingUnknown)
 
 
 def _over_limit(result: Any) -> bool:
