@@ -89,6 +89,24 @@ def test_control_characters_never_reach_a_terminal(
     assert story.link == "https://wire.test/a%1B[5m"
 
 
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(("written", "link"), [
+    ("https://wire.test/invoice\u202efdp.exe", "https://wire.test/invoice%E2%80%AEfdp.exe"),
+    ("https://wire.test/gal\u200blium", "https://wire.test/gal%E2%80%8Blium"),
+    ("https://wire.test/Gallium plant news.html", "https://wire.test/Gallium%20plant%20news.html"),
+    ("https://wire.test/a\u00a0b\u2028c", "https://wire.test/a%C2%A0b%E2%80%A8c"),
+])  # fmt: skip
+def test_a_link_holds_no_white_space_nor_a_character_that_shows_as_nothing(
+    fast: bool, written: str, link: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a browser sends them, percent-encoded: a right-to-left override showed the rest of
+    an alert's link reversed (`invoice<U+202E>fdp.exe` as `invoiceexe.pdf`), and a space
+    ended the link a mail reader made of an alert's text."""
+    body = rss([f"<item><title>Gallium prices</title><link>{written}</link></item>"])
+    (story,) = read_either(body, fast, monkeypatch).stories
+    assert story.link == link
+
+
 def test_edge_entries_become_stories() -> None:
     """Entities in an Atom href, content without a summary, a guid standing in for a link."""
     atom = parse("edges.atom.xml").stories

@@ -51,8 +51,8 @@ class Links(NamedTuple):
         hostile feed's way into an alert's links)."""
         if not raw:
             return ""
-        if not raw.isprintable():  # a control character (ESC) would reach a terminal
-            raw = without_controls(raw)
+        if not raw.isprintable() or " " in raw:  # an ESC would reach a terminal, a space
+            raw = without_controls(raw.strip())  # end a link in a text, U+202E turn it
         absolute = unwrapped_url(absolute_url(raw, *self.bases))
         link = canonical_url(absolute)
         if link in self.fragmented and (fragment := _fragment(absolute)):

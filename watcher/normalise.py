@@ -235,8 +235,12 @@ def ascii_digits(text: str) -> bool:
 
 
 def without_controls(url: str) -> str:
-    """A URL with its control characters percent-encoded, as browsers send them."""
-    return CONTROL_CHARS.sub(lambda m: quote(m.group()), url)
+    """A URL with its white space and the characters that print as nothing or act on what
+    follows (controls, a bidi override that shows the rest of a link reversed, zero-width
+    spaces) percent-encoded, as browsers send them."""
+    return "".join(
+        c if c.isprintable() and c != " " else quote(c, safe="", errors="replace") for c in url
+    )
 
 
 def story_id(feed: str, guid: str | None, link: str | None, title: str, published: str) -> str:
