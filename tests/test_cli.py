@@ -696,6 +696,33 @@ def test_export_opml_that_cannot_write_its_file_says_so_and_leaves_nothing(
     assert not target.parent.exists()
 
 
+@pytest.mark.parametrize("command", ["export-opml", "dedupe"])
+@pytest.mark.parametrize(
+    ("output", "said"),
+    [(".", "cannot write '.': it names a folder, not a file"),
+     ("", "cannot write '.': it names a folder, not a file"),
+     ("sub", "cannot write sub: Is a directory"),
+     ("gone/out", "cannot write gone/out: No such file or directory")],
+)  # fmt: skip
+def test_an_output_file_that_cannot_be_written_is_an_error_naming_it(
+    tmp_path: Path, command: str, output: str, said: str
+) -> None:
+    """`dedupe --output` raised IsADirectoryError or FileNotFoundError, and `export-opml
+    --output .` ValueError, each as a traceback."""
+    (tmp_path / "sub").mkdir()
+    config = tmp_path / "watcher.yaml"
+    config.write_text("state: w.db\nfeeds:\n  - {name: W, url: 'https://w.test/rss'}\n")
+    stories = tmp_path / "s.jsonl"
+    stories.write_text(
+        '{"id": "a", "title": "Gallium output", "link": "https://a.test/1", '
+        '"published": "2026-12-01T00:00:00Z"}\n'
+    )
+    args = ["export-opml"] if command == "export-opml" else ["dedupe", "--input", str(stories)]
+    result = watcher("--config", str(config), *args, "--output", output, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (1, f"watcher: {said}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.jsonl", "sub", "watcher.yaml"]
+
+
 def test_a_reader_that_stops_reading_is_no_error(tmp_path: Path) -> None:
     """`watcher ingest FEED | head -1`: the pipe closes while watcher still writes."""
     from tests.feedserver import rss

@@ -20,6 +20,7 @@ from watcher.cli.common import (
     shown,
     since,
     when,
+    write_output,
 )
 from watcher.config import Config, load_optional_config
 from watcher.dedupe import ClusterSettings, PairScore, cluster_batch, compare, fingerprint
@@ -101,10 +102,11 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     if explain:
         return _explain(args.story_a, args.story_b, stories, clusters, settings)
     lines = "".join(json.dumps({"id": s.id, "cluster": clusters[s.id]}) + "\n" for s in stories)
-    if args.output:
-        args.output.write_text(lines, encoding="utf-8")
-    else:
+    if args.output is None:
         sys.stdout.write(lines)
+    elif problem := write_output(args.output, lines.encode()):
+        print(f"watcher: {problem}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 

@@ -108,6 +108,22 @@ def reading(path: Path) -> Iterator[Store]:
         store.close()
 
 
+def write_output(path: Path, data: bytes) -> str | None:
+    """Write a command's `--output` file whole or not at all (through a partial file beside
+    it, replaced at the end); why it could not be written, or None."""
+    if not path.name or path.name == "..":
+        return f"cannot write {str(path)!r}: it names a folder, not a file"
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        return f"cannot write {path}: {exc.strerror or exc}"
+    return None
+
+
 def print_config_problems(exc: ConfigError) -> None:
     for problem in exc.problems:
         print(f"watcher: {problem}", file=sys.stderr)

@@ -31,6 +31,7 @@ from watcher.cli.common import (
     time_zone,
     utc_now,
     when,
+    write_output,
 )
 from watcher.config import Config, PollSettings, load_optional_config
 from watcher.config.feeds import feed_at, malformed
@@ -323,13 +324,8 @@ def cmd_export_opml(config: Config, args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         return 0
     path = Path(args.output)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_bytes(data)
-        partial.replace(path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        print(f"watcher: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+    if problem := write_output(path, data):
+        print(f"watcher: {problem}", file=sys.stderr)
         return EXIT_FAILED
     print(f"watcher: {len(feeds)} feeds written to {path}", file=sys.stderr)
     return 0
