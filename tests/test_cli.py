@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -694,6 +695,38 @@ def test_export_opml_that_cannot_write_its_file_says_so_and_leaves_nothing(
     result = watcher("--config", str(config), "export-opml", "--output", str(target))
     assert result.returncode == 1 and f"cannot write {target}" in result.stderr
     assert not target.parent.exists()
+
+
+def test_an_output_that_is_a_pipe_is_written_to_and_a_link_keeps_pointing(
+    tmp_path: Path,
+) -> None:
+    """`--output /dev/stdout`, or a pipe (`--output >(gzip > f)`): the command wrote a
+    partial file beside it and replaced the device or pipe with it (as root, /dev's own);
+    a symbolic link was replaced by a file where its target should have been written."""
+    config = tmp_path / "watcher.yaml"
+    config.write_text("state: w.db\nfeeds:\n  - {name: W, url: 'https://w.test/rss'}\n")
+    fifo = tmp_path / "pipe.opml"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert (
+            watcher("--config", str(config), "export-opml", "--output", str(fifo)).returncode == 0
+        )
+        assert os.read(reader, 1 << 16).startswith(b"<?xml")
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    link, real = tmp_path / "link.opml", tmp_path / "real.opml"
+    link.symlink_to(real)
+    assert watcher("--config", str(config), "export-opml", "--output", str(link)).returncode == 0
+    (feed,) = read_opml(real.read_bytes(), str(real)).feeds
+    assert link.is_symlink() and feed.url == "https://w.test/rss"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "link.opml",
+        "pipe.opml",
+        "real.opml",
+        "watcher.yaml",
+    ]
 
 
 @pytest.mark.parametrize("command", ["export-opml", "dedupe"])

@@ -110,16 +110,24 @@ def reading(path: Path) -> Iterator[Store]:
 
 def write_output(path: Path, data: bytes) -> str | None:
     """Write a command's `--output` file whole or not at all (through a partial file beside
-    it, replaced at the end); why it could not be written, or None."""
+    it, replaced at the end; a symbolic link's target, not the link); what exists and is
+    no file (`/dev/stdout`, a pipe) is written to, not replaced. Why it could not be
+    written, or None."""
     if not path.name or path.name == "..":
         return f"cannot write {str(path)!r}: it names a folder, not a file"
-    partial = path.with_name(f".{path.name}.partial")
+    partial = None
     try:
+        if path.exists() and not path.is_file():
+            path.write_bytes(data)  # a folder raises IsADirectoryError
+            return None
+        real = path.resolve()
+        partial = real.with_name(f".{real.name}.partial")
         partial.write_bytes(data)
-        partial.replace(path)
+        partial.replace(real)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
         return f"cannot write {path}: {exc.strerror or exc}"
     return None
 
