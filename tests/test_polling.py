@@ -900,6 +900,71 @@ def test_bodies_servers_label_loosely_are_read_as_feedparser_reads_them(
     assert outcome.status == "new" and len(outcome.new_stories) == 2, outcome.error
 
 
+RAW_ANSWERS = [
+    (b"\x16\x03\x01\x02\x00" + b"\xb7" * 3000,  # TLS spoken to http://, then noise
+     "broken HTTP response: Bad status line: Expected HTTP/, RTSP/ or ICE/"),
+    (b"HTTP/1.1 abc Bad\r\n\r\n", "broken HTTP response: Bad status line: Invalid status code"),
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5\r\nContent-Length: 6"
+     b"\r\n\r\nabcde", "broken HTTP response: Duplicate Content-Length"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n<rss>",
+     "broken HTTP response: Not enough data to satisfy content length header (received 5 of 99"
+     " bytes)."),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+     "broken HTTP response: Not enough data to satisfy transfer length header."),
+    (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n",
+     "broken HTTP response: Got more than 8190 bytes when reading: b'" + "a" * 78 + "…"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("answer", "said"), RAW_ANSWERS)
+def test_a_response_aiohttp_cannot_read_is_said_in_one_line(answer: bytes, said: str) -> None:
+    """The error of a broken response is what aiohttp's parser found, on one line: it was
+    the repr of its message, with `\\n` in it and the bytes it quoted (1,600 characters of a
+    noise answer), or the repr of a response's head where the server closed mid-way."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+                conn.shutdown(socket.SHUT_RDWR)
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
+
+    async def fetch() -> FetchError:
+        fetcher = Fetcher(PollSettings())
+        try:
+            with pytest.raises(FetchError) as caught:
+                await fetcher.fetch(url)
+            return caught.value
+        finally:
+            await fetcher.aclose()
+
+    try:
+        error = asyncio.run(fetch())
+    finally:
+        listener.close()
+    assert (str(error), error.url) == (said, url)
+
+
+def test_a_server_that_closed_within_a_response_is_said_so() -> None:
+    """aiohttp's error gives the response's head it read, as a repr, for its message."""
+    from aiohttp import ServerDisconnectedError
+
+    from watcher.transport import describe_error
+
+    head = object()  # aiohttp's RawResponseMessage
+    assert describe_error(ServerDisconnectedError(head)) == (
+        "broken HTTP response: the server closed the connection within the response"
+    )
+    assert describe_error(ServerDisconnectedError()) == "broken HTTP response: Server disconnected"
+
+
 def test_a_body_decodes_whatever_its_chunks() -> None:
     """The first two bytes choose the decoder; they may come one at a time."""
     from watcher.bodies import BodyDecoder

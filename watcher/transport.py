@@ -155,11 +155,34 @@ def describe_error(exc: Exception) -> str:
     """A failed request in a few words, for `FetchError`: aiohttp's own error when the
     transport raised one."""
     cause = exc.__cause__ if isinstance(exc.__cause__, aiohttp.ClientError) else exc
-    detail = " ".join(str(cause).split())  # aiohttp's parser errors span lines
+    detail = _parser_said(cause) or " ".join(str(cause).split())
     for kind, words in _KINDS:
         if isinstance(cause, kind):
             return f"{words}: {detail}" if detail else words
     return f"{type(cause).__name__}: {detail}"
+
+
+DETAIL_MAX = 120  # characters of what aiohttp's parser quotes of a broken response
+
+
+def _parser_said(cause: BaseException) -> str | None:
+    """What aiohttp's parser found wrong with a response, in one line (`Bad status line:
+    Expected HTTP/`): its message spans lines, the bytes it quotes and a caret under them,
+    within the repr of a message or of a response it did not finish (`Not enough data to
+    satisfy content length header`, `the server closed the connection within the
+    response`); None for another error."""
+    message = getattr(cause, "message", None)
+    if isinstance(cause, aiohttp.ServerDisconnectedError) and not isinstance(message, str):
+        return "the server closed the connection within the response"  # its headers read
+    inner = cause.__cause__ if isinstance(cause, aiohttp.ClientPayloadError) else None
+    if isinstance(inner, aiohttp.http_exceptions.HttpProcessingError):
+        message = inner.message
+    elif not isinstance(cause, aiohttp.ClientResponseError) or cause.headers is not None:
+        return None  # a response's own error, not the parser's
+    if not isinstance(message, str):
+        return None
+    said = " ".join(message.split("\n\n")[0].split()).rstrip(":")
+    return said if len(said) <= DETAIL_MAX else said[: DETAIL_MAX - 1] + "…"
 
 
 _KINDS: tuple[tuple[type[Exception], str], ...] = (
