@@ -31,7 +31,7 @@ from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
 from watcher.config import Config, PollSettings
 from watcher.errors import ConfigError, FetchError
 from watcher.feed_state import catch_up_delay
-from watcher.fetch import SERVER_WAIT, Fetcher
+from watcher.fetch import SERVER_WAIT, UNASKED_304, Fetcher
 from watcher.health import status_document
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, FeedState, PollOutcome
@@ -963,6 +963,17 @@ def test_a_server_that_closed_within_a_response_is_said_so() -> None:
         "broken HTTP response: the server closed the connection within the response"
     )
     assert describe_error(ServerDisconnectedError()) == "broken HTTP response: Server disconnected"
+
+
+def test_a_304_to_a_poll_that_sent_no_validator_is_a_failure(
+    server: FeedServer, harness: Harness
+) -> None:
+    """A broken cache answering 304 to every request: the feed, never read, looked polled
+    and healthy for ever."""
+    server.routes["/x.xml"] = lambda h: send(h, 304, b"", None)
+    (outcome,) = harness.poll(harness.feed("X", server.url("/x.xml")))
+    assert (outcome.status, outcome.error) == ("failed", UNASKED_304)
+    assert server.seen("/x.xml")[0].headers.get("If-None-Match") is None
 
 
 def test_a_body_decodes_whatever_its_chunks() -> None:

@@ -59,6 +59,8 @@ MAX_RETRY_AFTER = 86_400.0  # a longer Retry-After is read as a day
 # a 429 without Retry-After holds its server's other feeds this long (see `Fetcher._hold`)
 SERVER_WAIT = 60.0
 HOLDING = frozenset({429, 503})  # statuses that may hold a server (`Fetcher._hold`)
+# a 304 to a poll that sent no validator: a broken cache, and a feed never read
+UNASKED_304 = "HTTP 304 Not Modified to a poll that sent no ETag or Last-Modified to compare"
 
 
 class Hold(NamedTuple):
@@ -177,6 +179,8 @@ class Fetcher:
                         permanent = permanent and response.status_code in PERMANENT
                         current = _redirect_target(current, location)
                         continue
+                    if response.status_code == 304 and not (etag or last_modified):
+                        raise FetchError(UNASKED_304, url=current)
                     body = await self._read_body(response, current)
                 finally:
                     await response.aclose()
