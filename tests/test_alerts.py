@@ -1878,6 +1878,65 @@ def test_a_receiver_that_never_stops_replying_is_read_no_further_than_its_start(
     assert caught.value.transient == (outcome == "transient")
 
 
+def _post_to_raw_answer(answer: bytes, path: str, then: float = 0.0) -> DeliveryError | None:
+    """Post to a socket that answers `answer` (then waits `then` seconds before it closes),
+    through the service's own transport (aiohttp's); the DeliveryError, or None."""
+    from watcher.alerts.webhooks import post_json
+    from watcher.config import PollSettings
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+                time.sleep(then)
+                conn.shutdown(socket.SHUT_RDWR)
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}{path}"
+
+    async def post() -> DeliveryError | None:
+        fetcher = Fetcher(PollSettings())
+        try:
+            await post_json(fetcher.client, url, {"text": "hi"}, "Slack webhook", "k1", limit=2)
+        except DeliveryError as exc:
+            return exc
+        finally:
+            await fetcher.aclose()
+        return None
+
+    try:
+        return asyncio.run(post())
+    finally:
+        listener.close()
+
+
+def test_a_reply_aiohttp_cannot_read_is_a_delivery_error_that_names_no_secret() -> None:
+    """aiohttp's parser error escaped as itself, no DeliveryError: the alert went to the
+    dead-letter list as an `unexpected error` whose repr held the request, the Slack
+    webhook's secret URL in it, and its traceback was logged."""
+    error = _post_to_raw_answer(b"HTTP/1.1 abc Bad\r\n\r\n", "/services/T0/B0/s3cr3tPath")
+    assert error is not None and error.transient and error.server_wide
+    assert str(error) == "Slack webhook: broken HTTP response: Bad status line: Invalid status code"
+
+
+@pytest.mark.parametrize(
+    ("answer", "then"),
+    [(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nok", 0.0),
+     (b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nok", 0.0),
+     (b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nok", 3.0)],
+    ids=["not-gzip", "cut-short", "past-the-limit"],
+)  # fmt: skip
+def test_a_2xx_is_a_delivery_whatever_becomes_of_its_body(answer: bytes, then: float) -> None:
+    """The receiver took the message: a reply body labelled gzip that is not, cut short,
+    or still coming at the exchange's limit failed the post, and its retry delivered the
+    alert twice."""
+    assert _post_to_raw_answer(answer, "/hook", then) is None
+
+
 def test_a_receiver_that_trickles_its_reply_fails_the_post_in_bounded_time(
     server: FeedServer,
 ) -> None:

@@ -170,17 +170,18 @@ def _parser_said(cause: BaseException) -> str | None:
     Expected HTTP/`): its message spans lines, the bytes it quotes and a caret under them,
     within the repr of a message or of a response it did not finish (`Not enough data to
     satisfy content length header`, `the server closed the connection within the
-    response`); None for another error."""
+    response`), and the str of its error names the URL, which for a Slack webhook is a
+    secret; None for another error."""
     message = getattr(cause, "message", None)
     if isinstance(cause, aiohttp.ServerDisconnectedError) and not isinstance(message, str):
         return "the server closed the connection within the response"  # its headers read
     inner = cause.__cause__ if isinstance(cause, aiohttp.ClientPayloadError) else None
     if isinstance(inner, aiohttp.http_exceptions.HttpProcessingError):
         message = inner.message
-    elif not isinstance(cause, aiohttp.ClientResponseError) or cause.headers is not None:
-        return None  # a response's own error, not the parser's
-    if not isinstance(message, str):
+    elif not isinstance(cause, aiohttp.ClientResponseError):
         return None
+    if not isinstance(message, str):
+        return type(cause).__name__
     said = " ".join(message.split("\n\n")[0].split()).rstrip(":")
     return said if len(said) <= DETAIL_MAX else said[: DETAIL_MAX - 1] + "…"
 

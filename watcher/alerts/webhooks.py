@@ -17,6 +17,7 @@ import json
 import time
 from typing import Any
 
+import aiohttp
 import httpx
 
 from watcher.config.settings import signing_key
@@ -33,22 +34,30 @@ async def post_json(
     out as Idempotency-Key, the same on every retry, so a receiver can drop a repeat; with
     a `secret`, the post is signed (`signed`). The whole exchange takes at most `limit`
     seconds: the client's timeouts bound each read, and a receiver could trickle its reply
-    a byte at a time."""
+    a byte at a time. A 2xx is a delivery, whatever becomes of the reply's body after it
+    (one labelled gzip that is not, a connection closed within it): a retry would deliver
+    the message twice."""
     body = json_body(payload)
     headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
     if secret is not None:
         headers |= signed(body, key, signing_key(secret), time.time())
+    accepted = False  # the receiver answered 2xx: what follows its status is no matter
     try:
         async with (
             asyncio.timeout(limit),
             client.stream("POST", url, content=body, headers=headers) as response,
         ):
+            accepted = response.status_code < 300
             head = await _first_bytes(response, REPLY_BYTES)
-    except httpx.HTTPError as exc:  # in a feed's words: httpx-aiohttp's names mislead
+    except (httpx.HTTPError, aiohttp.ClientError) as exc:  # in a feed's words
+        if accepted:
+            return
         raise DeliveryError(
             f"{what}: {describe_error(exc)}", transient=True, server_wide=True
         ) from exc
     except TimeoutError:
+        if accepted:
+            return
         raise DeliveryError(
             f"{what}: the exchange did not end within {limit:g} s (a receiver that answers "
             "too slowly)", transient=True, server_wide=True,
