@@ -1670,6 +1670,43 @@ def test_an_email_one_recipient_refuses_for_good_is_sent_with_the_refusal_noted(
     assert f"#{alert.id} b by email: sent " in why and "b2@test (550 5.1.1" in why, why
 
 
+def test_an_smtp_reply_is_one_line_of_the_servers_words(
+    server: FeedServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A reply of several lines kept its line breaks in the alert's last error (a row of
+    `watcher alerts` broken in two), and an escape sequence in it acted on the terminal."""
+
+    class Ansi(MailboxFullFor):
+        async def handle_RCPT(self, server: Any, session: Any, envelope: Any,
+                              address: str, options: Any) -> str:  # fmt: skip
+            if address == self.full:
+                return "550-5.1.1 \x1b[2J\x1b[31mNo such user\r\n550 5.1.1 See the help page"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    with smtp_serving(Ansi("b2@test")) as port:
+        config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
+                              extra=SUBSCRIBERS_BC.replace("b@test", "'b@test, b2@test'"))  # fmt: skip
+        harness = wire_polled(config, clock)
+        delivery_rounds(harness, [None])
+    (alert,) = harness.store.alerts(subscriber="b")
+    assert "b2@test (550 5.1.1 \\x1b[2J\\x1b[31mNo such user 5.1.1 See the help page)" in (
+        alert.last_error or ""
+    )
+
+
+def test_a_reply_without_a_code_is_the_servers_fault_and_said_so() -> None:
+    """smtplib's code -1 (`25O ok`, noise): the alert went to the dead-letter list at once
+    as `-1 ok`; such a server holds every email until it answers right."""
+    import smtplib
+
+    from watcher.alerts.mail import _delivery_error
+
+    error = _delivery_error("SMTP mail.test:25", smtplib.SMTPResponseException(-1, b"ok"))
+    assert str(error) == "SMTP mail.test:25: a reply with no reply code ('ok' after it)"
+    assert error.transient and error.server_wide
+
+
 class SenderRefused(Inbox):
     """An SMTP server that will not take mail from the configured sender."""
 
@@ -1703,7 +1740,8 @@ def test_an_smtp_server_refusing_its_greeting_or_sender_dead_letters_no_alert(
                 outcomes += delivery_rounds(harness, [None])
                 (failed,) = [a for a in harness.store.alerts() if a.attempts]
                 assert failed.status == "pending"
-                assert "SMTP 127.0.0.1" in (failed.last_error or "")
+                said = "554 5.3.2 No SMTP service here" if port != refused else "553 5.7.1"
+                assert f"SMTP 127.0.0.1:{port}: {said}" in (failed.last_error or "")
     finally:
         greeting_554.close()
     assert [len(round_) for round_ in outcomes] == [1, 1]

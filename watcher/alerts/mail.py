@@ -25,6 +25,7 @@ from watcher.alerts.render import Message
 from watcher.config import SmtpSettings
 from watcher.errors import DeliveryError, RecipientsRefused
 from watcher.files import trust_ca
+from watcher.normalise import printable
 
 _POLICY = email.policy.SMTP.clone(max_line_length=998)  # RFC 5322's line limit
 Refused = dict[str, tuple[int, bytes]]  # smtplib's: recipient -> the server's code and reply
@@ -240,7 +241,9 @@ def _unconnected(smtp: SmtpSettings) -> smtplib.SMTP:
 def _open(server: smtplib.SMTP, smtp: SmtpSettings) -> None:
     """Connect `server`, secured and logged in as configured; closed again on a failure."""
     try:
-        server.connect(smtp.host, smtp.port)
+        code, greeting = server.connect(smtp.host, smtp.port)
+        if code != 220:  # 554: no service here; smtplib goes on to EHLO all the same
+            raise smtplib.SMTPConnectError(code, greeting)
         if smtp.security == "starttls":
             server.starttls(context=_context(smtp))
         if smtp.username:
@@ -264,7 +267,7 @@ def refusal(where: str, to: list[str], refused: Refused) -> RecipientsRefused:
     (4xx: a full mailbox, greylisting) are tried again alone, those refused for good (5xx:
     no such user) not; those that took the email have it."""
     said = "; ".join(
-        f"{address} ({code} {_said(reply)})" for address, (code, reply) in refused.items()
+        f"{address} ({_said(code, reply)})" for address, (code, reply) in refused.items()
     )
     reached = tuple(address for address in to if address not in refused)
     message = f"{where}: recipient refused: {said}"
@@ -274,21 +277,27 @@ def refusal(where: str, to: list[str], refused: Refused) -> RecipientsRefused:
     return RecipientsRefused(message, reached=reached, retry_to=retry_to)
 
 
-def _said(reply: bytes | str) -> str:
-    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+def _said(code: int, reply: bytes | str) -> str:
+    """A server's reply on one line, as the server's words (its control characters as
+    \\xNN, an escape sequence in a reply shown by `watcher alerts` would act on the
+    terminal); smtplib's code -1 is a line that began with no reply code, and it keeps the
+    line after its first 4 characters."""
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    text = printable(" ".join(text.splitlines()))
+    return f"{code} {text}" if code >= 0 else f"a reply with no reply code ({text!r} after it)"
 
 
 def _delivery_error(where: str, exc: OSError, *, connecting: bool = False) -> DeliveryError:
     """smtplib's error as a DeliveryError: transient unless the server said 5xx to this
-    email. A failure `connecting` (the greeting, STARTTLS, the login) or a refused sender is
-    the server's or the config's, not the email's: server-wide, and transient even when
-    5xx, so that the alerts wait for a fix instead of each going to the dead-letter list."""
+    email. A failure `connecting` (a greeting other than 220, STARTTLS, the login), a
+    refused sender or a reply that is none is the server's or the config's, not the
+    email's: server-wide, and transient even when 5xx, so that the alerts wait for a fix
+    instead of each going to the dead-letter list."""
     if isinstance(exc, smtplib.SMTPResponseException):
-        message = _said(exc.smtp_error)
         code = exc.smtp_code
-        server_wide = connecting or code == 421 or isinstance(exc, smtplib.SMTPSenderRefused)
+        server_wide = connecting or code in (421, -1) or isinstance(exc, smtplib.SMTPSenderRefused)
         return DeliveryError(
-            f"{where}: {code} {message}",
+            f"{where}: {_said(code, exc.smtp_error)}",
             transient=server_wide or 400 <= code < 500,
             server_wide=server_wide,  # 421: "service not available, closing"
         )
