@@ -1839,6 +1839,67 @@ def test_an_smtp_server_that_trickles_its_replies_fails_the_send_in_bounded_time
         smtp.close()
 
 
+def _scripted_smtp(replies: dict[bytes, bytes]) -> socket.socket:
+    """An SMTP server that greets 220 and answers each command by its first word from
+    `replies` (250 for any other), until QUIT; for one connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn, conn.makefile("rb") as lines:
+                conn.sendall(b"220 mail.test\r\n")
+                for line in lines:
+                    word = line.split()[0].upper() if line.split() else b""
+                    conn.sendall(replies.get(word, b"250 ok\r\n"))
+                    if word == b"QUIT":
+                        return
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+@pytest.mark.parametrize(
+    ("security", "replies", "said"),
+    [("none", {b"EHLO": b"250-mail.test\r\n250 AUTH LOGIN\r\n", b"AUTH": b"334 abcde\r\n"},
+      "SMTPException: the server's AUTH challenge is no base64 (Invalid base64-encoded"),
+     ("tls", {}, "SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)"
+      " (the server speaks no TLS there: port 587 and 25 take security: starttls)")],
+    ids=["auth-challenge", "tls-to-a-plain-port"],
+)  # fmt: skip
+def test_an_smtp_server_that_cannot_be_logged_in_to_is_said_why(
+    security: str, replies: dict[bytes, bytes], said: str
+) -> None:
+    """A challenge that is no base64 raised binascii.Error out of smtplib: an unexpected
+    error, the alert dead at once; `security: tls` to a port of STARTTLS said only
+    `WRONG_VERSION_NUMBER`."""
+    from watcher.alerts.mail import SmtpSession
+    from watcher.config.settings import SmtpSettings
+
+    smtp = _scripted_smtp(replies)
+    port = smtp.getsockname()[1]
+    settings = SmtpSettings(host="127.0.0.1", port=port, security=security, timeout=3.0,
+                            username="u", password="p")  # fmt: skip
+    mail = EmailMessage()
+    mail["Subject"], mail["From"], mail["To"] = "x", "w@test", "a@test"
+
+    async def send() -> DeliveryError:
+        session = SmtpSession(settings)
+        try:
+            with pytest.raises(DeliveryError) as caught:
+                await session.send(mail, ["a@test"])
+            return caught.value
+        finally:
+            await session.close()
+
+    try:
+        error = asyncio.run(send())
+    finally:
+        smtp.close()
+    assert str(error).startswith(f"SMTP 127.0.0.1:{port}: {said}")
+    assert error.transient and error.server_wide
+
+
 def test_a_hung_smtp_server_holds_up_no_slack_alert(
     server: FeedServer, tmp_path: Path, clock: FakeClock
 ) -> None:

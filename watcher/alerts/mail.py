@@ -164,7 +164,8 @@ class SmtpSession:
             try:
                 _open(server, self.smtp)
             except OSError as exc:
-                raise _delivery_error(self.where, exc, connecting=True) from exc
+                tls = self.smtp.security == "tls"
+                raise _delivery_error(self.where, exc, connecting=True, tls=tls) from exc
         return self._server
 
     def _quit(self) -> None:
@@ -287,7 +288,9 @@ def _said(code: int, reply: bytes | str) -> str:
     return f"{code} {text}" if code >= 0 else f"a reply with no reply code ({text!r} after it)"
 
 
-def _delivery_error(where: str, exc: OSError, *, connecting: bool = False) -> DeliveryError:
+def _delivery_error(
+    where: str, exc: OSError, *, connecting: bool = False, tls: bool = False
+) -> DeliveryError:
     """smtplib's error as a DeliveryError: transient unless the server said 5xx to this
     email. A failure `connecting` (a greeting other than 220, STARTTLS, the login), a
     refused sender or a reply that is none is the server's or the config's, not the
@@ -301,7 +304,10 @@ def _delivery_error(where: str, exc: OSError, *, connecting: bool = False) -> De
             transient=server_wide or 400 <= code < 500,
             server_wide=server_wide,  # 421: "service not available, closing"
         )
-    return DeliveryError(f"{where}: {type(exc).__name__}: {exc}", transient=True, server_wide=True)
+    said = f"{type(exc).__name__}: {exc}"
+    if tls and isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER":
+        said += " (the server speaks no TLS there: port 587 and 25 take security: starttls)"
+    return DeliveryError(f"{where}: {said}", transient=True, server_wide=True)
 
 
 def _login(server: smtplib.SMTP, username: str, password: str) -> None:
@@ -310,7 +316,12 @@ def _login(server: smtplib.SMTP, username: str, password: str) -> None:
     raised UnicodeEncodeError, an unexpected error that put each alert in the dead-letter
     list."""
     if (username + password).isascii():
-        server.login(username, password)
+        try:
+            server.login(username, password)
+        except ValueError as exc:  # binascii.Error: smtplib decodes the challenge unchecked
+            raise smtplib.SMTPException(
+                f"the server's AUTH challenge is no base64 ({exc})"
+            ) from exc
         return
     server.ehlo_or_helo_if_needed()
     if "PLAIN" not in server.esmtp_features.get("auth", "").upper().split():
