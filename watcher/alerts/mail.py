@@ -295,7 +295,8 @@ def _delivery_error(
     email. A failure `connecting` (a greeting other than 220, STARTTLS, the login), a
     refused sender or a reply that is none is the server's or the config's, not the
     email's: server-wide, and transient even when 5xx, so that the alerts wait for a fix
-    instead of each going to the dead-letter list."""
+    instead of each going to the dead-letter list. With `tls` (`security: tls`), a server
+    that speaks no TLS on the port is told to be one of STARTTLS."""
     if isinstance(exc, smtplib.SMTPResponseException):
         code = exc.smtp_code
         server_wide = connecting or code in (421, -1) or isinstance(exc, smtplib.SMTPSenderRefused)

@@ -43,9 +43,9 @@ def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
     or `2026-99-99`, which YAML takes for a date), which raised ValueError, KeyError or
     AttributeError from PyYAML; or text with an escaped UTF-16 surrogate (`"\\ud83d"`, as
     JSON writes characters past U+FFFF), which is no character and which libyaml refuses
-    too; or a merge key (`<<`) that merges no mapping. A file that
-    has one is not a file watcher reads. Every mapping's merge keys are replaced, in
-    place, by the pairs they merge (`_merge`)."""
+    too; or a merge key (`<<`) that merges no mapping. A file that has one is not a file
+    watcher reads. Every mapping's merge keys are replaced, in place, by the pairs they
+    merge (`_merge`)."""
     constructor = yaml.SafeLoader("")
     seen: set[int] = set()
     todo = [root]
