@@ -1155,7 +1155,7 @@ def test_https_polls_ask_the_proxy_for_a_tunnel(
     (outcome,) = harness.poll(harness.feed("Secure", "https://127.0.0.2:9/wire.xml"))
     (seen,) = server.seen("CONNECT 127.0.0.2:9")
     assert seen.headers["Proxy-Authorization"] == basic("ops", "pw")
-    assert outcome.status == "failed" and (outcome.error or "").startswith("the proxy refused: 403")
+    assert (outcome.status, outcome.error) == ("failed", "the proxy refused: 403 Forbidden")
 
 
 def test_hosts_no_proxy_lists_are_reached_directly(

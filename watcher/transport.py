@@ -171,7 +171,8 @@ def _parser_said(cause: BaseException) -> str | None:
     within the repr of a message or of a response it did not finish (`Not enough data to
     satisfy content length header`, `the server closed the connection within the
     response`), and the str of its error names the URL, which for a Slack webhook is a
-    secret; None for another error."""
+    secret; a response's own error (a proxy's refusal) by its status and reason; None for
+    another error."""
     message = getattr(cause, "message", None)
     if isinstance(cause, aiohttp.ServerDisconnectedError) and not isinstance(message, str):
         return "the server closed the connection within the response"  # its headers read
@@ -183,6 +184,8 @@ def _parser_said(cause: BaseException) -> str | None:
     if not isinstance(message, str):
         return type(cause).__name__
     said = " ".join(message.split("\n\n")[0].split()).rstrip(":")
+    if isinstance(cause, aiohttp.ClientResponseError) and cause.headers is not None:
+        said = f"{cause.status} {said}"  # a response's, as a proxy's refusal: not the parser's
     return said if len(said) <= DETAIL_MAX else said[: DETAIL_MAX - 1] + "…"
 
 
