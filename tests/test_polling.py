@@ -10,6 +10,7 @@ import gzip
 import logging
 import os
 import resource
+import socket
 import threading
 import time
 import zlib
@@ -996,6 +997,38 @@ def test_a_body_decodes_whatever_its_chunks() -> None:
     broken = BodyDecoder("gzip", 10 * len(plain), "http://x.test/")
     with pytest.raises(FetchError, match="corrupt compressed body"):
         broken.feed(b"\x1f\x8b" + b"not gzip at all" * 10)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_body_cut_short_fails_the_poll(encoding: str, harness: Harness) -> None:
+    """A body whose end is the connection's close (no Content-Length, not chunked) says it
+    was cut short only by its compressed stream's missing end: the part that came was
+    parsed, a story made of the entry it cut in two, and the feed stored as read."""
+    from watcher.bodies import CUT_SHORT
+
+    plain = fixture_bytes("wire.rss.xml")
+    whole = gzip.compress(plain) if encoding == "gzip" else zlib.compress(plain)
+    cut = len(whole) * 2 // 3
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                             b"Content-Encoding: " + encoding.encode() + b"\r\n"
+                             b"Connection: close\r\n\r\n" + whole[:cut])  # fmt: skip
+                conn.shutdown(socket.SHUT_RDWR)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/wire.xml"
+        (outcome,) = harness.poll(harness.feed("Wire", url))
+    finally:
+        listener.close()
+    assert (outcome.status, outcome.error) == ("failed", CUT_SHORT)
+    assert harness.store.count_stories() == 0
 
 
 def test_a_feed_signed_by_a_private_ca_is_read_with_poll_ca_file(

@@ -18,6 +18,8 @@ from watcher.errors import FetchError
 from watcher.models import FetchKind, FetchResult
 
 CHUNK = 64 * 1024
+# parsed, it made a story of the entry it cut in two, and stored the feed as read
+CUT_SHORT = "corrupt compressed body: it ends before its compressed data does (cut short)"
 
 
 class BodyDecoder:
@@ -64,6 +66,8 @@ class BodyDecoder:
             self._add(self._head)
         if self._zlib is not None:
             self._add(self._zlib.flush())
+            if not self._zlib.eof:  # a connection cut within a body whose end is the close's
+                raise FetchError(CUT_SHORT, url=self.url)
         return b"".join(self.parts)
 
     def _add(self, data: bytes) -> None:
