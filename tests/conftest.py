@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import Message as EmailMessage
 from pathlib import Path
@@ -118,6 +121,29 @@ def wait_until(
         assert proc is None or proc.poll() is None, "the service exited"
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.1)
+
+
+@contextmanager
+def answering_once(answer: bytes, then: float = 0.0) -> Iterator[int]:
+    """A server on 127.0.0.1 that reads one request, answers it with `answer` as written (a
+    response no HTTP server would send: broken, cut short), waits `then` seconds and hangs
+    up; its port, for the block."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
+                time.sleep(then)
+                conn.shutdown(socket.SHUT_RDWR)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
 
 
 def write_locked(db: Path, seconds: float) -> subprocess.Popen[str]:

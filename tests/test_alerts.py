@@ -29,7 +29,14 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import FakeClock, Inbox, free_port, wait_until, write_locked
+from tests.conftest import (
+    FakeClock,
+    Inbox,
+    answering_once,
+    free_port,
+    wait_until,
+    write_locked,
+)
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from tests.test_cli import watcher
 from watcher.alerts.render import EXCERPT_CHARS, excerpts, render
@@ -1591,17 +1598,19 @@ def test_an_unexpected_error_while_sending_puts_the_alert_in_the_dead_letter_lis
 
 
 class MailboxFullFor(Inbox):
-    """An SMTP server that refuses one recipient for now (452), as a full mailbox."""
+    """An SMTP server that refuses one recipient with `reply`: by default for now (452), as
+    a full mailbox."""
 
-    def __init__(self, full: str) -> None:
+    def __init__(self, full: str, reply: str = "452 4.2.2 Mailbox full") -> None:
         super().__init__()
         self.full = full
+        self.reply = reply
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if address == self.full:
-            return "452 4.2.2 Mailbox full"
+            return self.reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -1648,15 +1657,7 @@ def test_an_email_one_recipient_refuses_for_good_is_sent_with_the_refusal_noted(
     """A 550 for one of a subscriber's addresses (a typo, a closed mailbox) is not tried
     again; the alert is sent to the others, and `watcher alerts` shows the refusal."""
 
-    class NoSuchUser(MailboxFullFor):
-        async def handle_RCPT(self, server: Any, session: Any, envelope: Any,
-                              address: str, options: Any) -> str:  # fmt: skip
-            if address == self.full:
-                return "550 5.1.1 No such user"
-            envelope.rcpt_tos.append(address)
-            return "250 OK"
-
-    inbox = NoSuchUser("b2@test")
+    inbox = MailboxFullFor("b2@test", "550 5.1.1 No such user")
     with smtp_serving(inbox) as port:
         config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
                               extra=SUBSCRIBERS_BC.replace("b@test", "'b@test, b2@test'"))  # fmt: skip
@@ -1676,15 +1677,8 @@ def test_an_smtp_reply_is_one_line_of_the_servers_words(
     """A reply of several lines kept its line breaks in the alert's last error (a row of
     `watcher alerts` broken in two), and an escape sequence in it acted on the terminal."""
 
-    class Ansi(MailboxFullFor):
-        async def handle_RCPT(self, server: Any, session: Any, envelope: Any,
-                              address: str, options: Any) -> str:  # fmt: skip
-            if address == self.full:
-                return "550-5.1.1 \x1b[2J\x1b[31mNo such user\r\n550 5.1.1 See the help page"
-            envelope.rcpt_tos.append(address)
-            return "250 OK"
-
-    with smtp_serving(Ansi("b2@test")) as port:
+    reply = "550-5.1.1 \x1b[2J\x1b[31mNo such user\r\n550 5.1.1 See the help page"
+    with smtp_serving(MailboxFullFor("b2@test", reply)) as port:
         config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
                               extra=SUBSCRIBERS_BC.replace("b@test", "'b@test, b2@test'"))  # fmt: skip
         harness = wire_polled(config, clock)
@@ -1983,21 +1977,7 @@ def _post_to_raw_answer(answer: bytes, path: str, then: float = 0.0) -> Delivery
     from watcher.alerts.webhooks import post_json
     from watcher.config import PollSettings
 
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            conn, _ = listener.accept()
-            with conn:
-                conn.recv(65536)
-                conn.sendall(answer)
-                time.sleep(then)
-                conn.shutdown(socket.SHUT_RDWR)
-
-    threading.Thread(target=serve, daemon=True).start()
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}{path}"
-
-    async def post() -> DeliveryError | None:
+    async def post(url: str) -> DeliveryError | None:
         fetcher = Fetcher(PollSettings())
         try:
             await post_json(fetcher.client, url, {"text": "hi"}, "Slack webhook", "k1", limit=2)
@@ -2007,10 +1987,8 @@ def _post_to_raw_answer(answer: bytes, path: str, then: float = 0.0) -> Delivery
             await fetcher.aclose()
         return None
 
-    try:
-        return asyncio.run(post())
-    finally:
-        listener.close()
+    with answering_once(answer, then) as port:
+        return asyncio.run(post(f"http://127.0.0.1:{port}{path}"))
 
 
 def test_a_reply_aiohttp_cannot_read_is_a_delivery_error_that_names_no_secret() -> None:

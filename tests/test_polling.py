@@ -10,7 +10,6 @@ import gzip
 import logging
 import os
 import resource
-import socket
 import threading
 import time
 import zlib
@@ -26,7 +25,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from tests.conftest import ROOT, FakeClock
+from tests.conftest import ROOT, FakeClock, answering_once
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
 from watcher.config import Config, PollSettings
@@ -922,22 +921,8 @@ def test_a_response_aiohttp_cannot_read_is_said_in_one_line(answer: bytes, said:
     """The error of a broken response is what aiohttp's parser found, on one line: it was
     the repr of its message, with `\\n` in it and the bytes it quoted (1,600 characters of a
     noise answer), or the repr of a response's head where the server closed mid-way."""
-    import socket
 
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            conn, _ = listener.accept()
-            with conn:
-                conn.recv(65536)
-                conn.sendall(answer)
-                conn.shutdown(socket.SHUT_RDWR)
-
-    threading.Thread(target=serve, daemon=True).start()
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed"
-
-    async def fetch() -> FetchError:
+    async def fetch(url: str) -> FetchError:
         fetcher = Fetcher(PollSettings())
         try:
             with pytest.raises(FetchError) as caught:
@@ -946,10 +931,9 @@ def test_a_response_aiohttp_cannot_read_is_said_in_one_line(answer: bytes, said:
         finally:
             await fetcher.aclose()
 
-    try:
-        error = asyncio.run(fetch())
-    finally:
-        listener.close()
+    with answering_once(answer) as port:
+        url = f"http://127.0.0.1:{port}/feed"
+        error = asyncio.run(fetch(url))
     assert (str(error), error.url) == (said, url)
 
 
@@ -1009,24 +993,10 @@ def test_a_compressed_body_cut_short_fails_the_poll(encoding: str, harness: Harn
     plain = fixture_bytes("wire.rss.xml")
     whole = gzip.compress(plain) if encoding == "gzip" else zlib.compress(plain)
     cut = len(whole) * 2 // 3
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            conn, _ = listener.accept()
-            with conn:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
-                             b"Content-Encoding: " + encoding.encode() + b"\r\n"
-                             b"Connection: close\r\n\r\n" + whole[:cut])  # fmt: skip
-                conn.shutdown(socket.SHUT_RDWR)
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/wire.xml"
-        (outcome,) = harness.poll(harness.feed("Wire", url))
-    finally:
-        listener.close()
+    answer = (b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Encoding: "
+              + encoding.encode() + b"\r\nConnection: close\r\n\r\n" + whole[:cut])  # fmt: skip
+    with answering_once(answer) as port:
+        (outcome,) = harness.poll(harness.feed("Wire", f"http://127.0.0.1:{port}/wire.xml"))
     assert (outcome.status, outcome.error) == ("failed", CUT_SHORT)
     assert harness.store.count_stories() == 0
 
