@@ -43,6 +43,7 @@ from watcher.errors import InputError
 from watcher.jsonl import read_stories, story_json
 from watcher.models import FeedConfig, Story
 from watcher.store import Store
+from watcher.urls import comparable_url
 
 FIXTURE = Path(__file__).parent / "fixtures" / "stories.jsonl"
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -999,6 +1000,19 @@ def test_a_link_percent_encoded_and_the_same_link_written_out_are_one_page() -> 
     assert compare(fingerprint(own), fingerprint(other), SETTINGS).level != "exact"
     clusters = cluster_batch([own, other, alert], SETTINGS)  # through the window
     assert clusters["g1"] == clusters["o1"] != clusters["o2"]
+
+
+def test_a_host_in_punycode_and_the_same_host_written_out_are_one_page() -> None:
+    """A Kazakh or Russian outlet's domain (`пример.рф`) is written out by one feed and in
+    punycode (`xn--e1afmkfd.xn--p1ai`) by another, or by a redirector's target: two
+    stories of one page were two news items."""
+    own = story("o1", "Kazakhstan to restart gallium output", link="https://пример.рф/новости/7")
+    alert = story("g1", "Gallium smelter in Pavlodar to reopen",
+                  link="https://xn--e1afmkfd.xn--p1ai/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/7")  # fmt: skip
+    other = story("o2", "Bolivia tin smelter shuts for repairs", link="https://пример.рф/новости/8")
+    assert compare(fingerprint(own), fingerprint(alert), SETTINGS).level == "exact"
+    assert compare(fingerprint(own), fingerprint(other), SETTINGS).level != "exact"
+    assert comparable_url("https://xn--zz.test/") == "https://xn--zz.test/"  # no punycode
 
 
 # -- coverage lists (Google News) -------------------------------------------------------------

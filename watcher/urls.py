@@ -43,9 +43,32 @@ def canonical_url(url: str) -> str:
 def comparable_url(url: str) -> str:
     """The URL as links are compared (`dedupe.fingerprint`): its escapes read as an IRI
     reads them, so `/%D0%B3%D0%B0` is `/га`, as a redirector's target (read from its query)
-    writes it, `%7e` is `~`, any other escape in capitals, and a blank `%20`."""
+    writes it, `%7e` is `~`, any other escape in capitals, and a blank `%20`; and its host's
+    punycode as the letters it encodes, so `xn--e1afmkfd.xn--p1ai` is `пример.рф`."""
     url = url.replace(" ", "%20")
-    return _ESCAPES.sub(_read_escapes, url) if "%" in url else url
+    if "%" in url:
+        url = _ESCAPES.sub(_read_escapes, url)
+    return _unicode_host(url) if "xn--" in url else url
+
+
+def _unicode_host(url: str) -> str:
+    """The URL with the punycode labels of its host (`xn--`, ASCII-compatible) read as
+    Unicode; as it is where a label is no valid punycode."""
+    scheme, sep, rest = url.partition("://")
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    host, colon, port = rest[:end].partition(":")
+    if not sep or "xn--" not in host or "@" in host or "[" in host:
+        return url
+    try:
+        labels = [
+            label[4:].encode("ascii").decode("punycode") if label.startswith("xn--") else label
+            for label in host.split(".")
+        ]
+    except (UnicodeError, ValueError):
+        return url
+    if not all(labels):  # `xn--` alone
+        return url
+    return f"{scheme}://{'.'.join(labels)}{colon}{port}{rest[end:]}"
 
 
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
