@@ -1108,6 +1108,9 @@ def test_a_feeds_own_headers_go_to_its_origin_only(server: FeedServer, harness: 
         ("http://a.test/feed", "http://b.a.test/feed", False),
         ("http://a.test:8080/", "http://a.test/", False),
         ("http://a.test:abc/", "http://a.test/", False),  # a malformed redirect's port
+        # a host written out and the punycode of it a redirect's Location gives
+        ("https://ПРИМЕР.рф/rss", "https://xn--e1afmkfd.xn--p1ai:443/feed", True),
+        ("https://пример.рф/rss", "https://xn--e1afmkfd.xn--p1ai.evil.test/", False),
     ],
 )
 def test_same_origin(a: str, b: str, same: bool) -> None:

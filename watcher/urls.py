@@ -53,22 +53,28 @@ def comparable_url(url: str) -> str:
 
 def _unicode_host(url: str) -> str:
     """The URL with the punycode labels of its host (`xn--`, ASCII-compatible) read as
-    Unicode; as it is where a label is no valid punycode."""
+    Unicode (`_host_letters`)."""
     scheme, sep, rest = url.partition("://")
     end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
     host, colon, port = rest[:end].partition(":")
-    if not sep or "xn--" not in host or "@" in host or "[" in host:
+    if not sep or "@" in host or "[" in host:
         return url
+    return f"{scheme}://{_host_letters(host)}{colon}{port}{rest[end:]}"
+
+
+def _host_letters(host: str) -> str:
+    """A host name with its punycode labels read as the letters they encode; as it is where
+    a label is no valid punycode."""
+    if "xn--" not in host:
+        return host
     try:
         labels = [
             label[4:].encode("ascii").decode("punycode") if label.startswith("xn--") else label
             for label in host.split(".")
         ]
     except (UnicodeError, ValueError):
-        return url
-    if not all(labels):  # `xn--` alone
-        return url
-    return f"{scheme}://{'.'.join(labels)}{colon}{port}{rest[end:]}"
+        return host
+    return ".".join(labels) if all(labels) else host  # `xn--` alone encodes nothing
 
 
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
@@ -88,7 +94,8 @@ def _read_escapes(found: re.Match[str]) -> str:
 
 
 def same_origin(a: str, b: str) -> bool:
-    """Whether two URLs have one scheme, host and port (not when either is malformed)."""
+    """Whether two URLs have one scheme, host and port (not when either is malformed), a
+    host written out or in punycode alike."""
     try:
         return _origin(a) == _origin(b)
     except ValueError:  # a port that is no number, as a hostile redirect may give
@@ -96,8 +103,11 @@ def same_origin(a: str, b: str) -> bool:
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None]:
+    """Scheme, host (its punycode read: the host a redirect names in punycode is the
+    configured one written out) and port."""
     parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    host = parts.hostname and _host_letters(parts.hostname)
+    return parts.scheme, host, parts.port or _DEFAULT_PORTS.get(parts.scheme)
 
 
 # Links that only redirect to the story: Google Alerts' (google.com/url?url=...), the old
