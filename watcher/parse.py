@@ -37,9 +37,10 @@ MAX_TITLE = 1000
 MAX_SUMMARY = 20_000
 MAX_BODY = 20_000  # characters of an entry's full text kept, as of a summary
 BODY_HTML_CHARS = 5 * MAX_BODY  # of its HTML, all that is read
-_XML_ENTITY = re.compile(r"&(?:#[xX]([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
+_ENTITY = r"&(?:#[xX]([0-9a-fA-F]+)|#([0-9]+)|({names}));"  # the groups `_xml_character` reads
+_XML_ENTITY = re.compile(_ENTITY.format(names="amp|lt|gt|quot|apos"))
 # what feedparser's lenient parser leaves in an Atom href: it reads `&amp;` alone
-_LOOSE_ATOM_ENTITY = re.compile(r"&(?:#[xX]([0-9a-fA-F]+)|#([0-9]+)|(lt|gt|quot|apos));")
+_LOOSE_ATOM_ENTITY = re.compile(_ENTITY.format(names="lt|gt|quot|apos"))
 _XML_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 # What feedparser's lenient parser leaves of an entity in an RSS link: `&apos;` as `&apos`,
 # `&amp;amp;p=2` as `&ampp=2` (`&amp=1`, the AMP parameter, is left as it is)
