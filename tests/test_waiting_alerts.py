@@ -6,20 +6,23 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import wait_until
 from tests.feedserver import FeedServer
-from tests.test_alerts import WIRE, add_feed, slack_route, write_config
+from tests.test_alerts import REPRINT, WIRE, add_feed, slack_route, write_config
 from tests.test_cli import watcher
+from watcher.alerts.renames import follow_renames, reaches, renames
 from watcher.alerts.routing import replan, replan_waiting
 from watcher.config import Subscriber
 from watcher.models import Alert, AlertPlan, Match
@@ -267,8 +270,9 @@ def test_once_withdraws_the_digest_alert_of_a_rule_the_subscriber_no_longer_foll
     assert Store(tmp_path / "w.db").alerts() == [] and server.posts == []
 
 
+@pytest.mark.parametrize("name", ["analyst", "analyst-kz"])  # the same, or renamed
 def test_a_reload_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
-    server: FeedServer, tmp_path: Path
+    server: FeedServer, tmp_path: Path, name: str
 ) -> None:
     config = _digest_config(server, tmp_path)
     command = [sys.executable, "-m", "watcher", "--config", str(config), "run", "--listen",
@@ -282,9 +286,10 @@ def test_a_reload_sends_the_digest_waiting_when_the_subscriber_is_now_immediate(
         time.sleep(2.5)  # a delivery round or more: the alert waits for its digest
         assert server.posts == []
         _now_immediate(config)
+        _renamed(config, name)
         proc.send_signal(signal.SIGHUP)
         wait_until(lambda: len(server.posts) == 1, seconds=15, proc=proc)
-        assert json.loads(server.posts[0][1])["text"].startswith("[watcher] digest for analyst")
+        assert json.loads(server.posts[0][1])["text"].startswith(f"[watcher] digest for {name}")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
     finally:
@@ -394,3 +399,129 @@ def test_an_alert_moved_to_an_urgent_rule_goes_at_once(tmp_path: Path) -> None:
     replan_waiting(store, [ana], [_rule("germanium", 3), _rule("deals", 5)], NOW)
     (moved,) = [a for a in store.alerts() if a.cluster == 1]
     assert (moved.rule, moved.next_attempt_at, moved.waits) == ("deals", MADE, None)
+
+
+# -- a subscriber renamed ----------------------------------------------------------------------
+
+
+def _reach(**channels: str) -> dict[str, str]:
+    return reaches(Subscriber(name="x", **channels))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("recorded", "configured", "found"),
+    [
+        pytest.param({"ana": _reach(email="a@test")}, {"bo": _reach(email="A@TEST")},
+                     [("ana", "bo")], id="renamed"),
+        pytest.param({"ana": _reach(email="a@test, b@test")},
+                     {"bo": _reach(email="b@test,a@test", slack="https://hooks.test/x")},
+                     [("ana", "bo")], id="an-address-list-in-another-order-and-a-channel-added"),
+        pytest.param({"ana": _reach(email="a@test")}, {"bo": _reach(email="b@test")}, [],
+                     id="another-address"),
+        pytest.param({"ana": _reach(email="a@test")}, {"bo": _reach(slack="a@test")}, [],
+                     id="another-channel"),
+        pytest.param({"ana": _reach(email="a@test")},
+                     {"ana": _reach(email="a@test"), "bo": _reach(email="a@test")}, [],
+                     id="both-configured: a second subscriber of one address"),
+        pytest.param({"ana": _reach(email="a@test")},
+                     {"bo": _reach(email="a@test"), "cy": _reach(email="a@test")}, [],
+                     id="two-new-names: which is it"),
+        pytest.param({"ana": _reach(webhook="https://h.test/1"), "bo": _reach(email="a@test")},
+                     {"cy": _reach(webhook="https://h.test/1", email="a@test")}, [],
+                     id="two-old-names: which is it"),
+        pytest.param({"ana": _reach(console=True)}, {"bo": _reach(console=True)}, [],  # type: ignore[arg-type]
+                     id="the-console-reaches-no-one-in-particular"),
+    ],
+)  # fmt: skip
+def test_renames(
+    recorded: dict[str, dict[str, str]],
+    configured: dict[str, dict[str, str]],
+    found: list[tuple[str, str]],
+) -> None:
+    assert renames(recorded, configured) == found
+
+
+def test_follow_renames_moves_every_alert_and_keeps_no_address(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(tmp_path / "w.db")
+    hook = "https://hooks.slack.test/services/T0/B0/secret"
+    ana = Subscriber(name="ana", slack=hook, email="ana@test")  # type: ignore[arg-type]
+    follow_renames(store, [ana])
+    for cluster in (1, 2):
+        _queued(store, DIGEST_PLAN, cluster)
+    _queued(store, replace(DIGEST_PLAN, channel="email"), 3)
+    store.mark_sending(1)
+    store.mark_sent(1, NOW)
+    rows = store.db.execute("SELECT * FROM subscriber_channels").fetchall()
+    assert rows and not any("@" in str(row) or "secret" in str(row) for row in rows)
+    with caplog.at_level(logging.INFO, logger="watcher.alerts"):
+        follow_renames(store, [replace(ana, name="ana-kz")])
+    assert {(a.id, a.subscriber) for a in store.alerts()} == {
+        (1, "ana-kz"),
+        (2, "ana-kz"),
+        (3, "ana-kz"),
+    }  # sent or waiting: the news items it had are its own
+    (renamed,) = [r for r in caplog.records if r.getMessage().startswith("subscriber renamed")]
+    assert renamed.event_fields == {"old": "ana", "new": "ana-kz", "alerts": 3}  # type: ignore[attr-defined]
+    follow_renames(store, [replace(ana, name="ana-kz")])  # nothing more to move
+    assert {a.subscriber for a in store.alerts()} == {"ana-kz"}
+
+
+def test_a_name_given_back_to_an_address_it_had_takes_its_alerts(tmp_path: Path) -> None:
+    """A subscriber removed for a while and configured again under a new name."""
+    store = Store(tmp_path / "w.db")
+    ana = Subscriber(name="ana", slack="https://hooks.test/x")  # type: ignore[arg-type]
+    follow_renames(store, [ana])
+    _queued(store, DIGEST_PLAN, 1)
+    follow_renames(store, [])
+    assert {a.subscriber for a in store.alerts()} == {"ana"}
+    follow_renames(store, [replace(ana, name="bo")])
+    assert {a.subscriber for a in store.alerts()} == {"bo"}
+
+
+def _renamed(config: Path, name: str) -> None:
+    config.write_text(config.read_text().replace("  - name: analyst\n", f"  - name: {name}\n"))
+
+
+def test_once_sends_a_renamed_subscribers_waiting_digest_under_its_new_name(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    config = _digest_config(server, tmp_path)
+    assert watcher("--config", str(config), "once").returncode == 0
+    assert [a.subscriber for a in _pending(tmp_path / "w.db")] == ["analyst"]
+    _renamed(config, "analyst-kz")
+    _now_immediate(config)
+    last = watcher("--config", str(config), "once")
+    assert last.returncode == 0, last.stderr
+    assert "subscriber renamed old=analyst new=analyst-kz alerts=1" in last.stderr
+    (post,) = server.posts  # not left waiting for a name no longer configured, to die
+    assert json.loads(post[1])["text"].startswith("[watcher] digest for analyst-kz")
+    assert [a.status for a in Store(tmp_path / "w.db").alerts()] == ["sent"]
+
+
+def _dated_now(feed: bytes) -> bytes:
+    return re.sub(rb"<pubDate>[^<]*", b"<pubDate>" + formatdate(usegmt=True).encode(), feed)
+
+
+def test_a_renamed_subscriber_is_not_alerted_again_of_a_news_item_it_had(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    config = _digest_config(server, tmp_path)
+    _now_immediate(config)
+    (tmp_path / "Wire.xml").write_bytes(_dated_now(WIRE))  # within the clustering window
+    assert watcher("--config", str(config), "once").returncode == 0
+    assert len(server.posts) == 1  # the germanium news
+    _renamed(config, "analyst-kz")
+    rules = tmp_path / "rules" / "r.yaml"
+    rules.write_text(rules.read_text() + "  - name: germanium-word\n    when: germanium\n"
+                     "    tags: [metals]\n")  # fmt: skip
+    add_feed(config, "Reprints", _dated_now(REPRINT))  # the same news; the new rule matches
+    last = watcher("--config", str(config), "once")
+    assert last.returncode == 0, last.stderr
+    store = Store(tmp_path / "w.db")
+    assert "germanium-word" in {
+        m.rule for a in store.alerts() for m in store.matches_for(a.cluster)
+    }
+    assert len(server.posts) == 1, server.posts[1:]
+    assert [(a.subscriber, a.status) for a in store.alerts()] == [("analyst-kz", "sent")]

@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher import __version__, logs
 from watcher.alerts.notices import queue_delivery_notices, queue_feed_notices
+from watcher.alerts.renames import follow_renames
 from watcher.alerts.routing import replan_waiting, router, warn_unknown_names
 from watcher.alerts.sender import Delivery, Sender
 from watcher.config import CHANNELS, Config
@@ -424,6 +425,7 @@ class Service:
             if getattr(old, key) != getattr(new, key):
                 event(log, logging.WARNING, "config change needs a restart", key=key)
         self.store.sync_feeds(new.feeds)
+        follow_renames(self.store, new.subscribers)
         warn_same_urls(new.feeds)
         polled = {f.name for f in new.feeds if not f.paused}
         for feed in old.feeds:

@@ -212,8 +212,17 @@ def _v18(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN paused INTEGER NOT NULL DEFAULT 0")
 
 
+def _v19(db: sqlite_utils.Database) -> None:
+    """What each configured subscriber's channels reach, as digests (no address or URL kept):
+    a subscriber renamed in the config is known by them, and keeps its alerts."""
+    db.execute(
+        "CREATE TABLE subscriber_channels (subscriber TEXT NOT NULL, channel TEXT NOT NULL, "
+        "reaches TEXT NOT NULL, PRIMARY KEY (subscriber, channel))"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15, _v16,
-    _v17, _v18,
+    _v17, _v18, _v19,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

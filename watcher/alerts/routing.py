@@ -172,7 +172,7 @@ def replan_waiting(
     settling or due) whose subscriber no longer follows its rule goes under another rule
     its news item matched that the subscriber follows, or is withdrawn (`_unfollowed`).
     One whose subscriber or channel is gone stays, to fail when due, and is warned of (a
-    renamed subscriber's news would reach the dead-letter list unseen). Returns how many
+    removed subscriber's news would reach the dead-letter list unseen). Returns how many
     moved; a database error is logged."""
     named = {s.name: s for s in subscribers}
     by_name = {r.name: r for r in rules}

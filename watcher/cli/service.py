@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from watcher.alerts.notices import queue_delivery_notices, queue_feed_notices
+from watcher.alerts.renames import follow_renames
 from watcher.alerts.render import Message
 from watcher.alerts.routing import replan_waiting, router, warn_unknown_names
 from watcher.alerts.sender import Sender
@@ -198,10 +199,12 @@ async def _counted(poll: Awaitable[PollOutcome]) -> tuple[PollOutcome, int]:
 def build_pipeline(
     config: Config, store: Store, fetcher: Fetcher, pool: ProcessPoolExecutor
 ) -> Pipeline:
-    """Every collaborator of a poll, built once; clusters a crash left undone first, alerts
+    """Every collaborator of a poll, built once; gives a renamed subscriber's alerts its new
+    name (`follow_renames`), clusters what a crash left undone, alerts
     the news items waiting for outlets that rules changed while it was down let alert, and
     moves the alerts waiting for a digest that a subscriber's new schedule moves."""
     tune_gc()
+    follow_renames(store, config.subscribers)  # before a match can alert the new name
     clusterer = Clusterer(store, config.clustering, utc_now)
     rules = LiveRules(config.rules)
     rules.feed_tags = tags_by_feed(config.feeds)

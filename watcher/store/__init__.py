@@ -10,7 +10,8 @@ opens the file.
 
 One module a group of tables: `feeds`, `stories` (with clusters), `outbox` (matches and
 alerts), with `dead_letters` (the alerts that failed) and `notices` (feed and delivery
-notices); `rows` turns dataclasses into rows and back.
+notices), and `subscribers` (what each subscriber's channels reach); `rows` turns
+dataclasses into rows and back.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from watcher.store.feeds import FeedTables
 from watcher.store.notices import NoticeTables
 from watcher.store.rows import NEVER, from_text, to_text
 from watcher.store.stories import StoryTables
+from watcher.store.subscribers import SubscriberTables
 
 __all__ = ["NEVER", "Store", "from_text", "to_text"]
 
@@ -50,7 +52,7 @@ def _identity(path: Path) -> tuple[int, int]:
     return status.st_dev, status.st_ino
 
 
-class Store(FeedTables, StoryTables, DeadLetterTables, NoticeTables):
+class Store(FeedTables, StoryTables, DeadLetterTables, NoticeTables, SubscriberTables):
     """The SQLite database of one watcher."""
 
     def __init__(self, path: Path | str) -> None:
