@@ -1059,6 +1059,30 @@ def test_per_host_limit_bounds_concurrency(
     assert server.peak == 2
 
 
+def test_per_host_limit_counts_a_host_written_out_and_in_punycode_as_one(
+    server: FeedServer, tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outlet's domain, written out by one feed's URL and in punycode by another's, is
+    one server to spare and to wait for (the proxy answers for both)."""
+    monkeypatch.setenv("HTTP_PROXY", server.base)
+    harness = Harness(tmp_path / "w.db", clock, PollSettings(per_host=1, total_timeout=10))
+    host = "пример.рф"
+    urls = [f"http://{host}/a.xml", f"http://{host.encode('idna').decode()}/b.xml"]
+    for url in urls:  # asked for with the host in punycode, as it goes on the wire
+        server.feed(
+            url.replace(host, "xn--e1afmkfd.xn--p1ai"), fixture_bytes("wire.rss.xml"), delay=0.3
+        )
+    outcomes = harness.poll(*(harness.feed(f"F{i}", url) for i, url in enumerate(urls)))
+    assert [o.status for o in outcomes] == ["new", "new"]
+    assert server.peak == 1
+    for url in urls:  # and one server to wait for, when it asks
+        server.status(url.replace(host, "xn--e1afmkfd.xn--p1ai"), 429, {"Retry-After": "60"})
+    before = len(server.requests)
+    outcomes = harness.poll(*(harness.feed(f"F{i}", url) for i, url in enumerate(urls)))
+    assert sorted(o.status for o in outcomes) == ["failed", "held"]
+    assert len(server.requests) == before + 1
+
+
 def basic(user: str, password: str) -> str:
     """The Authorization header value of Basic credentials, built here the standard way."""
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()

@@ -44,7 +44,7 @@ from watcher.files import trust_ca
 from watcher.models import FetchResult
 from watcher.normalise import ascii_digits
 from watcher.transport import Transport, checked_proxies, describe_error, describe_refusal
-from watcher.urls import same_origin
+from watcher.urls import host_of, same_origin
 
 DEFAULT_USER_AGENT = (
     f"watcher/{__version__} (self-hosted news monitor; +https://github.com/watcher-news/watcher)"
@@ -137,9 +137,8 @@ class Fetcher:
         redirects that stay on `url`'s origin: a redirect elsewhere goes without them."""
         if url.startswith("file:"):
             return read_file(url, self.settings.max_bytes, content_hash)
-        host = urlsplit(url).hostname or ""
         started = time.perf_counter()
-        async with self._hosts[host], self._global:
+        async with self._hosts[host_of(url)], self._global:
             self._check_hold(url)
             try:
                 async with asyncio.timeout(self.settings.total_timeout):
@@ -287,13 +286,14 @@ def _utc(seconds: float) -> str:
 
 
 def _server(url: str) -> str:
-    """The server a URL reaches: its host and port (`news.google.com:443`)."""
+    """The server a URL reaches: its host (punycode read, `host_of`) and port
+    (`news.google.com:443`)."""
     parts = urlsplit(url)
     try:
         port = parts.port
     except ValueError:  # a port out of range: the request itself fails, with its own message
         port = None
-    return f"{parts.hostname or ''}:{port or (443 if parts.scheme == 'https' else 80)}"
+    return f"{host_of(url)}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def parse_retry_after(value: str | None) -> float | None:

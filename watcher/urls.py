@@ -62,6 +62,12 @@ def _unicode_host(url: str) -> str:
     return f"{scheme}://{_host_letters(host)}{colon}{port}{rest[end:]}"
 
 
+def host_of(url: str) -> str:
+    """A URL's host in lower case, its punycode labels read as letters: one host however
+    a feed's URL writes it."""
+    return _host_letters(urlsplit(url).hostname or "")
+
+
 def _host_letters(host: str) -> str:
     """A host name with its punycode labels read as the letters they encode; as it is where
     a label is no valid punycode."""
