@@ -319,6 +319,67 @@ def test_other_encodings_go_to_feedparser(
     assert story.title == title
 
 
+_RU = ("Завод в Павлодаре начнёт выпуск галлия", "Компания сообщила о планах по выпуску галлия.")
+_JA = ("双日、ガリウムの生産へ", "双日は現地企業と提携し、ガリウムの生産を始めると発表した。")
+_FR = ("Le géant minier prévoit d’étendre sa production", "L’usine française réduira l’été.")
+
+
+def _feed_in(encoding: str, declared: str | None, *items: tuple[str, str]) -> bytes:
+    head = f'<?xml version="1.0" encoding="{declared}"?>' if declared else '<?xml version="1.0"?>'
+    return (head + '<rss version="2.0"><channel><title>t</title>' + "".join(
+        f"<item><title>{title}</title><link>https://x.test/{i}</link>"
+        f"<description>{summary}</description></item>"
+        for i, (title, summary) in enumerate(items)
+    ) + "</channel></rss>").encode(encoding)  # fmt: skip
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "feedparser"])
+@pytest.mark.parametrize(
+    ("body", "items", "warning"),
+    [
+        pytest.param(_feed_in("cp1251", None, _RU), [_RU],
+                     "not UTF-8, and declares no encoding: read as cp1251", id="windows-1251"),
+        pytest.param(_feed_in("koi8-r", "utf-8", _RU, _RU), [_RU, _RU],
+                     "not in the utf-8 it declares: read as koi8_r", id="koi8-r-said-utf-8"),
+        pytest.param(_feed_in("shift_jis", None, _JA), [_JA],
+                     "not UTF-8, and declares no encoding: read as cp932", id="shift-jis"),
+        pytest.param(_feed_in("utf-8", "utf-8", _RU, _JA).replace("выпуску".encode(), b"\xd0"),
+                     [_RU, _JA], "not all UTF-8: 1 broken sequence read as U+FFFD",
+                     id="utf-8-cut-in-a-character"),
+    ],
+)  # fmt: skip
+def test_a_feed_not_in_the_encoding_it_declares_is_read_in_its_own(
+    body: bytes, items: list[tuple[str, str]], warning: str, fast: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Read as Windows-1252 or ISO-8859-2, as feedparser read it, every title was mojibake
+    and no rule found its words; a cut character is U+FFFD, the rest read."""
+    parsed = read_either(body, fast, monkeypatch)
+    assert [s.title for s in parsed.stories] == [title for title, _ in items]
+    summaries = [s.summary for s in parsed.stories]
+    if "U+FFFD" in warning:
+        assert summaries[0] == _RU[1].replace("выпуску", "\ufffd")
+        summaries[0] = _RU[1]
+    assert summaries == [summary for _, summary in items]
+    assert parsed.warning is not None and parsed.warning.startswith(warning)
+
+
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        pytest.param(_feed_in("cp1252", None, _FR, _FR), _FR[0], id="french"),
+        pytest.param(_feed_in("cp1252", "utf-8", ("Mitsubishi’s “deal”", "x")),
+                     "Mitsubishi’s “deal”", id="curly-quotes-said-utf-8"),
+    ],
+)  # fmt: skip
+def test_a_latin_feed_not_utf_8_is_read_as_windows_1252(body: bytes, title: str) -> None:
+    """A guess among Latin code pages from a few accented letters is often wrong: Windows-1252,
+    which old Western feeds are in, stays the reading."""
+    parsed = parse_feed(body, feed="t", fetched_at=FETCHED)
+    assert {s.title for s in parsed.stories} == {title}
+    assert parsed.warning is not None and "guessed" not in parsed.warning
+
+
 def test_rss_story_fields() -> None:
     parsed = parse("wire.rss.xml")
     first = parsed.stories[0]

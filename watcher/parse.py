@@ -63,9 +63,9 @@ def parse_feed(
     A story whose link redirects (`unwrapped_url`) is, without an outlet of its own or a
     configured one, from the host of the page it leads to: a Google Alerts feed's title
     names the search, not the outlet."""
-    result, fast, cut = read_document(body, content_type)
+    result, fast, cut, read_as = read_document(body, content_type)
     problem = None if fast and cut else complaint(result, content_type, body)  # bozo: `cut`
-    problem = "; ".join(filter(None, [problem, TOO_MANY if cut else None])) or None
+    problem = "; ".join(filter(None, [read_as, problem, TOO_MANY if cut else None])) or None
     entries = result.entries[:MAX_ENTRIES]
     if not entries:
         if problem or not result.get("version"):

@@ -1,8 +1,9 @@
 """Which parser reads a document, and what it makes of the document's form.
 
 In: a feed's bytes and Content-Type. Out: the parser's result (feedparser's shape), whether
-feedparser-rs read it, whether the document lists more than `MAX_ENTRIES` entries, and
-feedparser's complaint worth a warning (`complaint`). Raises: `ParseError` when feedparser
+feedparser-rs read it, whether the document lists more than `MAX_ENTRIES` entries, how
+its bytes were read where not as it declares, and feedparser's complaint worth a warning
+(`complaint`). Raises: `ParseError` when feedparser
 fails on the bytes.
 
 feedparser-rs (Rust, feedparser's API) parses a well-formed UTF-8 feed about 50 times
@@ -10,7 +11,9 @@ faster than feedparser; feedparser takes every other body: one not in valid UTF-
 declaring another encoding (in its XML declaration or Content-Type), one feedparser-rs
 calls malformed or cannot read, a FeedBurner feed (feedparser-rs drops `origLink`), one
 whose entries link to hosts feedparser-rs blanks, RSS whose items it misreads, and Atom
-whose link has an `xml:base` of its own (`misreads`). A JSON Feed goes to neither:
+whose link has an `xml:base` of its own (`misreads`). A body not in the encoding it
+declares, where `charsets` can tell its own, is read again in UTF-8 first, by either
+parser. A JSON Feed goes to neither:
 `json_feed` reads it into the same shape. What feedparser-rs reads otherwise than
 feedparser in a document it does read (a link's `&` escaped twice, some dates,
 Windows-1252 character references, an Atom entry's alternates) is put right where the
@@ -28,6 +31,7 @@ from typing import Any
 import feedparser
 import feedparser_rs
 
+from watcher.charsets import legible
 from watcher.errors import ParseError
 from watcher.json_feed import is_json_feed, read_json_feed
 from watcher.misreads import LINK_BASE, PRIVATE_HOST, has_relative_link, misread_items
@@ -42,18 +46,26 @@ _DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"'](
 ORIG_LINK = b"origLink"
 
 
-def read_document(body: bytes, content_type: str | None) -> tuple[Any, bool, bool]:
-    """The document read by the parser for it, whether that was feedparser-rs, and whether
-    it lists more than `MAX_ENTRIES` entries (feedparser-rs and `json_feed` read no more;
-    feedparser reads them all, and all but the first are dropped)."""
+def read_document(body: bytes, content_type: str | None) -> tuple[Any, bool, bool, str | None]:
+    """The document read by the parser for it, whether that was feedparser-rs, whether it
+    lists more than `MAX_ENTRIES` entries (feedparser-rs and `json_feed` read no more;
+    feedparser reads them all, and all but the first are dropped), and how its bytes were
+    read where they are not in the encoding it declares (`charsets.legible`), else None."""
     if is_json_feed(body):
         result = read_json_feed(body, MAX_ENTRIES)
-        return result, False, bool(result.get("cut"))
+        return result, False, bool(result.get("cut")), None
     fast = fast_parse(body, content_type)
     if fast is not None:
-        return fast, True, _over_limit(fast)
+        return fast, True, _over_limit(fast), None
+    recoded = legible(body, content_type)  # only here: a UTF-8 feed is read above
+    read_as = None
+    if recoded is not None:
+        body, content_type, read_as = recoded
+        fast = fast_parse(body, content_type)
+        if fast is not None:
+            return fast, True, _over_limit(fast), read_as
     full = _full_parse(body, content_type)
-    return full, False, len(full.entries) > MAX_ENTRIES
+    return full, False, len(full.entries) > MAX_ENTRIES, read_as
 
 
 def fast_parse(body: bytes, content_type: str | None) -> Any | None:
