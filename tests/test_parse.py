@@ -365,6 +365,27 @@ def test_a_feed_not_in_the_encoding_it_declares_is_read_in_its_own(
 
 
 @pytest.mark.parametrize(
+    ("body", "content_type", "warning"),
+    [
+        pytest.param(_feed_in("utf-8", "utf-8", _RU, ("Иней", "Ш")), "text/xml; charset=windows-1251",
+                     "declares windows-1251 but is UTF-8", id="a-servers-default-charset"),
+        pytest.param(_feed_in("utf-8", "utf-8", _RU), "application/rss+xml; charset=ISO-8859-1",
+                     "declares ISO-8859-1 but is UTF-8", id="latin-1-said-by-the-server"),
+        pytest.param(_feed_in("utf-8", "koi8-r", _RU, _JA), None, "declares koi8-r but is UTF-8",
+                     id="said-by-the-document"),
+    ],
+)  # fmt: skip
+def test_utf_8_declared_as_another_encoding_is_read_as_utf_8(
+    body: bytes, content_type: str | None, warning: str
+) -> None:
+    """Read as windows-1251 (Apache's AddDefaultCharset on many a Russian host), a UTF-8
+    feed was mojibake (`РљР°Р·Р°С…`) without a warning."""
+    parsed = parse_feed(body, feed="t", fetched_at=FETCHED, content_type=content_type)
+    assert parsed.stories[0].title == _RU[0]
+    assert parsed.warning == warning
+
+
+@pytest.mark.parametrize(
     ("body", "title"),
     [
         pytest.param(_feed_in("cp1252", None, _FR, _FR), _FR[0], id="french"),

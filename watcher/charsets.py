@@ -1,6 +1,8 @@
 """A feed whose bytes are not in the encoding it declares (or, declaring none, not UTF-8),
-read as a browser or a person would: UTF-8 with a few broken sequences (a summary cut in
-the middle of a character) as UTF-8, each broken sequence U+FFFD; a Cyrillic, Greek, CJK
+read as a browser or a person would: UTF-8 declared as another encoding (a server's
+default charset, windows-1251, over a UTF-8 site) as UTF-8; UTF-8 with a few broken
+sequences (a summary cut in the middle of a character) as UTF-8, each broken sequence
+U+FFFD; a Cyrillic, Greek, CJK
 or other non-Latin text in a legacy encoding (windows-1251, KOI8-R, Shift_JIS, GBK, EUC-KR)
 in the encoding charset_normalizer finds. feedparser read both as Windows-1252 (or another
 single-byte code page): every title mojibake, no rule's words found.
@@ -28,6 +30,7 @@ _DECLARED = re.compile(rb"encoding\s*=\s*[\"']([\w.:-]+)[\"']")
 # a byte order mark says the encoding (`parsers._as_bom_says`); UTF-32LE's begins as UTF-16LE's
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 _FFFD = "\ufffd"
+_WIDE = ("utf-16", "utf-32")  # codec names of encodings whose text may read as UTF-8
 
 # a body is UTF-8 with some sequences broken when its well-formed sequences beyond ASCII
 # outnumber its broken ones this many times: in text of another encoding read as UTF-8,
@@ -58,8 +61,12 @@ def legible(body: bytes, content_type: str | None) -> tuple[bytes, str, str] | N
         return None
     declared = declared_encoding(body, content_type)
     name = _codec(declared or "utf-8")
-    if name is None or _decodes(body, name):
+    if name is None:
         return None  # an unknown encoding is feedparser's to report
+    if name != "utf-8" and not name.startswith(_WIDE) and _utf8_beyond_ascii(body):
+        return _in_utf8(body.decode("utf-8"), content_type, f"declares {declared} but is UTF-8")
+    if _decodes(body, name):
+        return None
     if name == "utf-8" and (text := _mostly_utf8(body)) is not None:
         broken = text.count(_FFFD) - body.count(_FFFD.encode())
         said = f"not all UTF-8: {broken} broken sequence{'s' if broken > 1 else ''} read as U+FFFD"
@@ -87,6 +94,12 @@ def _decodes(body: bytes, encoding: str) -> bool:
     except (UnicodeDecodeError, ValueError):
         return False
     return True
+
+
+def _utf8_beyond_ascii(body: bytes) -> bool:
+    """Whether the body is UTF-8 with characters beyond ASCII: text in a legacy encoding
+    (windows-1251's letters are bytes of 0xC0 and up, its punctuation below) is not."""
+    return not body.isascii() and _decodes(body, "utf-8")
 
 
 def _mostly_utf8(body: bytes) -> str | None:
