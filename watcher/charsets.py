@@ -2,10 +2,10 @@
 read as a browser or a person would: UTF-8 declared as another encoding (a server's
 default charset, windows-1251, over a UTF-8 site) as UTF-8; UTF-8 with a few broken
 sequences (a summary cut in the middle of a character) as UTF-8, each broken sequence
-U+FFFD; a Cyrillic, Greek, CJK
-or other non-Latin text in a legacy encoding (windows-1251, KOI8-R, Shift_JIS, GBK, EUC-KR)
-in the encoding charset_normalizer finds. feedparser read both as Windows-1252 (or another
-single-byte code page): every title mojibake, no rule's words found.
+U+FFFD; a Cyrillic, Greek, CJK or other non-Latin text in a legacy encoding (windows-1251,
+KOI8-R, Shift_JIS, GBK, EUC-KR) in the encoding charset_normalizer finds. feedparser read
+each in the declared encoding or as Windows-1252 (or another single-byte code page):
+every title mojibake, no rule's words found.
 
 A Latin-script text stays feedparser's: Windows-1252, which feedparser falls back to, is
 what an old Western feed is in, and a guess among the Latin code pages (1250, 1252, 1254)
@@ -25,8 +25,7 @@ from collections import Counter
 import charset_normalizer
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?\?>")
-_DECLARED = re.compile(rb"encoding\s*=\s*[\"']([\w.:-]+)[\"']")
+_XML_ENCODING = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)")
 # a byte order mark says the encoding (`parsers._as_bom_says`); UTF-32LE's begins as UTF-16LE's
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 _FFFD = "\ufffd"
@@ -42,14 +41,21 @@ MIN_LETTERS = 8
 SAMPLE = 200_000  # characters of the text whose letters are counted
 
 
+def server_charset(content_type: str | None) -> str | None:
+    """The charset a Content-Type names, if any."""
+    charset = _CHARSET.search(content_type or "")
+    return charset.group(1) if charset else None
+
+
+def xml_encoding(body: bytes) -> str | None:
+    """The encoding a document's XML declaration names, if any."""
+    declared = _XML_ENCODING.match(body[:512])
+    return declared.group(1).decode("ascii") if declared else None
+
+
 def declared_encoding(body: bytes, content_type: str | None) -> str | None:
-    """The encoding the Content-Type's charset names, else the XML declaration's; None when
-    neither names one."""
-    if charset := _CHARSET.search(content_type or ""):
-        return charset.group(1)
-    declaration = _DECLARATION.match(body[:512])
-    found = declaration and _DECLARED.search(declaration.group())
-    return found.group(1).decode("ascii") if found else None
+    """The encoding the Content-Type's charset names, else the XML declaration's."""
+    return server_charset(content_type) or xml_encoding(body)
 
 
 def legible(body: bytes, content_type: str | None) -> tuple[bytes, str, str] | None:
@@ -133,8 +139,7 @@ def _in_utf8(text: str, content_type: str | None, warning: str) -> tuple[bytes, 
     """The text as UTF-8 bytes, its XML declaration's encoding UTF-8, and a Content-Type
     of the same media type saying charset UTF-8."""
     body = text.encode("utf-8")
-    if declaration := _DECLARATION.match(body[:512]):
-        own = _DECLARED.sub(b'encoding="utf-8"', declaration.group())
-        body = own + body[declaration.end() :]
+    if declared := _XML_ENCODING.match(body[:512]):
+        body = body[: declared.start(1)] + b"utf-8" + body[declared.end(1) :]
     media = (content_type or "application/xml").partition(";")[0].strip()
     return body, f"{media}; charset=utf-8", warning

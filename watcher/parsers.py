@@ -3,8 +3,7 @@
 In: a feed's bytes and Content-Type. Out: the parser's result (feedparser's shape), whether
 feedparser-rs read it, whether the document lists more than `MAX_ENTRIES` entries, how
 its bytes were read where not as it declares, and feedparser's complaint worth a warning
-(`complaint`). Raises: `ParseError` when feedparser
-fails on the bytes.
+(`complaint`). Raises: `ParseError` when feedparser fails on the bytes.
 
 feedparser-rs (Rust, feedparser's API) parses a well-formed UTF-8 feed about 50 times
 faster than feedparser; feedparser takes every other body: one not in valid UTF-8 or
@@ -13,11 +12,10 @@ calls malformed or cannot read, a FeedBurner feed (feedparser-rs drops `origLink
 whose entries link to hosts feedparser-rs blanks, RSS whose items it misreads, and Atom
 whose link has an `xml:base` of its own (`misreads`). A body not in the encoding it
 declares, where `charsets` can tell its own, is read again in UTF-8 first, by either
-parser. A JSON Feed goes to neither:
-`json_feed` reads it into the same shape. What feedparser-rs reads otherwise than
-feedparser in a document it does read (a link's `&` escaped twice, some dates,
-Windows-1252 character references, an Atom entry's alternates) is put right where the
-entry is read (`parse`, `dates`, `normalise`).
+parser. A JSON Feed goes to neither: `json_feed` reads it into the same shape. What
+feedparser-rs reads otherwise than feedparser in a document it does read (a link's `&`
+escaped twice, some dates, Windows-1252 character references, an Atom entry's alternates)
+is put right where the entry is read (`parse`, `dates`, `normalise`).
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ from typing import Any
 import feedparser
 import feedparser_rs
 
-from watcher.charsets import legible
+from watcher.charsets import legible, server_charset, xml_encoding
 from watcher.errors import ParseError
 from watcher.json_feed import is_json_feed, read_json_feed
 from watcher.misreads import LINK_BASE, PRIVATE_HOST, has_relative_link, misread_items
@@ -41,8 +39,6 @@ from watcher.misreads import LINK_BASE, PRIVATE_HOST, has_relative_link, misread
 MAX_ENTRIES = 10_000  # feedparser-rs's default limit: it stops reading there
 TOO_MANY = f"the feed lists more than {MAX_ENTRIES:,} entries: the first {MAX_ENTRIES:,} are read"
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)")
 ORIG_LINK = b"origLink"
 
 
@@ -124,10 +120,8 @@ def _rust_parse(body: bytes, *, resolve: bool) -> Any | None:
 
 def _is_utf8(body: bytes, content_type: str | None) -> bool:
     """Declared as UTF-8 (or not declared) in the Content-Type and the XML, and valid UTF-8."""
-    charset = _CHARSET.search(content_type or "")
-    declared = _DECLARED.match(body[:512])
-    names = (charset.group(1).lower() if charset else "utf-8",
-             declared.group(1).decode().lower() if declared else "utf-8")  # fmt: skip
+    names = ((server_charset(content_type) or "utf-8").lower(),
+             (xml_encoding(body) or "utf-8").lower())  # fmt: skip
     if not all(name in _UTF8_CHARSETS for name in names):
         return False
     try:
@@ -227,11 +221,10 @@ def _is_harmless(exc: object, content_type: str | None, body: bytes, read_as: An
         return True
     if isinstance(exc, feedparser.CharacterEncodingOverride):
         media = (content_type or "").partition(";")[0].strip().lower()
-        declared = _DECLARED.match(body[:512])
-        own = declared.group(1).decode().lower() if declared else "utf-8"
+        own = (xml_encoding(body) or "utf-8").lower()
         return (
             media.startswith("text/")
-            and not _CHARSET.search(content_type or "")
+            and not server_charset(content_type)
             and own == str(read_as).lower()
         )
     return "undefined entity" in str(exc) and _EXTERNAL_DTD.search(body[:4096]) is not None
