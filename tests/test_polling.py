@@ -10,6 +10,7 @@ import gzip
 import logging
 import os
 import resource
+import tempfile
 import threading
 import time
 import zlib
@@ -17,10 +18,11 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from contextlib import nullcontext
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
@@ -1028,6 +1030,65 @@ def test_a_feed_signed_by_a_private_ca_is_read_with_poll_ca_file(
         assert read.status == "new" and len(read.new_stories) == 2, read.error
     finally:
         server.stop()
+
+
+def _tls_context(leaf: Any, *, chain: bool = True) -> Any:
+    """A server context presenting `leaf` (a trustme certificate), with its chain or alone."""
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    if chain:
+        leaf.configure_cert(context)
+        return context
+    with tempfile.TemporaryDirectory() as folder:
+        cert, key = Path(folder) / "cert.pem", Path(folder) / "key.pem"
+        cert.write_bytes(leaf.cert_chain_pems[0].bytes())
+        key.write_bytes(leaf.private_key_pem.bytes())
+        context.load_cert_chain(cert, key)
+    return context
+
+
+def _refusals() -> list[Any]:
+    import trustme
+
+    root, past = trustme.CA(), datetime(2020, 1, 1, tzinfo=UTC)
+    intermediate = root.create_child_ca()
+    return [
+        pytest.param(root, _tls_context(intermediate.issue_cert("127.0.0.1"), chain=False),
+                     "unable to get local issuer certificate: the server does not send the "
+                     "chain to a CA trusted here: add the intermediate certificate it leaves "
+                     "out, or its private CA, to poll.ca_file", id="intermediate-left-out"),
+        pytest.param(root, _tls_context(root.issue_cert("127.0.0.1", not_before=past,
+                                                        not_after=past.replace(month=2))),
+                     "certificate has expired: only the site can renew it", id="expired"),
+        pytest.param(root, _tls_context(root.issue_cert("other.test")),
+                     "IP address mismatch, certificate is not valid for '127.0.0.1'",
+                     id="another-host"),
+        pytest.param(None, _tls_context(root.issue_cert("127.0.0.1")),
+                     "unable to get local issuer certificate: the server does not send",
+                     id="a-private-ca"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("trusted", "context", "error"), _refusals())
+def test_a_refused_certificate_is_said_in_a_line_with_what_to_do(
+    trusted: Any, context: Any, error: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """aiohttp's message named the host, the port and an exception's repr; what OpenSSL
+    found is what the operator needs, and where poll.ca_file helps, that it does."""
+    ca_file = None
+    if trusted is not None:
+        ca_file = tmp_path / "ca.pem"
+        trusted.cert_pem.write_to_path(str(ca_file))
+    server = FeedServer(tls=context).start()
+    try:
+        server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
+        harness = Harness(tmp_path / "w.db", clock, replace(SETTINGS, ca_file=ca_file))
+        (refused,) = harness.poll(harness.feed("Wire", server.url("/wire.xml")))
+    finally:
+        server.stop()
+    assert refused.status == "failed"
+    assert (refused.error or "").startswith(f"TLS certificate refused: {error}"), refused.error
 
 
 def test_unreachable_host_is_recorded(harness: Harness) -> None:

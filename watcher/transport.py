@@ -155,7 +155,7 @@ def describe_error(exc: Exception) -> str:
     """A failed request in a few words, for `FetchError`: aiohttp's own error when the
     transport raised one."""
     cause = exc.__cause__ if isinstance(exc.__cause__, aiohttp.ClientError) else exc
-    detail = _parser_said(cause) or " ".join(str(cause).split())
+    detail = _parser_said(cause) or _certificate_said(cause) or " ".join(str(cause).split())
     for kind, words in _KINDS:
         if isinstance(cause, kind):
             return f"{words}: {detail}" if detail else words
@@ -163,6 +163,37 @@ def describe_error(exc: Exception) -> str:
 
 
 DETAIL_MAX = 120  # characters of what aiohttp's parser quotes of a broken response
+
+# what to do about a certificate OpenSSL refused, by its verify code; {ca_file}: the setting
+_NO_CHAIN = (
+    "the server does not send the chain to a CA trusted here: add the intermediate "
+    "certificate it leaves out, or its private CA, to {ca_file}"
+)
+_CERTIFICATE_HINTS = {
+    2: _NO_CHAIN, 20: _NO_CHAIN, 21: _NO_CHAIN,
+    9: "check this machine's clock",
+    10: "only the site can renew it",
+    18: "no CA signed it: to trust it, add it to {ca_file}",
+    19: "its chain ends in a CA not trusted here: to trust that CA, add it to {ca_file}",
+}  # fmt: skip
+
+
+def certificate_refusal(error: BaseException, ca_file: str) -> str:
+    """Why OpenSSL refused a server's certificate (`unable to get local issuer
+    certificate`), and what to do about it where the operator can, in `ca_file` (the
+    setting's name) or otherwise."""
+    said = getattr(error, "verify_message", None) or " ".join(str(error).split())
+    hint = _CERTIFICATE_HINTS.get(getattr(error, "verify_code", None) or 0)
+    said = said.rstrip(".")
+    return f"{said}: {hint.format(ca_file=ca_file)}" if hint else said
+
+
+def _certificate_said(cause: BaseException) -> str | None:
+    """`certificate_refusal` of a certificate aiohttp refused, whose own message names the
+    host, the port and the exception's repr; None for another error."""
+    if not isinstance(cause, aiohttp.ClientConnectorCertificateError):
+        return None
+    return certificate_refusal(cause.certificate_error, "poll.ca_file")
 
 
 def _parser_said(cause: BaseException) -> str | None:

@@ -26,6 +26,7 @@ from watcher.config import SmtpSettings
 from watcher.errors import DeliveryError, RecipientsRefused
 from watcher.files import trust_ca
 from watcher.normalise import printable
+from watcher.transport import certificate_refusal
 
 _POLICY = email.policy.SMTP.clone(max_line_length=998)  # RFC 5322's line limit
 Refused = dict[str, tuple[int, bytes]]  # smtplib's: recipient -> the server's code and reply
@@ -306,6 +307,8 @@ def _delivery_error(
             server_wide=server_wide,  # 421: "service not available, closing"
         )
     said = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        said = f"TLS certificate refused: {certificate_refusal(exc, 'smtp.ca_file')}"
     if tls and isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER":
         said += " (the server speaks no TLS there: port 587 and 25 take security: starttls)"
     return DeliveryError(f"{where}: {said}", transient=True, server_wide=True)
