@@ -109,6 +109,13 @@ def test_parse(query: str, tree: object) -> None:
 
 
 @pytest.mark.parametrize(
+    "query", ['"gallium or germanium"', '"or" AND gold', "1,000", "a,b", "Mitsui&Co.", "OR-8"]
+)
+def test_words_with_commas_inside_and_quoted_keywords_are_words(query: str) -> None:
+    parse(query)  # no QuerySyntaxError
+
+
+@pytest.mark.parametrize(
     ("query", "message", "column"),
     [
         pytest.param("(a OR b", "'(' is never closed", 1, id="open-paren"),
@@ -121,8 +128,16 @@ def test_parse(query: str, tree: object) -> None:
         pytest.param("li*um", "only a trailing *", 1, id="inner-wildcard"),
         pytest.param("a OR OR b", "unexpected 'OR'", 6, id="double-operator"),
         pytest.param("()", "empty parentheses", 2, id="empty-parens"),
+        # what an author surely did not mean, which would match next to nothing
+        pytest.param("gallium or germanium", "'or' is a word to find here: for the operator "
+                     'write OR, in capitals, or "or" in quotes', 9, id="lower-case-or"),
+        pytest.param("a And (b OR c)", "'And' is a word to find here", 3, id="and-capitalised"),
+        pytest.param("gallium not nitride", "write NOT", 9, id="lower-case-not"),
+        pytest.param("gallium, germanium", "'gallium,': a comma joins nothing here (every "
+                     "word is needed, as with AND): write OR between words", 1, id="comma"),
+        pytest.param("(a OR b) ;c", "';c': a comma joins nothing", 10, id="semicolon-before"),
     ],
-)
+)  # fmt: skip
 def test_syntax_errors_have_columns(query: str, message: str, column: int) -> None:
     with pytest.raises(QuerySyntaxError, match=re.escape(message)) as caught:
         parse(query)

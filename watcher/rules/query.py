@@ -99,6 +99,24 @@ class Token:
     extra: str | None = None
 
 
+def _mistaken(word: str) -> str | None:
+    """Why a bare word is surely not what the rule's author meant, or None: `or`, `and` or
+    `not` not in capitals is a word to find, which the author meant as an operator; a
+    comma after or before a word joins nothing (`gallium, germanium` needs both, as with
+    AND). Either rule would match next to nothing, and say so nowhere."""
+    if word.upper() in _KEYWORDS:
+        return (
+            f"{word!r} is a word to find here: for the operator write {word.upper()}, in "
+            f'capitals, or "{word}" in quotes to find the word'
+        )
+    if word.endswith((",", ";")) or word.startswith((",", ";")):
+        return (
+            f"{word!r}: a comma joins nothing here (every word is needed, as with AND): write "
+            "OR between words for any of them, or put the text in quotes"
+        )
+    return None
+
+
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
@@ -120,6 +138,8 @@ def tokenize(text: str) -> list[Token]:
             raise QuerySyntaxError("unclosed quotation mark", column)
         elif kind == "word" and m.group() in _KEYWORDS:
             tokens.append(Token(m.group(), m.group(), column))
+        elif kind == "word" and (mistake := _mistaken(m.group())):
+            raise QuerySyntaxError(mistake, column)
         elif kind == "word" and m.group().startswith("@"):
             raise QuerySyntaxError(
                 f'bad list reference {m.group()!r}; write @list or @list:"Entry"', column
