@@ -475,6 +475,24 @@ def test_backfill_keeps_an_old_backlog_quiet_on_the_first_poll(
     )
 
 
+def test_a_first_poll_that_failed_leaves_the_backlog_quiet_on_the_first_good_one(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A new feed that first served a web page (a maintenance page, the wrong URL) counted
+    that poll as a success: its backlog, read at the next, was news, an alert a story."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    add_feed(config, "Wire", b"<!DOCTYPE html><html><body>Back soon</body></html>")
+    assert watcher("--config", str(config), "once").returncode == 1
+    (tmp_path / "Wire.xml").write_bytes(WIRE)  # its stories are from 10-11 Nov 2026
+    assert watcher("--config", str(config), "once", "--force").returncode == 0
+    assert inbox.messages == [] and server.posts == []
+    (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
+    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
+    assert "came in its feed's first poll" in lines[-1]
+
+
 def test_rules_test_counts_stored_stories_by_their_stored_clusters(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:

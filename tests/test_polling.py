@@ -793,6 +793,24 @@ def test_garbage_body_is_a_failure_that_keeps_the_feed(
     assert state.consecutive_failures == 1 and not state.disabled
 
 
+def test_a_body_that_holds_no_feed_fails_every_poll_counted_and_is_fetched_whole_again(
+    server: FeedServer, harness: Harness
+) -> None:
+    """Its failure kept the page's ETag and the poll's success and failure count: the next
+    poll's If-None-Match drew a 304, and the feed looked healthy (failures 0, last success
+    set) while serving a web page; without validators, failures stayed at 1, so neither
+    backoff nor the feed notice (after 3) ever came."""
+    server.feed("/page.xml", fixture_bytes("page.html"), content_type="text/html")
+    feed = harness.feed("Page", server.url("/page.xml"))
+    for _ in range(3):
+        (outcome,) = harness.poll(feed, force=True)
+        assert outcome.status == "failed" and "no feed found" in (outcome.error or "")
+    state = harness.store.feed_state("Page")
+    assert (state.consecutive_failures, state.last_success_at) == (3, None)
+    assert (state.etag, state.last_modified, state.last_status) == (None, None, 200)
+    assert all("If-None-Match" not in seen.headers for seen in server.seen("/page.xml"))
+
+
 def test_malformed_feed_with_entries_is_stored_with_a_warning(
     server: FeedServer, harness: Harness
 ) -> None:

@@ -188,10 +188,14 @@ class Pipeline:
         self, feed: FeedConfig, state: FeedState, polled: FeedState, result: FetchResult,
         exc: ParseError, now: datetime,
     ) -> PollOutcome:  # fmt: skip
-        """A body that holds no feed: a failure, with the content hash of the last good body
-        kept, so the same body is parsed (and reported) again, and its gaps as they were."""
+        """A body that holds no feed: a failure counted on the feed's state before the poll,
+        with the URL a permanent redirect gave and the HTTP status. Its validators and
+        content hash stay those of the last good body, so the same body is fetched, parsed
+        and reported again (kept, a server's 304 made a feed that serves a web page look
+        healthy), and a feed never read stays never read (its first good poll keeps its
+        backlog quiet)."""
         next_poll = self._retry_at(feed, state, now, None)
-        kept = replace(polled, content_hash=state.content_hash, gaps=state.gaps)
+        kept = replace(state, url=polled.url, last_status=polled.last_status)
         failed = after_failure(kept, exc, now, next_poll=next_poll)
         self.store.record_poll(failed)
         return PollOutcome(
