@@ -493,6 +493,26 @@ def test_a_first_poll_that_failed_leaves_the_backlog_quiet_on_the_first_good_one
     assert "came in its feed's first poll" in lines[-1]
 
 
+def test_a_feed_given_another_url_keeps_the_backlog_there_quiet(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A feed's URL edited in place (the outlet's new feed, after a site's move) starts
+    afresh: its first poll there was a later poll, and every old story it listed alerted."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    add_feed(config, "Wire", rss([]))
+    assert watcher("--config", str(config), "once").returncode == 0
+    moved = tmp_path / "moved.xml"
+    moved.write_bytes(WIRE)  # its stories are from 10-11 Nov 2026
+    config.write_text(config.read_text().replace((tmp_path / "Wire.xml").as_uri(), moved.as_uri()))
+    assert watcher("--config", str(config), "once", "--force").returncode == 0
+    assert inbox.messages == [] and server.posts == []
+    (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
+    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
+    assert "came in its feed's first poll" in lines[-1]
+
+
 def test_rules_test_counts_stored_stories_by_their_stored_clusters(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:

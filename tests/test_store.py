@@ -61,6 +61,33 @@ def test_migrates_from_every_earlier_version(tmp_path: Path) -> None:
         store.close()
 
 
+def test_a_feed_read_before_schema_20_keeps_its_first_poll(tmp_path: Path) -> None:
+    """Its first read is its oldest story's first fetch, else its last success: the next
+    poll is no first poll (its backlog was dealt with), and `watcher why` still finds the
+    stories of its first poll."""
+    path = tmp_path / "w.db"
+    db = sqlite_utils.Database(path)
+    for step in MIGRATIONS[:19]:
+        step(db)
+    later = (NOW + timedelta(hours=1)).isoformat()
+    db.execute(
+        "INSERT INTO feeds (name, config_url, url, last_success_at) VALUES "
+        "('Wire', 'u', 'u', ?), ('Empty', 'e', 'e', ?), ('New', 'n', 'n', NULL)",
+        [later, later],
+    )
+    for at in (later, NOW.isoformat()):
+        db.execute(
+            "INSERT INTO stories (id, feed, guid, source, title, summary, link, published, "
+            "fetched_at) VALUES (?, 'Wire', 'g', 'Wire', 'T', '', 'l', ?, ?)",
+            [at, at, at],
+        )
+    db.execute("PRAGMA user_version = 19")
+    db.close()
+    store = Store(path)
+    firsts = {name: store.feed_state(name).first_read_at for name in ("Wire", "Empty", "New")}
+    assert firsts == {"Wire": NOW, "Empty": NOW + timedelta(hours=1), "New": None}
+
+
 def test_refuses_a_newer_schema(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     conn = sqlite3.connect(path)

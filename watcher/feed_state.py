@@ -78,6 +78,7 @@ def after_success(state: FeedState, result: FetchResult, now: datetime) -> FeedS
         last_polled_at=now,
         last_success_at=now,
         last_status=result.status,
+        first_read_at=state.first_read_at or now,
     )
 
 
@@ -106,10 +107,11 @@ def after_failure(
 def backlog(
     state: FeedState, backfill: float | None, stories: Sequence[Story], now: datetime
 ) -> set[str]:
-    """On a feed's first successful poll, the ids of stories older than its `backfill`
-    (seconds): stored, not alerted. A story dated at its fetch had no date (or one in the
-    future): its age is unknown, so it counts as older."""
-    if state.last_success_at is not None or backfill is None:
+    """On a feed's first successful poll (of its configured URL: one put in place of another
+    starts afresh), the ids of stories older than its `backfill` (seconds): stored, not
+    alerted. A story dated at its fetch had no date (or one in the future): its age is
+    unknown, so it counts as older."""
+    if state.first_read_at is not None or backfill is None:
         return set()
     oldest = now - timedelta(seconds=backfill)
     return {s.id for s in stories if s.published < oldest or s.published == s.fetched_at}
@@ -117,7 +119,7 @@ def backlog(
 
 def was_backlog(story: Story, backfill: float | None, first_poll: datetime | None) -> bool:
     """Whether a stored story came in its feed's backlog: in its first poll (its stories
-    fetched at `first_poll`), older than `backfill`."""
+    fetched at `first_poll`, the feed's `first_read_at`), older than `backfill`."""
     if story.fetched_at != first_poll:
         return False
     first = FeedState(name=story.feed, url="")

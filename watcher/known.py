@@ -133,10 +133,10 @@ def quiet_again(
     of their feed's backlog, and those dated more than `max_age` ago."""
     if not retitled:
         return set()
-    first_poll = store.first_fetch(feed.name)
     backlogged = {
-        s.id for s in retitled if was_backlog(store.story(s.id), feed.backfill, first_poll)
-    }
+        s.id for s in retitled
+        if was_backlog(store.story(s.id), feed.backfill, state.first_read_at)
+    }  # fmt: skip
     return backlogged | stale(state, feed.max_age, retitled, now)
 
 

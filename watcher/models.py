@@ -64,6 +64,9 @@ class FeedState:
     stories: int = 0  # stories kept (`feed_states` counts them)
     newest_story_at: datetime | None = None  # the newest kept story's first fetch (the same)
     paused: bool = False  # as the config says (`sync_feeds` copies it)
+    # when its configured URL's body was first read well: None before, and when the URL
+    # changed (the next good poll is its first: `feed_state.backlog`)
+    first_read_at: datetime | None = None
 
 
 FetchKind = Literal["ok", "not_modified", "unchanged"]

@@ -221,8 +221,23 @@ def _v19(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v20(db: sqlite_utils.Database) -> None:
+    """When a feed's configured URL was first read well, cleared when the URL changes: the
+    next good poll is the first of a URL put in place of another (`backfill`). A feed read
+    before takes the first fetch of its stories kept, else its last success."""
+    db.executescript(
+        """
+        ALTER TABLE feeds ADD COLUMN first_read_at TEXT;
+        UPDATE feeds SET first_read_at = COALESCE(
+            (SELECT MIN(fetched_at) FROM stories WHERE stories.feed = feeds.name),
+            last_success_at
+        ) WHERE last_success_at IS NOT NULL;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15, _v16,
-    _v17, _v18, _v19,
+    _v17, _v18, _v19, _v20,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -252,7 +252,7 @@ def _too_old(store: Store, config: Config, story: Story) -> str | None:
     feed = next((f for f in config.feeds if f.name == story.feed), None)
     if feed is None:
         return None
-    if was_backlog(story, feed.backfill, store.first_fetch(story.feed)):
+    if was_backlog(story, feed.backfill, store.feed_state(story.feed).first_read_at):
         undated = story.published == story.fetched_at
         limit = _span(feed.backfill or 0)  # backlog finds none without a backfill
         age = "undated" if undated else f"older than backfill ({limit})"

@@ -34,8 +34,9 @@ class FeedTables(Tables):
 
     def sync_feeds(self, feeds: Iterable[FeedConfig]) -> None:
         """Add feeds not seen before; a feed whose configured URL changed starts afresh (its
-        notice too: the operator who changed it knows what the old URL did). Each feed's
-        `paused` is copied."""
+        notice too: the operator who changed it knows what the old URL did; its next good
+        poll is a first poll, whose backlog `backfill` keeps quiet). Each feed's `paused` is
+        copied."""
         with translated("recording the configured feeds"), self._atomic():
             for feed in feeds:
                 row = self.db.execute(
@@ -56,7 +57,7 @@ class FeedTables(Tables):
                         """UPDATE feeds SET config_url = ?, url = ?, etag = NULL,
                            last_modified = NULL, content_hash = NULL, disabled = 0,
                            consecutive_failures = 0, next_poll_at = NULL, notified = NULL,
-                           gaps = 0, gap_at = NULL
+                           gaps = 0, gap_at = NULL, first_read_at = NULL
                            WHERE name = ?""",
                         [feed.url, feed.url, feed.name],
                     )
