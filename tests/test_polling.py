@@ -811,6 +811,32 @@ def test_a_body_that_holds_no_feed_fails_every_poll_counted_and_is_fetched_whole
     assert all("If-None-Match" not in seen.headers for seen in server.seen("/page.xml"))
 
 
+def test_a_url_changed_while_its_feed_is_polled_is_not_undone_by_that_poll(
+    server: FeedServer, harness: Harness
+) -> None:
+    """A reload that gives a feed another URL while a poll of it is in flight: the poll's
+    state, read under the old URL, wrote the old URL back over the reset, and the feed
+    polled the old URL from then on."""
+    server.feed("/old.xml", fixture_bytes("wire.rss.xml"), delay=0.5)
+    feed = harness.feed("Wire", server.url("/old.xml"))
+    moved = replace(feed, url=server.url("/new.xml"))
+
+    async def go() -> PollOutcome:
+        fetcher = Fetcher(SETTINGS)
+        pipeline = Pipeline(store=harness.store, fetcher=fetcher, settings=SETTINGS,
+                            clock=harness.clock)  # fmt: skip
+        asyncio.get_running_loop().call_later(0.2, harness.store.sync_feeds, [moved])
+        try:
+            return await pipeline.refresh_feed(feed)
+        finally:
+            await fetcher.aclose()
+
+    assert asyncio.run(go()).status == "new"  # its stories are kept
+    state = harness.store.feed_state("Wire")
+    assert (state.url, state.config_url) == (moved.url, moved.url)
+    assert (state.etag, state.first_read_at, state.last_polled_at) == (None, None, None)
+
+
 def test_malformed_feed_with_entries_is_stored_with_a_warning(
     server: FeedServer, harness: Harness
 ) -> None:

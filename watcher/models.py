@@ -67,6 +67,9 @@ class FeedState:
     # when its configured URL's body was first read well: None before, and when the URL
     # changed (the next good poll is its first: `feed_state.backlog`)
     first_read_at: datetime | None = None
+    # the configured URL the state was read under: a poll's state is written only while the
+    # config names it (`sync_feeds` resets a feed whose URL changes, even mid-poll)
+    config_url: str = ""
 
 
 FetchKind = Literal["ok", "not_modified", "unchanged"]

@@ -32,7 +32,10 @@ def _insert_into(table: str, columns: tuple[str, ...]) -> str:
 
 INSERT_STORY = _insert_into("stories", STORY_COLUMNS)
 INSERT_PLACED_STORY = _insert_into("stories", PLACED_COLUMNS)
-UPDATE_FEED = f"UPDATE feeds SET {', '.join(f'{c} = ?' for c in FEED_COLUMNS)} WHERE name = ?"
+UPDATE_FEED = (
+    f"UPDATE feeds SET {', '.join(f'{c} = ?' for c in FEED_COLUMNS)} "
+    "WHERE name = ? AND config_url = ?"
+)
 
 
 def to_text(when: datetime | None) -> str | None:
@@ -45,8 +48,9 @@ def from_text(text: str | None) -> datetime | None:
 
 
 def feed_row(state: FeedState) -> list[Any]:
-    """The values `UPDATE_FEED` takes for a feed's state."""
-    return [*(_feed_value(getattr(state, c)) for c in FEED_COLUMNS), state.name]
+    """The values `UPDATE_FEED` takes for a feed's state: none is written once the feed's
+    configured URL is no longer the one the state was read under."""
+    return [*(_feed_value(getattr(state, c)) for c in FEED_COLUMNS), state.name, state.config_url]
 
 
 def _feed_value(value: Any) -> Any:
@@ -65,7 +69,7 @@ def feed_from_row(row: dict[str, Any]) -> FeedState:
     values: dict[str, Any] = {
         k: (from_text(v) if k in times else v)
         for k, v in row.items()
-        if k not in ("config_url", "notified")  # `notified`: the feed notices' own
+        if k != "notified"  # the feed notices' own
     }
     values["disabled"] = bool(values["disabled"])
     values["paused"] = bool(values["paused"])
