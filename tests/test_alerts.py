@@ -513,6 +513,26 @@ def test_a_feed_given_another_url_keeps_the_backlog_there_quiet(
     assert "came in its feed's first poll" in lines[-1]
 
 
+def test_a_backlog_story_stays_one_after_its_feed_is_given_another_url(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """The first poll of the URL it came from is its first poll still: `watcher why` says
+    so, and a new title for it alerts no one."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    add_feed(config, "Wire", WIRE)  # its stories are from 10-11 Nov 2026
+    assert watcher("--config", str(config), "once").returncode == 0
+    moved = tmp_path / "moved.xml"
+    moved.write_bytes(WIRE.replace(b"Smelter Group To Start", b"Smelter Group Starts"))
+    config.write_text(config.read_text().replace((tmp_path / "Wire.xml").as_uri(), moved.as_uri()))
+    assert watcher("--config", str(config), "once", "--force").returncode == 0
+    assert inbox.messages == [] and server.posts == []  # retitled, and still quiet
+    (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
+    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
+    assert "came in its feed's first poll" in lines[-1]
+
+
 def test_rules_test_counts_stored_stories_by_their_stored_clusters(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:

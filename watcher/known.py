@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from watcher.dedupe import ClusterSettings, fingerprint, moved_stories, reused_guid
-from watcher.feed_state import backlog, stale, was_backlog
+from watcher.feed_state import backlog, first_poll_of, stale, was_backlog
 from watcher.logs import event
 from watcher.models import FeedConfig, FeedState, Story
 from watcher.prepare import Prepared
@@ -133,9 +133,11 @@ def quiet_again(
     of their feed's backlog, and those dated more than `max_age` ago."""
     if not retitled:
         return set()
+    first_fetch = store.first_fetch(feed.name)
+    stored = [store.story(s.id) for s in retitled]
     backlogged = {
-        s.id for s in retitled
-        if was_backlog(store.story(s.id), feed.backfill, state.first_read_at)
+        s.id for s in stored
+        if was_backlog(s, feed.backfill, first_poll_of(s, state.first_read_at, first_fetch))
     }  # fmt: skip
     return backlogged | stale(state, feed.max_age, retitled, now)
 
