@@ -475,22 +475,39 @@ def test_backfill_keeps_an_old_backlog_quiet_on_the_first_poll(
     )
 
 
+def _backfill_a_day(server: FeedServer, smtp_port: int, tmp_path: Path) -> Path:
+    slack_route(server, [])
+    return write_config(tmp_path, smtp_port=smtp_port, slack=server.url("/slack"), backfill="24h")
+
+
+def _moved(config: Path, body: bytes) -> None:
+    """The Wire feed's url: changed to a file holding `body`."""
+    moved = config.parent / "moved.xml"
+    moved.write_bytes(body)
+    old = (config.parent / "Wire.xml").as_uri()
+    config.write_text(config.read_text().replace(old, moved.as_uri()))
+
+
+def _said_to_be_backlog(config: Path) -> None:
+    """`watcher why` of the wire's germanium story says it came in its feed's first poll."""
+    (story,) = Store(config.parent / "w.db").find_stories("https://wire.test/news.php?id=101")
+    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
+    assert "came in its feed's first poll" in lines[-1], lines
+
+
 def test_a_first_poll_that_failed_leaves_the_backlog_quiet_on_the_first_good_one(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:
     """A new feed that first served a web page (a maintenance page, the wrong URL) counted
     that poll as a success: its backlog, read at the next, was news, an alert a story."""
     port, inbox = smtp
-    slack_route(server, [])
-    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    config = _backfill_a_day(server, port, tmp_path)
     add_feed(config, "Wire", b"<!DOCTYPE html><html><body>Back soon</body></html>")
     assert watcher("--config", str(config), "once").returncode == 1
     (tmp_path / "Wire.xml").write_bytes(WIRE)  # its stories are from 10-11 Nov 2026
     assert watcher("--config", str(config), "once", "--force").returncode == 0
     assert inbox.messages == [] and server.posts == []
-    (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
-    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
-    assert "came in its feed's first poll" in lines[-1]
+    _said_to_be_backlog(config)
 
 
 def test_a_feed_given_another_url_keeps_the_backlog_there_quiet(
@@ -499,18 +516,13 @@ def test_a_feed_given_another_url_keeps_the_backlog_there_quiet(
     """A feed's URL edited in place (the outlet's new feed, after a site's move) starts
     afresh: its first poll there was a later poll, and every old story it listed alerted."""
     port, inbox = smtp
-    slack_route(server, [])
-    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    config = _backfill_a_day(server, port, tmp_path)
     add_feed(config, "Wire", rss([]))
     assert watcher("--config", str(config), "once").returncode == 0
-    moved = tmp_path / "moved.xml"
-    moved.write_bytes(WIRE)  # its stories are from 10-11 Nov 2026
-    config.write_text(config.read_text().replace((tmp_path / "Wire.xml").as_uri(), moved.as_uri()))
+    _moved(config, WIRE)  # its stories are from 10-11 Nov 2026
     assert watcher("--config", str(config), "once", "--force").returncode == 0
     assert inbox.messages == [] and server.posts == []
-    (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
-    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
-    assert "came in its feed's first poll" in lines[-1]
+    _said_to_be_backlog(config)
 
 
 def test_a_backlog_story_stays_one_after_its_feed_is_given_another_url(
@@ -519,18 +531,13 @@ def test_a_backlog_story_stays_one_after_its_feed_is_given_another_url(
     """The first poll of the URL it came from is its first poll still: `watcher why` says
     so, and a new title for it alerts no one."""
     port, inbox = smtp
-    slack_route(server, [])
-    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"), backfill="24h")
+    config = _backfill_a_day(server, port, tmp_path)
     add_feed(config, "Wire", WIRE)  # its stories are from 10-11 Nov 2026
     assert watcher("--config", str(config), "once").returncode == 0
-    moved = tmp_path / "moved.xml"
-    moved.write_bytes(WIRE.replace(b"Smelter Group To Start", b"Smelter Group Starts"))
-    config.write_text(config.read_text().replace((tmp_path / "Wire.xml").as_uri(), moved.as_uri()))
+    _moved(config, WIRE.replace(b"Smelter Group To Start", b"Smelter Group Starts"))
     assert watcher("--config", str(config), "once", "--force").returncode == 0
     assert inbox.messages == [] and server.posts == []  # retitled, and still quiet
-    (story,) = Store(tmp_path / "w.db").find_stories("https://wire.test/news.php?id=101")
-    lines = watcher("--config", str(config), "why", story.id).stdout.splitlines()
-    assert "came in its feed's first poll" in lines[-1]
+    _said_to_be_backlog(config)
 
 
 def test_rules_test_counts_stored_stories_by_their_stored_clusters(
