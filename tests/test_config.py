@@ -183,9 +183,14 @@ def test_a_feed_configured_twice_is_found(tmp_path: Path) -> None:
         "  - {name: C, url: 'https://a.test/feed', headers: {X-Key: k2}}\n"
         "  - {name: D, url: 'https://a.test/feed?page=2'}\n"
         "  - {name: E, url: 'https://u:p@a.test/feed'}\n"
+        "  - {name: F, url: 'https://пример.рф/%d0%bb%d0%b5%d0%bd%d1%82%d0%b0'}\n"
+        "  - {name: G, url: 'https://xn--e1afmkfd.xn--p1ai/лента'}\n"  # F, written otherwise
     )
     feeds = load_config(write(tmp_path, text), env={}).feeds
-    assert same_urls(feeds) == ["feeds 'A' and 'B' have one URL: it is polled twice"]
+    assert same_urls(feeds) == [
+        "feeds 'A' and 'B' have one URL: it is polled twice",
+        "feeds 'F' and 'G' have one URL: it is polled twice",
+    ]
 
 
 def test_secrets_are_the_password_and_webhook_urls(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import yaml
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import PollSettings
 from watcher.models import FeedConfig
-from watcher.urls import canonical_url
+from watcher.urls import canonical_url, comparable_url
 
 MIN_INTERVAL = 60.0
 MIN_MAX_AGE = 3600.0  # a shorter max_age would silence stories a slow poll found late
@@ -90,12 +90,13 @@ def feed_at(url: str, feeds: Iterable[FeedConfig]) -> FeedConfig | None:
 
 
 def same_urls(feeds: Iterable[FeedConfig]) -> list[str]:
-    """Each feed whose URL (made canonical, as a story's link is) and headers another,
-    earlier one has too: polled twice, its stories stored twice. A line each, naming both."""
+    """Each feed whose URL (made canonical and read as a story's link is compared: its host
+    written out or in punycode, its escapes read) and headers another, earlier one has too:
+    polled twice, its stories stored twice. A line each, naming both."""
     first: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
     found = []
     for feed in feeds:
-        key = (canonical_url(feed.url), feed.headers)
+        key = (comparable_url(canonical_url(feed.url)), feed.headers)
         if key in first:
             found.append(f"feeds {first[key]!r} and {feed.name!r} have one URL: it is polled twice")
         else:
