@@ -117,21 +117,16 @@ def backlog(
     return {s.id for s in stories if s.published < oldest or s.published == s.fetched_at}
 
 
-def first_poll_of(
-    story: Story, first_read_at: datetime | None, first_fetch: datetime | None
-) -> datetime | None:
-    """The first poll of the URL a stored story came from: its feed's `first_read_at`, or,
-    for a story fetched before it (at a URL the config has changed since), the feed's first
-    fetch of a story kept (`Store.first_fetch`)."""
-    if first_read_at is not None and story.fetched_at >= first_read_at:
-        return first_read_at
-    return first_fetch
-
-
-def was_backlog(story: Story, backfill: float | None, first_poll: datetime | None) -> bool:
-    """Whether a stored story came in its feed's backlog: in its first poll (its stories
-    fetched at `first_poll`, as `first_poll_of` finds it), older than `backfill`."""
-    if story.fetched_at != first_poll:
+def was_backlog(
+    story: Story, backfill: float | None, first_read_at: datetime | None,
+    first_fetch: datetime | None,
+) -> bool:  # fmt: skip
+    """Whether a stored story came in its feed's backlog, older than `backfill`, in the first
+    poll of the URL it came from: its feed's `first_read_at`, or, for a story fetched before
+    it (at a URL the config has changed since), the feed's first fetch of a story kept
+    (`Store.first_fetch`)."""
+    fresh_url = first_read_at is not None and story.fetched_at >= first_read_at
+    if story.fetched_at != (first_read_at if fresh_url else first_fetch):
         return False
     first = FeedState(name=story.feed, url="")
     return story.id in backlog(first, backfill, [story], story.fetched_at)

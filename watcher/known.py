@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from watcher.dedupe import ClusterSettings, fingerprint, moved_stories, reused_guid
-from watcher.feed_state import backlog, first_poll_of, stale, was_backlog
+from watcher.feed_state import backlog, stale, was_backlog
 from watcher.logs import event
 from watcher.models import FeedConfig, FeedState, Story
 from watcher.prepare import Prepared
@@ -134,10 +134,9 @@ def quiet_again(
     if not retitled:
         return set()
     first_fetch = store.first_fetch(feed.name)
-    stored = [store.story(s.id) for s in retitled]
     backlogged = {
-        s.id for s in stored
-        if was_backlog(s, feed.backfill, first_poll_of(s, state.first_read_at, first_fetch))
+        s.id for s in retitled
+        if was_backlog(store.story(s.id), feed.backfill, state.first_read_at, first_fetch)
     }  # fmt: skip
     return backlogged | stale(state, feed.max_age, retitled, now)
 

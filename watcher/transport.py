@@ -164,37 +164,6 @@ def describe_error(exc: Exception) -> str:
 
 DETAIL_MAX = 120  # characters of what aiohttp's parser quotes of a broken response
 
-# what to do about a certificate OpenSSL refused, by its verify code; {ca_file}: the setting
-_NO_CHAIN = (
-    "the server does not send the chain to a CA trusted here: add the intermediate "
-    "certificate it leaves out, or its private CA, to {ca_file}"
-)
-_CERTIFICATE_HINTS = {
-    2: _NO_CHAIN, 20: _NO_CHAIN, 21: _NO_CHAIN,
-    9: "check this machine's clock",
-    10: "only the site can renew it",
-    18: "no CA signed it: to trust it, add it to {ca_file}",
-    19: "its chain ends in a CA not trusted here: to trust that CA, add it to {ca_file}",
-}  # fmt: skip
-
-
-def certificate_refusal(error: BaseException, ca_file: str) -> str:
-    """Why OpenSSL refused a server's certificate (`unable to get local issuer
-    certificate`), and what to do about it where the operator can, in `ca_file` (the
-    setting's name) or otherwise."""
-    said = getattr(error, "verify_message", None) or " ".join(str(error).split())
-    hint = _CERTIFICATE_HINTS.get(getattr(error, "verify_code", None) or 0)
-    said = said.rstrip(".")
-    return f"{said}: {hint.format(ca_file=ca_file)}" if hint else said
-
-
-def _certificate_said(cause: BaseException) -> str | None:
-    """`certificate_refusal` of a certificate aiohttp refused, whose own message names the
-    host, the port and the exception's repr; None for another error."""
-    if not isinstance(cause, aiohttp.ClientConnectorCertificateError):
-        return None
-    return certificate_refusal(cause.certificate_error, "poll.ca_file")
-
 
 def _parser_said(cause: BaseException) -> str | None:
     """What aiohttp's parser found wrong with a response, in one line (`Bad status line:
@@ -218,6 +187,37 @@ def _parser_said(cause: BaseException) -> str | None:
     if isinstance(cause, aiohttp.ClientResponseError) and cause.headers is not None:
         said = f"{cause.status} {said}"  # a response's, as a proxy's refusal: not the parser's
     return said if len(said) <= DETAIL_MAX else said[: DETAIL_MAX - 1] + "…"
+
+
+# what to do about a certificate OpenSSL refused, by its verify code; {ca_file}: the setting
+_NO_CHAIN = (
+    "the server does not send the chain to a CA trusted here: add the intermediate "
+    "certificate it leaves out, or its private CA, to {ca_file}"
+)
+_CERTIFICATE_HINTS = {
+    2: _NO_CHAIN, 20: _NO_CHAIN, 21: _NO_CHAIN,
+    9: "check this machine's clock",
+    10: "only the site can renew it",
+    18: "no CA signed it: to trust it, add it to {ca_file}",
+    19: "its chain ends in a CA not trusted here: to trust that CA, add it to {ca_file}",
+}  # fmt: skip
+
+
+def certificate_refusal(error: BaseException, ca_file: str) -> str:
+    """Why OpenSSL refused a server's certificate (`unable to get local issuer
+    certificate`), and what to do about it where the operator can, in `ca_file` (the
+    setting's name) or otherwise."""
+    said = (getattr(error, "verify_message", None) or " ".join(str(error).split())).rstrip(".")
+    hint = _CERTIFICATE_HINTS.get(getattr(error, "verify_code", None) or 0)
+    return f"{said}: {hint.format(ca_file=ca_file)}" if hint else said
+
+
+def _certificate_said(cause: BaseException) -> str | None:
+    """`certificate_refusal` of a certificate aiohttp refused, whose own message names the
+    host, the port and the exception's repr; None for another error."""
+    if not isinstance(cause, aiohttp.ClientConnectorCertificateError):
+        return None
+    return certificate_refusal(cause.certificate_error, "poll.ca_file")
 
 
 _KINDS: tuple[tuple[type[Exception], str], ...] = (

@@ -16,7 +16,7 @@ from watcher.alerts.routing import follows
 from watcher.cli.common import EXIT_FAILED, printable, reading, when
 from watcher.config import Config, Subscriber
 from watcher.errors import RuleError
-from watcher.feed_state import first_poll_of, stale, was_backlog
+from watcher.feed_state import stale, was_backlog
 from watcher.models import Alert, Cluster, FeedState, Match, Story, tags_by_feed
 from watcher.rules import Matcher, load_rules
 from watcher.rules.model import Rule, RuleSet
@@ -253,8 +253,7 @@ def _too_old(store: Store, config: Config, story: Story) -> str | None:
     if feed is None:
         return None
     first_read = store.feed_state(story.feed).first_read_at
-    first_poll = first_poll_of(story, first_read, store.first_fetch(story.feed))
-    if was_backlog(story, feed.backfill, first_poll):
+    if was_backlog(story, feed.backfill, first_read, store.first_fetch(story.feed)):
         undated = story.published == story.fetched_at
         limit = _span(feed.backfill or 0)  # backlog finds none without a backfill
         age = "undated" if undated else f"older than backfill ({limit})"
