@@ -129,18 +129,20 @@ class FeedServer:
         validators: bool = True,
         content_type: str = "application/rss+xml; charset=utf-8",
         delay: float = 0.0,
+        extra: dict[str, str] | None = None,
     ) -> None:
-        """Serve a feed, answering 304 to matching If-None-Match / If-Modified-Since."""
+        """Serve a feed, answering 304 to matching If-None-Match / If-Modified-Since; `extra`
+        headers go with both answers."""
         modified = formatdate(time.time() - 3600, usegmt=True)
 
         def route(handler: BaseHTTPRequestHandler) -> None:
             data = body() if callable(body) else body
             if delay:
                 time.sleep(delay)
-            headers = {}
+            headers = dict(extra or {})
             if validators:
                 etag = '"' + hashlib.sha1(data).hexdigest() + '"'
-                headers = {"ETag": etag, "Last-Modified": modified}
+                headers |= {"ETag": etag, "Last-Modified": modified}
                 if handler.headers.get("If-None-Match") == etag or (
                     handler.headers.get("If-Modified-Since") == modified
                     and not handler.headers.get("If-None-Match")

@@ -14,6 +14,7 @@ state: state/test.db
 rules: my-rules/
 poll:
   interval: 5m
+  max_ttl: 1h
 feeds:
   - name: Wire
     url: https://wire.test/rss.xml
@@ -48,6 +49,7 @@ def test_good_config(tmp_path: Path) -> None:
     assert (wire.name, wire.interval, wire.tags) == ("Wire", 120.0, ("wire", "asia"))
     assert (wire.timezone, local.timezone) == ("Asia/Tokyo", None)
     assert local.interval == 300.0  # poll default
+    assert config.poll.max_ttl == 3600.0
     assert local.url == (tmp_path / "feeds/local.xml").as_uri()
     assert config.smtp is not None and config.smtp.password == "s3cret"
     assert config.smtp.port == 587 and config.smtp.security == "starttls"
@@ -60,6 +62,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.rules == default_rules()  # no rules/ beside the config: the shipped rules
     assert {p.name for p in config.rules.glob("*.yaml")} >= {"minerals.yaml", "firms.yaml"}
     assert config.poll.interval == 600 and config.poll.max_bytes == 10 * 1024 * 1024
+    assert config.poll.max_ttl == 0  # what a feed asks changes nothing
     assert config.retention_days == 30 and config.alert_retention_days == 365
     assert config.listen == ("127.0.0.1", 8080) and config.log_format == "keyvalue"
     (tmp_path / "rules").mkdir()
@@ -320,6 +323,11 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             "poll:\n  interval: .nan\n",
             ":2: poll.interval: '.nan' is not a duration",  # not "nan is longer than ..."
             id="nan-duration",
+        ),
+        pytest.param(
+            "poll:\n  max_ttl: -1h\n",
+            ":2: poll.max_ttl: '-1h' is not a duration",
+            id="negative-max-ttl",
         ),
         pytest.param(
             "poll:\n  jitter: [30s]\n",

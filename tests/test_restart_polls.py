@@ -58,7 +58,7 @@ def ago(seconds: float) -> datetime:
     ],
 )  # fmt: skip
 def test_first_poll_in(state: FeedState | None, expected: float | None) -> None:
-    assert first_poll_in(state, 600, NOW, max_backoff=3600) == expected
+    assert first_poll_in(state, 600, NOW, longest_wait=3600) == expected
 
 
 async def run_for_a_while(

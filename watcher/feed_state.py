@@ -1,6 +1,7 @@
-"""What a poll does to a feed's state: when it is due, its state after a success or a
-failure (exponential backoff with jitter, capped, or the server's Retry-After), and which
-stories of its first poll are its backlog.
+"""What a poll does to a feed's state: when it is due, its state after a success (its next
+poll put off where the feed asks, `freshness`) or a failure (exponential backoff with
+jitter, capped, or the server's Retry-After), and which stories of its first poll are its
+backlog.
 
 In: a `FeedState` and what the poll found. Out: a new `FeedState` or a time. No I/O.
 """
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from watcher.freshness import hinted_wait
 from watcher.models import FeedState, FetchResult, Story
 
 
@@ -31,17 +33,17 @@ def next_poll_after_failure(
     return now + timedelta(seconds=min(delay, max_backoff))
 
 
-def is_due(state: FeedState, now: datetime, max_backoff: float) -> bool:
-    """A feed is due unless it is disabled or backing off. A wait longer than `max_backoff`
-    (which caps every wait) means the clock went back since it was set: the feed is due,
-    rather than idle until the clock reaches that time again."""
+def is_due(state: FeedState, now: datetime, longest_wait: float) -> bool:
+    """A feed is due unless it is disabled, backing off or left as it asked. A wait longer
+    than `longest_wait` (which caps every wait) means the clock went back since it was set:
+    the feed is due, rather than idle until the clock reaches that time again."""
     if state.disabled or state.next_poll_at is None or state.next_poll_at <= now:
         return not state.disabled
-    return state.next_poll_at - now > timedelta(seconds=max_backoff)
+    return state.next_poll_at - now > timedelta(seconds=longest_wait)
 
 
 def first_poll_in(
-    state: FeedState | None, interval: float, now: datetime, max_backoff: float
+    state: FeedState | None, interval: float, now: datetime, longest_wait: float
 ) -> float | None:
     """How long `watcher run`, starting, waits to poll a feed: until its backoff ends, or,
     for a feed read before, until its interval since its last poll is over (a shorter wait
@@ -51,8 +53,8 @@ def first_poll_in(
     any wait (the clock went back)."""
     if state is None or state.disabled:
         return None
-    if state.next_poll_at is not None:  # backing off, or a server's Retry-After
-        due, longest = state.next_poll_at, max_backoff
+    if state.next_poll_at is not None:  # backing off, a server's Retry-After, or as it asked
+        due, longest = state.next_poll_at, longest_wait
     elif state.last_polled_at is None or state.content_hash is None:
         return None
     else:
@@ -80,6 +82,19 @@ def after_success(state: FeedState, result: FetchResult, now: datetime) -> FeedS
         last_status=result.status,
         first_read_at=state.first_read_at or now,
     )
+
+
+def as_asked(
+    polled: FeedState, *, ttl: float | None, fresh_for: float | None, interval: float,
+    max_ttl: float, now: datetime,
+) -> FeedState:  # fmt: skip
+    """The state after a good poll with what the feed asks: its `ttl` kept (that of the
+    last body read, for a 304 or an unchanged body), and its next poll put off where that
+    or the response's HTTP freshness asks for longer than its interval, by at most
+    `max_ttl` (`freshness.hinted_wait`)."""
+    wait = hinted_wait(ttl, fresh_for, interval, max_ttl)
+    next_poll = now + timedelta(seconds=wait) if wait is not None else None
+    return replace(polled, ttl=ttl, next_poll_at=next_poll)
 
 
 def after_failure(

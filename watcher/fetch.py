@@ -41,6 +41,7 @@ from watcher.config import PollSettings
 from watcher.config.feeds import malformed
 from watcher.errors import FeedGoneError, FetchError, ServerHeldError, ServiceError
 from watcher.files import trust_ca
+from watcher.freshness import response_fresh_for
 from watcher.models import FetchResult
 from watcher.normalise import ascii_digits
 from watcher.transport import Transport, checked_proxies, describe_error, describe_refusal
@@ -316,10 +317,12 @@ def _result(
 ) -> FetchResult:
     etag = _validator(response.headers.get("etag"))
     last_modified = _validator(response.headers.get("last-modified"))
+    fresh_for = response_fresh_for(response.headers, time.time())
     if response.status_code == 304:
         return FetchResult(
             kind="not_modified", url=url, status=304, permanent_url=moved,
             etag=etag, last_modified=last_modified, content_hash=content_hash,
+            fresh_for=fresh_for,
         )  # fmt: skip
     digest = hashlib.sha256(body).hexdigest()
     return FetchResult(
@@ -332,6 +335,7 @@ def _result(
         etag=etag,
         last_modified=last_modified,
         content_hash=digest,
+        fresh_for=fresh_for,
     )
 
 

@@ -70,6 +70,7 @@ class FeedState:
     # the configured URL the state was read under: a poll's state is written only while the
     # config names it (`sync_feeds` resets a feed whose URL changes, even mid-poll)
     config_url: str = ""
+    ttl: float | None = None  # seconds: the <ttl> of the last body read (`freshness`)
 
 
 FetchKind = Literal["ok", "not_modified", "unchanged"]
@@ -89,6 +90,7 @@ class FetchResult:
     last_modified: str | None = None
     content_hash: str | None = None
     elapsed_ms: float = 0.0
+    fresh_for: float | None = None  # seconds the response stays fresh, as HTTP caches say
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +119,7 @@ class ParsedFeed:
     title: str | None
     stories: tuple[Story, ...]
     warning: str | None = None  # set when the feed was malformed but still yielded entries
+    ttl: float | None = None  # seconds: the channel's <ttl>, how long it may be cached
 
 
 ClusterLevel = Literal["exact", "reprint", "same-event"]
@@ -302,3 +305,4 @@ class PollOutcome:
     fetch_ms: float | None = None  # the HTTP exchange alone, when one took place
     gap: bool = False  # every story listed was new: some may have come and gone unseen
     pages: tuple[int, int] = (0, 0)  # a full_text feed's pages read, and not read
+    wait: float | None = None  # seconds the feed asked to be left before its next poll

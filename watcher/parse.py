@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from watcher.boilerplate import coverage, repeats_title, without_post_footer
 from watcher.dates import entry_time, published_time
 from watcher.errors import ParseError
+from watcher.freshness import channel_ttl
 from watcher.links import Links, named_feeds, page_host
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import plain_text, repaired, story_id, title_of_untitled
@@ -70,7 +71,7 @@ def parse_feed(
     if not entries:
         if problem or not result.get("version"):
             raise ParseError(_no_feed(problem, body, url))
-        return ParsedFeed(title=_feed_title(result), stories=())
+        return ParsedFeed(title=_feed_title(result), stories=(), ttl=_ttl(result))
     channel_title = _feed_title(result)
     atom = str(result.version).startswith("atom")  # `_entry_link` reads its links alike
     loose = not fast and read_loosely(result)
@@ -87,7 +88,14 @@ def parse_feed(
         )
         for entry, raw, link in zip(entries, raw_links, entry_links, strict=True)
     )  # fmt: skip
-    return ParsedFeed(title=channel_title, stories=_without_boilerplate(stories), warning=problem)
+    return ParsedFeed(
+        title=channel_title, stories=_without_boilerplate(stories), warning=problem,
+        ttl=_ttl(result),
+    )  # fmt: skip
+
+
+def _ttl(result: Any) -> float | None:
+    return channel_ttl(result.feed.get("ttl"))
 
 
 def _feed_title(result: Any) -> str | None:

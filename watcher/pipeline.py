@@ -22,7 +22,14 @@ from watcher.clusterer import Clock, Clusterer
 from watcher.config import PollSettings
 from watcher.dedupe import ClusterSettings, Fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, ServerHeldError, StoreError
-from watcher.feed_state import after_failure, after_success, gap, is_due, next_poll_after_failure
+from watcher.feed_state import (
+    after_failure,
+    after_success,
+    as_asked,
+    gap,
+    is_due,
+    next_poll_after_failure,
+)  # fmt: skip
 from watcher.fetch import Fetcher
 from watcher.full_text import not_read_warning, with_full_text
 from watcher.known import Sorted, quiet_again, revised, sort_stories
@@ -101,7 +108,7 @@ class Pipeline:
             if (
                 state.disabled
                 or state.paused
-                or not (force or is_due(state, now, self.settings.max_backoff))
+                or not (force or is_due(state, now, self.settings.longest_wait))
             ):
                 return PollOutcome(feed=feed.name, url=state.url, status="skipped")
             return await self._poll(feed, state, now)
@@ -146,10 +153,12 @@ class Pipeline:
     ) -> PollOutcome:
         polled = after_success(state, result, now)
         if result.kind != "ok":
+            polled = self._as_asked(feed, polled, result, state.ttl, now)
             self.store.record_poll(polled)
             return PollOutcome(
-                feed=feed.name, url=result.url, status=result.kind, http_status=result.status
-            )
+                feed=feed.name, url=result.url, status=result.kind, http_status=result.status,
+                wait=_wait(polled, now),
+            )  # fmt: skip
         try:
             parsed, prepared = await self._parse(feed, result, now)
         except ParseError as exc:
@@ -159,7 +168,9 @@ class Pipeline:
                 log, logging.WARNING, "malformed feed used",
                 feed=feed.name, url=result.url, warning=parsed.warning,
             )  # fmt: skip
-        polled = replace(polled, warning=parsed.warning)
+        polled = self._as_asked(
+            feed, replace(polled, warning=parsed.warning), result, parsed.ttl, now
+        )
         found = sort_stories(
             self.store, parsed.stories, state=state, feed=feed, prepared=prepared,
             settings=self.clusterer.settings, now=now,
@@ -181,7 +192,16 @@ class Pipeline:
         return PollOutcome(
             feed=feed.name, url=result.url, status="new", http_status=result.status,
             new_stories=tuple(new), clustered=tuple(clustered), matches=tuple(matches),
-            gap=gapped, pages=pages,
+            gap=gapped, pages=pages, wait=None if gapped else _wait(polled, now),
+        )  # fmt: skip
+
+    def _as_asked(
+        self, feed: FeedConfig, polled: FeedState, result: FetchResult, ttl: float | None,
+        now: datetime,
+    ) -> FeedState:  # fmt: skip
+        return as_asked(
+            polled, ttl=ttl, fresh_for=result.fresh_for, interval=feed.interval,
+            max_ttl=self.settings.max_ttl, now=now,
         )  # fmt: skip
 
     def _parse_failed(
@@ -237,7 +257,10 @@ class Pipeline:
         gapped = self._gap(feed, state, len(parsed.stories), found.new, found.quiet)
         if gapped:
             warning = "; ".join(filter(None, [polled.warning, gapped]))
-            polled = replace(polled, warning=warning, gaps=state.gaps + 1, gap_at=now)
+            # polled sooner (`Service._catch_up`), whatever the feed asks
+            polled = replace(
+                polled, warning=warning, gaps=state.gaps + 1, gap_at=now, next_poll_at=None
+            )
         prints = [prepared.prints[s.id] for s in new] if prepared else None
         clustered, matches = self.settle(new, found.quiet, prints, polled=polled, premade=premade)
         return new, clustered, matches + retitled, gapped is not None
@@ -414,6 +437,11 @@ def _quieted(matches: list[Match], quiet: set[str]) -> list[Match]:
     return [replace(m, quiet=True) if m.story in quiet else m for m in matches]
 
 
+def _wait(polled: FeedState, now: datetime) -> float | None:
+    """Seconds until the feed's next poll, where it asked to be left that long."""
+    return (polled.next_poll_at - now).total_seconds() if polled.next_poll_at else None
+
+
 def _ms_since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
@@ -428,4 +456,5 @@ def _log_outcome(outcome: PollOutcome) -> None:
         log, level, "poll", feed=outcome.feed, url=outcome.url, status=outcome.status,
         http=outcome.http_status, new=len(outcome.new_stories), ms=round(outcome.elapsed_ms),
         **({"error": outcome.error} if outcome.error else {}),
+        **({"wait": round(outcome.wait)} if outcome.wait else {}),
     )  # fmt: skip

@@ -160,7 +160,7 @@ class Service:
         """The feed's job, first run when its interval since its last poll is over
         (`first_poll_in`), else within `FIRST_POLL_SPREAD` seconds, the feeds spread."""
         settings = self.config.poll
-        wait = first_poll_in(state, feed.interval, self.clock(), settings.max_backoff)
+        wait = first_poll_in(state, feed.interval, self.clock(), settings.longest_wait)
         if wait is None:
             wait = random.uniform(0, FIRST_POLL_SPREAD)
         first = datetime.now().astimezone() + timedelta(seconds=wait)

@@ -236,8 +236,14 @@ def _v20(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v21(db: sqlite_utils.Database) -> None:
+    """The `<ttl>` of the last body read of a feed, in seconds: a 304 or an unchanged body
+    carries its own again (`freshness`)."""
+    db.execute("ALTER TABLE feeds ADD COLUMN ttl REAL")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15, _v16,
-    _v17, _v18, _v19, _v20,
+    _v17, _v18, _v19, _v20, _v21,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -83,8 +83,8 @@ def add_parsers(commands: Any) -> None:
     once = commands.add_parser(
         "once",
         help="poll every due feed once, deliver the alerts due, then exit (for cron)",
-        description="Poll every feed that is due (not disabled, not paused, not backing off) "
-        "once, store, "
+        description="Poll every feed that is due (not disabled, not paused, not backing off, "
+        "not left as it asked with poll.max_ttl) once, store, "
         "cluster and match new stories, print them, queue the feed and delivery notices "
         "due, deliver every alert due, prune as `run` does when 6 hours have passed since "
         "the last prune, and exit. Alerts waiting for a digest time, the end "
@@ -95,7 +95,10 @@ def add_parsers(commands: Any) -> None:
         "when another run or once uses the database (its lock file, beside it): cron's next "
         "once over a slow one.",
     )
-    once.add_argument("--force", action="store_true", help="also poll feeds that are backing off")
+    once.add_argument(
+        "--force", action="store_true",
+        help="also poll feeds that are backing off, or left as they asked (poll.max_ttl)",
+    )  # fmt: skip
     once.set_defaults(handler=cmd_once, needs_config=True)
 
 

@@ -186,7 +186,8 @@ class ConfigReader(FeedsReader, SubscribersReader):
         d = PollSettings()
         keys = {
             "interval", "jitter", "concurrency", "per_host", "connect_timeout", "read_timeout",
-            "total_timeout", "max_bytes", "max_redirects", "max_backoff", "user_agent", "ca_file",
+            "total_timeout", "max_bytes", "max_redirects", "max_backoff", "max_ttl", "user_agent",
+            "ca_file",
         }  # fmt: skip
         m = self.mapping(node, "poll", keys)
         return PollSettings(
@@ -208,6 +209,7 @@ class ConfigReader(FeedsReader, SubscribersReader):
             max_bytes=int(self.number(m.get("max_bytes"), "poll.max_bytes", d.max_bytes, 1024)),
             max_redirects=int(self.number(m.get("max_redirects"), "poll.max_redirects", 5, 0)),
             max_backoff=self.duration(m.get("max_backoff"), "poll.max_backoff", d.max_backoff, 60),
+            max_ttl=self.duration(m.get("max_ttl"), "poll.max_ttl", d.max_ttl, 0),
             user_agent=self._user_agent(m.get("user_agent")),
             ca_file=self.ca_file(m.get("ca_file"), "poll.ca_file"),
         )

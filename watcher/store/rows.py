@@ -19,7 +19,7 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 FEED_COLUMNS = (
     "url", "etag", "last_modified", "content_hash", "consecutive_failures", "next_poll_at",
     "disabled", "last_polled_at", "last_success_at", "last_error", "last_error_at",
-    "last_status", "warning", "gaps", "gap_at", "first_read_at",
+    "last_status", "warning", "gaps", "gap_at", "first_read_at", "ttl",
 )  # fmt: skip
 STORY_COLUMNS = tuple(f.name for f in fields(Story))
 PLACED_COLUMNS = (*STORY_COLUMNS, "cluster_id", "cluster_level", "cluster_match",
