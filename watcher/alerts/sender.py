@@ -14,27 +14,24 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from watcher.alerts.channels import Console, send_message
-from watcher.alerts.digest import Spans, longest_wait, render_digest
+from watcher.alerts.compose import Composer
+from watcher.alerts.digest import longest_wait
 from watcher.alerts.mail import SmtpSession
-from watcher.alerts.render import Message, hit_spans, render
-from watcher.alerts.render_notices import render_notice
-from watcher.alerts.routing import followed_matches
+from watcher.alerts.render import Message
 from watcher.config import Config, Subscriber
-from watcher.errors import DeliveryError, RecipientsRefused, StoreError
+from watcher.errors import DeliveryError, RecipientsRefused
 from watcher.fetch import MAX_RETRY_AFTER
 from watcher.logs import event
-from watcher.models import Alert, Cluster, Lanes, Story
+from watcher.models import Alert, Lanes
 from watcher.rules.live import LiveRules
-from watcher.rules.model import Rule
 from watcher.store import Store
 
 log = logging.getLogger("watcher.alerts")
@@ -77,8 +74,8 @@ class Sender:
         self.config = config
         self.client = client
         self.clock = clock
-        self.rules = rules
         self.console = console
+        self.compose = Composer(store, rules)
         self.holds: dict[tuple[str, str], Hold] = {}  # by lane (`_lane`)
         self.sending: set[tuple[str, str]] = set()  # lanes in a round (`start_due`)
         self.delivered: set[tuple[str, str]] = set()  # lanes a send went through on
@@ -90,6 +87,7 @@ class Sender:
         hold ended, not forgotten: a send that goes requeues its failed alerts)."""
         self.config = config
         self.subscribers = {s.name: s for s in config.subscribers}
+        self.compose.subscribers = self.subscribers
         self.longest_wait = self._longest_wait()
         now = self.clock()
         self.holds = {lane: Hold(0, now, hold.error) for lane, hold in self.holds.items()}
@@ -168,7 +166,8 @@ class Sender:
         """One message for all of a subscriber's due digest alerts on one channel; an
         email through `session` if given."""
         claimed = [self.store.mark_sending(a.id) for a in alerts]
-        items, lost = self._digest_items([a for a in claimed if a is not None])
+        items, gone = self.compose.digest_items([a for a in claimed if a is not None])
+        lost = [self._failed(alert, exc) for alert, exc in gone]
         alerts = [item[0] for item in items]
         if not alerts:
             return lost
@@ -179,29 +178,11 @@ class Sender:
                 raise DeliveryError(
                     f"subscriber {first.subscriber!r} is no longer configured", transient=False
                 )
-            zone = ZoneInfo(subscriber.timezone)
-            message = render_digest(subscriber.name, items, zone, self._priorities())
-            await self.send(first, subscriber, message, session)
+            await self.send(first, subscriber, self.compose.digest(subscriber, items), session)
         except Exception as exc:  # none may leave its alerts 'sending'
             error = _as_delivery_error(exc, f"digest of alert {first.id}")
             return lost + self._not_sent(alerts, error)
         return lost + self._sent(alerts)
-
-    def _digest_items(
-        self, alerts: list[Alert]
-    ) -> tuple[list[tuple[Alert, Story, Cluster | None, Spans]], list[Delivery]]:
-        """Each alert with its story, news item and the rules' words in it; an alert whose
-        story and news item are both gone is dead on its own, not the digest with it."""
-        items, lost = [], []
-        for alert in alerts:
-            cluster = self._cluster(alert)
-            try:
-                story = self._story(alert, cluster)
-            except DeliveryError as exc:
-                lost.append(self._failed(alert, exc))
-                continue
-            items.append((self._also(alert), story, cluster, self._spans(story)))
-        return items, lost
 
     def _sent(self, alerts: list[Alert], note: str | None = None) -> list[Delivery]:
         """Record one message (an alert, or a digest of `alerts`) as sent, with `note`."""
@@ -241,25 +222,6 @@ class Sender:
         self._hold_if_server(alerts[0], error)
         return failed
 
-    def _story(self, alert: Alert, cluster: Cluster | None) -> Story:
-        """The story the alert is about; when it is no longer stored (the prune took it
-        before its news item gained the outlets a rule waited for), the news item's lead."""
-        try:
-            return self.store.story(alert.story)
-        except StoreError:
-            if cluster is None:
-                raise DeliveryError(
-                    f"alert {alert.id}: neither its story nor its news item is stored any more",
-                    transient=False,
-                ) from None
-            return cluster.lead
-
-    def _cluster(self, alert: Alert) -> Cluster | None:
-        try:
-            return self.store.cluster(alert.cluster)
-        except StoreError:
-            return None
-
     async def deliver(self, alert: Alert, session: SmtpSession | None = None) -> Delivery:
         """Send one alert; an email through `session` if given."""
         claimed = self.store.mark_sending(alert.id)
@@ -272,7 +234,7 @@ class Sender:
                 raise DeliveryError(
                     f"subscriber {alert.subscriber!r} is no longer configured", transient=False
                 )
-            await self.send(alert, subscriber, self._message(alert), session)
+            await self.send(alert, subscriber, self.compose.message(alert), session)
         except Exception as exc:  # none may leave the alert 'sending'
             (delivery,) = self._not_sent([alert], _as_delivery_error(exc, f"alert {alert.id}"))
             return delivery
@@ -368,43 +330,6 @@ class Sender:
         digests = [longest_wait(s.digest) for s in config.subscribers if s.mode == "digest"]
         quiet = [timedelta(days=len(s.quiet_days) + 1) for s in config.subscribers if s.quiet_days]
         return max([timedelta(seconds=longest), *digests, *quiet]) + timedelta(hours=2)
-
-    def _message(self, alert: Alert) -> Message:
-        subscriber = self.subscribers.get(alert.subscriber)
-        zone = ZoneInfo(subscriber.timezone if subscriber else "UTC")
-        if alert.notices:
-            return render_notice(alert, alert.notices, zone)
-        cluster = self._cluster(alert)
-        story = self._story(alert, cluster)
-        return render(self._also(alert), story, cluster, self._spans(story), zone)
-
-    def _rules_by_name(self) -> dict[str, Rule]:
-        """The rules in force, by name."""
-        rules = self.rules.matcher.ruleset.rules if self.rules is not None else ()
-        return {rule.name: rule for rule in rules}
-
-    def _priorities(self) -> dict[str, int]:
-        """The priority of each rule in force, by name."""
-        return {name: rule.priority for name, rule in self._rules_by_name().items()}
-
-    def _also(self, alert: Alert) -> Alert:
-        """The alert with the other rules its news item matched that its subscriber follows
-        (`also_matched`, `followed_matches`), in the order matched."""
-        subscriber = self.subscribers.get(alert.subscriber)
-        if subscriber is None or self.rules is None:
-            return alert
-        try:
-            matches = self.store.matches_for(alert.cluster)
-        except StoreError:
-            return alert
-        followed = followed_matches(matches, subscriber, self._rules_by_name())
-        also = [m.rule for m in followed if m.rule != alert.rule]
-        return replace(alert, also_matched=tuple(also))
-
-    def _spans(self, story: Story) -> dict[str, list[tuple[int, int]]]:
-        """Where the rules in force find their words in the story, by field."""
-        matches = self.rules.matcher.match_story(story).rules if self.rules is not None else ()
-        return hit_spans(hit for match in matches for hit in match.hits)
 
     async def send(
         self,
