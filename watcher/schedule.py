@@ -3,19 +3,18 @@
 In: the config and a `Pipeline`. Runs until `stop` is set (the CLI sets it on SIGTERM or
 SIGINT), then stops scheduling, lets polls in flight finish for up to `drain_seconds`, cancels
 the rest and returns. Every job is coalesced and runs at most once at a time. It serves
-/healthz, /metrics and /status on `listen`, and takes a new config with `apply_config`
-(SIGHUP) without dropping what is in flight.
+/healthz, /metrics and /status on `listen` (their pages and its heartbeat: `reports`), and
+takes a new config with `apply_config` (SIGHUP) without dropping what is in flight
+(`reload`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -23,26 +22,22 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher import __version__, logs
 from watcher.alerts.notices import queue_delivery_notices, queue_feed_notices
-from watcher.alerts.renames import follow_renames
-from watcher.alerts.routing import replan_waiting, router, warn_unknown_names
 from watcher.alerts.sender import Delivery, Sender
 from watcher.config import CHANNELS, Config
-from watcher.config.feeds import same_urls
-from watcher.endpoint import Endpoint, Response, url_of
+from watcher.endpoint import Endpoint, url_of
 from watcher.errors import ServiceError, StoreError
 from watcher.feed_state import catch_up_delay, first_poll_in
 from watcher.fetch import HOLDING
-from watcher.health import Check, check_health, silent_after_of, status_document
 from watcher.holds import resume_holds
 from watcher.logs import event
-from watcher.metrics import CONTENT_TYPE, Metrics
-from watcher.models import FeedConfig, FeedState, tags_by_feed
+from watcher.metrics import Metrics
+from watcher.models import FeedConfig, FeedState
 from watcher.pipeline import Pipeline
 from watcher.prune import PRUNE_INTERVAL, prune
+from watcher.reload import Reloads
+from watcher.reports import Reports
 from watcher.store import Store
-from watcher.store.base import SERVERS_HELD
 
 log = logging.getLogger("watcher.schedule")
 
@@ -52,16 +47,9 @@ HEARTBEAT_SECONDS = 15.0  # how often the service records its state for `watcher
 FEED_NOTICE_SECONDS = 60.0  # how often the feeds' health is read for feed notices
 POLL_SUMMARY_SECONDS = 600.0  # how often `watcher run` sums up its polls in the log
 FIRST_POLL_SPREAD = 2.0  # seconds over which the first polls of all feeds are spread
-NEEDS_RESTART = (
-    "state",
-    "listen",
-    "poll",
-    "clustering",
-    "log_format",
-)  # config keys a reload can't change
 
 
-class Service:
+class Service(Reports, Reloads):
     """Schedules polls of every configured feed, delivers alerts, prunes, and reports."""
 
     def __init__(
@@ -294,164 +282,7 @@ class Service:
     async def prune(self) -> None:
         await prune(self.store, self.config, self.clock(), self.pipeline.clusterer.expire)
 
-    def heartbeat(self, *, stopped: bool = False) -> None:
-        """Record what `watcher status` shows from another process (and a clean stop)."""
-        try:
-            self.record_heartbeat(stopped=stopped)
-        except StoreError as exc:
-            event(log, logging.ERROR, "heartbeat not recorded", error=str(exc))
-
-    def record_heartbeat(self, *, stopped: bool = False) -> None:
-        """`heartbeat`, raising `StoreError` when the database cannot take it: the health
-        checks' proof that it is writable."""
-        rules = self.pipeline.rules
-        values = {
-            "version": __version__,
-            "pid": str(os.getpid()),
-            "started_at": self.started_at.isoformat(),
-            "heartbeat": self.clock().isoformat(),
-            "last_poll_at": self.last_poll_at.isoformat() if self.last_poll_at else "",
-            "stopped_at": self.clock().isoformat() if stopped else "",
-        }
-        held = self.sender.held_now() if self.sender is not None and not stopped else []
-        values["delivery_held"] = json.dumps(held)
-        # kept when stopped: the next start holds them again (`resume_holds`)
-        servers = self.pipeline.fetcher.held_servers()
-        values[SERVERS_HELD] = json.dumps(servers)
-        if rules is not None:
-            values["rules_version"] = rules.version
-            values["rules_summary"] = rules.matcher.ruleset.summary()
-            problems = rules.last_error.problems if rules.last_error else []
-            values["rules_error"] = "; ".join(str(p) for p in problems)
-        self.store.check_in_place()
-        self.store.put_service_values(values, self.clock())
-        self._held_recorded = held
-        self._servers_recorded = {h["server"] for h in servers}
-
-    def _holds_changed(self) -> bool:
-        """Whether the servers held are others than the heartbeat last recorded."""
-        held = {h["server"] for h in self.pipeline.fetcher.held_servers()}
-        return held != self._servers_recorded
-
-    # -- reporting ---------------------------------------------------------------------------
-
-    def _channels(self) -> set[str]:
-        return {c for s in self.config.subscribers for c in s.channels()}
-
-    def _silent_after(self) -> dict[str, float | None]:
-        return silent_after_of(self.config.feeds)
-
-    def checks(self) -> list[Check]:
-        intervals = [f.interval for f in self.config.feeds if not f.paused]
-        return check_health(
-            record_heartbeat=self.record_heartbeat, now=self.clock(),
-            scheduler_running=self.scheduler.running,
-            started_at=self.started_at, last_poll_at=self.last_poll_at,
-            interval=min(intervals) if intervals else None,
-        )  # fmt: skip
-
-    def healthz(self) -> Response:
-        checks = self.checks()
-        healthy = all(c.ok for c in checks)
-        lines = [f"{c.name}: {'ok' if c.ok else 'FAIL'} ({c.detail})" for c in checks]
-        body = ("ok\n" if healthy else "unhealthy\n") + "\n".join(lines) + "\n"
-        return Response(200 if healthy else 503, body.encode())
-
-    def metrics_page(self) -> Response:
-        return Response(200, self.metrics.exposition(), CONTENT_TYPE)
-
-    def status_page(self) -> Response:
-        try:
-            document = status_document(
-                self.store, self.clock(), self._silent_after(), self.checks()
-            )
-        except StoreError as exc:
-            return Response(503, json.dumps({"error": str(exc)}).encode(), "application/json")
-        body = json.dumps(document, indent=2, ensure_ascii=False).encode()
-        return Response(200, body, "application/json")
-
     # -- lifecycle ---------------------------------------------------------------------------
-
-    def reload_rules(self, *, force: bool = False) -> None:
-        """The rule files again if they changed (`force`: read them whatever their size and
-        time say). A rule set taken is checked against the subscribers
-        (`warn_unknown_names`), the matches waiting for outlets against its rules, and the
-        alerts waiting for a digest against its priorities, on the event loop (the store's
-        thread; the scheduler runs this job in another)."""
-        rules = self.pipeline.rules
-        if rules is None:
-            return
-        if (rules.reload() if force else rules.reload_if_changed()).changed:
-            warn_unknown_names(
-                rules.matcher.ruleset.rules, self.config.subscribers, self.config.feeds
-            )
-            if self._loop is None:
-                self._recheck_waiting()
-                self._replan_waiting()
-            else:
-                self._loop.call_soon_threadsafe(self._recheck_waiting)
-                self._loop.call_soon_threadsafe(self._replan_waiting)
-
-    def _recheck_waiting(self) -> None:
-        """Alert the waiting matches the rules in force let alert (`Pipeline.recheck_waiting`)."""
-        try:
-            promoted = self.pipeline.recheck_waiting()
-        except StoreError as exc:  # the next story of each news item checks it again
-            event(log, logging.ERROR, "checking the matches waiting for outlets failed", error=exc)
-            return
-        if not promoted:
-            return
-        self.metrics.record_matches(promoted)
-        if self.pipeline.on_new_stories is not None:
-            handled = self.pipeline.on_new_stories([], promoted)
-            if handled is not None:
-                task = asyncio.ensure_future(handled)
-                self._running[task] = "new-story handler"
-                task.add_done_callback(lambda done: self._running.pop(done, None))
-        self._deliver_now()
-
-    def _replan_waiting(self) -> None:
-        """Move the alerts waiting for a digest to where the subscribers' settings and the
-        rules' priorities now put them (`replan_waiting`), and deliver those now due."""
-        rules = self.pipeline.rules.matcher.ruleset.rules if self.pipeline.rules else ()
-        if replan_waiting(self.store, self.config.subscribers, rules, self.clock()):
-            self._deliver_now()
-
-    def apply_config(self, new: Config) -> None:
-        """Take a reloaded config: feeds added, removed or changed, subscribers, SMTP,
-        delivery, retention and the rules folder. The rest waits for a restart (logged)."""
-        old, self.config = self.config, new
-        for key in NEEDS_RESTART:
-            if getattr(old, key) != getattr(new, key):
-                event(log, logging.WARNING, "config change needs a restart", key=key)
-        self.store.sync_feeds(new.feeds)
-        follow_renames(self.store, new.subscribers)
-        warn_same_urls(new.feeds)
-        polled = {f.name for f in new.feeds if not f.paused}
-        for feed in old.feeds:
-            if feed.name not in polled and not feed.paused:  # removed, or paused now
-                self.scheduler.remove_job(f"feed:{feed.name}")
-        before = set(old.feeds)
-        added = [feed for feed in new.feeds if feed not in before and not feed.paused]
-        states = self._feed_states() if added else {}
-        for feed in added:
-            self._add_feed_job(feed, states.get(feed.name))
-        if self.pipeline.rules is not None:
-            self.pipeline.route = router(self.pipeline.rules, new.subscribers)
-            if new.rules != old.rules:
-                self.pipeline.rules.folder = new.rules
-            self.pipeline.rules.feed_tags = tags_by_feed(new.feeds)
-            rules = self.pipeline.rules.matcher.ruleset.rules
-            warn_unknown_names(rules, new.subscribers, new.feeds)
-            self.reload_rules(force=True)
-        if self.sender is not None:
-            self.sender.use_config(new)
-        self._replan_waiting()
-        logs.add_secrets(new.secrets())
-        event(
-            log, logging.INFO, "config reloaded", path=new.path, feeds=len(new.feeds),
-            subscribers=len(new.subscribers),
-        )  # fmt: skip
 
     async def shutdown(self) -> None:
         """Stop scheduling; give the jobs in flight (polls, deliveries) `drain_seconds`,
@@ -483,9 +314,3 @@ def _job_name(work: Callable[..., object], args: tuple[object, ...]) -> str:
     words += [a.name if isinstance(a, FeedConfig) else a for a in args]
     name = getattr(work.func if isinstance(work, partial) else work, "__name__", "job")
     return " ".join([name, *map(str, words)])
-
-
-def warn_same_urls(feeds: Iterable[FeedConfig]) -> None:
-    """`same_urls` logged, one warning each."""
-    for problem in same_urls(feeds):
-        event(log, logging.WARNING, "a feed is configured twice", problem=problem)

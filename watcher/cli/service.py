@@ -35,8 +35,9 @@ from watcher.logs import event
 from watcher.models import Alert, ClusteredStory, Match, PollOutcome, tags_by_feed
 from watcher.pipeline import Pipeline
 from watcher.prune import prune, prune_due
+from watcher.reload import warn_same_urls
 from watcher.rules.live import LiveRules
-from watcher.schedule import Service, warn_same_urls
+from watcher.schedule import Service
 from watcher.store import Store
 
 log = logging.getLogger("watcher.cli")
