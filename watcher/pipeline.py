@@ -18,6 +18,7 @@ from concurrent.futures import Executor
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from watcher.alerts.outlets import recheck_waiting, record_matches
 from watcher.clusterer import Clock, Clusterer
 from watcher.config import PollSettings
 from watcher.dedupe import ClusterSettings, Fingerprint
@@ -49,6 +50,7 @@ from watcher.models import (
 from watcher.parse import parse_feed
 from watcher.prepare import Prepared, prepare
 from watcher.rules.live import LiveRules, PoolMatches
+from watcher.rules.model import RuleSet
 from watcher.store import Store
 from watcher.urls import same_origin
 
@@ -356,47 +358,20 @@ class Pipeline:
         return clustered, matches
 
     def _record(self, matches: list[Match], clusters: set[int]) -> list[Match]:
-        """Record matches and their alerts (`Store.record_matches`). A match of a rule with
-        `min_sources` waits, quiet, while its news item has fewer outlets; the waiting
-        matches of `clusters`, the news items that gained stories, alert once theirs have
-        enough."""
-        ruleset = self.rules.matcher.ruleset if self.rules is not None else None
-        if ruleset is None or not ruleset.waits:
-            return self.store.record_matches(matches, self.route)
-        need = ruleset.min_sources
-        counts = self.store.source_counts(clusters | {m.cluster for m in matches})
-        matches = [
-            replace(m, quiet=True, waiting=True)
-            if not m.quiet and counts.get(m.cluster, 0) < need[m.rule]
-            else m
-            for m in matches
-        ]
-        recorded = self.store.record_matches(matches, self.route)
-        return recorded + self._promote(self.store.waiting_matches(clusters=clusters), counts)
-
-    def _promote(self, waiting: list[Match], counts: dict[int, int]) -> list[Match]:
-        """The waiting matches whose news items now have the outlets their rules ask for,
-        recorded loud, with their alerts; a match of a rule no longer in force stays."""
-        need = self.rules.matcher.ruleset.min_sources if self.rules is not None else {}
-        now, version = self.clock(), self.rules.version if self.rules is not None else ""
-        ready = [
-            replace(m, quiet=False, waiting=False, matched_at=now, ruleset_version=version)
-            for m in waiting
-            if m.rule in need and counts.get(m.cluster, 0) >= need[m.rule]
-        ]
-        return self.store.record_matches(ready, self.route) if ready else []
+        """Record matches and their alerts, those of rules with `min_sources` waiting for
+        outlets (`alerts.outlets`)."""
+        return record_matches(self.store, self._ruleset(), self.route, matches, clusters,
+                              self.clock())  # fmt: skip
 
     def recheck_waiting(self) -> list[Match]:
         """At start, and after the rules changed: the matches made within the clustering
         window that wait for outlets, alerted if their rule now asks for no more than their
         news items have."""
         since = self.clock() - timedelta(seconds=self.clusterer.settings.window)
-        with self.store.transaction():
-            waiting = self.store.waiting_matches(since=since)
-            if not waiting:
-                return []
-            counts = self.store.source_counts(m.cluster for m in waiting)
-            return self._promote(waiting, counts)
+        return recheck_waiting(self.store, self._ruleset(), self.route, since, self.clock())
+
+    def _ruleset(self) -> RuleSet | None:
+        return self.rules.matcher.ruleset if self.rules is not None else None
 
     def recover(self) -> int:
         """On start: settle the stories left stored but unclustered; how many."""
