@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import FakeClock
 from tests.feedserver import FeedServer, rss
 from tests.test_polling import SETTINGS, Harness
+from watcher.feed_state import DUE_SLACK
 from watcher.freshness import channel_ttl, hinted_wait, response_fresh_for
 
 NOW = 1_780_000_000.0  # POSIX seconds
@@ -119,16 +120,18 @@ def test_a_feed_is_left_as_long_as_it_asks_up_to_max_ttl(
     first = polite.clock.now
     assert polite.poll(feed)[0].status == "new"
     state = polite.store.feed_state("Slow")
-    assert state.next_poll_at == first + timedelta(minutes=30)
+    assert state.next_poll_at == first + timedelta(minutes=30, seconds=-DUE_SLACK)
     assert state.ttl == (3600.0 if ttl else None)
     for minutes in (10, 20):
         polite.clock.now = first + timedelta(minutes=minutes)
         assert polite.poll(feed)[0].status == "skipped"
     assert len(server.seen("/slow.xml")) == 1
-    polite.clock.now = first + timedelta(minutes=30)
+    # the poll scheduled 30 minutes on, begun a moment sooner after its tick than this one
+    polite.clock.now = first + timedelta(minutes=30, seconds=-1)
     (again,) = polite.poll(feed)
     assert (again.status, again.wait) == ("not_modified", 1800.0)
-    assert polite.store.feed_state("Slow").next_poll_at == polite.clock.now + timedelta(minutes=30)
+    left = polite.store.feed_state("Slow").next_poll_at
+    assert left == polite.clock.now + timedelta(minutes=30, seconds=-DUE_SLACK)
 
 
 def test_what_a_feed_asks_changes_nothing_by_default(server: FeedServer, harness: Harness) -> None:

@@ -45,12 +45,12 @@ def is_due(state: FeedState, now: datetime, longest_wait: float) -> bool:
 def first_poll_in(
     state: FeedState | None, interval: float, now: datetime, longest_wait: float
 ) -> float | None:
-    """How long `watcher run`, starting, waits to poll a feed: until its backoff ends, or,
-    for a feed read before, until its interval since its last poll is over (a shorter wait
-    while it may be dropping stories, `catch_up_delay`), so that a restart polls no feed
-    sooner than it would have been. None (at once) for a feed never read at its URL and
-    not backing off, one whose time has come, or one whose time lies further ahead than
-    any wait (the clock went back)."""
+    """How long `watcher run`, starting, waits to poll a feed: until its backoff (or the
+    wait it asked for, `as_asked`) ends, or, for a feed read before, until its interval
+    since its last poll is over (a shorter wait while it may be dropping stories,
+    `catch_up_delay`), so that a restart polls no feed sooner than it would have been.
+    None (at once) for a feed never read at its URL and not backing off, one whose time
+    has come, or one whose time lies further ahead than any wait (the clock went back)."""
     if state is None or state.disabled:
         return None
     if state.next_poll_at is not None:  # backing off, a server's Retry-After, or as it asked
@@ -84,6 +84,12 @@ def after_success(state: FeedState, result: FetchResult, now: datetime) -> FeedS
     )
 
 
+# seconds before the end of a wait a feed asked for from which it is due: its scheduled poll
+# at that end (a wait of whole intervals) starts a moment later than this one did, and is
+# not put off by a whole interval for that moment
+DUE_SLACK = 5.0
+
+
 def as_asked(
     polled: FeedState, *, ttl: float | None, fresh_for: float | None, interval: float,
     max_ttl: float, now: datetime,
@@ -93,7 +99,7 @@ def as_asked(
     or the response's HTTP freshness asks for longer than its interval, by at most
     `max_ttl` (`freshness.hinted_wait`)."""
     wait = hinted_wait(ttl, fresh_for, interval, max_ttl)
-    next_poll = now + timedelta(seconds=wait) if wait is not None else None
+    next_poll = now + timedelta(seconds=wait - DUE_SLACK) if wait is not None else None
     return replace(polled, ttl=ttl, next_poll_at=next_poll)
 
 

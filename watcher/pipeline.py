@@ -24,13 +24,14 @@ from watcher.config import PollSettings
 from watcher.dedupe import ClusterSettings, Fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, ServerHeldError, StoreError
 from watcher.feed_state import (
+    DUE_SLACK,
     after_failure,
     after_success,
     as_asked,
     gap,
     is_due,
     next_poll_after_failure,
-)  # fmt: skip
+)
 from watcher.fetch import Fetcher
 from watcher.full_text import not_read_warning, with_full_text
 from watcher.known import Sorted, quiet_again, revised, sort_stories
@@ -413,8 +414,10 @@ def _quieted(matches: list[Match], quiet: set[str]) -> list[Match]:
 
 
 def _wait(polled: FeedState, now: datetime) -> float | None:
-    """Seconds until the feed's next poll, where it asked to be left that long."""
-    return (polled.next_poll_at - now).total_seconds() if polled.next_poll_at else None
+    """The seconds a feed asked to be left (`feed_state.as_asked`), where it was."""
+    if polled.next_poll_at is None:
+        return None
+    return (polled.next_poll_at - now).total_seconds() + DUE_SLACK
 
 
 def _ms_since(started: float) -> float:
