@@ -21,6 +21,7 @@ feeds:
     interval: 2m
     tags: [wire, asia]
     timezone: Asia/Tokyo
+    max_ttl: 0s
   - name: Local
     url: file:feeds/local.xml
 smtp:
@@ -49,7 +50,7 @@ def test_good_config(tmp_path: Path) -> None:
     assert (wire.name, wire.interval, wire.tags) == ("Wire", 120.0, ("wire", "asia"))
     assert (wire.timezone, local.timezone) == ("Asia/Tokyo", None)
     assert local.interval == 300.0  # poll default
-    assert config.poll.max_ttl == 3600.0
+    assert config.poll.max_ttl == local.max_ttl == 3600.0 and wire.max_ttl == 0  # its own
     assert local.url == (tmp_path / "feeds/local.xml").as_uri()
     assert config.smtp is not None and config.smtp.password == "s3cret"
     assert config.smtp.port == 587 and config.smtp.security == "starttls"

@@ -12,8 +12,10 @@ import pytest
 from tests.conftest import FakeClock
 from tests.feedserver import FeedServer, rss
 from tests.test_polling import SETTINGS, Harness
+from watcher.config import PollSettings
 from watcher.feed_state import DUE_SLACK
 from watcher.freshness import channel_ttl, hinted_wait, response_fresh_for
+from watcher.models import FeedConfig
 
 NOW = 1_780_000_000.0  # POSIX seconds
 HOUR = 3600.0
@@ -96,10 +98,24 @@ def _feed(ttl: int | None, items: int = 2, first: int = 0) -> bytes:
     return rss(([f"<ttl>{ttl}</ttl>"] if ttl is not None else []) + entries)
 
 
+class Polite(Harness):
+    """Feeds polled every 10 minutes with a `max_ttl` (30 minutes unless given)."""
+
+    def __init__(
+        self, db: Path, clock: FakeClock, max_ttl: float = 1800.0, settings: PollSettings = SETTINGS
+    ) -> None:
+        super().__init__(db, clock, settings)
+        self.max_ttl = max_ttl
+
+    def feed(self, name: str, url: str) -> FeedConfig:
+        feed = FeedConfig(name=name, url=url, interval=600, max_ttl=self.max_ttl)
+        self.store.sync_feeds([feed])
+        return feed
+
+
 @pytest.fixture
-def polite(tmp_path: Path, clock: FakeClock) -> Harness:
-    """Polled as with `poll.max_ttl: 30m`, every 10 minutes."""
-    return Harness(tmp_path / "polite.db", clock, replace(SETTINGS, max_ttl=1800))
+def polite(tmp_path: Path, clock: FakeClock) -> Polite:
+    return Polite(tmp_path / "polite.db", clock)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +126,7 @@ def polite(tmp_path: Path, clock: FakeClock) -> Harness:
     ],
 )
 def test_a_feed_is_left_as_long_as_it_asks_up_to_max_ttl(
-    server: FeedServer, polite: Harness, ttl: int | None, headers: dict[str, str]
+    server: FeedServer, polite: Polite, ttl: int | None, headers: dict[str, str]
 ) -> None:
     """Asked for an hour, polled every 10 minutes, capped at 30: the polls 10 and 20 minutes
     on ask the server nothing; the one 30 minutes on does, and its 304, which carries no
@@ -135,7 +151,7 @@ def test_a_feed_is_left_as_long_as_it_asks_up_to_max_ttl(
 
 
 def test_what_a_feed_asks_changes_nothing_by_default(server: FeedServer, harness: Harness) -> None:
-    """Without `poll.max_ttl`, a feed is polled at its interval whatever it says."""
+    """Without `max_ttl`, a feed is polled at its interval whatever it says."""
     server.feed("/slow.xml", _feed(60), extra={"Cache-Control": "max-age=3600"})
     feed = harness.feed("Slow", server.url("/slow.xml"))
     start = harness.clock.now
@@ -146,7 +162,7 @@ def test_what_a_feed_asks_changes_nothing_by_default(server: FeedServer, harness
 
 
 def test_a_feed_that_asks_for_less_than_its_interval_keeps_its_interval(
-    server: FeedServer, polite: Harness
+    server: FeedServer, polite: Polite
 ) -> None:
     server.feed("/quick.xml", _feed(5), extra={"Cache-Control": "max-age=120"})
     feed = polite.feed("Quick", server.url("/quick.xml"))
@@ -157,7 +173,7 @@ def test_a_feed_that_asks_for_less_than_its_interval_keeps_its_interval(
     assert polite.poll(feed)[0].status == "not_modified"
 
 
-def test_a_feed_that_may_drop_stories_is_not_left(server: FeedServer, polite: Harness) -> None:
+def test_a_feed_that_may_drop_stories_is_not_left(server: FeedServer, polite: Polite) -> None:
     """A poll that lists only new stories is followed sooner (`Service._catch_up`): what the
     feed asks would keep that poll from happening, and stories come and go unseen."""
     server.feed("/busy.xml", _feed(60, items=3))
@@ -169,7 +185,7 @@ def test_a_feed_that_may_drop_stories_is_not_left(server: FeedServer, polite: Ha
     assert polite.store.feed_state("Busy").next_poll_at is None
 
 
-def test_a_feed_given_another_url_forgets_its_ttl(server: FeedServer, polite: Harness) -> None:
+def test_a_feed_given_another_url_forgets_its_ttl(server: FeedServer, polite: Polite) -> None:
     server.feed("/old.xml", _feed(60))
     server.feed("/new.xml", _feed(None, first=5))
     polite.poll(polite.feed("Moved", server.url("/old.xml")))
@@ -186,8 +202,8 @@ def test_a_wait_longer_than_max_backoff_is_kept_when_max_ttl_allows_it(
 ) -> None:
     """A wait longer than `poll.max_backoff` reads as set while the clock ran ahead, unless
     `poll.max_ttl` allows it: a feed that asked for a day, with `max_ttl: 8h`, is left 8h."""
-    settings = replace(SETTINGS, max_ttl=8 * HOUR, max_backoff=6 * HOUR)
-    harness = Harness(tmp_path / "long.db", clock, settings)
+    settings = replace(SETTINGS, max_backoff=6 * HOUR)
+    harness = Polite(tmp_path / "long.db", clock, max_ttl=8 * HOUR, settings=settings)
     server.feed("/daily.xml", _feed(24 * 60))
     feed = harness.feed("Daily", server.url("/daily.xml"))
     start = clock.now

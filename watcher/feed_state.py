@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from watcher.freshness import hinted_wait
-from watcher.models import FeedState, FetchResult, Story
+from watcher.models import FeedConfig, FeedState, FetchResult, Story
 
 
 def next_poll_after_failure(
@@ -31,6 +31,12 @@ def next_poll_after_failure(
     if retry_after is not None:
         delay = max(delay, retry_after)
     return now + timedelta(seconds=min(delay, max_backoff))
+
+
+def longest_wait(feed: FeedConfig, max_backoff: float) -> float:
+    """The longest a feed's next poll is put off (a backoff, or as it asked): a stored wait
+    beyond it was set while the clock ran ahead."""
+    return max(max_backoff, feed.max_ttl)
 
 
 def is_due(state: FeedState, now: datetime, longest_wait: float) -> bool:

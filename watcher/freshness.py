@@ -1,13 +1,13 @@
 """How long a feed asks to be left alone: its response's HTTP freshness and its RSS `<ttl>`.
 
 In: a response's headers, a feed's `<ttl>` as the parser gives it, the feed's interval and
-`poll.max_ttl`. Out: seconds, or None where the feed says nothing. Pure: no I/O.
+its `max_ttl`. Out: seconds, or None where the feed says nothing. Pure: no I/O.
 
 A response is fresh, as an HTTP cache keeps it (RFC 9111), for its `Cache-Control` max-age
 less its `Age`, else until its `Expires` (counted from its `Date`); `no-cache` and
 `no-store` make it stale at once. An RSS `<ttl>` is minutes the channel may be cached.
 Neither makes a feed polled sooner than its interval, and neither puts its next poll off
-by more than `poll.max_ttl` (0, the default: polled at its interval whatever it says).
+by more than its `max_ttl` (0, the default: polled at its interval whatever it says).
 """
 
 from __future__ import annotations

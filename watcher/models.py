@@ -28,6 +28,7 @@ class FeedConfig:
     full_text: bool = False  # a new story's page read for its body (`full_text`)
     paused: bool = False  # not polled, and not told of, until the operator resumes it
     timezone: str | None = None  # IANA zone of the feed's dates that name none; None: UTC
+    max_ttl: float = 0.0  # the longest what the feed asks puts its next poll off (`freshness`)
 
 
 def named_in(names: tuple[str, ...], feed: str, tags: Iterable[str]) -> bool:

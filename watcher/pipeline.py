@@ -30,6 +30,7 @@ from watcher.feed_state import (
     as_asked,
     gap,
     is_due,
+    longest_wait,
     next_poll_after_failure,
 )
 from watcher.fetch import Fetcher
@@ -111,7 +112,7 @@ class Pipeline:
             if (
                 state.disabled
                 or state.paused
-                or not (force or is_due(state, now, self.settings.longest_wait))
+                or not (force or is_due(state, now, longest_wait(feed, self.settings.max_backoff)))
             ):
                 return PollOutcome(feed=feed.name, url=state.url, status="skipped")
             return await self._poll(feed, state, now)
@@ -204,7 +205,7 @@ class Pipeline:
     ) -> FeedState:  # fmt: skip
         return as_asked(
             polled, ttl=ttl, fresh_for=result.fresh_for, interval=feed.interval,
-            max_ttl=self.settings.max_ttl, now=now,
+            max_ttl=feed.max_ttl, now=now,
         )  # fmt: skip
 
     def _parse_failed(

@@ -27,7 +27,7 @@ from watcher.alerts.sender import Delivery, Sender
 from watcher.config import CHANNELS, Config
 from watcher.endpoint import Endpoint, url_of
 from watcher.errors import ServiceError, StoreError
-from watcher.feed_state import catch_up_delay, first_poll_in
+from watcher.feed_state import catch_up_delay, first_poll_in, longest_wait
 from watcher.fetch import HOLDING
 from watcher.holds import resume_holds
 from watcher.logs import event
@@ -148,7 +148,8 @@ class Service(Reports, Reloads):
         """The feed's job, first run when its interval since its last poll is over
         (`first_poll_in`), else within `FIRST_POLL_SPREAD` seconds, the feeds spread."""
         settings = self.config.poll
-        wait = first_poll_in(state, feed.interval, self.clock(), settings.longest_wait)
+        longest = longest_wait(feed, settings.max_backoff)
+        wait = first_poll_in(state, feed.interval, self.clock(), longest)
         if wait is None:
             wait = random.uniform(0, FIRST_POLL_SPREAD)
         first = datetime.now().astimezone() + timedelta(seconds=wait)

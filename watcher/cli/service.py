@@ -85,7 +85,7 @@ def add_parsers(commands: Any) -> None:
         "once",
         help="poll every due feed once, deliver the alerts due, then exit (for cron)",
         description="Poll every feed that is due (not disabled, not paused, not backing off, "
-        "not left as it asked with poll.max_ttl) once, store, "
+        "not left as it asked with max_ttl) once, store, "
         "cluster and match new stories, print them, queue the feed and delivery notices "
         "due, deliver every alert due, prune as `run` does when 6 hours have passed since "
         "the last prune, and exit. Alerts waiting for a digest time, the end "
@@ -98,7 +98,7 @@ def add_parsers(commands: Any) -> None:
     )
     once.add_argument(
         "--force", action="store_true",
-        help="also poll feeds that are backing off, or left as they asked (poll.max_ttl)",
+        help="also poll feeds that are backing off, or left as they asked (max_ttl)",
     )  # fmt: skip
     once.set_defaults(handler=cmd_once, needs_config=True)
 

@@ -26,7 +26,7 @@ MIN_SILENT_AFTER = 3600.0
 SILENT_AFTER = 7 * 24 * 3600.0
 FEED_KEYS = {
     "name", "url", "interval", "tags", "source", "backfill", "max_age", "silent_after",
-    "headers", "full_text", "paused", "timezone",
+    "headers", "full_text", "paused", "timezone", "max_ttl",
 }  # fmt: skip
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token
 # what watcher sets for every poll: conditional GET, and the decoding it does itself
@@ -194,6 +194,9 @@ class FeedsReader(Reader):
                         full_text=self.flag(m.get("full_text"), f"{where}.full_text"),
                         paused=self.flag(m.get("paused"), f"{where}.paused"),
                         timezone=self.zone(m.get("timezone"), f"{where}.timezone"),
+                        max_ttl=self.duration(
+                            m.get("max_ttl"), f"{where}.max_ttl", poll.max_ttl, 0
+                        ),
                     )
                 )
         return tuple(feeds)

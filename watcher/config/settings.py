@@ -28,15 +28,9 @@ class PollSettings:
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     max_backoff: float = 6 * 3600.0
-    max_ttl: float = 0.0  # the longest a feed's own freshness puts its next poll off (`freshness`)
+    max_ttl: float = 0.0  # each feed's default `max_ttl`
     user_agent: str | None = None
     ca_file: Path | None = None  # trust this CA as well, for feeds and webhooks (a private CA)
-
-    @property
-    def longest_wait(self) -> float:
-        """The longest a feed's next poll is put off: a stored wait beyond it was set while
-        the clock ran ahead."""
-        return max(self.max_backoff, self.max_ttl)
 
 
 @dataclass(frozen=True, kw_only=True)
