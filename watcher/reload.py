@@ -11,23 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from watcher import logs
 from watcher.alerts.renames import follow_renames
 from watcher.alerts.routing import replan_waiting, router, warn_unknown_names
-from watcher.alerts.sender import Sender
 from watcher.config import Config
 from watcher.config.feeds import same_urls
 from watcher.errors import StoreError
 from watcher.logs import event
-from watcher.metrics import Metrics
 from watcher.models import FeedConfig, FeedState, tags_by_feed
-from watcher.pipeline import Pipeline
-from watcher.store import Store
+from watcher.service_parts import ServiceParts
 
 log = logging.getLogger("watcher.schedule")
 
@@ -40,16 +34,9 @@ NEEDS_RESTART = (
 )  # config keys a reload can't change
 
 
-class Reloads:
+class Reloads(ServiceParts):
     """The config and rule reloads of `schedule.Service`."""
 
-    config: Config
-    store: Store
-    pipeline: Pipeline
-    sender: Sender | None
-    clock: Callable[[], datetime]
-    scheduler: AsyncIOScheduler
-    metrics: Metrics
     _loop: asyncio.AbstractEventLoop | None
     _running: dict[asyncio.Task[Any], str]
     # the service's own

@@ -10,37 +10,24 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from watcher import __version__
-from watcher.alerts.sender import Sender
-from watcher.config import Config
 from watcher.endpoint import Response
 from watcher.errors import StoreError
 from watcher.health import Check, check_health, silent_after_of, status_document
 from watcher.logs import event
-from watcher.metrics import CONTENT_TYPE, Metrics
-from watcher.pipeline import Pipeline
-from watcher.store import Store
+from watcher.metrics import CONTENT_TYPE
+from watcher.service_parts import ServiceParts
 from watcher.store.base import SERVERS_HELD
 
 log = logging.getLogger("watcher.schedule")
 
 
-class Reports:
+class Reports(ServiceParts):
     """The heartbeat, the health checks and the endpoint's pages of `schedule.Service`."""
 
-    config: Config
-    store: Store
-    pipeline: Pipeline
-    sender: Sender | None
-    clock: Callable[[], datetime]
-    scheduler: AsyncIOScheduler
-    metrics: Metrics
     started_at: datetime
     last_poll_at: datetime | None
     _held_recorded: list[dict[str, Any]]  # the held lanes `watcher status` has
