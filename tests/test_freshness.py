@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from pathlib import Path
 
@@ -14,8 +14,9 @@ from tests.feedserver import FeedServer, rss
 from tests.test_polling import SETTINGS, Harness
 from watcher.config import PollSettings
 from watcher.feed_state import DUE_SLACK
-from watcher.freshness import channel_ttl, hinted_wait, response_fresh_for
+from watcher.freshness import MAX_SECONDS, channel_ttl, hinted_wait, response_fresh_for
 from watcher.models import FeedConfig
+from watcher.parse import parse_feed
 
 NOW = 1_780_000_000.0  # POSIX seconds
 HOUR = 3600.0
@@ -61,6 +62,8 @@ def test_a_response_is_fresh_as_http_caches_keep_it(
         pytest.param(15, 900.0, id="number"),
         pytest.param(" 5 ", 300.0, id="spaces"),
         pytest.param("0", None, id="zero"),
+        pytest.param("000", None, id="zeros"),
+        pytest.param("9" * 5000, 10 * 365 * 86400.0, id="hostile-length"),  # int() would raise
         pytest.param("-5", None, id="negative"),
         pytest.param("1.5", None, id="fraction"),
         pytest.param("hourly", None, id="word"),
@@ -213,3 +216,19 @@ def test_a_wait_longer_than_max_backoff_is_kept_when_max_ttl_allows_it(
         assert harness.poll(feed)[0].status == "skipped"
     clock.now = start + timedelta(hours=8)
     assert harness.poll(feed)[0].status == "not_modified"
+
+
+@pytest.mark.parametrize(
+    ("ttl", "seconds"),
+    [
+        pytest.param("45", 2700.0, id="minutes"),
+        pytest.param("soon", None, id="word"),
+        pytest.param("9" * 5000, MAX_SECONDS, id="hostile-length"),
+    ],
+)
+def test_a_feed_is_read_whatever_its_ttl_says(ttl: str, seconds: float | None) -> None:
+    body = rss(
+        [f"<ttl>{ttl}</ttl>", "<item><title>One</title><link>https://drill.test/1</link></item>"]
+    )
+    parsed = parse_feed(body, feed="T", fetched_at=datetime.now(UTC))
+    assert (len(parsed.stories), parsed.ttl) == (1, seconds)

@@ -69,9 +69,9 @@ def channel_ttl(value: Any) -> float | None:
     """An RSS channel's `<ttl>` (minutes, as feedparser gives it: text, or a number from
     feedparser-rs) in seconds; None where it is missing or no whole number above 0."""
     text = str(value).strip() if value is not None else ""
-    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or not text.strip("0"):
         return None
-    return min(int(text) * 60.0, MAX_SECONDS)
+    return min(float(text) * 60.0, MAX_SECONDS)  # float: int() refuses 4,301 digits
 
 
 def hinted_wait(
