@@ -602,6 +602,49 @@ def test_clusters_persist_and_a_late_reprint_joins_after_restart(tmp_path: Path)
     assert cluster.sources == ("Test Wire", "Asia Wire", "Daily Metal")
 
 
+def _clustered_in_batches(db: Path, batches: list[list[Story]], restart: bool) -> list[set[str]]:
+    """The partition of the batches' stories, each batch clustered as a poll's new stories
+    at five minutes past its newest: in one window (expired before each batch, as the
+    prune does), or in a window rebuilt from the database before each (a restart)."""
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    store = Store(db)
+    clusterer = Clusterer(store, SETTINGS, clock)
+    clusterer.load()
+    for batch in batches:
+        clock.now = max(clock.now, max(s.published for s in batch) + timedelta(minutes=5))
+        if restart:
+            store.close()
+            store = Store(db)
+            clusterer = Clusterer(store, SETTINGS, clock)
+            clusterer.load()
+        else:
+            clusterer.expire()
+        clusterer.cluster(save(store, *batch))
+    rows = store.db.execute("SELECT id, cluster_id FROM stories").fetchall()
+    store.close()
+    clusters: dict[int, set[str]] = {}
+    for story, cluster in rows:
+        clusters.setdefault(cluster, set()).add(story)
+    return sorted(clusters.values(), key=min)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_window_rebuilt_at_every_poll_decides_as_the_one_kept(tmp_path: Path, seed: int) -> None:
+    """`watcher run` restarted between any two polls (a deploy, a crash loop) clusters the
+    same stories into the same news items as one that ran throughout."""
+    stories = sorted(
+        (replace(s, feed="f") for s in read_stories(FIXTURE)), key=lambda s: s.published
+    )
+    rng, batches = random.Random(seed), []
+    while stories:
+        size = rng.randint(1, 4)
+        batches.append(stories[:size])
+        stories = stories[size:]
+    kept = _clustered_in_batches(tmp_path / "kept.db", batches, restart=False)
+    rebuilt = _clustered_in_batches(tmp_path / "rebuilt.db", batches, restart=True)
+    assert any(len(c) > 1 for c in kept) and rebuilt == kept
+
+
 def test_the_window_rebuilt_in_a_process_pool_is_the_window_rebuilt_here(
     tmp_path: Path,
 ) -> None:
