@@ -109,6 +109,13 @@ def as_asked(
     return replace(polled, ttl=ttl, next_poll_at=next_poll)
 
 
+def asked_wait(polled: FeedState, now: datetime) -> float | None:
+    """The seconds `as_asked` left the feed for, at `now`; None where it left it not."""
+    if polled.next_poll_at is None:
+        return None
+    return (polled.next_poll_at - now).total_seconds() + DUE_SLACK
+
+
 def after_failure(
     state: FeedState,
     exc: Exception,

@@ -24,10 +24,10 @@ from watcher.config import PollSettings
 from watcher.dedupe import ClusterSettings, Fingerprint
 from watcher.errors import FeedGoneError, FetchError, ParseError, ServerHeldError, StoreError
 from watcher.feed_state import (
-    DUE_SLACK,
     after_failure,
     after_success,
     as_asked,
+    asked_wait,
     gap,
     is_due,
     longest_wait,
@@ -161,7 +161,7 @@ class Pipeline:
             self.store.record_poll(polled)
             return PollOutcome(
                 feed=feed.name, url=result.url, status=result.kind, http_status=result.status,
-                wait=_wait(polled, now),
+                wait=asked_wait(polled, now),
             )  # fmt: skip
         try:
             parsed, prepared = await self._parse(feed, result, now)
@@ -196,7 +196,7 @@ class Pipeline:
         return PollOutcome(
             feed=feed.name, url=result.url, status="new", http_status=result.status,
             new_stories=tuple(new), clustered=tuple(clustered), matches=tuple(matches),
-            gap=gapped, pages=pages, wait=None if gapped else _wait(polled, now),
+            gap=gapped, pages=pages, wait=None if gapped else asked_wait(polled, now),
         )  # fmt: skip
 
     def _as_asked(
@@ -412,13 +412,6 @@ class Pipeline:
 def _quieted(matches: list[Match], quiet: set[str]) -> list[Match]:
     """The matches, those of the `quiet` stories marked so (they alert no one)."""
     return [replace(m, quiet=True) if m.story in quiet else m for m in matches]
-
-
-def _wait(polled: FeedState, now: datetime) -> float | None:
-    """The seconds a feed asked to be left (`feed_state.as_asked`), where it was."""
-    if polled.next_poll_at is None:
-        return None
-    return (polled.next_poll_at - now).total_seconds() + DUE_SLACK
 
 
 def _ms_since(started: float) -> float:
