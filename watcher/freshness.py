@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from watcher.normalise import ascii_digits
+
 MAX_SECONDS = 10 * 365 * 86400.0  # a wait longer than any cap: beyond, a date overflows
 
 
@@ -53,7 +55,7 @@ def _seconds(value: str | None) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if not (value.isascii() and value.isdigit()):
+    if not ascii_digits(value):
         return None
     return min(float(value), MAX_SECONDS)
 
@@ -69,7 +71,7 @@ def channel_ttl(value: Any) -> float | None:
     """An RSS channel's `<ttl>` (minutes, as feedparser gives it: text, or a number from
     feedparser-rs) in seconds; None where it is missing or no whole number above 0."""
     text = str(value).strip() if value is not None else ""
-    if not (text.isascii() and text.isdigit()) or not text.strip("0"):
+    if not ascii_digits(text) or not text.strip("0"):
         return None
     return min(float(text) * 60.0, MAX_SECONDS)  # float: int() refuses 4,301 digits
 
