@@ -1,4 +1,5 @@
-"""The clustering window of a running watcher: rebuilt from the store on start, kept in step.
+"""The clustering window of a running watcher: rebuilt from the store on start, kept in step,
+and given back the stored stories a story published before it may repeat (`dedupe.recall`).
 
 In: stored stories (and their fingerprints, made in the parse pool). Out: `ClusteredStory`s,
 their assignments recorded in the store. Raises `StoreError` from the store.
@@ -6,12 +7,15 @@ their assignments recorded in the store. Raises `StoreError` from the store.
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from watcher.dedupe import (
@@ -22,13 +26,17 @@ from watcher.dedupe import (
     fingerprint,
     fingerprints,
 )
+from watcher.dedupe.recall import RECALL_CHARS, Late, late_story, recalled, spans
+from watcher.logs import event
 from watcher.models import ClusteredStory, Story
 from watcher.store import Store
+from watcher.store.window import StoryText, WindowRow
 
 LOAD_CHUNK = 500  # stories fingerprinted per pool task when the window is rebuilt
 LOAD_AHEAD = 4  # chunks in the pool at once
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 class Clusterer:
@@ -39,6 +47,8 @@ class Clusterer:
         self.settings = settings
         self.clock = clock
         self.index = ClusterIndex(settings, next_cluster=store.next_cluster_id())
+        self.held_since = -math.inf  # POSIX seconds: the window holds what was published since
+        self._older: set[str] = set()  # stories in the window published before `held_since`
 
     def load(self, executor: Executor | None = None) -> list[Story]:
         """Rebuild the window from the store, fingerprinting in `executor` when given; return
@@ -46,6 +56,7 @@ class Clusterer:
         a second transaction). Stories are read, fingerprinted and added a chunk at a time,
         at most `LOAD_AHEAD` chunks in the pool: the window is never held as stories."""
         since = self.clock() - timedelta(seconds=2 * self.settings.window)
+        self.held_since = since.timestamp()
         pending = []
         rows = self.store.window_stories(since, summary_chars=SUMMARY_CHARS)  # all it reads
         chunks = iter(lambda: list(islice(rows, LOAD_CHUNK)), [])
@@ -68,25 +79,64 @@ class Clusterer:
         return [self.final(c) for c in done]
 
     def place(
-        self, stories: Sequence[Story], prints: Sequence[Fingerprint] | None = None
+        self,
+        stories: Sequence[Story],
+        prints: Sequence[Fingerprint] | None = None,
+        *,
+        quiet: Collection[str] = (),
     ) -> list[ClusteredStory]:
-        """Place stories in clusters of the window, oldest first; nothing is recorded."""
+        """Place stories in clusters of the window, oldest first; nothing is recorded. A
+        story published before the window, unless `quiet` (it alerts no one), is compared
+        with the stored stories published near it that may be its copies (`recall`)."""
         if prints is None:
             prints = [fingerprint(s) for s in stories]
         ordered = sorted(zip(stories, prints, strict=True), key=lambda p: (p[0].published, p[0].id))
+        older = [(s, fp) for s, fp in ordered if fp.published < self.held_since]
+        if late := [(s, fp) for s, fp in older if s.id not in quiet]:
+            self.recall(late)
+        self._older.update(s.id for s, _ in older)
         return [
             ClusteredStory(story=s, assignment=self.index.add_fingerprint(fp)) for s, fp in ordered
         ]
+
+    def recall(self, late: Sequence[tuple[Story, Fingerprint]]) -> int:
+        """Put back in the window the stored stories that may be copies of these stories,
+        published before the window (`dedupe.recall`); how many."""
+        started, window = time.perf_counter(), self.settings.window
+        lates = [late_story(fp, s.guid, window, self.held_since) for s, fp in late]
+        read = 0
+
+        def found() -> Iterator[tuple[list[Late], StoryText]]:
+            nonlocal read
+            for start, end, group in spans(lates):
+                begin, until = (datetime.fromtimestamp(t, UTC) for t in (start, end))
+                for text in self.store.story_texts(begin, until, chars=RECALL_CHARS):
+                    read += 1
+                    yield group, text
+
+        ids = recalled(found(), self._older)
+        rows = self.store.placed_stories(ids, summary_chars=SUMMARY_CHARS) if ids else []
+        prints = fingerprints([row[0] for row in rows])
+        for (story, cluster, began), fp in zip(rows, prints, strict=True):
+            self.index.add_fingerprint(fp, cluster, began)
+            self._older.add(story.id)
+        event(
+            log, logging.INFO, "late stories compared with stored ones", late=len(late),
+            read=read, recalled=len(rows), ms=round((time.perf_counter() - started) * 1000),
+        )  # fmt: skip
+        return len(rows)
 
     @contextmanager
     def tentative(self) -> Iterator[None]:
         """Stories placed within are taken out of the window again if the block fails:
         the window never holds a story, or a merge, the store does not."""
         self.index.begin()
+        older = set(self._older)
         try:
             yield
         except BaseException:
             self.index.rollback()
+            self._older = older
             raise
         self.index.commit()
 
@@ -100,10 +150,10 @@ class Clusterer:
 
     def expire(self) -> int:
         cutoff = self.clock() - timedelta(seconds=2 * self.settings.window)
-        return self.index.expire(cutoff.timestamp())
-
-
-WindowRow = tuple[Story, int | None, float | None]  # as `Store.window_stories` gives it
+        self.held_since = max(self.held_since, cutoff.timestamp())
+        removed = self.index.expire(self.held_since)
+        self._older.clear()  # all published before the window's new start
+        return removed
 
 
 def _fingerprinted(

@@ -352,7 +352,7 @@ class Pipeline:
             if polled is None:
                 clustered = self.clusterer.cluster(stories, prints)
             else:
-                placed = self.clusterer.place(stories, prints)
+                placed = self.clusterer.place(stories, prints, quiet=quiet or ())
                 self.store.record_new_stories(polled, placed, self.clock())
                 clustered = [self.clusterer.final(c) for c in placed]
             matches = _quieted(self.match_rules(clustered, premade), quiet or set())

@@ -10,8 +10,8 @@ opens the file.
 
 One module a group of tables: `feeds`, `stories` (with clusters), `outbox` (matches and
 alerts), with `dead_letters` (the alerts that failed) and `notices` (feed and delivery
-notices), and `subscribers` (what each subscriber's channels reach); `rows` turns
-dataclasses into rows and back.
+notices), and `subscribers` (what each subscriber's channels reach); `window` reads stories
+for the clustering window; `rows` turns dataclasses into rows and back.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from watcher.store.notices import NoticeTables
 from watcher.store.rows import NEVER, from_text, to_text
 from watcher.store.stories import StoryTables
 from watcher.store.subscribers import SubscriberTables
+from watcher.store.window import WindowTables
 
 __all__ = ["NEVER", "Store", "from_text", "to_text"]
 
@@ -52,7 +53,9 @@ def _identity(path: Path) -> tuple[int, int]:
     return status.st_dev, status.st_ino
 
 
-class Store(FeedTables, StoryTables, DeadLetterTables, NoticeTables, SubscriberTables):
+class Store(
+    FeedTables, StoryTables, WindowTables, DeadLetterTables, NoticeTables, SubscriberTables
+):
     """The SQLite database of one watcher."""
 
     def __init__(self, path: Path | str) -> None:

@@ -6,7 +6,7 @@ In: `FeedState`, `ClusteredStory`, `Assignment`. Out: `Story`, `Cluster`. Raises
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -107,34 +107,6 @@ class StoryTables(Tables):
                 "SELECT MIN(fetched_at) FROM stories WHERE feed = ?", [feed]
             ).fetchone()
         return from_text(row[0]) if row and row[0] else None
-
-    def window_stories(
-        self, published_since: datetime, *, summary_chars: int
-    ) -> Iterator[tuple[Story, int | None, float | None]]:
-        """Stories published since the given time with their cluster (None: not clustered
-        yet) and, where that cluster's first kept story was published before the story,
-        when (in POSIX seconds: it may be before the given time); oldest first, read as they
-        are taken: the window may hold hundreds of thousands. A clustered story's summary is
-        cut to its first `summary_chars` characters, and its body, which clustering does not
-        read, left out."""
-        cut = "CASE WHEN s.cluster_id IS NULL THEN summary ELSE substr(summary, 1, ?) END"
-        read = {"summary": cut, "body": "CASE WHEN s.cluster_id IS NULL THEN body ELSE '' END"}
-        columns = [read.get(c, f"s.{c}") for c in STORY_COLUMNS]
-        since = to_text(published_since)
-        with translated("reading the clustering window"):
-            cursor = self.db.conn.execute(
-                f"SELECT {', '.join(columns)}, s.cluster_id, CASE WHEN b.began < s.published "
-                "THEN CAST(strftime('%s', b.began) AS INTEGER) END FROM stories AS s "
-                "LEFT JOIN (SELECT cluster_id, MIN(published) AS began FROM stories "
-                "WHERE cluster_id IN (SELECT cluster_id FROM stories WHERE published >= ?) "
-                "GROUP BY cluster_id) AS b ON b.cluster_id = s.cluster_id "
-                "WHERE s.published >= ? OR s.cluster_id IS NULL ORDER BY s.published, s.id",
-                [summary_chars, since, since],
-            )
-            while rows := cursor.fetchmany(1000):
-                for *values, cluster, began in rows:
-                    story = story_from_row(dict(zip(STORY_COLUMNS, values, strict=True)))
-                    yield story, cluster, began
 
     def retitle_stories(self, stories: Sequence[Story]) -> dict[str, int]:
         """Give stored stories the title, summary, body and link their feed gives them now;
