@@ -3,6 +3,7 @@ with the stored stories that may be its copies: its news item alerts once, not a
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -226,3 +227,65 @@ def test_a_feed_back_after_a_week_alerts_no_news_item_again(
     clusters = {harness.store.placement(s.id)[0] for s in harness.store.recent_stories(
         datetime(2026, 11, 1, tzinfo=UTC))}  # fmt: skip
     assert len(clusters) == 2  # a germanium news item and an antimony one, two stories each
+
+
+# -- late or in time, the same news items ----------------------------------------------------
+
+
+def _partition(
+    db: Path, polls: list[tuple[datetime, list[Story]]], restart_at: int
+) -> set[frozenset[str]]:
+    """The news items the service makes of these polls (each at its time, each feed's stories
+    in a transaction of its own), the window expired before each poll as the prune does,
+    and rebuilt before each from poll `restart_at` on, as a restart does."""
+    store = Store(db)
+    store.sync_feeds([FeedConfig(name=f, url=f"https://{f}.test/", interval=600)
+                      for f in {s.feed for _, poll in polls for s in poll}])  # fmt: skip
+    clock = FakeClock(polls[0][0])
+    clusterer = Clusterer(store, SETTINGS, clock)
+    clusterer.load()
+    for number, (when, poll) in enumerate(polls):
+        clock.now = max(clock.now, when)
+        if number >= restart_at:
+            clusterer = Clusterer(store, SETTINGS, clock)
+            clusterer.load()
+        clusterer.expire()
+        for feed in sorted({s.feed for s in poll}):
+            with clusterer.tentative(), store.transaction():
+                placed = clusterer.place([s for s in poll if s.feed == feed])
+                store.record_new_stories(store.feed_state(feed), placed, clock())
+    rows = store.db.execute("SELECT cluster_id, id FROM stories").fetchall()
+    store.close()
+    items: dict[int, set[str]] = {}
+    for cluster, story in rows:
+        items.setdefault(cluster, set()).add(story)
+    return {frozenset(item) for item in items.values()}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_feeds_back_after_a_week_make_the_news_items_they_would_have_made_in_time(
+    tmp_path: Path, seed: int
+) -> None:
+    """The fixtures' stories polled in time, in random batches, against the same with one to
+    three outlets' stories all coming 8 days after the newest (a restart before them, or not)."""
+    rng = random.Random(seed)
+    stories = sorted((replace(s, feed=s.source.replace(" ", "-").lower())
+                      for s in read_stories(FIXTURE)), key=lambda s: (s.published, s.id))  # fmt: skip
+    outlets = sorted({s.feed for s in stories})
+    late = set(rng.sample(outlets, rng.randint(1, 3)))
+
+    def batched(chosen: list[Story]) -> list[tuple[datetime, list[Story]]]:
+        polls, at = [], 0
+        while at < len(chosen):
+            size = rng.randint(1, 4)
+            poll, at = chosen[at : at + size], at + size
+            polls.append((max(s.published for s in poll) + timedelta(minutes=5), poll))
+        return polls
+
+    in_time = batched(stories)
+    early = batched([s for s in stories if s.feed not in late])
+    week_on = max(s.published for s in stories) + timedelta(days=8)
+    after = [*early, (week_on, [s for s in stories if s.feed in late])]
+    restart_at = len(early) if seed % 2 else len(after)
+    expected = _partition(tmp_path / "in_time.db", in_time, len(in_time))
+    assert _partition(tmp_path / "late.db", after, restart_at) == expected, sorted(late)
