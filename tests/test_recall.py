@@ -162,6 +162,23 @@ def test_a_late_reprint_joins_its_wire_story_after_the_window_expired(
     store.close()
 
 
+def test_a_story_the_window_holds_is_compared_with_its_copies_from_before_the_window(
+    tmp_path: Path, fixtures: dict[str, Story]
+) -> None:
+    """Published 36 h after the window's start, dm-pd may repeat a story published up to 36
+    h before it, which the window does not hold: tw-pd, 54 h before dm-pd."""
+    store = clustered_a_week_ago(tmp_path / "w.db", [fixtures["tw-pd"]])
+    clusterer = Clusterer(store, SETTINGS, FakeClock(WEEK_LATER))
+    clusterer.load()
+    assert clusterer.held_since == datetime(2026, 3, 4, tzinfo=UTC).timestamp()
+    later = replace(fixtures["dm-pd"], published=datetime(2026, 3, 5, 12, tzinfo=UTC))
+    (late,) = clusterer.cluster(save(store, later))
+    assert late.assignment.level == "reprint" and late.assignment.matched == "tw-pd"
+    assert clusterer.expire() == 1  # tw-pd, put back, leaves at the next prune; dm-pd stays
+    assert clusterer.index.cluster_for("dm-pd") == late.assignment.cluster
+    store.close()
+
+
 def test_a_quiet_late_story_is_not_compared_with_stored_stories(
     tmp_path: Path, fixtures: dict[str, Story]
 ) -> None:
@@ -262,12 +279,14 @@ def _partition(
     return {frozenset(item) for item in items.values()}
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_feeds_back_after_a_week_make_the_news_items_they_would_have_made_in_time(
+@pytest.mark.parametrize("seed", range(8))
+def test_feeds_back_days_late_make_the_news_items_they_would_have_made_in_time(
     tmp_path: Path, seed: int
 ) -> None:
     """The fixtures' stories polled in time, in random batches, against the same with one to
-    three outlets' stories all coming 8 days after the newest (a restart before them, or not)."""
+    three outlets' stories all coming 80 to 200 hours after the newest (a restart before
+    them, or not): some published before the window the service holds then, some after its
+    start but within `window` of it."""
     rng = random.Random(seed)
     stories = sorted((replace(s, feed=s.source.replace(" ", "-").lower())
                       for s in read_stories(FIXTURE)), key=lambda s: (s.published, s.id))  # fmt: skip
@@ -284,8 +303,8 @@ def test_feeds_back_after_a_week_make_the_news_items_they_would_have_made_in_tim
 
     in_time = batched(stories)
     early = batched([s for s in stories if s.feed not in late])
-    week_on = max(s.published for s in stories) + timedelta(days=8)
-    after = [*early, (week_on, [s for s in stories if s.feed in late])]
+    back = max(s.published for s in stories) + timedelta(hours=rng.choice([80, 100, 120, 200]))
+    after = [*early, (back, [s for s in stories if s.feed in late])]
     restart_at = len(early) if seed % 2 else len(after)
     expected = _partition(tmp_path / "in_time.db", in_time, len(in_time))
     assert _partition(tmp_path / "late.db", after, restart_at) == expected, sorted(late)

@@ -86,22 +86,25 @@ class Clusterer:
         quiet: Collection[str] = (),
     ) -> list[ClusteredStory]:
         """Place stories in clusters of the window, oldest first; nothing is recorded. A
-        story published before the window, unless `quiet` (it alerts no one), is compared
-        with the stored stories published near it that may be its copies (`recall`)."""
+        story published less than `window` after the window's start, unless `quiet` (it
+        alerts no one), is compared with the stored stories published before that start
+        and within `window` of it that may be its copies (`recall`)."""
         if prints is None:
             prints = [fingerprint(s) for s in stories]
         ordered = sorted(zip(stories, prints, strict=True), key=lambda p: (p[0].published, p[0].id))
-        older = [(s, fp) for s, fp in ordered if fp.published < self.held_since]
-        if late := [(s, fp) for s, fp in older if s.id not in quiet]:
+        held, window = self.held_since, self.settings.window
+        if late := [
+            (s, fp) for s, fp in ordered if fp.published - window < held and s.id not in quiet
+        ]:
             self.recall(late)
-        self._older.update(s.id for s, _ in older)
+        self._older.update(s.id for s, fp in ordered if fp.published < held)
         return [
             ClusteredStory(story=s, assignment=self.index.add_fingerprint(fp)) for s, fp in ordered
         ]
 
     def recall(self, late: Sequence[tuple[Story, Fingerprint]]) -> int:
-        """Put back in the window the stored stories that may be copies of these stories,
-        published before the window (`dedupe.recall`); how many."""
+        """Put back in the window the stored stories published before it that may be
+        copies of these stories (`dedupe.recall`); how many."""
         started, window = time.perf_counter(), self.settings.window
         lates = [late_story(fp, s.guid, window, self.held_since) for s, fp in late]
         read = 0

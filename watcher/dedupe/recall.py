@@ -1,12 +1,13 @@
 """Stored stories a late story may repeat: those the clustering window no longer holds.
 
-The window holds the stories published within twice `clustering.window` of now. A story
-published before that (a feed back after a week's outage) would be compared only with what
-the window holds, not with its copies seen earlier. So the stored stories published within
-`window` of it that may link to it are put back in the window first: those sharing its
-link or guid, listed by its entry as coverage of its news or listing it, or naming at least
-two of its specific terms (its one, for a story that has only one). A look at their text
-picks them, far cheaper than their fingerprints; the window then scores them as any other.
+The window holds the stories published within twice `clustering.window` of now: all that
+a story published within `window` of now is compared with. One published earlier (a feed
+back after days of outage) may repeat stories published before the window's start. So the
+stored stories published before that start and within `window` of it that may link to it
+are put back in the window first: those sharing its link or guid, listed by its entry as
+coverage of its news or listing it, or naming at least two of its specific terms (its one,
+for a story that has one). A look at their text picks them, far cheaper than their
+fingerprints; the window then scores them as any other.
 
 In: late stories' fingerprints, stored stories' text (`store.window.StoryText`). Out:
 which stored stories to put back, most alike first. Pure computation.
