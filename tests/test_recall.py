@@ -3,6 +3,7 @@ with the stored stories that may be its copies: its news item alerts once, not a
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -126,8 +127,13 @@ def test_at_most_the_limit_is_recalled_the_likeliest_first_and_none_held_twice(
 # -- the service's window --------------------------------------------------------------------
 
 
+def recall_logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, dict[str, object]]]:
+    return [(r.levelname, r.event_fields) for r in caplog.records  # type: ignore[attr-defined]
+            if r.getMessage() == "late stories compared with stored ones"]  # fmt: skip
+
+
 def test_a_late_reprint_joins_its_wire_story_after_a_restart(
-    tmp_path: Path, fixtures: dict[str, Story]
+    tmp_path: Path, fixtures: dict[str, Story], caplog: pytest.LogCaptureFixture
 ) -> None:
     """dm-pd reprints tw-pd, both of 3 March; dm-pd comes a week late, when the window the
     service rebuilds holds neither. Of the stories stored near it, only tw-pd is recalled."""
@@ -137,10 +143,14 @@ def test_a_late_reprint_joins_its_wire_story_after_a_restart(
     clusterer = Clusterer(store, SETTINGS, FakeClock(WEEK_LATER))
     clusterer.load()
     assert clusterer.index.cluster_for("tw-pd") is None and len(clusterer.index) == 2
+    caplog.set_level(logging.INFO, logger="watcher.clusterer")
     (late,) = clusterer.cluster(save(store, fixtures["dm-pd"]))
     assert (late.assignment.cluster, late.assignment.level) == (wire, "reprint")
     assert late.assignment.matched == "tw-pd"
     assert len(clusterer.index) == 4  # the two of the window, tw-pd and dm-pd
+    ((level, fields),) = recall_logged(caplog)
+    assert level == "INFO" and {k: fields[k] for k in ("late", "read", "recalled")} == {
+        "late": 1, "read": 5, "recalled": 1}  # tw-pd and the 4 stories stored near it  # fmt: skip
     store.close()
 
 
@@ -193,15 +203,17 @@ def test_a_quiet_late_story_is_not_compared_with_stored_stories(
 
 
 def test_a_story_stored_beyond_the_window_of_the_late_one_is_not_recalled(
-    tmp_path: Path, fixtures: dict[str, Story]
+    tmp_path: Path, fixtures: dict[str, Story], caplog: pytest.LogCaptureFixture
 ) -> None:
     """A reprint is looked for as the window looks: published within `window` of the story."""
     store = clustered_a_week_ago(tmp_path / "w.db", [fixtures["tw-pd"]])
     clusterer = Clusterer(store, SETTINGS, FakeClock(WEEK_LATER + timedelta(days=2)))
     clusterer.load()
     later = replace(fixtures["dm-pd"], published=fixtures["tw-pd"].published + timedelta(hours=73))
+    caplog.set_level(logging.DEBUG, logger="watcher.clusterer")
     (late,) = clusterer.cluster(save(store, later))
     assert late.starts_cluster and len(clusterer.index) == 1
+    assert [level for level, _ in recall_logged(caplog)] == ["DEBUG"]  # nothing put back
     store.close()
 
 

@@ -34,6 +34,7 @@ from watcher.store.window import StoryText, WindowRow
 
 LOAD_CHUNK = 500  # stories fingerprinted per pool task when the window is rebuilt
 LOAD_AHEAD = 4  # chunks in the pool at once
+SLOW_RECALL_MS = 100  # a recall that put nothing back is logged at INFO from this long
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -123,10 +124,10 @@ class Clusterer:
         for (story, cluster, began), fp in zip(rows, prints, strict=True):
             self.index.add_fingerprint(fp, cluster, began)
             self._older.add(story.id)
-        event(
-            log, logging.INFO, "late stories compared with stored ones", late=len(late),
-            read=read, recalled=len(rows), ms=round((time.perf_counter() - started) * 1000),
-        )  # fmt: skip
+        ms = round((time.perf_counter() - started) * 1000)
+        level = logging.INFO if rows or ms >= SLOW_RECALL_MS else logging.DEBUG
+        event(log, level, "late stories compared with stored ones", late=len(late), read=read,
+              recalled=len(rows), ms=ms)  # fmt: skip
         return len(rows)
 
     @contextmanager
