@@ -19,14 +19,8 @@ year and the time (`30 ноября 2026 г., 11:20`, `4 décembre 2026 à 10:15
 and "de" around the month (`4 de diciembre de 2026`): those are dropped. A Kazakh date
 puts the year first (`2026 жылғы 30 қараша`): it is read in RFC 822's order.
 
-A site may also write its date in numbers as its country does: `2026/12/04 10:15` (Japan,
-China, Korea), `2026.12.04`, `04.12.2026 10:15` (Germany, Russia and much of Europe: day
-first) or `2026年12月4日 10:15`. feedparser reads `2026/12/04` as 1 December and the others
-not at all; they are read here, a zone after the time read as feedparser reads RFC 822's,
-none as UTC (as feedparser reads an ISO 8601 date without one). With slashes and the year
-last (`04/12/2026`) the month may come first (the US) or the day (most elsewhere): no date,
-whichever parser read the feed (feedparser-rs would read the month first). A date that
-begins as one of these but is none of them is no date, not a misread one.
+A site may also write its date in numbers as its country does (`2026/12/04 10:15`,
+`04.12.2026`, `2026年12月4日`): `numeric_dates` reads those, whichever parser read the feed.
 
 A date that names no zone (`names_zone`) is read as UTC, as feedparser reads one, unless
 its feed has a `timezone`: then it is that zone's time.
@@ -45,6 +39,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 from feedparser.datetimes.rfc822 import timezone_names as FEEDPARSER_ZONES
+
+from watcher.numeric_dates import is_numeric_date, numeric_date
 
 _MONTHS = {
     "Jan": "january januar jänner janvier janv enero ene gennaio gen janeiro januari "
@@ -74,13 +70,6 @@ _LOCALIZED = re.compile(
 
 # the year first, as Kazakh writes a date: `2026 жылғы 30 қараша, 11:20`, `2026 ж. 30 қараша`
 _YEAR_FIRST_NAMED = re.compile(r"^\s*(\d{4})\s+(?:жылғы|ж\.)\s*(\d{1,2})\s+([^\W\d_]+)(.*)$")
-_NUMERIC_START = re.compile(r"\s*(?:\d{4}\s*[/.年]|\d{1,2}[./]\d{1,2}[./]\d{4})")
-_YEAR_FIRST = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?!\d)")
-_DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
-_HANZI = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*[(（]\w{1,3}[)）])?")
-# `10:15`, `10:15:30.250`, `10時15分`, after a `T`, blanks or a comma
-_CLOCK = re.compile(r"(?:[T\s,]\s*)*(\d{1,2})[:時](\d{2})分?(?::(\d{2})(?:[.,]\d+)?)?")
-_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 # an ISO 8601 time whose offset has no colon (`2026-12-04 10:15:00 +0900`, as PHP's `O`
@@ -114,7 +103,7 @@ def is_misread(raw: str) -> bool:
     """Whether feedparser-rs may read `raw` otherwise than feedparser, or both wrongly: then
     this module's reading (else feedparser's) is taken."""
     return (
-        _NUMERIC_START.match(raw) is not None
+        is_numeric_date(raw)
         or _ISO_OFFSET.match(raw) is not None
         or _MONTH_FIRST.match(raw) is not None
         or _ISO_NAMED_ZONE.match(raw) is not None
@@ -171,31 +160,6 @@ def month_first(raw: str) -> time.struct_time | None:
     hours = hours % 12 + (12 if half and half.lower() == "p" else 0) if half else hours
     when = f"{hours:02d}:{int(minute or 0):02d}:{int(second or 0):02d}"
     return feedparser_date(f"{int(day)} {month} {year} {when} {zone or 'GMT'}")
-
-
-def is_numeric_date(raw: str) -> bool:
-    """Whether `raw` begins as a date in numbers that `numeric_date` reads."""
-    return _NUMERIC_START.match(raw) is not None
-
-
-def numeric_date(raw: str) -> time.struct_time | None:
-    """`raw`, a date written in numbers (see above), read as feedparser reads the RFC 822
-    date it stands for; None when it is not one, or names no real day."""
-    text = raw.strip()
-    if found := _YEAR_FIRST.match(text):
-        year, month, day = found.group(1, 3, 4)
-    elif found := _DAY_FIRST.match(text) or _HANZI.match(text):
-        day, month, year = found.group(1, 2, 3) if found.re is _DAY_FIRST else found.group(3, 2, 1)
-    else:
-        return None
-    if not 1 <= int(month) <= 12:
-        return None
-    rest = text[found.end() :]
-    clock = _CLOCK.match(rest)
-    hour, minute, second = clock.group(1, 2, 3) if clock else ("0", "0", None)
-    zone = (rest[clock.end() :] if clock else rest).strip() or "GMT"
-    when = f"{int(hour):02d}:{int(minute):02d}:{int(second or 0):02d}"
-    return feedparser_date(f"{int(day)} {_MONTH_NAMES[int(month) - 1]} {year} {when} {zone}")
 
 
 def _folded(word: str) -> str:

@@ -1,0 +1,66 @@
+"""Dates written in numbers as a site's country writes them, which feedparser misreads.
+
+`2026/12/04 10:15` (Japan, China, Korea), `2026.12.04` and `2026. 12. 4.` (Korea, Hungary),
+`04.12.2026 10:15` (Germany, Russia and much of Europe: day first), `2026年12月4日 10:15`
+and `2026년 12월 4일 오후 3:15` (Korean, its time with 오전/오후 for AM/PM, as Japanese
+writes 午前/午後). feedparser reads `2026/12/04` and `2026년 12월 4일` as 1 December and the
+others not at all. A zone after the time is read as feedparser reads RFC 822's, none as
+UTC (as feedparser reads an ISO 8601 date without one). With slashes and the year last
+(`04/12/2026`) the month may come first (the US) or the day (most elsewhere): no date. A
+date that begins as one of these but is none of them is no date, not a misread one.
+
+In: a date as a feed wrote it. Out: the time feedparser makes of the RFC 822 date it
+stands for, or None. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
+
+_NUMERIC_START = re.compile(r"\s*(?:\d{4}\s*[/.年년]|\d{1,2}[./]\d{1,2}[./]\d{4})")
+# `2026/12/04`, `2026.12.04`, `2026. 12. 4.` (a blank after each dot, and one closing the day)
+_YEAR_FIRST = re.compile(r"(\d{4})([/.])\s?(\d{1,2})\2\s?(\d{1,2})(?!\d)\.?")
+_DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
+# `2026年12月4日`, `2026년 12월 4일`, either with its weekday: `(木)`, `(금)`
+_CJK = re.compile(
+    r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일](?:\s*[(（]\w{1,3}[)）])?"
+)
+# `10:15`, `10:15:30.250`, `10時15分`, `오후 3:15`, `午後3時15分`, after a `T`, blanks or a comma
+_CLOCK = re.compile(
+    r"(?:[T\s,]\s*)*(?:(오전|오후|午前|午後)\s*)?(\d{1,2})[:時](\d{2})分?(?::(\d{2})(?:[.,]\d+)?)?"
+)
+_AFTERNOON = frozenset({"오후", "午後"})
+_MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def is_numeric_date(raw: str) -> bool:
+    """Whether `raw` begins as a date in numbers that `numeric_date` reads."""
+    return _NUMERIC_START.match(raw) is not None
+
+
+def numeric_date(raw: str) -> time.struct_time | None:
+    """`raw`, a date written in numbers (see above), read as feedparser reads the RFC 822
+    date it stands for; None when it is not one, or names no real day or hour."""
+    text = raw.strip()
+    if found := _YEAR_FIRST.match(text):
+        year, month, day = found.group(1, 3, 4)
+    elif found := _DAY_FIRST.match(text) or _CJK.match(text):
+        day, month, year = found.group(1, 2, 3) if found.re is _DAY_FIRST else found.group(3, 2, 1)
+    else:
+        return None
+    if not 1 <= int(month) <= 12:
+        return None
+    rest = text[found.end() :]
+    clock = _CLOCK.match(rest)
+    half, hour, minute, second = clock.group(1, 2, 3, 4) if clock else (None, "0", "0", None)
+    hours = int(hour)
+    if half is not None:  # 12-hour: 오전 12:05 is 00:05, 오후 12:05 is 12:05
+        if hours > 12:
+            return None
+        hours = hours % 12 + (12 if half in _AFTERNOON else 0)
+    zone = (rest[clock.end() :] if clock else rest).strip() or "GMT"
+    when = f"{hours:02d}:{int(minute):02d}:{int(second or 0):02d}"
+    return feedparser_date(f"{int(day)} {_MONTH_NAMES[int(month) - 1]} {year} {when} {zone}")
