@@ -8,7 +8,7 @@ story is stored, each in a cluster of its own, and matches no rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 from watcher.clusterer import Clusterer
@@ -29,9 +29,14 @@ def prepare_parse_only(
 
 
 def place_alone(
-    self: Clusterer, stories: Sequence[Story], prints: Sequence[Fingerprint] | None = None
+    self: Clusterer,
+    stories: Sequence[Story],
+    prints: Sequence[Fingerprint] | None = None,
+    *,
+    quiet: Collection[str] = (),
 ) -> list[ClusteredStory]:
-    """`Clusterer.place` without scoring: each story opens a cluster of its own."""
+    """`Clusterer.place` without scoring: each story opens a cluster of its own (a late
+    one too: nothing is recalled)."""
     placed = []
     for story in sorted(stories, key=lambda s: (s.published, s.id)):
         cluster = self.index.next_cluster
