@@ -9,15 +9,16 @@ feedparser reads a zone name it does not know as UTC: one with a single meaning
 A site whose software formats dates with the server's locale writes `Fr, 04 Dez 2026
 10:00:00 +0100` or `ven., 04 déc. 2026 10:00:00 +0100` for `Fri, 04 Dec 2026 10:00:00
 +0100`. The day and month stand where RFC 822 puts them, so they are read by position: the
-month's name (German, French, Spanish, Italian, Portuguese, Dutch, Russian or Kazakh, full
-or abbreviated, any case, accents or not) is put in English, the day's name (in any
+month's name (German, French, Spanish, Italian, Portuguese, Dutch, Hungarian, Russian or
+Kazakh, full or abbreviated, any case, accents or not) is put in English, the day's name (in any
 language, which feedparser refuses) dropped, and the rest read by feedparser. A word that
 names a month in one language and a weekday in another ("mar") is read as what its place
 makes it.
 A site that writes the date for its readers may put a comma or a short word between the
 year and the time (`30 ноября 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `10:15 Uhr`),
 and "de" around the month (`4 de diciembre de 2026`): those are dropped. A Kazakh date
-puts the year first (`2026 жылғы 30 қараша`): it is read in RFC 822's order.
+puts the year first (`2026 жылғы 30 қараша`), a Hungarian one the year, then the month
+(`2026. december 4.`): each is read in RFC 822's order.
 
 A site may also write its date in numbers as its country does (`2026/12/04 10:15`,
 `04.12.2026`, `2026年12月4日`): `numeric_dates` reads those, whichever parser read the feed.
@@ -44,18 +45,19 @@ from watcher.numeric_dates import is_numeric_date, numeric_date
 
 _MONTHS = {
     "Jan": "january januar jänner janvier janv enero ene gennaio gen janeiro januari "
-    "январь января янв қаңтар",
+    "január январь января янв қаңтар",
     "Feb": "february februar feber février févr fevr febrero febbraio fevereiro fev "
-    "februari февраль февраля фев ақпан",
-    "Mar": "march märz mär mrz mars marzo março marco maart mrt март марта наурыз",
-    "Apr": "april avril avr abril abr aprile апрель апреля апр сәуір",
-    "May": "mai mayo maggio mag maio mei май мая мамыр",
-    "Jun": "june juni juin junio giugno giu junho июнь июня июн маусым",
-    "Jul": "july juli juillet juil julio luglio lug julho июль июля июл шілде",
-    "Aug": "august août aout agosto ago augustus авг август августа тамыз",
+    "februari február febr февраль февраля фев ақпан",
+    "Mar": "march märz mär mrz mars marzo março marco maart mrt március márc март марта наурыз",
+    "Apr": "april avril avr abril abr aprile április ápr апрель апреля апр сәуір",
+    "May": "mai mayo maggio mag maio mei május máj май мая мамыр",
+    "Jun": "june juni juin junio giugno giu junho június jún июнь июня июн маусым",
+    "Jul": "july juli juillet juil julio luglio lug julho július júl июль июля июл шілде",
+    "Aug": "august août aout agosto ago augustus augusztus авг август августа тамыз",
     "Sep": "september sept septembre septiembre setiembre set settembre setembro "
-    "сентябрь сентября сен сент қыркүйек",
-    "Oct": "october oktober okt octobre octubre ottobre ott outubro out октябрь октября окт қазан",
+    "szeptember szept сентябрь сентября сен сент қыркүйек",
+    "Oct": "october oktober okt octobre octubre ottobre ott outubro out október октябрь "
+    "октября окт қазан",
     "Nov": "november novembre noviembre novembro ноябрь ноября ноя қараша",
     "Dec": "december dezember dez décembre déc diciembre dic dicembre dezembro декабрь декабря дек "
     "желтоқсан",
@@ -70,6 +72,8 @@ _LOCALIZED = re.compile(
 
 # the year first, as Kazakh writes a date: `2026 жылғы 30 қараша, 11:20`, `2026 ж. 30 қараша`
 _YEAR_FIRST_NAMED = re.compile(r"^\s*(\d{4})\s+(?:жылғы|ж\.)\s*(\d{1,2})\s+([^\W\d_]+)(.*)$")
+# the year, then the month, as Hungarian writes a date: `2026. december 4. 10:15`
+_YEAR_MONTH_NAMED = re.compile(r"^\s*(\d{4})\.\s*([^\W\d_]+)\.?\s+(\d{1,2})\.?(?!\d)(.*)$")
 
 
 # an ISO 8601 time whose offset has no colon (`2026-12-04 10:15:00 +0900`, as PHP's `O`
@@ -109,6 +113,7 @@ def is_misread(raw: str) -> bool:
         or _ISO_NAMED_ZONE.match(raw) is not None
         or _EPOCH.match(raw) is not None
         or _YEAR_FIRST_NAMED.match(raw) is not None
+        or _YEAR_MONTH_NAMED.match(raw) is not None
     )
 
 
@@ -191,8 +196,12 @@ _SPOKEN_CLOCK = re.compile(
 
 def _year_first_named(found: re.Match[str]) -> time.struct_time | None:
     """A date with the year first and the month named (`_YEAR_FIRST_NAMED`'s match, `2026
-    жылғы 30 қараша`), read as the same date in RFC 822's order; None when it is none."""
-    year, day, month, rest = found.groups()
+    жылғы 30 қараша`, or `_YEAR_MONTH_NAMED`'s, `2026. december 4.`), read as the same
+    date in RFC 822's order; None when it is none."""
+    if found.re is _YEAR_MONTH_NAMED:
+        year, month, day, rest = found.groups()
+    else:
+        year, day, month, rest = found.groups()
     return localized_rfc822(f"{day} {month} {year}{rest}")
 
 
@@ -325,6 +334,8 @@ def _zone_as_offset(raw: str) -> str | None:
 
 
 def _read_date(raw: str) -> time.struct_time | None:
+    if found := _YEAR_MONTH_NAMED.match(raw):  # feedparser: `2026. december 4.` is 1 Dec
+        return _year_first_named(found)
     if is_numeric_date(raw):
         return numeric_date(raw)
     if found := _ISO_NAMED_ZONE.match(raw):
