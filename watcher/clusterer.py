@@ -50,6 +50,7 @@ class Clusterer:
         self.index = ClusterIndex(settings, next_cluster=store.next_cluster_id())
         self.held_since = -math.inf  # POSIX seconds: the window holds what was published since
         self._older: set[str] = set()  # stories in the window published before `held_since`
+        self._older_since_begin: list[str] = []  # of those, the ones a failed batch takes back
 
     def load(self, executor: Executor | None = None) -> list[Story]:
         """Rebuild the window from the store, fingerprinting in `executor` when given; return
@@ -98,7 +99,7 @@ class Clusterer:
             (s, fp) for s, fp in ordered if fp.published - window < held and s.id not in quiet
         ]:
             self.recall(late)
-        self._older.update(s.id for s, fp in ordered if fp.published < held)
+        self._hold_older([s.id for s, fp in ordered if fp.published < held])
         return [
             ClusteredStory(story=s, assignment=self.index.add_fingerprint(fp)) for s, fp in ordered
         ]
@@ -121,9 +122,9 @@ class Clusterer:
         ids = recalled(found(), self._older)
         rows = self.store.placed_stories(ids, summary_chars=SUMMARY_CHARS) if ids else []
         prints = fingerprints([row[0] for row in rows])
-        for (story, cluster, began), fp in zip(rows, prints, strict=True):
+        for (_, cluster, began), fp in zip(rows, prints, strict=True):
             self.index.add_fingerprint(fp, cluster, began)
-            self._older.add(story.id)
+        self._hold_older([story.id for story, _, _ in rows])
         ms = round((time.perf_counter() - started) * 1000)
         level = logging.INFO if rows or ms >= SLOW_RECALL_MS else logging.DEBUG
         event(log, level, "late stories compared with stored ones", late=len(late), read=read,
@@ -135,14 +136,18 @@ class Clusterer:
         """Stories placed within are taken out of the window again if the block fails:
         the window never holds a story, or a merge, the store does not."""
         self.index.begin()
-        older = set(self._older)
+        self._older_since_begin = []
         try:
             yield
         except BaseException:
             self.index.rollback()
-            self._older = older
+            self._older.difference_update(self._older_since_begin)
             raise
         self.index.commit()
+
+    def _hold_older(self, ids: list[str]) -> None:
+        self._older.update(ids)
+        self._older_since_begin += ids
 
     def final(self, clustered: ClusteredStory) -> ClusteredStory:
         """The story with the cluster it ended in: a later story of the same batch may have
@@ -157,6 +162,7 @@ class Clusterer:
         self.held_since = max(self.held_since, cutoff.timestamp())
         removed = self.index.expire(self.held_since)
         self._older.clear()  # all published before the window's new start
+        self._older_since_begin = []
         return removed
 
 
