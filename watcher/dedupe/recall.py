@@ -55,7 +55,7 @@ class Late(NamedTuple):
     """A late story as recall looks for its copies."""
 
     start: float  # POSIX seconds: its copies are published from here...
-    end: float  # ...until before here (where the window begins, or `window` after it)
+    end: float  # ...until before here: where the window begins, or `window` after the story
     link: str  # as compared (`comparable_url`)
     guid: str | None  # as its feed gives it
     related: frozenset[str]
@@ -64,8 +64,8 @@ class Late(NamedTuple):
 
 
 def late_story(fp: Fingerprint, guid: str | None, window: float, held_since: float) -> Late:
-    """What recall looks for of a story published before `held_since`, where the window
-    begins; `guid`: the story's own."""
+    """What recall looks for of a story published less than `window` after `held_since`,
+    where the window begins; `guid`: the story's own."""
     keys = tuple(
         key for key, weight in zip(fp.term_keys, fp.term_weights, strict=True)
         if weight >= SPECIFIC_HUNDREDTHS and not key[0].isdigit()  # "2,000" is written so
