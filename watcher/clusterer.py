@@ -104,9 +104,9 @@ class Clusterer:
             ClusteredStory(story=s, assignment=self.index.add_fingerprint(fp)) for s, fp in ordered
         ]
 
-    def recall(self, late: Sequence[tuple[Story, Fingerprint]]) -> int:
+    def recall(self, late: Sequence[tuple[Story, Fingerprint]]) -> tuple[int, int]:
         """Put back in the window the stored stories published before it that may be
-        copies of these stories (`dedupe.recall`); how many."""
+        copies of these stories (`dedupe.recall`); how many were read, and put back."""
         started, window = time.perf_counter(), self.settings.window
         lates = [late_story(fp, s.guid, window, self.held_since) for s, fp in late]
         read = 0
@@ -129,7 +129,7 @@ class Clusterer:
         level = logging.INFO if rows or ms >= SLOW_RECALL_MS else logging.DEBUG
         event(log, level, "late stories compared with stored ones", late=len(late), read=read,
               recalled=len(rows), ms=ms)  # fmt: skip
-        return len(rows)
+        return read, len(rows)
 
     @contextmanager
     def tentative(self) -> Iterator[None]:
