@@ -118,3 +118,16 @@ def test_the_targets_table_judges_each_size_against_its_peer() -> None:
                and line.endswith("| yes |") for line in table)  # fmt: skip
     assert "| 100 ms away, cold: ≥ 50 × rss2email (1,000 feeds) | 25× | **no** |" in table
     assert "| 100 ms away, cold: ≥ 50 × rss2email (5,000 feeds) | 50× | yes |" in table
+
+
+def test_the_recall_benchmark_places_each_late_story_with_its_copy() -> None:
+    from bench import recall
+
+    rows, count = recall.run(feeds=30)
+    assert count == sum(feedgen.feed_xml(i).count(b"<item>") for i in range(30))
+    assert [(r["days_on"], r["age"]) for r in rows] == list(recall.CASES)
+    assert all(r["joined"] for r in rows)
+    # a copy 6.5 days old was before the window rebuilt: read back; one 4.5 days old in it
+    assert rows[0]["put_back"] >= 1 and rows[0]["read"] >= rows[0]["put_back"]  # type: ignore[operator]
+    table = recall.table(rows, 30, count).splitlines()
+    assert len(table) == 4 + len(recall.CASES) and table[-1].endswith("| yes |")
