@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+# Retry-After values a server may send that are no wait a client can keep: digits HTTP does
+# not know, a wait of centuries, a year or an offset int() reads and datetime refuses
+HOSTILE_RETRY_AFTER = [
+    "²", "9" * 30, "Fri, 31 Dec 9999 23:59:59 GMT",
+    "Mon, 1 Jan 10000000000000000000000 00:00:00 GMT",
+    "Wed, 21 Oct 2015 07:28:00 -9999999999999999999999",
+]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

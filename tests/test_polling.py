@@ -27,7 +27,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from tests.conftest import ROOT, FakeClock, answering_once
+from tests.conftest import HOSTILE_RETRY_AFTER, ROOT, FakeClock, answering_once
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
 from watcher.config import Config, PollSettings
@@ -769,7 +769,7 @@ def test_a_feed_held_for_its_server_is_not_failed_and_is_polled_once_the_wait_is
     assert [r.path for r in server.requests].count("/next.xml") == 1
 
 
-@pytest.mark.parametrize("value", ["²", "9" * 30, "Fri, 31 Dec 9999 23:59:59 GMT"])
+@pytest.mark.parametrize("value", HOSTILE_RETRY_AFTER)
 def test_a_hostile_retry_after_is_a_failure_recorded_on_its_feed(
     server: FeedServer, harness: Harness, value: str
 ) -> None:

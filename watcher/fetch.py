@@ -27,7 +27,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 from urllib.request import getproxies
@@ -41,7 +40,7 @@ from watcher.config import PollSettings
 from watcher.config.feeds import malformed
 from watcher.errors import FeedGoneError, FetchError, ServerHeldError, ServiceError
 from watcher.files import trust_ca
-from watcher.freshness import response_fresh_for
+from watcher.freshness import http_date, response_fresh_for
 from watcher.models import FetchResult
 from watcher.normalise import ascii_digits
 from watcher.transport import Transport, checked_proxies, describe_error, describe_refusal
@@ -305,11 +304,9 @@ def parse_retry_after(value: str | None) -> float | None:
     value = value.strip()
     if ascii_digits(value):
         return min(float(value), MAX_RETRY_AFTER)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    if (when := http_date(value)) is None:
         return None
-    return min(max(0.0, when.timestamp() - time.time()), MAX_RETRY_AFTER)
+    return min(max(0.0, when - time.time()), MAX_RETRY_AFTER)
 
 
 def _result(

@@ -32,10 +32,10 @@ def response_fresh_for(headers: Mapping[str, str], now: float) -> float | None:
     expires = headers.get("expires")
     if expires is None:
         return None
-    until = _http_date(expires)
+    until = http_date(expires)
     if until is None:  # "0", "-1": an invalid date is a time already past
         return 0.0
-    served = _http_date(headers.get("date", "")) or now
+    served = http_date(headers.get("date", "")) or now
     return min(max(0.0, until - served), MAX_SECONDS)
 
 
@@ -60,7 +60,9 @@ def _seconds(value: str | None) -> float | None:
     return min(float(value), MAX_SECONDS)
 
 
-def _http_date(value: str) -> float | None:
+def http_date(value: str) -> float | None:
+    """An HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`, or an obsolete form) in POSIX seconds;
+    None where it is none, or one no datetime holds (a year or an offset of 20 digits)."""
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):
