@@ -8,17 +8,24 @@ timezone and without. What they make must be text SQLite stores and dates in UTC
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import random
 from datetime import UTC, datetime
+from functools import partial
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 
+from tests.feedserver import FeedServer
 from tests.test_parse import feedparser_only
+from watcher.config import PollSettings
 from watcher.dates import FUTURE_SLACK
 from watcher.dedupe import fingerprints
-from watcher.errors import ParseError
+from watcher.errors import ParseError, WatcherError
+from watcher.fetch import Fetcher
 from watcher.models import ParsedFeed
 from watcher.parse import parse_feed
 
@@ -131,3 +138,67 @@ def test_generated_hostile_feeds_end_as_stories_sqlite_can_store_or_a_parse_erro
                     text.encode("utf-8")  # no lone surrogate
                 assert story.published.tzinfo == UTC
                 assert story.published <= FETCHED + FUTURE_SLACK
+
+
+# -- hostile response headers --------------------------------------------------------------
+
+HEADER_NAMES = [
+    "Retry-After", "Cache-Control", "Age", "Expires", "Date", "Content-Length", "Content-Type",
+    "Content-Encoding", "ETag", "Last-Modified", "Location", "Transfer-Encoding",
+]  # fmt: skip
+HEADER_VALUES = [
+    "", "0", "-1", "9" * 30, "9" * 400, "²", "1e9", "nan", "\x7f", "é", "1,2", "12 34", "//",
+    "Mon, 1 Jan 10000000000000000000000 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT",
+    "Wed, 21 Oct 2015 07:28:00 -9999999999999999999999", "Thu, 01 Jan 1970 00:00:00 GMT",
+    "max-age=" + "9" * 400, "max-age=-5, no-cache", 'max-age="10"', "text/xml; charset=utf-16",
+    "text/xml; charset=" + "x" * 300, "gzip", "br", "deflate, gzip", "chunked",
+    'W/"' + "a" * 5000 + '"', "http://[::1", "javascript:alert(1)",
+]  # fmt: skip
+HEADER_STATUSES = [200, 304, 301, 429, 503, 404]
+SMALL_FEED = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><ttl>5</ttl><item>'
+    b"<title>Gallium</title><link>https://a.test/1</link></item></channel></rss>"
+)
+
+
+def _answer(status: int, headers: list[tuple[str, str]], handler: BaseHTTPRequestHandler) -> None:
+    """The status and headers as given (a Content-Length only where none is), then a feed."""
+    body = SMALL_FEED if status == 200 else b""
+    handler.send_response(status)
+    for name, value in headers:
+        handler.send_header(name, value)
+    if not any(name in ("Content-Length", "Transfer-Encoding") for name, _ in headers):
+        handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    with contextlib.suppress(OSError):
+        handler.wfile.write(body)
+
+
+@pytest.mark.parametrize("seed", [2, 6])  # each meets that Retry-After within its 120
+def test_generated_hostile_response_headers_end_as_a_result_or_a_fetch_error(
+    server: FeedServer, seed: int
+) -> None:
+    """Responses with one to four headers of values that broke a reader once or could (a
+    Retry-After date of a twenty-digit year raised OverflowError inside the fetch): each
+    poll ends as a result, parsed where it has a body, or as the fetch's own error."""
+    rng = random.Random(seed)
+    settings = PollSettings(connect_timeout=1, read_timeout=1, total_timeout=2)
+
+    async def poll(url: str) -> None:
+        fetcher = Fetcher(settings)  # one a poll: a 429 holds its server
+        try:
+            result = await fetcher.fetch(url)
+            if result.body:
+                with contextlib.suppress(ParseError):
+                    parse_feed(result.body, feed="f", fetched_at=FETCHED, url=url)
+        except WatcherError:
+            pass
+        finally:
+            await fetcher.aclose()
+
+    for number in range(120):
+        status = rng.choice(HEADER_STATUSES)
+        names = rng.sample(HEADER_NAMES, rng.randint(1, 4))
+        headers = [(name, rng.choice(HEADER_VALUES)) for name in names]
+        server.routes[f"/h{number}.xml"] = partial(_answer, status, headers)
+        asyncio.run(poll(server.url(f"/h{number}.xml")))
