@@ -1,5 +1,6 @@
-"""A story published before the clustering window (a feed back after an outage) is compared
-with the stored stories that may be its copies: its news item alerts once, not again."""
+"""A story that comes late (a feed back after an outage), published before the clustering
+window's start or less than a window after it, is compared with the stored stories the
+window no longer holds that may be its copies: its news item alerts once, not again."""
 
 from __future__ import annotations
 
