@@ -1,5 +1,6 @@
 """The clustering window of a running watcher: rebuilt from the store on start, kept in step,
-and given back the stored stories a story published before it may repeat (`dedupe.recall`).
+and given back the stored stories it no longer holds that a late story may repeat
+(`dedupe.recall`).
 
 In: stored stories (and their fingerprints, made in the parse pool). Out: `ClusteredStory`s,
 their assignments recorded in the store. Raises `StoreError` from the store.
