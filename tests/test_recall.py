@@ -111,6 +111,15 @@ def test_spans_join_the_late_stories_whose_times_overlap() -> None:
     assert [(s / HOUR, e / HOUR, len(g)) for s, e, g in joined] == [(28, 222, 2), (328, 472, 1)]
 
 
+def test_late_stories_alike_in_time_and_link_are_joined_whatever_their_guids() -> None:
+    """Two entries of one page published at once, one with a guid: sorting them whole
+    compared None with a guid and raised."""
+    plain = as_late(late_at(100, "Umicore cuts germanium prices"))
+    guided = plain._replace(guid="tag:w,1")
+    ((start, end, group),) = spans([guided, plain])
+    assert (start, end) == (plain.start, plain.end) and len(group) == 2
+
+
 def test_at_most_the_limit_is_recalled_the_likeliest_first_and_none_held_twice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import NamedTuple, Protocol
 
 from watcher.dedupe.lexicon import is_cjk
@@ -79,7 +80,7 @@ def spans(lates: Iterable[Late]) -> list[tuple[float, float, list[Late]]]:
     """The times to read stored stories of, overlapping ones joined, each with the late
     stories whose copies it may hold."""
     joined: list[tuple[float, float, list[Late]]] = []
-    for late in sorted(lates):
+    for late in sorted(lates, key=attrgetter("start")):  # whole tuples: None < str raises
         if joined and late.start <= joined[-1][1]:
             start, end, group = joined[-1]
             joined[-1] = (start, max(end, late.end), [*group, late])
