@@ -97,6 +97,8 @@ def test_a_stored_story_is_recalled_for_a_shared_link_guid_coverage_link_or_two_
     assert likeness(group, text("e", 90, "UMICORE’S germanium line")) == 2
     assert likeness(group, text("f", 90, "Umicore results", "Sales rose")) == 0  # one of two
     assert likeness(group, text("g", 20, "Umicore germanium")) == 0  # beyond the window
+    linkless = as_late(late_at(100, "Prices rise", link=""))
+    assert likeness([linkless], text("h", 90, link="", related="https://z.test/\n")) == 0
 
 
 def test_chinese_terms_are_found_in_traditional_writing() -> None:

@@ -99,7 +99,9 @@ def likeness(group: Sequence[Late], stored: StoredText) -> int:
     for late in group:
         if not late.start <= stored.published < late.end:
             continue
-        if (link and link == late.link) or link in late.related or late.link in listed:
+        if link and (link == late.link or link in late.related):
+            return EXACT
+        if late.link and late.link in listed:
             return EXACT
         if stored.guid and stored.guid == late.guid:
             return EXACT
