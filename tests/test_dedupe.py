@@ -1158,6 +1158,16 @@ def test_chinese_and_japanese_runs_are_cut_into_words() -> None:
     assert words_of("Gallium café in Almaty") == ["Gallium", "café", "in", "Almaty"]
 
 
+def test_a_cut_leaves_no_word_beginning_or_ending_in_a_joiner() -> None:
+    """`镓’s` is one word to `WORD` (an apostrophe joins letters); cut at the script, it left
+    `’s`, which the specific-word check read as an empty word and raised: the feed's every
+    poll failed in its fingerprints."""
+    assert words_of("镓’s price, ガリウム.com and 中国’s’") == [
+        "镓", "s", "price", "ガリウム", "com", "and", "中国", "s"
+    ]  # fmt: skip
+    assert fingerprint(story("x", "镓’s price climbs")).term_keys[0] == "镓"
+
+
 def test_a_chinese_or_japanese_word_weighs_as_common_as_either_language_uses_it() -> None:
     """A rare metal's one character is a specific term, in traditional characters too; a
     word every report uses is not."""

@@ -40,7 +40,7 @@ FRAGMENTS = [
     "1733307300", "T", ".", ",", "gallium", "Sojitz", "<b>", "</a>", "<script>", "&amp;",
     "&nbsp;", "\u00ad", "\u200b", "https://google.com/url?url=", "utm_source=x&", "германий",
     "镓", "\ufeff", "\x7f", "\u0085", "\u2028", "A" * 300, "2026.", "12.", "년", "월", "일",
-    "오후", "午後", "márc.", "december",
+    "오후", "午後", "márc.", "december", "’s", "'s", ".com",
 ]  # fmt: skip
 
 

@@ -199,6 +199,7 @@ _HIRAGANA = "\u3040-\u309f"
 _CJK = re.compile(f"[{_HAN}{_KANA}{_HIRAGANA}]")
 _SCRIPT_RUN = re.compile(f"([{_HAN}]+)|([{_KANA}]+)|[{_HIRAGANA}]+|([^{_HAN}{_KANA}{_HIRAGANA}]+)")
 HAN_WORD = 4  # characters of the longest word looked up in a run of kanji/hanzi
+_JOINERS = ".'’,"  # what `text.WORD` lets stand within a word, never at its ends
 
 
 def is_cjk(text: str) -> bool:
@@ -208,14 +209,15 @@ def is_cjk(text: str) -> bool:
 
 def cjk_words(word: str) -> list[str]:
     """A word that holds Chinese or Japanese, as words: katakana runs whole, hiragana
-    dropped, kanji/hanzi cut into listed words (`_han_words`), other letters whole."""
+    dropped, kanji/hanzi cut into listed words (`_han_words`), other letters whole, without
+    the joiners a cut leaves at their ends (`镓’s` is 镓 and s, not ’s)."""
     if not is_cjk(word):
         return [word]
     parts: list[str] = []
     for han, kana, other in _SCRIPT_RUN.findall(word):
         if han:
             parts += _han_words(han)
-        elif kana or other:
+        elif kana or (other := other.strip(_JOINERS)):
             parts.append(kana or other)
     return parts
 
