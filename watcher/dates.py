@@ -71,9 +71,13 @@ _LOCALIZED = re.compile(
 
 
 # the year first, as Kazakh writes a date: `2026 жылғы 30 қараша, 11:20`, `2026 ж. 30 қараша`
-_YEAR_FIRST_NAMED = re.compile(r"^\s*(\d{4})\s+(?:жылғы|ж\.)\s*(\d{1,2})\s+([^\W\d_]+)(.*)$")
+_YEAR_FIRST_NAMED = re.compile(
+    r"^\s*(?P<year>\d{4})\s+(?:жылғы|ж\.)\s*(?P<day>\d{1,2})\s+(?P<month>[^\W\d_]+)(?P<rest>.*)$"
+)
 # the year, then the month, as Hungarian writes a date: `2026. december 4. 10:15`
-_YEAR_MONTH_NAMED = re.compile(r"^\s*(\d{4})\.\s*([^\W\d_]+)\.?\s+(\d{1,2})\.?(?!\d)(.*)$")
+_YEAR_MONTH_NAMED = re.compile(
+    r"^\s*(?P<year>\d{4})\.\s*(?P<month>[^\W\d_]+)\.?\s+(?P<day>\d{1,2})\.?(?!\d)(?P<rest>.*)$"
+)
 
 
 # an ISO 8601 time whose offset has no colon (`2026-12-04 10:15:00 +0900`, as PHP's `O`
@@ -198,10 +202,7 @@ def _year_first_named(found: re.Match[str]) -> time.struct_time | None:
     """A date with the year first and the month named (`_YEAR_FIRST_NAMED`'s match, `2026
     жылғы 30 қараша`, or `_YEAR_MONTH_NAMED`'s, `2026. december 4.`), read as the same
     date in RFC 822's order; None when it is none."""
-    if found.re is _YEAR_MONTH_NAMED:
-        year, month, day, rest = found.groups()
-    else:
-        year, day, month, rest = found.groups()
+    day, month, year, rest = found.group("day", "month", "year", "rest")
     return localized_rfc822(f"{day} {month} {year}{rest}")
 
 
