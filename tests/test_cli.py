@@ -568,6 +568,30 @@ def test_import_opml_writes_dollar_braces_as_the_config_reads_them_back(tmp_path
     ]
 
 
+def test_import_opml_names_and_folders_hold_no_control_the_config_refuses(
+    tmp_path: Path,
+) -> None:
+    """A title with a C1 control (`&#146;`, as a Windows-1252 apostrophe is written in a
+    file that took it for Latin-1) or a DEL was printed as it came, and the config refused
+    the feed it was pasted as: "must be one line of text, without control characters"."""
+    opml = tmp_path / "f.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="Reuters&#146; picks&#x7F;">'
+        '<outline type="rss" text="Kyodo&#x9D;&#x85;Wire&#xAD;" xmlUrl="https://a.test/f"/>'
+        '<outline type="rss" xmlUrl="https://b.test/&#xFEFF;f"/>'
+        "</outline></body></opml>"
+    )
+    result = watcher("import-opml", str(opml))
+    assert result.returncode == 0, result.stderr
+    config = tmp_path / "watcher.yaml"
+    config.write_text(result.stdout)
+    feeds = load_config(config, env={}).feeds
+    assert [(f.name, f.url, f.tags) for f in feeds] == [
+        ("Kyodo Wire", "https://a.test/f", ("Reuters’ picks",)),
+        ("https://b.test/f", "https://b.test/\ufefff", ("Reuters’ picks",)),
+    ]
+
+
 def test_import_opml_numbers_feeds_of_one_name_past_the_names_taken() -> None:
     """A feed titled "A (2)" keeps its name, and the third "A" becomes "A (3)"; each name's
     last number is remembered, so 30,000 feeds of one name take 3 s, not 82."""

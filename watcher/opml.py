@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from watcher.config.feeds import malformed
 from watcher.errors import InputError
-from watcher.normalise import LINE_BREAKS_AND_CONTROLS
+from watcher.normalise import LINE_BREAKS_AND_CONTROLS, fold_space
 
 
 class OpmlFeed(NamedTuple):
@@ -57,7 +57,7 @@ def read_opml(data: bytes, path: str) -> OpmlFeeds:
             continue
         known = found.get(url)
         tags = tuple(dict.fromkeys((*known.tags, *folders))) if known else folders
-        found[url] = OpmlFeed(known.name if known else name or url, url, tags)
+        found[url] = OpmlFeed(known.name if known else name or fold_space(url), url, tags)
     return OpmlFeeds(_unique_names(list(found.values())), skipped)
 
 
@@ -89,8 +89,10 @@ def _outlines(body: ET.Element) -> list[tuple[ET.Element, tuple[str, ...]]]:
 
 
 def _label(outline: ET.Element) -> str:
-    """An outline's `title`, else its `text`, white space folded ('' for none)."""
-    return " ".join((outline.get("title") or outline.get("text") or "").split())
+    """An outline's `title`, else its `text`, as a feed's title is made one line ('' for
+    none): white space folded, control characters as white space or as Windows-1252 gives
+    them, invisible ones dropped; the config takes no name or tag with a control in it."""
+    return fold_space(outline.get("title") or outline.get("text") or "")
 
 
 def _unique_names(feeds: list[OpmlFeed]) -> list[OpmlFeed]:
