@@ -2762,6 +2762,20 @@ def test_sigkill_while_sending_then_restart_delivers_and_counts_the_sends(
             "2026-10-25T07:00:00+00:00",
             id="weekly-when-summer-time-ends",
         ),
+        pytest.param(  # 02:10 CEST; at 01:00 UTC the clocks go back from 03:00 to 02:00
+            "daily 02:30",
+            "Europe/Berlin",
+            "2026-10-25T00:10:00+00:00",
+            "2026-10-25T00:30:00+00:00",
+            id="daily-in-the-hour-that-comes-twice",
+        ),
+        pytest.param(  # 02:10 CET, the second 02:10: today's 02:30 came at 00:30 UTC
+            "daily 02:30",
+            "Europe/Berlin",
+            "2026-10-25T01:10:00+00:00",
+            "2026-10-26T01:30:00+00:00",
+            id="daily-in-the-hour-come-again",
+        ),
     ],
 )
 def test_next_digest(spec: str, zone: str, after: str, expected: str) -> None:
@@ -2772,6 +2786,30 @@ def test_next_digest(spec: str, zone: str, after: str, expected: str) -> None:
     assert next_digest(
         spec, ZoneInfo(zone), datetime.fromisoformat(after)
     ) == datetime.fromisoformat(expected)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney"])
+@pytest.mark.parametrize("spec", ["daily 01:30", "daily 02:30", "weekdays 02:00", "hourly"])
+def test_a_later_alert_is_never_due_before_an_earlier_one(spec: str, zone: str) -> None:
+    """Every 5 minutes over the two days around each change of clocks of 2026, the next
+    digest is after the moment and never before the one of a moment earlier."""
+    from zoneinfo import ZoneInfo
+
+    from watcher.alerts.digest import next_digest
+
+    tz, day, changes = ZoneInfo(zone), timedelta(days=1), []
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    while moment.year == 2026:
+        if (moment + day).astimezone(tz).utcoffset() != moment.astimezone(tz).utcoffset():
+            changes.append(moment)
+        moment += day
+    assert len(changes) == 2
+    for change in changes:
+        moment, last = change, change
+        while moment < change + 2 * day:
+            due = next_digest(spec, tz, moment)
+            assert moment < due and last <= due, (moment, due, last)
+            moment, last = moment + timedelta(minutes=5), due
 
 
 @pytest.mark.parametrize(
@@ -2793,6 +2831,9 @@ def test_next_digest(spec: str, zone: str, after: str, expected: str) -> None:
         pytest.param(  # 01:30 CET; summer time starts at 02:00: 07:00 CEST is 05:00 UTC
             "22:00-07:00", "Europe/Berlin", "2026-03-29T00:30:00+00:00",
             "2026-03-29T05:00:00+00:00", id="summer-time-starts-in-the-night"),
+        pytest.param(  # the second 02:10 (CET) of the night clocks go back: its 02:30
+            "00:30-02:30", "Europe/Berlin", "2026-10-25T01:10:00+00:00",
+            "2026-10-25T01:30:00+00:00", id="summer-time-ends-in-quiet-hours"),
     ],
 )  # fmt: skip
 def test_quiet_until(spec: str, zone: str, now: str, expected: str | None) -> None:

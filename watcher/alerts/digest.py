@@ -140,7 +140,7 @@ def _quiet_hours_end(spec: str, zone: ZoneInfo, local: datetime) -> datetime | N
     inside = start <= minute < end if start < end else (minute >= start or minute < end)
     if not inside:
         return None
-    return next_digest(f"daily {end // 60:02d}:{end % 60:02d}", zone, local)
+    return _next_on_clock(local, time(end // 60, end % 60), range(7), once=False)
 
 
 def _next_midnight(local: datetime) -> datetime:
@@ -152,18 +152,28 @@ def _next_midnight(local: datetime) -> datetime:
 
 def next_digest(spec: str, zone: ZoneInfo, after: datetime) -> datetime:
     """The first digest time strictly after `after`."""
-    local = after.astimezone(zone)
     if spec == "hourly":
         return next_hour(zone, after)
     match = _TIMED.match(spec)
     assert match is not None, spec
-    days = _days(match.group(1))
-    at = local.replace(
-        hour=int(match.group(2)), minute=int(match.group(3)), second=0, microsecond=0
+    at = time(int(match.group(2)), int(match.group(3)))
+    return _next_on_clock(after.astimezone(zone), at, _days(match.group(1)), once=True)
+
+
+def _next_on_clock(local: datetime, at: time, days: Collection[int], *, once: bool) -> datetime:
+    """The first moment strictly after `local` at which its zone's clock shows `at` on one
+    of `days`. Where clocks go back and `at` comes twice, `once` takes only its first
+    coming (a digest's time: its second came an hour after the digest, so an alert made in
+    the repeated hour went out before one made an hour earlier, in a second digest);
+    without, either (the end of quiet hours, which the clock shows twice as well)."""
+    moment = local.replace(
+        hour=at.hour, minute=at.minute, second=0, microsecond=0, fold=0 if once else local.fold
     )
-    while at <= local or at.weekday() not in days:
-        at = (at + timedelta(days=1)).replace(hour=at.hour, minute=at.minute)
-    return at.astimezone(UTC)
+    while (moment.astimezone(UTC) <= local if once else moment <= local) or (
+        moment.weekday() not in days
+    ):
+        moment = (moment + timedelta(days=1)).replace(hour=at.hour, minute=at.minute)
+    return moment.astimezone(UTC)
 
 
 def next_hour(zone: ZoneInfo, after: datetime) -> datetime:
