@@ -559,6 +559,21 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             ":1: retention_days: must be at most 36500",
             id="huge-retention",
         ),
+        pytest.param(  # math.isfinite raised OverflowError out of the reader
+            f"poll:\n  concurrency: {'9' * 400}\n",
+            ":2: poll.concurrency: must be at most 1e+09",
+            id="integer-too-large-for-a-float",
+        ),
+        pytest.param(
+            f"smtp:\n  host: h\n  port: 0x{'f' * 300}\n",
+            ":3: smtp.port: must be at most 65535",
+            id="hexadecimal-too-large-for-a-float",
+        ),
+        pytest.param(
+            f"clustering:\n  same_event_dice: -{'9' * 400}\n",
+            ":2: clustering.same_event_dice: must be a number of at least 0",
+            id="negative-integer-too-large-for-a-float",
+        ),
         pytest.param(
             "alert_retention_days: 0\n",
             ":1: alert_retention_days: must be a number of at least 1",

@@ -74,6 +74,9 @@ def w(
         pytest.param('"rare  Metal"', w("rare metal"), id="phrase-folded"),
         pytest.param("lithium*", w("lithium", wildcard=True), id="wildcard"),
         pytest.param("a NEAR/3 b", Near(w("a"), w("b", column=10), 3, 3), id="near"),
+        pytest.param(
+            "a NEAR/01000000 b", Near(w("a"), w("b", column=17), 1000000, 3), id="near-farthest"
+        ),
         pytest.param("title:a", w("a", fields=("title",), column=7), id="field"),
         pytest.param("@firms", ListRef("firms", None, DEFAULT_FIELDS, 1), id="list"),
         pytest.param(
@@ -124,6 +127,10 @@ def test_words_with_commas_inside_and_quoted_keywords_are_words(query: str) -> N
         pytest.param("a AND", "the condition ends", 6, id="dangling-and"),
         pytest.param('a "b', "unclosed quotation mark", 3, id="unclosed-quote"),
         pytest.param("a NEAR/2 (b AND c)", "NEAR joins words", 3, id="near-of-and"),
+        pytest.param("a NEAR/000 b", "n of at least 1", 3, id="near-zero"),
+        pytest.param("a NEAR/1000001 b", "n of at most 1000000", 3, id="near-too-far"),
+        # Python reads no number of over 4,300 digits: ValueError, out of the loader
+        pytest.param("a NEAR/" + "9" * 5000 + " b", "n of at most", 3, id="near-5000-digits"),
         pytest.param("author:x", "unknown field 'author'", 1, id="unknown-field"),
         pytest.param("li*um", "only a trailing *", 1, id="inner-wildcard"),
         pytest.param("a OR OR b", "unexpected 'OR'", 6, id="double-operator"),

@@ -175,7 +175,7 @@ class Reader:
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
-            or not math.isfinite(value)
+            or (isinstance(value, float) and not math.isfinite(value))  # an int overflows it
             or value < minimum
         ):
             self.problem(node, name, f"must be a number of at least {minimum:g}")

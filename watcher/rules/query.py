@@ -212,9 +212,7 @@ class _Parser:
         node = self.atom(DEFAULT_FIELDS)
         while (t := self.peek()) is not None and t.kind == "near":
             self.take()
-            distance = int(t.value)
-            if distance < 1:
-                raise QuerySyntaxError("NEAR/n needs n of at least 1", t.column)
+            distance = _distance(t)
             right = self.atom(DEFAULT_FIELDS)
             for side in (node, right):
                 if not _has_positions(side):
@@ -284,6 +282,21 @@ def _scoped(node: Node, fields: tuple[str, ...]) -> Node:
             _scoped(node.left, fields), _scoped(node.right, fields), node.distance, node.column
         )
     return type(node)(tuple(_scoped(c, fields) for c in node.children))
+
+
+NEAR_MAX = 1_000_000  # words; AND finds words at any distance
+
+
+def _distance(token: Token) -> int:
+    """The n of a NEAR/n token, from 1 to `NEAR_MAX`. Python refuses to read a number of
+    over 4,300 digits (ValueError), which escaped the loader as no syntax error."""
+    digits = token.value.lstrip("0")
+    if len(digits) > len(str(NEAR_MAX)) or (digits and int(digits) > NEAR_MAX):
+        raise QuerySyntaxError(f"NEAR/n needs n of at most {NEAR_MAX}", token.column)
+    distance = int(digits or "0")
+    if distance < 1:
+        raise QuerySyntaxError("NEAR/n needs n of at least 1", token.column)
+    return distance
 
 
 def _has_positions(node: Node) -> bool:
