@@ -99,6 +99,20 @@ def json_feed(rng: random.Random) -> bytes:
     return json.dumps(document, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
 
 
+def web_page(rng: random.Random) -> bytes:
+    """A web page in place of a feed, naming feeds of junk URLs (`_no_feed` lists them)."""
+    links = "".join(
+        f"<link rel={quoteattr(rng.choice(['alternate', 'Alternate feed', 'icon']))} "
+        f"type={quoteattr(rng.choice(['application/rss+xml', 'application/atom+xml', '']))} "
+        f"href={quoteattr(junk(rng, 3))}>"
+        for _ in range(rng.randint(0, 4))
+    )
+    return (
+        f"<!DOCTYPE html><html><head><title>{escape(junk(rng, 2))}</title>{links}</head>"
+        f"<body>{escape(junk(rng, 8))}</body></html>"
+    ).encode()
+
+
 def read(
     body: bytes, zone: str | None, fast: bool, monkeypatch: pytest.MonkeyPatch
 ) -> ParsedFeed | None:
@@ -114,7 +128,7 @@ def read(
         return None
 
 
-@pytest.mark.parametrize("kind", [rss, atom, json_feed])
+@pytest.mark.parametrize("kind", [rss, atom, json_feed, web_page])
 def test_generated_hostile_feeds_end_as_stories_sqlite_can_store_or_a_parse_error(
     kind: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,7 +136,8 @@ def test_generated_hostile_feeds_end_as_stories_sqlite_can_store_or_a_parse_erro
     panicked feedparser-rs's Rust code (`30.日-`, which these seeds meet), a zone's region
     after an ISO time (`America/Argentina`, an IsADirectoryError) and `&#xD800;` in an
     Atom id read as a lone surrogate: each failed the whole feed's every poll, and each
-    has a test of its own in tests/test_parse.py."""
+    has a test of its own in tests/test_parse.py; a web page naming a feed at
+    `https://[::1...` raised ValueError where it was to be named (these seeds meet it)."""
     assert callable(kind)
     rng = random.Random(kind.__name__)
     for _ in range(DOCUMENTS):

@@ -957,6 +957,20 @@ def test_a_web_page_in_place_of_a_feed_names_the_feeds_it_links() -> None:
     assert "https://metals.test/late/" not in named_feeds(late.encode(), None)
 
 
+def test_a_web_page_naming_a_malformed_feed_url_is_still_a_web_page() -> None:
+    """urljoin raised ValueError on `http://[::1/feed` (an IPv6 host never closed): the
+    poll was an unexpected error, with a traceback, in place of what the page is."""
+    broken = '<link rel="alternate" type="application/rss+xml" href="http://[::1/feed">'
+    with pytest.raises(ParseError) as raised:
+        parse_feed(
+            _SITE_PAGE.format(more=broken).encode(), feed="t", fetched_at=FETCHED,
+            url="https://metals.test/news/",
+        )  # fmt: skip
+    assert "web page (HTML)" in str(raised.value)
+    assert "https://metals.test/feed/, https://metals.test/news/atom.xml" in str(raised.value)
+    assert "[::1" not in str(raised.value)
+
+
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE rss [
 <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">

@@ -119,7 +119,10 @@ def named_feeds(page: bytes, url: str | None) -> list[str]:
         kind = attributes.get("type", "").partition(";")[0].strip().lower()
         if "alternate" not in attributes.get("rel", "").lower().split() or kind not in FEED_TYPES:
             continue
-        href = urljoin(url or "", attributes.get("href", "").strip())
+        try:
+            href = urljoin(url or "", attributes.get("href", "").strip())
+        except ValueError:  # a malformed href (`http://[::1/feed`): no feed to name
+            continue
         if href.startswith(("http://", "https://")):
             found[href] = None
         if len(found) == MAX_NAMED_FEEDS:
