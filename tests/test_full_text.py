@@ -149,6 +149,34 @@ def test_a_page_that_cannot_be_read_leaves_the_story_as_its_feed_gave_it(
     assert warning.startswith(f"full text: 1 page not read (the last: {why}")
 
 
+def test_a_story_link_no_fetch_can_take_is_not_read_and_the_poll_goes_on(
+    server: FeedServer, harness: Harness, rules: LiveRules
+) -> None:
+    """A link whose host is never closed (`https://[::1/...`) raised ValueError out of the
+    full-text step: every poll of the feed failed, its stories never stored or alerted."""
+    clock = harness.clock
+    feed = replace(harness.feed("Desk", server.url("/feed.xml")), full_text=True)
+    serve(server, [], {})
+    poll(harness, feed, rules)
+    broken = [
+        item(slug, f"Trading house deal {n}", 1, clock).replace("{base}/news/" + slug, link)
+        for n, (slug, link) in enumerate([("v6", "https://[::1/news/a"),
+                                          ("port", "http://127.0.0.1:99999/news/b")])
+    ]  # fmt: skip
+    good = item("new", "Trading house signs a deal", 1, clock)
+    serve(server, [*broken, good], {"new": page("gallium")})
+    clock.now += timedelta(minutes=10)
+    outcome = poll(harness, feed, rules)
+    assert outcome.status == "new" and len(outcome.new_stories) == 3
+    assert outcome.pages == (1, 2)
+    bodies = {s.link: s.body for s in outcome.new_stories}
+    assert "gallium" in bodies[server.url("/news/new")]
+    assert bodies["https://[::1/news/a"] == bodies["http://127.0.0.1:99999/news/b"] == ""
+    assert len(outcome.matches) == 1
+    warning = harness.store.feed_state("Desk").warning or ""
+    assert warning.startswith("full text: 2 pages not read (the last: not a valid URL: ")
+
+
 def test_the_feeds_headers_go_to_pages_on_its_origin_only(
     server: FeedServer, harness: Harness, rules: LiveRules
 ) -> None:

@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from watcher.config.feeds import malformed
 from watcher.errors import FetchError
 from watcher.fetch import Fetcher
 from watcher.models import FeedConfig, Story
@@ -77,6 +78,8 @@ async def _page_text(
     story: Story, feed: FeedConfig, fetcher: Fetcher, executor: Executor | None
 ) -> tuple[str, str]:
     """The main text of the story's page, or '' and why there is none to read."""
+    if (why := malformed(story.link)) is not None:  # urlsplit and the fetch would raise
+        return "", f"not a valid URL: {why}"
     if urlsplit(story.link).hostname in REDIRECT_PAGES:
         return "", "a redirector's page, which holds no article"
     own = feed.headers if same_origin(story.link, feed.url) else ()
