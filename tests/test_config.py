@@ -360,6 +360,11 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             ":3: feeds[0].url: 'https://a.test:70000/' is not a valid URL: Port out of range",
             id="port-out-of-range",
         ),
+        pytest.param(  # every poll raised IDNAError as an unexpected error
+            "feeds:\n  - name: A\n    url: https://xn--zz.a.test/\n",
+            ":3: feeds[0].url: 'https://xn--zz.a.test/' is not a valid URL: Invalid A-label",
+            id="punycode-that-is-none",
+        ),
         pytest.param(
             "feeds:\n  - name: A\n    url: https://a.test:0/\n",
             ":3: feeds[0].url: 'https://a.test:0/' is not a valid URL: port 0 is no port",

@@ -545,6 +545,8 @@ def test_redirect_loop_is_an_error(server: FeedServer, harness: Harness) -> None
         "http://127.0.0.1:99999/feed",
         "http://:80/feed",
         f"http://{'x' * 64}.example.org/feed",
+        "http://xn--/feed",  # no punycode after xn--: httpx's request raised IDNAError
+        "http://xn--zz.example.org/feed",
     ],
 )
 def test_a_redirect_to_a_malformed_url_is_the_feeds_failure(

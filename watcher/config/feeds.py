@@ -57,7 +57,9 @@ def malformed(url: str) -> str | None:
         if parts.scheme not in ("http", "https"):
             return None
         port = parts.port  # urllib checks the range, which httpx does not
-        host = httpx.URL(url).raw_host
+        parsed = httpx.URL(url)
+        host = parsed.raw_host
+        _ = parsed.host  # read as a request reads it: `xn--` with no punycode raises IDNAError
     except (ValueError, httpx.InvalidURL) as exc:
         return str(exc)
     if not parts.hostname:
