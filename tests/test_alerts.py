@@ -2058,6 +2058,15 @@ def _post_to_raw_answer(answer: bytes, path: str, then: float = 0.0) -> Delivery
         return asyncio.run(post(f"http://127.0.0.1:{port}{path}"))
 
 
+def test_a_reason_phrase_in_latin_1_is_no_unexpected_error() -> None:
+    """httpx-aiohttp encoded a status line's phrase again as UTF-8, strictly: a receiver's
+    Latin-1 phrase raised UnicodeEncodeError, and the alert went to the dead-letter list as
+    an unexpected error though the receiver had taken it."""
+    assert _post_to_raw_answer(b"HTTP/1.1 200 R\xe9ussi\r\nContent-Length: 0\r\n\r\n", "/") is None
+    error = _post_to_raw_answer(b"HTTP/1.1 503 Indisponible \xe0 cette heure\r\n\r\n", "/")
+    assert error is not None and error.transient and str(error) == "Slack webhook: HTTP 503"
+
+
 def test_a_reply_aiohttp_cannot_read_is_a_delivery_error_that_names_no_secret() -> None:
     """aiohttp's parser error escaped as itself, no DeliveryError: the alert went to the
     dead-letter list as an `unexpected error` whose repr held the request, the Slack

@@ -529,6 +529,35 @@ def test_temporary_redirect_keeps_the_url(server: FeedServer, harness: Harness) 
     assert harness.store.feed_state("Wire").url == server.url("/old.xml")
 
 
+@pytest.mark.parametrize(
+    ("status", "reason", "outcome"),
+    [(200, "Réussi", "new"), (500, "Erreur interne du serveur (accès refusé)", "failed")],
+)
+def test_a_reason_phrase_in_latin_1_is_read_as_latin_1(
+    server: FeedServer, harness: Harness, status: int, reason: str, outcome: str
+) -> None:
+    """aiohttp reads a status line as UTF-8 (a byte that is none as a lone surrogate) and
+    httpx-aiohttp encoded the phrase again, strictly: a server's Latin-1 phrase, as older
+    French or German servers send, raised UnicodeEncodeError out of every poll."""
+
+    def latin_1(handler: Any) -> None:
+        item = "<item><title>Gallium exports rise</title><link>https://l.test/1</link></item>"
+        body = rss([item]) if status == 200 else b""
+        handler.send_response(status, reason)  # http.server writes it in Latin-1
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server.routes["/latin.xml"] = latin_1
+    (polled,) = harness.poll(harness.feed("Latin", server.url("/latin.xml")))
+    assert polled.status == outcome, polled.error
+    if status == 200:
+        assert [s.title for s in polled.new_stories] == ["Gallium exports rise"]
+    else:
+        assert "HTTP 500 Erreur interne du serveur (acc" in (polled.error or "")  # httpx
+        # keeps a phrase's ASCII alone
+
+
 def test_redirect_loop_is_an_error(server: FeedServer, harness: Harness) -> None:
     server.redirect("/a", "/b", 302)
     server.redirect("/b", "/a", 302)

@@ -136,7 +136,44 @@ def _basic(url: httpx.URL) -> str:
     return "Basic " + base64.b64encode(f"{url.username}:{url.password}".encode()).decode()
 
 
+class _Response(aiohttp.ClientResponse):
+    """A response whose reason phrase is text: aiohttp reads a status line's bytes as UTF-8,
+    a byte that is none as a lone surrogate, and httpx-aiohttp encodes the phrase again
+    strictly, so a server's Latin-1 one (`200 Réussi`, as HTTP/1.1 once wrote them) raised
+    UnicodeEncodeError out of every request to it. Such a phrase is read as Latin-1."""
+
+    _reason: str | None = None
+
+    @property  # type: ignore[override]
+    def reason(self) -> str | None:
+        return self._reason
+
+    @reason.setter
+    def reason(self, value: str | None) -> None:
+        if value is not None and not _encodes(value):
+            value = value.encode("utf-8", "surrogateescape").decode("latin-1")
+        self._reason = value
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _AiohttpTransport(AiohttpTransport):
+    def get_client(self) -> aiohttp.ClientSession:
+        """httpx-aiohttp's session, its responses `_Response`s."""
+        if self.client is not None:
+            return super().get_client()
+        connector = aiohttp.TCPConnector(
+            keepalive_timeout=self.limits.keepalive_expiry, ssl=self.ssl_context,
+            limit=self.limits.max_connections or 0,  # aiohttp's 0, httpx's None: no limit
+        )  # fmt: skip
+        return aiohttp.ClientSession(connector=connector, response_class=_Response)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Credentials in a URL travel as a Basic Authorization header only (httpx's client
         has made it already; a poll sent straight here has not): aiohttp refuses a request
