@@ -364,6 +364,17 @@ def test_a_feed_not_in_the_encoding_it_declares_is_read_in_its_own(
     assert parsed.warning is not None and parsed.warning.startswith(warning)
 
 
+@pytest.mark.parametrize("codec", ["hex", "zlib", "rot13", "base64"])
+@pytest.mark.parametrize("where", ["document", "server"])
+def test_a_feed_declaring_a_codec_of_no_text_is_parsed(codec: str, where: str) -> None:
+    """Python knows `hex` or `zlib` by name, but decodes no text by them: the body's decode
+    raised LookupError out of the parse, and the feed's every poll failed."""
+    body = _feed_in("cp1252", codec if where == "document" else None, _FR)
+    server = f"text/xml; charset={codec}" if where == "server" else None
+    parsed = parse_feed(body, feed="t", fetched_at=FETCHED, content_type=server)
+    assert [s.link for s in parsed.stories] == ["https://x.test/0"]
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "warning"),
     [

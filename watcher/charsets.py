@@ -88,10 +88,17 @@ def legible(body: bytes, content_type: str | None) -> tuple[bytes, str, str] | N
 
 
 def _codec(name: str) -> str | None:
+    """The codec of a text encoding's name; None for an unknown one, and for a codec of
+    bytes to bytes or of text to text (`hex`, `zlib`, `rot13`), whose decode raised
+    LookupError out of the parse."""
     try:
-        return codecs.lookup(name).name
+        codec = codecs.lookup(name).name
+        b"\0".decode(codec)  # (Python skips an empty input's decode, and this check with it)
     except LookupError:
         return None
+    except ValueError:  # utf-16 takes no single byte, `undefined` none at all: text encodings
+        pass
+    return codec
 
 
 def _decodes(body: bytes, encoding: str) -> bool:
