@@ -523,6 +523,27 @@ def test_the_demo_runs_offline_and_a_second_run_adds_nothing(tmp_path: Path) -> 
     assert "0 new stories" in again.stdout
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["why", "caf\udce9"],
+        ["alerts", "--subscriber", "caf\udce9"],
+        ["stories", "--feed", "caf\udce9"],
+        ["clusters", "--rule", "caf\udce9"],
+        ["send-test", "caf\udce9"],
+        ["rules", "test", "--query", "caf\udce9"],
+    ],
+    ids=["why", "alerts", "stories", "clusters", "send-test", "rules-test"],
+)
+def test_an_argument_that_is_no_utf_8_is_a_usage_error(args: list[str]) -> None:
+    """`café` typed in a Latin-1 terminal is the byte E9, which Python keeps as a lone
+    surrogate: SQLite refused it with a traceback (`why`, `alerts`, `stories`)."""
+    result = watcher(*args)  # the surrogate goes out as the byte it stands for
+    assert result.returncode == 2, result.stderr
+    assert "is not UTF-8 text (is the terminal's encoding, LANG, UTF-8?)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_import_opml_prints_feeds_the_config_takes(tmp_path: Path) -> None:
     """Folders become tags, a feed in two folders is one feed, a name taken twice is made
     unique, and a URL that is not http(s), or that the config would refuse, is skipped with

@@ -19,6 +19,7 @@ from watcher.cli.common import (
     reading,
     since,
     utc_now,
+    utf8_text,
     when,
 )
 from watcher.cli.service import print_alert
@@ -50,7 +51,11 @@ def add_parsers(commands: Any) -> None:
         "--since", default="24h", help="how far back, e.g. 6h, 24h, 7d (default: 24h)"
     )
     alerts.add_argument(
-        "--subscriber", metavar="NAME", dest="of_subscriber", help="only this subscriber's"
+        "--subscriber",
+        metavar="NAME",
+        dest="of_subscriber",
+        type=utf8_text,
+        help="only this subscriber's",
     )
     alerts.add_argument(
         "--channel", choices=CHANNELS, dest="on_channel", help="only those on this channel"
@@ -97,7 +102,7 @@ def add_parsers(commands: Any) -> None:
         description="Send a test alert through each channel of SUBSCRIBER, now, outside the "
         "outbox, and say for each channel whether it worked. Exit code 1 when one failed.",
     )
-    test.add_argument("subscriber", metavar="SUBSCRIBER")
+    test.add_argument("subscriber", metavar="SUBSCRIBER", type=utf8_text)
     test.set_defaults(handler=cmd_send_test, needs_config=True)
 
 

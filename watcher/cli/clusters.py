@@ -19,6 +19,7 @@ from watcher.cli.common import (
     reading,
     shown,
     since,
+    utf8_text,
     when,
     write_output,
 )
@@ -57,8 +58,8 @@ def add_parsers(commands: Any) -> None:
         "An id not in the input is an error (exit code 1); one id given twice, a usage error "
         "(exit code 2).",
     )
-    explain.add_argument("story_a", metavar="ID_A")
-    explain.add_argument("story_b", metavar="ID_B")
+    explain.add_argument("story_a", metavar="ID_A", type=utf8_text)
+    explain.add_argument("story_b", metavar="ID_B", type=utf8_text)
     explain.add_argument("--input", metavar="STORIES.jsonl", type=Path, required=True)
     clusters = commands.add_parser(
         "clusters",
@@ -76,11 +77,13 @@ def add_parsers(commands: Any) -> None:
     clusters.add_argument(
         "--feed",
         metavar="NAME",
+        type=utf8_text,
         help=f"only news items with a story of this feed: {FEED_NAMES}",
     )
     clusters.add_argument(
         "--rule",
         metavar="NAME",
+        type=utf8_text,
         help="only news items that matched the rule of this name (loudly, quietly or waiting)",
     )
     clusters.add_argument(

@@ -20,6 +20,7 @@ from watcher.errors import ConfigError, DatabaseBusy, ServiceError
 from watcher.logs import event
 from watcher.models import Story
 from watcher.normalise import headline, printable
+from watcher.rules.nodes import SURROGATE
 from watcher.store import Store
 
 log = logging.getLogger("watcher.cli")
@@ -135,6 +136,17 @@ def write_output(path: Path, data: bytes) -> str | None:
 def print_config_problems(exc: ConfigError) -> None:
     for problem in exc.problems:
         print(f"watcher: {problem}", file=sys.stderr)
+
+
+def utf8_text(value: str) -> str:
+    """An argparse type: a name, id, link or query, which goes into SQL or a match, as text
+    UTF-8 can encode. A byte of an argument that is no UTF-8 (a terminal in another
+    encoding) is a lone surrogate in Python, which SQLite refused with a traceback."""
+    if SURROGATE.search(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not UTF-8 text (is the terminal's encoding, LANG, UTF-8?)"
+        )
+    return value
 
 
 def header(text: str) -> tuple[str, str]:

@@ -30,6 +30,7 @@ from watcher.cli.common import (
     since,
     time_zone,
     utc_now,
+    utf8_text,
     when,
     write_output,
 )
@@ -70,7 +71,10 @@ def add_parsers(commands: Any) -> None:
         "--since", default="24h", help="how far back, e.g. 90m, 24h, 7d (default: 24h)"
     )
     stories.add_argument(
-        "--feed", metavar="NAME", help=f"only the stories of this feed: {FEED_NAMES}"
+        "--feed",
+        metavar="NAME",
+        type=utf8_text,
+        help=f"only the stories of this feed: {FEED_NAMES}",
     )
     stories.add_argument(
         "--format", choices=["table", "jsonl"], default="table", help="output format"
@@ -87,7 +91,7 @@ def add_parsers(commands: Any) -> None:
     )
     ingest.add_argument("source", metavar="FILE_OR_URL", help="a feed file, or an http(s)/file URL")
     ingest.add_argument(
-        "--feed", metavar="NAME",
+        "--feed", metavar="NAME", type=utf8_text,
         help="feed name for ids (default: the configured feed's of that URL, else FILE_OR_URL)",
     )  # fmt: skip
     ingest.add_argument(

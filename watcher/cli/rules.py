@@ -21,6 +21,7 @@ from watcher.cli.common import (
     printable,
     reading,
     since,
+    utf8_text,
 )
 from watcher.cli.feeds import read_feed, read_feeds, read_url
 from watcher.cli.rules_diff import (
@@ -114,10 +115,11 @@ def add_parsers(commands: Any) -> None:
         help=f"with --url: {HEADER_HELP}",
     )  # fmt: skip
     only = test.add_mutually_exclusive_group()
-    only.add_argument("--rule", metavar="NAME", help="only this rule")
+    only.add_argument("--rule", metavar="NAME", type=utf8_text, help="only this rule")
     only.add_argument(
         "--query",
         metavar="QUERY",
+        type=utf8_text,
         help="only this query, in the rule files' query language, with their term lists "
         "(e.g. '@minerals AND Kazakhstan'): a rule tried before it goes in a file; it is "
         f"reported as the rule {QUERY_RULE}",

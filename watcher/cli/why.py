@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from watcher.alerts.routing import follows
-from watcher.cli.common import EXIT_FAILED, printable, reading, when
+from watcher.cli.common import EXIT_FAILED, printable, reading, utf8_text, when
 from watcher.config import Config, Subscriber
 from watcher.errors import RuleError
 from watcher.feed_state import stale, was_backlog
@@ -49,7 +49,10 @@ def add_parsers(commands: Any) -> None:
         "nothing.",
     )
     why.add_argument(
-        "story", metavar="STORY", help="a story id, its first 6 or more characters, or a link"
+        "story",
+        metavar="STORY",
+        type=utf8_text,
+        help="a story id, its first 6 or more characters, or a link",
     )
     why.set_defaults(handler=cmd_why, needs_config=True)
 
