@@ -871,6 +871,16 @@ def test_dedupe_and_its_explain_keep_to_max_span(tmp_path: Path) -> None:
             ":1: field 'related' must be a list of links",
             id="related-not-a-list",
         ),
+        pytest.param(  # fingerprints raised TypeError on it, with a traceback
+            '{"id": "a", "title": "T", "published": "2026-01-01T00:00:00Z", "guid": ["g"]}\n',
+            ":1: field 'guid' must be a string",
+            id="guid-a-list",
+        ),
+        pytest.param(
+            '{"id": "a", "title": "T", "published": "2026-01-01T00:00:00Z", "guid": true}\n',
+            ":1: field 'guid' must be a string",
+            id="guid-true",
+        ),
     ],
 )
 def test_dedupe_input_errors_name_the_line(tmp_path: Path, content: str, message: str) -> None:
@@ -898,6 +908,14 @@ def test_what_ingest_writes_of_an_entry_without_title_text_or_link_is_read_back(
     assert (bare.title, bare.link, titled.title) == ("", "", "Tin output")
     result = watcher("dedupe", "--input", str(path))
     assert result.returncode == 0 and len(result.stdout.splitlines()) == 2, result.stderr
+
+
+def test_a_numeric_guid_is_read_as_its_digits(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "a", "title": "T", "published": "2026-01-01T00:00:00Z", "guid": 42}\n')
+    (story,) = read_stories(path)
+    assert story.guid == "42"
+    assert watcher("dedupe", "--input", str(path)).returncode == 0
 
 
 def test_a_lone_surrogate_in_the_json_is_read_as_a_replacement_character(tmp_path: Path) -> None:

@@ -122,13 +122,18 @@ def _story(line: str, path: str, number: int) -> Story:
             path=path,
             line=number,
         ) from exc
+    guid = data.get("guid")
+    if isinstance(guid, int) and not isinstance(guid, bool):  # an entry number, as exported
+        guid = str(guid)
+    if guid is not None and not isinstance(guid, str):  # fingerprints raised TypeError on it
+        raise InputError("field 'guid' must be a string", path=path, line=number)
     related = data.get("related") or []
     if not isinstance(related, list) or not all(isinstance(r, str) and r for r in related):
         raise InputError("field 'related' must be a list of links", path=path, line=number)
     return Story(
         id=data["id"],
         feed=str(data.get("feed") or ""),
-        guid=data.get("guid") or None,
+        guid=guid or None,
         source=str(data.get("source") or ""),
         title=plain_text(data["title"]),
         summary=plain_text(str(data.get("summary") or "")),
