@@ -696,6 +696,37 @@ def test_max_age_keeps_old_news_a_feed_gives_again_quiet(
     assert "Umicore buys a germanium recycler near Olen" in rows  # stored all the same
 
 
+@pytest.mark.parametrize("max_age", ["7d", "off"])
+def test_a_story_dated_before_the_web_is_undated_and_alerts(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path, max_age: str
+) -> None:
+    """Hugo writes Go's zero time for a page without a date (`Mon, 01 Jan 0001`), other
+    software Unix time 0: read as dates, such stories were too old to alert under
+    `max_age`, and without it the window's recall raised ValueError (year 0) and the
+    feed's every later poll failed."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"),
+                          extra=f"max_age: {max_age}\n")  # fmt: skip
+    item = (
+        "<item><title>{0}</title><link>https://h.test/{1}</link><pubDate>{2}</pubDate>"
+        "<description>{0}.</description></item>"
+    )
+    first = item.format("Antimony price eases", 1, "Mon, 01 Jan 0001 00:00:00 +0000")
+    add_feed(config, "Hugo", rss([first]))
+    watcher("--config", str(config), "once")
+    zero = item.format("Germanium ingots leave Ust-Kamenogorsk", 2,
+                       "Mon, 01 Jan 0001 00:00:00 +0000")  # fmt: skip
+    epoch = item.format("Germanium wafers ship from Kazan", 3, "Thu, 01 Jan 1970 00:00:00 GMT")
+    (tmp_path / "Hugo.xml").write_bytes(rss([zero, epoch, first]))
+    result = watcher("--config", str(config), "once", "--force")
+    assert result.returncode == 0, result.stderr
+    assert sorted(m["Subject"] for m in inbox.messages) == [
+        "[watcher] germanium-news: Germanium ingots leave Ust-Kamenogorsk",
+        "[watcher] germanium-news: Germanium wafers ship from Kazan",
+    ]
+
+
 def test_a_site_that_moves_to_https_alerts_none_of_its_stories_again(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:

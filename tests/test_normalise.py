@@ -230,6 +230,15 @@ def test_published_falls_back_to_updated_then_fetch_time() -> None:
     assert published_time(None, None, FETCHED) == FETCHED
 
 
+@pytest.mark.parametrize("placeholder", ["0001-01-01", "1900-01-01", "1970-01-01", "1990-12-31"])
+def test_a_date_before_the_web_is_no_date(placeholder: str) -> None:
+    zero = datetime.fromisoformat(placeholder).replace(tzinfo=UTC)
+    updated = FETCHED - timedelta(days=1)
+    assert published_time(zero, None, FETCHED) == FETCHED
+    assert published_time(zero, updated, FETCHED) == updated
+    assert published_time(datetime(1991, 1, 1, tzinfo=UTC), None, FETCHED).year == 1991
+
+
 def test_future_dates_are_clamped_to_fetch_time() -> None:
     assert published_time(FETCHED + timedelta(days=3), None, FETCHED) == FETCHED
 

@@ -214,6 +214,19 @@ def test_a_quiet_late_story_is_not_compared_with_stored_stories(
     store.close()
 
 
+def test_a_late_story_of_the_year_1_is_placed(tmp_path: Path, fixtures: dict[str, Story]) -> None:
+    """Its window less `window` was no time Python holds: ValueError, and its feed's every
+    poll failed (feeds date stories before 1991 no more, but a stored one may be)."""
+    store = clustered_a_week_ago(tmp_path / "w.db", [fixtures["tw-pd"]])
+    clusterer = Clusterer(store, SETTINGS, FakeClock(WEEK_LATER))
+    clusterer.load()
+    first = datetime(1, 1, 1, tzinfo=UTC)
+    odd = replace(fixtures["dm-pd"], published=first, fetched_at=WEEK_LATER)
+    (placed,) = clusterer.place(save(store, odd))
+    assert placed.starts_cluster
+    store.close()
+
+
 def test_a_story_stored_beyond_the_window_of_the_late_one_is_not_recalled(
     tmp_path: Path, fixtures: dict[str, Story], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -115,7 +115,7 @@ class Clusterer:
         def found() -> Iterator[tuple[list[Late], StoryText]]:
             nonlocal read
             for start, end, group in spans(lates):
-                begin, until = (datetime.fromtimestamp(t, UTC) for t in (start, end))
+                begin, until = (_utc(t) for t in (start, end))
                 for text in self.store.story_texts(begin, until, chars=RECALL_CHARS):
                     read += 1
                     yield group, text
@@ -184,3 +184,12 @@ def _fingerprinted(
     while ahead:
         done, made = ahead.popleft()
         yield done, made.result()
+
+
+_FIRST, _LAST = (datetime(year, 1, 1, tzinfo=UTC).timestamp() for year in (1, 9999))
+
+
+def _utc(seconds: float) -> datetime:
+    """POSIX seconds as a UTC time, within the years 1 to 9999: a stored story of year 1
+    less the window was ValueError, and its feed's every poll failed."""
+    return datetime.fromtimestamp(min(max(seconds, _FIRST), _LAST), UTC)

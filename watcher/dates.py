@@ -361,9 +361,16 @@ def struct_to_datetime(value: time.struct_time | None) -> datetime | None:
         return None
 
 
+# Before the web, a feed's date is a placeholder, no date: Go's zero time (0001-01-01, which
+# Hugo writes for a page without one), Unix time 0, 1900-01-01 (SQL Server's), 1601-01-01
+# (Windows'). Read as a date, such a story was decades old: quiet for `max_age` or `backfill`.
+EARLIEST = datetime(1991, 1, 1, tzinfo=UTC)
+
+
 def published_time(
     published: datetime | None, updated: datetime | None, fetched_at: datetime
 ) -> datetime:
-    """Published, else updated, else fetch time; a date in the future is clamped to fetch time."""
-    when = published or updated or fetched_at
+    """Published, else updated, else fetch time, a date before `EARLIEST` none; a date in
+    the future is clamped to fetch time."""
+    when = next((t for t in (published, updated) if t is not None and t >= EARLIEST), fetched_at)
     return fetched_at if when > fetched_at + FUTURE_SLACK else when
