@@ -787,6 +787,26 @@ def test_a_feeds_timezone_is_that_of_its_dates_that_name_none(
     assert story == feedparser_only(body, monkeypatch, timezone=zone).stories[0]
 
 
+@pytest.mark.parametrize(
+    ("written", "zone"),
+    [
+        pytest.param("Mon, 01 Jan 0001 00:00:00", "Asia/Tokyo", id="year-1-east"),
+        pytest.param("0001-01-01T00:00", "Asia/Tokyo", id="iso-year-1-east"),
+        pytest.param("0001-01-01T00:00 Asia/Tokyo", None, id="iso-year-1-iana"),
+        pytest.param("Fri, 31 Dec 9999 23:59:59", "America/New_York", id="year-9999-west"),
+    ],
+)  # fmt: skip
+def test_a_date_out_of_pythons_years_in_a_feeds_zone_is_no_date(
+    written: str, zone: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Year 1 east of UTC is year 0 in UTC, which Python does not hold: OverflowError, and
+    the feed's every poll failed."""
+    body = _WIRE_DATED.format(date=written).encode()
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED, timezone=zone).stories
+    assert story.published == FETCHED
+    assert story == feedparser_only(body, monkeypatch, timezone=zone).stories[0]
+
+
 _WIRE_DATED = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>W</title>
 <item><title>Smelter restarts</title><link>https://w.test/1</link><pubDate>{date}</pubDate></item>
 </channel></rss>"""

@@ -132,7 +132,8 @@ def _iso_named_zone(found: re.Match[str]) -> time.struct_time | None:
         return None
     if "/" in zone:
         named = zone_named(zone)
-        return local.replace(tzinfo=named).astimezone(UTC).timetuple() if named else None
+        utc = _in_utc(local, named) if named else None
+        return utc.timetuple() if utc else None
     if zone.lower() in _UTC_NAMES:
         return local.timetuple()
     stamp = local.strftime("%d %b %Y %H:%M:%S")  # C locale: English month names
@@ -264,7 +265,17 @@ def entry_time(
     when = struct_to_datetime(_read_date(raw) if parsed is None or is_misread(raw) else parsed)
     if zone is None or when is None or names_zone(raw):
         return when
-    return when.replace(tzinfo=zone).astimezone(UTC)
+    return _in_utc(when, zone)
+
+
+def _in_utc(wall: datetime, zone: tzinfo) -> datetime | None:
+    """A wall-clock time of `zone` in UTC; None where that is out of Python's years (the
+    first day of year 1 east of UTC, the last of 9999 west), which raised OverflowError and
+    failed the feed's every poll."""
+    try:
+        return wall.replace(tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 # a zone after the time: an offset (`10:15:00+09:00`, `10:15 +0900`, `10:15:00.25+09`) or Z
@@ -288,7 +299,7 @@ def _in_own_zone(raw: str, zone: tzinfo) -> datetime | None:
     wall = local.replace(tzinfo=None)
     if zone.tzname(wall) != word.group(1).upper():
         return None
-    return wall.replace(tzinfo=zone).astimezone(UTC)
+    return _in_utc(wall, zone)
 
 
 @functools.lru_cache(maxsize=64)
