@@ -568,22 +568,30 @@ def test_import_opml_prints_feeds_the_config_takes(tmp_path: Path) -> None:
     ]
 
 
+def imported_feeds(
+    tmp_path: Path, opml: str, env: dict[str, str] | None = None
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The feeds `import-opml` prints of `opml`, as the config reads them back."""
+    path = tmp_path / "f.opml"
+    path.write_text(opml)
+    result = watcher("import-opml", str(path))
+    assert result.returncode == 0, result.stderr
+    config = tmp_path / "watcher.yaml"
+    config.write_text(result.stdout)
+    return [(f.name, f.url, f.tags) for f in load_config(config, env=env or {}).feeds]
+
+
 def test_import_opml_writes_dollar_braces_as_the_config_reads_them_back(tmp_path: Path) -> None:
     """A title or URL holding ${...} became an environment variable once pasted into the
     config: the name `${HOME}` read as the home folder, a URL with `${X}` failed the config."""
-    opml = tmp_path / "f.opml"
-    opml.write_text(
+    opml = (
         '<opml version="2.0"><body><outline text="${TEAM}">'
         '<outline type="rss" text="${HOME}" xmlUrl="https://a.test/feed?q=${X}"/>'
         '<outline type="rss" text="$${odd}" xmlUrl="https://b.test/feed"/>'
         "</outline></body></opml>"
     )
-    result = watcher("import-opml", str(opml))
-    assert result.returncode == 0, result.stderr
-    config = tmp_path / "watcher.yaml"
-    config.write_text(result.stdout)
-    feeds = load_config(config, env={"HOME": "/root", "X": "x", "TEAM": "t"}).feeds
-    assert [(f.name, f.url, f.tags) for f in feeds] == [
+    env = {"HOME": "/root", "X": "x", "TEAM": "t"}
+    assert imported_feeds(tmp_path, opml, env) == [
         ("${HOME}", "https://a.test/feed?q=${X}", ("${TEAM}",)),
         ("$${odd}", "https://b.test/feed", ("${TEAM}",)),
     ]
@@ -595,19 +603,13 @@ def test_import_opml_names_and_folders_hold_no_control_the_config_refuses(
     """A title with a C1 control (`&#146;`, as a Windows-1252 apostrophe is written in a
     file that took it for Latin-1) or a DEL was printed as it came, and the config refused
     the feed it was pasted as: "must be one line of text, without control characters"."""
-    opml = tmp_path / "f.opml"
-    opml.write_text(
+    opml = (
         '<opml version="2.0"><body><outline text="Reuters&#146; picks&#x7F;">'
         '<outline type="rss" text="Kyodo&#x9D;&#x85;Wire&#xAD;" xmlUrl="https://a.test/f"/>'
         '<outline type="rss" xmlUrl="https://b.test/&#xFEFF;f"/>'
         "</outline></body></opml>"
     )
-    result = watcher("import-opml", str(opml))
-    assert result.returncode == 0, result.stderr
-    config = tmp_path / "watcher.yaml"
-    config.write_text(result.stdout)
-    feeds = load_config(config, env={}).feeds
-    assert [(f.name, f.url, f.tags) for f in feeds] == [
+    assert imported_feeds(tmp_path, opml) == [
         ("Kyodo Wire", "https://a.test/f", ("Reuters’ picks",)),
         ("https://b.test/f", "https://b.test/\ufefff", ("Reuters’ picks",)),
     ]
