@@ -215,8 +215,9 @@ def test_a_quiet_late_story_is_not_compared_with_stored_stories(
 
 
 def test_a_late_story_of_the_year_1_is_placed(tmp_path: Path, fixtures: dict[str, Story]) -> None:
-    """Its window less `window` was no time Python holds: ValueError, and its feed's every
-    poll failed (feeds date stories before 1991 no more, but a stored one may be)."""
+    """Its date less `window` was no time Python holds: ValueError, and its feed's every
+    poll failed. The parse now reads a date before 1991 as none, so no feed's story comes
+    so dated; this keeps the clusterer itself from failing on one."""
     store = clustered_a_week_ago(tmp_path / "w.db", [fixtures["tw-pd"]])
     clusterer = Clusterer(store, SETTINGS, FakeClock(WEEK_LATER))
     clusterer.load()

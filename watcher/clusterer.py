@@ -190,6 +190,6 @@ _FIRST, _LAST = (datetime(year, 1, 1, tzinfo=UTC).timestamp() for year in (1, 99
 
 
 def _utc(seconds: float) -> datetime:
-    """POSIX seconds as a UTC time, within the years 1 to 9999: a stored story of year 1
-    less the window was ValueError, and its feed's every poll failed."""
+    """POSIX seconds as a UTC time, within the years 1 to 9999: a late story of year 1,
+    less the window, was ValueError, and its feed's every poll failed."""
     return datetime.fromtimestamp(min(max(seconds, _FIRST), _LAST), UTC)
