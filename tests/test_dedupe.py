@@ -342,6 +342,158 @@ def test_a_story_linking_two_clusters_merges_them() -> None:
     assert index.cluster_for("b") == first.cluster
 
 
+def test_a_reprint_under_its_own_headline_is_found_by_a_lead_that_names_one_thing() -> None:
+    # a lead of common words but one name: no two specific terms to be found by
+    lead = (
+        "Presidents from across South America gathered in Montevideo on Friday to discuss"
+        " regional trade and new roads."
+    )
+    index = ClusterIndex(SETTINGS)
+    first = index.add(story("a", "Leaders meet in Montevideo on trade", lead))
+    second = index.add(story("b", "Summit opens with a call for unity", lead, hours=3))
+    assert (second.level, second.cluster) == ("reprint", first.cluster), second.reason
+
+
+def test_headlines_of_other_news_over_one_notice_are_no_reprints() -> None:
+    # a notice the outlet runs atop every story, in stories of separate polls (a body that
+    # gives it to two entries loses it in the parse)
+    notice = (
+        "This article is only available to subscribers. Sign up for a free trial to read the"
+        " full story on our website."
+    )
+    titles = [
+        "Gallium prices hit record as China curbs exports",
+        "Toyota recalls 40,000 cars over brake fault",
+        "Election results delayed in three states",
+    ]
+    stories = [story(f"s{i}", title, notice, hours=i) for i, title in enumerate(titles)]
+    index = ClusterIndex(SETTINGS)
+    assert len({index.add(s).cluster for s in stories}) == 3
+    score = compare(fingerprint(stories[1]), fingerprint(stories[0]), SETTINGS)
+    assert (score.level, score.reason) == (
+        None, "leads 100.0% alike, but neither title has a word of the other story"
+    )  # fmt: skip
+    # a headline that tells of the lead makes a reprint of the other, however it is worded
+    again = story("again", "Gallium prices soar", notice + " Gallium rose 8% on Monday.", hours=4)
+    assert compare(fingerprint(again), fingerprint(stories[0]), SETTINGS).level == "reprint"
+
+
+def test_a_story_is_found_by_an_earlier_reprint_whose_lead_was_cut_short() -> None:
+    # the earlier copy's lead, cut short, names two of the five things the full one names
+    lead = (
+        "Harlow Mining said on Monday its Kestrel mine in Queensland would close for three"
+        " weeks after flooding damaged the haul roads."
+    )
+    index = ClusterIndex(SETTINGS)
+    first = index.add(story("cut", "Quarterly update from the company", lead[:48] + "…"))
+    full = index.add(
+        story("full", "Harlow shuts Kestrel coal mine in Queensland after floods", lead, hours=2)
+    )
+    assert (full.level, full.cluster) == ("reprint", first.cluster), full.reason
+
+
+def test_same_event_terms_below_two_picks_candidates_sharing_that_many() -> None:
+    one = replace(SETTINGS, same_event_terms=1)
+    port = story(
+        "port", "Port strike halts grain and coal",
+        "Dock workers at the port walked out on Monday over pay, stopping grain and coal for"
+        " a second week as talks with employers broke down.",
+    )  # fmt: skip
+    dock = story(
+        "dock", "Dock workers strike over pay",
+        "Workers at the port stopped work on Monday in a dispute over pay, and grain and coal"
+        " were held up while talks with employers broke down again.",
+        hours=5,
+    )  # fmt: skip
+    assert compare(fingerprint(dock), fingerprint(port), one).specific_shared == 1
+    index = ClusterIndex(one)
+    first, second = index.add(port), index.add(dock)
+    assert (second.level, second.cluster) == ("same-event", first.cluster), second.reason
+
+
+HEADLINE_WORDS = [
+    "update",
+    "talks",
+    "plan",
+    "deal",
+    "output",
+    "prices",
+    "market",
+    "rises",
+    "falls",
+    "week",
+    "report",
+    "officials",
+    "new",
+    "firm",
+    "group",
+    "supply",
+    "says",
+    "sees",
+    "cuts",
+]
+OWN_LEADS = (
+    "Ministers from across the region met in the capital on Friday to discuss trade and new"
+    " roads between their countries.",
+    "The central bank kept interest rates on hold on Thursday and said it would watch wages"
+    " before its next move.",
+    "Shares of the retailer fell sharply after the company said sales over the holiday season"
+    " had been weaker than it had hoped.",
+)
+
+
+def _reprinted(rng: random.Random, original: Story, n: int) -> Story:
+    """A copy as another outlet runs it: its own headline or none, a dateline, the lead cut
+    short at a word, published within a day."""
+    title = rng.choice([
+        original.title, "", f"{original.title} - Other Outlet",
+        " ".join(rng.sample(HEADLINE_WORDS, rng.randint(3, 7))).capitalize(),
+    ])  # fmt: skip
+    words = clean_lead(original.summary, original.title).split()
+    if len(words) > 6 and rng.random() < 0.5:
+        words = words[: rng.randint(6, len(words))]
+    summary = " ".join(words) + rng.choice(["", "…", " [...]"])
+    if rng.random() < 0.3:
+        summary = f"CAPITAL (Wire) -- {summary}"
+    return replace(
+        original, id=f"copy{n}", title=title, summary=summary, link=f"https://copy.test/{n}",
+        guid=None, source="Other Outlet", published=original.published
+        + timedelta(hours=rng.uniform(-20, 20)),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_window_links_every_reprint_pair_that_scoring_all_pairs_links(seed: int) -> None:
+    """The index picks candidates; scoring every pair must not link more."""
+    rng = random.Random(seed)
+    settings = replace(SETTINGS, max_span=None, max_postings=1 << 30)
+    own = [
+        story(f"own{i}", f"Headline number {i}", lead, hours=i) for i, lead in enumerate(OWN_LEADS)
+    ]
+    originals = [*read_stories(FIXTURE), *own]
+    stories = [*originals, *(_reprinted(rng, rng.choice(originals), n) for n in range(40))]
+    stories.sort(key=lambda s: (s.published, s.id))
+    prints = [fingerprint(s) for s in stories]
+    parent = list(range(len(stories)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for j, later in enumerate(prints):
+        for i in range(j):
+            if compare(later, prints[i], settings).level is not None:
+                parent[root(i)] = root(j)
+    index = ClusterIndex(settings)
+    placed = [index.add(s).cluster for s in stories]
+    clusters = [index.current(c) for c in placed]
+    for i, j in pairwise(sorted(range(len(stories)), key=root)):
+        if root(i) == root(j):
+            assert clusters[i] == clusters[j], (stories[i].id, stories[j].id)
+    assert len(set(clusters)) == len({root(i) for i in range(len(stories))})
+
+
 def test_candidates_are_picked_not_scanned() -> None:
     index = ClusterIndex(SETTINGS)
     rng = random.Random(1)

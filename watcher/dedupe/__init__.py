@@ -6,8 +6,9 @@ Pure computation; the service persists what it decides through `store`.
 Two stories are linked at one of three levels:
 - exact: the same canonical link or the same guid;
 - reprint: the same wire text once datelines, credit lines, outlet suffixes and UPDATE
-  prefixes are set aside (near-identical lead, or for a title-only story, near-identical
-  title with no specific word of either title missing from the other story);
+  prefixes are set aside (near-identical lead, under titles one of which has a word of the
+  other story, or for a title-only story, near-identical title with no specific word of
+  either title missing from the other story);
 - same-event: other wording of the same news, published within the window, sharing enough
   *specific* terms (names, rare words and numbers) and enough of their weighted wording;
   or listed by the other's entry as coverage of its news (Google News lists so).

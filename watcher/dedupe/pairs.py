@@ -93,7 +93,7 @@ def compare(
         title_conflicts=tuple(sorted(conflicts)),
         listed=listed or _lists(a, b) or _lists(b, a),
     )  # fmt: skip
-    level, reason = _decide(a, b, score, settings)
+    level, reason = _decide(a, b, score, settings, _titles_apart(a, b, a_terms, b_terms))
     if level in ("reprint", "same-event") or explain:
         swaps = slot_swaps(a.title, b.title, a_terms, b_terms, a.title_specific,
                            b.title_specific, a.lead, b.lead)  # fmt: skip
@@ -171,6 +171,20 @@ def _title_conflicts(
     return {t for t in a.title_keys if a_terms.get(t, 0) >= SPECIFIC and t not in b_terms}
 
 
+def _titles_apart(
+    a: Fingerprint, b: Fingerprint, a_terms: dict[str, float], b_terms: dict[str, float]
+) -> bool:
+    """Whether both stories have titles and neither title has a word (a term) found in the
+    other story. A reprint's headline, however rewritten, tells of its lead, which the
+    other story shares; headlines of other news over one lead tell of the lead neither: it
+    is a notice the outlet runs atop every story ("Subscribe to read the full story")."""
+    return (
+        bool(a.title_keys) and bool(b.title_keys)
+        and not any(t in b_terms for t in a.title_keys)
+        and not any(t in a_terms for t in b.title_keys)
+    )  # fmt: skip
+
+
 # Specific words two titles must share to make title-only stories reprints: a recurring
 # column ("Daily metals market report", "Gallium price assessment") repeats its title
 # over other news every day, and a real headline names two things or more.
@@ -178,15 +192,19 @@ TITLE_ONLY_SPECIFIC = 2
 
 
 def _decide(
-    a: Fingerprint, b: Fingerprint, s: PairScore, settings: ClusterSettings
-) -> tuple[Level | None, str]:
+    a: Fingerprint, b: Fingerprint, s: PairScore, settings: ClusterSettings,
+    apart: bool = False,
+) -> tuple[Level | None, str]:  # fmt: skip
+    """The pair's level and why. `apart`: each story has a title, and neither title a word
+    found in the other story (`_titles_apart`)."""
     if a.link and a.link == b.link:
         return "exact", "same canonical link"
     if a.guid and a.guid == b.guid:
         return "exact", "same guid"
     if abs(a.published - b.published) > settings.window:
         return None, f"published {s.hours_apart:.1f} h apart, beyond the window"
-    if s.lead_ratio is not None and s.lead_ratio >= settings.reprint_lead:
+    alike = s.lead_ratio is not None and s.lead_ratio >= settings.reprint_lead
+    if alike and not apart:
         return "reprint", f"leads {s.lead_ratio:.1f}% alike"
     title_only = s.lead_ratio is None
     if (
@@ -207,6 +225,10 @@ def _decide(
         return "same-event", (
             f"{s.specific_shared} specific terms shared, weight {s.shared_weight:.2f}, "
             f"dice {s.dice:.3f}"
+        )
+    if alike:  # and apart
+        return None, (
+            f"leads {s.lead_ratio:.1f}% alike, but neither title has a word of the other story"
         )
     return None, (
         f"{s.specific_shared} specific terms shared (need {settings.same_event_terms}), "

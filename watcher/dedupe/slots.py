@@ -23,14 +23,22 @@ from watcher.dedupe.columns import (
     moved_postings,
     renumbering,
 )
-from watcher.dedupe.text import SPECIFIC_HUNDREDTHS, Fingerprint
+from watcher.dedupe.text import MIN_LEAD, SPECIFIC_HUNDREDTHS, Fingerprint, words_of
+
+# a lead with fewer specific words than a candidate may need to share (see
+# `ClusterIndex._hits_needed`) is found by its beginning too: see `exact_keys`
+FEW_NAMES = 3
+# characters of a lead's beginning it is found under: of the MIN_LEAD a reprint's lead is
+# compared on at least, a lead cut short may end in "…" or " [...]"
+LEAD_KEY = MIN_LEAD - 8
 
 
 class WindowSlots:
     """Stories in columns, not as `Fingerprint` objects: the window holds hundreds of
     thousands. A story is a slot in flat arrays, its terms are numbers in a vocabulary, its
     link and guid are their hashes; a slot's fingerprint is rebuilt only to score a pair
-    that may link. Specific terms and exact keys (link, guid, title) lead to their slots."""
+    that may link. Specific terms and exact keys (link, guid, title, the beginning of a
+    lead with few names) lead to their slots."""
 
     def __init__(self) -> None:
         self._ids = StoryIds()
@@ -130,7 +138,7 @@ class WindowSlots:
                 postings[term] = array("i", [slots, slot])
             else:
                 slots.append(slot)
-        for key in exact_keys(row.link, row.guid, row.title, row.related):
+        for key in exact_keys(row.link, row.guid, row.title, row.related, _keyed_lead(row)):
             self._keyed.add(key, slot)
 
     def _uninsert(self, row: Row) -> None:
@@ -153,7 +161,7 @@ class WindowSlots:
                 slots.pop()
                 if len(slots) == 1:
                     self._postings[term] = slots[0]
-        for key in exact_keys(row.link, row.guid, row.title, row.related):
+        for key in exact_keys(row.link, row.guid, row.title, row.related, _keyed_lead(row)):
             self._keyed.remove(key, len(self._ids))
 
     def _print_at(self, slot: int) -> Fingerprint:
@@ -229,9 +237,12 @@ class Row:
     related: tuple[int, ...] = ()  # hashes of the links its entry lists as other coverage
 
 
-def exact_keys(link: int, guid: int, title: str, related: tuple[int, ...] = ()) -> list[int]:
+def exact_keys(
+    link: int, guid: int, title: str, related: tuple[int, ...] = (), lead: str = ""
+) -> list[int]:
     """The keys a slot is found under: its link's, those of the links it lists (stories
-    listed with it are found as a link's are), its guid's and its title's."""
+    listed with it are found as a link's are), its guid's, its title's and, for a lead
+    long enough to be compared as a reprint's, its beginning (`LEAD_KEY`)."""
     keys = [link_key(link)] if link else []
     if related:
         keys += map(link_key, related)
@@ -239,7 +250,20 @@ def exact_keys(link: int, guid: int, title: str, related: tuple[int, ...] = ()) 
         keys.append(hash(("guid", guid)))
     if len(title) >= 12:
         keys.append(hash(("title", title)))
+    if len(lead) >= MIN_LEAD:
+        keys.append(hash(("lead", lead[:LEAD_KEY])))
     return keys
+
+
+def _keyed_lead(row: Row) -> str:
+    """The lead a slot is kept under (`exact_keys`), '' for none: one that a reprint may
+    share too few specific terms with to be found by them, as it names few things, or
+    none in its beginning (all of a reprint's lead, cut short)."""
+    names = row.specific_words[1]
+    if names.bit_count() < FEW_NAMES:
+        return row.lead
+    beginning = len(words_of(row.lead[:LEAD_KEY]))  # the last word may go on after it
+    return "" if names & ((1 << beginning) - 1) else row.lead
 
 
 def link_key(link: int) -> int:

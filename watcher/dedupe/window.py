@@ -20,7 +20,7 @@ from typing import NamedTuple
 from rapidfuzz import fuzz
 
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, PairScore, compare
-from watcher.dedupe.slots import Row, WindowSlots, exact_keys, link_key, stand_in
+from watcher.dedupe.slots import FEW_NAMES, Row, WindowSlots, exact_keys, link_key, stand_in
 from watcher.dedupe.text import (
     MIN_LEAD,
     SHORT_TERMS,
@@ -47,9 +47,10 @@ class Link(NamedTuple):
 class ClusterIndex(WindowSlots):
     """Recent stories indexed by link, guid, title and specific terms, with their clusters.
 
-    Candidates for a new story are the stories sharing its link, guid or cleaned title, or
-    at least two of its specific terms (scanning at most `max_postings` of the newest
-    stories per term); only those are scored, so the cost per story stays nearly flat as
+    Candidates for a new story are the stories sharing its link, guid, cleaned title or
+    the beginning of its lead (`slots.exact_keys`), or enough of its specific terms
+    (`_hits_needed`; scanning at most `max_postings` of the newest stories per term); only
+    those are scored, so the cost per story stays nearly flat as
     the window grows.
 
     A story joins every cluster it links to, merged into the oldest, but a same-event link
@@ -233,7 +234,7 @@ class ClusterIndex(WindowSlots):
             listed.update(slot for slot in keyed.get(link_key(other)) if link[slot] == other)
         found.update(by_link)
         found |= listed
-        for key in exact_keys(0, row.guid, row.title):
+        for key in exact_keys(0, row.guid, row.title, lead=row.lead):
             found.update(keyed.get(key))
         oldest, published = row.published - self.settings.window, self._published
         return sorted(
@@ -242,18 +243,24 @@ class ClusterIndex(WindowSlots):
         ), hits, counted_from, listed  # fmt: skip
 
     def _hits_needed(self, row: Row) -> int:
-        """Shared specific terms that make a candidate: the same-event minimum (at most 3),
-        but 2 for a short story, whose reprints may share no more."""
-        short = len(row.lead) < MIN_LEAD or len(row.specific) < SHORT_TERMS
-        return 2 if short else max(2, min(3, self.settings.same_event_terms))
+        """Shared specific terms that make a candidate: 3, or 2 for a short story, whose
+        reprints may share no more; never more than a same-event link needs, nor than the
+        specific words of a lead (but 1): a reprint, known by its lead, may share no more."""
+        if len(row.lead) < MIN_LEAD:  # title-only: its reprints share two specific words
+            needed = 2
+        else:
+            needed = 2 if len(row.specific) < SHORT_TERMS else FEW_NAMES
+            needed = min(needed, max(1, row.specific_words[1].bit_count()))
+        return min(needed, self.settings.same_event_terms)
 
     def _could_link(
         self, a: Row, a_terms: dict[int, int], a_total: int, slot: int, shares: bool = True
     ) -> bool:
-        """The conditions of `_decide` without the name-swap veto, computed cheaply from the
-        columns, for a new story (its terms by id, and their summed weight) and a slot.
-        Without `shares`, the pair is known to share too few specific terms to be the same
-        event, and only the exact and reprint conditions are checked.
+        """The conditions of `_decide` without the name-swap veto and the titles' check of
+        leads alike, computed cheaply from the columns, for a new story (its terms by id,
+        and their summed weight) and a slot. Without `shares`, the pair is known to share
+        too few specific terms to be the same event, and only the exact and reprint
+        conditions are checked.
 
         Every pair `compare` would link passes; most pairs that share a few words fail here
         without building a score. Weights are in hundredths, sums exact.
