@@ -183,6 +183,8 @@ def test_absolute_url(url: str, bases: tuple[str | None, ...], resolved: str) ->
         pytest.param("Sojitz \u202egallium\u202c x", "Sojitz gallium\u202c x", id="overrides"),
         pytest.param("a\x1b[2Jb", "a [2Jb", id="controls-as-space"),
         pytest.param("\u201cTin\u201d \u2013 ok", "\u201cTin\u201d \u2013 ok", id="quotes-stay"),
+        pytest.param("Socie\u0301te\u0301 \u30ab\u3099", "Soci\u00e9t\u00e9 \u30ac", id="composed"),
+        pytest.param("Galli\u00ad\u0301um", "Gall\u00edum", id="composed-without-soft-hyphen"),
         pytest.param(
             "\u0645\u06cc\u200c\u062e\u0648", "\u0645\u06cc\u200c\u062e\u0648", id="joiners-stay"
         ),

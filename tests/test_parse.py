@@ -6,6 +6,7 @@ import os
 import random
 import re
 import resource
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -1101,6 +1102,24 @@ def test_a_word_a_site_hyphenated_softly_is_found_and_clusters_with_its_reprint(
     assert {"gallium", "watched-firms"} <= {r.rule for r in found.rules}
     score = compare(fingerprint(soft), fingerprint(reprint), ClusterSettings())
     assert score.level in ("exact", "reprint"), score
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_letters_written_apart_from_their_marks_are_read_composed(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed may write a letter and its combining mark apart (NFD, as macOS writes file
+    names): カ and a voiced mark for ガ, e and an acute for é. Read so, ガリウム (gallium)
+    was no word the rules knew, nor the same word as in a composed reprint."""
+    title, summary = "三菱商事、ガリウム輸入へ", "Société Générale finance l'achat de gallium."
+    apart = rss([
+        f"<item><title>{unicodedata.normalize('NFD', title)}</title><link>https://jp.test/a"
+        f"</link><description>{unicodedata.normalize('NFD', summary)}</description></item>"
+    ])  # fmt: skip
+    (story,) = read_either(apart, fast, monkeypatch).stories
+    assert "\u3099" not in story.title and (story.title, story.summary) == (title, summary)
+    found = Matcher(load_rules(default_rules())).match(story.title, "")
+    assert {"gallium", "watched-firms"} <= {r.rule for r in found.rules}
 
 
 @pytest.mark.parametrize("fast", [True, False])

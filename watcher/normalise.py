@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import quote
@@ -167,12 +168,21 @@ def fold_space(text: str) -> str:
     headline; a soft hyphen or a zero-width space inside a word (`gal&shy;lium`, as sites
     hyphenate long words) hides it from the rules and from clustering. A C1 control that
     Windows-1252 gives a character (`&#146;`, as old publishing systems write `’`) is
-    that character, as HTML5 and feedparser read it: feedparser-rs gives the control."""
+    that character, as HTML5 and feedparser read it: feedparser-rs gives the control.
+    Text that is not ASCII is `composed`."""
     folded = " ".join(text.split())  # str.split's white space is re's \s: 4x faster than re.sub
-    if not _may_hide(folded):
-        return folded
-    shown = _C1.sub(_windows_1252, folded)
-    return " ".join(_INVISIBLE.sub("", _CONTROL.sub(" ", shown)).split())
+    if _may_hide(folded):
+        shown = _C1.sub(_windows_1252, folded)
+        folded = " ".join(_INVISIBLE.sub("", _CONTROL.sub(" ", shown)).split())
+    return folded if folded.isascii() else composed(folded)
+
+
+def composed(text: str) -> str:
+    """Text with each letter and its marks as one character where Unicode has one (NFC:
+    `カ` and a combining voiced mark as `ガ`, `e` and a combining acute as `é`, as macOS and
+    some publishing systems write them apart): to the rules, clustering and a reader one
+    word either way. About 2.5 ns a character to check."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 _C1 = re.compile("[\x80-\x9f]")
