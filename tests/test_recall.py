@@ -101,6 +101,21 @@ def test_a_stored_story_is_recalled_for_a_shared_link_guid_coverage_link_or_two_
     assert likeness([linkless], text("h", 90, link="", related="https://z.test/\n")) == 0
 
 
+def test_a_late_reprint_whose_lead_names_one_thing_finds_its_copy_by_that_lead() -> None:
+    """Under a headline of its own, a reprint shares with its copy only what its lead
+    names: here one thing, and a beginning."""
+    lead = (
+        "Presidents from across South America gathered in Montevideo on Friday to discuss"
+        " regional trade and new roads."
+    )
+    late = as_late(late_at(100, "Leaders of a continent meet on roads and trade", lead))
+    assert late.needed == 1 and late.lead == lead[:32].lower()
+    copy = text("copy", 90, "Summit opens with a call for unity", f"MONTEVIDEO (Wire) -- {lead}")
+    assert likeness([late], copy) == EXACT
+    other = text("other", 90, "Montevideo port strike ends", "Dock workers went back.")
+    assert likeness([late], other) == 1  # its one name: scored by the window, not linked
+
+
 def test_chinese_terms_are_found_in_traditional_writing() -> None:
     late = as_late(late_at(100, "中国限制镓出口", "商务部宣布限制镓和锗的出口。"))
     assert late.needed == 2

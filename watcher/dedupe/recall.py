@@ -5,8 +5,10 @@ a story published within `window` of now is compared with. One published earlier
 back after days of outage) may repeat stories published before the window's start. So the
 stored stories published before that start and within `window` of it that may link to it
 are put back in the window first: those sharing its link or guid, listed by its entry as
-coverage of its news or listing it, or naming at least two of its specific terms (its one,
-for a story that has one). A look at their text picks them, far cheaper than their
+coverage of its news or listing it, holding the beginning of its lead (`slots.LEAD_KEY`
+characters), or naming at least two of its specific terms (its one, for a story that has
+one, or whose lead names one thing or none, as a reprint under another headline may share
+no other). A look at their text picks them, far cheaper than their
 fingerprints; the window then scores them as any other.
 
 In: late stories' fingerprints, stored stories' text (`store.window.StoryText`). Out:
@@ -21,7 +23,8 @@ from operator import attrgetter
 from typing import NamedTuple, Protocol
 
 from watcher.dedupe.lexicon import is_cjk
-from watcher.dedupe.text import SPECIFIC_HUNDREDTHS, TERM_TEXT_CHARS, Fingerprint
+from watcher.dedupe.slots import LEAD_KEY
+from watcher.dedupe.text import MIN_LEAD, SPECIFIC_HUNDREDTHS, TERM_TEXT_CHARS, Fingerprint
 from watcher.hanzi import simplified
 from watcher.urls import comparable_url
 
@@ -30,7 +33,7 @@ RECALL_LIMIT = 1000  # stored stories put back in the window for one poll's late
 # copy of the title (`text.clean_lead`), are within its first 800 characters but for a
 # title longer than 300
 RECALL_CHARS = 2 * TERM_TEXT_CHARS
-EXACT = 1 << 30  # a shared link or guid outranks any count of shared terms
+EXACT = 1 << 30  # a shared link, guid or lead beginning outranks any count of shared terms
 
 
 class StoredText(Protocol):
@@ -61,7 +64,8 @@ class Late(NamedTuple):
     guid: str | None  # as its feed gives it
     related: frozenset[str]
     keys: tuple[str, ...]  # its specific terms that are words, not numbers
-    needed: int  # of `keys` a copy names: 2, or fewer where it has fewer
+    needed: int  # of `keys` a copy names: 2, or fewer where it has, or its lead names, fewer
+    lead: str = ""  # its lead's beginning as `searchable` writes it ('' for no lead)
 
 
 def late_story(fp: Fingerprint, guid: str | None, window: float, held_since: float) -> Late:
@@ -72,8 +76,11 @@ def late_story(fp: Fingerprint, guid: str | None, window: float, held_since: flo
         if weight >= SPECIFIC_HUNDREDTHS and not key[0].isdigit()  # "2,000" is written so
     )  # fmt: skip
     end = min(fp.published + window, held_since)
+    has_lead = len(fp.lead) >= MIN_LEAD
+    needed = min(2, len(keys), max(1, fp.lead_specific.bit_count()) if has_lead else 2)
+    lead = searchable("", fp.lead[:LEAD_KEY])[1:] if has_lead else ""
     return Late(fp.published - window, end, fp.link, guid, frozenset(fp.related), keys,
-                min(2, len(keys)))  # fmt: skip
+                needed, lead)  # fmt: skip
 
 
 def spans(lates: Iterable[Late]) -> list[tuple[float, float, list[Late]]]:
@@ -91,8 +98,8 @@ def spans(lates: Iterable[Late]) -> list[tuple[float, float, list[Late]]]:
 
 def likeness(group: Sequence[Late], stored: StoredText) -> int:
     """How alike a stored story is to the likeliest of the late stories it may repeat:
-    `EXACT` for a shared link, guid or coverage link, else the specific terms it names, 0
-    if it names too few or was published too far from each."""
+    `EXACT` for a shared link, guid or coverage link, or the beginning of its lead, else
+    the specific terms it names, 0 if it names too few or was published too far from each."""
     link = comparable_url(stored.link) if stored.link else ""
     listed = {comparable_url(r) for r in stored.related.split("\n")} if stored.related else ()
     text, best = "", 0
@@ -105,8 +112,10 @@ def likeness(group: Sequence[Late], stored: StoredText) -> int:
             return EXACT
         if stored.guid and stored.guid == late.guid:
             return EXACT
-        if late.needed:
+        if late.needed or late.lead:
             text = text or searchable(stored.title, stored.summary)
+            if late.lead and late.lead in text:
+                return EXACT
             named = sum(key in text for key in late.keys)
             if named >= late.needed:
                 best = max(best, named)
