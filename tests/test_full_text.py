@@ -120,6 +120,9 @@ def test_a_story_whose_metal_only_its_page_names_is_matched_on_its_full_text(
     [
         pytest.param((404, "text/html", b"gone"), "HTTP 404", id="404"),
         pytest.param((200, "application/pdf", b"%PDF-1.7"), "not a web page", id="pdf"),
+        pytest.param(
+            (200, "x" * 3000 + "/html", b"<html>"), f"not a web page ({'x' * 100}…)", id="huge-type"
+        ),
         pytest.param((200, "text/html", b"<html><body></body></html>"), "no main text", id="empty"),
     ],
 )

@@ -27,7 +27,7 @@ from watcher.config.feeds import malformed
 from watcher.errors import FetchError
 from watcher.fetch import Fetcher
 from watcher.models import FeedConfig, Story
-from watcher.normalise import fold_space, repaired
+from watcher.normalise import fold_space, printable, repaired
 from watcher.urls import same_origin
 
 MAX_PAGES = 50  # of a poll's new stories, the pages read; the rest keep their feed's text
@@ -37,6 +37,8 @@ MAX_TEXT = 20_000  # characters of a page's main text kept, as of an entry's ful
 # takes 1.7 s and 139 MB)
 MAX_PAGE_BYTES = 1_000_000
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "")  # "": a server that names none
+SHOWN_TYPE = 100  # characters of another type shown in why a page was not read (a media
+# type has at most 255): a server may send kilobytes, which every later warning would repeat
 # hosts whose links lead to a page that only redirects by script: no article on it
 REDIRECT_PAGES = frozenset({"news.google.com"})
 
@@ -89,7 +91,8 @@ async def _page_text(
         return "", str(exc)
     kind = (page.content_type or "").partition(";")[0].strip().lower()
     if kind not in PAGE_TYPES:
-        return "", f"not a web page ({kind})"
+        shown = printable(kind[:SHOWN_TYPE]) + ("…" if len(kind) > SHOWN_TYPE else "")
+        return "", f"not a web page ({shown})"
     loop = asyncio.get_running_loop()
     html = page.body[:MAX_PAGE_BYTES]
     text = await loop.run_in_executor(executor, page_text, html, page.url)
