@@ -392,6 +392,26 @@ def test_a_story_is_found_by_an_earlier_reprint_whose_lead_was_cut_short() -> No
     assert (full.level, full.cluster) == ("reprint", first.cluster), full.reason
 
 
+def test_of_many_leads_that_begin_alike_only_the_newest_are_scored() -> None:
+    """A site may open every summary alike ("The company said on Tuesday that..."): the
+    stories under one beginning are scanned as a term's, the newest `max_postings`."""
+    settings = replace(SETTINGS, max_postings=5)
+    index = ClusterIndex(settings)
+    opening = "Officials said on Monday that the plan for the "
+    ends = [  # of common words, which name nothing (no specific term)
+        "road would go ahead once the money has been found", "school would have to wait",
+        "new park was too costly and should be put off", "bridge was to be looked at again",
+        "station had been turned down by the city", "market would move to the old square",
+        "centre was ready and could open in the spring", "hospital was still on course",
+    ]  # fmt: skip
+    for i, end in enumerate(ends):
+        index.add(story(f"s{i}", f"Plan number {i}", f"{opening}{end}.", hours=i))
+    late = story("late", "Yet another plan", f"{opening}{ends[0]}.", hours=9)
+    row = index._row(fingerprint(late))
+    assert index._candidates_of(row)[0] == [3, 4, 5, 6, 7]  # s0, its copy, is too old
+    assert index.add(late).level is None
+
+
 def test_same_event_terms_below_two_picks_candidates_sharing_that_many() -> None:
     one = replace(SETTINGS, same_event_terms=1)
     port = story(

@@ -251,8 +251,13 @@ def exact_keys(
     if len(title) >= 12:
         keys.append(hash(("title", title)))
     if len(lead) >= MIN_LEAD:
-        keys.append(hash(("lead", lead[:LEAD_KEY])))
+        keys.append(lead_key(lead))
     return keys
+
+
+def lead_key(lead: str) -> int:
+    """The key of the slots whose lead begins as this one (see `exact_keys`)."""
+    return hash(("lead", lead[:LEAD_KEY]))
 
 
 def _keyed_lead(row: Row) -> str:

@@ -7,6 +7,7 @@ decides through `store`.
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
 from collections import Counter
@@ -20,7 +21,15 @@ from typing import NamedTuple
 from rapidfuzz import fuzz
 
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, PairScore, compare
-from watcher.dedupe.slots import FEW_NAMES, Row, WindowSlots, exact_keys, link_key, stand_in
+from watcher.dedupe.slots import (
+    FEW_NAMES,
+    Row,
+    WindowSlots,
+    exact_keys,
+    lead_key,
+    link_key,
+    stand_in,
+)
 from watcher.dedupe.text import (
     MIN_LEAD,
     SHORT_TERMS,
@@ -48,10 +57,10 @@ class ClusterIndex(WindowSlots):
     """Recent stories indexed by link, guid, title and specific terms, with their clusters.
 
     Candidates for a new story are the stories sharing its link, guid, cleaned title or
-    the beginning of its lead (`slots.exact_keys`), or enough of its specific terms
-    (`_hits_needed`; scanning at most `max_postings` of the newest stories per term); only
-    those are scored, so the cost per story stays nearly flat as
-    the window grows.
+    the beginning of its lead (`slots.exact_keys`; the newest `max_postings` of those), or
+    enough of its specific terms (`_hits_needed`; scanning at most `max_postings` of the
+    newest stories per term); only those are scored, so the cost per story stays nearly
+    flat as the window grows.
 
     A story joins every cluster it links to, merged into the oldest, but a same-event link
     counts only within `max_span` of the cluster's first story (see `_spanned`).
@@ -234,8 +243,10 @@ class ClusterIndex(WindowSlots):
             listed.update(slot for slot in keyed.get(link_key(other)) if link[slot] == other)
         found.update(by_link)
         found |= listed
-        for key in exact_keys(0, row.guid, row.title, lead=row.lead):
+        for key in exact_keys(0, row.guid, row.title):
             found.update(keyed.get(key))
+        if len(row.lead) >= MIN_LEAD:  # many leads may begin alike: the newest, as per term
+            found.update(heapq.nlargest(limit, keyed.get(lead_key(row.lead))))
         oldest, published = row.published - self.settings.window, self._published
         return sorted(
             slot for slot in found if published[slot] >= oldest
