@@ -54,7 +54,7 @@ class Link(NamedTuple):
 
 
 class ClusterIndex(WindowSlots):
-    """Recent stories indexed by link, guid, title and specific terms, with their clusters.
+    """Recent stories indexed by link, guid, title, lead and specific terms, with clusters.
 
     Candidates for a new story are the stories sharing its link, guid, cleaned title or
     the beginning of its lead (`slots.exact_keys`; the newest `max_postings` of those), or
