@@ -412,6 +412,22 @@ def test_of_many_leads_that_begin_alike_only_the_newest_are_scored() -> None:
     assert index.add(late).level is None
 
 
+def test_a_story_with_a_lead_finds_one_without_under_its_headline() -> None:
+    """A story whose lead is too short to compare is a reprint by its title, which shares
+    two specific words: it is a candidate of one with a lead, which would need three. A
+    headline of eleven Chinese characters is too short for a title's key."""
+    title = "中国对镓锗实施出口管制"
+    short = story("short", title, "本报讯（记者 王明）记者昨日从有关方面获悉。")
+    full = story(
+        "full", title, "中国商务部宣布，自八月一日起对镓和锗相关物项实施出口管制，以维护国家安全和利益。",
+        hours=2,
+    )  # fmt: skip
+    assert compare(fingerprint(full), fingerprint(short), SETTINGS).level == "reprint"
+    index = ClusterIndex(SETTINGS)
+    first, second = index.add(short), index.add(full)
+    assert (second.level, second.cluster) == ("reprint", first.cluster), second.reason
+
+
 def test_same_event_terms_below_two_picks_candidates_sharing_that_many() -> None:
     one = replace(SETTINGS, same_event_terms=1)
     port = story(

@@ -100,6 +100,10 @@ class WindowSlots:
     def _text_of(self, slot: int) -> str:
         return self._text[self._text_at[slot] : self._text_at[slot + 1]].decode()
 
+    def _lead_chars(self, slot: int) -> int:
+        raw = self._text[self._text_at[slot] : self._text_at[slot + 1]]
+        return (len(raw) if raw.isascii() else len(raw.decode())) - self._title_len[slot]
+
     def _stored(self, slot: int) -> tuple[Any, ...]:
         """A slot's fields, in `_made_row`'s order."""
         start, end = self._terms_at[slot], self._terms_at[slot + 1]

@@ -20,7 +20,13 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
-from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, PairScore, compare
+from watcher.dedupe.pairs import (
+    LEVEL_RANK,
+    TITLE_ONLY_SPECIFIC,
+    ClusterSettings,
+    PairScore,
+    compare,
+)
 from watcher.dedupe.slots import (
     FEW_NAMES,
     Row,
@@ -235,6 +241,9 @@ class ClusterIndex(WindowSlots):
         hits.update(single)
         needed = self._hits_needed(row)
         found = set(compress(hits.keys(), map(partial(le, needed), hits.values())))  # in C
+        if needed > TITLE_ONLY_SPECIFIC:  # a story without a lead is a reprint by its title
+            two = compress(hits.keys(), map(partial(le, TITLE_ONLY_SPECIFIC), hits.values()))
+            found.update(slot for slot in two if self._lead_chars(slot) < MIN_LEAD)
         keyed, link, guid = self._keyed, self._link, self._guid
         # under a link's key: the slots of that link, and those whose entry lists it
         by_link = keyed.get(link_key(row.link)) if row.link else []
