@@ -468,14 +468,18 @@ HEADLINE_WORDS = [
     "sees",
     "cuts",
 ]
-OWN_LEADS = (
-    "Ministers from across the region met in the capital on Friday to discuss trade and new"
-    " roads between their countries.",
-    "The central bank kept interest rates on hold on Thursday and said it would watch wages"
-    " before its next move.",
-    "Shares of the retailer fell sharply after the company said sales over the holiday season"
-    " had been weaker than it had hoped.",
-)
+OWN_STORIES = (  # leads that name little, and headlines too short for a title's key
+    ("Regional ministers meet", "Ministers from across the region met in the capital on"
+     " Friday to discuss trade and new roads between their countries."),
+    ("Rates on hold", "The central bank kept interest rates on hold on Thursday and said it"
+     " would watch wages before its next move."),
+    ("Retailer's shares fall", "Shares of the retailer fell sharply after the company said"
+     " sales over the holiday season had been weaker than it had hoped."),
+    ("双日、豪レアアース鉱山に出資", "双日は、豪州のレアアース鉱山に出資し、日本向けに年間数千トン"
+     "の供給を受けると発表した。"),
+    ("中国对镓锗实施出口管制", "中国商务部宣布，自八月一日起对镓和锗相关物项实施出口管制，"
+     "以维护国家安全和利益。"),
+)  # fmt: skip
 
 
 def _reprinted(rng: random.Random, original: Story, n: int) -> Story:
@@ -488,6 +492,8 @@ def _reprinted(rng: random.Random, original: Story, n: int) -> Story:
     words = clean_lead(original.summary, original.title).split()
     if len(words) > 6 and rng.random() < 0.5:
         words = words[: rng.randint(6, len(words))]
+    elif len(words) == 1 and rng.random() < 0.5:  # Chinese or Japanese: cut at a character
+        words = [words[0][: rng.randint(10, len(words[0]))]]
     summary = " ".join(words) + rng.choice(["", "…", " [...]"])
     if rng.random() < 0.3:
         summary = f"CAPITAL (Wire) -- {summary}"
@@ -503,9 +509,7 @@ def test_the_window_links_every_reprint_pair_that_scoring_all_pairs_links(seed: 
     """The index picks candidates; scoring every pair must not link more."""
     rng = random.Random(seed)
     settings = replace(SETTINGS, max_span=None, max_postings=1 << 30)
-    own = [
-        story(f"own{i}", f"Headline number {i}", lead, hours=i) for i, lead in enumerate(OWN_LEADS)
-    ]
+    own = [story(f"own{i}", title, lead, hours=i) for i, (title, lead) in enumerate(OWN_STORIES)]
     originals = [*read_stories(FIXTURE), *own]
     stories = [*originals, *(_reprinted(rng, rng.choice(originals), n) for n in range(40))]
     stories.sort(key=lambda s: (s.published, s.id))
