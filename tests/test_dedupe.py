@@ -750,6 +750,8 @@ def test_rollback_takes_back_the_stories_and_merges_since_begin() -> None:
     index.add(story("d", "Antimony price climbs in Hunan as Kazakh exports stall", hours=3))
     index.add(story("a", "Copper smelter opens in Peru", link="https://news.test/same"))
     index.add(story("e", "Tin output falls", hours=-5, guid="g-1"))  # an earlier first story
+    lead = "Presidents from across South America gathered in Montevideo on Friday."
+    index.add(story("f", "Summit opens", lead, hours=4))  # kept under its lead's beginning
     index.rollback()
     assert _index_state(index) == before
     assert index.cluster_for("a") != index.cluster_for("b")
