@@ -482,7 +482,7 @@ OWN_STORIES = (  # leads that name little, and headlines too short for a title's
 )  # fmt: skip
 
 
-def _reprinted(rng: random.Random, original: Story, n: int) -> Story:
+def reprinted(rng: random.Random, original: Story, n: int) -> Story:
     """A copy as another outlet runs it: its own headline or none, a dateline, the lead cut
     short at a word, published within a day."""
     title = rng.choice([
@@ -511,7 +511,7 @@ def test_the_window_links_every_reprint_pair_that_scoring_all_pairs_links(seed: 
     settings = replace(SETTINGS, max_span=None, max_postings=1 << 30)
     own = [story(f"own{i}", title, lead, hours=i) for i, (title, lead) in enumerate(OWN_STORIES)]
     originals = [*read_stories(FIXTURE), *own]
-    stories = [*originals, *(_reprinted(rng, rng.choice(originals), n) for n in range(40))]
+    stories = [*originals, *(reprinted(rng, rng.choice(originals), n) for n in range(40))]
     stories.sort(key=lambda s: (s.published, s.id))
     prints = [fingerprint(s) for s in stories]
     parent = list(range(len(stories)))

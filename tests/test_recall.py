@@ -15,10 +15,12 @@ import pytest
 from tests.conftest import FakeClock
 from tests.feedserver import FeedServer
 from tests.test_alerts import REPRINT, WIRE, Harness, add_feed, write_config
+from tests.test_dedupe import OWN_STORIES, reprinted
+from tests.test_dedupe import story as dedupe_story
 from watcher.clusterer import Clusterer
-from watcher.dedupe import ClusterSettings, fingerprint
+from watcher.dedupe import ClusterSettings, compare, fingerprint
 from watcher.dedupe import recall as recall_module
-from watcher.dedupe.recall import EXACT, late_story, likeness, recalled, spans
+from watcher.dedupe.recall import EXACT, RECALL_CHARS, late_story, likeness, recalled, spans
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, Story
 from watcher.store import Store
@@ -114,6 +116,29 @@ def test_a_late_reprint_whose_lead_names_one_thing_finds_its_copy_by_that_lead()
     assert likeness([late], copy) == EXACT
     other = text("other", 90, "Montevideo port strike ends", "Dock workers went back.")
     assert likeness([late], other) == 1  # its one name: scored by the window, not linked
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_stored_story_scoring_links_to_a_late_one_is_recalled(seed: int) -> None:
+    """Recall picks stored stories by a look at their text; every one a pair's score links
+    to a late story must be among them (generated reprints, as the window's own test)."""
+    rng = random.Random(seed)
+    own = [dedupe_story(f"own{i}", t, lead, hours=i) for i, (t, lead) in enumerate(OWN_STORIES)]
+    originals = [*read_stories(FIXTURE), *own]
+    stories = [*originals, *(reprinted(rng, rng.choice(originals), n) for n in range(40))]
+    prints = {s.id: fingerprint(s) for s in stories}
+    linked = 0
+    for late in stories:
+        looked_for = late_story(prints[late.id], late.guid, SETTINGS.window, 1e12)
+        for stored in stories:
+            score = compare(prints[late.id], prints[stored.id], SETTINGS)
+            if stored is late or score.level is None:
+                continue
+            linked += 1
+            read = text(stored.id, stored.published.timestamp() / HOUR, stored.title,
+                        stored.summary[:RECALL_CHARS], stored.link, stored.guid)  # fmt: skip
+            assert likeness([looked_for], read) > 0, (late.id, stored.id, score.reason)
+    assert linked > 100
 
 
 def test_chinese_terms_are_found_in_traditional_writing() -> None:
