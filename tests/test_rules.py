@@ -433,6 +433,54 @@ def test_an_aliases_punctuation_matches_however_it_is_spaced(
     assert list_hits(tmp_path, SPACED_LISTS, text) == found
 
 
+FOLDED_LISTS = """lists:
+  firms:
+    - name: Mitsui
+      not_followed_by: [Fudōsan, "Macy’s", 單位, ＯＳＫ]
+      not_preceded_by: [Société]
+    - name: Nestle
+      aliases: ["Socie\u0301te\u0301 des Produits Nestle\u0301"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        pytest.param("Mitsui Fudosan builds a tower", "", id="macron"),
+        pytest.param("Mitsui Fudōsan builds a tower", "", id="macron-in-both"),
+        pytest.param("Mitsui Macy's deal", "", id="curly-apostrophe"),
+        pytest.param("Mitsui单位", "", id="traditional-chinese"),
+        pytest.param("Mitsui OSK Lines", "", id="full-width"),
+        pytest.param("Societe Mitsui lends", "", id="preceded"),
+        pytest.param("Mitsui buys a stake", "Mitsui", id="not-excluded"),
+        pytest.param(
+            "Société des Produits Nestlé SA", "Société des Produits Nestlé|Nestlé", id="alias-nfd"
+        ),
+    ],
+)  # fmt: skip
+def test_exclusions_and_aliases_are_read_as_the_text_is_folded(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    """The text a term is looked for in is folded (diacritics, curly quotes, traditional
+    Chinese, full-width letters) and composed, but `not_followed_by` and `not_preceded_by`
+    words were only put in lower case: `Fudōsan`, `Macy’s`, 單位 or `Société` excluded
+    nothing. An alias written with its marks apart (pasted from a macOS PDF) found no
+    text, which is composed."""
+    assert list_hits(tmp_path, FOLDED_LISTS, text, "@firms") == found
+
+
+def test_an_example_written_with_its_marks_apart_is_read_composed(tmp_path: Path) -> None:
+    """A rule's example is a story: composed as a feed's text is, so one pasted with its
+    marks apart bears out an alias typed composed."""
+    lists = "lists:\n  firms:\n    - name: Société Générale\n"
+    rules = (
+        "rules:\n  - name: r\n    when: '@firms'\n    examples:\n"
+        '      match: ["Socie\\u0301te\\u0301 Ge\\u0301ne\\u0301rale lends to Kazakhstan"]\n'
+    )
+    (rule,) = load_rules(folder(tmp_path, rules, lists)).rules
+    assert rule.name == "r"
+
+
 WILDCARD_LISTS = """lists:
   minerals:
     - name: antimony

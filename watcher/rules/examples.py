@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from watcher.errors import RuleProblem
+from watcher.normalise import composed
 from watcher.rules.condition import Hit
 from watcher.rules.matcher import Matcher
 from watcher.rules.model import Example, RuleSet
@@ -49,10 +50,12 @@ class ExamplesReader(NodeReader):
     def example_fields(self, path: Path, node: yaml.Node, rule: str) -> dict[str, str] | None:
         """An example's text by field: a scalar is a title."""
         if isinstance(node, yaml.ScalarNode):
-            fields = {"title": self.scalar(path, node, "an example") or ""}
+            fields = {"title": composed(self.scalar(path, node, "an example") or "")}
         else:
             m = self.mapping(path, node, EXAMPLE_KEYS, "an example")
-            fields = {key: self.scalar(path, value, key) or "" for key, value in m.items()}
+            fields = {
+                key: composed(self.scalar(path, value, key) or "") for key, value in m.items()
+            }
         if not any(fields.get(key, "").strip() for key in ("title", "summary", "body")):
             self.problem(path, node, f"rule {rule!r}: an example needs a title, summary or body")
             return None

@@ -16,6 +16,7 @@ from itertools import groupby, product
 from math import prod
 
 from watcher.hanzi import simplified
+from watcher.normalise import composed
 
 _TRANSLATE = str.maketrans({
     "’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"',
@@ -58,6 +59,12 @@ def fold(text: str) -> str:
         if folded != char:
             text = text.replace(char, folded)
     return text
+
+
+def excluding(word: str) -> str:
+    """A `not_followed_by` or `not_preceded_by` word as the text it is looked for in reads:
+    composed, folded and in lower case (`Fudōsan` is found in "Mitsui Fudosan")."""
+    return lower_same_length(fold(composed(word)))
 
 
 def lower_same_length(text: str) -> str:

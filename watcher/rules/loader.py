@@ -15,6 +15,7 @@ import yaml
 from watcher.errors import RuleError, RuleProblem
 from watcher.files import read_capped
 from watcher.rules.examples import ExamplesReader, failed_examples
+from watcher.rules.folding import excluding
 from watcher.rules.model import DEFAULT_PRIORITY, Alias, Example, Rule, RuleSet, Term
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
 
@@ -170,10 +171,10 @@ class _Loader(ExamplesReader):
             name=name,
             aliases=tuple(aliases),
             not_followed_by=tuple(
-                w.lower() for w in self.strings(path, m.get("not_followed_by"), "not_followed_by")
+                map(excluding, self.strings(path, m.get("not_followed_by"), "not_followed_by"))
             ),
             not_preceded_by=tuple(
-                w.lower() for w in self.strings(path, m.get("not_preceded_by"), "not_preceded_by")
+                map(excluding, self.strings(path, m.get("not_preceded_by"), "not_preceded_by"))
             ),
         )
 

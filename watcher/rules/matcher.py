@@ -20,6 +20,7 @@ from operator import attrgetter, itemgetter, not_
 from typing import NamedTuple
 
 from watcher.models import Story
+from watcher.normalise import composed
 from watcher.rules.aliases import add_alias, excluded, same_joined
 from watcher.rules.automaton import (
     AT_NEXT_SPACE,
@@ -75,7 +76,7 @@ class Matcher:
                 self.entries[self.atoms.id((*entry, DEFAULT_FIELDS))] = (list_name, term.name)
                 for alias in term.aliases:
                     for form in alias.forms():
-                        add_alias(patterns, entry, alias, term, fold(form))
+                        add_alias(patterns, entry, alias, term, fold(composed(form)))
         self.rules: list[CompiledRule] = []
         self.always: list[int] = []  # rules that can hold with no hit at all (NOT ...)
         by_atom: dict[int, list[int]] = defaultdict(list)
@@ -104,7 +105,7 @@ class Matcher:
         for words in named:
             alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
             self.atoms.id(atom_key(words))
-            add_alias(patterns, base_key(words), alias, None, fold(words.text))
+            add_alias(patterns, base_key(words), alias, None, fold(composed(words.text)))
         # once woken, one of `woken_by` is present: a group holding all of them is met
         rest = [g for g in needs(rule.condition) if not woken_by or woken_by - g]
         return CompiledRule(
