@@ -23,10 +23,10 @@ from typing import Any
 from feedparser import FeedParserDict
 
 from watcher.errors import ParseError
+from watcher.normalise import SURROGATE
 
 VERSIONS = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 _BLANK = b"\xef\xbb\xbf \t\r\n"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _DANGLING_AT = re.compile(r"(?: starting)? at$")
 
 
@@ -105,7 +105,7 @@ def _text(value: Any) -> str:
     """A string field as text, a number as it was written (read as a string: the spec's
     rule for `id`); anything else (an object, a list, true) as none. Half a surrogate pair
     (`"\\ud800"`, which JSON allows and UTF-8 cannot hold) becomes U+FFFD."""
-    return _SURROGATE.sub("\ufffd", value).strip() if isinstance(value, str) else ""
+    return SURROGATE.sub("\ufffd", value).strip() if isinstance(value, str) else ""
 
 
 def _version(version: str) -> str:

@@ -223,6 +223,9 @@ def _may_hide(text: str) -> bool:
 
 
 CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls and DEL
+# a UTF-16 surrogate alone: no text, which no UTF-8 encoder takes (PyYAML makes one of a
+# "\\uD83D" escape, os.environ of a byte that is no UTF-8, aiohttp of a reason phrase's)
+SURROGATE = re.compile("[\ud800-\udfff]")
 # what a name or a config value must not hold: it goes into email headers, log lines and
 # terminals (the controls, and the Unicode line and paragraph separators)
 LINE_BREAKS_AND_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")

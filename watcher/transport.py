@@ -20,6 +20,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from watcher.config.feeds import malformed
 from watcher.errors import ConfigError, ConfigProblem
+from watcher.normalise import SURROGATE
 
 PROXY_SCHEMES = ("http", "https", "all")
 
@@ -150,17 +151,9 @@ class _Response(aiohttp.ClientResponse):
 
     @reason.setter
     def reason(self, value: str | None) -> None:
-        if value is not None and not _encodes(value):
+        if value is not None and SURROGATE.search(value):
             value = value.encode("utf-8", "surrogateescape").decode("latin-1")
         self._reason = value
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class _AiohttpTransport(AiohttpTransport):

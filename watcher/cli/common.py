@@ -19,8 +19,7 @@ from watcher.dates import zone_named
 from watcher.errors import ConfigError, DatabaseBusy, ServiceError
 from watcher.logs import event
 from watcher.models import Story
-from watcher.normalise import headline, printable
-from watcher.rules.nodes import SURROGATE
+from watcher.normalise import SURROGATE, headline, printable
 from watcher.store import Store
 
 log = logging.getLogger("watcher.cli")

@@ -17,8 +17,8 @@ import yaml
 from watcher.dates import zone_named
 from watcher.errors import ConfigProblem
 from watcher.files import trust_ca
-from watcher.normalise import LINE_BREAKS_AND_CONTROLS
-from watcher.rules.nodes import EXTENSION_PREFIX, SURROGATE, as_written, yaml_tree
+from watcher.normalise import LINE_BREAKS_AND_CONTROLS, SURROGATE
+from watcher.rules.nodes import EXTENSION_PREFIX, as_written, yaml_tree
 
 # ${VAR} or ${VAR:-default}; $${ is a literal ${ (as in Docker Compose, for $ before { only)
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

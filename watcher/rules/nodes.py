@@ -16,7 +16,7 @@ import yaml
 
 from watcher.errors import RuleProblem
 from watcher.files import NotUtf8, utf8_text
-from watcher.normalise import LINE_BREAKS_AND_CONTROLS
+from watcher.normalise import LINE_BREAKS_AND_CONTROLS, SURROGATE
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
 
@@ -32,9 +32,6 @@ _STR_TAG = "tag:yaml.org,2002:str"
 # characters, libyaml in bytes, so the first such character is found here.
 _NOT_IN_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-# A UTF-16 surrogate: what PyYAML makes of a "\\uD83D" escape (libyaml refuses it) and
-# os.environ of a byte that is no UTF-8
-SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
