@@ -78,7 +78,7 @@ def late_story(fp: Fingerprint, guid: str | None, window: float, held_since: flo
     end = min(fp.published + window, held_since)
     has_lead = len(fp.lead) >= MIN_LEAD
     needed = min(2, len(keys), max(1, fp.lead_specific.bit_count()) if has_lead else 2)
-    lead = searchable("", fp.lead[:LEAD_KEY])[1:] if has_lead else ""
+    lead = searchable(fp.lead[:LEAD_KEY]) if has_lead else ""
     return Late(fp.published - window, end, fp.link, guid, frozenset(fp.related), keys,
                 needed, lead)  # fmt: skip
 
@@ -113,7 +113,7 @@ def likeness(group: Sequence[Late], stored: StoredText) -> int:
         if stored.guid and stored.guid == late.guid:
             return EXACT
         if late.needed or late.lead:
-            text = text or searchable(stored.title, stored.summary)
+            text = text or searchable(f"{stored.title}\n{stored.summary}")
             if late.lead and late.lead in text:
                 return EXACT
             named = sum(key in text for key in late.keys)
@@ -122,10 +122,11 @@ def likeness(group: Sequence[Late], stored: StoredText) -> int:
     return best
 
 
-def searchable(title: str, summary: str) -> str:
-    """A story's text as its terms are written: lower-case, a straight apostrophe, Chinese
-    simplified (a term is the beginning of a word, so it is found in the word)."""
-    text = f"{title}\n{summary}".lower()
+def searchable(text: str) -> str:
+    """Text (a stored story's title and summary, a late story's lead) as terms are written:
+    lower-case, a straight apostrophe, Chinese simplified (a term is the beginning of a
+    word, so it is found in the word)."""
+    text = text.lower()
     if text.isascii():
         return text
     text = text.replace("’", "'")
