@@ -243,7 +243,9 @@ class ClusterIndex(WindowSlots):
         found = set(compress(hits.keys(), map(partial(le, needed), hits.values())))  # in C
         if needed > TITLE_ONLY_SPECIFIC:  # a story without a lead is a reprint by its title
             two = compress(hits.keys(), map(partial(le, TITLE_ONLY_SPECIFIC), hits.values()))
-            found.update(slot for slot in two if self._lead_chars(slot) < MIN_LEAD)
+            found.update(
+                slot for slot in two if slot not in found and self._lead_chars(slot) < MIN_LEAD
+            )
         keyed, link, guid = self._keyed, self._link, self._guid
         # under a link's key: the slots of that link, and those whose entry lists it
         by_link = keyed.get(link_key(row.link)) if row.link else []
@@ -266,8 +268,8 @@ class ClusterIndex(WindowSlots):
         """Shared specific terms that make a candidate: 3, or 2 for a short story, whose
         reprints may share no more; never more than a same-event link needs, nor than the
         specific words of a lead (but 1): a reprint, known by its lead, may share no more."""
-        if len(row.lead) < MIN_LEAD:  # title-only: its reprints share two specific words
-            needed = 2
+        if len(row.lead) < MIN_LEAD:  # title-only: a reprint by its title shares no more
+            needed = TITLE_ONLY_SPECIFIC
         else:
             needed = 2 if len(row.specific) < SHORT_TERMS else FEW_NAMES
             needed = min(needed, max(1, row.specific_words[1].bit_count()))
