@@ -30,6 +30,7 @@ from watcher.dedupe import (
     clean_title,
     cluster_batch,
     compare,
+    day_swaps,
     fingerprint,
     moved_stories,
     reused_guid,
@@ -202,6 +203,8 @@ def test_credit_lines_are_found_wherever_the_full_scan_finds_them() -> None:
         assert clean_lead(text, "") == scanned, text
 
 
+PRICE = "Gallium 99.99% min, Rotterdam warehouse, was assessed at ${low}-{high} per kg on {day}, in thin trade as buyers waited for export licences."
+CLOSE = "Shanghai copper futures {moved} on {day} as traders weighed demand signals from the property sector and a firmer yuan."
 HANWA = (
     "Trading company Hanwa Co. will import {m} concentrate from {c} under a three-year contract."
 )
@@ -237,6 +240,16 @@ PAIRS = [
                  story("b", "Mitsubishi taps Kazakhstan for gallium, hedging against China", "Japanese trading house Mitsubishi Corp. has struck a deal to buy gallium from Aluminium of Kazakhstan, reducing its reliance on Chinese supply.", hours=10), "same-event", id="outlets-own-headline-verbs-2"),
     pytest.param(story("a", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031."),
                  story("b", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031.", hours=24 * 20), None, id="outside-window"),
+    pytest.param(story("a", "Gallium price assessment, December 1", PRICE.format(day="December 1", low=251, high=271)),
+                 story("b", "Gallium price assessment, December 2", PRICE.format(day="December 2", low=254, high=272), hours=24), None, id="daily-report-other-date"),
+    pytest.param(story("a", "Market close: Shanghai copper rises", CLOSE.format(moved="rose 1.1%", day="Monday")),
+                 story("b", "Market close: Shanghai copper falls", CLOSE.format(moved="fell 0.4%", day="Tuesday"), hours=24), None, id="market-close-other-weekday"),
+    pytest.param(story("a", "Antimony trioxide prices, 2026-12-01, Rotterdam warehouse"),
+                 story("b", "Antimony trioxide prices, 2026-12-02, Rotterdam warehouse", hours=24), None, id="title-only-report-other-digits-date"),
+    pytest.param(story("a", "Market close: Shanghai copper rises", CLOSE.format(moved="rose 1.1%", day="Monday")),
+                 story("b", "Market close: Shanghai copper rises", CLOSE.format(moved="rose 1.1%", day="Monday (December 1)"), hours=2), "same-event", id="copy-adds-the-date"),
+    pytest.param(story("a", "China to curb gallium exports from August 1", "China will restrict exports of gallium and germanium from August 1 to protect national security, the commerce ministry said on Monday."),
+                 story("b", "Beijing restricts gallium and germanium shipments", "Exporters of gallium and germanium will need licences from Aug. 1, China's commerce ministry announced on Tuesday, citing national security concerns.", hours=10), "same-event", id="same-event-told-on-other-days"),
 ]  # fmt: skip
 
 
@@ -273,6 +286,44 @@ def test_reworded_headlines_swap_only_names_their_leads_repeat() -> None:
     assert slot_swaps(
         a.title, same.title, a.terms, same.terms, a.title_specific, same.title_specific
     ) == ["hanwa/sojitz"]  # the same wording: no lead needed
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "swapped"),
+    [
+        pytest.param("prices on monday", "prices on tuesday", ["monday/tuesday"], id="weekday"),
+        pytest.param("assessed december 1", "assessed december 2", ["december 1/december 2"], id="month-day"),
+        pytest.param("assessed 1 dec.", "assessed 2nd dec.", ["december 1/december 2"], id="day-month"),
+        pytest.param("gallium was assessed on dec 31 in rotterdam", "gallium was assessed on jan 1 in rotterdam", ["december 31/january 1"], id="month-too"),
+        pytest.param("prices 2026-12-01 rotterdam", "prices 2026-12-02 rotterdam", ["2026-12-01/2026-12-02"], id="iso"),
+        pytest.param("prices 01.12.2026 rotterdam", "prices 02.12.2026 rotterdam", ["01.12.2026/02.12.2026"], id="dotted"),
+        pytest.param("prices on monday", "prices on december 1", [], id="a-weekday-and-a-date-may-be-one-day"),
+        pytest.param("output rose 8% on monday", "output rose 6% on monday", [], id="a-number-is-no-day"),
+        pytest.param("output of 12 tonnes in may", "output of 14 tonnes in may", [], id="no-day-of-the-month"),
+        pytest.param("between 2027 and 2031", "between 2028 and 2031", [], id="years-are-no-day"),
+        pytest.param("china curbs gallium exports said on monday", "beijing ministry announces licences for metal on tuesday", [], id="other-words"),
+    ],
+)  # fmt: skip
+def test_day_swaps(a: str, b: str, swapped: list[str]) -> None:
+    """The days two texts in one wording name in the same place, where they differ."""
+    assert day_swaps(a, b) == swapped
+    assert day_swaps(b, a) == [
+        swap.partition("/")[2] + "/" + swap.partition("/")[0] for swap in swapped
+    ]
+
+
+def test_a_daily_report_alerts_every_day() -> None:
+    """A week of one outlet's daily price assessment, each in the wording of the day before
+    with its own date and figures, is seven news items, not one that alerts once."""
+    index = ClusterIndex(SETTINGS)
+    days = [
+        story(f"d{day}", f"Gallium price assessment, December {day}",
+              PRICE.format(day=f"December {day}", low=250 + day, high=270 + day), hours=24 * day)
+        for day in range(1, 8)
+    ]  # fmt: skip
+    placed = [index.add(day) for day in days]
+    assert [p.level for p in placed] == [None] * 7, [p.reason for p in placed]
+    assert len({p.cluster for p in placed}) == 7
 
 
 @pytest.mark.parametrize(("a", "b", "level"), PAIRS)
@@ -1004,6 +1055,7 @@ def test_dedupe_explain(tmp_path: Path) -> None:
     result = watcher("dedupe", "explain", "aw-sb-tj", "aw-sb-bo", "--input", str(FIXTURE))
     assert result.returncode == 0
     assert "name swaps           tajikistan/bolivia" in result.stdout
+    assert "day swaps            -" in result.stdout
     assert "same cluster         no" in result.stdout
     joined = watcher("dedupe", "explain", "tw-pd", "gn-pd", "--input", str(FIXTURE)).stdout
     assert "same cluster         yes" in joined

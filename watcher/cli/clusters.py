@@ -141,6 +141,7 @@ def _explain(
         ["dice", f"{score.dice:.3f} (same event: {st.same_event_dice:g})"],
         ["title words missing", ", ".join(score.title_conflicts) or "-"],
         ["name swaps", ", ".join(score.slot_swaps) or "-"],
+        ["day swaps", ", ".join(score.day_swaps) or "-"],
         ["listed together", "yes" if score.listed else "no"],
         ["direct link", f"{score.level or 'none'}: {score.reason}"],
         ["same cluster", _same_cluster(clusters[id_a] == clusters[id_b], score, st)],

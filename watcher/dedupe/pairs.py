@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
+from functools import lru_cache
+from typing import Literal
 
 from rapidfuzz import fuzz
 
+from watcher.dedupe.days import days_named, other_days, shown
 from watcher.dedupe.text import (
     MASK_WORDS,
     MIN_LEAD,
@@ -57,6 +60,7 @@ class PairScore:
     dice: float
     title_conflicts: tuple[str, ...]
     slot_swaps: tuple[str, ...] = ()
+    day_swaps: tuple[str, ...] = ()  # other days named in the same wording (`day_swaps`)
     listed: bool = False  # one story lists the other as coverage of its news
 
 
@@ -99,13 +103,22 @@ def compare(
                            b.title_specific, a.lead, b.lead)  # fmt: skip
         if lead_ratio is not None and lead_ratio >= settings.reprint_lead:
             swaps += slot_swaps(a.lead, b.lead, a_terms, b_terms, a.lead_specific, b.lead_specific)
-        score = replace(score, slot_swaps=tuple(dict.fromkeys(swaps)))
-        if swaps and level in ("reprint", "same-event") and not score.listed:
-            level, reason = (
-                None,
-                f"the same wording about other names ({', '.join(score.slot_swaps)})",
-            )
+        days = day_swaps(a.title, b.title) + (day_swaps(a.lead, b.lead) if common else [])
+        score = replace(
+            score, slot_swaps=tuple(dict.fromkeys(swaps)), day_swaps=tuple(dict.fromkeys(days))
+        )
+        if level in ("reprint", "same-event") and not score.listed:
+            level, reason = _kept_apart(score, level, reason)
     return replace(score, level=level, reason=reason)
+
+
+def _kept_apart(score: PairScore, level: Level, reason: str) -> tuple[Level | None, str]:
+    """No link where aligned wording differs in names or in the day it tells of."""
+    if score.slot_swaps:
+        return None, f"the same wording about other names ({', '.join(score.slot_swaps)})"
+    if score.day_swaps:
+        return None, f"the same wording about another day ({', '.join(score.day_swaps)})"
+    return level, reason
 
 
 def _lists(a: Fingerprint, b: Fingerprint) -> bool:
@@ -129,10 +142,7 @@ def slot_swaps(
     Numbers are not names: a corrected figure is still the same story. `a_specific` and
     `b_specific` say which words are specific (`_specific_words`).
     """
-    a_words, b_words = _words(a_text), _words(b_text)
-    opcodes = SequenceMatcher(None, a_words, b_words, autojunk=False).get_opcodes()
-    common = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes if tag == "equal")
-    reworded = 2 * common < min(len(a_words), len(b_words))
+    a_words, b_words, opcodes, reworded = _aligned(a_text, b_text)
     a_own, b_own = (set(_words(a_lead)), set(_words(b_lead))) if reworded else (None, None)
     swaps = []
     for tag, i1, i2, j1, j2 in opcodes:
@@ -143,6 +153,38 @@ def slot_swaps(
         if a_names and b_names:
             swaps.append(f"{a_names[0]}/{b_names[0]}")
     return swaps
+
+
+def day_swaps(a_text: str, b_text: str) -> list[str]:
+    """Aligned spans of at most 3 words where each text names another day of one kind
+    (Monday/Tuesday, December 1/December 2, 2026-12-01/2026-12-02), in texts that share
+    most of their wording: "Gallium price assessment, December 1" against "..., December 2"
+    is a report that recurs, each day's other news. Texts in other words are not compared
+    so: two outlets may date one news item by its day and by its weekday."""
+    a_words, b_words, opcodes, reworded = _aligned(a_text, b_text)
+    if reworded:
+        return []
+    swaps = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
+            continue
+        a_days, b_days = days_named(a_words, i1, i2), days_named(b_words, j1, j2)
+        if other_days(a_days, b_days):
+            swaps.append(f"{shown(a_days)}/{shown(b_days)}")
+    return swaps
+
+
+Opcodes = list[tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]]
+
+
+@lru_cache(maxsize=64)  # the names' and the days' checks of one pair align the same texts
+def _aligned(a_text: str, b_text: str) -> tuple[list[str], list[str], Opcodes, bool]:
+    """Both texts' words, their alignment (difflib opcodes) and whether they are in other
+    words: the words they have in common, in order, fewer than half the shorter one's."""
+    a_words, b_words = _words(a_text), _words(b_text)
+    opcodes = SequenceMatcher(None, a_words, b_words, autojunk=False).get_opcodes()
+    common = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes if tag == "equal")
+    return a_words, b_words, opcodes, 2 * common < min(len(a_words), len(b_words))
 
 
 def _words(text: str) -> list[str]:
