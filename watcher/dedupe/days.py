@@ -1,5 +1,6 @@
 """The days a story's words name: a weekday ("on Monday"), a day of a month ("December 1",
-"1 Dec", "Dec. 1st") or a date in digits ("2026-12-01", "01.12.2026").
+"1 Dec", "Dec. 1st") or a date in digits ("2026-12-01", "01.12.2026"); in English, and in
+Russian, Chinese and Japanese ("в понедельник", "1 декабря", 星期一, 12月1日, 月曜日).
 
 Two stories in the same wording about different days are a report that recurs (a daily
 price assessment, a market close), not one news item told twice.
@@ -12,17 +13,28 @@ from __future__ import annotations
 
 import re
 
-WEEKDAYS = frozenset(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
-_MONTH_NAMES = (
-    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-    ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-    ("october", "oct"), ("november", "nov"), ("december", "dec"),
+_WEEKDAY_NAMES = (  # Monday first; English, Russian (as "в среду" has it), Japanese, Chinese
+    ("monday", "понедельник", "月曜日", "月曜", "星期一", "周一", "礼拜一"),
+    ("tuesday", "вторник", "火曜日", "火曜", "星期二", "周二", "礼拜二"),
+    ("wednesday", "среда", "среду", "水曜日", "水曜", "星期三", "周三", "礼拜三"),
+    ("thursday", "четверг", "木曜日", "木曜", "星期四", "周四", "礼拜四"),
+    ("friday", "пятница", "пятницу", "金曜日", "金曜", "星期五", "周五", "礼拜五"),
+    ("saturday", "суббота", "субботу", "土曜日", "土曜", "星期六", "周六", "礼拜六"),
+    ("sunday", "воскресенье", "日曜日", "日曜", "星期日", "星期天", "周日", "礼拜日", "礼拜天"),
+)
+WEEKDAYS = {name: names[0] for names in _WEEKDAY_NAMES for name in names}
+_MONTH_NAMES = (  # English, and Russian as a date has it ("1 декабря") or alone
+    ("january", "jan", "январь", "января"), ("february", "feb", "февраль", "февраля"),
+    ("march", "mar", "март", "марта"), ("april", "apr", "апрель", "апреля"),
+    ("may", "май", "мая"), ("june", "jun", "июнь", "июня"), ("july", "jul", "июль", "июля"),
+    ("august", "aug", "август", "августа"),
+    ("september", "sep", "sept", "сентябрь", "сентября"),
+    ("october", "oct", "октябрь", "октября"), ("november", "nov", "ноябрь", "ноября"),
+    ("december", "dec", "декабрь", "декабря"),
 )  # fmt: skip
 MONTHS = {name: number for number, names in enumerate(_MONTH_NAMES, 1) for name in names}
-_DAY = re.compile(r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?")
+_NUMBER = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?")  # digits of any script: ２ too
 _DIGITS_DATE = re.compile(r"\d{4}[.]\d{1,2}[.]\d{1,2}|\d{1,2}[.]\d{1,2}[.]\d{4}")  # one word
-_YEAR = re.compile(r"(?:19|20)\d\d")
-_DAY_OR_MONTH = re.compile(r"0?[1-9]|[12]\d|3[01]")
 
 Day = tuple[str, str]  # (kind, value): ("weekday", "monday"), ("date", "12-1"), ("digits", ...)
 
@@ -34,10 +46,10 @@ def days_named(words: list[str], start: int, end: int) -> set[Day]:
     for at in range(start, end):
         word = words[at]
         if word in WEEKDAYS:
-            days.add(("weekday", word))
+            days.add(("weekday", WEEKDAYS[word]))
         elif _DIGITS_DATE.fullmatch(word):
             days.add(("digits", word))
-        elif (date := _month_day(words, at)) is not None:
+        elif (date := _month_day(words, at) or _cjk_date(words, at)) is not None:
             days.add(("date", date))
         elif (digits := _digits_run(words, at)) is not None:
             days.add(("digits", digits))
@@ -49,10 +61,22 @@ def _month_day(words: list[str], at: int) -> str | None:
     or after it the other."""
     word = words[at]
     for other in (words[at - 1] if at else "", words[at + 1] if at + 1 < len(words) else ""):
-        if word in MONTHS and _DAY.fullmatch(other):
-            return f"{MONTHS[word]}-{int(other.rstrip('stndrh'))}"
-        if other in MONTHS and _DAY.fullmatch(word):
-            return f"{MONTHS[other]}-{int(word.rstrip('stndrh'))}"
+        if word in MONTHS and (day := _number(other, 31)):
+            return f"{MONTHS[word]}-{day}"
+        if other in MONTHS and (day := _number(word, 31)):
+            return f"{MONTHS[other]}-{day}"
+    return None
+
+
+def _cjk_date(words: list[str], at: int) -> str | None:
+    """ "MONTH-DAY" where `words[at]` is a number of a Chinese or Japanese date: 12月1日 is
+    the words 12, 月, 1, 日."""
+    for first in range(max(0, at - 3), at + 1):
+        run = words[first : first + 4]
+        if len(run) == 4 and run[1] == "月" and run[3] == "日":
+            month, day = _number(run[0], 12), _number(run[2], 31)
+            if month and day:
+                return f"{month}-{day}"
     return None
 
 
@@ -62,13 +86,25 @@ def _digits_run(words: list[str], at: int) -> str | None:
     for first in range(max(0, at - 2), at + 1):
         run = words[first : first + 3]
         if len(run) == 3 and _is_date(run):
-            return "-".join(run)
+            return "-".join(f"{int(word):02d}" for word in run)
     return None
 
 
 def _is_date(run: list[str]) -> bool:
-    year, rest = (run[0], run[1:]) if _YEAR.fullmatch(run[0]) else (run[2], run[:2])
-    return bool(_YEAR.fullmatch(year)) and all(_DAY_OR_MONTH.fullmatch(w) for w in rest)
+    year, rest = (run[0], run[1:]) if _is_year(run[0]) else (run[2], run[:2])
+    return _is_year(year) and all(word.isdecimal() and _number(word, 31) for word in rest)
+
+
+def _is_year(word: str) -> bool:
+    return len(word) == 4 and word.isdecimal() and 1900 <= int(word) < 2100
+
+
+def _number(word: str, highest: int) -> int | None:
+    """The word as a number from 1 to `highest`: one or two digits, an English ordinal's
+    suffix allowed (1st, 22nd)."""
+    match = _NUMBER.fullmatch(word)
+    number = int(match.group(1)) if match else 0
+    return number if 1 <= number <= highest else None
 
 
 def other_days(a: set[Day], b: set[Day]) -> bool:
