@@ -32,6 +32,7 @@ from watcher.dedupe import (
     compare,
     day_swaps,
     fingerprint,
+    move_swaps,
     moved_stories,
     reused_guid,
     slot_swaps,
@@ -248,6 +249,10 @@ PAIRS = [
                  story("b", "Antimony trioxide prices, 2026-12-02, Rotterdam warehouse", hours=24), None, id="title-only-report-other-digits-date"),
     pytest.param(story("a", "Market close: Shanghai copper rises", CLOSE.format(moved="rose 1.1%", day="Monday")),
                  story("b", "Market close: Shanghai copper rises", CLOSE.format(moved="rose 1.1%", day="Monday (December 1)"), hours=2), "same-event", id="copy-adds-the-date"),
+    pytest.param(story("a", "Shanghai copper rises as traders weigh property demand", CLOSE.format(moved="rose 1.1%", day="the day")),
+                 story("b", "Shanghai copper falls as traders weigh property demand", CLOSE.format(moved="fell 0.4%", day="the day"), hours=24), None, id="market-close-the-other-way"),
+    pytest.param(story("a", "Shanghai copper rises as traders weigh property demand", CLOSE.format(moved="rose 1.1%", day="the day")),
+                 story("b", "Shanghai copper climbs as traders weigh property demand", CLOSE.format(moved="climbed 1.1%", day="the day"), hours=1), "reprint", id="copy-with-another-verb-the-same-way"),
     pytest.param(story("a", "China to curb gallium exports from August 1", "China will restrict exports of gallium and germanium from August 1 to protect national security, the commerce ministry said on Monday."),
                  story("b", "Beijing restricts gallium and germanium shipments", "Exporters of gallium and germanium will need licences from Aug. 1, China's commerce ministry announced on Tuesday, citing national security concerns.", hours=10), "same-event", id="same-event-told-on-other-days"),
 ]  # fmt: skip
@@ -317,6 +322,24 @@ def test_day_swaps(a: str, b: str, swapped: list[str]) -> None:
     assert day_swaps(b, a) == [
         swap.partition("/")[2] + "/" + swap.partition("/")[0] for swap in swapped
     ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "swapped"),
+    [
+        pytest.param("copper futures rose 1.1% on the day", "copper futures fell 0.4% on the day", ["rose/fell"], id="verbs"),
+        pytest.param("gallium prices up 2% in rotterdam", "gallium prices down 1% in rotterdam", ["up/down"], id="up-down"),
+        pytest.param("china raises gallium export quota for the year", "china cuts gallium export quota for the year", ["raises/cuts"], id="policy"),
+        pytest.param("镓价格上涨，成交清淡", "镓价格下跌，成交清淡", ["价格上涨/下跌"], id="chinese"),
+        pytest.param("copper futures rose 1.1% on the day", "copper futures climbed 1.1% on the day", [], id="the-same-way"),
+        pytest.param("copper futures rose 1.1% on the day", "copper futures were flat on the day", [], id="no-move-is-no-other-way"),
+        pytest.param("gallium rose while germanium fell", "gallium fell while germanium rose", ["rose/fell", "fell/rose"], id="each-the-other-way"),
+        pytest.param("copper rose on supply fears in asia trade", "miners said lower grades hurt output this quarter", [], id="other-words"),
+    ],
+)  # fmt: skip
+def test_move_swaps(a: str, b: str, swapped: list[str]) -> None:
+    """Where texts in one wording say something moved the other way."""
+    assert move_swaps(a, b) == swapped
 
 
 def test_a_daily_report_alerts_every_day() -> None:
@@ -1063,6 +1086,7 @@ def test_dedupe_explain(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "name swaps           tajikistan/bolivia" in result.stdout
     assert "day swaps            -" in result.stdout
+    assert "move swaps           -" in result.stdout
     assert "same cluster         no" in result.stdout
     joined = watcher("dedupe", "explain", "tw-pd", "gn-pd", "--input", str(FIXTURE)).stdout
     assert "same cluster         yes" in joined

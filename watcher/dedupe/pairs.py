@@ -6,14 +6,16 @@ reprint, same-event or none) and the reason. Pure computation.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
+from itertools import chain
 from typing import Literal
 
 from rapidfuzz import fuzz
 
-from watcher.dedupe.days import days_named, other_days, shown
+from watcher.dedupe.recurring import days_named, moves_named, other_days, shown
 from watcher.dedupe.text import (
     MASK_WORDS,
     MIN_LEAD,
@@ -61,6 +63,7 @@ class PairScore:
     title_conflicts: tuple[str, ...]
     slot_swaps: tuple[str, ...] = ()
     day_swaps: tuple[str, ...] = ()  # other days named in the same wording (`day_swaps`)
+    move_swaps: tuple[str, ...] = ()  # moves the other way in the same wording (`move_swaps`)
     listed: bool = False  # one story lists the other as coverage of its news
 
 
@@ -103,9 +106,12 @@ def compare(
                            b.title_specific, a.lead, b.lead)  # fmt: skip
         if lead_ratio is not None and lead_ratio >= settings.reprint_lead:
             swaps += slot_swaps(a.lead, b.lead, a_terms, b_terms, a.lead_specific, b.lead_specific)
-        days = day_swaps(a.title, b.title) + (day_swaps(a.lead, b.lead) if common else [])
+        texts = [(a.title, b.title), (a.lead, b.lead)] if common else [(a.title, b.title)]
         score = replace(
-            score, slot_swaps=tuple(dict.fromkeys(swaps)), day_swaps=tuple(dict.fromkeys(days))
+            score,
+            slot_swaps=tuple(dict.fromkeys(swaps)),
+            day_swaps=tuple(dict.fromkeys(chain.from_iterable(day_swaps(*t) for t in texts))),
+            move_swaps=tuple(dict.fromkeys(chain.from_iterable(move_swaps(*t) for t in texts))),
         )
         if level in ("reprint", "same-event") and not score.listed:
             level, reason = _kept_apart(score, level, reason)
@@ -113,11 +119,14 @@ def compare(
 
 
 def _kept_apart(score: PairScore, level: Level, reason: str) -> tuple[Level | None, str]:
-    """No link where aligned wording differs in names or in the day it tells of."""
+    """No link where aligned wording differs in names, in the day it tells of or in which way
+    what it tells of moved."""
     if score.slot_swaps:
         return None, f"the same wording about other names ({', '.join(score.slot_swaps)})"
     if score.day_swaps:
         return None, f"the same wording about another day ({', '.join(score.day_swaps)})"
+    if score.move_swaps:
+        return None, f"the same wording about a move the other way ({', '.join(score.move_swaps)})"
     return level, reason
 
 
@@ -161,17 +170,43 @@ def day_swaps(a_text: str, b_text: str) -> list[str]:
     most of their wording: "Gallium price assessment, December 1" against "..., December 2"
     is a report that recurs, each day's other news. Texts in other words are not compared
     so: two outlets may date one news item by its day and by its weekday."""
-    a_words, b_words, opcodes, reworded = _aligned(a_text, b_text)
-    if reworded:
-        return []
     swaps = []
-    for tag, i1, i2, j1, j2 in opcodes:
-        if tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
-            continue
-        a_days, b_days = days_named(a_words, i1, i2), days_named(b_words, j1, j2)
+    for a_words, b_words in _replaced(a_text, b_text):
+        a_days, b_days = days_named(*a_words), days_named(*b_words)
         if other_days(a_days, b_days):
             swaps.append(f"{shown(a_days)}/{shown(b_days)}")
     return swaps
+
+
+def move_swaps(a_text: str, b_text: str) -> list[str]:
+    """Aligned spans of at most 3 words where one text says something went up and the other
+    down, in texts that share most of their wording: "Shanghai copper futures rose 1.1%"
+    against "... fell 0.4%" is a market report that recurs, not one news item. The report
+    of one move may use another verb (rose/climbed), not the other way."""
+    swaps = []
+    for a_words, b_words in _replaced(a_text, b_text):
+        a_moves, b_moves = moves_named(*a_words), moves_named(*b_words)
+        if len(a_moves) == len(b_moves) == 1 and a_moves != b_moves:
+            swaps.append(f"{_move_word(*a_words)}/{_move_word(*b_words)}")
+    return swaps
+
+
+Span = tuple[list[str], int, int]  # words, and the start and end of a span of them
+
+
+def _replaced(a_text: str, b_text: str) -> Iterator[tuple[Span, Span]]:
+    """Each aligned replacement of at most 3 words by at most 3, in texts that share most of
+    their wording (none in texts in other words)."""
+    a_words, b_words, opcodes, reworded = _aligned(a_text, b_text)
+    if reworded:
+        return
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "replace" and i2 - i1 <= 3 and j2 - j1 <= 3:
+            yield (a_words, i1, i2), (b_words, j1, j2)
+
+
+def _move_word(words: list[str], start: int, end: int) -> str:
+    return next(word for word in words[start:end] if moves_named([word], 0, 1))
 
 
 Opcodes = list[tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]]

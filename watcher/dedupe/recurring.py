@@ -1,17 +1,23 @@
-"""The days a story's words name: a weekday ("on Monday"), a day of a month ("December 1",
-"1 Dec", "Dec. 1st") or a date in digits ("2026-12-01", "01.12.2026"); in English, and in
-Russian, Chinese and Japanese ("в понедельник", "1 декабря", 星期一, 12月1日, 月曜日).
+"""What a report that recurs changes from one issue to the next, in the same wording: the
+day it tells of, and which way what it reports moved.
 
-Two stories in the same wording about different days are a report that recurs (a daily
-price assessment, a market close), not one news item told twice.
+Days: a weekday ("on Monday"), a day of a month ("December 1", "1 Dec", "Dec. 1st") or a
+date in digits ("2026-12-01", "01.12.2026"); in English, and in Russian, Chinese and
+Japanese ("в понедельник", "1 декабря", 星期一, 12月1日, 月曜日). Moves: up ("rose",
+"gains", "higher", 上涨) or down ("fell", "slips", "lower", 下跌).
 
-In: a story's words, lower-case, as `text.words_of` gives them. Out: the days named, each
-as a kind and a value. Pure computation.
+Two stories in the same wording about different days, or moves the other way, are a report
+that recurs (a daily price assessment, a market close), not one news item told twice.
+
+In: a story's words, lower-case, as `text.words_of` gives them. Out: the days and moves
+named. Pure computation.
 """
 
 from __future__ import annotations
 
 import re
+
+from watcher.dedupe.lexicon import is_cjk
 
 _WEEKDAY_NAMES = (  # Monday first; English, Russian (as "в среду" has it), Japanese, Chinese
     ("monday", "понедельник", "月曜日", "月曜", "星期一", "周一", "礼拜一"),
@@ -123,3 +129,33 @@ def shown(days: set[Day]) -> str:
         return value
     month, day = value.split("-")
     return f"{_MONTH_NAMES[int(month) - 1][0]} {day}"
+
+
+_UP = """rise rises rose risen rising up higher gain gains gained climb climbs climbed climbing
+jump jumps jumped surge surges surged soar soars soared increase increases increased advance
+advances advanced rally rallies rallied rebound rebounds rebounded firmed
+strengthen strengthens strengthened raise raises raised hike hikes hiked
+вырос выросла выросло выросли растет растут подорожал подорожала подорожало подорожали
+上涨 上升 上昇 反弹 値上がり"""
+_DOWN = """fall falls fell fallen falling down lower lowers lowered lose loses lost drop drops
+dropped slip slips slipped slide slides slid decline declines declined ease eases eased
+plunge plunges plunged tumble tumbles tumbled sink sinks sank weaken weakens weakened dip
+dips dipped retreat retreats retreated slump slumps slumped cut cuts reduce reduces reduced
+упал упала упало упали снизился снизилась снизилось снизились подешевел подешевела
+подешевело подешевели 下跌 下降 下落 回落 値下がり"""
+MOVES = {word: "up" for word in _UP.split()} | {word: "down" for word in _DOWN.split()}
+
+
+# Chinese and Japanese: within a word, as a run is cut into the longest words listed (价格上涨)
+_CJK_MOVES = {word: way for word, way in MOVES.items() if is_cjk(word)}
+
+
+def moves_named(words: list[str], start: int, end: int) -> set[str]:
+    """Which ways `words[start:end]` say something moved: "up", "down", both or neither."""
+    ways = set()
+    for word in words[start:end]:
+        if word in MOVES:
+            ways.add(MOVES[word])
+        elif is_cjk(word):
+            ways.update(way for move, way in _CJK_MOVES.items() if move in word)
+    return ways
