@@ -209,13 +209,32 @@ def _move_word(words: list[str], start: int, end: int) -> str:
     return next(word for word in words[start:end] if moves_named([word], 0, 1))
 
 
-Opcodes = list[tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]]
+Tag = Literal["replace", "delete", "insert", "equal"]
+Opcodes = list[tuple[Tag, int, int, int, int]]
 
 
-@lru_cache(maxsize=64)  # the names' and the days' checks of one pair align the same texts
 def _aligned(a_text: str, b_text: str) -> tuple[list[str], list[str], Opcodes, bool]:
     """Both texts' words, their alignment (difflib opcodes) and whether they are in other
-    words: the words they have in common, in order, fewer than half the shorter one's."""
+    words: the words they have in common, in order, fewer than half the shorter one's. The
+    alignment is the same whichever text comes first (difflib's is not always), so that a
+    pair's decision is too."""
+    if a_text <= b_text:
+        return _aligned_in_order(a_text, b_text)
+    b_words, a_words, opcodes, reworded = _aligned_in_order(b_text, a_text)
+    turned: Opcodes = [(_TURNED[tag], i1, i2, j1, j2) for tag, j1, j2, i1, i2 in opcodes]
+    return a_words, b_words, turned, reworded
+
+
+_TURNED: dict[Tag, Tag] = {
+    "insert": "delete",
+    "delete": "insert",
+    "replace": "replace",
+    "equal": "equal",
+}
+
+
+@lru_cache(maxsize=64)  # the names', days' and moves' checks of one pair align the same texts
+def _aligned_in_order(a_text: str, b_text: str) -> tuple[list[str], list[str], Opcodes, bool]:
     a_words, b_words = _words(a_text), _words(b_text)
     opcodes = SequenceMatcher(None, a_words, b_words, autojunk=False).get_opcodes()
     common = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes if tag == "equal")
