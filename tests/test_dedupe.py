@@ -329,6 +329,7 @@ def test_day_swaps(a: str, b: str, swapped: list[str]) -> None:
         pytest.param("gallium prices up 2% in rotterdam", "gallium prices down 1% in rotterdam", ["up/down"], id="up-down"),
         pytest.param("china raises gallium export quota for the year", "china cuts gallium export quota for the year", ["raises/cuts"], id="policy"),
         pytest.param("镓价格上涨，成交清淡", "镓价格下跌，成交清淡", ["价格上涨/下跌"], id="chinese"),
+        pytest.param("鎵價格上漲，成交清淡", "鎵價格下跌，成交清淡", ["價格上漲/下跌"], id="traditional-chinese"),
         pytest.param("copper futures rose 1.1% on the day", "copper futures climbed 1.1% on the day", [], id="the-same-way"),
         pytest.param("copper futures rose 1.1% on the day", "copper futures were flat on the day", [], id="no-move-is-no-other-way"),
         pytest.param("gallium rose while germanium fell", "gallium fell while germanium rose", ["rose/fell", "fell/rose"], id="each-the-other-way"),

@@ -136,7 +136,7 @@ jump jumps jumped surge surges surged soar soars soared increase increases incre
 advances advanced rally rallies rallied rebound rebounds rebounded firmed
 strengthen strengthens strengthened raise raises raised hike hikes hiked
 вырос выросла выросло выросли растет растут подорожал подорожала подорожало подорожали
-上涨 上升 上昇 反弹 値上がり"""
+上涨 上漲 上升 上昇 反弹 反彈 値上がり"""
 _DOWN = """fall falls fell fallen falling down lower lowers lowered lose loses lost drop drops
 dropped slip slips slipped slide slides slid decline declines declined ease eases eased
 plunge plunges plunged tumble tumbles tumbled sink sinks sank weaken weakens weakened dip
