@@ -32,8 +32,8 @@ from watcher.dedupe import (
     compare,
     day_swaps,
     fingerprint,
-    move_swaps,
     moved_stories,
+    opposite_swaps,
     reused_guid,
     slot_swaps,
     term_weight,
@@ -253,6 +253,8 @@ PAIRS = [
                  story("b", "Shanghai copper falls as traders weigh property demand", CLOSE.format(moved="fell 0.4%", day="the day"), hours=24), None, id="market-close-the-other-way"),
     pytest.param(story("a", "Shanghai copper rises as traders weigh property demand", CLOSE.format(moved="rose 1.1%", day="the day")),
                  story("b", "Shanghai copper climbs as traders weigh property demand", CLOSE.format(moved="climbed 1.1%", day="the day"), hours=1), "reprint", id="copy-with-another-verb-the-same-way"),
+    pytest.param(story("a", "Mitsubishi opens gallium recycling plant in Japan", "Mitsubishi Corp. opened a gallium recycling plant in Japan that can recover 10 tonnes a year from scrap."),
+                 story("b", "Mitsubishi closes gallium recycling plant in Japan", "Mitsubishi Corp. closed a gallium recycling plant in Japan that could recover 10 tonnes a year from scrap.", hours=30), None, id="the-plant-opens-then-closes"),
     pytest.param(story("a", "China to curb gallium exports from August 1", "China will restrict exports of gallium and germanium from August 1 to protect national security, the commerce ministry said on Monday."),
                  story("b", "Beijing restricts gallium and germanium shipments", "Exporters of gallium and germanium will need licences from Aug. 1, China's commerce ministry announced on Tuesday, citing national security concerns.", hours=10), "same-event", id="same-event-told-on-other-days"),
 ]  # fmt: skip
@@ -333,13 +335,19 @@ def test_day_swaps(a: str, b: str, swapped: list[str]) -> None:
         pytest.param("copper futures rose 1.1% on the day", "copper futures climbed 1.1% on the day", [], id="the-same-way"),
         pytest.param("copper futures rose 1.1% on the day", "copper futures were flat on the day", [], id="no-move-is-no-other-way"),
         pytest.param("gallium rose while germanium fell", "gallium fell while germanium rose", ["rose/fell", "fell/rose"], id="each-the-other-way"),
+        pytest.param("mitsubishi opens gallium recycling plant in japan", "mitsubishi closes gallium recycling plant in japan", ["opens/closes"], id="open-close"),
+        pytest.param("sojitz wins bid for kazakh tungsten mine", "sojitz loses bid for kazakh tungsten mine", ["wins/loses"], id="win-lose"),
+        pytest.param("china bans gallium exports to the us", "china lifts curbs on gallium exports to the us", ["bans/lifts"], id="ban-lift"),
+        pytest.param("japan imports gallium from kazakhstan", "japan exports gallium to kazakhstan", ["imports/exports"], id="import-export"),
+        pytest.param("sojitz posts first-half profit on metals", "sojitz posts first-half loss on metals", ["profit/loss"], id="profit-loss"),
+        pytest.param("kazatomprom starts uranium output at new mine", "kazatomprom begins uranium output at new mine", [], id="another-word-for-one-side"),
         pytest.param("copper rose on supply fears in asia trade", "miners said lower grades hurt output this quarter", [], id="other-words"),
     ],
 )  # fmt: skip
-def test_move_swaps(a: str, b: str, swapped: list[str]) -> None:
-    """Where texts in one wording say something moved the other way."""
-    assert move_swaps(a, b) == swapped
-    assert move_swaps(b, a) == _turned(swapped)
+def test_opposite_swaps(a: str, b: str, swapped: list[str]) -> None:
+    """Where texts in one wording tell opposites."""
+    assert opposite_swaps(a, b) == swapped
+    assert opposite_swaps(b, a) == _turned(swapped)
 
 
 def _turned(swaps: Iterable[str]) -> list[str]:
@@ -356,7 +364,7 @@ def test_a_pair_is_decided_alike_whichever_story_comes_first() -> None:
     for _ in range(30_000):
         text = [rng.choice(words) for _ in range(rng.randint(3, 12))]
         a, b = " ".join(text), " ".join(_edited(rng, text, words))
-        for swaps in (day_swaps, move_swaps):
+        for swaps in (day_swaps, opposite_swaps):
             assert sorted(swaps(a, b)) == sorted(_turned(swaps(b, a))), (swaps.__name__, a, b)
     for n in range(300):  # and whole decisions, names too
         title = [rng.choice(words) for _ in range(rng.randint(3, 8))]
@@ -1128,7 +1136,7 @@ def test_dedupe_explain(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "name swaps           tajikistan/bolivia" in result.stdout
     assert "day swaps            -" in result.stdout
-    assert "move swaps           -" in result.stdout
+    assert "opposite swaps       -" in result.stdout
     assert "same cluster         no" in result.stdout
     joined = watcher("dedupe", "explain", "tw-pd", "gn-pd", "--input", str(FIXTURE)).stdout
     assert "same cluster         yes" in joined

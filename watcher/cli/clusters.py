@@ -142,7 +142,7 @@ def _explain(
         ["title words missing", ", ".join(score.title_conflicts) or "-"],
         ["name swaps", ", ".join(score.slot_swaps) or "-"],
         ["day swaps", ", ".join(score.day_swaps) or "-"],
-        ["move swaps", ", ".join(score.move_swaps) or "-"],
+        ["opposite swaps", ", ".join(score.opposite_swaps) or "-"],
         ["listed together", "yes" if score.listed else "no"],
         ["direct link", f"{score.level or 'none'}: {score.reason}"],
         ["same cluster", _same_cluster(clusters[id_a] == clusters[id_b], score, st)],

@@ -12,8 +12,8 @@ Two stories are linked at one of three levels:
 - same-event: other wording of the same news, published within the window, sharing enough
   *specific* terms (names, rare words and numbers) and enough of their weighted wording;
   or listed by the other's entry as coverage of its news (Google News lists so).
-Unless listed, two stories whose aligned wording names other names, another day or a move
-the other way (a template about other news, a report that recurs) are not linked.
+Unless listed, two stories whose aligned wording names other names or another day, or tells
+the opposite (a template about other news, a report that recurs) are not linked.
 
 A term's weight is its rarity in general English (wordfreq's Zipf scale: 6 minus the
 frequency, so "the" weighs nothing and "gallium" about 4.4), and in a story's own language
@@ -31,7 +31,7 @@ from watcher.dedupe.pairs import (
     PairScore,
     compare,
     day_swaps,
-    move_swaps,
+    opposite_swaps,
     slot_swaps,
 )
 from watcher.dedupe.text import (
@@ -46,8 +46,23 @@ from watcher.dedupe.text import (
 from watcher.dedupe.window import ClusterIndex, cluster_batch
 
 __all__ = [
-    "LEVEL_RANK", "SUMMARY_CHARS", "ClusterIndex", "ClusterSettings", "Fingerprint", "Level",
-    "PairScore", "clean_lead", "clean_title", "cluster_batch", "compare", "day_swaps",
-    "fingerprint", "fingerprints", "move_swaps", "moved_stories", "reused_guid", "slot_swaps",
+    "LEVEL_RANK",
+    "SUMMARY_CHARS",
+    "ClusterIndex",
+    "ClusterSettings",
+    "Fingerprint",
+    "Level",
+    "PairScore",
+    "clean_lead",
+    "clean_title",
+    "cluster_batch",
+    "compare",
+    "day_swaps",
+    "fingerprint",
+    "fingerprints",
+    "moved_stories",
+    "opposite_swaps",
+    "reused_guid",
+    "slot_swaps",
     "term_weight",
 ]  # fmt: skip

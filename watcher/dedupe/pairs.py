@@ -15,7 +15,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
-from watcher.dedupe.recurring import days_named, moves_named, other_days, shown
+from watcher.dedupe.recurring import days_named, opposite, other_days, shown, sides_named
 from watcher.dedupe.text import (
     MASK_WORDS,
     MIN_LEAD,
@@ -63,7 +63,7 @@ class PairScore:
     title_conflicts: tuple[str, ...]
     slot_swaps: tuple[str, ...] = ()
     day_swaps: tuple[str, ...] = ()  # other days named in the same wording (`day_swaps`)
-    move_swaps: tuple[str, ...] = ()  # moves the other way in the same wording (`move_swaps`)
+    opposite_swaps: tuple[str, ...] = ()  # opposites in the same wording (`opposite_swaps`)
     listed: bool = False  # one story lists the other as coverage of its news
 
 
@@ -111,7 +111,9 @@ def compare(
             score,
             slot_swaps=tuple(dict.fromkeys(swaps)),
             day_swaps=tuple(dict.fromkeys(chain.from_iterable(day_swaps(*t) for t in texts))),
-            move_swaps=tuple(dict.fromkeys(chain.from_iterable(move_swaps(*t) for t in texts))),
+            opposite_swaps=tuple(
+                dict.fromkeys(chain.from_iterable(opposite_swaps(*t) for t in texts))
+            ),
         )
         if level in ("reprint", "same-event") and not score.listed:
             level, reason = _kept_apart(score, level, reason)
@@ -119,14 +121,14 @@ def compare(
 
 
 def _kept_apart(score: PairScore, level: Level, reason: str) -> tuple[Level | None, str]:
-    """No link where aligned wording differs in names, in the day it tells of or in which way
-    what it tells of moved."""
+    """No link where aligned wording differs in names, in the day it tells of or in telling
+    the opposite."""
     if score.slot_swaps:
         return None, f"the same wording about other names ({', '.join(score.slot_swaps)})"
     if score.day_swaps:
         return None, f"the same wording about another day ({', '.join(score.day_swaps)})"
-    if score.move_swaps:
-        return None, f"the same wording about a move the other way ({', '.join(score.move_swaps)})"
+    if score.opposite_swaps:
+        return None, f"the same wording about the opposite ({', '.join(score.opposite_swaps)})"
     return level, reason
 
 
@@ -178,16 +180,17 @@ def day_swaps(a_text: str, b_text: str) -> list[str]:
     return swaps
 
 
-def move_swaps(a_text: str, b_text: str) -> list[str]:
-    """Aligned spans of at most 3 words where one text says something went up and the other
-    down, in texts that share most of their wording: "Shanghai copper futures rose 1.1%"
-    against "... fell 0.4%" is a market report that recurs, not one news item. The report
-    of one move may use another verb (rose/climbed), not the other way."""
+def opposite_swaps(a_text: str, b_text: str) -> list[str]:
+    """Aligned spans of at most 3 words where one text tells one side of something and the
+    other the opposite, in texts that share most of their wording: "Shanghai copper futures
+    rose 1.1%" against "... fell 0.4%" is a market report that recurs, "Mitsubishi opens
+    gallium plant" against "... closes ..." other news about the plant. One news item may be
+    told with another word for one side (rose/climbed), never with the opposite."""
     swaps = []
     for a_words, b_words in _replaced(a_text, b_text):
-        a_moves, b_moves = moves_named(*a_words), moves_named(*b_words)
-        if len(a_moves) == len(b_moves) == 1 and a_moves != b_moves:
-            swaps.append(f"{_move_word(*a_words)}/{_move_word(*b_words)}")
+        a_sides, b_sides = sides_named(*a_words), sides_named(*b_words)
+        if opposite(a_sides, b_sides):
+            swaps.append(f"{_side_word(*a_words)}/{_side_word(*b_words)}")
     return swaps
 
 
@@ -205,8 +208,8 @@ def _replaced(a_text: str, b_text: str) -> Iterator[tuple[Span, Span]]:
             yield (a_words, i1, i2), (b_words, j1, j2)
 
 
-def _move_word(words: list[str], start: int, end: int) -> str:
-    return next(word for word in words[start:end] if moves_named([word], 0, 1))
+def _side_word(words: list[str], start: int, end: int) -> str:
+    return next(word for word in words[start:end] if sides_named([word], 0, 1))
 
 
 Tag = Literal["replace", "delete", "insert", "equal"]

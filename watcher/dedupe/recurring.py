@@ -1,16 +1,20 @@
-"""What a report that recurs changes from one issue to the next, in the same wording: the
-day it tells of, and which way what it reports moved.
+"""What tells two stories in the same wording apart as other news: the day each tells of,
+and opposites (rose/fell, opens/closes).
 
 Days: a weekday ("on Monday"), a day of a month ("December 1", "1 Dec", "Dec. 1st") or a
 date in digits ("2026-12-01", "01.12.2026"); in English, and in Russian, Chinese and
-Japanese ("в понедельник", "1 декабря", 星期一, 12月1日, 月曜日). Moves: up ("rose",
-"gains", "higher", 上涨) or down ("fell", "slips", "lower", 下跌).
+Japanese ("в понедельник", "1 декабря", 星期一, 12月1日, 月曜日). Opposites: a move up or
+down ("rose"/"fell", 上涨/下跌; in those languages too), and in English a plant that opens or
+closes, output that starts or stops, a bid won or lost, a plan approved or rejected, curbs
+imposed or lifted, a deal signed or cancelled, a stake bought or sold, imports or exports,
+a profit or a loss.
 
-Two stories in the same wording about different days, or moves the other way, are a report
-that recurs (a daily price assessment, a market close), not one news item told twice.
+Two stories in the same wording about different days are a report that recurs (a daily
+price assessment, a market close), and two that tell opposites are other news (today's
+close, the plant's reopening): neither is one news item told twice.
 
-In: a story's words, lower-case, as `text.words_of` gives them. Out: the days and moves
-named. Pure computation.
+In: a story's words, lower-case, as `text.words_of` gives them. Out: the days and the sides
+of opposites named. Pure computation.
 """
 
 from __future__ import annotations
@@ -131,31 +135,77 @@ def shown(days: set[Day]) -> str:
     return f"{_MONTH_NAMES[int(month) - 1][0]} {day}"
 
 
-_UP = """rise rises rose risen rising up higher gain gains gained climb climbs climbed climbing
-jump jumps jumped surge surges surged soar soars soared increase increases increased advance
-advances advanced rally rallies rallied rebound rebounds rebounded firmed
-strengthen strengthens strengthened raise raises raised hike hikes hiked
-вырос выросла выросло выросли растет растут подорожал подорожала подорожало подорожали
-上涨 上漲 上升 上昇 反弹 反彈 値上がり"""
-_DOWN = """fall falls fell fallen falling down lower lowers lowered lose loses lost drop drops
-dropped slip slips slipped slide slides slid decline declines declined ease eases eased
-plunge plunges plunged tumble tumbles tumbled sink sinks sank weaken weakens weakened dip
-dips dipped retreat retreats retreated slump slumps slumped cut cuts reduce reduces reduced
-упал упала упало упали снизился снизилась снизилось снизились подешевел подешевела
-подешевело подешевели 下跌 下降 下落 回落 値下がり"""
-MOVES = {word: "up" for word in _UP.split()} | {word: "down" for word in _DOWN.split()}
-
+# Words that tell of one side of something, whose other side is other news, by what they
+# tell of: (one side, the other side). "lost" is down and a defeat; "bans" a ban imposed.
+_OPPOSITES = {
+    "move": (
+        """rise rises rose risen rising up higher high highs gain gains gained climb climbs
+        climbed climbing jump jumps jumped surge surges surged soar soars soared increase
+        increases increased advance advances advanced rally rallies rallied rebound rebounds
+        rebounded firmed strengthen strengthens strengthened raise raises raised hike hikes
+        hiked вырос выросла выросло выросли растет растут подорожал подорожала подорожало
+        подорожали 上涨 上漲 上升 上昇 反弹 反彈 値上がり""",
+        """fall falls fell fallen falling down lower low lows lowers lowered lose loses lost
+        drop drops dropped slip slips slipped slide slides slid decline declines declined ease
+        eases eased plunge plunges plunged tumble tumbles tumbled sink sinks sank weaken
+        weakens weakened dip dips dipped retreat retreats retreated slump slumps slumped cut
+        cuts reduce reduces reduced упал упала упало упали снизился снизилась снизилось
+        снизились подешевел подешевела подешевело подешевели 下跌 下降 下落 回落 値下がり""",
+    ),
+    "open": ("open opens opened opening reopen reopens reopened",
+             "close closes closed closing shut shuts"),
+    "start": ("start starts started begin begins began launch launches launched resume resumes "
+              "resumed restart restarts restarted",
+              "stop stops stopped halt halts halted suspend suspends suspended end ends ended"),
+    "win": ("win wins won winning", "lose loses lost losing"),
+    "approve": ("approve approves approved approval allow allows allowed permit permits permitted",
+                "reject rejects rejected rejection block blocks blocked veto vetoes vetoed deny "
+                "denies denied ban bans banned prohibit prohibits prohibited"),
+    "impose": ("impose imposes imposed introduce introduces introduced tighten tightens tightened "
+               "ban bans banned",
+               "lift lifts lifted remove removes removed scrap scraps scrapped relax relaxes "
+               "relaxed"),
+    "sign": ("sign signs signed", "cancel cancels cancelled canceled terminate terminates "
+             "terminated scrap scraps scrapped"),
+    "buy": ("buy buys bought buying acquire acquires acquired purchase purchases purchased",
+            "sell sells sold selling divest divests divested"),
+    "trade": ("import imports imported importing", "export exports exported exporting"),
+    "result": ("profit profits surplus", "loss losses deficit"),
+}  # fmt: skip
+SIDES: dict[str, set[tuple[str, int]]] = {}  # word -> (what it tells of, which side)
+for _about, _sides in _OPPOSITES.items():
+    for _side, _words in enumerate(_sides):
+        for _word in _words.split():
+            SIDES.setdefault(_word, set()).add((_about, _side))
 
 # Chinese and Japanese: within a word, as a run is cut into the longest words listed (价格上涨)
-_CJK_MOVES = {word: way for word, way in MOVES.items() if is_cjk(word)}
+_CJK_SIDES = {word: sides for word, sides in SIDES.items() if is_cjk(word)}
 
 
-def moves_named(words: list[str], start: int, end: int) -> set[str]:
-    """Which ways `words[start:end]` say something moved: "up", "down", both or neither."""
-    ways = set()
+def sides_named(words: list[str], start: int, end: int) -> set[tuple[str, int]]:
+    """What `words[start:end]` tell one side of, and which side: ("move", 0) for up."""
+    sides = set()
     for word in words[start:end]:
-        if word in MOVES:
-            ways.add(MOVES[word])
+        if word in SIDES:
+            sides |= SIDES[word]
         elif is_cjk(word):
-            ways.update(way for move, way in _CJK_MOVES.items() if move in word)
-    return ways
+            for listed, its in _CJK_SIDES.items():
+                if listed in word:
+                    sides |= its
+    return sides
+
+
+def opposite(a: set[tuple[str, int]], b: set[tuple[str, int]]) -> bool:
+    """Whether `b` tells the other side of something `a` tells one side of, each only one."""
+    a_sides, b_sides = _by_what(a), _by_what(b)
+    return any(
+        len(a_sides[about]) == len(b_sides[about]) == 1 and a_sides[about] != b_sides[about]
+        for about in a_sides.keys() & b_sides.keys()
+    )
+
+
+def _by_what(sides: set[tuple[str, int]]) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = {}
+    for about, side in sides:
+        found.setdefault(about, set()).add(side)
+    return found
