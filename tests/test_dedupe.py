@@ -166,8 +166,14 @@ def test_clean_title_takes_the_source_off_its_end(raw: str, source: str, clean: 
             id="reported",
         ),
         pytest.param("Headline Here Today Asia Wire", "", id="copied-title-is-no-lead"),
+        pytest.param("December 1, 2026 — China will curb.", "China will curb.", id="date-stamp"),
+        pytest.param("Mon, 1 Dec 2026 10:30 GMT | China will curb.", "China will curb.", id="date-time-stamp"),
+        pytest.param("Posted on 2026-12-01: China will curb.", "China will curb.", id="posted-on"),
+        pytest.param("Dec. 1 (Reuters) - China will curb.", "China will curb.", id="date-agency"),
+        pytest.param("December 1 — a day China will remember.", "December 1 — a day China will remember.", id="no-year-no-stamp"),
+        pytest.param("China will curb exports from August 1, 2026 - a ministry said.", "China will curb exports from August 1, 2026 - a ministry said.", id="a-date-within"),
     ],
-)
+)  # fmt: skip
 def test_clean_lead(summary: str, lead: str) -> None:
     assert clean_lead(summary, "Headline Here Today") == lead
 
@@ -253,6 +259,8 @@ PAIRS = [
                  story("b", "Shanghai copper falls as traders weigh property demand", CLOSE.format(moved="fell 0.4%", day="the day"), hours=24), None, id="market-close-the-other-way"),
     pytest.param(story("a", "Shanghai copper rises as traders weigh property demand", CLOSE.format(moved="rose 1.1%", day="the day")),
                  story("b", "Shanghai copper climbs as traders weigh property demand", CLOSE.format(moved="climbed 1.1%", day="the day"), hours=1), "reprint", id="copy-with-another-verb-the-same-way"),
+    pytest.param(story("a", "Kazakhstan resumes gallium output after a decade", "December 1, 2026 — Kazakhstan resumed gallium output at the Pavlodar aluminium smelter after a ten-year pause, the operator said."),
+                 story("b", "Kazakhstan resumes gallium output after a decade", "Dec 2, 2026 | Kazakhstan resumed gallium output at the Pavlodar aluminium smelter after a ten-year pause, the operator said.", hours=20), "reprint", id="reprint-under-its-own-date-stamp"),
     pytest.param(story("a", "Mitsubishi opens gallium recycling plant in Japan", "Mitsubishi Corp. opened a gallium recycling plant in Japan that can recover 10 tonnes a year from scrap."),
                  story("b", "Mitsubishi closes gallium recycling plant in Japan", "Mitsubishi Corp. closed a gallium recycling plant in Japan that could recover 10 tonnes a year from scrap.", hours=30), None, id="the-plant-opens-then-closes"),
     pytest.param(story("a", "China to curb gallium exports from August 1", "China will restrict exports of gallium and germanium from August 1 to protect national security, the commerce ministry said on Monday."),

@@ -41,6 +41,16 @@ _DATELINE = re.compile(
     r"^\s*[A-Z][A-Z.'’ -]{1,40}?(?:,\s*[A-Z][a-z]{2,9}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?"
     r"\s*(?:--|—|–|-)\s+"
 )
+# "December 1, 2026 — ", "Mon, 1 Dec 2026 10:30 GMT | ", "2026-12-01: ", "Dec. 1 (Reuters) - ",
+# "Posted on December 1, 2026 - ": a stamp of the outlet's date before its text, not news
+_MONTH = r"[A-Z][a-z]{2,8}\.?"
+_DATE_STAMP = re.compile(
+    r"^\s*(?:(?:Posted|Published|Updated)(?:\s+on|:)?\s+)?(?:[A-Z][a-z]{2,8},?\s+)?"
+    rf"(?:(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\s+{_MONTH})"
+    r"(?:,?\s+\d{4}|(?=\s*\())|\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4})"
+    r"(?:,?\s+\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s+[A-Z]{2,4})?)?"
+    r"\s*(?:\([^)]{1,40}\))?\s*(?:--|—|–|-|\||:)\s+"
+)
 # "-- BERNAMA-KYODO" at the end; ", Kyodo News reported." closing the first sentence.
 _CREDIT = re.compile(r"\s*(?:--|—)\s*[A-Z][A-Z -]{2,40}\s*$")
 _CREDIT_ENDS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ-")  # a credit's last non-space character
@@ -90,8 +100,9 @@ def clean_title(title: str, source: str = "") -> str:
 
 
 def clean_lead(summary: str, title: str, source: str = "") -> str:
-    """The summary without dateline, credit line or a copy of the title ('' if nothing else)."""
-    text = _DATELINE.sub("", summary, count=1)
+    """The summary without dateline (or a date stamped before it), credit line or a copy of
+    the title ('' if nothing else)."""
+    text = _DATE_STAMP.sub("", _DATELINE.sub("", summary, count=1), count=1)
     if text.rstrip()[-1:] in _CREDIT_ENDS:  # no credit line can end otherwise: skip the scan
         text = _CREDIT.sub("", text)
     text = _REPORTED.sub(".", text).strip()
