@@ -172,19 +172,27 @@ _OPPOSITES = {
     "trade": ("import imports imported importing", "export exports exported exporting"),
     "result": ("profit profits surplus", "loss losses deficit"),
 }  # fmt: skip
-SIDES: dict[str, set[tuple[str, int]]] = {}  # word -> (what it tells of, which side)
-for _about, _sides in _OPPOSITES.items():
-    for _side, _words in enumerate(_sides):
-        for _word in _words.split():
-            SIDES.setdefault(_word, set()).add((_about, _side))
+Side = tuple[str, int]  # what a word tells one side of, and which: ("move", 0) is up
+
+
+def _sides_of(opposites: dict[str, tuple[str, str]]) -> dict[str, frozenset[Side]]:
+    sides: dict[str, set[Side]] = {}
+    for about, words in opposites.items():
+        for side, listed in enumerate(words):
+            for word in listed.split():
+                sides.setdefault(word, set()).add((about, side))
+    return {word: frozenset(found) for word, found in sides.items()}
+
+
+SIDES = _sides_of(_OPPOSITES)
 
 # Chinese and Japanese: within a word, as a run is cut into the longest words listed (价格上涨)
 _CJK_SIDES = {word: sides for word, sides in SIDES.items() if is_cjk(word)}
 
 
-def sides_named(words: list[str], start: int, end: int) -> set[tuple[str, int]]:
-    """What `words[start:end]` tell one side of, and which side: ("move", 0) for up."""
-    sides = set()
+def sides_named(words: list[str], start: int, end: int) -> set[Side]:
+    """What `words[start:end]` tell one side of, and which side."""
+    sides: set[Side] = set()
     for word in words[start:end]:
         if word in SIDES:
             sides |= SIDES[word]
@@ -195,7 +203,7 @@ def sides_named(words: list[str], start: int, end: int) -> set[tuple[str, int]]:
     return sides
 
 
-def opposite(a: set[tuple[str, int]], b: set[tuple[str, int]]) -> bool:
+def opposite(a: set[Side], b: set[Side]) -> bool:
     """Whether `b` tells the other side of something `a` tells one side of, each only one."""
     a_sides, b_sides = _by_what(a), _by_what(b)
     return any(
@@ -204,7 +212,7 @@ def opposite(a: set[tuple[str, int]], b: set[tuple[str, int]]) -> bool:
     )
 
 
-def _by_what(sides: set[tuple[str, int]]) -> dict[str, set[int]]:
+def _by_what(sides: set[Side]) -> dict[str, set[int]]:
     found: dict[str, set[int]] = {}
     for about, side in sides:
         found.setdefault(about, set()).add(side)
