@@ -167,6 +167,7 @@ def test_clean_title_takes_the_source_off_its_end(raw: str, source: str, clean: 
         ),
         pytest.param("Headline Here Today Asia Wire", "", id="copied-title-is-no-lead"),
         pytest.param("December 1, 2026 — China will curb.", "China will curb.", id="date-stamp"),
+        pytest.param("Gallium, " + "A" * 1600, "Gallium, " + "A" * 1600, id="a-run-of-capitals-after-a-comma"),
         pytest.param("Mon, 1 Dec 2026 10:30 GMT | China will curb.", "China will curb.", id="date-time-stamp"),
         pytest.param("Posted on 2026-12-01: China will curb.", "China will curb.", id="posted-on"),
         pytest.param("Dec. 1 (Reuters) - China will curb.", "China will curb.", id="date-agency"),

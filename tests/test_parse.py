@@ -683,6 +683,8 @@ def test_text_a_site_decoded_wrongly_is_repaired(monkeypatch: pytest.MonkeyPatch
         pytest.param("1795510800", "2026-11-24T09:00:00", id="unix-seconds"),
         pytest.param("1795510800000", "2026-11-24T09:00:00", id="unix-milliseconds"),
         pytest.param("sometime last week", None, id="no-date"),
+        pytest.param("2026/11/24" + " " * 40 + "x", "2026-11-24T00:00:00", id="blanks-after-a-date-in-numbers"),
+        pytest.param("24 novembro 2026" + " " * 80 + "x", None, id="blanks-after-a-date-in-words"),
     ],
 )  # fmt: skip
 def test_dates_are_read_alike_by_both_parsers(

@@ -194,7 +194,8 @@ _ENGLISH_ONLY = {
 # what a site's own language puts between the year and the time, and after it: `30 ноября
 # 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `4. Dezember 2026, 10:15 Uhr`
 _SPOKEN_CLOCK = re.compile(
-    r"\s*(?:[гж]\.)?\s*,?\s*(?:[^\W\d_]{1,4}\.?\s+){0,2}(\d{1,2}:\d{2}(?::\d{2})?)(?:\s*uhr\b)?(.*)$",
+    r"\s*(?:[гж]\.\s*)?(?:,\s*)?(?:[^\W\d_]{1,4}\.?\s+){0,2}(\d{1,2}:\d{2}(?::\d{2})?)(?:\s*uhr\b)?"
+    r"(.*)$",
     re.IGNORECASE,
 )
 

@@ -49,12 +49,14 @@ _DATE_STAMP = re.compile(
     rf"(?:(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}\s+{_MONTH})"
     r"(?:,?\s+\d{4}|(?=\s*\())|\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4})"
     r"(?:,?\s+\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s+[A-Z]{2,4})?)?"
-    r"\s*(?:\([^)]{1,40}\))?\s*(?:--|—|–|-|\||:)\s+"
+    r"\s*(?:\([^)]{1,40}\)\s*)?(?:--|—|–|-|\||:)\s+"
 )
 # "-- BERNAMA-KYODO" at the end; ", Kyodo News reported." closing the first sentence.
 _CREDIT = re.compile(r"\s*(?:--|—)\s*[A-Z][A-Z -]{2,40}\s*$")
 _CREDIT_ENDS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ-")  # a credit's last non-space character
-_REPORTED = re.compile(r",\s*(?:[A-Z][\w.]*\s*){1,4}(?:reported|said|reports)\.", re.UNICODE)
+# (possessive: a name is a whole word; `[\w.]*\s*` split a run of capitals every way, and
+# took hours over a summary with ", " and 400 of them)
+_REPORTED = re.compile(r",\s*+(?:[A-Z][\w.]*+\s*+){1,4}(?:reported|said|reports)\.", re.UNICODE)
 WORD = re.compile(r"[^\W_]+(?:[.'’,][^\W_]+)*", re.UNICODE)
 # WORD on ASCII text, where [^\W_] is [A-Za-z0-9] and no ’ occurs: the same words, found
 # in about 60 % of the time (Unicode classes are looked up a character at a time)
