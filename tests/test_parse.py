@@ -991,6 +991,14 @@ def test_a_web_page_in_place_of_a_feed_names_the_feeds_it_links() -> None:
     assert "https://metals.test/late/" not in named_feeds(late.encode(), None)
 
 
+def test_a_web_page_whose_link_tag_holds_a_long_run_of_letters_is_read_at_once() -> None:
+    """A hostile page: one `<link>` of 250 KB of letters, then the feed it names. Trying an
+    attribute's name at each letter of the run took 11 minutes of a parse worker."""
+    hostile = _SITE_PAGE.format(more="<link " + "a" * 250_000 + ">")
+    with pytest.raises(ParseError, match=r"names its feeds: https://metals\.test/feed/"):
+        parse_feed(hostile.encode(), feed="t", fetched_at=FETCHED, url="https://metals.test/")
+
+
 def test_a_web_page_naming_a_malformed_feed_url_is_still_a_web_page() -> None:
     """urljoin raised ValueError on `http://[::1/feed` (an IPv6 host never closed): the
     poll was an unexpected error, with a traceback, in place of what the page is."""

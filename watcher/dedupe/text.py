@@ -38,8 +38,8 @@ _UPDATE = re.compile(
 _SUFFIX = re.compile(r"\s+[-|–—]\s+(?:The\s+)?[A-Z][\w&.'’]*(?:\s+[A-Z][\w&.'’]*){0,3}\s*$")
 # "TOKYO, Jan 26 (Bernama-Kyodo) -- ", "TOKYO (Kyodo) -- ", "BEIJING, July 3 (Reuters) - "
 _DATELINE = re.compile(
-    r"^\s*[A-Z][A-Z.'’ -]{1,40}?(?:,\s*[A-Z][a-z]{2,9}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\))?"
-    r"\s*(?:--|—|–|-)\s+"
+    r"^\s*[A-Z][A-Z.'’ -]{1,40}?(?:,\s*[A-Z][a-z]{2,9}\.?\s+\d{1,2})?\s*(?:\([^)]{1,40}\)\s*)?"
+    r"(?:--|—|–|-)\s+"
 )
 # "December 1, 2026 — ", "Mon, 1 Dec 2026 10:30 GMT | ", "2026-12-01: ", "Dec. 1 (Reuters) - ",
 # "Posted on December 1, 2026 - ": a stamp of the outlet's date before its text, not news
