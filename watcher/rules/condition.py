@@ -9,6 +9,8 @@ Compiling once into nested closures spares every story the walk over the tree.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from typing import NamedTuple
@@ -18,6 +20,7 @@ from watcher.rules.query import DEFAULT_FIELDS, And, ListRef, Near, Node, Not, O
 # ("words", text, "*"|"", fields), ("entry", list, name, fields) or ("list", list, fields)
 AtomKey = tuple[object, ...]
 NOT_CLAUSE = "NOT ..."
+_WORD_RUN = re.compile(r"\S+")
 
 
 class Hit(NamedTuple):
@@ -42,16 +45,16 @@ class Found:
     def __init__(self) -> None:
         self.hits: Hits = defaultdict(list)
         self.texts: dict[str, str] = {}
-        self.numbers: dict[tuple[str, int], int] = {}
+        self._starts: dict[str, list[int]] = {}  # where each word of a field's text starts
 
     def word(self, hit: Hit) -> int:
-        """The number of the word a hit starts at, counted when NEAR first asks."""
-        key = (hit.field, hit.start)
-        number = self.numbers.get(key)
-        if number is None:
+        """The number of the word a hit starts at: how many words of its field's text begin
+        before it (the text's word starts are found when NEAR first asks)."""
+        starts = self._starts.get(hit.field)
+        if starts is None:
             text = self.texts.get(hit.field, "")
-            number = self.numbers[key] = len(text[: hit.start + 1].split())
-        return number
+            starts = self._starts[hit.field] = [m.start() for m in _WORD_RUN.finditer(text)]
+        return bisect_right(starts, hit.start)
 
 
 Evaluator = Callable[[Found], Result]
@@ -209,14 +212,35 @@ def _compile_near(node: Near, number: Numbering) -> Evaluator:
 
     def near(found: Found) -> Result:
         rights = right(found)
-        for a in left(found):
-            for b in rights:
-                apart = a.field == b.field and a.start != b.start  # one word is not near itself
-                if apart and abs(found.word(a) - found.word(b)) <= distance:
-                    return clause, [a, b]
+        by_field = _by_word(found, rights) if rights else {}
+        for a in left(found) if by_field else ():
+            if a.field not in by_field:
+                continue
+            numbers, placed = by_field[a.field]
+            at = found.word(a)
+            within = placed[
+                bisect_left(numbers, at - distance) : bisect_right(numbers, at + distance)
+            ]
+            # the first of `rights` within reach, as a scan of them in order finds it
+            reachable = [(n, b) for _, n, b in within if b.start != a.start]  # not a's own word
+            if reachable:
+                return clause, [a, min(reachable)[1]]
         return None
 
     return near
+
+
+def _by_word(
+    found: Found, hits: list[Hit]
+) -> dict[str, tuple[list[int], list[tuple[int, int, Hit]]]]:
+    """Per field, the hits sorted by the number of their word, with those numbers apart (to
+    bisect) and each hit's place in `hits`: NEAR finds the hits within reach of another in
+    O(log n), where comparing every pair took a second for a story of 20,000 characters."""
+    placed: dict[str, list[tuple[int, int, Hit]]] = defaultdict(list)
+    for order, hit in enumerate(hits):
+        placed[hit.field].append((found.word(hit), order, hit))
+    sorted_ = {field: sorted(entries) for field, entries in placed.items()}
+    return {field: ([w for w, _, _ in entries], entries) for field, entries in sorted_.items()}
 
 
 def _compile_positions(node: Node, number: Numbering) -> Callable[[Found], list[Hit]]:
