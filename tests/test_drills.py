@@ -114,6 +114,16 @@ HOSTILE_BODIES = {
             item(4, date="30.日-"),  # panicked feedparser-rs's Rust code: no Exception
         ]
     ),
+    # text that patterns and the HTML parser once read for days or minutes, one backtrack at
+    # a time: a date in numbers then 40 blanks, a megabyte of unclosed tags, a comma then
+    # capitals (a credit line's "..., Kyodo News reported.")
+    "slow-text": rss(
+        [
+            item(1, date="2026/11/24" + " " * 40 + "x"),
+            item(2).replace("Body of drill story 2.", "&lt;a" * 500_000),
+            item(3).replace("Body of drill story 3.", "Gallium, " + "A" * 1_600),
+        ]
+    ),
 }
 
 
@@ -154,6 +164,8 @@ def serve_hostile(server: FeedServer, secret_file: Path) -> dict[str, str]:
     ).encode()
     server.feed("/xxe.xml", xxe)
     server.feed("/page.xml", fixture_bytes("page.html"), content_type="text/html")
+    link_bomb = b"<html><head><link " + b"a" * 250_000 + b"></head></html>"  # read in minutes
+    server.feed("/link-bomb.xml", link_bomb, content_type="text/html")
     for name, body in HOSTILE_BODIES.items():
         charset = "iso-8859-1" if name == "mislabelled-header" else "utf-8"
         server.feed(f"/{name}.xml", body, content_type=f"application/rss+xml; charset={charset}")
@@ -162,7 +174,7 @@ def serve_hostile(server: FeedServer, secret_file: Path) -> dict[str, str]:
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
     server.feed("/asia.xml", fixture_bytes("asia.rdf.xml"))
     names = ["never", "trickle", "500", "404", "410", "loop-a", "50mb", "bomb", "xxe", "page",
-             *HOSTILE_BODIES, *HOSTILE_JSON, "wire", "asia"]  # fmt: skip
+             "link-bomb", *HOSTILE_BODIES, *HOSTILE_JSON, "wire", "asia"]  # fmt: skip
     return {name: f"/{name}.xml" for name in names}
 
 
@@ -228,6 +240,7 @@ def test_hostile_feeds_in_one_cycle_end_cleanly_and_healthy_feeds_are_processed(
     failed("50mb", "larger than", "max_bytes", "too large")
     failed("bomb", "larger than", "max_bytes", "too large")
     failed("page", "not a feed", "html")
+    failed("link-bomb", "not a feed", "html")
     failed("json-nested", "malformed json feed: nested too deeply")
     failed("json-cut", "malformed json feed: unterminated string at line 1")
     assert state["410"][1] == 1  # disabled: 410 Gone
@@ -249,6 +262,8 @@ def test_hostile_feeds_in_one_cycle_end_cleanly_and_healthy_feeds_are_processed(
     dated = db.execute("SELECT published, fetched_at FROM stories WHERE feed = 'dates'").fetchall()
     assert not any(published.startswith("2090") for published, _ in dated)  # clamped
     assert sum(published == fetched for published, fetched in dated) == 4  # none, 2090, junk
+    slow = db.execute("SELECT published FROM stories WHERE feed = 'slow-text' ORDER BY title")
+    assert [p[:10] for (p,) in slow] == ["2026-11-24", "2026-11-20", "2026-11-20"]
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
