@@ -6,12 +6,12 @@ reprint, same-event or none) and the reason. Pure computation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
 from itertools import chain
-from typing import Literal
+from typing import Literal, TypeVar
 
 from rapidfuzz import fuzz
 
@@ -28,6 +28,7 @@ from watcher.dedupe.text import (
 from watcher.models import ClusterLevel
 
 Level = ClusterLevel
+T = TypeVar("T")
 LEVEL_RANK: dict[str, int] = {"exact": 3, "reprint": 2, "same-event": 1}
 
 
@@ -172,12 +173,7 @@ def day_swaps(a_text: str, b_text: str) -> list[str]:
     most of their wording: "Gallium price assessment, December 1" against "..., December 2"
     is a report that recurs, each day's other news. Texts in other words are not compared
     so: two outlets may date one news item by its day and by its weekday."""
-    swaps = []
-    for a_words, b_words in _replaced(a_text, b_text):
-        a_days, b_days = days_named(*a_words), days_named(*b_words)
-        if other_days(a_days, b_days):
-            swaps.append(f"{shown(a_days)}/{shown(b_days)}")
-    return swaps
+    return _swaps(a_text, b_text, days_named, other_days, lambda _, days: shown(days))
 
 
 def opposite_swaps(a_text: str, b_text: str) -> list[str]:
@@ -186,15 +182,24 @@ def opposite_swaps(a_text: str, b_text: str) -> list[str]:
     rose 1.1%" against "... fell 0.4%" is a market report that recurs, "Mitsubishi opens
     gallium plant" against "... closes ..." other news about the plant. One news item may be
     told with another word for one side (rose/climbed), never with the opposite."""
-    swaps = []
-    for a_words, b_words in _replaced(a_text, b_text):
-        a_sides, b_sides = sides_named(*a_words), sides_named(*b_words)
-        if opposite(a_sides, b_sides):
-            swaps.append(f"{_side_word(*a_words)}/{_side_word(*b_words)}")
-    return swaps
+    return _swaps(a_text, b_text, sides_named, opposite, lambda span, _: _side_word(*span))
 
 
 Span = tuple[list[str], int, int]  # words, and the start and end of a span of them
+
+
+def _swaps(
+    a_text: str, b_text: str, named: Callable[[list[str], int, int], set[T]],
+    differ: Callable[[set[T], set[T]], bool], written: Callable[[Span, set[T]], str],
+) -> list[str]:  # fmt: skip
+    """Each aligned replacement (`_replaced`) whose spans name (`named`) what `differ` tells
+    apart, as "A/B", each side `written`."""
+    swaps = []
+    for a_span, b_span in _replaced(a_text, b_text):
+        a_found, b_found = named(*a_span), named(*b_span)
+        if differ(a_found, b_found):
+            swaps.append(f"{written(a_span, a_found)}/{written(b_span, b_found)}")
+    return swaps
 
 
 def _replaced(a_text: str, b_text: str) -> Iterator[tuple[Span, Span]]:
