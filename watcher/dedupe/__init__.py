@@ -24,16 +24,8 @@ components of these links: the same set of stories gives the same partition in a
 """
 
 from watcher.dedupe.identity import moved_stories, reused_guid
-from watcher.dedupe.pairs import (
-    LEVEL_RANK,
-    ClusterSettings,
-    Level,
-    PairScore,
-    compare,
-    day_swaps,
-    opposite_swaps,
-    slot_swaps,
-)
+from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, Level, PairScore, compare, slot_swaps
+from watcher.dedupe.recurring import day_swaps, opposite_swaps
 from watcher.dedupe.text import (
     SUMMARY_CHARS,
     Fingerprint,

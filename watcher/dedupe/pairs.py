@@ -6,16 +6,13 @@ reprint, same-event or none) and the reason. Pure computation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from difflib import SequenceMatcher
-from functools import lru_cache
 from itertools import chain
-from typing import Literal, TypeVar
 
 from rapidfuzz import fuzz
 
-from watcher.dedupe.recurring import days_named, opposite, other_days, shown, sides_named
+from watcher.dedupe.align import aligned, words
+from watcher.dedupe.recurring import day_swaps, opposite_swaps
 from watcher.dedupe.text import (
     MASK_WORDS,
     MIN_LEAD,
@@ -23,12 +20,10 @@ from watcher.dedupe.text import (
     Fingerprint,
     is_specific_word,
     term_key,
-    words_of,
 )
 from watcher.models import ClusterLevel
 
 Level = ClusterLevel
-T = TypeVar("T")
 LEVEL_RANK: dict[str, int] = {"exact": 3, "reprint": 2, "same-event": 1}
 
 
@@ -154,8 +149,8 @@ def slot_swaps(
     Numbers are not names: a corrected figure is still the same story. `a_specific` and
     `b_specific` say which words are specific (`_specific_words`).
     """
-    a_words, b_words, opcodes, reworded = _aligned(a_text, b_text)
-    a_own, b_own = (set(_words(a_lead)), set(_words(b_lead))) if reworded else (None, None)
+    a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
+    a_own, b_own = (set(words(a_lead)), set(words(b_lead))) if reworded else (None, None)
     swaps = []
     for tag, i1, i2, j1, j2 in opcodes:
         if tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
@@ -165,92 +160,6 @@ def slot_swaps(
         if a_names and b_names:
             swaps.append(f"{a_names[0]}/{b_names[0]}")
     return swaps
-
-
-def day_swaps(a_text: str, b_text: str) -> list[str]:
-    """Aligned spans of at most 3 words where each text names another day of one kind
-    (Monday/Tuesday, December 1/December 2, 2026-12-01/2026-12-02), in texts that share
-    most of their wording: "Gallium price assessment, December 1" against "..., December 2"
-    is a report that recurs, each day's other news. Texts in other words are not compared
-    so: two outlets may date one news item by its day and by its weekday."""
-    return _swaps(a_text, b_text, days_named, other_days, lambda _, days: shown(days))
-
-
-def opposite_swaps(a_text: str, b_text: str) -> list[str]:
-    """Aligned spans of at most 3 words where one text tells one side of something and the
-    other the opposite, in texts that share most of their wording: "Shanghai copper futures
-    rose 1.1%" against "... fell 0.4%" is a market report that recurs, "Mitsubishi opens
-    gallium plant" against "... closes ..." other news about the plant. One news item may be
-    told with another word for one side (rose/climbed), never with the opposite."""
-    return _swaps(a_text, b_text, sides_named, opposite, lambda span, _: _side_word(*span))
-
-
-Span = tuple[list[str], int, int]  # words, and the start and end of a span of them
-
-
-def _swaps(
-    a_text: str, b_text: str, named: Callable[[list[str], int, int], set[T]],
-    differ: Callable[[set[T], set[T]], bool], written: Callable[[Span, set[T]], str],
-) -> list[str]:  # fmt: skip
-    """Each aligned replacement (`_replaced`) whose spans name (`named`) what `differ` tells
-    apart, as "A/B", each side `written`."""
-    swaps = []
-    for a_span, b_span in _replaced(a_text, b_text):
-        a_found, b_found = named(*a_span), named(*b_span)
-        if differ(a_found, b_found):
-            swaps.append(f"{written(a_span, a_found)}/{written(b_span, b_found)}")
-    return swaps
-
-
-def _replaced(a_text: str, b_text: str) -> Iterator[tuple[Span, Span]]:
-    """Each aligned replacement of at most 3 words by at most 3, in texts that share most of
-    their wording (none in texts in other words)."""
-    a_words, b_words, opcodes, reworded = _aligned(a_text, b_text)
-    if reworded:
-        return
-    for tag, i1, i2, j1, j2 in opcodes:
-        if tag == "replace" and i2 - i1 <= 3 and j2 - j1 <= 3:
-            yield (a_words, i1, i2), (b_words, j1, j2)
-
-
-def _side_word(words: list[str], start: int, end: int) -> str:
-    return next(word for word in words[start:end] if sides_named([word], 0, 1))
-
-
-Tag = Literal["replace", "delete", "insert", "equal"]
-Opcodes = list[tuple[Tag, int, int, int, int]]
-
-
-def _aligned(a_text: str, b_text: str) -> tuple[list[str], list[str], Opcodes, bool]:
-    """Both texts' words, their alignment (difflib opcodes) and whether they are in other
-    words: the words they have in common, in order, fewer than half the shorter one's. The
-    alignment is the same whichever text comes first (difflib's is not always), so that a
-    pair's decision is too."""
-    if a_text <= b_text:
-        return _aligned_in_order(a_text, b_text)
-    b_words, a_words, opcodes, reworded = _aligned_in_order(b_text, a_text)
-    turned: Opcodes = [(_TURNED[tag], i1, i2, j1, j2) for tag, j1, j2, i1, i2 in opcodes]
-    return a_words, b_words, turned, reworded
-
-
-_TURNED: dict[Tag, Tag] = {
-    "insert": "delete",
-    "delete": "insert",
-    "replace": "replace",
-    "equal": "equal",
-}
-
-
-@lru_cache(maxsize=64)  # the names', days' and moves' checks of one pair align the same texts
-def _aligned_in_order(a_text: str, b_text: str) -> tuple[list[str], list[str], Opcodes, bool]:
-    a_words, b_words = _words(a_text), _words(b_text)
-    opcodes = SequenceMatcher(None, a_words, b_words, autojunk=False).get_opcodes()
-    common = sum(i2 - i1 for tag, i1, i2, _, _ in opcodes if tag == "equal")
-    return a_words, b_words, opcodes, 2 * common < min(len(a_words), len(b_words))
-
-
-def _words(text: str) -> list[str]:
-    return [w.removesuffix("'s") for w in words_of(text.replace("’", "'").lower())]
 
 
 def _names_missing(

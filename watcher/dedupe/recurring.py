@@ -13,15 +13,21 @@ Two stories in the same wording about different days are a report that recurs (a
 price assessment, a market close), and two that tell opposites are other news (today's
 close, the plant's reopening): neither is one news item told twice.
 
-In: a story's words, lower-case, as `text.words_of` gives them. Out: the days and the sides
-of opposites named. Pure computation.
+In: a story's words, lower-case, as `text.words_of` gives them, or two cleaned texts. Out:
+the days and the sides of opposites named; for two texts, where their aligned wording
+names other days or opposites (`day_swaps`, `opposite_swaps`). Pure computation.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
+from watcher.dedupe.align import aligned
 from watcher.dedupe.lexicon import is_cjk
+
+T = TypeVar("T")
 
 _WEEKDAY_NAMES = (  # Monday first; English, Russian (as "в среду" has it), Japanese, Chinese
     ("monday", "понедельник", "月曜日", "月曜", "星期一", "周一", "礼拜一"),
@@ -217,3 +223,53 @@ def _by_what(sides: set[Side]) -> dict[str, set[int]]:
     for about, side in sides:
         found.setdefault(about, set()).add(side)
     return found
+
+
+def day_swaps(a_text: str, b_text: str) -> list[str]:
+    """Aligned spans of at most 3 words where each text names another day of one kind
+    (Monday/Tuesday, December 1/December 2, 2026-12-01/2026-12-02), in texts that share
+    most of their wording: "Gallium price assessment, December 1" against "..., December 2"
+    is a report that recurs, each day's other news. Texts in other words are not compared
+    so: two outlets may date one news item by its day and by its weekday."""
+    return _swaps(a_text, b_text, days_named, other_days, lambda _, days: shown(days))
+
+
+def opposite_swaps(a_text: str, b_text: str) -> list[str]:
+    """Aligned spans of at most 3 words where one text tells one side of something and the
+    other the opposite, in texts that share most of their wording: "Shanghai copper futures
+    rose 1.1%" against "... fell 0.4%" is a market report that recurs, "Mitsubishi opens
+    gallium plant" against "... closes ..." other news about the plant. One news item may be
+    told with another word for one side (rose/climbed), never with the opposite."""
+    return _swaps(a_text, b_text, sides_named, opposite, lambda span, _: _side_word(*span))
+
+
+Span = tuple[list[str], int, int]  # words, and the start and end of a span of them
+
+
+def _swaps(
+    a_text: str, b_text: str, named: Callable[[list[str], int, int], set[T]],
+    differ: Callable[[set[T], set[T]], bool], written: Callable[[Span, set[T]], str],
+) -> list[str]:  # fmt: skip
+    """Each aligned replacement (`_replaced`) whose spans name (`named`) what `differ` tells
+    apart, as "A/B", each side `written`."""
+    swaps = []
+    for a_span, b_span in _replaced(a_text, b_text):
+        a_found, b_found = named(*a_span), named(*b_span)
+        if differ(a_found, b_found):
+            swaps.append(f"{written(a_span, a_found)}/{written(b_span, b_found)}")
+    return swaps
+
+
+def _replaced(a_text: str, b_text: str) -> Iterator[tuple[Span, Span]]:
+    """Each aligned replacement of at most 3 words by at most 3, in texts that share most of
+    their wording (none in texts in other words)."""
+    a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
+    if reworded:
+        return
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "replace" and i2 - i1 <= 3 and j2 - j1 <= 3:
+            yield (a_words, i1, i2), (b_words, j1, j2)
+
+
+def _side_word(words: list[str], start: int, end: int) -> str:
+    return next(word for word in words[start:end] if sides_named([word], 0, 1))
