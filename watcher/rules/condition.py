@@ -235,7 +235,7 @@ def _by_word(
 ) -> dict[str, tuple[list[int], list[tuple[int, int, Hit]]]]:
     """Per field, the hits sorted by the number of their word, with those numbers apart (to
     bisect) and each hit's place in `hits`: NEAR finds the hits within reach of another in
-    O(log n), where comparing every pair took a second for a story of 20,000 characters."""
+    O(log n), where comparing every pair took 0.3 s over a story of 20,000 characters."""
     placed: dict[str, list[tuple[int, int, Hit]]] = defaultdict(list)
     for order, hit in enumerate(hits):
         placed[hit.field].append((found.word(hit), order, hit))
