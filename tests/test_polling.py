@@ -29,6 +29,7 @@ import pytest
 
 from tests.conftest import HOSTILE_RETRY_AFTER, ROOT, FakeClock, answering_once
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
+from watcher import pipeline
 from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
 from watcher.config import Config, PollSettings
 from watcher.errors import ConfigError, FetchError
@@ -418,6 +419,30 @@ def test_a_guid_given_again_to_another_story_loses_no_story(
     assert titles["https://pos.test/lithium-final"] == (
         "Lithium brine project wins final approval in Chile"
     )  # the edit, with its new link, is the stored lithium story now
+
+
+def test_a_parse_past_its_deadline_fails_the_poll_and_says_so(
+    server: FeedServer, harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parse stuck on hostile text held its poll, and its place among the polls, without a
+    word: past PARSE_SECONDS the poll fails, as a parse error, and the next one reads the
+    feed anew. (A real parse of 5,000 items, against a deadline it cannot meet.)"""
+    items = [f"<item><title>Story {n}</title><link>https://t.test/{n}</link></item>"
+             for n in range(5_000)]  # fmt: skip
+    server.feed("/big.xml", rss(items))
+    feed = harness.feed("Big", server.url("/big.xml"))
+    monkeypatch.setattr(pipeline, "PARSE_SECONDS", 0.001)
+    with parse_pool(1) as pool:
+        (late,) = harness.poll(feed, executor=pool)
+    assert late.status == "failed", late
+    assert late.error == "parsing took longer than 0.001 s (the parse worker finishes it)"
+    state = harness.store.feed_state("Big")
+    assert state.consecutive_failures == 1 and state.last_error == late.error
+    assert harness.store.count_stories() == 0
+    monkeypatch.setattr(pipeline, "PARSE_SECONDS", 300.0)
+    with parse_pool(1) as pool:
+        (read,) = harness.poll(feed, executor=pool, force=True)
+    assert read.status == "new" and len(read.new_stories) == 5_000
 
 
 @pytest.mark.parametrize("pooled", [False, True], ids=["in the loop", "in the parse pool"])
