@@ -30,7 +30,7 @@ import pytest
 from tests.conftest import HOSTILE_RETRY_AFTER, ROOT, FakeClock, answering_once
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher import pipeline
-from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool
+from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool, running_pool
 from watcher.config import Config, PollSettings
 from watcher.errors import ConfigError, FetchError
 from watcher.feed_state import catch_up_delay
@@ -1532,3 +1532,16 @@ def test_parse_workers_run_below_the_event_loop_and_collect_garbage_as_it_does()
 
 def _worker_settings() -> tuple[int, tuple[int, int, int]]:
     return os.nice(0), gc.get_threshold()
+
+
+def test_run_and_once_stop_their_pool_without_waiting_for_a_parse_that_goes_on() -> None:
+    """A parse past PARSE_SECONDS may never end: `run` and `once` stop their pool without
+    waiting for it (they waited as long as the parse took; here an hour)."""
+    started = time.monotonic()
+    with running_pool(1) as pool:
+        parsing = pool.submit(time.sleep, 3600)
+        while not parsing.running():
+            time.sleep(0.05)
+        (worker,) = pool._processes.values()
+    assert not worker.is_alive()
+    assert time.monotonic() - started < 60

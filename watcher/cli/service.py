@@ -13,8 +13,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -125,7 +126,7 @@ async def _run_service(config: Config, listen: tuple[str, int]) -> int:
     requeued = store.requeue_sending()
     if requeued:
         event(log, logging.WARNING, "alerts left sending by a crash are sent again", count=requeued)
-    with parse_pool() as pool:
+    with running_pool() as pool:
         start_pool(pool)
         pipeline = build_pipeline(config, store, fetcher, pool)
         sender = build_sender(config, store, fetcher, pipeline.rules)
@@ -178,7 +179,7 @@ async def _poll_once(config: Config, *, force: bool) -> list[tuple[PollOutcome, 
     try:
         store.sync_feeds(config.feeds)
         store.requeue_sending()
-        with parse_pool() as pool:
+        with running_pool() as pool:
             pipeline = build_pipeline(config, store, fetcher, pool)
             resume_holds(store, fetcher)
             polls = (_counted(pipeline.refresh_feed(f, force=force)) for f in config.feeds)
@@ -297,6 +298,34 @@ def parse_pool(workers: int = WORKERS) -> ProcessPoolExecutor:
     """Parsing is CPU-bound: a process pool keeps it off the event loop, on every core."""
     spawn = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(workers, mp_context=spawn, initializer=start_worker)
+
+
+@contextmanager
+def running_pool(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
+    """The parse pool for the life of `run` or `once`, stopped at the end with `stop_pool`."""
+    pool = parse_pool(workers)
+    try:
+        yield pool
+    finally:
+        stop_pool(pool)
+
+
+STOP_SECONDS = 2.0  # an idle worker exits at once; one still parsing is ended after this
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down, its queued parses cancelled, without waiting for a parse that may
+    never end (`pipeline.PARSE_SECONDS` gave up on it): a worker still parsing after
+    `STOP_SECONDS` is terminated. Waiting for it kept `once` from exiting, and `run` from
+    stopping, for as long as the parse took."""
+    workers = list(pool._processes.values())  # the executor's only handle on its workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + STOP_SECONDS
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if worker.is_alive():
+            worker.terminate()
+            worker.join()
 
 
 def start_pool(pool: ProcessPoolExecutor, workers: int = WORKERS) -> None:
