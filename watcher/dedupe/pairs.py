@@ -6,6 +6,7 @@ reprint, same-event or none) and the reason. Pure computation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import chain
 
@@ -106,14 +107,17 @@ def compare(
         score = replace(
             score,
             slot_swaps=tuple(dict.fromkeys(swaps)),
-            day_swaps=tuple(dict.fromkeys(chain.from_iterable(day_swaps(*t) for t in texts))),
-            opposite_swaps=tuple(
-                dict.fromkeys(chain.from_iterable(opposite_swaps(*t) for t in texts))
-            ),
+            day_swaps=_once_each(day_swaps(*pair) for pair in texts),
+            opposite_swaps=_once_each(opposite_swaps(*pair) for pair in texts),
         )
         if level in ("reprint", "same-event") and not score.listed:
             level, reason = _kept_apart(score, level, reason)
     return replace(score, level=level, reason=reason)
+
+
+def _once_each(found: Iterable[list[str]]) -> tuple[str, ...]:
+    """The swaps found in titles and leads, each once, in order."""
+    return tuple(dict.fromkeys(chain.from_iterable(found)))
 
 
 def _kept_apart(score: PairScore, level: Level, reason: str) -> tuple[Level | None, str]:

@@ -28,6 +28,7 @@ from watcher.dedupe.align import aligned
 from watcher.dedupe.lexicon import is_cjk
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 _WEEKDAY_NAMES = (  # Monday first; English, Russian (as "в среду" has it), Japanese, Chinese
     ("monday", "понедельник", "月曜日", "月曜", "星期一", "周一", "礼拜一"),
@@ -126,10 +127,17 @@ def _number(word: str, highest: int) -> int | None:
 def other_days(a: set[Day], b: set[Day]) -> bool:
     """Whether two sets of days name another day of one kind: Monday and Tuesday, December 1
     and December 2 (a weekday and a date may be one day)."""
-    kinds = {kind for kind, _ in a} & {kind for kind, _ in b}
-    return any(
-        {v for k, v in a if k == kind}.isdisjoint({v for k, v in b if k == kind}) for kind in kinds
-    )
+    a_days, b_days = _by_kind(a), _by_kind(b)
+    return any(a_days[kind].isdisjoint(b_days[kind]) for kind in a_days.keys() & b_days.keys())
+
+
+def _by_kind(pairs: set[tuple[str, V]]) -> dict[str, set[V]]:
+    """(kind, value) pairs as each kind's values: the days of each kind, the sides of each
+    thing an opposite tells of."""
+    found: dict[str, set[V]] = {}
+    for kind, value in pairs:
+        found.setdefault(kind, set()).add(value)
+    return found
 
 
 def shown(days: set[Day]) -> str:
@@ -211,18 +219,11 @@ def sides_named(words: list[str], start: int, end: int) -> set[Side]:
 
 def opposite(a: set[Side], b: set[Side]) -> bool:
     """Whether `b` tells the other side of something `a` tells one side of, each only one."""
-    a_sides, b_sides = _by_what(a), _by_what(b)
+    a_sides, b_sides = _by_kind(a), _by_kind(b)
     return any(
         len(a_sides[about]) == len(b_sides[about]) == 1 and a_sides[about] != b_sides[about]
         for about in a_sides.keys() & b_sides.keys()
     )
-
-
-def _by_what(sides: set[Side]) -> dict[str, set[int]]:
-    found: dict[str, set[int]] = {}
-    for about, side in sides:
-        found.setdefault(about, set()).add(side)
-    return found
 
 
 def day_swaps(a_text: str, b_text: str) -> list[str]:
