@@ -639,6 +639,52 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     assert len(caught.value.problems) == 3
 
 
+def test_each_mistake_is_one_problem_and_hides_no_other(tmp_path: Path) -> None:
+    """A feed written as a list was "must be a mapping", then "name: is required" and "url:
+    is required" (without a line); a feed without a good url had its other fields left
+    unread, their problems shown only once the url was fixed; an email written as a mapping
+    was "must be a string", then "has no channel"."""
+    text = (
+        "feeds:\n  - [A, https://a.test/]\n"
+        "  - name: B\n    url: [https://b.test/]\n    tags: [[x]]\n    interval: 1s\n"
+        "subscribers:\n  - name: s\n    email: {to: a@b.test}\n  - [x]\n"
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert [str(problem).removeprefix(f"{path}") for problem in caught.value.problems] == [
+        ":2: feeds[0]: must be a mapping with a name and a url, not a list",
+        ":4: feeds[1].url: must be a string, not a list",
+        ":5: feeds[1].tags[0]: must be a string, not a list",
+        ":6: feeds[1].interval: must be at least 60 seconds (got 1)",
+        ":9: subscribers[0].email: must be a string, not a mapping",
+        ":10: subscribers[1]: must be a mapping with a name and a channel, not a list",
+    ]
+
+
+def test_a_required_value_missing_is_placed_at_the_line_of_what_lacks_it(
+    tmp_path: Path,
+) -> None:
+    text = "feeds:\n  - name: A\n    url: https://a.test/\n  - name: B\n"
+    text += "subscribers:\n  - console: true\n"
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{path}:4: feeds[1].url: is required",
+        f"{path}:6: subscribers[0].name: is required",
+    ]
+
+
+def test_a_subscriber_whose_channel_is_empty_or_off_has_none(tmp_path: Path) -> None:
+    text = "subscribers:\n  - name: s\n    email: ' '\n  - name: t\n    console: false\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert [problem.message for problem in caught.value.problems] == [
+        "has no channel: give email, slack, teams, webhook or console: true"
+    ] * 2
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="No such file"):
         load_config(tmp_path / "absent.yaml", env={})

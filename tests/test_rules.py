@@ -791,6 +791,52 @@ def test_validation_names_file_line_and_column(tmp_path: Path, rules: str, expec
     assert any(expected in str(p) for p in caught.value.problems), caught.value
 
 
+def test_each_mistake_in_a_rule_file_is_one_problem_and_hides_no_other(tmp_path: Path) -> None:
+    """A term or an alias written as a list (`[gallium, 镓]`) was "must be a mapping" (it may
+    be a name) and then "needs a name"; a query item written as a list was "any must be a
+    single value" and then "empty condition"; a rule whose condition was wrong had its tags
+    and notify left unread; feeds written as a mapping was also "names no feed"."""
+    lists = "lists:\n  metals:\n    - [gallium, 镓]\n    - name: tin\n      aliases: [[ore]]\n"
+    rules = (
+        "rules:\n  - name: r\n    any: [[gallium]]\n    tags: {a: b}\n    notify: [[x]]\n"
+        "    feeds: {a: b}\n  - name: s\n    when: tin\n    feeds: [[a]]\n"
+    )
+    path = folder(tmp_path, rules, lists)
+    with pytest.raises(RuleError) as caught:
+        load_rules(path)
+    assert [str(problem).removeprefix(f"{path}/") for problem in caught.value.problems] == [
+        "lists.yaml:3:7: a term must be a name or a mapping with a name, not a list: write "
+        "each term as an item of its own",
+        "lists.yaml:5:17: an alias must be a text or a mapping with a text, not a list: write "
+        "each alias as an item of its own",
+        "rules.yaml:3:11: rule 'r': an item of any must be a query, one single value, not a list",
+        "rules.yaml:4:11: tags must be a list, not a mapping",
+        "rules.yaml:5:14: an item of notify must be one name, not a list",
+        "rules.yaml:6:12: feeds must be a list, not a mapping",
+        "rules.yaml:9:13: an item of feeds must be one name, not a list",
+    ]
+
+
+def test_a_mistake_that_anchors_repeat_is_one_problem(tmp_path: Path) -> None:
+    """An anchor holding a mistake, named by ten aliases (`*metals`), was ten problems at the
+    anchor's line; nested aliases make that thousands."""
+    lists = "lists:\n  metals:\n    - name: tin\n      aliases: &bad [[ore]]\n"
+    lists += "".join(f"    - name: m{i}\n      aliases: *bad\n" for i in range(10))
+    path = folder(tmp_path, "rules:\n  - name: r\n    when: '@metals'\n", lists)
+    with pytest.raises(RuleError) as caught:
+        load_rules(path)
+    assert [str(problem).removeprefix(f"{path}/") for problem in caught.value.problems] == [
+        "lists.yaml:4:22: an alias must be a text or a mapping with a text, not a list: write "
+        "each alias as an item of its own",
+    ]
+
+
+def test_aliases_given_as_one_value_are_shown_as_a_list(tmp_path: Path) -> None:
+    lists = "lists:\n  metals:\n    - name: germanium\n      aliases: 锗\n"
+    with pytest.raises(RuleError, match=r"lists.yaml:4:16: aliases must be a list: write \[锗\]"):
+        load_rules(folder(tmp_path, "rules:\n  - name: r\n    when: '@metals'\n", lists))
+
+
 def test_a_rule_file_not_in_utf_8_is_named_at_its_line_and_column(tmp_path: Path) -> None:
     """As the config is: Python's "codec can't decode byte 0xfc in position 34" gave no line."""
     rules = folder(tmp_path, "")

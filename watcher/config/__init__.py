@@ -60,7 +60,7 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
     reader = ConfigReader(path, os.environ if env is None else env)
     root = reader.load(data)
     config = reader.build(root)
-    if reader.problems:
-        raise ConfigError(reader.problems)
+    if reader.problems:  # in the order of their lines; the file's own first
+        raise ConfigError(sorted(reader.problems, key=lambda problem: problem.line or 0))
     assert config is not None
     return config

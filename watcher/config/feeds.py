@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,6 +18,7 @@ import yaml
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import PollSettings
 from watcher.models import FeedConfig
+from watcher.rules.nodes import kind_of
 from watcher.urls import canonical_url, comparable_url
 
 MIN_INTERVAL = 60.0
@@ -166,42 +167,44 @@ class FeedsReader(Reader):
         names: set[str] = set()
         for i, item in enumerate(self.items(node, "feeds", "feeds")):
             where = f"feeds[{i}]"
+            if not isinstance(item, yaml.MappingNode):
+                self.problem(item, where, f"must be a mapping with a name and a url, not "
+                             f"{kind_of(item)}")  # fmt: skip
+                continue
             m = self.mapping(item, where, FEED_KEYS)
-            name = self.string(m.get("name"), f"{where}.name", required=True)
-            url = self.feed_url(m.get("url"), f"{where}.url")
-            interval = self.duration(
-                m.get("interval"), f"{where}.interval", poll.interval, MIN_INTERVAL
-            )
+            name = self.string(m.get("name"), f"{where}.name", required=True, at=item)
+            url = self.feed_url(m.get("url"), f"{where}.url", at=item)
             if name and name in names:
                 self.problem(
                     m.get("name"), f"{where}.name", f"another feed is already named {name!r}"
                 )
+            settings = self.feed_settings(m, where, poll, ages)  # its problems, whatever else
             if name and url:
                 names.add(name)
-                feeds.append(
-                    FeedConfig(
-                        name=name,
-                        url=url,
-                        interval=interval,
-                        tags=self.string_list(m.get("tags"), f"{where}.tags"),
-                        source=self.string(m.get("source"), f"{where}.source"),
-                        backfill=self.backfill(
-                            m.get("backfill"), f"{where}.backfill", ages.backfill
-                        ),
-                        max_age=self.max_age(m.get("max_age"), f"{where}.max_age", ages.max_age),
-                        silent_after=self.silent_after(
-                            m.get("silent_after"), f"{where}.silent_after", ages.silent_after
-                        ),
-                        headers=self.headers(m.get("headers"), f"{where}.headers"),
-                        full_text=self.flag(m.get("full_text"), f"{where}.full_text"),
-                        paused=self.flag(m.get("paused"), f"{where}.paused"),
-                        timezone=self.zone(m.get("timezone"), f"{where}.timezone"),
-                        max_ttl=self.duration(
-                            m.get("max_ttl"), f"{where}.max_ttl", poll.max_ttl, 0
-                        ),
-                    )
-                )
+                feeds.append(FeedConfig(name=name, url=url, **settings))
         return tuple(feeds)
+
+    def feed_settings(
+        self, m: dict[str, yaml.Node], where: str, poll: PollSettings, ages: Ages
+    ) -> dict[str, Any]:
+        """A feed's fields but its name and url, as `FeedConfig` takes them."""
+        return {
+            "interval": self.duration(
+                m.get("interval"), f"{where}.interval", poll.interval, MIN_INTERVAL
+            ),
+            "tags": self.string_list(m.get("tags"), f"{where}.tags"),
+            "source": self.string(m.get("source"), f"{where}.source"),
+            "backfill": self.backfill(m.get("backfill"), f"{where}.backfill", ages.backfill),
+            "max_age": self.max_age(m.get("max_age"), f"{where}.max_age", ages.max_age),
+            "silent_after": self.silent_after(
+                m.get("silent_after"), f"{where}.silent_after", ages.silent_after
+            ),
+            "headers": self.headers(m.get("headers"), f"{where}.headers"),
+            "full_text": self.flag(m.get("full_text"), f"{where}.full_text"),
+            "paused": self.flag(m.get("paused"), f"{where}.paused"),
+            "timezone": self.zone(m.get("timezone"), f"{where}.timezone"),
+            "max_ttl": self.duration(m.get("max_ttl"), f"{where}.max_ttl", poll.max_ttl, 0),
+        }
 
     def headers(self, node: yaml.Node | None, name: str) -> tuple[tuple[str, str], ...]:
         """A feed's own HTTP headers: a mapping of header names to one-line values."""
@@ -226,8 +229,11 @@ class FeedsReader(Reader):
                 headers[key.lower()] = (key, value)
         return tuple(headers.values())
 
-    def feed_url(self, node: yaml.Node | None, name: str) -> str | None:
-        url = self.string(node, name, required=True)
+    def feed_url(
+        self, node: yaml.Node | None, name: str, at: yaml.Node | None = None
+    ) -> str | None:
+        """A feed's URL (required: a problem at `at`, its feed, when missing)."""
+        url = self.string(node, name, required=True, at=at)
         if url is None:
             return None
         why = malformed(url)

@@ -18,7 +18,7 @@ from watcher.dates import zone_named
 from watcher.errors import ConfigProblem
 from watcher.files import trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, SURROGATE
-from watcher.rules.nodes import EXTENSION_PREFIX, as_written, yaml_tree
+from watcher.rules.nodes import EXTENSION_PREFIX, as_written, kind_of, yaml_tree
 
 # ${VAR} or ${VAR:-default}; $${ is a literal ${ (as in Docker Compose, for $ before { only)
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -86,7 +86,7 @@ class Reader:
         if node is None:
             return {}
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, name, "must be a mapping of keys to values")
+            self.problem(node, name, f"must be a mapping of keys to values, not {kind_of(node)}")
             return {}
         out: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
@@ -143,18 +143,20 @@ class Reader:
         return _ENV_REF.sub(replace, value)
 
     def string(
-        self, node: yaml.Node | None, name: str, *, required: bool = False, exact: bool = False
-    ) -> str | None:
+        self, node: yaml.Node | None, name: str, *, required: bool = False, exact: bool = False,
+        at: yaml.Node | None = None,
+    ) -> str | None:  # fmt: skip
         """A one-line text value, stripped of surrounding white space; if `exact` (a
         password, which may begin or end with a space), of line breaks only (as a secret
-        file's last line ends, read into a variable)."""
+        file's last line ends, read into a variable). A `required` one missing is a problem
+        at the line of `at`, the mapping that lacks it."""
         if node is None or is_null(node):
             if required:
-                self.problem(node, name, "is required")
+                self.problem(node or at, name, "is required")
             return None
         value = as_written(node, self.scalar(node, name))
         if not isinstance(value, str):
-            self.problem(node, name, "must be a string")
+            self.problem(node, name, f"must be a string, not {kind_of(node)}")
             return None
         text = str(value).strip("\r\n") if exact else str(value).strip()
         if required and not text:

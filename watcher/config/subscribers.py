@@ -16,6 +16,7 @@ from watcher.alerts.digest import check_quiet_hours, check_schedule, day_of_week
 from watcher.config.feeds import malformed
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import Subscriber, signing_key
+from watcher.rules.nodes import kind_of
 
 MAX_SETTLE = 3600.0  # a subscriber's settle: an hour; longer waits are what digests are for
 
@@ -42,8 +43,12 @@ class SubscribersReader(Reader):
             "min_priority", "digest", "timezone", "max_per_hour", "feed_problems", "quiet_hours",
             "settle", "webhook_secret", "delivery_problems", "quiet_days",
         }  # fmt: skip
+        if not isinstance(item, yaml.MappingNode):
+            self.problem(item, where, f"must be a mapping with a name and a channel, not "
+                         f"{kind_of(item)}")  # fmt: skip
+            return None
         m = self.mapping(item, where, keys)
-        name = self.string(m.get("name"), f"{where}.name", required=True)
+        name = self.string(m.get("name"), f"{where}.name", required=True, at=item)
         mode = self.string(m.get("mode"), f"{where}.mode") or "immediate"
         if mode not in ("immediate", "digest"):
             self.problem(m.get("mode"), f"{where}.mode", "must be immediate or digest")
@@ -54,14 +59,17 @@ class SubscribersReader(Reader):
         cap = None
         if "max_per_hour" in m:
             cap = int(self.number(m["max_per_hour"], f"{where}.max_per_hour", 0, 1)) or None
+        noted = len(self.problems)
+        channels = {key: self.string(m.get(key), f"{where}.{key}") for key in _CHANNELS}
+        wrong_channel = len(self.problems) > noted  # a channel given, and why it is wrong said
         subscriber = Subscriber(
             name=name or "",
             follow=self.follow(m.get("follow"), f"{where}.follow"),
             mode=mode,
-            email=self.string(m.get("email"), f"{where}.email"),
-            slack=self.string(m.get("slack"), f"{where}.slack"),
-            teams=self.string(m.get("teams"), f"{where}.teams"),
-            webhook=self.string(m.get("webhook"), f"{where}.webhook"),
+            email=channels["email"],
+            slack=channels["slack"],
+            teams=channels["teams"],
+            webhook=channels["webhook"],
             webhook_secret=self.string(m.get("webhook_secret"), f"{where}.webhook_secret"),
             console=self.flag(m.get("console"), f"{where}.console"),
             min_priority=int(self.number(m.get("min_priority"), f"{where}.min_priority", 1, 1, 5)),
@@ -82,7 +90,7 @@ class SubscribersReader(Reader):
         if subscriber.email and not is_address_list(subscriber.email):
             wrong = f"{subscriber.email!r} is not an email address (or a list of them)"
             self.problem(m.get("email"), f"{where}.email", wrong)
-        if name and not subscriber.channels():
+        if name and not subscriber.channels() and not wrong_channel:
             wrong = "has no channel: give email, slack, teams, webhook or console: true"
             self.problem(item, where, wrong)
         return subscriber if name else None
@@ -165,6 +173,9 @@ class SubscribersReader(Reader):
                 )
             out.append(subscriber)
         return tuple(out)
+
+
+_CHANNELS = ("email", "slack", "teams", "webhook")  # and console, a flag
 
 
 def _webhook_problem(url: str | None) -> str | None:

@@ -17,6 +17,7 @@ from watcher.files import read_capped
 from watcher.rules.examples import ExamplesReader, failed_examples
 from watcher.rules.folding import excluding
 from watcher.rules.model import DEFAULT_PRIORITY, Alias, Example, Rule, RuleSet, Term
+from watcher.rules.nodes import kind_of
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
 
 TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "not_preceded_by"}
@@ -53,8 +54,8 @@ def load_rules(folder: Path) -> RuleSet:
         digest.update(path.name.encode() + b"\0" + content + b"\0")
         loader.read(path, content)
     rules = loader.build_rules()
-    if loader.problems:
-        raise RuleError(loader.problems)
+    if loader.problems:  # in the order of the files and their lines, as a compiler lists them
+        raise RuleError(sorted(loader.problems, key=_place))
     ruleset = RuleSet(
         lists={name: terms for name, (terms, _) in loader.lists.items()},
         rules=tuple(rules),
@@ -146,6 +147,10 @@ class _Loader(ExamplesReader):
         if isinstance(node, yaml.ScalarNode):
             name = self.term_name(path, node, "a term")
             return Term(name=name, aliases=(Alias(name),)) if name else None
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(path, node, f"a term must be a name or a mapping with a name, not "
+                         f"{kind_of(node)}: write each term as an item of its own")  # fmt: skip
+            return None
         m = self.mapping(path, node, TERM_KEYS, "a term")
         if "name" not in m:
             self.problem(path, node, "a term needs a name")
@@ -160,7 +165,7 @@ class _Loader(ExamplesReader):
         aliases = [Alias(name, case, plural)] if name else []
         alias_nodes = m["aliases"].value if isinstance(m.get("aliases"), yaml.SequenceNode) else []
         if "aliases" in m and not isinstance(m["aliases"], yaml.SequenceNode):
-            self.problem(path, m["aliases"], "aliases must be a list")
+            self.problem(path, m["aliases"], _not_a_list("aliases", m["aliases"]))
         for alias_node in alias_nodes:
             alias = self.read_alias(path, alias_node, case, plural)
             if alias is not None and alias not in aliases:
@@ -191,6 +196,10 @@ class _Loader(ExamplesReader):
         if isinstance(node, yaml.ScalarNode):
             text = self.scalar(path, node, "an alias")
             return self.alias(path, node, text, case, plural) if text else None
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(path, node, f"an alias must be a text or a mapping with a text, not "
+                         f"{kind_of(node)}: write each alias as an item of its own")  # fmt: skip
+            return None
         m = self.mapping(path, node, ALIAS_KEYS, "an alias")
         text = self.scalar(path, m["text"], "text") if "text" in m else None
         if not text:
@@ -258,20 +267,25 @@ class _Loader(ExamplesReader):
             self.problem(path, m["min_sources"], "min_sources must be 1 or more (outlets)")
         if "examples" in m:
             self.examples += self.read_examples(path, m["examples"], name)
+        noted = len(self.problems)
         feeds = self.strings(path, m.get("feeds"), "feeds")
-        if "feeds" in m and not feeds:
+        if "feeds" in m and not feeds and len(self.problems) == noted:  # else: said why
             self.problem(path, m["feeds"], "feeds: names no feed (leave it out for every feed)")
+        # read, and their problems noted, whether the condition is sound or not
+        description = (
+            self.scalar(path, m["description"], "description") if "description" in m else ""
+        )
+        tags = self.strings(path, m.get("tags"), "tags")
+        notify = self.strings(path, m.get("notify"), "notify")
         if condition is None:
             return None
         return Rule(
             name=name,
-            description=self.scalar(path, m["description"], "description")
-            if "description" in m
-            else "",
+            description=description,
             condition=condition,
             text=text,
-            tags=self.strings(path, m.get("tags"), "tags"),
-            notify=self.strings(path, m.get("notify"), "notify"),
+            tags=tags,
+            notify=notify,
             priority=priority or 3,
             path=str(path),
             line=node.start_mark.line + 1,
@@ -306,6 +320,10 @@ class _Loader(ExamplesReader):
             items = m[key].value if isinstance(m[key], yaml.SequenceNode) else [m[key]]
             parsed_items = []
             for item in items:
+                if not isinstance(item, yaml.ScalarNode):
+                    self.problem(path, item, f"rule {name!r}: an item of {key} must be a query, "
+                                 f"one single value, not {kind_of(item)}")  # fmt: skip
+                    return None, ""
                 text = self.scalar(path, item, key) or ""
                 parsed = self.query(path, item, text, name)
                 if parsed is None:
@@ -356,6 +374,16 @@ class _Loader(ExamplesReader):
                 )
                 ok = False
         return parsed if ok else None
+
+
+def _place(problem: RuleProblem) -> tuple[str, int, int]:
+    return problem.path, problem.line or 0, problem.column or 0
+
+
+def _not_a_list(what: str, node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode) and node.value:
+        return f"{what} must be a list: write [{node.value}]"
+    return f"{what} must be a list, not {kind_of(node)}"
 
 
 def _peek_name(node: yaml.Node) -> str | None:

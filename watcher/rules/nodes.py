@@ -163,14 +163,20 @@ class NodeReader:
 
     def __init__(self) -> None:
         self.problems: list[RuleProblem] = []
+        self._noted: set[RuleProblem] = set()
         self.constructor = yaml.SafeLoader("")
 
     def problem(
         self, path: Path, node: yaml.Node | None, message: str, column_offset: int = 0
     ) -> None:
+        """Note a problem, once: a node that YAML anchors and aliases repeat (`*minerals` in
+        ten rules) is read, and wrong, as often as it is named."""
         line = node.start_mark.line + 1 if node is not None else None
         column = node.start_mark.column + 1 + column_offset if node is not None else None
-        self.problems.append(RuleProblem(path=str(path), line=line, column=column, message=message))
+        found = RuleProblem(path=str(path), line=line, column=column, message=message)
+        if found not in self._noted:
+            self._noted.add(found)
+            self.problems.append(found)
 
     def compose(self, path: Path, content: bytes) -> yaml.Node | None:
         """The file's node tree (None for an empty file, or one that is not YAML: noted)."""
@@ -188,7 +194,7 @@ class NodeReader:
         """The mapping's fields by name; at the `top` of a file, a key beginning with `x-`
         (anchors to merge) is skipped."""
         if not isinstance(node, yaml.MappingNode):
-            self.problem(path, node, f"{what} must be a mapping")
+            self.problem(path, node, f"{what} must be a mapping, not {kind_of(node)}")
             return {}
         out: dict[str, yaml.Node] = {}
         for key, value in node.value:
@@ -213,7 +219,7 @@ class NodeReader:
         self, path: Path, node: yaml.Node, what: str, kind: type | tuple[type, ...] = str
     ) -> Any:
         if not isinstance(node, yaml.ScalarNode):
-            self.problem(path, node, f"{what} must be a single value")
+            self.problem(path, node, f"{what} must be a single value, not {kind_of(node)}")
             return None
         value = self.constructor.construct_object(node)  # type: ignore[no-untyped-call]
         if kind is str:
@@ -242,6 +248,21 @@ class NodeReader:
             value = self.name(path, node, what)
             return (value,) if value else ()
         if not isinstance(node, yaml.SequenceNode):
-            self.problem(path, node, f"{what} must be a list")
+            self.problem(path, node, f"{what} must be a list, not {kind_of(node)}")
             return ()
-        return tuple(v for item in node.value if (v := self.name(path, item, what)))
+        names = []
+        for item in node.value:
+            if not isinstance(item, yaml.ScalarNode):
+                self.problem(path, item, f"an item of {what} must be one name, not {kind_of(item)}")
+            elif value := self.name(path, item, what):
+                names.append(value)
+        return tuple(names)
+
+
+def kind_of(node: yaml.Node) -> str:
+    """What a node is, as a problem names what was written instead."""
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    return "a single value"
