@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from watcher.rules import Matcher, load_rules, loader
 from watcher.rules.live import LiveRules
 from watcher.rules.query import (
     DEFAULT_FIELDS,
+    MAX_DEPTH,
     And,
     ListRef,
     Near,
@@ -149,6 +151,33 @@ def test_syntax_errors_have_columns(query: str, message: str, column: int) -> No
     with pytest.raises(QuerySyntaxError, match=re.escape(message)) as caught:
         parse(query)
     assert caught.value.column == column
+
+
+# a condition nested n deep by each construct, or by a mix of them
+NESTED: dict[str, Callable[[int], str]] = {
+    "parentheses": lambda n: "(" * n + "gallium" + ")" * n,
+    "not": lambda n: "NOT " * n + "tin",
+    "near": lambda n: " NEAR/2 ".join(["gallium"] * (n + 1)),
+    "fields": lambda n: "title:" * n + "gallium",
+    "mixed": lambda n: (
+        "(gallium OR tin NOT " * (n // 2) + "NOT " * (n % 2) + "lithium" + ")" * (n // 2)
+    ),
+}
+
+
+@pytest.mark.parametrize("construct", NESTED)
+def test_a_condition_nested_too_deep_is_a_syntax_error_and_one_as_deep_as_allowed_matches(
+    tmp_path: Path, construct: str
+) -> None:
+    """1,000 levels of "(" raised RecursionError out of the loader: a traceback for `rules
+    check`, and at the service's start."""
+    nested = NESTED[construct]
+    found = matcher(tmp_path, nested(MAX_DEPTH)).match("Gallium " * 60 + "and tin", "")
+    assert [m.rule for m in found.rules] == ["r"]
+    with pytest.raises(QuerySyntaxError, match=f"nested more than {MAX_DEPTH} deep"):
+        parse(nested(MAX_DEPTH + 1))
+    with pytest.raises(QuerySyntaxError, match=f"nested more than {MAX_DEPTH} deep"):
+        parse(nested(1000))
 
 
 def folder(tmp_path: Path, rules: str, lists: str = LISTS) -> Path:

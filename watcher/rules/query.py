@@ -168,11 +168,27 @@ def parse(text: str) -> Node:
     return node
 
 
+# levels of parentheses, NOT, field scopes and NEAR a condition may nest: more than anyone
+# writes, few enough that parsing, matching and explaining its tree, each by recursion,
+# stay far inside Python's recursion limit (1,000 levels of "(" raised RecursionError)
+MAX_DEPTH = 50
+
+
 class _Parser:
     def __init__(self, tokens: list[Token], length: int) -> None:
         self.tokens = tokens
         self.pos = 0
         self.end_column = length + 1
+        self.depth = 0  # of the parentheses, NOT and field scopes being read
+
+    def deeper(self, token: Token, levels: int = 1) -> None:
+        """Enter `levels` more levels at `token`; past `MAX_DEPTH`, a syntax error there."""
+        if self.depth + levels > MAX_DEPTH:
+            raise QuerySyntaxError(
+                f"nested more than {MAX_DEPTH} deep (parentheses, NOT, fields and NEAR)",
+                token.column,
+            )
+        self.depth += levels
 
     def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -205,13 +221,18 @@ class _Parser:
         token = self.peek()
         if token is not None and token.kind == "NOT":
             self.take()
-            return Not(self.not_())
+            self.deeper(token)
+            node = Not(self.not_())
+            self.depth -= 1
+            return node
         return self.near()
 
     def near(self) -> Node:
         node = self.atom(DEFAULT_FIELDS)
+        depth = self.depth
         while (t := self.peek()) is not None and t.kind == "near":
             self.take()
+            self.deeper(t)  # each NEAR of a chain holds those before it
             distance = _distance(t)
             right = self.atom(DEFAULT_FIELDS)
             for side in (node, right):
@@ -220,16 +241,22 @@ class _Parser:
                         "NEAR joins words, phrases, lists or OR groups of them", t.column
                     )
             node = Near(node, right, distance, t.column)
+        self.depth = depth
         return node
 
     def atom(self, fields: tuple[str, ...]) -> Node:
         token = self.take()
         if token.kind == "field":
-            return self.atom((token.value[:-1],))
+            self.deeper(token)
+            node = self.atom((token.value[:-1],))
+            self.depth -= 1
+            return node
         if token.kind == "lparen":
             if (t := self.peek()) is not None and t.kind == "rparen":
                 raise QuerySyntaxError("empty parentheses", t.column)
+            self.deeper(token)
             node = _scoped(self.or_(), fields)
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing.kind != "rparen":
                 raise QuerySyntaxError("unbalanced parentheses: '(' is never closed", token.column)
