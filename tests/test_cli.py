@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from tests.conftest import ROOT
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.config import load_config
 from watcher.files import MAX_FILE_BYTES
-from watcher.opml import read_opml
+from watcher.opml import MAX_FOLDERS, read_opml
 
 COMMANDS = [
     "run",
@@ -626,6 +627,29 @@ def test_import_opml_numbers_feeds_of_one_name_past_the_names_taken() -> None:
     assert [feed.name for feed in found.feeds] == [
         "A", "A (2)", "A (3)", "A (4)", "B", "A (3) (2)", "A (3) (3)",
     ]  # fmt: skip
+
+
+def _nested_opml(folders: list[str]) -> bytes:
+    feed = '<outline type="rss" text="A" xmlUrl="https://a.test/f"/>'
+    opened = "".join(f'<outline text="{name}">' for name in folders)
+    return f"<opml><body>{opened}{feed}{'</outline>' * len(folders)}</body></opml>".encode()
+
+
+def test_import_opml_takes_a_feeds_outermost_folders_each_once_as_its_tags() -> None:
+    """A copy of every folder above was made for each outline: 40,000 nested outlines (a
+    1 MB file) took 4 GB; and a folder inside one of its name gave the tag twice."""
+    found = read_opml(_nested_opml(["News", "News", "Metals"]), "s.opml")
+    assert [feed.tags for feed in found.feeds] == [("News", "Metals")]
+    names = [f"folder {n}" for n in range(2_000)]
+    (feed,) = read_opml(_nested_opml(names), "s.opml").feeds
+    assert feed.tags == tuple(names[:MAX_FOLDERS])
+    tracemalloc.start()
+    try:
+        read_opml(_nested_opml([f"f{n}" for n in range(40_000)]), "s.opml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 200 * 2**20
 
 
 def test_import_opml_of_a_file_larger_than_any_opml_is_one_line(tmp_path: Path) -> None:

@@ -685,6 +685,21 @@ def test_a_subscriber_whose_channel_is_empty_or_off_has_none(tmp_path: Path) -> 
     ] * 2
 
 
+@pytest.mark.parametrize("style", ["flow", "block"])
+def test_a_config_nested_too_deep_is_a_problem_at_its_line(tmp_path: Path, style: str) -> None:
+    """PyYAML's composer recurses once a level: 600 levels raised RecursionError, a traceback."""
+    levels = 600
+    if style == "flow":
+        text = "feeds: " + "[" * levels + "]" * levels + "\n"
+    else:
+        text = "clustering:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, levels))
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    (problem,) = caught.value.problems
+    assert problem.line == (1 if style == "flow" else 201)
+    assert problem.message == "invalid YAML: lists and mappings nested more than 200 deep"
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="No such file"):
         load_config(tmp_path / "absent.yaml", env={})

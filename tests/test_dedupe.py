@@ -1182,6 +1182,14 @@ def test_dedupe_and_its_explain_keep_to_max_span(tmp_path: Path) -> None:
             ":2: invalid JSON",
             id="bad-json",
         ),
+        pytest.param(  # RecursionError, with a traceback
+            '{"id": "a", "title": "T", "published": "2026-01-01T00:00:00Z"}\n'
+            + "[" * 100_000
+            + "]" * 100_000
+            + "\n",
+            ":2: invalid JSON: nested too deeply to read",
+            id="nested-too-deep",
+        ),
         pytest.param(
             '{"id": "a", "published": "2026-01-01T00:00:00Z"}\n',
             ":1: field 'title' is missing",

@@ -866,6 +866,15 @@ def test_aliases_given_as_one_value_are_shown_as_a_list(tmp_path: Path) -> None:
         load_rules(folder(tmp_path, "rules:\n  - name: r\n    when: '@metals'\n", lists))
 
 
+def test_a_rule_file_nested_too_deep_is_a_problem_at_its_place(tmp_path: Path) -> None:
+    rules = folder(tmp_path, "rules: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(RuleError) as caught:
+        load_rules(rules)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.message.startswith("invalid YAML:")) == (1, True)
+    assert "nest" in problem.message
+
+
 def test_a_rule_file_not_in_utf_8_is_named_at_its_line_and_column(tmp_path: Path) -> None:
     """As the config is: Python's "codec can't decode byte 0xfc in position 34" gave no line."""
     rules = folder(tmp_path, "")

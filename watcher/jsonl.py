@@ -99,6 +99,8 @@ def _story(line: str, path: str, number: int) -> Story:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", path=path, line=number) from exc
+    except RecursionError as exc:  # json recurses once a level: [[[[... raised it, untold
+        raise InputError("invalid JSON: nested too deeply to read", path=path, line=number) from exc
     if not isinstance(data, dict):
         raise InputError("each line must be a JSON object", path=path, line=number)
     if "\\u" in line:  # an escape may be half of a surrogate pair: no character

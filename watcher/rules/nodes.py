@@ -98,6 +98,8 @@ def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None
         return None, _foreign_character(text, foreign.start())
     try:
         root = yaml.compose(text, Loader=loader)
+    except RecursionError:  # PyYAML's composer recurses once a level; libyaml stops at 1,000
+        return None, _too_deep(text, loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
@@ -110,6 +112,26 @@ def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None
     node, why = unreadable
     mark = node.start_mark
     return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {why}")
+
+
+MAX_YAML_DEPTH = 200  # levels of lists and mappings PyYAML's composer surely reads
+
+
+def _too_deep(text: str, loader: Any) -> YamlFault:
+    """Where a text nests its lists and mappings deeper than its composer could follow: the
+    first value past `MAX_YAML_DEPTH` levels, found by PyYAML's parser, which keeps no
+    frame per level."""
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                mark = event.start_mark
+                why = f"invalid YAML: lists and mappings nested more than {MAX_YAML_DEPTH} deep"
+                return YamlFault(mark.line + 1, mark.column + 1, why)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return YamlFault(None, None, "invalid YAML: lists and mappings nested too deep")
 
 
 def _merge(node: yaml.MappingNode, within: frozenset[int]) -> tuple[yaml.Node, str] | None:
