@@ -126,8 +126,9 @@ def _too_deep(text: str, loader: Any) -> YamlFault:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_YAML_DEPTH:
-                mark = event.start_mark
                 why = f"invalid YAML: lists and mappings nested more than {MAX_YAML_DEPTH} deep"
+                if (mark := event.start_mark) is None:
+                    return YamlFault(None, None, why)
                 return YamlFault(mark.line + 1, mark.column + 1, why)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
