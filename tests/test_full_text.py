@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import pytest
 from tests.conftest import FakeClock
 from tests.feedserver import FeedServer, rss, send
 from tests.test_polling import SETTINGS, Harness
+from watcher import full_text
 from watcher.config import PollSettings, load_config
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher
@@ -281,6 +283,48 @@ def test_a_huge_page_is_read_only_as_far_as_its_first_megabyte(
     far, near_story = outcome.new_stories
     assert far.body == "" and "gallium" in near_story.body
     assert [m.story for m in outcome.matches] == [near_story.id]
+
+
+def test_a_page_whose_reading_takes_too_long_is_not_read_and_the_others_are(
+    server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poll waits for every page: a page that held the reader for good (a worker stuck
+    in it) held the feed's poll, and so its every later poll, with it."""
+    slow_html, released = b"<html><body><p>slow</p></body></html>", threading.Event()
+
+    def reader(html: bytes, url: str) -> str:
+        if html == slow_html:
+            released.wait(60)
+        return page_text(html, url)
+
+    page_text(page("gallium")[2], "https://x.test/")  # the reader loaded, as in a running pool
+    monkeypatch.setattr(full_text, "page_text", reader)
+    monkeypatch.setattr(full_text, "PAGE_SECONDS", 2.0)
+    server.routes["/news/slow"] = lambda h: send(h, 200, slow_html, "text/html")
+    server.routes["/news/good"] = lambda h: send(h, 200, page("gallium")[2], "text/html")
+    stories = [
+        Story(id=slug, feed="Desk", guid=None, source="Desk", title=f"Deal {slug}", summary="",
+              link=server.url(f"/news/{slug}"), published=FETCHED, fetched_at=FETCHED)
+        for slug in ("slow", "good")
+    ]  # fmt: skip
+    feed = FeedConfig(name="Desk", url=server.url("/feed.xml"), interval=600, full_text=True)
+
+    async def go(pool: ThreadPoolExecutor) -> PagesRead:
+        fetcher = Fetcher(SETTINGS)
+        try:
+            return await with_full_text(stories, feed, fetcher, pool)
+        finally:
+            await fetcher.aclose()
+
+    pool = ThreadPoolExecutor(2)
+    try:
+        pages = asyncio.run(go(pool))
+    finally:
+        released.set()
+        pool.shutdown()
+    assert pages.not_read == [(stories[0], "reading its text took longer than 2 s")]
+    assert pages.stories[0].body == "" and "gallium" in pages.stories[1].body
+    assert pages.read == 1
 
 
 def test_a_google_news_link_is_not_fetched_for_its_full_text(

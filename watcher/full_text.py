@@ -43,6 +43,11 @@ SHOWN_TYPE = 100  # characters of another type shown in why a page was not read 
 REDIRECT_PAGES = frozenset({"news.google.com"})
 
 
+# a page's reading may take, as a feed's parse (`pipeline.PARSE_SECONDS`): the poll waits
+# for every page, and a page that held the reader for good held the feed's polls with it
+PAGE_SECONDS = 300.0
+
+
 class PagesRead(NamedTuple):
     """Stories with their pages' text, how many pages gave one, and the pages not read: the
     story and why."""
@@ -95,7 +100,11 @@ async def _page_text(
         return "", f"not a web page ({shown})"
     loop = asyncio.get_running_loop()
     html = page.body[:MAX_PAGE_BYTES]
-    text = await loop.run_in_executor(executor, page_text, html, page.url)
+    reading = loop.run_in_executor(executor, page_text, html, page.url)
+    try:
+        text = await asyncio.wait_for(reading, PAGE_SECONDS)
+    except TimeoutError:  # the worker goes on with it: a process cannot be interrupted
+        return "", f"reading its text took longer than {PAGE_SECONDS:g} s"
     return (text, "") if text else ("", "no main text found on the page")
 
 
