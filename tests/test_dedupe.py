@@ -413,6 +413,37 @@ def test_a_daily_report_alerts_every_day() -> None:
     placed = [index.add(day) for day in days]
     assert [p.level for p in placed] == [None] * 7, [p.reason for p in placed]
     assert len({p.cluster for p in placed}) == 7
+    assert [p.reason for p in placed[:3]] == [  # the closest report, the day before
+        "new",
+        "kept apart from d1: the same wording about another day (december 2/december 1)",
+        "kept apart from d2: the same wording about another day (december 3/december 2)",
+    ]
+
+
+def test_why_names_the_story_a_news_item_was_kept_apart_from(tmp_path: Path) -> None:
+    """A subscriber alerted twice asks why the second report started a news item of its
+    own: `why` said only "this story started it", not which story it was kept from."""
+    items = "".join(
+        f"<item><title>Gallium price assessment, December {day}</title><link>https://p.test/"
+        f"{day}</link><description>{PRICE.format(day=f'December {day}', low=250, high=270 + day)}"
+        f"</description><pubDate>{day:02d} Dec 2026 09:00:00 GMT</pubDate></item>"
+        for day in (1, 2)
+    )
+    feed = tmp_path / "prices.xml"
+    feed.write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>P</title>{items}'
+                    "</channel></rss>")  # fmt: skip
+    config = tmp_path / "watcher.yaml"
+    config.write_text(f"state: w.db\nfeeds:\n  - name: Prices\n    url: {feed.as_uri()}\n"
+                      "subscribers:\n  - name: a\n    console: true\n")  # fmt: skip
+    assert watcher("--config", str(config), "once").returncode == 0
+    first = watcher("--config", str(config), "why", "https://p.test/1").stdout
+    second = watcher("--config", str(config), "why", "https://p.test/2").stdout
+    assert "          this story started it\n" in first, first
+    first_id = first.split()[1]
+    assert (
+        f"          this story started it: kept apart from {first_id}: the same wording about "
+        "another day (december 2/december 1)\n" in second
+    ), second
 
 
 @pytest.mark.parametrize(("a", "b", "level"), PAIRS)

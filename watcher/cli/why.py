@@ -15,6 +15,7 @@ from typing import Any
 from watcher.alerts.routing import follows
 from watcher.cli.common import EXIT_FAILED, printable, reading, utf8_text, when
 from watcher.config import Config, Subscriber
+from watcher.dedupe.window import KEPT_APART
 from watcher.errors import RuleError
 from watcher.feed_state import stale, was_backlog
 from watcher.models import Alert, Cluster, FeedState, Match, Story, tags_by_feed
@@ -123,8 +124,9 @@ def _cluster_lines(
     if level is None and linked is not None:  # it linked only news items begun too early
         return [head, f"          this story started it: it reads as the same event as {linked}, "
                 f"but {reason}"]  # fmt: skip
-    if level is None or linked is None:
-        return [head, "          this story started it"]
+    if level is None or linked is None:  # a reason for one kept apart from another story
+        kept = f": {reason}" if reason and reason.startswith(KEPT_APART) else ""
+        return [head, f"          this story started it{kept}"]
     return [head, f"          this story joined it as a {level} of {linked} ({reason})"]
 
 

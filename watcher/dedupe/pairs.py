@@ -63,6 +63,12 @@ class PairScore:
     opposite_swaps: tuple[str, ...] = ()  # opposites in the same wording (`opposite_swaps`)
     listed: bool = False  # one story lists the other as coverage of its news
 
+    @property
+    def kept_apart(self) -> bool:
+        """Whether the pair would have linked but for what tells it apart (`_kept_apart`):
+        other names, another day or the opposite in the same wording."""
+        return self.level is None and bool(self.slot_swaps or self.day_swaps or self.opposite_swaps)
+
 
 def compare(
     a: Fingerprint, b: Fingerprint, settings: ClusterSettings, *, explain: bool = False,

@@ -45,6 +45,20 @@ from watcher.dedupe.text import (
 )
 from watcher.models import Assignment, Story
 
+KEPT_APART = "kept apart from "  # begins the reason of a story that started its own cluster
+
+
+class Apart(NamedTuple):
+    """A new story's closest story in the window that it was kept apart from."""
+
+    slot: int
+    score: PairScore
+
+    @property
+    def order(self) -> tuple[float, int]:
+        """The most alike first, then the latest slot."""
+        return self.score.dice, self.slot
+
 
 class Link(NamedTuple):
     """A new story's link to one slot of the window."""
@@ -121,30 +135,14 @@ class ClusterIndex(WindowSlots):
             return Assignment(
                 story=fp.id, cluster=cluster, level=None, matched=None, reason="restored"
             )
-        links: dict[int, Link] = {}  # each linked cluster's best link
-        probe: Fingerprint | None = None
-        candidates, specific, counted_from, listed = self._candidates_of(row)
-        terms = dict(zip(row.ids, row.weights, strict=True)) if candidates else {}
-        total, least = sum(row.weights), self.settings.same_event_terms
-        for slot in candidates:
-            shares = slot < counted_from or specific[slot] >= least  # may be the same event
-            together = slot in listed
-            if not together and not self._could_link(row, terms, total, slot, shares):
-                continue
-            probe = probe or fp._replace(link=stand_in(row.link), guid=stand_in(row.guid))
-            score = compare(probe, self._print_at(slot), self.settings, listed=together)
-            if score.level is None:
-                continue
-            link, cluster = Link(slot, score), self.current(self._cluster[slot])
-            if cluster not in links or link.order > links[cluster].order:
-                links[cluster] = link
+        links, apart = self._scored(fp, row)
         firsts = {cluster: self._first_of(cluster, link.slot) for cluster, link in links.items()}
         kept = self._spanned(row.published, links, firsts)
         if not kept:
             cluster = self.next_cluster
             self.next_cluster += 1
             self._keep(row, cluster, row.published)
-            return self._started(fp.id, cluster, row.published, links, firsts)
+            return self._started(fp.id, cluster, row.published, links, firsts, apart)
         cluster = min(kept)
         merged = tuple(sorted(set(kept) - {cluster}))
         for old in merged:
@@ -158,6 +156,31 @@ class ClusterIndex(WindowSlots):
             story=fp.id, cluster=cluster, level=best.score.level, matched=self._ids[best.slot],
             reason=best.score.reason, merged=merged,
         )  # fmt: skip
+
+    def _scored(self, fp: Fingerprint, row: Row) -> tuple[dict[int, Link], Apart | None]:
+        """The story's best link to each cluster it links to, and the story most alike that
+        it was kept apart from (`PairScore.kept_apart`), the latest of equals."""
+        links: dict[int, Link] = {}
+        apart: Apart | None = None
+        probe: Fingerprint | None = None
+        candidates, specific, counted_from, listed = self._candidates_of(row)
+        terms = dict(zip(row.ids, row.weights, strict=True)) if candidates else {}
+        total, least = sum(row.weights), self.settings.same_event_terms
+        for slot in candidates:
+            shares = slot < counted_from or specific[slot] >= least  # may be the same event
+            together = slot in listed
+            if not together and not self._could_link(row, terms, total, slot, shares):
+                continue
+            probe = probe or fp._replace(link=stand_in(row.link), guid=stand_in(row.guid))
+            score = compare(probe, self._print_at(slot), self.settings, listed=together)
+            if score.level is None:
+                if score.kept_apart and (apart is None or (score.dice, slot) > apart.order):
+                    apart = Apart(slot, score)
+                continue
+            link, cluster = Link(slot, score), self.current(self._cluster[slot])
+            if cluster not in links or link.order > links[cluster].order:
+                links[cluster] = link
+        return links, apart
 
     def _spanned(
         self, published: float, links: dict[int, Link], first: dict[int, float]
@@ -178,11 +201,18 @@ class ClusterIndex(WindowSlots):
 
     def _started(
         self, story: str, cluster: int, published: float, links: dict[int, Link],
-        first: dict[int, float],
+        first: dict[int, float], apart: Apart | None = None,
     ) -> Assignment:  # fmt: skip
-        """A story that starts a cluster: new, or linked only to news items begun too early."""
+        """A story that starts a cluster: new (`apart`: though a story in the same wording
+        was kept apart from it, whose id its reason names), or linked only to news items
+        begun too early."""
         if not links:
-            return Assignment(story=story, cluster=cluster, level=None, matched=None, reason="new")
+            reason = (
+                "new"
+                if apart is None
+                else f"{KEPT_APART}{self._ids[apart.slot]}: {apart.score.reason}"
+            )
+            return Assignment(story=story, cluster=cluster, level=None, matched=None, reason=reason)
         old, best = max(links.items(), key=lambda item: item[1].order)
         hours = (published - first[old]) / 3600
         span = (self.settings.max_span or 0) / 3600
