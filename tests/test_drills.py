@@ -104,6 +104,7 @@ HOSTILE_BODIES = {
     "invalid-utf8": rss([item(1, title="Caf INVALID opens")]).replace(b"INVALID", b"\xff\xfe"),
     "mislabelled": rss([item(1, title="Zürich smelter deal")], "latin-1", declared="utf-8"),
     "mislabelled-header": rss([item(1, title="Zürich smelter deal")]),
+    "mislabelled-utf-16": rss([item(1, title="Zürich smelter deal")], declared="utf-16"),
     "ten-thousand": rss([item(n) for n in range(10_000)]),
     "duplicate-guids": rss([item(n, guid="same-guid") for n in range(5)]),
     "dates": rss(
@@ -167,8 +168,9 @@ def serve_hostile(server: FeedServer, secret_file: Path) -> dict[str, str]:
     link_bomb = b"<html><head><link " + b"a" * 250_000 + b"></head></html>"  # read in minutes
     server.feed("/link-bomb.xml", link_bomb, content_type="text/html")
     for name, body in HOSTILE_BODIES.items():
-        charset = "iso-8859-1" if name == "mislabelled-header" else "utf-8"
-        server.feed(f"/{name}.xml", body, content_type=f"application/rss+xml; charset={charset}")
+        charset = {"mislabelled-header": "; charset=iso-8859-1", "mislabelled-utf-16": ""}
+        kind = f"application/rss+xml{charset.get(name, '; charset=utf-8')}"
+        server.feed(f"/{name}.xml", body, content_type=kind)
     for name, body in HOSTILE_JSON.items():
         server.feed(f"/{name}.xml", body, content_type="application/feed+json")
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
@@ -258,6 +260,7 @@ def test_hostile_feeds_in_one_cycle_end_cleanly_and_healthy_feeds_are_processed(
     assert len(stories["dates"]) == 4
     assert stories["mislabelled"] and "smelter deal" in stories["mislabelled"][0]
     assert stories["mislabelled-header"] and "smelter deal" in stories["mislabelled-header"][0]
+    assert stories["mislabelled-utf-16"] == ["Zürich smelter deal"]
     assert stories["invalid-utf8"] and "opens" in stories["invalid-utf8"][0]
     dated = db.execute("SELECT published, fetched_at FROM stories WHERE feed = 'dates'").fetchall()
     assert not any(published.startswith("2090") for published, _ in dated)  # clamped

@@ -385,6 +385,14 @@ def test_a_feed_declaring_a_codec_of_no_text_is_parsed(codec: str, where: str) -
                      "declares ISO-8859-1 but is UTF-8", id="latin-1-said-by-the-server"),
         pytest.param(_feed_in("utf-8", "koi8-r", _RU, _JA), None, "declares koi8-r but is UTF-8",
                      id="said-by-the-document"),
+        # .NET writes an XML declaration of UTF-16 (a string's encoding) atop UTF-8 bytes: no
+        # feed at all (feedparser read the bytes as UTF-16), every poll failed
+        pytest.param(_feed_in("utf-8", "utf-16", _RU), None, "declares utf-16 but is UTF-8",
+                     id="utf-16-said-by-the-document"),
+        pytest.param(_feed_in("utf-8", "utf-8", _RU), "text/xml; charset=UTF-16BE",
+                     "declares UTF-16BE but is UTF-8", id="utf-16-said-by-the-server"),
+        pytest.param(_feed_in("utf-8", "utf-32", _RU), None, "declares utf-32 but is UTF-8",
+                     id="utf-32-said-by-the-document"),
     ],
 )  # fmt: skip
 def test_utf_8_declared_as_another_encoding_is_read_as_utf_8(
@@ -395,6 +403,16 @@ def test_utf_8_declared_as_another_encoding_is_read_as_utf_8(
     parsed = parse_feed(body, feed="t", fetched_at=FETCHED, content_type=content_type)
     assert parsed.stories[0].title == _RU[0]
     assert parsed.warning == warning
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"])
+@pytest.mark.parametrize("server", [True, False])
+def test_a_feed_in_utf_16_or_32_is_read_as_it_declares(codec: str, server: bool) -> None:
+    body = _feed_in(codec, codec, _RU, _JA)
+    parsed = parse_feed(body, feed="t", fetched_at=FETCHED,
+                        content_type=f"text/xml; charset={codec}" if server else None)  # fmt: skip
+    assert [s.title for s in parsed.stories] == [_RU[0], _JA[0]]
+    assert "but is UTF-8" not in (parsed.warning or "")
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,8 @@ def legible(body: bytes, content_type: str | None) -> tuple[bytes, str, str] | N
         return None  # an unknown encoding is feedparser's to report
     if name != "utf-8" and not name.startswith(_WIDE) and _utf8_beyond_ascii(body):
         return _in_utf8(body.decode("utf-8"), content_type, f"declares {declared} but is UTF-8")
+    if name.startswith(_WIDE) and not _wide(body) and _decodes(body, "utf-8"):
+        return _in_utf8(body.decode("utf-8"), content_type, f"declares {declared} but is UTF-8")
     if _decodes(body, name):
         return None
     if name == "utf-8" and (text := _mostly_utf8(body)) is not None:
@@ -99,6 +101,17 @@ def _codec(name: str) -> str | None:
     except ValueError:  # utf-16 takes no single byte, `undefined` none at all: text encodings
         pass
     return codec
+
+
+WIDE_SAMPLE = 64  # bytes of a body's beginning, where a document's markup begins
+
+
+def _wide(body: bytes) -> bool:
+    """Whether the body may be UTF-16 or UTF-32: those write each character of the markup a
+    document begins with (`<?xml`, `<rss`, `{`) with a zero byte; UTF-8 and the legacy
+    encodings write none. A UTF-8 feed a server declared UTF-16 was read as UTF-16: no feed,
+    every poll failed."""
+    return b"\0" in body[:WIDE_SAMPLE]
 
 
 def _decodes(body: bytes, encoding: str) -> bool:
