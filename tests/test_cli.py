@@ -616,6 +616,23 @@ def test_import_opml_names_and_folders_hold_no_control_the_config_refuses(
     ]
 
 
+def test_import_opml_writes_urls_the_config_takes_for_one_feed_once(tmp_path: Path) -> None:
+    """Another reader's export may list one feed twice under URLs that differ in a
+    tracking parameter, the host's case or a default port: written as two feeds, it was
+    polled twice and its stories stored twice (the config only warns of it)."""
+    opml = (
+        '<opml version="2.0"><body><outline text="Metals">'
+        '<outline type="rss" text="A" xmlUrl="https://a.test/feed?utm_source=reader"/>'
+        '</outline><outline text="News">'
+        '<outline type="rss" text="A again" xmlUrl="https://A.test:443/feed"/></outline>'
+        '<outline type="rss" text="B" xmlUrl="https://a.test/feed?page=2"/></body></opml>'
+    )
+    assert imported_feeds(tmp_path, opml) == [
+        ("A", "https://a.test/feed?utm_source=reader", ("Metals", "News")),
+        ("B", "https://a.test/feed?page=2", ()),
+    ]
+
+
 def test_import_opml_numbers_feeds_of_one_name_past_the_names_taken() -> None:
     """A feed titled "A (2)" keeps its name, and the third "A" becomes "A (3)"; each name's
     last number is remembered, so 30,000 feeds of one name take 3 s, not 82."""

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from watcher.config.feeds import malformed
 from watcher.errors import InputError
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, fold_space
+from watcher.urls import canonical_url, comparable_url
 
 
 class OpmlFeed(NamedTuple):
@@ -34,7 +35,8 @@ class OpmlFeeds(NamedTuple):
 
 
 def read_opml(data: bytes, path: str) -> OpmlFeeds:
-    """Every outline with an http(s) `xmlUrl`, once per URL (its folders merged as tags),
+    """Every outline with an http(s) `xmlUrl`, once per URL (its folders merged as tags;
+    URLs the config takes for one, `config.feeds.same_urls`, are one: the first written),
     named by its `title` or `text` (else its URL), names made unique with " (2)", " (3)"."""
     try:
         root = ET.fromstring(data)
@@ -55,9 +57,12 @@ def read_opml(data: bytes, path: str) -> OpmlFeeds:
             shown = url if url.isprintable() else repr(url)
             skipped.append(f"{name or shown}: {shown}: {problem}")
             continue
-        known = found.get(url)
+        key = comparable_url(canonical_url(url))  # as the config tells one feed's URLs
+        known = found.get(key)
         tags = tuple(dict.fromkeys((*known.tags, *folders))) if known else folders
-        found[url] = OpmlFeed(known.name if known else name or fold_space(url), url, tags)
+        found[key] = (
+            known._replace(tags=tags) if known else OpmlFeed(name or fold_space(url), url, tags)
+        )
     return OpmlFeeds(_unique_names(list(found.values())), skipped)
 
 
