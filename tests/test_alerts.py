@@ -46,7 +46,7 @@ from watcher.alerts.sender import HOLD_MAX_SECONDS, Delivery, Hold, Sender
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher
-from watcher.models import Alert, AlertPlan, Match, Story, Waits
+from watcher.models import Alert, AlertPlan, Cluster, Match, Story, Waits
 from watcher.pipeline import Clusterer, Pipeline
 from watcher.rules.live import LiveRules
 from watcher.rules.model import Rule
@@ -277,6 +277,43 @@ def _slack_alert() -> Alert:
         created_at=NOW,
         sent_at=None,
     )
+
+
+def test_a_slack_alert_of_a_story_with_a_huge_link_shows_its_title_and_summary() -> None:
+    """A link past the section's 3,000 characters was cut to its raw beginning
+    (`<https://...…`): the title and summary were lost, and the link led nowhere."""
+    story = Story(
+        id="s", feed="f", guid=None, source="A", title="Gallium deal", summary="Sojitz buys.",
+        link="https://x.test/?q=" + "a" * 3000, published=NOW, fetched_at=NOW,
+    )  # fmt: skip
+    (payload,) = render(_slack_alert(), story, None, {}).slack
+    section = payload["blocks"][1]["text"]["text"]
+    assert section == "Gallium deal\nSojitz buys."
+    short = replace(story, link="https://x.test/a")
+    (payload,) = render(_slack_alert(), short, None, {}).slack
+    assert payload["blocks"][1]["text"]["text"] == "<https://x.test/a|Gallium deal>\nSojitz buys."
+
+
+def test_slack_text_cut_at_its_limit_ends_no_link_or_escape_halfway() -> None:
+    """Cut in the middle of `<url|outlet>` Slack shows the link's raw beginning, and in the
+    middle of `&amp;` a stray `&am`."""
+    others = [
+        Story(id=f"o{n}", feed="f", guid=None, source=f"Outlet {n} & Co", title="Gallium deal",
+              summary="", link=f"https://o{n}.test/" + "p" * 80, published=NOW, fetched_at=NOW)
+        for n in range(60)
+    ]  # fmt: skip
+    story = replace(others[0], id="s", source="A", summary="R&D " * 1000)
+    cluster = Cluster(id=1, lead=story, members=(story, *others), follows=None)
+    (payload,) = render(_slack_alert(), story, cluster, {}).slack
+    for text in (payload["text"], *(b["text"]["text"] for b in payload["blocks"][1:2])):
+        _assert_whole_mrkdwn(text)
+    _assert_whole_mrkdwn(payload["blocks"][2]["elements"][0]["text"])
+
+
+def _assert_whole_mrkdwn(text: str) -> None:
+    assert len(text) <= 3000
+    assert text.count("<") == text.count(">"), text[-120:]
+    assert not re.search(r"&[a-z]{0,3}…$", text), text[-20:]
 
 
 def test_slack_message_keeps_within_limits_and_escapes() -> None:

@@ -4,6 +4,7 @@ a Teams workflow ("When a Teams webhook request is received"), here a stand-in o
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -89,6 +90,15 @@ def test_an_overlong_line_is_cut_to_fit_a_card() -> None:
     message = Message(subject="s", text="镓" * 50_000, html="", slack=[], json={})
     (post,) = teams_cards(message)
     assert len(texts(post)[1]) == TEAMS_LINE_CHARS and texts(post)[1].endswith("…")
+    assert len(json_body(post)) < 24_000
+
+
+def test_an_alert_of_a_story_with_a_huge_link_fits_a_card_without_its_button() -> None:
+    """The button's URL is not cut with the lines: a story's 100 KB link made a card Teams
+    refuses (past its 28 KB), and the alert a dead letter."""
+    story = replace(digest_story(1, "Gallium output rose."), link="https://x.test/" + "a" * 100_000)
+    (post,) = teams_cards(render(digest_alert(1, {}), story, None, {}))
+    assert "actions" not in post["attachments"][0]["content"]
     assert len(json_body(post)) < 24_000
 
 

@@ -27,6 +27,7 @@ from watcher.alerts.render import (
     also_matched_mrkdwn,
     body_excerpts,
     cut,
+    cut_mrkdwn,
     earlier_html,
     earlier_mrkdwn,
     earlier_text,
@@ -299,7 +300,7 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
         mrkdwn += f"\n{slack_escape(label)}{marked(part, inside, '*', '*', slack_escape)}"
     if earlier:
         mrkdwn += f"\n{FOLLOWS} {earlier_mrkdwn(earlier, zone)}"
-    return text, item_html, cut(mrkdwn, SECTION_MAX)
+    return text, item_html, cut_mrkdwn(mrkdwn, SECTION_MAX)
 
 
 def _slack_parts(subject: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -52,14 +52,36 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def cut_mrkdwn(text: str, limit: int) -> str:
+    """`cut` for Slack's mrkdwn: never within a link (`<url|title>`, which Slack would show
+    as its raw beginning) or an escape (`&amp;`)."""
+    if len(text) <= limit:
+        return text
+    kept = text[: limit - 1]
+    if kept.rfind("<") > kept.rfind(">"):
+        kept = kept[: kept.rfind("<")]
+    if (amp := kept.rfind("&")) > kept.rfind(";") and len(kept) - amp < len("&amp;"):
+        kept = kept[:amp]
+    return kept + "…"
+
+
 def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# a longer link is not made of a title in Slack, nor a button in Teams: it would take the
+# most of a Slack section's 3,000 characters (one past them was cut to its raw beginning,
+# the title and summary lost), and a Teams card past its 28 KB is refused
+LINK_MAX = SECTION_MAX // 2
+
+
 def slack_link(url: str, text: str) -> str:
-    """`text` (mrkdwn, escaped) as a Slack link to `url`, alone where there is no URL; a
-    `|` in the URL, where Slack would end it, is percent-encoded."""
-    return f"<{slack_escape(url).replace('|', '%7C')}|{text}>" if url else text
+    """`text` (mrkdwn, escaped) as a Slack link to `url`, alone where there is no URL or a
+    URL longer than `LINK_MAX`; a `|` in the URL, where Slack would end it, is
+    percent-encoded."""
+    if not url or len(url) > LINK_MAX:
+        return text
+    return f"<{slack_escape(url).replace('|', '%7C')}|{text}>"
 
 
 def marked(text: str, spans: list[tuple[int, int]], start: str, end: str, escape: Any) -> str:
@@ -200,7 +222,7 @@ def _slack(
         context += f" · {FOLLOWS.lower()} {earlier_mrkdwn(earlier, zone)}"
     return {
         # the notification's text: mrkdwn, where a title's <!channel> would ping a channel
-        "text": cut(slack_escape(f"{alert.rule}: {title} {story.link}"), SECTION_MAX),
+        "text": cut_mrkdwn(slack_escape(f"{alert.rule}: {title} {story.link}"), SECTION_MAX),
         "blocks": [
             {
                 "type": "header",
@@ -209,11 +231,11 @@ def _slack(
             },
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": cut(f"{link}\n{summary}", SECTION_MAX)},
+                "text": {"type": "mrkdwn", "text": cut_mrkdwn(f"{link}\n{summary}", SECTION_MAX)},
             },
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": cut(context, SECTION_MAX)}],
+                "elements": [{"type": "mrkdwn", "text": cut_mrkdwn(context, SECTION_MAX)}],
             },
         ],
     }
@@ -351,7 +373,7 @@ def _teams_card(
         "type": "AdaptiveCard", "version": "1.4",
         "body": [{"type": "RichTextBlock", "inlines": [heading]}, *blocks],
     }  # fmt: skip
-    if isinstance(link, str) and link.startswith(("http://", "https://")):
+    if isinstance(link, str) and link.startswith(("http://", "https://")) and len(link) <= LINK_MAX:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the story", "url": link}]
     attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
     return {"type": "message", "attachments": [attachment]}

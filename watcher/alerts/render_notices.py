@@ -20,6 +20,7 @@ from watcher.alerts.render import (
     UTC_ZONE,
     Message,
     cut,
+    cut_mrkdwn,
     local_time,
     slack_escape,
 )
@@ -171,11 +172,11 @@ def _notice_slack(
         after = [f"And {len(blocks) - len(shown)} more {more}.", *after]
     sections = ["\n".join(slack_escape(line) for line in lines) for lines in [*shown, after]]
     return {
-        "text": cut(slack_escape(head), SECTION_MAX),
+        "text": cut_mrkdwn(slack_escape(head), SECTION_MAX),
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": cut(head, HEADER_MAX)}},
-            *({"type": "section", "text": {"type": "mrkdwn", "text": cut(section, SECTION_MAX)}}
-              for section in sections),
+            *({"type": "section", "text": {"type": "mrkdwn", "text": text}}
+              for text in (cut_mrkdwn(section, SECTION_MAX) for section in sections)),
         ],
     }  # fmt: skip
 
