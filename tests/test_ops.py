@@ -634,6 +634,21 @@ def test_a_damaged_database_is_named_so_with_what_to_do(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_state_file_that_is_no_database_is_named_so_and_left_as_it_is(tmp_path: Path) -> None:
+    """`state:` naming the config (or a log) by mistake read as "file is not a database (the
+    database file is damaged...)": the operator went looking for a backup of a database
+    that never was."""
+    config = config_file(tmp_path, "")
+    config.write_text(config.read_text().replace("state: state/w.db", "state: watcher.yaml"))
+    before = config.read_bytes()
+    result = watcher("--config", str(config), "status")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{config} is no SQLite database (it does not begin as one): `state:` names " in (
+        result.stderr
+    )
+    assert config.read_bytes() == before
+
+
 def test_status_shows_feed_health_outbox_and_errors(server: FeedServer, tmp_path: Path) -> None:
     server.feed("/wire.xml", fixture_bytes("wire.rss.xml"))
     server.status("/down.xml", 500)

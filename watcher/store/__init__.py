@@ -48,6 +48,25 @@ def _make_folder(folder: Path) -> None:
         ) from exc
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_is_sqlite(path: Path) -> None:
+    """StoreError for a file that is there but is no SQLite database (the config, a log, named
+    in `state:` by mistake): SQLite's "file is not a database" read as a damaged one."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except OSError:  # none yet, a folder, no permission: SQLite says what it is
+        return
+    if head and head != SQLITE_HEADER[: len(head)]:
+        raise StoreError(
+            f"{path} is no SQLite database (it does not begin as one): `state:` names another "
+            "file, or watcher's database was overwritten (put a copy made by `watcher backup` "
+            "in its place); it is left as it is"
+        )
+
+
 def _identity(path: Path) -> tuple[int, int]:
     status = path.stat()
     return status.st_dev, status.st_ino
@@ -63,6 +82,7 @@ class Store(
         with translated(f"opening {self.path}"):
             if str(path) != ":memory:":
                 _make_folder(self.path.parent)
+                _check_is_sqlite(self.path)
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
