@@ -66,12 +66,12 @@ def self_cpu() -> float:
 
 async def watcher_cycles(args: argparse.Namespace, urls: list[str]) -> list[dict[str, object]]:
     from watcher.alerts.routing import router
-    from watcher.cli.service import parse_pool, start_pool, tune_gc
     from watcher.clusterer import Clusterer
     from watcher.config import PollSettings, Subscriber, default_rules
     from watcher.dedupe import ClusterSettings
     from watcher.fetch import Fetcher
     from watcher.models import FeedConfig
+    from watcher.parse_pool import parse_pool, start_pool, tune_gc
     from watcher.pipeline import Pipeline
     from watcher.rules.live import LiveRules
     from watcher.store import Store

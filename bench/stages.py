@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import feedgen
-from watcher.cli.service import tune_gc
 from watcher.clusterer import Clusterer
 from watcher.config import default_rules
 from watcher.dedupe import ClusterSettings, fingerprints
 from watcher.models import FeedConfig
 from watcher.parse import parse_feed
+from watcher.parse_pool import tune_gc
 from watcher.rules.live import LiveRules, match_in_pool
 from watcher.store import Store
 

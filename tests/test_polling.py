@@ -29,8 +29,6 @@ import pytest
 
 from tests.conftest import HOSTILE_RETRY_AFTER, ROOT, FakeClock, answering_once
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
-from watcher import pipeline
-from watcher.cli.service import GC_THRESHOLDS, WORKER_NICE, parse_pool, running_pool
 from watcher.config import Config, PollSettings
 from watcher.errors import ConfigError, FetchError
 from watcher.feed_state import catch_up_delay
@@ -38,6 +36,7 @@ from watcher.fetch import SERVER_WAIT, UNASKED_304, Fetcher
 from watcher.health import status_document
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, FeedState, PollOutcome
+from watcher.parse_pool import GC_THRESHOLDS, WORKER_NICE, parse_pool, running_pool
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
 from watcher.schedule import Service
@@ -431,7 +430,7 @@ def test_a_parse_past_its_deadline_fails_the_poll_and_says_so(
              for n in range(5_000)]  # fmt: skip
     server.feed("/big.xml", rss(items))
     feed = harness.feed("Big", server.url("/big.xml"))
-    monkeypatch.setattr(pipeline, "PARSE_SECONDS", 0.001)
+    monkeypatch.setattr("watcher.parse_pool.PARSE_SECONDS", 0.001)
     with parse_pool(1) as pool:
         (late,) = harness.poll(feed, executor=pool)
     assert late.status == "failed", late
@@ -439,7 +438,7 @@ def test_a_parse_past_its_deadline_fails_the_poll_and_says_so(
     state = harness.store.feed_state("Big")
     assert state.consecutive_failures == 1 and state.last_error == late.error
     assert harness.store.count_stories() == 0
-    monkeypatch.setattr(pipeline, "PARSE_SECONDS", 300.0)
+    monkeypatch.setattr("watcher.parse_pool.PARSE_SECONDS", 300.0)
     with parse_pool(1) as pool:
         (read,) = harness.poll(feed, executor=pool, force=True)
     assert read.status == "new" and len(read.new_stories) == 5_000
@@ -1543,5 +1542,9 @@ def test_run_and_once_stop_their_pool_without_waiting_for_a_parse_that_goes_on()
         while not parsing.running():
             time.sleep(0.05)
         (worker,) = pool._processes.values()
+    # the executor's own thread joins its workers too: where it reaps this one, our join
+    # returns at once, and the worker reads as alive until that thread records its end
+    while worker.is_alive() and time.monotonic() - started < 30:
+        time.sleep(0.05)
     assert not worker.is_alive()
     assert time.monotonic() - started < 60

@@ -43,7 +43,7 @@ SHOWN_TYPE = 100  # characters of another type shown in why a page was not read 
 REDIRECT_PAGES = frozenset({"news.google.com"})
 
 
-# a page's reading may take, as a feed's parse (`pipeline.PARSE_SECONDS`): the poll waits
+# a page's reading may take, as a feed's parse (`parse_pool.PARSE_SECONDS`): the poll waits
 # for every page, and a page that held the reader for good held the feed's polls with it
 PAGE_SECONDS = 300.0
 

@@ -50,18 +50,14 @@ from watcher.models import (
     Story,
 )
 from watcher.parse import parse_feed
-from watcher.prepare import Prepared, prepare
+from watcher.parse_pool import parse_in_pool
+from watcher.prepare import Prepared
 from watcher.rules.live import LiveRules, PoolMatches
 from watcher.rules.model import RuleSet
 from watcher.store import Store
 from watcher.urls import same_origin
 
 log = logging.getLogger("watcher.pipeline")
-
-# A feed's parse in the pool that takes longer fails its poll, named in the log, `watcher
-# feeds` and its notice, where a parse stuck on hostile text held the poll, and its place
-# among `poll.concurrency`, without a word. A 10 MB feed parses in seconds.
-PARSE_SECONDS = 300.0
 
 NewStoriesHandler = Callable[[Sequence[ClusteredStory], Sequence[Match]], Awaitable[None] | None]
 
@@ -410,14 +406,7 @@ class Pipeline:
         rules = (
             (self.rules.folder, self.rules.version, feed.tags) if self.rules is not None else None
         )
-        loop = asyncio.get_running_loop()
-        parsing = loop.run_in_executor(self.parse_executor, prepare, work, rules)
-        try:
-            return await asyncio.wait_for(parsing, PARSE_SECONDS)
-        except TimeoutError:  # the worker goes on with it: a process cannot be interrupted
-            raise ParseError(
-                f"parsing took longer than {PARSE_SECONDS:g} s (the parse worker finishes it)"
-            ) from None
+        return await parse_in_pool(self.parse_executor, work, rules)
 
 
 def _quieted(matches: list[Match], quiet: set[str]) -> list[Match]:

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
-import multiprocessing
-import multiprocessing.connection
 import os
 import signal
 import sys
-import threading
-import time
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -27,13 +21,12 @@ from watcher.alerts.sender import Sender
 from watcher.cli.common import EXIT_FAILED, count, printable, shown, sole_writer, utc_now, when
 from watcher.clusterer import Clusterer
 from watcher.config import Config, load_config, parse_listen
-from watcher.dedupe import term_weight
-from watcher.dedupe.lexicon import load_lists
 from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher
 from watcher.holds import record_holds, resume_holds
 from watcher.logs import event
 from watcher.models import Alert, ClusteredStory, Match, PollOutcome, tags_by_feed
+from watcher.parse_pool import running_pool, start_pool, tune_gc
 from watcher.pipeline import Pipeline
 from watcher.prune import prune, prune_due
 from watcher.reload import warn_same_urls
@@ -236,18 +229,6 @@ def build_pipeline(
     return pipeline
 
 
-# CPython collects its youngest generation every 700 net allocations of container objects,
-# and a poll of 35 stories makes tens of thousands: on a cold cycle of 1,000 feeds that was
-# 1.1-1.4 s of the event loop's 13-15 s, against 0.2 s with these thresholds (warm polls:
-# 1,200-1,400/s against 1,700-1,900/s). Cyclic garbage waits longer, bounded by 50,000.
-GC_THRESHOLDS = (50_000, 20, 20)
-
-
-def tune_gc() -> None:
-    """Collect cyclic garbage less often: the service's objects die by reference counting."""
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
 def build_sender(config: Config, store: Store, fetcher: Fetcher, rules: LiveRules | None) -> Sender:
     """Alerts go out over the fetcher's client: one pool of connections for the process."""
     return Sender(
@@ -288,88 +269,6 @@ def printed(lines: Sequence[str]) -> bool:
         event(log, logging.WARNING, "stdout is closed: new stories, matches and console "
               "alerts are no longer printed", error=exc.strerror or exc)  # fmt: skip
         return False
-
-
-WORKERS = os.cpu_count() or 1  # parse workers: one per core
-WORKER_NICE = 10  # they yield a core to the event loop, which fetches, clusters and alerts
-
-
-def parse_pool(workers: int = WORKERS) -> ProcessPoolExecutor:
-    """Parsing is CPU-bound: a process pool keeps it off the event loop, on every core."""
-    spawn = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(workers, mp_context=spawn, initializer=start_worker)
-
-
-@contextmanager
-def running_pool(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
-    """The parse pool for the life of `run` or `once`, stopped at the end with `stop_pool`."""
-    pool = parse_pool(workers)
-    try:
-        yield pool
-    finally:
-        stop_pool(pool)
-
-
-STOP_SECONDS = 2.0  # an idle worker exits at once; one still parsing is ended after this
-
-
-def stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Shut the pool down, its queued parses cancelled, without waiting for a parse that may
-    never end (`pipeline.PARSE_SECONDS` gave up on it): a worker still parsing after
-    `STOP_SECONDS` is terminated. Waiting for it kept `once` from exiting, and `run` from
-    stopping, for as long as the parse took."""
-    workers = list(pool._processes.values())  # the executor's only handle on its workers
-    pool.shutdown(wait=False, cancel_futures=True)
-    deadline = time.monotonic() + STOP_SECONDS
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
-        if worker.is_alive():
-            worker.terminate()
-            worker.join()
-
-
-def start_pool(pool: ProcessPoolExecutor, workers: int = WORKERS) -> None:
-    """Start the pool's `workers` now, with the service, not on the first poll: returns once
-    each has run a task, so each has finished `start_worker`."""
-    ready: set[int] = set()
-    for _ in range(100):  # a task holds its worker for a while, so the others take the rest
-        ready.update(pool.map(_worker_pid, [0.02] * workers))
-        if len(ready) == workers:
-            return
-    raise RuntimeError(f"{workers - len(ready)} of {workers} parse workers did not start")
-
-
-def _worker_pid(hold: float) -> int:
-    time.sleep(hold)
-    return os.getpid()
-
-
-def start_worker() -> None:
-    """In a pool worker: run below the event loop's priority, exit with the service, leave
-    Ctrl-C to it, load the word list every fingerprint needs, and collect cyclic garbage as
-    the service does."""
-    os.nice(WORKER_NICE)
-    exit_with_parent()
-    # Ctrl-C sends SIGINT to the terminal's whole process group: the service stops its
-    # workers itself, and a worker interrupted in its queue's get printed a traceback
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    term_weight("news")  # loads wordfreq's list: about 0.3 s, paid here rather than in a poll
-    load_lists()  # and what tells a story's language: about 0.4 s
-    tune_gc()  # a feed's parse makes thousands of objects, and they too die by reference
-
-
-def exit_with_parent() -> None:
-    """In a pool worker: exit when the service dies, even by SIGKILL. A worker holds its own
-    copy of the task queue's write end, so it would otherwise wait for work forever."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def print_new_stories(clustered: Sequence[ClusteredStory], matches: Sequence[Match]) -> None:
