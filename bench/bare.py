@@ -49,7 +49,7 @@ def place_alone(
 def install() -> None:
     """Make this process's pipeline the bare one (its pool workers import this module to
     run `prepare_parse_only`)."""
-    import watcher.pipeline
+    import watcher.parse_pool
 
-    watcher.pipeline.prepare = prepare_parse_only  # type: ignore[assignment]
+    watcher.parse_pool.prepare = prepare_parse_only  # type: ignore[assignment]
     Clusterer.place = place_alone  # type: ignore[method-assign]
