@@ -700,6 +700,21 @@ def test_a_config_nested_too_deep_is_a_problem_at_its_line(tmp_path: Path, style
     assert problem.message == "invalid YAML: lists and mappings nested more than 200 deep"
 
 
+def test_an_unknown_key_close_to_a_known_one_is_asked_about(tmp_path: Path) -> None:
+    text = (
+        "pol: {interval: 5m}\nfeeds:\n  - name: A\n    url: https://a.test/\n"
+        "    intervall: 5m\nsubscribers:\n  - name: s\n    console: true\n    rules: [x]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    found = [(p.field, p.message.partition(";")[0]) for p in caught.value.problems]
+    assert found == [
+        ("pol", "unknown key (did you mean 'poll'?)"),
+        ("feeds[0].intervall", "unknown key (did you mean 'interval'?)"),
+        ("subscribers[0].rules", "unknown key"),  # like no key: no guess
+    ]
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="No such file"):
         load_config(tmp_path / "absent.yaml", env={})

@@ -789,7 +789,8 @@ def test_structured_form(tmp_path: Path) -> None:
         ),
         pytest.param(
             "rules:\n  - name: r\n    when: a\n    examples: {matches: [a]}\n",
-            "rules.yaml:4:16: unknown field 'matches' in examples; expected one of match, no_match",
+            "rules.yaml:4:16: unknown field 'matches' in examples (did you mean 'match'?); expected "
+            "one of match, no_match",
             id="examples-key",
         ),
         pytest.param(
@@ -857,6 +858,21 @@ def test_a_mistake_that_anchors_repeat_is_one_problem(tmp_path: Path) -> None:
     assert [str(problem).removeprefix(f"{path}/") for problem in caught.value.problems] == [
         "lists.yaml:4:22: an alias must be a text or a mapping with a text, not a list: write "
         "each alias as an item of its own",
+    ]
+
+
+def test_an_unknown_field_close_to_a_known_one_is_asked_about(tmp_path: Path) -> None:
+    lists = "lists:\n  metals:\n    - name: tin\n      alias: [ore]\n      case_sensitve: true\n"
+    rules = "rules:\n  - name: r\n    when: '@metals'\n    wen: tin\n    query: tin\n"
+    path = folder(tmp_path, rules, lists)
+    with pytest.raises(RuleError) as caught:
+        load_rules(path)
+    found = [str(p).removeprefix(f"{path}/").partition(";")[0] for p in caught.value.problems]
+    assert found == [
+        "lists.yaml:4:7: unknown field 'alias' in a term (did you mean 'aliases'?)",
+        "lists.yaml:5:7: unknown field 'case_sensitve' in a term (did you mean 'case_sensitive'?)",
+        "rules.yaml:4:5: unknown field 'wen' in a rule (did you mean 'when'?)",
+        "rules.yaml:5:5: unknown field 'query' in a rule",  # like no field: no guess
     ]
 
 

@@ -18,7 +18,7 @@ from watcher.dates import zone_named
 from watcher.errors import ConfigProblem
 from watcher.files import trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, SURROGATE
-from watcher.rules.nodes import EXTENSION_PREFIX, as_written, kind_of, yaml_tree
+from watcher.rules.nodes import EXTENSION_PREFIX, as_written, did_you_mean, kind_of, yaml_tree
 
 # ${VAR} or ${VAR:-default}; $${ is a literal ${ (as in Docker Compose, for $ before { only)
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -99,7 +99,8 @@ class Reader:
                 continue
             if key not in known:
                 hint = ", ".join(sorted(known))
-                self.problem(key_node, where, f"unknown key; expected one of: {hint}")
+                self.problem(key_node, where, f"unknown key{did_you_mean(key, known)}; "
+                             f"expected one of: {hint}")  # fmt: skip
             elif key in out:
                 self.problem(key_node, where, "given twice")
             else:

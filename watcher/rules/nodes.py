@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -229,7 +231,7 @@ class NodeReader:
                 self.problem(
                     path,
                     key,
-                    f"unknown field {key.value!r} in {what}; "
+                    f"unknown field {key.value!r} in {what}{did_you_mean(key.value, known)}; "
                     f"expected one of {', '.join(sorted(known))}",
                 )
             elif key.value in out:
@@ -280,6 +282,13 @@ class NodeReader:
             elif value := self.name(path, item, what):
                 names.append(value)
         return tuple(names)
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """What a problem adds for a key that is a known one mistyped (`intervall`,
+    `case_sensitve`): " (did you mean 'interval'?)"; else ''."""
+    close = get_close_matches(str(key).lower(), sorted(known), n=1, cutoff=0.8)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def kind_of(node: yaml.Node) -> str:
