@@ -248,11 +248,13 @@ def test_names_that_follow_notify_or_take_no_one_are_found() -> None:
     ]  # fmt: skip
     feeds = [FeedConfig(name="Wire", url="https://w.test/", interval=600, tags=("asia",))]
     assert unknown_names(rules, subscribers, feeds) == [
-        "subscriber 'desk' follows 'galium', which is no rule's name or tag",
-        "p:1: rule 'tin' notifies 'dsek', who is no subscriber",
-        "p:1: rule 'gallium' takes stories of 'Wrie' (feeds:), which is no feed's name or tag",
+        "subscriber 'desk' follows 'galium', which is no rule's name or tag (did you mean "
+        "'gallium'?)",
+        "p:1: rule 'tin' notifies 'dsek', who is no subscriber (did you mean 'desk'?)",
+        "p:1: rule 'gallium' takes stories of 'Wrie' (feeds:), which is no feed's name or tag "
+        "(did you mean 'Wire'?)",
         "subscriber 'ops' takes the problems of 'europe' (feed_problems:), which is no feed's "
-        "name or tag",
+        "name or tag",  # close to none: no guess
     ]
     assert unknown_names([rule("gallium", feeds=("Wire", "asia"))], subscribers[1:2], feeds) == []
 

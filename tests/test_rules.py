@@ -1760,7 +1760,7 @@ def test_rules_check_warns_of_names_that_follow_or_notify_no_one(tmp_path: Path)
         "watcher: warning: subscriber 'desk' follows 'gallium-news', which is no rule's name "
         "or tag",
         f"watcher: warning: {tmp_path / 'rules' / 'rules.yaml'}:2: rule 'r' notifies 'dsek', "
-        "who is no subscriber",
+        "who is no subscriber (did you mean 'desk'?)",
     ]
     alone = watcher("rules", "check", "--rules", str(tmp_path / "rules"))  # no config to check
     assert alone.returncode == 0 and alone.stderr == ""

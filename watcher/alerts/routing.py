@@ -18,6 +18,7 @@ from watcher.logs import event
 from watcher.models import Alert, AlertPlan, FeedConfig, Match, Waits
 from watcher.rules.live import LiveRules
 from watcher.rules.model import DEFAULT_PRIORITY, Rule
+from watcher.rules.nodes import did_you_mean
 from watcher.store import Store
 from watcher.store.rows import to_text
 
@@ -60,21 +61,23 @@ def unknown_names(
     names = {s.name for s in subscribers}
     found = [
         f"subscriber {s.name!r} follows {name!r}, which is no rule's name or tag"
+        f"{did_you_mean(name, known)}"
         for s in subscribers for name in s.follow if name not in known
     ]  # fmt: skip
     found += [
         f"{r.path}:{r.line}: rule {r.name!r} notifies {name!r}, who is no subscriber"
+        f"{did_you_mean(name, names)}"
         for r in rules for name in r.notify if name not in names
     ]  # fmt: skip
     feedable = {name for f in feeds for name in (f.name, *f.tags)}
     found += [
         f"{r.path}:{r.line}: rule {r.name!r} takes stories of {name!r} (feeds:), which is no "
-        "feed's name or tag"
+        f"feed's name or tag{did_you_mean(name, feedable)}"
         for r in rules for name in r.feeds if name not in feedable
     ]  # fmt: skip
     found += [
         f"subscriber {s.name!r} takes the problems of {name!r} (feed_problems:), which is no "
-        "feed's name or tag"
+        f"feed's name or tag{did_you_mean(name, feedable)}"
         for s in subscribers for name in s.problem_feeds if name not in feedable
     ]  # fmt: skip
     notified = {name for r in rules for name in r.notify}
