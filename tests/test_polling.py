@@ -1076,6 +1076,24 @@ def test_a_body_decodes_whatever_its_chunks() -> None:
         for i in range(len(body)):
             decoder.feed(body[i : i + 1])
         assert decoder.finish() == plain, encoding
+    # codings applied one over another (RFC 9110), each undone; identity is none
+    for encoding, body in [
+        ("gzip, gzip", gzip.compress(gzip.compress(plain))),
+        ("deflate, GZIP", gzip.compress(zlib.compress(plain))),
+        ("identity, gzip", gzip.compress(plain)),
+        ("gzip, gzip", gzip.compress(plain)),  # said twice, done once: the rest is plain
+    ]:
+        decoder = BodyDecoder(encoding, 10 * len(plain), "http://x.test/")
+        for i in range(0, len(body), 7):
+            decoder.feed(body[i : i + 7])
+        assert decoder.finish() == plain, encoding
+    with pytest.raises(FetchError, match="unsupported Content-Encoding 'br'"):
+        BodyDecoder("gzip, br", 100, "http://x.test/")
+    bomb = gzip.compress(gzip.compress(b"\0" * 5_000_000))  # 5 MB in a few KB, twice over
+    with pytest.raises(FetchError, match="response larger than 1,000,000 bytes"):
+        decoder = BodyDecoder("gzip, gzip", 1_000_000, "http://x.test/")
+        decoder.feed(bomb)
+        decoder.finish()
     one_byte = BodyDecoder("gzip", 100, "http://x.test/")
     one_byte.feed(b"<")
     assert one_byte.finish() == b"<"

@@ -23,7 +23,8 @@ CUT_SHORT = "corrupt compressed body: it ends before its compressed data does (c
 
 
 class BodyDecoder:
-    """Decompresses gzip/deflate in bounded steps, failing once the output passes `limit`.
+    """Decompresses gzip/deflate in bounded steps, failing once the output passes `limit`;
+    codings applied one over another (`gzip, gzip`) are undone in turn, each so bounded.
 
     Tolerant as feedparser (the naive loop, rss2email) is, since servers get these wrong:
     "deflate" may be zlib-wrapped (RFC 9110) or raw (old IIS), told apart by the zlib
@@ -31,10 +32,14 @@ class BodyDecoder:
     that decompressed it, or never compressed it)."""
 
     def __init__(self, encoding: str, limit: int, url: str) -> None:
-        encoding = encoding.strip().lower()
-        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-            raise FetchError(f"unsupported Content-Encoding {encoding!r}", url=url)
-        self.encoding = "" if encoding == "identity" else encoding
+        codings = [c for c in (c.strip().lower() for c in encoding.split(",")) if c]
+        codings = [c for c in codings if c != "identity"]
+        if unknown := [c for c in codings if c not in ("gzip", "x-gzip", "deflate")]:
+            raise FetchError(f"unsupported Content-Encoding {unknown[0]!r}", url=url)
+        # codings listed as applied (RFC 9110: `gzip, gzip` was compressed twice): the last
+        # is undone here, the others by `inner`, which takes this one's output
+        self.encoding = codings[-1] if codings else ""
+        self.inner = BodyDecoder(", ".join(codings[:-1]), limit, url) if codings[1:] else None
         self._zlib: zlib._Decompress | None = None  # chosen by the body's first two bytes
         self._head = b""  # those bytes, while fewer than two have come
         self.limit = limit
@@ -68,13 +73,16 @@ class BodyDecoder:
             self._add(self._zlib.flush())
             if not self._zlib.eof:  # a connection cut within a body whose end is the close's
                 raise FetchError(CUT_SHORT, url=self.url)
-        return b"".join(self.parts)
+        return self.inner.finish() if self.inner is not None else b"".join(self.parts)
 
     def _add(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.limit:
             raise too_big(self.url, self.limit, 200)
-        self.parts.append(data)
+        if self.inner is not None:
+            self.inner.feed(data)
+        else:
+            self.parts.append(data)
 
 
 def _decompressor(encoding: str, head: bytes) -> zlib._Decompress | None:
