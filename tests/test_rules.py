@@ -795,7 +795,7 @@ def test_structured_form(tmp_path: Path) -> None:
         ),
         pytest.param(
             "rules:\n  - name: r\n    when: a\n    examples: {match: a}\n",
-            "rules.yaml:4:23: rule 'r': examples match must be a list",
+            "rules.yaml:4:23: rule 'r': examples match must be a list: write [a]",
             id="examples-not-a-list",
         ),
         pytest.param(
@@ -844,6 +844,19 @@ def test_each_mistake_in_a_rule_file_is_one_problem_and_hides_no_other(tmp_path:
         "rules.yaml:5:14: an item of notify must be one name, not a list",
         "rules.yaml:6:12: feeds must be a list, not a mapping",
         "rules.yaml:9:13: an item of feeds must be one name, not a list",
+    ]
+
+
+def test_an_example_written_as_a_list_is_one_problem(tmp_path: Path) -> None:
+    """It was "an example must be a mapping" (it may be a title) and then "an example needs
+    a title, summary or body"."""
+    rules = "rules:\n  - name: r\n    when: tin\n    examples:\n      match: [[Tin output]]\n"
+    path = folder(tmp_path, rules)
+    with pytest.raises(RuleError) as caught:
+        load_rules(path)
+    assert [str(problem).removeprefix(f"{path}/") for problem in caught.value.problems] == [
+        "rules.yaml:5:15: rule 'r': an example must be a title or a mapping of title, summary, "
+        "body and source, not a list"
     ]
 
 

@@ -18,7 +18,7 @@ from watcher.normalise import composed
 from watcher.rules.condition import Hit
 from watcher.rules.matcher import Matcher
 from watcher.rules.model import Example, RuleSet
-from watcher.rules.nodes import NodeReader
+from watcher.rules.nodes import NodeReader, kind_of
 
 EXAMPLE_KINDS = {"match": True, "no_match": False}
 EXAMPLE_KEYS = {"title", "summary", "body", "source"}
@@ -36,7 +36,8 @@ class ExamplesReader(NodeReader):
         examples = []
         for kind, items in kinds.items():
             if not isinstance(items, yaml.SequenceNode):
-                self.problem(path, items, f"rule {rule!r}: examples {kind} must be a list")
+                shown = f": write [{items.value}]" if isinstance(items, yaml.ScalarNode) else ""
+                self.problem(path, items, f"rule {rule!r}: examples {kind} must be a list{shown}")
                 continue
             for item in items.value:
                 fields = self.example_fields(path, item, rule)
@@ -51,6 +52,10 @@ class ExamplesReader(NodeReader):
         """An example's text by field: a scalar is a title."""
         if isinstance(node, yaml.ScalarNode):
             fields = {"title": composed(self.scalar(path, node, "an example") or "")}
+        elif not isinstance(node, yaml.MappingNode):
+            self.problem(path, node, f"rule {rule!r}: an example must be a title or a mapping "
+                         f"of title, summary, body and source, not {kind_of(node)}")  # fmt: skip
+            return None
         else:
             m = self.mapping(path, node, EXAMPLE_KEYS, "an example")
             fields = {
