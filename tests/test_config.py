@@ -662,6 +662,28 @@ def test_each_mistake_is_one_problem_and_hides_no_other(tmp_path: Path) -> None:
     ]
 
 
+def test_a_section_written_as_a_list_or_a_bad_feed_hides_nothing_else(tmp_path: Path) -> None:
+    """`smtp: [x]` was also "smtp.host: is required" (without a line); a feed whose URL was
+    wrong took no name, so a second feed of that name was not found."""
+    text = (
+        "smtp: [x]\nfeeds:\n  - name: A\n    url: feed://a.test/rss\n"
+        "  - name: A\n    url: https://a.test/rss\n"
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert [(p.line, p.field) for p in caught.value.problems] == [
+        (1, "smtp"),
+        (4, "feeds[0].url"),
+        (5, "feeds[1].name"),
+    ]
+    assert caught.value.problems[2].message == "another feed is already named 'A'"
+    missing = write(tmp_path, "smtp:\n  port: 25\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(missing, env={})
+    assert [str(p) for p in caught.value.problems] == [f"{missing}:2: smtp.host: is required"]
+
+
 def test_a_required_value_missing_is_placed_at_the_line_of_what_lacks_it(
     tmp_path: Path,
 ) -> None:

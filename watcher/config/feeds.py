@@ -178,9 +178,9 @@ class FeedsReader(Reader):
                 self.problem(
                     m.get("name"), f"{where}.name", f"another feed is already named {name!r}"
                 )
+            names.add(name or "")  # taken, whether its url is right or not
             settings = self.feed_settings(m, where, poll, ages)  # its problems, whatever else
             if name and url:
-                names.add(name)
                 feeds.append(FeedConfig(name=name, url=url, **settings))
         return tuple(feeds)
 

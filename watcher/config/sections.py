@@ -227,7 +227,9 @@ class ConfigReader(FeedsReader, SubscribersReader):
             return None
         keys = {"host", "port", "security", "username", "password", "from", "ca_file", "timeout"}
         m = self.mapping(node, "smtp", keys)
-        host = self._smtp_host(m.get("host"))
+        if not isinstance(node, yaml.MappingNode):  # said so: no host to ask for besides
+            return None
+        host = self._smtp_host(m.get("host"), at=node)
         security = self.string(m.get("security"), "smtp.security") or "starttls"
         if security not in ("none", "starttls", "tls"):
             self.problem(m.get("security"), "smtp.security", "must be none, starttls or tls")
@@ -243,10 +245,11 @@ class ConfigReader(FeedsReader, SubscribersReader):
             timeout=self.duration(m.get("timeout"), "smtp.timeout", 30.0, 1),
         )
 
-    def _smtp_host(self, node: yaml.Node | None) -> str | None:
+    def _smtp_host(self, node: yaml.Node | None, at: yaml.Node | None = None) -> str | None:
         """A host name or address alone: each of `smtp://host`, `host:587` and a bad name
-        failed every email with "Name or service not known". `[v6]` is taken as `v6`."""
-        host = self.string(node, "smtp.host", required=True)
+        failed every email with "Name or service not known". `[v6]` is taken as `v6`.
+        Missing, a problem at `at`, the smtp section."""
+        host = self.string(node, "smtp.host", required=True, at=at)
         if not host:
             return None
         if host.startswith("[") and host.endswith("]"):
