@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from watcher.config import default_rules, load_config, parse_duration, resolve_config_path
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, ConfigProblem
 from watcher.files import MAX_FILE_BYTES
 
 GOOD = """\
@@ -40,6 +40,13 @@ def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "watcher.yaml"
     path.write_text(text)
     return path
+
+
+def problems(path: Path) -> list[ConfigProblem]:
+    """The problems of the config at `path`, which must have some."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    return caught.value.problems
 
 
 def test_good_config(tmp_path: Path) -> None:
@@ -634,9 +641,8 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
         "feeds:\n  - name: A\n    url: nope\n"
         "  - name: B\n    url: https://b.test/\n    interval: 1s\nbogus: 1\n"
     )
-    with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text), env={})
-    assert len(caught.value.problems) == 3
+    found = problems(write(tmp_path, text))
+    assert len(found) == 3
 
 
 def test_each_mistake_is_one_problem_and_hides_no_other(tmp_path: Path) -> None:
@@ -650,9 +656,8 @@ def test_each_mistake_is_one_problem_and_hides_no_other(tmp_path: Path) -> None:
         "subscribers:\n  - name: s\n    email: {to: a@b.test}\n  - [x]\n"
     )
     path = write(tmp_path, text)
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, env={})
-    assert [str(problem).removeprefix(f"{path}") for problem in caught.value.problems] == [
+    found = problems(path)
+    assert [str(problem).removeprefix(f"{path}") for problem in found] == [
         ":2: feeds[0]: must be a mapping with a name and a url, not a list",
         ":4: feeds[1].url: must be a string, not a list",
         ":5: feeds[1].tags[0]: must be a string, not a list",
@@ -670,18 +675,16 @@ def test_a_section_written_as_a_list_or_a_bad_feed_hides_nothing_else(tmp_path: 
         "  - name: A\n    url: https://a.test/rss\n"
     )
     path = write(tmp_path, text)
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, env={})
-    assert [(p.line, p.field) for p in caught.value.problems] == [
+    found = problems(path)
+    assert [(p.line, p.field) for p in found] == [
         (1, "smtp"),
         (4, "feeds[0].url"),
         (5, "feeds[1].name"),
     ]
-    assert caught.value.problems[2].message == "another feed is already named 'A'"
+    assert found[2].message == "another feed is already named 'A'"
     missing = write(tmp_path, "smtp:\n  port: 25\n")
-    with pytest.raises(ConfigError) as caught:
-        load_config(missing, env={})
-    assert [str(p) for p in caught.value.problems] == [f"{missing}:2: smtp.host: is required"]
+    found = problems(missing)
+    assert [str(p) for p in found] == [f"{missing}:2: smtp.host: is required"]
 
 
 def test_a_required_value_missing_is_placed_at_the_line_of_what_lacks_it(
@@ -690,9 +693,8 @@ def test_a_required_value_missing_is_placed_at_the_line_of_what_lacks_it(
     text = "feeds:\n  - name: A\n    url: https://a.test/\n  - name: B\n"
     text += "subscribers:\n  - console: true\n"
     path = write(tmp_path, text)
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, env={})
-    assert [str(problem) for problem in caught.value.problems] == [
+    found = problems(path)
+    assert [str(problem) for problem in found] == [
         f"{path}:4: feeds[1].url: is required",
         f"{path}:6: subscribers[0].name: is required",
     ]
@@ -700,9 +702,8 @@ def test_a_required_value_missing_is_placed_at_the_line_of_what_lacks_it(
 
 def test_a_subscriber_whose_channel_is_empty_or_off_has_none(tmp_path: Path) -> None:
     text = "subscribers:\n  - name: s\n    email: ' '\n  - name: t\n    console: false\n"
-    with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text), env={})
-    assert [problem.message for problem in caught.value.problems] == [
+    found = problems(write(tmp_path, text))
+    assert [problem.message for problem in found] == [
         "has no channel: give email, slack, teams, webhook or console: true"
     ] * 2
 
@@ -715,9 +716,8 @@ def test_a_config_nested_too_deep_is_a_problem_at_its_line(tmp_path: Path, style
         text = "feeds: " + "[" * levels + "]" * levels + "\n"
     else:
         text = "clustering:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, levels))
-    with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text), env={})
-    (problem,) = caught.value.problems
+    found = problems(write(tmp_path, text))
+    (problem,) = found
     assert problem.line == (1 if style == "flow" else 201)
     assert problem.message == "invalid YAML: lists and mappings nested more than 200 deep"
 
@@ -727,9 +727,8 @@ def test_an_unknown_key_close_to_a_known_one_is_asked_about(tmp_path: Path) -> N
         "pol: {interval: 5m}\nfeeds:\n  - name: A\n    url: https://a.test/\n"
         "    intervall: 5m\nsubscribers:\n  - name: s\n    console: true\n    rules: [x]\n"
     )
-    with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text), env={})
-    found = [(p.field, p.message.partition(";")[0]) for p in caught.value.problems]
+    found = problems(write(tmp_path, text))
+    found = [(p.field, p.message.partition(";")[0]) for p in found]
     assert found == [
         ("pol", "unknown key (did you mean 'poll'?)"),
         ("feeds[0].intervall", "unknown key (did you mean 'interval'?)"),
