@@ -708,10 +708,13 @@ def test_a_subscriber_whose_channel_is_empty_or_off_has_none(tmp_path: Path) -> 
     ] * 2
 
 
+@pytest.mark.parametrize("levels", [250, 600])
 @pytest.mark.parametrize("style", ["flow", "block"])
-def test_a_config_nested_too_deep_is_a_problem_at_its_line(tmp_path: Path, style: str) -> None:
-    """PyYAML's composer recurses once a level: 600 levels raised RecursionError, a traceback."""
-    levels = 600
+def test_a_config_nested_too_deep_is_a_problem_at_its_line(
+    tmp_path: Path, style: str, levels: int
+) -> None:
+    """PyYAML's composer recurses once a level: 600 levels raised RecursionError, a traceback.
+    Past 200 levels is a problem, whether the composer could follow or not."""
     if style == "flow":
         text = "feeds: " + "[" * levels + "]" * levels + "\n"
     else:

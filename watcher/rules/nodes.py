@@ -43,16 +43,19 @@ def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
     AttributeError from PyYAML; or text with an escaped UTF-16 surrogate (`"\\ud83d"`, as
     JSON writes characters past U+FFFF), which is no character and which libyaml refuses
     too; or a merge key (`<<`) that merges no mapping. A file that has one is not a file
-    watcher reads. Every mapping's merge keys are replaced, in place, by the pairs they
-    merge (`_merge`)."""
+    watcher reads; so is one whose lists and mappings nest more than `MAX_YAML_DEPTH`
+    deep (`_too_deep` finds such a node where PyYAML's composer could not follow). Every
+    mapping's merge keys are replaced, in place, by the pairs they merge (`_merge`)."""
     constructor = yaml.SafeLoader("")
     seen: set[int] = set()
-    todo = [root]
+    todo = [(root, 1)]  # a node, and the level of lists and mappings it is at
     while todo:
-        node = todo.pop()
+        node, depth = todo.pop()
         if id(node) in seen:  # an alias, possibly of a node that holds it
             continue
         seen.add(id(node))
+        if depth > MAX_YAML_DEPTH and not isinstance(node, yaml.ScalarNode):
+            return node, TOO_DEEP
         if node.tag not in _SAFE_TAGS:
             return node, f"the tag {node.tag!r} is not read here"
         if isinstance(node, yaml.ScalarNode) and (found := SURROGATE.search(node.value)):
@@ -67,13 +70,18 @@ def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
                 tag = node.tag.replace("tag:yaml.org,2002:", "!!")
                 return node, f"{node.value!r} is no valid {tag} (quote it if it is text)"
         if isinstance(node, yaml.SequenceNode):
-            todo += reversed(node.value)
+            todo += [(n, depth + 1) for n in reversed(node.value)]
         elif isinstance(node, yaml.MappingNode):
             if (fault := _merge(node, frozenset())) is not None:
                 return fault
-            todo += [n for pair in reversed(node.value) for n in reversed(pair)]
+            todo += [(n, depth + 1) for pair in reversed(node.value) for n in reversed(pair)]
     return None
 
+
+# levels of lists and mappings a file may nest: more than any config or rule file needs,
+# fewer than PyYAML's composer, which recurses once a level, can follow
+MAX_YAML_DEPTH = 200
+TOO_DEEP = f"lists and mappings nested more than {MAX_YAML_DEPTH} deep"
 
 _KINDS: dict[type | tuple[type, ...], str] = {bool: "true or false", int: "a whole number"}
 
@@ -116,19 +124,16 @@ def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None
     return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {why}")
 
 
-MAX_YAML_DEPTH = 200  # levels of lists and mappings PyYAML's composer surely reads
-
-
 def _too_deep(text: str, loader: Any) -> YamlFault:
     """Where a text nests its lists and mappings deeper than its composer could follow: the
-    first value past `MAX_YAML_DEPTH` levels, found by PyYAML's parser, which keeps no
-    frame per level."""
+    first list or mapping past `MAX_YAML_DEPTH` levels, found by PyYAML's parser, which
+    keeps no frame per level."""
     depth = 0
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_YAML_DEPTH:
-                why = f"invalid YAML: lists and mappings nested more than {MAX_YAML_DEPTH} deep"
+                why = f"invalid YAML: {TOO_DEEP}"
                 if (mark := event.start_mark) is None:
                     return YamlFault(None, None, why)
                 return YamlFault(mark.line + 1, mark.column + 1, why)
