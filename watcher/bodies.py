@@ -32,8 +32,9 @@ class BodyDecoder:
     that decompressed it, or never compressed it)."""
 
     def __init__(self, encoding: str, limit: int, url: str) -> None:
-        codings = [c for c in (c.strip().lower() for c in encoding.split(",")) if c]
-        codings = [c for c in codings if c != "identity"]
+        codings = [
+            c for c in map(str.strip, encoding.lower().split(",")) if c not in ("", "identity")
+        ]
         if unknown := [c for c in codings if c not in ("gzip", "x-gzip", "deflate")]:
             raise FetchError(f"unsupported Content-Encoding {unknown[0]!r}", url=url)
         # codings listed as applied (RFC 9110: `gzip, gzip` was compressed twice): the last

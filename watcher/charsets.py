@@ -69,9 +69,7 @@ def legible(body: bytes, content_type: str | None) -> tuple[bytes, str, str] | N
     name = _codec(declared or "utf-8")
     if name is None:
         return None  # an unknown encoding is feedparser's to report
-    if name != "utf-8" and not name.startswith(_WIDE) and _utf8_beyond_ascii(body):
-        return _in_utf8(body.decode("utf-8"), content_type, f"declares {declared} but is UTF-8")
-    if name.startswith(_WIDE) and not _wide(body) and _decodes(body, "utf-8"):
+    if name != "utf-8" and _utf8_instead(body, name):
         return _in_utf8(body.decode("utf-8"), content_type, f"declares {declared} but is UTF-8")
     if _decodes(body, name):
         return None
@@ -104,6 +102,15 @@ def _codec(name: str) -> str | None:
 
 
 WIDE_SAMPLE = 64  # bytes of a body's beginning, where a document's markup begins
+
+
+def _utf8_instead(body: bytes, codec: str) -> bool:
+    """Whether a body declared in another `codec` is UTF-8: for UTF-16 or UTF-32, UTF-8
+    without their zero bytes (`_wide`); for the rest, UTF-8 beyond ASCII (ASCII alone reads
+    the same in them)."""
+    if codec.startswith(_WIDE):
+        return not _wide(body) and _decodes(body, "utf-8")
+    return _utf8_beyond_ascii(body)
 
 
 def _wide(body: bytes) -> bool:

@@ -170,13 +170,16 @@ def _notice_slack(
     shown = blocks[: BLOCKS_MAX - 2]  # the header, and the closing section
     if len(shown) < len(blocks):
         after = [f"And {len(blocks) - len(shown)} more {more}.", *after]
-    sections = ["\n".join(slack_escape(line) for line in lines) for lines in [*shown, after]]
+    sections = [
+        cut_mrkdwn("\n".join(slack_escape(line) for line in lines), SECTION_MAX)
+        for lines in [*shown, after]
+    ]
     return {
         "text": cut_mrkdwn(slack_escape(head), SECTION_MAX),
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": cut(head, HEADER_MAX)}},
-            *({"type": "section", "text": {"type": "mrkdwn", "text": text}}
-              for text in (cut_mrkdwn(section, SECTION_MAX) for section in sections)),
+            *({"type": "section", "text": {"type": "mrkdwn", "text": section}}
+              for section in sections),
         ],
     }  # fmt: skip
 

@@ -178,7 +178,8 @@ class FeedsReader(Reader):
                 self.problem(
                     m.get("name"), f"{where}.name", f"another feed is already named {name!r}"
                 )
-            names.add(name or "")  # taken, whether its url is right or not
+            if name:  # taken, whether its url is right or not
+                names.add(name)
             settings = self.feed_settings(m, where, poll, ages)  # its problems, whatever else
             if name and url:
                 feeds.append(FeedConfig(name=name, url=url, **settings))

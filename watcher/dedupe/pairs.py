@@ -66,8 +66,9 @@ class PairScore:
     @property
     def kept_apart(self) -> bool:
         """Whether the pair would have linked but for what tells it apart (`_kept_apart`):
-        other names, another day or the opposite in the same wording."""
-        return self.level is None and bool(self.slot_swaps or self.day_swaps or self.opposite_swaps)
+        other names, another day or the opposite in the same wording. (Its swaps alone do
+        not say so: `explain` finds them in pairs that would not have linked too.)"""
+        return self.level is None and self.reason.startswith(SAME_WORDING)
 
 
 def compare(
@@ -126,15 +127,18 @@ def _once_each(found: Iterable[list[str]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(chain.from_iterable(found)))
 
 
+SAME_WORDING = "the same wording about "  # begins the reason of a pair `_kept_apart`
+
+
 def _kept_apart(score: PairScore, level: Level, reason: str) -> tuple[Level | None, str]:
     """No link where aligned wording differs in names, in the day it tells of or in telling
     the opposite."""
     if score.slot_swaps:
-        return None, f"the same wording about other names ({', '.join(score.slot_swaps)})"
+        return None, f"{SAME_WORDING}other names ({', '.join(score.slot_swaps)})"
     if score.day_swaps:
-        return None, f"the same wording about another day ({', '.join(score.day_swaps)})"
+        return None, f"{SAME_WORDING}another day ({', '.join(score.day_swaps)})"
     if score.opposite_swaps:
-        return None, f"the same wording about the opposite ({', '.join(score.opposite_swaps)})"
+        return None, f"{SAME_WORDING}the opposite ({', '.join(score.opposite_swaps)})"
     return level, reason
 
 

@@ -173,9 +173,10 @@ class ClusterIndex(WindowSlots):
                 continue
             probe = probe or fp._replace(link=stand_in(row.link), guid=stand_in(row.guid))
             score = compare(probe, self._print_at(slot), self.settings, listed=together)
+            if score.kept_apart:
+                found = Apart(slot, score)
+                apart = found if apart is None or found.order > apart.order else apart
             if score.level is None:
-                if score.kept_apart and (apart is None or (score.dice, slot) > apart.order):
-                    apart = Apart(slot, score)
                 continue
             link, cluster = Link(slot, score), self.current(self._cluster[slot])
             if cluster not in links or link.order > links[cluster].order:

@@ -16,6 +16,8 @@ Grammar, loosest first (adjacent operands mean AND, as in news search boxes):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 FIELDS = ("title", "summary", "source", "body")  # body: the full text, where a feed gives it
@@ -181,14 +183,21 @@ class _Parser:
         self.end_column = length + 1
         self.depth = 0  # of the parentheses, NOT and field scopes being read
 
-    def deeper(self, token: Token, levels: int = 1) -> None:
-        """Enter `levels` more levels at `token`; past `MAX_DEPTH`, a syntax error there."""
-        if self.depth + levels > MAX_DEPTH:
+    def deeper(self, token: Token) -> None:
+        """Enter one more level at `token`; past `MAX_DEPTH`, a syntax error there."""
+        if self.depth >= MAX_DEPTH:
             raise QuerySyntaxError(
                 f"nested more than {MAX_DEPTH} deep (parentheses, NOT, fields and NEAR)",
                 token.column,
             )
-        self.depth += levels
+        self.depth += 1
+
+    @contextmanager
+    def level(self, token: Token) -> Iterator[None]:
+        """What is read within is one level deeper (`deeper`), and left again after."""
+        self.deeper(token)
+        yield
+        self.depth -= 1
 
     def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -221,10 +230,8 @@ class _Parser:
         token = self.peek()
         if token is not None and token.kind == "NOT":
             self.take()
-            self.deeper(token)
-            node = Not(self.not_())
-            self.depth -= 1
-            return node
+            with self.level(token):
+                return Not(self.not_())
         return self.near()
 
     def near(self) -> Node:
@@ -247,16 +254,13 @@ class _Parser:
     def atom(self, fields: tuple[str, ...]) -> Node:
         token = self.take()
         if token.kind == "field":
-            self.deeper(token)
-            node = self.atom((token.value[:-1],))
-            self.depth -= 1
-            return node
+            with self.level(token):
+                return self.atom((token.value[:-1],))
         if token.kind == "lparen":
             if (t := self.peek()) is not None and t.kind == "rparen":
                 raise QuerySyntaxError("empty parentheses", t.column)
-            self.deeper(token)
-            node = _scoped(self.or_(), fields)
-            self.depth -= 1
+            with self.level(token):
+                node = _scoped(self.or_(), fields)
             closing = self.peek()
             if closing is None or closing.kind != "rparen":
                 raise QuerySyntaxError("unbalanced parentheses: '(' is never closed", token.column)
