@@ -113,9 +113,11 @@ def add_parsers(commands: Any) -> None:
         help="print the feeds of an OPML file as the config's feeds: section",
         description="Read the subscriptions another reader exported as OPML (Feedly, "
         "Inoreader, Miniflux, NetNewsWire, rss2email) and print them as YAML for the "
-        "config's feeds: section: one entry per feed URL, named by its title, its folders "
-        "as tags. An outline whose URL is not http(s), or is no valid URL (white space or a "
-        "control character in it, no host or a malformed one, a port not from 1 to 65535), "
+        "config's feeds: section: one entry per feed URL (URLs the config takes for one feed "
+        "once, the first written), named by its title, its folders as tags (each name once, "
+        "the outermost 20). An outline whose URL is not http(s), or is no valid URL (white "
+        "space or a control character in it, no host or a malformed one, a port not from 1 "
+        "to 65535), "
         "is skipped with a line on stderr. Writes no file; needs no config file.",
     )
     opml.add_argument("opml_file", metavar="FILE", help="the OPML file")
