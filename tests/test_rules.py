@@ -847,6 +847,24 @@ def test_each_mistake_in_a_rule_file_is_one_problem_and_hides_no_other(tmp_path:
     ]
 
 
+def test_every_list_of_a_structured_condition_is_read_to_its_end(tmp_path: Path) -> None:
+    """An empty `any: []`, or a wrong query in it, left its other items and `all:` and
+    `none:` unread: each fix showed the next mistake."""
+    rules = (
+        "rules:\n  - name: r\n    any: []\n    all: [{term: x}, '(tin']\n    none: ['@nolist']\n"
+    )
+    path = folder(tmp_path, rules)
+    with pytest.raises(RuleError) as caught:
+        load_rules(path)
+    assert [str(problem).removeprefix(f"{path}/") for problem in caught.value.problems] == [
+        "rules.yaml:3:10: rule 'r': any is empty",
+        "rules.yaml:4:11: rule 'r': an item of all must be a query, one single value, not a "
+        "mapping",
+        "rules.yaml:4:23: rule 'r': unbalanced parentheses: '(' is never closed",
+        "rules.yaml:5:13: rule 'r': unknown term list @nolist (known: firms, minerals)",
+    ]
+
+
 def test_an_example_written_as_a_list_is_one_problem(tmp_path: Path) -> None:
     """It was "an example must be a mapping" (it may be a title) and then "an example needs
     a title, summary or body"."""

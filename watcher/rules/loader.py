@@ -315,25 +315,15 @@ class _Loader(ExamplesReader):
             )
             return None, ""
         parts: dict[str, list[Node]] = {}
-        texts = []
+        texts: list[str] = []
+        sound = True  # every list read to its end, so that no mistake hides another
         for key in structured:
-            items = m[key].value if isinstance(m[key], yaml.SequenceNode) else [m[key]]
-            parsed_items = []
-            for item in items:
-                if not isinstance(item, yaml.ScalarNode):
-                    self.problem(path, item, f"rule {name!r}: an item of {key} must be a query, "
-                                 f"one single value, not {kind_of(item)}")  # fmt: skip
-                    return None, ""
-                text = self.scalar(path, item, key) or ""
-                parsed = self.query(path, item, text, name)
-                if parsed is None:
-                    return None, ""
-                parsed_items.append(parsed)
-                texts.append(f"{key}: {text}")
-            if not parsed_items:
-                self.problem(path, m[key], f"rule {name!r}: {key} is empty")
-                return None, ""
-            parts[key] = parsed_items
+            items = self.condition_items(path, m[key], key, name, texts)
+            sound = sound and items is not None
+            if items is not None:
+                parts[key] = items
+        if not sound:
+            return None, ""
         children: list[Node] = []
         if "any" in parts:
             children.append(parts["any"][0] if len(parts["any"]) == 1 else Or(tuple(parts["any"])))
@@ -341,6 +331,31 @@ class _Loader(ExamplesReader):
         if "none" in parts:
             children += [Not(n) for n in parts["none"]]
         return (children[0] if len(children) == 1 else And(tuple(children))), "; ".join(texts)
+
+    def condition_items(
+        self, path: Path, node: yaml.Node, key: str, name: str, texts: list[str]
+    ) -> list[Node] | None:
+        """The queries of one of any/all/none, or None when one of them is wrong."""
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        if not items:
+            self.problem(path, node, f"rule {name!r}: {key} is empty")
+            return None
+        parsed_items: list[Node] = []
+        sound = True
+        for item in items:
+            if not isinstance(item, yaml.ScalarNode):
+                self.problem(path, item, f"rule {name!r}: an item of {key} must be a query, "
+                             f"one single value, not {kind_of(item)}")  # fmt: skip
+                sound = False
+                continue
+            text = self.scalar(path, item, key) or ""
+            parsed = self.query(path, item, text, name)
+            if parsed is None:
+                sound = False
+                continue
+            parsed_items.append(parsed)
+            texts.append(f"{key}: {text}")
+        return parsed_items if sound else None
 
     def query(self, path: Path, node: yaml.Node, text: str, name: str) -> Node | None:
         offset = 1 if getattr(node, "style", None) in ('"', "'") else 0
