@@ -1359,6 +1359,73 @@ def test_a_channel_title_holding_raw_html_is_read_whole() -> None:
     assert (parsed.title, parsed.stories[0].source) == ("Mining Weekly Asia",) * 2
 
 
+_XHTML = '<div xmlns="http://www.w3.org/1999/xhtml">{}</div>'
+
+
+@pytest.mark.parametrize(
+    ("title", "summary", "expected"),
+    [
+        pytest.param(
+            "Smelter restarts",
+            '<summary type="html">Gallium <b>output</b> resumes.</summary>',
+            ("Smelter restarts", "Gallium output resumes."),
+            id="html-summary",
+        ),
+        pytest.param(
+            "Smelter restarts",
+            "<summary><p>Gallium output.</p><p>Exports resume.</p></summary>",
+            ("Smelter restarts", "Gallium output. Exports resume."),
+            id="text-summary",
+        ),
+        pytest.param(
+            '<title type="html"><b>Gallium</b> smelter restarts</title>',
+            "",
+            ("Gallium smelter restarts", ""),
+            id="html-title",
+        ),
+        pytest.param(
+            f'<title type="xhtml">{_XHTML.format("Gallium & germanium")}</title>',
+            "",
+            ("Gallium & germanium", ""),
+            id="ampersand-in-xhtml",
+        ),
+    ],
+)
+def test_atom_text_holding_markup_not_escaped_is_read_whole(
+    title: str, summary: str, expected: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Atom title, summary or content of type html or text with its markup neither
+    escaped nor in CDATA, or an xhtml one with a bare `&`: feedparser-rs kept its text up
+    to the end of the first element within, or the `&` ("Gallium"), without a complaint,
+    and rules found nothing in the rest."""
+    title = title if title.startswith("<") else f"<title>{title}</title>"
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>Wire</title><id>urn:w</id><entry><id>urn:w:1</id>{title}"
+        f'<link href="https://w.test/1"/>{summary}</entry></feed>'
+    ).encode()
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
+    assert (story.title, story.summary) == expected
+    assert parse_feed(body, feed="test", fetched_at=FETCHED) == feedparser_only(body, monkeypatch)
+
+
+def test_atom_xhtml_text_is_read_by_the_fast_parser() -> None:
+    """Markup in an xhtml title or content is XML, which feedparser-rs reads whole."""
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f'<title>Wire</title><id>urn:w</id><entry><id>urn:w:1</id><title type="xhtml">'
+        f"{_XHTML.format('<b>Gallium</b> smelter &amp; mine')}</title>"
+        '<link href="https://w.test/1"/><content type="xhtml">'
+        f"{_XHTML.format('<p>Output resumes.</p><p>Exports too.</p>')}</content></entry></feed>"
+    ).encode()
+    assert parsers.fast_parse(body, None) is not None
+    (story,) = parse_feed(body, feed="test", fetched_at=FETCHED).stories
+    assert (story.title, story.summary) == (
+        "Gallium smelter & mine",
+        "Output resumes. Exports too.",
+    )
+
+
 def test_an_rss_items_atom_link_is_its_link() -> None:
     """An RSS item may give its web page as `<atom:link rel="alternate">` alone, as
     feedparser reads it; feedparser-rs ignored it and took the guid, or nothing."""

@@ -9,13 +9,14 @@ feedparser-rs (Rust, feedparser's API) parses a well-formed UTF-8 feed about 50 
 faster than feedparser; feedparser takes every other body: one not in valid UTF-8 or
 declaring another encoding (in its XML declaration or Content-Type), one feedparser-rs
 calls malformed or cannot read, a FeedBurner feed (feedparser-rs drops `origLink`), one
-whose entries link to hosts feedparser-rs blanks, RSS whose items it misreads, and Atom
-whose link has an `xml:base` of its own (`misreads`). A body not in the encoding it
-declares, where `charsets` can tell its own, is read again in UTF-8 first, by either
-parser. A JSON Feed goes to neither: `json_feed` reads it into the same shape. What
-feedparser-rs reads otherwise than feedparser in a document it does read (a link's `&`
-escaped twice, some dates, Windows-1252 character references, an Atom entry's alternates)
-is put right where the entry is read (`parse`, `dates`, `normalise`).
+whose entries link to hosts feedparser-rs blanks, RSS whose items it misreads, Atom whose
+text holds markup not escaped, and Atom whose link has an `xml:base` of its own
+(`misreads`). A body not in the encoding it declares, where `charsets` can tell its own,
+is read again in UTF-8 first, by either parser. A JSON Feed goes to neither: `json_feed`
+reads it into the same shape. What feedparser-rs reads otherwise than feedparser in a
+document it does read (a link's `&` escaped twice, some dates, Windows-1252 character
+references, an Atom entry's alternates) is put right where the entry is read (`parse`,
+`dates`, `normalise`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ import feedparser_rs
 from watcher.charsets import legible, server_charset, xml_encoding
 from watcher.errors import ParseError
 from watcher.json_feed import is_json_feed, read_json_feed
-from watcher.misreads import LINK_BASE, PRIVATE_HOST, has_relative_link, misread_items
+from watcher.misreads import (
+    LINK_BASE,
+    PRIVATE_HOST,
+    has_relative_link,
+    misread_atom,
+    misread_items,
+)
 
 # a document's entries read, the first in its order (feeds list the newest first): a feed of
 # more is an archive, or a hostile one (10 MB of empty items make a million stories)
@@ -73,11 +80,13 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
     if result is None or (result.bozo and not _over_limit(result)) or not result.entries:
         return None
     version = str(result.version)
+    atom = version.startswith("atom")
     if version.startswith("rss") and misread_items(body, result.entries):
         return None  # feedparser reads them right
+    if atom and misread_atom(body):
+        return None  # likewise
     if any(not entry.get("link") for entry in result.entries) and PRIVATE_HOST.search(body):
         return None  # feedparser-rs blanks links to such hosts: feedparser keeps them
-    atom = version.startswith("atom")
     if any(has_relative_link(entry, atom) for entry in result.entries):
         # parsed again, resolving against xml:base and the channel's link, as feedparser does
         # with xml:base: rare, and resolving every summary's markup costs time. An xml:base
