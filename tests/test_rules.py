@@ -1565,6 +1565,22 @@ def test_a_rule_file_too_large_or_gone_is_a_problem_and_reload_keeps_the_rules(
     assert live.matcher.match("Gallium", "").rules
 
 
+def test_hidden_files_of_the_rules_folder_are_not_rule_files(tmp_path: Path) -> None:
+    """A Mac copying a folder leaves `._NAME` beside each file, its resource fork in binary:
+    read as a rule file, it stopped the service at start. `*.yml` files are rule files."""
+    rules_dir = folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n")
+    (rules_dir / "._rules.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02Mac OS X")
+    (rules_dir / ".draft.yaml").write_text("rules: [oops")
+    (rules_dir / "more.yml").write_text("rules:\n  - name: r2\n    when: germanium\n")
+    assert [p.name for p in loader.rule_files(rules_dir)] == [
+        "lists.yaml",
+        "rules.yaml",
+        "more.yml",
+    ]
+    ruleset = load_rules(rules_dir)
+    assert [rule.name for rule in ruleset.rules] == ["r", "r2"]
+
+
 def test_missing_rules_folder_matches_nothing_until_it_appears(tmp_path: Path) -> None:
     live = LiveRules(tmp_path / "rules")
     assert live.matcher.match("Gallium", "").rules == ()

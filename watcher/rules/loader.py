@@ -30,9 +30,15 @@ PRIORITIES = range(1, 6)
 
 
 def rule_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.yaml") if p.is_file()) + sorted(
-        p for p in folder.glob("*.yml") if p.is_file()
-    )
+    """The folder's `*.yaml` files, then its `*.yml` files, as a shell lists them: not a
+    hidden one (`._minerals.yaml`, the resource fork a Mac leaves in a copied folder, would
+    stop the service; `.#minerals.yaml`, an editor's lock)."""
+    return [
+        path
+        for pattern in ("*.yaml", "*.yml")
+        for path in sorted(folder.glob(pattern))
+        if not path.name.startswith(".") and path.is_file()
+    ]
 
 
 def load_rules(folder: Path) -> RuleSet:
