@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
@@ -753,6 +754,33 @@ def test_a_file_that_is_not_utf8_is_a_problem_at_its_line(tmp_path: Path) -> Non
         load_config(path, env={})
     (problem,) = caught.value.problems
     assert (problem.line, problem.message) == (2, "not UTF-8 text: byte 0xfc cannot be read")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_a_file_with_a_byte_order_mark_is_read_in_its_encoding(
+    tmp_path: Path, encoding: str
+) -> None:
+    """Windows PowerShell 5 writes UTF-16 with a byte-order mark (`>`, `Out-File`): such a
+    config was "not UTF-8 text: byte 0xff", though YAML reads UTF-16 and UTF-32 so."""
+    path = tmp_path / "watcher.yaml"
+    text = "state: w.db\r\nfeeds:\r\n  - name: Zürich desk\r\n    url: https://z.test/rss\r\n"
+    bom = codecs.BOM_UTF16_BE if encoding == "utf-16-be" else b""
+    path.write_bytes(bom + text.encode(encoding))
+    config = load_config(path, env={})
+    assert [(feed.name, feed.url) for feed in config.feeds] == [
+        ("Zürich desk", "https://z.test/rss")
+    ]
+
+
+def test_a_file_with_a_byte_order_mark_not_in_its_encoding_is_a_problem_at_its_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "watcher.yaml"
+    path.write_bytes("state: w.db\n# desk\n".encode("utf-16") + b"\x00\xd8" + b"x\x00")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.message) == (3, "not UTF-16 text: illegal UTF-16 surrogate")
 
 
 @pytest.mark.parametrize(("text", "code"), [

@@ -936,6 +936,15 @@ def test_a_rule_file_not_in_utf_8_is_named_at_its_line_and_column(tmp_path: Path
     ]
 
 
+def test_a_rule_file_in_utf_16_is_read(tmp_path: Path) -> None:
+    """Saved by Windows PowerShell 5 (`>` writes UTF-16 with a byte-order mark), a rule file
+    was "not UTF-8 text: byte 0xff"."""
+    rules = folder(tmp_path, "")
+    text = "rules:\r\n  - name: r\r\n    when: Düsseldorf\r\n"
+    (rules / "rules.yaml").write_bytes(text.encode("utf-16"))
+    assert Matcher(load_rules(rules)).match("Düsseldorf smelter", "").rules
+
+
 def test_a_control_character_in_a_rule_file_is_named_at_its_line_and_column(
     tmp_path: Path,
 ) -> None:

@@ -3,6 +3,7 @@ their size: a wrong path (`/dev/zero`, the database, a log) must not fill the me
 
 from __future__ import annotations
 
+import codecs
 import errno
 import re
 import ssl
@@ -25,22 +26,39 @@ def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
 
 
 class NotUtf8(ValueError):
-    """Bytes that are not UTF-8 text: where the first bad byte is, and a message naming it."""
+    """Bytes that are not text in their encoding (UTF-8, or the UTF-16 or UTF-32 their
+    byte-order mark names): where the first bad byte is, and a message naming it."""
 
-    def __init__(self, line: int, column: int, byte: int) -> None:
-        super().__init__(f"not UTF-8 text: byte {byte:#04x} cannot be read")
+    def __init__(self, line: int, column: int, what: str, encoding: str = "UTF-8") -> None:
+        super().__init__(f"not {encoding} text: {what}")
         self.line, self.column = line, column
 
 
 def utf8_text(data: bytes) -> str:
-    """`data` as text; NotUtf8 at the line and column (counted in bytes) of its first byte
-    that is not UTF-8."""
+    """`data` as text: UTF-8, or UTF-16 or UTF-32 where it begins with their byte-order
+    mark, as YAML reads a file (Windows PowerShell 5 writes UTF-16 so, with `>` or
+    `Out-File`). NotUtf8 at the line and column (counted in bytes, in UTF-8; in characters
+    otherwise) of its first byte that cannot be read."""
+    encoding = next((name for bom, name in _WIDE_BOMS if data.startswith(bom)), "utf-8")
     try:
-        return data.decode("utf-8")
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
+        if encoding != "utf-8":
+            read = data[: exc.start].decode(encoding, errors="replace")
+            line_start = read.rfind("\n") + 1
+            line, column = read.count("\n") + 1, len(read) - line_start + 1
+            raise NotUtf8(line, column, str(exc.reason), encoding.upper()) from exc
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         line = data.count(b"\n", 0, exc.start) + 1
-        raise NotUtf8(line, exc.start - line_start + 1, data[exc.start]) from exc
+        what = f"byte {data[exc.start]:#04x} cannot be read"
+        raise NotUtf8(line, exc.start - line_start + 1, what) from exc
+
+
+# UTF-32's marks first: UTF-32LE's begins as UTF-16LE's does
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)  # fmt: skip
 
 
 def trust_ca(context: ssl.SSLContext, path: Path) -> None:
