@@ -633,6 +633,34 @@ def test_import_opml_writes_urls_the_config_takes_for_one_feed_once(tmp_path: Pa
     ]
 
 
+def test_import_opml_reads_what_other_readers_export_loosely() -> None:
+    """Exports seen in the wild: a bare & in a URL's query (not XML: the file was refused),
+    a browser's feed: link, an attribute named in another case (`xmlurl`, `URL`); an
+    outline standing for a feed without an xmlUrl was dropped without a word."""
+    opml = (
+        b'<opml version="2.0"><body><outline text="News">'
+        b'<outline type="rss" text="NYT" htmlUrl="https://n.test/?emc=rss&partner=rss" '
+        b'xmlUrl="https://n.test/rss"/>'
+        b'<outline type="rss" text="Q&A" xmlurl="https://q.test/rss?a=1&b=2"/>'
+        b'<outline type="rss" text="Old" xmlUrl="feed://o.test/rss"/>'
+        b'<outline type="rss" text="Tls" xmlUrl="feed:https://t.test/atom"/>'
+        b'<outline type="link" text="Radio" URL="https://r.test/podcast"/>'
+        b'<outline type="rss" text="Bare"/><outline text="Empty folder"/>'
+        b"</outline></body></opml>"
+    )
+    found = read_opml(opml, "s.opml")
+    assert [(feed.name, feed.url) for feed in found.feeds] == [
+        ("NYT", "https://n.test/rss"),
+        ("Q&A", "https://q.test/rss?a=1&b=2"),
+        ("Old", "http://o.test/rss"),
+        ("Tls", "https://t.test/atom"),
+    ]
+    assert found.skipped == [
+        "Radio: no xmlUrl, the feed's URL (its url is 'https://r.test/podcast')",
+        "Bare: no xmlUrl, the feed's URL",
+    ]
+
+
 def test_import_opml_numbers_feeds_of_one_name_past_the_names_taken() -> None:
     """A feed titled "A (2)" keeps its name, and the third "A" becomes "A (3)"; each name's
     last number is remembered, so 30,000 feeds of one name take 3 s, not 82."""

@@ -10,6 +10,7 @@ a folder, which `read_opml` reads back as the same feeds.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,7 +18,7 @@ from email.utils import format_datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from watcher.config.feeds import malformed
+from watcher.config.feeds import malformed, subscribe_link_target
 from watcher.errors import InputError
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, fold_space
 from watcher.urls import canonical_url, comparable_url
@@ -35,23 +36,31 @@ class OpmlFeeds(NamedTuple):
 
 
 def read_opml(data: bytes, path: str) -> OpmlFeeds:
-    """Every outline with an http(s) `xmlUrl`, once per URL (its folders merged as tags;
-    URLs the config takes for one, `config.feeds.same_urls`, are one: the first written),
-    named by its `title` or `text` (else its URL), names made unique with " (2)", " (3)"."""
+    """Every outline with an http(s) `xmlUrl` (its name in any case; a browser's `feed:`
+    link read as the URL it names), once per URL (its folders merged as tags; URLs the
+    config takes for one, `config.feeds.same_urls`, are one: the first written), named by
+    its `title` or `text` (else its URL), names made unique with " (2)", " (3)". A file
+    that is XML once its bare `&`s are escaped is read so."""
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
-        raise InputError(f"not XML: {exc}", path=path, line=exc.position[0]) from exc
+        mended = _with_bare_ampersands(data)
+        if mended is None:
+            raise InputError(f"not XML: {exc}", path=path, line=exc.position[0]) from exc
+        root = mended
     body = root.find("body")
     if root.tag != "opml" or body is None:
         raise InputError("not OPML: no <opml> with a <body>", path=path)
     found: dict[str, OpmlFeed] = {}
     skipped: list[str] = []
     for outline, folders in _outlines(body):
-        url = (outline.get("xmlUrl") or "").strip()
+        url = _attribute(outline, "xmlUrl").strip()
         name = _label(outline)
         if not url:
-            continue  # a folder
+            if (why := _no_feed_url(outline)) is not None:
+                skipped.append(f"{name or '(no title)'}: {why}")
+            continue  # else a folder
+        url = subscribe_link_target(url) or url
         problem = _url_problem(url)
         if problem:
             shown = url if url.isprintable() else repr(url)
@@ -66,6 +75,21 @@ def read_opml(data: bytes, path: str) -> OpmlFeeds:
     return OpmlFeeds(_unique_names(list(found.values())), skipped)
 
 
+def _with_bare_ampersands(data: bytes) -> ET.Element | None:
+    """The file read with each `&` that begins no reference written `&amp;`, as exports
+    leave it in a URL's query (`?emc=rss&partner=rss`); None when that is not XML either."""
+    mended = _BARE_AMPERSAND.sub(b"&amp;", data)
+    if mended == data:
+        return None
+    try:
+        return ET.fromstring(mended)
+    except ET.ParseError:
+        return None
+
+
+_BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z_][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
+
+
 def _url_problem(url: str) -> str | None:
     """Why `url` is no feed URL to write into the config, if it is not: white space or a
     control character in it, or what the config's check (`config.feeds.malformed`)
@@ -75,6 +99,19 @@ def _url_problem(url: str) -> str | None:
     if (why := malformed(url)) is not None:
         return f"not a valid URL: {why}"
     return None if urlsplit(url).scheme.lower() in ("http", "https") else "not an http(s) URL"
+
+
+def _no_feed_url(outline: ET.Element) -> str | None:
+    """Why an outline without `xmlUrl` that stands for a feed (a feed's `type`, or a link
+    and no outline within: no folder) is skipped; None for a folder."""
+    link = next(
+        ((a, _attribute(outline, a)) for a in ("url", "htmlUrl") if _attribute(outline, a)), None
+    )
+    if _attribute(outline, "type").lower() not in ("rss", "atom") and (
+        link is None or outline.find("outline") is not None
+    ):
+        return None
+    return "no xmlUrl, the feed's URL" + (f" (its {link[0]} is {link[1]!r})" if link else "")
 
 
 MAX_FOLDERS = 20  # of the folders an outline sits in, the outermost taken as its tags
@@ -94,7 +131,7 @@ def _outlines(body: ET.Element) -> list[tuple[ET.Element, tuple[str, ...]]]:
         found.append((outline, folders))
         folder = _label(outline)
         inner = folders
-        if folder and not outline.get("xmlUrl") and len(folders) < MAX_FOLDERS:
+        if folder and not _attribute(outline, "xmlUrl") and len(folders) < MAX_FOLDERS:
             inner = folders if folder in folders else (*folders, folder)
         stack += [(child, inner) for child in reversed(outline.findall("outline"))]
     return found
@@ -104,7 +141,17 @@ def _label(outline: ET.Element) -> str:
     """An outline's `title`, else its `text`, as a feed's title is made one line ('' for
     none): white space folded, control characters as white space or as Windows-1252 gives
     them, invisible ones dropped; the config takes no name or tag with a control in it."""
-    return fold_space(outline.get("title") or outline.get("text") or "")
+    return fold_space(_attribute(outline, "title") or _attribute(outline, "text"))
+
+
+def _attribute(outline: ET.Element, name: str) -> str:
+    """An outline's attribute, its name in any case (`xmlurl`, `URL`), as exports write
+    them; '' for none."""
+    found = outline.get(name)
+    if found is None:
+        folded = name.lower()
+        found = next((v for k, v in outline.attrib.items() if k.lower() == folded), None)
+    return found or ""
 
 
 def _unique_names(feeds: list[OpmlFeed]) -> list[OpmlFeed]:

@@ -113,12 +113,14 @@ def add_parsers(commands: Any) -> None:
         help="print the feeds of an OPML file as the config's feeds: section",
         description="Read the subscriptions another reader exported as OPML (Feedly, "
         "Inoreader, Miniflux, NetNewsWire, rss2email) and print them as YAML for the "
-        "config's feeds: section: one entry per feed URL (URLs the config takes for one feed "
-        "once, the first written), named by its title, its folders as tags (each name once, "
-        "the outermost 20). An outline whose URL is not http(s), or is no valid URL (white "
-        "space or a control character in it, no host or a malformed one, a port not from 1 "
-        "to 65535), "
-        "is skipped with a line on stderr. Writes no file; needs no config file.",
+        "config's feeds: section: one entry per feed URL (its xmlUrl; a browser's feed: link "
+        "read as the http(s) URL it names; URLs the config takes for one feed once, the first "
+        "written), named by its title, its folders as tags (each name once, the outermost "
+        "20). An outline whose URL is not http(s), or is no valid URL (white space or a "
+        "control character in it, no host or a malformed one, a port not from 1 to 65535), "
+        "or that stands for a feed with no xmlUrl (of type rss or atom, or with a url or "
+        "htmlUrl, which it names), is skipped with a line on stderr. A bare & (in an "
+        "exported URL's query) is read as &amp;. Writes no file; needs no config file.",
     )
     opml.add_argument("opml_file", metavar="FILE", help="the OPML file")
     opml.set_defaults(handler=cmd_import_opml, needs_config=False)

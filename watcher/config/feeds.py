@@ -72,6 +72,17 @@ def malformed(url: str) -> str | None:
     return "port 0 is no port a server listens on" if port == 0 else None
 
 
+def subscribe_link_target(url: str) -> str | None:
+    """The feed's http(s) URL that a browser's subscribe link names (`feed://host/x` is
+    `http://host/x`, `feed:https://host/x` is `https://host/x`), else None."""
+    if url[:5].lower() != "feed:":
+        return None
+    inner = url[5:]
+    if inner[:5].lower() == "http:" or inner[:6].lower() == "https:":
+        return inner
+    return f"http://{inner.removeprefix('//')}"
+
+
 def absolute_file_url(url: str, base: Path) -> str:
     """A file: URL with its path made absolute from `base` (`file:feeds/a.xml`)."""
     parts = urlsplit(url)
@@ -247,12 +258,10 @@ class FeedsReader(Reader):
         if parts.scheme == "file":
             return absolute_file_url(url, self.base)
         wrong = f"{url!r} is not an http(s):// or file: URL"
-        if parts.scheme == "feed":  # a browser's subscribe link: feed://host/x, feed:https://
-            inner = url.removeprefix("feed:").removeprefix("//")
-            if urlsplit(inner).scheme in ("http", "https"):
-                meant = repr(inner)
-            else:
-                meant = f"'https://{inner}' (or 'http://{inner}')"
-            wrong += f" (feed: is a browser's link to a feed: write {meant})"
+        if (meant := subscribe_link_target(url)) is not None:
+            shown = repr(meant)
+            if meant.startswith("http://") and not url.lower().startswith("feed:http:"):
+                shown = f"'https://{meant.removeprefix('http://')}' (or {shown})"
+            wrong += f" (feed: is a browser's link to a feed: write {shown})"
         self.problem(node, name, wrong)
         return None
