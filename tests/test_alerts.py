@@ -3803,7 +3803,7 @@ class Waiting:
 
     def settle(self, *stories: Story) -> list[Match]:
         saved = self.store.record_poll(self.store.feed_state("f"), stories)
-        return self.pipeline.settle(saved)[1]
+        return self.pipeline.settler.settle(saved)[1]
 
 
 def test_a_rule_with_min_sources_alerts_when_its_news_item_reaches_that_many_outlets(
@@ -3860,10 +3860,10 @@ def test_rules_that_ask_for_fewer_outlets_alert_the_news_items_waiting_in_the_wi
              for sid, source in (("c", "Wire"), ("d", "Paper"))]  # fmt: skip
     (waiting,) = wait.settle(*fresh)
     assert waiting.cluster != old[0].cluster
-    assert wait.pipeline.recheck_waiting() == []  # the rules did not change
+    assert wait.pipeline.settler.recheck_waiting() == []  # the rules did not change
     wait.write("    when: gallium\n    min_sources: 2\n")
     assert wait.live.reload().changed
-    (promoted,) = wait.pipeline.recheck_waiting()
+    (promoted,) = wait.pipeline.settler.recheck_waiting()
     assert (promoted.cluster, promoted.quiet) == (waiting.cluster, False)
     assert [a.cluster for a in wait.store.alerts()] == [waiting.cluster]
     assert [m.waiting for m in wait.store.matches_for(old[0].cluster)] == [True]

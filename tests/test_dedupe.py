@@ -1107,10 +1107,10 @@ def test_a_cluster_started_and_merged_away_in_one_batch_keeps_nothing_behind(
         route=lambda m: route(m, {r.name: r for r in live.matcher.ruleset.rules}, subscribers),
     )  # fmt: skip
     a = story("a", "Copper smelter opens in Peru", link="https://news.test/same")
-    pipeline.settle(save(store, a))
+    pipeline.settler.settle(save(store, a))
     b = story("b", "Gallium prices climb in Rotterdam", hours=1, guid="g-1")
     c = story("c", "Zinc output falls", hours=2, link="https://news.test/same", guid="g-1")
-    clustered, matches = pipeline.settle(save(store, b, c))
+    clustered, matches = pipeline.settler.settle(save(store, b, c))
     home = pipeline.clusterer.index.cluster_for("a")
     assert [x.assignment.cluster for x in clustered] == [home, home]
     assert [m.cluster for m in matches] == [home]

@@ -1699,13 +1699,13 @@ def test_pool_matches_count_only_when_made_against_the_rule_set_in_force(tmp_pat
     pipeline = Pipeline(store=Store(tmp_path / "w.db"), fetcher=Fetcher(PollSettings()),
                         settings=PollSettings(), rules=live, clock=lambda: when)  # fmt: skip
     made = {"s": StoryMatch(rules=(RuleMatch("made-in-pool", "gallium", ()),), terms={})}
-    current = pipeline.match_rules(placed, PoolMatches(live.version, made))
-    stale = pipeline.match_rules(placed, PoolMatches("an older version", made))
+    current = pipeline.settler.match_rules(placed, PoolMatches(live.version, made))
+    stale = pipeline.settler.match_rules(placed, PoolMatches("an older version", made))
     assert [(m.rule, m.cluster) for m in current] == [("made-in-pool", 7)]
     assert [(m.rule, m.cluster) for m in stale] == [("r", 7)]
     # a story the pool left out matched no rule there: the service does not match it again
-    assert pipeline.match_rules(placed, PoolMatches(live.version, {})) == []
-    assert [m.rule for m in pipeline.match_rules(placed, None)] == ["r"]
+    assert pipeline.settler.match_rules(placed, PoolMatches(live.version, {})) == []
+    assert [m.rule for m in pipeline.settler.match_rules(placed, None)] == ["r"]
 
 
 class Running:

@@ -13,15 +13,14 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from watcher.alerts.outlets import recheck_waiting, record_matches
 from watcher.clusterer import Clock, Clusterer
 from watcher.config import PollSettings
-from watcher.dedupe import ClusterSettings, Fingerprint
+from watcher.dedupe import ClusterSettings
 from watcher.errors import FeedGoneError, FetchError, ParseError, ServerHeldError, StoreError
 from watcher.feed_state import (
     after_failure,
@@ -35,11 +34,9 @@ from watcher.feed_state import (
 )
 from watcher.fetch import Fetcher
 from watcher.full_text import not_read_warning, with_full_text
-from watcher.known import Sorted, quiet_again, revised, sort_stories
+from watcher.known import Sorted, sort_stories
 from watcher.logs import event
 from watcher.models import (
-    AlertPlan,
-    Assignment,
     ClusteredStory,
     FeedConfig,
     FeedState,
@@ -53,7 +50,7 @@ from watcher.parse import parse_feed
 from watcher.parse_pool import parse_in_pool
 from watcher.prepare import Prepared
 from watcher.rules.live import LiveRules, PoolMatches
-from watcher.rules.model import RuleSet
+from watcher.settle import Route, Settler
 from watcher.store import Store
 from watcher.urls import same_origin
 
@@ -74,7 +71,7 @@ class Pipeline:
         clock: Clock,
         clusterer: Clusterer | None = None,
         rules: LiveRules | None = None,
-        route: Callable[[Match], Iterable[AlertPlan]] | None = None,
+        route: Route | None = None,
         on_new_stories: NewStoriesHandler | None = None,
         parse_executor: Executor | None = None,
     ) -> None:
@@ -84,12 +81,18 @@ class Pipeline:
         self.clock = clock
         self.clusterer = clusterer or Clusterer(store, ClusterSettings(), clock)
         self.rules = rules
-        self.route = route
+        self.settler = Settler(
+            store=store, clusterer=self.clusterer, clock=clock, rules=rules, route=route
+        )
         self.on_new_stories = on_new_stories
         self.parse_executor = parse_executor
         # polls between their fetch and their last write: each holds a body, then its
         # stories; when fetching outruns parsing, the rest wait before fetching
         self._in_flight = asyncio.Semaphore(settings.concurrency)
+
+    def recover(self) -> int:
+        """On start: settle the stories left stored but unclustered; how many."""
+        return self.settler.recover(self.parse_executor)
 
     async def refresh_feed(self, feed: FeedConfig, *, force: bool = False) -> PollOutcome:
         """Poll one feed; its failures are recorded on it, never raised."""
@@ -253,8 +256,8 @@ class Pipeline:
         were stored; the new stories, as clustered, the matches of both, and whether the
         feed may have dropped stories since the last poll (`gap`: its state's warning says
         so). `premade`: the parse pool's matches, where they hold."""
-        retitled = self._retitle(found.retitled, found.quiet, premade, now)
-        retitled += self._revise(feed, state, found.same, premade, now)
+        retitled = self.settler.retitle(found.retitled, found.quiet, premade, now)
+        retitled += self.settler.revise(feed, state, found.same, premade, now)
         new = found.new
         if not new:
             self.store.record_poll(polled)
@@ -267,7 +270,9 @@ class Pipeline:
                 polled, warning=warning, gaps=state.gaps + 1, gap_at=now, next_poll_at=None
             )
         prints = [prepared.prints[s.id] for s in new] if prepared else None
-        clustered, matches = self.settle(new, found.quiet, prints, polled=polled, premade=premade)
+        clustered, matches = self.settler.settle(
+            new, found.quiet, prints, polled=polled, premade=premade
+        )
         return new, clustered, matches + retitled, gapped is not None
 
     def _gap(
@@ -284,49 +289,6 @@ class Pipeline:
         )  # fmt: skip
         return warning
 
-    def _revise(
-        self, feed: FeedConfig, state: FeedState, same: list[Story], premade: PoolMatches | None,
-        now: datetime,
-    ) -> list[Match]:  # fmt: skip
-        """Stored stories their feed revised to match a rule (`known.revised`), stored as they
-        are now and matched again, as `_retitle` does; quiet as a retitled story would be."""
-        if self.rules is None or not same:
-            return []
-        # a full_text story is matched on its page's text, which the pool never saw
-        pooled = None if feed.full_text else premade
-        revisions = revised(
-            self.store, same, may_match=self.rules.may_match(pooled),
-            rules_of=self.rules.rules_matched, full_text=feed.full_text,
-            since=now - timedelta(seconds=self.clusterer.settings.window),
-        )  # fmt: skip
-        quiet = quiet_again(self.store, state, feed, revisions, now)
-        return self._retitle(revisions, quiet, pooled, now, logged=False)
-
-    def _retitle(
-        self, stories: list[Story], quiet: set[str], premade: PoolMatches | None, now: datetime,
-        *, logged: bool = True,
-    ) -> list[Match]:  # fmt: skip
-        """Stored stories that their feed gave another title (a developing story's headline
-        names what it did not): stored as they are now, and matched again, so a rule they
-        match now alerts their cluster, once, as a new story would. Stories published before
-        the clustering window are not news: their text is kept as it was. `logged`: say so
-        (`story retitled`)."""
-        oldest = now - timedelta(seconds=self.clusterer.settings.window)
-        recent = [s for s in stories if s.published >= oldest]
-        if not recent:
-            return []
-        for story in recent if logged else ():
-            event(log, logging.INFO, "story retitled", feed=story.feed, title=story.title)
-        with self.store.transaction():
-            clusters = self.store.retitle_stories(recent)
-            items = [
-                ClusteredStory(story=s, assignment=Assignment(
-                    story=s.id, cluster=clusters[s.id], level="exact", reason="retitled"))
-                for s in recent if s.id in clusters
-            ]  # fmt: skip
-            matches = _quieted(self.match_rules(items, premade), quiet)
-            return self._record(matches, {i.assignment.cluster for i in items})
-
     def _retry_at(
         self, feed: FeedConfig, state: FeedState, now: datetime, retry_after: float | None
     ) -> datetime:
@@ -334,60 +296,6 @@ class Pipeline:
             state, interval=feed.interval, max_backoff=self.settings.max_backoff,
             retry_after=retry_after, now=now,
         )  # fmt: skip
-
-    def settle(
-        self,
-        stories: Sequence[Story],
-        quiet: set[str] | None = None,
-        prints: Sequence[Fingerprint] | None = None,
-        *,
-        polled: FeedState | None = None,
-        premade: PoolMatches | None = None,
-    ) -> tuple[list[ClusteredStory], list[Match]]:
-        """Cluster stories, match them and write their alerts, in one transaction that a
-        failure or a crash undoes, in the window too. With `polled`, they are a poll's new
-        stories, stored here with their clusters and the feed's new state (a failed poll
-        fetches them again); without, they were stored unclustered (by a version that stored
-        them first), and `recover` settles them on start."""
-        with self.clusterer.tentative(), self.store.transaction():
-            if polled is None:
-                clustered = self.clusterer.cluster(stories, prints)
-            else:
-                placed = self.clusterer.place(stories, prints, quiet=quiet or ())
-                self.store.record_new_stories(polled, placed, self.clock())
-                clustered = [self.clusterer.final(c) for c in placed]
-            matches = _quieted(self.match_rules(clustered, premade), quiet or set())
-            matches = self._record(matches, {c.assignment.cluster for c in clustered})
-        return clustered, matches
-
-    def _record(self, matches: list[Match], clusters: set[int]) -> list[Match]:
-        """Record matches and their alerts, those of rules with `min_sources` waiting for
-        outlets (`alerts.outlets`)."""
-        return record_matches(self.store, self._ruleset(), self.route, matches, clusters,
-                              self.clock())  # fmt: skip
-
-    def recheck_waiting(self) -> list[Match]:
-        """At start, and after the rules changed: the matches made within the clustering
-        window that wait for outlets, alerted if their rule now asks for no more than their
-        news items have."""
-        since = self.clock() - timedelta(seconds=self.clusterer.settings.window)
-        return recheck_waiting(self.store, self._ruleset(), self.route, since, self.clock())
-
-    def _ruleset(self) -> RuleSet | None:
-        return self.rules.matcher.ruleset if self.rules is not None else None
-
-    def recover(self) -> int:
-        """On start: settle the stories left stored but unclustered; how many."""
-        pending = self.clusterer.load(self.parse_executor)
-        if pending:
-            self.settle(pending)
-        return len(pending)
-
-    def match_rules(
-        self, clustered: Sequence[ClusteredStory], premade: PoolMatches | None = None
-    ) -> list[Match]:
-        """Every rule each new story matches, against its cluster (none without rules)."""
-        return [] if self.rules is None else self.rules.matches(clustered, premade, self.clock())
 
     async def _parse(
         self, feed: FeedConfig, result: FetchResult, now: datetime
@@ -407,11 +315,6 @@ class Pipeline:
             (self.rules.folder, self.rules.version, feed.tags) if self.rules is not None else None
         )
         return await parse_in_pool(self.parse_executor, work, rules)
-
-
-def _quieted(matches: list[Match], quiet: set[str]) -> list[Match]:
-    """The matches, those of the `quiet` stories marked so (they alert no one)."""
-    return [replace(m, quiet=True) if m.story in quiet else m for m in matches]
 
 
 def _ms_since(started: float) -> float:

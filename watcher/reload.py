@@ -67,7 +67,7 @@ class Reloads(ServiceParts):
     def _recheck_waiting(self) -> None:
         """Alert the waiting matches the rules in force let alert (`Pipeline.recheck_waiting`)."""
         try:
-            promoted = self.pipeline.recheck_waiting()
+            promoted = self.pipeline.settler.recheck_waiting()
         except StoreError as exc:  # the next story of each news item checks it again
             event(log, logging.ERROR, "checking the matches waiting for outlets failed", error=exc)
             return
@@ -109,7 +109,7 @@ class Reloads(ServiceParts):
         for feed in added:
             self._add_feed_job(feed, states.get(feed.name))
         if self.pipeline.rules is not None:
-            self.pipeline.route = router(self.pipeline.rules, new.subscribers)
+            self.pipeline.settler.route = router(self.pipeline.rules, new.subscribers)
             if new.rules != old.rules:
                 self.pipeline.rules.folder = new.rules
             self.pipeline.rules.feed_tags = tags_by_feed(new.feeds)

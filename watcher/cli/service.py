@@ -222,7 +222,7 @@ def build_pipeline(
     recovered = pipeline.recover()
     if recovered:
         event(log, logging.INFO, "settled stories a crash left unclustered", count=recovered)
-    promoted = pipeline.recheck_waiting()
+    promoted = pipeline.settler.recheck_waiting()
     if promoted:
         print_new_stories([], promoted)
     replan_waiting(store, config.subscribers, rules.matcher.ruleset.rules, utc_now())
