@@ -486,6 +486,16 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             ":3: subscribers[0].email: '@example.org' is not an email address",
             id="email-no-local-part",
         ),
+        pytest.param(
+            "subscribers:\n  - name: a\n    email: []\n",
+            ":3: subscribers[0].email: lists no address (leave it out for no email)",
+            id="email-empty-list",
+        ),
+        pytest.param(
+            "subscribers:\n  - name: a\n    email: [a@b.test, [c@d.test]]\n",
+            ":3: subscribers[0].email[1]: must be a string, not a list",
+            id="email-list-in-list",
+        ),
         pytest.param(  # went out as MAIL FROM:<not>
             "smtp:\n  host: h\n  from: not an address\nfeeds: []\n",
             ":3: smtp.from: 'not an address' is not one email address",
@@ -738,6 +748,17 @@ def test_an_unknown_key_close_to_a_known_one_is_asked_about(tmp_path: Path) -> N
         ("feeds[0].intervall", "unknown key (did you mean 'interval'?)"),
         ("subscribers[0].rules", "unknown key"),  # like no key: no guess
     ]
+
+
+def test_a_subscribers_email_may_be_a_list_of_addresses(tmp_path: Path) -> None:
+    """`email: [a@x, b@x]` is how YAML lists: it was "must be a string, not a list"."""
+    path = tmp_path / "watcher.yaml"
+    path.write_text(
+        "state: w.db\nsmtp:\n  host: h\n  from: w@test.org\nsubscribers:\n  - name: a\n"
+        "    email: [ana@test.org, 'Bo Li <bo@test.org>']\n    follow: ['*']\n"
+    )
+    (subscriber,) = load_config(path, env={}).subscribers
+    assert subscriber.email == "ana@test.org, Bo Li <bo@test.org>"
 
 
 def test_missing_file(tmp_path: Path) -> None:

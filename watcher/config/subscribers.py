@@ -60,7 +60,8 @@ class SubscribersReader(Reader):
         if "max_per_hour" in m:
             cap = int(self.number(m["max_per_hour"], f"{where}.max_per_hour", 0, 1)) or None
         noted = len(self.problems)
-        channels = {key: self.string(m.get(key), f"{where}.{key}") for key in _CHANNELS}
+        channels = {key: self.string(m.get(key), f"{where}.{key}") for key in _CHANNELS[1:]}
+        channels["email"] = self.addresses(m.get("email"), f"{where}.email")
         wrong_channel = len(self.problems) > noted  # a channel given, and why it is wrong said
         subscriber = Subscriber(
             name=name or "",
@@ -94,6 +95,16 @@ class SubscribersReader(Reader):
             wrong = "has no channel: give email, slack, teams, webhook or console: true"
             self.problem(item, where, wrong)
         return subscriber if name else None
+
+    def addresses(self, node: yaml.Node | None, name: str) -> str | None:
+        """`email:`: one line of addresses, comma-separated, or a list of them, read as
+        that line."""
+        if not isinstance(node, yaml.SequenceNode):
+            return self.string(node, name)
+        found = [self.string(item, f"{name}[{i}]") for i, item in enumerate(node.value)]
+        if not node.value:
+            self.problem(node, name, "lists no address (leave it out for no email)")
+        return ", ".join(filter(None, found)) or None
 
     def quiet_hours(self, node: yaml.Node | None, name: str, mode: str) -> str | None:
         """HH:MM-HH:MM, for an immediate subscriber (a digest one's alerts wait already)."""
