@@ -314,6 +314,18 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             id="feed-zone",
         ),
         pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    interval: 10\n",
+            ":4: feeds[0].interval: must be at least 60 seconds (got 10: a number alone is "
+            "seconds; give its unit, 10m or 10h)",
+            id="interval-without-unit",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    timezone: asia/tokyo\n",
+            ":4: feeds[0].timezone: 'asia/tokyo' is not an IANA time zone such as Europe/Berlin "
+            "(did you mean 'Asia/Tokyo'?)",
+            id="feed-zone-case",
+        ),
+        pytest.param(
             "feeds:\n  - name: A\n    url: https://a.test/\n    timezone: America/Argentina\n",
             ":4: feeds[0].timezone: 'America/Argentina' is not an IANA time zone",
             id="feed-zone-region",
@@ -673,7 +685,7 @@ def test_each_mistake_is_one_problem_and_hides_no_other(tmp_path: Path) -> None:
         ":4: feeds[1].url: must be a string, not a list",
         ":5: feeds[1].tags[0]: must be a string, not a list",
         ":6: feeds[1].interval: must be at least 60 seconds (got 1)",
-        ":9: subscribers[0].email: must be a string, not a mapping",
+        ":9: subscribers[0].email: must be an address, or a list of them, not a mapping",
         ":10: subscribers[1]: must be a mapping with a name and a channel, not a list",
     ]
 

@@ -36,12 +36,13 @@ import time
 import unicodedata
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 from feedparser.datetimes.rfc822 import timezone_names as FEEDPARSER_ZONES
 
 from watcher.numeric_dates import is_numeric_date, numeric_date
+from watcher.spelling import did_you_mean
 
 _MONTHS = {
     "Jan": "january januar jänner janvier janv enero ene gennaio gen janeiro januari "
@@ -148,6 +149,16 @@ def zone_named(name: str) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
+
+
+def zone_problem(name: str, example: str = "Europe/Berlin") -> str | None:
+    """Why `name` is no IANA time zone, with the one it is close to (`Asia/tokyo`: did you
+    mean 'Asia/Tokyo'?), if it is none; else None."""
+    if zone_named(name) is not None:
+        return None
+    return f"{name!r} is not an IANA time zone such as {example}" + did_you_mean(
+        name, available_timezones()
+    )
 
 
 def _epoch_time(found: re.Match[str]) -> time.struct_time:

@@ -18,7 +18,7 @@ from watcher.logs import event
 from watcher.models import Alert, AlertPlan, FeedConfig, Match, Waits
 from watcher.rules.live import LiveRules
 from watcher.rules.model import DEFAULT_PRIORITY, Rule
-from watcher.rules.nodes import did_you_mean
+from watcher.spelling import did_you_mean
 from watcher.store import Store
 from watcher.store.rows import to_text
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from watcher.config import Config, parse_duration
 from watcher.config.feeds import header_problem
-from watcher.dates import zone_named
+from watcher.dates import zone_problem
 from watcher.errors import ConfigError, DatabaseBusy, ServiceError
 from watcher.logs import event
 from watcher.models import Story
@@ -159,8 +159,8 @@ def header(text: str) -> tuple[str, str]:
 
 def time_zone(text: str) -> str:
     """An argparse type: an IANA time zone's name (`Asia/Tokyo`)."""
-    if zone_named(text) is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an IANA time zone such as Asia/Tokyo")
+    if (problem := zone_problem(text, "Asia/Tokyo")) is not None:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

@@ -14,11 +14,12 @@ from typing import Any
 
 import yaml
 
-from watcher.dates import zone_named
+from watcher.dates import zone_problem
 from watcher.errors import ConfigProblem
 from watcher.files import trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, SURROGATE
-from watcher.rules.nodes import EXTENSION_PREFIX, as_written, did_you_mean, kind_of, yaml_tree
+from watcher.rules.nodes import EXTENSION_PREFIX, as_written, kind_of, yaml_tree
+from watcher.spelling import did_you_mean
 
 # ${VAR} or ${VAR:-default}; $${ is a literal ${ (as in Docker Compose, for $ before { only)
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -203,7 +204,14 @@ class Reader:
             self.problem(node, name, str(exc))
             return default
         if seconds < minimum:
-            self.problem(node, name, f"must be at least {minimum:g} seconds (got {seconds:g})")
+            # `interval: 10` meant minutes, as a reader's "every 10" does
+            written = str(value)
+            alone = written.replace(".", "", 1).isdigit()
+            unit = f": a number alone is seconds; give its unit, {written}m or {written}h"
+            unit = unit if alone else ""
+            self.problem(
+                node, name, f"must be at least {minimum:g} seconds (got {seconds:g}{unit})"
+            )
             return default
         return seconds
 
@@ -232,8 +240,8 @@ class Reader:
         """An IANA time zone's name (`Europe/Berlin`), None where none is given or it is
         wrong (a problem)."""
         zone = self.string(node, name)
-        if zone is not None and zone_named(zone) is None:
-            self.problem(node, name, f"{zone!r} is not an IANA time zone such as Europe/Berlin")
+        if zone is not None and (problem := zone_problem(zone)) is not None:
+            self.problem(node, name, problem)
             return None
         return zone
 

@@ -99,6 +99,9 @@ class SubscribersReader(Reader):
     def addresses(self, node: yaml.Node | None, name: str) -> str | None:
         """`email:`: one line of addresses, comma-separated, or a list of them, read as
         that line."""
+        if isinstance(node, yaml.MappingNode):
+            self.problem(node, name, "must be an address, or a list of them, not a mapping")
+            return None
         if not isinstance(node, yaml.SequenceNode):
             return self.string(node, name)
         found = [self.string(item, f"{name}[{i}]") for i, item in enumerate(node.value)]

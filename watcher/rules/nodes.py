@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
 from datetime import date
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -19,6 +17,7 @@ import yaml
 from watcher.errors import RuleProblem
 from watcher.files import NotUtf8, utf8_text
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, SURROGATE
+from watcher.spelling import did_you_mean
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
 
@@ -287,16 +286,6 @@ class NodeReader:
             elif value := self.name(path, item, what):
                 names.append(value)
         return tuple(names)
-
-
-def did_you_mean(key: str, known: Iterable[str]) -> str:
-    """What a problem adds for a key or name that is a known one mistyped (`intervall`,
-    `case_sensitve`, a rule `galium`), in any case: " (did you mean 'interval'?)"; else ''."""
-    by_lower: dict[str, str] = {}
-    for name in sorted(known):  # of names alike but for case, the first
-        by_lower.setdefault(name.lower(), name)
-    close = get_close_matches(str(key).lower(), sorted(by_lower), n=1, cutoff=0.75)
-    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 def kind_of(node: yaml.Node) -> str:
