@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -30,7 +31,6 @@ from watcher.cli.rules_diff import (
     alerting,
     print_alert_changes,
     print_changes,
-    print_jsonl,
     rule_names,
 )
 from watcher.config import default_rules, load_config, load_optional_config, resolve_config_path
@@ -38,7 +38,7 @@ from watcher.config.feeds import feed_at
 from watcher.dedupe import ClusterSettings, cluster_batch
 from watcher.errors import FetchError, RuleError
 from watcher.jsonl import read_stories
-from watcher.models import Story, tags_by_feed
+from watcher.models import FeedConfig, Story, tags_by_feed
 from watcher.rules import Matcher, RuleSet, load_rules
 from watcher.rules.loader import QUERY_RULE, query_rule
 from watcher.rules.matcher import StoryMatch
@@ -184,19 +184,19 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 print(problem, file=sys.stderr)
             return EXIT_USAGE
         args.rule = QUERY_RULE
-    matcher = Matcher(ruleset)
-    tested = _stories(args)
-    results = [(s, matcher.match_story(s, tested.tags.get(s.feed, ()))) for s in tested.stories]
+    with _stories(args) as tested:
+        earlier = Matcher(before) if before is not None else None
+        tried = _tried(tested, Matcher(ruleset), earlier, args)
+        if args.format == "jsonl":
+            return 0
+        items = tested.news_items([c.story for c in tried.kept])
     if before is not None:
-        _print_diff(args, results, tested, ruleset, before)
+        print_changes(tried.kept, tried.tested, args.rule)
+        need = (ruleset.min_sources, before.min_sources)
+        print_alert_changes(tried.kept, items, need, args.rule)
         return 0
-    if args.format == "jsonl":
-        for story, result in results:
-            line = {"id": story.id, "rules": rule_names(result, args.rule), "terms": result.terms}
-            print(json.dumps(line, ensure_ascii=False))
-        return 0
-    items = _news_items(results, tested)
-    _print_table(results, items, ruleset.min_sources, args.rule)
+    results = [(c.story, c.after) for c in tried.kept]
+    _print_table(results, tried.tested, items, ruleset.min_sources, args.rule)
     _print_counts(results, items, ruleset.min_sources, args.rule)
     return 0
 
@@ -214,44 +214,62 @@ def _in_force(args: argparse.Namespace) -> Path:
     return config.rules if config else _rules_here()
 
 
-def _print_diff(
-    args: argparse.Namespace, results: list[tuple[Story, StoryMatch]], tested: Tested,
-    ruleset: RuleSet, before: RuleSet,
-) -> None:  # fmt: skip
-    """`--diff`: the stories the rules tested and `before` match otherwise, and the alerts
-    each rule would send before and after."""
-    earlier = Matcher(before)
-    compared = [
-        Compared(story, result, earlier.match_story(story, tested.tags.get(story.feed, ())))
-        for story, result in results
-    ]
-    if args.format == "jsonl":
-        print_jsonl(compared, args.rule)
-        return
-    print_changes(compared, args.rule)
-    items = _news_items(results, tested)
-    print_alert_changes(compared, items, (ruleset.min_sources, before.min_sources), args.rule)
-
-
 def _with_query_only(ruleset: RuleSet, query: str) -> RuleSet:
     """The rule set's term lists with one rule, the query (`rules.loader.query_rule`)."""
     return replace(ruleset, rules=(query_rule(query, ruleset),))
 
 
 class Tested(NamedTuple):
-    """The stories to test, the news item (cluster) of each, and, from the database, the
-    outlets of each news item among all its stored stories."""
+    """The stories to test, read as they are tested (from the database a chunk at a time:
+    a month of stories may be more than memory holds), the config's feeds' tags, and the
+    news items of the stories kept (`NewsItems`)."""
 
-    stories: list[Story]
-    clusters: dict[str, Any]
-    tags: dict[str, tuple[str, ...]]  # the config's feeds' tags, by feed (rules' feeds:)
-    outlets: dict[Any, int] | None = None
+    stories: Iterable[Story]
+    tags: dict[str, tuple[str, ...]]  # by feed (rules' feeds:)
+    news_items: Callable[[Sequence[Story]], NewsItems]
 
 
-def _stories(args: argparse.Namespace) -> Tested:
-    """The stories to test, with the news item (cluster) of each: from the database, the
-    stored one, with its outlets as the service counts them; else (a file, a feed, every
-    configured feed `--live`) as `watcher dedupe` clusters the stories given."""
+class Tried(NamedTuple):
+    """The stories tested that either rule set matched, with what each matched (`before`:
+    nothing, without --diff), and how many stories were tested."""
+
+    kept: list[Compared]
+    tested: int
+
+
+NO_MATCH = StoryMatch(rules=(), terms={})
+
+
+def _tried(
+    tested: Tested, matcher: Matcher, earlier: Matcher | None, args: argparse.Namespace
+) -> Tried:
+    """Match each story as it is read; with --format jsonl, print its line then, else keep
+    it only where a rule matched it: the stories no rule matches are most, and are told
+    only in the count."""
+    kept, number = [], 0
+    for story in tested.stories:
+        number += 1
+        tags = tested.tags.get(story.feed, ())
+        after = matcher.match_story(story, tags)
+        before = earlier.match_story(story, tags) if earlier is not None else NO_MATCH
+        if args.format == "jsonl":
+            found: dict[str, Any] = {"id": story.id, "rules": rule_names(after, args.rule)}
+            if earlier is None:
+                found["terms"] = after.terms
+            else:
+                found["before"] = rule_names(before, args.rule)
+            print(json.dumps(found, ensure_ascii=False))
+        elif after.rules or before.rules:
+            kept.append(Compared(story, after, before))
+    return Tried(kept, number)
+
+
+@contextmanager
+def _stories(args: argparse.Namespace) -> Iterator[Tested]:
+    """The stories to test: from the database, read as they are tested, each of its stored
+    news item, with its outlets as the service counts them (among all its stored stories);
+    else (a file, a feed, every configured feed `--live`) as `watcher dedupe` clusters the
+    stories given, its outlets among them."""
     if args.stories or args.url:
         config = load_optional_config(args.config)
         feeds = config.feeds if config else ()
@@ -265,7 +283,8 @@ def _stories(args: argparse.Namespace) -> Tested:
             )
             stories = list(parsed.stories)
         settings = config.clustering if config else ClusterSettings()
-        return Tested(stories, cluster_batch(stories, settings), tags_by_feed(feeds))
+        yield _given(stories, settings, feeds)
+        return
     config = load_config(resolve_config_path(args.config))
     if args.live:
         polled = [feed for feed in config.feeds if not feed.paused]
@@ -274,15 +293,31 @@ def _stories(args: argparse.Namespace) -> Tested:
             print(f"watcher: rules test: feed {name!r}: {printable(error)}", file=sys.stderr)
         if failed and len(failed) == len(polled):
             raise FetchError("rules test --live: no configured feed could be read", url="")
-        return Tested(
-            stories, cluster_batch(stories, config.clustering), tags_by_feed(config.feeds)
-        )
+        yield _given(stories, config.clustering, config.feeds)
+        return
     start = since(args.since or "7d")
     with reading(config.state) as store:
-        stories = list(reversed(store.recent_stories(start)))
-        stored = store.clusters_of([s.id for s in stories])
-        outlets = store.source_counts(stored.values())
-        return Tested(stories, stored, tags_by_feed(config.feeds), outlets)
+
+        def stored(kept: Sequence[Story]) -> NewsItems:
+            clusters = store.clusters_of([s.id for s in kept])
+            of = {s.id: clusters.get(s.id, s.id) for s in kept}
+            counted = store.source_counts(clusters.values())
+            alone = {s.id: 1 for s in kept if s.id not in clusters}  # no cluster: its own
+            return NewsItems(of, {**alone, **counted})
+
+        yield Tested(store.stories_fetched_since(start), tags_by_feed(config.feeds), stored)
+
+
+def _given(stories: list[Story], settings: ClusterSettings, feeds: Sequence[FeedConfig]) -> Tested:
+    """Stories given (a file, a feed): their news items as `watcher dedupe` forms them, the
+    outlets of each among them."""
+    clusters: dict[str, Any] = cluster_batch(stories, settings)
+    of = {s.id: clusters.get(s.id, s.id) for s in stories}
+    sources: defaultdict[Any, set[str]] = defaultdict(set)
+    for story in stories:
+        sources[of[story.id]].add(story.source)
+    outlets = {item: len(found) for item, found in sources.items()}
+    return Tested(stories, tags_by_feed(feeds), lambda kept: NewsItems(of, outlets))
 
 
 def _rules_here() -> Path:
@@ -291,20 +326,11 @@ def _rules_here() -> Path:
     return here if here.is_dir() else default_rules()
 
 
-def _news_items(results: Sequence[tuple[Story, StoryMatch]], tested: Tested) -> NewsItems:
-    """Each story's news item; its outlets as stored, else among the stories tested."""
-    of = {story.id: tested.clusters.get(story.id, story.id) for story, _ in results}
-    sources: defaultdict[Any, set[str]] = defaultdict(set)
-    for story, _ in results:
-        sources[of[story.id]].add(story.source)
-    stored = tested.outlets or {}
-    return NewsItems(of, {item: stored.get(item, len(s)) for item, s in sources.items()})
-
-
 def _print_table(
-    results: Sequence[tuple[Story, StoryMatch]], items: NewsItems, need: dict[str, int],
-    only: str | None,
+    results: Sequence[tuple[Story, StoryMatch]], tested: int, items: NewsItems,
+    need: dict[str, int], only: str | None,
 ) -> None:  # fmt: skip
+    """The stories matched (of `tested`), their matched words in [brackets]."""
     matched = 0
     for story, result in results:
         rules = [m for m in result.rules if only is None or m.rule == only]
@@ -327,8 +353,8 @@ def _print_table(
         found = "; ".join(f"{k}: {', '.join(v)}" for k, v in result.terms.items() if v)
         if found:
             print(f"    terms: {found}")
-    tested = count(len(results), "story", "stories")
-    print(f"{matched} of {tested} matched" + (f" rule {only}" if only else ""))
+    stories = count(tested, "story", "stories")
+    print(f"{matched} of {stories} matched" + (f" rule {only}" if only else ""))
 
 
 def _print_counts(

@@ -7,7 +7,6 @@ two match otherwise, and per rule the news items it would alert on, gained and l
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -33,20 +32,10 @@ class Compared(NamedTuple):
     before: StoryMatch  # the rules compared with (in force)
 
 
-def print_jsonl(compared: Sequence[Compared], only: str | None) -> None:
-    """One line a story, in input order: the rules each set matched."""
-    for c in compared:
-        line = {
-            "id": c.story.id,
-            "rules": rule_names(c.after, only),
-            "before": rule_names(c.before, only),
-        }
-        print(json.dumps(line, ensure_ascii=False))
-
-
-def print_changes(compared: Sequence[Compared], only: str | None) -> int:
+def print_changes(compared: Sequence[Compared], tested: int, only: str | None) -> int:
     """Each story the two rule sets match otherwise: `+ rule: clause` for a rule the edit
-    makes match it, `- rule: clause` for one it no longer matches; how many such stories."""
+    makes match it, `- rule: clause` for one it no longer matches; how many such stories,
+    of `tested`."""
     changed = 0
     for c in compared:
         gained, lost = _rules(c.after, c.before, only), _rules(c.before, c.after, only)
@@ -57,8 +46,8 @@ def print_changes(compared: Sequence[Compared], only: str | None) -> int:
         for sign, matches in (("+", gained), ("-", lost)):
             for m in matches:
                 print(f"    {sign} {m.rule}: {m.clause}")
-    tested = count(len(compared), "story", "stories")
-    print(f"{changed} of {tested} matched otherwise" + (f" by rule {only}" if only else ""))
+    stories = count(tested, "story", "stories")
+    print(f"{changed} of {stories} matched otherwise" + (f" by rule {only}" if only else ""))
     return changed
 
 

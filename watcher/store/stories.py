@@ -6,7 +6,7 @@ In: `FeedState`, `ClusteredStory`, `Assignment`. Out: `Story`, `Cluster`. Raises
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +53,20 @@ class StoryTables(Tables):
                 [to_text(since), *(feeds or ())],
             )
         return [story_from_row(row) for row in rows]
+
+    def stories_fetched_since(self, since: datetime, chunk: int = 200) -> Iterator[Story]:
+        """Stories first fetched at or after `since`, oldest first, read `chunk` at a time
+        (a chunk of the longest stories, 40,000 characters each, is 8 MB): a month of 5,000
+        feeds' stories is millions, more than memory holds at once."""
+        with translated("reading stories"):
+            cursor = self.db.conn.execute(
+                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE fetched_at >= ? "
+                "ORDER BY fetched_at, published",
+                [to_text(since)],
+            )
+            while rows := cursor.fetchmany(chunk):
+                for row in rows:
+                    yield story_from_row(dict(zip(STORY_COLUMNS, row, strict=True)))
 
     def clusters_of(self, story_ids: Sequence[str]) -> dict[str, int]:
         """The cluster of each clustered story of `story_ids`."""
