@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import shutil
@@ -1492,14 +1494,15 @@ def test_a_rule_with_feeds_takes_only_the_stories_of_those_feeds(tmp_path: Path)
     assert json.loads(from_url.stdout)["rules"] == ["tin-wires", "tin-any"]  # named as Wire
 
 
-def test_rules_test_reads_the_database_as_it_tests_and_keeps_only_what_matched(
+def test_commands_over_a_period_of_stories_read_the_database_as_they_go(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`rules test --since 30d` (as README suggests, before an edit) read every story into
     memory first, then kept every result: a month of 5,000 feeds' stories took gigabytes
     (200,000 stories, 620 MB). Stories are read a chunk at a time now, and only those a rule
-    matched are kept for the table; the others are counted. Here, 5,000 stories with the
-    longest body kept (20,000 characters: 100 MB held at once) are tested within 40 MB."""
+    matched are kept for the table; the others are counted. `watcher stories --format
+    jsonl` prints each as it is read. Here, 5,000 stories with the longest body kept (20,000
+    characters: 100 MB held at once) are read within 40 MB."""
     rules_dir = folder(tmp_path, "rules:\n  - name: r\n    when: gallium\n")
     config = tmp_path / "watcher.yaml"
     config.write_text(
@@ -1516,16 +1519,36 @@ def test_rules_test_reads_the_database_as_it_tests_and_keeps_only_what_matched(
             for n in range(batch, batch + 500)
         ])  # fmt: skip
     store.close()
+    tested, tested_peak = _traced(main, ["--config", str(config), "rules", "test", "--since", "1d"])
+    out = capsys.readouterr().out
+    assert tested == 0 and "s1234  [Gallium] smelter restarts" in out
+    assert "1 of 5000 stories matched" in out
+    printed = _Counted()  # not captured: 100 MB of JSON lines held would be counted
+    with contextlib.redirect_stdout(printed):
+        listed, listed_peak = _traced(
+            main, ["--config", str(config), "stories", "--since", "1d", "--format", "jsonl"]
+        )
+    assert listed == 0 and printed.lines == 5_000
+    assert max(tested_peak, listed_peak) < 40 * 2**20, (tested_peak, listed_peak)
+
+
+class _Counted(io.TextIOBase):
+    """A stdout that counts the lines printed and keeps none."""
+
+    lines = 0
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        return len(text)
+
+
+def _traced(call: Callable[[list[str]], int], argv: list[str]) -> tuple[int, int]:
+    """What `call(argv)` returned, and the most memory Python held meanwhile."""
     tracemalloc.start()
     try:
-        code = main(["--config", str(config), "rules", "test", "--since", "1d"])
-        peak = tracemalloc.get_traced_memory()[1]
+        return call(argv), tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    out = capsys.readouterr().out
-    assert code == 0 and "s1234  [Gallium] smelter restarts" in out
-    assert "1 of 5000 stories matched" in out
-    assert peak < 40 * 2**20, peak
 
 
 def test_feeds_that_name_no_feed_is_a_problem(tmp_path: Path) -> None:

@@ -171,16 +171,18 @@ def _feed_row(state: FeedState, silent_after: float | None, now: datetime) -> li
 
 def cmd_stories(config: Config, args: argparse.Namespace) -> int:
     start = since(args.since)
-    with reading(config.state) as store:
-        stories = store.recent_stories(start, feeds_named(config, args.feed))
-    if args.format == "jsonl":
-        for story in stories:
-            print(json.dumps(story_json(story), ensure_ascii=False))
-        return 0
-    rows = [[when(s.published), s.source, shown(s), s.link] for s in stories]
+    with reading(config.state) as store:  # read as printed: a month's may be millions
+        stories = store.stories_fetched_since(
+            start, feeds_named(config, args.feed), newest_first=True
+        )
+        if args.format == "jsonl":
+            for story in stories:
+                print(json.dumps(story_json(story), ensure_ascii=False))
+            return 0
+        rows = [[when(s.published), s.source, shown(s), s.link] for s in stories]
     print_table(["PUBLISHED (UTC)", "SOURCE", "TITLE", "LINK"], rows)
     of = f" of {args.feed}" if args.feed else ""
-    print(f"{count(len(stories), 'story', 'stories')}{of} first fetched in the last {args.since}")
+    print(f"{count(len(rows), 'story', 'stories')}{of} first fetched in the last {args.since}")
     return 0
 
 

@@ -43,26 +43,24 @@ class StoryTables(Tables):
             self.record_assignments([c.assignment for c in placed], now, stories_written=True)
 
     def recent_stories(self, since: datetime, feeds: Collection[str] | None = None) -> list[Story]:
-        """Stories first fetched at or after `since` (of `feeds` alone, where given), newest
-        first."""
-        only = f" AND feed IN ({', '.join('?' * len(feeds))})" if feeds is not None else ""
-        with translated("reading stories"):
-            rows = self.db.execute_returning_dicts(
-                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE fetched_at >= ?{only} "
-                "ORDER BY fetched_at DESC, published DESC",
-                [to_text(since), *(feeds or ())],
-            )
-        return [story_from_row(row) for row in rows]
+        """Stories first fetched at or after `since` (of `feeds` alone), newest first."""
+        return list(self.stories_fetched_since(since, feeds, newest_first=True))
 
-    def stories_fetched_since(self, since: datetime, chunk: int = 200) -> Iterator[Story]:
-        """Stories first fetched at or after `since`, oldest first, read `chunk` at a time
-        (a chunk of the longest stories, 40,000 characters each, is 8 MB): a month of 5,000
-        feeds' stories is millions, more than memory holds at once."""
+    def stories_fetched_since(
+        self, since: datetime, feeds: Collection[str] | None = None, *, newest_first: bool = False,
+        chunk: int = 200,
+    ) -> Iterator[Story]:  # fmt: skip
+        """Stories first fetched at or after `since` (of `feeds` alone, where given), oldest
+        first (or newest), read `chunk` at a time (a chunk of the longest stories, 40,000
+        characters each, is 8 MB): a month of 5,000 feeds' stories is millions, more than
+        memory holds at once."""
+        only = f" AND feed IN ({', '.join('?' * len(feeds))})" if feeds is not None else ""
+        order = "DESC" if newest_first else ""
         with translated("reading stories"):
             cursor = self.db.conn.execute(
-                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE fetched_at >= ? "
-                "ORDER BY fetched_at, published",
-                [to_text(since)],
+                f"SELECT {', '.join(STORY_COLUMNS)} FROM stories WHERE fetched_at >= ?{only} "
+                f"ORDER BY fetched_at {order}, published {order}",
+                [to_text(since), *(feeds or ())],
             )
             while rows := cursor.fetchmany(chunk):
                 for row in rows:
