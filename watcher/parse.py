@@ -79,6 +79,7 @@ def parse_feed(
     links = Links.of(raw_links, result.feed.get("link"), url)
     entry_links = [links.story_link(raw) for raw in raw_links]
     shared = _shared_guids(entries, entry_links)
+    entry_links = _without_shared_links(entries, entry_links)
     zone = ZoneInfo(timezone) if timezone else None
     stories = tuple(
         _story(
@@ -150,6 +151,22 @@ def _shared_guids(entries: Any, links: list[str]) -> frozenset[str]:
     return frozenset(guid for guid, links_of in found.items() if len(links_of) > 1)
 
 
+def _without_shared_links(entries: Any, links: list[str]) -> list[str]:
+    """The entries' links, '' for one the document gives to entries of other titles and
+    guids: a press page or a section's index that every entry links to is no story's page,
+    and the stories that shared it were clustered as one news item, alerted once for all.
+    One entry listed twice (under one title, or one guid) keeps its link."""
+    titles: dict[str, set[str]] = {}
+    keys: dict[str, set[str]] = {}
+    for entry, link in zip(entries, links, strict=True):
+        if link:
+            title = _plain(entry.get("title"))
+            titles.setdefault(link, set()).add(title)
+            keys.setdefault(link, set()).add(_guid(entry) or title)
+    shared = {link for link in titles if len(titles[link]) > 1 and len(keys[link]) > 1}
+    return ["" if link in shared else link for link in links] if shared else links
+
+
 def _entry_link(entry: Any, *, fast: bool, loose: bool, atom: bool) -> str:
     """The entry's link as the document gives it (FeedBurner's `origLink`, the story's own
     page, before its feedproxy.google.com redirect), as feedparser reads a well-formed
@@ -198,10 +215,11 @@ def _story(
     entry: Any, entry_link: str, *, feed: str, fetched_at: datetime, source: str,
     links: Links, shared_guids: frozenset[str], zone: tzinfo | None = None,
 ) -> Story:  # fmt: skip
-    """One entry as a story; `entry_link`: its own link as `links` made it ('' for none or a
-    link home), for which a guid that is a web address stands in. A guid in `shared_guids`
-    is dropped: the story is known by its link, and clustering does not take stories that
-    shared it for one. `zone`: of dates that name none (`entry_time`)."""
+    """One entry as a story; `entry_link`: its own link as `links` made it ('' for none, a
+    link home or one shared, `_without_shared_links`), for which a guid that is a web
+    address stands in. A guid in `shared_guids` is dropped: the story is known by its link,
+    and clustering does not take stories that shared it for one. `zone`: of dates that name
+    none (`entry_time`)."""
     own_title = _plain(entry.get("title"))[:MAX_TITLE]
     summary_html = _summary_html(entry)
     listed = coverage(repaired(summary_html), own_title)
