@@ -384,6 +384,21 @@ def test_slack_header_is_never_empty() -> None:
     assert payload["blocks"][0]["text"]["text"] == "(untitled)"
 
 
+def test_an_email_alert_or_digest_of_a_story_without_a_link_shows_none() -> None:
+    """A story may have no link (none given, a link home, one its feed gives every entry):
+    its email showed an empty line and an empty `<a href="">`, and a digest linked its
+    title to nothing."""
+    from watcher.alerts.digest import render_digest
+
+    story = replace(digest_story(1, summary="Gallium output resumes."), link="")
+    single = render(digest_alert(1, {}), story, None, {})
+    assert 'href=""' not in single.html and "\n\nRule: r\n" in single.text
+    digest = render_digest("s", [(digest_alert(1, {}), story, None, {})])
+    assert 'href=""' not in digest.html and "<li>Story 1 (Wire, " in digest.html
+    assert digest.text.splitlines()[3:] == ["- Story 1 (Wire, 2026-11-24 00:01 UTC)",
+                                            "  Gallium output resumes.", ""]  # fmt: skip
+
+
 def test_a_digest_and_a_webhook_name_the_other_rules_matched() -> None:
     from watcher.alerts.digest import render_digest
 

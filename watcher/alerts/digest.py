@@ -281,9 +281,11 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     text += [f"  {also_matched(alert)}"] if alert.also_matched else []
     earlier = follows(cluster)
     text += [f"  {FOLLOWS} {earlier_text(earlier, zone)}"] if earlier else []
-    text.append(f"  {story.link}")
-    link, title_html = html.escape(story.link, quote=True), html.escape(title)
-    item_html = f'<li><a href="{link}">{title_html}</a> ({html.escape(story.source)}, {when})'
+    text += [f"  {story.link}"] if story.link else []  # a story may have none
+    title_html = html.escape(title)
+    if story.link:
+        title_html = f'<a href="{html.escape(story.link, quote=True)}">{title_html}</a>'
+    item_html = f"<li>{title_html} ({html.escape(story.source)}, {when})"
     item_html += f" - also reported by {outlets_html(others)}" if others else ""
     if part:
         item_html += f"<br>{html.escape(label)}"

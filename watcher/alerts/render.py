@@ -166,7 +166,7 @@ def render(
         marked(story.summary, spans.get("summary", []), "*", "*", str),
         *(f"{IN_FULL_TEXT} {marked(part, inside, '*', '*', str)}" for part, inside in parts),
         "",
-        story.link,
+        *([story.link] if story.link else []),  # a story may have none (What a story is)
         f"Rule: {alert.rule}" + (f" ({terms})" if terms else ""),
     ]
     if alert.also_matched:
@@ -186,8 +186,12 @@ def render(
             f"<p>{IN_FULL_TEXT} {marked(part, inside, '<mark>', '</mark>', html.escape)}</p>"
             for part, inside in parts
         )
-        + f'<p><a href="{html.escape(story.link, quote=True)}">{html.escape(story.link)}</a></p>'
-        f"<p>Rule: {html.escape(alert.rule)}{html.escape(f' ({terms})' if terms else '')}</p>"
+        + (
+            f'<p><a href="{html.escape(story.link, quote=True)}">{html.escape(story.link)}</a></p>'
+            if story.link
+            else ""
+        )
+        + f"<p>Rule: {html.escape(alert.rule)}{html.escape(f' ({terms})' if terms else '')}</p>"
         + (f"<p>{html.escape(also_matched(alert))}</p>" if alert.also_matched else "")
         + (f"<p>Also reported by: {outlets_html(others)}</p>" if others else "")
         + (f"<p>{FOLLOWS} {earlier_html(earlier, zone)}</p>" if earlier else "")
