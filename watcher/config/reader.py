@@ -64,6 +64,7 @@ class Reader:
         self.base = path.resolve().parent
         self.env = env
         self.problems: list[ConfigProblem] = []
+        self.constructor = yaml.SafeLoader("")  # one for every value: a loader is costly to make
 
     def problem(self, node: yaml.Node | None, field_name: str, message: str) -> None:
         line = node.start_mark.line + 1 if node is not None else None
@@ -72,7 +73,7 @@ class Reader:
         )
 
     def load(self, data: bytes) -> yaml.Node | None:
-        root, fault = yaml_tree(data, yaml.SafeLoader)
+        root, fault = yaml_tree(data)
         if fault is not None:
             self.problems.append(
                 ConfigProblem(path=str(self.path), line=fault.line, field="", message=fault.message)
@@ -111,7 +112,7 @@ class Reader:
     def scalar(self, node: yaml.Node, name: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             return node
-        value = yaml.SafeLoader("").construct_object(node)  # type: ignore[no-untyped-call]
+        value = self.constructor.construct_object(node)  # type: ignore[no-untyped-call]
         return self.expand(value, node, name) if isinstance(value, str) else value
 
     def flag(self, node: yaml.Node | None, name: str) -> bool:
