@@ -944,6 +944,17 @@ def test_a_rule_file_not_in_utf_8_is_named_at_its_line_and_column(tmp_path: Path
     ]
 
 
+def test_an_escaped_surrogate_in_a_rule_file_is_named_as_in_the_config(tmp_path: Path) -> None:
+    """libyaml, which reads rule files, said only "found invalid Unicode character escape
+    code" of JSON's way of writing 😀 ("\\ud83d\\ude00")."""
+    rules = folder(tmp_path, 'rules:\n  - name: r\n    when: "gallium \\ud83d\\ude00"\n')
+    with pytest.raises(RuleError) as caught:
+        load_rules(rules)
+    (problem,) = caught.value.problems
+    assert problem.line == 3
+    assert problem.message.startswith("invalid YAML: the escape \\uD83D is half of a UTF-16")
+
+
 def test_a_rule_file_in_utf_16_is_read(tmp_path: Path) -> None:
     """Saved by Windows PowerShell 5 (`>` writes UTF-16 with a byte-order mark), a rule file
     was "not UTF-8 text: byte 0xff"."""
