@@ -1410,12 +1410,16 @@ def test_atom_text_holding_markup_not_escaped_is_read_whole(
 
 
 def test_atom_xhtml_text_is_read_by_the_fast_parser() -> None:
-    """Markup in an xhtml title or content is XML, which feedparser-rs reads whole."""
+    """Markup in an xhtml title or content is XML, which feedparser-rs reads whole; Media
+    RSS's elements (`media:content`, self-closed or holding `media:title`) are no Atom
+    text, and leave the document to it."""
     body = (
-        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:media="http://search.yahoo.com/mrss/">'
         f'<title>Wire</title><id>urn:w</id><entry><id>urn:w:1</id><title type="xhtml">'
         f"{_XHTML.format('<b>Gallium</b> smelter &amp; mine')}</title>"
-        '<link href="https://w.test/1"/><content type="xhtml">'
+        '<link href="https://w.test/1"/><media:content url="https://w.test/1.jpg"/>'
+        '<media:group><media:title>Pit</media:title></media:group><content type="xhtml">'
         f"{_XHTML.format('<p>Output resumes.</p><p>Exports too.</p>')}</content></entry></feed>"
     ).encode()
     assert parsers.fast_parse(body, None) is not None

@@ -117,10 +117,9 @@ def misread_atom(body: bytes) -> bool:
 
 
 # an Atom text construct whose text is followed by a child element: not a closing tag, a
-# comment or CDATA
-_ATOM_MARKUP = re.compile(
-    rb"<(?:[\w.-]+:)?(?:title|summary|content|subtitle)(\s[^<>]*)?>[^<]*<(?![!/])"
-)
+# comment or CDATA. Unprefixed, as Atom is written (`media:content`, `media:title` are Media
+# RSS's), and not self-closed (`<content src="..."/>`)
+_ATOM_MARKUP = re.compile(rb"<(?:title|summary|content|subtitle)(\s[^<>]*?)?(?<!/)>[^<]*<(?![!/])")
 _BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _XHTML_TYPE = re.compile(rb"""\btype\s*=\s*["'](?:xhtml|application/xhtml\+xml)["']""")
 
