@@ -156,6 +156,8 @@ def _without_shared_links(entries: Any, links: list[str]) -> list[str]:
     guids: a press page or a section's index that every entry links to is no story's page,
     and the stories that shared it were clustered as one news item, alerted once for all.
     One entry listed twice (under one title, or one guid) keeps its link."""
+    if len(set(links)) == len(links):  # nearly every document: each entry its own link
+        return links
     titles: dict[str, set[str]] = {}
     keys: dict[str, set[str]] = {}
     for entry, link in zip(entries, links, strict=True):
