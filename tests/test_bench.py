@@ -51,8 +51,10 @@ def test_the_poll_benchmark_cycles_report_what_they_did(tmp_path: Path) -> None:
         restart, _ = run("watcher", folder, tmp_path / "w.db", "restart", generation=1)
         naive_cold, naive_warm, _ = run("naive", folder, tmp_path / "n.db", "cold,warm", 1)
     assert (cold["outcomes"], cold["stories"]) == ({"new": FEEDS}, first)
-    assert (warm["outcomes"], warm["stories"]) == ({"not_modified": FEEDS}, 0)
-    assert changed["outcomes"] == {"new": 1, "not_modified": FEEDS - 1}
+    # a feed whose day of its own began between cycles is read in full once (its body the
+    # same: `unchanged`), as `feed_state.sends_validators` has it
+    assert (_answered(warm["outcomes"]), warm["stories"]) == ({"not_modified": FEEDS}, 0)
+    assert _answered(changed["outcomes"]) == {"new": 1, "not_modified": FEEDS - 1}
     assert changed["stories"] == 3  # a generation adds three items on top
     expired, window = counted(expiry["note"], r"oldest ([\d,]+) of ([\d,]+) stories")
     assert window == first + 3 and expired == window // 10
@@ -131,3 +133,11 @@ def test_the_recall_benchmark_places_each_late_story_with_its_copy() -> None:
     assert rows[0]["put_back"] >= 1 and rows[0]["read"] >= rows[0]["put_back"]  # type: ignore[operator]
     table = recall.table(rows, 30, count).splitlines()
     assert len(table) == 4 + len(recall.CASES) and table[-1].endswith("| yes |")
+
+
+def _answered(outcomes: dict[str, int]) -> dict[str, int]:
+    """A cycle's outcomes, a full read of an unchanged body counted as the 304 it stands for."""
+    counted = dict(outcomes)
+    if unchanged := counted.pop("unchanged", 0):
+        counted["not_modified"] = counted.get("not_modified", 0) + unchanged
+    return counted

@@ -215,7 +215,8 @@ def test_a_wait_longer_than_max_backoff_is_kept_when_max_ttl_allows_it(
         clock.now = start + timedelta(hours=hours)
         assert harness.poll(feed)[0].status == "skipped"
     clock.now = start + timedelta(hours=8)
-    assert harness.poll(feed)[0].status == "not_modified"
+    # polled: a 304, or a full read that found the same body (the day's, `sends_validators`)
+    assert harness.poll(feed)[0].status in ("not_modified", "unchanged")
 
 
 @pytest.mark.parametrize(

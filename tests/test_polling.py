@@ -111,6 +111,37 @@ def test_conditional_get_sends_validators_and_304_adds_nothing(
     assert state.etag == sent["If-None-Match"]  # validators are kept across a 304
 
 
+def test_a_server_that_answers_304_for_good_hides_new_stories_a_day_at_most(
+    server: FeedServer, harness: Harness
+) -> None:
+    """web.dev's feed (App Engine) gave a Last-Modified stuck in 1980, and answered 304 to
+    every If-Modified-Since after it: readers that send their validators at every poll
+    never saw a new story. Once in each day of the feed's own, a poll sends none."""
+    body = {"xml": fixture_bytes("wire.rss.xml")}
+    stuck = "Tue, 01 Jan 1980 00:00:01 GMT"
+
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        if handler.headers.get("If-Modified-Since"):
+            send(handler, 304, b"", None, {"Last-Modified": stuck})
+        else:
+            send(handler, 200, body["xml"], "application/rss+xml", {"Last-Modified": stuck})
+
+    server.routes["/stuck.xml"] = route
+    feed = harness.feed("Stuck", server.url("/stuck.xml"))
+    assert harness.poll(feed)[0].status == "new"
+    extra = b"<item><title>Tungsten tender opens</title><link>https://wire.test/t</link></item>"
+    body["xml"] = body["xml"].replace(b"<item>", extra + b"<item>", 1)
+    polls = []
+    for _ in range(12):  # every 2 hours, a day long
+        harness.clock.now += timedelta(hours=2)
+        polls.append(harness.poll(feed)[0])
+    assert [p.status for p in polls].count("not_modified") == len(polls) - 1
+    (full,) = [p for p in polls if p.status != "not_modified"]
+    assert [s.title for s in full.new_stories] == ["Tungsten tender opens"]
+    asked = [r.headers.get("If-Modified-Since") for r in server.seen("/stuck.xml")]
+    assert asked.count(None) == 2  # the first poll, and the day's
+
+
 def test_changed_feed_adds_only_the_new_story(server: FeedServer, harness: Harness) -> None:
     body = {"xml": fixture_bytes("wire.rss.xml")}
     server.feed("/wire.xml", lambda: body["xml"])

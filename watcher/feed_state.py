@@ -9,6 +9,7 @@ In: a `FeedState` and what the poll found. Out: a new `FeedState` or a time. No 
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -31,6 +32,23 @@ def next_poll_after_failure(
     if retry_after is not None:
         delay = max(delay, retry_after)
     return now + timedelta(seconds=min(delay, max_backoff))
+
+
+DAY = 86_400  # seconds: a feed's poll sends no validators once in each
+
+
+def sends_validators(state: FeedState, now: datetime) -> bool:
+    """Whether a poll sends the feed's validators (If-None-Match, If-Modified-Since): not
+    its first poll in each day of its own (one that begins at a time of the day taken from
+    its name, so that feeds' full reads spread over the day). A server whose validators
+    never change while its feed does (a Last-Modified stuck in 1980, as App Engine served;
+    one in the future; nginx's ETag of a file whose time reproducible builds fix) answers
+    them 304 for good: its new stories come a day late at most, not never. A full body
+    that hashes as the last one is not parsed again."""
+    if state.last_polled_at is None:
+        return True
+    offset = zlib.crc32(state.name.encode()) % DAY
+    return (state.last_polled_at.timestamp() + offset) // DAY == (now.timestamp() + offset) // DAY
 
 
 def longest_wait(feed: FeedConfig, max_backoff: float) -> float:

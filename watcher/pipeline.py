@@ -31,6 +31,7 @@ from watcher.feed_state import (
     is_due,
     longest_wait,
     next_poll_after_failure,
+    sends_validators,
 )
 from watcher.fetch import Fetcher
 from watcher.full_text import not_read_warning, with_full_text
@@ -123,11 +124,12 @@ class Pipeline:
 
     async def _poll(self, feed: FeedConfig, state: FeedState, now: datetime) -> PollOutcome:
         started = time.perf_counter()
+        validated = sends_validators(state, now)  # not once a day: `sends_validators`
         try:
             result = await self.fetcher.fetch(
                 state.url,
-                etag=state.etag,
-                last_modified=state.last_modified,
+                etag=state.etag if validated else None,
+                last_modified=state.last_modified if validated else None,
                 content_hash=state.content_hash,
                 # the operator gave the headers for the configured URL's origin, not for one
                 # a permanent redirect has since moved the feed to
