@@ -1326,6 +1326,35 @@ def test_json_lines_are_split_at_newlines_alone(tmp_path: Path) -> None:
     assert result.returncode == 0 and len(result.stdout.splitlines()) == 3, result.stderr
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_json_lines_in_utf_16_or_32_after_a_byte_order_mark_are_read(
+    tmp_path: Path, encoding: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows PowerShell 5 writes `watcher stories --format jsonl > s.jsonl` in UTF-16,
+    CRLF line ends: read back by `dedupe` or `rules test --stories`, it was "not UTF-8
+    text". Its lines split at "\\n" alone; its too long a line, or one not in its encoding,
+    is still an error."""
+    titles = ["Tin\u2028output", "Gallium exports", "锗 exports"]
+    lines = [
+        json.dumps({"id": str(n), "title": t, "published": "2026-01-01T00:00:00Z"},
+                   ensure_ascii=False)
+        for n, t in enumerate(titles)
+    ]  # fmt: skip
+    path = _written(tmp_path, ("\r\n".join(lines) + "\r\n").encode(encoding))
+    stories = read_stories(path)
+    assert [(s.id, s.title) for s in stories] == [
+        ("0", "Tin output"), ("1", "Gallium exports"), ("2", "锗 exports"),
+    ]  # fmt: skip
+    result = watcher("dedupe", "--input", str(path))
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 3, result.stderr
+    broken = _written(tmp_path, "\n".join(lines).encode("utf-16") + b"\x00\xd8x\x00", "b.jsonl")
+    with pytest.raises(InputError, match=r"b\.jsonl: not UTF-16 text: "):
+        read_stories(broken)
+    monkeypatch.setattr(jsonl, "MAX_LINE_BYTES", 10)
+    with pytest.raises(InputError, match=r"one\.jsonl:1: line longer than"):
+        read_stories(path)
+
+
 def test_a_line_not_utf8_or_too_long_is_that_lines_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -39,7 +39,7 @@ def utf8_text(data: bytes) -> str:
     mark, as YAML reads a file (Windows PowerShell 5 writes UTF-16 so, with `>` or
     `Out-File`). NotUtf8 at the line and column (counted in bytes, in UTF-8; in characters
     otherwise) of its first byte that cannot be read."""
-    encoding = next((name for bom, name in _WIDE_BOMS if data.startswith(bom)), "utf-8")
+    encoding = wide_encoding(data) or "utf-8"
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -52,6 +52,12 @@ def utf8_text(data: bytes) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         what = f"byte {data[exc.start]:#04x} cannot be read"
         raise NotUtf8(line, exc.start - line_start + 1, what) from exc
+
+
+def wide_encoding(head: bytes) -> str | None:
+    """`utf-16` or `utf-32` where `head`, a file's first bytes, begins with their byte-order
+    mark (the codec reads the mark, and the byte order it names), else None."""
+    return next((name for bom, name in _WIDE_BOMS if head.startswith(bom)), None)
 
 
 # UTF-32's marks first: UTF-32LE's begins as UTF-16LE's does

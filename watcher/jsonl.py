@@ -9,13 +9,15 @@ Out: `Story` objects normalised like fetched ones. Raises: `InputError` naming f
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from watcher.errors import InputError
+from watcher.files import wide_encoding
 from watcher.models import Story
 from watcher.normalise import plain_text
 from watcher.urls import canonical_url
@@ -57,23 +59,49 @@ def read_stories(path: Path) -> list[Story]:
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """Each line of `path` with its number, split at "\\n" alone: JSON may hold U+2028 and
-    U+0085 unescaped, which `str.splitlines` would split at. A byte order mark is skipped;
-    a line longer than MAX_LINE_BYTES, or not UTF-8, is that line's error."""
+    U+0085 unescaped, which `str.splitlines` would split at. A byte order mark is skipped,
+    and one of UTF-16 or UTF-32 reads the file so (Windows PowerShell 5 writes `>` so); a
+    line longer than MAX_LINE_BYTES, or not UTF-8, is that line's error (a file not in the
+    UTF-16 or UTF-32 its mark names, the file's)."""
     try:
         with path.open("rb") as file:
-            for number, raw in enumerate(iter(lambda: file.readline(MAX_LINE_BYTES + 1), b""), 1):
-                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                    limit = f"{MAX_LINE_BYTES // 2**20} MB"
-                    raise InputError(f"line longer than {limit}", path=str(path), line=number)
-                try:
-                    yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
-                except UnicodeDecodeError as exc:
-                    byte = f"its byte {exc.start + 1}, {raw[exc.start]:#04x}"
-                    raise InputError(
-                        f"not UTF-8 text: {byte}, cannot be read", path=str(path), line=number
-                    ) from exc
+            encoding = wide_encoding(file.peek(4)[:4])
+            if encoding is None:
+                yield from _utf8_lines(file, str(path))
+            else:
+                with io.TextIOWrapper(file, encoding, newline="\n") as text:
+                    yield from _wide_lines(text, str(path))
     except OSError as exc:
         raise InputError(f"cannot read: {exc}", path=str(path)) from exc
+
+
+def _utf8_lines(file: BinaryIO, path: str) -> Iterator[tuple[int, str]]:
+    """The lines of a file in UTF-8 (a byte order mark skipped), each of at most
+    MAX_LINE_BYTES bytes."""
+    for number, raw in enumerate(iter(lambda: file.readline(MAX_LINE_BYTES + 1), b""), 1):
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            raise InputError(
+                f"line longer than {MAX_LINE_BYTES // 2**20} MB", path=path, line=number
+            )
+        try:
+            yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            byte = f"its byte {exc.start + 1}, {raw[exc.start]:#04x}"
+            raise InputError(
+                f"not UTF-8 text: {byte}, cannot be read", path=path, line=number
+            ) from exc
+
+
+def _wide_lines(text: io.TextIOWrapper, path: str) -> Iterator[tuple[int, str]]:
+    """The lines of a file in UTF-16 or UTF-32, each of at most MAX_LINE_BYTES characters."""
+    try:
+        for number, line in enumerate(iter(lambda: text.readline(MAX_LINE_BYTES + 1), ""), 1):
+            if len(line) > MAX_LINE_BYTES and not line.endswith("\n"):
+                limit = f"{MAX_LINE_BYTES // 2**20} MB"
+                raise InputError(f"line longer than {limit}", path=path, line=number)
+            yield number, line
+    except UnicodeDecodeError as exc:  # read ahead of the line: no line to name
+        raise InputError(f"not {text.encoding.upper()} text: {exc.reason}", path=path) from exc
 
 
 SHOWN_CHARS = 80  # of a value quoted in an error: a line may be 16 MB

@@ -39,9 +39,9 @@ def add_parsers(commands: Any) -> None:
         'and write one line per story, in input order: {"id": ..., "cluster": ...}. The '
         "cluster is the id of the cluster's earliest-published story. The same stories in any "
         "order give the same clusters. Thresholds come from the config's clustering: section "
-        "when a config file is given or found, else the defaults. The file is UTF-8, lines "
-        "ended by \\n alone; a line that is not UTF-8, longer than 16 MB or not a story is "
-        "reported as file:line (exit code 1).",
+        "when a config file is given or found, else the defaults. The file is UTF-8 (or "
+        "UTF-16 or UTF-32 after a byte-order mark), lines ended by \\n alone; a line that is "
+        "not UTF-8, longer than 16 MB or not a story is reported as file:line (exit code 1).",
     )
     dedupe.add_argument(
         "--input", metavar="STORIES.jsonl", type=Path, help="the stories to cluster"
