@@ -109,7 +109,7 @@ def misread_atom(body: bytes) -> bool:
     HTML. An `xhtml` one holds its markup as XML: both read it alike, but for an `&` that
     begins no character reference (`A & B`), where feedparser-rs stops ("A") without a
     complaint, as it complains of one elsewhere."""
-    if _BARE_AMPERSAND.search(body):
+    if BARE_AMPERSAND.search(body):
         return True
     return any(
         not _XHTML_TYPE.search(found.group(1) or b"") for found in _ATOM_MARKUP.finditer(body)
@@ -120,7 +120,9 @@ def misread_atom(body: bytes) -> bool:
 # comment or CDATA. Unprefixed, as Atom is written (`media:content`, `media:title` are Media
 # RSS's), and not self-closed (`<content src="..."/>`)
 _ATOM_MARKUP = re.compile(rb"<(?:title|summary|content|subtitle)(\s[^<>]*?)?(?<!/)>[^<]*<(?![!/])")
-_BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
+# an `&` that begins no character or entity reference (a name begins with a letter or `_`),
+# which XML forbids: feedparser-rs reads an xhtml text up to it, `import-opml` escapes it
+BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z_][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _XHTML_TYPE = re.compile(rb"""\btype\s*=\s*["'](?:xhtml|application/xhtml\+xml)["']""")
 
 

@@ -10,7 +10,6 @@ a folder, which `read_opml` reads back as the same feeds.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 from watcher.config.feeds import malformed, subscribe_link_target
 from watcher.errors import InputError
+from watcher.misreads import BARE_AMPERSAND
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, fold_space
 from watcher.urls import canonical_url, comparable_url
 
@@ -78,16 +78,13 @@ def read_opml(data: bytes, path: str) -> OpmlFeeds:
 def _with_bare_ampersands(data: bytes) -> ET.Element | None:
     """The file read with each `&` that begins no reference written `&amp;`, as exports
     leave it in a URL's query (`?emc=rss&partner=rss`); None when that is not XML either."""
-    mended = _BARE_AMPERSAND.sub(b"&amp;", data)
+    mended = BARE_AMPERSAND.sub(b"&amp;", data)
     if mended == data:
         return None
     try:
         return ET.fromstring(mended)
     except ET.ParseError:
         return None
-
-
-_BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z_][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 
 
 def _url_problem(url: str) -> str | None:
