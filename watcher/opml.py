@@ -101,9 +101,8 @@ def _url_problem(url: str) -> str | None:
 def _no_feed_url(outline: ET.Element) -> str | None:
     """Why an outline without `xmlUrl` that stands for a feed (a feed's `type`, or a link
     and no outline within: no folder) is skipped; None for a folder."""
-    link = next(
-        ((a, _attribute(outline, a)) for a in ("url", "htmlUrl") if _attribute(outline, a)), None
-    )
+    links = ((name, _attribute(outline, name)) for name in ("url", "htmlUrl"))
+    link = next(((name, value) for name, value in links if value), None)
     if _attribute(outline, "type").lower() not in ("rss", "atom") and (
         link is None or outline.find("outline") is not None
     ):
