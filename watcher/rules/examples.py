@@ -18,7 +18,7 @@ from watcher.normalise import composed
 from watcher.rules.condition import Hit
 from watcher.rules.matcher import Matcher
 from watcher.rules.model import Example, RuleSet
-from watcher.rules.nodes import NodeReader, kind_of
+from watcher.rules.nodes import NodeReader, kind_of, not_a_list
 
 EXAMPLE_KINDS = {"match": True, "no_match": False}
 EXAMPLE_KEYS = {"title", "summary", "body", "source"}
@@ -36,8 +36,7 @@ class ExamplesReader(NodeReader):
         examples = []
         for kind, items in kinds.items():
             if not isinstance(items, yaml.SequenceNode):
-                shown = f": write [{items.value}]" if isinstance(items, yaml.ScalarNode) else ""
-                self.problem(path, items, f"rule {rule!r}: examples {kind} must be a list{shown}")
+                self.problem(path, items, not_a_list(f"rule {rule!r}: examples {kind}", items))
                 continue
             for item in items.value:
                 fields = self.example_fields(path, item, rule)

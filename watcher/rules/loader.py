@@ -17,7 +17,7 @@ from watcher.files import read_capped
 from watcher.rules.examples import ExamplesReader, failed_examples
 from watcher.rules.folding import excluding
 from watcher.rules.model import DEFAULT_PRIORITY, Alias, Example, Rule, RuleSet, Term
-from watcher.rules.nodes import kind_of
+from watcher.rules.nodes import kind_of, not_a_list
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
 
 TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "not_preceded_by"}
@@ -171,7 +171,7 @@ class _Loader(ExamplesReader):
         aliases = [Alias(name, case, plural)] if name else []
         alias_nodes = m["aliases"].value if isinstance(m.get("aliases"), yaml.SequenceNode) else []
         if "aliases" in m and not isinstance(m["aliases"], yaml.SequenceNode):
-            self.problem(path, m["aliases"], _not_a_list("aliases", m["aliases"]))
+            self.problem(path, m["aliases"], not_a_list("aliases", m["aliases"]))
         for alias_node in alias_nodes:
             alias = self.read_alias(path, alias_node, case, plural)
             if alias is not None and alias not in aliases:
@@ -399,12 +399,6 @@ class _Loader(ExamplesReader):
 
 def _place(problem: RuleProblem) -> tuple[str, int, int]:
     return problem.path, problem.line or 0, problem.column or 0
-
-
-def _not_a_list(what: str, node: yaml.Node) -> str:
-    if isinstance(node, yaml.ScalarNode) and node.value:
-        return f"{what} must be a list: write [{node.value}]"
-    return f"{what} must be a list, not {kind_of(node)}"
 
 
 def _peek_name(node: yaml.Node) -> str | None:

@@ -298,3 +298,11 @@ def kind_of(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
     return "a single value"
+
+
+def not_a_list(what: str, node: yaml.Node) -> str:
+    """The problem of `what` written as no list: one value reads as its list's one item
+    (`aliases: 锗`, `write [锗]`)."""
+    if isinstance(node, yaml.ScalarNode) and node.value:
+        return f"{what} must be a list: write [{node.value}]"
+    return f"{what} must be a list, not {kind_of(node)}"
