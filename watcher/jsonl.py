@@ -80,9 +80,7 @@ def _utf8_lines(file: BinaryIO, path: str) -> Iterator[tuple[int, str]]:
     MAX_LINE_BYTES bytes."""
     for number, raw in enumerate(iter(lambda: file.readline(MAX_LINE_BYTES + 1), b""), 1):
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            raise InputError(
-                f"line longer than {MAX_LINE_BYTES // 2**20} MB", path=path, line=number
-            )
+            raise _too_long(path, number)
         try:
             yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
@@ -97,11 +95,14 @@ def _wide_lines(text: io.TextIOWrapper, path: str) -> Iterator[tuple[int, str]]:
     try:
         for number, line in enumerate(iter(lambda: text.readline(MAX_LINE_BYTES + 1), ""), 1):
             if len(line) > MAX_LINE_BYTES and not line.endswith("\n"):
-                limit = f"{MAX_LINE_BYTES // 2**20} MB"
-                raise InputError(f"line longer than {limit}", path=path, line=number)
+                raise _too_long(path, number)
             yield number, line
     except UnicodeDecodeError as exc:  # read ahead of the line: no line to name
         raise InputError(f"not {text.encoding.upper()} text: {exc.reason}", path=path) from exc
+
+
+def _too_long(path: str, number: int) -> InputError:
+    return InputError(f"line longer than {MAX_LINE_BYTES // 2**20} MB", path=path, line=number)
 
 
 SHOWN_CHARS = 80  # of a value quoted in an error: a line may be 16 MB
