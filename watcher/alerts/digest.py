@@ -33,6 +33,7 @@ from watcher.alerts.render import (
     earlier_text,
     excerpts,
     follows,
+    html_link,
     json_of,
     local_time,
     marked,
@@ -282,10 +283,9 @@ def _item(item: DigestItem, zone: ZoneInfo) -> tuple[list[str], str, str]:
     earlier = follows(cluster)
     text += [f"  {FOLLOWS} {earlier_text(earlier, zone)}"] if earlier else []
     text += [f"  {story.link}"] if story.link else []  # a story may have none
-    title_html = html.escape(title)
-    if story.link:
-        title_html = f'<a href="{html.escape(story.link, quote=True)}">{title_html}</a>'
-    item_html = f"<li>{title_html} ({html.escape(story.source)}, {when})"
+    item_html = (
+        f"<li>{html_link(story.link, html.escape(title))} ({html.escape(story.source)}, {when})"
+    )
     item_html += f" - also reported by {outlets_html(others)}" if others else ""
     if part:
         item_html += f"<br>{html.escape(label)}"

@@ -84,6 +84,12 @@ def slack_link(url: str, text: str) -> str:
     return f"<{slack_escape(url).replace('|', '%7C')}|{text}>"
 
 
+def html_link(url: str, text: str) -> str:
+    """`text` (HTML, escaped) as a link to `url`, alone where there is no URL (a story may
+    have none: a link home, one its feed gives every entry)."""
+    return f'<a href="{html.escape(url, quote=True)}">{text}</a>' if url else text
+
+
 def marked(text: str, spans: list[tuple[int, int]], start: str, end: str, escape: Any) -> str:
     """The text, escaped, with each span (overlapping ones once) between `start` and `end`."""
     out, pos = [], 0
@@ -186,11 +192,7 @@ def render(
             f"<p>{IN_FULL_TEXT} {marked(part, inside, '<mark>', '</mark>', html.escape)}</p>"
             for part, inside in parts
         )
-        + (
-            f'<p><a href="{html.escape(story.link, quote=True)}">{html.escape(story.link)}</a></p>'
-            if story.link
-            else ""
-        )
+        + (f"<p>{html_link(story.link, html.escape(story.link))}</p>" if story.link else "")
         + f"<p>Rule: {html.escape(alert.rule)}{html.escape(f' ({terms})' if terms else '')}</p>"
         + (f"<p>{html.escape(also_matched(alert))}</p>" if alert.also_matched else "")
         + (f"<p>Also reported by: {outlets_html(others)}</p>" if others else "")
@@ -296,9 +298,7 @@ def earlier_text(story: Story, zone: ZoneInfo) -> str:
 
 
 def earlier_html(story: Story, zone: ZoneInfo) -> str:
-    title = html.escape(headline(story.title, story.source))
-    if story.link:
-        title = f'<a href="{html.escape(story.link, quote=True)}">{title}</a>'
+    title = html_link(story.link, html.escape(headline(story.title, story.source)))
     return f"{title} ({html.escape(story.source)}, {local_time(story.published, zone)})"
 
 
@@ -309,12 +309,7 @@ def earlier_mrkdwn(story: Story, zone: ZoneInfo) -> str:
 
 def outlets_html(stories: Iterable[Story]) -> str:
     """The stories' outlets, each a link to its story (where it has a link)."""
-    return ", ".join(
-        f'<a href="{html.escape(s.link, quote=True)}">{html.escape(s.source)}</a>'
-        if s.link
-        else html.escape(s.source)
-        for s in stories
-    )
+    return ", ".join(html_link(s.link, html.escape(s.source)) for s in stories)
 
 
 def outlets_mrkdwn(stories: Iterable[Story]) -> str:
