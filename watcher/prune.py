@@ -1,5 +1,6 @@
 """The prune: stories past `retention_days`, the clusters they leave empty, and sent alerts
-past `alert_retention_days`, in batches that let the event loop run between them.
+past `alert_retention_days`, each in batches that let the event loop run between them (and
+keep each transaction, so the write-ahead log, small).
 
 In: the store, the config, the time, and what expires the clustering window. Out: what went,
 logged as `pruned stories`; when it ran, in the store (`watcher once` prunes when it is due).
@@ -11,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from watcher.config import Config
 from watcher.errors import StoreError
@@ -37,11 +39,8 @@ async def prune(
     stay), the window's stories past it (`expire_window`), the clusters left without
     stories, and old sent alerts of clusters gone; logged, and its time recorded."""
     cutoff = now - timedelta(days=config.retention_days)
-    try:
-        removed = store.prune_stories(cutoff, [f.name for f in config.feeds])
-    except StoreError as exc:
-        event(log, logging.ERROR, "prune failed", error=str(exc))
-        return
+    feeds = [f.name for f in config.feeds]
+    removed = await _in_batches(partial(store.prune_stories, feeds=feeds), cutoff, "old stories")
     expired = expire_window()
     # a cluster goes once last updated before the window's expiry too: a story still in the
     # window (with a `retention_days` shorter than it) keeps its cluster

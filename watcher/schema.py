@@ -242,8 +242,20 @@ def _v21(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN ttl REAL")
 
 
+def _v22(db: sqlite_utils.Database) -> None:
+    """Stories by feed and when last listed: the prune finds each feed's latest listing in
+    a step a feed, not a read of every story, and so can take its stories in batches. It
+    serves what the index by feed alone did, which goes."""
+    db.executescript(
+        """
+        CREATE INDEX stories_listed ON stories (feed, COALESCE(seen_at, fetched_at));
+        DROP INDEX stories_feed;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15, _v16,
-    _v17, _v18, _v19, _v20, _v21,
+    _v17, _v18, _v19, _v20, _v21, _v22,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -37,6 +37,7 @@ __all__ = ["NEVER", "Store", "from_text", "to_text"]
 
 BUSY_TIMEOUT_MS = 5000
 WAL_CHECKPOINT_PAGES = 10_000
+WAL_BYTES_KEPT = 64 * 1024 * 1024
 
 
 def _make_folder(folder: Path) -> None:
@@ -91,6 +92,9 @@ class Store(
                 # checkpoint every ~40 MB of WAL, not every 4 MB: a checkpoint copies pages
                 # and syncs the file within some commit, and fewer of them cost less in all
                 conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+                # a large transaction (a migration's index, `alerts retry --all`) grows the
+                # log: the file is cut back to this once checkpointed, not kept that large
+                conn.execute(f"PRAGMA journal_size_limit = {WAL_BYTES_KEPT}")
             conn.execute("PRAGMA synchronous = NORMAL")
             self.migrate()
         try:

@@ -184,28 +184,33 @@ class StoryTables(Tables):
                     [to_text(now), feed, *batch],
                 )
 
-    def prune_stories(self, fetched_before: datetime, feeds: Iterable[str] = ()) -> int:
-        """Delete stories first fetched before `fetched_before`, but for those the latest
-        listing of one of `feeds` held (their feed still lists them: pruned, they would
-        come back as new, and alert again) and those of alerts not sent (pending through a
-        long outage, or in the dead-letter list: sent later, they need their story);
-        returns how many."""
+    def prune_stories(
+        self, fetched_before: datetime, feeds: Iterable[str] = (), limit: int = 5_000
+    ) -> int:
+        """Delete up to `limit` stories first fetched before `fetched_before`, but for those
+        the latest listing of one of `feeds` held (their feed still lists them: pruned, they
+        would come back as new, and alert again) and those of alerts not sent (pending
+        through a long outage, or in the dead-letter list: sent later, they need their
+        story); returns how many (call until 0: each call is a transaction of its own, and
+        takes each feed's latest listing anew)."""
         listed = "COALESCE(seen_at, fetched_at)"
         with translated("pruning old stories"), self._atomic():
             self.db.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS listing (feed TEXT PRIMARY KEY, at TEXT)"
             )
             self.db.execute("DELETE FROM temp.listing")
-            self.db.execute(
-                f"INSERT INTO temp.listing SELECT feed, MAX({listed}) FROM stories "
-                "WHERE feed IN (SELECT value FROM json_each(?)) GROUP BY feed",
+            self.db.execute(  # a seek a feed in the index `stories_listed`
+                "INSERT INTO temp.listing SELECT value, (SELECT MAX("
+                f"{listed}) FROM stories WHERE feed = value) FROM (SELECT DISTINCT value "
+                "FROM json_each(?))",
                 [json.dumps(list(feeds))],
             )
             cursor = self.db.execute(
-                "DELETE FROM stories WHERE fetched_at < ? AND NOT EXISTS (SELECT 1 FROM "
-                f"temp.listing l WHERE l.feed = stories.feed AND l.at = {listed}) "
-                f"AND id NOT IN (SELECT story_id FROM alerts WHERE {NOT_SENT})",
-                [to_text(fetched_before)],
+                "DELETE FROM stories WHERE rowid IN (SELECT rowid FROM stories "
+                "WHERE fetched_at < ? AND NOT EXISTS (SELECT 1 FROM temp.listing l WHERE "
+                f"l.feed = stories.feed AND l.at = {listed}) "
+                f"AND id NOT IN (SELECT story_id FROM alerts WHERE {NOT_SENT}) LIMIT ?)",
+                [to_text(fetched_before), limit],
             )
             return cursor.rowcount
 
