@@ -15,7 +15,8 @@ from tests.feedserver import FeedServer, send
 from tests.test_alerts import WIRE, Harness, add_feed, digest_alert, digest_story, write_config
 from tests.test_cli import watcher
 from watcher.alerts.digest import render_digest
-from watcher.alerts.render import TEAMS_LINE_CHARS, Message, render, teams_cards
+from watcher.alerts.render import Message, render
+from watcher.alerts.teams import TEAMS_LINE_CHARS, teams_cards
 from watcher.alerts.webhooks import json_body
 from watcher.config import ConfigError, load_config
 

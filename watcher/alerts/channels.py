@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 
 from watcher.alerts.mail import SmtpSession, email_message, envelope, refusal
-from watcher.alerts.render import Message, teams_cards
+from watcher.alerts.render import Message
+from watcher.alerts.teams import teams_cards
 from watcher.alerts.webhooks import post_json
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError

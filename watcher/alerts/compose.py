@@ -11,7 +11,8 @@ from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from watcher.alerts.digest import DigestItem, render_digest
-from watcher.alerts.render import Message, hit_spans, render
+from watcher.alerts.excerpts import hit_spans
+from watcher.alerts.render import Message, render
 from watcher.alerts.render_notices import render_notice
 from watcher.alerts.routing import followed_matches
 from watcher.config import Subscriber

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from watcher.alerts.excerpts import Excerpt, body_excerpts, excerpts, marked
 from watcher.alerts.render import (
     BLOCKS_MAX,
     FOLLOWS,
@@ -21,22 +22,18 @@ from watcher.alerts.render import (
     IN_FULL_TEXT,
     SECTION_MAX,
     UTC_ZONE,
-    Excerpt,
     Message,
     also_matched,
     also_matched_mrkdwn,
-    body_excerpts,
     cut,
     cut_mrkdwn,
     earlier_html,
     earlier_mrkdwn,
     earlier_text,
-    excerpts,
     follows,
     html_link,
     json_of,
     local_time,
-    marked,
     other_coverage,
     outlets_html,
     outlets_mrkdwn,

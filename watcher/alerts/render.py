@@ -1,28 +1,27 @@
-"""The words of an alert: subject, plain text, HTML, Slack Block Kit, JSON, Teams cards.
+"""The words of an alert: subject, plain text, HTML, Slack Block Kit and JSON.
 
 In: the alert, its cluster (lead story and other outlets) and the matched spans of the story.
-Out: a `Message` (and Teams cards made of it). Pure; Slack's limits (header 150 characters,
-section 3,000, 50 blocks) are kept and &, < and > escaped in mrkdwn; HTML is escaped; a
-Teams card stays within a Teams message's size.
+Out: a `Message` (`teams` makes Teams cards of it). Pure; Slack's limits (header 150
+characters, section 3,000, 50 blocks) are kept and &, < and > escaped in mrkdwn; HTML is
+escaped; the matched words are marked (`excerpts`).
 """
 
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from watcher.alerts.excerpts import Excerpt, body_excerpts, marked
 from watcher.models import (
     Alert,
     Cluster,
     Story,
 )
 from watcher.normalise import headline
-from watcher.rules.condition import Hit
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -30,13 +29,9 @@ HEADER_MAX = 150
 SECTION_MAX = 3000
 BLOCKS_MAX = 50
 UNTITLED = "(untitled)"
-EXCERPT_CHARS = 100  # of a story's full text shown on each side of a word matched there
-EXCERPTS_MAX = 3
 IN_FULL_TEXT = "In the full text:"
 ALSO_MATCHED = "Also matched:"  # the other rules a news item matched that its subscriber follows
 FOLLOWS = "Follows earlier news:"  # a news item begun beyond max_span of a linked one
-TEAMS_CARD_BYTES = 20_000  # of blocks in one card, as JSON: a Teams message holds about 28 KB
-TEAMS_LINE_CHARS = 4_000  # a longer line is cut (its UTF-8 fits a card)
 
 
 @dataclass(frozen=True)
@@ -88,64 +83,6 @@ def html_link(url: str, text: str) -> str:
     """`text` (HTML, escaped) as a link to `url`, alone where there is no URL (a story may
     have none: a link home, one its feed gives every entry)."""
     return f'<a href="{html.escape(url, quote=True)}">{text}</a>' if url else text
-
-
-def marked(text: str, spans: list[tuple[int, int]], start: str, end: str, escape: Any) -> str:
-    """The text, escaped, with each span (overlapping ones once) between `start` and `end`."""
-    out, pos = [], 0
-    for a, b in sorted(set(spans)):
-        if a < pos:
-            continue
-        out += [escape(text[pos:a]), start, escape(text[a:b]), end]
-        pos = b
-    out.append(escape(text[pos:]))
-    return "".join(out)
-
-
-def hit_spans(hits: Iterable[Hit]) -> dict[str, list[tuple[int, int]]]:
-    """The spans of matched words by field ('title', 'summary', 'body'), as `render` and
-    `body_excerpts` take them."""
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for hit in hits:
-        spans.setdefault(hit.field, []).append((hit.start, hit.end))
-    return spans
-
-
-Excerpt = tuple[str, list[tuple[int, int]]]  # a stretch of text and the spans in it
-
-
-def excerpts(text: str, spans: list[tuple[int, int]]) -> list[Excerpt]:
-    """The stretches of a story's full text around the words matched there (at most
-    `EXCERPTS_MAX`, overlapping ones joined, cut at spaces, "…" where text is left out),
-    each with the spans of those words within it."""
-    found: list[list[int]] = []  # [start, end] of each stretch
-    for a, b in sorted(set(spans)):
-        start, end = max(0, a - EXCERPT_CHARS), min(len(text), b + EXCERPT_CHARS)
-        if found and start <= found[-1][1]:
-            found[-1][1] = max(found[-1][1], end)
-        elif len(found) < EXCERPTS_MAX:
-            found.append([start, end])
-    out = []
-    for start, end in found:
-        start = text.find(" ", start) + 1 if start > 0 and " " in text[start:end] else start
-        end = text.rfind(" ", start, end) if end < len(text) and " " in text[start:end] else end
-        head = "…" if start > 0 else ""
-        inside = [(a - start + len(head), b - start + len(head)) for a, b in spans
-                  if start <= a and b <= end]  # fmt: skip
-        out.append((head + text[start:end] + ("…" if end < len(text) else ""), inside))
-    return out
-
-
-def body_excerpts(story: Story, spans: dict[str, list[tuple[int, int]]]) -> list[Excerpt]:
-    """Excerpts (see `excerpts`) of the story's full text around the words matched there
-    and not in its title or summary, which are shown whole."""
-    shown = {
-        text[a:b].casefold()
-        for text, field in ((story.title, "title"), (story.summary, "summary"))
-        for a, b in spans.get(field, [])
-    }
-    only = [(a, b) for a, b in spans.get("body", []) if story.body[a:b].casefold() not in shown]
-    return excerpts(story.body, only)
 
 
 def render(
@@ -330,49 +267,3 @@ def also_matched_mrkdwn(alert: Alert) -> str:
 def terms_found(alert: Alert) -> str:
     """The alert's terms by kind: "minerals: gallium; firms: Sojitz"."""
     return "; ".join(f"{kind}: {', '.join(terms)}" for kind, terms in alert.terms.items())
-
-
-def teams_cards(message: Message) -> list[dict[str, Any]]:
-    """The message as posts to a Teams workflow's webhook ("When a Teams webhook request is
-    received"): an Adaptive Card each, its subject in bold, then its plain text a line a
-    block, in as many cards as `TEAMS_CARD_BYTES` take (a long digest, several). Text
-    runs, not TextBlocks: Teams reads no markdown in them, so a feed's text cannot make a
-    link. An alert's card has a button that opens its story."""
-    parts: list[list[dict[str, Any]]] = [[]]
-    size, gap = 0, False
-    for line in message.text.splitlines():
-        if not line.strip():
-            gap = True
-            continue
-        run = {"type": "TextRun", "text": cut(line, TEAMS_LINE_CHARS)}
-        block: dict[str, Any] = {"type": "RichTextBlock", "inlines": [run]}
-        if gap and parts[-1]:
-            block["spacing"] = "Medium"
-        cost = len(json.dumps(block, ensure_ascii=False).encode())
-        if parts[-1] and size + cost > TEAMS_CARD_BYTES:
-            parts.append([])
-            block.pop("spacing", None)
-            size = 0
-        parts[-1].append(block)
-        size, gap = size + cost, False
-    link = message.json.get("link")
-    return [
-        _teams_card(message.subject, number, len(parts), blocks, link if number == 1 else None)
-        for number, blocks in enumerate(parts, 1)
-    ]
-
-
-def _teams_card(
-    subject: str, number: int, count: int, blocks: list[dict[str, Any]], link: Any
-) -> dict[str, Any]:
-    title = subject if count == 1 else f"{subject} ({number}/{count})"
-    heading = {"type": "TextRun", "text": title, "weight": "Bolder", "size": "Medium"}
-    card: dict[str, Any] = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard", "version": "1.4",
-        "body": [{"type": "RichTextBlock", "inlines": [heading]}, *blocks],
-    }  # fmt: skip
-    if isinstance(link, str) and link.startswith(("http://", "https://")) and len(link) <= LINK_MAX:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open the story", "url": link}]
-    attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
-    return {"type": "message", "attachments": [attachment]}

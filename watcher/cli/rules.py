@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from watcher.alerts.render import body_excerpts, hit_spans, marked
+from watcher.alerts.excerpts import body_excerpts, hit_spans, marked
 from watcher.alerts.routing import unknown_names
 from watcher.cli.common import (
     EXIT_USAGE,
