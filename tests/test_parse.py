@@ -166,6 +166,24 @@ def test_relative_links_are_resolved_alike_by_both_parsers(
     assert fast == feedparser_only(body, monkeypatch, url=FETCHED_FROM)
 
 
+def test_rss_resolves_relative_links_against_its_xml_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    """feedparser-rs ignores an `xml:base` in RSS (Drupal puts one on `<rss>`) and resolved
+    such a feed's relative links against the channel's link, to pages that may not exist;
+    feedparser reads the base, the channel's and an item's own."""
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        b'xml:base="https://www.site.test/en/"><channel><title>t</title>'
+        b"<link>https://site.test/</link><item><title>A</title><link>news/1</link></item>"
+        b'<item xml:base="https://archive.site.test/"><title>B</title><link>/2</link></item>'
+        b"</channel></rss>"
+    )
+    parsed = parse_feed(body, feed="test", fetched_at=FETCHED)
+    assert [s.link for s in parsed.stories] == [
+        "https://www.site.test/en/news/1", "https://archive.site.test/2"
+    ]  # fmt: skip
+    assert parsed == feedparser_only(body, monkeypatch)
+
+
 def test_a_relative_link_without_a_base_is_kept_as_it_is() -> None:
     body = _rss_links("", "/a/1")
     for url in (None, "file:///feeds/f.xml"):  # a file: URL is no base for a web link

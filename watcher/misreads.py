@@ -146,3 +146,5 @@ def has_relative_link(entry: Any, atom: bool) -> bool:
 
 # an `xml:base` on a link itself, which feedparser-rs ignores resolving a relative link
 LINK_BASE = re.compile(rb"<(?:atom:)?link\b[^>]*\sxml:base\s*=")
+# any `xml:base`: in RSS and RDF (Drupal puts one on `<rss>`), feedparser-rs ignores each
+XML_BASE = re.compile(rb"\sxml:base\s*=")

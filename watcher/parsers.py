@@ -10,13 +10,13 @@ faster than feedparser; feedparser takes every other body: one not in valid UTF-
 declaring another encoding (in its XML declaration or Content-Type), one feedparser-rs
 calls malformed or cannot read, a FeedBurner feed (feedparser-rs drops `origLink`), one
 whose entries link to hosts feedparser-rs blanks, RSS whose items it misreads, Atom whose
-text holds markup not escaped, and Atom whose link has an `xml:base` of its own
-(`misreads`). A body not in the encoding it declares, where `charsets` can tell its own,
-is read again in UTF-8 first, by either parser. A JSON Feed goes to neither: `json_feed`
-reads it into the same shape. What feedparser-rs reads otherwise than feedparser in a
-document it does read (a link's `&` escaped twice, some dates, Windows-1252 character
-references, an Atom entry's alternates) is put right where the entry is read (`parse`,
-`dates`, `normalise`).
+text holds markup not escaped, Atom whose link has an `xml:base` of its own, and RSS or
+RDF with an `xml:base` and a relative link (`misreads`). A body not in the encoding it
+declares, where `charsets` can tell its own, is read again in UTF-8 first, by either
+parser. A JSON Feed goes to neither: `json_feed` reads it into the same shape. What
+feedparser-rs reads otherwise than feedparser in a document it does read (a link's `&`
+escaped twice, some dates, Windows-1252 character references, an Atom entry's alternates)
+is put right where the entry is read (`parse`, `dates`, `normalise`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from watcher.json_feed import is_json_feed, read_json_feed
 from watcher.misreads import (
     LINK_BASE,
     PRIVATE_HOST,
+    XML_BASE,
     has_relative_link,
     misread_atom,
     misread_items,
@@ -90,8 +91,10 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
     if any(has_relative_link(entry, atom) for entry in result.entries):
         # parsed again, resolving against xml:base and the channel's link, as feedparser does
         # with xml:base: rare, and resolving every summary's markup costs time. An xml:base
-        # on a link itself feedparser-rs ignores
-        return None if LINK_BASE.search(body) else _fast_resolved(body, result)
+        # on a link itself feedparser-rs ignores, and in RSS and RDF any
+        if LINK_BASE.search(body) or (not atom and XML_BASE.search(body)):
+            return None
+        return _fast_resolved(body, result)
     return result
 
 
