@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import codecs
+import html
 import json
 import os
 import random
@@ -1290,6 +1291,10 @@ def test_a_link_whose_ampersand_is_escaped_twice_is_one_link_whichever_parser_re
     (story,) = read_either(body, fast, monkeypatch).stories
     assert story.link == "https://amp.test/a?id=1&p=2"
     assert story.id == story_id("test", None, "https://amp.test/a?id=1&p=2", "", "")
+    guid = "https://amp.test/a?id=1&amp;amp;p=3"  # the link of an item that has only a guid
+    body = rss([f"<item><title>Smelter news</title><guid>{guid}</guid></item>"])
+    (story,) = read_either(body, fast, monkeypatch).stories
+    assert (story.link, story.guid) == ("https://amp.test/a?id=1&p=3", html.unescape(guid))
 
 
 LOOSE_LINKS = [  # as written in a feed's XML; the link read from an RSS item, an Atom entry

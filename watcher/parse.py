@@ -176,11 +176,13 @@ def _entry_link(entry: Any, *, fast: bool, loose: bool, atom: bool) -> str:
     lenient parser, `read_loosely`): both leave entities in Atom hrefs; feedparser-rs
     reads an RSS link's ampersand escaped twice (`?a=1&amp;amp;b=2`, as some publishing
     systems write it) as `&amp;`, where feedparser reads `&`, and the lenient parser
-    `&apos;` as `&apos` (`O&aposBrien`) and that `&` as `&amp` (`_LOOSE_ENTITY`). An Atom
-    entry's link is its `_alternate`."""
+    `&apos;` as `&apos` (`O&aposBrien`) and that `&` as `&amp` (`_LOOSE_ENTITY`); feedparser
+    reads an RSS item's link taken from its guid (it has no `<link>`) as feedparser-rs does.
+    An Atom entry's link is its `_alternate`."""
     own = (atom and _alternate(entry)) or entry.get("link") or ""
     link = (entry.get("feedburner_origlink") or "").strip() or own
-    if not (link and (fast or loose)):
+    from_guid = not atom and link == own and entry.get("guidislink")
+    if not (link and (fast or loose or from_guid)):
         return link
     if atom:
         return (_XML_ENTITY if fast else _LOOSE_ATOM_ENTITY).sub(_xml_character, link)
