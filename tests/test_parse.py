@@ -1277,6 +1277,33 @@ def test_a_link_to_a_host_on_a_private_network_is_kept_whichever_parser_reads_it
     assert parse_feed(body, feed="test", fetched_at=FETCHED) == feedparser_only(body, monkeypatch)
 
 
+MEDIA_ITEMS = (
+    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+    b'xmlns:media="http://search.yahoo.com/mrss/"><channel><title>t</title>'
+    b"<link>https://m.test/</link><item><title>Gallium deal</title><link>https://m.test/1</link>"
+    b'<media:content url="https://m.test/1.jpg"><media:title>Pavlodar plant</media:title>'
+    b"<media:description>Workers at the plant.</media:description></media:content>"
+    b"<description>Kazakhstan will sell gallium to Japan under a deal signed today.</description>"
+    b"</item><item><link>https://m.test/2</link><description>Antimony prices rose again this "
+    b'week.</description><media:content url="https://m.test/2.jpg"><media:title>A smelter'
+    b"</media:title></media:content></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_media_captions_are_neither_summary_nor_title_whichever_parser_reads_it(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """feedparser read a `<media:description>` before the description as the summary, so
+    an alert showed a photo's caption, and clustering compared captions; and a
+    `<media:title>` as the title of an item without one. feedparser-rs reads both apart."""
+    first, second = read_either(MEDIA_ITEMS, fast, monkeypatch).stories
+    assert (first.title, first.summary, first.body) == (
+        "Gallium deal", "Kazakhstan will sell gallium to Japan under a deal signed today.", ""
+    )  # fmt: skip
+    assert second.title == "Antimony prices rose again this week."
+
+
 @pytest.mark.parametrize("fast", [True, False])
 def test_a_link_whose_ampersand_is_escaped_twice_is_one_link_whichever_parser_reads_it(
     fast: bool, monkeypatch: pytest.MonkeyPatch

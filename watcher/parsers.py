@@ -98,6 +98,29 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
     return result
 
 
+def _media_text_apart() -> None:
+    """Have feedparser read Media RSS's `<media:description>` and `<media:title>` (a photo's
+    caption, a video's title) into keys of their own, `media_description` and `media_title`,
+    as feedparser-rs does: it read them as the entry's description and title, so an item
+    whose `<media:content>` came before its description had the caption for its summary,
+    and one without a title the caption's title. Its handlers are replaced, as feedparser
+    (pinned below 7) names them."""
+    namespace = feedparser.namespaces.mediarss.Namespace
+    for key in ("media_description", "media_title"):
+
+        def start(parser: Any, attrs: dict[str, str], key: str = key) -> None:
+            parser.push_content(key, attrs, "text/plain", parser.infeed or parser.inentry)
+
+        def end(parser: Any, key: str = key) -> None:
+            parser.pop_content(key)
+
+        setattr(namespace, f"_start_{key}", start)
+        setattr(namespace, f"_end_{key}", end)
+
+
+_media_text_apart()
+
+
 def read_loosely(result: Any) -> bool:
     """Whether feedparser read the document with its lenient parser, as it does one that is
     not well-formed XML (or in an encoding it cannot tell): that parser leaves `&lt;`,
