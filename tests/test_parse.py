@@ -116,6 +116,7 @@ def test_edge_entries_become_stories() -> None:
     assert atom[0].title == "Germanium output & exports"
     assert atom[0].summary == "Xhtml content only."
     assert atom[1].source == "Original Outlet"
+    assert atom[1].title == "Text title with < and > signs"
     rss = {s.title: s for s in parse("edges.rss.xml").stories}
     first = rss["Antimony prices jump 5% & more"]
     assert first.link == "https://edges.test/story?id=1&page=2"
@@ -165,6 +166,30 @@ def test_relative_links_are_resolved_alike_by_both_parsers(
     fast = parse_feed(body, feed="test", fetched_at=FETCHED, url=FETCHED_FROM)
     assert [s.link for s in fast.stories] == links
     assert fast == feedparser_only(body, monkeypatch, url=FETCHED_FROM)
+
+
+ATOM_TEXT = (
+    b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+    b"<title>t</title><id>urn:t</id><entry><id>urn:1</id><title>Fix &lt;Suspense&gt; in "
+    b"gallium tool</title><summary>Write &lt;gallium&gt; for Ga.</summary></entry><entry>"
+    b'<id>urn:2</id><title type="text"><![CDATA[Ga <Ge> Sb]]></title><summary>&lt;p&gt;'
+    b"Labelled text, written as &lt;b&gt;HTML&lt;/b&gt;.&lt;/p&gt;</summary></entry></feed>"
+)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_atom_text_of_type_text_keeps_its_angle_brackets(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Atom's default type is text, whose `<` is its own: stripped as HTML's, `<gallium>`
+    took the word out of the summary the rules read. A text of type text holding HTML's
+    own tags is HTML its feed did not label so, and read as HTML."""
+    first, second = read_either(ATOM_TEXT, fast, monkeypatch).stories
+    assert (first.title, first.summary) == (
+        "Fix <Suspense> in gallium tool",
+        "Write <gallium> for Ga.",
+    )
+    assert (second.title, second.summary) == ("Ga <Ge> Sb", "Labelled text, written as HTML.")
 
 
 def test_rss_resolves_relative_links_against_its_xml_base(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,12 +108,13 @@ def misread_atom(body: bytes) -> bool:
     text up to the end of the first element within ("One."), feedparser all of it, as
     HTML. An `xhtml` one holds its markup as XML: both read it alike, but for an `&` that
     begins no character reference (`A & B`), where feedparser-rs stops ("A") without a
-    complaint, as it complains of one elsewhere."""
+    complaint, as it complains of one elsewhere. One without a type (so text) that holds a
+    tag, escaped or in CDATA, is text: feedparser-rs drops the tag as HTML's."""
     if BARE_AMPERSAND.search(body):
         return True
-    return any(
-        not _XHTML_TYPE.search(found.group(1) or b"") for found in _ATOM_MARKUP.finditer(body)
-    )
+    if any(not _XHTML_TYPE.search(found.group(1) or b"") for found in _ATOM_MARKUP.finditer(body)):
+        return True
+    return any(not _TYPED.search(found.group(1) or b"") for found in _TEXT_TAG.finditer(body))
 
 
 # an Atom text construct whose text is followed by a child element: not a closing tag, a
@@ -124,6 +125,14 @@ _ATOM_MARKUP = re.compile(rb"<(?:title|summary|content|subtitle)(\s[^<>]*?)?(?<!
 # which XML forbids: feedparser-rs reads an xhtml text up to it, `import-opml` escapes it
 BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z_][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _XHTML_TYPE = re.compile(rb"""\btype\s*=\s*["'](?:xhtml|application/xhtml\+xml)["']""")
+# a text construct without a type whose text holds a tag, escaped or in CDATA (`<title>Fix
+# &lt;Suspense&gt; bug</title>`): of type text, the default, that is text, which feedparser-rs
+# reads as HTML (as it does not one typed `text`), dropping the tag; feedparser keeps it
+_TEXT_TAG = re.compile(
+    rb"<(?:title|summary|content|subtitle)(\s[^<>]*?)?(?<!/)>\s*"
+    rb"(?:<!\[CDATA\[[^<\]]*<|[^<]*&lt;)[A-Za-z/!?]"
+)
+_TYPED = re.compile(rb"\btype\s*=")
 
 
 # a URL whose host feedparser-rs takes for a private one and blanks as an entry's link: an IP

@@ -85,7 +85,7 @@ def parse_feed(
         _story(
             entry, link, feed=feed, fetched_at=fetched_at,
             source=source or page_host(raw) or channel_title or feed, links=links,
-            shared_guids=shared, zone=zone,
+            shared_guids=shared, zone=zone, atom=atom,
         )
         for entry, raw, link in zip(entries, raw_links, entry_links, strict=True)
     )  # fmt: skip
@@ -217,18 +217,19 @@ def _guid(entry: Any) -> str | None:
 
 def _story(
     entry: Any, entry_link: str, *, feed: str, fetched_at: datetime, source: str,
-    links: Links, shared_guids: frozenset[str], zone: tzinfo | None = None,
+    links: Links, shared_guids: frozenset[str], zone: tzinfo | None = None, atom: bool = False,
 ) -> Story:  # fmt: skip
     """One entry as a story; `entry_link`: its own link as `links` made it ('' for none, a
     link home or one shared, `_without_shared_links`), for which a guid that is a web
     address stands in. A guid in `shared_guids` is dropped: the story is known by its link,
     and clustering does not take stories that shared it for one. `zone`: of dates that name
-    none (`entry_time`)."""
-    own_title = _plain(entry.get("title"))[:MAX_TITLE]
-    summary_html = _summary_html(entry)
+    none (`entry_time`). `atom`: its text constructs of type text are text (`_as_html`)."""
+    title_html = _as_html(entry.get("title"), entry.get("title_detail"), atom)
+    own_title = _plain(title_html)[:MAX_TITLE]
+    summary_html = _summary_html(entry, atom)
     listed = coverage(repaired(summary_html), own_title)
     summary = without_post_footer(plain_text(listed.own), own_title)[:MAX_SUMMARY]
-    body = _body(entry, summary_html, summary, own_title)
+    body = _body(entry, summary_html, summary, own_title, atom)
     guid = _guid(entry)
     guid = None if guid in shared_guids else guid
     web_guid = guid if guid and guid.startswith("http") else ""
@@ -288,38 +289,52 @@ def _raw(entry: Any, key: str) -> Any:
     return getattr(entry, key, None)
 
 
-def _body(entry: Any, summary_html: str, summary: str, title: str) -> str:
+def _body(entry: Any, summary_html: str, summary: str, title: str, atom: bool) -> str:
     """The entry's full text (RSS `content:encoded`, Atom `content`) as plain text, where
     it says more than the summary (a WordPress feed's excerpt); '' where it does not, and
     where the summary is that text already (an entry with a content and no summary)."""
-    html = _content_html(entry)
+    html = _content_html(entry, atom)
     if not html or html == summary_html:
         return ""
     body = without_post_footer(plain_text(repaired(html[:BODY_HTML_CHARS])), title)[:MAX_BODY]
     return body if len(body) > len(summary) else ""
 
 
-def _summary_html(entry: Any) -> str:
+def _summary_html(entry: Any, atom: bool) -> str:
     summary = entry.get("summary") or entry.get("description")
-    return _escaped_once_more(str(summary)) if summary else _content_html(entry)
+    if not summary:
+        return _content_html(entry, atom)
+    return _as_html(str(summary), entry.get("summary_detail"), atom)
 
 
-def _content_html(entry: Any) -> str:
+def _as_html(text: str | None, detail: Any, atom: bool) -> str:
+    """An entry's text as the HTML it stands for: an Atom text construct of type `text`
+    (the default) is text, whose `<` is its own (`Fix <Suspense> bug`, `<gallium>`), which
+    HTML stripping took for a tag, unless it holds an HTML tag (`<p>`, `</b>`: HTML its feed
+    did not label so) or is HTML escaped twice; any other as the feed wrote it
+    (`_escaped_once_more`). An `&` stays: `&nbsp;` that a parser left as written."""
+    if not text:
+        return ""
+    html = _escaped_once_more(str(text))
+    if html == text and atom and (detail or {}).get("type") == "text/plain":
+        return html if _HTML_TAG.search(html) else html.replace("<", "&lt;")  # `&` as it is
+    return html
+
+
+def _content_html(entry: Any, atom: bool) -> str:
     """The entry's content; an RSS item's `<media:description>` beside its description is
     its content to feedparser, and feedparser-rs's `media_description`."""
     content = entry.get("content") or []
     if content:
-        return _escaped_once_more(str(content[0].get("value", "")))
+        return _as_html(str(content[0].get("value", "")), content[0], atom)
     media = entry.get("media_description")
     return _escaped_once_more(str(media)) if media and media != entry.get("summary") else ""
 
 
+_TAGS = r"(?:p|div|br|img|a|b|i|strong|em|span|h[1-6]|ul|ol|li|table|figure|blockquote)"
 # HTML a feed escaped twice begins with an escaped tag: `&lt;p&gt;`, `&lt;img src=...`
-_ESCAPED_TAG = re.compile(
-    r"\s*&lt;/?(?:p|div|br|img|a|b|i|strong|em|span|h[1-6]|ul|ol|li|table|figure|blockquote)"
-    r"(?:\s|/?&gt;)",
-    re.IGNORECASE,
-)
+_ESCAPED_TAG = re.compile(rf"\s*&lt;/?{_TAGS}(?:\s|/?&gt;)", re.IGNORECASE)
+_HTML_TAG = re.compile(rf"</?{_TAGS}(?:\s|/?>)", re.IGNORECASE)
 
 
 def _escaped_once_more(html: str) -> str:
