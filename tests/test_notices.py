@@ -22,7 +22,13 @@ from watcher.alerts.render_notices import render_notice
 from watcher.alerts.routing import unknown_names
 from watcher.config import Subscriber, load_config
 from watcher.errors import ConfigError
-from watcher.health import DROPPING_NOTICE_AFTER, FAILING_NOTICE_AFTER, STEADY_AFTER, feed_notice
+from watcher.health import (
+    DROPPING_NOTICE_AFTER,
+    FAILING_NOTICE_AFTER,
+    OLD_DATES_NOTICE_AFTER,
+    STEADY_AFTER,
+    feed_notice,
+)
 from watcher.models import Alert, FeedNotice, FeedState
 from watcher.store import Store
 
@@ -81,6 +87,10 @@ FAILING = {"consecutive_failures": FAILING_NOTICE_AFTER, "last_error": "HTTP 500
         ),
         pytest.param({"gap_at": NOW}, "failing", "recovered", id="failing-over-after-a-gap"),
         pytest.param({"gaps": 3, **FAILING}, "dropping", "failing", id="dropping-then-failing"),
+        pytest.param({"old_dates": OLD_DATES_NOTICE_AFTER - 1}, None, None, id="old-news-found"),
+        pytest.param({"old_dates": OLD_DATES_NOTICE_AFTER}, None, "old_dates", id="dated-old"),
+        pytest.param({"old_dates": 9}, "old_dates", None, id="dated-old-told-once"),
+        pytest.param({}, "old_dates", "recovered", id="a-story-dated-recently"),
     ],
 )
 def test_a_notice_is_due_when_a_feeds_problem_is_new_or_over(
@@ -300,6 +310,42 @@ def test_once_tells_of_a_feed_that_keeps_dropping_stories_and_when_it_stops(
         )
     watcher("--config", str(config), "once", "--force")
     assert [p["problem"] for p in notices_posted(server)] == ["dropping", "recovered"]
+
+
+def test_once_tells_of_a_feed_whose_new_stories_are_all_dated_too_old_and_when_one_is_not(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A feed whose dates are stuck in the past (a template's date, a build's) has every
+    new story kept from alerting by `max_age`, logged, and nothing more: its news went
+    missing without a word. Three such stories in a row are told of; one dated within
+    max_age ends it. One old story alone is what a search feed finds, and tells no one."""
+    from tests.feedserver import rss
+    from tests.test_polling import numbered_items
+
+    port, inbox = smtp
+    stuck, body = datetime(2025, 3, 1, tzinfo=UTC), {"xml": b""}
+    server.feed("/rss", lambda: body["xml"], validators=False)
+    config = ops_config(tmp_path, server, port, server.url("/rss"))
+    config.write_text(config.read_text() + "max_age: 7d\n")
+    for last in (4, 4 + OLD_DATES_NOTICE_AFTER - 1):  # a first poll, then 2 new stories
+        body["xml"] = rss(numbered_items(range(last, -1, -1), stuck))
+        assert watcher("--config", str(config), "once", "--force").returncode == 0
+        assert notices_posted(server) == []
+    body["xml"] = rss(numbered_items(range(last + 1, -1, -1), stuck))
+    assert watcher("--config", str(config), "once", "--force").returncode == 0
+    (posted,) = notices_posted(server)
+    assert posted["problem"] == "old_dates"
+    assert posted["detail"].startswith(f"its last {OLD_DATES_NOTICE_AFTER} new stories were")
+    assert "(the last 2025-03-01)" in posted["detail"]
+    (mail,) = inbox.messages
+    assert mail["Subject"] == "[watcher] Feed dated too old: Wire"
+    assert "set max_age: off for it" in mail.get_body(("plain",)).get_content()
+    fresh = numbered_items(range(1), datetime.now(UTC), guid="fresh")
+    body["xml"] = rss(fresh + numbered_items(range(last + 1, -1, -1), stuck))
+    watcher("--config", str(config), "once", "--force")
+    assert [p["problem"] for p in notices_posted(server)] == ["old_dates", "recovered"]
+    listed = watcher("--config", str(config), "alerts", "--subscriber", "ops").stdout
+    assert "feed old dates: Wire" in listed
 
 
 def test_the_service_tells_at_start_of_a_feed_that_failed_before_and_sends_it(

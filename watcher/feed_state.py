@@ -217,6 +217,19 @@ def gap(state: FeedState, listed: int, new: int, quiet: int) -> str | None:
     )
 
 
+def old_dates(polled: FeedState, new: Sequence[Story], quiet: set[str], old: set[str]) -> FeedState:
+    """The feed's run of new stories dated more than its `max_age` ago (`old`, ids among
+    `new`), which alert no one: ended by a new story that may alert (not `quiet`), else
+    lengthened by those of this poll, whose latest date is kept. A feed whose dates are
+    stuck in the past (a template's, a build's) thus shows, where it would only be silent."""
+    if any(story.id not in quiet for story in new):
+        return replace(polled, old_dates=0, old_dated=None)
+    dated = [story.published for story in new if story.id in old]
+    if not dated:
+        return polled
+    return replace(polled, old_dates=polled.old_dates + len(dated), old_dated=max(dated))
+
+
 CATCH_UP_STEPS = 2  # halvings: a feed that drops stories is polled up to 4 times as often
 CATCH_UP_FLOOR = 60.0  # seconds: never sooner than this (the shortest `interval`)
 

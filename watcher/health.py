@@ -97,13 +97,19 @@ DROPPING_NOTICE_AFTER = 3
 # a failure (a poll that listed only new stories) this long: one that fails and recovers by
 # turns is told of once, not at each turn
 STEADY_AFTER = timedelta(hours=1)
+# new stories in a row dated more than the feed's `max_age` before they came (so alerting
+# no one) before a feed's notice says its dates are too old: one old story is a search's
+# find (Google News brings back weeks-old articles), three in a row a feed that may be stuck
+OLD_DATES_NOTICE_AFTER = 3
 
 
 def feed_problem(state: FeedState, health: str) -> FeedProblem | None:
     """What a feed notice tells of the feed, given its `feed_health`: failing
     (`FAILING_NOTICE_AFTER` polls or more in a row), gone (410 Gone: no longer polled),
-    silent, or dropping (`DROPPING_NOTICE_AFTER` polls or more in a row that listed only new
-    stories: some came and went unseen); None for none of these, and for a paused feed."""
+    silent, dropping (`DROPPING_NOTICE_AFTER` polls or more in a row that listed only new
+    stories: some came and went unseen), or old_dates (`OLD_DATES_NOTICE_AFTER` new stories
+    or more in a row dated more than its `max_age` ago: none alerted); None for none of
+    these, and for a paused feed."""
     if health == "paused":
         return None
     if health == "disabled":
@@ -112,7 +118,9 @@ def feed_problem(state: FeedState, health: str) -> FeedProblem | None:
         return "failing" if state.consecutive_failures >= FAILING_NOTICE_AFTER else None
     if health == "silent":
         return "silent"
-    return "dropping" if state.gaps >= DROPPING_NOTICE_AFTER else None
+    if state.gaps >= DROPPING_NOTICE_AFTER:
+        return "dropping"
+    return "old_dates" if state.old_dates >= OLD_DATES_NOTICE_AFTER else None
 
 
 def feed_notice(
@@ -148,6 +156,12 @@ def _problem_detail(
         if newest is None:
             return f"polled well, but no story of it is kept ({after})"
         return f"polled well, but no new story since {_minute(newest)} ({after})"
+    if problem == "old_dates":
+        last = state.old_dated.strftime("%Y-%m-%d") if state.old_dated else "unknown"
+        return (
+            f"its last {state.old_dates} new stories were dated more than its max_age before "
+            f"they came (the last {last}), so none alerted: its dates may be stuck"
+        )
     if problem == "dropping":
         return (
             f"{state.gaps} polls in a row listed only stories new since the poll before: "

@@ -32,6 +32,7 @@ class Sorted(NamedTuple):
     quiet: set[str]  # ids of new and retitled stories to store and match without alerting
     retitled: list[Story]  # stored stories, as their feed gives them now: another title
     same: list[Story]  # stored stories with the same link and title (`revised` reads them)
+    old: set[str]  # ids of new stories dated more than the feed's `max_age` ago (in `quiet`)
 
 
 def sort_stories(
@@ -45,8 +46,9 @@ def sort_stories(
     new = known.new + [s for s in others if s.id not in taken]
     quiet = backlog(state, feed.backfill, new, now) | _moved(store, state, new)
     retitled = known.retitled + edited
-    quiet |= _stale(state, feed.max_age, new, now) | quiet_again(store, state, feed, retitled, now)
-    return Sorted(new, quiet, retitled, known.same)
+    old = _stale(state, feed.max_age, new, now)
+    quiet |= old | quiet_again(store, state, feed, retitled, now)
+    return Sorted(new, quiet, retitled, known.same, old)
 
 
 def _given_again(

@@ -72,6 +72,10 @@ class FeedState:
     # config names it (`sync_feeds` resets a feed whose URL changes, even mid-poll)
     config_url: str = ""
     ttl: float | None = None  # seconds: the <ttl> of the last body read (`freshness`)
+    # new stories in a row dated more than its `max_age` before they came, so alerting no
+    # one (a story that may alert ends the run), and the date of the last of them
+    old_dates: int = 0
+    old_dated: datetime | None = None
 
 
 FetchKind = Literal["ok", "not_modified", "unchanged"]
@@ -188,7 +192,7 @@ class Match:
 
 
 AlertStatus = Literal["pending", "sending", "sent", "dead", "dropped"]  # dropped: by hand
-FeedProblem = Literal["failing", "gone", "silent", "dropping", "recovered"]
+FeedProblem = Literal["failing", "gone", "silent", "dropping", "old_dates", "recovered"]
 # what a digest alert waits for: the subscriber's digest time, the end of its quiet hours,
 # or the next hour (over its hourly cap)
 Waits = Literal["digest", "quiet", "cap"]

@@ -31,6 +31,7 @@ from watcher.feed_state import (
     is_due,
     longest_wait,
     next_poll_after_failure,
+    old_dates,
     sends_validators,
 )
 from watcher.fetch import Fetcher
@@ -264,6 +265,7 @@ class Pipeline:
         if not new:
             self.store.record_poll(polled)
             return [], [], retitled, False
+        polled = old_dates(polled, found.new, found.quiet, found.old)
         gapped = self._gap(feed, state, len(parsed.stories), found.new, found.quiet)
         if gapped:
             warning = "; ".join(filter(None, [polled.warning, gapped]))

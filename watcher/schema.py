@@ -254,8 +254,19 @@ def _v22(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v23(db: sqlite_utils.Database) -> None:
+    """A feed's new stories in a row dated more than its `max_age` before they came, and the
+    date of the last: a feed whose dates are stuck alerts no one, and is told of."""
+    db.executescript(
+        """
+        ALTER TABLE feeds ADD COLUMN old_dates INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE feeds ADD COLUMN old_dated TEXT;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12, _v13, _v14, _v15, _v16,
-    _v17, _v18, _v19, _v20, _v21, _v22,
+    _v17, _v18, _v19, _v20, _v21, _v22, _v23,
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,7 +1,7 @@
 """Feed notices: the subscribers who take them hear when a feed fails, is gone, falls
-silent or keeps dropping stories, and when it recovers; a dead feed would otherwise lose
-its news unseen. Delivery notices: those who take them hear when alerts go to the
-dead-letter list.
+silent, keeps dropping stories or has only new stories dated too old to alert, and when it
+recovers; a dead feed would otherwise lose its news unseen. Delivery notices: those who
+take them hear when alerts go to the dead-letter list.
 
 In: the store (each feed's health, and the problem last told of it) and the config (its
 feeds and subscribers). Out: the notices made, each queued in the outbox as an alert, due

@@ -1,5 +1,5 @@
-"""The words of a notice: a feed that fails, is gone, falls silent, drops stories or
-recovers; alerts undelivered, held or flowing again.
+"""The words of a notice: a feed that fails, is gone, falls silent, drops stories, is
+dated too old or recovers; alerts undelivered, held or flowing again.
 
 In: the notice's alert and its notices. Out: a `Message` in every channel's form, within
 Slack's limits, as `render` makes an alert's.
@@ -31,6 +31,7 @@ NOTICE_HEADS: dict[FeedProblem, str] = {
     "gone": "Feed gone",
     "silent": "Feed silent",
     "dropping": "Feed dropping stories",
+    "old_dates": "Feed dated too old",
     "recovered": "Feed recovered",
 }
 NOTICE_NEXT: dict[FeedProblem, str] = {
@@ -40,6 +41,9 @@ NOTICE_NEXT: dict[FeedProblem, str] = {
     "dropping": "Shorten its interval: in the config, or use a feed of it that lists more "
     "stories (watcher run polls it up to 4 times as often meanwhile); you hear again when a "
     "poll lists a story seen before.",
+    "old_dates": "Its new stories are stored and matched but alert no one: if its dates are "
+    "wrong, set max_age: off for it in the config; you hear again when a story dated within "
+    "max_age comes.",
     "recovered": "It is polled well again.",
 }
 
@@ -60,7 +64,9 @@ def render_notice(
     else:
         counts = Counter(n.problem for n in feeds)
         head = "Feed problems: " + ", ".join(
-            f"{counts[problem]} {problem}" for problem in NOTICE_HEADS if counts[problem]
+            f"{counts[problem]} {problem.replace('_', ' ')}"
+            for problem in NOTICE_HEADS
+            if counts[problem]
         )
     blocks = [_notice_lines(n, zone) for n in feeds]
     if len(feeds) == 1:

@@ -65,7 +65,7 @@ class Subscriber:
     digest: str = "daily 08:00"  # digest mode: hourly, daily/weekdays HH:MM, weekly DAY HH:MM
     timezone: str = "UTC"  # IANA zone: digest times and the times shown in alerts
     max_per_hour: int | None = None  # immediate mode: more roll into the next hourly digest
-    feed_problems: bool = False  # also told when a feed fails, is gone, falls silent or drops
+    feed_problems: bool = False  # told when a feed fails, is gone, is silent, drops, is old
     problem_feeds: tuple[str, ...] = ()  # of these feeds (names or tags) only; () every feed
     delivery_problems: bool = False  # also told when alerts go to the dead-letter list
     quiet_hours: str | None = None  # immediate mode: HH:MM-HH:MM, alerts wait for its end

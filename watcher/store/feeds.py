@@ -57,7 +57,8 @@ class FeedTables(Tables):
                         """UPDATE feeds SET config_url = ?, url = ?, etag = NULL,
                            last_modified = NULL, content_hash = NULL, disabled = 0,
                            consecutive_failures = 0, next_poll_at = NULL, notified = NULL,
-                           gaps = 0, gap_at = NULL, first_read_at = NULL, ttl = NULL
+                           gaps = 0, gap_at = NULL, first_read_at = NULL, ttl = NULL,
+                           old_dates = 0, old_dated = NULL
                            WHERE name = ?""",
                         [feed.url, feed.url, feed.name],
                     )

@@ -88,10 +88,10 @@ DELIVERY_RULES = {"dead": "alerts undelivered", "held": "alerts held", "resumed"
 
 
 def _notice_rule(notices: Sequence[FeedNotice] | Sequence[DeliveryNotice]) -> str:
-    """A notice's `rule`: `feed failing`, or `feed problems` when they differ; `alerts
-    undelivered` for a delivery notice."""
+    """A notice's `rule`: `feed failing` (`feed old dates`), or `feed problems` when they
+    differ; `alerts undelivered` for a delivery notice."""
     kinds = {n.problem for n in notices if isinstance(n, DeliveryNotice)}
     if kinds:
         return DELIVERY_RULES[kinds.pop()] if len(kinds) == 1 else "delivery problems"
     problems = {n.problem for n in notices if isinstance(n, FeedNotice)}
-    return f"feed {problems.pop()}" if len(problems) == 1 else "feed problems"
+    return f"feed {problems.pop().replace('_', ' ')}" if len(problems) == 1 else "feed problems"

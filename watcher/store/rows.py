@@ -19,7 +19,7 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 FEED_COLUMNS = (
     "url", "etag", "last_modified", "content_hash", "consecutive_failures", "next_poll_at",
     "disabled", "last_polled_at", "last_success_at", "last_error", "last_error_at",
-    "last_status", "warning", "gaps", "gap_at", "first_read_at", "ttl",
+    "last_status", "warning", "gaps", "gap_at", "first_read_at", "ttl", "old_dates", "old_dated",
 )  # fmt: skip
 STORY_COLUMNS = tuple(f.name for f in fields(Story))
 PLACED_COLUMNS = (*STORY_COLUMNS, "cluster_id", "cluster_level", "cluster_match",
@@ -64,7 +64,7 @@ def _feed_value(value: Any) -> Any:
 def feed_from_row(row: dict[str, Any]) -> FeedState:
     times = {
         "next_poll_at", "last_success_at", "last_error_at", "last_polled_at", "newest_story_at",
-        "gap_at", "first_read_at",
+        "gap_at", "first_read_at", "old_dated",
     }  # fmt: skip
     values: dict[str, Any] = {
         k: (from_text(v) if k in times else v)
