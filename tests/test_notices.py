@@ -340,10 +340,13 @@ def test_once_tells_of_a_feed_whose_new_stories_are_all_dated_too_old_and_when_o
     (mail,) = inbox.messages
     assert mail["Subject"] == "[watcher] Feed dated too old: Wire"
     assert "set max_age: off for it" in mail.get_body(("plain",)).get_content()
+    feeds = watcher("--config", str(config), "feeds").stdout  # and the operator's table
+    assert "its last 3 new stories were dated more than max_age ago: none alerted" in feeds
     fresh = numbered_items(range(1), datetime.now(UTC), guid="fresh")
     body["xml"] = rss(fresh + numbered_items(range(last + 1, -1, -1), stuck))
     watcher("--config", str(config), "once", "--force")
     assert [p["problem"] for p in notices_posted(server)] == ["old_dates", "recovered"]
+    assert "none alerted" not in watcher("--config", str(config), "feeds").stdout
     listed = watcher("--config", str(config), "alerts", "--subscriber", "ops").stdout
     assert "feed old dates: Wire" in listed
 

@@ -217,17 +217,30 @@ def gap(state: FeedState, listed: int, new: int, quiet: int) -> str | None:
     )
 
 
+# new stories in a row dated more than the feed's `max_age` before they came (so alerting
+# no one) from which its state's warning, and a feed notice, say its dates are too old: one
+# old story is a search's find (Google News brings back weeks-old articles), three in a row
+# a feed whose dates may be stuck
+OLD_DATES_TOLD = 3
+
+
 def old_dates(polled: FeedState, new: Sequence[Story], quiet: set[str], old: set[str]) -> FeedState:
     """The feed's run of new stories dated more than its `max_age` ago (`old`, ids among
     `new`), which alert no one: ended by a new story that may alert (not `quiet`), else
-    lengthened by those of this poll, whose latest date is kept. A feed whose dates are
-    stuck in the past (a template's, a build's) thus shows, where it would only be silent."""
+    lengthened by those of this poll, whose latest date is kept; from `OLD_DATES_TOLD`, told
+    in its warning. A feed whose dates are stuck in the past (a template's, a build's) thus
+    shows, where it would only be silent."""
     if any(story.id not in quiet for story in new):
         return replace(polled, old_dates=0, old_dated=None)
     dated = [story.published for story in new if story.id in old]
-    if not dated:
+    if dated:
+        polled = replace(
+            polled, old_dates=polled.old_dates + len(dated), old_dated=max(dated)
+        )  # fmt: skip
+    if polled.old_dates < OLD_DATES_TOLD:
         return polled
-    return replace(polled, old_dates=polled.old_dates + len(dated), old_dated=max(dated))
+    told = f"its last {polled.old_dates} new stories were dated more than max_age ago: none alerted"
+    return replace(polled, warning="; ".join(filter(None, [polled.warning, told])))
 
 
 CATCH_UP_STEPS = 2  # halvings: a feed that drops stories is polled up to 4 times as often

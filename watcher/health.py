@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watcher.errors import StoreError
+from watcher.feed_state import OLD_DATES_TOLD
 from watcher.holds import holds_not_over
 from watcher.logs import redact
 from watcher.models import FeedConfig, FeedNotice, FeedProblem, FeedState
@@ -97,10 +98,7 @@ DROPPING_NOTICE_AFTER = 3
 # a failure (a poll that listed only new stories) this long: one that fails and recovers by
 # turns is told of once, not at each turn
 STEADY_AFTER = timedelta(hours=1)
-# new stories in a row dated more than the feed's `max_age` before they came (so alerting
-# no one) before a feed's notice says its dates are too old: one old story is a search's
-# find (Google News brings back weeks-old articles), three in a row a feed that may be stuck
-OLD_DATES_NOTICE_AFTER = 3
+OLD_DATES_NOTICE_AFTER = OLD_DATES_TOLD  # new stories in a row dated too old to alert
 
 
 def feed_problem(state: FeedState, health: str) -> FeedProblem | None:

@@ -262,10 +262,10 @@ class Pipeline:
         retitled = self.settler.retitle(found.retitled, found.quiet, premade, now)
         retitled += self.settler.revise(feed, state, found.same, premade, now)
         new = found.new
+        polled = old_dates(polled, new, found.quiet, found.old)  # its warning, new or not
         if not new:
             self.store.record_poll(polled)
             return [], [], retitled, False
-        polled = old_dates(polled, found.new, found.quiet, found.old)
         gapped = self._gap(feed, state, len(parsed.stories), found.new, found.quiet)
         if gapped:
             warning = "; ".join(filter(None, [polled.warning, gapped]))
