@@ -28,6 +28,7 @@ from watcher.store.base import translated
 from watcher.store.dead_letters import DeadLetterTables
 from watcher.store.feeds import FeedTables
 from watcher.store.notices import NoticeTables
+from watcher.store.pruning import PruneTables
 from watcher.store.rows import NEVER, from_text, to_text
 from watcher.store.stories import StoryTables
 from watcher.store.subscribers import SubscriberTables
@@ -74,8 +75,9 @@ def _identity(path: Path) -> tuple[int, int]:
 
 
 class Store(
-    FeedTables, StoryTables, WindowTables, DeadLetterTables, NoticeTables, SubscriberTables
-):
+    FeedTables, StoryTables, WindowTables, DeadLetterTables, NoticeTables, SubscriberTables,
+    PruneTables,
+):  # fmt: skip
     """The SQLite database of one watcher."""
 
     def __init__(self, path: Path | str) -> None:

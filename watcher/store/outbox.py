@@ -317,23 +317,6 @@ class OutboxTables(Tables):
                 "UPDATE alerts SET status = 'pending' WHERE status = 'sending'"
             ).rowcount
 
-    def prune_alerts(self, before: datetime, limit: int = 20_000) -> int:
-        """Delete up to `limit` alerts made and sent (or dropped) before `before` whose news
-        item is gone (the prune took its stories, then it), and feed and delivery notices
-        of that age; returns how many (call until 0). Kept: alerts not sent, those of a news
-        item that stands (the record of what it alerted), and the newest alert (notices
-        take their ids from it)."""
-        stamp = to_text(before)
-        with translated("pruning old alerts"), self._atomic():
-            cursor = self.db.execute(
-                "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts a WHERE created_at < ? "
-                "AND status IN ('sent', 'dropped') AND COALESCE(sent_at, created_at) < ? "
-                "AND id < (SELECT MAX(id) FROM alerts) AND (cluster_id < 0 OR NOT EXISTS "
-                "(SELECT 1 FROM clusters c WHERE c.id = a.cluster_id)) LIMIT ?)",
-                [stamp, stamp, limit],
-            )
-            return cursor.rowcount
-
     def outbox_depth(self) -> dict[tuple[str, str], int]:
         """How many alerts are in each (status, channel) that is not yet sent."""
         with translated("counting the outbox"):

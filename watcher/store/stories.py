@@ -5,14 +5,13 @@ In: `FeedState`, `ClusteredStory`, `Assignment`. Out: `Story`, `Cluster`. Raises
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from watcher.errors import StoreError
 from watcher.models import Assignment, Cluster, ClusteredStory, FeedState, Story
-from watcher.store.base import NOT_SENT, Tables, in_batches, translated
+from watcher.store.base import Tables, in_batches, translated
 from watcher.store.outbox import move_alerts
 from watcher.store.rows import (
     INSERT_PLACED_STORY,
@@ -184,61 +183,7 @@ class StoryTables(Tables):
                     [to_text(now), feed, *batch],
                 )
 
-    def prune_stories(
-        self, fetched_before: datetime, feeds: Iterable[str] = (), limit: int = 5_000
-    ) -> int:
-        """Delete up to `limit` stories first fetched before `fetched_before`, but for those
-        the latest listing of one of `feeds` held (their feed still lists them: pruned, they
-        would come back as new, and alert again) and those of alerts not sent (pending
-        through a long outage, or in the dead-letter list: sent later, they need their
-        story); returns how many (call until 0: each call is a transaction of its own, and
-        takes each feed's latest listing anew)."""
-        listed = "COALESCE(seen_at, fetched_at)"
-        with translated("pruning old stories"), self._atomic():
-            self.db.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS listing (feed TEXT PRIMARY KEY, at TEXT)"
-            )
-            self.db.execute("DELETE FROM temp.listing")
-            self.db.execute(  # a seek a feed in the index `stories_listed`
-                "INSERT INTO temp.listing SELECT value, (SELECT MAX("
-                f"{listed}) FROM stories WHERE feed = value) FROM (SELECT DISTINCT value "
-                "FROM json_each(?))",
-                [json.dumps(list(feeds))],
-            )
-            cursor = self.db.execute(
-                "DELETE FROM stories WHERE rowid IN (SELECT rowid FROM stories "
-                "WHERE fetched_at < ? AND NOT EXISTS (SELECT 1 FROM temp.listing l WHERE "
-                f"l.feed = stories.feed AND l.at = {listed}) "
-                f"AND id NOT IN (SELECT story_id FROM alerts WHERE {NOT_SENT}) LIMIT ?)",
-                [to_text(fetched_before), limit],
-            )
-            return cursor.rowcount
-
     # -- clusters ----------------------------------------------------------------------------
-
-    def prune_clusters(self, updated_before: datetime, limit: int = 20_000) -> int:
-        """Delete up to `limit` clusters that no story is left in, last updated before
-        `updated_before`, with their rule matches; returns how many (call until 0). Kept:
-        one merged into a cluster that stands (`alerts_for` finds that cluster's alerts
-        through it; it goes at a later call once that one has gone), and the newest (the
-        next cluster's id follows its, so no id is given twice). Alerts stay: the record of
-        what was sent."""
-        with translated("pruning empty clusters"), self._atomic():
-            ids = [
-                row[0]
-                for row in self.db.execute(
-                    "SELECT id FROM clusters c WHERE updated_at < ? "
-                    "AND id < (SELECT MAX(id) FROM clusters) "
-                    "AND NOT EXISTS (SELECT 1 FROM stories s WHERE s.cluster_id = c.id) "
-                    "AND NOT EXISTS (SELECT 1 FROM clusters p WHERE p.id = c.merged_into) "
-                    "LIMIT ?",
-                    [to_text(updated_before), limit],
-                )
-            ]
-            for marks, batch in in_batches(ids):
-                self.db.execute(f"DELETE FROM matches WHERE cluster_id IN ({marks})", batch)
-                self.db.execute(f"DELETE FROM clusters WHERE id IN ({marks})", batch)
-        return len(ids)
 
     def next_cluster_id(self) -> int:
         with translated("reading cluster ids"):
