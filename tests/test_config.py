@@ -859,6 +859,34 @@ def test_an_environment_variable_that_is_not_utf8_is_a_problem(tmp_path: Path) -
     )
 
 
+def test_a_secret_is_read_from_the_file_a_config_value_names(tmp_path: Path) -> None:
+    """Docker and Kubernetes give secrets as files (`/run/secrets/NAME`): `${file:PATH}`
+    reads one (relative to the config's folder, without the line break that ends it), and
+    the logs mask its value as any secret's."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "smtp_password").write_bytes(b" pa$$ word \n")
+    (secrets / "slack").write_text("https://hooks.slack.test/T1/B2/xyz\r\n")
+    text = (
+        "smtp:\n  host: mail\n  password: ${file:secrets/smtp_password}\n"
+        f"subscribers:\n  - name: a\n    slack: '${{file:{secrets / 'slack'}}}'\n"
+        "feeds: []\n"
+    )
+    config = load_config(write(tmp_path, text), env={})
+    assert config.smtp is not None and config.smtp.password == " pa$$ word "
+    assert config.subscribers[0].slack == "https://hooks.slack.test/T1/B2/xyz"
+    assert set(config.secrets()) == {" pa$$ word ", "https://hooks.slack.test/T1/B2/xyz"}
+    (secrets / "slack").write_bytes(b"\xff\xfe")
+    text = text.replace("feeds: []\n", "  - name: b\n    webhook: ${file:secrets/none}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env={})
+    assert [(p.line, p.field, p.message) for p in caught.value.problems] == [
+        (6, "subscribers[0].slack", f"the secret file {secrets / 'slack'} is not UTF-8 text"),
+        (8, "subscribers[1].webhook",
+         f"cannot read the secret file {secrets / 'none'}: No such file or directory"),
+    ]  # fmt: skip
+
+
 def test_config_path_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WATCHER_CONFIG", raising=False)
     assert resolve_config_path(None) == Path("watcher.yaml")

@@ -6,6 +6,7 @@ In: the file's text and an environment. Out: typed values; each problem is noted
 
 from __future__ import annotations
 
+import errno
 import math
 import re
 import ssl
@@ -16,13 +17,15 @@ import yaml
 
 from watcher.dates import zone_problem
 from watcher.errors import ConfigProblem
-from watcher.files import trust_ca
+from watcher.files import read_capped, trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, SURROGATE
 from watcher.rules.nodes import EXTENSION_PREFIX, as_written, kind_of, yaml_tree
 from watcher.spelling import did_you_mean
 
-# ${VAR} or ${VAR:-default}; $${ is a literal ${ (as in Docker Compose, for $ before { only)
-_ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ${VAR} or ${VAR:-default}, or ${file:PATH}; $${ is a literal ${ (as in Docker Compose, for
+# $ before { only)
+_ENV_REF = re.compile(r"\$(\$\{)|\$\{file:([^}]*)\}|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+SECRET_FILE_BYTES = 64 * 1024  # a password, a token or a URL; more is no secret file
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -127,9 +130,11 @@ class Reader:
 
     def expand(self, value: str, node: yaml.Node, name: str) -> str:
         def replace(match: re.Match[str]) -> str:
-            escaped, var, default = match.groups()
+            escaped, secret_file, var, default = match.groups()
             if escaped:
                 return escaped
+            if secret_file is not None:
+                return self.secret_file(secret_file, node, name)
             if var in self.env and SURROGATE.search(str(self.env[var])):
                 # a byte that is no UTF-8, as os.environ keeps it (surrogateescape)
                 self.problem(node, name, f"environment variable {var} is not UTF-8 text")
@@ -144,6 +149,23 @@ class Reader:
             return ""
 
         return _ENV_REF.sub(replace, value)
+
+    def secret_file(self, written: str, node: yaml.Node, name: str) -> str:
+        """The text of the file `${file:PATH}` names (a Docker or Kubernetes secret, as
+        `/run/secrets/smtp_password`), relative to the config's folder, without the line
+        breaks that end it; '' and a problem when it cannot be read."""
+        path = self.base / Path(written.strip()).expanduser()
+        try:
+            data = read_capped(path, SECRET_FILE_BYTES)
+        except OSError as exc:
+            why = "larger than 64 KB" if exc.errno == errno.EFBIG else exc.strerror or str(exc)
+            self.problem(node, name, f"cannot read the secret file {path}: {why}")
+            return ""
+        try:
+            return data.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            self.problem(node, name, f"the secret file {path} is not UTF-8 text")
+            return ""
 
     def string(
         self, node: yaml.Node | None, name: str, *, required: bool = False, exact: bool = False,
