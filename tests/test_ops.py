@@ -731,7 +731,7 @@ def test_a_feed_that_polls_well_but_brings_no_new_story_is_silent(
     assert feed_health(failing, silent_after, now) == "failing"  # failing comes first
 
 
-def test_metrics_count_the_silent_feeds(tmp_path: Path) -> None:
+def test_metrics_count_the_silent_feeds_and_those_dated_too_old(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from watcher.metrics import Metrics
@@ -744,7 +744,9 @@ def test_metrics_count_the_silent_feeds(tmp_path: Path) -> None:
         state = store.feed_state(feed.name)
         story = [_story(1)] if feed.name == "c" else []
         kept = [replace(s, feed="c", fetched_at=now) for s in story]
-        store.record_poll(replace(state, last_success_at=now), kept)
+        store.record_poll(
+            replace(state, last_success_at=now, old_dates=3 * (feed.name == "c")), kept
+        )
     limits = {"a": 86400.0, "b": None, "c": 86400.0}  # b: silent_after off
     exposition = Metrics(store, silent_after=lambda: limits, clock=lambda: now).exposition()
     samples = {
@@ -753,6 +755,7 @@ def test_metrics_count_the_silent_feeds(tmp_path: Path) -> None:
         for s in family.samples
     }
     assert samples["watcher_feeds_silent"] == 1  # a: polled, no story
+    assert samples["watcher_feeds_dated_too_old"] == 1  # c: its last 3 new stories too old
 
 
 def test_metrics_tell_quiet_matches_from_those_that_can_alert(tmp_path: Path) -> None:

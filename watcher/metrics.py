@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from watcher import __version__
 from watcher.alerts.sender import Delivery
 from watcher.errors import StoreError
+from watcher.feed_state import OLD_DATES_TOLD
 from watcher.health import SilentAfter, configured_states, feed_health
 from watcher.logs import event
 from watcher.models import Match, PollOutcome
@@ -167,5 +168,13 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily(
             "watcher_feeds_silent", "Feeds that poll well but kept no new story lately",
             value=healths.count("silent"),
+        )  # fmt: skip
+        yield GaugeMetricFamily(
+            "watcher_feeds_dated_too_old",
+            "Feeds whose last new stories were all dated more than max_age ago, alerting no one",
+            value=sum(
+                f.old_dates >= OLD_DATES_TOLD and h == "ok"
+                for f, h in zip(feeds, healths, strict=True)
+            ),
         )  # fmt: skip
         yield GaugeMetricFamily("watcher_clusters", "Story clusters stored", value=clusters)
