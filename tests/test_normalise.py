@@ -187,6 +187,11 @@ def test_absolute_url(url: str, bases: tuple[str | None, ...], resolved: str) ->
         pytest.param("Socie\u0301te\u0301 \u30ab\u3099", "Soci\u00e9t\u00e9 \u30ac", id="composed"),
         pytest.param("Galli\u00ad\u0301um", "Gall\u00edum", id="composed-without-soft-hyphen"),
         pytest.param(
+            "\uff76\uff9e\uff98\uff73\uff91\u8f38\u5165\uff61",  # ｶﾞﾘｳﾑ輸入｡
+            "\u30ac\u30ea\u30a6\u30e0\u8f38\u5165\u3002",
+            id="half-width-katakana",
+        ),
+        pytest.param(
             "\u0645\u06cc\u200c\u062e\u0648", "\u0645\u06cc\u200c\u062e\u0648", id="joiners-stay"
         ),
     ],
