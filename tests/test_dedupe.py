@@ -525,6 +525,24 @@ def test_a_reprint_under_its_own_headline_is_found_by_a_lead_that_names_one_thin
     assert (second.level, second.cluster) == ("reprint", first.cluster), second.reason
 
 
+def test_a_headline_in_full_width_letters_and_digits_is_a_reprint_of_its_ascii_twin() -> None:
+    """Japanese outlets write the same headline with full-width digits and Latin letters
+    (`ＥＲＧ　年産３０トン`) or ASCII ones: read apart, `３０` and `30` were other numbers, a
+    conflict, and the two stories two news items, two alerts. A feed's text is read with
+    them as ASCII."""
+    from tests.feedserver import rss
+    from watcher.parse import parse_feed
+
+    titles = ["ＥＲＧ、ガリウム工場を建設　年産３０トン", "ERG、ガリウム工場を建設 年産30トン"]
+    stories = [
+        parse_feed(rss([f"<item><title>{title}</title><link>https://{n}.test/1</link></item>"]),
+                   feed=f"f{n}", fetched_at=T0).stories[0]
+        for n, title in enumerate(titles)
+    ]  # fmt: skip
+    assert [s.title for s in stories] == [titles[1]] * 2
+    assert len(set(cluster_batch(stories, SETTINGS).values())) == 1
+
+
 def test_headlines_of_other_news_over_one_notice_are_no_reprints() -> None:
     # a notice the outlet runs atop every story, in stories of separate polls (a body that
     # gives it to two entries loses it in the parse)

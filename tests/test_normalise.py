@@ -192,6 +192,11 @@ def test_absolute_url(url: str, bases: tuple[str | None, ...], resolved: str) ->
             id="half-width-katakana",
         ),
         pytest.param(
+            "\uff25\uff32\uff27\u3000\uff12\uff10\uff12\uff16\u5e74\uff01",  # ＥＲＧ　２０２６年！
+            "ERG 2026\u5e74!",
+            id="full-width-ascii",
+        ),
+        pytest.param(
             "\u0645\u06cc\u200c\u062e\u0648", "\u0645\u06cc\u200c\u062e\u0648", id="joiners-stay"
         ),
     ],

@@ -209,17 +209,19 @@ def fold_space(text: str) -> str:
 def composed(text: str) -> str:
     """Text with each letter and its marks as one character where Unicode has one (NFC:
     `カ` and a combining voiced mark as `ガ`, `e` and a combining acute as `é`, as macOS and
-    some publishing systems write them apart), and half-width katakana as katakana (`ｶﾞﾘｳﾑ`
-    as `ガリウム`, its voiced mark a character of its own, as old Japanese systems write it):
-    to the rules, clustering and a reader one word either way. About 2.5 ns a character to
-    check."""
-    if max(text, default="") >= _HALF_WIDTH_FIRST and _HALF_WIDTH_KANA.search(text):
-        text = _HALF_WIDTH_KANA.sub(lambda run: unicodedata.normalize("NFKC", run[0]), text)
+    some publishing systems write them apart), full-width Latin letters, digits and signs as
+    ASCII (`ＥＲＧ　２０２６年` as `ERG 2026年`: Japanese outlets write the same headline in
+    either width) and half-width katakana as katakana (`ｶﾞﾘｳﾑ` as `ガリウム`, its voiced mark
+    a character of its own, as old Japanese systems write it): to the rules, clustering and a
+    reader one word either way. About 2.5 ns a character to check."""
+    if max(text, default="") >= _WIDTH_FIRST and _OTHER_WIDTH.search(text):
+        text = _OTHER_WIDTH.sub(lambda run: unicodedata.normalize("NFKC", run[0]), text)
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
-_HALF_WIDTH_FIRST = "\uff61"  # half-width katakana and their punctuation: U+FF61 to U+FF9F
-_HALF_WIDTH_KANA = re.compile("[\uff61-\uff9f]+")
+# full-width ASCII (U+FF01 to U+FF5E), and half-width katakana and their signs (to U+FF9F)
+_WIDTH_FIRST = "\uff01"
+_OTHER_WIDTH = re.compile("[\uff01-\uff5e\uff61-\uff9f]+")
 
 
 _C1 = re.compile("[\x80-\x9f]")
