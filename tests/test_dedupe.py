@@ -543,6 +543,23 @@ def test_a_headline_in_full_width_letters_and_digits_is_a_reprint_of_its_ascii_t
     assert len(set(cluster_batch(stories, SETTINGS).values())) == 1
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Актюбинский завод Королёва начнёт выпуск галлия",
+         "Актюбинский завод Королева начнет выпуск галлия"),
+        ("ЁМКОСТЬ ХРАНИЛИЩА ГАЛЛИЯ ВЫРОСЛА", "ЕМКОСТЬ ХРАНИЛИЩА ГАЛЛИЯ ВЫРОСЛА"),
+    ],
+)  # fmt: skip
+def test_a_russian_headline_with_and_without_yo_is_one_news_item(first: str, second: str) -> None:
+    """Russian writes ё, or е for it, as each outlet chooses: read apart, Королёв and Королев
+    were other names, and the twin headline another news item, another alert."""
+    index = ClusterIndex(SETTINGS)
+    one = index.add(story("a", first))
+    two = index.add(story("b", second, hours=1))
+    assert (two.level, two.cluster) == ("reprint", one.cluster), two.reason
+
+
 def test_headlines_of_other_news_over_one_notice_are_no_reprints() -> None:
     # a notice the outlet runs atop every story, in stories of separate polls (a body that
     # gives it to two entries loses it in the parse)
