@@ -549,11 +549,19 @@ def test_a_headline_in_full_width_letters_and_digits_is_a_reprint_of_its_ascii_t
         ("Актюбинский завод Королёва начнёт выпуск галлия",
          "Актюбинский завод Королева начнет выпуск галлия"),
         ("ЁМКОСТЬ ХРАНИЛИЩА ГАЛЛИЯ ВЫРОСЛА", "ЕМКОСТЬ ХРАНИЛИЩА ГАЛЛИЯ ВЫРОСЛА"),
+        ("China requires export licences for gallium and germanium shipped to Japan",
+         "China requires export licenses for gallium and germanium shipped to Japan"),
+        ("Kazakh sulphuric acid plant ships 30 tonnes of gallium to Sojitz",
+         "Kazakh sulfuric acid plant ships 30 tons of gallium to Sojitz"),
+        ("Sojitz opens a favourably placed gallium centre in Pavlodar",
+         "Sojitz opens a favorably placed gallium center in Pavlodar"),
     ],
 )  # fmt: skip
-def test_a_russian_headline_with_and_without_yo_is_one_news_item(first: str, second: str) -> None:
-    """Russian writes ё, or е for it, as each outlet chooses: read apart, Королёв and Королев
-    were other names, and the twin headline another news item, another alert."""
+def test_a_headline_spelled_either_way_is_one_news_item(first: str, second: str) -> None:
+    """Russian writes ё, or е for it, British English licence and sulphur where American
+    writes license and sulfur, as each outlet chooses: read apart, Королёв and Королев
+    (licence and license) were other names, and the twin headline another news item,
+    another alert."""
     index = ClusterIndex(SETTINGS)
     one = index.add(story("a", first))
     two = index.add(story("b", second, hours=1))

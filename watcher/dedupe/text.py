@@ -173,11 +173,41 @@ def _term(raw: str) -> tuple[str, int] | None:
 
 
 def term_key(word: str) -> str:
-    """The key of a lower-case word's term: its first `STEM` letters, a number whole, and
-    Chinese written simplified (鎵 and 镓 are one term)."""
+    """The key of a lower-case word's term: its first `STEM` letters, a number whole,
+    Chinese written simplified (鎵 and 镓 are one term), and British spelling as American
+    (`us_spelling`: licence and license are one term)."""
     if word[0].isdigit():
         return word
-    return (simplified(word) if is_cjk(word) else word)[:STEM]
+    if is_cjk(word):
+        return simplified(word)[:STEM]
+    return us_spelling(word)[:STEM]
+
+
+# words British and American outlets spell apart (the same story in both read as other
+# names: "export licence", "export license"): whole words, and the beginnings of a family
+_US_WORDS = {
+    "centre": "center", "centres": "centers", "centred": "centered", "tonne": "ton",
+    "tonnes": "tons", "metre": "meter", "metres": "meters", "litre": "liter",
+    "litres": "liters", "fibre": "fiber", "fibres": "fibers",
+}  # fmt: skip
+_US_BEGINNINGS = (
+    ("licenc", "licens"), ("defenc", "defens"), ("offenc", "offens"), ("sulph", "sulf"),
+    ("colour", "color"), ("labour", "labor"), ("favour", "favor"), ("harbour", "harbor"),
+    ("neighbour", "neighbor"),
+)  # fmt: skip
+_BRITISH_FIRST = frozenset(british[:2] for british, _ in _US_BEGINNINGS)
+
+
+def us_spelling(word: str) -> str:
+    """A lower-case word as American English spells it, where British spells it apart
+    (`_US_WORDS`, `_US_BEGINNINGS`); any other as it is."""
+    if found := _US_WORDS.get(word):
+        return found
+    if word[:2] in _BRITISH_FIRST:
+        for british, us in _US_BEGINNINGS:
+            if word.startswith(british):
+                return us + word[len(british) :]
+    return word
 
 
 def _term_in(raw: str, langs: tuple[str, ...]) -> tuple[str, int] | None:
