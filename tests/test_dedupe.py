@@ -555,13 +555,15 @@ def test_a_headline_in_full_width_letters_and_digits_is_a_reprint_of_its_ascii_t
          "Kazakh sulfuric acid plant ships 30 tons of gallium to Sojitz"),
         ("Sojitz opens a favourably placed gallium centre in Pavlodar",
          "Sojitz opens a favorably placed gallium center in Pavlodar"),
+        ("Nestlé and Eramet sign lithium supply deal in São Paulo",
+         "Nestle and Eramet sign lithium supply deal in Sao Paulo"),
     ],
 )  # fmt: skip
 def test_a_headline_spelled_either_way_is_one_news_item(first: str, second: str) -> None:
     """Russian writes ё, or е for it, British English licence and sulphur where American
-    writes license and sulfur, as each outlet chooses: read apart, Королёв and Королев
-    (licence and license) were other names, and the twin headline another news item,
-    another alert."""
+    writes license and sulfur, and an outlet in ASCII São Paulo as Sao Paulo, as each
+    outlet chooses: read apart, Королёв and Королев (licence and license, São and Sao)
+    were other names, and the twin headline another news item, another alert."""
     index = ClusterIndex(SETTINGS)
     one = index.add(story("a", first))
     two = index.add(story("b", second, hours=1))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
@@ -174,13 +175,28 @@ def _term(raw: str) -> tuple[str, int] | None:
 
 def term_key(word: str) -> str:
     """The key of a lower-case word's term: its first `STEM` letters, a number whole,
-    Chinese written simplified (鎵 and 镓 are one term), and British spelling as American
+    Chinese written simplified (鎵 and 镓 are one term), Latin letters without accents
+    (`unaccented`: são and sao are one term), and British spelling as American
     (`us_spelling`: licence and license are one term)."""
     if word[0].isdigit():
         return word
     if is_cjk(word):
         return simplified(word)[:STEM]
-    return us_spelling(word)[:STEM]
+    return us_spelling(word if word.isascii() else unaccented(word))[:STEM]
+
+
+def unaccented(word: str) -> str:
+    """A word's Latin letters without their accents (são as sao, zürich as zurich), as
+    outlets that write ASCII spell them; the marks of other scripts stay (й is not и)."""
+    return "".join(map(_latin_base, word))
+
+
+@lru_cache(maxsize=4096)
+def _latin_base(char: str) -> str:
+    if char.isascii() or "LATIN" not in unicodedata.name(char, ""):
+        return char
+    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return bare if len(bare) == 1 else char
 
 
 # words British and American outlets spell apart (the same story in both read as other
