@@ -557,13 +557,16 @@ def test_a_headline_in_full_width_letters_and_digits_is_a_reprint_of_its_ascii_t
          "Sojitz opens a favorably placed gallium center in Pavlodar"),
         ("Nestlé and Eramet sign lithium supply deal in São Paulo",
          "Nestle and Eramet sign lithium supply deal in Sao Paulo"),
+        ("＜独自＞双日がカザフスタンでレアアース開発", "双日がカザフスタンでレアアース開発"),
+        ("【速報】三菱商事、カザフスタン産ガリウムを輸入へ", "三菱商事、カザフスタン産ガリウムを輸入へ"),
     ],
 )  # fmt: skip
 def test_a_headline_spelled_either_way_is_one_news_item(first: str, second: str) -> None:
     """Russian writes ё, or е for it, British English licence and sulphur where American
     writes license and sulfur, and an outlet in ASCII São Paulo as Sao Paulo, as each
     outlet chooses: read apart, Королёв and Королев (licence and license, São and Sao)
-    were other names, and the twin headline another news item, another alert."""
+    were other names, and the twin headline another news item, another alert. So was a
+    Japanese headline under a label (＜独自＞, exclusive; 【速報】, breaking news)."""
     index = ClusterIndex(SETTINGS)
     one = index.add(story("a", first))
     two = index.add(story("b", second, hours=1))

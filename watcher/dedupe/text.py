@@ -35,6 +35,11 @@ _UPDATE = re.compile(
     r"^\s*(?:(?:UPDATE|CORRECTED|CORRECTION|REFILE|BREAKING|EXCLUSIVE)(?:\s*\d+)?\s*[:-]\s*)+",
     re.IGNORECASE,
 )
+# a label in brackets before a headline, as Japanese and Chinese outlets mark news breaking,
+# exclusive or updated (【速報】, ＜独自＞ (read as <独自>), 【独家】, [UPDATE]): up to eight
+# characters each
+_LABEL_OPENS = frozenset("【＜<〈［[〔")
+_LABEL = re.compile(r"^\s*(?:[【＜<〈［\[〔][^】＞>〉］\]〕]{1,8}[】＞>〉］\]〕]\s*)+")
 # " - The Mainichi", " | Reuters", " - BERNAMA": up to four capitalised words after a dash or bar.
 _SUFFIX = re.compile(r"\s+[-|–—]\s+(?:The\s+)?[A-Z][\w&.'’]*(?:\s+[A-Z][\w&.'’]*){0,3}\s*$")
 # "TOKYO, Jan 26 (Bernama-Kyodo) -- ", "TOKYO (Kyodo) -- ", "BEIJING, July 3 (Reuters) - "
@@ -94,9 +99,11 @@ def words_of(text: str) -> list[str]:
 
 
 def clean_title(title: str, source: str = "") -> str:
-    """The headline without UPDATE prefixes or an outlet suffix: the story's `source` after a
-    dash or bar (as Google News titles end, whatever the outlet's name), else what `_SUFFIX`
-    takes for an outlet's name."""
+    """The headline without UPDATE prefixes, labels in brackets (`_LABEL`: 【速報】) or an
+    outlet suffix: the story's `source` after a dash or bar (as Google News titles end,
+    whatever the outlet's name), else what `_SUFFIX` takes for an outlet's name."""
+    if title[:1] in _LABEL_OPENS:  # a headline that is a label alone stays one
+        title = _LABEL.sub("", title) or title
     title = _UPDATE.sub("", title)
     cut = without_source(title, source) if source else None
     return cut if cut is not None else _SUFFIX.sub("", title).strip()
