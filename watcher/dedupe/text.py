@@ -32,7 +32,8 @@ from watcher.urls import comparable_url, is_relative_url
 # -- text cleaning ---------------------------------------------------------------------------
 
 _UPDATE = re.compile(
-    r"^\s*(?:(?:UPDATE|CORRECTED|CORRECTION|REFILE|BREAKING|EXCLUSIVE)(?:\s*\d+)?\s*[:-]\s*)+",
+    r"^\s*(?:(?:UPDATED?|CORRECTED|CORRECTION|REFILE|RPT|BRIEF|BREAKING|EXCLUSIVE)(?:\s*\d+)?"
+    r"\s*[:-]\s*)+",
     re.IGNORECASE,
 )
 # a label in brackets before a headline, as Japanese and Chinese outlets mark news breaking,
