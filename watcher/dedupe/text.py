@@ -23,10 +23,11 @@ from watcher.dedupe.lexicon import (
     languages_of,
     word_list,
 )
-from watcher.dedupe.variants import spelled_alike, unaccented, us_spelling
+from watcher.dedupe.variants import us_spelling
 from watcher.hanzi import simplified
 from watcher.models import Story
 from watcher.normalise import without_source
+from watcher.rules.folding import fold
 from watcher.urls import comparable_url, is_relative_url
 
 # -- text cleaning ---------------------------------------------------------------------------
@@ -183,14 +184,15 @@ def _term(raw: str) -> tuple[str, int] | None:
 
 def term_key(word: str) -> str:
     """The key of a lower-case word's term: its first `STEM` letters, a number whole,
-    Chinese written simplified (鎵 and 镓 are one term), Latin letters without accents
-    (`unaccented`: são and sao are one term), and British spelling as American
-    (`us_spelling`: licence and license are one term)."""
+    Chinese written simplified (鎵 and 镓 are one term), folded as the rules fold text
+    (`rules.folding.fold`: são and sao, zürich and zurich, королёв and королев are one term;
+    й and и, ガ and カ are not), and British spelling as American (`us_spelling`: licence
+    and license are one term)."""
     if word[0].isdigit():
         return word
     if is_cjk(word):
         return simplified(word)[:STEM]
-    return us_spelling(word if word.isascii() else unaccented(word))[:STEM]
+    return us_spelling(word if word.isascii() else fold(word))[:STEM]
 
 
 def _term_in(raw: str, langs: tuple[str, ...]) -> tuple[str, int] | None:
@@ -267,10 +269,9 @@ def fingerprint(story: Story) -> Fingerprint:
 
 
 def _cleaned(story: Story) -> tuple[str, str, list[str], list[str]]:
-    """The story's cleaned title and lead (`spelled_alike`), and the words terms are made of
-    in each."""
-    title = spelled_alike(clean_title(story.title, story.source))
-    lead = spelled_alike(clean_lead(_beginning(story.summary), story.title, story.source))
+    """The story's cleaned title and lead, and the words terms are made of in each."""
+    title = clean_title(story.title, story.source)
+    lead = clean_lead(_beginning(story.summary), story.title, story.source)
     return title, lead, words_of(title), words_of(lead[:TERM_TEXT_CHARS])
 
 

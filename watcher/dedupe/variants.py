@@ -1,38 +1,12 @@
-"""Words that outlets spell apart, read as one: Russian's ё as е, Latin letters without
-their accents, British spelling as American. Read apart, a headline and its twin were "the
-same wording about other names", two news items, two alerts.
+"""Words that British and American outlets spell apart, read as American (letters outlets
+write with or without their marks, `ё` and `е`, `ã` and `a`, `rules.folding.fold` reads as
+one). Read apart, a headline and its twin were "the same wording about other names", two
+news items, two alerts.
 
-In: a text or a lower-case word. Out: the same, respelled. Pure.
+In: a lower-case word. Out: the same, respelled. Pure.
 """
 
 from __future__ import annotations
-
-import unicodedata
-from functools import lru_cache
-
-
-def spelled_alike(text: str) -> str:
-    """Text with the letters that outlets write either way as one: Russian's ё as е, which
-    most Russian media write for it (Королёв, Королев; начнёт, начнет): read apart, one
-    headline was "the same wording about other names", and its twin another news item."""
-    if "ё" in text:  # a search in C: most text has none
-        text = text.replace("ё", "е")
-    return text.replace("Ё", "Е") if "Ё" in text else text
-
-
-def unaccented(word: str) -> str:
-    """A word's Latin letters without their accents (são as sao, zürich as zurich), as
-    outlets that write ASCII spell them; the marks of other scripts stay (й is not и)."""
-    return "".join(map(_latin_base, word))
-
-
-@lru_cache(maxsize=4096)
-def _latin_base(char: str) -> str:
-    if char.isascii() or "LATIN" not in unicodedata.name(char, ""):
-        return char
-    bare = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-    return bare if len(bare) == 1 else char
-
 
 # words British and American outlets spell apart (the same story in both read as other
 # names: "export licence", "export license"): whole words, and the beginnings of a family
