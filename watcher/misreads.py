@@ -110,17 +110,25 @@ def misread_atom(body: bytes) -> bool:
     begins no character reference (`A & B`), where feedparser-rs stops ("A") without a
     complaint, as it complains of one elsewhere. One without a type (so text) that holds a
     tag, escaped or in CDATA, is text: feedparser-rs drops the tag as HTML's."""
-    if BARE_AMPERSAND.search(body):
-        return True
-    if any(not _XHTML_TYPE.search(found.group(1) or b"") for found in _ATOM_MARKUP.finditer(body)):
-        return True
-    return any(not _TYPED.search(found.group(1) or b"") for found in _TEXT_TAG.finditer(body))
+    return (
+        BARE_AMPERSAND.search(body) is not None
+        or _found_unless(_ATOM_MARKUP, _XHTML_TYPE, body)
+        or _found_unless(_TEXT_TAG, _TYPED, body)
+    )
 
 
-# an Atom text construct whose text is followed by a child element: not a closing tag, a
-# comment or CDATA. Unprefixed, as Atom is written (`media:content`, `media:title` are Media
-# RSS's), and not self-closed (`<content src="..."/>`)
-_ATOM_MARKUP = re.compile(rb"<(?:title|summary|content|subtitle)(\s[^<>]*?)?(?<!/)>[^<]*<(?![!/])")
+def _found_unless(construct: re.Pattern[bytes], attributes: re.Pattern[bytes], body: bytes) -> bool:
+    """Whether `construct` is found in `body` once where its attributes (its first group) do
+    not match `attributes`."""
+    return any(not attributes.search(found[1] or b"") for found in construct.finditer(body))
+
+
+# an Atom text construct's start tag, its attributes the first group: unprefixed, as Atom
+# is written (`media:content`, `media:title` are Media RSS's), and not self-closed
+# (`<content src="..."/>`)
+_TEXT_CONSTRUCT = rb"<(?:title|summary|content|subtitle)(\s[^<>]*?)?(?<!/)>"
+# one whose text is followed by a child element: not a closing tag, a comment or CDATA
+_ATOM_MARKUP = re.compile(_TEXT_CONSTRUCT + rb"[^<]*<(?![!/])")
 # an `&` that begins no character or entity reference (a name begins with a letter or `_`),
 # which XML forbids: feedparser-rs reads an xhtml text up to it, `import-opml` escapes it
 BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z_][\w.-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
@@ -128,10 +136,7 @@ _XHTML_TYPE = re.compile(rb"""\btype\s*=\s*["'](?:xhtml|application/xhtml\+xml)[
 # a text construct without a type whose text holds a tag, escaped or in CDATA (`<title>Fix
 # &lt;Suspense&gt; bug</title>`): of type text, the default, that is text, which feedparser-rs
 # reads as HTML (as it does not one typed `text`), dropping the tag; feedparser keeps it
-_TEXT_TAG = re.compile(
-    rb"<(?:title|summary|content|subtitle)(\s[^<>]*?)?(?<!/)>\s*"
-    rb"(?:<!\[CDATA\[[^<\]]*<|[^<]*&lt;)[A-Za-z/!?]"
-)
+_TEXT_TAG = re.compile(_TEXT_CONSTRUCT + rb"\s*(?:<!\[CDATA\[[^<\]]*<|[^<]*&lt;)[A-Za-z/!?]")
 _TYPED = re.compile(rb"\btype\s*=")
 
 
