@@ -193,6 +193,13 @@ class Match:
 
 AlertStatus = Literal["pending", "sending", "sent", "dead", "dropped"]  # dropped: by hand
 FeedProblem = Literal["failing", "gone", "silent", "dropping", "old_dates", "recovered"]
+
+
+def problem_words(problem: FeedProblem) -> str:
+    """A feed problem as words in a notice's rule and head: `old dates`."""
+    return problem.replace("_", " ")
+
+
 # what a digest alert waits for: the subscriber's digest time, the end of its quiet hours,
 # or the next hour (over its hourly cap)
 Waits = Literal["digest", "quiet", "cap"]

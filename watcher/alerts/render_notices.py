@@ -24,7 +24,14 @@ from watcher.alerts.render import (
     local_time,
     slack_escape,
 )
-from watcher.models import Alert, DeliveryNotice, DeliveryProblem, FeedNotice, FeedProblem
+from watcher.models import (
+    Alert,
+    DeliveryNotice,
+    DeliveryProblem,
+    FeedNotice,
+    FeedProblem,
+    problem_words,
+)
 
 NOTICE_HEADS: dict[FeedProblem, str] = {
     "failing": "Feed failing",
@@ -64,7 +71,7 @@ def render_notice(
     else:
         counts = Counter(n.problem for n in feeds)
         head = "Feed problems: " + ", ".join(
-            f"{counts[problem]} {problem.replace('_', ' ')}"
+            f"{counts[problem]} {problem_words(problem)}"
             for problem in NOTICE_HEADS
             if counts[problem]
         )

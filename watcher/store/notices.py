@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from watcher.models import DeliveryNotice, FeedNotice
+from watcher.models import DeliveryNotice, FeedNotice, problem_words
 from watcher.store.base import Tables, translated
 from watcher.store.rows import notices_text, to_text
 
@@ -94,4 +94,4 @@ def _notice_rule(notices: Sequence[FeedNotice] | Sequence[DeliveryNotice]) -> st
     if kinds:
         return DELIVERY_RULES[kinds.pop()] if len(kinds) == 1 else "delivery problems"
     problems = {n.problem for n in notices if isinstance(n, FeedNotice)}
-    return f"feed {problems.pop().replace('_', ' ')}" if len(problems) == 1 else "feed problems"
+    return f"feed {problem_words(problems.pop())}" if len(problems) == 1 else "feed problems"
