@@ -40,8 +40,11 @@ _UPDATE = re.compile(
 # a label in brackets before a headline, as Japanese and Chinese outlets mark news breaking,
 # exclusive or updated (【速報】, ＜独自＞ (read as <独自>), 【独家】, [UPDATE]): up to eight
 # characters each
-_LABEL_OPENS = frozenset("【＜<〈［[〔")
-_LABEL = re.compile(r"^\s*(?:[【＜<〈［\[〔][^】＞>〉］\]〕]{1,8}[】＞>〉］\]〕]\s*)+")
+_LABEL_OPENS, _LABEL_CLOSES = "【＜<〈［[〔", "】＞>〉］]〕"
+_LABEL = re.compile(
+    rf"^\s*(?:[{re.escape(_LABEL_OPENS)}][^{re.escape(_LABEL_CLOSES)}]{{1,8}}"
+    rf"[{re.escape(_LABEL_CLOSES)}]\s*)+"
+)
 # " - The Mainichi", " | Reuters", " - BERNAMA": up to four capitalised words after a dash or bar.
 _SUFFIX = re.compile(r"\s+[-|–—]\s+(?:The\s+)?[A-Z][\w&.'’]*(?:\s+[A-Z][\w&.'’]*){0,3}\s*$")
 # "TOKYO, Jan 26 (Bernama-Kyodo) -- ", "TOKYO (Kyodo) -- ", "BEIJING, July 3 (Reuters) - "
