@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from feedparser.datetimes import _parse_date as feedparser_date
@@ -446,3 +447,31 @@ def test_dates_in_numbers_are_read_or_not_at_all(raw: str, utc: str | None) -> N
     for parsed in (None, misread):
         read = entry_time(raw, parsed)
         assert (read.strftime("%Y-%m-%d %H:%M") if read else None) == utc
+
+
+@pytest.mark.parametrize(
+    ("raw", "zone", "utc"),
+    [
+        pytest.param("Mon, 07 Dec 2026 9:15 PM EST", None, "2026-12-08 02:15", id="pm-zone-name"),
+        pytest.param("Mon, 07 Dec 2026 09:15:00 pm +0300", None, "2026-12-07 18:15", id="pm-offset"),
+        pytest.param("Mon, 07 Dec 2026 12:15 AM GMT", None, "2026-12-07 00:15", id="midnight"),
+        pytest.param("Mon, 07 Dec 2026 12:15 PM GMT", None, "2026-12-07 12:15", id="noon"),
+        pytest.param("07 Dec 2026 9:15 p.m.", "Asia/Tokyo", "2026-12-07 12:15", id="no-zone"),
+        pytest.param("2026-12-07 09:15:00 PM +09:00", None, "2026-12-07 12:15", id="iso"),
+        pytest.param("07.12.2026 9:15 PM", None, "2026-12-07 21:15", id="day-first-dots"),
+        pytest.param("4 de diciembre de 2026 a las 10:15 p. m.", None, "2026-12-04 22:15",
+                     id="spanish"),
+        pytest.param("Dec 7, 2026 9:15 PM EST", None, "2026-12-08 02:15", id="month-first"),
+        pytest.param("Mon, 07 Dec 2026 21:15 PM GMT", None, "2026-12-07 21:15", id="said-twice"),
+        pytest.param("Mon, 07 Dec 2026 09:15:00 AMT", None, "2026-12-07 09:15", id="amt-no-am"),
+    ],
+)  # fmt: skip
+def test_a_time_on_the_12_hour_clock_is_read_with_its_am_or_pm(
+    raw: str, zone: str | None, utc: str
+) -> None:
+    """Both parsers read `PM` as a zone they do not know, UTC, and dropped the zone after
+    it: `9:15 PM EST` was 09:15 UTC, 17 hours early, whatever time the fast parser gave."""
+    misread = feedparser_date(raw)
+    for parsed in (None, misread):
+        read = entry_time(raw, parsed, ZoneInfo(zone) if zone else None)
+        assert read is not None and read.strftime("%Y-%m-%d %H:%M") == utc

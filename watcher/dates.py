@@ -133,6 +133,23 @@ _ZONE_AT_END = re.compile(r"\s([A-Za-z]{3,4})\s*$")
 # the first as UTC, 8 hours off, and the second not at all
 _NAMED_OFFSET = re.compile(r"\s(?:UTC|GMT|UT)\s*([+-])(\d{1,2})(?::?(\d\d))?\s*$", re.IGNORECASE)
 DATE_MAX_CHARS = 100  # a longer "date" is no date: feedparser's patterns are not run on it
+# a time on the 12-hour clock (`9:15 PM`, `9:15:00 p.m.`): both parsers read the marker as a
+# zone they do not know, UTC, so `9:15 PM EST` was 09:15 UTC, 17 hours early
+_TWELVE_HOUR = re.compile(
+    r"(?<![\d:])(\d{1,2})(:\d{2}(?::\d{2})?(?:[.,]\d+)?)\s*([AaPp])\.?\s?[Mm]\.?(?=[\s,]|$)"
+)
+
+
+def _on_24_hour_clock(raw: str) -> str | None:
+    """`raw` with its time on the 12-hour clock written on the 24-hour one, the marker
+    dropped (`9:15 PM EST` -> `21:15 EST`, `12:05 AM` -> `00:05`); None where it has none."""
+    found = _TWELVE_HOUR.search(raw)
+    if found is None:
+        return None
+    hour, rest, half = int(found.group(1)), found.group(2), found.group(3).lower()
+    if 1 <= hour <= 12:  # `21:15 PM` says it twice; `0:15 AM` is written on the 24 too
+        hour = hour % 12 + (12 if half == "p" else 0)
+    return f"{raw[: found.start()]}{hour:02d}{rest}{raw[found.end() :]}"
 
 
 def entry_time(
@@ -145,12 +162,15 @@ def entry_time(
     (`is_misread`: in numbers, which feedparser reads wrong or not at all and this module
     reads; an ISO 8601 offset without colon or after a blank; the month first; an ISO time
     followed by a zone's name; a Unix time), or ends in an offset after UTC or GMT
-    (`_NAMED_OFFSET`); else `parsed`. Both parsers so give the same time. A date feedparser
+    (`_NAMED_OFFSET`), or has its time on the 12-hour clock (`_on_24_hour_clock`); else
+    `parsed`. Both parsers so give the same time. A date feedparser
     cannot read may be RFC 822 in another language, or have its month first. With a
     `zone` (the feed's `timezone`), a date that names none (`names_zone`), or names the
     zone by what it is called at that time (`_in_own_zone`), is that zone's time."""
     if not (isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS):
         return struct_to_datetime(parsed)
+    if (on_24 := _on_24_hour_clock(raw)) is not None:  # neither parser reads AM or PM
+        raw, parsed = on_24, None
     if zone is not None and (own := _in_own_zone(raw, zone)) is not None:
         return own
     if (with_offset := _zone_as_offset(raw)) is not None:

@@ -18,7 +18,8 @@ and "de" around the month (`4 de diciembre de 2026`): those are dropped. A Kazak
 puts the year first (`2026 жылғы 30 қараша`), a Hungarian one the year, then the month
 (`2026. december 4.`): each is read in RFC 822's order.
 
-US sites write `December 4, 2026 10:15 AM EST` (`month_first`).
+US sites write `December 4, 2026 10:15 EST` (`month_first`), with `10:15 AM` on the
+24-hour clock first (`dates`).
 """
 
 from __future__ import annotations
@@ -66,26 +67,24 @@ YEAR_MONTH_NAMED = re.compile(
 )
 
 
-# [weekday,] month day, year [time [AM|PM]] [zone]: `Dec 4, 2026`, `December 4, 2026 10:15 AM`
+# [weekday,] month day, year [time] [zone]: `Dec 4, 2026`, `December 4, 2026 at 10:15`
+# (`dates` writes a time on the 12-hour clock, `10:15 AM`, on the 24-hour one first)
 _MONTH_FIRST = re.compile(
     r"\s*(?:[A-Za-z]+,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),\s*(\d{4})"
-    r"(?:,?\s+(?:at\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?)?\s*(.*?)\s*$"
+    r"(?:,?\s+(?:at\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(.*?)\s*$"
 )
 
 
 def month_first(raw: str) -> time.struct_time | None:
-    """`raw`, an English date with the month first (`December 4, 2026 10:15 AM EST`, as US
-    sites write it), read as the RFC 822 date it stands for; None when it is not one."""
+    """`raw`, an English date with the month first (`December 4, 2026 10:15 EST`, as US
+    sites write it, their `10:15 AM` on the 24-hour clock), read as the RFC 822 date it
+    stands for; None when it is not one."""
     found = _MONTH_FIRST.match(raw)
     month = found and _ENGLISH_ONLY.get(found.group(1).lower())
     if not found or month is None:
         return None
-    day, year, hour, minute, second, half, zone = found.group(2, 3, 4, 5, 6, 7, 8)
-    hours = int(hour or 0)
-    if half and not 1 <= hours <= 12:
-        return None
-    hours = hours % 12 + (12 if half and half.lower() == "p" else 0) if half else hours
-    when = f"{hours:02d}:{int(minute or 0):02d}:{int(second or 0):02d}"
+    day, year, hour, minute, second, zone = found.group(2, 3, 4, 5, 6, 7)
+    when = f"{int(hour or 0):02d}:{int(minute or 0):02d}:{int(second or 0):02d}"
     return feedparser_date(f"{int(day)} {month} {year} {when} {zone or 'GMT'}")
 
 
