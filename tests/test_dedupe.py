@@ -114,7 +114,27 @@ def test_english_frequency_of_a_word_of_several_tokens_is_wordfreqs() -> None:
         pytest.param("RPT-Quake hits Hokkaido", "Quake hits Hokkaido", id="repeated"),
         pytest.param("BRIEF-Quake hits Hokkaido", "Quake hits Hokkaido", id="brief"),
         pytest.param("UPDATED: Quake hits Hokkaido", "Quake hits Hokkaido", id="updated"),
-        pytest.param("【速報】北海道で地震 [動画]", "北海道で地震 [動画]", id="label"),
+        pytest.param("【速報】北海道で地震 [動画]", "北海道で地震", id="label"),
+        pytest.param("WATCH: Quake hits Hokkaido", "Quake hits Hokkaido", id="watch"),
+        pytest.param("Just in - Quake hits Hokkaido", "Quake hits Hokkaido", id="just-in"),
+        pytest.param("VIDEO | Quake hits Hokkaido", "Quake hits Hokkaido", id="video-bar"),
+        pytest.param(
+            "Live-streaming hits Hokkaido",
+            "Live-streaming hits Hokkaido",
+            id="a-word-that-begins-so-stays",
+        ),
+        pytest.param("Quake hits Hokkaido [VIDEO]", "Quake hits Hokkaido", id="label-after"),
+        pytest.param(
+            "Quake hits Hokkaido (Update 2) - Reuters",
+            "Quake hits Hokkaido",
+            id="label-after-then-outlet",
+        ),
+        pytest.param(
+            "Quake hits Hokkaido (Chile)",
+            "Quake hits Hokkaido (Chile)",
+            id="other-words-in-brackets-stay",
+        ),
+        pytest.param("[Video]", "[Video]", id="a-label-alone-after-stays"),
         pytest.param("[Video] Quake hits Hokkaido", "Quake hits Hokkaido", id="label-ascii"),
         pytest.param("【ガリウム】", "【ガリウム】", id="a-label-alone-stays"),
         pytest.param("Quake hits Hokkaido - The Mainichi", "Quake hits Hokkaido", id="suffix-the"),
@@ -565,6 +585,8 @@ def test_a_headline_in_full_width_letters_and_digits_is_a_reprint_of_its_ascii_t
          "Nestle and Eramet sign lithium supply deal in Sao Paulo"),
         ("＜独自＞双日がカザフスタンでレアアース開発", "双日がカザフスタンでレアアース開発"),
         ("【速報】三菱商事、カザフスタン産ガリウムを輸入へ", "三菱商事、カザフスタン産ガリウムを輸入へ"),
+        ("WATCH: ERG to triple gallium output by 2027", "ERG to triple gallium output by 2027"),
+        ("ERG to triple gallium output by 2027 [VIDEO]", "ERG to triple gallium output by 2027"),
     ],
 )  # fmt: skip
 def test_a_headline_spelled_either_way_is_one_news_item(first: str, second: str) -> None:
@@ -572,7 +594,8 @@ def test_a_headline_spelled_either_way_is_one_news_item(first: str, second: str)
     writes license and sulfur, and an outlet in ASCII São Paulo as Sao Paulo, as each
     outlet chooses: read apart, Королёв and Королев (licence and license, São and Sao)
     were other names, and the twin headline another news item, another alert. So was a
-    Japanese headline under a label (＜独自＞, exclusive; 【速報】, breaking news)."""
+    Japanese headline under a label (＜独自＞, exclusive; 【速報】, breaking news), and an
+    English one with the form its outlet gives the news (WATCH:, [VIDEO])."""
     index = ClusterIndex(SETTINGS)
     one = index.add(story("a", first))
     two = index.add(story("b", second, hours=1))

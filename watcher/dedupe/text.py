@@ -34,7 +34,16 @@ from watcher.urls import comparable_url, is_relative_url
 
 _UPDATE = re.compile(
     r"^\s*(?:(?:UPDATED?|CORRECTED|CORRECTION|REFILE|RPT|BRIEF|BREAKING|EXCLUSIVE)(?:\s*\d+)?"
-    r"\s*[:-]\s*)+",
+    r"\s*[:-]\s*"
+    # the form the news takes, or how fast it came: after a colon or a spaced dash only, as
+    # `Live-streaming ...` begins with a word
+    r"|(?:WATCH|VIDEO|LIVE|JUST\s+IN|PHOTOS?|FLASH|URGENT)\s*(?::|\s[-–—|])\s*)+",
+    re.IGNORECASE,
+)
+# the same after the headline, in brackets: `... [VIDEO]`, `... (PHOTOS)`, `... (UPDATE 2)`
+_TAIL_LABEL = re.compile(
+    r"\s*[\[(（［](?:VIDEO|PHOTOS?|WATCH|LIVE|AUDIO|UPDATED?(?:\s*\d+)?|動画|写真|视频|видео|фото)"
+    r"[\])）］]\s*$",
     re.IGNORECASE,
 )
 # a label in brackets before a headline, as Japanese and Chinese outlets mark news breaking,
@@ -104,14 +113,18 @@ def words_of(text: str) -> list[str]:
 
 
 def clean_title(title: str, source: str = "") -> str:
-    """The headline without UPDATE prefixes, labels in brackets (`_LABEL`: 【速報】) or an
-    outlet suffix: the story's `source` after a dash or bar (as Google News titles end,
-    whatever the outlet's name), else what `_SUFFIX` takes for an outlet's name."""
+    """The headline without UPDATE or WATCH prefixes, labels in brackets (`_LABEL`: 【速報】;
+    `_TAIL_LABEL`, after it: [VIDEO]) or an outlet suffix: the story's `source` after a dash
+    or bar (as Google News titles end, whatever the outlet's name), else what `_SUFFIX`
+    takes for an outlet's name."""
     if title[:1] in _LABEL_OPENS:  # a headline that is a label alone stays one
         title = _LABEL.sub("", title) or title
     title = _UPDATE.sub("", title)
     cut = without_source(title, source) if source else None
-    return cut if cut is not None else _SUFFIX.sub("", title).strip()
+    title = cut if cut is not None else _SUFFIX.sub("", title).strip()
+    if title[-1:] not in ")]）］":  # no label after it: skip the scan
+        return title
+    return _TAIL_LABEL.sub("", title) or title
 
 
 def clean_lead(summary: str, title: str, source: str = "") -> str:
