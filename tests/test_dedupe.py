@@ -587,6 +587,10 @@ def test_a_headline_in_full_width_letters_and_digits_is_a_reprint_of_its_ascii_t
         ("【速報】三菱商事、カザフスタン産ガリウムを輸入へ", "三菱商事、カザフスタン産ガリウムを輸入へ"),
         ("WATCH: ERG to triple gallium output by 2027", "ERG to triple gallium output by 2027"),
         ("ERG to triple gallium output by 2027 [VIDEO]", "ERG to triple gallium output by 2027"),
+        ("Kazakhstan to invest $1.5bn in gallium plant",
+         "Kazakhstan to invest $1.5 billion in gallium plant"),
+        ("Kazakhstan to invest $1.5B in gallium plant",
+         "Kazakhstan to invest $1.5 billion in gallium plant"),
     ],
 )  # fmt: skip
 def test_a_headline_spelled_either_way_is_one_news_item(first: str, second: str) -> None:
@@ -595,11 +599,20 @@ def test_a_headline_spelled_either_way_is_one_news_item(first: str, second: str)
     outlet chooses: read apart, Королёв and Королев (licence and license, São and Sao)
     were other names, and the twin headline another news item, another alert. So was a
     Japanese headline under a label (＜独自＞, exclusive; 【速報】, breaking news), and an
-    English one with the form its outlet gives the news (WATCH:, [VIDEO])."""
+    English one with the form its outlet gives the news (WATCH:, [VIDEO]), and a sum
+    written `$1.5bn` against `$1.5 billion` (1.5bn, an unknown word, was a name)."""
     index = ClusterIndex(SETTINGS)
     one = index.add(story("a", first))
     two = index.add(story("b", second, hours=1))
     assert (two.level, two.cluster) == ("reprint", one.cluster), two.reason
+
+
+def test_a_sum_written_with_its_scale_is_still_its_own_number() -> None:
+    """`$2.5bn` is read as 2.5, as `$2.5 billion` is: another sum than 1.5 billion."""
+    index = ClusterIndex(SETTINGS)
+    one = index.add(story("a", "Kazakhstan to invest $1.5 billion in gallium plant"))
+    two = index.add(story("b", "Kazakhstan to invest $2.5bn in gallium plant", hours=1))
+    assert two.cluster != one.cluster, two.reason
 
 
 def test_headlines_of_other_news_over_one_notice_are_no_reprints() -> None:

@@ -221,10 +221,18 @@ def _term_in(raw: str, langs: tuple[str, ...]) -> tuple[str, int] | None:
     return (term[0], weight) if weight > 0 else None
 
 
+# a number with its scale after it, as outlets write money and tonnage in a headline:
+# `$1.5bn`, `$1.5B`, `3mln`, `20k`; others write `$1.5 billion`
+_SCALED = re.compile(r"(\d[\d.]*)(?:bn|bln|b|mn|mln|m|k|tn|trn|trln)")
+
+
 @lru_cache(maxsize=65_536)
 def _normal(raw: str) -> str:
-    """A word as terms are made of it: `_spelled`, without the commas of 1,000."""
-    return _spelled(raw).replace(",", "")
+    """A word as terms are made of it: `_spelled`, without the commas of 1,000, a number
+    without the scale written after it (`1.5bn`: 1.5, as `1.5 billion` has it)."""
+    word = _spelled(raw).replace(",", "")
+    scaled = _SCALED.fullmatch(word) if word[:1].isdigit() else None
+    return scaled.group(1) if scaled else word
 
 
 def _spelled(raw: str) -> str:
