@@ -227,7 +227,7 @@ def test_words_of_ascii_text_are_the_words_word_finds() -> None:
 def test_credit_lines_are_found_wherever_the_full_scan_finds_them() -> None:
     """clean_lead skips the credit-line scan for text that cannot end in a credit line; on
     random dashes, capitals and spaces it strips exactly what the scan alone strips."""
-    from watcher.dedupe.text import _CREDIT, _DATELINE, _REPORTED
+    from watcher.dedupe.cleaning import _CREDIT, _DATELINE, _REPORTED
 
     rng = random.Random(3)
     pieces = [*"ABCDEFGHIJ abc-—.,\n\t", "--", " -- ", "KYODO", "BERNAMA-KYODO", "  "]

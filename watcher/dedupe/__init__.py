@@ -23,14 +23,13 @@ seen, so a pair's decision depends on that pair alone. Clusters are the connecte
 components of these links: the same set of stories gives the same partition in any order.
 """
 
+from watcher.dedupe.cleaning import clean_lead, clean_title
 from watcher.dedupe.identity import moved_stories, reused_guid
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, Level, PairScore, compare, slot_swaps
 from watcher.dedupe.recurring import day_swaps, opposite_swaps
 from watcher.dedupe.text import (
     SUMMARY_CHARS,
     Fingerprint,
-    clean_lead,
-    clean_title,
     fingerprint,
     fingerprints,
     term_weight,

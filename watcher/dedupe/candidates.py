@@ -15,9 +15,10 @@ from operator import le
 
 from rapidfuzz import fuzz
 
+from watcher.dedupe.cleaning import MIN_LEAD
 from watcher.dedupe.pairs import TITLE_ONLY_SPECIFIC, ClusterSettings
 from watcher.dedupe.slots import FEW_NAMES, Row, WindowSlots, exact_keys, lead_key, link_key
-from watcher.dedupe.text import MIN_LEAD, SHORT_TERMS, SPECIFIC_HUNDREDTHS
+from watcher.dedupe.text import SHORT_TERMS, SPECIFIC_HUNDREDTHS
 
 
 class Candidates(WindowSlots):

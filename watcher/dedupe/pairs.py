@@ -13,10 +13,10 @@ from itertools import chain
 from rapidfuzz import fuzz
 
 from watcher.dedupe.align import aligned, words
+from watcher.dedupe.cleaning import MIN_LEAD
 from watcher.dedupe.recurring import day_swaps, opposite_swaps
 from watcher.dedupe.text import (
     MASK_WORDS,
-    MIN_LEAD,
     SPECIFIC,
     Fingerprint,
     is_specific_word,

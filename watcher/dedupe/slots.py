@@ -14,6 +14,7 @@ from itertools import compress, count
 from operator import le, not_
 from typing import Any
 
+from watcher.dedupe.cleaning import MIN_LEAD
 from watcher.dedupe.columns import (
     SlotTable,
     StoryIds,
@@ -23,7 +24,7 @@ from watcher.dedupe.columns import (
     moved_postings,
     renumbering,
 )
-from watcher.dedupe.text import MIN_LEAD, SPECIFIC_HUNDREDTHS, Fingerprint, words_of
+from watcher.dedupe.text import SPECIFIC_HUNDREDTHS, Fingerprint, words_of
 
 # a lead with fewer specific words than a candidate may need to share (see
 # `ClusterIndex._hits_needed`) is found by its beginning too: see `exact_keys`
