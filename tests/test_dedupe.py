@@ -45,7 +45,7 @@ from watcher.errors import InputError
 from watcher.jsonl import read_stories, story_json
 from watcher.models import FeedConfig, Story
 from watcher.store import Store
-from watcher.urls import comparable_url
+from watcher.urls import canonical_url, comparable_url
 
 FIXTURE = Path(__file__).parent / "fixtures" / "stories.jsonl"
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -1539,6 +1539,18 @@ def test_a_story_stored_with_a_redirectors_link_is_known_by_the_page() -> None:
     page = replace(stored[0], id="n1", link="https://u.test/1")
     elsewhere = replace(page, id="n2", link="https://u.test/2")
     assert moved_stories([page, elsewhere], stored) == {"n1"}
+
+
+def test_a_story_stored_with_a_tracking_parameter_since_dropped_is_known_by_its_page() -> None:
+    """A guid-less feed's link stored with a parameter links lose now (`?xtor=RSS-3208`,
+    which a later watcher drops) gets a new id: it is the stored story, not news again."""
+    stored = [
+        replace(story("s1", "Gallium plant opens", link="https://u.test/1?xtor=RSS-3208"),
+                fetched_at=T0 + timedelta(hours=5))
+    ]  # fmt: skip
+    page = replace(stored[0], id="n1", link=canonical_url(stored[0].link))
+    assert page.link == "https://u.test/1"
+    assert moved_stories([page], stored) == {"n1"}
 
 
 def test_a_link_percent_encoded_and_the_same_link_written_out_are_one_page() -> None:

@@ -27,6 +27,15 @@ from watcher.urls import absolute_url, canonical_url, unwrapped_url
             "https://e.com/a?id=7&page=3",
             id="keeps-others",
         ),
+        pytest.param(
+            "https://e.com/a?at_medium=RSS&at_campaign=KARANGA", "https://e.com/a", id="at-internet"
+        ),
+        pytest.param("https://e.fr/a.html?xtor=RSS-3208", "https://e.fr/a.html", id="xtor"),
+        pytest.param(
+            "https://e.com/a?id=7&_ga=2.1.3&guccounter=1&smid=tw-share&WT.mc_id=x",
+            "https://e.com/a?id=7",
+            id="analytics-and-share-tags",
+        ),
         pytest.param("http://e.com:80/a", "http://e.com/a", id="default-port"),
         pytest.param("https://e.com:8443/a", "https://e.com:8443/a", id="other-port"),
         pytest.param(

@@ -17,6 +17,14 @@ TRACKING_PARAMS = frozenset(
         "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "igshid", "twclid",
         "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_enc_id", "oly_anon_id",
         "vero_id", "wickedid", "rb_clickid", "s_cid", "ncid", "cmpid", "ocid",
+        # Google Analytics' linker, Yahoo's consent redirect, Twitter's and the New York Times'
+        # share tags, Adobe's, Webtrends', comScore's and Marketo's campaign ids
+        "_ga", "_gl", "guccounter", "guce_referrer", "guce_referrer_sig", "__twitter_impression",
+        "ref_src", "ref_url", "smid", "smtyp", "s_kwcid", "ef_id", "wt.mc_id", "wt.mc_ev",
+        "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "mbid",
+        # AT Internet's (Piano's), as the BBC's and French outlets' feeds tag their links
+        "xtor", "at_medium", "at_campaign", "at_bbc_team", "at_link_id", "at_link_origin",
+        "at_link_type", "at_format", "at_ptr_name", "at_ptr_type",
     }
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
