@@ -1665,6 +1665,23 @@ def test_an_rss_items_media_description_is_its_full_text(
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_caption_within_media_content_is_the_summary_of_an_item_without_one(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A video's item whose only text is its `<media:content>`'s caption: feedparser reads
+    it, feedparser-rs did not (only one in a `<media:group>`), and the story had no text for
+    the rules but its title."""
+    body = MEDIA_ITEMS.replace(
+        b"<item><title>Gallium deal</title>",
+        b'<item><title>Plant tour</title><link>https://m.test/v</link><media:content url="https://'
+        b'm.test/v.mp4"><media:description>A gallium plant in Pavlodar.</media:description>'
+        b"</media:content></item><item><title>Gallium deal</title>",
+    )
+    first = read_either(body, fast, monkeypatch).stories[0]
+    assert (first.title, first.summary) == ("Plant tour", "A gallium plant in Pavlodar.")
+
+
 _RSS_PARTS = (
     ["<title>Caf&#233; &#x2014; Japan&#146;s news</title>", "<title><![CDATA[Sojitz & JOGMEC]]></title>",
      "<title>A <b>bold</b> title</title>", "<title/>", ""],
@@ -1675,6 +1692,7 @@ _RSS_PARTS = (
     ["<description>&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Two&lt;/p&gt;</description>", "<description><p>Raw <b>gallium</b> here</p></description>",
      "<description>Short</description><content:encoded><![CDATA[<p>Long <b>full</b> text, longer than the short one.</p>]]></content:encoded>",
      "<dc:creator/><description>After an empty creator</description>", "<media:description>Media alone</media:description>",
+     '<media:content url="https://a.test/v.mp4"><media:description>A caption alone</media:description></media:content>',
      "<description>Short</description><dc:description>A second, longer description</dc:description>",
      "<atom:summary>Atom's summary</atom:summary>", ""],
     ["<pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate>", "<dc:date>2026-11-23 10:00:00 +0900</dc:date>",

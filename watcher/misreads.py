@@ -17,7 +17,8 @@ from watcher.urls import is_relative_url
 def misread_items(body: bytes, entries: Any) -> bool:
     """Whether an RSS or RDF document has items feedparser-rs misreads: `_MISREAD`, an
     item's Atom element (`_atom_elements`), a second description (`_SECOND_SUMMARY`), a
-    `dc:identifier` as guid (`_identifier_guids`) or a date it dropped (`_dropped_dates`)."""
+    `dc:identifier` as guid (`_identifier_guids`), a date it dropped (`_dropped_dates`) or
+    a caption it dropped (`_dropped_captions`)."""
     first = body.find(b"<item")
     if first < 0:
         return False
@@ -25,7 +26,11 @@ def misread_items(body: bytes, entries: Any) -> bool:
         return True
     if _SECOND_SUMMARY.search(body, first) and body.find(b"<description", first) >= 0:
         return True
-    return _identifier_guids(body, first, entries) or _dropped_dates(body, first, entries)
+    return (
+        _identifier_guids(body, first, entries)
+        or _dropped_dates(body, first, entries)
+        or _dropped_captions(body, first, entries)
+    )
 
 
 def _identifier_guids(body: bytes, first: int, entries: Any) -> bool:
@@ -34,6 +39,15 @@ def _identifier_guids(body: bytes, first: int, entries: Any) -> bool:
     if not any(entry.get("id") for entry in entries) or body.find(b"<guid", first) >= 0:
         return False
     return body.find(b"<dc:identifier", first) >= 0
+
+
+def _dropped_captions(body: bytes, first: int, entries: Any) -> bool:
+    """Whether an entry without a summary may have lost its `<media:description>`:
+    feedparser-rs reads one in a `<media:group>`, not one within a `<media:content>` (a
+    video's or photo's caption, all the text such an item has); feedparser reads both."""
+    if all(entry.get("summary") or entry.get("media_description") for entry in entries):
+        return False
+    return body.find(b"<media:description", first) >= 0
 
 
 def _dropped_dates(body: bytes, first: int, entries: Any) -> bool:
