@@ -1682,9 +1682,25 @@ def test_a_caption_within_media_content_is_the_summary_of_an_item_without_one(
     assert (first.title, first.summary) == ("Plant tour", "A gallium plant in Pavlodar.")
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_items_media_title_is_not_its_title_whichever_parser_reads_it(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """feedparser-rs took the `<media:title>` of an item without a `<title>` for its title,
+    feedparser does not: the story's title, and with it the links and summaries the
+    document shares between entries of other titles, hung on the parser."""
+    body = MEDIA_ITEMS.replace(
+        b"<item><title>Gallium deal</title>",
+        b"<item><media:title>Clip 7</media:title><link>https://m.test/v</link><description>"
+        b"A gallium plant in Pavlodar.</description></item><item><title>Gallium deal</title>",
+    )
+    first = read_either(body, fast, monkeypatch).stories[0]
+    assert (first.title, first.summary) == ("A gallium plant in Pavlodar.",) * 2
+
+
 _RSS_PARTS = (
     ["<title>Caf&#233; &#x2014; Japan&#146;s news</title>", "<title><![CDATA[Sojitz & JOGMEC]]></title>",
-     "<title>A <b>bold</b> title</title>", "<title/>", ""],
+     "<title>A <b>bold</b> title</title>", "<title/>", "<media:title>A video's title</media:title>", ""],
     ["<link>https://a.test/1</link>", "<link/>", "<link>https://a.test/c/?id=5&amp;amp;utm_source=rss</link>",
      '<atom:link href="https://a.test/4" rel="alternate"/>', "<link>javascript:alert(1)</link>", ""],
     ["<guid>https://a.test/g1</guid>", '<guid isPermaLink="false">7</guid>', "<guid/>",
