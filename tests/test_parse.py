@@ -1781,6 +1781,33 @@ def test_an_atom_entrys_page_is_its_first_html_alternate(
     assert story.link == (f"https://a.test/{want}" if want else "")
 
 
+def _video_feed(first_title: str) -> bytes:
+    """A YouTube-like Atom feed: each entry's caption in a `<media:group>`, the second entry
+    with a `<source>` and its title."""
+    group = ("<media:group><media:title>{0}</media:title><media:description>{0}, a tour of "
+             "the gallium plant.</media:description></media:group>")  # fmt: skip
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:media="http://search.yahoo.com/mrss/"><title>C</title><id>c</id>'
+        f'<entry>{first_title}<id>v1</id><link href="https://v.test/1"/>{group.format("Clip 1")}'
+        '</entry><entry><title>Clip 2</title><id>v2</id><link href="https://v.test/2"/>'
+        f"<source><title>Metals TV</title></source>{group.format('Clip 2')}</entry></feed>"
+    ).encode()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_an_atom_entrys_media_title_is_not_its_title_whichever_parser_reads_it(
+    fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for an RSS item: an entry with an empty title is titled by its text, the media
+    title kept apart, whichever parser reads it; a feed whose entries have titles stays
+    with the fast parser."""
+    first, second = read_either(_video_feed("<title/>"), fast, monkeypatch).stories
+    assert first.title == "Clip 1, a tour of the gallium plant."
+    assert second.title == "Clip 2"
+    assert parsers.fast_parse(_video_feed("<title>Clip 1</title>"), None) is not None
+
+
 def test_both_parsers_read_generated_atom_entries_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(11)
     for _ in range(100):

@@ -17,8 +17,8 @@ from watcher.urls import is_relative_url
 def misread_items(body: bytes, entries: Any) -> bool:
     """Whether an RSS or RDF document has items feedparser-rs misreads: `_MISREAD`, an
     item's Atom element (`_atom_elements`), a second description (`_SECOND_SUMMARY`), a
-    `dc:identifier` as guid (`_identifier_guids`), a date it dropped (`_dropped_dates`), a
-    caption it dropped (`_dropped_captions`) or one it took for a title (`_caption_titles`)."""
+    `dc:identifier` as guid (`_identifier_guids`), a date it dropped (`_dropped_dates`) or
+    a caption it dropped (`_dropped_captions`)."""
     first = body.find(b"<item")
     if first < 0:
         return False
@@ -30,8 +30,25 @@ def misread_items(body: bytes, entries: Any) -> bool:
         _identifier_guids(body, first, entries)
         or _dropped_dates(body, first, entries)
         or _dropped_captions(body, first, entries)
-        or _caption_titles(body, first, entries)
     )
+
+
+# a title not empty: `<title>X`, `<title type="xhtml"><div ...>X`, not `<title/>`,
+# `<title type="text"/>`, `<title> </title>` or `<title><![CDATA[]]></title>`
+_TITLED = re.compile(rb"<title(?:\s[^>]*)?(?<!/)>\s*(?!</title>|<!\[CDATA\[\s*\]\]>)")
+_SOURCE = re.compile(rb"<source\b.*?</source>", re.DOTALL)  # an entry's, with its own title
+
+
+def caption_titles(body: bytes, entries: Any) -> bool:
+    """Whether feedparser-rs may have taken an entry's `<media:title>` for the title of an
+    RSS item or Atom entry without one (feedparser keeps it apart): some entry has a media
+    title, and fewer titles with text follow the first item or entry than there are
+    entries (a `<source>`'s title aside)."""
+    if not any(entry.get("media_title") for entry in entries):
+        return False
+    first = min((at for at in (body.find(b"<item"), body.find(b"<entry")) if at >= 0), default=0)
+    items = _SOURCE.sub(b"", body[first:])
+    return sum(1 for _ in _TITLED.finditer(items)) < len(entries)
 
 
 def _identifier_guids(body: bytes, first: int, entries: Any) -> bool:
@@ -49,15 +66,6 @@ def _dropped_captions(body: bytes, first: int, entries: Any) -> bool:
     if all(entry.get("summary") or entry.get("media_description") for entry in entries):
         return False
     return body.find(b"<media:description", first) >= 0
-
-
-def _caption_titles(body: bytes, first: int, entries: Any) -> bool:
-    """Whether feedparser-rs may have taken an item's `<media:title>` for the title of an
-    item that has none (feedparser keeps it apart): fewer `<title>`s after the first item
-    than entries, and some entry has a media title."""
-    if not any(entry.get("media_title") for entry in entries):
-        return False
-    return body.count(b"<title", first) < len(entries)
 
 
 def _dropped_dates(body: bytes, first: int, entries: Any) -> bool:
