@@ -40,6 +40,7 @@ from watcher.dedupe import (
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
 from watcher.dedupe.lexicon import _english_top, english_zipf, is_cjk, languages_of, word_list
+from watcher.dedupe.recurring import reversal_swaps
 from watcher.dedupe.text import WORD, weight_in, words_of
 from watcher.errors import InputError
 from watcher.jsonl import read_stories, story_json
@@ -385,6 +386,42 @@ def test_opposite_swaps(a: str, b: str, swapped: list[str]) -> None:
     assert opposite_swaps(b, a) == _turned(swapped)
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "swapped"),
+    [
+        pytest.param("kazakhstan to build gallium plant in pavlodar", "kazakhstan scraps plan to build gallium plant in pavlodar", ["-/scraps"], id="scraps-plan"),
+        pytest.param("kazakhstan to build gallium plant in pavlodar", "kazakhstan will not build gallium plant in pavlodar", ["-/not"], id="will-not"),
+        pytest.param("sojitz to buy stake in kazakh gallium producer", "sojitz denies report it will buy stake in kazakh gallium producer", ["-/denies"], id="denies-report"),
+        pytest.param("japan and kazakhstan sign gallium pact", "japan and kazakhstan fail to sign gallium pact", ["-/fail"], id="fail-to"),
+        pytest.param("казахстан построит завод галлия в павлодаре", "казахстан не построит завод галлия в павлодаре", ["-/не"], id="russian"),
+        pytest.param("哈萨克斯坦镓工厂项目启动", "哈萨克斯坦镓工厂项目取消", ["-/取消"], id="chinese"),
+        pytest.param("kazakhstan will not build gallium plant in pavlodar", "kazakhstan won't build gallium plant in pavlodar", [], id="both-reverse"),
+        pytest.param("kazakhstan to build gallium plant in pavlodar", "kazakhstan plans to build a gallium plant in pavlodar", [], id="no-reversal"),
+        pytest.param("kazakhstan to build gallium plant", "officials in astana did not comment on the metals market today", [], id="other-words"),
+    ],
+)  # fmt: skip
+def test_reversal_swaps(a: str, b: str, swapped: list[str]) -> None:
+    """Where one of two texts in one wording reverses what the other tells: the plan's end,
+    a denial, a failure, not the plan told again."""
+    assert reversal_swaps(a, b) == swapped
+    assert reversal_swaps(b, a) == _turned(swapped)
+
+
+def test_a_plan_and_its_reversal_in_the_same_wording_are_other_news() -> None:
+    """A title-only story of a plan, then one of its end in the same wording, were one news
+    item (the same specific words): the reversal, the bigger news, alerted no one."""
+    index = ClusterIndex(SETTINGS)
+    plan = index.add(story("a", "Kazakhstan to build gallium plant in Pavlodar"))
+    scrapped = index.add(
+        story("b", "Kazakhstan scraps plan to build gallium plant in Pavlodar", hours=5)
+    )
+    again = index.add(
+        story("c", "Kazakhstan to build gallium plant in Pavlodar, says ERG", hours=6)
+    )
+    assert scrapped.cluster != plan.cluster and "the opposite (scraps/-)" in scrapped.reason
+    assert again.cluster == plan.cluster, again.reason
+
+
 def _turned(swaps: Iterable[str]) -> list[str]:
     """Swaps as the other story's side gives them: "monday/tuesday" as "tuesday/monday"."""
     return ["/".join(reversed(swap.split("/"))) for swap in swaps]
@@ -395,11 +432,11 @@ def test_a_pair_is_decided_alike_whichever_story_comes_first() -> None:
     checks read one alignment either way, so a pair's decision, and the clusters of
     `watcher dedupe`, do not depend on the order of the stories."""
     rng = random.Random(5)
-    words = ["copper", "gallium", "hanwa", "bolivia", "prices", "rose", "fell", "up", "down", "on", "monday", "tuesday", "december", "dec", "jan", "1", "2", "12", "2026", "01", "02", "the", "in", "as", "traders", "weighed"]  # fmt: skip
+    words = ["copper", "gallium", "hanwa", "bolivia", "prices", "rose", "fell", "up", "down", "not", "scraps", "on", "monday", "tuesday", "december", "dec", "jan", "1", "2", "12", "2026", "01", "02", "the", "in", "as", "traders", "weighed"]  # fmt: skip
     for _ in range(30_000):
         text = [rng.choice(words) for _ in range(rng.randint(3, 12))]
         a, b = " ".join(text), " ".join(_edited(rng, text, words))
-        for swaps in (day_swaps, opposite_swaps):
+        for swaps in (day_swaps, opposite_swaps, reversal_swaps):
             assert sorted(swaps(a, b)) == sorted(_turned(swaps(b, a))), (swaps.__name__, a, b)
     for n in range(300):  # and whole decisions, names too
         title = [rng.choice(words) for _ in range(rng.randint(3, 8))]

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 
 from watcher.dedupe.align import aligned, words
 from watcher.dedupe.cleaning import MIN_LEAD
-from watcher.dedupe.recurring import day_swaps, opposite_swaps
+from watcher.dedupe.recurring import day_swaps, opposite_swaps, reversal_swaps
 from watcher.dedupe.text import (
     MASK_WORDS,
     SPECIFIC,
@@ -115,7 +115,9 @@ def compare(
             score,
             slot_swaps=tuple(dict.fromkeys(swaps)),
             day_swaps=_once_each(day_swaps(*pair) for pair in texts),
-            opposite_swaps=_once_each(opposite_swaps(*pair) for pair in texts),
+            opposite_swaps=_once_each(
+                [*opposite_swaps(*pair), *reversal_swaps(*pair)] for pair in texts
+            ),
         )
         if level in ("reprint", "same-event") and not score.listed:
             level, reason = _kept_apart(score, level, reason)

@@ -7,7 +7,9 @@ Japanese ("в понедельник", "1 декабря", 星期一, 12月1日,
 down ("rose"/"fell", 上涨/下跌; in those languages too), and in English a plant that opens or
 closes, output that starts or stops, a bid won or lost, a plan approved or rejected, curbs
 imposed or lifted, a deal signed or cancelled, a stake bought or sold, imports or exports,
-a profit or a loss.
+a profit or a loss. Reversals: one text, in the same wording, saying the other's news is
+off ("Kazakhstan to build a gallium plant" against "... scraps plan to build ...", "... will
+not build ...").
 
 Two stories in the same wording about different days are a report that recurs (a daily
 price assessment, a market close), and two that tell opposites are other news (today's
@@ -15,7 +17,8 @@ close, the plant's reopening): neither is one news item told twice.
 
 In: a story's words, lower-case, as `text.words_of` gives them, or two cleaned texts. Out:
 the days and the sides of opposites named; for two texts, where their aligned wording
-names other days or opposites (`day_swaps`, `opposite_swaps`). Pure computation.
+names other days or opposites (`day_swaps`, `opposite_swaps`), or one reverses the other
+(`reversal_swaps`). Pure computation.
 """
 
 from __future__ import annotations
@@ -274,3 +277,44 @@ def _replaced(a_text: str, b_text: str) -> Iterator[tuple[Span, Span]]:
 
 def _side_word(words: list[str], start: int, end: int) -> str:
     return next(word for word in words[start:end] if sides_named([word], 0, 1))
+
+
+# Words that reverse what a text tells, where one text has them and the other, in the same
+# wording, has none: "Kazakhstan to build a gallium plant" against "Kazakhstan scraps plan
+# to build ...", "... will not build ...", "... denies report it will build ...": news of
+# the plan's end, not the plan told again. English and Russian words; Chinese and Japanese
+# ones are found within a word, as a run is cut.
+_REVERSALS = frozenset(
+    """not never won't wont cannot can't scrap scraps scrapped scrapping abandon abandons
+    abandoned cancel cancels cancelled canceled shelve shelves shelved deny denies denied
+    halt halts halted suspend suspends suspended delay delays delayed postpone postpones
+    postponed withdraw withdraws withdrew withdrawn fail fails failed refuse refuses refused
+    reject rejects rejected не отказался отказалась отказались отказалось отменил отменила
+    отменили отменило приостановил приостановила приостановили""".split()  # noqa: SIM905 - a word list reads best as words
+)
+_CJK_REVERSALS = ("取消", "暂停", "暫停", "否认", "否認", "中止", "延期", "撤回")
+REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
+
+
+def _reversals(words: list[str]) -> list[str]:
+    return [
+        word for word in words
+        if word in _REVERSALS or (is_cjk(word) and any(r in word for r in _CJK_REVERSALS))
+    ]  # fmt: skip
+
+
+def reversal_swaps(a_text: str, b_text: str) -> list[str]:
+    """Aligned differences of at most `REVERSAL_SPAN` words on either side where one text
+    holds a word that reverses what it tells (`_REVERSALS`) and the other none, in texts
+    that share most of their wording, as "-/scraps" (a text's side without one is "-")."""
+    a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
+    if reworded:
+        return []
+    swaps = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal" or i2 - i1 > REVERSAL_SPAN or j2 - j1 > REVERSAL_SPAN:
+            continue
+        a_found, b_found = _reversals(a_words[i1:i2]), _reversals(b_words[j1:j2])
+        if bool(a_found) != bool(b_found):
+            swaps.append(f"{' '.join(a_found) or '-'}/{' '.join(b_found) or '-'}")
+    return swaps
