@@ -68,6 +68,7 @@ def is_misread(raw: str) -> bool:
         or is_named_misread(raw)
         or _ISO_NAMED_ZONE.match(raw) is not None
         or _EPOCH.match(raw) is not None
+        or _IANA_AT_END.search(raw) is not None
     )
 
 
@@ -161,7 +162,8 @@ def entry_time(
     read as UTC (`ZONE_OFFSETS`), or one feedparser-rs may read otherwise or both wrongly
     (`is_misread`: in numbers, which feedparser reads wrong or not at all and this module
     reads; an ISO 8601 offset without colon or after a blank; the month first; an ISO time
-    followed by a zone's name; a Unix time), or ends in an offset after UTC or GMT
+    followed by a zone's name; a Unix time; any date followed by an IANA zone's name), or
+    ends in an offset after UTC or GMT
     (`_NAMED_OFFSET`), or has its time on the 12-hour clock (`_on_24_hour_clock`); else
     `parsed`. Both parsers so give the same time. A date feedparser
     cannot read may be RFC 822 in another language, or have its month first. With a
@@ -258,7 +260,13 @@ def _zone_as_offset(raw: str) -> str | None:
     return f"{raw[: zone.start()]} {offset}" if zone and offset else None
 
 
+# an IANA zone's name after a date of any form (`Mon, 07 Dec 2026 09:15:00 Europe/Moscow`)
+_IANA_AT_END = re.compile(r"\s([A-Za-z]+(?:/[A-Za-z0-9_+-]+)+)\s*$")
+
+
 def _read_date(raw: str) -> time.struct_time | None:
+    if (named := _IANA_AT_END.search(raw)) and (zone := zone_named(named.group(1))):
+        return _in_zone(raw[: named.start()], zone)
     if found := YEAR_MONTH_NAMED.match(raw):  # feedparser: `2026. december 4.` is 1 Dec
         return year_first_named(found)
     if is_numeric_date(raw):
@@ -273,6 +281,13 @@ def _read_date(raw: str) -> time.struct_time | None:
     if found := YEAR_FIRST_NAMED.match(raw):  # feedparser: `2026 жылғы 30 қараша` is 1 Dec
         return year_first_named(found)
     return feedparser_date(raw) or localized_rfc822(raw) or month_first(raw)
+
+
+def _in_zone(raw: str, zone: tzinfo) -> time.struct_time | None:
+    """`raw`, a date without a zone, read as `zone`'s wall-clock time, in UTC."""
+    local = struct_to_datetime(_read_date(raw))
+    utc = _in_utc(local.replace(tzinfo=None), zone) if local else None
+    return utc.timetuple() if utc else None
 
 
 def struct_to_datetime(value: time.struct_time | None) -> datetime | None:
