@@ -22,10 +22,10 @@ from watcher.alerts.render_notices import render_notice
 from watcher.alerts.routing import unknown_names
 from watcher.config import Subscriber, load_config
 from watcher.errors import ConfigError
+from watcher.feed_state import OLD_DATES_TOLD
 from watcher.health import (
     DROPPING_NOTICE_AFTER,
     FAILING_NOTICE_AFTER,
-    OLD_DATES_NOTICE_AFTER,
     STEADY_AFTER,
     feed_notice,
 )
@@ -87,8 +87,8 @@ FAILING = {"consecutive_failures": FAILING_NOTICE_AFTER, "last_error": "HTTP 500
         ),
         pytest.param({"gap_at": NOW}, "failing", "recovered", id="failing-over-after-a-gap"),
         pytest.param({"gaps": 3, **FAILING}, "dropping", "failing", id="dropping-then-failing"),
-        pytest.param({"old_dates": OLD_DATES_NOTICE_AFTER - 1}, None, None, id="old-news-found"),
-        pytest.param({"old_dates": OLD_DATES_NOTICE_AFTER}, None, "old_dates", id="dated-old"),
+        pytest.param({"old_dates": OLD_DATES_TOLD - 1}, None, None, id="old-news-found"),
+        pytest.param({"old_dates": OLD_DATES_TOLD}, None, "old_dates", id="dated-old"),
         pytest.param({"old_dates": 9}, "old_dates", None, id="dated-old-told-once"),
         pytest.param({}, "old_dates", "recovered", id="a-story-dated-recently"),
     ],
@@ -327,7 +327,7 @@ def test_once_tells_of_a_feed_whose_new_stories_are_all_dated_too_old_and_when_o
     server.feed("/rss", lambda: body["xml"], validators=False)
     config = ops_config(tmp_path, server, port, server.url("/rss"))
     config.write_text(config.read_text() + "max_age: 7d\n")
-    for last in (4, 4 + OLD_DATES_NOTICE_AFTER - 1):  # a first poll, then 2 new stories
+    for last in (4, 4 + OLD_DATES_TOLD - 1):  # a first poll, then 2 new stories
         body["xml"] = rss(numbered_items(range(last, -1, -1), stuck))
         assert watcher("--config", str(config), "once", "--force").returncode == 0
         assert notices_posted(server) == []
@@ -335,7 +335,7 @@ def test_once_tells_of_a_feed_whose_new_stories_are_all_dated_too_old_and_when_o
     assert watcher("--config", str(config), "once", "--force").returncode == 0
     (posted,) = notices_posted(server)
     assert posted["problem"] == "old_dates"
-    assert posted["detail"].startswith(f"its last {OLD_DATES_NOTICE_AFTER} new stories were")
+    assert posted["detail"].startswith(f"its last {OLD_DATES_TOLD} new stories were")
     assert "(the last 2025-03-01)" in posted["detail"]
     (mail,) = inbox.messages
     assert mail["Subject"] == "[watcher] Feed dated too old: Wire"

@@ -98,14 +98,13 @@ DROPPING_NOTICE_AFTER = 3
 # a failure (a poll that listed only new stories) this long: one that fails and recovers by
 # turns is told of once, not at each turn
 STEADY_AFTER = timedelta(hours=1)
-OLD_DATES_NOTICE_AFTER = OLD_DATES_TOLD  # new stories in a row dated too old to alert
 
 
 def feed_problem(state: FeedState, health: str) -> FeedProblem | None:
     """What a feed notice tells of the feed, given its `feed_health`: failing
     (`FAILING_NOTICE_AFTER` polls or more in a row), gone (410 Gone: no longer polled),
     silent, dropping (`DROPPING_NOTICE_AFTER` polls or more in a row that listed only new
-    stories: some came and went unseen), or old_dates (`OLD_DATES_NOTICE_AFTER` new stories
+    stories: some came and went unseen), or old_dates (`OLD_DATES_TOLD` new stories
     or more in a row dated more than its `max_age` ago: none alerted); None for none of
     these, and for a paused feed."""
     if health == "paused":
@@ -118,7 +117,7 @@ def feed_problem(state: FeedState, health: str) -> FeedProblem | None:
         return "silent"
     if state.gaps >= DROPPING_NOTICE_AFTER:
         return "dropping"
-    return "old_dates" if state.old_dates >= OLD_DATES_NOTICE_AFTER else None
+    return "old_dates" if state.old_dates >= OLD_DATES_TOLD else None
 
 
 def feed_notice(
