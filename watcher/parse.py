@@ -21,10 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime, tzinfo
-from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from watcher import entry_html
 from watcher.boilerplate import coverage, repeats_title, without_post_footer
 from watcher.dates import entry_time, published_time
 from watcher.errors import ParseError
@@ -223,10 +223,11 @@ def _story(
     link home or one shared, `_without_shared_links`), for which a guid that is a web
     address stands in. A guid in `shared_guids` is dropped: the story is known by its link,
     and clustering does not take stories that shared it for one. `zone`: of dates that name
-    none (`entry_time`). `atom`: its text constructs of type text are text (`_as_html`)."""
-    title_html = _as_html(entry.get("title"), entry.get("title_detail"), atom)
+    none (`entry_time`). `atom`: its text constructs of type text are text
+    (`entry_html.as_html`)."""
+    title_html = entry_html.as_html(entry.get("title"), entry.get("title_detail"), atom)
     own_title = _plain(title_html)[:MAX_TITLE]
-    summary_html = _summary_html(entry, atom)
+    summary_html = entry_html.summary_html(entry, atom)
     listed = coverage(repaired(summary_html), own_title)
     summary = without_post_footer(plain_text(listed.own), own_title)[:MAX_SUMMARY]
     body = _body(entry, summary_html, summary, own_title, atom)
@@ -293,54 +294,8 @@ def _body(entry: Any, summary_html: str, summary: str, title: str, atom: bool) -
     """The entry's full text (RSS `content:encoded`, Atom `content`) as plain text, where
     it says more than the summary (a WordPress feed's excerpt); '' where it does not, and
     where the summary is that text already (an entry with a content and no summary)."""
-    html = _content_html(entry, atom)
+    html = entry_html.content_html(entry, atom)
     if not html or html == summary_html:
         return ""
     body = without_post_footer(plain_text(repaired(html[:BODY_HTML_CHARS])), title)[:MAX_BODY]
     return body if len(body) > len(summary) else ""
-
-
-def _summary_html(entry: Any, atom: bool) -> str:
-    summary = entry.get("summary") or entry.get("description")
-    if not summary:
-        return _content_html(entry, atom)
-    return _as_html(str(summary), entry.get("summary_detail"), atom)
-
-
-def _as_html(text: str | None, detail: Any, atom: bool) -> str:
-    """An entry's text as the HTML it stands for: an Atom text construct of type `text`
-    (the default) is text, whose `<` is its own (`Fix <Suspense> bug`, `<gallium>`), which
-    HTML stripping took for a tag, unless it holds an HTML tag (`<p>`, `</b>`: HTML its feed
-    did not label so) or is HTML escaped twice; any other as the feed wrote it
-    (`_escaped_once_more`). An `&` stays: `&nbsp;` that a parser left as written."""
-    if not text:
-        return ""
-    html = _escaped_once_more(str(text))
-    if html == text and atom and (detail or {}).get("type") == "text/plain":
-        return html if _HTML_TAG.search(html) else html.replace("<", "&lt;")  # `&` as it is
-    return html
-
-
-def _content_html(entry: Any, atom: bool) -> str:
-    """The entry's content; an RSS item's `<media:description>` beside its description is
-    its content to feedparser, and feedparser-rs's `media_description`."""
-    content = entry.get("content") or []
-    if content:
-        return _as_html(str(content[0].get("value", "")), content[0], atom)
-    media = entry.get("media_description")
-    return _escaped_once_more(str(media)) if media and media != entry.get("summary") else ""
-
-
-_TAGS = r"(?:p|div|br|img|a|b|i|strong|em|span|h[1-6]|ul|ol|li|table|figure|blockquote)"
-# HTML a feed escaped twice begins with an escaped tag: `&lt;p&gt;`, `&lt;img src=...`
-_ESCAPED_TAG = re.compile(rf"\s*&lt;/?{_TAGS}(?:\s|/?&gt;)", re.IGNORECASE)
-_HTML_TAG = re.compile(rf"</?{_TAGS}(?:\s|/?>)", re.IGNORECASE)
-
-
-def _escaped_once_more(html: str) -> str:
-    """HTML that a feed escaped once more than XML asks (its markup shown as text: `<p>The
-    plant...`), read as the HTML it is: it begins with an escaped tag and has no tag of its
-    own. Else `html` as it is."""
-    if "<" in html or not _ESCAPED_TAG.match(html):
-        return html
-    return unescape(html)
