@@ -163,10 +163,9 @@ def entry_time(
     (`is_misread`: in numbers, which feedparser reads wrong or not at all and this module
     reads; an ISO 8601 offset without colon or after a blank; the month first; an ISO time
     followed by a zone's name; a Unix time; any date followed by an IANA zone's name), or
-    ends in an offset after UTC or GMT
-    (`_NAMED_OFFSET`), or has its time on the 12-hour clock (`_on_24_hour_clock`); else
-    `parsed`. Both parsers so give the same time. A date feedparser
-    cannot read may be RFC 822 in another language, or have its month first. With a
+    ends in an offset after UTC or GMT (`_NAMED_OFFSET`), or has its time on the 12-hour
+    clock (`_on_24_hour_clock`); else `parsed`. Both parsers so give the same time. A date
+    feedparser cannot read may be RFC 822 in another language, or have its month first. With a
     `zone` (the feed's `timezone`), a date that names none (`names_zone`), or names the
     zone by what it is called at that time (`_in_own_zone`), is that zone's time."""
     if not (isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS):
