@@ -407,6 +407,15 @@ def test_reversal_swaps(a: str, b: str, swapped: list[str]) -> None:
     assert reversal_swaps(b, a) == _turned(swapped)
 
 
+def test_a_reversal_at_the_end_of_a_lead_cut_short_is_none() -> None:
+    """Leads are compared cut short: one outlet's may end in "... but did not" where the
+    other's ends a word before. At a title's end, a reversal is one (项目取消)."""
+    a = "mitsubishi will import gallium from kazakhstan but did"
+    b = a + " not"
+    assert reversal_swaps(a, b) == ["-/not"]
+    assert reversal_swaps(a, b, cut=True) == []
+
+
 def test_a_plan_and_its_reversal_in_the_same_wording_are_other_news() -> None:
     """A title-only story of a plan, then one of its end in the same wording, were one news
     item (the same specific words): the reversal, the bigger news, alerted no one."""

@@ -116,7 +116,8 @@ def compare(
             slot_swaps=tuple(dict.fromkeys(swaps)),
             day_swaps=_once_each(day_swaps(*pair) for pair in texts),
             opposite_swaps=_once_each(
-                [*opposite_swaps(*pair), *reversal_swaps(*pair)] for pair in texts
+                [*opposite_swaps(*pair), *reversal_swaps(*pair, cut=cut)]
+                for pair, cut in zip(texts, (False, True), strict=False)  # leads are cut short
             ),
         )
         if level in ("reprint", "same-event") and not score.listed:

@@ -303,16 +303,20 @@ def _reversals(words: list[str]) -> list[str]:
     ]  # fmt: skip
 
 
-def reversal_swaps(a_text: str, b_text: str) -> list[str]:
+def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
     """Aligned differences of at most `REVERSAL_SPAN` words on either side where one text
     holds a word that reverses what it tells (`_REVERSALS`) and the other none, in texts
-    that share most of their wording, as "-/scraps" (a text's side without one is "-")."""
+    that share most of their wording, as "-/scraps" (a text's side without one is "-").
+    `cut`: texts cut short (leads), where a difference at the end of either is not one:
+    one outlet's cut may end in "... but did not" where the other's ends before it."""
     a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
     if reworded:
         return []
     swaps = []
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal" or i2 - i1 > REVERSAL_SPAN or j2 - j1 > REVERSAL_SPAN:
+            continue
+        if cut and (i2 == len(a_words) or j2 == len(b_words)):
             continue
         a_found, b_found = _reversals(a_words[i1:i2]), _reversals(b_words[j1:j2])
         if bool(a_found) != bool(b_found):
