@@ -446,6 +446,7 @@ def test_dates_in_rfc_822s_order_are_read_in_other_languages(raw: str, utc: str 
         pytest.param("2026/02/31", None, id="no-31-february"),
         pytest.param("2026/12", None, id="a-month-is-no-day"),
         pytest.param("12/04/2026 10:15", None, id="month-or-day-first-unknown"),
+        pytest.param("07-12-2026 10:15", None, id="dashes-not-the-year-2007"),
     ],
 )  # fmt: skip
 def test_dates_in_numbers_are_read_or_not_at_all(raw: str, utc: str | None) -> None:
@@ -456,6 +457,24 @@ def test_dates_in_numbers_are_read_or_not_at_all(raw: str, utc: str | None) -> N
     for parsed in (None, misread):
         read = entry_time(raw, parsed)
         assert (read.strftime("%Y-%m-%d %H:%M") if read else None) == utc
+
+
+@pytest.mark.parametrize(
+    ("raw", "utc"),
+    [
+        pytest.param("Monday, 07-Dec-26 09:15:00 GMT", "2026-12-07 09:15", id="rfc-850"),
+        pytest.param("Mon, 07-Dec-2026 09:15:00 +0300", "2026-12-07 06:15", id="dashed-day"),
+        pytest.param("2026-12-07 09:15:00 +0000 UTC", "2026-12-07 09:15", id="go-utc"),
+        pytest.param("2026-12-07 09:15:00.5 -0500 EST", "2026-12-07 14:15", id="go-est"),
+        pytest.param("Monday, December 7, 2026 - 09:15", "2026-12-07 09:15", id="month-first-dash"),
+    ],
+)
+def test_a_date_written_otherwise_than_the_parsers_read_is_read(raw: str, utc: str) -> None:
+    """Neither parser read these (or both kept the date and dropped the time): the story was
+    dated at its fetch, or at midnight."""
+    for parsed in (None, feedparser_date(raw)):
+        read = entry_time(raw, parsed)
+        assert read is not None and read.strftime("%Y-%m-%d %H:%M") == utc
 
 
 @pytest.mark.parametrize(

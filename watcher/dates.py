@@ -141,6 +141,27 @@ _TWELVE_HOUR = re.compile(
 )
 
 
+# a day, month and year joined by dashes, as RFC 850 (`Monday, 07-Dec-26 09:15:00 GMT`) and
+# cookies (`07-Dec-2026`) write them: neither parser reads it
+_DASHED_DAY = re.compile(r"\b(\d{1,2})-([A-Za-z]{3,9})-(\d{4}|\d{2})\b")
+# a zone's name after a numeric offset, as Go's time.String() writes a time (`2026-12-07
+# 09:15:00 +0000 UTC`): both parsers kept the date and dropped the time
+_NAME_AFTER_OFFSET = re.compile(
+    r"(\d:\d\d(?::\d\d)?(?:[.,]\d+)?\s*[+-]\d\d:?\d\d)\s+[A-Za-z]{2,5}\s*$"
+)
+
+
+def _respelled(raw: str) -> str | None:
+    """`raw` written as the parsers read it, where it is written otherwise: a time on the
+    12-hour clock (`_on_24_hour_clock`), a day joined to its month and year by dashes
+    (`07-Dec-26` as `07 Dec 26`), a zone's name after an offset (dropped); None where it
+    is none of these."""
+    spelled = _on_24_hour_clock(raw) or raw
+    spelled = _DASHED_DAY.sub(r"\1 \2 \3", spelled)
+    spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
+    return spelled if spelled != raw else None
+
+
 def _on_24_hour_clock(raw: str) -> str | None:
     """`raw` with its time on the 12-hour clock written on the 24-hour one, the marker
     dropped (`9:15 PM EST` -> `21:15 EST`, `12:05 AM` -> `00:05`); None where it has none."""
@@ -163,15 +184,16 @@ def entry_time(
     (`is_misread`: in numbers, which feedparser reads wrong or not at all and this module
     reads; an ISO 8601 offset without colon or after a blank; the month first; an ISO time
     followed by a zone's name; a Unix time; any date followed by an IANA zone's name), or
-    ends in an offset after UTC or GMT (`_NAMED_OFFSET`), or has its time on the 12-hour
-    clock (`_on_24_hour_clock`); else `parsed`. Both parsers so give the same time. A date
-    feedparser cannot read may be RFC 822 in another language, or have its month first. With a
-    `zone` (the feed's `timezone`), a date that names none (`names_zone`), or names the
-    zone by what it is called at that time (`_in_own_zone`), is that zone's time."""
+    ends in an offset after UTC or GMT (`_NAMED_OFFSET`), or is written otherwise than
+    either reads it (`_respelled`: its time on the 12-hour clock, say); else `parsed`. Both
+    parsers so give the same time. A date feedparser cannot read may be RFC 822 in another
+    language, or have its month first. With a `zone` (the feed's `timezone`), a date that
+    names none (`names_zone`), or names the zone by what it is called at that time
+    (`_in_own_zone`), is that zone's time."""
     if not (isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS):
         return struct_to_datetime(parsed)
-    if (on_24 := _on_24_hour_clock(raw)) is not None:  # neither parser reads AM or PM
-        raw, parsed = on_24, None
+    if (respelled := _respelled(raw)) is not None:  # neither parser reads it as written
+        raw, parsed = respelled, None
     if zone is not None and (own := _in_own_zone(raw, zone)) is not None:
         return own
     if (with_offset := _zone_as_offset(raw)) is not None:

@@ -67,11 +67,12 @@ YEAR_MONTH_NAMED = re.compile(
 )
 
 
-# [weekday,] month day, year [time] [zone]: `Dec 4, 2026`, `December 4, 2026 at 10:15`
+# [weekday,] month day, year [time] [zone]: `Dec 4, 2026`, `December 4, 2026 at 10:15`,
+# `Friday, December 4, 2026 - 10:15`
 # (`dates` writes a time on the 12-hour clock, `10:15 AM`, on the 24-hour one first)
 _MONTH_FIRST = re.compile(
     r"\s*(?:[A-Za-z]+,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),\s*(\d{4})"
-    r"(?:,?\s+(?:at\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(.*?)\s*$"
+    r"(?:,?\s+(?:(?:at|[-–|@])\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(.*?)\s*$"
 )
 
 
