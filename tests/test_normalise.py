@@ -467,6 +467,8 @@ def test_dates_in_numbers_are_read_or_not_at_all(raw: str, utc: str | None) -> N
         pytest.param("2026-12-07 09:15:00 +0000 UTC", "2026-12-07 09:15", id="go-utc"),
         pytest.param("2026-12-07 09:15:00.5 -0500 EST", "2026-12-07 14:15", id="go-est"),
         pytest.param("Monday, December 7, 2026 - 09:15", "2026-12-07 09:15", id="month-first-dash"),
+        pytest.param("December 7th, 2026 09:15", "2026-12-07 09:15", id="ordinal-month-first"),
+        pytest.param("Mon, 1st Dec 2026 09:15:00 GMT", "2026-12-01 09:15", id="ordinal-day-first"),
     ],
 )
 def test_a_date_written_otherwise_than_the_parsers_read_is_read(raw: str, utc: str) -> None:

@@ -144,6 +144,9 @@ _TWELVE_HOUR = re.compile(
 # a day, month and year joined by dashes, as RFC 850 (`Monday, 07-Dec-26 09:15:00 GMT`) and
 # cookies (`07-Dec-2026`) write them: neither parser reads it
 _DASHED_DAY = re.compile(r"\b(\d{1,2})-([A-Za-z]{3,9})-(\d{4}|\d{2})\b")
+# a day with an ordinal's ending, as English sites write one (`December 7th, 2026`): no parser
+# reads it
+_ORDINAL_DAY = re.compile(r"\b([0-3]?\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 # a zone's name after a numeric offset, as Go's time.String() writes a time (`2026-12-07
 # 09:15:00 +0000 UTC`): both parsers kept the date and dropped the time
 _NAME_AFTER_OFFSET = re.compile(
@@ -154,10 +157,11 @@ _NAME_AFTER_OFFSET = re.compile(
 def _respelled(raw: str) -> str | None:
     """`raw` written as the parsers read it, where it is written otherwise: a time on the
     12-hour clock (`_on_24_hour_clock`), a day joined to its month and year by dashes
-    (`07-Dec-26` as `07 Dec 26`), a zone's name after an offset (dropped); None where it
-    is none of these."""
+    (`07-Dec-26` as `07 Dec 26`), a day with an ordinal's ending (`7th` as `7`), a zone's
+    name after an offset (dropped); None where it is none of these."""
     spelled = _on_24_hour_clock(raw) or raw
     spelled = _DASHED_DAY.sub(r"\1 \2 \3", spelled)
+    spelled = _ORDINAL_DAY.sub(r"\1", spelled)
     spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
     return spelled if spelled != raw else None
 
