@@ -68,7 +68,7 @@ def is_misread(raw: str) -> bool:
         or is_named_misread(raw)
         or _ISO_NAMED_ZONE.match(raw) is not None
         or _EPOCH.match(raw) is not None
-        or _IANA_AT_END.search(raw) is not None
+        or ("/" in raw and _IANA_AT_END.search(raw) is not None)
     )
 
 
@@ -147,6 +147,8 @@ _DASHED_DAY = re.compile(r"\b(\d{1,2})-([A-Za-z]{3,9})-(\d{4}|\d{2})\b")
 # a day with an ordinal's ending, as English sites write one (`December 7th, 2026`): no parser
 # reads it
 _ORDINAL_DAY = re.compile(r"\b([0-3]?\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
+# a digit before any of those three: one search, which most dates fail
+_MAY_RESPELL = re.compile(r"\d(?:-[A-Za-z]|(?:st|nd|rd|th|ST|ND|RD|TH)\b|\s*[AaPp]\.?\s?[Mm])")
 # a zone's name after a numeric offset, as Go's time.String() writes a time (`2026-12-07
 # 09:15:00 +0000 UTC`): both parsers kept the date and dropped the time
 _NAME_AFTER_OFFSET = re.compile(
@@ -158,11 +160,15 @@ def _respelled(raw: str) -> str | None:
     """`raw` written as the parsers read it, where it is written otherwise: a time on the
     12-hour clock (`_on_24_hour_clock`), a day joined to its month and year by dashes
     (`07-Dec-26` as `07 Dec 26`), a day with an ordinal's ending (`7th` as `7`), a zone's
-    name after an offset (dropped); None where it is none of these."""
-    spelled = _on_24_hour_clock(raw) or raw
-    spelled = _DASHED_DAY.sub(r"\1 \2 \3", spelled)
-    spelled = _ORDINAL_DAY.sub(r"\1", spelled)
-    spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
+    name after an offset (dropped); None where it is none of these. Each is looked for only
+    where a cheap test finds it may be: every entry's dates come here."""
+    spelled = raw
+    if _MAY_RESPELL.search(raw):
+        spelled = _on_24_hour_clock(raw) or raw
+        spelled = _ORDINAL_DAY.sub(r"\1", _DASHED_DAY.sub(r"\1 \2 \3", spelled))
+    head, _, name = spelled.rstrip().rpartition(" ")
+    if name.isalpha() and ("+" in head[-6:] or "-" in head[-6:]):
+        spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
     return spelled if spelled != raw else None
 
 
@@ -290,7 +296,7 @@ _IANA_AT_END = re.compile(r"\s([A-Za-z]+(?:/[A-Za-z0-9_+-]+)+)\s*$")
 
 
 def _read_date(raw: str) -> time.struct_time | None:
-    if (named := _IANA_AT_END.search(raw)) and (zone := zone_named(named.group(1))):
+    if "/" in raw and (named := _IANA_AT_END.search(raw)) and (zone := zone_named(named[1])):
         return _in_zone(raw[: named.start()], zone)
     if found := YEAR_MONTH_NAMED.match(raw):  # feedparser: `2026. december 4.` is 1 Dec
         return year_first_named(found)
