@@ -464,6 +464,7 @@ def test_dates_in_numbers_are_read_or_not_at_all(raw: str, utc: str | None) -> N
     [
         pytest.param("Monday, 07-Dec-26 09:15:00 GMT", "2026-12-07 09:15", id="rfc-850"),
         pytest.param("Mon, 07-Dec-2026 09:15:00 +0300", "2026-12-07 06:15", id="dashed-day"),
+        pytest.param("2026-Dec-07 09:15", "2026-12-07 09:15", id="dashed-year-first"),
         pytest.param("2026-12-07 09:15:00 +0000 UTC", "2026-12-07 09:15", id="go-utc"),
         pytest.param("2026-12-07 09:15:00.5 -0500 EST", "2026-12-07 14:15", id="go-est"),
         pytest.param("Monday, December 7, 2026 - 09:15", "2026-12-07 09:15", id="month-first-dash"),

@@ -144,6 +144,8 @@ _TWELVE_HOUR = re.compile(
 # a day, month and year joined by dashes, as RFC 850 (`Monday, 07-Dec-26 09:15:00 GMT`) and
 # cookies (`07-Dec-2026`) write them: neither parser reads it
 _DASHED_DAY = re.compile(r"\b(\d{1,2})-([A-Za-z]{3,9})-(\d{4}|\d{2})\b")
+# the same with the year first (`2026-Dec-07`), which feedparser read as the 1st of the month
+_DASHED_YEAR_FIRST = re.compile(r"\b(\d{4})-([A-Za-z]{3,9})-(\d{1,2})\b")
 # a day with an ordinal's ending, as English sites write one (`December 7th, 2026`): no parser
 # reads it
 _ORDINAL_DAY = re.compile(r"\b([0-3]?\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
@@ -159,13 +161,15 @@ _NAME_AFTER_OFFSET = re.compile(
 def _respelled(raw: str) -> str | None:
     """`raw` written as the parsers read it, where it is written otherwise: a time on the
     12-hour clock (`_on_24_hour_clock`), a day joined to its month and year by dashes
-    (`07-Dec-26` as `07 Dec 26`), a day with an ordinal's ending (`7th` as `7`), a zone's
-    name after an offset (dropped); None where it is none of these. Each is looked for only
-    where a cheap test finds it may be: every entry's dates come here."""
+    (`07-Dec-26` as `07 Dec 26`, `2026-Dec-07` as `07 Dec 2026`), a day with an ordinal's
+    ending (`7th` as `7`), a zone's name after an offset (dropped); None where it is none of
+    these. Each is looked for only where a cheap test finds it may be: every entry's dates
+    come here."""
     spelled = raw
     if _MAY_RESPELL.search(raw):
         spelled = _on_24_hour_clock(raw) or raw
-        spelled = _ORDINAL_DAY.sub(r"\1", _DASHED_DAY.sub(r"\1 \2 \3", spelled))
+        spelled = _DASHED_YEAR_FIRST.sub(r"\3 \2 \1", _DASHED_DAY.sub(r"\1 \2 \3", spelled))
+        spelled = _ORDINAL_DAY.sub(r"\1", spelled)
     head, _, name = spelled.rstrip().rpartition(" ")
     if name.isalpha() and ("+" in head[-6:] or "-" in head[-6:]):
         spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
