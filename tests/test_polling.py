@@ -32,7 +32,7 @@ from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from watcher.config import Config, PollSettings
 from watcher.errors import ConfigError, FetchError
 from watcher.feed_state import catch_up_delay
-from watcher.fetch import SERVER_WAIT, UNASKED_304, Fetcher
+from watcher.fetch import UNASKED_304, Fetcher
 from watcher.health import status_document
 from watcher.jsonl import read_stories
 from watcher.models import FeedConfig, FeedState, PollOutcome
@@ -40,6 +40,7 @@ from watcher.parse_pool import GC_THRESHOLDS, WORKER_NICE, parse_pool, running_p
 from watcher.pipeline import Pipeline
 from watcher.rules.live import LiveRules
 from watcher.schedule import Service
+from watcher.server_waits import SERVER_WAIT
 from watcher.store import Store
 from watcher.transport import bypasses
 from watcher.urls import same_origin

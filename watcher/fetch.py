@@ -26,8 +26,6 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 from urllib.request import getproxies
 
@@ -38,11 +36,12 @@ from watcher import __version__
 from watcher.bodies import CHUNK, BodyDecoder, read_file, too_big
 from watcher.config import PollSettings
 from watcher.config.feeds import malformed
-from watcher.errors import FeedGoneError, FetchError, ServerHeldError, ServiceError
+from watcher.errors import FeedGoneError, FetchError, ServiceError
 from watcher.files import trust_ca
 from watcher.freshness import http_date, response_fresh_for
 from watcher.models import FetchResult
 from watcher.normalise import ascii_digits
+from watcher.server_waits import Hold, ServerWaits
 from watcher.transport import Transport, checked_proxies, describe_error, describe_refusal
 from watcher.urls import host_of, same_origin
 
@@ -56,19 +55,8 @@ ACCEPT = (
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT = frozenset({301, 308})
 MAX_RETRY_AFTER = 86_400.0  # a longer Retry-After is read as a day
-# a 429 without Retry-After holds its server's other feeds this long (see `Fetcher._hold`)
-SERVER_WAIT = 60.0
-HOLDING = frozenset({429, 503})  # statuses that may hold a server (`Fetcher._hold`)
 # a 304 to a poll that sent no validator: a broken cache, and a feed never read
 UNASKED_304 = "HTTP 304 Not Modified to a poll that sent no ETag or Last-Modified to compare"
-
-
-class Hold(NamedTuple):
-    """A server held: its feeds wait until `until` (UTC), because it answered `why`."""
-
-    server: str
-    until: datetime
-    why: str
 
 
 class Fetcher:
@@ -118,7 +106,7 @@ class Fetcher:
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.per_host)
         )
-        self._held: dict[str, tuple[float, str]] = {}  # server -> (monotonic end, why)
+        self.waits = ServerWaits(settings.max_backoff)  # servers that asked to wait
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -139,7 +127,7 @@ class Fetcher:
             return read_file(url, self.settings.max_bytes, content_hash)
         started = time.perf_counter()
         async with self._hosts[host_of(url)], self._global:
-            self._check_hold(url)
+            self.waits.check(url)
             try:
                 async with asyncio.timeout(self.settings.total_timeout):
                     result = await self._follow(url, etag, last_modified, content_hash, headers)
@@ -189,53 +177,13 @@ class Fetcher:
             return _result(response, current, moved, body, content_hash)
         raise FetchError(f"too many redirects (more than {self.settings.max_redirects})", url=url)
 
-    def _hold(self, url: str, status: int, reason: str, retry_after: float | None) -> None:
-        """A server that asked to wait (429, or 503 with Retry-After) is asked nothing more
-        until then, by any feed: polling its other feeds meanwhile would prolong a rate
-        limit. The wait is its Retry-After, else `SERVER_WAIT`, at most `max_backoff`."""
-        if status not in HOLDING or (status == 503 and retry_after is None):
-            return
-        wait = min(SERVER_WAIT if retry_after is None else retry_after, self.settings.max_backoff)
-        server, until = _server(url), time.monotonic() + wait
-        if until > self._held.get(server, (0.0, ""))[0]:
-            self._held[server] = (until, f"HTTP {status} {reason}".strip())
-
     def held_servers(self) -> list[dict[str, str]]:
-        """The servers held now (`_hold`): each with when its wait ends (UTC) and why."""
-        now, wall = time.monotonic(), time.time()
-        return [
-            {"server": server, "until": _utc(wall + until - now), "why": why}
-            for server, (until, why) in sorted(self._held.items())
-            if until > now
-        ]
+        """The servers held now (`ServerWaits.held`): when each wait ends (UTC) and why."""
+        return self.waits.held()
 
     def resume_holds(self, holds: Iterable[Hold]) -> list[str]:
-        """Hold again the servers an earlier process held, for the wait they have left (at
-        most `max_backoff`, should the clock have gone back); returns the servers held."""
-        now = datetime.now(UTC)  # the clock `held_servers` reads
-        resumed = []
-        for server, until, why in holds:
-            left = (until - now).total_seconds()
-            end = time.monotonic() + min(left, self.settings.max_backoff)
-            if left > 0 and end > self._held.get(server, (0.0, ""))[0]:
-                self._held[server] = (end, why)
-                resumed.append(server)
-        return resumed
-
-    def _check_hold(self, url: str) -> None:
-        """Raise `ServerHeldError` for a feed of a server held by `_hold`, with the wait left."""
-        server = _server(url)
-        until, why = self._held.get(server, (0.0, ""))
-        left = until - time.monotonic()
-        if left <= 0:
-            self._held.pop(server, None)
-            return
-        raise ServerHeldError(
-            f"not polled: {server} answered {why} to a poll and asked to wait; its feeds "
-            f"wait {left:.0f} s more",
-            url=url,
-            retry_after=left,
-        )
+        """Hold again the servers an earlier process held (`ServerWaits.resume`)."""
+        return self.waits.resume(holds)
 
     async def _read_body(self, response: httpx.Response, url: str) -> bytes:
         status = response.status_code
@@ -247,7 +195,7 @@ class Fetcher:
             )
         if status >= 400:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            self._hold(url, status, response.reason_phrase, retry_after)
+            self.waits.hold(url, status, response.reason_phrase, retry_after)
             raise FetchError(
                 describe_refusal(status, response.reason_phrase, response.headers),
                 url=url,
@@ -279,21 +227,6 @@ def _tls(settings: PollSettings) -> ssl.SSLContext | None:
     except (OSError, ssl.SSLError, ValueError) as exc:
         raise ServiceError(f"poll.ca_file {settings.ca_file}: {exc}") from exc
     return context
-
-
-def _utc(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
-
-
-def _server(url: str) -> str:
-    """The server a URL reaches: its host (punycode read, `host_of`) and port
-    (`news.google.com:443`)."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:  # a port out of range: the request itself fails, with its own message
-        port = None
-    return f"{host_of(url)}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from watcher.errors import StoreError
-from watcher.fetch import Fetcher, Hold
+from watcher.fetch import Fetcher
 from watcher.logs import event
+from watcher.server_waits import Hold
 from watcher.store import Store
 from watcher.store.base import SERVERS_HELD
 

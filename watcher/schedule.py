@@ -28,7 +28,6 @@ from watcher.config import CHANNELS, Config
 from watcher.endpoint import Endpoint, url_of
 from watcher.errors import ServiceError, StoreError
 from watcher.feed_state import catch_up_delay, first_poll_in, longest_wait
-from watcher.fetch import HOLDING
 from watcher.holds import resume_holds
 from watcher.logs import event
 from watcher.metrics import Metrics
@@ -37,6 +36,7 @@ from watcher.pipeline import Pipeline
 from watcher.prune import PRUNE_INTERVAL, prune
 from watcher.reload import Reloads
 from watcher.reports import Reports
+from watcher.server_waits import HOLDING
 from watcher.store import Store
 
 log = logging.getLogger("watcher.schedule")
