@@ -397,6 +397,11 @@ def test_opposite_swaps(a: str, b: str, swapped: list[str]) -> None:
         pytest.param("哈萨克斯坦镓工厂项目启动", "哈萨克斯坦镓工厂项目取消", ["-/取消"], id="chinese"),
         pytest.param("kazakhstan will not build gallium plant in pavlodar", "kazakhstan won't build gallium plant in pavlodar", [], id="both-reverse"),
         pytest.param("kazakhstan to build gallium plant in pavlodar", "kazakhstan plans to build a gallium plant in pavlodar", [], id="no-reversal"),
+        pytest.param("gallium plant opens in pavlodar", "gallium plant opens in pavlodar after delays", [], id="added-at-the-end"),
+        pytest.param("sojitz gallium deal signed", "sojitz gallium deal cancelled", ["-/cancelled"], id="replaced-at-the-end"),
+        pytest.param("kazakhstan made 30 tonnes of gallium", "kazakhstan made not less than 30 tonnes of gallium", [], id="not-less-than"),
+        pytest.param("казахстан произвел 30 тонн галлия", "казахстан произвел не менее 30 тонн галлия", [], id="не-менее"),
+        pytest.param("mitsubishi buys gallium scrap in japan", "mitsubishi buys gallium in japan", [], id="scrap-the-metal"),
         pytest.param("kazakhstan to build gallium plant", "officials in astana did not comment on the metals market today", [], id="other-words"),
     ],
 )  # fmt: skip
@@ -412,7 +417,7 @@ def test_a_reversal_at_the_end_of_a_lead_cut_short_is_none() -> None:
     other's ends a word before. At a title's end, a reversal is one (项目取消)."""
     a = "mitsubishi will import gallium from kazakhstan but did"
     b = a + " not"
-    assert reversal_swaps(a, b) == ["-/not"]
+    assert reversal_swaps(a + " today", b + " today") == ["-/not"]
     assert reversal_swaps(a, b, cut=True) == []
 
 

@@ -285,21 +285,24 @@ def _side_word(words: list[str], start: int, end: int) -> str:
 # the plan's end, not the plan told again. English and Russian words; Chinese and Japanese
 # ones are found within a word, as a run is cut.
 _REVERSALS = frozenset(
-    """not never won't wont cannot can't scrap scraps scrapped scrapping abandon abandons
-    abandoned cancel cancels cancelled canceled shelve shelves shelved deny denies denied
-    halt halts halted suspend suspends suspended delay delays delayed postpone postpones
-    postponed withdraw withdraws withdrew withdrawn fail fails failed refuse refuses refused
-    reject rejects rejected не отказался отказалась отказались отказалось отменил отменила
-    отменили отменило приостановил приостановила приостановили""".split()  # noqa: SIM905 - a word list reads best as words
-)
+    """not never won't cannot can't scraps scrapped abandon abandons abandoned cancel cancels
+    cancelled canceled shelve shelves shelved deny denies denied halts halted suspend
+    suspends suspended delayed postpone postpones postponed withdraw withdraws withdrew
+    withdrawn fail fails failed refuse refuses refused reject rejects rejected не отказался
+    отказалась отказались отказалось отменил отменила отменили отменило приостановил
+    приостановила приостановили""".split()  # noqa: SIM905 - a word list reads best as words
+)  # not the nouns: scrap (metal), delay(s) ("opens after delays"), halt
+# a negation that reverses nothing: "not only", "не менее" (no less than)
+_NOT_REVERSING = frozenset(["only", "just", "less", "more", "менее", "более", "только"])
 _CJK_REVERSALS = ("取消", "暂停", "暫停", "否认", "否認", "中止", "延期", "撤回")
 REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
 
 
 def _reversals(words: list[str]) -> list[str]:
     return [
-        word for word in words
-        if word in _REVERSALS or (is_cjk(word) and any(r in word for r in _CJK_REVERSALS))
+        word for at, word in enumerate(words)
+        if (word in _REVERSALS and not _NOT_REVERSING.intersection(words[at + 1 : at + 2]))
+        or (is_cjk(word) and any(r in word for r in _CJK_REVERSALS))
     ]  # fmt: skip
 
 
@@ -307,8 +310,10 @@ def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
     """Aligned differences of at most `REVERSAL_SPAN` words on either side where one text
     holds a word that reverses what it tells (`_REVERSALS`) and the other none, in texts
     that share most of their wording, as "-/scraps" (a text's side without one is "-").
-    `cut`: texts cut short (leads), where a difference at the end of either is not one:
-    one outlet's cut may end in "... but did not" where the other's ends before it."""
+    Words added at the end of either text are not one ("Gallium plant opens" and "...
+    opens, delayed"; one in place of other words there is: 项目启动/项目取消), nor, in texts
+    `cut` short (leads), is any difference at the end: one outlet's cut may end in "... but
+    did not" where the other's ends before it."""
     a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
     if reworded:
         return []
@@ -316,7 +321,8 @@ def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal" or i2 - i1 > REVERSAL_SPAN or j2 - j1 > REVERSAL_SPAN:
             continue
-        if cut and (i2 == len(a_words) or j2 == len(b_words)):
+        at_end = i2 == len(a_words) or j2 == len(b_words)
+        if at_end and (cut or tag != "replace"):  # "... opens" / "... opens after delays"
             continue
         a_found, b_found = _reversals(a_words[i1:i2]), _reversals(b_words[j1:j2])
         if bool(a_found) != bool(b_found):
