@@ -7,8 +7,9 @@ order and English (a `time.struct_time` in UTC), or None when it is no such date
 A site whose software formats dates with the server's locale writes `Fr, 04 Dez 2026
 10:00:00 +0100` or `ven., 04 déc. 2026 10:00:00 +0100` for `Fri, 04 Dec 2026 10:00:00
 +0100`. The day and month stand where RFC 822 puts them, so they are read by position: the
-month's name (German, French, Spanish, Italian, Portuguese, Dutch, Hungarian, Russian or
-Kazakh, full or abbreviated, any case, accents or not) is put in English, the day's name (in any
+month's name (German, French, Spanish, Italian, Portuguese, Dutch, Hungarian, Polish,
+Turkish, Russian, Ukrainian, Kazakh or Uzbek, full or abbreviated, any case, accents or not)
+is put in English, the day's name (in any
 language, which feedparser refuses) dropped, and the rest read by feedparser. A word that
 names a month in one language and a weekday in another ("mar") is read as what its place
 makes it.
@@ -32,22 +33,33 @@ from feedparser.datetimes import _parse_date as feedparser_date  # its readers, 
 
 _MONTHS = {
     "Jan": "january januar jänner janvier janv enero ene gennaio gen janeiro januari "
-    "január январь января янв қаңтар",
+    "január январь января янв қаңтар "
+    "січень січня styczeń stycznia ocak yanvar январ січ sty oca",
     "Feb": "february februar feber février févr fevr febrero febbraio fevereiro fev "
-    "februari február febr февраль февраля фев ақпан",
-    "Mar": "march märz mär mrz mars marzo março marco maart mrt március márc март марта наурыз",
-    "Apr": "april avril avr abril abr aprile április ápr апрель апреля апр сәуір",
-    "May": "mai mayo maggio mag maio mei május máj май мая мамыр",
-    "Jun": "june juni juin junio giugno giu junho június jún июнь июня июн маусым",
-    "Jul": "july juli juillet juil julio luglio lug julho július júl июль июля июл шілде",
-    "Aug": "august août aout agosto ago augustus augusztus авг август августа тамыз",
+    "februari február febr февраль февраля фев ақпан "
+    "лютий лютого luty lutego şubat fevral феврал лют lut şub",
+    "Mar": "march märz mär mrz mars marzo março marco maart mrt március márc март марта наурыз "
+    "березень березня marzec marca mart бер",
+    "Apr": "april avril avr abril abr aprile április ápr апрель апреля апр сәуір "
+    "квітень квітня kwiecień kwietnia nisan aprel апрел кві kwi nis",
+    "May": "mai mayo maggio mag maio mei május máj май мая мамыр травень травня maj maja mayıs тра",
+    "Jun": "june juni juin junio giugno giu junho június jún июнь июня июн маусым "
+    "червень червня czerwiec czerwca haziran iyun чер cze haz",
+    "Jul": "july juli juillet juil julio luglio lug julho július júl июль июля июл шілде "
+    "липень липня lipiec lipca temmuz iyul лип lip tem",
+    "Aug": "august août aout agosto ago augustus augusztus авг август августа тамыз "
+    "серпень серпня sierpień sierpnia ağustos avgust сер sie ağu",
     "Sep": "september sept septembre septiembre setiembre set settembre setembro "
-    "szeptember szept сентябрь сентября сен сент қыркүйек",
+    "szeptember szept сентябрь сентября сен сент қыркүйек "
+    "вересень вересня wrzesień września eylül sentabr сентябр вер wrz eyl",
     "Oct": "october oktober okt octobre octubre ottobre ott outubro out október октябрь "
-    "октября окт қазан",
-    "Nov": "november novembre noviembre novembro ноябрь ноября ноя қараша",
+    "октября окт қазан "
+    "жовтень жовтня październik października ekim oktabr октябр жов paź eki",
+    "Nov": "november novembre noviembre novembro ноябрь ноября ноя қараша "
+    "листопад листопада listopad listopada kasım noyabr ноябр лис lis kas",
     "Dec": "december dezember dez décembre déc diciembre dic dicembre dezembro декабрь декабря дек "
-    "желтоқсан",
+    "желтоқсан "
+    "грудень грудня grudzień grudnia aralık dekabr декабр гру gru ara",
 }
 # [weekday,] day month year rest: `Fr, 04 Dez 2026 10:00:00 +0100`, `mer. 4 déc. 2026 ...`
 # (`Sat,05 Dec 2026 ...`, without the blank after the comma, which feedparser refuses)
