@@ -10,6 +10,8 @@ A date whose month is named in another language (`Fr, 04 Dez 2026`), or in Engli
 the day (`December 4, 2026`): `named_dates` reads those, as feedparser reads RFC 822.
 A site may also write its date in numbers as its country does (`2026/12/04 10:15`,
 `04.12.2026`, `2026年12月4日`): `numeric_dates` reads those, whichever parser read the feed.
+A date written otherwise than both parsers read it (`9:15 PM EST`, `07-Dec-26`, `December
+7th`, `2026-12-07, 09:15`) is first written as they read it (`date_spellings`).
 
 A date that names no zone (`names_zone`) is read as UTC, as feedparser reads one, unless
 its feed has a `timezone`: then it is that zone's time.
@@ -28,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 from feedparser.datetimes.rfc822 import timezone_names as FEEDPARSER_ZONES
 
+from watcher.date_spellings import respelled
 from watcher.named_dates import (
     YEAR_FIRST_NAMED,
     YEAR_MONTH_NAMED,
@@ -134,73 +137,6 @@ _ZONE_AT_END = re.compile(r"\s([A-Za-z]{3,4})\s*$")
 # the first as UTC, 8 hours off, and the second not at all
 _NAMED_OFFSET = re.compile(r"\s(?:UTC|GMT|UT)\s*([+-])(\d{1,2})(?::?(\d\d))?\s*$", re.IGNORECASE)
 DATE_MAX_CHARS = 100  # a longer "date" is no date: feedparser's patterns are not run on it
-# a time on the 12-hour clock (`9:15 PM`, `9:15:00 p.m.`): both parsers read the marker as a
-# zone they do not know, UTC, so `9:15 PM EST` was 09:15 UTC, 17 hours early
-_TWELVE_HOUR = re.compile(
-    r"(?<![\d:])(\d{1,2})(:\d{2}(?::\d{2})?(?:[.,]\d+)?)\s*([AaPp])\.?\s?[Mm]\.?(?=[\s,]|$)"
-)
-
-
-# a day, month and year joined by dashes, as RFC 850 (`Monday, 07-Dec-26 09:15:00 GMT`) and
-# cookies (`07-Dec-2026`) write them: neither parser reads it
-_DASHED_DAY = re.compile(r"\b(\d{1,2})-([A-Za-z]{3,9})-(\d{4}|\d{2})\b")
-# the same with the year first (`2026-Dec-07`), which feedparser read as the 1st of the month
-_DASHED_YEAR_FIRST = re.compile(r"\b(\d{4})-([A-Za-z]{3,9})-(\d{1,2})\b")
-# a day with an ordinal's ending, as English sites write one (`December 7th, 2026`): no parser
-# reads it
-_ORDINAL_DAY = re.compile(r"\b([0-3]?\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
-# an ISO 8601 date with a comma or a word before its time (`2026-12-07, 09:15`, `2026-12-07
-# at 09:15`, `2026-12-07 - 09:15`), and an hour and minutes joined by `h` (`09h15`): both
-# parsers kept the date and dropped the time
-_ISO_THEN_WORD = re.compile(r"^(\s*\d{4}-\d{2}-\d{2})(?:\s*,\s*|\s+(?:at|[-–—|@])\s+)(?=\d)")
-_H_CLOCK = re.compile(r"(?<=\d)h(?=\d\d(?!\d))")
-# a digit before any of these: one search, which most dates fail
-_MAY_RESPELL = re.compile(
-    r"\d(?:-[A-Za-z]|[snrtSNRT][tdhTDH]\b|\s?[AaPp]\.?\s?[Mm]|h\d|,|\s(?:at|[-–—|@])\s)"
-)
-# a zone's name alone in parentheses at the end (`2026-12-07 09:15 (UTC)`): ISO 8601 dates so
-# written lost their time
-_ZONE_IN_PARENTHESES = re.compile(r"\s*\(([A-Za-z]{2,5})\)\s*$")
-# a zone's name after a numeric offset, as Go's time.String() writes a time (`2026-12-07
-# 09:15:00 +0000 UTC`): both parsers kept the date and dropped the time
-_NAME_AFTER_OFFSET = re.compile(
-    r"(\d:\d\d(?::\d\d)?(?:[.,]\d+)?\s*[+-]\d\d:?\d\d)\s+[A-Za-z]{2,5}\s*$"
-)
-
-
-def _respelled(raw: str) -> str | None:
-    """`raw` written as the parsers read it, where it is written otherwise: a time on the
-    12-hour clock (`_on_24_hour_clock`), a day joined to its month and year by dashes
-    (`07-Dec-26` as `07 Dec 26`, `2026-Dec-07` as `07 Dec 2026`), a day with an ordinal's
-    ending (`7th` as `7`), an ISO 8601 date with a comma or word before its time
-    (`_ISO_THEN_WORD`), an hour and minutes joined by `h` (`09h15`), a zone's name in
-    parentheses at the end (out of them), a zone's name after an offset (dropped); None
-    where it is none of these. Each is looked for only where a cheap test finds it may be:
-    every entry's dates come here."""
-    spelled = raw
-    if _MAY_RESPELL.search(raw):
-        spelled = _on_24_hour_clock(raw) or raw
-        spelled = _DASHED_YEAR_FIRST.sub(r"\3 \2 \1", _DASHED_DAY.sub(r"\1 \2 \3", spelled))
-        spelled = _ORDINAL_DAY.sub(r"\1", spelled)
-        spelled = _H_CLOCK.sub(":", _ISO_THEN_WORD.sub(r"\1 ", spelled))
-    if spelled.endswith(")"):
-        spelled = _ZONE_IN_PARENTHESES.sub(r" \1", spelled)
-    head, _, name = spelled.rstrip().rpartition(" ")
-    if name.isalpha() and ("+" in head[-6:] or "-" in head[-6:]):
-        spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
-    return spelled if spelled != raw else None
-
-
-def _on_24_hour_clock(raw: str) -> str | None:
-    """`raw` with its time on the 12-hour clock written on the 24-hour one, the marker
-    dropped (`9:15 PM EST` -> `21:15 EST`, `12:05 AM` -> `00:05`); None where it has none."""
-    found = _TWELVE_HOUR.search(raw)
-    if found is None:
-        return None
-    hour, rest, half = int(found.group(1)), found.group(2), found.group(3).lower()
-    if 1 <= hour <= 12:  # `21:15 PM` says it twice; `0:15 AM` is written on the 24 too
-        hour = hour % 12 + (12 if half == "p" else 0)
-    return f"{raw[: found.start()]}{hour:02d}{rest}{raw[found.end() :]}"
 
 
 def entry_time(
@@ -214,15 +150,15 @@ def entry_time(
     reads; an ISO 8601 offset without colon or after a blank; the month first; an ISO time
     followed by a zone's name; a Unix time; any date followed by an IANA zone's name), or
     ends in an offset after UTC or GMT (`_NAMED_OFFSET`), or is written otherwise than
-    either reads it (`_respelled`: its time on the 12-hour clock, say); else `parsed`. Both
+    either reads it (`date_spellings`: its time on the 12-hour clock, say); else `parsed`. Both
     parsers so give the same time. A date feedparser cannot read may be RFC 822 in another
     language, or have its month first. With a `zone` (the feed's `timezone`), a date that
     names none (`names_zone`), or names the zone by what it is called at that time
     (`_in_own_zone`), is that zone's time."""
     if not (isinstance(raw, str) and 0 < len(raw) <= DATE_MAX_CHARS):
         return struct_to_datetime(parsed)
-    if (respelled := _respelled(raw)) is not None:  # neither parser reads it as written
-        raw, parsed = respelled, None
+    if (spelled := respelled(raw)) is not None:  # neither parser reads it as written
+        raw, parsed = spelled, None
     if zone is not None and (own := _in_own_zone(raw, zone)) is not None:
         return own
     if (with_offset := _zone_as_offset(raw)) is not None:

@@ -1,0 +1,81 @@
+"""Dates written otherwise than both feed parsers read them, written as they read them.
+
+In: a date as a feed wrote it. Out: the same date respelled (`respelled`), or None where it
+needs none: a time on the 12-hour clock (both read `PM` as a zone they do not know), a day,
+month and year joined by dashes, a day with an ordinal's ending, an ISO 8601 date with a
+comma or a word before its time, `09h15`, a zone's name in parentheses or after an offset.
+Pure; each respelling is looked for only where one cheap search finds it may be, as every
+entry's dates pass here.
+"""
+
+from __future__ import annotations
+
+import re
+
+# a time on the 12-hour clock (`9:15 PM`, `9:15:00 p.m.`): both parsers read the marker as a
+# zone they do not know, UTC, so `9:15 PM EST` was 09:15 UTC, 17 hours early
+_TWELVE_HOUR = re.compile(
+    r"(?<![\d:])(\d{1,2})(:\d{2}(?::\d{2})?(?:[.,]\d+)?)\s*([AaPp])\.?\s?[Mm]\.?(?=[\s,]|$)"
+)
+
+
+# a day, month and year joined by dashes, as RFC 850 (`Monday, 07-Dec-26 09:15:00 GMT`) and
+# cookies (`07-Dec-2026`) write them: neither parser reads it
+_DASHED_DAY = re.compile(r"\b(\d{1,2})-([A-Za-z]{3,9})-(\d{4}|\d{2})\b")
+# the same with the year first (`2026-Dec-07`), which feedparser read as the 1st of the month
+_DASHED_YEAR_FIRST = re.compile(r"\b(\d{4})-([A-Za-z]{3,9})-(\d{1,2})\b")
+# a day with an ordinal's ending, as English sites write one (`December 7th, 2026`): no parser
+# reads it
+_ORDINAL_DAY = re.compile(r"\b([0-3]?\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
+# an ISO 8601 date with a comma or a word before its time (`2026-12-07, 09:15`, `2026-12-07
+# at 09:15`, `2026-12-07 - 09:15`), and an hour and minutes joined by `h` (`09h15`): both
+# parsers kept the date and dropped the time
+_ISO_THEN_WORD = re.compile(r"^(\s*\d{4}-\d{2}-\d{2})(?:\s*,\s*|\s+(?:at|[-–—|@])\s+)(?=\d)")
+_H_CLOCK = re.compile(r"(?<=\d)h(?=\d\d(?!\d))")
+# a digit before any of these: one search, which most dates fail
+_MAY_RESPELL = re.compile(
+    r"\d(?:-[A-Za-z]|[snrtSNRT][tdhTDH]\b|\s?[AaPp]\.?\s?[Mm]|h\d|,|\s(?:at|[-–—|@])\s)"
+)
+# a zone's name alone in parentheses at the end (`2026-12-07 09:15 (UTC)`): ISO 8601 dates so
+# written lost their time
+_ZONE_IN_PARENTHESES = re.compile(r"\s*\(([A-Za-z]{2,5})\)\s*$")
+# a zone's name after a numeric offset, as Go's time.String() writes a time (`2026-12-07
+# 09:15:00 +0000 UTC`): both parsers kept the date and dropped the time
+_NAME_AFTER_OFFSET = re.compile(
+    r"(\d:\d\d(?::\d\d)?(?:[.,]\d+)?\s*[+-]\d\d:?\d\d)\s+[A-Za-z]{2,5}\s*$"
+)
+
+
+def respelled(raw: str) -> str | None:
+    """`raw` written as the parsers read it, where it is written otherwise: a time on the
+    12-hour clock (`_on_24_hour_clock`), a day joined to its month and year by dashes
+    (`07-Dec-26` as `07 Dec 26`, `2026-Dec-07` as `07 Dec 2026`), a day with an ordinal's
+    ending (`7th` as `7`), an ISO 8601 date with a comma or word before its time
+    (`_ISO_THEN_WORD`), an hour and minutes joined by `h` (`09h15`), a zone's name in
+    parentheses at the end (out of them), a zone's name after an offset (dropped); None
+    where it is none of these. Each is looked for only where a cheap test finds it may be:
+    every entry's dates come here."""
+    spelled = raw
+    if _MAY_RESPELL.search(raw):
+        spelled = _on_24_hour_clock(raw) or raw
+        spelled = _DASHED_YEAR_FIRST.sub(r"\3 \2 \1", _DASHED_DAY.sub(r"\1 \2 \3", spelled))
+        spelled = _ORDINAL_DAY.sub(r"\1", spelled)
+        spelled = _H_CLOCK.sub(":", _ISO_THEN_WORD.sub(r"\1 ", spelled))
+    if spelled.endswith(")"):
+        spelled = _ZONE_IN_PARENTHESES.sub(r" \1", spelled)
+    head, _, name = spelled.rstrip().rpartition(" ")
+    if name.isalpha() and ("+" in head[-6:] or "-" in head[-6:]):
+        spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
+    return spelled if spelled != raw else None
+
+
+def _on_24_hour_clock(raw: str) -> str | None:
+    """`raw` with its time on the 12-hour clock written on the 24-hour one, the marker
+    dropped (`9:15 PM EST` -> `21:15 EST`, `12:05 AM` -> `00:05`); None where it has none."""
+    found = _TWELVE_HOUR.search(raw)
+    if found is None:
+        return None
+    hour, rest, half = int(found.group(1)), found.group(2), found.group(3).lower()
+    if 1 <= hour <= 12:  # `21:15 PM` says it twice; `0:15 AM` is written on the 24 too
+        hour = hour % 12 + (12 if half == "p" else 0)
+    return f"{raw[: found.start()]}{hour:02d}{rest}{raw[found.end() :]}"
