@@ -461,6 +461,7 @@ def test_dates_in_rfc_822s_order_are_read_in_other_languages(raw: str, utc: str 
         pytest.param("2026/12", None, id="a-month-is-no-day"),
         pytest.param("12/04/2026 10:15", None, id="month-or-day-first-unknown"),
         pytest.param("07-12-2026 10:15", None, id="dashes-not-the-year-2007"),
+        pytest.param("07-12-26 10:15", None, id="two-digit-year-unknown-place"),
     ],
 )  # fmt: skip
 def test_dates_in_numbers_are_read_or_not_at_all(raw: str, utc: str | None) -> None:

@@ -9,7 +9,9 @@ Uhr`). feedparser reads `2026/12/04` and `2026년 12월 4일` as 1 December and 
 not at all. A zone after the time is read as feedparser reads RFC 822's, none as UTC
 (as feedparser reads an ISO 8601 date without one). With slashes or dashes and the
 year last (`04/12/2026`, `04-12-2026`) the month may come first (the US) or the day
-(most elsewhere): no date (feedparser read `07-12-2026` as 20 December 2007). A date
+(most elsewhere): no date (feedparser read `07-12-2026` as 20 December 2007); so is one of
+three pairs of digits with dashes (`07-12-26`, which feedparser read as 26 December 2007:
+which is the year?). A date
 that begins as one of these but is none of them is no date, not a misread one.
 
 In: a date as a feed wrote it. Out: the time feedparser makes of the RFC 822 date it
@@ -23,7 +25,9 @@ import time
 
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 
-_NUMERIC_START = re.compile(r"\s*(?:\d{4}\s*[/.年년]|\d{1,2}[./-]\d{1,2}[./-]\d{4})")
+_NUMERIC_START = re.compile(
+    r"\s*(?:\d{4}\s*[/.年년]|\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d\d-\d\d-\d\d(?![\d-]))"
+)
 # `2026/12/04`, `2026.12.04`, `2026. 12. 4.` (a blank after each dot, and one closing the day)
 _YEAR_FIRST = re.compile(r"(\d{4})([/.])\s?(\d{1,2})\2\s?(\d{1,2})(?!\d)\.?")
 _DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
