@@ -1669,9 +1669,9 @@ def test_an_rss_items_media_description_is_its_full_text(
 def test_a_caption_within_media_content_is_the_summary_of_an_item_without_one(
     fast: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A video's item whose only text is its `<media:content>`'s caption: feedparser reads
-    it, feedparser-rs did not (only one in a `<media:group>`), and the story had no text for
-    the rules but its title."""
+    """A video's item (RSS or Atom) whose only text is its `<media:content>`'s caption:
+    feedparser reads it, feedparser-rs did not (only one in a `<media:group>`), and the story
+    had no text for the rules but its title."""
     body = MEDIA_ITEMS.replace(
         b"<item><title>Gallium deal</title>",
         b'<item><title>Plant tour</title><link>https://m.test/v</link><media:content url="https://'
@@ -1680,6 +1680,15 @@ def test_a_caption_within_media_content_is_the_summary_of_an_item_without_one(
     )
     first = read_either(body, fast, monkeypatch).stories[0]
     assert (first.title, first.summary) == ("Plant tour", "A gallium plant in Pavlodar.")
+    atom = (
+        b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        b'xmlns:media="http://search.yahoo.com/mrss/"><title>C</title><id>c</id><entry><title>'
+        b'Plant tour</title><id>v1</id><link href="https://m.test/v"/><media:content url="https'
+        b'://m.test/v.mp4"><media:description>A gallium plant in Pavlodar.</media:description>'
+        b"</media:content></entry></feed>"
+    )
+    (entry,) = read_either(atom, fast, monkeypatch).stories
+    assert entry.summary == "A gallium plant in Pavlodar."  # an Atom entry's alike
 
 
 @pytest.mark.parametrize("fast", [True, False])

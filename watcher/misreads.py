@@ -17,8 +17,7 @@ from watcher.urls import is_relative_url
 def misread_items(body: bytes, entries: Any) -> bool:
     """Whether an RSS or RDF document has items feedparser-rs misreads: `_MISREAD`, an
     item's Atom element (`_atom_elements`), a second description (`_SECOND_SUMMARY`), a
-    `dc:identifier` as guid (`_identifier_guids`), a date it dropped (`_dropped_dates`) or
-    a caption it dropped (`_dropped_captions`)."""
+    `dc:identifier` as guid (`_identifier_guids`) or a date it dropped (`_dropped_dates`)."""
     first = body.find(b"<item")
     if first < 0:
         return False
@@ -26,11 +25,7 @@ def misread_items(body: bytes, entries: Any) -> bool:
         return True
     if _SECOND_SUMMARY.search(body, first) and body.find(b"<description", first) >= 0:
         return True
-    return (
-        _identifier_guids(body, first, entries)
-        or _dropped_dates(body, first, entries)
-        or _dropped_captions(body, first, entries)
-    )
+    return _identifier_guids(body, first, entries) or _dropped_dates(body, first, entries)
 
 
 # a title not empty: `<title>X`, `<title type="xhtml"><div ...>X`, not `<title/>`,
@@ -39,16 +34,31 @@ _TITLED = re.compile(rb"<title(?:\s[^>]*)?(?<!/)>\s*(?!</title>|<!\[CDATA\[\s*\]
 _SOURCE = re.compile(rb"<source\b.*?</source>", re.DOTALL)  # an entry's, with its own title
 
 
-def caption_titles(body: bytes, entries: Any) -> bool:
-    """Whether feedparser-rs may have taken an entry's `<media:title>` for the title of an
-    RSS item or Atom entry without one (feedparser keeps it apart): some entry has a media
-    title, and fewer titles with text follow the first item or entry than there are
-    entries (a `<source>`'s title aside)."""
+def misread_media(body: bytes, entries: Any) -> bool:
+    """Whether feedparser-rs may have misread an RSS item's or Atom entry's Media RSS
+    caption, which feedparser reads right: taken its `<media:title>` for the title of an
+    entry without one (`_caption_titles`), or dropped the `<media:description>` within a
+    `<media:content>` of an entry without a summary (`_dropped_captions`)."""
+    first = min((at for at in (body.find(b"<item"), body.find(b"<entry")) if at >= 0), default=0)
+    return _caption_titles(body, first, entries) or _dropped_captions(body, first, entries)
+
+
+def _caption_titles(body: bytes, first: int, entries: Any) -> bool:
+    """Some entry has a media title, and fewer titles with text follow the first item or
+    entry than there are entries (a `<source>`'s title aside)."""
     if not any(entry.get("media_title") for entry in entries):
         return False
-    first = min((at for at in (body.find(b"<item"), body.find(b"<entry")) if at >= 0), default=0)
     items = _SOURCE.sub(b"", body[first:])
     return sum(1 for _ in _TITLED.finditer(items)) < len(entries)
+
+
+def _dropped_captions(body: bytes, first: int, entries: Any) -> bool:
+    """Some entry has neither summary nor media description, and the document has a
+    `<media:description>` (feedparser-rs reads one in a `<media:group>`, not one within a
+    `<media:content>`: a video's or photo's caption, all the text such an item has)."""
+    if all(entry.get("summary") or entry.get("media_description") for entry in entries):
+        return False
+    return body.find(b"<media:description", first) >= 0
 
 
 def _identifier_guids(body: bytes, first: int, entries: Any) -> bool:
@@ -57,15 +67,6 @@ def _identifier_guids(body: bytes, first: int, entries: Any) -> bool:
     if not any(entry.get("id") for entry in entries) or body.find(b"<guid", first) >= 0:
         return False
     return body.find(b"<dc:identifier", first) >= 0
-
-
-def _dropped_captions(body: bytes, first: int, entries: Any) -> bool:
-    """Whether an entry without a summary may have lost its `<media:description>`:
-    feedparser-rs reads one in a `<media:group>`, not one within a `<media:content>` (a
-    video's or photo's caption, all the text such an item has); feedparser reads both."""
-    if all(entry.get("summary") or entry.get("media_description") for entry in entries):
-        return False
-    return body.find(b"<media:description", first) >= 0
 
 
 def _dropped_dates(body: bytes, first: int, entries: Any) -> bool:

@@ -37,10 +37,10 @@ from watcher.misreads import (
     LINK_BASE,
     PRIVATE_HOST,
     XML_BASE,
-    caption_titles,
     has_relative_link,
     misread_atom,
     misread_items,
+    misread_media,
 )
 
 # a document's entries read, the first in its order (feeds list the newest first): a feed of
@@ -87,8 +87,8 @@ def fast_parse(body: bytes, content_type: str | None) -> Any | None:
         return None  # feedparser reads them right
     if atom and misread_atom(body):
         return None  # likewise
-    if caption_titles(body, result.entries):
-        return None  # it took a media title for the title of an entry without one
+    if misread_media(body, result.entries):
+        return None  # a caption taken for a title, or dropped
     if any(not entry.get("link") for entry in result.entries) and PRIVATE_HOST.search(body):
         return None  # feedparser-rs blanks links to such hosts: feedparser keeps them
     if any(has_relative_link(entry, atom) for entry in result.entries):
