@@ -504,6 +504,24 @@ def test_a_date_written_otherwise_than_the_parsers_read_is_read(raw: str, utc: s
 @pytest.mark.parametrize(
     ("raw", "utc"),
     [
+        pytest.param("17:35, 14 марта 2026", "2026-03-14 17:35", id="russian"),
+        pytest.param("17:35 14.03.2026", "2026-03-14 17:35", id="numbers"),
+        pytest.param("5:35 PM | 14 March 2026", "2026-03-14 17:35", id="english-pm-bar"),
+        pytest.param("17:35:10 14.03.2026 +0300", "2026-03-14 14:35", id="zone-kept-last"),
+        pytest.param("17:35, 14 Kasım 2026", "2026-11-14 17:35", id="turkish"),
+    ],
+)
+def test_a_time_before_its_date_is_read_with_the_date(raw: str, utc: str) -> None:
+    """feedparser read a leading time alone, on the day it read the feed: a story of March
+    was dated today, inside any first poll's backfill, and alerted as news."""
+    for parsed in (None, feedparser_date(raw)):
+        read = entry_time(raw, parsed)
+        assert read is not None and read.strftime("%Y-%m-%d %H:%M") == utc
+
+
+@pytest.mark.parametrize(
+    ("raw", "utc"),
+    [
         pytest.param("Mon, 07 Dec 2026 09:15:00 Europe/Moscow", "2026-12-07 06:15", id="rfc-822"),
         pytest.param("07.12.2026 09:15 Asia/Tokyo", "2026-12-07 00:15", id="day-first-dots"),
         pytest.param("7 декабря 2026, 09:15 Asia/Almaty", "2026-12-07 04:15", id="russian"),

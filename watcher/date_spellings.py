@@ -46,18 +46,30 @@ _NAME_AFTER_OFFSET = re.compile(
 )
 
 
+# a time before the date (`17:35, 14 марта 2026`, `17:35 14.03.2026`, `5:35 PM | 14 March
+# 2026`), as Russian and Kazakh sites write one: feedparser read the time alone, on the day
+# it read the feed, whatever the date (a bare time, without a year after it, is left so)
+_TIME_FIRST = re.compile(
+    r"\s*(\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?\s?[Mm]\.?)?)\s*(?:[,|/–—-]\s*)?"
+    r"(\D.*?\d{4}.*?)"  # the date, and a zone after it kept last
+    r"(\s+(?:[+-]\d\d:?\d\d|Z|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d\d)?)?|[A-Z]{3,5}))?\s*$"
+)
+
+
 def respelled(raw: str) -> str | None:
-    """`raw` written as the parsers read it, where it is written otherwise: a time on the
-    12-hour clock (`_on_24_hour_clock`), a day joined to its month and year by dashes
-    (`07-Dec-26` as `07 Dec 26`, `2026-Dec-07` as `07 Dec 2026`), a day with an ordinal's
-    ending (`7th` as `7`), an ISO 8601 date with a comma or word before its time
-    (`_ISO_THEN_WORD`), an hour and minutes joined by `h` (`09h15`), a zone's name in
-    parentheses at the end (out of them), a zone's name after an offset (dropped); None
-    where it is none of these. Each is looked for only where a cheap test finds it may be:
-    every entry's dates come here."""
+    """`raw` written as the parsers read it, where it is written otherwise: its time before
+    its date (`_TIME_FIRST`: put after it), a time on the 12-hour clock
+    (`_on_24_hour_clock`), a day joined to its month and year by dashes (`07-Dec-26` as
+    `07 Dec 26`, `2026-Dec-07` as `07 Dec 2026`), a day with an ordinal's ending (`7th` as
+    `7`), an ISO 8601 date with a comma or word before its time (`_ISO_THEN_WORD`), an hour
+    and minutes joined by `h` (`09h15`), a zone's name in parentheses at the end (out of
+    them), a zone's name after an offset (dropped); None where it is none of these. Each
+    is looked for only where a cheap test finds it may be: every entry's dates come here."""
     spelled = raw
-    if _MAY_RESPELL.search(raw):
-        spelled = _on_24_hour_clock(raw) or raw
+    if (first := _TIME_FIRST.match(raw)) is not None:
+        spelled = f"{first[2]} {first[1]}{first[3] or ''}"
+    if _MAY_RESPELL.search(spelled):
+        spelled = _on_24_hour_clock(spelled) or spelled
         spelled = _DASHED_YEAR_FIRST.sub(r"\3 \2 \1", _DASHED_DAY.sub(r"\1 \2 \3", spelled))
         spelled = _ORDINAL_DAY.sub(r"\1", spelled)
         spelled = _H_CLOCK.sub(":", _ISO_THEN_WORD.sub(r"\1 ", spelled))
