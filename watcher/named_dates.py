@@ -121,9 +121,10 @@ _ENGLISH_ONLY = {
 
 
 # what a site's own language puts between the year and the time, and after it: `30 ноября
-# 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `4. Dezember 2026, 10:15 Uhr`
+# 2026 г., 11:20`, `4 décembre 2026 à 10:15`, `4. Dezember 2026, 10:15 Uhr`, `4 грудня 2026
+# року, 10:15`, `4 Aralık 2026 - 10:15`, `4 grudnia 2026 | 10:15`
 _SPOKEN_CLOCK = re.compile(
-    r"\s*(?:[гж]\.\s*)?(?:,\s*)?(?:[^\W\d_]{1,4}\.?\s+){0,2}"
+    r"\s*(?:[гж]\.\s*)?(?:[,|–—-]\s*)?(?:[^\W\d_]{1,4}\.?,?\s+){0,2}"
     # the hour and minutes apart as French (`10h15`, `10 h 15`) and German (`10.15 Uhr`) write
     # them too
     r"(\d{1,2})(?::|\s?h\s?|\.(?=\d\d\s*uhr\b))(\d{2}(?::\d{2})?)(?:\s*uhr\b)?"
