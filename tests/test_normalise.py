@@ -361,9 +361,21 @@ def test_a_summary_that_only_looks_like_a_list_is_kept(html: str) -> None:
         pytest.param("The post Smelter news appeared first on Mine Daily. Then output rose.", "Smelter news", "The post Smelter news appeared first on Mine Daily. Then output rose.", id="text-follows"),
         pytest.param("Output rises. The post Smelter news appeared first on Mine Daily", "Smelter news", "Output rises. The post Smelter news appeared first on Mine Daily", id="no-full-stop"),
         pytest.param("The post office reopens.", "", "The post office reopens.", id="untitled"),
+        pytest.param("Output rises. Continue reading →", "T", "Output rises.", id="continue-reading"),
+        pytest.param("Output rises… Read More", "T", "Output rises…", id="read-more-after-a-cut"),
+        pytest.param("Output rises. [Read more]", "T", "Output rises.", id="read-more-in-brackets"),
+        pytest.param("Выпуск растет. Читать далее", "T", "Выпуск растет.", id="russian"),
+        pytest.param("生産が増える。続きを読む", "T", "生産が増える。", id="japanese"),
+        pytest.param("Output rises. Read more. The post T appeared first on M.", "T", "Output rises.",
+                     id="read-more-before-the-wordpress-line"),
+        pytest.param("Analysts urged investors to read more.", "T", "Analysts urged investors to read more.",
+                     id="a-sentence-ending-so-stays"),
+        pytest.param("Output rose 5%. More to come.", "T", "Output rose 5%. More to come.", id="more-text-stays"),
     ],
 )  # fmt: skip
-def test_wordpress_closing_line_is_not_the_storys_text(summary: str, title: str, kept: str) -> None:
+def test_what_sites_close_entries_with_is_not_the_storys_text(
+    summary: str, title: str, kept: str
+) -> None:
     assert without_post_footer(summary, title) == kept
 
 

@@ -79,8 +79,15 @@ def _href(attributes: str) -> str:
 
 
 def without_post_footer(summary: str, title: str) -> str:
-    """A summary (plain text) without the line WordPress sites close every entry with,
-    "The post TITLE appeared first on SITE." (Yoast SEO's default): no words of the story."""
+    """A summary (plain text) without what sites close every entry with: WordPress's line
+    "The post TITLE appeared first on SITE." (Yoast SEO's default), and before it a link to
+    read on (`_READ_MORE`: "Read more »", "Continue reading →", "Читать далее"). No words
+    of the story: an alert showed them, and they weighed in the text the rules and
+    clustering read."""
+    return _without_read_more(_without_wordpress_line(summary, title))
+
+
+def _without_wordpress_line(summary: str, title: str) -> str:
     at = summary.rfind("The post ")
     if at < 0 or not title:
         return summary
@@ -89,6 +96,27 @@ def without_post_footer(summary: str, title: str) -> str:
     if site == tail or not site.endswith(".") or ". " in site or len(site) > FOOTER_SITE_CHARS:
         return summary  # not the footer, or text follows it
     return summary[:at].rstrip()
+
+
+def _without_read_more(summary: str) -> str:
+    tail = summary[-READ_MORE_CHARS:]  # only the end is read: a summary runs to 20,000
+    found = _READ_MORE.search(tail)
+    return summary[: len(summary) - len(tail) + found.start()] if found else summary
+
+
+# a link to read on, after the end of a sentence (or a cut: `…`), closing a summary: in
+# English, German, French, Spanish, Italian, Portuguese, Dutch, Russian, Kazakh, Japanese
+# and Chinese; arrows and brackets around it as sites write them
+_READ_MORE = re.compile(
+    r"(?<=[.!?…:;)\]。！？）」])\s*[\[(]?(?:read more|read on|continue reading|keep reading|more"
+    r"|read the (?:full|whole|rest of the) (?:story|article|post)|click here to read more"
+    r"|weiterlesen|mehr lesen|lire la suite|leer más|seguir leyendo|continua a leggere"
+    r"|leggi tutto|ler mais|continue lendo|lees meer|читать далее|читать полностью"
+    r"|подробнее|толығырақ|続きを読む|全文を読む|阅读全文|阅读更多|查看全文)"
+    r"[\s.»›→>…]*[\])]?\s*$",
+    re.IGNORECASE,
+)
+READ_MORE_CHARS = 80  # of a summary's end, where a link to read on is looked for
 
 
 _WORDS = re.compile(r"\w+")
