@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -511,9 +512,15 @@ def test_dates_in_numbers_are_read_or_not_at_all(raw: str, utc: str | None) -> N
 def test_a_date_written_otherwise_than_the_parsers_read_is_read(raw: str, utc: str) -> None:
     """Neither parser read these (or both kept the date and dropped the time): the story was
     dated at its fetch, or at midnight."""
-    for parsed in (None, feedparser_date(raw)):
-        read = entry_time(raw, parsed)
-        assert read is not None and read.strftime("%Y-%m-%d %H:%M") == utc
+    _read_as(raw, utc)
+
+
+def _read_as(raw: str, utc: str, *parsed: time.struct_time | None) -> None:
+    """`raw` is read as `utc` (UTC, to the minute), whatever the fast parser gave: no time,
+    feedparser's reading, or `parsed`."""
+    for given in (None, feedparser_date(raw), *parsed):
+        read = entry_time(raw, given)
+        assert read is not None and read.strftime("%Y-%m-%d %H:%M") == utc, given
 
 
 @pytest.mark.parametrize(
@@ -529,9 +536,7 @@ def test_a_date_written_otherwise_than_the_parsers_read_is_read(raw: str, utc: s
 def test_a_time_before_its_date_is_read_with_the_date(raw: str, utc: str) -> None:
     """feedparser read a leading time alone, on the day it read the feed: a story of March
     was dated today, inside any first poll's backfill, and alerted as news."""
-    for parsed in (None, feedparser_date(raw)):
-        read = entry_time(raw, parsed)
-        assert read is not None and read.strftime("%Y-%m-%d %H:%M") == utc
+    _read_as(raw, utc)
 
 
 @pytest.mark.parametrize(
@@ -546,9 +551,7 @@ def test_a_time_before_its_date_is_read_with_the_date(raw: str, utc: str) -> Non
 def test_a_date_followed_by_an_iana_zones_name_is_that_zones_time(raw: str, utc: str) -> None:
     """Only an ISO 8601 time was read in the zone named after it: another form was read as
     UTC, whatever the fast parser made of it (Moscow's 09:15 three hours late)."""
-    for parsed in (None, feedparser_date(raw), feedparser_date("Mon, 07 Dec 2026 09:15:00 GMT")):
-        read = entry_time(raw, parsed)
-        assert read is not None and read.strftime("%Y-%m-%d %H:%M") == utc
+    _read_as(raw, utc, feedparser_date("Mon, 07 Dec 2026 09:15:00 GMT"))
 
 
 @pytest.mark.parametrize(
