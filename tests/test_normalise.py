@@ -539,6 +539,52 @@ def test_a_time_before_its_date_is_read_with_the_date(raw: str, utc: str) -> Non
     _read_as(raw, utc)
 
 
+# date forms sites write (strftime), times after them and zones after those, with their
+# offsets in hours; and times written first
+_DATE_FORMS = (
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d %Y",
+    "%Y-%m-%d",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m/%d/%Y",
+    "%Y.%m.%d",
+    "%d/%m/%y",
+    "%d %b %y",
+    "%a %d %b %Y",
+    "%A %d %B %Y",
+    "%a, %d %b %Y",
+    "%d-%b-%Y",
+    "%Y%m%d",
+    "%b. %d, %Y",
+    "%d. %B %Y",
+    "%d-%m-%y",
+)
+_TIME_FORMS = ("", " %H:%M", " %H:%M:%S", "T%H:%M:%S", " %I:%M %p", ", %H:%M", " at %H:%M",
+               " - %H:%M", " %Hh%M")  # fmt: skip
+_ZONES = {"": 0, " GMT": 0, " UTC": 0, " +0300": -3, " +03:00": -3, "Z": 0, " -0500": 5,
+          " EST": 5, " MSK": -3, " (UTC)": 0}  # fmt: skip
+_TIME_FIRST = ("%H:%M %d.%m.%Y", "%H:%M, %d %B %Y", "%I:%M %p %d %b %Y", "%H:%M | %B %d, %Y")
+
+
+def test_no_form_of_a_date_is_read_a_day_or_more_off() -> None:
+    """Dates in every form of a grid are read right, to the minute where the time is
+    kept, or as no date (dated at fetch): never a day or more off, which silenced a story
+    for good (`07-12-2026` read as 2007) or alerted old news as today's (`17:35, 14 March
+    2026` read as today). A time may still be lost where no parser reads it (`17.35`)."""
+    forms = [d + t for d in _DATE_FORMS for t in _TIME_FORMS] + list(_TIME_FIRST)
+    for when in (datetime(2026, 3, 14, 17, 35), datetime(2026, 11, 27, 9, 5)):
+        for form in forms:
+            for zone, hours in _ZONES.items():
+                raw = when.strftime(form) + zone
+                read = entry_time(raw, None)
+                want = when.replace(tzinfo=UTC) + timedelta(hours=hours)
+                assert read is None or abs(read - want) < timedelta(days=1), raw
+
+
 @pytest.mark.parametrize(
     ("raw", "utc"),
     [
