@@ -402,6 +402,9 @@ def test_opposite_swaps(a: str, b: str, swapped: list[str]) -> None:
         pytest.param("kazakhstan made 30 tonnes of gallium", "kazakhstan made not less than 30 tonnes of gallium", [], id="not-less-than"),
         pytest.param("казахстан произвел 30 тонн галлия", "казахстан произвел не менее 30 тонн галлия", [], id="не-менее"),
         pytest.param("mitsubishi buys gallium scrap in japan", "mitsubishi buys gallium in japan", [], id="scrap-the-metal"),
+        pytest.param("kazakhstan restarts gallium plant", "kazakhstan restarts suspended gallium plant", [], id="an-adjective"),
+        pytest.param("sojitz revives gallium deal with erg", "sojitz revives failed gallium deal with erg", [], id="failed-deal"),
+        pytest.param("kazakhstan opens gallium plant in pavlodar", "kazakhstan gallium plant in pavlodar delayed again", [], id="reworded"),
         pytest.param("kazakhstan to build gallium plant", "officials in astana did not comment on the metals market today", [], id="other-words"),
     ],
 )  # fmt: skip

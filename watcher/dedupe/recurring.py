@@ -292,6 +292,9 @@ _REVERSALS = frozenset(
     отказалась отказались отказалось отменил отменила отменили отменило приостановил
     приостановила приостановили""".split()  # noqa: SIM905 - a word list reads best as words
 )  # not the nouns: scrap (metal), delay(s) ("opens after delays"), halt
+# those that are also adjectives: added alone before a noun ("restarts suspended gallium
+# plant", "revives failed deal") they tell of the thing's past, not of news reversed
+_PARTICIPLES = frozenset(word for word in _REVERSALS if word.endswith(("ed", "wn")))
 # a negation that reverses nothing: "not only", "не менее" (no less than)
 _NOT_REVERSING = frozenset(["only", "just", "less", "more", "менее", "более", "только"])
 _CJK_REVERSALS = ("取消", "暂停", "暫停", "否认", "否認", "中止", "延期", "撤回")
@@ -310,10 +313,11 @@ def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
     """Aligned differences of at most `REVERSAL_SPAN` words on either side where one text
     holds a word that reverses what it tells (`_REVERSALS`) and the other none, in texts
     that share most of their wording, as "-/scraps" (a text's side without one is "-").
-    Words added at the end of either text are not one ("Gallium plant opens" and "...
-    opens, delayed"; one in place of other words there is: 项目启动/项目取消), nor, in texts
-    `cut` short (leads), is any difference at the end: one outlet's cut may end in "... but
-    did not" where the other's ends before it."""
+    Not one: participles added (`_PARTICIPLES`: "restarts suspended plant"); words added at
+    the end of either text ("Gallium plant opens" and "... opens after delays"; a reversal
+    in place of other words there is one: 项目启动/项目取消); and in texts `cut` short
+    (leads) any difference at the end: one outlet's cut may end in "... but did not" where
+    the other's ends before it."""
     a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
     if reworded:
         return []
@@ -325,6 +329,8 @@ def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
         if at_end and (cut or tag != "replace"):  # "... opens" / "... opens after delays"
             continue
         a_found, b_found = _reversals(a_words[i1:i2]), _reversals(b_words[j1:j2])
+        if tag != "replace" and _PARTICIPLES.issuperset(a_found or b_found):
+            continue  # "restarts suspended plant": an adjective, the plant's past
         if bool(a_found) != bool(b_found):
             swaps.append(f"{' '.join(a_found) or '-'}/{' '.join(b_found) or '-'}")
     return swaps
