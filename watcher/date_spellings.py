@@ -32,9 +32,13 @@ _ORDINAL_DAY = re.compile(r"\b([0-3]?\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 # parsers kept the date and dropped the time
 _ISO_THEN_WORD = re.compile(r"^(\s*\d{4}-\d{2}-\d{2})(?:\s*,\s*|\s+(?:at|[-–—|@])\s+)(?=\d)")
 _H_CLOCK = re.compile(r"(?<=\d)h(?=\d\d(?!\d))")
+# and one with a dot between hour and minutes (`2026-12-07 23.27`), as Nordic and Italian
+# sites write a time
+_ISO_DOT_CLOCK = re.compile(r"^(\s*\d{4}-\d{2}-\d{2}[ T]\d{1,2})\.(?=\d\d(?![\d.:]))")
 # a digit before any of these: one search, which most dates fail
 _MAY_RESPELL = re.compile(
-    r"\d(?:-[A-Za-z]|[snrtSNRT][tdhTDH]\b|\s?[AaPp]\.?\s?[Mm]|h\d|,|\s(?:at|[-–—|@])\s)"
+    r"\d(?:-[A-Za-z]|[snrtSNRT][tdhTDH]\b|\s?[AaPp]\.?\s?[Mm]|h\d|,|\s(?:at|[-–—|@])\s"
+    r"|\.\d\d(?![\d.:]))"
 )
 # a zone's name alone in parentheses at the end (`2026-12-07 09:15 (UTC)`): ISO 8601 dates so
 # written lost their time
@@ -61,10 +65,11 @@ def respelled(raw: str) -> str | None:
     its date (`_TIME_FIRST`: put after it), a time on the 12-hour clock
     (`_on_24_hour_clock`), a day joined to its month and year by dashes (`07-Dec-26` as
     `07 Dec 26`, `2026-Dec-07` as `07 Dec 2026`), a day with an ordinal's ending (`7th` as
-    `7`), an ISO 8601 date with a comma or word before its time (`_ISO_THEN_WORD`), an hour
-    and minutes joined by `h` (`09h15`), a zone's name in parentheses at the end (out of
-    them), a zone's name after an offset (dropped); None where it is none of these. Each
-    is looked for only where a cheap test finds it may be: every entry's dates come here."""
+    `7`), an ISO 8601 date with a comma or word before its time (`_ISO_THEN_WORD`) or a
+    dot in it (`23.27`), an hour and minutes joined by `h` (`09h15`), a zone's name in
+    parentheses at the end (out of them), a zone's name after an offset (dropped); None
+    where it is none of these. Each is looked for only where a cheap test finds it may be:
+    every entry's dates come here."""
     spelled = raw
     if (first := _TIME_FIRST.match(raw)) is not None:
         spelled = f"{first[2]} {first[1]}{first[3] or ''}"
@@ -73,6 +78,7 @@ def respelled(raw: str) -> str | None:
         spelled = _DASHED_YEAR_FIRST.sub(r"\3 \2 \1", _DASHED_DAY.sub(r"\1 \2 \3", spelled))
         spelled = _ORDINAL_DAY.sub(r"\1", spelled)
         spelled = _H_CLOCK.sub(":", _ISO_THEN_WORD.sub(r"\1 ", spelled))
+        spelled = _ISO_DOT_CLOCK.sub(r"\1:", spelled)
     if spelled.endswith(")"):
         spelled = _ZONE_IN_PARENTHESES.sub(r" \1", spelled)
     head, _, name = spelled.rstrip().rpartition(" ")
