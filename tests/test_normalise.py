@@ -463,6 +463,7 @@ def test_dates_in_rfc_822s_order_are_read_in_other_languages(raw: str, utc: str 
         pytest.param("04.12.2026 um 10.15 Uhr", "2026-12-04 10:15", id="day-first-um-uhr"),
         pytest.param("04.12.2026 в 10:15", "2026-12-04 10:15", id="day-first-russian-at"),
         pytest.param("2026.12.04 23.27 +0300", "2026-12-04 20:27", id="dot-clock"),
+        pytest.param("04.12.26 10:15", "2026-12-04 10:15", id="day-first-two-digit-year"),
         pytest.param("2026年12月4日 10:15", "2026-12-04 10:15", id="hanzi"),
         pytest.param("2026年12月04日(木) 10時15分", "2026-12-04 10:15", id="hanzi-weekday-and-clock"),
         pytest.param("2026年12月4日 午後3時15分", "2026-12-04 15:15", id="hanzi-afternoon"),

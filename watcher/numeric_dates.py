@@ -1,7 +1,8 @@
 """Dates written in numbers as a site's country writes them, which feedparser misreads.
 
 `2026/12/04 10:15` (Japan, China, Korea), `2026.12.04` and `2026. 12. 4.` (Korea,
-Hungary), `04.12.2026 10:15` (Germany, Russia and much of Europe: day first),
+Hungary), `04.12.2026 10:15` and `04.12.26` (Germany, Russia and much of Europe: day
+first; a two-digit year is this century's),
 `2026年12月4日 10:15` and `2026년 12월 4일 오후 3:15` (Korean, its time with 오전/오후 for
 AM/PM, as Japanese writes 午前/午後); a short word or two may stand before the time, and
 the hour and minutes may be written `10h15` or `10.15` (`04.12.2026 um 10.15
@@ -26,11 +27,12 @@ import time
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 
 _NUMERIC_START = re.compile(
-    r"\s*(?:\d{4}\s*[/.年년]|\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d\d-\d\d-\d\d(?![\d-]))"
+    r"\s*(?:\d{4}\s*[/.年년]|\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d\d-\d\d-\d\d(?![\d-])"
+    r"|\d{1,2}\.\d{1,2}\.\d\d(?![\d.]))"
 )
 # `2026/12/04`, `2026.12.04`, `2026. 12. 4.` (a blank after each dot, and one closing the day)
 _YEAR_FIRST = re.compile(r"(\d{4})([/.])\s?(\d{1,2})\2\s?(\d{1,2})(?!\d)\.?")
-_DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
+_DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}|\d\d)(?![\d.])")  # `07.12.26` too
 # `2026年12月4日`, `2026년 12월 4일`, either with its weekday: `(木)`, `(금)`
 _CJK = re.compile(
     r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일](?:\s*[(（]\w{1,3}[)）])?"
@@ -60,6 +62,7 @@ def numeric_date(raw: str) -> time.struct_time | None:
         year, month, day = found.group(1, 3, 4)
     elif found := _DAY_FIRST.match(text) or _CJK.match(text):
         day, month, year = found.group(1, 2, 3) if found.re is _DAY_FIRST else found.group(3, 2, 1)
+        year = f"20{year}" if len(year) == 2 else year  # dots put the day first, the year last
     else:
         return None
     if not 1 <= int(month) <= 12:
