@@ -506,6 +506,7 @@ def test_dates_in_numbers_are_read_or_not_at_all(raw: str, utc: str | None) -> N
         pytest.param("2026-12-07 - 09:15 +0300", "2026-12-07 06:15", id="iso-dash"),
         pytest.param("2026-12-07 09h15", "2026-12-07 09:15", id="iso-h"),
         pytest.param("2026-12-07 23.27 +0300", "2026-12-07 20:27", id="iso-dot-clock"),
+        pytest.param("20261207T091500+0300", "2026-12-07 06:15", id="iso-basic"),
         pytest.param("2026-12-07 09:15 (UTC)", "2026-12-07 09:15", id="iso-zone-in-parentheses"),
         pytest.param("2026-12-07 09:15 (MSK)", "2026-12-07 06:15", id="iso-msk-in-parentheses"),
         pytest.param("Mon, 1st Dec 2026 09:15:00 GMT", "2026-12-01 09:15", id="ordinal-day-first"),

@@ -35,6 +35,9 @@ _H_CLOCK = re.compile(r"(?<=\d)h(?=\d\d(?!\d))")
 # and one with a dot between hour and minutes (`2026-12-07 23.27`), as Nordic and Italian
 # sites write a time
 _ISO_DOT_CLOCK = re.compile(r"^(\s*\d{4}-\d{2}-\d{2}[ T]\d{1,2})\.(?=\d\d(?![\d.:]))")
+# ISO 8601's basic form, without separators (`20261207T091500Z`, as iCalendar writes a time):
+# both parsers kept the date and dropped the time
+_ISO_BASIC = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)?(?!\d)")
 # a digit before any of these: one search, which most dates fail
 _MAY_RESPELL = re.compile(
     r"\d(?:-[A-Za-z]|[snrtSNRT][tdhTDH]\b|\s?[AaPp]\.?\s?[Mm]|h\d|,|\s(?:at|[-–—|@])\s"
@@ -66,12 +69,15 @@ def respelled(raw: str) -> str | None:
     (`_on_24_hour_clock`), a day joined to its month and year by dashes (`07-Dec-26` as
     `07 Dec 26`, `2026-Dec-07` as `07 Dec 2026`), a day with an ordinal's ending (`7th` as
     `7`), an ISO 8601 date with a comma or word before its time (`_ISO_THEN_WORD`) or a
-    dot in it (`23.27`), an hour and minutes joined by `h` (`09h15`), a zone's name in
-    parentheses at the end (out of them), a zone's name after an offset (dropped); None
-    where it is none of these. Each is looked for only where a cheap test finds it may be:
-    every entry's dates come here."""
-    spelled = raw
-    if (first := _TIME_FIRST.match(raw)) is not None:
+    dot in it (`23.27`) or in its basic form (`20261207T0915`), an hour and minutes joined
+    by `h` (`09h15`), a zone's name in parentheses at the end (out of them), a zone's name
+    after an offset (dropped); None where it is none of these. Each is looked for only
+    where a cheap test finds it may be: every entry's dates come here."""
+    spelled = raw.strip()
+    if spelled[8:9] == "T" and (basic := _ISO_BASIC.match(spelled)) is not None:
+        year, month, day, hour, minute, second = basic.groups("00")
+        spelled = f"{year}-{month}-{day}T{hour}:{minute}:{second}{spelled[basic.end() :]}"
+    if (first := _TIME_FIRST.match(spelled)) is not None:
         spelled = f"{first[2]} {first[1]}{first[3] or ''}"
     if _MAY_RESPELL.search(spelled):
         spelled = _on_24_hour_clock(spelled) or spelled
@@ -84,7 +90,7 @@ def respelled(raw: str) -> str | None:
     head, _, name = spelled.rstrip().rpartition(" ")
     if name.isalpha() and ("+" in head[-6:] or "-" in head[-6:]):
         spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
-    return spelled if spelled != raw else None
+    return spelled if spelled != raw.strip() else None
 
 
 def _on_24_hour_clock(raw: str) -> str | None:
