@@ -40,7 +40,7 @@ from watcher.dedupe import (
 )
 from watcher.dedupe.columns import SlotTable, StoryIds
 from watcher.dedupe.lexicon import _english_top, english_zipf, is_cjk, languages_of, word_list
-from watcher.dedupe.recurring import reversal_swaps
+from watcher.dedupe.reversals import reversal_swaps
 from watcher.dedupe.text import WORD, weight_in, words_of
 from watcher.errors import InputError
 from watcher.jsonl import read_stories, story_json

@@ -14,7 +14,8 @@ from rapidfuzz import fuzz
 
 from watcher.dedupe.align import aligned, words
 from watcher.dedupe.cleaning import MIN_LEAD
-from watcher.dedupe.recurring import day_swaps, opposite_swaps, reversal_swaps
+from watcher.dedupe.recurring import day_swaps, opposite_swaps
+from watcher.dedupe.reversals import reversal_swaps
 from watcher.dedupe.text import (
     MASK_WORDS,
     SPECIFIC,

@@ -7,9 +7,7 @@ Japanese ("в понедельник", "1 декабря", 星期一, 12月1日,
 down ("rose"/"fell", 上涨/下跌; in those languages too), and in English a plant that opens or
 closes, output that starts or stops, a bid won or lost, a plan approved or rejected, curbs
 imposed or lifted, a deal signed or cancelled, a stake bought or sold, imports or exports,
-a profit or a loss. Reversals: one text, in the same wording, saying the other's news is
-off ("Kazakhstan to build a gallium plant" against "... scraps plan to build ...", "... will
-not build ...").
+a profit or a loss. (One text saying the other's news is off: `reversals`.)
 
 Two stories in the same wording about different days are a report that recurs (a daily
 price assessment, a market close), and two that tell opposites are other news (today's
@@ -17,8 +15,7 @@ close, the plant's reopening): neither is one news item told twice.
 
 In: a story's words, lower-case, as `text.words_of` gives them, or two cleaned texts. Out:
 the days and the sides of opposites named; for two texts, where their aligned wording
-names other days or opposites (`day_swaps`, `opposite_swaps`), or one reverses the other
-(`reversal_swaps`). Pure computation.
+names other days or opposites (`day_swaps`, `opposite_swaps`). Pure computation.
 """
 
 from __future__ import annotations
@@ -277,60 +274,3 @@ def _replaced(a_text: str, b_text: str) -> Iterator[tuple[Span, Span]]:
 
 def _side_word(words: list[str], start: int, end: int) -> str:
     return next(word for word in words[start:end] if sides_named([word], 0, 1))
-
-
-# Words that reverse what a text tells, where one text has them and the other, in the same
-# wording, has none: "Kazakhstan to build a gallium plant" against "Kazakhstan scraps plan
-# to build ...", "... will not build ...", "... denies report it will build ...": news of
-# the plan's end, not the plan told again. English and Russian words; Chinese and Japanese
-# ones are found within a word, as a run is cut.
-_REVERSALS = frozenset(
-    """not never won't cannot can't scraps scrapped abandon abandons abandoned cancel cancels
-    cancelled canceled shelve shelves shelved deny denies denied halts halted suspend
-    suspends suspended delayed postpone postpones postponed withdraw withdraws withdrew
-    withdrawn fail fails failed refuse refuses refused reject rejects rejected не отказался
-    отказалась отказались отказалось отменил отменила отменили отменило приостановил
-    приостановила приостановили""".split()  # noqa: SIM905 - a word list reads best as words
-)  # not the nouns: scrap (metal), delay(s) ("opens after delays"), halt
-# those that are also adjectives: added alone before a noun ("restarts suspended gallium
-# plant", "revives failed deal") they tell of the thing's past, not of news reversed
-_PARTICIPLES = frozenset(word for word in _REVERSALS if word.endswith(("ed", "wn")))
-# a negation that reverses nothing: "not only", "не менее" (no less than)
-_NOT_REVERSING = frozenset(["only", "just", "less", "more", "менее", "более", "только"])
-_CJK_REVERSALS = ("取消", "暂停", "暫停", "否认", "否認", "中止", "延期", "撤回")
-REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
-
-
-def _reversals(words: list[str]) -> list[str]:
-    return [
-        word for at, word in enumerate(words)
-        if (word in _REVERSALS and not _NOT_REVERSING.intersection(words[at + 1 : at + 2]))
-        or (is_cjk(word) and any(r in word for r in _CJK_REVERSALS))
-    ]  # fmt: skip
-
-
-def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
-    """Aligned differences of at most `REVERSAL_SPAN` words on either side where one text
-    holds a word that reverses what it tells (`_REVERSALS`) and the other none, in texts
-    that share most of their wording, as "-/scraps" (a text's side without one is "-").
-    Not one: participles added (`_PARTICIPLES`: "restarts suspended plant"); words added at
-    the end of either text ("Gallium plant opens" and "... opens after delays"; a reversal
-    in place of other words there is one: 项目启动/项目取消); and in texts `cut` short
-    (leads) any difference at the end: one outlet's cut may end in "... but did not" where
-    the other's ends before it."""
-    a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
-    if reworded:
-        return []
-    swaps = []
-    for tag, i1, i2, j1, j2 in opcodes:
-        if tag == "equal" or i2 - i1 > REVERSAL_SPAN or j2 - j1 > REVERSAL_SPAN:
-            continue
-        at_end = i2 == len(a_words) or j2 == len(b_words)
-        if at_end and (cut or tag != "replace"):  # "... opens" / "... opens after delays"
-            continue
-        a_found, b_found = _reversals(a_words[i1:i2]), _reversals(b_words[j1:j2])
-        if tag != "replace" and _PARTICIPLES.issuperset(a_found or b_found):
-            continue  # "restarts suspended plant": an adjective, the plant's past
-        if bool(a_found) != bool(b_found):
-            swaps.append(f"{' '.join(a_found) or '-'}/{' '.join(b_found) or '-'}")
-    return swaps
