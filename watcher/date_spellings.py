@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 
+# the half of the day after its first letter (A or P): `AM`, `p.m.`, `p. m.`
+_HALF_DAY = r"\.?\s?[Mm]\.?"
 # a time on the 12-hour clock (`9:15 PM`, `9:15:00 p.m.`): both parsers read the marker as a
 # zone they do not know, UTC, so `9:15 PM EST` was 09:15 UTC, 17 hours early
 _TWELVE_HOUR = re.compile(
-    r"(?<![\d:])(\d{1,2})(:\d{2}(?::\d{2})?(?:[.,]\d+)?)\s*([AaPp])\.?\s?[Mm]\.?(?=[\s,]|$)"
+    rf"(?<![\d:])(\d{{1,2}})(:\d{{2}}(?::\d{{2}})?(?:[.,]\d+)?)\s*([AaPp]){_HALF_DAY}(?=[\s,]|$)"
 )
 
 
@@ -28,10 +30,11 @@ _DASHED_YEAR_FIRST = re.compile(r"\b(\d{4})-([A-Za-z]{3,9})-(\d{1,2})\b")
 # reads it
 _ORDINAL_DAY = re.compile(r"\b([0-3]?\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 # an ISO 8601 date with a comma or a word before its time (`2026-12-07, 09:15`, `2026-12-07
-# at 09:15`, `2026-12-07 - 09:15`), and an hour and minutes joined by `h` (`09h15`): both
-# parsers kept the date and dropped the time
+# at 09:15`, `2026-12-07 - 09:15`): both parsers kept the date and dropped the time
 _ISO_THEN_WORD = re.compile(r"^(\s*\d{4}-\d{2}-\d{2})(?:\s*,\s*|\s+(?:at|[-–—|@])\s+)(?=\d)")
-_H_CLOCK = re.compile(r"(?<=\d)h(?=\d\d(?!\d))")
+# an hour and minutes joined by `h`, as French and Portuguese sites write a time (`09h15`,
+# `09 h 15`), after a date of any form: no parser read it
+_H_CLOCK = re.compile(r"(?<=\d)\s?h\s?(?=\d\d(?!\d))")
 # and one with a dot between hour and minutes (`2026-12-07 23.27`), as Nordic and Italian
 # sites write a time
 _ISO_DOT_CLOCK = re.compile(r"^(\s*\d{4}-\d{2}-\d{2}[ T]\d{1,2})\.(?=\d\d(?![\d.:]))")
@@ -40,7 +43,7 @@ _ISO_DOT_CLOCK = re.compile(r"^(\s*\d{4}-\d{2}-\d{2}[ T]\d{1,2})\.(?=\d\d(?![\d.
 _ISO_BASIC = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)?(?!\d)")
 # a digit before any of these: one search, which most dates fail
 _MAY_RESPELL = re.compile(
-    r"\d(?:-[A-Za-z]|[snrtSNRT][tdhTDH]\b|\s?[AaPp]\.?\s?[Mm]|h\d|,|\s(?:at|[-–—|@])\s"
+    r"\d(?:-[A-Za-z]|[snrtSNRT][tdhTDH]\b|\s?[AaPp]\.?\s?[Mm]|\s?h\s?\d|,|\s(?:at|[-–—|@])\s"
     r"|\.\d\d(?![\d.:]))"
 )
 # a zone's name alone in parentheses at the end (`2026-12-07 09:15 (UTC)`): ISO 8601 dates so
@@ -57,7 +60,7 @@ _NAME_AFTER_OFFSET = re.compile(
 # 2026`), as Russian and Kazakh sites write one: feedparser read the time alone, on the day
 # it read the feed, whatever the date (a bare time, without a year after it, is left so)
 _TIME_FIRST = re.compile(
-    r"\s*(\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?\s?[Mm]\.?)?)\s*(?:[,|/–—-]\s*)?"
+    rf"\s*(\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s*[AaPp]{_HALF_DAY})?)\s*(?:[,|/–—-]\s*)?"
     r"(\D.*?\d{4}.*?)"  # the date, and a zone after it kept last
     r"(\s+(?:[+-]\d\d:?\d\d|Z|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d\d)?)?|[A-Z]{3,5}))?\s*$"
 )
@@ -73,7 +76,7 @@ def respelled(raw: str) -> str | None:
     by `h` (`09h15`), a zone's name in parentheses at the end (out of them), a zone's name
     after an offset (dropped); None where it is none of these. Each is looked for only
     where a cheap test finds it may be: every entry's dates come here."""
-    spelled = raw.strip()
+    stripped = spelled = raw.strip()
     if spelled[8:9] == "T" and (basic := _ISO_BASIC.match(spelled)) is not None:
         year, month, day, hour, minute, second = basic.groups("00")
         spelled = f"{year}-{month}-{day}T{hour}:{minute}:{second}{spelled[basic.end() :]}"
@@ -90,7 +93,7 @@ def respelled(raw: str) -> str | None:
     head, _, name = spelled.rstrip().rpartition(" ")
     if name.isalpha() and ("+" in head[-6:] or "-" in head[-6:]):
         spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
-    return spelled if spelled != raw.strip() else None
+    return spelled if spelled != stripped else None
 
 
 def _on_24_hour_clock(raw: str) -> str | None:

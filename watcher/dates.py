@@ -77,17 +77,16 @@ def is_misread(raw: str) -> bool:
 
 def _iso_named_zone(found: re.Match[str]) -> time.struct_time | None:
     """An ISO 8601 date and time with a zone's name after it (`_ISO_NAMED_ZONE`'s match), in
-    UTC: UTC or GMT, a name feedparser knows (EST), or an IANA name (`Asia/Tokyo`); None when
-    it names no real time. (A name of `ZONE_OFFSETS` is its offset before this is read.)"""
+    UTC: UTC or GMT, or a name feedparser knows (EST); None when it names no real time, or
+    a name like an IANA zone's that no zone has (`Foo/Bar`). (A name of `ZONE_OFFSETS` is its
+    offset, and an IANA zone's name is read, `_IANA_AT_END`, before this is read.)"""
     day, clock, zone = found.groups()
     try:
         local = datetime.fromisoformat(f"{day}T{clock.zfill(5)}")
     except ValueError:
         return None
     if "/" in zone:
-        named = zone_named(zone)
-        utc = _in_utc(local, named) if named else None
-        return utc.timetuple() if utc else None
+        return None
     if zone.lower() in _UTC_NAMES:
         return local.timetuple()
     stamp = local.strftime("%d %b %Y %H:%M:%S")  # C locale: English month names

@@ -125,9 +125,9 @@ _ENGLISH_ONLY = {
 # року, 10:15`, `4 Aralık 2026 - 10:15`, `4 grudnia 2026 | 10:15`
 _SPOKEN_CLOCK = re.compile(
     r"\s*(?:[гж]\.\s*)?(?:[,|–—-]\s*)?(?:[^\W\d_]{1,4}\.?,?\s+){0,2}"
-    # the hour and minutes apart as French (`10h15`, `10 h 15`) and German (`10.15 Uhr`) write
-    # them too
-    r"(\d{1,2})(?::|\s?h\s?|\.(?=\d\d\s*uhr\b))(\d{2}(?::\d{2})?)(?:\s*uhr\b)?"
+    # the hour and minutes apart as German writes them too (`10.15 Uhr`; French `10h15` is
+    # written `10:15` first: `date_spellings`)
+    r"(\d{1,2})(?::|\.(?=\d\d\s*uhr\b))(\d{2}(?::\d{2})?)(?:\s*uhr\b)?"
     r"(.*)$",
     re.IGNORECASE,
 )

@@ -2,18 +2,18 @@
 
 `2026/12/04 10:15` (Japan, China, Korea), `2026.12.04` and `2026. 12. 4.` (Korea,
 Hungary), `04.12.2026 10:15` and `04.12.26` (Germany, Russia and much of Europe: day
-first; a two-digit year is this century's),
-`2026年12月4日 10:15` and `2026년 12월 4일 오후 3:15` (Korean, its time with 오전/오후 for
-AM/PM, as Japanese writes 午前/午後); a short word or two may stand before the time, and
-the hour and minutes may be written `10h15` or `10.15` (`04.12.2026 um 10.15
-Uhr`). feedparser reads `2026/12/04` and `2026년 12월 4일` as 1 December and the others
-not at all. A zone after the time is read as feedparser reads RFC 822's, none as UTC
-(as feedparser reads an ISO 8601 date without one). With slashes or dashes and the
-year last (`04/12/2026`, `04-12-2026`) the month may come first (the US) or the day
-(most elsewhere): no date (feedparser read `07-12-2026` as 20 December 2007); so is one of
-three pairs of digits with dashes (`07-12-26`, which feedparser read as 26 December 2007:
-which is the year?). A date
-that begins as one of these but is none of them is no date, not a misread one.
+first; a two-digit year is this century's), `2026年12月4日 10:15` and `2026년 12월 4일 오후
+3:15` (Korean, its time with 오전/오후 for AM/PM, as Japanese writes 午前/午後); a short
+word or two may stand before the time, and the hour and minutes may be written
+`10.15` (`04.12.2026 um 10.15 Uhr`). feedparser reads `2026/12/04` and `2026년 12월
+4일` as 1 December and the others not at all. A zone after the time is read as
+feedparser reads RFC 822's, none as UTC (as feedparser reads an ISO 8601 date
+without one). With slashes or dashes and the year last (`04/12/2026`, `04-12-2026`)
+the month may come first (the US) or the day (most elsewhere): no date (feedparser
+read `07-12-2026` as 20 December 2007); so is one of three pairs of digits with
+dashes (`07-12-26`, which feedparser read as 26 December 2007: which is the year?).
+A date that begins as one of these but is none of them is no date, not a misread
+one.
 
 In: a date as a feed wrote it. Out: the time feedparser makes of the RFC 822 date it
 stands for, or None. Pure.
@@ -40,10 +40,11 @@ _CJK = re.compile(
 # `10:15`, `10:15:30.250`, `10時15分`, `오후 3:15`, `午後3時15分`, after a `T`, blanks or a comma
 # (one class for what may come before the time: `(?:[T\s,]\s*)*` read a date followed by 30
 # blanks in minutes, and by 40 in days, trying every way to share the blanks out), and a
-# short word or two (`04.12.2026 um 10:15 Uhr`, `... в 10:15`); `10h15`, `10.15` too
+# short word or two (`04.12.2026 um 10:15 Uhr`, `... в 10:15`); `10.15` too (`10h15` is
+# written `10:15` first: `date_spellings`)
 _CLOCK = re.compile(
     r"[T\s,]*(?:[A-Za-zÀ-ÿА-яЁё]{1,4}\.?\s+){0,2}(?:(오전|오후|午前|午後)\s*)?"
-    r"(\d{1,2})(?:[:時h]|\.(?=\d\d(?![\d.])))(\d{2})分?(?::(\d{2})(?:[.,]\d+)?)?(?:\s*[Uu]hr\b)?"
+    r"(\d{1,2})(?:[:時]|\.(?=\d\d(?![\d.])))(\d{2})分?(?::(\d{2})(?:[.,]\d+)?)?(?:\s*[Uu]hr\b)?"
 )
 _AFTERNOON = frozenset({"오후", "午後"})
 _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
