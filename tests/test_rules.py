@@ -122,10 +122,30 @@ def test_parse(query: str, tree: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ['"gallium or germanium"', '"or" AND gold', "1,000", "a,b", "Mitsui&Co.", "OR-8"]
-)
+    "query",
+    ['"gallium or germanium"', '"or" AND gold', "1,000", "a,b", "Mitsui&Co.", "OR-8", "near",
+     "24/7", "w/o", '"near/3"'],
+)  # fmt: skip
 def test_words_with_commas_inside_and_quoted_keywords_are_words(query: str) -> None:
     parse(query)  # no QuerySyntaxError
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [("title: gallium", 8), ("Title:gallium", 7), ("TITLE:  gallium", 9), ("title:\tgallium", 8)],
+)
+def test_a_field_may_be_written_in_capitals_and_with_blanks_after_its_colon(
+    query: str, column: int
+) -> None:
+    assert parse(query) == w("gallium", fields=("title",), column=column)
+
+
+def test_near_takes_a_word_parenthesis_or_phrase_right_after_its_number() -> None:
+    assert parse("a NEAR/5b") == Near(w("a"), w("b", column=9), 5, 3)
+    assert parse('a NEAR/5"b c"') == Near(w("a"), w("b c", column=9), 5, 3)
+    assert parse("a NEAR/5(b OR c)") == Near(
+        w("a"), Or((w("b", column=10), w("c", column=15))), 5, 3
+    )
 
 
 @pytest.mark.parametrize(
@@ -153,6 +173,22 @@ def test_words_with_commas_inside_and_quoted_keywords_are_words(query: str) -> N
         pytest.param("gallium, germanium", "'gallium,': a comma joins nothing here (every "
                      "word is needed, as with AND): write OR between words", 1, id="comma"),
         pytest.param("(a OR b) ;c", "';c': a comma joins nothing", 10, id="semicolon-before"),
+        # NEAR as other tools write it, each a word no story has
+        pytest.param("a near/3 b", "'near/3' is a word to find here: for words within 3 of "
+                     "each other write NEAR/3", 3, id="near-lower-case"),
+        pytest.param("a NEAR b", "'NEAR': write NEAR/n, with n a whole number", 3, id="bare-near"),
+        pytest.param("a NEAR/x b", "'NEAR/x': write NEAR/n", 3, id="near-no-number"),
+        pytest.param("a NEAR/2.5 b", "'NEAR/2.5': write NEAR/n", 3, id="near-fraction"),
+        pytest.param("a NEAR/2,5 b", "'NEAR/2,5': write NEAR/n", 3, id="near-comma"),
+        pytest.param("a near5 b", "write NEAR/5", 3, id="factiva-near"),
+        pytest.param("a w/5 b", "write NEAR/5", 3, id="lexis-w"),
+        pytest.param("a PRE/5 b", "write NEAR/5", 3, id="lexis-pre"),
+        pytest.param("NEAR/2 a", "NEAR/2 needs a word, phrase or list on each side", 1,
+                     id="near-first"),
+        pytest.param("a NEAR/2 NEAR/3 b", "NEAR/3 needs a word", 10, id="near-twice"),
+        pytest.param("title:", "title: needs a word, phrase, list or parenthesis after it", 1,
+                     id="field-alone"),
+        pytest.param("(a title: )", "title: needs a word", 4, id="field-before-paren"),
     ],
 )  # fmt: skip
 def test_syntax_errors_have_columns(query: str, message: str, column: int) -> None:

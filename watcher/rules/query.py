@@ -81,8 +81,8 @@ _TOKEN = re.compile(
     (?P<space>\s+)
   | (?P<lparen>\()
   | (?P<rparen>\))
-  | (?P<near>NEAR/(?P<n>\d+))
-  | (?P<field>(?:title|summary|source|body):)(?=\S)
+  | (?P<near>NEAR/(?P<n>\d+))(?![.,])
+  | (?P<field>(?i:title|summary|source|body):)[ \t]*(?=[^\s)])
   | (?P<listref>@(?P<list>[\w-]+)(?::"(?P<entry>[^"]*)")?)
   | (?P<phrase>"(?P<phrase_text>[^"]*)")
   | (?P<unclosed>"[^"]*$)
@@ -91,6 +91,9 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = {"AND", "OR", "NOT"}
+# NEAR as other search tools write it: Factiva's near5, LexisNexis's w/5 and pre/5, or
+# NEAR/n with no whole number; each would be a word to find, that no story has
+_OTHER_NEAR = re.compile(r"(?i:near|w|pre)/?(?P<n>\d+)|NEAR(?:/\S*)?")
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,13 @@ def _mistaken(word: str) -> str | None:
     """Why a bare word is surely not what the rule's author meant, or None: `or`, `and` or
     `not` not in capitals is a word to find, which the author meant as an operator; a
     comma after or before a word joins nothing (`gallium, germanium` needs both, as with
-    AND). Either rule would match next to nothing, and say so nowhere."""
+    AND); so is NEAR written otherwise than NEAR/n (`_OTHER_NEAR`). Each rule would match
+    next to nothing, and say so nowhere."""
+    if near := _OTHER_NEAR.fullmatch(word):
+        n = near.group("n")
+        if n is None or word.startswith("NEAR/"):
+            return f"{word!r}: write NEAR/n, with n a whole number of words from 1 to {NEAR_MAX}"
+        return f"{word!r} is a word to find here: for words within {n} of each other write NEAR/{n}"
     if word.upper() in _KEYWORDS:
         return (
             f"{word!r} is a word to find here: for the operator write {word.upper()}, in "
@@ -132,6 +141,8 @@ def tokenize(text: str) -> list[Token]:
             continue
         if kind in ("n", "near"):
             tokens.append(Token("near", m.group("n"), column))
+        elif kind == "field":
+            tokens.append(Token("field", m.group("field").lower(), column))
         elif kind in ("list", "entry", "listref"):
             tokens.append(Token("listref", m.group("list"), column, m.group("entry")))
         elif kind in ("phrase", "phrase_text"):
@@ -279,6 +290,10 @@ class _Parser:
             raise QuerySyntaxError("unbalanced parentheses: ')' without '('", token.column)
         if token.kind == "NOT":
             raise QuerySyntaxError("NOT needs a word, phrase or list after it", token.column)
+        if token.kind == "near":
+            raise QuerySyntaxError(
+                f"NEAR/{token.value} needs a word, phrase or list on each side", token.column
+            )
         raise QuerySyntaxError(
             f"unexpected {token.value!r} where a word, phrase or list was expected", token.column
         )
@@ -294,6 +309,10 @@ def _word(token: Token, fields: tuple[str, ...]) -> Words:
         )
     if ":" in text and text.split(":")[0].isalpha():
         scope = text.split(":")[0]
+        if scope in FIELDS:
+            raise QuerySyntaxError(
+                f"{scope}: needs a word, phrase, list or parenthesis after it", token.column
+            )
         raise QuerySyntaxError(
             f"unknown field {scope!r}; fields are {', '.join(FIELDS)}", token.column
         )
