@@ -124,7 +124,7 @@ def test_parse(query: str, tree: object) -> None:
 @pytest.mark.parametrize(
     "query",
     ['"gallium or germanium"', '"or" AND gold', "1,000", "a,b", "Mitsui&Co.", "OR-8", "near",
-     "24/7", "w/o", '"near/3"'],
+     "24/7", "w/o", '"near/3"', '"Mitsui & Co."', '"5 %"', "AT&T", "-5%", "C++", "#gallium"],
 )  # fmt: skip
 def test_words_with_commas_inside_and_quoted_keywords_are_words(query: str) -> None:
     parse(query)  # no QuerySyntaxError
@@ -186,6 +186,20 @@ def test_near_takes_a_word_parenthesis_or_phrase_right_after_its_number() -> Non
         pytest.param("NEAR/2 a", "NEAR/2 needs a word, phrase or list on each side", 1,
                      id="near-first"),
         pytest.param("a NEAR/2 NEAR/3 b", "NEAR/3 needs a word", 10, id="near-twice"),
+        pytest.param('"a b"~5', "'~5' is a word to find here: for words within 5 of each other "
+                     "write NEAR/5", 6, id="lucene-proximity"),
+        # other tools' operators: a word without a letter or digit finds nothing, and -word
+        # finds the word it was meant to leave out
+        pytest.param("Mitsui & Co.", "'&' has no letter or digit, so it finds nothing: for the "
+                     "operator write AND, or put it in quotes with the words around it", 8,
+                     id="ampersand"),
+        pytest.param("a || b", "for the operator write OR", 3, id="double-bar"),
+        pytest.param('a -"b c"', "for the operator write NOT", 3, id="minus-before-phrase"),
+        pytest.param("5 %", "'%' has no letter or digit, so it finds nothing: put it in quotes",
+                     3, id="percent"),
+        pytest.param("gallium -nitride", "'-nitride' finds 'nitride': to leave out the stories "
+                     "that have it write NOT nitride", 9, id="minus-word"),
+        pytest.param("gallium !nitride", "write NOT nitride", 9, id="bang-word"),
         pytest.param("title:", "title: needs a word, phrase, list or parenthesis after it", 1,
                      id="field-alone"),
         pytest.param("(a title: )", "title: needs a word", 4, id="field-before-paren"),

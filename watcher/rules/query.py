@@ -93,7 +93,9 @@ _TOKEN = re.compile(
 _KEYWORDS = {"AND", "OR", "NOT"}
 # NEAR as other search tools write it: Factiva's near5, LexisNexis's w/5 and pre/5, or
 # NEAR/n with no whole number; each would be a word to find, that no story has
-_OTHER_NEAR = re.compile(r"(?i:near|w|pre)/?(?P<n>\d+)|NEAR(?:/\S*)?")
+_OTHER_NEAR = re.compile(r"(?:(?i:near|w|pre)/?|~)(?P<n>\d+)|NEAR(?:/\S*)?")
+# operators of other tools and languages, which alone find nothing (no letter or digit)
+_SYMBOLS = {"&": "AND", "&&": "AND", "|": "OR", "||": "OR", "-": "NOT", "!": "NOT"}
 
 
 @dataclass(frozen=True)
@@ -108,13 +110,26 @@ def _mistaken(word: str) -> str | None:
     """Why a bare word is surely not what the rule's author meant, or None: `or`, `and` or
     `not` not in capitals is a word to find, which the author meant as an operator; a
     comma after or before a word joins nothing (`gallium, germanium` needs both, as with
-    AND); so is NEAR written otherwise than NEAR/n (`_OTHER_NEAR`). Each rule would match
-    next to nothing, and say so nowhere."""
+    AND); so is NEAR written otherwise than NEAR/n (`_OTHER_NEAR`), and a word without a
+    letter or digit (`&`, `|`, `-`), which finds nothing. Each rule would match next to
+    nothing, and say so nowhere. A word written with `-` or `!` before it, to leave it out
+    as other tools do, would find the stories that have it."""
     if near := _OTHER_NEAR.fullmatch(word):
         n = near.group("n")
         if n is None or word.startswith("NEAR/"):
             return f"{word!r}: write NEAR/n, with n a whole number of words from 1 to {NEAR_MAX}"
         return f"{word!r} is a word to find here: for words within {n} of each other write NEAR/{n}"
+    if not any(c.isalnum() for c in word):
+        operator = f"for the operator write {_SYMBOLS[word]}, or " if word in _SYMBOLS else ""
+        return (
+            f"{word!r} has no letter or digit, so it finds nothing: {operator}put it in "
+            "quotes with the words around it to find them as written"
+        )
+    if word[0] in "-!" and word[1].isalpha():
+        return (
+            f"{word!r} finds {word[1:]!r}: to leave out the stories that have it write "
+            f"NOT {word[1:]}"
+        )
     if word.upper() in _KEYWORDS:
         return (
             f"{word!r} is a word to find here: for the operator write {word.upper()}, in "
