@@ -397,6 +397,13 @@ def test_opposite_swaps(a: str, b: str, swapped: list[str]) -> None:
         pytest.param("哈萨克斯坦镓工厂项目启动", "哈萨克斯坦镓工厂项目取消", ["-/取消"], id="chinese"),
         pytest.param("kazakhstan will not build gallium plant in pavlodar", "kazakhstan won't build gallium plant in pavlodar", [], id="both-reverse"),
         pytest.param("kazakhstan to build gallium plant in pavlodar", "kazakhstan plans to build a gallium plant in pavlodar", [], id="no-reversal"),
+        pytest.param("japan did not approve gallium export licences", "japan didn't approve gallium export licences", [], id="contraction"),
+        pytest.param("kazakhstan has not approved gallium plant", "kazakhstan hasn't approved gallium plant", [], id="contraction-has"),
+        pytest.param("kazakhstan approved gallium plant", "kazakhstan hasn't approved gallium plant", ["-/hasn't"], id="contraction-reverses"),
+        pytest.param("gallium output not affected by floods", "gallium output unaffected by floods", [], id="not-x-unx"),
+        pytest.param("gallium plant plan isn't clear after vote", "gallium plant plan is unclear after vote", [], id="isnt-x-unx"),
+        pytest.param("gallium output affected by floods", "gallium output unaffected by floods", [], id="unx-alone-is-no-reversal"),
+        pytest.param("gallium output affected by floods", "gallium output not affected by floods", ["-/not"], id="not-x-alone"),
         pytest.param("gallium plant opens in pavlodar", "gallium plant opens in pavlodar after delays", [], id="added-at-the-end"),
         pytest.param("sojitz gallium deal signed", "sojitz gallium deal cancelled", ["-/cancelled"], id="replaced-at-the-end"),
         pytest.param("kazakhstan made 30 tonnes of gallium", "kazakhstan made not less than 30 tonnes of gallium", [], id="not-less-than"),
@@ -437,6 +444,23 @@ def test_a_plan_and_its_reversal_in_the_same_wording_are_other_news() -> None:
     )
     assert scrapped.cluster != plan.cluster and "the opposite (scraps/-)" in scrapped.reason
     assert again.cluster == plan.cluster, again.reason
+
+
+def test_a_negation_spelt_another_way_is_the_same_news() -> None:
+    """One outlet's "did not" is another's "didn't", one's "not likely" another's
+    "unlikely": the same news item, which the contraction, read as no negation, split in
+    two alerts as "the opposite (not/-)"."""
+    index = ClusterIndex(SETTINGS)
+    first = index.add(story("a", "Japan did not approve gallium export licences, sources say"))
+    later = [
+        index.add(story("b", "Japan didn't approve gallium export licences, sources say", hours=1)),
+        index.add(story("c", "Japan not likely to approve gallium export licences", hours=2)),
+        index.add(story("d", "Japan unlikely to approve gallium export licences", hours=3)),
+    ]
+    assert later[0].cluster == first.cluster, later[0].reason
+    assert later[2].cluster == later[1].cluster, later[2].reason
+    opposite = index.add(story("e", "Japan approved gallium export licences, sources say", hours=4))
+    assert opposite.cluster != first.cluster, opposite.reason
 
 
 def _turned(swaps: Iterable[str]) -> list[str]:

@@ -30,6 +30,9 @@ _REVERSALS = frozenset(
 _PARTICIPLES = frozenset(word for word in _REVERSALS if word.endswith(("ed", "wn")))
 # a negation that reverses nothing: "not only", "не менее" (no less than)
 _NOT_REVERSING = frozenset(["only", "just", "less", "more", "менее", "более", "только"])
+# prefixes that negate the word they begin: "not affected" and "unaffected", "isn't
+# clear" and "unclear" tell the same; a reversal in either spelling
+_NEGATING_PREFIXES = frozenset(["un", "in", "im", "il", "ir", "non", "non-", "dis"])
 _CJK_REVERSALS = ("取消", "暂停", "暫停", "否认", "否認", "中止", "延期", "撤回")
 REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
 
@@ -37,20 +40,41 @@ REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
 def _reversals(words: list[str]) -> list[str]:
     return [
         word for at, word in enumerate(words)
-        if (word in _REVERSALS and not _NOT_REVERSING.intersection(words[at + 1 : at + 2]))
+        if (_negates(word) and not _NOT_REVERSING.intersection(words[at + 1 : at + 2]))
         or (is_cjk(word) and any(r in word for r in _CJK_REVERSALS))
     ]  # fmt: skip
+
+
+def _negates(word: str) -> bool:
+    """A reversing word (`_REVERSALS`), or any contraction of not ("didn't", "isn't")."""
+    return word in _REVERSALS or word.endswith("n't")
+
+
+def _negated_alike(a_words: list[str], b_words: list[str]) -> bool:
+    """Whether one side says "not X" where the other says X with a negating prefix ("not
+    affected" and "unaffected", "isn't clear" and "is unclear"): one negation, two
+    spellings."""
+    for one, other in ((a_words, b_words), (b_words, a_words)):
+        for at, word in enumerate(one[:-1]):
+            follower = one[at + 1]
+            if _negates(word) and any(
+                w.endswith(follower) and w[: len(w) - len(follower)] in _NEGATING_PREFIXES
+                for w in other
+            ):
+                return True
+    return False
 
 
 def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
     """Aligned differences of at most `REVERSAL_SPAN` words on either side where one text
     holds a word that reverses what it tells (`_REVERSALS`) and the other none, in texts
     that share most of their wording, as "-/scraps" (a text's side without one is "-").
-    Not one: participles added (`_PARTICIPLES`: "restarts suspended plant"); words added at
-    the end of either text ("Gallium plant opens" and "... opens after delays"; a reversal
-    in place of other words there is one: 项目启动/项目取消); and in texts `cut` short
-    (leads) any difference at the end: one outlet's cut may end in "... but did not" where
-    the other's ends before it."""
+    Not one: a contraction for its words ("didn't" / "did not"), "not X" for X with a
+    negating prefix ("not affected" / "unaffected"); participles added (`_PARTICIPLES`:
+    "restarts suspended plant"); words added at the end of either text ("Gallium plant
+    opens" and "... opens after delays"; a reversal in place of other words there is one:
+    项目启动/项目取消); and in texts `cut` short (leads) any difference at the end: one
+    outlet's cut may end in "... but did not" where the other's ends before it."""
     a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
     if reworded:
         return []
@@ -60,6 +84,8 @@ def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
             continue
         at_end = i2 == len(a_words) or j2 == len(b_words)
         if at_end and (cut or tag != "replace"):  # "... opens" / "... opens after delays"
+            continue
+        if tag == "replace" and _negated_alike(a_words[i1:i2], b_words[j1:j2]):
             continue
         a_found, b_found = _reversals(a_words[i1:i2]), _reversals(b_words[j1:j2])
         if tag != "replace" and _PARTICIPLES.issuperset(a_found or b_found):
