@@ -395,6 +395,11 @@ def test_opposite_swaps(a: str, b: str, swapped: list[str]) -> None:
         pytest.param("japan and kazakhstan sign gallium pact", "japan and kazakhstan fail to sign gallium pact", ["-/fail"], id="fail-to"),
         pytest.param("казахстан построит завод галлия в павлодаре", "казахстан не построит завод галлия в павлодаре", ["-/не"], id="russian"),
         pytest.param("哈萨克斯坦镓工厂项目启动", "哈萨克斯坦镓工厂项目取消", ["-/取消"], id="chinese"),
+        pytest.param("カザフスタン、ガリウム生産を開始", "カザフスタン、ガリウム生産を開始せず", ["-/ない"], id="japanese-negation-last"),
+        pytest.param("カザフスタン、ガリウム工場を建設", "カザフスタン、ガリウム工場の建設を見送り", ["-/見送"], id="japanese-shelved-last"),
+        pytest.param("哈萨克斯坦镓项目启动", "哈萨克斯坦镓项目启动延期", ["-/延期"], id="chinese-postponed-last"),
+        pytest.param("哈萨克斯坦将建设镓工厂", "哈萨克斯坦不会建设镓工厂", ["-/不会"], id="chinese-will-not"),
+        pytest.param("カザフスタン、ガリウム生産を開始", "カザフスタン、ガリウム生産を開始した", [], id="japanese-past"),
         pytest.param("kazakhstan will not build gallium plant in pavlodar", "kazakhstan won't build gallium plant in pavlodar", [], id="both-reverse"),
         pytest.param("kazakhstan to build gallium plant in pavlodar", "kazakhstan plans to build a gallium plant in pavlodar", [], id="no-reversal"),
         pytest.param("japan did not approve gallium export licences", "japan didn't approve gallium export licences", [], id="contraction"),
@@ -422,13 +427,16 @@ def test_reversal_swaps(a: str, b: str, swapped: list[str]) -> None:
     assert reversal_swaps(b, a) == _turned(swapped)
 
 
-def test_a_reversal_at_the_end_of_a_lead_cut_short_is_none() -> None:
+def test_a_reversal_at_the_end_of_a_lead_cut_short_is_none_in_any_script() -> None:
     """Leads are compared cut short: one outlet's may end in "... but did not" where the
     other's ends a word before. At a title's end, a reversal is one (项目取消)."""
     a = "mitsubishi will import gallium from kazakhstan but did"
     b = a + " not"
     assert reversal_swaps(a + " today", b + " today") == ["-/not"]
     assert reversal_swaps(a, b, cut=True) == []
+    japanese = "三菱商事はカザフスタンからガリウムを輸入"
+    assert reversal_swaps(japanese, japanese + "せず") == ["-/ない"]
+    assert reversal_swaps(japanese, japanese + "せず", cut=True) == []
 
 
 def test_a_plan_and_its_reversal_in_the_same_wording_are_other_news() -> None:
@@ -444,6 +452,23 @@ def test_a_plan_and_its_reversal_in_the_same_wording_are_other_news() -> None:
     )
     assert scrapped.cluster != plan.cluster and "the opposite (scraps/-)" in scrapped.reason
     assert again.cluster == plan.cluster, again.reason
+
+
+def test_a_japanese_report_that_a_plan_is_off_is_other_news() -> None:
+    """Japanese negates a verb in the hiragana after it, which the words of a text left
+    out: "Mitsubishi to start gallium output in Kazakhstan" and "... not to start ...",
+    with leads as alike, were one news item, and the second alerted no one."""
+    index = ClusterIndex(SETTINGS)
+    lead = "三菱商事は7日、カザフスタンのERGと組み、パブロダルでガリウムの生産を年内に開始すると発表した。"
+    first = index.add(story("a", "三菱商事、カザフスタンでガリウム生産を開始", lead))
+    again = index.add(story("b", "三菱商事、カザフスタンでガリウム生産を開始", lead, hours=1))
+    off = index.add(story(
+        "c", "三菱商事、カザフスタンでガリウム生産を開始せず",
+        "三菱商事は8日、カザフスタンのERGと組み、パブロダルでガリウムの生産を年内に開始しないと発表した。",
+        hours=5,
+    ))  # fmt: skip
+    assert again.cluster == first.cluster, again.reason
+    assert off.cluster != first.cluster and "the opposite (ない/-)" in off.reason, off.reason
 
 
 def test_a_negation_spelt_another_way_is_the_same_news() -> None:
@@ -1758,6 +1783,26 @@ def test_chinese_and_japanese_runs_are_cut_into_words() -> None:
     ]  # fmt: skip
     assert words_of("EV向けリチウム電池") == ["EV", "向", "リチウム", "電池"]
     assert words_of("Gallium café in Almaty") == ["Gallium", "café", "in", "Almaty"]
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("ガリウム生産を開始せず", ["ガリウム", "生産", "開始", "ない"]),
+        ("輸出を承認しない", ["輸出", "承認", "ない"]),
+        ("輸出を承認しませんでした", ["輸出", "承認", "ない"]),
+        ("輸出は認められない", ["輸出", "認", "ない"]),
+        ("合意なし", ["合意", "ない"]),
+        ("ガリウム生産を開始した", ["ガリウム", "生産", "開始"]),
+        ("生産を10トンずつ増加", ["生産", "10", "トン", "増加"]),  # ずつ: each
+        ("間もなく開始", ["間", "開始"]),
+    ],
+)
+def test_a_japanese_negation_is_a_word_where_other_hiragana_goes(text: str, cut: list[str]) -> None:
+    """Japanese says "does not start" in the hiragana after the verb (開始せず): dropped as
+    grammar, it made "Kazakhstan starts gallium output" and "... does not start ..." the
+    same words, one news item."""
+    assert words_of(text) == cut
 
 
 def test_a_cut_leaves_no_word_beginning_or_ending_in_a_joiner() -> None:

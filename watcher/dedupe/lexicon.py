@@ -197,7 +197,17 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
 _KANA = "\u30a0-\u30ff\uff66-\uff9f"
 _HIRAGANA = "\u3040-\u309f"
 _CJK = re.compile(f"[{_HAN}{_KANA}{_HIRAGANA}]")
-_SCRIPT_RUN = re.compile(f"([{_HAN}]+)|([{_KANA}]+)|[{_HIRAGANA}]+|([^{_HAN}{_KANA}{_HIRAGANA}]+)")
+_SCRIPT_RUN = re.compile(
+    f"([{_HAN}]+)|([{_KANA}]+)|([{_HIRAGANA}]+)|([^{_HAN}{_KANA}{_HIRAGANA}]+)"
+)
+# a run of hiragana that negates the verb before it (開始せず, 承認しない, 認められない,
+# 至らず, 合意なし): the grammar that turns "starts" into "does not start", kept as the
+# word `NEGATION` where the rest of the run goes. Not ずつ (each) or ずっと (all along).
+_NEGATING = re.compile(
+    "(?:[かがきけこさしせたちてなにねまみめらりれわいえ]|でき|られ|させ|され){0,2}"
+    "(?:ない|なかっ|なく|なし|ません|ぬ|ず(?!つ|っと))"
+)
+NEGATION = "ない"
 HAN_WORD = 4  # characters of the longest word looked up in a run of kanji/hanzi
 _JOINERS = ".'’,"  # what `text.WORD` lets stand within a word, never at its ends
 
@@ -209,14 +219,18 @@ def is_cjk(text: str) -> bool:
 
 def cjk_words(word: str) -> list[str]:
     """A word that holds Chinese or Japanese, as words: katakana runs whole, hiragana
-    dropped, kanji/hanzi cut into listed words (`_han_words`), other letters whole, without
-    the joiners a cut leaves at their ends (`镓’s` is 镓 and s, not ’s)."""
+    dropped but for a negation (`_NEGATING`, as `NEGATION`), kanji/hanzi cut into listed
+    words (`_han_words`), other letters whole, without the joiners a cut leaves at their
+    ends (`镓’s` is 镓 and s, not ’s)."""
     if not is_cjk(word):
         return [word]
     parts: list[str] = []
-    for han, kana, other in _SCRIPT_RUN.findall(word):
+    for han, kana, hiragana, other in _SCRIPT_RUN.findall(word):
         if han:
             parts += _han_words(han)
+        elif hiragana:
+            if _NEGATING.match(hiragana):
+                parts.append(NEGATION)
         elif kana or (other := other.strip(_JOINERS)):
             parts.append(kana or other)
     return parts

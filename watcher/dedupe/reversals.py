@@ -10,7 +10,7 @@ In: two cleaned texts, lower-case. Out: where their aligned wording differs by a
 from __future__ import annotations
 
 from watcher.dedupe.align import aligned
-from watcher.dedupe.lexicon import is_cjk
+from watcher.dedupe.lexicon import NEGATION, is_cjk
 
 # Words that reverse what a text tells, where one text has them and the other, in the same
 # wording, has none: "Kazakhstan to build a gallium plant" against "Kazakhstan scraps plan
@@ -33,7 +33,10 @@ _NOT_REVERSING = frozenset(["only", "just", "less", "more", "менее", "бо�
 # prefixes that negate the word they begin: "not affected" and "unaffected", "isn't
 # clear" and "unclear" tell the same; a reversal in either spelling
 _NEGATING_PREFIXES = frozenset(["un", "in", "im", "il", "ir", "non", "non-", "dis"])
-_CJK_REVERSALS = ("取消", "暂停", "暫停", "否认", "否認", "中止", "延期", "撤回")
+_CJK_REVERSALS = (
+    "取消", "暂停", "暫停", "否认", "否認", "中止", "延期", "撤回", "見送", "断念", "拒否", "拒绝",
+    "放弃", "放棄", "不会", "不會", NEGATION,
+)  # fmt: skip
 REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
 
 
@@ -73,8 +76,10 @@ def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
     negating prefix ("not affected" / "unaffected"); participles added (`_PARTICIPLES`:
     "restarts suspended plant"); words added at the end of either text ("Gallium plant
     opens" and "... opens after delays"; a reversal in place of other words there is one:
-    项目启动/项目取消); and in texts `cut` short (leads) any difference at the end: one
-    outlet's cut may end in "... but did not" where the other's ends before it."""
+    项目启动/项目取消, and so is a Chinese or Japanese one added there, where the verb and
+    its negation come last: 開始/開始せず); and in texts `cut` short (leads) any
+    difference at the end: one outlet's cut may end in "... but did not" where the other's
+    ends before it."""
     a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
     if reworded:
         return []
@@ -82,12 +87,13 @@ def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal" or i2 - i1 > REVERSAL_SPAN or j2 - j1 > REVERSAL_SPAN:
             continue
-        at_end = i2 == len(a_words) or j2 == len(b_words)
-        if at_end and (cut or tag != "replace"):  # "... opens" / "... opens after delays"
-            continue
         if tag == "replace" and _negated_alike(a_words[i1:i2], b_words[j1:j2]):
             continue
         a_found, b_found = _reversals(a_words[i1:i2]), _reversals(b_words[j1:j2])
+        at_end = i2 == len(a_words) or j2 == len(b_words)
+        verb_final = any(map(is_cjk, a_found + b_found))  # its verb, and negation, come last
+        if at_end and (cut or (tag != "replace" and not verb_final)):  # "... after delays"
+            continue
         if tag != "replace" and _PARTICIPLES.issuperset(a_found or b_found):
             continue  # "restarts suspended plant": an adjective, the plant's past
         if bool(a_found) != bool(b_found):
