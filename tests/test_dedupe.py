@@ -399,6 +399,7 @@ def test_opposite_swaps(a: str, b: str, swapped: list[str]) -> None:
         pytest.param("カザフスタン、ガリウム工場を建設", "カザフスタン、ガリウム工場の建設を見送り", ["-/見送"], id="japanese-shelved-last"),
         pytest.param("哈萨克斯坦镓项目启动", "哈萨克斯坦镓项目启动延期", ["-/延期"], id="chinese-postponed-last"),
         pytest.param("哈萨克斯坦将建设镓工厂", "哈萨克斯坦不会建设镓工厂", ["-/不会"], id="chinese-will-not"),
+        pytest.param("中国出口镓至日本", "中国不再出口镓至日本", ["-/不再"], id="chinese-no-longer"),
         pytest.param("カザフスタン、ガリウム生産を開始", "カザフスタン、ガリウム生産を開始した", [], id="japanese-past"),
         pytest.param("kazakhstan will not build gallium plant in pavlodar", "kazakhstan won't build gallium plant in pavlodar", [], id="both-reverse"),
         pytest.param("kazakhstan to build gallium plant in pavlodar", "kazakhstan plans to build a gallium plant in pavlodar", [], id="no-reversal"),

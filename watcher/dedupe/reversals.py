@@ -35,7 +35,7 @@ _NOT_REVERSING = frozenset(["only", "just", "less", "more", "менее", "бо�
 _NEGATING_PREFIXES = frozenset(["un", "in", "im", "il", "ir", "non", "non-", "dis"])
 _CJK_REVERSALS = (
     "取消", "暂停", "暫停", "否认", "否認", "中止", "延期", "撤回", "見送", "断念", "拒否", "拒绝",
-    "放弃", "放棄", "不会", "不會", NEGATION,
+    "放弃", "放棄", "不会", "不會", "不再", "未能", "无法", "無法", NEGATION,
 )  # fmt: skip
 REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
 
