@@ -18,10 +18,10 @@ from watcher.dedupe.lexicon import NEGATION, is_cjk
 # the plan's end, not the plan told again. English and Russian words; Chinese and Japanese
 # ones are found within a word, as a run is cut.
 _REVERSALS = frozenset(
-    """not never won't cannot can't scraps scrapped abandon abandons abandoned cancel cancels
+    """not no never won't cannot can't scraps scrapped abandon abandons abandoned cancel cancels
     cancelled canceled shelve shelves shelved deny denies denied halts halted suspend
     suspends suspended delayed postpone postpones postponed withdraw withdraws withdrew
-    withdrawn fail fails failed refuse refuses refused reject rejects rejected не отказался
+    withdrawn fail fails failed refuse refuses refused reject rejects rejected не нет отказался
     отказалась отказались отказалось отменил отменила отменили отменило приостановил
     приостановила приостановили""".split()  # noqa: SIM905 - a word list reads best as words
 )  # not the nouns: scrap (metal), delay(s) ("opens after delays"), halt
@@ -43,9 +43,17 @@ REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
 def _reversals(words: list[str]) -> list[str]:
     return [
         word for at, word in enumerate(words)
-        if (_negates(word) and not _NOT_REVERSING.intersection(words[at + 1 : at + 2]))
+        if (_negates(word) and not _reverses_nothing(word, words[at + 1 : at + 2]))
         or (is_cjk(word) and any(r in word for r in _CJK_REVERSALS))
     ]  # fmt: skip
+
+
+def _reverses_nothing(word: str, after: list[str]) -> bool:
+    """Whether a reversing word reverses nothing for the word after it: "not only", "не
+    менее" (no less than), and "no" before a number (No. 1)."""
+    return bool(_NOT_REVERSING.intersection(after)) or (
+        word == "no" and bool(after) and after[0][:1].isdigit()
+    )
 
 
 def _negates(word: str) -> bool:
