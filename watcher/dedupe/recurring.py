@@ -178,7 +178,7 @@ _OPPOSITES = {
     "impose": ("impose imposes imposed introduce introduces introduced tighten tightens tightened "
                "ban bans banned",
                "lift lifts lifted remove removes removed scrap scraps scrapped relax relaxes "
-               "relaxed"),
+               "relaxed ease eases eased loosen loosens loosened"),
     "sign": ("sign signs signed", "cancel cancels cancelled canceled terminate terminates "
              "terminated scrap scraps scrapped"),
     "buy": ("buy buys bought buying acquire acquires acquired purchase purchases purchased",

@@ -20,7 +20,7 @@ from watcher.dedupe.lexicon import NEGATION, is_cjk
 _REVERSALS = frozenset(
     """not no never won't cannot can't scraps scrapped abandon abandons abandoned cancel cancels
     cancelled canceled shelve shelves shelved deny denies denied halts halted suspend
-    suspends suspended delayed postpone postpones postponed withdraw withdraws withdrew
+    suspends suspended stops ceases delayed postpone postpones postponed withdraw withdraws withdrew
     withdrawn fail fails failed refuse refuses refused reject rejects rejected не нет отказался
     отказалась отказались отказалось отменил отменила отменили отменило приостановил
     приостановила приостановили""".split()  # noqa: SIM905 - a word list reads best as words
