@@ -599,6 +599,29 @@ def test_an_alias_ending_in_a_star_finds_the_words_that_begin_so(
 @pytest.mark.parametrize(
     ("term", "problem"),
     [
+        pytest.param("{name: Mitsui, aliases: ['&']}", "alias '&' has no letter or digit, so it "
+                     "finds nothing: write it with the words around it", id="alias"),
+        pytest.param("{name: Mitsui, aliases: [{text: ' - '}]}", "alias ' - ' has no letter",
+                     id="alias-mapping"),
+        pytest.param("'&'", "a term's name is matched as an alias is, and '&' has no letter or "
+                     "digit, so it finds nothing", id="plain-term"),
+        pytest.param("{name: '...'}", "'...' has no letter or digit", id="name"),
+    ],
+)  # fmt: skip
+def test_an_alias_without_a_letter_or_digit_is_a_problem(
+    tmp_path: Path, term: str, problem: str
+) -> None:
+    """Text is matched on words: punctuation alone finds nothing, and a term list entry
+    that finds nothing, silently, is a mistake."""
+    lists = f"lists:\n  firms:\n    - {term}\n"
+    with pytest.raises(RuleError) as caught:
+        load_rules(folder(tmp_path, "rules:\n  - name: r\n    when: '@firms'\n", lists))
+    assert any(problem in str(p) and ":3:" in str(p) for p in caught.value.problems), caught.value
+
+
+@pytest.mark.parametrize(
+    ("term", "problem"),
+    [
         pytest.param("{name: 'сурьм*'}", "a term's name is what is reported, so it cannot end in *",
                      id="a-name"),
         pytest.param("сурьм*", "a term's name is what is reported", id="a-plain-term"),

@@ -93,8 +93,13 @@ class TermsReader(NodeReader):
         )
 
     def term_name(self, path: Path, node: yaml.Node, what: str) -> str | None:
-        """A term's name, which is reported as found, so no wildcard."""
+        """A term's name, which is reported as found, so no wildcard, and matched, so with
+        a letter or digit."""
         name = self.name(path, node, what)
+        if name and not _has_word(name):
+            self.problem(path, node, f"a term's name is matched as an alias is, and {name!r} "
+                         "has no letter or digit, so it finds nothing")  # fmt: skip
+            return None
         if name and name.endswith("*"):
             self.problem(path, node, f"a term's name is what is reported, so it cannot end in "
                          f"*: write {{name: ..., aliases: [{name}]}}")  # fmt: skip
@@ -126,6 +131,10 @@ class TermsReader(NodeReader):
         """An alias as written; one ending in * is a trailing wildcard, which finds the
         words that begin so (`галли*`: галлий, галлия, галлием), plural or not."""
         if not text.endswith("*"):
+            if not _has_word(text):
+                self.problem(path, node, f"alias {text!r} has no letter or digit, so it finds "
+                             "nothing: write it with the words around it")  # fmt: skip
+                return None
             return Alias(text, case, plural)
         stem = text[:-1]
         if not stem[-1:].isalnum():
@@ -133,3 +142,9 @@ class TermsReader(NodeReader):
                          "digit, once, at the alias's end")  # fmt: skip
             return None
         return Alias(stem, case, wildcard=True)
+
+
+def _has_word(text: str) -> bool:
+    """Whether the text holds a letter or digit: text matches on words, and punctuation
+    alone is none."""
+    return any(c.isalnum() for c in text)
