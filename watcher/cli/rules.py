@@ -46,7 +46,7 @@ def add_parsers(commands: Any) -> None:
     check = sub.add_parser(
         "check",
         help="validate rule files; print every problem as file:line:col: message",
-        description="Validate every rule file, and check each rule's examples: (the stories "
+        description="Validate every rule file, and check each rule's examples (the stories "
         "it must match and must not). Each problem is printed as file:line:col: message "
         "and the exit code is 2; when all is valid a one-line summary is printed (exit 0). "
         "Without --rules, the config's subscribers and feeds are checked against the rules "
