@@ -124,6 +124,7 @@ def test_parse(query: str, tree: object) -> None:
 @pytest.mark.parametrize(
     "query",
     ['"gallium or germanium"', '"or" AND gold', "1,000", "a,b", "Mitsui&Co.", "OR-8", "near",
+     '"E*Trade"',
      "24/7", "w/o", '"near/3"', '"Mitsui & Co."', '"5 %"', "AT&T", "-5%", "C++", "#gallium"],
 )  # fmt: skip
 def test_words_with_commas_inside_and_quoted_keywords_are_words(query: str) -> None:
@@ -138,6 +139,15 @@ def test_a_field_may_be_written_in_capitals_and_with_blanks_after_its_colon(
     query: str, column: int
 ) -> None:
     assert parse(query) == w("gallium", fields=("title",), column=column)
+
+
+@pytest.mark.parametrize(
+    "query", ["“rare earth”", "„rare earth“", "«rare earth»", "「rare earth」"]
+)
+def test_a_phrase_may_be_in_the_quotation_marks_a_word_processor_writes(query: str) -> None:
+    """A query pasted from a document or an email comes with curly quotes, or another
+    language's: each was two words, found anywhere ("earth is rare"), not the phrase."""
+    assert parse(query) == w("rare earth")
 
 
 def test_near_takes_a_word_parenthesis_or_phrase_right_after_its_number() -> None:
@@ -200,6 +210,10 @@ def test_near_takes_a_word_parenthesis_or_phrase_right_after_its_number() -> Non
         pytest.param("gallium -nitride", "'-nitride' finds 'nitride': to leave out the stories "
                      "that have it write NOT nitride", 9, id="minus-word"),
         pytest.param("gallium !nitride", "write NOT nitride", 9, id="bang-word"),
+        pytest.param('"export* control*"', "a * in quotes is no wildcard, as a phrase is found as "
+                     "written: write the word outside quotes (export*)", 8, id="star-in-phrase"),
+        pytest.param('a "rare earth*"', "a * in quotes is no wildcard", 14, id="star-ends-phrase"),
+        pytest.param("“rare earth", "unclosed quotation mark", 1, id="curly-unclosed"),
         pytest.param("title:", "title: needs a word, phrase, list or parenthesis after it", 1,
                      id="field-alone"),
         pytest.param("(a title: )", "title: needs a word", 4, id="field-before-paren"),

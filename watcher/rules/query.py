@@ -143,8 +143,16 @@ def _mistaken(word: str) -> str | None:
     return None
 
 
+# quotation marks a word processor or another language writes for a phrase's: one character
+# each, so a column stays the same
+_QUOTES = str.maketrans(dict.fromkeys("“”„«»「」", '"'))
+# a * at a word's end within quotes, which is no wildcard: a phrase is found as written
+_STAR_IN_PHRASE = re.compile(r"\w\*(?=\s|$)")
+
+
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
+    text = text.translate(_QUOTES)
     pos = 0
     while pos < len(text):
         m = _TOKEN.match(text, pos)
@@ -161,6 +169,12 @@ def tokenize(text: str) -> list[Token]:
         elif kind in ("list", "entry", "listref"):
             tokens.append(Token("listref", m.group("list"), column, m.group("entry")))
         elif kind in ("phrase", "phrase_text"):
+            if star := _STAR_IN_PHRASE.search(m.group("phrase_text")):
+                raise QuerySyntaxError(
+                    "a * in quotes is no wildcard, as a phrase is found as written: write "
+                    "the word outside quotes (export*), and NEAR/1 for words side by side",
+                    column + 2 + star.start(),
+                )
             tokens.append(Token("phrase", m.group("phrase_text"), column))
         elif kind == "unclosed":
             raise QuerySyntaxError("unclosed quotation mark", column)
