@@ -960,6 +960,33 @@ def test_every_list_of_a_structured_condition_is_read_to_its_end(tmp_path: Path)
     ]
 
 
+@pytest.mark.parametrize(
+    ("entry", "hint"),
+    [
+        pytest.param('"alcoa"', "(did you mean 'Alcoa'?)", id="case"),
+        pytest.param('"Alcao"', "(did you mean 'Alcoa'?)", id="typo"),
+        pytest.param('"Mitsubishi Corp."', "('Mitsubishi Corp.' is an alias of 'Mitsubishi "
+                     "Corporation': write @firms:\"Mitsubishi Corporation\")", id="alias"),
+    ],
+)  # fmt: skip
+def test_an_entry_no_term_is_named_says_which_term_was_meant(
+    tmp_path: Path, entry: str, hint: str
+) -> None:
+    """Entries are named by a term's name: an alias, or the name in another case, was "no
+    entry", which named none of the names there are."""
+    with pytest.raises(RuleError) as caught:
+        load_rules(folder(tmp_path, f"rules:\n  - name: r\n    when: '@firms:{entry}'\n"))
+    assert f"no entry {entry.strip(chr(34))!r} in term list @firms {hint}" in str(caught.value)
+
+
+def test_a_one_word_entry_may_be_written_without_quotes(tmp_path: Path) -> None:
+    """`@firms:Alcoa` was @firms AND the word ":Alcoa", so `NOT @firms:Alcoa` left out
+    every firm's story."""
+    found = matcher(tmp_path, "tin AND NOT @firms:Alcoa")
+    assert found.match("Mitsubishi buys tin", "").rules
+    assert not found.match("Alcoa buys tin", "").rules
+
+
 def test_an_example_written_as_a_list_is_one_problem(tmp_path: Path) -> None:
     """It was "an example must be a mapping" (it may be a title) and then "an example needs
     a title, summary or body"."""

@@ -83,7 +83,7 @@ _TOKEN = re.compile(
   | (?P<rparen>\))
   | (?P<near>NEAR/(?P<n>\d+))(?![.,])
   | (?P<field>(?i:title|summary|source|body):)[ \t]*(?=[^\s)])
-  | (?P<listref>@(?P<list>[\w-]+)(?::"(?P<entry>[^"]*)")?)
+  | (?P<listref>@(?P<list>[\w-]+)(?::"(?P<entry>[^"]*)"|:(?P<bare>[^\s()"]+))?)
   | (?P<phrase>"(?P<phrase_text>[^"]*)")
   | (?P<unclosed>"[^"]*$)
   | (?P<word>[^\s()"]+)
@@ -166,8 +166,9 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("near", m.group("n"), column))
         elif kind == "field":
             tokens.append(Token("field", m.group("field").lower(), column))
-        elif kind in ("list", "entry", "listref"):
-            tokens.append(Token("listref", m.group("list"), column, m.group("entry")))
+        elif kind in ("list", "entry", "bare", "listref"):
+            entry = m.group("entry") if m.group("bare") is None else m.group("bare")
+            tokens.append(Token("listref", m.group("list"), column, entry))
         elif kind in ("phrase", "phrase_text"):
             if star := _STAR_IN_PHRASE.search(m.group("phrase_text")):
                 raise QuerySyntaxError(
