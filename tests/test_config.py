@@ -560,6 +560,18 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
         ),
         pytest.param("feeds: [\n", "invalid YAML", id="yaml-syntax"),
         pytest.param(
+            "poll:\n\tinterval: 10m\n",
+            ":2: invalid YAML: found character '\\t' that cannot start any token: YAML indents "
+            "with spaces, not tabs",
+            id="yaml-tab",
+        ),
+        pytest.param(
+            "poll:\n  user_agent: watcher: ops team\n",
+            ":2: invalid YAML: mapping values are not allowed here: a value that holds ': ' is "
+            "written in quotes: 'watcher: ops team'",
+            id="yaml-colon-in-value",
+        ),
+        pytest.param(
             "feeds:\n  - name: A\n    url: !!python/object:os.system https://a.test/\n",
             ":3: invalid YAML: the tag 'tag:yaml.org,2002:python/object:os.system' is not read",
             id="yaml-python-tag",

@@ -987,6 +987,33 @@ def test_a_one_word_entry_may_be_written_without_quotes(tmp_path: Path) -> None:
     assert not found.match("Alcoa buys tin", "").rules
 
 
+@pytest.mark.parametrize(
+    ("when", "problem"),
+    [
+        pytest.param("@minerals AND export*", "3:11: invalid YAML: found character '@' that "
+                     "cannot start any token: a value that begins with @ is written in quotes: "
+                     "'@minerals AND export*'", id="at"),
+        pytest.param('"rare earth" AND export', "3:24: invalid YAML: expected <block end>, but "
+                     "found '<scalar>': a value that begins with a quote ends at the next one; "
+                     "put the whole value in quotes it does not hold: '\"rare earth\" AND export'",
+                     id="phrase-first"),
+        pytest.param('"title:"tin" OR lithium"', "put the whole value in quotes it does not hold: "
+                     "'title:\"tin\" OR lithium'", id="phrase-inside-quotes"),
+        pytest.param("tin: export", "3:14: invalid YAML: mapping values are not allowed here: a "
+                     "value that holds ': ' is written in quotes: 'tin: export'", id="colon"),
+    ],
+)  # fmt: skip
+def test_a_query_yaml_cannot_read_says_how_to_quote_it(
+    tmp_path: Path, when: str, problem: str
+) -> None:
+    """The rule language's @lists, "phrases" and field: scopes are YAML's own syntax at the
+    start of a value; PyYAML's words for each ("found character '@' that cannot start any
+    token") named no fix."""
+    with pytest.raises(RuleError) as caught:
+        load_rules(folder(tmp_path, f"rules:\n  - name: r\n    when: {when}\n"))
+    assert problem in str(caught.value)
+
+
 def test_an_example_written_as_a_list_is_one_problem(tmp_path: Path) -> None:
     """It was "an example must be a mapping" (it may be a title) and then "an example needs
     a title, summary or body"."""

@@ -17,6 +17,7 @@ import yaml
 from watcher.errors import RuleProblem
 from watcher.files import NotUtf8, utf8_text
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, SURROGATE
+from watcher.rules.yaml_hints import yaml_hint
 from watcher.spelling import did_you_mean
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: far faster
@@ -117,7 +118,9 @@ def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None
         reason = getattr(exc, "problem", None) or str(exc)
         if mark is None:
             return None, YamlFault(None, None, f"invalid YAML: {reason}")
-        return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {reason}")
+        lines = _LINE_BREAK.split(text)
+        hint = yaml_hint(reason, lines[mark.line] if mark.line < len(lines) else "")
+        return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {reason}{hint}")
     unreadable = _unreadable_node(root) if root is not None else None
     if unreadable is None:
         return root, None
