@@ -995,12 +995,18 @@ def test_a_one_word_entry_may_be_written_without_quotes(tmp_path: Path) -> None:
                      "'@minerals AND export*'", id="at"),
         pytest.param('"rare earth" AND export', "3:24: invalid YAML: expected <block end>, but "
                      "found '<scalar>': a value that begins with a quote ends at the next one; "
-                     "put the whole value in quotes it does not hold: '\"rare earth\" AND export'",
+                     "put it whole in quotes it does not hold: '\"rare earth\" AND export'",
                      id="phrase-first"),
-        pytest.param('"title:"tin" OR lithium"', "put the whole value in quotes it does not hold: "
+        pytest.param('"title:"tin" OR lithium"', "put it whole in quotes it does not hold: "
                      "'title:\"tin\" OR lithium'", id="phrase-inside-quotes"),
         pytest.param("tin: export", "3:14: invalid YAML: mapping values are not allowed here: a "
                      "value that holds ': ' is written in quotes: 'tin: export'", id="colon"),
+        pytest.param("x\n    any: ['@minerals', \"rare earth\" AND export]", "4:37: invalid YAML: "
+                     "expected ',' or ']', but got '<scalar>': an item that begins with a quote "
+                     "ends at the next one; put it whole in quotes it does not hold: "
+                     "'\"rare earth\" AND export'", id="list-item"),
+        pytest.param("x\n    any: [tin, @minerals]", "an item that begins with @ is written in "
+                     "quotes: '@minerals'", id="list-item-at"),
     ],
 )  # fmt: skip
 def test_a_query_yaml_cannot_read_says_how_to_quote_it(

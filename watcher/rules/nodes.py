@@ -119,7 +119,7 @@ def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None
         if mark is None:
             return None, YamlFault(None, None, f"invalid YAML: {reason}")
         lines = _LINE_BREAK.split(text)
-        hint = yaml_hint(reason, lines[mark.line] if mark.line < len(lines) else "")
+        hint = yaml_hint(reason, lines[mark.line] if mark.line < len(lines) else "", mark.column)
         return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {reason}{hint}")
     unreadable = _unreadable_node(root) if root is not None else None
     if unreadable is None:
