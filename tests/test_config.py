@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import codecs
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from watcher.alerts.digest import next_digest, quiet_until
+from watcher.alerts.render import UTC_ZONE
 from watcher.config import default_rules, load_config, parse_duration, resolve_config_path
 from watcher.errors import ConfigError, ConfigProblem
 from watcher.files import MAX_FILE_BYTES
@@ -324,6 +328,13 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             ":4: feeds[0].timezone: 'asia/tokyo' is not an IANA time zone such as Europe/Berlin "
             "(did you mean 'Asia/Tokyo'?)",
             id="feed-zone-case",
+        ),
+        pytest.param(
+            "feeds:\n  - name: A\n    url: https://a.test/\n    timezone: UTC+2\n",
+            ":4: feeds[0].timezone: 'UTC+2' is not an IANA time zone: write the zone of the "
+            "place, such as Europe/Berlin, which keeps its summer time, or for a fixed UTC+2 "
+            "Etc/GMT-2 (IANA reverses the sign)",
+            id="feed-zone-offset",
         ),
         pytest.param(
             "feeds:\n  - name: A\n    url: https://a.test/\n    timezone: America/Argentina\n",
@@ -968,6 +979,26 @@ def test_the_readmes_example_config_loads(tmp_path: Path) -> None:
     assert analyst.webhook_secret == secret
     assert analyst.channels() == ("email", "slack", "teams", "webhook")
     assert [f.name for f in config.feeds] == ["Kyodo News"]
+
+
+def test_a_schedule_and_quiet_hours_are_read_as_people_write_them(tmp_path: Path) -> None:
+    """`digest: Weekly Monday 08:00` (as README's "mon or monday" reads) and `HOURLY` were
+    "not a digest schedule", and `quiet_hours: 22:00–07:00` with the en dash a word
+    processor writes was "not quiet hours"."""
+    subscribers = (
+        "subscribers:\n"
+        "  - {name: a, console: true, mode: digest, digest: Weekly  Monday 08:00}\n"
+        "  - {name: b, console: true, mode: digest, digest: HOURLY}\n"
+        "  - {name: c, console: true, quiet_hours: 22:00–07:00}\n"
+    )
+    a, b, c = load_config(write(tmp_path, subscribers), env={}).subscribers
+    assert (a.digest, b.digest) == ("weekly monday 08:00", "hourly")
+    berlin = ZoneInfo("Europe/Berlin")
+    friday = datetime(2026, 12, 4, 12, tzinfo=UTC)
+    assert next_digest(a.digest, berlin, friday) == datetime(2026, 12, 7, 7, tzinfo=UTC)
+    assert quiet_until(c.quiet_hours or "", UTC_ZONE, datetime(2026, 12, 4, 23, tzinfo=UTC)) == (
+        datetime(2026, 12, 5, 7, tzinfo=UTC)
+    )
 
 
 @pytest.mark.parametrize(

@@ -108,9 +108,20 @@ def zone_problem(name: str, example: str = "Europe/Berlin") -> str | None:
     mean 'Asia/Tokyo'?), if it is none; else None."""
     if zone_named(name) is not None:
         return None
+    if offset := _FIXED_OFFSET.fullmatch(name.strip()):
+        sign, hours = offset.group(1), int(offset.group(2))
+        if hours <= (14 if sign == "+" else 12):
+            return (
+                f"{name!r} is not an IANA time zone: write the zone of the place, such as "
+                f"{example}, which keeps its summer time, or for a fixed UTC{sign}{hours} "
+                f"Etc/GMT{'-' if sign == '+' else '+'}{hours} (IANA reverses the sign)"
+            )
     return f"{name!r} is not an IANA time zone such as {example}" + did_you_mean(
         name, available_timezones()
     )
+
+
+_FIXED_OFFSET = re.compile(r"(?i:utc|gmt)\s*([+-])\s*(\d{1,2})(?::?00)?")
 
 
 def _epoch_time(found: re.Match[str]) -> time.struct_time:

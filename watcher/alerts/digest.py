@@ -50,9 +50,15 @@ _DAY = "|".join(rf"{day[:3]}(?:{day[3:]})?" for day in _WEEKDAYS)  # mon or mond
 _TIMED = re.compile(rf"^(daily|weekdays|weekly\s+(?:{_DAY}))\s+([01]?\d|2[0-3]):([0-5]\d)$")
 
 
+def schedule_of(written: str) -> str:
+    """A digest schedule as written (`Weekly Monday 08:00`) as it is read: lower case, one
+    blank between its words."""
+    return " ".join(written.lower().split())
+
+
 def check_schedule(spec: str) -> str | None:
-    """None when `spec` is a digest schedule; else what is wrong with it."""
-    if spec == "hourly" or _TIMED.match(spec):
+    """None when `spec` is a digest schedule, in any case; else what is wrong with it."""
+    if schedule_of(spec) == "hourly" or _TIMED.match(schedule_of(spec)):
         return None
     return (
         f"{spec!r} is not a digest schedule: write hourly, daily HH:MM, weekdays HH:MM "
@@ -80,7 +86,7 @@ def _days(which: str) -> range | tuple[int]:
     return (day,)
 
 
-_QUIET = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)$")
+_QUIET = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*[-–—]\s*([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def check_quiet_hours(spec: str) -> str | None:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from watcher.alerts.digest import check_quiet_hours, check_schedule, day_of_week
+from watcher.alerts.digest import check_quiet_hours, check_schedule, day_of_week, schedule_of
 from watcher.config.feeds import malformed
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import Subscriber, signing_key
@@ -52,9 +52,10 @@ class SubscribersReader(Reader):
         mode = self.string(m.get("mode"), f"{where}.mode") or "immediate"
         if mode not in ("immediate", "digest"):
             self.problem(m.get("mode"), f"{where}.mode", "must be immediate or digest")
-        digest = self.string(m.get("digest"), f"{where}.digest") or "daily 08:00"
-        if (wrong := check_schedule(digest)) is not None:
+        written = self.string(m.get("digest"), f"{where}.digest") or "daily 08:00"
+        if (wrong := check_schedule(written)) is not None:
             self.problem(m.get("digest"), f"{where}.digest", wrong)
+        digest = schedule_of(written)
         timezone = self.zone(m.get("timezone"), f"{where}.timezone") or "UTC"
         cap = None
         if "max_per_hour" in m:
