@@ -919,13 +919,23 @@ def test_config_path_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("90s", 90), ("10m", 600), ("6h", 21600), ("2d", 172800), (45, 45)]
-)
+    ("text", "seconds"),
+    [
+        ("90s", 90), ("10m", 600), ("6h", 21600), ("2d", 172800), (45, 45), ("45", 45),
+        ("1.5h", 5400), ("10 min", 600), ("10mins", 600), ("2 days", 172800), ("1 week", 604800),
+        ("30 seconds", 30), ("1h30m", 5400), ("1 hour 30 minutes", 5400), ("2hrs", 7200),
+    ],
+)  # fmt: skip
 def test_parse_duration(text: str | int, seconds: float) -> None:
+    """A unit's word (`10 min`, as people write it) and parts (`1h30m`, as Go and
+    Prometheus write it) were "not a duration"."""
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["99999999d", "3651d", float("inf"), float("nan"), "soon", True])
+@pytest.mark.parametrize(
+    "text",
+    ["99999999d", "3651d", float("inf"), float("nan"), "soon", True, "10M", "PT10M", "1h30", "h"],
+)
 def test_parse_duration_refuses_what_is_no_duration_or_overflows_a_date(text: object) -> None:
     with pytest.raises(ValueError, match=r"not a duration|longer than watcher takes"):
         parse_duration(text)

@@ -26,22 +26,33 @@ from watcher.spelling import did_you_mean
 # $ before { only)
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{file:([^}]*)\}|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 SECRET_FILE_BYTES = 64 * 1024  # a password, a token or a URL; more is no secret file
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_UNIT_WORDS = {
+    "s": ("s", "sec", "secs", "second", "seconds"), "m": ("m", "min", "mins", "minute", "minutes"),
+    "h": ("h", "hr", "hrs", "hour", "hours"), "d": ("d", "day", "days"),
+    "w": ("w", "wk", "wks", "week", "weeks"),
+}  # fmt: skip
+_UNITS = {word: {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+          for unit, words in _UNIT_WORDS.items() for word in words}  # fmt: skip
+_UNIT = "|".join(sorted(_UNITS, key=len, reverse=True))
+_PART = rf"(\d+(?:\.\d+)?)\s*({_UNIT})"
+# a number of seconds, or parts each with its unit: 90s, 10m, 10 min, 1h30m, 2 days
+_DURATION = re.compile(rf"\s*(?:\d+(?:\.\d+)?|(?:{_PART}\s*)+)\s*")
+_PARTS = re.compile(_PART)
 
 
 MAX_DURATION = 3650 * 86400.0  # ten years: longer is a typo, and overflows a date
 
 
 def parse_duration(value: object) -> float:
-    """Seconds in '90s', '10m', '6h', '2d', '1w' or a bare number of seconds, up to
-    `MAX_DURATION`."""
+    """Seconds in '90s', '10m', '6h', '2d', '1w' (or the unit's word, `10 min`, `2 days`,
+    and parts, `1h30m`) or a bare number of seconds, up to `MAX_DURATION`."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
         seconds = float(value)
-    elif match := _DURATION.match(str(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    elif _DURATION.fullmatch(str(value)):
+        parts = _PARTS.findall(str(value))
+        seconds = sum(float(n) * _UNITS[unit] for n, unit in parts) if parts else float(str(value))
     else:
         raise ValueError(f"{value!r} is not a duration such as 90s, 10m, 6h or 2d")
     if not seconds <= MAX_DURATION:  # also NaN
