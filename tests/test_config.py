@@ -330,6 +330,12 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             id="feed-zone-case",
         ),
         pytest.param(
+            "subscribers:\n  - name: a\n    email: 'a@example.org; b@example.org'\n",
+            ":3: subscribers[0].email: 'a@example.org; b@example.org' is not an email address (or "
+            "a list of them): separate addresses with commas, not semicolons",
+            id="email-semicolons",
+        ),
+        pytest.param(
             "feeds:\n  - name: A\n    url: https://a.test/\n    timezone: UTC+2\n",
             ":4: feeds[0].timezone: 'UTC+2' is not an IANA time zone: write the zone of the "
             "place, such as Europe/Berlin, which keeps its summer time, or for a fixed UTC+2 "

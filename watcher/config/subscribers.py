@@ -91,6 +91,8 @@ class SubscribersReader(Reader):
             self.problem(m.get("webhook_secret"), f"{where}.webhook_secret", problem)
         if subscriber.email and not is_address_list(subscriber.email):
             wrong = f"{subscriber.email!r} is not an email address (or a list of them)"
+            if ";" in subscriber.email:  # as Outlook separates them
+                wrong += ": separate addresses with commas, not semicolons"
             self.problem(m.get("email"), f"{where}.email", wrong)
         if name and not subscriber.channels() and not wrong_channel:
             wrong = "has no channel: give email, slack, teams, webhook or console: true"
