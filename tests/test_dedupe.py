@@ -1802,6 +1802,11 @@ def test_chinese_and_japanese_runs_are_cut_into_words() -> None:
         ("ガリウム生産を開始した", ["ガリウム", "生産", "開始"]),
         ("生産を10トンずつ増加", ["生産", "10", "トン", "増加"]),  # ずつ: each
         ("間もなく開始", ["間", "開始"]),
+        ("供給は少ない", ["供給", "少"]),  # few
+        ("必ず開始", ["必", "開始"]),  # certainly
+        ("まず開始", ["開始"]),  # first
+        ("わずかに上昇", ["上昇"]),  # slightly
+        ("販売しないため", ["販売", "ない"]),
     ],
 )
 def test_a_japanese_negation_is_a_word_where_other_hiragana_goes(text: str, cut: list[str]) -> None:

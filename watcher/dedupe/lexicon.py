@@ -200,13 +200,17 @@ _CJK = re.compile(f"[{_HAN}{_KANA}{_HIRAGANA}]")
 _SCRIPT_RUN = re.compile(
     f"([{_HAN}]+)|([{_KANA}]+)|([{_HIRAGANA}]+)|([^{_HAN}{_KANA}{_HIRAGANA}]+)"
 )
-# a run of hiragana that negates the verb before it (開始せず, 承認しない, 認められない,
-# 至らず, 合意なし): the grammar that turns "starts" into "does not start", kept as the
-# word `NEGATION` where the rest of the run goes. Not ずつ (each) or ずっと (all along).
+# a run of hiragana that negates the verb before it, whole (開始せず, 承認しない, 認められない,
+# 至らず, 合意なし, 承認しませんでした), with a particle after it: kept as the word
+# `NEGATION` where other hiragana, grammar, goes. The verb's own kana first, so that no
+# adjective (少ない, few), adverb (必ず, certainly; まず, first; わずかに, slightly) or
+# ずつ (each) reads as one.
 _NEGATING = re.compile(
-    "(?:[かがきけこさしせたちてなにねまみめらりれわいえ]|でき|られ|させ|され){0,2}"
-    "(?:ない|なかっ|なく|なし|ません|ぬ|ず(?!つ|っと))"
+    "(?:(?:[かがきけこさしせたちてなにねまみめらりれわいえ]|でき|られ|させ|され){1,2}"
+    "(?:ない|なかった|なかっ|なく|ず|ぬ|ません|ませんでした)|なし|ません|ませんでした)"
+    "(?:[にとでもはが]|です|でした|だ|ため)?"
 )
+_NOT_NEGATING = frozenset(["まず", "まずは"])
 NEGATION = "ない"
 HAN_WORD = 4  # characters of the longest word looked up in a run of kanji/hanzi
 _JOINERS = ".'’,"  # what `text.WORD` lets stand within a word, never at its ends
@@ -229,7 +233,7 @@ def cjk_words(word: str) -> list[str]:
         if han:
             parts += _han_words(han)
         elif hiragana:
-            if _NEGATING.match(hiragana):
+            if _NEGATING.fullmatch(hiragana) and hiragana not in _NOT_NEGATING:
                 parts.append(NEGATION)
         elif kana or (other := other.strip(_JOINERS)):
             parts.append(kana or other)
