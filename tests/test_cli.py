@@ -913,6 +913,27 @@ def test_the_console_shows_a_matchs_terms_only_where_it_found_some(
     ]
 
 
+def test_tables_line_up_chinese_and_japanese_as_a_terminal_shows_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A terminal gives a Chinese or Japanese character two columns: padded and cut by
+    characters, a Japanese title pushed its row's outlet and link far right of the rest."""
+    from watcher.cli.common import display_width, print_table
+
+    rows = [
+        ["三菱商事、カザフスタンでガリウム生産を開始", "共同通信", "https://a.test/1"],
+        ["Gallium exports jump", "Reuters", "https://a.test/2"],
+        ["Zu\u0308rich cafe\u0301", "NZZ", "https://a.test/3"],  # combining marks
+    ]
+    print_table(["TITLE", "SOURCE", "LINK"], rows, max_width=30)
+    lines = capsys.readouterr().out.splitlines()
+    starts = {
+        display_width(line[: line.index("http" if "http" in line else "LINK")]) for line in lines
+    }
+    assert starts == {29 + 2 + 8 + 2}, lines  # 14 wide characters and … in 30; 共同通信 is 8
+    assert lines[1].startswith("三菱商事、カザフスタンでガリ…  ")
+
+
 def test_tables_cut_long_cells_but_never_the_last_column(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -8,9 +8,11 @@ import fcntl
 import logging
 import os
 import sys
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from watcher.config import Config, parse_duration
@@ -192,12 +194,45 @@ def shown(story: Story) -> str:
 def print_table(headers: list[str], rows: list[list[str]], max_width: int = 60) -> None:
     """Columns padded to their widest cell, cells cut at `max_width`, but for the last column
     (a link or an error in every table), which nothing follows: a cut link leads nowhere.
-    Control characters are shown escaped (`printable`)."""
+    Widths are a terminal's (`display_width`: a Chinese or Japanese character takes two
+    columns). Control characters are shown escaped (`printable`)."""
     cells = [
-        [c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row[:-1]] + row[-1:]
+        [_cut(c, max_width) for c in row[:-1]] + row[-1:]
         for row in ([printable(c) for c in row] for row in rows)
     ]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    widths = [
+        max([display_width(h), *(display_width(r[i]) for r in cells)])
+        for i, h in enumerate(headers)
+    ]
+    for row in [headers, *cells]:
+        print("  ".join(_padded(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def display_width(text: str) -> int:
+    """The columns a terminal gives the text: two for a wide character (Chinese, Japanese,
+    Korean, full-width forms), none for a combining mark, one for any other."""
+    return len(text) if text.isascii() else sum(map(_char_width, text))
+
+
+@lru_cache(maxsize=8192)
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def _cut(text: str, width: int) -> str:
+    """The text in at most `width` columns, ending in … where it was cut."""
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 1  # the … takes one
+    for char in text:
+        used += _char_width(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+def _padded(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
