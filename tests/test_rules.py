@@ -747,6 +747,27 @@ def test_a_query_phrases_punctuation_matches_however_it_is_spaced(
     assert hit_text(matcher(tmp_path, '"AT&T" OR lithium-ion'), text) == found
 
 
+@pytest.mark.parametrize(
+    ("query", "text", "matches"),
+    [
+        pytest.param("ガリウム NEAR/3 輸出", "カザフスタンからガリウム輸出へ", True, id="japanese-near"),
+        pytest.param("ガリウム NEAR/3 輸出", "ガリウムの価格は上昇し、日本の商社は今年中に新しい"
+                     "供給先を探す方針で、輸出", False, id="japanese-far"),
+        pytest.param("镓 NEAR/3 出口", "中国限制镓出口", True, id="chinese-near"),
+        pytest.param("镓 NEAR/3 出口", "镓价格上涨，中国商务部今天宣布了一系列新的措施以限制出口",
+                     False, id="chinese-far"),
+        pytest.param("镓 NEAR/20 出口", "镓价格上涨，中国商务部今天宣布了一系列新的措施以限制出口",
+                     True, id="chinese-far-enough"),
+    ],
+)  # fmt: skip
+def test_near_counts_two_chinese_or_japanese_characters_as_a_word(
+    tmp_path: Path, query: str, text: str, matches: bool
+) -> None:
+    """Chinese and Japanese put no blanks between words: a run of their letters up to a
+    comma was one word, so NEAR/3 held for terms 30 characters apart, as AND does."""
+    assert bool(matcher(tmp_path, query).match(text, "").rules) is matches
+
+
 def test_query_words_of_scripts_without_spaces_match_inside_runs(tmp_path: Path) -> None:
     m = matcher(tmp_path, "ガリウム AND 輸入*")
     (match,) = m.match("三菱商事、カザフスタンからガリウム輸入へ", "").rules
