@@ -768,6 +768,27 @@ def test_near_counts_two_chinese_or_japanese_characters_as_a_word(
     assert bool(matcher(tmp_path, query).match(text, "").rules) is matches
 
 
+@pytest.mark.parametrize(
+    ("alias", "text", "found"),
+    [
+        ("battery", "Gallium for EV batteries", True),
+        ("battery", "Gallium for EV batterys", False),
+        ("rare earth", "Rare earths rally", True),
+        ("process", "New processes for gallium", True),
+        ("alloy", "Gallium alloys", True),
+        ("key", "Three keys to gallium", True),
+        ("battery", "A battery of tests", True),
+    ],
+)
+def test_a_plural_alias_finds_its_english_plural(
+    tmp_path: Path, alias: str, text: str, found: bool
+) -> None:
+    """`plural: true` added s or es: "battery" found "batterys", never "batteries"."""
+    lists = f"lists:\n  things:\n    - {{name: x, aliases: [{{text: {alias}, plural: true}}]}}\n"
+    rules = "rules:\n  - name: r\n    when: '@things'\n"
+    assert bool(Matcher(load_rules(folder(tmp_path, rules, lists))).match(text, "").rules) is found
+
+
 def test_query_words_of_scripts_without_spaces_match_inside_runs(tmp_path: Path) -> None:
     m = matcher(tmp_path, "ガリウム AND 輸入*")
     (match,) = m.match("三菱商事、カザフスタンからガリウム輸入へ", "").rules

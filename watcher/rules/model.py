@@ -22,11 +22,15 @@ class Alias:
     wildcard: bool = False
 
     def forms(self) -> tuple[str, ...]:
-        """The alias, and its plural when asked for (rare earth -> rare earths)."""
+        """The alias, and its plural when asked for (rare earth -> rare earths, battery ->
+        batteries)."""
         if not self.plural:
             return (self.text,)
-        suffix = "es" if self.text.lower().endswith(("s", "x", "z", "ch", "sh")) else "s"
-        return (self.text, self.text + suffix)
+        text, lower = self.text, self.text.lower()
+        if lower.endswith("y") and lower[-2:-1] not in ("", *"aeiouy"):  # not day -> daies
+            return (text, text[:-1] + "ies")
+        suffix = "es" if lower.endswith(("s", "x", "z", "ch", "sh")) else "s"
+        return (text, text + suffix)
 
 
 @dataclass(frozen=True)
