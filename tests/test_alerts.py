@@ -260,6 +260,21 @@ def test_names_that_follow_notify_or_take_no_one_are_found() -> None:
     assert unknown_names([rule("gallium", feeds=("Wire", "asia"))], subscribers[1:2], feeds) == []
 
 
+def test_a_subscriber_whose_rules_are_all_below_its_min_priority_is_warned_of() -> None:
+    """`min_priority: 4` over rules of priority 3 alerted no one, and nothing said so."""
+    from watcher.alerts.routing import unknown_names
+    from watcher.config import Subscriber
+
+    rules = [rule("gallium", priority=3, tags=("metals",)), rule("tin", priority=5)]
+    picky = Subscriber(name="picky", follow=("metals",), min_priority=4, console=True)
+    assert unknown_names(rules, [picky], []) == [
+        "subscriber 'picky' has min_priority 4, and the rules it follows are of priority 3 at "
+        "most: no rule alerts it"
+    ]
+    everything = Subscriber(name="all", min_priority=4, console=True)  # follows tin too
+    assert unknown_names(rules, [everything], []) == []
+
+
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
 
 

@@ -26,10 +26,16 @@ log = logging.getLogger("watcher.alerts")
 
 
 def follows(subscriber: Subscriber, rule: Rule) -> bool:
-    """A subscriber follows a rule by name, by one of its tags, by "*", or is named by it."""
+    """A subscriber follows a rule by name, by one of its tags, by "*", or is named by it,
+    and the rule's priority is its `min_priority` or more."""
+    return _chosen(subscriber, rule) and rule.priority >= subscriber.min_priority
+
+
+def _chosen(subscriber: Subscriber, rule: Rule) -> bool:
+    """A subscriber follows the rule by name, tag or "*", or the rule notifies it."""
     wanted = set(subscriber.follow)
     named = "*" in wanted or rule.name in wanted or bool(wanted & set(rule.tags))
-    return (named or subscriber.name in rule.notify) and rule.priority >= subscriber.min_priority
+    return named or subscriber.name in rule.notify
 
 
 def followable(rules: Iterable[Rule]) -> set[str]:
@@ -88,6 +94,20 @@ def unknown_names(
         if not s.follow and s.name not in notified and not s.feed_problems
         and not s.delivery_problems
     ]  # fmt: skip
+    return found + _below_min_priority(rules, subscribers)
+
+
+def _below_min_priority(rules: list[Rule], subscribers: list[Subscriber]) -> list[str]:
+    """Each subscriber that follows rules, none of them of its `min_priority` or more: no
+    rule alerts it, and nothing says so."""
+    found = []
+    for s in subscribers:
+        top = max((r.priority for r in rules if _chosen(s, r)), default=None)
+        if top is not None and top < s.min_priority:
+            found.append(
+                f"subscriber {s.name!r} has min_priority {s.min_priority}, and the rules it "
+                f"follows are of priority {top} at most: no rule alerts it"
+            )
     return found
 
 

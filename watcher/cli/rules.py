@@ -53,8 +53,9 @@ def add_parsers(commands: Any) -> None:
         "too: a name a subscriber follows that is no rule's name or tag, a name a rule "
         "notifies that is no subscriber's, a name in a rule's feeds: or a subscriber's "
         "feed_problems: that is no feed's name or tag, or a subscriber that gets nothing "
-        "(follow: [], named by no rule, without feed_problems or delivery_problems), is "
-        "printed as a warning on stderr (the exit code stays 0).",
+        "(follow: [], named by no rule, without feed_problems or delivery_problems) or whose "
+        "rules are all below its min_priority, is printed as a warning on stderr (the exit "
+        "code stays 0).",
     )
     check.add_argument(
         "--rules",
