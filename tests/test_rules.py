@@ -124,7 +124,7 @@ def test_parse(query: str, tree: object) -> None:
 @pytest.mark.parametrize(
     "query",
     ['"gallium or germanium"', '"or" AND gold', "1,000", "a,b", "Mitsui&Co.", "OR-8", "near",
-     '"E*Trade"',
+     '"E*Trade"', "W5", "pre2020",
      "24/7", "w/o", '"near/3"', '"Mitsui & Co."', '"5 %"', "AT&T", "-5%", "C++", "#gallium"],
 )  # fmt: skip
 def test_words_with_commas_inside_and_quoted_keywords_are_words(query: str) -> None:
