@@ -172,6 +172,11 @@ def test_near_takes_a_word_parenthesis_or_phrase_right_after_its_number() -> Non
         # Python reads no number of over 4,300 digits: ValueError, out of the loader
         pytest.param("a NEAR/" + "9" * 5000 + " b", "n of at most", 3, id="near-5000-digits"),
         pytest.param("author:x", "unknown field 'author'", 1, id="unknown-field"),
+        pytest.param("intitle:gallium", "unknown field 'intitle'; fields are title, summary, "
+                     "source, body (for intitle: write title:)", 1, id="google-intitle"),
+        pytest.param("a site:reuters.com", "(for site: write source:, the outlet's name, not "
+                     "its site)", 3, id="google-site"),
+        pytest.param("titel:x", "(did you mean 'title'?)", 1, id="field-typo"),
         pytest.param("li*um", "only a trailing *", 1, id="inner-wildcard"),
         pytest.param("a OR OR b", "unexpected 'OR'", 6, id="double-operator"),
         pytest.param("()", "empty parentheses", 2, id="empty-parens"),

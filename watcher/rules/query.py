@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from watcher.rules.lexer import NEAR_MAX, QuerySyntaxError, Token, tokenize
+from watcher.spelling import did_you_mean
 
 FIELDS = ("title", "summary", "source", "body")  # body: the full text, where a feed gives it
 DEFAULT_FIELDS = ("title", "summary", "body")
@@ -224,9 +225,25 @@ def _word(token: Token, fields: tuple[str, ...]) -> Words:
                 f"{scope}: needs a word, phrase, list or parenthesis after it", token.column
             )
         raise QuerySyntaxError(
-            f"unknown field {scope!r}; fields are {', '.join(FIELDS)}", token.column
+            f"unknown field {scope!r}; fields are {', '.join(FIELDS)}{_field_meant(scope)}",
+            token.column,
         )
     return Words(text, wildcard, fields, token.column, raw.rstrip("*"))
+
+
+# fields as other search tools name them (Google's intitle:, a feed's description)
+_OTHER_FIELDS = {
+    "intitle": "title:", "allintitle": "title:", "headline": "title:",
+    "description": "summary:", "content": "body:", "text": "body:",
+    "site": "source:, the outlet's name, not its site",
+}  # fmt: skip
+
+
+def _field_meant(scope: str) -> str:
+    """The field an unknown one stands for, as a problem suggests it, or ''."""
+    if scope in _OTHER_FIELDS:
+        return f" (for {scope}: write {_OTHER_FIELDS[scope]})"
+    return did_you_mean(scope, FIELDS)
 
 
 def _scoped(node: Node, fields: tuple[str, ...]) -> Node:
