@@ -19,10 +19,10 @@ from watcher.dedupe.lexicon import NEGATION, is_cjk
 # ones are found within a word, as a run is cut.
 _REVERSALS = frozenset(
     """not no never won't cannot can't scraps scrapped abandon abandons abandoned cancel cancels
-    cancelled canceled shelve shelves shelved deny denies denied halts halted suspend
-    suspends suspended stops ceases delayed postpone postpones postponed withdraw withdraws withdrew
-    withdrawn fail fails failed refuse refuses refused reject rejects rejected не нет отказался
-    отказалась отказались отказалось отменил отменила отменили отменило приостановил
+    cancelled canceled shelve shelves shelved deny denies denied halts halted suspend suspends
+    suspended stops ceases unlikely delayed postpone postpones postponed withdraw withdraws
+    withdrew withdrawn fail fails failed refuse refuses refused reject rejects rejected не нет
+    отказался отказалась отказались отказалось отменил отменила отменили отменило приостановил
     приостановила приостановили""".split()  # noqa: SIM905 - a word list reads best as words
 )  # not the nouns: scrap (metal), delay(s) ("opens after delays"), halt
 # those that are also adjectives: added alone before a noun ("restarts suspended gallium
@@ -40,10 +40,13 @@ _CJK_REVERSALS = (
 REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
 
 
-def _reversals(words: list[str]) -> list[str]:
+def _reversals(words: list[str], start: int, end: int) -> list[str]:
+    """The reversing words of `words[start:end]`, each read with the word after it, which
+    may lie past `end` ("not only", "yet to")."""
     return [
-        word for at, word in enumerate(words)
+        word for at, word in enumerate(words[start:end], start)
         if (_negates(word) and not _reverses_nothing(word, words[at + 1 : at + 2]))
+        or (word == "yet" and words[at + 1 : at + 2] == ["to"])  # "yet to approve"
         or (is_cjk(word) and any(r in word for r in _CJK_REVERSALS))
     ]  # fmt: skip
 
@@ -97,7 +100,7 @@ def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
             continue
         if tag == "replace" and _negated_alike(a_words[i1:i2], b_words[j1:j2]):
             continue
-        a_found, b_found = _reversals(a_words[i1:i2]), _reversals(b_words[j1:j2])
+        a_found, b_found = _reversals(a_words, i1, i2), _reversals(b_words, j1, j2)
         at_end = i2 == len(a_words) or j2 == len(b_words)
         verb_final = any(map(is_cjk, a_found + b_found))  # its verb, and negation, come last
         if at_end and (cut or (tag != "replace" and not verb_final)):  # "... after delays"
