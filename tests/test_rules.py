@@ -124,7 +124,7 @@ def test_parse(query: str, tree: object) -> None:
 @pytest.mark.parametrize(
     "query",
     ['"gallium or germanium"', '"or" AND gold', "1,000", "a,b", "Mitsui&Co.", "OR-8", "near",
-     '"E*Trade"', "W5", "pre2020",
+     '"E*Trade"', "W5", "pre2020", "around",
      "24/7", "w/o", '"near/3"', '"Mitsui & Co."', '"5 %"', "AT&T", "-5%", "C++", "#gallium"],
 )  # fmt: skip
 def test_words_with_commas_inside_and_quoted_keywords_are_words(query: str) -> None:
@@ -197,6 +197,8 @@ def test_near_takes_a_word_parenthesis_or_phrase_right_after_its_number() -> Non
         pytest.param("a NEAR/2,5 b", "'NEAR/2,5': write NEAR/n", 3, id="near-comma"),
         pytest.param("a near5 b", "write NEAR/5", 3, id="factiva-near"),
         pytest.param("a w/5 b", "write NEAR/5", 3, id="lexis-w"),
+        pytest.param("a AROUND(5) b", "'AROUND' is a word to find here: for words within n of "
+                     "each other write NEAR/n", 3, id="google-around"),
         pytest.param("a PRE/5 b", "write NEAR/5", 3, id="lexis-pre"),
         pytest.param("NEAR/2 a", "NEAR/2 needs a word, phrase or list on each side", 1,
                      id="near-first"),

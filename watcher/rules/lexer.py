@@ -59,6 +59,8 @@ def _mistaken(word: str) -> str | None:
     letter or digit (`&`, `|`, `-`), which finds nothing. Each rule would match next to
     nothing, and say so nowhere. A word written with `-` or `!` before it, to leave it out
     as other tools do, would find the stories that have it."""
+    if word == "AROUND":  # Google's AROUND(5)
+        return f"{word!r} is a word to find here: for words within n of each other write NEAR/n"
     if near := _OTHER_NEAR.fullmatch(word):
         n = near.group("n")
         if n is None or word.startswith("NEAR/"):
