@@ -997,6 +997,20 @@ def test_the_readmes_example_config_loads(tmp_path: Path) -> None:
     assert [f.name for f in config.feeds] == ["Kyodo News"]
 
 
+def test_names_on_one_line_with_commas_are_a_list(tmp_path: Path) -> None:
+    """`tags: wire, asia` was one tag, "wire, asia", and `follow: gallium, tin` one rule's
+    name, which no rule has."""
+    text = (
+        "feeds:\n  - {name: A, url: https://a.test/, tags: 'wire, asia'}\n"
+        "subscribers:\n  - {name: a, console: true, follow: 'gallium, tin'}\n"
+    )
+    config = load_config(write(tmp_path, text), env={})
+    assert (config.feeds[0].tags, config.subscribers[0].follow) == (
+        ("wire", "asia"),
+        ("gallium", "tin"),
+    )
+
+
 def test_a_schedule_and_quiet_hours_are_read_as_people_write_them(tmp_path: Path) -> None:
     """`digest: Weekly Monday 08:00` (as README's "mon or monday" reads) and `HOURLY` were
     "not a digest schedule", and `quiet_hours: 22:00–07:00` with the en dash a word

@@ -1069,6 +1069,17 @@ def test_a_query_yaml_cannot_read_says_how_to_quote_it(
     assert problem in str(caught.value)
 
 
+def test_names_on_one_line_with_commas_are_a_list(tmp_path: Path) -> None:
+    """`tags: policy, export` was one tag, "policy, export", which no subscriber follows."""
+    rules = "rules:\n  - name: r\n    when: tin\n    tags: policy, export\n    notify: a, b\n"
+    lists = LISTS + "    - name: Iluka\n      not_followed_by: Resources, Ltd\n"
+    loaded = load_rules(folder(tmp_path, rules, lists))
+    (rule,) = loaded.rules
+    assert (rule.tags, rule.notify) == (("policy", "export"), ("a", "b"))
+    iluka = next(t for t in loaded.lists["firms"] if t.name == "Iluka")
+    assert iluka.not_followed_by == ("resources", "ltd")
+
+
 def test_an_example_written_as_a_list_is_one_problem(tmp_path: Path) -> None:
     """It was "an example must be a mapping" (it may be a title) and then "an example needs
     a title, summary or body"."""

@@ -259,11 +259,13 @@ class Reader:
         return list(node.value)
 
     def string_list(self, node: yaml.Node | None, name: str) -> tuple[str, ...]:
+        """A list of strings, or one line of them with commas between (`tags: wire, asia`:
+        as one name, "wire, asia" was a tag no one follows)."""
         if node is None:
             return ()
         if isinstance(node, yaml.ScalarNode):
             value = self.string(node, name)
-            return (value,) if value else ()
+            return tuple(part.strip() for part in (value or "").split(",") if part.strip())
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, name, "must be a list of strings")
             return ()

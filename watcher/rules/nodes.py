@@ -276,12 +276,13 @@ class NodeReader:
         return value  # type: ignore[no-any-return]
 
     def strings(self, path: Path, node: yaml.Node | None, what: str) -> tuple[str, ...]:
-        """A list of names (or one name)."""
+        """A list of names, or one line of them with commas between (`tags: policy,
+        export`: as one name, "policy, export" was a tag no one follows)."""
         if node is None:
             return ()
         if isinstance(node, yaml.ScalarNode):
             value = self.name(path, node, what)
-            return (value,) if value else ()
+            return tuple(part.strip() for part in (value or "").split(",") if part.strip())
         if not isinstance(node, yaml.SequenceNode):
             self.problem(path, node, f"{what} must be a list, not {kind_of(node)}")
             return ()
