@@ -336,6 +336,11 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             id="email-semicolons",
         ),
         pytest.param(
+            "listen: http://127.0.0.1:8080\n",
+            ":1: listen: 'http://127.0.0.1:8080' is a URL, not HOST:PORT: write 127.0.0.1:8080",
+            id="listen-url",
+        ),
+        pytest.param(
             "feeds:\n  - name: A\n    url: https://a.test/\n    timezone: UTC+2\n",
             ":4: feeds[0].timezone: 'UTC+2' is not an IANA time zone: write the zone of the "
             "place, such as Europe/Berlin, which keeps its summer time, or for a fixed UTC+2 "

@@ -40,6 +40,9 @@ def parse_listen(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not ascii_digits(port) or int(port) > 65535:
         raise ValueError(f"{value!r} is not HOST:PORT, such as 127.0.0.1:8080")
+    if "/" in host:  # a URL: http://127.0.0.1:8080
+        bare = host.rpartition("/")[2]
+        raise ValueError(f"{value!r} is a URL, not HOST:PORT: write {bare}:{port}")
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
