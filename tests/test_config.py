@@ -336,6 +336,12 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             id="email-semicolons",
         ),
         pytest.param(
+            "feeds:\n  - name: A\n    url: www.mining.com/feed/\n",
+            ":3: feeds[0].url: 'www.mining.com/feed/' is not an http(s):// or file: URL (did "
+            "you mean 'https://www.mining.com/feed/'?)",
+            id="url-without-scheme",
+        ),
+        pytest.param(
             "listen: http://127.0.0.1:8080\n",
             ":1: listen: 'http://127.0.0.1:8080' is a URL, not HOST:PORT: write 127.0.0.1:8080",
             id="listen-url",

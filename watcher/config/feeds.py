@@ -36,6 +36,9 @@ OWN_HEADERS = {
     "if-modified-since", "accept-encoding",
 }  # fmt: skip
 
+# a URL without its scheme: a host name with a dot (and a path, or none) first
+_HOST_FIRST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?(/\S*)?$", re.IGNORECASE)
+
 
 def header_problem(name: str, value: str) -> str | None:
     """What is wrong with a feed's own header, if anything."""
@@ -263,5 +266,7 @@ class FeedsReader(Reader):
             if meant.startswith("http://") and not url.lower().startswith("feed:http:"):
                 shown = f"'https://{meant.removeprefix('http://')}' (or {shown})"
             wrong += f" (feed: is a browser's link to a feed: write {shown})"
+        elif _HOST_FIRST.match(url):  # www.mining.com/feed/, as a browser's bar shows it
+            wrong += f" (did you mean 'https://{url}'?)"
         self.problem(node, name, wrong)
         return None
