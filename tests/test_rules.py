@@ -1069,6 +1069,27 @@ def test_a_query_yaml_cannot_read_says_how_to_quote_it(
     assert problem in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("when", "place"),
+    [
+        pytest.param(">-\n      tin AND\n      gallium -nitride", "5:15", id="folded"),
+        pytest.param("|-\n      tin AND\n      (gallium OR @metals)", "5:19", id="literal"),
+        pytest.param("tin AND\n      gallium -nitride", "4:15", id="plain"),
+        pytest.param("'tin AND\n      gallium -nitride'", "4:15", id="single-quoted"),
+        pytest.param("'tin AND gallium -nitride'", "3:28", id="one-line"),
+    ],
+)
+def test_a_problem_in_a_condition_over_several_lines_is_placed_on_its_line(
+    tmp_path: Path, when: str, place: str
+) -> None:
+    """The shipped rules write their conditions over several lines (`when: >-`); a problem
+    in one was placed on the `when:` line, at the column it has in the joined condition."""
+    with pytest.raises(RuleError) as caught:
+        load_rules(folder(tmp_path, f"rules:\n  - name: r\n    when: {when}\n"))
+    (problem,) = caught.value.problems
+    assert f"rules.yaml:{place}: rule 'r': " in str(problem)
+
+
 def test_names_on_one_line_with_commas_are_a_list(tmp_path: Path) -> None:
     """`tags: policy, export` was one tag, "policy, export", which no subscriber follows."""
     rules = "rules:\n  - name: r\n    when: tin\n    tags: policy, export\n    notify: a, b\n"

@@ -13,10 +13,11 @@ from pathlib import Path
 import yaml
 
 from watcher.errors import RuleError, RuleProblem
-from watcher.files import read_capped
+from watcher.files import read_capped, utf8_text
 from watcher.rules.examples import ExamplesReader, failed_examples
 from watcher.rules.model import DEFAULT_PRIORITY, Example, Rule, RuleSet, Term
-from watcher.rules.nodes import kind_of
+from watcher.rules.nodes import LINE_BREAK, kind_of
+from watcher.rules.places import source_place
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
 from watcher.rules.terms import TermsReader
 from watcher.spelling import did_you_mean
@@ -103,11 +104,13 @@ class _Loader(ExamplesReader, TermsReader):
         super().__init__()
         self.raw_rules: list[tuple[Path, yaml.MappingNode]] = []
         self.examples: list[Example] = []
+        self.lines: dict[Path, list[str]] = {}  # each file's, to place a problem in a condition
 
     def read(self, path: Path, content: bytes) -> None:
         root = self.compose(path, content)
         if root is None:
             return
+        self.lines[path] = LINE_BREAK.split(utf8_text(content))
         top = self.mapping(path, root, {"lists", "rules"}, "rule file", top=True)
         if "lists" in top:
             for name_node, items in self.mapping_items(path, top["lists"], "lists"):
@@ -251,6 +254,19 @@ class _Loader(ExamplesReader, TermsReader):
             texts.append(f"{key}: {text}")
         return parsed_items if sound else None
 
+    def problem_in(
+        self, path: Path, node: yaml.Node, message: str, column: int, offset: int
+    ) -> None:
+        """A problem at `column` of a condition: at the file's line and column of it where
+        the condition spans lines (`places`), else on the node's line."""
+        place = None
+        if isinstance(node, yaml.ScalarNode) and path in self.lines:
+            place = source_place(self.lines[path], node, column)
+        if place is None:
+            self.problem(path, node, message, offset + column - 1)
+        else:
+            self.problem_at(path, *place, message)
+
     def query(self, path: Path, node: yaml.Node, text: str, name: str) -> Node | None:
         offset = 1 if getattr(node, "style", None) in ('"', "'") else 0
         if not text.strip():
@@ -259,28 +275,30 @@ class _Loader(ExamplesReader, TermsReader):
         try:
             parsed = parse(text)
         except QuerySyntaxError as exc:
-            self.problem(path, node, f"rule {name!r}: {exc}", offset + exc.column - 1)
+            self.problem_in(path, node, f"rule {name!r}: {exc}", exc.column, offset)
             return None
         ok = True
         for ref in list_refs(parsed):
             if ref.list not in self.lists:
                 known = ", ".join(sorted(self.lists)) or "none defined"
-                self.problem(
+                self.problem_in(
                     path,
                     node,
                     f"rule {name!r}: unknown term list @{ref.list} (known: {known})",
-                    offset + ref.column - 1,
+                    ref.column,
+                    offset,
                 )
                 ok = False
             elif ref.entry is not None and ref.entry not in {
                 t.name for t in self.lists[ref.list][0]
             }:
                 hint = _entry_hint(ref.entry, ref.list, self.lists[ref.list][0])
-                self.problem(
+                self.problem_in(
                     path,
                     node,
                     f"rule {name!r}: no entry {ref.entry!r} in term list @{ref.list}{hint}",
-                    offset + ref.column - 1,
+                    ref.column,
+                    offset,
                 )
                 ok = False
         return parsed if ok else None

@@ -33,7 +33,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 # What YAML 1.1 lets a file hold; PyYAML refuses the rest at a position counted in
 # characters, libyaml in bytes, so the first such character is found here.
 _NOT_IN_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 def _unreadable_node(root: yaml.Node) -> tuple[yaml.Node, str] | None:
@@ -118,7 +118,7 @@ def yaml_tree(data: bytes, loader: Any = _YAML_LOADER) -> tuple[yaml.Node | None
         reason = getattr(exc, "problem", None) or str(exc)
         if mark is None:
             return None, YamlFault(None, None, f"invalid YAML: {reason}")
-        lines = _LINE_BREAK.split(text)
+        lines = LINE_BREAK.split(text)
         hint = yaml_hint(reason, lines[mark.line] if mark.line < len(lines) else "", mark.column)
         return None, YamlFault(mark.line + 1, mark.column + 1, f"invalid YAML: {reason}{hint}")
     unreadable = _unreadable_node(root) if root is not None else None
@@ -179,7 +179,7 @@ def _merge(node: yaml.MappingNode, within: frozenset[int]) -> tuple[yaml.Node, s
 
 def _foreign_character(text: str, at: int) -> YamlFault:
     """The fault of a character YAML does not allow in a file (a control character), at `at`."""
-    breaks = list(_LINE_BREAK.finditer(text, 0, at))
+    breaks = list(LINE_BREAK.finditer(text, 0, at))
     line_start = breaks[-1].end() if breaks else 0
     char = text[at]
     kind = "control character" if unicodedata.category(char) == "Cc" else "character"
@@ -208,6 +208,10 @@ class NodeReader:
         ten rules) is read, and wrong, as often as it is named."""
         line = node.start_mark.line + 1 if node is not None else None
         column = node.start_mark.column + 1 + column_offset if node is not None else None
+        self.problem_at(path, line, column, message)
+
+    def problem_at(self, path: Path, line: int | None, column: int | None, message: str) -> None:
+        """Note a problem at a line and column of the file, once."""
         found = RuleProblem(path=str(path), line=line, column=column, message=message)
         if found not in self._noted:
             self._noted.add(found)
