@@ -342,6 +342,12 @@ def test_merge_key_problems_name_their_line(tmp_path: Path, text: str, expected:
             id="url-without-scheme",
         ),
         pytest.param(
+            "feeds:\n  - name: A\n    url: kyodo.xml\n",
+            ":3: feeds[0].url: 'kyodo.xml' is not an http(s):// or file: URL (did you mean "
+            "'file:kyodo.xml'?)",
+            id="url-a-file-name",
+        ),
+        pytest.param(
             "listen: http://127.0.0.1:8080\n",
             ":1: listen: 'http://127.0.0.1:8080' is a URL, not HOST:PORT: write 127.0.0.1:8080",
             id="listen-url",

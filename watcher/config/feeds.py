@@ -266,6 +266,8 @@ class FeedsReader(Reader):
             if meant.startswith("http://") and not url.lower().startswith("feed:http:"):
                 shown = f"'https://{meant.removeprefix('http://')}' (or {shown})"
             wrong += f" (feed: is a browser's link to a feed: write {shown})"
+        elif url.lower().endswith((".xml", ".rss", ".atom", ".rdf", ".json")) and "/" not in url:
+            wrong += f" (did you mean 'file:{url}'?)"  # a file beside the config
         elif _HOST_FIRST.match(url):  # www.mining.com/feed/, as a browser's bar shows it
             wrong += f" (did you mean 'https://{url}'?)"
         self.problem(node, name, wrong)
