@@ -79,6 +79,32 @@ def _negated_alike(a_words: list[str], b_words: list[str]) -> bool:
     return False
 
 
+# characters that negate the Chinese verb after them (不限制, 未批准, 没有批准), which a
+# run's cut joins to it or leaves alone; not in words where they negate nothing
+_HAN_NEGATORS = ("没有", "不", "未", "没")
+_NOT_HAN_NEGATING = frozenset(
+    ["未来", "不断", "不过", "不仅", "不少", "不同", "不久", "不论", "不管", "没收"]
+)
+
+
+def _han_negation(
+    a_words: list[str], i1: int, i2: int, b_words: list[str], j1: int, j2: int
+) -> tuple[list[str], list[str]] | None:
+    """Where one side of an aligned difference negates, with 不, 未 or 没(有), the verb the
+    other side holds (中国限制镓出口 / 中国不限制镓出口), each side's reversal found: read
+    with the word after each side, as the cut may put the verb there."""
+    a_text, b_text = "".join(a_words[i1 : i2 + 1]), "".join(b_words[j1 : j2 + 1])
+    for one, other, swap in ((a_text, b_text, False), (b_text, a_text, True)):
+        for negator in _HAN_NEGATORS:
+            at = one.find(negator)
+            if at < 0 or negator in other or one[at : at + 2] in _NOT_HAN_NEGATING:
+                continue
+            verb = one[at + len(negator) : at + len(negator) + 2]
+            if verb and verb in other:
+                return ([], [negator]) if swap else ([negator], [])
+    return None
+
+
 def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
     """Aligned differences of at most `REVERSAL_SPAN` words on either side where one text
     holds a word that reverses what it tells (`_REVERSALS`) and the other none, in texts
@@ -101,6 +127,8 @@ def reversal_swaps(a_text: str, b_text: str, *, cut: bool = False) -> list[str]:
         if tag == "replace" and _negated_alike(a_words[i1:i2], b_words[j1:j2]):
             continue
         a_found, b_found = _reversals(a_words, i1, i2), _reversals(b_words, j1, j2)
+        if not a_found and not b_found and (neg := _han_negation(a_words, i1, i2, b_words, j1, j2)):
+            a_found, b_found = neg
         at_end = i2 == len(a_words) or j2 == len(b_words)
         verb_final = any(map(is_cjk, a_found + b_found))  # its verb, and negation, come last
         if at_end and (cut or (tag != "replace" and not verb_final)):  # "... after delays"
