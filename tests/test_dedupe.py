@@ -1815,6 +1815,8 @@ def test_chinese_and_japanese_runs_are_cut_into_words() -> None:
         ("まず開始", ["開始"]),  # first
         ("わずかに上昇", ["上昇"]),  # slightly
         ("販売しないため", ["販売", "ない"]),
+        ("輸出規制ではない", ["輸出", "規制", "ない"]),  # is not
+        ("輸出規制ではないか", ["輸出", "規制"]),  # is it not: a question, no negation
     ],
 )
 def test_a_japanese_negation_is_a_word_where_other_hiragana_goes(text: str, cut: list[str]) -> None:
