@@ -15,12 +15,11 @@ import yaml
 from watcher.errors import RuleError, RuleProblem
 from watcher.files import read_capped, utf8_text
 from watcher.rules.examples import ExamplesReader, failed_examples
-from watcher.rules.model import DEFAULT_PRIORITY, Example, Rule, RuleSet, Term
+from watcher.rules.model import DEFAULT_PRIORITY, Example, Rule, RuleSet
 from watcher.rules.nodes import LINE_BREAK, kind_of
 from watcher.rules.places import source_place
 from watcher.rules.query import And, Node, Not, Or, QuerySyntaxError, list_refs, parse
-from watcher.rules.terms import TermsReader
-from watcher.spelling import did_you_mean
+from watcher.rules.terms import TermsReader, entry_hint
 
 RULE_KEYS = {
     "name", "description", "when", "any", "all", "none", "tags", "notify", "priority",
@@ -292,7 +291,7 @@ class _Loader(ExamplesReader, TermsReader):
             elif ref.entry is not None and ref.entry not in {
                 t.name for t in self.lists[ref.list][0]
             }:
-                hint = _entry_hint(ref.entry, ref.list, self.lists[ref.list][0])
+                hint = entry_hint(ref.entry, ref.list, self.lists[ref.list][0])
                 self.problem_in(
                     path,
                     node,
@@ -302,17 +301,6 @@ class _Loader(ExamplesReader, TermsReader):
                 )
                 ok = False
         return parsed if ok else None
-
-
-def _entry_hint(entry: str, list_name: str, terms: tuple[Term, ...]) -> str:
-    """What a problem adds for an entry that no term of the list is named: the term it is
-    an alias of (entries are named by a term's name), or a name it is close to."""
-    if entry.lower() in (t.name.lower() for t in terms):
-        return did_you_mean(entry, (t.name for t in terms))
-    for term in terms:
-        if any(alias.text.lower() == entry.lower() for alias in term.aliases):
-            return f' ({entry!r} is an alias of {term.name!r}: write @{list_name}:"{term.name}")'
-    return did_you_mean(entry, (t.name for t in terms))
 
 
 def _place(problem: RuleProblem) -> tuple[str, int, int]:

@@ -1,7 +1,8 @@
 """Read the term lists of rule files: each term's name, aliases and exclusions.
 
 In: a rule file's `lists:` entries as YAML nodes. Out: `Term`s with their `Alias`es, kept by
-list name in `TermsReader.lists`; each problem noted where it is written.
+list name in `TermsReader.lists`; each problem noted where it is written; and, for a
+condition's `@list:"Entry"` that no term is named, the term meant (`entry_hint`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import yaml
 from watcher.rules.folding import excluding
 from watcher.rules.model import Alias, Term
 from watcher.rules.nodes import NodeReader, kind_of, not_a_list
+from watcher.spelling import did_you_mean
 
 TERM_KEYS = {"name", "aliases", "case_sensitive", "plural", "not_followed_by", "not_preceded_by"}
 ALIAS_KEYS = {"text", "case_sensitive", "plural"}
@@ -148,3 +150,14 @@ def _has_word(text: str) -> bool:
     """Whether the text holds a letter or digit: text matches on words, and punctuation
     alone is none."""
     return any(c.isalnum() for c in text)
+
+
+def entry_hint(entry: str, list_name: str, terms: tuple[Term, ...]) -> str:
+    """What a problem adds for an entry that no term of the list is named: the term it is
+    an alias of (entries are named by a term's name), or a name it is close to."""
+    if entry.lower() in (t.name.lower() for t in terms):
+        return did_you_mean(entry, (t.name for t in terms))
+    for term in terms:
+        if any(alias.text.lower() == entry.lower() for alias in term.aliases):
+            return f' ({entry!r} is an alias of {term.name!r}: write @{list_name}:"{term.name}")'
+    return did_you_mean(entry, (t.name for t in terms))
