@@ -73,6 +73,8 @@ def test_quiet_until_with_days(
         pytest.param("'Saturday, Sunday'", WEEKEND, id="one-line"),
         pytest.param("[sun, SAT, sun]", WEEKEND, id="any-case-and-order"),
         pytest.param("fri", (4,), id="one-day"),
+        pytest.param("weekend", WEEKEND, id="weekend"),  # as people say it
+        pytest.param("[Weekend, fri]", (4, 5, 6), id="weekend-and-a-day"),
         pytest.param("[]", (), id="none"),
     ],
 )

@@ -137,11 +137,11 @@ class SubscribersReader(Reader):
             (item, at, part.strip())
             for item, at, line in lines if line for part in line.split(",") if part.strip()
         ]  # fmt: skip
-        days = {day for day in (day_of_week(n) for _, _, n in names) if day is not None}
-        if wrong := [(item, at, n) for item, at, n in names if day_of_week(n) is None]:
+        days = {day for _, _, n in names for day in _days_named(n)}
+        if wrong := [(item, at, n) for item, at, n in names if not _days_named(n)]:
             item, at, day = wrong[0]
             self.problem(item, at, f"{day!r} is not a day of the week: write mon to sun, or "
-                         "monday to sunday")  # fmt: skip
+                         "monday to sunday, or weekend")  # fmt: skip
             return ()
         if days and mode == "digest":
             self.problem(node, name, "is for mode: immediate (a digest's alerts wait for it)")
@@ -216,6 +216,15 @@ def _secret_problem(subscriber: Subscriber) -> str | None:
     except ValueError as exc:
         return f"{exc} (a Standard Webhooks secret: whsec_ and a random key in base64)"
     return None
+
+
+def _days_named(name: str) -> tuple[int, ...]:
+    """The days of the week (Monday 0) a `quiet_days` name stands for: one, or Saturday and
+    Sunday for `weekend`; none for a name of no day."""
+    if name.strip().lower() in ("weekend", "weekends"):
+        return (5, 6)
+    day = day_of_week(name)
+    return () if day is None else (day,)
 
 
 def is_address_list(value: str) -> bool:
