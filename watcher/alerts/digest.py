@@ -58,7 +58,8 @@ def schedule_of(written: str) -> str:
 
 def check_schedule(spec: str) -> str | None:
     """None when `spec` is a digest schedule, in any case; else what is wrong with it."""
-    if schedule_of(spec) == "hourly" or _TIMED.match(schedule_of(spec)):
+    read = schedule_of(spec)
+    if read == "hourly" or _TIMED.match(read):
         return None
     return (
         f"{spec!r} is not a digest schedule: write hourly, daily HH:MM, weekdays HH:MM "

@@ -19,7 +19,7 @@ from watcher.dates import zone_problem
 from watcher.errors import ConfigProblem
 from watcher.files import read_capped, trust_ca
 from watcher.normalise import LINE_BREAKS_AND_CONTROLS, SURROGATE
-from watcher.rules.nodes import EXTENSION_PREFIX, as_written, kind_of, yaml_tree
+from watcher.rules.nodes import EXTENSION_PREFIX, as_written, kind_of, names_in_line, yaml_tree
 from watcher.spelling import did_you_mean
 
 # ${VAR} or ${VAR:-default}, or ${file:PATH}; $${ is a literal ${ (as in Docker Compose, for
@@ -265,7 +265,7 @@ class Reader:
             return ()
         if isinstance(node, yaml.ScalarNode):
             value = self.string(node, name)
-            return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+            return names_in_line(value or "")
         if not isinstance(node, yaml.SequenceNode):
             self.problem(node, name, "must be a list of strings")
             return ()

@@ -16,7 +16,7 @@ from watcher.alerts.digest import check_quiet_hours, check_schedule, day_of_week
 from watcher.config.feeds import malformed
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import Subscriber, signing_key
-from watcher.rules.nodes import kind_of
+from watcher.rules.nodes import kind_of, names_in_line
 
 MAX_SETTLE = 3600.0  # a subscriber's settle: an hour; longer waits are what digests are for
 
@@ -133,10 +133,7 @@ class SubscribersReader(Reader):
             lines = [(item, at, self.string(item, at)) for item, at in items]
         else:
             lines = [(node, name, line) for line in self.string_list(node, name)]
-        names = [
-            (item, at, part.strip())
-            for item, at, line in lines if line for part in line.split(",") if part.strip()
-        ]  # fmt: skip
+        names = [(item, at, n) for item, at, line in lines for n in names_in_line(line or "")]
         days = {day for _, _, n in names for day in _days_named(n)}
         if wrong := [(item, at, n) for item, at, n in names if not _days_named(n)]:
             item, at, day = wrong[0]

@@ -61,6 +61,12 @@ def fold(text: str) -> str:
     return text
 
 
+def has_word(text: str) -> bool:
+    """Whether the text holds a letter or digit: text is matched on words, and punctuation
+    alone (`&`, `-`) is none, so it finds nothing."""
+    return any(c.isalnum() for c in text)
+
+
 def excluding(word: str) -> str:
     """A `not_followed_by` or `not_preceded_by` word as the text it is looked for in reads:
     composed, folded and in lower case (`Fudōsan` is found in "Mitsui Fudosan")."""

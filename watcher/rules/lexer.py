@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from watcher.rules.folding import has_word
+
 
 class QuerySyntaxError(ValueError):
     def __init__(self, message: str, column: int) -> None:
@@ -66,7 +68,7 @@ def _mistaken(word: str) -> str | None:
         if n is None or word.startswith("NEAR/"):
             return f"{word!r}: write NEAR/n, with n a whole number of words from 1 to {NEAR_MAX}"
         return f"{word!r} is a word to find here: for words within {n} of each other write NEAR/{n}"
-    if not any(c.isalnum() for c in word):
+    if not has_word(word):
         operator = f"for the operator write {_SYMBOLS[word]}, or " if word in _SYMBOLS else ""
         return (
             f"{word!r} has no letter or digit, so it finds nothing: {operator}put it in "

@@ -103,13 +103,13 @@ class _Loader(ExamplesReader, TermsReader):
         super().__init__()
         self.raw_rules: list[tuple[Path, yaml.MappingNode]] = []
         self.examples: list[Example] = []
-        self.lines: dict[Path, list[str]] = {}  # each file's, to place a problem in a condition
+        self.contents: dict[Path, bytes] = {}  # each file's, to place a problem in a condition
 
     def read(self, path: Path, content: bytes) -> None:
         root = self.compose(path, content)
         if root is None:
             return
-        self.lines[path] = LINE_BREAK.split(utf8_text(content))
+        self.contents[path] = content  # read again only to place a problem (`problem_in`)
         top = self.mapping(path, root, {"lists", "rules"}, "rule file", top=True)
         if "lists" in top:
             for name_node, items in self.mapping_items(path, top["lists"], "lists"):
@@ -259,8 +259,9 @@ class _Loader(ExamplesReader, TermsReader):
         """A problem at `column` of a condition: at the file's line and column of it where
         the condition spans lines (`places`), else on the node's line."""
         place = None
-        if isinstance(node, yaml.ScalarNode) and path in self.lines:
-            place = source_place(self.lines[path], node, column)
+        if isinstance(node, yaml.ScalarNode) and path in self.contents:
+            lines = LINE_BREAK.split(utf8_text(self.contents[path]))
+            place = source_place(lines, node, column)
         if place is None:
             self.problem(path, node, message, offset + column - 1)
         else:

@@ -286,7 +286,7 @@ class NodeReader:
             return ()
         if isinstance(node, yaml.ScalarNode):
             value = self.name(path, node, what)
-            return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+            return names_in_line(value or "")
         if not isinstance(node, yaml.SequenceNode):
             self.problem(path, node, f"{what} must be a list, not {kind_of(node)}")
             return ()
@@ -297,6 +297,12 @@ class NodeReader:
             elif value := self.name(path, item, what):
                 names.append(value)
         return tuple(names)
+
+
+def names_in_line(line: str) -> tuple[str, ...]:
+    """The names of one line with commas between (`wire, asia`), each without the blanks
+    around it."""
+    return tuple(part.strip() for part in line.split(",") if part.strip())
 
 
 def kind_of(node: yaml.Node) -> str:

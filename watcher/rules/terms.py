@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from watcher.rules.folding import excluding
+from watcher.rules.folding import excluding, has_word
 from watcher.rules.model import Alias, Term
 from watcher.rules.nodes import NodeReader, kind_of, not_a_list
 from watcher.spelling import did_you_mean
@@ -98,7 +98,7 @@ class TermsReader(NodeReader):
         """A term's name, which is reported as found, so no wildcard, and matched, so with
         a letter or digit."""
         name = self.name(path, node, what)
-        if name and not _has_word(name):
+        if name and not has_word(name):
             self.problem(path, node, f"a term's name is matched as an alias is, and {name!r} "
                          "has no letter or digit, so it finds nothing")  # fmt: skip
             return None
@@ -133,7 +133,7 @@ class TermsReader(NodeReader):
         """An alias as written; one ending in * is a trailing wildcard, which finds the
         words that begin so (`галли*`: галлий, галлия, галлием), plural or not."""
         if not text.endswith("*"):
-            if not _has_word(text):
+            if not has_word(text):
                 self.problem(path, node, f"alias {text!r} has no letter or digit, so it finds "
                              "nothing: write it with the words around it")  # fmt: skip
                 return None
@@ -144,12 +144,6 @@ class TermsReader(NodeReader):
                          "digit, once, at the alias's end")  # fmt: skip
             return None
         return Alias(stem, case, wildcard=True)
-
-
-def _has_word(text: str) -> bool:
-    """Whether the text holds a letter or digit: text matches on words, and punctuation
-    alone is none."""
-    return any(c.isalnum() for c in text)
 
 
 def entry_hint(entry: str, list_name: str, terms: tuple[Term, ...]) -> str:
