@@ -881,6 +881,38 @@ def test_a_headline_that_comes_to_name_a_mineral_alerts_once_unless_the_story_is
     assert 'story retitled feed=Dev title="Germanium smelter' in polled.stderr
 
 
+def test_a_headline_retitled_to_say_the_plan_is_off_alerts_again_once(
+    server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """A developing story's entry keeps its guid and link and comes to say that its news is
+    off: that is other news, which the plan's alert did not tell, and alerts once, the
+    plan's report kept as it alerted. Another title that tells the same alerts no one."""
+    port, inbox = smtp
+    slack_route(server, [])
+    config = write_config(tmp_path, smtp_port=port, slack=server.url("/slack"))
+    plan = "Kazakhstan to resume germanium exports to China"
+    add_feed(config, "Dev", rss([developing(1, plan, 0.1)]))
+    watcher("--config", str(config), "once")
+    titles = [
+        plan,
+        f"{plan}, ministry says",
+        "Kazakhstan scraps plan to resume germanium exports to China",
+        "Kazakhstan scraps plan to resume germanium exports to China",
+    ]
+    polls = []
+    for title in titles[1:]:
+        (tmp_path / "Dev.xml").write_bytes(rss([developing(1, title, 0.1)]))
+        polls.append(watcher("--config", str(config), "once", "--force"))
+    assert [m["Subject"].split(": ", 1)[1] for m in inbox.messages] == [titles[0], titles[2]]
+    assert [p.stderr.count("story reversed") for p in polls] == [0, 1, 0]
+    assert 'was="Kazakhstan to resume germanium exports to China, ministry says"' in (
+        polls[1].stderr
+    )
+    stored = Store(tmp_path / "w.db").find_stories("https://dev.test/1")
+    assert sorted(s.title for s in stored) == sorted(titles[1:3])
+    assert len({Store(tmp_path / "w.db").placement(s.id)[0] for s in stored}) == 2
+
+
 def test_a_summary_revised_to_name_a_mineral_alerts_once_unless_the_story_is_old(
     server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
 ) -> None:

@@ -35,6 +35,7 @@ from watcher.dedupe import (
     moved_stories,
     opposite_swaps,
     reused_guid,
+    reversed_entry,
     slot_swaps,
     term_weight,
 )
@@ -1623,6 +1624,48 @@ def test_an_entry_under_a_stored_guid_is_told_from_an_edit_by_its_text() -> None
     assert new.id == told(replace(other, summary="Another text")).id  # known by its link
     assert told(edited) is None  # the same text: the stored story, edited
     assert told(retagged, column) is None  # the same title and no text: nothing tells
+
+
+def test_a_page_retitled_to_tell_the_opposite_is_other_news_under_its_link() -> None:
+    """The same page, read by two feeds before and after its outlet retitled it to say the
+    plan is off (or to name the opposite action), linked exactly and alerted once; another
+    title that tells the same still links."""
+    link = "https://wire.test/kz-gallium"
+    index = ClusterIndex(SETTINGS)
+    plan = index.add(story("a", "Kazakhstan to resume gallium exports to China", link=link))
+    off = index.add(story("b", "Kazakhstan scraps plan to resume gallium exports to China",
+                          link=link, hours=4))  # fmt: skip
+    said = index.add(story("c", "Kazakhstan to resume gallium exports to China, minister says",
+                           link=link, hours=5))  # fmt: skip
+    assert off.cluster != plan.cluster
+    assert off.reason == (
+        "kept apart from a: the same wording about the opposite (scraps/-) under the same "
+        "canonical link"
+    )
+    assert said.cluster == plan.cluster and said.level == "exact"
+    lifted, imposed = (story(i, f"China {verb} ban on gallium exports to US", guid="g7")
+                       for i, verb in (("d", "lifts"), ("e", "imposes")))  # fmt: skip
+    score = compare(fingerprint(lifted), fingerprint(imposed), SETTINGS)
+    assert score.level is None and score.kept_apart and score.opposite_swaps == ("lifts/imposes",)
+
+
+def test_an_entry_retitled_to_tell_the_opposite_is_another_story_known_by_link_and_title() -> None:
+    stored = story("s1", "Sojitz to buy stake in ERG gallium plant", guid="7",
+                   link="https://pos.test/sojitz")  # fmt: skip
+    reversed_ = replace(stored, title="Sojitz will not buy stake in ERG gallium plant")
+
+    def told(entry: Story) -> Story | None:
+        return reversed_entry(entry, fingerprint(entry), stored)
+
+    new = told(reversed_)
+    assert new is not None and new.guid is None and new.link == stored.link
+    assert new.id not in (
+        stored.id,
+        told(replace(reversed_, title=f"{reversed_.title}, ERG says")).id,
+    )
+    assert new.id == told(replace(reversed_, summary="Another text")).id  # by link and title
+    assert told(replace(stored, title="Sojitz to buy stake in ERG gallium plant, ERG says")) is None
+    assert told(stored) is None
 
 
 def test_a_story_a_site_moved_is_known_by_date_title_and_link_up_to_scheme_and_www() -> None:

@@ -1,5 +1,6 @@
-"""Which of a poll's stories are news: not stored yet, stored under an id that misleads,
-stored and since given another title, or stored and since revised to match a rule.
+"""Which of a poll's stories are news: not stored yet, stored under an id that misleads
+(another story under a guid given again, or one retitled to tell the opposite), stored and
+since given another title, or stored and since revised to match a rule.
 
 In: a poll's parsed stories (with what the parse pool prepared of them), the feed's state
 and the store. Out: a `Sorted`. Reads the store, writes nothing; what the ids of a feed get
@@ -12,10 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from watcher.dedupe import ClusterSettings, fingerprint, moved_stories, reused_guid
+from watcher.dedupe import (
+    ClusterSettings,
+    Fingerprint,
+    fingerprint,
+    moved_stories,
+    reused_guid,
+    reversed_entry,
+)
 from watcher.feed_state import backlog, stale, was_backlog
 from watcher.logs import event
 from watcher.models import FeedConfig, FeedState, Story
@@ -42,10 +50,11 @@ def sort_stories(
     """Sort a poll's stories; `prepared` learns the ids given to stories of reused guids."""
     known = store.unknown_stories(stories)
     others, edited = _given_again(store, known.relinked, prepared, settings)
+    since = now - timedelta(seconds=settings.window)
+    reversed_, retitled = _reversed(store, known.retitled + edited, prepared, since)
     taken = {s.id for s in known.new}
-    new = known.new + [s for s in others if s.id not in taken]
+    new = known.new + [s for s in others + reversed_ if s.id not in taken]
     quiet = backlog(state, feed.backfill, new, now) | _moved(store, state, new)
-    retitled = known.retitled + edited
     old = _stale(state, feed.max_age, new, now)
     quiet |= old | quiet_again(store, state, feed, retitled, now)
     return Sorted(new, quiet, retitled, known.same, old)
@@ -68,10 +77,7 @@ def _given_again(
                 edited.append(entry)
             continue
         others[other.id] = (other, stored)
-        if prepared is not None:
-            prepared.prints[other.id] = print_._replace(id=other.id, guid=None)
-            if prepared.matches is not None and entry.id in prepared.matches.by_story:
-                prepared.matches.by_story[other.id] = prepared.matches.by_story[entry.id]
+        _renamed(prepared, print_, entry.id, other.id)
     fresh = store.unknown_stories(o for o, _ in others.values()).new if others else []
     for story in fresh:  # logged once: later polls find the story under its own id
         event(
@@ -79,6 +85,41 @@ def _given_again(
             guid_story=others[story.id][1].title,
         )  # fmt: skip
     return fresh, edited
+
+
+def _reversed(
+    store: Store, retitled: list[Story], prepared: Prepared | None, since: datetime
+) -> tuple[list[Story], list[Story]]:
+    """Entries of `retitled` published since `since` whose title now tells the opposite
+    of their stored story's, under ids of their own (`reversed_entry`), those not stored
+    yet; and the other entries of `retitled`. The stored story keeps the title it had: its
+    news item alerted with it."""
+    recent = [s for s in retitled if s.published >= since]
+    stored = store.stories([s.id for s in recent]) if recent else {}
+    owned: dict[str, tuple[Story, Story]] = {}  # by new id: the entry and its id's story
+    for entry in (s for s in recent if s.id in stored):
+        print_ = prepared.prints[entry.id] if prepared is not None else fingerprint(entry)
+        own = reversed_entry(entry, print_, stored[entry.id])
+        if own is not None:
+            owned[own.id] = (own, stored[entry.id])
+            _renamed(prepared, print_, entry.id, own.id)
+    gone = {story.id for _, story in owned.values()}
+    fresh = store.unknown_stories(o for o, _ in owned.values()).new if owned else []
+    for story in fresh:  # logged once: later polls find the story under its own id
+        event(
+            log, logging.INFO, "story reversed", feed=story.feed, title=story.title,
+            was=owned[story.id][1].title,
+        )  # fmt: skip
+    return fresh, [s for s in retitled if s.id not in gone]
+
+
+def _renamed(prepared: Prepared | None, print_: Fingerprint, old: str, new: str) -> None:
+    """`prepared` learns that the story made of entry `old` is stored as `new`."""
+    if prepared is None:
+        return
+    prepared.prints[new] = print_._replace(id=new, guid=None)
+    if prepared.matches is not None and old in prepared.matches.by_story:
+        prepared.matches.by_story[new] = prepared.matches.by_story[old]
 
 
 def _moved(store: Store, state: FeedState, new: list[Story]) -> set[str]:

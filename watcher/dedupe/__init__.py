@@ -24,7 +24,7 @@ components of these links: the same set of stories gives the same partition in a
 """
 
 from watcher.dedupe.cleaning import clean_lead, clean_title
-from watcher.dedupe.identity import moved_stories, reused_guid
+from watcher.dedupe.identity import moved_stories, reused_guid, reversed_entry
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, Level, PairScore, compare, slot_swaps
 from watcher.dedupe.recurring import day_swaps, opposite_swaps
 from watcher.dedupe.text import (
@@ -54,6 +54,7 @@ __all__ = [
     "moved_stories",
     "opposite_swaps",
     "reused_guid",
+    "reversed_entry",
     "slot_swaps",
     "term_weight",
 ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Entries whose id misleads: a guid a feed gives again, and a story a feed moved.
+"""Entries whose id misleads: a guid given again, a story moved, one retitled to its opposite.
 
 A story's id comes from its feed and guid, else its link (`normalise.story_id`), and two
 things feeds do make it wrong:
@@ -14,6 +14,10 @@ things feeds do make it wrong:
   clustering's window. A new entry with the date and title of a stored story of its feed
   and the same link or guid, up to scheme and "www.", is that story (`moved_stories`).
 
+And a feed may give a stored story a title that tells the opposite of the one it had (a
+plan's report retitled to say the plan is off): that is other news under the same id, known
+by its link and title from then on (`reversed_entry`).
+
 In: stories (and fingerprints). Out: stories or ids. Pure computation.
 """
 
@@ -23,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from watcher.dedupe.pairs import ClusterSettings, compare
+from watcher.dedupe.pairs import ClusterSettings, compare, told_opposite
 from watcher.dedupe.text import Fingerprint, fingerprint
 from watcher.models import Story
 from watcher.normalise import story_id
@@ -45,6 +49,17 @@ def reused_guid(
         return None
     own_id = story_id(entry.feed, None, entry.link or None, entry.title, "")
     return replace(entry, id=own_id, guid=None)
+
+
+def reversed_entry(entry: Story, entry_print: Fingerprint, stored: Story) -> Story | None:
+    """`entry` under an id of its own (from its link and title) and without its guid when
+    its feed gave `stored`, the story of its id, a title that tells the opposite of the
+    stored one (`told_opposite`: "to resume exports" / "scraps plan to resume exports"):
+    news that the plan is off, which the plan's alert did not tell. None when it does not."""
+    if not told_opposite(entry_print.title, fingerprint(stored).title):
+        return None
+    key = f"{entry.link or entry.guid or ''}\n{entry.title}"
+    return replace(entry, id=story_id(entry.feed, None, key, entry.title, ""), guid=None)
 
 
 def _text_only(print_: Fingerprint) -> Fingerprint:

@@ -106,6 +106,9 @@ def compare(
         listed=listed or _lists(a, b) or _lists(b, a),
     )  # fmt: skip
     level, reason = _decide(a, b, score, settings, _titles_apart(a, b, a_terms, b_terms))
+    if level == "exact" and (told := told_opposite(a.title, b.title)):
+        reason = f"{SAME_WORDING}the opposite ({', '.join(told)}) under the {reason}"
+        return replace(score, level=None, reason=reason, opposite_swaps=told)
     if level in ("reprint", "same-event") or explain:
         swaps = slot_swaps(a.title, b.title, a_terms, b_terms, a.title_specific,
                            b.title_specific, a.lead, b.lead)  # fmt: skip
@@ -124,6 +127,16 @@ def compare(
         if level in ("reprint", "same-event") and not score.listed:
             level, reason = _kept_apart(score, level, reason)
     return replace(score, level=level, reason=reason)
+
+
+def told_opposite(a_title: str, b_title: str) -> tuple[str, ...]:
+    """Where two cleaned titles in the same wording tell the opposite, one reversing what
+    the other tells ("to resume exports" / "scraps plan to resume exports") or naming the
+    opposite action ("lifts ban" / "imposes ban"): a page, or a feed's entry, given a title
+    that says its news is off is other news, though its link and guid are the same."""
+    if a_title == b_title:
+        return ()
+    return _once_each([opposite_swaps(a_title, b_title), reversal_swaps(a_title, b_title)])
 
 
 def _once_each(found: Iterable[list[str]]) -> tuple[str, ...]:
