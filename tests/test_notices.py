@@ -160,7 +160,7 @@ def test_follow_empty_follows_no_rule_and_one_that_gets_nothing_is_named(tmp_pat
 def test_feed_problems_must_be_true_false_or_feeds(tmp_path: Path) -> None:
     path = tmp_path / "w.yaml"
     path.write_text(
-        "subscribers:\n  - {name: ops, feed_problems: maybe, console: maybe}\n"
+        "subscribers:\n  - {name: ops, feed_problems: 3, console: maybe}\n"
         "  - {name: desk, feed_problems: [], console: true}\n"
         "  - {name: wires, feed_problems: [wire, Kyodo], console: true}\n"
     )
@@ -179,6 +179,26 @@ def test_feed_problems_must_be_true_false_or_feeds(tmp_path: Path) -> None:
     )
     (wires,) = load_config(path, env={}).subscribers
     assert wires.feed_problems and wires.problem_feeds == ("wire", "Kyodo")
+
+
+def test_feed_problems_may_name_one_feed_or_a_line_of_them(tmp_path: Path) -> None:
+    """A name where a list may stand was "must be true, false or a list": `feed_problems:
+    Kyodo` refused the config; a misspelt `feed_problems: ture` is a name no feed has,
+    which `rules check` and the start warn of."""
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "subscribers:\n  - {name: one, feed_problems: Kyodo, console: true}\n"
+        "  - {name: line, feed_problems: 'wire, Kyodo', console: true}\n"
+        "  - {name: typo, feed_problems: ture, console: true}\n"
+        "  - {name: off, feed_problems: no, console: true}\n"
+    )
+    one, line, typo, off = load_config(path, env={}).subscribers
+    assert one.feed_problems and one.problem_feeds == ("Kyodo",)
+    assert line.problem_feeds == ("wire", "Kyodo") and not off.feed_problems
+    warnings = unknown_names([], [typo], [])
+    assert warnings == [
+        "subscriber 'typo' takes the problems of 'ture' (feed_problems:), which is no feed's name or tag"
+    ]
 
 
 def test_a_subscriber_naming_feeds_hears_of_their_problems_only(

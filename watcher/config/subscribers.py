@@ -25,17 +25,17 @@ class SubscribersReader(Reader):
     """Reads the subscribers of a config, each checked as it is read."""
 
     def feed_problems(self, node: yaml.Node | None, name: str) -> dict[str, Any]:
-        """`feed_problems:` true or false, or a list of feed names or tags: only their
-        problems are told."""
-        if not isinstance(node, yaml.SequenceNode):
-            value = None if node is None else self.scalar(node, name)
-            if node is not None and not isinstance(value, bool):
-                self.problem(node, name, "must be true, false or a list of feed names or tags")
-            return {"feed_problems": value is True}
-        feeds = self.string_list(node, name)
-        if not feeds:
-            self.problem(node, name, "names no feed (true for every feed)")
-        return {"feed_problems": bool(feeds), "problem_feeds": feeds}
+        """`feed_problems:` true or false, or feed names or tags (a list, or one line of
+        them with commas between): only their problems are told."""
+        value = self.scalar(node, name) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(node, yaml.SequenceNode) or isinstance(value, str):
+            feeds = names_in_line(value) if isinstance(value, str) else self.string_list(node, name)
+            if not feeds:
+                self.problem(node, name, "names no feed (true for every feed)")
+            return {"feed_problems": bool(feeds), "problem_feeds": feeds}
+        if node is not None and not isinstance(value, bool):
+            self.problem(node, name, "must be true, false or a list of feed names or tags")
+        return {"feed_problems": value is True}
 
     def subscriber(self, item: yaml.Node, where: str, settle: float = 0.0) -> Subscriber | None:
         keys = {
