@@ -1326,6 +1326,42 @@ def test_a_cluster_started_and_merged_away_in_one_batch_keeps_nothing_behind(
     assert [(x.subscriber, x.cluster) for x in store.alerts()] == [("s", home)]
 
 
+def test_later_stories_are_compared_with_a_retitled_story_as_it_is_now(tmp_path: Path) -> None:
+    """A developing story's feed gave it a title and summary that name germanium, and it
+    alerted; another outlet's story of that news, an hour later, was compared with the
+    window's copy of the story as it first came, found nothing alike and alerted again
+    (after a restart, which reads the story from the store, it joined)."""
+    from watcher.alerts.routing import route
+    from watcher.config import PollSettings, Subscriber
+    from watcher.fetch import Fetcher
+    from watcher.pipeline import Pipeline
+    from watcher.rules.live import LiveRules
+
+    store = Store(tmp_path / "w.db")
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "r.yaml").write_text("rules:\n  - name: germanium\n    when: germanium\n")
+    live = LiveRules(rules_dir)
+    subscribers = [Subscriber(name="s", console=True)]
+    clock = FakeClock(T0 + timedelta(hours=3))
+    pipeline = Pipeline(
+        store=store, fetcher=Fetcher(PollSettings()), settings=PollSettings(), clock=clock,
+        clusterer=Clusterer(store, SETTINGS, clock), rules=live,
+        route=lambda m: route(m, {r.name: r for r in live.matcher.ruleset.rules}, subscribers),
+    )  # fmt: skip
+    first = story("a", "Smelter halts output in Belgium", "A smelter near Olen halted its lines.")
+    pipeline.settler.settle(save(store, first))
+    now = replace(first, title="Umicore's germanium smelter in Olen halts output",
+                  summary="Umicore halted its germanium lines at Olen, Belgium, after a fire.")  # fmt: skip
+    assert [m.story for m in pipeline.settler.retitle([now], set(), None, clock())] == ["a"]
+    other = story("b", "Umicore halts germanium output at Olen after fire", "Umicore halted "
+                  "germanium production at its Olen plant in Belgium after a fire, it said.",
+                  hours=1)  # fmt: skip
+    (placed,), _ = pipeline.settler.settle(save(store, other))
+    assert placed.assignment.cluster == pipeline.clusterer.index.cluster_for("a"), placed
+    assert len(store.alerts()) == 1
+
+
 def test_stories_a_crash_left_unclustered_are_clustered_matched_and_alerted_on_start(
     tmp_path: Path,
 ) -> None:

@@ -105,6 +105,12 @@ class Clusterer:
             ClusteredStory(story=s, assignment=self.index.add_fingerprint(fp)) for s, fp in ordered
         ]
 
+    def retitled(self, stories: Iterable[Story]) -> None:
+        """Stored stories given another title, held in the window as they are now, in the
+        clusters they are in (`ClusterIndex.retitle`)."""
+        for story in stories:
+            self.index.retitle(fingerprint(story))
+
     def recall(self, late: Sequence[tuple[Story, Fingerprint]]) -> tuple[int, int]:
         """Put back in the window the stored stories published before it that may be
         copies of these stories (`dedupe.recall`); how many were read, and put back."""

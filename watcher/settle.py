@@ -81,8 +81,9 @@ class Settler:
     ) -> list[Match]:  # fmt: skip
         """Stored stories that their feed gave another title (a developing story's headline
         names what it did not): stored as they are now, and matched again, so a rule they
-        match now alerts their cluster, once, as a new story would. Stories published before
-        the clustering window are not news: their text is kept as it was. `logged`: say so
+        match now alerts their cluster, once, as a new story would; the clustering window
+        compares later stories with them as they are now. Stories published before the
+        clustering window are not news: their text is kept as it was. `logged`: say so
         (`story retitled`)."""
         oldest = now - timedelta(seconds=self.clusterer.settings.window)
         recent = [s for s in stories if s.published >= oldest]
@@ -98,7 +99,9 @@ class Settler:
                 for s in recent if s.id in clusters
             ]  # fmt: skip
             matches = _quieted(self.match_rules(items, premade), quiet)
-            return self.record(matches, {i.assignment.cluster for i in items})
+            matches = self.record(matches, {i.assignment.cluster for i in items})
+        self.clusterer.retitled(i.story for i in items)
+        return matches
 
     def settle(
         self,

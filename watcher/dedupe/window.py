@@ -216,6 +216,18 @@ class ClusterIndex(Candidates):
             cluster = into
         return cluster
 
+    def retitle(self, fp: Fingerprint) -> int | None:
+        """Hold a stored story given another title (`fp`: as it is now) in the cluster its
+        newest slot ended in, in a slot beside that one, which keeps finding what it found:
+        later stories are compared with the story's title as the store holds it, as after a
+        restart. The cluster; None where the window does not hold the story."""
+        slot = self._ids.last(fp.id)
+        if slot is None:
+            return None
+        cluster = self.current(self._cluster[slot])
+        self._keep(self._row(fp), cluster, self._first_of(cluster, slot))
+        return cluster
+
     def cluster_for(self, story_id: str) -> int | None:
         """The cluster of the story added last with this id: a scan, for tools and tests."""
         slot = self._ids.last(story_id)
