@@ -41,9 +41,10 @@ from tests.conftest import (
 from tests.feedserver import FeedServer, fixture_bytes, rss, send
 from tests.test_cli import watcher
 from watcher.alerts.excerpts import EXCERPT_CHARS, excerpts
+from watcher.alerts.lanes import HOLD_MAX_SECONDS, Delivery, Hold
 from watcher.alerts.render import render
 from watcher.alerts.routing import follows
-from watcher.alerts.sender import HOLD_MAX_SECONDS, Delivery, Hold, Sender
+from watcher.alerts.sender import Sender
 from watcher.config import Config, load_config
 from watcher.errors import ConfigError, DeliveryError
 from watcher.fetch import Fetcher

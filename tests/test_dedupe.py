@@ -21,7 +21,9 @@ from bench.scoring import score
 from tests.conftest import FakeClock
 from tests.test_cli import watcher
 from watcher import jsonl
+from watcher.alerts.routing import route
 from watcher.clusterer import Clusterer, WindowRow
+from watcher.config import PollSettings, Subscriber
 from watcher.dedupe import (
     SUMMARY_CHARS,
     ClusterIndex,
@@ -44,8 +46,11 @@ from watcher.dedupe.lexicon import _english_top, english_zipf, is_cjk, languages
 from watcher.dedupe.reversals import reversal_swaps
 from watcher.dedupe.text import WORD, weight_in, words_of
 from watcher.errors import InputError
+from watcher.fetch import Fetcher
 from watcher.jsonl import read_stories, story_json
 from watcher.models import FeedConfig, Story
+from watcher.pipeline import Pipeline
+from watcher.rules.live import LiveRules
 from watcher.store import Store
 from watcher.urls import canonical_url, comparable_url
 
@@ -1291,29 +1296,29 @@ def test_the_window_reads_only_the_part_of_a_summary_a_fingerprint_reads(
     store.close()
 
 
+def _pipeline(tmp_path: Path, store: Store, clock: FakeClock, word: str) -> Pipeline:
+    """A pipeline over `store` with one rule, `word` (named so), that alerts a console
+    subscriber."""
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "r.yaml").write_text(f"rules:\n  - name: {word}\n    when: {word}\n")
+    live = LiveRules(rules_dir)
+    subscribers = [Subscriber(name="s", console=True)]
+    return Pipeline(
+        store=store, fetcher=Fetcher(PollSettings()), settings=PollSettings(), clock=clock,
+        clusterer=Clusterer(store, SETTINGS, clock), rules=live,
+        route=lambda m: route(m, {r.name: r for r in live.matcher.ruleset.rules}, subscribers),
+    )  # fmt: skip
+
+
 def test_a_cluster_started_and_merged_away_in_one_batch_keeps_nothing_behind(
     tmp_path: Path,
 ) -> None:
     """B starts a cluster; C, later in the same poll, shares A's link and B's guid and merges
     B's cluster into A's. Every story, match and alert ends in A's cluster."""
-    from watcher.alerts.routing import route
-    from watcher.config import PollSettings, Subscriber
-    from watcher.fetch import Fetcher
-    from watcher.pipeline import Pipeline
-    from watcher.rules.live import LiveRules
-
     store = Store(tmp_path / "w.db")
-    rules_dir = tmp_path / "rules"
-    rules_dir.mkdir()
-    (rules_dir / "r.yaml").write_text("rules:\n  - name: gallium\n    when: gallium\n")
-    live = LiveRules(rules_dir)
-    subscribers = [Subscriber(name="s", console=True)]
     clock = FakeClock(T0 + timedelta(hours=3))
-    pipeline = Pipeline(
-        store=store, fetcher=Fetcher(PollSettings()), settings=PollSettings(), clock=clock,
-        clusterer=Clusterer(store, SETTINGS, clock), rules=live,
-        route=lambda m: route(m, {r.name: r for r in live.matcher.ruleset.rules}, subscribers),
-    )  # fmt: skip
+    pipeline = _pipeline(tmp_path, store, clock, "gallium")
     a = story("a", "Copper smelter opens in Peru", link="https://news.test/same")
     pipeline.settler.settle(save(store, a))
     b = story("b", "Gallium prices climb in Rotterdam", hours=1, guid="g-1")
@@ -1331,24 +1336,9 @@ def test_later_stories_are_compared_with_a_retitled_story_as_it_is_now(tmp_path:
     alerted; another outlet's story of that news, an hour later, was compared with the
     window's copy of the story as it first came, found nothing alike and alerted again
     (after a restart, which reads the story from the store, it joined)."""
-    from watcher.alerts.routing import route
-    from watcher.config import PollSettings, Subscriber
-    from watcher.fetch import Fetcher
-    from watcher.pipeline import Pipeline
-    from watcher.rules.live import LiveRules
-
     store = Store(tmp_path / "w.db")
-    rules_dir = tmp_path / "rules"
-    rules_dir.mkdir()
-    (rules_dir / "r.yaml").write_text("rules:\n  - name: germanium\n    when: germanium\n")
-    live = LiveRules(rules_dir)
-    subscribers = [Subscriber(name="s", console=True)]
     clock = FakeClock(T0 + timedelta(hours=3))
-    pipeline = Pipeline(
-        store=store, fetcher=Fetcher(PollSettings()), settings=PollSettings(), clock=clock,
-        clusterer=Clusterer(store, SETTINGS, clock), rules=live,
-        route=lambda m: route(m, {r.name: r for r in live.matcher.ruleset.rules}, subscribers),
-    )  # fmt: skip
+    pipeline = _pipeline(tmp_path, store, clock, "germanium")
     first = story("a", "Smelter halts output in Belgium", "A smelter near Olen halted its lines.")
     pipeline.settler.settle(save(store, first))
     now = replace(first, title="Umicore's germanium smelter in Olen halts output",
@@ -1365,26 +1355,11 @@ def test_later_stories_are_compared_with_a_retitled_story_as_it_is_now(tmp_path:
 def test_stories_a_crash_left_unclustered_are_clustered_matched_and_alerted_on_start(
     tmp_path: Path,
 ) -> None:
-    from watcher.alerts.routing import route
-    from watcher.config import PollSettings, Subscriber
-    from watcher.fetch import Fetcher
-    from watcher.pipeline import Pipeline
-    from watcher.rules.live import LiveRules
-
     stories = {s.id: replace(s, feed="f") for s in read_stories(FIXTURE)}
     store = Store(tmp_path / "w.db")
     save(store, stories["tw-u"], stories["mr-u"])  # stored, then the process died
-    rules_dir = tmp_path / "rules"
-    rules_dir.mkdir()
-    (rules_dir / "r.yaml").write_text("rules:\n  - name: uranium\n    when: uranium\n")
-    live = LiveRules(rules_dir)
-    subscribers = [Subscriber(name="s", console=True)]
     clock = FakeClock(datetime(2026, 3, 6, tzinfo=UTC))
-    pipeline = Pipeline(
-        store=store, fetcher=Fetcher(PollSettings()), settings=PollSettings(), clock=clock,
-        clusterer=Clusterer(store, SETTINGS, clock), rules=live,
-        route=lambda m: route(m, {r.name: r for r in live.matcher.ruleset.rules}, subscribers),
-    )  # fmt: skip
+    pipeline = _pipeline(tmp_path, store, clock, "uranium")
     assert pipeline.recover() == 2
     cluster = pipeline.clusterer.index.cluster_for("tw-u") or 0
     assert store.cluster(cluster).sources == ("Test Wire", "Metals Review")

@@ -17,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from watcher import __version__
-from watcher.alerts.sender import Delivery
+from watcher.alerts.lanes import Delivery
 from watcher.errors import StoreError
 from watcher.feed_state import OLD_DATES_TOLD
 from watcher.health import SilentAfter, configured_states, feed_health

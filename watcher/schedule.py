@@ -22,8 +22,9 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from watcher.alerts.lanes import Delivery
 from watcher.alerts.notices import queue_delivery_notices, queue_feed_notices
-from watcher.alerts.sender import Delivery, Sender
+from watcher.alerts.sender import Sender
 from watcher.config import CHANNELS, Config
 from watcher.endpoint import Endpoint, url_of
 from watcher.errors import ServiceError, StoreError

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -23,40 +21,27 @@ import httpx
 
 from watcher.alerts.channels import Console, send_message
 from watcher.alerts.compose import Composer
-from watcher.alerts.digest import longest_wait
+from watcher.alerts.lanes import (
+    Delivery,
+    Hold,
+    Lane,
+    as_delivery_error,
+    backoff,
+    lane_of,
+    longest_sender_wait,
+    next_hold,
+    round_name,
+)
 from watcher.alerts.mail import SmtpSession
 from watcher.alerts.render import Message
 from watcher.config import Config, Subscriber
 from watcher.errors import DeliveryError, RecipientsRefused
-from watcher.fetch import MAX_RETRY_AFTER
 from watcher.logs import event
 from watcher.models import Alert, Lanes
 from watcher.rules.live import LiveRules
 from watcher.store import Store
 
 log = logging.getLogger("watcher.alerts")
-
-# a held lane's server is tried again at least this often, whatever its failures in a row
-# (but never before its Retry-After): alerts resume within minutes of its return
-HOLD_MAX_SECONDS = 300.0
-
-
-@dataclass(frozen=True)
-class Hold:
-    """A lane whose server failed: its alerts wait, untried, `until`."""
-
-    failures: int  # server-wide failures in a row
-    until: datetime
-    error: str  # the last failure's
-
-
-@dataclass(frozen=True)
-class Delivery:
-    alert: int
-    subscriber: str
-    channel: str
-    outcome: str  # sent | retry | dead | skipped (no longer pending when its turn came)
-    error: str | None = None
 
 
 class Sender:
@@ -76,9 +61,9 @@ class Sender:
         self.clock = clock
         self.console = console
         self.compose = Composer(store, rules)
-        self.holds: dict[tuple[str, str], Hold] = {}  # by lane (`_lane`)
-        self.sending: set[tuple[str, str]] = set()  # lanes in a round (`start_due`)
-        self.delivered: set[tuple[str, str]] = set()  # lanes a send went through on
+        self.holds: dict[Lane, Hold] = {}  # by lane (`lanes.lane_of`)
+        self.sending: set[Lane] = set()  # lanes in a round (`start_due`)
+        self.delivered: set[Lane] = set()  # lanes a send went through on
         self.use_config(config)
 
     def use_config(self, config: Config) -> None:
@@ -88,7 +73,7 @@ class Sender:
         self.config = config
         self.subscribers = {s.name: s for s in config.subscribers}
         self.compose.subscribers = self.subscribers
-        self.longest_wait = self._longest_wait()
+        self.longest_wait = longest_sender_wait(config)
         now = self.clock()
         self.holds = {lane: Hold(0, now, hold.error) for lane, hold in self.holds.items()}
 
@@ -103,10 +88,10 @@ class Sender:
     ) -> list[asyncio.Task[list[Delivery]]]:
         """Start a round, a task each, on every lane with alerts due (on `channel`, when
         given) that is neither held nor in a round already. Each server has a lane of its
-        own (`_lane`), and the lanes run at once: an SMTP server that hangs until its timeout
-        holds up no Slack alert, and one subscriber's hung webhook no other's. Within a lane
-        messages go one at a time, each subscriber's digest as one; alerts that fall due on
-        a lane during its round wait for the next. When its server fails (down, hung, a
+        own (`lanes.lane_of`), and the lanes run at once: an SMTP server that hangs until its
+        timeout holds up no Slack alert, and one subscriber's hung webhook no other's. Within
+        a lane messages go one at a time, each subscriber's digest as one; alerts that fall
+        due on a lane during its round wait for the next. When its server fails (down, hung, a
         429), the lane stops and is held with backoff (`_hold_if_server`): the rest wait,
         untried, and are not each held for the same timeout. A message's own failure (a
         recipient refused for now) is retried alone. `watcher run` starts rounds without
@@ -114,10 +99,10 @@ class Sender:
         now = self.clock()
         skip = [lane for lane in self.holds if self._held(lane, now)] + sorted(self.sending)
         due = self.store.due_alerts(now, limit, channel, skip, beyond=now + self.longest_wait)
-        lanes: dict[tuple[str, str], list[Alert | list[Alert]]] = {}
+        lanes: dict[Lane, list[Alert | list[Alert]]] = {}
         digests: dict[tuple[str, str, tuple[str, ...]], list[Alert]] = {}
         for alert in due:
-            lane = lanes.setdefault(_lane(alert), [])
+            lane = lanes.setdefault(lane_of(alert), [])
             key = (alert.subscriber, alert.channel, alert.retry_to)
             if not alert.digest:
                 lane.append(alert)
@@ -128,18 +113,16 @@ class Sender:
                 lane.append(digests[key])
         rounds = []
         for name, items in lanes.items():
-            task = asyncio.create_task(self._deliver_lane(items, name), name=_round_name(name))
+            task = asyncio.create_task(self._deliver_lane(items, name), name=round_name(name))
             self.sending.add(name)  # until the task ends, even cancelled before it began
             task.add_done_callback(partial(self._round_ended, name))
             rounds.append(task)
         return rounds
 
-    def _round_ended(self, lane: tuple[str, str], _: asyncio.Task[list[Delivery]]) -> None:
+    def _round_ended(self, lane: Lane, _: asyncio.Task[list[Delivery]]) -> None:
         self.sending.discard(lane)
 
-    async def _deliver_lane(
-        self, lane: list[Alert | list[Alert]], key: tuple[str, str]
-    ) -> list[Delivery]:
+    async def _deliver_lane(self, lane: list[Alert | list[Alert]], key: Lane) -> list[Delivery]:
         """One lane's alerts and digests in turn, until its server fails (and
         `_hold_if_server` holds the lane). The email lane's messages share one SMTP
         connection."""
@@ -180,7 +163,7 @@ class Sender:
                 )
             await self.send(first, subscriber, self.compose.digest(subscriber, items), session)
         except Exception as exc:  # none may leave its alerts 'sending'
-            error = _as_delivery_error(exc, f"digest of alert {first.id}")
+            error = as_delivery_error(exc, f"digest of alert {first.id}")
             return lost + self._not_sent(alerts, error)
         return lost + self._sent(alerts)
 
@@ -189,8 +172,8 @@ class Sender:
         now, first = self.clock(), alerts[0]
         for alert in alerts:
             self.store.mark_sent(alert.id, now, note)
-        self._resume(_lane(first))
-        self.delivered.add(_lane(first))
+        self._resume(lane_of(first))
+        self.delivered.add(lane_of(first))
         if first.digest:
             event(
                 log, logging.INFO, "digest sent",
@@ -214,7 +197,7 @@ class Sender:
                 subscriber=alerts[0].subscriber, channel=alerts[0].channel, error=str(error),
             )  # fmt: skip
             return self._sent(alerts, str(error))
-        held = self.holds.get(_lane(alerts[0]))
+        held = self.holds.get(lane_of(alerts[0]))
         # the server failed the lane's last send too, and none went since: it is down, and
         # this failure is not the alert's (an outage, however long, kills no alert)
         down = error.transient and error.server_wide and held is not None and held.failures > 0
@@ -236,7 +219,7 @@ class Sender:
                 )
             await self.send(alert, subscriber, self.compose.message(alert), session)
         except Exception as exc:  # none may leave the alert 'sending'
-            (delivery,) = self._not_sent([alert], _as_delivery_error(exc, f"alert {alert.id}"))
+            (delivery,) = self._not_sent([alert], as_delivery_error(exc, f"alert {alert.id}"))
             return delivery
         (delivery,) = self._sent([alert])
         return delivery
@@ -247,7 +230,9 @@ class Sender:
         attempts = alert.attempts + spent
         retry_at = None
         if exc.transient and (not spent or attempts < self.config.delivery.max_attempts):
-            retry_at = self.clock() + self._backoff(max(attempts, 1), exc.retry_after)
+            retry_at = self.clock() + backoff(
+                self.config.delivery, max(attempts, 1), exc.retry_after
+            )
         retry_to = exc.retry_to if isinstance(exc, RecipientsRefused) else None
         self.store.mark_failed(alert.id, str(exc), retry_at, retry_to, spent=spent)
         outcome = "retry" if retry_at else "dead"
@@ -258,33 +243,22 @@ class Sender:
         )  # fmt: skip
         return Delivery(alert.id, alert.subscriber, alert.channel, outcome, str(exc))
 
-    def _backoff(self, failures: int, retry_after: float | None) -> timedelta:
-        """`retry_base` doubled at each failure, ±20 %, at most `retry_max`; not before
-        the server's Retry-After."""
-        delivery = self.config.delivery
-        doubled = 2.0 ** min(failures - 1, 40)  # past 1,024, a float would overflow
-        delay = min(delivery.retry_base * doubled, delivery.retry_max)
-        return timedelta(seconds=max(delay * random.uniform(0.8, 1.2), retry_after or 0))
-
     def _hold_if_server(self, alert: Alert, exc: DeliveryError) -> None:
         """Hold the lane of a server that failed: the alerts behind the one that failed
         wait, untried, as a retry would, instead of each spending an attempt (and, with a
         hung server, a timeout) on a server that is down."""
         if not (exc.transient and exc.server_wide):
             return
-        lane = _lane(alert)
-        held = self.holds.get(lane)
-        failures = held.failures + 1 if held else 1
-        probe = min(self._backoff(failures, None), timedelta(seconds=HOLD_MAX_SECONDS))
-        until = self.clock() + max(probe, timedelta(seconds=exc.retry_after or 0))
-        self.holds[lane] = Hold(failures, until, str(exc))
+        lane = lane_of(alert)
+        hold = next_hold(self.holds.get(lane), exc, self.config.delivery, self.clock())
+        self.holds[lane] = hold
         channel, subscriber = lane
         event(
             log, logging.WARNING, "delivery held", channel=channel, subscriber=subscriber or None,
-            failures=failures, until=until.isoformat(timespec="seconds"),
+            failures=hold.failures, until=hold.until.isoformat(timespec="seconds"),
         )  # fmt: skip
 
-    def _resume(self, lane: tuple[str, str]) -> None:
+    def _resume(self, lane: Lane) -> None:
         """A send on the lane went: end its hold, and if it was held, make the alerts that
         failed on its server during the outage due now, not at the end of their own
         backoff (up to `retry_max`)."""
@@ -314,22 +288,11 @@ class Sender:
             if self._held((channel, subscriber), now)
         ]  # fmt: skip
 
-    def _held(self, lane: tuple[str, str], now: datetime) -> bool:
+    def _held(self, lane: Lane, now: datetime) -> bool:
         """Whether the lane is held now: not when its hold ends further ahead than any hold
         lasts, set before the clock went back."""
         held = self.holds.get(lane)
         return held is not None and now < held.until <= now + self.longest_wait
-
-    def _longest_wait(self) -> timedelta:
-        """Longer than any wait the sender sets under its config: a retry (`retry_max` and
-        its jitter, or a Retry-After of at most a day), a hold, a digest's time (a day, or
-        up to a week for a subscriber's weekly digest) or the end of quiet days (a day more
-        than there are, for the quiet hours after them), and an hour of daylight saving."""
-        config = self.config
-        longest = max(config.delivery.retry_max * 1.2, MAX_RETRY_AFTER, HOLD_MAX_SECONDS)
-        digests = [longest_wait(s.digest) for s in config.subscribers if s.mode == "digest"]
-        quiet = [timedelta(days=len(s.quiet_days) + 1) for s in config.subscribers if s.quiet_days]
-        return max([timedelta(seconds=longest), *digests, *quiet]) + timedelta(hours=2)
 
     async def send(
         self,
@@ -341,26 +304,3 @@ class Sender:
         await send_message(
             self.config, self.client, self.console, alert, subscriber, message, session
         )
-
-
-def _as_delivery_error(exc: Exception, what: str) -> DeliveryError:
-    """`exc` as a DeliveryError: one that is not (a bug, or input no check foresaw) is
-    logged with its traceback and is permanent, so its alert goes to the dead-letter list,
-    where `watcher alerts --failed` shows it, instead of staying 'sending' until a restart."""
-    if isinstance(exc, DeliveryError):
-        return exc
-    log.exception("unexpected error sending %s", what)
-    return DeliveryError(f"unexpected error: {exc!r}", transient=False)
-
-
-def _round_name(lane: tuple[str, str]) -> str:
-    """A lane's round, for the log: `deliver webhook a`, `deliver email`."""
-    return " ".join(["deliver", *filter(None, lane)])
-
-
-def _lane(alert: Alert) -> tuple[str, str]:
-    """Which alerts go one after another: email through the one SMTP server; Slack, Teams
-    and webhook alerts of a subscriber to its URL (each subscriber has its own); the
-    console."""
-    shared = alert.channel in ("email", "console")
-    return alert.channel, "" if shared else alert.subscriber

@@ -19,7 +19,7 @@ from watcher.store.base import NOT_SENT, Tables, in_batches, translated
 from watcher.store.rows import NEVER, alert_from_row, match_from_row, to_text
 
 # an alert of the lane (channel, subscriber), where subscriber '' is every one: the
-# sender's lanes (`alerts.sender._lane`)
+# sender's lanes (`alerts.lanes.lane_of`)
 IN_LANE = "channel = ? AND ? IN ('', subscriber)"
 
 
