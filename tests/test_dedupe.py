@@ -1352,6 +1352,25 @@ def test_later_stories_are_compared_with_a_retitled_story_as_it_is_now(tmp_path:
     assert len(store.alerts()) == 1
 
 
+def test_the_window_holds_a_retitled_story_first_and_last_as_it_was_given() -> None:
+    """A story retitled at every poll (a count of comments in its title) grew the window by
+    a slot a poll; it holds the first version (a wire's later reprint of it joins) and the
+    last, and drops those between at the next expiry."""
+    index = ClusterIndex(SETTINGS)
+    lead = "Umicore halted its germanium lines at Olen, Belgium, on Monday after a fire broke out."
+    first = story("a", "Umicore halts germanium output at Olen", lead)
+    cluster = index.add(first).cluster
+    for comments in range(1, 6):
+        now = replace(first, title=f"Umicore halts germanium output at Olen ({comments} comments)")
+        assert index.retitle(fingerprint(now)) == cluster
+    assert len(index) == 6 and index.expire(T0.timestamp() - 1) == 0 and len(index) == 2
+    reprint = index.add(story("b", "Umicore halts germanium output at Olen", lead, hours=2))
+    assert reprint.cluster == cluster and reprint.matched == "a"
+    last = index.add(story("c", "Umicore halts germanium output at Olen (5 comments)", hours=3))
+    assert last.cluster == cluster
+    assert index.retitle(fingerprint(story("z", "Not in the window"))) is None
+
+
 def test_stories_a_crash_left_unclustered_are_clustered_matched_and_alerted_on_start(
     tmp_path: Path,
 ) -> None:

@@ -62,6 +62,7 @@ class Candidates(WindowSlots):
             found.update(keyed.get(key))
         if len(row.lead) >= MIN_LEAD:  # many leads may begin alike: the newest, as per term
             found.update(heapq.nlargest(limit, keyed.get(lead_key(row.lead))))
+        found.difference_update(self._retired)
         oldest, published = row.published - self.settings.window, self._published
         return sorted(
             slot for slot in found if published[slot] >= oldest

@@ -75,12 +75,16 @@ class StoryIds:
         compact(range(0, len(self._packed) + 1, self._WIDTH), keep, self._packed)  # in place
         self._other = {moved[old]: id for old, id in self._other.items() if moved[old] >= 0}
 
-    def last(self, story_id: str) -> int | None:
-        """The newest slot holding `story_id`."""
+    def last(self, story_id: str, before: int | None = None) -> int | None:
+        """The newest slot holding `story_id` (of those before slot `before`, when given)."""
         packed = _packed_id(story_id)
         if packed is None:
-            return max((s for s, other in self._other.items() if other == story_id), default=None)
-        end = len(self._packed)
+            return max(
+                (s for s, other in self._other.items()
+                 if other == story_id and (before is None or s < before)),
+                default=None,
+            )  # fmt: skip
+        end = len(self._packed) if before is None else before * self._WIDTH
         while (at := self._packed.rfind(packed, 0, end)) >= 0:  # in C
             if at % self._WIDTH == 0 and at // self._WIDTH not in self._other:
                 return at // self._WIDTH

@@ -62,6 +62,7 @@ class WindowSlots:
         self._postings: list[array[int] | int | None] = []
         self._vocab = Vocabulary(self._words, self._postings)  # term -> id
         self._keyed = SlotTable()  # hash of link, guid or title -> slots
+        self._retired: set[int] = set()  # slots of stories held since in a newer slot
 
     def __len__(self) -> int:
         return len(self._ids)

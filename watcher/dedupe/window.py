@@ -218,14 +218,21 @@ class ClusterIndex(Candidates):
 
     def retitle(self, fp: Fingerprint) -> int | None:
         """Hold a stored story given another title (`fp`: as it is now) in the cluster its
-        newest slot ended in, in a slot beside that one, which keeps finding what it found:
-        later stories are compared with the story's title as the store holds it, as after a
-        restart. The cluster; None where the window does not hold the story."""
+        newest slot ended in, in a new slot: later stories are compared with it as the store
+        holds it, as after a restart, and, while the service runs, with its first version
+        too (a wire's later reprint of it). A version between the two is retired: no
+        candidate from then on, dropped at the next `expire` (a feed that retitles its
+        stories at every poll, with a count of comments, would otherwise grow the window a
+        slot a story a poll). The cluster; None where the window does not hold the story."""
         slot = self._ids.last(fp.id)
         if slot is None:
             return None
         cluster = self.current(self._cluster[slot])
         self._keep(self._row(fp), cluster, self._first_of(cluster, slot))
+        if self._ids.last(fp.id, before=slot) is not None:  # `slot` is a version between
+            self._retired.add(slot)
+            if self._undo is not None:
+                self._undo.append(lambda: self._retired.discard(slot))
         return cluster
 
     def cluster_for(self, story_id: str) -> int | None:
@@ -237,18 +244,22 @@ class ClusterIndex(Candidates):
         """Forget stories published before `before` (POSIX seconds); returns how many.
 
         What is left holds what a fresh start would build from the stories kept, each in
-        the cluster it ended in."""
+        the cluster it ended in (and the first version of a story given another title since,
+        see `retitle`)."""
         assert self._undo is None, "no expiry within a tentative batch"
-        keep = bytes(map(partial(le, before), self._published))  # 1: published >= before
+        keep = bytearray(map(partial(le, before), self._published))  # 1: published >= before
         removed = len(keep) - sum(keep)
-        if removed:
+        for slot in self._retired:  # versions `retitle` retired
+            keep[slot] = 0
+        self._retired = set()
+        if keep.count(0):
             self._cluster = array("q", map(self.current, self._cluster))
             self._merged = {}
             if self._lowered:  # each slot's _began its cluster's first, as a fresh start has it
                 lowered = map(self._lowered.get, self._cluster, repeat(math.inf))
                 self._began = array("d", map(min, self._began, lowered))
                 self._lowered = {}
-            self._compact(keep)
+            self._compact(bytes(keep))
         return removed
 
     def _keep(self, row: Row, cluster: int, began: float) -> None:
