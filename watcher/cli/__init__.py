@@ -1,7 +1,7 @@
 """The command line: the only package that prints and exits.
 
 Each module adds its commands' parsers and handlers: `service` (run, once), `feeds` (feeds,
-stories, ingest, import-opml, export-opml), `clusters` (dedupe, clusters), `rules` (rules
+stories, ingest), `opml` (import-opml, export-opml), `clusters` (dedupe, clusters), `rules` (rules
 check, rules test), `alerts` (alerts, alerts retry, send-test), `why`, `ops` (status,
 backup, health).
 Exit codes: 0 success, 1 a command failed (a feed or input could not be read, a store
@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from watcher import __version__, logs
-from watcher.cli import alerts, clusters, feeds, ops, rules, service, why
+from watcher.cli import alerts, clusters, feeds, opml, ops, rules, service, why
 from watcher.cli.common import (
     EXIT_BUSY,
     EXIT_FAILED,
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         "else keyvalue)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (service, feeds, clusters, rules, alerts, why, ops):
+    for module in (service, feeds, opml, clusters, rules, alerts, why, ops):
         module.add_parsers(commands)
     return parser
 
