@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from watcher.alerts.mail import SmtpSession, email_message, envelope, refusal
+from watcher.alerts.emails import email_message, envelope
+from watcher.alerts.mail import SmtpSession, refusal
 from watcher.alerts.render import Message
 from watcher.alerts.teams import teams_cards
 from watcher.alerts.webhooks import post_json
