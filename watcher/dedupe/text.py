@@ -126,13 +126,40 @@ def term_key(word: str) -> str:
     """The key of a lower-case word's term: its first `STEM` letters, a number whole,
     Chinese written simplified (鎵 and 镓 are one term), folded as the rules fold text
     (`rules.folding.fold`: são and sao, zürich and zurich, королёв and королев are one term;
-    й and и, ガ and カ are not), and British spelling as American (`us_spelling`: licence
-    and license are one term)."""
+    й and и, ガ and カ are not), British spelling as American (`us_spelling`: licence
+    and license are one term), and an English word without its inflection (`_uninflected`:
+    bans and banned are one term). A key begins as its word does, but for the spelling."""
     if word[0].isdigit():
         return word
     if is_cjk(word):
         return simplified(word)[:STEM]
-    return us_spelling(word if word.isascii() else fold(word))[:STEM]
+    spelled = us_spelling(word if word.isascii() else fold(word))
+    return (_uninflected(spelled) if spelled.isascii() else spelled)[:STEM]
+
+
+_DOUBLED = frozenset("bdgklmnprt")  # banned, planned, shipped: the base's last letter doubled
+# endings, the letters of each that are cut, and the shortest word each is cut from
+# (watches and taxes lose "es", bans "s")
+_ENDINGS = (("ing", 3, 6), ("ed", 2, 5), ("ches", 2, 5), ("shes", 2, 5), ("sses", 2, 5),
+            ("xes", 2, 5), ("zes", 2, 5), ("s", 1, 4))  # fmt: skip
+
+
+def _uninflected(word: str) -> str:
+    """An English word without the ending of its plural, third person, past or present
+    participle, and a final "e", where the stem would keep it (words of up to `STEM`
+    letters, whose ending the stem does not cut): ban, bans, banned and banning are one
+    term, as are close, closes, closed and closing, and halt, halts, halted. A name so cut
+    is cut alike in every story."""
+    if len(word) > STEM + 3 or not word.isalpha():
+        return word
+    cut = next((cut for end, cut, shortest in _ENDINGS if word.endswith(end)
+                and len(word) >= shortest), 0)  # fmt: skip
+    if cut == 1 and word.endswith(("ss", "us", "is")):  # class, bus, basis: no plural
+        cut = 0
+    word = word[: len(word) - cut]
+    if cut and len(word) >= 4 and word[-1] == word[-2] and word[-1] in _DOUBLED:
+        word = word[:-1]
+    return word.removesuffix("e") if len(word) >= 4 else word
 
 
 def _term_in(raw: str, langs: tuple[str, ...]) -> tuple[str, int] | None:
