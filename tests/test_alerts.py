@@ -909,9 +909,13 @@ def test_a_headline_retitled_to_say_the_plan_is_off_alerts_again_once(
     assert 'was="Kazakhstan to resume germanium exports to China, ministry says"' in (
         polls[1].stderr
     )
-    stored = Store(tmp_path / "w.db").find_stories("https://dev.test/1")
+    store = Store(tmp_path / "w.db")
+    stored = store.find_stories("https://dev.test/1")
     assert sorted(s.title for s in stored) == sorted(titles[1:3])
-    assert len({Store(tmp_path / "w.db").placement(s.id)[0] for s in stored}) == 2
+    assert len({store.placement(s.id)[0] for s in stored}) == 2
+    # both listed by the feed's last poll: the prune keeps them (pruned, the report of the
+    # plan's end came back as new, and alerted again)
+    assert store.prune_stories(datetime.now(UTC) + timedelta(days=1), ["Dev"]) == 0
 
 
 def test_a_summary_revised_to_name_a_mineral_alerts_once_unless_the_story_is_old(

@@ -450,6 +450,9 @@ def test_a_guid_given_again_to_another_story_loses_no_story(
     assert titles["https://pos.test/lithium-final"] == (
         "Lithium brine project wins final approval in Chile"
     )  # the edit, with its new link, is the stored lithium story now
+    # the feed lists the antimony story under guid 1: its story is listed, and kept by the
+    # prune (pruned, it came back as new at the next poll, and alerted again)
+    assert harness.store.prune_stories(harness.clock.now + DAY, ["Positions"]) == 0
 
 
 def test_a_parse_past_its_deadline_fails_the_poll_and_says_so(

@@ -41,6 +41,9 @@ class Sorted(NamedTuple):
     retitled: list[Story]  # stored stories, as their feed gives them now: another title
     same: list[Story]  # stored stories with the same link and title (`revised` reads them)
     old: set[str]  # ids of new stories dated more than the feed's `max_age` ago (in `quiet`)
+    # ids of its entries' stories under ids of their own (a guid given again, a title
+    # reversed), stored or new: listed by the feed as those entries are
+    renamed: list[str]
 
 
 def sort_stories(
@@ -49,23 +52,23 @@ def sort_stories(
 ) -> Sorted:  # fmt: skip
     """Sort a poll's stories; `prepared` learns the ids given to stories of reused guids."""
     known = store.unknown_stories(stories)
-    others, edited = _given_again(store, known.relinked, prepared, settings)
+    others, edited, given = _given_again(store, known.relinked, prepared, settings)
     since = now - timedelta(seconds=settings.window)
-    reversed_, retitled = _reversed(store, known.retitled + edited, prepared, since)
+    reversed_, retitled, turned = _reversed(store, known.retitled + edited, prepared, since)
     taken = {s.id for s in known.new}
     new = known.new + [s for s in others + reversed_ if s.id not in taken]
     quiet = backlog(state, feed.backfill, new, now) | _moved(store, state, new)
     old = _stale(state, feed.max_age, new, now)
     quiet |= old | quiet_again(store, state, feed, retitled, now)
-    return Sorted(new, quiet, retitled, known.same, old)
+    return Sorted(new, quiet, retitled, known.same, old, given + turned)
 
 
 def _given_again(
     store: Store, relinked: list[Story], prepared: Prepared | None, settings: ClusterSettings
-) -> tuple[list[Story], list[Story]]:
+) -> tuple[list[Story], list[Story], list[str]]:
     """Entries of `relinked` that are other news items than the stored stories of their
-    ids, under ids of their own that are not stored either; and those that are the stored
-    stories with another title."""
+    ids, under ids of their own that are not stored either; those that are the stored
+    stories with another title; and the ids of their own of all the former, stored or not."""
     others: dict[str, tuple[Story, Story]] = {}  # by new id: the entry and its guid's story
     edited: list[Story] = []
     for entry in relinked:
@@ -78,22 +81,16 @@ def _given_again(
             continue
         others[other.id] = (other, stored)
         _renamed(prepared, print_, entry.id, other.id)
-    fresh = store.unknown_stories(o for o, _ in others.values()).new if others else []
-    for story in fresh:  # logged once: later polls find the story under its own id
-        event(
-            log, logging.INFO, "guid given again", feed=story.feed, title=story.title,
-            guid_story=others[story.id][1].title,
-        )  # fmt: skip
-    return fresh, edited
+    return _fresh(store, others, "guid given again", "guid_story"), edited, list(others)
 
 
 def _reversed(
     store: Store, retitled: list[Story], prepared: Prepared | None, since: datetime
-) -> tuple[list[Story], list[Story]]:
+) -> tuple[list[Story], list[Story], list[str]]:
     """Entries of `retitled` published since `since` whose title now tells the opposite
     of their stored story's, under ids of their own (`reversed_entry`), those not stored
-    yet; and the other entries of `retitled`. The stored story keeps the title it had: its
-    news item alerted with it."""
+    yet; the other entries of `retitled`; and the ids of their own of all the former. The
+    stored story keeps the title it had: its news item alerted with it."""
     recent = [s for s in retitled if s.published >= since]
     stored = store.stories([s.id for s in recent]) if recent else {}
     owned: dict[str, tuple[Story, Story]] = {}  # by new id: the entry and its id's story
@@ -104,13 +101,21 @@ def _reversed(
             owned[own.id] = (own, stored[entry.id])
             _renamed(prepared, print_, entry.id, own.id)
     gone = {story.id for _, story in owned.values()}
+    fresh = _fresh(store, owned, "story reversed", "was")
+    return fresh, [s for s in retitled if s.id not in gone], list(owned)
+
+
+def _fresh(
+    store: Store, owned: dict[str, tuple[Story, Story]], message: str, stored_as: str
+) -> list[Story]:
+    """Of entries under ids of their own (`owned`, by that id: the entry, and the stored
+    story of its feed's id), those not stored yet, each logged with `message` and the
+    stored story's title as `stored_as`: once, as later polls find it under its own id."""
     fresh = store.unknown_stories(o for o, _ in owned.values()).new if owned else []
-    for story in fresh:  # logged once: later polls find the story under its own id
-        event(
-            log, logging.INFO, "story reversed", feed=story.feed, title=story.title,
-            was=owned[story.id][1].title,
-        )  # fmt: skip
-    return fresh, [s for s in retitled if s.id not in gone]
+    for story in fresh:
+        event(log, logging.INFO, message, feed=story.feed, title=story.title,
+              **{stored_as: owned[story.id][1].title})  # fmt: skip
+    return fresh
 
 
 def _renamed(prepared: Prepared | None, print_: Fingerprint, old: str, new: str) -> None:

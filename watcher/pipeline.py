@@ -187,7 +187,8 @@ class Pipeline:
             settings=self.clusterer.settings, now=now,
         )  # fmt: skip
         new_ids = {s.id for s in found.new}  # none stored: a first poll writes nothing here
-        if listed := [s.id for s in parsed.stories if s.id not in new_ids]:
+        ids = [s.id for s in parsed.stories] + found.renamed
+        if listed := [i for i in ids if i not in new_ids]:
             self.store.mark_listed(feed.name, listed, now)
         premade, pages = prepared.matches if prepared else None, (0, 0)
         if feed.full_text and found.new:  # matched again, on the full text
