@@ -438,6 +438,11 @@ def test_opposite_swaps(a: str, b: str, swapped: list[str]) -> None:
         pytest.param("sojitz revives gallium deal with erg", "sojitz revives failed gallium deal with erg", [], id="failed-deal"),
         pytest.param("kazakhstan opens gallium plant in pavlodar", "kazakhstan gallium plant in pavlodar delayed again", [], id="reworded"),
         pytest.param("kazakhstan to build gallium plant", "officials in astana did not comment on the metals market today", [], id="other-words"),
+        pytest.param("sojitz agrees to buy stake in erg gallium plant", "sojitz pulls out of deal to buy stake in erg gallium plant", ["-/pulls"], id="pulls-out"),
+        pytest.param("mitsubishi signs lithium supply deal with sqm", "mitsubishi calls off lithium supply deal with sqm", ["-/calls"], id="calls-off"),
+        pytest.param("sojitz backs lynas rare earths expansion", "sojitz backs out of lynas rare earths expansion", ["-/backs out"], id="backs-out"),
+        pytest.param("glencore to buy stake in kazakh gallium project", "glencore walks away from stake in kazakh gallium project", ["-/walks"], id="walks-away"),
+        pytest.param("kazakhstan calls for gallium deal with china", "kazakhstan calls on china for gallium deal", [], id="calls-on"),
     ],
 )  # fmt: skip
 def test_reversal_swaps(a: str, b: str, swapped: list[str]) -> None:

@@ -38,17 +38,40 @@ _CJK_REVERSALS = (
     "放弃", "放棄", "不会", "不會", "不再", "未能", "无法", "無法", NEGATION,
 )  # fmt: skip
 REVERSAL_SPAN = 4  # words at most on either side of an aligned difference
+# verbs that reverse with the word after them: "Sojitz pulls out of gallium deal", "...
+# calls off ...", "... backs out of ...", "... walks away from ..."
+_PHRASAL = {
+    verb: particle
+    for particle, verbs in (
+        ("out", "pull pulls pulled pulling back backs backed backing"),
+        ("off", "call calls called calling"),
+        ("away", "walk walks walked walking"),
+    )
+    for verb in verbs.split()
+}
 
 
 def _reversals(words: list[str], start: int, end: int) -> list[str]:
     """The reversing words of `words[start:end]`, each read with the word after it, which
-    may lie past `end` ("not only", "yet to")."""
-    return [
+    may lie past `end` ("not only", "yet to"), and a phrasal verb's particle with the verb
+    before it ("backs" / "backs out of")."""
+    found = [
         word for at, word in enumerate(words[start:end], start)
         if (_negates(word) and not _reverses_nothing(word, words[at + 1 : at + 2]))
         or (word == "yet" and words[at + 1 : at + 2] == ["to"])  # "yet to approve"
+        or _phrasal(words, at)  # "pulls out of", "calls off"
         or (is_cjk(word) and any(r in word for r in _CJK_REVERSALS))
     ]  # fmt: skip
+    if 0 < start < end and _phrasal(words, start - 1):  # the verb alike, its particle added
+        found.insert(0, f"{words[start - 1]} {words[start]}")
+    return found
+
+
+def _phrasal(words: list[str], at: int) -> bool:
+    """Whether `words[at]` is a verb that reverses with the particle after it ("pulls out
+    of", "calls off")."""
+    particle = _PHRASAL.get(words[at])
+    return particle is not None and words[at + 1 : at + 2] == [particle]
 
 
 def _reverses_nothing(word: str, after: list[str]) -> bool:
