@@ -439,6 +439,10 @@ def test_opposite_swaps(a: str, b: str, swapped: list[str]) -> None:
         pytest.param("kazakhstan opens gallium plant in pavlodar", "kazakhstan gallium plant in pavlodar delayed again", [], id="reworded"),
         pytest.param("kazakhstan to build gallium plant", "officials in astana did not comment on the metals market today", [], id="other-words"),
         pytest.param("sojitz agrees to buy stake in erg gallium plant", "sojitz pulls out of deal to buy stake in erg gallium plant", ["-/pulls"], id="pulls-out"),
+        pytest.param("казахстан экспортирует галлий в японию", "казахстан прекратил экспорт галлия в японию", ["-/прекратил"], id="russian-stopped"),
+        pytest.param("erg запустит производство галлия в павлодаре", "erg отложила запуск производства галлия в павлодаре", ["-/отложила"], id="russian-postponed"),
+        pytest.param("проект по добыче лития в казахстане одобрен", "проект по добыче лития в казахстане отклонен", ["-/отклонен"], id="russian-rejected"),
+        pytest.param("минпромстрой сообщил о сделке erg по галлию", "минпромстрой опроверг сообщения о сделке erg по галлию", ["-/опроверг"], id="russian-denied"),
         pytest.param("mitsubishi signs lithium supply deal with sqm", "mitsubishi calls off lithium supply deal with sqm", ["-/calls"], id="calls-off"),
         pytest.param("sojitz backs lynas rare earths expansion", "sojitz backs out of lynas rare earths expansion", ["-/backs out"], id="backs-out"),
         pytest.param("glencore to buy stake in kazakh gallium project", "glencore walks away from stake in kazakh gallium project", ["-/walks"], id="walks-away"),
@@ -695,6 +699,23 @@ def test_a_headline_in_full_width_letters_and_digits_is_a_reprint_of_its_ascii_t
     ]  # fmt: skip
     assert [s.title for s in stories] == [titles[1]] * 2
     assert len(set(cluster_batch(stories, SETTINGS).values())) == 1
+
+
+def test_a_russian_name_in_another_case_is_no_other_name() -> None:
+    """Russian declines a name, and one outlet's wording puts it in another case than the
+    other's ("начнет экспорт галлия" / "начнет экспортировать галлий"): read as other names
+    (галлия/галлий), a reprint was another news item, another alert. Another name in the
+    same wording (галлий/сурьму) still is."""
+    lead = "Казахстан в следующем году начнет {} в Японию, сообщило министерство промышленности."
+    index = ClusterIndex(SETTINGS)
+    one = index.add(story("a", "Казахстан начнет экспорт галлия в Японию",
+                          lead.format("экспорт галлия")))  # fmt: skip
+    two = index.add(story("b", "Казахстан начнет экспортировать галлий в Японию",
+                          lead.format("экспортировать галлий"), hours=1))  # fmt: skip
+    other = index.add(story("c", "Казахстан начнет экспортировать сурьму в Японию",
+                            lead.format("экспортировать сурьму"), hours=2))  # fmt: skip
+    assert (two.level, two.cluster) == ("reprint", one.cluster), two.reason
+    assert other.cluster != one.cluster and "(сурьму/галлий)" in other.reason, other.reason
 
 
 @pytest.mark.parametrize(

@@ -203,9 +203,28 @@ def _names_missing(
     return [
         words[i] for i in range(start, end)
         if (specific >> i & 1 if i < MASK_WORDS else is_specific_word(words[i]))
-        and term_key(words[i]) not in other_terms
+        and not _declined_in(term_key(words[i]), other_terms)
         and (own is None or words[i] in own)
     ]  # fmt: skip
+
+
+def _declined_in(key: str, terms: dict[str, float]) -> bool:
+    """Whether `terms` hold the term `key`, or, for a Cyrillic word, the same word in
+    another case: Russian declines a name, and an outlet's wording may put it in another
+    (галлий and галлия, Китай and Китая, Японию and Японии), which read as other names. The
+    same beginning of 4 letters or more, and at most 3 letters after it on either side."""
+    if key in terms:
+        return True
+    if not "\u0400" <= key[0] <= "\u04ff":
+        return False
+    for other in terms:
+        if other[:4] != key[:4]:
+            continue
+        pairs = enumerate(zip(key, other, strict=False))
+        common = next((i for i, (x, y) in pairs if x != y), min(len(key), len(other)))
+        if len(key) - common <= 3 and len(other) - common <= 3:
+            return True
+    return False
 
 
 def _title_conflicts(

@@ -22,8 +22,15 @@ _REVERSALS = frozenset(
     cancelled canceled shelve shelves shelved deny denies denied halts halted suspend suspends
     suspended stops ceases unlikely delayed postpone postpones postponed withdraw withdraws
     withdrew withdrawn fail fails failed refuse refuses refused reject rejects rejected не нет
-    отказался отказалась отказались отказалось отменил отменила отменили отменило приостановил
-    приостановила приостановили""".split()  # noqa: SIM905 - a word list reads best as words
+    отказался отказалась отказались отказалось отказывается отказываются отменил отменила
+    отменили отменило отменяет отменен отменена отменено отменены приостановил приостановила
+    приостановили приостановило приостанавливает приостановлен приостановлена приостановлено
+    приостановлены прекратил прекратила прекратили прекратило прекращает прекращен прекращена
+    прекращено прекращены остановил остановила остановили остановило останавливает отложил
+    отложила отложили отложило откладывает отложен отложена отложено отложены отклонил
+    отклонила отклонили отклонило отклоняет отклонен отклонена отклонено отклонены опроверг
+    опровергла опровергли опровергло опровергает заморозил заморозила заморозили заморозило
+    заморожен заморожена заморожено заморожены""".split()  # noqa: SIM905 - a word list reads best as words
 )  # not the nouns: scrap (metal), delay(s) ("opens after delays"), halt
 # those that are also adjectives: added alone before a noun ("restarts suspended gallium
 # plant", "revives failed deal") they tell of the thing's past, not of news reversed
