@@ -14,6 +14,7 @@ from rapidfuzz import fuzz
 
 from watcher.dedupe.align import aligned, words
 from watcher.dedupe.cleaning import MIN_LEAD
+from watcher.dedupe.lexicon import is_cjk
 from watcher.dedupe.recurring import day_swaps, opposite_swaps
 from watcher.dedupe.reversals import reversal_swaps
 from watcher.dedupe.text import (
@@ -199,10 +200,12 @@ def _names_missing(
 ) -> list[str]:  # fmt: skip
     """Specific words of `words[start:end]` whose term the other story lacks (and that are
     among `own`, when given); `specific` holds the first words' answers (see
-    `_specific_words`)."""
+    `_specific_words`). A letter alone is no name: a short Russian title, weighed as
+    English, made its prepositions у and в "other names"."""
     return [
         words[i] for i in range(start, end)
-        if (specific >> i & 1 if i < MASK_WORDS else is_specific_word(words[i]))
+        if (len(words[i]) > 1 or is_cjk(words[i]))
+        and (specific >> i & 1 if i < MASK_WORDS else is_specific_word(words[i]))
         and not _declined_in(term_key(words[i]), other_terms)
         and (own is None or words[i] in own)
     ]  # fmt: skip
@@ -230,8 +233,11 @@ def _declined_in(key: str, terms: dict[str, float]) -> bool:
 def _title_conflicts(
     a: Fingerprint, a_terms: dict[str, float], b_terms: dict[str, float]
 ) -> set[str]:
-    """Specific words of a's title found nowhere in b's title or lead."""
-    return {t for t in a.title_keys if a_terms.get(t, 0) >= SPECIFIC and t not in b_terms}
+    """Specific words of a's title found nowhere in b's title or lead (in no case of it,
+    for a Russian word: `_declined_in`)."""
+    return {
+        t for t in a.title_keys if a_terms.get(t, 0) >= SPECIFIC and not _declined_in(t, b_terms)
+    }
 
 
 def _titles_apart(
