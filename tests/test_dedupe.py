@@ -2062,6 +2062,11 @@ def test_a_storys_languages_are_told_by_their_commonest_words() -> None:
     assert "fr" in langs("Le ministère a annoncé mardi que la réforme sera présentée")
     assert "ru" in langs("Как сообщили в министерстве, завод будет построен до конца года")
     assert langs("Chile y Bolivia firman un acuerdo sobre el litio")[:2] == ("en", "es")
+    # too short to tell by its common words, but in Cyrillic: weighed by English, where
+    # no Cyrillic word is common, "Казахстан" and "нарастит" were rare names
+    assert langs("Казахстан нарастит добычу лития") == ("en", "ru")
+    assert langs("Mitsubishi закупит галлий у Казахстана") == ("en", "ru")
+    assert langs("ERG Павлодар") == ("en",)  # half in Cyrillic only
 
 
 def test_englishs_commonest_words_are_wordfreqs_top_100() -> None:

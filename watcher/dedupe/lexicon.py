@@ -127,6 +127,7 @@ _ZIPF_ZERO = 1e-9  # the frequency of Zipf 0
 # -- the language of a story -----------------------------------------------------------------
 
 ENGLISH = ("en",)
+CYRILLIC = ("en", "ru")  # a text in Cyrillic too short to tell which language: most are Russian
 TOP_WORDS = 1000  # a language's commonest words, by which its text is told
 ENGLISH_TOP = 100  # English's commonest words: the, of, and, said...
 ENGLISH_SHARE = 0.25  # of a text's words among them: English (news leads we tried: 38-46 %
@@ -140,7 +141,8 @@ COMMON_ZIPF = 4.0  # a word this common weighs under 2 (`SPECIFIC`): not a name
 def languages_of(words: Sequence[str]) -> tuple[str, ...]:
     """The languages of words (in any case), as wordfreq codes, English first. English alone
     when a quarter of them are among its commonest (any English text), or when under a
-    tenth of them are common in another language and not in English; else also the
+    tenth of them are common in another language and not in English (with Russian, when
+    most of them are in Cyrillic: `_mostly_cyrillic`); else also the
     languages with most of their commonest words among them (at most `MAX_LANGUAGES`, each
     with more than English and at least half as many as the first). Close languages share
     their commonest words (French, Catalan, Italian: "la", "il"), and a title has few: each
@@ -149,12 +151,19 @@ def languages_of(words: Sequence[str]) -> tuple[str, ...]:
         return ENGLISH
     index, foreign = _top_index()
     if sum(map(foreign.__contains__, words)) < max(2, FOREIGN_SHARE * len(words)):
-        return ENGLISH
+        return CYRILLIC if _mostly_cyrillic(words) else ENGLISH
     hits = Counter(chain.from_iterable(filter(None, map(index.get, map(str.lower, words)))))
     english = hits.pop("en", 0)
     ranked = sorted(hits.items(), key=lambda item: (-item[1], item[0]))[:MAX_LANGUAGES]
     best = ranked[0][1] if ranked else 0
     return ("en", *(lang for lang, count in ranked if count > english and 2 * count >= best))
+
+
+def _mostly_cyrillic(words: Sequence[str]) -> bool:
+    """Whether most words are written in Cyrillic: a short Russian title ("Казахстан
+    нарастит добычу лития") holds too few common words to tell its language by, and weighed
+    by English, where no Cyrillic word is common, every word of it was a rare name."""
+    return 2 * sum(1 for word in words if "\u0400" <= word[:1] <= "\u04ff") > len(words)
 
 
 def load_lists() -> None:
