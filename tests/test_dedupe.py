@@ -760,7 +760,8 @@ def test_a_headline_in_another_tense_or_number_is_one_news_item(first: str, seco
 
 def test_an_english_terms_key_drops_its_inflection_and_begins_as_its_word() -> None:
     for forms in ("ban bans banned banning", "close closes closed closing", "taxes tax",
-                  "ship ships shipped", "halt halts halted halting", "nestlé nestle"):  # fmt: skip
+                  "ship ships shipped", "halt halts halted halting", "nestlé nestle",
+                  "agree agrees agreed", "bill bills", "class classes"):  # fmt: skip
         assert len({term_key(word) for word in forms.split()}) == 1, forms
     for word in ("banned", "closes", "shipped", "gallium", "exporting", "lynas", "nestle"):
         assert word.startswith(term_key(word)), word  # recall finds a word by its key

@@ -138,27 +138,28 @@ def term_key(word: str) -> str:
 
 
 _DOUBLED = frozenset("bdgklmnprt")  # banned, planned, shipped: the base's last letter doubled
-# endings, the letters of each that are cut, and the shortest word each is cut from
-# (watches and taxes lose "es", bans "s")
-_ENDINGS = (("ing", 3, 6), ("ed", 2, 5), ("ches", 2, 5), ("shes", 2, 5), ("sses", 2, 5),
-            ("xes", 2, 5), ("zes", 2, 5), ("s", 1, 4))  # fmt: skip
+# endings, what each becomes, and the shortest word it is cut from, the first that fits
+# (agreed is agree, watches watch, taxes tax, bans ban; class, bus and basis are no
+# plurals); a key still begins as its word does, which recall's search asks of it
+_ENDINGS = (("ing", "", 6), ("eed", "ee", 5), ("ed", "", 5), ("ches", "ch", 5),
+            ("shes", "sh", 5), ("sses", "ss", 5), ("xes", "x", 5), ("zes", "z", 5),
+            ("ss", "ss", 2), ("us", "us", 2), ("is", "is", 2), ("s", "", 4))  # fmt: skip
 
 
 def _uninflected(word: str) -> str:
     """An English word without the ending of its plural, third person, past or present
     participle, and a final "e", where the stem would keep it (words of up to `STEM`
     letters, whose ending the stem does not cut): ban, bans, banned and banning are one
-    term, as are close, closes, closed and closing, and halt, halts, halted. A name so cut
-    is cut alike in every story."""
+    term, as are close, closes, closed and closing, and agree, agrees and agreed. A name so
+    cut is cut alike in every story."""
     if len(word) > STEM + 3 or not word.isalpha():
         return word
-    cut = next((cut for end, cut, shortest in _ENDINGS if word.endswith(end)
-                and len(word) >= shortest), 0)  # fmt: skip
-    if cut == 1 and word.endswith(("ss", "us", "is")):  # class, bus, basis: no plural
-        cut = 0
-    word = word[: len(word) - cut]
-    if cut and len(word) >= 4 and word[-1] == word[-2] and word[-1] in _DOUBLED:
-        word = word[:-1]
+    for end, base, shortest in _ENDINGS:
+        if word.endswith(end) and len(word) >= shortest:
+            word = word[: len(word) - len(end)] + base
+            if end in ("ing", "ed") and len(word) >= 4 and word[-1] == word[-2] in _DOUBLED:
+                word = word[:-1]  # banned, planning
+            break
     return word.removesuffix("e") if len(word) >= 4 else word
 
 
