@@ -1966,6 +1966,10 @@ def test_chinese_and_japanese_runs_are_cut_into_words() -> None:
         ("販売しないため", ["販売", "ない"]),
         ("輸出規制ではない", ["輸出", "規制", "ない"]),  # is not
         ("輸出規制ではないか", ["輸出", "規制"]),  # is it not: a question, no negation
+        ("輸出再開の結論出ず", ["輸出", "再開", "結論", "出", "ない"]),  # a one-kanji stem
+        ("結論が出ない", ["結論", "出", "ない"]),
+        ("利益が出た", ["利益", "出"]),
+        ("結論は出ないか", ["結論", "出"]),
     ],
 )
 def test_a_japanese_negation_is_a_word_where_other_hiragana_goes(text: str, cut: list[str]) -> None:

@@ -220,6 +220,12 @@ _NEGATING = re.compile(
     "(?:[にとでもはが]|です|でした|だ|ため)?"
 )
 _NOT_NEGATING = frozenset(["まず", "まずは"])
+# verbs whose stem is one kanji, so that the negation follows it without kana (結論出ず,
+# 見通し見えない is kana: not here): 出る, 見る, 来る, 得る, 寝る, 着る
+_KANJI_STEMS = frozenset("出見来得寝着")
+_STEM_NEGATING = re.compile(
+    "(?:ない|なかった|なかっ|なく|ず|ぬ)(?:[にとでもはが]|です|でした|だ|ため)?"
+)
 NEGATION = "ない"
 HAN_WORD = 4  # characters of the longest word looked up in a run of kanji/hanzi
 _JOINERS = ".'’,"  # what `text.WORD` lets stand within a word, never at its ends
@@ -238,14 +244,18 @@ def cjk_words(word: str) -> list[str]:
     if not is_cjk(word):
         return [word]
     parts: list[str] = []
+    before = ""  # the run before this one
     for han, kana, hiragana, other in _SCRIPT_RUN.findall(word):
         if han:
             parts += _han_words(han)
         elif hiragana:
-            if _NEGATING.fullmatch(hiragana) and hiragana not in _NOT_NEGATING:
+            if (_NEGATING.fullmatch(hiragana) and hiragana not in _NOT_NEGATING) or (
+                before[-1:] in _KANJI_STEMS and _STEM_NEGATING.fullmatch(hiragana)
+            ):
                 parts.append(NEGATION)
         elif kana or (other := other.strip(_JOINERS)):
             parts.append(kana or other)
+        before = han
     return parts
 
 
