@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from watcher.dedupe.cleaning import clean_title
 from watcher.dedupe.pairs import ClusterSettings, compare, told_opposite
 from watcher.dedupe.text import Fingerprint, fingerprint
 from watcher.models import Story
@@ -56,8 +57,8 @@ def reversed_entry(entry: Story, entry_print: Fingerprint, stored: Story) -> Sto
     its feed gave `stored`, the story of its id, a title that tells the opposite of the
     stored one (`told_opposite`: "to resume exports" / "scraps plan to resume exports"):
     news that the plan is off, which the plan's alert did not tell. None when it does not."""
-    if not told_opposite(entry_print.title, fingerprint(stored).title):
-        return None
+    if not told_opposite(entry_print.title, clean_title(stored.title, stored.source).lower()):
+        return None  # (its title as `fingerprint` cleans it: a feed may retitle thousands)
     key = f"{entry.link or entry.guid or ''}\n{entry.title}"
     return replace(entry, id=story_id(entry.feed, None, key, entry.title, ""), guid=None)
 
