@@ -163,7 +163,12 @@ def _mostly_cyrillic(words: Sequence[str]) -> bool:
     """Whether most words are written in Cyrillic: a short Russian title ("Казахстан
     нарастит добычу лития") holds too few common words to tell its language by, and weighed
     by English, where no Cyrillic word is common, every word of it was a rare name."""
-    return 2 * sum(1 for word in words if "\u0400" <= word[:1] <= "\u04ff") > len(words)
+    return 2 * sum(map(is_cyrillic, words)) > len(words)
+
+
+def is_cyrillic(word: str) -> bool:
+    """Whether a word begins with a Cyrillic letter."""
+    return "\u0400" <= word[:1] <= "\u04ff"
 
 
 def load_lists() -> None:

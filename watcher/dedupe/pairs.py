@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 
 from watcher.dedupe.align import aligned, words
 from watcher.dedupe.cleaning import MIN_LEAD
-from watcher.dedupe.lexicon import is_cjk
+from watcher.dedupe.lexicon import is_cjk, is_cyrillic
 from watcher.dedupe.recurring import day_swaps, opposite_swaps
 from watcher.dedupe.reversals import reversal_swaps
 from watcher.dedupe.text import (
@@ -218,7 +218,7 @@ def _declined_in(key: str, terms: dict[str, float]) -> bool:
     same beginning of 4 letters or more, and at most 3 letters after it on either side."""
     if key in terms:
         return True
-    if not "\u0400" <= key[0] <= "\u04ff":
+    if not is_cyrillic(key):
         return False
     for other in terms:
         if other[:4] != key[:4]:
