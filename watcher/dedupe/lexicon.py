@@ -219,18 +219,17 @@ _SCRIPT_RUN = re.compile(
 # `NEGATION` where other hiragana, grammar, goes. The verb's own kana first, so that no
 # adjective (少ない, few), adverb (必ず, certainly; まず, first; わずかに, slightly) or
 # ずつ (each) reads as one.
+_NOT_FORMS = "ない|なかった|なかっ|なく|ず|ぬ"  # a verb's negative forms
+_AFTER_NOT = "(?:[にとでもはが]|です|でした|だ|ため)?"  # a particle or copula after them
 _NEGATING = re.compile(
     "(?:(?:[かがきけこさしせたちてなにねまみめらりれわいえ]|でき|られ|させ|され|では|じゃ){1,2}"
-    "(?:ない|なかった|なかっ|なく|ず|ぬ|ません|ませんでした)|なし|ません|ませんでした)"
-    "(?:[にとでもはが]|です|でした|だ|ため)?"
+    f"(?:{_NOT_FORMS}|ません|ませんでした)|なし|ません|ませんでした){_AFTER_NOT}"
 )
 _NOT_NEGATING = frozenset(["まず", "まずは"])
 # verbs whose stem is one kanji, so that the negation follows it without kana (結論出ず,
 # 見通し見えない is kana: not here): 出る, 見る, 来る, 得る, 寝る, 着る
 _KANJI_STEMS = frozenset("出見来得寝着")
-_STEM_NEGATING = re.compile(
-    "(?:ない|なかった|なかっ|なく|ず|ぬ)(?:[にとでもはが]|です|でした|だ|ため)?"
-)
+_STEM_NEGATING = re.compile(f"(?:{_NOT_FORMS}){_AFTER_NOT}")
 NEGATION = "ない"
 HAN_WORD = 4  # characters of the longest word looked up in a run of kanji/hanzi
 _JOINERS = ".'’,"  # what `text.WORD` lets stand within a word, never at its ends
