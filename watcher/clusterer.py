@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import replace
@@ -105,11 +105,15 @@ class Clusterer:
             ClusteredStory(story=s, assignment=self.index.add_fingerprint(fp)) for s, fp in ordered
         ]
 
-    def retitled(self, stories: Iterable[Story]) -> None:
+    def retitled(
+        self, stories: Iterable[Story], prints: Mapping[str, Fingerprint] | None = None
+    ) -> None:
         """Stored stories given another title, held in the window as they are now, in the
-        clusters they are in (`ClusterIndex.retitle`)."""
+        clusters they are in (`ClusterIndex.retitle`); `prints`: their fingerprints by id,
+        where the parse pool made them (the others are made here)."""
         for story in stories:
-            self.index.retitle(fingerprint(story))
+            made = prints.get(story.id) if prints is not None else None
+            self.index.retitle(made or fingerprint(story))
 
     def recall(self, late: Sequence[tuple[Story, Fingerprint]]) -> tuple[int, int]:
         """Put back in the window the stored stories published before it that may be

@@ -260,8 +260,9 @@ class Pipeline:
         were stored; the new stories, as clustered, the matches of both, and whether the
         feed may have dropped stories since the last poll (`gap`: its state's warning says
         so). `premade`: the parse pool's matches, where they hold."""
-        retitled = self.settler.retitle(found.retitled, found.quiet, premade, now)
-        retitled += self.settler.revise(feed, state, found.same, premade, now)
+        prints = prepared.prints if prepared else None
+        retitled = self.settler.retitle(found.retitled, found.quiet, premade, now, prints=prints)
+        retitled += self.settler.revise(feed, state, found.same, premade, now, prints)
         new = found.new
         polled = old_dates(polled, new, found.quiet, found.old)  # its warning, new or not
         if not new:
@@ -274,9 +275,9 @@ class Pipeline:
             polled = replace(
                 polled, warning=warning, gaps=state.gaps + 1, gap_at=now, next_poll_at=None
             )
-        prints = [prepared.prints[s.id] for s in new] if prepared else None
+        new_prints = [prints[s.id] for s in new] if prints is not None else None
         clustered, matches = self.settler.settle(
-            new, found.quiet, prints, polled=polled, premade=premade
+            new, found.quiet, new_prints, polled=polled, premade=premade
         )
         return new, clustered, matches + retitled, gapped is not None
 

@@ -10,7 +10,7 @@ the stories as clustered, and the matches recorded. Raises `StoreError` from the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -59,7 +59,7 @@ class Settler:
 
     def revise(
         self, feed: FeedConfig, state: FeedState, same: list[Story], premade: PoolMatches | None,
-        now: datetime,
+        now: datetime, prints: Mapping[str, Fingerprint] | None = None,
     ) -> list[Match]:  # fmt: skip
         """Stored stories their feed revised to match a rule (`known.revised`), stored as they
         are now and matched again, as `retitle` does; quiet as a retitled story would be."""
@@ -73,18 +73,18 @@ class Settler:
             since=now - timedelta(seconds=self.clusterer.settings.window),
         )  # fmt: skip
         quiet = quiet_again(self.store, state, feed, revisions, now)
-        return self.retitle(revisions, quiet, pooled, now, logged=False)
+        return self.retitle(revisions, quiet, pooled, now, logged=False, prints=prints)
 
     def retitle(
         self, stories: list[Story], quiet: set[str], premade: PoolMatches | None, now: datetime,
-        *, logged: bool = True,
+        *, logged: bool = True, prints: Mapping[str, Fingerprint] | None = None,
     ) -> list[Match]:  # fmt: skip
         """Stored stories that their feed gave another title (a developing story's headline
         names what it did not): stored as they are now, and matched again, so a rule they
         match now alerts their cluster, once, as a new story would; the clustering window
         compares later stories with them as they are now. Stories published before the
         clustering window are not news: their text is kept as it was. `logged`: say so
-        (`story retitled`)."""
+        (`story retitled`). `prints`: the parse pool's fingerprints of the stories, by id."""
         oldest = now - timedelta(seconds=self.clusterer.settings.window)
         recent = [s for s in stories if s.published >= oldest]
         if not recent:
@@ -100,7 +100,7 @@ class Settler:
             ]  # fmt: skip
             matches = _quieted(self.match_rules(items, premade), quiet)
             matches = self.record(matches, {i.assignment.cluster for i in items})
-        self.clusterer.retitled(i.story for i in items)
+        self.clusterer.retitled([i.story for i in items], prints)
         return matches
 
     def settle(
