@@ -16,7 +16,7 @@ from watcher.alerts.digest import check_quiet_hours, check_schedule, day_of_week
 from watcher.config.feeds import malformed
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import Subscriber, signing_key
-from watcher.rules.nodes import kind_of, names_in_line
+from watcher.rules.nodes import is_text, kind_of, names_in_line
 
 MAX_SETTLE = 3600.0  # a subscriber's settle: an hour; longer waits are what digests are for
 
@@ -27,12 +27,12 @@ class SubscribersReader(Reader):
     def feed_problems(self, node: yaml.Node | None, name: str) -> dict[str, Any]:
         """`feed_problems:` true or false, or feed names or tags (a list, or one line of
         them with commas between): only their problems are told."""
-        value = self.scalar(node, name) if isinstance(node, yaml.ScalarNode) else None
-        if isinstance(node, yaml.SequenceNode) or isinstance(value, str):
-            feeds = names_in_line(value) if isinstance(value, str) else self.string_list(node, name)
+        if isinstance(node, yaml.SequenceNode) or is_text(node):
+            feeds = self.string_list(node, name)  # each name one line, as every text value
             if not feeds:
                 self.problem(node, name, "names no feed (true for every feed)")
             return {"feed_problems": bool(feeds), "problem_feeds": feeds}
+        value = None if node is None else self.scalar(node, name)
         if node is not None and not isinstance(value, bool):
             self.problem(node, name, "must be true, false or a list of feed names or tags")
         return {"feed_problems": value is True}

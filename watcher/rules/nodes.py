@@ -299,6 +299,12 @@ class NodeReader:
         return tuple(names)
 
 
+def is_text(node: yaml.Node | None) -> bool:
+    """Whether a node is a scalar YAML reads as text (not a number, a truth value, a date
+    or null), told before its value is read."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == _STR_TAG
+
+
 def names_in_line(line: str) -> tuple[str, ...]:
     """The names of one line with commas between (`wire, asia`), each without the blanks
     around it."""
