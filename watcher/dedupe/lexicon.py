@@ -163,6 +163,8 @@ def _mostly_cyrillic(words: Sequence[str]) -> bool:
     """Whether most words are written in Cyrillic: a short Russian title ("Казахстан
     нарастит добычу лития") holds too few common words to tell its language by, and weighed
     by English, where no Cyrillic word is common, every word of it was a rare name."""
+    if "".join(words).isascii():  # one pass in C: English, and most text in Latin letters
+        return False
     return 2 * sum(map(is_cyrillic, words)) > len(words)
 
 
