@@ -181,10 +181,11 @@ def quiet_again(
     of their feed's backlog, and those dated more than `max_age` ago."""
     if not retitled:
         return set()
+    stored = store.stories([s.id for s in retitled])
     first_fetch = store.first_fetch(feed.name)
     backlogged = {
-        s.id for s in retitled
-        if was_backlog(store.story(s.id), feed.backfill, state.first_read_at, first_fetch)
+        id_ for id_, story in stored.items()
+        if was_backlog(story, feed.backfill, state.first_read_at, first_fetch)
     }  # fmt: skip
     return backlogged | stale(state, feed.max_age, retitled, now)
 
