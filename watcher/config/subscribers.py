@@ -28,8 +28,9 @@ class SubscribersReader(Reader):
         """`feed_problems:` true or false, or feed names or tags (a list, or one line of
         them with commas between): only their problems are told."""
         if isinstance(node, yaml.SequenceNode) or is_text(node):
+            told = len(self.problems)
             feeds = self.string_list(node, name)  # each name one line, as every text value
-            if not feeds:
+            if not feeds and len(self.problems) == told:  # not a name it refused
                 self.problem(node, name, "names no feed (true for every feed)")
             return {"feed_problems": bool(feeds), "problem_feeds": feeds}
         value = None if node is None else self.scalar(node, name)
