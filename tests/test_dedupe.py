@@ -50,6 +50,7 @@ from watcher.fetch import Fetcher
 from watcher.jsonl import read_stories, story_json
 from watcher.models import FeedConfig, Story
 from watcher.pipeline import Pipeline
+from watcher.rules.folding import is_unspaced
 from watcher.rules.live import LiveRules
 from watcher.store import Store
 from watcher.urls import canonical_url, comparable_url
@@ -1946,6 +1947,14 @@ def test_chinese_and_japanese_runs_are_cut_into_words() -> None:
     ]  # fmt: skip
     assert words_of("EV向けリチウム電池") == ["EV", "向", "リチウム", "電池"]
     assert words_of("Gallium café in Almaty") == ["Gallium", "café", "in", "Almaty"]
+
+
+def test_clustering_reads_as_chinese_or_japanese_every_letter_rules_do() -> None:
+    """Kanji of the supplementary planes (𠮟, 𠀋) and katakana's phonetic extensions (ㇰ)
+    were Chinese or Japanese to rule matching alone: clustering weighed a word of them by
+    English, as a rare name."""
+    for letter in ("𠮟", "𠀋", "ㇰ", "镓", "ガ", "が", "ｶ"):
+        assert is_unspaced(letter) and is_cjk(letter), letter
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from wordfreq import (
 )
 
 from watcher.hanzi import simplified
+from watcher.scripts import HAN, HIRAGANA, KATAKANA
 
 # -- wordfreq's lists, held compactly ----------------------------------------------------------
 
@@ -209,9 +210,9 @@ def _top_index() -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
 # katakana is one word (a loanword or a foreign name), a run of hiragana is grammar and
 # dropped, and a run of kanji/hanzi is cut into the longest listed words, left to right.
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
-_KANA = "\u30a0-\u30ff\uff66-\uff9f"
-_HIRAGANA = "\u3040-\u309f"
+_HAN = HAN + "々〆ヶ"  # with the marks that repeat a kanji, abbreviate one, count
+_KANA = KATAKANA
+_HIRAGANA = HIRAGANA
 _CJK = re.compile(f"[{_HAN}{_KANA}{_HIRAGANA}]")
 _SCRIPT_RUN = re.compile(
     f"([{_HAN}]+)|([{_KANA}]+)|([{_HIRAGANA}]+)|([^{_HAN}{_KANA}{_HIRAGANA}]+)"

@@ -16,16 +16,14 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from watcher.rules.query import DEFAULT_FIELDS, And, ListRef, Near, Node, Not, Or, Words, leaves
+from watcher.scripts import HAN, KANA
 
 # ("words", text, "*"|"", fields), ("entry", list, name, fields) or ("list", list, fields)
 AtomKey = tuple[object, ...]
 NOT_CLAUSE = "NOT ..."
 # what NEAR counts as a word: a run of letters between blanks; in Chinese and Japanese,
 # written without them, every two characters (a word of either is two, most often)
-_HAN_KANA = (
-    "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
-    "\U00020000-\U0003134f"
-)
+_HAN_KANA = HAN + KANA
 _WORD_RUN = re.compile(f"[{_HAN_KANA}]{{1,2}}|[^\\s{_HAN_KANA}]+")
 
 

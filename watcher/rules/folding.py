@@ -17,6 +17,7 @@ from math import prod
 
 from watcher.hanzi import simplified
 from watcher.normalise import composed
+from watcher.scripts import UNSPACED
 
 _TRANSLATE = str.maketrans({
     "’": "'", "‘": "'", "ʼ": "'", "`": "'", "“": '"', "”": '"',
@@ -94,12 +95,7 @@ def space_out(text: str) -> str:
     return text
 
 
-# Han, kana, Hangul, Thai, Lao, Khmer, Myanmar and their extensions
-_UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
-    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
-    "\U00020000-\U0003134f]"
-)
+_UNSPACED = re.compile(f"[{UNSPACED}]")  # Han, kana, Hangul, Thai, Lao, Khmer, Myanmar
 
 
 def is_unspaced(char: str) -> bool:
