@@ -877,6 +877,48 @@ _WIRE_DATED = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><chann
 </channel></rss>"""
 
 
+@pytest.mark.parametrize(
+    ("dates", "utc"),
+    [
+        pytest.param(
+            ["11/20/2026 3:05:00 PM", "11/7/2026 10:00:00 AM", "11/3/2026 9:00 PM"],
+            ["2026-11-20T15:05", "2026-11-07T10:00", "2026-11-03T21:00"],
+            id="month-first-as-dotnet-writes-us-dates",
+        ),
+        pytest.param(
+            ["20/11/2026 15:05", "07-11-2026 10:00", "03/11/2026"],
+            ["2026-11-20T15:05", "2026-11-07T10:00", "2026-11-03T00:00"],
+            id="day-first",
+        ),
+        pytest.param(["07/11/2026 10:00", "03/11/2026"], [None, None], id="order-not-shown"),
+        pytest.param(
+            ["20/11/2026 15:05", "11/13/2026", "07/11/2026"],
+            [None, None, None],
+            id="both-orders-shown",
+        ),
+    ],
+)  # fmt: skip
+def test_dates_with_the_year_last_are_read_in_the_order_their_document_shows(
+    dates: list[str], utc: list[str | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`07/11/2026` may be 7 November or 11 July: it was no date, even in a feed whose other
+    dates (`11/20/2026`, as .NET writes a US date) show that the month comes first. A day
+    after the 12th in any of a document's dates now shows the order for them all; where
+    none shows it, or they show both, such a date is still none."""
+    items = "".join(
+        f"<item><title>Story {n}</title><link>https://w.test/{n}</link>"
+        f"<pubDate>{date}</pubDate></item>"
+        for n, date in enumerate(dates)
+    )
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{items}</channel></rss>'
+    )
+    stories = parse_feed(body.encode(), feed="test", fetched_at=FETCHED).stories
+    want = [FETCHED if u is None else datetime.fromisoformat(u).replace(tzinfo=UTC) for u in utc]
+    assert [s.published for s in stories] == want
+    assert stories == feedparser_only(body.encode(), monkeypatch).stories
+
+
 def test_atom_without_published_uses_updated() -> None:
     assert parse("journal.atom.xml").stories[1].published == datetime(2026, 11, 11, 10, tzinfo=UTC)
 

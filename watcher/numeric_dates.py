@@ -10,8 +10,10 @@ word or two may stand before the time, and the hour and minutes may be written
 feedparser reads RFC 822's, none as UTC (as feedparser reads an ISO 8601 date
 without one). With slashes or dashes and the year last (`04/12/2026`, `04-12-2026`)
 the month may come first (the US) or the day (most elsewhere): no date (feedparser
-read `07-12-2026` as 20 December 2007); so is one of three pairs of digits with
-dashes (`07-12-26`, which feedparser read as 26 December 2007: which is the year?).
+read `07-12-2026` as 20 December 2007), unless another date of the same document names a
+day after the 12th and so shows the order (`year_last_order`, `in_year_first`); so is one
+of three pairs of digits with dashes (`07-12-26`, which feedparser read as 26 December
+2007: which is the year?).
 A date that begins as one of these but is none of them is no date, not a misread
 one.
 
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
+from typing import Any, Literal
 
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
 
@@ -47,7 +51,35 @@ _CLOCK = re.compile(
     r"(\d{1,2})(?:[:時]|\.(?=\d\d(?![\d.])))(\d{2})分?(?::(\d{2})(?:[.,]\d+)?)?(?:\s*[Uu]hr\b)?"
 )
 _AFTERNOON = frozenset({"오후", "午後"})
+# `04/12/2026`, `4-12-2026 10:15`: day and month in an order the date does not say
+_YEAR_LAST = re.compile(r"\s*(\d{1,2})([/-])(\d{1,2})\2(\d{4})(?!\d)")
+DateOrder = Literal["day", "month"]  # which comes first, in a date with the year last
 _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def year_last_order(raws: Iterable[object]) -> DateOrder | None:
+    """Which comes first in a document's dates with the year last (`12/25/2026`, as .NET
+    writes a US date; `25/12/2026`): the day or the month, as those naming a day after the
+    12th show it; None where none does, or where they show both orders."""
+    shown: set[DateOrder] = set()
+    for raw in raws:
+        if isinstance(raw, str) and (found := _YEAR_LAST.match(raw)):
+            first, second = int(found.group(1)), int(found.group(3))
+            if first > 12 >= second:
+                shown.add("day")
+            elif second > 12 >= first:
+                shown.add("month")
+    return shown.pop() if len(shown) == 1 else None
+
+
+def in_year_first(raw: Any, order: DateOrder | None) -> Any:
+    """`raw`, a date with the year last, rewritten with the year first in the `order` its
+    document shows (`12/25/2026 10:15 AM` as `2026/12/25 10:15 AM`); any other as it is."""
+    if order is None or not isinstance(raw, str) or not (found := _YEAR_LAST.match(raw)):
+        return raw
+    first, second, year = found.group(1, 3, 4)
+    month, day = (second, first) if order == "day" else (first, second)
+    return f"{year}/{month}/{day}{raw[found.end() :]}"
 
 
 def is_numeric_date(raw: str) -> bool:

@@ -32,6 +32,7 @@ from watcher.freshness import channel_ttl
 from watcher.links import Links, named_feeds, page_host
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import plain_text, repaired, story_id, title_of_untitled
+from watcher.numeric_dates import DateOrder, in_year_first, year_last_order
 from watcher.parsers import MAX_ENTRIES, TOO_MANY, complaint, read_document, read_loosely
 
 MAX_TITLE = 1000
@@ -81,11 +82,12 @@ def parse_feed(
     shared = _shared_guids(entries, entry_links)
     entry_links = _without_shared_links(entries, entry_links)
     zone = ZoneInfo(timezone) if timezone else None
+    order = year_last_order(_raw(e, key) for e in entries for key in ("published", "updated"))
     stories = tuple(
         _story(
             entry, link, feed=feed, fetched_at=fetched_at,
             source=source or page_host(raw) or channel_title or feed, links=links,
-            shared_guids=shared, zone=zone, atom=atom,
+            shared_guids=shared, zone=zone, atom=atom, order=order,
         )
         for entry, raw, link in zip(entries, raw_links, entry_links, strict=True)
     )  # fmt: skip
@@ -218,13 +220,15 @@ def _guid(entry: Any) -> str | None:
 def _story(
     entry: Any, entry_link: str, *, feed: str, fetched_at: datetime, source: str,
     links: Links, shared_guids: frozenset[str], zone: tzinfo | None = None, atom: bool = False,
+    order: DateOrder | None = None,
 ) -> Story:  # fmt: skip
     """One entry as a story; `entry_link`: its own link as `links` made it ('' for none, a
     link home or one shared, `_without_shared_links`), for which a guid that is a web
     address stands in. A guid in `shared_guids` is dropped: the story is known by its link,
     and clustering does not take stories that shared it for one. `zone`: of dates that name
     none (`entry_time`). `atom`: its text constructs of type text are text
-    (`entry_html.as_html`)."""
+    (`entry_html.as_html`). `order`: of day and month in its document's dates with the
+    year last (`numeric_dates.year_last_order`)."""
     title_html = entry_html.as_html(entry.get("title"), entry.get("title_detail"), atom)
     own_title = _plain(title_html)[:MAX_TITLE]
     summary_html = entry_html.summary_html(entry, atom)
@@ -241,8 +245,8 @@ def _story(
         summary = ""  # nothing to show or match that the title does not hold
     raw_published, raw_updated = _raw(entry, "published"), _raw(entry, "updated")
     published = published_time(
-        entry_time(raw_published, _raw(entry, "published_parsed"), zone),
-        entry_time(raw_updated, _raw(entry, "updated_parsed"), zone),
+        entry_time(in_year_first(raw_published, order), _raw(entry, "published_parsed"), zone),
+        entry_time(in_year_first(raw_updated, order), _raw(entry, "updated_parsed"), zone),
         fetched_at,
     )
     raw_date = raw_published or raw_updated or ""
