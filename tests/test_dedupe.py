@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import multiprocessing
 import random
@@ -1427,6 +1428,27 @@ def test_later_stories_are_compared_with_a_retitled_story_as_it_is_now(tmp_path:
     (placed,), _ = pipeline.settler.settle(save(store, other))
     assert placed.assignment.cluster == pipeline.clusterer.index.cluster_for("a"), placed
     assert len(store.alerts()) == 1
+
+
+def test_a_story_retitled_at_every_poll_is_logged_at_info_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A feed that writes a price or a count in its titles retitles its stories at every
+    poll, and each poll logged each of them at INFO. A story retitled again at its feed's
+    next poll is logged at DEBUG; after a poll that leaves it alone, at INFO again."""
+    store = Store(tmp_path / "w.db")
+    clock = FakeClock(T0 + timedelta(hours=3))
+    pipeline = _pipeline(tmp_path, store, clock, "germanium")
+    first = story("a", "Gallium price today: $512.40/kg")
+    pipeline.settler.settle(save(store, first))
+    levels = []
+    for price, same in [("513.10", False), ("514.00", False), ("", True), ("515.90", False)]:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="watcher.pipeline"):
+            now = [] if same else [replace(first, title=f"Gallium price today: ${price}/kg")]
+            pipeline.settler.retitle(now, set(), None, clock(), feed=first.feed)
+        levels.append([r.levelname for r in caplog.records if "story retitled" in r.getMessage()])
+    assert levels == [["INFO"], ["DEBUG"], [], ["INFO"]]
 
 
 def test_the_window_holds_a_retitled_story_first_and_last_as_it_was_given() -> None:

@@ -261,7 +261,9 @@ class Pipeline:
         feed may have dropped stories since the last poll (`gap`: its state's warning says
         so). `premade`: the parse pool's matches, where they hold."""
         prints = prepared.prints if prepared else None
-        retitled = self.settler.retitle(found.retitled, found.quiet, premade, now, prints=prints)
+        retitled = self.settler.retitle(
+            found.retitled, found.quiet, premade, now, feed=feed.name, prints=prints
+        )
         retitled += self.settler.revise(feed, state, found.same, premade, now, prints)
         new = found.new
         polled = old_dates(polled, new, found.quiet, found.old)  # its warning, new or not

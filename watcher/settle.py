@@ -56,6 +56,8 @@ class Settler:
         self.clock = clock
         self.rules = rules
         self.route = route
+        # by feed, the stories retitled at its last poll (`retitle` logs a repeat at DEBUG)
+        self._retitled_last: dict[str, frozenset[str]] = {}
 
     def revise(
         self, feed: FeedConfig, state: FeedState, same: list[Story], premade: PoolMatches | None,
@@ -73,24 +75,26 @@ class Settler:
             since=now - timedelta(seconds=self.clusterer.settings.window),
         )  # fmt: skip
         quiet = quiet_again(self.store, state, feed, revisions, now)
-        return self.retitle(revisions, quiet, pooled, now, logged=False, prints=prints)
+        return self.retitle(revisions, quiet, pooled, now, prints=prints)
 
     def retitle(
         self, stories: list[Story], quiet: set[str], premade: PoolMatches | None, now: datetime,
-        *, logged: bool = True, prints: Mapping[str, Fingerprint] | None = None,
+        *, feed: str | None = None, prints: Mapping[str, Fingerprint] | None = None,
     ) -> list[Match]:  # fmt: skip
         """Stored stories that their feed gave another title (a developing story's headline
         names what it did not): stored as they are now, and matched again, so a rule they
         match now alerts their cluster, once, as a new story would; the clustering window
         compares later stories with them as they are now. Stories published before the
-        clustering window are not news: their text is kept as it was. `logged`: say so
-        (`story retitled`). `prints`: the parse pool's fingerprints of the stories, by id."""
+        clustering window are not news: their text is kept as it was. With `feed` (a poll's
+        retitled stories, of that feed), each is logged (`story retitled`): at INFO, or at
+        DEBUG where that feed's last poll retitled it too (a price or a count in its title
+        changes at every poll). `prints`: the parse pool's fingerprints of the stories, by id."""
         oldest = now - timedelta(seconds=self.clusterer.settings.window)
         recent = [s for s in stories if s.published >= oldest]
+        if feed is not None:
+            self._log_retitles(feed, recent)
         if not recent:
             return []
-        for story in recent if logged else ():
-            event(log, logging.INFO, "story retitled", feed=story.feed, title=story.title)
         with self.store.transaction():
             clusters = self.store.retitle_stories(recent)
             items = [
@@ -102,6 +106,14 @@ class Settler:
             matches = self.record(matches, {i.assignment.cluster for i in items})
         self.clusterer.retitled([i.story for i in items], prints)
         return matches
+
+    def _log_retitles(self, feed: str, retitled: list[Story]) -> None:
+        last = self._retitled_last.pop(feed, frozenset())
+        for story in retitled:
+            level = logging.DEBUG if story.id in last else logging.INFO
+            event(log, level, "story retitled", feed=story.feed, title=story.title)
+        if retitled:
+            self._retitled_last[feed] = frozenset(s.id for s in retitled)
 
     def settle(
         self,
