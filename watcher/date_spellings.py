@@ -3,7 +3,8 @@
 In: a date as a feed wrote it. Out: the same date respelled (`respelled`), or None where it
 needs none: a time on the 12-hour clock (both read `PM` as a zone they do not know), a day,
 month and year joined by dashes, a day with an ordinal's ending, an ISO 8601 date with a
-comma or a word before its time, `09h15`, a zone's name in parentheses or after an offset.
+comma or a word before its time, `09h15`, a zone's name in parentheses or after an offset,
+an ISO 8601 week date, a leap second.
 Pure; each respelling is looked for only where one cheap search finds it may be, as every
 entry's dates pass here.
 """
@@ -11,6 +12,7 @@ entry's dates pass here.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 # the half of the day after its first letter (A or P): `AM`, `p.m.`, `p. m.`
 _HALF_DAY = r"\.?\s?[Mm]\.?"
@@ -41,6 +43,13 @@ _ISO_DOT_CLOCK = re.compile(r"^(\s*\d{4}-\d{2}-\d{2}[ T]\d{1,2})\.(?=\d\d(?![\d.
 # ISO 8601's basic form, without separators (`20261207T091500Z`, as iCalendar writes a time):
 # both parsers kept the date and dropped the time
 _ISO_BASIC = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)?(?!\d)")
+# and its date alone so, then a blank and a time (`20261207 09:15`): the time was dropped
+_BASIC_DATE = re.compile(r"(\d{4})(\d\d)(\d\d)(?=\s+\d{1,2}:\d\d)")
+# an ISO 8601 week date (`2026-W49-1`, the Monday of week 49; `2026W491`; `2026-W49`, its
+# Monday too): feedparser read it as the 1st of a month
+_ISO_WEEK = re.compile(r"(\d{4})-?W(\d\d)(?:-?([1-7]))?(?!\d)")
+# a leap second (`23:59:60`), which UTC inserts some years: RFC 822's readers read no date
+_LEAP_SECOND = re.compile(r"(?<=\d:\d\d):60(?!\d)")
 # a digit before any of these: one search, which most dates fail
 _MAY_RESPELL = re.compile(
     r"\d(?:-[A-Za-z]|[snrtSNRT][tdhTDH]\b|\s?[AaPp]\.?\s?[Mm]|\s?h\s?\d|,|\s(?:at|[-–—|@])\s"
@@ -72,14 +81,21 @@ def respelled(raw: str) -> str | None:
     (`_on_24_hour_clock`), a day joined to its month and year by dashes (`07-Dec-26` as
     `07 Dec 26`, `2026-Dec-07` as `07 Dec 2026`), a day with an ordinal's ending (`7th` as
     `7`), an ISO 8601 date with a comma or word before its time (`_ISO_THEN_WORD`) or a
-    dot in it (`23.27`) or in its basic form (`20261207T0915`), an hour and minutes joined
-    by `h` (`09h15`), a zone's name in parentheses at the end (out of them), a zone's name
-    after an offset (dropped); None where it is none of these. Each is looked for only
-    where a cheap test finds it may be: every entry's dates come here."""
+    dot in it (`23.27`) or in its basic form (`20261207T0915`, `20261207 09:15`), an ISO
+    8601 week date (`_ISO_WEEK`: as its day's date), a leap second (`:60`, as `:59`), an hour
+    and minutes joined by `h` (`09h15`), a zone's name in parentheses at the end (out of
+    them), a zone's name after an offset (dropped); None where it is none of these. Each is
+    looked for only where a cheap test finds it may be: every entry's dates come here."""
     stripped = spelled = raw.strip()
+    if "W" in spelled[4:6] and (week := _ISO_WEEK.match(spelled)) is not None:
+        spelled = _week_day(week)
     if spelled[8:9] == "T" and (basic := _ISO_BASIC.match(spelled)) is not None:
         year, month, day, hour, minute, second = basic.groups("00")
         spelled = f"{year}-{month}-{day}T{hour}:{minute}:{second}{spelled[basic.end() :]}"
+    elif spelled[8:9].isspace() and (basic := _BASIC_DATE.match(spelled)) is not None:
+        spelled = f"{'-'.join(basic.groups())}{spelled[basic.end() :]}"
+    if ":60" in spelled:
+        spelled = _LEAP_SECOND.sub(":59", spelled)  # a second early beats no date
     if (first := _TIME_FIRST.match(spelled)) is not None:
         spelled = f"{first[2]} {first[1]}{first[3] or ''}"
     if _MAY_RESPELL.search(spelled):
@@ -94,6 +110,17 @@ def respelled(raw: str) -> str | None:
     if name.isalpha() and ("+" in head[-6:] or "-" in head[-6:]):
         spelled = _NAME_AFTER_OFFSET.sub(r"\1", spelled)
     return spelled if spelled != stripped else None
+
+
+def _week_day(found: re.Match[str]) -> str:
+    """An ISO 8601 week date as the calendar's (`2026-W49-1` as `2026-11-30`), what follows
+    it kept; '' (no date) for a week its year lacks."""
+    year, week, day = int(found.group(1)), int(found.group(2)), int(found.group(3) or 1)
+    try:
+        when = date.fromisocalendar(year, week, day)
+    except ValueError:
+        return ""
+    return f"{when.isoformat()}{found.string[found.end() :]}"
 
 
 def _on_24_hour_clock(raw: str) -> str | None:
