@@ -71,9 +71,10 @@ def _given_again(
     stories with another title; and the ids of their own of all the former, stored or not."""
     others: dict[str, tuple[Story, Story]] = {}  # by new id: the entry and its guid's story
     edited: list[Story] = []
-    for entry in relinked:
+    stories = store.stories([s.id for s in relinked]) if relinked else {}
+    for entry in (s for s in relinked if s.id in stories):
         print_ = prepared.prints[entry.id] if prepared is not None else fingerprint(entry)
-        stored = store.story(entry.id)
+        stored = stories[entry.id]
         other = reused_guid(entry, print_, stored, settings)
         if other is None:
             if entry.title != stored.title:
