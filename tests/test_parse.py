@@ -925,6 +925,32 @@ def test_dates_with_the_year_last_are_read_in_the_order_their_document_shows(
     assert stories == feedparser_only(body.encode(), monkeypatch).stories
 
 
+def test_a_feed_whose_dates_cannot_be_read_is_warned_of() -> None:
+    """A date no parser reads dated its story at its fetch, and nothing said so: a feed of
+    them showed its backlog as news and escaped its `max_age`. The warning counts them and
+    quotes the first; a date in the future (dated at the fetch too) and no date are none."""
+
+    def items(*dates: str) -> bytes:
+        body = "".join(
+            f"<item><title>Story {n}</title><link>https://w.test/{n}</link>"
+            + (f"<pubDate>{date}</pubDate>" if date else "") + "</item>"
+            for n, date in enumerate(dates)
+        )  # fmt: skip
+        return f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{body}</channel></rss>'.encode()
+
+    unread = parse_feed(items("07/11/2026 10:00", "", "03/11/2026"), feed="t", fetched_at=FETCHED)
+    assert unread.warning == (
+        "the dates of 2 of 3 entries cannot be read (as '07/11/2026 10:00'): their stories "
+        "are dated when they were first fetched"
+    )
+    assert [s.published for s in unread.stories] == [FETCHED] * 3
+    read = parse_feed(
+        items("Tue, 24 Nov 2026 09:00:00 GMT", "", "Tue, 24 Nov 2099 09:00:00 GMT"),
+        feed="t", fetched_at=FETCHED,
+    )  # fmt: skip
+    assert read.warning is None and read.stories[2].published == FETCHED
+
+
 def test_atom_without_published_uses_updated() -> None:
     assert parse("journal.atom.xml").stories[1].published == datetime(2026, 11, 11, 10, tzinfo=UTC)
 

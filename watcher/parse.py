@@ -26,13 +26,14 @@ from zoneinfo import ZoneInfo
 
 from watcher import entry_html
 from watcher.boilerplate import coverage, repeats_title, without_post_footer
-from watcher.dates import entry_time, published_time
+from watcher.dates import published_time
+from watcher.entry_dates import document_order, entry_dates, raw_date, unread_dates
 from watcher.errors import ParseError
 from watcher.freshness import channel_ttl
 from watcher.links import Links, named_feeds, page_host
 from watcher.models import ParsedFeed, Story
 from watcher.normalise import plain_text, repaired, story_id, title_of_untitled
-from watcher.numeric_dates import DateOrder, in_year_first, year_last_order
+from watcher.numeric_dates import DateOrder
 from watcher.parsers import MAX_ENTRIES, TOO_MANY, complaint, read_document, read_loosely
 
 MAX_TITLE = 1000
@@ -82,7 +83,7 @@ def parse_feed(
     shared = _shared_guids(entries, entry_links)
     entry_links = _without_shared_links(entries, entry_links)
     zone = ZoneInfo(timezone) if timezone else None
-    order = year_last_order(_raw(e, key) for e in entries for key in ("published", "updated"))
+    order = document_order(entries)
     stories = tuple(
         _story(
             entry, link, feed=feed, fetched_at=fetched_at,
@@ -91,9 +92,10 @@ def parse_feed(
         )
         for entry, raw, link in zip(entries, raw_links, entry_links, strict=True)
     )  # fmt: skip
+    unread = unread_dates(entries, stories, order, zone)
     return ParsedFeed(
-        title=channel_title, stories=_without_boilerplate(stories), warning=problem,
-        ttl=_ttl(result),
+        title=channel_title, stories=_without_boilerplate(stories),
+        warning="; ".join(filter(None, [problem, unread])) or None, ttl=_ttl(result),
     )  # fmt: skip
 
 
@@ -243,15 +245,9 @@ def _story(
     source = _plain((entry.get("source") or {}).get("title")) or source
     if repeats_title(summary, own_title, source):
         summary = ""  # nothing to show or match that the title does not hold
-    raw_published, raw_updated = _raw(entry, "published"), _raw(entry, "updated")
-    published = published_time(
-        entry_time(in_year_first(raw_published, order), _raw(entry, "published_parsed"), zone),
-        entry_time(in_year_first(raw_updated, order), _raw(entry, "updated_parsed"), zone),
-        fetched_at,
-    )
-    raw_date = raw_published or raw_updated or ""
+    published = published_time(*entry_dates(entry, order, zone), fetched_at)
     return Story(
-        id=story_id(feed, guid, link, title, raw_date),
+        id=story_id(feed, guid, link, title, raw_date(entry)),
         feed=feed,
         guid=guid,
         source=source,
@@ -285,13 +281,6 @@ def _is_xml_char(code: int) -> bool:
         or 0xE000 <= code <= 0xFFFD
         or 0x10000 <= code <= 0x10FFFF
     )
-
-
-def _raw(entry: Any, key: str) -> Any:
-    """A field as the feed gave it, without feedparser's deprecated published/updated aliasing."""
-    if isinstance(entry, dict):
-        return dict.get(entry, key)
-    return getattr(entry, key, None)
 
 
 def _body(entry: Any, summary_html: str, summary: str, title: str, atom: bool) -> str:
