@@ -927,7 +927,7 @@ def test_dates_with_the_year_last_are_read_in_the_order_their_document_shows(
 
 def test_a_feed_whose_dates_cannot_be_read_is_warned_of() -> None:
     """A date no parser reads dated its story at its fetch, and nothing said so: a feed of
-    them showed its backlog as news and escaped its `max_age`. The warning counts them and
+    them escaped its `max_age`, and nothing told the operator why. The warning counts them and
     quotes the first; a date in the future (dated at the fetch too) and no date are none."""
 
     def items(*dates: str) -> bytes:
