@@ -275,6 +275,9 @@ PAIRS = [
     pytest.param(story("a", "Gallium"), story("b", "Gallium prices climb on export curbs", "Gallium prices in Rotterdam climbed for a third week after new export curbs.", hours=2), None, id="very-short-title"),
     pytest.param(story("a", "Gallium"), story("b", "Gallium", hours=2), None, id="two-one-word-titles"),
     pytest.param(story("a", "Gallium price assessment"), story("b", "Gallium price assessment", hours=24), None, id="recurring-column"),
+    pytest.param(story("a", "UK to ban exports of antimony to Russia"), story("b", "UK to ban exports of antimony to Russia", hours=6), "reprint", id="syndicated-headline-naming-one-thing"),
+    pytest.param(story("a", "UK to ban exports of antimony to Russia"), replace(story("b", "UK to ban exports of antimony to Russia", hours=24), source="source of a"), None, id="one-outlets-headline-again"),
+    pytest.param(story("a", "UK to ban exports of antimony to Russia"), story("b", "UK to ban exports of antimony to Belarus", hours=6), None, id="syndicated-template-other-country"),
     pytest.param(story("a", "Kazatomprom signs uranium supply deal with Cameco", "Kazatomprom agreed to supply Cameco with 5 million pounds of uranium concentrate between 2027 and 2031, the Kazakh producer said."),
                  story("b", "Cameco secures Kazakh uranium in 5 million-pound deal", "Canadian miner Cameco will buy 5 million pounds of uranium from Kazakhstan's state producer Kazatomprom over five years from 2027.", hours=9), "same-event", id="same-event-rewrite"),
     pytest.param(story("a", "China bans exports of gallium, germanium, antimony to US", "China on Tuesday banned exports to the United States of gallium, germanium and antimony, key materials for chips, a day after Washington's latest curbs on its chip sector."),
@@ -1449,6 +1452,25 @@ def test_a_story_retitled_at_every_poll_is_logged_at_info_once(
             pipeline.settler.retitle(now, set(), None, clock(), feed=first.feed)
         levels.append([r.levelname for r in caplog.records if "story retitled" in r.getMessage()])
     assert levels == [["INFO"], ["DEBUG"], [], ["INFO"]]
+
+
+def test_the_window_links_one_headline_from_other_outlets_after_it_expires_some() -> None:
+    """Outlets that print an agency's headline word for word, naming one specific word, in
+    titles-only feeds (a Google News feed's entries) were an alert each. The window keeps
+    each story's outlet, through an expiry that moves its slots: the same headline from
+    another outlet joins, from its own outlet (a recurring column) it does not."""
+    index = ClusterIndex(SETTINGS)
+    for n in range(6):  # older stories of b's outlet, expired below, so that the slots move
+        index.add(replace(story(f"old{n}", f"Copper smelter {n} restarts in Peru after strike"),
+                          source="Daily Gazette"))  # fmt: skip
+    headline = "UK to ban exports of antimony to Russia"
+    first = index.add(story("a", headline, hours=40))
+    again = index.add(replace(story("c", headline, hours=42), source="source of a"))
+    assert again.cluster != first.cluster
+    assert index.expire((T0 + timedelta(hours=1)).timestamp()) == 6
+    other = index.add(replace(story("b", headline, hours=44), source="Daily Gazette"))
+    assert other.level == "reprint"
+    assert index.cluster_for("b") == index.cluster_for("a") == first.cluster
 
 
 def test_the_window_holds_a_retitled_story_first_and_last_as_it_was_given() -> None:

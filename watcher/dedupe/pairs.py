@@ -255,9 +255,23 @@ def _titles_apart(
 
 
 # Specific words two titles must share to make title-only stories reprints: a recurring
-# column ("Daily metals market report", "Gallium price assessment") repeats its title
-# over other news every day, and a real headline names two things or more.
+# column ("Daily metals market report", "Gallium price assessment") repeats its title over
+# other news every day, and a real headline names two things or more.
 TITLE_ONLY_SPECIFIC = 2
+# Terms of a headline that outlets print word for word, naming one specific word, from which
+# their title-only stories are reprints (`_syndicated`)
+SYNDICATED_TERMS = 5
+
+
+def _syndicated(a: Fingerprint, b: Fingerprint, s: PairScore) -> bool:
+    """Whether two outlets print one headline word for word, naming a specific word and
+    `SYNDICATED_TERMS` terms or more ("UK to ban exports of antimony to Russia", an agency's
+    story in a hundred papers, each its own entry in a Google News feed): a reprint, where
+    one outlet's recurring column, which repeats its title over other news, is not."""
+    return (
+        a.title == b.title and bool(a.outlet) and bool(b.outlet) and a.outlet != b.outlet
+        and s.title_specific_shared >= 1 and len(a.title_keys) >= SYNDICATED_TERMS
+    )  # fmt: skip
 
 
 def _decide(
@@ -281,9 +295,11 @@ def _decide(
         and len(set(a.title_keys) & set(b.title_keys)) >= 2
         and not s.title_conflicts
         and s.title_ratio >= settings.reprint_title
-        and s.title_specific_shared >= TITLE_ONLY_SPECIFIC
     ):
-        return "reprint", f"titles {s.title_ratio:.1f}% alike, one story has no lead"
+        if s.title_specific_shared >= TITLE_ONLY_SPECIFIC:
+            return "reprint", f"titles {s.title_ratio:.1f}% alike, one story has no lead"
+        if _syndicated(a, b, s):
+            return "reprint", "the same title from another outlet, one story has no lead"
     if s.listed:  # the site that lists both (Google News) took them for one news item
         return "same-event", "listed together as coverage of one news item"
     if (

@@ -48,6 +48,7 @@ class WindowSlots:
         self._began = array("d")  # when its cluster's first story was published, as known then
         self._link = array("q")  # hash of the link, 0 for none
         self._guid = array("q")
+        self._outlet = array("i")  # `outlet_hash` of the source: 4 bytes, as few outlets
         self._text = bytearray()  # cleaned titles + leads, UTF-8: most news is ASCII
         self._text_at = array("I", [0])  # slot i's text: [_text_at[i], _text_at[i + 1])
         self._title_len = array("I")
@@ -80,7 +81,7 @@ class WindowSlots:
         link, guid = hash(fp.link) if fp.link else 0, hash(fp.guid) if fp.guid else 0
         row = self._made_row(
             fp.id, fp.published, link, guid, fp.title, fp.lead, fp.term_keys, fp.term_weights,
-            title_terms, (fp.title_specific, fp.lead_specific),
+            title_terms, (fp.title_specific, fp.lead_specific), outlet_hash(fp.outlet),
         )  # fmt: skip
         if fp.related:
             row.related = tuple(map(hash, fp.related))
@@ -89,11 +90,12 @@ class WindowSlots:
     def _made_row(
         self, id: str, published: float, link: int, guid: int, title: str, lead: str,
         keys: tuple[str, ...], weights: array[int], title_terms: int,
-        specific_words: tuple[int, int],
+        specific_words: tuple[int, int], outlet: int,
     ) -> Row:  # fmt: skip
         found = list(map(self._vocab.__getitem__, keys))  # in C, as below: new terms numbered
         return Row(
-            id=id, published=published, link=link, guid=guid, title=title, lead=lead,
+            id=id, published=published, link=link, guid=guid, outlet=outlet, title=title,
+            lead=lead,
             weights=weights, title_terms=title_terms, specific_words=specific_words,
             ids=array("I", found),
             specific=list(compress(found, map(partial(le, SPECIFIC_HUNDREDTHS), weights))),
@@ -115,7 +117,7 @@ class WindowSlots:
             text[:title_len], text[title_len:],
             tuple(map(self._words.__getitem__, self._term_ids[start:end])),
             self._term_weights[start:end], self._title_terms[slot],
-            (self._title_specific[slot], self._lead_specific[slot]),
+            (self._title_specific[slot], self._lead_specific[slot]), self._outlet[slot],
         )  # fmt: skip
 
     def _insert(self, row: Row, cluster: int, began: float) -> None:
@@ -126,6 +128,7 @@ class WindowSlots:
         self._began.append(began)
         self._link.append(row.link)
         self._guid.append(row.guid)
+        self._outlet.append(row.outlet)
         self._text += (row.title + row.lead).encode()
         self._text_at.append(len(self._text))
         self._title_len.append(len(row.title))
@@ -152,7 +155,7 @@ class WindowSlots:
         removed = self._ids.pop()
         assert removed == row.id, "undo steps run newest first"
         for column in (self._published, self._cluster, self._began, self._link, self._guid,
-                       self._text_at,
+                       self._outlet, self._text_at,
                        self._title_len, self._title_terms, self._title_specific,
                        self._lead_specific, self._terms_at):  # fmt: skip
             column.pop()
@@ -172,14 +175,13 @@ class WindowSlots:
 
     def _print_at(self, slot: int) -> Fingerprint:
         """A slot's fingerprint, its link and guid stood in for by their hashes."""
-        id, published, link, guid, title, lead, keys, weights, title_terms, specific_words = (
-            self._stored(slot)
-        )
+        (id, published, link, guid, title, lead, keys, weights, title_terms, specific_words,
+         outlet) = self._stored(slot)  # fmt: skip
         return Fingerprint(
             id=id, link=stand_in(link), guid=stand_in(guid), published=published,
             title=title, lead=lead, term_keys=keys, term_weights=weights,
             title_keys=keys[:title_terms], title_specific=specific_words[0],
-            lead_specific=specific_words[1],
+            lead_specific=specific_words[1], outlet=stand_in(outlet),
         )  # fmt: skip
 
     def _compact(self, keep: bytes) -> None:
@@ -190,7 +192,7 @@ class WindowSlots:
         terms_at, maybe_unused = self._terms_at, set[int]()
         for slot in compress(range(len(keep)), map(not_, keep)):
             maybe_unused.update(self._term_ids[terms_at[slot] : terms_at[slot + 1]])
-        for name in ("_published", "_cluster", "_began", "_link", "_guid", "_title_len",
+        for name in ("_published", "_cluster", "_began", "_link", "_guid", "_outlet", "_title_len",
                      "_title_terms", "_title_specific", "_lead_specific"):  # fmt: skip
             column = getattr(self, name)
             setattr(self, name, array(column.typecode, compress(column, keep)))
@@ -233,6 +235,7 @@ class Row:
     published: float
     link: int  # hash, 0 for none
     guid: int
+    outlet: int  # hash of the source, 0 for none
     title: str
     lead: str
     weights: array[int]
@@ -280,6 +283,11 @@ def _keyed_lead(row: Row) -> str:
 def link_key(link: int) -> int:
     """The key of the slots whose link has this hash."""
     return hash(("link", link))
+
+
+def outlet_hash(outlet: str) -> int:
+    """A source's hash in 31 bits (a window holds a few thousand outlets), 0 for none."""
+    return (hash(outlet) & 0x7FFF_FFFF) or 1 if outlet else 0
 
 
 def stand_in(hashed: int) -> str:

@@ -211,6 +211,7 @@ class Fingerprint(NamedTuple):
     title_specific: int  # bits: which of the title's first MASK_WORDS words are specific
     lead_specific: int  # the same for the lead
     related: tuple[str, ...] = ()  # links the entry lists as other coverage of its news
+    outlet: str = ""  # the story's source, as the feed or the entry's <source> names it
 
     @property
     def terms(self) -> dict[str, float]:
@@ -241,6 +242,7 @@ def fingerprint(story: Story) -> Fingerprint:
         ),
         lead_specific=_specific_words(lower_lead, langs),
         related=tuple(map(comparable_url, story.related)),
+        outlet=story.source,
     )
 
 

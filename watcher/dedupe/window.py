@@ -159,7 +159,9 @@ class ClusterIndex(Candidates):
             together = slot in listed
             if not together and not self._could_link(row, terms, total, slot, shares):
                 continue
-            probe = probe or fp._replace(link=stand_in(row.link), guid=stand_in(row.guid))
+            probe = probe or fp._replace(
+                link=stand_in(row.link), guid=stand_in(row.guid), outlet=stand_in(row.outlet)
+            )
             score = compare(probe, self._print_at(slot), self.settings, listed=together)
             if score.kept_apart:
                 found = Apart(slot, score)
