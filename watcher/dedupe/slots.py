@@ -174,7 +174,7 @@ class WindowSlots:
             self._keyed.remove(key, len(self._ids))
 
     def _print_at(self, slot: int) -> Fingerprint:
-        """A slot's fingerprint, its link and guid stood in for by their hashes."""
+        """A slot's fingerprint, its link, guid and outlet stood in for by their hashes."""
         (id, published, link, guid, title, lead, keys, weights, title_terms, specific_words,
          outlet) = self._stored(slot)  # fmt: skip
         return Fingerprint(
