@@ -381,6 +381,31 @@ def test_a_feeds_timezone_dates_its_stories_that_name_no_zone(
     assert as_configured == {**json.loads(stored.stdout), "fetched_at": ANY}  # the feed's name
 
 
+def test_a_feeds_date_order_reads_its_dates_with_the_year_last(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """`11/7/2026 10:00:00 AM`, as .NET writes a US date, in a feed none of whose dates names
+    a day after the 12th, is no date, and the feed's warning says what reads it: its
+    `date_order:`, which the service and `ingest` of the configured feed then read it by."""
+    item = "<item><title>Smelter restarts</title><link>https://w.test/1</link>"
+    server.feed("/us.xml", rss([item + "<pubDate>11/7/2026 10:00:00 AM</pubDate></item>"]))
+    url = server.url("/us.xml")
+    undated = watcher("ingest", url)
+    assert "(the feed's date_order: day-first or month-first reads them)" in undated.stderr
+    config = write_config(tmp_path, server, ("US", "/us.xml"))
+    config.write_text(config.read_text() + "    date_order: month-first\n")
+    assert watcher("--config", str(config), "once").returncode == 0
+    stored = watcher("--config", str(config), "stories", "--since", "3650d", "--format", "jsonl")
+    assert json.loads(stored.stdout)["published"] == "2026-11-07T10:00:00+00:00"
+    as_configured = watcher("--config", str(config), "ingest", url)
+    assert json.loads(as_configured.stdout)["published"] == "2026-11-07T10:00:00+00:00"
+    assert as_configured.stderr == ""
+    config.write_text(config.read_text().replace("month-first", "mdy"))
+    refused = watcher("--config", str(config), "once")
+    assert refused.returncode == 2
+    assert "feeds[0].date_order: must be day-first or month-first, not 'mdy'" in refused.stderr
+
+
 @pytest.mark.parametrize(
     "target", ["page", "missing-file", "http-404", "bad-ipv6", "bad-port", "port-range", "ftp"]
 )

@@ -925,6 +925,26 @@ def test_dates_with_the_year_last_are_read_in_the_order_their_document_shows(
     assert stories == feedparser_only(body.encode(), monkeypatch).stories
 
 
+def test_a_feeds_date_order_wins_over_what_its_document_shows() -> None:
+    """The operator knows the site: a `date_order` reads every date with the year last in
+    it, those of a document that shows no order too, and one that names no such day (a
+    month 20) is no date."""
+    items = "".join(
+        f"<item><title>Story {n}</title><link>https://w.test/{n}</link><pubDate>{d}</pubDate></item>"
+        for n, d in enumerate(["07/11/2026 10:00", "11/20/2026"])
+    )  # fmt: skip
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>{items}</channel></rss>'
+    )
+    day = parse_feed(body.encode(), feed="t", fetched_at=FETCHED, date_order="day").stories
+    assert [s.published for s in day] == [datetime(2026, 11, 7, 10, tzinfo=UTC), FETCHED]
+    month = parse_feed(body.encode(), feed="t", fetched_at=FETCHED, date_order="month").stories
+    assert [s.published for s in month] == [
+        datetime(2026, 7, 11, 10, tzinfo=UTC),
+        datetime(2026, 11, 20, tzinfo=UTC),
+    ]
+
+
 def test_a_feed_whose_dates_cannot_be_read_is_warned_of() -> None:
     """A date no parser reads dated its story at its fetch, and nothing said so: a feed of
     them escaped its `max_age`, and nothing told the operator why. The warning counts them and
@@ -941,7 +961,8 @@ def test_a_feed_whose_dates_cannot_be_read_is_warned_of() -> None:
     unread = parse_feed(items("07/11/2026 10:00", "", "03/11/2026"), feed="t", fetched_at=FETCHED)
     assert unread.warning == (
         "the dates of 2 of 3 entries cannot be read (as '07/11/2026 10:00'): their stories "
-        "are dated when they were first fetched"
+        "are dated when they were first fetched (the feed's date_order: day-first or "
+        "month-first reads them)"
     )
     assert [s.published for s in unread.stories] == [FETCHED] * 3
     read = parse_feed(

@@ -12,8 +12,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from watcher.dates import entry_time
-from watcher.models import Story
-from watcher.numeric_dates import DateOrder, in_year_first, year_last_order
+from watcher.models import DateOrder, Story
+from watcher.numeric_dates import in_year_first, is_year_last, year_last_order
 
 DATE_KEYS = ("published", "updated")
 
@@ -52,8 +52,9 @@ def unread_dates(
     zone: tzinfo | None,
 ) -> str | None:  # fmt: skip
     """A warning where entries were given a date that cannot be read, so that their stories
-    are dated at their fetch: how many, and the first such date. Only entries whose story
-    is dated at its fetch are read again (a date in the future is too, and was read)."""
+    are dated at their fetch: how many, and the first such date (with the year last, what
+    reads it: the feed's `date_order`). Only entries whose story is dated at its fetch are
+    read again (a date in the future is too, and was read)."""
     unread = [
         raw_date(entry) for entry, story in zip(entries, stories, strict=True)
         if story.published == story.fetched_at and str(raw_date(entry)).strip()
@@ -61,7 +62,11 @@ def unread_dates(
     ]  # fmt: skip
     if not unread:
         return None
-    return (
+    first = str(unread[0])
+    told = (
         f"the dates of {len(unread)} of {len(entries)} entries cannot be read (as "
-        f"{str(unread[0])[:40]!r}): their stories are dated when they were first fetched"
+        f"{first[:40]!r}): their stories are dated when they were first fetched"
     )
+    if order is None and is_year_last(first):
+        told += " (the feed's date_order: day-first or month-first reads them)"
+    return told

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+DateOrder = Literal["day", "month"]  # which comes first, in a date with the year last
+
 
 @dataclass(frozen=True, kw_only=True)
 class FeedConfig:
@@ -28,6 +30,8 @@ class FeedConfig:
     full_text: bool = False  # a new story's page read for its body (`full_text`)
     paused: bool = False  # not polled, and not told of, until the operator resumes it
     timezone: str | None = None  # IANA zone of the feed's dates that name none; None: UTC
+    # first in its dates with the year last (07/12/2026); None: as each document's dates show
+    date_order: DateOrder | None = None
     max_ttl: float = 0.0  # the longest what the feed asks puts its next poll off (`freshness`)
 
 

@@ -26,9 +26,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 from feedparser.datetimes import _parse_date as feedparser_date  # its readers, pinned <7
+
+from watcher.models import DateOrder
 
 _NUMERIC_START = re.compile(
     r"\s*(?:\d{4}\s*[/.年년]|\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d\d-\d\d-\d\d(?![\d-])"
@@ -53,7 +55,6 @@ _CLOCK = re.compile(
 _AFTERNOON = frozenset({"오후", "午後"})
 # `04/12/2026`, `4-12-2026 10:15`: day and month in an order the date does not say
 _YEAR_LAST = re.compile(r"\s*(\d{1,2})([/-])(\d{1,2})\2(\d{4})(?!\d)")
-DateOrder = Literal["day", "month"]  # which comes first, in a date with the year last
 _MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -70,6 +71,11 @@ def year_last_order(raws: Iterable[object]) -> DateOrder | None:
             elif second > 12 >= first:
                 shown.add("month")
     return shown.pop() if len(shown) == 1 else None
+
+
+def is_year_last(raw: str) -> bool:
+    """Whether `raw` begins as a date with the year last (`07/12/2026`)."""
+    return _YEAR_LAST.match(raw) is not None
 
 
 def in_year_first(raw: Any, order: DateOrder | None) -> Any:

@@ -31,9 +31,8 @@ from watcher.entry_dates import document_order, entry_dates, raw_date, unread_da
 from watcher.errors import ParseError
 from watcher.freshness import channel_ttl
 from watcher.links import Links, named_feeds, page_host
-from watcher.models import ParsedFeed, Story
+from watcher.models import DateOrder, ParsedFeed, Story
 from watcher.normalise import plain_text, repaired, story_id, title_of_untitled
-from watcher.numeric_dates import DateOrder
 from watcher.parsers import MAX_ENTRIES, TOO_MANY, complaint, read_document, read_loosely
 
 MAX_TITLE = 1000
@@ -59,10 +58,13 @@ def parse_feed(
     source: str | None = None,
     url: str | None = None,
     timezone: str | None = None,
+    date_order: DateOrder | None = None,
 ) -> ParsedFeed:
     """Parse `body` into stories of `feed`; `source` overrides the outlet name. `url`, where
     the feed was fetched from, is the base of last resort for relative links (see `_story`).
-    `timezone` (an IANA zone) is the zone of the entries' dates that name none, else UTC.
+    `timezone` (an IANA zone) is the zone of the entries' dates that name none, else UTC;
+    `date_order`, what comes first in their dates with the year last, else what the
+    document's dates show (`entry_dates.document_order`).
     A story whose link redirects (`unwrapped_url`) is, without an outlet of its own or a
     configured one, from the host of the page it leads to: a Google Alerts feed's title
     names the search, not the outlet."""
@@ -83,7 +85,7 @@ def parse_feed(
     shared = _shared_guids(entries, entry_links)
     entry_links = _without_shared_links(entries, entry_links)
     zone = ZoneInfo(timezone) if timezone else None
-    order = document_order(entries)
+    order = date_order or document_order(entries)
     stories = tuple(
         _story(
             entry, link, feed=feed, fetched_at=fetched_at,

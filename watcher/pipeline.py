@@ -315,7 +315,7 @@ class Pipeline:
         work = functools.partial(
             parse_feed, result.body, feed=feed.name, fetched_at=now,
             content_type=result.content_type, source=feed.source, url=result.url,
-            timezone=feed.timezone,
+            timezone=feed.timezone, date_order=feed.date_order,
         )  # fmt: skip
         if self.parse_executor is None:
             return work(), None

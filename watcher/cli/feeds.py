@@ -79,7 +79,7 @@ def add_parsers(commands: Any) -> None:
         "without storing anything. For debugging a feed; needs no config file, but fetches "
         "with the config's poll: settings (timeouts, size cap, user agent, ca_file) when "
         "one is given or found, as the service does, and reads a configured feed's URL as "
-        "that feed (its name, source:, headers: and timezone:).",
+        "that feed (its name, source:, headers:, timezone: and date_order:).",
     )
     ingest.add_argument("source", metavar="FILE_OR_URL", help="a feed file, or an http(s)/file URL")
     ingest.add_argument(
@@ -181,9 +181,9 @@ def read_feed(
 ) -> ParsedFeed:  # fmt: skip
     """Fetch (http, file: URL or a path) and parse one feed with `settings` (by default the
     default poll settings), as the `configured` feed of its URL where there is one is
-    polled (its name, `source:`, `headers:` and `timezone:`); `feed_name`, `headers` (each
-    in place of the configured one of its name) and `timezone` given win. With
-    `full_text`, its stories' pages read as for a `full_text` feed."""
+    polled (its name, `source:`, `headers:`, `timezone:` and `date_order:`); `feed_name`,
+    `headers` (each in place of the configured one of its name) and `timezone` given win.
+    With `full_text`, its stories' pages read as for a `full_text` feed."""
     url = read_url(source)
     if problem := malformed(url):
         raise FetchError(f"malformed URL: {problem}", url=url)
@@ -211,7 +211,7 @@ def read_feeds(
     feeds: Sequence[FeedConfig], settings: PollSettings
 ) -> tuple[list[Story], list[tuple[str, str]]]:
     """Fetch and parse every feed of `feeds` now, as the service polls them (their own
-    `headers:`, `source:` and `timezone:`, at most `settings.concurrency` at once,
+    `headers:`, `source:`, `timezone:` and `date_order:`, at most `settings.concurrency` at once,
     `per_host` a host; a `full_text` feed's stories' pages read), storing nothing: their
     stories, and (feed, error) for each that could not be read."""
 
@@ -245,6 +245,7 @@ async def _read(feed: FeedConfig, fetcher: Fetcher) -> ParsedFeed:
     parsed = parse_feed(
         result.body, feed=feed.name, fetched_at=utc_now(), source=feed.source,
         content_type=result.content_type, url=result.url, timezone=feed.timezone,
+        date_order=feed.date_order,
     )  # fmt: skip
     if not feed.full_text:
         return parsed

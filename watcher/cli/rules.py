@@ -94,13 +94,15 @@ def add_parsers(commands: Any) -> None:
         "--url", metavar="FEED_URL",
         help="fetch one feed (or file) and test its stories; with a config given or found, "
         "with its poll: settings (timeouts, size cap, user agent, ca_file), as the service, "
-        "and a configured feed's URL as that feed (its name, source:, headers:, timezone:)",
+        "and a configured feed's URL as that feed (its name, source:, headers:, timezone:, "
+        "date_order:)",
     )  # fmt: skip
     source.add_argument(
         "--live", action="store_true",
         help="fetch every configured feed now, as the service polls them (their headers:, "
-        "source: and timezone:, a full_text feed's pages, the config's poll: settings), and test "
-        "their stories, storing nothing; a feed that cannot be read is named on stderr",
+        "source:, timezone: and date_order:, a full_text feed's pages, the config's poll: "
+        "settings), and test their stories, storing nothing; a feed that cannot be read is "
+        "named on stderr",
     )  # fmt: skip
     test.add_argument(
         "--header", metavar="HEADER", type=header, action="append", default=[],

@@ -17,7 +17,7 @@ import yaml
 
 from watcher.config.reader import Reader, is_null
 from watcher.config.settings import PollSettings
-from watcher.models import FeedConfig
+from watcher.models import DateOrder, FeedConfig
 from watcher.rules.nodes import kind_of
 from watcher.urls import canonical_url, comparable_url
 
@@ -27,8 +27,9 @@ MIN_SILENT_AFTER = 3600.0
 SILENT_AFTER = 7 * 24 * 3600.0
 FEED_KEYS = {
     "name", "url", "interval", "tags", "source", "backfill", "max_age", "silent_after",
-    "headers", "full_text", "paused", "timezone", "max_ttl",
+    "headers", "full_text", "paused", "timezone", "date_order", "max_ttl",
 }  # fmt: skip
+DATE_ORDERS: dict[str, DateOrder] = {"day-first": "day", "month-first": "month"}
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token
 # what watcher sets for every poll: conditional GET, and the decoding it does itself
 OWN_HEADERS = {
@@ -218,8 +219,19 @@ class FeedsReader(Reader):
             "full_text": self.flag(m.get("full_text"), f"{where}.full_text"),
             "paused": self.flag(m.get("paused"), f"{where}.paused"),
             "timezone": self.zone(m.get("timezone"), f"{where}.timezone"),
+            "date_order": self.date_order(m.get("date_order"), f"{where}.date_order"),
             "max_ttl": self.duration(m.get("max_ttl"), f"{where}.max_ttl", poll.max_ttl, 0),
         }
+
+    def date_order(self, node: yaml.Node | None, name: str) -> DateOrder | None:
+        """`day-first` or `month-first`: which comes first in the feed's dates with the year
+        last (`07/12/2026`); None where it is not given."""
+        value = self.string(node, name)
+        if value is None:
+            return None
+        if (order := DATE_ORDERS.get(value.lower())) is None:
+            self.problem(node, name, f"must be day-first or month-first, not {value!r}")
+        return order
 
     def headers(self, node: yaml.Node | None, name: str) -> tuple[tuple[str, str], ...]:
         """A feed's own HTTP headers: a mapping of header names to one-line values."""
