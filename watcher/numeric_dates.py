@@ -10,10 +10,10 @@ word or two may stand before the time, and the hour and minutes may be written
 feedparser reads RFC 822's, none as UTC (as feedparser reads an ISO 8601 date
 without one). With slashes or dashes and the year last (`04/12/2026`, `04-12-2026`)
 the month may come first (the US) or the day (most elsewhere): no date (feedparser
-read `07-12-2026` as 20 December 2007), unless another date of the same document names a
-day after the 12th and so shows the order (`year_last_order`, `in_year_first`); so is one
-of three pairs of digits with dashes (`07-12-26`, which feedparser read as 26 December
-2007: which is the year?).
+read `07-12-2026` as 20 December 2007), unless its feed's `date_order` gives the order or
+another date of the same document names a day after the 12th and so shows it
+(`year_last_order`, `in_year_first`); so is one of three pairs of digits with dashes
+(`07-12-26`, which feedparser read as 26 December 2007: which is the year?).
 A date that begins as one of these but is none of them is no date, not a misread
 one.
 
