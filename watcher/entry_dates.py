@@ -56,13 +56,13 @@ def unread_dates(
     reads it: the feed's `date_order`). Only entries whose story is dated at its fetch are
     read again (a date in the future is too, and was read)."""
     unread = [
-        raw_date(entry) for entry, story in zip(entries, stories, strict=True)
-        if story.published == story.fetched_at and str(raw_date(entry)).strip()
+        raw for entry, story in zip(entries, stories, strict=True)
+        if story.published == story.fetched_at and (raw := str(raw_date(entry))).strip()
         and entry_dates(entry, order, zone) == (None, None)
     ]  # fmt: skip
     if not unread:
         return None
-    first = str(unread[0])
+    first = unread[0]
     told = (
         f"the dates of {len(unread)} of {len(entries)} entries cannot be read (as "
         f"{first[:40]!r}): their stories are dated when they were first fetched"
