@@ -1295,7 +1295,8 @@ def test_html_a_feed_escaped_twice_is_read_as_html(
 ) -> None:
     """Some publishing systems escape an entry's HTML once more than XML asks: without a
     second reading, its tags were the summary's words (`<p>Smelter ...`), shown in the
-    alert and matched by the rules. Only text that begins with an escaped tag is so read."""
+    alert and matched by the rules. Only text that begins with an escaped tag, or holds
+    escaped markup (a tag opened and closed, a line break) later, is so read."""
     body = rss([
         "<item><title>Smelter news</title><link>https://twice.test/1</link><description>"
         "&amp;lt;p&amp;gt;A smelter will make &amp;lt;b&amp;gt;gallium&amp;lt;/b&amp;gt; "
@@ -1305,13 +1306,21 @@ def test_html_a_feed_escaped_twice_is_read_as_html(
         "</item>",
         "<item><title>Prices</title><link>https://twice.test/2</link><description>Tin rose: "
         "a &amp;lt;b&amp;gt; in the text stays as written</description></item>",
+        "<item><title>Sojitz</title><link>https://twice.test/3</link><description>Sojitz "
+        "will buy &amp;lt;b&amp;gt;gallium&amp;lt;/b&amp;gt;.&amp;lt;br /&amp;gt;More "
+        "&amp;lt;a href=&quot;https://twice.test/m&quot;&amp;gt;here&amp;lt;/a&amp;gt;"
+        "</description></item>",
+        "<item><title>Lines</title><link>https://twice.test/4</link><description>Tin rose."
+        "&amp;lt;br&amp;gt;Lead fell.</description></item>",
     ]).replace(b'<rss version="2.0">', b'<rss version="2.0" xmlns:content='
                b'"http://purl.org/rss/1.0/modules/content/">')  # fmt: skip
     parsed = read_either(body, fast, monkeypatch)
-    twice, once = parsed.stories
+    twice, once, later, line = parsed.stories
     assert twice.summary == "A smelter will make gallium & germanium."
     assert twice.body == "The smelter, in Pavlodar, will make gallium and germanium from 2027."
     assert once.summary == "Tin rose: a <b> in the text stays as written"
+    assert later.summary == "Sojitz will buy gallium. More here"  # markup after the text
+    assert line.summary == "Tin rose. Lead fell."
 
 
 @pytest.mark.parametrize("fast", [True, False])

@@ -47,12 +47,31 @@ _TAGS = r"(?:p|div|br|img|a|b|i|strong|em|span|h[1-6]|ul|ol|li|table|figure|bloc
 # HTML a feed escaped twice begins with an escaped tag: `&lt;p&gt;`, `&lt;img src=...`
 _ESCAPED_TAG = re.compile(rf"\s*&lt;/?{_TAGS}(?:\s|/?&gt;)", re.IGNORECASE)
 _HTML_TAG = re.compile(rf"</?{_TAGS}(?:\s|/?>)", re.IGNORECASE)
+# an escaped tag anywhere in the text: `/` in group 1 for a closing tag, its name in group 2
+_ESCAPED_ANYWHERE = re.compile(rf"&lt;(/?)({_TAGS})(?=\s|/?&gt;)", re.IGNORECASE)
+_VOID = frozenset({"br", "img"})
 
 
 def _escaped_once_more(html: str) -> str:
     """HTML that a feed escaped once more than XML asks (its markup shown as text: `<p>The
-    plant...`), read as the HTML it is: it begins with an escaped tag and has no tag of its
-    own. Else `html` as it is."""
-    if "<" in html or not _ESCAPED_TAG.match(html):
+    plant...`), read as the HTML it is: it has no tag of its own, and begins with an escaped
+    tag or holds escaped markup later (`_escaped_markup`: `... &lt;a href="..."&gt;Read
+    more&lt;/a&gt;`). Else `html` as it is."""
+    if "<" in html or "&lt;" not in html:
         return html
-    return unescape(html)
+    if _ESCAPED_TAG.match(html) or _escaped_markup(html):
+        return unescape(html)
+    return html
+
+
+def _escaped_markup(text: str) -> bool:
+    """Whether escaped tags in the text are markup, not a tag's name written in prose (`a
+    &lt;b&gt; in the text`): a tag opened and closed, or one that holds no text (`&lt;br&gt;`,
+    `&lt;img ...`)."""
+    opened: set[str] = set()
+    for found in _ESCAPED_ANYWHERE.finditer(text):
+        name = found.group(2).lower()
+        if name in _VOID or (found.group(1) and name in opened):
+            return True
+        opened.add(name)
+    return False
