@@ -439,6 +439,20 @@ def test_a_headline_is_shown_without_its_outlets_name_at_its_end(
         pytest.param("4 dekabr 2026 10:15", "2026-12-04 10:15", id="uzbek"),
         pytest.param("4 декабр 2026, 10:15", "2026-12-04 10:15", id="uzbek-cyrillic"),
         pytest.param("Fri, 04 Dec 2026 10:00:00 +0100", "2026-12-04 09:00", id="english"),
+        # the month first, as US sites in Spanish write a date, and a few others
+        pytest.param("diciembre 4, 2026", "2026-12-04 00:00", id="spanish-month-first"),
+        pytest.param(
+            "viernes, diciembre 4, 2026 - 10:15",
+            "2026-12-04 10:15",
+            id="spanish-weekday-month-first",
+        ),
+        pytest.param(
+            "mar., diciembre 1, 2026 10:15 -0500",
+            "2026-12-01 15:15",
+            id="spanish-martes-month-first",
+        ),
+        pytest.param("Aralık 14, 2026 10:15", "2026-12-14 10:15", id="turkish-month-first"),
+        pytest.param("Foo 4, 2026 10:15", None, id="no-month-month-first"),
         pytest.param("Fr, 04 Foo 2026 10:00:00 +0100", None, id="no-month"),
         pytest.param("heute, 10:00", None, id="no-date"),
     ],

@@ -1332,9 +1332,12 @@ def test_a_date_in_another_language_dates_its_story_whichever_parser_reads_it(
         "<pubDate>Mo, 23 Nov 2026 10:00:00 +0100</pubDate></item>",
         "<item><title>Новости</title><link>https://ru.test/1</link>"
         "<pubDate>Пн, 23 ноя 2026 15:00:00 +0600</pubDate></item>",
+        "<item><title>Galio</title><link>https://es.test/1</link>"
+        "<pubDate>lunes, noviembre 23, 2026 - 04:00 -0500</pubDate></item>",
     ])  # fmt: skip
     parsed = read_either(body, fast, monkeypatch)
     assert [s.published for s in parsed.stories] == [
+        datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
         datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
         datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
     ]  # not FETCHED, the time they were read

@@ -20,7 +20,8 @@ puts the year first (`2026 жылғы 30 қараша`), a Hungarian one the yea
 (`2026. december 4.`): each is read in RFC 822's order.
 
 US sites write `December 4, 2026 10:15 EST` (`month_first`), with `10:15 AM` on the
-24-hour clock first (`dates`).
+24-hour clock first (`dates`), and in Spanish `diciembre 4, 2026`: the month's name is read
+in any of the languages above.
 """
 
 from __future__ import annotations
@@ -80,21 +81,23 @@ YEAR_MONTH_NAMED = re.compile(
 
 
 # [weekday,] month day, year [time] [zone]: `Dec 4, 2026`, `December 4, 2026 at 10:15`,
-# `Friday, December 4, 2026 - 10:15`
+# `Friday, December 4, 2026 - 10:15`, `viernes, diciembre 4, 2026`
 # (`dates` writes a time on the 12-hour clock, `10:15 AM`, on the 24-hour one first)
 _MONTH_FIRST = re.compile(
-    r"\s*(?:[A-Za-z]+,?\s+)?([A-Za-z]{3,9})\.?\s+(\d{1,2}),\s*(\d{4})"
+    r"\s*(?:[^\W\d_]+\.?,?\s+)?([^\W\d_]{3,12})\.?\s+(\d{1,2}),\s*(\d{4})"
     r"(?:,?\s+(?:(?:at|[-–|@])\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(.*?)\s*$"
 )
 
 
 def month_first(raw: str) -> time.struct_time | None:
-    """`raw`, an English date with the month first (`December 4, 2026 10:15 EST`, as US
-    sites write it, their `10:15 AM` on the 24-hour clock), read as the RFC 822 date it
+    """`raw`, a date with the month first (`December 4, 2026 10:15 EST`, as US sites write
+    it, their `10:15 AM` on the 24-hour clock; the month in another language of `_MONTHS`
+    too, `diciembre 4, 2026`, as US sites in Spanish write it), read as the RFC 822 date it
     stands for; None when it is not one."""
     found = _MONTH_FIRST.match(raw)
-    month = found and _ENGLISH_ONLY.get(found.group(1).lower())
-    if not found or month is None:
+    named = found and found.group(1)
+    month = named and (_ENGLISH_ONLY.get(named.lower()) or _ENGLISH.get(_folded(named)))
+    if not found or not month:
         return None
     day, year, hour, minute, second, zone = found.group(2, 3, 4, 5, 6, 7)
     when = f"{int(hour or 0):02d}:{int(minute or 0):02d}:{int(second or 0):02d}"
