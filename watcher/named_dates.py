@@ -1,5 +1,5 @@
-"""Dates whose month is named: in another language than English, or in English with the
-month first.
+"""Dates whose month is named: in another language than English, or with the month
+first.
 
 In: a date as a feed wrote it. Out: the time feedparser reads of the same date in RFC 822's
 order and English (a `time.struct_time` in UTC), or None when it is no such date.
