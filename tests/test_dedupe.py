@@ -304,6 +304,16 @@ PAIRS = [
                  story("b", "Mitsubishi closes gallium recycling plant in Japan", "Mitsubishi Corp. closed a gallium recycling plant in Japan that could recover 10 tonnes a year from scrap.", hours=30), None, id="the-plant-opens-then-closes"),
     pytest.param(story("a", "China to curb gallium exports from August 1", "China will restrict exports of gallium and germanium from August 1 to protect national security, the commerce ministry said on Monday."),
                  story("b", "Beijing restricts gallium and germanium shipments", "Exporters of gallium and germanium will need licences from Aug. 1, China's commerce ministry announced on Tuesday, citing national security concerns.", hours=10), "same-event", id="same-event-told-on-other-days"),
+    # names that are common words (a people, a country) tell two deals apart where their
+    # title's capitals show them and its lead names them too
+    pytest.param(story("a", "Mitsubishi Corp to buy lithium from Australian miner", "Mitsubishi Corp has agreed to buy lithium from Australian miner Pilbara Minerals under a five-year offtake deal."),
+                 story("b", "Mitsubishi Corp to buy copper from Chilean miner", "Mitsubishi Corp has agreed to buy copper from Chilean miner Codelco under a five-year offtake deal.", hours=3), None, id="one-firms-deals-with-a-common-name"),
+    pytest.param(story("a", "Mitsubishi Corp To Buy Lithium From Australian Miner", "Mitsubishi Corp has agreed to buy lithium from Australian miner Pilbara Minerals under a five-year offtake deal."),
+                 story("b", "Mitsubishi Corp To Buy Copper From Chilean Miner", "Mitsubishi Corp has agreed to buy copper from Chilean miner Codelco under a five-year offtake deal.", hours=3), "same-event", id="title-case-shows-no-names"),
+    pytest.param(story("a", "Mitsubishi Corp to buy gallium from smelter in Kazakhstan", "Mitsubishi Corp and Sojitz will jointly buy gallium from ERG's Pavlodar plant, the firms said on Monday."),
+                 story("b", "Mitsubishi Corporation to buy gallium from smelter in Kazakhstan", "Mitsubishi Corporation and Sojitz agreed to buy gallium produced at ERG's plant in Pavlodar, the two companies announced.", hours=3), "same-event", id="a-firms-legal-form-is-no-name"),
+    pytest.param(story("a", "Gallium export curbs announced by Beijing", "China's commerce ministry said on Friday it would restrict exports of gallium and germanium from January."),
+                 story("b", "Gallium export curbs announced by China", "China's commerce ministry said on Friday it would restrict exports of gallium and germanium from January.", hours=1), "reprint", id="reprint-retitled-with-a-name-its-copy-has"),
 ]  # fmt: skip
 
 

@@ -179,7 +179,8 @@ def slot_swaps(
     for one news item align their verbs ("China bans exports of gallium" against "Beijing
     halts shipments of critical minerals": bans/halts), words the leads seldom repeat.
     Numbers are not names: a corrected figure is still the same story. `a_specific` and
-    `b_specific` say which words are specific (`_specific_words`).
+    `b_specific` say which words are names: specific (`_specific_words`) or, in a title,
+    common words its capitals and its lead show as names (`_named_in_lead`).
     """
     a_words, b_words, opcodes, reworded = aligned(a_text, b_text)
     a_own, b_own = (set(words(a_lead)), set(words(b_lead))) if reworded else (None, None)

@@ -208,7 +208,8 @@ class Fingerprint(NamedTuple):
     term_keys: tuple[str, ...]  # title + lead terms, interned
     term_weights: array[int]  # hundredths: Zipf frequencies have two decimals
     title_keys: tuple[str, ...]
-    title_specific: int  # bits: which of the title's first MASK_WORDS words are specific
+    title_specific: int  # bits: which of the title's first MASK_WORDS words are specific,
+    # or names its lead names too (`_named_in_lead`)
     lead_specific: int  # the same for the lead
     related: tuple[str, ...] = ()  # links the entry lists as other coverage of its news
     outlet: str = ""  # the story's source, as the feed or the entry's <source> names it
@@ -237,9 +238,8 @@ def fingerprint(story: Story) -> Fingerprint:
         term_keys=tuple(terms),
         term_weights=array("H", terms.values()),
         title_keys=tuple(title_terms),
-        title_specific=_specific_words(
-            lower_title, langs, title_words if title.isascii() else None
-        ),
+        title_specific=_specific_words(lower_title, langs, title_words if title.isascii() else None)
+        | _named_in_lead(title_words, lead[:TERM_TEXT_CHARS]),
         lead_specific=_specific_words(lower_lead, langs),
         related=tuple(map(comparable_url, story.related)),
         outlet=story.source,
@@ -289,6 +289,43 @@ def _specific_words(text: str, langs: tuple[str, ...], words: list[str] | None =
 
 
 _BITS = tuple(1 << i for i in range(MASK_WORDS))
+NAME_LETTERS = 4  # words of a title from which its case tells sentence case from title case
+# a firm's legal form, written with a capital but no name: outlets write it their own way
+# (Mitsubishi Corp, Mitsubishi Corporation), which is no other firm
+LEGAL_FORMS = frozenset({
+    "corp", "corporation", "co", "company", "cos", "companies", "ltd", "limited", "inc",
+    "incorporated", "plc", "llc", "lp", "llp", "ag", "sa", "se", "nv", "bv", "gmbh", "kk", "jsc",
+    "pjsc", "ojsc", "holdings", "group",
+})  # fmt: skip
+
+
+def _named_in_lead(title_words: list[str], lead: str) -> int:
+    """Which of a sentence-case title's words are names its lead names too, as bits: a word
+    after the first written with a capital (`Japan`, `Australian`) and found in the lead.
+    Common words that are names (countries, peoples, cities) are not specific, and so were
+    no names to the name-swap check: "Mitsubishi to buy lithium from Australian miner" and
+    "... copper from Chilean miner" were one news item. A title in title case ("China To
+    Restrict Gallium Exports") tells nothing by its capitals; a word that is no term (`US`,
+    also "us") is none, nor is a firm's legal form (`LEGAL_FORMS`: Corp, Corporation)."""
+    capitals = lower = 0
+    for word in islice(title_words, 1, MASK_WORDS):
+        if len(word) >= NAME_LETTERS and word[0].isalpha():
+            if word[0].isupper():
+                capitals += 1
+            else:
+                lower += 1
+    if not capitals or capitals >= lower or not lead:
+        return 0
+    return sum(
+        1 << i for i, word in enumerate(title_words[:MASK_WORDS])
+        if i and word[0].isupper() and _bare(word) in lead and _term(word) is not None
+        and word.lower() not in LEGAL_FORMS
+    )  # fmt: skip
+
+
+def _bare(word: str) -> str:
+    """A word without its possessive 's, in its case."""
+    return word.replace("’", "'").removesuffix("'s")
 
 
 @lru_cache(maxsize=65_536)
