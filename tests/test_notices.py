@@ -22,7 +22,7 @@ from watcher.alerts.render_notices import render_notice
 from watcher.alerts.routing import unknown_names
 from watcher.config import Subscriber, load_config
 from watcher.errors import ConfigError
-from watcher.feed_state import OLD_DATES_TOLD
+from watcher.feed_state import OLD_DATES_TOLD, old_dates_outdated
 from watcher.health import (
     DROPPING_NOTICE_AFTER,
     FAILING_NOTICE_AFTER,
@@ -98,6 +98,18 @@ def test_a_notice_is_due_when_a_feeds_problem_is_new_or_over(
 ) -> None:
     notice = feed_notice(state(**changes), notified, WEEK, NOW)
     assert (notice.problem if notice else None) == expected
+
+
+def test_a_run_of_old_dates_ends_with_the_max_age_that_made_it_and_only_its_warning_goes() -> None:
+    told = "its last 3 new stories were dated more than max_age ago: none alerted"
+    run = state(old_dates=3, old_dated=NOW - timedelta(days=10),
+                warning=f"malformed feed: not well-formed; {told}")  # fmt: skip
+    assert old_dates_outdated(run, 7 * 86400.0, NOW) == run  # still old: kept
+    for max_age in (None, 11 * 86400.0):
+        ended = old_dates_outdated(run, max_age, NOW)
+        assert (ended.old_dates, ended.old_dated) == (0, None)
+        assert ended.warning == "malformed feed: not well-formed"
+    assert old_dates_outdated(replace(run, warning=told), None, NOW).warning is None
 
 
 def test_a_notice_says_what_is_wrong_and_masks_the_urls_secrets() -> None:
@@ -375,6 +387,41 @@ def test_once_tells_of_a_feed_whose_new_stories_are_all_dated_too_old_and_when_o
     assert "none alerted" not in watcher("--config", str(config), "feeds").stdout
     listed = watcher("--config", str(config), "alerts", "--subscriber", "ops").stdout
     assert "feed old dates: Wire" in listed
+
+
+@pytest.mark.parametrize(("cure", "recovered"), [("off", True), ("30d", False), ("1000d", True)])
+def test_a_feed_dated_too_old_recovers_once_its_max_age_no_longer_makes_its_stories_old(
+    cure: str, recovered: bool, server: FeedServer, smtp: tuple[int, Inbox], tmp_path: Path
+) -> None:
+    """The notice's cure, `max_age: off` (or a longer one), ended the run only when a new
+    story came: a feed whose dates are stuck posts seldom, and stayed "dated too old" in
+    `watcher feeds`, `status` and `/metrics` meanwhile. Its next poll now ends it, though
+    its body is unchanged; a max_age that still makes its stories old keeps it."""
+    from tests.feedserver import rss
+    from tests.test_polling import numbered_items
+
+    port, _ = smtp
+    stuck = datetime.now(UTC) - timedelta(days=60)
+    body = {"xml": rss(numbered_items(range(4, -1, -1), stuck))}
+    server.feed("/rss", lambda: body["xml"], validators=False)
+    config = ops_config(tmp_path, server, port, server.url("/rss"))
+    config.write_text(config.read_text() + "max_age: 7d\n")
+    assert watcher("--config", str(config), "once", "--force").returncode == 0  # its backlog
+    body["xml"] = rss(numbered_items(range(4 + OLD_DATES_TOLD, -1, -1), stuck))
+    assert watcher("--config", str(config), "once", "--force").returncode == 0
+    assert [p["problem"] for p in notices_posted(server)] == ["old_dates"]
+    config.write_text(config.read_text().replace("max_age: 7d\n", f"max_age: {cure}\n"))
+    assert watcher("--config", str(config), "once", "--force").returncode == 0  # unchanged
+    told = [p["problem"] for p in notices_posted(server)]
+    feeds = watcher("--config", str(config), "feeds").stdout
+    if recovered:
+        assert told == ["old_dates", "recovered"]
+        assert "none alerted" not in feeds
+    else:
+        assert told == ["old_dates"]
+        assert "its last 3 new stories were dated more than max_age ago: none alerted" in feeds
+    with sqlite3.connect(tmp_path / "w.db") as db:
+        assert db.execute("SELECT old_dates > 0 FROM feeds").fetchone() == (not recovered,)
 
 
 def test_the_service_tells_at_start_of_a_feed_that_failed_before_and_sends_it(

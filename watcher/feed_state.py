@@ -239,8 +239,28 @@ def old_dates(polled: FeedState, new: Sequence[Story], quiet: set[str], old: set
         )  # fmt: skip
     if polled.old_dates < OLD_DATES_TOLD:
         return polled
-    told = f"its last {polled.old_dates} new stories were dated more than max_age ago: none alerted"
+    told = _old_dates_told(polled.old_dates)
     return replace(polled, warning="; ".join(filter(None, [polled.warning, told])))
+
+
+def _old_dates_told(run: int) -> str:
+    return f"its last {run} new stories were dated more than max_age ago: none alerted"
+
+
+def old_dates_outdated(state: FeedState, max_age: float | None, now: datetime) -> FeedState:
+    """The state without its run of old-dated stories (`old_dates`) where the feed's
+    `max_age` no longer makes the last of them old, now: raised or set off since (the cure
+    its notice tells of). Its warning then no longer tells of the run either. A run that
+    the feed's `max_age` still makes old is kept: a story old when it came is older now."""
+    if not state.old_dates or (
+        max_age is not None
+        and state.old_dated is not None
+        and state.old_dated <= now - timedelta(seconds=max_age)
+    ):
+        return state
+    told = _old_dates_told(state.old_dates)
+    parts = [part for part in (state.warning or "").split("; ") if part != told]
+    return replace(state, old_dates=0, old_dated=None, warning="; ".join(parts) or None)
 
 
 CATCH_UP_STEPS = 2  # halvings: a feed that drops stories is polled up to 4 times as often

@@ -32,6 +32,7 @@ from watcher.feed_state import (
     longest_wait,
     next_poll_after_failure,
     old_dates,
+    old_dates_outdated,
     sends_validators,
 )
 from watcher.fetch import Fetcher
@@ -162,7 +163,7 @@ class Pipeline:
     async def _store_result(
         self, feed: FeedConfig, state: FeedState, result: FetchResult, now: datetime
     ) -> PollOutcome:
-        polled = after_success(state, result, now)
+        polled = old_dates_outdated(after_success(state, result, now), feed.max_age, now)
         if result.kind != "ok":
             polled = self._as_asked(feed, polled, result, state.ttl, now)
             self.store.record_poll(polled)
