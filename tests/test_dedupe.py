@@ -45,7 +45,7 @@ from watcher.dedupe import (
 from watcher.dedupe.columns import SlotTable, StoryIds
 from watcher.dedupe.lexicon import _english_top, english_zipf, is_cjk, languages_of, word_list
 from watcher.dedupe.reversals import reversal_swaps
-from watcher.dedupe.text import WORD, term_key, weight_in, words_of
+from watcher.dedupe.terms import WORD, term_key, weight_in, words_of
 from watcher.errors import InputError
 from watcher.fetch import Fetcher
 from watcher.jsonl import read_stories, story_json

@@ -27,13 +27,8 @@ from watcher.dedupe.cleaning import clean_lead, clean_title
 from watcher.dedupe.identity import moved_stories, reused_guid, reversed_entry
 from watcher.dedupe.pairs import LEVEL_RANK, ClusterSettings, Level, PairScore, compare, slot_swaps
 from watcher.dedupe.recurring import day_swaps, opposite_swaps
-from watcher.dedupe.text import (
-    SUMMARY_CHARS,
-    Fingerprint,
-    fingerprint,
-    fingerprints,
-    term_weight,
-)
+from watcher.dedupe.terms import term_weight
+from watcher.dedupe.text import SUMMARY_CHARS, Fingerprint, fingerprint, fingerprints
 from watcher.dedupe.window import ClusterIndex, cluster_batch
 
 __all__ = [

@@ -11,7 +11,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Literal
 
-from watcher.dedupe.text import words_of
+from watcher.dedupe.terms import words_of
 
 Tag = Literal["replace", "delete", "insert", "equal"]
 Opcodes = list[tuple[Tag, int, int, int, int]]

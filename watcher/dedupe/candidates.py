@@ -18,7 +18,8 @@ from rapidfuzz import fuzz
 from watcher.dedupe.cleaning import MIN_LEAD
 from watcher.dedupe.pairs import TITLE_ONLY_SPECIFIC, ClusterSettings
 from watcher.dedupe.slots import FEW_NAMES, Row, WindowSlots, exact_keys, lead_key, link_key
-from watcher.dedupe.text import SHORT_TERMS, SPECIFIC_HUNDREDTHS
+from watcher.dedupe.terms import SPECIFIC_HUNDREDTHS
+from watcher.dedupe.text import SHORT_TERMS
 
 
 class Candidates(WindowSlots):

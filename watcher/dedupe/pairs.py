@@ -17,13 +17,8 @@ from watcher.dedupe.cleaning import MIN_LEAD
 from watcher.dedupe.lexicon import is_cjk, is_cyrillic
 from watcher.dedupe.recurring import day_swaps, opposite_swaps
 from watcher.dedupe.reversals import reversal_swaps
-from watcher.dedupe.text import (
-    MASK_WORDS,
-    SPECIFIC,
-    Fingerprint,
-    is_specific_word,
-    term_key,
-)
+from watcher.dedupe.terms import SPECIFIC, term_key
+from watcher.dedupe.text import MASK_WORDS, Fingerprint, is_specific_word
 from watcher.models import ClusterLevel
 
 Level = ClusterLevel

@@ -25,7 +25,8 @@ from typing import NamedTuple, Protocol
 from watcher.dedupe.cleaning import MIN_LEAD
 from watcher.dedupe.lexicon import is_cjk
 from watcher.dedupe.slots import LEAD_KEY
-from watcher.dedupe.text import SPECIFIC_HUNDREDTHS, TERM_TEXT_CHARS, Fingerprint
+from watcher.dedupe.terms import SPECIFIC_HUNDREDTHS
+from watcher.dedupe.text import TERM_TEXT_CHARS, Fingerprint
 from watcher.hanzi import simplified
 from watcher.urls import comparable_url
 

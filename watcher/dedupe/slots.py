@@ -24,7 +24,8 @@ from watcher.dedupe.columns import (
     moved_postings,
     renumbering,
 )
-from watcher.dedupe.text import SPECIFIC_HUNDREDTHS, Fingerprint, words_of
+from watcher.dedupe.terms import SPECIFIC_HUNDREDTHS, words_of
+from watcher.dedupe.text import Fingerprint
 
 # a lead with fewer specific words than a candidate may need to share (see
 # `ClusterIndex._hits_needed`) is found by its beginning too: see `exact_keys`
