@@ -312,6 +312,11 @@ PAIRS = [
                  story("b", "Mitsubishi Corp To Buy Copper From Chilean Miner", "Mitsubishi Corp has agreed to buy copper from Chilean miner Codelco under a five-year offtake deal.", hours=3), "same-event", id="title-case-shows-no-names"),
     pytest.param(story("a", "Mitsubishi Corp to buy gallium from smelter in Kazakhstan", "Mitsubishi Corp and Sojitz will jointly buy gallium from ERG's Pavlodar plant, the firms said on Monday."),
                  story("b", "Mitsubishi Corporation to buy gallium from smelter in Kazakhstan", "Mitsubishi Corporation and Sojitz agreed to buy gallium produced at ERG's plant in Pavlodar, the two companies announced.", hours=3), "same-event", id="a-firms-legal-form-is-no-name"),
+    # an abbreviation written with dots and without (U.K., UK) is one word
+    pytest.param(story("a", "U.K. to ban exports of antimony to Russia"),
+                 story("b", "UK to ban exports of antimony to Russia", hours=1), "reprint", id="title-only-abbreviation-dotted-or-not"),
+    pytest.param(story("a", "E.U. agrees to stockpile gallium and germanium"),
+                 story("b", "EU agrees to stockpile gallium and germanium", hours=1), "reprint", id="title-only-abbreviation-and-two-names"),
     pytest.param(story("a", "Gallium export curbs announced by Beijing", "China's commerce ministry said on Friday it would restrict exports of gallium and germanium from January."),
                  story("b", "Gallium export curbs announced by China", "China's commerce ministry said on Friday it would restrict exports of gallium and germanium from January.", hours=1), "reprint", id="reprint-retitled-with-a-name-its-copy-has"),
 ]  # fmt: skip

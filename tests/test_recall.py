@@ -141,6 +141,14 @@ def test_every_stored_story_scoring_links_to_a_late_one_is_recalled(seed: int) -
     assert linked > 100
 
 
+def test_an_abbreviation_is_found_however_its_dots_are_written() -> None:
+    """`U.A.E.` and `UAE` are one term: a late story names it as its copy does."""
+    late = as_late(late_at(100, "UAE fund buys Umicore germanium unit"))
+    assert {"uae", "umicor", "german"} <= set(late.keys)
+    copy = text("dots", 90, "U.A.E. fund buys Umicore germanium unit")
+    assert likeness([late], copy) == len(late.keys)
+
+
 def test_chinese_terms_are_found_in_traditional_writing() -> None:
     late = as_late(late_at(100, "中国限制镓出口", "商务部宣布限制镓和锗的出口。"))
     assert late.needed == 2

@@ -25,7 +25,7 @@ from typing import NamedTuple, Protocol
 from watcher.dedupe.cleaning import MIN_LEAD
 from watcher.dedupe.lexicon import is_cjk
 from watcher.dedupe.slots import LEAD_KEY
-from watcher.dedupe.terms import SPECIFIC_HUNDREDTHS
+from watcher.dedupe.terms import SPECIFIC_HUNDREDTHS, undotted
 from watcher.dedupe.text import TERM_TEXT_CHARS, Fingerprint
 from watcher.hanzi import simplified
 from watcher.urls import comparable_url
@@ -126,9 +126,10 @@ def likeness(group: Sequence[Late], stored: StoredText) -> int:
 
 def searchable(text: str) -> str:
     """Text (a stored story's title and summary, a late story's lead) as terms are written:
-    lower-case, a straight apostrophe, Chinese simplified (a term is the beginning of a
-    word, so it is found in the word)."""
-    text = text.lower()
+    lower-case, abbreviations without their dots (`terms.undotted`), a straight
+    apostrophe, Chinese simplified (a term is the beginning of a word, so it is found in
+    the word)."""
+    text = undotted(text.lower())
     if text.isascii():
         return text
     text = text.replace("’", "'")

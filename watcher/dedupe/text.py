@@ -21,6 +21,7 @@ from watcher.dedupe.terms import (
     term_of,
     term_weight,
     terms_of,
+    undotted,
     weight_in,
     words_of,
 )
@@ -69,7 +70,7 @@ def fingerprint(story: Story) -> Fingerprint:
     langs = _languages(title_words, lead_words)
     title_terms = terms_of(title_words, langs)
     terms = terms_of(lead_words, langs, dict(title_terms))  # title's first
-    lower_title, lower_lead = title.lower(), lead[:LEAD_CHARS].lower()
+    lower_title, lower_lead = undotted(title.lower()), lead[:LEAD_CHARS].lower()
     return Fingerprint(
         id=story.id,
         link=comparable_url(story.link),
