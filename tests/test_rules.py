@@ -541,6 +541,41 @@ def test_an_aliases_punctuation_matches_however_it_is_spaced(
     assert list_hits(tmp_path, SPACED_LISTS, text) == found
 
 
+ABBREVIATED_LISTS = """\
+lists:
+  places:
+    - name: European Union
+      aliases: [EU]
+    - name: United States
+      aliases: ["U.S."]
+    - name: Eurasian Resources Group
+      aliases: [{text: ERG, case_sensitive: true}]
+    - name: ore
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        pytest.param("EU and E.U. agree", "EU|E.U", id="capitals-with-dots-too"),
+        pytest.param("e.u. rules", "e.u", id="dots-in-any-case"),
+        pytest.param("U.S. and US buyers", "U.S|US", id="dots-without-too"),
+        pytest.param("buyers tell us so", "", id="undotted-in-capitals-only"),
+        pytest.param("E.R.G. and erg", "E.R.G", id="case-sensitive-stays"),
+        pytest.param("O.R.E. grades", "", id="lower-case-alias-as-written"),
+        pytest.param("E.Usa", "", id="a-word-after-the-dot-is-no-abbreviation"),
+    ],
+)  # fmt: skip
+def test_an_abbreviation_matches_with_dots_or_without(
+    tmp_path: Path, text: str, found: str
+) -> None:
+    """Outlets write an abbreviation their own way: `EU` found no "E.U.", nor `U.S.` "US",
+    so a rule for the EU missed the stories of every paper whose style writes the dots."""
+    assert list_hits(tmp_path, ABBREVIATED_LISTS, text, "@places") == found
+    query = list_hits(tmp_path, ABBREVIATED_LISTS, "E.U. and EU", "EU")  # a query word too
+    assert query == "E.U|EU"
+
+
 FOLDED_LISTS = """lists:
   firms:
     - name: Mitsui

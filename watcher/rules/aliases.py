@@ -39,6 +39,30 @@ def add_alias(
         add_pattern(patterns, Pattern(base, alias, term, spaced, own))
 
 
+def written_forms(alias: Alias) -> list[tuple[Alias, str]]:
+    """The alias's forms (`Alias.forms`), each with the alias it stands for, and each
+    abbreviation's other writing (`abbreviated`)."""
+    return [pair for form in alias.forms() for pair in [(alias, form), *abbreviated(alias, form)]]
+
+
+def abbreviated(alias: Alias, form: str) -> list[tuple[Alias, str]]:
+    """An abbreviation in capitals written the other way, with dots or without, as outlets'
+    styles write it: `EU` also as `E.U.`, `U.S.` also as `US`, that one in capitals only
+    (`us` is a word); none for another form."""
+    if alias.wildcard or not form.isupper():
+        return []
+    if form.isalpha() and 2 <= len(form) <= ABBREVIATION_LETTERS:
+        return [(alias, ".".join(form) + ".")]
+    if _DOTTED.fullmatch(form):
+        undotted = form.replace(".", "")
+        return [(Alias(text=undotted, case_sensitive=True), undotted)]
+    return []
+
+
+ABBREVIATION_LETTERS = 5
+_DOTTED = re.compile(rf"(?:[^\W\d_]\.){{1,{ABBREVIATION_LETTERS - 1}}}[^\W\d_]\.?")
+
+
 def same_joined(own: str, wildcard: bool, found: str) -> bool:
     """Whether text found is an alias (`own`, joined) but for blanks and hyphens (a
     wildcard's runs on past it)."""

@@ -21,7 +21,13 @@ from typing import NamedTuple
 
 from watcher.models import Story
 from watcher.normalise import composed
-from watcher.rules.aliases import add_alias, excluded, same_joined
+from watcher.rules.aliases import (
+    abbreviated,
+    add_alias,
+    excluded,
+    same_joined,
+    written_forms,
+)
 from watcher.rules.automaton import (
     AT_NEXT_SPACE,
     AT_WORD_END,
@@ -75,8 +81,8 @@ class Matcher:
                 # hits of an entry in title, summary or body: the terms found
                 self.entries[self.atoms.id((*entry, DEFAULT_FIELDS))] = (list_name, term.name)
                 for alias in term.aliases:
-                    for form in alias.forms():
-                        add_alias(patterns, entry, alias, term, fold(composed(form)))
+                    for written, form in written_forms(alias):
+                        add_alias(patterns, entry, written, term, fold(composed(form)))
         self.rules: list[CompiledRule] = []
         self.always: list[int] = []  # rules that can hold with no hit at all (NOT ...)
         by_atom: dict[int, list[int]] = defaultdict(list)
@@ -105,7 +111,10 @@ class Matcher:
         for words in named:
             alias = Alias(text=words.text, case_sensitive=False, wildcard=words.wildcard)
             self.atoms.id(atom_key(words))
-            add_alias(patterns, base_key(words), alias, None, fold(composed(words.text)))
+            # an abbreviation the rule wrote in capitals (`EU`) is found with dots too
+            forms = [(alias, words.text), *abbreviated(alias, words.written)]
+            for written, form in forms:
+                add_alias(patterns, base_key(words), written, None, fold(composed(form)))
         # once woken, one of `woken_by` is present: a group holding all of them is met
         rest = [g for g in needs(rule.condition) if not woken_by or woken_by - g]
         return CompiledRule(
