@@ -40,6 +40,20 @@ def test_a_json_feed_gives_the_stories_of_the_rss_feed_of_the_same_news() -> Non
     assert json_feed.title == "Test Wire - Markets" and len(json_feed.stories) == 2
 
 
+def test_plain_text_that_looks_like_markup_stays_as_written() -> None:
+    """JSON Feed's `title`, `summary` and `content_text` are plain text, escaped once to be
+    read as HTML: text that begins with a tag, or holds one opened and closed, read as HTML
+    a feed escaped twice, lost its tags."""
+    parsed = parse_json(feed_of(
+        {"id": "1", "url": "https://desk.test/1", "title": "<b>Gallium</b> rises",
+         "summary": "Use <br> or <p>text</p>", "content_text": "<p> and </p> mark a "
+         "paragraph, which the summary above shows in far fewer words than this does."},
+    ))  # fmt: skip
+    (story,) = parsed.stories
+    assert (story.title, story.summary) == ("<b>Gallium</b> rises", "Use <br> or <p>text</p>")
+    assert story.body.startswith("<p> and </p> mark a paragraph")
+
+
 def test_each_item_field_is_read_as_the_spec_defines_it() -> None:
     parsed = parse_json(
         feed_of(
