@@ -162,7 +162,7 @@ def _named_in_lead(title_words: list[str], lead: str) -> int:
     return sum(
         1 << i for i, word in enumerate(title_words[:MASK_WORDS])
         if i and word[0].isupper() and _bare(word) in lead and term_of(word) is not None
-        and word.lower() not in LEGAL_FORMS
+        and spelled(word) not in LEGAL_FORMS
     )  # fmt: skip
 
 
