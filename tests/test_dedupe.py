@@ -309,7 +309,9 @@ PAIRS = [
     pytest.param(story("a", "Mitsubishi Corp to buy lithium from Australian miner", "Mitsubishi Corp has agreed to buy lithium from Australian miner Pilbara Minerals under a five-year offtake deal."),
                  story("b", "Mitsubishi Corp to buy copper from Chilean miner", "Mitsubishi Corp has agreed to buy copper from Chilean miner Codelco under a five-year offtake deal.", hours=3), None, id="one-firms-deals-with-a-common-name"),
     pytest.param(story("a", "Mitsubishi Corp To Buy Lithium From Australian Miner", "Mitsubishi Corp has agreed to buy lithium from Australian miner Pilbara Minerals under a five-year offtake deal."),
-                 story("b", "Mitsubishi Corp To Buy Copper From Chilean Miner", "Mitsubishi Corp has agreed to buy copper from Chilean miner Codelco under a five-year offtake deal.", hours=3), "same-event", id="title-case-shows-no-names"),
+                 story("b", "Mitsubishi Corp To Buy Copper From Chilean Miner", "Mitsubishi Corp has agreed to buy copper from Chilean miner Codelco under a five-year offtake deal.", hours=3), None, id="title-case-names-by-the-leads-capitals"),
+    pytest.param(story("a", "Sojitz To Buy Stake In Kazakh Gallium Plant", "Japan's Sojitz will buy a 20% stake in a gallium plant in Pavlodar run by ERG, the company said on Monday."),
+                 story("b", "Sojitz To Acquire Stake In Kazakh Gallium Plant", "Sojitz Corp agreed to acquire a fifth of ERG's gallium plant in Pavlodar, it announced on Monday.", hours=3), "same-event", id="title-case-verbs-are-no-names"),
     pytest.param(story("a", "Mitsubishi Corp to buy gallium from smelter in Kazakhstan", "Mitsubishi Corp and Sojitz will jointly buy gallium from ERG's Pavlodar plant, the firms said on Monday."),
                  story("b", "Mitsubishi Corporation to buy gallium from smelter in Kazakhstan", "Mitsubishi Corporation and Sojitz agreed to buy gallium produced at ERG's plant in Pavlodar, the two companies announced.", hours=3), "same-event", id="a-firms-legal-form-is-no-name"),
     # an abbreviation written with dots and without (U.K., UK) is one word

@@ -143,13 +143,14 @@ LEGAL_FORMS = frozenset({
 
 
 def _named_in_lead(title_words: list[str], lead: str) -> int:
-    """Which of a sentence-case title's words are names its lead names too, as bits: a word
-    after the first written with a capital (`Japan`, `Australian`) and found in the lead.
+    """Which of a title's words are names its lead names too, as bits: a word after the
+    first written with a capital (`Japan`, `Australian`) and found in the lead; in a title
+    in title case ("China To Restrict Gallium Exports To Japan"), whose capitals tell
+    nothing, found with its capital within a sentence of the lead (`_named_within`).
     Common words that are names (countries, peoples, cities) are not specific, and so were
     no names to the name-swap check: "Mitsubishi to buy lithium from Australian miner" and
-    "... copper from Chilean miner" were one news item. A title in title case ("China To
-    Restrict Gallium Exports") tells nothing by its capitals; a word that is no term (`US`,
-    also "us") is none, nor is a firm's legal form (`LEGAL_FORMS`: Corp, Corporation)."""
+    "... copper from Chilean miner" were one news item. A word that is no term (`US`, also
+    "us") is none, nor is a firm's legal form (`LEGAL_FORMS`: Corp, Corporation)."""
     capitals = lower = 0
     for word in islice(title_words, 1, MASK_WORDS):
         if len(word) >= NAME_LETTERS and word[0].isalpha():
@@ -157,13 +158,32 @@ def _named_in_lead(title_words: list[str], lead: str) -> int:
                 capitals += 1
             else:
                 lower += 1
-    if not capitals or capitals >= lower or not lead:
+    if not capitals or not lead:
         return 0
+    named = _named_within if capitals >= lower else str.__contains__
     return sum(
         1 << i for i, word in enumerate(title_words[:MASK_WORDS])
-        if i and word[0].isupper() and _bare(word) in lead and term_of(word) is not None
+        if i and word[0].isupper() and named(lead, _bare(word)) and term_of(word) is not None
         and spelled(word) not in LEGAL_FORMS
     )  # fmt: skip
+
+
+def _named_within(lead: str, word: str) -> bool:
+    """Whether the lead writes the word with its capital within a sentence, where only a
+    name has one: not at the lead's beginning nor after a sentence's end (`. `), and as a
+    word of its own."""
+    at = lead.find(word)
+    while at > 0:
+        after = at + len(word)
+        before = lead[:at].rstrip()
+        if (
+            not lead[at - 1].isalnum()
+            and before[-1:] not in '.!?:"“«'
+            and not lead[after : after + 1].isalnum()
+        ):
+            return True
+        at = lead.find(word, at + 1)
+    return False
 
 
 def _bare(word: str) -> str:
