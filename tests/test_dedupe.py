@@ -332,6 +332,17 @@ def test_pair_decisions(a: Story, b: Story, level: str | None) -> None:
     assert backward.level == level  # decisions are symmetric
 
 
+def test_a_title_case_name_is_read_from_its_lead_past_the_leads_first_word() -> None:
+    """The lead of a title-case headline may begin with its name: that tells nothing, but
+    the name written with its capital later, within a sentence, does."""
+    title = "Mitsubishi Corp To Buy Lithium From Australian Miner"
+    lead = "Australian miner Pilbara will sell lithium to Mitsubishi, the Australian firm said."
+    named = fingerprint(story("a", title, lead)).title_specific
+    assert named >> title.split().index("Australian") & 1
+    first_only = fingerprint(story("b", title, "Australian miner Pilbara sells lithium."))
+    assert not first_only.title_specific >> title.split().index("Australian") & 1
+
+
 def test_reworded_headlines_swap_only_names_their_leads_repeat() -> None:
     """Two headlines in other words align words of their own (an outlet's verb): where
     titles share less than half their wording, a swap counts only for words each story's

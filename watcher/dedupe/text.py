@@ -172,7 +172,7 @@ def _named_within(lead: str, word: str) -> bool:
     """Whether the lead writes the word with its capital within a sentence, where only a
     name has one: not at the lead's beginning nor after a sentence's end (`. `), and as a
     word of its own."""
-    at = lead.find(word)
+    at = lead.find(word, 1)  # at the lead's beginning it tells nothing; later it may
     while at > 0:
         after = at + len(word)
         before = lead[:at].rstrip()
